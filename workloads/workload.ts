@@ -1,0 +1,48 @@
+/**
+ * What every workload module provides. Workloads are pure: they build command lines and parse
+ * output; running them on an environment is the runner's job (experiment/runner.ts).
+ */
+import type { Better } from "../experiment/samples";
+
+/** One value a parser extracted from raw tool output. */
+export interface Measurement {
+    readonly metric: string;
+    readonly value: number;
+    readonly unit: string;
+    readonly better: Better;
+}
+
+/** Thrown when tool output does not parse; the runner adds the raw file path. */
+export class ParseError extends Error {
+    constructor(readonly workload: string, readonly metric: string, detail: string) {
+        super(`${workload}: cannot parse ${metric}: ${detail}`);
+    }
+}
+
+/** Where the client of a client/server workload reaches the server. */
+export interface ServerAddress {
+    readonly host: string;
+    readonly port: number;
+}
+
+export interface Workload<P extends Record<string, number | string>> {
+    readonly name: string;
+    /** Tool name as recorded in samples. */
+    readonly tool: string;
+    readonly defaults: P;
+    /** Shell command printing the tool's version line (run where the tool runs). */
+    readonly versionCommand: string;
+    /** Extracts a version string from versionCommand's output. */
+    parseVersion(output: string): string;
+    /** TCP port the server listens on inside the environment, when there is a server. */
+    readonly serverPort?: number;
+    /** Command started (detached) inside the environment, when the workload has a server part. */
+    serverCommand?(params: P): string;
+    /** Shell command that answers 0 once the server is ready (run on the host side). */
+    readinessCommand?(params: P, addr: ServerAddress): string;
+    /** The measured command: runs inside the environment for self-contained workloads, or on the host against addr. */
+    clientCommand(params: P, addr?: ServerAddress): string;
+    /** "inside": clientCommand runs in the environment; "host": on the host against the server. */
+    readonly clientPlacement: "inside" | "host";
+    parse(raw: string): Measurement[];
+}
