@@ -1,0 +1,54 @@
+/**
+ * A Docker environment as a Pulumi component, through either driver (DESIGN.md "Pulumi specifics").
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { CommandBackend, commandResource } from "./command";
+import { ContainerSpec, cliCreateScript, cliDeleteScript } from "./container-spec";
+
+export type ResolvedDockerDriver = "provider" | "cli";
+
+export interface DockerEnvironmentArgs {
+    /** The container to create, already rendered from the environment's variant. */
+    readonly spec: ContainerSpec;
+    /** `provider` uses @pulumi/docker; `cli` runs the docker CLI from command resources. */
+    readonly driver: ResolvedDockerDriver;
+    /** Backend of command resources (cli driver). */
+    readonly commandBackend: CommandBackend;
+}
+
+export class DockerEnvironment extends pulumi.ComponentResource {
+    /** Resource the environment's probe and cells depend on. */
+    readonly ready: pulumi.Resource;
+    readonly containerName: string;
+
+    constructor(name: string, args: DockerEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("isobench:environments:DockerEnvironment", name, {}, opts);
+        const s = args.spec;
+        this.containerName = s.name;
+        if (args.driver === "provider") {
+            const volume = new docker.Volume(`${name}-data`, {
+                name: s.volume.name,
+                labels: Object.entries(s.labels).map(([label, value]) => ({ label, value })),
+            }, { parent: this });
+            this.ready = new docker.Container(`${name}-container`, {
+                name: s.name,
+                image: s.image,
+                command: [...s.command],
+                networkMode: s.networkMode,
+                ports: s.publish.map((internal) => ({ internal, ip: "127.0.0.1" })),
+                mounts: [{ type: "volume", source: volume.name, target: s.volume.target }],
+                labels: Object.entries(s.labels).map(([label, value]) => ({ label, value })),
+                mustRun: true,
+                restart: "no",
+            }, { parent: this, deleteBeforeReplace: true });
+        } else {
+            this.ready = commandResource(args.commandBackend, `${name}-container`, {
+                create: cliCreateScript(s),
+                delete: cliDeleteScript(s),
+                triggers: [JSON.stringify(s)],
+            }, { parent: this, deleteBeforeReplace: true }).resource;
+        }
+        this.registerOutputs({ containerName: this.containerName });
+    }
+}

@@ -1,0 +1,54 @@
+/**
+ * How the runner reaches an environment: what it runs to execute a shell command inside it,
+ * and where a server inside it is reachable from the host. Pure: builds argv, runs nothing.
+ */
+import type { EnvKind, Accel } from "../experiment/samples";
+
+export type ExecTarget =
+    | { readonly kind: "native" }
+    | { readonly kind: "docker"; readonly container: string; readonly network: "nat" | "host" }
+    | { readonly kind: "kvm"; readonly domain: string; readonly sshKey: string };
+
+/** What a cell needs to know about its environment; serialized into the cell command. */
+export interface EnvironmentHandle {
+    readonly name: string;
+    readonly envKind: EnvKind;
+    /** Canonical key=value list of the declared configuration. */
+    readonly variant: string;
+    readonly accel: Accel;
+    readonly target: ExecTarget;
+}
+
+export const SSH_OPTIONS = [
+    "-o", "StrictHostKeyChecking=no",
+    "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "LogLevel=ERROR",
+    "-o", "BatchMode=yes",
+    "-o", "ConnectTimeout=10",
+];
+
+/**
+ * argv that runs `script` with /bin/sh inside the environment.
+ * @param guestIp required for kvm targets (resolved at run time from the DHCP lease)
+ */
+export function execArgv(target: ExecTarget, script: string, guestIp?: string): string[] {
+    switch (target.kind) {
+        case "native":
+            return ["/bin/sh", "-c", script];
+        case "docker":
+            return ["docker", "exec", target.container, "/bin/sh", "-c", script];
+        case "kvm":
+            if (!guestIp) throw new Error(`guest ${target.domain}: no IP address known; is the guest running?`);
+            return ["ssh", ...SSH_OPTIONS, "-i", target.sshKey, `root@${guestIp}`, script];
+    }
+}
+
+/** A shell snippet that starts `command` in the background and records its PID in pidFile. */
+export function detachedScript(command: string, pidFile: string, logFile: string): string {
+    return `nohup ${command} >${logFile} 2>&1 </dev/null & echo $! >${pidFile}`;
+}
+
+/** A shell snippet that stops what detachedScript started, waiting for it to exit. */
+export function stopScript(pidFile: string): string {
+    return `if [ -f ${pidFile} ]; then p=$(cat ${pidFile}); kill $p 2>/dev/null; for i in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.1; done; rm -f ${pidFile}; fi`;
+}
