@@ -17,6 +17,11 @@ export interface EnvironmentHandle {
     readonly variant: string;
     readonly accel: Accel;
     readonly target: ExecTarget;
+    /**
+     * Facts the probe must find measured inside/at the environment (e.g. network_mode=host,
+     * nproc=1, vcpupin=0:1, vhost=qemu); a contradiction stops the run.
+     */
+    readonly declared: Readonly<Record<string, string>>;
 }
 
 export const SSH_OPTIONS = [

@@ -1,0 +1,66 @@
+/**
+ * A KVM guest as a Pulumi component built from command resources (DESIGN.md: @pulumi/libvirt is
+ * not installable and the libvirt Terraform provider cannot express pinning/vhost).
+ * Create: overlay disk on the shared base image, `virsh define` of the rendered XML, `virsh start`,
+ * wait for SSH (bounded). Delete: destroy, undefine, remove the overlay and the serial log.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { CommandBackend, commandResource } from "./command";
+import { DomainSpec, renderDomainXml } from "./kvm/domain-xml";
+
+export interface KvmGuestArgs {
+    /** The fully resolved guest; its XML is rendered here and defined with virsh. */
+    readonly domain: DomainSpec;
+    /** Base qcow2 image the guest's overlay (domain.diskPath) is created on; never modified. */
+    readonly baseImage: string;
+    /** Private key whose public half is root's authorized key in the image. */
+    readonly sshKey: string;
+    /** Upper bound for define → SSH-ready, in seconds. */
+    readonly bootTimeoutS: number;
+    /** environments/kvm/guest-lifecycle.sh */
+    readonly lifecycleScript: string;
+    readonly commandBackend: CommandBackend;
+}
+
+function q(s: string): string {
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export class KvmGuest extends pulumi.ComponentResource {
+    readonly ready: pulumi.Resource;
+    readonly domainName: string;
+    /** stdout of the create step: progress and `ready_s=<define → SSH-ready seconds>`. */
+    readonly bootReport: pulumi.Output<string>;
+
+    constructor(name: string, args: KvmGuestArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("isobench:environments:KvmGuest", name, {}, opts);
+        const d = args.domain;
+        this.domainName = d.name;
+        const xml = renderDomainXml(d);
+        const xmlPath = d.diskPath.replace(/\.qcow2$/, "") + ".xml";
+        const lc = q(args.lifecycleScript);
+        const create = [
+            "set -e",
+            `mkdir -p ${q(path.dirname(d.diskPath))}`,
+            `printf '%s\\n' "$ISOBENCH_DOMAIN_XML" > ${q(xmlPath)}`,
+            "t0=$(date +%s.%N)",
+            `${lc} create ${q(d.name)} ${q(xmlPath)} ${q(args.baseImage)} ${q(d.diskPath)}`,
+            `if ! ${lc} wait-ssh ${q(d.name)} ${q(args.sshKey)} ${args.bootTimeoutS}; then ${lc} delete ${q(d.name)} ${q(d.diskPath)} >&2; exit 1; fi`,
+            `awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "ready_s=%.3f\\n", b - a }'`,
+        ].join("\n");
+        const del = [
+            `${lc} delete ${q(d.name)} ${q(d.diskPath)}`,
+            `rm -f ${q(xmlPath)}${d.serialLogPath ? " " + q(d.serialLogPath) : ""}`,
+        ].join("\n");
+        const cmd = commandResource(args.commandBackend, `${name}-domain`, {
+            create,
+            delete: del,
+            environment: { ISOBENCH_DOMAIN_XML: xml },
+            triggers: [xml, args.baseImage],
+        }, { parent: this, deleteBeforeReplace: true, customTimeouts: { create: `${args.bootTimeoutS + 120}s` } });
+        this.ready = cmd.resource;
+        this.bootReport = cmd.stdout;
+        this.registerOutputs({ domainName: this.domainName, bootReport: this.bootReport });
+    }
+}

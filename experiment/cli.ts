@@ -1,0 +1,122 @@
+/**
+ * The isobench command line (package bin). `up`/`destroy` wrap `pulumi up`/`pulumi destroy` of a
+ * stack on the local backend after validating the stack and the host; the other commands are
+ * what the stack's command resources run.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { loadStackSpec, availableStacks } from "./stack-file";
+import { SpecError } from "./spec";
+import { gatherHost, HostError, REPO_ROOT } from "./host";
+import { runCell, CellInvocation } from "./runner";
+import { probeEnvironment } from "../environments/probe";
+import type { EnvironmentHandle } from "../environments/exec-target";
+import { analyzeResultsDir } from "../analysis/analyze";
+import { doctor, formatChecks } from "./doctor";
+import { pulumiAvailable, pulumiEnv, runPulumi, selectStack } from "./pulumi-cli";
+
+const USAGE = `usage: isobench <command>
+  up <stack>                 validate the stack and the host, then pulumi up (runs the experiment)
+  destroy <stack>            pulumi destroy: removes containers, guests, volumes, disks; keeps results/
+  analyze <results dir>      statistics and overhead vs native (summary.csv, summary.md)
+  doctor                     what this host can run, and how to fix what is missing
+  run-cell <cell>            (used by the stack) run one cell
+  probe <results dir> <env>  (used by the stack) measure an environment's facts`;
+
+const STACKS_DIR = path.join(REPO_ROOT, "stacks");
+
+function decode<T>(b64: string): T {
+    return JSON.parse(Buffer.from(b64, "base64").toString("utf8")) as T;
+}
+
+function tail(file: string): () => void {
+    let offset = fs.existsSync(file) ? fs.statSync(file).size : 0;
+    const timer = setInterval(() => {
+        if (!fs.existsSync(file)) return;
+        const size = fs.statSync(file).size;
+        if (size <= offset) return;
+        const fd = fs.openSync(file, "r");
+        const buf = Buffer.alloc(size - offset);
+        fs.readSync(fd, buf, 0, buf.length, offset);
+        fs.closeSync(fd);
+        offset = size;
+        for (const line of buf.toString("utf8").split("\n").filter(Boolean)) process.stdout.write(`[isobench] ${line}\n`);
+    }, 1000);
+    return () => clearInterval(timer);
+}
+
+async function up(stack: string): Promise<number> {
+    const spec = loadStackSpec(STACKS_DIR, stack);
+    gatherHost(spec, { log: (l) => console.log(`[isobench] ${l}`) });
+    const env = pulumiEnv(REPO_ROOT);
+    if (!pulumiAvailable(env)) throw new HostError("the pulumi CLI was not found. Fix: run scripts/pulumi-toolchain.sh (or scripts/setup.sh)");
+    selectStack(stack, REPO_ROOT, env);
+    const resultsDir = path.join(process.env.ISOBENCH_RESULTS_DIR ?? path.join(REPO_ROOT, "results"), stack, spec.runId);
+    console.log(`[isobench] stack ${stack}, run ${spec.runId}: results in ${resultsDir}`);
+    const stop = tail(path.join(resultsDir, "progress.log"));
+    const t0 = Date.now();
+    const code = await runPulumi(["up", "--yes", "--skip-preview", "--stack", stack], REPO_ROOT, env).finally(stop);
+    console.log(`[isobench] pulumi up finished in ${((Date.now() - t0) / 1000).toFixed(1)} s (exit ${code})`);
+    const summary = path.join(resultsDir, "summary.md");
+    if (code === 0 && fs.existsSync(summary)) console.log("\n" + fs.readFileSync(summary, "utf8"));
+    return code;
+}
+
+async function destroy(stack: string): Promise<number> {
+    if (!availableStacks(STACKS_DIR).includes(stack)) {
+        throw new SpecError(`unknown stack "${stack}". Available stacks: ${availableStacks(STACKS_DIR).join(", ")}`);
+    }
+    const env = pulumiEnv(REPO_ROOT);
+    selectStack(stack, REPO_ROOT, env);
+    return runPulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], REPO_ROOT, env);
+}
+
+async function main(argv: string[]): Promise<number> {
+    const [cmd, ...args] = argv;
+    switch (cmd) {
+        case "up":
+            if (args.length !== 1) break;
+            return up(args[0]);
+        case "destroy":
+            if (args.length !== 1) break;
+            return destroy(args[0]);
+        case "run-cell":
+            if (args.length !== 1) break;
+            runCell(decode<CellInvocation>(args[0]));
+            return 0;
+        case "probe": {
+            if (args.length !== 2) break;
+            const h = decode<EnvironmentHandle>(args[1]);
+            const facts = probeEnvironment(args[0], h);
+            console.log(Object.entries(facts).map(([k, v]) => `${k}=${v}`).join("\n"));
+            return 0;
+        }
+        case "analyze": {
+            if (args.length < 1) break;
+            const md = analyzeResultsDir(args[0], { progress: !args.includes("--quiet-progress") });
+            console.log(md);
+            return 0;
+        }
+        case "doctor": {
+            const checks = doctor(REPO_ROOT);
+            console.log(formatChecks(checks));
+            return checks.every((c) => c.ok) ? 0 : 1;
+        }
+        case "-h":
+        case "--help":
+        case "help":
+            console.log(USAGE);
+            return 0;
+    }
+    console.error(cmd ? `isobench: unknown command or wrong arguments: ${argv.join(" ")}\n${USAGE}` : USAGE);
+    return 2;
+}
+
+main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+        const known = e instanceof SpecError || e instanceof HostError;
+        console.error(`isobench: ${known ? (e as Error).message : (e as Error)?.stack ?? String(e)}`);
+        process.exit(1);
+    },
+);

@@ -1,0 +1,78 @@
+/** `isobench doctor`: what this host can run, what is missing, and how to fix it. */
+import * as fs from "fs";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import { probeKvmBoot } from "../environments/kvm-probe";
+import { pulumiAvailable, pulumiEnv } from "./pulumi-cli";
+
+export interface Check {
+    readonly name: string;
+    readonly ok: boolean;
+    readonly detail: string;
+    /** How to fix it; empty when ok. */
+    readonly fix: string;
+}
+
+function run(argv: string[], timeoutS = 20): { ok: boolean; out: string } {
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: timeoutS * 1000 });
+    return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error?.message ?? ""}`.trim() };
+}
+
+const TOOLS: Array<[string, string[], string]> = [
+    ["sysbench", ["sysbench", "--version"], "apt-get install sysbench"],
+    ["redis-server", ["redis-server", "--version"], "apt-get install redis-server"],
+    ["redis-benchmark", ["redis-benchmark", "--version"], "apt-get install redis-tools"],
+    ["qemu-img", ["qemu-img", "--version"], "apt-get install qemu-utils"],
+    ["debootstrap", ["debootstrap", "--version"], "apt-get install debootstrap"],
+];
+
+export function doctor(repoRoot: string): Check[] {
+    const checks: Check[] = [];
+    const add = (name: string, ok: boolean, detail: string, fix: string) => checks.push({ name, ok, detail, fix: ok ? "" : fix });
+    const stateDir = process.env.ISOBENCH_STATE_DIR ?? path.join(repoRoot, ".state");
+
+    const d = run(["docker", "info", "--format", "{{.ServerVersion}} storage={{.Driver}}"]);
+    add("docker", d.ok, d.ok ? `dockerd ${d.out}` : d.out.split("\n").slice(-1)[0], "run scripts/daemons.sh (or: apt-get install docker.io && systemctl start docker)");
+    const v = run(["timeout", "20", "virsh", "-c", "qemu:///system", "version"]);
+    add("libvirt", v.ok, v.ok ? (v.out.split("\n").find((l) => /hypervisor/i.test(l)) ?? v.out).trim() : v.out.split("\n").slice(-1)[0], "run scripts/daemons.sh (or: apt-get install libvirt-daemon-system && systemctl start libvirtd)");
+    const n = run(["timeout", "20", "virsh", "-c", "qemu:///system", "net-info", "default"]);
+    add("libvirt network default", n.ok && /Active:\s+yes/.test(n.out), n.ok ? (/Active:\s+(\w+)/.exec(n.out)?.[0] ?? n.out) : n.out.split("\n").slice(-1)[0], "virsh net-start default (scripts/daemons.sh does it)");
+
+    const guestFile = path.join(stateDir, "images", "guest-image");
+    if (fs.existsSync(guestFile)) {
+        const dir = fs.readFileSync(guestFile, "utf8").trim();
+        const p = probeKvmBoot(path.join(dir, "vmlinuz"), path.join(dir, "initrd.img"), path.join(stateDir, "kvm-probe.json"));
+        add("KVM boots guests", p.usable, p.detail, "use a host with hardware virtualisation (bare metal, or nested KVM that boots stock kernels); or set isobench:allowSoftwareEmulation: true (results labelled accel=tcg)");
+    } else {
+        add("KVM boots guests", false, `unknown: no guest image (${guestFile} missing)`, "run images/build-guest-image.sh, then isobench doctor again");
+    }
+    add("vhost-net", fs.existsSync("/dev/vhost-net"), fs.existsSync("/dev/vhost-net") ? "/dev/vhost-net present" : "/dev/vhost-net missing", "modprobe vhost_net (kvm-tuned then uses in-kernel virtio-net)");
+    const hp = fs.existsSync("/proc/meminfo") ? /HugePages_Total:\s+(\d+)/.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1] ?? "0" : "0";
+    add("hugepages", Number(hp) > 0, `HugePages_Total=${hp}`, "echo 1024 > /proc/sys/vm/nr_hugepages (needed only for guests with hugepages: true)");
+    for (const [name, argv, fix] of TOOLS) {
+        const r = run(argv);
+        add(name, r.ok, r.ok ? r.out.split("\n")[0] : "not found", fix);
+    }
+    for (const [name, file, fix] of [
+        ["container image", "container-image", "images/build-container-image.sh"],
+        ["guest image", "guest-image", "images/build-guest-image.sh"],
+    ] as const) {
+        const f = path.join(stateDir, "images", file);
+        const ok = fs.existsSync(f);
+        add(name, ok, ok ? fs.readFileSync(f, "utf8").trim() : `${f} missing`, `run ${fix} (or scripts/setup.sh)`);
+    }
+    const pv = pulumiAvailable(pulumiEnv(repoRoot));
+    add("pulumi CLI", !!pv, pv ? `pulumi ${pv}` : "not found on PATH nor in .tools/bin", "run scripts/pulumi-toolchain.sh (builds it from Go modules) or install Pulumi: https://www.pulumi.com/docs/install/");
+    const lh = fs.existsSync(path.join(repoRoot, ".tools", "bin", "pulumi-language-nodejs")) || run(["sh", "-c", "command -v pulumi-language-nodejs"]).ok;
+    add("pulumi nodejs language host", lh, lh ? "present" : "missing", "run scripts/pulumi-toolchain.sh");
+    const cmdPlugin = run(["sh", "-c", "command -v pulumi-resource-command"]).ok;
+    checks.push({ name: "pulumi command plugin", ok: true, detail: cmdPlugin ? "present: command resources use @pulumi/command" : "absent: command resources use isobench's dynamic provider (same semantics)", fix: "" });
+    return checks;
+}
+
+export function formatChecks(checks: readonly Check[]): string {
+    const w = Math.max(...checks.map((c) => c.name.length));
+    return checks
+        .map((c) => `${c.ok ? " ok " : "MISS"}  ${c.name.padEnd(w)}  ${c.detail}${c.fix ? `\n      ${"".padEnd(w)}  fix: ${c.fix}` : ""}`)
+        .join("\n");
+}

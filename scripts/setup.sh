@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu host (as root) for isobench. Idempotent: a second run with
+# nothing changed takes seconds and says what it skipped.
+#   1. Debian packages   2. daemons (dockerd, libvirtd, default network)   3. npm ci
+#   4. Pulumi toolchain  5. benchmark container image and KVM guest image (built offline)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+log() { echo "[setup] $*"; }
+T0=$(date +%s)
+
+[ "$(id -u)" -eq 0 ] || { echo "[setup] ERROR: run as root (installs packages, starts daemons)" >&2; exit 1; }
+
+# 1. Packages: the daemons, image builders, and the benchmark tools (images/packages.txt) so
+#    native runs use the same tool versions as the container and the guest.
+PACKAGES="docker.io qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients debootstrap openssh-client iproute2 gawk $(grep -v '^#' images/packages.txt | tr '\n' ' ')"
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    log "installing Debian packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # policy-rc.d keeps Debian from starting redis-server on port 6379 where systemd is absent.
+    apt-get install -y -qq $missing >/dev/null
+else
+    log "Debian packages present, skipping"
+fi
+# A distribution redis-server left running on the host would skew native runs.
+if [ -x /etc/init.d/redis-server ] && pgrep -x redis-server >/dev/null 2>&1; then
+    log "stopping the distribution's redis-server service (isobench starts its own per cell)"
+    service redis-server stop >/dev/null 2>&1 || pkill -x redis-server || true
+fi
+
+# 2. Daemons.
+bash scripts/daemons.sh
+
+# 3. Node dependencies, reinstalled only when the lockfile changed.
+STAMP=node_modules/.isobench-lock.sha256
+want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+    log "node_modules matches package-lock.json, skipping npm ci"
+else
+    log "npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$want" > "$STAMP"
+fi
+
+# 4. Pulumi toolchain.
+bash scripts/pulumi-toolchain.sh
+
+# 5. Images.
+bash images/build-all.sh
+
+log "setup finished in $(( $(date +%s) - T0 )) s"
