@@ -131,7 +131,7 @@ export function runCell(inv: CellInvocation): string {
     }
     let measurements;
     try {
-        measurements = workload.parse(client.stdout);
+        measurements = workload.parse(client.stdout, params as any);
     } catch (e) {
         if (e instanceof ParseError) throw new Error(`cell ${inv.cellId}: ${e.message}; raw output in ${rawPath}`);
         throw e;

@@ -1,0 +1,428 @@
+/**
+ * libvirt domain XML for isobench KVM guests (DESIGN.md "Environments", pulumi-practice.md §4).
+ *
+ * Pure: no I/O, no Pulumi. `renderDomainXml` validates a fully resolved {@link DomainSpec} and
+ * returns the XML that `virsh define` receives. Presets (kvm-untuned, kvm-tuned) and host facts are
+ * applied before this point, in `presets.ts`; this module renders exactly what it is given and
+ * refuses specs libvirt would accept but silently run differently (host-passthrough under software
+ * emulation, vhost under type='qemu', io=native without cache=none).
+ */
+import { parseCpuset } from "./cpuset";
+import { variantKey } from "./variant";
+
+/** Namespace of the isobench element inside the domain's `<metadata>`. */
+export const ISOBENCH_XMLNS = "https://isobench.dev/xmlns/1";
+
+/**
+ * Guest acceleration: `kvm` (hardware virtualisation, `<domain type='kvm'>`) or `tcg` (QEMU
+ * software emulation, `<domain type='qemu'>`). Results under tcg are never presented as KVM.
+ */
+export type GuestAccel = "kvm" | "tcg";
+
+/**
+ * Guest CPU model.
+ * - `"host-passthrough"`: the exact host CPU (`<cpu mode='host-passthrough' migratable='off'>`);
+ *   only under accel=kvm.
+ * - `"default"`: QEMU's default model (no model element; qemu64 on x86).
+ * - `{ named }`: a named libvirt model such as `qemu64` or `EPYC` (`mode='custom'`, fallback
+ *   forbidden). `{ named: "max" }` is QEMU's "everything this accelerator can do" model, which
+ *   libvirt spells `<cpu mode='maximum'>`; it is the usual choice under tcg.
+ */
+export type CpuModel = "host-passthrough" | "default" | { readonly named: string };
+
+/** Guest CPU topology; sockets × cores × threads must equal the vCPU count. */
+export interface CpuTopology {
+    readonly sockets: number;
+    readonly cores: number;
+    readonly threads: number;
+}
+
+/** virtio-blk cache mode; `"default"` omits the attribute (QEMU's default, writeback). */
+export type DiskCache = "none" | "writeback" | "default";
+
+/** Host-side AIO for the disk; `native` (Linux AIO) needs O_DIRECT, i.e. cache=none. */
+export type DiskIo = "native" | "threads";
+
+/** What the guest is, recorded in `<metadata>` and `<description>` so `virsh dumpxml` tells. */
+export interface DomainMetadata {
+    /** Pulumi stack (experiment) name. */
+    readonly stack: string;
+    /** isobench environment name, e.g. `kvm-tuned`. */
+    readonly environment: string;
+    /** Extra labels (e.g. runId), rendered as `<isobench:label name value/>` sorted by name. */
+    readonly labels?: Readonly<Record<string, string>>;
+    /** Free text for `<description>`; default: "isobench <environment> guest of stack <stack> …". */
+    readonly description?: string;
+}
+
+/** A fully resolved guest definition. Every field is rendered as given; nothing is inferred. */
+export interface DomainSpec {
+    /** libvirt domain name: letters, digits, `_ . + -`, at most 64 characters, starts alphanumeric. */
+    readonly name: string;
+    /** `kvm` → `<domain type='kvm'>`, `tcg` → `<domain type='qemu'>`. */
+    readonly accel: GuestAccel;
+    /** Number of vCPUs (≥ 1). */
+    readonly vcpus: number;
+    /** Guest memory in MiB (≥ 128). */
+    readonly memoryMiB: number;
+    /** Guest CPU model; see {@link CpuModel}. */
+    readonly cpuModel: CpuModel;
+    /** Explicit topology; omitted → libvirt's default (one socket per vCPU). */
+    readonly topology?: CpuTopology;
+    /**
+     * vCPU pinning: vCPU i runs only on host CPU `pinning[i]` (`<cputune><vcpupin>`).
+     * `undefined` → no pinning at all (no `<cputune>` vcpupin elements). Length must equal vcpus.
+     */
+    readonly pinning?: readonly number[];
+    /** Host cpuset for QEMU's emulator threads (`<emulatorpin cpuset>`), e.g. `"0"` or `"0,3-5"`. */
+    readonly emulatorPin?: string;
+    /** Absolute path of the guest's qcow2 overlay (virtio-blk, `vda`). */
+    readonly diskPath: string;
+    /** Disk cache mode; see {@link DiskCache}. */
+    readonly diskCache: DiskCache;
+    /** Disk AIO mode; `undefined` omits the attribute (QEMU's default, threads). */
+    readonly diskIo?: DiskIo;
+    /** Direct kernel boot: absolute path of the kernel; omitted → boot from the disk. */
+    readonly kernel?: string;
+    /** Direct kernel boot: absolute path of the initrd (needs `kernel`). */
+    readonly initrd?: string;
+    /** Direct kernel boot: kernel command line (needs `kernel`), e.g. `root=/dev/vda rw console=ttyS0`. */
+    readonly cmdline?: string;
+    /** libvirt network the NIC attaches to; default `"default"`. */
+    readonly network?: string;
+    /** NIC model; only virtio is supported (default). */
+    readonly netModel?: "virtio";
+    /**
+     * virtio-net backend, always written explicitly:
+     * `true` → `<driver name='vhost'/>` (in-kernel vhost-net; libvirt refuses to start the guest if
+     * it cannot open /dev/vhost-net), `false` → `<driver name='qemu'/>` (userspace virtio-net).
+     * Without a driver name libvirt uses vhost when it can and silently falls back to userspace when
+     * it cannot, so the measured network path would depend on the host. libvirt also ignores vhost
+     * for `type='qemu'` domains, hence `vhost: true` is refused under accel=tcg.
+     */
+    readonly vhost: boolean;
+    /** Fixed MAC (unicast, e.g. `52:54:00:xx:xx:xx`); omitted → libvirt generates one at define. */
+    readonly macAddress?: string;
+    /** Absolute path of a file that receives the serial console (`<serial type='file'>`). */
+    readonly serialLogPath?: string;
+    /** Back guest memory with huge pages (`<memoryBacking><hugepages/>`); the host must have them. */
+    readonly hugepages?: boolean;
+    /** Stack, environment and labels recorded in the domain. */
+    readonly metadata: DomainMetadata;
+}
+
+/** Thrown for a spec that must not be rendered; the message names the field and the fix. */
+export class DomainSpecError extends Error {
+    constructor(readonly field: string, detail: string) {
+        super(`domain spec ${field}: ${detail}`);
+        this.name = "DomainSpecError";
+    }
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
+const MODEL_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+/** Characters XML 1.0 cannot carry at all (C0 controls except tab/LF/CR, U+FFFE/U+FFFF, lone surrogates). */
+// eslint-disable-next-line no-control-regex
+const XML_FORBIDDEN_RE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function isPositiveInt(n: unknown): n is number {
+    return typeof n === "number" && Number.isInteger(n) && n >= 1;
+}
+
+function isNonNegativeInt(n: unknown): n is number {
+    return typeof n === "number" && Number.isInteger(n) && n >= 0;
+}
+
+function checkText(field: string, value: string): void {
+    const m = XML_FORBIDDEN_RE.exec(value);
+    if (m) {
+        const code = m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+        throw new DomainSpecError(field, `contains U+${code}, which XML cannot represent`);
+    }
+}
+
+function checkAbsolutePath(field: string, value: unknown): void {
+    if (typeof value !== "string" || !value.startsWith("/")) {
+        throw new DomainSpecError(field, `must be an absolute path, got ${JSON.stringify(value)}`);
+    }
+    checkText(field, value);
+}
+
+/**
+ * Checks every rule renderDomainXml relies on; returns nothing, throws {@link DomainSpecError}
+ * naming the first offending field. Exported so resolvers can fail before rendering.
+ */
+export function validateDomainSpec(spec: DomainSpec): void {
+    if (typeof spec.name !== "string" || !NAME_RE.test(spec.name)) {
+        throw new DomainSpecError("name", `${JSON.stringify(spec.name)} is not a usable domain name; use letters, digits and "_.+-", starting with a letter or digit, at most 64 characters`);
+    }
+    if (spec.accel !== "kvm" && spec.accel !== "tcg") {
+        throw new DomainSpecError("accel", `must be "kvm" or "tcg", got ${JSON.stringify(spec.accel)}`);
+    }
+    if (!isPositiveInt(spec.vcpus)) {
+        throw new DomainSpecError("vcpus", `must be an integer >= 1, got ${JSON.stringify(spec.vcpus)}`);
+    }
+    if (typeof spec.memoryMiB !== "number" || !Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 128) {
+        throw new DomainSpecError("memoryMiB", `must be an integer >= 128 (MiB), got ${JSON.stringify(spec.memoryMiB)}`);
+    }
+
+    const model = spec.cpuModel;
+    if (model === "host-passthrough") {
+        if (spec.accel === "tcg") {
+            throw new DomainSpecError("cpuModel", `host-passthrough is not usable under accel=tcg (software emulation has no host CPU to pass through); choose a named model such as { named: "max" } or { named: "qemu64" }`);
+        }
+    } else if (model !== "default") {
+        if (typeof model !== "object" || model === null || typeof model.named !== "string" || !MODEL_RE.test(model.named)) {
+            throw new DomainSpecError("cpuModel", `must be "host-passthrough", "default" or { named: "<libvirt CPU model>" }, got ${JSON.stringify(model)}`);
+        }
+        if (["host-passthrough", "host-model", "default", "maximum"].includes(model.named)) {
+            throw new DomainSpecError("cpuModel", `{ named: "${model.named}" } is a mode, not a model name; use "host-passthrough", "default" or { named: "max" }`);
+        }
+    }
+
+    if (spec.topology !== undefined) {
+        const { sockets, cores, threads } = spec.topology;
+        if (![sockets, cores, threads].every(isPositiveInt)) {
+            throw new DomainSpecError("topology", `sockets, cores and threads must be integers >= 1, got ${JSON.stringify(spec.topology)}`);
+        }
+        if (sockets * cores * threads !== spec.vcpus) {
+            throw new DomainSpecError("topology", `${sockets} sockets × ${cores} cores × ${threads} threads = ${sockets * cores * threads}, but vcpus is ${spec.vcpus}`);
+        }
+    }
+
+    if (spec.pinning !== undefined) {
+        if (!Array.isArray(spec.pinning) || spec.pinning.length !== spec.vcpus) {
+            const len = Array.isArray(spec.pinning) ? spec.pinning.length : "no";
+            throw new DomainSpecError("pinning", `has ${len} entries but vcpus is ${spec.vcpus}; give exactly one host CPU per vCPU, or leave pinning undefined for no pinning`);
+        }
+        spec.pinning.forEach((cpu, i) => {
+            if (!isNonNegativeInt(cpu)) {
+                throw new DomainSpecError("pinning", `entry for vCPU ${i} must be a host CPU number >= 0, got ${JSON.stringify(cpu)}`);
+            }
+        });
+    }
+    if (spec.emulatorPin !== undefined) {
+        try {
+            parseCpuset(spec.emulatorPin);
+        } catch (e) {
+            throw new DomainSpecError("emulatorPin", (e as Error).message);
+        }
+    }
+
+    checkAbsolutePath("diskPath", spec.diskPath);
+    if (!["none", "writeback", "default"].includes(spec.diskCache)) {
+        throw new DomainSpecError("diskCache", `must be "none", "writeback" or "default", got ${JSON.stringify(spec.diskCache)}`);
+    }
+    if (spec.diskIo !== undefined) {
+        if (spec.diskIo !== "native" && spec.diskIo !== "threads") {
+            throw new DomainSpecError("diskIo", `must be "native", "threads" or undefined, got ${JSON.stringify(spec.diskIo)}`);
+        }
+        if (spec.diskIo === "native" && spec.diskCache !== "none") {
+            throw new DomainSpecError("diskIo", `io=native requires diskCache "none" (QEMU refuses aio=native without O_DIRECT), but diskCache is "${spec.diskCache}"; set diskCache "none" or diskIo "threads"`);
+        }
+    }
+
+    if (spec.kernel !== undefined) checkAbsolutePath("kernel", spec.kernel);
+    if (spec.initrd !== undefined) {
+        if (spec.kernel === undefined) throw new DomainSpecError("initrd", "is set but kernel is not; direct kernel boot needs a kernel");
+        checkAbsolutePath("initrd", spec.initrd);
+    }
+    if (spec.cmdline !== undefined) {
+        if (spec.kernel === undefined) throw new DomainSpecError("cmdline", "is set but kernel is not; a kernel command line needs direct kernel boot");
+        if (typeof spec.cmdline !== "string") throw new DomainSpecError("cmdline", "must be a string");
+        checkText("cmdline", spec.cmdline);
+    }
+
+    if (spec.network !== undefined) {
+        if (typeof spec.network !== "string" || spec.network.length === 0) {
+            throw new DomainSpecError("network", `must be a libvirt network name, got ${JSON.stringify(spec.network)}`);
+        }
+        checkText("network", spec.network);
+    }
+    if (spec.netModel !== undefined && spec.netModel !== "virtio") {
+        throw new DomainSpecError("netModel", `only "virtio" is supported, got ${JSON.stringify(spec.netModel)}`);
+    }
+    if (typeof spec.vhost !== "boolean") {
+        throw new DomainSpecError("vhost", `must be true or false (it is always written explicitly), got ${JSON.stringify(spec.vhost)}`);
+    }
+    if (spec.vhost && spec.accel === "tcg") {
+        throw new DomainSpecError("vhost", `vhost-net needs accel=kvm: libvirt ignores <driver name='vhost'/> for type='qemu' (tcg) guests and runs userspace virtio-net; set vhost: false under tcg`);
+    }
+    if (spec.macAddress !== undefined) {
+        if (typeof spec.macAddress !== "string" || !MAC_RE.test(spec.macAddress)) {
+            throw new DomainSpecError("macAddress", `${JSON.stringify(spec.macAddress)} is not a MAC address like 52:54:00:12:34:56`);
+        }
+        if ((parseInt(spec.macAddress.slice(0, 2), 16) & 1) === 1) {
+            throw new DomainSpecError("macAddress", `${spec.macAddress} is a multicast address; the first octet must be even (e.g. 52:54:00:…)`);
+        }
+    }
+    if (spec.serialLogPath !== undefined) checkAbsolutePath("serialLogPath", spec.serialLogPath);
+    if (spec.hugepages !== undefined && typeof spec.hugepages !== "boolean") {
+        throw new DomainSpecError("hugepages", `must be true, false or undefined, got ${JSON.stringify(spec.hugepages)}`);
+    }
+
+    const md = spec.metadata;
+    if (md === undefined || md === null) throw new DomainSpecError("metadata", "is required (stack and environment)");
+    for (const key of ["stack", "environment"] as const) {
+        if (typeof md[key] !== "string" || md[key].length === 0) {
+            throw new DomainSpecError(`metadata.${key}`, `must be a non-empty string, got ${JSON.stringify(md[key])}`);
+        }
+        checkText(`metadata.${key}`, md[key]);
+    }
+    if (md.description !== undefined) checkText("metadata.description", md.description);
+    for (const [k, v] of Object.entries(md.labels ?? {})) {
+        if (k.length === 0) throw new DomainSpecError("metadata.labels", "label names must be non-empty");
+        if (typeof v !== "string") throw new DomainSpecError(`metadata.labels.${k}`, `must be a string, got ${JSON.stringify(v)}`);
+        checkText(`metadata.labels name "${k}"`, k);
+        checkText(`metadata.labels.${k}`, v);
+    }
+}
+
+/** Escapes text content (`&`, `<`, `>`). */
+export function escapeXmlText(value: string): string {
+    return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
+ * Escapes an attribute value for either quote style; tab/LF/CR become character references so
+ * attribute-value normalisation cannot turn them into spaces.
+ */
+export function escapeXmlAttr(value: string): string {
+    return escapeXmlText(value)
+        .replace(/"/g, "&quot;")
+        .replace(/'/g, "&apos;")
+        .replace(/\t/g, "&#9;")
+        .replace(/\n/g, "&#10;")
+        .replace(/\r/g, "&#13;");
+}
+
+/** ` a='v' b='w'` from pairs; undefined values are skipped. */
+function attrs(pairs: ReadonlyArray<readonly [string, string | number | undefined]>): string {
+    return pairs
+        .filter((p): p is readonly [string, string | number] => p[1] !== undefined)
+        .map(([k, v]) => ` ${k}='${escapeXmlAttr(String(v))}'`)
+        .join("");
+}
+
+function cpuElement(spec: DomainSpec): string[] {
+    const topo = spec.topology
+        ? [`<topology${attrs([["sockets", spec.topology.sockets], ["cores", spec.topology.cores], ["threads", spec.topology.threads]])}/>`]
+        : [];
+    const model = spec.cpuModel;
+    let open: string;
+    let body: string[] = [];
+    if (model === "default") {
+        if (topo.length === 0) return [];
+        open = "<cpu>";
+    } else if (model === "host-passthrough") {
+        open = `<cpu${attrs([["mode", "host-passthrough"], ["check", "none"], ["migratable", "off"]])}>`;
+    } else if (model.named === "max") {
+        open = `<cpu${attrs([["mode", "maximum"], ["check", "none"], ["migratable", "off"]])}>`;
+    } else {
+        open = `<cpu${attrs([["mode", "custom"], ["match", "exact"]])}>`;
+        body = [`  <model fallback='forbid'>${escapeXmlText(model.named)}</model>`];
+    }
+    return [open, ...body, ...topo.map((t) => `  ${t}`), "</cpu>"];
+}
+
+function defaultDescription(spec: DomainSpec): string {
+    return `isobench ${spec.metadata.environment} guest of stack ${spec.metadata.stack} (accel=${spec.accel}; ${variantKey(spec)})`;
+}
+
+/**
+ * Renders the libvirt domain XML for a guest.
+ *
+ * Layout: machine q35 (libvirt adds one pcie-root-port per device, so the NIC, the first device
+ * libvirt addresses, lands on bus 1 and a systemd guest names it `enp1s0`), virtio-blk `vda`,
+ * virtio-net on a libvirt network with an explicit backend driver, optional file-backed serial
+ * console, `<cputune>` only when pinning or emulator pinning is declared, `<memoryBacking>` only
+ * for hugepages. PCI addresses are left to libvirt.
+ *
+ * @throws DomainSpecError for an invalid spec (see {@link validateDomainSpec}).
+ */
+export function renderDomainXml(spec: DomainSpec): string {
+    validateDomainSpec(spec);
+    const md = spec.metadata;
+    const variant = variantKey(spec);
+    const lines: string[] = [];
+    const add = (indent: number, ...ls: string[]): void => {
+        for (const l of ls) lines.push(" ".repeat(indent * 2) + l);
+    };
+
+    add(0, `<domain${attrs([["type", spec.accel === "kvm" ? "kvm" : "qemu"]])}>`);
+    add(1, `<name>${escapeXmlText(spec.name)}</name>`);
+    add(1, `<description>${escapeXmlText(md.description ?? defaultDescription(spec))}</description>`);
+    add(1, "<metadata>");
+    const envAttrs = attrs([
+        ["xmlns:isobench", ISOBENCH_XMLNS],
+        ["stack", md.stack],
+        ["environment", md.environment],
+        ["variant", variant],
+        ["accel", spec.accel],
+    ]);
+    const labels = Object.entries(md.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (labels.length === 0) {
+        add(2, `<isobench:env${envAttrs}/>`);
+    } else {
+        add(2, `<isobench:env${envAttrs}>`);
+        for (const [k, v] of labels) add(3, `<isobench:label${attrs([["name", k], ["value", v]])}/>`);
+        add(2, "</isobench:env>");
+    }
+    add(1, "</metadata>");
+
+    add(1, `<memory unit='MiB'>${spec.memoryMiB}</memory>`);
+    add(1, `<currentMemory unit='MiB'>${spec.memoryMiB}</currentMemory>`);
+    if (spec.hugepages) add(1, "<memoryBacking>", "  <hugepages/>", "</memoryBacking>");
+    add(1, `<vcpu placement='static'>${spec.vcpus}</vcpu>`);
+    if (spec.pinning !== undefined || spec.emulatorPin !== undefined) {
+        add(1, "<cputune>");
+        (spec.pinning ?? []).forEach((cpu, i) => add(2, `<vcpupin${attrs([["vcpu", i], ["cpuset", cpu]])}/>`));
+        if (spec.emulatorPin !== undefined) add(2, `<emulatorpin${attrs([["cpuset", spec.emulatorPin]])}/>`);
+        add(1, "</cputune>");
+    }
+
+    add(1, "<os>");
+    add(2, "<type arch='x86_64' machine='q35'>hvm</type>");
+    if (spec.kernel !== undefined) {
+        add(2, `<kernel>${escapeXmlText(spec.kernel)}</kernel>`);
+        if (spec.initrd !== undefined) add(2, `<initrd>${escapeXmlText(spec.initrd)}</initrd>`);
+        if (spec.cmdline !== undefined) add(2, `<cmdline>${escapeXmlText(spec.cmdline)}</cmdline>`);
+    } else {
+        add(2, "<boot dev='hd'/>");
+    }
+    add(1, "</os>");
+    add(1, "<features>", "  <acpi/>", "  <apic/>", "</features>");
+    add(1, ...cpuElement(spec));
+    add(1, "<clock offset='utc'/>");
+    add(1, "<on_poweroff>destroy</on_poweroff>", "<on_reboot>restart</on_reboot>", "<on_crash>destroy</on_crash>");
+
+    add(1, "<devices>");
+    add(2, "<disk type='file' device='disk'>");
+    add(3, `<driver${attrs([
+        ["name", "qemu"],
+        ["type", "qcow2"],
+        ["cache", spec.diskCache === "default" ? undefined : spec.diskCache],
+        ["io", spec.diskIo],
+    ])}/>`);
+    add(3, `<source${attrs([["file", spec.diskPath]])}/>`);
+    add(3, "<target dev='vda' bus='virtio'/>");
+    add(2, "</disk>");
+    add(2, "<interface type='network'>");
+    add(3, `<source${attrs([["network", spec.network ?? "default"]])}/>`);
+    if (spec.macAddress !== undefined) add(3, `<mac${attrs([["address", spec.macAddress.toLowerCase()]])}/>`);
+    add(3, `<model${attrs([["type", spec.netModel ?? "virtio"]])}/>`);
+    add(3, `<driver${attrs([["name", spec.vhost ? "vhost" : "qemu"]])}/>`);
+    add(2, "</interface>");
+    if (spec.serialLogPath !== undefined) {
+        add(2, "<serial type='file'>");
+        add(3, `<source${attrs([["path", spec.serialLogPath]])}/>`);
+        add(3, "<target port='0'/>");
+        add(2, "</serial>");
+    } else {
+        add(2, "<serial type='pty'>", "  <target port='0'/>", "</serial>");
+    }
+    add(1, "</devices>");
+    add(0, "</domain>");
+    return lines.join("\n") + "\n";
+}

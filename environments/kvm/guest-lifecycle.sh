@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Lifecycle of one isobench KVM guest, driven by `virsh` (DESIGN.md "Pulumi specifics": guests are
+# command resources that render domain XML, define/start with virsh, wait for SSH, undefine on
+# delete). Every virsh call runs under `timeout`, so a hung or absent libvirtd fails the step
+# instead of hanging `pulumi up`. Progress goes to stderr; stdout carries only results.
+#
+#   guest-lifecycle.sh create   <name> <xml-file> <base-qcow2> <overlay-path>
+#   guest-lifecycle.sh wait-ssh <name> <ssh-key> <timeout-s>    # last stdout line: the guest's IP
+#   guest-lifecycle.sh ip       <name>                          # the guest's DHCP address
+#   guest-lifecycle.sh delete   <name> <overlay-path>           # idempotent
+#   guest-lifecycle.sh vcpupin  <name>                          # `virsh vcpupin` as libvirt reports it
+#
+# Environment: LIBVIRT_DEFAULT_URI (default qemu:///system), ISOBENCH_VIRSH_TIMEOUT (seconds per
+# virsh call, default 60), ISOBENCH_SSH_USER (default root).
+set -euo pipefail
+# Pipelines below never end in a reader that exits early (head, grep -q, awk exit): under
+# pipefail the writer's SIGPIPE would fail the pipeline and, through set -e, the script.
+
+readonly PROG=guest-lifecycle
+readonly URI="${LIBVIRT_DEFAULT_URI:-qemu:///system}"
+readonly VIRSH_TIMEOUT="${ISOBENCH_VIRSH_TIMEOUT:-60}"
+readonly SSH_USER="${ISOBENCH_SSH_USER:-root}"
+
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+usage() { sed -n '7,11p' "$0" | sed 's/^#  *//' >&2; exit 2; }
+
+# All virsh calls go through here.
+v() { timeout --kill-after=5 "$VIRSH_TIMEOUT" virsh -c "$URI" "$@"; }
+
+# Fails (with the reason) unless libvirtd answers; distinguishes "daemon down" from "domain gone".
+require_libvirt() {
+    local out
+    if ! out=$(v list --all --name 2>&1); then
+        die "libvirt at $URI is not reachable (start it: virtlogd -d; libvirtd -d; virsh net-start default): $out"
+    fi
+}
+
+# 0 when the domain is defined, 1 when it is not; exits when libvirt does not answer.
+domain_exists() {
+    local names
+    names=$(v list --all --name 2>&1) || die "cannot list domains at $URI: $names"
+    grep -Fxq -- "$1" <<<"$names"
+}
+
+domain_state() { v domstate "$1" 2>/dev/null | awk 'NR == 1 { print }'; }
+
+# MAC and network of the guest's first interface (`virsh domiflist`: Interface Type Source Model MAC).
+# (No regex interval expressions: Debian's default awk is mawk.)
+first_iface() { v domiflist "$1" | awk '!done && NF >= 5 && length($5) == 17 && $5 ~ /^[0-9a-fA-F:]+$/ { print $5, $3; done = 1 }'; }
+
+# Current IPv4 address from the DHCP lease of the guest's MAC, empty when none yet.
+lease_ip() {
+    local name=$1 mac net ip
+    read -r mac net < <(first_iface "$name") || true
+    [[ -n "${mac:-}" ]] || return 0
+    ip=$(v domifaddr "$name" --source lease 2>/dev/null \
+        | awk -v mac="$mac" '!done && $2 == mac && $3 == "ipv4" { sub(/\/.*/, "", $4); print $4; done = 1 }') || true
+    if [[ -z "$ip" && -n "${net:-}" ]]; then
+        ip=$(v net-dhcp-leases "$net" --mac "$mac" 2>/dev/null \
+            | awk '$4 == "ipv4" { sub(/\/.*/, "", $5); print $5 }' | tail -n1) || true
+    fi
+    printf '%s' "$ip"
+}
+
+# Path of the file-backed serial console from the live XML, empty when there is none.
+serial_log_path() {
+    v dumpxml "$1" 2>/dev/null | awk '
+        /<serial type=.file.>/ { inside = 1; next }
+        inside && /<\/serial>/ { inside = 0 }
+        inside && /<source path=/ {
+            if (!done && match($0, /path=.[^"\047]*/)) { print substr($0, RSTART + 6, RLENGTH - 6); done = 1 }
+        }' | sed -e "s/&apos;/'/g" -e 's/&quot;/"/g' -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g'
+}
+
+show_serial_tail() {
+    local path
+    path=$(serial_log_path "$1")
+    if [[ -z "$path" ]]; then
+        log "no file-backed serial console configured for $1 (add serialLogPath to see the boot log)"
+    elif [[ -r "$path" ]]; then
+        log "last 30 lines of the serial log $path:"
+        tail -n 30 -- "$path" >&2
+    else
+        log "serial log $path is not readable"
+    fi
+}
+
+# EXIT trap of cmd_create: on failure, undo what create made (domain, overlay), keep the exit code.
+CREATE_NAME="" CREATE_OVERLAY="" CREATED_OVERLAY=0 CREATE_DEFINED=0
+# shellcheck disable=SC2317  # invoked through the trap
+cleanup_failed_create() {
+    local rc=$?
+    [[ $rc -ne 0 ]] || return 0
+    log "create of $CREATE_NAME failed; removing what it made"
+    if [[ $CREATE_DEFINED -eq 1 ]]; then
+        v destroy "$CREATE_NAME" >/dev/null 2>&1 || true
+        v undefine --nvram "$CREATE_NAME" >/dev/null 2>&1 || v undefine "$CREATE_NAME" >/dev/null 2>&1 || true
+    fi
+    [[ $CREATED_OVERLAY -eq 0 ]] || rm -f -- "$CREATE_OVERLAY"
+    exit "$rc"
+}
+
+cmd_create() {
+    [[ $# -eq 4 ]] || usage
+    local name=$1 xml=$2 base=$3 overlay=$4 xml_name
+    [[ -r "$xml" ]] || die "domain XML $xml is not readable"
+    [[ -r "$base" ]] || die "base image $base is not readable"
+    [[ "$overlay" == /* ]] || die "overlay path must be absolute, got $overlay"
+    xml_name=$(sed -n 's:.*<name>\(.*\)</name>.*:\1:p' "$xml" | sed -n 1p)
+    [[ "$xml_name" == "$name" ]] || die "$xml defines domain '$xml_name', not '$name'"
+    require_libvirt
+    if domain_exists "$name"; then
+        die "domain $name already exists; delete it first ($0 delete $name $overlay)"
+    fi
+    [[ ! -e "$overlay" ]] || die "overlay $overlay already exists; delete it first ($0 delete $name $overlay)"
+
+    CREATE_NAME=$name CREATE_OVERLAY=$overlay CREATED_OVERLAY=0 CREATE_DEFINED=0
+    trap cleanup_failed_create EXIT
+
+    log "creating qcow2 overlay $overlay on $base"
+    mkdir -p -- "$(dirname -- "$overlay")"
+    timeout 60 qemu-img create -q -f qcow2 -F qcow2 -b "$(realpath -- "$base")" "$overlay" >&2
+    CREATED_OVERLAY=1
+
+    log "defining $name from $xml"
+    v define "$xml" >&2
+    CREATE_DEFINED=1
+    local disk
+    disk=$(v domblklist "$name" | awk '$1 == "vda" { print $2 }')
+    [[ "$disk" == "$overlay" ]] || die "$name's disk vda is '$disk', not the overlay $overlay"
+
+    log "starting $name"
+    v start "$name" >&2
+    trap - EXIT
+    log "$name is $(domain_state "$name")"
+}
+
+cmd_wait_ssh() {
+    [[ $# -eq 3 ]] || usage
+    local name=$1 key=$2 limit=$3 deadline ip="" state
+    [[ "$limit" =~ ^[0-9]+$ ]] || die "timeout must be whole seconds, got $limit"
+    [[ -r "$key" ]] || die "SSH key $key is not readable"
+    require_libvirt
+    domain_exists "$name" || die "domain $name does not exist"
+    deadline=$((SECONDS + limit))
+    log "waiting up to ${limit}s for a DHCP lease of $name and SSH as $SSH_USER"
+    while ((SECONDS < deadline)); do
+        state=$(domain_state "$name")
+        if [[ "$state" != "running" ]]; then
+            log "$name is '$state', not running"
+            show_serial_tail "$name"
+            die "$name stopped while waiting for SSH"
+        fi
+        ip=$(lease_ip "$name")
+        if [[ -n "$ip" ]]; then
+            if timeout 15 ssh -i "$key" -n -o BatchMode=yes -o ConnectTimeout=5 \
+                -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+                "$SSH_USER@$ip" true 2>/dev/null; then
+                log "$name answers SSH at $ip after $((limit - (deadline - SECONDS)))s"
+                printf '%s\n' "$ip"
+                return 0
+            fi
+        fi
+        sleep 2
+    done
+    if [[ -n "$ip" ]]; then log "$name has lease $ip but SSH did not answer within ${limit}s"
+    else log "$name got no DHCP lease within ${limit}s"; fi
+    show_serial_tail "$name"
+    die "timed out waiting for SSH on $name"
+}
+
+cmd_ip() {
+    [[ $# -eq 1 ]] || usage
+    require_libvirt
+    domain_exists "$1" || die "domain $1 does not exist"
+    local ip
+    ip=$(lease_ip "$1")
+    [[ -n "$ip" ]] || die "$1 has no DHCP lease (yet)"
+    printf '%s\n' "$ip"
+}
+
+cmd_delete() {
+    [[ $# -eq 2 ]] || usage
+    local name=$1 overlay=$2 state
+    require_libvirt
+    if domain_exists "$name"; then
+        state=$(domain_state "$name")
+        if [[ "$state" != "shut off" ]]; then
+            log "stopping $name ($state)"
+            v destroy "$name" >&2 || [[ "$(domain_state "$name")" == "shut off" ]] \
+                || die "cannot stop $name"
+        fi
+        log "undefining $name"
+        v undefine --nvram "$name" >&2 2>/dev/null || v undefine "$name" >&2 || true
+        ! domain_exists "$name" || die "$name is still defined after undefine"
+    else
+        log "domain $name is already gone"
+    fi
+    if [[ -e "$overlay" ]]; then
+        [[ -f "$overlay" ]] || die "$overlay is not a regular file; not removing it"
+        # Refuse to delete anything that is not an overlay (e.g. the base image passed by mistake).
+        local info
+        info=$(timeout 60 qemu-img info -U --output=json -- "$overlay" 2>/dev/null) || info=""
+        if [[ "$info" != *'"backing-filename"'* ]]; then
+            die "$overlay is not a qcow2 overlay with a backing file; not removing it"
+        fi
+        log "removing overlay $overlay"
+        rm -f -- "$overlay"
+    else
+        log "overlay $overlay is already gone"
+    fi
+}
+
+cmd_vcpupin() {
+    [[ $# -eq 1 ]] || usage
+    require_libvirt
+    domain_exists "$1" || die "domain $1 does not exist"
+    v vcpupin "$1"
+}
+
+main() {
+    [[ $# -ge 1 ]] || usage
+    local sub=$1
+    shift
+    case "$sub" in
+        create) cmd_create "$@" ;;
+        wait-ssh) cmd_wait_ssh "$@" ;;
+        ip) cmd_ip "$@" ;;
+        delete) cmd_delete "$@" ;;
+        vcpupin) cmd_vcpupin "$@" ;;
+        -h | --help | help) usage ;;
+        *) log "unknown subcommand '$sub'"; usage ;;
+    esac
+}
+
+main "$@"

@@ -1,0 +1,353 @@
+/**
+ * Unit tests of the pure KVM guest modules: domain XML rendering, presets, variant keys.
+ * Fixture XML lives in test/fixtures/domain-xml/; regenerate deliberately with
+ * `ISOBENCH_UPDATE_FIXTURES=1 npx mocha test/unit/domain-xml.test.ts`, then review the diff.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { formatCpuset, parseCpuset } from "../../environments/kvm/cpuset";
+import {
+    DomainSpec,
+    DomainSpecError,
+    escapeXmlAttr,
+    escapeXmlText,
+    renderDomainXml,
+} from "../../environments/kvm/domain-xml";
+import {
+    GuestInput,
+    HostFacts,
+    KvmPresetError,
+    kvmTuned,
+    kvmUntuned,
+    resolveDomainSpec,
+    variantKey,
+} from "../../environments/kvm/presets";
+
+const FIXTURES = path.join(__dirname, "..", "fixtures", "domain-xml");
+
+const guest: GuestInput = {
+    name: "isobench-quick-kvm-0",
+    stack: "quick",
+    vcpus: 2,
+    memoryMiB: 2048,
+    diskPath: "/var/lib/isobench/guests/isobench-quick-kvm-0.qcow2",
+    kernel: "/var/lib/isobench/images/vmlinuz",
+    initrd: "/var/lib/isobench/images/initrd.img",
+    cmdline: "root=/dev/vda rw console=ttyS0",
+    macAddress: "52:54:00:1b:00:01",
+    serialLogPath: "/var/lib/isobench/guests/isobench-quick-kvm-0.serial.log",
+    labels: { runId: "2026-01-01a" },
+};
+const kvmHost: HostFacts = { accel: "kvm", vhostAvailable: true, hostCpuCount: 4 };
+const tcgHost: HostFacts = { accel: "tcg", vhostAvailable: false, hostCpuCount: 2 };
+
+/** A minimal valid spec for renderer-level tests. */
+const base: DomainSpec = {
+    name: "g1",
+    accel: "kvm",
+    vcpus: 2,
+    memoryMiB: 1024,
+    cpuModel: "default",
+    diskPath: "/tmp/g1.qcow2",
+    diskCache: "default",
+    vhost: false,
+    metadata: { stack: "s", environment: "kvm-untuned" },
+};
+
+function compareWithFixture(file: string, actual: string): void {
+    const p = path.join(FIXTURES, file);
+    if (process.env.ISOBENCH_UPDATE_FIXTURES === "1") {
+        fs.mkdirSync(FIXTURES, { recursive: true });
+        fs.writeFileSync(p, actual);
+        return;
+    }
+    assert.ok(fs.existsSync(p), `fixture ${p} is missing; create it with ISOBENCH_UPDATE_FIXTURES=1 and review it`);
+    assert.equal(actual, fs.readFileSync(p, "utf8"), `rendered XML differs from ${p}`);
+}
+
+function throwsMatching(fn: () => unknown, type: new (...a: never[]) => Error, ...patterns: RegExp[]): void {
+    assert.throws(fn, (e: unknown) => {
+        assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
+        for (const p of patterns) assert.match((e as Error).message, p);
+        return true;
+    });
+}
+
+describe("kvm domain XML", () => {
+    describe("fixtures (full XML per preset)", () => {
+        it("kvm-untuned under kvm", () => {
+            compareWithFixture("kvm-untuned.xml", renderDomainXml(resolveDomainSpec(kvmUntuned, guest, kvmHost)));
+        });
+        it("kvm-tuned under kvm (4 host CPUs, vhost-net present)", () => {
+            compareWithFixture("kvm-tuned.xml", renderDomainXml(resolveDomainSpec(kvmTuned, guest, kvmHost)));
+        });
+        it("kvm-tuned under tcg (2 host CPUs, vhost: false)", () => {
+            const spec = resolveDomainSpec(kvmTuned, guest, tcgHost, { vhost: false });
+            compareWithFixture("kvm-tuned-tcg.xml", renderDomainXml(spec));
+        });
+    });
+
+    describe("pinning", () => {
+        it("has no <cputune> when nothing is pinned", () => {
+            const xml = renderDomainXml(base);
+            assert.doesNotMatch(xml, /cputune|vcpupin|emulatorpin/);
+        });
+        it("pins vCPU i to pinning[i]", () => {
+            const xml = renderDomainXml({ ...base, pinning: [3, 1] });
+            assert.match(xml, /<cputune>\n\s+<vcpupin vcpu='0' cpuset='3'\/>\n\s+<vcpupin vcpu='1' cpuset='1'\/>\n\s+<\/cputune>/);
+            assert.doesNotMatch(xml, /emulatorpin/);
+        });
+        it("renders emulator pinning alone", () => {
+            const xml = renderDomainXml({ ...base, emulatorPin: "0" });
+            assert.match(xml, /<cputune>\n\s+<emulatorpin cpuset='0'\/>\n\s+<\/cputune>/);
+            assert.doesNotMatch(xml, /vcpupin/);
+        });
+        it("kvm-untuned declares none, kvm-tuned pins every vCPU and the emulator", () => {
+            assert.doesNotMatch(renderDomainXml(resolveDomainSpec(kvmUntuned, guest, kvmHost)), /cputune/);
+            const tuned = resolveDomainSpec(kvmTuned, guest, kvmHost);
+            assert.deepEqual(tuned.pinning, [1, 2]);
+            assert.equal(tuned.emulatorPin, "0,3");
+        });
+        it("kvm-tuned uses every host CPU when the guest is as large as the host", () => {
+            const spec = resolveDomainSpec(kvmTuned, guest, tcgHost, { vhost: false });
+            assert.deepEqual(spec.pinning, [0, 1]);
+            assert.equal(spec.emulatorPin, "0-1");
+            assert.match(variantKey(spec), /pin=1:1;emu=shared/);
+        });
+        it("explicit hostCpus and hostCpus: false", () => {
+            const explicit = resolveDomainSpec(kvmTuned, guest, kvmHost, { hostCpus: [2, 3] });
+            assert.deepEqual(explicit.pinning, [2, 3]);
+            assert.equal(explicit.emulatorPin, "0-1");
+            const none = resolveDomainSpec(kvmTuned, guest, kvmHost, { hostCpus: false });
+            assert.equal(none.pinning, undefined);
+            assert.equal(none.emulatorPin, undefined);
+            assert.doesNotMatch(renderDomainXml(none), /cputune/);
+        });
+    });
+
+    describe("network backend", () => {
+        it("vhost: false writes <driver name='qemu'/> and nothing about vhost", () => {
+            const xml = renderDomainXml(base);
+            assert.match(xml, /<interface type='network'>[\s\S]*<driver name='qemu'\/>[\s\S]*<\/interface>/);
+            assert.doesNotMatch(xml, /name='vhost'/);
+        });
+        it("vhost: true writes <driver name='vhost'/>", () => {
+            const xml = renderDomainXml({ ...base, vhost: true });
+            assert.match(xml, /<driver name='vhost'\/>/);
+            assert.doesNotMatch(xml, /<driver name='qemu'\/>/);
+        });
+        it("presets: vhost only in kvm-tuned", () => {
+            assert.equal(resolveDomainSpec(kvmUntuned, guest, kvmHost).vhost, false);
+            assert.equal(resolveDomainSpec(kvmTuned, guest, kvmHost).vhost, true);
+        });
+        it("network defaults to 'default', MAC is rendered lower-case", () => {
+            const xml = renderDomainXml({ ...base, macAddress: "52:54:00:AB:CD:EF" });
+            assert.match(xml, /<source network='default'\/>/);
+            assert.match(xml, /<mac address='52:54:00:ab:cd:ef'\/>/);
+        });
+    });
+
+    describe("CPU, disk, memory, boot", () => {
+        it("maps accel to the domain type", () => {
+            assert.match(renderDomainXml(base), /^<domain type='kvm'>/);
+            assert.match(renderDomainXml({ ...base, accel: "tcg" }), /^<domain type='qemu'>/);
+        });
+        it("renders CPU models", () => {
+            assert.doesNotMatch(renderDomainXml(base), /<cpu/);
+            assert.match(renderDomainXml({ ...base, cpuModel: "host-passthrough" }), /<cpu mode='host-passthrough' check='none' migratable='off'>/);
+            assert.match(renderDomainXml({ ...base, cpuModel: { named: "qemu64" } }), /<cpu mode='custom' match='exact'>\n\s+<model fallback='forbid'>qemu64<\/model>/);
+            assert.match(renderDomainXml({ ...base, accel: "tcg", cpuModel: { named: "max" } }), /<cpu mode='maximum' check='none' migratable='off'>/);
+            assert.match(
+                renderDomainXml({ ...base, topology: { sockets: 1, cores: 2, threads: 1 } }),
+                /<cpu>\n\s+<topology sockets='1' cores='2' threads='1'\/>\n\s+<\/cpu>/,
+            );
+        });
+        it("kvm-tuned falls back to the named model max only under tcg", () => {
+            assert.equal(resolveDomainSpec(kvmTuned, guest, kvmHost).cpuModel, "host-passthrough");
+            assert.deepEqual(resolveDomainSpec(kvmTuned, guest, tcgHost, { vhost: false }).cpuModel, { named: "max" });
+            assert.equal(resolveDomainSpec(kvmUntuned, guest, tcgHost).cpuModel, "default");
+        });
+        it("renders disk cache and io only when set", () => {
+            assert.match(renderDomainXml(base), /<driver name='qemu' type='qcow2'\/>/);
+            assert.match(renderDomainXml({ ...base, diskCache: "none", diskIo: "native" }), /<driver name='qemu' type='qcow2' cache='none' io='native'\/>/);
+            assert.match(renderDomainXml({ ...base, diskCache: "writeback", diskIo: "threads" }), /<driver name='qemu' type='qcow2' cache='writeback' io='threads'\/>/);
+        });
+        it("renders hugepages only when requested", () => {
+            assert.doesNotMatch(renderDomainXml(base), /memoryBacking/);
+            assert.match(renderDomainXml({ ...base, hugepages: true }), /<memoryBacking>\n\s+<hugepages\/>\n\s+<\/memoryBacking>/);
+        });
+        it("boots from disk without a kernel, directly with one", () => {
+            assert.match(renderDomainXml(base), /<boot dev='hd'\/>/);
+            const xml = renderDomainXml({ ...base, kernel: "/k", initrd: "/i", cmdline: "console=ttyS0" });
+            assert.match(xml, /<kernel>\/k<\/kernel>\n\s+<initrd>\/i<\/initrd>\n\s+<cmdline>console=ttyS0<\/cmdline>/);
+            assert.doesNotMatch(xml, /<boot/);
+        });
+        it("uses a file serial console when a log path is given, else a pty", () => {
+            assert.match(renderDomainXml({ ...base, serialLogPath: "/tmp/s.log" }), /<serial type='file'>\n\s+<source path='\/tmp\/s.log'\/>/);
+            assert.match(renderDomainXml(base), /<serial type='pty'>/);
+        });
+        it("is q35 with a virtio disk and NIC and no hand-made PCI addresses", () => {
+            const xml = renderDomainXml(base);
+            assert.match(xml, /machine='q35'/);
+            assert.match(xml, /<target dev='vda' bus='virtio'\/>/);
+            assert.match(xml, /<model type='virtio'\/>/);
+            assert.doesNotMatch(xml, /<address /);
+        });
+    });
+
+    describe("metadata and escaping", () => {
+        it("records stack, environment, variant, accel and labels in the isobench namespace", () => {
+            const spec = resolveDomainSpec(kvmTuned, guest, kvmHost);
+            const xml = renderDomainXml(spec);
+            assert.match(xml, /<isobench:env xmlns:isobench='https:\/\/isobench.dev\/xmlns\/1' stack='quick' environment='kvm-tuned' variant='[^']+' accel='kvm'>/);
+            assert.ok(xml.includes(`variant='${variantKey(spec)}'`));
+            assert.match(xml, /<isobench:label name='runId' value='2026-01-01a'\/>/);
+            assert.match(xml, /<description>isobench kvm-tuned guest of stack quick \(accel=kvm; cpu=host-passthrough;/);
+        });
+        it("escapes attribute and text values", () => {
+            const nasty = `a&b<c>"d'e`;
+            const xml = renderDomainXml({
+                ...base,
+                diskPath: "/tmp/x&y's <disk>.qcow2",
+                kernel: "/k&<>",
+                cmdline: `init=/bin/sh -c "a<b && c>d"`,
+                serialLogPath: `/tmp/"q".log`,
+                metadata: { stack: nasty, environment: "kvm-untuned", description: nasty, labels: { [nasty]: "tab\there\nline" } },
+            });
+            assert.ok(xml.includes("<source file='/tmp/x&amp;y&apos;s &lt;disk&gt;.qcow2'/>"));
+            assert.ok(xml.includes("<kernel>/k&amp;&lt;&gt;</kernel>"));
+            assert.ok(xml.includes(`<cmdline>init=/bin/sh -c "a&lt;b &amp;&amp; c&gt;d"</cmdline>`));
+            assert.ok(xml.includes("<source path='/tmp/&quot;q&quot;.log'/>"));
+            assert.ok(xml.includes("stack='a&amp;b&lt;c&gt;&quot;d&apos;e'"));
+            assert.ok(xml.includes(`<description>a&amp;b&lt;c&gt;"d'e</description>`));
+            assert.ok(xml.includes("<isobench:label name='a&amp;b&lt;c&gt;&quot;d&apos;e' value='tab&#9;here&#10;line'/>"));
+            // No raw specials survive inside attribute values.
+            for (const m of xml.matchAll(/='([^']*)'/g)) assert.doesNotMatch(m[1], /[<>&"](?!(amp|lt|gt|quot|apos|#\d+);)/);
+        });
+        it("escape helpers", () => {
+            assert.equal(escapeXmlText(`<a href="x">&'`), `&lt;a href="x"&gt;&amp;'`);
+            assert.equal(escapeXmlAttr(`<"'&>\r`), "&lt;&quot;&apos;&amp;&gt;&#13;");
+        });
+        it("refuses characters XML cannot carry", () => {
+            throwsMatching(() => renderDomainXml({ ...base, metadata: { stack: "a\u0001b", environment: "e" } }), DomainSpecError, /metadata\.stack/, /U\+0001/);
+        });
+    });
+
+    describe("renderer validation", () => {
+        const cases: Array<[string, Partial<DomainSpec> | Record<string, unknown>, RegExp[]]> = [
+            ["vcpus 0", { vcpus: 0 }, [/vcpus/, />= 1/]],
+            ["fractional vcpus", { vcpus: 1.5 }, [/vcpus/]],
+            ["memory below 128 MiB", { memoryMiB: 64 }, [/memoryMiB/, />= 128/]],
+            ["pinning shorter than vcpus", { pinning: [0] }, [/pinning/, /1 entries but vcpus is 2/]],
+            ["negative host CPU", { pinning: [0, -1] }, [/pinning/, /vCPU 1/]],
+            ["host-passthrough under tcg", { accel: "tcg", cpuModel: "host-passthrough" }, [/host-passthrough is not usable under accel=tcg/, /named/]],
+            ["io=native with default cache", { diskIo: "native" }, [/io=native requires diskCache "none"/]],
+            ["io=native with writeback", { diskIo: "native", diskCache: "writeback" }, [/io=native requires/]],
+            ["vhost under tcg", { accel: "tcg", vhost: true }, [/vhost/, /type='qemu'/]],
+            ["topology mismatch", { topology: { sockets: 2, cores: 2, threads: 1 } }, [/topology/, /= 4, but vcpus is 2/]],
+            ["initrd without kernel", { initrd: "/i" }, [/initrd/, /kernel/]],
+            ["cmdline without kernel", { cmdline: "x" }, [/cmdline/]],
+            ["relative disk path", { diskPath: "g.qcow2" }, [/diskPath/, /absolute/]],
+            ["bad name", { name: "a/b" }, [/name/]],
+            ["bad MAC", { macAddress: "52:54:00:00:00" }, [/macAddress/]],
+            ["multicast MAC", { macAddress: "01:00:5e:00:00:01" }, [/multicast/]],
+            ["bad emulator cpuset", { emulatorPin: "0-" }, [/emulatorPin/, /cpuset/]],
+            ["mode as model name", { cpuModel: { named: "host-passthrough" } }, [/mode, not a model/]],
+            ["vhost not boolean", { vhost: undefined }, [/vhost/]],
+            ["missing environment", { metadata: { stack: "s", environment: "" } }, [/metadata\.environment/]],
+        ];
+        for (const [title, patch, patterns] of cases) {
+            it(`refuses ${title}`, () => {
+                throwsMatching(() => renderDomainXml({ ...base, ...patch } as DomainSpec), DomainSpecError, ...patterns);
+            });
+        }
+    });
+
+    describe("preset resolution refusals", () => {
+        it("vhost requested but /dev/vhost-net missing names the device and the fix", () => {
+            throwsMatching(
+                () => resolveDomainSpec(kvmTuned, guest, { ...kvmHost, vhostAvailable: false }),
+                KvmPresetError,
+                /^kvm-tuned: /,
+                /\/dev\/vhost-net/,
+                /modprobe vhost_net/,
+            );
+        });
+        it("vhost under tcg must be turned off explicitly", () => {
+            throwsMatching(() => resolveDomainSpec(kvmTuned, guest, tcgHost), KvmPresetError, /tcg/, /vhost: false/);
+        });
+        it("pinning to a host CPU that does not exist", () => {
+            throwsMatching(
+                () => resolveDomainSpec(kvmTuned, guest, kvmHost, { hostCpus: [0, 7] }),
+                KvmPresetError,
+                /vCPU 1 to host CPU 7/,
+                /CPUs 0-3 only/,
+            );
+        });
+        it("1:1 pinning of more vCPUs than host CPUs", () => {
+            throwsMatching(() => resolveDomainSpec(kvmTuned, { ...guest, vcpus: 3 }, tcgHost, { vhost: false }), KvmPresetError, /3 vCPUs/, /CPUs 0-1 only/);
+        });
+        it("hostCpus of the wrong length", () => {
+            throwsMatching(() => resolveDomainSpec(kvmTuned, guest, kvmHost, { hostCpus: [0] }), KvmPresetError, /1 host CPUs for 2 vCPUs/);
+        });
+        it("emulator pinned to a missing host CPU", () => {
+            throwsMatching(() => resolveDomainSpec(kvmTuned, guest, kvmHost, { emulatorPin: "0,9" }), KvmPresetError, /emulatorPin "0,9"/, /host CPU 9/);
+        });
+        it("explicit host-passthrough under tcg", () => {
+            throwsMatching(
+                () => resolveDomainSpec(kvmUntuned, guest, tcgHost, { cpuModel: "host-passthrough" }),
+                KvmPresetError,
+                /host-passthrough/,
+                /named model/,
+            );
+        });
+        it("io=native override without cache=none", () => {
+            throwsMatching(() => resolveDomainSpec(kvmUntuned, guest, kvmHost, { diskIo: "native" }), DomainSpecError, /io=native requires/);
+        });
+    });
+
+    describe("variantKey", () => {
+        it("kvm-tuned under kvm", () => {
+            assert.equal(
+                variantKey(resolveDomainSpec(kvmTuned, guest, kvmHost)),
+                "cpu=host-passthrough;topo=cores;pin=1:1;emu=separate;net=vhost;disk=cache-none;io=native",
+            );
+        });
+        it("kvm-tuned under tcg records what changed", () => {
+            assert.equal(
+                variantKey(resolveDomainSpec(kvmTuned, guest, tcgHost, { vhost: false })),
+                "cpu=max;topo=cores;pin=1:1;emu=shared;net=qemu;disk=cache-none;io=native",
+            );
+        });
+        it("kvm-untuned, and accel is not part of the key", () => {
+            const k = variantKey(resolveDomainSpec(kvmUntuned, guest, kvmHost));
+            assert.equal(k, "cpu=default;pin=none;net=qemu;disk=cache-default");
+            assert.equal(variantKey(resolveDomainSpec(kvmUntuned, guest, tcgHost)), k);
+        });
+        it("does not depend on guest size", () => {
+            const big: HostFacts = { ...kvmHost, hostCpuCount: 16 };
+            const one = variantKey(resolveDomainSpec(kvmTuned, { ...guest, vcpus: 1 }, big));
+            const four = variantKey(resolveDomainSpec(kvmTuned, { ...guest, vcpus: 4 }, big));
+            assert.equal(one, four);
+        });
+        it("records hugepages, shared pinning and odd topologies", () => {
+            assert.match(variantKey(resolveDomainSpec(kvmTuned, guest, kvmHost, { hugepages: true })), /;mem=hugepages$/);
+            assert.match(variantKey({ ...base, pinning: [0, 0] }), /pin=shared/);
+            assert.match(variantKey({ ...base, vcpus: 4, topology: { sockets: 2, cores: 1, threads: 2 } }), /topo=2s1c2t/);
+            assert.match(variantKey({ ...base, topology: { sockets: 2, cores: 1, threads: 1 } }), /topo=sockets/);
+            assert.match(variantKey({ ...base, emulatorPin: "0" }), /emu=pinned/);
+            assert.match(variantKey({ ...base, cpuModel: { named: "EPYC" } }), /^cpu=EPYC;/);
+        });
+    });
+
+    describe("cpuset", () => {
+        it("parses and formats", () => {
+            assert.deepEqual(parseCpuset("0-3,^2,6"), [0, 1, 3, 6]);
+            assert.equal(formatCpuset([5, 0, 1, 2, 2]), "0-2,5");
+            assert.throws(() => parseCpuset("3-1"), /reversed/);
+            assert.throws(() => parseCpuset("^1"), /names no host CPU/);
+            assert.throws(() => parseCpuset("a"), /not a cpuset/);
+        });
+    });
+});

@@ -1,0 +1,142 @@
+/**
+ * The quick stack's Pulumi program under mocks: environments, variants, the serialized chain and
+ * triggers, for both Docker drivers and both command backends.
+ */
+import * as assert from "node:assert/strict";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackSpec } from "../../experiment/stack-file";
+import type { HostContext, Experiment } from "../../experiment/program";
+
+interface Registered {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+}
+
+const registered: Registered[] = [];
+
+function host(over: Partial<HostContext>): HostContext {
+    return {
+        repoRoot: "/repo",
+        resultsRoot: "/repo/results",
+        stateDir: "/repo/.state",
+        containerImage: "isobench-bench:0123456789ab",
+        guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
+        sshKey: "/repo/.state/ssh/id_ed25519",
+        accel: "tcg",
+        vhostAvailable: false,
+        hostCpuCount: 2,
+        dockerDriver: "cli",
+        commandBackend: "plugin",
+        ...over,
+    };
+}
+
+function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply(resolve));
+}
+
+async function declare(over: Partial<HostContext>): Promise<Experiment> {
+    registered.length = 0;
+    const { declareExperiment } = await import("../../experiment/program");
+    const spec = loadStackSpec(path.join(__dirname, "..", "..", "stacks"), "quick");
+    const exp = declareExperiment(spec, host(over));
+    await unwrap(exp.overheadTable);
+    return exp;
+}
+
+const byName = (n: string) => registered.find((r) => r.name === n);
+
+describe("quick stack program (mocks)", function () {
+    this.timeout(60000);
+
+    before(async () => {
+        await pulumi.runtime.setMocks({
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                return { id: `${args.name}-id`, state: { ...args.inputs, stdout: args.name === "analysis" ? "| table |" : "" } };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                throw new Error(`Mock not implemented: ${args.token}`);
+            },
+        }, "isobench", "quick", false);
+    });
+
+    for (const commandBackend of ["plugin", "dynamic"] as const) {
+        describe(`command backend ${commandBackend}`, () => {
+            let exp: Experiment;
+            before(async () => {
+                exp = await declare({ commandBackend, dockerDriver: "cli" });
+            });
+
+            it("declares the four environments with their variants and accel", () => {
+                assert.deepEqual(exp.environments.map((e) => [e.name, e.envKind, e.accel]), [
+                    ["native", "native", "none"],
+                    ["docker-nat", "docker", "none"],
+                    ["docker-host", "docker", "none"],
+                    ["kvm-tuned", "kvm", "tcg"],
+                ]);
+                assert.match(exp.environments[1].variant, /^net=nat;storage=volume;driver=cli$/);
+                assert.match(exp.environments[3].variant, /pin=1:1/);
+                assert.match(exp.environments[3].variant, /net=qemu/, "no vhost where /dev/vhost-net is absent");
+            });
+
+            it("uses the right resource type for command resources", () => {
+                const cell = registered.find((r) => r.name.startsWith("cell-"))!;
+                assert.equal(cell.type, commandBackend === "plugin" ? "command:local:Command" : "pulumi-nodejs:dynamic:Resource");
+            });
+
+            it("publishes NAT ports on 127.0.0.1 and none with host networking", () => {
+                const nat = byName("docker-nat-container")!.inputs.create as string;
+                const hostnet = byName("docker-host-container")!.inputs.create as string;
+                assert.match(nat, /'--network' 'bridge'/);
+                assert.match(nat, /'-p' '127\.0\.0\.1::\d+'/);
+                assert.match(hostnet, /'--network' 'host'/);
+                assert.doesNotMatch(hostnet, /'-p'/);
+                assert.match(nat, /isobench\.stack=quick/);
+            });
+
+            it("serializes probes, cells and analysis in one chain", () => {
+                const names = exp.chain.map((c) => c.name);
+                assert.equal(names.filter((n) => n.startsWith("cell-")).length, exp.cellIds.length);
+                assert.equal(exp.cellIds.length, 3 * 2 * 4);
+                for (let i = 1; i < exp.chain.length; i++) {
+                    assert.ok(exp.chain[i].after.includes(exp.chain[i - 1].name), `${names[i]} must wait for ${names[i - 1]}`);
+                }
+                const kvmCell = exp.chain.find((c) => c.name.includes(".kvm-tuned."))!;
+                assert.ok(kvmCell.after.includes("kvm-tuned-ready"), "a KVM cell waits for its guest");
+            });
+
+            it("puts the runId and the cell into every cell's triggers", () => {
+                const cells = registered.filter((r) => r.name.startsWith("cell-"));
+                assert.equal(cells.length, 24);
+                for (const c of cells) {
+                    assert.equal(c.inputs.triggers[0], "quick-1");
+                    assert.equal(c.inputs.triggers[1], c.name.slice("cell-".length));
+                }
+            });
+
+            it("renders the guest's domain XML into the guest resource", () => {
+                const g = byName("kvm-tuned-domain")!;
+                const xml = g.inputs.environment.ISOBENCH_DOMAIN_XML as string;
+                assert.match(xml, /<domain type='qemu'/);
+                assert.match(xml, /<vcpupin vcpu='0' cpuset='1'\/>/);
+                assert.match(g.inputs.delete, /guest-lifecycle\.sh' delete 'isobench-quick-kvm-tuned'/);
+            });
+        });
+    }
+
+    it("the provider driver makes the same containers as the cli driver", async () => {
+        await declare({ dockerDriver: "provider" });
+        const nat = registered.find((r) => r.type === "docker:index/container:Container" && r.name === "docker-nat-container")!;
+        const hostnet = registered.find((r) => r.type === "docker:index/container:Container" && r.name === "docker-host-container")!;
+        assert.equal(nat.inputs.networkMode, "bridge");
+        assert.deepEqual(nat.inputs.ports.map((p: any) => p.ip), ["127.0.0.1"]);
+        assert.equal(hostnet.inputs.networkMode, "host");
+        assert.deepEqual(hostnet.inputs.ports, []);
+        assert.equal(nat.inputs.name, "isobench-quick-docker-nat");
+        assert.deepEqual(nat.inputs.mounts, [{ type: "volume", source: "isobench-quick-docker-nat-data", target: "/data" }]);
+        assert.ok(nat.inputs.labels.some((l: any) => l.label === "isobench.stack" && l.value === "quick"));
+    });
+});

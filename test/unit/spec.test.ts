@@ -1,0 +1,75 @@
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseSpec, SpecError } from "../../experiment/spec";
+import { loadStackSpec } from "../../experiment/stack-file";
+import { planCells } from "../../experiment/plan";
+
+const STACKS = path.join(__dirname, "..", "..", "stacks");
+const base = { runId: "r1", environments: ["native", "docker-nat"], workloads: ["sysbench-cpu"] };
+
+describe("experiment spec", () => {
+    it("applies defaults", () => {
+        const s = parseSpec("t", base);
+        assert.equal(s.repetitions, 3);
+        assert.equal(s.dockerDriver, "auto");
+        assert.equal(s.allowSoftwareEmulation, false);
+        assert.deepEqual(s.workloads, [{ name: "sysbench-cpu", params: {} }]);
+        assert.equal(s.kvm.vhost, "auto");
+    });
+
+    it("names the key and the allowed values for an unknown environment", () => {
+        assert.throws(() => parseSpec("t", { ...base, environments: ["native", "lxc"] }),
+            (e: Error) => e instanceof SpecError && /isobench:environments\.1: must be one of native, docker-nat, docker-host, kvm-untuned, kvm-tuned/.test(e.message));
+    });
+
+    it("names the key and the allowed values for an unknown workload", () => {
+        assert.throws(() => parseSpec("t", { ...base, workloads: ["coremark"] }),
+            (e: Error) => /isobench:workloads\.0: must be one of .*sysbench-cpu.*redis/.test(e.message));
+    });
+
+    it("refuses negative and too few repetitions", () => {
+        assert.throws(() => parseSpec("t", { ...base, repetitions: -1 }), /isobench:repetitions: must be >= 3/);
+        assert.throws(() => parseSpec("t", { ...base, repetitions: 2 }), /isobench:repetitions: must be >= 3/);
+    });
+
+    it("refuses unknown keys, naming the allowed ones", () => {
+        assert.throws(() => parseSpec("t", { ...base, repetition: 3 }), /unknown key "repetition" \(allowed: runId, repetitions,/);
+    });
+
+    it("refuses pinning that does not match vcpus", () => {
+        assert.throws(() => parseSpec("t", { ...base, kvm: { vcpus: 2, pinning: [1] } }), /kvm.pinning has 1 entries but isobench:kvm.vcpus is 2/);
+    });
+
+    it("validates the quick stack file", () => {
+        const s = loadStackSpec(STACKS, "quick");
+        assert.deepEqual(s.environments, ["native", "docker-nat", "docker-host", "kvm-tuned"]);
+        assert.equal(s.allowSoftwareEmulation, true);
+        assert.ok(s.repetitions >= 3);
+    });
+
+    it("refuses an unknown stack, listing the available ones", () => {
+        assert.throws(() => loadStackSpec(STACKS, "nope"), /unknown stack "nope".*Available stacks: .*quick/);
+    });
+
+    it("refuses malformed YAML naming the file", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-spec-"));
+        try {
+            fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  isobench:runId: [unclosed\n");
+            assert.throws(() => loadStackSpec(dir, "bad"), /Pulumi\.bad\.yaml is not valid YAML/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("run plan", () => {
+    it("interleaves environments and rotates their order per repetition", () => {
+        const cells = planCells({ environments: ["native", "docker-nat", "kvm-tuned"], workloads: [{ name: "redis", params: {} }], repetitions: 3 });
+        assert.equal(cells.length, 9);
+        assert.deepEqual(cells.slice(0, 3).map((c) => c.environment), ["native", "docker-nat", "kvm-tuned"]);
+        assert.deepEqual(cells.slice(3, 6).map((c) => c.environment), ["docker-nat", "kvm-tuned", "native"]);
+        assert.equal(new Set(cells.map((c) => c.id)).size, 9);
+    });
+});
