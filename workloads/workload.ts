@@ -44,5 +44,11 @@ export interface Workload<P extends Record<string, number | string>> {
     clientCommand(params: P, addr?: ServerAddress): string;
     /** "inside": clientCommand runs in the environment; "host": on the host against the server. */
     readonly clientPlacement: "inside" | "host";
-    parse(raw: string): Measurement[];
+    /**
+     * Extracts the measurements from the tool's raw output; throws ParseError when the output is
+     * malformed or truncated. When the params the command was built from are given, the parser also
+     * checks that everything they asked for is present (e.g. every requested redis-benchmark test),
+     * which catches output cut off at a line boundary.
+     */
+    parse(raw: string, params?: P): Measurement[];
 }

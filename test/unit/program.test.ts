@@ -84,7 +84,7 @@ describe("quick stack program (mocks)", function () {
 
             it("uses the right resource type for command resources", () => {
                 const cell = registered.find((r) => r.name.startsWith("cell-"))!;
-                assert.equal(cell.type, commandBackend === "plugin" ? "command:local:Command" : "pulumi-nodejs:dynamic:Resource");
+                assert.equal(cell.type, commandBackend === "plugin" ? "command:local:Command" : "pulumi-nodejs:dynamic/isobench-command:Resource");
             });
 
             it("publishes NAT ports on 127.0.0.1 and none with host networking", () => {

@@ -26,7 +26,7 @@ describe("experiment spec", () => {
 
     it("names the key and the allowed values for an unknown workload", () => {
         assert.throws(() => parseSpec("t", { ...base, workloads: ["coremark"] }),
-            (e: Error) => /isobench:workloads\.0: must be one of .*sysbench-cpu.*redis/.test(e.message));
+            (e: Error) => /isobench:workloads\.0: must be one of redis, sysbench-cpu/.test(e.message));
     });
 
     it("refuses negative and too few repetitions", () => {

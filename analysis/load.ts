@@ -1,0 +1,81 @@
+/**
+ * Reads the samples of a results directory (`<dir>/cells/*.csv`, written by the runner).
+ * Nothing is skipped silently: every file that cannot be used, and every entry of cells/ that is
+ * not a sample file, is returned as a problem next to the samples that could be read.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { Sample, samplesFromCsv } from "../experiment/samples";
+
+export interface LoadProblem {
+    /** Path of the offending file or entry. */
+    readonly file: string;
+    readonly error: string;
+}
+
+export interface LoadedResults {
+    readonly dir: string;
+    readonly cellsDir: string;
+    /** The cells/*.csv files that were read (successfully or not), sorted. */
+    readonly files: readonly string[];
+    readonly samples: readonly Sample[];
+    readonly problems: readonly LoadProblem[];
+}
+
+const BETTER = new Set(["higher", "lower"]);
+const ACCEL = new Set(["kvm", "tcg", "none"]);
+const ENV_KIND = new Set(["native", "docker", "kvm", "docker-in-kvm"]);
+
+/**
+ * What samplesFromCsv does not check: the enumerated columns, and the columns analysis groups by.
+ * Throws naming the file and the CSV row (header = row 1).
+ */
+function validate(samples: readonly Sample[], file: string): void {
+    samples.forEach((s, i) => {
+        const row = i + 2;
+        for (const c of ["environment", "workload", "metric", "unit"] as const) {
+            if (!s[c]) throw new Error(`${file}: row ${row} has an empty ${c}`);
+        }
+        if (!BETTER.has(s.better)) throw new Error(`${file}: row ${row} has better "${s.better}", expected higher or lower`);
+        if (!ACCEL.has(s.accel)) throw new Error(`${file}: row ${row} has accel "${s.accel}", expected kvm, tcg or none`);
+        if (!ENV_KIND.has(s.env_kind)) throw new Error(`${file}: row ${row} has env_kind "${s.env_kind}", expected native, docker, kvm or docker-in-kvm`);
+    });
+}
+
+/** Loads every cells/*.csv of dir. A missing cells/ directory yields no files and no samples. */
+export function loadResultsDir(dir: string): LoadedResults {
+    const cellsDir = path.join(dir, "cells");
+    const files: string[] = [];
+    const samples: Sample[] = [];
+    const problems: LoadProblem[] = [];
+    if (!fs.existsSync(cellsDir)) return { dir, cellsDir, files, samples, problems };
+
+    const entries = fs.readdirSync(cellsDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+        const file = path.join(cellsDir, e.name);
+        if (!e.name.endsWith(".csv")) {
+            const hint = e.name.endsWith(".csv.tmp") ? " (a cell interrupted while writing its samples?)" : "";
+            problems.push({ file, error: `not a .csv sample file${hint}; not read` });
+            continue;
+        }
+        if (!e.isFile()) {
+            problems.push({ file, error: "not a regular file; not read" });
+            continue;
+        }
+        files.push(file);
+        try {
+            const parsed = samplesFromCsv(fs.readFileSync(file, "utf8"), file);
+            if (parsed.length === 0) {
+                problems.push({ file, error: "no sample rows (empty file or header only)" });
+                continue;
+            }
+            validate(parsed, file);
+            samples.push(...parsed);
+        } catch (err) {
+            const msg = err instanceof Error ? err.message : String(err);
+            // samplesFromCsv and validate already name the file; csv-parse errors do not.
+            problems.push({ file, error: msg.startsWith(file) ? msg.slice(file.length).replace(/^:\s*/, "") : msg });
+        }
+    }
+    return { dir, cellsDir, files, samples, problems };
+}

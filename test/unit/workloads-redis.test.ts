@@ -1,0 +1,227 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parseRedisBenchmark, redis, RedisParams, redisTestKey } from "../../workloads/redis";
+import { Measurement, ParseError } from "../../workloads/workload";
+
+const DIR = path.join(__dirname, "..", "fixtures", "redis");
+const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+
+const CSV7 = "redis-benchmark-7.0.15-csv.txt";
+const HUMAN7 = "redis-benchmark-7.0.15-human.txt";
+const QUIET7 = "redis-benchmark-7.0.15-quiet.txt";
+const REFUSED7 = "redis-benchmark-7.0.15-connection-refused.txt";
+const HUMAN28 = "redis-benchmark-2.8-human-RECONSTRUCTED.txt";
+const QUIET28 = "redis-benchmark-2.8-quiet-RECONSTRUCTED.txt";
+const CSV28 = "redis-benchmark-2.8-csv-RECONSTRUCTED.txt";
+
+const TESTS = ["ping_inline", "set", "get", "lpush", "lpop", "sadd"];
+const P: RedisParams = redis.defaults;
+
+function values(ms: Measurement[]): Record<string, number> {
+    return Object.fromEntries(ms.map((m) => [m.metric, m.value]));
+}
+
+function assertParseError(fn: () => unknown, metric: string | RegExp, context = ""): ParseError {
+    try {
+        fn();
+    } catch (e) {
+        assert.ok(e instanceof ParseError, `${context}: expected ParseError, got ${String(e)}`);
+        assert.equal(e.workload, "redis", context);
+        if (typeof metric === "string") assert.equal(e.metric, metric, `${context}: ${e.message}`);
+        else assert.match(e.metric, metric, `${context}: ${e.message}`);
+        return e;
+    }
+    assert.fail(`${context}: expected a ParseError, parse succeeded`);
+}
+
+/** rps of the reconstructed 2.8 fixtures (100000 requests / printed duration). */
+const RPS_28 = { ping_inline_rps: 105263.16, set_rps: 102040.82, get_rps: 106382.98, lpush_rps: 103092.78, lpop_rps: 101010.1, sadd_rps: 104166.67 };
+
+describe("workloads/redis", () => {
+    describe("definition", () => {
+        it("has the paper's parameters (requests scaled down) and a host-side client", () => {
+            assert.equal(redis.name, "redis");
+            assert.equal(redis.tool, "redis-benchmark");
+            assert.deepEqual(redis.defaults, {
+                dataSize: 50, keyspace: 100000, requests: 100000, clients: 50,
+                tests: "ping_inline,set,get,lpush,lpop,sadd", port: 6379, pipeline: 1,
+            });
+            assert.equal(redis.clientPlacement, "host");
+            assert.equal(redis.serverPort, 6379);
+            assert.equal(redis.versionCommand, "redis-server --version");
+        });
+
+        it("builds server, readiness and client commands", () => {
+            assert.equal(redis.serverCommand!(P), "redis-server --port 6379 --bind 0.0.0.0 --protected-mode no --save '' --appendonly no");
+            assert.equal(redis.readinessCommand!(P, { host: "192.168.122.10", port: 6379 }), "redis-cli -h 192.168.122.10 -p 6379 ping 2>/dev/null | grep -qx PONG");
+            assert.equal(
+                redis.clientCommand(P, { host: "127.0.0.1", port: 16379 }),
+                "redis-benchmark -h 127.0.0.1 -p 16379 -c 50 -n 100000 -d 50 -r 100000 -P 1 -t ping_inline,set,get,lpush,lpop,sadd --csv",
+            );
+        });
+
+        it("quotes odd host names and validates parameters", () => {
+            assert.match(redis.clientCommand(P, { host: "my host", port: 1 }), /^redis-benchmark -h 'my host' -p 1 /);
+            assert.throws(() => redis.clientCommand(P), /needs the server address/);
+            assert.throws(() => redis.clientCommand({ ...P, clients: 0 }, { host: "h", port: 1 }), /clients must be a positive integer/);
+            assert.throws(() => redis.clientCommand({ ...P, tests: "set;rm -rf /" }, { host: "h", port: 1 }), /tests must be comma-separated/);
+            assert.throws(() => redis.serverCommand!({ ...P, port: 70000 }), /port must be a TCP port/);
+        });
+
+        it("names metrics after the test title", () => {
+            assert.equal(redisTestKey("PING_INLINE"), "ping_inline");
+            assert.equal(redisTestKey("MSET (10 keys)"), "mset_10_keys");
+            assert.equal(redisTestKey("LRANGE_100 (first 100 elements)"), "lrange_100_first_100_elements");
+        });
+    });
+
+    describe("parse: redis-benchmark 7.0.15 (captured)", () => {
+        it("--csv: rps, avg and p99 latency of every test, with units and directions", () => {
+            const ms = redis.parse(fixture(CSV7), P);
+            assert.equal(ms.length, 18);
+            assert.deepEqual(ms.slice(0, 3), [
+                { metric: "ping_inline_rps", value: 44444.44, unit: "req/s", better: "higher" },
+                { metric: "ping_inline_latency_avg_ms", value: 0.77, unit: "ms", better: "lower" },
+                { metric: "ping_inline_latency_p99_ms", value: 2.695, unit: "ms", better: "lower" },
+            ]);
+            assert.deepEqual(values(ms), {
+                ping_inline_rps: 44444.44, ping_inline_latency_avg_ms: 0.77, ping_inline_latency_p99_ms: 2.695,
+                set_rps: 42553.19, set_latency_avg_ms: 0.721, set_latency_p99_ms: 1.279,
+                get_rps: 47619.05, get_latency_avg_ms: 0.692, get_latency_p99_ms: 1.151,
+                lpush_rps: 39215.69, lpush_latency_avg_ms: 0.878, lpush_latency_p99_ms: 4.119,
+                lpop_rps: 40816.33, lpop_latency_avg_ms: 0.814, lpop_latency_p99_ms: 2.751,
+                sadd_rps: 40816.33, sadd_latency_avg_ms: 0.784, sadd_latency_p99_ms: 2.983,
+            });
+        });
+
+        it("human output (with \\r progress lines): the same metrics from the summaries", () => {
+            const ms = redis.parse(fixture(HUMAN7), P);
+            assert.deepEqual(values(ms), {
+                ping_inline_rps: 38461.54, ping_inline_latency_avg_ms: 0.773, ping_inline_latency_p99_ms: 1.967,
+                set_rps: 37735.85, set_latency_avg_ms: 0.842, set_latency_p99_ms: 2.591,
+                get_rps: 41666.67, get_latency_avg_ms: 0.809, get_latency_p99_ms: 4.367,
+                lpush_rps: 31746.03, lpush_latency_avg_ms: 1.037, lpush_latency_p99_ms: 3.239,
+                lpop_rps: 45454.55, lpop_latency_avg_ms: 0.719, lpop_latency_p99_ms: 1.327,
+                sadd_rps: 43478.26, sadd_latency_avg_ms: 0.774, sadd_latency_p99_ms: 2.231,
+            });
+            for (const m of ms) assert.equal(m.better, m.metric.endsWith("_rps") ? "higher" : "lower");
+        });
+
+        it("-q output: rps only (it has no average or p99 latency)", () => {
+            assert.deepEqual(values(redis.parse(fixture(QUIET7), P)), {
+                ping_inline_rps: 29411.76, set_rps: 40000, get_rps: 42553.19, lpush_rps: 42553.19, lpop_rps: 38461.54, sadd_rps: 44444.44,
+            });
+        });
+    });
+
+    describe("parse: redis-benchmark 2.8 formats (reconstructed fixtures)", () => {
+        it("human output: rps per test, no latency metrics", () => {
+            const ms = parseRedisBenchmark(fixture(HUMAN28), P);
+            assert.deepEqual(values(ms), RPS_28);
+            assert.ok(ms.every((m) => m.unit === "req/s" && m.better === "higher"));
+        });
+
+        it("human output whose \\r were lost in a log (progress glued to the header)", () => {
+            const raw = fixture(HUMAN28).replace(/\r/g, "");
+            assert.match(raw, /SET: 101533\.33====== SET ======/);
+            assert.deepEqual(values(parseRedisBenchmark(raw, P)), RPS_28);
+        });
+
+        it("-q output", () => {
+            assert.deepEqual(values(parseRedisBenchmark(fixture(QUIET28), P)), RPS_28);
+            assert.deepEqual(values(parseRedisBenchmark(fixture(QUIET28).replace(/\r/g, ""), P)), RPS_28);
+        });
+
+        it("header-less two-column --csv", () => {
+            assert.deepEqual(values(parseRedisBenchmark(fixture(CSV28), P)), RPS_28);
+        });
+    });
+
+    describe("parse: requested tests", () => {
+        it("every requested test must be in the output", () => {
+            const e = assertParseError(() => redis.parse(fixture(CSV7), { ...P, tests: "set,get,incr" }), "incr_rps");
+            assert.match(e.message, /incr was requested but is not in the output/);
+        });
+
+        it("a family name is satisfied by its members (ping → ping_inline)", () => {
+            assert.equal(redis.parse(fixture(CSV7), { ...P, tests: "ping,set" }).length, 18);
+        });
+
+        it("without params, whatever tests are present are returned", () => {
+            const raw = fixture(CSV7).split("\n").filter((l) => !l.startsWith('"SADD"')).join("\n");
+            assert.equal(redis.parse(raw).length, 15);
+            assertParseError(() => redis.parse(raw, P), "sadd_rps");
+        });
+    });
+
+    describe("parse: garbage, errors and truncated output", () => {
+        it("throws ParseError on empty and unrelated output", () => {
+            assertParseError(() => redis.parse(""), "rps");
+            assertParseError(() => redis.parse("hello world\nthis is not redis-benchmark\n"), "rps");
+            assertParseError(() => redis.parse("\u0000\u00ff\u0001"), "rps");
+        });
+
+        it("reports what redis-benchmark said when it could not connect (captured)", () => {
+            const e = assertParseError(() => redis.parse(fixture(REFUSED7), P), "rps");
+            assert.match(e.message, /Connection refused/);
+        });
+
+        it("refuses non-numbers and malformed CSV", () => {
+            assertParseError(() => redis.parse(fixture(CSV7).replace('"GET","47619.05"', '"GET","-nan"')), "get_rps");
+            assertParseError(() => redis.parse(fixture(CSV7).replace('"0.814"', '"-nan"')), "lpop_latency_avg_ms");
+            assertParseError(() => redis.parse(fixture(CSV7).replace('"LPUSH","39215.69",', '"LPUSH","39215.69,')), "lpush_rps");
+            assertParseError(() => redis.parse(fixture(CSV7).replace('"2.983","3.335"', '"2.983"')), "sadd_rps");
+        });
+
+        it("refuses concatenated runs (a test twice)", () => {
+            const e = assertParseError(() => redis.parse(fixture(HUMAN7) + fixture(HUMAN7)), "ping_inline_rps");
+            assert.match(e.message, /appears twice/);
+            assertParseError(() => redis.parse(fixture(CSV28) + fixture(CSV28)), "ping_inline_rps");
+        });
+
+        it("--csv: every truncation throws ParseError when params are given", () => {
+            const raw = fixture(CSV7);
+            assert.ok(raw.endsWith('"3.335"\n'));
+            for (let cut = 0; cut < raw.length - 1; cut++) {
+                assertParseError(() => redis.parse(raw.slice(0, cut), P), /_rps$|_latency_(avg|p99)_ms$|^rps$/, `cut at ${cut}`);
+            }
+            assert.equal(redis.parse(raw.slice(0, raw.length - 1), P).length, 18); // only the final newline missing
+        });
+
+        it("human output: every truncation before the last latency table throws ParseError", () => {
+            const raw = fixture(HUMAN7);
+            const lastValues = raw.lastIndexOf("        0.774     0.264");
+            assert.ok(lastValues > 0);
+            for (let cut = 0; cut < lastValues; cut += 1) {
+                assertParseError(() => redis.parse(raw.slice(0, cut), P), /_rps$|_latency_(avg|p99)_ms$|^rps$/, `cut at ${cut}`);
+            }
+        });
+
+        it("human output: names the test and metric of the cut block", () => {
+            const raw = fixture(HUMAN7);
+            const summary = raw.lastIndexOf("Summary:");
+            const e = assertParseError(() => redis.parse(raw.slice(0, summary)), "sadd_rps");
+            assert.match(e.message, /====== SADD ======.*truncated/);
+            const table = raw.lastIndexOf("  latency summary (msec):");
+            assertParseError(() => redis.parse(raw.slice(0, table)), "sadd_latency_avg_ms");
+            const values = raw.lastIndexOf("        0.774     0.264");
+            assertParseError(() => redis.parse(raw.slice(0, values + "        0.774     0.264     0.743".length)), "sadd_latency_avg_ms");
+        });
+    });
+
+    describe("version", () => {
+        it("parses redis-server --version (captured)", () => {
+            assert.equal(redis.parseVersion(fixture("redis-server-7.0.15-version.txt")), "7.0.15");
+            assert.equal(redis.parseVersion("Redis server v=2.8.13 sha=00000000:0 malloc=jemalloc-3.6.0 bits=64 build=1\n"), "2.8.13");
+        });
+
+        it("throws ParseError on anything else", () => {
+            assertParseError(() => redis.parseVersion("redis-server: command not found"), "version");
+        });
+    });
+
+    it("fixtures cover exactly the default tests", () => {
+        assert.deepEqual(P.tests.split(","), TESTS);
+    });
+});
