@@ -85,7 +85,7 @@ const schema = {
     },
 } as const;
 
-const ajv = new Ajv({ allErrors: true });
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
 const validate = ajv.compile(schema);
 
 function describe(e: ErrorObject): string {

@@ -1,0 +1,160 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "csv-parse/sync";
+import { analyzeResultsDir, SUMMARY_COLUMNS } from "../../analysis/analyze";
+import { loadResultsDir } from "../../analysis/load";
+import { Sample, SAMPLE_COLUMNS, samplesToCsv } from "../../experiment/samples";
+import { sysbenchCpu } from "../../workloads/sysbench-cpu";
+
+let rep = 0;
+function sample(o: Partial<Sample> & Pick<Sample, "environment" | "metric" | "value">): Sample {
+    const kind = o.environment === "native" ? "native" : o.environment.startsWith("kvm") ? "kvm" : "docker";
+    return {
+        run_id: "r1", stack: "test", cell_id: `c${rep}`, env_kind: kind, variant: "", workload: "sysbench-cpu",
+        params: "maxPrime=20000;threads=1;timeSeconds=10", repetition: rep++, unit: "events/s", better: "higher",
+        started_at: "2026-01-01T00:00:00.000Z", duration_s: 10, tool: "sysbench", tool_version: "1.0.20",
+        accel: kind === "kvm" ? "kvm" : "none", host: "h", kernel: "6.1", cpu_model: "cpu", notes: "",
+        ...o,
+    };
+}
+
+/** One cell file per (environment, repetition), as the runner writes them. */
+function writeCell(dir: string, name: string, samples: Sample[]): void {
+    fs.mkdirSync(path.join(dir, "cells"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "cells", name), samplesToCsv(samples));
+}
+
+describe("analysis/load and analysis/analyze (temp results dir)", () => {
+    let root: string;
+    before(() => {
+        root = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-analysis-test-"));
+    });
+    after(() => {
+        fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    /** A results dir with native 100/102 and docker-nat 90/92 events/s, plus broken files. */
+    function resultsDir(name: string): string {
+        const dir = path.join(root, name);
+        writeCell(dir, "native-1.csv", [sample({ environment: "native", metric: "events_per_s", value: 100 })]);
+        writeCell(dir, "native-2.csv", [sample({ environment: "native", metric: "events_per_s", value: 102 })]);
+        writeCell(dir, "docker-nat-1.csv", [sample({ environment: "docker-nat", metric: "events_per_s", value: 90 })]);
+        writeCell(dir, "docker-nat-2.csv", [sample({ environment: "docker-nat", metric: "events_per_s", value: 92 })]);
+        return dir;
+    }
+
+    describe("loadResultsDir", () => {
+        it("reads every cells/*.csv and reports every file it could not use", () => {
+            const dir = resultsDir("load");
+            const cells = path.join(dir, "cells");
+            fs.writeFileSync(path.join(cells, "bad-header.csv"), "a,b,c\n1,2,3\n");
+            fs.writeFileSync(path.join(cells, "empty.csv"), "");
+            fs.writeFileSync(path.join(cells, "header-only.csv"), SAMPLE_COLUMNS.join(",") + "\n");
+            fs.writeFileSync(path.join(cells, "bad-better.csv"), samplesToCsv([sample({ environment: "native", metric: "m", value: 1, better: "more" as never })]));
+            fs.writeFileSync(path.join(cells, "nan.csv"), samplesToCsv([sample({ environment: "native", metric: "m", value: 1 })]).replace(",1,events/s,", ",oops,events/s,"));
+            fs.writeFileSync(path.join(cells, "ragged.csv"), samplesToCsv([sample({ environment: "native", metric: "m", value: 1 })]) + "x,y\n");
+            fs.writeFileSync(path.join(cells, "kvm-1.csv.tmp"), "partial");
+
+            const loaded = loadResultsDir(dir);
+            assert.equal(loaded.samples.length, 4);
+            assert.deepEqual(loaded.samples.map((s) => s.value).sort(), [100, 102, 90, 92].sort());
+            assert.equal(loaded.files.length, 10);
+            const problems = Object.fromEntries(loaded.problems.map((p) => [path.basename(p.file), p.error]));
+            assert.deepEqual(Object.keys(problems).sort(), [
+                "bad-better.csv", "bad-header.csv", "empty.csv", "header-only.csv", "kvm-1.csv.tmp", "nan.csv", "ragged.csv",
+            ]);
+            assert.match(problems["bad-header.csv"], /header is "a,b,c", expected the sample schema/);
+            assert.match(problems["empty.csv"], /no sample rows/);
+            assert.match(problems["header-only.csv"], /no sample rows/);
+            assert.match(problems["bad-better.csv"], /row 2 has better "more", expected higher or lower/);
+            assert.match(problems["nan.csv"], /row 2 has non-numeric value "oops"/);
+            assert.match(problems["ragged.csv"], /\S/);
+            assert.match(problems["kvm-1.csv.tmp"], /not a \.csv sample file \(a cell interrupted/);
+        });
+
+        it("a directory without cells/ gives no files, no samples and no problems", () => {
+            const dir = path.join(root, "no-cells");
+            fs.mkdirSync(dir);
+            const loaded = loadResultsDir(dir);
+            assert.deepEqual([loaded.files.length, loaded.samples.length, loaded.problems.length], [0, 0, 0]);
+        });
+    });
+
+    describe("analyzeResultsDir", () => {
+        it("writes summary.csv and summary.md and returns the Markdown", () => {
+            const dir = resultsDir("analyze");
+            fs.writeFileSync(path.join(dir, "cells", "broken.csv"), "not,a,sample,file\n");
+            const md = analyzeResultsDir(dir);
+
+            assert.equal(fs.readFileSync(path.join(dir, "summary.md"), "utf8"), md);
+            assert.ok(md.includes("| docker-nat | sysbench-cpu | events_per_s | 2 | 91.00 ± 1.41 | events/s | -10% (CI -16%…-4%) | none |"), md);
+            assert.ok(md.includes("| native | sysbench-cpu | events_per_s | 2 | 101.0 ± 1.4 | events/s | baseline | none |"), md);
+            assert.match(md, /## Problems\n\n- .*broken\.csv: header is "not,a,sample,file"/);
+
+            const rows: Record<string, string>[] = parse(fs.readFileSync(path.join(dir, "summary.csv"), "utf8"), { columns: true });
+            assert.deepEqual(Object.keys(rows[0]), [...SUMMARY_COLUMNS]);
+            assert.equal(rows.length, 2);
+            const [native, docker] = rows;
+            assert.equal(native.environment, "native");
+            assert.equal(native.overhead_status, "baseline");
+            assert.equal(native.overhead, "baseline");
+            assert.equal(native.ratio_vs_native, "");
+            assert.equal(Number(native.mean), 101);
+            assert.equal(docker.environment, "docker-nat");
+            assert.equal(docker.n, "2");
+            assert.equal(Number(docker.mean), 91);
+            assert.equal(Number(docker.median), 91);
+            assert.equal(Number(docker.min), 90);
+            assert.equal(Number(docker.max), 92);
+            assert.ok(Math.abs(Number(docker.stddev) - Math.SQRT2) < 1e-12);
+            // CI of the mean: 91 ± 12.7062 · sqrt(2) / sqrt(2)
+            assert.ok(Math.abs(Number(docker.ci95_low) - (91 - 12.7062)) < 1e-9);
+            assert.ok(Math.abs(Number(docker.ratio_vs_native) - 91 / 101) < 1e-12);
+            assert.ok(Math.abs(Number(docker.overhead_pct) - (91 / 101 - 1) * 100) < 1e-9);
+            assert.ok(Math.abs(Number(docker.overhead_ci95_low_pct) - -15.56986) < 1e-3);
+            assert.ok(Math.abs(Number(docker.overhead_ci95_high_pct) - -3.85149) < 1e-3);
+            assert.equal(docker.overhead, "-10%");
+            assert.equal(docker.overhead_status, "compared");
+            assert.equal(docker.tool_versions, "1.0.20");
+        });
+
+        it("works end to end from a captured sysbench fixture through the parser", () => {
+            const raw = fs.readFileSync(path.join(__dirname, "..", "fixtures", "sysbench-cpu", "sysbench-1.0.20-cpu-prime20000-threads1-time10.txt"), "utf8");
+            const dir = path.join(root, "from-fixture");
+            const ms = sysbenchCpu.parse(raw, sysbenchCpu.defaults);
+            for (const environment of ["native", "kvm-tuned"]) {
+                writeCell(dir, `${environment}.csv`, ms.map((m) => sample({
+                    environment, metric: m.metric, value: m.value, unit: m.unit, better: m.better,
+                    accel: environment === "native" ? "none" : "tcg",
+                })));
+            }
+            const md = analyzeResultsDir(dir);
+            assert.ok(md.includes("| kvm-tuned | sysbench-cpu | events_per_s | 1 | 1228 ± n/a | events/s | 0% † | tcg |"), md);
+            assert.ok(md.includes("| native | sysbench-cpu | latency_p95_ms | 1 | 1.270 ± n/a | ms | baseline | none |"), md);
+        });
+
+        it("throws naming the dir when no cells/*.csv exist", () => {
+            const dir = path.join(root, "empty-results");
+            fs.mkdirSync(path.join(dir, "cells"), { recursive: true });
+            assert.throws(() => analyzeResultsDir(dir), (e: Error) => {
+                assert.ok(e.message.includes(dir), e.message);
+                assert.match(e.message, /no samples .*no cells\/\*\.csv were found/);
+                return true;
+            });
+            assert.equal(fs.existsSync(path.join(dir, "summary.md")), false);
+        });
+
+        it("throws listing the problems when files exist but none is usable", () => {
+            const dir = path.join(root, "all-broken");
+            fs.mkdirSync(path.join(dir, "cells"), { recursive: true });
+            fs.writeFileSync(path.join(dir, "cells", "x.csv"), "garbage\n");
+            assert.throws(() => analyzeResultsDir(dir), /no samples in .*all-broken: 1 cells\/\*\.csv file\(s\) found but none could be used: .*x\.csv: header is "garbage"/);
+        });
+
+        it("throws when the directory does not exist", () => {
+            assert.throws(() => analyzeResultsDir(path.join(root, "nope")), /results directory .*nope does not exist/);
+        });
+    });
+});
