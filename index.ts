@@ -3,7 +3,7 @@
  * spec, gather host facts (refusing what the host cannot do), declare the experiment.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseSpec } from "./experiment/spec";
+import { configValue, parseSpec } from "./experiment/spec";
 import { gatherHost } from "./experiment/host";
 import { declareExperiment } from "./experiment/program";
 
@@ -12,15 +12,7 @@ function isobenchConfig(): Record<string, unknown> {
     for (const [key, raw] of Object.entries(pulumi.runtime.allConfig())) {
         if (!key.startsWith("isobench:")) continue;
         const k = key.slice("isobench:".length);
-        // Pulumi hands every value over as a string; structured values arrive JSON-encoded.
-        if (k === "runId") out[k] = raw;
-        else {
-            try {
-                out[k] = JSON.parse(raw);
-            } catch {
-                out[k] = raw;
-            }
-        }
+        out[k] = configValue(k, raw);
     }
     return out;
 }

@@ -74,7 +74,7 @@ function outsideFacts(h: EnvironmentHandle): Record<string, string> {
             vhost: driver ? driver[1] : "unspecified",
             domain_type: type ? type[1] : "unknown",
             hugepages: /<hugepages\/>/.test(xml) ? "yes" : "no",
-            qemu_version: (/QEMU (\S+)/.exec(virsh("version")) ?? [])[1] ?? "unknown",
+            qemu_version: (/Running hypervisor: QEMU (\S+)/.exec(virsh("version")) ?? [])[1] ?? "unknown",
         };
     }
     return {};

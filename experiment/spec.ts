@@ -147,11 +147,24 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
     };
 }
 
+/**
+ * Pulumi hands config to programs as strings and rewrites stack files with scalars quoted
+ * ("3", "true"), so a string is read as the JSON it encodes; runId always stays a string.
+ */
+export function configValue(key: string, value: unknown): unknown {
+    if (key === "runId" || typeof value !== "string") return value;
+    try {
+        return JSON.parse(value);
+    } catch {
+        return value;
+    }
+}
+
 /** Turns a Pulumi stack YAML's `config:` map into the un-prefixed isobench keys. */
 export function isobenchKeys(config: Readonly<Record<string, unknown>>, stack: string): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(config)) {
-        if (k.startsWith("isobench:")) out[k.slice("isobench:".length)] = v;
+        if (k.startsWith("isobench:")) out[k.slice("isobench:".length)] = configValue(k.slice("isobench:".length), v);
         else if (!k.includes(":")) throw new SpecError(`stack "${stack}": config key "${k}" has no namespace; write "isobench:${k}"`);
     }
     return out;

@@ -73,3 +73,19 @@ describe("run plan", () => {
         assert.equal(new Set(cells.map((c) => c.id)).size, 9);
     });
 });
+
+describe("stack files as Pulumi rewrites them", () => {
+    it("reads quoted scalars the way Pulumi hands them to the program", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-spec-"));
+        try {
+            fs.writeFileSync(path.join(dir, "Pulumi.q.yaml"),
+                'config:\n  isobench:runId: "7"\n  isobench:repetitions: "4"\n  isobench:allowSoftwareEmulation: "true"\n  isobench:environments: [native]\n  isobench:workloads: [redis]\n');
+            const s = loadStackSpec(dir, "q");
+            assert.equal(s.runId, "7");
+            assert.equal(s.repetitions, 4);
+            assert.equal(s.allowSoftwareEmulation, true);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
