@@ -25,5 +25,5 @@ export const resultsDir = experiment.resultsDir;
 export const accel = host.accel;
 export const environments = experiment.environments.map((e) => ({ name: e.name, kind: e.envKind, variant: e.variant, accel: e.accel }));
 export const cells = experiment.cellIds.length;
-export const bootReports = experiment.bootReports;
+export const readyReports = experiment.readyReports;
 export const overheadTable = experiment.overheadTable;

@@ -21,6 +21,8 @@ export class DockerEnvironment extends pulumi.ComponentResource {
     /** Resource the environment's probe and cells depend on. */
     readonly ready: pulumi.Resource;
     readonly containerName: string;
+    /** Create → ready seconds as `ready_s=<s>` (cli driver; the provider driver does not time it). */
+    readonly readyReport: pulumi.Output<string>;
 
     constructor(name: string, args: DockerEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("isobench:environments:DockerEnvironment", name, {}, opts);
@@ -42,13 +44,16 @@ export class DockerEnvironment extends pulumi.ComponentResource {
                 mustRun: true,
                 restart: "no",
             }, { parent: this, deleteBeforeReplace: true });
+            this.readyReport = pulumi.output("ready_s=not measured by the provider driver");
         } else {
-            this.ready = commandResource(args.commandBackend, `${name}-container`, {
+            const c = commandResource(args.commandBackend, `${name}-container`, {
                 create: cliCreateScript(s),
                 delete: cliDeleteScript(s),
                 triggers: [JSON.stringify(s)],
-            }, { parent: this, deleteBeforeReplace: true }).resource;
+            }, { parent: this, deleteBeforeReplace: true });
+            this.ready = c.resource;
+            this.readyReport = c.stdout;
         }
-        this.registerOutputs({ containerName: this.containerName });
+        this.registerOutputs({ containerName: this.containerName, readyReport: this.readyReport });
     }
 }

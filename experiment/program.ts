@@ -39,7 +39,7 @@ export interface Experiment {
     readonly cellIds: readonly string[];
     /** The analysis step's output: the overhead table in Markdown. */
     readonly overheadTable: pulumi.Output<string>;
-    readonly bootReports: Readonly<Record<string, pulumi.Output<string>>>;
+    readonly readyReports: Readonly<Record<string, pulumi.Output<string>>>;
     /** Every measuring resource in run order with the resources it waits for (names), as declared. */
     readonly chain: ReadonlyArray<{ readonly name: string; readonly after: readonly string[] }>;
 }
@@ -61,7 +61,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
 
     const handles: EnvironmentHandle[] = [];
     const ready = new Map<EnvironmentName, pulumi.Resource>();
-    const bootReports: Record<string, pulumi.Output<string>> = {};
+    const readyReports: Record<string, pulumi.Output<string>> = {};
     for (const env of spec.environments) {
         if (env === "native") {
             handles.push({ name: env, envKind: "native", variant: "", accel: "none", target: { kind: "native" }, declared: {} });
@@ -70,6 +70,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             const c = containerSpec({ stack: spec.stack, environment: env, image: host.containerImage, network, serverPorts });
             const d = new DockerEnvironment(env, { spec: c, driver: host.dockerDriver, commandBackend: host.commandBackend });
             ready.set(env, d.ready);
+            readyReports[env] = d.readyReport;
             handles.push({
                 name: env,
                 envKind: "docker",
@@ -113,7 +114,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
                 commandBackend: host.commandBackend,
             });
             ready.set(env, g.ready);
-            bootReports[env] = g.bootReport;
+            readyReports[env] = g.bootReport;
             handles.push({
                 name: env,
                 envKind: "kvm",
@@ -179,7 +180,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
         environments: handles,
         cellIds: cells.map((c) => c.id),
         overheadTable: analysis.stdout,
-        bootReports,
+        readyReports,
         chain,
     };
 }

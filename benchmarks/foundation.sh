@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Figures of the foundation issue, measured on this machine and printed (never asserted in tests):
+#  - setup with nothing to do (wall time); setup from scratch is measured by timing a fresh clone's
+#    `bash scripts/setup.sh` (pass --from-scratch to remove .tools/.cache/.state and images first);
+#  - `isobench up quick`: total wall time, sum of cell run times, orchestration overhead %;
+#  - a no-change `isobench up quick`;
+#  - KVM guest define → SSH-ready and container create → ready (from the stack's outputs).
+# Usage: benchmarks/foundation.sh [--from-scratch]   (destroys the quick stack at the end; results stay)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+if [ "${1:-}" = "--from-scratch" ]; then
+    echo "[bench] removing .tools .cache .state node_modules and isobench images"
+    rm -rf .tools .cache .state node_modules
+    docker images --format '{{.Repository}}:{{.Tag}}' | grep '^isobench-bench:' | xargs -r docker rmi -f >/dev/null
+    t0=$(now); bash scripts/setup.sh >/tmp/isobench-setup-scratch.log 2>&1; t1=$(now)
+    echo "setup from scratch: $(secs "$t0" "$t1") s"
+fi
+t0=$(now); bash scripts/setup.sh >/tmp/isobench-setup-noop.log 2>&1; t1=$(now)
+echo "setup with nothing to do: $(secs "$t0" "$t1") s"
+
+runid="bench-$(date +%Y%m%d%H%M%S)"
+stackfile=stacks/Pulumi.quick.yaml
+cp "$stackfile" /tmp/isobench-quick.yaml.bak
+trap 'cp /tmp/isobench-quick.yaml.bak "$stackfile"' EXIT
+sed -i "s/^  isobench:runId: .*/  isobench:runId: $runid/" "$stackfile"
+
+t0=$(now); ./bin/isobench up quick >/tmp/isobench-up.log 2>&1; t1=$(now)
+total=$(secs "$t0" "$t1")
+dir="results/quick/$runid"
+cellsum=$(node -e '
+const fs=require("fs"),p=require("path"),d=process.argv[1]+"/cells";let s=0;
+for(const f of fs.readdirSync(d)){const l=fs.readFileSync(p.join(d,f),"utf8").trim().split("\n")[1];
+const {parse}=require("csv-parse/sync");const r=parse(fs.readFileSync(p.join(d,f),"utf8"),{columns:true})[0];s+=Number(r.duration_s);}
+console.log(s.toFixed(1));' "$dir")
+echo "isobench up quick: ${total} s total, cells measured ${cellsum} s, orchestration overhead $(awk -v t="$total" -v c="$cellsum" 'BEGIN{printf "%.1f", (t-c)/t*100}') %"
+grep -o 'ready_s=[0-9.]*' /tmp/isobench-up.log | head -1 | sed 's/^/kvm guest define -> SSH ready: /'
+t0=$(now); ./bin/isobench up quick >/tmp/isobench-up2.log 2>&1; t1=$(now)
+echo "no-change isobench up quick: $(secs "$t0" "$t1") s"
+export PATH="$ROOT/.tools/bin:$PATH" PULUMI_BACKEND_URL="file://$ROOT/.state/pulumi" PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-isobench}" PULUMI_HOME="$ROOT/.state/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true
+pulumi stack output --stack quick --json readyReports
+./bin/isobench destroy quick >/tmp/isobench-destroy.log 2>&1 && echo "destroyed; results kept in $dir"
