@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { getWorkload } from "../workloads";
+import { getWorkload, AnyWorkload } from "../workloads";
 import { ParseError, ServerAddress } from "../workloads/workload";
 import { EnvironmentHandle, execArgv, detachedScript, stopScript } from "../environments/exec-target";
 import { Sample, samplesToCsv } from "./samples";
@@ -84,7 +84,8 @@ function waitReady(command: string, timeoutS: number, what: string): void {
     throw new Error(`${what} not ready after ${timeoutS} s: ${(last?.stderr || last?.stdout || "").trim()}`);
 }
 
-export function runCell(inv: CellInvocation): string {
+/** @param workload the workload to run; defaults to the registry's (tests pass their own). */
+export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload(inv.workload)): string {
     const cellsDir = path.join(inv.resultsDir, "cells");
     const rawDir = path.join(inv.resultsDir, "raw");
     fs.mkdirSync(cellsDir, { recursive: true });
@@ -94,7 +95,6 @@ export function runCell(inv: CellInvocation): string {
         progress(inv.resultsDir, `cell ${inv.cellId}: already measured, keeping ${csvPath}`);
         return csvPath;
     }
-    const workload = getWorkload(inv.workload);
     const params = { ...workload.defaults, ...inv.params } as Record<string, number | string>;
     const env = inv.env;
     const ip = env.target.kind === "kvm" ? guestIp(env.target.domain) : undefined;
