@@ -3,6 +3,7 @@
  * `provider` (@pulumi/docker) and `cli` (docker CLI) drivers create the same container.
  * Pure: no Pulumi, no I/O.
  */
+import { shellQuote as q } from "./shell";
 export type DockerNetwork = "nat" | "host";
 
 export interface ContainerSpec {
@@ -47,9 +48,6 @@ export function containerSpec(a: ContainerSpecArgs): ContainerSpec {
     };
 }
 
-function q(s: string): string {
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** `docker run` argv of the cli driver. */
 export function dockerRunArgs(s: ContainerSpec): string[] {

@@ -8,6 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { CommandBackend, commandResource } from "./command";
 import { DomainSpec, renderDomainXml } from "./kvm/domain-xml";
+import { shellQuote as q } from "./shell";
 
 export interface KvmGuestArgs {
     /** The fully resolved guest; its XML is rendered here and defined with virsh. */
@@ -23,9 +24,6 @@ export interface KvmGuestArgs {
     readonly commandBackend: CommandBackend;
 }
 
-function q(s: string): string {
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 export class KvmGuest extends pulumi.ComponentResource {
     readonly ready: pulumi.Resource;

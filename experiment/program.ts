@@ -14,6 +14,7 @@ import { EnvironmentHandle } from "../environments/exec-target";
 import { KVM_PRESETS, KvmOverrides, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
 import { getWorkload } from "../workloads";
 import type { CellInvocation } from "./runner";
+import { shellQuote as q } from "../environments/shell";
 
 /** Facts about the host the program needs; gathered by experiment/host.ts before declaring anything. */
 export interface HostContext {
@@ -48,9 +49,6 @@ function b64(o: unknown): string {
     return Buffer.from(JSON.stringify(o)).toString("base64");
 }
 
-function q(s: string): string {
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 export function declareExperiment(spec: ExperimentSpec, host: HostContext): Experiment {
     const resultsDir = path.join(host.resultsRoot, spec.stack, spec.runId);
