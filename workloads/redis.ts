@@ -30,8 +30,6 @@ export type RedisParams = {
     clients: number;
     /** -t: comma-separated test names as redis-benchmark 7 spells them. */
     tests: string;
-    /** Port redis-server listens on inside the environment. */
-    port: number;
     /** -P: requests per pipeline (1 = no pipelining, as in the paper). */
     pipeline: number;
 };
@@ -254,15 +252,15 @@ export const redis: Workload<RedisParams> = {
         requests: 100000,
         clients: 50,
         tests: "ping_inline,set,get,lpush,lpop,sadd",
-        port: DEFAULT_PORT,
         pipeline: 1,
     },
     versionCommand: "redis-server --version",
     parseVersion: parseRedisVersion,
     serverPort: DEFAULT_PORT,
-    serverCommand(p: RedisParams): string {
+    // The port is fixed, not a parameter: Docker NAT publishes it when the container is created.
+    serverCommand(): string {
         // Foreground process (the runner detaches it); no persistence so disk I/O stays out of it.
-        return `redis-server --port ${port("port", p.port)} --bind 0.0.0.0 --protected-mode no --save '' --appendonly no`;
+        return `redis-server --port ${DEFAULT_PORT} --bind 0.0.0.0 --protected-mode no --save '' --appendonly no`;
     },
     readinessCommand(p: RedisParams, addr: ServerAddress): string {
         // redis-cli exits 0 on error replies such as LOADING, so wait for the PONG itself.
