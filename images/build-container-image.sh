@@ -12,7 +12,7 @@
 #                         else http://deb.debian.org/debian)
 #   ISOBENCH_SECURITY_MIRROR  security mirror (default: the host's, else http://deb.debian.org/debian-security)
 #
-# <hash> = first 12 hex chars of sha256(packages.txt + this script + suite).
+# <hash> = first 12 hex chars of sha256(packages.txt + this script + images/lib.sh + suite).
 # Stdout's last line is the image name; it is also written to .state/images/container-image.
 # Progress goes to stderr, prefixed [images].
 #
@@ -22,96 +22,19 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(dirname "$HERE")"
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
-PACKAGES_FILE="$HERE/packages.txt"
-CACHE="$ROOT/.cache"
-STATE="$ROOT/.state/images"
+# shellcheck source=images/lib.sh
+. "$HERE/lib.sh"
 
-log() { echo "[images] $*" >&2; }
-die() { echo "[images] ERROR: $*" >&2; exit 1; }
-
-FORCE=0
-for arg in "$@"; do
-  case "$arg" in
-    --force) FORCE=1 ;;
-    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$SELF"; exit 0 ;;
-    *) die "unknown argument '$arg' (usage: $0 [--force])" ;;
-  esac
-done
-
-# ------------------------------------------------------------------ apt sources of the host
-host_codename() {
-  local id="" codename=""
-  if [ -r /etc/os-release ]; then
-    id="$(. /etc/os-release && echo "${ID:-}")"
-    codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
-  fi
-  if [ "$id" = debian ] && [ -n "$codename" ]; then echo "$codename"; else echo bookworm; fi
-}
-
-# host_uri SUITE: the first enabled 'deb' URI in the host's apt sources that serves SUITE
-# (one-line .list files and deb822 .sources files). Prints nothing if there is none.
-host_uri() {
-  local want="$1" f
-  {
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [ -f "$f" ] || continue
-      awk -v s="$want" '
-        $1 == "deb" {
-          i = 2
-          if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
-          for (j = i + 1; j <= NF; j++) if ($j == s) { print $i; break }
-        }' "$f"
-    done
-    for f in /etc/apt/sources.list.d/*.sources; do
-      [ -f "$f" ] || continue
-      awk -v s="$want" '
-        function flush() {
-          if (isdeb && enabled && hit && uri != "") print uri
-          isdeb = 0; enabled = 1; hit = 0; uri = ""
-        }
-        BEGIN { enabled = 1 }
-        /^[[:space:]]*$/ { flush(); next }
-        /^#/ { next }
-        {
-          key = tolower($1)
-          if (key == "types:") for (j = 2; j <= NF; j++) if ($j == "deb") isdeb = 1
-          if (key == "uris:") uri = $2
-          if (key == "suites:") for (j = 2; j <= NF; j++) if ($j == s) hit = 1
-          if (key == "enabled:" && tolower($2) == "no") enabled = 0
-        }
-        END { flush() }' "$f"
-    done
-  } | head -n 1 | sed 's:/*$::'
-}
-
-SUITE="${ISOBENCH_SUITE:-$(host_codename)}"
-HOST_MAIN="$(host_uri "$SUITE")"
-MIRROR="${ISOBENCH_MIRROR:-${HOST_MAIN:-http://deb.debian.org/debian}}"
-# Same sources as the host: when the host uses this suite, copy its -updates/-security choice;
-# otherwise (non-Debian host, other suite) use the Debian defaults.
-if [ -n "$HOST_MAIN" ]; then
-  UPDATES_URI="$(host_uri "$SUITE-updates")"
-  SECURITY_URI="${ISOBENCH_SECURITY_MIRROR:-$(host_uri "$SUITE-security")}"
-else
-  UPDATES_URI="$MIRROR"
-  SECURITY_URI="${ISOBENCH_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
-fi
-case "$SUITE" in sid|unstable|experimental) UPDATES_URI=""; SECURITY_URI="" ;; esac
+parse_build_args "$@"
+resolve_apt_sources
 
 # ------------------------------------------------------------------ image name
-[ -f "$PACKAGES_FILE" ] || die "$PACKAGES_FILE is missing"
-PACKAGES="$(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$PACKAGES_FILE" | grep -v '^$' | paste -sd, -)"
-[ -n "$PACKAGES" ] || die "$PACKAGES_FILE lists no package"
-HASH="$( { cat "$PACKAGES_FILE" "$SELF"; printf '%s' "$SUITE"; } | sha256sum | cut -c1-12)"
+PACKAGES="$(read_packages)"
+HASH="$(image_hash)"
 IMAGE="isobench-bench:$HASH"
 
-finish() {
-  mkdir -p "$STATE"
-  echo "$IMAGE" >"$STATE/container-image"
-  echo "$IMAGE"
-}
+finish() { record_result container-image "$IMAGE"; }
 
 command -v docker >/dev/null 2>&1 || die "docker not found. Fix: apt-get install docker.io"
 timeout 20 docker info >/dev/null 2>&1 ||
@@ -127,37 +50,10 @@ fi
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, chroot)"
 command -v debootstrap >/dev/null 2>&1 || die "debootstrap not found. Fix: apt-get install debootstrap"
 
-mkdir -p "$CACHE/build" "$CACHE/debootstrap/debs-$SUITE" "$CACHE/apt/archives-$SUITE/partial" "$CACHE/apt/lists-$SUITE/partial"
-# One image build at a time: the builds share the package caches below.
-exec 9>"$CACHE/images.lock"
-if ! flock -n 9; then
-  log "another image build holds $CACHE/images.lock: waiting (up to 1 h)"
-  flock -w 3600 9 || die "timed out waiting for $CACHE/images.lock"
-fi
+lock_build_cache
 
 ROOTFS="$CACHE/build/container-$HASH"
-
-# Unmount everything below the rootfs (deepest first); refuse to delete it while anything is mounted.
-unmount_all() {
-  awk -v r="$ROOTFS" '$2 == r || index($2, r "/") == 1 {print $2}' /proc/mounts | sort -r |
-    while read -r m; do umount -l "$m" 2>/dev/null || true; done
-}
-remove_rootfs() {
-  unmount_all
-  if awk -v r="$ROOTFS" '$2 == r || index($2, r "/") == 1 {found=1} END {exit !found}' /proc/mounts; then
-    die "something is still mounted below $ROOTFS; not deleting it (see /proc/mounts)"
-  fi
-  rm -rf "$ROOTFS"
-}
-cleanup() {
-  local rc=$?
-  unmount_all
-  if [ "$rc" -ne 0 ]; then
-    log "build failed (exit $rc); partial rootfs removed"
-    remove_rootfs
-  fi
-}
-trap cleanup EXIT
+trap cleanup_build EXIT
 
 remove_rootfs
 mkdir -p "$ROOTFS"
@@ -167,41 +63,20 @@ log "packages: $PACKAGES"
 log "updates: ${UPDATES_URI:-none}, security: ${SECURITY_URI:-none}"
 START=$SECONDS
 
-log "debootstrap --variant=minbase (package cache: .cache/debootstrap/debs-$SUITE)"
-debootstrap --variant=minbase --include="$PACKAGES" \
-  --cache-dir="$CACHE/debootstrap/debs-$SUITE" \
-  "$SUITE" "$ROOTFS" "$MIRROR" >"$CACHE/build/container-debootstrap.log" 2>&1 ||
-  die "debootstrap failed; see $CACHE/build/container-debootstrap.log"
-log "debootstrap done after $((SECONDS - START)) s"
+debootstrap_rootfs container "$PACKAGES"
 
-# apt sources of the image = the host's, so that an upgrade brings the same versions.
-{
-  echo "deb $MIRROR $SUITE main"
-  [ -z "$UPDATES_URI" ] || echo "deb $UPDATES_URI $SUITE-updates main"
-  [ -z "$SECURITY_URI" ] || echo "deb $SECURITY_URI $SUITE-security main"
-} >"$ROOTFS/etc/apt/sources.list"
-# Never start services inside the chroot or the container (Debian's policy-rc.d convention).
-printf '#!/bin/sh\nexit 101\n' >"$ROOTFS/usr/sbin/policy-rc.d"
-chmod 755 "$ROOTFS/usr/sbin/policy-rc.d"
+# apt sources of the image = the host's, so that an upgrade brings the same versions. Never start
+# services inside the chroot or the container (policy-rc.d stays in the image).
+configure_rootfs_apt
 
 if [ -n "$UPDATES_URI$SECURITY_URI" ]; then
   log "apt-get dist-upgrade from $SUITE-updates/$SUITE-security (apt cache: .cache/apt)"
-  mount -t proc proc "$ROOTFS/proc"
-  mount --bind "$CACHE/apt/archives-$SUITE" "$ROOTFS/var/cache/apt/archives"
-  mount --bind "$CACHE/apt/lists-$SUITE" "$ROOTFS/var/lib/apt/lists"
-  if ! chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-      sh -c 'apt-get -q update && apt-get -q -y -o Dpkg::Options::=--force-confold dist-upgrade' \
-      >"$CACHE/build/container-apt.log" 2>&1; then
-    die "apt-get in the image failed; see $CACHE/build/container-apt.log"
-  fi
-  unmount_all
+  apt_in_rootfs container "the image" "$APT_UPGRADE"
   log "upgrade done after $((SECONDS - START)) s"
 fi
 
 # Slim down: package caches and lists are not needed in the image.
-rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/cache/apt/*.bin \
-  "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/log/*.log "$ROOTFS"/tmp/* 2>/dev/null || true
-mkdir -p "$ROOTFS/var/lib/apt/lists/partial" "$ROOTFS/var/cache/apt/archives/partial"
+drop_apt_caches "$ROOTFS"/var/log/*.log
 # Docker mounts its own /dev, /proc, /sys and writes /etc/hostname, /etc/hosts, /etc/resolv.conf:
 # ship them empty rather than with the build host's copies.
 rm -rf "${ROOTFS:?}"/dev/* "${ROOTFS:?}"/proc/* "${ROOTFS:?}"/sys/* 2>/dev/null || true

@@ -17,7 +17,7 @@
 #   ISOBENCH_SUITE, ISOBENCH_MIRROR, ISOBENCH_SECURITY_MIRROR   as for build-container-image.sh
 #   ISOBENCH_GUEST_DISK_SIZE  root filesystem size (default 3G)
 #
-# <hash> = first 12 hex chars of sha256(packages.txt + this script + suite).
+# <hash> = first 12 hex chars of sha256(packages.txt + this script + images/lib.sh + suite).
 # Stdout's last line is the folder path; it is also written to .state/images/guest-image.
 # Progress goes to stderr, prefixed [images].
 #
@@ -31,93 +31,23 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(dirname "$HERE")"
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
-PACKAGES_FILE="$HERE/packages.txt"
-CACHE="$ROOT/.cache"
-STATE="$ROOT/.state/images"
+# shellcheck source=images/lib.sh
+. "$HERE/lib.sh"
 SSH_KEY="$ROOT/.state/ssh/id_ed25519"
 DISK_SIZE="${ISOBENCH_GUEST_DISK_SIZE:-3G}"
 GUEST_BASE_PACKAGES="initramfs-tools,systemd-sysv,udev,openssh-server,iproute2,ifupdown,isc-dhcp-client"
 GUEST_KERNEL_PACKAGE="linux-image-amd64"
+CHROOT_LANG=C.UTF-8   # in_chroot's LANG in the guest rootfs
 
-log() { echo "[images] $*" >&2; }
-die() { echo "[images] ERROR: $*" >&2; exit 1; }
-
-FORCE=0
-for arg in "$@"; do
-  case "$arg" in
-    --force) FORCE=1 ;;
-    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$SELF"; exit 0 ;;
-    *) die "unknown argument '$arg' (usage: $0 [--force])" ;;
-  esac
-done
-
-# ------------------------------------------------------------------ apt sources of the host
-# (same logic as build-container-image.sh: both images must get the host's package versions)
-host_codename() {
-  local id="" codename=""
-  if [ -r /etc/os-release ]; then
-    id="$(. /etc/os-release && echo "${ID:-}")"
-    codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
-  fi
-  if [ "$id" = debian ] && [ -n "$codename" ]; then echo "$codename"; else echo bookworm; fi
-}
-
-# host_uri SUITE: the first enabled 'deb' URI in the host's apt sources that serves SUITE.
-host_uri() {
-  local want="$1" f
-  {
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [ -f "$f" ] || continue
-      awk -v s="$want" '
-        $1 == "deb" {
-          i = 2
-          if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
-          for (j = i + 1; j <= NF; j++) if ($j == s) { print $i; break }
-        }' "$f"
-    done
-    for f in /etc/apt/sources.list.d/*.sources; do
-      [ -f "$f" ] || continue
-      awk -v s="$want" '
-        function flush() {
-          if (isdeb && enabled && hit && uri != "") print uri
-          isdeb = 0; enabled = 1; hit = 0; uri = ""
-        }
-        BEGIN { enabled = 1 }
-        /^[[:space:]]*$/ { flush(); next }
-        /^#/ { next }
-        {
-          key = tolower($1)
-          if (key == "types:") for (j = 2; j <= NF; j++) if ($j == "deb") isdeb = 1
-          if (key == "uris:") uri = $2
-          if (key == "suites:") for (j = 2; j <= NF; j++) if ($j == s) hit = 1
-          if (key == "enabled:" && tolower($2) == "no") enabled = 0
-        }
-        END { flush() }' "$f"
-    done
-  } | head -n 1 | sed 's:/*$::'
-}
-
-SUITE="${ISOBENCH_SUITE:-$(host_codename)}"
-HOST_MAIN="$(host_uri "$SUITE")"
-MIRROR="${ISOBENCH_MIRROR:-${HOST_MAIN:-http://deb.debian.org/debian}}"
-if [ -n "$HOST_MAIN" ]; then
-  UPDATES_URI="$(host_uri "$SUITE-updates")"
-  SECURITY_URI="${ISOBENCH_SECURITY_MIRROR:-$(host_uri "$SUITE-security")}"
-else
-  UPDATES_URI="$MIRROR"
-  SECURITY_URI="${ISOBENCH_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
-fi
-case "$SUITE" in sid|unstable|experimental) UPDATES_URI=""; SECURITY_URI="" ;; esac
+parse_build_args "$@"
+resolve_apt_sources
 
 # ------------------------------------------------------------------ folder name
-[ -f "$PACKAGES_FILE" ] || die "$PACKAGES_FILE is missing"
-TOOLS="$(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$PACKAGES_FILE" | grep -v '^$' | paste -sd, -)"
-[ -n "$TOOLS" ] || die "$PACKAGES_FILE lists no package"
+TOOLS="$(read_packages)"
 # debootstrap's package list: guest base + tools, each once.
 INCLUDE="$(tr , '\n' <<<"$GUEST_BASE_PACKAGES,$TOOLS" | awk '!seen[$0]++' | paste -sd, -)"
-HASH="$( { cat "$PACKAGES_FILE" "$SELF"; printf '%s' "$SUITE"; } | sha256sum | cut -c1-12)"
+HASH="$(image_hash)"
 OUT="$CACHE/images/guest-$HASH"
 
 # ------------------------------------------------------------------ per-host SSH key (never in git)
@@ -131,11 +61,7 @@ fi
 [ -f "$SSH_KEY.pub" ] || ssh-keygen -y -f "$SSH_KEY" >"$SSH_KEY.pub"
 PUBKEY="$(cat "$SSH_KEY.pub")"
 
-finish() {
-  mkdir -p "$STATE"
-  echo "$OUT" >"$STATE/guest-image"
-  echo "$OUT"
-}
+finish() { record_result guest-image "$OUT"; }
 
 # complete: every file is there and the image trusts the current key.
 is_complete() {
@@ -171,44 +97,12 @@ for bin in debootstrap mkfs.ext4 qemu-img; do
     die "'$bin' not found. Fix: apt-get install debootstrap e2fsprogs qemu-utils"
 done
 
-mkdir -p "$CACHE/build" "$CACHE/images" "$CACHE/debootstrap/debs-$SUITE" \
-  "$CACHE/apt/archives-$SUITE/partial" "$CACHE/apt/lists-$SUITE/partial"
-# One image build at a time: the builds share the package caches below.
-exec 9>"$CACHE/images.lock"
-if ! flock -n 9; then
-  log "another image build holds $CACHE/images.lock: waiting (up to 1 h)"
-  flock -w 3600 9 || die "timed out waiting for $CACHE/images.lock"
-fi
+lock_build_cache "$CACHE/images"
 
 ROOTFS="$CACHE/build/guest-$HASH"
 TMP_OUT="$CACHE/images/.guest-$HASH.tmp"
-
-unmount_all() {
-  awk -v r="$ROOTFS" '$2 == r || index($2, r "/") == 1 {print $2}' /proc/mounts | sort -r |
-    while read -r m; do umount -l "$m" 2>/dev/null || true; done
-}
-remove_rootfs() {
-  unmount_all
-  if awk -v r="$ROOTFS" '$2 == r || index($2, r "/") == 1 {found=1} END {exit !found}' /proc/mounts; then
-    die "something is still mounted below $ROOTFS; not deleting it (see /proc/mounts)"
-  fi
-  rm -rf "$ROOTFS"
-}
-cleanup() {
-  local rc=$?
-  unmount_all
-  if [ "$rc" -ne 0 ]; then
-    log "build failed (exit $rc); partial rootfs and output removed"
-    remove_rootfs
-    rm -rf "$TMP_OUT"
-  fi
-}
-trap cleanup EXIT
-
-in_chroot() {
-  chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-    LANG=C.UTF-8 "$@"
-}
+CLEANUP_OUTPUT="$TMP_OUT"
+trap cleanup_build EXIT
 
 remove_rootfs
 rm -rf "$TMP_OUT"
@@ -221,33 +115,14 @@ START=$SECONDS
 
 # The kernel is installed after the upgrade, so only the newest one is unpacked and only one
 # initramfs is generated.
-log "debootstrap --variant=minbase (package cache: .cache/debootstrap/debs-$SUITE)"
-debootstrap --variant=minbase --include="$INCLUDE" \
-  --cache-dir="$CACHE/debootstrap/debs-$SUITE" \
-  "$SUITE" "$ROOTFS" "$MIRROR" >"$CACHE/build/guest-debootstrap.log" 2>&1 ||
-  die "debootstrap failed; see $CACHE/build/guest-debootstrap.log"
-log "debootstrap done after $((SECONDS - START)) s"
+debootstrap_rootfs guest "$INCLUDE"
 
-{
-  echo "deb $MIRROR $SUITE main"
-  [ -z "$UPDATES_URI" ] || echo "deb $UPDATES_URI $SUITE-updates main"
-  [ -z "$SECURITY_URI" ] || echo "deb $SECURITY_URI $SUITE-security main"
-} >"$ROOTFS/etc/apt/sources.list"
-# No service may start inside the build chroot (removed again before the image is made).
-printf '#!/bin/sh\nexit 101\n' >"$ROOTFS/usr/sbin/policy-rc.d"
-chmod 755 "$ROOTFS/usr/sbin/policy-rc.d"
+# No service may start inside the build chroot (policy-rc.d is removed again before the image is made).
+configure_rootfs_apt
 
 log "apt-get dist-upgrade and install $GUEST_KERNEL_PACKAGE (apt cache: .cache/apt)"
-mount -t proc proc "$ROOTFS/proc"
-mount --bind "$CACHE/apt/archives-$SUITE" "$ROOTFS/var/cache/apt/archives"
-mount --bind "$CACHE/apt/lists-$SUITE" "$ROOTFS/var/lib/apt/lists"
-if ! in_chroot sh -c "apt-get -q update &&
-    apt-get -q -y -o Dpkg::Options::=--force-confold dist-upgrade &&
-    apt-get -q -y -o Dpkg::Options::=--force-confold install --no-install-recommends $GUEST_KERNEL_PACKAGE" \
-    >"$CACHE/build/guest-apt.log" 2>&1; then
-  die "apt-get in the guest rootfs failed; see $CACHE/build/guest-apt.log"
-fi
-unmount_all
+apt_in_rootfs guest "the guest rootfs" "$APT_UPGRADE &&
+    apt-get -q -y -o Dpkg::Options::=--force-confold install --no-install-recommends $GUEST_KERNEL_PACKAGE"
 log "packages done after $((SECONDS - START)) s"
 
 # ---- configuration
@@ -309,9 +184,7 @@ in_chroot systemctl mask systemd-firstboot.service >/dev/null 2>&1 || true
 rm -f "$ROOTFS/var/lib/dbus/machine-id"
 
 rm -f "$ROOTFS/usr/sbin/policy-rc.d"
-rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/cache/apt/*.bin \
-  "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/tmp/* 2>/dev/null || true
-mkdir -p "$ROOTFS/var/lib/apt/lists/partial" "$ROOTFS/var/cache/apt/archives/partial"
+drop_apt_caches
 
 # ---- outputs
 in_chroot dpkg-query -W >"$TMP_OUT/manifest"
