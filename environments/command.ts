@@ -47,31 +47,38 @@ interface DynamicOutputs extends DynamicInputs {
     stderr: string;
 }
 
+/**
+ * Runs a shell script for the dynamic provider; rejects with the output on a non-zero exit.
+ * Module-level but self-contained (it requires what it uses), because Pulumi's closure serializer
+ * copies it into the dynamic-provider plugin process together with the provider that calls it.
+ */
+function runShell(script: string, env: Record<string, string>, dir?: string): Promise<{ stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const cp = require("child_process");
+        const child = cp.spawn("/bin/sh", ["-c", script], {
+            cwd: dir,
+            env: { ...process.env, ...env },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on("data", (d: Buffer) => out.push(d));
+        child.stderr.on("data", (d: Buffer) => err.push(d));
+        child.on("error", reject);
+        child.on("close", (code: number | null, signal: string | null) => {
+            const stdout = Buffer.concat(out).toString("utf8").replace(/\n$/, "");
+            const stderr = Buffer.concat(err).toString("utf8").replace(/\n$/, "");
+            if (code === 0) resolve({ stdout, stderr });
+            else reject(new Error(`command exited with ${code ?? signal}\n${stdout}\n${stderr}`.trimEnd()));
+        });
+    });
+}
+
 // The provider is serialized by Pulumi's closure serializer and runs in the dynamic-provider
-// plugin process, so it must not capture module state: everything it needs is required inside.
+// plugin process, so it must not capture module state beyond runShell.
 const dynamicCommandProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: DynamicInputs) {
-        const run = (script: string, env: Record<string, string>, dir?: string) =>
-            new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-                const cp = require("child_process");
-                const child = cp.spawn("/bin/sh", ["-c", script], {
-                    cwd: dir,
-                    env: { ...process.env, ...env },
-                    stdio: ["ignore", "pipe", "pipe"],
-                });
-                const out: Buffer[] = [];
-                const err: Buffer[] = [];
-                child.stdout.on("data", (d: Buffer) => out.push(d));
-                child.stderr.on("data", (d: Buffer) => err.push(d));
-                child.on("error", reject);
-                child.on("close", (code: number | null, signal: string | null) => {
-                    const stdout = Buffer.concat(out).toString("utf8").replace(/\n$/, "");
-                    const stderr = Buffer.concat(err).toString("utf8").replace(/\n$/, "");
-                    if (code === 0) resolve({ stdout, stderr });
-                    else reject(new Error(`command exited with ${code ?? signal}\n${stdout}\n${stderr}`.trimEnd()));
-                });
-            });
-        const { stdout, stderr } = await run(inputs.create, inputs.environment ?? {}, inputs.dir);
+        const { stdout, stderr } = await runShell(inputs.create, inputs.environment ?? {}, inputs.dir);
         const crypto = require("crypto");
         return { id: crypto.randomUUID(), outs: { ...inputs, stdout, stderr } };
     },
@@ -91,21 +98,7 @@ const dynamicCommandProvider: pulumi.dynamic.ResourceProvider = {
     },
     async delete(_id: string, props: DynamicOutputs) {
         if (!props.delete) return;
-        const cp = require("child_process");
-        await new Promise<void>((resolve, reject) => {
-            const child = cp.spawn("/bin/sh", ["-c", props.delete], {
-                cwd: props.dir,
-                env: { ...process.env, ...(props.environment ?? {}), PULUMI_COMMAND_STDOUT: props.stdout ?? "" },
-                stdio: ["ignore", "pipe", "pipe"],
-            });
-            const buf: Buffer[] = [];
-            child.stdout.on("data", (d: Buffer) => buf.push(d));
-            child.stderr.on("data", (d: Buffer) => buf.push(d));
-            child.on("error", reject);
-            child.on("close", (code: number | null) =>
-                code === 0 ? resolve() : reject(new Error(`delete exited with ${code}\n${Buffer.concat(buf).toString("utf8")}`)),
-            );
-        });
+        await runShell(props.delete, { ...(props.environment ?? {}), PULUMI_COMMAND_STDOUT: props.stdout ?? "" }, props.dir);
     },
 };
 

@@ -3,7 +3,7 @@
  * `provider` (@pulumi/docker) and `cli` (docker CLI) drivers create the same container.
  * Pure: no Pulumi, no I/O.
  */
-import { shellQuote as q } from "./shell";
+import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "./shell";
 export type DockerNetwork = "nat" | "host";
 
 export interface ContainerSpec {
@@ -67,12 +67,12 @@ export function cliCreateScript(s: ContainerSpec): string {
     const labels = Object.entries(s.labels).map(([k, v]) => `--label ${q(`${k}=${v}`)}`).join(" ");
     return [
         "set -e",
-        "t0=$(date +%s.%N)",
+        START_CLOCK,
         `docker volume create ${labels} ${q(s.volume.name)} >/dev/null`,
         `${dockerRunArgs(s).map(q).join(" ")} >/dev/null`,
         `for i in $(seq 300); do docker exec ${q(s.name)} true 2>/dev/null && break; sleep 0.1; done`,
         `docker exec ${q(s.name)} true`,
-        `awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "ready_s=%.3f\\n", b - a }'`,
+        PRINT_READY_SECONDS,
     ].join("\n");
 }
 

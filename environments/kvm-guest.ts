@@ -8,7 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { CommandBackend, commandResource } from "./command";
 import { DomainSpec, renderDomainXml } from "./kvm/domain-xml";
-import { shellQuote as q } from "./shell";
+import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "./shell";
 
 export interface KvmGuestArgs {
     /** The fully resolved guest; its XML is rendered here and defined with virsh. */
@@ -42,10 +42,10 @@ export class KvmGuest extends pulumi.ComponentResource {
             "set -e",
             `mkdir -p ${q(path.dirname(d.diskPath))}`,
             `printf '%s\\n' "$ISOBENCH_DOMAIN_XML" > ${q(xmlPath)}`,
-            "t0=$(date +%s.%N)",
+            START_CLOCK,
             `${lc} create ${q(d.name)} ${q(xmlPath)} ${q(args.baseImage)} ${q(d.diskPath)}`,
             `if ! ${lc} wait-ssh ${q(d.name)} ${q(args.sshKey)} ${args.bootTimeoutS}; then ${lc} delete ${q(d.name)} ${q(d.diskPath)} >&2; exit 1; fi`,
-            `awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "ready_s=%.3f\\n", b - a }'`,
+            PRINT_READY_SECONDS,
         ].join("\n");
         const del = [
             `${lc} delete ${q(d.name)} ${q(d.diskPath)}`,

@@ -49,7 +49,6 @@ function b64(o: unknown): string {
     return Buffer.from(JSON.stringify(o)).toString("base64");
 }
 
-
 export function declareExperiment(spec: ExperimentSpec, host: HostContext): Experiment {
     const resultsDir = path.join(host.resultsRoot, spec.stack, spec.runId);
     const isobench = path.join(host.repoRoot, "bin", "isobench");
