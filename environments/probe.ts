@@ -4,10 +4,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { spawnSync } from "child_process";
 import { stringify } from "csv-stringify/sync";
 import { EnvironmentHandle, execArgv } from "./exec-target";
 import { guestIp } from "./kvm/guest-ip";
+import { attempt, mustRun, virshArgv } from "./process";
 
 /** Runs inside every environment; prints key=value lines. */
 export const INSIDE_FACTS_SCRIPT = [
@@ -49,23 +49,17 @@ export function parseVcpupin(text: string): string {
     return pairs.join(",");
 }
 
-function sh(argv: string[], what: string): string {
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: 120_000 });
-    if (r.status !== 0) throw new Error(`${what} failed: ${(r.stderr || r.stdout || r.error?.message || "").trim()}`);
-    return r.stdout;
-}
-
 function outsideFacts(h: EnvironmentHandle): Record<string, string> {
     const t = h.target;
     if (t.kind === "docker") {
-        const f = parseFacts(sh(["docker", "inspect", "-f",
-            "network_mode={{.HostConfig.NetworkMode}}\nmount_type={{range .Mounts}}{{.Type}}{{end}}\nrunning={{.State.Running}}", t.container], `docker inspect ${t.container}`));
-        const ports = spawnSync("docker", ["port", t.container], { encoding: "utf8" }).stdout.trim().replace(/\n/g, " ");
-        const info = parseFacts(sh(["docker", "info", "-f", "storage_driver={{.Driver}}\ndocker_version={{.ServerVersion}}"], "docker info"));
+        const f = parseFacts(mustRun(["docker", "inspect", "-f",
+            "network_mode={{.HostConfig.NetworkMode}}\nmount_type={{range .Mounts}}{{.Type}}{{end}}\nrunning={{.State.Running}}", t.container], 120, `docker inspect ${t.container}`));
+        const ports = attempt(["docker", "port", t.container], 120).stdout.trim().replace(/\n/g, " ");
+        const info = parseFacts(mustRun(["docker", "info", "-f", "storage_driver={{.Driver}}\ndocker_version={{.ServerVersion}}"], 120, "docker info"));
         return { ...f, published_ports: ports || "none", ...info };
     }
     if (t.kind === "kvm") {
-        const virsh = (...a: string[]) => sh(["timeout", "30", "virsh", "-c", "qemu:///system", ...a], `virsh ${a[0]}`);
+        const virsh = (...a: string[]) => mustRun(virshArgv(30, ...a), 120, `virsh ${a[0]}`);
         const xml = virsh("dumpxml", t.domain);
         const driver = /<interface[\s\S]*?<driver name='(\w+)'/.exec(xml);
         const type = /<domain type='(\w+)'/.exec(xml);
@@ -85,7 +79,7 @@ const COLUMNS = ["environment", "env_kind", "variant", "accel", "fact", "value",
 /** Measures one environment, writes envfacts/<name>.json and regenerates environments.csv. */
 export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Record<string, string> {
     const ip = h.target.kind === "kvm" ? guestIp(h.target.domain) : undefined;
-    const inside = parseFacts(sh(execArgv(h.target, INSIDE_FACTS_SCRIPT, ip), `probe inside ${h.name}`));
+    const inside = parseFacts(mustRun(execArgv(h.target, INSIDE_FACTS_SCRIPT, ip), 120, `probe inside ${h.name}`));
     const measured = { ...inside, ...outsideFacts(h) };
     const dir = path.join(resultsDir, "envfacts");
     fs.mkdirSync(dir, { recursive: true });

@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadStackSpec, availableStacks } from "./stack-file";
 import { SpecError } from "./spec";
-import { gatherHost, HostError, REPO_ROOT } from "./host";
+import { gatherHost, HostError } from "./host";
+import { REPO_ROOT, resultsRoot } from "./paths";
 import { runCell, CellInvocation } from "./runner";
 import { probeEnvironment } from "../environments/probe";
 import type { EnvironmentHandle } from "../environments/exec-target";
@@ -47,11 +48,12 @@ function tail(file: string): () => void {
 
 async function up(stack: string): Promise<number> {
     const spec = loadStackSpec(STACKS_DIR, stack);
-    gatherHost(spec, { log: (l) => console.log(`[isobench] ${l}`) });
+    // Preflight with the environment Pulumi will get, so it decides exactly as the program will.
     const env = pulumiEnv(REPO_ROOT);
+    gatherHost(spec, { env, log: (l) => console.log(`[isobench] ${l}`) });
     if (!pulumiAvailable(env)) throw new HostError("the pulumi CLI was not found. Fix: run scripts/pulumi-toolchain.sh (or scripts/setup.sh)");
     selectStack(stack, REPO_ROOT, env);
-    const resultsDir = path.join(process.env.ISOBENCH_RESULTS_DIR ?? path.join(REPO_ROOT, "results"), stack, spec.runId);
+    const resultsDir = path.join(resultsRoot(REPO_ROOT), stack, spec.runId);
     console.log(`[isobench] stack ${stack}, run ${spec.runId}: results in ${resultsDir}`);
     const stop = tail(path.join(resultsDir, "progress.log"));
     const t0 = Date.now();

@@ -1,9 +1,11 @@
 /** `isobench doctor`: what this host can run, what is missing, and how to fix it. */
 import * as fs from "fs";
 import * as path from "path";
-import { spawnSync } from "child_process";
 import { probeKvmBoot } from "../environments/kvm-probe";
+import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { pulumiAvailable, pulumiEnv } from "./pulumi-cli";
+import { guestImageFiles, imageState, stateDir as stateDirOf } from "./paths";
+import { onPath, pluginInstalled } from "./host";
 
 export interface Check {
     readonly name: string;
@@ -13,9 +15,9 @@ export interface Check {
     readonly fix: string;
 }
 
-function run(argv: string[], timeoutS = 20): { ok: boolean; out: string } {
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: timeoutS * 1000 });
-    return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error?.message ?? ""}`.trim() };
+function run(argv: string[]): { ok: boolean; out: string } {
+    const c = attempt(argv, 20);
+    return { ok: c.status === 0, out: combinedOutput(c) };
 }
 
 const TOOLS: Array<[string, string[], string]> = [
@@ -29,22 +31,22 @@ const TOOLS: Array<[string, string[], string]> = [
 export function doctor(repoRoot: string): Check[] {
     const checks: Check[] = [];
     const add = (name: string, ok: boolean, detail: string, fix: string) => checks.push({ name, ok, detail, fix: ok ? "" : fix });
-    const stateDir = process.env.ISOBENCH_STATE_DIR ?? path.join(repoRoot, ".state");
+    const stateDir = stateDirOf(repoRoot);
 
     const d = run(["docker", "info", "--format", "{{.ServerVersion}} storage={{.Driver}}"]);
     add("docker", d.ok, d.ok ? `dockerd ${d.out}` : d.out.split("\n").slice(-1)[0], "run scripts/daemons.sh (or: apt-get install docker.io && systemctl start docker)");
-    const v = run(["timeout", "20", "virsh", "-c", "qemu:///system", "version"]);
+    const v = run(virshArgv(20, "version"));
     add("libvirt", v.ok, v.ok ? (v.out.split("\n").find((l) => /hypervisor/i.test(l)) ?? v.out).trim() : v.out.split("\n").slice(-1)[0], "run scripts/daemons.sh (or: apt-get install libvirt-daemon-system && systemctl start libvirtd)");
-    const n = run(["timeout", "20", "virsh", "-c", "qemu:///system", "net-info", "default"]);
+    const n = run(virshArgv(20, "net-info", "default"));
     add("libvirt network default", n.ok && /Active:\s+yes/.test(n.out), n.ok ? (/Active:\s+(\w+)/.exec(n.out)?.[0] ?? n.out) : n.out.split("\n").slice(-1)[0], "virsh net-start default (scripts/daemons.sh does it)");
 
-    const guestFile = path.join(stateDir, "images", "guest-image");
-    if (fs.existsSync(guestFile)) {
-        const dir = fs.readFileSync(guestFile, "utf8").trim();
-        const p = probeKvmBoot(path.join(dir, "vmlinuz"), path.join(dir, "initrd.img"), path.join(stateDir, "kvm-probe.json"));
+    const guest = imageState(stateDir, "guest-image");
+    if (guest.value !== undefined) {
+        const files = guestImageFiles(guest.value);
+        const p = probeKvmBoot(files.kernel, files.initrd, path.join(stateDir, "kvm-probe.json"));
         add("KVM boots guests", p.usable, p.detail, "use a host with hardware virtualisation (bare metal, or nested KVM that boots stock kernels); or set isobench:allowSoftwareEmulation: true (results labelled accel=tcg)");
     } else {
-        add("KVM boots guests", false, `unknown: no guest image (${guestFile} missing)`, "run images/build-guest-image.sh, then isobench doctor again");
+        add("KVM boots guests", false, `unknown: no guest image (${guest.file} missing)`, "run images/build-guest-image.sh, then isobench doctor again");
     }
     add("vhost-net", fs.existsSync("/dev/vhost-net"), fs.existsSync("/dev/vhost-net") ? "/dev/vhost-net present" : "/dev/vhost-net missing", "modprobe vhost_net (kvm-tuned then uses in-kernel virtio-net)");
     const hp = fs.existsSync("/proc/meminfo") ? /HugePages_Total:\s+(\d+)/.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1] ?? "0" : "0";
@@ -57,15 +59,17 @@ export function doctor(repoRoot: string): Check[] {
         ["container image", "container-image", "images/build-container-image.sh"],
         ["guest image", "guest-image", "images/build-guest-image.sh"],
     ] as const) {
-        const f = path.join(stateDir, "images", file);
-        const ok = fs.existsSync(f);
-        add(name, ok, ok ? fs.readFileSync(f, "utf8").trim() : `${f} missing`, `run ${fix} (or scripts/setup.sh)`);
+        const s = imageState(stateDir, file);
+        add(name, s.value !== undefined, s.value ?? `${s.file} missing`, `run ${fix} (or scripts/setup.sh)`);
     }
-    const pv = pulumiAvailable(pulumiEnv(repoRoot));
+    const env = pulumiEnv(repoRoot);
+    const pv = pulumiAvailable(env);
     add("pulumi CLI", !!pv, pv ? `pulumi ${pv}` : "not found on PATH nor in .tools/bin", "run scripts/pulumi-toolchain.sh (builds it from Go modules) or install Pulumi: https://www.pulumi.com/docs/install/");
-    const lh = fs.existsSync(path.join(repoRoot, ".tools", "bin", "pulumi-language-nodejs")) || run(["sh", "-c", "command -v pulumi-language-nodejs"]).ok;
+    // pulumiEnv puts .tools/bin first on PATH, where scripts/pulumi-toolchain.sh installs it.
+    const lh = onPath("pulumi-language-nodejs", env);
     add("pulumi nodejs language host", lh, lh ? "present" : "missing", "run scripts/pulumi-toolchain.sh");
-    const cmdPlugin = run(["sh", "-c", "command -v pulumi-resource-command"]).ok;
+    // The same lookup that decides the backend of command resources (experiment/host.ts).
+    const cmdPlugin = pluginInstalled("command", env);
     checks.push({ name: "pulumi command plugin", ok: true, detail: cmdPlugin ? "present: command resources use @pulumi/command" : "absent: command resources use isobench's dynamic provider (same semantics)", fix: "" });
     return checks;
 }

@@ -5,67 +5,70 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { spawnSync } from "child_process";
 import type { ExperimentSpec } from "./spec";
 import type { HostContext } from "./program";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import type { CommandBackend } from "../environments/command";
+import { attempt, combinedOutput, virshArgv } from "../environments/process";
+import { REPO_ROOT, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf } from "./paths";
 
 export class HostError extends Error {}
 
-export const REPO_ROOT = path.resolve(__dirname, "..");
-
-function ok(argv: string[], timeoutS = 20): { ok: boolean; out: string } {
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: timeoutS * 1000 });
-    return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? r.error.message : ""}`.trim() };
+function lastLine(argv: string[]): { ok: boolean; last: string } {
+    const c = attempt(argv, 20);
+    return { ok: c.status === 0, last: combinedOutput(c).split("\n").slice(-1)[0] };
 }
 
-function onPath(exe: string): boolean {
-    return (process.env.PATH ?? "").split(":").some((d) => d && fs.existsSync(path.join(d, exe)));
+/** Whether an executable called `exe` is on the PATH of `env`. */
+export function onPath(exe: string, env: NodeJS.ProcessEnv = process.env): boolean {
+    return (env.PATH ?? "").split(":").some((d) => d && fs.existsSync(path.join(d, exe)));
 }
 
-function pulumiHome(): string {
-    return process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
-}
-
-function pluginInstalled(name: string): boolean {
-    if (onPath(`pulumi-resource-${name}`)) return true;
-    const dir = path.join(pulumiHome(), "plugins");
+/**
+ * Whether the Pulumi engine will find plugin pulumi-resource-<name>: on PATH or in
+ * $PULUMI_HOME/plugins, looked up in `env`, the environment Pulumi runs with.
+ */
+export function pluginInstalled(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+    if (onPath(`pulumi-resource-${name}`, env)) return true;
+    const dir = path.join(env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"), "plugins");
     return fs.existsSync(dir) && fs.readdirSync(dir).some((d) => d.startsWith(`resource-${name}-v`));
 }
 
-function readState(stateDir: string, file: string, fix: string): string {
-    const p = path.join(stateDir, "images", file);
-    if (!fs.existsSync(p)) throw new HostError(`${p} is missing: the image has not been built. Fix: ${fix}`);
-    return fs.readFileSync(p, "utf8").trim();
+function readImageState(stateDir: string, file: "container-image" | "guest-image", fix: string): string {
+    const s = imageState(stateDir, file);
+    if (s.value === undefined) throw new HostError(`${s.file} is missing: the image has not been built. Fix: ${fix}`);
+    return s.value;
 }
 
 export interface HostOptions {
     readonly repoRoot?: string;
     readonly log?: (line: string) => void;
+    /** Environment Pulumi runs with (PATH and PULUMI_HOME decide which plugins it finds). */
+    readonly env?: NodeJS.ProcessEnv;
 }
 
 export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostContext {
     const repoRoot = opts.repoRoot ?? REPO_ROOT;
     const log = opts.log ?? (() => undefined);
-    const stateDir = process.env.ISOBENCH_STATE_DIR ?? path.join(repoRoot, ".state");
-    const resultsRoot = process.env.ISOBENCH_RESULTS_DIR ?? path.join(repoRoot, "results");
+    const env = opts.env ?? process.env;
+    const stateDir = stateDirOf(repoRoot);
+    const resultsRoot = resultsRootOf(repoRoot);
     const wantsDocker = spec.environments.some((e) => e.startsWith("docker"));
     const wantsKvm = spec.environments.some((e) => e.startsWith("kvm"));
 
-    const commandBackend: CommandBackend = pluginInstalled("command") ? "plugin" : "dynamic";
+    const commandBackend: CommandBackend = pluginInstalled("command", env) ? "plugin" : "dynamic";
     log(`command resources: ${commandBackend === "plugin" ? "@pulumi/command plugin" : "dynamic provider (pulumi-resource-command not installed)"}`);
 
     let containerImage = "";
     let dockerDriver: HostContext["dockerDriver"] = "cli";
     if (wantsDocker) {
-        const d = ok(["docker", "info", "--format", "{{.ServerVersion}}"]);
-        if (!d.ok) throw new HostError(`Docker daemon not reachable (docker info: ${d.out.split("\n").slice(-1)[0]}). Fix: run scripts/daemons.sh, or start dockerd (systemctl start docker).`);
-        containerImage = readState(stateDir, "container-image", "run images/build-container-image.sh (or scripts/setup.sh)");
-        if (!ok(["docker", "image", "inspect", containerImage]).ok) {
+        const d = lastLine(["docker", "info", "--format", "{{.ServerVersion}}"]);
+        if (!d.ok) throw new HostError(`Docker daemon not reachable (docker info: ${d.last}). Fix: run scripts/daemons.sh, or start dockerd (systemctl start docker).`);
+        containerImage = readImageState(stateDir, "container-image", "run images/build-container-image.sh (or scripts/setup.sh)");
+        if (!lastLine(["docker", "image", "inspect", containerImage]).ok) {
             throw new HostError(`container image ${containerImage} is not in the Docker daemon. Fix: run images/build-container-image.sh`);
         }
-        const providerAvailable = pluginInstalled("docker");
+        const providerAvailable = pluginInstalled("docker", env);
         if (spec.dockerDriver === "provider" && !providerAvailable) {
             throw new HostError(`isobench:dockerDriver is "provider" but the pulumi-resource-docker plugin is not installed (it cannot be built offline). Fix: pulumi plugin install resource docker 5.2.0, or set isobench:dockerDriver: cli`);
         }
@@ -78,10 +81,10 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     let accel: HostContext["accel"] = "kvm";
     const vhostAvailable = fs.existsSync("/dev/vhost-net");
     if (wantsKvm) {
-        const v = ok(["timeout", "20", "virsh", "-c", "qemu:///system", "version"]);
-        if (!v.ok) throw new HostError(`libvirt not reachable (virsh version: ${v.out.split("\n").slice(-1)[0]}). Fix: run scripts/daemons.sh, or start libvirtd (systemctl start libvirtd).`);
-        const dir = readState(stateDir, "guest-image", "run images/build-guest-image.sh (or scripts/setup.sh)");
-        guestImage = { disk: path.join(dir, "disk.qcow2"), kernel: path.join(dir, "vmlinuz"), initrd: path.join(dir, "initrd.img") };
+        const v = lastLine(virshArgv(20, "version"));
+        if (!v.ok) throw new HostError(`libvirt not reachable (virsh version: ${v.last}). Fix: run scripts/daemons.sh, or start libvirtd (systemctl start libvirtd).`);
+        const dir = readImageState(stateDir, "guest-image", "run images/build-guest-image.sh (or scripts/setup.sh)");
+        guestImage = guestImageFiles(dir);
         for (const f of Object.values(guestImage)) {
             if (!fs.existsSync(f)) throw new HostError(`guest image file ${f} is missing. Fix: run images/build-guest-image.sh`);
         }

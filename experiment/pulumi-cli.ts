@@ -5,9 +5,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawn, spawnSync } from "child_process";
+import { stateDir as stateDirOf } from "./paths";
 
 export function pulumiEnv(repoRoot: string): NodeJS.ProcessEnv {
-    const stateDir = process.env.ISOBENCH_STATE_DIR ?? path.join(repoRoot, ".state");
+    const stateDir = stateDirOf(repoRoot);
     const backendDir = path.join(stateDir, "pulumi");
     fs.mkdirSync(backendDir, { recursive: true });
     return {

@@ -6,12 +6,12 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { spawnSync } from "child_process";
 import { getWorkload, AnyWorkload } from "../workloads";
 import { ParseError, ServerAddress } from "../workloads/workload";
 import { EnvironmentHandle, execArgv, detachedScript, stopScript } from "../environments/exec-target";
 import { Sample, samplesToCsv } from "./samples";
 import { guestIp } from "../environments/kvm/guest-ip";
+import { Completed, mustRun, run } from "../environments/process";
 
 export interface CellInvocation {
     readonly stack: string;
@@ -22,24 +22,6 @@ export interface CellInvocation {
     readonly params: Readonly<Record<string, number | string>>;
     readonly repetition: number;
     readonly env: EnvironmentHandle;
-}
-
-export interface Completed {
-    readonly stdout: string;
-    readonly stderr: string;
-    readonly status: number;
-}
-
-export function run(argv: readonly string[], timeoutS: number): Completed {
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 256 * 1024 * 1024 });
-    if (r.error) throw new Error(`${argv[0]}: ${r.error.message}`);
-    return { stdout: r.stdout ?? "", stderr: r.stderr ?? "", status: r.status ?? -1 };
-}
-
-function mustRun(argv: readonly string[], timeoutS: number, what: string): string {
-    const r = run(argv, timeoutS);
-    if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().slice(-2000)}`);
-    return r.stdout;
 }
 
 export function progress(resultsDir: string, line: string): void {
@@ -79,7 +61,7 @@ function waitReady(command: string, timeoutS: number, what: string): void {
     while (Date.now() < deadline) {
         last = run(["/bin/sh", "-c", command], 10);
         if (last.status === 0) return;
-        spawnSync("sleep", ["0.2"]);
+        run(["sleep", "0.2"], 5);
     }
     throw new Error(`${what} not ready after ${timeoutS} s: ${(last?.stderr || last?.stdout || "").trim()}`);
 }

@@ -1,0 +1,26 @@
+/** Where isobench keeps its state and results; each overridable by environment for tests. */
+import * as fs from "fs";
+import * as path from "path";
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** Images' state files, SSH key, guest disks, the Pulumi backend: $ISOBENCH_STATE_DIR or <repo>/.state. */
+export function stateDir(repoRoot: string): string {
+    return process.env.ISOBENCH_STATE_DIR ?? path.join(repoRoot, ".state");
+}
+
+/** Results of all stacks: $ISOBENCH_RESULTS_DIR or <repo>/results. */
+export function resultsRoot(repoRoot: string): string {
+    return process.env.ISOBENCH_RESULTS_DIR ?? path.join(repoRoot, "results");
+}
+
+/** What an image builder recorded in .state/images/<file> (image name or folder), if it ran. */
+export function imageState(state: string, file: "container-image" | "guest-image"): { readonly file: string; readonly value?: string } {
+    const p = path.join(state, "images", file);
+    return { file: p, value: fs.existsSync(p) ? fs.readFileSync(p, "utf8").trim() : undefined };
+}
+
+/** The files of a built guest image folder. */
+export function guestImageFiles(dir: string): { readonly disk: string; readonly kernel: string; readonly initrd: string } {
+    return { disk: path.join(dir, "disk.qcow2"), kernel: path.join(dir, "vmlinuz"), initrd: path.join(dir, "initrd.img") };
+}
