@@ -9,10 +9,11 @@ import type { ExperimentSpec } from "./spec";
 import type { HostContext } from "./program";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import type { CommandBackend } from "../environments/command";
+import { UserError } from "./errors";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { REPO_ROOT, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf } from "./paths";
 
-export class HostError extends Error {}
+export class HostError extends UserError {}
 
 function lastLine(argv: string[]): { ok: boolean; last: string } {
     const c = attempt(argv, 20);

@@ -5,6 +5,7 @@
  */
 import Ajv, { ErrorObject } from "ajv";
 import { WORKLOAD_NAMES } from "../workloads";
+import { UserError } from "./errors";
 
 export const ENVIRONMENT_NAMES = ["native", "docker-nat", "docker-host", "kvm-untuned", "kvm-tuned"] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
@@ -41,7 +42,7 @@ export interface ExperimentSpec {
 }
 
 /** A bad stack config; the message names the key, the bad value and what is allowed. */
-export class SpecError extends Error {}
+export class SpecError extends UserError {}
 
 const schema = {
     type: "object",
