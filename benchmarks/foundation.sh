@@ -31,15 +31,17 @@ sed -i "s/^  isobench:runId: .*/  isobench:runId: $runid/" "$stackfile"
 t0=$(now); ./bin/isobench up quick >/tmp/isobench-up.log 2>&1; t1=$(now)
 total=$(secs "$t0" "$t1")
 dir="results/quick/$runid"
+# Cell run time = start -> done of each cell as the runner logs it (server start, client, parse).
 cellsum=$(node -e '
-const fs=require("fs"),p=require("path"),d=process.argv[1]+"/cells";let s=0;
-for(const f of fs.readdirSync(d)){const l=fs.readFileSync(p.join(d,f),"utf8").trim().split("\n")[1];
-const {parse}=require("csv-parse/sync");const r=parse(fs.readFileSync(p.join(d,f),"utf8"),{columns:true})[0];s+=Number(r.duration_s);}
-console.log(s.toFixed(1));' "$dir")
-echo "isobench up quick: ${total} s total, cells measured ${cellsum} s, orchestration overhead $(awk -v t="$total" -v c="$cellsum" 'BEGIN{printf "%.1f", (t-c)/t*100}') %"
-grep -o 'ready_s=[0-9.]*' /tmp/isobench-up.log | head -1 | sed 's/^/kvm guest define -> SSH ready: /'
+const lines=require("fs").readFileSync(process.argv[1]+"/progress.log","utf8").trim().split("\n");
+const start={};let sum=0;
+for(const l of lines){const [t,,id,what]=l.split(" ");const ts=Date.parse(t);
+  if(what==="start")start[id]=ts;else if(what==="done"&&start[id]!==undefined)sum+=ts-start[id];}
+console.log((sum/1000).toFixed(1));' "$dir")
+echo "isobench up quick: ${total} s total, cells ran ${cellsum} s, orchestration overhead $(awk -v t="$total" -v c="$cellsum" 'BEGIN{printf "%.1f", (t-c)/t*100}') %"
 t0=$(now); ./bin/isobench up quick >/tmp/isobench-up2.log 2>&1; t1=$(now)
 echo "no-change isobench up quick: $(secs "$t0" "$t1") s"
 export PATH="$ROOT/.tools/bin:$PATH" PULUMI_BACKEND_URL="file://$ROOT/.state/pulumi" PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-isobench}" PULUMI_HOME="$ROOT/.state/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true
+echo "environment ready times (create -> ready; for the guest: define -> SSH ready):"
 pulumi stack output --stack quick --json readyReports
 ./bin/isobench destroy quick >/tmp/isobench-destroy.log 2>&1 && echo "destroyed; results kept in $dir"
