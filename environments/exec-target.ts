@@ -17,12 +17,22 @@ export interface EnvironmentHandle {
     readonly variant: string;
     readonly accel: Accel;
     readonly target: ExecTarget;
+    /** The workload data directory inside the environment (see RunContext.dataDir). */
+    readonly dataDir: string;
     /**
      * Facts the probe must find measured inside/at the environment (e.g. network_mode=host,
      * nproc=1, vcpupin=0:1, vhost=qemu); a contradiction stops the run.
      */
     readonly declared: Readonly<Record<string, string>>;
 }
+
+/** Data directory of native runs: on the host's disk, outside the repository, one per stack. */
+export function nativeDataDir(stack: string): string {
+    return `/var/tmp/isobench-data/${stack}`;
+}
+
+/** Data directory inside guests: on the guest's root disk (virtio-blk), as the paper's guests had. */
+export const GUEST_DATA_DIR = "/var/lib/isobench-data";
 
 export const SSH_OPTIONS = [
     "-o", "StrictHostKeyChecking=no",

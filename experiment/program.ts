@@ -7,10 +7,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { ExperimentSpec, EnvironmentName } from "./spec";
 import { planCells } from "./plan";
 import { CommandBackend, commandResource } from "../environments/command";
-import { containerSpec, resourceName } from "../environments/container-spec";
+import { containerSpec, DATA_DIR, resourceName } from "../environments/container-spec";
 import { DockerEnvironment, ResolvedDockerDriver } from "../environments/docker";
 import { KvmGuest } from "../environments/kvm-guest";
-import { EnvironmentHandle } from "../environments/exec-target";
+import { EnvironmentHandle, GUEST_DATA_DIR, nativeDataDir } from "../environments/exec-target";
 import { KVM_PRESETS, KvmOverrides, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
 import { getWorkload } from "../workloads";
 import type { CellInvocation } from "./runner";
@@ -61,7 +61,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
     const readyReports: Record<string, pulumi.Output<string>> = {};
     for (const env of spec.environments) {
         if (env === "native") {
-            handles.push({ name: env, envKind: "native", variant: "", accel: "none", target: { kind: "native" }, declared: {} });
+            handles.push({ name: env, envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: nativeDataDir(spec.stack), declared: {} });
         } else if (env === "docker-nat" || env === "docker-host") {
             const network = env === "docker-nat" ? "nat" : "host";
             const c = containerSpec({ stack: spec.stack, environment: env, image: host.containerImage, network, serverPorts });
@@ -74,6 +74,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
                 variant: `net=${network};storage=volume;driver=${host.dockerDriver}`,
                 accel: "none",
                 target: { kind: "docker", container: c.name, network },
+                dataDir: DATA_DIR,
                 declared: {
                     network_mode: c.networkMode,
                     mount_type: "volume",
@@ -118,6 +119,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
                 variant: variantKey(domain),
                 accel: host.accel,
                 target: { kind: "kvm", domain: name, sshKey: host.sshKey },
+                dataDir: GUEST_DATA_DIR,
                 declared: {
                     nproc: String(domain.vcpus),
                     domain_type: domain.accel === "kvm" ? "kvm" : "qemu",

@@ -12,6 +12,7 @@ import { EnvironmentHandle, execArgv, detachedScript, stopScript } from "../envi
 import { Sample, samplesToCsv } from "./samples";
 import { guestIp } from "../environments/kvm/guest-ip";
 import { Completed, mustRun, run } from "../environments/process";
+import { shellQuote as q } from "../environments/shell";
 
 export interface CellInvocation {
     readonly stack: string;
@@ -83,6 +84,7 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
     const inside = (script: string) => execArgv(env.target, script, ip);
     progress(inv.resultsDir, `cell ${inv.cellId}: start (${workload.name} on ${env.name}, accel=${env.accel})`);
 
+    mustRun(inside(`mkdir -p ${q(env.dataDir)}`), 60, `creating the data directory ${env.dataDir} in ${env.name}`);
     const versionOut = mustRun(inside(workload.versionCommand), 60, `${workload.name} version in ${env.name}`);
     const toolVersion = workload.parseVersion(versionOut);
 
@@ -94,11 +96,11 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
     let client: Completed;
     try {
         if (workload.serverCommand && workload.serverPort !== undefined) {
-            mustRun(inside(detachedScript(workload.serverCommand(params as any), pidFile, serverLog)), 60, `starting ${workload.name} server in ${env.name}`);
+            mustRun(inside(detachedScript(workload.serverCommand(params as any, { dataDir: env.dataDir }), pidFile, serverLog)), 60, `starting ${workload.name} server in ${env.name}`);
             addr = serverAddress(env, workload.serverPort, ip);
             if (workload.readinessCommand) waitReady(workload.readinessCommand(params as any, addr), 60, `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`);
         }
-        const clientCmd = workload.clientCommand(params as any, addr);
+        const clientCmd = workload.clientCommand(params as any, { addr, dataDir: env.dataDir });
         const argv = workload.clientPlacement === "inside" ? inside(clientCmd) : ["/bin/sh", "-c", clientCmd];
         t0 = Date.now();
         client = run(argv, 3600);
@@ -119,7 +121,8 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
         throw e;
     }
     const facts = hostFacts();
-    const paramText = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(";");
+    const paramText = (point?: Readonly<Record<string, number | string>>) =>
+        Object.entries({ ...params, ...point }).map(([k, v]) => `${k}=${v}`).join(";");
     const samples: Sample[] = measurements.map((m) => ({
         run_id: inv.runId,
         stack: inv.stack,
@@ -128,7 +131,7 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
         env_kind: env.envKind,
         variant: env.variant,
         workload: workload.name,
-        params: paramText,
+        params: paramText(m.point),
         repetition: inv.repetition,
         metric: m.metric,
         value: m.value,

@@ -192,7 +192,7 @@ in_chroot() {
 debootstrap_rootfs() {
   local log_file="$CACHE/build/$1-debootstrap.log"
   log "debootstrap --variant=minbase (package cache: .cache/debootstrap/debs-$SUITE)"
-  debootstrap --variant=minbase --include="$2" \
+  debootstrap --variant=minbase --components=main,non-free --include="$2" \
     --cache-dir="$CACHE/debootstrap/debs-$SUITE" \
     "$SUITE" "$ROOTFS" "$MIRROR" >"$log_file" 2>&1 ||
     die "debootstrap failed; see $log_file"
@@ -204,9 +204,9 @@ debootstrap_rootfs() {
 # (Debian's convention; the container image keeps it, the guest image removes it).
 configure_rootfs_apt() {
   {
-    echo "deb $MIRROR $SUITE main"
-    [ -z "$UPDATES_URI" ] || echo "deb $UPDATES_URI $SUITE-updates main"
-    [ -z "$SECURITY_URI" ] || echo "deb $SECURITY_URI $SUITE-security main"
+    echo "deb $MIRROR $SUITE main non-free"
+    [ -z "$UPDATES_URI" ] || echo "deb $UPDATES_URI $SUITE-updates main non-free"
+    [ -z "$SECURITY_URI" ] || echo "deb $SECURITY_URI $SUITE-security main non-free"
   } >"$ROOTFS/etc/apt/sources.list"
   printf '#!/bin/sh\nexit 101\n' >"$ROOTFS/usr/sbin/policy-rc.d"
   chmod 755 "$ROOTFS/usr/sbin/policy-rc.d"

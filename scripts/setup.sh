@@ -13,6 +13,7 @@ T0=$(date +%s)
 
 # 1. Packages: the daemons, image builders, and the benchmark tools (images/packages.txt) so
 #    native runs use the same tool versions as the container and the guest.
+bash scripts/apt-non-free.sh
 PACKAGES="docker.io qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients debootstrap openssh-client iproute2 gawk $(grep -v '^#' images/packages.txt | tr '\n' ' ')"
 missing=""
 for p in $PACKAGES; do
@@ -27,11 +28,15 @@ if [ -n "$missing" ]; then
 else
     log "Debian packages present, skipping"
 fi
-# A distribution redis-server left running on the host would skew native runs.
-if [ -x /etc/init.d/redis-server ] && pgrep -x redis-server >/dev/null 2>&1; then
-    log "stopping the distribution's redis-server service (isobench starts its own per cell)"
-    service redis-server stop >/dev/null 2>&1 || pkill -x redis-server || true
-fi
+# Distribution services of the benchmark tools left running on the host would skew native runs
+# and hold the ports isobench's own servers use; isobench starts its own per cell.
+for svc in redis-server:redis-server mariadb:mariadbd netperf:netserver iperf3:iperf3; do
+    name="${svc%%:*}" proc="${svc##*:}"
+    if pgrep -x "$proc" >/dev/null 2>&1; then
+        log "stopping the distribution's $name service (isobench starts its own per cell)"
+        { [ -x "/etc/init.d/$name" ] && service "$name" stop >/dev/null 2>&1; } || pkill -x "$proc" || true
+    fi
+done
 
 # 2. Daemons.
 bash scripts/daemons.sh

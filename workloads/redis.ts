@@ -17,7 +17,7 @@
  * the test title lower-cased with every run of other characters than [a-z0-9] turned into "_"
  * (PING_INLINE → ping_inline, "MSET (10 keys)" → mset_10_keys).
  */
-import { Measurement, ParseError, ServerAddress, Workload } from "./workload";
+import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
 
 export type RedisParams = {
     /** -d: value size in bytes. */
@@ -266,7 +266,7 @@ export const redis: Workload<RedisParams> = {
         // redis-cli exits 0 on error replies such as LOADING, so wait for the PONG itself.
         return `redis-cli -h ${shellWord(addr.host)} -p ${port("server port", addr.port)} ping 2>/dev/null | grep -qx PONG`;
     },
-    clientCommand(p: RedisParams, addr?: ServerAddress): string {
+    clientCommand(p: RedisParams, { addr }: RunContext): string {
         if (!addr) throw new Error(`${NAME}: redis-benchmark runs on the host and needs the server address`);
         return [
             "redis-benchmark",

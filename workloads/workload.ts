@@ -10,6 +10,12 @@ export interface Measurement {
     readonly value: number;
     readonly unit: string;
     readonly better: Better;
+    /**
+     * The parameter point this value belongs to when one run sweeps several (e.g. clients=50 of a
+     * redis-benchmark client sweep); merged over the cell's params into the sample's `params`, so
+     * analysis groups each point on its own.
+     */
+    readonly point?: Readonly<Record<string, number | string>>;
 }
 
 /** Thrown when tool output does not parse; the runner adds the raw file path. */
@@ -25,6 +31,18 @@ export interface ServerAddress {
     readonly port: number;
 }
 
+/** What a command builder knows about the environment it runs in. */
+export interface RunContext {
+    /** Where the server listens, seen from the host; set for the client of a server workload. */
+    readonly addr?: ServerAddress;
+    /**
+     * The environment's data directory, inside it (created by the runner, emptied never): a Docker
+     * volume or the container's own layer as its storage variant says, the guest's disk, or a host
+     * directory for native. Workloads put files (fio, pxz input, database files) here.
+     */
+    readonly dataDir: string;
+}
+
 export interface Workload<P extends Record<string, number | string>> {
     readonly name: string;
     /** Tool name as recorded in samples. */
@@ -37,11 +55,11 @@ export interface Workload<P extends Record<string, number | string>> {
     /** TCP port the server listens on inside the environment, when there is a server. */
     readonly serverPort?: number;
     /** Command started (detached) inside the environment, when the workload has a server part. */
-    serverCommand?(params: P): string;
+    serverCommand?(params: P, ctx: RunContext): string;
     /** Shell command that answers 0 once the server is ready (run on the host side). */
     readinessCommand?(params: P, addr: ServerAddress): string;
     /** The measured command: runs inside the environment for self-contained workloads, or on the host against addr. */
-    clientCommand(params: P, addr?: ServerAddress): string;
+    clientCommand(params: P, ctx: RunContext): string;
     /** "inside": clientCommand runs in the environment; "host": on the host against the server. */
     readonly clientPlacement: "inside" | "host";
     /**

@@ -29,7 +29,7 @@ describe("runner (native target)", () => {
     let dir = "";
     const inv = (cellId: string): CellInvocation => ({
         stack: "t", runId: "r", resultsDir: dir, cellId, workload: "echo", params: {}, repetition: 1,
-        env: { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, declared: {} },
+        env: { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: path.join(dir, "data"), declared: {} },
     });
     beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-runner-"))));
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -59,5 +59,17 @@ describe("runner (native target)", () => {
         const before = fs.readFileSync(csv, "utf8");
         runCell(inv("c1"), workload("value=8"));
         assert.equal(fs.readFileSync(csv, "utf8"), before);
+    });
+
+    it("creates the data directory and gives each swept point its own params", () => {
+        const sweep: AnyWorkload = {
+            ...workload(""),
+            defaults: { clients: 1, size: 50 },
+            clientCommand: (_p, ctx) => `test -d ${ctx.dataDir} && printf 'c1=10 c5=40'`,
+            parse: (raw) => [...raw.matchAll(/c(\d+)=(\d+)/g)].map((m) =>
+                ({ metric: "rps", value: Number(m[2]), unit: "1/s", better: "higher" as const, point: { clients: Number(m[1]) } })),
+        };
+        const rows = samplesFromCsv(fs.readFileSync(runCell(inv("c1"), sweep), "utf8"), "c1");
+        assert.deepEqual(rows.map((r) => [r.params, r.value]), [["clients=1;size=50", 10], ["clients=5;size=50", 40]]);
     });
 });

@@ -53,19 +53,19 @@ describe("workloads/redis", () => {
         });
 
         it("builds server, readiness and client commands", () => {
-            assert.equal(redis.serverCommand!(P), "redis-server --port 6379 --bind 0.0.0.0 --protected-mode no --save '' --appendonly no");
+            assert.equal(redis.serverCommand!(P, { dataDir: "/data" }), "redis-server --port 6379 --bind 0.0.0.0 --protected-mode no --save '' --appendonly no");
             assert.equal(redis.readinessCommand!(P, { host: "192.168.122.10", port: 6379 }), "redis-cli -h 192.168.122.10 -p 6379 ping 2>/dev/null | grep -qx PONG");
             assert.equal(
-                redis.clientCommand(P, { host: "127.0.0.1", port: 16379 }),
+                redis.clientCommand(P, { addr: { host: "127.0.0.1", port: 16379 }, dataDir: "/data" }),
                 "redis-benchmark -h 127.0.0.1 -p 16379 -c 50 -n 100000 -d 50 -r 100000 -P 1 -t ping_inline,set,get,lpush,lpop,sadd --csv",
             );
         });
 
         it("quotes odd host names and validates parameters", () => {
-            assert.match(redis.clientCommand(P, { host: "my host", port: 1 }), /^redis-benchmark -h 'my host' -p 1 /);
-            assert.throws(() => redis.clientCommand(P), /needs the server address/);
-            assert.throws(() => redis.clientCommand({ ...P, clients: 0 }, { host: "h", port: 1 }), /clients must be a positive integer/);
-            assert.throws(() => redis.clientCommand({ ...P, tests: "set;rm -rf /" }, { host: "h", port: 1 }), /tests must be comma-separated/);
+            assert.match(redis.clientCommand(P, { addr: { host: "my host", port: 1 }, dataDir: "/data" }), /^redis-benchmark -h 'my host' -p 1 /);
+            assert.throws(() => redis.clientCommand(P, { dataDir: "/data" }), /needs the server address/);
+            assert.throws(() => redis.clientCommand({ ...P, clients: 0 }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /clients must be a positive integer/);
+            assert.throws(() => redis.clientCommand({ ...P, tests: "set;rm -rf /" }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /tests must be comma-separated/);
         });
 
         it("names metrics after the test title", () => {

@@ -4,6 +4,8 @@ import * as path from "path";
 import { parseSysbenchCpu, parseSysbenchVersion, sysbenchCpu } from "../../workloads/sysbench-cpu";
 import { Measurement, ParseError } from "../../workloads/workload";
 
+const CTX = { dataDir: "/data" };
+
 const DIR = path.join(__dirname, "..", "fixtures", "sysbench-cpu");
 const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
 
@@ -41,17 +43,17 @@ describe("workloads/sysbench-cpu", () => {
         });
 
         it("builds the sysbench 1.0 command line", () => {
-            assert.equal(sysbenchCpu.clientCommand(sysbenchCpu.defaults), "sysbench cpu --cpu-max-prime=20000 --threads=1 --time=10 run");
+            assert.equal(sysbenchCpu.clientCommand(sysbenchCpu.defaults, CTX), "sysbench cpu --cpu-max-prime=20000 --threads=1 --time=10 run");
             assert.equal(
-                sysbenchCpu.clientCommand({ maxPrime: 2000, threads: 4, timeSeconds: 30 }),
+                sysbenchCpu.clientCommand({ maxPrime: 2000, threads: 4, timeSeconds: 30 }, CTX),
                 "sysbench cpu --cpu-max-prime=2000 --threads=4 --time=30 run",
             );
         });
 
         it("rejects parameters that are not positive integers", () => {
-            assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 20000, threads: 0, timeSeconds: 10 }), /threads must be a positive integer/);
-            assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 1.5, threads: 1, timeSeconds: 10 }), /maxPrime/);
-            assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 20000, threads: 1, timeSeconds: "10; rm -rf /" as unknown as number }), /timeSeconds/);
+            assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 20000, threads: 0, timeSeconds: 10 }, CTX), /threads must be a positive integer/);
+            assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 1.5, threads: 1, timeSeconds: 10 }, CTX), /maxPrime/);
+            assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 20000, threads: 1, timeSeconds: "10; rm -rf /" as unknown as number }, CTX), /timeSeconds/);
         });
     });
 
