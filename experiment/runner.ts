@@ -143,7 +143,10 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
         tool_version: toolVersion,
         accel: env.accel,
         ...facts,
-        notes: workload.clientPlacement === "host" ? `client on host, server at ${addr?.host}:${addr?.port}` : "",
+        notes: [
+            workload.notes?.(params as any) ?? "",
+            workload.clientPlacement === "host" ? `client on host, server at ${addr?.host}:${addr?.port}` : "",
+        ].filter((n) => n !== "").join("; "),
     }));
     const tmp = `${csvPath}.tmp`;
     fs.writeFileSync(tmp, samplesToCsv(samples));

@@ -63,6 +63,12 @@ export interface Workload<P extends Record<string, number | string>> {
     /** "inside": clientCommand runs in the environment; "host": on the host against the server. */
     readonly clientPlacement: "inside" | "host";
     /**
+     * How this workload departs from the study it reproduces (substituted tool, input or
+     * scale), for the given params; the runner copies it into every sample's notes so no number
+     * is read without it.
+     */
+    notes?(params: P): string;
+    /**
      * Extracts the measurements from the tool's raw output; throws ParseError when the output is
      * malformed or truncated. When the params the command was built from are given, the parser also
      * checks that everything they asked for is present (e.g. every requested redis-benchmark test),

@@ -1,0 +1,151 @@
+/**
+ * The HPC Challenge suite (Debian's `hpcc` 1.5.0, Open MPI), shared by the linpack, stream and
+ * randomaccess workloads. hpcc has no way to run one test: from an hpccinf.txt in its working
+ * directory it always runs the whole suite (HPL, DGEMM, STREAM, PTRANS, RandomAccess, FFT,
+ * latency/bandwidth), and it sizes every test from HPL's matrix order N (8·N² bytes spread over
+ * the processes: STREAM arrays of N²/(3·processes) doubles per process, RandomAccess tables of
+ * the largest power of two ≤ half that memory). Each workload therefore runs the suite with the N
+ * its own parameter needs and reads its values from the "Summary" key=value section.
+ *
+ * Placement: inside the environment, in a fresh directory under its data directory, one MPI
+ * process per CPU of the environment (`nproc`) unless `processes` says otherwise; P×Q is the most
+ * square factorisation of the process count (P ≤ Q). hpccoutf.txt goes to stdout, mpirun's own
+ * output to stderr.
+ */
+import { countOrAuto, positiveInt } from "./params";
+import { ParseError } from "./workload";
+import { shellQuote } from "../environments/shell";
+
+export interface HpccRunArgs {
+    /** Workload name, for errors. */
+    readonly workload: string;
+    readonly dataDir: string;
+    /** MPI processes; 0 = `nproc` inside the environment. */
+    readonly processes: number;
+    /** HPL block size NB. */
+    readonly nb: number;
+    /**
+     * Shell arithmetic (may use $np, the process count, and $mem_kb, MemTotal in KiB) whose
+     * value is the wanted N before it is rounded to a multiple of NB.
+     */
+    readonly nShell: string;
+    /** "down": N is rounded down to a multiple of NB (memory bound); "up": rounded up (size floor). */
+    readonly round: "down" | "up";
+}
+
+/** Open MPI options that work alike natively, in containers (no CMA/ptrace) and as root. */
+const MPIRUN = "mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none";
+
+/** The hpccinf.txt lines (HPL.dat layout plus hpcc's PTRANS lines) with shell variables $n $nb $p $q. */
+const HPCCINF = [
+    "HPLinpack benchmark input file",
+    "Innovative Computing Laboratory, University of Tennessee",
+    "HPL.out      output file name (if any)",
+    "8            device out (6=stdout,7=stderr,file)",
+    "1            # of problems sizes (N)",
+    "$n           Ns",
+    "1            # of NBs",
+    "$nb          NBs",
+    "0            PMAP process mapping (0=Row-,1=Column-major)",
+    "1            # of process grids (P x Q)",
+    "$p           Ps",
+    "$q           Qs",
+    "16.0         threshold",
+    "1            # of panel fact",
+    "2            PFACTs (0=left, 1=Crout, 2=Right)",
+    "1            # of recursive stopping criterium",
+    "4            NBMINs (>= 1)",
+    "1            # of panels in recursion",
+    "2            NDIVs",
+    "1            # of recursive panel fact.",
+    "1            RFACTs (0=left, 1=Crout, 2=Right)",
+    "1            # of broadcast",
+    "1            BCASTs (0=1rg,1=1rM,2=2rg,3=2rM,4=Lng,5=LnM)",
+    "1            # of lookahead depth",
+    "1            DEPTHs (>=0)",
+    "2            SWAP (0=bin-exch,1=long,2=mix)",
+    "64           swapping threshold",
+    "0            L1 in (0=transposed,1=no-transposed) form",
+    "0            U  in (0=transposed,1=no-transposed) form",
+    "1            Equilibration (0=no,1=yes)",
+    "8            memory alignment in double (> 0)",
+    "##### This line (no. 32) is ignored (it serves as a separator). ######",
+    "0            Number of additional problem sizes for PTRANS",
+    "1200         values of N",
+    "0            number of additional blocking sizes for PTRANS",
+    "40           values of NB",
+];
+
+export function hpccCommand(a: HpccRunArgs): string {
+    const nb = positiveInt(a.workload, "nb", a.nb);
+    const processes = countOrAuto(a.workload, "processes", a.processes);
+    const round = a.round === "down" ? "n=$(( n / nb * nb ))" : "n=$(( (n + nb - 1) / nb * nb ))";
+    return [
+        "set -e",
+        `np=${processes === 0 ? "$(nproc)" : processes}`,
+        `nb=${nb}`,
+        // Most square grid: p = largest divisor of np not above its square root.
+        "p=1; i=1",
+        "while [ $((i * i)) -le $np ]; do if [ $((np % i)) -eq 0 ]; then p=$i; fi; i=$((i + 1)); done",
+        "q=$((np / p))",
+        "mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)",
+        `n=$(( ${a.nShell} ))`,
+        round,
+        `if [ "$n" -lt "$nb" ]; then echo "${a.workload}: HPL matrix order N=$n is below the block size NB=$nb; raise the size parameter" >&2; exit 3; fi`,
+        // Refuse a matrix that cannot fit instead of letting the environment swap or OOM-kill.
+        `if [ $(( n * n / 131072 )) -gt $(( mem_kb / 1024 * 9 / 10 )) ]; then echo "${a.workload}: HPL matrix order N=$n needs $(( n * n / 131072 )) MiB, more than 90% of the environment's $(( mem_kb / 1024 )) MiB; lower the size parameter" >&2; exit 3; fi`,
+        `w=${shellQuote(a.dataDir)}/hpcc.$$`,
+        `rm -rf "$w"; mkdir -p "$w"; cd "$w"`,
+        `trap 'cd /; rm -rf "$w"' EXIT`,
+        "cat > hpccinf.txt <<EOF",
+        ...HPCCINF,
+        "EOF",
+        `${MPIRUN} -np "$np" hpcc >&2`,
+        "cat hpccoutf.txt",
+    ].join("\n");
+}
+
+/** Shell for the package version of hpcc and the Open MPI it runs on (hpcc has no --version). */
+export const HPCC_VERSION_COMMAND = "dpkg-query -W -f='hpcc ${Version}\\n' hpcc && mpirun --version 2>&1 | head -n 1";
+
+/** "hpcc 1.5.0-3" + "mpirun (Open MPI) 4.1.4" → "1.5.0-3 (Open MPI 4.1.4)". */
+export function parseHpccVersion(workload: string, output: string): string {
+    const h = /^hpcc ([0-9][^\s]*)/m.exec(output);
+    if (!h) throw new ParseError(workload, "version", `no "hpcc <version>" in ${JSON.stringify(output.slice(0, 100))} (is the hpcc package installed?)`);
+    const mpi = /\(Open MPI\) ([0-9][^\s]*)/.exec(output);
+    return mpi ? `${h[1]} (Open MPI ${mpi[1]})` : h[1];
+}
+
+/**
+ * The key=value pairs of hpccoutf.txt's "Summary" section. Throws when the section is absent or
+ * unterminated (the suite did not finish, or the file was cut off).
+ */
+export function hpccSummary(workload: string, metric: string, raw: string): Map<string, string> {
+    const text = raw.replace(/\r\n?/g, "\n");
+    if (!/DARPA\/DOE HPC Challenge Benchmark version/.test(text)) {
+        const why = text.split("\n").find((l) => /error|not enough|abort|cannot/i.test(l));
+        throw new ParseError(workload, metric, `no HPC Challenge banner: not hpccoutf.txt${why ? ` (it says: ${JSON.stringify(why.trim())})` : ""}`);
+    }
+    const begin = text.indexOf("\nBegin of Summary section.\n");
+    const end = text.indexOf("\nEnd of Summary section.", begin);
+    if (begin < 0 || end < 0) {
+        throw new ParseError(workload, metric, `hpccoutf.txt has no complete "Summary" section (the suite did not finish, or the file is truncated)`);
+    }
+    const summary = new Map<string, string>();
+    for (const line of text.slice(begin, end).split("\n")) {
+        const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
+        if (m) summary.set(m[1], m[2]);
+    }
+    return summary;
+}
+
+/** A finite number from the summary, or a ParseError naming the key. */
+export function summaryNumber(workload: string, metric: string, summary: Map<string, string>, key: string): number {
+    const s = summary.get(key);
+    const v = s === undefined || !/^[-+]?[0-9.]+(?:e[-+]?[0-9]+)?$/i.test(s) ? NaN : Number(s);
+    if (!Number.isFinite(v)) throw new ParseError(workload, metric, `the Summary section has no numeric ${key} (got ${JSON.stringify(s)})`);
+    return v;
+}
+
+/** Note shared by the three hpcc workloads. */
+export const HPCC_NOTE = "HPC Challenge 1.5 from Debian (reference BLAS), whole suite per run";

@@ -1,0 +1,65 @@
+/**
+ * STREAM (Felter et al. 2014, §STREAM): the STREAM of Debian's hpcc, the code the paper's
+ * modified STREAM was taken from. The paper ran one OpenMP process with 32 threads over arrays of
+ * 1 650 163 200 doubles; hpcc runs one single-threaded STREAM per MPI process at the same time
+ * ("StarSTREAM"), one process per CPU, so the system's bandwidth is the per-process rate times the
+ * process count. Array size is the paper's total per array by default, split over the processes;
+ * hpcc sizes it from HPL's N (N = √(3 · arraySize)), and runs HPL at that N too (see hpcc.ts), so
+ * small hosts must lower arraySize.
+ *
+ * Metrics (GB/s = 10^9 B/s, as STREAM): `copy_gbps`, `scale_gbps`, `add_gbps`, `triad_gbps`
+ * (all processes together), `single_<kernel>_gbps` (one process alone, "SingleSTREAM").
+ */
+import { HPCC_NOTE, HPCC_VERSION_COMMAND, hpccCommand, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
+import { positiveInt } from "./params";
+import { Measurement, ParseError, RunContext, Workload } from "./workload";
+
+const NAME = "stream";
+const KERNELS = ["Copy", "Scale", "Add", "Triad"] as const;
+
+export type StreamParams = {
+    /** Elements (doubles) per array, all processes together (paper: 1650163200). */
+    arraySize: number;
+    /** MPI processes, each one STREAM thread; 0 = one per CPU of the environment. */
+    processes: number;
+    /** HPL block size NB (N is rounded up to a multiple of it). */
+    nb: number;
+};
+
+export function parseStream(raw: string, params?: StreamParams): Measurement[] {
+    const s = hpccSummary(NAME, "triad_gbps", raw);
+    const procs = summaryNumber(NAME, "triad_gbps", s, "CommWorldProcs");
+    const vector = summaryNumber(NAME, "triad_gbps", s, "STREAM_VectorSize");
+    if (!/Solution Validates/.test(raw)) throw new ParseError(NAME, "triad_gbps", `STREAM did not print "Solution Validates": its results failed validation or were cut off`);
+    if (params && vector * procs < params.arraySize * 0.99) {
+        throw new ParseError(NAME, "arraySize", `the output has ${vector} doubles per array in each of ${procs} processes (${vector * procs} in all), the params asked for ${params.arraySize}`);
+    }
+    const out: Measurement[] = [];
+    for (const k of KERNELS) {
+        const metric = `${k.toLowerCase()}_gbps`;
+        out.push({ metric, value: summaryNumber(NAME, metric, s, `StarSTREAM_${k}`) * procs, unit: "GB/s", better: "higher" });
+    }
+    for (const k of KERNELS) {
+        const metric = `single_${k.toLowerCase()}_gbps`;
+        out.push({ metric, value: summaryNumber(NAME, metric, s, `SingleSTREAM_${k}`), unit: "GB/s", better: "higher" });
+    }
+    return out;
+}
+
+export const stream: Workload<StreamParams> = {
+    name: NAME,
+    tool: "hpcc",
+    defaults: { arraySize: 1650163200, processes: 0, nb: 128 },
+    versionCommand: HPCC_VERSION_COMMAND,
+    parseVersion: (out) => parseHpccVersion(NAME, out),
+    clientPlacement: "inside",
+    clientCommand(p: StreamParams, ctx: RunContext): string {
+        const size = positiveInt(NAME, "arraySize", p.arraySize);
+        const nShell = `$(awk 'BEGIN { printf "%d", sqrt(3 * ${size}) + 1 }')`;
+        return hpccCommand({ workload: NAME, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, nShell, round: "up" });
+    },
+    notes(p: StreamParams): string {
+        return `STREAM of ${HPCC_NOTE}: one single-threaded STREAM per MPI process (paper: one 32-thread OpenMP STREAM); ${p.arraySize} doubles per array in all (paper: 1650163200)`;
+    },
+    parse: parseStream,
+};

@@ -1,0 +1,97 @@
+/**
+ * Reading sysbench reports (1.0.x and, for published logs, 0.4.x), shared by the memory and
+ * fileio workloads: one raw file holds several runs (one per operation or test mode), each
+ * starting with sysbench's "sysbench <version>" banner.
+ */
+import { Measurement, ParseError } from "./workload";
+
+/** A decimal as sysbench prints it; "1." (a value cut off mid-number) does not match. */
+export const NUM = "([0-9]+(?:\\.[0-9]+)?)";
+
+export interface SysbenchRun {
+    /** "1.0.20", "0.4.12" */
+    readonly version: string;
+    readonly major: number;
+    readonly text: string;
+}
+
+/** The runs in a raw file, split at each banner; lines before the first banner are dropped. */
+export function sysbenchRuns(raw: string): SysbenchRun[] {
+    const text = raw.replace(/\r\n?/g, "\n");
+    const runs: SysbenchRun[] = [];
+    const banner = /^sysbench ([0-9][^\s:]*)/gm;
+    const starts: { at: number; version: string }[] = [];
+    for (let m = banner.exec(text); m; m = banner.exec(text)) starts.push({ at: m.index, version: m[1] });
+    starts.forEach((s, i) => {
+        runs.push({ version: s.version, major: Number(s.version.split(".")[0]), text: text.slice(s.at, i + 1 < starts.length ? starts[i + 1].at : undefined) });
+    });
+    return runs;
+}
+
+/** First capture group of re in text as a number, or a ParseError naming workload and metric. */
+export function numberAt(workload: string, metric: string, text: string, re: RegExp, what: string): number {
+    const m = re.exec(text);
+    if (!m) throw new ParseError(workload, metric, `no complete "${what}" line in the output (truncated?)`);
+    const v = Number(m[1]);
+    if (!Number.isFinite(v)) throw new ParseError(workload, metric, `"${what}" is not a number: "${m[1]}"`);
+    return v;
+}
+
+/** The indented lines after the line matching header (sysbench's report sections). */
+export function indentedSection(text: string, header: RegExp): string | undefined {
+    const lines = text.split("\n");
+    const i = lines.findIndex((l) => header.test(l));
+    if (i < 0) return undefined;
+    const body: string[] = [];
+    for (const l of lines.slice(i + 1)) {
+        if (!/^\s+\S/.test(l)) break;
+        body.push(l);
+    }
+    return body.join("\n");
+}
+
+/**
+ * sysbench ends every report with "Threads fairness"; without its last line the run was cut off,
+ * possibly in the middle of the last value read before it.
+ */
+export function requireComplete(workload: string, metric: string, run: SysbenchRun): void {
+    const fairness = indentedSection(run.text, /^Threads fairness:\s*$/);
+    if (fairness === undefined || !/execution time \(avg\/stddev\):\s*[0-9.]+\/[0-9.]+\s*$/m.test(fairness)) {
+        throw new ParseError(workload, metric, `the sysbench ${run.version} report ends before its complete "Threads fairness" section (truncated?)`);
+    }
+}
+
+/**
+ * Average and 95th-percentile latency of one run: 1.0 prints a "Latency (ms):" section,
+ * 0.4 "per-request statistics:" with "approx.  95 percentile: <x>ms".
+ */
+export function sysbenchLatency(workload: string, prefix: string, run: SysbenchRun): Measurement[] {
+    const avgMetric = `${prefix}latency_avg_ms`;
+    const p95Metric = `${prefix}latency_p95_ms`;
+    let avg: number;
+    let p95: number;
+    if (run.major >= 1) {
+        const lat = indentedSection(run.text, /^Latency \(ms\):\s*$/);
+        if (lat === undefined) throw new ParseError(workload, avgMetric, `no "Latency (ms):" section in the sysbench ${run.version} report (truncated?)`);
+        avg = numberAt(workload, avgMetric, lat, new RegExp(`^\\s*avg:\\s*${NUM}\\s*$`, "m"), "avg");
+        const pct = new RegExp(`^\\s*([0-9.]+)th percentile:\\s*${NUM}\\s*$`, "m").exec(lat);
+        if (!pct) throw new ParseError(workload, p95Metric, `no complete "95th percentile" line in the "Latency (ms):" section (truncated?)`);
+        if (pct[1] !== "95") throw new ParseError(workload, p95Metric, `the report gives the ${pct[1]}th percentile, not the 95th (was --percentile changed?)`);
+        p95 = Number(pct[2]);
+    } else {
+        const stats = indentedSection(run.text, /^\s*per-request statistics:\s*$/);
+        if (stats === undefined) throw new ParseError(workload, avgMetric, `no "per-request statistics:" section in the sysbench ${run.version} report (truncated?)`);
+        avg = numberAt(workload, avgMetric, stats, new RegExp(`^\\s*avg:\\s*${NUM}ms\\s*$`, "m"), "avg: <x>ms");
+        p95 = numberAt(workload, p95Metric, stats, new RegExp(`^\\s*approx\\.\\s+95 percentile:\\s*${NUM}ms\\s*$`, "m"), "approx. 95 percentile: <x>ms");
+    }
+    return [
+        { metric: avgMetric, value: avg, unit: "ms", better: "lower" },
+        { metric: p95Metric, value: p95, unit: "ms", better: "lower" },
+    ];
+}
+
+/** "Number of threads: N" of a run, when printed. */
+export function sysbenchThreads(run: SysbenchRun): number | undefined {
+    const m = /^Number of threads:\s*([0-9]+)\s*$/m.exec(run.text);
+    return m ? Number(m[1]) : undefined;
+}
