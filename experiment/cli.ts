@@ -18,6 +18,8 @@ const USAGE = `usage: isobench <command>
   destroy <stack>            pulumi destroy: removes containers, guests, volumes, disks; keeps results/
   analyze <results dir>      statistics and overhead vs native (summary.csv, summary.md)
   doctor                     what this host can run, and how to fix what is missing
+  parse <workload> <raw file> [--params k=v,...]
+                             re-parse raw tool output (results/.../raw/*.txt, published logs) to sample CSV
   run-cell <cell>            (used by the stack) run one cell
   probe <results dir> <env>  (used by the stack) measure an environment's facts`;
 
@@ -100,6 +102,16 @@ async function main(argv: string[]): Promise<number> {
             if (args.length < 1) break;
             const md = (await import("../analysis/analyze")).analyzeResultsDir(args[0], { progress: !args.includes("--quiet-progress") });
             console.log(md);
+            return 0;
+        }
+        case "parse": {
+            const i = args.indexOf("--params");
+            const rest = i < 0 ? args : [...args.slice(0, i), ...args.slice(i + 2)];
+            if (rest.length !== 2 || (i >= 0 && args[i + 1] === undefined)) break;
+            const { getWorkload, WORKLOAD_NAMES } = await import("../workloads");
+            const { parseParamsArg, parseRawToCsv } = await import("./parse-raw");
+            if (!WORKLOAD_NAMES.includes(rest[0])) throw new UserError(`unknown workload "${rest[0]}"; allowed: ${WORKLOAD_NAMES.join(", ")}`);
+            process.stdout.write(parseRawToCsv(getWorkload(rest[0]), rest[1], i < 0 ? undefined : parseParamsArg(args[i + 1])));
             return 0;
         }
         case "doctor": {

@@ -10,6 +10,7 @@ import { getWorkload, AnyWorkload } from "../workloads";
 import { ParseError, ServerAddress } from "../workloads/workload";
 import { EnvironmentHandle, execArgv, detachedScript, stopScript } from "../environments/exec-target";
 import { Sample, samplesToCsv } from "./samples";
+import { RAW_STDERR_SEPARATOR } from "./parse-raw";
 import { guestIp } from "../environments/kvm/guest-ip";
 import { Completed, mustRun, run } from "../environments/process";
 import { shellQuote as q } from "../environments/shell";
@@ -109,7 +110,7 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
     }
     const durationS = (Date.now() - t0) / 1000;
     const rawPath = path.join(rawDir, `${inv.cellId}.txt`);
-    fs.writeFileSync(rawPath, client.stdout + (client.stderr ? `\n--- stderr ---\n${client.stderr}` : ""));
+    fs.writeFileSync(rawPath, client.stdout + (client.stderr ? `${RAW_STDERR_SEPARATOR}${client.stderr}` : ""));
     if (client.status !== 0) {
         throw new Error(`cell ${inv.cellId}: ${workload.name} exited with ${client.status}; raw output kept in ${rawPath}`);
     }

@@ -1,6 +1,14 @@
 /** Registry of the workloads isobench can run, by the name used in stacks and samples. */
+import { fio } from "./fio";
+import { linpack } from "./linpack";
+import { pxz } from "./pxz";
+import { randomAccess } from "./randomaccess";
 import { redis } from "./redis";
+import { stream } from "./stream";
+import { stressNgCpu } from "./stress-ng-cpu";
 import { sysbenchCpu } from "./sysbench-cpu";
+import { sysbenchFileio } from "./sysbench-fileio";
+import { sysbenchMemory } from "./sysbench-memory";
 import type { Workload } from "./workload";
 
 /** A workload whose parameter type is not known statically (looked up by name). */
@@ -9,6 +17,14 @@ export type AnyWorkload = Workload<Record<string, number | string>>;
 export const WORKLOADS: Readonly<Record<string, AnyWorkload>> = Object.freeze({
     [sysbenchCpu.name]: sysbenchCpu as AnyWorkload,
     [redis.name]: redis as AnyWorkload,
+    [fio.name]: fio as AnyWorkload,
+    [linpack.name]: linpack as AnyWorkload,
+    [pxz.name]: pxz as AnyWorkload,
+    [randomAccess.name]: randomAccess as AnyWorkload,
+    [stream.name]: stream as AnyWorkload,
+    [stressNgCpu.name]: stressNgCpu as AnyWorkload,
+    [sysbenchFileio.name]: sysbenchFileio as AnyWorkload,
+    [sysbenchMemory.name]: sysbenchMemory as AnyWorkload,
 });
 
 /** The allowed workload names, sorted (used by the stack schema). */
@@ -27,5 +43,6 @@ export function getWorkload(name: string): AnyWorkload {
 }
 
 export { redis, sysbenchCpu };
+export { fio, linpack, pxz, randomAccess, stream, stressNgCpu, sysbenchFileio, sysbenchMemory };
 export type { RedisParams } from "./redis";
 export type { SysbenchCpuParams } from "./sysbench-cpu";

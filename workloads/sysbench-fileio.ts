@@ -2,8 +2,8 @@
  * sysbench file I/O test as KEK (HEPiX Fall 2015) ran it (sysbench 0.4.12): test modes seqrd,
  * rndrd, seqwr, rndwr, `--file-block-size=4K --file-total-size=8G --file-num=128
  * --file-extra-flags=direct --max-time=300 --num-threads=1`. Self-contained: prepare, one run per
- * mode and cleanup run inside the environment, in a directory under its data directory; only the
- * runs' reports go to stdout (prepare's file-creation log goes to stderr).
+ * mode (files prepared afresh for each mode) run inside the environment, in a directory under its
+ * data directory; only the runs' reports go to stdout (prepare/cleanup logs go to stderr).
  *
  * Parses sysbench 1.0.x ("File operations:" / "Throughput:" sections) and 0.4.x ("Operations
  * performed: R Read, W Write, …", "Read …b  Written …b  Total transferred …b  (X Mb/sec)",
@@ -149,8 +149,13 @@ export const sysbenchFileio: Workload<SysbenchFileioParams> = {
             ...(p.extraFlags.split(",").includes("direct") ? [requireDirectIo(NAME, "$d")] : []),
             // Remove the files whatever happens: they are as large as totalSize.
             `trap 'sysbench fileio ${files} cleanup >/dev/null 2>&1 || true' EXIT`,
-            `sysbench fileio ${files} prepare >&2`,
-            ...modes.map((m) => `sysbench fileio ${files}${flags} --file-test-mode=${m} ${run} run`),
+            // Fresh files per mode, as KEK booted a fresh instance per mode: a time-limited seqwr
+            // leaves files shorter than totalSize, which the next mode refuses.
+            ...modes.flatMap((m) => [
+                `sysbench fileio ${files} prepare >&2`,
+                `sysbench fileio ${files}${flags} --file-test-mode=${m} ${run} run`,
+                `sysbench fileio ${files} cleanup >&2`,
+            ]),
         ].join("\n");
     },
     notes(p: SysbenchFileioParams): string {
