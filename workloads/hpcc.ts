@@ -33,8 +33,12 @@ export interface HpccRunArgs {
     readonly round: "down" | "up";
 }
 
-/** Open MPI options that work alike natively, in containers (no CMA/ptrace) and as root. */
-const MPIRUN = "mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none";
+/**
+ * Open MPI options that work alike natively, in containers (no CMA/ptrace) and as root. Waiting
+ * processes yield the CPU: busy-polling ranks on a shared or oversubscribed host made hpcc's
+ * latency/bandwidth section alone take a minute instead of a second.
+ */
+const MPIRUN = "mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none --mca mpi_yield_when_idle 1";
 
 /** The hpccinf.txt lines (HPL.dat layout plus hpcc's PTRANS lines) with shell variables $n $nb $p $q. */
 const HPCCINF = [

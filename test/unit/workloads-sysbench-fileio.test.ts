@@ -1,0 +1,77 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parseSysbenchFileio, sysbenchFileio } from "../../workloads/sysbench-fileio";
+import { Measurement } from "../../workloads/workload";
+import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+
+const DIR = path.join(__dirname, "..", "fixtures", "sysbench-fileio");
+const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const V1 = "sysbench-1.0.20-4modes-4K-64M-128files-direct-time2.txt";
+const V04 = "sysbench-0.4.12-rndrd-seqwr-4K-8G-128files-direct-RECONSTRUCTED.txt";
+const CTX = { dataDir: "/var/lib/isobench data" };
+const byMetric = (ms: Measurement[]) => Object.fromEntries(ms.map((m) => [m.metric, m.value]));
+
+describe("workloads/sysbench-fileio", () => {
+    it("has KEK's parameters as defaults", () => {
+        assert.deepEqual(sysbenchFileio.defaults, { modes: "seqrd,rndrd,seqwr,rndwr", blockSize: "4K", totalSize: "8G", files: 128, extraFlags: "direct", threads: 1, timeSeconds: 300 });
+        assert.equal(sysbenchFileio.clientPlacement, "inside");
+    });
+
+    it("prepares fresh files per mode in the data directory, checks O_DIRECT first, reports only the runs on stdout", () => {
+        const cmd = sysbenchFileio.clientCommand({ ...sysbenchFileio.defaults, modes: "rndrd,seqwr" }, CTX);
+        const lines = cmd.split("\n");
+        assert.equal(lines[1], "d='/var/lib/isobench data'/sysbench-fileio");
+        assert.ok(cmd.indexOf("oflag=direct") < cmd.indexOf("prepare"), "O_DIRECT probe before prepare");
+        const files = "--file-num=128 --file-total-size=8G --file-block-size=4K";
+        const runs = lines.filter((l) => /^sysbench fileio/.test(l));
+        assert.deepEqual(runs, [
+            `sysbench fileio ${files} prepare >&2`,
+            `sysbench fileio ${files} --file-extra-flags=direct --file-test-mode=rndrd --threads=1 --time=300 run`,
+            `sysbench fileio ${files} cleanup >&2`,
+            `sysbench fileio ${files} prepare >&2`,
+            `sysbench fileio ${files} --file-extra-flags=direct --file-test-mode=seqwr --threads=1 --time=300 run`,
+            `sysbench fileio ${files} cleanup >&2`,
+        ]);
+        assert.match(cmd, /trap 'sysbench fileio .* cleanup/);
+        const buffered = sysbenchFileio.clientCommand({ ...sysbenchFileio.defaults, extraFlags: "none" }, CTX);
+        assert.doesNotMatch(buffered, /oflag=direct|--file-extra-flags/);
+        assert.throws(() => sysbenchFileio.clientCommand({ ...sysbenchFileio.defaults, modes: "rndrd,bogus" }, CTX), /modes must be/);
+    });
+
+    it("parses the four KEK modes of sysbench 1.0.20 (captured)", () => {
+        const m = byMetric(parseSysbenchFileio(fixture(V1), { ...sysbenchFileio.defaults, totalSize: "64M", timeSeconds: 2 }));
+        assert.equal(Object.keys(m).length, 16);
+        assert.equal(m.seqrd_mib_per_s, 35.06);
+        assert.equal(m.seqrd_ops_per_s, 8974.86);
+        assert.equal(m.rndrd_latency_avg_ms, 0.11);
+        assert.equal(m.rndrd_latency_p95_ms, 0.13);
+        assert.equal(m.seqwr_mib_per_s, 3.42);
+        assert.equal(m.rndwr_ops_per_s, 622.47);
+        assert.equal(m.rndwr_latency_p95_ms, 2.76);
+    });
+
+    it("parses the sysbench 0.4.12 format (reconstructed: Mb/sec = MiB/s, Requests/sec)", () => {
+        const m = byMetric(parseSysbenchFileio(fixture(V04)));
+        assert.deepEqual(m, {
+            rndrd_mib_per_s: 14.136, rndrd_ops_per_s: 3618.81, rndrd_latency_avg_ms: 0.28, rndrd_latency_p95_ms: 0.52,
+            seqwr_mib_per_s: 32.598, seqwr_ops_per_s: 8345.17, seqwr_latency_avg_ms: 0.11, seqwr_latency_p95_ms: 0.19,
+        });
+        assertParseError(() => parseSysbenchFileio(fixture(V04), sysbenchFileio.defaults), "sysbench-fileio", "seqrd_mib_per_s");
+    });
+
+    it("names sysbench's own failure (FATAL) and output without a mode", () => {
+        const failed = fixture(V1).replace(/Doing random write test\n/, "Doing random write test\nFATAL: Size of file 'test_file.18' is 384KiB, but at least 512KiB is expected.\n");
+        const e = assertParseError(() => parseSysbenchFileio(failed), "sysbench-fileio", "rndwr_mib_per_s");
+        assert.match(e.message, /FATAL: Size of file/);
+        assertParseError(() => parseSysbenchFileio("sysbench-fileio: O_DIRECT (direct I/O) is not supported on the tmpfs file system at /data\n"), "sysbench-fileio", "mib_per_s");
+        assertParseError(() => parseSysbenchFileio(fixture(V1).replace(/^Doing .* test$/gm, "")), "sysbench-fileio", "mib_per_s");
+    });
+
+    it("throws ParseError for every truncation", () => {
+        const raw = fixture(V1);
+        assertEveryTruncationFails((r) => parseSysbenchFileio(r, { ...sysbenchFileio.defaults, totalSize: "64M", timeSeconds: 2 }), raw, raw.lastIndexOf("execution time (avg/stddev):"), "sysbench-fileio", 3);
+        const old = fixture(V04);
+        assertEveryTruncationFails((r) => parseSysbenchFileio(r, { ...sysbenchFileio.defaults, modes: "rndrd,seqwr" }), old, old.lastIndexOf("execution time (avg/stddev):"), "sysbench-fileio", 3);
+    });
+});
