@@ -1,0 +1,120 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { hpccCommand, hpccSummary } from "../../workloads/hpcc";
+import { linpack, parseLinpack } from "../../workloads/linpack";
+import { randomAccess } from "../../workloads/randomaccess";
+import { stream } from "../../workloads/stream";
+import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+
+const DIR = path.join(__dirname, "..", "fixtures", "linpack");
+const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const RUN = "hpcc-1.5.0-3-openmpi-4.1.4-n2000-nb128.txt";
+
+/**
+ * Runs an hpcc command for real in /bin/sh with a stand-in mpirun on PATH that copies
+ * hpccinf.txt to hpccoutf.txt, so the command prints the input file it generated.
+ */
+const DATA_MARK = "/it4a-data-dir-mark";
+
+function generatedInput(cmd: string): { status: number | null; stdout: string; stderr: string; dataDir: string } {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "it4a-hpcc-"));
+    try {
+        fs.mkdirSync(path.join(tmp, "bin"));
+        fs.mkdirSync(path.join(tmp, "data"));
+        cmd = cmd.split(`'${DATA_MARK}'`).join(`'${tmp}/data'`);
+        fs.writeFileSync(path.join(tmp, "bin", "mpirun"), "#!/bin/sh\necho \"mpirun $*\" >&2\ncp hpccinf.txt hpccoutf.txt\n", { mode: 0o755 });
+        const r = spawnSync("/bin/sh", ["-c", cmd], { encoding: "utf8", env: { ...process.env, PATH: `${tmp}/bin:${process.env.PATH}` } });
+        const left = fs.readdirSync(path.join(tmp, "data"));
+        assert.deepEqual(left, [], "the hpcc working directory is removed");
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr, dataDir: tmp };
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+/** The command built for a data directory "<tmp>/data" (created first, as the runner does). */
+function commandIn(build: (dataDir: string) => string): ReturnType<typeof generatedInput> {
+    return generatedInput(build(DATA_MARK));
+}
+
+const field = (inf: string, label: string) => {
+    const m = new RegExp(`^(\\S+)\\s+${label}\\s*$`, "m").exec(inf);
+    assert.ok(m, `no ${label} line in:\n${inf}`);
+    return Number(m[1]);
+};
+
+describe("workloads/linpack and the shared hpcc runner", () => {
+    it("defaults to the paper's N=45000; the substitution of Intel's binary is in the notes", () => {
+        assert.deepEqual(linpack.defaults, { n: 45000, memoryPercent: 0, nb: 128, processes: 0 });
+        assert.equal(linpack.tool, "hpcc");
+        assert.equal(linpack.clientPlacement, "inside");
+        assert.match(linpack.notes!(linpack.defaults), /not Intel's optimized Linpack \(not redistributable\); N=45000 as the paper/);
+        assert.match(linpack.notes!({ ...linpack.defaults, memoryPercent: 5 }), /N from 5% of memory \(paper: 45000\)/);
+    });
+
+    it("writes hpccinf.txt with N rounded down to NB and the most square P×Q, runs mpirun, prints hpccoutf.txt", () => {
+        const r = commandIn((d) => linpack.clientCommand({ n: 1000, memoryPercent: 0, nb: 128, processes: 6 }, { dataDir: d }));
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(field(r.stdout, "Ns"), 896);
+        assert.equal(field(r.stdout, "NBs"), 128);
+        assert.equal(field(r.stdout, "Ps"), 2);
+        assert.equal(field(r.stdout, "Qs"), 3);
+        assert.equal(r.stdout.split("\n")[31], "##### This line (no. 32) is ignored (it serves as a separator). ######");
+        assert.match(r.stderr, /^mpirun --allow-run-as-root --oversubscribe .* -np 6 hpcc$/m);
+        const prime = commandIn((d) => linpack.clientCommand({ n: 1000, memoryPercent: 0, nb: 100, processes: 7 }, { dataDir: d }));
+        assert.deepEqual([field(prime.stdout, "Ns"), field(prime.stdout, "Ps"), field(prime.stdout, "Qs")], [1000, 1, 7]);
+    });
+
+    it("sizes N from memory when memoryPercent is set, and refuses what cannot fit or is below NB", () => {
+        const memKb = Number(/^MemTotal:\s+([0-9]+)/m.exec(fs.readFileSync("/proc/meminfo", "utf8"))![1]);
+        const r = commandIn((d) => linpack.clientCommand({ n: 0, memoryPercent: 1, nb: 64, processes: 1 }, { dataDir: d }));
+        assert.equal(r.status, 0, r.stderr);
+        const expected = Math.floor(Math.floor(Math.sqrt((memKb * 1024 * 0.01) / 8)) / 64) * 64;
+        assert.equal(field(r.stdout, "Ns"), expected);
+        const huge = commandIn((d) => linpack.clientCommand({ n: 10_000_000, memoryPercent: 0, nb: 128, processes: 1 }, { dataDir: d }));
+        assert.equal(huge.status, 3);
+        assert.match(huge.stderr, /linpack: HPL matrix order N=10000000 needs [0-9]+ MiB, more than 90% of the environment's/);
+        const tiny = commandIn((d) => linpack.clientCommand({ n: 100, memoryPercent: 0, nb: 128, processes: 1 }, { dataDir: d }));
+        assert.equal(tiny.status, 3);
+        assert.match(tiny.stderr, /below the block size NB=128/);
+        assert.throws(() => linpack.clientCommand({ ...linpack.defaults, memoryPercent: 95 }, { dataDir: "/d" }), /memoryPercent/);
+        assert.throws(() => linpack.clientCommand({ ...linpack.defaults, n: 0 }, { dataDir: "/d" }), /n must be a positive integer/);
+    });
+
+    it("stream and randomaccess derive N from their own size parameter", () => {
+        const s = commandIn((d) => stream.clientCommand({ arraySize: 1_000_000, processes: 2, nb: 128 }, { dataDir: d }));
+        const n = field(s.stdout, "Ns");
+        assert.equal(n, 1792);
+        assert.ok((n * n) / 3 >= 1_000_000, "STREAM arrays (N²/3 doubles in all) at least arraySize");
+        const ra = commandIn((d) => randomAccess.clientCommand({ log2Table: 20, processes: 2, nb: 128 }, { dataDir: d }));
+        const m = field(ra.stdout, "Ns");
+        assert.equal(m, 1024);
+        assert.ok(m * m >= 2 ** 20 && m * m < 2 ** 21, "largest power of two ≤ N² is the table");
+    });
+
+    it("parses HPL from hpcc 1.5.0's Summary (captured)", () => {
+        assert.deepEqual(parseLinpack(fixture(RUN), { n: 2000, memoryPercent: 0, nb: 128, processes: 0 }), [
+            { metric: "gflops", value: 0.00100029 * 1000, unit: "GFLOPS", better: "higher" },
+            { metric: "hpl_time_s", value: 4.72275, unit: "s", better: "lower" },
+        ]);
+        assert.equal(hpccSummary("linpack", "gflops", fixture(RUN)).get("HPL_N"), "1920");
+    });
+
+    it("throws ParseError for another N, a failed residual check, foreign and truncated output", () => {
+        assertParseError(() => parseLinpack(fixture(RUN), { ...linpack.defaults }), "linpack", "n");
+        const failed = fixture(RUN).replace("...... PASSED", "...... FAILED");
+        assert.match(assertParseError(() => parseLinpack(failed), "linpack", "gflops").message, /residual check FAILED/);
+        assertParseError(() => parseLinpack("--------------------------------------------------------------------------\nmpirun was unable to launch the specified application\n"), "linpack", "gflops");
+        assertParseError(() => parseLinpack(fixture(RUN).replace("HPL_Tflops=0.00100029", "HPL_Tflops=nan")), "linpack", "gflops");
+        const raw = fixture(RUN);
+        assertEveryTruncationFails(parseLinpack, raw, raw.indexOf("End of Summary section."), "linpack", 101);
+    });
+
+    it("reads the hpcc package and Open MPI versions (captured)", () => {
+        assert.equal(linpack.parseVersion(fixture("hpcc-1.5.0-3-openmpi-4.1.4-version.txt")), "1.5.0-3 (Open MPI 4.1.4)");
+        assertParseError(() => linpack.parseVersion("dpkg-query: no packages found matching hpcc\n"), "linpack", "version");
+    });
+});
