@@ -1,7 +1,8 @@
 /**
  * Shell check that a directory accepts O_DIRECT, run before disk workloads that ask for direct
- * I/O (fio direct=1, sysbench --file-extra-flags=direct). tmpfs and some overlay setups refuse
- * O_DIRECT with EINVAL; the tools then fail with an unhelpful errno, so say what and where.
+ * I/O (fio direct=1, sysbench --file-extra-flags=direct). tmpfs before Linux 6.6 and some
+ * overlay/network file systems refuse O_DIRECT with EINVAL; the tools then fail with an unhelpful
+ * errno, so say what and where. (On Linux 6.18 here, tmpfs and Docker's overlay accept it.)
  * Exits 3 with the reason on stderr (the runner keeps it in the raw file).
  */
 export function requireDirectIo(workload: string, dirVar: string): string {
