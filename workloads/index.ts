@@ -1,4 +1,8 @@
 /** Registry of the workloads isobench can run, by the name used in stacks and samples. */
+import { iperf } from "./iperf";
+import { mysql } from "./mysql";
+import { netperf } from "./netperf";
+import { nuttcp } from "./nuttcp";
 import { redis } from "./redis";
 import { sysbenchCpu } from "./sysbench-cpu";
 import type { Workload } from "./workload";
@@ -9,6 +13,10 @@ export type AnyWorkload = Workload<Record<string, number | string>>;
 export const WORKLOADS: Readonly<Record<string, AnyWorkload>> = Object.freeze({
     [sysbenchCpu.name]: sysbenchCpu as AnyWorkload,
     [redis.name]: redis as AnyWorkload,
+    [iperf.name]: iperf as AnyWorkload,
+    [mysql.name]: mysql as AnyWorkload,
+    [netperf.name]: netperf as AnyWorkload,
+    [nuttcp.name]: nuttcp as AnyWorkload,
 });
 
 /** The allowed workload names, sorted (used by the stack schema). */
