@@ -78,10 +78,15 @@ function parseRun(text: string, expected: string | undefined): { test: string; t
     if (expected && expected !== test) throw new ParseError(NAME, metric, `the output is a ${test} report, the marker says ${expected}`);
     const header = lines.findIndex((l) => /\bper sec\b/.test(l));
     if (header < 0) throw new ParseError(NAME, metric, `no "Trans. Rate per sec" header (truncated output?)`);
-    const row = lines.slice(header + 1).map((l) => l.trim()).find((l) => l.length > 0);
-    const fields = row ? row.split(/\s+/) : [];
+    const rows = lines.slice(header + 1).map((l) => l.trim()).filter((l) => l.length > 0);
+    const fields = rows.length > 0 ? rows[0].split(/\s+/) : [];
     if (fields.length !== 6 || fields.some((f) => decimal(f) === undefined)) {
-        throw new ParseError(NAME, metric, `the first row after the header is ${JSON.stringify(row ?? "")}, not 6 numbers (truncated output?)`);
+        throw new ParseError(NAME, metric, `the first row after the header is ${JSON.stringify(rows[0] ?? "")}, not 6 numbers (truncated output?)`);
+    }
+    // The remote socket sizes follow on a row of their own; without it the rate may be cut short.
+    const remote = rows.length > 1 ? rows[1].split(/\s+/) : [];
+    if (remote.length !== 2 || remote.some((f) => decimal(f) === undefined)) {
+        throw new ParseError(NAME, metric, `no remote socket-size row after the result row (truncated output?)`);
     }
     const elapsed = Number(fields[4]);
     const tps = Number(fields[5]);
