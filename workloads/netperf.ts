@@ -6,10 +6,8 @@
  *
  * netperf uses a control connection (12865) and a data connection whose port netserver learns
  * from the client; `-- -P ,12866` fixes it, and NAT publishes 12866 over TCP and UDP at the same
- * number (ServerPort sameNumber). The test-specific -H names the data connection's target (the
- * server address again): without it netserver binds the UDP data socket to the wildcard address
- * and UDP_RR fails ("send_data: Invalid argument") when a container publishes the same port on
- * another loopback address. The paper's Docker script published only the control port,
+ * number (ServerPort sameNumber). No test-specific -H: netserver would bind its data socket to
+ * that address, which does not exist inside a NAT container. The paper's Docker script published only the control port,
  * which is why its Docker NAT cells are empty.
  *
  * Parses the classic netperf report (2.4 to 2.7: banner "... TCP REQUEST/RESPONSE TEST ...",
@@ -54,7 +52,7 @@ function netperfCommand(test: string, length: string, p: NetperfParams, ctx: Run
     const control = portOf(NAME, "control", ctx.addrs?.control ?? ctx.addr);
     const dataPort = (test === "UDP_RR" ? ctx.addrs?.["data-udp"] : ctx.addrs?.data)?.port ?? DATA_PORT;
     return `netperf -4 -H ${hostWord(control.host)} -p ${control.port} -l ${length} -t ${test} -- ` +
-        `-r ${positiveInt(NAME, "requestSize", p.requestSize)},${positiveInt(NAME, "responseSize", p.responseSize)} -H ${hostWord(control.host)} -P ,${dataPort}`;
+        `-r ${positiveInt(NAME, "requestSize", p.requestSize)},${positiveInt(NAME, "responseSize", p.responseSize)} -P ,${dataPort}`;
 }
 
 const BANNER = /\b(TCP|UDP) REQUEST\/RESPONSE TEST\b/;

@@ -20,8 +20,8 @@ describe("workloads/netperf", () => {
 
     it("runs each test against the control port with a fixed data port and data target", () => {
         assert.equal(netperf.clientCommand({ ...P, lengthSeconds: 5 }, CTX),
-            "set -e; echo '### isobench netperf test=TCP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t TCP_RR -- -r 100,200 -H 127.9.8.7 -P ,12866; " +
-            "echo '### isobench netperf test=UDP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t UDP_RR -- -r 100,200 -H 127.9.8.7 -P ,12866");
+            "set -e; echo '### isobench netperf test=TCP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t TCP_RR -- -r 100,200 -P ,12866; " +
+            "echo '### isobench netperf test=UDP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t UDP_RR -- -r 100,200 -P ,12866");
         assert.match(netperf.readinessCommand!(P, A, CTX), / -l -10 -t TCP_RR /);
         assert.throws(() => netperf.clientCommand({ ...P, tests: "TCP_STREAM" }, CTX), /tests must list TCP_RR and\/or UDP_RR/);
         assert.throws(() => netperf.clientCommand({ ...P, requestSize: -1 }, CTX), /requestSize must be a positive integer/);
