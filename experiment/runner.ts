@@ -138,14 +138,22 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
             const addrs = serverAddresses(env, ports, ip);
             addr = addrs[ports[0].name];
             ctx = { ...ctx, addr, addrs };
+            const serverLogTail = () => {
+                const log = run(inside(`tail -n 20 ${q(serverLog)}`), 30).stdout.trim();
+                return log ? `\nlast lines of the server log ${serverLog} in ${env.name}:\n${log}` : "";
+            };
             if (workload.readinessCommand) {
                 const timeoutS = workload.readinessTimeoutS ?? 60;
                 try {
                     waitReady(workload.readinessCommand(params as any, addr, ctx), timeoutS, `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`);
                 } catch (e) {
-                    const log = run(inside(`tail -n 20 ${q(serverLog)}`), 30).stdout.trim();
-                    throw new Error(`${(e as Error).message}${log ? `\nlast lines of the server log ${serverLog} in ${env.name}:\n${log}` : ""}`);
+                    throw new Error(`${(e as Error).message}${serverLogTail()}`);
                 }
+            }
+            // A server that exited (port taken by another one) may leave a stranger answering the
+            // readiness check; measuring that one would be wrong.
+            if (run(inside(`kill -0 "$(cat ${q(pidFile)})"`), 30).status !== 0) {
+                throw new Error(`${workload.name} server in ${env.name} exited right after it started${serverLogTail()}`);
             }
         }
         if (workload.prepareCommand) {

@@ -43,7 +43,8 @@ export type MysqlParams = {
 };
 
 const NAME = "mysql";
-const PORT = 3306;
+/** 3307 as in the paper's NAT image: stays clear of a distribution MariaDB on 3306 (the guest image starts one at boot). */
+const PORT = 3307;
 const USER = "sbtest";
 const PASSWORD = "sbtest";
 const DB = "sbtest";

@@ -4,8 +4,8 @@
  * netserver runs inside the environment, netperf on the host, so the environment's network path
  * is measured. Round-trip latency = 1e6 / transactions per second (the paper's spreadsheet formula).
  *
- * netperf uses a control connection (12865) and a data connection whose port netserver learns
- * from the client; `-- -P ,12866` fixes it, and NAT publishes 12866 over TCP and UDP at the same
+ * netperf uses a control connection (12867 here) and a data connection whose port netserver learns
+ * from the client; `-- -P ,12868` fixes it, and NAT publishes 12868 over TCP and UDP at the same
  * number (ServerPort sameNumber). No test-specific -H: netserver would bind its data socket to
  * that address, which does not exist inside a NAT container. The paper's Docker script published only the control port,
  * which is why its Docker NAT cells are empty.
@@ -30,8 +30,9 @@ export type NetperfParams = {
 };
 
 const NAME = "netperf";
-const CONTROL_PORT = 12865;
-const DATA_PORT = 12866;
+/** Not netperf's default 12865: a distribution netserver started at boot (Debian's init script) holds that one. */
+const CONTROL_PORT = 12867;
+const DATA_PORT = 12868;
 const TESTS = ["TCP_RR", "UDP_RR"] as const;
 
 const PORTS: readonly ServerPort[] = [

@@ -15,7 +15,7 @@ describe("server ports", () => {
 
     it("publishes every port of every workload once, per protocol, data ports at the same number", () => {
         assert.deepEqual(publishedPorts(ALL).map((p) => `${p.port}/${p.protocol}${p.hostPort ? `=${p.hostPort}` : ""}`), [
-            "3306/tcp", "5000/tcp", "5001/tcp=5001", "5201/tcp", "6379/tcp", "12865/tcp", "12866/tcp=12866", "12866/udp=12866",
+            "3307/tcp", "5000/tcp", "5001/tcp=5001", "5201/tcp", "6379/tcp", "12867/tcp", "12868/tcp=12868", "12868/udp=12868",
         ]);
         assert.deepEqual(publishedPorts([6379, 6379, { port: 6379, protocol: "tcp" }]), [{ port: 6379, protocol: "tcp" }]);
         assert.deepEqual(publishedPorts([{ port: 9, protocol: "tcp", sameNumber: true }, 9]), [{ port: 9, protocol: "tcp", hostPort: 9 }]);
@@ -33,13 +33,13 @@ describe("server ports", () => {
 
     it("renders -p flags for TCP, UDP, random and fixed host ports", () => {
         assert.equal(publishFlag("127.0.0.1", { port: 6379, protocol: "tcp" }), "127.0.0.1::6379");
-        assert.equal(publishFlag("127.9.8.7", { port: 12866, protocol: "udp", hostPort: 12866 }), "127.9.8.7:12866:12866/udp");
+        assert.equal(publishFlag("127.9.8.7", { port: 12868, protocol: "udp", hostPort: 12868 }), "127.9.8.7:12868:12868/udp");
         const spec = containerSpec({ stack: "s", environment: "docker-nat", image: "img", network: "nat", serverPorts: ALL });
         const args = dockerRunArgs(spec);
         const flags = args.flatMap((a, i) => (args[i - 1] === "-p" ? [a] : []));
         assert.equal(flags.length, 8);
         assert.ok(flags.every((f) => f.startsWith(`${spec.publishAddress}:`)));
-        assert.ok(flags.includes(`${spec.publishAddress}:12866:12866/udp`));
+        assert.ok(flags.includes(`${spec.publishAddress}:12868:12868/udp`));
         assert.deepEqual(containerSpec({ stack: "s", environment: "docker-host", image: "img", network: "host", serverPorts: ALL }).publish, []);
     });
 });

@@ -13,7 +13,7 @@ describe("workloads/mysql", () => {
     it("has the paper's parameters: 2M rows, 60 s, threads 10..290 step 20, 3 GB buffer pool", () => {
         assert.deepEqual(P, { tableSize: 2000000, threads: "10,30,50,70,90,110,130,150,170,190,210,230,250,270,290", timeSeconds: 60, bufferPoolMB: 3072 });
         assert.equal(mysql.clientPlacement, "host");
-        assert.equal(mysql.serverPort, 3306);
+        assert.equal(mysql.serverPort, 3307);
         assert.ok((mysql.readinessTimeoutS ?? 0) >= 600, "MariaDB under software emulation needs minutes");
     });
 

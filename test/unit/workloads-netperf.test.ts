@@ -7,21 +7,21 @@ const fixture = fixtureReader("netperf");
 const RUN = "netperf-2.7.0-l2-tcp_rr-udp_rr.txt";
 const P = netperf.defaults;
 const A = { host: "127.9.8.7", port: 32772 };
-const CTX = { addr: A, addrs: { control: A, data: { host: A.host, port: 12866 }, "data-udp": { host: A.host, port: 12866 } }, dataDir: "/data" };
+const CTX = { addr: A, addrs: { control: A, data: { host: A.host, port: 12868 }, "data-udp": { host: A.host, port: 12868 } }, dataDir: "/data" };
 
 describe("workloads/netperf", () => {
     it("has the paper's parameters (TCP_RR and UDP_RR, -r 100,200, 60 s) and publishes the data port over TCP and UDP", () => {
         assert.deepEqual(P, { lengthSeconds: 60, tests: "TCP_RR,UDP_RR", requestSize: 100, responseSize: 200 });
         assert.equal(netperf.clientPlacement, "host");
         assert.deepEqual(workloadPorts(netperf).map((p) => `${p.name}:${p.port}/${p.protocol}${p.sameNumber ? "=" : ""}`),
-            ["control:12865/tcp", "data:12866/tcp=", "data-udp:12866/udp="]);
-        assert.equal(netperf.serverCommand!(P, { dataDir: "/data" }), "netserver -D -4 -p 12865");
+            ["control:12867/tcp", "data:12868/tcp=", "data-udp:12868/udp="]);
+        assert.equal(netperf.serverCommand!(P, { dataDir: "/data" }), "netserver -D -4 -p 12867");
     });
 
     it("runs each test against the control port with a fixed data port and data target", () => {
         assert.equal(netperf.clientCommand({ ...P, lengthSeconds: 5 }, CTX),
-            "set -e; echo '### isobench netperf test=TCP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t TCP_RR -- -r 100,200 -P ,12866; " +
-            "echo '### isobench netperf test=UDP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t UDP_RR -- -r 100,200 -P ,12866");
+            "set -e; echo '### isobench netperf test=TCP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t TCP_RR -- -r 100,200 -P ,12868; " +
+            "echo '### isobench netperf test=UDP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t UDP_RR -- -r 100,200 -P ,12868");
         assert.match(netperf.readinessCommand!(P, A, CTX), / -l -10 -t TCP_RR /);
         assert.throws(() => netperf.clientCommand({ ...P, tests: "TCP_STREAM" }, CTX), /tests must list TCP_RR and\/or UDP_RR/);
         assert.throws(() => netperf.clientCommand({ ...P, requestSize: -1 }, CTX), /requestSize must be a positive integer/);
