@@ -31,7 +31,7 @@ export function hostWord(s: string): string {
 }
 
 export function portOf(workload: string, what: string, addr: ServerAddress | undefined): ServerAddress {
-    if (!addr) throw new Error(`${workload}: the client runs on the host and needs the ${what} address of the server`);
+    if (!addr) throw new Error(`${workload}: the client runs on the host and needs the address of the server's ${what} port`);
     if (!Number.isInteger(addr.port) || addr.port < 1 || addr.port > 65535) {
         throw new Error(`${workload}: ${what} port must be 1-65535, got ${JSON.stringify(addr.port)}`);
     }

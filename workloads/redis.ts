@@ -23,7 +23,7 @@
  * the test title lower-cased with every run of other characters than [a-z0-9] turned into "_"
  * (PING_INLINE → ping_inline, "MSET (10 keys)" → mset_10_keys).
  */
-import { intList, markerCommand, splitSections, withTimeout } from "./client-server";
+import { decimal, hostWord, intList, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
 import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
 
 export type RedisParams = {
@@ -43,26 +43,12 @@ export type RedisParams = {
     timeoutSeconds: number;
 };
 
-/** The client counts of a sweep, in the order given. */
-export function redisClientCounts(p: RedisParams): number[] {
-    return intList(NAME, "clients", p.clients);
-}
-
 const NAME = "redis";
 const DEFAULT_PORT = 6379;
 
-function positiveInt(name: string, v: number): number {
-    if (!Number.isInteger(v) || v <= 0) {
-        throw new Error(`${NAME}: parameter ${name} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-    return v;
-}
-
-function port(name: string, v: number): number {
-    if (!Number.isInteger(v) || v < 1 || v > 65535) {
-        throw new Error(`${NAME}: ${name} must be a TCP port (1-65535), got ${JSON.stringify(v)}`);
-    }
-    return v;
+/** The client counts of a sweep, in the order given. */
+export function redisClientCounts(p: RedisParams): number[] {
+    return intList(NAME, "clients", p.clients);
 }
 
 /** Requested test names, validated: lower-case words separated by commas. */
@@ -72,12 +58,6 @@ export function redisTestList(tests: string): string[] {
         throw new Error(`${NAME}: parameter tests must be comma-separated redis-benchmark test names (e.g. "set,get"), got ${JSON.stringify(tests)}`);
     }
     return list;
-}
-
-/** Host names and addresses pass through; anything else is single-quoted for the shell. */
-function shellWord(s: string): string {
-    if (/^[A-Za-z0-9_.:%@+=,\/-]+$/.test(s)) return s;
-    return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Metric prefix of a redis-benchmark test title: "PING_INLINE" → "ping_inline". */
@@ -94,13 +74,8 @@ interface TestResult {
     p99Ms?: number;
 }
 
-/** Strict decimal (rejects "-nan", "1.", ""). */
-function decimal(s: string): number | undefined {
-    return /^[0-9]+(?:\.[0-9]+)?$/.test(s) ? Number(s) : undefined;
-}
-
 function requireNumber(s: string | undefined, metric: string, what: string): number {
-    const v = s === undefined ? undefined : decimal(s.trim());
+    const v = decimal(s);
     if (v === undefined) throw new ParseError(NAME, metric, `${what} is not a number: ${JSON.stringify(s)}`);
     return v;
 }
@@ -315,12 +290,13 @@ export const redis: Workload<RedisParams> = {
     },
     readinessCommand(p: RedisParams, addr: ServerAddress): string {
         // redis-cli exits 0 on error replies such as LOADING, so wait for the PONG itself.
-        return `redis-cli -h ${shellWord(addr.host)} -p ${port("server port", addr.port)} ping 2>/dev/null | grep -qx PONG`;
+        const a = portOf(NAME, "server", addr);
+        return `redis-cli -h ${hostWord(a.host)} -p ${a.port} ping 2>/dev/null | grep -qx PONG`;
     },
     clientCommand(p: RedisParams, { addr }: RunContext): string {
-        if (!addr) throw new Error(`${NAME}: redis-benchmark runs on the host and needs the server address`);
-        const server = `-h ${shellWord(addr.host)} -p ${port("server port", addr.port)}`;
-        const timeout = positiveInt("timeoutSeconds", p.timeoutSeconds);
+        const a = portOf(NAME, "server", addr);
+        const server = `-h ${hostWord(a.host)} -p ${a.port}`;
+        const timeout = positiveInt(NAME, "timeoutSeconds", p.timeoutSeconds);
         const runs = redisClientCounts(p).map((c) => [
             markerCommand(NAME, { clients: c }),
             `${withTimeout(60, `redis-cli ${server} flushall`)} >/dev/null`,
@@ -337,10 +313,10 @@ function benchmarkCommand(p: RedisParams, server: string, clients: number): stri
         "redis-benchmark",
         server,
         `-c ${clients}`,
-        `-n ${positiveInt("requests", p.requests)}`,
-        `-d ${positiveInt("dataSize", p.dataSize)}`,
-        `-r ${positiveInt("keyspace", p.keyspace)}`,
-        `-P ${positiveInt("pipeline", p.pipeline)}`,
+        `-n ${positiveInt(NAME, "requests", p.requests)}`,
+        `-d ${positiveInt(NAME, "dataSize", p.dataSize)}`,
+        `-r ${positiveInt(NAME, "keyspace", p.keyspace)}`,
+        `-P ${positiveInt(NAME, "pipeline", p.pipeline)}`,
         `-t ${redisTestList(p.tests).join(",")}`,
         "--csv",
     ].join(" ");

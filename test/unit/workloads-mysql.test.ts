@@ -36,7 +36,7 @@ describe("workloads/mysql", () => {
         assert.match(run, /^set -e; echo '### isobench mysql threads=1'; timeout -k 10 123 sysbench oltp_read_only .* --threads=1 --time=3 --events=0 --report-interval=0 run; echo '### isobench mysql threads=4'; .* --threads=4 /);
         assert.match(mysql.readinessCommand!(P, CTX.addr), /mariadb-admin --no-defaults --protocol=tcp -h 127\.0\.0\.1 -P 32772 -u sbtest -psbtest .* ping/);
         assert.throws(() => mysql.clientCommand({ ...TINY, threads: "1,,2" }, CTX), /threads must be a positive integer or a comma-separated list/);
-        assert.throws(() => mysql.clientCommand(TINY, { dataDir: "/data" }), /needs the server address/);
+        assert.throws(() => mysql.clientCommand(TINY, { dataDir: "/data" }), /needs the address of the server.s server port/);
     });
 
     it("parses captured sysbench 1.0.20 output: one point per thread count", () => {

@@ -26,7 +26,7 @@ describe("workloads/nuttcp", () => {
         assert.match(nuttcp.readinessCommand!(P, CTX.addr, CTX), /^timeout -k 10 15 nuttcp -T0\.1 -P32771 -p5001 -t 127\.9\.8\.7 >\/dev\/null 2>&1$/);
         assert.throws(() => nuttcp.clientCommand({ ...P, directions: "up" }, CTX), /directions must list/);
         assert.throws(() => nuttcp.clientCommand({ ...P, timeSeconds: 0 }, CTX), /timeSeconds must be a positive integer/);
-        assert.throws(() => nuttcp.clientCommand(P, { dataDir: "/data" }), /needs the control address/);
+        assert.throws(() => nuttcp.clientCommand(P, { dataDir: "/data" }), /needs the address of the server.s control port/);
     });
 
     it("parses captured nuttcp 6.1.2 output into Gb/s per direction", () => {

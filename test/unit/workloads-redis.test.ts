@@ -71,7 +71,7 @@ describe("workloads/redis", () => {
 
         it("quotes odd host names and validates parameters", () => {
             assert.match(redis.clientCommand(P, { addr: { host: "my host", port: 1 }, dataDir: "/data" }), /redis-benchmark -h 'my host' -p 1 /);
-            assert.throws(() => redis.clientCommand(P, { dataDir: "/data" }), /needs the server address/);
+            assert.throws(() => redis.clientCommand(P, { dataDir: "/data" }), /needs the address of the server.s server port/);
             assert.throws(() => redis.clientCommand({ ...P, clients: 0 }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /clients must be a positive integer/);
             assert.throws(() => redis.clientCommand({ ...P, clients: "1,x" }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /clients must be a positive integer or a comma-separated list/);
             assert.throws(() => redis.clientCommand({ ...P, clients: "5,5" }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /lists a value twice/);
