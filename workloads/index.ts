@@ -11,12 +11,12 @@ import type { Workload } from "./workload";
 export type AnyWorkload = Workload<Record<string, number | string>>;
 
 export const WORKLOADS: Readonly<Record<string, AnyWorkload>> = Object.freeze({
-    [sysbenchCpu.name]: sysbenchCpu as AnyWorkload,
-    [redis.name]: redis as AnyWorkload,
     [iperf.name]: iperf as AnyWorkload,
     [mysql.name]: mysql as AnyWorkload,
     [netperf.name]: netperf as AnyWorkload,
     [nuttcp.name]: nuttcp as AnyWorkload,
+    [sysbenchCpu.name]: sysbenchCpu as AnyWorkload,
+    [redis.name]: redis as AnyWorkload,
 });
 
 /** The allowed workload names, sorted (used by the stack schema). */
