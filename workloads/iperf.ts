@@ -40,6 +40,23 @@ function clientCommand(addr: ServerAddress, args: string): string {
     return `iperf3 -c ${hostWord(addr.host)} -p ${addr.port} ${args}`;
 }
 
+/**
+ * Succeeds when a 1 KB transfer completes. iperf3 3.12 exits 0 even when it reports an error in
+ * its JSON, so success is the presence of the receiver's summary.
+ */
+function transferOk(addr: ServerAddress): string {
+    return `${withTimeout(15, clientCommand(addr, "-n 1K --json"))} 2>&1 | grep -q '"sum_received"'`;
+}
+
+/**
+ * Waits (up to 30 tries) until the server takes a new test: iperf3 serves one test at a time and
+ * a slow server (a guest under software emulation) still tears down the previous one when the
+ * next direction starts, answering "busy" or resetting the control connection.
+ */
+function awaitIdle(addr: ServerAddress): string {
+    return `i=0; until ${transferOk(addr)}; do i=$((i+1)); [ $i -lt 30 ] || break; sleep 1; done`;
+}
+
 const UNIT: Readonly<Record<string, number>> = { "": 1e-9, K: 1e-6, M: 1e-3, G: 1, T: 1e3 };
 /** iperf 2 summary line; the last such line of a run is the total. */
 const IPERF2_LINE = /^\[\s*(?:\d+|SUM)\]\s+[0-9.]+\s*-\s*[0-9.]+\s+sec\s+[0-9.]+\s+[KMGT]?Bytes\s+([0-9.]+)\s+([KMGT]?)bits\/sec/;
@@ -111,7 +128,7 @@ export const iperf: Workload<IperfParams> = {
     },
     readinessCommand(p: IperfParams, addr: ServerAddress): string {
         // Docker's userland proxy accepts connections before the server listens: move 1 KB.
-        return withTimeout(15, `${clientCommand(portOf(NAME, "server", addr), "-n 1K")} >/dev/null 2>&1`);
+        return transferOk(portOf(NAME, "server", addr));
     },
     clientPlacement: "host",
     clientCommand(p: IperfParams, ctx: RunContext): string {
@@ -119,7 +136,7 @@ export const iperf: Workload<IperfParams> = {
         const seconds = positiveInt(NAME, "timeSeconds", p.timeSeconds);
         const streams = positiveInt(NAME, "streams", p.streams);
         const runs = iperfDirections(p).map((d) =>
-            `${markerCommand(NAME, { direction: d })}; ${withTimeout(seconds + 60, clientCommand(addr, `-t ${seconds} -P ${streams}${DIRECTION_FLAGS[d]} --json`))}`);
+            `${awaitIdle(addr)}; ${markerCommand(NAME, { direction: d })}; ${withTimeout(seconds + 60, clientCommand(addr, `-t ${seconds} -P ${streams}${DIRECTION_FLAGS[d]} --json`))}`);
         return ["set -e", ...runs].join("; ");
     },
     parse: parseIperf,

@@ -13,10 +13,12 @@ describe("workloads/iperf", () => {
         assert.deepEqual(P, { timeSeconds: 10, streams: 1, directions: "transmit,receive" });
         assert.deepEqual(workloadPorts(iperf), [{ name: "server", port: 5201, protocol: "tcp" }]);
         assert.equal(iperf.serverCommand!(P, { dataDir: "/data" }), "iperf3 -s -p 5201");
+        const idle = "i=0; until timeout -k 10 15 iperf3 -c 192.168.122.50 -p 5201 -n 1K --json 2>&1 | grep -q '\"sum_received\"'; do i=$((i+1)); [ $i -lt 30 ] || break; sleep 1; done";
         assert.equal(iperf.clientCommand({ ...P, timeSeconds: 2 }, CTX),
-            "set -e; echo '### isobench iperf direction=transmit'; timeout -k 10 62 iperf3 -c 192.168.122.50 -p 5201 -t 2 -P 1 --json; " +
-            "echo '### isobench iperf direction=receive'; timeout -k 10 62 iperf3 -c 192.168.122.50 -p 5201 -t 2 -P 1 -R --json");
-        assert.match(iperf.readinessCommand!(P, CTX.addr), /iperf3 -c 192\.168\.122\.50 -p 5201 -n 1K/);
+            `set -e; ${idle}; echo '### isobench iperf direction=transmit'; timeout -k 10 62 iperf3 -c 192.168.122.50 -p 5201 -t 2 -P 1 --json; ` +
+            `${idle}; echo '### isobench iperf direction=receive'; timeout -k 10 62 iperf3 -c 192.168.122.50 -p 5201 -t 2 -P 1 -R --json`);
+        // iperf3 3.12 exits 0 after reporting an error in its JSON: readiness looks for the summary.
+        assert.equal(iperf.readinessCommand!(P, CTX.addr), "timeout -k 10 15 iperf3 -c 192.168.122.50 -p 5201 -n 1K --json 2>&1 | grep -q '\"sum_received\"'");
         assert.throws(() => iperf.clientCommand({ ...P, streams: 0 }, CTX), /streams must be a positive integer/);
     });
 
