@@ -152,7 +152,8 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
             }
             // A server that exited (port taken by another one) may leave a stranger answering the
             // readiness check; measuring that one would be wrong.
-            if (run(inside(`kill -0 "$(cat ${q(pidFile)})"`), 30).status !== 0) {
+            // An exited server not yet reaped is a zombie: kill -0 still succeeds on it.
+            if (run(inside(`p=$(cat ${q(pidFile)}) && kill -0 "$p" && ! grep -q '^State:[[:space:]]*Z' "/proc/$p/status"`), 30).status !== 0) {
                 throw new Error(`${workload.name} server in ${env.name} exited right after it started${serverLogTail()}`);
             }
         }

@@ -82,7 +82,7 @@ describe("runner (native target)", () => {
                 { name: "data", port: 2, protocol: "tcp", sameNumber: true },
             ],
             serverCommand: () => serverCommand,
-            readinessCommand: (_p, addr, ctx) => `sleep 0.3; test ${addr.port} = ${ctx!.addrs!.control.port}`,
+            readinessCommand: (_p, addr, ctx) => `sleep 1; test ${addr.port} = ${ctx!.addrs!.control.port}`,
             prepareCommand: (_p, ctx) => `echo prepared > ${ctx.dataDir}/prepared`,
             clientPlacement: "host",
             clientCommand: (_p, ctx) => `cat ${ctx.dataDir}/prepared >/dev/null && printf 'control=${ctx.addrs!.control.port} data=${ctx.addrs!.data.port}'`,
