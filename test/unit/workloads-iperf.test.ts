@@ -13,10 +13,10 @@ describe("workloads/iperf", () => {
         assert.deepEqual(P, { timeSeconds: 10, streams: 1, directions: "transmit,receive" });
         assert.deepEqual(workloadPorts(iperf), [{ name: "server", port: 5201, protocol: "tcp" }]);
         assert.equal(iperf.serverCommand!(P, { dataDir: "/data" }), "iperf3 -s -p 5201");
-        const idle = "i=0; until timeout -k 10 15 iperf3 -c 192.168.122.50 -p 5201 -n 1K --json 2>&1 | grep -q '\"sum_received\"'; do i=$((i+1)); [ $i -lt 30 ] || break; sleep 1; done";
-        assert.equal(iperf.clientCommand({ ...P, timeSeconds: 2 }, CTX),
-            `set -e; ${idle}; echo '### isobench iperf direction=transmit'; timeout -k 10 62 iperf3 -c 192.168.122.50 -p 5201 -t 2 -P 1 --json; ` +
-            `${idle}; echo '### isobench iperf direction=receive'; timeout -k 10 62 iperf3 -c 192.168.122.50 -p 5201 -t 2 -P 1 -R --json`);
+        const cmd = iperf.clientCommand({ ...P, timeSeconds: 2 }, CTX);
+        assert.match(cmd, /^set -e; echo '### isobench iperf direction=transmit'; n=0; while out=\$\(timeout -k 10 62 iperf3 -c 192\.168\.122\.50 -p 5201 -t 2 -P 1 --json 2>&1\); ! printf '%s' "\$out" \| grep -q '"sum_received"'; do /);
+        assert.match(cmd, /; echo '### isobench iperf direction=receive'; n=0; while out=\$\(timeout -k 10 62 iperf3 -c 192\.168\.122\.50 -p 5201 -t 2 -P 1 -R --json 2>&1\);/);
+        assert.match(cmd, /\[ \$n -lt 10 \] \|\| break; sleep 1; done; printf '%s\\n' "\$out"$/);
         // iperf3 3.12 exits 0 after reporting an error in its JSON: readiness looks for the summary.
         assert.equal(iperf.readinessCommand!(P, CTX.addr), "timeout -k 10 15 iperf3 -c 192.168.122.50 -p 5201 -n 1K --json 2>&1 | grep -q '\"sum_received\"'");
         assert.throws(() => iperf.clientCommand({ ...P, streams: 0 }, CTX), /streams must be a positive integer/);
