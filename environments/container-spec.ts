@@ -3,16 +3,34 @@
  * `provider` (@pulumi/docker) and `cli` (docker CLI) drivers create the same container.
  * Pure: no Pulumi, no I/O.
  */
+import { createHash } from "crypto";
 import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "./shell";
 export type DockerNetwork = "nat" | "host";
+
+/** A server port to publish: a bare number is a TCP port with a host port chosen by Docker. */
+export type PortRequest = number | {
+    readonly port: number;
+    readonly protocol: "tcp" | "udp";
+    /** Publish at the same number on the host (protocols that announce their data port). */
+    readonly sameNumber?: boolean;
+};
+
+export interface PublishedPort {
+    readonly port: number;
+    readonly protocol: "tcp" | "udp";
+    /** Fixed host port (= port) when the protocol needs it; otherwise Docker picks one. */
+    readonly hostPort?: number;
+}
 
 export interface ContainerSpec {
     readonly name: string;
     readonly image: string;
     /** Docker network mode: "bridge" for NAT, "host" for host networking. */
     readonly networkMode: "bridge" | "host";
-    /** Ports published on 127.0.0.1 with a host port chosen by Docker (never with host networking). */
-    readonly publish: readonly number[];
+    /** Ports published on publishAddress (never with host networking). */
+    readonly publish: readonly PublishedPort[];
+    /** Host address the ports are published on (a loopback address). */
+    readonly publishAddress: string;
     readonly volume: { readonly name: string; readonly target: string };
     readonly labels: Readonly<Record<string, string>>;
     readonly command: readonly string[];
@@ -24,7 +42,35 @@ export interface ContainerSpecArgs {
     readonly image: string;
     readonly network: DockerNetwork;
     /** Server ports of the selected workloads. */
-    readonly serverPorts: readonly number[];
+    readonly serverPorts: readonly PortRequest[];
+}
+
+/**
+ * Ports to publish, deduplicated by port and protocol, sorted. A port some workload needs at the
+ * same number on both sides is published so for all.
+ */
+export function publishedPorts(requests: readonly PortRequest[]): PublishedPort[] {
+    const byKey = new Map<string, PublishedPort>();
+    for (const r of requests) {
+        const p = typeof r === "number" ? { port: r, protocol: "tcp" as const } : r;
+        if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new Error(`server port ${JSON.stringify(p.port)} is not a port number (1-65535)`);
+        const key = `${p.port}/${p.protocol}`;
+        const same = (typeof r !== "number" && r.sameNumber) || byKey.get(key)?.hostPort !== undefined;
+        byKey.set(key, same ? { port: p.port, protocol: p.protocol, hostPort: p.port } : { port: p.port, protocol: p.protocol });
+    }
+    return [...byKey.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
+}
+
+/**
+ * Loopback address a container publishes on. Fixed host ports would collide between containers
+ * on 127.0.0.1 (two NAT variants in one stack, stacks of other users), so a container with fixed
+ * ports gets its own address in 127.0.0.0/8, derived from its name; Docker's userland proxy
+ * serves it exactly as it serves 127.0.0.1.
+ */
+export function publishAddressFor(containerName: string, ports: readonly PublishedPort[]): string {
+    if (!ports.some((p) => p.hostPort !== undefined)) return "127.0.0.1";
+    const h = createHash("sha256").update(containerName).digest();
+    return `127.${1 + (h[0] % 254)}.${h[1]}.${1 + (h[2] % 254)}`;
 }
 
 /** Data directory of workloads inside the container (a named volume in this slice). */
@@ -36,12 +82,14 @@ export function resourceName(stack: string, environment: string): string {
 
 export function containerSpec(a: ContainerSpecArgs): ContainerSpec {
     const name = resourceName(a.stack, a.environment);
+    // Docker discards published ports in host mode; declaring none keeps both drivers honest.
+    const publish = a.network === "host" ? [] : publishedPorts(a.serverPorts);
     return {
         name,
         image: a.image,
         networkMode: a.network === "host" ? "host" : "bridge",
-        // Docker discards published ports in host mode; declaring none keeps both drivers honest.
-        publish: a.network === "host" ? [] : [...new Set(a.serverPorts)].sort((x, y) => x - y),
+        publish,
+        publishAddress: publishAddressFor(name, publish),
         volume: { name: `${name}-data`, target: DATA_DIR },
         labels: { "isobench.stack": a.stack, "isobench.environment": a.environment, "isobench.managed": "true" },
         command: ["sleep", "infinity"],
@@ -49,10 +97,15 @@ export function containerSpec(a: ContainerSpecArgs): ContainerSpec {
 }
 
 
+/** Value of `docker run -p`: "127.0.0.1::6379", "127.9.8.7:12866:12866/udp". */
+export function publishFlag(address: string, p: PublishedPort): string {
+    return `${address}:${p.hostPort ?? ""}:${p.port}${p.protocol === "udp" ? "/udp" : ""}`;
+}
+
 /** `docker run` argv of the cli driver. */
 export function dockerRunArgs(s: ContainerSpec): string[] {
     const args = ["docker", "run", "-d", "--name", s.name, "--network", s.networkMode];
-    for (const p of s.publish) args.push("-p", `127.0.0.1::${p}`);
+    for (const p of s.publish) args.push("-p", publishFlag(s.publishAddress, p));
     args.push("--mount", `type=volume,source=${s.volume.name},target=${s.volume.target}`);
     for (const [k, v] of Object.entries(s.labels)) args.push("--label", `${k}=${v}`);
     args.push(s.image, ...s.command);

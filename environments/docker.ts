@@ -38,7 +38,7 @@ export class DockerEnvironment extends pulumi.ComponentResource {
                 image: s.image,
                 command: [...s.command],
                 networkMode: s.networkMode,
-                ports: s.publish.map((internal) => ({ internal, ip: "127.0.0.1" })),
+                ports: s.publish.map((p) => ({ internal: p.port, external: p.hostPort, protocol: p.protocol, ip: s.publishAddress })),
                 mounts: [{ type: "volume", source: volume.name, target: s.volume.target }],
                 labels: Object.entries(s.labels).map(([label, value]) => ({ label, value })),
                 mustRun: true,

@@ -13,6 +13,7 @@ import { KvmGuest } from "../environments/kvm-guest";
 import { EnvironmentHandle, GUEST_DATA_DIR, nativeDataDir } from "../environments/exec-target";
 import { KVM_PRESETS, KvmOverrides, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
 import { getWorkload } from "../workloads";
+import { workloadPorts } from "../workloads/workload";
 import type { CellInvocation } from "./runner";
 import { shellQuote as q } from "../environments/shell";
 
@@ -52,9 +53,7 @@ function b64(o: unknown): string {
 export function declareExperiment(spec: ExperimentSpec, host: HostContext): Experiment {
     const resultsDir = path.join(host.resultsRoot, spec.stack, spec.runId);
     const isobench = path.join(host.repoRoot, "bin", "isobench");
-    const serverPorts = spec.workloads
-        .map((w) => getWorkload(w.name).serverPort)
-        .filter((p): p is number => p !== undefined);
+    const serverPorts = spec.workloads.flatMap((w) => workloadPorts(getWorkload(w.name)));
 
     const handles: EnvironmentHandle[] = [];
     const ready = new Map<EnvironmentName, pulumi.Resource>();

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { getWorkload, AnyWorkload } from "../workloads";
-import { ParseError, ServerAddress } from "../workloads/workload";
+import { ParseError, RunContext, ServerAddress, ServerPort, workloadPorts } from "../workloads/workload";
 import { EnvironmentHandle, execArgv, detachedScript, stopScript } from "../environments/exec-target";
 import { Sample, samplesToCsv } from "./samples";
 import { RAW_STDERR_SEPARATOR } from "./parse-raw";
@@ -33,17 +33,23 @@ export function progress(resultsDir: string, line: string): void {
     process.stderr.write(stamped + "\n");
 }
 
-/** Host-side address of a server listening on `port` inside the environment. */
-export function serverAddress(env: EnvironmentHandle, port: number, ip?: string): ServerAddress {
+/**
+ * Host-side address of a server listening on `port` inside the environment.
+ * @param sameNumber the protocol announces the port number, so NAT must publish it unchanged
+ */
+export function serverAddress(env: EnvironmentHandle, port: number, ip?: string, protocol: "tcp" | "udp" = "tcp", sameNumber = false): ServerAddress {
     const t = env.target;
     switch (t.kind) {
         case "native":
             return { host: "127.0.0.1", port };
         case "docker": {
             if (t.network === "host") return { host: "127.0.0.1", port };
-            const out = mustRun(["docker", "port", t.container, `${port}/tcp`], 30, `docker port ${t.container}`);
+            const out = mustRun(["docker", "port", t.container, `${port}/${protocol}`], 30, `docker port ${t.container}`);
             const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/m.exec(out.trim());
-            if (!m) throw new Error(`container ${t.container} publishes no IPv4 port for ${port}/tcp (docker port said "${out.trim()}")`);
+            if (!m) throw new Error(`container ${t.container} publishes no IPv4 port for ${port}/${protocol} (docker port said "${out.trim()}"); recreate the environment so that it publishes every port of the selected workloads`);
+            if (sameNumber && Number(m[2]) !== port) {
+                throw new Error(`container ${t.container} publishes ${port}/${protocol} at host port ${m[2]}, but the protocol announces the port number to its peer and needs the same number on both sides; recreate the environment`);
+            }
             return { host: m[1], port: Number(m[2]) };
         }
         case "kvm":
@@ -55,6 +61,33 @@ export function serverAddress(env: EnvironmentHandle, port: number, ip?: string)
 export function hostFacts(): { host: string; kernel: string; cpu_model: string } {
     const cpus = os.cpus();
     return { host: os.hostname(), kernel: os.release(), cpu_model: cpus.length ? cpus[0].model.trim() : "unknown" };
+}
+
+/** Whether a server in this environment listens in the host's own network namespace. */
+function sharesHostNetwork(t: EnvironmentHandle["target"]): boolean {
+    return t.kind === "native" || (t.kind === "docker" && t.network === "host");
+}
+
+/** A port nothing listens on at the moment, from the kernel's ephemeral range. */
+function freeHostPort(protocol: "tcp" | "udp"): number {
+    const probe = protocol === "tcp"
+        ? "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+        : "const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})";
+    return Number(mustRun([process.execPath, "-e", probe], 30, `finding a free ${protocol} port`).trim());
+}
+
+/**
+ * Host-side addresses of every server port, by name. A port the protocol announces (sameNumber)
+ * is fixed only where a NAT needs it: in the host's network namespace a free port is used
+ * instead, because a Docker NAT container of the same stack may already publish the fixed
+ * number on its loopback address, and servers that bind the wildcard address (nuttcp's data
+ * listener) would collide with it.
+ */
+export function serverAddresses(env: EnvironmentHandle, ports: readonly ServerPort[], ip?: string): Record<string, ServerAddress> {
+    return Object.fromEntries(ports.map((p) => {
+        if (p.sameNumber && sharesHostNetwork(env.target)) return [p.name, { host: "127.0.0.1", port: freeHostPort(p.protocol) }];
+        return [p.name, serverAddress(env, p.port, ip, p.protocol, p.sameNumber === true)];
+    }));
 }
 
 function waitReady(command: string, timeoutS: number, what: string): void {
@@ -92,21 +125,47 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
     const pidFile = `/tmp/isobench-${inv.stack}-${inv.cellId}.pid`;
     const serverLog = `/tmp/isobench-${inv.stack}-${inv.cellId}.server.log`;
     let addr: ServerAddress | undefined;
+    let started = false;
     const startedAt = new Date();
     let t0 = 0;
     let client: Completed;
+    const ports = workloadPorts(workload);
+    const onClientSide = (cmd: string) => workload.clientPlacement === "inside" ? inside(cmd) : ["/bin/sh", "-c", cmd];
     try {
-        if (workload.serverCommand && workload.serverPort !== undefined) {
-            mustRun(inside(detachedScript(workload.serverCommand(params as any, { dataDir: env.dataDir }), pidFile, serverLog)), 60, `starting ${workload.name} server in ${env.name}`);
-            addr = serverAddress(env, workload.serverPort, ip);
-            if (workload.readinessCommand) waitReady(workload.readinessCommand(params as any, addr), 60, `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`);
+        let ctx: RunContext = { dataDir: env.dataDir };
+        if (workload.serverCommand && ports.length > 0) {
+            started = true;
+            mustRun(inside(detachedScript(workload.serverCommand(params as any, ctx), pidFile, serverLog)), 60, `starting ${workload.name} server in ${env.name}`);
+            const addrs = serverAddresses(env, ports, ip);
+            addr = addrs[ports[0].name];
+            ctx = { ...ctx, addr, addrs };
+            const serverLogTail = () => {
+                const log = run(inside(`tail -n 20 ${q(serverLog)}`), 30).stdout.trim();
+                return log ? `\nlast lines of the server log ${serverLog} in ${env.name}:\n${log}` : "";
+            };
+            if (workload.readinessCommand) {
+                const timeoutS = workload.readinessTimeoutS ?? 60;
+                try {
+                    waitReady(workload.readinessCommand(params as any, addr, ctx), timeoutS, `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`);
+                } catch (e) {
+                    throw new Error(`${(e as Error).message}${serverLogTail()}`);
+                }
+            }
+            // A server that exited (port taken by another one) may leave a stranger answering the
+            // readiness check; measuring that one would be wrong.
+            // An exited server not yet reaped is a zombie: kill -0 still succeeds on it.
+            if (run(inside(`p=$(cat ${q(pidFile)}) && kill -0 "$p" && ! grep -q '^State:[[:space:]]*Z' "/proc/$p/status"`), 30).status !== 0) {
+                throw new Error(`${workload.name} server in ${env.name} exited right after it started${serverLogTail()}`);
+            }
         }
-        const clientCmd = workload.clientCommand(params as any, { addr, dataDir: env.dataDir });
-        const argv = workload.clientPlacement === "inside" ? inside(clientCmd) : ["/bin/sh", "-c", clientCmd];
+        if (workload.prepareCommand) {
+            mustRun(onClientSide(workload.prepareCommand(params as any, ctx)), 3600, `${workload.name} prepare step for ${env.name}`);
+        }
+        const clientCmd = workload.clientCommand(params as any, ctx);
         t0 = Date.now();
-        client = run(argv, 3600);
+        client = run(onClientSide(clientCmd), 3600);
     } finally {
-        if (addr) run(inside(stopScript(pidFile)), 60);
+        if (started) run(inside(stopScript(pidFile)), 60);
     }
     const durationS = (Date.now() - t0) / 1000;
     const rawPath = path.join(rawDir, `${inv.cellId}.txt`);

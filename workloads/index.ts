@@ -1,6 +1,10 @@
 /** Registry of the workloads isobench can run, by the name used in stacks and samples. */
 import { fio } from "./fio";
+import { iperf } from "./iperf";
 import { linpack } from "./linpack";
+import { mysql } from "./mysql";
+import { netperf } from "./netperf";
+import { nuttcp } from "./nuttcp";
 import { pxz } from "./pxz";
 import { randomAccess } from "./randomaccess";
 import { redis } from "./redis";
@@ -15,14 +19,18 @@ import type { Workload } from "./workload";
 export type AnyWorkload = Workload<Record<string, number | string>>;
 
 export const WORKLOADS: Readonly<Record<string, AnyWorkload>> = Object.freeze({
-    [sysbenchCpu.name]: sysbenchCpu as AnyWorkload,
-    [redis.name]: redis as AnyWorkload,
     [fio.name]: fio as AnyWorkload,
+    [iperf.name]: iperf as AnyWorkload,
     [linpack.name]: linpack as AnyWorkload,
+    [mysql.name]: mysql as AnyWorkload,
+    [netperf.name]: netperf as AnyWorkload,
+    [nuttcp.name]: nuttcp as AnyWorkload,
     [pxz.name]: pxz as AnyWorkload,
     [randomAccess.name]: randomAccess as AnyWorkload,
+    [redis.name]: redis as AnyWorkload,
     [stream.name]: stream as AnyWorkload,
     [stressNgCpu.name]: stressNgCpu as AnyWorkload,
+    [sysbenchCpu.name]: sysbenchCpu as AnyWorkload,
     [sysbenchFileio.name]: sysbenchFileio as AnyWorkload,
     [sysbenchMemory.name]: sysbenchMemory as AnyWorkload,
 });

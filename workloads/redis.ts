@@ -4,19 +4,26 @@
  * host networking, virtio) is part of what is measured.
  *
  * Parameters follow the paper's scripts (`redis/benchmark` in thewmf/kvm-docker-comparison):
- * 50-byte values (-d 50), random keys from a 100 000-key space (-r 100000), no pipelining; the
- * paper used 500 000 requests per test and swept 1..120 clients; the default here is one point
- * (50 clients) with 100 000 requests (scaled down).
+ * 50-byte values (-d 50), random keys from a 100 000-key space (-r 100000), no pipelining,
+ * 500 000 requests per test, tests ping (PING_INLINE and PING_BULK/MBULK), set, get, lpush, lpop,
+ * sadd, and a sweep over the client counts of the published logs (1..120). One cell runs the whole
+ * sweep: before each client count the keyspace is flushed (FLUSHALL, as the paper's script did) and
+ * a marker line is printed; every value carries `point: {clients: N}`. Each redis-benchmark run
+ * has a timeout, because redis-benchmark retries forever when no server answers.
  *
  * The parser accepts every output mode of redis-benchmark 7.x (`--csv` with latency columns, the
  * default human-readable report, `-q`) and of redis-benchmark 2.8 (the paper's version: human,
  * `-q` and header-less two-column `--csv`) so that published logs can be imported. 2.8 output and
  * `-q` output carry no average/p99 latency, so only `<test>_rps` is produced from them.
  *
+ * Without markers (imported logs), the "N parallel clients" line of each human-format block gives
+ * the point, so a published 2.8 log covering several client counts imports as a sweep.
+ *
  * Metric names: `<test>_rps`, `<test>_latency_avg_ms`, `<test>_latency_p99_ms`, where <test> is
  * the test title lower-cased with every run of other characters than [a-z0-9] turned into "_"
  * (PING_INLINE → ping_inline, "MSET (10 keys)" → mset_10_keys).
  */
+import { decimal, hostWord, intList, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
 import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
 
 export type RedisParams = {
@@ -26,29 +33,22 @@ export type RedisParams = {
     keyspace: number;
     /** -n: requests per test. */
     requests: number;
-    /** -c: parallel client connections. */
-    clients: number;
+    /** -c: parallel client connections; a comma-separated list sweeps them in one cell. */
+    clients: number | string;
     /** -t: comma-separated test names as redis-benchmark 7 spells them. */
     tests: string;
     /** -P: requests per pipeline (1 = no pipelining, as in the paper). */
     pipeline: number;
+    /** Seconds after which one redis-benchmark run (one client count) is killed. */
+    timeoutSeconds: number;
 };
 
 const NAME = "redis";
 const DEFAULT_PORT = 6379;
 
-function positiveInt(name: string, v: number): number {
-    if (!Number.isInteger(v) || v <= 0) {
-        throw new Error(`${NAME}: parameter ${name} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-    return v;
-}
-
-function port(name: string, v: number): number {
-    if (!Number.isInteger(v) || v < 1 || v > 65535) {
-        throw new Error(`${NAME}: ${name} must be a TCP port (1-65535), got ${JSON.stringify(v)}`);
-    }
-    return v;
+/** The client counts of a sweep, in the order given. */
+export function redisClientCounts(p: RedisParams): number[] {
+    return intList(NAME, "clients", p.clients);
 }
 
 /** Requested test names, validated: lower-case words separated by commas. */
@@ -60,12 +60,6 @@ export function redisTestList(tests: string): string[] {
     return list;
 }
 
-/** Host names and addresses pass through; anything else is single-quoted for the shell. */
-function shellWord(s: string): string {
-    if (/^[A-Za-z0-9_.:%@+=,\/-]+$/.test(s)) return s;
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Metric prefix of a redis-benchmark test title: "PING_INLINE" → "ping_inline". */
 export function redisTestKey(title: string): string {
     return title.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
@@ -73,18 +67,15 @@ export function redisTestKey(title: string): string {
 
 interface TestResult {
     rps: number;
+    /** "N parallel clients" of a human-format block. */
+    clients?: number;
     /** Only redis-benchmark ≥ 6.2 reports them (CSV columns, human "latency summary"). */
     avgMs?: number;
     p99Ms?: number;
 }
 
-/** Strict decimal (rejects "-nan", "1.", ""). */
-function decimal(s: string): number | undefined {
-    return /^[0-9]+(?:\.[0-9]+)?$/.test(s) ? Number(s) : undefined;
-}
-
 function requireNumber(s: string | undefined, metric: string, what: string): number {
-    const v = s === undefined ? undefined : decimal(s.trim());
+    const v = decimal(s);
     if (v === undefined) throw new ParseError(NAME, metric, `${what} is not a number: ${JSON.stringify(s)}`);
     return v;
 }
@@ -114,13 +105,16 @@ function parseHuman(raw: string): Map<string, TestResult> {
     const results = new Map<string, TestResult>();
     for (const { title, lines } of blocks) {
         const key = redisTestKey(title);
-        if (results.has(key)) throw new ParseError(NAME, `${key}_rps`, `test ${title} appears twice in one output (several runs concatenated?)`);
+        const clientsLine = lines.map((l) => /^\s*([0-9]+) parallel clients\s*$/.exec(l)).find((m) => m !== null);
+        const clients = clientsLine ? Number(clientsLine[1]) : undefined;
+        const id = clients === undefined ? key : `${clients}\u0000${key}`;
+        if (results.has(id)) throw new ParseError(NAME, `${key}_rps`, `test ${title}${clients === undefined ? "" : ` with ${clients} clients`} appears twice in one output (several runs concatenated?)`);
         const rpsLine = lines.find((l) => /requests per second/.test(l));
         const rpsMatch = rpsLine && /(?:^|\s|:)([0-9]+(?:\.[0-9]+)?) requests per second/.exec(rpsLine);
         if (!rpsMatch) {
             throw new ParseError(NAME, `${key}_rps`, `the "====== ${title} ======" block has no "<x> requests per second" line (truncated output?)`);
         }
-        const result: TestResult = { rps: Number(rpsMatch[1]) };
+        const result: TestResult = { rps: Number(rpsMatch[1]), clients };
         // 7.x blocks carry the latency report; 2.8 blocks only whole-millisecond "<= N milliseconds" lines.
         const is7 = lines.some((l) => /^Latency by percentile distribution:|^\s*latency summary \(msec\):/.test(l));
         if (is7) {
@@ -137,7 +131,7 @@ function parseHuman(raw: string): Map<string, TestResult> {
             result.avgMs = col("avg", `${key}_latency_avg_ms`);
             result.p99Ms = col("p99", `${key}_latency_p99_ms`);
         }
-        results.set(key, result);
+        results.set(id, result);
     }
     return results;
 }
@@ -201,21 +195,52 @@ function parseQuiet(raw: string): Map<string, TestResult> {
     return results;
 }
 
-function toMeasurements(results: Map<string, TestResult>): Measurement[] {
+/** Test key of a result id (human-format ids carry the client count in front). */
+function keyOf(id: string): string {
+    return id.split("\u0000").pop()!;
+}
+
+function toMeasurements(results: Map<string, TestResult>, point?: Record<string, number>): Measurement[] {
     const out: Measurement[] = [];
-    for (const [key, r] of results) {
-        out.push({ metric: `${key}_rps`, value: r.rps, unit: "req/s", better: "higher" });
-        if (r.avgMs !== undefined) out.push({ metric: `${key}_latency_avg_ms`, value: r.avgMs, unit: "ms", better: "lower" });
-        if (r.p99Ms !== undefined) out.push({ metric: `${key}_latency_p99_ms`, value: r.p99Ms, unit: "ms", better: "lower" });
+    for (const [id, r] of results) {
+        const key = keyOf(id);
+        const at = point ?? (r.clients === undefined ? undefined : { clients: r.clients });
+        const withPoint = (m: Measurement): Measurement => (at ? { ...m, point: at } : m);
+        out.push(withPoint({ metric: `${key}_rps`, value: r.rps, unit: "req/s", better: "higher" }));
+        if (r.avgMs !== undefined) out.push(withPoint({ metric: `${key}_latency_avg_ms`, value: r.avgMs, unit: "ms", better: "lower" }));
+        if (r.p99Ms !== undefined) out.push(withPoint({ metric: `${key}_latency_p99_ms`, value: r.p99Ms, unit: "ms", better: "lower" }));
     }
     return out;
 }
 
 /**
- * Parses redis-benchmark output (any mode, 2.8 or 7.x). With params, every requested test must be
- * present: a test name t is satisfied by a result t or t_* ("ping" → ping_inline and ping_mbulk).
+ * Parses redis-benchmark output (any mode, 2.8 or 7.x), a marked client sweep of the client
+ * command or one unmarked output. With params, every requested test must be present for every
+ * requested client count: a test name t is satisfied by a result t or t_* ("ping" → ping_inline
+ * and ping_mbulk).
  */
 export function parseRedisBenchmark(raw: string, params?: RedisParams): Measurement[] {
+    const sections = splitSections(NAME, raw);
+    if (!sections) return parseOne(raw, params);
+    const out: Measurement[] = [];
+    const seen = new Set<number>();
+    for (const s of sections) {
+        const clients = Number(s.point.clients);
+        if (!Number.isInteger(clients) || clients <= 0) throw new ParseError(NAME, "clients", `marker has no client count: ${JSON.stringify(s.point)}`);
+        if (seen.has(clients)) throw new ParseError(NAME, "clients", `client count ${clients} appears twice in one output`);
+        seen.add(clients);
+        const ms = parseOne(s.text, params, `with ${clients} clients`);
+        out.push(...ms.map((m) => ({ ...m, point: { clients } })));
+    }
+    if (params) {
+        for (const c of redisClientCounts(params)) {
+            if (!seen.has(c)) throw new ParseError(NAME, "clients", `the sweep asked for ${c} clients, the output has no run with them (truncated output?)`);
+        }
+    }
+    return out;
+}
+
+function parseOne(raw: string, params?: RedisParams, where = ""): Measurement[] {
     let results: Map<string, TestResult>;
     if (segments(raw).some((s) => HUMAN_HEADER.test(s))) results = parseHuman(raw);
     else if (segments(raw).some((s) => CSV_LINE.test(s.trim()) || /^"/.test(s.trim()))) results = parseCsv(raw);
@@ -223,13 +248,13 @@ export function parseRedisBenchmark(raw: string, params?: RedisParams): Measurem
 
     if (results.size === 0) {
         const why = segments(raw).map((s) => s.trim()).find((s) => /could not connect|error|refused/i.test(s));
-        throw new ParseError(NAME, "rps", `no redis-benchmark results in the output${why ? ` (it says: ${JSON.stringify(why)})` : ""}`);
+        throw new ParseError(NAME, "rps", `no redis-benchmark results in the output${where ? ` ${where}` : ""}${why ? ` (it says: ${JSON.stringify(why)})` : ""}`);
     }
     if (params) {
-        const found = [...results.keys()];
+        const found = [...new Set([...results.keys()].map(keyOf))];
         for (const t of redisTestList(params.tests)) {
             if (!found.some((k) => k === t || k.startsWith(`${t}_`))) {
-                throw new ParseError(NAME, `${t}_rps`, `test ${t} was requested but is not in the output (found: ${found.join(", ")}; truncated output?)`);
+                throw new ParseError(NAME, `${t}_rps`, `test ${t} was requested but is not in the output${where ? ` ${where}` : ""} (found: ${found.join(", ")}; truncated output?)`);
             }
         }
     }
@@ -249,10 +274,11 @@ export const redis: Workload<RedisParams> = {
     defaults: {
         dataSize: 50,
         keyspace: 100000,
-        requests: 100000,
-        clients: 50,
-        tests: "ping_inline,set,get,lpush,lpop,sadd",
+        requests: 500000,
+        clients: "1,2,4,5,10,20,30,50,70,100,120",
+        tests: "ping,set,get,lpush,lpop,sadd",
         pipeline: 1,
+        timeoutSeconds: 900,
     },
     versionCommand: "redis-server --version",
     parseVersion: parseRedisVersion,
@@ -264,23 +290,34 @@ export const redis: Workload<RedisParams> = {
     },
     readinessCommand(p: RedisParams, addr: ServerAddress): string {
         // redis-cli exits 0 on error replies such as LOADING, so wait for the PONG itself.
-        return `redis-cli -h ${shellWord(addr.host)} -p ${port("server port", addr.port)} ping 2>/dev/null | grep -qx PONG`;
+        const a = portOf(NAME, "server", addr);
+        return `redis-cli -h ${hostWord(a.host)} -p ${a.port} ping 2>/dev/null | grep -qx PONG`;
     },
     clientCommand(p: RedisParams, { addr }: RunContext): string {
-        if (!addr) throw new Error(`${NAME}: redis-benchmark runs on the host and needs the server address`);
-        return [
-            "redis-benchmark",
-            `-h ${shellWord(addr.host)}`,
-            `-p ${port("server port", addr.port)}`,
-            `-c ${positiveInt("clients", p.clients)}`,
-            `-n ${positiveInt("requests", p.requests)}`,
-            `-d ${positiveInt("dataSize", p.dataSize)}`,
-            `-r ${positiveInt("keyspace", p.keyspace)}`,
-            `-P ${positiveInt("pipeline", p.pipeline)}`,
-            `-t ${redisTestList(p.tests).join(",")}`,
-            "--csv",
-        ].join(" ");
+        const a = portOf(NAME, "server", addr);
+        const server = `-h ${hostWord(a.host)} -p ${a.port}`;
+        const timeout = positiveInt(NAME, "timeoutSeconds", p.timeoutSeconds);
+        const runs = redisClientCounts(p).map((c) => [
+            markerCommand(NAME, { clients: c }),
+            `${withTimeout(60, `redis-cli ${server} flushall`)} >/dev/null`,
+            withTimeout(timeout, benchmarkCommand(p, server, c)),
+        ].join("; "));
+        return ["set -e", ...runs].join("; ");
     },
     clientPlacement: "host",
     parse: parseRedisBenchmark,
 };
+
+function benchmarkCommand(p: RedisParams, server: string, clients: number): string {
+    return [
+        "redis-benchmark",
+        server,
+        `-c ${clients}`,
+        `-n ${positiveInt(NAME, "requests", p.requests)}`,
+        `-d ${positiveInt(NAME, "dataSize", p.dataSize)}`,
+        `-r ${positiveInt(NAME, "keyspace", p.keyspace)}`,
+        `-P ${positiveInt(NAME, "pipeline", p.pipeline)}`,
+        `-t ${redisTestList(p.tests).join(",")}`,
+        "--csv",
+    ].join(" ");
+}

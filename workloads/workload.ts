@@ -31,10 +31,31 @@ export interface ServerAddress {
     readonly port: number;
 }
 
+/** One port a workload's server listens on inside the environment. */
+export interface ServerPort {
+    /** Key of this port's address in RunContext.addrs (e.g. "control", "data"). */
+    readonly name: string;
+    readonly port: number;
+    readonly protocol: "tcp" | "udp";
+    /**
+     * The protocol tells the peer this port number over its control connection (netperf and
+     * nuttcp data connections), so a NAT must publish it at the same number on the host side.
+     */
+    readonly sameNumber?: boolean;
+}
+
+/** Every server port of a workload: serverPorts, or the single TCP serverPort as "server". */
+export function workloadPorts(w: Pick<Workload<any>, "serverPorts" | "serverPort">): readonly ServerPort[] {
+    if (w.serverPorts) return w.serverPorts;
+    return w.serverPort === undefined ? [] : [{ name: "server", port: w.serverPort, protocol: "tcp" }];
+}
+
 /** What a command builder knows about the environment it runs in. */
 export interface RunContext {
     /** Where the server listens, seen from the host; set for the client of a server workload. */
     readonly addr?: ServerAddress;
+    /** Host-side address of every server port, by ServerPort.name (addr is the first one's). */
+    readonly addrs?: Readonly<Record<string, ServerAddress>>;
     /**
      * The environment's data directory, inside it (created by the runner, emptied never): a Docker
      * volume or the container's own layer as its storage variant says, the guest's disk, or a host
@@ -52,12 +73,21 @@ export interface Workload<P extends Record<string, number | string>> {
     readonly versionCommand: string;
     /** Extracts a version string from versionCommand's output. */
     parseVersion(output: string): string;
-    /** TCP port the server listens on inside the environment, when there is a server. */
+    /** TCP port the server listens on inside the environment, when there is a server (one port). */
     readonly serverPort?: number;
+    /** Every port of a server with several (control + data, TCP + UDP); overrides serverPort. */
+    readonly serverPorts?: readonly ServerPort[];
     /** Command started (detached) inside the environment, when the workload has a server part. */
     serverCommand?(params: P, ctx: RunContext): string;
     /** Shell command that answers 0 once the server is ready (run on the host side). */
-    readinessCommand?(params: P, addr: ServerAddress): string;
+    readinessCommand?(params: P, addr: ServerAddress, ctx?: RunContext): string;
+    /** Seconds the runner waits for readinessCommand to succeed (default 60; databases need more). */
+    readonly readinessTimeoutS?: number;
+    /**
+     * Unmeasured step run where the client runs, after the server is ready and before the measured
+     * command (e.g. sysbench prepare); must exit 0.
+     */
+    prepareCommand?(params: P, ctx: RunContext): string;
     /** The measured command: runs inside the environment for self-contained workloads, or on the host against addr. */
     clientCommand(params: P, ctx: RunContext): string;
     /** "inside": clientCommand runs in the environment; "host": on the host against the server. */

@@ -15,7 +15,7 @@ import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { gatherHost } from "../../experiment/host";
 import { REPO_ROOT } from "../../experiment/paths";
-import { cliCreateScript, cliDeleteScript, containerSpec, DATA_DIR } from "../../environments/container-spec";
+import { cliCreateScript, cliDeleteScript, containerSpec, DATA_DIR, PortRequest } from "../../environments/container-spec";
 import { EnvironmentHandle, GUEST_DATA_DIR, nativeDataDir } from "../../environments/exec-target";
 import { renderDomainXml } from "../../environments/kvm/domain-xml";
 import { kvmUntuned, resolveDomainSpec } from "../../environments/kvm/presets";
@@ -27,8 +27,11 @@ export interface LiveEnvironmentsOptions {
     /** Names every container, volume, domain and disk (`<prefix>-…`); unique per suite. */
     readonly prefix: string;
     readonly kinds: readonly LiveKind[];
-    /** Container TCP ports Docker NAT publishes (on 127.0.0.1, random host port). */
-    readonly serverPorts?: readonly number[];
+    /**
+     * Container ports Docker NAT publishes: numbers are TCP ports on 127.0.0.1 with a random host
+     * port; objects may be UDP and fixed at the same number (e.g. `workloadPorts(netperf)`).
+     */
+    readonly serverPorts?: readonly PortRequest[];
     /** Guest size; default 1 vCPU, 1024 MiB. */
     readonly kvm?: { readonly vcpus?: number; readonly memoryMiB?: number; readonly bootTimeoutS?: number };
 }

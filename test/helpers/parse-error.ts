@@ -1,5 +1,7 @@
 /** Test helper: asserts that fn throws the ParseError of a workload for a metric. */
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { ParseError } from "../../workloads/workload";
 
 export function assertParseError(fn: () => unknown, workload: string, metric: string | RegExp, context = ""): ParseError {
@@ -19,4 +21,10 @@ export function assertParseError(fn: () => unknown, workload: string, metric: st
 export function assertEveryTruncationFails(parse: (raw: string) => unknown, raw: string, end: number, workload: string, step = 1): void {
     assert.ok(end > 0 && end <= raw.length, `truncation end ${end} outside the fixture`);
     for (let cut = 0; cut < end; cut += step) assertParseError(() => parse(raw.slice(0, cut)), workload, /.*/, `cut at ${cut}`);
+}
+
+/** Reader of test/fixtures/<workload>/<name>. */
+export function fixtureReader(workload: string): (name: string) => string {
+    const dir = path.join(__dirname, "..", "fixtures", workload);
+    return (name) => fs.readFileSync(path.join(dir, name), "utf8");
 }

@@ -52,7 +52,7 @@ describe("tiny stack on real dockerd and libvirt", function () {
                 "isobench:environments": ["native", "docker-nat", "docker-host", "kvm-tuned"],
                 "isobench:workloads": [
                     { name: "sysbench-cpu", params: { timeSeconds: 1 } },
-                    { name: "redis", params: { requests: 2000 } },
+                    { name: "redis", params: { requests: 2000, clients: 50 } },
                 ],
                 "isobench:allowSoftwareEmulation": true,
                 "isobench:kvm": { vcpus: 1, memoryMiB: 768, bootTimeoutS: 240 },

@@ -72,4 +72,37 @@ describe("runner (native target)", () => {
         const rows = samplesFromCsv(fs.readFileSync(runCell(inv("c1"), sweep), "utf8"), "c1");
         assert.deepEqual(rows.map((r) => [r.params, r.value]), [["clients=1;size=50", 10], ["clients=5;size=50", 40]]);
     });
+
+    describe("server workloads", () => {
+        /** A stand-in server (sleep) with a control port and an announced data port. */
+        const server = (serverCommand: string): AnyWorkload => ({
+            ...workload(""),
+            serverPorts: [
+                { name: "control", port: 1, protocol: "tcp" },
+                { name: "data", port: 2, protocol: "tcp", sameNumber: true },
+            ],
+            serverCommand: () => serverCommand,
+            readinessCommand: (_p, addr, ctx) => `sleep 1; test ${addr.port} = ${ctx!.addrs!.control.port}`,
+            prepareCommand: (_p, ctx) => `echo prepared > ${ctx.dataDir}/prepared`,
+            clientPlacement: "host",
+            clientCommand: (_p, ctx) => `cat ${ctx.dataDir}/prepared >/dev/null && printf 'control=${ctx.addrs!.control.port} data=${ctx.addrs!.data.port}'`,
+            parse: (raw) => [...raw.matchAll(/(\w+)=(\d+)/g)].map((m) => ({ metric: m[1], value: Number(m[2]), unit: "port", better: "higher" as const })),
+        });
+
+        it("gives the client every port's address; an announced port gets a free port in the host's namespace; prepare runs first", () => {
+            const rows = samplesFromCsv(fs.readFileSync(runCell(inv("s1"), server("sleep 30")), "utf8"), "s1");
+            const port = (m: string) => rows.find((r) => r.metric === m)!.value;
+            assert.equal(port("control"), 1);
+            assert.notEqual(port("data"), 2, "natively nothing translates ports, and the fixed number may be published by a NAT container");
+            assert.ok(port("data") > 1024 && port("data") < 65536);
+            assert.match(rows[0].notes, /^client on host, server at 127\.0\.0\.1:1$/);
+            assert.equal(fs.readFileSync(path.join(dir, "raw", "s1.txt"), "utf8"), `control=1 data=${port("data")}`, "prepare output stays out of the raw file");
+        });
+
+        it("refuses a server that exited after starting (another one may be answering on its port), quoting its log", () => {
+            assert.throws(() => runCell(inv("s2"), server("sh -c 'echo bind: Address already in use >&2; exit 1'")),
+                (e: Error) => /exited right after it started/.test(e.message) && /Address already in use/.test(e.message));
+            assert.ok(!fs.existsSync(path.join(dir, "cells", "s2.csv")));
+        });
+    });
 });

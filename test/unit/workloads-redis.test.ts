@@ -15,8 +15,11 @@ const HUMAN28 = "redis-benchmark-2.8-human-RECONSTRUCTED.txt";
 const QUIET28 = "redis-benchmark-2.8-quiet-RECONSTRUCTED.txt";
 const CSV28 = "redis-benchmark-2.8-csv-RECONSTRUCTED.txt";
 
+/** The tests of the single-run fixtures. */
 const TESTS = ["ping_inline", "set", "get", "lpush", "lpop", "sadd"];
-const P: RedisParams = redis.defaults;
+const P: RedisParams = { ...redis.defaults, tests: TESTS.join(",") };
+const SWEEP7 = "redis-benchmark-7.0.15-csv-sweep-clients1-10-50.txt";
+const FELTER28 = "redis-benchmark-2.8.13-felter2014-run_native_20140717_1655-head.txt";
 
 function values(ms: Measurement[]): Record<string, number> {
     return Object.fromEntries(ms.map((m) => [m.metric, m.value]));
@@ -40,31 +43,38 @@ const RPS_28 = { ping_inline_rps: 105263.16, set_rps: 102040.82, get_rps: 106382
 
 describe("workloads/redis", () => {
     describe("definition", () => {
-        it("has the paper's parameters (requests scaled down) and a host-side client", () => {
+        it("has the paper's parameters and a host-side client", () => {
             assert.equal(redis.name, "redis");
             assert.equal(redis.tool, "redis-benchmark");
             assert.deepEqual(redis.defaults, {
-                dataSize: 50, keyspace: 100000, requests: 100000, clients: 50,
-                tests: "ping_inline,set,get,lpush,lpop,sadd", pipeline: 1,
+                dataSize: 50, keyspace: 100000, requests: 500000, clients: "1,2,4,5,10,20,30,50,70,100,120",
+                tests: "ping,set,get,lpush,lpop,sadd", pipeline: 1, timeoutSeconds: 900,
             });
             assert.equal(redis.clientPlacement, "host");
             assert.equal(redis.serverPort, 6379);
             assert.equal(redis.versionCommand, "redis-server --version");
         });
 
-        it("builds server, readiness and client commands", () => {
+        it("builds server, readiness and a client sweep with a marker, FLUSHALL and a timeout per client count", () => {
             assert.equal(redis.serverCommand!(P, { dataDir: "/data" }), "redis-server --port 6379 --bind 0.0.0.0 --protected-mode no --save '' --appendonly no");
             assert.equal(redis.readinessCommand!(P, { host: "192.168.122.10", port: 6379 }), "redis-cli -h 192.168.122.10 -p 6379 ping 2>/dev/null | grep -qx PONG");
             assert.equal(
-                redis.clientCommand(P, { addr: { host: "127.0.0.1", port: 16379 }, dataDir: "/data" }),
-                "redis-benchmark -h 127.0.0.1 -p 16379 -c 50 -n 100000 -d 50 -r 100000 -P 1 -t ping_inline,set,get,lpush,lpop,sadd --csv",
+                redis.clientCommand({ ...redis.defaults, clients: "1,50", requests: 1000 }, { addr: { host: "127.0.0.1", port: 16379 }, dataDir: "/data" }),
+                "set -e; " +
+                "echo '### isobench redis clients=1'; timeout -k 10 60 redis-cli -h 127.0.0.1 -p 16379 flushall >/dev/null; " +
+                "timeout -k 10 900 redis-benchmark -h 127.0.0.1 -p 16379 -c 1 -n 1000 -d 50 -r 100000 -P 1 -t ping,set,get,lpush,lpop,sadd --csv; " +
+                "echo '### isobench redis clients=50'; timeout -k 10 60 redis-cli -h 127.0.0.1 -p 16379 flushall >/dev/null; " +
+                "timeout -k 10 900 redis-benchmark -h 127.0.0.1 -p 16379 -c 50 -n 1000 -d 50 -r 100000 -P 1 -t ping,set,get,lpush,lpop,sadd --csv",
             );
+            assert.match(redis.clientCommand({ ...P, clients: 8 }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /clients=8'.* -c 8 /);
         });
 
         it("quotes odd host names and validates parameters", () => {
-            assert.match(redis.clientCommand(P, { addr: { host: "my host", port: 1 }, dataDir: "/data" }), /^redis-benchmark -h 'my host' -p 1 /);
-            assert.throws(() => redis.clientCommand(P, { dataDir: "/data" }), /needs the server address/);
+            assert.match(redis.clientCommand(P, { addr: { host: "my host", port: 1 }, dataDir: "/data" }), /redis-benchmark -h 'my host' -p 1 /);
+            assert.throws(() => redis.clientCommand(P, { dataDir: "/data" }), /needs the address of the server.s server port/);
             assert.throws(() => redis.clientCommand({ ...P, clients: 0 }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /clients must be a positive integer/);
+            assert.throws(() => redis.clientCommand({ ...P, clients: "1,x" }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /clients must be a positive integer or a comma-separated list/);
+            assert.throws(() => redis.clientCommand({ ...P, clients: "5,5" }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /lists a value twice/);
             assert.throws(() => redis.clientCommand({ ...P, tests: "set;rm -rf /" }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /tests must be comma-separated/);
         });
 
@@ -220,7 +230,51 @@ describe("workloads/redis", () => {
         });
     });
 
-    it("fixtures cover exactly the default tests", () => {
-        assert.deepEqual(P.tests.split(","), TESTS);
+    describe("parse: client sweeps", () => {
+        const SP: RedisParams = { ...redis.defaults, clients: "1,10,50" };
+
+        it("a captured sweep (7.0.15 --csv, markers from the client command): every value carries its client count", () => {
+            const ms = redis.parse(fixture(SWEEP7), SP);
+            assert.equal(ms.length, 3 * 7 * 3); // 3 client counts × 7 tests (ping → inline + mbulk) × rps/avg/p99
+            const at = (clients: number, metric: string) => ms.find((m) => m.point?.clients === clients && m.metric === metric)?.value;
+            assert.equal(at(1, "get_rps"), 26666.67);
+            assert.equal(at(10, "get_rps"), 36363.64);
+            assert.equal(at(50, "get_latency_avg_ms"), 0.803);
+            assert.equal(at(50, "ping_mbulk_rps"), 44444.44);
+            assert.ok(ms.every((m) => m.point !== undefined && [1, 10, 50].includes(m.point.clients as number)));
+        });
+
+        it("a sweep missing a requested client count (cut after a marker) throws ParseError", () => {
+            const raw = fixture(SWEEP7);
+            const cut = raw.indexOf("### isobench redis clients=50");
+            const e = assertParseError(() => redis.parse(raw.slice(0, cut), SP), "clients");
+            assert.match(e.message, /50 clients/);
+            assertParseError(() => redis.parse(raw.slice(0, cut + 40), SP), /_rps$/);
+            assertParseError(() => redis.parse(raw + raw, SP), "clients");
+        });
+
+        it("every truncation of the captured sweep throws ParseError", () => {
+            const raw = fixture(SWEEP7);
+            for (let cut = 0; cut < raw.length - 1; cut += 7) {
+                assertParseError(() => redis.parse(raw.slice(0, cut), SP), /_rps$|_latency_(avg|p99)_ms$|^rps$|^clients$|^marker$/, `cut at ${cut}`);
+            }
+        });
+
+        it("the paper's published 2.8.13 log (two client counts, four invocations each): one point per \"N parallel clients\"", () => {
+            const ms = redis.parse(fixture(FELTER28), { ...redis.defaults, clients: "60,70" });
+            assert.equal(ms.length, 2 * 7);
+            const at = (clients: number, metric: string) => ms.find((m) => m.point?.clients === clients && m.metric === metric)?.value;
+            assert.equal(at(60, "ping_inline_rps"), 108885.02);
+            assert.equal(at(60, "ping_bulk_rps"), 120948.24);
+            assert.equal(at(60, "get_rps"), 106022.05);
+            assert.equal(at(70, "sadd_rps"), 116577.29);
+            assert.ok(ms.every((m) => m.unit === "req/s"));
+        });
+
+        it("the published log cut inside the last block names that block", () => {
+            const raw = fixture(FELTER28);
+            const e = assertParseError(() => redis.parse(raw.slice(0, raw.lastIndexOf("116577.29"))), "sadd_rps");
+            assert.match(e.message, /SADD/);
+        });
     });
 });
