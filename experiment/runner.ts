@@ -13,6 +13,8 @@ import { Sample, samplesToCsv } from "./samples";
 import { guestIp } from "../environments/kvm/guest-ip";
 import { Completed, mustRun, run } from "../environments/process";
 import { shellQuote as q } from "../environments/shell";
+import { CloneSource, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
+import { instanceSweep, withInstances } from "../workloads/instances";
 
 export interface CellInvocation {
     readonly stack: string;
@@ -68,7 +70,7 @@ function waitReady(command: string, timeoutS: number, what: string): void {
 }
 
 /** @param workload the workload to run; defaults to the registry's (tests pass their own). */
-export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload(inv.workload)): string {
+export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorkload(inv.workload)): string {
     const cellsDir = path.join(inv.resultsDir, "cells");
     const rawDir = path.join(inv.resultsDir, "raw");
     fs.mkdirSync(cellsDir, { recursive: true });
@@ -78,14 +80,21 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
         progress(inv.resultsDir, `cell ${inv.cellId}: already measured, keeping ${csvPath}`);
         return csvPath;
     }
-    const params = { ...workload.defaults, ...inv.params } as Record<string, number | string>;
+    const params = { ...registered.defaults, ...inv.params } as Record<string, number | string>;
     const env = inv.env;
     const ip = env.target.kind === "kvm" ? guestIp(env.target.domain) : undefined;
     const inside = (script: string) => execArgv(env.target, script, ip);
+    // An `instances` sweep of a self-contained workload runs it in simultaneous clones (workloads/instances.ts).
+    const sweep = instanceSweep(registered.name, params);
+    const workload = sweep && !("instances" in registered.defaults) ? withInstances(registered) : registered;
+    const cloneSource: CloneSource | undefined = workload.needsCloneSource || workload !== registered
+        ? readCloneSource(env, path.join(__dirname, "..", "environments", "kvm", "guest-lifecycle.sh"))
+        : undefined;
     progress(inv.resultsDir, `cell ${inv.cellId}: start (${workload.name} on ${env.name}, accel=${env.accel})`);
 
     mustRun(inside(`mkdir -p ${q(env.dataDir)}`), 60, `creating the data directory ${env.dataDir} in ${env.name}`);
-    const versionOut = mustRun(inside(workload.versionCommand), 60, `${workload.name} version in ${env.name}`);
+    const versionArgv = workload.versionPlacement === "host" ? ["/bin/sh", "-c", workload.versionCommand] : inside(workload.versionCommand);
+    const versionOut = mustRun(versionArgv, 60, `${workload.name} version ${workload.versionPlacement === "host" ? "on the host" : `in ${env.name}`}`);
     const toolVersion = workload.parseVersion(versionOut);
 
     const pidFile = `/tmp/isobench-${inv.stack}-${inv.cellId}.pid`;
@@ -100,12 +109,17 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
             addr = serverAddress(env, workload.serverPort, ip);
             if (workload.readinessCommand) waitReady(workload.readinessCommand(params as any, addr), 60, `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`);
         }
-        const clientCmd = workload.clientCommand(params as any, { addr, dataDir: env.dataDir });
+        const clientCmd = workload.clientCommand(params as any, {
+            addr, dataDir: env.dataDir, env,
+            ...(cloneSource ? { cloneSource, originalExec: (script: string) => originalExec(env.target, script, ip) } : {}),
+        });
         const argv = workload.clientPlacement === "inside" ? inside(clientCmd) : ["/bin/sh", "-c", clientCmd];
         t0 = Date.now();
         client = run(argv, 3600);
     } finally {
         if (addr) run(inside(stopScript(pidFile)), 60);
+        // The run's script removes its clones itself (EXIT trap); this catches a killed script.
+        if (cloneSource) removeLeftoverClones(cloneSource, env.target, Math.max(0, ...(sweep ?? [1])));
     }
     const durationS = (Date.now() - t0) / 1000;
     const rawPath = path.join(rawDir, `${inv.cellId}.txt`);
@@ -143,7 +157,8 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
         tool_version: toolVersion,
         accel: env.accel,
         ...facts,
-        notes: workload.clientPlacement === "host" ? `client on host, server at ${addr?.host}:${addr?.port}` : "",
+        notes: addr ? `client on host, server at ${addr.host}:${addr.port}`
+            : workload !== registered ? `${m.point?.instances ?? ""} simultaneous instances (clones of ${env.name})` : "",
     }));
     const tmp = `${csvPath}.tmp`;
     fs.writeFileSync(tmp, samplesToCsv(samples));

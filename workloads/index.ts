@@ -1,4 +1,6 @@
 /** Registry of the workloads isobench can run, by the name used in stacks and samples. */
+import { idle } from "./idle";
+import { lifecycle } from "./lifecycle";
 import { redis } from "./redis";
 import { sysbenchCpu } from "./sysbench-cpu";
 import type { Workload } from "./workload";
@@ -7,6 +9,8 @@ import type { Workload } from "./workload";
 export type AnyWorkload = Workload<Record<string, number | string>>;
 
 export const WORKLOADS: Readonly<Record<string, AnyWorkload>> = Object.freeze({
+    [idle.name]: idle as AnyWorkload,
+    [lifecycle.name]: lifecycle as AnyWorkload,
     [sysbenchCpu.name]: sysbenchCpu as AnyWorkload,
     [redis.name]: redis as AnyWorkload,
 });
@@ -26,6 +30,8 @@ export function getWorkload(name: string): AnyWorkload {
     return WORKLOADS[name];
 }
 
-export { redis, sysbenchCpu };
+export { idle, lifecycle, redis, sysbenchCpu };
+export type { IdleParams } from "./idle";
+export type { LifecycleParams } from "./lifecycle";
 export type { RedisParams } from "./redis";
 export type { SysbenchCpuParams } from "./sysbench-cpu";
