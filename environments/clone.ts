@@ -323,7 +323,8 @@ export function cloneScripts(src: CloneSource, k: number, timeoutS: number): Clo
             return {
                 name: `native-c${k}`,
                 create: `sleep 86400 </dev/null >/dev/null 2>&1 & echo $! > ${pidFile}; kill -0 "$(cat ${pidFile})"`,
-                remove: `if [ -f ${pidFile} ]; then p=$(cat ${pidFile}); kill $p 2>/dev/null || true; while kill -0 $p 2>/dev/null; do sleep 0.01; done; rm -f ${pidFile}; fi`,
+                // Gone = no longer running: the orphaned sleep stays a zombie until init reaps it.
+                remove: `if [ -f ${pidFile} ]; then p=$(cat ${pidFile}); kill $p 2>/dev/null || true; while [ -r /proc/$p/stat ] && [ "$(sed 's/^.*) \\(.\\).*/\\1/' /proc/$p/stat 2>/dev/null)" != Z ]; do sleep 0.01; done; rm -f ${pidFile}; fi`,
                 exec: (script) => `/bin/sh -c ${q(script)}`,
             };
         }

@@ -5,8 +5,8 @@ import { sysbenchCpu } from "../../workloads/sysbench-cpu";
 
 describe("workloads/index", () => {
     it("registers every workload under its own name", () => {
-        assert.deepEqual(WORKLOAD_NAMES, ["redis", "sysbench-cpu"]);
-        assert.deepEqual(workloadNames(), ["redis", "sysbench-cpu"]);
+        assert.deepEqual(WORKLOAD_NAMES, ["idle", "lifecycle", "redis", "sysbench-cpu"]);
+        assert.deepEqual(workloadNames(), ["idle", "lifecycle", "redis", "sysbench-cpu"]);
         for (const [name, w] of Object.entries(WORKLOADS)) assert.equal(w.name, name);
         assert.equal(getWorkload("redis"), redis);
         assert.equal(getWorkload("sysbench-cpu"), sysbenchCpu);
@@ -14,7 +14,7 @@ describe("workloads/index", () => {
 
     it("throws naming the unknown workload and listing the allowed ones", () => {
         assert.throws(() => getWorkload("linpack"), (e: Error) => {
-            assert.equal(e.message, 'unknown workload "linpack"; allowed: redis, sysbench-cpu');
+            assert.equal(e.message, 'unknown workload "linpack"; allowed: idle, lifecycle, redis, sysbench-cpu');
             return true;
         });
     });
