@@ -14,7 +14,7 @@ import { guestIp } from "../environments/kvm/guest-ip";
 import { Completed, mustRun, run } from "../environments/process";
 import { shellQuote as q } from "../environments/shell";
 import { CloneSource, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
-import { instanceSweep, withInstances } from "../workloads/instances";
+import { effectiveWorkload, instanceSweep } from "../workloads/instances";
 
 export interface CellInvocation {
     readonly stack: string;
@@ -86,7 +86,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     const inside = (script: string) => execArgv(env.target, script, ip);
     // An `instances` sweep of a self-contained workload runs it in simultaneous clones (workloads/instances.ts).
     const sweep = instanceSweep(registered.name, params);
-    const workload = sweep && !("instances" in registered.defaults) ? withInstances(registered) : registered;
+    const workload = effectiveWorkload(registered, params);
     const cloneSource: CloneSource | undefined = workload.needsCloneSource || workload !== registered
         ? readCloneSource(env, path.join(__dirname, "..", "environments", "kvm", "guest-lifecycle.sh"))
         : undefined;

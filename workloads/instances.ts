@@ -210,6 +210,17 @@ export function parseInstancesOutput(inner: AnyWorkload, raw: string, params: Re
 }
 
 /**
+ * The workload as the runner will run it for these params: wrapped by {@link withInstances} when
+ * they ask for an instances sweep the workload does not handle itself (lifecycle does). Throws
+ * naming the workload on a bad count or a workload that cannot run in instances, so a stack is
+ * refused before anything is provisioned.
+ */
+export function effectiveWorkload(w: AnyWorkload, params: Readonly<Record<string, number | string>>): AnyWorkload {
+    const sweep = instanceSweep(w.name, params);
+    return sweep && !(INSTANCES_PARAM in w.defaults) ? withInstances(w) : w;
+}
+
+/**
  * The workload run as an instances sweep: same name, tool, version and parser semantics, but its
  * command is the host script above (built from ctx.cloneSource and ctx.originalExec, which the
  * runner provides).
