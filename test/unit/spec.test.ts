@@ -5,6 +5,7 @@ import * as path from "path";
 import { parseSpec, SpecError } from "../../experiment/spec";
 import { loadStackSpec } from "../../experiment/stack-file";
 import { planCells } from "../../experiment/plan";
+import { WORKLOAD_NAMES } from "../../workloads";
 
 const STACKS = path.join(__dirname, "..", "..", "stacks");
 const base = { runId: "r1", environments: ["native", "docker-nat"], workloads: ["sysbench-cpu"] };
@@ -26,7 +27,7 @@ describe("experiment spec", () => {
 
     it("names the key and the allowed values for an unknown workload", () => {
         assert.throws(() => parseSpec("t", { ...base, workloads: ["coremark"] }),
-            (e: Error) => /isobench:workloads\.0: must be one of redis, sysbench-cpu/.test(e.message));
+            (e: Error) => e.message.includes(`isobench:workloads.0: must be one of ${WORKLOAD_NAMES.join(", ")}`) && WORKLOAD_NAMES.includes("sysbench-cpu"));
     });
 
     it("refuses negative and too few repetitions", () => {
