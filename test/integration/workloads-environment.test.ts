@@ -1,36 +1,26 @@
 /**
  * The workloads that measure environments themselves (lifecycle, idle) and instances sweeps
  * (KEK concurrency, with sysbench-cpu) through runCell on live native, Docker and KVM (tcg)
- * environments at a tiny scale: sample counts, units, plausible ranges, and no clone left behind.
- *
- * Environments are provisioned here with the same code the stacks use (containerSpec +
- * cliCreateScript; resolveDomainSpec + guest-lifecycle.sh), named with the `it4c` prefix, and
- * removed in after hooks. KVM keeps to 1 vCPU / 512 MiB and at most 2 guests at once (the host has
- * 2 CPUs and boots software-emulated guests in about a minute).
- * Skips a kind with a message when its daemon, image or SSH key is missing.
+ * environments (test/helpers/live-environments.ts) at a tiny scale: sample counts, units,
+ * plausible ranges, and no clone left behind. KVM keeps to 1 vCPU / 512 MiB and at most 2 guests
+ * at once (the host has 2 CPUs and boots software-emulated guests in about a minute).
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runCell } from "../../experiment/runner";
+import { REPO_ROOT } from "../../experiment/paths";
 import { Sample, samplesFromCsv } from "../../experiment/samples";
-import { cliCreateScript, cliDeleteScript, containerSpec, DATA_DIR } from "../../environments/container-spec";
-import { EnvironmentHandle, GUEST_DATA_DIR } from "../../environments/exec-target";
-import { KVM_PRESETS, resolveDomainSpec } from "../../environments/kvm/presets";
-import { renderDomainXml } from "../../environments/kvm/domain-xml";
-import { attempt, mustRun, virshArgv } from "../../environments/process";
-import { shellQuote as q } from "../../environments/shell";
+import { cliCreateScript, cliDeleteScript, containerSpec } from "../../environments/container-spec";
+import { EnvironmentHandle } from "../../environments/exec-target";
+import { mustRun } from "../../environments/process";
+import { LiveEnvironments, provisionLiveEnvironments } from "../helpers/live-environments";
+import { leftoverResources } from "../helpers/leftovers";
 
-const REPO = path.join(__dirname, "..", "..");
-const STACK = `it4c${process.pid}`;
-const LIFECYCLE_SH = path.join(REPO, "environments", "kvm", "guest-lifecycle.sh");
-const STATE = path.join(REPO, ".state");
-
-function readState(file: string): string | undefined {
-    const p = path.join(STATE, "images", file);
-    return fs.existsSync(p) ? fs.readFileSync(p, "utf8").trim() : undefined;
-}
+const PREFIX = `it4c${process.pid}`;
+const LIFECYCLE_SH = path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh");
+const GUEST_DIR = path.join(REPO_ROOT, ".state", "guests", PREFIX);
 
 function sh(script: string, timeoutS: number, what: string): string {
     return mustRun(["/bin/sh", "-c", script], timeoutS, what);
@@ -39,7 +29,7 @@ function sh(script: string, timeoutS: number, what: string): string {
 /** Runs one cell and returns its samples. */
 function cell(resultsDir: string, env: EnvironmentHandle, workload: string, params: Record<string, number | string>): Sample[] {
     const id = `${workload}.${env.name}.${Object.values(params).join("-").replace(/[^A-Za-z0-9]/g, "_")}`;
-    const csv = runCell({ stack: STACK, runId: "int", resultsDir, cellId: id, workload, params, repetition: 1, env });
+    const csv = runCell({ stack: PREFIX, runId: "int", resultsDir, cellId: id, workload, params, repetition: 1, env });
     return samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
 }
 
@@ -54,16 +44,14 @@ function inRange(vs: readonly number[], lo: number, hi: number, what: string): v
     for (const v of vs) assert.ok(v >= lo && v <= hi, `${what}: ${v} not in [${lo}, ${hi}]`);
 }
 
-function dockerClonesOf(container: string): string[] {
-    const out = mustRun(["docker", "ps", "-a", "--format", "{{.Names}}"], 30, "docker ps");
-    const vols = mustRun(["docker", "volume", "ls", "-q", "--filter", `label=isobench.clone-of=${container}`], 30, "docker volume ls");
-    return [...out.split("\n").filter((n) => n.startsWith(`${container}-c`)), ...vols.split("\n").filter(Boolean)];
-}
-
-function guestClonesOf(domain: string, dir: string): string[] {
-    const names = mustRun(virshArgv(30, "list", "--all", "--name"), 60, "virsh list").split("\n").filter((n) => n.startsWith(`${domain}-c`));
-    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.startsWith(`${domain}-c`)) : [];
-    return [...names, ...files];
+/** Containers, volumes and domains named like a clone of the environment, and clone files of guests. */
+function clonesOf(env: EnvironmentHandle): string[] {
+    const t = env.target;
+    if (t.kind === "native") return [];
+    const original = t.kind === "docker" ? t.container : t.domain;
+    const files = t.kind === "kvm" && fs.existsSync(GUEST_DIR) ? fs.readdirSync(GUEST_DIR).filter((f) => f.startsWith(`${original}-c`)) : [];
+    const vols = t.kind === "docker" ? mustRun(["docker", "volume", "ls", "-q", "--filter", `label=isobench.clone-of=${original}`], 30, "docker volume ls").split("\n").filter(Boolean) : [];
+    return [...leftoverResources(`${original}-c`), ...vols, ...files];
 }
 
 /** Checks shared by every environment kind. */
@@ -105,127 +93,78 @@ function checkInstances(samples: Sample[]): void {
 
 describe("lifecycle, idle and instances sweeps on live environments (integration)", function () {
     this.timeout(30 * 60_000);
+    let live: LiveEnvironments | undefined;
     let resultsDir = "";
+    const env = (k: "native" | "docker" | "kvm") => live!.handles[k]!;
 
-    before(() => {
-        resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), `${STACK}-results-`));
+    before(function () {
+        resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}-results-`));
+        live = provisionLiveEnvironments({ prefix: PREFIX, kinds: ["native", "docker", "kvm"], kvm: { memoryMiB: 512, bootTimeoutS: 600 } });
     });
-    after(() => {
-        if (resultsDir) fs.rmSync(resultsDir, { recursive: true, force: true });
+    after(function () {
+        try {
+            // A clone a failed test left behind would keep the guest folder busy; remove it first.
+            if (live?.handles.kvm) sh(`${LIFECYCLE_SH} delete-clones isobench-${PREFIX}-kvm ${GUEST_DIR}`, 300, "removing guest clones");
+            live?.dispose();
+        } finally {
+            fs.rmSync(resultsDir, { recursive: true, force: true });
+        }
+        assert.deepEqual(leftoverResources(`isobench-${PREFIX}-`), []);
+        assert.ok(!fs.existsSync(GUEST_DIR), "guest folder removed");
     });
 
     describe("native", () => {
-        const env: EnvironmentHandle = {
-            name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" },
-            dataDir: path.join(os.tmpdir(), `${STACK}-native-data`), declared: {},
-        };
-        after(() => fs.rmSync(env.dataDir, { recursive: true, force: true }));
-
         it("lifecycle: a process starts and stops in well under a second", () => {
-            checkLifecycle(cell(resultsDir, env, "lifecycle", { instances: "1,2" }), [1, 2], [0, 5], [0, 5]);
+            checkLifecycle(cell(resultsDir, env("native"), "lifecycle", { instances: "1,2" }), [1, 2], [0, 5], [0, 5]);
         });
         it("idle: host CPU only", () => {
-            checkIdle(cell(resultsDir, env, "idle", { windowS: 2 }), ["host_cpu_percent"]);
+            checkIdle(cell(resultsDir, env("native"), "idle", { windowS: 2 }), ["host_cpu_percent"]);
         });
         it("sysbench-cpu with instances 1,2: one sample per instance plus the aggregate", () => {
-            checkInstances(cell(resultsDir, env, "sysbench-cpu", { instances: "1,2", timeSeconds: 1 }));
+            checkInstances(cell(resultsDir, env("native"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1 }));
         });
     });
 
     describe("docker", () => {
-        const image = readState("container-image");
-        const spec = containerSpec({ stack: STACK, environment: "docker-nat", image: image ?? "none", network: "nat", serverPorts: [6379] });
-        const env: EnvironmentHandle = {
-            name: "docker-nat", envKind: "docker", variant: "net=nat;storage=volume;driver=cli", accel: "none",
-            target: { kind: "docker", container: spec.name, network: "nat" }, dataDir: DATA_DIR, declared: {},
-        };
-
-        before(function () {
-            if (!image || attempt(["docker", "info"], 30).status !== 0) {
-                console.log("      skipping: docker is not reachable or no container image is built (.state/images/container-image)");
-                this.skip();
-            }
-            this.timeout(120_000);
-            sh(cliCreateScript(spec), 120, `creating ${spec.name}`);
-        });
-        after(function () {
-            this.timeout(120_000);
-            if (!image) return;
-            sh(cliDeleteScript(spec), 120, `removing ${spec.name}`);
-            assert.deepEqual(dockerClonesOf(spec.name), [], "clones left after teardown");
-        });
-
         it("lifecycle 1,2: container create→ready and removal in seconds, no clone left", () => {
-            checkLifecycle(cell(resultsDir, env, "lifecycle", { instances: "1,2" }), [1, 2], [0.01, 60], [0.01, 60]);
-            assert.deepEqual(dockerClonesOf(spec.name), []);
+            checkLifecycle(cell(resultsDir, env("docker"), "lifecycle", { instances: "1,2" }), [1, 2], [0.01, 60], [0.01, 60]);
+            assert.deepEqual(clonesOf(env("docker")), []);
         });
         it("idle: the container's cgroup and shim", () => {
-            checkIdle(cell(resultsDir, env, "idle", { windowS: 2 }),
+            checkIdle(cell(resultsDir, env("docker"), "idle", { windowS: 2 }),
                 ["host_cpu_percent", "env_cpu_percent", "env_memory_mib", "shim_cpu_percent", "shim_memory_mib"], [0, 512]);
         });
         it("sysbench-cpu with instances 1,2 in the container and a clone, no clone left", () => {
-            checkInstances(cell(resultsDir, env, "sysbench-cpu", { instances: "1,2", timeSeconds: 1 }));
-            assert.deepEqual(dockerClonesOf(spec.name), []);
+            checkInstances(cell(resultsDir, env("docker"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1 }));
+            assert.deepEqual(clonesOf(env("docker")), []);
         });
         it("teardown removes a leftover clone of a killed measurement", () => {
-            const img = mustRun(["docker", "inspect", "-f", "{{.Image}}", spec.name], 30, "docker inspect").trim();
-            mustRun(["docker", "volume", "create", "--label", `isobench.clone-of=${spec.name}`, `${spec.volume.name}-c9`], 30, "volume create");
-            mustRun(["docker", "run", "-d", "--name", `${spec.name}-c9`, "--label", `isobench.clone-of=${spec.name}`, img, "sleep", "infinity"], 60, "leftover clone");
-            assert.equal(dockerClonesOf(spec.name).length, 2);
-            sh(cliDeleteScript(spec), 120, `removing ${spec.name}`);
-            assert.deepEqual(dockerClonesOf(spec.name), []);
-            sh(cliCreateScript(spec), 120, `re-creating ${spec.name}`);
+            const container = (env("docker").target as { container: string }).container;
+            const img = mustRun(["docker", "inspect", "-f", "{{.Image}}", container], 30, "docker inspect").trim();
+            mustRun(["docker", "volume", "create", "--label", `isobench.clone-of=${container}`, `${container}-data-c9`], 30, "volume create");
+            mustRun(["docker", "run", "-d", "--name", `${container}-c9`, "--label", `isobench.clone-of=${container}`, img, "sleep", "infinity"], 60, "leftover clone");
+            assert.equal(clonesOf(env("docker")).length, 2, "the clone container by name and its volume by label");
+            // The same spec the harness created the container from.
+            const spec = containerSpec({ stack: PREFIX, environment: "docker-nat", image: img, network: "nat", serverPorts: [] });
+            assert.equal(spec.name, container);
+            sh(cliDeleteScript(spec), 120, `removing ${container}`);
+            assert.deepEqual(clonesOf(env("docker")), []);
+            sh(cliCreateScript({ ...spec, image: mustRun(["cat", path.join(REPO_ROOT, ".state", "images", "container-image")], 5, "image").trim() }), 120, `re-creating ${container}`);
         });
     });
 
     describe("kvm (1 vCPU, 512 MiB)", () => {
-        const guestImage = readState("guest-image");
-        const sshKey = path.join(STATE, "ssh", "id_ed25519");
-        const dir = path.join(os.tmpdir(), `${STACK}-guests`);
-        const name = `isobench-${STACK}-kvm-untuned`;
-        const diskPath = path.join(dir, "kvm-untuned.qcow2");
-        const env: EnvironmentHandle = {
-            name: "kvm-untuned", envKind: "kvm", variant: "", accel: "tcg",
-            target: { kind: "kvm", domain: name, sshKey }, dataDir: GUEST_DATA_DIR, declared: {},
-        };
-
-        before(function () {
-            if (!guestImage || !fs.existsSync(sshKey) || attempt(virshArgv(30, "list"), 60).status !== 0) {
-                console.log("      skipping: libvirt is not reachable, or no guest image / SSH key (.state/images/guest-image, .state/ssh)");
-                this.skip();
-            }
-            this.timeout(15 * 60_000);
-            fs.mkdirSync(dir, { recursive: true });
-            const d = resolveDomainSpec(KVM_PRESETS["kvm-untuned"], {
-                name, stack: STACK, vcpus: 1, memoryMiB: 512, diskPath,
-                kernel: path.join(guestImage!, "vmlinuz"), initrd: path.join(guestImage!, "initrd.img"),
-                cmdline: "root=/dev/vda rw console=ttyS0 quiet", serialLogPath: path.join(dir, "kvm-untuned.serial.log"),
-            }, { accel: "tcg", vhostAvailable: false, hostCpuCount: os.cpus().length });
-            const xmlPath = path.join(dir, "kvm-untuned.xml");
-            fs.writeFileSync(xmlPath, renderDomainXml(d));
-            const lc = q(LIFECYCLE_SH);
-            sh(`${lc} create ${q(name)} ${q(xmlPath)} ${q(path.join(guestImage!, "disk.qcow2"))} ${q(diskPath)} && ${lc} wait-ssh ${q(name)} ${q(sshKey)} 600`, 700, `booting ${name}`);
-        });
-        after(function () {
-            this.timeout(300_000);
-            if (!guestImage || !fs.existsSync(dir)) return;
-            const lc = q(LIFECYCLE_SH);
-            sh(`${lc} delete-clones ${q(name)} ${q(dir)} && ${lc} delete ${q(name)} ${q(diskPath)}`, 300, `removing ${name}`);
-            assert.deepEqual(guestClonesOf(name, dir), [], "clones left after teardown");
-            fs.rmSync(dir, { recursive: true, force: true });
-        });
-
         it("lifecycle 1: guest define→SSH-ready and destroy+undefine, no clone left", () => {
-            checkLifecycle(cell(resultsDir, env, "lifecycle", { instances: 1 }), [1], [2, 900], [0.05, 120]);
-            assert.deepEqual(guestClonesOf(name, dir), []);
+            checkLifecycle(cell(resultsDir, env("kvm"), "lifecycle", { instances: 1 }), [1], [2, 900], [0.05, 120]);
+            assert.deepEqual(clonesOf(env("kvm")), []);
         });
         it("idle: the guest's QEMU process", () => {
             // QEMU's RSS includes guest RAM touched so far and, under tcg, the translation cache.
-            checkIdle(cell(resultsDir, env, "idle", { windowS: 2 }), ["host_cpu_percent", "env_cpu_percent", "env_memory_mib"], [20, 4096]);
+            checkIdle(cell(resultsDir, env("kvm"), "idle", { windowS: 2 }), ["host_cpu_percent", "env_cpu_percent", "env_memory_mib"], [20, 4096]);
         });
         it("sysbench-cpu with instances 1,2 in the guest and a clone, no clone left", () => {
-            checkInstances(cell(resultsDir, env, "sysbench-cpu", { instances: "1,2", timeSeconds: 1, maxPrime: 2000 }));
-            assert.deepEqual(guestClonesOf(name, dir), []);
+            checkInstances(cell(resultsDir, env("kvm"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1, maxPrime: 2000 }));
+            assert.deepEqual(clonesOf(env("kvm")), []);
         });
     });
 });
