@@ -65,6 +65,8 @@ export function instancesPrologue(src: CloneSource, maxK: number, timeoutS: numb
         // Waits for the PIDs in $pids; fails when any of them failed.
         `wait_all() { ok=0; for p in $pids; do wait $p || ok=1; done; pids=""; return $ok; }`,
         `pids=""`,
+        // cat that ends with a newline, so that a marker line never joins the tool's last line.
+        `catn() { cat "$1"; [ -z "$(tail -c 1 "$1")" ] || echo; }`,
     ].join("\n");
 }
 
@@ -117,9 +119,9 @@ export function instancesScript(r: InstancesRun): string {
             lines.push(
                 `rc=$(cat ${f}.rc); [ "$rc" -eq 0 ] || failed=1`,
                 `echo "${MARK} instances=${n} instance=${i + 1} status=$rc"`,
-                `cat ${f}.out`,
+                `catn ${f}.out`,
                 `echo "${MARK} stderr"`,
-                `cat ${f}.err`,
+                `catn ${f}.err`,
             );
         });
         clones.forEach((c) => lines.push(background(c.remove)));

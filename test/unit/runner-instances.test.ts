@@ -16,7 +16,8 @@ const echo: AnyWorkload = {
     versionCommand: "echo sh-1.0",
     parseVersion: (s) => s.trim(),
     clientPlacement: "inside",
-    clientCommand: (_p, ctx) => `test -d ${ctx.dataDir} && echo value=5`,
+    // No trailing newline: the instance's section must still end before the next marker.
+    clientCommand: (_p, ctx) => `test -d ${ctx.dataDir} && printf value=5`,
     parse(raw) {
         const m = /^value=(\d+)$/.exec(raw.trim());
         if (!m) throw new ParseError("echo", "value", `no "value=" line`);
