@@ -203,7 +203,9 @@ export function parseInstancesOutput(inner: AnyWorkload, raw: string, params: Re
                 if (m.better !== "higher") continue;
                 const key = `${m.metric}\u0000${JSON.stringify(m.point ?? {})}`;
                 const prev = sums.get(key);
-                sums.set(key, { ...m, metric: `${m.metric}_aggregate`, value: (prev?.value ?? 0) + m.value, point: { ...m.point, [INSTANCES_PARAM]: n } });
+                // Rounded to a millionth: parsed values have few decimals, float sums add noise digits.
+                const value = Math.round(((prev?.value ?? 0) + m.value) * 1e6) / 1e6;
+                sums.set(key, { ...m, metric: `${m.metric}_aggregate`, value, point: { ...m.point, [INSTANCES_PARAM]: n } });
             }
         }
         out.push(...sums.values());
