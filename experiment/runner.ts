@@ -69,7 +69,7 @@ function waitReady(command: string, timeoutS: number, what: string): void {
     throw new Error(`${what} not ready after ${timeoutS} s: ${(last?.stderr || last?.stdout || "").trim()}`);
 }
 
-/** @param workload the workload to run; defaults to the registry's (tests pass their own). */
+/** @param registered the workload to run; defaults to the registry's (tests pass their own). */
 export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorkload(inv.workload)): string {
     const cellsDir = path.join(inv.resultsDir, "cells");
     const rawDir = path.join(inv.resultsDir, "raw");
