@@ -4,8 +4,9 @@
  * window in which nothing runs in the environment, the host's counters are read at the start and
  * at the end:
  *
- * - every kind: host-wide busy CPU (/proc/stat, all CPUs, non-idle non-iowait jiffies) as
- *   `host_cpu_percent`, the reference the environments are compared on (native = baseline);
+ * - every kind: host-wide busy CPU (/proc/stat, all CPUs: user, nice, system, irq and softirq jiffies (not idle, iowait, steal) over all
+ *   jiffies of the same read, times the CPU count) as `host_cpu_percent`, the reference the
+ *   environments are compared on (native = baseline);
  * - Docker: the container's cgroup CPU time (v1 cpuacct.usage, v2 cpu.stat usage_usec) as
  *   `env_cpu_percent` and its memory (usage minus inactive file cache, as `docker stats`) as
  *   `env_memory_mib`; the container's containerd-shim (the parent of its init process) as
@@ -38,7 +39,8 @@ export const IDLE_METRICS = {
 
 /** Shell functions reading one sample of every counter; the docker/kvm parts set the env's sources first. */
 const COUNTERS = [
-    `host_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }`,
+    // Busy and total jiffies of all CPUs from one read of /proc/stat: their ratio needs no wall clock.
+    `host_ticks() { awk '$1 == "cpu" { printf "host_busy_ticks=%d host_total_ticks=%d", $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }`,
     // utime + stime of a process in clock ticks (fields after the parenthesised command name).
     `proc_ticks() { sed 's/^.*) //' /proc/$1/stat | awk '{ print $12 + $13 }'; }`,
     `proc_rss_kib() { awk '$1 == "VmRSS:" { print $2 }' /proc/$1/status; }`,
@@ -59,7 +61,7 @@ function dockerSources(container: string): string {
         `  env_cpu() { cat "$cpu_cg/cpuacct.usage"; }`,
         `  env_mem() { echo $(( $(cat "$mem_cg/memory.usage_in_bytes") - $(awk '$1 == "total_inactive_file" { print $2 }' "$mem_cg/memory.stat") )); }`,
         `fi`,
-        `sample() { echo "$1 wall_s=$(date +%s.%N) host_busy_ticks=$(host_busy) env_cpu_ns=$(env_cpu) env_memory_bytes=$(env_mem) shim_ticks=$(proc_ticks $shim) shim_rss_kib=$(proc_rss_kib $shim)"; }`,
+        `sample() { echo "$1 wall_s=$(date +%s.%N) $(host_ticks) env_cpu_ns=$(env_cpu) env_memory_bytes=$(env_mem) shim_ticks=$(proc_ticks $shim) shim_rss_kib=$(proc_rss_kib $shim)"; }`,
     ].join("\n");
 }
 
@@ -68,7 +70,7 @@ function kvmSources(domain: string): string {
     return [
         `pid=$(cat ${q(pidFile)}) || { echo "no QEMU pid file ${pidFile}: is domain ${domain} running?" >&2; exit 1; }`,
         `kill -0 "$pid" || { echo "QEMU process $pid of ${domain} is gone" >&2; exit 1; }`,
-        `sample() { echo "$1 wall_s=$(date +%s.%N) host_busy_ticks=$(host_busy) env_ticks=$(proc_ticks $pid) env_rss_kib=$(proc_rss_kib $pid)"; }`,
+        `sample() { echo "$1 wall_s=$(date +%s.%N) $(host_ticks) env_ticks=$(proc_ticks $pid) env_rss_kib=$(proc_rss_kib $pid)"; }`,
     ].join("\n");
 }
 
@@ -77,12 +79,12 @@ export function idleScript(env: EnvironmentHandle, windowS: number): string {
     const t = env.target;
     const sources = t.kind === "docker" ? dockerSources(t.container)
         : t.kind === "kvm" ? kvmSources(t.domain)
-            : `sample() { echo "$1 wall_s=$(date +%s.%N) host_busy_ticks=$(host_busy)"; }`;
+            : `sample() { echo "$1 wall_s=$(date +%s.%N) $(host_ticks)"; }`;
     return [
         "set -eu",
         COUNTERS,
         sources,
-        `echo "idle kind=${t.kind} environment=${env.name} window_s=${windowS} clk_tck=$(getconf CLK_TCK)"`,
+        `echo "idle kind=${t.kind} environment=${env.name} window_s=${windowS} clk_tck=$(getconf CLK_TCK) ncpu=$(grep -c '^cpu[0-9]' /proc/stat)"`,
         `sample start`,
         `sleep ${windowS}`,
         `sample end`,
@@ -112,10 +114,11 @@ function need(f: Fields, key: string, which: string, metric: string): number {
 /** Host CPU %, plus the environment's (and Docker's shim's) CPU % and memory MiB, from the two counter lines. */
 export function parseIdle(raw: string): Measurement[] {
     const M = IDLE_METRICS;
-    const head = /^idle kind=(native|docker|kvm) environment=\S+ window_s=\d+ clk_tck=(\d+)$/m.exec(raw);
+    const head = /^idle kind=(native|docker|kvm) environment=\S+ window_s=\d+ clk_tck=(\d+) ncpu=(\d+)$/m.exec(raw);
     if (!head) throw new ParseError(NAME, M.hostCpu, `no "idle kind=… clk_tck=…" header line: not output of the idle workload`);
     const kind = head[1];
     const tck = Number(head[2]);
+    const ncpu = Number(head[3]);
     const s = fields(raw, "start", M.hostCpu);
     const e = fields(raw, "end", M.hostCpu);
     const d = (key: string, metric: string) => {
@@ -126,7 +129,9 @@ export function parseIdle(raw: string): Measurement[] {
     const wall = d("wall_s", M.hostCpu);
     if (wall <= 0) throw new ParseError(NAME, M.hostCpu, `the window lasted ${wall} s`);
     const pct = (seconds: number) => (100 * seconds) / wall;
-    const out: Measurement[] = [{ metric: M.hostCpu, value: pct(d("host_busy_ticks", M.hostCpu) / tck), unit: "%", better: "lower" }];
+    const total = d("host_total_ticks", M.hostCpu);
+    if (total <= 0) throw new ParseError(NAME, M.hostCpu, `host_total_ticks did not advance during the window`);
+    const out: Measurement[] = [{ metric: M.hostCpu, value: (100 * ncpu * d("host_busy_ticks", M.hostCpu)) / total, unit: "%", better: "lower" }];
     if (kind === "docker") {
         out.push({ metric: M.envCpu, value: pct(d("env_cpu_ns", M.envCpu) / 1e9), unit: "%", better: "lower" });
         out.push({ metric: M.envMemory, value: need(e, "env_memory_bytes", "end", M.envMemory) / 2 ** 20, unit: "MiB", better: "lower" });

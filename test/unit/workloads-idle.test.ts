@@ -38,13 +38,13 @@ describe("workloads/idle", () => {
     it("computes the Docker container's and shim's CPU and memory from captured counters", () => {
         const m = byMetric(fixture("idle-window5-docker-nat.txt"));
         assert.deepEqual(Object.keys(m), ["host_cpu_percent", "env_cpu_percent", "env_memory_mib", "shim_cpu_percent", "shim_memory_mib"]);
-        // 70482886 ns → 70482886 ns: the idle container used no CPU in the window.
+        // 57576458 ns → 57576458 ns, 1 → 1 tick: the idle container and its shim used no CPU in the window.
         assert.equal(m.env_cpu_percent.value, 0);
-        assert.equal(m.env_memory_mib.value, 393216 / 2 ** 20);
-        // 1 tick of 1/100 s over 5.016 s.
-        assert.ok(Math.abs(m.shim_cpu_percent.value - 100 * 0.01 / 5.016682047) < 1e-6);
-        assert.equal(m.shim_memory_mib.value, 13656 / 1024);
-        assert.ok(Math.abs(m.host_cpu_percent.value - 100 * 0.11 / 5.016682047) < 1e-6);
+        assert.equal(m.shim_cpu_percent.value, 0);
+        assert.equal(m.env_memory_mib.value, 479232 / 2 ** 20);
+        assert.equal(m.shim_memory_mib.value, 13888 / 1024);
+        // 1001 busy of 1003 jiffies on 2 CPUs (the shared host was saturated by other jobs).
+        assert.equal(m.host_cpu_percent.value, (100 * 2 * 1001) / 1003);
         assert.equal(m.env_cpu_percent.unit, "%");
         assert.equal(m.env_memory_mib.unit, "MiB");
     });
@@ -52,7 +52,9 @@ describe("workloads/idle", () => {
     it("computes the QEMU process's CPU and RSS for a guest, host CPU only for native", () => {
         const kvm = byMetric(fixture("idle-window5-kvm-untuned.txt"));
         assert.deepEqual(Object.keys(kvm), ["host_cpu_percent", "env_cpu_percent", "env_memory_mib"]);
-        assert.equal(kvm.env_memory_mib.value, 870416 / 1024);
+        assert.equal(kvm.env_memory_mib.value, 1158564 / 1024);
+        // 4018 → 4023 ticks of 1/100 s over 5.035 s.
+        assert.ok(Math.abs(kvm.env_cpu_percent.value - (100 * 0.05) / 5.035388955) < 1e-6);
         assert.ok(kvm.env_cpu_percent.value > 0 && kvm.env_cpu_percent.value < 100);
         assert.deepEqual(Object.keys(byMetric(fixture("idle-window5-native.txt"))), ["host_cpu_percent"]);
     });
@@ -60,9 +62,10 @@ describe("workloads/idle", () => {
     it("fails naming workload, metric and the cause on truncated or malformed output", () => {
         const raw = fixture("idle-window5-docker-nat.txt");
         parseError(() => parseIdle(raw.split("\n").slice(0, 2).join("\n")), "host_cpu_percent", /no "end …" counter line/);
-        parseError(() => parseIdle(raw.replace(/ shim_rss_kib=13656\n$/, "\n")), "shim_memory_mib", /no shim_rss_kib= counter/);
-        parseError(() => parseIdle(raw.replace("env_memory_bytes=393216\n", "env_memory_bytes=\n").replace(/(end .*env_memory_bytes=)393216/, "$1")), "host_cpu_percent", /malformed counter "env_memory_bytes="/);
-        parseError(() => parseIdle(raw.replace(/(end .*env_cpu_ns=)70482886/, "$1100")), "env_cpu_percent", /went backwards/);
+        parseError(() => parseIdle(raw.replace(/ shim_rss_kib=13888\n$/, "\n")), "shim_memory_mib", /no shim_rss_kib= counter/);
+        parseError(() => parseIdle(raw.replace(/(end .*env_memory_bytes=)479232/, "$1")), "host_cpu_percent", /malformed counter "env_memory_bytes="/);
+        parseError(() => parseIdle(raw.replace(/(end .*env_cpu_ns=)57576458/, "$1100")), "env_cpu_percent", /went backwards/);
+        parseError(() => parseIdle(raw.replace(/(end .*host_total_ticks=)1637428/, "$11636425")), "host_cpu_percent", /host_total_ticks did not advance/);
         parseError(() => parseIdle("cat: /run/libvirt/qemu/x.pid: No such file or directory\n"), "host_cpu_percent", /not output of the idle workload/);
     });
 
