@@ -131,7 +131,11 @@ export function cliCreateScript(s: ContainerSpec): string {
 
 /** Delete script of the cli driver; succeeds when things are already gone. */
 export function cliDeleteScript(s: ContainerSpec): string {
+    const cloneOf = q(`label=isobench.clone-of=${s.name}`);
     return [
+        // Leftover clones (environments/clone.ts) of a measurement that was killed.
+        `docker ps -aq --filter ${cloneOf} | xargs -r docker rm -f >/dev/null 2>&1 || true`,
+        `docker volume ls -q --filter ${cloneOf} | xargs -r docker volume rm -f >/dev/null 2>&1 || true`,
         `docker rm -f ${q(s.name)} >/dev/null 2>&1 || true`,
         `docker volume rm -f ${q(s.volume.name)} >/dev/null 2>&1 || true`,
         `! docker container inspect ${q(s.name)} >/dev/null 2>&1`,

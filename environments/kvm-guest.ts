@@ -48,6 +48,7 @@ export class KvmGuest extends pulumi.ComponentResource {
             PRINT_READY_SECONDS,
         ].join("\n");
         const del = [
+            `${lc} delete-clones ${q(d.name)} ${q(path.dirname(d.diskPath))}`,
             `${lc} delete ${q(d.name)} ${q(d.diskPath)}`,
             `rm -f ${q(xmlPath)}${d.serialLogPath ? " " + q(d.serialLogPath) : ""}`,
         ].join("\n");

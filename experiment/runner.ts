@@ -14,6 +14,8 @@ import { RAW_STDERR_SEPARATOR } from "./parse-raw";
 import { guestIp } from "../environments/kvm/guest-ip";
 import { Completed, mustRun, run } from "../environments/process";
 import { shellQuote as q } from "../environments/shell";
+import { CloneSource, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
+import { effectiveWorkload, instanceSweep } from "../workloads/instances";
 
 export interface CellInvocation {
     readonly stack: string;
@@ -101,8 +103,8 @@ function waitReady(command: string, timeoutS: number, what: string): void {
     throw new Error(`${what} not ready after ${timeoutS} s: ${(last?.stderr || last?.stdout || "").trim()}`);
 }
 
-/** @param workload the workload to run; defaults to the registry's (tests pass their own). */
-export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload(inv.workload)): string {
+/** @param registered the workload to run; defaults to the registry's (tests pass their own). */
+export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorkload(inv.workload)): string {
     const cellsDir = path.join(inv.resultsDir, "cells");
     const rawDir = path.join(inv.resultsDir, "raw");
     fs.mkdirSync(cellsDir, { recursive: true });
@@ -112,14 +114,21 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
         progress(inv.resultsDir, `cell ${inv.cellId}: already measured, keeping ${csvPath}`);
         return csvPath;
     }
-    const params = { ...workload.defaults, ...inv.params } as Record<string, number | string>;
+    const params = { ...registered.defaults, ...inv.params } as Record<string, number | string>;
     const env = inv.env;
     const ip = env.target.kind === "kvm" ? guestIp(env.target.domain) : undefined;
     const inside = (script: string) => execArgv(env.target, script, ip);
+    // An `instances` sweep of a self-contained workload runs it in simultaneous clones (workloads/instances.ts).
+    const sweep = instanceSweep(registered.name, params);
+    const workload = effectiveWorkload(registered, params);
+    const cloneSource: CloneSource | undefined = workload.needsCloneSource || workload !== registered
+        ? readCloneSource(env, path.join(__dirname, "..", "environments", "kvm", "guest-lifecycle.sh"))
+        : undefined;
     progress(inv.resultsDir, `cell ${inv.cellId}: start (${workload.name} on ${env.name}, accel=${env.accel})`);
 
     mustRun(inside(`mkdir -p ${q(env.dataDir)}`), 60, `creating the data directory ${env.dataDir} in ${env.name}`);
-    const versionOut = mustRun(inside(workload.versionCommand), 60, `${workload.name} version in ${env.name}`);
+    const versionArgv = workload.versionPlacement === "host" ? ["/bin/sh", "-c", workload.versionCommand] : inside(workload.versionCommand);
+    const versionOut = mustRun(versionArgv, 60, `${workload.name} version ${workload.versionPlacement === "host" ? "on the host" : `in ${env.name}`}`);
     const toolVersion = workload.parseVersion(versionOut);
 
     const pidFile = `/tmp/isobench-${inv.stack}-${inv.cellId}.pid`;
@@ -158,6 +167,10 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
                 throw new Error(`${workload.name} server in ${env.name} exited right after it started${serverLogTail()}`);
             }
         }
+        ctx = {
+            ...ctx, env,
+            ...(cloneSource ? { cloneSource, originalExec: (script: string) => originalExec(env.target, script, ip) } : {}),
+        };
         if (workload.prepareCommand) {
             mustRun(onClientSide(workload.prepareCommand(params as any, ctx)), 3600, `${workload.name} prepare step for ${env.name}`);
         }
@@ -166,6 +179,8 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
         client = run(onClientSide(clientCmd), 3600);
     } finally {
         if (started) run(inside(stopScript(pidFile)), 60);
+        // The run's script removes its clones itself (EXIT trap); this catches a killed script.
+        if (cloneSource) removeLeftoverClones(cloneSource, env.target, Math.max(0, ...(sweep ?? [1])));
     }
     const durationS = (Date.now() - t0) / 1000;
     const rawPath = path.join(rawDir, `${inv.cellId}.txt`);
@@ -205,7 +220,8 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
         ...facts,
         notes: [
             workload.notes?.(params as any) ?? "",
-            workload.clientPlacement === "host" ? `client on host, server at ${addr?.host}:${addr?.port}` : "",
+            addr ? `client on host, server at ${addr.host}:${addr.port}` : "",
+            workload !== registered ? `${m.point?.instances ?? ""} simultaneous instances (clones of ${env.name})` : "",
         ].filter((n) => n !== "").join("; "),
     }));
     const tmp = `${csvPath}.tmp`;

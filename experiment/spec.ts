@@ -4,7 +4,8 @@
  * provisioned and index.ts can validate the same config inside `pulumi up`.
  */
 import Ajv, { ErrorObject } from "ajv";
-import { WORKLOAD_NAMES } from "../workloads";
+import { getWorkload, WORKLOAD_NAMES } from "../workloads";
+import { effectiveWorkload } from "../workloads/instances";
 import { UserError } from "./errors";
 
 export const ENVIRONMENT_NAMES = ["native", "docker-nat", "docker-host", "kvm-untuned", "kvm-tuned"] as const;
@@ -123,6 +124,13 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
     const names = workloads.map((w) => w.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) throw new SpecError(`stack "${stack}": isobench:workloads lists "${dup}" twice`);
+    for (const w of workloads) {
+        try {
+            effectiveWorkload(getWorkload(w.name), w.params);
+        } catch (e) {
+            throw new SpecError(`stack "${stack}": isobench:workloads ${w.name}.params: ${(e as Error).message}`);
+        }
+    }
     const kvm = c.kvm ?? {};
     const sizing: KvmSizing = {
         vcpus: kvm.vcpus ?? 1,

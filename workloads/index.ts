@@ -1,6 +1,8 @@
 /** Registry of the workloads isobench can run, by the name used in stacks and samples. */
 import { fio } from "./fio";
+import { idle } from "./idle";
 import { iperf } from "./iperf";
+import { lifecycle } from "./lifecycle";
 import { linpack } from "./linpack";
 import { mysql } from "./mysql";
 import { netperf } from "./netperf";
@@ -20,7 +22,9 @@ export type AnyWorkload = Workload<Record<string, number | string>>;
 
 export const WORKLOADS: Readonly<Record<string, AnyWorkload>> = Object.freeze({
     [fio.name]: fio as AnyWorkload,
+    [idle.name]: idle as AnyWorkload,
     [iperf.name]: iperf as AnyWorkload,
+    [lifecycle.name]: lifecycle as AnyWorkload,
     [linpack.name]: linpack as AnyWorkload,
     [mysql.name]: mysql as AnyWorkload,
     [netperf.name]: netperf as AnyWorkload,
@@ -50,7 +54,9 @@ export function getWorkload(name: string): AnyWorkload {
     return WORKLOADS[name];
 }
 
-export { redis, sysbenchCpu };
 export { fio, linpack, pxz, randomAccess, stream, stressNgCpu, sysbenchFileio, sysbenchMemory };
+export { idle, lifecycle, redis, sysbenchCpu };
+export type { IdleParams } from "./idle";
+export type { LifecycleParams } from "./lifecycle";
 export type { RedisParams } from "./redis";
 export type { SysbenchCpuParams } from "./sysbench-cpu";

@@ -3,6 +3,8 @@
  * output; running them on an environment is the runner's job (experiment/runner.ts).
  */
 import type { Better } from "../experiment/samples";
+import type { EnvironmentHandle } from "../environments/exec-target";
+import type { CloneSource } from "../environments/clone";
 
 /** One value a parser extracted from raw tool output. */
 export interface Measurement {
@@ -62,6 +64,15 @@ export interface RunContext {
      * directory for native. Workloads put files (fio, pxz input, database files) here.
      */
     readonly dataDir: string;
+    /** The cell's environment (set by the runner); host-placed workloads that measure the environment itself read it. */
+    readonly env?: EnvironmentHandle;
+    /**
+     * What clones of the environment are made from (environments/clone.ts); set by the runner for
+     * workloads with `needsCloneSource` and for `instances` sweeps.
+     */
+    readonly cloneSource?: CloneSource;
+    /** Shell words running a script inside the cell's environment (guest address resolved); set with cloneSource. */
+    readonly originalExec?: (script: string) => string;
 }
 
 export interface Workload<P extends Record<string, number | string>> {
@@ -71,6 +82,13 @@ export interface Workload<P extends Record<string, number | string>> {
     readonly defaults: P;
     /** Shell command printing the tool's version line (run where the tool runs). */
     readonly versionCommand: string;
+    /**
+     * Where versionCommand runs: "inside" the environment (default) or on the "host" (workloads
+     * whose tool is the host's container engine or hypervisor).
+     */
+    readonly versionPlacement?: "inside" | "host";
+    /** The runner reads the environment's clone source into RunContext.cloneSource before the run. */
+    readonly needsCloneSource?: boolean;
     /** Extracts a version string from versionCommand's output. */
     parseVersion(output: string): string;
     /** TCP port the server listens on inside the environment, when there is a server (one port). */

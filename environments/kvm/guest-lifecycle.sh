@@ -8,6 +8,7 @@
 #   guest-lifecycle.sh wait-ssh <name> <ssh-key> <timeout-s>    # last stdout line: the guest's IP
 #   guest-lifecycle.sh ip       <name>                          # the guest's DHCP address
 #   guest-lifecycle.sh delete   <name> <overlay-path>           # idempotent
+#   guest-lifecycle.sh delete-clones <name> <overlay-dir>       # leftover <name>-c<k> clones, idempotent
 #   guest-lifecycle.sh vcpupin  <name>                          # `virsh vcpupin` as libvirt reports it
 #
 # Environment: LIBVIRT_DEFAULT_URI (default qemu:///system), ISOBENCH_VIRSH_TIMEOUT (seconds per
@@ -23,7 +24,7 @@ readonly SSH_USER="${ISOBENCH_SSH_USER:-root}"
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-usage() { sed -n '7,11p' "$0" | sed 's/^#  *//' >&2; exit 2; }
+usage() { sed -n '7,12p' "$0" | sed 's/^#  *//' >&2; exit 2; }
 
 # All virsh calls go through here.
 v() { timeout --kill-after=5 "$VIRSH_TIMEOUT" virsh -c "$URI" "$@"; }
@@ -212,6 +213,28 @@ cmd_delete() {
     fi
 }
 
+# Clones (environments/clone.ts) are named <name>-c<k> with overlay, XML and serial log
+# <overlay-dir>/<name>-c<k>.{qcow2,xml,serial.log}; a killed measurement can leave them behind.
+cmd_delete_clones() {
+    [[ $# -eq 2 ]] || usage
+    local name=$1 dir=$2 clone f names
+    require_libvirt
+    names=$(v list --all --name 2>&1) || die "cannot list domains at $URI: $names"
+    while IFS= read -r clone; do
+        [[ "$clone" =~ ^.+-c[1-9][0-9]*$ && "${clone%-c*}" == "$name" ]] || continue
+        log "removing leftover clone $clone"
+        cmd_delete "$clone" "$dir/$clone.qcow2"
+        rm -f -- "$dir/$clone.xml" "$dir/$clone.serial.log"
+    done <<<"$names"
+    for f in "$dir/$name"-c*.qcow2; do
+        [[ -e "$f" ]] || continue
+        clone=$(basename -- "$f" .qcow2)
+        [[ "$clone" =~ -c[1-9][0-9]*$ && "${clone%-c*}" == "$name" ]] || continue
+        cmd_delete "$clone" "$f"
+        rm -f -- "$dir/$clone.xml" "$dir/$clone.serial.log"
+    done
+}
+
 cmd_vcpupin() {
     [[ $# -eq 1 ]] || usage
     require_libvirt
@@ -228,6 +251,7 @@ main() {
         wait-ssh) cmd_wait_ssh "$@" ;;
         ip) cmd_ip "$@" ;;
         delete) cmd_delete "$@" ;;
+        delete-clones) cmd_delete_clones "$@" ;;
         vcpupin) cmd_vcpupin "$@" ;;
         -h | --help | help) usage ;;
         *) log "unknown subcommand '$sub'"; usage ;;
