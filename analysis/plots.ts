@@ -30,7 +30,7 @@ export interface RenderedPlot extends PlotSpec {
 export const FONT_FILES = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"];
 const FONT = "DejaVu Sans";
 
-const CONFIG = { font: FONT, background: "white", axis: { labelLimit: 260 }, legend: { labelLimit: 260 } } as const;
+const CONFIG = { font: FONT, background: "white", axis: { labelLimit: 480 }, legend: { labelLimit: 320 } } as const;
 
 function sanitize(name: string): string {
     return name.replace(/[^A-Za-z0-9._-]+/g, "_");
@@ -54,6 +54,23 @@ function byWorkload(summary: Summary): Map<string, SummaryRow[]> {
     return m;
 }
 
+/**
+ * Log-scale window for ratio plots: 2× and ½× are equally far from 1. Intervals of noisy groups
+ * can span orders of magnitude (or reach below 0 with Fieller); they are clipped to a window
+ * around the ratios so the bars stay readable, and callers say so in the subtitle.
+ */
+function clipToWindow(values: { ratio: number; low: number; high: number }[]): { lo: number; hi: number; clipped: boolean } {
+    const lo = Math.min(1, ...values.map((v) => v.ratio)) / 4;
+    const hi = Math.max(1, ...values.map((v) => v.ratio)) * 4;
+    let clipped = false;
+    for (const v of values) {
+        if (v.low < lo || v.high > hi) clipped = true;
+        v.low = Math.max(v.low, lo);
+        v.high = Math.min(v.high, hi);
+    }
+    return { lo, hi, clipped };
+}
+
 function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: number): PlotSpec | null {
     const keys = varyingKeys(rows.map((r) => r.params));
     const values = rows.flatMap((r) => {
@@ -66,13 +83,17 @@ function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: nu
         }];
     });
     if (values.length === 0) return null;
+    const { lo, hi, clipped } = clipToWindow(values);
     const pct = Math.round(confidence * 100);
     return {
         name: `ratio-${sanitize(workload)}`,
         title: `${workload}: environment / native (bars) with ${pct} % interval of the ratio (error bars); 1 = native`,
         spec: {
             $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-            title: { text: `${workload}: environment / native`, subtitle: `error bars: ${pct} % Fieller interval; ↑ higher is better, ↓ lower is better` },
+            title: {
+                text: `${workload}: environment / native (log scale)`,
+                subtitle: `error bars: ${pct} % Fieller interval${clipped ? ` (clipped to ${lo.toPrecision(2)}…${hi.toPrecision(2)})` : ""}; ↑ higher is better, ↓ lower is better`,
+            },
             data: { values },
             width: { step: 14 },
             height: 220,
@@ -82,7 +103,9 @@ function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: nu
                     encoding: {
                         x: { field: "point", type: "nominal", title: null, sort: null },
                         xOffset: { field: "environment", type: "nominal" },
-                        y: { field: "ratio", type: "quantitative", title: "environment / native" },
+                        y: { field: "ratio", type: "quantitative", title: "environment / native", scale: { type: "log", domain: [lo, hi] } },
+                        // Bars grow from 1 (= native), up for more, down for less than native.
+                        y2: { datum: 1 },
                         color: { field: "environment", type: "nominal", title: "environment" },
                         tooltip: [{ field: "environment" }, { field: "point" }, { field: "change" }, { field: "verdict" }],
                     },
@@ -92,11 +115,11 @@ function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: nu
                     encoding: {
                         x: { field: "point", type: "nominal", sort: null },
                         xOffset: { field: "environment", type: "nominal" },
-                        y: { field: "low", type: "quantitative", title: "environment / native" },
+                        y: { field: "low", type: "quantitative", title: "environment / native", scale: { type: "log", domain: [lo, hi] } },
                         y2: { field: "high" },
                     },
                 },
-                { mark: { type: "rule", strokeDash: [4, 3], color: "black" }, encoding: { y: { datum: 1 } } },
+                { mark: { type: "rule", strokeDash: [4, 3], color: "black" }, encoding: { y: { datum: 1, type: "quantitative", scale: { type: "log", domain: [lo, hi] } } } },
             ],
             config: CONFIG,
         } as TopLevelSpec,
@@ -242,12 +265,17 @@ function publishedSpec(comparisons: readonly PublishedComparison[]): PlotSpec | 
             { label, source: c.emulated ? "ours (tcg)" : "ours", ratio: c.ratio, low: c.ratioCi?.low ?? c.ratio, high: c.ratioCi?.high ?? c.ratio },
         ];
     });
+    const { lo, hi, clipped } = clipToWindow(values);
+    const scale = { type: "log", domain: [lo, hi] };
     return {
         name: "published-vs-ours",
         title: "Published ratio to native next to ours (with our interval)",
         spec: {
             $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-            title: { text: "ours vs published: environment / native", subtitle: "1 = native; error bars: our interval" },
+            title: {
+                text: "ours vs published: environment / native (log scale)",
+                subtitle: `1 = native; error bars: our interval${clipped ? ` (clipped to ${lo.toPrecision(2)}…${hi.toPrecision(2)})` : ""}`,
+            },
             data: { values },
             height: { step: 12 },
             width: 320,
@@ -257,7 +285,8 @@ function publishedSpec(comparisons: readonly PublishedComparison[]): PlotSpec | 
                     encoding: {
                         y: { field: "label", type: "nominal", title: null, sort: null },
                         yOffset: { field: "source", type: "nominal" },
-                        x: { field: "ratio", type: "quantitative", title: "environment / native" },
+                        x: { field: "ratio", type: "quantitative", title: "environment / native", scale },
+                        x2: { datum: 1 },
                         color: { field: "source", type: "nominal", title: null },
                     },
                 },
@@ -266,11 +295,11 @@ function publishedSpec(comparisons: readonly PublishedComparison[]): PlotSpec | 
                     encoding: {
                         y: { field: "label", type: "nominal", sort: null },
                         yOffset: { field: "source", type: "nominal" },
-                        x: { field: "low", type: "quantitative", title: "environment / native" },
+                        x: { field: "low", type: "quantitative", title: "environment / native", scale },
                         x2: { field: "high" },
                     },
                 },
-                { mark: { type: "rule", strokeDash: [4, 3], color: "black" }, encoding: { x: { datum: 1 } } },
+                { mark: { type: "rule", strokeDash: [4, 3], color: "black" }, encoding: { x: { datum: 1, type: "quantitative", scale } } },
             ],
             config: CONFIG,
         } as TopLevelSpec,
