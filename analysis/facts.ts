@@ -65,7 +65,15 @@ export class FactsAccumulator {
     private first?: string;
     private last?: string;
 
+    private lastSample?: Sample;
+
     add(s: Sample): void {
+        // Consecutive samples (one cell file) share all of these: skip the string building.
+        const p = this.lastSample;
+        this.lastSample = s;
+        if (p && p.environment === s.environment && p.host === s.host && p.kernel === s.kernel && p.cpu_model === s.cpu_model &&
+            p.accel === s.accel && p.workload === s.workload && p.tool === s.tool && p.tool_version === s.tool_version &&
+            p.stack === s.stack && p.run_id === s.run_id && p.started_at === s.started_at) return;
         let set = this.hosts.get(s.environment);
         if (!set) this.hosts.set(s.environment, (set = new Set()));
         set.add(`host ${s.host}, kernel ${s.kernel}, CPU ${s.cpu_model}, accel ${s.accel}`);

@@ -117,14 +117,13 @@ interface Building {
     readonly first: Sample;
     readonly values: number[];
     readonly repetitions: number[];
-    readonly env_kind: Set<string>;
-    readonly variant: Set<string>;
-    readonly unit: Set<string>;
-    readonly better: Set<string>;
-    readonly accel: Set<string>;
-    readonly tools: Set<string>;
-    readonly tool_versions: Set<string>;
+    readonly sets: Record<(typeof TRACKED)[number], Set<string>>;
+    /** The last sample's tracked fields: most samples repeat them, so the sets are touched only on change. */
+    readonly last: Record<(typeof TRACKED)[number], string>;
 }
+
+/** Fields whose distinct values a group records (uniform → the value, several → "mixed"). */
+const TRACKED = ["env_kind", "variant", "unit", "better", "accel", "tool", "tool_version"] as const;
 
 const SEP = "\u0000";
 
@@ -141,21 +140,23 @@ export class GroupAccumulator {
         if (!b) {
             // Keep only the key fields of the first sample, not the whole row.
             const first = { environment: s.environment, workload: s.workload, params: s.params, metric: s.metric } as Sample;
-            b = {
-                first, values: [], repetitions: [], env_kind: new Set(), variant: new Set(), unit: new Set(), better: new Set(),
-                accel: new Set(), tools: new Set(), tool_versions: new Set(),
-            };
+            const sets = {} as Building["sets"];
+            const last = {} as Building["last"];
+            for (const f of TRACKED) {
+                sets[f] = new Set([s[f]]);
+                last[f] = s[f];
+            }
+            b = { first, values: [], repetitions: [], sets, last };
             this.byKey.set(k, b);
         }
         b.values.push(s.value);
         b.repetitions.push(s.repetition);
-        b.env_kind.add(s.env_kind);
-        b.variant.add(s.variant);
-        b.unit.add(s.unit);
-        b.better.add(s.better);
-        b.accel.add(s.accel);
-        b.tools.add(s.tool);
-        b.tool_versions.add(s.tool_version);
+        for (const f of TRACKED) {
+            if (b.last[f] !== s[f]) {
+                b.sets[f].add(s[f]);
+                b.last[f] = s[f];
+            }
+        }
     }
 
     get size(): number {
@@ -167,22 +168,22 @@ export class GroupAccumulator {
         const problems: string[] = [];
         const one = <T extends string>(set: Set<string>): T | "mixed" => (set.size === 1 ? ([...set][0] as T) : "mixed");
         for (const b of this.byKey.values()) {
-            const units = [...b.unit].sort();
+            const units = [...b.sets.unit].sort();
             const unit = units.length === 1 ? units[0] : `mixed (${units.join(", ")})`;
             if (units.length > 1) problems.push(`${describeGroup(b.first)}: samples have different units (${units.join(", ")}); no overhead computed`);
-            if (b.better.size > 1) problems.push(`${describeGroup(b.first)}: samples disagree whether higher or lower is better; no overhead computed`);
+            if (b.sets.better.size > 1) problems.push(`${describeGroup(b.first)}: samples disagree whether higher or lower is better; no overhead computed`);
             groups.push({
                 environment: b.first.environment,
-                env_kind: one(b.env_kind),
-                variant: one(b.variant),
+                env_kind: one(b.sets.env_kind),
+                variant: one(b.sets.variant),
                 workload: b.first.workload,
                 params: b.first.params,
                 metric: b.first.metric,
                 unit,
-                better: one<Better>(b.better),
-                accel: one<Accel>(b.accel),
-                tools: [...b.tools].sort(),
-                tool_versions: [...b.tool_versions].sort(),
+                better: one<Better>(b.sets.better),
+                accel: one<Accel>(b.sets.accel),
+                tools: [...b.sets.tool].sort(),
+                tool_versions: [...b.sets.tool_version].sort(),
                 values: b.values,
                 repetitions: b.repetitions,
                 stats: describe(b.values),

@@ -97,8 +97,11 @@ function requireValues(values: readonly number[], fn: string): void {
 /** Quantile q (0..1) with linear interpolation between order statistics (Hyndman–Fan type 7, R's default). */
 export function quantile(values: readonly number[], q: number): number {
     requireValues(values, "quantile");
+    return quantileSorted([...values].sort((a, b) => a - b), q);
+}
+
+function quantileSorted(s: readonly number[], q: number): number {
     if (!(q >= 0 && q <= 1)) throw new Error(`quantile: q must be in [0, 1], got ${q}`);
-    const s = [...values].sort((a, b) => a - b);
     const h = (s.length - 1) * q;
     const lo = Math.floor(h);
     return lo + 1 < s.length ? s[lo] + (h - lo) * (s[lo + 1] - s[lo]) : s[lo];
@@ -120,8 +123,9 @@ export const MIN_VALUES_FOR_OUTLIERS = 4;
  */
 export function tukeyOutliers(values: readonly number[]): Outliers | null {
     if (values.length < MIN_VALUES_FOR_OUTLIERS) return null;
-    const q1 = quantile(values, 0.25);
-    const q3 = quantile(values, 0.75);
+    const sorted = [...values].sort((a, b) => a - b);
+    const q1 = quantileSorted(sorted, 0.25);
+    const q3 = quantileSorted(sorted, 0.75);
     const iqr = q3 - q1;
     const fences = { low: q1 - 1.5 * iqr, high: q3 + 1.5 * iqr };
     const indexes: number[] = [];
