@@ -8,7 +8,7 @@ import { OVERHEAD_CONVENTION, Summary } from "./overhead";
 import type { RenderedPlot } from "./plots";
 import type { ClaimResult, PublishedComparison } from "./published";
 import {
-    CLAIM_HEADER, claimRows, DETAIL_HEADER, detailRow, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows,
+    CLAIM_HEADER, claimRows, DETAIL_HEADER, detailRow, groupBy, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows,
 } from "./report";
 
 export interface HtmlReportInput {
@@ -108,14 +108,7 @@ export function renderHtml(input: HtmlReportInput): string {
     parts.push(`<ul>${input.hostFacts.toolVersions.map((t) => `<li>${escapeHtml(t)}</li>`).join("")}</ul>`);
 
     parts.push(`<h2 id="details">Statistics per group</h2>`);
-    const sections = new Map<string, typeof summary.rows[number][]>();
-    for (const r of summary.rows) {
-        const k = JSON.stringify([r.workload, r.params]);
-        const list = sections.get(k);
-        if (list) list.push(r);
-        else sections.set(k, [r]);
-    }
-    for (const rows of sections.values()) {
+    for (const rows of groupBy(summary.rows, (r) => JSON.stringify([r.workload, r.params])).values()) {
         parts.push(`<h3>${escapeHtml(rows[0].workload)}${rows[0].params ? ` — <code>${escapeHtml(rows[0].params)}</code>` : ""}</h3>`);
         parts.push(htmlTable(DETAIL_HEADER, rows.map(detailRow), "details"));
     }

@@ -13,6 +13,7 @@ import type { TopLevelSpec } from "vega-lite";
 import { directionArrow, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
 import { numericParam, paramsWithout, shortParams, sweptNumericKeys, varyingKeys } from "./params";
 import type { PublishedComparison } from "./published";
+import { groupBy } from "./report";
 
 export interface PlotSpec {
     /** File stem, also the anchor in report.html. */
@@ -42,16 +43,6 @@ const isEmulated = (r: SummaryRow) => r.accel === "tcg" || r.accel === "mixed";
 function pointLabel(r: SummaryRow, distinguishing: readonly string[]): string {
     const extra = shortParams(r.params, distinguishing);
     return `${r.metric} ${directionArrow(r.better)}${extra ? ` ${extra}` : ""}`;
-}
-
-function byWorkload(summary: Summary): Map<string, SummaryRow[]> {
-    const m = new Map<string, SummaryRow[]>();
-    for (const r of summary.rows) {
-        const list = m.get(r.workload);
-        if (list) list.push(r);
-        else m.set(r.workload, [r]);
-    }
-    return m;
 }
 
 /**
@@ -313,7 +304,7 @@ function varyingLabel(c: PublishedComparison): string {
 /** Every figure the summary supports, in report order. */
 export function plotSpecs(summary: Summary, comparisons: readonly PublishedComparison[] = []): PlotSpec[] {
     const out: PlotSpec[] = [];
-    for (const [workload, rows] of byWorkload(summary)) {
+    for (const [workload, rows] of groupBy(summary.rows, (r) => r.workload)) {
         const ratio = ratioSpec(workload, rows, summary.confidence);
         if (ratio) out.push(ratio);
         out.push(meansSpec(workload, rows));

@@ -78,7 +78,8 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
     ];
 }
 
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+/** Items grouped by key, groups and items in first-seen order. */
+export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
     const m = new Map<string, T[]>();
     for (const it of items) {
         const k = key(it);
