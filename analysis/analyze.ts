@@ -12,10 +12,10 @@ import { UserError } from "../experiment/errors";
 import { comparisonToCsv, compareRuns, renderComparisonMarkdown } from "./compare";
 import { FactsAccumulator, factMismatches, readEnvironmentFacts } from "./facts";
 import { renderHtml } from "./html";
-import { streamResultsDir } from "./load";
-import { DEFAULT_CONFIDENCE, formatPercent, GroupAccumulator, Summary, summarizeGroups } from "./overhead";
+import { DEFAULT_CONFIDENCE, formatPercent, Summary, summarizeGroups } from "./overhead";
 import { plotSpecs, renderPlots, writePlots } from "./plots";
 import { comparePublished, evaluateClaims, loadReferences, Reference } from "./published";
+import { readCells } from "./read-cells";
 import { renderMarkdown } from "./report";
 
 export interface AnalyzeOptions {
@@ -29,6 +29,8 @@ export interface AnalyzeOptions {
     readonly referenceDir?: string;
     /** Another results directory to set side by side (writes compare.md and compare.csv into dir). */
     readonly compareWith?: string;
+    /** Threads reading cells/ (default: 2 for large runs, see read-cells.ts). */
+    readonly workers?: number;
     /** Where progress lines go; default stderr. */
     readonly log?: (line: string) => void;
 }
@@ -96,42 +98,36 @@ function writeAtomic(file: string, text: string | Buffer): void {
 }
 
 /** Reads a results directory into a Summary (no output written); throws UserError when nothing is usable. */
-export function summarizeResultsDir(dir: string, opts: AnalyzeOptions = {}): { summary: Summary; loadProblems: string[]; facts: FactsAccumulator; rows: number; files: number } {
+export async function summarizeResultsDir(dir: string, opts: AnalyzeOptions = {}): Promise<{ summary: Summary; loadProblems: string[]; facts: FactsAccumulator; rows: number; files: number }> {
     const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
         throw new UserError(`analyze: results directory ${dir} does not exist (expected results/<stack>/<run id>/ with cells/*.csv)`);
     }
-    const groups = new GroupAccumulator();
-    const facts = new FactsAccumulator();
     let lastReport = Date.now();
     const t0 = Date.now();
-    const streamed = streamResultsDir(
-        dir,
-        (s) => {
-            groups.add(s);
-            facts.add(s);
-        },
-        (done, total, rows) => {
+    const read = await readCells(dir, {
+        ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+        onProgress: (done, total, rows) => {
             const now = Date.now();
             if (opts.progress && (now - lastReport >= 1000 || done === total)) {
                 lastReport = now;
                 log(`analyze: read ${done}/${total} entries of ${path.join(dir, "cells")} (${rows} samples, ${((now - t0) / 1000).toFixed(1)} s)`);
             }
         },
-    );
-    const loadProblems = streamed.problems.map((p) => `${p.file}: ${p.error}`);
-    if (streamed.rows === 0) {
-        if (streamed.files.length === 0) {
+    });
+    const loadProblems = read.problems.map((p) => `${p.file}: ${p.error}`);
+    if (read.rows === 0) {
+        if (read.files.length === 0) {
             throw new UserError(
-                `analyze: no samples in ${dir}: no cells/*.csv were found in ${streamed.cellsDir}` +
+                `analyze: no samples in ${dir}: no cells/*.csv were found in ${read.cellsDir}` +
                     (loadProblems.length ? ` (other entries: ${loadProblems.join("; ")})` : " (has the experiment run any cell?)"),
             );
         }
-        throw new UserError(`analyze: no samples in ${dir}: ${streamed.files.length} cells/*.csv file(s) found but none could be used: ${loadProblems.join("; ")}`);
+        throw new UserError(`analyze: no samples in ${dir}: ${read.files.length} cells/*.csv file(s) found but none could be used: ${loadProblems.join("; ")}`);
     }
-    if (opts.progress) log(`analyze: ${streamed.rows} samples in ${groups.size} groups; computing statistics and intervals`);
-    const summary = summarizeGroups(groups.finish(), opts.confidence ?? DEFAULT_CONFIDENCE);
-    return { summary, loadProblems, facts, rows: streamed.rows, files: streamed.files.length };
+    if (opts.progress) log(`analyze: ${read.rows} samples in ${read.groups.size} groups; computing statistics and intervals`);
+    const summary = summarizeGroups(read.groups.finish(), opts.confidence ?? DEFAULT_CONFIDENCE);
+    return { summary, loadProblems, facts: read.facts, rows: read.rows, files: read.files.length };
 }
 
 /**
@@ -141,7 +137,7 @@ export function summarizeResultsDir(dir: string, opts: AnalyzeOptions = {}): { s
  */
 export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}): Promise<string> {
     const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-    const { summary, loadProblems, facts, rows, files } = summarizeResultsDir(dir, opts);
+    const { summary, loadProblems, facts, rows, files } = await summarizeResultsDir(dir, opts);
 
     const refs: Reference[] = loadReferences(opts.referenceDir);
     const claims = summary.hasNative ? evaluateClaims(refs, summary) : [];
@@ -191,7 +187,7 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
     let out = md;
     if (opts.compareWith) {
         if (opts.progress) log(`analyze: reading ${opts.compareWith} to compare`);
-        const other = summarizeResultsDir(opts.compareWith, { ...opts, log });
+        const other = await summarizeResultsDir(opts.compareWith, { ...opts, log });
         const cmp = compareRuns(summary, other.summary);
         const cmpMd = renderComparisonMarkdown(cmp, dir, opts.compareWith, summary.confidence);
         const cmpMdPath = path.join(dir, "compare.md");

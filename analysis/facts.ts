@@ -57,6 +57,14 @@ export interface HostFacts {
     readonly lastStart?: string;
 }
 
+export interface FactsState {
+    readonly hosts: ReadonlyMap<string, ReadonlySet<string>>;
+    readonly tools: ReadonlySet<string>;
+    readonly runs: ReadonlySet<string>;
+    readonly first?: string;
+    readonly last?: string;
+}
+
 /** Collects host facts and tool versions while samples stream past. */
 export class FactsAccumulator {
     private readonly hosts = new Map<string, Set<string>>();
@@ -81,6 +89,23 @@ export class FactsAccumulator {
         this.runs.add(`${s.stack}/${s.run_id}`);
         if (s.started_at && (this.first === undefined || s.started_at < this.first)) this.first = s.started_at;
         if (s.started_at && (this.last === undefined || s.started_at > this.last)) this.last = s.started_at;
+    }
+
+    /** The state, for a worker thread to send to the main thread. */
+    state(): FactsState {
+        return { hosts: this.hosts, tools: this.tools, runs: this.runs, first: this.first, last: this.last };
+    }
+
+    merge(o: FactsState): void {
+        for (const [env, lines] of o.hosts) {
+            let set = this.hosts.get(env);
+            if (!set) this.hosts.set(env, (set = new Set()));
+            for (const l of lines) set.add(l);
+        }
+        for (const t of o.tools) this.tools.add(t);
+        for (const r of o.runs) this.runs.add(r);
+        if (o.first !== undefined && (this.first === undefined || o.first < this.first)) this.first = o.first;
+        if (o.last !== undefined && (this.last === undefined || o.last > this.last)) this.last = o.last;
     }
 
     finish(): HostFacts {

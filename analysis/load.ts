@@ -55,20 +55,34 @@ export interface StreamedResults {
     readonly problems: readonly LoadProblem[];
 }
 
-/**
- * Reads every cells/*.csv of dir one file at a time and hands each valid sample to onSample, so
- * memory holds one file's rows, not the whole run. A file is used entirely or not at all (a file
- * with one bad row is a problem, none of its rows are used). A missing cells/ directory yields
- * no files and no samples.
- */
-export function streamResultsDir(dir: string, onSample: (s: Sample) => void, onProgress?: LoadProgress): StreamedResults {
+/** An entry of cells/, as listed by listCells. */
+export interface CellEntry {
+    readonly name: string;
+    readonly isFile: boolean;
+}
+
+/** The entries of <dir>/cells sorted by name (plain code-unit order); none when it is missing. */
+export function listCells(dir: string): { cellsDir: string; entries: CellEntry[] } {
     const cellsDir = path.join(dir, "cells");
+    if (!fs.existsSync(cellsDir)) return { cellsDir, entries: [] };
+    const entries = fs.readdirSync(cellsDir, { withFileTypes: true })
+        .map((e) => ({ name: e.name, isFile: e.isFile() }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { cellsDir, entries };
+}
+
+/**
+ * Reads the given entries of cellsDir one file at a time and hands each valid sample to
+ * onSample, so memory holds one file's rows, not the whole run. A file is used entirely or not
+ * at all (a file with one bad row is a problem, none of its rows are used). onProgress gets the
+ * number of entries done (of these entries) and rows so far.
+ */
+export function readCellEntries(
+    cellsDir: string, entries: readonly CellEntry[], onSample: (s: Sample) => void, onProgress?: (done: number, rows: number) => void,
+): { files: string[]; rows: number; problems: LoadProblem[] } {
     const files: string[] = [];
     const problems: LoadProblem[] = [];
     let rows = 0;
-    if (!fs.existsSync(cellsDir)) return { dir, cellsDir, files, rows, problems };
-
-    const entries = fs.readdirSync(cellsDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     entries.forEach((e, index) => {
         const file = path.join(cellsDir, e.name);
         try {
@@ -77,7 +91,7 @@ export function streamResultsDir(dir: string, onSample: (s: Sample) => void, onP
                 problems.push({ file, error: `not a .csv sample file${hint}; not read` });
                 return;
             }
-            if (!e.isFile()) {
+            if (!e.isFile) {
                 problems.push({ file, error: "not a regular file; not read" });
                 return;
             }
@@ -93,14 +107,21 @@ export function streamResultsDir(dir: string, onSample: (s: Sample) => void, onP
                 rows += parsed.length;
             } catch (err) {
                 const msg = err instanceof Error ? err.message : String(err);
-                // samplesFromCsv and validate already name the file; csv-parse errors do not.
+                // samplesFromCsv and validate already name the file; the CSV parser's errors may not.
                 problems.push({ file, error: msg.startsWith(file) ? msg.slice(file.length).replace(/^:\s*/, "") : msg });
             }
         } finally {
-            onProgress?.(index + 1, entries.length, rows);
+            onProgress?.(index + 1, rows);
         }
     });
-    return { dir, cellsDir, files, rows, problems };
+    return { files, rows, problems };
+}
+
+/** Every cells/*.csv of dir through readCellEntries. A missing cells/ directory yields nothing. */
+export function streamResultsDir(dir: string, onSample: (s: Sample) => void, onProgress?: LoadProgress): StreamedResults {
+    const { cellsDir, entries } = listCells(dir);
+    const r = readCellEntries(cellsDir, entries, onSample, (done, rows) => onProgress?.(done, entries.length, rows));
+    return { dir, cellsDir, ...r };
 }
 
 /** Loads every cells/*.csv of dir into memory (small runs, tests); see streamResultsDir. */

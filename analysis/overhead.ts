@@ -163,6 +163,32 @@ export class GroupAccumulator {
         return this.byKey.size;
     }
 
+    /** The state, for a worker thread to send to the main thread (structured clone keeps Maps and Sets). */
+    state(): ReadonlyMap<string, unknown> {
+        return this.byKey;
+    }
+
+    /**
+     * Appends the state of an accumulator that read later files (a worker's): values keep file
+     * order when states are merged in the order their files were listed.
+     */
+    merge(state: ReadonlyMap<string, unknown>): void {
+        for (const [k, value] of state) {
+            const o = value as Building;
+            const b = this.byKey.get(k);
+            if (!b) {
+                this.byKey.set(k, o);
+                continue;
+            }
+            for (const v of o.values) b.values.push(v);
+            for (const r of o.repetitions) b.repetitions.push(r);
+            for (const f of TRACKED) {
+                for (const x of o.sets[f]) b.sets[f].add(x);
+                b.last[f] = o.last[f];
+            }
+        }
+    }
+
     finish(): { groups: Group[]; problems: string[] } {
         const groups: Group[] = [];
         const problems: string[] = [];

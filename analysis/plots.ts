@@ -62,58 +62,67 @@ function clipToWindow(values: { ratio: number; low: number; high: number }[]): {
     return { lo, hi, clipped };
 }
 
+/** More distinct points than this in one ratio chart: one panel per metric instead. */
+const MAX_POINTS_PER_PANEL = 30;
+
 function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: number): PlotSpec | null {
     const keys = varyingKeys(rows.map((r) => r.params));
     const values = rows.flatMap((r) => {
         if (r.overhead.kind !== "compared") return [];
         const o = r.overhead;
         return [{
-            point: pointLabel(r, keys), environment: r.environment, ratio: o.ratio,
-            low: o.ratioCi?.low ?? o.ratio, high: o.ratioCi?.high ?? o.ratio,
+            point: pointLabel(r, keys), metric: `${r.metric} ${directionArrow(r.better)}`, at: shortParams(r.params, keys) || "—",
+            environment: r.environment, ratio: o.ratio, low: o.ratioCi?.low ?? o.ratio, high: o.ratioCi?.high ?? o.ratio,
             change: formatPercent(o.percent), verdict: o.verdict, emulated: isEmulated(r) ? "tcg" : "",
         }];
     });
     if (values.length === 0) return null;
     const { lo, hi, clipped } = clipToWindow(values);
     const pct = Math.round(confidence * 100);
+    const scale = { type: "log", domain: [lo, hi] };
+    // A sweep (Redis: 21 metrics × 10 client counts) would make one chart thousands of pixels
+    // wide: then one panel per metric with the swept point on the x axis.
+    const faceted = new Set(values.map((v) => v.point)).size > MAX_POINTS_PER_PANEL;
+    const x = faceted ? "at" : "point";
+    const layer = [
+        {
+            mark: { type: "bar" },
+            encoding: {
+                x: { field: x, type: "nominal", title: faceted ? keys.join(" ") : null, sort: null },
+                xOffset: { field: "environment", type: "nominal" },
+                y: { field: "ratio", type: "quantitative", title: "environment / native", scale },
+                // Bars grow from 1 (= native), up for more, down for less than native.
+                y2: { datum: 1 },
+                color: { field: "environment", type: "nominal", title: "environment" },
+                tooltip: [{ field: "environment" }, { field: "point" }, { field: "change" }, { field: "verdict" }],
+            },
+        },
+        {
+            mark: { type: "errorbar", ticks: true },
+            encoding: {
+                x: { field: x, type: "nominal", sort: null },
+                xOffset: { field: "environment", type: "nominal" },
+                y: { field: "low", type: "quantitative", title: "environment / native", scale },
+                y2: { field: "high" },
+            },
+        },
+        { mark: { type: "rule", strokeDash: [4, 3], color: "black" }, encoding: { y: { datum: 1, type: "quantitative", scale } } },
+    ];
+    const title = {
+        text: `${workload}: environment / native (log scale)`,
+        subtitle: `error bars: ${pct} % Fieller interval${clipped ? ` (clipped to ${lo.toPrecision(2)}…${hi.toPrecision(2)})` : ""}; ↑ higher is better, ↓ lower is better`,
+    };
+    const spec = faceted
+        ? {
+              $schema: "https://vega.github.io/schema/vega-lite/v5.json", title, data: { values },
+              facet: { field: "metric", type: "nominal", title: null, header: { labelLimit: 300 } }, columns: 3,
+              spec: { width: { step: 10 }, height: 150, layer }, config: CONFIG,
+          }
+        : { $schema: "https://vega.github.io/schema/vega-lite/v5.json", title, data: { values }, width: { step: 14 }, height: 220, layer, config: CONFIG };
     return {
         name: `ratio-${sanitize(workload)}`,
         title: `${workload}: environment / native (bars) with ${pct} % interval of the ratio (error bars); 1 = native`,
-        spec: {
-            $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-            title: {
-                text: `${workload}: environment / native (log scale)`,
-                subtitle: `error bars: ${pct} % Fieller interval${clipped ? ` (clipped to ${lo.toPrecision(2)}…${hi.toPrecision(2)})` : ""}; ↑ higher is better, ↓ lower is better`,
-            },
-            data: { values },
-            width: { step: 14 },
-            height: 220,
-            layer: [
-                {
-                    mark: { type: "bar" },
-                    encoding: {
-                        x: { field: "point", type: "nominal", title: null, sort: null },
-                        xOffset: { field: "environment", type: "nominal" },
-                        y: { field: "ratio", type: "quantitative", title: "environment / native", scale: { type: "log", domain: [lo, hi] } },
-                        // Bars grow from 1 (= native), up for more, down for less than native.
-                        y2: { datum: 1 },
-                        color: { field: "environment", type: "nominal", title: "environment" },
-                        tooltip: [{ field: "environment" }, { field: "point" }, { field: "change" }, { field: "verdict" }],
-                    },
-                },
-                {
-                    mark: { type: "errorbar", ticks: true },
-                    encoding: {
-                        x: { field: "point", type: "nominal", sort: null },
-                        xOffset: { field: "environment", type: "nominal" },
-                        y: { field: "low", type: "quantitative", title: "environment / native", scale: { type: "log", domain: [lo, hi] } },
-                        y2: { field: "high" },
-                    },
-                },
-                { mark: { type: "rule", strokeDash: [4, 3], color: "black" }, encoding: { y: { datum: 1, type: "quantitative", scale: { type: "log", domain: [lo, hi] } } } },
-            ],
-            config: CONFIG,
-        } as TopLevelSpec,
+        spec: spec as TopLevelSpec,
     };
 }
 
@@ -307,8 +316,10 @@ export function plotSpecs(summary: Summary, comparisons: readonly PublishedCompa
     for (const [workload, rows] of groupBy(summary.rows, (r) => r.workload)) {
         const ratio = ratioSpec(workload, rows, summary.confidence);
         if (ratio) out.push(ratio);
-        out.push(meansSpec(workload, rows));
-        out.push(...sweepSpecs(workload, rows));
+        const sweeps = sweepSpecs(workload, rows);
+        // A sweep figure already shows every mean ± CI against the swept parameter.
+        if (sweeps.length === 0) out.push(meansSpec(workload, rows));
+        out.push(...sweeps);
     }
     const cdf = fioCdfSpec(summary.rows.filter((r) => r.workload === "fio"));
     if (cdf) out.push(cdf);
@@ -338,11 +349,16 @@ export function availableFontFiles(): string[] {
     return FONT_FILES.filter((f) => fs.existsSync(f));
 }
 
-/** Rasterizes SVG to PNG at 2× with resvg, using DejaVu Sans for text. */
+/** Largest PNG side in pixels: a huge figure at 2× would need hundreds of MB to rasterize. */
+const MAX_PNG_SIDE = 4000;
+
+/** Rasterizes SVG to PNG with resvg (2×, less for figures that would exceed MAX_PNG_SIDE), DejaVu Sans for text. */
 export async function renderPng(svg: string, fontFiles: readonly string[]): Promise<Buffer> {
     const { Resvg } = await import("@resvg/resvg-js");
+    const dim = (a: string) => Number(new RegExp(`<svg[^>]*\\s${a}="([0-9.]+)"`).exec(svg)?.[1] ?? 0);
+    const side = Math.max(dim("width"), dim("height"), 1);
     const resvg = new Resvg(svg, {
-        fitTo: { mode: "zoom", value: 2 },
+        fitTo: { mode: "zoom", value: Math.min(2, MAX_PNG_SIDE / side) },
         font: { fontFiles: [...fontFiles], loadSystemFonts: fontFiles.length === 0, defaultFontFamily: FONT },
         background: "white",
     });

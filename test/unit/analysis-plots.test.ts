@@ -57,7 +57,8 @@ describe("analysis/plots (vega-lite → SVG, resvg → PNG)", function () {
 
     it("one figure per kind the data supports", () => {
         assert.deepEqual(specs.map((s) => s.name), [
-            "ratio-fio", "means-fio", "ratio-redis", "means-redis", "sweep-redis-clients", "fio-latency-cdf", "published-vs-ours",
+            // No means-redis: the sweep figure shows every mean ± CI against clients.
+            "ratio-fio", "means-fio", "ratio-redis", "sweep-redis-clients", "fio-latency-cdf", "published-vs-ours",
         ]);
         assert.deepEqual(problems, []);
         assert.equal(plots.length, specs.length);
@@ -107,6 +108,21 @@ describe("analysis/plots (vega-lite → SVG, resvg → PNG)", function () {
     it("rendering is deterministic", async () => {
         const again = await renderPlots(specs.slice(0, 1));
         assert.equal(again.plots[0].svg, plots[0].svg);
+    });
+
+    it("a large sweep gets one ratio panel per metric, and its PNG stays within 4000 px", async () => {
+        const big = summarize([1, 2, 5, 10, 20, 30, 50, 70, 100, 120].flatMap((clients) =>
+            ["get", "set", "lpush", "lpop"].flatMap((t) => [
+                ...reps("native", "redis", `${t}_rps`, [100, 101], { params: `clients=${clients}`, unit: "req/s" }),
+                ...reps("docker-nat", "redis", `${t}_rps`, [70, 71], { params: `clients=${clients}`, unit: "req/s" }),
+            ])));
+        const spec = plotSpecs(big).find((p) => p.name === "ratio-redis")!;
+        const { plots: [plot] } = await renderPlots([spec]);
+        const svg = inspectSvg(plot.svg);
+        assert.ok(svg.texts.includes("get_rps ↑") && svg.texts.includes("lpop_rps ↑"), svg.texts.join("|"));
+        assert.ok(svg.texts.includes("clients"), "the swept parameter labels the x axis");
+        const png = inspectPng(plot.png);
+        assert.ok(Math.max(png.width, png.height) <= 4000, `${png.width}×${png.height}`);
     });
 
     it("a summary without native still gets the means figure", () => {
