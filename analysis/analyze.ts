@@ -1,30 +1,57 @@
 /**
  * The analysis step (`isobench analyze <dir>`, also the last resource of `pulumi up`):
- * cells/*.csv → statistics → overhead vs native → `<dir>/summary.csv` and `<dir>/summary.md`.
+ * cells/*.csv → statistics → change vs native (ratio with interval, paired by repetition) →
+ * published comparison and claims → <dir>/summary.csv, summary.md, plots/*.svg|png, report.html.
+ * Whatever can be computed is written; what is missing is named in the outputs' Problems and,
+ * when nothing at all can be computed, in a UserError.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
-import { loadResultsDir } from "./load";
-import { formatPercent, summarize, Summary } from "./overhead";
+import { UserError } from "../experiment/errors";
+import { comparisonToCsv, compareRuns, renderComparisonMarkdown } from "./compare";
+import { FactsAccumulator, factMismatches, readEnvironmentFacts } from "./facts";
+import { renderHtml } from "./html";
+import { DEFAULT_CONFIDENCE, formatPercent, Summary, summarizeGroups } from "./overhead";
+import { plotSpecs, renderPlots, writePlots } from "./plots";
+import { comparePublished, evaluateClaims, loadReferences, Reference } from "./published";
+import { readCells } from "./read-cells";
 import { renderMarkdown } from "./report";
 
 export interface AnalyzeOptions {
-    /** Print what was read and written to stderr. Default false. */
+    /** Print progress and what was written to stderr. Default false. */
     readonly progress?: boolean;
+    /** Confidence of comparison intervals and verdicts; default 0.95. */
+    readonly confidence?: number;
+    /** Render plots (SVG, PNG) and put them into report.html; default true. */
+    readonly plots?: boolean;
+    /** Reference data directory; default analysis/reference. */
+    readonly referenceDir?: string;
+    /** Another results directory to set side by side (writes compare.md and compare.csv into dir). */
+    readonly compareWith?: string;
+    /** Threads reading cells/ (default: 2 for large runs, see read-cells.ts). */
+    readonly workers?: number;
+    /** Where progress lines go; default stderr. */
+    readonly log?: (line: string) => void;
 }
 
 export const SUMMARY_COLUMNS = [
     "workload", "params", "metric", "environment", "env_kind", "variant", "unit", "better", "accel",
     "n", "mean", "stddev", "min", "max", "median", "ci95_low", "ci95_high",
-    "overhead_status", "ratio_vs_native", "overhead_pct", "overhead_ci95_low_pct", "overhead_ci95_high_pct",
-    "overhead", "tool_versions", "note",
+    "overhead_status", "ratio_vs_native", "ratio_ci_low", "ratio_ci_high", "change_pct", "change_ci_low_pct", "change_ci_high_pct",
+    "change", "verdict", "confidence", "method", "paired", "outliers", "tool_versions", "note",
 ] as const;
 
-/** summary.csv: one row per group; empty cells where a value does not exist (n < 2, no native). */
+/** summary.csv: one row per group (= one comparison); empty cells where a value does not exist. */
 export function summaryToCsv(summary: Summary): string {
     const rows = summary.rows.map((r) => {
         const o = r.overhead;
+        const c = o.kind === "compared" ? o : undefined;
+        const notes: string[] = [];
+        if (o.kind === "no-native" || o.kind === "not-comparable") notes.push(o.reason);
+        if (c?.unpairedReason) notes.push(`not paired: ${c.unpairedReason}`);
+        if (c?.ciMissing) notes.push(`no interval: ${c.ciMissing}`);
+        if (r.accel === "tcg" || r.accel === "mixed") notes.push("measured (partly) under software emulation (tcg), not KVM");
         const record: Record<(typeof SUMMARY_COLUMNS)[number], string | number> = {
             workload: r.workload,
             params: r.params,
@@ -44,56 +71,137 @@ export function summaryToCsv(summary: Summary): string {
             ci95_low: r.stats.ci95?.low ?? "",
             ci95_high: r.stats.ci95?.high ?? "",
             overhead_status: o.kind,
-            ratio_vs_native: o.kind === "compared" ? o.ratio : "",
-            overhead_pct: o.kind === "compared" ? o.percent : "",
-            overhead_ci95_low_pct: o.kind === "compared" && o.ci95 ? o.ci95.low : "",
-            overhead_ci95_high_pct: o.kind === "compared" && o.ci95 ? o.ci95.high : "",
-            overhead: o.kind === "baseline" ? "baseline" : o.kind === "compared" ? formatPercent(o.percent) : "n/a",
+            ratio_vs_native: c ? c.ratio : "",
+            ratio_ci_low: c?.ratioCi?.low ?? "",
+            ratio_ci_high: c?.ratioCi?.high ?? "",
+            change_pct: c ? c.percent : "",
+            change_ci_low_pct: c?.ci?.low ?? "",
+            change_ci_high_pct: c?.ci?.high ?? "",
+            change: o.kind === "baseline" ? "baseline" : c ? formatPercent(c.percent) : "n/a",
+            verdict: c ? c.verdict : "",
+            confidence: c ? c.confidence : "",
+            method: c ? c.method : "",
+            paired: c ? (c.unpairedReason ? "no" : "yes") : "",
+            outliers: r.outliers ? r.outliers.indexes.map((i) => `${r.values[i]}@rep${r.repetitions[i]}`).join(" ") : "",
             tool_versions: r.tool_versions.join(" "),
-            note: o.kind === "no-native" || o.kind === "not-comparable" ? o.reason : r.accel === "tcg" || r.accel === "mixed" ? "measured (partly) under software emulation (tcg), not KVM" : "",
+            note: notes.join("; "),
         };
-        return SUMMARY_COLUMNS.map((c) => record[c]);
+        return SUMMARY_COLUMNS.map((col) => record[col]);
     });
     return stringify(rows, { header: true, columns: [...SUMMARY_COLUMNS] });
 }
 
-function writeAtomic(file: string, text: string): void {
+function writeAtomic(file: string, text: string | Buffer): void {
     const tmp = `${file}.tmp`;
     fs.writeFileSync(tmp, text);
     fs.renameSync(tmp, file);
 }
 
-/**
- * Analyzes a results directory, writes summary.csv and summary.md into it and returns the
- * Markdown. Throws when the directory does not exist or holds no samples at all.
- */
-export function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}): string {
+/** Reads a results directory into a Summary (no output written); throws UserError when nothing is usable. */
+export async function summarizeResultsDir(dir: string, opts: AnalyzeOptions = {}): Promise<{ summary: Summary; loadProblems: string[]; facts: FactsAccumulator; rows: number; files: number }> {
+    const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-        throw new Error(`analyze: results directory ${dir} does not exist`);
+        throw new UserError(`analyze: results directory ${dir} does not exist (expected results/<stack>/<run id>/ with cells/*.csv)`);
     }
-    const loaded = loadResultsDir(dir);
-    const problemLines = loaded.problems.map((p) => `${p.file}: ${p.error}`);
-    if (loaded.samples.length === 0) {
-        if (loaded.files.length === 0) {
-            throw new Error(
-                `analyze: no samples in ${dir}: no cells/*.csv were found in ${loaded.cellsDir}` +
-                    (problemLines.length ? ` (other entries: ${problemLines.join("; ")})` : " (has the experiment run any cell?)"),
+    let lastReport = Date.now();
+    const t0 = Date.now();
+    const read = await readCells(dir, {
+        ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+        onProgress: (done, total, rows) => {
+            const now = Date.now();
+            if (opts.progress && (now - lastReport >= 1000 || done === total)) {
+                lastReport = now;
+                log(`analyze: read ${done}/${total} entries of ${path.join(dir, "cells")} (${rows} samples, ${((now - t0) / 1000).toFixed(1)} s)`);
+            }
+        },
+    });
+    const loadProblems = read.problems.map((p) => `${p.file}: ${p.error}`);
+    if (read.rows === 0) {
+        if (read.files.length === 0) {
+            throw new UserError(
+                `analyze: no samples in ${dir}: no cells/*.csv were found in ${read.cellsDir}` +
+                    (loadProblems.length ? ` (other entries: ${loadProblems.join("; ")})` : " (has the experiment run any cell?)"),
             );
         }
-        throw new Error(`analyze: no samples in ${dir}: ${loaded.files.length} cells/*.csv file(s) found but none could be used: ${problemLines.join("; ")}`);
+        throw new UserError(`analyze: no samples in ${dir}: ${read.files.length} cells/*.csv file(s) found but none could be used: ${loadProblems.join("; ")}`);
     }
-    const summary = summarize(loaded.samples);
-    const md = renderMarkdown(summary, { source: dir, loadProblems: problemLines });
+    if (opts.progress) log(`analyze: ${read.rows} samples in ${read.groups.size} groups; computing statistics and intervals`);
+    const summary = summarizeGroups(read.groups.finish(), opts.confidence ?? DEFAULT_CONFIDENCE);
+    return { summary, loadProblems, facts: read.facts, rows: read.rows, files: read.files.length };
+}
+
+/**
+ * Analyzes a results directory, writes summary.csv, summary.md, plots/ and report.html into it
+ * and returns the Markdown. Throws a UserError when the directory does not exist or holds no
+ * usable samples; every smaller problem is listed in the outputs instead.
+ */
+export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}): Promise<string> {
+    const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+    const { summary, loadProblems, facts, rows, files } = await summarizeResultsDir(dir, opts);
+
+    const refs: Reference[] = loadReferences(opts.referenceDir);
+    const claims = summary.hasNative ? evaluateClaims(refs, summary) : [];
+    const published = comparePublished(refs, summary);
+    const env = readEnvironmentFacts(dir);
+    const extraProblems = [
+        ...(env.problem ? [env.problem] : []),
+        ...factMismatches(env.facts).map((f) => `${f.environment}: fact ${f.fact} declared "${f.declared}" but measured "${f.value}"`),
+    ];
+    if (!summary.hasNative) extraProblems.push("claims of the published studies were not evaluated: they compare environments with native");
+
+    const md = renderMarkdown(summary, { source: dir, loadProblems: [...loadProblems, ...extraProblems], claims, published });
     const csvPath = path.join(dir, "summary.csv");
     const mdPath = path.join(dir, "summary.md");
     writeAtomic(csvPath, summaryToCsv(summary));
     writeAtomic(mdPath, md);
-    if (opts.progress) {
-        process.stderr.write(
-            `analyze: ${loaded.samples.length} samples from ${loaded.files.length} file(s), ${summary.rows.length} groups, ` +
-                `${problemLines.length + summary.problems.length} problem(s); wrote ${csvPath} and ${mdPath}\n`,
-        );
-        for (const p of [...problemLines, ...summary.problems]) process.stderr.write(`analyze: problem: ${p}\n`);
+    const written = [csvPath, mdPath];
+
+    const plotProblems: string[] = [];
+    let plots: Awaited<ReturnType<typeof renderPlots>>["plots"] = [];
+    if (opts.plots !== false) {
+        const specs = plotSpecs(summary, published);
+        if (opts.progress) log(`analyze: rendering ${specs.length} plot(s)`);
+        const r = await renderPlots(specs, (done, total, name) => {
+            if (opts.progress) log(`analyze: plot ${done}/${total} ${name}`);
+        });
+        plots = r.plots;
+        plotProblems.push(...r.problems);
+        written.push(...writePlots(path.join(dir, "plots"), plots));
     }
-    return md;
+    const htmlPath = path.join(dir, "report.html");
+    writeAtomic(htmlPath, renderHtml({
+        title: `isobench report — ${path.basename(path.resolve(dir))}`,
+        source: dir,
+        summary,
+        claims,
+        published,
+        plots,
+        environmentFacts: env.facts,
+        hostFacts: facts.finish(),
+        problems: [...loadProblems, ...summary.problems, ...extraProblems, ...plotProblems],
+        provenance: refs.map((r) => `${r.title}. ${r.provenance}`),
+        generatedAt: new Date().toISOString(),
+    }));
+    written.push(htmlPath);
+
+    let out = md;
+    if (opts.compareWith) {
+        if (opts.progress) log(`analyze: reading ${opts.compareWith} to compare`);
+        const other = await summarizeResultsDir(opts.compareWith, { ...opts, log });
+        const cmp = compareRuns(summary, other.summary);
+        const cmpMd = renderComparisonMarkdown(cmp, dir, opts.compareWith, summary.confidence);
+        const cmpMdPath = path.join(dir, "compare.md");
+        const cmpCsvPath = path.join(dir, "compare.csv");
+        writeAtomic(cmpMdPath, cmpMd);
+        writeAtomic(cmpCsvPath, comparisonToCsv(cmp));
+        written.push(cmpMdPath, cmpCsvPath);
+        out = `${md}\n${cmpMd}`;
+    }
+
+    if (opts.progress) {
+        const all = [...loadProblems, ...summary.problems, ...extraProblems, ...plotProblems];
+        log(`analyze: ${rows} samples from ${files} file(s), ${summary.rows.length} groups, ${claims.length} claims, ${all.length} problem(s); wrote ${written.length} files: ${[csvPath, mdPath, htmlPath].join(", ")}${plots.length ? ` and ${plots.length} plots in ${path.join(dir, "plots")}` : ""}`);
+        for (const p of all) log(`analyze: problem: ${p}`);
+    }
+    return out;
 }

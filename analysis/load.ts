@@ -42,40 +42,91 @@ function validate(samples: readonly Sample[], file: string): void {
     });
 }
 
-/** Loads every cells/*.csv of dir. A missing cells/ directory yields no files and no samples. */
-export function loadResultsDir(dir: string): LoadedResults {
-    const cellsDir = path.join(dir, "cells");
-    const files: string[] = [];
-    const samples: Sample[] = [];
-    const problems: LoadProblem[] = [];
-    if (!fs.existsSync(cellsDir)) return { dir, cellsDir, files, samples, problems };
+/** Called after each cells/ entry: index of the entry (1-based), number of entries, rows so far. */
+export type LoadProgress = (done: number, total: number, rows: number) => void;
 
-    const entries = fs.readdirSync(cellsDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
+export interface StreamedResults {
+    readonly dir: string;
+    readonly cellsDir: string;
+    /** The cells/*.csv files that were read (successfully or not), sorted. */
+    readonly files: readonly string[];
+    /** Number of samples handed to onSample. */
+    readonly rows: number;
+    readonly problems: readonly LoadProblem[];
+}
+
+/** An entry of cells/, as listed by listCells. */
+export interface CellEntry {
+    readonly name: string;
+    readonly isFile: boolean;
+}
+
+/** The entries of <dir>/cells sorted by name (plain code-unit order); none when it is missing. */
+export function listCells(dir: string): { cellsDir: string; entries: CellEntry[] } {
+    const cellsDir = path.join(dir, "cells");
+    if (!fs.existsSync(cellsDir)) return { cellsDir, entries: [] };
+    const entries = fs.readdirSync(cellsDir, { withFileTypes: true })
+        .map((e) => ({ name: e.name, isFile: e.isFile() }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { cellsDir, entries };
+}
+
+/**
+ * Reads the given entries of cellsDir one file at a time and hands each valid sample to
+ * onSample, so memory holds one file's rows, not the whole run. A file is used entirely or not
+ * at all (a file with one bad row is a problem, none of its rows are used). onProgress gets the
+ * number of entries done (of these entries) and rows so far.
+ */
+export function readCellEntries(
+    cellsDir: string, entries: readonly CellEntry[], onSample: (s: Sample) => void, onProgress?: (done: number, rows: number) => void,
+): { files: string[]; rows: number; problems: LoadProblem[] } {
+    const files: string[] = [];
+    const problems: LoadProblem[] = [];
+    let rows = 0;
+    entries.forEach((e, index) => {
         const file = path.join(cellsDir, e.name);
-        if (!e.name.endsWith(".csv")) {
-            const hint = e.name.endsWith(".csv.tmp") ? " (a cell interrupted while writing its samples?)" : "";
-            problems.push({ file, error: `not a .csv sample file${hint}; not read` });
-            continue;
-        }
-        if (!e.isFile()) {
-            problems.push({ file, error: "not a regular file; not read" });
-            continue;
-        }
-        files.push(file);
         try {
-            const parsed = samplesFromCsv(fs.readFileSync(file, "utf8"), file);
-            if (parsed.length === 0) {
-                problems.push({ file, error: "no sample rows (empty file or header only)" });
-                continue;
+            if (!e.name.endsWith(".csv")) {
+                const hint = e.name.endsWith(".csv.tmp") ? " (a cell interrupted while writing its samples?)" : "";
+                problems.push({ file, error: `not a .csv sample file${hint}; not read` });
+                return;
             }
-            validate(parsed, file);
-            samples.push(...parsed);
-        } catch (err) {
-            const msg = err instanceof Error ? err.message : String(err);
-            // samplesFromCsv and validate already name the file; csv-parse errors do not.
-            problems.push({ file, error: msg.startsWith(file) ? msg.slice(file.length).replace(/^:\s*/, "") : msg });
+            if (!e.isFile) {
+                problems.push({ file, error: "not a regular file; not read" });
+                return;
+            }
+            files.push(file);
+            try {
+                const parsed = samplesFromCsv(fs.readFileSync(file, "utf8"), file);
+                if (parsed.length === 0) {
+                    problems.push({ file, error: "no sample rows (empty file or header only)" });
+                    return;
+                }
+                validate(parsed, file);
+                for (const s of parsed) onSample(s);
+                rows += parsed.length;
+            } catch (err) {
+                const msg = err instanceof Error ? err.message : String(err);
+                // samplesFromCsv and validate already name the file; the CSV parser's errors may not.
+                problems.push({ file, error: msg.startsWith(file) ? msg.slice(file.length).replace(/^:\s*/, "") : msg });
+            }
+        } finally {
+            onProgress?.(index + 1, rows);
         }
-    }
-    return { dir, cellsDir, files, samples, problems };
+    });
+    return { files, rows, problems };
+}
+
+/** Every cells/*.csv of dir through readCellEntries. A missing cells/ directory yields nothing. */
+export function streamResultsDir(dir: string, onSample: (s: Sample) => void, onProgress?: LoadProgress): StreamedResults {
+    const { cellsDir, entries } = listCells(dir);
+    const r = readCellEntries(cellsDir, entries, onSample, (done, rows) => onProgress?.(done, entries.length, rows));
+    return { dir, cellsDir, ...r };
+}
+
+/** Loads every cells/*.csv of dir into memory (small runs, tests); see streamResultsDir. */
+export function loadResultsDir(dir: string): LoadedResults {
+    const samples: Sample[] = [];
+    const r = streamResultsDir(dir, (s) => samples.push(s));
+    return { dir, cellsDir: r.cellsDir, files: r.files, samples, problems: r.problems };
 }

@@ -1,30 +1,31 @@
 /**
  * Groups samples and expresses every environment relative to native. Pure functions, no I/O.
  *
- * A group is all repetitions of one (environment, workload, params, metric). Its overhead is
- * computed against the group of the environment named "native" with the same (workload, params,
- * metric), as a signed percentage in the style of Felter et al. (Table I: "-22%"):
- *
- *   NEGATIVE MEANS WORSE THAN NATIVE, positive means better, 0% means equal.
- *
- *   better = higher (throughput, events/s, req/s):  overhead = (env / native - 1) · 100
- *   better = lower  (latency, run time):            overhead = (native / env - 1) · 100
- *
- * For lower-is-better metrics this is the throughput-equivalent view: a latency twice native's
- * gives -50%, exactly like half native's throughput, so the percentages of both kinds of metric
- * are on one scale and never fall below -100%. It is NOT "latency increase": the paper's
- * "KVM adds 80% latency" (67.9 µs vs 37.6 µs) appears here as -45%. Every row also carries the
- * plain ratio env/native of the means (summary.csv `ratio_vs_native`), from which the
- * latency-increase view is (ratio - 1) · 100.
- *
- * The 95 % interval of the overhead is approximate: delta method on the log of the ratio of the
- * two means, sqrt(s_e²/(n_e·m_e²) + s_n²/(n_n·m_n²)), with Welch–Satterthwaite degrees of
- * freedom, mapped through the same formula; it needs n >= 2 on both sides.
+ * A group is all repetitions of one (environment, workload, params, metric). It is compared with
+ * the group of the environment named "native" with the same (workload, params, metric).
+ * The one convention for overheads, used by every table, CSV column and plot of isobench, is
+ * OVERHEAD_CONVENTION below; the ratio interval and the verdict come from analysis/ratio.ts,
+ * pairing by repetition from analysis/pairing.ts.
  */
 import type { Accel, Better, Sample } from "../experiment/samples";
-import { describe, Interval, Stats, tCritical95 } from "./statistics";
+import { pairByRepetition } from "./pairing";
+import { pairedRatioOfMeans, ratioOfMeans, RatioEstimate, Verdict, verdictOf } from "./ratio";
+import { describe, Interval, Outliers, Stats, tukeyOutliers } from "./statistics";
 
 export const BASELINE_ENVIRONMENT = "native";
+export const DEFAULT_CONFIDENCE = 0.95;
+
+/**
+ * The sign convention, stated once. The percentage is the change of the metric itself, in the
+ * paper's style for both kinds of metric: Felter et al. write "-22%" for a throughput 22 % below
+ * native and "KVM adds 80% latency" for a round trip 1.8× native's.
+ */
+export const OVERHEAD_CONVENTION =
+    "change vs native = (environment mean / native mean − 1) · 100, the change of the metric itself: " +
+    "−22% is a throughput 22 % below native, +80% a latency 1.8× native's. Whether that is better or worse " +
+    "depends on the metric (↑ higher is better, ↓ lower is better) and is spelled out by the verdict: " +
+    "faster / slower (better / worse performance than native) when the confidence interval of the ratio " +
+    "excludes 1, indistinguishable when it includes 1, undetermined without an interval (n < 2).";
 
 export interface Group {
     readonly environment: string;
@@ -41,10 +42,17 @@ export interface Group {
     readonly better: Better | "mixed";
     /** The accel of the group's samples, or "mixed" when they differ (e.g. kvm and tcg). */
     readonly accel: Accel | "mixed";
+    /** Distinct tools, sorted. */
+    readonly tools: readonly string[];
     /** Distinct tool versions, sorted. */
     readonly tool_versions: readonly string[];
+    /** The values in the order they were read. */
     readonly values: readonly number[];
+    /** repetitions[i] is the repetition of values[i]. */
+    readonly repetitions: readonly number[];
     readonly stats: Stats;
+    /** Values outside Tukey's fences: reported, never dropped; null when n < 4. */
+    readonly outliers: Outliers | null;
 }
 
 export type Overhead =
@@ -54,10 +62,18 @@ export type Overhead =
           readonly kind: "compared";
           /** env mean / native mean. */
           readonly ratio: number;
-          /** Signed percent, negative = worse than native (see the module comment). */
+          /** (ratio − 1) · 100, see OVERHEAD_CONVENTION. */
           readonly percent: number;
-          /** Approximate 95 % interval of percent; null when either side has n < 2. */
-          readonly ci95: Interval | null;
+          /** Interval of the ratio at `confidence`; null when it does not exist (ciMissing says why). */
+          readonly ratioCi: Interval | null;
+          /** The same interval as percent change. */
+          readonly ci: Interval | null;
+          readonly ciMissing?: string;
+          readonly confidence: number;
+          readonly method: RatioEstimate["method"];
+          /** Why the repetitions were not paired (undefined when paired). */
+          readonly unpairedReason?: string;
+          readonly verdict: Verdict;
       }
     /** No native group for this (workload, params, metric): nothing to compare with. */
     | { readonly kind: "no-native"; readonly reason: string }
@@ -70,99 +86,160 @@ export interface SummaryRow extends Group {
 
 export interface Summary {
     readonly rows: readonly SummaryRow[];
-    /** Inconsistencies found while grouping (mixed units or directions); never silently dropped. */
+    /** Inconsistencies found while grouping or comparing; never silently dropped. */
     readonly problems: readonly string[];
+    /** The confidence of every comparison interval and verdict. */
+    readonly confidence: number;
+    /** True when the samples contain the native baseline environment at all. */
+    readonly hasNative: boolean;
 }
 
-/** Signed overhead percent of envMean against nativeMean; negative = worse. Means must be > 0. */
-export function overheadPercent(envMean: number, nativeMean: number, better: Better): number {
+/** (env / native − 1) · 100 (OVERHEAD_CONVENTION). Means must be > 0. */
+export function overheadPercent(envMean: number, nativeMean: number): number {
     if (!(envMean > 0) || !(nativeMean > 0)) {
         throw new Error(`overheadPercent: means must be positive, got env ${envMean} and native ${nativeMean}`);
     }
-    return better === "higher" ? (envMean / nativeMean - 1) * 100 : (nativeMean / envMean - 1) * 100;
+    return (envMean / nativeMean - 1) * 100;
 }
 
-/** Paper style: whole percent, explicit sign for gains: "0%", "-4%", "-22%", "+3%". */
+/** Paper style: whole percent, explicit sign for increases: "0%", "-4%", "-22%", "+80%". */
 export function formatPercent(percent: number): string {
     const r = Math.round(percent);
     if (r === 0) return "0%"; // also turns -0 into 0%
     return r > 0 ? `+${r}%` : `${r}%`;
 }
 
-function keyOf(s: Pick<Sample, "environment" | "workload" | "params" | "metric">): string {
-    return JSON.stringify([s.environment, s.workload, s.params, s.metric]);
-}
-
-function comparisonKey(g: Pick<Group, "workload" | "params" | "metric">): string {
-    return JSON.stringify([g.workload, g.params, g.metric]);
-}
-
-function uniform<T extends string>(values: readonly T[]): T | "mixed" {
-    return values.every((v) => v === values[0]) ? values[0] : "mixed";
-}
-
 function describeGroup(g: Pick<Group, "environment" | "workload" | "params" | "metric">): string {
     return `environment ${g.environment}, workload ${g.workload}, params "${g.params}", metric ${g.metric}`;
 }
 
+interface Building {
+    readonly first: Sample;
+    readonly values: number[];
+    readonly repetitions: number[];
+    readonly sets: Record<(typeof TRACKED)[number], Set<string>>;
+    /** The last sample's tracked fields: most samples repeat them, so the sets are touched only on change. */
+    readonly last: Record<(typeof TRACKED)[number], string>;
+}
+
+/** Fields whose distinct values a group records (uniform → the value, several → "mixed"). */
+const TRACKED = ["env_kind", "variant", "unit", "better", "accel", "tool", "tool_version"] as const;
+
+const SEP = "\u0000";
+
+/**
+ * Builds groups one sample at a time, so a results directory can be streamed file by file
+ * without holding every sample (a million rows) in memory.
+ */
+export class GroupAccumulator {
+    private readonly byKey = new Map<string, Building>();
+
+    add(s: Sample): void {
+        const k = s.environment + SEP + s.workload + SEP + s.params + SEP + s.metric;
+        let b = this.byKey.get(k);
+        if (!b) {
+            // Keep only the key fields of the first sample, not the whole row.
+            const first = { environment: s.environment, workload: s.workload, params: s.params, metric: s.metric } as Sample;
+            const sets = {} as Building["sets"];
+            const last = {} as Building["last"];
+            for (const f of TRACKED) {
+                sets[f] = new Set([s[f]]);
+                last[f] = s[f];
+            }
+            b = { first, values: [], repetitions: [], sets, last };
+            this.byKey.set(k, b);
+        }
+        b.values.push(s.value);
+        b.repetitions.push(s.repetition);
+        for (const f of TRACKED) {
+            if (b.last[f] !== s[f]) {
+                b.sets[f].add(s[f]);
+                b.last[f] = s[f];
+            }
+        }
+    }
+
+    get size(): number {
+        return this.byKey.size;
+    }
+
+    /** The state, for a worker thread to send to the main thread (structured clone keeps Maps and Sets). */
+    state(): ReadonlyMap<string, unknown> {
+        return this.byKey;
+    }
+
+    /**
+     * Appends the state of an accumulator that read later files (a worker's): values keep file
+     * order when states are merged in the order their files were listed.
+     */
+    merge(state: ReadonlyMap<string, unknown>): void {
+        for (const [k, value] of state) {
+            const o = value as Building;
+            const b = this.byKey.get(k);
+            if (!b) {
+                this.byKey.set(k, o);
+                continue;
+            }
+            for (const v of o.values) b.values.push(v);
+            for (const r of o.repetitions) b.repetitions.push(r);
+            for (const f of TRACKED) {
+                for (const x of o.sets[f]) b.sets[f].add(x);
+                b.last[f] = o.last[f];
+            }
+        }
+    }
+
+    finish(): { groups: Group[]; problems: string[] } {
+        const groups: Group[] = [];
+        const problems: string[] = [];
+        const one = <T extends string>(set: Set<string>): T | "mixed" => (set.size === 1 ? ([...set][0] as T) : "mixed");
+        for (const b of this.byKey.values()) {
+            const units = [...b.sets.unit].sort();
+            const unit = units.length === 1 ? units[0] : `mixed (${units.join(", ")})`;
+            if (units.length > 1) problems.push(`${describeGroup(b.first)}: samples have different units (${units.join(", ")}); no overhead computed`);
+            if (b.sets.better.size > 1) problems.push(`${describeGroup(b.first)}: samples disagree whether higher or lower is better; no overhead computed`);
+            groups.push({
+                environment: b.first.environment,
+                env_kind: one(b.sets.env_kind),
+                variant: one(b.sets.variant),
+                workload: b.first.workload,
+                params: b.first.params,
+                metric: b.first.metric,
+                unit,
+                better: one<Better>(b.sets.better),
+                accel: one<Accel>(b.sets.accel),
+                tools: [...b.sets.tool].sort(),
+                tool_versions: [...b.sets.tool_version].sort(),
+                values: b.values,
+                repetitions: b.repetitions,
+                stats: describe(b.values),
+                outliers: tukeyOutliers(b.values),
+            });
+        }
+        return { groups, problems };
+    }
+}
+
 /** Groups samples by (environment, workload, params, metric) with their statistics. */
 export function groupSamples(samples: readonly Sample[]): { groups: Group[]; problems: string[] } {
-    const bySample = new Map<string, Sample[]>();
-    for (const s of samples) {
-        const k = keyOf(s);
-        const list = bySample.get(k);
-        if (list) list.push(s);
-        else bySample.set(k, [s]);
-    }
-    const groups: Group[] = [];
-    const problems: string[] = [];
-    for (const list of bySample.values()) {
-        const first = list[0];
-        const units = [...new Set(list.map((s) => s.unit))].sort();
-        const betters = [...new Set(list.map((s) => s.better))].sort();
-        const unit = units.length === 1 ? units[0] : `mixed (${units.join(", ")})`;
-        if (units.length > 1) problems.push(`${describeGroup(first)}: samples have different units (${units.join(", ")}); no overhead computed`);
-        if (betters.length > 1) problems.push(`${describeGroup(first)}: samples disagree whether higher or lower is better; no overhead computed`);
-        groups.push({
-            environment: first.environment,
-            env_kind: uniform(list.map((s) => s.env_kind)),
-            variant: uniform(list.map((s) => s.variant)),
-            workload: first.workload,
-            params: first.params,
-            metric: first.metric,
-            unit,
-            better: uniform(list.map((s) => s.better)),
-            accel: uniform(list.map((s) => s.accel)),
-            tool_versions: [...new Set(list.map((s) => s.tool_version))].sort(),
-            values: list.map((s) => s.value),
-            stats: describe(list.map((s) => s.value)),
-        });
-    }
-    return { groups, problems };
+    const acc = new GroupAccumulator();
+    for (const s of samples) acc.add(s);
+    return acc.finish();
 }
 
-/** Approximate 95 % interval of the ratio env/native (delta method on the log ratio, Welch df). */
-function ratioInterval(env: Stats, native: Stats): Interval | null {
-    if (env.stddev === null || native.stddev === null) return null;
-    const ve = (env.stddev * env.stddev) / (env.n * env.mean * env.mean);
-    const vn = (native.stddev * native.stddev) / (native.n * native.mean * native.mean);
-    const rse = Math.sqrt(ve + vn);
-    const ratio = env.mean / native.mean;
-    if (rse === 0) return { low: ratio, high: ratio };
-    const df = (ve + vn) ** 2 / ((ve * ve) / (env.n - 1) + (vn * vn) / (native.n - 1));
-    const f = Math.exp(tCritical95(df) * rse);
-    return { low: ratio / f, high: ratio * f };
+function comparisonKey(g: Pick<Group, "workload" | "params" | "metric">): string {
+    return g.workload + SEP + g.params + SEP + g.metric;
 }
 
-/** The overhead of group g against the native group of the same comparison (if any). */
-export function compareToNative(g: Group, native: Group | undefined, anyNative: boolean): Overhead {
+/** The overhead of group g against the native group of the same (workload, params, metric). */
+export function compareToNative(g: Group, native: Group | undefined, anyNative: boolean, confidence = DEFAULT_CONFIDENCE): Overhead {
     if (g.environment === BASELINE_ENVIRONMENT) return { kind: "baseline" };
     if (!native) {
         return {
             kind: "no-native",
             reason: anyNative
-                ? `no "${BASELINE_ENVIRONMENT}" samples for workload ${g.workload}, params "${g.params}", metric ${g.metric} (native was measured with other parameters or metrics, or its cells failed)`
-                : `these results contain no "${BASELINE_ENVIRONMENT}" environment at all, so there is nothing to compare with`,
+                ? `no "${BASELINE_ENVIRONMENT}" samples for workload ${g.workload}, params "${g.params}", metric ${g.metric}`
+                : `the results contain no "${BASELINE_ENVIRONMENT}" environment at all; add it to the stack's environments to get overheads`,
         };
     }
     const notComparable = (reason: string): Overhead => ({ kind: "not-comparable", reason });
@@ -172,29 +249,36 @@ export function compareToNative(g: Group, native: Group | undefined, anyNative: 
     if (!(g.stats.mean > 0) || !(native.stats.mean > 0)) {
         return notComparable(`a ratio needs positive means (native ${native.stats.mean}, ${g.environment} ${g.stats.mean})`);
     }
-    const better = g.better;
-    const ratio = g.stats.mean / native.stats.mean;
-    const percent = overheadPercent(g.stats.mean, native.stats.mean, better);
-    const r = ratioInterval(g.stats, native.stats);
-    let ci95: Interval | null = null;
-    if (r) {
-        ci95 = better === "higher"
-            ? { low: (r.low - 1) * 100, high: (r.high - 1) * 100 }
-            : { low: (1 / r.high - 1) * 100, high: (1 / r.low - 1) * 100 };
-    }
-    return { kind: "compared", ratio, percent, ci95 };
+    const obs = (x: Group) => x.values.map((value, i) => ({ value, repetition: x.repetitions[i] }));
+    const pairing = pairByRepetition(obs(g), obs(native));
+    const est = pairing.paired
+        ? pairedRatioOfMeans(pairing.env, pairing.native, confidence)
+        : ratioOfMeans(g.values, native.values, confidence);
+    const pct = (r: number) => (r - 1) * 100;
+    return {
+        kind: "compared",
+        ratio: est.ratio,
+        percent: pct(est.ratio),
+        ratioCi: est.ci,
+        ci: est.ci ? { low: pct(est.ci.low), high: pct(est.ci.high) } : null,
+        ...(est.ciMissing ? { ciMissing: est.ciMissing } : {}),
+        confidence,
+        method: est.method,
+        ...(pairing.paired ? {} : { unpairedReason: pairing.reason }),
+        verdict: verdictOf(est.ci, g.better),
+    };
 }
 
 /**
- * Groups the samples, computes statistics and the overhead of every group against native.
- * Rows are ordered by workload, params, metric, then environment with native first.
+ * Computes the overhead of every group against native. Rows are ordered by workload, params,
+ * metric, then environment with native first.
  */
-export function summarize(samples: readonly Sample[]): Summary {
-    const { groups, problems } = groupSamples(samples);
+export function summarizeGroups(grouped: { groups: readonly Group[]; problems: readonly string[] }, confidence = DEFAULT_CONFIDENCE): Summary {
+    const { groups } = grouped;
     const natives = new Map<string, Group>();
     for (const g of groups) if (g.environment === BASELINE_ENVIRONMENT) natives.set(comparisonKey(g), g);
-    const anyNative = natives.size > 0;
-    const rows: SummaryRow[] = groups.map((g) => ({ ...g, overhead: compareToNative(g, natives.get(comparisonKey(g)), anyNative) }));
+    const hasNative = natives.size > 0;
+    const rows: SummaryRow[] = groups.map((g) => ({ ...g, overhead: compareToNative(g, natives.get(comparisonKey(g)), hasNative, confidence) }));
     // Plain code-unit order (not localeCompare) so the output is the same on every host.
     const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
     const envOrder = (e: string) => (e === BASELINE_ENVIRONMENT ? "" : e);
@@ -203,7 +287,16 @@ export function summarize(samples: readonly Sample[]): Summary {
         cmp(a.params, b.params) ||
         cmp(a.metric, b.metric) ||
         cmp(envOrder(a.environment), envOrder(b.environment)));
-    return { rows, problems };
+    const problems = [...grouped.problems];
+    if (!hasNative && rows.length > 0) {
+        problems.push(`no "${BASELINE_ENVIRONMENT}" baseline in these results: statistics are reported, overheads, verdicts and claims cannot be computed`);
+    }
+    return { rows, problems, confidence, hasNative };
+}
+
+/** Groups the samples, computes statistics and the overhead of every group against native. */
+export function summarize(samples: readonly Sample[], confidence = DEFAULT_CONFIDENCE): Summary {
+    return summarizeGroups(groupSamples(samples), confidence);
 }
 
 /** The overhead cell: "baseline", "-22%", "n/a (no native)", "n/a (not comparable)". */
@@ -218,4 +311,9 @@ export function formatOverhead(o: Overhead): string {
         case "not-comparable":
             return "n/a (not comparable)";
     }
+}
+
+/** "↑" for higher-is-better metrics, "↓" for lower-is-better, "?" when samples disagree. */
+export function directionArrow(better: Better | "mixed"): string {
+    return better === "higher" ? "↑" : better === "lower" ? "↓" : "?";
 }

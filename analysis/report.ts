@@ -1,7 +1,12 @@
 /**
- * Markdown rendering of a Summary (analysis/overhead.ts). Pure: returns text, writes nothing.
+ * Markdown rendering of the analysis (summary.md). Pure: returns text, writes nothing.
+ * Sections: paper-style overhead table (Table I of Felter et al.: one row per benchmark, one
+ * column per environment), claims of the published studies, published values next to ours,
+ * detailed statistics per workload and parameter point, notes, problems.
  */
-import { formatOverhead, formatPercent, Summary, SummaryRow } from "./overhead";
+import { directionArrow, formatOverhead, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
+import { shortParams, varyingKeys } from "./params";
+import type { ClaimResult, PublishedComparison } from "./published";
 
 export interface ReportOptions {
     /** First heading; default "isobench summary". */
@@ -10,6 +15,8 @@ export interface ReportOptions {
     readonly source?: string;
     /** Problems found while loading (file: error); listed in the Problems section. */
     readonly loadProblems?: readonly string[];
+    readonly claims?: readonly ClaimResult[];
+    readonly published?: readonly PublishedComparison[];
 }
 
 /** Decimals giving about 4 significant digits for the magnitude of x (0 for |x| >= 1000). */
@@ -18,94 +25,197 @@ function decimalsFor(x: number): number {
     return Math.min(6, Math.max(0, 3 - Math.floor(Math.log10(Math.abs(x)))));
 }
 
+/** x with about 4 significant digits. */
+export function formatNumber(x: number): string {
+    return x.toFixed(decimalsFor(x));
+}
+
 /** "935.4 ± 12.3": stddev shown with the mean's decimals; "± n/a" when n < 2. */
 export function formatMeanStddev(mean: number, stddev: number | null): string {
     const d = decimalsFor(mean);
     return `${mean.toFixed(d)} ± ${stddev === null ? "n/a" : stddev.toFixed(d)}`;
 }
 
-function cell(text: string): string {
+export function cell(text: string): string {
     return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 
-function isEmulated(r: SummaryRow): boolean {
+export function isEmulated(r: Pick<SummaryRow, "accel">): boolean {
     return r.accel === "tcg" || r.accel === "mixed";
 }
 
-function overheadCell(r: SummaryRow): string {
-    let text = formatOverhead(r.overhead);
-    if (r.overhead.kind === "compared" && r.overhead.ci95) {
-        text += ` (CI ${formatPercent(r.overhead.ci95.low)}…${formatPercent(r.overhead.ci95.high)})`;
-    }
-    if (isEmulated(r) && r.overhead.kind === "compared") text += " †";
-    return text;
+/** "-22% slower", "+80% slower", "0% indistinguishable", "baseline", "n/a (no native)"; † = tcg. */
+export function changeCell(r: SummaryRow): string {
+    const o = r.overhead;
+    if (o.kind !== "compared") return formatOverhead(o);
+    return `${formatPercent(o.percent)} ${o.verdict}${isEmulated(r) ? " †" : ""}`;
 }
 
-const HEADER = ["environment", "workload", "metric", "n", "mean ± stddev", "unit", "overhead vs native", "accel"];
+/** The interval of the change, "[-25%, -19%]", or "n/a" with the reason's gist. */
+export function changeCiCell(r: SummaryRow): string {
+    const o = r.overhead;
+    if (o.kind !== "compared") return "";
+    return o.ci ? `[${formatPercent(o.ci.low)}, ${formatPercent(o.ci.high)}]` : "n/a";
+}
 
-/** The report: one table per (workload, params), then notes and problems. */
-export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): string {
-    const out: string[] = [];
-    out.push(`# ${opts.title ?? "isobench summary"}`, "");
-    if (opts.source) out.push(`Samples from \`${opts.source}\`.`, "");
-    out.push(
-        `Each row: all repetitions of one environment × workload × parameters × metric; mean ± sample ` +
-            `standard deviation over n. **Overhead vs native is a signed percentage, negative = worse than ` +
-            `native**: (env / native − 1) · 100 when higher is better, (native / env − 1) · 100 when lower is ` +
-            `better (so a latency twice native's is −50%, like half the throughput). CI = approximate 95 % ` +
-            `interval of the overhead (needs n ≥ 2 on both sides).`,
-        "",
-    );
+function outlierCell(r: SummaryRow): string {
+    if (!r.outliers) return "n<4";
+    if (r.outliers.indexes.length === 0) return "none";
+    return r.outliers.indexes.map((i) => `${formatNumber(r.values[i])} (rep ${r.repetitions[i]})`).join(", ");
+}
 
-    const sections = new Map<string, SummaryRow[]>();
-    for (const r of summary.rows) {
-        const k = JSON.stringify([r.workload, r.params]);
-        const list = sections.get(k);
-        if (list) list.push(r);
-        else sections.set(k, [r]);
+function pairedCell(r: SummaryRow): string {
+    const o = r.overhead;
+    if (o.kind !== "compared") return "";
+    return o.unpairedReason ? "no" : "yes";
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], numeric: readonly string[] = []): string[] {
+    return [
+        `| ${header.map(cell).join(" | ")} |`,
+        `|${header.map((h) => (numeric.includes(h) ? "---:" : "---")).join("|")}|`,
+        ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
+    ];
+}
+
+/** Items grouped by key, groups and items in first-seen order. */
+export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+    const m = new Map<string, T[]>();
+    for (const it of items) {
+        const k = key(it);
+        const list = m.get(k);
+        if (list) list.push(it);
+        else m.set(k, [it]);
     }
-    for (const rows of sections.values()) {
-        const { workload, params } = rows[0];
-        out.push(`## ${workload}${params ? ` — \`${params}\`` : ""}`, "");
-        out.push(`| ${HEADER.join(" | ")} |`, `|${HEADER.map((h) => (h === "n" ? "---:" : "---")).join("|")}|`);
-        for (const r of rows) {
-            out.push(`| ${[
-                r.environment,
-                r.workload,
-                r.metric,
-                String(r.stats.n),
-                formatMeanStddev(r.stats.mean, r.stats.stddev),
-                r.unit,
-                overheadCell(r),
-                r.accel,
-            ].map(cell).join(" | ")} |`);
-        }
-        out.push("");
-    }
+    return m;
+}
 
+/**
+ * Table I style: rows = workload · metric · parameter point (only the parameters that vary within
+ * the workload; the full point is in the details), columns = environments other than native,
+ * cell = change vs native and verdict.
+ */
+export function overheadTable(summary: Summary): { header: string[]; rows: string[][] } {
+    const envs = [...new Set(summary.rows.filter((r) => r.overhead.kind !== "baseline").map((r) => r.environment))].sort();
+    const keysByWorkload = new Map<string, string[]>();
+    for (const [w, rows] of groupBy(summary.rows, (r) => r.workload)) keysByWorkload.set(w, varyingKeys(rows.map((r) => r.params)));
+    const byPoint = groupBy(summary.rows, (r) => JSON.stringify([r.workload, r.metric, r.params]));
+    const rows: string[][] = [];
+    for (const list of byPoint.values()) {
+        const first = list[0];
+        const cells = envs.map((e) => {
+            const r = list.find((x) => x.environment === e);
+            return r ? changeCell(r) : "";
+        });
+        rows.push([first.workload, `${first.metric} ${directionArrow(first.better)}`, shortParams(first.params, keysByWorkload.get(first.workload) ?? []), ...cells]);
+    }
+    // Without any swept parameter the point column would be empty: leave it out.
+    if (rows.every((r) => r[2] === "")) return { header: ["workload", "metric", ...envs], rows: rows.map((r) => [r[0], r[1], ...r.slice(3)]) };
+    return { header: ["workload", "metric", "point", ...envs], rows };
+}
+
+export function claimRows(claims: readonly ClaimResult[]): string[][] {
+    return claims.map((c) => [c.claim.text, c.status, c.reason + (c.caveat ? ` — caveat: ${c.caveat}` : ""), c.claim.source]);
+}
+
+export function publishedRows(published: readonly PublishedComparison[]): string[][] {
+    return published.map((p) => [
+        p.published.label + (p.published.approximate ? " (approx.)" : ""),
+        `${p.publishedRatio.toFixed(3)} (${p.published.status})`,
+        `${p.environment} ${p.metric}${Object.keys(p.published.params).length ? ` @ ${shortParams(p.params, Object.keys(p.published.params))}` : ""}`,
+        p.ratio.toFixed(3) + (p.emulated ? " †" : ""),
+        p.ratioCi ? `[${p.ratioCi.low.toFixed(3)}, ${p.ratioCi.high.toFixed(3)}]` : "n/a",
+        p.publishedInsideCi === null ? "n/a" : p.publishedInsideCi ? "yes" : "no",
+    ]);
+}
+
+export const PUBLISHED_HEADER = ["published", "published env/native", "ours", "our env/native", "our interval", "published inside our interval"];
+export const CLAIM_HEADER = ["claim", "status", "numbers", "source"];
+export const DETAIL_HEADER = ["environment", "metric", "n", "mean ± stddev", "median", "min", "max", "95% CI of mean", "unit", "change vs native", "CI of change", "paired", "outliers", "accel"];
+
+export function detailRow(r: SummaryRow): string[] {
+    return [
+        r.environment,
+        `${r.metric} ${directionArrow(r.better)}`,
+        String(r.stats.n),
+        formatMeanStddev(r.stats.mean, r.stats.stddev),
+        formatNumber(r.stats.median),
+        formatNumber(r.stats.min),
+        formatNumber(r.stats.max),
+        r.stats.ci95 ? `${formatNumber(r.stats.ci95.low)} … ${formatNumber(r.stats.ci95.high)}` : "n/a",
+        r.unit,
+        changeCell(r),
+        changeCiCell(r),
+        pairedCell(r),
+        outlierCell(r),
+        r.accel,
+    ];
+}
+
+/** Notes shared by Markdown and HTML: tcg mark, missing comparisons grouped by reason, pairing. */
+export function notesOf(summary: Summary): string[] {
     const notes: string[] = [];
-    const emulated = summary.rows.filter((r) => isEmulated(r) && r.overhead.kind === "compared");
-    if (emulated.length > 0) {
+    if (summary.rows.some((r) => isEmulated(r) && r.overhead.kind === "compared")) {
         notes.push(
             "† measured (partly) under software emulation (accel tcg or mixed): these numbers are QEMU TCG, " +
                 "not KVM performance, and their overhead says nothing about hardware virtualization.",
         );
     }
-    // Rows without an overhead, grouped by their (identical) reason so the list stays readable.
     const byReason = new Map<string, string[]>();
+    const add = (label: string, row: string) => {
+        const list = byReason.get(label);
+        if (list) list.push(row);
+        else byReason.set(label, [row]);
+    };
     for (const r of summary.rows) {
-        if (r.overhead.kind === "no-native" || r.overhead.kind === "not-comparable") {
-            const label = `${r.overhead.kind === "no-native" ? "n/a (no native)" : "n/a (not comparable)"}: ${r.overhead.reason}`;
-            const list = byReason.get(label);
-            const row = `${r.environment}/${r.workload}/${r.metric}`;
-            if (list) list.push(row);
-            else byReason.set(label, [row]);
-        }
+        const o = r.overhead;
+        const id = `${r.environment}/${r.workload}/${r.metric}`;
+        if (o.kind === "no-native" || o.kind === "not-comparable") add(`${formatOverhead(o)}: ${o.reason}`, id);
+        if (o.kind === "compared" && o.unpairedReason) add(`compared as independent samples, not paired by repetition: ${o.unpairedReason}`, id);
+        if (o.kind === "compared" && o.ciMissing) add(`no interval, verdict undetermined: ${o.ciMissing}`, id);
     }
     for (const [label, rows] of byReason) {
         const shown = rows.slice(0, 8).join(", ") + (rows.length > 8 ? ` and ${rows.length - 8} more` : "");
         notes.push(`${label} — ${shown}`);
     }
+    const outliers = summary.rows.filter((r) => r.outliers && r.outliers.indexes.length > 0);
+    if (outliers.length > 0) {
+        notes.push(`${outliers.length} group(s) have values outside Tukey's fences (1.5 × IQR); they are reported in the outliers column and included in every statistic.`);
+    }
+    return notes;
+}
+
+/** The report: overhead table, claims, published comparison, details, notes, problems. */
+export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): string {
+    const out: string[] = [];
+    const pct = Math.round(summary.confidence * 100);
+    out.push(`# ${opts.title ?? "isobench summary"}`, "");
+    if (opts.source) out.push(`Samples from \`${opts.source}\`.`, "");
+    out.push(
+        `Each group is all repetitions of one environment × workload × parameters × metric. **Sign convention** — ${OVERHEAD_CONVENTION} ` +
+            `Intervals of the change: ${pct} % Fieller interval of the ratio of means, paired by repetition where every repetition has a native partner.`,
+        "",
+    );
+
+    if (summary.hasNative) {
+        const t = overheadTable(summary);
+        out.push("## Change vs native (paper style)", "", ...table(t.header, t.rows), "");
+    }
+    if (opts.claims && opts.claims.length > 0) {
+        out.push("## Claims of the published studies", "", ...table(CLAIM_HEADER, claimRows(opts.claims)), "");
+    }
+    if (opts.published && opts.published.length > 0) {
+        out.push("## Published values next to ours (environment / native)", "", ...table(PUBLISHED_HEADER, publishedRows(opts.published)), "");
+    }
+
+    out.push("## Details", "");
+    for (const rows of groupBy(summary.rows, (r) => JSON.stringify([r.workload, r.params])).values()) {
+        const { workload, params } = rows[0];
+        out.push(`### ${workload}${params ? ` — \`${params}\`` : ""}`, "");
+        out.push(...table(DETAIL_HEADER, rows.map(detailRow), ["n"]), "");
+    }
+
+    const notes = notesOf(summary);
     if (notes.length > 0) {
         out.push("## Notes", "");
         for (const n of notes) out.push(`- ${n}`);
@@ -120,3 +230,4 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
     }
     return out.join("\n");
 }
+

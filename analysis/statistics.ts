@@ -6,6 +6,7 @@
  * than two values stddev and the interval do not exist and are null (never 0, which would claim a
  * precision nobody measured).
  */
+import { jStat } from "jstat";
 
 export interface Interval {
     readonly low: number;
@@ -25,46 +26,22 @@ export interface Stats {
 }
 
 /**
- * Two-sided 95 % critical values t(0.975, df) of Student's t distribution (4 decimals; checked
- * against numerical integration of the t density). Between rows, and above df = 120 towards the
- * normal 1.9600, values are interpolated linearly in 1/df, which is accurate to about 1e-4.
+ * Two-sided critical value t((1 + confidence) / 2, df) of Student's t distribution: the multiplier
+ * of the standard error for a two-sided interval at the given confidence (0.95 → 95 %). df may be
+ * fractional (Welch–Satterthwaite); df < 1 is treated as 1 (the widest interval a pair can give),
+ * df = Infinity gives the normal quantile.
  */
-const T975: readonly (readonly [number, number])[] = [
-    [1, 12.7062], [2, 4.3027], [3, 3.1824], [4, 2.7764], [5, 2.5706], [6, 2.4469], [7, 2.3646],
-    [8, 2.306], [9, 2.2622], [10, 2.2281], [11, 2.201], [12, 2.1788], [13, 2.1604], [14, 2.1448],
-    [15, 2.1314], [16, 2.1199], [17, 2.1098], [18, 2.1009], [19, 2.093], [20, 2.086], [21, 2.0796],
-    [22, 2.0739], [23, 2.0687], [24, 2.0639], [25, 2.0595], [26, 2.0555], [27, 2.0518], [28, 2.0484],
-    [29, 2.0452], [30, 2.0423], [40, 2.0211], [50, 2.0086], [60, 2.0003], [80, 1.9901], [100, 1.984],
-    [120, 1.9799],
-];
-const Z975 = 1.96;
+export function tCritical(confidence: number, df: number): number {
+    if (!(confidence > 0 && confidence < 1)) throw new Error(`tCritical: confidence must be in (0, 1), got ${confidence}`);
+    if (!(df > 0) || Number.isNaN(df)) throw new Error(`tCritical: degrees of freedom must be > 0, got ${df}`);
+    const p = (1 + confidence) / 2;
+    if (!Number.isFinite(df)) return jStat.normal.inv(p, 0, 1);
+    return jStat.studentt.inv(p, Math.max(1, df));
+}
 
-/**
- * t(0.975, df): the multiplier of the standard error for a two-sided 95 % interval. df may be
- * fractional (Welch–Satterthwaite); df < 1 is treated as 1 (the widest tabulated interval).
- */
+/** t(0.975, df), the 95 % case of tCritical. */
 export function tCritical95(df: number): number {
-    if (!(df > 0) || Number.isNaN(df)) throw new Error(`tCritical95: degrees of freedom must be > 0, got ${df}`);
-    if (df <= 1) return T975[0][1];
-    if (!Number.isFinite(df)) return Z975;
-    const exact = T975.find(([d]) => d === df);
-    if (exact) return exact[1];
-    const last = T975[T975.length - 1];
-    let lo: readonly [number, number];
-    let hi: readonly [number, number];
-    if (df > last[0]) {
-        lo = last;
-        hi = [Infinity, Z975];
-    } else {
-        const i = T975.findIndex(([d]) => d > df);
-        lo = T975[i - 1];
-        hi = T975[i];
-    }
-    // Linear in 1/df (1/Infinity = 0).
-    const x = 1 / df;
-    const x0 = 1 / lo[0];
-    const x1 = 1 / hi[0];
-    return lo[1] + ((x0 - x) / (x0 - x1)) * (hi[1] - lo[1]);
+    return tCritical(0.95, df);
 }
 
 export function mean(values: readonly number[]): number {
@@ -115,4 +92,45 @@ function requireValues(values: readonly number[], fn: string): void {
     if (values.length === 0) throw new Error(`${fn}: no values`);
     const bad = values.find((v) => !Number.isFinite(v));
     if (bad !== undefined) throw new Error(`${fn}: non-finite value ${bad}`);
+}
+
+/** Quantile q (0..1) with linear interpolation between order statistics (Hyndman–Fan type 7, R's default). */
+export function quantile(values: readonly number[], q: number): number {
+    requireValues(values, "quantile");
+    return quantileSorted([...values].sort((a, b) => a - b), q);
+}
+
+function quantileSorted(s: readonly number[], q: number): number {
+    if (!(q >= 0 && q <= 1)) throw new Error(`quantile: q must be in [0, 1], got ${q}`);
+    const h = (s.length - 1) * q;
+    const lo = Math.floor(h);
+    return lo + 1 < s.length ? s[lo] + (h - lo) * (s[lo + 1] - s[lo]) : s[lo];
+}
+
+export interface Outliers {
+    /** Tukey fences Q1 − 1.5·IQR and Q3 + 1.5·IQR. */
+    readonly fences: Interval;
+    /** Indexes into the input of the values outside the fences, in input order. */
+    readonly indexes: readonly number[];
+}
+
+/** Fewer values than this give quartiles too unstable to call anything an outlier. */
+export const MIN_VALUES_FOR_OUTLIERS = 4;
+
+/**
+ * Values outside Tukey's fences (1.5 × IQR beyond the quartiles). Only flags them: analysis
+ * reports outliers and never drops them. null when there are too few values to judge.
+ */
+export function tukeyOutliers(values: readonly number[]): Outliers | null {
+    if (values.length < MIN_VALUES_FOR_OUTLIERS) return null;
+    const sorted = [...values].sort((a, b) => a - b);
+    const q1 = quantileSorted(sorted, 0.25);
+    const q3 = quantileSorted(sorted, 0.75);
+    const iqr = q3 - q1;
+    const fences = { low: q1 - 1.5 * iqr, high: q3 + 1.5 * iqr };
+    const indexes: number[] = [];
+    values.forEach((v, i) => {
+        if (v < fences.low || v > fences.high) indexes.push(i);
+    });
+    return { fences, indexes };
 }

@@ -16,7 +16,9 @@ import type { EnvironmentHandle } from "../environments/exec-target";
 const USAGE = `usage: isobench <command>
   up <stack>                 validate the stack and the host, then pulumi up (runs the experiment)
   destroy <stack>            pulumi destroy: removes containers, guests, volumes, disks; keeps results/
-  analyze <results dir>      statistics and overhead vs native (summary.csv, summary.md)
+  analyze <results dir> [--compare <other results dir>] [--confidence 0.95] [--no-plots] [--quiet-progress]
+                             statistics, change vs native, published claims: summary.csv, summary.md,
+                             plots/, report.html (--compare: compare.md/.csv, the two runs side by side)
   doctor                     what this host can run, and how to fix what is missing
   parse <workload> <raw file> [--params k=v,...]
                              re-parse raw tool output (results/.../raw/*.txt, published logs) to sample CSV
@@ -78,6 +80,33 @@ async function destroy(stack: string): Promise<number> {
     return runPulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], REPO_ROOT, env);
 }
 
+/** `analyze` arguments; bad ones are a UserError naming the fix. */
+function parseAnalyzeArgs(args: readonly string[]): { dir: string; compareWith?: string; confidence?: number; plots: boolean; progress: boolean } {
+    let dir: string | undefined;
+    let compareWith: string | undefined;
+    let confidence: number | undefined;
+    let plots = true;
+    let progress = true;
+    for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        if (a === "--quiet-progress") progress = false;
+        else if (a === "--no-plots") plots = false;
+        else if (a === "--compare" || a === "--confidence") {
+            const v = args[++i];
+            if (v === undefined) throw new UserError(`analyze: ${a} needs a value\n${USAGE}`);
+            if (a === "--compare") compareWith = v;
+            else {
+                confidence = Number(v);
+                if (!(confidence > 0 && confidence < 1)) throw new UserError(`analyze: --confidence must be a number between 0 and 1 (e.g. 0.95), got "${v}"`);
+            }
+        } else if (a.startsWith("--")) throw new UserError(`analyze: unknown option ${a}\n${USAGE}`);
+        else if (dir === undefined) dir = a;
+        else throw new UserError(`analyze: one results directory expected, got "${dir}" and "${a}" (use --compare <dir> for a second run)`);
+    }
+    if (dir === undefined) throw new UserError(`analyze: which results directory? e.g. isobench analyze results/quick/quick-1\n${USAGE}`);
+    return { dir, plots, progress, ...(compareWith !== undefined ? { compareWith } : {}), ...(confidence !== undefined ? { confidence } : {}) };
+}
+
 async function main(argv: string[]): Promise<number> {
     const [cmd, ...args] = argv;
     switch (cmd) {
@@ -99,8 +128,8 @@ async function main(argv: string[]): Promise<number> {
             return 0;
         }
         case "analyze": {
-            if (args.length < 1) break;
-            const md = (await import("../analysis/analyze")).analyzeResultsDir(args[0], { progress: !args.includes("--quiet-progress") });
+            const opts = parseAnalyzeArgs(args);
+            const md = await (await import("../analysis/analyze")).analyzeResultsDir(opts.dir, opts);
             console.log(md);
             return 0;
         }

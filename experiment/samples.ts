@@ -3,7 +3,7 @@
  * Every number carries the facts needed to judge it (environment, tool version, accel).
  */
 import { stringify } from "csv-stringify/sync";
-import { parse } from "csv-parse/sync";
+import Papa from "papaparse";
 
 export const SAMPLE_COLUMNS = [
     "run_id", "stack", "cell_id", "environment", "env_kind", "variant", "workload", "params",
@@ -47,25 +47,37 @@ export function samplesToCsv(samples: readonly Sample[]): string {
     });
 }
 
-/** Parses sample CSV; throws naming the file when the header is not the sample schema. */
+/**
+ * Parses sample CSV; throws naming the file when the header is not the sample schema, a row has
+ * the wrong number of fields, a quote is unbalanced or a value is not numeric. papaparse rather
+ * than csv-parse: about 3× faster, which matters when analysis reads a million rows.
+ */
 export function samplesFromCsv(text: string, source: string): Sample[] {
-    const rows: string[][] = parse(text, { relax_column_count: false });
+    const parsed = Papa.parse<string[]>(text, { header: false, skipEmptyLines: true });
+    const quoteError = parsed.errors.find((e) => e.type === "Quotes");
+    if (quoteError) throw new Error(`${source}: row ${(quoteError.row ?? 0) + 1}: ${quoteError.message}`);
+    const rows = parsed.data;
     if (rows.length === 0) return [];
     const header = rows[0];
     const expected = SAMPLE_COLUMNS.join(",");
     if (header.join(",") !== expected) {
         throw new Error(`${source}: header is "${header.join(",")}", expected the sample schema "${expected}"`);
     }
-    return rows.slice(1).map((r, i) => {
-        const o: Record<string, string> = {};
-        SAMPLE_COLUMNS.forEach((c, j) => (o[c] = r[j]));
-        const value = Number(o.value);
-        if (!Number.isFinite(value)) throw new Error(`${source}: row ${i + 2} has non-numeric value "${o.value}"`);
-        return {
-            ...(o as unknown as Sample),
-            repetition: Number(o.repetition),
-            value,
-            duration_s: Number(o.duration_s),
+    const out: Sample[] = new Array(rows.length - 1);
+    for (let i = 1; i < rows.length; i++) {
+        const r = rows[i];
+        if (r.length !== SAMPLE_COLUMNS.length) {
+            throw new Error(`${source}: row ${i + 1} has ${r.length} fields, expected ${SAMPLE_COLUMNS.length} (the sample schema)`);
+        }
+        const value = Number(r[10]);
+        if (r[10] === "" || !Number.isFinite(value)) throw new Error(`${source}: row ${i + 1} has non-numeric value "${r[10]}"`);
+        // Field by field in SAMPLE_COLUMNS order (no intermediate record: a million rows pass here).
+        out[i - 1] = {
+            run_id: r[0], stack: r[1], cell_id: r[2], environment: r[3], env_kind: r[4] as EnvKind, variant: r[5],
+            workload: r[6], params: r[7], repetition: Number(r[8]), metric: r[9], value, unit: r[11],
+            better: r[12] as Better, started_at: r[13], duration_s: Number(r[14]), tool: r[15], tool_version: r[16],
+            accel: r[17] as Accel, host: r[18], kernel: r[19], cpu_model: r[20], notes: r[21],
         };
-    });
+    }
+    return out;
 }

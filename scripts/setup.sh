@@ -14,7 +14,8 @@ T0=$(date +%s)
 # 1. Packages: the daemons, image builders, and the benchmark tools (images/packages.txt) so
 #    native runs use the same tool versions as the container and the guest.
 bash scripts/apt-non-free.sh
-PACKAGES="docker.io qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients debootstrap openssh-client iproute2 gawk $(grep -v '^#' images/packages.txt | tr '\n' ' ')"
+# chromium renders report.html in the analysis test; fonts-dejavu-core gives the PNG plots their text.
+PACKAGES="docker.io qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients debootstrap openssh-client iproute2 gawk chromium fonts-dejavu-core $(grep -v '^#' images/packages.txt | tr '\n' ' ')"
 # Missing, and installed but behind the candidate version: the images are built from the same
 # mirror, so a stale host package would fail the version cross-check in images/build-all.sh.
 missing="$(apt-cache policy $PACKAGES 2>/dev/null | awk '

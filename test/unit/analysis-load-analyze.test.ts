@@ -8,6 +8,8 @@ import { loadResultsDir } from "../../analysis/load";
 import { Sample, SAMPLE_COLUMNS, samplesToCsv } from "../../experiment/samples";
 import { sample } from "../helpers/sample";
 import { sysbenchCpu } from "../../workloads/sysbench-cpu";
+import { ratioOfMeans } from "../../analysis/ratio";
+import { UserError } from "../../experiment/errors";
 
 
 /** One cell file per (environment, repetition), as the runner writes them. */
@@ -73,15 +75,16 @@ describe("analysis/load and analysis/analyze (temp results dir)", () => {
     });
 
     describe("analyzeResultsDir", () => {
-        it("writes summary.csv and summary.md and returns the Markdown", () => {
+        it("writes summary.csv, summary.md, plots and report.html, and returns the Markdown", async () => {
             const dir = resultsDir("analyze");
             fs.writeFileSync(path.join(dir, "cells", "broken.csv"), "not,a,sample,file\n");
-            const md = analyzeResultsDir(dir);
+            const md = await analyzeResultsDir(dir, { plots: false });
 
             assert.equal(fs.readFileSync(path.join(dir, "summary.md"), "utf8"), md);
-            assert.ok(md.includes("| docker-nat | sysbench-cpu | events_per_s | 2 | 91.00 ± 1.41 | events/s | -10% (CI -16%…-4%) | none |"), md);
-            assert.ok(md.includes("| native | sysbench-cpu | events_per_s | 2 | 101.0 ± 1.4 | events/s | baseline | none |"), md);
+            assert.ok(md.includes("| sysbench-cpu | events_per_s ↑ | -10% slower |"), md);
             assert.match(md, /## Problems\n\n- .*broken\.csv: header is "not,a,sample,file"/);
+            assert.match(md, /environments\.csv: missing/);
+            assert.ok(fs.existsSync(path.join(dir, "report.html")));
 
             const rows: Record<string, string>[] = parse(fs.readFileSync(path.join(dir, "summary.csv"), "utf8"), { columns: true });
             assert.deepEqual(Object.keys(rows[0]), [...SUMMARY_COLUMNS]);
@@ -89,7 +92,7 @@ describe("analysis/load and analysis/analyze (temp results dir)", () => {
             const [native, docker] = rows;
             assert.equal(native.environment, "native");
             assert.equal(native.overhead_status, "baseline");
-            assert.equal(native.overhead, "baseline");
+            assert.equal(native.change, "baseline");
             assert.equal(native.ratio_vs_native, "");
             assert.equal(Number(native.mean), 101);
             assert.equal(docker.environment, "docker-nat");
@@ -99,18 +102,24 @@ describe("analysis/load and analysis/analyze (temp results dir)", () => {
             assert.equal(Number(docker.min), 90);
             assert.equal(Number(docker.max), 92);
             assert.ok(Math.abs(Number(docker.stddev) - Math.SQRT2) < 1e-12);
-            // CI of the mean: 91 ± 12.7062 · sqrt(2) / sqrt(2)
-            assert.ok(Math.abs(Number(docker.ci95_low) - (91 - 12.7062)) < 1e-9);
+            // CI of the mean: 91 ± t(0.975, 1) · sqrt(2) / sqrt(2)
+            assert.ok(Math.abs(Number(docker.ci95_low) - (91 - 12.7062)) < 1e-4);
             assert.ok(Math.abs(Number(docker.ratio_vs_native) - 91 / 101) < 1e-12);
-            assert.ok(Math.abs(Number(docker.overhead_pct) - (91 / 101 - 1) * 100) < 1e-9);
-            assert.ok(Math.abs(Number(docker.overhead_ci95_low_pct) - -15.56986) < 1e-3);
-            assert.ok(Math.abs(Number(docker.overhead_ci95_high_pct) - -3.85149) < 1e-3);
-            assert.equal(docker.overhead, "-10%");
+            assert.ok(Math.abs(Number(docker.change_pct) - (91 / 101 - 1) * 100) < 1e-9);
+            const ref = ratioOfMeans([90, 92], [100, 102], 0.95).ci!;
+            assert.ok(Math.abs(Number(docker.ratio_ci_low) - ref.low) < 1e-12);
+            assert.ok(Math.abs(Number(docker.change_ci_high_pct) - (ref.high - 1) * 100) < 1e-9);
+            assert.equal(docker.change, "-10%");
+            assert.equal(docker.verdict, "slower");
+            assert.equal(docker.confidence, "0.95");
+            assert.equal(docker.method, "fieller-independent");
+            assert.equal(docker.paired, "no");
+            assert.match(docker.note, /not paired: repetitions differ/);
             assert.equal(docker.overhead_status, "compared");
             assert.equal(docker.tool_versions, "1.0.20");
         });
 
-        it("works end to end from a captured sysbench fixture through the parser", () => {
+        it("works end to end from a captured sysbench fixture through the parser", async () => {
             const raw = fs.readFileSync(path.join(__dirname, "..", "fixtures", "sysbench-cpu", "sysbench-1.0.20-cpu-prime20000-threads1-time10.txt"), "utf8");
             const dir = path.join(root, "from-fixture");
             const ms = sysbenchCpu.parse(raw, sysbenchCpu.defaults);
@@ -120,15 +129,24 @@ describe("analysis/load and analysis/analyze (temp results dir)", () => {
                     accel: environment === "native" ? "none" : "tcg",
                 })));
             }
-            const md = analyzeResultsDir(dir);
-            assert.ok(md.includes("| kvm-tuned | sysbench-cpu | events_per_s | 1 | 1228 ± n/a | events/s | 0% † | tcg |"), md);
-            assert.ok(md.includes("| native | sysbench-cpu | latency_p95_ms | 1 | 1.270 ± n/a | ms | baseline | none |"), md);
+            const md = await analyzeResultsDir(dir, { plots: false });
+            assert.ok(md.includes("| sysbench-cpu | events_per_s ↑ | 0% undetermined † |"), md);
+            assert.ok(md.includes("| native | latency_p95_ms ↓ | 1 | 1.270 ± n/a |"), md);
         });
 
-        it("throws naming the dir when no cells/*.csv exist", () => {
+        it("the confidence option changes intervals and is recorded", async () => {
+            const dir = resultsDir("confidence");
+            await analyzeResultsDir(dir, { plots: false, confidence: 0.9 });
+            const rows: Record<string, string>[] = parse(fs.readFileSync(path.join(dir, "summary.csv"), "utf8"), { columns: true });
+            assert.equal(rows[1].confidence, "0.9");
+            assert.ok(Math.abs(Number(rows[1].ratio_ci_low) - ratioOfMeans([90, 92], [100, 102], 0.9).ci!.low) < 1e-12);
+        });
+
+        it("throws a UserError naming the dir when no cells/*.csv exist, and writes nothing", async () => {
             const dir = path.join(root, "empty-results");
             fs.mkdirSync(path.join(dir, "cells"), { recursive: true });
-            assert.throws(() => analyzeResultsDir(dir), (e: Error) => {
+            await assert.rejects(analyzeResultsDir(dir), (e: Error) => {
+                assert.ok(e instanceof UserError);
                 assert.ok(e.message.includes(dir), e.message);
                 assert.match(e.message, /no samples .*no cells\/\*\.csv were found/);
                 return true;
@@ -136,15 +154,28 @@ describe("analysis/load and analysis/analyze (temp results dir)", () => {
             assert.equal(fs.existsSync(path.join(dir, "summary.md")), false);
         });
 
-        it("throws listing the problems when files exist but none is usable", () => {
+        it("throws listing the problems when files exist but none is usable (e.g. a wrong header)", async () => {
             const dir = path.join(root, "all-broken");
             fs.mkdirSync(path.join(dir, "cells"), { recursive: true });
             fs.writeFileSync(path.join(dir, "cells", "x.csv"), "garbage\n");
-            assert.throws(() => analyzeResultsDir(dir), /no samples in .*all-broken: 1 cells\/\*\.csv file\(s\) found but none could be used: .*x\.csv: header is "garbage"/);
+            await assert.rejects(analyzeResultsDir(dir), (e: Error) => e instanceof UserError &&
+                /no samples in .*all-broken: 1 cells\/\*\.csv file\(s\) found but none could be used: .*x\.csv: header is "garbage", expected the sample schema/.test(e.message));
         });
 
-        it("throws when the directory does not exist", () => {
-            assert.throws(() => analyzeResultsDir(path.join(root, "nope")), /results directory .*nope does not exist/);
+        it("throws a UserError when the directory does not exist", async () => {
+            await assert.rejects(analyzeResultsDir(path.join(root, "nope")), (e: Error) => e instanceof UserError && /results directory .*nope does not exist/.test(e.message));
+        });
+
+        it("partial results without native: statistics are written, the missing baseline is named", async () => {
+            const dir = path.join(root, "no-native");
+            writeCell(dir, "docker-nat-1.csv", [sample({ environment: "docker-nat", metric: "events_per_s", value: 90 })]);
+            writeCell(dir, "docker-nat-2.csv", [sample({ environment: "docker-nat", metric: "events_per_s", value: 92 })]);
+            const md = await analyzeResultsDir(dir, { plots: false });
+            assert.match(md, /no "native" baseline in these results: statistics are reported, overheads, verdicts and claims cannot be computed/);
+            assert.match(md, /claims of the published studies were not evaluated/);
+            assert.match(md, /\| docker-nat \| events_per_s ↑ \| 2 \| 91\.00 ± 1\.41 \|/);
+            const rows: Record<string, string>[] = parse(fs.readFileSync(path.join(dir, "summary.csv"), "utf8"), { columns: true });
+            assert.equal(rows[0].overhead_status, "no-native");
         });
     });
 });

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { formatOverhead, formatPercent, groupSamples, overheadPercent, summarize, SummaryRow } from "../../analysis/overhead";
+import { formatOverhead, formatPercent, groupSamples, OVERHEAD_CONVENTION, overheadPercent, summarize, SummaryRow } from "../../analysis/overhead";
+import { ratioOfMeans } from "../../analysis/ratio";
 import type { Sample } from "../../experiment/samples";
 import { sample } from "../helpers/sample";
 
@@ -18,28 +19,25 @@ function row(rows: readonly SummaryRow[], environment: string, metric: string, w
 }
 
 describe("analysis/overhead", () => {
-    describe("sign convention: negative = worse than native", () => {
-        it("higher is better: (env / native - 1) · 100", () => {
-            close(overheadPercent(78, 100, "higher"), -22, 1e-9, "slower");
-            close(overheadPercent(103, 100, "higher"), 3, 1e-9, "faster");
-            assert.equal(overheadPercent(100, 100, "higher"), 0);
+    describe("sign convention: the change of the metric itself, (env / native − 1) · 100", () => {
+        it("throughput 22 % below native is -22% (Felter Table I style)", () => {
+            close(overheadPercent(78, 100), -22, 1e-9, "slower");
+            close(overheadPercent(103, 100), 3, 1e-9, "faster");
+            assert.equal(overheadPercent(100, 100), 0);
         });
 
-        it("lower is better: (native / env - 1) · 100, so twice the latency is -50%", () => {
-            assert.equal(overheadPercent(200, 100, "lower"), -50);
-            assert.equal(overheadPercent(80, 100, "lower"), 25);
-            // netperf TCP_RR in Felter et al.: native 37.58 µs, KVM 67.94 µs ("+80% latency").
-            close(overheadPercent(67.94, 37.58, "lower"), -44.6865, 1e-3, "netperf");
+        it("latency: KVM's 67.94 µs vs native 37.58 µs reads as +81% (\"KVM adds ~80% latency\")", () => {
+            close(overheadPercent(67.94, 37.58), 80.79, 1e-2, "netperf");
+            assert.equal(overheadPercent(200, 100), 100);
         });
 
-        it("same relative slowdown gives the same percent in both directions", () => {
-            // 1.25x slower: throughput 100 → 80, latency 1.0 → 1.25 ms.
-            close(overheadPercent(80, 100, "higher"), overheadPercent(1.25, 1.0, "lower"), 1e-9);
+        it("the convention is stated once and names both examples", () => {
+            assert.match(OVERHEAD_CONVENTION, /−22% is a throughput 22 % below native, \+80% a latency 1\.8× native's/);
         });
 
         it("refuses non-positive means", () => {
-            assert.throws(() => overheadPercent(0, 100, "lower"), /positive/);
-            assert.throws(() => overheadPercent(5, 0, "higher"), /positive/);
+            assert.throws(() => overheadPercent(0, 100), /positive/);
+            assert.throws(() => overheadPercent(5, 0), /positive/);
         });
     });
 
@@ -97,16 +95,23 @@ describe("analysis/overhead", () => {
             assert.equal(formatOverhead(row(rows, "native", "events_per_s").overhead), "baseline");
         });
 
-        it("higher-is-better overhead with its approximate CI (hand-computed)", () => {
+        it("higher-is-better: change, Fieller interval of the ratio as percent, verdict", () => {
             const o = row(rows, "kvm-untuned", "events_per_s").overhead;
             assert.equal(o.kind, "compared");
             if (o.kind !== "compared") return;
-            // ratio 91/101; percent -9.90; delta method: rse = sqrt(2/(2·91²) + 2/(2·101²)) = 0.0147915,
-            // Welch df = 1.97865 → t = 4.39339 (1/df interpolation), factor exp(t·rse) = 1.067143.
             close(o.ratio, 91 / 101, 1e-12, "ratio");
             close(o.percent, -9.90099, 1e-4, "percent");
-            close(o.ci95!.low, -15.56986, 1e-3, "ci low");
-            close(o.ci95!.high, -3.85149, 1e-3, "ci high");
+            // The factory gives every sample its own repetition number: nothing to pair.
+            assert.match(o.unpairedReason!, /repetitions differ/);
+            const ref = ratioOfMeans([90, 92], [100, 102], 0.95).ci!;
+            close(o.ratioCi!.low, ref.low, 1e-12);
+            close(o.ci!.low, (ref.low - 1) * 100, 1e-9);
+            close(o.ci!.high, (ref.high - 1) * 100, 1e-9);
+            assert.equal(o.confidence, 0.95);
+            assert.equal(o.method, "fieller-independent");
+            // Even with t(0.975, 2) = 4.3 the interval (about -16%…-4%) excludes 0.
+            assert.ok(o.ci!.high < 0 && o.ci!.low > -20, JSON.stringify(o.ci));
+            assert.equal(o.verdict, "slower");
             assert.equal(formatOverhead(o), "-10%");
         });
 
@@ -116,27 +121,46 @@ describe("analysis/overhead", () => {
             assert.equal(formatOverhead(o), "0%");
         });
 
-        it("lower-is-better overhead: twice the latency is -50%; zero spread gives a point CI", () => {
+        it("lower-is-better: twice the latency is +100% and slower; zero spread gives a point interval", () => {
             const o = row(rows, "kvm-untuned", "latency_avg_ms").overhead;
             assert.equal(o.kind, "compared");
             if (o.kind !== "compared") return;
             assert.equal(o.ratio, 2);
-            assert.equal(o.percent, -50);
-            assert.deepEqual(o.ci95, { low: -50, high: -50 });
-            assert.equal(formatOverhead(o), "-50%");
+            assert.equal(o.percent, 100);
+            assert.deepEqual(o.ci, { low: 100, high: 100 });
+            assert.equal(o.verdict, "slower");
+            assert.equal(formatOverhead(o), "+100%");
         });
 
-        it("lower-is-better CI maps the ratio interval the other way round", () => {
+        it("lower latency than native is a negative change and faster", () => {
             const { rows: r2 } = summarize([
-                ...series("native", "lat", [91, 92, 90].map((x) => x + 10), { unit: "ms", better: "lower" }), // mean 101
-                ...series("kvm", "lat", [90, 92, 91], { unit: "ms", better: "lower" }), // mean 91: faster than native
+                ...series("native", "lat", [101, 102, 100], { unit: "ms", better: "lower" }),
+                ...series("kvm", "lat", [90, 92, 91], { unit: "ms", better: "lower" }),
             ]);
             const o = row(r2, "kvm", "lat").overhead;
             assert.equal(o.kind, "compared");
             if (o.kind !== "compared") return;
-            close(o.percent, (101 / 91 - 1) * 100, 1e-9);
-            assert.ok(o.ci95!.low < o.percent && o.percent < o.ci95!.high, JSON.stringify(o));
-            assert.equal(formatOverhead(o), "+11%");
+            close(o.percent, (91 / 101 - 1) * 100, 1e-9);
+            assert.ok(o.ci!.low < o.percent && o.percent < o.ci!.high, JSON.stringify(o));
+            assert.equal(o.verdict, "faster");
+            assert.equal(formatOverhead(o), "-10%");
+        });
+
+        it("repetitions measured as pairs are paired", () => {
+            const reps = (environment: string, values: number[]) => values.map((value, i) => sample({ environment, metric: "m", value, repetition: i + 1 }));
+            const { rows: r2 } = summarize([...reps("native", [100, 110, 120, 130]), ...reps("kvm", [90, 99.5, 107.5, 117.5])]);
+            const o = row(r2, "kvm", "m").overhead;
+            assert.equal(o.kind === "compared" && o.method, "fieller-paired");
+            assert.equal(o.kind === "compared" && o.unpairedReason, undefined);
+            assert.equal(o.kind === "compared" && o.verdict, "slower");
+        });
+
+        it("outliers are flagged and kept in the statistics", () => {
+            const { rows: r2 } = summarize(series("native", "m", [10, 11, 10, 12, 11, 50]));
+            const r = row(r2, "native", "m");
+            assert.deepEqual(r.outliers!.indexes, [5]);
+            assert.equal(r.stats.n, 6);
+            assert.equal(r.stats.max, 50);
         });
 
         it("a group mixing kvm and tcg runs has accel 'mixed'", () => {
@@ -149,7 +173,8 @@ describe("analysis/overhead", () => {
             const { rows: r2 } = summarize([...series("native", "m", [100, 104]), ...series("kvm", "m", [90])]);
             const o = row(r2, "kvm", "m").overhead;
             assert.equal(o.kind, "compared");
-            assert.equal(o.kind === "compared" && o.ci95, null);
+            assert.equal(o.kind === "compared" && o.ci, null);
+            assert.equal(o.kind === "compared" && o.verdict, "undetermined");
             assert.equal(formatOverhead(o), "-12%"); // 90/102 - 1 = -11.8%
         });
 
@@ -166,6 +191,9 @@ describe("analysis/overhead", () => {
             const o = r2[0].overhead;
             assert.equal(o.kind, "no-native");
             assert.match(o.kind === "no-native" ? o.reason : "", /contain no "native" environment at all/);
+            const s2 = summarize(series("docker-nat", "events_per_s", [1, 2]));
+            assert.equal(s2.hasNative, false);
+            assert.match(s2.problems.join("\n"), /no "native" baseline in these results: statistics are reported/);
         });
 
         it("native with other params is not a baseline for these params", () => {

@@ -1,14 +1,15 @@
 import { strict as assert } from "assert";
 import { summarize } from "../../analysis/overhead";
-import { formatMeanStddev, renderMarkdown } from "../../analysis/report";
+import { evaluateClaims, loadReferences } from "../../analysis/published";
+import { formatMeanStddev, overheadTable, renderMarkdown } from "../../analysis/report";
 import type { Sample } from "../../experiment/samples";
 import { sample } from "../helpers/sample";
 
-
+/** Repetitions 1..n so environments pair with native. */
 const series = (environment: string, metric: string, values: number[], extra: Partial<Sample> = {}) =>
-    values.map((value) => sample({ environment, metric, value, ...extra }));
+    values.map((value, i) => sample({ environment, metric, value, repetition: i + 1, ...extra }));
 
-describe("analysis/report", () => {
+describe("analysis/report (summary.md)", () => {
     it("formats mean ± stddev with about 4 significant digits", () => {
         assert.equal(formatMeanStddev(101, 1), "101.0 ± 1.0");
         assert.equal(formatMeanStddev(42333.335, 942.8), "42333 ± 943");
@@ -19,45 +20,70 @@ describe("analysis/report", () => {
 
     const summary = summarize([
         ...series("native", "events_per_s", [100, 102, 101]),
-        ...series("kvm-tuned", "events_per_s", [78, 78, 78], { accel: "tcg" }),
+        ...series("kvm-tuned", "events_per_s", [78, 79, 78], { accel: "tcg" }),
         ...series("docker-nat", "events_per_s", [101, 101, 101]),
-        ...series("native", "latency_avg_ms", [1, 1], { unit: "ms", better: "lower" }),
-        ...series("docker-nat", "latency_avg_ms", [1.25, 1.25], { unit: "ms", better: "lower" }),
+        ...series("native", "latency_avg_ms", [1, 1.01], { unit: "ms", better: "lower" }),
+        ...series("docker-nat", "latency_avg_ms", [1.8, 1.81], { unit: "ms", better: "lower" }),
         ...series("docker-nat", "get_rps", [80000, 80002], { workload: "redis", params: "clients=50|x", unit: "req/s" }),
+        ...series("native", "noisy", [10, 11, 10, 12, 11, 50]),
     ]);
-    const md = renderMarkdown(summary, { source: "/results/quick/r1", loadProblems: ["/results/quick/r1/cells/bad.csv: header is wrong"] });
+    const claims = evaluateClaims(loadReferences(), summary);
+    const md = renderMarkdown(summary, { source: "/results/quick/r1", loadProblems: ["/results/quick/r1/cells/bad.csv: header is wrong"], claims });
     const lines = md.split("\n");
 
-    it("has one table per workload and params with the agreed columns", () => {
+    it("states the sign convention once, at the top", () => {
         assert.equal(lines[0], "# isobench summary");
         assert.ok(lines.includes("Samples from `/results/quick/r1`."));
-        assert.ok(lines.includes("## sysbench-cpu — `maxPrime=20000;threads=1;timeSeconds=10`"));
-        assert.ok(lines.includes("## redis — `clients=50|x`"));
-        const header = "| environment | workload | metric | n | mean ± stddev | unit | overhead vs native | accel |";
-        assert.equal(lines.filter((l) => l === header).length, 2);
-        assert.match(md, /negative = worse than native/);
+        assert.match(md, /\*\*Sign convention\*\* — change vs native = \(environment mean \/ native mean − 1\) · 100/);
+        assert.equal(md.split("Sign convention").length, 2);
     });
 
-    it("renders baseline, negative and zero overheads in paper style", () => {
-        // docker-nat: ratio 1, rse = sqrt(1/(3·101²)) = 0.0057164, df 2 → t 4.3027 → ×/÷ 1.0249 → -2.4%…+2.5%.
-        assert.ok(lines.includes("| native | sysbench-cpu | events_per_s | 3 | 101.0 ± 1.0 | events/s | baseline | none |"), md);
-        assert.ok(lines.includes("| docker-nat | sysbench-cpu | events_per_s | 3 | 101.0 ± 0.0 | events/s | 0% (CI -2%…+2%) | none |"), md);
-        assert.ok(lines.includes("| docker-nat | sysbench-cpu | latency_avg_ms | 2 | 1.250 ± 0.000 | ms | -20% (CI -20%…-20%) | none |"), md);
+    it("paper-style table: one row per benchmark, one column per environment, change and verdict in each cell", () => {
+        const i = lines.indexOf("## Change vs native (paper style)");
+        assert.ok(i > 0, md);
+        assert.equal(lines[i + 2], "| workload | metric | docker-nat | kvm-tuned |");
+        // Throughput 22 % below native: -22% slower; latency 1.8×: +80% slower (the paper's "+80%").
+        assert.ok(lines.includes("| sysbench-cpu | events_per_s ↑ | 0% indistinguishable | -22% slower † |"), md);
+        assert.ok(lines.includes("| sysbench-cpu | latency_avg_ms ↓ | +80% slower |  |"), md);
+        assert.ok(lines.includes("| redis | get_rps ↑ | n/a (no native) |  |"), md);
+    });
+
+    it("the point column appears only when a parameter varies within a workload", () => {
+        const t = overheadTable(summarize([
+            ...series("native", "get_rps", [1, 2], { workload: "redis", params: "clients=10;d=50" }),
+            ...series("native", "get_rps", [1, 2], { workload: "redis", params: "clients=50;d=50" }),
+            ...series("docker-nat", "get_rps", [1, 2], { workload: "redis", params: "clients=50;d=50" }),
+        ]));
+        assert.deepEqual(t.header, ["workload", "metric", "point", "docker-nat"]);
+        assert.deepEqual(t.rows.map((r) => r[2]), ["clients=10", "clients=50"]);
+    });
+
+    it("details: n, mean ± sd, median, min, max, 95% CI, change with its interval, pairing, outliers, accel", () => {
+        assert.ok(lines.includes("| environment | metric | n | mean ± stddev | median | min | max | 95% CI of mean | unit | change vs native | CI of change | paired | outliers | accel |"));
+        const kvm = lines.find((l) => l.startsWith("| kvm-tuned | events_per_s"));
+        assert.ok(kvm, md);
+        assert.match(kvm, /^\| kvm-tuned \| events_per_s ↑ \| 3 \| 78\.33 ± 0\.58 \| 78\.00 \| 78\.00 \| 79\.00 \| 76\.90 … 79\.77 \| events\/s \| -22% slower † \| \[-2\d%, -2\d%\] \| yes \| n<4 \| tcg \|$/);
+        const noisy = lines.find((l) => l.startsWith("| native | noisy"));
+        assert.match(noisy!, /\| 50\.00 \(rep 6\) \|/);
     });
 
     it("marks software-emulated rows and explains the mark", () => {
-        const row = lines.find((l) => l.startsWith("| kvm-tuned |"));
-        assert.ok(row);
-        // 78/101 = 0.7723 → -22.8%; ×/÷ 1.0249 (as above) → -24.6%…-20.9%.
-        assert.match(row, /\| -23% \(CI -25%…-21%\) † \| tcg \|$/);
         assert.match(md, /† measured \(partly\) under software emulation .* not KVM performance/);
     });
 
+    it("claims table with status and numbers", () => {
+        const i = lines.indexOf("## Claims of the published studies");
+        assert.ok(i > 0);
+        assert.equal(lines[i + 2], "| claim | status | numbers | source |");
+        assert.ok(lines.some((l) => l.startsWith("| Docker adds negligible CPU overhead (within 5 %) | reproduced | ")), md);
+        assert.ok(lines.some((l) => l.startsWith("| KVM adds ~80% to TCP round-trip latency (netperf TCP_RR) | inconclusive | KVM / native TCP_RR round trip: not measured")), md);
+    });
+
     it("escapes pipes in cells and explains missing native", () => {
-        assert.ok(lines.includes("| docker-nat | redis | get_rps | 2 | 80001 ± 1 | req/s | n/a (no native) | none |"), md);
         const odd = renderMarkdown(summarize(series("native", "a|b", [1])));
-        assert.ok(odd.includes("| native | sysbench-cpu | a\\|b | 1 |"), odd);
-        assert.match(md, /- n\/a \(no native\): no "native" samples for workload redis, params "clients=50\|x", metric get_rps .* — docker-nat\/redis\/get_rps/);
+        assert.ok(odd.includes("| native | a\\|b ↑ | 1 |"), odd);
+        assert.match(md, /- n\/a \(no native\): no "native" samples for workload redis, params "clients=50\|x", metric get_rps — docker-nat\/redis\/get_rps/);
+        assert.match(md, /values outside Tukey's fences .* included in every statistic/);
     });
 
     it("lists load and grouping problems", () => {
@@ -67,7 +93,14 @@ describe("analysis/report", () => {
     });
 
     it("has no Notes or Problems sections when there is nothing to say", () => {
-        const clean = renderMarkdown(summarize([...series("native", "m", [1, 2]), ...series("docker-nat", "m", [1, 2])]));
+        const clean = renderMarkdown(summarize([...series("native", "m", [100, 101]), ...series("docker-nat", "m", [100, 102])]));
         assert.doesNotMatch(clean, /## Notes|## Problems/);
+    });
+
+    it("without native: no overhead table, the problem is stated, statistics remain", () => {
+        const s = renderMarkdown(summarize(series("docker-nat", "m", [1, 2])));
+        assert.doesNotMatch(s, /## Change vs native/);
+        assert.match(s, /no "native" baseline in these results: statistics are reported/);
+        assert.match(s, /\| docker-nat \| m ↑ \| 2 \| 1\.500 ± 0\.707 \|/);
     });
 });

@@ -1,0 +1,93 @@
+/**
+ * Two runs side by side (`isobench analyze <dir> --compare <other>`), e.g. before and after a
+ * tuning change: for every (environment, workload, params, metric) in both, the other run's mean
+ * relative to this run's, with a Fieller interval (independent samples: different runs are not
+ * paired) and a verdict; plus each run's change vs native. Pure.
+ */
+import { stringify } from "csv-stringify/sync";
+import { directionArrow, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
+import { ratioOfMeans, RatioEstimate, Verdict, verdictOf } from "./ratio";
+import { cell, changeCell, formatNumber } from "./report";
+
+export interface RunComparisonRow {
+    readonly environment: string;
+    readonly workload: string;
+    readonly params: string;
+    readonly metric: string;
+    readonly unit: string;
+    readonly better: SummaryRow["better"];
+    readonly base?: SummaryRow;
+    readonly other?: SummaryRow;
+    /** other mean / base mean; undefined when a side is missing or not comparable. */
+    readonly estimate?: RatioEstimate;
+    /** How the other run performed against the base run. */
+    readonly verdict?: Verdict;
+    readonly note?: string;
+}
+
+const key = (r: SummaryRow) => JSON.stringify([r.workload, r.params, r.metric, r.environment]);
+
+export function compareRuns(base: Summary, other: Summary): RunComparisonRow[] {
+    const otherByKey = new Map(other.rows.map((r) => [key(r), r]));
+    const seen = new Set<string>();
+    const out: RunComparisonRow[] = [];
+    const confidence = base.confidence;
+    for (const b of base.rows) {
+        const k = key(b);
+        seen.add(k);
+        const o = otherByKey.get(k);
+        const head = { environment: b.environment, workload: b.workload, params: b.params, metric: b.metric, unit: b.unit, better: b.better, base: b };
+        if (!o) {
+            out.push({ ...head, note: "only in the base run" });
+            continue;
+        }
+        if (o.unit !== b.unit || o.better !== b.better || b.better === "mixed") {
+            out.push({ ...head, other: o, note: `not comparable: unit or direction differ (${b.unit}/${b.better} vs ${o.unit}/${o.better})` });
+            continue;
+        }
+        if (!(b.stats.mean > 0) || !(o.stats.mean > 0)) {
+            out.push({ ...head, other: o, note: "not comparable: a ratio needs positive means" });
+            continue;
+        }
+        const estimate = ratioOfMeans(o.values, b.values, confidence);
+        out.push({ ...head, other: o, estimate, verdict: verdictOf(estimate.ci, b.better) });
+    }
+    for (const o of other.rows) {
+        if (seen.has(key(o))) continue;
+        out.push({ environment: o.environment, workload: o.workload, params: o.params, metric: o.metric, unit: o.unit, better: o.better, other: o, note: "only in the other run" });
+    }
+    return out;
+}
+
+const HEADER = ["workload", "params", "metric", "environment", "base mean", "other mean", "other / base", "interval", "verdict (other vs base)", "base vs native", "other vs native", "note"];
+
+function rowCells(r: RunComparisonRow): string[] {
+    const e = r.estimate;
+    return [
+        r.workload, r.params, `${r.metric} ${directionArrow(r.better)}`, r.environment,
+        r.base ? formatNumber(r.base.stats.mean) : "", r.other ? formatNumber(r.other.stats.mean) : "",
+        e ? `${formatPercent((e.ratio - 1) * 100)}` : "",
+        e?.ci ? `[${formatPercent((e.ci.low - 1) * 100)}, ${formatPercent((e.ci.high - 1) * 100)}]` : e ? "n/a" : "",
+        r.verdict ?? "", r.base ? changeCell(r.base) : "", r.other ? changeCell(r.other) : "", r.note ?? "",
+    ];
+}
+
+export function renderComparisonMarkdown(rows: readonly RunComparisonRow[], baseDir: string, otherDir: string, confidence: number): string {
+    const out = [
+        "# isobench run comparison", "",
+        `Base run \`${baseDir}\`, other run \`${otherDir}\`. "other / base" is the other run's mean relative to the base run's ` +
+            `(${Math.round(confidence * 100)} % Fieller interval, independent samples); the verdict says whether the other run was faster, slower ` +
+            `or indistinguishable. Changes vs native follow the one convention: ${OVERHEAD_CONVENTION}`, "",
+        `| ${HEADER.join(" | ")} |`, `|${HEADER.map(() => "---").join("|")}|`,
+        ...rows.map((r) => `| ${rowCells(r).map(cell).join(" | ")} |`), "",
+    ];
+    return out.join("\n");
+}
+
+export function comparisonToCsv(rows: readonly RunComparisonRow[]): string {
+    return stringify(rows.map((r) => [
+        r.workload, r.params, r.metric, r.environment, r.unit, r.better,
+        r.base?.stats.mean ?? "", r.other?.stats.mean ?? "", r.estimate?.ratio ?? "",
+        r.estimate?.ci?.low ?? "", r.estimate?.ci?.high ?? "", r.verdict ?? "", r.note ?? "",
+    ]), { header: true, columns: ["workload", "params", "metric", "environment", "unit", "better", "base_mean", "other_mean", "ratio_other_to_base", "ratio_ci_low", "ratio_ci_high", "verdict", "note"] });
+}

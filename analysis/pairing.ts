@@ -1,0 +1,43 @@
+/**
+ * Pairing of repetitions across environments. The runner interleaves repetitions (repetition r of
+ * every environment runs before repetition r + 1 of any), so repetition r of an environment and
+ * repetition r of native were measured close in time; comparing them pairwise cancels slow drift
+ * of the host (thermal, noisy neighbours). Pure, no I/O.
+ */
+
+export interface Observation {
+    readonly repetition: number;
+    readonly value: number;
+}
+
+export type Pairing =
+    | { readonly paired: true; /** env values in repetition order */ readonly env: number[]; /** native values, same order */ readonly native: number[] }
+    | { readonly paired: false; /** why the samples are compared as independent */ readonly reason: string };
+
+function describeReps(obs: readonly Observation[]): string {
+    return [...obs.map((o) => o.repetition)].sort((a, b) => a - b).join(",");
+}
+
+/**
+ * Pairs by repetition number when both sides have the same set of distinct repetitions (at least
+ * two). Otherwise no pairing, with the reason: dropping unmatched repetitions to force pairs would
+ * discard data silently.
+ */
+export function pairByRepetition(env: readonly Observation[], native: readonly Observation[]): Pairing {
+    const index = (obs: readonly Observation[]) => {
+        const m = new Map<number, number>();
+        for (const o of obs) {
+            if (!Number.isInteger(o.repetition) || m.has(o.repetition)) return null;
+            m.set(o.repetition, o.value);
+        }
+        return m;
+    };
+    const e = index(env);
+    const n = index(native);
+    if (!e || !n) return { paired: false, reason: "repetition numbers are missing or repeated within an environment" };
+    if (e.size < 2) return { paired: false, reason: "fewer than 2 repetitions" };
+    const same = e.size === n.size && [...e.keys()].every((r) => n.has(r));
+    if (!same) return { paired: false, reason: `repetitions differ (environment ${describeReps(env)}; native ${describeReps(native)})` };
+    const reps = [...e.keys()].sort((a, b) => a - b);
+    return { paired: true, env: reps.map((r) => e.get(r)!), native: reps.map((r) => n.get(r)!) };
+}

@@ -1,0 +1,380 @@
+/**
+ * The published studies next to our results: reference values with their provenance, and the
+ * papers' claims encoded as checks on ratios to native (never on absolute numbers — a 2-core
+ * machine will not reach 290 GFLOPS, but Docker/native can still be 1.00).
+ *
+ * The data lives in analysis/reference/<study>.json, including which of our workloads, metrics,
+ * parameter points and environments each published number and claim maps to, so the mapping can
+ * be adjusted without touching code. Evaluation is pure (Summary in, verdicts out).
+ *
+ * A ratio check passes or fails on the confidence interval of the ratio, not on the point value:
+ *   interval entirely inside the expected range        → reproduced
+ *   interval entirely outside it                       → not reproduced
+ *   interval overlapping the range's edge, or missing  → inconclusive
+ * A claim is reproduced when every check has points and every point is reproduced; not
+ * reproduced when any point is not reproduced; otherwise inconclusive (with the reason).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import Ajv from "ajv";
+import { UserError } from "../experiment/errors";
+import { BASELINE_ENVIRONMENT, Summary, SummaryRow } from "./overhead";
+import { parseParams, shortParams } from "./params";
+import type { Interval } from "./statistics";
+
+/** Which of our environments a published environment or a claim refers to. */
+export interface EnvSelector {
+    /** Environment names; when given, kind and variant are ignored. */
+    readonly names?: readonly string[];
+    /** env_kind (native, docker, kvm, docker-in-kvm), one or several. */
+    readonly kind?: string | readonly string[];
+    /** Entries the environment's variant (`net=nat;storage=volume;…`) must contain. */
+    readonly variant?: Readonly<Record<string, string>>;
+}
+
+/** Parameter filter: exact value, or a numeric range. Keys absent from a row's params fail. */
+export type ParamsFilter = Readonly<Record<string, string | number | { readonly min?: number; readonly max?: number }>>;
+
+export interface PublishedValue {
+    readonly id: string;
+    readonly label: string;
+    readonly workload: string;
+    /** Regular expression on our metric names. */
+    readonly metric: string;
+    readonly params: ParamsFilter;
+    /** The environment as the paper names it. */
+    readonly published_env: string;
+    /** Published native and environment values (same unit), or only their ratio. */
+    readonly native?: number;
+    readonly value?: number;
+    readonly ratio?: number;
+    readonly ours: EnvSelector;
+    readonly source: string;
+    /** EXACT-R, DERIVED-R, 2nd (see the file's provenance). */
+    readonly status: string;
+    /** Read off a figure or known only as a rounded percentage. */
+    readonly approximate: boolean;
+}
+
+export interface RatioCheck {
+    readonly what: string;
+    readonly env: EnvSelector;
+    readonly workloads: readonly string[];
+    /** Regular expression on our metric names. */
+    readonly metric: string;
+    readonly params: ParamsFilter;
+    /** Expected range of environment mean / native mean (either bound may be absent). */
+    readonly ratio: { readonly min?: number; readonly max?: number };
+}
+
+export interface Claim {
+    readonly id: string;
+    readonly text: string;
+    readonly source: string;
+    /** All must hold. */
+    readonly checks: readonly RatioCheck[];
+}
+
+export interface Reference {
+    readonly study: string;
+    readonly title: string;
+    readonly provenance: string;
+    readonly published: readonly PublishedValue[];
+    readonly claims: readonly Claim[];
+}
+
+export const REFERENCE_DIR = path.join(__dirname, "reference");
+
+const selectorSchema = {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+        names: { type: "array", items: { type: "string" }, minItems: 1 },
+        kind: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" }, minItems: 1 }] },
+        variant: { type: "object", additionalProperties: { type: "string" } },
+    },
+};
+const paramsSchema = {
+    type: "object",
+    additionalProperties: {
+        anyOf: [
+            { type: "string" },
+            { type: "number" },
+            { type: "object", additionalProperties: false, properties: { min: { type: "number" }, max: { type: "number" } } },
+        ],
+    },
+};
+const referenceSchema = {
+    type: "object",
+    required: ["study", "title", "provenance", "published", "claims"],
+    additionalProperties: false,
+    properties: {
+        study: { type: "string" },
+        title: { type: "string" },
+        provenance: { type: "string" },
+        published: {
+            type: "array",
+            items: {
+                type: "object",
+                required: ["id", "label", "workload", "metric", "params", "published_env", "ours", "source", "status", "approximate"],
+                additionalProperties: false,
+                properties: {
+                    id: { type: "string" }, label: { type: "string" }, workload: { type: "string" }, metric: { type: "string" },
+                    params: paramsSchema, published_env: { type: "string" },
+                    native: { type: "number", exclusiveMinimum: 0 }, value: { type: "number", exclusiveMinimum: 0 }, ratio: { type: "number", exclusiveMinimum: 0 },
+                    ours: selectorSchema, source: { type: "string" }, status: { enum: ["EXACT-R", "DERIVED-R", "2nd"] }, approximate: { type: "boolean" },
+                },
+                anyOf: [{ required: ["native", "value"] }, { required: ["ratio"] }],
+            },
+        },
+        claims: {
+            type: "array",
+            items: {
+                type: "object",
+                required: ["id", "text", "source", "checks"],
+                additionalProperties: false,
+                properties: {
+                    id: { type: "string" }, text: { type: "string" }, source: { type: "string" },
+                    checks: {
+                        type: "array",
+                        minItems: 1,
+                        items: {
+                            type: "object",
+                            required: ["what", "env", "workloads", "metric", "params", "ratio"],
+                            additionalProperties: false,
+                            properties: {
+                                what: { type: "string" }, env: selectorSchema, workloads: { type: "array", items: { type: "string" }, minItems: 1 },
+                                metric: { type: "string" }, params: paramsSchema,
+                                ratio: { type: "object", additionalProperties: false, minProperties: 1, properties: { min: { type: "number" }, max: { type: "number" } } },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+
+/** Validates parsed reference data; throws a UserError naming the file and the first problems. */
+export function parseReference(data: unknown, source: string): Reference {
+    const ajv = new Ajv({ allErrors: true });
+    const validate = ajv.compile(referenceSchema);
+    if (!validate(data)) {
+        const errs = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || "/"} ${e.message}`).join("; ");
+        throw new UserError(`reference data ${source} is malformed: ${errs}`);
+    }
+    const ref = data as unknown as Reference;
+    for (const re of [...ref.published.map((p) => p.metric), ...ref.claims.flatMap((c) => c.checks.map((k) => k.metric))]) {
+        try {
+            new RegExp(re);
+        } catch (e) {
+            throw new UserError(`reference data ${source}: metric pattern ${JSON.stringify(re)} is not a regular expression (${(e as Error).message})`);
+        }
+    }
+    return ref;
+}
+
+/** Every analysis/reference/*.json, sorted by file name. */
+export function loadReferences(dir = REFERENCE_DIR): Reference[] {
+    return fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => {
+        const file = path.join(dir, f);
+        let data: unknown;
+        try {
+            data = JSON.parse(fs.readFileSync(file, "utf8"));
+        } catch (e) {
+            throw new UserError(`reference data ${file} is not valid JSON: ${(e as Error).message}`);
+        }
+        return parseReference(data, file);
+    });
+}
+
+export function matchesEnv(sel: EnvSelector, row: Pick<SummaryRow, "environment" | "env_kind" | "variant">): boolean {
+    if (row.environment === BASELINE_ENVIRONMENT) return false;
+    if (sel.names) return sel.names.includes(row.environment);
+    if (sel.kind !== undefined) {
+        const kinds = typeof sel.kind === "string" ? [sel.kind] : sel.kind;
+        if (!kinds.includes(row.env_kind)) return false;
+    }
+    if (sel.variant) {
+        const v = parseParams(row.variant);
+        for (const [k, want] of Object.entries(sel.variant)) if (v.get(k) !== want) return false;
+    }
+    return true;
+}
+
+export function matchesParams(filter: ParamsFilter, params: string): boolean {
+    const p = parseParams(params);
+    for (const [k, want] of Object.entries(filter)) {
+        const have = p.get(k);
+        if (have === undefined) return false;
+        if (typeof want === "object") {
+            const n = Number(have);
+            if (have === "" || !Number.isFinite(n)) return false;
+            if (want.min !== undefined && n < want.min) return false;
+            if (want.max !== undefined && n > want.max) return false;
+        } else if (typeof want === "number") {
+            if (Number(have) !== want) return false;
+        } else if (have !== want) {
+            return false;
+        }
+    }
+    return true;
+}
+
+export type ClaimStatus = "reproduced" | "not reproduced" | "inconclusive";
+
+/** One compared row evaluated against a check. */
+export interface CheckPoint {
+    readonly environment: string;
+    readonly workload: string;
+    readonly params: string;
+    readonly metric: string;
+    readonly ratio: number;
+    readonly ratioCi: Interval | null;
+    /** Environment or native row measured (partly) under tcg. */
+    readonly emulated: boolean;
+    readonly status: ClaimStatus;
+}
+
+export interface CheckResult {
+    readonly check: RatioCheck;
+    readonly points: readonly CheckPoint[];
+    /** Why no point could be evaluated (not measured, no native); undefined when points exist. */
+    readonly missing?: string;
+}
+
+export interface ClaimResult {
+    readonly study: string;
+    readonly claim: Claim;
+    readonly status: ClaimStatus;
+    /** One line: why this status, with the numbers. */
+    readonly reason: string;
+    readonly checks: readonly CheckResult[];
+    /** Set when any number behind the claim was measured under software emulation. */
+    readonly caveat?: string;
+}
+
+export const TCG_CAVEAT =
+    "measured (partly) under QEMU software emulation (accel=tcg), not KVM: these numbers say nothing about hardware-virtualization overhead";
+
+function rangeText(r: RatioCheck["ratio"]): string {
+    if (r.min !== undefined && r.max !== undefined) return `${r.min}–${r.max}`;
+    return r.min !== undefined ? `≥ ${r.min}` : `≤ ${r.max}`;
+}
+
+/** reproduced / not reproduced / inconclusive of one ratio interval against an expected range. */
+export function judgeInterval(ci: Interval | null, range: RatioCheck["ratio"]): ClaimStatus {
+    if (!ci) return "inconclusive";
+    const lo = range.min ?? -Infinity;
+    const hi = range.max ?? Infinity;
+    if (ci.low >= lo && ci.high <= hi) return "reproduced";
+    if (ci.high < lo || ci.low > hi) return "not reproduced";
+    return "inconclusive";
+}
+
+const isEmulated = (accel: string) => accel === "tcg" || accel === "mixed";
+
+export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult {
+    const re = new RegExp(check.metric);
+    const rows = summary.rows.filter((r) =>
+        check.workloads.includes(r.workload) && re.test(r.metric) && matchesParams(check.params, r.params) && matchesEnv(check.env, r));
+    if (rows.length === 0) return { check, points: [], missing: `not measured: no ${check.workloads.join("/")} metric matching /${check.metric}/ in a matching environment` };
+    const natives = new Map<string, SummaryRow>();
+    for (const r of summary.rows) if (r.environment === BASELINE_ENVIRONMENT) natives.set(`${r.workload}\u0000${r.params}\u0000${r.metric}`, r);
+    const points: CheckPoint[] = [];
+    for (const r of rows) {
+        if (r.overhead.kind !== "compared") continue;
+        const native = natives.get(`${r.workload}\u0000${r.params}\u0000${r.metric}`);
+        points.push({
+            environment: r.environment, workload: r.workload, params: r.params, metric: r.metric,
+            ratio: r.overhead.ratio, ratioCi: r.overhead.ratioCi,
+            emulated: isEmulated(r.accel) || (native !== undefined && isEmulated(native.accel)),
+            status: judgeInterval(r.overhead.ratioCi, check.ratio),
+        });
+    }
+    if (points.length === 0) {
+        const kinds = [...new Set(rows.map((r) => r.overhead.kind))].join(", ");
+        return { check, points, missing: `measured but not compared with native (${kinds}): ${summary.hasNative ? "no native for these points" : "no native baseline in the run"}` };
+    }
+    return { check, points };
+}
+
+function fmtRatio(x: number): string {
+    return x.toPrecision(3);
+}
+
+/** "docker-nat get_rps @ clients=50: ratio 0.539 [0.210, 19.4] (tcg)"; params shown by the keys the check filters on. */
+export function formatPoint(p: CheckPoint, paramKeys: readonly string[] = []): string {
+    const ci = p.ratioCi ? ` [${fmtRatio(p.ratioCi.low)}, ${fmtRatio(p.ratioCi.high)}]` : " [no interval]";
+    const at = paramKeys.length ? ` @ ${shortParams(p.params, paramKeys)}` : "";
+    return `${p.environment} ${p.metric}${at}: ratio ${fmtRatio(p.ratio)}${ci}${p.emulated ? " (tcg)" : ""}`;
+}
+
+export function evaluateClaim(study: string, claim: Claim, summary: Summary): ClaimResult {
+    const checks = claim.checks.map((c) => evaluateCheck(c, summary));
+    const points = checks.flatMap((c) => c.points);
+    const caveat = points.some((p) => p.emulated) ? TCG_CAVEAT : undefined;
+    const base = { study, claim, checks, ...(caveat ? { caveat } : {}) };
+    const failed = checks.flatMap((c) => c.points.filter((p) => p.status === "not reproduced").map((p) => ({ c, p })));
+    const conf = `${Math.round(summary.confidence * 100)} % interval`;
+    if (failed.length > 0) {
+        const shown = failed.slice(0, 3).map(({ c, p }) => `${formatPoint(p, Object.keys(c.check.params))} outside ${rangeText(c.check.ratio)}`);
+        return { ...base, status: "not reproduced", reason: `${conf} entirely outside the expected range: ${shown.join("; ")}${failed.length > 3 ? `; and ${failed.length - 3} more` : ""}` };
+    }
+    const missing = checks.filter((c) => c.missing);
+    if (missing.length > 0) {
+        return { ...base, status: "inconclusive", reason: missing.map((c) => `${c.check.what}: ${c.missing}`).join("; ") };
+    }
+    const unsure = checks.flatMap((c) => c.points.filter((p) => p.status === "inconclusive").map((p) => ({ c, p })));
+    if (unsure.length > 0) {
+        const shown = unsure.slice(0, 3).map(({ c, p }) => `${formatPoint(p, Object.keys(c.check.params))} vs expected ${rangeText(c.check.ratio)}`);
+        return { ...base, status: "inconclusive", reason: `${conf} overlaps the edge of the expected range or does not exist: ${shown.join("; ")}${unsure.length > 3 ? `; and ${unsure.length - 3} more` : ""}` };
+    }
+    const shown = checks.map((c) => `${c.check.what}: ${c.points.length} point(s) within ${rangeText(c.check.ratio)}, e.g. ${formatPoint(c.points[0], Object.keys(c.check.params))}`);
+    return { ...base, status: "reproduced", reason: `${conf} inside the expected range — ${shown.join("; ")}` };
+}
+
+/** One published value next to one of our compared rows. */
+export interface PublishedComparison {
+    readonly study: string;
+    readonly published: PublishedValue;
+    /** Published environment / native. */
+    readonly publishedRatio: number;
+    readonly environment: string;
+    readonly params: string;
+    readonly metric: string;
+    readonly ratio: number;
+    readonly ratioCi: Interval | null;
+    readonly emulated: boolean;
+    /** The published ratio lies inside our interval. */
+    readonly publishedInsideCi: boolean | null;
+}
+
+export function publishedRatio(p: PublishedValue): number {
+    return p.ratio ?? p.value! / p.native!;
+}
+
+export function comparePublished(refs: readonly Reference[], summary: Summary): PublishedComparison[] {
+    const out: PublishedComparison[] = [];
+    for (const ref of refs) {
+        for (const p of ref.published) {
+            const re = new RegExp(p.metric);
+            const pr = publishedRatio(p);
+            for (const r of summary.rows) {
+                if (r.workload !== p.workload || !re.test(r.metric) || !matchesParams(p.params, r.params) || !matchesEnv(p.ours, r)) continue;
+                if (r.overhead.kind !== "compared") continue;
+                const ci = r.overhead.ratioCi;
+                out.push({
+                    study: ref.study, published: p, publishedRatio: pr, environment: r.environment, params: r.params, metric: r.metric,
+                    ratio: r.overhead.ratio, ratioCi: ci, emulated: isEmulated(r.accel),
+                    publishedInsideCi: ci ? ci.low <= pr && pr <= ci.high : null,
+                });
+            }
+        }
+    }
+    return out;
+}
+
+export function evaluateClaims(refs: readonly Reference[], summary: Summary): ClaimResult[] {
+    return refs.flatMap((ref) => ref.claims.map((c) => evaluateClaim(ref.study, c, summary)));
+}

@@ -1,0 +1,7 @@
+// The few jstat functions isobench uses (jstat ships no type declarations).
+declare module "jstat" {
+    export const jStat: {
+        studentt: { inv(p: number, dof: number): number; cdf(x: number, dof: number): number };
+        normal: { inv(p: number, mean: number, std: number): number };
+    };
+}

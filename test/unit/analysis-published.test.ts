@@ -1,0 +1,176 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { UserError } from "../../experiment/errors";
+import type { Sample } from "../../experiment/samples";
+import { summarize } from "../../analysis/overhead";
+import {
+    Claim, comparePublished, evaluateClaim, evaluateClaims, judgeInterval, loadReferences, matchesEnv, matchesParams, parseReference, Reference, TCG_CAVEAT,
+} from "../../analysis/published";
+import { sample } from "../helpers/sample";
+
+/** Repetitions 1..n so that environments pair with native. */
+function reps(environment: string, workload: string, metric: string, values: number[], extra: Partial<Sample> = {}): Sample[] {
+    return values.map((value, i) => sample({ environment, workload, metric, value, repetition: i + 1, ...extra }));
+}
+
+const redis = (clients: number) => ({ workload: "redis", params: `dataSize=50;clients=${clients}`, unit: "req/s" });
+const rtt = { workload: "netperf", params: "", unit: "us", better: "lower" as const };
+
+describe("analysis/published", () => {
+    const refs = loadReferences();
+    const felter = refs.find((r) => r.study === "felter2014")!;
+    const claim = (id: string): Claim => {
+        const c = felter.claims.find((x) => x.id === id);
+        assert.ok(c, `claim ${id} in the reference data`);
+        return c;
+    };
+
+    it("the shipped reference data validates and carries provenance on every value", () => {
+        assert.ok(felter, "felter2014.json");
+        assert.ok(felter.published.length >= 20);
+        for (const p of felter.published) {
+            assert.match(p.source, /\S/);
+            assert.ok(["EXACT-R", "DERIVED-R", "2nd"].includes(p.status), p.id);
+            assert.ok((p.native && p.value) || p.ratio, p.id);
+        }
+        assert.ok(felter.published.find((p) => p.id === "pxz-kvm-untuned")!.approximate, "percent-only values are approximate");
+        const tcp = felter.published.find((p) => p.id === "netperf-tcp-rr-kvm")!;
+        assert.deepEqual([tcp.native, tcp.value], [37.58, 67.94]);
+    });
+
+    it("malformed reference data is a UserError naming the file and the field", () => {
+        assert.throws(() => parseReference({ study: "x" }, "/ref/x.json"), (e: Error) => e instanceof UserError && /\/ref\/x\.json is malformed: .*title/.test(e.message));
+        const bad = JSON.parse(JSON.stringify(felter)) as { claims: { checks: { metric: string }[] }[] };
+        bad.claims[0].checks[0].metric = "(";
+        assert.throws(() => parseReference(bad, "/ref/y.json"), /metric pattern "\(" is not a regular expression/);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "it5-ref-"));
+        try {
+            fs.writeFileSync(path.join(dir, "a.json"), "{ not json");
+            assert.throws(() => loadReferences(dir), /a\.json is not valid JSON/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("environment and params selectors", () => {
+        const row = { environment: "my-nat", env_kind: "docker", variant: "net=nat;storage=unionfs" };
+        assert.ok(matchesEnv({ kind: "docker", variant: { net: "nat" } }, row));
+        assert.ok(!matchesEnv({ kind: "docker", variant: { net: "host" } }, row));
+        assert.ok(matchesEnv({ kind: ["kvm", "docker"] }, row));
+        assert.ok(!matchesEnv({ names: ["docker-nat"] }, row));
+        assert.ok(!matchesEnv({ kind: "native" }, { environment: "native", env_kind: "native", variant: "" }), "native is never a compared environment");
+        assert.ok(matchesParams({ clients: { min: 20 } }, "dataSize=50;clients=50"));
+        assert.ok(!matchesParams({ clients: { min: 20 } }, "clients=10"));
+        assert.ok(!matchesParams({ clients: { min: 20 } }, "dataSize=50"));
+        assert.ok(matchesParams({ threads: 50 }, "threads=50"));
+    });
+
+    it("judgeInterval: inside → reproduced, disjoint → not reproduced, overlapping or missing → inconclusive", () => {
+        assert.equal(judgeInterval({ low: 0.6, high: 0.8 }, { max: 1 }), "reproduced");
+        assert.equal(judgeInterval({ low: 1.01, high: 1.2 }, { max: 1 }), "not reproduced");
+        assert.equal(judgeInterval({ low: 0.9, high: 1.1 }, { max: 1 }), "inconclusive");
+        assert.equal(judgeInterval(null, { max: 1 }), "inconclusive");
+        assert.equal(judgeInterval({ low: 1.7, high: 1.9 }, { min: 1.5, max: 2.1 }), "reproduced");
+    });
+
+    describe("claims on ratios", () => {
+        it("Docker NAT lowers Redis throughput at ≥ 20 clients: reproduced, with the numbers", () => {
+            const s = summarize([
+                ...reps("native", "redis", "get_rps", [100000, 102000, 101000], redis(50)),
+                ...reps("docker-nat", "redis", "get_rps", [70000, 72000, 71000], { ...redis(50), variant: "net=nat;storage=volume" }),
+                // Below 20 clients the claim says nothing: NAT faster there must not count.
+                ...reps("native", "redis", "get_rps", [10000, 10100, 10200], redis(5)),
+                ...reps("docker-nat", "redis", "get_rps", [12000, 12100, 12200], { ...redis(5), variant: "net=nat;storage=volume" }),
+            ]);
+            const r = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), s);
+            assert.equal(r.status, "reproduced", r.reason);
+            assert.equal(r.checks[0].points.length, 1);
+            assert.match(r.reason, /docker-nat get_rps @ clients=50: ratio 0\.703 \[0\.6\d+, 0\.7\d+\]/);
+            assert.equal(r.caveat, undefined);
+        });
+
+        it("not reproduced when the interval lies entirely outside the expected range", () => {
+            const s = summarize([
+                ...reps("native", "redis", "get_rps", [100000, 101000, 102000], redis(50)),
+                ...reps("docker-nat", "redis", "get_rps", [110000, 111000, 112000], { ...redis(50), variant: "net=nat" }),
+            ]);
+            const r = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), s);
+            assert.equal(r.status, "not reproduced");
+            assert.match(r.reason, /outside ≤ 1/);
+        });
+
+        it("inconclusive when the interval straddles the edge", () => {
+            const s = summarize([
+                ...reps("native", "redis", "get_rps", [90000, 110000, 100000], redis(50)),
+                ...reps("docker-nat", "redis", "get_rps", [85000, 115000, 98000], { ...redis(50), variant: "net=nat" }),
+            ]);
+            const r = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), s);
+            assert.equal(r.status, "inconclusive");
+            assert.match(r.reason, /overlaps the edge/);
+        });
+
+        it("inconclusive: not measured, when the workload or metric is absent", () => {
+            const s = summarize(reps("native", "sysbench-cpu", "events_per_s", [1, 2]));
+            const r = evaluateClaim("felter2014", claim("netperf-kvm-latency"), s);
+            assert.equal(r.status, "inconclusive");
+            assert.match(r.reason, /not measured: no netperf metric matching/);
+        });
+
+        it("KVM adds ~80% to TCP round trip: reproduced from a 1.8× latency, with the tcg caveat when emulated", () => {
+            const s = summarize([
+                ...reps("native", "netperf", "tcp_rr_rtt_us", [37.5, 37.6, 37.7], rtt),
+                ...reps("kvm-tuned", "netperf", "tcp_rr_rtt_us", [67.8, 67.9, 68.1], { ...rtt, accel: "tcg" }),
+            ]);
+            const r = evaluateClaim("felter2014", claim("netperf-kvm-latency"), s);
+            assert.equal(r.status, "reproduced", r.reason);
+            assert.equal(r.caveat, TCG_CAVEAT);
+            assert.match(r.reason, /kvm-tuned tcp_rr_rtt_us: ratio 1\.81 .*\(tcg\)/);
+        });
+
+        it("a claim with two parts needs both: Docker volume ≈ native while union FS is slower", () => {
+            const mysql = { workload: "mysql", params: "threads=50", unit: "tps" };
+            const both = summarize([
+                ...reps("native", "mysql", "tps", [9100, 9150, 9130], mysql),
+                ...reps("docker-vol", "mysql", "tps", [9000, 9050, 9020], { ...mysql, env_kind: "docker", variant: "net=host;storage=volume" }),
+                ...reps("docker-ufs", "mysql", "tps", [7000, 6950, 6980], { ...mysql, env_kind: "docker", variant: "net=nat;storage=unionfs" }),
+            ]);
+            assert.equal(evaluateClaim("felter2014", claim("mysql-docker-volume-vs-unionfs"), both).status, "reproduced");
+            const onlyVolume = summarize([
+                ...reps("native", "mysql", "tps", [9100, 9150, 9130], mysql),
+                ...reps("docker-vol", "mysql", "tps", [9000, 9050, 9020], { ...mysql, env_kind: "docker", variant: "storage=volume" }),
+            ]);
+            const r = evaluateClaim("felter2014", claim("mysql-docker-volume-vs-unionfs"), onlyVolume);
+            assert.equal(r.status, "inconclusive");
+            assert.match(r.reason, /Docker union FS \/ native tps \(below 1\): not measured/);
+        });
+
+        it("no native: claims are inconclusive and say why", () => {
+            const s = summarize(reps("docker-nat", "redis", "get_rps", [1, 2, 3], { ...redis(50), variant: "net=nat" }));
+            const r = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), s);
+            assert.equal(r.status, "inconclusive");
+            assert.match(r.reason, /no native baseline in the run/);
+        });
+
+        it("evaluateClaims covers every claim of every study", () => {
+            const s = summarize(reps("native", "sysbench-cpu", "events_per_s", [1, 2]));
+            assert.equal(evaluateClaims(refs, s).length, refs.reduce((n, r: Reference) => n + r.claims.length, 0));
+        });
+    });
+
+    it("published values next to ours: ratio, our interval, whether the published ratio is inside it", () => {
+        const s = summarize([
+            ...reps("native", "netperf", "tcp_rr_rtt_us", [37.5, 37.6, 37.7], rtt),
+            ...reps("kvm-untuned", "netperf", "tcp_rr_rtt_us", [67.8, 67.9, 68.1], rtt),
+            ...reps("docker-nat", "netperf", "tcp_rr_rtt_us", [40, 41, 42], { ...rtt, variant: "net=nat" }),
+        ]);
+        const cmp = comparePublished(refs, s);
+        const tcp = cmp.filter((c) => c.published.id === "netperf-tcp-rr-kvm");
+        assert.equal(tcp.length, 1, "only the KVM environment maps to the published KVM value");
+        assert.equal(tcp[0].environment, "kvm-untuned");
+        assert.ok(Math.abs(tcp[0].publishedRatio - 67.94 / 37.58) < 1e-12);
+        assert.ok(Math.abs(tcp[0].ratio - 67.933333 / 37.6) < 1e-5);
+        assert.equal(tcp[0].publishedInsideCi, true);
+    });
+});

@@ -1,0 +1,134 @@
+/**
+ * End to end on the samples of a real run (test/fixtures/analysis/quick-1, see its README):
+ * every output of `isobench analyze`, the report page's self-containment, --compare and the CLI's
+ * handling of bad input.
+ */
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "csv-parse/sync";
+import { analyzeResultsDir, SUMMARY_COLUMNS } from "../../analysis/analyze";
+
+const FIXTURE = path.join(__dirname, "..", "fixtures", "analysis", "quick-1");
+const CLI = path.join(__dirname, "..", "..", "bin", "isobench");
+
+function copyFixture(to: string): string {
+    fs.cpSync(FIXTURE, to, { recursive: true });
+    return to;
+}
+
+describe("analysis on a real quick run (fixture quick-1)", function () {
+    this.timeout(120000);
+    let root: string;
+    let dir: string;
+    let md: string;
+    let html: string;
+    const log: string[] = [];
+
+    before(async () => {
+        root = fs.mkdtempSync(path.join(os.tmpdir(), "it5-quick-"));
+        dir = copyFixture(path.join(root, "quick-1"));
+        md = await analyzeResultsDir(dir, { progress: true, log: (l) => log.push(l) });
+        html = fs.readFileSync(path.join(dir, "report.html"), "utf8");
+    });
+    after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+    it("summary.csv: one row per comparison (4 environments × 21 redis/sysbench metrics)", () => {
+        const rows: Record<string, string>[] = parse(fs.readFileSync(path.join(dir, "summary.csv"), "utf8"), { columns: true });
+        assert.deepEqual(Object.keys(rows[0]), [...SUMMARY_COLUMNS]);
+        assert.equal(rows.length, 84);
+        const kvm = rows.find((r) => r.environment === "kvm-tuned" && r.metric === "events_per_s")!;
+        assert.equal(kvm.accel, "tcg");
+        assert.equal(kvm.paired, "yes");
+        assert.equal(kvm.method, "fieller-paired");
+        assert.equal(kvm.verdict, "slower");
+        assert.match(kvm.note, /software emulation \(tcg\)/);
+        assert.ok(Number(kvm.ratio_vs_native) < 0.2);
+    });
+
+    it("summary.md: paper-style table, claims with numbers and the tcg caveat, published values", () => {
+        assert.match(md, /\| sysbench-cpu \| events_per_s ↑ \| \+2% indistinguishable \| \+1% indistinguishable \| -87% slower † \|/);
+        assert.match(md, /\| Docker NAT lowers Redis throughput at ≥ 20 clients \| (reproduced|inconclusive|not reproduced) \| .*docker-nat get_rps @ clients=50: ratio 0\.539/);
+        assert.match(md, /\| Redis GET req\/s at 50 clients, KVM \(1 vCPU\) \(approx\.\) \| 0\.841 \(DERIVED-R\) \| kvm-tuned get_rps @ clients=50 \| 0\.088 † \|/);
+        assert.match(md, /KVM adds ~80% to TCP round-trip latency \(netperf TCP_RR\) \| inconclusive \| KVM \/ native TCP_RR round trip: not measured/);
+    });
+
+    it("plots as SVG and PNG", () => {
+        const files = fs.readdirSync(path.join(dir, "plots")).sort();
+        for (const name of ["ratio-redis", "means-redis", "ratio-sysbench-cpu", "means-sysbench-cpu", "published-vs-ours"]) {
+            assert.ok(files.includes(`${name}.svg`) && files.includes(`${name}.png`), files.join(" "));
+        }
+        assert.equal(fs.readFileSync(path.join(dir, "plots", "ratio-redis.png")).subarray(1, 4).toString(), "PNG");
+    });
+
+    it("report.html carries tables, plots, environment facts (declared vs measured), host facts, tool versions, verdicts", () => {
+        assert.match(html, /<h2 id="overhead">Change vs native<\/h2>/);
+        assert.match(html, /<td class="bad">-87% slower †<\/td>/);
+        assert.match(html, /<h2 id="claims">/);
+        assert.equal((html.match(/<figure id="plot-/g) ?? []).length, 5);
+        assert.equal((html.match(/<svg /g) ?? []).length, 5);
+        // declared vs measured: kvm-tuned declared 1 vCPU and the guest saw 1.
+        assert.match(html, /<td>kvm-tuned<\/td><td>kvm<\/td><td>[^<]*<\/td><td>tcg<\/td><td>nproc<\/td><td>1<\/td><td>1<\/td><td>matches<\/td>/);
+        assert.match(html, /qemu_version<\/td><td><\/td><td>9\.0\.0/);
+        assert.match(html, /host vm, kernel 6\.18\.44-fc-v669, CPU AMD EPYC, accel none/);
+        assert.match(html, /<li>redis: redis-benchmark 7\.0\.15<\/li>/);
+        assert.match(html, /<li>sysbench-cpu: sysbench 1\.0\.20<\/li>/);
+        assert.match(html, /Sign convention/);
+    });
+
+    it("report.html is self-contained: no script, no stylesheet link, no external or file reference", () => {
+        assert.doesNotMatch(html, /<script|<link|<iframe|<img /i);
+        const refs = [...html.matchAll(/(?:src|href)\s*=\s*"([^"]*)"/gi)].map((m) => m[1]);
+        assert.deepEqual(refs.filter((r) => !r.startsWith("#") && !r.startsWith("data:")), []);
+        assert.doesNotMatch(html, /url\((?!#|data:)/);
+    });
+
+    it("prints progress", () => {
+        assert.ok(log.some((l) => /^analyze: read 24\/24 entries of .* \(252 samples/.test(l)), log.join("\n"));
+        assert.ok(log.some((l) => /^analyze: plot 5\/5 published-vs-ours$/.test(l)), log.join("\n"));
+        assert.ok(log.some((l) => /wrote 13 files/.test(l)), log.join("\n"));
+    });
+
+    describe("isobench analyze (CLI)", () => {
+        const run = (...args: string[]) => spawnSync(CLI, ["analyze", ...args], { encoding: "utf8" });
+
+        it("--compare sets two runs side by side and writes compare.md/.csv", () => {
+            const other = path.join(root, "after");
+            copyFixture(other);
+            // A "tuning change": sysbench-cpu on kvm-tuned twice as fast in the other run.
+            const f = path.join(other, "cells", "sysbench-cpu.kvm-tuned.r1.csv");
+            fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace(/,events_per_s,([0-9.]+),/, (_m, v) => `,events_per_s,${Number(v) * 2},`));
+            const r = run(dir, "--compare", other, "--no-plots", "--quiet-progress");
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stderr, "");
+            const cmp = fs.readFileSync(path.join(dir, "compare.md"), "utf8");
+            assert.ok(r.stdout.includes(cmp.trim().split("\n")[0]));
+            assert.match(cmp, /\| sysbench-cpu \| [^|]* \| events_per_s ↑ \| kvm-tuned \| [0-9.]+ \| [0-9.]+ \| \+[0-9]+% \| \[[^\]]*\] \| (faster|indistinguishable) \|/);
+            assert.match(cmp, /\| sysbench-cpu \| [^|]* \| events_per_s ↑ \| native \| ([0-9.]+) \| \1 \| 0% \| \[-\d+%, \+\d+%\] \| indistinguishable \| baseline \| baseline \|/);
+            const rows: Record<string, string>[] = parse(fs.readFileSync(path.join(dir, "compare.csv"), "utf8"), { columns: true });
+            assert.equal(rows.length, 84);
+        });
+
+        it("an empty results dir: a clear message, exit 1, no stack trace", () => {
+            const empty = path.join(root, "empty");
+            fs.mkdirSync(path.join(empty, "cells"), { recursive: true });
+            const r = run(empty);
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /^isobench: analyze: no samples in .*empty: no cells\/\*\.csv were found/);
+            assert.doesNotMatch(r.stderr, /\n\s+at /);
+        });
+
+        it("bad options are named", () => {
+            const r = run(dir, "--confidence", "95");
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /--confidence must be a number between 0 and 1/);
+            const r2 = run();
+            assert.match(r2.stderr, /which results directory\?/);
+            const r3 = run(dir, "--bogus");
+            assert.match(r3.stderr, /unknown option --bogus/);
+            assert.doesNotMatch(r.stderr + r2.stderr + r3.stderr, /\n\s+at /);
+        });
+    });
+});
