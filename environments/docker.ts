@@ -29,7 +29,7 @@ export class DockerEnvironment extends pulumi.ComponentResource {
         const s = args.spec;
         this.containerName = s.name;
         if (args.driver === "provider") {
-            const volume = new docker.Volume(`${name}-data`, {
+            const volume = s.volume && new docker.Volume(`${name}-data`, {
                 name: s.volume.name,
                 labels: Object.entries(s.labels).map(([label, value]) => ({ label, value })),
             }, { parent: this });
@@ -38,9 +38,15 @@ export class DockerEnvironment extends pulumi.ComponentResource {
                 image: s.image,
                 command: [...s.command],
                 networkMode: s.networkMode,
-                ports: s.publish.map((internal) => ({ internal, ip: "127.0.0.1" })),
-                mounts: [{ type: "volume", source: volume.name, target: s.volume.target }],
+                ports: s.publish.map((internal) => ({ internal, ip: s.publishAddress })),
+                mounts: volume && s.volume ? [{ type: "volume", source: volume.name, target: s.volume.target }] : [],
                 labels: Object.entries(s.labels).map(([label, value]) => ({ label, value })),
+                ...(s.runtime && { runtime: s.runtime }),
+                ...(s.cpuset !== undefined && { cpuSet: s.cpuset }),
+                ...(s.cpus !== undefined && { cpus: String(s.cpus) }),
+                ...(s.memoryMiB !== undefined && { memory: s.memoryMiB }),
+                ...(s.capAdd.length > 0 && { capabilities: { adds: [...s.capAdd] } }),
+                ...(s.securityOpt.length > 0 && { securityOpts: [...s.securityOpt] }),
                 mustRun: true,
                 restart: "no",
             }, { parent: this, deleteBeforeReplace: true });

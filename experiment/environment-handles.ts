@@ -1,0 +1,79 @@
+/**
+ * From a resolved environment to what provisions it (container spec, domain spec) and the
+ * runner's handle with its declared facts. Pure (no Pulumi, no I/O): the program, the host
+ * preflight and the integration tests all build environments through here.
+ */
+import * as path from "path";
+import type { ExperimentSpec } from "./spec";
+import type { HostContext } from "./program";
+import { EnvironmentSpec, dockerVariantKey } from "./environment-spec";
+import { UserError } from "./errors";
+import { ContainerSpec, containerSpec, DATA_DIR, resourceName } from "../environments/container-spec";
+import { declaredDockerFacts } from "../environments/docker-facts";
+import { EnvironmentHandle, GUEST_DATA_DIR } from "../environments/exec-target";
+import { KnobHostFacts, declaredKvmFacts, guestVariant, kvmOverridesOf, rootDevice } from "../environments/kvm/knobs";
+import { DomainSpec, DomainSpecError } from "../environments/kvm/domain-xml";
+import { KVM_PRESETS, KvmPresetError, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
+
+export type DockerEnv = Extract<EnvironmentSpec, { kind: "docker" }>;
+export type KvmEnv = Extract<EnvironmentSpec, { kind: "kvm" }>;
+
+/** The container and the runner's handle of a Docker environment (pure; the integration tests provision from it too). */
+export function dockerEnvironment(
+    spec: Pick<ExperimentSpec, "stack">, env: DockerEnv, host: HostContext, serverPorts: readonly number[],
+): { container: ContainerSpec; handle: EnvironmentHandle } {
+    const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: env.docker.network, docker: env.docker, serverPorts, dnatAddress: host.dockerBridgeGateway });
+    return {
+        container,
+        handle: {
+            name: env.name,
+            envKind: "docker",
+            variant: dockerVariantKey(env.docker),
+            accel: "none",
+            target: { kind: "docker", container: container.name, network: env.docker.network === "host" ? "host" : "nat" },
+            dataDir: DATA_DIR,
+            declared: declaredDockerFacts(env.docker, host.hostCpuCount),
+        },
+    };
+}
+
+/**
+ * The resolved guest and the runner's handle of a KVM environment (pure).
+ * @throws UserError naming the environment when the host cannot provide a knob.
+ */
+export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, env: KvmEnv, host: HostContext): { domain: DomainSpec; handle: EnvironmentHandle } {
+    const guestDir = path.join(host.stateDir, "guests", spec.stack);
+    const kvmHost: KnobHostFacts = { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount, cpuSiblings: host.cpuSiblings };
+    let domain: DomainSpec;
+    try {
+        domain = resolveDomainSpec(KVM_PRESETS[env.kvm.preset], {
+            name: resourceName(spec.stack, env.name),
+            stack: spec.stack,
+            environment: env.name,
+            vcpus: env.kvm.vcpus,
+            memoryMiB: env.kvm.memoryMiB,
+            diskPath: path.join(guestDir, `${env.name}.qcow2`),
+            kernel: host.guestImage.kernel,
+            initrd: host.guestImage.initrd,
+            cmdline: `root=${rootDevice(env.kvm.diskBus)} rw console=ttyS0 quiet`,
+            serialLogPath: path.join(guestDir, `${env.name}.serial.log`),
+            labels: { runId: spec.runId },
+        }, kvmHost, kvmOverridesOf(env.kvm, kvmHost));
+    } catch (e) {
+        if (e instanceof KvmPresetError || e instanceof DomainSpecError) throw new UserError(`environment ${env.name}: ${e.message}`);
+        throw e;
+    }
+    return {
+        domain,
+        handle: {
+            name: env.name,
+            envKind: "kvm",
+            variant: guestVariant(domain, variantKey(domain)),
+            accel: host.accel,
+            target: { kind: "kvm", domain: domain.name, sshKey: host.sshKey },
+            dataDir: GUEST_DATA_DIR,
+            declared: declaredKvmFacts(domain, host.hostCpuCount),
+        },
+    };
+}
+

@@ -1,0 +1,193 @@
+/**
+ * The environment matrix on this host's real dockerd and libvirt: every Docker variant and one
+ * software-emulated guest with pinning, IO threads, NUMA and multiqueue are provisioned with the
+ * same scripts the cli driver and KvmGuest run, the probe measures them from the inside, and the
+ * measured facts must match the declared ones (probeEnvironment throws on a contradiction; the
+ * assertions below check the key facts by value as well). Teardown must leave nothing behind.
+ *
+ * Resource names start with isobench-it3m (stack it3m<pid>).
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseSpec } from "../../experiment/spec";
+import { gatherHost } from "../../experiment/host";
+import type { HostContext } from "../../experiment/program";
+import { dockerEnvironment, kvmEnvironment, DockerEnv, KvmEnv } from "../../experiment/environment-handles";
+import { cliCreateScript, cliDeleteScript } from "../../environments/container-spec";
+import { renderDomainXml } from "../../environments/kvm/domain-xml";
+import { probeEnvironment } from "../../environments/probe";
+import { attempt, mustRun, virshArgv } from "../../environments/process";
+import type { EnvironmentHandle } from "../../environments/exec-target";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const LIFECYCLE = path.join(REPO, "environments", "kvm", "guest-lifecycle.sh");
+const stack = `it3m${process.pid}`;
+const prefix = `isobench-${stack}-`;
+
+const DOCKER_ENVS = [
+    { name: "nat-proxy", kind: "docker", network: "nat", userlandProxy: true, storage: "volume" },
+    { name: "nat-dnat", kind: "docker", network: "nat", userlandProxy: false, storage: "unionfs" },
+    { name: "host", kind: "docker", network: "host", storage: "volume" },
+    { name: "none", kind: "docker", network: "none", storage: "unionfs" },
+    { name: "limits", kind: "docker", network: "nat", limits: { cpuset: "1", cpus: 0.5, memory: "256m" } },
+    { name: "gvisor", kind: "docker", network: "nat", runtime: "runsc", storage: "unionfs" },
+];
+const GUEST = {
+    name: "kvm-pinned", kind: "kvm", preset: "kvm-tuned", vcpus: 2, memoryMiB: 1024, pinning: [1, 0], emulatorPin: "0",
+    iothreads: 1, iothreadPin: "1", numa: 2, netQueues: 2, vhost: "off", bootTimeoutS: 420,
+};
+
+function leftovers(): string[] {
+    const found: string[] = [];
+    for (const [what, argv] of [
+        ["container", ["docker", "ps", "-a", "--format", "{{.Names}}"]],
+        ["volume", ["docker", "volume", "ls", "--format", "{{.Name}}"]],
+        ["domain", virshArgv(30, "list", "--all", "--name")],
+    ] as const) {
+        for (const n of attempt([...argv], 60).stdout.split("\n").map((s) => s.trim())) if (n.startsWith(prefix)) found.push(`${what} ${n}`);
+    }
+    return found;
+}
+
+describe("environment matrix on real dockerd and libvirt", function () {
+    this.timeout(20 * 60 * 1000);
+    const spec = parseSpec(stack, {
+        runId: "m1",
+        environments: ["native", ...DOCKER_ENVS, GUEST],
+        workloads: [{ name: "sysbench-cpu", environments: ["native"] }],
+        allowSoftwareEmulation: true,
+    });
+    const results = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3m-"));
+    let host: HostContext;
+    const measured = new Map<string, Record<string, string>>();
+    const handles = new Map<string, EnvironmentHandle>();
+    const deletes: string[] = [];
+    let guestDelete: string[] | undefined;
+
+    before(function () {
+        host = gatherHost(spec);
+        for (const env of spec.environmentSpecs.filter((e): e is DockerEnv => e.kind === "docker")) {
+            const { container, handle } = dockerEnvironment(spec, env, host, []);
+            deletes.push(cliDeleteScript(container));
+            mustRun(["/bin/sh", "-c", cliCreateScript(container)], 180, `creating ${env.name}`);
+            handles.set(env.name, handle);
+        }
+        const g = spec.environmentSpecs.find((e): e is KvmEnv => e.kind === "kvm")!;
+        const { domain, handle } = kvmEnvironment(spec, g, host);
+        fs.mkdirSync(path.dirname(domain.diskPath), { recursive: true });
+        const xmlPath = domain.diskPath.replace(/\.qcow2$/, ".xml");
+        fs.writeFileSync(xmlPath, renderDomainXml(domain));
+        guestDelete = [LIFECYCLE, "delete", domain.name, domain.diskPath];
+        mustRun([LIFECYCLE, "create", domain.name, xmlPath, host.guestImage.disk, domain.diskPath], 300, `defining ${g.name}`);
+        mustRun([LIFECYCLE, "wait-ssh", domain.name, host.sshKey, String(g.kvm.bootTimeoutS)], g.kvm.bootTimeoutS + 60, `booting ${g.name}`);
+        handles.set(g.name, handle);
+        handles.set("native", { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: path.join(results, "native-data"), declared: { nproc: String(host.hostCpuCount) } });
+        for (const [name, h] of handles) measured.set(name, probeEnvironment(results, h));
+    });
+
+    after(function () {
+        for (const d of deletes) attempt(["/bin/sh", "-c", d], 120);
+        if (guestDelete) attempt(guestDelete, 300);
+        fs.rmSync(path.join(host?.stateDir ?? path.join(REPO, ".state"), "guests", stack), { recursive: true, force: true });
+        assert.deepEqual(leftovers(), [], "teardown leaves no container, volume or domain");
+        fs.rmSync(results, { recursive: true, force: true });
+    });
+
+    it("records every environment in environments.csv with declared and measured values", () => {
+        const csv = fs.readFileSync(path.join(results, "environments.csv"), "utf8");
+        for (const name of handles.keys()) assert.match(csv, new RegExp(`^${name},`, "m"));
+        assert.match(csv, /^nat-dnat,docker,net=nat;proxy=dnat;storage=unionfs;runtime=runc,none,nat_path,dnat,dnat,/m);
+    });
+
+    it("NAT through the userland proxy vs iptables DNAT, as measured on the wire", () => {
+        assert.equal(measured.get("nat-proxy")!.nat_path, "userland-proxy");
+        assert.equal(measured.get("nat-dnat")!.nat_path, "dnat");
+        assert.match(measured.get("nat-dnat")!.published_ports, new RegExp(`${host.dockerBridgeGateway!.replace(/\./g, "\\.")}:\\d+`));
+        assert.equal(measured.get("host")!.netns, "host");
+        assert.equal(measured.get("nat-proxy")!.netns, "own");
+        assert.equal(measured.get("none")!.net_ifaces, "lo");
+    });
+
+    it("volume vs the container's own layer for the data directory", () => {
+        const vol = measured.get("nat-proxy")!;
+        const union = measured.get("nat-dnat")!;
+        assert.equal(vol.mount_type, "volume");
+        assert.equal(vol.data_mount, "/data");
+        assert.notEqual(vol.data_fstype, "overlayfs");
+        assert.equal(union.mount_type, "none");
+        assert.equal(union.data_mount, "/");
+        assert.equal(union.data_fstype, "overlayfs");
+        assert.equal(union.storage_driver, "overlay2");
+    });
+
+    it("cgroup limits in effect inside the container", () => {
+        const l = measured.get("limits")!;
+        assert.equal(l.cgroup_cpuset, "1");
+        assert.equal(l.cgroup_cpus, "0.5");
+        assert.equal(l.cgroup_memory, String(256 * 1024 * 1024));
+        assert.equal(l.nproc, "1");
+        const free = measured.get("nat-proxy")!;
+        assert.equal(free.cgroup_cpus, "max");
+        assert.equal(free.cgroup_memory, "max");
+    });
+
+    it("gVisor (runsc) sandbox", () => {
+        const g = measured.get("gvisor")!;
+        assert.equal(g.runtime, "runsc");
+        assert.equal(g.sandbox, "gvisor");
+        assert.equal(measured.get("nat-proxy")!.sandbox, "none");
+    });
+
+    it("the guest's pinning, IO thread, NUMA nodes and queues as libvirt and the guest report them", () => {
+        const k = measured.get("kvm-pinned")!;
+        assert.equal(k.domain_type, "qemu", "software emulation here");
+        assert.equal(k.vcpupin, "0:1,1:0");
+        assert.equal(k.emulatorpin, "0");
+        assert.equal(k.iothreads, "1");
+        assert.equal(k.numa_nodes, "2");
+        assert.equal(k.net_queues, "2");
+        assert.equal(k.nproc, "2");
+        assert.equal(k.vhost, "qemu");
+        assert.equal(k.vhost_threads, "0");
+        assert.equal(handles.get("kvm-pinned")!.accel, "tcg");
+    });
+
+    it("refuses a contradiction, naming environment, fact, declared and measured", () => {
+        const h = handles.get("nat-proxy")!;
+        assert.throws(() => probeEnvironment(results, { ...h, name: "nat-proxy-lie", declared: { ...h.declared, nat_path: "dnat" } }),
+            /environment nat-proxy-lie is not what was declared:\n {2}- nat_path: declared dnat, measured userland-proxy/);
+        fs.rmSync(path.join(results, "envfacts", "nat-proxy-lie.json"));
+    });
+});
+
+describe("refusals before provisioning on this host", function () {
+    this.timeout(120000);
+    const base = { runId: "r", workloads: ["sysbench-cpu"], allowSoftwareEmulation: true };
+
+    it("vhost requested where /dev/vhost-net is missing", function () {
+        if (fs.existsSync("/dev/vhost-net")) this.skip();
+        assert.throws(() => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "kvm-vhost", kind: "kvm", preset: "kvm-tuned", vhost: "on" }] })),
+            /environment kvm-vhost: vhost is "on" but \/dev\/vhost-net does not exist\. Fix: modprobe vhost_net/);
+    });
+
+    it("hugepages requested where none are reserved", function () {
+        if (/HugePages_Free:\s+[1-9]/.test(fs.readFileSync("/proc/meminfo", "utf8"))) this.skip();
+        assert.throws(() => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "kvm-huge", kind: "kvm", hugepages: true }] })),
+            /environment kvm-huge: hugepages: true needs 512 free huge pages of 2048 kB for 1024 MiB, but the host has 0 free .*Fix: echo 512 > \/proc\/sys\/vm\/nr_hugepages/);
+    });
+
+    it("ht-siblings pinning on a host without hyperthreads", function () {
+        if (fs.readFileSync("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list", "utf8").includes(",")) this.skip();
+        assert.throws(() => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "kvm-ht", kind: "kvm", vcpus: 2, pinning: "ht-siblings" }] })),
+            /environment kvm-ht: kvm-untuned: pinning "ht-siblings" needs hyperthread sibling pairs/);
+    });
+
+    it("a declared host setting the host does not have", () => {
+        const thp = /\[(\w+)\]/.exec(fs.readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "utf8"))![1];
+        const other = thp === "never" ? "always" : "never";
+        assert.throws(() => gatherHost(parseSpec("it3r", { ...base, environments: ["native"], host: { thp: other } })),
+            new RegExp(`the host is not configured as isobench:host declares .*thp: declared ${other}, measured ${thp}`, "s"));
+    });
+});
