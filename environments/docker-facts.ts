@@ -33,7 +33,8 @@ export function declaredDockerFacts(d: DockerVariant, hostCpuCount: number): Rec
     if (d.runtime === "runc") f.netns = d.network === "host" ? "host" : "own";
     if (d.network === "none") f.net_ifaces = "lo";
     if (d.network === "nat") f.nat_path = d.userlandProxy ? "userland-proxy" : "dnat";
-    if (d.storage === "unionfs") f.data_fstype = "overlayfs";
+    // gVisor serves the root filesystem through its gofer (v9fs inside), so only runc shows overlayfs.
+    if (d.storage === "unionfs" && d.runtime === "runc") f.data_fstype = "overlayfs";
     if (d.runtime === "runc") {
         f.cgroup_cpuset = formatCpuset(cpus);
         f.cgroup_cpus = d.limits.cpus !== undefined ? String(d.limits.cpus) : "max";

@@ -124,7 +124,8 @@ describe("environment matrix: Docker variants", () => {
             netns: "own", nat_path: "userland-proxy", cgroup_cpuset: "1", cgroup_cpus: "max", cgroup_memory: "268435456",
         });
         const union = declaredDockerFacts(dockerVariantOf({ network: "none", storage: "unionfs", runtime: "runsc" }), 2);
-        assert.equal(union.data_fstype, "overlayfs");
+        assert.equal(union.data_fstype, undefined, "gVisor shows its gofer filesystem (v9fs), not overlayfs");
+        assert.equal(declaredDockerFacts(dockerVariantOf({ storage: "unionfs" }), 2).data_fstype, "overlayfs");
         assert.equal(union.net_ifaces, "lo");
         assert.equal(union.sandbox, "gvisor");
         assert.equal(union.cgroup_cpus, undefined, "gVisor hides the host's cgroups: recorded, not compared");
