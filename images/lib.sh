@@ -82,7 +82,7 @@ host_uri() {
         }
         END { flush() }' "$f"
     done
-  } | head -n 1 | sed 's:/*$::'
+  } | awk 'NR == 1' | sed 's:/*$::'
 }
 
 # resolve_apt_sources: the suite and mirrors both images are built from (ISOBENCH_SUITE,

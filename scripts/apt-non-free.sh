@@ -4,9 +4,12 @@
 # for the host's own mirror and suite; never edits the host's existing source files.
 # Idempotent: does nothing when apt already has a candidate for netperf.
 set -euo pipefail
+# Under pipefail, `apt-cache … | grep -q` fails when grep exits early (SIGPIPE), so the listing is
+# read whole first.
+has_netperf() { local p; p="$(apt-cache policy netperf 2>/dev/null)"; grep -q 'Candidate: [0-9]' <<<"$p"; }
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 log() { echo "[setup] $*"; }
-if apt-cache policy netperf 2>/dev/null | grep -q 'Candidate: [0-9]'; then exit 0; fi
+if has_netperf; then exit 0; fi
 . /etc/os-release
 if [ "${ID:-}" != debian ]; then
     echo "[setup] ERROR: netperf has no installation candidate. Fix: enable the component that packages it (Ubuntu: multiverse) and run setup again" >&2
@@ -26,5 +29,5 @@ log "adding Debian's non-free component for netperf ($FILE)"
     fi
 } >"$FILE"
 apt-get update -qq
-apt-cache policy netperf | grep -q 'Candidate: [0-9]' ||
+has_netperf ||
     { echo "[setup] ERROR: netperf still has no candidate after adding $FILE; check that the mirror $MIRROR serves non-free" >&2; exit 1; }

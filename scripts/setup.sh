@@ -15,12 +15,14 @@ T0=$(date +%s)
 #    native runs use the same tool versions as the container and the guest.
 bash scripts/apt-non-free.sh
 PACKAGES="docker.io qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients debootstrap openssh-client iproute2 gawk $(grep -v '^#' images/packages.txt | tr '\n' ' ')"
-missing=""
-for p in $PACKAGES; do
-    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
+# Missing, and installed but behind the candidate version: the images are built from the same
+# mirror, so a stale host package would fail the version cross-check in images/build-all.sh.
+missing="$(apt-cache policy $PACKAGES 2>/dev/null | awk '
+    /^[^ ].*:$/ { pkg = substr($1, 1, length($1) - 1) }
+    $1 == "Installed:" { inst = $2 }
+    $1 == "Candidate:" && (inst == "(none)" || inst != $2) { printf " %s", pkg }')"
 if [ -n "$missing" ]; then
-    log "installing Debian packages:$missing"
+    log "installing or upgrading Debian packages:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # policy-rc.d keeps Debian from starting redis-server on port 6379 where systemd is absent.

@@ -11,6 +11,7 @@ import { spawnSync } from "child_process";
 import YAML from "yaml";
 import { pulumiEnv } from "../../experiment/pulumi-cli";
 import { samplesFromCsv } from "../../experiment/samples";
+import { leftoverResources } from "../helpers/leftovers";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -20,15 +21,7 @@ function sh(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeo
 }
 
 function leftovers(stack: string): string[] {
-    const prefix = `isobench-${stack}-`;
-    const found: string[] = [];
-    for (const [what, argv] of [
-        ["container", ["docker", "ps", "-a", "--format", "{{.Names}}"]],
-        ["volume", ["docker", "volume", "ls", "--format", "{{.Name}}"]],
-        ["domain", ["timeout", "30", "virsh", "-c", "qemu:///system", "list", "--all", "--name"]],
-    ] as const) {
-        for (const n of sh([...argv]).out.split("\n").map((s) => s.trim())) if (n.startsWith(prefix)) found.push(`${what} ${n}`);
-    }
+    const found = leftoverResources(`isobench-${stack}-`);
     const guests = path.join(REPO, ".state", "guests", stack);
     if (fs.existsSync(guests)) for (const f of fs.readdirSync(guests)) found.push(`file ${path.join(guests, f)}`);
     return found;
