@@ -5,11 +5,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
-import { EnvironmentHandle, execArgv } from "./exec-target";
+import { EnvironmentHandle, execArgv, guestArgv, inGuest } from "./exec-target";
 import { guestIp } from "./kvm/guest-ip";
 import { attempt, mustRun, virshArgv } from "./process";
 import { shellQuote as q } from "./shell";
-import { measureNatPath } from "./nat-path";
+import { Runner, measureNatPath } from "./nat-path";
 
 /**
  * Runs inside every environment (POSIX sh); prints key=value lines: CPUs and flags, cgroup limits
@@ -105,7 +105,34 @@ function vhostThreads(domain: string): string {
     return String(comms.filter((c) => c === `vhost-${pid}`).length);
 }
 
-function outsideFacts(h: EnvironmentHandle, inside: Readonly<Record<string, string>>): Record<string, string> {
+/**
+ * What dockerd reports about a container, and the NAT path measured on the wire.
+ * @param netnsRef the network namespace of the daemon's host (the host, or the guest)
+ */
+function dockerFacts(container: string, run: Runner, netnsRef: string, inside: Readonly<Record<string, string>>, connectHost?: string): Record<string, string> {
+    const out = (argv: string[], what: string) => {
+        const c = run(argv);
+        if (c.status !== 0) throw new Error(`${what} failed (exit ${c.status}): ${(c.stderr || c.stdout).trim().slice(-1000)}`);
+        return c.stdout;
+    };
+    const f = parseFacts(out(["docker", "inspect", "-f",
+        "network_mode={{.HostConfig.NetworkMode}}\nmount_type={{range .Mounts}}{{.Type}}{{end}}\nrunning={{.State.Running}}\nruntime={{.HostConfig.Runtime}}", container], `docker inspect ${container}`));
+    const ports = run(["docker", "port", container]).stdout.trim().replace(/\n/g, " ");
+    const info = parseFacts(out(["docker", "info", "-f", "storage_driver={{.Driver}}\ndocker_version={{.ServerVersion}}"], "docker info"));
+    const runtimes = run(["docker", "info", "-f", "{{json .Runtimes}}"]).stdout;
+    const args = (/"runsc":\{[^}]*"runtimeArgs":\[([^\]]*)\]/.exec(runtimes)?.[1] ?? "").replace(/"/g, "");
+    return {
+        ...f,
+        mount_type: f.mount_type || "none",
+        published_ports: ports || "none",
+        netns: inside.netns_inode === netnsRef ? "host" : "own",
+        ...(f.network_mode === "bridge" && { nat_path: measureNatPath(container, run, connectHost) }),
+        ...(f.runtime === "runsc" && { runsc_args: args || "none" }),
+        ...info,
+    };
+}
+
+function outsideFacts(h: EnvironmentHandle, inside: Readonly<Record<string, string>>, ip?: string): Record<string, string> {
     const t = h.target;
     const hostNs = (() => {
         try {
@@ -115,26 +142,17 @@ function outsideFacts(h: EnvironmentHandle, inside: Readonly<Record<string, stri
         }
     })();
     if (t.kind === "native") return { netns: inside.netns_inode === hostNs ? "host" : "own" };
-    if (t.kind === "docker") {
-        const f = parseFacts(mustRun(["docker", "inspect", "-f",
-            "network_mode={{.HostConfig.NetworkMode}}\nmount_type={{range .Mounts}}{{.Type}}{{end}}\nrunning={{.State.Running}}\nruntime={{.HostConfig.Runtime}}", t.container], 120, `docker inspect ${t.container}`));
-        const ports = attempt(["docker", "port", t.container], 120).stdout.trim().replace(/\n/g, " ");
-        const info = parseFacts(mustRun(["docker", "info", "-f", "storage_driver={{.Driver}}\ndocker_version={{.ServerVersion}}"], 120, "docker info"));
-        const runtimes = attempt(["docker", "info", "-f", "{{json .Runtimes}}"], 60).stdout;
-        const args = (/"runsc":\{[^}]*"runtimeArgs":\[([^\]]*)\]/.exec(runtimes)?.[1] ?? "").replace(/"/g, "");
-        return {
-            ...f,
-            mount_type: f.mount_type || "none",
-            published_ports: ports || "none",
-            netns: inside.netns_inode === hostNs ? "host" : "own",
-            ...(f.network_mode === "bridge" && { nat_path: measureNatPath(t.container) }),
-            ...(f.runtime === "runsc" && { runsc_args: args || "none" }),
-            ...info,
-        };
-    }
-    if (t.kind === "kvm") {
+    if (t.kind === "docker") return dockerFacts(t.container, (argv) => attempt(argv, 120), hostNs, inside);
+    if (t.kind === "kvm" || t.kind === "docker-in-kvm") {
         const virsh = (...a: string[]) => mustRun(virshArgv(30, ...a), 120, `virsh ${a[0]}`);
+        let docker: Record<string, string> = {};
+        if (t.kind === "docker-in-kvm") {
+            const run: Runner = (argv) => attempt(guestArgv(t, argv, ip), 120);
+            const guestNs = run(["readlink", "/proc/self/ns/net"]).stdout.trim();
+            docker = dockerFacts(t.container, run, guestNs, inside, ip);
+        }
         return {
+            ...docker,
             ...liveXmlFacts(virsh("dumpxml", t.domain)),
             vcpupin: parseVcpupin(virsh("vcpupin", t.domain)),
             emulatorpin: parseEmulatorpin(virsh("emulatorpin", t.domain)),
@@ -149,9 +167,9 @@ const COLUMNS = ["environment", "env_kind", "variant", "accel", "fact", "value",
 
 /** Measures one environment, writes envfacts/<name>.json and regenerates environments.csv. */
 export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Record<string, string> {
-    const ip = h.target.kind === "kvm" ? guestIp(h.target.domain) : undefined;
+    const ip = inGuest(h.target) ? guestIp(h.target.domain) : undefined;
     const inside = parseFacts(mustRun(execArgv(h.target, insideFactsScript(h.dataDir), ip), 120, `probe inside ${h.name}`));
-    const measured = { ...inside, ...outsideFacts(h, inside) };
+    const measured = { ...inside, ...outsideFacts(h, inside, ip) };
     const dir = path.join(resultsDir, "envfacts");
     fs.mkdirSync(dir, { recursive: true });
     const at = new Date().toISOString();

@@ -16,6 +16,7 @@ import { DomainSpec, DomainSpecError } from "../environments/kvm/domain-xml";
 import { KVM_PRESETS, KvmPresetError, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
 
 export type DockerEnv = Extract<EnvironmentSpec, { kind: "docker" }>;
+export type DockerInKvmEnv = Extract<EnvironmentSpec, { kind: "docker-in-kvm" }>;
 export type KvmEnv = Extract<EnvironmentSpec, { kind: "kvm" }>;
 
 /** The container and the runner's handle of a Docker environment (pure; the integration tests provision from it too). */
@@ -41,7 +42,7 @@ export function dockerEnvironment(
  * The resolved guest and the runner's handle of a KVM environment (pure).
  * @throws UserError naming the environment when the host cannot provide a knob.
  */
-export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, env: KvmEnv, host: HostContext): { domain: DomainSpec; handle: EnvironmentHandle } {
+export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, env: KvmEnv | DockerInKvmEnv, host: HostContext): { domain: DomainSpec; handle: EnvironmentHandle } {
     const guestDir = path.join(host.stateDir, "guests", spec.stack);
     const kvmHost: KnobHostFacts = { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount, cpuSiblings: host.cpuSiblings };
     let domain: DomainSpec;
@@ -77,3 +78,32 @@ export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, en
     };
 }
 
+
+/**
+ * A Docker container inside a KVM guest: the guest (as kvmEnvironment), the container as the cli
+ * driver would create it, published on the guest's addresses, and a handle whose declared facts
+ * are the guest's (pinning, vhost, …) and the container's, with the guest's vCPUs as "all CPUs".
+ * Variant: the guest's key, then the Docker key with each field prefixed `docker.`.
+ */
+export function dockerInKvmEnvironment(
+    spec: Pick<ExperimentSpec, "stack" | "runId">, env: DockerInKvmEnv, host: HostContext, serverPorts: readonly number[],
+): { domain: DomainSpec; container: ContainerSpec; handle: EnvironmentHandle } {
+    if (!host.guestImageDocker) throw new UserError(`environment ${env.name}: no guest image with Docker. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
+    const { domain, handle: guest } = kvmEnvironment(spec, env, { ...host, guestImage: host.guestImageDocker });
+    const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: env.docker.network, docker: env.docker, serverPorts, dnatAddress: "0.0.0.0" });
+    const { net_queues: _queues, ...guestFacts } = guest.declared;
+    const key = dockerVariantKey(env.docker).split(";").map((f) => `docker.${f}`).join(";");
+    return {
+        domain,
+        container,
+        handle: {
+            name: env.name,
+            envKind: "docker-in-kvm",
+            variant: `${guest.variant};${key}`,
+            accel: host.accel,
+            target: { kind: "docker-in-kvm", domain: domain.name, sshKey: host.sshKey, container: container.name, network: env.docker.network },
+            dataDir: DATA_DIR,
+            declared: { ...guestFacts, ...declaredDockerFacts(env.docker, domain.vcpus) },
+        },
+    };
+}

@@ -236,7 +236,9 @@ export function environmentOf(item: string | Raw, d: KvmDefaults): EnvironmentSp
             return { name: item.name, kind: "kvm", kvm: kvmKnobsOf(item, item.preset ?? "kvm-untuned", d) };
         case "docker-in-kvm": {
             const g = item.guest ?? {};
-            return { name: item.name, kind: "docker-in-kvm", kvm: kvmKnobsOf(g, g.preset ?? "kvm-untuned", d), docker: dockerVariantOf(item.docker ?? {}) };
+            // From outside the guest, published ports are reached at the guest's address, where
+            // the guest's iptables DNAT carries them: the userland proxy is not on that path.
+            return { name: item.name, kind: "docker-in-kvm", kvm: kvmKnobsOf(g, g.preset ?? "kvm-untuned", d), docker: dockerVariantOf({ userlandProxy: false, ...(item.docker ?? {}) }) };
         }
     }
 }

@@ -14,7 +14,7 @@ import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
 import { parseCpuset } from "../environments/kvm/cpuset";
 import type { DockerVariant, KvmKnobs } from "./environment-spec";
-import { dockerEnvironment, kvmEnvironment } from "./environment-handles";
+import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment } from "./environment-handles";
 import { REPO_ROOT, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf } from "./paths";
 
 export class HostError extends UserError {}
@@ -39,7 +39,7 @@ export function pluginInstalled(name: string, env: NodeJS.ProcessEnv = process.e
     return fs.existsSync(dir) && fs.readdirSync(dir).some((d) => d.startsWith(`resource-${name}-v`));
 }
 
-function readImageState(stateDir: string, file: "container-image" | "guest-image", fix: string): string {
+function readImageState(stateDir: string, file: "container-image" | "guest-image" | "guest-image-docker", fix: string): string {
     const s = imageState(stateDir, file);
     if (s.value === undefined) throw new HostError(`${s.file} is missing: the image has not been built. Fix: ${fix}`);
     return s.value;
@@ -125,6 +125,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         repoRoot, resultsRoot, stateDir, containerImage, guestImage, sshKey, accel, vhostAvailable,
         hostCpuCount: os.cpus().length, dockerDriver, commandBackend,
         ...(wantsDocker && { dockerBridgeGateway: bridgeGateway() }),
+        ...(kinds.has("docker-in-kvm") && { guestImageDocker: dockerGuestImage(stateDir) }),
         cpuSiblings: cpuSiblings(),
     };
     // Resolve every environment now, so what the host cannot provide (pinning to missing CPUs,
@@ -132,11 +133,17 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     for (const e of spec.environmentSpecs) {
         if (e.kind === "kvm") kvmEnvironment(spec, e, ctx);
         if (e.kind === "docker") dockerEnvironment(spec, e, ctx, []);
-        if (e.kind === "docker-in-kvm") {
-            throw new HostError(`environment ${e.name}: kind docker-in-kvm is not implemented yet (it needs a guest image with Docker); remove it from isobench:environments`);
-        }
+        if (e.kind === "docker-in-kvm") dockerInKvmEnvironment(spec, e, ctx, []);
     }
     return ctx;
+}
+
+function dockerGuestImage(stateDir: string): HostContext["guestImage"] {
+    const files = guestImageFiles(readImageState(stateDir, "guest-image-docker", "ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh (docker-in-kvm needs a guest image with the Docker engine)"));
+    for (const f of Object.values(files)) {
+        if (!fs.existsSync(f)) throw new HostError(`guest image file ${f} is missing. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
+    }
+    return files;
 }
 
 /** Host cores as lists of their hyperthreads (sysfs thread_siblings_list), each core once. */

@@ -6,7 +6,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ExperimentSpec, EnvironmentName } from "./spec";
 import { UserError } from "./errors";
-import { dockerEnvironment, kvmEnvironment } from "./environment-handles";
+import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment } from "./environment-handles";
+import { guestContainerCreateScript, guestContainerDeleteScript } from "../environments/docker-in-kvm";
 import { planCells } from "./plan";
 import { CommandBackend, commandResource } from "../environments/command";
 import { DockerEnvironment, ResolvedDockerDriver } from "../environments/docker";
@@ -34,6 +35,8 @@ export interface HostContext {
     readonly commandBackend: CommandBackend;
     /** Docker's bridge gateway address: ports published there are carried by iptables DNAT (userlandProxy: false). */
     readonly dockerBridgeGateway?: string;
+    /** Guest image with the Docker engine (docker-in-kvm); built by ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh. */
+    readonly guestImageDocker?: { readonly disk: string; readonly kernel: string; readonly initrd: string };
     /** Host cores as lists of their hyperthreads (pinning: ht-siblings). */
     readonly cpuSiblings?: readonly (readonly number[])[];
 }
@@ -87,7 +90,24 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             readyReports[name] = g.bootReport;
             handles.push(handle);
         } else {
-            throw new UserError(`environment ${name}: kind docker-in-kvm is declared in the schema but not implemented yet (needs a guest image with Docker); remove it from isobench:environments`);
+            const { domain, container, handle } = dockerInKvmEnvironment(spec, env, host, serverPorts);
+            const g = new KvmGuest(name, {
+                domain,
+                baseImage: host.guestImageDocker!.disk,
+                sshKey: host.sshKey,
+                bootTimeoutS: env.kvm.bootTimeoutS,
+                lifecycleScript: path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh"),
+                commandBackend: host.commandBackend,
+            });
+            const lifecycle = path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh");
+            const c = commandResource(host.commandBackend, `${name}-container`, {
+                create: guestContainerCreateScript(container, domain.name, host.sshKey, lifecycle),
+                delete: guestContainerDeleteScript(container, domain.name, host.sshKey, lifecycle),
+                triggers: [JSON.stringify(container), domain.name],
+            }, { dependsOn: [g.ready], deleteBeforeReplace: true, customTimeouts: { create: "30m" } });
+            ready.set(name, c.resource);
+            readyReports[name] = pulumi.interpolate`${g.bootReport}\n${c.stdout}`;
+            handles.push(handle);
         }
     }
 

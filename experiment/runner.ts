@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { getWorkload, AnyWorkload } from "../workloads";
 import { ParseError, ServerAddress } from "../workloads/workload";
-import { EnvironmentHandle, execArgv, detachedScript, stopScript } from "../environments/exec-target";
+import { EnvironmentHandle, execArgv, detachedScript, guestArgv, inGuest, stopScript } from "../environments/exec-target";
 import { Sample, samplesToCsv } from "./samples";
 import { guestIp } from "../environments/kvm/guest-ip";
 import { Completed, mustRun, run } from "../environments/process";
@@ -48,6 +48,15 @@ export function serverAddress(env: EnvironmentHandle, port: number, ip?: string)
         case "kvm":
             if (!ip) throw new Error(`guest ${t.domain}: IP unknown`);
             return { host: ip, port };
+        case "docker-in-kvm": {
+            if (!ip) throw new Error(`guest ${t.domain}: IP unknown`);
+            if (t.network === "host") return { host: ip, port };
+            // Published on the guest's addresses: reached at the guest IP, DNATed inside the guest.
+            const out = mustRun(guestArgv(t, ["docker", "port", t.container, `${port}/tcp`], ip), 30, `docker port ${t.container} in ${t.domain}`);
+            const m = /^0\.0\.0\.0:(\d+)$/m.exec(out.trim());
+            if (!m) throw new Error(`container ${t.container} in guest ${t.domain} publishes no IPv4 port for ${port}/tcp (docker port said "${out.trim()}")`);
+            return { host: ip, port: Number(m[1]) };
+        }
     }
 }
 
@@ -80,7 +89,7 @@ export function runCell(inv: CellInvocation, workload: AnyWorkload = getWorkload
     }
     const params = { ...workload.defaults, ...inv.params } as Record<string, number | string>;
     const env = inv.env;
-    const ip = env.target.kind === "kvm" ? guestIp(env.target.domain) : undefined;
+    const ip = inGuest(env.target) ? guestIp(env.target.domain) : undefined;
     const inside = (script: string) => execArgv(env.target, script, ip);
     progress(inv.resultsDir, `cell ${inv.cellId}: start (${workload.name} on ${env.name}, accel=${env.accel})`);
 

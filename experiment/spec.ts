@@ -183,6 +183,10 @@ function environmentConsistency(envs: readonly EnvironmentSpec[], workloads: rea
         if ((e.kind === "kvm" || e.kind === "docker-in-kvm") && e.kvm.numaNodes > e.kvm.vcpus) {
             lines.push(`${key} (${e.name}): numa ${e.kvm.numaNodes} nodes need at least as many vCPUs (vcpus is ${e.kvm.vcpus})`);
         }
+        if (e.kind === "docker-in-kvm") {
+            if (e.docker.userlandProxy) lines.push(`${key} (${e.name}): docker.userlandProxy must be false in a guest: the host reaches published ports at the guest's address, where the guest's iptables DNAT carries them`);
+            if (e.docker.runtime === "runsc") lines.push(`${key} (${e.name}): docker.runtime runsc is not available in the guest image; use runc`);
+        }
         if (e.kind === "docker" || e.kind === "docker-in-kvm") {
             if (e.docker.network !== "nat" && e.docker.userlandProxy) {
                 lines.push(`${key} (${e.name}): userlandProxy applies to network nat only (network is ${e.docker.network})`);

@@ -15,6 +15,11 @@ import { dnatPackets, proxyListening } from "../../environments/nat-path";
 import { liveXmlFacts, parseEmulatorpin, parseVcpupin, contradictions } from "../../environments/probe";
 import { numactlPolicy, selected, swapState, compareHost } from "../../environments/host-facts";
 import { userlandProxyOn } from "../../experiment/host";
+import type { HostContext } from "../../experiment/program";
+import { DockerInKvmEnv, dockerInKvmEnvironment } from "../../experiment/environment-handles";
+import { execArgv } from "../../environments/exec-target";
+import { shellQuote } from "../../environments/shell";
+import { guestContainerCreateScript, guestContainerDeleteScript } from "../../environments/docker-in-kvm";
 
 const FIX = path.join(__dirname, "..", "fixtures", "environments");
 const fixture = (f: string) => fs.readFileSync(path.join(FIX, f), "utf8");
@@ -178,5 +183,53 @@ describe("environment matrix: probe parsers on captured output", () => {
 
     it("contradictions name fact, declared and measured", () => {
         assert.deepEqual(contradictions({ nproc: "1", nat_path: "dnat" }, { nproc: "1" }), ["nat_path: declared dnat, measured (not measured)"]);
+    });
+});
+
+describe("environment matrix: docker-in-kvm", () => {
+    const host: HostContext = {
+        repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", containerImage: "isobench-bench:0123",
+        guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
+        guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
+        sshKey: "/k", accel: "tcg", vhostAvailable: false, hostCpuCount: 2, dockerDriver: "cli", commandBackend: "dynamic",
+    };
+    const s = spec([{ name: "dik", kind: "docker-in-kvm", guest: { preset: "kvm-tuned", vcpus: 1, vhost: "off" }, docker: { network: "nat", limits: { memory: "256m" } } }], { workloads: ["redis"] });
+    const env = s.environmentSpecs[0] as DockerInKvmEnv;
+
+    it("publishes on the guest's addresses (DNAT in the guest) and records both layers in the variant", () => {
+        const { domain, container, handle } = dockerInKvmEnvironment(s, env, host, [6379]);
+        assert.equal(domain.kernel, "/imgd/vmlinuz", "boots the guest image with Docker");
+        assert.equal(container.publishAddress, "0.0.0.0");
+        assert.equal(handle.envKind, "docker-in-kvm");
+        assert.match(handle.variant, /^vcpus=1;mem=1024m;cpu=max;topo=cores;pin=1:1;emu=separate;net=qemu;.*;docker\.net=nat;docker\.proxy=dnat;docker\.storage=volume;docker\.runtime=runc;docker\.mem=256m$/);
+        assert.deepEqual(handle.target, { kind: "docker-in-kvm", domain: "isobench-t-dik", sshKey: "/k", container: "isobench-t-dik", network: "nat" });
+        assert.equal(handle.declared.vcpupin, "0:1");
+        assert.equal(handle.declared.nat_path, "dnat");
+        assert.equal(handle.declared.cgroup_cpuset, "0", "all CPUs of the guest");
+        assert.equal(handle.declared.cgroup_memory, String(256 * 1024 * 1024));
+        assert.equal(handle.declared.net_queues, undefined, "the container's veth, not the guest NIC");
+    });
+
+    it("runs commands through ssh and docker exec, quoted for the guest's shell", () => {
+        const { handle } = dockerInKvmEnvironment(s, env, host, [6379]);
+        const argv = execArgv(handle.target, "echo 'a b'", "192.168.122.5");
+        assert.deepEqual(argv.slice(-2), ["root@192.168.122.5", `'docker' 'exec' 'isobench-t-dik' '/bin/sh' '-c' 'echo '\\''a b'\\'''`]);
+        assert.throws(() => execArgv(handle.target, "true"), /no IP address known/);
+    });
+
+    it("loads the image into the guest's dockerd and creates the container with the cli driver's script", () => {
+        const { container } = dockerInKvmEnvironment(s, env, host, [6379]);
+        const create = guestContainerCreateScript(container, "isobench-t-dik", "/k", "/repo/lc.sh");
+        assert.match(create, /docker save 'isobench-bench:0123' \| ssh .* docker load/);
+        assert.ok(create.includes(shellQuote(cliCreateScript(container))), "the cli driver's own create script, run in the guest");
+        assert.match(cliCreateScript(container), /'--memory' '256m'/);
+        assert.match(cliCreateScript(container), /'-p' '0\.0\.0\.0::6379'/);
+        assert.match(guestContainerDeleteScript(container, "isobench-t-dik", "/k", "/repo/lc.sh"), /\|\| exit 0/);
+    });
+
+    it("refuses what a guest cannot do", () => {
+        refuses([{ name: "d", kind: "docker-in-kvm", docker: { userlandProxy: true } }], /\(d\): docker\.userlandProxy must be false in a guest/);
+        refuses([{ name: "d", kind: "docker-in-kvm", docker: { runtime: "runsc" } }], /\(d\): docker\.runtime runsc is not available in the guest image/);
+        assert.throws(() => dockerInKvmEnvironment(s, env, { ...host, guestImageDocker: undefined }, []), /ISOBENCH_GUEST_VARIANT=docker images\/build-guest-image\.sh/);
     });
 });
