@@ -14,10 +14,14 @@ import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { gatherHost } from "../../experiment/host";
 import type { HostContext } from "../../experiment/program";
-import { dockerEnvironment, kvmEnvironment, DockerEnv, KvmEnv } from "../../experiment/environment-handles";
+import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, DockerEnv, DockerInKvmEnv, KvmEnv } from "../../experiment/environment-handles";
 import { cliCreateScript, cliDeleteScript } from "../../environments/container-spec";
 import { renderDomainXml } from "../../environments/kvm/domain-xml";
 import { probeEnvironment } from "../../environments/probe";
+import { probeHost } from "../../environments/host-facts";
+import { runCell } from "../../experiment/runner";
+import { samplesFromCsv } from "../../experiment/samples";
+import { guestContainerCreateScript, guestContainerDeleteScript } from "../../environments/docker-in-kvm";
 import { attempt, mustRun, virshArgv } from "../../environments/process";
 import type { EnvironmentHandle } from "../../environments/exec-target";
 
@@ -38,6 +42,16 @@ const GUEST = {
     name: "kvm-pinned", kind: "kvm", preset: "kvm-tuned", vcpus: 2, memoryMiB: 1024, pinning: [1, 0], emulatorPin: "0",
     iothreads: 1, iothreadPin: "1", numa: 2, netQueues: 2, vhost: "off", bootTimeoutS: 420,
 };
+
+/** ISOBENCH_KEEP_RESULTS=<dir>: copy environments.csv and host.csv there (for the closing table). */
+function keepResults(results: string, suffix = ""): void {
+    const keep = process.env.ISOBENCH_KEEP_RESULTS;
+    if (!keep) return;
+    fs.mkdirSync(keep, { recursive: true });
+    for (const f of ["environments.csv", "host.csv"]) {
+        if (fs.existsSync(path.join(results, f))) fs.copyFileSync(path.join(results, f), path.join(keep, f.replace(".csv", `${suffix}.csv`)));
+    }
+}
 
 function leftovers(): string[] {
     const found: string[] = [];
@@ -84,7 +98,9 @@ describe("environment matrix on real dockerd and libvirt", function () {
         mustRun([LIFECYCLE, "wait-ssh", domain.name, host.sshKey, String(g.kvm.bootTimeoutS)], g.kvm.bootTimeoutS + 60, `booting ${g.name}`);
         handles.set(g.name, handle);
         handles.set("native", { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: path.join(results, "native-data"), declared: { nproc: String(host.hostCpuCount) } });
+        probeHost(results, {});
         for (const [name, h] of handles) measured.set(name, probeEnvironment(results, h));
+        keepResults(results);
     });
 
     after(function () {
@@ -93,6 +109,14 @@ describe("environment matrix on real dockerd and libvirt", function () {
         fs.rmSync(path.join(host?.stateDir ?? path.join(REPO, ".state"), "guests", stack), { recursive: true, force: true });
         assert.deepEqual(leftovers(), [], "teardown leaves no container, volume or domain");
         fs.rmSync(results, { recursive: true, force: true });
+    });
+
+    it("records the host's settings and versions in host.csv", () => {
+        const csv = fs.readFileSync(path.join(results, "host.csv"), "utf8");
+        for (const fact of ["governor", "boost", "thp", "swap", "native_numactl_policy", "kernel", "docker", "containerd", "runc", "runsc", "qemu", "libvirt"]) {
+            assert.match(csv, new RegExp(`^[^,]+,${fact},`, "m"), fact);
+        }
+        assert.match(csv, /,docker,20\.10\./);
     });
 
     it("records every environment in environments.csv with declared and measured values", () => {
@@ -159,6 +183,73 @@ describe("environment matrix on real dockerd and libvirt", function () {
         assert.throws(() => probeEnvironment(results, { ...h, name: "nat-proxy-lie", declared: { ...h.declared, nat_path: "dnat" } }),
             /environment nat-proxy-lie is not what was declared:\n {2}- nat_path: declared dnat, measured userland-proxy/);
         fs.rmSync(path.join(results, "envfacts", "nat-proxy-lie.json"));
+    });
+});
+
+describe("docker-in-kvm on real libvirt (Docker engine inside a tcg guest)", function () {
+    this.timeout(25 * 60 * 1000);
+    const dstack = `it3d${process.pid}`;
+    const spec = parseSpec(dstack, {
+        runId: "d1",
+        environments: [{ name: "dik", kind: "docker-in-kvm", guest: { vcpus: 1, memoryMiB: 1024, bootTimeoutS: 420 }, docker: { network: "nat", limits: { memory: "512m" } } }],
+        workloads: [{ name: "redis", params: { requests: 2000 } }],
+        allowSoftwareEmulation: true,
+    });
+    const results = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3d-"));
+    let host: HostContext;
+    let handle: EnvironmentHandle;
+    let measured: Record<string, string>;
+    const undo: string[][] = [];
+
+    before(function () {
+        host = gatherHost(spec);
+        const env = spec.environmentSpecs[0] as DockerInKvmEnv;
+        const built = dockerInKvmEnvironment(spec, env, host, [6379]);
+        handle = built.handle;
+        const d = built.domain;
+        fs.mkdirSync(path.dirname(d.diskPath), { recursive: true });
+        const xmlPath = d.diskPath.replace(/\.qcow2$/, ".xml");
+        fs.writeFileSync(xmlPath, renderDomainXml(d));
+        undo.push([LIFECYCLE, "delete", d.name, d.diskPath]);
+        mustRun([LIFECYCLE, "create", d.name, xmlPath, host.guestImageDocker!.disk, d.diskPath], 300, "defining the guest");
+        mustRun([LIFECYCLE, "wait-ssh", d.name, host.sshKey, "420"], 480, "booting the guest");
+        undo.unshift(["/bin/sh", "-c", guestContainerDeleteScript(built.container, d.name, host.sshKey, LIFECYCLE)]);
+        mustRun(["/bin/sh", "-c", guestContainerCreateScript(built.container, d.name, host.sshKey, LIFECYCLE)], 1200, "container in the guest");
+        measured = probeEnvironment(results, handle);
+        keepResults(results, "-docker-in-kvm");
+    });
+
+    after(function () {
+        for (const argv of undo) attempt(argv, 300);
+        fs.rmSync(path.join(host?.stateDir ?? path.join(REPO, ".state"), "guests", dstack), { recursive: true, force: true });
+        const left = attempt(virshArgv(30, "list", "--all", "--name"), 60).stdout.split("\n").filter((n) => n.startsWith(`isobench-${dstack}-`));
+        assert.deepEqual(left, [], "teardown leaves no domain");
+        fs.rmSync(results, { recursive: true, force: true });
+    });
+
+    it("measures the guest layer and the container layer", () => {
+        assert.equal(handle.envKind, "docker-in-kvm");
+        assert.equal(measured.domain_type, "qemu");
+        assert.equal(measured.vcpupin, "0:0-1");
+        assert.equal(measured.network_mode, "bridge");
+        assert.equal(measured.nat_path, "dnat", "the host reaches the container through the guest's iptables DNAT");
+        assert.equal(measured.mount_type, "volume");
+        assert.equal(measured.storage_driver, "overlay2");
+        assert.equal(measured.cgroup_memory, String(512 * 1024 * 1024));
+        assert.equal(measured.nproc, "1");
+        assert.equal(measured.netns, "own");
+    });
+
+    it("runs a redis cell: server in the container in the guest, client on the host", () => {
+        const csv = runCell({ stack: dstack, runId: "d1", resultsDir: results, cellId: "redis.dik.r1", workload: "redis", params: { requests: 2000 }, repetition: 1, env: handle });
+        const samples = samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
+        assert.ok(samples.length > 0);
+        for (const s of samples) {
+            assert.equal(s.env_kind, "docker-in-kvm");
+            assert.equal(s.accel, "tcg");
+            assert.ok(s.value > 0);
+        }
+        assert.match(samples[0].notes, /server at 192\.168\.\d+\.\d+:\d+/);
     });
 });
 
