@@ -5,7 +5,6 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ExperimentSpec, EnvironmentName } from "./spec";
-import { UserError } from "./errors";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment } from "./environment-handles";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../environments/docker-in-kvm";
 import { planCells } from "./plan";
