@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ExperimentSpec, EnvironmentName } from "./spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment } from "./environment-handles";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../environments/docker-in-kvm";
+import { rootDevice } from "../environments/kvm/knobs";
 import { planCells } from "./plan";
 import { CommandBackend, commandResource } from "../environments/command";
 import { DockerEnvironment, ResolvedDockerDriver } from "../environments/docker";
@@ -100,7 +101,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             });
             const lifecycle = path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh");
             const c = commandResource(host.commandBackend, `${name}-container`, {
-                create: guestContainerCreateScript(container, domain.name, host.sshKey, lifecycle),
+                create: guestContainerCreateScript(container, domain.name, host.sshKey, lifecycle, rootDevice(env.kvm.diskBus)),
                 delete: guestContainerDeleteScript(container, domain.name, host.sshKey, lifecycle),
                 triggers: [JSON.stringify(container), domain.name],
             }, { dependsOn: [g.ready], deleteBeforeReplace: true, customTimeouts: { create: "30m" } });

@@ -214,7 +214,7 @@ describe("docker-in-kvm on real libvirt (Docker engine inside a tcg guest)", fun
         mustRun([LIFECYCLE, "create", d.name, xmlPath, host.guestImageDocker!.disk, d.diskPath], 300, "defining the guest");
         mustRun([LIFECYCLE, "wait-ssh", d.name, host.sshKey, "420"], 480, "booting the guest");
         undo.unshift(["/bin/sh", "-c", guestContainerDeleteScript(built.container, d.name, host.sshKey, LIFECYCLE)]);
-        mustRun(["/bin/sh", "-c", guestContainerCreateScript(built.container, d.name, host.sshKey, LIFECYCLE)], 1200, "container in the guest");
+        mustRun(["/bin/sh", "-c", guestContainerCreateScript(built.container, d.name, host.sshKey, LIFECYCLE)], 1800, "container in the guest");
         measured = probeEnvironment(results, handle);
         keepResults(results, "-docker-in-kvm");
     });
