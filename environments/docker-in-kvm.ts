@@ -5,6 +5,7 @@
  */
 import { ContainerSpec, cliCreateScript, cliDeleteScript } from "./container-spec";
 import { SSH_OPTIONS } from "./exec-target";
+import { virshArgv } from "./process";
 import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "./shell";
 
 function ssh(sshKey: string): string {
@@ -26,7 +27,7 @@ export function guestContainerCreateScript(s: ContainerSpec, domain: string, ssh
         "set -e",
         START_CLOCK,
         `ip=$(${q(lifecycle)} ip ${q(domain)})`,
-        `timeout 60 virsh -c qemu:///system blockresize ${q(domain)} ${q(rootDev.replace("/dev/", ""))} ${GUEST_DISK_FOR_DOCKER} >/dev/null`,
+        `${virshArgv(60, "blockresize", domain, rootDev.replace("/dev/", ""), GUEST_DISK_FOR_DOCKER).map(q).join(" ")} >/dev/null`,
         `${g} resize2fs ${q(rootDev)} >/dev/null 2>&1`,
         `for i in $(seq 120); do ${g} docker info >/dev/null 2>&1 && break; sleep 1; done`,
         `${g} docker info >/dev/null || { echo "dockerd in guest ${domain} does not answer" >&2; exit 1; }`,

@@ -221,7 +221,7 @@ describe("environment matrix: docker-in-kvm", () => {
         const { container } = dockerInKvmEnvironment(s, env, host, [6379]);
         const create = guestContainerCreateScript(container, "isobench-t-dik", "/k", "/repo/lc.sh");
         assert.match(create, /docker save 'isobench-bench:0123' \| ssh .* docker load/);
-        assert.match(create, /virsh -c qemu:\/\/system blockresize 'isobench-t-dik' 'vda' 8G[\s\S]*resize2fs '\/dev\/vda'[\s\S]*docker load/);
+        assert.match(create, /'virsh' '-c' 'qemu:\/\/\/system' 'blockresize' 'isobench-t-dik' 'vda' '8G'[\s\S]*resize2fs '\/dev\/vda'[\s\S]*docker load/);
         assert.ok(create.includes(shellQuote(cliCreateScript(container))), "the cli driver's own create script, run in the guest");
         assert.match(cliCreateScript(container), /'--memory' '256m'/);
         assert.match(cliCreateScript(container), /'-p' '0\.0\.0\.0::6379'/);
