@@ -118,7 +118,7 @@ function dockerFacts(container: string, run: Runner, netnsRef: string, inside: R
     const f = parseFacts(out(["docker", "inspect", "-f",
         "network_mode={{.HostConfig.NetworkMode}}\nmount_type={{range .Mounts}}{{.Type}}{{end}}\nrunning={{.State.Running}}\nruntime={{.HostConfig.Runtime}}", container], `docker inspect ${container}`));
     const ports = run(["docker", "port", container]).stdout.trim().replace(/\n/g, " ");
-    const info = parseFacts(out(["docker", "info", "-f", "storage_driver={{.Driver}}\ndocker_version={{.ServerVersion}}"], "docker info"));
+    const info = parseFacts(out(["docker", "info", "-f", "storage_driver={{.Driver}}\ndocker_version={{.ServerVersion}}\nsecurity_options={{range .SecurityOptions}}{{.}} {{end}}"], "docker info"));
     const runtimes = run(["docker", "info", "-f", "{{json .Runtimes}}"]).stdout;
     const args = (/"runsc":\{[^}]*"runtimeArgs":\[([^\]]*)\]/.exec(runtimes)?.[1] ?? "").replace(/"/g, "");
     return {

@@ -42,7 +42,7 @@ export function dockerEnvironment(
  * The resolved guest and the runner's handle of a KVM environment (pure).
  * @throws UserError naming the environment when the host cannot provide a knob.
  */
-export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, env: KvmEnv | DockerInKvmEnv, host: HostContext): { domain: DomainSpec; handle: EnvironmentHandle } {
+export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, env: KvmEnv | DockerInKvmEnv, host: HostContext, extraCmdline = ""): { domain: DomainSpec; handle: EnvironmentHandle } {
     const guestDir = path.join(host.stateDir, "guests", spec.stack);
     const kvmHost: KnobHostFacts = { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount, cpuSiblings: host.cpuSiblings };
     let domain: DomainSpec;
@@ -56,7 +56,7 @@ export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, en
             diskPath: path.join(guestDir, `${env.name}.qcow2`),
             kernel: host.guestImage.kernel,
             initrd: host.guestImage.initrd,
-            cmdline: `root=${rootDevice(env.kvm.diskBus)} rw console=ttyS0 quiet`,
+            cmdline: `root=${rootDevice(env.kvm.diskBus)} rw console=ttyS0 quiet${extraCmdline}`,
             serialLogPath: path.join(guestDir, `${env.name}.serial.log`),
             labels: { runId: spec.runId },
         }, kvmHost, kvmOverridesOf(env.kvm, kvmHost));
@@ -89,7 +89,10 @@ export function dockerInKvmEnvironment(
     spec: Pick<ExperimentSpec, "stack" | "runId">, env: DockerInKvmEnv, host: HostContext, serverPorts: readonly number[],
 ): { domain: DomainSpec; container: ContainerSpec; handle: EnvironmentHandle } {
     if (!host.guestImageDocker) throw new UserError(`environment ${env.name}: no guest image with Docker. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
-    const { domain, handle: guest } = kvmEnvironment(spec, env, { ...host, guestImage: host.guestImageDocker });
+    // The guest kernel enables AppArmor but the image has no profiles (apparmor is not installed),
+    // and dockerd then refuses to start containers; the host's dockerd runs without AppArmor too
+    // (seccomp only), so the guest boots with AppArmor off and both Docker layers match.
+    const { domain, handle: guest } = kvmEnvironment(spec, env, { ...host, guestImage: host.guestImageDocker }, " apparmor=0");
     const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: env.docker.network, docker: env.docker, serverPorts, dnatAddress: "0.0.0.0" });
     const { net_queues: _queues, ...guestFacts } = guest.declared;
     const key = dockerVariantKey(env.docker).split(";").map((f) => `docker.${f}`).join(";");

@@ -199,6 +199,7 @@ describe("environment matrix: docker-in-kvm", () => {
     it("publishes on the guest's addresses (DNAT in the guest) and records both layers in the variant", () => {
         const { domain, container, handle } = dockerInKvmEnvironment(s, env, host, [6379]);
         assert.equal(domain.kernel, "/imgd/vmlinuz", "boots the guest image with Docker");
+        assert.match(domain.cmdline!, /apparmor=0$/);
         assert.equal(container.publishAddress, "0.0.0.0");
         assert.equal(handle.envKind, "docker-in-kvm");
         assert.match(handle.variant, /^vcpus=1;mem=1024m;cpu=max;topo=cores;pin=1:1;emu=separate;net=qemu;.*;docker\.net=nat;docker\.proxy=dnat;docker\.storage=volume;docker\.runtime=runc;docker\.mem=256m$/);
