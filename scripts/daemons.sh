@@ -141,9 +141,12 @@ case "${ISOBENCH_RUNSC:-}" in
     fi ;;
   remove)
     if [ -s "$DAEMON_JSON" ] && jq -e '.runtimes.runsc' "$DAEMON_JSON" >/dev/null 2>&1; then
-      jq 'del(.runtimes.runsc) | if .runtimes == {} then del(.runtimes) else . end' "$DAEMON_JSON" >"$DAEMON_JSON.tmp" && mv "$DAEMON_JSON.tmp" "$DAEMON_JSON"
-      [ "$(jq -c . "$DAEMON_JSON")" != '{}' ] || rm -f "$DAEMON_JSON"
+      # A reload only drops runtimes that an explicit (possibly empty) "runtimes" key no longer
+      # lists; without the key dockerd keeps the ones it has. So reload first, then tidy up.
+      jq 'del(.runtimes.runsc)' "$DAEMON_JSON" >"$DAEMON_JSON.tmp" && mv "$DAEMON_JSON.tmp" "$DAEMON_JSON"
       reload_dockerd
+      wait_for "dockerd without runtime runsc" "$DOCKERD_LOG" "check $DAEMON_JSON and the dockerd log" sh -c '! timeout 10 docker info --format "{{json .Runtimes}}" | grep -q "\"runsc\""'
+      [ "$(jq -c . "$DAEMON_JSON")" != '{"runtimes":{}}' ] || rm -f "$DAEMON_JSON"
       log "runtime runsc removed from $DAEMON_JSON and dockerd reloaded"
     else
       log "runtime runsc not in $DAEMON_JSON: nothing to remove"
