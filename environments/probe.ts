@@ -77,6 +77,16 @@ export function parseEmulatorpin(text: string): string {
     return /^\s*\*:\s*(\S+)\s*$/m.exec(text)?.[1] ?? "unknown";
 }
 
+/**
+ * CPU mode as declared (environments/kvm/knobs.ts): libvirt (9.0) writes QEMU's default model out as
+ * `<cpu mode='custom'><model>qemu64</model>` in the live XML, which is what `default` asked for.
+ */
+function cpuMode(cpuTag: string, model: string | undefined): string {
+    const mode = /mode='([\w-]+)'/.exec(cpuTag)?.[1];
+    if (mode === undefined || (mode === "custom" && model === "qemu64")) return "default";
+    return mode;
+}
+
 /** Facts of a live domain XML (what libvirt actually runs, not what was asked). */
 export function liveXmlFacts(xml: string): Record<string, string> {
     const iface = /<interface[\s\S]*?<\/interface>/.exec(xml)?.[0] ?? "";
@@ -84,11 +94,13 @@ export function liveXmlFacts(xml: string): Record<string, string> {
     const queues = /<driver [^>]*queues='(\d+)'/.exec(iface);
     const disk = /<disk type='file' device='disk'>[\s\S]*?<\/disk>/.exec(xml)?.[0] ?? "";
     const cpu = /<cpu(?: [^>]*)?\/?>/.exec(xml)?.[0] ?? "";
+    const model = /<cpu[\s\S]*?<model[^>]*>([^<]+)<\/model>/.exec(xml)?.[1];
     return {
         vhost: driver ? driver[1] : "unspecified",
         domain_type: /<domain type='(\w+)'/.exec(xml)?.[1] ?? "unknown",
         hugepages: /<hugepages\/>/.test(xml) ? "yes" : "no",
-        cpu_mode: /mode='([\w-]+)'/.exec(cpu)?.[1] === "custom" ? "custom" : /mode='([\w-]+)'/.exec(cpu)?.[1] ?? "default",
+        cpu_mode: cpuMode(cpu, model),
+        cpu_model: model ?? "none",
         disk_bus: /<target dev='\w+' bus='(\w+)'/.exec(disk)?.[1] ?? "unknown",
         disk_cache: /<driver [^>]*cache='(\w+)'/.exec(disk)?.[1] ?? "default",
         disk_io: /<driver [^>]*io='(\w+)'/.exec(disk)?.[1] ?? "default",

@@ -167,9 +167,15 @@ describe("environment matrix: probe parsers on captured output", () => {
 
     it("facts of the live domain XML", () => {
         assert.deepEqual(liveXmlFacts(fixture("virsh-dumpxml-live-kvm-pinned.xml")), {
-            vhost: "qemu", domain_type: "qemu", hugepages: "no", cpu_mode: "maximum", disk_bus: "virtio",
+            vhost: "qemu", domain_type: "qemu", hugepages: "no", cpu_mode: "maximum", cpu_model: "none", disk_bus: "virtio",
             disk_cache: "none", disk_io: "native", iothreads: "1", xml_net_queues: "2",
         });
+    });
+
+    it("QEMU's default CPU model, as libvirt writes it into the live XML, is cpu_mode default", () => {
+        const live = fixture("virsh-dumpxml-live-kvm-pinned.xml").replace(/<cpu mode='maximum'[^>]*>/, "<cpu mode='custom' match='exact' check='none'>\n    <model fallback='forbid'>qemu64</model>");
+        assert.equal(liveXmlFacts(live).cpu_mode, "default");
+        assert.equal(liveXmlFacts(live.replace("qemu64", "SandyBridge")).cpu_mode, "custom");
     });
 
     it("host settings", () => {
