@@ -61,7 +61,8 @@ function cpuMode(d: DomainSpec): string {
 /**
  * What the probe must find for this guest (environments/probe.ts measures the same keys): vCPUs
  * inside, domain type, vCPU and emulator pinning as libvirt reports them (unpinned = every host
- * CPU), virtio-net backend, hugepages, CPU mode, disk bus, IO threads, NUMA nodes and NIC queues.
+ * CPU), virtio-net backend, hugepages, CPU mode, disk bus, cache and AIO, IO threads, NUMA nodes
+ * and NIC queues.
  */
 export function declaredKvmFacts(d: DomainSpec, hostCpuCount: number): Record<string, string> {
     const all = formatCpuset(Array.from({ length: hostCpuCount }, (_, i) => i));
@@ -75,6 +76,8 @@ export function declaredKvmFacts(d: DomainSpec, hostCpuCount: number): Record<st
         hugepages: d.hugepages ? "yes" : "no",
         cpu_mode: cpuMode(d),
         disk_bus: d.diskBus === "virtio-scsi" ? "scsi" : "virtio",
+        disk_cache: d.diskCache,
+        disk_io: d.diskIo ?? "default",
         iothreads: String(d.iothreads ?? 0),
         numa_nodes: String(d.numaNodes || 1),
         net_queues: String(d.netQueues ?? 1),

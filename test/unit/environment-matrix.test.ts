@@ -11,6 +11,8 @@ import { dockerVariantKey, dockerVariantOf } from "../../experiment/environment-
 import { planCells } from "../../experiment/plan";
 import { containerSpec, dockerRunArgs, cliCreateScript, cliDeleteScript } from "../../environments/container-spec";
 import { declaredDockerFacts } from "../../environments/docker-facts";
+import { declaredKvmFacts } from "../../environments/kvm/knobs";
+import { kvmTuned, resolveDomainSpec } from "../../environments/kvm/presets";
 import { dnatPackets, proxyListening } from "../../environments/nat-path";
 import { liveXmlFacts, parseEmulatorpin, parseVcpupin, contradictions } from "../../environments/probe";
 import { numactlPolicy, selected, swapState, compareHost } from "../../environments/host-facts";
@@ -170,6 +172,17 @@ describe("environment matrix: probe parsers on captured output", () => {
             vhost: "qemu", domain_type: "qemu", hugepages: "no", cpu_mode: "maximum", cpu_model: "none", disk_bus: "virtio",
             disk_cache: "none", disk_io: "native", iothreads: "1", xml_net_queues: "2",
         });
+    });
+
+    it("the guest's declared facts agree with what libvirt reported for the same guest", () => {
+        const d = resolveDomainSpec(kvmTuned, { name: "g", stack: "s", vcpus: 2, memoryMiB: 1024, diskPath: "/g.qcow2" },
+            { accel: "tcg", vhostAvailable: false, hostCpuCount: 2 },
+            { vhost: false, hostCpus: [1, 0], emulatorPin: "0", iothreads: 1, iothreadPin: "1", numaNodes: 2, netQueues: 2 });
+        const declared = declaredKvmFacts(d, 2);
+        const live = { ...liveXmlFacts(fixture("virsh-dumpxml-live-kvm-pinned.xml")), vcpupin: parseVcpupin(fixture("virsh-vcpupin.txt")), emulatorpin: parseEmulatorpin(fixture("virsh-emulatorpin.txt")) };
+        const shared = Object.keys(declared).filter((k) => k in live);
+        assert.deepEqual(shared.sort(), ["cpu_mode", "disk_bus", "disk_cache", "disk_io", "domain_type", "emulatorpin", "hugepages", "iothreads", "vcpupin", "vhost"]);
+        assert.deepEqual(contradictions(declared, { ...live, nproc: "2", numa_nodes: "2", net_queues: "2" }), []);
     });
 
     it("QEMU's default CPU model, as libvirt writes it into the live XML, is cpu_mode default", () => {
