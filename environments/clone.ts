@@ -11,6 +11,7 @@
  * Clones are named `<original>-c<k>` (k >= 1) and labelled `isobench.clone-of=<original>`, so a
  * leftover is recognizable and {@link removeLeftoverClones} finds it.
  */
+import { UserError } from "../experiment/errors";
 import * as path from "path";
 import { EnvironmentHandle, ExecTarget, SSH_OPTIONS, execArgv } from "./exec-target";
 import { attempt, mustRun, virshArgv } from "./process";
@@ -385,6 +386,8 @@ export function readCloneSource(env: EnvironmentHandle, lifecycleScript: string)
             if (!base) throw new Error(`${facts.diskPath} (disk of ${t.domain}) has no backing file; clones need an overlay on a shared base image`);
             return { kind: "kvm", xml, baseImage: base, sshKey: t.sshKey, lifecycleScript };
         }
+        case "docker-in-kvm":
+            throw new UserError(`environment ${env.name} is docker-in-kvm: lifecycle, idle and instances sweeps cannot clone a container inside a guest yet; run them in docker or kvm environments`);
     }
 }
 
@@ -401,6 +404,8 @@ export function listClones(target: ExecTarget): string[] {
             const r = mustRun(virshArgv(30, "list", "--all", "--name"), 60, "virsh list");
             return r.split("\n").map((s) => s.trim()).filter((n) => isCloneOf(target.domain, n));
         }
+        case "docker-in-kvm":
+            return []; // never cloned (readCloneSource refuses)
     }
 }
 

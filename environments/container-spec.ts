@@ -5,7 +5,8 @@
  */
 import { createHash } from "crypto";
 import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "./shell";
-export type DockerNetwork = "nat" | "host";
+import { DockerVariant, dockerVariantOf, memoryBytes } from "../experiment/environment-spec";
+export type DockerNetwork = "nat" | "host" | "none";
 
 /** A server port to publish: a bare number is a TCP port with a host port chosen by Docker. */
 export type PortRequest = number | {
@@ -25,24 +26,42 @@ export interface PublishedPort {
 export interface ContainerSpec {
     readonly name: string;
     readonly image: string;
-    /** Docker network mode: "bridge" for NAT, "host" for host networking. */
-    readonly networkMode: "bridge" | "host";
-    /** Ports published on publishAddress (never with host networking). */
+    /** Docker network mode: "bridge" for NAT, "host" for host networking, "none" for loopback only. */
+    readonly networkMode: "bridge" | "host" | "none";
+    /** Ports published on `publishAddress` (only with NAT). */
     readonly publish: readonly PublishedPort[];
-    /** Host address the ports are published on (a loopback address). */
+    /**
+     * Host address the ports are published on. An address in 127.0.0.0/8, where docker-proxy (the
+     * userland proxy) carries the traffic (Docker's OUTPUT DNAT rule skips 127.0.0.0/8 while the
+     * proxy is on), or the bridge gateway, where iptables DNAT carries it.
+     */
     readonly publishAddress: string;
-    readonly volume: { readonly name: string; readonly target: string };
+    /** Named volume at the data directory; absent when the data directory lives in the container layer. */
+    readonly volume?: { readonly name: string; readonly target: string };
     readonly labels: Readonly<Record<string, string>>;
     readonly command: readonly string[];
+    /** OCI runtime; absent = the daemon's default (runc). */
+    readonly runtime?: string;
+    readonly cpuset?: string;
+    readonly cpus?: number;
+    /** Memory limit in MiB. */
+    readonly memoryMiB?: number;
+    readonly capAdd: readonly string[];
+    readonly securityOpt: readonly string[];
 }
 
 export interface ContainerSpecArgs {
     readonly stack: string;
     readonly environment: string;
     readonly image: string;
+    /** Shorthand for `docker: { network }` with every other knob at its default. */
     readonly network: DockerNetwork;
+    /** The full Docker configuration; overrides `network`. */
+    readonly docker?: DockerVariant;
     /** Server ports of the selected workloads. */
     readonly serverPorts: readonly PortRequest[];
+    /** Bridge gateway address (docker network inspect bridge), where published ports are DNATed; needed for userlandProxy false. */
+    readonly dnatAddress?: string;
 }
 
 /**
@@ -73,8 +92,14 @@ export function publishAddressFor(containerName: string, ports: readonly Publish
     return `127.${1 + (h[0] % 254)}.${h[1]}.${1 + (h[2] % 254)}`;
 }
 
-/** Data directory of workloads inside the container (a named volume in this slice). */
+/** Data directory of workloads inside the container: a named volume, or a directory of the container layer (unionfs). */
 export const DATA_DIR = "/data";
+
+/**
+ * Published with NAT even when no workload has a server, so the probe can always measure which
+ * path (userland proxy or DNAT) carries traffic to the container. Nothing listens on it.
+ */
+export const NAT_PROBE_PORT = 9;
 
 export function resourceName(stack: string, environment: string): string {
     return `isobench-${stack}-${environment}`;
@@ -82,17 +107,27 @@ export function resourceName(stack: string, environment: string): string {
 
 export function containerSpec(a: ContainerSpecArgs): ContainerSpec {
     const name = resourceName(a.stack, a.environment);
+    const d = a.docker ?? dockerVariantOf({ network: a.network });
+    if (d.network === "nat" && !d.userlandProxy && !a.dnatAddress) {
+        throw new Error(`${a.environment}: userlandProxy false needs the bridge gateway address to publish on (dnatAddress)`);
+    }
     // Docker discards published ports in host mode; declaring none keeps both drivers honest.
-    const publish = a.network === "host" ? [] : publishedPorts(a.serverPorts);
+    const publish = d.network === "nat" ? publishedPorts([...a.serverPorts, NAT_PROBE_PORT]) : [];
     return {
         name,
         image: a.image,
-        networkMode: a.network === "host" ? "host" : "bridge",
+        networkMode: d.network === "nat" ? "bridge" : d.network,
         publish,
-        publishAddress: publishAddressFor(name, publish),
-        volume: { name: `${name}-data`, target: DATA_DIR },
+        publishAddress: d.network === "nat" && !d.userlandProxy ? a.dnatAddress! : publishAddressFor(name, publish),
+        ...(d.storage === "volume" && { volume: { name: `${name}-data`, target: DATA_DIR } }),
         labels: { "isobench.stack": a.stack, "isobench.environment": a.environment, "isobench.managed": "true" },
         command: ["sleep", "infinity"],
+        ...(d.runtime !== "runc" && { runtime: d.runtime }),
+        ...(d.limits.cpuset !== undefined && { cpuset: d.limits.cpuset }),
+        ...(d.limits.cpus !== undefined && { cpus: d.limits.cpus }),
+        ...(d.limits.memory !== undefined && { memoryMiB: memoryBytes(d.limits.memory) / 1024 ** 2 }),
+        capAdd: d.capAdd,
+        securityOpt: d.seccomp === "unconfined" ? ["seccomp=unconfined"] : [],
     };
 }
 
@@ -106,7 +141,13 @@ export function publishFlag(address: string, p: PublishedPort): string {
 export function dockerRunArgs(s: ContainerSpec): string[] {
     const args = ["docker", "run", "-d", "--name", s.name, "--network", s.networkMode];
     for (const p of s.publish) args.push("-p", publishFlag(s.publishAddress, p));
-    args.push("--mount", `type=volume,source=${s.volume.name},target=${s.volume.target}`);
+    if (s.volume) args.push("--mount", `type=volume,source=${s.volume.name},target=${s.volume.target}`);
+    if (s.runtime) args.push("--runtime", s.runtime);
+    if (s.cpuset !== undefined) args.push("--cpuset-cpus", s.cpuset);
+    if (s.cpus !== undefined) args.push("--cpus", String(s.cpus));
+    if (s.memoryMiB !== undefined) args.push("--memory", `${s.memoryMiB}m`);
+    for (const c of s.capAdd) args.push("--cap-add", c);
+    for (const o of s.securityOpt) args.push("--security-opt", o);
     for (const [k, v] of Object.entries(s.labels)) args.push("--label", `${k}=${v}`);
     args.push(s.image, ...s.command);
     return args;
@@ -121,7 +162,7 @@ export function cliCreateScript(s: ContainerSpec): string {
     return [
         "set -e",
         START_CLOCK,
-        `docker volume create ${labels} ${q(s.volume.name)} >/dev/null`,
+        ...(s.volume ? [`docker volume create ${labels} ${q(s.volume.name)} >/dev/null`] : []),
         `${dockerRunArgs(s).map(q).join(" ")} >/dev/null`,
         `for i in $(seq 300); do docker exec ${q(s.name)} true 2>/dev/null && break; sleep 0.1; done`,
         `docker exec ${q(s.name)} true`,
@@ -137,7 +178,7 @@ export function cliDeleteScript(s: ContainerSpec): string {
         `docker ps -aq --filter ${cloneOf} | xargs -r docker rm -f >/dev/null 2>&1 || true`,
         `docker volume ls -q --filter ${cloneOf} | xargs -r docker volume rm -f >/dev/null 2>&1 || true`,
         `docker rm -f ${q(s.name)} >/dev/null 2>&1 || true`,
-        `docker volume rm -f ${q(s.volume.name)} >/dev/null 2>&1 || true`,
+        ...(s.volume ? [`docker volume rm -f ${q(s.volume.name)} >/dev/null 2>&1 || true`] : []),
         `! docker container inspect ${q(s.name)} >/dev/null 2>&1`,
     ].join("\n");
 }

@@ -3,11 +3,14 @@
  * and where a server inside it is reachable from the host. Pure: builds argv, runs nothing.
  */
 import type { EnvKind, Accel } from "../experiment/samples";
+import { shellQuote } from "./shell";
 
 export type ExecTarget =
     | { readonly kind: "native" }
     | { readonly kind: "docker"; readonly container: string; readonly network: "nat" | "host" }
-    | { readonly kind: "kvm"; readonly domain: string; readonly sshKey: string };
+    | { readonly kind: "kvm"; readonly domain: string; readonly sshKey: string }
+    /** A container of the Docker engine inside a KVM guest: `ssh guest docker exec <container> …`. */
+    | { readonly kind: "docker-in-kvm"; readonly domain: string; readonly sshKey: string; readonly container: string; readonly network: "nat" | "host" | "none" };
 
 /** What a cell needs to know about its environment; serialized into the cell command. */
 export interface EnvironmentHandle {
@@ -55,7 +58,20 @@ export function execArgv(target: ExecTarget, script: string, guestIp?: string): 
         case "kvm":
             if (!guestIp) throw new Error(`guest ${target.domain}: no IP address known; is the guest running?`);
             return ["ssh", ...SSH_OPTIONS, "-i", target.sshKey, `root@${guestIp}`, script];
+        case "docker-in-kvm":
+            return guestArgv(target, ["docker", "exec", target.container, "/bin/sh", "-c", script], guestIp);
     }
+}
+
+/** Whether the target lives in a KVM guest (its IP comes from the guest's DHCP lease). */
+export function inGuest(target: ExecTarget): target is Extract<ExecTarget, { domain: string }> {
+    return target.kind === "kvm" || target.kind === "docker-in-kvm";
+}
+
+/** argv that runs `argv` on the guest itself (as root, over SSH), each word quoted for the guest's shell. */
+export function guestArgv(target: { readonly domain: string; readonly sshKey: string }, argv: readonly string[], guestIp?: string): string[] {
+    if (!guestIp) throw new Error(`guest ${target.domain}: no IP address known; is the guest running?`);
+    return ["ssh", ...SSH_OPTIONS, "-i", target.sshKey, `root@${guestIp}`, argv.map(shellQuote).join(" ")];
 }
 
 /** A shell snippet that starts `command` in the background and records its PID in pidFile. */

@@ -5,23 +5,46 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
-import { EnvironmentHandle, execArgv } from "./exec-target";
+import { EnvironmentHandle, execArgv, guestArgv, inGuest } from "./exec-target";
 import { guestIp } from "./kvm/guest-ip";
 import { attempt, mustRun, virshArgv } from "./process";
+import { shellQuote as q } from "./shell";
+import { Runner, measureNatPath } from "./nat-path";
 
-/** Runs inside every environment; prints key=value lines. */
-export const INSIDE_FACTS_SCRIPT = [
-    `echo "nproc=$(nproc)"`,
-    `echo "cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"`,
-    `if grep -qw avx /proc/cpuinfo; then echo avx=yes; else echo avx=no; fi`,
-    `echo "kernel=$(uname -r)"`,
-    `echo "mem_total_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)"`,
-    `echo "cgroup_cpu_max=$(cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo none)"`,
-    `echo "cgroup_memory_max=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || echo none)"`,
-    `if [ -d /data ]; then echo "data_fstype=$(stat -f -c %T /data)"; else echo data_fstype=none; fi`,
-    `echo "default_if=$(ip -o route show default 2>/dev/null | awk '{print $5; exit}')"`,
-    `echo "ipv4=$(ip -o -4 addr show scope global 2>/dev/null | awk '{print $2 "=" $4}' | tr '\\n' ' ' | sed 's/ *$//')"`,
-].join("\n");
+/**
+ * Runs inside every environment (POSIX sh); prints key=value lines: CPUs and flags, cgroup limits
+ * in effect (v2, else v1; unlimited = max), the data directory's filesystem and mount point,
+ * network interfaces and namespace, NUMA nodes, hugepages, and whether the kernel is gVisor's.
+ */
+export function insideFactsScript(dataDir: string): string {
+    const d = q(dataDir);
+    return [
+        `mkdir -p ${d} 2>/dev/null`,
+        `echo "nproc=$(nproc)"`,
+        `echo "cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"`,
+        `for f in avx avx2 avx512f; do if grep -qw $f /proc/cpuinfo; then echo $f=yes; else echo $f=no; fi; done`,
+        `echo "kernel=$(uname -r)"`,
+        `echo "mem_total_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)"`,
+        `if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo cgroup_version=2; cs=$(cat /sys/fs/cgroup/cpuset.cpus.effective 2>/dev/null); cm=$(cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo max); qu=\${cm%% *}; pe=\${cm##* }; mm=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || echo max)`,
+        `else echo cgroup_version=1; cs=$(cat /sys/fs/cgroup/cpuset/cpuset.effective_cpus 2>/dev/null); qu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || echo -1); pe=$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us 2>/dev/null || echo 100000); mm=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || echo max); fi`,
+        `echo "cgroup_cpuset=\${cs:-none}"`,
+        `if [ "$qu" = max ] || [ "$qu" = -1 ]; then echo cgroup_cpus=max; else awk -v q="$qu" -v p="$pe" 'BEGIN { printf "cgroup_cpus=%g\\n", q / p }'; fi`,
+        // cgroup v1 writes "unlimited" as a page-rounded 2^63-1 (19 digits).
+        `if [ "$mm" = max ] || [ \${#mm} -ge 19 ]; then echo cgroup_memory=max; else echo "cgroup_memory=$mm"; fi`,
+        `if [ -d ${d} ]; then echo "data_fstype=$(stat -f -c %T ${d})"; echo "data_mount=$(df -P ${d} | awk 'NR == 2 {print $6}')"; else echo data_fstype=none; fi`,
+        `di=$(ip -o route show default 2>/dev/null | awk '{print $5; exit}'); echo "default_if=$di"`,
+        `echo "ipv4=$(ip -o -4 addr show scope global 2>/dev/null | awk '{print $2 "=" $4}' | tr '\n' ' ' | sed 's/ *$//')"`,
+        `echo "net_ifaces=$(ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | tr '\\n' ',' | sed 's/,$//')"`,
+        `echo "netns_inode=$(readlink /proc/self/ns/net)"`,
+        `if [ -n "$di" ]; then echo "net_queues=$(ls -d /sys/class/net/$di/queues/rx-* 2>/dev/null | wc -l)"; fi`,
+        `echo "numa_nodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)"`,
+        `echo "hugepages_total=$(awk '/HugePages_Total/ {print $2}' /proc/meminfo)"`,
+        `if dmesg 2>/dev/null | grep -q gVisor; then echo sandbox=gvisor; else echo sandbox=none; fi`,
+    ].join("\n");
+}
+
+/** The inside script for the container data directory (kept for callers of the first version). */
+export const INSIDE_FACTS_SCRIPT = insideFactsScript("/data");
 
 export function parseFacts(text: string): Record<string, string> {
     const out: Record<string, string> = {};
@@ -49,25 +72,103 @@ export function parseVcpupin(text: string): string {
     return pairs.join(",");
 }
 
-function outsideFacts(h: EnvironmentHandle): Record<string, string> {
+/** `virsh emulatorpin` ("emulator: CPU Affinity … *: 0-1") → "0-1". */
+export function parseEmulatorpin(text: string): string {
+    return /^\s*\*:\s*(\S+)\s*$/m.exec(text)?.[1] ?? "unknown";
+}
+
+/**
+ * CPU mode as declared (environments/kvm/knobs.ts): libvirt (9.0) writes QEMU's default model out as
+ * `<cpu mode='custom'><model>qemu64</model>` in the live XML, which is what `default` asked for.
+ */
+function cpuMode(cpuTag: string, model: string | undefined): string {
+    const mode = /mode='([\w-]+)'/.exec(cpuTag)?.[1];
+    if (mode === undefined || (mode === "custom" && model === "qemu64")) return "default";
+    return mode;
+}
+
+/** Facts of a live domain XML (what libvirt actually runs, not what was asked). */
+export function liveXmlFacts(xml: string): Record<string, string> {
+    const iface = /<interface[\s\S]*?<\/interface>/.exec(xml)?.[0] ?? "";
+    const driver = /<driver name='(\w+)'/.exec(iface);
+    const queues = /<driver [^>]*queues='(\d+)'/.exec(iface);
+    const disk = /<disk type='file' device='disk'>[\s\S]*?<\/disk>/.exec(xml)?.[0] ?? "";
+    const cpu = /<cpu(?: [^>]*)?\/?>/.exec(xml)?.[0] ?? "";
+    const model = /<cpu[\s\S]*?<model[^>]*>([^<]+)<\/model>/.exec(xml)?.[1];
+    return {
+        vhost: driver ? driver[1] : "unspecified",
+        domain_type: /<domain type='(\w+)'/.exec(xml)?.[1] ?? "unknown",
+        hugepages: /<hugepages\/>/.test(xml) ? "yes" : "no",
+        cpu_mode: cpuMode(cpu, model),
+        cpu_model: model ?? "none",
+        disk_bus: /<target dev='\w+' bus='(\w+)'/.exec(disk)?.[1] ?? "unknown",
+        disk_cache: /<driver [^>]*cache='(\w+)'/.exec(disk)?.[1] ?? "default",
+        disk_io: /<driver [^>]*io='(\w+)'/.exec(disk)?.[1] ?? "default",
+        iothreads: /<iothreads>(\d+)<\/iothreads>/.exec(xml)?.[1] ?? "0",
+        xml_net_queues: queues ? queues[1] : "1",
+    };
+}
+
+/** Threads of the guest's QEMU process named vhost-<pid>: vhost-net in use when > 0. */
+function vhostThreads(domain: string): string {
+    const pid = attempt(["cat", `/run/libvirt/qemu/${domain}.pid`], 10).stdout.trim();
+    if (!/^\d+$/.test(pid)) return "unknown (no QEMU pid)";
+    const comms = attempt(["ps", "-eLo", "comm"], 30).stdout.split("\n").map((l) => l.trim());
+    return String(comms.filter((c) => c === `vhost-${pid}`).length);
+}
+
+/**
+ * What dockerd reports about a container, and the NAT path measured on the wire.
+ * @param netnsRef the network namespace of the daemon's host (the host, or the guest)
+ */
+function dockerFacts(container: string, run: Runner, netnsRef: string, inside: Readonly<Record<string, string>>, connectHost?: string): Record<string, string> {
+    const out = (argv: string[], what: string) => {
+        const c = run(argv);
+        if (c.status !== 0) throw new Error(`${what} failed (exit ${c.status}): ${(c.stderr || c.stdout).trim().slice(-1000)}`);
+        return c.stdout;
+    };
+    const f = parseFacts(out(["docker", "inspect", "-f",
+        "network_mode={{.HostConfig.NetworkMode}}\nmount_type={{range .Mounts}}{{.Type}}{{end}}\nrunning={{.State.Running}}\nruntime={{.HostConfig.Runtime}}", container], `docker inspect ${container}`));
+    const ports = run(["docker", "port", container]).stdout.trim().replace(/\n/g, " ");
+    const info = parseFacts(out(["docker", "info", "-f", "storage_driver={{.Driver}}\ndocker_version={{.ServerVersion}}\nsecurity_options={{range .SecurityOptions}}{{.}} {{end}}"], "docker info"));
+    const runtimes = run(["docker", "info", "-f", "{{json .Runtimes}}"]).stdout;
+    const args = (/"runsc":\{[^}]*"runtimeArgs":\[([^\]]*)\]/.exec(runtimes)?.[1] ?? "").replace(/"/g, "");
+    return {
+        ...f,
+        mount_type: f.mount_type || "none",
+        published_ports: ports || "none",
+        netns: inside.netns_inode === netnsRef ? "host" : "own",
+        ...(f.network_mode === "bridge" && { nat_path: measureNatPath(container, run, connectHost) }),
+        ...(f.runtime === "runsc" && { runsc_args: args || "none" }),
+        ...info,
+    };
+}
+
+function outsideFacts(h: EnvironmentHandle, inside: Readonly<Record<string, string>>, ip?: string): Record<string, string> {
     const t = h.target;
-    if (t.kind === "docker") {
-        const f = parseFacts(mustRun(["docker", "inspect", "-f",
-            "network_mode={{.HostConfig.NetworkMode}}\nmount_type={{range .Mounts}}{{.Type}}{{end}}\nrunning={{.State.Running}}", t.container], 120, `docker inspect ${t.container}`));
-        const ports = attempt(["docker", "port", t.container], 120).stdout.trim().replace(/\n/g, " ");
-        const info = parseFacts(mustRun(["docker", "info", "-f", "storage_driver={{.Driver}}\ndocker_version={{.ServerVersion}}"], 120, "docker info"));
-        return { ...f, published_ports: ports || "none", ...info };
-    }
-    if (t.kind === "kvm") {
+    const hostNs = (() => {
+        try {
+            return fs.readlinkSync("/proc/self/ns/net");
+        } catch {
+            return "unknown";
+        }
+    })();
+    if (t.kind === "native") return { netns: inside.netns_inode === hostNs ? "host" : "own" };
+    if (t.kind === "docker") return dockerFacts(t.container, (argv) => attempt(argv, 120), hostNs, inside);
+    if (t.kind === "kvm" || t.kind === "docker-in-kvm") {
         const virsh = (...a: string[]) => mustRun(virshArgv(30, ...a), 120, `virsh ${a[0]}`);
-        const xml = virsh("dumpxml", t.domain);
-        const driver = /<interface[\s\S]*?<driver name='(\w+)'/.exec(xml);
-        const type = /<domain type='(\w+)'/.exec(xml);
+        let docker: Record<string, string> = {};
+        if (t.kind === "docker-in-kvm") {
+            const run: Runner = (argv) => attempt(guestArgv(t, argv, ip), 120);
+            const guestNs = run(["readlink", "/proc/self/ns/net"]).stdout.trim();
+            docker = dockerFacts(t.container, run, guestNs, inside, ip);
+        }
         return {
+            ...docker,
+            ...liveXmlFacts(virsh("dumpxml", t.domain)),
             vcpupin: parseVcpupin(virsh("vcpupin", t.domain)),
-            vhost: driver ? driver[1] : "unspecified",
-            domain_type: type ? type[1] : "unknown",
-            hugepages: /<hugepages\/>/.test(xml) ? "yes" : "no",
+            emulatorpin: parseEmulatorpin(virsh("emulatorpin", t.domain)),
+            vhost_threads: vhostThreads(t.domain),
             qemu_version: (/Running hypervisor: QEMU (\S+)/.exec(virsh("version")) ?? [])[1] ?? "unknown",
         };
     }
@@ -78,9 +179,9 @@ const COLUMNS = ["environment", "env_kind", "variant", "accel", "fact", "value",
 
 /** Measures one environment, writes envfacts/<name>.json and regenerates environments.csv. */
 export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Record<string, string> {
-    const ip = h.target.kind === "kvm" ? guestIp(h.target.domain) : undefined;
-    const inside = parseFacts(mustRun(execArgv(h.target, INSIDE_FACTS_SCRIPT, ip), 120, `probe inside ${h.name}`));
-    const measured = { ...inside, ...outsideFacts(h) };
+    const ip = inGuest(h.target) ? guestIp(h.target.domain) : undefined;
+    const inside = parseFacts(mustRun(execArgv(h.target, insideFactsScript(h.dataDir), ip), 120, `probe inside ${h.name}`));
+    const measured = { ...inside, ...outsideFacts(h, inside, ip) };
     const dir = path.join(resultsDir, "envfacts");
     fs.mkdirSync(dir, { recursive: true });
     const at = new Date().toISOString();

@@ -23,7 +23,8 @@ const USAGE = `usage: isobench <command>
   parse <workload> <raw file> [--params k=v,...]
                              re-parse raw tool output (results/.../raw/*.txt, published logs) to sample CSV
   run-cell <cell>            (used by the stack) run one cell
-  probe <results dir> <env>  (used by the stack) measure an environment's facts`;
+  probe <results dir> <env>  (used by the stack) measure an environment's facts
+  probe-host <results dir> <declared>  (used by the stack) measure the host's settings and versions (host.csv)`;
 
 const STACKS_DIR = path.join(REPO_ROOT, "stacks");
 
@@ -124,6 +125,12 @@ async function main(argv: string[]): Promise<number> {
             if (args.length !== 2) break;
             const h = decode<EnvironmentHandle>(args[1]);
             const facts = (await import("../environments/probe")).probeEnvironment(args[0], h);
+            console.log(Object.entries(facts).map(([k, v]) => `${k}=${v}`).join("\n"));
+            return 0;
+        }
+        case "probe-host": {
+            if (args.length !== 2) break;
+            const facts = (await import("../environments/host-facts")).probeHost(args[0], decode<Record<string, string>>(args[1]));
             console.log(Object.entries(facts).map(([k, v]) => `${k}=${v}`).join("\n"));
             return 0;
         }

@@ -5,7 +5,8 @@ import { probeKvmBoot } from "../environments/kvm-probe";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { pulumiAvailable, pulumiEnv } from "./pulumi-cli";
 import { guestImageFiles, imageState, stateDir as stateDirOf } from "./paths";
-import { onPath, pluginInstalled } from "./host";
+import { onPath, pluginInstalled, userlandProxyOn } from "./host";
+import { measureHost } from "../environments/host-facts";
 
 export interface Check {
     readonly name: string;
@@ -35,6 +36,19 @@ export function doctor(repoRoot: string): Check[] {
 
     const d = run(["docker", "info", "--format", "{{.ServerVersion}} storage={{.Driver}}"]);
     add("docker", d.ok, d.ok ? `dockerd ${d.out}` : d.out.split("\n").slice(-1)[0], "run scripts/daemons.sh (or: apt-get install docker.io && systemctl start docker)");
+    if (d.ok) {
+        const rt = run(["docker", "info", "--format", "{{json .Runtimes}}"]);
+        const runsc = /"runsc"/.test(rt.out);
+        add("docker runtime runsc (gVisor)", runsc, runsc ? `registered: ${/"runsc":(\{[^}]*\})/.exec(rt.out)?.[1] ?? ""}` : "not registered (only environments with runtime: runsc need it)",
+            "apt-get install runsc; ISOBENCH_RUNSC=1 scripts/daemons.sh");
+        const out = run(["iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"]);
+        const proxy = out.ok ? userlandProxyOn(out.out) : undefined;
+        add("docker userland proxy", proxy !== undefined, proxy === undefined ? "unknown (no DOCKER rule in the nat OUTPUT chain)" : proxy ? "on: loopback-published ports go through docker-proxy; userlandProxy: false publishes on the bridge gateway (DNAT)" : "off: every published port is DNATed (userlandProxy: true environments are refused)",
+            "run dockerd with iptables enabled (the default)");
+    }
+    const h = measureHost();
+    checks.push({ name: "host settings (recorded in host.csv)", ok: true, detail: `governor ${h.governor}; boost ${h.boost}; THP ${h.thp}; swap ${h.swap}; hugepages ${h.hugepages_total}; numactl ${h.native_numactl_policy}`, fix: "" });
+    checks.push({ name: "host versions", ok: true, detail: `kernel ${h.kernel}; docker ${h.docker}; containerd ${h.containerd}; runc ${h.runc}; runsc ${h.runsc}; qemu ${h.qemu}; libvirt ${h.libvirt}`, fix: "" });
     const v = run(virshArgv(20, "version"));
     add("libvirt", v.ok, v.ok ? (v.out.split("\n").find((l) => /hypervisor/i.test(l)) ?? v.out).trim() : v.out.split("\n").slice(-1)[0], "run scripts/daemons.sh (or: apt-get install libvirt-daemon-system && systemctl start libvirtd)");
     const n = run(virshArgv(20, "net-info", "default"));

@@ -11,6 +11,10 @@ import { probeKvmBoot } from "../environments/kvm-probe";
 import type { CommandBackend } from "../environments/command";
 import { UserError } from "./errors";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
+import { compareHost, measureHost } from "../environments/host-facts";
+import { parseCpuset } from "../environments/kvm/cpuset";
+import type { DockerVariant, KvmKnobs } from "./environment-spec";
+import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment } from "./environment-handles";
 import { REPO_ROOT, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf } from "./paths";
 
 export class HostError extends UserError {}
@@ -35,7 +39,7 @@ export function pluginInstalled(name: string, env: NodeJS.ProcessEnv = process.e
     return fs.existsSync(dir) && fs.readdirSync(dir).some((d) => d.startsWith(`resource-${name}-v`));
 }
 
-function readImageState(stateDir: string, file: "container-image" | "guest-image", fix: string): string {
+function readImageState(stateDir: string, file: "container-image" | "guest-image" | "guest-image-docker", fix: string): string {
     const s = imageState(stateDir, file);
     if (s.value === undefined) throw new HostError(`${s.file} is missing: the image has not been built. Fix: ${fix}`);
     return s.value;
@@ -54,8 +58,18 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     const env = opts.env ?? process.env;
     const stateDir = stateDirOf(repoRoot);
     const resultsRoot = resultsRootOf(repoRoot);
-    const wantsDocker = spec.environments.some((e) => e.startsWith("docker"));
-    const wantsKvm = spec.environments.some((e) => e.startsWith("kvm"));
+    const kinds = new Set(spec.environmentSpecs.map((e) => e.kind));
+    const wantsDocker = kinds.has("docker") || kinds.has("docker-in-kvm");
+    const wantsKvm = kinds.has("kvm") || kinds.has("docker-in-kvm");
+    const dockerVariants = spec.environmentSpecs.flatMap((e) => (e.kind === "docker" || e.kind === "docker-in-kvm" ? [{ name: e.name, d: e.docker }] : []));
+    const guests = spec.environmentSpecs.flatMap((e) => (e.kind === "kvm" || e.kind === "docker-in-kvm" ? [{ name: e.name, k: e.kvm }] : []));
+
+    if (Object.keys(spec.host).length > 0) {
+        const bad = compareHost(spec.host as Record<string, string>, measureHost());
+        if (bad.length > 0) {
+            throw new HostError(`the host is not configured as isobench:host declares (isobench does not change settings of a shared host):\n  - ${bad.join("\n  - ")}\nFix: apply them (e.g. echo never > /sys/kernel/mm/transparent_hugepage/enabled; swapoff -a; cpupower frequency-set -g performance), or change isobench:host`);
+        }
+    }
 
     const commandBackend: CommandBackend = pluginInstalled("command", env) ? "plugin" : "dynamic";
     log(`command resources: ${commandBackend === "plugin" ? "@pulumi/command plugin" : "dynamic provider (pulumi-resource-command not installed)"}`);
@@ -74,6 +88,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
             throw new HostError(`isobench:dockerDriver is "provider" but the pulumi-resource-docker plugin is not installed (it cannot be built offline). Fix: pulumi plugin install resource docker 5.2.0, or set isobench:dockerDriver: cli`);
         }
         dockerDriver = spec.dockerDriver === "auto" ? (providerAvailable ? "provider" : "cli") : spec.dockerDriver;
+        dockerPreflight(dockerVariants, containerImage);
         log(`docker driver: ${dockerDriver}${spec.dockerDriver === "auto" ? ` (auto: ${providerAvailable ? "docker provider plugin found" : "no docker provider plugin, using the docker CLI"})` : ""}`);
     }
 
@@ -103,10 +118,111 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         if (spec.kvm.vhost === "on" && !vhostAvailable) {
             throw new HostError(`isobench:kvm.vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net, or set isobench:kvm.vhost: auto (vhost used where available, recorded either way).`);
         }
+        for (const g of guests) guestPreflight(g.name, g.k, vhostAvailable);
         log(`guests: accel=${accel}, vhost-net ${vhostAvailable ? "available" : "absent (/dev/vhost-net missing)"}`);
     }
-    return {
+    const ctx: HostContext = {
         repoRoot, resultsRoot, stateDir, containerImage, guestImage, sshKey, accel, vhostAvailable,
         hostCpuCount: os.cpus().length, dockerDriver, commandBackend,
+        ...(wantsDocker && { dockerBridgeGateway: bridgeGateway() }),
+        ...(kinds.has("docker-in-kvm") && { guestImageDocker: dockerGuestImage(stateDir) }),
+        cpuSiblings: cpuSiblings(),
     };
+    // Resolve every environment now, so what the host cannot provide (pinning to missing CPUs,
+    // ht-siblings without hyperthreads, bootloader boot, …) is refused before Pulumi starts.
+    for (const e of spec.environmentSpecs) {
+        if (e.kind === "kvm") kvmEnvironment(spec, e, ctx);
+        if (e.kind === "docker") dockerEnvironment(spec, e, ctx, []);
+        if (e.kind === "docker-in-kvm") dockerInKvmEnvironment(spec, e, ctx, []);
+    }
+    return ctx;
+}
+
+function dockerGuestImage(stateDir: string): HostContext["guestImage"] {
+    const files = guestImageFiles(readImageState(stateDir, "guest-image-docker", "ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh (docker-in-kvm needs a guest image with the Docker engine)"));
+    for (const f of Object.values(files)) {
+        if (!fs.existsSync(f)) throw new HostError(`guest image file ${f} is missing. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
+    }
+    return files;
+}
+
+/** Host cores as lists of their hyperthreads (sysfs thread_siblings_list), each core once. */
+export function cpuSiblings(): number[][] {
+    const dir = "/sys/devices/system/cpu";
+    const seen = new Map<string, number[]>();
+    for (const d of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => /^cpu\d+$/.test(x)) : []) {
+        const f = path.join(dir, d, "topology", "thread_siblings_list");
+        if (!fs.existsSync(f)) continue;
+        const list = fs.readFileSync(f, "utf8").trim();
+        if (!seen.has(list)) seen.set(list, parseCpuset(list));
+    }
+    return [...seen.values()].sort((a, b) => a[0] - b[0]);
+}
+
+function bridgeGateway(): string {
+    const r = attempt(["docker", "network", "inspect", "bridge", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"], 20);
+    const ip = r.stdout.trim();
+    if (r.status !== 0 || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) {
+        throw new HostError(`cannot read the gateway of Docker's bridge network (docker network inspect bridge: ${combinedOutput(r)}). Fix: check that dockerd runs with its default bridge (scripts/daemons.sh)`);
+    }
+    return ip;
+}
+
+/**
+ * Whether dockerd runs the userland proxy: with it on, Docker's nat OUTPUT rule skips
+ * 127.0.0.0/8 (so docker-proxy carries loopback traffic); with it off, loopback is DNATed too.
+ */
+export function userlandProxyOn(natOutputRules: string): boolean | undefined {
+    const docker = natOutputRules.split("\n").filter((l) => /-j DOCKER\b/.test(l));
+    if (docker.length === 0) return undefined;
+    return docker.every((l) => l.includes("! -d 127.0.0.0/8"));
+}
+
+function dockerPreflight(variants: ReadonlyArray<{ name: string; d: DockerVariant }>, image: string): void {
+    const proxied = variants.filter((v) => v.d.network === "nat" && v.d.userlandProxy);
+    if (proxied.length > 0) {
+        const r = attempt(["iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"], 20);
+        const on = r.status === 0 ? userlandProxyOn(r.stdout) : undefined;
+        if (on === false) {
+            throw new HostError(`environment ${proxied[0].name}: userlandProxy: true, but dockerd runs with the userland proxy disabled (its nat OUTPUT rule DNATs loopback traffic), so docker-proxy would never carry it. Fix: remove "userland-proxy": false from /etc/docker/daemon.json (or --userland-proxy=false from dockerd's flags) and restart dockerd, or declare userlandProxy: false`);
+        }
+        if (on === undefined) {
+            throw new HostError(`environment ${proxied[0].name}: cannot tell whether dockerd runs the userland proxy (no DOCKER rule in iptables -t nat -S OUTPUT: ${combinedOutput(r)}). Fix: run dockerd with iptables enabled (the default)`);
+        }
+    }
+    const sandboxed = variants.filter((v) => v.d.runtime === "runsc");
+    if (sandboxed.length > 0) {
+        const name = sandboxed[0].name;
+        const rt = attempt(["docker", "info", "--format", "{{json .Runtimes}}"], 20);
+        if (!/"runsc"/.test(rt.stdout)) {
+            throw new HostError(`environment ${name}: runtime runsc (gVisor) is not registered with dockerd (runtimes: ${Object.keys(safeJson(rt.stdout)).join(", ") || combinedOutput(rt)}). Fix: apt-get install runsc, then ISOBENCH_RUNSC=1 scripts/daemons.sh (adds it to /etc/docker/daemon.json and reloads dockerd)`);
+        }
+        const smoke = attempt(["docker", "run", "--rm", "--runtime", "runsc", "--network", "none", image, "true"], 120);
+        if (smoke.status !== 0) {
+            throw new HostError(`environment ${name}: runtime runsc is registered but cannot run a container on this host (docker run --runtime runsc: ${combinedOutput(smoke).split("\n").slice(-3).join(" ")}). Fix: run on a host where gVisor works (see README "Environment matrix"), or remove the runsc environment`);
+        }
+    }
+}
+
+function safeJson(text: string): Record<string, unknown> {
+    try {
+        return JSON.parse(text) as Record<string, unknown>;
+    } catch {
+        return {};
+    }
+}
+
+function guestPreflight(name: string, k: KvmKnobs, vhostAvailable: boolean): void {
+    if (k.vhost === "on" && !vhostAvailable) {
+        throw new HostError(`environment ${name}: vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net (and check that /dev/vhost-net appears), or set vhost: auto (vhost-net where available, recorded either way) or vhost: off`);
+    }
+    if (k.hugepages) {
+        const meminfo = fs.readFileSync("/proc/meminfo", "utf8");
+        const free = Number(/HugePages_Free:\s+(\d+)/.exec(meminfo)?.[1] ?? 0);
+        const sizeKb = Number(/Hugepagesize:\s+(\d+)/.exec(meminfo)?.[1] ?? 2048);
+        const need = Math.ceil((k.memoryMiB * 1024) / sizeKb);
+        if (free < need) {
+            throw new HostError(`environment ${name}: hugepages: true needs ${need} free huge pages of ${sizeKb} kB for ${k.memoryMiB} MiB, but the host has ${free} free (HugePages_Free). Fix: echo ${need} > /proc/sys/vm/nr_hugepages (as root, before the run), or set hugepages: false`);
+        }
+    }
 }

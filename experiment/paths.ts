@@ -15,7 +15,7 @@ export function resultsRoot(repoRoot: string): string {
 }
 
 /** What an image builder recorded in .state/images/<file> (image name or folder), if it ran. */
-export function imageState(state: string, file: "container-image" | "guest-image"): { readonly file: string; readonly value?: string } {
+export function imageState(state: string, file: "container-image" | "guest-image" | "guest-image-docker"): { readonly file: string; readonly value?: string } {
     const p = path.join(state, "images", file);
     return { file: p, value: fs.existsSync(p) ? fs.readFileSync(p, "utf8").trim() : undefined };
 }

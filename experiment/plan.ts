@@ -2,6 +2,7 @@
  * The run plan: cells = environment × workload × repetition, in the order they run.
  * Environments are interleaved within each repetition and their order rotates between
  * repetitions, so slow drift of the host (thermal, page cache) is spread over all of them.
+ * A workload that names its environments runs only in those (per-workload guest sizes).
  */
 import type { EnvironmentName, ExperimentSpec, WorkloadSelection } from "./spec";
 
@@ -17,8 +18,9 @@ export function planCells(spec: Pick<ExperimentSpec, "environments" | "workloads
     const envs = spec.environments;
     for (let rep = 1; rep <= spec.repetitions; rep++) {
         for (const workload of spec.workloads) {
-            for (let i = 0; i < envs.length; i++) {
-                const environment = envs[(i + rep - 1) % envs.length];
+            const mine = workload.environments ? envs.filter((e) => workload.environments!.includes(e)) : envs;
+            for (let i = 0; i < mine.length; i++) {
+                const environment = mine[(i + rep - 1) % mine.length];
                 cells.push({ id: `${workload.name}.${environment}.r${rep}`, environment, workload, repetition: rep });
             }
         }

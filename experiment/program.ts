@@ -5,13 +5,14 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ExperimentSpec, EnvironmentName } from "./spec";
+import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment } from "./environment-handles";
+import { guestContainerCreateScript, guestContainerDeleteScript } from "../environments/docker-in-kvm";
+import { rootDevice } from "../environments/kvm/knobs";
 import { planCells } from "./plan";
 import { CommandBackend, commandResource } from "../environments/command";
-import { containerSpec, DATA_DIR, resourceName } from "../environments/container-spec";
 import { DockerEnvironment, ResolvedDockerDriver } from "../environments/docker";
 import { KvmGuest } from "../environments/kvm-guest";
-import { EnvironmentHandle, GUEST_DATA_DIR, nativeDataDir } from "../environments/exec-target";
-import { KVM_PRESETS, KvmOverrides, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
+import { EnvironmentHandle, nativeDataDir } from "../environments/exec-target";
 import { getWorkload } from "../workloads";
 import { workloadPorts } from "../workloads/workload";
 import type { CellInvocation } from "./runner";
@@ -33,6 +34,12 @@ export interface HostContext {
     readonly hostCpuCount: number;
     readonly dockerDriver: ResolvedDockerDriver;
     readonly commandBackend: CommandBackend;
+    /** Docker's bridge gateway address: ports published there are carried by iptables DNAT (userlandProxy: false). */
+    readonly dockerBridgeGateway?: string;
+    /** Guest image with the Docker engine (docker-in-kvm); built by ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh. */
+    readonly guestImageDocker?: { readonly disk: string; readonly kernel: string; readonly initrd: string };
+    /** Host cores as lists of their hyperthreads (pinning: ht-siblings). */
+    readonly cpuSiblings?: readonly (readonly number[])[];
 }
 
 export interface Experiment {
@@ -58,75 +65,48 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
     const handles: EnvironmentHandle[] = [];
     const ready = new Map<EnvironmentName, pulumi.Resource>();
     const readyReports: Record<string, pulumi.Output<string>> = {};
-    for (const env of spec.environments) {
-        if (env === "native") {
-            handles.push({ name: env, envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: nativeDataDir(spec.stack), declared: {} });
-        } else if (env === "docker-nat" || env === "docker-host") {
-            const network = env === "docker-nat" ? "nat" : "host";
-            const c = containerSpec({ stack: spec.stack, environment: env, image: host.containerImage, network, serverPorts });
-            const d = new DockerEnvironment(env, { spec: c, driver: host.dockerDriver, commandBackend: host.commandBackend });
-            ready.set(env, d.ready);
-            readyReports[env] = d.readyReport;
-            handles.push({
-                name: env,
-                envKind: "docker",
-                variant: `net=${network};storage=volume;driver=${host.dockerDriver}`,
-                accel: "none",
-                target: { kind: "docker", container: c.name, network },
-                dataDir: DATA_DIR,
-                declared: {
-                    network_mode: c.networkMode,
-                    mount_type: "volume",
-                    running: "true",
-                },
-            });
-        } else {
-            const preset = KVM_PRESETS[env];
-            const guestDir = path.join(host.stateDir, "guests", spec.stack);
-            const name = resourceName(spec.stack, env);
-            const overrides: KvmOverrides = {
-                vhost: env === "kvm-tuned"
-                    ? spec.kvm.vhost === "on" || (spec.kvm.vhost === "auto" && host.vhostAvailable && host.accel === "kvm")
-                    : spec.kvm.vhost === "on",
-                ...(env === "kvm-tuned" && spec.kvm.pinning ? { hostCpus: spec.kvm.pinning } : {}),
-            };
-            const domain = resolveDomainSpec(preset, {
-                name,
-                stack: spec.stack,
-                vcpus: spec.kvm.vcpus,
-                memoryMiB: spec.kvm.memoryMiB,
-                diskPath: path.join(guestDir, `${env}.qcow2`),
-                kernel: host.guestImage.kernel,
-                initrd: host.guestImage.initrd,
-                cmdline: "root=/dev/vda rw console=ttyS0 quiet",
-                serialLogPath: path.join(guestDir, `${env}.serial.log`),
-                labels: { runId: spec.runId },
-            }, { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount }, overrides);
-            const g = new KvmGuest(env, {
+    for (const env of spec.environmentSpecs) {
+        const name = env.name;
+        if (env.kind === "native") {
+            handles.push({ name, envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: nativeDataDir(spec.stack), declared: { nproc: String(host.hostCpuCount) } });
+        } else if (env.kind === "docker") {
+            const { container: c, handle } = dockerEnvironment(spec, env, host, serverPorts);
+            const d = new DockerEnvironment(name, { spec: c, driver: host.dockerDriver, commandBackend: host.commandBackend });
+            ready.set(name, d.ready);
+            readyReports[name] = d.readyReport;
+            handles.push(handle);
+        } else if (env.kind === "kvm") {
+            const { domain, handle } = kvmEnvironment(spec, env, host);
+            const g = new KvmGuest(name, {
                 domain,
                 baseImage: host.guestImage.disk,
                 sshKey: host.sshKey,
-                bootTimeoutS: spec.kvm.bootTimeoutS,
+                bootTimeoutS: env.kvm.bootTimeoutS,
                 lifecycleScript: path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh"),
                 commandBackend: host.commandBackend,
             });
-            ready.set(env, g.ready);
-            readyReports[env] = g.bootReport;
-            handles.push({
-                name: env,
-                envKind: "kvm",
-                variant: variantKey(domain),
-                accel: host.accel,
-                target: { kind: "kvm", domain: name, sshKey: host.sshKey },
-                dataDir: GUEST_DATA_DIR,
-                declared: {
-                    nproc: String(domain.vcpus),
-                    domain_type: domain.accel === "kvm" ? "kvm" : "qemu",
-                    vhost: domain.vhost ? "vhost" : "qemu",
-                    ...(domain.pinning ? { vcpupin: domain.pinning.map((c, i) => `${i}:${c}`).join(",") } : {}),
-                    hugepages: domain.hugepages ? "yes" : "no",
-                },
+            ready.set(name, g.ready);
+            readyReports[name] = g.bootReport;
+            handles.push(handle);
+        } else {
+            const { domain, container, handle } = dockerInKvmEnvironment(spec, env, host, serverPorts);
+            const g = new KvmGuest(name, {
+                domain,
+                baseImage: host.guestImageDocker!.disk,
+                sshKey: host.sshKey,
+                bootTimeoutS: env.kvm.bootTimeoutS,
+                lifecycleScript: path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh"),
+                commandBackend: host.commandBackend,
             });
+            const lifecycle = path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh");
+            const c = commandResource(host.commandBackend, `${name}-container`, {
+                create: guestContainerCreateScript(container, domain.name, host.sshKey, lifecycle, rootDevice(env.kvm.diskBus)),
+                delete: guestContainerDeleteScript(container, domain.name, host.sshKey, lifecycle),
+                triggers: [JSON.stringify(container), domain.name],
+            }, { dependsOn: [g.ready], deleteBeforeReplace: true, customTimeouts: { create: "30m" } });
+            ready.set(name, c.resource);
+            readyReports[name] = pulumi.interpolate`${g.bootReport}\n${c.stdout}`;
+            handles.push(handle);
         }
     }
 
@@ -140,6 +120,12 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
         return [previous, ready.get(env)].filter((r): r is pulumi.Resource => r !== undefined);
     };
 
+    chain.push({ name: "probe-host", after: [] });
+    previousName = "probe-host";
+    previous = commandResource(host.commandBackend, "probe-host", {
+        create: `${q(isobench)} probe-host ${q(resultsDir)} ${b64(spec.host)}`,
+        triggers: [spec.runId, JSON.stringify(spec.host)],
+    }).resource;
     for (const h of handles) {
         const name = `probe-${h.name}`;
         previous = commandResource(host.commandBackend, name, {

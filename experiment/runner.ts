@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { getWorkload, AnyWorkload } from "../workloads";
 import { ParseError, RunContext, ServerAddress, ServerPort, workloadPorts } from "../workloads/workload";
-import { EnvironmentHandle, execArgv, detachedScript, stopScript } from "../environments/exec-target";
+import { EnvironmentHandle, execArgv, detachedScript, guestArgv, inGuest, stopScript } from "../environments/exec-target";
 import { Sample, samplesToCsv } from "./samples";
 import { RAW_STDERR_SEPARATOR } from "./parse-raw";
 import { guestIp } from "../environments/kvm/guest-ip";
@@ -57,6 +57,18 @@ export function serverAddress(env: EnvironmentHandle, port: number, ip?: string,
         case "kvm":
             if (!ip) throw new Error(`guest ${t.domain}: IP unknown`);
             return { host: ip, port };
+        case "docker-in-kvm": {
+            if (!ip) throw new Error(`guest ${t.domain}: IP unknown`);
+            if (t.network === "host") return { host: ip, port };
+            // Published on the guest's addresses: reached at the guest IP, DNATed inside the guest.
+            const out = mustRun(guestArgv(t, ["docker", "port", t.container, `${port}/${protocol}`], ip), 30, `docker port ${t.container} in ${t.domain}`);
+            const m = /^0\.0\.0\.0:(\d+)$/m.exec(out.trim());
+            if (!m) throw new Error(`container ${t.container} in guest ${t.domain} publishes no IPv4 port for ${port}/${protocol} (docker port said "${out.trim()}")`);
+            if (sameNumber && Number(m[1]) !== port) {
+                throw new Error(`container ${t.container} in guest ${t.domain} publishes ${port}/${protocol} at port ${m[1]}, but the protocol needs the same number on both sides`);
+            }
+            return { host: ip, port: Number(m[1]) };
+        }
     }
 }
 
@@ -116,7 +128,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     }
     const params = { ...registered.defaults, ...inv.params } as Record<string, number | string>;
     const env = inv.env;
-    const ip = env.target.kind === "kvm" ? guestIp(env.target.domain) : undefined;
+    const ip = inGuest(env.target) ? guestIp(env.target.domain) : undefined;
     const inside = (script: string) => execArgv(env.target, script, ip);
     // An `instances` sweep of a self-contained workload runs it in simultaneous clones (workloads/instances.ts).
     const sweep = instanceSweep(registered.name, params);

@@ -8,38 +8,54 @@ import { getWorkload, WORKLOAD_NAMES } from "../workloads";
 import { effectiveWorkload } from "../workloads/instances";
 import { UserError } from "./errors";
 
-export const ENVIRONMENT_NAMES = ["native", "docker-nat", "docker-host", "kvm-untuned", "kvm-tuned"] as const;
-export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
-export type DockerDriver = "auto" | "provider" | "cli";
-export type VhostMode = "auto" | "on" | "off";
+import {
+    ENV_KINDS, EnvironmentSpec, KvmDefaults, PRESET_NAMES, environmentOf, environmentSchemas,
+} from "./environment-spec";
 
-export interface KvmSizing {
-    /** vCPUs of the guest (the paper used 1 for Redis/netperf, all host CPUs for Linpack). */
-    readonly vcpus: number;
-    readonly memoryMiB: number;
-    /** Host CPU per vCPU for the tuned preset; default: the last `vcpus` host CPUs. */
-    readonly pinning?: readonly number[];
-    /** vhost-net: on = required, off = never, auto = used where /dev/vhost-net exists (recorded). */
-    readonly vhost: VhostMode;
-    /** Seconds to wait for the guest's SSH (software emulation boots take ~30 s). */
-    readonly bootTimeoutS: number;
-}
+export { PRESET_NAMES } from "./environment-spec";
+export type { EnvironmentSpec, VhostMode } from "./environment-spec";
+
+/** The preset environment names (a stack may also declare environments as objects, see environment-spec.ts). */
+export const ENVIRONMENT_NAMES = PRESET_NAMES;
+/** An environment's name: a preset name or the `name` of an object item. */
+export type EnvironmentName = string;
+export type DockerDriver = "auto" | "provider" | "cli";
+
+/** Stack-wide guest defaults (`isobench:kvm`); each kvm environment may override every field. */
+export type KvmSizing = KvmDefaults;
 
 export interface WorkloadSelection {
     readonly name: string;
     /** Overrides of the workload's defaults (the stack's `scale`). */
     readonly params: Readonly<Record<string, number | string>>;
+    /**
+     * The environments this workload runs in (names from isobench:environments); undefined = all.
+     * This is how per-workload guest sizes are expressed (1 vCPU for Redis, all CPUs for Linpack).
+     */
+    readonly environments?: readonly string[];
+}
+
+/** Host settings a stack declares; the probe measures them and a mismatch stops the run. */
+export interface HostDeclared {
+    readonly thp?: "always" | "madvise" | "never";
+    readonly swap?: "on" | "off";
+    readonly governor?: string;
+    readonly boost?: "on" | "off";
 }
 
 export interface ExperimentSpec {
     readonly stack: string;
     readonly runId: string;
     readonly repetitions: number;
+    /** Environment names in declaration order. */
     readonly environments: readonly EnvironmentName[];
+    /** Every environment with all knobs resolved, same order as `environments`. */
+    readonly environmentSpecs: readonly EnvironmentSpec[];
     readonly workloads: readonly WorkloadSelection[];
     readonly allowSoftwareEmulation: boolean;
     readonly dockerDriver: DockerDriver;
     readonly kvm: KvmSizing;
+    readonly host: HostDeclared;
 }
 
 /** A bad stack config; the message names the key, the bad value and what is allowed. */
@@ -52,7 +68,8 @@ const schema = {
     properties: {
         runId: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" },
         repetitions: { type: "integer", minimum: 3, maximum: 1000 },
-        environments: { type: "array", minItems: 1, uniqueItems: true, items: { enum: [...ENVIRONMENT_NAMES] } },
+        // Items are checked one by one below (a preset name, or an object validated by its kind).
+        environments: { type: "array", minItems: 1, items: { type: ["string", "object"] } },
         workloads: {
             type: "array",
             minItems: 1,
@@ -66,6 +83,7 @@ const schema = {
                         properties: {
                             name: { enum: [...WORKLOAD_NAMES] },
                             params: { type: "object", additionalProperties: { type: ["number", "string"] } },
+                            environments: { type: "array", minItems: 1, uniqueItems: true, items: { type: "string" } },
                         },
                     },
                 ],
@@ -84,27 +102,112 @@ const schema = {
                 bootTimeoutS: { type: "integer", minimum: 10 },
             },
         },
+        host: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+                thp: { enum: ["always", "madvise", "never"] },
+                swap: { enum: ["on", "off"] },
+                governor: { type: "string", pattern: "^[a-z]+$" },
+                boost: { enum: ["on", "off"] },
+            },
+        },
     },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, verbose: true });
 const validate = ajv.compile(schema);
+const validateEnv = Object.fromEntries(Object.entries(environmentSchemas).map(([k, s]) => [k, ajv.compile(s)]));
 
-function describe(e: ErrorObject): string {
-    const key = "isobench:" + e.instancePath.replace(/^\//, "").replace(/\//g, ".");
-    const where = e.instancePath ? key : "isobench config";
+function describe(e: ErrorObject, prefix = ""): string {
+    const path = prefix + e.instancePath;
+    const where = path ? "isobench:" + path.replace(/^\//, "").replace(/\//g, ".") : "isobench config";
     switch (e.keyword) {
         case "enum":
             return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
+        case "const":
+            return `${where}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
         case "additionalProperties":
             return `${where}: unknown key "${(e.params as { additionalProperty: string }).additionalProperty}" (allowed: ${Object.keys(
-                e.instancePath === "" ? schema.properties : e.instancePath === "/kvm" ? schema.properties.kvm.properties : { name: 1, params: 1 },
+                (e.parentSchema as { properties?: object } | undefined)?.properties ?? {},
             ).join(", ")})`;
         case "required":
             return `${where}: missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
+        case "pattern":
+            return `${where}: ${JSON.stringify(e.data)} does not match ${(e.params as { pattern: string }).pattern}`;
         default:
             return `${where}: ${e.message}`;
     }
+}
+
+function fail(stack: string, lines: readonly string[]): never {
+    throw new SpecError(`stack "${stack}" has an invalid config:\n  - ${[...new Set(lines)].join("\n  - ")}`);
+}
+
+/** Schema errors of the environment items, each naming its key. */
+function environmentItemErrors(items: readonly unknown[]): string[] {
+    const lines: string[] = [];
+    items.forEach((item, i) => {
+        const key = `isobench:environments.${i}`;
+        if (typeof item === "string") {
+            if (!(PRESET_NAMES as readonly string[]).includes(item)) {
+                lines.push(`${key}: must be one of ${PRESET_NAMES.join(", ")} (or an object with name and kind: ${ENV_KINDS.join(", ")})`);
+            }
+            return;
+        }
+        const kind = (item as { kind?: unknown }).kind;
+        if (typeof kind !== "string" || !(kind in validateEnv)) {
+            lines.push(`${key}.kind: must be one of ${ENV_KINDS.join(", ")}`);
+            return;
+        }
+        const v = validateEnv[kind];
+        if (!v(item)) lines.push(...(v.errors ?? []).filter((e) => e.keyword !== "anyOf").map((e) => describe(e, `/environments/${i}`)));
+    });
+    return lines;
+}
+
+/** Cross-key checks of the resolved environments (names, pinning length, networks). */
+function environmentConsistency(envs: readonly EnvironmentSpec[], workloads: readonly WorkloadSelection[]): string[] {
+    const lines: string[] = [];
+    const names = envs.map((e) => e.name);
+    names.forEach((n, i) => {
+        if (names.indexOf(n) !== i) lines.push(`isobench:environments.${i}: the name "${n}" is used twice; every environment needs its own name`);
+    });
+    envs.forEach((e, i) => {
+        const key = `isobench:environments.${i}`;
+        if ((e.kind === "kvm" || e.kind === "docker-in-kvm") && Array.isArray(e.kvm.pinning) && e.kvm.pinning.length !== e.kvm.vcpus) {
+            lines.push(`${key} (${e.name}): pinning lists ${e.kvm.pinning.length} host CPUs for ${e.kvm.vcpus} vCPUs; give one host CPU per vCPU`);
+        }
+        if ((e.kind === "kvm" || e.kind === "docker-in-kvm") && e.kvm.iothreadPin !== undefined && e.kvm.iothreads === 0) {
+            lines.push(`${key} (${e.name}): iothreadPin is set but iothreads is 0; set iothreads >= 1`);
+        }
+        if ((e.kind === "kvm" || e.kind === "docker-in-kvm") && e.kvm.numaNodes > e.kvm.vcpus) {
+            lines.push(`${key} (${e.name}): numa ${e.kvm.numaNodes} nodes need at least as many vCPUs (vcpus is ${e.kvm.vcpus})`);
+        }
+        if (e.kind === "docker-in-kvm") {
+            if (e.docker.userlandProxy) lines.push(`${key} (${e.name}): docker.userlandProxy must be false in a guest: the host reaches published ports at the guest's address, where the guest's iptables DNAT carries them`);
+            if (e.docker.runtime === "runsc") lines.push(`${key} (${e.name}): docker.runtime runsc is not available in the guest image; use runc`);
+        }
+        if (e.kind === "docker" || e.kind === "docker-in-kvm") {
+            if (e.docker.network !== "nat" && e.docker.userlandProxy) {
+                lines.push(`${key} (${e.name}): userlandProxy applies to network nat only (network is ${e.docker.network})`);
+            }
+        }
+    });
+    workloads.forEach((w, i) => {
+        (w.environments ?? []).forEach((n, j) => {
+            if (!names.includes(n)) lines.push(`isobench:workloads.${i}.environments.${j}: "${n}" is not in isobench:environments (${names.join(", ")})`);
+        });
+        const port = getWorkload(w.name).serverPort;
+        if (port === undefined) return;
+        for (const e of envs) {
+            const runsHere = !w.environments || w.environments.includes(e.name);
+            if (runsHere && (e.kind === "docker" || e.kind === "docker-in-kvm") && e.docker.network === "none") {
+                lines.push(`isobench:workloads.${i} (${w.name}) runs a server on port ${port}, which environment "${e.name}" (network none) cannot expose; give ${w.name} an environments list without it, or use network nat or host`);
+            }
+        }
+    });
+    return lines;
 }
 
 /**
@@ -114,12 +217,15 @@ function describe(e: ErrorObject): string {
 export function parseSpec(stack: string, config: Readonly<Record<string, unknown>>): ExperimentSpec {
     if (!validate(config)) {
         // anyOf failures repeat the enum message per branch; report each distinct line once.
-        const lines = [...new Set((validate.errors ?? []).filter((e) => e.keyword !== "anyOf").map(describe))];
-        throw new SpecError(`stack "${stack}" has an invalid config:\n  - ${lines.join("\n  - ")}`);
+        fail(stack, (validate.errors ?? []).filter((e) => e.keyword !== "anyOf").map((e) => describe(e)));
     }
     const c = config as Record<string, any>;
+    const itemErrors = environmentItemErrors(c.environments);
+    if (itemErrors.length > 0) fail(stack, itemErrors);
     const workloads: WorkloadSelection[] = (c.workloads as unknown[]).map((w) =>
-        typeof w === "string" ? { name: w, params: {} } : { name: (w as any).name, params: (w as any).params ?? {} },
+        typeof w === "string"
+            ? { name: w, params: {} }
+            : { name: (w as any).name, params: (w as any).params ?? {}, ...((w as any).environments && { environments: (w as any).environments }) },
     );
     const names = workloads.map((w) => w.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -144,15 +250,20 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
             `stack "${stack}": isobench:kvm.pinning has ${sizing.pinning.length} entries but isobench:kvm.vcpus is ${sizing.vcpus}; give one host CPU per vCPU`,
         );
     }
+    const environmentSpecs = (c.environments as Array<string | Record<string, unknown>>).map((item) => environmentOf(item, sizing));
+    const consistency = environmentConsistency(environmentSpecs, workloads);
+    if (consistency.length > 0) fail(stack, consistency);
     return {
         stack,
         runId: c.runId,
         repetitions: c.repetitions ?? 3,
-        environments: c.environments,
+        environments: environmentSpecs.map((e) => e.name),
+        environmentSpecs,
         workloads,
         allowSoftwareEmulation: c.allowSoftwareEmulation ?? false,
         dockerDriver: c.dockerDriver ?? "auto",
         kvm: sizing,
+        host: { ...(c.host ?? {}) },
     };
 }
 

@@ -16,6 +16,9 @@
 #   --force                   rebuild even if the folder exists
 #   ISOBENCH_SUITE, ISOBENCH_MIRROR, ISOBENCH_SECURITY_MIRROR   as for build-container-image.sh
 #   ISOBENCH_GUEST_DISK_SIZE  root filesystem size (default 3G)
+#   ISOBENCH_GUEST_VARIANT    "docker": also install the Docker engine (docker.io, containerd,
+#                             runc; dockerd starts at boot) for docker-in-kvm environments. Folder
+#                             .cache/images/guest-docker-<hash>, state file .state/images/guest-image-docker.
 #
 # <hash> = first 12 hex chars of sha256(packages.txt + this script + images/lib.sh + suite).
 # Stdout's last line is the folder path; it is also written to .state/images/guest-image.
@@ -48,7 +51,15 @@ TOOLS="$(read_packages)"
 # debootstrap's package list: guest base + tools, each once.
 INCLUDE="$(tr , '\n' <<<"$GUEST_BASE_PACKAGES,$TOOLS" | awk '!seen[$0]++' | paste -sd, -)"
 HASH="$(image_hash)"
-OUT="$CACHE/images/guest-$HASH"
+VARIANT="${ISOBENCH_GUEST_VARIANT:-}"
+case "$VARIANT" in
+  "") EXTRA_PACKAGES=""; NAME=guest; STATE_NAME=guest-image ;;
+  docker)
+    EXTRA_PACKAGES="docker.io"; NAME=guest-docker; STATE_NAME=guest-image-docker
+    HASH="$(printf '%s+%s' "$HASH" "$EXTRA_PACKAGES" | sha256sum | cut -c1-12)" ;;
+  *) die "ISOBENCH_GUEST_VARIANT must be empty or docker, got '$VARIANT'" ;;
+esac
+OUT="$CACHE/images/$NAME-$HASH"
 
 # ------------------------------------------------------------------ per-host SSH key (never in git)
 if [ ! -f "$SSH_KEY" ]; then
@@ -61,7 +72,7 @@ fi
 [ -f "$SSH_KEY.pub" ] || ssh-keygen -y -f "$SSH_KEY" >"$SSH_KEY.pub"
 PUBKEY="$(cat "$SSH_KEY.pub")"
 
-finish() { record_result guest-image "$OUT"; }
+finish() { record_result "$STATE_NAME" "$OUT"; }
 
 # complete: every file is there and the image trusts the current key.
 is_complete() {
@@ -99,8 +110,8 @@ done
 
 lock_build_cache "$CACHE/images"
 
-ROOTFS="$CACHE/build/guest-$HASH"
-TMP_OUT="$CACHE/images/.guest-$HASH.tmp"
+ROOTFS="$CACHE/build/$NAME-$HASH"
+TMP_OUT="$CACHE/images/.$NAME-$HASH.tmp"
 CLEANUP_OUTPUT="$TMP_OUT"
 trap cleanup_build EXIT
 
@@ -109,7 +120,7 @@ rm -rf "$TMP_OUT"
 mkdir -p "$ROOTFS" "$TMP_OUT"
 
 log "building guest image $OUT: suite $SUITE, mirror $MIRROR"
-log "packages: $INCLUDE + $GUEST_KERNEL_PACKAGE"
+log "packages: $INCLUDE + $GUEST_KERNEL_PACKAGE ${EXTRA_PACKAGES}"
 log "updates: ${UPDATES_URI:-none}, security: ${SECURITY_URI:-none}"
 START=$SECONDS
 
@@ -122,7 +133,7 @@ configure_rootfs_apt
 
 log "apt-get dist-upgrade and install $GUEST_KERNEL_PACKAGE (apt cache: .cache/apt)"
 apt_in_rootfs guest "the guest rootfs" "$APT_UPGRADE &&
-    apt-get -q -y -o Dpkg::Options::=--force-confold install --no-install-recommends $GUEST_KERNEL_PACKAGE"
+    apt-get -q -y -o Dpkg::Options::=--force-confold install --no-install-recommends $GUEST_KERNEL_PACKAGE $EXTRA_PACKAGES"
 log "packages done after $((SECONDS - START)) s"
 
 # ---- configuration
@@ -210,6 +221,7 @@ security=${SECURITY_URI:-none}
 kernel=$KVER
 disk_size=$DISK_SIZE
 built_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+extra_packages=${EXTRA_PACKAGES:-none}
 cmdline=root=/dev/vda rw console=ttyS0
 EOF
 

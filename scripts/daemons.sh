@@ -4,6 +4,16 @@
 #
 # Usage: scripts/daemons.sh
 #   ISOBENCH_DAEMON_TIMEOUT  seconds to wait for each daemon to answer (default 60)
+#   ISOBENCH_RUNSC=1         register gVisor's runsc (apt-get install runsc) as a Docker runtime:
+#                            adds "runtimes": {"runsc": …} to /etc/docker/daemon.json, keeping every
+#                            other key, and reloads dockerd with SIGHUP (runtimes are reloadable, so
+#                            running containers are not touched). Nothing changes when it is there.
+#   ISOBENCH_RUNSC_ARGS      runtimeArgs of that entry, space-separated (default "--network=host":
+#                            gVisor's own netstack refuses to start on nested hosts like the ones
+#                            isobench is developed on — "cannot run with network enabled in root
+#                            network namespace" — so the sandbox uses the container's network
+#                            namespace through the host kernel; the probe records the args).
+#   ISOBENCH_RUNSC=remove    remove that entry again (and the file, if it was the only key).
 #
 # Uses systemctl where systemd is PID 1, otherwise starts the daemons directly in the background.
 # Idempotent: a second run finds everything up and only says what it skipped.
@@ -102,6 +112,48 @@ else
     "read the log; a stale /var/run/docker.pid or /var/run/docker.sock from a killed dockerd can be removed; the kernel needs overlayfs, iptables and cgroups; then run scripts/daemons.sh again" \
     docker_up
 fi
+
+# ---------------------------------------------------------------- gVisor runtime (optional)
+DAEMON_JSON=/etc/docker/daemon.json
+reload_dockerd() {
+  local pid
+  pid="$(cat /var/run/docker.pid 2>/dev/null || true)"
+  if [ "$USE_SYSTEMD" = 1 ]; then systemctl reload docker
+  elif [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then kill -HUP "$pid"
+  else die "cannot find dockerd's pid to reload it (/var/run/docker.pid)"; fi
+}
+runsc_registered() { timeout 10 docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; }
+case "${ISOBENCH_RUNSC:-}" in
+  1)
+    RUNSC="$(command -v runsc || true)"
+    [ -n "$RUNSC" ] || die "ISOBENCH_RUNSC=1 but runsc is not installed. Fix: apt-get install runsc"
+    command -v jq >/dev/null 2>&1 || die "jq is needed to edit $DAEMON_JSON. Fix: apt-get install jq"
+    if runsc_registered; then
+      log "runtime runsc already registered with dockerd: skipped"
+    else
+      mkdir -p "$(dirname "$DAEMON_JSON")"
+      [ -s "$DAEMON_JSON" ] || echo '{}' >"$DAEMON_JSON"
+      jq --arg p "$RUNSC" --arg a "${ISOBENCH_RUNSC_ARGS---network=host}" \
+        '.runtimes.runsc = {path: $p, runtimeArgs: ($a | split(" ") | map(select(. != "")))}' \
+        "$DAEMON_JSON" >"$DAEMON_JSON.tmp" && mv "$DAEMON_JSON.tmp" "$DAEMON_JSON"
+      reload_dockerd
+      wait_for "dockerd with runtime runsc" "$DOCKERD_LOG" "check $DAEMON_JSON (dockerd --validate) and the dockerd log" runsc_registered
+    fi ;;
+  remove)
+    if [ -s "$DAEMON_JSON" ] && jq -e '.runtimes.runsc' "$DAEMON_JSON" >/dev/null 2>&1; then
+      # A reload only drops runtimes that an explicit (possibly empty) "runtimes" key no longer
+      # lists; without the key dockerd keeps the ones it has. So reload first, then tidy up.
+      jq 'del(.runtimes.runsc)' "$DAEMON_JSON" >"$DAEMON_JSON.tmp" && mv "$DAEMON_JSON.tmp" "$DAEMON_JSON"
+      reload_dockerd
+      wait_for "dockerd without runtime runsc" "$DOCKERD_LOG" "check $DAEMON_JSON and the dockerd log" sh -c '! timeout 10 docker info --format "{{json .Runtimes}}" | grep -q "\"runsc\""'
+      [ "$(jq -c . "$DAEMON_JSON")" != '{"runtimes":{}}' ] || rm -f "$DAEMON_JSON"
+      log "runtime runsc removed from $DAEMON_JSON and dockerd reloaded"
+    else
+      log "runtime runsc not in $DAEMON_JSON: nothing to remove"
+    fi ;;
+  "") ;;
+  *) die "ISOBENCH_RUNSC must be 1 or remove, got '$ISOBENCH_RUNSC'" ;;
+esac
 
 # ---------------------------------------------------------------- libvirt
 libvirt_up() { virsh_ version; }

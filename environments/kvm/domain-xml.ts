@@ -107,6 +107,16 @@ export interface DomainSpec {
     readonly serialLogPath?: string;
     /** Back guest memory with huge pages (`<memoryBacking><hugepages/>`); the host must have them. */
     readonly hugepages?: boolean;
+    /** Disk bus: virtio-blk (`vda`, default) or virtio-scsi (`sda` on a virtio-scsi controller). */
+    readonly diskBus?: "virtio-blk" | "virtio-scsi";
+    /** IO threads (`<iothreads>`); the disk (or its SCSI controller) uses iothread 1. */
+    readonly iothreads?: number;
+    /** Host cpuset of every IO thread (`<iothreadpin>`); needs iothreads. */
+    readonly iothreadPin?: string;
+    /** Guest NUMA nodes (`<cpu><numa><cell>`), vCPUs and memory split evenly; omitted = no NUMA topology. */
+    readonly numaNodes?: number;
+    /** virtio-net queues (`<driver queues>`); omitted or 1 = single queue. */
+    readonly netQueues?: number;
     /** Stack, environment and labels recorded in the domain. */
     readonly metadata: DomainMetadata;
 }
@@ -262,6 +272,32 @@ export function validateDomainSpec(spec: DomainSpec): void {
         throw new DomainSpecError("hugepages", `must be true, false or undefined, got ${JSON.stringify(spec.hugepages)}`);
     }
 
+    if (spec.diskBus !== undefined && spec.diskBus !== "virtio-blk" && spec.diskBus !== "virtio-scsi") {
+        throw new DomainSpecError("diskBus", `must be "virtio-blk" or "virtio-scsi", got ${JSON.stringify(spec.diskBus)}`);
+    }
+    if (spec.iothreads !== undefined && !isNonNegativeInt(spec.iothreads)) {
+        throw new DomainSpecError("iothreads", `must be an integer >= 0, got ${JSON.stringify(spec.iothreads)}`);
+    }
+    if (spec.iothreadPin !== undefined) {
+        if (!spec.iothreads) throw new DomainSpecError("iothreadPin", "is set but iothreads is 0; add iothreads >= 1");
+        try {
+            parseCpuset(spec.iothreadPin);
+        } catch (e) {
+            throw new DomainSpecError("iothreadPin", (e as Error).message);
+        }
+    }
+    if (spec.numaNodes !== undefined && spec.numaNodes !== 0) {
+        if (!isPositiveInt(spec.numaNodes) || spec.numaNodes > spec.vcpus) {
+            throw new DomainSpecError("numaNodes", `must be an integer between 1 and vcpus (${spec.vcpus}), got ${JSON.stringify(spec.numaNodes)}`);
+        }
+        if (spec.vcpus % spec.numaNodes !== 0 || spec.memoryMiB % spec.numaNodes !== 0) {
+            throw new DomainSpecError("numaNodes", `${spec.numaNodes} nodes must divide vcpus (${spec.vcpus}) and memoryMiB (${spec.memoryMiB}) evenly`);
+        }
+    }
+    if (spec.netQueues !== undefined && (!isPositiveInt(spec.netQueues) || spec.netQueues > spec.vcpus)) {
+        throw new DomainSpecError("netQueues", `must be an integer between 1 and vcpus (${spec.vcpus}) (one queue per vCPU at most), got ${JSON.stringify(spec.netQueues)}`);
+    }
+
     const md = spec.metadata;
     if (md === undefined || md === null) throw new DomainSpecError("metadata", "is required (stack and environment)");
     for (const key of ["stack", "environment"] as const) {
@@ -305,10 +341,22 @@ function attrs(pairs: ReadonlyArray<readonly [string, string | number | undefine
         .join("");
 }
 
+function numaElement(spec: DomainSpec): string[] {
+    const n = spec.numaNodes ?? 0;
+    if (n === 0) return [];
+    const per = spec.vcpus / n;
+    const cells = Array.from({ length: n }, (_, i) =>
+        `  <cell${attrs([["id", i], ["cpus", per === 1 ? `${i}` : `${i * per}-${(i + 1) * per - 1}`], ["memory", spec.memoryMiB / n], ["unit", "MiB"]])}/>`);
+    return ["<numa>", ...cells, "</numa>"];
+}
+
 function cpuElement(spec: DomainSpec): string[] {
-    const topo = spec.topology
-        ? [`<topology${attrs([["sockets", spec.topology.sockets], ["cores", spec.topology.cores], ["threads", spec.topology.threads]])}/>`]
-        : [];
+    const topo = [
+        ...(spec.topology
+            ? [`<topology${attrs([["sockets", spec.topology.sockets], ["cores", spec.topology.cores], ["threads", spec.topology.threads]])}/>`]
+            : []),
+        ...numaElement(spec),
+    ];
     const model = spec.cpuModel;
     let open: string;
     let body: string[] = [];
@@ -375,10 +423,15 @@ export function renderDomainXml(spec: DomainSpec): string {
     add(1, `<currentMemory unit='MiB'>${spec.memoryMiB}</currentMemory>`);
     if (spec.hugepages) add(1, "<memoryBacking>", "  <hugepages/>", "</memoryBacking>");
     add(1, `<vcpu placement='static'>${spec.vcpus}</vcpu>`);
-    if (spec.pinning !== undefined || spec.emulatorPin !== undefined) {
+    const iothreads = spec.iothreads ?? 0;
+    if (iothreads > 0) add(1, `<iothreads>${iothreads}</iothreads>`);
+    if (spec.pinning !== undefined || spec.emulatorPin !== undefined || spec.iothreadPin !== undefined) {
         add(1, "<cputune>");
         (spec.pinning ?? []).forEach((cpu, i) => add(2, `<vcpupin${attrs([["vcpu", i], ["cpuset", cpu]])}/>`));
         if (spec.emulatorPin !== undefined) add(2, `<emulatorpin${attrs([["cpuset", spec.emulatorPin]])}/>`);
+        if (spec.iothreadPin !== undefined) {
+            for (let t = 1; t <= iothreads; t++) add(2, `<iothreadpin${attrs([["iothread", t], ["cpuset", spec.iothreadPin]])}/>`);
+        }
         add(1, "</cputune>");
     }
 
@@ -397,6 +450,7 @@ export function renderDomainXml(spec: DomainSpec): string {
     add(1, "<clock offset='utc'/>");
     add(1, "<on_poweroff>destroy</on_poweroff>", "<on_reboot>restart</on_reboot>", "<on_crash>destroy</on_crash>");
 
+    const scsi = spec.diskBus === "virtio-scsi";
     add(1, "<devices>");
     add(2, "<disk type='file' device='disk'>");
     add(3, `<driver${attrs([
@@ -404,15 +458,21 @@ export function renderDomainXml(spec: DomainSpec): string {
         ["type", "qcow2"],
         ["cache", spec.diskCache === "default" ? undefined : spec.diskCache],
         ["io", spec.diskIo],
+        ["iothread", iothreads > 0 && scsi === false ? 1 : undefined],
     ])}/>`);
     add(3, `<source${attrs([["file", spec.diskPath]])}/>`);
-    add(3, "<target dev='vda' bus='virtio'/>");
+    add(3, scsi ? "<target dev='sda' bus='scsi'/>" : "<target dev='vda' bus='virtio'/>");
     add(2, "</disk>");
+    if (scsi) {
+        add(2, "<controller type='scsi' index='0' model='virtio-scsi'>");
+        add(3, `<driver${attrs([["iothread", iothreads > 0 ? 1 : undefined]])}/>`);
+        add(2, "</controller>");
+    }
     add(2, "<interface type='network'>");
     add(3, `<source${attrs([["network", spec.network ?? "default"]])}/>`);
     if (spec.macAddress !== undefined) add(3, `<mac${attrs([["address", spec.macAddress.toLowerCase()]])}/>`);
     add(3, `<model${attrs([["type", spec.netModel ?? "virtio"]])}/>`);
-    add(3, `<driver${attrs([["name", spec.vhost ? "vhost" : "qemu"]])}/>`);
+    add(3, `<driver${attrs([["name", spec.vhost ? "vhost" : "qemu"], ["queues", (spec.netQueues ?? 1) > 1 ? spec.netQueues : undefined]])}/>`);
     add(2, "</interface>");
     if (spec.serialLogPath !== undefined) {
         add(2, "<serial type='file'>");

@@ -132,6 +132,8 @@ export interface GuestInput {
     readonly serialLogPath?: string;
     /** Extra metadata labels (e.g. runId). */
     readonly labels?: Readonly<Record<string, string>>;
+    /** Environment name recorded in the metadata when it is not the preset's own (e.g. kvm-1cpu). */
+    readonly environment?: string;
 }
 
 /** Knob-by-knob overrides of a preset; each one replaces the preset's value. */
@@ -151,6 +153,27 @@ export interface KvmOverrides {
     /** `"default"` removes the preset's io attribute. */
     readonly diskIo?: DiskIo | "default";
     readonly hugepages?: boolean;
+    readonly diskBus?: "virtio-blk" | "virtio-scsi";
+    readonly iothreads?: number;
+    readonly iothreadPin?: string;
+    readonly numaNodes?: number;
+    readonly netQueues?: number;
+}
+
+/**
+ * The paper's Linpack pinning: vCPU pairs (2k, 2k+1) on the two hyperthreads of one host core.
+ * @param siblings host cores as lists of their logical CPUs (sysfs thread_siblings_list), e.g. [[0,16],[1,17]]
+ * @throws KvmPresetError when the host has no hyperthread pairs or too few of them.
+ */
+export function htSiblingPinning(environment: string, vcpus: number, siblings: readonly (readonly number[])[]): number[] {
+    const pairs = siblings.filter((s) => s.length >= 2);
+    if (pairs.length === 0) {
+        throw new KvmPresetError(environment, `pinning "ht-siblings" needs hyperthread sibling pairs, but every host core has one thread (lscpu: Thread(s) per core: 1); give an explicit pinning list or "preset"`);
+    }
+    if (vcpus % 2 !== 0 || vcpus / 2 > pairs.length) {
+        throw new KvmPresetError(environment, `pinning "ht-siblings" puts vCPU pairs on ${pairs.length} host cores with two threads; ${vcpus} vCPUs need an even count of at most ${pairs.length * 2}`);
+    }
+    return pairs.slice(0, vcpus / 2).flatMap((p) => [p[0], p[1]]);
 }
 
 /** Thrown when a preset cannot be realised on this host; the message names the fix. */
@@ -289,9 +312,14 @@ export function resolveDomainSpec(
         ...(guest.macAddress !== undefined && { macAddress: guest.macAddress }),
         ...(guest.serialLogPath !== undefined && { serialLogPath: guest.serialLogPath }),
         hugepages: overrides.hugepages ?? preset.hugepages,
+        ...(overrides.diskBus !== undefined && overrides.diskBus !== "virtio-blk" && { diskBus: overrides.diskBus }),
+        ...(overrides.iothreads && { iothreads: overrides.iothreads }),
+        ...(overrides.iothreadPin !== undefined && { iothreadPin: overrides.iothreadPin }),
+        ...(overrides.numaNodes && { numaNodes: overrides.numaNodes }),
+        ...((overrides.netQueues ?? 1) > 1 && { netQueues: overrides.netQueues }),
         metadata: {
             stack: guest.stack,
-            environment: env,
+            environment: guest.environment ?? env,
             ...(guest.labels && { labels: guest.labels }),
         },
     };

@@ -43,7 +43,9 @@ function emuPart(spec: DomainSpec): string | undefined {
  * Canonical variant string of a guest, fields in this fixed order, optional ones only when set:
  * `cpu=<host-passthrough|default|model>` `[topo=<cores|sockets|SsCcTt>]` `pin=<none|1:1|shared>`
  * `[emu=<separate|shared|pinned>]` `net=<vhost|qemu>` `disk=cache-<none|writeback|default>`
- * `[io=<native|threads>]` `[mem=hugepages]`, joined with `;`.
+ * `[io=<native|threads>]` `[mem=hugepages]` `[bus=scsi]` `[iothreads=<n>]` `[iopin=<cpuset>]`
+ * `[numa=<nodes>]` `[queues=<n>]`, joined with `;` (the optional ones only when they differ from
+ * QEMU's defaults, so the preset keys stay as they were).
  *
  * e.g. kvm-tuned under KVM on a 4-CPU host with 2 vCPUs:
  * `cpu=host-passthrough;topo=cores;pin=1:1;emu=separate;net=vhost;disk=cache-none;io=native`;
@@ -59,6 +61,11 @@ export function variantKey(spec: DomainSpec): string {
         ["disk", `cache-${spec.diskCache}`],
         ["io", spec.diskIo],
         ["mem", spec.hugepages ? "hugepages" : undefined],
+        ["bus", spec.diskBus === "virtio-scsi" ? "scsi" : undefined],
+        ["iothreads", spec.iothreads ? String(spec.iothreads) : undefined],
+        ["iopin", spec.iothreadPin],
+        ["numa", spec.numaNodes ? String(spec.numaNodes) : undefined],
+        ["queues", (spec.netQueues ?? 1) > 1 ? String(spec.netQueues) : undefined],
     ];
     return parts
         .filter((p): p is [string, string] => p[1] !== undefined)

@@ -17,7 +17,9 @@ import {
 import {
     GuestInput,
     HostFacts,
+    KvmOverrides,
     KvmPresetError,
+    htSiblingPinning,
     kvmTuned,
     kvmUntuned,
     resolveDomainSpec,
@@ -25,6 +27,23 @@ import {
 } from "../../environments/kvm/presets";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "domain-xml");
+
+/** One knob at a time on kvm-untuned (kvm host, 4 CPUs): each has its own fixture, checked by libvirt in test/integration/domain-xml-knobs.test.ts. */
+export const KNOB_CASES: ReadonlyArray<readonly [string, KvmOverrides, Partial<GuestInput>?]> = [
+    ["cpu-host-passthrough", { cpuModel: "host-passthrough" }],
+    ["cpu-named", { cpuModel: { named: "SandyBridge" } }],
+    ["topology-ht", { topology: { sockets: 1, cores: 1, threads: 2 } }],
+    ["pinning", { hostCpus: [2, 3] }],
+    ["emulatorpin", { emulatorPin: "0" }],
+    ["iothreads", { iothreads: 1, iothreadPin: "1" }],
+    ["hugepages", { hugepages: true }],
+    ["numa", { numaNodes: 2 }],
+    ["disk-scsi", { diskBus: "virtio-scsi", iothreads: 1 }],
+    ["disk-cache-io", { diskCache: "none", diskIo: "native" }],
+    ["net-vhost-queues", { vhost: true, netQueues: 2 }],
+    ["boot-disk", {}, { kernel: undefined, initrd: undefined, cmdline: undefined }],
+];
+
 
 const guest: GuestInput = {
     name: "isobench-quick-kvm-0",
@@ -85,6 +104,30 @@ describe("kvm domain XML", () => {
         it("kvm-tuned under tcg (2 host CPUs, vhost: false)", () => {
             const spec = resolveDomainSpec(kvmTuned, guest, tcgHost, { vhost: false });
             compareWithFixture("kvm-tuned-tcg.xml", renderDomainXml(spec));
+        });
+    });
+
+    describe("fixtures (one per knob, on kvm-untuned)", () => {
+        for (const [knob, overrides, g] of KNOB_CASES) {
+            it(knob, () => {
+                compareWithFixture(`knob-${knob}.xml`, renderDomainXml(resolveDomainSpec(kvmUntuned, { ...guest, ...g }, kvmHost, overrides)));
+            });
+        }
+        it("knob variants are recorded in the variant key", () => {
+            const key = (o: KvmOverrides) => variantKey(resolveDomainSpec(kvmUntuned, guest, kvmHost, o));
+            assert.equal(key({ diskBus: "virtio-scsi", iothreads: 1, iothreadPin: "1", numaNodes: 2, netQueues: 2 }),
+                "cpu=default;pin=none;net=qemu;disk=cache-default;bus=scsi;iothreads=1;iopin=1;numa=2;queues=2");
+        });
+        it("refuses knobs libvirt would reject or ignore", () => {
+            throwsMatching(() => renderDomainXml({ ...base, numaNodes: 3 }), DomainSpecError, /numaNodes: must be an integer between 1 and vcpus \(2\)/);
+            throwsMatching(() => renderDomainXml({ ...base, vcpus: 2, memoryMiB: 1025, numaNodes: 2 }), DomainSpecError, /must divide vcpus \(2\) and memoryMiB \(1025\)/);
+            throwsMatching(() => renderDomainXml({ ...base, netQueues: 4 }), DomainSpecError, /netQueues: must be an integer between 1 and vcpus/);
+            throwsMatching(() => renderDomainXml({ ...base, iothreadPin: "0" }), DomainSpecError, /iothreadPin: is set but iothreads is 0/);
+        });
+        it("ht-siblings pinning puts vCPU pairs on hyperthreads of one core", () => {
+            assert.deepEqual(htSiblingPinning("kvm-tuned", 4, [[0, 16], [1, 17], [2, 18]]), [0, 16, 1, 17]);
+            throwsMatching(() => htSiblingPinning("kvm-tuned", 2, [[0], [1]]), KvmPresetError, /needs hyperthread sibling pairs/);
+            throwsMatching(() => htSiblingPinning("kvm-tuned", 3, [[0, 2], [1, 3]]), KvmPresetError, /3 vCPUs need an even count of at most 4/);
         });
     });
 

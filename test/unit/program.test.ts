@@ -77,7 +77,9 @@ describe("quick stack program (mocks)", function () {
                     ["docker-host", "docker", "none"],
                     ["kvm-tuned", "kvm", "tcg"],
                 ]);
-                assert.match(exp.environments[1].variant, /^net=nat;storage=volume;driver=cli$/);
+                assert.equal(exp.environments[1].variant, "net=nat;proxy=userland;storage=volume;runtime=runc");
+                assert.equal(exp.environments[2].variant, "net=host;storage=volume;runtime=runc");
+                assert.match(exp.environments[3].variant, /^vcpus=1;mem=1024m;cpu=max;/);
                 assert.match(exp.environments[3].variant, /pin=1:1/);
                 assert.match(exp.environments[3].variant, /net=qemu/, "no vhost where /dev/vhost-net is absent");
             });
@@ -132,7 +134,7 @@ describe("quick stack program (mocks)", function () {
         const nat = registered.find((r) => r.type === "docker:index/container:Container" && r.name === "docker-nat-container")!;
         const hostnet = registered.find((r) => r.type === "docker:index/container:Container" && r.name === "docker-host-container")!;
         assert.equal(nat.inputs.networkMode, "bridge");
-        assert.deepEqual(nat.inputs.ports.map((p: any) => p.ip), ["127.0.0.1"]);
+        assert.deepEqual(nat.inputs.ports.map((p: any) => [p.ip, p.internal]), [["127.0.0.1", 9], ["127.0.0.1", 6379]]);
         assert.equal(hostnet.inputs.networkMode, "host");
         assert.deepEqual(hostnet.inputs.ports, []);
         assert.equal(nat.inputs.name, "isobench-quick-docker-nat");

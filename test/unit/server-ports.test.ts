@@ -1,6 +1,6 @@
 /** Several server ports per workload: what Docker NAT publishes and how (pure parts). */
 import { strict as assert } from "assert";
-import { containerSpec, dockerRunArgs, publishAddressFor, publishedPorts, publishFlag } from "../../environments/container-spec";
+import { containerSpec, NAT_PROBE_PORT, dockerRunArgs, publishAddressFor, publishedPorts, publishFlag } from "../../environments/container-spec";
 import { getWorkload } from "../../workloads";
 import { workloadPorts } from "../../workloads/workload";
 
@@ -37,7 +37,8 @@ describe("server ports", () => {
         const spec = containerSpec({ stack: "s", environment: "docker-nat", image: "img", network: "nat", serverPorts: ALL });
         const args = dockerRunArgs(spec);
         const flags = args.flatMap((a, i) => (args[i - 1] === "-p" ? [a] : []));
-        assert.equal(flags.length, 8);
+        assert.equal(flags.length, 9, "the workloads' 8 ports and the NAT probe port");
+        assert.ok(flags.includes(`${spec.publishAddress}::${NAT_PROBE_PORT}`));
         assert.ok(flags.every((f) => f.startsWith(`${spec.publishAddress}:`)));
         assert.ok(flags.includes(`${spec.publishAddress}:12868:12868/udp`));
         assert.deepEqual(containerSpec({ stack: "s", environment: "docker-host", image: "img", network: "host", serverPorts: ALL }).publish, []);

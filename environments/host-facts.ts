@@ -1,0 +1,98 @@
+/**
+ * Host configuration and software versions, measured before the first environment is probed and
+ * written to host.csv: CPU governor, turbo/boost, transparent hugepages, swap, the numactl policy
+ * native runs get, hugepages, and the versions of kernel, Docker, containerd, runc, runsc, QEMU and
+ * libvirt. Settings a stack declares (`isobench:host`) that the host contradicts stop the run.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "csv-stringify/sync";
+import { attempt, virshArgv } from "./process";
+import { contradictions } from "./probe";
+
+function read(file: string): string | undefined {
+    try {
+        return fs.readFileSync(file, "utf8").trim();
+    } catch {
+        return undefined;
+    }
+}
+
+/** The bracketed choice of a sysfs selector ("always [madvise] never" → "madvise"). */
+export function selected(text: string | undefined): string {
+    const m = /\[(\w+)\]/.exec(text ?? "");
+    return m ? m[1] : "unavailable";
+}
+
+/** First line of a command's output, or `missing` when it cannot run. */
+function version(argv: string[], re: RegExp): string {
+    const c = attempt(argv, 20);
+    if (c.status !== 0) return "missing";
+    const m = re.exec(`${c.stdout}${c.stderr}`);
+    return m ? m[1] : `${c.stdout}`.split("\n")[0].trim();
+}
+
+/** Swap in use: "off" when /proc/swaps lists no device, else "on (<total kB>)". */
+export function swapState(procSwaps: string): string {
+    const rows = procSwaps.trim().split("\n").slice(1).filter((l) => l.trim());
+    if (rows.length === 0) return "off";
+    const kb = rows.reduce((s, l) => s + Number(l.trim().split(/\s+/)[2] ?? 0), 0);
+    return `on (${kb} kB)`;
+}
+
+/** `numactl --show` → "policy=default;physcpubind=0 1". */
+export function numactlPolicy(show: string): string {
+    const get = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, "m").exec(show)?.[1]?.trim();
+    const policy = get("policy");
+    return policy === undefined ? "unknown" : `policy=${policy};physcpubind=${get("physcpubind") ?? "?"};membind=${get("membind") ?? "?"}`;
+}
+
+export function measureHost(): Record<string, string> {
+    const gov = read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+    const noTurbo = read("/sys/devices/system/cpu/intel_pstate/no_turbo");
+    const boost = read("/sys/devices/system/cpu/cpufreq/boost");
+    const meminfo = read("/proc/meminfo") ?? "";
+    const numa = attempt(["numactl", "--show"], 10);
+    return {
+        governor: gov ?? "unavailable (no cpufreq in this kernel/VM)",
+        boost: noTurbo !== undefined ? (noTurbo === "1" ? "off" : "on") : boost !== undefined ? (boost === "1" ? "on" : "off") : "unavailable (no intel_pstate or cpufreq boost)",
+        thp: selected(read("/sys/kernel/mm/transparent_hugepage/enabled")),
+        thp_defrag: selected(read("/sys/kernel/mm/transparent_hugepage/defrag")),
+        swap: swapState(read("/proc/swaps") ?? ""),
+        hugepages_total: /HugePages_Total:\s+(\d+)/.exec(meminfo)?.[1] ?? "0",
+        hugepages_free: /HugePages_Free:\s+(\d+)/.exec(meminfo)?.[1] ?? "0",
+        hugepage_size_kb: /Hugepagesize:\s+(\d+)/.exec(meminfo)?.[1] ?? "unknown",
+        numa_nodes: String(fs.existsSync("/sys/devices/system/node") ? fs.readdirSync("/sys/devices/system/node").filter((d) => /^node\d+$/.test(d)).length : 0),
+        native_numactl_policy: numa.status === 0 ? numactlPolicy(numa.stdout) : "numactl not installed (native runs get the kernel's default policy)",
+        cpus: String(os.cpus().length),
+        cpu_model: os.cpus()[0]?.model.trim() ?? "unknown",
+        kernel: os.release(),
+        docker: version(["docker", "version", "--format", "{{.Server.Version}}"], /^(\S+)/),
+        containerd: version(["containerd", "--version"], /containerd \S+ (\S+)/),
+        runc: version(["runc", "--version"], /runc version (\S+)/),
+        runsc: version(["runsc", "--version"], /runsc version (\S+)/),
+        qemu: version(["qemu-system-x86_64", "--version"], /QEMU emulator version (\S+)/),
+        libvirt: version(virshArgv(20, "version"), /Using library: libvirt (\S+)/),
+    };
+}
+
+/** Contradictions between declared host settings and measured ones (swap "on" matches "on (N kB)"). */
+export function compareHost(declared: Readonly<Record<string, string>>, measured: Readonly<Record<string, string>>): string[] {
+    const m = { ...measured, swap: measured.swap?.startsWith("on") ? "on" : measured.swap };
+    return contradictions(declared, m);
+}
+
+/** Measures the host, writes host.csv, and throws when a declared setting is contradicted. */
+export function probeHost(resultsDir: string, declared: Readonly<Record<string, string>>): Record<string, string> {
+    const measured = measureHost();
+    fs.mkdirSync(resultsDir, { recursive: true });
+    const at = new Date().toISOString();
+    const rows = Object.entries(measured).map(([k, v]) => [os.hostname(), k, v, declared[k] ?? "", at]);
+    fs.writeFileSync(path.join(resultsDir, "host.csv"), stringify(rows, { header: true, columns: ["host", "fact", "value", "declared", "measured_at"] }));
+    const bad = compareHost(declared, measured);
+    if (bad.length > 0) {
+        throw new Error(`the host is not configured as isobench:host declares:\n  - ${bad.join("\n  - ")}\n(facts in ${path.join(resultsDir, "host.csv")}; change the host, or the declaration)`);
+    }
+    return measured;
+}

@@ -1,0 +1,90 @@
+/**
+ * From a stack's KVM knobs (experiment/environment-spec.ts) to preset overrides, and from a
+ * resolved guest to the facts its probe must measure. Pure: host facts are passed in.
+ */
+import type { KvmKnobs } from "../../experiment/environment-spec";
+import { formatCpuset, parseCpuset } from "./cpuset";
+import type { DomainSpec, GuestAccel } from "./domain-xml";
+import { KvmOverrides, KvmPresetError, htSiblingPinning } from "./presets";
+
+export interface KnobHostFacts {
+    readonly accel: GuestAccel;
+    readonly vhostAvailable: boolean;
+    readonly hostCpuCount: number;
+    /** Host cores as lists of their hyperthreads; undefined when unknown. */
+    readonly cpuSiblings?: readonly (readonly number[])[];
+}
+
+/**
+ * Preset overrides for one guest. vhost `auto` means: vhost-net where the host has it and the
+ * guest runs under KVM, userspace virtio-net otherwise (recorded in the variant either way).
+ * @throws KvmPresetError for what the host cannot provide (bootloader boot, ht-siblings without HT)
+ */
+export function kvmOverridesOf(k: KvmKnobs, host: KnobHostFacts): KvmOverrides {
+    if (k.boot === "bootloader") {
+        throw new KvmPresetError(k.preset, `boot: bootloader is not possible with the isobench guest image: its disk is an ext4 root filesystem without partition table or bootloader, built for direct kernel boot (images/build-guest-image.sh); use boot: direct`);
+    }
+    const vhost = k.vhost === "on" ? true : k.vhost === "off" ? false
+        : k.preset === "kvm-tuned" && host.vhostAvailable && host.accel === "kvm";
+    let hostCpus: KvmOverrides["hostCpus"];
+    if (k.pinning === "none") hostCpus = false;
+    else if (k.pinning === "ht-siblings") hostCpus = htSiblingPinning(k.preset, k.vcpus, host.cpuSiblings ?? []);
+    else if (Array.isArray(k.pinning)) hostCpus = [...k.pinning];
+    return {
+        vhost,
+        ...(hostCpus !== undefined && { hostCpus }),
+        ...(k.cpuModel !== undefined && { cpuModel: k.cpuModel }),
+        ...(k.topology !== undefined && { topology: k.topology }),
+        ...(k.emulatorPin !== undefined && { emulatorPin: k.emulatorPin === "none" ? false : k.emulatorPin }),
+        ...(k.hugepages !== undefined && { hugepages: k.hugepages }),
+        ...(k.diskCache !== undefined && { diskCache: k.diskCache }),
+        ...(k.diskIo !== undefined && { diskIo: k.diskIo }),
+        diskBus: k.diskBus,
+        iothreads: k.iothreads,
+        ...(k.iothreadPin !== undefined && { iothreadPin: k.iothreadPin }),
+        numaNodes: k.numaNodes,
+        netQueues: k.netQueues,
+    };
+}
+
+/** Root device of direct kernel boot for the disk bus. */
+export function rootDevice(bus: KvmKnobs["diskBus"]): string {
+    return bus === "virtio-scsi" ? "/dev/sda" : "/dev/vda";
+}
+
+function cpuMode(d: DomainSpec): string {
+    if (d.cpuModel === "host-passthrough") return "host-passthrough";
+    if (d.cpuModel === "default") return "default";
+    return d.cpuModel.named === "max" ? "maximum" : "custom";
+}
+
+/**
+ * What the probe must find for this guest (environments/probe.ts measures the same keys): vCPUs
+ * inside, domain type, vCPU and emulator pinning as libvirt reports them (unpinned = every host
+ * CPU), virtio-net backend, hugepages, CPU mode, disk bus, cache and AIO, IO threads, NUMA nodes
+ * and NIC queues.
+ */
+export function declaredKvmFacts(d: DomainSpec, hostCpuCount: number): Record<string, string> {
+    const all = formatCpuset(Array.from({ length: hostCpuCount }, (_, i) => i));
+    const vcpupin = Array.from({ length: d.vcpus }, (_, i) => `${i}:${d.pinning ? d.pinning[i] : all}`).join(",");
+    return {
+        nproc: String(d.vcpus),
+        domain_type: d.accel === "kvm" ? "kvm" : "qemu",
+        vcpupin,
+        emulatorpin: d.emulatorPin !== undefined ? formatCpuset(parseCpuset(d.emulatorPin)) : all,
+        vhost: d.vhost ? "vhost" : "qemu",
+        hugepages: d.hugepages ? "yes" : "no",
+        cpu_mode: cpuMode(d),
+        disk_bus: d.diskBus === "virtio-scsi" ? "scsi" : "virtio",
+        disk_cache: d.diskCache,
+        disk_io: d.diskIo ?? "default",
+        iothreads: String(d.iothreads ?? 0),
+        numa_nodes: String(d.numaNodes || 1),
+        net_queues: String(d.netQueues ?? 1),
+    };
+}
+
+/** Guest size in front of the knob key: samples of a 1-vCPU and a 4-vCPU guest must not share a variant. */
+export function guestVariant(d: DomainSpec, knobKey: string): string {
+    return `vcpus=${d.vcpus};mem=${d.memoryMiB}m;${knobKey}`;
+}

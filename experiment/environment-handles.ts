@@ -1,0 +1,112 @@
+/**
+ * From a resolved environment to what provisions it (container spec, domain spec) and the
+ * runner's handle with its declared facts. Pure (no Pulumi, no I/O): the program, the host
+ * preflight and the integration tests all build environments through here.
+ */
+import * as path from "path";
+import type { ExperimentSpec } from "./spec";
+import type { HostContext } from "./program";
+import { EnvironmentSpec, dockerVariantKey } from "./environment-spec";
+import { UserError } from "./errors";
+import { ContainerSpec, containerSpec, DATA_DIR, PortRequest, resourceName } from "../environments/container-spec";
+import { declaredDockerFacts } from "../environments/docker-facts";
+import { EnvironmentHandle, GUEST_DATA_DIR } from "../environments/exec-target";
+import { KnobHostFacts, declaredKvmFacts, guestVariant, kvmOverridesOf, rootDevice } from "../environments/kvm/knobs";
+import { DomainSpec, DomainSpecError } from "../environments/kvm/domain-xml";
+import { KVM_PRESETS, KvmPresetError, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
+
+export type DockerEnv = Extract<EnvironmentSpec, { kind: "docker" }>;
+export type DockerInKvmEnv = Extract<EnvironmentSpec, { kind: "docker-in-kvm" }>;
+export type KvmEnv = Extract<EnvironmentSpec, { kind: "kvm" }>;
+
+/** The container and the runner's handle of a Docker environment (pure; the integration tests provision from it too). */
+export function dockerEnvironment(
+    spec: Pick<ExperimentSpec, "stack">, env: DockerEnv, host: HostContext, serverPorts: readonly PortRequest[],
+): { container: ContainerSpec; handle: EnvironmentHandle } {
+    const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: env.docker.network, docker: env.docker, serverPorts, dnatAddress: host.dockerBridgeGateway });
+    return {
+        container,
+        handle: {
+            name: env.name,
+            envKind: "docker",
+            variant: dockerVariantKey(env.docker),
+            accel: "none",
+            target: { kind: "docker", container: container.name, network: env.docker.network === "host" ? "host" : "nat" },
+            dataDir: DATA_DIR,
+            declared: declaredDockerFacts(env.docker, host.hostCpuCount),
+        },
+    };
+}
+
+/**
+ * The resolved guest and the runner's handle of a KVM environment (pure).
+ * @throws UserError naming the environment when the host cannot provide a knob.
+ */
+export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, env: KvmEnv | DockerInKvmEnv, host: HostContext, extraCmdline = ""): { domain: DomainSpec; handle: EnvironmentHandle } {
+    const guestDir = path.join(host.stateDir, "guests", spec.stack);
+    const kvmHost: KnobHostFacts = { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount, cpuSiblings: host.cpuSiblings };
+    let domain: DomainSpec;
+    try {
+        domain = resolveDomainSpec(KVM_PRESETS[env.kvm.preset], {
+            name: resourceName(spec.stack, env.name),
+            stack: spec.stack,
+            environment: env.name,
+            vcpus: env.kvm.vcpus,
+            memoryMiB: env.kvm.memoryMiB,
+            diskPath: path.join(guestDir, `${env.name}.qcow2`),
+            kernel: host.guestImage.kernel,
+            initrd: host.guestImage.initrd,
+            cmdline: `root=${rootDevice(env.kvm.diskBus)} rw console=ttyS0 quiet${extraCmdline}`,
+            serialLogPath: path.join(guestDir, `${env.name}.serial.log`),
+            labels: { runId: spec.runId },
+        }, kvmHost, kvmOverridesOf(env.kvm, kvmHost));
+    } catch (e) {
+        if (e instanceof KvmPresetError || e instanceof DomainSpecError) throw new UserError(`environment ${env.name}: ${e.message}`);
+        throw e;
+    }
+    return {
+        domain,
+        handle: {
+            name: env.name,
+            envKind: "kvm",
+            variant: guestVariant(domain, variantKey(domain)),
+            accel: host.accel,
+            target: { kind: "kvm", domain: domain.name, sshKey: host.sshKey },
+            dataDir: GUEST_DATA_DIR,
+            declared: declaredKvmFacts(domain, host.hostCpuCount),
+        },
+    };
+}
+
+
+/**
+ * A Docker container inside a KVM guest: the guest (as kvmEnvironment), the container as the cli
+ * driver would create it, published on the guest's addresses, and a handle whose declared facts
+ * are the guest's (pinning, vhost, …) and the container's, with the guest's vCPUs as "all CPUs".
+ * Variant: the guest's key, then the Docker key with each field prefixed `docker.`.
+ */
+export function dockerInKvmEnvironment(
+    spec: Pick<ExperimentSpec, "stack" | "runId">, env: DockerInKvmEnv, host: HostContext, serverPorts: readonly PortRequest[],
+): { domain: DomainSpec; container: ContainerSpec; handle: EnvironmentHandle } {
+    if (!host.guestImageDocker) throw new UserError(`environment ${env.name}: no guest image with Docker. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
+    // The guest kernel enables AppArmor but the image has no profiles (apparmor is not installed),
+    // and dockerd then refuses to start containers; the host's dockerd runs without AppArmor too
+    // (seccomp only), so the guest boots with AppArmor off and both Docker layers match.
+    const { domain, handle: guest } = kvmEnvironment(spec, env, { ...host, guestImage: host.guestImageDocker }, " apparmor=0");
+    const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: env.docker.network, docker: env.docker, serverPorts, dnatAddress: "0.0.0.0" });
+    const { net_queues: _queues, ...guestFacts } = guest.declared;
+    const key = dockerVariantKey(env.docker).split(";").map((f) => `docker.${f}`).join(";");
+    return {
+        domain,
+        container,
+        handle: {
+            name: env.name,
+            envKind: "docker-in-kvm",
+            variant: `${guest.variant};${key}`,
+            accel: host.accel,
+            target: { kind: "docker-in-kvm", domain: domain.name, sshKey: host.sshKey, container: container.name, network: env.docker.network },
+            dataDir: DATA_DIR,
+            declared: { ...guestFacts, ...declaredDockerFacts(env.docker, domain.vcpus) },
+        },
+    };
+}

@@ -1,0 +1,272 @@
+/**
+ * The environment matrix of a stack: `isobench:environments` items, each a preset name or an
+ * object with a free name and a kind (native, docker, kvm, docker-in-kvm), resolved to one
+ * {@link EnvironmentSpec} per environment with every knob explicit. Pure: no Pulumi, no I/O.
+ *
+ * Presets (strings) are defined here and nowhere else:
+ *  - `native`       the host itself.
+ *  - `docker-nat`   Docker bridge network, ports published on 127.0.0.1 (carried by the userland
+ *                   proxy, docker-proxy), workload data on a named volume, runc, no limits.
+ *  - `docker-host`  as docker-nat with `--network host`.
+ *  - `kvm-untuned`, `kvm-tuned`  the KVM presets of environments/kvm/presets.ts, sized by
+ *                   `isobench:kvm` (vcpus, memoryMiB, pinning, vhost, bootTimeoutS).
+ */
+
+export const PRESET_NAMES = ["native", "docker-nat", "docker-host", "kvm-untuned", "kvm-tuned"] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+export type EnvKindName = "native" | "docker" | "kvm" | "docker-in-kvm";
+
+export type DockerNetworkMode = "nat" | "host" | "none";
+export type VhostMode = "auto" | "on" | "off";
+
+/** One Docker configuration; identical for both drivers (environments/container-spec.ts). */
+export interface DockerVariant {
+    /** nat = bridge network with published ports; host = the host's network namespace; none = loopback only. */
+    readonly network: DockerNetworkMode;
+    /**
+     * nat only: true publishes on 127.0.0.1, where docker-proxy (the userland proxy) carries the
+     * traffic; false publishes on the bridge gateway address, where iptables DNAT carries it.
+     * Both are measured by the probe (environments/nat-path.ts).
+     */
+    readonly userlandProxy: boolean;
+    /** volume = named volume at the data directory; unionfs = the container's own layer (overlay2/aufs). */
+    readonly storage: "volume" | "unionfs";
+    readonly limits: {
+        /** cgroup cpuset, e.g. "1" or "0-1". */
+        readonly cpuset?: string;
+        /** CFS quota in CPUs, e.g. 0.5. */
+        readonly cpus?: number;
+        /** Memory limit as Docker writes it: <n>[mg], e.g. "512m" (whole MiB, which both drivers can express). */
+        readonly memory?: string;
+    };
+    /** OCI runtime: runc (Docker's default) or runsc (gVisor). */
+    readonly runtime: "runc" | "runsc";
+    /** Extra capabilities (e.g. SYS_NICE for numactl memory policies); recorded in the variant. */
+    readonly capAdd: readonly string[];
+    /** default = Docker's seccomp profile; unconfined = none. */
+    readonly seccomp: "default" | "unconfined";
+}
+
+export type CpuModelKnob = "default" | "host-passthrough" | { readonly named: string };
+export type TopologyKnob = "libvirt-default" | "single-socket" | { readonly sockets: number; readonly cores: number; readonly threads: number };
+/** none, an explicit host CPU per vCPU, or vCPU pairs (2k, 2k+1) on host hyperthread siblings (the paper's Linpack guest). */
+export type PinningKnob = "none" | "preset" | "ht-siblings" | readonly number[];
+
+/** Every KVM knob of one guest; undefined = the preset's value. */
+export interface KvmKnobs {
+    readonly preset: "kvm-untuned" | "kvm-tuned";
+    readonly vcpus: number;
+    readonly memoryMiB: number;
+    readonly cpuModel?: CpuModelKnob;
+    readonly topology?: TopologyKnob;
+    readonly pinning: PinningKnob;
+    /** Emulator thread cpuset, "none", or undefined for the preset's policy. */
+    readonly emulatorPin?: string;
+    /** IO threads for the disk (0 = none) and their host cpuset. */
+    readonly iothreads: number;
+    readonly iothreadPin?: string;
+    readonly hugepages?: boolean;
+    /** Guest NUMA nodes exposed (0 = no NUMA topology in the guest). */
+    readonly numaNodes: number;
+    readonly diskBus: "virtio-blk" | "virtio-scsi";
+    readonly diskCache?: "none" | "writeback" | "default";
+    readonly diskIo?: "native" | "threads" | "default";
+    /** virtio-net queues (1 = single queue). */
+    readonly netQueues: number;
+    readonly vhost: VhostMode;
+    /** direct = kernel and initrd given to QEMU; bootloader = the disk's own bootloader. */
+    readonly boot: "direct" | "bootloader";
+    readonly bootTimeoutS: number;
+}
+
+export type EnvironmentSpec =
+    | { readonly name: string; readonly kind: "native" }
+    | { readonly name: string; readonly kind: "docker"; readonly docker: DockerVariant }
+    | { readonly name: string; readonly kind: "kvm"; readonly kvm: KvmKnobs }
+    | { readonly name: string; readonly kind: "docker-in-kvm"; readonly kvm: KvmKnobs; readonly docker: DockerVariant };
+
+/** Stack-wide guest defaults (`isobench:kvm`), applied to every guest that does not override them. */
+export interface KvmDefaults {
+    readonly vcpus: number;
+    readonly memoryMiB: number;
+    readonly pinning?: readonly number[];
+    readonly vhost: VhostMode;
+    readonly bootTimeoutS: number;
+}
+
+const MEMORY_RE = /^[1-9][0-9]*[mg]$/;
+const CPUSET_RE = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
+
+export const dockerSchema = {
+    network: { enum: ["nat", "host", "none"] },
+    userlandProxy: { type: "boolean" },
+    storage: { enum: ["volume", "unionfs"] },
+    limits: {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+            cpuset: { type: "string", pattern: CPUSET_RE.source },
+            cpus: { type: "number", exclusiveMinimum: 0, maximum: 1024 },
+            memory: { type: "string", pattern: MEMORY_RE.source },
+        },
+    },
+    runtime: { enum: ["runc", "runsc"] },
+    capAdd: { type: "array", uniqueItems: true, items: { type: "string", pattern: "^[A-Z_]+$" } },
+    seccomp: { enum: ["default", "unconfined"] },
+} as const;
+
+export const kvmSchema = {
+    preset: { enum: ["kvm-untuned", "kvm-tuned"] },
+    vcpus: { type: "integer", minimum: 1, maximum: 512 },
+    memoryMiB: { type: "integer", minimum: 256 },
+    cpuModel: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$" },
+    topology: {
+        anyOf: [
+            { enum: ["libvirt-default", "single-socket"] },
+            {
+                type: "object", additionalProperties: false, required: ["sockets", "cores", "threads"],
+                properties: { sockets: { type: "integer", minimum: 1 }, cores: { type: "integer", minimum: 1 }, threads: { type: "integer", minimum: 1 } },
+            },
+        ],
+    },
+    pinning: { anyOf: [{ enum: ["none", "preset", "ht-siblings"] }, { type: "array", minItems: 1, items: { type: "integer", minimum: 0 } }] },
+    emulatorPin: { type: "string", pattern: `^(none|${CPUSET_RE.source.slice(1, -1)})$` },
+    iothreads: { type: "integer", minimum: 0, maximum: 16 },
+    iothreadPin: { type: "string", pattern: CPUSET_RE.source },
+    hugepages: { type: "boolean" },
+    numa: { type: "integer", minimum: 0, maximum: 8 },
+    diskBus: { enum: ["virtio-blk", "virtio-scsi"] },
+    diskFormat: { enum: ["qcow2"] },
+    diskCache: { enum: ["none", "writeback", "default"] },
+    diskIo: { enum: ["native", "threads", "default"] },
+    netQueues: { type: "integer", minimum: 1, maximum: 16 },
+    vhost: { enum: ["auto", "on", "off"] },
+    boot: { enum: ["direct", "bootloader"] },
+    bootTimeoutS: { type: "integer", minimum: 10 },
+} as const;
+
+const NAME = { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,30}$" } as const;
+
+/** Schemas of the object forms, by kind; the item's path is prefixed by the caller. */
+export const environmentSchemas = {
+    native: { type: "object", additionalProperties: false, required: ["name", "kind"], properties: { name: NAME, kind: { const: "native" } } },
+    docker: { type: "object", additionalProperties: false, required: ["name", "kind"], properties: { name: NAME, kind: { const: "docker" }, ...dockerSchema } },
+    kvm: { type: "object", additionalProperties: false, required: ["name", "kind"], properties: { name: NAME, kind: { const: "kvm" }, ...kvmSchema } },
+    "docker-in-kvm": {
+        type: "object", additionalProperties: false, required: ["name", "kind"],
+        properties: {
+            name: NAME,
+            kind: { const: "docker-in-kvm" },
+            guest: { type: "object", additionalProperties: false, properties: kvmSchema },
+            docker: { type: "object", additionalProperties: false, properties: dockerSchema },
+        },
+    },
+} as const;
+
+export const ENV_KINDS = Object.keys(environmentSchemas) as EnvKindName[];
+
+type Raw = Record<string, any>;
+
+export function dockerVariantOf(raw: Raw): DockerVariant {
+    const network: DockerNetworkMode = raw.network ?? "nat";
+    return {
+        network,
+        userlandProxy: raw.userlandProxy ?? network === "nat",
+        storage: raw.storage ?? "volume",
+        limits: { ...(raw.limits ?? {}) },
+        runtime: raw.runtime ?? "runc",
+        capAdd: [...(raw.capAdd ?? [])].sort(),
+        seccomp: raw.seccomp ?? "default",
+    };
+}
+
+function cpuModelOf(v: string | undefined): CpuModelKnob | undefined {
+    if (v === undefined) return undefined;
+    return v === "default" || v === "host-passthrough" ? v : { named: v };
+}
+
+export function kvmKnobsOf(raw: Raw, preset: KvmKnobs["preset"], d: KvmDefaults): KvmKnobs {
+    const pinning: PinningKnob = raw.pinning ?? (preset === "kvm-tuned" && d.pinning ? d.pinning : "preset");
+    return {
+        preset,
+        vcpus: raw.vcpus ?? d.vcpus,
+        memoryMiB: raw.memoryMiB ?? d.memoryMiB,
+        ...(raw.cpuModel !== undefined && { cpuModel: cpuModelOf(raw.cpuModel) }),
+        ...(raw.topology !== undefined && { topology: raw.topology }),
+        pinning,
+        ...(raw.emulatorPin !== undefined && { emulatorPin: raw.emulatorPin }),
+        iothreads: raw.iothreads ?? 0,
+        ...(raw.iothreadPin !== undefined && { iothreadPin: raw.iothreadPin }),
+        ...(raw.hugepages !== undefined && { hugepages: raw.hugepages }),
+        numaNodes: raw.numa ?? 0,
+        diskBus: raw.diskBus ?? "virtio-blk",
+        ...(raw.diskCache !== undefined && { diskCache: raw.diskCache }),
+        ...(raw.diskIo !== undefined && { diskIo: raw.diskIo }),
+        netQueues: raw.netQueues ?? 1,
+        vhost: raw.vhost ?? d.vhost,
+        boot: raw.boot ?? "direct",
+        bootTimeoutS: raw.bootTimeoutS ?? d.bootTimeoutS,
+    };
+}
+
+/** The environment a preset name stands for. */
+export function presetEnvironment(name: PresetName, d: KvmDefaults): EnvironmentSpec {
+    switch (name) {
+        case "native":
+            return { name, kind: "native" };
+        case "docker-nat":
+            return { name, kind: "docker", docker: dockerVariantOf({ network: "nat" }) };
+        case "docker-host":
+            return { name, kind: "docker", docker: dockerVariantOf({ network: "host" }) };
+        case "kvm-untuned":
+        case "kvm-tuned":
+            return { name, kind: "kvm", kvm: kvmKnobsOf({}, name, d) };
+    }
+}
+
+/** Turns one schema-valid item of `isobench:environments` into its EnvironmentSpec. */
+export function environmentOf(item: string | Raw, d: KvmDefaults): EnvironmentSpec {
+    if (typeof item === "string") return presetEnvironment(item as PresetName, d);
+    switch (item.kind as EnvKindName) {
+        case "native":
+            return { name: item.name, kind: "native" };
+        case "docker":
+            return { name: item.name, kind: "docker", docker: dockerVariantOf(item) };
+        case "kvm":
+            return { name: item.name, kind: "kvm", kvm: kvmKnobsOf(item, item.preset ?? "kvm-untuned", d) };
+        case "docker-in-kvm": {
+            const g = item.guest ?? {};
+            // From outside the guest, published ports are reached at the guest's address, where
+            // the guest's iptables DNAT carries them: the userland proxy is not on that path.
+            return { name: item.name, kind: "docker-in-kvm", kvm: kvmKnobsOf(g, g.preset ?? "kvm-untuned", d), docker: dockerVariantOf({ userlandProxy: false, ...(item.docker ?? {}) }) };
+        }
+    }
+}
+
+/** Bytes of a Docker memory string ("512m" → 536870912). */
+export function memoryBytes(m: string): number {
+    const n = Number(m.slice(0, -1));
+    return n * (m.endsWith("g") ? 1024 ** 3 : 1024 ** 2);
+}
+
+/**
+ * Canonical variant string of a Docker configuration (the `variant` column), fields in this
+ * fixed order, optional ones only when set:
+ * `net=<nat|host|none>` `[proxy=<userland|dnat>]` (nat only) `storage=<volume|unionfs>`
+ * `runtime=<runc|runsc>` `[cpuset=<cpuset>]` `[cpus=<n>]` `[mem=<n>[mg]]` `[cap=<A+B>]`
+ * `[seccomp=unconfined]`, joined with `;`. e.g. `net=nat;proxy=userland;storage=volume;runtime=runc;cpuset=1;mem=2g`.
+ */
+export function dockerVariantKey(d: DockerVariant): string {
+    const parts: Array<[string, string | undefined]> = [
+        ["net", d.network],
+        ["proxy", d.network === "nat" ? (d.userlandProxy ? "userland" : "dnat") : undefined],
+        ["storage", d.storage],
+        ["runtime", d.runtime],
+        ["cpuset", d.limits.cpuset],
+        ["cpus", d.limits.cpus === undefined ? undefined : String(d.limits.cpus)],
+        ["mem", d.limits.memory],
+        ["cap", d.capAdd.length ? d.capAdd.join("+") : undefined],
+        ["seccomp", d.seccomp === "unconfined" ? "unconfined" : undefined],
+    ];
+    return parts.filter((p): p is [string, string] => p[1] !== undefined).map(([k, v]) => `${k}=${v}`).join(";");
+}
