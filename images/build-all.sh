@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build (or find) both benchmark images, then check that the tools of images/packages.txt have the
-# same version natively (host), in the container image and in the KVM guest image.
+# Build (or find) the benchmark images (container, guest, guest with the Docker engine for
+# docker-in-kvm), then check that the tools of images/packages.txt have the same version natively
+# (host), in the container image and in both KVM guest images.
 #
 # Usage: images/build-all.sh [--force]
 #   --force   rebuild both images (e.g. after a Debian update made the versions differ)
@@ -33,6 +34,9 @@ CONTAINER_IMAGE="$("$HERE/build-container-image.sh" "$@" | tail -n 1)"
 log "== guest image"
 GUEST_DIR="$("$HERE/build-guest-image.sh" "$@" | tail -n 1)"
 [ -d "$GUEST_DIR" ] || die "build-guest-image.sh printed no folder (got '$GUEST_DIR')"
+log "== guest image with the Docker engine (docker-in-kvm)"
+GUEST_DOCKER_DIR="$(ISOBENCH_GUEST_VARIANT=docker "$HERE/build-guest-image.sh" "$@" | tail -n 1)"
+[ -d "$GUEST_DOCKER_DIR" ] || die "build-guest-image.sh (docker variant) printed no folder (got '$GUEST_DOCKER_DIR')"
 
 # ------------------------------------------------------------------ version check
 mapfile -t PKGS < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$PACKAGES_FILE" | grep -v '^$' | awk '!seen[$0]++')
@@ -48,19 +52,21 @@ CONTAINER_LIST="$(docker run --rm --network none "$CONTAINER_IMAGE" \
   dpkg-query -W -f '${Package}\t${Version}\n' "${PKGS[@]}")" ||
   die "could not list packages in $CONTAINER_IMAGE"
 GUEST_LIST="$(cat "$GUEST_DIR/manifest")"
+GUEST_DOCKER_LIST="$(cat "$GUEST_DOCKER_DIR/manifest")"
 
-printf '[images] %-14s %-26s %-26s %-26s\n' package host container guest >&2
+printf '[images] %-14s %-26s %-26s %-26s %-26s\n' package host container guest guest+docker >&2
 mismatch=()
 for p in "${PKGS[@]}"; do
   h="$(version_of "$HOST_LIST" "$p")"
   c="$(version_of "$CONTAINER_LIST" "$p")"
   g="$(version_of "$GUEST_LIST" "$p")"
+  gd="$(version_of "$GUEST_DOCKER_LIST" "$p")"
   mark=""
-  if [ "$h" != "$c" ] || [ "$h" != "$g" ] || [ "$h" = - ]; then
+  if [ "$h" != "$c" ] || [ "$h" != "$g" ] || [ "$h" != "$gd" ] || [ "$h" = - ]; then
     mark="  <-- differs"
     mismatch+=("$p")
   fi
-  printf '[images] %-14s %-26s %-26s %-26s%s\n' "$p" "$h" "$c" "$g" "$mark" >&2
+  printf '[images] %-14s %-26s %-26s %-26s %-26s%s\n' "$p" "$h" "$c" "$g" "$gd" "$mark" >&2
 done
 
 if [ "${#mismatch[@]}" -gt 0 ]; then
@@ -75,3 +81,4 @@ fi
 log "versions match on host, container and guest; done in $((SECONDS - START)) s"
 echo "container-image=$CONTAINER_IMAGE"
 echo "guest-image=$GUEST_DIR"
+echo "guest-image-docker=$GUEST_DOCKER_DIR"

@@ -28,8 +28,8 @@
 # overlay of the old base left. libvirt chowns the base to libvirt-qemu on first use and leaves it so.
 #
 # Guest facts: hostname isobench-guest; DHCP on enp1s0 (q35 + pcie-root-port), enp2s0-enp4s0,
-# ens3 (pc machine type) and eth0 (net.ifnames=0); root login by key only; redis-server's Debian
-# service and all systemd timers (apt-daily, fstrim, e2scrub, ...) are disabled so nothing runs
+# ens3 (pc machine type) and eth0 (net.ifnames=0); root login by key only; the benchmark servers' Debian
+# services (redis, MariaDB, netserver, iperf3) and all systemd timers (apt-daily, fstrim, e2scrub, ...) are disabled so nothing runs
 # behind a benchmark's back; no swap.
 set -euo pipefail
 
@@ -176,10 +176,14 @@ KbdInteractiveAuthentication no
 UseDNS no
 EOF
 
-# Nothing may run behind a benchmark's back: redis-server is started by the runner with explicit
-# options, and periodic jobs (apt-daily, fstrim, e2scrub, dpkg-db-backup, ...) are off.
-in_chroot systemctl disable redis-server.service >/dev/null 2>&1 || true
-rm -f "$ROOTFS/etc/systemd/system/multi-user.target.wants/redis-server.service"
+# Nothing may run behind a benchmark's back: the benchmark servers (redis, MariaDB, netperf's
+# netserver, iperf3) are started by the runner with explicit options, so their distribution
+# services stay off (a stray mariadbd took ~130 MB of a 1 GiB guest and held port 3306), and
+# periodic jobs (apt-daily, fstrim, e2scrub, dpkg-db-backup, ...) are off.
+for svc in redis-server mariadb netperf iperf3; do
+  in_chroot systemctl disable "$svc.service" >/dev/null 2>&1 || true
+  rm -f "$ROOTFS/etc/systemd/system/multi-user.target.wants/$svc.service" "$ROOTFS"/etc/rc[2-5].d/S[0-9][0-9]"$svc"
+done
 for t in "$ROOTFS"/etc/systemd/system/timers.target.wants/*.timer; do
   [ -e "$t" ] || [ -L "$t" ] || continue
   in_chroot systemctl disable "$(basename "$t")" >/dev/null 2>&1 || rm -f "$t"

@@ -14,7 +14,10 @@
 LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 ROOT="$(dirname "$(dirname "$LIB")")"
 PACKAGES_FILE="$ROOT/images/packages.txt"
-CACHE="$ROOT/.cache"
+# Resolved, because the mounts below it are matched by path in /proc/mounts (which shows real
+# paths): through a symlinked .cache, unmount_all would miss them and remove_rootfs would delete
+# through a bind mount.
+CACHE="$(realpath -m "$ROOT/.cache")"
 STATE="$ROOT/.state/images"
 
 # Progress and errors go to stderr, prefixed [images]: stdout is reserved for the result line.

@@ -4,7 +4,7 @@
  * runs, and the timeout every host-side client gets (a client waiting for a dead server would
  * otherwise hold the whole experiment). Pure.
  */
-import { ParseError, ServerAddress } from "./workload";
+import { Measurement, ParseError, ServerAddress } from "./workload";
 
 export function positiveInt(workload: string, name: string, v: number | string): number {
     if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
@@ -87,4 +87,43 @@ export function splitSections(workload: string, raw: string): Section[] | undefi
 /** Strict decimal (rejects "-nan", "1.", ""). */
 export function decimal(s: string | undefined): number | undefined {
     return s !== undefined && /^[0-9]+(?:\.[0-9]+)?$/.test(s.trim()) ? Number(s.trim()) : undefined;
+}
+
+/** Directions of a bulk-throughput test, as its `directions` parameter lists them. */
+export const DIRECTIONS = ["transmit", "receive"] as const;
+
+/** The `directions` parameter ("transmit,receive") as a list; throws naming the workload on anything else. */
+export function directionList(workload: string, directions: string): string[] {
+    const list = directions.split(",").map((d) => d.trim());
+    if (list.length === 0 || list.some((d) => !(DIRECTIONS as readonly string[]).includes(d)) || new Set(list).size !== list.length) {
+        throw new Error(`${workload}: parameter directions must list "transmit" and/or "receive" (comma-separated), got ${JSON.stringify(directions)}`);
+    }
+    return list;
+}
+
+/**
+ * Throughput of each direction from output whose runs are separated by markerCommand sections
+ * (`direction=transmit|receive`), or of the single run of a plain log (imported output).
+ * @param parseRun Gb/s of one run's output; throws ParseError naming the metric
+ * @param requested the directions the command asked for; each must be present
+ */
+export function parseDirectionalThroughput(
+    workload: string, raw: string, parseRun: (text: string, metric: string) => number, requested?: readonly string[],
+): Measurement[] {
+    const sections = splitSections(workload, raw);
+    if (!sections) return [{ metric: "throughput_gbps", value: parseRun(raw, "throughput_gbps"), unit: "Gb/s", better: "higher" }];
+    const out: Measurement[] = [];
+    const seen = new Set<string>();
+    for (const s of sections) {
+        const dir = String(s.point.direction);
+        if (!(DIRECTIONS as readonly string[]).includes(dir)) throw new ParseError(workload, "direction", `marker names direction ${JSON.stringify(s.point.direction)}; expected transmit or receive`);
+        const metric = `${dir}_gbps`;
+        if (seen.has(dir)) throw new ParseError(workload, metric, `direction ${dir} appears twice in one output`);
+        seen.add(dir);
+        out.push({ metric, value: parseRun(s.text, metric), unit: "Gb/s", better: "higher" });
+    }
+    for (const d of requested ?? []) {
+        if (!seen.has(d)) throw new ParseError(workload, `${d}_gbps`, `direction ${d} was requested but is not in the output (truncated output?)`);
+    }
+    return out;
 }

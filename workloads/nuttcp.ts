@@ -16,7 +16,7 @@
  * Metrics: transmit_gbps, receive_gbps; a log without isobench markers (one nuttcp run, e.g. an
  * imported published log) gives throughput_gbps.
  */
-import { hostWord, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
+import { directionList, hostWord, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
 import { Measurement, ParseError, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
 
 export type NuttcpParams = {
@@ -38,11 +38,7 @@ const PORTS: readonly ServerPort[] = [
 const DIRECTION_FLAGS: Readonly<Record<string, string>> = { transmit: "-t", receive: "-r -F" };
 
 export function nuttcpDirections(p: NuttcpParams): string[] {
-    const list = p.directions.split(",").map((d) => d.trim());
-    if (list.length === 0 || list.some((d) => !(d in DIRECTION_FLAGS)) || new Set(list).size !== list.length) {
-        throw new Error(`${NAME}: parameter directions must list "transmit" and/or "receive" (comma-separated), got ${JSON.stringify(p.directions)}`);
-    }
-    return list;
+    return directionList(NAME, p.directions);
 }
 
 function addresses(ctx: RunContext): { control: ServerAddress; data: ServerAddress } {
@@ -77,26 +73,7 @@ function parseRun(text: string, metric: string): number {
 }
 
 export function parseNuttcp(raw: string, params?: NuttcpParams): Measurement[] {
-    const sections = splitSections(NAME, raw);
-    if (!sections) {
-        return [{ metric: "throughput_gbps", value: parseRun(raw, "throughput_gbps"), unit: "Gb/s", better: "higher" }];
-    }
-    const out: Measurement[] = [];
-    const seen = new Set<string>();
-    for (const s of sections) {
-        const dir = s.point.direction;
-        if (!(dir in DIRECTION_FLAGS)) throw new ParseError(NAME, "direction", `marker names direction ${JSON.stringify(dir)}; expected transmit or receive`);
-        const metric = `${dir}_gbps`;
-        if (seen.has(dir)) throw new ParseError(NAME, metric, `direction ${dir} appears twice in one output`);
-        seen.add(dir);
-        out.push({ metric, value: parseRun(s.text, metric), unit: "Gb/s", better: "higher" });
-    }
-    if (params) {
-        for (const d of nuttcpDirections(params)) {
-            if (!seen.has(d)) throw new ParseError(NAME, `${d}_gbps`, `direction ${d} was requested but is not in the output (truncated output?)`);
-        }
-    }
-    return out;
+    return parseDirectionalThroughput(NAME, raw, parseRun, params && nuttcpDirections(params));
 }
 
 /** "nuttcp-6.1.2" → "6.1.2". */

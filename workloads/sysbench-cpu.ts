@@ -6,6 +6,7 @@
  * sysbench 0.4.x format (`sysbench --test=cpu ... run`), which prints no events/s line: there
  * events_per_s = total number of events / total time.
  */
+import { indentedSection } from "./sysbench-report";
 import { Measurement, ParseError, Workload } from "./workload";
 
 export type SysbenchCpuParams = {
@@ -45,24 +46,12 @@ function num(text: string, re: RegExp, metric: string, what: string): number {
     return v;
 }
 
-/** The indented lines following the line matching header (sysbench's report sections). */
-function section(lines: readonly string[], header: RegExp): string | undefined {
-    const i = lines.findIndex((l) => header.test(l));
-    if (i < 0) return undefined;
-    const body: string[] = [];
-    for (const l of lines.slice(i + 1)) {
-        if (!/^\s+\S/.test(l)) break;
-        body.push(l);
-    }
-    return body.join("\n");
-}
-
 /**
  * sysbench always ends its report with the "Threads fairness" section; without it the output was
  * cut off, possibly in the middle of the last value read (the 95th percentile).
  */
-function requireComplete(lines: readonly string[]): void {
-    const fairness = section(lines, /^Threads fairness:\s*$/);
+function requireComplete(text: string): void {
+    const fairness = indentedSection(text, /^Threads fairness:\s*$/);
     if (fairness === undefined || !/execution time \(avg\/stddev\):\s*[0-9.]+\/[0-9.]+\s*$/m.test(fairness)) {
         throw new ParseError(NAME, SYSBENCH_CPU_METRICS.latencyP95,
             `the output ends before the complete "Threads fairness" section (truncated?), so its last values cannot be trusted`);
@@ -71,10 +60,9 @@ function requireComplete(lines: readonly string[]): void {
 
 function parse10(text: string): Measurement[] {
     const M = SYSBENCH_CPU_METRICS;
-    const lines = text.split("\n");
     const eps = num(text, new RegExp(`^\\s*events per second:\\s*${NUM}\\s*$`, "m"), M.eventsPerSecond, "events per second");
     // Only the "Latency (ms):" section is in milliseconds; take the values from inside it.
-    const lat = section(lines, /^Latency \(ms\):\s*$/);
+    const lat = indentedSection(text, /^Latency \(ms\):\s*$/);
     if (lat === undefined) throw new ParseError(NAME, M.latencyAvg, `no "Latency (ms):" section in the output (truncated?)`);
     const avg = num(lat, new RegExp(`^\\s*avg:\\s*${NUM}\\s*$`, "m"), M.latencyAvg, "avg");
     const pct = new RegExp(`^\\s*([0-9.]+)th percentile:\\s*${NUM}\\s*$`, "m").exec(lat);
@@ -82,7 +70,7 @@ function parse10(text: string): Measurement[] {
     if (pct[1] !== "95") {
         throw new ParseError(NAME, M.latencyP95, `the output reports the ${pct[1]}th percentile, not the 95th (was --percentile changed?)`);
     }
-    requireComplete(lines);
+    requireComplete(text);
     return [
         { metric: M.eventsPerSecond, value: eps, unit: "events/s", better: "higher" },
         { metric: M.latencyAvg, value: avg, unit: "ms", better: "lower" },
@@ -92,15 +80,14 @@ function parse10(text: string): Measurement[] {
 
 function parse04(text: string): Measurement[] {
     const M = SYSBENCH_CPU_METRICS;
-    const lines = text.split("\n");
     const total = num(text, new RegExp(`^\\s*total time:\\s*${NUM}s\\s*$`, "m"), M.eventsPerSecond, "total time: <x>s");
     const events = num(text, /^\s*total number of events:\s*([0-9]+)\s*$/m, M.eventsPerSecond, "total number of events");
     if (total <= 0) throw new ParseError(NAME, M.eventsPerSecond, `total time is ${total}s, cannot compute events per second`);
-    const stats = section(lines, /^\s*per-request statistics:\s*$/);
+    const stats = indentedSection(text, /^\s*per-request statistics:\s*$/);
     if (stats === undefined) throw new ParseError(NAME, M.latencyAvg, `no "per-request statistics:" section in the output (truncated?)`);
     const avg = num(stats, new RegExp(`^\\s*avg:\\s*${NUM}ms\\s*$`, "m"), M.latencyAvg, "avg: <x>ms");
     const p95 = num(stats, new RegExp(`^\\s*approx\\.\\s+95 percentile:\\s*${NUM}ms\\s*$`, "m"), M.latencyP95, "approx. 95 percentile: <x>ms");
-    requireComplete(lines);
+    requireComplete(text);
     return [
         { metric: M.eventsPerSecond, value: events / total, unit: "events/s", better: "higher" },
         { metric: M.latencyAvg, value: avg, unit: "ms", better: "lower" },

@@ -7,23 +7,11 @@ import { runCell, CellInvocation } from "../../experiment/runner";
 import { ParseError } from "../../workloads/workload";
 import type { AnyWorkload } from "../../workloads";
 import { samplesFromCsv } from "../../experiment/samples";
+import { echoWorkload } from "../helpers/echo-workload";
 
 /** A self-contained stand-in printing value=5 once its data directory exists. */
-const echo: AnyWorkload = {
-    name: "echo",
-    tool: "sh",
-    defaults: {},
-    versionCommand: "echo sh-1.0",
-    parseVersion: (s) => s.trim(),
-    clientPlacement: "inside",
-    // No trailing newline: the instance's section must still end before the next marker.
-    clientCommand: (_p, ctx) => `test -d ${ctx.dataDir} && printf value=5`,
-    parse(raw) {
-        const m = /^value=(\d+)$/.exec(raw.trim());
-        if (!m) throw new ParseError("echo", "value", `no "value=" line`);
-        return [{ metric: "value", value: Number(m[1]), unit: "1", better: "higher" }];
-    },
-};
+// No trailing newline: the instance's section must still end before the next marker.
+const echo = echoWorkload((_p, ctx) => `test -d ${ctx.dataDir} && printf value=5`);
 
 describe("runner: environment workloads and instances sweeps (native target)", () => {
     let dir = "";

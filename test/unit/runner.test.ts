@@ -7,22 +7,10 @@ import { runCell, CellInvocation } from "../../experiment/runner";
 import { ParseError } from "../../workloads/workload";
 import type { AnyWorkload } from "../../workloads";
 import { samplesFromCsv } from "../../experiment/samples";
+import { echoWorkload } from "../helpers/echo-workload";
 
 function workload(output: string): AnyWorkload {
-    return {
-        name: "echo",
-        tool: "sh",
-        defaults: {},
-        versionCommand: "echo sh-1.0",
-        parseVersion: (s) => s.trim(),
-        clientPlacement: "inside",
-        clientCommand: () => `printf '%s' '${output}'`,
-        parse(raw) {
-            const m = /^value=(\d+)$/.exec(raw.trim());
-            if (!m) throw new ParseError("echo", "value", `no "value=" line`);
-            return [{ metric: "value", value: Number(m[1]), unit: "1", better: "higher" }];
-        },
-    };
+    return echoWorkload(() => `printf '%s' '${output}'`);
 }
 
 describe("runner (native target)", () => {
