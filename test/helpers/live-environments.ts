@@ -15,10 +15,10 @@ import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { gatherHost } from "../../experiment/host";
 import { REPO_ROOT } from "../../experiment/paths";
-import { cliCreateScript, cliDeleteScript, containerSpec, DATA_DIR, PortRequest } from "../../environments/container-spec";
-import { EnvironmentHandle, GUEST_DATA_DIR, nativeDataDir } from "../../environments/exec-target";
+import { cliCreateScript, cliDeleteScript, PortRequest } from "../../environments/container-spec";
+import { EnvironmentHandle, nativeDataDir } from "../../environments/exec-target";
+import { DockerEnv, KvmEnv, dockerEnvironment, kvmEnvironment } from "../../experiment/environment-handles";
 import { renderDomainXml } from "../../environments/kvm/domain-xml";
-import { kvmUntuned, resolveDomainSpec } from "../../environments/kvm/presets";
 import { mustRun, run } from "../../environments/process";
 
 export type LiveKind = "native" | "docker" | "kvm";
@@ -48,8 +48,12 @@ const LIFECYCLE = path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.s
 export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEnvironments {
     const stack = opts.prefix;
     const environments = opts.kinds.map((k) => (k === "docker" ? "docker-nat" : k === "kvm" ? "kvm-untuned" : "native"));
-    const spec = parseSpec(stack, { runId: "live", environments, workloads: ["sysbench-cpu"], allowSoftwareEmulation: true });
+    const spec = parseSpec(stack, {
+        runId: "live", environments, workloads: ["sysbench-cpu"], allowSoftwareEmulation: true,
+        kvm: { vcpus: opts.kvm?.vcpus ?? 1, memoryMiB: opts.kvm?.memoryMiB ?? 1024, bootTimeoutS: opts.kvm?.bootTimeoutS ?? 300 },
+    });
     const host = gatherHost(spec);
+    const envSpec = (name: string) => spec.environmentSpecs.find((e) => e.name === name)!;
     const handles: Partial<Record<LiveKind, EnvironmentHandle>> = {};
     const cleanups: Array<() => void> = [];
     const dispose = () => {
@@ -70,38 +74,27 @@ export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEn
             handles.native = { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir, declared: {} };
         }
         if (opts.kinds.includes("docker")) {
-            const c = containerSpec({ stack, environment: "docker-nat", image: host.containerImage, network: "nat", serverPorts: opts.serverPorts ?? [] });
+            const { container: c, handle } = dockerEnvironment(spec, envSpec("docker-nat") as DockerEnv, host, opts.serverPorts ?? []);
             cleanups.push(() => mustRun(["/bin/sh", "-c", cliDeleteScript(c)], 120, `removing container ${c.name}`));
             mustRun(["/bin/sh", "-c", cliCreateScript(c)], 120, `creating container ${c.name}`);
-            handles.docker = {
-                name: "docker-nat", envKind: "docker", variant: "net=nat;storage=volume;driver=cli", accel: "none",
-                target: { kind: "docker", container: c.name, network: "nat" }, dataDir: DATA_DIR, declared: {},
-            };
+            handles.docker = handle;
         }
         if (opts.kinds.includes("kvm")) {
-            // Where the program keeps guest disks too: libvirt's qemu user must reach it (not a 0700 temp dir).
-            const dir = path.join(host.stateDir, "guests", stack);
+            const { domain, handle } = kvmEnvironment(spec, envSpec("kvm-untuned") as KvmEnv, host);
+            // The program's guest folder (.state/guests/<stack>): libvirt's qemu user must reach it.
+            const dir = path.dirname(domain.diskPath);
             fs.mkdirSync(dir, { recursive: true });
-            const name = `isobench-${stack}-kvm`;
-            const disk = path.join(dir, "disk.qcow2");
             cleanups.push(() => {
-                mustRun([LIFECYCLE, "delete", name, disk], 180, `removing guest ${name}`);
+                mustRun([LIFECYCLE, "delete", domain.name, domain.diskPath], 180, `removing guest ${domain.name}`);
                 fs.rmSync(dir, { recursive: true, force: true });
             });
-            const domain = resolveDomainSpec(kvmUntuned, {
-                name, stack, vcpus: opts.kvm?.vcpus ?? 1, memoryMiB: opts.kvm?.memoryMiB ?? 1024, diskPath: disk,
-                kernel: host.guestImage.kernel, initrd: host.guestImage.initrd,
-                cmdline: "root=/dev/vda rw console=ttyS0 quiet", serialLogPath: path.join(dir, "serial.log"),
-            }, { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount }, {});
             const xml = path.join(dir, "domain.xml");
             fs.writeFileSync(xml, renderDomainXml(domain));
-            mustRun([LIFECYCLE, "create", name, xml, host.guestImage.disk, disk], 180, `creating guest ${name}`);
-            const wait = run([LIFECYCLE, "wait-ssh", name, host.sshKey, String(opts.kvm?.bootTimeoutS ?? 300)], (opts.kvm?.bootTimeoutS ?? 300) + 60);
-            if (wait.status !== 0) throw new Error(`guest ${name} did not answer SSH: ${wait.stderr.trim().split("\n").slice(-5).join(" | ")}`);
-            handles.kvm = {
-                name: "kvm-untuned", envKind: "kvm", variant: "preset=kvm-untuned", accel: host.accel,
-                target: { kind: "kvm", domain: name, sshKey: host.sshKey }, dataDir: GUEST_DATA_DIR, declared: {},
-            };
+            mustRun([LIFECYCLE, "create", domain.name, xml, host.guestImage.disk, domain.diskPath], 180, `creating guest ${domain.name}`);
+            const bootS = opts.kvm?.bootTimeoutS ?? 300;
+            const wait = run([LIFECYCLE, "wait-ssh", domain.name, host.sshKey, String(bootS)], bootS + 60);
+            if (wait.status !== 0) throw new Error(`guest ${domain.name} did not answer SSH: ${wait.stderr.trim().split("\n").slice(-5).join(" | ")}`);
+            handles.kvm = handle;
         }
     } catch (e) {
         try {
