@@ -120,26 +120,26 @@ describe("analysis/published", () => {
 
         it("KVM adds ~80% to TCP round trip: reproduced from a 1.8× latency, with the tcg caveat when emulated", () => {
             const s = summarize([
-                ...reps("native", "netperf", "tcp_rr_rtt_us", [37.5, 37.6, 37.7], rtt),
-                ...reps("kvm-tuned", "netperf", "tcp_rr_rtt_us", [67.8, 67.9, 68.1], { ...rtt, accel: "tcg" }),
+                ...reps("native", "netperf", "tcp_rr_latency_us", [37.5, 37.6, 37.7], rtt),
+                ...reps("kvm-tuned", "netperf", "tcp_rr_latency_us", [67.8, 67.9, 68.1], { ...rtt, accel: "tcg" }),
             ]);
             const r = evaluateClaim("felter2014", claim("netperf-kvm-latency"), s);
             assert.equal(r.status, "reproduced", r.reason);
             assert.equal(r.caveat, TCG_CAVEAT);
-            assert.match(r.reason, /kvm-tuned tcp_rr_rtt_us: ratio 1\.81 .*\(tcg\)/);
+            assert.match(r.reason, /kvm-tuned tcp_rr_latency_us: ratio 1\.81 .*\(tcg\)/);
         });
 
         it("a claim with two parts needs both: Docker volume ≈ native while union FS is slower", () => {
             const mysql = { workload: "mysql", params: "threads=50", unit: "tps" };
             const both = summarize([
-                ...reps("native", "mysql", "tps", [9100, 9150, 9130], mysql),
-                ...reps("docker-vol", "mysql", "tps", [9000, 9050, 9020], { ...mysql, env_kind: "docker", variant: "net=host;storage=volume" }),
-                ...reps("docker-ufs", "mysql", "tps", [7000, 6950, 6980], { ...mysql, env_kind: "docker", variant: "net=nat;storage=unionfs" }),
+                ...reps("native", "mysql", "transactions_per_s", [9100, 9150, 9130], mysql),
+                ...reps("docker-vol", "mysql", "transactions_per_s", [9000, 9050, 9020], { ...mysql, env_kind: "docker", variant: "net=host;storage=volume" }),
+                ...reps("docker-ufs", "mysql", "transactions_per_s", [7000, 6950, 6980], { ...mysql, env_kind: "docker", variant: "net=nat;storage=unionfs" }),
             ]);
             assert.equal(evaluateClaim("felter2014", claim("mysql-docker-volume-vs-unionfs"), both).status, "reproduced");
             const onlyVolume = summarize([
-                ...reps("native", "mysql", "tps", [9100, 9150, 9130], mysql),
-                ...reps("docker-vol", "mysql", "tps", [9000, 9050, 9020], { ...mysql, env_kind: "docker", variant: "storage=volume" }),
+                ...reps("native", "mysql", "transactions_per_s", [9100, 9150, 9130], mysql),
+                ...reps("docker-vol", "mysql", "transactions_per_s", [9000, 9050, 9020], { ...mysql, env_kind: "docker", variant: "storage=volume" }),
             ]);
             const r = evaluateClaim("felter2014", claim("mysql-docker-volume-vs-unionfs"), onlyVolume);
             assert.equal(r.status, "inconclusive");
@@ -161,9 +161,9 @@ describe("analysis/published", () => {
 
     it("published values next to ours: ratio, our interval, whether the published ratio is inside it", () => {
         const s = summarize([
-            ...reps("native", "netperf", "tcp_rr_rtt_us", [37.5, 37.6, 37.7], rtt),
-            ...reps("kvm-untuned", "netperf", "tcp_rr_rtt_us", [67.8, 67.9, 68.1], rtt),
-            ...reps("docker-nat", "netperf", "tcp_rr_rtt_us", [40, 41, 42], { ...rtt, variant: "net=nat" }),
+            ...reps("native", "netperf", "tcp_rr_latency_us", [37.5, 37.6, 37.7], rtt),
+            ...reps("kvm-untuned", "netperf", "tcp_rr_latency_us", [67.8, 67.9, 68.1], rtt),
+            ...reps("docker-nat", "netperf", "tcp_rr_latency_us", [40, 41, 42], { ...rtt, variant: "net=nat" }),
         ]);
         const cmp = comparePublished(refs, s);
         const tcp = cmp.filter((c) => c.published.id === "netperf-tcp-rr-kvm");
