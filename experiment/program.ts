@@ -68,6 +68,13 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
     for (const env of spec.environmentSpecs) {
         const name = env.name;
         if (env.kind === "native") {
+            // The native data directory is the stack's like its volumes and disks: destroy removes it.
+            const dataDir = nativeDataDir(spec.stack);
+            commandResource(host.commandBackend, `${name}-data`, {
+                create: `mkdir -p ${q(dataDir)}`,
+                delete: `rm -rf ${q(dataDir)}`,
+                triggers: [dataDir],
+            });
             handles.push({ name, envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: nativeDataDir(spec.stack), declared: { nproc: String(host.hostCpuCount) } });
         } else if (env.kind === "docker") {
             const { container: c, handle } = dockerEnvironment(spec, env, host, serverPorts);

@@ -219,6 +219,12 @@ describe("stack files (mocks)", function () {
                 assert.ok(names.indexOf(probes[probes.length - 1]) < names.findIndex((n) => n.startsWith("cell-")), "every probe runs before the first cell");
             });
 
+            it("native's data directory is a resource, so destroy removes it", () => {
+                const data = registered.find((r) => r.name === "native-data");
+                if (!want.environments.includes("native")) return assert.equal(data, undefined);
+                assert.equal(data!.inputs.delete, `rm -rf '/var/tmp/isobench-data/${stack}'`);
+            });
+
             it("sizes every guest as the study did", () => {
                 const domains = registered.filter((r) => r.name.endsWith("-domain")).map((r) => r.name.slice(0, -"-domain".length));
                 assert.deepEqual(domains.sort(), Object.keys(want.guests).sort());
