@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
+import { mockHost, Registered, setRecordingMocks } from "../helpers/mock-program";
 import { availableStacks, loadStackSpec } from "../../experiment/stack-file";
 import type { Experiment, HostContext } from "../../experiment/program";
 
@@ -134,31 +134,14 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
     },
 };
 
-const registered: Array<{ type: string; name: string; inputs: Record<string, any> }> = [];
+const registered: Registered[] = [];
 
-function host(over: Partial<HostContext>): HostContext {
-    return {
-        repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", containerImage: "isobench-bench:0123456789ab",
-        guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
-        guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
-        sshKey: "/repo/.state/ssh/id_ed25519", accel: "tcg", vhostAvailable: false, hostCpuCount: 2,
-        dockerDriver: "cli", commandBackend: "dynamic", dockerBridgeGateway: "172.17.0.1", cpuSiblings: [[0], [1]], ...over,
-    };
-}
 
 describe("stack files (mocks)", function () {
     this.timeout(60000);
 
     before(async () => {
-        await pulumi.runtime.setMocks({
-            newResource(args: pulumi.runtime.MockResourceArgs) {
-                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "" } };
-            },
-            call(args: pulumi.runtime.MockCallArgs) {
-                throw new Error(`Mock not implemented: ${args.token}`);
-            },
-        }, "isobench", "stacks", false);
+        await setRecordingMocks(registered, "stacks");
     });
 
     it("every stack file has expectations here", () => {
@@ -171,7 +154,7 @@ describe("stack files (mocks)", function () {
             before(async () => {
                 registered.length = 0;
                 const { declareExperiment } = await import("../../experiment/program");
-                exp = declareExperiment(loadStackSpec(STACKS_DIR, stack), host(want.host));
+                exp = declareExperiment(loadStackSpec(STACKS_DIR, stack), mockHost(want.host));
                 await new Promise((resolve) => exp.overheadTable.apply(resolve));
             });
 
