@@ -227,12 +227,12 @@ cmd_delete() {
         [[ -f "$overlay" ]] || die "$overlay is not a regular file; not removing it"
         # Refuse to delete anything that is not a guest's own disk (e.g. the base image passed by
         # mistake): a qcow2 overlay has a backing file; a raw copy is named *.img, is probed as
-        # raw and is writable (bases are read-only qcow2).
+        # raw and has its owner's write bit (bases are chmod 444; test -w is always true for root).
         local info
         info=$(timeout 60 qemu-img info -U --output=json -- "$overlay" 2>/dev/null) || info=""
         if [[ "$info" == *'"backing-filename"'* ]]; then
             log "removing overlay $overlay"
-        elif [[ "$overlay" == *.img && "$info" == *'"format": "raw"'* && -w "$overlay" ]]; then
+        elif [[ "$overlay" == *.img && "$info" == *'"format": "raw"'* && -n "$(find "$overlay" -maxdepth 0 -perm -u=w)" ]]; then
             log "removing raw disk copy $overlay"
         else
             die "$overlay is neither a qcow2 overlay with a backing file nor a writable raw copy named *.img; not removing it"

@@ -119,3 +119,35 @@ describe("diskFormat raw and boot bootloader on real libvirt", function () {
             /environment uefi-lie is not what was declared:\n {2}- boot: declared direct, measured bootloader\n {2}- boot_firmware: declared bios, measured uefi/);
     });
 });
+
+describe("guest-lifecycle.sh delete removes a guest's own disk only (real libvirt, no guest)", function () {
+    this.timeout(120_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3b-del-"));
+    const name = `${PREFIX}absent`;
+    const del = (f: string) => attempt([LIFECYCLE, "delete", name, f], 60);
+    const img = (f: string, fmt: "raw" | "qcow2", mode = 0o644, backing?: string): string => {
+        const p = path.join(dir, f);
+        mustRun(["qemu-img", "create", "-q", "-f", fmt, ...(backing ? ["-F", "qcow2", "-b", backing] : []), p, "16M"], 60, `qemu-img create ${f}`);
+        fs.chmodSync(p, mode);
+        return p;
+    };
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("removes a raw copy and a qcow2 overlay", () => {
+        const base = img("base.qcow2", "qcow2", 0o444);
+        for (const f of [img("g.img", "raw"), img("g.qcow2", "qcow2", 0o644, base)]) {
+            const r = del(f);
+            assert.equal(r.status, 0, r.stderr);
+            assert.ok(!fs.existsSync(f), `${f} removed`);
+        }
+    });
+
+    it("refuses a base image, a read-only raw file and a raw file not named *.img", () => {
+        for (const f of [img("base2.qcow2", "qcow2", 0o444), img("ro.img", "raw", 0o444), img("g.xml", "raw")]) {
+            const r = del(f);
+            assert.notEqual(r.status, 0);
+            assert.match(r.stderr, /is neither a qcow2 overlay with a backing file nor a writable raw copy named \*\.img; not removing it/);
+            assert.ok(fs.existsSync(f), `${f} kept`);
+        }
+    });
+});
