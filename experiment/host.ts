@@ -131,7 +131,8 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         cpuSiblings: cpuSiblings(),
     };
     // Resolve every environment now, so what the host cannot provide (pinning to missing CPUs,
-    // ht-siblings without hyperthreads, bootloader boot, …) is refused before Pulumi starts.
+    // ht-siblings without hyperthreads, bootloader boot without its image or firmware, …) is
+    // refused before Pulumi starts.
     for (const e of spec.environmentSpecs) {
         if (e.kind === "kvm") kvmEnvironment(spec, e, ctx);
         if (e.kind === "docker") dockerEnvironment(spec, e, ctx, []);

@@ -29,7 +29,7 @@ readonly SSH_USER="${ISOBENCH_SSH_USER:-root}"
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-usage() { sed -n '7,13p' "$0" | sed 's/^#  *//' >&2; exit 2; }
+usage() { sed -n '7,12p' "$0" | sed 's/^#  *//' >&2; exit 2; }
 
 # All virsh calls go through here.
 v() { timeout --kill-after=5 "$VIRSH_TIMEOUT" virsh -c "$URI" "$@"; }
