@@ -255,7 +255,8 @@ export function kvmClonePaths(facts: DomainFacts, k: number): KvmClonePaths {
 
 /**
  * The clone's domain XML: the original's inactive XML with a new name, no UUID and no MAC (libvirt
- * generates fresh ones and checks them for collisions), its own overlay and serial log, and a
+ * generates fresh ones and checks them for collisions), its own overlay, serial log and UEFI
+ * variable store, and a
  * description saying whose clone it is. Everything else (CPU model, pinning, memory, disk cache,
  * NIC backend, kernel) stays as it is.
  */
@@ -271,6 +272,9 @@ export function kvmCloneXml(xml: string, k: number): { readonly xml: string; rea
         const oldPath = new RegExp(`(<source\\s+path=)(['"])${escapeRegExp(xmlAttr(facts.serialLogPath))}\\2`, "g");
         out = out.replace(oldPath, (_m, pre: string, quote: string) => `${pre}${quote}${xmlAttr(p.serialLogPath!)}${quote}`);
     }
+    // A UEFI guest's variable store is its own (libvirt makes it from the template at start and
+    // `virsh undefine --nvram` removes it): a clone sharing the original's would write into it.
+    out = out.replace(/(<nvram\b[^>]*>)[^<]*(<\/nvram>)/, (_m, open: string, close: string) => `${open}${xmlAttr(path.join(path.dirname(p.diskPath), `${p.name}.VARS.fd`))}${close}`);
     out = out.replace(/<description>([^<]*)<\/description>/, (_m, d: string) => `<description>clone ${k} of ${xmlAttr(facts.name)}: ${d}</description>`);
     return { xml: out, paths: p };
 }

@@ -1,19 +1,21 @@
 /**
  * A KVM guest as a Pulumi component built from command resources (DESIGN.md: @pulumi/libvirt is
  * not installable and the libvirt Terraform provider cannot express pinning/vhost).
- * Create: overlay disk on the shared base image, `virsh define` of the rendered XML, `virsh start`,
- * wait for SSH (bounded). Delete: destroy, undefine, remove the overlay and the serial log.
+ * Create: the guest's disk from the shared base image (qcow2 overlay or raw copy, as the XML says), `virsh define` of the rendered XML, `virsh start`,
+ * wait for SSH (bounded). Delete: destroy, undefine (with the UEFI variable store), remove the
+ * disk and the serial log.
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { CommandBackend, commandResource } from "./command";
 import { DomainSpec, renderDomainXml } from "./kvm/domain-xml";
+import { xmlPathOf } from "./kvm/guest-files";
 import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "./shell";
 
 export interface KvmGuestArgs {
     /** The fully resolved guest; its XML is rendered here and defined with virsh. */
     readonly domain: DomainSpec;
-    /** Base qcow2 image the guest's overlay (domain.diskPath) is created on; never modified. */
+    /** Base qcow2 image the guest's disk (domain.diskPath: overlay, or raw full copy) is made from; never modified. */
     readonly baseImage: string;
     /** Private key whose public half is root's authorized key in the image. */
     readonly sshKey: string;
@@ -36,7 +38,7 @@ export class KvmGuest extends pulumi.ComponentResource {
         const d = args.domain;
         this.domainName = d.name;
         const xml = renderDomainXml(d);
-        const xmlPath = d.diskPath.replace(/\.qcow2$/, "") + ".xml";
+        const xmlPath = xmlPathOf(d.diskPath);
         const lc = q(args.lifecycleScript);
         const create = [
             "set -e",

@@ -107,7 +107,49 @@ export function liveXmlFacts(xml: string): Record<string, string> {
         disk_io: /<driver [^>]*io='(\w+)'/.exec(disk)?.[1] ?? "default",
         iothreads: /<iothreads>(\d+)<\/iothreads>/.exec(xml)?.[1] ?? "0",
         xml_net_queues: queues ? queues[1] : "1",
+        xml_disk_format: /<driver [^>]*type='(\w+)'/.exec(disk)?.[1] ?? "unknown",
     };
+}
+
+/** The file behind the live domain's disk (`<source file=…>`), undefined when it is not file-backed. */
+export function diskSourceOf(xml: string): string | undefined {
+    const disk = /<disk type='file' device='disk'>[\s\S]*?<\/disk>/.exec(xml)?.[0] ?? "";
+    const src = /<source file='([^']*)'/.exec(disk)?.[1];
+    return src?.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+
+/**
+ * The disk file as qemu-img finds it (`qemu-img info -U --output=json`): its format and whether it
+ * is an overlay on a backing file. When the format libvirt hands QEMU (`xmlFormat`) is not what
+ * the file is, disk_format says both, so it contradicts any declaration.
+ */
+export function diskFileFacts(xmlFormat: string, qemuImgInfoJson: string): { disk_format: string; disk_backing: string } {
+    const info = JSON.parse(qemuImgInfoJson) as { format?: string; "backing-filename"?: string };
+    const file = info.format ?? "unknown";
+    return {
+        disk_format: file === xmlFormat ? file : `file ${file}, libvirt ${xmlFormat}`,
+        disk_backing: info["backing-filename"] ? "overlay" : "none",
+    };
+}
+
+/**
+ * Runs in a guest (POSIX sh, not in a container, whose /sys/firmware Docker masks): how it was
+ * booted, measured from inside. UEFI firmware leaves /sys/firmware/efi; systemd-boot leaves its
+ * LoaderInfo variable (UTF-16 after 4 attribute bytes; efivarfs cannot seek, hence cat | tail);
+ * GRUB and syslinux put BOOT_IMAGE= on the kernel command line. QEMU's direct kernel boot leaves
+ * none of them.
+ */
+export const GUEST_BOOT_SCRIPT = [
+    `if [ -d /sys/firmware/efi ]; then echo boot_firmware=uefi; else echo boot_firmware=bios; fi`,
+    `li=/sys/firmware/efi/efivars/LoaderInfo-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f`,
+    `if [ -r "$li" ]; then echo "boot_loader=$(cat "$li" | tail -c +5 | tr -d '\\000')"; elif grep -q 'BOOT_IMAGE=' /proc/cmdline; then echo boot_loader=BOOT_IMAGE; else echo boot_loader=none; fi`,
+    `echo "kernel_cmdline=$(cat /proc/cmdline)"`,
+].join("\n");
+
+/** boot = bootloader when a bootloader identified itself (LoaderInfo or BOOT_IMAGE), else direct. */
+export function guestBootFacts(text: string): Record<string, string> {
+    const f = parseFacts(text);
+    return { ...f, boot: f.boot_loader && f.boot_loader !== "none" ? "bootloader" : "direct" };
 }
 
 /** Threads of the guest's QEMU process named vhost-<pid>: vhost-net in use when > 0. */
@@ -164,9 +206,18 @@ function outsideFacts(h: EnvironmentHandle, inside: Readonly<Record<string, stri
             const guestNs = run(["readlink", "/proc/self/ns/net"]).stdout.trim();
             docker = dockerFacts(t.container, run, guestNs, inside, ip);
         }
+        const xml = virsh("dumpxml", t.domain);
+        const live = liveXmlFacts(xml);
+        const src = diskSourceOf(xml);
+        const disk = src === undefined
+            ? { disk_format: "not file-backed", disk_backing: "unknown" }
+            : diskFileFacts(live.xml_disk_format, mustRun(["qemu-img", "info", "-U", "--output=json", src], 60, `qemu-img info ${src}`));
+        const boot = guestBootFacts(mustRun(guestArgv(t, ["/bin/sh", "-c", GUEST_BOOT_SCRIPT], ip), 120, `boot facts of ${t.domain}`));
         return {
             ...docker,
-            ...liveXmlFacts(virsh("dumpxml", t.domain)),
+            ...live,
+            ...disk,
+            ...boot,
             vcpupin: parseVcpupin(virsh("vcpupin", t.domain)),
             emulatorpin: parseEmulatorpin(virsh("emulatorpin", t.domain)),
             vhost_threads: vhostThreads(t.domain),

@@ -5,6 +5,7 @@ import { probeKvmBoot } from "../environments/kvm-probe";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { pulumiAvailable, pulumiEnv } from "./pulumi-cli";
 import { guestImageFiles, imageState, stateDir as stateDirOf } from "./paths";
+import { OVMF } from "../environments/kvm/guest-files";
 import { onPath, pluginInstalled, userlandProxyOn } from "./host";
 import { measureHost } from "../environments/host-facts";
 
@@ -76,6 +77,13 @@ export function doctor(repoRoot: string): Check[] {
         const s = imageState(stateDir, file);
         add(name, s.value !== undefined, s.value ?? `${s.file} missing`, `run ${fix} (or scripts/setup.sh)`);
     }
+    // Optional: only environments with boot: bootloader need them (refused before provisioning otherwise).
+    const boot = imageState(stateDir, "guest-image-bootloader");
+    const ovmf = [OVMF.code, OVMF.varsTemplate].every((f) => fs.existsSync(f));
+    checks.push({
+        name: "bootloader guest image (boot: bootloader)", ok: true,
+        detail: `${boot.value ?? "not built: images/build-guest-bootloader-image.sh"}; UEFI firmware ${ovmf ? "present" : "missing: apt-get install ovmf"}`, fix: "",
+    });
     const env = pulumiEnv(repoRoot);
     const pv = pulumiAvailable(env);
     add("pulumi CLI", !!pv, pv ? `pulumi ${pv}` : "not found on PATH nor in .tools/bin", "run scripts/pulumi-toolchain.sh (builds it from Go modules) or install Pulumi: https://www.pulumi.com/docs/install/");

@@ -13,7 +13,8 @@ import { declaredDockerFacts } from "../environments/docker-facts";
 import { EnvironmentHandle, GUEST_DATA_DIR } from "../environments/exec-target";
 import { KnobHostFacts, declaredKvmFacts, guestVariant, kvmOverridesOf, rootDevice } from "../environments/kvm/knobs";
 import { DomainSpec, DomainSpecError } from "../environments/kvm/domain-xml";
-import { KVM_PRESETS, KvmPresetError, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
+import { GuestInput, KVM_PRESETS, KvmPresetError, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
+import { diskFileName, uefiFirmwareOf } from "../environments/kvm/guest-files";
 
 export type DockerEnv = Extract<EnvironmentSpec, { kind: "docker" }>;
 export type DockerInKvmEnv = Extract<EnvironmentSpec, { kind: "docker-in-kvm" }>;
@@ -39,12 +40,34 @@ export function dockerEnvironment(
 }
 
 /**
- * The resolved guest and the runner's handle of a KVM environment (pure).
+ * The resolved guest, the base image its disk is made from, and the runner's handle of a KVM
+ * environment (pure). boot: direct gives QEMU the image's kernel and initrd; boot: bootloader
+ * boots the bootloader image's disk through UEFI firmware (no kernel, initrd or command line in
+ * the domain: systemd-boot's loader entry has them).
  * @throws UserError naming the environment when the host cannot provide a knob.
  */
-export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, env: KvmEnv | DockerInKvmEnv, host: HostContext, extraCmdline = ""): { domain: DomainSpec; handle: EnvironmentHandle } {
+export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, env: KvmEnv | DockerInKvmEnv, host: HostContext, extraCmdline = ""): { domain: DomainSpec; handle: EnvironmentHandle; baseImage: string } {
     const guestDir = path.join(host.stateDir, "guests", spec.stack);
     const kvmHost: KnobHostFacts = { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount, cpuSiblings: host.cpuSiblings };
+    const diskPath = path.join(guestDir, diskFileName(env.name, env.kvm.diskFormat));
+    let boot: Pick<GuestInput, "kernel" | "initrd" | "cmdline" | "firmware">;
+    let baseImage: string;
+    if (env.kvm.boot === "bootloader") {
+        if (env.kind === "docker-in-kvm") {
+            throw new UserError(`environment ${env.name}: boot: bootloader is available for kind kvm only; the guest image with the Docker engine has no bootloader variant. Fix: boot: direct`);
+        }
+        if (!host.guestImageBootloader) {
+            throw new UserError(`environment ${env.name}: boot: bootloader needs the guest image with a bootloader. Fix: images/build-guest-bootloader-image.sh (or images/build-all.sh)`);
+        }
+        if (!host.uefiFirmware) {
+            throw new UserError(`environment ${env.name}: boot: bootloader needs UEFI firmware for the guest. Fix: apt-get install ovmf`);
+        }
+        boot = { firmware: uefiFirmwareOf(host.uefiFirmware, diskPath) };
+        baseImage = host.guestImageBootloader.disk;
+    } else {
+        boot = { kernel: host.guestImage.kernel, initrd: host.guestImage.initrd, cmdline: `root=${rootDevice(env.kvm.diskBus)} rw console=ttyS0 quiet${extraCmdline}` };
+        baseImage = host.guestImage.disk;
+    }
     let domain: DomainSpec;
     try {
         domain = resolveDomainSpec(KVM_PRESETS[env.kvm.preset], {
@@ -53,10 +76,8 @@ export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, en
             environment: env.name,
             vcpus: env.kvm.vcpus,
             memoryMiB: env.kvm.memoryMiB,
-            diskPath: path.join(guestDir, `${env.name}.qcow2`),
-            kernel: host.guestImage.kernel,
-            initrd: host.guestImage.initrd,
-            cmdline: `root=${rootDevice(env.kvm.diskBus)} rw console=ttyS0 quiet${extraCmdline}`,
+            diskPath,
+            ...boot,
             serialLogPath: path.join(guestDir, `${env.name}.serial.log`),
             labels: { runId: spec.runId },
         }, kvmHost, kvmOverridesOf(env.kvm, kvmHost));
@@ -66,6 +87,7 @@ export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, en
     }
     return {
         domain,
+        baseImage,
         handle: {
             name: env.name,
             envKind: "kvm",
@@ -87,18 +109,19 @@ export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, en
  */
 export function dockerInKvmEnvironment(
     spec: Pick<ExperimentSpec, "stack" | "runId">, env: DockerInKvmEnv, host: HostContext, serverPorts: readonly PortRequest[],
-): { domain: DomainSpec; container: ContainerSpec; handle: EnvironmentHandle } {
+): { domain: DomainSpec; container: ContainerSpec; handle: EnvironmentHandle; baseImage: string } {
     if (!host.guestImageDocker) throw new UserError(`environment ${env.name}: no guest image with Docker. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
     // The guest kernel enables AppArmor but the image has no profiles (apparmor is not installed),
     // and dockerd then refuses to start containers; the host's dockerd runs without AppArmor too
     // (seccomp only), so the guest boots with AppArmor off and both Docker layers match.
-    const { domain, handle: guest } = kvmEnvironment(spec, env, { ...host, guestImage: host.guestImageDocker }, " apparmor=0");
+    const { domain, handle: guest, baseImage } = kvmEnvironment(spec, env, { ...host, guestImage: host.guestImageDocker }, " apparmor=0");
     const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: env.docker.network, docker: env.docker, serverPorts, dnatAddress: "0.0.0.0" });
     const { net_queues: _queues, ...guestFacts } = guest.declared;
     const key = dockerVariantKey(env.docker).split(";").map((f) => `docker.${f}`).join(";");
     return {
         domain,
         container,
+        baseImage,
         handle: {
             name: env.name,
             envKind: "docker-in-kvm",

@@ -69,12 +69,17 @@ export interface KvmKnobs {
     /** Guest NUMA nodes exposed (0 = no NUMA topology in the guest). */
     readonly numaNodes: number;
     readonly diskBus: "virtio-blk" | "virtio-scsi";
+    /** qcow2 = overlay on the shared base image; raw = full copy of it. Undefined = qcow2. */
+    readonly diskFormat?: "qcow2" | "raw";
     readonly diskCache?: "none" | "writeback" | "default";
     readonly diskIo?: "native" | "threads" | "default";
     /** virtio-net queues (1 = single queue). */
     readonly netQueues: number;
     readonly vhost: VhostMode;
-    /** direct = kernel and initrd given to QEMU; bootloader = the disk's own bootloader. */
+    /**
+     * direct = kernel and initrd given to QEMU; bootloader = UEFI firmware (OVMF) runs systemd-boot
+     * from the EFI system partition of the bootloader guest image (images/build-guest-bootloader-image.sh).
+     */
     readonly boot: "direct" | "bootloader";
     readonly bootTimeoutS: number;
 }
@@ -136,7 +141,7 @@ export const kvmSchema = {
     hugepages: { type: "boolean" },
     numa: { type: "integer", minimum: 0, maximum: 8 },
     diskBus: { enum: ["virtio-blk", "virtio-scsi"] },
-    diskFormat: { enum: ["qcow2"] },
+    diskFormat: { enum: ["qcow2", "raw"] },
     diskCache: { enum: ["none", "writeback", "default"] },
     diskIo: { enum: ["native", "threads", "default"] },
     netQueues: { type: "integer", minimum: 1, maximum: 16 },
@@ -200,6 +205,7 @@ export function kvmKnobsOf(raw: Raw, preset: KvmKnobs["preset"], d: KvmDefaults)
         ...(raw.hugepages !== undefined && { hugepages: raw.hugepages }),
         numaNodes: raw.numa ?? 0,
         diskBus: raw.diskBus ?? "virtio-blk",
+        ...(raw.diskFormat !== undefined && { diskFormat: raw.diskFormat }),
         ...(raw.diskCache !== undefined && { diskCache: raw.diskCache }),
         ...(raw.diskIo !== undefined && { diskIo: raw.diskIo }),
         netQueues: raw.netQueues ?? 1,

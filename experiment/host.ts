@@ -15,7 +15,8 @@ import { compareHost, measureHost } from "../environments/host-facts";
 import { parseCpuset } from "../environments/kvm/cpuset";
 import type { DockerVariant, KvmKnobs } from "./environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment } from "./environment-handles";
-import { REPO_ROOT, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf } from "./paths";
+import { OVMF } from "../environments/kvm/guest-files";
+import { REPO_ROOT, ImageStateFile, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf } from "./paths";
 
 export class HostError extends UserError {}
 
@@ -39,7 +40,7 @@ export function pluginInstalled(name: string, env: NodeJS.ProcessEnv = process.e
     return fs.existsSync(dir) && fs.readdirSync(dir).some((d) => d.startsWith(`resource-${name}-v`));
 }
 
-function readImageState(stateDir: string, file: "container-image" | "guest-image" | "guest-image-docker", fix: string): string {
+function readImageState(stateDir: string, file: ImageStateFile, fix: string): string {
     const s = imageState(stateDir, file);
     if (s.value === undefined) throw new HostError(`${s.file} is missing: the image has not been built. Fix: ${fix}`);
     return s.value;
@@ -126,10 +127,12 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         hostCpuCount: os.cpus().length, dockerDriver, commandBackend,
         ...(wantsDocker && { dockerBridgeGateway: bridgeGateway() }),
         ...(kinds.has("docker-in-kvm") && { guestImageDocker: dockerGuestImage(stateDir) }),
+        ...(guests.some((g) => g.k.boot === "bootloader") && { guestImageBootloader: bootloaderGuestImage(stateDir), uefiFirmware: uefiFirmware() }),
         cpuSiblings: cpuSiblings(),
     };
     // Resolve every environment now, so what the host cannot provide (pinning to missing CPUs,
-    // ht-siblings without hyperthreads, bootloader boot, …) is refused before Pulumi starts.
+    // ht-siblings without hyperthreads, bootloader boot without its image or firmware, …) is
+    // refused before Pulumi starts.
     for (const e of spec.environmentSpecs) {
         if (e.kind === "kvm") kvmEnvironment(spec, e, ctx);
         if (e.kind === "docker") dockerEnvironment(spec, e, ctx, []);
@@ -144,6 +147,21 @@ function dockerGuestImage(stateDir: string): HostContext["guestImage"] {
         if (!fs.existsSync(f)) throw new HostError(`guest image file ${f} is missing. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
     }
     return files;
+}
+
+const BOOTLOADER_FIX = "images/build-guest-bootloader-image.sh (boot: bootloader needs the guest image with an EFI system partition and systemd-boot)";
+
+function bootloaderGuestImage(stateDir: string): NonNullable<HostContext["guestImageBootloader"]> {
+    const disk = guestImageFiles(readImageState(stateDir, "guest-image-bootloader", BOOTLOADER_FIX)).disk;
+    if (!fs.existsSync(disk)) throw new HostError(`guest image file ${disk} is missing. Fix: ${BOOTLOADER_FIX}`);
+    return { disk };
+}
+
+function uefiFirmware(): NonNullable<HostContext["uefiFirmware"]> {
+    for (const f of [OVMF.code, OVMF.varsTemplate]) {
+        if (!fs.existsSync(f)) throw new HostError(`UEFI firmware ${f} is missing (boot: bootloader runs guests on OVMF). Fix: apt-get install ovmf`);
+    }
+    return OVMF;
 }
 
 /** Host cores as lists of their hyperthreads (sysfs thread_siblings_list), each core once. */

@@ -14,8 +14,10 @@ export function resultsRoot(repoRoot: string): string {
     return process.env.ISOBENCH_RESULTS_DIR ?? path.join(repoRoot, "results");
 }
 
+export type ImageStateFile = "container-image" | "guest-image" | "guest-image-docker" | "guest-image-bootloader";
+
 /** What an image builder recorded in .state/images/<file> (image name or folder), if it ran. */
-export function imageState(state: string, file: "container-image" | "guest-image" | "guest-image-docker"): { readonly file: string; readonly value?: string } {
+export function imageState(state: string, file: ImageStateFile): { readonly file: string; readonly value?: string } {
     const p = path.join(state, "images", file);
     return { file: p, value: fs.existsSync(p) ? fs.readFileSync(p, "utf8").trim() : undefined };
 }

@@ -38,6 +38,10 @@ export interface HostContext {
     readonly dockerBridgeGateway?: string;
     /** Guest image with the Docker engine (docker-in-kvm); built by ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh. */
     readonly guestImageDocker?: { readonly disk: string; readonly kernel: string; readonly initrd: string };
+    /** Guest image whose disk boots through UEFI and systemd-boot (boot: bootloader); built by images/build-guest-bootloader-image.sh. */
+    readonly guestImageBootloader?: { readonly disk: string };
+    /** UEFI firmware code and variable store template for bootloader guests (Debian package ovmf). */
+    readonly uefiFirmware?: { readonly code: string; readonly varsTemplate: string };
     /** Host cores as lists of their hyperthreads (pinning: ht-siblings). */
     readonly cpuSiblings?: readonly (readonly number[])[];
 }
@@ -83,10 +87,10 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             readyReports[name] = d.readyReport;
             handles.push(handle);
         } else if (env.kind === "kvm") {
-            const { domain, handle } = kvmEnvironment(spec, env, host);
+            const { domain, handle, baseImage } = kvmEnvironment(spec, env, host);
             const g = new KvmGuest(name, {
                 domain,
-                baseImage: host.guestImage.disk,
+                baseImage,
                 sshKey: host.sshKey,
                 bootTimeoutS: env.kvm.bootTimeoutS,
                 lifecycleScript: path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh"),
@@ -96,10 +100,10 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             readyReports[name] = g.bootReport;
             handles.push(handle);
         } else {
-            const { domain, container, handle } = dockerInKvmEnvironment(spec, env, host, serverPorts);
+            const { domain, container, handle, baseImage } = dockerInKvmEnvironment(spec, env, host, serverPorts);
             const g = new KvmGuest(name, {
                 domain,
-                baseImage: host.guestImageDocker!.disk,
+                baseImage,
                 sshKey: host.sshKey,
                 bootTimeoutS: env.kvm.bootTimeoutS,
                 lifecycleScript: path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build (or find) the benchmark images (container, guest, guest with the Docker engine for
-# docker-in-kvm), then check that the tools of images/packages.txt have the same version natively
+# docker-in-kvm, guest with a bootloader for boot: bootloader, derived from the guest), then
+# check that the tools of images/packages.txt have the same version natively
 # (host), in the container image and in both KVM guest images.
 #
 # Usage: images/build-all.sh [--force]
@@ -10,7 +11,8 @@
 # Both builders run one after the other against the same mirror and suite (the host's apt
 # sources), so they resolve the same versions; the check below catches a host that is behind
 # or ahead of the mirror, or a cached image built before an update.
-# Stdout: 'container-image=<name>' and 'guest-image=<folder>' (last line); progress on stderr.
+# Stdout: 'container-image=<name>', 'guest-image=<folder>', 'guest-image-docker=<folder>',
+# 'guest-image-bootloader=<folder>' (last line); progress on stderr.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -37,6 +39,10 @@ GUEST_DIR="$("$HERE/build-guest-image.sh" "$@" | tail -n 1)"
 log "== guest image with the Docker engine (docker-in-kvm)"
 GUEST_DOCKER_DIR="$(ISOBENCH_GUEST_VARIANT=docker "$HERE/build-guest-image.sh" "$@" | tail -n 1)"
 [ -d "$GUEST_DOCKER_DIR" ] || die "build-guest-image.sh (docker variant) printed no folder (got '$GUEST_DOCKER_DIR')"
+# Derived without a package install (same packages as the guest), so the version check below covers it.
+log "== guest image with a bootloader (boot: bootloader)"
+GUEST_BOOT_DIR="$("$HERE/build-guest-bootloader-image.sh" "$@" "$GUEST_DIR" | tail -n 1)"
+[ -d "$GUEST_BOOT_DIR" ] || die "build-guest-bootloader-image.sh printed no folder (got '$GUEST_BOOT_DIR')"
 
 # ------------------------------------------------------------------ version check
 mapfile -t PKGS < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$PACKAGES_FILE" | grep -v '^$' | awk '!seen[$0]++')
@@ -82,3 +88,4 @@ log "versions match on host, container and guest; done in $((SECONDS - START)) s
 echo "container-image=$CONTAINER_IMAGE"
 echo "guest-image=$GUEST_DIR"
 echo "guest-image-docker=$GUEST_DOCKER_DIR"
+echo "guest-image-bootloader=$GUEST_BOOT_DIR"

@@ -43,6 +43,26 @@ export type DiskCache = "none" | "writeback" | "default";
 /** Host-side AIO for the disk; `native` (Linux AIO) needs O_DIRECT, i.e. cache=none. */
 export type DiskIo = "native" | "threads";
 
+/**
+ * Image format of the guest's own disk file: `qcow2` (an overlay on the shared base image) or
+ * `raw` (a full copy of the base, no format layer between the guest and the file).
+ */
+export type DiskFormat = "qcow2" | "raw";
+
+/**
+ * UEFI firmware for booting through the disk's own bootloader: read-only code in pflash and a
+ * per-guest variable store that libvirt creates from the template at first start (and that
+ * `virsh undefine --nvram` removes).
+ */
+export interface UefiFirmware {
+    /** Absolute path of the firmware code, e.g. /usr/share/OVMF/OVMF_CODE_4M.fd (no Secure Boot). */
+    readonly code: string;
+    /** Absolute path of the variable store template, e.g. /usr/share/OVMF/OVMF_VARS_4M.fd. */
+    readonly varsTemplate: string;
+    /** Absolute path of this guest's variable store (beside its disk). */
+    readonly nvram: string;
+}
+
 /** What the guest is, recorded in `<metadata>` and `<description>` so `virsh dumpxml` tells. */
 export interface DomainMetadata {
     /** Pulumi stack (experiment) name. */
@@ -76,12 +96,19 @@ export interface DomainSpec {
     readonly pinning?: readonly number[];
     /** Host cpuset for QEMU's emulator threads (`<emulatorpin cpuset>`), e.g. `"0"` or `"0,3-5"`. */
     readonly emulatorPin?: string;
-    /** Absolute path of the guest's qcow2 overlay (virtio-blk, `vda`). */
+    /** Absolute path of the guest's disk file (virtio-blk `vda` or virtio-scsi `sda`). */
     readonly diskPath: string;
+    /** Format of the disk file; omitted = qcow2 (see {@link DiskFormat}). */
+    readonly diskFormat?: DiskFormat;
     /** Disk cache mode; see {@link DiskCache}. */
     readonly diskCache: DiskCache;
     /** Disk AIO mode; `undefined` omits the attribute (QEMU's default, threads). */
     readonly diskIo?: DiskIo;
+    /**
+     * Boot through UEFI firmware and the disk's own bootloader (`<loader>`/`<nvram>`); needs
+     * `kernel` omitted. Without firmware and kernel the guest boots the disk through SeaBIOS.
+     */
+    readonly firmware?: UefiFirmware;
     /** Direct kernel boot: absolute path of the kernel; omitted → boot from the disk. */
     readonly kernel?: string;
     /** Direct kernel boot: absolute path of the initrd (needs `kernel`). */
@@ -221,6 +248,9 @@ export function validateDomainSpec(spec: DomainSpec): void {
     }
 
     checkAbsolutePath("diskPath", spec.diskPath);
+    if (spec.diskFormat !== undefined && spec.diskFormat !== "qcow2" && spec.diskFormat !== "raw") {
+        throw new DomainSpecError("diskFormat", `must be "qcow2" or "raw", got ${JSON.stringify(spec.diskFormat)}`);
+    }
     if (!["none", "writeback", "default"].includes(spec.diskCache)) {
         throw new DomainSpecError("diskCache", `must be "none", "writeback" or "default", got ${JSON.stringify(spec.diskCache)}`);
     }
@@ -234,6 +264,14 @@ export function validateDomainSpec(spec: DomainSpec): void {
     }
 
     if (spec.kernel !== undefined) checkAbsolutePath("kernel", spec.kernel);
+    if (spec.firmware !== undefined) {
+        if (spec.kernel !== undefined) {
+            throw new DomainSpecError("firmware", "is set together with kernel; UEFI firmware is for booting the disk's own bootloader, direct kernel boot needs no firmware: drop one of them");
+        }
+        checkAbsolutePath("firmware.code", spec.firmware.code);
+        checkAbsolutePath("firmware.varsTemplate", spec.firmware.varsTemplate);
+        checkAbsolutePath("firmware.nvram", spec.firmware.nvram);
+    }
     if (spec.initrd !== undefined) {
         if (spec.kernel === undefined) throw new DomainSpecError("initrd", "is set but kernel is not; direct kernel boot needs a kernel");
         checkAbsolutePath("initrd", spec.initrd);
@@ -382,7 +420,8 @@ function defaultDescription(spec: DomainSpec): string {
  * Renders the libvirt domain XML for a guest.
  *
  * Layout: machine q35 (libvirt adds one pcie-root-port per device, so the NIC, the first device
- * libvirt addresses, lands on bus 1 and a systemd guest names it `enp1s0`), virtio-blk `vda`,
+ * libvirt addresses, lands on bus 1 and a systemd guest names it `enp1s0`), direct kernel boot or
+ * UEFI pflash firmware or SeaBIOS from the disk, virtio-blk `vda` in qcow2 or raw,
  * virtio-net on a libvirt network with an explicit backend driver, optional file-backed serial
  * console, `<cputune>` only when pinning or emulator pinning is declared, `<memoryBacking>` only
  * for hugepages. PCI addresses are left to libvirt.
@@ -437,7 +476,11 @@ export function renderDomainXml(spec: DomainSpec): string {
 
     add(1, "<os>");
     add(2, "<type arch='x86_64' machine='q35'>hvm</type>");
-    if (spec.kernel !== undefined) {
+    if (spec.firmware !== undefined) {
+        add(2, `<loader${attrs([["readonly", "yes"], ["type", "pflash"]])}>${escapeXmlText(spec.firmware.code)}</loader>`);
+        add(2, `<nvram${attrs([["template", spec.firmware.varsTemplate]])}>${escapeXmlText(spec.firmware.nvram)}</nvram>`);
+        add(2, "<boot dev='hd'/>");
+    } else if (spec.kernel !== undefined) {
         add(2, `<kernel>${escapeXmlText(spec.kernel)}</kernel>`);
         if (spec.initrd !== undefined) add(2, `<initrd>${escapeXmlText(spec.initrd)}</initrd>`);
         if (spec.cmdline !== undefined) add(2, `<cmdline>${escapeXmlText(spec.cmdline)}</cmdline>`);
@@ -455,7 +498,7 @@ export function renderDomainXml(spec: DomainSpec): string {
     add(2, "<disk type='file' device='disk'>");
     add(3, `<driver${attrs([
         ["name", "qemu"],
-        ["type", "qcow2"],
+        ["type", spec.diskFormat ?? "qcow2"],
         ["cache", spec.diskCache === "default" ? undefined : spec.diskCache],
         ["io", spec.diskIo],
         ["iothread", iothreads > 0 && scsi === false ? 1 : undefined],

@@ -4,15 +4,20 @@
 # delete). Every virsh call runs under `timeout`, so a hung or absent libvirtd fails the step
 # instead of hanging `pulumi up`. Progress goes to stderr; stdout carries only results.
 #
-#   guest-lifecycle.sh create   <name> <xml-file> <base-qcow2> <overlay-path>
+#   guest-lifecycle.sh create   <name> <xml-file> <base-qcow2> <disk-path>
 #   guest-lifecycle.sh wait-ssh <name> <ssh-key> <timeout-s>    # last stdout line: the guest's IP
 #   guest-lifecycle.sh ip       <name>                          # the guest's DHCP address
-#   guest-lifecycle.sh delete   <name> <overlay-path>           # idempotent
-#   guest-lifecycle.sh delete-clones <name> <overlay-dir>       # leftover <name>-c<k> clones, idempotent
+#   guest-lifecycle.sh delete   <name> <disk-path>              # idempotent
+#   guest-lifecycle.sh delete-clones <name> <disk-dir>          # leftover <name>-c<k> clones, idempotent
 #   guest-lifecycle.sh vcpupin  <name>                          # `virsh vcpupin` as libvirt reports it
 #
 # Environment: LIBVIRT_DEFAULT_URI (default qemu:///system), ISOBENCH_VIRSH_TIMEOUT (seconds per
 # virsh call, default 60), ISOBENCH_SSH_USER (default root).
+#
+# The guest's disk is made in the format its XML declares (<driver type=…> of the disk): qcow2 →
+# an overlay on the base (<name>.qcow2), raw → a full copy of the base (<name>.img, qemu-img
+# convert). delete removes either, never anything else (the bases are read-only qcow2 without a
+# backing file). UEFI guests' variable stores go with `virsh undefine --nvram`.
 set -euo pipefail
 # Pipelines below never end in a reader that exits early (head, grep -q, awk exit): under
 # pipefail the writer's SIGPIPE would fail the pipeline and, through set -e, the script.
@@ -87,6 +92,14 @@ show_serial_tail() {
     fi
 }
 
+# Format of the disk in a domain XML: the type of the first <driver name='qemu' type=…> (the
+# NIC's driver element has no type); qcow2 when the XML names none.
+disk_format_of() {
+    local t
+    t=$(sed -n "s/.*<driver name=.qemu. type=.\([a-z0-9]*\)..*/\1/p" "$1" | sed -n 1p)
+    printf '%s' "${t:-qcow2}"
+}
+
 # EXIT trap of cmd_create: on failure, undo what create made (domain, overlay), keep the exit code.
 CREATE_NAME="" CREATE_OVERLAY="" CREATED_OVERLAY=0 CREATE_DEFINED=0
 # shellcheck disable=SC2317  # invoked through the trap
@@ -119,17 +132,29 @@ cmd_create() {
     CREATE_NAME=$name CREATE_OVERLAY=$overlay CREATED_OVERLAY=0 CREATE_DEFINED=0
     trap cleanup_failed_create EXIT
 
-    log "creating qcow2 overlay $overlay on $base"
+    local format
+    format=$(disk_format_of "$xml")
     mkdir -p -- "$(dirname -- "$overlay")"
-    timeout 60 qemu-img create -q -f qcow2 -F qcow2 -b "$(realpath -- "$base")" "$overlay" >&2
-    CREATED_OVERLAY=1
+    case "$format" in
+        qcow2)
+            log "creating qcow2 overlay $overlay on $base"
+            CREATED_OVERLAY=1
+            timeout 60 qemu-img create -q -f qcow2 -F qcow2 -b "$(realpath -- "$base")" "$overlay" >&2 ;;
+        raw)
+            [[ "$overlay" == *.img ]] || die "a raw disk copy must be named *.img (delete recognises it by that), got $overlay"
+            log "copying $base to the raw disk $overlay"
+            CREATED_OVERLAY=1
+            # -U: running guests hold the shared base open read-only; the copy only reads it too.
+            timeout 600 qemu-img convert -U -O raw "$base" "$overlay" >&2 ;;
+        *) die "$xml declares disk format '$format'; only qcow2 and raw are supported" ;;
+    esac
 
     log "defining $name from $xml"
     v define "$xml" >&2
     CREATE_DEFINED=1
     local disk
-    disk=$(v domblklist "$name" | awk '$1 == "vda" { print $2 }')
-    [[ "$disk" == "$overlay" ]] || die "$name's disk vda is '$disk', not the overlay $overlay"
+    disk=$(v domblklist "$name" | awk '!done && ($1 == "vda" || $1 == "sda") { print $2; done = 1 }')
+    [[ "$disk" == "$overlay" ]] || die "$name's disk is '$disk', not $overlay"
 
     log "starting $name"
     v start "$name" >&2
@@ -200,21 +225,26 @@ cmd_delete() {
     fi
     if [[ -e "$overlay" ]]; then
         [[ -f "$overlay" ]] || die "$overlay is not a regular file; not removing it"
-        # Refuse to delete anything that is not an overlay (e.g. the base image passed by mistake).
+        # Refuse to delete anything that is not a guest's own disk (e.g. the base image passed by
+        # mistake): a qcow2 overlay has a backing file; a raw copy is named *.img, is probed as
+        # raw and has its owner's write bit (bases are chmod 444; test -w is always true for root).
         local info
         info=$(timeout 60 qemu-img info -U --output=json -- "$overlay" 2>/dev/null) || info=""
-        if [[ "$info" != *'"backing-filename"'* ]]; then
-            die "$overlay is not a qcow2 overlay with a backing file; not removing it"
+        if [[ "$info" == *'"backing-filename"'* ]]; then
+            log "removing overlay $overlay"
+        elif [[ "$overlay" == *.img && "$info" == *'"format": "raw"'* && -n "$(find "$overlay" -maxdepth 0 -perm -u=w)" ]]; then
+            log "removing raw disk copy $overlay"
+        else
+            die "$overlay is neither a qcow2 overlay with a backing file nor a writable raw copy named *.img; not removing it"
         fi
-        log "removing overlay $overlay"
         rm -f -- "$overlay"
     else
-        log "overlay $overlay is already gone"
+        log "disk $overlay is already gone"
     fi
 }
 
-# Clones (environments/clone.ts) are named <name>-c<k> with overlay, XML and serial log
-# <overlay-dir>/<name>-c<k>.{qcow2,xml,serial.log}; a killed measurement can leave them behind.
+# Clones (environments/clone.ts) are named <name>-c<k> with disk, XML and serial log
+# <disk-dir>/<name>-c<k>.{qcow2|img,xml,serial.log}; a killed measurement can leave them behind.
 cmd_delete_clones() {
     [[ $# -eq 2 ]] || usage
     local name=$1 dir=$2 clone f names
@@ -223,12 +253,14 @@ cmd_delete_clones() {
     while IFS= read -r clone; do
         [[ "$clone" =~ ^.+-c[1-9][0-9]*$ && "${clone%-c*}" == "$name" ]] || continue
         log "removing leftover clone $clone"
-        cmd_delete "$clone" "$dir/$clone.qcow2"
+        f="$dir/$clone.qcow2"
+        [[ -e "$f" || ! -e "$dir/$clone.img" ]] || f="$dir/$clone.img"
+        cmd_delete "$clone" "$f"
         rm -f -- "$dir/$clone.xml" "$dir/$clone.serial.log"
     done <<<"$names"
-    for f in "$dir/$name"-c*.qcow2; do
+    for f in "$dir/$name"-c*.qcow2 "$dir/$name"-c*.img; do
         [[ -e "$f" ]] || continue
-        clone=$(basename -- "$f" .qcow2)
+        clone=$(basename -- "$f"); clone=${clone%.*}
         [[ "$clone" =~ -c[1-9][0-9]*$ && "${clone%-c*}" == "$name" ]] || continue
         cmd_delete "$clone" "$f"
         rm -f -- "$dir/$clone.xml" "$dir/$clone.serial.log"

@@ -5,7 +5,7 @@
 import type { KvmKnobs } from "../../experiment/environment-spec";
 import { formatCpuset, parseCpuset } from "./cpuset";
 import type { DomainSpec, GuestAccel } from "./domain-xml";
-import { KvmOverrides, KvmPresetError, htSiblingPinning } from "./presets";
+import { KvmOverrides, htSiblingPinning } from "./presets";
 
 export interface KnobHostFacts {
     readonly accel: GuestAccel;
@@ -18,12 +18,11 @@ export interface KnobHostFacts {
 /**
  * Preset overrides for one guest. vhost `auto` means: vhost-net where the host has it and the
  * guest runs under KVM, userspace virtio-net otherwise (recorded in the variant either way).
- * @throws KvmPresetError for what the host cannot provide (bootloader boot, ht-siblings without HT)
+ * Boot is not an override: it decides which image, kernel and firmware the guest gets
+ * (experiment/environment-handles.ts).
+ * @throws KvmPresetError for what the host cannot provide (ht-siblings without HT)
  */
 export function kvmOverridesOf(k: KvmKnobs, host: KnobHostFacts): KvmOverrides {
-    if (k.boot === "bootloader") {
-        throw new KvmPresetError(k.preset, `boot: bootloader is not possible with the isobench guest image: its disk is an ext4 root filesystem without partition table or bootloader, built for direct kernel boot (images/build-guest-image.sh); use boot: direct`);
-    }
     const vhost = k.vhost === "on" ? true : k.vhost === "off" ? false
         : k.preset === "kvm-tuned" && host.vhostAvailable && host.accel === "kvm";
     let hostCpus: KvmOverrides["hostCpus"];
@@ -40,6 +39,7 @@ export function kvmOverridesOf(k: KvmKnobs, host: KnobHostFacts): KvmOverrides {
         ...(k.diskCache !== undefined && { diskCache: k.diskCache }),
         ...(k.diskIo !== undefined && { diskIo: k.diskIo }),
         diskBus: k.diskBus,
+        ...(k.diskFormat !== undefined && { diskFormat: k.diskFormat }),
         iothreads: k.iothreads,
         ...(k.iothreadPin !== undefined && { iothreadPin: k.iothreadPin }),
         numaNodes: k.numaNodes,
@@ -81,6 +81,10 @@ export function declaredKvmFacts(d: DomainSpec, hostCpuCount: number): Record<st
         iothreads: String(d.iothreads ?? 0),
         numa_nodes: String(d.numaNodes || 1),
         net_queues: String(d.netQueues ?? 1),
+        disk_format: d.diskFormat ?? "qcow2",
+        disk_backing: d.diskFormat === "raw" ? "none" : "overlay",
+        boot: d.kernel !== undefined ? "direct" : "bootloader",
+        boot_firmware: d.firmware !== undefined ? "uefi" : "bios",
     };
 }
 

@@ -11,10 +11,12 @@ import {
     CpuModel,
     CpuTopology,
     DiskCache,
+    DiskFormat,
     DiskIo,
     DomainSpec,
     DomainSpecError,
     GuestAccel,
+    UefiFirmware,
     validateDomainSpec,
 } from "./domain-xml";
 
@@ -124,6 +126,8 @@ export interface GuestInput {
     readonly vcpus: number;
     readonly memoryMiB: number;
     readonly diskPath: string;
+    /** UEFI firmware for bootloader boot (then kernel, initrd and cmdline are omitted). */
+    readonly firmware?: UefiFirmware;
     readonly kernel?: string;
     readonly initrd?: string;
     readonly cmdline?: string;
@@ -154,6 +158,8 @@ export interface KvmOverrides {
     readonly diskIo?: DiskIo | "default";
     readonly hugepages?: boolean;
     readonly diskBus?: "virtio-blk" | "virtio-scsi";
+    /** qcow2 overlay (default) or raw full copy of the base image. */
+    readonly diskFormat?: DiskFormat;
     readonly iothreads?: number;
     readonly iothreadPin?: string;
     readonly numaNodes?: number;
@@ -301,8 +307,10 @@ export function resolveDomainSpec(
         ...(pinning && { pinning }),
         ...(emulatorPin !== undefined && { emulatorPin }),
         diskPath: guest.diskPath,
+        ...(overrides.diskFormat === "raw" && { diskFormat: overrides.diskFormat }),
         diskCache: overrides.diskCache ?? preset.diskCache,
         ...(diskIo && { diskIo }),
+        ...(guest.firmware !== undefined && { firmware: guest.firmware }),
         ...(guest.kernel !== undefined && { kernel: guest.kernel }),
         ...(guest.initrd !== undefined && { initrd: guest.initrd }),
         ...(guest.cmdline !== undefined && { cmdline: guest.cmdline }),

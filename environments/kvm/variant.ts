@@ -39,13 +39,20 @@ function emuPart(spec: DomainSpec): string | undefined {
     return parseCpuset(spec.emulatorPin).some((c) => vcpuCpus.has(c)) ? "shared" : "separate";
 }
 
+/** Direct kernel boot (the default) is not named; otherwise the firmware that runs the disk's bootloader. */
+function bootPart(spec: DomainSpec): string | undefined {
+    if (spec.kernel !== undefined) return undefined;
+    return spec.firmware !== undefined ? "bootloader-uefi" : "bootloader-bios";
+}
+
 /**
  * Canonical variant string of a guest, fields in this fixed order, optional ones only when set:
  * `cpu=<host-passthrough|default|model>` `[topo=<cores|sockets|SsCcTt>]` `pin=<none|1:1|shared>`
  * `[emu=<separate|shared|pinned>]` `net=<vhost|qemu>` `disk=cache-<none|writeback|default>`
  * `[io=<native|threads>]` `[mem=hugepages]` `[bus=scsi]` `[iothreads=<n>]` `[iopin=<cpuset>]`
- * `[numa=<nodes>]` `[queues=<n>]`, joined with `;` (the optional ones only when they differ from
- * QEMU's defaults, so the preset keys stay as they were).
+ * `[numa=<nodes>]` `[queues=<n>]` `[fmt=raw]` `[boot=<bootloader-uefi|bootloader-bios>]`, joined
+ * with `;` (the optional ones only when they differ from QEMU's defaults, qcow2 and direct kernel
+ * boot, so the preset keys stay as they were).
  *
  * e.g. kvm-tuned under KVM on a 4-CPU host with 2 vCPUs:
  * `cpu=host-passthrough;topo=cores;pin=1:1;emu=separate;net=vhost;disk=cache-none;io=native`;
@@ -66,6 +73,8 @@ export function variantKey(spec: DomainSpec): string {
         ["iopin", spec.iothreadPin],
         ["numa", spec.numaNodes ? String(spec.numaNodes) : undefined],
         ["queues", (spec.netQueues ?? 1) > 1 ? String(spec.netQueues) : undefined],
+        ["fmt", spec.diskFormat === "raw" ? "raw" : undefined],
+        ["boot", bootPart(spec)],
     ];
     return parts
         .filter((p): p is [string, string] => p[1] !== undefined)

@@ -14,6 +14,8 @@ export function mockHost(over: Partial<HostContext> = {}): HostContext {
         repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", containerImage: "isobench-bench:0123456789ab",
         guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
         guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
+        guestImageBootloader: { disk: "/imgb/disk.qcow2" },
+        uefiFirmware: { code: "/fw/CODE.fd", varsTemplate: "/fw/VARS.fd" },
         sshKey: "/repo/.state/ssh/id_ed25519", accel: "tcg", vhostAvailable: false, hostCpuCount: 2,
         dockerDriver: "cli", commandBackend: "dynamic", dockerBridgeGateway: "172.17.0.1", cpuSiblings: [[0], [1]], ...over,
     };

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { attempt, virshArgv } from "../../environments/process";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "domain-xml");
-const PREFIX = `isobench-it3x${process.pid}-`;
+const PREFIX = process.env.ISOBENCH_IT_PREFIX ?? `isobench-it3x${process.pid}-`;
 
 describe("knob fixtures against libvirt (integration)", function () {
     this.timeout(120_000);
@@ -18,7 +18,7 @@ describe("knob fixtures against libvirt (integration)", function () {
     const defined: string[] = [];
 
     after(() => {
-        for (const n of defined) attempt(virshArgv(30, "undefine", n), 60);
+        for (const n of defined) attempt(virshArgv(30, "undefine", "--nvram", n), 60);
         fs.rmSync(dir, { recursive: true, force: true });
         const left = attempt(virshArgv(30, "list", "--all", "--name"), 60).stdout.split("\n").filter((n) => n.startsWith(PREFIX));
         assert.deepEqual(left, [], "no knob domain is left defined");
@@ -39,6 +39,8 @@ describe("knob fixtures against libvirt (integration)", function () {
             if (f.includes("numa")) assert.match(xml, /<cell id='1' cpus='1' memory='1048576' unit='KiB'\/>/);
             if (f.includes("queues")) assert.match(xml, /<driver name='vhost' queues='2'\/>/);
             if (f.includes("iothreads")) assert.match(xml, /<iothreadpin iothread='1' cpuset='1'\/>/);
+            if (f.includes("disk-raw")) assert.match(xml, /<driver name='qemu' type='raw'\/>/);
+            if (f.includes("bootloader-uefi")) assert.match(xml, /<loader readonly='yes' type='pflash'>\/usr\/share\/OVMF\/OVMF_CODE_4M\.fd<\/loader>\s*<nvram template='\/usr\/share\/OVMF\/OVMF_VARS_4M\.fd'>/);
         });
     }
 });

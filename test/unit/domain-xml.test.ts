@@ -42,6 +42,11 @@ export const KNOB_CASES: ReadonlyArray<readonly [string, KvmOverrides, Partial<G
     ["disk-cache-io", { diskCache: "none", diskIo: "native" }],
     ["net-vhost-queues", { vhost: true, netQueues: 2 }],
     ["boot-disk", {}, { kernel: undefined, initrd: undefined, cmdline: undefined }],
+    ["disk-raw", { diskFormat: "raw" }, { diskPath: "/var/lib/isobench/guests/isobench-quick-kvm-0.img" }],
+    ["boot-bootloader-uefi", {}, {
+        kernel: undefined, initrd: undefined, cmdline: undefined,
+        firmware: { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", varsTemplate: "/usr/share/OVMF/OVMF_VARS_4M.fd", nvram: "/var/lib/isobench/guests/isobench-quick-kvm-0.VARS.fd" },
+    }],
 ];
 
 
@@ -114,9 +119,15 @@ describe("kvm domain XML", () => {
             });
         }
         it("knob variants are recorded in the variant key", () => {
-            const key = (o: KvmOverrides) => variantKey(resolveDomainSpec(kvmUntuned, guest, kvmHost, o));
+            const key = (o: KvmOverrides, g: Partial<GuestInput> = {}) => variantKey(resolveDomainSpec(kvmUntuned, { ...guest, ...g }, kvmHost, o));
             assert.equal(key({ diskBus: "virtio-scsi", iothreads: 1, iothreadPin: "1", numaNodes: 2, netQueues: 2 }),
                 "cpu=default;pin=none;net=qemu;disk=cache-default;bus=scsi;iothreads=1;iopin=1;numa=2;queues=2");
+            assert.equal(key({}), "cpu=default;pin=none;net=qemu;disk=cache-default", "qcow2 and direct kernel boot are the unnamed defaults");
+            assert.equal(key({ diskFormat: "raw" }), "cpu=default;pin=none;net=qemu;disk=cache-default;fmt=raw");
+            const noKernel = { kernel: undefined, initrd: undefined, cmdline: undefined };
+            assert.equal(key({}, { ...noKernel, firmware: { code: "/c", varsTemplate: "/v", nvram: "/n" } }), "cpu=default;pin=none;net=qemu;disk=cache-default;boot=bootloader-uefi");
+            assert.equal(key({}, noKernel), "cpu=default;pin=none;net=qemu;disk=cache-default;boot=bootloader-bios");
+            assert.equal(key({ diskFormat: "raw" }, { ...noKernel, firmware: { code: "/c", varsTemplate: "/v", nvram: "/n" } }), "cpu=default;pin=none;net=qemu;disk=cache-default;fmt=raw;boot=bootloader-uefi");
         });
         it("refuses knobs libvirt would reject or ignore", () => {
             throwsMatching(() => renderDomainXml({ ...base, numaNodes: 3 }), DomainSpecError, /numaNodes: must be an integer between 1 and vcpus \(2\)/);
@@ -226,6 +237,17 @@ describe("kvm domain XML", () => {
             assert.match(xml, /<kernel>\/k<\/kernel>\n\s+<initrd>\/i<\/initrd>\n\s+<cmdline>console=ttyS0<\/cmdline>/);
             assert.doesNotMatch(xml, /<boot/);
         });
+        it("renders the disk format: qcow2 unless raw is asked for", () => {
+            assert.match(renderDomainXml({ ...base, diskFormat: "qcow2" }), /<driver name='qemu' type='qcow2'\/>/);
+            assert.match(renderDomainXml({ ...base, diskFormat: "raw", diskCache: "none", diskIo: "native" }), /<driver name='qemu' type='raw' cache='none' io='native'\/>/);
+            assert.equal(resolveDomainSpec(kvmUntuned, guest, kvmHost, { diskFormat: "qcow2" }).diskFormat, undefined, "qcow2 is the default and not written into the spec");
+            assert.equal(resolveDomainSpec(kvmUntuned, guest, kvmHost, { diskFormat: "raw" }).diskFormat, "raw");
+        });
+        it("boots through UEFI pflash firmware with the guest's own variable store, without kernel", () => {
+            const xml = renderDomainXml({ ...base, firmware: { code: "/fw/CODE.fd", varsTemplate: "/fw/VARS.fd", nvram: "/g/g1.VARS.fd" } });
+            assert.match(xml, /<os>\n\s+<type arch='x86_64' machine='q35'>hvm<\/type>\n\s+<loader readonly='yes' type='pflash'>\/fw\/CODE\.fd<\/loader>\n\s+<nvram template='\/fw\/VARS\.fd'>\/g\/g1\.VARS\.fd<\/nvram>\n\s+<boot dev='hd'\/>\n\s+<\/os>/);
+            assert.doesNotMatch(xml, /<kernel>|<initrd>|<cmdline>/);
+        });
         it("uses a file serial console when a log path is given, else a pty", () => {
             assert.match(renderDomainXml({ ...base, serialLogPath: "/tmp/s.log" }), /<serial type='file'>\n\s+<source path='\/tmp\/s.log'\/>/);
             assert.match(renderDomainXml(base), /<serial type='pty'>/);
@@ -292,6 +314,9 @@ describe("kvm domain XML", () => {
             ["initrd without kernel", { initrd: "/i" }, [/initrd/, /kernel/]],
             ["cmdline without kernel", { cmdline: "x" }, [/cmdline/]],
             ["relative disk path", { diskPath: "g.qcow2" }, [/diskPath/, /absolute/]],
+            ["unknown disk format", { diskFormat: "vmdk" }, [/diskFormat: must be "qcow2" or "raw", got "vmdk"/]],
+            ["firmware with a kernel", { kernel: "/k", firmware: { code: "/c", varsTemplate: "/v", nvram: "/n" } }, [/firmware: is set together with kernel/]],
+            ["relative nvram path", { firmware: { code: "/c", varsTemplate: "/v", nvram: "n.fd" } }, [/firmware\.nvram/, /absolute/]],
             ["bad name", { name: "a/b" }, [/name/]],
             ["bad MAC", { macAddress: "52:54:00:00:00" }, [/macAddress/]],
             ["multicast MAC", { macAddress: "01:00:5e:00:00:01" }, [/multicast/]],

@@ -14,7 +14,7 @@ import { declaredDockerFacts } from "../../environments/docker-facts";
 import { declaredKvmFacts } from "../../environments/kvm/knobs";
 import { kvmTuned, resolveDomainSpec } from "../../environments/kvm/presets";
 import { dnatPackets, proxyListening } from "../../environments/nat-path";
-import { liveXmlFacts, parseEmulatorpin, parseVcpupin, contradictions } from "../../environments/probe";
+import { liveXmlFacts, parseEmulatorpin, parseVcpupin, contradictions, diskFileFacts, guestBootFacts } from "../../environments/probe";
 import { numactlPolicy, selected, swapState, compareHost } from "../../environments/host-facts";
 import { userlandProxyOn } from "../../experiment/host";
 import type { HostContext } from "../../experiment/program";
@@ -65,7 +65,7 @@ describe("environment matrix: stack schema", () => {
         refuses([{ name: "x", kind: "docker", limits: { memory: "2GB" } }], /isobench:environments\.0\.limits\.memory: "2GB" does not match/);
         refuses([{ name: "x", kind: "docker", vcpus: 2 }], /isobench:environments\.0: unknown key "vcpus" \(allowed: name, kind, network, userlandProxy, storage, limits, runtime, capAdd, seccomp\)/);
         refuses([{ name: "x", kind: "kvm", diskBus: "ide" }], /isobench:environments\.0\.diskBus: must be one of virtio-blk, virtio-scsi/);
-        refuses([{ name: "x", kind: "kvm", diskFormat: "raw" }], /isobench:environments\.0\.diskFormat: must be one of qcow2/);
+        refuses([{ name: "x", kind: "kvm", diskFormat: "vmdk" }], /isobench:environments\.0\.diskFormat: must be one of qcow2, raw/);
         refuses([{ kind: "kvm" }], /isobench:environments\.0: missing required key "name"/);
         refuses([{ name: "Bad.Name", kind: "native" }], /isobench:environments\.0\.name: "Bad\.Name" does not match/);
     });
@@ -172,19 +172,22 @@ describe("environment matrix: probe parsers on captured output", () => {
     it("facts of the live domain XML", () => {
         assert.deepEqual(liveXmlFacts(fixture("virsh-dumpxml-live-kvm-pinned.xml")), {
             vhost: "qemu", domain_type: "qemu", hugepages: "no", cpu_mode: "maximum", cpu_model: "none", disk_bus: "virtio",
-            disk_cache: "none", disk_io: "native", iothreads: "1", xml_net_queues: "2",
+            disk_cache: "none", disk_io: "native", iothreads: "1", xml_net_queues: "2", xml_disk_format: "qcow2",
         });
     });
 
     it("the guest's declared facts agree with what libvirt reported for the same guest", () => {
-        const d = resolveDomainSpec(kvmTuned, { name: "g", stack: "s", vcpus: 2, memoryMiB: 1024, diskPath: "/g.qcow2" },
+        const d = resolveDomainSpec(kvmTuned, { name: "g", stack: "s", vcpus: 2, memoryMiB: 1024, diskPath: "/g.qcow2", kernel: "/k" },
             { accel: "tcg", vhostAvailable: false, hostCpuCount: 2 },
             { vhost: false, hostCpus: [1, 0], emulatorPin: "0", iothreads: 1, iothreadPin: "1", numaNodes: 2, netQueues: 2 });
         const declared = declaredKvmFacts(d, 2);
         const live = { ...liveXmlFacts(fixture("virsh-dumpxml-live-kvm-pinned.xml")), vcpupin: parseVcpupin(fixture("virsh-vcpupin.txt")), emulatorpin: parseEmulatorpin(fixture("virsh-emulatorpin.txt")) };
         const shared = Object.keys(declared).filter((k) => k in live);
         assert.deepEqual(shared.sort(), ["cpu_mode", "disk_bus", "disk_cache", "disk_io", "domain_type", "emulatorpin", "hugepages", "iothreads", "vcpupin", "vhost"]);
-        assert.deepEqual(contradictions(declared, { ...live, nproc: "2", numa_nodes: "2", net_queues: "2" }), []);
+        // Disk file and boot path as measured on real guests (test/fixtures/disk-boot).
+        const disk = diskFileFacts("qcow2", fs.readFileSync(path.join(FIX, "..", "disk-boot", "qemu-img-info-overlay.json"), "utf8"));
+        const boot = guestBootFacts(fs.readFileSync(path.join(FIX, "..", "disk-boot", "guest-boot-direct.txt"), "utf8"));
+        assert.deepEqual(contradictions(declared, { ...live, ...disk, ...boot, nproc: "2", numa_nodes: "2", net_queues: "2" }), []);
     });
 
     it("QEMU's default CPU model, as libvirt writes it into the live XML, is cpu_mode default", () => {

@@ -26,7 +26,8 @@ async function declare(over: Partial<HostContext>): Promise<Experiment> {
             { name: "docker-gvisor", kind: "docker", network: "nat", runtime: "runsc" },
             { name: "kvm-1cpu", kind: "kvm", preset: "kvm-tuned", vcpus: 1 },
             { name: "kvm-allcpu", kind: "kvm", preset: "kvm-tuned", vcpus: 2, pinning: [0, 1] },
-            { name: "dik", kind: "docker-in-kvm", guest: { vcpus: 1 }, docker: { network: "nat" } }],
+            { name: "dik", kind: "docker-in-kvm", guest: { vcpus: 1 }, docker: { network: "nat" } },
+            { name: "kvm-raw-uefi", kind: "kvm", vcpus: 1, diskFormat: "raw", boot: "bootloader" }],
         workloads: [
             { name: "redis", environments: ["native", "docker-nat", "kvm-1cpu", "dik"] },
             { name: "sysbench-cpu", environments: ["native", "docker-nat-limited", "kvm-allcpu"] },
@@ -81,6 +82,17 @@ describe("matrix program (mocks)", function () {
         assert.match(xml("kvm-allcpu"), /<vcpu placement='static'>2<\/vcpu>[\s\S]*<vcpupin vcpu='1' cpuset='1'\/>/);
         assert.deepEqual(new Set(exp.cellIds.filter((c) => c.startsWith("redis.")).map((c) => c.split(".")[1])), new Set(["native", "docker-nat", "kvm-1cpu", "dik"]));
         assert.equal(exp.cellIds.length, 3 * (4 + 3));
+    });
+
+    it("raw disk and bootloader boot: a raw copy of the bootloader image, OVMF, no kernel", async () => {
+        await declare({});
+        const r = byName("kvm-raw-uefi-domain").inputs;
+        assert.match(r.create as string, /create 'isobench-matrix-kvm-raw-uefi' '\/repo\/\.state\/guests\/matrix\/kvm-raw-uefi\.xml' '\/imgb\/disk\.qcow2' '\/repo\/\.state\/guests\/matrix\/kvm-raw-uefi\.img'/);
+        assert.match(r.delete as string, /delete 'isobench-matrix-kvm-raw-uefi' '\/repo\/\.state\/guests\/matrix\/kvm-raw-uefi\.img'/);
+        const x = (r.environment as Record<string, string>).ISOBENCH_DOMAIN_XML;
+        assert.match(x, /<loader readonly='yes' type='pflash'>\/fw\/CODE\.fd<\/loader>\n\s+<nvram template='\/fw\/VARS\.fd'>\/repo\/\.state\/guests\/matrix\/kvm-raw-uefi\.VARS\.fd<\/nvram>/);
+        assert.match(x, /<driver name='qemu' type='raw'\/>/);
+        assert.doesNotMatch(x, /<kernel>/);
     });
 
     it("docker-in-kvm: guest from the Docker image, then the container, then its probe", async () => {

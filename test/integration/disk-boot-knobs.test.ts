@@ -1,0 +1,153 @@
+/**
+ * The diskFormat and boot knobs on this host's real libvirt (software emulation here): a guest on
+ * a raw full copy of the guest image (direct kernel boot), and a guest booted by UEFI firmware
+ * and systemd-boot from the bootloader guest image (qcow2 overlay). Each is provisioned with the
+ * lifecycle script KvmGuest runs, probed from the inside and through libvirt/qemu-img, and must
+ * be what it declares; a false declaration stops the probe. Teardown must remove the domains,
+ * their disks and the UEFI variable store.
+ *
+ * Needs images/build-guest-bootloader-image.sh (images/build-all.sh builds it). Domains are named
+ * $ISOBENCH_IT_PREFIX<env> (default isobench-it3b<pid>-<env>).
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseSpec } from "../../experiment/spec";
+import { gatherHost } from "../../experiment/host";
+import { kvmEnvironment, KvmEnv } from "../../experiment/environment-handles";
+import { renderDomainXml, DomainSpec } from "../../environments/kvm/domain-xml";
+import { xmlPathOf } from "../../environments/kvm/guest-files";
+import { probeEnvironment } from "../../environments/probe";
+import { attempt, mustRun } from "../../environments/process";
+import type { EnvironmentHandle } from "../../environments/exec-target";
+import { leftoverResources } from "../helpers/leftovers";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const LIFECYCLE = path.join(REPO, "environments", "kvm", "guest-lifecycle.sh");
+const stack = `it3b${process.pid}`;
+const PREFIX = process.env.ISOBENCH_IT_PREFIX ?? `isobench-${stack}-`;
+
+describe("diskFormat raw and boot bootloader on real libvirt", function () {
+    this.timeout(20 * 60 * 1000);
+    const spec = parseSpec(stack, {
+        runId: "b1",
+        environments: [
+            { name: "raw", kind: "kvm", vcpus: 1, memoryMiB: 1024, diskFormat: "raw", bootTimeoutS: 420 },
+            { name: "uefi", kind: "kvm", vcpus: 1, memoryMiB: 1024, boot: "bootloader", bootTimeoutS: 420 },
+        ],
+        workloads: [{ name: "sysbench-cpu", environments: ["raw"] }],
+        allowSoftwareEmulation: true,
+    });
+    const results = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3b-"));
+    const guests = new Map<string, { domain: DomainSpec; handle: EnvironmentHandle; measured?: Record<string, string> }>();
+    let guestDir = "";
+
+    before(function () {
+        const host = gatherHost(spec);
+        for (const env of spec.environmentSpecs as KvmEnv[]) {
+            const built = kvmEnvironment(spec, env, host);
+            const name = PREFIX + env.name;
+            const domain: DomainSpec = { ...built.domain, name };
+            const handle: EnvironmentHandle = { ...built.handle, target: { kind: "kvm", domain: name, sshKey: host.sshKey } };
+            guests.set(env.name, { domain, handle });
+            guestDir = path.dirname(domain.diskPath);
+            fs.mkdirSync(guestDir, { recursive: true });
+            fs.writeFileSync(xmlPathOf(domain.diskPath), renderDomainXml(domain));
+            mustRun([LIFECYCLE, "create", name, xmlPathOf(domain.diskPath), built.baseImage, domain.diskPath], 900, `creating ${name}`);
+            mustRun([LIFECYCLE, "wait-ssh", name, host.sshKey, String(env.kvm.bootTimeoutS)], env.kvm.bootTimeoutS + 60, `booting ${name}`);
+            guests.get(env.name)!.measured = probeEnvironment(results, handle);
+        }
+    });
+
+    after(function () {
+        for (const { domain } of guests.values()) attempt([LIFECYCLE, "delete", domain.name, domain.diskPath], 300);
+        const left: string[] = [];
+        for (const { domain } of guests.values()) {
+            for (const f of [domain.diskPath, domain.firmware?.nvram]) if (f && fs.existsSync(f)) left.push(f);
+        }
+        if (guestDir) fs.rmSync(guestDir, { recursive: true, force: true });
+        fs.rmSync(results, { recursive: true, force: true });
+        assert.deepEqual([...leftoverResources(PREFIX), ...left], [], "teardown leaves no domain, disk or variable store");
+    });
+
+    it("raw: the live domain runs a raw full copy, declared and recorded as such", () => {
+        const g = guests.get("raw")!;
+        assert.match(g.domain.diskPath, /\/raw\.img$/);
+        assert.equal(g.measured!.xml_disk_format, "raw");
+        assert.equal(g.measured!.disk_format, "raw");
+        assert.equal(g.measured!.disk_backing, "none");
+        assert.equal(g.measured!.boot, "direct");
+        assert.equal(g.measured!.boot_firmware, "bios");
+        assert.equal(g.measured!.boot_loader, "none");
+        assert.match(g.handle.variant, /;fmt=raw$/);
+        const info = JSON.parse(mustRun(["qemu-img", "info", "-U", "--output=json", g.domain.diskPath], 60, "qemu-img info")) as { format: string; "virtual-size": number };
+        assert.equal(info.format, "raw");
+        assert.equal(info["virtual-size"], 3 * 1024 ** 3, "a full copy of the 3 GiB guest image");
+    });
+
+    it("bootloader: UEFI firmware and systemd-boot booted the guest, as measured from inside", () => {
+        const g = guests.get("uefi")!;
+        assert.equal(g.measured!.boot, "bootloader");
+        assert.equal(g.measured!.boot_firmware, "uefi");
+        assert.match(g.measured!.boot_loader, /^systemd-boot \d+/);
+        assert.match(g.measured!.kernel_cmdline, /root=LABEL=isobench-root rw console=ttyS0/);
+        assert.equal(g.measured!.disk_format, "qcow2");
+        assert.equal(g.measured!.disk_backing, "overlay");
+        assert.match(g.handle.variant, /;boot=bootloader-uefi$/);
+        assert.ok(fs.existsSync(g.domain.firmware!.nvram), "libvirt made the guest's own variable store from the template");
+    });
+
+    it("the guest on direct kernel boot is not taken for a bootloader guest", () => {
+        const raw = guests.get("raw")!.measured!;
+        assert.doesNotMatch(raw.kernel_cmdline, /BOOT_IMAGE=|LABEL=/);
+    });
+
+    it("environments.csv records format and boot path, declared and measured", () => {
+        const csv = fs.readFileSync(path.join(results, "environments.csv"), "utf8");
+        assert.match(csv, /^raw,kvm,[^,]*fmt=raw,tcg,disk_format,raw,raw,/m);
+        assert.match(csv, /^uefi,kvm,[^,]*boot=bootloader-uefi,tcg,boot,bootloader,bootloader,/m);
+        assert.match(csv, /^uefi,kvm,[^,]*,tcg,boot_firmware,uefi,uefi,/m);
+    });
+
+    it("a declaration the guest contradicts stops the probe", () => {
+        const raw = guests.get("raw")!.handle;
+        assert.throws(() => probeEnvironment(results, { ...raw, name: "raw-lie", declared: { ...raw.declared, disk_format: "qcow2", disk_backing: "overlay" } }),
+            /environment raw-lie is not what was declared:\n {2}- disk_format: declared qcow2, measured raw\n {2}- disk_backing: declared overlay, measured none/);
+        const uefi = guests.get("uefi")!.handle;
+        assert.throws(() => probeEnvironment(results, { ...uefi, name: "uefi-lie", declared: { ...uefi.declared, boot: "direct", boot_firmware: "bios" } }),
+            /environment uefi-lie is not what was declared:\n {2}- boot: declared direct, measured bootloader\n {2}- boot_firmware: declared bios, measured uefi/);
+    });
+});
+
+describe("guest-lifecycle.sh delete removes a guest's own disk only (real libvirt, no guest)", function () {
+    this.timeout(120_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3b-del-"));
+    const name = `${PREFIX}absent`;
+    const del = (f: string) => attempt([LIFECYCLE, "delete", name, f], 60);
+    const img = (f: string, fmt: "raw" | "qcow2", mode = 0o644, backing?: string): string => {
+        const p = path.join(dir, f);
+        mustRun(["qemu-img", "create", "-q", "-f", fmt, ...(backing ? ["-F", "qcow2", "-b", backing] : []), p, "16M"], 60, `qemu-img create ${f}`);
+        fs.chmodSync(p, mode);
+        return p;
+    };
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("removes a raw copy and a qcow2 overlay", () => {
+        const base = img("base.qcow2", "qcow2", 0o444);
+        for (const f of [img("g.img", "raw"), img("g.qcow2", "qcow2", 0o644, base)]) {
+            const r = del(f);
+            assert.equal(r.status, 0, r.stderr);
+            assert.ok(!fs.existsSync(f), `${f} removed`);
+        }
+    });
+
+    it("refuses a base image, a read-only raw file and a raw file not named *.img", () => {
+        for (const f of [img("base2.qcow2", "qcow2", 0o444), img("ro.img", "raw", 0o444), img("g.xml", "raw")]) {
+            const r = del(f);
+            assert.notEqual(r.status, 0);
+            assert.match(r.stderr, /is neither a qcow2 overlay with a backing file nor a writable raw copy named \*\.img; not removing it/);
+            assert.ok(fs.existsSync(f), `${f} kept`);
+        }
+    });
+});
