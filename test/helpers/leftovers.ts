@@ -1,5 +1,9 @@
-/** What a test left behind on the shared daemons: containers, volumes and domains by name prefix. */
+/** What a test left behind on the shared daemons (containers, volumes and domains by name prefix) and on disk. */
+import * as fs from "fs";
+import * as path from "path";
 import { spawnSync } from "child_process";
+import { REPO_ROOT } from "../../experiment/paths";
+import { nativeDataDir } from "../../environments/exec-target";
 
 const LISTINGS = [
     ["container", ["docker", "ps", "-a", "--format", "{{.Names}}"]],
@@ -14,6 +18,19 @@ export function leftoverResources(prefix: string): string[] {
         const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: 60_000 });
         if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${(r.stderr ?? "").trim()}`);
         for (const n of r.stdout.split("\n").map((s) => s.trim())) if (n.startsWith(prefix)) found.push(`${what} ${n}`);
+    }
+    return found;
+}
+
+/**
+ * Files of stacks whose name starts with `stackPrefix`: guest folders (disks, domain XML, serial
+ * logs) under <stateDir>/guests/ and native data directories (environments/exec-target.ts).
+ */
+export function leftoverFiles(stackPrefix: string, stateDir = path.join(REPO_ROOT, ".state")): string[] {
+    const found: string[] = [];
+    for (const parent of [path.join(stateDir, "guests"), path.dirname(nativeDataDir(stackPrefix))]) {
+        if (!fs.existsSync(parent)) continue;
+        for (const d of fs.readdirSync(parent).filter((n) => n.startsWith(stackPrefix))) found.push(`dir ${path.join(parent, d)}`);
     }
     return found;
 }
