@@ -24,7 +24,8 @@ export function leftoverResources(prefix: string): string[] {
 
 /**
  * Files of stacks whose name starts with `stackPrefix`: guest folders (disks, domain XML, serial
- * logs) under <stateDir>/guests/ and native data directories (environments/exec-target.ts).
+ * logs) under <stateDir>/guests/, native data directories (environments/exec-target.ts) and
+ * native server logs in /tmp.
  */
 export function leftoverFiles(stackPrefix: string, stateDir = path.join(REPO_ROOT, ".state")): string[] {
     const found: string[] = [];
@@ -32,5 +33,7 @@ export function leftoverFiles(stackPrefix: string, stateDir = path.join(REPO_ROO
         if (!fs.existsSync(parent)) continue;
         for (const d of fs.readdirSync(parent).filter((n) => n.startsWith(stackPrefix))) found.push(`dir ${path.join(parent, d)}`);
     }
+    // Logs of servers run natively (experiment/runner.ts: /tmp/isobench-<stack>-<cell>.server.log).
+    for (const f of fs.readdirSync("/tmp").filter((n) => n.startsWith(`isobench-${stackPrefix}`) && n.endsWith(".server.log"))) found.push(`file /tmp/${f}`);
     return found;
 }

@@ -138,6 +138,8 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
             if (env.kind === "native") {
                 const dataDir = nativeDataDir(spec.stack);
                 cleanups.push({ what: `native data ${dataDir}`, run: () => fs.rmSync(dataDir, { recursive: true, force: true }) });
+                // runCell keeps a native server's log in the host's /tmp (experiment/runner.ts); in other environments it goes with them.
+                cleanups.push({ what: "native server logs", run: () => nativeServerLogs(spec.stack).forEach((f) => fs.rmSync(f, { force: true })) });
                 fs.mkdirSync(dataDir, { recursive: true });
                 handles.set(name, { name, envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir, declared: { nproc: String(host.hostCpuCount) } });
                 readyS[name] = since();
@@ -179,6 +181,11 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
     if (failed.length > 0) throw withCleanup(new Error(`provisioning stack ${spec.stack} failed:\n  - ${failed.join("\n  - ")}`), dispose);
     const ordered = new Map(spec.environments.map((n) => [n, handles.get(n)!]));
     return { spec, host, handles: ordered, readyS, dispose };
+}
+
+/** Server logs runCell left in /tmp for cells of `stack` run natively. */
+export function nativeServerLogs(stack: string): string[] {
+    return fs.readdirSync("/tmp").filter((f) => f.startsWith(`isobench-${stack}-`) && f.endsWith(".server.log")).map((f) => path.join("/tmp", f));
 }
 
 function withCleanup(e: Error, dispose: () => void): Error {

@@ -12,7 +12,10 @@
  *
  * Resources: stack isb-smk-<short name>, so everything is isobench-isb-smk-…; guest folders
  * .state/guests/isb-smk-…, native data /var/tmp/isobench-data/isb-smk-…. Durations per stack and
- * in total are printed at the end.
+ * in total are printed at the end. Measured once on the 2-core development host while other
+ * benchmarks ran (load 10–23): felter2014-small 1750 s, flux7-2014 363 s, kek-hepix2015 380 s,
+ * stacking 483 s (its docker-in-kvm guest, provisioned from the start, was ready after 1481 s),
+ * total 2979 s; the hpcc cells (linpack, randomaccess, stream) in guests took 160–265 s each.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
