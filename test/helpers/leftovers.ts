@@ -1,5 +1,9 @@
-/** What a test left behind on the shared daemons: containers, volumes and domains by name prefix. */
+/** What a test left behind on the shared daemons (containers, volumes and domains by name prefix) and on disk. */
+import * as fs from "fs";
+import * as path from "path";
 import { spawnSync } from "child_process";
+import { REPO_ROOT } from "../../experiment/paths";
+import { nativeDataDir } from "../../environments/exec-target";
 
 const LISTINGS = [
     ["container", ["docker", "ps", "-a", "--format", "{{.Names}}"]],
@@ -15,5 +19,21 @@ export function leftoverResources(prefix: string): string[] {
         if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${(r.stderr ?? "").trim()}`);
         for (const n of r.stdout.split("\n").map((s) => s.trim())) if (n.startsWith(prefix)) found.push(`${what} ${n}`);
     }
+    return found;
+}
+
+/**
+ * Files of stacks whose name starts with `stackPrefix`: guest folders (disks, domain XML, serial
+ * logs) under <stateDir>/guests/, native data directories (environments/exec-target.ts) and
+ * native server logs in /tmp.
+ */
+export function leftoverFiles(stackPrefix: string, stateDir = path.join(REPO_ROOT, ".state")): string[] {
+    const found: string[] = [];
+    for (const parent of [path.join(stateDir, "guests"), path.dirname(nativeDataDir(stackPrefix))]) {
+        if (!fs.existsSync(parent)) continue;
+        for (const d of fs.readdirSync(parent).filter((n) => n.startsWith(stackPrefix))) found.push(`dir ${path.join(parent, d)}`);
+    }
+    // Logs of servers run natively (experiment/runner.ts: /tmp/isobench-<stack>-<cell>.server.log).
+    for (const f of fs.readdirSync("/tmp").filter((n) => n.startsWith(`isobench-${stackPrefix}`) && n.endsWith(".server.log"))) found.push(`file /tmp/${f}`);
     return found;
 }
