@@ -76,8 +76,12 @@ export function background(snippet: string): string {
 }
 
 export interface InstancesRun {
-    /** The inner workload's command (what runs inside each instance). */
-    readonly command: string;
+    /**
+     * The inner workload's command (what runs inside each instance), for a data directory. Native
+     * "instances" are processes on one filesystem, so each gets its own directory; in containers
+     * and guests every instance has its own filesystem and they all use `dataDir`.
+     */
+    readonly command: string | ((dataDir: string) => string);
     readonly sweep: readonly number[];
     readonly source: CloneSource;
     /** Shell words running a script inside the original environment. */
@@ -96,7 +100,11 @@ export interface InstancesRun {
  */
 export function instancesScript(r: InstancesRun): string {
     const maxK = Math.max(...r.sweep) - 1;
-    const inner = `mkdir -p ${q(r.dataDir)} && ${r.command}`;
+    const dirOf = (instance: number) => (r.source.kind === "native" && instance > 1 ? `${r.dataDir}/instance-${instance}` : r.dataDir);
+    const innerFor = (instance: number) => {
+        const dir = dirOf(instance);
+        return `mkdir -p ${q(dir)} && ${typeof r.command === "string" ? r.command : r.command(dir)}`;
+    };
     const lines: string[] = [instancesPrologue(r.source, maxK, r.readyTimeoutS), "failed=0"];
     for (const n of r.sweep) {
         const clones = Array.from({ length: n - 1 }, (_, i) => cloneScripts(r.source, i + 1, r.readyTimeoutS));
@@ -108,7 +116,7 @@ export function instancesScript(r: InstancesRun): string {
             lines.push(`if ! wait_all; then cat "$ISOBENCH_TMP"/create_*.err >&2; echo "isobench: creating ${clones.length} clone(s) for instances=${n} failed" >&2; exit 1; fi`);
             clones.forEach((_, i) => lines.push(`ip_${i + 1}=$(tail -n 1 "$ISOBENCH_TMP/ip_${i + 1}")`));
         }
-        const execs = [r.originalExec(inner), ...clones.map((c, i) => c.exec(inner, `ip_${i + 1}`))];
+        const execs = [r.originalExec(innerFor(1)), ...clones.map((c, i) => c.exec(innerFor(i + 2), `ip_${i + 1}`))];
         execs.forEach((e, i) => {
             const f = `"$ISOBENCH_TMP/run_${n}_${i + 1}"`;
             lines.push(`( ${e} >${f}.out 2>${f}.err; echo $? >${f}.rc ) </dev/null &`, `pids="$pids $!"`);
@@ -239,7 +247,7 @@ export function withInstances(inner: AnyWorkload): AnyWorkload {
         clientCommand(params, ctx: RunContext) {
             if (!ctx.cloneSource || !ctx.originalExec) throw new Error(`${inner.name}: ${INSTANCES_PARAM} needs the environment's clone source (runner did not provide it)`);
             return instancesScript({
-                command: inner.clientCommand(params, ctx),
+                command: (dataDir: string) => inner.clientCommand(params, { ...ctx, dataDir }),
                 sweep: instanceSweep(inner.name, params) ?? [1],
                 source: ctx.cloneSource,
                 originalExec: ctx.originalExec,

@@ -70,6 +70,19 @@ describe("workloads/instances", () => {
         assert.doesNotMatch(s.slice(0, s.indexOf("# ---- instances=3")), /docker run .*-c1/);
     });
 
+    it("native instances are processes on one filesystem: each gets its own data directory", () => {
+        const s = instancesScript({
+            command: (dir) => `sysbench fileio --dir ${dir} run`, sweep: [1, 2], source: { kind: "native" },
+            originalExec: (c) => `sh -c '${c}'`, dataDir: "/var/tmp/d", readyTimeoutS: 30,
+        });
+        const body2 = s.slice(s.indexOf("# ---- instances=2"));
+        assert.match(body2, /mkdir -p '\/var\/tmp\/d' && sysbench fileio --dir \/var\/tmp\/d run/);
+        assert.match(body2, /mkdir -p '\\''\/var\/tmp\/d\/instance-2'\\'' && sysbench fileio --dir \/var\/tmp\/d\/instance-2 run/);
+        const docker = { kind: "docker" as const, inspect: parseDockerInspect(fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"), "x"), network: "nat" as const };
+        const d = instancesScript({ command: (dir) => `run ${dir}`, sweep: [2], source: docker, originalExec: (c) => `sh -c '${c}'`, dataDir: "/data", readyTimeoutS: 30 });
+        assert.doesNotMatch(d, /instance-2/, "containers have their own filesystems");
+    });
+
     it("applies to self-contained workloads only", () => {
         assert.throws(() => withInstances(redis as AnyWorkload), /redis: the instances parameter applies to self-contained workloads only/);
         const w = withInstances(SB);
