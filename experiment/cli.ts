@@ -24,7 +24,9 @@ const USAGE = `usage: isobench <command>
                              re-parse raw tool output (results/.../raw/*.txt, published logs) to sample CSV
   run-cell <cell>            (used by the stack) run one cell
   probe <results dir> <env>  (used by the stack) measure an environment's facts
-  probe-host <results dir> <declared>  (used by the stack) measure the host's settings and versions (host.csv)`;
+  probe-host <results dir> <declared>  (used by the stack) measure the host's settings and versions (host.csv)
+  host-apply <stack> <declared>  (used by the stack, isobench:host.apply) set the declared host settings, recording the previous ones
+  host-restore <stack>       (used by the stack on destroy) put back what host-apply recorded`;
 
 const STACKS_DIR = path.join(REPO_ROOT, "stacks");
 
@@ -132,6 +134,16 @@ async function main(argv: string[]): Promise<number> {
             if (args.length !== 2) break;
             const facts = (await import("../environments/host-facts")).probeHost(args[0], decode<Record<string, string>>(args[1]));
             console.log(Object.entries(facts).map(([k, v]) => `${k}=${v}`).join("\n"));
+            return 0;
+        }
+        case "host-apply":
+        case "host-restore": {
+            if (args.length !== (cmd === "host-apply" ? 2 : 1)) break;
+            const { applyHostSettings, describeChanges, restoreHostSettings } = await import("../environments/host-apply");
+            const { hostRecordsDir } = await import("./paths");
+            const io = { root: "", recordsDir: hostRecordsDir() };
+            const changes = cmd === "host-apply" ? applyHostSettings(io, args[0], decode(args[1])) : restoreHostSettings(io, args[0]);
+            console.log(`${cmd === "host-apply" ? "applied" : "restored"}:\n${describeChanges(cmd === "host-apply" ? changes : changes.map((c) => ({ ...c, from: c.to, to: c.from })))}`);
             return 0;
         }
         case "analyze": {
