@@ -54,6 +54,8 @@ describe("container needs and numactl policies (dockerd, this host)", function (
 
     after(function () {
         for (const c of created) run(["/bin/sh", "-c", cliDeleteScript(c)], 120);
+        // ISOBENCH_KEEP_RESULTS=<dir>: keep environments.csv and the cells (for the figures in docs).
+        if (results && process.env.ISOBENCH_KEEP_RESULTS) fs.cpSync(results, process.env.ISOBENCH_KEEP_RESULTS, { recursive: true });
         if (results) fs.rmSync(results, { recursive: true, force: true });
         assert.deepEqual(leftoverResources(PREFIX), []);
     });
