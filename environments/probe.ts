@@ -58,12 +58,13 @@ export function insideFactsScript(dataDir: string): string {
 export function insideDerivedFacts(raw: Readonly<Record<string, string>>, envKind: EnvironmentHandle["envKind"]): Record<string, string> {
     const { seccomp_field: seccomp, numactl_show: show, ...rest } = raw;
     const out: Record<string, string> = { ...rest };
-    if (raw.cap_eff) {
+    // gVisor and other sandboxes may show no (or an odd) CapEff/Seccomp line: recorded as missing, not parsed.
+    if (raw.cap_eff && /^[0-9a-fA-F]{1,16}$/.test(raw.cap_eff)) {
         const names = capabilityNames(raw.cap_eff);
         out.caps = names.join("+") || "none";
         if (envKind === "docker" || envKind === "docker-in-kvm") out.caps_added = capsAddedToDocker(names);
     }
-    if (seccomp !== undefined) out.seccomp_mode = seccompMode(seccomp);
+    if (seccomp) out.seccomp_mode = seccompMode(seccomp);
     if (show !== undefined) Object.assign(out, parseNumactlShow(show.replace(/\|/g, "\n")));
     return out;
 }

@@ -111,6 +111,7 @@ describe("capabilities and seccomp from /proc/self/status", () => {
         assert.equal(f.numactl_show, undefined);
         assert.equal(insideDerivedFacts(raw, "native").caps_added, undefined, "caps_added is relative to Docker's defaults: containers only");
         assert.throws(() => capabilityNames("zz"), /not a capability mask/);
+        assert.deepEqual(insideDerivedFacts({ cap_eff: "", seccomp_field: "", nproc: "1" }, "docker"), { cap_eff: "", nproc: "1" }, "a sandbox without the lines: nothing derived, no crash");
     });
 });
 
