@@ -14,7 +14,7 @@ import { FactsAccumulator, factMismatches, readEnvironmentFacts } from "./facts"
 import { renderHtml } from "./html";
 import { DEFAULT_CONFIDENCE, formatPercent, Summary, summarizeGroups } from "./overhead";
 import { plotSpecs, renderPlots, writePlots } from "./plots";
-import { comparePublished, evaluateClaims, loadReferences, Reference } from "./published";
+import { applicableClaims, comparePublished, loadReferences, Reference } from "./published";
 import { readCells } from "./read-cells";
 import { renderMarkdown } from "./report";
 
@@ -140,7 +140,7 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
     const { summary, loadProblems, facts, rows, files } = await summarizeResultsDir(dir, opts);
 
     const refs: Reference[] = loadReferences(opts.referenceDir);
-    const claims = summary.hasNative ? evaluateClaims(refs, summary) : [];
+    const { claims, skipped } = summary.hasNative ? applicableClaims(refs, summary) : { claims: [], skipped: 0 };
     const published = comparePublished(refs, summary);
     const env = readEnvironmentFacts(dir);
     const extraProblems = [
@@ -148,6 +148,7 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
         ...factMismatches(env.facts).map((f) => `${f.environment}: fact ${f.fact} declared "${f.declared}" but measured "${f.value}"`),
     ];
     if (!summary.hasNative) extraProblems.push("claims of the published studies were not evaluated: they compare environments with native");
+    if (opts.progress && skipped > 0) log(`analyze: ${skipped} published claim(s) concern workloads these results do not contain; not listed`);
 
     const md = renderMarkdown(summary, { source: dir, loadProblems: [...loadProblems, ...extraProblems], claims, published });
     const csvPath = path.join(dir, "summary.csv");

@@ -242,18 +242,26 @@ export function compareToNative(g: Group, native: Group | undefined, anyNative: 
                 : `the results contain no "${BASELINE_ENVIRONMENT}" environment at all; add it to the stack's environments to get overheads`,
         };
     }
-    const notComparable = (reason: string): Overhead => ({ kind: "not-comparable", reason });
-    if (g.better === "mixed" || native.better === "mixed") return notComparable("samples disagree whether higher or lower is better");
-    if (g.better !== native.better) return notComparable(`native says ${native.better} is better, ${g.environment} says ${g.better}`);
-    if (g.unit !== native.unit) return notComparable(`units differ: ${g.environment} ${g.unit}, native ${native.unit}`);
-    if (!(g.stats.mean > 0) || !(native.stats.mean > 0)) {
-        return notComparable(`a ratio needs positive means (native ${native.stats.mean}, ${g.environment} ${g.stats.mean})`);
+    return compareGroups(g, native, confidence);
+}
+
+/**
+ * g's mean over base's mean with its interval, for the same (workload, params, metric); base is
+ * native for overheads, another environment for claims such as "Docker starts faster than KVM".
+ */
+export function compareGroups(g: Group, base: Group, confidence = DEFAULT_CONFIDENCE): Exclude<Overhead, { kind: "baseline" } | { kind: "no-native" }> {
+    const notComparable = (reason: string) => ({ kind: "not-comparable" as const, reason });
+    if (g.better === "mixed" || base.better === "mixed") return notComparable("samples disagree whether higher or lower is better");
+    if (g.better !== base.better) return notComparable(`${base.environment} says ${base.better} is better, ${g.environment} says ${g.better}`);
+    if (g.unit !== base.unit) return notComparable(`units differ: ${g.environment} ${g.unit}, ${base.environment} ${base.unit}`);
+    if (!(g.stats.mean > 0) || !(base.stats.mean > 0)) {
+        return notComparable(`a ratio needs positive means (${base.environment} ${base.stats.mean}, ${g.environment} ${g.stats.mean})`);
     }
     const obs = (x: Group) => x.values.map((value, i) => ({ value, repetition: x.repetitions[i] }));
-    const pairing = pairByRepetition(obs(g), obs(native));
+    const pairing = pairByRepetition(obs(g), obs(base));
     const est = pairing.paired
         ? pairedRatioOfMeans(pairing.env, pairing.native, confidence)
-        : ratioOfMeans(g.values, native.values, confidence);
+        : ratioOfMeans(g.values, base.values, confidence);
     const pct = (r: number) => (r - 1) * 100;
     return {
         kind: "compared",

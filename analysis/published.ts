@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv from "ajv";
 import { UserError } from "../experiment/errors";
-import { BASELINE_ENVIRONMENT, Summary, SummaryRow } from "./overhead";
+import { BASELINE_ENVIRONMENT, compareGroups, Summary, SummaryRow } from "./overhead";
 import { parseParams, shortParams } from "./params";
 import type { Interval } from "./statistics";
 
@@ -63,7 +63,12 @@ export interface RatioCheck {
     /** Regular expression on our metric names. */
     readonly metric: string;
     readonly params: ParamsFilter;
-    /** Expected range of environment mean / native mean (either bound may be absent). */
+    /**
+     * The denominator of the ratio: native when absent, otherwise every environment this selects
+     * (e.g. "Docker starts faster than KVM": env docker, baseline kvm, ratio ≤ 1).
+     */
+    readonly baseline?: EnvSelector;
+    /** Expected range of environment mean / baseline mean (either bound may be absent). */
     readonly ratio: { readonly min?: number; readonly max?: number };
 }
 
@@ -144,7 +149,7 @@ const referenceSchema = {
                             additionalProperties: false,
                             properties: {
                                 what: { type: "string" }, env: selectorSchema, workloads: { type: "array", items: { type: "string" }, minItems: 1 },
-                                metric: { type: "string" }, params: paramsSchema,
+                                metric: { type: "string" }, params: paramsSchema, baseline: selectorSchema,
                                 ratio: { type: "object", additionalProperties: false, minProperties: 1, properties: { min: { type: "number" }, max: { type: "number" } } },
                             },
                         },
@@ -226,6 +231,8 @@ export type ClaimStatus = "reproduced" | "not reproduced" | "inconclusive";
 /** One compared row evaluated against a check. */
 export interface CheckPoint {
     readonly environment: string;
+    /** The ratio's denominator: "native" unless the check names a baseline. */
+    readonly baseline: string;
     readonly workload: string;
     readonly params: string;
     readonly metric: string;
@@ -279,14 +286,16 @@ export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult 
     const rows = summary.rows.filter((r) =>
         check.workloads.includes(r.workload) && re.test(r.metric) && matchesParams(check.params, r.params) && matchesEnv(check.env, r));
     if (rows.length === 0) return { check, points: [], missing: `not measured: no ${check.workloads.join("/")} metric matching /${check.metric}/ in a matching environment` };
+    const key = (r: SummaryRow) => `${r.workload}\u0000${r.params}\u0000${r.metric}`;
+    if (check.baseline) return evaluateAgainstBaseline(check, check.baseline, rows, summary);
     const natives = new Map<string, SummaryRow>();
-    for (const r of summary.rows) if (r.environment === BASELINE_ENVIRONMENT) natives.set(`${r.workload}\u0000${r.params}\u0000${r.metric}`, r);
+    for (const r of summary.rows) if (r.environment === BASELINE_ENVIRONMENT) natives.set(key(r), r);
     const points: CheckPoint[] = [];
     for (const r of rows) {
         if (r.overhead.kind !== "compared") continue;
-        const native = natives.get(`${r.workload}\u0000${r.params}\u0000${r.metric}`);
+        const native = natives.get(key(r));
         points.push({
-            environment: r.environment, workload: r.workload, params: r.params, metric: r.metric,
+            environment: r.environment, baseline: BASELINE_ENVIRONMENT, workload: r.workload, params: r.params, metric: r.metric,
             ratio: r.overhead.ratio, ratioCi: r.overhead.ratioCi,
             emulated: isEmulated(r.accel) || (native !== undefined && isEmulated(native.accel)),
             status: judgeInterval(r.overhead.ratioCi, check.ratio),
@@ -299,6 +308,35 @@ export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult 
     return { check, points };
 }
 
+/** Every matching row against every baseline row of the same (workload, params, metric). */
+function evaluateAgainstBaseline(check: RatioCheck, baseline: EnvSelector, rows: readonly SummaryRow[], summary: Summary): CheckResult {
+    const bases = summary.rows.filter((r) => check.workloads.includes(r.workload) && matchesEnv(baseline, r));
+    const points: CheckPoint[] = [];
+    const notComparable: string[] = [];
+    for (const r of rows) {
+        for (const b of bases) {
+            if (b.environment === r.environment || b.workload !== r.workload || b.params !== r.params || b.metric !== r.metric) continue;
+            const o = compareGroups(r, b, summary.confidence);
+            if (o.kind !== "compared") {
+                notComparable.push(`${r.environment} vs ${b.environment} ${r.metric}: ${o.reason}`);
+                continue;
+            }
+            points.push({
+                environment: r.environment, baseline: b.environment, workload: r.workload, params: r.params, metric: r.metric,
+                ratio: o.ratio, ratioCi: o.ratioCi, emulated: isEmulated(r.accel) || isEmulated(b.accel),
+                status: judgeInterval(o.ratioCi, check.ratio),
+            });
+        }
+    }
+    if (points.length > 0) return { check, points };
+    return {
+        check, points,
+        missing: notComparable.length
+            ? `measured but not comparable: ${notComparable.slice(0, 3).join("; ")}`
+            : `not measured: no baseline environment matching ${JSON.stringify(baseline)} with the same ${check.workloads.join("/")} metrics`,
+    };
+}
+
 function fmtRatio(x: number): string {
     return x.toPrecision(3);
 }
@@ -307,7 +345,8 @@ function fmtRatio(x: number): string {
 export function formatPoint(p: CheckPoint, paramKeys: readonly string[] = []): string {
     const ci = p.ratioCi ? ` [${fmtRatio(p.ratioCi.low)}, ${fmtRatio(p.ratioCi.high)}]` : " [no interval]";
     const at = paramKeys.length ? ` @ ${shortParams(p.params, paramKeys)}` : "";
-    return `${p.environment} ${p.metric}${at}: ratio ${fmtRatio(p.ratio)}${ci}${p.emulated ? " (tcg)" : ""}`;
+    const vs = p.baseline === BASELINE_ENVIRONMENT ? "" : ` / ${p.baseline}`;
+    return `${p.environment}${vs} ${p.metric}${at}: ratio ${fmtRatio(p.ratio)}${ci}${p.emulated ? " (tcg)" : ""}`;
 }
 
 export function evaluateClaim(study: string, claim: Claim, summary: Summary): ClaimResult {
@@ -377,4 +416,15 @@ export function comparePublished(refs: readonly Reference[], summary: Summary): 
 
 export function evaluateClaims(refs: readonly Reference[], summary: Summary): ClaimResult[] {
     return refs.flatMap((ref) => ref.claims.map((c) => evaluateClaim(ref.study, c, summary)));
+}
+
+/**
+ * The claims these results can speak to: those with a workload that was measured. A run of one
+ * study's stack is then not reported as "inconclusive" on every claim of the other studies.
+ */
+export function applicableClaims(refs: readonly Reference[], summary: Summary): { claims: ClaimResult[]; skipped: number } {
+    const measured = new Set(summary.rows.map((r) => r.workload));
+    const all = refs.flatMap((ref) => ref.claims.map((c) => ({ study: ref.study, c })));
+    const applicable = all.filter(({ c }) => c.checks.some((k) => k.workloads.some((w) => measured.has(w))));
+    return { claims: applicable.map(({ study, c }) => evaluateClaim(study, c, summary)), skipped: all.length - applicable.length };
 }

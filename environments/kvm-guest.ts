@@ -51,6 +51,8 @@ export class KvmGuest extends pulumi.ComponentResource {
             `${lc} delete-clones ${q(d.name)} ${q(path.dirname(d.diskPath))}`,
             `${lc} delete ${q(d.name)} ${q(d.diskPath)}`,
             `rm -f ${q(xmlPath)}${d.serialLogPath ? " " + q(d.serialLogPath) : ""}`,
+            // The stack's guest folder goes with its last guest.
+            `rmdir --ignore-fail-on-non-empty ${q(path.dirname(d.diskPath))} 2>/dev/null || true`,
         ].join("\n");
         const cmd = commandResource(args.commandBackend, `${name}-domain`, {
             create,

@@ -2,6 +2,7 @@
  * Environment facts measured from the inside (and, for Docker and KVM, as the daemon reports
  * them), written to environments.csv. Declared facts that the measurement contradicts stop the run.
  */
+import { resumeIfPaused } from "./kvm/quiet-guests";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
@@ -205,6 +206,7 @@ const COLUMNS = ["environment", "env_kind", "variant", "accel", "fact", "value",
 
 /** Measures one environment, writes envfacts/<name>.json and regenerates environments.csv. */
 export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Record<string, string> {
+    if (inGuest(h.target)) resumeIfPaused(h.target.domain);
     const ip = inGuest(h.target) ? guestIp(h.target.domain) : undefined;
     const inside = insideDerivedFacts(parseFacts(mustRun(execArgv(h.target, insideFactsScript(h.dataDir), ip), 120, `probe inside ${h.name}`)), h.envKind);
     const measured = { ...inside, ...outsideFacts(h, inside, ip), ...h.recorded };

@@ -65,8 +65,21 @@ async function up(stack: string): Promise<number> {
     const stop = tail(path.join(resultsDir, "progress.log"));
     const t0 = Date.now();
     const code = await runPulumi(["up", "--yes", "--skip-preview", "--stack", stack], REPO_ROOT, env).finally(stop);
-    console.log(`[isobench] pulumi up finished in ${((Date.now() - t0) / 1000).toFixed(1)} s (exit ${code})`);
+    const wallS = (Date.now() - t0) / 1000;
+    console.log(`[isobench] pulumi up finished in ${wallS.toFixed(1)} s (exit ${code})`);
+    const { cellTimesSince, describeRun, missingCells } = await import("./run-report");
+    const log = path.join(resultsDir, "progress.log");
+    console.log(`[isobench] ${describeRun(cellTimesSince(fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "", new Date(t0)), wallS)}`);
+    const { planCells } = await import("./plan");
+    const cellsDir = path.join(resultsDir, "cells");
+    const missing = missingCells(planCells(spec).map((c) => c.id), new Set(fs.existsSync(cellsDir) ? fs.readdirSync(cellsDir) : []));
     const summary = path.join(resultsDir, "summary.md");
+    if (code === 0 && missing.length > 0) {
+        // pulumi can end "successfully" when its program stops early; never call a half-run complete.
+        console.error(`isobench: pulumi up ended, but ${missing.length} planned cell(s) have no results (first: ${missing.slice(0, 3).join(", ")}). ` +
+            `Nothing measured is lost: run \`isobench up ${stack}\` again to measure the rest.`);
+        return 3;
+    }
     if (code === 0 && fs.existsSync(summary)) console.log("\n" + fs.readFileSync(summary, "utf8"));
     return code;
 }

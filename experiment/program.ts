@@ -70,7 +70,14 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
     for (const env of spec.environmentSpecs) {
         const name = env.name;
         if (env.kind === "native") {
-            handles.push(nativeEnvironment(spec, env, host));
+            // The native data directory is the stack's like its volumes and disks: destroy removes it.
+            const handle = nativeEnvironment(spec, env, host);
+            commandResource(host.commandBackend, `${name}-data`, {
+                create: `mkdir -p ${q(handle.dataDir)}`,
+                delete: `rm -rf ${q(handle.dataDir)}`,
+                triggers: [handle.dataDir],
+            });
+            handles.push(handle);
         } else if (env.kind === "docker") {
             const { container: c, handle } = dockerEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, name));
             const d = new DockerEnvironment(name, { spec: c, driver: host.dockerDriver, commandBackend: host.commandBackend });

@@ -15,6 +15,7 @@ import { guestIp } from "../environments/kvm/guest-ip";
 import { Completed, mustRun, run } from "../environments/process";
 import { shellQuote as q } from "../environments/shell";
 import { CloneSource, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
+import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
 import { effectiveWorkload, instanceSweep } from "../workloads/instances";
 
 export interface CellInvocation {
@@ -128,6 +129,8 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     }
     const params = { ...registered.defaults, ...inv.params } as Record<string, number | string>;
     const env = inv.env;
+    const quiet = describeQuiet(quietGuests(inv.stack, inGuest(env.target) ? env.name : undefined));
+    if (quiet) progress(inv.resultsDir, `cell ${inv.cellId}: other guests of stack ${inv.stack}: ${quiet}`);
     const ip = inGuest(env.target) ? guestIp(env.target.domain) : undefined;
     const inside = (script: string) => execArgv(env.target, script, ip);
     // An `instances` sweep of a self-contained workload runs it in simultaneous clones (workloads/instances.ts).

@@ -12,6 +12,7 @@ import YAML from "yaml";
 import { pulumiEnv } from "../../experiment/pulumi-cli";
 import { samplesFromCsv } from "../../experiment/samples";
 import { leftoverResources } from "../helpers/leftovers";
+import { nativeDataDir } from "../../environments/exec-target";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -23,7 +24,8 @@ function sh(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeo
 function leftovers(stack: string): string[] {
     const found = leftoverResources(`isobench-${stack}-`);
     const guests = path.join(REPO, ".state", "guests", stack);
-    if (fs.existsSync(guests)) for (const f of fs.readdirSync(guests)) found.push(`file ${path.join(guests, f)}`);
+    if (fs.existsSync(guests)) found.push(`dir ${guests}`, ...fs.readdirSync(guests).map((f) => `file ${path.join(guests, f)}`));
+    if (fs.existsSync(nativeDataDir(stack))) found.push(`dir ${nativeDataDir(stack)}`);
     return found;
 }
 
@@ -86,7 +88,7 @@ describe("tiny stack on real dockerd and libvirt", function () {
                 sh(["timeout", "30", "virsh", "-c", "qemu:///system", "destroy", name]);
                 sh(["timeout", "30", "virsh", "-c", "qemu:///system", "undefine", name]);
             }
-            if (what === "file") fs.rmSync(name, { force: true });
+            if (what === "file" || what === "dir") fs.rmSync(name, { recursive: true, force: true });
         }
         fs.rmSync(path.join(REPO, ".state", "guests", stack), { recursive: true, force: true });
         fs.rmSync(work, { recursive: true, force: true });

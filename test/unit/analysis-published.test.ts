@@ -6,7 +6,7 @@ import { UserError } from "../../experiment/errors";
 import type { Sample } from "../../experiment/samples";
 import { summarize } from "../../analysis/overhead";
 import {
-    Claim, comparePublished, evaluateClaim, evaluateClaims, judgeInterval, loadReferences, matchesEnv, matchesParams, parseReference, Reference, TCG_CAVEAT,
+    applicableClaims, Claim, comparePublished, evaluateClaim, evaluateClaims, judgeInterval, loadReferences, matchesEnv, matchesParams, parseReference, Reference, TCG_CAVEAT,
 } from "../../analysis/published";
 import { sample } from "../helpers/sample";
 
@@ -172,5 +172,49 @@ describe("analysis/published", () => {
         assert.ok(Math.abs(tcp[0].publishedRatio - 67.94 / 37.58) < 1e-12);
         assert.ok(Math.abs(tcp[0].ratio - 67.933333 / 37.6) < 1e-5);
         assert.equal(tcp[0].publishedInsideCi, true);
+    });
+
+    it("every study's reference file validates; KEK and Flux7 compare Docker with KVM through a baseline", () => {
+        assert.deepEqual(refs.map((r) => r.study), ["felter2014", "flux7-2014", "kek-hepix2015"]);
+        const kek = refs.find((r) => r.study === "kek-hepix2015")!;
+        const ready = kek.claims.find((c) => c.id === "kek-ready-docker-faster")!;
+        assert.deepEqual(ready.checks[0].baseline, { kind: "kvm" });
+    });
+
+    it("a check with a baseline divides by that environment, not by native", () => {
+        const life = { workload: "lifecycle", params: "instances=1", unit: "s", better: "lower" as const };
+        const samples = [
+            ...reps("native", "lifecycle", "create_ready_s", [0.01, 0.011, 0.012], life),
+            ...reps("docker", "lifecycle", "create_ready_s", [1.0, 1.1, 0.9], life),
+            ...reps("kvm", "lifecycle", "create_ready_s", [90, 95, 100], life),
+        ];
+        const faster: Claim = {
+            id: "t", text: "Docker is ready faster than KVM", source: "test",
+            checks: [{ what: "Docker / KVM", env: { kind: "docker" }, baseline: { kind: "kvm" }, workloads: ["lifecycle"], metric: "^create_ready_s$", params: {}, ratio: { max: 0.1 } }],
+        };
+        const r = evaluateClaim("test", faster, summarize(samples));
+        assert.equal(r.status, "reproduced", r.reason);
+        const p = r.checks[0].points;
+        assert.equal(p.length, 1);
+        assert.equal(p[0].baseline, "kvm");
+        assert.ok(Math.abs(p[0].ratio - 3.0 / 285) < 1e-9, String(p[0].ratio));
+        assert.match(r.reason, /docker \/ kvm create_ready_s: ratio 0\.0105/);
+        const slower = { ...faster, checks: [{ ...faster.checks[0], ratio: { min: 1 } }] };
+        assert.equal(evaluateClaim("test", slower, summarize(samples)).status, "not reproduced");
+        const noBase = { ...faster, checks: [{ ...faster.checks[0], baseline: { names: ["absent"] } }] };
+        const missing = evaluateClaim("test", noBase, summarize(samples));
+        assert.equal(missing.status, "inconclusive");
+        assert.match(missing.reason, /no baseline environment matching/);
+    });
+
+    it("only claims about measured workloads are evaluated", () => {
+        const s = summarize([
+            ...reps("native", "netperf", "tcp_rr_latency_us", [37, 38, 39], rtt),
+            ...reps("kvm-tuned", "netperf", "tcp_rr_latency_us", [67, 68, 69], rtt),
+        ]);
+        const { claims, skipped } = applicableClaims(refs, s);
+        assert.deepEqual(claims.map((c) => c.claim.id).sort(), ["netperf-kvm-latency", "netperf-kvm-udp-latency"]);
+        assert.equal(skipped, refs.reduce((n, r) => n + r.claims.length, 0) - 2);
+        assert.equal(claims.find((c) => c.claim.id === "netperf-kvm-latency")!.status, "reproduced");
     });
 });

@@ -212,12 +212,12 @@ describe("numactl policies in clones (instances sweeps)", () => {
         const { cloneScripts } = await import("../../environments/clone");
         const { parseDockerInspect } = await import("../../environments/clone");
         const numactl = ["numactl", "--membind=0"];
-        assert.equal(cloneScripts({ kind: "native", numactl }, 1, 30).exec("true"), "'numactl' '--membind=0' /bin/sh -c 'true'");
-        assert.equal(cloneScripts({ kind: "native" }, 1, 30).exec("true"), "/bin/sh -c 'true'");
+        assert.equal(cloneScripts({ kind: "native", numactl }, 1, 30).exec("true", "ip"), "'numactl' '--membind=0' /bin/sh -c 'true'");
+        assert.equal(cloneScripts({ kind: "native" }, 1, 30).exec("true", "ip"), "/bin/sh -c 'true'");
         const { readCloneSource } = await import("../../environments/clone");
         const h = nativeEnvironment({ stack: "s" }, { name: "nb", kind: "native", numactl: { membind: "0" } }, host);
         assert.deepEqual(readCloneSource(h, "/lc"), { kind: "native", numactl });
         const inspect = parseDockerInspect(fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"), "x");
-        assert.equal(cloneScripts({ kind: "docker", inspect, network: "nat", numactl }, 1, 30).exec("true"), "docker exec 'isobench-it4c-docker-nat-c1' 'numactl' '--membind=0' /bin/sh -c 'true'");
+        assert.equal(cloneScripts({ kind: "docker", inspect, network: "nat", numactl }, 1, 30).exec("true", "ip"), "docker exec 'isobench-it4c-docker-nat-c1' 'numactl' '--membind=0' /bin/sh -c 'true'");
     });
 });

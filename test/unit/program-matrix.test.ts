@@ -5,20 +5,13 @@
  */
 import * as assert from "node:assert/strict";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
+import { mockHost, Registered, setRecordingMocks } from "../helpers/mock-program";
 import { loadStackSpec } from "../../experiment/stack-file";
 import { parseSpec } from "../../experiment/spec";
 import type { HostContext, Experiment } from "../../experiment/program";
 
-const registered: Array<{ type: string; name: string; inputs: Record<string, any> }> = [];
+const registered: Registered[] = [];
 
-const host = (over: Partial<HostContext>): HostContext => ({
-    repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", containerImage: "isobench-bench:0123456789ab",
-    guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
-    guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
-    sshKey: "/repo/.state/ssh/id_ed25519", accel: "tcg", vhostAvailable: false, hostCpuCount: 2,
-    dockerDriver: "cli", commandBackend: "dynamic", dockerBridgeGateway: "172.17.0.1", cpuSiblings: [[0], [1]], ...over,
-});
 
 async function declare(over: Partial<HostContext>): Promise<Experiment> {
     registered.length = 0;
@@ -39,7 +32,7 @@ async function declare(over: Partial<HostContext>): Promise<Experiment> {
             { name: "sysbench-cpu", environments: ["native", "docker-nat-limited", "kvm-allcpu"] },
         ],
     });
-    const exp = declareExperiment(spec, host(over));
+    const exp = declareExperiment(spec, mockHost(over));
     await new Promise((resolve) => exp.overheadTable.apply(resolve));
     return exp;
 }
@@ -49,15 +42,7 @@ const byName = (n: string) => registered.find((r) => r.name === n)!;
 describe("matrix program (mocks)", function () {
     this.timeout(60000);
     before(async () => {
-        await pulumi.runtime.setMocks({
-            newResource(args: pulumi.runtime.MockResourceArgs) {
-                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "" } };
-            },
-            call(args: pulumi.runtime.MockCallArgs) {
-                throw new Error(`Mock not implemented: ${args.token}`);
-            },
-        }, "isobench", "matrix", false);
+        await setRecordingMocks(registered, "matrix");
     });
 
     it("the matrix stack file is valid", () => {

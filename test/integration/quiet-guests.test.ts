@@ -1,0 +1,69 @@
+/**
+ * Pausing the guests a cell does not use, on the real libvirtd: three firmware-only guests (no disk,
+ * so they start at once and sit in SeaBIOS) with isobench metadata — two of stack "isbq" and one of
+ * stack "isbq-small", whose guest names share the prefix — and quietGuests as the runner calls it.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { mustRun, run } from "../../environments/process";
+import { quietGuests } from "../../environments/kvm/quiet-guests";
+import { leftoverResources } from "../helpers/leftovers";
+
+const PREFIX = "isbq-";
+const GUESTS = [
+    { name: "isbq-x", stack: "isbq", env: "x" },
+    { name: "isbq-y", stack: "isbq", env: "y" },
+    { name: "isbq-small-z", stack: "isbq-small", env: "z" },
+];
+
+function domainXml(g: (typeof GUESTS)[number]): string {
+    return `<domain type='qemu'>
+  <name>${g.name}</name>
+  <metadata><isobench:env xmlns:isobench='https://isobench.dev/xmlns/1' stack='${g.stack}' environment='${g.env}' variant='' accel='tcg'/></metadata>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
+</domain>
+`;
+}
+
+const state = (name: string) => mustRun(["virsh", "domstate", name], 30, `state of ${name}`).trim();
+
+describe("quietGuests (real libvirtd)", function () {
+    this.timeout(120_000);
+    let dir: string;
+
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "isbq-"));
+        for (const g of GUESTS) {
+            const f = path.join(dir, `${g.name}.xml`);
+            fs.writeFileSync(f, domainXml(g));
+            mustRun(["virsh", "create", f], 60, `starting ${g.name}`);
+        }
+    });
+
+    after(() => {
+        for (const g of GUESTS) run(["virsh", "destroy", g.name], 60);
+        fs.rmSync(dir, { recursive: true, force: true });
+        assert.deepEqual(leftoverResources(PREFIX), []);
+    });
+
+    it("pauses the stack's other guests, keeps the cell's own, leaves other stacks alone", () => {
+        const r = quietGuests("isbq", "x");
+        assert.deepEqual(r, { paused: ["isbq-y"], resumed: [], problems: [] });
+        assert.equal(state("isbq-x"), "running");
+        assert.equal(state("isbq-y"), "paused");
+        assert.equal(state("isbq-small-z"), "running", "a stack whose name starts the same is not touched");
+    });
+
+    it("a cell outside any guest pauses them all; the next guest cell resumes its own", () => {
+        assert.deepEqual(quietGuests("isbq", undefined), { paused: ["isbq-x"], resumed: [], problems: [] });
+        assert.deepEqual(quietGuests("isbq", "y"), { paused: [], resumed: ["isbq-y"], problems: [] });
+        assert.equal(state("isbq-x"), "paused");
+        assert.equal(state("isbq-y"), "running");
+        assert.deepEqual(quietGuests("isbq", "y"), { paused: [], resumed: [], problems: [] }, "nothing to do the second time");
+    });
+});

@@ -1,0 +1,32 @@
+import * as assert from "node:assert/strict";
+import { cellTimesSince, describeRun, missingCells } from "../../experiment/run-report";
+
+const LOG = [
+    "2026-11-22T07:16:33.100Z cell pxz.native.r1: start (pxz on native, accel=none)",
+    "2026-11-22T07:16:35.003Z cell pxz.native.r1: done in 2.1 s, 3 samples",
+    "2026-11-22T07:16:42.191Z cell pxz.kvm-untuned.r1: start (pxz on kvm-untuned, accel=tcg)",
+    "2026-11-22T07:16:42.200Z cell pxz.kvm-untuned.r1: other guests of stack s: paused isobench-s-kvm-tuned",
+    "2026-11-22T07:16:57.647Z cell pxz.kvm-untuned.r1: done in 11.7 s, 3 samples",
+    "2026-11-22T07:20:00.000Z cell linpack.native.r1: already measured, keeping /r/cells/linpack.native.r1.csv",
+    "",
+].join("\n");
+
+describe("run report", () => {
+    it("lists planned cells without a CSV, in plan order", () => {
+        assert.deepEqual(missingCells(["a.native.r1", "a.kvm.r1", "b.native.r1"], new Set(["a.native.r1.csv", "other.csv"])), ["a.kvm.r1", "b.native.r1"]);
+        assert.deepEqual(missingCells(["a.native.r1"], new Set(["a.native.r1.csv"])), []);
+    });
+
+    it("sums the run times of the cells finished since the up began", () => {
+        const all = cellTimesSince(LOG, new Date("2026-11-22T07:16:00Z"));
+        assert.equal(all.cells, 2);
+        assert.ok(Math.abs(all.seconds - 13.8) < 1e-9, String(all.seconds));
+        assert.deepEqual(cellTimesSince(LOG, new Date("2026-11-22T07:16:40Z")), { cells: 1, seconds: 11.7 });
+        assert.deepEqual(cellTimesSince(LOG, new Date("2026-11-22T08:00:00Z")), { cells: 0, seconds: 0 });
+    });
+
+    it("states the orchestration share of the wall time", () => {
+        assert.match(describeRun({ cells: 2, seconds: 75 }, 100), /^2 cell\(s\) ran in this up: 75\.0 s of 100\.0 s wall time in cells, orchestration .* 25\.0 %$/);
+        assert.match(describeRun({ cells: 0, seconds: 0 }, 12), /^no cell ran in this up/);
+    });
+});
