@@ -20,19 +20,14 @@ import { execArgv } from "../../environments/exec-target";
 import { dockerRunArgs } from "../../environments/container-spec";
 import { stream, randomAccess, linpack } from "../../workloads";
 import type { HostContext } from "../../experiment/program";
+import { mockHost } from "../helpers/mock-program";
 
 const FIX = path.join(__dirname, "..", "fixtures", "environments");
 const fixture = (f: string) => fs.readFileSync(path.join(FIX, f), "utf8");
 const capEff = (status: string) => /^CapEff:\s*(\S+)/m.exec(status)![1];
 const seccompField = (status: string) => /^Seccomp:\s*(\S+)/m.exec(status)![1];
 
-const host: HostContext = {
-    repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", containerImage: "isobench-bench:0123456789ab",
-    guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
-    guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
-    sshKey: "/k", accel: "tcg", vhostAvailable: false, hostCpuCount: 2, dockerDriver: "cli", commandBackend: "dynamic",
-    dockerBridgeGateway: "172.17.0.1", cpuSiblings: [[0], [1]], numaNodes: [0],
-};
+const host: HostContext = mockHost({ sshKey: "/k", numaNodes: [0] });
 
 describe("numactl policies", () => {
     const cases: Array<[string, NumaPolicy, string]> = [

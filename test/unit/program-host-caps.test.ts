@@ -5,23 +5,16 @@
  * container's capabilities, and what the handles carry into probes and cells.
  */
 import * as assert from "node:assert/strict";
-import * as pulumi from "@pulumi/pulumi";
 import { parseSpec } from "../../experiment/spec";
-import type { HostContext, Experiment } from "../../experiment/program";
+import type { Experiment } from "../../experiment/program";
 import type { EnvironmentHandle } from "../../environments/exec-target";
+import { Registered, mockHost, setRecordingMocks } from "../helpers/mock-program";
 
-const registered: Array<{ type: string; name: string; inputs: Record<string, any> }> = [];
-
-const host: HostContext = {
-    repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", containerImage: "isobench-bench:0123456789ab",
-    guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
-    sshKey: "/k", accel: "tcg", vhostAvailable: false, hostCpuCount: 2, dockerDriver: "cli", commandBackend: "dynamic",
-    dockerBridgeGateway: "172.17.0.1", cpuSiblings: [[0], [1]], numaNodes: [0],
-};
+const registered: Registered[] = [];
 
 const decode = (cmd: string) => JSON.parse(Buffer.from(cmd.trim().split(" ").at(-1)!, "base64").toString("utf8"));
 
-async function declare(hostKey: Record<string, unknown> | undefined, dockerDriver: HostContext["dockerDriver"] = "cli"): Promise<Experiment> {
+async function declare(hostKey: Record<string, unknown> | undefined, dockerDriver: "cli" | "provider" = "cli"): Promise<Experiment> {
     registered.length = 0;
     const { declareExperiment } = await import("../../experiment/program");
     const spec = parseSpec("caps", {
@@ -30,7 +23,7 @@ async function declare(hostKey: Record<string, unknown> | undefined, dockerDrive
         workloads: [{ name: "stream", params: { arraySize: 1000000, numactl: "interleave:all" }, environments: ["native-bind", "docker-nat"] }, "sysbench-cpu"],
         ...(hostKey && { host: hostKey }),
     });
-    const exp = declareExperiment(spec, { ...host, dockerDriver });
+    const exp = declareExperiment(spec, mockHost({ dockerDriver, numaNodes: [0] }));
     await new Promise((resolve) => exp.overheadTable.apply(resolve));
     return exp;
 }
@@ -39,17 +32,7 @@ const byName = (n: string) => registered.find((r) => r.name === n)!;
 
 describe("program with host settings and container needs (mocks)", function () {
     this.timeout(60000);
-    before(async () => {
-        await pulumi.runtime.setMocks({
-            newResource(args: pulumi.runtime.MockResourceArgs) {
-                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "" } };
-            },
-            call(args: pulumi.runtime.MockCallArgs) {
-                throw new Error(`Mock not implemented: ${args.token}`);
-            },
-        }, "isobench", "caps", false);
-    });
+    before(() => setRecordingMocks(registered, "caps"));
 
     it("apply: true declares host-settings (apply on create, restore on delete) before probe-host", async () => {
         const exp = await declare({ thp: "never", swap: "off", apply: true });
