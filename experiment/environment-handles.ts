@@ -51,8 +51,9 @@ export function numaProblems(spec: Pick<ExperimentSpec, "environmentSpecs" | "wo
         const ownMiss = own && missingNodes(own, nodes);
         if (ownMiss) lines.push(`environment ${e.name}: ${ownMiss} ${where}. Fix: name existing nodes (numactl -H lists them)`);
         for (const w of spec.workloads.filter((w) => !w.environments || w.environments.includes(e.name))) {
+            // Only the workloads that take a numactl parameter (hpcc's) read it; parseSpec has checked its form.
             const v = w.params.numactl;
-            if (typeof v !== "string" || v === "none") continue;
+            if (typeof v !== "string" || v === "none" || !getWorkload(w.name).containerNeeds) continue;
             const miss = missingNodes(parseNumaPolicyKey(v), nodes);
             if (miss) lines.push(`workload ${w.name} in environment ${e.name}: ${miss} ${where}. Fix: change its numactl parameter, or its environments list`);
         }
@@ -79,8 +80,8 @@ export function nativeEnvironment(spec: Pick<ExperimentSpec, "stack">, env: Nati
     };
 }
 
-/** The container and the runner's handle of a Docker environment (pure; the integration tests provision from it too). */
 /**
+ * The container and the runner's handle of a Docker environment (pure; the integration tests provision from it too).
  * @param needs what the workloads running here need (workloadNeeds); added to the container
  * with the environment's own numactl needs, so the variant and declared facts are the effective ones
  */
