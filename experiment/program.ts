@@ -144,7 +144,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
     chain.push({ name: "probe-host", after: hostSettings ? ["host-settings"] : [] });
     previousName = "probe-host";
     previous = commandResource(host.commandBackend, "probe-host", {
-        create: `${q(isobench)} probe-host ${q(resultsDir)} ${b64(settings)}`,
+        create: `${q(isobench)} probe-host ${q(resultsDir)} ${b64(settings)}${hostSettings ? ` ${q(spec.stack)}` : ""}`,
         triggers: [spec.runId, JSON.stringify(settings)],
     }, hostSettings ? { dependsOn: [hostSettings] } : undefined).resource;
     for (const h of handles) {

@@ -86,7 +86,9 @@ describe("stack with host settings, numactl and container needs (pulumi up/destr
     it("pulumi up succeeds, with host-apply run by the host-settings resource", () => {
         assert.equal(up.status, 0, up.out.slice(-6000));
         assert.deepEqual(recordAfterUp, { stack, appliedAt: (recordAfterUp as { appliedAt: string }).appliedAt, changes: [] }, "declared as the host is: recorded, nothing changed");
-        assert.match(fs.readFileSync(path.join(work, "results", stack, "it-1", "host.csv"), "utf8"), new RegExp(`,thp,${thp},${thp},`));
+        const hostCsv = fs.readFileSync(path.join(work, "results", stack, "it-1", "host.csv"), "utf8");
+        assert.match(hostCsv, new RegExp(`,thp,${thp},${thp},`));
+        assert.match(hostCsv, /,host_settings_applied,none \(the host was as declared\),,/);
     });
 
     it("the facts show the policy natively and SYS_NICE in the container, with who asked", () => {

@@ -52,7 +52,7 @@ describe("host settings on this host", function () {
         try {
             applied = attempt([ISOBENCH, "host-apply", "isb-h3b-host", b64({ thp: target, swap: "off" })], 60).stdout;
             during = selected(fs.readFileSync(THP_PATH, "utf8"));
-            probe = attempt([ISOBENCH, "probe-host", results, b64({ thp: target })], 60);
+            probe = attempt([ISOBENCH, "probe-host", results, b64({ thp: target }), "isb-h3b-host"], 60);
             restoredOut = attempt([ISOBENCH, "host-restore", "isb-h3b-host"], 60).stdout;
         } finally {
             if (selected(fs.readFileSync(THP_PATH, "utf8")) !== original) fs.writeFileSync(THP_PATH, original);
@@ -60,7 +60,9 @@ describe("host settings on this host", function () {
         assert.equal(during, target);
         assert.equal(applied.trim(), `applied:\nthp: ${original} -> ${target}`, "swap is off here, so swap: off changes nothing");
         assert.equal(probe.status, 0, probe.stderr);
-        assert.match(fs.readFileSync(path.join(results, "host.csv"), "utf8"), new RegExp(`,thp,${target},${target},`));
+        const hostCsv = fs.readFileSync(path.join(results, "host.csv"), "utf8");
+        assert.match(hostCsv, new RegExp(`,thp,${target},${target},`));
+        assert.match(hostCsv, new RegExp(`,host_settings_applied,thp ${original} -> ${target},,`));
         assert.equal(restoredOut.trim(), `restored:\nthp: ${target} -> ${original}`);
         assert.equal(selected(fs.readFileSync(THP_PATH, "utf8")), original);
         assert.deepEqual(fs.readdirSync(records), [], "the record is gone once restored");
