@@ -287,8 +287,9 @@ function escapeRegExp(s: string): string {
 
 /** What is needed to make clones of one running environment; read by {@link readCloneSource}. */
 export type CloneSource =
-    | { readonly kind: "native" }
-    | { readonly kind: "docker"; readonly inspect: DockerInspect; readonly network: "nat" | "host" }
+    /** numactl: the original's policy prefix (exec-target.ts), so every instance of a sweep runs under it. */
+    | { readonly kind: "native"; readonly numactl?: readonly string[] }
+    | { readonly kind: "docker"; readonly inspect: DockerInspect; readonly network: "nat" | "host"; readonly numactl?: readonly string[] }
     | {
         readonly kind: "kvm";
         /** `virsh dumpxml --inactive` of the original. */
@@ -321,6 +322,11 @@ export interface CloneScripts {
  * Create/remove/exec snippets for clone k of the source's environment. A native "instance" is a
  * process (`sleep`), so native start/stop is the cost of starting and killing one process.
  */
+/** The numactl prefix as shell words with a trailing space, or "". */
+function numactlWords(numactl: readonly string[] | undefined): string {
+    return numactl ? `${numactl.map(q).join(" ")} ` : "";
+}
+
 export function cloneScripts(src: CloneSource, k: number, timeoutS: number): CloneScripts {
     switch (src.kind) {
         case "native": {
@@ -330,7 +336,7 @@ export function cloneScripts(src: CloneSource, k: number, timeoutS: number): Clo
                 create: `sleep 86400 </dev/null >/dev/null 2>&1 & echo $! > ${pidFile}; kill -0 "$(cat ${pidFile})"`,
                 // Gone = no longer running: the orphaned sleep stays a zombie until init reaps it.
                 remove: `if [ -f ${pidFile} ]; then p=$(cat ${pidFile}); kill $p 2>/dev/null || true; while [ -r /proc/$p/stat ] && [ "$(sed 's/^.*) \\(.\\).*/\\1/' /proc/$p/stat 2>/dev/null)" != Z ]; do sleep 0.01; done; rm -f ${pidFile}; fi`,
-                exec: (script) => `/bin/sh -c ${q(script)}`,
+                exec: (script) => `${numactlWords(src.numactl)}/bin/sh -c ${q(script)}`,
             };
         }
         case "docker": {
@@ -339,7 +345,7 @@ export function cloneScripts(src: CloneSource, k: number, timeoutS: number): Clo
                 name: c.name,
                 create: dockerCloneCreateScript(c, timeoutS),
                 remove: dockerCloneRemoveScript(c),
-                exec: (script) => `docker exec ${q(c.name)} /bin/sh -c ${q(script)}`,
+                exec: (script) => `docker exec ${q(c.name)} ${numactlWords(src.numactl)}/bin/sh -c ${q(script)}`,
             };
         }
         case "kvm": {
@@ -376,10 +382,10 @@ export function readCloneSource(env: EnvironmentHandle, lifecycleScript: string)
     const t = env.target;
     switch (t.kind) {
         case "native":
-            return { kind: "native" };
+            return t.numactl ? { kind: "native", numactl: t.numactl } : { kind: "native" };
         case "docker": {
             const out = mustRun(["docker", "inspect", "--type", "container", t.container], 30, `docker inspect ${t.container} (environment ${env.name})`);
-            return { kind: "docker", inspect: parseDockerInspect(out, t.container), network: t.network };
+            return { kind: "docker", inspect: parseDockerInspect(out, t.container), network: t.network, ...(t.numactl && { numactl: t.numactl }) };
         }
         case "kvm": {
             const xml = mustRun(virshArgv(30, "dumpxml", "--inactive", t.domain), 60, `virsh dumpxml --inactive ${t.domain} (environment ${env.name})`);

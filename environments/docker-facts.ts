@@ -6,6 +6,7 @@ import type { DockerVariant } from "../experiment/environment-spec";
 import { memoryBytes } from "../experiment/environment-spec";
 import { formatCpuset, parseCpuset } from "./kvm/cpuset";
 import { DATA_DIR } from "./container-spec";
+import { declaredNumaFacts } from "./numactl";
 
 /**
  * Declared facts of a container:
@@ -15,11 +16,14 @@ import { DATA_DIR } from "./container-spec";
  *    point holding the data directory: /data for a volume, / for the container layer);
  *  - limits as cgroups enforce them: cgroup_cpuset, cgroup_cpus (CFS quota in CPUs or max),
  *    cgroup_memory (bytes or max), and nproc (the cpuset's size; --cpus leaves nproc alone);
- *  - runtime (docker inspect) and sandbox (gvisor when the kernel inside is gVisor's).
+ *  - runtime (docker inspect) and sandbox (gvisor when the kernel inside is gVisor's);
+ *  - caps_added (CapEff inside beyond Docker's default set, "none" or e.g. SYS_NICE) and
+ *    seccomp_mode (filter, or disabled for seccomp unconfined), from /proc/self/status inside;
+ *  - with a numactl policy, what `numactl --show` reports inside (environments/numactl.ts).
  * gVisor shows neither the host's cgroup files nor a real network namespace inside the sandbox
  * (every sandbox reports net:[110]), so under runsc cgroup limits and netns are recorded, not compared.
  */
-export function declaredDockerFacts(d: DockerVariant, hostCpuCount: number): Record<string, string> {
+export function declaredDockerFacts(d: DockerVariant, hostCpuCount: number, numaNodes: readonly number[] = [0]): Record<string, string> {
     const cpus = d.limits.cpuset !== undefined ? parseCpuset(d.limits.cpuset) : Array.from({ length: hostCpuCount }, (_, i) => i);
     const f: Record<string, string> = {
         running: "true",
@@ -39,6 +43,9 @@ export function declaredDockerFacts(d: DockerVariant, hostCpuCount: number): Rec
         f.cgroup_cpuset = formatCpuset(cpus);
         f.cgroup_cpus = d.limits.cpus !== undefined ? String(d.limits.cpus) : "max";
         f.cgroup_memory = d.limits.memory !== undefined ? String(memoryBytes(d.limits.memory)) : "max";
+        f.caps_added = d.capAdd.length ? [...d.capAdd].sort().join("+") : "none";
+        f.seccomp_mode = d.seccomp === "unconfined" ? "disabled" : "filter";
     }
+    if (d.numactl) Object.assign(f, declaredNumaFacts(d.numactl, numaNodes));
     return f;
 }

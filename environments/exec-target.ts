@@ -5,12 +5,17 @@
 import type { EnvKind, Accel } from "../experiment/samples";
 import { shellQuote } from "./shell";
 
+/**
+ * `numactl` (optional on native and container targets): the argv prefix, e.g. ["numactl",
+ * "--membind=0"], every command in the environment runs under (environments/numactl.ts), so the
+ * server, the measured command and the probe all get the declared policy.
+ */
 export type ExecTarget =
-    | { readonly kind: "native" }
-    | { readonly kind: "docker"; readonly container: string; readonly network: "nat" | "host" }
+    | { readonly kind: "native"; readonly numactl?: readonly string[] }
+    | { readonly kind: "docker"; readonly container: string; readonly network: "nat" | "host"; readonly numactl?: readonly string[] }
     | { readonly kind: "kvm"; readonly domain: string; readonly sshKey: string }
     /** A container of the Docker engine inside a KVM guest: `ssh guest docker exec <container> …`. */
-    | { readonly kind: "docker-in-kvm"; readonly domain: string; readonly sshKey: string; readonly container: string; readonly network: "nat" | "host" | "none" };
+    | { readonly kind: "docker-in-kvm"; readonly domain: string; readonly sshKey: string; readonly container: string; readonly network: "nat" | "host" | "none"; readonly numactl?: readonly string[] };
 
 /** What a cell needs to know about its environment; serialized into the cell command. */
 export interface EnvironmentHandle {
@@ -27,6 +32,11 @@ export interface EnvironmentHandle {
      * nproc=1, vcpupin=0:1, vhost=qemu); a contradiction stops the run.
      */
     readonly declared: Readonly<Record<string, string>>;
+    /**
+     * Facts that are recorded, not measured (e.g. container_needs: which workload asked for which
+     * capability); the probe writes them to environments.csv beside the measured ones.
+     */
+    readonly recorded?: Readonly<Record<string, string>>;
 }
 
 /** Data directory of native runs: on the host's disk, outside the repository, one per stack. */
@@ -52,14 +62,14 @@ export const SSH_OPTIONS = [
 export function execArgv(target: ExecTarget, script: string, guestIp?: string): string[] {
     switch (target.kind) {
         case "native":
-            return ["/bin/sh", "-c", script];
+            return [...(target.numactl ?? []), "/bin/sh", "-c", script];
         case "docker":
-            return ["docker", "exec", target.container, "/bin/sh", "-c", script];
+            return ["docker", "exec", target.container, ...(target.numactl ?? []), "/bin/sh", "-c", script];
         case "kvm":
             if (!guestIp) throw new Error(`guest ${target.domain}: no IP address known; is the guest running?`);
             return ["ssh", ...SSH_OPTIONS, "-i", target.sshKey, `root@${guestIp}`, script];
         case "docker-in-kvm":
-            return guestArgv(target, ["docker", "exec", target.container, "/bin/sh", "-c", script], guestIp);
+            return guestArgv(target, ["docker", "exec", target.container, ...(target.numactl ?? []), "/bin/sh", "-c", script], guestIp);
     }
 }
 

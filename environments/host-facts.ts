@@ -84,8 +84,12 @@ export function compareHost(declared: Readonly<Record<string, string>>, measured
 }
 
 /** Measures the host, writes host.csv, and throws when a declared setting is contradicted. */
-export function probeHost(resultsDir: string, declared: Readonly<Record<string, string>>): Record<string, string> {
-    const measured = measureHost();
+/**
+ * @param recorded facts written beside the measured ones (host_settings_applied: what
+ * isobench:host.apply changed for this stack, from → to)
+ */
+export function probeHost(resultsDir: string, declared: Readonly<Record<string, string>>, recorded: Readonly<Record<string, string>> = {}): Record<string, string> {
+    const measured = { ...measureHost(), ...recorded };
     fs.mkdirSync(resultsDir, { recursive: true });
     const at = new Date().toISOString();
     const rows = Object.entries(measured).map(([k, v]) => [os.hostname(), k, v, declared[k] ?? "", at]);

@@ -11,11 +11,15 @@ import { guestIp } from "./kvm/guest-ip";
 import { attempt, mustRun, virshArgv } from "./process";
 import { shellQuote as q } from "./shell";
 import { Runner, measureNatPath } from "./nat-path";
+import { capabilityNames, capsAddedToDocker, seccompMode } from "./capabilities";
+import { parseNumactlShow } from "./numactl";
 
 /**
  * Runs inside every environment (POSIX sh); prints key=value lines: CPUs and flags, cgroup limits
  * in effect (v2, else v1; unlimited = max), the data directory's filesystem and mount point,
- * network interfaces and namespace, NUMA nodes, hugepages, and whether the kernel is gVisor's.
+ * network interfaces and namespace, NUMA nodes, hugepages, whether the kernel is gVisor's, the
+ * effective capabilities and seccomp mode of a process there (/proc/self/status), and the numactl
+ * policy it runs under (`numactl --show`, lines joined with "|"; see insideDerivedFacts).
  */
 export function insideFactsScript(dataDir: string): string {
     const d = q(dataDir);
@@ -41,7 +45,29 @@ export function insideFactsScript(dataDir: string): string {
         `echo "numa_nodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)"`,
         `echo "hugepages_total=$(awk '/HugePages_Total/ {print $2}' /proc/meminfo)"`,
         `if dmesg 2>/dev/null | grep -q gVisor; then echo sandbox=gvisor; else echo sandbox=none; fi`,
+        `echo "cap_eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)"`,
+        `echo "seccomp_field=$(awk '/^Seccomp:/ {print $2}' /proc/self/status)"`,
+        `if command -v numactl >/dev/null 2>&1; then echo "numactl_show=$(numactl --show 2>&1 | tr '\n' '|')"; fi`,
     ].join("\n");
+}
+
+/**
+ * Turns the raw capability, seccomp and numactl lines of the inside script into facts: cap_eff
+ * (the mask) and caps (its names), caps_added (beyond Docker's default set; containers only),
+ * seccomp_mode (filter, disabled, strict), and numa_* (parseNumactlShow).
+ */
+export function insideDerivedFacts(raw: Readonly<Record<string, string>>, envKind: EnvironmentHandle["envKind"]): Record<string, string> {
+    const { seccomp_field: seccomp, numactl_show: show, ...rest } = raw;
+    const out: Record<string, string> = { ...rest };
+    // gVisor and other sandboxes may show no (or an odd) CapEff/Seccomp line: recorded as missing, not parsed.
+    if (raw.cap_eff && /^[0-9a-fA-F]{1,16}$/.test(raw.cap_eff)) {
+        const names = capabilityNames(raw.cap_eff);
+        out.caps = names.join("+") || "none";
+        if (envKind === "docker" || envKind === "docker-in-kvm") out.caps_added = capsAddedToDocker(names);
+    }
+    if (seccomp) out.seccomp_mode = seccompMode(seccomp);
+    if (show !== undefined) Object.assign(out, parseNumactlShow(show.replace(/\|/g, "\n")));
+    return out;
 }
 
 /** The inside script for the container data directory (kept for callers of the first version). */
@@ -233,8 +259,8 @@ const COLUMNS = ["environment", "env_kind", "variant", "accel", "fact", "value",
 export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Record<string, string> {
     if (inGuest(h.target)) resumeIfPaused(h.target.domain);
     const ip = inGuest(h.target) ? guestIp(h.target.domain) : undefined;
-    const inside = parseFacts(mustRun(execArgv(h.target, insideFactsScript(h.dataDir), ip), 120, `probe inside ${h.name}`));
-    const measured = { ...inside, ...outsideFacts(h, inside, ip) };
+    const inside = insideDerivedFacts(parseFacts(mustRun(execArgv(h.target, insideFactsScript(h.dataDir), ip), 120, `probe inside ${h.name}`)), h.envKind);
+    const measured = { ...inside, ...outsideFacts(h, inside, ip), ...h.recorded };
     const dir = path.join(resultsDir, "envfacts");
     fs.mkdirSync(dir, { recursive: true });
     const at = new Date().toISOString();

@@ -24,7 +24,9 @@ const USAGE = `usage: isobench <command>
                              re-parse raw tool output (results/.../raw/*.txt, published logs) to sample CSV
   run-cell <cell>            (used by the stack) run one cell
   probe <results dir> <env>  (used by the stack) measure an environment's facts
-  probe-host <results dir> <declared>  (used by the stack) measure the host's settings and versions (host.csv)`;
+  probe-host <results dir> <declared> [<stack>]  (used by the stack) measure the host's settings and versions (host.csv)
+  host-apply <stack> <declared>  (used by the stack, isobench:host.apply) set the declared host settings, recording the previous ones
+  host-restore <stack>       (used by the stack on destroy) put back what host-apply recorded`;
 
 const STACKS_DIR = path.join(REPO_ROOT, "stacks");
 
@@ -121,6 +123,15 @@ function parseAnalyzeArgs(args: readonly string[]): { dir: string; compareWith?:
     return { dir, plots, progress, ...(compareWith !== undefined ? { compareWith } : {}), ...(confidence !== undefined ? { confidence } : {}) };
 }
 
+/** What isobench:host.apply changed for `stack` ("thp madvise -> never; …"), as its record says. */
+async function appliedSettings(stack: string): Promise<string> {
+    const { readRecords } = await import("../environments/host-apply");
+    const { hostRecordsDir } = await import("./paths");
+    const r = readRecords({ root: "", recordsDir: hostRecordsDir() }).find((x) => x.stack === stack);
+    if (!r) return "none (no record: host-apply has not run)";
+    return r.changes.length ? r.changes.map((c) => `${c.setting} ${c.from} -> ${c.to}`).join("; ") : "none (the host was as declared)";
+}
+
 async function main(argv: string[]): Promise<number> {
     const [cmd, ...args] = argv;
     switch (cmd) {
@@ -142,9 +153,21 @@ async function main(argv: string[]): Promise<number> {
             return 0;
         }
         case "probe-host": {
-            if (args.length !== 2) break;
-            const facts = (await import("../environments/host-facts")).probeHost(args[0], decode<Record<string, string>>(args[1]));
+            if (args.length !== 2 && args.length !== 3) break;
+            // With a stack name (isobench:host.apply), host.csv also says what isobench changed.
+            const recorded: Record<string, string> = args.length === 3 ? { host_settings_applied: await appliedSettings(args[2]) } : {};
+            const facts = (await import("../environments/host-facts")).probeHost(args[0], decode<Record<string, string>>(args[1]), recorded);
             console.log(Object.entries(facts).map(([k, v]) => `${k}=${v}`).join("\n"));
+            return 0;
+        }
+        case "host-apply":
+        case "host-restore": {
+            if (args.length !== (cmd === "host-apply" ? 2 : 1)) break;
+            const { applyHostSettings, describeChanges, restoreHostSettings } = await import("../environments/host-apply");
+            const { hostRecordsDir } = await import("./paths");
+            const io = { root: "", recordsDir: hostRecordsDir() };
+            const changes = cmd === "host-apply" ? applyHostSettings(io, args[0], decode(args[1])) : restoreHostSettings(io, args[0]);
+            console.log(`${cmd === "host-apply" ? "applied" : "restored"}:\n${describeChanges(cmd === "host-apply" ? changes : changes.map((c) => ({ ...c, from: c.to, to: c.from })))}`);
             return 0;
         }
         case "analyze": {

@@ -6,11 +6,14 @@
 import * as path from "path";
 import type { ExperimentSpec } from "./spec";
 import type { HostContext } from "./program";
-import { EnvironmentSpec, dockerVariantKey } from "./environment-spec";
+import { EnvironmentSpec, dockerVariantKey, nativeVariantKey } from "./environment-spec";
+import { AttributedNeeds, needsRecord, withNeeds } from "../environments/container-needs";
+import { declaredNumaFacts, missingNodes, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../environments/numactl";
+import { getWorkload } from "../workloads";
 import { UserError } from "./errors";
 import { ContainerSpec, containerSpec, DATA_DIR, PortRequest, resourceName } from "../environments/container-spec";
 import { declaredDockerFacts } from "../environments/docker-facts";
-import { EnvironmentHandle, GUEST_DATA_DIR } from "../environments/exec-target";
+import { EnvironmentHandle, GUEST_DATA_DIR, nativeDataDir } from "../environments/exec-target";
 import { KnobHostFacts, declaredKvmFacts, guestVariant, kvmOverridesOf, rootDevice } from "../environments/kvm/knobs";
 import { DomainSpec, DomainSpecError } from "../environments/kvm/domain-xml";
 import { GuestInput, KVM_PRESETS, KvmPresetError, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
@@ -19,22 +22,86 @@ import { diskFileName, uefiFirmwareOf } from "../environments/kvm/guest-files";
 export type DockerEnv = Extract<EnvironmentSpec, { kind: "docker" }>;
 export type DockerInKvmEnv = Extract<EnvironmentSpec, { kind: "docker-in-kvm" }>;
 export type KvmEnv = Extract<EnvironmentSpec, { kind: "kvm" }>;
+export type NativeEnv = Extract<EnvironmentSpec, { kind: "native" }>;
 
-/** The container and the runner's handle of a Docker environment (pure; the integration tests provision from it too). */
+/**
+ * The container needs (workloads/workload.ts containerNeeds) of the workloads that run in
+ * environment `envName`, each with its params over its defaults, in stack order.
+ */
+export function workloadNeeds(spec: Pick<ExperimentSpec, "workloads">, envName: string): AttributedNeeds[] {
+    return spec.workloads
+        .filter((w) => !w.environments || w.environments.includes(envName))
+        .flatMap((w) => {
+            const wl = getWorkload(w.name);
+            const needs = wl.containerNeeds?.({ ...wl.defaults, ...w.params });
+            return needs ? [{ by: w.name, needs }] : [];
+        });
+}
+
+/**
+ * NUMA nodes named by numactl policies that the environment does not have: an environment's own
+ * policy, and the `numactl` parameter of each workload running there, against the host's nodes
+ * (native, docker) or the guest's (a guest without a NUMA topology has node 0). One line each.
+ */
+export function numaProblems(spec: Pick<ExperimentSpec, "environmentSpecs" | "workloads">, hostNodes: readonly number[]): string[] {
+    const lines: string[] = [];
+    for (const e of spec.environmentSpecs) {
+        const nodes = e.kind === "native" || e.kind === "docker" ? hostNodes : Array.from({ length: Math.max(1, e.kvm.numaNodes) }, (_, n) => n);
+        const where = e.kind === "native" || e.kind === "docker" ? "on this host" : "in its guest";
+        const own = e.kind === "native" ? e.numactl : e.kind === "kvm" ? undefined : e.docker.numactl;
+        const ownMiss = own && missingNodes(own, nodes);
+        if (ownMiss) lines.push(`environment ${e.name}: ${ownMiss} ${where}. Fix: name existing nodes (numactl -H lists them)`);
+        for (const w of spec.workloads.filter((w) => !w.environments || w.environments.includes(e.name))) {
+            // Only the workloads that take a numactl parameter (hpcc's) read it; parseSpec has checked its form.
+            const v = w.params.numactl;
+            if (typeof v !== "string" || v === "none" || !getWorkload(w.name).containerNeeds) continue;
+            const miss = missingNodes(parseNumaPolicyKey(v), nodes);
+            if (miss) lines.push(`workload ${w.name} in environment ${e.name}: ${miss} ${where}. Fix: change its numactl parameter, or its environments list`);
+        }
+    }
+    return lines;
+}
+
+/** The container's variant with its own numactl policy's needs and the workloads' needs added, and the record of them. */
+function effectiveDocker(env: DockerEnv | DockerInKvmEnv, needs: readonly AttributedNeeds[]): { docker: DockerEnv["docker"]; record: string } {
+    const all = [...(env.docker.numactl ? [{ by: "environment", needs: numaContainerNeeds(env.docker.numactl) }] : []), ...needs];
+    return { docker: withNeeds(env.docker, all), record: needsRecord(all) };
+}
+
+/** The runner's handle of a native environment: the host, under the declared numactl policy if any. */
+export function nativeEnvironment(spec: Pick<ExperimentSpec, "stack">, env: NativeEnv, host: Pick<HostContext, "hostCpuCount" | "numaNodes">): EnvironmentHandle {
+    return {
+        name: env.name,
+        envKind: "native",
+        variant: nativeVariantKey(env.numactl),
+        accel: "none",
+        target: env.numactl ? { kind: "native", numactl: numactlArgv(env.numactl) } : { kind: "native" },
+        dataDir: nativeDataDir(spec.stack),
+        declared: { nproc: String(host.hostCpuCount), ...(env.numactl && declaredNumaFacts(env.numactl, host.numaNodes ?? [0])) },
+    };
+}
+
+/**
+ * The container and the runner's handle of a Docker environment (pure; the integration tests provision from it too).
+ * @param needs what the workloads running here need (workloadNeeds); added to the container
+ * with the environment's own numactl needs, so the variant and declared facts are the effective ones
+ */
 export function dockerEnvironment(
-    spec: Pick<ExperimentSpec, "stack">, env: DockerEnv, host: HostContext, serverPorts: readonly PortRequest[],
+    spec: Pick<ExperimentSpec, "stack">, env: DockerEnv, host: HostContext, serverPorts: readonly PortRequest[], needs: readonly AttributedNeeds[] = [],
 ): { container: ContainerSpec; handle: EnvironmentHandle } {
-    const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: env.docker.network, docker: env.docker, serverPorts, dnatAddress: host.dockerBridgeGateway });
+    const { docker, record } = effectiveDocker(env, needs);
+    const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: docker.network, docker, serverPorts, dnatAddress: host.dockerBridgeGateway });
     return {
         container,
         handle: {
             name: env.name,
             envKind: "docker",
-            variant: dockerVariantKey(env.docker),
+            variant: dockerVariantKey(docker),
             accel: "none",
-            target: { kind: "docker", container: container.name, network: env.docker.network === "host" ? "host" : "nat" },
+            target: { kind: "docker", container: container.name, network: docker.network === "host" ? "host" : "nat", ...(docker.numactl && { numactl: numactlArgv(docker.numactl) }) },
             dataDir: DATA_DIR,
-            declared: declaredDockerFacts(env.docker, host.hostCpuCount),
+            declared: declaredDockerFacts(docker, host.hostCpuCount, host.numaNodes),
+            recorded: { container_needs: record },
         },
     };
 }
@@ -108,16 +175,18 @@ export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, en
  * Variant: the guest's key, then the Docker key with each field prefixed `docker.`.
  */
 export function dockerInKvmEnvironment(
-    spec: Pick<ExperimentSpec, "stack" | "runId">, env: DockerInKvmEnv, host: HostContext, serverPorts: readonly PortRequest[],
+    spec: Pick<ExperimentSpec, "stack" | "runId">, env: DockerInKvmEnv, host: HostContext, serverPorts: readonly PortRequest[], needs: readonly AttributedNeeds[] = [],
 ): { domain: DomainSpec; container: ContainerSpec; handle: EnvironmentHandle; baseImage: string } {
     if (!host.guestImageDocker) throw new UserError(`environment ${env.name}: no guest image with Docker. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
     // The guest kernel enables AppArmor but the image has no profiles (apparmor is not installed),
     // and dockerd then refuses to start containers; the host's dockerd runs without AppArmor too
     // (seccomp only), so the guest boots with AppArmor off and both Docker layers match.
     const { domain, handle: guest, baseImage } = kvmEnvironment(spec, env, { ...host, guestImage: host.guestImageDocker }, " apparmor=0");
-    const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: env.docker.network, docker: env.docker, serverPorts, dnatAddress: "0.0.0.0" });
+    const { docker, record } = effectiveDocker(env, needs);
+    const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: docker.network, docker, serverPorts, dnatAddress: "0.0.0.0" });
     const { net_queues: _queues, ...guestFacts } = guest.declared;
-    const key = dockerVariantKey(env.docker).split(";").map((f) => `docker.${f}`).join(";");
+    const key = dockerVariantKey(docker).split(";").map((f) => `docker.${f}`).join(";");
+    const guestNodes = Array.from({ length: Math.max(1, env.kvm.numaNodes) }, (_, n) => n);
     return {
         domain,
         container,
@@ -127,9 +196,10 @@ export function dockerInKvmEnvironment(
             envKind: "docker-in-kvm",
             variant: `${guest.variant};${key}`,
             accel: host.accel,
-            target: { kind: "docker-in-kvm", domain: domain.name, sshKey: host.sshKey, container: container.name, network: env.docker.network },
+            target: { kind: "docker-in-kvm", domain: domain.name, sshKey: host.sshKey, container: container.name, network: docker.network, ...(docker.numactl && { numactl: numactlArgv(docker.numactl) }) },
             dataDir: DATA_DIR,
-            declared: { ...guestFacts, ...declaredDockerFacts(env.docker, domain.vcpus) },
+            declared: { ...guestFacts, ...declaredDockerFacts(docker, domain.vcpus, guestNodes) },
+            recorded: { container_needs: record },
         },
     };
 }

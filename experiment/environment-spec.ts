@@ -12,6 +12,8 @@
  *                   `isobench:kvm` (vcpus, memoryMiB, pinning, vhost, bootTimeoutS).
  */
 
+import { NumaPolicy, numaPolicyKey, numaPolicySchema } from "../environments/numactl";
+
 export const PRESET_NAMES = ["native", "docker-nat", "docker-host", "kvm-untuned", "kvm-tuned"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 export type EnvKindName = "native" | "docker" | "kvm" | "docker-in-kvm";
@@ -45,6 +47,11 @@ export interface DockerVariant {
     readonly capAdd: readonly string[];
     /** default = Docker's seccomp profile; unconfined = none. */
     readonly seccomp: "default" | "unconfined";
+    /**
+     * numactl policy every command in the container runs under (`docker exec … numactl … sh -c`);
+     * a memory policy adds SYS_NICE at provisioning (environments/numactl.ts numaContainerNeeds).
+     */
+    readonly numactl?: NumaPolicy;
 }
 
 export type CpuModelKnob = "default" | "host-passthrough" | { readonly named: string };
@@ -85,7 +92,8 @@ export interface KvmKnobs {
 }
 
 export type EnvironmentSpec =
-    | { readonly name: string; readonly kind: "native" }
+    /** numactl: the policy every command of the native environment runs under (`numactl … sh -c`). */
+    | { readonly name: string; readonly kind: "native"; readonly numactl?: NumaPolicy }
     | { readonly name: string; readonly kind: "docker"; readonly docker: DockerVariant }
     | { readonly name: string; readonly kind: "kvm"; readonly kvm: KvmKnobs }
     | { readonly name: string; readonly kind: "docker-in-kvm"; readonly kvm: KvmKnobs; readonly docker: DockerVariant };
@@ -118,6 +126,7 @@ export const dockerSchema = {
     runtime: { enum: ["runc", "runsc"] },
     capAdd: { type: "array", uniqueItems: true, items: { type: "string", pattern: "^[A-Z_]+$" } },
     seccomp: { enum: ["default", "unconfined"] },
+    numactl: numaPolicySchema,
 } as const;
 
 export const kvmSchema = {
@@ -154,7 +163,7 @@ const NAME = { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,30}$" } as const;
 
 /** Schemas of the object forms, by kind; the item's path is prefixed by the caller. */
 export const environmentSchemas = {
-    native: { type: "object", additionalProperties: false, required: ["name", "kind"], properties: { name: NAME, kind: { const: "native" } } },
+    native: { type: "object", additionalProperties: false, required: ["name", "kind"], properties: { name: NAME, kind: { const: "native" }, numactl: numaPolicySchema } },
     docker: { type: "object", additionalProperties: false, required: ["name", "kind"], properties: { name: NAME, kind: { const: "docker" }, ...dockerSchema } },
     kvm: { type: "object", additionalProperties: false, required: ["name", "kind"], properties: { name: NAME, kind: { const: "kvm" }, ...kvmSchema } },
     "docker-in-kvm": {
@@ -182,6 +191,7 @@ export function dockerVariantOf(raw: Raw): DockerVariant {
         runtime: raw.runtime ?? "runc",
         capAdd: [...(raw.capAdd ?? [])].sort(),
         seccomp: raw.seccomp ?? "default",
+        ...(raw.numactl !== undefined && { numactl: { ...raw.numactl } }),
     };
 }
 
@@ -235,7 +245,7 @@ export function environmentOf(item: string | Raw, d: KvmDefaults): EnvironmentSp
     if (typeof item === "string") return presetEnvironment(item as PresetName, d);
     switch (item.kind as EnvKindName) {
         case "native":
-            return { name: item.name, kind: "native" };
+            return { name: item.name, kind: "native", ...(item.numactl !== undefined && { numactl: { ...item.numactl } }) };
         case "docker":
             return { name: item.name, kind: "docker", docker: dockerVariantOf(item) };
         case "kvm":
@@ -260,7 +270,7 @@ export function memoryBytes(m: string): number {
  * fixed order, optional ones only when set:
  * `net=<nat|host|none>` `[proxy=<userland|dnat>]` (nat only) `storage=<volume|unionfs>`
  * `runtime=<runc|runsc>` `[cpuset=<cpuset>]` `[cpus=<n>]` `[mem=<n>[mg]]` `[cap=<A+B>]`
- * `[seccomp=unconfined]`, joined with `;`. e.g. `net=nat;proxy=userland;storage=volume;runtime=runc;cpuset=1;mem=2g`.
+ * `[seccomp=unconfined]` `[numactl=<policy key>]`, joined with `;`. e.g. `net=nat;proxy=userland;storage=volume;runtime=runc;cpuset=1;mem=2g`.
  */
 export function dockerVariantKey(d: DockerVariant): string {
     const parts: Array<[string, string | undefined]> = [
@@ -273,6 +283,12 @@ export function dockerVariantKey(d: DockerVariant): string {
         ["mem", d.limits.memory],
         ["cap", d.capAdd.length ? d.capAdd.join("+") : undefined],
         ["seccomp", d.seccomp === "unconfined" ? "unconfined" : undefined],
+        ["numactl", d.numactl ? numaPolicyKey(d.numactl) : undefined],
     ];
     return parts.filter((p): p is [string, string] => p[1] !== undefined).map(([k, v]) => `${k}=${v}`).join(";");
+}
+
+/** Variant of a native environment: "" (the host as it is), or `numactl=<policy key>`. */
+export function nativeVariantKey(numactl: NumaPolicy | undefined): string {
+    return numactl ? `numactl=${numaPolicyKey(numactl)}` : "";
 }

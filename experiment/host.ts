@@ -5,7 +5,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { ExperimentSpec } from "./spec";
+import { ExperimentSpec, hostSettingsOf } from "./spec";
+import { checkHostSettings } from "../environments/host-apply";
 import type { HostContext } from "./program";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import type { CommandBackend } from "../environments/command";
@@ -14,9 +15,9 @@ import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
 import { parseCpuset } from "../environments/kvm/cpuset";
 import type { DockerVariant, KvmKnobs } from "./environment-spec";
-import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment } from "./environment-handles";
+import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, numaProblems, workloadNeeds } from "./environment-handles";
 import { OVMF } from "../environments/kvm/guest-files";
-import { REPO_ROOT, ImageStateFile, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf } from "./paths";
+import { REPO_ROOT, ImageStateFile, hostRecordsDir, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf } from "./paths";
 
 export class HostError extends UserError {}
 
@@ -65,10 +66,20 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     const dockerVariants = spec.environmentSpecs.flatMap((e) => (e.kind === "docker" || e.kind === "docker-in-kvm" ? [{ name: e.name, d: e.docker }] : []));
     const guests = spec.environmentSpecs.flatMap((e) => (e.kind === "kvm" || e.kind === "docker-in-kvm" ? [{ name: e.name, k: e.kvm }] : []));
 
-    if (Object.keys(spec.host).length > 0) {
-        const bad = compareHost(spec.host as Record<string, string>, measureHost());
+    const settings = hostSettingsOf(spec.host);
+    if (spec.host.apply && Object.keys(settings).length > 0) {
+        let changes;
+        try {
+            changes = checkHostSettings({ root: "", recordsDir: hostRecordsDir() }, spec.stack, settings);
+        } catch (e) {
+            if (e instanceof UserError) throw new HostError(e.message);
+            throw e;
+        }
+        log(`host settings (isobench:host.apply): ${changes.length ? changes.map((c) => `${c.setting} ${c.from} -> ${c.to}`).join(", ") : "already as declared"}; restored on isobench destroy`);
+    } else if (Object.keys(settings).length > 0) {
+        const bad = compareHost(settings, measureHost());
         if (bad.length > 0) {
-            throw new HostError(`the host is not configured as isobench:host declares (isobench does not change settings of a shared host):\n  - ${bad.join("\n  - ")}\nFix: apply them (e.g. echo never > /sys/kernel/mm/transparent_hugepage/enabled; swapoff -a; cpupower frequency-set -g performance), or change isobench:host`);
+            throw new HostError(`the host is not configured as isobench:host declares (isobench changes host settings only when asked to):\n  - ${bad.join("\n  - ")}\nFix: set isobench:host.apply: true (isobench sets them and restores the previous values on destroy), apply them yourself (e.g. echo never > /sys/kernel/mm/transparent_hugepage/enabled; swapoff -a; cpupower frequency-set -g performance), or change isobench:host`);
         }
     }
 
@@ -129,14 +140,20 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         ...(kinds.has("docker-in-kvm") && { guestImageDocker: dockerGuestImage(stateDir) }),
         ...(guests.some((g) => g.k.boot === "bootloader") && { guestImageBootloader: bootloaderGuestImage(stateDir), uefiFirmware: uefiFirmware() }),
         cpuSiblings: cpuSiblings(),
+        numaNodes: onlineNumaNodes(),
     };
+    const numa = numaProblems(spec, ctx.numaNodes!);
+    if (numa.length > 0) throw new HostError(`numactl policies name NUMA nodes that do not exist:\n  - ${numa.join("\n  - ")}`);
+    if (spec.environmentSpecs.some((e) => e.kind === "native" && e.numactl) && !onPath("numactl", env)) {
+        throw new HostError("a native environment declares a numactl policy, but numactl is not installed on the host. Fix: apt-get install numactl");
+    }
     // Resolve every environment now, so what the host cannot provide (pinning to missing CPUs,
     // ht-siblings without hyperthreads, bootloader boot without its image or firmware, …) is
     // refused before Pulumi starts.
     for (const e of spec.environmentSpecs) {
         if (e.kind === "kvm") kvmEnvironment(spec, e, ctx);
-        if (e.kind === "docker") dockerEnvironment(spec, e, ctx, []);
-        if (e.kind === "docker-in-kvm") dockerInKvmEnvironment(spec, e, ctx, []);
+        if (e.kind === "docker") dockerEnvironment(spec, e, ctx, [], workloadNeeds(spec, e.name));
+        if (e.kind === "docker-in-kvm") dockerInKvmEnvironment(spec, e, ctx, [], workloadNeeds(spec, e.name));
     }
     return ctx;
 }
@@ -162,6 +179,12 @@ function uefiFirmware(): NonNullable<HostContext["uefiFirmware"]> {
         if (!fs.existsSync(f)) throw new HostError(`UEFI firmware ${f} is missing (boot: bootloader runs guests on OVMF). Fix: apt-get install ovmf`);
     }
     return OVMF;
+}
+
+/** The host's online NUMA nodes (/sys/devices/system/node/online, e.g. "0-1"); [0] when the kernel has no NUMA sysfs. */
+export function onlineNumaNodes(): number[] {
+    const f = "/sys/devices/system/node/online";
+    return fs.existsSync(f) ? parseCpuset(fs.readFileSync(f, "utf8").trim()) : [0];
 }
 
 /** Host cores as lists of their hyperthreads (sysfs thread_siblings_list), each core once. */

@@ -26,3 +26,13 @@ export function imageState(state: string, file: ImageStateFile): { readonly file
 export function guestImageFiles(dir: string): { readonly disk: string; readonly kernel: string; readonly initrd: string } {
     return { disk: path.join(dir, "disk.qcow2"), kernel: path.join(dir, "vmlinuz"), initrd: path.join(dir, "initrd.img") };
 }
+
+/**
+ * Records of host settings isobench applied and will restore on destroy, one <stack>.json each:
+ * $ISOBENCH_HOST_RECORDS_DIR or /run/isobench/host-settings. Host-wide, not per checkout, because
+ * the settings are (two checkouts must see each other's); under /run because a reboot undoes the
+ * settings and so must forget the records.
+ */
+export function hostRecordsDir(): string {
+    return process.env.ISOBENCH_HOST_RECORDS_DIR ?? "/run/isobench/host-settings";
+}

@@ -4,15 +4,15 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ExperimentSpec, EnvironmentName } from "./spec";
-import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment } from "./environment-handles";
+import { ExperimentSpec, EnvironmentName, hostSettingsOf } from "./spec";
+import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, nativeEnvironment, workloadNeeds } from "./environment-handles";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../environments/docker-in-kvm";
 import { rootDevice } from "../environments/kvm/knobs";
 import { planCells } from "./plan";
 import { CommandBackend, commandResource } from "../environments/command";
 import { DockerEnvironment, ResolvedDockerDriver } from "../environments/docker";
 import { KvmGuest } from "../environments/kvm-guest";
-import { EnvironmentHandle, nativeDataDir } from "../environments/exec-target";
+import { EnvironmentHandle } from "../environments/exec-target";
 import { getWorkload } from "../workloads";
 import { workloadPorts } from "../workloads/workload";
 import type { CellInvocation } from "./runner";
@@ -44,6 +44,8 @@ export interface HostContext {
     readonly uefiFirmware?: { readonly code: string; readonly varsTemplate: string };
     /** Host cores as lists of their hyperthreads (pinning: ht-siblings). */
     readonly cpuSiblings?: readonly (readonly number[])[];
+    /** The host's online NUMA nodes (/sys/devices/system/node/online); undefined = [0]. */
+    readonly numaNodes?: readonly number[];
 }
 
 export interface Experiment {
@@ -73,15 +75,15 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
         const name = env.name;
         if (env.kind === "native") {
             // The native data directory is the stack's like its volumes and disks: destroy removes it.
-            const dataDir = nativeDataDir(spec.stack);
+            const handle = nativeEnvironment(spec, env, host);
             commandResource(host.commandBackend, `${name}-data`, {
-                create: `mkdir -p ${q(dataDir)}`,
-                delete: `rm -rf ${q(dataDir)}`,
-                triggers: [dataDir],
+                create: `mkdir -p ${q(handle.dataDir)}`,
+                delete: `rm -rf ${q(handle.dataDir)}`,
+                triggers: [handle.dataDir],
             });
-            handles.push({ name, envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: nativeDataDir(spec.stack), declared: { nproc: String(host.hostCpuCount) } });
+            handles.push(handle);
         } else if (env.kind === "docker") {
-            const { container: c, handle } = dockerEnvironment(spec, env, host, serverPorts);
+            const { container: c, handle } = dockerEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, name));
             const d = new DockerEnvironment(name, { spec: c, driver: host.dockerDriver, commandBackend: host.commandBackend });
             ready.set(name, d.ready);
             readyReports[name] = d.readyReport;
@@ -100,7 +102,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             readyReports[name] = g.bootReport;
             handles.push(handle);
         } else {
-            const { domain, container, handle, baseImage } = dockerInKvmEnvironment(spec, env, host, serverPorts);
+            const { domain, container, handle, baseImage } = dockerInKvmEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, name));
             const g = new KvmGuest(name, {
                 domain,
                 baseImage,
@@ -131,12 +133,24 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
         return [previous, ready.get(env)].filter((r): r is pulumi.Resource => r !== undefined);
     };
 
-    chain.push({ name: "probe-host", after: [] });
+    const settings = hostSettingsOf(spec.host);
+    // Applied settings stay for the stack's lifetime: host-restore runs when the stack is destroyed,
+    // after everything that depends on it (the probes and cells). A changed declaration restores
+    // first (deleteBeforeReplace), so the record always holds the host's own values.
+    const hostSettings = spec.host.apply && Object.keys(settings).length > 0
+        ? commandResource(host.commandBackend, "host-settings", {
+            create: `${q(isobench)} host-apply ${q(spec.stack)} ${b64(settings)}`,
+            delete: `${q(isobench)} host-restore ${q(spec.stack)}`,
+            triggers: [JSON.stringify(settings)],
+        }, { deleteBeforeReplace: true }).resource
+        : undefined;
+    if (hostSettings) chain.push({ name: "host-settings", after: [] });
+    chain.push({ name: "probe-host", after: hostSettings ? ["host-settings"] : [] });
     previousName = "probe-host";
     previous = commandResource(host.commandBackend, "probe-host", {
-        create: `${q(isobench)} probe-host ${q(resultsDir)} ${b64(spec.host)}`,
-        triggers: [spec.runId, JSON.stringify(spec.host)],
-    }).resource;
+        create: `${q(isobench)} probe-host ${q(resultsDir)} ${b64(settings)}${hostSettings ? ` ${q(spec.stack)}` : ""}`,
+        triggers: [spec.runId, JSON.stringify(settings)],
+    }, hostSettings ? { dependsOn: [hostSettings] } : undefined).resource;
     for (const h of handles) {
         const name = `probe-${h.name}`;
         previous = commandResource(host.commandBackend, name, {

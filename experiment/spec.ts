@@ -7,6 +7,8 @@ import Ajv, { ErrorObject } from "ajv";
 import { getWorkload, WORKLOAD_NAMES } from "../workloads";
 import { effectiveWorkload } from "../workloads/instances";
 import { UserError } from "./errors";
+import { isCapability } from "../environments/capabilities";
+import { missingNodes, numaPolicyErrors } from "../environments/numactl";
 
 import {
     ENV_KINDS, EnvironmentSpec, KvmDefaults, PRESET_NAMES, environmentOf, environmentSchemas,
@@ -35,12 +37,23 @@ export interface WorkloadSelection {
     readonly environments?: readonly string[];
 }
 
-/** Host settings a stack declares; the probe measures them and a mismatch stops the run. */
+/**
+ * Host settings a stack declares; the probe measures them and a mismatch stops the run. With
+ * `apply: true` isobench sets them for the stack's lifetime and restores the previous values on
+ * destroy (environments/host-settings.ts); without it, a host that differs is refused.
+ */
 export interface HostDeclared {
     readonly thp?: "always" | "madvise" | "never";
     readonly swap?: "on" | "off";
     readonly governor?: string;
     readonly boost?: "on" | "off";
+    readonly apply?: boolean;
+}
+
+/** The declared settings alone (without `apply`), as the probe compares them. */
+export function hostSettingsOf(h: HostDeclared): Record<string, string> {
+    const { apply: _apply, ...settings } = h;
+    return settings as Record<string, string>;
 }
 
 export interface ExperimentSpec {
@@ -110,6 +123,7 @@ const schema = {
                 swap: { enum: ["on", "off"] },
                 governor: { type: "string", pattern: "^[a-z]+$" },
                 boost: { enum: ["on", "off"] },
+                apply: { type: "boolean" },
             },
         },
     },
@@ -188,7 +202,16 @@ function environmentConsistency(envs: readonly EnvironmentSpec[], workloads: rea
             if (e.docker.userlandProxy) lines.push(`${key} (${e.name}): docker.userlandProxy must be false in a guest: the host reaches published ports at the guest's address, where the guest's iptables DNAT carries them`);
             if (e.docker.runtime === "runsc") lines.push(`${key} (${e.name}): docker.runtime runsc is not available in the guest image; use runc`);
         }
+        const numactl = e.kind === "native" ? e.numactl : e.kind === "kvm" ? undefined : e.docker.numactl;
+        if (numactl) for (const m of numaPolicyErrors(numactl)) lines.push(`${key} (${e.name}): numactl ${m}`);
+        // A guest without a NUMA topology still has node 0.
+        if (numactl && e.kind === "docker-in-kvm") {
+            const miss = missingNodes(numactl, Array.from({ length: Math.max(1, e.kvm.numaNodes) }, (_, n) => n));
+            if (miss) lines.push(`${key} (${e.name}): docker.${miss} in the guest; set guest.numa, or change the policy`);
+        }
         if (e.kind === "docker" || e.kind === "docker-in-kvm") {
+            const unknown = e.docker.capAdd.filter((c) => !isCapability(c));
+            if (unknown.length > 0) lines.push(`${key} (${e.name}): capAdd ${unknown.join(", ")} is not a Linux capability (write it without CAP_, e.g. SYS_NICE)`);
             if (e.docker.network !== "nat" && e.docker.userlandProxy) {
                 lines.push(`${key} (${e.name}): userlandProxy applies to network nat only (network is ${e.docker.network})`);
             }
@@ -232,7 +255,9 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
     if (dup) throw new SpecError(`stack "${stack}": isobench:workloads lists "${dup}" twice`);
     for (const w of workloads) {
         try {
-            effectiveWorkload(getWorkload(w.name), w.params);
+            const wl = getWorkload(w.name);
+            effectiveWorkload(wl, w.params);
+            wl.containerNeeds?.({ ...wl.defaults, ...w.params });
         } catch (e) {
             throw new SpecError(`stack "${stack}": isobench:workloads ${w.name}.params: ${(e as Error).message}`);
         }

@@ -15,6 +15,8 @@
 import { countOrAuto, positiveInt } from "./params";
 import { ParseError } from "./workload";
 import { shellQuote } from "../environments/shell";
+import type { ContainerNeeds } from "../environments/container-needs";
+import { NumaPolicy, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../environments/numactl";
 
 export interface HpccRunArgs {
     /** Workload name, for errors. */
@@ -31,6 +33,36 @@ export interface HpccRunArgs {
     readonly nShell: string;
     /** "down": N is rounded down to a multiple of NB (memory bound); "up": rounded up (size floor). */
     readonly round: "down" | "up";
+    /**
+     * The `numactl` parameter: a numactl policy key ("interleave:all", "localalloc",
+     * "cpunodebind:0+membind:0", see environments/numactl.ts) mpirun and every rank run under, as
+     * the paper ran its hpcc-family tools (`numactl --physcpubind=… --interleave=0,1`); absent or
+     * "none" = no numactl.
+     */
+    readonly numactl?: string;
+}
+
+/** The policy of the `numactl` parameter, or undefined for none; throws naming the workload. */
+export function hpccNumaPolicy(workload: string, v: unknown): NumaPolicy | undefined {
+    if (v === undefined || v === "none") return undefined;
+    if (typeof v !== "string") throw new Error(`${workload}: parameter numactl must be a policy such as "interleave:all" or "none", got ${JSON.stringify(v)}`);
+    try {
+        return parseNumaPolicyKey(v);
+    } catch (e) {
+        throw new Error(`${workload}: parameter numactl: ${(e as Error).message}`);
+    }
+}
+
+/** Container needs of an hpcc workload: those of its numactl policy (SYS_NICE for a memory policy). */
+export function hpccContainerNeeds(workload: string, numactl: unknown): ContainerNeeds {
+    const p = hpccNumaPolicy(workload, numactl);
+    return p ? numaContainerNeeds(p) : {};
+}
+
+/** Note of the numactl parameter for samples ("" without one). */
+export function hpccNumaNote(workload: string, numactl: unknown): string {
+    const p = hpccNumaPolicy(workload, numactl);
+    return p ? `; run under ${numactlArgv(p).join(" ")}` : "";
 }
 
 /**
@@ -83,6 +115,7 @@ const HPCCINF = [
 export function hpccCommand(a: HpccRunArgs): string {
     const nb = positiveInt(a.workload, "nb", a.nb);
     const processes = countOrAuto(a.workload, "processes", a.processes);
+    const numa = hpccNumaPolicy(a.workload, a.numactl);
     const round = a.round === "down" ? "n=$(( n / nb * nb ))" : "n=$(( (n + nb - 1) / nb * nb ))";
     return [
         "set -e",
@@ -104,7 +137,7 @@ export function hpccCommand(a: HpccRunArgs): string {
         "cat > hpccinf.txt <<EOF",
         ...HPCCINF,
         "EOF",
-        `${MPIRUN} -np "$np" hpcc >&2`,
+        `${numa ? `${numactlArgv(numa).join(" ")} ` : ""}${MPIRUN} -np "$np" hpcc >&2`,
         "cat hpccoutf.txt",
     ].join("\n");
 }

@@ -11,13 +11,15 @@
  *
  * Metrics: `gflops` (HPL_Tflops × 1000), `hpl_time_s`.
  */
-import { HPCC_NOTE, HPCC_VERSION_COMMAND, hpccCommand, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
+import { HPCC_NOTE, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
 import { positiveInt } from "./params";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
 
 const NAME = "linpack";
 
 export type LinpackParams = {
+    /** numactl policy key the whole run gets (see hpcc.ts), or "none"; absent = none. */
+    numactl?: string;
     /** HPL matrix order N (paper: 45000); ignored when memoryPercent > 0. */
     n: number;
     /** > 0: N from this percentage of MemTotal (8·N² bytes); 0: use n. */
@@ -60,11 +62,12 @@ export const linpack: Workload<LinpackParams> = {
         const nShell = pct > 0
             ? `$(awk -v m="$mem_kb" 'BEGIN { printf "%d", sqrt(m * 1024 * ${pct} / 100 / 8) }')`
             : String(positiveInt(NAME, "n", p.n));
-        return hpccCommand({ workload: NAME, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, nShell, round: "down" });
+        return hpccCommand({ workload: NAME, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, nShell, round: "down", numactl: p.numactl });
     },
+    containerNeeds: (p: LinpackParams) => hpccContainerNeeds(NAME, p.numactl),
     notes(p: LinpackParams): string {
         const size = p.memoryPercent > 0 ? `N from ${p.memoryPercent}% of memory` : `N=${p.n}`;
-        return `HPL of ${HPCC_NOTE}, not Intel's optimized Linpack (not redistributable); ${size}${p.memoryPercent === 0 && p.n === 45000 ? " as the paper" : " (paper: 45000)"}`;
+        return `HPL of ${HPCC_NOTE}, not Intel's optimized Linpack (not redistributable); ${size}${p.memoryPercent === 0 && p.n === 45000 ? " as the paper" : " (paper: 45000)"}${hpccNumaNote(NAME, p.numactl)}`;
     },
     parse: parseLinpack,
 };

@@ -8,13 +8,15 @@
  * processes, the whole system as in the paper), `star_gups` (each process its own table, all at
  * once, average per process), `single_gups` (one process alone).
  */
-import { HPCC_NOTE, HPCC_VERSION_COMMAND, hpccCommand, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
+import { HPCC_NOTE, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
 import { positiveInt } from "./params";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
 
 const NAME = "randomaccess";
 
 export type RandomAccessParams = {
+    /** numactl policy key the whole run gets (see hpcc.ts), or "none"; absent = none. */
+    numactl?: string;
     /** log2 of the table size in 64-bit words (paper: 33). */
     log2Table: number;
     /** MPI processes; 0 = one per CPU of the environment. */
@@ -51,10 +53,11 @@ export const randomAccess: Workload<RandomAccessParams> = {
         if (l < 10 || l > 40) throw new Error(`${NAME}: parameter log2Table must be between 10 and 40, got ${l}`);
         // The table is the largest power of two not above N² words: N = ⌈√(2^l)⌉, rounded up to NB.
         const nShell = `$(awk 'BEGIN { printf "%d", sqrt(2 ^ ${l}) + 0.999999 }')`;
-        return hpccCommand({ workload: NAME, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, nShell, round: "up" });
+        return hpccCommand({ workload: NAME, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, nShell, round: "up", numactl: p.numactl });
     },
+    containerNeeds: (p: RandomAccessParams) => hpccContainerNeeds(NAME, p.numactl),
     notes(p: RandomAccessParams): string {
-        return `RandomAccess of ${HPCC_NOTE} (paper: single-node OpenMP rewrite, 10^9 updates); table 2^${p.log2Table} words (paper: 2^33)`;
+        return `RandomAccess of ${HPCC_NOTE} (paper: single-node OpenMP rewrite, 10^9 updates); table 2^${p.log2Table} words (paper: 2^33)${hpccNumaNote(NAME, p.numactl)}`;
     },
     parse: parseRandomAccess,
 };

@@ -10,7 +10,7 @@
  * Metrics (GB/s = 10^9 B/s, as STREAM): `copy_gbps`, `scale_gbps`, `add_gbps`, `triad_gbps`
  * (all processes together), `single_<kernel>_gbps` (one process alone, "SingleSTREAM").
  */
-import { HPCC_NOTE, HPCC_VERSION_COMMAND, hpccCommand, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
+import { HPCC_NOTE, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
 import { positiveInt } from "./params";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
 
@@ -18,6 +18,8 @@ const NAME = "stream";
 const KERNELS = ["Copy", "Scale", "Add", "Triad"] as const;
 
 export type StreamParams = {
+    /** numactl policy key the whole run gets (see hpcc.ts), or "none"; absent = none. */
+    numactl?: string;
     /** Elements (doubles) per array, all processes together (paper: 1650163200). */
     arraySize: number;
     /** MPI processes, each one STREAM thread; 0 = one per CPU of the environment. */
@@ -56,10 +58,11 @@ export const stream: Workload<StreamParams> = {
     clientCommand(p: StreamParams, ctx: RunContext): string {
         const size = positiveInt(NAME, "arraySize", p.arraySize);
         const nShell = `$(awk 'BEGIN { printf "%d", sqrt(3 * ${size}) + 1 }')`;
-        return hpccCommand({ workload: NAME, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, nShell, round: "up" });
+        return hpccCommand({ workload: NAME, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, nShell, round: "up", numactl: p.numactl });
     },
+    containerNeeds: (p: StreamParams) => hpccContainerNeeds(NAME, p.numactl),
     notes(p: StreamParams): string {
-        return `STREAM of ${HPCC_NOTE}: one single-threaded STREAM per MPI process (paper: one 32-thread OpenMP STREAM); ${p.arraySize} doubles per array in all (paper: 1650163200)`;
+        return `STREAM of ${HPCC_NOTE}: one single-threaded STREAM per MPI process (paper: one 32-thread OpenMP STREAM); ${p.arraySize} doubles per array in all (paper: 1650163200)${hpccNumaNote(NAME, p.numactl)}`;
     },
     parse: parseStream,
 };

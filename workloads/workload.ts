@@ -5,6 +5,9 @@
 import type { Better } from "../experiment/samples";
 import type { EnvironmentHandle } from "../environments/exec-target";
 import type { CloneSource } from "../environments/clone";
+import type { ContainerNeeds } from "../environments/container-needs";
+
+export type { ContainerNeeds } from "../environments/container-needs";
 
 /** One value a parser extracted from raw tool output. */
 export interface Measurement {
@@ -110,6 +113,14 @@ export interface Workload<P extends Record<string, number | string>> {
     clientCommand(params: P, ctx: RunContext): string;
     /** "inside": clientCommand runs in the environment; "host": on the host against the server. */
     readonly clientPlacement: "inside" | "host";
+    /**
+     * What a Docker container running this workload with these params needs beyond its declared
+     * variant (e.g. SYS_NICE for a numactl memory policy); {} or undefined = nothing. The
+     * container of every Docker environment the workload runs in gets it at provisioning (see
+     * environments/container-needs.ts), recorded in the variant and verified by the probe.
+     * Throws naming the parameter when params are malformed (checked when the stack is parsed).
+     */
+    containerNeeds?(params: P): ContainerNeeds;
     /**
      * How this workload departs from the study it reproduces (substituted tool, input or
      * scale), for the given params; the runner copies it into every sample's notes so no number

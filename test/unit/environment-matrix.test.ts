@@ -63,7 +63,7 @@ describe("environment matrix: stack schema", () => {
         refuses([{ name: "x", kind: "lxc" }], /isobench:environments\.0\.kind: must be one of native, docker, kvm, docker-in-kvm/);
         refuses([{ name: "x", kind: "docker", network: "bridge" }], /isobench:environments\.0\.network: must be one of nat, host, none/);
         refuses([{ name: "x", kind: "docker", limits: { memory: "2GB" } }], /isobench:environments\.0\.limits\.memory: "2GB" does not match/);
-        refuses([{ name: "x", kind: "docker", vcpus: 2 }], /isobench:environments\.0: unknown key "vcpus" \(allowed: name, kind, network, userlandProxy, storage, limits, runtime, capAdd, seccomp\)/);
+        refuses([{ name: "x", kind: "docker", vcpus: 2 }], /isobench:environments\.0: unknown key "vcpus" \(allowed: name, kind, network, userlandProxy, storage, limits, runtime, capAdd, seccomp, numactl\)/);
         refuses([{ name: "x", kind: "kvm", diskBus: "ide" }], /isobench:environments\.0\.diskBus: must be one of virtio-blk, virtio-scsi/);
         refuses([{ name: "x", kind: "kvm", diskFormat: "vmdk" }], /isobench:environments\.0\.diskFormat: must be one of qcow2, raw/);
         refuses([{ kind: "kvm" }], /isobench:environments\.0: missing required key "name"/);
@@ -131,6 +131,7 @@ describe("environment matrix: Docker variants", () => {
         assert.deepEqual(declaredDockerFacts(dockerVariantOf({ network: "nat", limits: { cpuset: "1", memory: "256m" } }), 2), {
             running: "true", network_mode: "bridge", mount_type: "volume", data_mount: "/data", runtime: "runc", sandbox: "none", nproc: "1",
             netns: "own", nat_path: "userland-proxy", cgroup_cpuset: "1", cgroup_cpus: "max", cgroup_memory: "268435456",
+            caps_added: "none", seccomp_mode: "filter",
         });
         const union = declaredDockerFacts(dockerVariantOf({ network: "none", storage: "unionfs", runtime: "runsc" }), 2);
         assert.equal(union.data_fstype, undefined, "gVisor shows its gofer filesystem (v9fs), not overlayfs");
