@@ -202,6 +202,14 @@ describe("stack files (mocks)", function () {
                 assert.ok(names.indexOf(probes[probes.length - 1]) < names.findIndex((n) => n.startsWith("cell-")), "every probe runs before the first cell");
             });
 
+            if (stack === "felter2014") {
+                it("Docker gets SYS_NICE for the hpcc workloads' numactl --interleave, and says so in its variant", () => {
+                    assert.match(registered.find((r) => r.name === "docker-nat-container")!.inputs.create as string, /'--cap-add' 'SYS_NICE'/);
+                    assert.match(exp.environments.find((e) => e.name === "docker-nat")!.variant, /cap=SYS_NICE/);
+                    assert.doesNotMatch(exp.environments.find((e) => e.name === "docker-host")!.variant, /cap=/, "docker-host runs no hpcc workload");
+                });
+            }
+
             it("native's data directory is a resource, so destroy removes it", () => {
                 const data = registered.find((r) => r.name === "native-data");
                 if (!want.environments.includes("native")) return assert.equal(data, undefined);
