@@ -227,7 +227,8 @@ export function groupSamples(samples: readonly Sample[]): { groups: Group[]; pro
     return acc.finish();
 }
 
-function comparisonKey(g: Pick<Group, "workload" | "params" | "metric">): string {
+/** Groups with the same key measure the same thing and can be compared across environments. */
+export function comparisonKey(g: Pick<Group, "workload" | "params" | "metric">): string {
     return g.workload + SEP + g.params + SEP + g.metric;
 }
 

@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv from "ajv";
 import { UserError } from "../experiment/errors";
-import { BASELINE_ENVIRONMENT, compareGroups, Summary, SummaryRow } from "./overhead";
+import { BASELINE_ENVIRONMENT, compareGroups, comparisonKey, Summary, SummaryRow } from "./overhead";
 import { parseParams, shortParams } from "./params";
 import type { Interval } from "./statistics";
 
@@ -286,14 +286,12 @@ export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult 
     const rows = summary.rows.filter((r) =>
         check.workloads.includes(r.workload) && re.test(r.metric) && matchesParams(check.params, r.params) && matchesEnv(check.env, r));
     if (rows.length === 0) return { check, points: [], missing: `not measured: no ${check.workloads.join("/")} metric matching /${check.metric}/ in a matching environment` };
-    const key = (r: SummaryRow) => `${r.workload}\u0000${r.params}\u0000${r.metric}`;
     if (check.baseline) return evaluateAgainstBaseline(check, check.baseline, rows, summary);
-    const natives = new Map<string, SummaryRow>();
-    for (const r of summary.rows) if (r.environment === BASELINE_ENVIRONMENT) natives.set(key(r), r);
+    const natives = byComparisonKey(summary.rows.filter((r) => r.environment === BASELINE_ENVIRONMENT));
     const points: CheckPoint[] = [];
     for (const r of rows) {
         if (r.overhead.kind !== "compared") continue;
-        const native = natives.get(key(r));
+        const native = natives.get(comparisonKey(r))?.[0];
         points.push({
             environment: r.environment, baseline: BASELINE_ENVIRONMENT, workload: r.workload, params: r.params, metric: r.metric,
             ratio: r.overhead.ratio, ratioCi: r.overhead.ratioCi,
@@ -308,14 +306,25 @@ export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult 
     return { check, points };
 }
 
+function byComparisonKey(rows: readonly SummaryRow[]): Map<string, SummaryRow[]> {
+    const m = new Map<string, SummaryRow[]>();
+    for (const r of rows) {
+        const k = comparisonKey(r);
+        const same = m.get(k);
+        if (same) same.push(r);
+        else m.set(k, [r]);
+    }
+    return m;
+}
+
 /** Every matching row against every baseline row of the same (workload, params, metric). */
 function evaluateAgainstBaseline(check: RatioCheck, baseline: EnvSelector, rows: readonly SummaryRow[], summary: Summary): CheckResult {
-    const bases = summary.rows.filter((r) => check.workloads.includes(r.workload) && matchesEnv(baseline, r));
+    const bases = byComparisonKey(summary.rows.filter((r) => matchesEnv(baseline, r)));
     const points: CheckPoint[] = [];
     const notComparable: string[] = [];
     for (const r of rows) {
-        for (const b of bases) {
-            if (b.environment === r.environment || b.workload !== r.workload || b.params !== r.params || b.metric !== r.metric) continue;
+        for (const b of bases.get(comparisonKey(r)) ?? []) {
+            if (b.environment === r.environment) continue;
             const o = compareGroups(r, b, summary.confidence);
             if (o.kind !== "compared") {
                 notComparable.push(`${r.environment} vs ${b.environment} ${r.metric}: ${o.reason}`);

@@ -257,7 +257,10 @@ const COLUMNS = ["environment", "env_kind", "variant", "accel", "fact", "value",
 
 /** Measures one environment, writes envfacts/<name>.json and regenerates environments.csv. */
 export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Record<string, string> {
-    if (inGuest(h.target)) resumeIfPaused(h.target.domain);
+    if (inGuest(h.target)) {
+        const problems = resumeIfPaused(h.target.domain).problems;
+        if (problems.length) throw new Error(`probe ${h.name}: ${problems.join("; ")}; check \`virsh domstate ${h.target.domain} --reason\` and resume it`);
+    }
     const ip = inGuest(h.target) ? guestIp(h.target.domain) : undefined;
     const inside = insideDerivedFacts(parseFacts(mustRun(execArgv(h.target, insideFactsScript(h.dataDir), ip), 120, `probe inside ${h.name}`)), h.envKind);
     const measured = { ...inside, ...outsideFacts(h, inside, ip), ...h.recorded };

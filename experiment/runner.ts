@@ -193,7 +193,13 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
         t0 = Date.now();
         client = run(onClientSide(clientCmd), 3600);
     } finally {
-        if (started) run(inside(stopScript(pidFile)), 60);
+        if (started) {
+            run(inside(stopScript(pidFile)), 60);
+            // The server's log is evidence of the run: kept beside the raw output rather than left
+            // in the environment's /tmp, which for native is the host's and outlives destroy.
+            const log = run(inside(`cat ${q(serverLog)} 2>/dev/null; rm -f ${q(serverLog)}`), 60).stdout;
+            if (log) fs.writeFileSync(path.join(rawDir, `${inv.cellId}.server.log`), log);
+        }
         // The run's script removes its clones itself (EXIT trap); this catches a killed script.
         if (cloneSource) removeLeftoverClones(cloneSource, env.target, Math.max(0, ...(sweep ?? [1])));
     }

@@ -14,8 +14,8 @@ export function parseDomifaddr(text: string): string | undefined {
     return m ? m[1] : undefined;
 }
 
-/** The first MAC address in `virsh domiflist` output. */
-export function parseDomiflistMac(text: string): string | undefined {
+/** The first MAC address in `virsh domiflist` or `virsh domifaddr` output. */
+export function parseMac(text: string): string | undefined {
     const m = /\b([0-9a-f]{2}(?::[0-9a-f]{2}){5})\b/i.exec(text);
     return m ? m[1].toLowerCase() : undefined;
 }
@@ -24,7 +24,7 @@ const cacheFile = (domain: string) => path.join(stateDir(REPO_ROOT), "guest-ip",
 
 function domainMac(domain: string): string | undefined {
     const r = attempt(virshArgv(30, "domiflist", domain), 60);
-    return r.status === 0 ? parseDomiflistMac(r.stdout) : undefined;
+    return r.status === 0 ? parseMac(r.stdout) : undefined;
 }
 
 export function guestIp(domain: string): string {
@@ -33,7 +33,8 @@ export function guestIp(domain: string): string {
         const r = attempt(virshArgv(30, "domifaddr", domain, "--source", source), 60);
         const ip = r.status === 0 ? parseDomifaddr(r.stdout) : undefined;
         if (ip) {
-            const mac = domainMac(domain);
+            // domifaddr prints the interface's MAC next to the address: no second virsh call.
+            const mac = parseMac(r.stdout);
             if (mac) {
                 fs.mkdirSync(path.dirname(cacheFile(domain)), { recursive: true });
                 fs.writeFileSync(cacheFile(domain), `${mac} ${ip}\n`);

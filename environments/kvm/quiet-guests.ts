@@ -17,6 +17,9 @@ const PAUSED = "paused ";
 const RESUMED = "resumed ";
 const PROBLEM = "problem ";
 
+/** Shell resuming the guest named in `$d`, reporting the outcome in {@link parseQuietOutput}'s format. */
+const RESUME_D = `if virsh resume "$d" >/dev/null 2>&1; then echo "${RESUMED}$d"; else echo "${PROBLEM}could not resume $d"; fi`;
+
 /**
  * Shell that pauses the running guests of `stack` other than those of environment `keep` and
  * resumes paused guests of `keep` (undefined: the cell runs outside any guest, pause them all).
@@ -26,22 +29,22 @@ export function quietGuestsScript(stack: string, keep: string | undefined): stri
     // libvirt re-serializes metadata with double quotes, whatever quotes the defined XML used.
     const mine = `stack="${stack}" `;
     const own = keep === undefined ? "" : `stack="${stack}" environment="${keep}"`;
+    // `has PATTERN`: guest $d's XML, read into $x, contains PATTERN (never true for an empty one).
     return [
         "command -v virsh >/dev/null 2>&1 || exit 0",
         "virsh -q version >/dev/null 2>&1 || exit 0",
         `mine=${q(mine)}; own=${q(own)}`,
-        "for d in $(virsh list --name --state-running --state-paused); do",
+        'has() { [ -n "$1" ] && case "$x" in *"$1"*) true ;; *) false ;; esac; }',
+        "for d in $(virsh list --name --state-running); do",
         '  x=$(virsh dumpxml "$d" 2>/dev/null) || continue',
-        '  case "$x" in *"$mine"*) ;; *) continue ;; esac',
-        '  state=$(virsh domstate "$d" 2>/dev/null)',
-        '  if [ -n "$own" ] && case "$x" in *"$own"*) true ;; *) false ;; esac; then',
-        `    [ "$state" = paused ] || continue`,
-        `    if virsh resume "$d" >/dev/null 2>&1; then echo "${RESUMED}$d"; else echo "${PROBLEM}could not resume $d"; fi`,
-        "  else",
-        `    [ "$state" = running ] || continue`,
-        `    if virsh suspend "$d" >/dev/null 2>&1; then echo "${PAUSED}$d"; else echo "${PROBLEM}could not pause $d"; fi`,
-        "  fi",
+        '  has "$mine" && ! has "$own" || continue',
+        `  if virsh suspend "$d" >/dev/null 2>&1; then echo "${PAUSED}$d"; else echo "${PROBLEM}could not pause $d"; fi`,
         "done",
+        "for d in $(virsh list --name --state-paused); do",
+        '  x=$(virsh dumpxml "$d" 2>/dev/null) || continue',
+        `  has "$own" && ${RESUME_D}`,
+        "done",
+        "exit 0",
     ].join("\n");
 }
 
@@ -76,7 +79,6 @@ export function describeQuiet(r: QuietResult): string | undefined {
 }
 
 /** Resumes a guest paused by an earlier cell (a re-run's probe needs it running). */
-export function resumeIfPaused(domain: string): void {
-    const d = q(domain);
-    run(["/bin/sh", "-c", `[ "$(virsh domstate ${d} 2>/dev/null)" != paused ] || virsh resume ${d} >/dev/null`], 60);
+export function resumeIfPaused(domain: string): QuietResult {
+    return parseQuietOutput(run(["/bin/sh", "-c", `d=${q(domain)}; [ "$(virsh domstate "$d" 2>/dev/null)" != paused ] || ${RESUME_D}`], 60).stdout);
 }

@@ -37,3 +37,19 @@ export function leftoverFiles(stackPrefix: string, stateDir = path.join(REPO_ROO
     for (const f of fs.readdirSync("/tmp").filter((n) => n.startsWith(`isobench-${stackPrefix}`) && n.endsWith(".server.log"))) found.push(`file /tmp/${f}`);
     return found;
 }
+
+/** Removes what {@link leftoverResources} and {@link leftoverFiles} found, whatever a failed destroy left. */
+export function removeLeftovers(found: readonly string[]): void {
+    const sh = (argv: string[]) => spawnSync(argv[0], argv.slice(1), { timeout: 60_000 });
+    for (const l of found) {
+        const [what, name] = l.split(" ");
+        if (what === "container") sh(["docker", "rm", "-f", name]);
+        if (what === "volume") sh(["docker", "volume", "rm", "-f", name]);
+        if (what === "domain") {
+            sh(["timeout", "30", "virsh", "-c", "qemu:///system", "destroy", name]);
+            sh(["timeout", "30", "virsh", "-c", "qemu:///system", "undefine", "--nvram", name]);
+            sh(["timeout", "30", "virsh", "-c", "qemu:///system", "undefine", name]);
+        }
+        if (what === "file" || what === "dir") fs.rmSync(name, { recursive: true, force: true });
+    }
+}

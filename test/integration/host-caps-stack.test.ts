@@ -8,40 +8,26 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { spawnSync } from "child_process";
-import YAML from "yaml";
-import { pulumiEnv } from "../../experiment/pulumi-cli";
 import { samplesFromCsv } from "../../experiment/samples";
 import { selected } from "../../environments/host-facts";
 import { THP_PATH } from "../../environments/host-settings";
-import { leftoverResources } from "../helpers/leftovers";
-
-const REPO = path.resolve(__dirname, "..", "..");
-
-function sh(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutS?: number } = {}) {
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", cwd: opts.cwd, env: opts.env, timeout: (opts.timeoutS ?? 60) * 1000, maxBuffer: 64 << 20 });
-    return { status: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
-}
+import { leftoverFiles, leftoverResources, removeLeftovers } from "../helpers/leftovers";
+import { ShResult, TempStack } from "../helpers/temp-stack";
 
 describe("stack with host settings, numactl and container needs (pulumi up/destroy)", function () {
     this.timeout(30 * 60 * 1000);
     const stack = `isb-h3b-${process.pid}`;
     const thp = selected(fs.readFileSync(THP_PATH, "utf8"));
-    let work = "";
-    let env: NodeJS.ProcessEnv = {};
+    let project: TempStack | undefined;
+    let dir = "";
     let records = "";
-    let up = { status: null as number | null, out: "" };
+    let up: ShResult = { status: null, out: "" };
     let recordAfterUp: unknown;
 
     before(function () {
-        work = fs.mkdtempSync(path.join(os.tmpdir(), "isb-h3b-stack-"));
-        records = path.join(work, "records");
-        for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json"]) fs.copyFileSync(path.join(REPO, f), path.join(work, f));
-        for (const f of ["index.ts", "node_modules", "experiment", "environments", "workloads", "analysis", "bin"]) fs.symlinkSync(path.join(REPO, f), path.join(work, f));
-        fs.mkdirSync(path.join(work, "stacks"));
-        fs.writeFileSync(path.join(work, "stacks", `Pulumi.${stack}.yaml`), YAML.stringify({
+        project = new TempStack({
+            stack,
             config: {
                 "isobench:runId": "it-1",
                 "isobench:repetitions": 3,
@@ -49,34 +35,22 @@ describe("stack with host settings, numactl and container needs (pulumi up/destr
                 "isobench:workloads": [{ name: "stream", params: { arraySize: 30000, processes: 1, nb: 32, numactl: "interleave:all" } }],
                 "isobench:host": { thp, swap: "off", apply: true },
             },
-        }));
-        env = {
-            ...pulumiEnv(REPO),
-            PULUMI_BACKEND_URL: `file://${path.join(work, "backend")}`,
-            PULUMI_HOME: path.join(work, "pulumi-home"),
-            PULUMI_CONFIG_PASSPHRASE: "test",
-            ISOBENCH_RESULTS_DIR: path.join(work, "results"),
-            ISOBENCH_HOST_RECORDS_DIR: records,
-        };
-        fs.mkdirSync(path.join(work, "backend"));
-        const init = sh(["pulumi", "stack", "init", stack, "--secrets-provider", "passphrase"], { cwd: work, env });
-        assert.equal(init.status, 0, init.out);
-        up = sh(["pulumi", "up", "--yes", "--skip-preview", "--stack", stack], { cwd: work, env, timeoutS: 20 * 60 });
+            env: (work) => ({ ISOBENCH_HOST_RECORDS_DIR: path.join(work, "records") }),
+        });
+        records = path.join(project.work, "records");
+        dir = project.resultsDir("it-1");
+        up = project.up(20 * 60);
         const rec = path.join(records, `${stack}.json`);
         recordAfterUp = fs.existsSync(rec) ? JSON.parse(fs.readFileSync(rec, "utf8")) : undefined;
     });
 
     after(function () {
-        if (!work) return;
-        const d = sh(["pulumi", "destroy", "--yes", "--skip-preview", "--stack", stack], { cwd: work, env, timeoutS: 10 * 60 });
-        const left = leftoverResources(`isobench-${stack}-`);
-        for (const l of left) {
-            const [what, name] = l.split(" ");
-            if (what === "container") sh(["docker", "rm", "-f", name]);
-            if (what === "volume") sh(["docker", "volume", "rm", "-f", name]);
-        }
+        if (!project) return;
+        const d = project.destroy(10 * 60);
+        const left = [...leftoverResources(`isobench-${stack}-`), ...leftoverFiles(stack)];
+        removeLeftovers(left);
         const recordsLeft = fs.existsSync(records) ? fs.readdirSync(records) : [];
-        fs.rmSync(work, { recursive: true, force: true });
+        project.remove();
         assert.equal(d.status, 0, `pulumi destroy failed:\n${d.out}`);
         assert.deepEqual(left, [], "pulumi destroy left resources behind");
         assert.deepEqual(recordsLeft, [], "destroy ran host-restore, which removes the record");
@@ -86,20 +60,19 @@ describe("stack with host settings, numactl and container needs (pulumi up/destr
     it("pulumi up succeeds, with host-apply run by the host-settings resource", () => {
         assert.equal(up.status, 0, up.out.slice(-6000));
         assert.deepEqual(recordAfterUp, { stack, appliedAt: (recordAfterUp as { appliedAt: string }).appliedAt, changes: [] }, "declared as the host is: recorded, nothing changed");
-        const hostCsv = fs.readFileSync(path.join(work, "results", stack, "it-1", "host.csv"), "utf8");
+        const hostCsv = fs.readFileSync(path.join(dir, "host.csv"), "utf8");
         assert.match(hostCsv, new RegExp(`,thp,${thp},${thp},`));
         assert.match(hostCsv, /,host_settings_applied,none \(the host was as declared\),,/);
     });
 
     it("the facts show the policy natively and SYS_NICE in the container, with who asked", () => {
-        const csv = fs.readFileSync(path.join(work, "results", stack, "it-1", "environments.csv"), "utf8");
+        const csv = fs.readFileSync(path.join(dir, "environments.csv"), "utf8");
         assert.match(csv, /^native,native,numactl=cpunodebind:0\+membind:0,none,numa_policy,bind,bind,/m);
         assert.match(csv, /^dk,docker,net=none;storage=volume;runtime=runc;cap=SYS_NICE,none,caps_added,SYS_NICE,SYS_NICE,/m);
         assert.match(csv, /^dk,docker,[^,]*,none,container_needs,stream: cap SYS_NICE \(numactl interleave:all\),/m);
     });
 
     it("every stream cell ran under numactl, in both environments, and the analysis compares them", () => {
-        const dir = path.join(work, "results", stack, "it-1");
         const cells = fs.readdirSync(path.join(dir, "cells")).filter((f) => f.endsWith(".csv"));
         assert.equal(cells.length, 3 * 2);
         for (const f of cells) {

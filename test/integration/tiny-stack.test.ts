@@ -5,35 +5,16 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { spawnSync } from "child_process";
-import YAML from "yaml";
-import { pulumiEnv } from "../../experiment/pulumi-cli";
 import { samplesFromCsv } from "../../experiment/samples";
-import { leftoverResources } from "../helpers/leftovers";
-import { nativeDataDir } from "../../environments/exec-target";
-
-const REPO = path.resolve(__dirname, "..", "..");
-
-function sh(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutS?: number } = {}) {
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", cwd: opts.cwd, env: opts.env, timeout: (opts.timeoutS ?? 60) * 1000, maxBuffer: 64 << 20 });
-    return { status: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
-}
-
-function leftovers(stack: string): string[] {
-    const found = leftoverResources(`isobench-${stack}-`);
-    const guests = path.join(REPO, ".state", "guests", stack);
-    if (fs.existsSync(guests)) found.push(`dir ${guests}`, ...fs.readdirSync(guests).map((f) => `file ${path.join(guests, f)}`));
-    if (fs.existsSync(nativeDataDir(stack))) found.push(`dir ${nativeDataDir(stack)}`);
-    return found;
-}
+import { leftoverFiles, leftoverResources, removeLeftovers } from "../helpers/leftovers";
+import { sh, TempStack } from "../helpers/temp-stack";
 
 describe("tiny stack on real dockerd and libvirt", function () {
     this.timeout(30 * 60 * 1000);
     const stack = `itest${process.pid}`;
-    let work = "";
-    let env: NodeJS.ProcessEnv = {};
+    let project: TempStack | undefined;
+    let dir = "";
     let upOutput = "";
     let upStatus: number | null = null;
 
@@ -41,13 +22,8 @@ describe("tiny stack on real dockerd and libvirt", function () {
         if (sh(["docker", "info"]).status !== 0 || sh(["timeout", "20", "virsh", "-c", "qemu:///system", "version"]).status !== 0) {
             throw new Error("dockerd and libvirtd must be running: run scripts/setup.sh (or scripts/daemons.sh) first");
         }
-        work = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-itest-"));
-        for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json"]) fs.copyFileSync(path.join(REPO, f), path.join(work, f));
-        for (const f of ["index.ts", "node_modules", "experiment", "environments", "workloads", "analysis", "bin"]) {
-            fs.symlinkSync(path.join(REPO, f), path.join(work, f));
-        }
-        fs.mkdirSync(path.join(work, "stacks"));
-        fs.writeFileSync(path.join(work, "stacks", `Pulumi.${stack}.yaml`), YAML.stringify({
+        project = new TempStack({
+            stack,
             config: {
                 "isobench:runId": "it-1",
                 "isobench:repetitions": 3,
@@ -59,39 +35,20 @@ describe("tiny stack on real dockerd and libvirt", function () {
                 "isobench:allowSoftwareEmulation": true,
                 "isobench:kvm": { vcpus: 1, memoryMiB: 768, bootTimeoutS: 240 },
             },
-        }));
-        env = {
-            ...pulumiEnv(REPO),
-            PULUMI_BACKEND_URL: `file://${path.join(work, "backend")}`,
-            PULUMI_HOME: path.join(work, "pulumi-home"),
-            PULUMI_CONFIG_PASSPHRASE: "test",
-            ISOBENCH_RESULTS_DIR: path.join(work, "results"),
-        };
-        fs.mkdirSync(path.join(work, "backend"));
-        const init = sh(["pulumi", "stack", "init", stack, "--secrets-provider", "passphrase"], { cwd: work, env });
-        assert.equal(init.status, 0, init.out);
-        const up = sh(["pulumi", "up", "--yes", "--skip-preview", "--stack", stack], { cwd: work, env, timeoutS: 25 * 60 });
+        });
+        dir = project.resultsDir("it-1");
+        const up = project.up(25 * 60);
         upOutput = up.out;
         upStatus = up.status;
     });
 
     after(function () {
-        if (!work) return;
-        const d = sh(["pulumi", "destroy", "--yes", "--skip-preview", "--stack", stack], { cwd: work, env, timeoutS: 10 * 60 });
-        const left = leftovers(stack);
+        if (!project) return;
+        const d = project.destroy(10 * 60);
+        const left = [...leftoverResources(`isobench-${stack}-`), ...leftoverFiles(stack)];
         // Belt and braces: never leave anything behind, even when destroy failed.
-        for (const l of left) {
-            const [what, name] = l.split(" ");
-            if (what === "container") sh(["docker", "rm", "-f", name]);
-            if (what === "volume") sh(["docker", "volume", "rm", "-f", name]);
-            if (what === "domain") {
-                sh(["timeout", "30", "virsh", "-c", "qemu:///system", "destroy", name]);
-                sh(["timeout", "30", "virsh", "-c", "qemu:///system", "undefine", name]);
-            }
-            if (what === "file" || what === "dir") fs.rmSync(name, { recursive: true, force: true });
-        }
-        fs.rmSync(path.join(REPO, ".state", "guests", stack), { recursive: true, force: true });
-        fs.rmSync(work, { recursive: true, force: true });
+        removeLeftovers(left);
+        project.remove();
         assert.equal(d.status, 0, `pulumi destroy failed:\n${d.out}`);
         assert.deepEqual(left, [], "pulumi destroy left resources behind");
     });
@@ -101,7 +58,6 @@ describe("tiny stack on real dockerd and libvirt", function () {
     });
 
     it("writes sample rows for every cell, with accel and tool versions", () => {
-        const dir = path.join(work, "results", stack, "it-1");
         const cells = fs.readdirSync(path.join(dir, "cells")).filter((f) => f.endsWith(".csv"));
         assert.equal(cells.length, 3 * 2 * 4);
         const intervals: Array<[number, number, string]> = [];
@@ -122,21 +78,28 @@ describe("tiny stack on real dockerd and libvirt", function () {
         }
     });
 
+    it("keeps each server's log with the raw output and none in the host's /tmp", () => {
+        const logs = fs.readdirSync(path.join(dir, "raw")).filter((f) => f.endsWith(".server.log"));
+        assert.deepEqual(logs.map((f) => f.split(".")[0]), Array(3 * 4).fill("redis"), "one per redis cell");
+        assert.ok(logs.every((f) => fs.readFileSync(path.join(dir, "raw", f), "utf8").length > 0));
+        assert.deepEqual(leftoverFiles(stack).filter((f) => f.endsWith(".server.log")), []);
+    });
+
     it("records environment facts that match the declared variants", () => {
-        const csv = fs.readFileSync(path.join(work, "results", stack, "it-1", "environments.csv"), "utf8");
+        const csv = fs.readFileSync(path.join(dir, "environments.csv"), "utf8");
         assert.match(csv, /docker-host,docker,[^,]*,none,network_mode,host,host/);
         assert.match(csv, /docker-nat,docker,[^,]*,none,network_mode,bridge,bridge/);
         assert.match(csv, /kvm-tuned,kvm,[^,]*,tcg,vcpupin,0:1,0:1/);
     });
 
     it("writes the analysis with overhead vs native", () => {
-        const md = fs.readFileSync(path.join(work, "results", stack, "it-1", "summary.md"), "utf8");
+        const md = fs.readFileSync(path.join(dir, "summary.md"), "utf8");
         assert.match(md, /docker-nat/);
         assert.match(md, /kvm-tuned/);
     });
 
     it("a no-change pulumi up re-runs nothing", () => {
-        const again = sh(["pulumi", "up", "--yes", "--skip-preview", "--stack", stack], { cwd: work, env, timeoutS: 300 });
+        const again = project!.up(300);
         assert.equal(again.status, 0, again.out.slice(-3000));
         assert.doesNotMatch(again.out, /created|replaced|updated \(/);
         assert.match(again.out, /unchanged/);
