@@ -84,10 +84,13 @@ function sharesHostNetwork(t: EnvironmentHandle["target"]): boolean {
 }
 
 /** A port nothing listens on at the moment, from the kernel's ephemeral range. */
+// The probe binds the wildcard address, as the servers do: a port free on 127.0.0.1 alone may be
+// one Docker publishes on a container's own loopback address (its random ports come from the same
+// ephemeral range), and a wildcard listener could not bind it.
 function freeHostPort(protocol: "tcp" | "udp"): number {
     const probe = protocol === "tcp"
-        ? "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
-        : "const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})";
+        ? "const s=require('net').createServer().listen(0,'0.0.0.0',()=>{console.log(s.address().port);s.close()})"
+        : "const s=require('dgram').createSocket('udp4');s.bind(0,'0.0.0.0',()=>{console.log(s.address().port);s.close()})";
     return Number(mustRun([process.execPath, "-e", probe], 30, `finding a free ${protocol} port`).trim());
 }
 

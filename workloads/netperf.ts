@@ -140,7 +140,8 @@ export const netperf: Workload<NetperfParams> = {
     },
     readinessCommand(p: NetperfParams, addr: ServerAddress, ctx?: RunContext): string {
         // Ten transactions (negative -l counts transactions): proves control and data ports answer.
-        return withTimeout(15, `${netperfCommand("TCP_RR", "-10", p, ctx ?? { addr, dataDir: "" })} >/dev/null 2>&1`);
+        // stderr is kept: when the server never answers, the runner reports the client's last error.
+        return withTimeout(15, `${netperfCommand("TCP_RR", "-10", p, ctx ?? { addr, dataDir: "" })} >/dev/null`);
     },
     clientPlacement: "host",
     clientCommand(p: NetperfParams, ctx: RunContext): string {

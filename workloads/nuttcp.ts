@@ -97,7 +97,8 @@ export const nuttcp: Workload<NuttcpParams> = {
     readinessCommand(p: NuttcpParams, addr: ServerAddress, ctx?: RunContext): string {
         // A bare TCP connect succeeds on Docker's userland proxy before anything listens inside;
         // a 0.1 s transfer proves the server answers on both ports.
-        return withTimeout(15, `${nuttcpCommand(0.1, "-t", ctx ?? { addr, dataDir: "" })} >/dev/null 2>&1`);
+        // stderr is kept: when the server never answers, the runner reports the client's last error.
+        return withTimeout(15, `${nuttcpCommand(0.1, "-t", ctx ?? { addr, dataDir: "" })} >/dev/null`);
     },
     clientPlacement: "host",
     clientCommand(p: NuttcpParams, ctx: RunContext): string {

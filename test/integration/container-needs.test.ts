@@ -19,7 +19,7 @@ import { runCell } from "../../experiment/runner";
 import { samplesFromCsv } from "../../experiment/samples";
 import { leftoverResources } from "../helpers/leftovers";
 
-const PREFIX = "isb-h3b-";
+const PREFIX = `isb-cn${process.pid}-`;
 const STREAM = { arraySize: 30000, processes: 1, nb: 32, numactl: "interleave:all" };
 
 describe("container needs and numactl policies (dockerd, this host)", function () {

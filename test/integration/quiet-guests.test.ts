@@ -1,7 +1,7 @@
 /**
  * Pausing the guests a cell does not use, on the real libvirtd: three firmware-only guests (no disk,
- * so they start at once and sit in SeaBIOS) with isobench metadata — two of stack "isbq" and one of
- * stack "isbq-small", whose guest names share the prefix — and quietGuests as the runner calls it.
+ * so they start at once and sit in SeaBIOS) with isobench metadata — two of stack "isbq<pid>" and one
+ * of stack "isbq<pid>-small", whose guest names share the prefix — and quietGuests as the runner calls it.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -11,11 +11,12 @@ import { mustRun, run } from "../../environments/process";
 import { quietGuests } from "../../environments/kvm/quiet-guests";
 import { leftoverResources } from "../helpers/leftovers";
 
-const PREFIX = "isbq-";
+const STACK = `isbq${process.pid}`;
+const [X, Y, Z] = [`${STACK}-x`, `${STACK}-y`, `${STACK}-small-z`];
 const GUESTS = [
-    { name: "isbq-x", stack: "isbq", env: "x" },
-    { name: "isbq-y", stack: "isbq", env: "y" },
-    { name: "isbq-small-z", stack: "isbq-small", env: "z" },
+    { name: X, stack: STACK, env: "x" },
+    { name: Y, stack: STACK, env: "y" },
+    { name: Z, stack: `${STACK}-small`, env: "z" },
 ];
 
 function domainXml(g: (typeof GUESTS)[number]): string {
@@ -48,22 +49,22 @@ describe("quietGuests (real libvirtd)", function () {
     after(() => {
         for (const g of GUESTS) run(["virsh", "destroy", g.name], 60);
         fs.rmSync(dir, { recursive: true, force: true });
-        assert.deepEqual(leftoverResources(PREFIX), []);
+        assert.deepEqual(leftoverResources(`${STACK}-`), []);
     });
 
     it("pauses the stack's other guests, keeps the cell's own, leaves other stacks alone", () => {
-        const r = quietGuests("isbq", "x");
-        assert.deepEqual(r, { paused: ["isbq-y"], resumed: [], problems: [] });
-        assert.equal(state("isbq-x"), "running");
-        assert.equal(state("isbq-y"), "paused");
-        assert.equal(state("isbq-small-z"), "running", "a stack whose name starts the same is not touched");
+        const r = quietGuests(STACK, "x");
+        assert.deepEqual(r, { paused: [Y], resumed: [], problems: [] });
+        assert.equal(state(X), "running");
+        assert.equal(state(Y), "paused");
+        assert.equal(state(Z), "running", "a stack whose name starts the same is not touched");
     });
 
     it("a cell outside any guest pauses them all; the next guest cell resumes its own", () => {
-        assert.deepEqual(quietGuests("isbq", undefined), { paused: ["isbq-x"], resumed: [], problems: [] });
-        assert.deepEqual(quietGuests("isbq", "y"), { paused: [], resumed: ["isbq-y"], problems: [] });
-        assert.equal(state("isbq-x"), "paused");
-        assert.equal(state("isbq-y"), "running");
-        assert.deepEqual(quietGuests("isbq", "y"), { paused: [], resumed: [], problems: [] }, "nothing to do the second time");
+        assert.deepEqual(quietGuests(STACK, undefined), { paused: [X], resumed: [], problems: [] });
+        assert.deepEqual(quietGuests(STACK, "y"), { paused: [], resumed: [Y], problems: [] });
+        assert.equal(state(X), "paused");
+        assert.equal(state(Y), "running");
+        assert.deepEqual(quietGuests(STACK, "y"), { paused: [], resumed: [], problems: [] }, "nothing to do the second time");
     });
 });

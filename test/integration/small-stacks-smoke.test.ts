@@ -10,8 +10,8 @@
  * Not smoke-tested live: stacks/Pulumi.felter2014.yaml (full size; the same environments and
  * workload map as felter2014-small, which is).
  *
- * Resources: stack isb-smk-<short name>, so everything is isobench-isb-smk-…; guest folders
- * .state/guests/isb-smk-…, native data /var/tmp/isobench-data/isb-smk-…. Durations per stack and
+ * Resources: stack isb-smk<pid>-<short name>, so everything is isobench-isb-smk<pid>-…; guest folders
+ * .state/guests/isb-smk<pid>-…, native data /var/tmp/isobench-data/isb-smk<pid>-…. Durations per stack and
  * in total are printed at the end. Measured once on the 2-core development host while other
  * benchmarks ran (load 10–23): felter2014-small 1750 s, flux7-2014 363 s, kek-hepix2015 380 s,
  * stacking 483 s (its docker-in-kvm guest, provisioned from the start, was ready after 1481 s),
@@ -36,7 +36,7 @@ import { applicableClaims, loadReferences } from "../../analysis/published";
 import { StackEnvironments, provisionStackEnvironments } from "../helpers/stack-environments";
 import { leftoverFiles, leftoverResources } from "../helpers/leftovers";
 
-const PREFIX = "isb-smk";
+const PREFIX = `isb-smk${process.pid}`;
 const STACKS_DIR = path.join(REPO_ROOT, "stacks");
 
 /** The small stacks; value: short name in resource names, and the study whose claims apply (analysis/reference). */

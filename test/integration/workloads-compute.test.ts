@@ -16,7 +16,7 @@ import { getWorkload } from "../../workloads";
 import { LiveEnvironments, LiveKind, provisionLiveEnvironments } from "../helpers/live-environments";
 import { leftoverResources } from "../helpers/leftovers";
 
-const PREFIX = "it4a";
+const PREFIX = `it4a${process.pid}`;
 const KINDS: readonly LiveKind[] = ["native", "docker", "kvm"];
 const WORKLOADS = ["stress-ng-cpu", "sysbench-memory", "sysbench-fileio", "fio", "pxz", "linpack", "stream", "randomaccess"] as const;
 type Name = (typeof WORKLOADS)[number];
