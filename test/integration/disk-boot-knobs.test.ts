@@ -39,7 +39,12 @@ describe("diskFormat raw and boot bootloader on real libvirt", function () {
         workloads: [{ name: "sysbench-cpu", environments: ["raw"] }],
         allowSoftwareEmulation: true,
     });
-    const results = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3b-"));
+    // Made in a hook: a describe body runs even when --grep selects none of its tests,
+    // and then no after hook would remove it.
+    let results = "";
+    before(() => {
+        results = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3b-"));
+    });
     const guests = new Map<string, { domain: DomainSpec; handle: EnvironmentHandle; measured?: Record<string, string> }>();
     let guestDir = "";
 
@@ -122,7 +127,10 @@ describe("diskFormat raw and boot bootloader on real libvirt", function () {
 
 describe("guest-lifecycle.sh delete removes a guest's own disk only (real libvirt, no guest)", function () {
     this.timeout(120_000);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3b-del-"));
+    let dir = "";
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3b-del-"));
+    });
     const name = `${PREFIX}absent`;
     const del = (f: string) => attempt([LIFECYCLE, "delete", name, f], 60);
     const img = (f: string, fmt: "raw" | "qcow2", mode = 0o644, backing?: string): string => {

@@ -75,7 +75,12 @@ describe("environment matrix on real dockerd and libvirt", function () {
         workloads: [{ name: "sysbench-cpu", environments: ["native"] }],
         allowSoftwareEmulation: true,
     });
-    const results = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3m-"));
+    // Made in a hook: a describe body runs even when --grep selects none of its tests,
+    // and then no after hook would remove it.
+    let results = "";
+    before(() => {
+        results = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3m-"));
+    });
     let host: HostContext;
     const measured = new Map<string, Record<string, string>>();
     const handles = new Map<string, EnvironmentHandle>();
@@ -198,7 +203,12 @@ describe("docker-in-kvm on real libvirt (Docker engine inside a tcg guest)", fun
         workloads: [{ name: "redis", params: { requests: 2000 } }],
         allowSoftwareEmulation: true,
     });
-    const results = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3d-"));
+    // Made in a hook: a describe body runs even when --grep selects none of its tests,
+    // and then no after hook would remove it.
+    let results = "";
+    before(() => {
+        results = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it3d-"));
+    });
     let host: HostContext;
     let handle: EnvironmentHandle;
     let measured: Record<string, string>;
