@@ -8,8 +8,9 @@ import { OVERHEAD_CONVENTION, Summary } from "./overhead";
 import type { RenderedPlot } from "./plots";
 import type { ClaimResult, PublishedComparison } from "./published";
 import {
-    CLAIM_HEADER, claimRows, DETAIL_HEADER, detailRow, groupBy, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows,
+    CLAIM_HEADER, claimRows, DETAIL_HEADER, detailRow, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows,
 } from "./report";
+import { groupBy } from "./group-by";
 
 export interface HtmlReportInput {
     readonly title: string;

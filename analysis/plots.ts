@@ -13,7 +13,7 @@ import type { TopLevelSpec } from "vega-lite";
 import { directionArrow, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
 import { numericParam, paramsWithout, shortParams, sweptNumericKeys, varyingKeys } from "./params";
 import type { PublishedComparison } from "./published";
-import { groupBy } from "./report";
+import { groupBy } from "./group-by";
 
 export interface PlotSpec {
     /** File stem, also the anchor in report.html. */

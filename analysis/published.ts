@@ -19,6 +19,7 @@ import * as path from "path";
 import Ajv from "ajv";
 import { UserError } from "../experiment/errors";
 import { BASELINE_ENVIRONMENT, compareGroups, comparisonKey, Summary, SummaryRow } from "./overhead";
+import { groupBy } from "./group-by";
 import { parseParams, shortParams } from "./params";
 import type { Interval } from "./statistics";
 
@@ -287,7 +288,7 @@ export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult 
         check.workloads.includes(r.workload) && re.test(r.metric) && matchesParams(check.params, r.params) && matchesEnv(check.env, r));
     if (rows.length === 0) return { check, points: [], missing: `not measured: no ${check.workloads.join("/")} metric matching /${check.metric}/ in a matching environment` };
     if (check.baseline) return evaluateAgainstBaseline(check, check.baseline, rows, summary);
-    const natives = byComparisonKey(summary.rows.filter((r) => r.environment === BASELINE_ENVIRONMENT));
+    const natives = groupBy(summary.rows.filter((r) => r.environment === BASELINE_ENVIRONMENT), comparisonKey);
     const points: CheckPoint[] = [];
     for (const r of rows) {
         if (r.overhead.kind !== "compared") continue;
@@ -306,20 +307,9 @@ export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult 
     return { check, points };
 }
 
-function byComparisonKey(rows: readonly SummaryRow[]): Map<string, SummaryRow[]> {
-    const m = new Map<string, SummaryRow[]>();
-    for (const r of rows) {
-        const k = comparisonKey(r);
-        const same = m.get(k);
-        if (same) same.push(r);
-        else m.set(k, [r]);
-    }
-    return m;
-}
-
 /** Every matching row against every baseline row of the same (workload, params, metric). */
 function evaluateAgainstBaseline(check: RatioCheck, baseline: EnvSelector, rows: readonly SummaryRow[], summary: Summary): CheckResult {
-    const bases = byComparisonKey(summary.rows.filter((r) => matchesEnv(baseline, r)));
+    const bases = groupBy(summary.rows.filter((r) => matchesEnv(baseline, r)), comparisonKey);
     const points: CheckPoint[] = [];
     const notComparable: string[] = [];
     for (const r of rows) {

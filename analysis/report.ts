@@ -5,6 +5,7 @@
  * detailed statistics per workload and parameter point, notes, problems.
  */
 import { directionArrow, formatOverhead, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
+import { groupBy } from "./group-by";
 import { shortParams, varyingKeys } from "./params";
 import type { ClaimResult, PublishedComparison } from "./published";
 
@@ -76,18 +77,6 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
         `|${header.map((h) => (numeric.includes(h) ? "---:" : "---")).join("|")}|`,
         ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
     ];
-}
-
-/** Items grouped by key, groups and items in first-seen order. */
-export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-    const m = new Map<string, T[]>();
-    for (const it of items) {
-        const k = key(it);
-        const list = m.get(k);
-        if (list) list.push(it);
-        else m.set(k, [it]);
-    }
-    return m;
 }
 
 /**
