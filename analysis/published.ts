@@ -22,6 +22,7 @@ import { BASELINE_ENVIRONMENT, compareGroups, comparisonKey, Summary, SummaryRow
 import { groupBy } from "./group-by";
 import { parseParams, shortParams } from "./params";
 import type { Interval } from "./statistics";
+import { REPO_ROOT } from "../core/repo-root";
 
 /** Which of our environments a published environment or a claim refers to. */
 export interface EnvSelector {
@@ -89,7 +90,7 @@ export interface Reference {
     readonly claims: readonly Claim[];
 }
 
-export const REFERENCE_DIR = path.join(__dirname, "reference");
+export const REFERENCE_DIR = path.join(REPO_ROOT, "analysis", "reference");
 
 const selectorSchema = {
     type: "object",

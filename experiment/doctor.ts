@@ -8,6 +8,7 @@ import { guestImageFiles, imageState, stateDir as stateDirOf } from "./paths";
 import { OVMF } from "../environments/kvm/guest-files";
 import { onPath, pluginInstalled, userlandProxyOn } from "./host";
 import { measureHost } from "../environments/host-facts";
+import { readBridgeGateway } from "../environments/docker-bridge";
 
 export interface Check {
     readonly name: string;
@@ -46,6 +47,14 @@ export function doctor(repoRoot: string): Check[] {
         const proxy = out.ok ? userlandProxyOn(out.out) : undefined;
         add("docker userland proxy", proxy !== undefined, proxy === undefined ? "unknown (no DOCKER rule in the nat OUTPUT chain)" : proxy ? "on: loopback-published ports go through docker-proxy; userlandProxy: false publishes on the bridge gateway (DNAT)" : "off: every published port is DNATed (userlandProxy: true environments are refused)",
             "run dockerd with iptables enabled (the default)");
+        let gateway: { ok: boolean; detail: string };
+        try {
+            const g = readBridgeGateway();
+            gateway = { ok: true, detail: `${g.address}, from ${g.source}` };
+        } catch (e) {
+            gateway = { ok: false, detail: (e as Error).message };
+        }
+        add("docker bridge gateway", gateway.ok, gateway.detail, "check that dockerd runs with its default bridge (scripts/daemons.sh); ip -4 addr show docker0 should list an address in the bridge subnet");
     }
     const h = measureHost();
     checks.push({ name: "host settings (recorded in host.csv)", ok: true, detail: `governor ${h.governor}; boost ${h.boost}; THP ${h.thp}; swap ${h.swap}; hugepages ${h.hugepages_total}; numactl ${h.native_numactl_policy}`, fix: "" });

@@ -14,6 +14,7 @@ import { UserError } from "./errors";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
 import { parseCpuset } from "../environments/kvm/cpuset";
+import { readBridgeGateway } from "../environments/docker-bridge";
 import type { DockerVariant, KvmKnobs } from "./environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, numaProblems, workloadNeeds } from "./environment-handles";
 import { OVMF } from "../environments/kvm/guest-files";
@@ -201,12 +202,11 @@ export function cpuSiblings(): number[][] {
 }
 
 function bridgeGateway(): string {
-    const r = attempt(["docker", "network", "inspect", "bridge", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"], 20);
-    const ip = r.stdout.trim();
-    if (r.status !== 0 || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) {
-        throw new HostError(`cannot read the gateway of Docker's bridge network (docker network inspect bridge: ${combinedOutput(r)}). Fix: check that dockerd runs with its default bridge (scripts/daemons.sh)`);
+    try {
+        return readBridgeGateway().address;
+    } catch (e) {
+        throw new HostError(`cannot tell the gateway address of Docker's bridge network: ${(e as Error).message}. Fix: check that dockerd runs with its default bridge (scripts/daemons.sh; ip -4 addr show docker0 should list an address in the bridge subnet)`);
     }
-    return ip;
 }
 
 /**

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
-export const REPO_ROOT = path.resolve(__dirname, "..");
+export { REPO_ROOT } from "../core/repo-root";
 
 /** Images' state files, SSH key, guest disks, the Pulumi backend: $ISOBENCH_STATE_DIR or <repo>/.state. */
 export function stateDir(repoRoot: string): string {

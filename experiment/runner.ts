@@ -17,6 +17,7 @@ import { shellQuote as q } from "../environments/shell";
 import { CloneSource, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
 import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
 import { effectiveWorkload, instanceSweep } from "../workloads/instances";
+import { REPO_ROOT } from "./paths";
 
 export interface CellInvocation {
     readonly stack: string;
@@ -140,7 +141,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     const sweep = instanceSweep(registered.name, params);
     const workload = effectiveWorkload(registered, params);
     const cloneSource: CloneSource | undefined = workload.needsCloneSource || workload !== registered
-        ? readCloneSource(env, path.join(__dirname, "..", "environments", "kvm", "guest-lifecycle.sh"))
+        ? readCloneSource(env, path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh"))
         : undefined;
     progress(inv.resultsDir, `cell ${inv.cellId}: start (${workload.name} on ${env.name}, accel=${env.accel})`);
 

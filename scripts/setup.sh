@@ -57,6 +57,11 @@ else
     echo "$want" > "$STAMP"
 fi
 
+# The CLI, the cells and the Pulumi program run compiled JavaScript (build/); bin/isobench
+# recompiles whenever a source is newer than the build.
+log "compiling TypeScript into build/ where sources changed"
+./bin/isobench build
+
 # 4. Pulumi toolchain.
 bash scripts/pulumi-toolchain.sh
 

@@ -12,7 +12,7 @@ import { pulumiEnv } from "../../experiment/pulumi-cli";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const COPIED = ["Pulumi.yaml", "package.json", "tsconfig.json"];
-const LINKED = ["index.ts", "node_modules", "experiment", "environments", "workloads", "analysis", "bin"];
+const LINKED = ["index.ts", "node_modules", "experiment", "environments", "workloads", "analysis", "core", "bin", "build"];
 
 export interface ShResult {
     readonly status: number | null;
