@@ -31,6 +31,45 @@ export function cellTimesSince(progressLog: string, since: Date): CellTimes {
     return { cells, seconds };
 }
 
+const STAMP = /^(\S+) cell (\S+): (start|done in) /;
+
+/**
+ * Idle time between cells: for each cell that started after another finished (in log order, since
+ * `since`), the seconds from that "done" line to this "start" line — Pulumi's step, the provider,
+ * the CLI starting — and the start→done span of every cell.
+ */
+export function cellGaps(progressLog: string, since: Date): { readonly gaps: number[]; readonly spans: number[] } {
+    const gaps: number[] = [];
+    const spans: number[] = [];
+    let lastDone: number | undefined;
+    const started = new Map<string, number>();
+    for (const line of progressLog.split("\n")) {
+        const m = STAMP.exec(line);
+        if (!m) continue;
+        const t = new Date(m[1]).getTime();
+        if (!(t >= since.getTime())) continue;
+        if (m[3] === "start") {
+            if (lastDone !== undefined) gaps.push((t - lastDone) / 1000);
+            started.set(m[2], t);
+            lastDone = undefined;
+        } else {
+            const s = started.get(m[2]);
+            if (s !== undefined) spans.push((t - s) / 1000);
+            lastDone = t;
+        }
+    }
+    return { gaps, spans };
+}
+
+/** The q-quantile (0..1) of `xs` by linear interpolation; NaN when empty. */
+export function quantile(xs: readonly number[], q: number): number {
+    if (xs.length === 0) return NaN;
+    const s = [...xs].sort((a, b) => a - b);
+    const i = (s.length - 1) * q;
+    const lo = Math.floor(i);
+    return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (i - lo);
+}
+
 /** "102 cells, 1510.2 s of 1720.5 s wall time in cells: orchestration 12.2 %". */
 export function describeRun(times: CellTimes, wallS: number): string {
     if (times.cells === 0) return `no cell ran in this up (${wallS.toFixed(1)} s wall time)`;

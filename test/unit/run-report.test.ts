@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { cellTimesSince, describeRun, missingCells } from "../../experiment/run-report";
+import { cellGaps, cellTimesSince, describeRun, missingCells, quantile } from "../../experiment/run-report";
 
 const LOG = [
     "2026-11-22T07:16:33.100Z cell pxz.native.r1: start (pxz on native, accel=none)",
@@ -28,5 +28,19 @@ describe("run report", () => {
     it("states the orchestration share of the wall time", () => {
         assert.match(describeRun({ cells: 2, seconds: 75 }, 100), /^2 cell\(s\) ran in this up: 75\.0 s of 100\.0 s wall time in cells, orchestration .* 25\.0 %$/);
         assert.match(describeRun({ cells: 0, seconds: 0 }, 12), /^no cell ran in this up/);
+    });
+
+    it("measures the idle gap from one cell's done to the next cell's start, and each cell's span", () => {
+        const { gaps, spans } = cellGaps(LOG, new Date("2026-11-22T07:16:00Z"));
+        assert.deepEqual(gaps.map((g) => Math.round(g * 1000)), [7188]);
+        assert.deepEqual(spans.map((g) => Math.round(g * 1000)), [1903, 15456]);
+        assert.deepEqual(cellGaps(LOG, new Date("2026-11-22T07:16:40Z")).gaps, [], "no gap before the first cell since then");
+    });
+
+    it("interpolates quantiles", () => {
+        assert.equal(quantile([3, 1, 2], 0.5), 2);
+        assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
+        assert.equal(quantile([0, 10], 0.95), 9.5);
+        assert.ok(Number.isNaN(quantile([], 0.5)));
     });
 });
