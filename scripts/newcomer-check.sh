@@ -36,6 +36,9 @@ WORK="$(mktemp -d /tmp/isobench-newcomer-XXXXXX)"
 LOGS="$WORK/logs"
 CLONE="$WORK/isobench"
 mkdir -p "$LOGS"
+# mktemp makes the folder 0700; libvirt's QEMU (user libvirt-qemu) must traverse it to the clone's
+# guest disks, as it does a clone in any world-traversable folder.
+chmod 0755 "$WORK"
 T_ALL=$SECONDS
 FAILED=0
 MOVED=0
