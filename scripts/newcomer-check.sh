@@ -42,6 +42,8 @@ chmod 0755 "$WORK"
 T_ALL=$SECONDS
 FAILED=0
 MOVED=0
+UP_STARTED=0
+DESTROYED=0
 log_offset=0
 
 say() { echo "[newcomer] $*"; }
@@ -60,6 +62,12 @@ stop_dockerd() {
 restore() {
     local rc=$?
     trap - EXIT INT TERM
+    # A main step that failed half-way leaves the stack's containers and guests: tear them down
+    # with the clone's own isobench before its state goes.
+    if [ "$UP_STARTED" = 1 ] && [ "$DESTROYED" = 0 ] && [ -d "$CLONE" ]; then
+        (cd "$CLONE" && ./bin/isobench destroy "$STACK") >"$LOGS/destroy-after-failure.log" 2>&1 ||
+            say "destroy after the failure failed too: $LOGS/destroy-after-failure.log"
+    fi
     say "restoring this machine's Docker network state"
     stop_dockerd || true
     if [ "$MOVED" = 1 ]; then
@@ -110,6 +118,7 @@ ip link delete docker0 2>/dev/null || true
 log_offset="$(stat -c %s "$DOCKERD_LOG" 2>/dev/null || echo 0)"
 say "PASS  dockerd stopped, $DOCKER_NET moved to $ASIDE, docker0 deleted  ($((SECONDS - t0)) s)"
 
+UP_STARTED=1
 step "bash scripts/setup.sh && ./bin/isobench up $STACK" main.log bash -c "bash scripts/setup.sh && ./bin/isobench up $STACK" || exit 1
 # The guard against this check's own blind spot: it must have run against a first-start dockerd.
 if [ -z "$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null)" ]; then
@@ -118,7 +127,7 @@ else
     say "FAIL  the dockerd that ran was not in first-start state (its bridge lists a gateway): the check proved nothing"
     FAILED=1
 fi
-step "./bin/isobench destroy $STACK" destroy.log ./bin/isobench destroy "$STACK" || true
+step "./bin/isobench destroy $STACK" destroy.log ./bin/isobench destroy "$STACK" && DESTROYED=1
 left="$(docker ps -aq --filter "name=isobench-$STACK-" | wc -l) container(s), $(timeout 20 virsh -c qemu:///system list --all --name 2>/dev/null | grep -c "^isobench-$STACK-") domain(s)"
 if [ "$left" = "0 container(s), 0 domain(s)" ]; then say "PASS  nothing of stack $STACK left after destroy"; else say "FAIL  left after destroy: $left"; FAILED=1; fi
 if [ "$MAIN_ONLY" = 0 ]; then
