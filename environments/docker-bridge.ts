@@ -47,9 +47,16 @@ export function inSubnet(ip: string, cidr: string): boolean {
     return ((a & mask) >>> 0) === ((b & mask) >>> 0);
 }
 
+/** What to do when the gateway cannot be told; shared by the preflight and `isobench doctor`. */
+export const BRIDGE_GATEWAY_FIX = "check that dockerd runs with its default bridge (scripts/daemons.sh); ip -4 addr show docker0 should list an address in the bridge subnet";
+
 /** The Linux bridge interface behind Docker's default network (`com.docker.network.bridge.name`, docker0 by default). */
 export function bridgeInterfaceOf(inspectJson: string): string {
-    return parseInspect(inspectJson).Options?.["com.docker.network.bridge.name"] || "docker0";
+    return interfaceOf(parseInspect(inspectJson));
+}
+
+function interfaceOf(net: InspectedNetwork): string {
+    return net.Options?.["com.docker.network.bridge.name"] || "docker0";
 }
 
 function parseInspect(inspectJson: string): InspectedNetwork {
@@ -70,7 +77,7 @@ function parseInspect(inspectJson: string): InspectedNetwork {
  */
 export function bridgeGatewayOf(inspectJson: string, ipAddrJson: string): BridgeGateway {
     const net = parseInspect(inspectJson);
-    const iface = bridgeInterfaceOf(inspectJson);
+    const iface = interfaceOf(net);
     const configs = (net.IPAM?.Config ?? []).filter((c) => c.Subnet && ipv4ToInt(c.Subnet.split("/")[0]) !== undefined);
     if (configs.length === 0) throw new Error("docker network inspect bridge lists no IPv4 subnet");
     let entries: IpAddrEntry[] = [];

@@ -8,7 +8,7 @@ import { guestImageFiles, imageState, stateDir as stateDirOf } from "./paths";
 import { OVMF } from "../environments/kvm/guest-files";
 import { onPath, pluginInstalled, userlandProxyOn } from "./host";
 import { measureHost } from "../environments/host-facts";
-import { readBridgeGateway } from "../environments/docker-bridge";
+import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
 
 export interface Check {
     readonly name: string;
@@ -54,7 +54,7 @@ export function doctor(repoRoot: string): Check[] {
         } catch (e) {
             gateway = { ok: false, detail: (e as Error).message };
         }
-        add("docker bridge gateway", gateway.ok, gateway.detail, "check that dockerd runs with its default bridge (scripts/daemons.sh); ip -4 addr show docker0 should list an address in the bridge subnet");
+        add("docker bridge gateway", gateway.ok, gateway.detail, BRIDGE_GATEWAY_FIX);
     }
     const h = measureHost();
     checks.push({ name: "host settings (recorded in host.csv)", ok: true, detail: `governor ${h.governor}; boost ${h.boost}; THP ${h.thp}; swap ${h.swap}; hugepages ${h.hugepages_total}; numactl ${h.native_numactl_policy}`, fix: "" });

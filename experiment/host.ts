@@ -14,7 +14,7 @@ import { UserError } from "./errors";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
 import { parseCpuset } from "../environments/kvm/cpuset";
-import { readBridgeGateway } from "../environments/docker-bridge";
+import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
 import type { DockerVariant, KvmKnobs } from "./environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, numaProblems, workloadNeeds } from "./environment-handles";
 import { OVMF } from "../environments/kvm/guest-files";
@@ -205,7 +205,7 @@ function bridgeGateway(): string {
     try {
         return readBridgeGateway().address;
     } catch (e) {
-        throw new HostError(`cannot tell the gateway address of Docker's bridge network: ${(e as Error).message}. Fix: check that dockerd runs with its default bridge (scripts/daemons.sh; ip -4 addr show docker0 should list an address in the bridge subnet)`);
+        throw new HostError(`cannot tell the gateway address of Docker's bridge network: ${(e as Error).message}. Fix: ${BRIDGE_GATEWAY_FIX}`);
     }
 }
 

@@ -61,15 +61,6 @@ export function cellGaps(progressLog: string, since: Date): { readonly gaps: num
     return { gaps, spans };
 }
 
-/** The q-quantile (0..1) of `xs` by linear interpolation; NaN when empty. */
-export function quantile(xs: readonly number[], q: number): number {
-    if (xs.length === 0) return NaN;
-    const s = [...xs].sort((a, b) => a - b);
-    const i = (s.length - 1) * q;
-    const lo = Math.floor(i);
-    return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (i - lo);
-}
-
 /** "102 cells, 1510.2 s of 1720.5 s wall time in cells: orchestration 12.2 %". */
 export function describeRun(times: CellTimes, wallS: number): string {
     if (times.cells === 0) return `no cell ran in this up (${wallS.toFixed(1)} s wall time)`;

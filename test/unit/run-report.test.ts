@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { cellGaps, cellTimesSince, describeRun, missingCells, quantile } from "../../experiment/run-report";
+import { cellGaps, cellTimesSince, describeRun, missingCells } from "../../experiment/run-report";
 
 const LOG = [
     "2026-11-22T07:16:33.100Z cell pxz.native.r1: start (pxz on native, accel=none)",
@@ -35,12 +35,5 @@ describe("run report", () => {
         assert.deepEqual(gaps.map((g) => Math.round(g * 1000)), [7188]);
         assert.deepEqual(spans.map((g) => Math.round(g * 1000)), [1903, 15456]);
         assert.deepEqual(cellGaps(LOG, new Date("2026-11-22T07:16:40Z")).gaps, [], "no gap before the first cell since then");
-    });
-
-    it("interpolates quantiles", () => {
-        assert.equal(quantile([3, 1, 2], 0.5), 2);
-        assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
-        assert.equal(quantile([0, 10], 0.95), 9.5);
-        assert.ok(Number.isNaN(quantile([], 0.5)));
     });
 });
