@@ -2,7 +2,7 @@
  * Environment facts measured from the inside (and, for Docker and KVM, as the daemon reports
  * them), written to environments.csv. Declared facts that the measurement contradicts stop the run.
  */
-import { resumeIfPaused } from "./kvm/quiet-guests";
+import { quietGuests } from "./kvm/quiet-guests";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
@@ -258,7 +258,8 @@ const COLUMNS = ["environment", "env_kind", "variant", "accel", "fact", "value",
 /** Measures one environment, writes envfacts/<name>.json and regenerates environments.csv. */
 export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Record<string, string> {
     if (inGuest(h.target)) {
-        const problems = resumeIfPaused(h.target.domain).problems;
+        // A re-run's probe finds the guest as the last cell left it, possibly paused.
+        const problems = quietGuests([h.target.domain], h.target.domain).problems;
         if (problems.length) throw new Error(`probe ${h.name}: ${problems.join("; ")}; check \`virsh domstate ${h.target.domain} --reason\` and resume it`);
     }
     const ip = inGuest(h.target) ? guestIp(h.target.domain) : undefined;

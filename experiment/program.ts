@@ -12,7 +12,7 @@ import { planCells } from "./plan";
 import { CommandBackend, commandResource } from "../environments/command";
 import { DockerEnvironment, ResolvedDockerDriver } from "../environments/docker";
 import { KvmGuest } from "../environments/kvm-guest";
-import { EnvironmentHandle } from "../environments/exec-target";
+import { EnvironmentHandle, inGuest } from "../environments/exec-target";
 import { getWorkload } from "../workloads";
 import { workloadPorts } from "../workloads/workload";
 import type { CellInvocation } from "./runner";
@@ -160,6 +160,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
     }
 
     const cells = planCells(spec);
+    const guests = handles.flatMap((h) => (inGuest(h.target) ? [h.target.domain] : []));
     for (const cell of cells) {
         const inv: CellInvocation = {
             stack: spec.stack,
@@ -170,6 +171,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             params: cell.workload.params,
             repetition: cell.repetition,
             env: handles.find((h) => h.name === cell.environment)!,
+            guests,
         };
         const name = `cell-${cell.id}`;
         previous = commandResource(host.commandBackend, name, {

@@ -28,6 +28,11 @@ export interface CellInvocation {
     readonly params: Readonly<Record<string, number | string>>;
     readonly repetition: number;
     readonly env: EnvironmentHandle;
+    /**
+     * libvirt domains of every guest of the stack (the program lists them): those the cell does not
+     * run in are paused while it runs. Omitted (a test's lone cell): only its own guest is resumed.
+     */
+    readonly guests?: readonly string[];
 }
 
 export function progress(resultsDir: string, line: string): void {
@@ -133,7 +138,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     }
     const params = { ...registered.defaults, ...inv.params } as Record<string, number | string>;
     const env = inv.env;
-    const quiet = describeQuiet(quietGuests(inv.stack, inGuest(env.target) ? env.name : undefined));
+    const quiet = describeQuiet(quietGuests(inv.guests ?? [], inGuest(env.target) ? env.target.domain : undefined));
     if (quiet) progress(inv.resultsDir, `cell ${inv.cellId}: other guests of stack ${inv.stack}: ${quiet}`);
     const ip = inGuest(env.target) ? guestIp(env.target.domain) : undefined;
     const inside = (script: string) => execArgv(env.target, script, ip);

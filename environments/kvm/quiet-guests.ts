@@ -5,48 +5,13 @@
  * 20–30 % of a core on the 2-core development host — which would be charged to whatever runs
  * next to them (native, Docker, another guest). A paused guest costs none.
  *
- * A guest belongs to a stack by its domain metadata (`<isobench:env stack=… environment=…>`), not
- * by its name: `isobench-felter2014-` is also the prefix of every felter2014-small guest. Clones
- * made by `instances`/`lifecycle` carry their original's metadata, so they count as the cell's own.
+ * The program names the stack's guests (CellInvocation.guests), so a cell touches exactly those:
+ * another stack's guests — even felter2014-small's, whose names start like felter2014's — and the
+ * short-lived clones a lifecycle or instances cell makes of its own guest are never paused. One
+ * `virsh list` per cell reads every state; virsh runs again only when a state must change, and not
+ * at all in a stack without guests.
  */
-import { shellQuote as q } from "../shell";
-import { run } from "../process";
-
-/** Output line prefixes of the script, parsed by {@link parseQuietOutput}. */
-const PAUSED = "paused ";
-const RESUMED = "resumed ";
-const PROBLEM = "problem ";
-
-/** Shell resuming the guest named in `$d`, reporting the outcome in {@link parseQuietOutput}'s format. */
-const RESUME_D = `if virsh resume "$d" >/dev/null 2>&1; then echo "${RESUMED}$d"; else echo "${PROBLEM}could not resume $d"; fi`;
-
-/**
- * Shell that pauses the running guests of `stack` other than those of environment `keep` and
- * resumes paused guests of `keep` (undefined: the cell runs outside any guest, pause them all).
- * Without virsh or libvirtd there are no guests to quiet, and the script prints nothing.
- */
-export function quietGuestsScript(stack: string, keep: string | undefined): string {
-    // libvirt re-serializes metadata with double quotes, whatever quotes the defined XML used.
-    const mine = `stack="${stack}" `;
-    const own = keep === undefined ? "" : `stack="${stack}" environment="${keep}"`;
-    // `has PATTERN`: guest $d's XML, read into $x, contains PATTERN (never true for an empty one).
-    return [
-        "command -v virsh >/dev/null 2>&1 || exit 0",
-        "virsh -q version >/dev/null 2>&1 || exit 0",
-        `mine=${q(mine)}; own=${q(own)}`,
-        'has() { [ -n "$1" ] && case "$x" in *"$1"*) true ;; *) false ;; esac; }',
-        "for d in $(virsh list --name --state-running); do",
-        '  x=$(virsh dumpxml "$d" 2>/dev/null) || continue',
-        '  has "$mine" && ! has "$own" || continue',
-        `  if virsh suspend "$d" >/dev/null 2>&1; then echo "${PAUSED}$d"; else echo "${PROBLEM}could not pause $d"; fi`,
-        "done",
-        "for d in $(virsh list --name --state-paused); do",
-        '  x=$(virsh dumpxml "$d" 2>/dev/null) || continue',
-        `  has "$own" && ${RESUME_D}`,
-        "done",
-        "exit 0",
-    ].join("\n");
-}
+import { attempt, virshArgv } from "../process";
 
 export interface QuietResult {
     readonly paused: readonly string[];
@@ -54,18 +19,47 @@ export interface QuietResult {
     readonly problems: readonly string[];
 }
 
-export function parseQuietOutput(out: string): QuietResult {
-    const lines = out.split("\n").map((l) => l.trim()).filter(Boolean);
-    const pick = (p: string) => lines.filter((l) => l.startsWith(p)).map((l) => l.slice(p.length));
-    return { paused: pick(PAUSED), resumed: pick(RESUMED), problems: pick(PROBLEM) };
+/** Domain name → state ("running", "paused", "shut off", …) from `virsh list --all`'s table. */
+export function parseVirshList(text: string): Map<string, string> {
+    const states = new Map<string, string>();
+    for (const line of text.split("\n")) {
+        // " 3    isobench-quick-kvm-tuned   running" / " -    name   shut off"
+        const m = /^\s*(\d+|-)\s+(\S+)\s+(\S.*?)\s*$/.exec(line);
+        if (m && m[2] !== "Name") states.set(m[2], m[3]);
+    }
+    return states;
 }
 
-/** Runs {@link quietGuestsScript}; a failure of the script itself is reported as a problem, never thrown. */
-export function quietGuests(stack: string, keep: string | undefined): QuietResult {
-    const r = run(["/bin/sh", "-c", quietGuestsScript(stack, keep)], 120);
-    const parsed = parseQuietOutput(r.stdout);
-    if (r.status === 0) return parsed;
-    return { ...parsed, problems: [...parsed.problems, `quieting the other guests failed (exit ${r.status}): ${r.stderr.trim().slice(0, 300)}`] };
+/** What must change: the stack's running guests other than `keep` are paused, `keep` is resumed if paused. */
+export function quietPlan(states: ReadonlyMap<string, string>, guests: readonly string[], keep: string | undefined): { readonly pause: string[]; readonly resume: string[] } {
+    return {
+        pause: guests.filter((g) => g !== keep && states.get(g) === "running"),
+        resume: keep !== undefined && states.get(keep) === "paused" ? [keep] : [],
+    };
+}
+
+/**
+ * Pauses the running guests among `guests` other than `keep` and resumes `keep` (undefined: the
+ * cell runs outside any guest). Failures are reported as problems, never thrown: the caller decides.
+ */
+export function quietGuests(guests: readonly string[], keep: string | undefined): QuietResult {
+    if (guests.length === 0 && keep === undefined) return { paused: [], resumed: [], problems: [] };
+    const list = attempt(virshArgv(30, "list", "--all"), 60);
+    if (list.status !== 0) {
+        return { paused: [], resumed: [], problems: [`virsh list failed (exit ${list.status}): ${(list.stderr || list.stdout).trim().slice(0, 300)}`] };
+    }
+    const plan = quietPlan(parseVirshList(list.stdout), guests, keep);
+    const paused: string[] = [];
+    const resumed: string[] = [];
+    const problems: string[] = [];
+    for (const [verb, names, done] of [["suspend", plan.pause, paused], ["resume", plan.resume, resumed]] as const) {
+        for (const d of names) {
+            const r = attempt(virshArgv(60, verb, d), 90);
+            if (r.status === 0) done.push(d);
+            else problems.push(`could not ${verb === "suspend" ? "pause" : "resume"} ${d}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
+        }
+    }
+    return { paused, resumed, problems };
 }
 
 /** One progress line, or undefined when nothing changed. */
@@ -76,9 +70,4 @@ export function describeQuiet(r: QuietResult): string | undefined {
         ...r.problems,
     ].filter(Boolean);
     return parts.length ? parts.join("; ") : undefined;
-}
-
-/** Resumes a guest paused by an earlier cell (a re-run's probe needs it running). */
-export function resumeIfPaused(domain: string): QuietResult {
-    return parseQuietOutput(run(["/bin/sh", "-c", `d=${q(domain)}; [ "$(virsh domstate "$d" 2>/dev/null)" != paused ] || ${RESUME_D}`], 60).stdout);
 }

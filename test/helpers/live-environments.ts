@@ -20,6 +20,7 @@ import { EnvironmentHandle, nativeDataDir } from "../../environments/exec-target
 import { DockerEnv, KvmEnv, dockerEnvironment, kvmEnvironment } from "../../experiment/environment-handles";
 import { renderDomainXml } from "../../environments/kvm/domain-xml";
 import { mustRun, run } from "../../environments/process";
+import { leftoverResources } from "./leftovers";
 
 export type LiveKind = "native" | "docker" | "kvm";
 
@@ -32,8 +33,6 @@ export interface LiveEnvironmentsOptions {
      * port; objects may be UDP and fixed at the same number (e.g. `workloadPorts(netperf)`).
      */
     readonly serverPorts?: readonly PortRequest[];
-    /** Guest size; default 1 vCPU, 1024 MiB. */
-    readonly kvm?: { readonly vcpus?: number; readonly memoryMiB?: number; readonly bootTimeoutS?: number };
 }
 
 export interface LiveEnvironments {
@@ -44,13 +43,12 @@ export interface LiveEnvironments {
 
 const LIFECYCLE = path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh");
 
-/** Provisions the requested environments (a guest takes ~45 s under software emulation). */
+/** Provisions the requested environments; "kvm" is the process's {@link sharedGuest}. */
 export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEnvironments {
     const stack = opts.prefix;
     const environments = opts.kinds.map((k) => (k === "docker" ? "docker-nat" : k === "kvm" ? "kvm-untuned" : "native"));
     const spec = parseSpec(stack, {
         runId: "live", environments, workloads: ["sysbench-cpu"], allowSoftwareEmulation: true,
-        kvm: { vcpus: opts.kvm?.vcpus ?? 1, memoryMiB: opts.kvm?.memoryMiB ?? 1024, bootTimeoutS: opts.kvm?.bootTimeoutS ?? 300 },
     });
     const host = gatherHost(spec);
     const envSpec = (name: string) => spec.environmentSpecs.find((e) => e.name === name)!;
@@ -79,23 +77,7 @@ export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEn
             mustRun(["/bin/sh", "-c", cliCreateScript(c)], 120, `creating container ${c.name}`);
             handles.docker = handle;
         }
-        if (opts.kinds.includes("kvm")) {
-            const { domain, handle } = kvmEnvironment(spec, envSpec("kvm-untuned") as KvmEnv, host);
-            // The program's guest folder (.state/guests/<stack>): libvirt's qemu user must reach it.
-            const dir = path.dirname(domain.diskPath);
-            fs.mkdirSync(dir, { recursive: true });
-            cleanups.push(() => {
-                mustRun([LIFECYCLE, "delete", domain.name, domain.diskPath], 180, `removing guest ${domain.name}`);
-                fs.rmSync(dir, { recursive: true, force: true });
-            });
-            const xml = path.join(dir, "domain.xml");
-            fs.writeFileSync(xml, renderDomainXml(domain));
-            mustRun([LIFECYCLE, "create", domain.name, xml, host.guestImage.disk, domain.diskPath], 180, `creating guest ${domain.name}`);
-            const bootS = opts.kvm?.bootTimeoutS ?? 300;
-            const wait = run([LIFECYCLE, "wait-ssh", domain.name, host.sshKey, String(bootS)], bootS + 60);
-            if (wait.status !== 0) throw new Error(`guest ${domain.name} did not answer SSH: ${wait.stderr.trim().split("\n").slice(-5).join(" | ")}`);
-            handles.kvm = handle;
-        }
+        if (opts.kinds.includes("kvm")) handles.kvm = sharedGuest().handle;
     } catch (e) {
         try {
             dispose();
@@ -105,4 +87,69 @@ export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEn
         throw e;
     }
     return { handles, dispose };
+}
+
+/** The guest every suite of a mocha process shares, and where its files live. */
+export interface SharedGuest {
+    readonly handle: EnvironmentHandle;
+    /** Its folder under .state/guests/ (disk, domain XML; clones of it are made there too). */
+    readonly guestDir: string;
+    /** Prefix of everything it names (`isobench-<stack>-`), for leftover checks. */
+    readonly prefix: string;
+}
+
+let shared: (SharedGuest & { dispose(): void }) | undefined;
+const SHARED_STACK = `itguest${process.pid}`;
+const SHARED_BOOT_S = 600;
+
+/**
+ * One untuned guest (1 vCPU, 1024 MiB) for every suite of this mocha process that only runs cells
+ * in "a guest": each boot costs ~90 s under software emulation, and the suites change nothing in
+ * it that another relies on (each cell writes under its own stack's data directory, clones are
+ * removed by the cell that made them). Booted on first use; removed by {@link disposeSharedGuest}
+ * from the root hook (test/helpers/root-hooks.ts). A suite whose guest must differ (domain knobs,
+ * disk format, boot path, a Pulumi-managed guest) boots its own and says why.
+ */
+export function sharedGuest(): SharedGuest {
+    if (shared) return shared;
+    const spec = parseSpec(SHARED_STACK, {
+        runId: "live", environments: ["kvm-untuned"], workloads: ["sysbench-cpu"], allowSoftwareEmulation: true,
+        kvm: { vcpus: 1, memoryMiB: 1024, bootTimeoutS: SHARED_BOOT_S },
+    });
+    const host = gatherHost(spec);
+    const { domain, handle } = kvmEnvironment(spec, spec.environmentSpecs[0] as KvmEnv, host);
+    // The program's guest folder (.state/guests/<stack>): libvirt's qemu user must reach it.
+    const dir = path.dirname(domain.diskPath);
+    const dispose = () => {
+        shared = undefined;
+        mustRun([LIFECYCLE, "delete-clones", domain.name, dir], 300, `removing clones of ${domain.name}`);
+        mustRun([LIFECYCLE, "delete", domain.name, domain.diskPath], 180, `removing guest ${domain.name}`);
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+        fs.mkdirSync(dir, { recursive: true });
+        const xml = path.join(dir, "domain.xml");
+        fs.writeFileSync(xml, renderDomainXml(domain));
+        mustRun([LIFECYCLE, "create", domain.name, xml, host.guestImage.disk, domain.diskPath], 180, `creating guest ${domain.name}`);
+        const wait = run([LIFECYCLE, "wait-ssh", domain.name, host.sshKey, String(SHARED_BOOT_S)], SHARED_BOOT_S + 60);
+        if (wait.status !== 0) throw new Error(`guest ${domain.name} did not answer SSH: ${wait.stderr.trim().split("\n").slice(-5).join(" | ")}`);
+    } catch (e) {
+        try {
+            dispose();
+        } catch (cleanupError) {
+            (e as Error).message += `; ${(cleanupError as Error).message}`;
+        }
+        throw e;
+    }
+    shared = { handle, guestDir: dir, prefix: `isobench-${SHARED_STACK}-`, dispose };
+    return shared;
+}
+
+/** Removes the shared guest if one was booted; an error names what was left. */
+export function disposeSharedGuest(): void {
+    const s = shared;
+    if (!s) return;
+    s.dispose();
+    const left = [...leftoverResources(s.prefix), ...(fs.existsSync(s.guestDir) ? [`dir ${s.guestDir}`] : [])];
+    if (left.length) throw new Error(`the shared guest left ${left.join(", ")}`);
 }

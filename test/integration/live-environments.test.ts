@@ -1,6 +1,7 @@
 /**
  * The live-environment harness the workload integration tests build on: sysbench-cpu measured
- * through runCell on the host, in a Docker NAT container and in a guest, and nothing left behind.
+ * through runCell on the host, in a Docker NAT container and in the shared guest, and nothing left
+ * behind.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";

@@ -1,7 +1,8 @@
 /**
  * Pausing the guests a cell does not use, on the real libvirtd: three firmware-only guests (no disk,
- * so they start at once and sit in SeaBIOS) with isobench metadata — two of stack "isbq<pid>" and one
- * of stack "isbq<pid>-small", whose guest names share the prefix — and quietGuests as the runner calls it.
+ * so they start at once and sit in SeaBIOS) — two of stack "isbq<pid>" and one of stack
+ * "isbq<pid>-small", whose guest names share the prefix — and quietGuests as the runner calls it,
+ * with the stack's guests as the program lists them.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -13,6 +14,7 @@ import { leftoverResources } from "../helpers/leftovers";
 
 const STACK = `isbq${process.pid}`;
 const [X, Y, Z] = [`${STACK}-x`, `${STACK}-y`, `${STACK}-small-z`];
+const MINE = [X, Y];
 const GUESTS = [
     { name: X, stack: STACK, env: "x" },
     { name: Y, stack: STACK, env: "y" },
@@ -53,7 +55,7 @@ describe("quietGuests (real libvirtd)", function () {
     });
 
     it("pauses the stack's other guests, keeps the cell's own, leaves other stacks alone", () => {
-        const r = quietGuests(STACK, "x");
+        const r = quietGuests(MINE, X);
         assert.deepEqual(r, { paused: [Y], resumed: [], problems: [] });
         assert.equal(state(X), "running");
         assert.equal(state(Y), "paused");
@@ -61,10 +63,15 @@ describe("quietGuests (real libvirtd)", function () {
     });
 
     it("a cell outside any guest pauses them all; the next guest cell resumes its own", () => {
-        assert.deepEqual(quietGuests(STACK, undefined), { paused: [X], resumed: [], problems: [] });
-        assert.deepEqual(quietGuests(STACK, "y"), { paused: [], resumed: [Y], problems: [] });
+        assert.deepEqual(quietGuests(MINE, undefined), { paused: [X], resumed: [], problems: [] });
+        assert.deepEqual(quietGuests(MINE, Y), { paused: [], resumed: [Y], problems: [] });
         assert.equal(state(X), "paused");
         assert.equal(state(Y), "running");
-        assert.deepEqual(quietGuests(STACK, "y"), { paused: [], resumed: [], problems: [] }, "nothing to do the second time");
+        assert.deepEqual(quietGuests(MINE, Y), { paused: [], resumed: [], problems: [] }, "nothing to do the second time");
+    });
+
+    it("a probe resumes its own guest and pauses nothing else", () => {
+        assert.deepEqual(quietGuests([X], X), { paused: [], resumed: [X], problems: [] });
+        assert.equal(state(Y), "running");
     });
 });

@@ -75,7 +75,7 @@ describe(`workloads: compute, memory and disk, live (${KINDS.join(", ")})`, func
     before(function () {
         this.timeout(900_000);
         resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}-results-`));
-        live = provisionLiveEnvironments({ prefix: PREFIX, kinds: KINDS, kvm: { vcpus: 1, memoryMiB: 1024 } });
+        live = provisionLiveEnvironments({ prefix: PREFIX, kinds: KINDS });
     });
 
     after(function () {

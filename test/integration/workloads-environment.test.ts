@@ -15,13 +15,12 @@ import { Sample, samplesFromCsv } from "../../experiment/samples";
 import { cliCreateScript, cliDeleteScript, containerSpec } from "../../environments/container-spec";
 import { EnvironmentHandle } from "../../environments/exec-target";
 import { mustRun } from "../../environments/process";
-import { LiveEnvironments, provisionLiveEnvironments } from "../helpers/live-environments";
+import { LiveEnvironments, provisionLiveEnvironments, sharedGuest } from "../helpers/live-environments";
 import { leftoverResources } from "../helpers/leftovers";
 import { FULL_MATRIX } from "../helpers/scope";
 
 const PREFIX = `it4c${process.pid}`;
 const LIFECYCLE_SH = path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh");
-const GUEST_DIR = path.join(REPO_ROOT, ".state", "guests", PREFIX);
 
 function sh(script: string, timeoutS: number, what: string): string {
     return mustRun(["/bin/sh", "-c", script], timeoutS, what);
@@ -50,7 +49,8 @@ function clonesOf(env: EnvironmentHandle): string[] {
     const t = env.target;
     if (t.kind === "native") return [];
     const original = t.kind === "docker" ? t.container : t.domain;
-    const files = t.kind === "kvm" && fs.existsSync(GUEST_DIR) ? fs.readdirSync(GUEST_DIR).filter((f) => f.startsWith(`${original}-c`)) : [];
+    const guestDir = sharedGuest().guestDir;
+    const files = t.kind === "kvm" && fs.existsSync(guestDir) ? fs.readdirSync(guestDir).filter((f) => f.startsWith(`${original}-c`)) : [];
     const vols = t.kind === "docker" ? mustRun(["docker", "volume", "ls", "-q", "--filter", `label=isobench.clone-of=${original}`], 30, "docker volume ls").split("\n").filter(Boolean) : [];
     return [...leftoverResources(`${original}-c`), ...vols, ...files];
 }
@@ -100,18 +100,18 @@ describe("lifecycle, idle and instances sweeps on live environments (integration
 
     before(function () {
         resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}-results-`));
-        live = provisionLiveEnvironments({ prefix: PREFIX, kinds: ["native", "docker", "kvm"], kvm: { memoryMiB: 512, bootTimeoutS: 600 } });
+        live = provisionLiveEnvironments({ prefix: PREFIX, kinds: ["native", "docker", "kvm"] });
     });
     after(function () {
         try {
-            // A clone a failed test left behind would keep the guest folder busy; remove it first.
-            if (live?.handles.kvm) sh(`${LIFECYCLE_SH} delete-clones isobench-${PREFIX}-kvm ${GUEST_DIR}`, 300, "removing guest clones");
+            // A clone a failed test left behind would run next to the next suite's cells.
+            const kvm = live?.handles.kvm?.target;
+            if (kvm?.kind === "kvm") sh(`${LIFECYCLE_SH} delete-clones ${kvm.domain} ${sharedGuest().guestDir}`, 300, "removing guest clones");
             live?.dispose();
         } finally {
             fs.rmSync(resultsDir, { recursive: true, force: true });
         }
         assert.deepEqual(leftoverResources(`isobench-${PREFIX}-`), []);
-        assert.ok(!fs.existsSync(GUEST_DIR), "guest folder removed");
     });
 
     describe("native", () => {
@@ -154,7 +154,7 @@ describe("lifecycle, idle and instances sweeps on live environments (integration
         });
     });
 
-    describe("kvm (1 vCPU, 512 MiB)", () => {
+    describe("kvm (the shared guest)", () => {
         it("lifecycle 1: guest define→SSH-ready and destroy+undefine, no clone left", () => {
             checkLifecycle(cell(resultsDir, env("kvm"), "lifecycle", { instances: 1 }), [1], [2, 900], [0.05, 120]);
             assert.deepEqual(clonesOf(env("kvm")), []);

@@ -84,7 +84,6 @@ describe("network and server workloads in native, Docker NAT and KVM (real docke
             prefix,
             kinds: ["native", "docker", "kvm"],
             serverPorts: WORKLOADS.flatMap((w) => workloadPorts(getWorkload(w))),
-            kvm: { vcpus: 1, memoryMiB: 1024 },
         });
     });
     after(() => {
