@@ -16,49 +16,75 @@ export interface CellTimes {
     readonly seconds: number;
 }
 
-const DONE = /^(\S+) cell (\S+): done in ([0-9.]+) s/;
+/** A cell's "start" or "done" line of progress.log (experiment/runner.ts writes them). */
+interface CellEvent {
+    readonly at: number;
+    readonly cell: string;
+    readonly kind: "start" | "done";
+    /** done: the runner's own start→done time. */
+    readonly seconds?: number;
+    /** start: seconds from the `isobench run-cell` process's start to this line (its share of a gap). */
+    readonly launchS?: number;
+}
+
+const EVENT = /^(\S+) cell (\S+): (?:start \(.*?(?:launched ([0-9.]+) s before)?\)|done in ([0-9.]+) s)/;
+
+/** The cell events at or after `since`, in log order. */
+function cellEvents(progressLog: string, since: Date): CellEvent[] {
+    const events: CellEvent[] = [];
+    for (const line of progressLog.split("\n")) {
+        const m = EVENT.exec(line);
+        if (!m) continue;
+        const at = new Date(m[1]).getTime();
+        if (!(at >= since.getTime())) continue;
+        events.push(m[4] !== undefined
+            ? { at, cell: m[2], kind: "done", seconds: Number(m[4]) }
+            : { at, cell: m[2], kind: "start", launchS: m[3] !== undefined ? Number(m[3]) : undefined });
+    }
+    return events;
+}
 
 /** Cells that finished since `since` according to progress.log's "cell <id>: done in X s" lines. */
 export function cellTimesSince(progressLog: string, since: Date): CellTimes {
-    let cells = 0;
-    let seconds = 0;
-    for (const line of progressLog.split("\n")) {
-        const m = DONE.exec(line);
-        if (!m || !(new Date(m[1]).getTime() >= since.getTime())) continue;
-        cells += 1;
-        seconds += Number(m[3]);
-    }
-    return { cells, seconds };
+    const done = cellEvents(progressLog, since).filter((e) => e.kind === "done");
+    return { cells: done.length, seconds: done.reduce((a, e) => a + (e.seconds ?? 0), 0) };
 }
 
-const STAMP = /^(\S+) cell (\S+): (start|done in) /;
+export interface CellGaps {
+    /** Seconds from one cell's "done" to the next cell's "start" (log order). */
+    readonly gaps: number[];
+    /** Of each gap, the part after the next `isobench run-cell` process started (0 where the line does not say). */
+    readonly launches: number[];
+    /** Each cell's "start" → "done". */
+    readonly spans: number[];
+}
 
 /**
  * Idle time between cells: for each cell that started after another finished (in log order, since
- * `since`), the seconds from that "done" line to this "start" line — Pulumi's step, the provider,
- * the CLI starting — and the start→done span of every cell.
+ * `since`), the seconds from that "done" line to this "start" line — Pulumi's step and the provider,
+ * then the CLI starting and preparing the cell (`launches`) — and the start→done span of every cell.
  */
-export function cellGaps(progressLog: string, since: Date): { readonly gaps: number[]; readonly spans: number[] } {
+export function cellGaps(progressLog: string, since: Date): CellGaps {
     const gaps: number[] = [];
+    const launches: number[] = [];
     const spans: number[] = [];
     let lastDone: number | undefined;
     const started = new Map<string, number>();
-    for (const line of progressLog.split("\n")) {
-        const m = STAMP.exec(line);
-        if (!m) continue;
-        const t = new Date(m[1]).getTime();
-        if (!(t >= since.getTime())) continue;
-        if (m[3] === "start") {
-            if (lastDone !== undefined) gaps.push((t - lastDone) / 1000);
-            started.set(m[2], t);
+    for (const e of cellEvents(progressLog, since)) {
+        if (e.kind === "start") {
+            if (lastDone !== undefined) {
+                gaps.push((e.at - lastDone) / 1000);
+                launches.push(e.launchS ?? 0);
+            }
+            started.set(e.cell, e.at);
             lastDone = undefined;
         } else {
-            const s = started.get(m[2]);
-            if (s !== undefined) spans.push((t - s) / 1000);
-            lastDone = t;
+            const s = started.get(e.cell);
+            if (s !== undefined) spans.push((e.at - s) / 1000);
+            lastDone = e.at;
         }
     }
-    return { gaps, spans };
+    return { gaps, launches, spans };
 }
 
 /** "102 cells, 1510.2 s of 1720.5 s wall time in cells: orchestration 12.2 %". */

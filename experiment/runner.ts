@@ -148,7 +148,9 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     const cloneSource: CloneSource | undefined = workload.needsCloneSource || workload !== registered
         ? readCloneSource(env, path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh"))
         : undefined;
-    progress(inv.resultsDir, `cell ${inv.cellId}: start (${workload.name} on ${env.name}, accel=${env.accel})`);
+    // performance.now() counts from this process's start: the share of the gap between cells that
+    // is isobench's own (CLI start, quieting guests, finding the guest's address), not Pulumi's.
+    progress(inv.resultsDir, `cell ${inv.cellId}: start (${workload.name} on ${env.name}, accel=${env.accel}, launched ${(performance.now() / 1000).toFixed(3)} s before)`);
 
     mustRun(inside(`mkdir -p ${q(env.dataDir)}`), 60, `creating the data directory ${env.dataDir} in ${env.name}`);
     const versionArgv = workload.versionPlacement === "host" ? ["/bin/sh", "-c", workload.versionCommand] : inside(workload.versionCommand);

@@ -4,7 +4,7 @@ import { cellGaps, cellTimesSince, describeRun, missingCells } from "../../exper
 const LOG = [
     "2026-11-22T07:16:33.100Z cell pxz.native.r1: start (pxz on native, accel=none)",
     "2026-11-22T07:16:35.003Z cell pxz.native.r1: done in 2.1 s, 3 samples",
-    "2026-11-22T07:16:42.191Z cell pxz.kvm-untuned.r1: start (pxz on kvm-untuned, accel=tcg)",
+    "2026-11-22T07:16:42.191Z cell pxz.kvm-untuned.r1: start (pxz on kvm-untuned, accel=tcg, launched 0.183 s before)",
     "2026-11-22T07:16:42.200Z cell pxz.kvm-untuned.r1: other guests of stack s: paused isobench-s-kvm-tuned",
     "2026-11-22T07:16:57.647Z cell pxz.kvm-untuned.r1: done in 11.7 s, 3 samples",
     "2026-11-22T07:20:00.000Z cell linpack.native.r1: already measured, keeping /r/cells/linpack.native.r1.csv",
@@ -31,8 +31,9 @@ describe("run report", () => {
     });
 
     it("measures the idle gap from one cell's done to the next cell's start, and each cell's span", () => {
-        const { gaps, spans } = cellGaps(LOG, new Date("2026-11-22T07:16:00Z"));
+        const { gaps, launches, spans } = cellGaps(LOG, new Date("2026-11-22T07:16:00Z"));
         assert.deepEqual(gaps.map((g) => Math.round(g * 1000)), [7188]);
+        assert.deepEqual(launches, [0.183], "the part of the gap after the next cell's process started");
         assert.deepEqual(spans.map((g) => Math.round(g * 1000)), [1903, 15456]);
         assert.deepEqual(cellGaps(LOG, new Date("2026-11-22T07:16:40Z")).gaps, [], "no gap before the first cell since then");
     });
