@@ -26,7 +26,7 @@ describe("tiny stack on real dockerd and libvirt", function () {
             stack,
             config: {
                 "isobench:runId": "it-1",
-                "isobench:repetitions": 2,
+                "isobench:repetitions": 3,
                 "isobench:environments": ["native", "docker-nat", "docker-host", "kvm-tuned"],
                 "isobench:workloads": [
                     { name: "sysbench-cpu", params: { timeSeconds: 1 } },
@@ -59,7 +59,7 @@ describe("tiny stack on real dockerd and libvirt", function () {
 
     it("writes sample rows for every cell, with accel and tool versions", () => {
         const cells = fs.readdirSync(path.join(dir, "cells")).filter((f) => f.endsWith(".csv"));
-        assert.equal(cells.length, 2 * 2 * 4, "2 repetitions × 2 workloads × 4 environments");
+        assert.equal(cells.length, 3 * 2 * 4);
         const intervals: Array<[number, number, string]> = [];
         for (const f of cells) {
             const rows = samplesFromCsv(fs.readFileSync(path.join(dir, "cells", f), "utf8"), f);
@@ -80,7 +80,7 @@ describe("tiny stack on real dockerd and libvirt", function () {
 
     it("keeps each server's log with the raw output and none in the host's /tmp", () => {
         const logs = fs.readdirSync(path.join(dir, "raw")).filter((f) => f.endsWith(".server.log"));
-        assert.deepEqual(logs.map((f) => f.split(".")[0]), Array(2 * 4).fill("redis"), "one per redis cell");
+        assert.deepEqual(logs.map((f) => f.split(".")[0]), Array(3 * 4).fill("redis"), "one per redis cell");
         assert.ok(logs.every((f) => fs.readFileSync(path.join(dir, "raw", f), "utf8").length > 0));
         assert.deepEqual(leftoverFiles(stack).filter((f) => f.endsWith(".server.log")), []);
     });
