@@ -44,6 +44,15 @@ export function nativeDataDir(stack: string): string {
     return `/var/tmp/isobench-data/${stack}`;
 }
 
+/**
+ * Where a cell keeps its runtime files (server PID and log, the password file) in whichever
+ * environment it runs: one folder per stack, mode 0700, under /run — writable only by root,
+ * unlike /tmp, where anyone can plant a file or symlink at a predictable name first.
+ */
+export function runtimeDir(stack: string): string {
+    return `/run/isobench/${stack}`;
+}
+
 /** Data directory inside guests: on the guest's root disk (virtio-blk), as the paper's guests had. */
 export const GUEST_DATA_DIR = "/var/lib/isobench-data";
 
@@ -59,17 +68,19 @@ export const SSH_OPTIONS = [
  * argv that runs `script` with /bin/sh inside the environment.
  * @param guestIp required for kvm targets (resolved at run time from the DHCP lease)
  */
-export function execArgv(target: ExecTarget, script: string, guestIp?: string): string[] {
+export function execArgv(target: ExecTarget, script: string, guestIp?: string, opts: { readonly stdin?: boolean } = {}): string[] {
+    // SSH forwards stdin anyway; `docker exec` only with -i.
+    const dockerExec = opts.stdin ? ["docker", "exec", "-i"] : ["docker", "exec"];
     switch (target.kind) {
         case "native":
             return [...(target.numactl ?? []), "/bin/sh", "-c", script];
         case "docker":
-            return ["docker", "exec", target.container, ...(target.numactl ?? []), "/bin/sh", "-c", script];
+            return [...dockerExec, target.container, ...(target.numactl ?? []), "/bin/sh", "-c", script];
         case "kvm":
             if (!guestIp) throw new Error(`guest ${target.domain}: no IP address known; is the guest running?`);
             return ["ssh", ...SSH_OPTIONS, "-i", target.sshKey, `root@${guestIp}`, script];
         case "docker-in-kvm":
-            return guestArgv(target, ["docker", "exec", target.container, ...(target.numactl ?? []), "/bin/sh", "-c", script], guestIp);
+            return guestArgv(target, [...dockerExec, target.container, ...(target.numactl ?? []), "/bin/sh", "-c", script], guestIp);
     }
 }
 

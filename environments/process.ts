@@ -13,9 +13,20 @@ export interface Completed {
     readonly error?: string;
 }
 
+/** What a command gets besides its argv: secrets travel here, never on a command line (`ps` shows those). */
+export interface RunOptions {
+    /** Written to the command's stdin (e.g. a secret file's content). */
+    readonly input?: string;
+    /** Added to this process's environment for the command. */
+    readonly env?: Readonly<Record<string, string>>;
+}
+
 /** Runs argv; never throws. Output of benchmark tools can be large, hence the generous buffer. */
-export function attempt(argv: readonly string[], timeoutS: number): Completed {
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 256 * 1024 * 1024 });
+export function attempt(argv: readonly string[], timeoutS: number, opts: RunOptions = {}): Completed {
+    const r = spawnSync(argv[0], argv.slice(1), {
+        encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 256 * 1024 * 1024,
+        input: opts.input, env: opts.env ? { ...process.env, ...opts.env } : undefined,
+    });
     return { stdout: r.stdout ?? "", stderr: r.stderr ?? "", status: r.status ?? -1, error: r.error?.message };
 }
 
@@ -25,15 +36,15 @@ export function combinedOutput(c: Completed): string {
 }
 
 /** Runs argv; throws when it could not run or was killed, returns whatever exit status it had. */
-export function run(argv: readonly string[], timeoutS: number): Completed {
-    const c = attempt(argv, timeoutS);
+export function run(argv: readonly string[], timeoutS: number, opts: RunOptions = {}): Completed {
+    const c = attempt(argv, timeoutS, opts);
     if (c.error) throw new Error(`${argv[0]}: ${c.error}`);
     return c;
 }
 
 /** Runs argv and returns its stdout; throws naming `what` unless it exits 0. */
-export function mustRun(argv: readonly string[], timeoutS: number, what: string): string {
-    const r = run(argv, timeoutS);
+export function mustRun(argv: readonly string[], timeoutS: number, what: string, opts: RunOptions = {}): string {
+    const r = run(argv, timeoutS, opts);
     if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().slice(-2000)}`);
     return r.stdout;
 }

@@ -15,7 +15,7 @@ import { KvmGuest } from "../environments/kvm-guest";
 import { EnvironmentHandle, inGuest } from "../environments/exec-target";
 import { getWorkload } from "../workloads";
 import { workloadPorts } from "../workloads/workload";
-import type { CellInvocation } from "./runner";
+import { CellInvocation, STACK_PASSWORD_ENV } from "./runner";
 import { shellQuote as q } from "../environments/shell";
 
 /** Facts about the host the program needs; gathered by experiment/host.ts before declaring anything. */
@@ -161,6 +161,14 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
 
     const cells = planCells(spec);
     const guests = handles.flatMap((h) => (inGuest(h.target) ? [h.target.domain] : []));
+    // One random password per stack for the servers that authenticate their client (MariaDB),
+    // made once and kept in the stack's state as a secret (encrypted with the stack's passphrase):
+    // replaced only with the resource, so every cell of every up uses the same one.
+    const password = cells.some((c) => getWorkload(c.workload.name).password)
+        ? commandResource(host.commandBackend, "stack-password", {
+            create: "od -An -N24 -tx1 /dev/urandom | tr -d ' \\n'",
+        }, { additionalSecretOutputs: ["stdout"] }).stdout
+        : undefined;
     for (const cell of cells) {
         const inv: CellInvocation = {
             stack: spec.stack,
@@ -174,10 +182,15 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             guests,
         };
         const name = `cell-${cell.id}`;
+        const secret = password && getWorkload(cell.workload.name).password ? password : undefined;
         previous = commandResource(host.commandBackend, name, {
             create: `${q(isobench)} run-cell ${b64(inv)}`,
             triggers: [spec.runId, cell.id, JSON.stringify(inv.params), inv.env.variant],
-        }, { dependsOn: after(name, cell.environment), customTimeouts: { create: "60m" } }).resource;
+            ...(secret ? { environment: { [STACK_PASSWORD_ENV]: secret } } : {}),
+        }, {
+            dependsOn: after(name, cell.environment), customTimeouts: { create: "60m" },
+            ...(secret ? { additionalSecretOutputs: ["environment"] } : {}),
+        }).resource;
     }
 
     chain.push({ name: "analysis", after: previousName ? [previousName] : [] });

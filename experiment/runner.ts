@@ -8,11 +8,11 @@ import * as os from "os";
 import * as path from "path";
 import { getWorkload, AnyWorkload } from "../workloads";
 import { ParseError, RunContext, ServerAddress, ServerPort, workloadPorts } from "../workloads/workload";
-import { EnvironmentHandle, execArgv, detachedScript, guestArgv, inGuest, stopScript } from "../environments/exec-target";
+import { EnvironmentHandle, execArgv, detachedScript, guestArgv, inGuest, runtimeDir, stopScript } from "../environments/exec-target";
 import { Sample, samplesToCsv } from "./samples";
 import { RAW_STDERR_SEPARATOR } from "./parse-raw";
 import { guestIp } from "../environments/kvm/guest-ip";
-import { Completed, mustRun, run } from "../environments/process";
+import { Completed, RunOptions, mustRun, run } from "../environments/process";
 import { shellQuote as q } from "../environments/shell";
 import { CloneSource, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
 import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
@@ -33,6 +33,21 @@ export interface CellInvocation {
      * run in are paused while it runs. Omitted (a test's lone cell): only its own guest is resumed.
      */
     readonly guests?: readonly string[];
+}
+
+/**
+ * Environment variable through which the stack's command resources pass the stack's password (a
+ * Pulumi secret) to `isobench run-cell`: environment variables are readable only by the process's
+ * own user, command lines by everyone.
+ */
+export const STACK_PASSWORD_ENV = "ISOBENCH_STACK_PASSWORD";
+
+function stackPassword(workload: string): string {
+    const pw = process.env[STACK_PASSWORD_ENV] ?? "";
+    if (!/^[A-Za-z0-9]{16,}$/.test(pw)) {
+        throw new Error(`${workload} needs the stack's password in ${STACK_PASSWORD_ENV} (16 or more letters and digits), which the Pulumi program passes to its cells${pw ? " (the value given does not have that form)" : ""}. Fix: run the cell through isobench up, or set ${STACK_PASSWORD_ENV} when calling run-cell by hand`);
+    }
+    return pw;
 }
 
 export function progress(resultsDir: string, line: string): void {
@@ -114,11 +129,11 @@ export function serverAddresses(env: EnvironmentHandle, ports: readonly ServerPo
     }));
 }
 
-function waitReady(command: string, timeoutS: number, what: string): void {
+function waitReady(command: string, timeoutS: number, what: string, opts: RunOptions): void {
     const deadline = Date.now() + timeoutS * 1000;
     let last: Completed | undefined;
     while (Date.now() < deadline) {
-        last = run(["/bin/sh", "-c", command], 10);
+        last = run(["/bin/sh", "-c", command], 10, opts);
         if (last.status === 0) return;
         run(["sleep", "0.2"], 5);
     }
@@ -152,13 +167,18 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     // is isobench's own (CLI start, quieting guests, finding the guest's address), not Pulumi's.
     progress(inv.resultsDir, `cell ${inv.cellId}: start (${workload.name} on ${env.name}, accel=${env.accel}, launched ${(performance.now() / 1000).toFixed(3)} s before)`);
 
-    mustRun(inside(`mkdir -p ${q(env.dataDir)}`), 60, `creating the data directory ${env.dataDir} in ${env.name}`);
+    const runDir = runtimeDir(inv.stack);
+    mustRun(inside(`mkdir -p ${q(env.dataDir)} ${q(runDir)} && chmod 0700 ${q(runDir)}`), 60, `creating the data directory ${env.dataDir} and the runtime folder ${runDir} in ${env.name}`);
     const versionArgv = workload.versionPlacement === "host" ? ["/bin/sh", "-c", workload.versionCommand] : inside(workload.versionCommand);
     const versionOut = mustRun(versionArgv, 60, `${workload.name} version ${workload.versionPlacement === "host" ? "on the host" : `in ${env.name}`}`);
     const toolVersion = workload.parseVersion(versionOut);
 
-    const pidFile = `/tmp/isobench-${inv.stack}-${inv.cellId}.pid`;
-    const serverLog = `/tmp/isobench-${inv.stack}-${inv.cellId}.server.log`;
+    const pidFile = `${runDir}/${inv.cellId}.pid`;
+    const serverLog = `${runDir}/${inv.cellId}.server.log`;
+    const password = workload.password ? stackPassword(workload.name) : undefined;
+    const passwordFile = password ? `${runDir}/${inv.cellId}.password` : undefined;
+    // Host-side commands get the password in their environment, never in their argv.
+    const hostOpts: RunOptions = password && workload.password ? { env: { [workload.password.clientEnv]: password } } : {};
     let addr: ServerAddress | undefined;
     let started = false;
     const startedAt = new Date();
@@ -166,8 +186,12 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     let client: Completed;
     const ports = workloadPorts(workload);
     const onClientSide = (cmd: string) => workload.clientPlacement === "inside" ? inside(cmd) : ["/bin/sh", "-c", cmd];
+    const clientOpts = workload.clientPlacement === "inside" ? {} : hostOpts;
     try {
-        let ctx: RunContext = { dataDir: env.dataDir };
+        if (passwordFile) {
+            mustRun(execArgv(env.target, `umask 077 && cat > ${q(passwordFile)}`, ip, { stdin: true }), 60, `writing the password file in ${env.name}`, { input: password });
+        }
+        let ctx: RunContext = { dataDir: env.dataDir, ...(passwordFile ? { passwordFile } : {}) };
         if (workload.serverCommand && ports.length > 0) {
             started = true;
             mustRun(inside(detachedScript(workload.serverCommand(params as any, ctx), pidFile, serverLog)), 60, `starting ${workload.name} server in ${env.name}`);
@@ -181,7 +205,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
             if (workload.readinessCommand) {
                 const timeoutS = workload.readinessTimeoutS ?? 60;
                 try {
-                    waitReady(workload.readinessCommand(params as any, addr, ctx), timeoutS, `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`);
+                    waitReady(workload.readinessCommand(params as any, addr, ctx), timeoutS, `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`, hostOpts);
                 } catch (e) {
                     throw new Error(`${(e as Error).message}${serverLogTail()}`);
                 }
@@ -198,11 +222,11 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
             ...(cloneSource ? { cloneSource, originalExec: (script: string) => originalExec(env.target, script, ip) } : {}),
         };
         if (workload.prepareCommand) {
-            mustRun(onClientSide(workload.prepareCommand(params as any, ctx)), 3600, `${workload.name} prepare step for ${env.name}`);
+            mustRun(onClientSide(workload.prepareCommand(params as any, ctx)), 3600, `${workload.name} prepare step for ${env.name}`, clientOpts);
         }
         const clientCmd = workload.clientCommand(params as any, ctx);
         t0 = Date.now();
-        client = run(onClientSide(clientCmd), 3600);
+        client = run(onClientSide(clientCmd), 3600, clientOpts);
     } finally {
         if (started) {
             run(inside(stopScript(pidFile)), 60);
@@ -211,6 +235,8 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
             const log = run(inside(`cat ${q(serverLog)} 2>/dev/null; rm -f ${q(serverLog)}`), 60).stdout;
             if (log) fs.writeFileSync(path.join(rawDir, `${inv.cellId}.server.log`), log);
         }
+        // The stack's folder goes once its last cell's files are gone: nothing is left on the host.
+        run(inside(`rm -f ${passwordFile ? q(passwordFile) : ""} ${q(pidFile)}; rmdir ${q(runDir)} 2>/dev/null; true`), 60);
         // The run's script removes its clones itself (EXIT trap); this catches a killed script.
         if (cloneSource) removeLeftoverClones(cloneSource, env.target, Math.max(0, ...(sweep ?? [1])));
     }

@@ -21,6 +21,12 @@
  * The server start script (re)initialises a fresh data directory `<dataDir>/mariadb` on every
  * cell (mariadb-install-db) and creates the benchmark user `sbtest`@`%`: the client connects from
  * the Docker bridge gateway or the libvirt host side, whose address the server cannot know ahead.
+ * Its password is the stack's random one (Workload.password): the start script reads it from the
+ * runner's 0600 file into the 0600 init file, the host-side client tools get it as MYSQL_PWD
+ * (sysbench and mariadb-admin read it there), so it is never on a command line. mariadbd runs as
+ * the `mysql` user, its folder (socket included) is 0700 and owned by it, MariaDB root is the
+ * default unix_socket account (only the OS root logs in as it), and SELECT … INTO OUTFILE is
+ * confined to a folder of its own: a local user can neither reach the socket nor write files.
  *
  * Parses sysbench 1.0 OLTP output and sysbench 0.4.x OLTP output (the paper's records files,
  * several runs concatenated), one point per "Number of threads".
@@ -46,7 +52,6 @@ const NAME = "mysql";
 /** 3307 as in the paper's NAT image: stays clear of a distribution MariaDB on 3306 (the guest image starts one at boot). */
 const PORT = 3307;
 const USER = "sbtest";
-const PASSWORD = "sbtest";
 const DB = "sbtest";
 
 export function mysqlThreadCounts(p: MysqlParams): number[] {
@@ -57,7 +62,7 @@ export function mysqlThreadCounts(p: MysqlParams): number[] {
 function serverOptions(p: MysqlParams, dir: string): string[] {
     return [
         "--no-defaults",
-        "--user=root",
+        "--user=mysql",
         `--datadir=${dir}/data`,
         `--socket=${dir}/mysqld.sock`,
         `--pid-file=${dir}/mysqld.pid`,
@@ -65,6 +70,7 @@ function serverOptions(p: MysqlParams, dir: string): string[] {
         "--bind-address=0.0.0.0",
         "--skip-name-resolve",
         `--init-file=${dir}/init.sql`,
+        `--secure-file-priv=${dir}/files`,
         `--innodb-buffer-pool-size=${positiveInt(NAME, "bufferPoolMB", p.bufferPoolMB)}M`,
         "--innodb-log-buffer-size=8M",
         "--innodb-flush-log-at-trx-commit=0",
@@ -84,9 +90,10 @@ function serverOptions(p: MysqlParams, dir: string): string[] {
     ];
 }
 
+/** The init file's lines; `$pw` is expanded by the start script from the password file (letters and digits only). */
 const INIT_SQL = [
     `CREATE DATABASE IF NOT EXISTS ${DB};`,
-    `CREATE USER IF NOT EXISTS '${USER}'@'%' IDENTIFIED BY '${PASSWORD}';`,
+    `CREATE USER IF NOT EXISTS '${USER}'@'%' IDENTIFIED BY '$pw';`,
     `GRANT ALL PRIVILEGES ON ${DB}.* TO '${USER}'@'%';`,
 ];
 
@@ -97,7 +104,6 @@ function sysbenchCommand(p: MysqlParams, addr: ServerAddress, extra: string): st
         `--mysql-host=${hostWord(addr.host)}`,
         `--mysql-port=${addr.port}`,
         `--mysql-user=${USER}`,
-        `--mysql-password=${PASSWORD}`,
         `--mysql-db=${DB}`,
         "--tables=1",
         `--table-size=${positiveInt(NAME, "tableSize", p.tableSize)}`,
@@ -197,14 +203,23 @@ export const mysql: Workload<MysqlParams> = {
     // MariaDB initialises InnoDB (and a 3 GB buffer pool) on first start; under software
     // emulation that takes minutes.
     readinessTimeoutS: 900,
+    password: { clientEnv: "MYSQL_PWD" },
     serverCommand(p: MysqlParams, ctx: RunContext): string {
+        if (!ctx.passwordFile) throw new Error("mysql: the runner gives the server no password file (RunContext.passwordFile)");
         const dir = `${ctx.dataDir.replace(/\/+$/, "")}/mariadb`;
         const script = [
             "set -e",
+            "umask 077",
             `rm -rf ${q(dir)}`,
-            `mkdir -p ${q(dir)}/data`,
-            `mariadb-install-db --no-defaults --user=root --datadir=${q(`${dir}/data`)} --auth-root-authentication-method=normal >${q(`${dir}/install.log`)} 2>&1`,
-            `printf '%s\\n' ${INIT_SQL.map(q).join(" ")} >${q(`${dir}/init.sql`)}`,
+            `mkdir -p ${q(`${dir}/data`)} ${q(`${dir}/files`)}`,
+            `chown -R mysql:mysql ${q(dir)}`,
+            `chmod 0700 ${q(dir)}`,
+            `pw=$(cat ${q(ctx.passwordFile)})`,
+            // Never interpolate anything else into SQL: the runner guarantees this form, check again.
+            `case "$pw" in "" | *[!A-Za-z0-9]*) echo "mysql: the password file does not hold letters and digits only" >&2; exit 1 ;; esac`,
+            `mariadb-install-db --no-defaults --user=mysql --datadir=${q(`${dir}/data`)} >${q(`${dir}/install.log`)} 2>&1`,
+            `printf '%s\\n' ${INIT_SQL.map((l) => `"${l.replace(/[\\"`]/g, "\\$&")}"`).join(" ")} >${q(`${dir}/init.sql`)}`,
+            `chown mysql:mysql ${q(`${dir}/init.sql`)}`,
             // exec: the PID the runner records is the server's, so stopping it stops mariadbd.
             `exec mariadbd ${serverOptions(p, dir).map(q).join(" ")}`,
         ].join("\n");
@@ -212,7 +227,8 @@ export const mysql: Workload<MysqlParams> = {
     },
     readinessCommand(p: MysqlParams, addr: ServerAddress): string {
         const a = portOf(NAME, "server", addr);
-        return withTimeout(15, `mariadb-admin --no-defaults --protocol=tcp -h ${hostWord(a.host)} -P ${a.port} -u ${USER} -p${PASSWORD} --connect-timeout=5 ping >/dev/null 2>&1`);
+        // ping answers 0 once the server speaks the protocol, even when it denies the login.
+        return withTimeout(15, `mariadb-admin --no-defaults --protocol=tcp -h ${hostWord(a.host)} -P ${a.port} -u ${USER} --connect-timeout=5 ping >/dev/null 2>&1`);
     },
     clientPlacement: "host",
     prepareCommand(p: MysqlParams, ctx: RunContext): string {

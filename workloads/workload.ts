@@ -76,6 +76,12 @@ export interface RunContext {
     readonly cloneSource?: CloneSource;
     /** Shell words running a script inside the cell's environment (guest address resolved); set with cloneSource. */
     readonly originalExec?: (script: string) => string;
+    /**
+     * For a workload with `password`: the file inside the environment holding the stack's
+     * password (mode 0600 in a 0700 folder, written by the runner before the server starts,
+     * removed after the cell). Server scripts read it; it never appears on a command line.
+     */
+    readonly passwordFile?: string;
 }
 
 export interface Workload<P extends Record<string, number | string>> {
@@ -98,6 +104,13 @@ export interface Workload<P extends Record<string, number | string>> {
     readonly serverPort?: number;
     /** Every port of a server with several (control + data, TCP + UDP); overrides serverPort. */
     readonly serverPorts?: readonly ServerPort[];
+    /**
+     * The server authenticates its client with the stack's random password, a Pulumi secret made
+     * by the program (experiment/program.ts): the runner writes it to RunContext.passwordFile
+     * inside the environment and gives host-side commands (readiness, prepare, client) the
+     * environment variable `clientEnv` holding it.
+     */
+    readonly password?: { readonly clientEnv: string };
     /** Command started (detached) inside the environment, when the workload has a server part. */
     serverCommand?(params: P, ctx: RunContext): string;
     /** Shell command that answers 0 once the server is ready (run on the host side). */

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { REPO_ROOT } from "../../experiment/paths";
-import { nativeDataDir } from "../../environments/exec-target";
+import { nativeDataDir, runtimeDir } from "../../environments/exec-target";
 
 const LISTINGS = [
     ["container", ["docker", "ps", "-a", "--format", "{{.Names}}"]],
@@ -24,8 +24,8 @@ export function leftoverResources(prefix: string): string[] {
 
 /**
  * Files of stacks whose name starts with `stackPrefix`: guest folders (disks, domain XML, serial
- * logs) under <stateDir>/guests/, native data directories (environments/exec-target.ts) and
- * native server logs in /tmp.
+ * logs) under <stateDir>/guests/, native data directories and native runtime folders
+ * (environments/exec-target.ts).
  */
 export function leftoverFiles(stackPrefix: string, stateDir = path.join(REPO_ROOT, ".state")): string[] {
     const found: string[] = [];
@@ -33,8 +33,9 @@ export function leftoverFiles(stackPrefix: string, stateDir = path.join(REPO_ROO
         if (!fs.existsSync(parent)) continue;
         for (const d of fs.readdirSync(parent).filter((n) => n.startsWith(stackPrefix))) found.push(`dir ${path.join(parent, d)}`);
     }
-    // Logs of servers run natively (experiment/runner.ts: /tmp/isobench-<stack>-<cell>.server.log).
-    for (const f of fs.readdirSync("/tmp").filter((n) => n.startsWith(`isobench-${stackPrefix}`) && n.endsWith(".server.log"))) found.push(`file /tmp/${f}`);
+    // Runtime folders of cells run natively (PID, server log, password file; experiment/runner.ts).
+    const run = path.dirname(runtimeDir(stackPrefix));
+    if (fs.existsSync(run)) for (const d of fs.readdirSync(run).filter((n) => n.startsWith(stackPrefix))) found.push(`dir ${path.join(run, d)}`);
     return found;
 }
 

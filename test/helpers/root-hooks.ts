@@ -1,10 +1,16 @@
 /**
  * Root hooks of every mocha run (.mocharc.json requires this file): what several suites share is
- * removed once, after the last of them.
+ * made once and removed once, after the last of them.
  */
+import { randomBytes } from "crypto";
+import { STACK_PASSWORD_ENV } from "../../experiment/runner";
 import { disposeSharedGuest } from "./live-environments";
 
 export const mochaHooks = {
+    beforeAll(): void {
+        // What the program gives every cell of a stack whose workloads need one (mysql).
+        process.env[STACK_PASSWORD_ENV] ??= randomBytes(24).toString("hex");
+    },
     afterAll(this: Mocha.Context): void {
         this.timeout(600_000);
         disposeSharedGuest();

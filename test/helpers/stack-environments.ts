@@ -24,7 +24,7 @@ import { REPO_ROOT } from "../../experiment/paths";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment } from "../../experiment/environment-handles";
 import { cliCreateScript, cliDeleteScript } from "../../environments/container-spec";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../../environments/docker-in-kvm";
-import { EnvironmentHandle, inGuest, nativeDataDir } from "../../environments/exec-target";
+import { EnvironmentHandle, inGuest, nativeDataDir, runtimeDir } from "../../environments/exec-target";
 import { DomainSpec, renderDomainXml } from "../../environments/kvm/domain-xml";
 import { rootDevice } from "../../environments/kvm/knobs";
 import { mustRun } from "../../environments/process";
@@ -138,8 +138,8 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
             if (env.kind === "native") {
                 const dataDir = nativeDataDir(spec.stack);
                 cleanups.push({ what: `native data ${dataDir}`, run: () => fs.rmSync(dataDir, { recursive: true, force: true }) });
-                // runCell keeps a native server's log in the host's /tmp (experiment/runner.ts); in other environments it goes with them.
-                cleanups.push({ what: "native server logs", run: () => nativeServerLogs(spec.stack).forEach((f) => fs.rmSync(f, { force: true })) });
+                // A killed cell leaves its runtime folder on the host; in other environments it goes with them.
+                cleanups.push({ what: "native runtime folder", run: () => fs.rmSync(runtimeDir(spec.stack), { recursive: true, force: true }) });
                 fs.mkdirSync(dataDir, { recursive: true });
                 handles.set(name, { name, envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir, declared: { nproc: String(host.hostCpuCount) } });
                 readyS[name] = since();
@@ -183,10 +183,6 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
     return { spec, host, handles: ordered, readyS, dispose };
 }
 
-/** Server logs runCell left in /tmp for cells of `stack` run natively. */
-export function nativeServerLogs(stack: string): string[] {
-    return fs.readdirSync("/tmp").filter((f) => f.startsWith(`isobench-${stack}-`) && f.endsWith(".server.log")).map((f) => path.join("/tmp", f));
-}
 
 function withCleanup(e: Error, dispose: () => void): Error {
     try {

@@ -31,6 +31,8 @@ describe("tiny stack on real dockerd and libvirt", function () {
                 "isobench:workloads": [
                     { name: "sysbench-cpu", params: { timeSeconds: 1 } },
                     { name: "redis", params: { requests: 2000, clients: 50 } },
+                    // Natively only: the stack's password path (a Pulumi secret through to MariaDB).
+                    { name: "mysql", environments: ["native"], params: { tableSize: 1000, threads: "2", timeSeconds: 2, bufferPoolMB: 64 } },
                 ],
                 "isobench:allowSoftwareEmulation": true,
                 "isobench:kvm": { vcpus: 1, memoryMiB: 768, bootTimeoutS: 240 },
@@ -59,7 +61,7 @@ describe("tiny stack on real dockerd and libvirt", function () {
 
     it("writes sample rows for every cell, with accel and tool versions", () => {
         const cells = fs.readdirSync(path.join(dir, "cells")).filter((f) => f.endsWith(".csv"));
-        assert.equal(cells.length, 3 * 2 * 4);
+        assert.equal(cells.length, 3 * 2 * 4 + 3, "3 repetitions of 2 workloads × 4 environments, and of mysql natively");
         const intervals: Array<[number, number, string]> = [];
         for (const f of cells) {
             const rows = samplesFromCsv(fs.readFileSync(path.join(dir, "cells", f), "utf8"), f);
@@ -78,11 +80,25 @@ describe("tiny stack on real dockerd and libvirt", function () {
         }
     });
 
-    it("keeps each server's log with the raw output and none in the host's /tmp", () => {
+    it("keeps each server's log with the raw output and no runtime folder on the host", () => {
         const logs = fs.readdirSync(path.join(dir, "raw")).filter((f) => f.endsWith(".server.log"));
-        assert.deepEqual(logs.map((f) => f.split(".")[0]), Array(3 * 4).fill("redis"), "one per redis cell");
+        assert.deepEqual(logs.map((f) => f.split(".")[0]).sort(), [...Array(3).fill("mysql"), ...Array(3 * 4).fill("redis")], "one per server cell");
         assert.ok(logs.every((f) => fs.readFileSync(path.join(dir, "raw", f), "utf8").length > 0));
-        assert.deepEqual(leftoverFiles(stack).filter((f) => f.endsWith(".server.log")), []);
+        assert.deepEqual(leftoverFiles(stack).filter((f) => f.includes("/run/isobench/")), []);
+    });
+
+    it("keeps the stack's password a secret: encrypted in the state, in no result, raw output or runtime file", () => {
+        const plain = project!.pulumi(["stack", "export", "--show-secrets", "--stack", stack], 60);
+        assert.equal(plain.status, 0, plain.out);
+        const pw = (JSON.parse(plain.out).deployment.resources as Array<{ urn: string; outputs?: { stdout?: string } }>)
+            .find((r) => r.urn.endsWith("::stack-password"))?.outputs?.stdout ?? "";
+        assert.match(pw, /^[0-9a-f]{48}$/, "a random password of 24 bytes");
+        const state = project!.pulumi(["stack", "export", "--stack", stack], 60);
+        assert.equal(state.status, 0, state.out);
+        assert.ok(!state.out.includes(pw), "the exported state holds the password only encrypted");
+        const holders = sh(["grep", "-rlF", pw, dir, path.join(project!.work, "backend")]).out.trim();
+        assert.equal(holders, "", `files that hold the password in clear: ${holders}`);
+        assert.ok(!fs.existsSync(`/run/isobench/${stack}`), "the runtime folder (password file, PIDs, logs) is gone");
     });
 
     it("records environment facts that match the declared variants", () => {

@@ -18,23 +18,35 @@ describe("workloads/mysql", () => {
     });
 
     it("starts MariaDB on a fresh data directory inside the environment with the paper's InnoDB settings and a user for the host", () => {
-        const cmd = mysql.serverCommand!(P, { dataDir: "/data/" });
+        const cmd = mysql.serverCommand!(P, { dataDir: "/data/", passwordFile: "/run/isobench/s/c.password" });
         assert.match(cmd, /^sh -c '/);
         for (const part of [
-            "rm -rf '\\''/data/mariadb'\\''", "mariadb-install-db --no-defaults --user=root", "--datadir='\\''/data/mariadb/data'\\''",
+            "rm -rf '\\''/data/mariadb'\\''", "mariadb-install-db --no-defaults --user=mysql", "--datadir='\\''/data/mariadb/data'\\''",
+            "'\\''--user=mysql'\\''", "chmod 0700 '\\''/data/mariadb'\\''", "--secure-file-priv=/data/mariadb/files",
+            "pw=$(cat '\\''/run/isobench/s/c.password'\\'')",
             "exec mariadbd", "--innodb-buffer-pool-size=3072M", "--innodb-flush-log-at-trx-commit=0", "--innodb-flush-method=O_DIRECT",
             "--innodb-log-buffer-size=8M", "--query-cache-size=0", "--max-connections=20020", "--bind-address=0.0.0.0",
             "CREATE USER IF NOT EXISTS", "IDENTIFIED BY", "GRANT ALL PRIVILEGES ON sbtest.*", "--init-file=/data/mariadb/init.sql",
         ]) assert.ok(cmd.includes(part), `server command has ${part}: ${cmd}`);
         assert.ok(!/innodb[-_]support[-_]xa/.test(cmd), "options MariaDB 10.11 no longer has are left out");
+        assert.ok(!/--user=root|auth-root-authentication-method=normal/.test(cmd), "neither the server nor MariaDB root runs unprotected");
+        assert.throws(() => mysql.serverCommand!(P, { dataDir: "/data" }), /no password file/);
+    });
+
+    it("authenticates with the stack's password, which no command line carries", () => {
+        assert.deepEqual(mysql.password, { clientEnv: "MYSQL_PWD" });
+        const cmds = [mysql.prepareCommand!(TINY, CTX), mysql.clientCommand(TINY, CTX), mysql.readinessCommand!(P, CTX.addr), mysql.serverCommand!(P, { dataDir: "/d", passwordFile: "/run/p" })];
+        for (const c of cmds) assert.doesNotMatch(c, /\s-p\S|--mysql-password|--password/, c);
+        assert.equal(cmds[3].match(/IDENTIFIED BY/g)?.length, 1);
+        assert.ok(cmds[3].includes("IDENTIFIED BY '\\''$pw'\\''"), "the password comes from the file, read by the script");
     });
 
     it("prepares the table once, then sweeps the threads over the network path", () => {
         assert.equal(mysql.prepareCommand!(TINY, CTX),
-            "timeout -k 10 3600 sysbench oltp_read_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port=32772 --mysql-user=sbtest --mysql-password=sbtest --mysql-db=sbtest --tables=1 --table-size=10000 prepare");
+            "timeout -k 10 3600 sysbench oltp_read_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port=32772 --mysql-user=sbtest --mysql-db=sbtest --tables=1 --table-size=10000 prepare");
         const run = mysql.clientCommand(TINY, CTX);
         assert.match(run, /^set -e; echo '### isobench mysql threads=1'; timeout -k 10 123 sysbench oltp_read_only .* --threads=1 --time=3 --events=0 --report-interval=0 run; echo '### isobench mysql threads=4'; .* --threads=4 /);
-        assert.match(mysql.readinessCommand!(P, CTX.addr), /mariadb-admin --no-defaults --protocol=tcp -h 127\.0\.0\.1 -P 32772 -u sbtest -psbtest .* ping/);
+        assert.match(mysql.readinessCommand!(P, CTX.addr), /mariadb-admin --no-defaults --protocol=tcp -h 127\.0\.0\.1 -P 32772 -u sbtest --connect-timeout=5 ping/);
         assert.throws(() => mysql.clientCommand({ ...TINY, threads: "1,,2" }, CTX), /threads must be a positive integer or a comma-separated list/);
         assert.throws(() => mysql.clientCommand(TINY, { dataDir: "/data" }), /needs the address of the server.s server port/);
     });
