@@ -84,6 +84,29 @@ export function execArgv(target: ExecTarget, script: string, guestIp?: string, o
     }
 }
 
+/**
+ * The address a server started in the environment binds: where its client reaches it and no
+ * further. The host's loopback for the host's own network (native, Docker host networking); the
+ * wildcard inside a NAT container's or a network-less container's own namespace, which holds only
+ * its loopback and its bridge interface (the host publishes the port on 127.0.0.1); the guest's
+ * address on libvirt's network for a guest. Never the host's LAN address.
+ */
+export function listenAddress(target: ExecTarget, guestIp?: string): string {
+    switch (target.kind) {
+        case "native":
+            return "127.0.0.1";
+        case "docker":
+            return target.network === "host" ? "127.0.0.1" : "0.0.0.0";
+        case "kvm":
+            if (!guestIp) throw new Error(`guest ${target.domain}: no IP address known; is the guest running?`);
+            return guestIp;
+        case "docker-in-kvm":
+            if (target.network !== "host") return "0.0.0.0";
+            if (!guestIp) throw new Error(`guest ${target.domain}: no IP address known; is the guest running?`);
+            return guestIp;
+    }
+}
+
 /** Whether the target lives in a KVM guest (its IP comes from the guest's DHCP lease). */
 export function inGuest(target: ExecTarget): target is Extract<ExecTarget, { domain: string }> {
     return target.kind === "kvm" || target.kind === "docker-in-kvm";

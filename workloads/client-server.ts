@@ -30,6 +30,14 @@ export function hostWord(s: string): string {
     return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The address a server binds (RunContext.listen), as a shell word; refuses to guess one. */
+export function listenOf(workload: string, ctx: { readonly listen?: string }): string {
+    if (!ctx.listen || !/^\d{1,3}(\.\d{1,3}){3}$/.test(ctx.listen)) {
+        throw new Error(`${workload}: the server needs the IPv4 address to bind (RunContext.listen), got ${JSON.stringify(ctx.listen)}`);
+    }
+    return ctx.listen;
+}
+
 export function portOf(workload: string, what: string, addr: ServerAddress | undefined): ServerAddress {
     if (!addr) throw new Error(`${workload}: the client runs on the host and needs the address of the server's ${what} port`);
     if (!Number.isInteger(addr.port) || addr.port < 1 || addr.port > 65535) {

@@ -12,7 +12,7 @@
  *
  * Metrics: transmit_gbps, receive_gbps; an unmarked log of one run gives throughput_gbps.
  */
-import { directionList, hostWord, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
+import { directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
 import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
 
 export type IperfParams = {
@@ -105,8 +105,9 @@ export const iperf: Workload<IperfParams> = {
     versionCommand: "iperf3 --version",
     parseVersion: parseIperfVersion,
     serverPort: PORT,
-    serverCommand(): string {
-        return `iperf3 -s -p ${PORT}`;
+    serverCommand(p: IperfParams, ctx: RunContext): string {
+        // -B binds the control and the data connections (iperf3 uses one port for both).
+        return `iperf3 -s -p ${PORT} -B ${listenOf(NAME, ctx)}`;
     },
     readinessCommand(p: IperfParams, addr: ServerAddress): string {
         // Docker's userland proxy accepts connections before the server listens: move 1 KB.

@@ -34,7 +34,7 @@
  * Metrics per point {threads: N}: transactions_per_s, latency_avg_ms, latency_p95_ms.
  */
 import { shellQuote as q } from "../environments/shell";
-import { hostWord, intList, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
+import { hostWord, intList, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
 import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
 
 export type MysqlParams = {
@@ -59,7 +59,7 @@ export function mysqlThreadCounts(p: MysqlParams): number[] {
 }
 
 /** MariaDB options of the paper's mysql-opt.cnf that MariaDB 10.11 still accepts. */
-function serverOptions(p: MysqlParams, dir: string): string[] {
+function serverOptions(p: MysqlParams, dir: string, listen: string): string[] {
     return [
         "--no-defaults",
         "--user=mysql",
@@ -67,7 +67,7 @@ function serverOptions(p: MysqlParams, dir: string): string[] {
         `--socket=${dir}/mysqld.sock`,
         `--pid-file=${dir}/mysqld.pid`,
         `--port=${PORT}`,
-        "--bind-address=0.0.0.0",
+        `--bind-address=${listen}`,
         "--skip-name-resolve",
         `--init-file=${dir}/init.sql`,
         `--secure-file-priv=${dir}/files`,
@@ -221,7 +221,7 @@ export const mysql: Workload<MysqlParams> = {
             `printf '%s\\n' ${INIT_SQL.map((l) => `"${l.replace(/[\\"`]/g, "\\$&")}"`).join(" ")} >${q(`${dir}/init.sql`)}`,
             `chown mysql:mysql ${q(`${dir}/init.sql`)}`,
             // exec: the PID the runner records is the server's, so stopping it stops mariadbd.
-            `exec mariadbd ${serverOptions(p, dir).map(q).join(" ")}`,
+            `exec mariadbd ${serverOptions(p, dir, listenOf(NAME, ctx)).map(q).join(" ")}`,
         ].join("\n");
         return `sh -c ${q(script)}`;
     },

@@ -15,7 +15,7 @@
  *
  * Metrics: <test>_tps (trans/s), <test>_latency_us (µs), with <test> = tcp_rr, udp_rr.
  */
-import { decimal, hostWord, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
+import { decimal, hostWord, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
 import { Measurement, ParseError, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
 
 export type NetperfParams = {
@@ -52,8 +52,12 @@ export function netperfTests(p: NetperfParams): string[] {
 function netperfCommand(test: string, length: string, p: NetperfParams, ctx: RunContext): string {
     const control = portOf(NAME, "control", ctx.addrs?.control ?? ctx.addr);
     const dataPort = (test === "UDP_RR" ? ctx.addrs?.["data-udp"] : ctx.addrs?.data)?.port ?? DATA_PORT;
+    // The data address (test-specific -H) is where netserver binds its data socket and where
+    // netperf connects it: the server's own address when the client reaches it as such (host
+    // network, guest); behind a NAT the two differ and netserver binds inside the container.
+    const dataHost = ctx.listen && ctx.listen === control.host ? ` -H ${hostWord(ctx.listen)}` : "";
     return `netperf -4 -H ${hostWord(control.host)} -p ${control.port} -l ${length} -t ${test} -- ` +
-        `-r ${positiveInt(NAME, "requestSize", p.requestSize)},${positiveInt(NAME, "responseSize", p.responseSize)} -P ,${dataPort}`;
+        `-r ${positiveInt(NAME, "requestSize", p.requestSize)},${positiveInt(NAME, "responseSize", p.responseSize)} -P ,${dataPort}${dataHost}`;
 }
 
 const BANNER = /\b(TCP|UDP) REQUEST\/RESPONSE TEST\b/;
@@ -134,9 +138,10 @@ export const netperf: Workload<NetperfParams> = {
     versionCommand: "netserver -V",
     parseVersion: parseNetperfVersion,
     serverPorts: PORTS,
-    serverCommand(): string {
-        // -D: stay in the foreground so the runner's PID file stops it.
-        return `netserver -D -4 -p ${CONTROL_PORT}`;
+    serverCommand(p: NetperfParams, ctx: RunContext): string {
+        // -D: stay in the foreground so the runner's PID file stops it. -L binds the control
+        // listener; the data sockets are bound where the client's test-specific -H says.
+        return `netserver -D -4 -L ${listenOf(NAME, ctx)},inet -p ${CONTROL_PORT}`;
     },
     readinessCommand(p: NetperfParams, addr: ServerAddress, ctx?: RunContext): string {
         // Ten transactions (negative -l counts transactions): proves control and data ports answer.

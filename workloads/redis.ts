@@ -23,7 +23,7 @@
  * the test title lower-cased with every run of other characters than [a-z0-9] turned into "_"
  * (PING_INLINE → ping_inline, "MSET (10 keys)" → mset_10_keys).
  */
-import { decimal, hostWord, intList, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
+import { decimal, hostWord, intList, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
 import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
 
 export type RedisParams = {
@@ -284,9 +284,10 @@ export const redis: Workload<RedisParams> = {
     parseVersion: parseRedisVersion,
     serverPort: DEFAULT_PORT,
     // The port is fixed, not a parameter: Docker NAT publishes it when the container is created.
-    serverCommand(): string {
+    serverCommand(p: RedisParams, ctx: RunContext): string {
         // Foreground process (the runner detaches it); no persistence so disk I/O stays out of it.
-        return `redis-server --port ${DEFAULT_PORT} --bind 0.0.0.0 --protected-mode no --save '' --appendonly no`;
+        // Protected mode stays on: with an explicit bind it refuses nothing the client needs.
+        return `redis-server --port ${DEFAULT_PORT} --bind ${listenOf(NAME, ctx)} --save '' --appendonly no`;
     },
     readinessCommand(p: RedisParams, addr: ServerAddress): string {
         // redis-cli exits 0 on error replies such as LOADING, so wait for the PONG itself.

@@ -57,6 +57,12 @@ export function workloadPorts(w: Pick<Workload<any>, "serverPorts" | "serverPort
 
 /** What a command builder knows about the environment it runs in. */
 export interface RunContext {
+    /**
+     * The address the server binds inside its environment (environments/exec-target.ts
+     * listenAddress), set by the runner before serverCommand: servers bind it, never the wildcard
+     * of the host's own network.
+     */
+    readonly listen?: string;
     /** Where the server listens, seen from the host; set for the client of a server workload. */
     readonly addr?: ServerAddress;
     /** Host-side address of every server port, by ServerPort.name (addr is the first one's). */

@@ -22,7 +22,8 @@ import { renderDomainXml } from "../../environments/kvm/domain-xml";
 import { mustRun, run } from "../../environments/process";
 import { leftoverResources } from "./leftovers";
 
-export type LiveKind = "native" | "docker" | "kvm";
+/** "docker": a Docker NAT container; "docker-host": one on the host's network. */
+export type LiveKind = "native" | "docker" | "docker-host" | "kvm";
 
 export interface LiveEnvironmentsOptions {
     /** Names every container, volume, domain and disk (`<prefix>-…`); unique per suite. */
@@ -46,7 +47,8 @@ const LIFECYCLE = path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.s
 /** Provisions the requested environments; "kvm" is the process's {@link sharedGuest}. */
 export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEnvironments {
     const stack = opts.prefix;
-    const environments = opts.kinds.map((k) => (k === "docker" ? "docker-nat" : k === "kvm" ? "kvm-untuned" : "native"));
+    const envName = (k: LiveKind) => (k === "docker" ? "docker-nat" : k === "kvm" ? "kvm-untuned" : k);
+    const environments = opts.kinds.map(envName);
     const spec = parseSpec(stack, {
         runId: "live", environments, workloads: ["sysbench-cpu"], allowSoftwareEmulation: true,
     });
@@ -71,11 +73,11 @@ export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEn
             cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
             handles.native = { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir, declared: {} };
         }
-        if (opts.kinds.includes("docker")) {
-            const { container: c, handle } = dockerEnvironment(spec, envSpec("docker-nat") as DockerEnv, host, opts.serverPorts ?? []);
+        for (const kind of (["docker", "docker-host"] as const).filter((k) => opts.kinds.includes(k))) {
+            const { container: c, handle } = dockerEnvironment(spec, envSpec(envName(kind)) as DockerEnv, host, opts.serverPorts ?? []);
             cleanups.push(() => mustRun(["/bin/sh", "-c", cliDeleteScript(c)], 120, `removing container ${c.name}`));
             mustRun(["/bin/sh", "-c", cliCreateScript(c)], 120, `creating container ${c.name}`);
-            handles.docker = handle;
+            handles[kind] = handle;
         }
         if (opts.kinds.includes("kvm")) handles.kvm = sharedGuest().handle;
     } catch (e) {

@@ -12,7 +12,8 @@ describe("workloads/iperf", () => {
     it("iperf3 server inside on one port, client on the host, both directions", () => {
         assert.deepEqual(P, { timeSeconds: 10, streams: 1, directions: "transmit,receive" });
         assert.deepEqual(workloadPorts(iperf), [{ name: "server", port: 5201, protocol: "tcp" }]);
-        assert.equal(iperf.serverCommand!(P, { dataDir: "/data" }), "iperf3 -s -p 5201");
+        assert.equal(iperf.serverCommand!(P, { dataDir: "/data", listen: "127.0.0.1" }), "iperf3 -s -p 5201 -B 127.0.0.1");
+        assert.throws(() => iperf.serverCommand!(P, { dataDir: "/data" }), /needs the IPv4 address to bind/);
         const cmd = iperf.clientCommand({ ...P, timeSeconds: 2 }, CTX);
         assert.match(cmd, /^set -e; echo '### isobench iperf direction=transmit'; n=0; while out=\$\(timeout -k 10 62 iperf3 -c 192\.168\.122\.50 -p 5201 -t 2 -P 1 --json 2>&1\); ! printf '%s' "\$out" \| grep -q '"sum_received"'; do /);
         assert.match(cmd, /; echo '### isobench iperf direction=receive'; n=0; while out=\$\(timeout -k 10 62 iperf3 -c 192\.168\.122\.50 -p 5201 -t 2 -P 1 -R --json 2>&1\);/);

@@ -18,24 +18,24 @@ describe("workloads/mysql", () => {
     });
 
     it("starts MariaDB on a fresh data directory inside the environment with the paper's InnoDB settings and a user for the host", () => {
-        const cmd = mysql.serverCommand!(P, { dataDir: "/data/", passwordFile: "/run/isobench/s/c.password" });
+        const cmd = mysql.serverCommand!(P, { dataDir: "/data/", listen: "127.0.0.1", passwordFile: "/run/isobench/s/c.password" });
         assert.match(cmd, /^sh -c '/);
         for (const part of [
             "rm -rf '\\''/data/mariadb'\\''", "mariadb-install-db --no-defaults --user=mysql", "--datadir='\\''/data/mariadb/data'\\''",
             "'\\''--user=mysql'\\''", "chmod 0700 '\\''/data/mariadb'\\''", "--secure-file-priv=/data/mariadb/files",
             "pw=$(cat '\\''/run/isobench/s/c.password'\\'')",
             "exec mariadbd", "--innodb-buffer-pool-size=3072M", "--innodb-flush-log-at-trx-commit=0", "--innodb-flush-method=O_DIRECT",
-            "--innodb-log-buffer-size=8M", "--query-cache-size=0", "--max-connections=20020", "--bind-address=0.0.0.0",
+            "--innodb-log-buffer-size=8M", "--query-cache-size=0", "--max-connections=20020", "--bind-address=127.0.0.1",
             "CREATE USER IF NOT EXISTS", "IDENTIFIED BY", "GRANT ALL PRIVILEGES ON sbtest.*", "--init-file=/data/mariadb/init.sql",
         ]) assert.ok(cmd.includes(part), `server command has ${part}: ${cmd}`);
         assert.ok(!/innodb[-_]support[-_]xa/.test(cmd), "options MariaDB 10.11 no longer has are left out");
         assert.ok(!/--user=root|auth-root-authentication-method=normal/.test(cmd), "neither the server nor MariaDB root runs unprotected");
-        assert.throws(() => mysql.serverCommand!(P, { dataDir: "/data" }), /no password file/);
+        assert.throws(() => mysql.serverCommand!(P, { dataDir: "/data", listen: "127.0.0.1" }), /no password file/);
     });
 
     it("authenticates with the stack's password, which no command line carries", () => {
         assert.deepEqual(mysql.password, { clientEnv: "MYSQL_PWD" });
-        const cmds = [mysql.prepareCommand!(TINY, CTX), mysql.clientCommand(TINY, CTX), mysql.readinessCommand!(P, CTX.addr), mysql.serverCommand!(P, { dataDir: "/d", passwordFile: "/run/p" })];
+        const cmds = [mysql.prepareCommand!(TINY, CTX), mysql.clientCommand(TINY, CTX), mysql.readinessCommand!(P, CTX.addr), mysql.serverCommand!(P, { dataDir: "/d", listen: "10.0.0.2", passwordFile: "/run/p" })];
         for (const c of cmds) assert.doesNotMatch(c, /\s-p\S|--mysql-password|--password/, c);
         assert.equal(cmds[3].match(/IDENTIFIED BY/g)?.length, 1);
         assert.ok(cmds[3].includes("IDENTIFIED BY '\\''$pw'\\''"), "the password comes from the file, read by the script");

@@ -15,7 +15,7 @@ describe("workloads/netperf", () => {
         assert.equal(netperf.clientPlacement, "host");
         assert.deepEqual(workloadPorts(netperf).map((p) => `${p.name}:${p.port}/${p.protocol}${p.sameNumber ? "=" : ""}`),
             ["control:12867/tcp", "data:12868/tcp=", "data-udp:12868/udp="]);
-        assert.equal(netperf.serverCommand!(P, { dataDir: "/data" }), "netserver -D -4 -p 12867");
+        assert.equal(netperf.serverCommand!(P, { dataDir: "/data", listen: "127.0.0.1" }), "netserver -D -4 -L 127.0.0.1,inet -p 12867");
     });
 
     it("runs each test against the control port with a fixed data port and data target", () => {
@@ -23,6 +23,10 @@ describe("workloads/netperf", () => {
             "set -e; echo '### isobench netperf test=TCP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t TCP_RR -- -r 100,200 -P ,12868; " +
             "echo '### isobench netperf test=UDP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t UDP_RR -- -r 100,200 -P ,12868");
         assert.match(netperf.readinessCommand!(P, A, CTX), / -l -10 -t TCP_RR /);
+        // The server's own address as the client reaches it (host network, guest): the data
+        // socket is bound there too; behind a NAT (listen is the container's wildcard) it is not.
+        assert.match(netperf.clientCommand(P, { ...CTX, listen: "127.9.8.7" }), /-t TCP_RR -- -r 100,200 -P ,12868 -H 127\.9\.8\.7; .* -P ,12868 -H 127\.9\.8\.7$/);
+        assert.doesNotMatch(netperf.clientCommand(P, { ...CTX, listen: "0.0.0.0" }), / -H 0\.0\.0\.0/);
         assert.throws(() => netperf.clientCommand({ ...P, tests: "TCP_STREAM" }, CTX), /tests must list TCP_RR and\/or UDP_RR/);
         assert.throws(() => netperf.clientCommand({ ...P, requestSize: -1 }, CTX), /requestSize must be a positive integer/);
     });
