@@ -107,6 +107,17 @@ export function listenAddress(target: ExecTarget, guestIp?: string): string {
     }
 }
 
+/**
+ * Where the environment has the bind shim (images/bind-addr.c), for servers without an option to
+ * choose their address: on the host (native) setup builds it under the checkout's .tools/, the
+ * container image carries it. Guests have none: their wildcard holds only the guest's interfaces.
+ */
+export function bindShimIn(target: ExecTarget, repoRoot: string): string | undefined {
+    if (target.kind === "native") return `${repoRoot}/.tools/lib/isobench-bind-addr.so`;
+    if (target.kind === "docker") return "/usr/local/lib/isobench/bind-addr.so";
+    return undefined;
+}
+
 /** Whether the target lives in a KVM guest (its IP comes from the guest's DHCP lease). */
 export function inGuest(target: ExecTarget): target is Extract<ExecTarget, { domain: string }> {
     return target.kind === "kvm" || target.kind === "docker-in-kvm";

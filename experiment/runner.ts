@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { getWorkload, AnyWorkload } from "../workloads";
 import { ParseError, RunContext, ServerAddress, ServerPort, workloadPorts } from "../workloads/workload";
-import { EnvironmentHandle, execArgv, detachedScript, guestArgv, inGuest, listenAddress, runtimeDir, stopScript } from "../environments/exec-target";
+import { EnvironmentHandle, bindShimIn, execArgv, detachedScript, guestArgv, inGuest, listenAddress, runtimeDir, stopScript } from "../environments/exec-target";
 import { Sample, samplesToCsv } from "./samples";
 import { RAW_STDERR_SEPARATOR } from "./parse-raw";
 import { guestIp } from "../environments/kvm/guest-ip";
@@ -191,7 +191,8 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
         if (passwordFile) {
             mustRun(execArgv(env.target, `umask 077 && cat > ${q(passwordFile)}`, ip, { stdin: true }), 60, `writing the password file in ${env.name}`, { input: password });
         }
-        let ctx: RunContext = { dataDir: env.dataDir, listen: listenAddress(env.target, ip), ...(passwordFile ? { passwordFile } : {}) };
+        const bindShim = bindShimIn(env.target, REPO_ROOT);
+        let ctx: RunContext = { dataDir: env.dataDir, listen: listenAddress(env.target, ip), ...(bindShim ? { bindShim } : {}), ...(passwordFile ? { passwordFile } : {}) };
         if (workload.serverCommand && ports.length > 0) {
             started = true;
             mustRun(inside(detachedScript(workload.serverCommand(params as any, ctx), pidFile, serverLog)), 60, `starting ${workload.name} server in ${env.name}`);

@@ -12,7 +12,8 @@
 #                         else http://deb.debian.org/debian)
 #   ISOBENCH_SECURITY_MIRROR  security mirror (default: the host's, else http://deb.debian.org/debian-security)
 #
-# <hash> = first 12 hex chars of sha256(packages.txt + this script + images/lib.sh + suite).
+# <hash> = first 12 hex chars of sha256(packages.txt + this script + images/lib.sh + suite +
+# the bind shim's source and build script).
 # Stdout's last line is the image name; it is also written to .state/images/container-image.
 # Progress goes to stderr, prefixed [images].
 #
@@ -31,7 +32,8 @@ resolve_apt_sources
 
 # ------------------------------------------------------------------ image name
 PACKAGES="$(read_packages)"
-HASH="$(image_hash)"
+# The bind shim (images/bind-addr.c) goes into the image too: a changed shim is a new image.
+HASH="$( { image_hash; cat "$HERE/bind-addr.c" "$HERE/build-bind-addr.sh"; } | sha256sum | cut -c1-12)"
 IMAGE="isobench-bench:$HASH"
 
 finish() { record_result container-image "$IMAGE"; }
@@ -82,6 +84,8 @@ drop_apt_caches "$ROOTFS"/var/log/*.log
 rm -rf "${ROOTFS:?}"/dev/* "${ROOTFS:?}"/proc/* "${ROOTFS:?}"/sys/* 2>/dev/null || true
 : >"$ROOTFS/etc/resolv.conf"
 echo isobench >"$ROOTFS/etc/hostname"
+# nuttcp's server on Docker's host network binds loopback through it (workloads/nuttcp.ts).
+bash "$HERE/build-bind-addr.sh" "$ROOTFS/usr/local/lib/isobench/bind-addr.so"
 # Record what the image holds (also readable with 'docker run --rm IMAGE dpkg-query -W').
 chroot "$ROOTFS" dpkg-query -W >"$ROOTFS/etc/isobench-manifest"
 echo "$IMAGE" >"$ROOTFS/etc/isobench-image"

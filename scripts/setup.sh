@@ -17,7 +17,7 @@ bash scripts/apt-non-free.sh
 # chromium renders report.html in the analysis test; fonts-dejavu-core gives the PNG plots their text.
 # ovmf (guest UEFI firmware) and systemd-boot-efi, dosfstools, mtools, fdisk (the bootloader guest
 # image, assembled without mounts) serve boot: bootloader.
-PACKAGES="docker.io qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients debootstrap openssh-client iproute2 gawk chromium fonts-dejavu-core ovmf systemd-boot-efi dosfstools mtools fdisk $(grep -v '^#' images/packages.txt | tr '\n' ' ')"
+PACKAGES="docker.io qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients debootstrap openssh-client iproute2 gawk chromium fonts-dejavu-core ovmf systemd-boot-efi dosfstools mtools fdisk gcc libc6-dev $(grep -v '^#' images/packages.txt | tr '\n' ' ')"
 # Missing, and installed but behind the candidate version: the images are built from the same
 # mirror, so a stale host package would fail the version cross-check in images/build-all.sh.
 missing="$(apt-cache policy $PACKAGES 2>/dev/null | awk '
@@ -61,6 +61,9 @@ fi
 # recompiles whenever a source is newer than the build.
 log "compiling TypeScript into build/ where sources changed"
 ./bin/isobench build
+
+# The bind shim native nuttcp servers need to listen on loopback only (images/bind-addr.c).
+bash images/build-bind-addr.sh .tools/lib/isobench-bind-addr.so
 
 # 4. Pulumi toolchain.
 bash scripts/pulumi-toolchain.sh

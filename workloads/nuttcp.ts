@@ -16,7 +16,8 @@
  * Metrics: transmit_gbps, receive_gbps; a log without isobench markers (one nuttcp run, e.g. an
  * imported published log) gives throughput_gbps.
  */
-import { directionList, hostWord, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
+import { directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
+import { shellQuote as q } from "../environments/shell";
 import { Measurement, ParseError, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
 
 export type NuttcpParams = {
@@ -90,9 +91,16 @@ export const nuttcp: Workload<NuttcpParams> = {
     versionCommand: "nuttcp -V",
     parseVersion: parseNuttcpVersion,
     serverPorts: PORTS,
-    serverCommand(): string {
+    serverCommand(p: NuttcpParams, ctx: RunContext): string {
         // --nofork keeps the server in the foreground, so the runner's PID file stops it.
-        return `nuttcp -S -P${CONTROL_PORT} --nofork`;
+        const server = `nuttcp -S -P${CONTROL_PORT} --nofork --no3rdparty`;
+        const listen = listenOf(NAME, ctx);
+        // nuttcp has no option to pick its address. Where the environment has no shim (a guest)
+        // or needs none (a NAT container), the wildcard holds only its own interfaces; on the
+        // host's network it binds through the shim, and refuses to start without it.
+        if (listen === "0.0.0.0" || !ctx.bindShim) return server;
+        const shim = q(ctx.bindShim);
+        return `sh -c ${q(`[ -r ${shim} ] || { echo "nuttcp: the bind shim ${ctx.bindShim} is missing, so the server would listen on every interface. Fix: run scripts/setup.sh (it builds the shim and the container image that carries it)" >&2; exit 1; }; ISOBENCH_BIND_ADDR=${listen} LD_PRELOAD=${shim} exec ${server}`)}`;
     },
     readinessCommand(p: NuttcpParams, addr: ServerAddress, ctx?: RunContext): string {
         // A bare TCP connect succeeds on Docker's userland proxy before anything listens inside;

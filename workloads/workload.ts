@@ -63,6 +63,8 @@ export interface RunContext {
      * of the host's own network.
      */
     readonly listen?: string;
+    /** The environment's bind shim (exec-target.ts bindShimIn), for servers that cannot choose their address. */
+    readonly bindShim?: string;
     /** Where the server listens, seen from the host; set for the client of a server workload. */
     readonly addr?: ServerAddress;
     /** Host-side address of every server port, by ServerPort.name (addr is the first one's). */

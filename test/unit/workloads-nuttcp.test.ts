@@ -16,7 +16,13 @@ describe("workloads/nuttcp", () => {
             { name: "control", port: 5000, protocol: "tcp" },
             { name: "data", port: 5001, protocol: "tcp", sameNumber: true },
         ]);
-        assert.equal(nuttcp.serverCommand!(P, { dataDir: "/data" }), "nuttcp -S -P5000 --nofork");
+        // Behind a NAT or in a guest (no shim) the wildcard is the environment's own.
+        assert.equal(nuttcp.serverCommand!(P, { dataDir: "/data", listen: "0.0.0.0", bindShim: "/s.so" }), "nuttcp -S -P5000 --nofork --no3rdparty");
+        assert.equal(nuttcp.serverCommand!(P, { dataDir: "/data", listen: "192.168.122.7" }), "nuttcp -S -P5000 --nofork --no3rdparty");
+        // On the host's network: through the shim, and never without it.
+        const shimmed = nuttcp.serverCommand!(P, { dataDir: "/data", listen: "127.0.0.1", bindShim: "/s.so" });
+        assert.match(shimmed, /\[ -r '\\''\/s\.so'\\'' \] \|\| \{ echo "nuttcp: the bind shim \/s\.so is missing.*exit 1; \}; ISOBENCH_BIND_ADDR=127\.0\.0\.1 LD_PRELOAD='\\''\/s\.so'\\'' exec nuttcp -S -P5000 --nofork --no3rdparty'$/);
+        assert.throws(() => nuttcp.serverCommand!(P, { dataDir: "/data" }), /needs the IPv4 address to bind/);
     });
 
     it("measures both directions with the announced data port; receive flips the data connection (-F) for NAT", () => {
