@@ -23,7 +23,9 @@ export interface NumaPolicy {
 
 export type MemoryPolicy = "bind" | "interleave" | "preferred" | "local" | "default";
 
-const NODES = "^\\d+(-\\d+)?(,\\d+(-\\d+)?)*$";
+/** A node list; node numbers have at most 4 digits (Linux has at most 1024 nodes), so no range is absurdly long. */
+const NODE_LIST = "\\d{1,4}(-\\d{1,4})?(,\\d{1,4}(-\\d{1,4})?)*";
+const NODES = `^${NODE_LIST}$`;
 
 /** JSON schema of the object form (stack files). */
 export const numaPolicySchema = {
@@ -34,10 +36,19 @@ export const numaPolicySchema = {
         cpunodebind: { type: "string", pattern: NODES },
         membind: { type: "string", pattern: NODES },
         interleave: { type: "string", pattern: `(${NODES})|^all$` },
-        preferred: { type: "integer", minimum: 0 },
+        preferred: { type: "integer", minimum: 0, maximum: 1023 },
         localalloc: { const: true },
     },
 } as const;
+
+/**
+ * Pattern of a policy key (the workload parameter form, parseNumaPolicyKey): its fields' syntax
+ * only; parseNumaPolicyKey also refuses a field twice and two memory policies.
+ */
+export const NUMA_POLICY_KEY_PATTERN = (() => {
+    const field = `cpunodebind:${NODE_LIST}|membind:${NODE_LIST}|interleave:(${NODE_LIST}|all)|preferred:\\d{1,4}|localalloc`;
+    return `^(${field})(\\+(${field})){0,4}$`;
+})();
 
 const MEMORY_KEYS = ["membind", "interleave", "preferred", "localalloc"] as const;
 

@@ -107,8 +107,15 @@ export interface KvmDefaults {
     readonly bootTimeoutS: number;
 }
 
-const MEMORY_RE = /^[1-9][0-9]*[mg]$/;
-const CPUSET_RE = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
+// Bounded digit counts: a cpuset is expanded CPU by CPU (environments/kvm/cpuset.ts), so
+// "0-99999999999" must not get that far.
+const MEMORY_RE = /^[1-9][0-9]{0,7}[mg]$/;
+const CPUSET_RE = /^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$/;
+
+/** A host CPU number (Linux has at most 8192). */
+export const HOST_CPU_SCHEMA = { type: "integer", minimum: 0, maximum: 8191 } as const;
+/** Longest a guest may take to boot, or anything else may be waited for: a day. */
+const MAX_WAIT_S = 86400;
 
 export const dockerSchema = {
     network: { enum: ["nat", "host", "none"] },
@@ -124,7 +131,7 @@ export const dockerSchema = {
         },
     },
     runtime: { enum: ["runc", "runsc"] },
-    capAdd: { type: "array", uniqueItems: true, items: { type: "string", pattern: "^[A-Z_]+$" } },
+    capAdd: { type: "array", uniqueItems: true, maxItems: 64, items: { type: "string", pattern: "^[A-Z_]{1,32}$" } },
     seccomp: { enum: ["default", "unconfined"] },
     numactl: numaPolicySchema,
 } as const;
@@ -132,18 +139,19 @@ export const dockerSchema = {
 export const kvmSchema = {
     preset: { enum: ["kvm-untuned", "kvm-tuned"] },
     vcpus: { type: "integer", minimum: 1, maximum: 512 },
-    memoryMiB: { type: "integer", minimum: 256 },
-    cpuModel: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$" },
+    // 16 TiB: more than any host this runs on, so a typo in the digits is refused.
+    memoryMiB: { type: "integer", minimum: 256, maximum: 16 * 1024 * 1024 },
+    cpuModel: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$" },
     topology: {
         anyOf: [
             { enum: ["libvirt-default", "single-socket"] },
             {
                 type: "object", additionalProperties: false, required: ["sockets", "cores", "threads"],
-                properties: { sockets: { type: "integer", minimum: 1 }, cores: { type: "integer", minimum: 1 }, threads: { type: "integer", minimum: 1 } },
+                properties: { sockets: { type: "integer", minimum: 1, maximum: 512 }, cores: { type: "integer", minimum: 1, maximum: 512 }, threads: { type: "integer", minimum: 1, maximum: 512 } },
             },
         ],
     },
-    pinning: { anyOf: [{ enum: ["none", "preset", "ht-siblings"] }, { type: "array", minItems: 1, items: { type: "integer", minimum: 0 } }] },
+    pinning: { anyOf: [{ enum: ["none", "preset", "ht-siblings"] }, { type: "array", minItems: 1, maxItems: 512, items: HOST_CPU_SCHEMA }] },
     emulatorPin: { type: "string", pattern: `^(none|${CPUSET_RE.source.slice(1, -1)})$` },
     iothreads: { type: "integer", minimum: 0, maximum: 16 },
     iothreadPin: { type: "string", pattern: CPUSET_RE.source },
@@ -156,7 +164,7 @@ export const kvmSchema = {
     netQueues: { type: "integer", minimum: 1, maximum: 16 },
     vhost: { enum: ["auto", "on", "off"] },
     boot: { enum: ["direct", "bootloader"] },
-    bootTimeoutS: { type: "integer", minimum: 10 },
+    bootTimeoutS: { type: "integer", minimum: 10, maximum: MAX_WAIT_S },
 } as const;
 
 const NAME = { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,30}$" } as const;

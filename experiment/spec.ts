@@ -3,15 +3,18 @@
  * Pure (no Pulumi, no I/O) so that the CLI can validate a stack file before anything is
  * provisioned and index.ts can validate the same config inside `pulumi up`.
  */
-import Ajv, { ErrorObject } from "ajv";
+import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import { getWorkload, WORKLOAD_NAMES } from "../workloads";
-import { effectiveWorkload } from "../workloads/instances";
+import { effectiveWorkload, INSTANCES_PARAM, INSTANCES_SCHEMA } from "../workloads/instances";
 import { UserError } from "./errors";
 import { isCapability } from "../environments/capabilities";
-import { missingNodes, numaPolicyErrors } from "../environments/numactl";
+import { resourceName } from "../environments/container-spec";
+import { parseCpuset } from "../environments/kvm/cpuset";
+import { DOMAIN_NAME_RE } from "../environments/kvm/domain-xml";
+import { missingNodes, NumaPolicy, numaPolicyErrors } from "../environments/numactl";
 
 import {
-    ENV_KINDS, EnvironmentSpec, KvmDefaults, PRESET_NAMES, environmentOf, environmentSchemas,
+    ENV_KINDS, EnvironmentSpec, HOST_CPU_SCHEMA, KvmDefaults, PRESET_NAMES, environmentOf, environmentSchemas, kvmSchema,
 } from "./environment-spec";
 
 export { PRESET_NAMES } from "./environment-spec";
@@ -74,6 +77,27 @@ export interface ExperimentSpec {
 /** A bad stack config; the message names the key, the bad value and what is allowed. */
 export class SpecError extends UserError {}
 
+/**
+ * What a stack may be called. The name becomes the stack file's name, container and guest names,
+ * the native data directory that destroy removes with rm -rf, results/<stack>/ and the Pulumi
+ * stack, so it is one spelling that is safe in all of them: no path separators, dots, quotes or
+ * shell characters, and no leading "-" that a command would read as an option.
+ */
+export const STACK_NAME_PATTERN = "^[a-z0-9][a-z0-9-]{0,39}$";
+
+/** @throws SpecError naming the stack name and the allowed pattern */
+export function checkStackName(stack: string): void {
+    if (typeof stack !== "string" || !new RegExp(STACK_NAME_PATTERN).test(stack)) {
+        throw new SpecError(`stack name ${shown(stack)} does not match ${STACK_NAME_PATTERN}: lower-case letters, digits and "-", at most 40 characters. Fix: rename stacks/Pulumi.<stack>.yaml`);
+    }
+}
+
+/** A value as a message shows it: JSON (so newlines and quotes stay visible), cut short. */
+function shown(v: unknown): string {
+    const s = JSON.stringify(v) ?? String(v);
+    return s.length > 80 ? `${s.slice(0, 77)}…` : s;
+}
+
 const schema = {
     type: "object",
     additionalProperties: false,
@@ -82,10 +106,11 @@ const schema = {
         runId: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" },
         repetitions: { type: "integer", minimum: 3, maximum: 1000 },
         // Items are checked one by one below (a preset name, or an object validated by its kind).
-        environments: { type: "array", minItems: 1, items: { type: ["string", "object"] } },
+        environments: { type: "array", minItems: 1, maxItems: 64, items: { type: ["string", "object"] } },
         workloads: {
             type: "array",
             minItems: 1,
+            maxItems: 64,
             items: {
                 anyOf: [
                     { enum: [...WORKLOAD_NAMES] },
@@ -95,8 +120,9 @@ const schema = {
                         required: ["name"],
                         properties: {
                             name: { enum: [...WORKLOAD_NAMES] },
-                            params: { type: "object", additionalProperties: { type: ["number", "string"] } },
-                            environments: { type: "array", minItems: 1, uniqueItems: true, items: { type: "string" } },
+                            // Checked below against the workload's own parameter schema.
+                            params: { type: "object" },
+                            environments: { type: "array", minItems: 1, maxItems: 64, uniqueItems: true, items: { type: "string" } },
                         },
                     },
                 ],
@@ -107,12 +133,13 @@ const schema = {
         kvm: {
             type: "object",
             additionalProperties: false,
+            // The same knobs as each guest's (environment-spec.ts), as stack-wide defaults.
             properties: {
-                vcpus: { type: "integer", minimum: 1, maximum: 512 },
-                memoryMiB: { type: "integer", minimum: 256 },
-                pinning: { type: "array", items: { type: "integer", minimum: 0 } },
-                vhost: { enum: ["auto", "on", "off"] },
-                bootTimeoutS: { type: "integer", minimum: 10 },
+                vcpus: kvmSchema.vcpus,
+                memoryMiB: kvmSchema.memoryMiB,
+                pinning: { type: "array", minItems: 1, maxItems: 512, items: HOST_CPU_SCHEMA },
+                vhost: kvmSchema.vhost,
+                bootTimeoutS: kvmSchema.bootTimeoutS,
             },
         },
         host: {
@@ -121,7 +148,7 @@ const schema = {
             properties: {
                 thp: { enum: ["always", "madvise", "never"] },
                 swap: { enum: ["on", "off"] },
-                governor: { type: "string", pattern: "^[a-z]+$" },
+                governor: { type: "string", pattern: "^[a-z]{1,32}$" },
                 boost: { enum: ["on", "off"] },
                 apply: { type: "boolean" },
             },
@@ -131,31 +158,46 @@ const schema = {
 
 const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, verbose: true });
 const validate = ajv.compile(schema);
-const validateEnv = Object.fromEntries(Object.entries(environmentSchemas).map(([k, s]) => [k, ajv.compile(s)]));
+const validateEnv: Readonly<Record<string, ValidateFunction>> = Object.fromEntries(Object.entries(environmentSchemas).map(([k, s]) => [k, ajv.compile(s)]));
+/** Each workload's params: its own parameters, and the instances sweep every workload is offered (effectiveWorkload says which can run it). */
+const validateParams: Readonly<Record<string, ValidateFunction>> = Object.fromEntries(WORKLOAD_NAMES.map((n) => [n, ajv.compile({
+    type: "object",
+    additionalProperties: false,
+    properties: { [INSTANCES_PARAM]: INSTANCES_SCHEMA, ...getWorkload(n).paramSchema },
+})]));
 
 function describe(e: ErrorObject, prefix = ""): string {
     const path = prefix + e.instancePath;
-    const where = path ? "isobench:" + path.replace(/^\//, "").replace(/\//g, ".") : "isobench config";
+    // instancePath escapes "/" and "~" in keys (JSON Pointer); the message shows the key as written.
+    const where = path ? "isobench:" + path.replace(/^\//, "").split("/").map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~")).join(".") : "isobench config";
+    const description = (e.parentSchema as { description?: string } | undefined)?.description;
     switch (e.keyword) {
         case "enum":
             return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
         case "const":
             return `${where}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
         case "additionalProperties":
-            return `${where}: unknown key "${(e.params as { additionalProperty: string }).additionalProperty}" (allowed: ${Object.keys(
+            return `${where}: unknown key ${shown((e.params as { additionalProperty: string }).additionalProperty)} (allowed: ${Object.keys(
                 (e.parentSchema as { properties?: object } | undefined)?.properties ?? {},
             ).join(", ")})`;
         case "required":
             return `${where}: missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
         case "pattern":
-            return `${where}: ${JSON.stringify(e.data)} does not match ${(e.params as { pattern: string }).pattern}`;
+            return description
+                ? `${where}: must be ${description}, got ${shown(e.data)}`
+                : `${where}: ${shown(e.data)} does not match ${(e.params as { pattern: string }).pattern}`;
         default:
-            return `${where}: ${e.message}`;
+            return `${where}: ${e.message}${e.data !== undefined && typeof e.data !== "object" ? `, got ${shown(e.data)}` : ""}`;
     }
 }
 
+/** Lines a refusal lists; a file with thousands of bad items would otherwise bury the first. */
+const MAX_LINES = 20;
+
 function fail(stack: string, lines: readonly string[]): never {
-    throw new SpecError(`stack "${stack}" has an invalid config:\n  - ${[...new Set(lines)].join("\n  - ")}`);
+    const unique = [...new Set(lines)];
+    const more = unique.length > MAX_LINES ? [`… and ${unique.length - MAX_LINES} more`] : [];
+    throw new SpecError(`stack "${stack}" has an invalid config:\n  - ${[...unique.slice(0, MAX_LINES), ...more].join("\n  - ")}`);
 }
 
 /** Schema errors of the environment items, each naming its key. */
@@ -170,7 +212,8 @@ function environmentItemErrors(items: readonly unknown[]): string[] {
             return;
         }
         const kind = (item as { kind?: unknown }).kind;
-        if (typeof kind !== "string" || !(kind in validateEnv)) {
+        // Own keys only: "toString" or "constructor" is not a kind.
+        if (typeof kind !== "string" || !Object.prototype.hasOwnProperty.call(validateEnv, kind)) {
             lines.push(`${key}.kind: must be one of ${ENV_KINDS.join(", ")}`);
             return;
         }
@@ -180,8 +223,44 @@ function environmentItemErrors(items: readonly unknown[]): string[] {
     return lines;
 }
 
+/** Schema errors of each workload item's params against its workload's parameter schema, each naming its key. */
+function workloadParamErrors(items: readonly unknown[]): string[] {
+    return items.flatMap((item, i) => {
+        if (typeof item === "string" || (item as { params?: unknown }).params === undefined) return [];
+        const v = validateParams[(item as { name: string }).name];
+        return v((item as { params: unknown }).params) ? [] : (v.errors ?? []).map((e) => describe(e, `/workloads/${i}/params`));
+    });
+}
+
+/**
+ * The cpusets and node lists of an environment, by key: the schema checks their syntax,
+ * parseCpuset what it cannot (a reversed range such as "3-1"), which Docker and libvirt would
+ * otherwise refuse only when the environment is created.
+ */
+function cpusetsOf(e: EnvironmentSpec, key: string): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    const nodes = (at: string, p: NumaPolicy | undefined) => {
+        for (const f of ["cpunodebind", "membind", "interleave"] as const) {
+            const v = p?.[f];
+            if (v !== undefined && v !== "all") out.push([`${at}.numactl.${f}`, v]);
+        }
+    };
+    if (e.kind === "native") nodes(key, e.numactl);
+    const dockerAt = e.kind === "docker-in-kvm" ? `${key}.docker` : key;
+    if (e.kind === "docker" || e.kind === "docker-in-kvm") {
+        if (e.docker.limits.cpuset !== undefined) out.push([`${dockerAt}.limits.cpuset`, e.docker.limits.cpuset]);
+        nodes(dockerAt, e.docker.numactl);
+    }
+    const guestAt = e.kind === "docker-in-kvm" ? `${key}.guest` : key;
+    if (e.kind === "kvm" || e.kind === "docker-in-kvm") {
+        if (e.kvm.emulatorPin !== undefined && e.kvm.emulatorPin !== "none") out.push([`${guestAt}.emulatorPin`, e.kvm.emulatorPin]);
+        if (e.kvm.iothreadPin !== undefined) out.push([`${guestAt}.iothreadPin`, e.kvm.iothreadPin]);
+    }
+    return out;
+}
+
 /** Cross-key checks of the resolved environments (names, pinning length, networks). */
-function environmentConsistency(envs: readonly EnvironmentSpec[], workloads: readonly WorkloadSelection[]): string[] {
+function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[], workloads: readonly WorkloadSelection[]): string[] {
     const lines: string[] = [];
     const names = envs.map((e) => e.name);
     names.forEach((n, i) => {
@@ -194,6 +273,24 @@ function environmentConsistency(envs: readonly EnvironmentSpec[], workloads: rea
         }
         if ((e.kind === "kvm" || e.kind === "docker-in-kvm") && e.kvm.iothreadPin !== undefined && e.kvm.iothreads === 0) {
             lines.push(`${key} (${e.name}): iothreadPin is set but iothreads is 0; set iothreads >= 1`);
+        }
+        for (const [at, cpuset] of cpusetsOf(e, key)) {
+            try {
+                parseCpuset(cpuset);
+            } catch (err) {
+                lines.push(`${at} (${e.name}): ${(err as Error).message}`);
+            }
+        }
+        if (e.kind === "kvm" || e.kind === "docker-in-kvm") {
+            const guestAt = e.kind === "docker-in-kvm" ? `${key}.guest` : key;
+            const t = e.kvm.topology;
+            if (typeof t === "object" && t.sockets * t.cores * t.threads !== e.kvm.vcpus) {
+                lines.push(`${guestAt}.topology (${e.name}): ${t.sockets} sockets × ${t.cores} cores × ${t.threads} threads = ${t.sockets * t.cores * t.threads} vCPUs, but vcpus is ${e.kvm.vcpus}; make them equal`);
+            }
+            const domain = resourceName(stack, e.name);
+            if (!DOMAIN_NAME_RE.test(domain)) {
+                lines.push(`${key} (${e.name}): the guest's domain name "${domain}" is ${domain.length} characters, more than libvirt domain names may have here (64); shorten the environment name or the stack name`);
+            }
         }
         if ((e.kind === "kvm" || e.kind === "docker-in-kvm") && e.kvm.numaNodes > e.kvm.vcpus) {
             lines.push(`${key} (${e.name}): numa ${e.kvm.numaNodes} nodes need at least as many vCPUs (vcpus is ${e.kvm.vcpus})`);
@@ -238,12 +335,13 @@ function environmentConsistency(envs: readonly EnvironmentSpec[], workloads: rea
  * @throws SpecError listing every problem, each naming its key and the allowed values.
  */
 export function parseSpec(stack: string, config: Readonly<Record<string, unknown>>): ExperimentSpec {
+    checkStackName(stack);
     if (!validate(config)) {
         // anyOf failures repeat the enum message per branch; report each distinct line once.
         fail(stack, (validate.errors ?? []).filter((e) => e.keyword !== "anyOf").map((e) => describe(e)));
     }
     const c = config as Record<string, any>;
-    const itemErrors = environmentItemErrors(c.environments);
+    const itemErrors = [...environmentItemErrors(c.environments), ...workloadParamErrors(c.workloads)];
     if (itemErrors.length > 0) fail(stack, itemErrors);
     const workloads: WorkloadSelection[] = (c.workloads as unknown[]).map((w) =>
         typeof w === "string"
@@ -251,17 +349,21 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
             : { name: (w as any).name, params: (w as any).params ?? {}, ...((w as any).environments && { environments: (w as any).environments }) },
     );
     const names = workloads.map((w) => w.name);
-    const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) throw new SpecError(`stack "${stack}": isobench:workloads lists "${dup}" twice`);
-    for (const w of workloads) {
+    const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
+    if (dup >= 0) fail(stack, [`isobench:workloads.${dup}: "${names[dup]}" is listed twice (also isobench:workloads.${names.indexOf(names[dup])}); list each workload once`]);
+    // What the parameter schemas cannot say (a sweep only where the workload can run one, a
+    // numactl policy with one memory policy), through the functions the workloads use themselves.
+    const semantic: string[] = [];
+    workloads.forEach((w, i) => {
         try {
             const wl = getWorkload(w.name);
             effectiveWorkload(wl, w.params);
             wl.containerNeeds?.({ ...wl.defaults, ...w.params });
         } catch (e) {
-            throw new SpecError(`stack "${stack}": isobench:workloads ${w.name}.params: ${(e as Error).message}`);
+            semantic.push(`isobench:workloads.${i}.params (${w.name}): ${(e as Error).message}`);
         }
-    }
+    });
+    if (semantic.length > 0) fail(stack, semantic);
     const kvm = c.kvm ?? {};
     const sizing: KvmSizing = {
         vcpus: kvm.vcpus ?? 1,
@@ -276,7 +378,7 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         );
     }
     const environmentSpecs = (c.environments as Array<string | Record<string, unknown>>).map((item) => environmentOf(item, sizing));
-    const consistency = environmentConsistency(environmentSpecs, workloads);
+    const consistency = environmentConsistency(stack, environmentSpecs, workloads);
     if (consistency.length > 0) fail(stack, consistency);
     return {
         stack,

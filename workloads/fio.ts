@@ -15,7 +15,7 @@
  * (10^6 B/s), `_iops`, `_clat_p50_us`, `_clat_p95_us`, `_clat_p99_us` (completion latency).
  */
 import { requireDirectIo } from "./direct-io";
-import { countOrAuto, listOf, positiveInt, sizeWord } from "./params";
+import { MAX_SECONDS, SECONDS_PARAM, SIZE_PARAM, countOrAuto, intParam, listOf, listParam, positiveInt, sizeWord } from "./params";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
 import { shellQuote } from "../environments/shell";
 
@@ -254,6 +254,7 @@ export const fio: Workload<FioParams> = {
     name: NAME,
     tool: "fio",
     defaults: { jobs: JOB_NAMES.join(","), size: "16g", runtimeSeconds: 60, seqRuntimeSeconds: 0 },
+    paramSchema: { jobs: listParam(JOB_NAMES), size: SIZE_PARAM, runtimeSeconds: SECONDS_PARAM, seqRuntimeSeconds: intParam(0, MAX_SECONDS) },
     versionCommand: "fio --version",
     parseVersion: parseFioVersion,
     clientPlacement: "inside",

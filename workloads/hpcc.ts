@@ -12,11 +12,22 @@
  * square factorisation of the process count (P ≤ Q). hpccoutf.txt goes to stdout, mpirun's own
  * output to stderr.
  */
-import { countOrAuto, positiveInt } from "./params";
+import { ParamSchema, THREADS_OR_AUTO_PARAM, countOrAuto, intParam, positiveInt } from "./params";
 import { ParseError } from "./workload";
 import { shellQuote } from "../environments/shell";
 import type { ContainerNeeds } from "../environments/container-needs";
-import { NumaPolicy, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../environments/numactl";
+import { NUMA_POLICY_KEY_PATTERN, NumaPolicy, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../environments/numactl";
+
+/** Schemas of the parameters every hpcc workload shares. */
+export const HPCC_PARAM_SCHEMA: { readonly numactl: ParamSchema; readonly processes: ParamSchema; readonly nb: ParamSchema } = {
+    numactl: {
+        type: "string",
+        pattern: `^none$|${NUMA_POLICY_KEY_PATTERN}`,
+        description: 'a numactl policy key such as "interleave:all" or "cpunodebind:0+membind:0", or "none"',
+    },
+    processes: THREADS_OR_AUTO_PARAM,
+    nb: intParam(1, 4096),
+};
 
 export interface HpccRunArgs {
     /** Workload name, for errors. */

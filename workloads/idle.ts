@@ -20,6 +20,7 @@
 import { EnvironmentHandle } from "../environments/exec-target";
 import { shellQuote as q } from "../environments/shell";
 import { HOST_TOOLS_VERSION_COMMAND, parseHostToolsVersion } from "./host-tools";
+import { SECONDS_PARAM } from "./params";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
 
 export type IdleParams = {
@@ -148,6 +149,7 @@ export const idle: Workload<IdleParams> = {
     name: NAME,
     tool: "procfs/cgroup",
     defaults: { windowS: 60 },
+    paramSchema: { windowS: SECONDS_PARAM },
     versionCommand: HOST_TOOLS_VERSION_COMMAND,
     versionPlacement: "host",
     parseVersion: (out) => parseHostToolsVersion(NAME, out),

@@ -11,6 +11,7 @@
 import { CloneSource, cloneScripts } from "../environments/clone";
 import { shellQuote as q } from "../environments/shell";
 import type { AnyWorkload } from "./index";
+import { ParamSchema, intListParam } from "./params";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
 
 /** Name of the parameter every self-contained workload accepts for concurrency sweeps. */
@@ -18,6 +19,13 @@ export const INSTANCES_PARAM = "instances";
 
 /** Upper bound of instances per count (KEK's largest point). */
 export const MAX_INSTANCES = 32;
+
+/** Schema of the instances parameter (its counts' bound and repeats are checked by instanceSweep). */
+export const INSTANCES_SCHEMA: ParamSchema = {
+    ...intListParam(2),
+    maximum: MAX_INSTANCES,
+    description: `a count or a comma-separated list of distinct counts between 1 and ${MAX_INSTANCES} (e.g. "1,2,4")`,
+};
 
 /** Bound of a clone's create → ready (software-emulated guests booting side by side are slow). */
 export const CLONE_READY_TIMEOUT_S = 600;

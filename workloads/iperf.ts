@@ -12,7 +12,8 @@
  *
  * Metrics: transmit_gbps, receive_gbps; an unmarked log of one run gives throughput_gbps.
  */
-import { directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
+import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
+import { SECONDS_PARAM, intParam, listParam } from "./params";
 import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
 
 export type IperfParams = {
@@ -102,6 +103,7 @@ export const iperf: Workload<IperfParams> = {
     name: NAME,
     tool: "iperf3",
     defaults: { timeSeconds: 10, streams: 1, directions: "transmit,receive" },
+    paramSchema: { timeSeconds: SECONDS_PARAM, streams: intParam(1, 128), directions: listParam(DIRECTIONS) },
     versionCommand: "iperf3 --version",
     parseVersion: parseIperfVersion,
     serverPort: PORT,

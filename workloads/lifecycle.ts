@@ -16,7 +16,8 @@
  */
 import { CloneSource, cloneScripts } from "../environments/clone";
 import { HOST_TOOLS_VERSION_COMMAND, parseHostToolsVersion } from "./host-tools";
-import { INSTANCES_PARAM, background, instanceSweep, instancesPrologue } from "./instances";
+import { INSTANCES_PARAM, INSTANCES_SCHEMA, background, instanceSweep, instancesPrologue } from "./instances";
+import { SECONDS_PARAM } from "./params";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
 
 export type LifecycleParams = {
@@ -86,6 +87,7 @@ export const lifecycle: Workload<LifecycleParams> = {
     name: NAME,
     tool: "docker/libvirt",
     defaults: { instances: 1, readyTimeoutS: 600 },
+    paramSchema: { instances: INSTANCES_SCHEMA, readyTimeoutS: SECONDS_PARAM },
     versionCommand: HOST_TOOLS_VERSION_COMMAND,
     versionPlacement: "host",
     parseVersion: (out) => parseHostToolsVersion(NAME, out),

@@ -11,8 +11,8 @@
  *
  * Metrics: `gflops` (HPL_Tflops × 1000), `hpl_time_s`.
  */
-import { HPCC_NOTE, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
-import { positiveInt } from "./params";
+import { HPCC_NOTE, HPCC_PARAM_SCHEMA, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
+import { intParam, positiveInt } from "./params";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
 
 const NAME = "linpack";
@@ -53,6 +53,7 @@ export const linpack: Workload<LinpackParams> = {
     name: NAME,
     tool: "hpcc",
     defaults: { n: 45000, memoryPercent: 0, nb: 128, processes: 0 },
+    paramSchema: { ...HPCC_PARAM_SCHEMA, n: intParam(1, 10_000_000), memoryPercent: { type: "number", minimum: 0, exclusiveMaximum: 90 } },
     versionCommand: HPCC_VERSION_COMMAND,
     parseVersion: (out) => parseHpccVersion(NAME, out),
     clientPlacement: "inside",

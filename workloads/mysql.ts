@@ -35,6 +35,7 @@
  */
 import { shellQuote as q } from "../environments/shell";
 import { hostWord, intList, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
+import { SECONDS_PARAM, intListParam, intParam } from "./params";
 import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
 
 export type MysqlParams = {
@@ -197,6 +198,7 @@ export const mysql: Workload<MysqlParams> = {
         bufferPoolMB: 3072,
     },
     // Runs inside the environment: the server's version; sysbench comes from the same packages.
+    paramSchema: { tableSize: intParam(1, 1_000_000_000), threads: intListParam(4), timeSeconds: SECONDS_PARAM, bufferPoolMB: intParam(1, 1_048_576) },
     versionCommand: "mariadbd --version && sysbench --version",
     parseVersion: parseMysqlVersion,
     serverPort: PORT,

@@ -16,6 +16,7 @@
  * Metrics: <test>_tps (trans/s), <test>_latency_us (µs), with <test> = tcp_rr, udp_rr.
  */
 import { decimal, hostWord, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
+import { SECONDS_PARAM, intParam, listParam } from "./params";
 import { Measurement, ParseError, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
 
 export type NetperfParams = {
@@ -135,6 +136,7 @@ export const netperf: Workload<NetperfParams> = {
     tool: "netperf",
     defaults: { lengthSeconds: 60, tests: "TCP_RR,UDP_RR", requestSize: 100, responseSize: 200 },
     // netserver prints the version of the netperf package it belongs to.
+    paramSchema: { lengthSeconds: SECONDS_PARAM, tests: listParam(TESTS), requestSize: intParam(1, 1_048_576), responseSize: intParam(1, 1_048_576) },
     versionCommand: "netserver -V",
     parseVersion: parseNetperfVersion,
     serverPorts: PORTS,

@@ -16,8 +16,9 @@
  * Metrics: transmit_gbps, receive_gbps; a log without isobench markers (one nuttcp run, e.g. an
  * imported published log) gives throughput_gbps.
  */
-import { directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
+import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
 import { shellQuote as q } from "../environments/shell";
+import { SECONDS_PARAM, listParam } from "./params";
 import { Measurement, ParseError, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
 
 export type NuttcpParams = {
@@ -88,6 +89,7 @@ export const nuttcp: Workload<NuttcpParams> = {
     name: NAME,
     tool: "nuttcp",
     defaults: { timeSeconds: 10, directions: "transmit,receive" },
+    paramSchema: { timeSeconds: SECONDS_PARAM, directions: listParam(DIRECTIONS) },
     versionCommand: "nuttcp -V",
     parseVersion: parseNuttcpVersion,
     serverPorts: PORTS,

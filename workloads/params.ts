@@ -57,3 +57,70 @@ export function listOf<T extends string>(workload: string, name: string, v: unkn
     }
     return items as T[];
 }
+
+// ---- parameter schemas ------------------------------------------------------------------------
+// The stack file's `params` are checked against these JSON Schemas when the stack is parsed
+// (experiment/spec.ts), before anything is provisioned; the command builders above check again
+// because they are also called directly (tests, `isobench parse`). The schemas are the stricter
+// of the two: bounded ranges and exact spellings, since every string here reaches a shell.
+
+/** JSON Schema of one parameter; `description` is what the refusal says is expected. */
+export type ParamSchema = Readonly<Record<string, unknown>>;
+
+/** Longest a cell may ask one step to run or wait: a day. */
+export const MAX_SECONDS = 86400;
+/** Most threads, workers or processes one cell may start: far above any host's CPU count. */
+export const MAX_THREADS = 4096;
+
+export function intParam(minimum: number, maximum: number): ParamSchema {
+    return { type: "integer", minimum, maximum };
+}
+
+export const SECONDS_PARAM = intParam(1, MAX_SECONDS);
+/** 0 = one per CPU of the environment. */
+export const THREADS_OR_AUTO_PARAM = intParam(0, MAX_THREADS);
+export const THREADS_PARAM = intParam(1, MAX_THREADS);
+
+/** A size word (see sizeWord), at most nine digits. */
+export const SIZE_PARAM: ParamSchema = { type: "string", pattern: "^[1-9][0-9]{0,8}[KMGTkmgt]?$", description: "a size such as 4K, 64M or 16G" };
+
+/**
+ * Pattern of a comma-separated list of items matching `item` (a regex without anchors or
+ * capturing groups), no item twice: the lookahead refuses an item that appears again later.
+ */
+export function distinctListPattern(item: string): string {
+    return `^(?!(?:.*,)?([^,]+),(?:.*,)?\\1(?:,|$))(?:${item})(?:,(?:${item}))*$`;
+}
+
+function escapeRegex(s: string): string {
+    return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A comma-separated list of distinct items from allowed (what listOf accepts, without spaces). */
+export function listParam(allowed: readonly string[]): ParamSchema {
+    return {
+        type: "string",
+        pattern: distinctListPattern(allowed.map(escapeRegex).join("|")),
+        description: `a comma-separated list of distinct items from ${allowed.join(", ")}`,
+    };
+}
+
+/**
+ * A positive integer of at most `digits` digits, or a comma-separated list of distinct ones (a
+ * sweep, e.g. "1,10,50"); written without leading zeros, so distinct strings are distinct numbers.
+ */
+export function intListParam(digits: number): ParamSchema {
+    const max = 10 ** digits - 1;
+    return {
+        type: ["integer", "string"],
+        minimum: 1,
+        maximum: max,
+        pattern: distinctListPattern(`[1-9][0-9]{0,${digits - 1}}`),
+        description: `a positive integer or a comma-separated list of distinct ones up to ${max} (e.g. "1,10,50")`,
+    };
+}
+
+/** A word of lower-case letters, digits and "_" (a tool's method or test name), at most 40 characters. */
+export function wordParam(what: string): ParamSchema {
+    return { type: "string", pattern: "^[a-z0-9_]{1,40}$", description: what };
+}

@@ -13,7 +13,7 @@
  *
  * Metrics: `mb_per_s` (input MB, 10^6 bytes, per wall second), `seconds`, `compression_ratio`.
  */
-import { countOrAuto, oneOf, positiveInt } from "./params";
+import { THREADS_OR_AUTO_PARAM, countOrAuto, intParam, oneOf, positiveInt } from "./params";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
 import { shellQuote } from "../environments/shell";
 
@@ -129,6 +129,7 @@ export const pxz: Workload<PxzParams> = {
     name: NAME,
     tool: "pixz",
     defaults: { sizeMB: 1000, seed: 1, threads: 0, level: 6, compressor: "pixz" },
+    paramSchema: { sizeMB: intParam(1, 1_048_576), seed: intParam(1, 2 ** 31 - 1), threads: THREADS_OR_AUTO_PARAM, level: intParam(0, 9), compressor: { enum: [...COMPRESSORS] } },
     versionCommand: "dpkg-query -W -f='pixz ${Version}\\n' pixz 2>/dev/null; xz --version",
     parseVersion: parsePxzVersion,
     clientPlacement: "inside",

@@ -8,8 +8,8 @@
  * processes, the whole system as in the paper), `star_gups` (each process its own table, all at
  * once, average per process), `single_gups` (one process alone).
  */
-import { HPCC_NOTE, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
-import { positiveInt } from "./params";
+import { HPCC_NOTE, HPCC_PARAM_SCHEMA, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
+import { intParam, positiveInt } from "./params";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
 
 const NAME = "randomaccess";
@@ -45,6 +45,7 @@ export const randomAccess: Workload<RandomAccessParams> = {
     name: NAME,
     tool: "hpcc",
     defaults: { log2Table: 33, processes: 0, nb: 128 },
+    paramSchema: { ...HPCC_PARAM_SCHEMA, log2Table: intParam(10, 40) },
     versionCommand: HPCC_VERSION_COMMAND,
     parseVersion: (out) => parseHpccVersion(NAME, out),
     clientPlacement: "inside",

@@ -24,6 +24,7 @@
  * (PING_INLINE → ping_inline, "MSET (10 keys)" → mset_10_keys).
  */
 import { decimal, hostWord, intList, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
+import { SECONDS_PARAM, distinctListPattern, intListParam, intParam } from "./params";
 import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
 
 export type RedisParams = {
@@ -279,6 +280,16 @@ export const redis: Workload<RedisParams> = {
         tests: "ping,set,get,lpush,lpop,sadd",
         pipeline: 1,
         timeoutSeconds: 900,
+    },
+    paramSchema: {
+        // redis-benchmark stores values up to Redis' 512 MB string limit.
+        dataSize: intParam(1, 536_870_912),
+        keyspace: intParam(1, 1_000_000_000),
+        requests: intParam(1, 1_000_000_000),
+        clients: intListParam(4),
+        tests: { type: "string", pattern: distinctListPattern("[a-z0-9_]{1,20}"), description: 'comma-separated distinct redis-benchmark test names in lower case (e.g. "set,get")' },
+        pipeline: intParam(1, 10_000),
+        timeoutSeconds: SECONDS_PARAM,
     },
     versionCommand: "redis-server --version",
     parseVersion: parseRedisVersion,

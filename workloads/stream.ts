@@ -10,8 +10,8 @@
  * Metrics (GB/s = 10^9 B/s, as STREAM): `copy_gbps`, `scale_gbps`, `add_gbps`, `triad_gbps`
  * (all processes together), `single_<kernel>_gbps` (one process alone, "SingleSTREAM").
  */
-import { HPCC_NOTE, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
-import { positiveInt } from "./params";
+import { HPCC_NOTE, HPCC_PARAM_SCHEMA, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
+import { intParam, positiveInt } from "./params";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
 
 const NAME = "stream";
@@ -52,6 +52,7 @@ export const stream: Workload<StreamParams> = {
     name: NAME,
     tool: "hpcc",
     defaults: { arraySize: 1650163200, processes: 0, nb: 128 },
+    paramSchema: { ...HPCC_PARAM_SCHEMA, arraySize: intParam(1, 100_000_000_000) },
     versionCommand: HPCC_VERSION_COMMAND,
     parseVersion: (out) => parseHpccVersion(NAME, out),
     clientPlacement: "inside",

@@ -9,7 +9,7 @@
  *
  * Metrics: `bogo_ops_per_s` (real time), `bogo_ops_per_s_cpu_time` (per usr+sys CPU second).
  */
-import { countOrAuto, positiveInt } from "./params";
+import { SECONDS_PARAM, THREADS_OR_AUTO_PARAM, countOrAuto, positiveInt, wordParam } from "./params";
 import { Measurement, ParseError, Workload } from "./workload";
 
 const NAME = "stress-ng-cpu";
@@ -65,6 +65,7 @@ export const stressNgCpu: Workload<StressNgCpuParams> = {
     name: NAME,
     tool: "stress-ng",
     defaults: { workers: 0, method: "all", timeSeconds: 60 },
+    paramSchema: { workers: THREADS_OR_AUTO_PARAM, method: wordParam("a stress-ng --cpu-method name (e.g. all, matrixprod)"), timeSeconds: SECONDS_PARAM },
     versionCommand: "stress-ng --version",
     parseVersion: parseStressNgVersion,
     clientPlacement: "inside",

@@ -7,6 +7,7 @@
  * events_per_s = total number of events / total time.
  */
 import { indentedSection } from "./sysbench-report";
+import { SECONDS_PARAM, THREADS_PARAM, intParam } from "./params";
 import { Measurement, ParseError, Workload } from "./workload";
 
 export type SysbenchCpuParams = {
@@ -130,6 +131,7 @@ export const sysbenchCpu: Workload<SysbenchCpuParams> = {
     name: NAME,
     tool: "sysbench",
     defaults: { maxPrime: 20000, threads: 1, timeSeconds: 10 },
+    paramSchema: { maxPrime: intParam(1, 100_000_000), threads: THREADS_PARAM, timeSeconds: SECONDS_PARAM },
     versionCommand: "sysbench --version",
     parseVersion: parseSysbenchVersion,
     clientPlacement: "inside",

@@ -15,7 +15,7 @@
  * `<mode>_latency_p95_ms`.
  */
 import { requireDirectIo } from "./direct-io";
-import { listOf, positiveInt, sizeWord } from "./params";
+import { SECONDS_PARAM, SIZE_PARAM, THREADS_PARAM, distinctListPattern, intParam, listOf, listParam, positiveInt, sizeWord } from "./params";
 import { NUM, numberAt, requireComplete, SysbenchRun, sysbenchLatency, sysbenchRuns, sysbenchThreads } from "./sysbench-report";
 import { parseSysbenchVersion } from "./sysbench-cpu";
 import { Measurement, ParseError, RunContext, Workload } from "./workload";
@@ -129,6 +129,15 @@ export const sysbenchFileio: Workload<SysbenchFileioParams> = {
     name: NAME,
     tool: "sysbench",
     defaults: { modes: "seqrd,rndrd,seqwr,rndwr", blockSize: "4K", totalSize: "8G", files: 128, extraFlags: "direct", threads: 1, timeSeconds: 300 },
+    paramSchema: {
+        modes: listParam(MODES),
+        blockSize: SIZE_PARAM,
+        totalSize: SIZE_PARAM,
+        files: intParam(1, 1_000_000),
+        extraFlags: { type: "string", pattern: `^none$|${distinctListPattern("direct|sync|dsync")}`, description: "none, or a comma-separated list of distinct items from direct, sync, dsync" },
+        threads: THREADS_PARAM,
+        timeSeconds: SECONDS_PARAM,
+    },
     versionCommand: "sysbench --version",
     parseVersion: parseSysbenchVersion,
     clientPlacement: "inside",

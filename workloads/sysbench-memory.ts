@@ -10,7 +10,7 @@
  *
  * Metrics per operation: `<op>_mib_per_s` (MiB/s), `<op>_ops_per_s` (block operations/s).
  */
-import { listOf, positiveInt, sizeWord } from "./params";
+import { SECONDS_PARAM, SIZE_PARAM, THREADS_PARAM, listOf, listParam, positiveInt, sizeWord } from "./params";
 import { NUM, numberAt, requireComplete, sysbenchRuns, sysbenchThreads } from "./sysbench-report";
 import { parseSysbenchVersion } from "./sysbench-cpu";
 import { Measurement, ParseError, Workload } from "./workload";
@@ -83,6 +83,7 @@ export const sysbenchMemory: Workload<SysbenchMemoryParams> = {
     name: NAME,
     tool: "sysbench",
     defaults: { operations: "read,write", blockSize: "1K", totalSize: "100G", threads: 1, timeSeconds: 300 },
+    paramSchema: { operations: listParam(OPERATIONS), blockSize: SIZE_PARAM, totalSize: SIZE_PARAM, threads: THREADS_PARAM, timeSeconds: SECONDS_PARAM },
     versionCommand: "sysbench --version",
     parseVersion: parseSysbenchVersion,
     clientPlacement: "inside",

@@ -6,6 +6,7 @@ import type { Better } from "../experiment/samples";
 import type { EnvironmentHandle } from "../environments/exec-target";
 import type { CloneSource } from "../environments/clone";
 import type { ContainerNeeds } from "../environments/container-needs";
+import type { ParamSchema } from "./params";
 
 export type { ContainerNeeds } from "../environments/container-needs";
 
@@ -97,6 +98,11 @@ export interface Workload<P extends Record<string, number | string>> {
     /** Tool name as recorded in samples. */
     readonly tool: string;
     readonly defaults: P;
+    /**
+     * JSON Schema of every parameter a stack may set (workloads/params.ts), checked when the stack
+     * is parsed; a key not listed here is refused. Optional parameters (absent from defaults) too.
+     */
+    readonly paramSchema: { readonly [K in keyof Required<P>]: ParamSchema };
     /** Shell command printing the tool's version line (run where the tool runs). */
     readonly versionCommand: string;
     /**

@@ -156,7 +156,8 @@ export class DomainSpecError extends Error {
     }
 }
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
+/** What a domain name may be (exported so a stack can be refused before its guests are resolved). */
+export const DOMAIN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
 const MODEL_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 /** Characters XML 1.0 cannot carry at all (C0 controls except tab/LF/CR, U+FFFE/U+FFFF, lone surrogates). */
@@ -191,7 +192,7 @@ function checkAbsolutePath(field: string, value: unknown): void {
  * naming the first offending field. Exported so resolvers can fail before rendering.
  */
 export function validateDomainSpec(spec: DomainSpec): void {
-    if (typeof spec.name !== "string" || !NAME_RE.test(spec.name)) {
+    if (typeof spec.name !== "string" || !DOMAIN_NAME_RE.test(spec.name)) {
         throw new DomainSpecError("name", `${JSON.stringify(spec.name)} is not a usable domain name; use letters, digits and "_.+-", starting with a letter or digit, at most 64 characters`);
     }
     if (spec.accel !== "kvm" && spec.accel !== "tcg") {

@@ -7,6 +7,7 @@ export function echoWorkload(clientCommand: AnyWorkload["clientCommand"]): AnyWo
         name: "echo",
         tool: "sh",
         defaults: {},
+        paramSchema: {},
         versionCommand: "echo sh-1.0",
         parseVersion: (s) => s.trim(),
         clientPlacement: "inside",

@@ -185,7 +185,10 @@ describe("container needs", () => {
         refuses({ environments: [{ name: "d", kind: "docker", capAdd: ["CAP_SYS_NICE"] }], workloads: ["sysbench-cpu"] }, /capAdd CAP_SYS_NICE is not a Linux capability \(write it without CAP_/);
         refuses({ environments: [{ name: "k", kind: "docker-in-kvm", docker: { network: "host", numactl: { membind: "1" } } }], workloads: ["sysbench-cpu"] },
             /\(k\): docker\.numactl membind:1 names NUMA node 1, but there is only node 0 in the guest; set guest\.numa/);
-        refuses({ environments: ["native"], workloads: [{ name: "stream", params: { numactl: "interleave" } }] }, /stream\.params: stream: parameter numactl: numactl policy "interleave": "interleave" is not a policy field/);
+        refuses({ environments: ["native"], workloads: [{ name: "stream", params: { numactl: "interleave" } }] }, /isobench:workloads\.0\.params\.numactl: must be a numactl policy key such as "interleave:all"/);
+        // The schema checks each field's syntax; parseNumaPolicyKey (through containerNeeds) the policy as a whole.
+        refuses({ environments: ["native"], workloads: [{ name: "stream", params: { numactl: "membind:0+interleave:all" } }] },
+            /isobench:workloads\.0\.params \(stream\): stream: parameter numactl: numactl policy "membind:0\+interleave:all" sets membind and interleave/);
     });
 
     it("numaProblems checks environments and workload parameters against the host's (or guest's) nodes", () => {

@@ -11,7 +11,7 @@ describe("experiment spec: instances sweeps", () => {
 
     it("refuses a bad count and a host-client workload before anything is provisioned", () => {
         assert.throws(() => parseSpec("t", { ...base, workloads: [{ name: "sysbench-cpu", params: { instances: "1,64" } }] }),
-            (e: Error) => e instanceof SpecError && /isobench:workloads sysbench-cpu\.params: sysbench-cpu: parameter instances must be .* between 1 and 32/.test(e.message));
+            (e: Error) => e instanceof SpecError && /isobench:workloads\.0\.params \(sysbench-cpu\): sysbench-cpu: parameter instances must be .* between 1 and 32/.test(e.message));
         assert.throws(() => parseSpec("t", { ...base, workloads: [{ name: "redis", params: { instances: 2 } }] }),
             (e: Error) => e instanceof SpecError && /redis: the instances parameter applies to self-contained workloads only/.test(e.message));
     });
