@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { UserError } from "./errors";
-import { REPO_ROOT, resultsRoot } from "./paths";
+import { REPO_ROOT, STACK_CONFIG_DIR, resultsRoot, stacksDir } from "./paths";
 import type { CellInvocation } from "./runner";
 import type { EnvironmentHandle } from "../environments/exec-target";
 
@@ -26,9 +26,15 @@ const USAGE = `usage: isobench <command>
   probe <results dir> <env>  (used by the stack) measure an environment's facts
   probe-host <results dir> <declared> [<stack>]  (used by the stack) measure the host's settings and versions (host.csv)
   host-apply <stack> <declared>  (used by the stack, isobench:host.apply) set the declared host settings, recording the previous ones
-  host-restore <stack>       (used by the stack on destroy) put back what host-apply recorded`;
+  host-restore <stack>       (used by the stack on destroy) put back what host-apply recorded
 
-const STACKS_DIR = path.join(REPO_ROOT, "stacks");
+environment:
+  ISOBENCH_STACKS_DIR        up reads Pulumi.<stack>.yaml from this folder instead of stacks/; a stack found
+                             there is validated (nothing is created) but not run, since Pulumi reads only stacks/
+  ISOBENCH_STATE_DIR, ISOBENCH_RESULTS_DIR   instead of .state/ and results/`;
+
+/** destroy acts on what Pulumi runs: the checkout's own stack files, whatever ISOBENCH_STACKS_DIR says. */
+const STACKS_DIR = path.join(REPO_ROOT, STACK_CONFIG_DIR);
 
 function decode<T>(b64: string): T {
     return JSON.parse(Buffer.from(b64, "base64").toString("utf8")) as T;
@@ -51,10 +57,10 @@ function tail(file: string): () => void {
 }
 
 async function up(stack: string): Promise<number> {
-    const { loadStackSpec } = await import("./stack-file");
+    const { validateForUp } = await import("./up-preflight");
     const { gatherHost, HostError } = await import("./host");
     const { pulumiAvailable, pulumiEnv, runPulumi, selectStack } = await import("./pulumi-cli");
-    const spec = loadStackSpec(STACKS_DIR, stack);
+    const spec = validateForUp(stacksDir(REPO_ROOT), stack);
     // Preflight with the environment Pulumi will get, so it decides exactly as the program will.
     const env = pulumiEnv(REPO_ROOT);
     gatherHost(spec, { env, log: (l) => console.log(`[isobench] ${l}`) });

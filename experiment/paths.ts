@@ -9,6 +9,17 @@ export function stateDir(repoRoot: string): string {
     return process.env.ISOBENCH_STATE_DIR ?? path.join(repoRoot, ".state");
 }
 
+/** Where Pulumi reads stack files (Pulumi.yaml's stackConfigDir), relative to the checkout. */
+export const STACK_CONFIG_DIR = "stacks";
+
+/**
+ * Where `isobench up` reads Pulumi.<stack>.yaml: $ISOBENCH_STACKS_DIR or <repo>/stacks. Another
+ * folder can be validated but not run (experiment/up-preflight.ts): Pulumi reads only its own.
+ */
+export function stacksDir(repoRoot: string): string {
+    return process.env.ISOBENCH_STACKS_DIR ?? path.join(repoRoot, STACK_CONFIG_DIR);
+}
+
 /** Results of all stacks: $ISOBENCH_RESULTS_DIR or <repo>/results. */
 export function resultsRoot(repoRoot: string): string {
     return process.env.ISOBENCH_RESULTS_DIR ?? path.join(repoRoot, "results");

@@ -407,12 +407,18 @@ export function configValue(key: string, value: unknown): unknown {
     }
 }
 
-/** Turns a Pulumi stack YAML's `config:` map into the un-prefixed isobench keys. */
+/**
+ * Turns a Pulumi stack YAML's `config:` map into the un-prefixed isobench keys. A key of another
+ * namespace is refused: it is a typo of isobench: (and would silently leave a default in place),
+ * or a Pulumi provider's setting, which would change what isobench provisions past its checks.
+ */
 export function isobenchKeys(config: Readonly<Record<string, unknown>>, stack: string): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(config)) {
-        if (k.startsWith("isobench:")) out[k.slice("isobench:".length)] = configValue(k.slice("isobench:".length), v);
-        else if (!k.includes(":")) throw new SpecError(`stack "${stack}": config key "${k}" has no namespace; write "isobench:${k}"`);
-    }
-    return out;
+    const entries = Object.entries(config).map(([k, v]): [string, unknown] => {
+        if (k.startsWith("isobench:")) return [k.slice("isobench:".length), configValue(k.slice("isobench:".length), v)];
+        const colon = k.indexOf(":");
+        if (colon < 0) throw new SpecError(`stack "${stack}": config key ${shown(k)} has no namespace; write ${shown(`isobench:${k}`)}`);
+        throw new SpecError(`stack "${stack}": config key ${shown(k)} is not an isobench key: isobench reads only isobench:<key> (did you mean ${shown(`isobench:${k.slice(colon + 1)}`)}?)`);
+    });
+    // fromEntries defines own properties: a key "isobench:__proto__" stays a key (and is refused) instead of setting the prototype.
+    return Object.fromEntries(entries);
 }

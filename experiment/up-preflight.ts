@@ -1,0 +1,25 @@
+/**
+ * The part of `isobench up` before Pulumi starts. The stack file is checked first and completely
+ * (name, size, YAML, every key and value: SpecError), because a refused stack must leave nothing
+ * behind; only a valid stack goes on to the host preflight (experiment/host.ts), and only a stack
+ * that passes both reaches `pulumi stack select`, the first step that writes anything.
+ */
+import * as path from "path";
+import { UserError } from "./errors";
+import { REPO_ROOT, STACK_CONFIG_DIR } from "./paths";
+import type { ExperimentSpec } from "./spec";
+import { loadStackSpec, stackFile } from "./stack-file";
+
+/**
+ * The validated spec of `stack` read from `stacksDir`.
+ * @throws SpecError for anything wrong in the stack file; UserError for a valid stack outside the
+ * checkout's stacks/ folder, which Pulumi would not read (it would run a different file, or none)
+ */
+export function validateForUp(stacksDir: string, stack: string, repoRoot: string = REPO_ROOT): ExperimentSpec {
+    const spec = loadStackSpec(stacksDir, stack);
+    const own = path.join(repoRoot, STACK_CONFIG_DIR);
+    if (path.resolve(stacksDir) !== path.resolve(own)) {
+        throw new UserError(`stack "${stack}" in ${stacksDir} is valid, but Pulumi reads stack files only from ${own} (Pulumi.yaml stackConfigDir), so it is not run. Fix: move ${stackFile(stacksDir, stack)} into ${own}/ and unset ISOBENCH_STACKS_DIR`);
+    }
+    return spec;
+}
