@@ -94,7 +94,8 @@ export function checkStackName(stack: string): void {
 
 /** A value as a message shows it: JSON (so newlines and quotes stay visible), cut short. */
 function shown(v: unknown): string {
-    const s = JSON.stringify(v) ?? String(v);
+    // JSON has no NaN or Infinity (it writes null); YAML's .nan and .inf do reach here.
+    const s = typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v);
     return s.length > 80 ? `${s.slice(0, 77)}…` : s;
 }
 

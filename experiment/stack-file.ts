@@ -81,8 +81,12 @@ function parseYaml(file: string, text: string): unknown {
     try {
         return doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
     } catch (e) {
-        // The library throws a ReferenceError when aliases expand past maxAliasCount.
-        throw new SpecError(`${file}: YAML aliases expand too far (${(e as Error).message}); a stack file may expand aliases at most ${MAX_YAML_ALIAS_COUNT} times. Fix: write the values out instead of aliasing them`);
+        // The library throws ReferenceErrors for aliases: one expanding past maxAliasCount, or one without its anchor.
+        const message = (e as Error).message;
+        if (/excessive alias count/i.test(message)) {
+            throw new SpecError(`${file}: YAML aliases expand too far (${message}); a stack file may expand aliases at most ${MAX_YAML_ALIAS_COUNT} times. Fix: write the values out instead of aliasing them`);
+        }
+        throw new SpecError(`${file} is not valid YAML: ${message}`);
     }
 }
 

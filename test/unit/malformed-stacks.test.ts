@@ -1,0 +1,198 @@
+/**
+ * The malformed-stack corpus (test/fixtures/malformed-stacks, made by its generate.ts): every case
+ * is refused by the validation `isobench up` runs before anything else (validateForUp), as a
+ * SpecError naming its key, in under 5 s, and leaves nothing under the state and results folders.
+ * A handful also go through the real CLI, with PATH shims that record any docker, virsh, qemu-img
+ * or pulumi call: a refused stack must not reach a single one.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import YAML from "yaml";
+import { BASE, CASES_FILE, CATEGORIES, MalformedCase, hugeStackText } from "../fixtures/malformed-stacks/generate";
+import { SpecError } from "../../experiment/spec";
+import { stackFile } from "../../experiment/stack-file";
+import { validateForUp } from "../../experiment/up-preflight";
+import { UserError } from "../../experiment/errors";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const DIR = path.join(__dirname, "..", "fixtures", "malformed-stacks");
+const CASES: readonly MalformedCase[] = JSON.parse(fs.readFileSync(path.join(DIR, CASES_FILE), "utf8"));
+/** The issue's bound for one refusal. */
+const LIMIT_MS = 5000;
+/** Through the real CLI: at least one case of each kind of refusal (file, YAML, name, key, value). */
+const CLI_CASES = ["file-empty", "file-huge", "alias-billion-laughs", "dup-runid", "yaml-unknown-tag", "stack-dotdot-slash", "runid-subshell", "param-unknown", "kvm-cpumodel-xml", "key-namespace-typo"];
+const SHIMMED = ["docker", "virsh", "qemu-img", "pulumi"];
+
+/** Every path under dir (relative, sorted), to compare before and after. */
+function listing(dir: string): string[] {
+    if (!fs.existsSync(dir)) return [];
+    return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
+}
+
+/** Where the case's file goes and the stack name it is loaded as. */
+function placement(stacks: string, c: MalformedCase): { stack: string; file?: string } {
+    const stack = c.stack ?? c.name;
+    const file = stackFile(stacks, stack);
+    // A name that points outside the stacks folder is not written at all: the refusal must come from the name.
+    const inside = path.resolve(file).startsWith(path.resolve(stacks) + path.sep);
+    return { stack, ...(inside && { file }) };
+}
+
+function writeCase(stacks: string, c: MalformedCase): string {
+    const { stack, file } = placement(stacks, c);
+    if (file) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        if (c.generated === "huge") fs.writeFileSync(file, hugeStackText());
+        else fs.copyFileSync(path.join(DIR, `${c.name}.yaml`), file);
+    }
+    return stack;
+}
+
+/** The compiled CLI when build/ is at least as new as every source (bin/isobench's own rule), else undefined. */
+function freshBuild(): string | undefined {
+    const stamp = path.join(REPO, "build", ".stamp");
+    const cli = path.join(REPO, "build", "experiment", "cli.js");
+    if (!fs.existsSync(stamp) || !fs.existsSync(cli)) return undefined;
+    const built = fs.statSync(stamp).mtimeMs;
+    const newer = (p: string): boolean => {
+        const s = fs.statSync(p);
+        if (s.isDirectory()) return fs.readdirSync(p).some((f) => newer(path.join(p, f)));
+        return p.endsWith(".ts") && s.mtimeMs > built;
+    };
+    const sources = ["index.ts", "core", "experiment", "environments", "workloads", "analysis", "benchmarks", "tsconfig.json"].map((f) => path.join(REPO, f));
+    return sources.some((s) => fs.existsSync(s) && (s.endsWith("tsconfig.json") ? fs.statSync(s).mtimeMs > built : newer(s))) ? undefined : cli;
+}
+
+describe("malformed stacks (test/fixtures/malformed-stacks)", function () {
+    this.timeout(60_000);
+    let tmp = "";
+    let stacks = "";
+    let state = "";
+    let results = "";
+    const saved = { state: process.env.ISOBENCH_STATE_DIR, results: process.env.ISOBENCH_RESULTS_DIR };
+    const times: Array<[string, number]> = [];
+
+    before(() => {
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-malformed-"));
+        stacks = path.join(tmp, "stacks");
+        state = path.join(tmp, "state");
+        results = path.join(tmp, "results");
+        for (const d of [stacks, state, results]) fs.mkdirSync(d);
+        // Anything that would write state or results for a case writes here, where the test sees it.
+        process.env.ISOBENCH_STATE_DIR = state;
+        process.env.ISOBENCH_RESULTS_DIR = results;
+    });
+
+    after(() => {
+        for (const [k, v] of [["ISOBENCH_STATE_DIR", saved.state], ["ISOBENCH_RESULTS_DIR", saved.results]] as const) {
+            if (v === undefined) delete process.env[k];
+            else process.env[k] = v;
+        }
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+        if (times.length > 0) {
+            const [name, ms] = [...times].sort((a, b) => b[1] - a[1])[0];
+            console.log(`      ${times.length} refusals in process; slowest: ${name} ${ms.toFixed(1)} ms (bound ${LIMIT_MS} ms)`);
+        }
+    });
+
+    it("has at least 100 cases over every category, a file for every case and a case for every file", () => {
+        assert.ok(CASES.length >= 100, `${CASES.length} cases`);
+        for (const k of CATEGORIES) assert.ok(CASES.some((c) => c.category === k), `a case of category ${k}`);
+        const names = CASES.map((c) => c.name);
+        assert.equal(new Set(names).size, names.length, "case names are unique");
+        const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -".yaml".length)).sort();
+        assert.deepEqual(files, CASES.filter((c) => !c.generated).map((c) => c.name).sort());
+        for (const c of CASES) {
+            assert.ok(c.key.length > 0 && c.match.length > 0, `${c.name} says what its refusal names`);
+            assert.doesNotThrow(() => new RegExp(c.match), `${c.name}: match is a regex`);
+        }
+    });
+
+    it("breaks a valid stack: the base passes every check and is only refused for being outside stacks/", () => {
+        fs.writeFileSync(stackFile(stacks, "corpus-base"), YAML.stringify(BASE));
+        assert.throws(() => validateForUp(stacks, "corpus-base"), (e: Error) => e instanceof UserError && !(e instanceof SpecError) && /is valid, but Pulumi reads stack files only from/.test(e.message));
+    });
+
+    for (const c of CASES) {
+        it(`${c.name} (${c.category}) is refused naming ${JSON.stringify(c.key)}`, () => {
+            const stack = writeCase(stacks, c);
+            const before = [listing(state), listing(results)];
+            const t0 = process.hrtime.bigint();
+            let error: unknown;
+            try {
+                validateForUp(stacks, stack);
+            } catch (e) {
+                error = e;
+            }
+            const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+            times.push([c.name, ms]);
+            assert.ok(error instanceof SpecError, `${c.name}: expected a SpecError, got ${error instanceof Error ? error.stack : String(error)}`);
+            const message = (error as Error).message;
+            assert.ok(message.includes(c.key), `${c.name}: the message names ${JSON.stringify(c.key)}:\n${message}`);
+            assert.match(message, new RegExp(c.match), `${c.name}: message`);
+            assert.ok(ms < LIMIT_MS, `${c.name}: refused in ${ms.toFixed(0)} ms`);
+            assert.deepEqual([listing(state), listing(results)], before, `${c.name}: nothing written under state or results`);
+            // For names such as "." the path is the results root itself; the listing above covers those.
+            const own = path.join(results, stack);
+            if (path.dirname(own) === results) assert.ok(!fs.existsSync(own), `${c.name}: no results folder`);
+        });
+    }
+
+    describe("through the CLI (isobench up with ISOBENCH_STACKS_DIR)", () => {
+        const cli = freshBuild();
+        let shims = "";
+        let calls = "";
+
+        before(() => {
+            shims = path.join(tmp, "shims");
+            calls = path.join(tmp, "calls.log");
+            fs.mkdirSync(shims);
+            for (const exe of SHIMMED) {
+                fs.writeFileSync(path.join(shims, exe), `#!/bin/sh\necho "${exe} $*" >> '${calls}'\nexit 1\n`, { mode: 0o755 });
+            }
+        });
+
+        const run = (stack: string): { status: number | null; stderr: string; ms: number } => {
+            const argv = cli ? ["node", cli, "up", stack] : [path.join(REPO, "bin", "isobench"), "up", stack];
+            const t0 = Date.now();
+            const r = spawnSync(argv[0], argv.slice(1), {
+                encoding: "utf8", timeout: 60_000, cwd: REPO,
+                env: { ...process.env, PATH: `${shims}:${process.env.PATH ?? ""}`, ISOBENCH_STACKS_DIR: stacks, ISOBENCH_STATE_DIR: state, ISOBENCH_RESULTS_DIR: results, ...(cli ? {} : { ISOBENCH_TS: "1" }) },
+            });
+            return { status: r.status, stderr: r.stderr, ms: Date.now() - t0 };
+        };
+
+        for (const name of CLI_CASES) {
+            it(`${name}: isobench up exits 1 with the key, calls no docker/virsh/qemu-img/pulumi, writes nothing`, () => {
+                const c = CASES.find((x) => x.name === name);
+                assert.ok(c, `${name} is a case`);
+                const stack = writeCase(stacks, c);
+                const before = [listing(state), listing(results)];
+                const r = run(stack);
+                assert.equal(r.status, 1, r.stderr);
+                assert.ok(r.stderr.startsWith("isobench: "), r.stderr);
+                assert.ok(r.stderr.includes(c.key), `names ${c.key}:\n${r.stderr}`);
+                assert.match(r.stderr, new RegExp(c.match));
+                assert.doesNotMatch(r.stderr, /\n\s+at /, "a refusal, not a stack trace");
+                assert.ok(!fs.existsSync(calls), `no tool was called: ${fs.existsSync(calls) ? fs.readFileSync(calls, "utf8") : ""}`);
+                assert.deepEqual([listing(state), listing(results)], before);
+                // Compiled, the whole command (node start included) is within the bound; through
+                // ts-node (no fresh build) compiling the sources dominates, so it is only reported.
+                if (cli) assert.ok(r.ms < LIMIT_MS, `${name}: isobench up took ${r.ms} ms`);
+                else console.log(`      (ts-node, no fresh build/) ${name}: ${r.ms} ms`);
+            });
+        }
+
+        it("a valid stack from another folder is validated and not run: nothing is called or written", () => {
+            fs.writeFileSync(stackFile(stacks, "corpus-valid"), YAML.stringify(BASE));
+            const r = run("corpus-valid");
+            assert.equal(r.status, 1, r.stderr);
+            assert.match(r.stderr, /^isobench: stack "corpus-valid" in .* is valid, but Pulumi reads stack files only from/);
+            assert.ok(!fs.existsSync(calls));
+            assert.deepEqual([listing(state), listing(results)], [[], []]);
+        });
+    });
+});
