@@ -112,6 +112,15 @@ export interface KvmDefaults {
 const MEMORY_RE = /^[1-9][0-9]{0,7}[mg]$/;
 const CPUSET_RE = /^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$/;
 
+/**
+ * A value that is one of some words or else has a structured form: the form is chosen by the
+ * value's type (if/then/else rather than anyOf), so a refusal reports the branch the value took,
+ * not also "must be one of …" for an object that was never meant to be a word.
+ */
+export function wordOr(words: readonly string[], form: Readonly<Record<string, unknown>>) {
+    return { if: { type: "string" }, then: { enum: [...words] }, else: form } as const;
+}
+
 /** A host CPU number (Linux has at most 8192). */
 export const HOST_CPU_SCHEMA = { type: "integer", minimum: 0, maximum: 8191 } as const;
 /** Longest a guest may take to boot, or anything else may be waited for: a day. */
@@ -142,16 +151,11 @@ export const kvmSchema = {
     // 16 TiB: more than any host this runs on, so a typo in the digits is refused.
     memoryMiB: { type: "integer", minimum: 256, maximum: 16 * 1024 * 1024 },
     cpuModel: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$" },
-    topology: {
-        anyOf: [
-            { enum: ["libvirt-default", "single-socket"] },
-            {
-                type: "object", additionalProperties: false, required: ["sockets", "cores", "threads"],
-                properties: { sockets: { type: "integer", minimum: 1, maximum: 512 }, cores: { type: "integer", minimum: 1, maximum: 512 }, threads: { type: "integer", minimum: 1, maximum: 512 } },
-            },
-        ],
-    },
-    pinning: { anyOf: [{ enum: ["none", "preset", "ht-siblings"] }, { type: "array", minItems: 1, maxItems: 512, items: HOST_CPU_SCHEMA }] },
+    topology: wordOr(["libvirt-default", "single-socket"], {
+        type: "object", additionalProperties: false, required: ["sockets", "cores", "threads"],
+        properties: { sockets: { type: "integer", minimum: 1, maximum: 512 }, cores: { type: "integer", minimum: 1, maximum: 512 }, threads: { type: "integer", minimum: 1, maximum: 512 } },
+    }),
+    pinning: wordOr(["none", "preset", "ht-siblings"], { type: "array", minItems: 1, maxItems: 512, items: HOST_CPU_SCHEMA }),
     emulatorPin: { type: "string", pattern: `^(none|${CPUSET_RE.source.slice(1, -1)})$` },
     iothreads: { type: "integer", minimum: 0, maximum: 16 },
     iothreadPin: { type: "string", pattern: CPUSET_RE.source },

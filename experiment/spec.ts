@@ -14,7 +14,7 @@ import { DOMAIN_NAME_RE } from "../environments/kvm/domain-xml";
 import { missingNodes, NumaPolicy, numaPolicyErrors } from "../environments/numactl";
 
 import {
-    ENV_KINDS, EnvironmentSpec, HOST_CPU_SCHEMA, KvmDefaults, PRESET_NAMES, environmentOf, environmentSchemas, kvmSchema,
+    ENV_KINDS, EnvironmentSpec, HOST_CPU_SCHEMA, KvmDefaults, PRESET_NAMES, environmentOf, environmentSchemas, kvmSchema, wordOr,
 } from "./environment-spec";
 
 export { PRESET_NAMES } from "./environment-spec";
@@ -112,22 +112,17 @@ const schema = {
             type: "array",
             minItems: 1,
             maxItems: 64,
-            items: {
-                anyOf: [
-                    { enum: [...WORKLOAD_NAMES] },
-                    {
-                        type: "object",
-                        additionalProperties: false,
-                        required: ["name"],
-                        properties: {
-                            name: { enum: [...WORKLOAD_NAMES] },
-                            // Checked below against the workload's own parameter schema.
-                            params: { type: "object" },
-                            environments: { type: "array", minItems: 1, maxItems: 64, uniqueItems: true, items: { type: "string" } },
-                        },
-                    },
-                ],
-            },
+            items: wordOr(WORKLOAD_NAMES, {
+                type: "object",
+                additionalProperties: false,
+                required: ["name"],
+                properties: {
+                    name: { enum: [...WORKLOAD_NAMES] },
+                    // Checked below against the workload's own parameter schema.
+                    params: { type: "object" },
+                    environments: { type: "array", minItems: 1, maxItems: 64, uniqueItems: true, items: { type: "string" } },
+                },
+            }),
         },
         allowSoftwareEmulation: { type: "boolean" },
         dockerDriver: { enum: ["auto", "provider", "cli"] },
@@ -192,6 +187,11 @@ function describe(e: ErrorObject, prefix = ""): string {
     }
 }
 
+/** An error of the failing branch itself; "if" and "anyOf" only say that a branch failed. */
+function reported(e: ErrorObject): boolean {
+    return e.keyword !== "if" && e.keyword !== "anyOf";
+}
+
 /** Lines a refusal lists; a file with thousands of bad items would otherwise bury the first. */
 const MAX_LINES = 20;
 
@@ -219,7 +219,7 @@ function environmentItemErrors(items: readonly unknown[]): string[] {
             return;
         }
         const v = validateEnv[kind];
-        if (!v(item)) lines.push(...(v.errors ?? []).filter((e) => e.keyword !== "anyOf").map((e) => describe(e, `/environments/${i}`)));
+        if (!v(item)) lines.push(...(v.errors ?? []).filter(reported).map((e) => describe(e, `/environments/${i}`)));
     });
     return lines;
 }
@@ -229,7 +229,7 @@ function workloadParamErrors(items: readonly unknown[]): string[] {
     return items.flatMap((item, i) => {
         if (typeof item === "string" || (item as { params?: unknown }).params === undefined) return [];
         const v = validateParams[(item as { name: string }).name];
-        return v((item as { params: unknown }).params) ? [] : (v.errors ?? []).map((e) => describe(e, `/workloads/${i}/params`));
+        return v((item as { params: unknown }).params) ? [] : (v.errors ?? []).filter(reported).map((e) => describe(e, `/workloads/${i}/params`));
     });
 }
 
@@ -338,8 +338,7 @@ function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[],
 export function parseSpec(stack: string, config: Readonly<Record<string, unknown>>): ExperimentSpec {
     checkStackName(stack);
     if (!validate(config)) {
-        // anyOf failures repeat the enum message per branch; report each distinct line once.
-        fail(stack, (validate.errors ?? []).filter((e) => e.keyword !== "anyOf").map((e) => describe(e)));
+        fail(stack, (validate.errors ?? []).filter(reported).map((e) => describe(e)));
     }
     const c = config as Record<string, any>;
     const itemErrors = [...environmentItemErrors(c.environments), ...workloadParamErrors(c.workloads)];
