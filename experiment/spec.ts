@@ -10,7 +10,8 @@ import { UserError } from "./errors";
 import { isCapability } from "../environments/capabilities";
 import { resourceName } from "../environments/container-spec";
 import { parseCpuset } from "../environments/kvm/cpuset";
-import { DOMAIN_NAME_RE } from "../environments/kvm/domain-xml";
+import { DOMAIN_NAME_RE, cpuModelNameError, diskModeError } from "../environments/kvm/domain-xml";
+import { KVM_PRESETS, diskModes } from "../environments/kvm/presets";
 import { missingNodes, NumaPolicy, numaPolicyErrors } from "../environments/numactl";
 
 import {
@@ -288,6 +289,13 @@ function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[],
             if (typeof t === "object" && t.sockets * t.cores * t.threads !== e.kvm.vcpus) {
                 lines.push(`${guestAt}.topology (${e.name}): ${t.sockets} sockets × ${t.cores} cores × ${t.threads} threads = ${t.sockets * t.cores * t.threads} vCPUs, but vcpus is ${e.kvm.vcpus}; make them equal`);
             }
+            // The guest's rules that need no host facts, so they are refused with the stack's key.
+            const model = e.kvm.cpuModel;
+            const modelError = typeof model === "object" ? cpuModelNameError(model.named) : undefined;
+            if (modelError) lines.push(`${guestAt}.cpuModel (${e.name}): ${modelError}`);
+            const disk = diskModes(KVM_PRESETS[e.kvm.preset], e.kvm);
+            const diskError = diskModeError(disk.diskCache, disk.diskIo);
+            if (diskError) lines.push(`${guestAt}.${e.kvm.diskIo !== undefined ? "diskIo" : "diskCache"} (${e.name}): ${diskError}${e.kvm.diskIo === undefined ? ` (io=native is ${e.kvm.preset}'s)` : ""}`);
             const domain = resourceName(stack, e.name);
             if (!DOMAIN_NAME_RE.test(domain)) {
                 lines.push(`${key} (${e.name}): the guest's domain name "${domain}" is ${domain.length} characters, more than libvirt domain names may have here (64); shorten the environment name or the stack name`);

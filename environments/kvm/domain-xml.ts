@@ -187,6 +187,21 @@ function checkAbsolutePath(field: string, value: unknown): void {
     checkText(field, value);
 }
 
+/** libvirt's CPU modes, which a stack must not give as a model name ({ named: … }). */
+const CPU_MODES = ["host-passthrough", "host-model", "default", "maximum"];
+
+/** Why `named` cannot be a CPU model name, or undefined (exported so a stack is refused before its guests are resolved). */
+export function cpuModelNameError(named: string): string | undefined {
+    return CPU_MODES.includes(named) ? `{ named: "${named}" } is a mode, not a model name; use "host-passthrough", "default" or { named: "max" }` : undefined;
+}
+
+/** Why a disk cache and AIO mode cannot go together, or undefined (exported like cpuModelNameError). */
+export function diskModeError(diskCache: string, diskIo: string | undefined): string | undefined {
+    return diskIo === "native" && diskCache !== "none"
+        ? `io=native requires diskCache "none" (QEMU refuses aio=native without O_DIRECT), but diskCache is "${diskCache}"; set diskCache "none" or diskIo "threads"`
+        : undefined;
+}
+
 /**
  * Checks every rule renderDomainXml relies on; returns nothing, throws {@link DomainSpecError}
  * naming the first offending field. Exported so resolvers can fail before rendering.
@@ -214,9 +229,8 @@ export function validateDomainSpec(spec: DomainSpec): void {
         if (typeof model !== "object" || model === null || typeof model.named !== "string" || !MODEL_RE.test(model.named)) {
             throw new DomainSpecError("cpuModel", `must be "host-passthrough", "default" or { named: "<libvirt CPU model>" }, got ${JSON.stringify(model)}`);
         }
-        if (["host-passthrough", "host-model", "default", "maximum"].includes(model.named)) {
-            throw new DomainSpecError("cpuModel", `{ named: "${model.named}" } is a mode, not a model name; use "host-passthrough", "default" or { named: "max" }`);
-        }
+        const modeError = cpuModelNameError(model.named);
+        if (modeError) throw new DomainSpecError("cpuModel", modeError);
     }
 
     if (spec.topology !== undefined) {
@@ -259,9 +273,8 @@ export function validateDomainSpec(spec: DomainSpec): void {
         if (spec.diskIo !== "native" && spec.diskIo !== "threads") {
             throw new DomainSpecError("diskIo", `must be "native", "threads" or undefined, got ${JSON.stringify(spec.diskIo)}`);
         }
-        if (spec.diskIo === "native" && spec.diskCache !== "none") {
-            throw new DomainSpecError("diskIo", `io=native requires diskCache "none" (QEMU refuses aio=native without O_DIRECT), but diskCache is "${spec.diskCache}"; set diskCache "none" or diskIo "threads"`);
-        }
+        const diskError = diskModeError(spec.diskCache, spec.diskIo);
+        if (diskError) throw new DomainSpecError("diskIo", diskError);
     }
 
     if (spec.kernel !== undefined) checkAbsolutePath("kernel", spec.kernel);

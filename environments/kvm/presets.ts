@@ -102,6 +102,12 @@ export const kvmTuned: KvmPreset = Object.freeze({
     hugepages: false,
 });
 
+/** The disk cache and AIO mode a guest gets: the overrides over the preset ("default" io = QEMU's own, no attribute). */
+export function diskModes(preset: KvmPreset, overrides: Pick<KvmOverrides, "diskCache" | "diskIo">): { diskCache: DiskCache; diskIo?: DiskIo } {
+    const diskIo = overrides.diskIo === "default" ? undefined : overrides.diskIo ?? preset.diskIo;
+    return { diskCache: overrides.diskCache ?? preset.diskCache, ...(diskIo && { diskIo }) };
+}
+
 /** The presets by environment name. */
 export const KVM_PRESETS: Readonly<Record<KvmEnvironment, KvmPreset>> = Object.freeze({
     "kvm-untuned": kvmUntuned,
@@ -295,7 +301,7 @@ export function resolveDomainSpec(
         fail(`vhost-net is requested, but /dev/vhost-net is missing on this host; load the module with \`modprobe vhost_net\` (and check that /dev/vhost-net appears), or override vhost: false to measure userspace virtio-net (variant net=qemu)`);
     }
 
-    const diskIo = overrides.diskIo === "default" ? undefined : overrides.diskIo ?? preset.diskIo;
+    const { diskCache, diskIo } = diskModes(preset, overrides);
 
     const spec: DomainSpec = {
         name: guest.name,
@@ -308,7 +314,7 @@ export function resolveDomainSpec(
         ...(emulatorPin !== undefined && { emulatorPin }),
         diskPath: guest.diskPath,
         ...(overrides.diskFormat === "raw" && { diskFormat: overrides.diskFormat }),
-        diskCache: overrides.diskCache ?? preset.diskCache,
+        diskCache,
         ...(diskIo && { diskIo }),
         ...(guest.firmware !== undefined && { firmware: guest.firmware }),
         ...(guest.kernel !== undefined && { kernel: guest.kernel }),
