@@ -4,6 +4,7 @@
  * behind; only a valid stack goes on to the host preflight (experiment/host.ts), and only a stack
  * that passes both reaches `pulumi stack select`, the first step that writes anything.
  */
+import * as fs from "fs";
 import * as path from "path";
 import { UserError } from "./errors";
 import { REPO_ROOT, STACK_CONFIG_DIR } from "./paths";
@@ -18,7 +19,9 @@ import { loadStackSpec, stackFile } from "./stack-file";
 export function validateForUp(stacksDir: string, stack: string, repoRoot: string = REPO_ROOT): ExperimentSpec {
     const spec = loadStackSpec(stacksDir, stack);
     const own = path.join(repoRoot, STACK_CONFIG_DIR);
-    if (path.resolve(stacksDir) !== path.resolve(own)) {
+    // Real paths: the checkout's stacks/ reached through a symbolic link is still the folder Pulumi reads.
+    const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : path.resolve(p));
+    if (real(stacksDir) !== real(own)) {
         throw new UserError(`stack "${stack}" in ${stacksDir} is valid, but Pulumi reads stack files only from ${own} (Pulumi.yaml stackConfigDir), so it is not run. Fix: move ${stackFile(stacksDir, stack)} into ${own}/ and unset ISOBENCH_STACKS_DIR`);
     }
     return spec;
