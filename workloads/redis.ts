@@ -297,8 +297,9 @@ export const redis: Workload<RedisParams> = {
     // The port is fixed, not a parameter: Docker NAT publishes it when the container is created.
     serverCommand(p: RedisParams, ctx: RunContext): string {
         // Foreground process (the runner detaches it); no persistence so disk I/O stays out of it.
-        // Protected mode stays on: with an explicit bind it refuses nothing the client needs.
-        return `redis-server --port ${DEFAULT_PORT} --bind ${listenOf(NAME, ctx)} --save '' --appendonly no`;
+        // Protected mode (no password: loopback clients only) would refuse the client behind a NAT
+        // or outside a guest; the bind address, not protected mode, keeps the server to its client.
+        return `redis-server --port ${DEFAULT_PORT} --bind ${listenOf(NAME, ctx)} --protected-mode no --save '' --appendonly no`;
     },
     readinessCommand(p: RedisParams, addr: ServerAddress): string {
         // redis-cli exits 0 on error replies such as LOADING, so wait for the PONG itself.

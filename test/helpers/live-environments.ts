@@ -44,6 +44,20 @@ export interface LiveEnvironments {
 
 const LIFECYCLE = path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh");
 
+/** Runs `provision`; when it throws, removes what it made and adds any cleanup failure to the error. */
+function disposingOnError(dispose: () => void, provision: () => void): void {
+    try {
+        provision();
+    } catch (e) {
+        try {
+            dispose();
+        } catch (cleanupError) {
+            (e as Error).message += `; ${(cleanupError as Error).message}`;
+        }
+        throw e;
+    }
+}
+
 /** Provisions the requested environments; "kvm" is the process's {@link sharedGuest}. */
 export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEnvironments {
     const stack = opts.prefix;
@@ -67,7 +81,7 @@ export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEn
         }
         if (errors.length) throw new Error(`live environments of ${stack}: cleanup failed: ${errors.join("; ")}`);
     };
-    try {
+    disposingOnError(dispose, () => {
         if (opts.kinds.includes("native")) {
             const dataDir = nativeDataDir(stack);
             cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -80,14 +94,7 @@ export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEn
             handles[kind] = handle;
         }
         if (opts.kinds.includes("kvm")) handles.kvm = sharedGuest().handle;
-    } catch (e) {
-        try {
-            dispose();
-        } catch (cleanupError) {
-            (e as Error).message += `; ${(cleanupError as Error).message}`;
-        }
-        throw e;
-    }
+    });
     return { handles, dispose };
 }
 
@@ -128,21 +135,14 @@ export function sharedGuest(): SharedGuest {
         mustRun([LIFECYCLE, "delete", domain.name, domain.diskPath], 180, `removing guest ${domain.name}`);
         fs.rmSync(dir, { recursive: true, force: true });
     };
-    try {
+    disposingOnError(dispose, () => {
         fs.mkdirSync(dir, { recursive: true });
         const xml = path.join(dir, "domain.xml");
         fs.writeFileSync(xml, renderDomainXml(domain));
         mustRun([LIFECYCLE, "create", domain.name, xml, host.guestImage.disk, domain.diskPath], 180, `creating guest ${domain.name}`);
         const wait = run([LIFECYCLE, "wait-ssh", domain.name, host.sshKey, String(SHARED_BOOT_S)], SHARED_BOOT_S + 60);
         if (wait.status !== 0) throw new Error(`guest ${domain.name} did not answer SSH: ${wait.stderr.trim().split("\n").slice(-5).join(" | ")}`);
-    } catch (e) {
-        try {
-            dispose();
-        } catch (cleanupError) {
-            (e as Error).message += `; ${(cleanupError as Error).message}`;
-        }
-        throw e;
-    }
+    });
     shared = { handle, guestDir: dir, prefix: `isobench-${SHARED_STACK}-`, dispose };
     return shared;
 }

@@ -90,8 +90,12 @@ describe("tiny stack on real dockerd and libvirt", function () {
     it("keeps the stack's password a secret: encrypted in the state, in no result, raw output or runtime file", () => {
         const plain = project!.pulumi(["stack", "export", "--show-secrets", "--stack", stack], 60);
         assert.equal(plain.status, 0, plain.out);
-        const pw = (JSON.parse(plain.out).deployment.resources as Array<{ urn: string; outputs?: { stdout?: string } }>)
-            .find((r) => r.urn.endsWith("::stack-password"))?.outputs?.stdout ?? "";
+        // --show-secrets prints a secret as {<secret signature>: …, plaintext: "<JSON of the value>"}.
+        const out = (JSON.parse(plain.out).deployment.resources as Array<{ urn: string; outputs?: { stdout?: unknown } }>)
+            .find((r) => r.urn.endsWith("::stack-password"))?.outputs?.stdout;
+        const pw = typeof out === "string" ? out
+            : typeof out === "object" && out !== null && "plaintext" in out ? JSON.parse(String((out as { plaintext: unknown }).plaintext)) as string
+            : typeof out === "object" && out !== null && "value" in out ? String((out as { value: unknown }).value) : JSON.stringify(out);
         assert.match(pw, /^[0-9a-f]{48}$/, "a random password of 24 bytes");
         const state = project!.pulumi(["stack", "export", "--stack", stack], 60);
         assert.equal(state.status, 0, state.out);

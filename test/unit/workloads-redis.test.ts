@@ -56,7 +56,7 @@ describe("workloads/redis", () => {
         });
 
         it("builds server, readiness and a client sweep with a marker, FLUSHALL and a timeout per client count", () => {
-            assert.equal(redis.serverCommand!(P, { dataDir: "/data", listen: "192.168.122.5" }), "redis-server --port 6379 --bind 192.168.122.5 --save '' --appendonly no");
+            assert.equal(redis.serverCommand!(P, { dataDir: "/data", listen: "192.168.122.5" }), "redis-server --port 6379 --bind 192.168.122.5 --protected-mode no --save '' --appendonly no");
             assert.equal(redis.readinessCommand!(P, { host: "192.168.122.10", port: 6379 }), "redis-cli -h 192.168.122.10 -p 6379 ping 2>/dev/null | grep -qx PONG");
             assert.equal(
                 redis.clientCommand({ ...redis.defaults, clients: "1,50", requests: 1000 }, { addr: { host: "127.0.0.1", port: 16379 }, dataDir: "/data" }),
