@@ -5,14 +5,21 @@
 import { randomBytes } from "crypto";
 import { STACK_PASSWORD_ENV } from "../../experiment/runner";
 import { disposeSharedGuest } from "./live-environments";
+import { acquireMachineLock, releaseMachineLock } from "./machine-lock";
 
 export const mochaHooks = {
-    beforeAll(): void {
+    async beforeAll(this: Mocha.Context): Promise<void> {
+        this.timeout(0);
+        await acquireMachineLock();
         // What the program gives every cell of a stack whose workloads need one (mysql).
         process.env[STACK_PASSWORD_ENV] ??= randomBytes(24).toString("hex");
     },
     afterAll(this: Mocha.Context): void {
         this.timeout(600_000);
-        disposeSharedGuest();
+        try {
+            disposeSharedGuest();
+        } finally {
+            releaseMachineLock();
+        }
     },
 };

@@ -20,6 +20,7 @@ import { samplesFromCsv } from "../../experiment/samples";
 import { leftoverResources } from "../helpers/leftovers";
 
 const PREFIX = `isb-cn${process.pid}-`;
+const STACK = `h3b${process.pid}`;
 const STREAM = { arraySize: 30000, processes: 1, nb: 32, numactl: "interleave:all" };
 
 describe("container needs and numactl policies (dockerd, this host)", function () {
@@ -91,7 +92,7 @@ describe("container needs and numactl policies (dockerd, this host)", function (
 
     it("stream with numactl interleave:all runs in the container with SYS_NICE and natively", () => {
         for (const env of ["dbind", "nbind"]) {
-            const csv = runCell({ stack: "h3b", runId: "it", resultsDir: results, cellId: `stream.${env}.r1`, workload: "stream", params: STREAM, repetition: 1, env: handles[env] });
+            const csv = runCell({ stack: STACK, runId: "it", resultsDir: results, cellId: `stream.${env}.r1`, workload: "stream", params: STREAM, repetition: 1, env: handles[env] });
             const samples = samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
             const triad = samples.find((s) => s.metric === "triad_gbps")!;
             assert.ok(triad.value > 0);
@@ -102,7 +103,7 @@ describe("container needs and numactl policies (dockerd, this host)", function (
     });
 
     it("the same stream fails in a container without SYS_NICE: the need is real", () => {
-        assert.throws(() => runCell({ stack: "h3b", runId: "it", resultsDir: results, cellId: "stream.dplain.r1", workload: "stream", params: STREAM, repetition: 1, env: handles.dplain }),
+        assert.throws(() => runCell({ stack: STACK, runId: "it", resultsDir: results, cellId: "stream.dplain.r1", workload: "stream", params: STREAM, repetition: 1, env: handles.dplain }),
             /cell stream\.dplain\.r1: stream exited with 1/);
         assert.match(fs.readFileSync(path.join(results, "raw", "stream.dplain.r1.txt"), "utf8"), /set_mempolicy: Operation not permitted/);
     });

@@ -75,7 +75,7 @@ const inKind = (kind: LiveKind): ReadonlyArray<(typeof WORKLOADS)[number]> => (k
 
 describe("network and server workloads in native, Docker NAT and KVM (real dockerd and libvirt)", function () {
     this.timeout(60 * 60 * 1000);
-    const prefix = "it4bnet";
+    const prefix = `it4bnet${process.pid}`;
     let live: LiveEnvironments | undefined;
     let results = "";
     before(() => {
