@@ -13,7 +13,7 @@
  */
 import { UserError } from "../experiment/errors";
 import * as path from "path";
-import { EnvironmentHandle, ExecTarget, SSH_OPTIONS, execArgv } from "./exec-target";
+import { EnvironmentHandle, ExecTarget, execArgv, sshArgv } from "./exec-target";
 import { attempt, mustRun, virshArgv } from "./process";
 import { shellQuote as q } from "./shell";
 
@@ -297,6 +297,8 @@ export type CloneSource =
         /** Backing file of the original's overlay: clones get fresh overlays on it. */
         readonly baseImage: string;
         readonly sshKey: string;
+        /** The original's known_hosts; clones' disks are in its folder, so their keys go there too. */
+        readonly knownHosts: string;
         /** environments/kvm/guest-lifecycle.sh */
         readonly lifecycleScript: string;
     };
@@ -364,7 +366,8 @@ export function cloneScripts(src: CloneSource, k: number, timeoutS: number): Clo
                     `printf '%s\\n' "$ip" | tail -n 1`,
                 ].join("\n"),
                 remove: [`${lc} delete ${q(paths.name)} ${q(paths.diskPath)} >&2`, `rm -f ${extra}`].join("\n"),
-                exec: (script, ipVar) => ["ssh", ...SSH_OPTIONS, "-i", src.sshKey].map(q).join(" ") + ` "root@$${ipVar}" ${q(script)}`,
+                exec: (script, ipVar) => sshArgv({ domain: paths.name, sshKey: src.sshKey, knownHosts: src.knownHosts }, "IP")
+                    .map((w) => (w === "root@IP" ? `"root@$${ipVar}"` : q(w))).join(" ") + ` ${q(script)}`,
             };
         }
     }
@@ -394,7 +397,7 @@ export function readCloneSource(env: EnvironmentHandle, lifecycleScript: string)
             const backing = (JSON.parse(info) as { "full-backing-filename"?: string; "backing-filename"?: string });
             const base = backing["full-backing-filename"] ?? backing["backing-filename"];
             if (!base) throw new Error(`${facts.diskPath} (disk of ${t.domain}) has no backing file; clones need an overlay on a shared base image`);
-            return { kind: "kvm", xml, baseImage: base, sshKey: t.sshKey, lifecycleScript };
+            return { kind: "kvm", xml, baseImage: base, sshKey: t.sshKey, knownHosts: t.knownHosts, lifecycleScript };
         }
         case "docker-in-kvm":
             throw new UserError(`environment ${env.name} is docker-in-kvm: lifecycle, idle and instances sweeps cannot clone a container inside a guest yet; run them in docker or kvm environments`);

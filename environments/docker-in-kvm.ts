@@ -4,12 +4,13 @@
  * there with exactly the cli driver's script (environments/container-spec.ts). Pure: builds shell.
  */
 import { ContainerSpec, cliCreateScript, cliDeleteScript } from "./container-spec";
-import { SSH_OPTIONS } from "./exec-target";
+import { GuestAccess, sshArgv } from "./exec-target";
 import { virshArgv } from "./process";
 import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "./shell";
 
-function ssh(sshKey: string): string {
-    return `ssh ${SSH_OPTIONS.map(q).join(" ")} -i ${q(sshKey)} "root@$ip"`;
+/** `ssh … root@$ip`, the address in the script's variable `ip`. */
+function ssh(guest: GuestAccess): string {
+    return sshArgv(guest, "IP").map((w) => (w === "root@IP" ? `"root@$ip"` : q(w))).join(" ");
 }
 
 /**
@@ -21,8 +22,9 @@ function ssh(sshKey: string): string {
 export const GUEST_DISK_FOR_DOCKER = "8G";
 
 /** Create: grow the disk, wait for the guest's dockerd, load the image if the guest lacks it, create the container; prints ready_s. */
-export function guestContainerCreateScript(s: ContainerSpec, domain: string, sshKey: string, lifecycle: string, rootDev = "/dev/vda"): string {
-    const g = ssh(sshKey);
+export function guestContainerCreateScript(s: ContainerSpec, guest: GuestAccess, lifecycle: string, rootDev = "/dev/vda"): string {
+    const g = ssh(guest);
+    const domain = guest.domain;
     return [
         "set -e",
         START_CLOCK,
@@ -38,9 +40,9 @@ export function guestContainerCreateScript(s: ContainerSpec, domain: string, ssh
 }
 
 /** Delete: remove the container and its volume in the guest; succeeds when the guest is already gone. */
-export function guestContainerDeleteScript(s: ContainerSpec, domain: string, sshKey: string, lifecycle: string): string {
+export function guestContainerDeleteScript(s: ContainerSpec, guest: GuestAccess, lifecycle: string): string {
     return [
-        `ip=$(${q(lifecycle)} ip ${q(domain)} 2>/dev/null) || exit 0`,
-        `${ssh(sshKey)} ${q(cliDeleteScript(s))} || true`,
+        `ip=$(${q(lifecycle)} ip ${q(guest.domain)} 2>/dev/null) || exit 0`,
+        `${ssh(guest)} ${q(cliDeleteScript(s))} || true`,
     ].join("\n");
 }

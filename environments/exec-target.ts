@@ -13,9 +13,22 @@ import { shellQuote } from "./shell";
 export type ExecTarget =
     | { readonly kind: "native"; readonly numactl?: readonly string[] }
     | { readonly kind: "docker"; readonly container: string; readonly network: "nat" | "host"; readonly numactl?: readonly string[] }
-    | { readonly kind: "kvm"; readonly domain: string; readonly sshKey: string }
+    | ({ readonly kind: "kvm" } & GuestAccess)
     /** A container of the Docker engine inside a KVM guest: `ssh guest docker exec <container> …`. */
-    | { readonly kind: "docker-in-kvm"; readonly domain: string; readonly sshKey: string; readonly container: string; readonly network: "nat" | "host" | "none"; readonly numactl?: readonly string[] };
+    | ({ readonly kind: "docker-in-kvm"; readonly container: string; readonly network: "nat" | "host" | "none"; readonly numactl?: readonly string[] } & GuestAccess);
+
+/** How the host logs in to a guest as root, and how it knows it reached that guest. */
+export interface GuestAccess {
+    /** The libvirt domain; also the guest's name in known_hosts (HostKeyAlias), whatever its lease. */
+    readonly domain: string;
+    /** Private key whose public half is root's authorized key in the image. */
+    readonly sshKey: string;
+    /**
+     * The stack's known_hosts (environments/kvm/guest-files.ts knownHostsOf): the host key each
+     * guest announced on its serial console when it was created, checked strictly on every login.
+     */
+    readonly knownHosts: string;
+}
 
 /** What a cell needs to know about its environment; serialized into the cell command. */
 export interface EnvironmentHandle {
@@ -56,13 +69,28 @@ export function runtimeDir(stack: string): string {
 /** Data directory inside guests: on the guest's root disk (virtio-blk), as the paper's guests had. */
 export const GUEST_DATA_DIR = "/var/lib/isobench-data";
 
-export const SSH_OPTIONS = [
-    "-o", "StrictHostKeyChecking=no",
-    "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "LogLevel=ERROR",
-    "-o", "BatchMode=yes",
-    "-o", "ConnectTimeout=10",
-];
+/**
+ * argv of `ssh` to root on the guest at `ip`, with strict host-key checking against the stack's
+ * known_hosts under the domain's name: a guest whose key changed, or another machine at its
+ * address, is refused ("REMOTE HOST IDENTIFICATION HAS CHANGED"). The remote command follows.
+ */
+export function sshArgv(guest: GuestAccess, ip: string): string[] {
+    return [
+        "ssh",
+        "-o", "StrictHostKeyChecking=yes",
+        "-o", `UserKnownHostsFile=${guest.knownHosts}`,
+        "-o", "GlobalKnownHostsFile=/dev/null",
+        "-o", `HostKeyAlias=${guest.domain}`,
+        "-o", "CheckHostIP=no",
+        "-o", "UpdateHostKeys=no",
+        "-o", "HostKeyAlgorithms=ssh-ed25519",
+        "-o", "LogLevel=ERROR",
+        "-o", "BatchMode=yes",
+        "-o", "ConnectTimeout=10",
+        "-i", guest.sshKey,
+        `root@${ip}`,
+    ];
+}
 
 /**
  * argv that runs `script` with /bin/sh inside the environment.
@@ -78,7 +106,7 @@ export function execArgv(target: ExecTarget, script: string, guestIp?: string, o
             return [...dockerExec, target.container, ...(target.numactl ?? []), "/bin/sh", "-c", script];
         case "kvm":
             if (!guestIp) throw new Error(`guest ${target.domain}: no IP address known; is the guest running?`);
-            return ["ssh", ...SSH_OPTIONS, "-i", target.sshKey, `root@${guestIp}`, script];
+            return [...sshArgv(target, guestIp), script];
         case "docker-in-kvm":
             return guestArgv(target, [...dockerExec, target.container, ...(target.numactl ?? []), "/bin/sh", "-c", script], guestIp);
     }
@@ -118,15 +146,22 @@ export function bindShimIn(target: ExecTarget, repoRoot: string): string | undef
     return undefined;
 }
 
+/** The guest login of a handle whose target lives in a guest; throws for any other. */
+export function guestAccessOf(handle: { readonly name: string; readonly target: ExecTarget }): GuestAccess {
+    const t = handle.target;
+    if (!inGuest(t)) throw new Error(`environment ${handle.name} (${t.kind}) is not in a guest`);
+    return { domain: t.domain, sshKey: t.sshKey, knownHosts: t.knownHosts };
+}
+
 /** Whether the target lives in a KVM guest (its IP comes from the guest's DHCP lease). */
 export function inGuest(target: ExecTarget): target is Extract<ExecTarget, { domain: string }> {
     return target.kind === "kvm" || target.kind === "docker-in-kvm";
 }
 
 /** argv that runs `argv` on the guest itself (as root, over SSH), each word quoted for the guest's shell. */
-export function guestArgv(target: { readonly domain: string; readonly sshKey: string }, argv: readonly string[], guestIp?: string): string[] {
+export function guestArgv(target: GuestAccess, argv: readonly string[], guestIp?: string): string[] {
     if (!guestIp) throw new Error(`guest ${target.domain}: no IP address known; is the guest running?`);
-    return ["ssh", ...SSH_OPTIONS, "-i", target.sshKey, `root@${guestIp}`, argv.map(shellQuote).join(" ")];
+    return [...sshArgv(target, guestIp), argv.map(shellQuote).join(" ")];
 }
 
 /** A shell snippet that starts `command` in the background and records its PID in pidFile. */

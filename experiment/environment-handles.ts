@@ -17,7 +17,7 @@ import { EnvironmentHandle, GUEST_DATA_DIR, nativeDataDir } from "../environment
 import { KnobHostFacts, declaredKvmFacts, guestVariant, kvmOverridesOf, rootDevice } from "../environments/kvm/knobs";
 import { DomainSpec, DomainSpecError } from "../environments/kvm/domain-xml";
 import { GuestInput, KVM_PRESETS, KvmPresetError, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
-import { diskFileName, uefiFirmwareOf } from "../environments/kvm/guest-files";
+import { diskFileName, knownHostsOf, uefiFirmwareOf } from "../environments/kvm/guest-files";
 
 export type DockerEnv = Extract<EnvironmentSpec, { kind: "docker" }>;
 export type DockerInKvmEnv = Extract<EnvironmentSpec, { kind: "docker-in-kvm" }>;
@@ -160,7 +160,7 @@ export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, en
             envKind: "kvm",
             variant: guestVariant(domain, variantKey(domain)),
             accel: host.accel,
-            target: { kind: "kvm", domain: domain.name, sshKey: host.sshKey },
+            target: { kind: "kvm", domain: domain.name, sshKey: host.sshKey, knownHosts: knownHostsOf(diskPath) },
             dataDir: GUEST_DATA_DIR,
             declared: declaredKvmFacts(domain, host.hostCpuCount),
         },
@@ -196,7 +196,7 @@ export function dockerInKvmEnvironment(
             envKind: "docker-in-kvm",
             variant: `${guest.variant};${key}`,
             accel: host.accel,
-            target: { kind: "docker-in-kvm", domain: domain.name, sshKey: host.sshKey, container: container.name, network: docker.network, ...(docker.numactl && { numactl: numactlArgv(docker.numactl) }) },
+            target: { kind: "docker-in-kvm", domain: domain.name, sshKey: host.sshKey, knownHosts: knownHostsOf(domain.diskPath), container: container.name, network: docker.network, ...(docker.numactl && { numactl: numactlArgv(docker.numactl) }) },
             dataDir: DATA_DIR,
             declared: { ...guestFacts, ...declaredDockerFacts(docker, domain.vcpus, guestNodes) },
             recorded: { container_needs: record },

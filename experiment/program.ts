@@ -12,7 +12,7 @@ import { planCells } from "./plan";
 import { CommandBackend, commandResource } from "../environments/command";
 import { DockerEnvironment, ResolvedDockerDriver } from "../environments/docker";
 import { KvmGuest } from "../environments/kvm-guest";
-import { EnvironmentHandle, inGuest } from "../environments/exec-target";
+import { EnvironmentHandle, guestAccessOf, inGuest } from "../environments/exec-target";
 import { getWorkload } from "../workloads";
 import { workloadPorts } from "../workloads/workload";
 import { CellInvocation, STACK_PASSWORD_ENV } from "./runner";
@@ -113,8 +113,8 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             });
             const lifecycle = path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh");
             const c = commandResource(host.commandBackend, `${name}-container`, {
-                create: guestContainerCreateScript(container, domain.name, host.sshKey, lifecycle, rootDevice(env.kvm.diskBus)),
-                delete: guestContainerDeleteScript(container, domain.name, host.sshKey, lifecycle),
+                create: guestContainerCreateScript(container, guestAccessOf(handle), lifecycle, rootDevice(env.kvm.diskBus)),
+                delete: guestContainerDeleteScript(container, guestAccessOf(handle), lifecycle),
                 triggers: [JSON.stringify(container), domain.name],
             }, { dependsOn: [g.ready], deleteBeforeReplace: true, customTimeouts: { create: "30m" } });
             ready.set(name, c.resource);

@@ -194,6 +194,40 @@ in_chroot systemctl disable e2scrub_reap.service >/dev/null 2>&1 || true
 in_chroot systemctl mask getty-static.service >/dev/null 2>&1 || true   # static: disable is a no-op
 # systemd-firstboot must never wait for console input on a fresh machine-id.
 in_chroot systemctl mask systemd-firstboot.service >/dev/null 2>&1 || true
+# Every guest gets its own SSH host key at first boot, not one baked into this world-readable base:
+# debootstrap's keys are removed; a oneshot unit before sshd makes the missing ed25519 key (only
+# that type: RSA key generation takes tens of seconds under software emulation) and announces its
+# public half on the serial console, where guest-lifecycle.sh wait-ssh records it for the stack's
+# strict known_hosts. It announces on every boot, so a restarted guest is checked again.
+rm -f "$ROOTFS"/etc/ssh/ssh_host_*
+cat >>"$ROOTFS/etc/ssh/sshd_config.d/isobench.conf" <<'EOF'
+# the guest's own key, made at first boot by isobench-host-key.service
+HostKey /etc/ssh/ssh_host_ed25519_key
+EOF
+install -d "$ROOTFS/usr/local/sbin"
+cat >"$ROOTFS/usr/local/sbin/isobench-host-key" <<'EOF'
+#!/bin/sh
+set -e
+key=/etc/ssh/ssh_host_ed25519_key
+[ -s "$key" ] || { rm -f "$key" "$key.pub"; ssh-keygen -q -t ed25519 -N '' -C '' -f "$key"; }
+pub=$(cut -d' ' -f1,2 "$key.pub")
+# Whole lines: the reader on the host takes only a line that holds nothing else.
+printf '\nisobench-host-key %s\n' "$pub" >/dev/ttyS0
+EOF
+chmod 755 "$ROOTFS/usr/local/sbin/isobench-host-key"
+cat >"$ROOTFS/etc/systemd/system/isobench-host-key.service" <<'EOF'
+[Unit]
+Description=isobench: this guest's own SSH host key, announced on the serial console
+Before=ssh.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/isobench-host-key
+[Install]
+RequiredBy=ssh.service
+EOF
+install -d "$ROOTFS/etc/systemd/system/ssh.service.requires"
+ln -sf ../isobench-host-key.service "$ROOTFS/etc/systemd/system/ssh.service.requires/isobench-host-key.service"
 # Every guest gets its own machine-id at first boot (all overlays share this base).
 : >"$ROOTFS/etc/machine-id"
 rm -f "$ROOTFS/var/lib/dbus/machine-id"
@@ -227,8 +261,11 @@ disk_size=$DISK_SIZE
 built_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 extra_packages=${EXTRA_PACKAGES:-none}
 cmdline=root=/dev/vda rw console=ttyS0
+ssh_host_keys=none in the image; each guest makes its own at first boot (isobench-host-key.service)
 EOF
 
+# No guest may inherit a host key from this shared, world-readable base.
+if compgen -G "$ROOTFS/etc/ssh/ssh_host_*" >/dev/null; then die "host keys found in the guest rootfs: $(echo "$ROOTFS"/etc/ssh/ssh_host_*)"; fi
 log "mkfs.ext4 -d ($DISK_SIZE) and qemu-img convert -O qcow2"
 mkfs.ext4 -q -F -L isobench-root -d "$ROOTFS" "$TMP_OUT/raw.img" "$DISK_SIZE" >/dev/null ||
   die "mkfs.ext4 -d failed (e2fsprogs >= 1.43 is needed for -d)"

@@ -16,6 +16,15 @@ export function xmlPathOf(diskPath: string): string {
 }
 
 /**
+ * The known_hosts of the guests whose disks share `diskPath`'s folder (one folder per stack):
+ * guest-lifecycle.sh records each guest's own host key there when it is created and drops it when
+ * the guest is deleted (`known_hosts_in` there is the same rule).
+ */
+export function knownHostsOf(diskPath: string): string {
+    return diskPath.replace(/\/[^/]*$/, "") + "/known_hosts";
+}
+
+/**
  * OVMF without Secure Boot (systemd-boot in the bootloader image is unsigned) in the 4 MiB flash
  * layout, from Debian's ovmf package.
  */

@@ -18,6 +18,13 @@
 # an overlay on the base (<name>.qcow2), raw → a full copy of the base (<name>.img, qemu-img
 # convert). delete removes either, never anything else (the bases are read-only qcow2 without a
 # backing file). UEFI guests' variable stores go with `virsh undefine --nvram`.
+#
+# Host keys: every guest makes its own at first boot and announces the public ed25519 key on its
+# serial console ("isobench-host-key ssh-ed25519 <base64>", images/build-guest-image.sh). wait-ssh
+# records it under the domain's name in the known_hosts beside the guest's disk (one per stack
+# folder) before the first connection, and connects with strict checking against that entry; a
+# guest that announces another key, or a server at the guest's address with another key, is
+# refused. create and delete drop the entry (a new guest is a new identity).
 set -euo pipefail
 # Pipelines below never end in a reader that exits early (head, grep -q, awk exit): under
 # pipefail the writer's SIGPIPE would fail the pipeline and, through set -e, the script.
@@ -92,6 +99,45 @@ show_serial_tail() {
     fi
 }
 
+# The known_hosts of the guests whose disks are in folder $1 (environments/kvm/guest-files.ts knownHostsOf).
+known_hosts_in() { printf '%s/known_hosts' "$1"; }
+
+# Disk of a defined domain (vda or sda), empty when it has none.
+domain_disk() { v domblklist "$1" | awk '!done && ($1 == "vda" || $1 == "sda") { print $2; done = 1 }'; }
+
+# The one host key (type and base64) the guest announced on its serial console, empty when none
+# yet; fails when it announced two different ones. Only whole lines count: the kernel may write
+# into the middle of a line on the same console.
+announced_host_key() {
+    local path keys
+    path=$(serial_log_path "$1")
+    [[ -n "$path" && -r "$path" ]] || return 0
+    keys=$(tr -d '\r' <"$path" | sed -n 's/^isobench-host-key \(ssh-ed25519 [A-Za-z0-9+\/]\{68\}\)$/\1/p' | sort -u)
+    if [[ $(grep -c . <<<"$keys") -gt 1 ]]; then
+        die "$1 announced more than one host key on its serial console $path: $(paste -sd' ' <<<"$keys")"
+    fi
+    printf '%s' "$keys"
+}
+
+# The key recorded for alias $2 in known_hosts $1 (type and base64), empty when none.
+recorded_host_key() {
+    [[ -f "$1" ]] || return 0
+    awk -v a="$2" '$1 == a { print $2, $3; exit }' "$1"
+}
+
+# Rewrite known_hosts $1 without alias $2 and, when $3 is given, with "$2 $3". flock on the folder:
+# guests of one stack boot at the same time. The file goes with its last entry.
+set_host_key() {
+    local file=$1 alias=$2 key=${3:-} dir
+    dir=$(dirname -- "$file")
+    [[ -d "$dir" ]] || return 0
+    ALIAS="$alias" KEY="$key" FILE="$file" flock "$dir" sh -c '
+        umask 077
+        tmp="$FILE.tmp.$$"
+        { [ -f "$FILE" ] && awk -v a="$ALIAS" "\$1 != a" "$FILE"; [ -z "$KEY" ] || printf "%s %s\n" "$ALIAS" "$KEY"; } >"$tmp" || true
+        if [ -s "$tmp" ]; then mv -f "$tmp" "$FILE"; else rm -f "$tmp" "$FILE"; fi'
+}
+
 # Format of the disk in a domain XML: the type of the first <driver name='qemu' type=…> (the
 # NIC's driver element has no type); qcow2 when the XML names none.
 disk_format_of() {
@@ -153,9 +199,14 @@ cmd_create() {
     v define "$xml" >&2
     CREATE_DEFINED=1
     local disk
-    disk=$(v domblklist "$name" | awk '!done && ($1 == "vda" || $1 == "sda") { print $2; done = 1 }')
+    disk=$(domain_disk "$name")
     [[ "$disk" == "$overlay" ]] || die "$name's disk is '$disk', not $overlay"
 
+    # A new guest is a new identity: no earlier key of this name, no earlier console output.
+    set_host_key "$(known_hosts_in "$(dirname -- "$overlay")")" "$name"
+    local serial
+    serial=$(serial_log_path "$name")
+    [[ -z "$serial" ]] || rm -f -- "$serial"
     log "starting $name"
     v start "$name" >&2
     trap - EXIT
@@ -164,13 +215,18 @@ cmd_create() {
 
 cmd_wait_ssh() {
     [[ $# -eq 3 ]] || usage
-    local name=$1 key=$2 limit=$3 deadline ip="" state
+    local name=$1 key=$2 limit=$3 deadline ip="" state disk known announced recorded err
     [[ "$limit" =~ ^[0-9]+$ ]] || die "timeout must be whole seconds, got $limit"
     [[ -r "$key" ]] || die "SSH key $key is not readable"
     require_libvirt
     domain_exists "$name" || die "domain $name does not exist"
+    disk=$(domain_disk "$name")
+    [[ -n "$disk" ]] || die "$name has no disk (vda or sda)"
+    known=$(known_hosts_in "$(dirname -- "$disk")")
+    [[ -n "$(serial_log_path "$name")" ]] ||
+        die "$name has no file-backed serial console, where the guest announces its SSH host key. Fix: give the domain a serialLogPath"
     deadline=$((SECONDS + limit))
-    log "waiting up to ${limit}s for a DHCP lease of $name and SSH as $SSH_USER"
+    log "waiting up to ${limit}s for a DHCP lease of $name, its host key on the serial console and SSH as $SSH_USER"
     while ((SECONDS < deadline)); do
         state=$(domain_state "$name")
         if [[ "$state" != "running" ]]; then
@@ -178,19 +234,34 @@ cmd_wait_ssh() {
             show_serial_tail "$name"
             die "$name stopped while waiting for SSH"
         fi
+        announced=$(announced_host_key "$name")
+        recorded=$(recorded_host_key "$known" "$name")
+        if [[ -n "$announced" && -n "$recorded" && "$announced" != "$recorded" ]]; then
+            die "$name's host key changed: $known records '$recorded', the guest announces '$announced'. Fix: if the guest was recreated outside isobench, delete it ($0 delete $name $disk) and create it again"
+        fi
+        if [[ -z "$recorded" && -n "$announced" ]]; then
+            set_host_key "$known" "$name" "$announced"
+            log "recorded $name's host key ${announced% *} ${announced#* } in $known"
+            recorded=$announced
+        fi
         ip=$(lease_ip "$name")
-        if [[ -n "$ip" ]]; then
-            if timeout 15 ssh -i "$key" -n -o BatchMode=yes -o ConnectTimeout=5 \
-                -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-                "$SSH_USER@$ip" true 2>/dev/null; then
+        if [[ -n "$ip" && -n "$recorded" ]]; then
+            if err=$(timeout 15 ssh -i "$key" -n -o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR \
+                -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$known" -o GlobalKnownHostsFile=/dev/null \
+                -o HostKeyAlias="$name" -o CheckHostIP=no -o UpdateHostKeys=no -o HostKeyAlgorithms=ssh-ed25519 \
+                "$SSH_USER@$ip" true 2>&1 >/dev/null); then
                 log "$name answers SSH at $ip after $((limit - (deadline - SECONDS)))s"
                 printf '%s\n' "$ip"
                 return 0
             fi
+            if [[ "$err" == *"IDENTIFICATION HAS CHANGED"* || "$err" == *"Host key verification failed"* ]]; then
+                die "the SSH server at $ip is not $name: its host key is not the one $name announced (recorded in $known). Refusing to connect"
+            fi
         fi
         sleep 2
     done
-    if [[ -n "$ip" ]]; then log "$name has lease $ip but SSH did not answer within ${limit}s"
+    if [[ -z "$recorded" ]]; then log "$name announced no host key on its serial console within ${limit}s (an image built before guests made their own keys? Fix: bash images/build-guest-image.sh)"
+    elif [[ -n "$ip" ]]; then log "$name has lease $ip but SSH did not answer within ${limit}s"
     else log "$name got no DHCP lease within ${limit}s"; fi
     show_serial_tail "$name"
     die "timed out waiting for SSH on $name"
@@ -241,6 +312,7 @@ cmd_delete() {
     else
         log "disk $overlay is already gone"
     fi
+    set_host_key "$(known_hosts_in "$(dirname -- "$overlay")")" "$name"
 }
 
 # Clones (environments/clone.ts) are named <name>-c<k> with disk, XML and serial log

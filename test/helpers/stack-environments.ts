@@ -24,7 +24,7 @@ import { REPO_ROOT } from "../../experiment/paths";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment } from "../../experiment/environment-handles";
 import { cliCreateScript, cliDeleteScript } from "../../environments/container-spec";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../../environments/docker-in-kvm";
-import { EnvironmentHandle, inGuest, nativeDataDir, runtimeDir } from "../../environments/exec-target";
+import { EnvironmentHandle, guestAccessOf, inGuest, nativeDataDir, runtimeDir } from "../../environments/exec-target";
 import { DomainSpec, renderDomainXml } from "../../environments/kvm/domain-xml";
 import { rootDevice } from "../../environments/kvm/knobs";
 import { mustRun } from "../../environments/process";
@@ -161,10 +161,10 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
                 guests.push(bootGuest(name, domain, host.guestImageDocker!.disk, env.kvm.bootTimeoutS).then(async () => {
                     cleanups.push({
                         what: `container ${container.name} in ${domain.name}`,
-                        run: () => mustRun(["/bin/sh", "-c", guestContainerDeleteScript(container, domain.name, host.sshKey, LIFECYCLE)], 300, `removing ${container.name} in ${domain.name}`),
+                        run: () => mustRun(["/bin/sh", "-c", guestContainerDeleteScript(container, guestAccessOf(handle), LIFECYCLE)], 300, `removing ${container.name} in ${domain.name}`),
                     });
                     // Loads the 0.7 GB benchmark image into the guest's dockerd: ~10 min under software emulation.
-                    await runDetached(["/bin/sh", "-c", guestContainerCreateScript(container, domain.name, host.sshKey, LIFECYCLE, rootDevice(env.kvm.diskBus))],
+                    await runDetached(["/bin/sh", "-c", guestContainerCreateScript(container, guestAccessOf(handle), LIFECYCLE, rootDevice(env.kvm.diskBus))],
                         3600, `container-${name}`, logDir);
                     readyS[name] = since();
                     log(`${spec.stack}: container ${container.name} in guest ${name} ready after ${since()} s`);

@@ -17,10 +17,10 @@ import { parseSpec } from "../../experiment/spec";
 import { gatherHost } from "../../experiment/host";
 import { kvmEnvironment, KvmEnv } from "../../experiment/environment-handles";
 import { renderDomainXml, DomainSpec } from "../../environments/kvm/domain-xml";
-import { xmlPathOf } from "../../environments/kvm/guest-files";
+import { knownHostsOf, xmlPathOf } from "../../environments/kvm/guest-files";
 import { probeEnvironment } from "../../environments/probe";
 import { attempt, mustRun } from "../../environments/process";
-import type { EnvironmentHandle } from "../../environments/exec-target";
+import { EnvironmentHandle, execArgv } from "../../environments/exec-target";
 import { leftoverResources } from "../helpers/leftovers";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -54,7 +54,7 @@ describe("diskFormat raw and boot bootloader on real libvirt", function () {
             const built = kvmEnvironment(spec, env, host);
             const name = PREFIX + env.name;
             const domain: DomainSpec = { ...built.domain, name };
-            const handle: EnvironmentHandle = { ...built.handle, target: { kind: "kvm", domain: name, sshKey: host.sshKey } };
+            const handle: EnvironmentHandle = { ...built.handle, target: { kind: "kvm", domain: name, sshKey: host.sshKey, knownHosts: knownHostsOf(domain.diskPath) } };
             guests.set(env.name, { domain, handle });
             guestDir = path.dirname(domain.diskPath);
             fs.mkdirSync(guestDir, { recursive: true });
@@ -105,6 +105,17 @@ describe("diskFormat raw and boot bootloader on real libvirt", function () {
         assert.equal(g.measured!.disk_backing, "overlay");
         assert.match(g.handle.variant, /;boot=bootloader-uefi$/);
         assert.ok(fs.existsSync(g.domain.firmware!.nvram), "libvirt made the guest's own variable store from the template");
+    });
+
+    it("each guest made its own SSH host key at first boot; both are recorded in the stack's known_hosts", () => {
+        const keys = [...guests.values()].map(({ domain, handle }) => {
+            const ip = mustRun([LIFECYCLE, "ip", domain.name], 60, "guest ip").trim();
+            const own = mustRun(execArgv(handle.target, "cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub", ip), 60, `reading ${domain.name}'s key`).trim();
+            const entries = fs.readFileSync(knownHostsOf(domain.diskPath), "utf8").split("\n").filter((l) => l.startsWith(`${domain.name} `));
+            assert.deepEqual(entries, [`${domain.name} ${own}`]);
+            return own;
+        });
+        assert.equal(new Set(keys).size, 2, "two guests of one root filesystem, two host keys");
     });
 
     it("the guest on direct kernel boot is not taken for a bootloader guest", () => {

@@ -23,7 +23,7 @@ import { runCell } from "../../experiment/runner";
 import { samplesFromCsv } from "../../experiment/samples";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../../environments/docker-in-kvm";
 import { attempt, mustRun, virshArgv } from "../../environments/process";
-import type { EnvironmentHandle } from "../../environments/exec-target";
+import { EnvironmentHandle, guestAccessOf } from "../../environments/exec-target";
 import { FULL_MATRIX } from "../helpers/scope";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -228,8 +228,8 @@ describe("environment matrix on real dockerd and libvirt", function () {
         undo.push([LIFECYCLE, "delete", d.name, d.diskPath]);
         mustRun([LIFECYCLE, "create", d.name, xmlPath, host.guestImageDocker!.disk, d.diskPath], 300, "defining the guest");
         mustRun([LIFECYCLE, "wait-ssh", d.name, host.sshKey, "420"], 480, "booting the guest");
-        undo.unshift(["/bin/sh", "-c", guestContainerDeleteScript(built.container, d.name, host.sshKey, LIFECYCLE)]);
-        mustRun(["/bin/sh", "-c", guestContainerCreateScript(built.container, d.name, host.sshKey, LIFECYCLE)], 1800, "container in the guest");
+        undo.unshift(["/bin/sh", "-c", guestContainerDeleteScript(built.container, guestAccessOf(handle), LIFECYCLE)]);
+        mustRun(["/bin/sh", "-c", guestContainerCreateScript(built.container, guestAccessOf(handle), LIFECYCLE)], 1800, "container in the guest");
         measured = probeEnvironment(results, handle);
         keepResults(results, "-docker-in-kvm");
     });

@@ -110,13 +110,15 @@ describe("environments/clone", () => {
         });
 
         it("create defines from a heredoc, waits for SSH and prints the address; remove deletes domain, overlay, XML and log", () => {
-            const s = cloneScripts({ kind: "kvm", xml: fixture(TUNED), baseImage: "/img/disk.qcow2", sshKey: "/k/id", lifecycleScript: "/r/guest-lifecycle.sh" }, 2, 120);
+            const s = cloneScripts({ kind: "kvm", xml: fixture(TUNED), baseImage: "/img/disk.qcow2", sshKey: "/k/id", knownHosts: "/var/tmp/it4c/known_hosts", lifecycleScript: "/r/guest-lifecycle.sh" }, 2, 120);
             assert.equal(s.name, "isobench-it4c-kvm-tuned-c2");
             assert.match(s.create, /^cat > '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.xml' <<'ISOBENCH_CLONE_XML_EOF'\n<domain type='qemu'>/);
             assert.match(s.create, /'\/r\/guest-lifecycle.sh' create 'isobench-it4c-kvm-tuned-c2' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.xml' '\/img\/disk.qcow2' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.qcow2' >&2/);
             assert.match(s.create, /ip=\$\('\/r\/guest-lifecycle.sh' wait-ssh 'isobench-it4c-kvm-tuned-c2' '\/k\/id' 120\)\nprintf '%s\\n' "\$ip" \| tail -n 1$/);
             assert.match(s.remove, /'\/r\/guest-lifecycle.sh' delete 'isobench-it4c-kvm-tuned-c2' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.qcow2' >&2\nrm -f '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.xml' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.serial.log'/);
             assert.match(s.exec("nproc", "ip_2"), /^'ssh' .*'-i' '\/k\/id' "root@\$ip_2" 'nproc'$/);
+            // The clone's own key, recorded by its wait-ssh in the original's known_hosts, checked strictly.
+            assert.match(s.exec("nproc", "ip_2"), /'StrictHostKeyChecking=yes' .*'UserKnownHostsFile=\/var\/tmp\/it4c\/known_hosts' .*'HostKeyAlias=isobench-it4c-kvm-tuned-c2'/);
         });
     });
 });

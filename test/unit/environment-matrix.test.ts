@@ -228,7 +228,7 @@ describe("environment matrix: docker-in-kvm", () => {
         assert.equal(container.publishAddress, "0.0.0.0");
         assert.equal(handle.envKind, "docker-in-kvm");
         assert.match(handle.variant, /^vcpus=1;mem=1024m;cpu=max;topo=cores;pin=1:1;emu=separate;net=qemu;.*;docker\.net=nat;docker\.proxy=dnat;docker\.storage=volume;docker\.runtime=runc;docker\.mem=256m$/);
-        assert.deepEqual(handle.target, { kind: "docker-in-kvm", domain: "isobench-t-dik", sshKey: "/k", container: "isobench-t-dik", network: "nat" });
+        assert.deepEqual(handle.target, { kind: "docker-in-kvm", domain: "isobench-t-dik", sshKey: "/k", knownHosts: path.join(path.dirname(domain.diskPath), "known_hosts"), container: "isobench-t-dik", network: "nat" });
         assert.equal(handle.declared.vcpupin, "0:1");
         assert.equal(handle.declared.nat_path, "dnat");
         assert.equal(handle.declared.cgroup_cpuset, "0", "all CPUs of the guest");
@@ -243,15 +243,31 @@ describe("environment matrix: docker-in-kvm", () => {
         assert.throws(() => execArgv(handle.target, "true"), /no IP address known/);
     });
 
+    it("logs in with strict host-key checking against the stack's known_hosts, under the domain's name", () => {
+        const { handle, domain } = dockerInKvmEnvironment(s, env, host, [6379]);
+        const argv = execArgv(handle.target, "true", "192.168.122.5");
+        const opts = argv.flatMap((w, i) => (argv[i - 1] === "-o" ? [w] : []));
+        assert.deepEqual(opts.filter((o) => /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|HostKeyAlias|CheckHostIP|UpdateHostKeys)=/.test(o)), [
+            "StrictHostKeyChecking=yes",
+            `UserKnownHostsFile=${path.dirname(domain.diskPath)}/known_hosts`,
+            "GlobalKnownHostsFile=/dev/null",
+            "HostKeyAlias=isobench-t-dik",
+            "CheckHostIP=no",
+            "UpdateHostKeys=no",
+        ]);
+        assert.ok(!argv.some((w) => /StrictHostKeyChecking=no|UserKnownHostsFile=\/dev\/null/.test(w)));
+    });
+
     it("loads the image into the guest's dockerd and creates the container with the cli driver's script", () => {
         const { container } = dockerInKvmEnvironment(s, env, host, [6379]);
-        const create = guestContainerCreateScript(container, "isobench-t-dik", "/k", "/repo/lc.sh");
-        assert.match(create, /docker save 'isobench-bench:0123' \| ssh .* docker load/);
+        const create = guestContainerCreateScript(container, { domain: "isobench-t-dik", sshKey: "/k", knownHosts: "/g/known_hosts" }, "/repo/lc.sh");
+        assert.match(create, /'StrictHostKeyChecking=yes' .*'UserKnownHostsFile=\/g\/known_hosts' .*'HostKeyAlias=isobench-t-dik' .*"root@\$ip"/);
+        assert.match(create, /docker save 'isobench-bench:0123' \| 'ssh' .* docker load/);
         assert.match(create, /'virsh' '-c' 'qemu:\/\/\/system' 'blockresize' 'isobench-t-dik' 'vda' '8G'[\s\S]*resize2fs '\/dev\/vda'[\s\S]*docker load/);
         assert.ok(create.includes(shellQuote(cliCreateScript(container))), "the cli driver's own create script, run in the guest");
         assert.match(cliCreateScript(container), /'--memory' '256m'/);
         assert.match(cliCreateScript(container), /'-p' '0\.0\.0\.0::6379'/);
-        assert.match(guestContainerDeleteScript(container, "isobench-t-dik", "/k", "/repo/lc.sh"), /\|\| exit 0/);
+        assert.match(guestContainerDeleteScript(container, { domain: "isobench-t-dik", sshKey: "/k", knownHosts: "/g/known_hosts" }, "/repo/lc.sh"), /\|\| exit 0/);
     });
 
     it("refuses what a guest cannot do", () => {

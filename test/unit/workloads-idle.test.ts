@@ -75,7 +75,7 @@ describe("workloads/idle", () => {
         assert.match(d, /cpuacct\.usage/);
         assert.match(d, /cpu\.stat/);
         assert.match(d, /\nsleep 7\nsample end\n$/);
-        const k = idleScript(handle({ kind: "kvm", domain: "g1", sshKey: "/k" }), 7);
+        const k = idleScript(handle({ kind: "kvm", domain: "g1", sshKey: "/k", knownHosts: "/g/known_hosts" }), 7);
         assert.match(k, /cat '\/run\/libvirt\/qemu\/g1\.pid'/);
         assert.doesNotMatch(idleScript(handle({ kind: "native" }), 7), /docker|libvirt/);
     });

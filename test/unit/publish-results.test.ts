@@ -1,0 +1,89 @@
+/**
+ * scripts/publish-results.sh keeps what it publishes safe (issue 15 §7): paths of the machine are
+ * rewritten, a copy that holds a private key or a stack secret is refused before anything reaches
+ * the destination, and the shipped docs/results pass the same scan. The real run's folder (a
+ * mysql cell with the stack's password, a guest) is published in tiny-stack.test.ts.
+ */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { REPO_ROOT } from "../../experiment/paths";
+
+const SCRIPT = path.join(REPO_ROOT, "scripts", "publish-results.sh");
+const publish = (args: string[], env: Record<string, string> = {}) => {
+    const r = spawnSync("bash", [SCRIPT, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
+    return { status: r.status, out: `${r.stdout}${r.stderr}` };
+};
+
+/** Absolute paths that name this machine's folders: the checkout, its parent, homes, temp folders. */
+export function machinePaths(text: string, extra: readonly string[] = []): string[] {
+    const re = /(?<![\w<>.~-])\/(?:work|root|home|tmp)\/[^\s"'<>)]*/g;
+    return [...(text.match(re) ?? []), ...extra.filter((p) => text.includes(p))];
+}
+
+function walk(dir: string): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+describe("scripts/publish-results.sh: only what is safe to publish", function () {
+    this.timeout(60_000);
+    let tmp = "";
+    let run = "";
+    let pem = "";
+    beforeEach(() => {
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-publish-test-"));
+        run = path.join(tmp, "results", "s", "r1");
+        fs.mkdirSync(path.join(run, "raw"), { recursive: true });
+        fs.mkdirSync(path.join(run, "plots"));
+        fs.writeFileSync(path.join(run, "summary.md"), "# summary\n");
+        fs.writeFileSync(path.join(run, "report.html"), `<p>from ${run}</p>\n`);
+        fs.writeFileSync(path.join(run, "raw", "lifecycle.kvm.r1.txt"), `disk ${REPO_ROOT}/.state/guests/s/x.qcow2 is already gone\nkey ${REPO_ROOT}/.state/ssh/id_ed25519\n`);
+        fs.writeFileSync(path.join(run, "plots", "p.png"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x2f, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x00, 0xff]));
+        spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", path.join(tmp, "k")]);
+        pem = fs.readFileSync(path.join(tmp, "k"), "utf8");
+    });
+    afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    it("rewrites the results folder and the checkout to <results> and <checkout>; binary files stay byte for byte", () => {
+        const dest = path.join(tmp, "pub");
+        const r = publish([run, dest]);
+        assert.equal(r.status, 0, r.out);
+        assert.equal(fs.readFileSync(path.join(dest, "report.html"), "utf8"), "<p>from <results></p>\n");
+        assert.equal(fs.readFileSync(path.join(dest, "raw", "lifecycle.kvm.r1.txt"), "utf8"),
+            "disk <checkout>/.state/guests/s/x.qcow2 is already gone\nkey <checkout>/.state/ssh/id_ed25519\n");
+        assert.deepEqual(fs.readFileSync(path.join(dest, "plots", "p.png")), fs.readFileSync(path.join(run, "plots", "p.png")));
+        for (const f of walk(dest).filter((f) => !f.endsWith(".png"))) assert.deepEqual(machinePaths(fs.readFileSync(f, "utf8"), [REPO_ROOT, tmp]), [], f);
+    });
+
+    it("refuses a run whose raw output holds a private key, naming the file and not the key; nothing is written", () => {
+        fs.writeFileSync(path.join(run, "raw", "leak.server.log"), `starting\n${pem}`);
+        const dest = path.join(tmp, "pub");
+        const r = publish([run, dest]);
+        assert.equal(r.status, 1);
+        assert.match(r.out, /raw\/leak\.server\.log: a private key block/);
+        assert.match(r.out, /refusing to publish .*nothing was written/);
+        assert.ok(!r.out.includes(pem.split("\n")[1]), "the key is not printed");
+        assert.ok(!fs.existsSync(dest));
+    });
+
+    it("refuses a run that holds the stack's password or the state passphrase", () => {
+        fs.writeFileSync(path.join(run, "raw", "mysql.native.r1.server.log"), "user sbtest password 9f8e7d6c5b4a39281706\n");
+        const r = publish([run, path.join(tmp, "pub")], { ISOBENCH_STACK_PASSWORD: "9f8e7d6c5b4a39281706" });
+        assert.equal(r.status, 1);
+        assert.match(r.out, /mysql\.native\.r1\.server\.log: the value of \$ISOBENCH_STACK_PASSWORD/);
+        assert.ok(!r.out.includes("9f8e7d6c5b4a39281706"));
+        const p = publish(["--check", run], { PULUMI_CONFIG_PASSPHRASE: "sbtest password" });
+        assert.equal(p.status, 1);
+        assert.match(p.out, /the value of \$PULUMI_CONFIG_PASSPHRASE/);
+    });
+
+    it("the shipped docs/results pass the scan and name no folder of the machine that ran them", () => {
+        const docs = path.join(REPO_ROOT, "docs", "results");
+        const r = publish(["--check", docs]);
+        assert.equal(r.status, 0, r.out);
+        const found = walk(docs).filter((f) => !f.endsWith(".png")).flatMap((f) => machinePaths(fs.readFileSync(f, "utf8"), [REPO_ROOT]).map((p) => `${path.relative(docs, f)}: ${p}`));
+        assert.deepEqual(found, []);
+    });
+});
