@@ -42,7 +42,8 @@ export class KvmGuest extends pulumi.ComponentResource {
         const lc = q(args.lifecycleScript);
         const create = [
             "set -e",
-            `mkdir -p ${q(path.dirname(d.diskPath))}`,
+            // Traversable by QEMU (libvirt-qemu), not listable by other users.
+            `install -d -m 0711 ${q(path.dirname(path.dirname(d.diskPath)))} ${q(path.dirname(d.diskPath))}`,
             `printf '%s\\n' "$ISOBENCH_DOMAIN_XML" > ${q(xmlPath)}`,
             START_CLOCK,
             `${lc} create ${q(d.name)} ${q(xmlPath)} ${q(args.baseImage)} ${q(d.diskPath)}`,

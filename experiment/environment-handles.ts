@@ -114,7 +114,7 @@ export function dockerEnvironment(
  * @throws UserError naming the environment when the host cannot provide a knob.
  */
 export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, env: KvmEnv | DockerInKvmEnv, host: HostContext, extraCmdline = ""): { domain: DomainSpec; handle: EnvironmentHandle; baseImage: string } {
-    const guestDir = path.join(host.stateDir, "guests", spec.stack);
+    const guestDir = path.join(host.guestsDir, spec.stack);
     const kvmHost: KnobHostFacts = { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount, cpuSiblings: host.cpuSiblings };
     const diskPath = path.join(guestDir, diskFileName(env.name, env.kvm.diskFormat));
     let boot: Pick<GuestInput, "kernel" | "initrd" | "cmdline" | "firmware">;

@@ -18,7 +18,7 @@ import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-br
 import type { DockerVariant, KvmKnobs } from "./environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, numaProblems, workloadNeeds } from "./environment-handles";
 import { OVMF } from "../environments/kvm/guest-files";
-import { REPO_ROOT, ImageStateFile, hostRecordsDir, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf } from "./paths";
+import { REPO_ROOT, ImageStateFile, hostRecordsDir, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf, guestsDir as guestsDirOf, ensurePrivateDir } from "./paths";
 
 export class HostError extends UserError {}
 
@@ -60,6 +60,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     const log = opts.log ?? (() => undefined);
     const env = opts.env ?? process.env;
     const stateDir = stateDirOf(repoRoot);
+    ensurePrivateDir(stateDir);
     const resultsRoot = resultsRootOf(repoRoot);
     const kinds = new Set(spec.environmentSpecs.map((e) => e.kind));
     const wantsDocker = kinds.has("docker") || kinds.has("docker-in-kvm");
@@ -135,7 +136,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         log(`guests: accel=${accel}, vhost-net ${vhostAvailable ? "available" : "absent (/dev/vhost-net missing)"}`);
     }
     const ctx: HostContext = {
-        repoRoot, resultsRoot, stateDir, containerImage, guestImage, sshKey, accel, vhostAvailable,
+        repoRoot, resultsRoot, stateDir, guestsDir: guestsDirOf(), containerImage, guestImage, sshKey, accel, vhostAvailable,
         hostCpuCount: os.cpus().length, dockerDriver, commandBackend,
         ...(wantsDocker && { dockerBridgeGateway: bridgeGateway() }),
         ...(kinds.has("docker-in-kvm") && { guestImageDocker: dockerGuestImage(stateDir) }),

@@ -4,9 +4,33 @@ import * as path from "path";
 
 export { REPO_ROOT } from "../core/repo-root";
 
-/** Images' state files, SSH key, guest disks, the Pulumi backend: $ISOBENCH_STATE_DIR or <repo>/.state. */
+/** Images' state files, SSH key, the Pulumi backend: $ISOBENCH_STATE_DIR or <repo>/.state (0700, see ensurePrivateDir). */
 export function stateDir(repoRoot: string): string {
     return process.env.ISOBENCH_STATE_DIR ?? path.join(repoRoot, ".state");
+}
+
+/**
+ * Guest disks, domain XML, serial logs and known_hosts, one folder per stack:
+ * $ISOBENCH_GUESTS_DIR or /var/lib/libvirt/images/isobench. Not under .state, which is root's
+ * alone (0700): QEMU runs as libvirt-qemu and must traverse every parent folder of a disk, and
+ * libvirt's own image folder is made for that (0711: traversable, not listable).
+ */
+export function guestsDir(): string {
+    return process.env.ISOBENCH_GUESTS_DIR ?? "/var/lib/libvirt/images/isobench";
+}
+
+/**
+ * Makes `dir` (the state folder) and every folder under it private to root (0700), creating `dir`
+ * if needed: Pulumi state, the SSH key, image records, caches. Files keep their own modes; a
+ * folder nobody else can enter hides them anyway. Symbolic links are not followed.
+ */
+export function ensurePrivateDir(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const walk = (d: string): void => {
+        if ((fs.lstatSync(d).mode & 0o777) !== 0o700) fs.chmodSync(d, 0o700);
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+    };
+    walk(dir);
 }
 
 /** Where Pulumi reads stack files (Pulumi.yaml's stackConfigDir), relative to the checkout. */

@@ -24,8 +24,10 @@ export interface HostContext {
     readonly repoRoot: string;
     /** Where results go: <resultsRoot>/<stack>/<runId>/. */
     readonly resultsRoot: string;
-    /** Per-stack guest disks, XML and serial logs live under <stateDir>/guests/<stack>/. */
+    /** .state: image records, the SSH key, the Pulumi backend; private to root. */
     readonly stateDir: string;
+    /** Per-stack guest disks, XML, serial logs and known_hosts live under <guestsDir>/<stack>/ (paths.ts guestsDir). */
+    readonly guestsDir: string;
     readonly containerImage: string;
     readonly guestImage: { readonly disk: string; readonly kernel: string; readonly initrd: string };
     readonly sshKey: string;

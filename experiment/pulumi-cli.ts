@@ -5,18 +5,50 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawn, spawnSync } from "child_process";
-import { stateDir as stateDirOf } from "./paths";
+import { randomBytes } from "crypto";
+import { ensurePrivateDir, stateDir as stateDirOf } from "./paths";
+
+/** The passphrase that was the default before each checkout got its own: stacks made then still use it. */
+export const LEGACY_PASSPHRASE = "isobench";
+
+/**
+ * How Pulumi gets the passphrase that encrypts the stack's secrets (the database password): the
+ * user's PULUMI_CONFIG_PASSPHRASE(_FILE) when set; otherwise this checkout's own random one in
+ * .state/pulumi-passphrase (0600, made on first use), so a copy of the state alone does not give
+ * the secrets away. A backend that already holds stacks and has no such file was made with the
+ * old fixed default and keeps it (its secrets could not be decrypted otherwise).
+ */
+export function passphraseEnv(stateDir: string, backendDir: string, env: NodeJS.ProcessEnv = process.env): { PULUMI_CONFIG_PASSPHRASE?: string; PULUMI_CONFIG_PASSPHRASE_FILE?: string } {
+    if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) return { PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE };
+    if (env.PULUMI_CONFIG_PASSPHRASE_FILE) return { PULUMI_CONFIG_PASSPHRASE_FILE: env.PULUMI_CONFIG_PASSPHRASE_FILE };
+    const file = path.join(stateDir, "pulumi-passphrase");
+    if (fs.existsSync(file)) return { PULUMI_CONFIG_PASSPHRASE_FILE: file };
+    // A backend other than a folder cannot be looked into: it may hold stacks of the old default.
+    if (env.PULUMI_BACKEND_URL && !env.PULUMI_BACKEND_URL.startsWith("file://")) return { PULUMI_CONFIG_PASSPHRASE: LEGACY_PASSPHRASE };
+    const stacks = path.join(env.PULUMI_BACKEND_URL ? env.PULUMI_BACKEND_URL.slice("file://".length) : backendDir, ".pulumi", "stacks");
+    if (fs.existsSync(stacks) && (fs.readdirSync(stacks, { recursive: true }) as string[]).some((f) => f.endsWith(".json"))) {
+        return { PULUMI_CONFIG_PASSPHRASE: LEGACY_PASSPHRASE };
+    }
+    try {
+        fs.writeFileSync(file, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+    } catch (e) {
+        // Another isobench made it first: use theirs.
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    return { PULUMI_CONFIG_PASSPHRASE_FILE: file };
+}
 
 export function pulumiEnv(repoRoot: string): NodeJS.ProcessEnv {
     const stateDir = stateDirOf(repoRoot);
+    ensurePrivateDir(stateDir);
     const backendDir = path.join(stateDir, "pulumi");
-    fs.mkdirSync(backendDir, { recursive: true });
+    fs.mkdirSync(backendDir, { recursive: true, mode: 0o700 });
+    const { PULUMI_CONFIG_PASSPHRASE: _p, PULUMI_CONFIG_PASSPHRASE_FILE: _f, ...rest } = process.env;
     return {
-        ...process.env,
+        ...rest,
         PATH: `${path.join(repoRoot, ".tools", "bin")}:${process.env.PATH ?? ""}`,
         PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL ?? `file://${backendDir}`,
-        // The default passphrase only protects nothing-secret local state; set your own to keep secrets.
-        PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? (process.env.PULUMI_CONFIG_PASSPHRASE_FILE ? undefined : "isobench"),
+        ...passphraseEnv(stateDir, backendDir),
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_HOME: process.env.PULUMI_HOME ?? path.join(stateDir, "pulumi-home"),

@@ -8,7 +8,7 @@
 #
 # What is published is safe to publish. In a staging copy, paths of this machine are rewritten:
 # the results folder becomes <results>, the checkout <checkout>, the checkout's parent
-# <checkout>/.., $HOME ~. Then the copy is scanned and refused (nothing reaches <destination>,
+# <checkout>/.., $HOME ~, the host's own network addresses <host-address>. Then the copy is scanned and refused (nothing reaches <destination>,
 # exit 1, the offending files named, the secret never printed) when it holds a private key (a PEM
 # or OpenSSH block, or any line of the checkout's guest key .state/ssh/id_ed25519), or the value of
 # ISOBENCH_STACK_PASSWORD or PULUMI_CONFIG_PASSPHRASE when either is set. What stays, and why, is
@@ -74,6 +74,15 @@ for ((i = 0; i < ${#rewrite[@]}; i += 2)); do
     to=$(printf '%s' "${rewrite[i + 1]}" | sed 's/[\/&]/\\&/g')
     sed_args+=(-e "s/$from/$to/g")
 done
+# The host's own addresses on its networks (the native probe records every interface's): not
+# loopback, and not the Docker and libvirt bridges, whose private addresses are the same on every
+# machine and are evidence of the NAT path. Whole addresses only (10.0.0.1 is not in 10.0.0.12).
+while read -r ifname addr; do
+    case "$ifname" in lo | docker* | virbr* | br-* | veth* | vnet*) continue ;; esac
+    addr=${addr%/*}
+    from=$(printf '%s' "$addr" | sed 's/[.]/\\./g')
+    sed_args+=(-e "s/\(^\|[^0-9A-Fa-f:.]\)$from\([^0-9A-Fa-f:.]\|$\)/\1<host-address>\2/g")
+done < <(ip -o addr show 2>/dev/null | awk '$3 == "inet" || ($3 == "inet6" && $0 ~ /scope global/) { print $2, $4 }')
 # Text files only: the PNG plots stay byte for byte.
 grep -rlIZ -- "" "$stage" | xargs -0 -r sed -i "${sed_args[@]}"
 

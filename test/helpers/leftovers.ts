@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { REPO_ROOT } from "../../experiment/paths";
+import { guestsDir } from "../../experiment/paths";
 import { nativeDataDir, runtimeDir } from "../../environments/exec-target";
 
 const LISTINGS = [
@@ -24,12 +24,12 @@ export function leftoverResources(prefix: string): string[] {
 
 /**
  * Files of stacks whose name starts with `stackPrefix`: guest folders (disks, domain XML, serial
- * logs) under <stateDir>/guests/, native data directories and native runtime folders
+ * logs, known_hosts) under the guests folder (experiment/paths.ts guestsDir), native data directories and native runtime folders
  * (environments/exec-target.ts).
  */
-export function leftoverFiles(stackPrefix: string, stateDir = path.join(REPO_ROOT, ".state")): string[] {
+export function leftoverFiles(stackPrefix: string, guests = guestsDir()): string[] {
     const found: string[] = [];
-    for (const parent of [path.join(stateDir, "guests"), path.dirname(nativeDataDir(stackPrefix))]) {
+    for (const parent of [guests, path.dirname(nativeDataDir(stackPrefix))]) {
         if (!fs.existsSync(parent)) continue;
         for (const d of fs.readdirSync(parent).filter((n) => n.startsWith(stackPrefix))) found.push(`dir ${path.join(parent, d)}`);
     }

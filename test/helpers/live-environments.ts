@@ -101,7 +101,7 @@ export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEn
 /** The guest every suite of a mocha process shares, and where its files live. */
 export interface SharedGuest {
     readonly handle: EnvironmentHandle;
-    /** Its folder under .state/guests/ (disk, domain XML; clones of it are made there too). */
+    /** Its folder in the guests folder (disk, domain XML, known_hosts; clones of it are made there too). */
     readonly guestDir: string;
     /** Prefix of everything it names (`isobench-<stack>-`), for leftover checks. */
     readonly prefix: string;
@@ -127,7 +127,7 @@ export function sharedGuest(): SharedGuest {
     });
     const host = gatherHost(spec);
     const { domain, handle } = kvmEnvironment(spec, spec.environmentSpecs[0] as KvmEnv, host);
-    // The program's guest folder (.state/guests/<stack>): libvirt's qemu user must reach it.
+    // The program's guest folder (<guestsDir>/<stack>): libvirt's qemu user must reach it.
     const dir = path.dirname(domain.diskPath);
     const dispose = () => {
         shared = undefined;

@@ -11,7 +11,7 @@ export interface Registered {
 /** A 2-CPU host without SMT where guests run under software emulation; `over` changes any fact. */
 export function mockHost(over: Partial<HostContext> = {}): HostContext {
     return {
-        repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", containerImage: "isobench-bench:0123456789ab",
+        repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", guestsDir: "/guests", containerImage: "isobench-bench:0123456789ab",
         guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
         guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
         guestImageBootloader: { disk: "/imgb/disk.qcow2" },

@@ -87,7 +87,7 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
     const since = () => Math.round((Date.now() - t0) / 100) / 10;
     const host = gatherHost(spec);
     const serverPorts = spec.workloads.flatMap((w) => workloadPorts(getWorkload(w.name)));
-    const guestDir = path.join(host.stateDir, "guests", spec.stack);
+    const guestDir = path.join(host.guestsDir, spec.stack);
     const logDir = fs.mkdtempSync(path.join(os.tmpdir(), `isobench-${spec.stack}-provision-`));
     const handles = new Map<string, EnvironmentHandle>();
     const readyS: Record<string, number> = {};

@@ -13,6 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { gatherHost } from "../../experiment/host";
+import { guestsDir } from "../../experiment/paths";
 import type { HostContext } from "../../experiment/program";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, DockerEnv, DockerInKvmEnv, KvmEnv } from "../../experiment/environment-handles";
 import { cliCreateScript, cliDeleteScript } from "../../environments/container-spec";
@@ -114,7 +115,7 @@ describe("environment matrix on real dockerd and libvirt", function () {
     after(function () {
         for (const d of deletes) attempt(["/bin/sh", "-c", d], 120);
         if (guestDelete) attempt(guestDelete, 300);
-        fs.rmSync(path.join(host?.stateDir ?? path.join(REPO, ".state"), "guests", stack), { recursive: true, force: true });
+        fs.rmSync(path.join(guestsDir(), stack), { recursive: true, force: true });
         assert.deepEqual(leftovers(), [], "teardown leaves no container, volume or domain");
         fs.rmSync(results, { recursive: true, force: true });
     });
@@ -236,7 +237,7 @@ describe("environment matrix on real dockerd and libvirt", function () {
 
     after(function () {
         for (const argv of undo) attempt(argv, 300);
-        fs.rmSync(path.join(host?.stateDir ?? path.join(REPO, ".state"), "guests", dstack), { recursive: true, force: true });
+        fs.rmSync(path.join(guestsDir(), dstack), { recursive: true, force: true });
         const left = attempt(virshArgv(30, "list", "--all", "--name"), 60).stdout.split("\n").filter((n) => n.startsWith(`isobench-${dstack}-`));
         assert.deepEqual(left, [], "teardown leaves no domain");
         fs.rmSync(results, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { runCell } from "../../experiment/runner";
-import { REPO_ROOT } from "../../experiment/paths";
+import { REPO_ROOT, guestsDir } from "../../experiment/paths";
 import { samplesFromCsv } from "../../experiment/samples";
 import { LiveEnvironments, LiveKind, provisionLiveEnvironments } from "../helpers/live-environments";
 import { leftoverResources } from "../helpers/leftovers";
@@ -30,7 +30,7 @@ describe("live environments harness (real dockerd and libvirt)", function () {
             fs.rmSync(results, { recursive: true, force: true });
         }
         assert.deepEqual(leftoverResources(`isobench-${prefix}-`), []);
-        assert.ok(!fs.existsSync(path.join(REPO_ROOT, ".state", "guests", prefix)), "guest folder removed");
+        assert.ok(!fs.existsSync(path.join(guestsDir(), prefix)), "guest folder removed");
     });
 
     for (const kind of ["native", "docker", "kvm"] as LiveKind[]) {

@@ -19,7 +19,7 @@ const FIX = path.join(__dirname, "..", "fixtures", "disk-boot");
 const fixture = (f: string) => fs.readFileSync(path.join(FIX, f), "utf8");
 const spec = (environments: unknown[]) => parseSpec("t", { runId: "r1", workloads: ["sysbench-cpu"], environments, allowSoftwareEmulation: true });
 const host: HostContext = {
-    repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", containerImage: "isobench-bench:0123",
+    repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", guestsDir: "/guests", containerImage: "isobench-bench:0123",
     guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
     guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
     guestImageBootloader: { disk: "/imgb/disk.qcow2" },
@@ -48,7 +48,7 @@ describe("diskFormat and boot knobs", () => {
     describe("resolved guest", () => {
         it("raw: a <name>.img disk, type='raw', recorded as fmt=raw and declared as a raw copy", () => {
             const { domain, handle, baseImage } = kvm({ diskFormat: "raw" });
-            assert.equal(domain.diskPath, "/repo/.state/guests/t/g.img");
+            assert.equal(domain.diskPath, "/guests/t/g.img");
             assert.equal(baseImage, "/img/disk.qcow2", "copied from the ordinary guest image");
             assert.match(renderDomainXml(domain), /<driver name='qemu' type='raw'\/>\n\s+<source file='\/repo\/\.state\/guests\/t\/g\.img'\/>/);
             assert.equal(handle.variant, "vcpus=1;mem=1024m;cpu=default;pin=none;net=qemu;disk=cache-default;fmt=raw");
@@ -59,7 +59,7 @@ describe("diskFormat and boot knobs", () => {
         });
         it("qcow2 (default): the overlay, declared as such, variant unchanged", () => {
             const { domain, handle, baseImage } = kvm({});
-            assert.equal(domain.diskPath, "/repo/.state/guests/t/g.qcow2");
+            assert.equal(domain.diskPath, "/guests/t/g.qcow2");
             assert.equal(baseImage, "/img/disk.qcow2");
             assert.equal(handle.variant, "vcpus=1;mem=1024m;cpu=default;pin=none;net=qemu;disk=cache-default");
             assert.equal(handle.declared.disk_format, "qcow2");
@@ -70,7 +70,7 @@ describe("diskFormat and boot knobs", () => {
             assert.equal(baseImage, "/imgb/disk.qcow2");
             assert.equal(domain.kernel, undefined);
             assert.equal(domain.cmdline, undefined);
-            assert.deepEqual(domain.firmware, { code: OVMF.code, varsTemplate: OVMF.varsTemplate, nvram: "/repo/.state/guests/t/g.VARS.fd" });
+            assert.deepEqual(domain.firmware, { code: OVMF.code, varsTemplate: OVMF.varsTemplate, nvram: "/guests/t/g.VARS.fd" });
             assert.match(handle.variant, /;bus=scsi;boot=bootloader-uefi$/);
             assert.equal(handle.declared.boot, "bootloader");
             assert.equal(handle.declared.boot_firmware, "uefi");

@@ -213,7 +213,7 @@ describe("environment matrix: probe parsers on captured output", () => {
 
 describe("environment matrix: docker-in-kvm", () => {
     const host: HostContext = {
-        repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", containerImage: "isobench-bench:0123",
+        repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", guestsDir: "/guests", containerImage: "isobench-bench:0123",
         guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
         guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
         sshKey: "/k", accel: "tcg", vhostAvailable: false, hostCpuCount: 2, dockerDriver: "cli", commandBackend: "dynamic",

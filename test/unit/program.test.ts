@@ -21,6 +21,7 @@ function host(over: Partial<HostContext>): HostContext {
         repoRoot: "/repo",
         resultsRoot: "/repo/results",
         stateDir: "/repo/.state",
+        guestsDir: "/guests",
         containerImage: "isobench-bench:0123456789ab",
         guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
         sshKey: "/repo/.state/ssh/id_ed25519",
