@@ -38,20 +38,21 @@ export function passphraseEnv(stateDir: string, backendDir: string, env: NodeJS.
     return { PULUMI_CONFIG_PASSPHRASE_FILE: file };
 }
 
-export function pulumiEnv(repoRoot: string): NodeJS.ProcessEnv {
+/** The environment of every pulumi call, from `base` (this process's environment unless given). */
+export function pulumiEnv(repoRoot: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
     const stateDir = stateDirOf(repoRoot);
     ensurePrivateDir(stateDir);
     const backendDir = path.join(stateDir, "pulumi");
     fs.mkdirSync(backendDir, { recursive: true, mode: 0o700 });
-    const { PULUMI_CONFIG_PASSPHRASE: _p, PULUMI_CONFIG_PASSPHRASE_FILE: _f, ...rest } = process.env;
+    const { PULUMI_CONFIG_PASSPHRASE: _p, PULUMI_CONFIG_PASSPHRASE_FILE: _f, ...rest } = base;
     return {
         ...rest,
-        PATH: `${path.join(repoRoot, ".tools", "bin")}:${process.env.PATH ?? ""}`,
-        PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL ?? `file://${backendDir}`,
-        ...passphraseEnv(stateDir, backendDir),
+        PATH: `${path.join(repoRoot, ".tools", "bin")}:${base.PATH ?? ""}`,
+        PULUMI_BACKEND_URL: base.PULUMI_BACKEND_URL ?? `file://${backendDir}`,
+        ...passphraseEnv(stateDir, backendDir, base),
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_HOME: process.env.PULUMI_HOME ?? path.join(stateDir, "pulumi-home"),
+        PULUMI_HOME: base.PULUMI_HOME ?? path.join(stateDir, "pulumi-home"),
     };
 }
 

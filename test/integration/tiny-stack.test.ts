@@ -5,7 +5,9 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { REPO_ROOT } from "../../experiment/paths";
 import { samplesFromCsv } from "../../experiment/samples";
 import { leftoverFiles, leftoverResources, removeLeftovers } from "../helpers/leftovers";
 import { sh, TempStack } from "../helpers/temp-stack";
@@ -17,6 +19,7 @@ describe("tiny stack on real dockerd and libvirt", function () {
     let dir = "";
     let upOutput = "";
     let upStatus: number | null = null;
+    let password = "";
 
     before(function () {
         if (sh(["docker", "info"]).status !== 0 || sh(["timeout", "20", "virsh", "-c", "qemu:///system", "version"]).status !== 0) {
@@ -103,6 +106,26 @@ describe("tiny stack on real dockerd and libvirt", function () {
         const holders = sh(["grep", "-rlF", pw, dir, path.join(project!.work, "backend")]).out.trim();
         assert.equal(holders, "", `files that hold the password in clear: ${holders}`);
         assert.ok(!fs.existsSync(`/run/isobench/${stack}`), "the runtime folder (password file, PIDs, logs) is gone");
+        password = pw;
+    });
+
+    it("publishes safely: the published folder holds no password, private key or path of this machine", () => {
+        assert.ok(password, "the password test ran first");
+        const dest = path.join(project!.work, "published");
+        const env = { env: { ...process.env, ISOBENCH_STACK_PASSWORD: password } };
+        const pub = sh(["bash", path.join(REPO_ROOT, "scripts", "publish-results.sh"), dir, dest], env);
+        assert.equal(pub.status, 0, pub.out);
+        const check = sh(["bash", path.join(REPO_ROOT, "scripts", "publish-results.sh"), "--check", dest], env);
+        assert.equal(check.status, 0, check.out);
+        const machine = [REPO_ROOT, project!.work, dir, ...(os.homedir() === "/" ? [] : [`${os.homedir()}/`]), "-----BEGIN", password];
+        const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+        const offending = walk(dest).filter((f) => !f.endsWith(".png")).flatMap((f) => {
+            const text = fs.readFileSync(f, "utf8");
+            return machine.filter((m) => text.includes(m)).map((m) => `${path.relative(dest, f)}: ${m === password ? "the password" : m}`);
+        });
+        assert.deepEqual(offending, [], "published files naming a path of this machine, a key or the password");
+        // The guest's host key was recorded for the run and is not among the results.
+        assert.equal(sh(["grep", "-rl", "ssh-ed25519", dest]).out.trim(), "");
     });
 
     it("records environment facts that match the declared variants", () => {
