@@ -167,15 +167,16 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     // is isobench's own (CLI start, quieting guests, finding the guest's address), not Pulumi's.
     progress(inv.resultsDir, `cell ${inv.cellId}: start (${workload.name} on ${env.name}, accel=${env.accel}, launched ${(performance.now() / 1000).toFixed(3)} s before)`);
 
-    const runDir = runtimeDir(inv.stack);
-    mustRun(inside(`mkdir -p ${q(env.dataDir)} ${q(runDir)} && chmod 0700 ${q(runDir)}`), 60, `creating the data directory ${env.dataDir} and the runtime folder ${runDir} in ${env.name}`);
+    // What can fail without leaving anything behind comes before the runtime folder is made.
+    const password = workload.password ? stackPassword(workload.name) : undefined;
     const versionArgv = workload.versionPlacement === "host" ? ["/bin/sh", "-c", workload.versionCommand] : inside(workload.versionCommand);
     const versionOut = mustRun(versionArgv, 60, `${workload.name} version ${workload.versionPlacement === "host" ? "on the host" : `in ${env.name}`}`);
     const toolVersion = workload.parseVersion(versionOut);
+    const runDir = runtimeDir(inv.stack);
+    mustRun(inside(`mkdir -p ${q(env.dataDir)} ${q(runDir)} && chmod 0700 ${q(runDir)}`), 60, `creating the data directory ${env.dataDir} and the runtime folder ${runDir} in ${env.name}`);
 
     const pidFile = `${runDir}/${inv.cellId}.pid`;
     const serverLog = `${runDir}/${inv.cellId}.server.log`;
-    const password = workload.password ? stackPassword(workload.name) : undefined;
     const passwordFile = password ? `${runDir}/${inv.cellId}.password` : undefined;
     // Host-side commands get the password in their environment, never in their argv.
     const hostOpts: RunOptions = password && workload.password ? { env: { [workload.password.clientEnv]: password } } : {};

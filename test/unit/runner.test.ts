@@ -8,6 +8,7 @@ import { ParseError } from "../../workloads/workload";
 import type { AnyWorkload } from "../../workloads";
 import { samplesFromCsv } from "../../experiment/samples";
 import { echoWorkload } from "../helpers/echo-workload";
+import { runtimeDir } from "../../environments/exec-target";
 
 function workload(output: string): AnyWorkload {
     return echoWorkload(() => `printf '%s' '${output}'`);
@@ -40,6 +41,20 @@ describe("runner (native target)", () => {
         assert.ok(fs.existsSync(done));
         assert.ok(!fs.existsSync(path.join(dir, "cells", "c2.csv")));
         assert.equal(fs.readFileSync(path.join(dir, "raw", "c2.txt"), "utf8"), "garbage");
+    });
+
+    it("refuses a workload that needs the stack's password without one before making anything in the environment", () => {
+        const saved = process.env.ISOBENCH_STACK_PASSWORD;
+        delete process.env.ISOBENCH_STACK_PASSWORD;
+        const stack = `t-nopw-${process.pid}`;
+        try {
+            const w = { ...workload("value=1"), password: { clientEnv: "MYSQL_PWD" } } as AnyWorkload;
+            assert.throws(() => runCell({ ...inv("c1"), stack }, w), /needs the stack's password in ISOBENCH_STACK_PASSWORD.*Fix: /);
+            assert.ok(!fs.existsSync(runtimeDir(stack)), "no runtime folder");
+            assert.ok(!fs.existsSync(path.join(dir, "data")), "no data directory");
+        } finally {
+            if (saved !== undefined) process.env.ISOBENCH_STACK_PASSWORD = saved;
+        }
     });
 
     it("never measures a finished cell again", () => {
