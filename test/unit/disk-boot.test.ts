@@ -6,10 +6,11 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { parseSpec, SpecError } from "../../experiment/spec";
+import { parseSpec } from "../../experiment/spec";
+import { SpecError } from "../../core/errors";
 import type { HostContext } from "../../experiment/program";
 import { kvmEnvironment, dockerInKvmEnvironment, KvmEnv, DockerInKvmEnv } from "../../experiment/environment-handles";
-import { UserError } from "../../experiment/errors";
+import { UserError } from "../../core/errors";
 import { renderDomainXml } from "../../environments/kvm/domain-xml";
 import { diskFileName, uefiFirmwareOf, xmlPathOf, OVMF } from "../../environments/kvm/guest-files";
 import { contradictions, diskFileFacts, diskSourceOf, guestBootFacts, liveXmlFacts } from "../../environments/probe";
@@ -50,7 +51,7 @@ describe("diskFormat and boot knobs", () => {
             const { domain, handle, baseImage } = kvm({ diskFormat: "raw" });
             assert.equal(domain.diskPath, "/guests/t/g.img");
             assert.equal(baseImage, "/img/disk.qcow2", "copied from the ordinary guest image");
-            assert.match(renderDomainXml(domain), /<driver name='qemu' type='raw'\/>\n\s+<source file='\/repo\/\.state\/guests\/t\/g\.img'\/>/);
+            assert.match(renderDomainXml(domain), /<driver name='qemu' type='raw'\/>\n\s+<source file='\/guests\/t\/g\.img'\/>/);
             assert.equal(handle.variant, "vcpus=1;mem=1024m;cpu=default;pin=none;net=qemu;disk=cache-default;fmt=raw");
             assert.equal(handle.declared.disk_format, "raw");
             assert.equal(handle.declared.disk_backing, "none");

@@ -87,10 +87,10 @@ describe("matrix program (mocks)", function () {
     it("raw disk and bootloader boot: a raw copy of the bootloader image, OVMF, no kernel", async () => {
         await declare({});
         const r = byName("kvm-raw-uefi-domain").inputs;
-        assert.match(r.create as string, /create 'isobench-matrix-kvm-raw-uefi' '\/repo\/\.state\/guests\/matrix\/kvm-raw-uefi\.xml' '\/imgb\/disk\.qcow2' '\/repo\/\.state\/guests\/matrix\/kvm-raw-uefi\.img'/);
-        assert.match(r.delete as string, /delete 'isobench-matrix-kvm-raw-uefi' '\/repo\/\.state\/guests\/matrix\/kvm-raw-uefi\.img'/);
+        assert.match(r.create as string, /create 'isobench-matrix-kvm-raw-uefi' '\/guests\/matrix\/kvm-raw-uefi\.xml' '\/imgb\/disk\.qcow2' '\/guests\/matrix\/kvm-raw-uefi\.img'/);
+        assert.match(r.delete as string, /delete 'isobench-matrix-kvm-raw-uefi' '\/guests\/matrix\/kvm-raw-uefi\.img'/);
         const x = (r.environment as Record<string, string>).ISOBENCH_DOMAIN_XML;
-        assert.match(x, /<loader readonly='yes' type='pflash'>\/fw\/CODE\.fd<\/loader>\n\s+<nvram template='\/fw\/VARS\.fd'>\/repo\/\.state\/guests\/matrix\/kvm-raw-uefi\.VARS\.fd<\/nvram>/);
+        assert.match(x, /<loader readonly='yes' type='pflash'>\/fw\/CODE\.fd<\/loader>\n\s+<nvram template='\/fw\/VARS\.fd'>\/guests\/matrix\/kvm-raw-uefi\.VARS\.fd<\/nvram>/);
         assert.match(x, /<driver name='qemu' type='raw'\/>/);
         assert.doesNotMatch(x, /<kernel>/);
     });
