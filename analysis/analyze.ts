@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
-import { UserError } from "../experiment/errors";
+import { UserError } from "../core/errors";
 import { comparisonToCsv, compareRuns, renderComparisonMarkdown } from "./compare";
 import { FactsAccumulator, factMismatches, readEnvironmentFacts } from "./facts";
 import { renderHtml } from "./html";

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "csv-parse/sync";
-import type { Sample } from "../experiment/samples";
+import type { Sample } from "../core/samples";
 
 export interface EnvironmentFact {
     readonly environment: string;

@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Sample, samplesFromCsv } from "../experiment/samples";
+import { Sample, samplesFromCsv } from "../core/samples";
 
 export interface LoadProblem {
     /** Path of the offending file or entry. */

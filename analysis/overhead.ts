@@ -7,7 +7,7 @@
  * OVERHEAD_CONVENTION below; the ratio interval and the verdict come from analysis/ratio.ts,
  * pairing by repetition from analysis/pairing.ts.
  */
-import type { Accel, Better, Sample } from "../experiment/samples";
+import type { Accel, Better, Sample } from "../core/samples";
 import { pairByRepetition } from "./pairing";
 import { pairedRatioOfMeans, ratioOfMeans, RatioEstimate, Verdict, verdictOf } from "./ratio";
 import { describe, Interval, Outliers, Stats, tukeyOutliers } from "./statistics";

@@ -17,7 +17,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import Ajv from "ajv";
-import { UserError } from "../experiment/errors";
+import { UserError } from "../core/errors";
 import { BASELINE_ENVIRONMENT, compareGroups, comparisonKey, Summary, SummaryRow } from "./overhead";
 import { groupBy } from "./group-by";
 import { parseParams, shortParams } from "./params";

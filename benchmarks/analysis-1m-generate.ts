@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Sample, samplesToCsv } from "../experiment/samples";
+import { Sample, samplesToCsv } from "../core/samples";
 
 const [dir, rowsArg] = process.argv.slice(2);
 const target = Number(rowsArg);

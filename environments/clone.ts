@@ -11,11 +11,13 @@
  * Clones are named `<original>-c<k>` (k >= 1) and labelled `isobench.clone-of=<original>`, so a
  * leftover is recognizable and {@link removeLeftoverClones} finds it.
  */
-import { UserError } from "../experiment/errors";
+import { UserError } from "../core/errors";
 import * as path from "path";
-import { EnvironmentHandle, ExecTarget, execArgv, sshArgv } from "./exec-target";
+import { execArgv, sshArgv } from "./exec-target";
+import { EnvironmentHandle, ExecTarget } from "../core/environment-handle";
+import type { CloneScripts, Clones } from "../core/clones";
 import { attempt, mustRun, virshArgv } from "./process";
-import { shellQuote as q } from "./shell";
+import { shellQuote as q } from "../core/shell";
 
 /** A clone's name: `<original>-c<k>`. */
 export function cloneName(original: string, k: number): string {
@@ -303,22 +305,6 @@ export type CloneSource =
         readonly lifecycleScript: string;
     };
 
-/** Shell snippets for one clone. */
-export interface CloneScripts {
-    readonly name: string;
-    /**
-     * Creates the clone and returns once it answers (docker exec / SSH). For guests, the last
-     * stdout line is the guest's IP address; the other kinds print nothing to stdout.
-     */
-    readonly create: string;
-    /** Removes the clone and everything created for it; idempotent. */
-    readonly remove: string;
-    /**
-     * Shell words running `script` inside the clone; `ipVar` names the shell variable holding the
-     * address the create step printed (guests only).
-     */
-    exec(script: string, ipVar: string): string;
-}
 
 /**
  * Create/remove/exec snippets for clone k of the source's environment. A native "instance" is a
@@ -327,6 +313,11 @@ export interface CloneScripts {
 /** The numactl prefix as shell words with a trailing space, or "". */
 function numactlWords(numactl: readonly string[] | undefined): string {
     return numactl ? `${numactl.map(q).join(" ")} ` : "";
+}
+
+/** The clones of the source's environment as a workload takes them (core/clones.ts). */
+export function clonesOf(src: CloneSource): Clones {
+    return { shareFilesystem: src.kind === "native", scripts: (k, timeoutS) => cloneScripts(src, k, timeoutS) };
 }
 
 export function cloneScripts(src: CloneSource, k: number, timeoutS: number): CloneScripts {

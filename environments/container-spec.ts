@@ -4,8 +4,8 @@
  * Pure: no Pulumi, no I/O.
  */
 import { createHash } from "crypto";
-import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "./shell";
-import { DockerVariant, dockerVariantOf, memoryBytes } from "../experiment/environment-spec";
+import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "../core/shell";
+import { DockerVariant, dockerVariantOf, memoryBytes } from "../core/environment-spec";
 export type DockerNetwork = "nat" | "host" | "none";
 
 /** A server port to publish: a bare number is a TCP port with a host port chosen by Docker. */

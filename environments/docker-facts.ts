@@ -2,11 +2,11 @@
  * What the probe must measure inside and at a Docker container for its declared configuration
  * (the keys environments/probe.ts measures). Pure.
  */
-import type { DockerVariant } from "../experiment/environment-spec";
-import { memoryBytes } from "../experiment/environment-spec";
-import { formatCpuset, parseCpuset } from "./kvm/cpuset";
+import type { DockerVariant } from "../core/environment-spec";
+import { memoryBytes } from "../core/environment-spec";
+import { formatCpuset, parseCpuset } from "../core/cpuset";
 import { DATA_DIR } from "./container-spec";
-import { declaredNumaFacts } from "./numactl";
+import { declaredNumaFacts } from "../core/numa";
 
 /**
  * Declared facts of a container:

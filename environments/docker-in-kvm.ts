@@ -4,9 +4,10 @@
  * there with exactly the cli driver's script (environments/container-spec.ts). Pure: builds shell.
  */
 import { ContainerSpec, cliCreateScript, cliDeleteScript } from "./container-spec";
-import { GuestAccess, sshArgv } from "./exec-target";
+import { sshArgv } from "./exec-target";
+import { GuestAccess } from "../core/environment-handle";
 import { virshArgv } from "./process";
-import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "./shell";
+import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "../core/shell";
 
 /** `ssh … root@$ip`, the address in the script's variable `ip`. */
 function ssh(guest: GuestAccess): string {

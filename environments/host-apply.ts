@@ -11,7 +11,7 @@ import {
     CPUFREQ_BOOST_PATH, DeclaredSettings, HostAction, HostChange, HostRecord, HostSnapshot, NO_TURBO_PATH, THP_PATH,
     conflicts, mergeRecord, planHostSettings, restoreActions,
 } from "./host-settings";
-import { UserError } from "../experiment/errors";
+import { UserError } from "../core/errors";
 
 export interface HostIo {
     /** Prefix of every host path ("" = the real host). */

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CommandBackend, commandResource } from "./command";
 import { DomainSpec, renderDomainXml } from "./kvm/domain-xml";
 import { xmlPathOf } from "./kvm/guest-files";
-import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "./shell";
+import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "../core/shell";
 
 export interface KvmGuestArgs {
     /** The fully resolved guest; its XML is rendered here and defined with virsh. */

@@ -6,13 +6,14 @@ import { quietGuests } from "./kvm/quiet-guests";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
-import { EnvironmentHandle, execArgv, guestArgv, inGuest } from "./exec-target";
+import { execArgv, guestArgv, inGuest } from "./exec-target";
+import { EnvironmentHandle } from "../core/environment-handle";
 import { guestIp } from "./kvm/guest-ip";
 import { attempt, mustRun, virshArgv } from "./process";
-import { shellQuote as q } from "./shell";
+import { shellQuote as q } from "../core/shell";
 import { Runner, measureNatPath } from "./nat-path";
 import { capabilityNames, capsAddedToDocker, seccompMode } from "./capabilities";
-import { parseNumactlShow } from "./numactl";
+import { parseNumactlShow } from "../core/numa";
 
 /**
  * Runs inside every environment (POSIX sh); prints key=value lines: CPUs and flags, cgroup limits

@@ -5,10 +5,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { UserError } from "./errors";
-import { REPO_ROOT, STACK_CONFIG_DIR, resultsRoot, stacksDir } from "./paths";
+import { HostError, SpecError, UserError } from "../core/errors";
+import { REPO_ROOT, STACK_CONFIG_DIR, resultsRoot, stacksDir } from "../core/paths";
 import type { CellInvocation } from "./runner";
-import type { EnvironmentHandle } from "../environments/exec-target";
+import type { EnvironmentHandle } from "../core/environment-handle";
 
 // Each command loads only the modules it needs: run-cell and probe start once per cell, and
 // the schema validator, YAML parser and analysis would add about 0.4 s to every start.
@@ -58,7 +58,7 @@ function tail(file: string): () => void {
 
 async function up(stack: string): Promise<number> {
     const { validateForUp } = await import("./up-preflight");
-    const { gatherHost, HostError } = await import("./host");
+    const { gatherHost } = await import("./host");
     const { pulumiAvailable, pulumiEnv, runPulumi, selectStack } = await import("./pulumi-cli");
     const spec = validateForUp(stacksDir(REPO_ROOT), stack);
     // Preflight with the environment Pulumi will get, so it decides exactly as the program will.
@@ -92,7 +92,6 @@ async function up(stack: string): Promise<number> {
 
 async function destroy(stack: string): Promise<number> {
     const { availableStacks } = await import("./stack-file");
-    const { SpecError } = await import("./spec");
     const { pulumiEnv, runPulumi, selectStack } = await import("./pulumi-cli");
     if (!availableStacks(STACKS_DIR).includes(stack)) {
         throw new SpecError(`unknown stack "${stack}". Available stacks: ${availableStacks(STACKS_DIR).join(", ")}`);
@@ -132,7 +131,7 @@ function parseAnalyzeArgs(args: readonly string[]): { dir: string; compareWith?:
 /** What isobench:host.apply changed for `stack` ("thp madvise -> never; …"), as its record says. */
 async function appliedSettings(stack: string): Promise<string> {
     const { readRecords } = await import("../environments/host-apply");
-    const { hostRecordsDir } = await import("./paths");
+    const { hostRecordsDir } = await import("../core/paths");
     const r = readRecords({ root: "", recordsDir: hostRecordsDir() }).find((x) => x.stack === stack);
     if (!r) return "none (no record: host-apply has not run)";
     return r.changes.length ? r.changes.map((c) => `${c.setting} ${c.from} -> ${c.to}`).join("; ") : "none (the host was as declared)";
@@ -170,7 +169,7 @@ async function main(argv: string[]): Promise<number> {
         case "host-restore": {
             if (args.length !== (cmd === "host-apply" ? 2 : 1)) break;
             const { applyHostSettings, describeChanges, restoreHostSettings } = await import("../environments/host-apply");
-            const { hostRecordsDir } = await import("./paths");
+            const { hostRecordsDir } = await import("../core/paths");
             const io = { root: "", recordsDir: hostRecordsDir() };
             const changes = cmd === "host-apply" ? applyHostSettings(io, args[0], decode(args[1])) : restoreHostSettings(io, args[0]);
             console.log(`${cmd === "host-apply" ? "applied" : "restored"}:\n${describeChanges(cmd === "host-apply" ? changes : changes.map((c) => ({ ...c, from: c.to, to: c.from })))}`);

@@ -4,7 +4,7 @@ import * as path from "path";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { pulumiAvailable, pulumiEnv } from "./pulumi-cli";
-import { guestImageFiles, imageState, stateDir as stateDirOf } from "./paths";
+import { guestImageFiles, imageState, stateDir as stateDirOf } from "../core/paths";
 import { OVMF } from "../environments/kvm/guest-files";
 import { onPath, pluginInstalled, userlandProxyOn } from "./host";
 import { measureHost } from "../environments/host-facts";

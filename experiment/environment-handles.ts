@@ -6,17 +6,20 @@
 import * as path from "path";
 import type { ExperimentSpec } from "./spec";
 import type { HostContext } from "./program";
-import { EnvironmentSpec, dockerVariantKey, nativeVariantKey } from "./environment-spec";
-import { AttributedNeeds, needsRecord, withNeeds } from "../environments/container-needs";
-import { declaredNumaFacts, missingNodes, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../environments/numactl";
+import { EnvironmentSpec, dockerVariantKey, nativeVariantKey } from "../core/environment-spec";
+import { AttributedNeeds, needsRecord, withNeeds } from "../core/container-needs";
+import { declaredNumaFacts, missingNodes, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../core/numa";
 import { getWorkload } from "../workloads";
-import { UserError } from "./errors";
+import { UserError } from "../core/errors";
 import { ContainerSpec, containerSpec, DATA_DIR, PortRequest, resourceName } from "../environments/container-spec";
 import { declaredDockerFacts } from "../environments/docker-facts";
-import { EnvironmentHandle, GUEST_DATA_DIR, nativeDataDir } from "../environments/exec-target";
+import { GUEST_DATA_DIR, nativeDataDir } from "../environments/exec-target";
+import { EnvironmentHandle } from "../core/environment-handle";
 import { KnobHostFacts, declaredKvmFacts, guestVariant, kvmOverridesOf, rootDevice } from "../environments/kvm/knobs";
-import { DomainSpec, DomainSpecError } from "../environments/kvm/domain-xml";
-import { GuestInput, KVM_PRESETS, KvmPresetError, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
+import { DomainSpec } from "../environments/kvm/domain-xml";
+import { DomainSpecError } from "../core/errors";
+import { GuestInput, KVM_PRESETS, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
+import { KvmPresetError } from "../core/errors";
 import { diskFileName, knownHostsOf, uefiFirmwareOf } from "../environments/kvm/guest-files";
 
 export type DockerEnv = Extract<EnvironmentSpec, { kind: "docker" }>;

@@ -10,17 +10,17 @@ import { checkHostSettings } from "../environments/host-apply";
 import type { HostContext } from "./program";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import type { CommandBackend } from "../environments/command";
-import { UserError } from "./errors";
+import { UserError } from "../core/errors";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
-import { parseCpuset } from "../environments/kvm/cpuset";
+import { parseCpuset } from "../core/cpuset";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
-import type { DockerVariant, KvmKnobs } from "./environment-spec";
+import type { DockerVariant, KvmKnobs } from "../core/environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, numaProblems, workloadNeeds } from "./environment-handles";
 import { OVMF } from "../environments/kvm/guest-files";
-import { REPO_ROOT, ImageStateFile, hostRecordsDir, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf, guestsDir as guestsDirOf, ensurePrivateDir } from "./paths";
+import { REPO_ROOT, ImageStateFile, hostRecordsDir, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf, guestsDir as guestsDirOf, ensurePrivateDir } from "../core/paths";
+import { HostError } from "../core/errors";
 
-export class HostError extends UserError {}
 
 function lastLine(argv: string[]): { ok: boolean; last: string } {
     const c = attempt(argv, 20);

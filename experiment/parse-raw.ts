@@ -11,10 +11,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { UserError } from "./errors";
-import { Sample, samplesToCsv } from "./samples";
+import { UserError } from "../core/errors";
+import { Sample, samplesToCsv } from "../core/samples";
 import type { AnyWorkload } from "../workloads";
-import { ParseError } from "../workloads/workload";
+import { ParseError } from "../core/errors";
 
 /** How the runner appends a cell's stderr to its raw file (experiment/runner.ts). */
 export const RAW_STDERR_SEPARATOR = "\n--- stderr ---\n";

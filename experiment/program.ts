@@ -12,11 +12,12 @@ import { planCells } from "./plan";
 import { CommandBackend, commandResource } from "../environments/command";
 import { DockerEnvironment, ResolvedDockerDriver } from "../environments/docker";
 import { KvmGuest } from "../environments/kvm-guest";
-import { EnvironmentHandle, guestAccessOf, inGuest } from "../environments/exec-target";
+import { guestAccessOf, inGuest } from "../environments/exec-target";
+import { EnvironmentHandle } from "../core/environment-handle";
 import { getWorkload } from "../workloads";
 import { workloadPorts } from "../workloads/workload";
 import { CellInvocation, STACK_PASSWORD_ENV } from "./runner";
-import { shellQuote as q } from "../environments/shell";
+import { shellQuote as q } from "../core/shell";
 
 /** Facts about the host the program needs; gathered by experiment/host.ts before declaring anything. */
 export interface HostContext {

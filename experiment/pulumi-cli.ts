@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawn, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
-import { ensurePrivateDir, stateDir as stateDirOf } from "./paths";
+import { ensurePrivateDir, stateDir as stateDirOf } from "../core/paths";
 
 /** The passphrase that was the default before each checkout got its own: stacks made then still use it. */
 export const LEGACY_PASSPHRASE = "isobench";

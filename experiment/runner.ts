@@ -7,17 +7,19 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { getWorkload, AnyWorkload } from "../workloads";
-import { ParseError, RunContext, ServerAddress, ServerPort, workloadPorts } from "../workloads/workload";
-import { EnvironmentHandle, bindShimIn, execArgv, detachedScript, guestArgv, inGuest, listenAddress, runtimeDir, stopScript } from "../environments/exec-target";
-import { Sample, samplesToCsv } from "./samples";
+import { RunContext, ServerAddress, ServerPort, workloadPorts } from "../workloads/workload";
+import { ParseError } from "../core/errors";
+import { bindShimIn, execArgv, detachedScript, guestArgv, inGuest, listenAddress, runtimeDir, stopScript } from "../environments/exec-target";
+import { EnvironmentHandle } from "../core/environment-handle";
+import { Sample, samplesToCsv } from "../core/samples";
 import { RAW_STDERR_SEPARATOR } from "./parse-raw";
 import { guestIp } from "../environments/kvm/guest-ip";
 import { Completed, RunOptions, mustRun, run } from "../environments/process";
-import { shellQuote as q } from "../environments/shell";
-import { CloneSource, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
+import { shellQuote as q } from "../core/shell";
+import { CloneSource, clonesOf, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
 import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
 import { effectiveWorkload, instanceSweep } from "../workloads/instances";
-import { REPO_ROOT } from "./paths";
+import { REPO_ROOT } from "../core/paths";
 
 export interface CellInvocation {
     readonly stack: string;
@@ -160,7 +162,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     // An `instances` sweep of a self-contained workload runs it in simultaneous clones (workloads/instances.ts).
     const sweep = instanceSweep(registered.name, params);
     const workload = effectiveWorkload(registered, params);
-    const cloneSource: CloneSource | undefined = workload.needsCloneSource || workload !== registered
+    const cloneSource: CloneSource | undefined = workload.needsClones || workload !== registered
         ? readCloneSource(env, path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh"))
         : undefined;
     // performance.now() counts from this process's start: the share of the gap between cells that
@@ -221,7 +223,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
         }
         ctx = {
             ...ctx, env,
-            ...(cloneSource ? { cloneSource, originalExec: (script: string) => originalExec(env.target, script, ip) } : {}),
+            ...(cloneSource ? { clones: clonesOf(cloneSource), originalExec: (script: string) => originalExec(env.target, script, ip) } : {}),
         };
         if (workload.prepareCommand) {
             mustRun(onClientSide(workload.prepareCommand(params as any, ctx)), 3600, `${workload.name} prepare step for ${env.name}`, clientOpts);

@@ -6,20 +6,21 @@
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import { getWorkload, WORKLOAD_NAMES } from "../workloads";
 import { effectiveWorkload, INSTANCES_PARAM, INSTANCES_SCHEMA } from "../workloads/instances";
-import { UserError } from "./errors";
+import { UserError } from "../core/errors";
 import { isCapability } from "../environments/capabilities";
 import { resourceName } from "../environments/container-spec";
-import { parseCpuset } from "../environments/kvm/cpuset";
+import { parseCpuset } from "../core/cpuset";
 import { DOMAIN_NAME_RE, cpuModelNameError, diskModeError } from "../environments/kvm/domain-xml";
 import { KVM_PRESETS, diskModes } from "../environments/kvm/presets";
-import { missingNodes, NumaPolicy, numaPolicyErrors } from "../environments/numactl";
+import { missingNodes, NumaPolicy, numaPolicyErrors } from "../core/numa";
 
 import {
     ENV_KINDS, EnvironmentSpec, HOST_CPU_SCHEMA, KvmDefaults, PRESET_NAMES, environmentOf, environmentSchemas, kvmSchema, wordOr,
-} from "./environment-spec";
+} from "../core/environment-spec";
+import { SpecError } from "../core/errors";
 
-export { PRESET_NAMES } from "./environment-spec";
-export type { EnvironmentSpec, VhostMode } from "./environment-spec";
+export { PRESET_NAMES } from "../core/environment-spec";
+export type { EnvironmentSpec, VhostMode } from "../core/environment-spec";
 
 /** The preset environment names (a stack may also declare environments as objects, see environment-spec.ts). */
 export const ENVIRONMENT_NAMES = PRESET_NAMES;
@@ -75,8 +76,6 @@ export interface ExperimentSpec {
     readonly host: HostDeclared;
 }
 
-/** A bad stack config; the message names the key, the bad value and what is allowed. */
-export class SpecError extends UserError {}
 
 /**
  * What a stack may be called. The name becomes the stack file's name, container and guest names,

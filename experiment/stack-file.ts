@@ -2,7 +2,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { ExperimentSpec, SpecError, checkStackName, isobenchKeys, parseSpec } from "./spec";
+import { ExperimentSpec, checkStackName, isobenchKeys, parseSpec } from "./spec";
+import { SpecError } from "../core/errors";
 
 /**
  * Largest stack file read. The study stacks are about 5 KB; the YAML library's duplicate-key

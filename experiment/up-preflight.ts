@@ -6,8 +6,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { UserError } from "./errors";
-import { REPO_ROOT, STACK_CONFIG_DIR } from "./paths";
+import { UserError } from "../core/errors";
+import { REPO_ROOT, STACK_CONFIG_DIR } from "../core/paths";
 import type { ExperimentSpec } from "./spec";
 import { loadStackSpec, stackFile } from "./stack-file";
 

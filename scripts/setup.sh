@@ -73,7 +73,7 @@ install -d -m 700 .state
 bash images/build-all.sh
 
 # .state (Pulumi state, the guest SSH key, image records) is root's alone; isobench keeps it so
-# (experiment/paths.ts ensurePrivateDir). Guest disks live outside it, where QEMU reaches them.
+# (core/paths.ts ensurePrivateDir). Guest disks live outside it, where QEMU reaches them.
 find .state -type d ! -perm 700 -exec chmod 700 {} +
 
 log "setup finished in $(( $(date +%s) - T0 )) s"

@@ -4,7 +4,8 @@
  * runs, and the timeout every host-side client gets (a client waiting for a dead server would
  * otherwise hold the whole experiment). Pure.
  */
-import { Measurement, ParseError, ServerAddress } from "./workload";
+import { Measurement, ServerAddress } from "./workload";
+import { ParseError } from "../core/errors";
 
 export function positiveInt(workload: string, name: string, v: number | string): number {
     if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {

@@ -16,8 +16,9 @@
  */
 import { requireDirectIo } from "./direct-io";
 import { MAX_SECONDS, SECONDS_PARAM, SIZE_PARAM, countOrAuto, intParam, listOf, listParam, positiveInt, sizeWord } from "./params";
-import { Measurement, ParseError, RunContext, Workload } from "./workload";
-import { shellQuote } from "../environments/shell";
+import { Measurement, RunContext, Workload } from "./workload";
+import { ParseError } from "../core/errors";
+import { shellQuote } from "../core/shell";
 
 const NAME = "fio";
 

@@ -3,7 +3,7 @@
  * QEMU), for workloads that measure the environments themselves (lifecycle, idle): their "tool" is
  * the container engine or hypervisor, asked on the host.
  */
-import { ParseError } from "./workload";
+import { ParseError } from "../core/errors";
 
 /** Prints `kernel <release>`, `docker <server version>` and `virsh version`; absent parts are skipped. */
 export const HOST_TOOLS_VERSION_COMMAND = [

@@ -13,10 +13,10 @@
  * output to stderr.
  */
 import { ParamSchema, THREADS_OR_AUTO_PARAM, countOrAuto, intParam, positiveInt } from "./params";
-import { ParseError } from "./workload";
-import { shellQuote } from "../environments/shell";
-import type { ContainerNeeds } from "../environments/container-needs";
-import { NUMA_POLICY_KEY_PATTERN, NumaPolicy, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../environments/numactl";
+import { ParseError } from "../core/errors";
+import { shellQuote } from "../core/shell";
+import type { ContainerNeeds } from "../core/container-needs";
+import { NUMA_POLICY_KEY_PATTERN, NumaPolicy, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../core/numa";
 
 /** Schemas of the parameters every hpcc workload shares. */
 export const HPCC_PARAM_SCHEMA: { readonly numactl: ParamSchema; readonly processes: ParamSchema; readonly nb: ParamSchema } = {

@@ -17,11 +17,12 @@
  * Percentages are of one CPU (200 % = two CPUs busy). The script prints raw counters only; all
  * arithmetic is in the parser, so the raw file is the whole evidence.
  */
-import { EnvironmentHandle } from "../environments/exec-target";
-import { shellQuote as q } from "../environments/shell";
+import { EnvironmentHandle } from "../core/environment-handle";
+import { shellQuote as q } from "../core/shell";
 import { HOST_TOOLS_VERSION_COMMAND, parseHostToolsVersion } from "./host-tools";
 import { SECONDS_PARAM } from "./params";
-import { Measurement, ParseError, RunContext, Workload } from "./workload";
+import { Measurement, RunContext, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 export type IdleParams = {
     /** Length of the idle window in seconds. */

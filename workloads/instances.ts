@@ -8,11 +8,12 @@
  *
  * Pure: builds the script and parses its output; the runner runs it.
  */
-import { CloneSource, cloneScripts } from "../environments/clone";
-import { shellQuote as q } from "../environments/shell";
+import type { Clones } from "../core/clones";
+import { shellQuote as q } from "../core/shell";
 import type { AnyWorkload } from "./index";
 import { ParamSchema, intListParam } from "./params";
-import { Measurement, ParseError, RunContext, Workload } from "./workload";
+import { Measurement, RunContext, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 /** Name of the parameter every self-contained workload accepts for concurrency sweeps. */
 export const INSTANCES_PARAM = "instances";
@@ -54,8 +55,8 @@ export function instanceSweep(workload: string, params: Readonly<Record<string, 
  * helpers, and an EXIT trap that removes clones 1..maxK whatever happened (each removal in its own
  * subshell so one failure does not skip the others).
  */
-export function instancesPrologue(src: CloneSource, maxK: number, timeoutS: number): string {
-    const removes = Array.from({ length: maxK }, (_, i) => cloneScripts(src, i + 1, timeoutS))
+export function instancesPrologue(clones: Clones, maxK: number, timeoutS: number): string {
+    const removes = Array.from({ length: maxK }, (_, i) => clones.scripts(i + 1, timeoutS))
         .map((c) => `  ( ${c.remove.split("\n").join("\n    ")}\n  ) || echo "isobench: could not remove clone ${c.name}" >&2`);
     return [
         "set -u",
@@ -91,7 +92,7 @@ export interface InstancesRun {
      */
     readonly command: string | ((dataDir: string) => string);
     readonly sweep: readonly number[];
-    readonly source: CloneSource;
+    readonly clones: Clones;
     /** Shell words running a script inside the original environment. */
     readonly originalExec: (script: string) => string;
     /** Data directory inside each instance (created before the command runs). */
@@ -108,14 +109,14 @@ export interface InstancesRun {
  */
 export function instancesScript(r: InstancesRun): string {
     const maxK = Math.max(...r.sweep) - 1;
-    const dirOf = (instance: number) => (r.source.kind === "native" && instance > 1 ? `${r.dataDir}/instance-${instance}` : r.dataDir);
+    const dirOf = (instance: number) => (r.clones.shareFilesystem && instance > 1 ? `${r.dataDir}/instance-${instance}` : r.dataDir);
     const innerFor = (instance: number) => {
         const dir = dirOf(instance);
         return `mkdir -p ${q(dir)} && ${typeof r.command === "string" ? r.command : r.command(dir)}`;
     };
-    const lines: string[] = [instancesPrologue(r.source, maxK, r.readyTimeoutS), "failed=0"];
+    const lines: string[] = [instancesPrologue(r.clones, maxK, r.readyTimeoutS), "failed=0"];
     for (const n of r.sweep) {
-        const clones = Array.from({ length: n - 1 }, (_, i) => cloneScripts(r.source, i + 1, r.readyTimeoutS));
+        const clones = Array.from({ length: n - 1 }, (_, i) => r.clones.scripts(i + 1, r.readyTimeoutS));
         lines.push(`# ---- instances=${n}`);
         for (const [i, c] of clones.entries()) {
             lines.push(`(\nset -e\n${c.create}\n) >"$ISOBENCH_TMP/ip_${i + 1}" 2>"$ISOBENCH_TMP/create_${i + 1}.err" &`, `pids="$pids $!"`);
@@ -242,7 +243,7 @@ export function effectiveWorkload(w: AnyWorkload, params: Readonly<Record<string
 
 /**
  * The workload run as an instances sweep: same name, tool, version and parser semantics, but its
- * command is the host script above (built from ctx.cloneSource and ctx.originalExec, which the
+ * command is the host script above (built from ctx.clones and ctx.originalExec, which the
  * runner provides).
  */
 export function withInstances(inner: AnyWorkload): AnyWorkload {
@@ -253,11 +254,11 @@ export function withInstances(inner: AnyWorkload): AnyWorkload {
         ...inner,
         clientPlacement: "host",
         clientCommand(params, ctx: RunContext) {
-            if (!ctx.cloneSource || !ctx.originalExec) throw new Error(`${inner.name}: ${INSTANCES_PARAM} needs the environment's clone source (runner did not provide it)`);
+            if (!ctx.clones || !ctx.originalExec) throw new Error(`${inner.name}: ${INSTANCES_PARAM} needs the environment's clones (runner did not provide them)`);
             return instancesScript({
                 command: (dataDir: string) => inner.clientCommand(params, { ...ctx, dataDir }),
                 sweep: instanceSweep(inner.name, params) ?? [1],
-                source: ctx.cloneSource,
+                clones: ctx.clones,
                 originalExec: ctx.originalExec,
                 dataDir: ctx.dataDir,
                 readyTimeoutS: CLONE_READY_TIMEOUT_S,

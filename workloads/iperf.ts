@@ -14,7 +14,8 @@
  */
 import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
 import { SECONDS_PARAM, intParam, listParam } from "./params";
-import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
+import { Measurement, RunContext, ServerAddress, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 export type IperfParams = {
     /** -t: seconds per direction. */

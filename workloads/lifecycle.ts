@@ -14,11 +14,12 @@
  * (start a `sleep`, see it alive; kill it, see it gone) — the zero-isolation baseline that the
  * overhead table compares against, measured, not assumed.
  */
-import { CloneSource, cloneScripts } from "../environments/clone";
+import type { Clones } from "../core/clones";
 import { HOST_TOOLS_VERSION_COMMAND, parseHostToolsVersion } from "./host-tools";
 import { INSTANCES_PARAM, INSTANCES_SCHEMA, background, instanceSweep, instancesPrologue } from "./instances";
 import { SECONDS_PARAM } from "./params";
-import { Measurement, ParseError, RunContext, Workload } from "./workload";
+import { Measurement, RunContext, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 export type LifecycleParams = {
     /** Simultaneous instances: a count or a comma-separated sweep ("1,2,4"); KEK swept 1…32. */
@@ -35,12 +36,12 @@ export const LIFECYCLE_METRICS = {
 } as const;
 
 /** The host script: for each count N, N instances created and removed simultaneously, one result line each. */
-export function lifecycleScript(src: CloneSource, sweep: readonly number[], readyTimeoutS: number): string {
-    const lines = [instancesPrologue(src, Math.max(...sweep), readyTimeoutS)];
+export function lifecycleScript(clones: Clones, sweep: readonly number[], readyTimeoutS: number): string {
+    const lines = [instancesPrologue(clones, Math.max(...sweep), readyTimeoutS)];
     for (const n of sweep) {
         lines.push(`# ---- instances=${n}`);
         for (let k = 1; k <= n; k++) {
-            const c = cloneScripts(src, k, readyTimeoutS);
+            const c = clones.scripts(k, readyTimeoutS);
             const err = `"$ISOBENCH_TMP/lc_${n}_${k}.err"`;
             lines.push(background([
                 `t0=$(now)`,
@@ -92,11 +93,11 @@ export const lifecycle: Workload<LifecycleParams> = {
     versionPlacement: "host",
     parseVersion: (out) => parseHostToolsVersion(NAME, out),
     clientPlacement: "host",
-    needsCloneSource: true,
+    needsClones: true,
     clientCommand(p: LifecycleParams, ctx: RunContext): string {
-        if (!ctx.cloneSource) throw new Error(`${NAME}: needs the environment's clone source (the runner provides it for workloads with needsCloneSource)`);
+        if (!ctx.clones) throw new Error(`${NAME}: needs the environment's clones (the runner provides them for workloads with needsClones)`);
         if (!Number.isInteger(p.readyTimeoutS) || p.readyTimeoutS < 1) throw new Error(`${NAME}: parameter readyTimeoutS must be a positive integer, got ${JSON.stringify(p.readyTimeoutS)}`);
-        return lifecycleScript(ctx.cloneSource, instanceSweep(NAME, p) ?? [1], p.readyTimeoutS);
+        return lifecycleScript(ctx.clones, instanceSweep(NAME, p) ?? [1], p.readyTimeoutS);
     },
     parse: parseLifecycle,
 };

@@ -33,10 +33,11 @@
  *
  * Metrics per point {threads: N}: transactions_per_s, latency_avg_ms, latency_p95_ms.
  */
-import { shellQuote as q } from "../environments/shell";
+import { shellQuote as q } from "../core/shell";
 import { hostWord, intList, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
 import { SECONDS_PARAM, intListParam, intParam } from "./params";
-import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
+import { Measurement, RunContext, ServerAddress, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 export type MysqlParams = {
     /** Rows in the sbtest table (--table-size; 0.4.x --oltp-table-size). */

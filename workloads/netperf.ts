@@ -17,7 +17,8 @@
  */
 import { decimal, hostWord, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
 import { SECONDS_PARAM, intParam, listParam } from "./params";
-import { Measurement, ParseError, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
+import { Measurement, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 export type NetperfParams = {
     /** -l: seconds per test. */

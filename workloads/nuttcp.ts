@@ -17,9 +17,10 @@
  * imported published log) gives throughput_gbps.
  */
 import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
-import { shellQuote as q } from "../environments/shell";
+import { shellQuote as q } from "../core/shell";
 import { SECONDS_PARAM, listParam } from "./params";
-import { Measurement, ParseError, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
+import { Measurement, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 export type NuttcpParams = {
     /** -T: seconds per direction. */

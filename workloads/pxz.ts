@@ -14,8 +14,9 @@
  * Metrics: `mb_per_s` (input MB, 10^6 bytes, per wall second), `seconds`, `compression_ratio`.
  */
 import { THREADS_OR_AUTO_PARAM, countOrAuto, intParam, oneOf, positiveInt } from "./params";
-import { Measurement, ParseError, RunContext, Workload } from "./workload";
-import { shellQuote } from "../environments/shell";
+import { Measurement, RunContext, Workload } from "./workload";
+import { ParseError } from "../core/errors";
+import { shellQuote } from "../core/shell";
 
 const NAME = "pxz";
 const COMPRESSORS = ["pixz", "xz"] as const;

@@ -10,7 +10,8 @@
  */
 import { HPCC_NOTE, HPCC_PARAM_SCHEMA, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
 import { intParam, positiveInt } from "./params";
-import { Measurement, ParseError, RunContext, Workload } from "./workload";
+import { Measurement, RunContext, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 const NAME = "randomaccess";
 

@@ -25,7 +25,8 @@
  */
 import { decimal, hostWord, intList, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
 import { SECONDS_PARAM, distinctListPattern, intListParam, intParam } from "./params";
-import { Measurement, ParseError, RunContext, ServerAddress, Workload } from "./workload";
+import { Measurement, RunContext, ServerAddress, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 export type RedisParams = {
     /** -d: value size in bytes. */

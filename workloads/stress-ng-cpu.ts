@@ -10,7 +10,8 @@
  * Metrics: `bogo_ops_per_s` (real time), `bogo_ops_per_s_cpu_time` (per usr+sys CPU second).
  */
 import { SECONDS_PARAM, THREADS_OR_AUTO_PARAM, countOrAuto, positiveInt, wordParam } from "./params";
-import { Measurement, ParseError, Workload } from "./workload";
+import { Measurement, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 const NAME = "stress-ng-cpu";
 

@@ -8,7 +8,8 @@
  */
 import { indentedSection } from "./sysbench-report";
 import { SECONDS_PARAM, THREADS_PARAM, intParam } from "./params";
-import { Measurement, ParseError, Workload } from "./workload";
+import { Measurement, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 export type SysbenchCpuParams = {
     /** --cpu-max-prime: upper bound of the prime search per event. */

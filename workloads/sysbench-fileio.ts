@@ -18,8 +18,9 @@ import { requireDirectIo } from "./direct-io";
 import { SECONDS_PARAM, SIZE_PARAM, THREADS_PARAM, distinctListPattern, intParam, listOf, listParam, positiveInt, sizeWord } from "./params";
 import { NUM, numberAt, requireComplete, SysbenchRun, sysbenchLatency, sysbenchRuns, sysbenchThreads } from "./sysbench-report";
 import { parseSysbenchVersion } from "./sysbench-cpu";
-import { Measurement, ParseError, RunContext, Workload } from "./workload";
-import { shellQuote } from "../environments/shell";
+import { Measurement, RunContext, Workload } from "./workload";
+import { ParseError } from "../core/errors";
+import { shellQuote } from "../core/shell";
 
 const NAME = "sysbench-fileio";
 const MODES = ["seqwr", "seqrewr", "seqrd", "rndrd", "rndwr", "rndrw"] as const;

@@ -13,7 +13,8 @@
 import { SECONDS_PARAM, SIZE_PARAM, THREADS_PARAM, listOf, listParam, positiveInt, sizeWord } from "./params";
 import { NUM, numberAt, requireComplete, sysbenchRuns, sysbenchThreads } from "./sysbench-report";
 import { parseSysbenchVersion } from "./sysbench-cpu";
-import { Measurement, ParseError, Workload } from "./workload";
+import { Measurement, Workload } from "./workload";
+import { ParseError } from "../core/errors";
 
 const NAME = "sysbench-memory";
 const OPERATIONS = ["read", "write"] as const;

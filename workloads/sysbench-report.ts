@@ -3,7 +3,8 @@
  * fileio workloads: one raw file holds several runs (one per operation or test mode), each
  * starting with sysbench's "sysbench <version>" banner.
  */
-import { Measurement, ParseError } from "./workload";
+import { Measurement } from "./workload";
+import { ParseError } from "../core/errors";
 
 /** A decimal as sysbench prints it; "1." (a value cut off mid-number) does not match. */
 export const NUM = "([0-9]+(?:\\.[0-9]+)?)";

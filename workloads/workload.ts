@@ -2,13 +2,14 @@
  * What every workload module provides. Workloads are pure: they build command lines and parse
  * output; running them on an environment is the runner's job (experiment/runner.ts).
  */
-import type { Better } from "../experiment/samples";
-import type { EnvironmentHandle } from "../environments/exec-target";
-import type { CloneSource } from "../environments/clone";
-import type { ContainerNeeds } from "../environments/container-needs";
+import type { Better } from "../core/samples";
+import type { EnvironmentHandle } from "../core/environment-handle";
+import type { Clones } from "../core/clones";
+import type { ContainerNeeds } from "../core/container-needs";
 import type { ParamSchema } from "./params";
+import { ParseError } from "../core/errors";
 
-export type { ContainerNeeds } from "../environments/container-needs";
+export type { ContainerNeeds } from "../core/container-needs";
 
 /** One value a parser extracted from raw tool output. */
 export interface Measurement {
@@ -24,12 +25,6 @@ export interface Measurement {
     readonly point?: Readonly<Record<string, number | string>>;
 }
 
-/** Thrown when tool output does not parse; the runner adds the raw file path. */
-export class ParseError extends Error {
-    constructor(readonly workload: string, readonly metric: string, detail: string) {
-        super(`${workload}: cannot parse ${metric}: ${detail}`);
-    }
-}
 
 /** Where the client of a client/server workload reaches the server. */
 export interface ServerAddress {
@@ -79,11 +74,11 @@ export interface RunContext {
     /** The cell's environment (set by the runner); host-placed workloads that measure the environment itself read it. */
     readonly env?: EnvironmentHandle;
     /**
-     * What clones of the environment are made from (environments/clone.ts); set by the runner for
-     * workloads with `needsCloneSource` and for `instances` sweeps.
+     * Clones of the cell's environment (core/clones.ts); set by the runner for workloads with
+     * `needsClones` and for `instances` sweeps.
      */
-    readonly cloneSource?: CloneSource;
-    /** Shell words running a script inside the cell's environment (guest address resolved); set with cloneSource. */
+    readonly clones?: Clones;
+    /** Shell words running a script inside the cell's environment (guest address resolved); set with clones. */
     readonly originalExec?: (script: string) => string;
     /**
      * For a workload with `password`: the file inside the environment holding the stack's
@@ -110,8 +105,8 @@ export interface Workload<P extends Record<string, number | string>> {
      * whose tool is the host's container engine or hypervisor).
      */
     readonly versionPlacement?: "inside" | "host";
-    /** The runner reads the environment's clone source into RunContext.cloneSource before the run. */
-    readonly needsCloneSource?: boolean;
+    /** The runner gives the workload the environment's clones in RunContext.clones. */
+    readonly needsClones?: boolean;
     /** Extracts a version string from versionCommand's output. */
     parseVersion(output: string): string;
     /** TCP port the server listens on inside the environment, when there is a server (one port). */

@@ -7,8 +7,9 @@
  * refuses specs libvirt would accept but silently run differently (host-passthrough under software
  * emulation, vhost under type='qemu', io=native without cache=none).
  */
-import { parseCpuset } from "./cpuset";
+import { parseCpuset } from "../../core/cpuset";
 import { variantKey } from "./variant";
+import { DomainSpecError } from "../../core/errors";
 
 /** Namespace of the isobench element inside the domain's `<metadata>`. */
 export const ISOBENCH_XMLNS = "https://isobench.dev/xmlns/1";
@@ -148,13 +149,6 @@ export interface DomainSpec {
     readonly metadata: DomainMetadata;
 }
 
-/** Thrown for a spec that must not be rendered; the message names the field and the fix. */
-export class DomainSpecError extends Error {
-    constructor(readonly field: string, detail: string) {
-        super(`domain spec ${field}: ${detail}`);
-        this.name = "DomainSpecError";
-    }
-}
 
 /** What a domain name may be (exported so a stack can be refused before its guests are resolved). */
 export const DOMAIN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;

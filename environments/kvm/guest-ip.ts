@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { attempt, virshArgv } from "../process";
-import { REPO_ROOT, stateDir } from "../../experiment/paths";
+import { REPO_ROOT, stateDir } from "../../core/paths";
 
 export function parseDomifaddr(text: string): string | undefined {
     const m = /ipv4\s+(\d+\.\d+\.\d+\.\d+)\//.exec(text);

@@ -2,8 +2,8 @@
  * From a stack's KVM knobs (experiment/environment-spec.ts) to preset overrides, and from a
  * resolved guest to the facts its probe must measure. Pure: host facts are passed in.
  */
-import type { KvmKnobs } from "../../experiment/environment-spec";
-import { formatCpuset, parseCpuset } from "./cpuset";
+import type { KvmKnobs } from "../../core/environment-spec";
+import { formatCpuset, parseCpuset } from "../../core/cpuset";
 import type { DomainSpec, GuestAccel } from "./domain-xml";
 import { KvmOverrides, htSiblingPinning } from "./presets";
 

@@ -6,19 +6,10 @@
  * Every knob can be overridden; the resolved guest is identified by {@link variantKey}, so a
  * tuned guest with an override is recorded as what it is, not as "kvm-tuned" defaults.
  */
-import { formatCpuset, parseCpuset } from "./cpuset";
-import {
-    CpuModel,
-    CpuTopology,
-    DiskCache,
-    DiskFormat,
-    DiskIo,
-    DomainSpec,
-    DomainSpecError,
-    GuestAccel,
-    UefiFirmware,
-    validateDomainSpec,
-} from "./domain-xml";
+import { formatCpuset, parseCpuset } from "../../core/cpuset";
+import { CpuModel, CpuTopology, DiskCache, DiskFormat, DiskIo, DomainSpec, GuestAccel, UefiFirmware, validateDomainSpec } from "./domain-xml";
+import { DomainSpecError } from "../../core/errors";
+import { KvmPresetError } from "../../core/errors";
 
 export { variantKey } from "./variant";
 
@@ -188,13 +179,6 @@ export function htSiblingPinning(environment: string, vcpus: number, siblings: r
     return pairs.slice(0, vcpus / 2).flatMap((p) => [p[0], p[1]]);
 }
 
-/** Thrown when a preset cannot be realised on this host; the message names the fix. */
-export class KvmPresetError extends Error {
-    constructor(readonly environment: string, detail: string) {
-        super(`${environment}: ${detail}`);
-        this.name = "KvmPresetError";
-    }
-}
 
 function describeHostCpus(n: number): string {
     return n === 1 ? "CPU 0 only" : `CPUs 0-${n - 1} only`;

@@ -5,7 +5,7 @@
  * the cell), not names or paths. Guests of different sizes built from the same preset on the same
  * kind of host therefore share one key.
  */
-import { parseCpuset } from "./cpuset";
+import { parseCpuset } from "../../core/cpuset";
 import type { DomainSpec } from "./domain-xml";
 
 function cpuPart(spec: DomainSpec): string {

@@ -1,5 +1,5 @@
 /** A stand-in workload for runner tests: runs `clientCommand` and parses one `value=<n>` line. */
-import { ParseError } from "../../workloads/workload";
+import { ParseError } from "../../core/errors";
 import type { AnyWorkload } from "../../workloads";
 
 export function echoWorkload(clientCommand: AnyWorkload["clientCommand"]): AnyWorkload {

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { guestsDir } from "../../experiment/paths";
+import { guestsDir } from "../../core/paths";
 import { nativeDataDir, runtimeDir } from "../../environments/exec-target";
 
 const LISTINGS = [

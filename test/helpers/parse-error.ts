@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ParseError } from "../../workloads/workload";
+import { ParseError } from "../../core/errors";
 
 export function assertParseError(fn: () => unknown, workload: string, metric: string | RegExp, context = ""): ParseError {
     try {

@@ -1,5 +1,5 @@
 /** Test-only sample factory: plausible defaults, tests override what matters. */
-import type { Sample } from "../../experiment/samples";
+import type { Sample } from "../../core/samples";
 
 let rep = 0;
 

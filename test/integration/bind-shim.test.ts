@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { REPO_ROOT } from "../../experiment/paths";
+import { REPO_ROOT } from "../../core/paths";
 
 const PROBE = `
 import socket, sys

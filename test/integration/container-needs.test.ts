@@ -12,11 +12,11 @@ import { parseSpec } from "../../experiment/spec";
 import { gatherHost } from "../../experiment/host";
 import { DockerEnv, NativeEnv, dockerEnvironment, nativeEnvironment, workloadNeeds } from "../../experiment/environment-handles";
 import { ContainerSpec, cliCreateScript, cliDeleteScript } from "../../environments/container-spec";
-import { EnvironmentHandle } from "../../environments/exec-target";
+import { EnvironmentHandle } from "../../core/environment-handle";
 import { probeEnvironment } from "../../environments/probe";
 import { mustRun, run } from "../../environments/process";
 import { runCell } from "../../experiment/runner";
-import { samplesFromCsv } from "../../experiment/samples";
+import { samplesFromCsv } from "../../core/samples";
 import { leftoverResources } from "../helpers/leftovers";
 
 const PREFIX = `isb-cn${process.pid}-`;

@@ -20,7 +20,7 @@ import { cliCreateScript, cliDeleteScript, ContainerSpec } from "../../environme
 import { attempt, mustRun } from "../../environments/process";
 import { getWorkload } from "../../workloads";
 import { workloadPorts } from "../../workloads/workload";
-import { REPO_ROOT } from "../../experiment/paths";
+import { REPO_ROOT } from "../../core/paths";
 import { leftoverResources } from "../helpers/leftovers";
 
 const STACK = `itsec${process.pid}`;

@@ -20,7 +20,8 @@ import { renderDomainXml, DomainSpec } from "../../environments/kvm/domain-xml";
 import { knownHostsOf, xmlPathOf } from "../../environments/kvm/guest-files";
 import { probeEnvironment } from "../../environments/probe";
 import { attempt, mustRun } from "../../environments/process";
-import { EnvironmentHandle, execArgv } from "../../environments/exec-target";
+import { execArgv } from "../../environments/exec-target";
+import { EnvironmentHandle } from "../../core/environment-handle";
 import { leftoverResources } from "../helpers/leftovers";
 
 const REPO = path.resolve(__dirname, "..", "..");

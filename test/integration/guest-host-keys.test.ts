@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { execArgv } from "../../environments/exec-target";
 import { mustRun, run } from "../../environments/process";
-import { REPO_ROOT } from "../../experiment/paths";
+import { REPO_ROOT } from "../../core/paths";
 import { sharedGuest } from "../helpers/live-environments";
 
 const LIFECYCLE = path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh");

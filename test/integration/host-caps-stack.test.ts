@@ -9,7 +9,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { samplesFromCsv } from "../../experiment/samples";
+import { samplesFromCsv } from "../../core/samples";
 import { selected } from "../../environments/host-facts";
 import { THP_PATH } from "../../environments/host-settings";
 import { leftoverFiles, leftoverResources, removeLeftovers } from "../helpers/leftovers";

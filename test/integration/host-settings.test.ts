@@ -14,7 +14,7 @@ import { gatherHost } from "../../experiment/host";
 import { selected } from "../../environments/host-facts";
 import { THP_PATH } from "../../environments/host-settings";
 import { attempt } from "../../environments/process";
-import { REPO_ROOT } from "../../experiment/paths";
+import { REPO_ROOT } from "../../core/paths";
 
 const ISOBENCH = path.join(REPO_ROOT, "bin", "isobench");
 const spec = (host: Record<string, unknown>) => parseSpec("isb-h3b-host", { runId: "it", environments: ["native"], workloads: ["idle"], host });

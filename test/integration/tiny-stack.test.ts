@@ -7,8 +7,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT } from "../../experiment/paths";
-import { samplesFromCsv } from "../../experiment/samples";
+import { REPO_ROOT } from "../../core/paths";
+import { samplesFromCsv } from "../../core/samples";
 import { leftoverFiles, leftoverResources, removeLeftovers } from "../helpers/leftovers";
 import { sh, TempStack } from "../helpers/temp-stack";
 

@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { samplesFromRawFile } from "../../experiment/parse-raw";
 import { runCell } from "../../experiment/runner";
-import { samplesFromCsv, Sample } from "../../experiment/samples";
+import { samplesFromCsv, Sample } from "../../core/samples";
 import { getWorkload } from "../../workloads";
 import { LiveEnvironments, LiveKind, provisionLiveEnvironments } from "../helpers/live-environments";
 import { leftoverResources } from "../helpers/leftovers";

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runCell } from "../../experiment/runner";
-import { samplesFromCsv, Sample } from "../../experiment/samples";
+import { samplesFromCsv, Sample } from "../../core/samples";
 import { getWorkload } from "../../workloads";
 import { workloadPorts } from "../../workloads/workload";
 import { LiveEnvironments, LiveKind, provisionLiveEnvironments } from "../helpers/live-environments";

@@ -5,11 +5,11 @@ import * as path from "path";
 import { parse } from "csv-parse/sync";
 import { analyzeResultsDir, SUMMARY_COLUMNS } from "../../analysis/analyze";
 import { loadResultsDir } from "../../analysis/load";
-import { Sample, SAMPLE_COLUMNS, samplesToCsv } from "../../experiment/samples";
+import { Sample, SAMPLE_COLUMNS, samplesToCsv } from "../../core/samples";
 import { sample } from "../helpers/sample";
 import { sysbenchCpu } from "../../workloads/sysbench-cpu";
 import { ratioOfMeans } from "../../analysis/ratio";
-import { UserError } from "../../experiment/errors";
+import { UserError } from "../../core/errors";
 
 
 /** One cell file per (environment, repetition), as the runner writes them. */

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { formatOverhead, formatPercent, groupSamples, OVERHEAD_CONVENTION, overheadPercent, summarize, SummaryRow } from "../../analysis/overhead";
 import { ratioOfMeans } from "../../analysis/ratio";
-import type { Sample } from "../../experiment/samples";
+import type { Sample } from "../../core/samples";
 import { sample } from "../helpers/sample";
 
 const close = (actual: number, expected: number, tol: number, what = "") =>

@@ -4,7 +4,7 @@ import { PNG } from "pngjs";
 import { summarize } from "../../analysis/overhead";
 import { availableFontFiles, plotSpecs, renderPlots, RenderedPlot } from "../../analysis/plots";
 import { comparePublished, loadReferences } from "../../analysis/published";
-import type { Sample } from "../../experiment/samples";
+import type { Sample } from "../../core/samples";
 import { sample } from "../helpers/sample";
 
 const reps = (environment: string, workload: string, metric: string, values: number[], extra: Partial<Sample> = {}) =>

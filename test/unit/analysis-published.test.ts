@@ -2,8 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { UserError } from "../../experiment/errors";
-import type { Sample } from "../../experiment/samples";
+import { UserError } from "../../core/errors";
+import type { Sample } from "../../core/samples";
 import { summarize } from "../../analysis/overhead";
 import {
     applicableClaims, Claim, comparePublished, evaluateClaim, evaluateClaims, judgeInterval, loadReferences, matchesEnv, matchesParams, parseReference, Reference, TCG_CAVEAT,

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { summarize } from "../../analysis/overhead";
 import { evaluateClaims, loadReferences } from "../../analysis/published";
 import { formatMeanStddev, overheadTable, renderMarkdown } from "../../analysis/report";
-import type { Sample } from "../../experiment/samples";
+import type { Sample } from "../../core/samples";
 import { sample } from "../helpers/sample";
 
 /** Repetitions 1..n so environments pair with native. */

@@ -6,25 +6,11 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { formatCpuset, parseCpuset } from "../../environments/kvm/cpuset";
-import {
-    DomainSpec,
-    DomainSpecError,
-    escapeXmlAttr,
-    escapeXmlText,
-    renderDomainXml,
-} from "../../environments/kvm/domain-xml";
-import {
-    GuestInput,
-    HostFacts,
-    KvmOverrides,
-    KvmPresetError,
-    htSiblingPinning,
-    kvmTuned,
-    kvmUntuned,
-    resolveDomainSpec,
-    variantKey,
-} from "../../environments/kvm/presets";
+import { formatCpuset, parseCpuset } from "../../core/cpuset";
+import { DomainSpec, escapeXmlAttr, escapeXmlText, renderDomainXml } from "../../environments/kvm/domain-xml";
+import { DomainSpecError } from "../../core/errors";
+import { GuestInput, HostFacts, KvmOverrides, htSiblingPinning, kvmTuned, kvmUntuned, resolveDomainSpec, variantKey } from "../../environments/kvm/presets";
+import { KvmPresetError } from "../../core/errors";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "domain-xml");
 

@@ -6,8 +6,9 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { parseSpec, SpecError } from "../../experiment/spec";
-import { dockerVariantKey, dockerVariantOf } from "../../experiment/environment-spec";
+import { parseSpec } from "../../experiment/spec";
+import { SpecError } from "../../core/errors";
+import { dockerVariantKey, dockerVariantOf } from "../../core/environment-spec";
 import { planCells } from "../../experiment/plan";
 import { containerSpec, dockerRunArgs, cliCreateScript, cliDeleteScript } from "../../environments/container-spec";
 import { declaredDockerFacts } from "../../environments/docker-facts";
@@ -20,7 +21,7 @@ import { userlandProxyOn } from "../../experiment/host";
 import type { HostContext } from "../../experiment/program";
 import { DockerInKvmEnv, dockerInKvmEnvironment } from "../../experiment/environment-handles";
 import { execArgv } from "../../environments/exec-target";
-import { shellQuote } from "../../environments/shell";
+import { shellQuote } from "../../core/shell";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../../environments/docker-in-kvm";
 
 const FIX = path.join(__dirname, "..", "fixtures", "environments");

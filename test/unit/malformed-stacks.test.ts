@@ -13,10 +13,10 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import YAML from "yaml";
 import { BASE, CASES_FILE, CATEGORIES, MalformedCase, writeCase } from "../fixtures/malformed-stacks/generate";
-import { SpecError } from "../../experiment/spec";
+import { SpecError } from "../../core/errors";
 import { stackFile } from "../../experiment/stack-file";
 import { validateForUp } from "../../experiment/up-preflight";
-import { UserError } from "../../experiment/errors";
+import { UserError } from "../../core/errors";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const DIR = path.join(__dirname, "..", "fixtures", "malformed-stacks");

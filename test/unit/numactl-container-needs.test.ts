@@ -7,14 +7,15 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { parseSpec, SpecError } from "../../experiment/spec";
+import { parseSpec } from "../../experiment/spec";
+import { SpecError } from "../../core/errors";
 import {
     NumaPolicy, declaredNumaFacts, missingNodes, numaContainerNeeds, numaPolicyKey, numactlArgv, parseNumaPolicyKey, parseNumactlShow,
-} from "../../environments/numactl";
+} from "../../core/numa";
 import { capabilityNames, capsAddedToDocker, seccompMode } from "../../environments/capabilities";
-import { needsRecord, withNeeds } from "../../environments/container-needs";
+import { needsRecord, withNeeds } from "../../core/container-needs";
 import { insideDerivedFacts, parseFacts } from "../../environments/probe";
-import { dockerVariantOf } from "../../experiment/environment-spec";
+import { dockerVariantOf } from "../../core/environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, nativeEnvironment, numaProblems, workloadNeeds } from "../../experiment/environment-handles";
 import { execArgv } from "../../environments/exec-target";
 import { dockerRunArgs } from "../../environments/container-spec";

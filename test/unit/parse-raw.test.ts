@@ -3,9 +3,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { UserError } from "../../experiment/errors";
+import { UserError } from "../../core/errors";
 import { parseParamsArg, parseRawToCsv, rawStdout, samplesFromRawFile } from "../../experiment/parse-raw";
-import { SAMPLE_COLUMNS, samplesFromCsv } from "../../experiment/samples";
+import { SAMPLE_COLUMNS, samplesFromCsv } from "../../core/samples";
 import { getWorkload } from "../../workloads";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures");

@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import { parseSpec } from "../../experiment/spec";
 import type { Experiment } from "../../experiment/program";
-import type { EnvironmentHandle } from "../../environments/exec-target";
+import type { EnvironmentHandle } from "../../core/environment-handle";
 import { Registered, mockHost, setRecordingMocks } from "../helpers/mock-program";
 
 const registered: Registered[] = [];

@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT } from "../../experiment/paths";
+import { REPO_ROOT } from "../../core/paths";
 
 const SCRIPT = path.join(REPO_ROOT, "scripts", "publish-results.sh");
 const publish = (args: string[], env: Record<string, string> = {}) => {

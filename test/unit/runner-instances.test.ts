@@ -4,9 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runCell, CellInvocation } from "../../experiment/runner";
-import { ParseError } from "../../workloads/workload";
+import { ParseError } from "../../core/errors";
 import type { AnyWorkload } from "../../workloads";
-import { samplesFromCsv } from "../../experiment/samples";
+import { samplesFromCsv } from "../../core/samples";
 import { echoWorkload } from "../helpers/echo-workload";
 
 /** A self-contained stand-in printing value=5 once its data directory exists. */
@@ -54,9 +54,9 @@ describe("runner: environment workloads and instances sweeps (native target)", (
             ...echo,
             versionCommand: "echo host-$$",
             versionPlacement: "host",
-            needsCloneSource: true,
+            needsClones: true,
             clientPlacement: "host",
-            clientCommand: (_p, ctx) => `echo value=${ctx.env?.name === "native" && ctx.cloneSource?.kind === "native" && ctx.originalExec ? 1 : 0}`,
+            clientCommand: (_p, ctx) => `echo value=${ctx.env?.name === "native" && ctx.clones?.shareFilesystem === true && ctx.originalExec ? 1 : 0}`,
         };
         const rows = samplesFromCsv(fs.readFileSync(runCell(inv("c5", {}), probe), "utf8"), "c5");
         assert.equal(rows[0].value, 1);

@@ -4,9 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runCell, CellInvocation } from "../../experiment/runner";
-import { ParseError } from "../../workloads/workload";
+import { ParseError } from "../../core/errors";
 import type { AnyWorkload } from "../../workloads";
-import { samplesFromCsv } from "../../experiment/samples";
+import { samplesFromCsv } from "../../core/samples";
 import { echoWorkload } from "../helpers/echo-workload";
 import { runtimeDir } from "../../environments/exec-target";
 

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { parseSpec, SpecError } from "../../experiment/spec";
+import { parseSpec } from "../../experiment/spec";
+import { SpecError } from "../../core/errors";
 
 const base = { runId: "r1", environments: ["native", "docker-nat"] };
 

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ensurePrivateDir } from "../../experiment/paths";
+import { ensurePrivateDir } from "../../core/paths";
 import { LEGACY_PASSPHRASE, passphraseEnv } from "../../experiment/pulumi-cli";
 
 describe(".state: private folders and the checkout's own passphrase", () => {

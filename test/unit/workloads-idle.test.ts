@@ -2,8 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { idle, idleScript, parseIdle } from "../../workloads/idle";
-import { ParseError } from "../../workloads/workload";
-import type { EnvironmentHandle } from "../../environments/exec-target";
+import { ParseError } from "../../core/errors";
+import type { EnvironmentHandle } from "../../core/environment-handle";
 
 const DIR = path.join(__dirname, "..", "fixtures", "idle");
 const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");

@@ -2,9 +2,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { instanceSweep, instancesScript, parseInstancesOutput, splitInstancesOutput, withInstances } from "../../workloads/instances";
-import { parseDockerInspect } from "../../environments/clone";
+import { clonesOf, parseDockerInspect } from "../../environments/clone";
 import { redis, sysbenchCpu, AnyWorkload } from "../../workloads";
-import { ParseError } from "../../workloads/workload";
+import { ParseError } from "../../core/errors";
 
 const RAW = fs.readFileSync(path.join(__dirname, "..", "fixtures", "instances", "sysbench-1.0.20-cpu-prime20000-time3-docker-instances-1-2.txt"), "utf8");
 const PARAMS = { maxPrime: 20000, threads: 1, timeSeconds: 3, instances: "1,2" };
@@ -60,7 +60,7 @@ describe("workloads/instances", () => {
 
     it("runs the command in the original and N-1 clones at once and removes the clones", () => {
         const src = { kind: "docker" as const, inspect: parseDockerInspect(fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"), "x"), network: "nat" as const };
-        const s = instancesScript({ command: "sysbench cpu run", sweep: [1, 3], source: src, originalExec: (c) => `docker exec orig sh -c '${c}'`, dataDir: "/data", readyTimeoutS: 30 });
+        const s = instancesScript({ command: "sysbench cpu run", sweep: [1, 3], clones: clonesOf(src), originalExec: (c) => `docker exec orig sh -c '${c}'`, dataDir: "/data", readyTimeoutS: 30 });
         const body3 = s.slice(s.indexOf("# ---- instances=3"));
         assert.equal(body3.match(/docker exec orig sh -c 'mkdir -p '\/data' && sysbench cpu run'/g)?.length, 1);
         assert.equal(body3.match(/docker exec 'isobench-it4c-docker-nat-c\d' \/bin\/sh -c 'mkdir -p '\\''\/data'\\'' && sysbench cpu run'/g)?.length, 2);
@@ -72,14 +72,14 @@ describe("workloads/instances", () => {
 
     it("native instances are processes on one filesystem: each gets its own data directory", () => {
         const s = instancesScript({
-            command: (dir) => `sysbench fileio --dir ${dir} run`, sweep: [1, 2], source: { kind: "native" },
+            command: (dir) => `sysbench fileio --dir ${dir} run`, sweep: [1, 2], clones: clonesOf({ kind: "native" }),
             originalExec: (c) => `sh -c '${c}'`, dataDir: "/var/tmp/d", readyTimeoutS: 30,
         });
         const body2 = s.slice(s.indexOf("# ---- instances=2"));
         assert.match(body2, /mkdir -p '\/var\/tmp\/d' && sysbench fileio --dir \/var\/tmp\/d run/);
         assert.match(body2, /mkdir -p '\\''\/var\/tmp\/d\/instance-2'\\'' && sysbench fileio --dir \/var\/tmp\/d\/instance-2 run/);
         const docker = { kind: "docker" as const, inspect: parseDockerInspect(fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"), "x"), network: "nat" as const };
-        const d = instancesScript({ command: (dir) => `run ${dir}`, sweep: [2], source: docker, originalExec: (c) => `sh -c '${c}'`, dataDir: "/data", readyTimeoutS: 30 });
+        const d = instancesScript({ command: (dir) => `run ${dir}`, sweep: [2], clones: clonesOf(docker), originalExec: (c) => `sh -c '${c}'`, dataDir: "/data", readyTimeoutS: 30 });
         assert.doesNotMatch(d, /instance-2/, "containers have their own filesystems");
     });
 
@@ -89,6 +89,6 @@ describe("workloads/instances", () => {
         assert.equal(w.name, "sysbench-cpu");
         assert.equal(w.clientPlacement, "host");
         assert.equal(w.versionCommand, sysbenchCpu.versionCommand);
-        assert.throws(() => w.clientCommand(PARAMS, { dataDir: "/d" }), /needs the environment's clone source/);
+        assert.throws(() => w.clientCommand(PARAMS, { dataDir: "/d" }), /needs the environment's clones/);
     });
 });

@@ -2,8 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { lifecycle, lifecycleScript, parseLifecycle } from "../../workloads/lifecycle";
-import { parseDockerInspect } from "../../environments/clone";
-import { ParseError } from "../../workloads/workload";
+import { clonesOf, parseDockerInspect } from "../../environments/clone";
+import { ParseError } from "../../core/errors";
 
 const DIR = path.join(__dirname, "..", "fixtures");
 const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
@@ -26,7 +26,7 @@ describe("workloads/lifecycle", () => {
     it("runs on the host, reads the environment's clone source, records host tool versions", () => {
         assert.equal(lifecycle.clientPlacement, "host");
         assert.equal(lifecycle.versionPlacement, "host");
-        assert.equal(lifecycle.needsCloneSource, true);
+        assert.equal(lifecycle.needsClones, true);
         assert.deepEqual(lifecycle.defaults, { instances: 1, readyTimeoutS: 600 });
         assert.equal(lifecycle.parseVersion(fixture("host-tools/host-tools-version.txt")), "docker 20.10.24+dfsg1; libvirt 9.0.0; qemu 7.2.22; kernel 6.18.44-fc-v669");
     });
@@ -62,7 +62,7 @@ describe("workloads/lifecycle", () => {
 
     it("creates and removes N instances at once per count and removes every clone on exit", () => {
         const src = { kind: "docker" as const, inspect: parseDockerInspect(fixture("clone/docker-20.10.24-inspect-nat-volume.json"), "x"), network: "nat" as const };
-        const s = lifecycleScript(src, [1, 2], 30);
+        const s = lifecycleScript(clonesOf(src), [1, 2], 30);
         assert.match(s, /^set -u\n/);
         assert.match(s, /trap cleanup EXIT/);
         // The cleanup removes clones 1..max(instances) whatever happened.
@@ -71,7 +71,7 @@ describe("workloads/lifecycle", () => {
         assert.match(cleanup, /docker rm -f 'isobench-it4c-docker-nat-c2'/);
         assert.equal(s.split("# ---- instances=").length - 1, 2);
         assert.equal(s.match(/echo "lifecycle instances=2 instance=\d /g)?.length, 2);
-        assert.throws(() => lifecycle.clientCommand({ instances: "1,x", readyTimeoutS: 30 }, { dataDir: "/d", cloneSource: src }), /instances must be a count or a comma-separated list/);
-        assert.throws(() => lifecycle.clientCommand({ instances: 1, readyTimeoutS: 30 }, { dataDir: "/d" }), /needs the environment's clone source/);
+        assert.throws(() => lifecycle.clientCommand({ instances: "1,x", readyTimeoutS: 30 }, { dataDir: "/d", clones: clonesOf(src) }), /instances must be a count or a comma-separated list/);
+        assert.throws(() => lifecycle.clientCommand({ instances: 1, readyTimeoutS: 30 }, { dataDir: "/d" }), /needs the environment's clones/);
     });
 });

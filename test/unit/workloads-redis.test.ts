@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parseRedisBenchmark, redis, RedisParams, redisTestKey } from "../../workloads/redis";
-import { Measurement, ParseError } from "../../workloads/workload";
+import { Measurement } from "../../workloads/workload";
+import { ParseError } from "../../core/errors";
 
 const DIR = path.join(__dirname, "..", "fixtures", "redis");
 const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");

@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parseSysbenchCpu, parseSysbenchVersion, sysbenchCpu } from "../../workloads/sysbench-cpu";
-import { Measurement, ParseError } from "../../workloads/workload";
+import { Measurement } from "../../workloads/workload";
+import { ParseError } from "../../core/errors";
 
 const CTX = { dataDir: "/data" };
 

@@ -5,7 +5,7 @@
  * alone: the container gets the union of the needs of everything that runs in it, and its variant
  * (`cap=`, `seccomp=`) and facts (`container_needs`, `caps_added`, `seccomp_mode`) say so. Pure.
  */
-import type { DockerVariant } from "../experiment/environment-spec";
+import type { DockerVariant } from "./environment-spec";
 
 export interface ContainerNeeds {
     /** Capabilities to add (Docker spelling without CAP_, e.g. SYS_NICE). */

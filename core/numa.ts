@@ -4,7 +4,7 @@
  * key, e.g. "cpunodebind:0+membind:0"), the numactl argv that applies it, the facts the probe
  * must find (`numactl --show` inside), and the nodes it needs. Pure: no I/O.
  */
-import { formatCpuset, parseCpuset } from "./kvm/cpuset";
+import { formatCpuset, parseCpuset } from "./cpuset";
 import type { ContainerNeeds } from "./container-needs";
 
 /** Node lists are numactl's syntax restricted to what parseCpuset reads ("0", "0-1", "0,2"). */

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
-export { REPO_ROOT } from "../core/repo-root";
+export { REPO_ROOT } from "./repo-root";
 
 /** Images' state files, SSH key, the Pulumi backend: $ISOBENCH_STATE_DIR or <repo>/.state (0700, see ensurePrivateDir). */
 export function stateDir(repoRoot: string): string {

@@ -12,7 +12,7 @@
  *                   `isobench:kvm` (vcpus, memoryMiB, pinning, vhost, bootTimeoutS).
  */
 
-import { NumaPolicy, numaPolicyKey, numaPolicySchema } from "../environments/numactl";
+import { NumaPolicy, numaPolicyKey, numaPolicySchema } from "./numa";
 
 export const PRESET_NAMES = ["native", "docker-nat", "docker-host", "kvm-untuned", "kvm-tuned"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
