@@ -89,7 +89,7 @@ export function parseDockerInspect(json: string, container: string): DockerInspe
     try {
         v = JSON.parse(json);
     } catch (e) {
-        throw new Error(`docker inspect ${container}: output is not JSON (${(e as Error).message})`);
+        throw new Error(`docker inspect ${container}: output is not JSON (${(e as Error).message})`, { cause: e });
     }
     const d = Array.isArray(v) ? v[0] : undefined;
     if (!d || typeof d !== "object" || typeof d.Image !== "string" || !d.Config || !d.HostConfig || typeof d.HostConfig.NetworkMode !== "string") {

@@ -54,6 +54,7 @@ interface DynamicOutputs extends DynamicInputs {
  */
 function runShell(script: string, env: Record<string, string>, dir?: string): Promise<{ stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- serialized into the plugin process with this function; a module import would not travel with it
         const cp = require("child_process");
         const child = cp.spawn("/bin/sh", ["-c", script], {
             cwd: dir,
@@ -79,6 +80,7 @@ function runShell(script: string, env: Record<string, string>, dir?: string): Pr
 const dynamicCommandProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: DynamicInputs) {
         const { stdout, stderr } = await runShell(inputs.create, inputs.environment ?? {}, inputs.dir);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- as in runShell: the provider is serialized without module state
         const crypto = require("crypto");
         return { id: crypto.randomUUID(), outs: { ...inputs, stdout, stderr } };
     },

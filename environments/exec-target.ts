@@ -2,7 +2,7 @@
  * How the runner reaches an environment: what it runs to execute a shell command inside it,
  * and where a server inside it is reachable from the host. Pure: builds argv, runs nothing.
  */
-import type { EnvironmentHandle, ExecTarget, GuestAccess } from "../core/environment-handle";
+import type { ExecTarget, GuestAccess } from "../core/environment-handle";
 import { shellQuote } from "../core/shell";
 
 /** Data directory of native runs: on the host's disk, outside the repository, one per stack. */

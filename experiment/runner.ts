@@ -211,7 +211,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
                 try {
                     waitReady(workload.readinessCommand(params as any, addr, ctx), timeoutS, `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`, hostOpts);
                 } catch (e) {
-                    throw new Error(`${(e as Error).message}${serverLogTail()}`);
+                    throw new Error(`${(e as Error).message}${serverLogTail()}`, { cause: e });
                 }
             }
             // A server that exited (port taken by another one) may leave a stranger answering the
@@ -254,7 +254,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     try {
         measurements = workload.parse(client.stdout, params as any);
     } catch (e) {
-        if (e instanceof ParseError) throw new Error(`cell ${inv.cellId}: ${e.message}; raw output in ${rawPath}`);
+        if (e instanceof ParseError) throw new Error(`cell ${inv.cellId}: ${e.message}; raw output in ${rawPath}`, { cause: e });
         throw e;
     }
     const facts = hostFacts();

@@ -6,7 +6,6 @@
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import { getWorkload, WORKLOAD_NAMES } from "../workloads";
 import { effectiveWorkload, INSTANCES_PARAM, INSTANCES_SCHEMA } from "../workloads/instances";
-import { UserError } from "../core/errors";
 import { isCapability } from "../environments/capabilities";
 import { resourceName } from "../environments/container-spec";
 import { parseCpuset } from "../core/cpuset";

@@ -27,7 +27,7 @@ export function intList(workload: string, name: string, v: number | string): num
 
 /** Host names and addresses pass through; anything else is single-quoted for the shell. */
 export function hostWord(s: string): string {
-    if (/^[A-Za-z0-9_.:%@+=,\/-]+$/.test(s)) return s;
+    if (/^[A-Za-z0-9_.:%@+=,/-]+$/.test(s)) return s;
     return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

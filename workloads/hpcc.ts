@@ -60,7 +60,7 @@ export function hpccNumaPolicy(workload: string, v: unknown): NumaPolicy | undef
     try {
         return parseNumaPolicyKey(v);
     } catch (e) {
-        throw new Error(`${workload}: parameter numactl: ${(e as Error).message}`);
+        throw new Error(`${workload}: parameter numactl: ${(e as Error).message}`, { cause: e });
     }
 }
 

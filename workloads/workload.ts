@@ -7,7 +7,6 @@ import type { EnvironmentHandle } from "../core/environment-handle";
 import type { Clones } from "../core/clones";
 import type { ContainerNeeds } from "../core/container-needs";
 import type { ParamSchema } from "./params";
-import { ParseError } from "../core/errors";
 
 export type { ContainerNeeds } from "../core/container-needs";
 

@@ -42,7 +42,6 @@ describe("host settings on this host", function () {
     it("applies THP with host-apply, probe-host measures it, host-restore puts the original back", () => {
         const original = selected(fs.readFileSync(THP_PATH, "utf8"));
         const target = original === "never" ? "madvise" : "never";
-        const env = { ...process.env, ISOBENCH_HOST_RECORDS_DIR: records };
         const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64");
         // The preflight of a stack that applies THP passes and names the change.
         const logged: string[] = [];
@@ -71,7 +70,7 @@ describe("host settings on this host", function () {
     it("refuses governor and boost before provisioning where the host has no cpufreq, naming the path", function () {
         if (fs.existsSync("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")) this.skip();
         assert.throws(() => gatherHost(spec({ governor: "performance", boost: "off", apply: true })),
-            /isobench:host\.apply cannot apply the declared host settings:\n  - isobench:host\.governor: \/sys\/devices\/system\/cpu\/cpu0\/cpufreq\/scaling_governor does not exist .*\n  - isobench:host\.boost: neither \/sys\/devices\/system\/cpu\/cpufreq\/boost nor/);
+            /isobench:host\.apply cannot apply the declared host settings:\n {2}- isobench:host\.governor: \/sys\/devices\/system\/cpu\/cpu0\/cpufreq\/scaling_governor does not exist .*\n {2}- isobench:host\.boost: neither \/sys\/devices\/system\/cpu\/cpufreq\/boost nor/);
     });
 
     it("without apply, a host that differs is refused with apply: true among the fixes", () => {

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { runCell } from "../../experiment/runner";
-import { REPO_ROOT, guestsDir } from "../../core/paths";
+import { guestsDir } from "../../core/paths";
 import { samplesFromCsv } from "../../core/samples";
 import { LiveEnvironments, LiveKind, provisionLiveEnvironments } from "../helpers/live-environments";
 import { leftoverResources } from "../helpers/leftovers";

@@ -157,13 +157,13 @@ describe("host settings: apply and restore on a fake root", () => {
     it("keeps the record when a restore action fails, so a second destroy can finish it", () => {
         applyHostSettings(io(), "s1", { boost: "off" });
         fs.rmSync(root + "/sys/devices/system/cpu/cpufreq", { recursive: true });
-        assert.throws(() => restoreHostSettings(io(), "s1"), /restoring the host settings of stack s1 failed \(record kept in .*s1\.json\):\n  - echo 1 > \/sys\/devices\/system\/cpu\/cpufreq\/boost/);
+        assert.throws(() => restoreHostSettings(io(), "s1"), /restoring the host settings of stack s1 failed \(record kept in .*s1\.json\):\n {2}- echo 1 > \/sys\/devices\/system\/cpu\/cpufreq\/boost/);
         assert.equal(readRecords(io()).length, 1);
     });
 
     it("refuses before changing anything when a setting cannot be applied, and fails when a write does not take", () => {
         fs.rmSync(root + "/sys/devices/system/cpu/cpufreq/boost");
-        assert.throws(() => applyHostSettings(io(), "s1", { thp: "never", boost: "off" }), /isobench:host\.apply cannot apply.*\n  - isobench:host\.boost: neither/);
+        assert.throws(() => applyHostSettings(io(), "s1", { thp: "never", boost: "off" }), /isobench:host\.apply cannot apply.*\n {2}- isobench:host\.boost: neither/);
         assert.equal(get("/sys/kernel/mm/transparent_hugepage/enabled"), "always [madvise] never");
         assert.deepEqual(readRecords(io()), []);
         // The fake file keeps the written word without brackets: the check after applying sees no selection.

@@ -4,7 +4,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runCell, CellInvocation } from "../../experiment/runner";
-import { ParseError } from "../../core/errors";
 import type { AnyWorkload } from "../../workloads";
 import { samplesFromCsv } from "../../core/samples";
 import { echoWorkload } from "../helpers/echo-workload";

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { hpccCommand, hpccSummary } from "../../workloads/hpcc";
+import { hpccSummary } from "../../workloads/hpcc";
 import { linpack, parseLinpack } from "../../workloads/linpack";
 import { randomAccess } from "../../workloads/randomaccess";
 import { stream } from "../../workloads/stream";
