@@ -36,10 +36,38 @@ export interface AnalyzeOptions {
 }
 
 export const SUMMARY_COLUMNS = [
-    "workload", "params", "metric", "environment", "env_kind", "variant", "unit", "better", "accel",
-    "n", "mean", "stddev", "min", "max", "median", "ci95_low", "ci95_high",
-    "overhead_status", "ratio_vs_native", "ratio_ci_low", "ratio_ci_high", "change_pct", "change_ci_low_pct", "change_ci_high_pct",
-    "change", "verdict", "confidence", "method", "paired", "outliers", "tool_versions", "note",
+    "workload",
+    "params",
+    "metric",
+    "environment",
+    "env_kind",
+    "variant",
+    "unit",
+    "better",
+    "accel",
+    "n",
+    "mean",
+    "stddev",
+    "min",
+    "max",
+    "median",
+    "ci95_low",
+    "ci95_high",
+    "overhead_status",
+    "ratio_vs_native",
+    "ratio_ci_low",
+    "ratio_ci_high",
+    "change_pct",
+    "change_ci_low_pct",
+    "change_ci_high_pct",
+    "change",
+    "verdict",
+    "confidence",
+    "method",
+    "paired",
+    "outliers",
+    "tool_versions",
+    "note",
 ] as const;
 
 /** summary.csv: one row per group (= one comparison); empty cells where a value does not exist. */
@@ -98,7 +126,10 @@ function writeAtomic(file: string, text: string | Buffer): void {
 }
 
 /** Reads a results directory into a Summary (no output written); throws UserError when nothing is usable. */
-export async function summarizeResultsDir(dir: string, opts: AnalyzeOptions = {}): Promise<{ summary: Summary; loadProblems: string[]; facts: FactsAccumulator; rows: number; files: number }> {
+export async function summarizeResultsDir(
+    dir: string,
+    opts: AnalyzeOptions = {},
+): Promise<{ summary: Summary; loadProblems: string[]; facts: FactsAccumulator; rows: number; files: number }> {
     const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
         throw new UserError(`analyze: results directory ${dir} does not exist (expected results/<stack>/<run id>/ with cells/*.csv)`);
@@ -170,19 +201,22 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
         written.push(...writePlots(path.join(dir, "plots"), plots));
     }
     const htmlPath = path.join(dir, "report.html");
-    writeAtomic(htmlPath, renderHtml({
-        title: `isobench report — ${path.basename(path.resolve(dir))}`,
-        source: dir,
-        summary,
-        claims,
-        published,
-        plots,
-        environmentFacts: env.facts,
-        hostFacts: facts.finish(),
-        problems: [...loadProblems, ...summary.problems, ...extraProblems, ...plotProblems],
-        provenance: refs.map((r) => `${r.title}. ${r.provenance}`),
-        generatedAt: new Date().toISOString(),
-    }));
+    writeAtomic(
+        htmlPath,
+        renderHtml({
+            title: `isobench report — ${path.basename(path.resolve(dir))}`,
+            source: dir,
+            summary,
+            claims,
+            published,
+            plots,
+            environmentFacts: env.facts,
+            hostFacts: facts.finish(),
+            problems: [...loadProblems, ...summary.problems, ...extraProblems, ...plotProblems],
+            provenance: refs.map((r) => `${r.title}. ${r.provenance}`),
+            generatedAt: new Date().toISOString(),
+        }),
+    );
     written.push(htmlPath);
 
     let out = md;
@@ -201,7 +235,9 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
 
     if (opts.progress) {
         const all = [...loadProblems, ...summary.problems, ...extraProblems, ...plotProblems];
-        log(`analyze: ${rows} samples from ${files} file(s), ${summary.rows.length} groups, ${claims.length} claims, ${all.length} problem(s); wrote ${written.length} files: ${[csvPath, mdPath, htmlPath].join(", ")}${plots.length ? ` and ${plots.length} plots in ${path.join(dir, "plots")}` : ""}`);
+        log(
+            `analyze: ${rows} samples from ${files} file(s), ${summary.rows.length} groups, ${claims.length} claims, ${all.length} problem(s); wrote ${written.length} files: ${[csvPath, mdPath, htmlPath].join(", ")}${plots.length ? ` and ${plots.length} plots in ${path.join(dir, "plots")}` : ""}`,
+        );
         for (const p of all) log(`analyze: problem: ${p}`);
     }
     return out;

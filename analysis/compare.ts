@@ -54,40 +54,103 @@ export function compareRuns(base: Summary, other: Summary): RunComparisonRow[] {
     }
     for (const o of other.rows) {
         if (seen.has(key(o))) continue;
-        out.push({ environment: o.environment, workload: o.workload, params: o.params, metric: o.metric, unit: o.unit, better: o.better, other: o, note: "only in the other run" });
+        out.push({
+            environment: o.environment,
+            workload: o.workload,
+            params: o.params,
+            metric: o.metric,
+            unit: o.unit,
+            better: o.better,
+            other: o,
+            note: "only in the other run",
+        });
     }
     return out;
 }
 
-const HEADER = ["workload", "params", "metric", "environment", "base mean", "other mean", "other / base", "interval", "verdict (other vs base)", "base vs native", "other vs native", "note"];
+const HEADER = [
+    "workload",
+    "params",
+    "metric",
+    "environment",
+    "base mean",
+    "other mean",
+    "other / base",
+    "interval",
+    "verdict (other vs base)",
+    "base vs native",
+    "other vs native",
+    "note",
+];
 
 function rowCells(r: RunComparisonRow): string[] {
     const e = r.estimate;
     return [
-        r.workload, r.params, `${r.metric} ${directionArrow(r.better)}`, r.environment,
-        r.base ? formatNumber(r.base.stats.mean) : "", r.other ? formatNumber(r.other.stats.mean) : "",
+        r.workload,
+        r.params,
+        `${r.metric} ${directionArrow(r.better)}`,
+        r.environment,
+        r.base ? formatNumber(r.base.stats.mean) : "",
+        r.other ? formatNumber(r.other.stats.mean) : "",
         e ? `${formatPercent((e.ratio - 1) * 100)}` : "",
         e?.ci ? `[${formatPercent((e.ci.low - 1) * 100)}, ${formatPercent((e.ci.high - 1) * 100)}]` : e ? "n/a" : "",
-        r.verdict ?? "", r.base ? changeCell(r.base) : "", r.other ? changeCell(r.other) : "", r.note ?? "",
+        r.verdict ?? "",
+        r.base ? changeCell(r.base) : "",
+        r.other ? changeCell(r.other) : "",
+        r.note ?? "",
     ];
 }
 
 export function renderComparisonMarkdown(rows: readonly RunComparisonRow[], baseDir: string, otherDir: string, confidence: number): string {
     const out = [
-        "# isobench run comparison", "",
+        "# isobench run comparison",
+        "",
         `Base run \`${baseDir}\`, other run \`${otherDir}\`. "other / base" is the other run's mean relative to the base run's ` +
             `(${Math.round(confidence * 100)} % Fieller interval, independent samples); the verdict says whether the other run was faster, slower ` +
-            `or indistinguishable. Changes vs native follow the one convention: ${OVERHEAD_CONVENTION}`, "",
-        `| ${HEADER.join(" | ")} |`, `|${HEADER.map(() => "---").join("|")}|`,
-        ...rows.map((r) => `| ${rowCells(r).map(cell).join(" | ")} |`), "",
+            `or indistinguishable. Changes vs native follow the one convention: ${OVERHEAD_CONVENTION}`,
+        "",
+        `| ${HEADER.join(" | ")} |`,
+        `|${HEADER.map(() => "---").join("|")}|`,
+        ...rows.map((r) => `| ${rowCells(r).map(cell).join(" | ")} |`),
+        "",
     ];
     return out.join("\n");
 }
 
 export function comparisonToCsv(rows: readonly RunComparisonRow[]): string {
-    return stringify(rows.map((r) => [
-        r.workload, r.params, r.metric, r.environment, r.unit, r.better,
-        r.base?.stats.mean ?? "", r.other?.stats.mean ?? "", r.estimate?.ratio ?? "",
-        r.estimate?.ci?.low ?? "", r.estimate?.ci?.high ?? "", r.verdict ?? "", r.note ?? "",
-    ]), { header: true, columns: ["workload", "params", "metric", "environment", "unit", "better", "base_mean", "other_mean", "ratio_other_to_base", "ratio_ci_low", "ratio_ci_high", "verdict", "note"] });
+    return stringify(
+        rows.map((r) => [
+            r.workload,
+            r.params,
+            r.metric,
+            r.environment,
+            r.unit,
+            r.better,
+            r.base?.stats.mean ?? "",
+            r.other?.stats.mean ?? "",
+            r.estimate?.ratio ?? "",
+            r.estimate?.ci?.low ?? "",
+            r.estimate?.ci?.high ?? "",
+            r.verdict ?? "",
+            r.note ?? "",
+        ]),
+        {
+            header: true,
+            columns: [
+                "workload",
+                "params",
+                "metric",
+                "environment",
+                "unit",
+                "better",
+                "base_mean",
+                "other_mean",
+                "ratio_other_to_base",
+                "ratio_ci_low",
+                "ratio_ci_high",
+                "verdict",
+                "note",
+            ],
+        },
+    );
 }

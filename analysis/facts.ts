@@ -79,9 +79,21 @@ export class FactsAccumulator {
         // Consecutive samples (one cell file) share all of these: skip the string building.
         const p = this.lastSample;
         this.lastSample = s;
-        if (p && p.environment === s.environment && p.host === s.host && p.kernel === s.kernel && p.cpu_model === s.cpu_model &&
-            p.accel === s.accel && p.workload === s.workload && p.tool === s.tool && p.tool_version === s.tool_version &&
-            p.stack === s.stack && p.run_id === s.run_id && p.started_at === s.started_at) return;
+        if (
+            p &&
+            p.environment === s.environment &&
+            p.host === s.host &&
+            p.kernel === s.kernel &&
+            p.cpu_model === s.cpu_model &&
+            p.accel === s.accel &&
+            p.workload === s.workload &&
+            p.tool === s.tool &&
+            p.tool_version === s.tool_version &&
+            p.stack === s.stack &&
+            p.run_id === s.run_id &&
+            p.started_at === s.started_at
+        )
+            return;
         let set = this.hosts.get(s.environment);
         if (!set) this.hosts.set(s.environment, (set = new Set()));
         set.add(`host ${s.host}, kernel ${s.kernel}, CPU ${s.cpu_model}, accel ${s.accel}`);
@@ -111,8 +123,11 @@ export class FactsAccumulator {
     finish(): HostFacts {
         const byEnvironment = new Map([...this.hosts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, [...v].sort()]));
         return {
-            byEnvironment, toolVersions: [...this.tools].sort(), runs: [...this.runs].sort(),
-            ...(this.first ? { firstStart: this.first } : {}), ...(this.last ? { lastStart: this.last } : {}),
+            byEnvironment,
+            toolVersions: [...this.tools].sort(),
+            runs: [...this.runs].sort(),
+            ...(this.first ? { firstStart: this.first } : {}),
+            ...(this.last ? { lastStart: this.last } : {}),
         };
     }
 }

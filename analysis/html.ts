@@ -7,9 +7,7 @@ import type { EnvironmentFact, HostFacts } from "./facts";
 import { OVERHEAD_CONVENTION, Summary } from "./overhead";
 import type { RenderedPlot } from "./plots";
 import type { ClaimResult, PublishedComparison } from "./published";
-import {
-    CLAIM_HEADER, claimRows, DETAIL_HEADER, detailRow, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows,
-} from "./report";
+import { CLAIM_HEADER, claimRows, DETAIL_HEADER, detailRow, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows } from "./report";
 import { groupBy } from "./group-by";
 
 export interface HtmlReportInput {
@@ -65,9 +63,13 @@ export function renderHtml(input: HtmlReportInput): string {
     const pct = Math.round(summary.confidence * 100);
     parts.push(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(input.title)}</title><style>${CSS}</style></head><body>`);
     parts.push(`<h1>${escapeHtml(input.title)}</h1>`);
-    parts.push(`<p class="note">Samples from <code>${escapeHtml(input.source)}</code>; runs ${escapeHtml(input.hostFacts.runs.join(", "))}; ` +
-        `measured ${escapeHtml(input.hostFacts.firstStart ?? "?")} – ${escapeHtml(input.hostFacts.lastStart ?? "?")}; generated ${escapeHtml(input.generatedAt)}.</p>`);
-    parts.push(`<p class="note"><b>Sign convention</b> — ${escapeHtml(OVERHEAD_CONVENTION)} Intervals: ${pct} % Fieller interval of the ratio of means, paired by repetition where possible. † = measured under software emulation (tcg).</p>`);
+    parts.push(
+        `<p class="note">Samples from <code>${escapeHtml(input.source)}</code>; runs ${escapeHtml(input.hostFacts.runs.join(", "))}; ` +
+            `measured ${escapeHtml(input.hostFacts.firstStart ?? "?")} – ${escapeHtml(input.hostFacts.lastStart ?? "?")}; generated ${escapeHtml(input.generatedAt)}.</p>`,
+    );
+    parts.push(
+        `<p class="note"><b>Sign convention</b> — ${escapeHtml(OVERHEAD_CONVENTION)} Intervals: ${pct} % Fieller interval of the ratio of means, paired by repetition where possible. † = measured under software emulation (tcg).</p>`,
+    );
 
     parts.push(`<h2 id="overhead">Change vs native</h2>`);
     if (summary.hasNative) {
@@ -80,15 +82,19 @@ export function renderHtml(input: HtmlReportInput): string {
     parts.push(`<h2 id="claims">Claims of the published studies</h2>`);
     parts.push(input.claims.length ? htmlTable(CLAIM_HEADER, claimRows(input.claims), "claims") : "<p>No reference data.</p>");
     parts.push(`<h2 id="published">Published values next to ours</h2>`);
-    parts.push(input.published.length
-        ? htmlTable(PUBLISHED_HEADER, publishedRows(input.published), "published")
-        : "<p>None of the published values matches a workload, metric and environment of this run.</p>");
+    parts.push(
+        input.published.length
+            ? htmlTable(PUBLISHED_HEADER, publishedRows(input.published), "published")
+            : "<p>None of the published values matches a workload, metric and environment of this run.</p>",
+    );
     parts.push(`<p class="note">${input.provenance.map(escapeHtml).join("<br>")}</p>`);
 
     parts.push(`<h2 id="plots">Plots</h2>`);
     if (input.plots.length === 0) parts.push("<p>No plots.</p>");
     for (const p of input.plots) {
-        parts.push(`<figure id="plot-${escapeHtml(p.name)}">${inlineSvg(p.svg)}<figcaption>${escapeHtml(p.title)} (plots/${escapeHtml(p.name)}.svg, .png)</figcaption></figure>`);
+        parts.push(
+            `<figure id="plot-${escapeHtml(p.name)}">${inlineSvg(p.svg)}<figcaption>${escapeHtml(p.title)} (plots/${escapeHtml(p.name)}.svg, .png)</figcaption></figure>`,
+        );
     }
 
     parts.push(`<h2 id="environments">Environment facts: declared vs measured</h2>`);
@@ -96,15 +102,26 @@ export function renderHtml(input: HtmlReportInput): string {
         parts.push("<p>No environment facts (environments.csv missing; see problems).</p>");
     } else {
         const rows = input.environmentFacts.map((f) => [
-            f.environment, f.env_kind, f.variant, f.accel, f.fact, f.declared, f.value,
+            f.environment,
+            f.env_kind,
+            f.variant,
+            f.accel,
+            f.fact,
+            f.declared,
+            f.value,
             f.declared === "" ? "" : f.declared === f.value ? "matches" : "DIFFERS",
         ]);
         parts.push(htmlTable(["environment", "kind", "variant", "accel", "fact", "declared", "measured", "declared vs measured"], rows, "facts"));
     }
 
     parts.push(`<h2 id="host">Host facts</h2>`);
-    parts.push(htmlTable(["environment", "host, kernel, CPU, accel (from the samples)"],
-        [...input.hostFacts.byEnvironment].map(([env, lines]) => [env, lines.join("; ")]), "host"));
+    parts.push(
+        htmlTable(
+            ["environment", "host, kernel, CPU, accel (from the samples)"],
+            [...input.hostFacts.byEnvironment].map(([env, lines]) => [env, lines.join("; ")]),
+            "host",
+        ),
+    );
     parts.push(`<h2 id="tools">Tool versions</h2>`);
     parts.push(`<ul>${input.hostFacts.toolVersions.map((t) => `<li>${escapeHtml(t)}</li>`).join("")}</ul>`);
 
@@ -116,7 +133,8 @@ export function renderHtml(input: HtmlReportInput): string {
 
     const notes = notesOf(summary);
     if (notes.length) parts.push(`<h2 id="notes">Notes</h2><ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);
-    if (input.problems.length) parts.push(`<h2 id="problems">Problems</h2><ul class="problems">${input.problems.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);
+    if (input.problems.length)
+        parts.push(`<h2 id="problems">Problems</h2><ul class="problems">${input.problems.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);
     parts.push("</body></html>\n");
     return parts.join("\n");
 }

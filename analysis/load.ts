@@ -65,7 +65,8 @@ export interface CellEntry {
 export function listCells(dir: string): { cellsDir: string; entries: CellEntry[] } {
     const cellsDir = path.join(dir, "cells");
     if (!fs.existsSync(cellsDir)) return { cellsDir, entries: [] };
-    const entries = fs.readdirSync(cellsDir, { withFileTypes: true })
+    const entries = fs
+        .readdirSync(cellsDir, { withFileTypes: true })
         .map((e) => ({ name: e.name, isFile: e.isFile() }))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { cellsDir, entries };
@@ -78,7 +79,10 @@ export function listCells(dir: string): { cellsDir: string; entries: CellEntry[]
  * number of entries done (of these entries) and rows so far.
  */
 export function readCellEntries(
-    cellsDir: string, entries: readonly CellEntry[], onSample: (s: Sample) => void, onProgress?: (done: number, rows: number) => void,
+    cellsDir: string,
+    entries: readonly CellEntry[],
+    onSample: (s: Sample) => void,
+    onProgress?: (done: number, rows: number) => void,
 ): { files: string[]; rows: number; problems: LoadProblem[] } {
     const files: string[] = [];
     const problems: LoadProblem[] = [];

@@ -260,9 +260,7 @@ export function compareGroups(g: Group, base: Group, confidence = DEFAULT_CONFID
     }
     const obs = (x: Group) => x.values.map((value, i) => ({ value, repetition: x.repetitions[i] }));
     const pairing = pairByRepetition(obs(g), obs(base));
-    const est = pairing.paired
-        ? pairedRatioOfMeans(pairing.env, pairing.native, confidence)
-        : ratioOfMeans(g.values, base.values, confidence);
+    const est = pairing.paired ? pairedRatioOfMeans(pairing.env, pairing.native, confidence) : ratioOfMeans(g.values, base.values, confidence);
     const pct = (r: number) => (r - 1) * 100;
     return {
         kind: "compared",
@@ -291,11 +289,9 @@ export function summarizeGroups(grouped: { groups: readonly Group[]; problems: r
     // Plain code-unit order (not localeCompare) so the output is the same on every host.
     const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
     const envOrder = (e: string) => (e === BASELINE_ENVIRONMENT ? "" : e);
-    rows.sort((a, b) =>
-        cmp(a.workload, b.workload) ||
-        cmp(a.params, b.params) ||
-        cmp(a.metric, b.metric) ||
-        cmp(envOrder(a.environment), envOrder(b.environment)));
+    rows.sort(
+        (a, b) => cmp(a.workload, b.workload) || cmp(a.params, b.params) || cmp(a.metric, b.metric) || cmp(envOrder(a.environment), envOrder(b.environment)),
+    );
     const problems = [...grouped.problems];
     if (!hasNative && rows.length > 0) {
         problems.push(`no "${BASELINE_ENVIRONMENT}" baseline in these results: statistics are reported, overheads, verdicts and claims cannot be computed`);

@@ -38,7 +38,10 @@ export function sweptNumericKeys(all: readonly string[]): string[] {
 
 /** params without the given key: the "series" a swept point belongs to. */
 export function paramsWithout(params: string, key: string): string {
-    return params.split(";").filter((part) => part.split("=")[0].trim() !== key).join(";");
+    return params
+        .split(";")
+        .filter((part) => part.split("=")[0].trim() !== key)
+        .join(";");
 }
 
 /** The keys whose values differ between the params strings (what tells their points apart), sorted. */

@@ -70,11 +70,20 @@ function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: nu
     const values = rows.flatMap((r) => {
         if (r.overhead.kind !== "compared") return [];
         const o = r.overhead;
-        return [{
-            point: pointLabel(r, keys), metric: `${r.metric} ${directionArrow(r.better)}`, at: shortParams(r.params, keys) || "—",
-            environment: r.environment, ratio: o.ratio, low: o.ratioCi?.low ?? o.ratio, high: o.ratioCi?.high ?? o.ratio,
-            change: formatPercent(o.percent), verdict: o.verdict, emulated: isEmulated(r) ? "tcg" : "",
-        }];
+        return [
+            {
+                point: pointLabel(r, keys),
+                metric: `${r.metric} ${directionArrow(r.better)}`,
+                at: shortParams(r.params, keys) || "—",
+                environment: r.environment,
+                ratio: o.ratio,
+                low: o.ratioCi?.low ?? o.ratio,
+                high: o.ratioCi?.high ?? o.ratio,
+                change: formatPercent(o.percent),
+                verdict: o.verdict,
+                emulated: isEmulated(r) ? "tcg" : "",
+            },
+        ];
     });
     if (values.length === 0) return null;
     const { lo, hi, clipped } = clipToWindow(values);
@@ -114,9 +123,13 @@ function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: nu
     };
     const spec = faceted
         ? {
-              $schema: "https://vega.github.io/schema/vega-lite/v5.json", title, data: { values },
-              facet: { field: "metric", type: "nominal", title: null, header: { labelLimit: 300 } }, columns: 3,
-              spec: { width: { step: 10 }, height: 150, layer }, config: CONFIG,
+              $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+              title,
+              data: { values },
+              facet: { field: "metric", type: "nominal", title: null, header: { labelLimit: 300 } },
+              columns: 3,
+              spec: { width: { step: 10 }, height: 150, layer },
+              config: CONFIG,
           }
         : { $schema: "https://vega.github.io/schema/vega-lite/v5.json", title, data: { values }, width: { step: 14 }, height: 220, layer, config: CONFIG };
     return {
@@ -129,8 +142,13 @@ function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: nu
 function meansSpec(workload: string, rows: readonly SummaryRow[]): PlotSpec {
     const keys = varyingKeys(rows.map((r) => r.params));
     const values = rows.map((r) => ({
-        point: pointLabel(r, keys), unit: r.unit, environment: r.environment, mean: r.stats.mean,
-        low: r.stats.ci95?.low ?? r.stats.mean, high: r.stats.ci95?.high ?? r.stats.mean, n: r.stats.n,
+        point: pointLabel(r, keys),
+        unit: r.unit,
+        environment: r.environment,
+        mean: r.stats.mean,
+        low: r.stats.ci95?.low ?? r.stats.mean,
+        high: r.stats.ci95?.high ?? r.stats.mean,
+        n: r.stats.n,
     }));
     return {
         name: `means-${sanitize(workload)}`,
@@ -177,10 +195,17 @@ function sweepSpecs(workload: string, rows: readonly SummaryRow[]): PlotSpec[] {
             const x = numericParam(r.params, key);
             if (x === undefined) return [];
             const rest = paramsWithout(r.params, key);
-            return [{
-                x, metric: `${r.metric} ${directionArrow(r.better)} (${r.unit})`, series: rest, environment: r.environment, mean: r.stats.mean,
-                low: r.stats.ci95?.low ?? r.stats.mean, high: r.stats.ci95?.high ?? r.stats.mean,
-            }];
+            return [
+                {
+                    x,
+                    metric: `${r.metric} ${directionArrow(r.better)} (${r.unit})`,
+                    series: rest,
+                    environment: r.environment,
+                    mean: r.stats.mean,
+                    low: r.stats.ci95?.low ?? r.stats.mean,
+                    high: r.stats.ci95?.high ?? r.stats.mean,
+                },
+            ];
         });
         return {
             name: `sweep-${sanitize(workload)}-${sanitize(key)}`,
@@ -261,7 +286,13 @@ function publishedSpec(comparisons: readonly PublishedComparison[]): PlotSpec | 
     const values = comparisons.flatMap((c) => {
         const label = `${c.published.label} — ours: ${c.environment}${c.params ? ` ${varyingLabel(c)}` : ""}`;
         return [
-            { label, source: `published (${c.published.status}${c.published.approximate ? ", approx." : ""})`, ratio: c.publishedRatio, low: c.publishedRatio, high: c.publishedRatio },
+            {
+                label,
+                source: `published (${c.published.status}${c.published.approximate ? ", approx." : ""})`,
+                ratio: c.publishedRatio,
+                low: c.publishedRatio,
+                high: c.publishedRatio,
+            },
             { label, source: c.emulated ? "ours (tcg)" : "ours", ratio: c.ratio, low: c.ratioCi?.low ?? c.ratio, high: c.ratioCi?.high ?? c.ratio },
         ];
     });
@@ -365,7 +396,10 @@ export async function renderPng(svg: string, fontFiles: readonly string[]): Prom
     return resvg.render().asPng();
 }
 
-export async function renderPlots(specs: readonly PlotSpec[], onEach?: (done: number, total: number, name: string) => void): Promise<{ plots: RenderedPlot[]; problems: string[] }> {
+export async function renderPlots(
+    specs: readonly PlotSpec[],
+    onEach?: (done: number, total: number, name: string) => void,
+): Promise<{ plots: RenderedPlot[]; problems: string[] }> {
     const fonts = availableFontFiles();
     const problems = fonts.length === 0 ? [`no font at ${FONT_FILES[0]}: PNG plots may lack text; install fonts-dejavu-core (scripts/setup.sh)`] : [];
     const plots: RenderedPlot[] = [];
@@ -386,7 +420,10 @@ export function writePlots(dir: string, plots: readonly RenderedPlot[]): string[
     fs.mkdirSync(dir, { recursive: true });
     const written: string[] = [];
     for (const p of plots) {
-        for (const [ext, data] of [["svg", p.svg], ["png", p.png]] as const) {
+        for (const [ext, data] of [
+            ["svg", p.svg],
+            ["png", p.png],
+        ] as const) {
             const file = path.join(dir, `${p.name}.${ext}`);
             fs.writeFileSync(`${file}.tmp`, data);
             fs.renameSync(`${file}.tmp`, file);

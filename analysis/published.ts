@@ -126,10 +126,19 @@ const referenceSchema = {
                 required: ["id", "label", "workload", "metric", "params", "published_env", "ours", "source", "status", "approximate"],
                 additionalProperties: false,
                 properties: {
-                    id: { type: "string" }, label: { type: "string" }, workload: { type: "string" }, metric: { type: "string" },
-                    params: paramsSchema, published_env: { type: "string" },
-                    native: { type: "number", exclusiveMinimum: 0 }, value: { type: "number", exclusiveMinimum: 0 }, ratio: { type: "number", exclusiveMinimum: 0 },
-                    ours: selectorSchema, source: { type: "string" }, status: { enum: ["EXACT-R", "DERIVED-R", "2nd"] }, approximate: { type: "boolean" },
+                    id: { type: "string" },
+                    label: { type: "string" },
+                    workload: { type: "string" },
+                    metric: { type: "string" },
+                    params: paramsSchema,
+                    published_env: { type: "string" },
+                    native: { type: "number", exclusiveMinimum: 0 },
+                    value: { type: "number", exclusiveMinimum: 0 },
+                    ratio: { type: "number", exclusiveMinimum: 0 },
+                    ours: selectorSchema,
+                    source: { type: "string" },
+                    status: { enum: ["EXACT-R", "DERIVED-R", "2nd"] },
+                    approximate: { type: "boolean" },
                 },
                 anyOf: [{ required: ["native", "value"] }, { required: ["ratio"] }],
             },
@@ -141,7 +150,9 @@ const referenceSchema = {
                 required: ["id", "text", "source", "checks"],
                 additionalProperties: false,
                 properties: {
-                    id: { type: "string" }, text: { type: "string" }, source: { type: "string" },
+                    id: { type: "string" },
+                    text: { type: "string" },
+                    source: { type: "string" },
                     checks: {
                         type: "array",
                         minItems: 1,
@@ -150,9 +161,18 @@ const referenceSchema = {
                             required: ["what", "env", "workloads", "metric", "params", "ratio"],
                             additionalProperties: false,
                             properties: {
-                                what: { type: "string" }, env: selectorSchema, workloads: { type: "array", items: { type: "string" }, minItems: 1 },
-                                metric: { type: "string" }, params: paramsSchema, baseline: selectorSchema,
-                                ratio: { type: "object", additionalProperties: false, minProperties: 1, properties: { min: { type: "number" }, max: { type: "number" } } },
+                                what: { type: "string" },
+                                env: selectorSchema,
+                                workloads: { type: "array", items: { type: "string" }, minItems: 1 },
+                                metric: { type: "string" },
+                                params: paramsSchema,
+                                baseline: selectorSchema,
+                                ratio: {
+                                    type: "object",
+                                    additionalProperties: false,
+                                    minProperties: 1,
+                                    properties: { min: { type: "number" }, max: { type: "number" } },
+                                },
                             },
                         },
                     },
@@ -167,7 +187,10 @@ export function parseReference(data: unknown, source: string): Reference {
     const ajv = new Ajv({ allErrors: true });
     const validate = ajv.compile(referenceSchema);
     if (!validate(data)) {
-        const errs = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || "/"} ${e.message}`).join("; ");
+        const errs = (validate.errors ?? [])
+            .slice(0, 5)
+            .map((e) => `${e.instancePath || "/"} ${e.message}`)
+            .join("; ");
         throw new UserError(`reference data ${source} is malformed: ${errs}`);
     }
     const ref = data as unknown as Reference;
@@ -183,16 +206,20 @@ export function parseReference(data: unknown, source: string): Reference {
 
 /** Every analysis/reference/*.json, sorted by file name. */
 export function loadReferences(dir = REFERENCE_DIR): Reference[] {
-    return fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => {
-        const file = path.join(dir, f);
-        let data: unknown;
-        try {
-            data = JSON.parse(fs.readFileSync(file, "utf8"));
-        } catch (e) {
-            throw new UserError(`reference data ${file} is not valid JSON: ${(e as Error).message}`);
-        }
-        return parseReference(data, file);
-    });
+    return fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".json"))
+        .sort()
+        .map((f) => {
+            const file = path.join(dir, f);
+            let data: unknown;
+            try {
+                data = JSON.parse(fs.readFileSync(file, "utf8"));
+            } catch (e) {
+                throw new UserError(`reference data ${file} is not valid JSON: ${(e as Error).message}`);
+            }
+            return parseReference(data, file);
+        });
 }
 
 export function matchesEnv(sel: EnvSelector, row: Pick<SummaryRow, "environment" | "env_kind" | "variant">): boolean {
@@ -285,32 +312,49 @@ const isEmulated = (accel: string) => accel === "tcg" || accel === "mixed";
 
 export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult {
     const re = new RegExp(check.metric);
-    const rows = summary.rows.filter((r) =>
-        check.workloads.includes(r.workload) && re.test(r.metric) && matchesParams(check.params, r.params) && matchesEnv(check.env, r));
-    if (rows.length === 0) return { check, points: [], missing: `not measured: no ${check.workloads.join("/")} metric matching /${check.metric}/ in a matching environment` };
+    const rows = summary.rows.filter(
+        (r) => check.workloads.includes(r.workload) && re.test(r.metric) && matchesParams(check.params, r.params) && matchesEnv(check.env, r),
+    );
+    if (rows.length === 0)
+        return { check, points: [], missing: `not measured: no ${check.workloads.join("/")} metric matching /${check.metric}/ in a matching environment` };
     if (check.baseline) return evaluateAgainstBaseline(check, check.baseline, rows, summary);
-    const natives = groupBy(summary.rows.filter((r) => r.environment === BASELINE_ENVIRONMENT), comparisonKey);
+    const natives = groupBy(
+        summary.rows.filter((r) => r.environment === BASELINE_ENVIRONMENT),
+        comparisonKey,
+    );
     const points: CheckPoint[] = [];
     for (const r of rows) {
         if (r.overhead.kind !== "compared") continue;
         const native = natives.get(comparisonKey(r))?.[0];
         points.push({
-            environment: r.environment, baseline: BASELINE_ENVIRONMENT, workload: r.workload, params: r.params, metric: r.metric,
-            ratio: r.overhead.ratio, ratioCi: r.overhead.ratioCi,
+            environment: r.environment,
+            baseline: BASELINE_ENVIRONMENT,
+            workload: r.workload,
+            params: r.params,
+            metric: r.metric,
+            ratio: r.overhead.ratio,
+            ratioCi: r.overhead.ratioCi,
             emulated: isEmulated(r.accel) || (native !== undefined && isEmulated(native.accel)),
             status: judgeInterval(r.overhead.ratioCi, check.ratio),
         });
     }
     if (points.length === 0) {
         const kinds = [...new Set(rows.map((r) => r.overhead.kind))].join(", ");
-        return { check, points, missing: `measured but not compared with native (${kinds}): ${summary.hasNative ? "no native for these points" : "no native baseline in the run"}` };
+        return {
+            check,
+            points,
+            missing: `measured but not compared with native (${kinds}): ${summary.hasNative ? "no native for these points" : "no native baseline in the run"}`,
+        };
     }
     return { check, points };
 }
 
 /** Every matching row against every baseline row of the same (workload, params, metric). */
 function evaluateAgainstBaseline(check: RatioCheck, baseline: EnvSelector, rows: readonly SummaryRow[], summary: Summary): CheckResult {
-    const bases = groupBy(summary.rows.filter((r) => matchesEnv(baseline, r)), comparisonKey);
+    const bases = groupBy(
+        summary.rows.filter((r) => matchesEnv(baseline, r)),
+        comparisonKey,
+    );
     const points: CheckPoint[] = [];
     const notComparable: string[] = [];
     for (const r of rows) {
@@ -322,15 +366,22 @@ function evaluateAgainstBaseline(check: RatioCheck, baseline: EnvSelector, rows:
                 continue;
             }
             points.push({
-                environment: r.environment, baseline: b.environment, workload: r.workload, params: r.params, metric: r.metric,
-                ratio: o.ratio, ratioCi: o.ratioCi, emulated: isEmulated(r.accel) || isEmulated(b.accel),
+                environment: r.environment,
+                baseline: b.environment,
+                workload: r.workload,
+                params: r.params,
+                metric: r.metric,
+                ratio: o.ratio,
+                ratioCi: o.ratioCi,
+                emulated: isEmulated(r.accel) || isEmulated(b.accel),
                 status: judgeInterval(o.ratioCi, check.ratio),
             });
         }
     }
     if (points.length > 0) return { check, points };
     return {
-        check, points,
+        check,
+        points,
         missing: notComparable.length
             ? `measured but not comparable: ${notComparable.slice(0, 3).join("; ")}`
             : `not measured: no baseline environment matching ${JSON.stringify(baseline)} with the same ${check.workloads.join("/")} metrics`,
@@ -358,7 +409,11 @@ export function evaluateClaim(study: string, claim: Claim, summary: Summary): Cl
     const conf = `${Math.round(summary.confidence * 100)} % interval`;
     if (failed.length > 0) {
         const shown = failed.slice(0, 3).map(({ c, p }) => `${formatPoint(p, Object.keys(c.check.params))} outside ${rangeText(c.check.ratio)}`);
-        return { ...base, status: "not reproduced", reason: `${conf} entirely outside the expected range: ${shown.join("; ")}${failed.length > 3 ? `; and ${failed.length - 3} more` : ""}` };
+        return {
+            ...base,
+            status: "not reproduced",
+            reason: `${conf} entirely outside the expected range: ${shown.join("; ")}${failed.length > 3 ? `; and ${failed.length - 3} more` : ""}`,
+        };
     }
     const missing = checks.filter((c) => c.missing);
     if (missing.length > 0) {
@@ -367,9 +422,15 @@ export function evaluateClaim(study: string, claim: Claim, summary: Summary): Cl
     const unsure = checks.flatMap((c) => c.points.filter((p) => p.status === "inconclusive").map((p) => ({ c, p })));
     if (unsure.length > 0) {
         const shown = unsure.slice(0, 3).map(({ c, p }) => `${formatPoint(p, Object.keys(c.check.params))} vs expected ${rangeText(c.check.ratio)}`);
-        return { ...base, status: "inconclusive", reason: `${conf} overlaps the edge of the expected range or does not exist: ${shown.join("; ")}${unsure.length > 3 ? `; and ${unsure.length - 3} more` : ""}` };
+        return {
+            ...base,
+            status: "inconclusive",
+            reason: `${conf} overlaps the edge of the expected range or does not exist: ${shown.join("; ")}${unsure.length > 3 ? `; and ${unsure.length - 3} more` : ""}`,
+        };
     }
-    const shown = checks.map((c) => `${c.check.what}: ${c.points.length} point(s) within ${rangeText(c.check.ratio)}, e.g. ${formatPoint(c.points[0], Object.keys(c.check.params))}`);
+    const shown = checks.map(
+        (c) => `${c.check.what}: ${c.points.length} point(s) within ${rangeText(c.check.ratio)}, e.g. ${formatPoint(c.points[0], Object.keys(c.check.params))}`,
+    );
     return { ...base, status: "reproduced", reason: `${conf} inside the expected range — ${shown.join("; ")}` };
 }
 
@@ -404,8 +465,15 @@ export function comparePublished(refs: readonly Reference[], summary: Summary): 
                 if (r.overhead.kind !== "compared") continue;
                 const ci = r.overhead.ratioCi;
                 out.push({
-                    study: ref.study, published: p, publishedRatio: pr, environment: r.environment, params: r.params, metric: r.metric,
-                    ratio: r.overhead.ratio, ratioCi: ci, emulated: isEmulated(r.accel),
+                    study: ref.study,
+                    published: p,
+                    publishedRatio: pr,
+                    environment: r.environment,
+                    params: r.params,
+                    metric: r.metric,
+                    ratio: r.overhead.ratio,
+                    ratioCi: ci,
+                    emulated: isEmulated(r.accel),
                     publishedInsideCi: ci ? ci.low <= pr && pr <= ci.high : null,
                 });
             }

@@ -62,16 +62,24 @@ function startWorker(input: WorkerInput, onProgress: (p: WorkerProgress) => void
  * Reads every cells/*.csv of dir. workers: how many threads (default: up to 2 when there are at
  * least PARALLEL_MIN_FILES entries, else 1 = in this thread). onProgress gets entries done of all.
  */
-export async function readCells(dir: string, opts: { workers?: number; onProgress?: (done: number, total: number, rows: number) => void } = {}): Promise<CellsRead> {
+export async function readCells(
+    dir: string,
+    opts: { workers?: number; onProgress?: (done: number, total: number, rows: number) => void } = {},
+): Promise<CellsRead> {
     const { cellsDir, entries } = listCells(dir);
     const groups = new GroupAccumulator();
     const facts = new FactsAccumulator();
     const workers = Math.max(1, Math.min(entries.length, opts.workers ?? (entries.length >= PARALLEL_MIN_FILES ? Math.min(2, os.availableParallelism()) : 1)));
     if (workers === 1) {
-        const r = readCellEntries(cellsDir, entries, (s) => {
-            groups.add(s);
-            facts.add(s);
-        }, (done, rows) => opts.onProgress?.(done, entries.length, rows));
+        const r = readCellEntries(
+            cellsDir,
+            entries,
+            (s) => {
+                groups.add(s);
+                facts.add(s);
+            },
+            (done, rows) => opts.onProgress?.(done, entries.length, rows),
+        );
         return { cellsDir, ...r, groups, facts };
     }
     const size = Math.ceil(entries.length / workers);
@@ -79,11 +87,15 @@ export async function readCells(dir: string, opts: { workers?: number; onProgres
     const done = slices.map(() => 0);
     const rows = slices.map(() => 0);
     const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-    const results = await Promise.all(slices.map((slice, i) => startWorker({ cellsDir, entries: slice }, (p) => {
-        done[i] = p.done;
-        rows[i] = p.rows;
-        opts.onProgress?.(sum(done), entries.length, sum(rows));
-    })));
+    const results = await Promise.all(
+        slices.map((slice, i) =>
+            startWorker({ cellsDir, entries: slice }, (p) => {
+                done[i] = p.done;
+                rows[i] = p.rows;
+                opts.onProgress?.(sum(done), entries.length, sum(rows));
+            }),
+        ),
+    );
     const files: string[] = [];
     const problems: LoadProblem[] = [];
     let total = 0;

@@ -96,7 +96,12 @@ export function overheadTable(summary: Summary): { header: string[]; rows: strin
             const r = list.find((x) => x.environment === e);
             return r ? changeCell(r) : "";
         });
-        rows.push([first.workload, `${first.metric} ${directionArrow(first.better)}`, shortParams(first.params, keysByWorkload.get(first.workload) ?? []), ...cells]);
+        rows.push([
+            first.workload,
+            `${first.metric} ${directionArrow(first.better)}`,
+            shortParams(first.params, keysByWorkload.get(first.workload) ?? []),
+            ...cells,
+        ]);
     }
     // Without any swept parameter the point column would be empty: leave it out.
     if (rows.every((r) => r[2] === "")) return { header: ["workload", "metric", ...envs], rows: rows.map((r) => [r[0], r[1], ...r.slice(3)]) };
@@ -120,7 +125,22 @@ export function publishedRows(published: readonly PublishedComparison[]): string
 
 export const PUBLISHED_HEADER = ["published", "published env/native", "ours", "our env/native", "our interval", "published inside our interval"];
 export const CLAIM_HEADER = ["claim", "status", "numbers", "source"];
-export const DETAIL_HEADER = ["environment", "metric", "n", "mean ± stddev", "median", "min", "max", "95% CI of mean", "unit", "change vs native", "CI of change", "paired", "outliers", "accel"];
+export const DETAIL_HEADER = [
+    "environment",
+    "metric",
+    "n",
+    "mean ± stddev",
+    "median",
+    "min",
+    "max",
+    "95% CI of mean",
+    "unit",
+    "change vs native",
+    "CI of change",
+    "paired",
+    "outliers",
+    "accel",
+];
 
 export function detailRow(r: SummaryRow): string[] {
     return [
@@ -169,7 +189,9 @@ export function notesOf(summary: Summary): string[] {
     }
     const outliers = summary.rows.filter((r) => r.outliers && r.outliers.indexes.length > 0);
     if (outliers.length > 0) {
-        notes.push(`${outliers.length} group(s) have values outside Tukey's fences (1.5 × IQR); they are reported in the outliers column and included in every statistic.`);
+        notes.push(
+            `${outliers.length} group(s) have values outside Tukey's fences (1.5 × IQR); they are reported in the outliers column and included in every statistic.`,
+        );
     }
     return notes;
 }
@@ -219,4 +241,3 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
     }
     return out.join("\n");
 }
-

@@ -97,7 +97,10 @@ function requireValues(values: readonly number[], fn: string): void {
 /** Quantile q (0..1) with linear interpolation between order statistics (Hyndman–Fan type 7, R's default). */
 export function quantile(values: readonly number[], q: number): number {
     requireValues(values, "quantile");
-    return quantileSorted([...values].sort((a, b) => a - b), q);
+    return quantileSorted(
+        [...values].sort((a, b) => a - b),
+        q,
+    );
 }
 
 function quantileSorted(s: readonly number[], q: number): number {

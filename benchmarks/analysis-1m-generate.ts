@@ -15,7 +15,14 @@ if (!dir || !(target > 0)) {
     process.exit(2);
 }
 
-interface Point { workload: string; params: string; metric: string; unit: string; better: "higher" | "lower"; base: number }
+interface Point {
+    workload: string;
+    params: string;
+    metric: string;
+    unit: string;
+    better: "higher" | "lower";
+    base: number;
+}
 
 const points: Point[] = [];
 const redisTests = ["ping_inline", "ping_mbulk", "set", "get", "lpush", "lpop", "sadd"];
@@ -37,10 +44,18 @@ for (const job of ["seq_write", "seq_read", "randwrite16", "randwrite16x8", "ran
     const params = "size=1g;runtime=60";
     points.push({ workload: "fio", params, metric: `${job}_bw_mbps`, unit: "MB/s", better: "higher", base: 800 });
     points.push({ workload: "fio", params, metric: `${job}_iops`, unit: "IOPS", better: "higher", base: 80000 });
-    for (const p of [50, 90, 99]) points.push({ workload: "fio", params, metric: `${job}_clat_p${p}_us`, unit: "us", better: "lower", base: 200 * (1 + p / 50) });
+    for (const p of [50, 90, 99])
+        points.push({ workload: "fio", params, metric: `${job}_clat_p${p}_us`, unit: "us", better: "lower", base: 200 * (1 + p / 50) });
 }
 for (const m of ["events_per_s", "latency_avg_ms", "latency_p95_ms"]) {
-    points.push({ workload: "sysbench-cpu", params: "maxPrime=20000;threads=1;timeSeconds=10", metric: m, unit: m === "events_per_s" ? "events/s" : "ms", better: m === "events_per_s" ? "higher" : "lower", base: m === "events_per_s" ? 1200 : 0.8 });
+    points.push({
+        workload: "sysbench-cpu",
+        params: "maxPrime=20000;threads=1;timeSeconds=10",
+        metric: m,
+        unit: m === "events_per_s" ? "events/s" : "ms",
+        better: m === "events_per_s" ? "higher" : "lower",
+        base: m === "events_per_s" ? 1200 : 0.8,
+    });
 }
 
 const envs = [
@@ -74,11 +89,28 @@ for (let rep = 1; rows < target; rep++) {
             const samples: Sample[] = wp.map((p) => {
                 const f = p.better === "higher" ? env.factor : 1 / env.factor;
                 return {
-                    run_id: "bench-1m", stack: "bench", cell_id: `${w}.${env.environment}.r${rep}`, environment: env.environment, env_kind: env.env_kind,
-                    variant: env.variant, workload: w, params: p.params, repetition: rep, metric: p.metric,
-                    value: Number((p.base * f * (1 + 0.05 * (rand() - 0.5))).toPrecision(6)), unit: p.unit, better: p.better,
-                    started_at: started, duration_s: 10, tool: w, tool_version: "1.0", accel: env.accel, host: "bench", kernel: "6.1",
-                    cpu_model: "synthetic", notes: "",
+                    run_id: "bench-1m",
+                    stack: "bench",
+                    cell_id: `${w}.${env.environment}.r${rep}`,
+                    environment: env.environment,
+                    env_kind: env.env_kind,
+                    variant: env.variant,
+                    workload: w,
+                    params: p.params,
+                    repetition: rep,
+                    metric: p.metric,
+                    value: Number((p.base * f * (1 + 0.05 * (rand() - 0.5))).toPrecision(6)),
+                    unit: p.unit,
+                    better: p.better,
+                    started_at: started,
+                    duration_s: 10,
+                    tool: w,
+                    tool_version: "1.0",
+                    accel: env.accel,
+                    host: "bench",
+                    kernel: "6.1",
+                    cpu_model: "synthetic",
+                    notes: "",
                 };
             });
             fs.writeFileSync(path.join(dir, "cells", `${w}.${env.environment}.r${rep}.csv`), samplesToCsv(samples));
@@ -86,5 +118,8 @@ for (let rep = 1; rows < target; rep++) {
         }
     }
 }
-fs.writeFileSync(path.join(dir, "environments.csv"), "environment,env_kind,variant,accel,fact,value,declared,measured_at\nnative,native,,none,nproc,2,,2026-01-01T00:00:00Z\n");
+fs.writeFileSync(
+    path.join(dir, "environments.csv"),
+    "environment,env_kind,variant,accel,fact,value,declared,measured_at\nnative,native,,none,nproc,2,,2026-01-01T00:00:00Z\n",
+);
 console.log(rows);

@@ -37,9 +37,20 @@ async function main(): Promise<void> {
         for (const [workload, proc] of Object.entries(SERVERS)) {
             const sampler = spawn("sh", ["-c", "while :; do ss -Hltnup; sleep 0.05; done"], { stdio: ["ignore", "pipe", "ignore"] });
             let seen = "";
-            sampler.stdout.on("data", (b: Buffer) => { seen += b.toString(); });
+            sampler.stdout.on("data", (b: Buffer) => {
+                seen += b.toString();
+            });
             try {
-                runCell({ stack, runId: "r", resultsDir: results, cellId: `${workload}.native.r1`, workload, params: TINY[workload], repetition: 1, env: live.handles.native });
+                runCell({
+                    stack,
+                    runId: "r",
+                    resultsDir: results,
+                    cellId: `${workload}.native.r1`,
+                    workload,
+                    params: TINY[workload],
+                    repetition: 1,
+                    env: live.handles.native,
+                });
             } catch (e) {
                 console.error(`${workload}: ${(e as Error).message.split("\n")[0]}`);
             }
@@ -59,4 +70,7 @@ async function main(): Promise<void> {
     for (const r of [...rows].sort()) console.log(r);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});

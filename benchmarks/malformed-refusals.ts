@@ -22,7 +22,9 @@ function figures(label: string, times: ReadonlyArray<readonly [string, number]>)
     const sorted = [...times].sort((a, b) => a[1] - b[1]);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))][1];
     const [slowName, slowMs] = sorted[sorted.length - 1];
-    console.log(`${label}: ${sorted.length} refusals; median ${at(0.5).toFixed(1)} ms, p95 ${at(0.95).toFixed(1)} ms, slowest ${slowMs.toFixed(1)} ms (${slowName})`);
+    console.log(
+        `${label}: ${sorted.length} refusals; median ${at(0.5).toFixed(1)} ms, p95 ${at(0.95).toFixed(1)} ms, slowest ${slowMs.toFixed(1)} ms (${slowName})`,
+    );
 }
 
 function main(): void {
@@ -55,7 +57,12 @@ function main(): void {
         for (const c of picked) {
             const stack = writeCase(stacks, c);
             const t0 = process.hrtime.bigint();
-            const r = spawnSync("node", [cli, "up", stack], { encoding: "utf8", timeout: 60_000, cwd: REPO, env: { ...process.env, ...env, PATH: `${shims}:${process.env.PATH ?? ""}` } });
+            const r = spawnSync("node", [cli, "up", stack], {
+                encoding: "utf8",
+                timeout: 60_000,
+                cwd: REPO,
+                env: { ...process.env, ...env, PATH: `${shims}:${process.env.PATH ?? ""}` },
+            });
             const ms = Number(process.hrtime.bigint() - t0) / 1e6;
             if (r.status !== 1) throw new Error(`${c.name}: isobench up exited ${r.status}, not 1:\n${r.stderr}`);
             viaCli.push([c.name, ms]);

@@ -38,9 +38,11 @@ export function withNeeds(d: DockerVariant, needs: readonly AttributedNeeds[]): 
  * cap SYS_NICE (numactl membind:0)", or "none".
  */
 export function needsRecord(needs: readonly AttributedNeeds[]): string {
-    const parts = needs.filter((n) => !isEmpty(n.needs)).map(({ by, needs: n }) => {
-        const what = [...(n.capAdd ?? []).map((c) => `cap ${c}`), ...(n.seccomp ? [`seccomp ${n.seccomp}`] : [])].join(", ");
-        return `${by}: ${what}${n.why ? ` (${n.why})` : ""}`;
-    });
+    const parts = needs
+        .filter((n) => !isEmpty(n.needs))
+        .map(({ by, needs: n }) => {
+            const what = [...(n.capAdd ?? []).map((c) => `cap ${c}`), ...(n.seccomp ? [`seccomp ${n.seccomp}`] : [])].join(", ");
+            return `${by}: ${what}${n.why ? ` (${n.why})` : ""}`;
+        });
     return parts.length ? parts.join("; ") : "none";
 }

@@ -28,7 +28,7 @@ export function parseCpuset(cpuset: string): number[] {
 export function formatCpuset(cpus: readonly number[]): string {
     const sorted = [...new Set(cpus)].sort((a, b) => a - b);
     const parts: string[] = [];
-    for (let i = 0; i < sorted.length; ) {
+    for (let i = 0; i < sorted.length;) {
         let j = i;
         while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
         parts.push(j === i ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);

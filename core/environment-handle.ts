@@ -15,7 +15,12 @@ export type ExecTarget =
     | { readonly kind: "docker"; readonly container: string; readonly network: "nat" | "host"; readonly numactl?: readonly string[] }
     | ({ readonly kind: "kvm" } & GuestAccess)
     /** A container of the Docker engine inside a KVM guest: `ssh guest docker exec <container> …`. */
-    | ({ readonly kind: "docker-in-kvm"; readonly container: string; readonly network: "nat" | "host" | "none"; readonly numactl?: readonly string[] } & GuestAccess);
+    | ({
+          readonly kind: "docker-in-kvm";
+          readonly container: string;
+          readonly network: "nat" | "host" | "none";
+          readonly numactl?: readonly string[];
+      } & GuestAccess);
 
 /** How the host logs in to a guest as root, and how it knows it reached that guest. */
 export interface GuestAccess {

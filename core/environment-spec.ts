@@ -152,8 +152,14 @@ export const kvmSchema = {
     memoryMiB: { type: "integer", minimum: 256, maximum: 16 * 1024 * 1024 },
     cpuModel: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$" },
     topology: wordOr(["libvirt-default", "single-socket"], {
-        type: "object", additionalProperties: false, required: ["sockets", "cores", "threads"],
-        properties: { sockets: { type: "integer", minimum: 1, maximum: 512 }, cores: { type: "integer", minimum: 1, maximum: 512 }, threads: { type: "integer", minimum: 1, maximum: 512 } },
+        type: "object",
+        additionalProperties: false,
+        required: ["sockets", "cores", "threads"],
+        properties: {
+            sockets: { type: "integer", minimum: 1, maximum: 512 },
+            cores: { type: "integer", minimum: 1, maximum: 512 },
+            threads: { type: "integer", minimum: 1, maximum: 512 },
+        },
     }),
     pinning: wordOr(["none", "preset", "ht-siblings"], { type: "array", minItems: 1, maxItems: 512, items: HOST_CPU_SCHEMA }),
     emulatorPin: { type: "string", pattern: `^(none|${CPUSET_RE.source.slice(1, -1)})$` },
@@ -175,11 +181,18 @@ const NAME = { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,30}$" } as const;
 
 /** Schemas of the object forms, by kind; the item's path is prefixed by the caller. */
 export const environmentSchemas = {
-    native: { type: "object", additionalProperties: false, required: ["name", "kind"], properties: { name: NAME, kind: { const: "native" }, numactl: numaPolicySchema } },
+    native: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "kind"],
+        properties: { name: NAME, kind: { const: "native" }, numactl: numaPolicySchema },
+    },
     docker: { type: "object", additionalProperties: false, required: ["name", "kind"], properties: { name: NAME, kind: { const: "docker" }, ...dockerSchema } },
     kvm: { type: "object", additionalProperties: false, required: ["name", "kind"], properties: { name: NAME, kind: { const: "kvm" }, ...kvmSchema } },
     "docker-in-kvm": {
-        type: "object", additionalProperties: false, required: ["name", "kind"],
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "kind"],
         properties: {
             name: NAME,
             kind: { const: "docker-in-kvm" },
@@ -266,7 +279,12 @@ export function environmentOf(item: string | Raw, d: KvmDefaults): EnvironmentSp
             const g = item.guest ?? {};
             // From outside the guest, published ports are reached at the guest's address, where
             // the guest's iptables DNAT carries them: the userland proxy is not on that path.
-            return { name: item.name, kind: "docker-in-kvm", kvm: kvmKnobsOf(g, g.preset ?? "kvm-untuned", d), docker: dockerVariantOf({ userlandProxy: false, ...(item.docker ?? {}) }) };
+            return {
+                name: item.name,
+                kind: "docker-in-kvm",
+                kvm: kvmKnobsOf(g, g.preset ?? "kvm-untuned", d),
+                docker: dockerVariantOf({ userlandProxy: false, ...(item.docker ?? {}) }),
+            };
         }
     }
 }
@@ -297,7 +315,10 @@ export function dockerVariantKey(d: DockerVariant): string {
         ["seccomp", d.seccomp === "unconfined" ? "unconfined" : undefined],
         ["numactl", d.numactl ? numaPolicyKey(d.numactl) : undefined],
     ];
-    return parts.filter((p): p is [string, string] => p[1] !== undefined).map(([k, v]) => `${k}=${v}`).join(";");
+    return parts
+        .filter((p): p is [string, string] => p[1] !== undefined)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(";");
 }
 
 /** Variant of a native environment: "" (the host as it is), or `numactl=<policy key>`. */

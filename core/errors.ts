@@ -15,7 +15,10 @@ export class HostError extends UserError {}
 
 /** Thrown for a spec that must not be rendered; the message names the field and the fix. */
 export class DomainSpecError extends Error {
-    constructor(readonly field: string, detail: string) {
+    constructor(
+        readonly field: string,
+        detail: string,
+    ) {
         super(`domain spec ${field}: ${detail}`);
         this.name = "DomainSpecError";
     }
@@ -23,7 +26,10 @@ export class DomainSpecError extends Error {
 
 /** Thrown when a preset cannot be realised on this host; the message names the fix. */
 export class KvmPresetError extends Error {
-    constructor(readonly environment: string, detail: string) {
+    constructor(
+        readonly environment: string,
+        detail: string,
+    ) {
         super(`${environment}: ${detail}`);
         this.name = "KvmPresetError";
     }
@@ -31,7 +37,11 @@ export class KvmPresetError extends Error {
 
 /** Thrown when tool output does not parse; the runner adds the raw file path. */
 export class ParseError extends Error {
-    constructor(readonly workload: string, readonly metric: string, detail: string) {
+    constructor(
+        readonly workload: string,
+        readonly metric: string,
+        detail: string,
+    ) {
         super(`${workload}: cannot parse ${metric}: ${detail}`);
     }
 }

@@ -98,11 +98,13 @@ export function parseNumaPolicyKey(key: string): NumaPolicy {
     const nodes = new RegExp(NODES);
     for (const part of key.split("+")) {
         const [k, v, ...rest] = part.split(":");
-        const ok = rest.length === 0 && !(k in out) && (
-            (k === "localalloc" && v === undefined)
-            || ((k === "cpunodebind" || k === "membind") && v !== undefined && nodes.test(v))
-            || (k === "interleave" && v !== undefined && (v === "all" || nodes.test(v)))
-            || (k === "preferred" && v !== undefined && /^\d+$/.test(v)));
+        const ok =
+            rest.length === 0 &&
+            !(k in out) &&
+            ((k === "localalloc" && v === undefined) ||
+                ((k === "cpunodebind" || k === "membind") && v !== undefined && nodes.test(v)) ||
+                (k === "interleave" && v !== undefined && (v === "all" || nodes.test(v))) ||
+                (k === "preferred" && v !== undefined && /^\d+$/.test(v)));
         if (!ok) throw new Error(`numactl policy "${key}": "${part}" is not a policy field; ${usage}`);
         out[k] = k === "localalloc" ? true : k === "preferred" ? Number(v) : v!;
     }
@@ -139,7 +141,11 @@ export function numaContainerNeeds(p: NumaPolicy): ContainerNeeds {
 
 /** A space-separated node or CPU list of numactl ("0 1 ") as a cpuset ("0-1"); "" when empty. */
 function nodeList(text: string | undefined): string {
-    const nums = (text ?? "").trim().split(/\s+/).filter((w) => /^\d+$/.test(w)).map(Number);
+    const nums = (text ?? "")
+        .trim()
+        .split(/\s+/)
+        .filter((w) => /^\d+$/.test(w))
+        .map(Number);
     return nums.length ? formatCpuset(nums) : "";
 }
 

@@ -6,9 +6,28 @@ import { stringify } from "csv-stringify/sync";
 import Papa from "papaparse";
 
 export const SAMPLE_COLUMNS = [
-    "run_id", "stack", "cell_id", "environment", "env_kind", "variant", "workload", "params",
-    "repetition", "metric", "value", "unit", "better", "started_at", "duration_s", "tool",
-    "tool_version", "accel", "host", "kernel", "cpu_model", "notes",
+    "run_id",
+    "stack",
+    "cell_id",
+    "environment",
+    "env_kind",
+    "variant",
+    "workload",
+    "params",
+    "repetition",
+    "metric",
+    "value",
+    "unit",
+    "better",
+    "started_at",
+    "duration_s",
+    "tool",
+    "tool_version",
+    "accel",
+    "host",
+    "kernel",
+    "cpu_model",
+    "notes",
 ] as const;
 
 export type EnvKind = "native" | "docker" | "kvm" | "docker-in-kvm";
@@ -41,10 +60,13 @@ export interface Sample {
 }
 
 export function samplesToCsv(samples: readonly Sample[]): string {
-    return stringify(samples.map((s) => SAMPLE_COLUMNS.map((c) => s[c])), {
-        header: true,
-        columns: [...SAMPLE_COLUMNS],
-    });
+    return stringify(
+        samples.map((s) => SAMPLE_COLUMNS.map((c) => s[c])),
+        {
+            header: true,
+            columns: [...SAMPLE_COLUMNS],
+        },
+    );
 }
 
 /**
@@ -73,10 +95,28 @@ export function samplesFromCsv(text: string, source: string): Sample[] {
         if (r[10] === "" || !Number.isFinite(value)) throw new Error(`${source}: row ${i + 1} has non-numeric value "${r[10]}"`);
         // Field by field in SAMPLE_COLUMNS order (no intermediate record: a million rows pass here).
         out[i - 1] = {
-            run_id: r[0], stack: r[1], cell_id: r[2], environment: r[3], env_kind: r[4] as EnvKind, variant: r[5],
-            workload: r[6], params: r[7], repetition: Number(r[8]), metric: r[9], value, unit: r[11],
-            better: r[12] as Better, started_at: r[13], duration_s: Number(r[14]), tool: r[15], tool_version: r[16],
-            accel: r[17] as Accel, host: r[18], kernel: r[19], cpu_model: r[20], notes: r[21],
+            run_id: r[0],
+            stack: r[1],
+            cell_id: r[2],
+            environment: r[3],
+            env_kind: r[4] as EnvKind,
+            variant: r[5],
+            workload: r[6],
+            params: r[7],
+            repetition: Number(r[8]),
+            metric: r[9],
+            value,
+            unit: r[11],
+            better: r[12] as Better,
+            started_at: r[13],
+            duration_s: Number(r[14]),
+            tool: r[15],
+            tool_version: r[16],
+            accel: r[17] as Accel,
+            host: r[18],
+            kernel: r[19],
+            cpu_model: r[20],
+            notes: r[21],
         };
     }
     return out;

@@ -216,7 +216,12 @@ function xmlAttr(s: string): string {
 }
 
 function unXml(s: string): string {
-    return s.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+    return s
+        .replace(/&apos;/g, "'")
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&amp;/g, "&");
 }
 
 /** What {@link kvmCloneXml} needs from the original's inactive XML. */
@@ -268,7 +273,10 @@ export function kvmCloneXml(xml: string, k: number): { readonly xml: string; rea
     let out = xml.replace(/<name>[^<]+<\/name>/, `<name>${xmlAttr(p.name)}</name>`);
     out = out.replace(/^\s*<uuid>[^<]*<\/uuid>\s*\n/m, "");
     out = out.replace(/^\s*<mac\s+address=['"][^'"]*['"]\s*\/>\s*\n/gm, "");
-    out = out.replace(/(<disk\b[^>]*\bdevice=['"]disk['"][^>]*>[\s\S]*?<source\s+file=)(['"])(.*?)\2/, (_m, pre: string, quote: string) => `${pre}${quote}${xmlAttr(p.diskPath)}${quote}`);
+    out = out.replace(
+        /(<disk\b[^>]*\bdevice=['"]disk['"][^>]*>[\s\S]*?<source\s+file=)(['"])(.*?)\2/,
+        (_m, pre: string, quote: string) => `${pre}${quote}${xmlAttr(p.diskPath)}${quote}`,
+    );
     if (facts.serialLogPath && p.serialLogPath) {
         // The console element mirrors the serial port and names the same file.
         const oldPath = new RegExp(`(<source\\s+path=)(['"])${escapeRegExp(xmlAttr(facts.serialLogPath))}\\2`, "g");
@@ -276,7 +284,10 @@ export function kvmCloneXml(xml: string, k: number): { readonly xml: string; rea
     }
     // A UEFI guest's variable store is its own (libvirt makes it from the template at start and
     // `virsh undefine --nvram` removes it): a clone sharing the original's would write into it.
-    out = out.replace(/(<nvram\b[^>]*>)[^<]*(<\/nvram>)/, (_m, open: string, close: string) => `${open}${xmlAttr(path.join(path.dirname(p.diskPath), `${p.name}.VARS.fd`))}${close}`);
+    out = out.replace(
+        /(<nvram\b[^>]*>)[^<]*(<\/nvram>)/,
+        (_m, open: string, close: string) => `${open}${xmlAttr(path.join(path.dirname(p.diskPath), `${p.name}.VARS.fd`))}${close}`,
+    );
     out = out.replace(/<description>([^<]*)<\/description>/, (_m, d: string) => `<description>clone ${k} of ${xmlAttr(facts.name)}: ${d}</description>`);
     return { xml: out, paths: p };
 }
@@ -293,18 +304,17 @@ export type CloneSource =
     | { readonly kind: "native"; readonly numactl?: readonly string[] }
     | { readonly kind: "docker"; readonly inspect: DockerInspect; readonly network: "nat" | "host"; readonly numactl?: readonly string[] }
     | {
-        readonly kind: "kvm";
-        /** `virsh dumpxml --inactive` of the original. */
-        readonly xml: string;
-        /** Backing file of the original's overlay: clones get fresh overlays on it. */
-        readonly baseImage: string;
-        readonly sshKey: string;
-        /** The original's known_hosts; clones' disks are in its folder, so their keys go there too. */
-        readonly knownHosts: string;
-        /** environments/kvm/guest-lifecycle.sh */
-        readonly lifecycleScript: string;
-    };
-
+          readonly kind: "kvm";
+          /** `virsh dumpxml --inactive` of the original. */
+          readonly xml: string;
+          /** Backing file of the original's overlay: clones get fresh overlays on it. */
+          readonly baseImage: string;
+          readonly sshKey: string;
+          /** The original's known_hosts; clones' disks are in its folder, so their keys go there too. */
+          readonly knownHosts: string;
+          /** environments/kvm/guest-lifecycle.sh */
+          readonly lifecycleScript: string;
+      };
 
 /**
  * Create/remove/exec snippets for clone k of the source's environment. A native "instance" is a
@@ -346,7 +356,10 @@ export function cloneScripts(src: CloneSource, k: number, timeoutS: number): Clo
             const lc = q(src.lifecycleScript);
             const eof = "ISOBENCH_CLONE_XML_EOF";
             if (xml.includes(eof)) throw new Error(`domain XML contains ${eof}`);
-            const extra = [paths.xmlPath, paths.serialLogPath].filter((f): f is string => !!f).map(q).join(" ");
+            const extra = [paths.xmlPath, paths.serialLogPath]
+                .filter((f): f is string => !!f)
+                .map(q)
+                .join(" ");
             return {
                 name: paths.name,
                 create: [
@@ -357,8 +370,10 @@ export function cloneScripts(src: CloneSource, k: number, timeoutS: number): Clo
                     `printf '%s\\n' "$ip" | tail -n 1`,
                 ].join("\n"),
                 remove: [`${lc} delete ${q(paths.name)} ${q(paths.diskPath)} >&2`, `rm -f ${extra}`].join("\n"),
-                exec: (script, ipVar) => sshArgv({ domain: paths.name, sshKey: src.sshKey, knownHosts: src.knownHosts }, "IP")
-                    .map((w) => (w === "root@IP" ? `"root@$${ipVar}"` : q(w))).join(" ") + ` ${q(script)}`,
+                exec: (script, ipVar) =>
+                    sshArgv({ domain: paths.name, sshKey: src.sshKey, knownHosts: src.knownHosts }, "IP")
+                        .map((w) => (w === "root@IP" ? `"root@$${ipVar}"` : q(w)))
+                        .join(" ") + ` ${q(script)}`,
             };
         }
     }
@@ -385,13 +400,15 @@ export function readCloneSource(env: EnvironmentHandle, lifecycleScript: string)
             const xml = mustRun(virshArgv(30, "dumpxml", "--inactive", t.domain), 60, `virsh dumpxml --inactive ${t.domain} (environment ${env.name})`);
             const facts = domainFacts(xml);
             const info = mustRun(["qemu-img", "info", "-U", "--output=json", facts.diskPath], 60, `qemu-img info ${facts.diskPath} (disk of ${t.domain})`);
-            const backing = (JSON.parse(info) as { "full-backing-filename"?: string; "backing-filename"?: string });
+            const backing = JSON.parse(info) as { "full-backing-filename"?: string; "backing-filename"?: string };
             const base = backing["full-backing-filename"] ?? backing["backing-filename"];
             if (!base) throw new Error(`${facts.diskPath} (disk of ${t.domain}) has no backing file; clones need an overlay on a shared base image`);
             return { kind: "kvm", xml, baseImage: base, sshKey: t.sshKey, knownHosts: t.knownHosts, lifecycleScript };
         }
         case "docker-in-kvm":
-            throw new UserError(`environment ${env.name} is docker-in-kvm: lifecycle, idle and instances sweeps cannot clone a container inside a guest yet; run them in docker or kvm environments`);
+            throw new UserError(
+                `environment ${env.name} is docker-in-kvm: lifecycle, idle and instances sweeps cannot clone a container inside a guest yet; run them in docker or kvm environments`,
+            );
     }
 }
 
@@ -402,11 +419,17 @@ export function listClones(target: ExecTarget): string[] {
             return [];
         case "docker": {
             const r = mustRun(["docker", "ps", "-a", "--filter", `label=isobench.clone-of=${target.container}`, "--format", "{{.Names}}"], 30, "docker ps");
-            return r.split("\n").map((s) => s.trim()).filter((n) => isCloneOf(target.container, n));
+            return r
+                .split("\n")
+                .map((s) => s.trim())
+                .filter((n) => isCloneOf(target.container, n));
         }
         case "kvm": {
             const r = mustRun(virshArgv(30, "list", "--all", "--name"), 60, "virsh list");
-            return r.split("\n").map((s) => s.trim()).filter((n) => isCloneOf(target.domain, n));
+            return r
+                .split("\n")
+                .map((s) => s.trim())
+                .filter((n) => isCloneOf(target.domain, n));
         }
         case "docker-in-kvm":
             return []; // never cloned (readCloneSource refuses)
@@ -424,7 +447,10 @@ export function removeLeftoverClones(src: CloneSource, target: ExecTarget, maxK:
     const ks = new Set<number>(Array.from({ length: maxK }, (_, i) => i + 1));
     const original = target.kind === "docker" ? target.container : target.kind === "kvm" ? target.domain : "";
     for (const n of found) ks.add(Number(n.slice(original.length + 2)));
-    const script = [...ks].sort((a, b) => a - b).map((k) => cloneScripts(src, k, 60).remove).join("\n");
+    const script = [...ks]
+        .sort((a, b) => a - b)
+        .map((k) => cloneScripts(src, k, 60).remove)
+        .join("\n");
     if (script) {
         const r = attempt(["/bin/sh", "-c", script], timeoutS);
         if (r.status !== 0) throw new Error(`removing clones of ${original} failed: ${(r.stderr || r.stdout).trim().slice(-2000)}`);

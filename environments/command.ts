@@ -112,12 +112,7 @@ class DynamicCommand extends pulumi.dynamic.Resource {
 }
 
 /** Declares a command resource with the chosen backend. */
-export function commandResource(
-    backend: CommandBackend,
-    name: string,
-    args: CommandArgs,
-    opts?: pulumi.CustomResourceOptions,
-): CommandResource {
+export function commandResource(backend: CommandBackend, name: string, args: CommandArgs, opts?: pulumi.CustomResourceOptions): CommandResource {
     if (backend === "plugin") {
         const c = new command.local.Command(
             name,

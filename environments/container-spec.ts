@@ -9,12 +9,14 @@ import { DockerVariant, dockerVariantOf, memoryBytes } from "../core/environment
 export type DockerNetwork = "nat" | "host" | "none";
 
 /** A server port to publish: a bare number is a TCP port with a host port chosen by Docker. */
-export type PortRequest = number | {
-    readonly port: number;
-    readonly protocol: "tcp" | "udp";
-    /** Publish at the same number on the host (protocols that announce their data port). */
-    readonly sameNumber?: boolean;
-};
+export type PortRequest =
+    | number
+    | {
+          readonly port: number;
+          readonly protocol: "tcp" | "udp";
+          /** Publish at the same number on the host (protocols that announce their data port). */
+          readonly sameNumber?: boolean;
+      };
 
 export interface PublishedPort {
     readonly port: number;
@@ -131,7 +133,6 @@ export function containerSpec(a: ContainerSpecArgs): ContainerSpec {
     };
 }
 
-
 /** Value of `docker run -p`: "127.0.0.1::6379", "127.9.8.7:12866:12866/udp". */
 export function publishFlag(address: string, p: PublishedPort): string {
     return `${address}:${p.hostPort ?? ""}:${p.port}${p.protocol === "udp" ? "/udp" : ""}`;
@@ -158,7 +159,9 @@ export function dockerRunArgs(s: ContainerSpec): string[] {
  * Prints `ready_s=<seconds>` (container create → ready) as its last line.
  */
 export function cliCreateScript(s: ContainerSpec): string {
-    const labels = Object.entries(s.labels).map(([k, v]) => `--label ${q(`${k}=${v}`)}`).join(" ");
+    const labels = Object.entries(s.labels)
+        .map(([k, v]) => `--label ${q(`${k}=${v}`)}`)
+        .join(" ");
     return [
         "set -e",
         START_CLOCK,

@@ -44,11 +44,12 @@ export function inSubnet(ip: string, cidr: string): boolean {
     const n = Number(bits);
     if (a === undefined || b === undefined || !Number.isInteger(n) || n < 0 || n > 32) return false;
     const mask = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
-    return ((a & mask) >>> 0) === ((b & mask) >>> 0);
+    return (a & mask) >>> 0 === (b & mask) >>> 0;
 }
 
 /** What to do when the gateway cannot be told; shared by the preflight and `isobench doctor`. */
-export const BRIDGE_GATEWAY_FIX = "check that dockerd runs with its default bridge (scripts/daemons.sh); ip -4 addr show docker0 should list an address in the bridge subnet";
+export const BRIDGE_GATEWAY_FIX =
+    "check that dockerd runs with its default bridge (scripts/daemons.sh); ip -4 addr show docker0 should list an address in the bridge subnet";
 
 /** The Linux bridge interface behind Docker's default network (`com.docker.network.bridge.name`, docker0 by default). */
 export function bridgeInterfaceOf(inspectJson: string): string {
@@ -87,7 +88,8 @@ export function bridgeGatewayOf(inspectJson: string, ipAddrJson: string): Bridge
     } catch {
         throw new Error(`ip -j addr show dev ${iface} did not print JSON: ${ipAddrJson.slice(0, 200)}`);
     }
-    const addrs = entries.filter((e) => !e.ifname || e.ifname === iface)
+    const addrs = entries
+        .filter((e) => !e.ifname || e.ifname === iface)
         .flatMap((e) => e.addr_info ?? [])
         .filter((a) => a.family === "inet" && a.local)
         .map((a) => a.local as string);
@@ -95,8 +97,10 @@ export function bridgeGatewayOf(inspectJson: string, ipAddrJson: string): Bridge
     const onIface = addrs.find((a) => subnets.some((s) => inSubnet(a, s)));
     const declared = configs.map((c) => c.Gateway).find((g): g is string => !!g && ipv4ToInt(g) !== undefined);
     if (!onIface) {
-        throw new Error(`bridge interface ${iface} has no IPv4 address in Docker's bridge subnet ${subnets.join(", ")} ` +
-            `(interface addresses: ${addrs.join(", ") || "none"}${declared ? `; docker network inspect says gateway ${declared}` : ""})`);
+        throw new Error(
+            `bridge interface ${iface} has no IPv4 address in Docker's bridge subnet ${subnets.join(", ")} ` +
+                `(interface addresses: ${addrs.join(", ") || "none"}${declared ? `; docker network inspect says gateway ${declared}` : ""})`,
+        );
     }
     if (declared && declared !== onIface) {
         throw new Error(`docker network inspect bridge says gateway ${declared}, but interface ${iface} has ${onIface}`);

@@ -11,7 +11,9 @@ import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "../core/shell
 
 /** `ssh … root@$ip`, the address in the script's variable `ip`. */
 function ssh(guest: GuestAccess): string {
-    return sshArgv(guest, "IP").map((w) => (w === "root@IP" ? `"root@$ip"` : q(w))).join(" ");
+    return sshArgv(guest, "IP")
+        .map((w) => (w === "root@IP" ? `"root@$ip"` : q(w)))
+        .join(" ");
 }
 
 /**
@@ -42,8 +44,5 @@ export function guestContainerCreateScript(s: ContainerSpec, guest: GuestAccess,
 
 /** Delete: remove the container and its volume in the guest; succeeds when the guest is already gone. */
 export function guestContainerDeleteScript(s: ContainerSpec, guest: GuestAccess, lifecycle: string): string {
-    return [
-        `ip=$(${q(lifecycle)} ip ${q(guest.domain)} 2>/dev/null) || exit 0`,
-        `${ssh(guest)} ${q(cliDeleteScript(s))} || true`,
-    ].join("\n");
+    return [`ip=$(${q(lifecycle)} ip ${q(guest.domain)} 2>/dev/null) || exit 0`, `${ssh(guest)} ${q(cliDeleteScript(s))} || true`].join("\n");
 }

@@ -29,34 +29,49 @@ export class DockerEnvironment extends pulumi.ComponentResource {
         const s = args.spec;
         this.containerName = s.name;
         if (args.driver === "provider") {
-            const volume = s.volume && new docker.Volume(`${name}-data`, {
-                name: s.volume.name,
-                labels: Object.entries(s.labels).map(([label, value]) => ({ label, value })),
-            }, { parent: this });
-            this.ready = new docker.Container(`${name}-container`, {
-                name: s.name,
-                image: s.image,
-                command: [...s.command],
-                networkMode: s.networkMode,
-                ports: s.publish.map((p) => ({ internal: p.port, external: p.hostPort, protocol: p.protocol, ip: s.publishAddress })),
-                mounts: volume && s.volume ? [{ type: "volume", source: volume.name, target: s.volume.target }] : [],
-                labels: Object.entries(s.labels).map(([label, value]) => ({ label, value })),
-                ...(s.runtime && { runtime: s.runtime }),
-                ...(s.cpuset !== undefined && { cpuSet: s.cpuset }),
-                ...(s.cpus !== undefined && { cpus: String(s.cpus) }),
-                ...(s.memoryMiB !== undefined && { memory: s.memoryMiB }),
-                ...(s.capAdd.length > 0 && { capabilities: { adds: [...s.capAdd] } }),
-                ...(s.securityOpt.length > 0 && { securityOpts: [...s.securityOpt] }),
-                mustRun: true,
-                restart: "no",
-            }, { parent: this, deleteBeforeReplace: true });
+            const volume =
+                s.volume &&
+                new docker.Volume(
+                    `${name}-data`,
+                    {
+                        name: s.volume.name,
+                        labels: Object.entries(s.labels).map(([label, value]) => ({ label, value })),
+                    },
+                    { parent: this },
+                );
+            this.ready = new docker.Container(
+                `${name}-container`,
+                {
+                    name: s.name,
+                    image: s.image,
+                    command: [...s.command],
+                    networkMode: s.networkMode,
+                    ports: s.publish.map((p) => ({ internal: p.port, external: p.hostPort, protocol: p.protocol, ip: s.publishAddress })),
+                    mounts: volume && s.volume ? [{ type: "volume", source: volume.name, target: s.volume.target }] : [],
+                    labels: Object.entries(s.labels).map(([label, value]) => ({ label, value })),
+                    ...(s.runtime && { runtime: s.runtime }),
+                    ...(s.cpuset !== undefined && { cpuSet: s.cpuset }),
+                    ...(s.cpus !== undefined && { cpus: String(s.cpus) }),
+                    ...(s.memoryMiB !== undefined && { memory: s.memoryMiB }),
+                    ...(s.capAdd.length > 0 && { capabilities: { adds: [...s.capAdd] } }),
+                    ...(s.securityOpt.length > 0 && { securityOpts: [...s.securityOpt] }),
+                    mustRun: true,
+                    restart: "no",
+                },
+                { parent: this, deleteBeforeReplace: true },
+            );
             this.readyReport = pulumi.output("ready_s=not measured by the provider driver");
         } else {
-            const c = commandResource(args.commandBackend, `${name}-container`, {
-                create: cliCreateScript(s),
-                delete: cliDeleteScript(s),
-                triggers: [JSON.stringify(s)],
-            }, { parent: this, deleteBeforeReplace: true });
+            const c = commandResource(
+                args.commandBackend,
+                `${name}-container`,
+                {
+                    create: cliCreateScript(s),
+                    delete: cliDeleteScript(s),
+                    triggers: [JSON.stringify(s)],
+                },
+                { parent: this, deleteBeforeReplace: true },
+            );
             this.ready = c.resource;
             this.readyReport = c.stdout;
         }

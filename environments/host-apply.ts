@@ -8,8 +8,18 @@ import * as fs from "fs";
 import * as path from "path";
 import { mustRun } from "./process";
 import {
-    CPUFREQ_BOOST_PATH, DeclaredSettings, HostAction, HostChange, HostRecord, HostSnapshot, NO_TURBO_PATH, THP_PATH,
-    conflicts, mergeRecord, planHostSettings, restoreActions,
+    CPUFREQ_BOOST_PATH,
+    DeclaredSettings,
+    HostAction,
+    HostChange,
+    HostRecord,
+    HostSnapshot,
+    NO_TURBO_PATH,
+    THP_PATH,
+    conflicts,
+    mergeRecord,
+    planHostSettings,
+    restoreActions,
 } from "./host-settings";
 import { UserError } from "../core/errors";
 
@@ -43,7 +53,10 @@ export function readHostSnapshot(io: HostIo): HostSnapshot {
     const cpuDir = "/sys/devices/system/cpu";
     const cpus = (() => {
         try {
-            return fs.readdirSync(io.root + cpuDir).filter((d) => /^cpu\d+$/.test(d)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
+            return fs
+                .readdirSync(io.root + cpuDir)
+                .filter((d) => /^cpu\d+$/.test(d))
+                .sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
         } catch {
             return [];
         }
@@ -55,8 +68,12 @@ export function readHostSnapshot(io: HostIo): HostSnapshot {
     });
     const boostValue = read(io, CPUFREQ_BOOST_PATH);
     const noTurbo = read(io, NO_TURBO_PATH);
-    const boost = boostValue !== undefined ? { path: CPUFREQ_BOOST_PATH, kind: "cpufreq-boost" as const, value: boostValue }
-        : noTurbo !== undefined ? { path: NO_TURBO_PATH, kind: "no-turbo" as const, value: noTurbo } : undefined;
+    const boost =
+        boostValue !== undefined
+            ? { path: CPUFREQ_BOOST_PATH, kind: "cpufreq-boost" as const, value: boostValue }
+            : noTurbo !== undefined
+              ? { path: NO_TURBO_PATH, kind: "no-turbo" as const, value: noTurbo }
+              : undefined;
     const candidates = [THP_PATH, ...governors.map((g) => g.path), ...(boost ? [boost.path] : [])];
     return {
         thp: read(io, THP_PATH),
@@ -75,7 +92,10 @@ function recordPath(io: HostIo, stack: string): string {
 
 export function readRecords(io: HostIo): HostRecord[] {
     if (!fs.existsSync(io.recordsDir)) return [];
-    return fs.readdirSync(io.recordsDir).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(fs.readFileSync(path.join(io.recordsDir, f), "utf8")) as HostRecord);
+    return fs
+        .readdirSync(io.recordsDir)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => JSON.parse(fs.readFileSync(path.join(io.recordsDir, f), "utf8")) as HostRecord);
 }
 
 /** The changes applying `declared` would make; throws a UserError listing what cannot be applied here (the preflight). */
@@ -111,7 +131,8 @@ export function applyHostSettings(io: HostIo, stack: string, declared: DeclaredS
     for (const c of changes) {
         for (const a of c.apply) act(io, a);
         const shows = stillDiffers(io, c);
-        if (shows !== undefined) throw new Error(`host setting ${c.setting}: set to ${c.to}, but the host shows ${shows} (the record in ${file} restores it on destroy)`);
+        if (shows !== undefined)
+            throw new Error(`host setting ${c.setting}: set to ${c.to}, but the host shows ${shows} (the record in ${file} restores it on destroy)`);
     }
     return record.changes;
 }

@@ -35,7 +35,11 @@ function version(argv: string[], re: RegExp): string {
 
 /** Swap in use: "off" when /proc/swaps lists no device, else "on (<total kB>)". */
 export function swapState(procSwaps: string): string {
-    const rows = procSwaps.trim().split("\n").slice(1).filter((l) => l.trim());
+    const rows = procSwaps
+        .trim()
+        .split("\n")
+        .slice(1)
+        .filter((l) => l.trim());
     if (rows.length === 0) return "off";
     const kb = rows.reduce((s, l) => s + Number(l.trim().split(/\s+/)[2] ?? 0), 0);
     return `on (${kb} kB)`;
@@ -56,14 +60,25 @@ export function measureHost(): Record<string, string> {
     const numa = attempt(["numactl", "--show"], 10);
     return {
         governor: gov ?? "unavailable (no cpufreq in this kernel/VM)",
-        boost: noTurbo !== undefined ? (noTurbo === "1" ? "off" : "on") : boost !== undefined ? (boost === "1" ? "on" : "off") : "unavailable (no intel_pstate or cpufreq boost)",
+        boost:
+            noTurbo !== undefined
+                ? noTurbo === "1"
+                    ? "off"
+                    : "on"
+                : boost !== undefined
+                  ? boost === "1"
+                      ? "on"
+                      : "off"
+                  : "unavailable (no intel_pstate or cpufreq boost)",
         thp: selected(read("/sys/kernel/mm/transparent_hugepage/enabled")),
         thp_defrag: selected(read("/sys/kernel/mm/transparent_hugepage/defrag")),
         swap: swapState(read("/proc/swaps") ?? ""),
         hugepages_total: /HugePages_Total:\s+(\d+)/.exec(meminfo)?.[1] ?? "0",
         hugepages_free: /HugePages_Free:\s+(\d+)/.exec(meminfo)?.[1] ?? "0",
         hugepage_size_kb: /Hugepagesize:\s+(\d+)/.exec(meminfo)?.[1] ?? "unknown",
-        numa_nodes: String(fs.existsSync("/sys/devices/system/node") ? fs.readdirSync("/sys/devices/system/node").filter((d) => /^node\d+$/.test(d)).length : 0),
+        numa_nodes: String(
+            fs.existsSync("/sys/devices/system/node") ? fs.readdirSync("/sys/devices/system/node").filter((d) => /^node\d+$/.test(d)).length : 0,
+        ),
         native_numactl_policy: numa.status === 0 ? numactlPolicy(numa.stdout) : "numactl not installed (native runs get the kernel's default policy)",
         cpus: String(os.cpus().length),
         cpu_model: os.cpus()[0]?.model.trim() ?? "unknown",
@@ -88,7 +103,11 @@ export function compareHost(declared: Readonly<Record<string, string>>, measured
  * @param recorded facts written beside the measured ones (host_settings_applied: what
  * isobench:host.apply changed for this stack, from → to)
  */
-export function probeHost(resultsDir: string, declared: Readonly<Record<string, string>>, recorded: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function probeHost(
+    resultsDir: string,
+    declared: Readonly<Record<string, string>>,
+    recorded: Readonly<Record<string, string>> = {},
+): Record<string, string> {
     const measured = { ...measureHost(), ...recorded };
     fs.mkdirSync(resultsDir, { recursive: true });
     const at = new Date().toISOString();
@@ -96,7 +115,9 @@ export function probeHost(resultsDir: string, declared: Readonly<Record<string, 
     fs.writeFileSync(path.join(resultsDir, "host.csv"), stringify(rows, { header: true, columns: ["host", "fact", "value", "declared", "measured_at"] }));
     const bad = compareHost(declared, measured);
     if (bad.length > 0) {
-        throw new Error(`the host is not configured as isobench:host declares:\n  - ${bad.join("\n  - ")}\n(facts in ${path.join(resultsDir, "host.csv")}; change the host, or the declaration)`);
+        throw new Error(
+            `the host is not configured as isobench:host declares:\n  - ${bad.join("\n  - ")}\n(facts in ${path.join(resultsDir, "host.csv")}; change the host, or the declaration)`,
+        );
     }
     return measured;
 }

@@ -46,9 +46,7 @@ export interface HostSnapshot {
     readonly root: boolean;
 }
 
-export type HostAction =
-    | { readonly kind: "write"; readonly path: string; readonly value: string }
-    | { readonly kind: "run"; readonly argv: readonly string[] };
+export type HostAction = { readonly kind: "write"; readonly path: string; readonly value: string } | { readonly kind: "run"; readonly argv: readonly string[] };
 
 /** One setting to change: what it is now, what it becomes, how, and how to undo it. */
 export interface HostChange {
@@ -67,15 +65,24 @@ export interface HostPlan {
 
 /** Active swap devices of /proc/swaps with their priorities. */
 export function activeSwaps(procSwaps: string): Array<{ device: string; priority: number }> {
-    return procSwaps.trim().split("\n").slice(1).filter((l) => l.trim()).map((l) => {
-        const f = l.trim().split(/\s+/);
-        return { device: f[0], priority: Number(f[4] ?? -1) };
-    });
+    return procSwaps
+        .trim()
+        .split("\n")
+        .slice(1)
+        .filter((l) => l.trim())
+        .map((l) => {
+            const f = l.trim().split(/\s+/);
+            return { device: f[0], priority: Number(f[4] ?? -1) };
+        });
 }
 
 /** Swap devices /etc/fstab lists (type swap, not noauto). */
 export function fstabSwaps(fstab: string): string[] {
-    return fstab.split("\n").map((l) => l.replace(/#.*/, "").trim().split(/\s+/)).filter((f) => f.length >= 3 && f[2] === "swap" && !(f[3] ?? "").split(",").includes("noauto")).map((f) => f[0]);
+    return fstab
+        .split("\n")
+        .map((l) => l.replace(/#.*/, "").trim().split(/\s+/))
+        .filter((f) => f.length >= 3 && f[2] === "swap" && !(f[3] ?? "").split(",").includes("noauto"))
+        .map((f) => f[0]);
 }
 
 /** swapon argv restoring a device at its priority (-p takes -1…32767; kernel-assigned ones below that are reassigned by the kernel). */
@@ -87,7 +94,9 @@ const REMOVE = (setting: Setting) => `or remove isobench:host.${setting} (the me
 
 function planThp(to: string, s: HostSnapshot, problems: string[]): HostChange | undefined {
     if (s.thp === undefined) {
-        problems.push(`isobench:host.thp: ${THP_PATH} does not exist (kernel without transparent hugepages). Fix: run on a kernel with CONFIG_TRANSPARENT_HUGEPAGE, ${REMOVE("thp")}`);
+        problems.push(
+            `isobench:host.thp: ${THP_PATH} does not exist (kernel without transparent hugepages). Fix: run on a kernel with CONFIG_TRANSPARENT_HUGEPAGE, ${REMOVE("thp")}`,
+        );
         return undefined;
     }
     const from = selected(s.thp);
@@ -104,23 +113,31 @@ function planSwap(to: string, s: HostSnapshot, problems: string[]): HostChange |
     const from = active.length ? "on" : "off";
     if (from === to) return undefined;
     if (!s.root) {
-        problems.push(`isobench:host.swap: ${to} needs swap${to === "on" ? "on" : "off"}, which only root may run. Fix: run isobench as root, ${REMOVE("swap")}`);
+        problems.push(
+            `isobench:host.swap: ${to} needs swap${to === "on" ? "on" : "off"}, which only root may run. Fix: run isobench as root, ${REMOVE("swap")}`,
+        );
         return undefined;
     }
     if (to === "off") {
         return {
-            setting: "swap", from: active.map((a) => a.device).join(","), to: "off",
+            setting: "swap",
+            from: active.map((a) => a.device).join(","),
+            to: "off",
             apply: active.map((a) => ({ kind: "run", argv: ["swapoff", a.device] })),
             restore: active.map((a) => ({ kind: "run", argv: swaponArgv(a.device, a.priority) })),
         };
     }
     const devices = fstabSwaps(s.fstab);
     if (devices.length === 0) {
-        problems.push(`isobench:host.swap: on, but no swap is active and /etc/fstab lists no swap device to switch on. Fix: add a swap device to /etc/fstab (or swapon one), ${REMOVE("swap")}`);
+        problems.push(
+            `isobench:host.swap: on, but no swap is active and /etc/fstab lists no swap device to switch on. Fix: add a swap device to /etc/fstab (or swapon one), ${REMOVE("swap")}`,
+        );
         return undefined;
     }
     return {
-        setting: "swap", from: "off", to: devices.join(","),
+        setting: "swap",
+        from: "off",
+        to: devices.join(","),
         apply: devices.map((d) => ({ kind: "run", argv: ["swapon", d] })),
         restore: devices.map((d) => ({ kind: "run", argv: ["swapoff", d] })),
     };
@@ -128,18 +145,24 @@ function planSwap(to: string, s: HostSnapshot, problems: string[]): HostChange |
 
 function planGovernor(to: string, s: HostSnapshot, problems: string[]): HostChange | undefined {
     if (s.governors.length === 0) {
-        problems.push(`isobench:host.governor: ${GOVERNOR_PATH_0} does not exist (no cpufreq driver in this kernel or VM), so the governor cannot be set. Fix: run on a host with a cpufreq driver (bare metal, or a VM that exposes one; modprobe acpi-cpufreq), ${REMOVE("governor")}`);
+        problems.push(
+            `isobench:host.governor: ${GOVERNOR_PATH_0} does not exist (no cpufreq driver in this kernel or VM), so the governor cannot be set. Fix: run on a host with a cpufreq driver (bare metal, or a VM that exposes one; modprobe acpi-cpufreq), ${REMOVE("governor")}`,
+        );
         return undefined;
     }
     const lacking = s.governors.filter((g) => !g.available.split(/\s+/).includes(to));
     if (lacking.length > 0) {
-        problems.push(`isobench:host.governor: ${to} is not in ${lacking[0].path.replace(/scaling_governor$/, "scaling_available_governors")} ("${lacking[0].available}"). Fix: declare one of those (or load its module, e.g. modprobe cpufreq_${to}), ${REMOVE("governor")}`);
+        problems.push(
+            `isobench:host.governor: ${to} is not in ${lacking[0].path.replace(/scaling_governor$/, "scaling_available_governors")} ("${lacking[0].available}"). Fix: declare one of those (or load its module, e.g. modprobe cpufreq_${to}), ${REMOVE("governor")}`,
+        );
         return undefined;
     }
     const differ = s.governors.filter((g) => g.value !== to);
     if (differ.length === 0) return undefined;
     return {
-        setting: "governor", from: [...new Set(differ.map((g) => g.value))].join(","), to,
+        setting: "governor",
+        from: [...new Set(differ.map((g) => g.value))].join(","),
+        to,
         apply: differ.map((g) => ({ kind: "write", path: g.path, value: to })),
         restore: differ.map((g) => ({ kind: "write", path: g.path, value: g.value })),
     };
@@ -147,7 +170,9 @@ function planGovernor(to: string, s: HostSnapshot, problems: string[]): HostChan
 
 function planBoost(to: string, s: HostSnapshot, problems: string[]): HostChange | undefined {
     if (!s.boost) {
-        problems.push(`isobench:host.boost: neither ${CPUFREQ_BOOST_PATH} nor ${NO_TURBO_PATH} exists (no cpufreq boost control in this kernel or VM), so boost cannot be set. Fix: run on a host whose cpufreq driver exposes one (acpi-cpufreq or intel_pstate), ${REMOVE("boost")}`);
+        problems.push(
+            `isobench:host.boost: neither ${CPUFREQ_BOOST_PATH} nor ${NO_TURBO_PATH} exists (no cpufreq boost control in this kernel or VM), so boost cannot be set. Fix: run on a host whose cpufreq driver exposes one (acpi-cpufreq or intel_pstate), ${REMOVE("boost")}`,
+        );
         return undefined;
     }
     const on = s.boost.kind === "cpufreq-boost" ? s.boost.value === "1" : s.boost.value === "0";
@@ -155,7 +180,9 @@ function planBoost(to: string, s: HostSnapshot, problems: string[]): HostChange 
     if (from === to) return undefined;
     const value = (wantOn: boolean) => (s.boost!.kind === "cpufreq-boost" ? (wantOn ? "1" : "0") : wantOn ? "0" : "1");
     return {
-        setting: "boost", from, to,
+        setting: "boost",
+        from,
+        to,
         apply: [{ kind: "write", path: s.boost.path, value: value(to === "on") }],
         restore: [{ kind: "write", path: s.boost.path, value: s.boost.value }],
     };
@@ -173,7 +200,9 @@ export function planHostSettings(declared: DeclaredSettings, s: HostSnapshot): H
     for (const c of changes) {
         for (const a of c.apply) {
             if (a.kind === "write" && s.unwritable.includes(a.path)) {
-                problems.push(`isobench:host.${c.setting}: cannot write ${a.path} (permission denied or read-only sysfs). Fix: run isobench as root on a host whose sysfs is writable, ${REMOVE(c.setting)}`);
+                problems.push(
+                    `isobench:host.${c.setting}: cannot write ${a.path} (permission denied or read-only sysfs). Fix: run isobench as root on a host whose sysfs is writable, ${REMOVE(c.setting)}`,
+                );
             }
         }
     }
@@ -201,8 +230,16 @@ export function mergeRecord(previous: HostRecord | undefined, stack: string, cha
 /** Settings of `stack`'s declaration that another stack has applied and not yet restored. */
 export function conflicts(declared: DeclaredSettings, stack: string, others: readonly HostRecord[]): string[] {
     const settings = (Object.keys(declared) as Setting[]).filter((k) => declared[k] !== undefined);
-    return others.filter((r) => r.stack !== stack).flatMap((r) => r.changes.filter((c) => settings.includes(c.setting)).map((c) =>
-        `isobench:host.${c.setting}: stack ${r.stack} has set it to ${c.to} (from ${c.from}) and not restored it yet; two stacks restoring one setting would leave the host wrong. Fix: isobench destroy ${r.stack} first, or remove isobench:host.${c.setting}`));
+    return others
+        .filter((r) => r.stack !== stack)
+        .flatMap((r) =>
+            r.changes
+                .filter((c) => settings.includes(c.setting))
+                .map(
+                    (c) =>
+                        `isobench:host.${c.setting}: stack ${r.stack} has set it to ${c.to} (from ${c.from}) and not restored it yet; two stacks restoring one setting would leave the host wrong. Fix: isobench destroy ${r.stack} first, or remove isobench:host.${c.setting}`,
+                ),
+        );
 }
 
 /** The restore actions of a record, last change first. */

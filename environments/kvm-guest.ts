@@ -26,7 +26,6 @@ export interface KvmGuestArgs {
     readonly commandBackend: CommandBackend;
 }
 
-
 export class KvmGuest extends pulumi.ComponentResource {
     readonly ready: pulumi.Resource;
     readonly domainName: string;
@@ -57,12 +56,17 @@ export class KvmGuest extends pulumi.ComponentResource {
             // The stack's guest folder goes with its last guest.
             `rmdir --ignore-fail-on-non-empty ${q(path.dirname(d.diskPath))} 2>/dev/null || true`,
         ].join("\n");
-        const cmd = commandResource(args.commandBackend, `${name}-domain`, {
-            create,
-            delete: del,
-            environment: { ISOBENCH_DOMAIN_XML: xml },
-            triggers: [xml, args.baseImage],
-        }, { parent: this, deleteBeforeReplace: true, customTimeouts: { create: `${args.bootTimeoutS + 120}s` } });
+        const cmd = commandResource(
+            args.commandBackend,
+            `${name}-domain`,
+            {
+                create,
+                delete: del,
+                environment: { ISOBENCH_DOMAIN_XML: xml },
+                triggers: [xml, args.baseImage],
+            },
+            { parent: this, deleteBeforeReplace: true, customTimeouts: { create: `${args.bootTimeoutS + 120}s` } },
+        );
         this.ready = cmd.resource;
         this.bootReport = cmd.stdout;
         this.registerOutputs({ domainName: this.domainName, bootReport: this.bootReport });

@@ -39,18 +39,44 @@ export function probeKvmBoot(kernel: string, initrd: string, cacheFile: string, 
     } catch {
         return result(false, "/dev/kvm is missing or not accessible (no hardware virtualisation, or the kvm module is not loaded)");
     }
-    const r = spawnSync("qemu-system-x86_64", [
-        "-accel", "kvm", "-machine", "q35", "-cpu", "host", "-m", "512", "-smp", "1",
-        "-display", "none", "-serial", "stdio", "-no-reboot", "-monitor", "none",
-        "-kernel", kernel, "-initrd", initrd,
-        // panic=-1 + -no-reboot: a boot that fails ends qemu instead of hanging until the timeout.
-        "-append", "console=ttyS0 panic=-1 rdinit=/bin/false",
-    ], { encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(
+        "qemu-system-x86_64",
+        [
+            "-accel",
+            "kvm",
+            "-machine",
+            "q35",
+            "-cpu",
+            "host",
+            "-m",
+            "512",
+            "-smp",
+            "1",
+            "-display",
+            "none",
+            "-serial",
+            "stdio",
+            "-no-reboot",
+            "-monitor",
+            "none",
+            "-kernel",
+            kernel,
+            "-initrd",
+            initrd,
+            // panic=-1 + -no-reboot: a boot that fails ends qemu instead of hanging until the timeout.
+            "-append",
+            "console=ttyS0 panic=-1 rdinit=/bin/false",
+        ],
+        { encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 64 * 1024 * 1024 },
+    );
     if (r.error && (r.error as NodeJS.ErrnoException).code === "ENOENT") {
         return result(false, "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
     }
     const serial = r.stdout ?? "";
     if (bootedToInit(serial)) return result(true, "a stock guest kernel booted under -accel kvm");
     const lastLine = serial.trim().split("\n").slice(-1)[0] ?? "";
-    return result(false, `a stock guest kernel did not reach init under -accel kvm within ${timeoutS} s (last console line: "${lastLine.trim()}"; stderr: "${(r.stderr ?? "").trim().slice(0, 300)}")`);
+    return result(
+        false,
+        `a stock guest kernel did not reach init under -accel kvm within ${timeoutS} s (last console line: "${lastLine.trim()}"; stderr: "${(r.stderr ?? "").trim().slice(0, 300)}")`,
+    );
 }

@@ -52,7 +52,8 @@ export function publishedProbePort(container: string, run: Runner = local): { ip
 export function measureNatPath(container: string, run: Runner = local, connectHost?: string): string {
     const pub = publishedProbePort(container, run);
     if (!pub) return "unknown (no published probe port)";
-    const count = () => dnatPackets(must(run, ["iptables", "-w", "5", "-t", "nat", "-L", "DOCKER", "-n", "-v", "-x"], "iptables -t nat -L DOCKER"), pub.ip, pub.port);
+    const count = () =>
+        dnatPackets(must(run, ["iptables", "-w", "5", "-t", "nat", "-L", "DOCKER", "-n", "-v", "-x"], "iptables -t nat -L DOCKER"), pub.ip, pub.port);
     const before = count();
     // Nothing listens on the probe port: the connection is refused or reset, which is enough.
     attempt(["timeout", "3", "bash", "-c", `exec 3<>/dev/tcp/${connectHost ?? pub.ip}/${pub.port}`], 10);

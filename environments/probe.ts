@@ -142,7 +142,12 @@ export function liveXmlFacts(xml: string): Record<string, string> {
 export function diskSourceOf(xml: string): string | undefined {
     const disk = /<disk type='file' device='disk'>[\s\S]*?<\/disk>/.exec(xml)?.[0] ?? "";
     const src = /<source file='([^']*)'/.exec(disk)?.[1];
-    return src?.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+    return src
+        ?.replace(/&apos;/g, "'")
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&amp;/g, "&");
 }
 
 /**
@@ -183,7 +188,9 @@ export function guestBootFacts(text: string): Record<string, string> {
 function vhostThreads(domain: string): string {
     const pid = attempt(["cat", `/run/libvirt/qemu/${domain}.pid`], 10).stdout.trim();
     if (!/^\d+$/.test(pid)) return "unknown (no QEMU pid)";
-    const comms = attempt(["ps", "-eLo", "comm"], 30).stdout.split("\n").map((l) => l.trim());
+    const comms = attempt(["ps", "-eLo", "comm"], 30)
+        .stdout.split("\n")
+        .map((l) => l.trim());
     return String(comms.filter((c) => c === `vhost-${pid}`).length);
 }
 
@@ -197,10 +204,25 @@ function dockerFacts(container: string, run: Runner, netnsRef: string, inside: R
         if (c.status !== 0) throw new Error(`${what} failed (exit ${c.status}): ${(c.stderr || c.stdout).trim().slice(-1000)}`);
         return c.stdout;
     };
-    const f = parseFacts(out(["docker", "inspect", "-f",
-        "network_mode={{.HostConfig.NetworkMode}}\nmount_type={{range .Mounts}}{{.Type}}{{end}}\nrunning={{.State.Running}}\nruntime={{.HostConfig.Runtime}}", container], `docker inspect ${container}`));
+    const f = parseFacts(
+        out(
+            [
+                "docker",
+                "inspect",
+                "-f",
+                "network_mode={{.HostConfig.NetworkMode}}\nmount_type={{range .Mounts}}{{.Type}}{{end}}\nrunning={{.State.Running}}\nruntime={{.HostConfig.Runtime}}",
+                container,
+            ],
+            `docker inspect ${container}`,
+        ),
+    );
     const ports = run(["docker", "port", container]).stdout.trim().replace(/\n/g, " ");
-    const info = parseFacts(out(["docker", "info", "-f", "storage_driver={{.Driver}}\ndocker_version={{.ServerVersion}}\nsecurity_options={{range .SecurityOptions}}{{.}} {{end}}"], "docker info"));
+    const info = parseFacts(
+        out(
+            ["docker", "info", "-f", "storage_driver={{.Driver}}\ndocker_version={{.ServerVersion}}\nsecurity_options={{range .SecurityOptions}}{{.}} {{end}}"],
+            "docker info",
+        ),
+    );
     const runtimes = run(["docker", "info", "-f", "{{json .Runtimes}}"]).stdout;
     const args = (/"runsc":\{[^}]*"runtimeArgs":\[([^\]]*)\]/.exec(runtimes)?.[1] ?? "").replace(/"/g, "");
     return {
@@ -236,9 +258,10 @@ function outsideFacts(h: EnvironmentHandle, inside: Readonly<Record<string, stri
         const xml = virsh("dumpxml", t.domain);
         const live = liveXmlFacts(xml);
         const src = diskSourceOf(xml);
-        const disk = src === undefined
-            ? { disk_format: "not file-backed", disk_backing: "unknown" }
-            : diskFileFacts(live.xml_disk_format, mustRun(["qemu-img", "info", "-U", "--output=json", src], 60, `qemu-img info ${src}`));
+        const disk =
+            src === undefined
+                ? { disk_format: "not file-backed", disk_backing: "unknown" }
+                : diskFileFacts(live.xml_disk_format, mustRun(["qemu-img", "info", "-U", "--output=json", src], 60, `qemu-img info ${src}`));
         const boot = guestBootFacts(mustRun(guestArgv(t, ["/bin/sh", "-c", GUEST_BOOT_SCRIPT], ip), 120, `boot facts of ${t.domain}`));
         return {
             ...docker,
@@ -271,7 +294,10 @@ export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Reco
     const at = new Date().toISOString();
     fs.writeFileSync(path.join(dir, `${h.name}.json`), JSON.stringify({ handle: h, measured, measuredAt: at }, null, 2) + "\n");
     const rows: string[][] = [];
-    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".json")).sort()) {
+    for (const f of fs
+        .readdirSync(dir)
+        .filter((x) => x.endsWith(".json"))
+        .sort()) {
         const e = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { handle: EnvironmentHandle; measured: Record<string, string>; measuredAt: string };
         for (const [k, v] of Object.entries(e.measured)) {
             rows.push([e.handle.name, e.handle.envKind, e.handle.variant, e.handle.accel, k, v, e.handle.declared[k] ?? "", e.measuredAt]);

@@ -24,8 +24,11 @@ export interface RunOptions {
 /** Runs argv; never throws. Output of benchmark tools can be large, hence the generous buffer. */
 export function attempt(argv: readonly string[], timeoutS: number, opts: RunOptions = {}): Completed {
     const r = spawnSync(argv[0], argv.slice(1), {
-        encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 256 * 1024 * 1024,
-        input: opts.input, env: opts.env ? { ...process.env, ...opts.env } : undefined,
+        encoding: "utf8",
+        timeout: timeoutS * 1000,
+        maxBuffer: 256 * 1024 * 1024,
+        input: opts.input,
+        env: opts.env ? { ...process.env, ...opts.env } : undefined,
     });
     return { stdout: r.stdout ?? "", stderr: r.stderr ?? "", status: r.status ?? -1, error: r.error?.message };
 }

@@ -78,12 +78,17 @@ async function up(stack: string): Promise<number> {
     console.log(`[isobench] ${describeRun(cellTimesSince(fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "", new Date(t0)), wallS)}`);
     const { planCells } = await import("./plan");
     const cellsDir = path.join(resultsDir, "cells");
-    const missing = missingCells(planCells(spec).map((c) => c.id), new Set(fs.existsSync(cellsDir) ? fs.readdirSync(cellsDir) : []));
+    const missing = missingCells(
+        planCells(spec).map((c) => c.id),
+        new Set(fs.existsSync(cellsDir) ? fs.readdirSync(cellsDir) : []),
+    );
     const summary = path.join(resultsDir, "summary.md");
     if (code === 0 && missing.length > 0) {
         // pulumi can end "successfully" when its program stops early; never call a half-run complete.
-        console.error(`isobench: pulumi up ended, but ${missing.length} planned cell(s) have no results (first: ${missing.slice(0, 3).join(", ")}). ` +
-            `Nothing measured is lost: run \`isobench up ${stack}\` again to measure the rest.`);
+        console.error(
+            `isobench: pulumi up ended, but ${missing.length} planned cell(s) have no results (first: ${missing.slice(0, 3).join(", ")}). ` +
+                `Nothing measured is lost: run \`isobench up ${stack}\` again to measure the rest.`,
+        );
         return 3;
     }
     if (code === 0 && fs.existsSync(summary)) console.log("\n" + fs.readFileSync(summary, "utf8"));
@@ -154,7 +159,11 @@ async function main(argv: string[]): Promise<number> {
             if (args.length !== 2) break;
             const h = decode<EnvironmentHandle>(args[1]);
             const facts = (await import("../environments/probe")).probeEnvironment(args[0], h);
-            console.log(Object.entries(facts).map(([k, v]) => `${k}=${v}`).join("\n"));
+            console.log(
+                Object.entries(facts)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join("\n"),
+            );
             return 0;
         }
         case "probe-host": {
@@ -162,7 +171,11 @@ async function main(argv: string[]): Promise<number> {
             // With a stack name (isobench:host.apply), host.csv also says what isobench changed.
             const recorded: Record<string, string> = args.length === 3 ? { host_settings_applied: await appliedSettings(args[2]) } : {};
             const facts = (await import("../environments/host-facts")).probeHost(args[0], decode<Record<string, string>>(args[1]), recorded);
-            console.log(Object.entries(facts).map(([k, v]) => `${k}=${v}`).join("\n"));
+            console.log(
+                Object.entries(facts)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join("\n"),
+            );
             return 0;
         }
         case "host-apply":
@@ -172,7 +185,9 @@ async function main(argv: string[]): Promise<number> {
             const { hostRecordsDir } = await import("../core/paths");
             const io = { root: "", recordsDir: hostRecordsDir() };
             const changes = cmd === "host-apply" ? applyHostSettings(io, args[0], decode(args[1])) : restoreHostSettings(io, args[0]);
-            console.log(`${cmd === "host-apply" ? "applied" : "restored"}:\n${describeChanges(cmd === "host-apply" ? changes : changes.map((c) => ({ ...c, from: c.to, to: c.from })))}`);
+            console.log(
+                `${cmd === "host-apply" ? "applied" : "restored"}:\n${describeChanges(cmd === "host-apply" ? changes : changes.map((c) => ({ ...c, from: c.to, to: c.from })))}`,
+            );
             return 0;
         }
         case "analyze": {
@@ -211,7 +226,7 @@ main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
         const known = e instanceof UserError;
-        console.error(`isobench: ${known ? (e as Error).message : (e as Error)?.stack ?? String(e)}`);
+        console.error(`isobench: ${known ? (e as Error).message : ((e as Error)?.stack ?? String(e))}`);
         process.exit(1);
     },
 );

@@ -37,16 +37,33 @@ export function doctor(repoRoot: string): Check[] {
     const stateDir = stateDirOf(repoRoot);
 
     const d = run(["docker", "info", "--format", "{{.ServerVersion}} storage={{.Driver}}"]);
-    add("docker", d.ok, d.ok ? `dockerd ${d.out}` : d.out.split("\n").slice(-1)[0], "run scripts/daemons.sh (or: apt-get install docker.io && systemctl start docker)");
+    add(
+        "docker",
+        d.ok,
+        d.ok ? `dockerd ${d.out}` : d.out.split("\n").slice(-1)[0],
+        "run scripts/daemons.sh (or: apt-get install docker.io && systemctl start docker)",
+    );
     if (d.ok) {
         const rt = run(["docker", "info", "--format", "{{json .Runtimes}}"]);
         const runsc = /"runsc"/.test(rt.out);
-        add("docker runtime runsc (gVisor)", runsc, runsc ? `registered: ${/"runsc":(\{[^}]*\})/.exec(rt.out)?.[1] ?? ""}` : "not registered (only environments with runtime: runsc need it)",
-            "apt-get install runsc; ISOBENCH_RUNSC=1 scripts/daemons.sh");
+        add(
+            "docker runtime runsc (gVisor)",
+            runsc,
+            runsc ? `registered: ${/"runsc":(\{[^}]*\})/.exec(rt.out)?.[1] ?? ""}` : "not registered (only environments with runtime: runsc need it)",
+            "apt-get install runsc; ISOBENCH_RUNSC=1 scripts/daemons.sh",
+        );
         const out = run(["iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"]);
         const proxy = out.ok ? userlandProxyOn(out.out) : undefined;
-        add("docker userland proxy", proxy !== undefined, proxy === undefined ? "unknown (no DOCKER rule in the nat OUTPUT chain)" : proxy ? "on: loopback-published ports go through docker-proxy; userlandProxy: false publishes on the bridge gateway (DNAT)" : "off: every published port is DNATed (userlandProxy: true environments are refused)",
-            "run dockerd with iptables enabled (the default)");
+        add(
+            "docker userland proxy",
+            proxy !== undefined,
+            proxy === undefined
+                ? "unknown (no DOCKER rule in the nat OUTPUT chain)"
+                : proxy
+                  ? "on: loopback-published ports go through docker-proxy; userlandProxy: false publishes on the bridge gateway (DNAT)"
+                  : "off: every published port is DNATed (userlandProxy: true environments are refused)",
+            "run dockerd with iptables enabled (the default)",
+        );
         let gateway: { ok: boolean; detail: string };
         try {
             const g = readBridgeGateway();
@@ -57,23 +74,53 @@ export function doctor(repoRoot: string): Check[] {
         add("docker bridge gateway", gateway.ok, gateway.detail, BRIDGE_GATEWAY_FIX);
     }
     const h = measureHost();
-    checks.push({ name: "host settings (recorded in host.csv)", ok: true, detail: `governor ${h.governor}; boost ${h.boost}; THP ${h.thp}; swap ${h.swap}; hugepages ${h.hugepages_total}; numactl ${h.native_numactl_policy}`, fix: "" });
-    checks.push({ name: "host versions", ok: true, detail: `kernel ${h.kernel}; docker ${h.docker}; containerd ${h.containerd}; runc ${h.runc}; runsc ${h.runsc}; qemu ${h.qemu}; libvirt ${h.libvirt}`, fix: "" });
+    checks.push({
+        name: "host settings (recorded in host.csv)",
+        ok: true,
+        detail: `governor ${h.governor}; boost ${h.boost}; THP ${h.thp}; swap ${h.swap}; hugepages ${h.hugepages_total}; numactl ${h.native_numactl_policy}`,
+        fix: "",
+    });
+    checks.push({
+        name: "host versions",
+        ok: true,
+        detail: `kernel ${h.kernel}; docker ${h.docker}; containerd ${h.containerd}; runc ${h.runc}; runsc ${h.runsc}; qemu ${h.qemu}; libvirt ${h.libvirt}`,
+        fix: "",
+    });
     const v = run(virshArgv(20, "version"));
-    add("libvirt", v.ok, v.ok ? (v.out.split("\n").find((l) => /hypervisor/i.test(l)) ?? v.out).trim() : v.out.split("\n").slice(-1)[0], "run scripts/daemons.sh (or: apt-get install libvirt-daemon-system && systemctl start libvirtd)");
+    add(
+        "libvirt",
+        v.ok,
+        v.ok ? (v.out.split("\n").find((l) => /hypervisor/i.test(l)) ?? v.out).trim() : v.out.split("\n").slice(-1)[0],
+        "run scripts/daemons.sh (or: apt-get install libvirt-daemon-system && systemctl start libvirtd)",
+    );
     const n = run(virshArgv(20, "net-info", "default"));
-    add("libvirt network default", n.ok && /Active:\s+yes/.test(n.out), n.ok ? (/Active:\s+(\w+)/.exec(n.out)?.[0] ?? n.out) : n.out.split("\n").slice(-1)[0], "virsh net-start default (scripts/daemons.sh does it)");
+    add(
+        "libvirt network default",
+        n.ok && /Active:\s+yes/.test(n.out),
+        n.ok ? (/Active:\s+(\w+)/.exec(n.out)?.[0] ?? n.out) : n.out.split("\n").slice(-1)[0],
+        "virsh net-start default (scripts/daemons.sh does it)",
+    );
 
     const guest = imageState(stateDir, "guest-image");
     if (guest.value !== undefined) {
         const files = guestImageFiles(guest.value);
         const p = probeKvmBoot(files.kernel, files.initrd, path.join(stateDir, "kvm-probe.json"));
-        add("KVM boots guests", p.usable, p.detail, "use a host with hardware virtualisation (bare metal, or nested KVM that boots stock kernels); or set isobench:allowSoftwareEmulation: true (results labelled accel=tcg)");
+        add(
+            "KVM boots guests",
+            p.usable,
+            p.detail,
+            "use a host with hardware virtualisation (bare metal, or nested KVM that boots stock kernels); or set isobench:allowSoftwareEmulation: true (results labelled accel=tcg)",
+        );
     } else {
         add("KVM boots guests", false, `unknown: no guest image (${guest.file} missing)`, "run images/build-guest-image.sh, then isobench doctor again");
     }
-    add("vhost-net", fs.existsSync("/dev/vhost-net"), fs.existsSync("/dev/vhost-net") ? "/dev/vhost-net present" : "/dev/vhost-net missing", "modprobe vhost_net (kvm-tuned then uses in-kernel virtio-net)");
-    const hp = fs.existsSync("/proc/meminfo") ? /HugePages_Total:\s+(\d+)/.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1] ?? "0" : "0";
+    add(
+        "vhost-net",
+        fs.existsSync("/dev/vhost-net"),
+        fs.existsSync("/dev/vhost-net") ? "/dev/vhost-net present" : "/dev/vhost-net missing",
+        "modprobe vhost_net (kvm-tuned then uses in-kernel virtio-net)",
+    );
+    const hp = fs.existsSync("/proc/meminfo") ? (/HugePages_Total:\s+(\d+)/.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1] ?? "0") : "0";
     add("hugepages", Number(hp) > 0, `HugePages_Total=${hp}`, "echo 1024 > /proc/sys/vm/nr_hugepages (needed only for guests with hugepages: true)");
     for (const [name, argv, fix] of TOOLS) {
         const r = run(argv);
@@ -90,24 +137,34 @@ export function doctor(repoRoot: string): Check[] {
     const boot = imageState(stateDir, "guest-image-bootloader");
     const ovmf = [OVMF.code, OVMF.varsTemplate].every((f) => fs.existsSync(f));
     checks.push({
-        name: "bootloader guest image (boot: bootloader)", ok: true,
-        detail: `${boot.value ?? "not built: images/build-guest-bootloader-image.sh"}; UEFI firmware ${ovmf ? "present" : "missing: apt-get install ovmf"}`, fix: "",
+        name: "bootloader guest image (boot: bootloader)",
+        ok: true,
+        detail: `${boot.value ?? "not built: images/build-guest-bootloader-image.sh"}; UEFI firmware ${ovmf ? "present" : "missing: apt-get install ovmf"}`,
+        fix: "",
     });
     const env = pulumiEnv(repoRoot);
     const pv = pulumiAvailable(env);
-    add("pulumi CLI", !!pv, pv ? `pulumi ${pv}` : "not found on PATH nor in .tools/bin", "run scripts/pulumi-toolchain.sh (builds it from Go modules) or install Pulumi: https://www.pulumi.com/docs/install/");
+    add(
+        "pulumi CLI",
+        !!pv,
+        pv ? `pulumi ${pv}` : "not found on PATH nor in .tools/bin",
+        "run scripts/pulumi-toolchain.sh (builds it from Go modules) or install Pulumi: https://www.pulumi.com/docs/install/",
+    );
     // pulumiEnv puts .tools/bin first on PATH, where scripts/pulumi-toolchain.sh installs it.
     const lh = onPath("pulumi-language-nodejs", env);
     add("pulumi nodejs language host", lh, lh ? "present" : "missing", "run scripts/pulumi-toolchain.sh");
     // The same lookup that decides the backend of command resources (experiment/host.ts).
     const cmdPlugin = pluginInstalled("command", env);
-    checks.push({ name: "pulumi command plugin", ok: true, detail: cmdPlugin ? "present: command resources use @pulumi/command" : "absent: command resources use isobench's dynamic provider (same semantics)", fix: "" });
+    checks.push({
+        name: "pulumi command plugin",
+        ok: true,
+        detail: cmdPlugin ? "present: command resources use @pulumi/command" : "absent: command resources use isobench's dynamic provider (same semantics)",
+        fix: "",
+    });
     return checks;
 }
 
 export function formatChecks(checks: readonly Check[]): string {
     const w = Math.max(...checks.map((c) => c.name.length));
-    return checks
-        .map((c) => `${c.ok ? " ok " : "MISS"}  ${c.name.padEnd(w)}  ${c.detail}${c.fix ? `\n      ${"".padEnd(w)}  fix: ${c.fix}` : ""}`)
-        .join("\n");
+    return checks.map((c) => `${c.ok ? " ok " : "MISS"}  ${c.name.padEnd(w)}  ${c.detail}${c.fix ? `\n      ${"".padEnd(w)}  fix: ${c.fix}` : ""}`).join("\n");
 }

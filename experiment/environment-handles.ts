@@ -72,7 +72,11 @@ function effectiveDocker(env: DockerEnv | DockerInKvmEnv, needs: readonly Attrib
 }
 
 /** The runner's handle of a native environment: the host, under the declared numactl policy if any. */
-export function nativeEnvironment(spec: Pick<ExperimentSpec, "stack">, env: NativeEnv, host: Pick<HostContext, "hostCpuCount" | "numaNodes">): EnvironmentHandle {
+export function nativeEnvironment(
+    spec: Pick<ExperimentSpec, "stack">,
+    env: NativeEnv,
+    host: Pick<HostContext, "hostCpuCount" | "numaNodes">,
+): EnvironmentHandle {
     return {
         name: env.name,
         envKind: "native",
@@ -90,10 +94,22 @@ export function nativeEnvironment(spec: Pick<ExperimentSpec, "stack">, env: Nati
  * with the environment's own numactl needs, so the variant and declared facts are the effective ones
  */
 export function dockerEnvironment(
-    spec: Pick<ExperimentSpec, "stack">, env: DockerEnv, host: HostContext, serverPorts: readonly PortRequest[], needs: readonly AttributedNeeds[] = [],
+    spec: Pick<ExperimentSpec, "stack">,
+    env: DockerEnv,
+    host: HostContext,
+    serverPorts: readonly PortRequest[],
+    needs: readonly AttributedNeeds[] = [],
 ): { container: ContainerSpec; handle: EnvironmentHandle } {
     const { docker, record } = effectiveDocker(env, needs);
-    const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: docker.network, docker, serverPorts, dnatAddress: host.dockerBridgeGateway });
+    const container = containerSpec({
+        stack: spec.stack,
+        environment: env.name,
+        image: host.containerImage,
+        network: docker.network,
+        docker,
+        serverPorts,
+        dnatAddress: host.dockerBridgeGateway,
+    });
     return {
         container,
         handle: {
@@ -101,7 +117,12 @@ export function dockerEnvironment(
             envKind: "docker",
             variant: dockerVariantKey(docker),
             accel: "none",
-            target: { kind: "docker", container: container.name, network: docker.network === "host" ? "host" : "nat", ...(docker.numactl && { numactl: numactlArgv(docker.numactl) }) },
+            target: {
+                kind: "docker",
+                container: container.name,
+                network: docker.network === "host" ? "host" : "nat",
+                ...(docker.numactl && { numactl: numactlArgv(docker.numactl) }),
+            },
             dataDir: DATA_DIR,
             declared: declaredDockerFacts(docker, host.hostCpuCount, host.numaNodes),
             recorded: { container_needs: record },
@@ -116,7 +137,12 @@ export function dockerEnvironment(
  * the domain: systemd-boot's loader entry has them).
  * @throws UserError naming the environment when the host cannot provide a knob.
  */
-export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, env: KvmEnv | DockerInKvmEnv, host: HostContext, extraCmdline = ""): { domain: DomainSpec; handle: EnvironmentHandle; baseImage: string } {
+export function kvmEnvironment(
+    spec: Pick<ExperimentSpec, "stack" | "runId">,
+    env: KvmEnv | DockerInKvmEnv,
+    host: HostContext,
+    extraCmdline = "",
+): { domain: DomainSpec; handle: EnvironmentHandle; baseImage: string } {
     const guestDir = path.join(host.guestsDir, spec.stack);
     const kvmHost: KnobHostFacts = { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount, cpuSiblings: host.cpuSiblings };
     const diskPath = path.join(guestDir, diskFileName(env.name, env.kvm.diskFormat));
@@ -124,10 +150,14 @@ export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, en
     let baseImage: string;
     if (env.kvm.boot === "bootloader") {
         if (env.kind === "docker-in-kvm") {
-            throw new UserError(`environment ${env.name}: boot: bootloader is available for kind kvm only; the guest image with the Docker engine has no bootloader variant. Fix: boot: direct`);
+            throw new UserError(
+                `environment ${env.name}: boot: bootloader is available for kind kvm only; the guest image with the Docker engine has no bootloader variant. Fix: boot: direct`,
+            );
         }
         if (!host.guestImageBootloader) {
-            throw new UserError(`environment ${env.name}: boot: bootloader needs the guest image with a bootloader. Fix: images/build-guest-bootloader-image.sh (or images/build-all.sh)`);
+            throw new UserError(
+                `environment ${env.name}: boot: bootloader needs the guest image with a bootloader. Fix: images/build-guest-bootloader-image.sh (or images/build-all.sh)`,
+            );
         }
         if (!host.uefiFirmware) {
             throw new UserError(`environment ${env.name}: boot: bootloader needs UEFI firmware for the guest. Fix: apt-get install ovmf`);
@@ -135,22 +165,31 @@ export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, en
         boot = { firmware: uefiFirmwareOf(host.uefiFirmware, diskPath) };
         baseImage = host.guestImageBootloader.disk;
     } else {
-        boot = { kernel: host.guestImage.kernel, initrd: host.guestImage.initrd, cmdline: `root=${rootDevice(env.kvm.diskBus)} rw console=ttyS0 quiet${extraCmdline}` };
+        boot = {
+            kernel: host.guestImage.kernel,
+            initrd: host.guestImage.initrd,
+            cmdline: `root=${rootDevice(env.kvm.diskBus)} rw console=ttyS0 quiet${extraCmdline}`,
+        };
         baseImage = host.guestImage.disk;
     }
     let domain: DomainSpec;
     try {
-        domain = resolveDomainSpec(KVM_PRESETS[env.kvm.preset], {
-            name: resourceName(spec.stack, env.name),
-            stack: spec.stack,
-            environment: env.name,
-            vcpus: env.kvm.vcpus,
-            memoryMiB: env.kvm.memoryMiB,
-            diskPath,
-            ...boot,
-            serialLogPath: path.join(guestDir, `${env.name}.serial.log`),
-            labels: { runId: spec.runId },
-        }, kvmHost, kvmOverridesOf(env.kvm, kvmHost));
+        domain = resolveDomainSpec(
+            KVM_PRESETS[env.kvm.preset],
+            {
+                name: resourceName(spec.stack, env.name),
+                stack: spec.stack,
+                environment: env.name,
+                vcpus: env.kvm.vcpus,
+                memoryMiB: env.kvm.memoryMiB,
+                diskPath,
+                ...boot,
+                serialLogPath: path.join(guestDir, `${env.name}.serial.log`),
+                labels: { runId: spec.runId },
+            },
+            kvmHost,
+            kvmOverridesOf(env.kvm, kvmHost),
+        );
     } catch (e) {
         if (e instanceof KvmPresetError || e instanceof DomainSpecError) throw new UserError(`environment ${env.name}: ${e.message}`);
         throw e;
@@ -170,7 +209,6 @@ export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, en
     };
 }
 
-
 /**
  * A Docker container inside a KVM guest: the guest (as kvmEnvironment), the container as the cli
  * driver would create it, published on the guest's addresses, and a handle whose declared facts
@@ -178,17 +216,33 @@ export function kvmEnvironment(spec: Pick<ExperimentSpec, "stack" | "runId">, en
  * Variant: the guest's key, then the Docker key with each field prefixed `docker.`.
  */
 export function dockerInKvmEnvironment(
-    spec: Pick<ExperimentSpec, "stack" | "runId">, env: DockerInKvmEnv, host: HostContext, serverPorts: readonly PortRequest[], needs: readonly AttributedNeeds[] = [],
+    spec: Pick<ExperimentSpec, "stack" | "runId">,
+    env: DockerInKvmEnv,
+    host: HostContext,
+    serverPorts: readonly PortRequest[],
+    needs: readonly AttributedNeeds[] = [],
 ): { domain: DomainSpec; container: ContainerSpec; handle: EnvironmentHandle; baseImage: string } {
-    if (!host.guestImageDocker) throw new UserError(`environment ${env.name}: no guest image with Docker. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
+    if (!host.guestImageDocker)
+        throw new UserError(`environment ${env.name}: no guest image with Docker. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
     // The guest kernel enables AppArmor but the image has no profiles (apparmor is not installed),
     // and dockerd then refuses to start containers; the host's dockerd runs without AppArmor too
     // (seccomp only), so the guest boots with AppArmor off and both Docker layers match.
     const { domain, handle: guest, baseImage } = kvmEnvironment(spec, env, { ...host, guestImage: host.guestImageDocker }, " apparmor=0");
     const { docker, record } = effectiveDocker(env, needs);
-    const container = containerSpec({ stack: spec.stack, environment: env.name, image: host.containerImage, network: docker.network, docker, serverPorts, dnatAddress: "0.0.0.0" });
+    const container = containerSpec({
+        stack: spec.stack,
+        environment: env.name,
+        image: host.containerImage,
+        network: docker.network,
+        docker,
+        serverPorts,
+        dnatAddress: "0.0.0.0",
+    });
     const { net_queues: _queues, ...guestFacts } = guest.declared;
-    const key = dockerVariantKey(docker).split(";").map((f) => `docker.${f}`).join(";");
+    const key = dockerVariantKey(docker)
+        .split(";")
+        .map((f) => `docker.${f}`)
+        .join(";");
     const guestNodes = Array.from({ length: Math.max(1, env.kvm.numaNodes) }, (_, n) => n);
     return {
         domain,
@@ -199,7 +253,15 @@ export function dockerInKvmEnvironment(
             envKind: "docker-in-kvm",
             variant: `${guest.variant};${key}`,
             accel: host.accel,
-            target: { kind: "docker-in-kvm", domain: domain.name, sshKey: host.sshKey, knownHosts: knownHostsOf(domain.diskPath), container: container.name, network: docker.network, ...(docker.numactl && { numactl: numactlArgv(docker.numactl) }) },
+            target: {
+                kind: "docker-in-kvm",
+                domain: domain.name,
+                sshKey: host.sshKey,
+                knownHosts: knownHostsOf(domain.diskPath),
+                container: container.name,
+                network: docker.network,
+                ...(docker.numactl && { numactl: numactlArgv(docker.numactl) }),
+            },
             dataDir: DATA_DIR,
             declared: { ...guestFacts, ...declaredDockerFacts(docker, domain.vcpus, guestNodes) },
             recorded: { container_needs: record },

@@ -18,9 +18,18 @@ import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-br
 import type { DockerVariant, KvmKnobs } from "../core/environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, numaProblems, workloadNeeds } from "./environment-handles";
 import { OVMF } from "../environments/kvm/guest-files";
-import { REPO_ROOT, ImageStateFile, hostRecordsDir, guestImageFiles, imageState, resultsRoot as resultsRootOf, stateDir as stateDirOf, guestsDir as guestsDirOf, ensurePrivateDir } from "../core/paths";
+import {
+    REPO_ROOT,
+    ImageStateFile,
+    hostRecordsDir,
+    guestImageFiles,
+    imageState,
+    resultsRoot as resultsRootOf,
+    stateDir as stateDirOf,
+    guestsDir as guestsDirOf,
+    ensurePrivateDir,
+} from "../core/paths";
 import { HostError } from "../core/errors";
-
 
 function lastLine(argv: string[]): { ok: boolean; last: string } {
     const c = attempt(argv, 20);
@@ -77,11 +86,15 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
             if (e instanceof UserError) throw new HostError(e.message);
             throw e;
         }
-        log(`host settings (isobench:host.apply): ${changes.length ? changes.map((c) => `${c.setting} ${c.from} -> ${c.to}`).join(", ") : "already as declared"}; restored on isobench destroy`);
+        log(
+            `host settings (isobench:host.apply): ${changes.length ? changes.map((c) => `${c.setting} ${c.from} -> ${c.to}`).join(", ") : "already as declared"}; restored on isobench destroy`,
+        );
     } else if (Object.keys(settings).length > 0) {
         const bad = compareHost(settings, measureHost());
         if (bad.length > 0) {
-            throw new HostError(`the host is not configured as isobench:host declares (isobench changes host settings only when asked to):\n  - ${bad.join("\n  - ")}\nFix: set isobench:host.apply: true (isobench sets them and restores the previous values on destroy), apply them yourself (e.g. echo never > /sys/kernel/mm/transparent_hugepage/enabled; swapoff -a; cpupower frequency-set -g performance), or change isobench:host`);
+            throw new HostError(
+                `the host is not configured as isobench:host declares (isobench changes host settings only when asked to):\n  - ${bad.join("\n  - ")}\nFix: set isobench:host.apply: true (isobench sets them and restores the previous values on destroy), apply them yourself (e.g. echo never > /sys/kernel/mm/transparent_hugepage/enabled; swapoff -a; cpupower frequency-set -g performance), or change isobench:host`,
+            );
         }
     }
 
@@ -92,18 +105,25 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     let dockerDriver: HostContext["dockerDriver"] = "cli";
     if (wantsDocker) {
         const d = lastLine(["docker", "info", "--format", "{{.ServerVersion}}"]);
-        if (!d.ok) throw new HostError(`Docker daemon not reachable (docker info: ${d.last}). Fix: run scripts/daemons.sh, or start dockerd (systemctl start docker).`);
+        if (!d.ok)
+            throw new HostError(
+                `Docker daemon not reachable (docker info: ${d.last}). Fix: run scripts/daemons.sh, or start dockerd (systemctl start docker).`,
+            );
         containerImage = readImageState(stateDir, "container-image", "run images/build-container-image.sh (or scripts/setup.sh)");
         if (!lastLine(["docker", "image", "inspect", containerImage]).ok) {
             throw new HostError(`container image ${containerImage} is not in the Docker daemon. Fix: run images/build-container-image.sh`);
         }
         const providerAvailable = pluginInstalled("docker", env);
         if (spec.dockerDriver === "provider" && !providerAvailable) {
-            throw new HostError(`isobench:dockerDriver is "provider" but the pulumi-resource-docker plugin is not installed (it cannot be built offline). Fix: pulumi plugin install resource docker 5.2.0, or set isobench:dockerDriver: cli`);
+            throw new HostError(
+                `isobench:dockerDriver is "provider" but the pulumi-resource-docker plugin is not installed (it cannot be built offline). Fix: pulumi plugin install resource docker 5.2.0, or set isobench:dockerDriver: cli`,
+            );
         }
         dockerDriver = spec.dockerDriver === "auto" ? (providerAvailable ? "provider" : "cli") : spec.dockerDriver;
         dockerPreflight(dockerVariants, containerImage);
-        log(`docker driver: ${dockerDriver}${spec.dockerDriver === "auto" ? ` (auto: ${providerAvailable ? "docker provider plugin found" : "no docker provider plugin, using the docker CLI"})` : ""}`);
+        log(
+            `docker driver: ${dockerDriver}${spec.dockerDriver === "auto" ? ` (auto: ${providerAvailable ? "docker provider plugin found" : "no docker provider plugin, using the docker CLI"})` : ""}`,
+        );
     }
 
     let guestImage = { disk: "", kernel: "", initrd: "" };
@@ -112,7 +132,8 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     const vhostAvailable = fs.existsSync("/dev/vhost-net");
     if (wantsKvm) {
         const v = lastLine(virshArgv(20, "version"));
-        if (!v.ok) throw new HostError(`libvirt not reachable (virsh version: ${v.last}). Fix: run scripts/daemons.sh, or start libvirtd (systemctl start libvirtd).`);
+        if (!v.ok)
+            throw new HostError(`libvirt not reachable (virsh version: ${v.last}). Fix: run scripts/daemons.sh, or start libvirtd (systemctl start libvirtd).`);
         const dir = readImageState(stateDir, "guest-image", "run images/build-guest-image.sh (or scripts/setup.sh)");
         guestImage = guestImageFiles(dir);
         for (const f of Object.values(guestImage)) {
@@ -127,17 +148,31 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
             accel = "tcg";
             log(`KVM cannot boot guests here (${probe.detail}); guests run under software emulation and every sample says accel=tcg`);
         } else {
-            throw new HostError(`KVM is requested but unusable: ${probe.detail}. Fix: run on a host with working hardware virtualisation, or set isobench:allowSoftwareEmulation: true to measure guests under software emulation (labelled accel=tcg).`);
+            throw new HostError(
+                `KVM is requested but unusable: ${probe.detail}. Fix: run on a host with working hardware virtualisation, or set isobench:allowSoftwareEmulation: true to measure guests under software emulation (labelled accel=tcg).`,
+            );
         }
         if (spec.kvm.vhost === "on" && !vhostAvailable) {
-            throw new HostError(`isobench:kvm.vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net, or set isobench:kvm.vhost: auto (vhost used where available, recorded either way).`);
+            throw new HostError(
+                `isobench:kvm.vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net, or set isobench:kvm.vhost: auto (vhost used where available, recorded either way).`,
+            );
         }
         for (const g of guests) guestPreflight(g.name, g.k, vhostAvailable);
         log(`guests: accel=${accel}, vhost-net ${vhostAvailable ? "available" : "absent (/dev/vhost-net missing)"}`);
     }
     const ctx: HostContext = {
-        repoRoot, resultsRoot, stateDir, guestsDir: guestsDirOf(), containerImage, guestImage, sshKey, accel, vhostAvailable,
-        hostCpuCount: os.cpus().length, dockerDriver, commandBackend,
+        repoRoot,
+        resultsRoot,
+        stateDir,
+        guestsDir: guestsDirOf(),
+        containerImage,
+        guestImage,
+        sshKey,
+        accel,
+        vhostAvailable,
+        hostCpuCount: os.cpus().length,
+        dockerDriver,
+        commandBackend,
         ...(wantsDocker && { dockerBridgeGateway: bridgeGateway() }),
         ...(kinds.has("docker-in-kvm") && { guestImageDocker: dockerGuestImage(stateDir) }),
         ...(guests.some((g) => g.k.boot === "bootloader") && { guestImageBootloader: bootloaderGuestImage(stateDir), uefiFirmware: uefiFirmware() }),
@@ -161,7 +196,13 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
 }
 
 function dockerGuestImage(stateDir: string): HostContext["guestImage"] {
-    const files = guestImageFiles(readImageState(stateDir, "guest-image-docker", "ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh (docker-in-kvm needs a guest image with the Docker engine)"));
+    const files = guestImageFiles(
+        readImageState(
+            stateDir,
+            "guest-image-docker",
+            "ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh (docker-in-kvm needs a guest image with the Docker engine)",
+        ),
+    );
     for (const f of Object.values(files)) {
         if (!fs.existsSync(f)) throw new HostError(`guest image file ${f} is missing. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
     }
@@ -226,10 +267,14 @@ function dockerPreflight(variants: ReadonlyArray<{ name: string; d: DockerVarian
         const r = attempt(["iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"], 20);
         const on = r.status === 0 ? userlandProxyOn(r.stdout) : undefined;
         if (on === false) {
-            throw new HostError(`environment ${proxied[0].name}: userlandProxy: true, but dockerd runs with the userland proxy disabled (its nat OUTPUT rule DNATs loopback traffic), so docker-proxy would never carry it. Fix: remove "userland-proxy": false from /etc/docker/daemon.json (or --userland-proxy=false from dockerd's flags) and restart dockerd, or declare userlandProxy: false`);
+            throw new HostError(
+                `environment ${proxied[0].name}: userlandProxy: true, but dockerd runs with the userland proxy disabled (its nat OUTPUT rule DNATs loopback traffic), so docker-proxy would never carry it. Fix: remove "userland-proxy": false from /etc/docker/daemon.json (or --userland-proxy=false from dockerd's flags) and restart dockerd, or declare userlandProxy: false`,
+            );
         }
         if (on === undefined) {
-            throw new HostError(`environment ${proxied[0].name}: cannot tell whether dockerd runs the userland proxy (no DOCKER rule in iptables -t nat -S OUTPUT: ${combinedOutput(r)}). Fix: run dockerd with iptables enabled (the default)`);
+            throw new HostError(
+                `environment ${proxied[0].name}: cannot tell whether dockerd runs the userland proxy (no DOCKER rule in iptables -t nat -S OUTPUT: ${combinedOutput(r)}). Fix: run dockerd with iptables enabled (the default)`,
+            );
         }
     }
     const sandboxed = variants.filter((v) => v.d.runtime === "runsc");
@@ -237,11 +282,15 @@ function dockerPreflight(variants: ReadonlyArray<{ name: string; d: DockerVarian
         const name = sandboxed[0].name;
         const rt = attempt(["docker", "info", "--format", "{{json .Runtimes}}"], 20);
         if (!/"runsc"/.test(rt.stdout)) {
-            throw new HostError(`environment ${name}: runtime runsc (gVisor) is not registered with dockerd (runtimes: ${Object.keys(safeJson(rt.stdout)).join(", ") || combinedOutput(rt)}). Fix: apt-get install runsc, then ISOBENCH_RUNSC=1 scripts/daemons.sh (adds it to /etc/docker/daemon.json and reloads dockerd)`);
+            throw new HostError(
+                `environment ${name}: runtime runsc (gVisor) is not registered with dockerd (runtimes: ${Object.keys(safeJson(rt.stdout)).join(", ") || combinedOutput(rt)}). Fix: apt-get install runsc, then ISOBENCH_RUNSC=1 scripts/daemons.sh (adds it to /etc/docker/daemon.json and reloads dockerd)`,
+            );
         }
         const smoke = attempt(["docker", "run", "--rm", "--runtime", "runsc", "--network", "none", image, "true"], 120);
         if (smoke.status !== 0) {
-            throw new HostError(`environment ${name}: runtime runsc is registered but cannot run a container on this host (docker run --runtime runsc: ${combinedOutput(smoke).split("\n").slice(-3).join(" ")}). Fix: run on a host where gVisor works (see README "Environment matrix"), or remove the runsc environment`);
+            throw new HostError(
+                `environment ${name}: runtime runsc is registered but cannot run a container on this host (docker run --runtime runsc: ${combinedOutput(smoke).split("\n").slice(-3).join(" ")}). Fix: run on a host where gVisor works (see README "Environment matrix"), or remove the runsc environment`,
+            );
         }
     }
 }
@@ -256,7 +305,9 @@ function safeJson(text: string): Record<string, unknown> {
 
 function guestPreflight(name: string, k: KvmKnobs, vhostAvailable: boolean): void {
     if (k.vhost === "on" && !vhostAvailable) {
-        throw new HostError(`environment ${name}: vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net (and check that /dev/vhost-net appears), or set vhost: auto (vhost-net where available, recorded either way) or vhost: off`);
+        throw new HostError(
+            `environment ${name}: vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net (and check that /dev/vhost-net appears), or set vhost: auto (vhost-net where available, recorded either way) or vhost: off`,
+        );
     }
     if (k.hugepages) {
         const meminfo = fs.readFileSync("/proc/meminfo", "utf8");
@@ -264,7 +315,9 @@ function guestPreflight(name: string, k: KvmKnobs, vhostAvailable: boolean): voi
         const sizeKb = Number(/Hugepagesize:\s+(\d+)/.exec(meminfo)?.[1] ?? 2048);
         const need = Math.ceil((k.memoryMiB * 1024) / sizeKb);
         if (free < need) {
-            throw new HostError(`environment ${name}: hugepages: true needs ${need} free huge pages of ${sizeKb} kB for ${k.memoryMiB} MiB, but the host has ${free} free (HugePages_Free). Fix: echo ${need} > /proc/sys/vm/nr_hugepages (as root, before the run), or set hugepages: false`);
+            throw new HostError(
+                `environment ${name}: hugepages: true needs ${need} free huge pages of ${sizeKb} kB for ${k.memoryMiB} MiB, but the host has ${free} free (HugePages_Free). Fix: echo ${need} > /proc/sys/vm/nr_hugepages (as root, before the run), or set hugepages: false`,
+            );
         }
     }
 }

@@ -85,7 +85,9 @@ export function samplesFromRawFile(workload: AnyWorkload, file: string, params?:
     }
     const origin = originOf(file);
     const paramText = (point?: Readonly<Record<string, number | string>>) =>
-        Object.entries({ ...params, ...point }).map(([k, v]) => `${k}=${v}`).join(";");
+        Object.entries({ ...params, ...point })
+            .map(([k, v]) => `${k}=${v}`)
+            .join(";");
     const notes = [full && workload.notes ? workload.notes(full as never) : "", `parsed from ${file}`].filter((n) => n !== "").join("; ");
     return measurements.map((m) => ({
         ...origin,

@@ -115,11 +115,16 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
                 commandBackend: host.commandBackend,
             });
             const lifecycle = path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh");
-            const c = commandResource(host.commandBackend, `${name}-container`, {
-                create: guestContainerCreateScript(container, guestAccessOf(handle), lifecycle, rootDevice(env.kvm.diskBus)),
-                delete: guestContainerDeleteScript(container, guestAccessOf(handle), lifecycle),
-                triggers: [JSON.stringify(container), domain.name],
-            }, { dependsOn: [g.ready], deleteBeforeReplace: true, customTimeouts: { create: "30m" } });
+            const c = commandResource(
+                host.commandBackend,
+                `${name}-container`,
+                {
+                    create: guestContainerCreateScript(container, guestAccessOf(handle), lifecycle, rootDevice(env.kvm.diskBus)),
+                    delete: guestContainerDeleteScript(container, guestAccessOf(handle), lifecycle),
+                    triggers: [JSON.stringify(container), domain.name],
+                },
+                { dependsOn: [g.ready], deleteBeforeReplace: true, customTimeouts: { create: "30m" } },
+            );
             ready.set(name, c.resource);
             readyReports[name] = pulumi.interpolate`${g.bootReport}\n${c.stdout}`;
             handles.push(handle);
@@ -140,26 +145,42 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
     // Applied settings stay for the stack's lifetime: host-restore runs when the stack is destroyed,
     // after everything that depends on it (the probes and cells). A changed declaration restores
     // first (deleteBeforeReplace), so the record always holds the host's own values.
-    const hostSettings = spec.host.apply && Object.keys(settings).length > 0
-        ? commandResource(host.commandBackend, "host-settings", {
-            create: `${q(isobench)} host-apply ${q(spec.stack)} ${b64(settings)}`,
-            delete: `${q(isobench)} host-restore ${q(spec.stack)}`,
-            triggers: [JSON.stringify(settings)],
-        }, { deleteBeforeReplace: true }).resource
-        : undefined;
+    const hostSettings =
+        spec.host.apply && Object.keys(settings).length > 0
+            ? commandResource(
+                  host.commandBackend,
+                  "host-settings",
+                  {
+                      create: `${q(isobench)} host-apply ${q(spec.stack)} ${b64(settings)}`,
+                      delete: `${q(isobench)} host-restore ${q(spec.stack)}`,
+                      triggers: [JSON.stringify(settings)],
+                  },
+                  { deleteBeforeReplace: true },
+              ).resource
+            : undefined;
     if (hostSettings) chain.push({ name: "host-settings", after: [] });
     chain.push({ name: "probe-host", after: hostSettings ? ["host-settings"] : [] });
     previousName = "probe-host";
-    previous = commandResource(host.commandBackend, "probe-host", {
-        create: `${q(isobench)} probe-host ${q(resultsDir)} ${b64(settings)}${hostSettings ? ` ${q(spec.stack)}` : ""}`,
-        triggers: [spec.runId, JSON.stringify(settings)],
-    }, hostSettings ? { dependsOn: [hostSettings] } : undefined).resource;
+    previous = commandResource(
+        host.commandBackend,
+        "probe-host",
+        {
+            create: `${q(isobench)} probe-host ${q(resultsDir)} ${b64(settings)}${hostSettings ? ` ${q(spec.stack)}` : ""}`,
+            triggers: [spec.runId, JSON.stringify(settings)],
+        },
+        hostSettings ? { dependsOn: [hostSettings] } : undefined,
+    ).resource;
     for (const h of handles) {
         const name = `probe-${h.name}`;
-        previous = commandResource(host.commandBackend, name, {
-            create: `${q(isobench)} probe ${q(resultsDir)} ${b64(h)}`,
-            triggers: [spec.runId, JSON.stringify(h)],
-        }, { dependsOn: after(name, h.name as EnvironmentName) }).resource;
+        previous = commandResource(
+            host.commandBackend,
+            name,
+            {
+                create: `${q(isobench)} probe ${q(resultsDir)} ${b64(h)}`,
+                triggers: [spec.runId, JSON.stringify(h)],
+            },
+            { dependsOn: after(name, h.name as EnvironmentName) },
+        ).resource;
     }
 
     const cells = planCells(spec);
@@ -168,9 +189,14 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
     // made once and kept in the stack's state as a secret (encrypted with the stack's passphrase):
     // replaced only with the resource, so every cell of every up uses the same one.
     const password = cells.some((c) => getWorkload(c.workload.name).password)
-        ? commandResource(host.commandBackend, "stack-password", {
-            create: "od -An -N24 -tx1 /dev/urandom | tr -d ' \\n'",
-        }, { additionalSecretOutputs: ["stdout"] }).stdout
+        ? commandResource(
+              host.commandBackend,
+              "stack-password",
+              {
+                  create: "od -An -N24 -tx1 /dev/urandom | tr -d ' \\n'",
+              },
+              { additionalSecretOutputs: ["stdout"] },
+          ).stdout
         : undefined;
     for (const cell of cells) {
         const inv: CellInvocation = {
@@ -186,21 +212,32 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
         };
         const name = `cell-${cell.id}`;
         const secret = password && getWorkload(cell.workload.name).password ? password : undefined;
-        previous = commandResource(host.commandBackend, name, {
-            create: `${q(isobench)} run-cell ${b64(inv)}`,
-            triggers: [spec.runId, cell.id, JSON.stringify(inv.params), inv.env.variant],
-            ...(secret ? { environment: { [STACK_PASSWORD_ENV]: secret } } : {}),
-        }, {
-            dependsOn: after(name, cell.environment), customTimeouts: { create: "60m" },
-            ...(secret ? { additionalSecretOutputs: ["environment"] } : {}),
-        }).resource;
+        previous = commandResource(
+            host.commandBackend,
+            name,
+            {
+                create: `${q(isobench)} run-cell ${b64(inv)}`,
+                triggers: [spec.runId, cell.id, JSON.stringify(inv.params), inv.env.variant],
+                ...(secret ? { environment: { [STACK_PASSWORD_ENV]: secret } } : {}),
+            },
+            {
+                dependsOn: after(name, cell.environment),
+                customTimeouts: { create: "60m" },
+                ...(secret ? { additionalSecretOutputs: ["environment"] } : {}),
+            },
+        ).resource;
     }
 
     chain.push({ name: "analysis", after: previousName ? [previousName] : [] });
-    const analysis = commandResource(host.commandBackend, "analysis", {
-        create: `${q(isobench)} analyze ${q(resultsDir)} --quiet-progress`,
-        triggers: [spec.runId, cells.map((c) => c.id).join(",")],
-    }, { dependsOn: previous ? [previous] : [] });
+    const analysis = commandResource(
+        host.commandBackend,
+        "analysis",
+        {
+            create: `${q(isobench)} analyze ${q(resultsDir)} --quiet-progress`,
+            triggers: [spec.runId, cells.map((c) => c.id).join(",")],
+        },
+        { dependsOn: previous ? [previous] : [] },
+    );
 
     return {
         resultsDir,

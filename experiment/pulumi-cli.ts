@@ -18,7 +18,11 @@ export const LEGACY_PASSPHRASE = "isobench";
  * the secrets away. A backend that already holds stacks and has no such file was made with the
  * old fixed default and keeps it (its secrets could not be decrypted otherwise).
  */
-export function passphraseEnv(stateDir: string, backendDir: string, env: NodeJS.ProcessEnv = process.env): { PULUMI_CONFIG_PASSPHRASE?: string; PULUMI_CONFIG_PASSPHRASE_FILE?: string } {
+export function passphraseEnv(
+    stateDir: string,
+    backendDir: string,
+    env: NodeJS.ProcessEnv = process.env,
+): { PULUMI_CONFIG_PASSPHRASE?: string; PULUMI_CONFIG_PASSPHRASE_FILE?: string } {
     if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) return { PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE };
     if (env.PULUMI_CONFIG_PASSPHRASE_FILE) return { PULUMI_CONFIG_PASSPHRASE_FILE: env.PULUMI_CONFIG_PASSPHRASE_FILE };
     const file = path.join(stateDir, "pulumi-passphrase");
@@ -71,6 +75,10 @@ export function runPulumi(args: string[], cwd: string, env: NodeJS.ProcessEnv): 
 }
 
 export function selectStack(stack: string, cwd: string, env: NodeJS.ProcessEnv): void {
-    const r = spawnSync("pulumi", ["stack", "select", "--create", stack, "--secrets-provider", "passphrase", "--non-interactive"], { cwd, env, encoding: "utf8" });
+    const r = spawnSync("pulumi", ["stack", "select", "--create", stack, "--secrets-provider", "passphrase", "--non-interactive"], {
+        cwd,
+        env,
+        encoding: "utf8",
+    });
     if (r.status !== 0) throw new Error(`pulumi stack select ${stack} failed: ${(r.stderr || r.stdout).trim()}`);
 }

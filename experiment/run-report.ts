@@ -37,9 +37,11 @@ function cellEvents(progressLog: string, since: Date): CellEvent[] {
         if (!m) continue;
         const at = new Date(m[1]).getTime();
         if (!(at >= since.getTime())) continue;
-        events.push(m[4] !== undefined
-            ? { at, cell: m[2], kind: "done", seconds: Number(m[4]) }
-            : { at, cell: m[2], kind: "start", launchS: m[3] !== undefined ? Number(m[3]) : undefined });
+        events.push(
+            m[4] !== undefined
+                ? { at, cell: m[2], kind: "done", seconds: Number(m[4]) }
+                : { at, cell: m[2], kind: "start", launchS: m[3] !== undefined ? Number(m[3]) : undefined },
+        );
     }
     return events;
 }

@@ -47,7 +47,9 @@ export const STACK_PASSWORD_ENV = "ISOBENCH_STACK_PASSWORD";
 function stackPassword(workload: string): string {
     const pw = process.env[STACK_PASSWORD_ENV] ?? "";
     if (!/^[A-Za-z0-9]{16,}$/.test(pw)) {
-        throw new Error(`${workload} needs the stack's password in ${STACK_PASSWORD_ENV} (16 or more letters and digits), which the Pulumi program passes to its cells${pw ? " (the value given does not have that form)" : ""}. Fix: run the cell through isobench up, or set ${STACK_PASSWORD_ENV} when calling run-cell by hand`);
+        throw new Error(
+            `${workload} needs the stack's password in ${STACK_PASSWORD_ENV} (16 or more letters and digits), which the Pulumi program passes to its cells${pw ? " (the value given does not have that form)" : ""}. Fix: run the cell through isobench up, or set ${STACK_PASSWORD_ENV} when calling run-cell by hand`,
+        );
     }
     return pw;
 }
@@ -72,9 +74,14 @@ export function serverAddress(env: EnvironmentHandle, port: number, ip?: string,
             if (t.network === "host") return { host: "127.0.0.1", port };
             const out = mustRun(["docker", "port", t.container, `${port}/${protocol}`], 30, `docker port ${t.container}`);
             const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/m.exec(out.trim());
-            if (!m) throw new Error(`container ${t.container} publishes no IPv4 port for ${port}/${protocol} (docker port said "${out.trim()}"); recreate the environment so that it publishes every port of the selected workloads`);
+            if (!m)
+                throw new Error(
+                    `container ${t.container} publishes no IPv4 port for ${port}/${protocol} (docker port said "${out.trim()}"); recreate the environment so that it publishes every port of the selected workloads`,
+                );
             if (sameNumber && Number(m[2]) !== port) {
-                throw new Error(`container ${t.container} publishes ${port}/${protocol} at host port ${m[2]}, but the protocol announces the port number to its peer and needs the same number on both sides; recreate the environment`);
+                throw new Error(
+                    `container ${t.container} publishes ${port}/${protocol} at host port ${m[2]}, but the protocol announces the port number to its peer and needs the same number on both sides; recreate the environment`,
+                );
             }
             return { host: m[1], port: Number(m[2]) };
         }
@@ -87,9 +94,14 @@ export function serverAddress(env: EnvironmentHandle, port: number, ip?: string,
             // Published on the guest's addresses: reached at the guest IP, DNATed inside the guest.
             const out = mustRun(guestArgv(t, ["docker", "port", t.container, `${port}/${protocol}`], ip), 30, `docker port ${t.container} in ${t.domain}`);
             const m = /^0\.0\.0\.0:(\d+)$/m.exec(out.trim());
-            if (!m) throw new Error(`container ${t.container} in guest ${t.domain} publishes no IPv4 port for ${port}/${protocol} (docker port said "${out.trim()}")`);
+            if (!m)
+                throw new Error(
+                    `container ${t.container} in guest ${t.domain} publishes no IPv4 port for ${port}/${protocol} (docker port said "${out.trim()}")`,
+                );
             if (sameNumber && Number(m[1]) !== port) {
-                throw new Error(`container ${t.container} in guest ${t.domain} publishes ${port}/${protocol} at port ${m[1]}, but the protocol needs the same number on both sides`);
+                throw new Error(
+                    `container ${t.container} in guest ${t.domain} publishes ${port}/${protocol} at port ${m[1]}, but the protocol needs the same number on both sides`,
+                );
             }
             return { host: ip, port: Number(m[1]) };
         }
@@ -111,9 +123,10 @@ function sharesHostNetwork(t: EnvironmentHandle["target"]): boolean {
 // one Docker publishes on a container's own loopback address (its random ports come from the same
 // ephemeral range), and a wildcard listener could not bind it.
 function freeHostPort(protocol: "tcp" | "udp"): number {
-    const probe = protocol === "tcp"
-        ? "const s=require('net').createServer().listen(0,'0.0.0.0',()=>{console.log(s.address().port);s.close()})"
-        : "const s=require('dgram').createSocket('udp4');s.bind(0,'0.0.0.0',()=>{console.log(s.address().port);s.close()})";
+    const probe =
+        protocol === "tcp"
+            ? "const s=require('net').createServer().listen(0,'0.0.0.0',()=>{console.log(s.address().port);s.close()})"
+            : "const s=require('dgram').createSocket('udp4');s.bind(0,'0.0.0.0',()=>{console.log(s.address().port);s.close()})";
     return Number(mustRun([process.execPath, "-e", probe], 30, `finding a free ${protocol} port`).trim());
 }
 
@@ -125,10 +138,12 @@ function freeHostPort(protocol: "tcp" | "udp"): number {
  * listener) would collide with it.
  */
 export function serverAddresses(env: EnvironmentHandle, ports: readonly ServerPort[], ip?: string): Record<string, ServerAddress> {
-    return Object.fromEntries(ports.map((p) => {
-        if (p.sameNumber && sharesHostNetwork(env.target)) return [p.name, { host: "127.0.0.1", port: freeHostPort(p.protocol) }];
-        return [p.name, serverAddress(env, p.port, ip, p.protocol, p.sameNumber === true)];
-    }));
+    return Object.fromEntries(
+        ports.map((p) => {
+            if (p.sameNumber && sharesHostNetwork(env.target)) return [p.name, { host: "127.0.0.1", port: freeHostPort(p.protocol) }];
+            return [p.name, serverAddress(env, p.port, ip, p.protocol, p.sameNumber === true)];
+        }),
+    );
 }
 
 function waitReady(command: string, timeoutS: number, what: string, opts: RunOptions): void {
@@ -162,12 +177,14 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     // An `instances` sweep of a self-contained workload runs it in simultaneous clones (workloads/instances.ts).
     const sweep = instanceSweep(registered.name, params);
     const workload = effectiveWorkload(registered, params);
-    const cloneSource: CloneSource | undefined = workload.needsClones || workload !== registered
-        ? readCloneSource(env, path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh"))
-        : undefined;
+    const cloneSource: CloneSource | undefined =
+        workload.needsClones || workload !== registered ? readCloneSource(env, path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh")) : undefined;
     // performance.now() counts from this process's start: the share of the gap between cells that
     // is isobench's own (CLI start, quieting guests, finding the guest's address), not Pulumi's.
-    progress(inv.resultsDir, `cell ${inv.cellId}: start (${workload.name} on ${env.name}, accel=${env.accel}, launched ${(performance.now() / 1000).toFixed(3)} s before)`);
+    progress(
+        inv.resultsDir,
+        `cell ${inv.cellId}: start (${workload.name} on ${env.name}, accel=${env.accel}, launched ${(performance.now() / 1000).toFixed(3)} s before)`,
+    );
 
     // What can fail without leaving anything behind comes before the runtime folder is made.
     const password = workload.password ? stackPassword(workload.name) : undefined;
@@ -175,7 +192,11 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     const versionOut = mustRun(versionArgv, 60, `${workload.name} version ${workload.versionPlacement === "host" ? "on the host" : `in ${env.name}`}`);
     const toolVersion = workload.parseVersion(versionOut);
     const runDir = runtimeDir(inv.stack);
-    mustRun(inside(`mkdir -p ${q(env.dataDir)} ${q(runDir)} && chmod 0700 ${q(runDir)}`), 60, `creating the data directory ${env.dataDir} and the runtime folder ${runDir} in ${env.name}`);
+    mustRun(
+        inside(`mkdir -p ${q(env.dataDir)} ${q(runDir)} && chmod 0700 ${q(runDir)}`),
+        60,
+        `creating the data directory ${env.dataDir} and the runtime folder ${runDir} in ${env.name}`,
+    );
 
     const pidFile = `${runDir}/${inv.cellId}.pid`;
     const serverLog = `${runDir}/${inv.cellId}.server.log`;
@@ -188,17 +209,28 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     let t0 = 0;
     let client: Completed;
     const ports = workloadPorts(workload);
-    const onClientSide = (cmd: string) => workload.clientPlacement === "inside" ? inside(cmd) : ["/bin/sh", "-c", cmd];
+    const onClientSide = (cmd: string) => (workload.clientPlacement === "inside" ? inside(cmd) : ["/bin/sh", "-c", cmd]);
     const clientOpts = workload.clientPlacement === "inside" ? {} : hostOpts;
     try {
         if (passwordFile) {
-            mustRun(execArgv(env.target, `umask 077 && cat > ${q(passwordFile)}`, ip, { stdin: true }), 60, `writing the password file in ${env.name}`, { input: password });
+            mustRun(execArgv(env.target, `umask 077 && cat > ${q(passwordFile)}`, ip, { stdin: true }), 60, `writing the password file in ${env.name}`, {
+                input: password,
+            });
         }
         const bindShim = bindShimIn(env.target, REPO_ROOT);
-        let ctx: RunContext = { dataDir: env.dataDir, listen: listenAddress(env.target, ip), ...(bindShim ? { bindShim } : {}), ...(passwordFile ? { passwordFile } : {}) };
+        let ctx: RunContext = {
+            dataDir: env.dataDir,
+            listen: listenAddress(env.target, ip),
+            ...(bindShim ? { bindShim } : {}),
+            ...(passwordFile ? { passwordFile } : {}),
+        };
         if (workload.serverCommand && ports.length > 0) {
             started = true;
-            mustRun(inside(detachedScript(workload.serverCommand(params as any, ctx), pidFile, serverLog)), 60, `starting ${workload.name} server in ${env.name}`);
+            mustRun(
+                inside(detachedScript(workload.serverCommand(params as any, ctx), pidFile, serverLog)),
+                60,
+                `starting ${workload.name} server in ${env.name}`,
+            );
             const addrs = serverAddresses(env, ports, ip);
             addr = addrs[ports[0].name];
             ctx = { ...ctx, addr, addrs };
@@ -209,7 +241,12 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
             if (workload.readinessCommand) {
                 const timeoutS = workload.readinessTimeoutS ?? 60;
                 try {
-                    waitReady(workload.readinessCommand(params as any, addr, ctx), timeoutS, `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`, hostOpts);
+                    waitReady(
+                        workload.readinessCommand(params as any, addr, ctx),
+                        timeoutS,
+                        `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`,
+                        hostOpts,
+                    );
                 } catch (e) {
                     throw new Error(`${(e as Error).message}${serverLogTail()}`, { cause: e });
                 }
@@ -222,7 +259,8 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
             }
         }
         ctx = {
-            ...ctx, env,
+            ...ctx,
+            env,
             ...(cloneSource ? { clones: clonesOf(cloneSource), originalExec: (script: string) => originalExec(env.target, script, ip) } : {}),
         };
         if (workload.prepareCommand) {
@@ -259,7 +297,9 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     }
     const facts = hostFacts();
     const paramText = (point?: Readonly<Record<string, number | string>>) =>
-        Object.entries({ ...params, ...point }).map(([k, v]) => `${k}=${v}`).join(";");
+        Object.entries({ ...params, ...point })
+            .map(([k, v]) => `${k}=${v}`)
+            .join(";");
     const samples: Sample[] = measurements.map((m) => ({
         run_id: inv.runId,
         stack: inv.stack,
@@ -284,7 +324,9 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
             workload.notes?.(params as any) ?? "",
             addr ? `client on host, server at ${addr.host}:${addr.port}` : "",
             workload !== registered ? `${m.point?.instances ?? ""} simultaneous instances (clones of ${env.name})` : "",
-        ].filter((n) => n !== "").join("; "),
+        ]
+            .filter((n) => n !== "")
+            .join("; "),
     }));
     const tmp = `${csvPath}.tmp`;
     fs.writeFileSync(tmp, samplesToCsv(samples));

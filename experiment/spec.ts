@@ -14,7 +14,15 @@ import { KVM_PRESETS, diskModes } from "../environments/kvm/presets";
 import { missingNodes, NumaPolicy, numaPolicyErrors } from "../core/numa";
 
 import {
-    ENV_KINDS, EnvironmentSpec, HOST_CPU_SCHEMA, KvmDefaults, PRESET_NAMES, environmentOf, environmentSchemas, kvmSchema, wordOr,
+    ENV_KINDS,
+    EnvironmentSpec,
+    HOST_CPU_SCHEMA,
+    KvmDefaults,
+    PRESET_NAMES,
+    environmentOf,
+    environmentSchemas,
+    kvmSchema,
+    wordOr,
 } from "../core/environment-spec";
 import { SpecError } from "../core/errors";
 
@@ -75,7 +83,6 @@ export interface ExperimentSpec {
     readonly host: HostDeclared;
 }
 
-
 /**
  * What a stack may be called. The name becomes the stack file's name, container and guest names,
  * the native data directory that destroy removes with rm -rf, results/<stack>/ and the Pulumi
@@ -87,14 +94,16 @@ export const STACK_NAME_PATTERN = "^[a-z0-9][a-z0-9-]{0,39}$";
 /** @throws SpecError naming the stack name and the allowed pattern */
 export function checkStackName(stack: string): void {
     if (typeof stack !== "string" || !new RegExp(STACK_NAME_PATTERN).test(stack)) {
-        throw new SpecError(`stack name ${shown(stack)} does not match ${STACK_NAME_PATTERN}: lower-case letters, digits and "-", at most 40 characters. Fix: rename stacks/Pulumi.<stack>.yaml`);
+        throw new SpecError(
+            `stack name ${shown(stack)} does not match ${STACK_NAME_PATTERN}: lower-case letters, digits and "-", at most 40 characters. Fix: rename stacks/Pulumi.<stack>.yaml`,
+        );
     }
 }
 
 /** A value as a message shows it: JSON (so newlines and quotes stay visible), cut short. */
 function shown(v: unknown): string {
     // JSON has no NaN or Infinity (it writes null); YAML's .nan and .inf do reach here.
-    const s = typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v);
+    const s = typeof v === "number" && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
     return s.length > 80 ? `${s.slice(0, 77)}…` : s;
 }
 
@@ -155,16 +164,28 @@ const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, verbose: true });
 const validate = ajv.compile(schema);
 const validateEnv: Readonly<Record<string, ValidateFunction>> = Object.fromEntries(Object.entries(environmentSchemas).map(([k, s]) => [k, ajv.compile(s)]));
 /** Each workload's params: its own parameters, and the instances sweep every workload is offered (effectiveWorkload says which can run it). */
-const validateParams: Readonly<Record<string, ValidateFunction>> = Object.fromEntries(WORKLOAD_NAMES.map((n) => [n, ajv.compile({
-    type: "object",
-    additionalProperties: false,
-    properties: { [INSTANCES_PARAM]: INSTANCES_SCHEMA, ...getWorkload(n).paramSchema },
-})]));
+const validateParams: Readonly<Record<string, ValidateFunction>> = Object.fromEntries(
+    WORKLOAD_NAMES.map((n) => [
+        n,
+        ajv.compile({
+            type: "object",
+            additionalProperties: false,
+            properties: { [INSTANCES_PARAM]: INSTANCES_SCHEMA, ...getWorkload(n).paramSchema },
+        }),
+    ]),
+);
 
 function describe(e: ErrorObject, prefix = ""): string {
     const path = prefix + e.instancePath;
     // instancePath escapes "/" and "~" in keys (JSON Pointer); the message shows the key as written.
-    const where = path ? "isobench:" + path.replace(/^\//, "").split("/").map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~")).join(".") : "isobench config";
+    const where = path
+        ? "isobench:" +
+          path
+              .replace(/^\//, "")
+              .split("/")
+              .map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"))
+              .join(".")
+        : "isobench config";
     const description = (e.parentSchema as { description?: string } | undefined)?.description;
     switch (e.keyword) {
         case "enum":
@@ -285,7 +306,9 @@ function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[],
             const guestAt = e.kind === "docker-in-kvm" ? `${key}.guest` : key;
             const t = e.kvm.topology;
             if (typeof t === "object" && t.sockets * t.cores * t.threads !== e.kvm.vcpus) {
-                lines.push(`${guestAt}.topology (${e.name}): ${t.sockets} sockets × ${t.cores} cores × ${t.threads} threads = ${t.sockets * t.cores * t.threads} vCPUs, but vcpus is ${e.kvm.vcpus}; make them equal`);
+                lines.push(
+                    `${guestAt}.topology (${e.name}): ${t.sockets} sockets × ${t.cores} cores × ${t.threads} threads = ${t.sockets * t.cores * t.threads} vCPUs, but vcpus is ${e.kvm.vcpus}; make them equal`,
+                );
             }
             // The guest's rules that need no host facts, so they are refused with the stack's key.
             const model = e.kvm.cpuModel;
@@ -293,29 +316,41 @@ function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[],
             if (modelError) lines.push(`${guestAt}.cpuModel (${e.name}): ${modelError}`);
             const disk = diskModes(KVM_PRESETS[e.kvm.preset], e.kvm);
             const diskError = diskModeError(disk.diskCache, disk.diskIo);
-            if (diskError) lines.push(`${guestAt}.${e.kvm.diskIo !== undefined ? "diskIo" : "diskCache"} (${e.name}): ${diskError}${e.kvm.diskIo === undefined ? ` (io=native is ${e.kvm.preset}'s)` : ""}`);
+            if (diskError)
+                lines.push(
+                    `${guestAt}.${e.kvm.diskIo !== undefined ? "diskIo" : "diskCache"} (${e.name}): ${diskError}${e.kvm.diskIo === undefined ? ` (io=native is ${e.kvm.preset}'s)` : ""}`,
+                );
             const domain = resourceName(stack, e.name);
             if (!DOMAIN_NAME_RE.test(domain)) {
-                lines.push(`${key} (${e.name}): the guest's domain name "${domain}" is ${domain.length} characters, more than libvirt domain names may have here (64); shorten the environment name or the stack name`);
+                lines.push(
+                    `${key} (${e.name}): the guest's domain name "${domain}" is ${domain.length} characters, more than libvirt domain names may have here (64); shorten the environment name or the stack name`,
+                );
             }
         }
         if ((e.kind === "kvm" || e.kind === "docker-in-kvm") && e.kvm.numaNodes > e.kvm.vcpus) {
             lines.push(`${key} (${e.name}): numa ${e.kvm.numaNodes} nodes need at least as many vCPUs (vcpus is ${e.kvm.vcpus})`);
         }
         if (e.kind === "docker-in-kvm") {
-            if (e.docker.userlandProxy) lines.push(`${key} (${e.name}): docker.userlandProxy must be false in a guest: the host reaches published ports at the guest's address, where the guest's iptables DNAT carries them`);
+            if (e.docker.userlandProxy)
+                lines.push(
+                    `${key} (${e.name}): docker.userlandProxy must be false in a guest: the host reaches published ports at the guest's address, where the guest's iptables DNAT carries them`,
+                );
             if (e.docker.runtime === "runsc") lines.push(`${key} (${e.name}): docker.runtime runsc is not available in the guest image; use runc`);
         }
         const numactl = e.kind === "native" ? e.numactl : e.kind === "kvm" ? undefined : e.docker.numactl;
         if (numactl) for (const m of numaPolicyErrors(numactl)) lines.push(`${key} (${e.name}): numactl ${m}`);
         // A guest without a NUMA topology still has node 0.
         if (numactl && e.kind === "docker-in-kvm") {
-            const miss = missingNodes(numactl, Array.from({ length: Math.max(1, e.kvm.numaNodes) }, (_, n) => n));
+            const miss = missingNodes(
+                numactl,
+                Array.from({ length: Math.max(1, e.kvm.numaNodes) }, (_, n) => n),
+            );
             if (miss) lines.push(`${key} (${e.name}): docker.${miss} in the guest; set guest.numa, or change the policy`);
         }
         if (e.kind === "docker" || e.kind === "docker-in-kvm") {
             const unknown = e.docker.capAdd.filter((c) => !isCapability(c));
-            if (unknown.length > 0) lines.push(`${key} (${e.name}): capAdd ${unknown.join(", ")} is not a Linux capability (write it without CAP_, e.g. SYS_NICE)`);
+            if (unknown.length > 0)
+                lines.push(`${key} (${e.name}): capAdd ${unknown.join(", ")} is not a Linux capability (write it without CAP_, e.g. SYS_NICE)`);
             if (e.docker.network !== "nat" && e.docker.userlandProxy) {
                 lines.push(`${key} (${e.name}): userlandProxy applies to network nat only (network is ${e.docker.network})`);
             }
@@ -330,7 +365,9 @@ function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[],
         for (const e of envs) {
             const runsHere = !w.environments || w.environments.includes(e.name);
             if (runsHere && (e.kind === "docker" || e.kind === "docker-in-kvm") && e.docker.network === "none") {
-                lines.push(`isobench:workloads.${i} (${w.name}) runs a server on port ${port}, which environment "${e.name}" (network none) cannot expose; give ${w.name} an environments list without it, or use network nat or host`);
+                lines.push(
+                    `isobench:workloads.${i} (${w.name}) runs a server on port ${port}, which environment "${e.name}" (network none) cannot expose; give ${w.name} an environments list without it, or use network nat or host`,
+                );
             }
         }
     });
@@ -344,7 +381,10 @@ function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[],
 export function parseSpec(stack: string, config: Readonly<Record<string, unknown>>): ExperimentSpec {
     checkStackName(stack);
     if (!validate(config)) {
-        fail(stack, (validate.errors ?? []).filter(reported).map((e) => describe(e)));
+        fail(
+            stack,
+            (validate.errors ?? []).filter(reported).map((e) => describe(e)),
+        );
     }
     const c = config as Record<string, any>;
     const itemErrors = [...environmentItemErrors(c.environments), ...workloadParamErrors(c.workloads)];
@@ -356,7 +396,10 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
     );
     const names = workloads.map((w) => w.name);
     const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
-    if (dup >= 0) fail(stack, [`isobench:workloads.${dup}: "${names[dup]}" is listed twice (also isobench:workloads.${names.indexOf(names[dup])}); list each workload once`]);
+    if (dup >= 0)
+        fail(stack, [
+            `isobench:workloads.${dup}: "${names[dup]}" is listed twice (also isobench:workloads.${names.indexOf(names[dup])}); list each workload once`,
+        ]);
     // What the parameter schemas cannot say (a sweep only where the workload can run one, a
     // numactl policy with one memory policy), through the functions the workloads use themselves.
     const semantic: string[] = [];
@@ -423,7 +466,9 @@ export function isobenchKeys(config: Readonly<Record<string, unknown>>, stack: s
         if (k.startsWith("isobench:")) return [k.slice("isobench:".length), configValue(k.slice("isobench:".length), v)];
         const colon = k.indexOf(":");
         if (colon < 0) throw new SpecError(`stack "${stack}": config key ${shown(k)} has no namespace; write ${shown(`isobench:${k}`)}`);
-        throw new SpecError(`stack "${stack}": config key ${shown(k)} is not an isobench key: isobench reads only isobench:<key> (did you mean ${shown(`isobench:${k.slice(colon + 1)}`)}?)`);
+        throw new SpecError(
+            `stack "${stack}": config key ${shown(k)} is not an isobench key: isobench reads only isobench:<key> (did you mean ${shown(`isobench:${k.slice(colon + 1)}`)}?)`,
+        );
     });
     // fromEntries defines own properties: a key "isobench:__proto__" stays a key (and is refused) instead of setting the prototype.
     return Object.fromEntries(entries);

@@ -27,7 +27,11 @@ const MAX_YAML_PROBLEMS = 3;
 
 export function availableStacks(stacksDir: string): string[] {
     return fs.existsSync(stacksDir)
-        ? fs.readdirSync(stacksDir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort()
+        ? fs
+              .readdirSync(stacksDir)
+              .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+              .filter((s): s is string => !!s)
+              .sort()
         : [];
 }
 
@@ -56,7 +60,9 @@ function readStackText(stacksDir: string, stack: string): { file: string; text: 
         fs.closeSync(fd);
     }
     if (size > MAX_STACK_FILE_BYTES) {
-        throw new SpecError(`${file}: file size is over ${MAX_STACK_FILE_BYTES} bytes (${Math.max(stat.size, size)}); a stack file is a few kilobytes of config. Fix: remove what is not isobench config`);
+        throw new SpecError(
+            `${file}: file size is over ${MAX_STACK_FILE_BYTES} bytes (${Math.max(stat.size, size)}); a stack file is a few kilobytes of config. Fix: remove what is not isobench config`,
+        );
     }
     try {
         return { file, text: new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(0, size)) };
@@ -77,7 +83,12 @@ function parseYaml(file: string, text: string): unknown {
     const problems = [...doc.errors, ...doc.warnings];
     if (problems.length > 0) {
         const more = problems.length > MAX_YAML_PROBLEMS ? `\n  … and ${problems.length - MAX_YAML_PROBLEMS} more` : "";
-        throw new SpecError(`${file} is not valid YAML:\n  - ${problems.slice(0, MAX_YAML_PROBLEMS).map((e) => `${e.code}: ${e.message.trim()}`).join("\n  - ")}${more}`);
+        throw new SpecError(
+            `${file} is not valid YAML:\n  - ${problems
+                .slice(0, MAX_YAML_PROBLEMS)
+                .map((e) => `${e.code}: ${e.message.trim()}`)
+                .join("\n  - ")}${more}`,
+        );
     }
     try {
         return doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
@@ -85,7 +96,9 @@ function parseYaml(file: string, text: string): unknown {
         // The library throws ReferenceErrors for aliases: one expanding past maxAliasCount, or one without its anchor.
         const message = (e as Error).message;
         if (/excessive alias count/i.test(message)) {
-            throw new SpecError(`${file}: YAML aliases expand too far (${message}); a stack file may expand aliases at most ${MAX_YAML_ALIAS_COUNT} times. Fix: write the values out instead of aliasing them`);
+            throw new SpecError(
+                `${file}: YAML aliases expand too far (${message}); a stack file may expand aliases at most ${MAX_YAML_ALIAS_COUNT} times. Fix: write the values out instead of aliasing them`,
+            );
         }
         throw new SpecError(`${file} is not valid YAML: ${message}`);
     }
@@ -99,15 +112,21 @@ export function loadStackSpec(stacksDir: string, stack: string): ExperimentSpec 
     const data = parseYaml(file, text);
     const fix = "an experiment needs at least isobench:runId, isobench:environments and isobench:workloads";
     if (data === null || typeof data !== "object" || Array.isArray(data)) {
-        throw new SpecError(`${file}: has no "config:" map (the file is ${data === null ? "empty" : Array.isArray(data) ? "a list" : `the scalar ${JSON.stringify(data)}`}); ${fix}`);
+        throw new SpecError(
+            `${file}: has no "config:" map (the file is ${data === null ? "empty" : Array.isArray(data) ? "a list" : `the scalar ${JSON.stringify(data)}`}); ${fix}`,
+        );
     }
     const unknown = Object.keys(data).filter((k) => !STACK_FILE_KEYS.includes(k));
     if (unknown.length > 0) {
-        throw new SpecError(`${file}: unknown top-level key ${unknown.map((k) => JSON.stringify(k)).join(", ")} (a stack file has ${STACK_FILE_KEYS.join(", ")}; isobench settings go under config: as isobench:<key>)`);
+        throw new SpecError(
+            `${file}: unknown top-level key ${unknown.map((k) => JSON.stringify(k)).join(", ")} (a stack file has ${STACK_FILE_KEYS.join(", ")}; isobench settings go under config: as isobench:<key>)`,
+        );
     }
     const config = (data as { config?: unknown }).config;
     if (config === null || typeof config !== "object" || Array.isArray(config)) {
-        throw new SpecError(`${file}: has no "config:" map${config === undefined ? "" : ` (config is ${Array.isArray(config) ? "a list" : JSON.stringify(config)})`}; ${fix}`);
+        throw new SpecError(
+            `${file}: has no "config:" map${config === undefined ? "" : ` (config is ${Array.isArray(config) ? "a list" : JSON.stringify(config)})`}; ${fix}`,
+        );
     }
     return parseSpec(stack, isobenchKeys(config as Record<string, unknown>, stack));
 }

@@ -22,7 +22,9 @@ export function validateForUp(stacksDir: string, stack: string, repoRoot: string
     // Real paths: the checkout's stacks/ reached through a symbolic link is still the folder Pulumi reads.
     const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : path.resolve(p));
     if (real(stacksDir) !== real(own)) {
-        throw new UserError(`stack "${stack}" in ${stacksDir} is valid, but Pulumi reads stack files only from ${own} (Pulumi.yaml stackConfigDir), so it is not run. Fix: move ${stackFile(stacksDir, stack)} into ${own}/ and unset ISOBENCH_STACKS_DIR`);
+        throw new UserError(
+            `stack "${stack}" in ${stacksDir} is valid, but Pulumi reads stack files only from ${own} (Pulumi.yaml stackConfigDir), so it is not run. Fix: move ${stackFile(stacksDir, stack)} into ${own}/ and unset ISOBENCH_STACKS_DIR`,
+        );
     }
     return spec;
 }

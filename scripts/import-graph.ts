@@ -57,7 +57,9 @@ export function folderGraph(root: string): FolderEdge[] {
             }
         }
     }
-    return [...edges].map(([k, imports]) => ({ from: k.split("\u0000")[0], to: k.split("\u0000")[1], imports })).sort((a, b) => `${a.from}>${a.to}`.localeCompare(`${b.from}>${b.to}`));
+    return [...edges]
+        .map(([k, imports]) => ({ from: k.split("\u0000")[0], to: k.split("\u0000")[1], imports }))
+        .sort((a, b) => `${a.from}>${a.to}`.localeCompare(`${b.from}>${b.to}`));
 }
 
 /** Edges that point to the same or a higher layer. */
@@ -69,7 +71,10 @@ if (require.main === module) {
     const root = path.resolve(process.argv[2] ?? path.join(__dirname, ".."));
     const edges = folderGraph(root);
     const wrong = new Set(wrongArrows(edges));
-    for (const e of edges) console.log(`${e.from.padEnd(13)} → ${e.to.padEnd(13)} ${String(new Set(e.imports.map((i) => i.split(" → ")[0])).size).padStart(3)} files${wrong.has(e) ? "   AGAINST THE LAYERS" : ""}`);
+    for (const e of edges)
+        console.log(
+            `${e.from.padEnd(13)} → ${e.to.padEnd(13)} ${String(new Set(e.imports.map((i) => i.split(" → ")[0])).size).padStart(3)} files${wrong.has(e) ? "   AGAINST THE LAYERS" : ""}`,
+        );
     for (const e of wrong) for (const i of e.imports) console.log(`  ${i}`);
     console.log(`${wrong.size} arrow(s) against the layers`);
     process.exit(wrong.size > 0 ? 1 : 0);

@@ -19,7 +19,9 @@ export function intList(workload: string, name: string, v: number | string): num
     const items = typeof v === "number" ? [v] : v.split(",").map((s) => s.trim());
     const out = items.map((s) => (typeof s === "number" ? s : /^[0-9]+$/.test(s) ? Number(s) : NaN));
     if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n <= 0)) {
-        throw new Error(`${workload}: parameter ${name} must be a positive integer or a comma-separated list of them (e.g. "1,5,10"), got ${JSON.stringify(v)}`);
+        throw new Error(
+            `${workload}: parameter ${name} must be a positive integer or a comma-separated list of them (e.g. "1,5,10"), got ${JSON.stringify(v)}`,
+        );
     }
     if (new Set(out).size !== out.length) throw new Error(`${workload}: parameter ${name} lists a value twice: ${JSON.stringify(v)}`);
     return out;
@@ -59,7 +61,9 @@ const MARKER = /^### isobench (\S+) (.*)$/;
 
 /** The line a client script prints before each run of a sweep: `### isobench <workload> k=v ...`. */
 export function markerCommand(workload: string, point: Readonly<Record<string, string | number>>): string {
-    const kv = Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");
+    const kv = Object.entries(point)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ");
     return `echo '### isobench ${workload} ${kv}'`;
 }
 
@@ -117,7 +121,10 @@ export function directionList(workload: string, directions: string): string[] {
  * @param requested the directions the command asked for; each must be present
  */
 export function parseDirectionalThroughput(
-    workload: string, raw: string, parseRun: (text: string, metric: string) => number, requested?: readonly string[],
+    workload: string,
+    raw: string,
+    parseRun: (text: string, metric: string) => number,
+    requested?: readonly string[],
 ): Measurement[] {
     const sections = splitSections(workload, raw);
     if (!sections) return [{ metric: "throughput_gbps", value: parseRun(raw, "throughput_gbps"), unit: "Gb/s", better: "higher" }];
@@ -125,7 +132,8 @@ export function parseDirectionalThroughput(
     const seen = new Set<string>();
     for (const s of sections) {
         const dir = String(s.point.direction);
-        if (!(DIRECTIONS as readonly string[]).includes(dir)) throw new ParseError(workload, "direction", `marker names direction ${JSON.stringify(s.point.direction)}; expected transmit or receive`);
+        if (!(DIRECTIONS as readonly string[]).includes(dir))
+            throw new ParseError(workload, "direction", `marker names direction ${JSON.stringify(s.point.direction)}; expected transmit or receive`);
         const metric = `${dir}_gbps`;
         if (seen.has(dir)) throw new ParseError(workload, metric, `direction ${dir} appears twice in one output`);
         seen.add(dir);

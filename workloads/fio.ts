@@ -141,7 +141,8 @@ function parseJson(raw: string): Map<string, Map<Dir, DirResult>> {
             const pct = d.clat_ns?.percentile ?? {};
             const at = (p: string) => {
                 const v = pct[p];
-                if (typeof v !== "number") throw new ParseError(NAME, `${metricKey(name, dir)}_clat_p${p.split(".")[0]}_us`, `job ${name} ${dir} has no ${p} clat percentile`);
+                if (typeof v !== "number")
+                    throw new ParseError(NAME, `${metricKey(name, dir)}_clat_p${p.split(".")[0]}_us`, `job ${name} ${dir} has no ${p} clat percentile`);
                 return v / 1000;
             };
             dirs.set(dir, { bwBytes: Number(d.bw_bytes), iops: Number(d.iops), p50: at("50.000000"), p95: at("95.000000"), p99: at("99.000000") });
@@ -183,7 +184,12 @@ function parseText(raw: string): Map<string, Map<Dir, DirResult>> {
         const { dir, r } = current;
         const k = metricKey(job, dir);
         for (const p of ["p50", "p95", "p99"] as const) {
-            if (r[p] === undefined) throw new ParseError(NAME, `${k}_clat_${p}_us`, `job ${job} ${dir} has no complete "clat percentiles" block with the ${p.slice(1)}th percentile (truncated?)`);
+            if (r[p] === undefined)
+                throw new ParseError(
+                    NAME,
+                    `${k}_clat_${p}_us`,
+                    `job ${job} ${dir} has no complete "clat percentiles" block with the ${p.slice(1)}th percentile (truncated?)`,
+                );
         }
         results.get(job)!.set(dir, r as DirResult);
         current = undefined;
@@ -207,7 +213,8 @@ function parseText(raw: string): Map<string, Map<Dir, DirResult>> {
             const dir = (d2 ?? d3)![1] as Dir;
             const bwBytes = d2 ? bytesOf(d2[2], d2[3], false) : bytesOf(d3![3], d3![4], !/iB$/.test(d3![4]));
             const iops = countOf(d2 ? d2[4] : d3![2]);
-            if (!Number.isFinite(bwBytes) || !Number.isFinite(iops)) throw new ParseError(NAME, `${metricKey(job, dir)}_bw_mb_s`, `cannot read bandwidth/IOPS from ${JSON.stringify(line.trim())}`);
+            if (!Number.isFinite(bwBytes) || !Number.isFinite(iops))
+                throw new ParseError(NAME, `${metricKey(job, dir)}_bw_mb_s`, `cannot read bandwidth/IOPS from ${JSON.stringify(line.trim())}`);
             current = { dir, r: { bwBytes, iops } };
             continue;
         }
@@ -232,14 +239,18 @@ export function parseFio(raw: string, params?: FioParams): Measurement[] {
     const isJson = /^\{/m.test(raw) && /"fio version"/.test(raw);
     const results = isJson ? parseJson(raw) : parseText(raw);
     if (results.size === 0) {
-        const why = raw.split("\n").map((l) => l.trim()).find((l) => /^fio: |O_DIRECT|error|not supported/i.test(l));
+        const why = raw
+            .split("\n")
+            .map((l) => l.trim())
+            .find((l) => /^fio: |O_DIRECT|error|not supported/i.test(l));
         throw new ParseError(NAME, "bw_mb_s", `no fio job results in the output${why ? ` (it says: ${JSON.stringify(why)})` : " (not fio output?)"}`);
     }
     const wanted = params ? listOf(NAME, "jobs", params.jobs, JOB_NAMES) : [...results.keys()].filter((j) => j in FIO_JOBS);
     for (const job of wanted) {
         const got = results.get(job);
         for (const dir of directions(FIO_JOBS[job].rw)) {
-            if (!got?.has(dir)) throw new ParseError(NAME, `${metricKey(job, dir)}_bw_mb_s`, `job ${job} (${dir}) was requested but has no result in the output (truncated?)`);
+            if (!got?.has(dir))
+                throw new ParseError(NAME, `${metricKey(job, dir)}_bw_mb_s`, `job ${job} (${dir}) was requested but has no result in the output (truncated?)`);
         }
     }
     return toMeasurements(results);
@@ -273,7 +284,9 @@ export const fio: Workload<FioParams> = {
     },
     notes(p: FioParams): string {
         const scaled = p.size !== "16g" || p.runtimeSeconds !== 60 || p.seqRuntimeSeconds !== 0;
-        return scaled ? `paper's job file scaled: size=${p.size}, random runtime ${p.runtimeSeconds} s, sequential ${p.seqRuntimeSeconds === 0 ? "whole file" : `${p.seqRuntimeSeconds} s`} (paper: 16g, 60 s, whole file)` : "";
+        return scaled
+            ? `paper's job file scaled: size=${p.size}, random runtime ${p.runtimeSeconds} s, sequential ${p.seqRuntimeSeconds === 0 ? "whole file" : `${p.seqRuntimeSeconds} s`} (paper: 16g, 60 s, whole file)`
+            : "";
     },
     parse: parseFio,
 };

@@ -79,18 +79,23 @@ function kvmSources(domain: string): string {
 /** The host script: counters, the idle window, counters again. Nothing runs inside the environment. */
 export function idleScript(env: EnvironmentHandle, windowS: number): string {
     const t = env.target;
-    const sources = t.kind === "docker" ? dockerSources(t.container)
-        : t.kind === "kvm" ? kvmSources(t.domain)
-            : `sample() { echo "$1 wall_s=$(date +%s.%N) $(host_ticks)"; }`;
-    return [
-        "set -eu",
-        COUNTERS,
-        sources,
-        `echo "idle kind=${t.kind} environment=${env.name} window_s=${windowS} clk_tck=$(getconf CLK_TCK) ncpu=$(grep -c '^cpu[0-9]' /proc/stat)"`,
-        `sample start`,
-        `sleep ${windowS}`,
-        `sample end`,
-    ].join("\n") + "\n";
+    const sources =
+        t.kind === "docker"
+            ? dockerSources(t.container)
+            : t.kind === "kvm"
+              ? kvmSources(t.domain)
+              : `sample() { echo "$1 wall_s=$(date +%s.%N) $(host_ticks)"; }`;
+    return (
+        [
+            "set -eu",
+            COUNTERS,
+            sources,
+            `echo "idle kind=${t.kind} environment=${env.name} window_s=${windowS} clk_tck=$(getconf CLK_TCK) ncpu=$(grep -c '^cpu[0-9]' /proc/stat)"`,
+            `sample start`,
+            `sleep ${windowS}`,
+            `sample end`,
+        ].join("\n") + "\n"
+    );
 }
 
 type Fields = Record<string, number>;
@@ -99,7 +104,10 @@ function fields(raw: string, which: "start" | "end", metric: string): Fields {
     const line = raw.split("\n").find((l) => l.startsWith(`${which} `));
     if (!line) throw new ParseError(NAME, metric, `no "${which} …" counter line in the output (truncated?)`);
     const out: Fields = {};
-    for (const kv of line.slice(which.length + 1).trim().split(/\s+/)) {
+    for (const kv of line
+        .slice(which.length + 1)
+        .trim()
+        .split(/\s+/)) {
         const m = /^([a-z_]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(kv);
         if (!m) throw new ParseError(NAME, metric, `malformed counter ${JSON.stringify(kv)} in the "${which}" line (a counter could not be read?)`);
         out[m[1]] = Number(m[2]);
@@ -157,7 +165,8 @@ export const idle: Workload<IdleParams> = {
     clientPlacement: "host",
     clientCommand(p: IdleParams, ctx: RunContext): string {
         if (!ctx.env) throw new Error(`${NAME}: needs the cell's environment (RunContext.env, set by the runner)`);
-        if (!Number.isInteger(p.windowS) || p.windowS < 1) throw new Error(`${NAME}: parameter windowS must be a positive integer (seconds), got ${JSON.stringify(p.windowS)}`);
+        if (!Number.isInteger(p.windowS) || p.windowS < 1)
+            throw new Error(`${NAME}: parameter windowS must be a positive integer (seconds), got ${JSON.stringify(p.windowS)}`);
         return idleScript(ctx.env, p.windowS);
     },
     parse: (raw) => parseIdle(raw),

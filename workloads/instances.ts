@@ -41,10 +41,14 @@ const MARK = "##isobench##";
 export function instanceSweep(workload: string, params: Readonly<Record<string, number | string>>): number[] | undefined {
     const v = params[INSTANCES_PARAM];
     if (v === undefined) return undefined;
-    const parts = String(v).split(",").map((s) => s.trim());
+    const parts = String(v)
+        .split(",")
+        .map((s) => s.trim());
     const counts = parts.map(Number);
     if (parts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_INSTANCES)) {
-        throw new Error(`${workload}: parameter ${INSTANCES_PARAM} must be a count or a comma-separated list of counts between 1 and ${MAX_INSTANCES} (e.g. "1,2,4"), got ${JSON.stringify(v)}`);
+        throw new Error(
+            `${workload}: parameter ${INSTANCES_PARAM} must be a count or a comma-separated list of counts between 1 and ${MAX_INSTANCES} (e.g. "1,2,4"), got ${JSON.stringify(v)}`,
+        );
     }
     if (new Set(counts).size !== counts.length) throw new Error(`${workload}: parameter ${INSTANCES_PARAM} lists a count twice: ${JSON.stringify(v)}`);
     return counts;
@@ -56,8 +60,9 @@ export function instanceSweep(workload: string, params: Readonly<Record<string, 
  * subshell so one failure does not skip the others).
  */
 export function instancesPrologue(clones: Clones, maxK: number, timeoutS: number): string {
-    const removes = Array.from({ length: maxK }, (_, i) => clones.scripts(i + 1, timeoutS))
-        .map((c) => `  ( ${c.remove.split("\n").join("\n    ")}\n  ) || echo "isobench: could not remove clone ${c.name}" >&2`);
+    const removes = Array.from({ length: maxK }, (_, i) => clones.scripts(i + 1, timeoutS)).map(
+        (c) => `  ( ${c.remove.split("\n").join("\n    ")}\n  ) || echo "isobench: could not remove clone ${c.name}" >&2`,
+    );
     return [
         "set -u",
         `ISOBENCH_TMP=$(mktemp -d /tmp/isobench-instances.XXXXXX); export ISOBENCH_TMP`,
@@ -122,7 +127,9 @@ export function instancesScript(r: InstancesRun): string {
             lines.push(`(\nset -e\n${c.create}\n) >"$ISOBENCH_TMP/ip_${i + 1}" 2>"$ISOBENCH_TMP/create_${i + 1}.err" &`, `pids="$pids $!"`);
         }
         if (clones.length > 0) {
-            lines.push(`if ! wait_all; then cat "$ISOBENCH_TMP"/create_*.err >&2; echo "isobench: creating ${clones.length} clone(s) for instances=${n} failed" >&2; exit 1; fi`);
+            lines.push(
+                `if ! wait_all; then cat "$ISOBENCH_TMP"/create_*.err >&2; echo "isobench: creating ${clones.length} clone(s) for instances=${n} failed" >&2; exit 1; fi`,
+            );
             clones.forEach((_, i) => lines.push(`ip_${i + 1}=$(tail -n 1 "$ISOBENCH_TMP/ip_${i + 1}")`));
         }
         const execs = [r.originalExec(innerFor(1)), ...clones.map((c, i) => c.exec(innerFor(i + 2), `ip_${i + 1}`))];
@@ -164,7 +171,8 @@ export function splitInstancesOutput(raw: string): InstanceOutput[] {
     const ended = new Set<number>();
     let cur: { instances: number; instance: number; status: number; stdout: string[]; stderr: string[]; inErr: boolean } | undefined;
     const flush = () => {
-        if (cur) out.push({ instances: cur.instances, instance: cur.instance, status: cur.status, stdout: cur.stdout.join("\n"), stderr: cur.stderr.join("\n") });
+        if (cur)
+            out.push({ instances: cur.instances, instance: cur.instance, status: cur.status, stdout: cur.stdout.join("\n"), stderr: cur.stderr.join("\n") });
         cur = undefined;
     };
     for (const line of raw.split("\n")) {
@@ -201,7 +209,11 @@ export function parseInstancesOutput(inner: AnyWorkload, raw: string, params: Re
     for (const n of sweep) {
         const mine = sections.filter((s) => s.instances === n);
         if (mine.length !== n) {
-            throw new ParseError(inner.name, INSTANCES_PARAM, `the output has ${mine.length} complete instance section(s) for instances=${n}, expected ${n} (truncated or a clone failed?)`);
+            throw new ParseError(
+                inner.name,
+                INSTANCES_PARAM,
+                `the output has ${mine.length} complete instance section(s) for instances=${n}, expected ${n} (truncated or a clone failed?)`,
+            );
         }
         const sums = new Map<string, Measurement>();
         for (const s of mine.sort((a, b) => a.instance - b.instance)) {
@@ -248,13 +260,16 @@ export function effectiveWorkload(w: AnyWorkload, params: Readonly<Record<string
  */
 export function withInstances(inner: AnyWorkload): AnyWorkload {
     if (inner.clientPlacement !== "inside" || inner.serverCommand) {
-        throw new Error(`${inner.name}: the ${INSTANCES_PARAM} parameter applies to self-contained workloads only (this one runs a client on the host against a server)`);
+        throw new Error(
+            `${inner.name}: the ${INSTANCES_PARAM} parameter applies to self-contained workloads only (this one runs a client on the host against a server)`,
+        );
     }
     const w: Workload<Record<string, number | string>> = {
         ...inner,
         clientPlacement: "host",
         clientCommand(params, ctx: RunContext) {
-            if (!ctx.clones || !ctx.originalExec) throw new Error(`${inner.name}: ${INSTANCES_PARAM} needs the environment's clones (runner did not provide them)`);
+            if (!ctx.clones || !ctx.originalExec)
+                throw new Error(`${inner.name}: ${INSTANCES_PARAM} needs the environment's clones (runner did not provide them)`);
             return instancesScript({
                 command: (dataDir: string) => inner.clientCommand(params, { ...ctx, dataDir }),
                 sweep: instanceSweep(inner.name, params) ?? [1],

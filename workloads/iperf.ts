@@ -54,8 +54,10 @@ function transferOk(addr: ServerAddress): string {
  */
 function completedRun(seconds: number, addr: ServerAddress, args: string): string {
     const once = withTimeout(seconds + 60, clientCommand(addr, args));
-    return `n=0; while out=$(${once} 2>&1); ! printf '%s' "$out" | grep -q '"sum_received"'; do ` +
-        `n=$((n+1)); echo "iperf3 did not complete (try $n): $(printf '%s' "$out" | grep '"error"')" >&2; [ $n -lt 10 ] || break; sleep 1; done; printf '%s\\n' "$out"`;
+    return (
+        `n=0; while out=$(${once} 2>&1); ! printf '%s' "$out" | grep -q '"sum_received"'; do ` +
+        `n=$((n+1)); echo "iperf3 did not complete (try $n): $(printf '%s' "$out" | grep '"error"')" >&2; [ $n -lt 10 ] || break; sleep 1; done; printf '%s\\n' "$out"`
+    );
 }
 
 const UNIT: Readonly<Record<string, number>> = { "": 1e-9, K: 1e-6, M: 1e-3, G: 1, T: 1e3 };
@@ -80,10 +82,20 @@ function parseRun(text: string, metric: string): number {
         if (seconds <= 0) throw new ParseError(NAME, metric, `the run lasted ${seconds} s`);
         return bps / 1e9;
     }
-    const hits = text.split(/\r?\n/).map((l) => IPERF2_LINE.exec(l.trim())).filter((m): m is RegExpExecArray => m !== null);
+    const hits = text
+        .split(/\r?\n/)
+        .map((l) => IPERF2_LINE.exec(l.trim()))
+        .filter((m): m is RegExpExecArray => m !== null);
     if (hits.length === 0) {
-        const why = text.split(/\r?\n/).map((l) => l.trim()).find((l) => /error|refused|failed/i.test(l));
-        throw new ParseError(NAME, metric, `neither iperf3 JSON nor an iperf 2 "<x> Gbits/sec" summary line${why ? ` (iperf says: ${JSON.stringify(why)})` : " (truncated output?)"}`);
+        const why = text
+            .split(/\r?\n/)
+            .map((l) => l.trim())
+            .find((l) => /error|refused|failed/i.test(l));
+        throw new ParseError(
+            NAME,
+            metric,
+            `neither iperf3 JSON nor an iperf 2 "<x> Gbits/sec" summary line${why ? ` (iperf says: ${JSON.stringify(why)})` : " (truncated output?)"}`,
+        );
     }
     const last = hits[hits.length - 1];
     return Number(last[1]) * UNIT[last[2]];
@@ -121,8 +133,9 @@ export const iperf: Workload<IperfParams> = {
         const addr = portOf(NAME, "server", ctx.addr);
         const seconds = positiveInt(NAME, "timeSeconds", p.timeSeconds);
         const streams = positiveInt(NAME, "streams", p.streams);
-        const runs = iperfDirections(p).map((d) =>
-            `${markerCommand(NAME, { direction: d })}; ${completedRun(seconds, addr, `-t ${seconds} -P ${streams}${DIRECTION_FLAGS[d]} --json`)}`);
+        const runs = iperfDirections(p).map(
+            (d) => `${markerCommand(NAME, { direction: d })}; ${completedRun(seconds, addr, `-t ${seconds} -P ${streams}${DIRECTION_FLAGS[d]} --json`)}`,
+        );
         return ["set -e", ...runs].join("; ");
     },
     parse: parseIperf,

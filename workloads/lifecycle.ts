@@ -43,14 +43,18 @@ export function lifecycleScript(clones: Clones, sweep: readonly number[], readyT
         for (let k = 1; k <= n; k++) {
             const c = clones.scripts(k, readyTimeoutS);
             const err = `"$ISOBENCH_TMP/lc_${n}_${k}.err"`;
-            lines.push(background([
-                `t0=$(now)`,
-                `( set -e\n${c.create}\n) >/dev/null 2>${err} || { echo "isobench: creating ${c.name} (instances=${n}) failed:" >&2; cat ${err} >&2; exit 1; }`,
-                `t1=$(now)`,
-                `( set -e\n${c.remove}\n) >/dev/null 2>>${err} || { echo "isobench: removing ${c.name} (instances=${n}) failed:" >&2; cat ${err} >&2; exit 1; }`,
-                `t2=$(now)`,
-                `echo "lifecycle instances=${n} instance=${k} create_ready_s=$(elapsed $t0 $t1) ready_removed_s=$(elapsed $t1 $t2)" >"$ISOBENCH_TMP/lc_${n}_${k}"`,
-            ].join("\n")));
+            lines.push(
+                background(
+                    [
+                        `t0=$(now)`,
+                        `( set -e\n${c.create}\n) >/dev/null 2>${err} || { echo "isobench: creating ${c.name} (instances=${n}) failed:" >&2; cat ${err} >&2; exit 1; }`,
+                        `t1=$(now)`,
+                        `( set -e\n${c.remove}\n) >/dev/null 2>>${err} || { echo "isobench: removing ${c.name} (instances=${n}) failed:" >&2; cat ${err} >&2; exit 1; }`,
+                        `t2=$(now)`,
+                        `echo "lifecycle instances=${n} instance=${k} create_ready_s=$(elapsed $t0 $t1) ready_removed_s=$(elapsed $t1 $t2)" >"$ISOBENCH_TMP/lc_${n}_${k}"`,
+                    ].join("\n"),
+                ),
+            );
         }
         lines.push(`wait_all || exit 1`);
         for (let k = 1; k <= n; k++) lines.push(`cat "$ISOBENCH_TMP/lc_${n}_${k}"`);
@@ -62,20 +66,28 @@ const LINE = /^lifecycle instances=(\d+) instance=(\d+) create_ready_s=([0-9]+\.
 
 /** One create_ready_s and one ready_removed_s sample per instance and count; checks every instance of the sweep is there. */
 export function parseLifecycle(raw: string, params?: LifecycleParams): Measurement[] {
-    const rows = raw.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("lifecycle "));
+    const rows = raw
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l.startsWith("lifecycle "));
     const seen = new Map<string, [number, number]>();
     for (const l of rows) {
         const m = LINE.exec(l);
         if (!m) throw new ParseError(NAME, LIFECYCLE_METRICS.createReady, `malformed result line ${JSON.stringify(l)} (truncated?)`);
         seen.set(`${m[1]}/${m[2]}`, [Number(m[3]), Number(m[4])]);
     }
-    const sweep = params ? instanceSweep(NAME, params) ?? [1] : [...new Set(rows.map((l) => Number(LINE.exec(l)![1])))];
-    if (sweep.length === 0) throw new ParseError(NAME, LIFECYCLE_METRICS.createReady, "no \"lifecycle instances=… instance=…\" result line in the output");
+    const sweep = params ? (instanceSweep(NAME, params) ?? [1]) : [...new Set(rows.map((l) => Number(LINE.exec(l)![1])))];
+    if (sweep.length === 0) throw new ParseError(NAME, LIFECYCLE_METRICS.createReady, 'no "lifecycle instances=… instance=…" result line in the output');
     const out: Measurement[] = [];
     for (const n of sweep) {
         for (let k = 1; k <= n; k++) {
             const v = seen.get(`${n}/${k}`);
-            if (!v) throw new ParseError(NAME, LIFECYCLE_METRICS.createReady, `no result line for instance ${k} of instances=${n} (truncated, or an instance failed?)`);
+            if (!v)
+                throw new ParseError(
+                    NAME,
+                    LIFECYCLE_METRICS.createReady,
+                    `no result line for instance ${k} of instances=${n} (truncated, or an instance failed?)`,
+                );
             const point = { [INSTANCES_PARAM]: n };
             out.push({ metric: LIFECYCLE_METRICS.createReady, value: v[0], unit: "s", better: "lower", point });
             out.push({ metric: LIFECYCLE_METRICS.readyRemoved, value: v[1], unit: "s", better: "lower", point });
@@ -96,7 +108,8 @@ export const lifecycle: Workload<LifecycleParams> = {
     needsClones: true,
     clientCommand(p: LifecycleParams, ctx: RunContext): string {
         if (!ctx.clones) throw new Error(`${NAME}: needs the environment's clones (the runner provides them for workloads with needsClones)`);
-        if (!Number.isInteger(p.readyTimeoutS) || p.readyTimeoutS < 1) throw new Error(`${NAME}: parameter readyTimeoutS must be a positive integer, got ${JSON.stringify(p.readyTimeoutS)}`);
+        if (!Number.isInteger(p.readyTimeoutS) || p.readyTimeoutS < 1)
+            throw new Error(`${NAME}: parameter readyTimeoutS must be a positive integer, got ${JSON.stringify(p.readyTimeoutS)}`);
         return lifecycleScript(ctx.clones, instanceSweep(NAME, p) ?? [1], p.readyTimeoutS);
     },
     parse: parseLifecycle,

@@ -11,7 +11,17 @@
  *
  * Metrics: `gflops` (HPL_Tflops × 1000), `hpl_time_s`.
  */
-import { HPCC_NOTE, HPCC_PARAM_SCHEMA, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
+import {
+    HPCC_NOTE,
+    HPCC_PARAM_SCHEMA,
+    HPCC_VERSION_COMMAND,
+    hpccCommand,
+    hpccContainerNeeds,
+    hpccNumaNote,
+    hpccSummary,
+    parseHpccVersion,
+    summaryNumber,
+} from "./hpcc";
 import { intParam, positiveInt } from "./params";
 import { Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";
@@ -38,11 +48,13 @@ export function parseLinpack(raw: string, params?: LinpackParams): Measurement[]
     const n = summaryNumber(NAME, "gflops", s, "HPL_N");
     // HPL prints PASSED/FAILED per test; a failed residual check makes the GFLOPS meaningless.
     const hpl = raw.slice(raw.indexOf("Begin of HPL section."), raw.indexOf("End of HPL section."));
-    if (/\.\.\.\.\.\. FAILED/.test(hpl)) throw new ParseError(NAME, "gflops", "HPL's residual check FAILED: the solution is wrong, its GFLOPS are not a result");
+    if (/\.\.\.\.\.\. FAILED/.test(hpl))
+        throw new ParseError(NAME, "gflops", "HPL's residual check FAILED: the solution is wrong, its GFLOPS are not a result");
     if (tflops <= 0 || n <= 0) throw new ParseError(NAME, "gflops", `HPL did not run (HPL_N=${n}, HPL_Tflops=${tflops}; out of memory?)`);
     if (params && params.memoryPercent === 0) {
         const wanted = Math.floor(params.n / params.nb) * params.nb;
-        if (n !== wanted) throw new ParseError(NAME, "n", `the output is for N=${n}, the params asked for N=${params.n} (${wanted} after rounding to NB=${params.nb})`);
+        if (n !== wanted)
+            throw new ParseError(NAME, "n", `the output is for N=${n}, the params asked for N=${params.n} (${wanted} after rounding to NB=${params.nb})`);
     }
     return [
         { metric: "gflops", value: tflops * 1000, unit: "GFLOPS", better: "higher" },
@@ -60,10 +72,9 @@ export const linpack: Workload<LinpackParams> = {
     clientPlacement: "inside",
     clientCommand(p: LinpackParams, ctx: RunContext): string {
         const pct = p.memoryPercent;
-        if (typeof pct !== "number" || !(pct >= 0 && pct < 90)) throw new Error(`${NAME}: parameter memoryPercent must be 0 (use n) or a percentage below 90, got ${JSON.stringify(pct)}`);
-        const nShell = pct > 0
-            ? `$(awk -v m="$mem_kb" 'BEGIN { printf "%d", sqrt(m * 1024 * ${pct} / 100 / 8) }')`
-            : String(positiveInt(NAME, "n", p.n));
+        if (typeof pct !== "number" || !(pct >= 0 && pct < 90))
+            throw new Error(`${NAME}: parameter memoryPercent must be 0 (use n) or a percentage below 90, got ${JSON.stringify(pct)}`);
+        const nShell = pct > 0 ? `$(awk -v m="$mem_kb" 'BEGIN { printf "%d", sqrt(m * 1024 * ${pct} / 100 / 8) }')` : String(positiveInt(NAME, "n", p.n));
         return hpccCommand({ workload: NAME, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, nShell, round: "down", numactl: p.numactl });
     },
     containerNeeds: (p: LinpackParams) => hpccContainerNeeds(NAME, p.numactl),

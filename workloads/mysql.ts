@@ -127,11 +127,20 @@ function num(text: string, re: RegExp, metric: string, what: string, where: stri
 function parseRun(text: string, where: string): { threads: number; tps: number; avg: number; p95: number } {
     const header = /^sysbench ([0-9][^\s:]*)/m.exec(text);
     if (!header) {
-        const why = text.split("\n").map((l) => l.trim()).find((l) => /FATAL|error|Can't connect|denied/i.test(l));
+        const why = text
+            .split("\n")
+            .map((l) => l.trim())
+            .find((l) => /FATAL|error|Can't connect|denied/i.test(l));
         throw new ParseError(NAME, "transactions_per_s", `no "sysbench <version>" header${where}${why ? ` (sysbench says: ${JSON.stringify(why)})` : ""}`);
     }
     const threads = num(text, /^Number of threads:\s*([0-9]+)\s*$/m, "threads", "Number of threads: <n>", where);
-    const tps = num(text, new RegExp(`^\\s*transactions:\\s+[0-9]+\\s+\\(${NUM} per sec\\.\\)`, "m"), "transactions_per_s", "transactions: <n> (<x> per sec.)", where);
+    const tps = num(
+        text,
+        new RegExp(`^\\s*transactions:\\s+[0-9]+\\s+\\(${NUM} per sec\\.\\)`, "m"),
+        "transactions_per_s",
+        "transactions: <n> (<x> per sec.)",
+        where,
+    );
     let avg: number;
     let p95: number;
     if (Number(header[1].split(".")[0]) >= 1) {
@@ -139,7 +148,8 @@ function parseRun(text: string, where: string): { threads: number; tps: number; 
         if (!lat) throw new ParseError(NAME, "latency_avg_ms", `no complete "Latency (ms):" section${where} (truncated output?)`);
         avg = num(lat[1], new RegExp(`^\\s*avg:\\s*${NUM}\\s*$`, "m"), "latency_avg_ms", "avg: <x>", where);
         p95 = num(lat[1], new RegExp(`^\\s*95th percentile:\\s*${NUM}\\s*$`, "m"), "latency_p95_ms", "95th percentile: <x>", where);
-        if (!/^Threads fairness:/m.test(text)) throw new ParseError(NAME, "latency_p95_ms", `no "Threads fairness:" section after the latency${where} (truncated output?)`);
+        if (!/^Threads fairness:/m.test(text))
+            throw new ParseError(NAME, "latency_p95_ms", `no "Threads fairness:" section after the latency${where} (truncated output?)`);
     } else {
         const stats = /per-request statistics:\s*$([\s\S]*?)^\s*$/m.exec(text);
         if (!stats) throw new ParseError(NAME, "latency_avg_ms", `no "per-request statistics:" section${where} (truncated output?)`);
@@ -175,7 +185,8 @@ export function parseSysbenchOltp(raw: string, params?: MysqlParams): Measuremen
     }
     if (params) {
         for (const t of mysqlThreadCounts(params)) {
-            if (!seen.has(t)) throw new ParseError(NAME, "transactions_per_s", `the sweep asked for ${t} threads, the output has no run with them (truncated output?)`);
+            if (!seen.has(t))
+                throw new ParseError(NAME, "transactions_per_s", `the sweep asked for ${t} threads, the output has no run with them (truncated output?)`);
         }
     }
     return out;
@@ -231,7 +242,10 @@ export const mysql: Workload<MysqlParams> = {
     readinessCommand(p: MysqlParams, addr: ServerAddress): string {
         const a = portOf(NAME, "server", addr);
         // ping answers 0 once the server speaks the protocol, even when it denies the login.
-        return withTimeout(15, `mariadb-admin --no-defaults --protocol=tcp -h ${hostWord(a.host)} -P ${a.port} -u ${USER} --connect-timeout=5 ping >/dev/null 2>&1`);
+        return withTimeout(
+            15,
+            `mariadb-admin --no-defaults --protocol=tcp -h ${hostWord(a.host)} -P ${a.port} -u ${USER} --connect-timeout=5 ping >/dev/null 2>&1`,
+        );
     },
     clientPlacement: "host",
     prepareCommand(p: MysqlParams, ctx: RunContext): string {
@@ -240,8 +254,10 @@ export const mysql: Workload<MysqlParams> = {
     clientCommand(p: MysqlParams, ctx: RunContext): string {
         const addr = portOf(NAME, "server", ctx.addr);
         const seconds = positiveInt(NAME, "timeSeconds", p.timeSeconds);
-        const runs = mysqlThreadCounts(p).map((t) =>
-            `${markerCommand(NAME, { threads: t })}; ${withTimeout(seconds + 120, sysbenchCommand(p, addr, `--threads=${t} --time=${seconds} --events=0 --report-interval=0 run`))}`);
+        const runs = mysqlThreadCounts(p).map(
+            (t) =>
+                `${markerCommand(NAME, { threads: t })}; ${withTimeout(seconds + 120, sysbenchCommand(p, addr, `--threads=${t} --time=${seconds} --events=0 --report-interval=0 run`))}`,
+        );
         return ["set -e", ...runs].join("; ");
     },
     parse: parseSysbenchOltp,

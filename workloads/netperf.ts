@@ -58,8 +58,10 @@ function netperfCommand(test: string, length: string, p: NetperfParams, ctx: Run
     // netperf connects it: the server's own address when the client reaches it as such (host
     // network, guest); behind a NAT the two differ and netserver binds inside the container.
     const dataHost = ctx.listen && ctx.listen === control.host ? ` -H ${hostWord(ctx.listen)}` : "";
-    return `netperf -4 -H ${hostWord(control.host)} -p ${control.port} -l ${length} -t ${test} -- ` +
-        `-r ${positiveInt(NAME, "requestSize", p.requestSize)},${positiveInt(NAME, "responseSize", p.responseSize)} -P ,${dataPort}${dataHost}`;
+    return (
+        `netperf -4 -H ${hostWord(control.host)} -p ${control.port} -l ${length} -t ${test} -- ` +
+        `-r ${positiveInt(NAME, "requestSize", p.requestSize)},${positiveInt(NAME, "responseSize", p.responseSize)} -P ,${dataPort}${dataHost}`
+    );
 }
 
 const BANNER = /\b(TCP|UDP) REQUEST\/RESPONSE TEST\b/;
@@ -76,14 +78,21 @@ function parseRun(text: string, expected: string | undefined): { test: string; t
     if (!banner) {
         const why = lines.map((l) => l.trim()).find((l) => /error|refused|establish|timed? ?out/i.test(l));
         const test = expected ?? "rr";
-        throw new ParseError(NAME, metricFor(test), `no "TCP|UDP REQUEST/RESPONSE TEST" banner${why ? ` (netperf says: ${JSON.stringify(why)})` : " (truncated output?)"}`);
+        throw new ParseError(
+            NAME,
+            metricFor(test),
+            `no "TCP|UDP REQUEST/RESPONSE TEST" banner${why ? ` (netperf says: ${JSON.stringify(why)})` : " (truncated output?)"}`,
+        );
     }
     const test = `${banner[1]}_RR`;
     const metric = metricFor(test);
     if (expected && expected !== test) throw new ParseError(NAME, metric, `the output is a ${test} report, the marker says ${expected}`);
     const header = lines.findIndex((l) => /\bper sec\b/.test(l));
     if (header < 0) throw new ParseError(NAME, metric, `no "Trans. Rate per sec" header (truncated output?)`);
-    const rows = lines.slice(header + 1).map((l) => l.trim()).filter((l) => l.length > 0);
+    const rows = lines
+        .slice(header + 1)
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0);
     const fields = rows.length > 0 ? rows[0].split(/\s+/) : [];
     if (fields.length !== 6 || fields.some((f) => decimal(f) === undefined)) {
         throw new ParseError(NAME, metric, `the first row after the header is ${JSON.stringify(rows[0] ?? "")}, not 6 numbers (truncated output?)`);
@@ -154,8 +163,9 @@ export const netperf: Workload<NetperfParams> = {
     clientPlacement: "host",
     clientCommand(p: NetperfParams, ctx: RunContext): string {
         const seconds = positiveInt(NAME, "lengthSeconds", p.lengthSeconds);
-        const runs = netperfTests(p).map((t) =>
-            `${markerCommand(NAME, { test: t })}; ${withTimeout(seconds + 60, netperfCommand(t, String(seconds), p, ctx))}`);
+        const runs = netperfTests(p).map(
+            (t) => `${markerCommand(NAME, { test: t })}; ${withTimeout(seconds + 60, netperfCommand(t, String(seconds), p, ctx))}`,
+        );
         return ["set -e", ...runs].join("; ");
     },
     parse: parseNetperf,

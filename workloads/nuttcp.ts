@@ -67,9 +67,14 @@ function parseRun(text: string, metric: string): number {
     const hits = lines.map((l) => RESULT.exec(l)).filter((m): m is RegExpExecArray => m !== null);
     if (hits.length === 0) {
         const why = lines.map((l) => l.trim()).find((l) => /error|refused|timed? ?out|no route/i.test(l));
-        throw new ParseError(NAME, metric, `no "<MB> MB / <s> sec = <x> Mbps" result line${why ? ` (nuttcp says: ${JSON.stringify(why)})` : " (truncated output?)"}`);
+        throw new ParseError(
+            NAME,
+            metric,
+            `no "<MB> MB / <s> sec = <x> Mbps" result line${why ? ` (nuttcp says: ${JSON.stringify(why)})` : " (truncated output?)"}`,
+        );
     }
-    if (hits.length > 1) throw new ParseError(NAME, metric, `${hits.length} result lines where one run prints one (interval reports with -i are not supported)`);
+    if (hits.length > 1)
+        throw new ParseError(NAME, metric, `${hits.length} result lines where one run prints one (interval reports with -i are not supported)`);
     const seconds = Number(hits[0][2]);
     if (seconds <= 0) throw new ParseError(NAME, metric, `the run lasted ${seconds} s`);
     return Number(hits[0][3]) / 1000;
@@ -114,8 +119,9 @@ export const nuttcp: Workload<NuttcpParams> = {
     clientPlacement: "host",
     clientCommand(p: NuttcpParams, ctx: RunContext): string {
         const seconds = positiveInt(NAME, "timeSeconds", p.timeSeconds);
-        const runs = nuttcpDirections(p).map((d) =>
-            `${markerCommand(NAME, { direction: d })}; ${withTimeout(seconds + 60, nuttcpCommand(seconds, DIRECTION_FLAGS[d], ctx))}`);
+        const runs = nuttcpDirections(p).map(
+            (d) => `${markerCommand(NAME, { direction: d })}; ${withTimeout(seconds + 60, nuttcpCommand(seconds, DIRECTION_FLAGS[d], ctx))}`,
+        );
         return ["set -e", ...runs].join("; ");
     },
     parse: parseNuttcp,

@@ -91,19 +91,25 @@ export function pxzCommand(p: PxzParams, ctx: RunContext): string {
     ].join("\n");
 }
 
-const RESULT = /^isobench-pxz compressor=(\S+) threads=([0-9]+) level=([0-9]) seed=([0-9]+) input_bytes=([0-9]+) output_bytes=([0-9]+) seconds=([0-9]+\.[0-9]{3})\s*$/m;
+const RESULT =
+    /^isobench-pxz compressor=(\S+) threads=([0-9]+) level=([0-9]) seed=([0-9]+) input_bytes=([0-9]+) output_bytes=([0-9]+) seconds=([0-9]+\.[0-9]{3})\s*$/m;
 
 export function parsePxz(raw: string, params?: PxzParams): Measurement[] {
     const m = RESULT.exec(raw.replace(/\r\n?/g, "\n"));
     if (!m) {
-        throw new ParseError(NAME, "mb_per_s", `no complete "isobench-pxz compressor=… seconds=<s>" result line (the compression failed or the output is truncated)`);
+        throw new ParseError(
+            NAME,
+            "mb_per_s",
+            `no complete "isobench-pxz compressor=… seconds=<s>" result line (the compression failed or the output is truncated)`,
+        );
     }
     const [, compressor, , level, seed, inBytes, outBytes, secs] = m;
     const input = Number(inBytes);
     const output = Number(outBytes);
     const seconds = Number(secs);
     if (seconds <= 0) throw new ParseError(NAME, "mb_per_s", `the compression took ${secs} s: too small an input to time`);
-    if (output <= 0 || input <= 0) throw new ParseError(NAME, "compression_ratio", `input ${inBytes} bytes, output ${outBytes} bytes: the compressor wrote nothing`);
+    if (output <= 0 || input <= 0)
+        throw new ParseError(NAME, "compression_ratio", `input ${inBytes} bytes, output ${outBytes} bytes: the compressor wrote nothing`);
     if (params) {
         const want = { compressor: params.compressor, level: String(params.level), seed: String(params.seed), input_bytes: String(params.sizeMB * 1e6) };
         const got = { compressor, level, seed, input_bytes: inBytes };
@@ -130,7 +136,13 @@ export const pxz: Workload<PxzParams> = {
     name: NAME,
     tool: "pixz",
     defaults: { sizeMB: 1000, seed: 1, threads: 0, level: 6, compressor: "pixz" },
-    paramSchema: { sizeMB: intParam(1, 1_048_576), seed: intParam(1, 2 ** 31 - 1), threads: THREADS_OR_AUTO_PARAM, level: intParam(0, 9), compressor: { enum: [...COMPRESSORS] } },
+    paramSchema: {
+        sizeMB: intParam(1, 1_048_576),
+        seed: intParam(1, 2 ** 31 - 1),
+        threads: THREADS_OR_AUTO_PARAM,
+        level: intParam(0, 9),
+        compressor: { enum: [...COMPRESSORS] },
+    },
     versionCommand: "dpkg-query -W -f='pixz ${Version}\\n' pixz 2>/dev/null; xz --version",
     parseVersion: parsePxzVersion,
     clientPlacement: "inside",

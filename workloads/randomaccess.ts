@@ -8,7 +8,17 @@
  * processes, the whole system as in the paper), `star_gups` (each process its own table, all at
  * once, average per process), `single_gups` (one process alone).
  */
-import { HPCC_NOTE, HPCC_PARAM_SCHEMA, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
+import {
+    HPCC_NOTE,
+    HPCC_PARAM_SCHEMA,
+    HPCC_VERSION_COMMAND,
+    hpccCommand,
+    hpccContainerNeeds,
+    hpccNumaNote,
+    hpccSummary,
+    parseHpccVersion,
+    summaryNumber,
+} from "./hpcc";
 import { intParam, positiveInt } from "./params";
 import { Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";

@@ -64,7 +64,10 @@ export function redisTestList(tests: string): string[] {
 
 /** Metric prefix of a redis-benchmark test title: "PING_INLINE" → "ping_inline". */
 export function redisTestKey(title: string): string {
-    return title.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+    return title
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "_")
+        .replace(/^_+|_+$/g, "");
 }
 
 interface TestResult {
@@ -110,7 +113,12 @@ function parseHuman(raw: string): Map<string, TestResult> {
         const clientsLine = lines.map((l) => /^\s*([0-9]+) parallel clients\s*$/.exec(l)).find((m) => m !== null);
         const clients = clientsLine ? Number(clientsLine[1]) : undefined;
         const id = clients === undefined ? key : `${clients}\u0000${key}`;
-        if (results.has(id)) throw new ParseError(NAME, `${key}_rps`, `test ${title}${clients === undefined ? "" : ` with ${clients} clients`} appears twice in one output (several runs concatenated?)`);
+        if (results.has(id))
+            throw new ParseError(
+                NAME,
+                `${key}_rps`,
+                `test ${title}${clients === undefined ? "" : ` with ${clients} clients`} appears twice in one output (several runs concatenated?)`,
+            );
         const rpsLine = lines.find((l) => /requests per second/.test(l));
         const rpsMatch = rpsLine && /(?:^|\s|:)([0-9]+(?:\.[0-9]+)?) requests per second/.exec(rpsLine);
         if (!rpsMatch) {
@@ -126,7 +134,11 @@ function parseHuman(raw: string): Map<string, TestResult> {
             const col = (name: string, metric: string): number => {
                 const i = names.indexOf(name);
                 if (at < 0 || i < 0 || values.length !== names.length) {
-                    throw new ParseError(NAME, metric, `the "====== ${title} ======" block has no complete "latency summary (msec)" table with a ${name} column (truncated output?)`);
+                    throw new ParseError(
+                        NAME,
+                        metric,
+                        `the "====== ${title} ======" block has no complete "latency summary (msec)" table with a ${name} column (truncated output?)`,
+                    );
                 }
                 return requireNumber(values[i], metric, `${name} latency of ${title}`);
             };
@@ -145,7 +157,9 @@ const CSV_LINE = /^"[^"]*"(?:,"[^"]*")*$/;
  * row per test; 2.8 (and 6.0) print header-less "TEST","rps" rows.
  */
 function parseCsv(raw: string): Map<string, TestResult> {
-    const lines = segments(raw).map((l) => l.trim()).filter((l) => l.length > 0);
+    const lines = segments(raw)
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0);
     const rows: string[][] = [];
     for (const line of lines) {
         if (!CSV_LINE.test(line)) {
@@ -249,14 +263,24 @@ function parseOne(raw: string, params?: RedisParams, where = ""): Measurement[] 
     else results = parseQuiet(raw);
 
     if (results.size === 0) {
-        const why = segments(raw).map((s) => s.trim()).find((s) => /could not connect|error|refused/i.test(s));
-        throw new ParseError(NAME, "rps", `no redis-benchmark results in the output${where ? ` ${where}` : ""}${why ? ` (it says: ${JSON.stringify(why)})` : ""}`);
+        const why = segments(raw)
+            .map((s) => s.trim())
+            .find((s) => /could not connect|error|refused/i.test(s));
+        throw new ParseError(
+            NAME,
+            "rps",
+            `no redis-benchmark results in the output${where ? ` ${where}` : ""}${why ? ` (it says: ${JSON.stringify(why)})` : ""}`,
+        );
     }
     if (params) {
         const found = [...new Set([...results.keys()].map(keyOf))];
         for (const t of redisTestList(params.tests)) {
             if (!found.some((k) => k === t || k.startsWith(`${t}_`))) {
-                throw new ParseError(NAME, `${t}_rps`, `test ${t} was requested but is not in the output${where ? ` ${where}` : ""} (found: ${found.join(", ")}; truncated output?)`);
+                throw new ParseError(
+                    NAME,
+                    `${t}_rps`,
+                    `test ${t} was requested but is not in the output${where ? ` ${where}` : ""} (found: ${found.join(", ")}; truncated output?)`,
+                );
             }
         }
     }
@@ -288,7 +312,11 @@ export const redis: Workload<RedisParams> = {
         keyspace: intParam(1, 1_000_000_000),
         requests: intParam(1, 1_000_000_000),
         clients: intListParam(4),
-        tests: { type: "string", pattern: distinctListPattern("[a-z0-9_]{1,20}"), description: 'comma-separated distinct redis-benchmark test names in lower case (e.g. "set,get")' },
+        tests: {
+            type: "string",
+            pattern: distinctListPattern("[a-z0-9_]{1,20}"),
+            description: 'comma-separated distinct redis-benchmark test names in lower case (e.g. "set,get")',
+        },
         pipeline: intParam(1, 10_000),
         timeoutSeconds: SECONDS_PARAM,
     },
@@ -311,11 +339,13 @@ export const redis: Workload<RedisParams> = {
         const a = portOf(NAME, "server", addr);
         const server = `-h ${hostWord(a.host)} -p ${a.port}`;
         const timeout = positiveInt(NAME, "timeoutSeconds", p.timeoutSeconds);
-        const runs = redisClientCounts(p).map((c) => [
-            markerCommand(NAME, { clients: c }),
-            `${withTimeout(60, `redis-cli ${server} flushall`)} >/dev/null`,
-            withTimeout(timeout, benchmarkCommand(p, server, c)),
-        ].join("; "));
+        const runs = redisClientCounts(p).map((c) =>
+            [
+                markerCommand(NAME, { clients: c }),
+                `${withTimeout(60, `redis-cli ${server} flushall`)} >/dev/null`,
+                withTimeout(timeout, benchmarkCommand(p, server, c)),
+            ].join("; "),
+        );
         return ["set -e", ...runs].join("; ");
     },
     clientPlacement: "host",

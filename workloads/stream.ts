@@ -10,7 +10,17 @@
  * Metrics (GB/s = 10^9 B/s, as STREAM): `copy_gbps`, `scale_gbps`, `add_gbps`, `triad_gbps`
  * (all processes together), `single_<kernel>_gbps` (one process alone, "SingleSTREAM").
  */
-import { HPCC_NOTE, HPCC_PARAM_SCHEMA, HPCC_VERSION_COMMAND, hpccCommand, hpccContainerNeeds, hpccNumaNote, hpccSummary, parseHpccVersion, summaryNumber } from "./hpcc";
+import {
+    HPCC_NOTE,
+    HPCC_PARAM_SCHEMA,
+    HPCC_VERSION_COMMAND,
+    hpccCommand,
+    hpccContainerNeeds,
+    hpccNumaNote,
+    hpccSummary,
+    parseHpccVersion,
+    summaryNumber,
+} from "./hpcc";
 import { intParam, positiveInt } from "./params";
 import { Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";
@@ -33,9 +43,14 @@ export function parseStream(raw: string, params?: StreamParams): Measurement[] {
     const s = hpccSummary(NAME, "triad_gbps", raw);
     const procs = summaryNumber(NAME, "triad_gbps", s, "CommWorldProcs");
     const vector = summaryNumber(NAME, "triad_gbps", s, "STREAM_VectorSize");
-    if (!/Solution Validates/.test(raw)) throw new ParseError(NAME, "triad_gbps", `STREAM did not print "Solution Validates": its results failed validation or were cut off`);
+    if (!/Solution Validates/.test(raw))
+        throw new ParseError(NAME, "triad_gbps", `STREAM did not print "Solution Validates": its results failed validation or were cut off`);
     if (params && vector * procs < params.arraySize * 0.99) {
-        throw new ParseError(NAME, "arraySize", `the output has ${vector} doubles per array in each of ${procs} processes (${vector * procs} in all), the params asked for ${params.arraySize}`);
+        throw new ParseError(
+            NAME,
+            "arraySize",
+            `the output has ${vector} doubles per array in each of ${procs} processes (${vector * procs} in all), the params asked for ${params.arraySize}`,
+        );
     }
     const out: Measurement[] = [];
     for (const k of KERNELS) {

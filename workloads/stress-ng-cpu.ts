@@ -37,11 +37,19 @@ export function parseStressNgCpu(raw: string, params?: StressNgCpuParams): Measu
     const row = ROW.exec(text);
     if (!row) {
         const why = /^stress-ng: (?:error|fail):.*$/m.exec(text);
-        throw new ParseError(NAME, metric, `no complete "cpu" row in the --metrics-brief table (truncated, or run without --metrics-brief?)${why ? `; stress-ng said ${JSON.stringify(why[0])}` : ""}`);
+        throw new ParseError(
+            NAME,
+            metric,
+            `no complete "cpu" row in the --metrics-brief table (truncated, or run without --metrics-brief?)${why ? `; stress-ng said ${JSON.stringify(why[0])}` : ""}`,
+        );
     }
     if (!/^stress-ng: info:\s+\[[0-9]+\] (?:successful run completed|passed: )/m.test(text)) {
         const why = /^stress-ng: (?:error|fail|info):.*(?:unsuccessful|failed|error).*$/m.exec(text);
-        throw new ParseError(NAME, metric, `the run did not report successful completion${why ? ` (stress-ng said ${JSON.stringify(why[0])})` : " (truncated?)"}`);
+        throw new ParseError(
+            NAME,
+            metric,
+            `the run did not report successful completion${why ? ` (stress-ng said ${JSON.stringify(why[0])})` : " (truncated?)"}`,
+        );
     }
     if (params && params.workers > 0) {
         const hogs = /dispatching hogs: ([0-9]+) cpu/.exec(text);
@@ -71,7 +79,8 @@ export const stressNgCpu: Workload<StressNgCpuParams> = {
     parseVersion: parseStressNgVersion,
     clientPlacement: "inside",
     clientCommand(p: StressNgCpuParams): string {
-        if (!/^[a-z0-9_]+$/.test(p.method)) throw new Error(`${NAME}: parameter method must be a stress-ng --cpu-method name (e.g. all, matrixprod), got ${JSON.stringify(p.method)}`);
+        if (!/^[a-z0-9_]+$/.test(p.method))
+            throw new Error(`${NAME}: parameter method must be a stress-ng --cpu-method name (e.g. all, matrixprod), got ${JSON.stringify(p.method)}`);
         return `stress-ng --cpu ${countOrAuto(NAME, "workers", p.workers)} --cpu-method ${p.method} --metrics-brief -t ${positiveInt(NAME, "timeSeconds", p.timeSeconds)} 2>&1`;
     },
     notes(): string {

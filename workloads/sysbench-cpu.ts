@@ -55,8 +55,11 @@ function num(text: string, re: RegExp, metric: string, what: string): number {
 function requireComplete(text: string): void {
     const fairness = indentedSection(text, /^Threads fairness:\s*$/);
     if (fairness === undefined || !/execution time \(avg\/stddev\):\s*[0-9.]+\/[0-9.]+\s*$/m.test(fairness)) {
-        throw new ParseError(NAME, SYSBENCH_CPU_METRICS.latencyP95,
-            `the output ends before the complete "Threads fairness" section (truncated?), so its last values cannot be trusted`);
+        throw new ParseError(
+            NAME,
+            SYSBENCH_CPU_METRICS.latencyP95,
+            `the output ends before the complete "Threads fairness" section (truncated?), so its last values cannot be trusted`,
+        );
     }
 }
 
@@ -114,7 +117,11 @@ export function parseSysbenchCpu(raw: string, params?: SysbenchCpuParams): Measu
     const text = raw.replace(/\r\n?/g, "\n");
     const header = /^sysbench ([0-9][^\s:]*)/m.exec(text);
     if (!header) {
-        throw new ParseError(NAME, SYSBENCH_CPU_METRICS.eventsPerSecond, `no "sysbench <version>" header line: not sysbench output (first line: ${JSON.stringify(text.split("\n")[0].slice(0, 80))})`);
+        throw new ParseError(
+            NAME,
+            SYSBENCH_CPU_METRICS.eventsPerSecond,
+            `no "sysbench <version>" header line: not sysbench output (first line: ${JSON.stringify(text.split("\n")[0].slice(0, 80))})`,
+        );
     }
     if (params) checkParams(text, params);
     const major = Number(header[1].split(".")[0]);

@@ -81,18 +81,22 @@ function parseRun(run: SysbenchRun, mode: Mode): Measurement[] {
         opsPerS = reads + writes;
         mibPerS = read + written;
     } else {
-        const m = /^Read [0-9.e+]+[KMGT]?b\s+Written [0-9.e+]+[KMGT]?b\s+Total transferred [0-9.e+]+[KMGT]?b\s+\(([0-9.]+(?:e[+-]?[0-9]+)?)([KMGT]?)b\/sec\)\s*$/m.exec(run.text);
-        if (!m) throw new ParseError(NAME, mib, `no complete "Read …b  Written …b  Total transferred …b  (…b/sec)" line in the sysbench ${run.version} report (truncated?)`);
+        const m =
+            /^Read [0-9.e+]+[KMGT]?b\s+Written [0-9.e+]+[KMGT]?b\s+Total transferred [0-9.e+]+[KMGT]?b\s+\(([0-9.]+(?:e[+-]?[0-9]+)?)([KMGT]?)b\/sec\)\s*$/m.exec(
+                run.text,
+            );
+        if (!m)
+            throw new ParseError(
+                NAME,
+                mib,
+                `no complete "Read …b  Written …b  Total transferred …b  (…b/sec)" line in the sysbench ${run.version} report (truncated?)`,
+            );
         mibPerS = mibOf04(m[1], m[2]);
         opsPerS = numberAt(NAME, ops, run.text, new RegExp(`^\\s*${NUM} Requests/sec executed\\s*$`, "m"), "<x> Requests/sec executed");
     }
     const latency = sysbenchLatency(NAME, `${mode}_`, run);
     requireComplete(NAME, `${mode}_latency_p95_ms`, run);
-    return [
-        { metric: mib, value: mibPerS, unit: "MiB/s", better: "higher" },
-        { metric: ops, value: opsPerS, unit: "ops/s", better: "higher" },
-        ...latency,
-    ];
+    return [{ metric: mib, value: mibPerS, unit: "MiB/s", better: "higher" }, { metric: ops, value: opsPerS, unit: "ops/s", better: "higher" }, ...latency];
 }
 
 export function parseSysbenchFileio(raw: string, params?: SysbenchFileioParams): Measurement[] {
@@ -107,7 +111,13 @@ export function parseSysbenchFileio(raw: string, params?: SysbenchFileioParams):
         const fatal = /^FATAL: .*$/m.exec(run.text);
         const mode = modeOf(run);
         if (!mode) {
-            throw new ParseError(NAME, "mib_per_s", fatal ? `sysbench failed: ${JSON.stringify(fatal[0])}` : `a sysbench ${run.version} report has no "Doing <mode> test" line (not a fileio run, or a prepare/cleanup log)`);
+            throw new ParseError(
+                NAME,
+                "mib_per_s",
+                fatal
+                    ? `sysbench failed: ${JSON.stringify(fatal[0])}`
+                    : `a sysbench ${run.version} report has no "Doing <mode> test" line (not a fileio run, or a prepare/cleanup log)`,
+            );
         }
         if (fatal) throw new ParseError(NAME, `${mode}_mib_per_s`, `sysbench failed: ${JSON.stringify(fatal[0])}`);
         if (seen.includes(mode)) throw new ParseError(NAME, `${mode}_mib_per_s`, `test mode ${mode} appears twice in one output (several cells concatenated?)`);
@@ -120,7 +130,12 @@ export function parseSysbenchFileio(raw: string, params?: SysbenchFileioParams):
     }
     if (params) {
         for (const mode of listOf(NAME, "modes", params.modes, MODES)) {
-            if (!seen.includes(mode)) throw new ParseError(NAME, `${mode}_mib_per_s`, `test mode ${mode} was requested but has no report in the output (found: ${seen.join(", ")}; truncated?)`);
+            if (!seen.includes(mode))
+                throw new ParseError(
+                    NAME,
+                    `${mode}_mib_per_s`,
+                    `test mode ${mode} was requested but has no report in the output (found: ${seen.join(", ")}; truncated?)`,
+                );
         }
     }
     return out;
@@ -135,7 +150,11 @@ export const sysbenchFileio: Workload<SysbenchFileioParams> = {
         blockSize: SIZE_PARAM,
         totalSize: SIZE_PARAM,
         files: intParam(1, 1_000_000),
-        extraFlags: { type: "string", pattern: `^none$|${distinctListPattern("direct|sync|dsync")}`, description: "none, or a comma-separated list of distinct items from direct, sync, dsync" },
+        extraFlags: {
+            type: "string",
+            pattern: `^none$|${distinctListPattern("direct|sync|dsync")}`,
+            description: "none, or a comma-separated list of distinct items from direct, sync, dsync",
+        },
         threads: THREADS_PARAM,
         timeSeconds: SECONDS_PARAM,
     },
@@ -148,7 +167,8 @@ export const sysbenchFileio: Workload<SysbenchFileioParams> = {
             `--file-total-size=${sizeWord(NAME, "totalSize", p.totalSize)}`,
             `--file-block-size=${sizeWord(NAME, "blockSize", p.blockSize)}`,
         ].join(" ");
-        const flags = p.extraFlags === "none" ? "" : ` --file-extra-flags=${listOf(NAME, "extraFlags", p.extraFlags, ["direct", "sync", "dsync"] as const).join(",")}`;
+        const flags =
+            p.extraFlags === "none" ? "" : ` --file-extra-flags=${listOf(NAME, "extraFlags", p.extraFlags, ["direct", "sync", "dsync"] as const).join(",")}`;
         const run = `--threads=${positiveInt(NAME, "threads", p.threads)} --time=${positiveInt(NAME, "timeSeconds", p.timeSeconds)}`;
         const modes = listOf<Mode>(NAME, "modes", p.modes, MODES);
         return [

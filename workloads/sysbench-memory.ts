@@ -41,7 +41,11 @@ function operationOf(text: string): string | undefined {
 export function parseSysbenchMemory(raw: string, params?: SysbenchMemoryParams): Measurement[] {
     const runs = sysbenchRuns(raw);
     if (runs.length === 0) {
-        throw new ParseError(NAME, "read_mib_per_s", `no "sysbench <version>" banner: not sysbench output (first line: ${JSON.stringify(raw.split("\n")[0].slice(0, 80))})`);
+        throw new ParseError(
+            NAME,
+            "read_mib_per_s",
+            `no "sysbench <version>" banner: not sysbench output (first line: ${JSON.stringify(raw.split("\n")[0].slice(0, 80))})`,
+        );
     }
     const out: Measurement[] = [];
     const seen: string[] = [];
@@ -59,22 +63,36 @@ export function parseSysbenchMemory(raw: string, params?: SysbenchMemoryParams):
         let opsPerS: number;
         let mibPerS: number;
         if (run.major >= 1) {
-            opsPerS = numberAt(NAME, ops, run.text, new RegExp(`^Total operations:\\s*[0-9]+\\s*\\(${NUM} per second\\)\\s*$`, "m"), "Total operations: <n> (<x> per second)");
+            opsPerS = numberAt(
+                NAME,
+                ops,
+                run.text,
+                new RegExp(`^Total operations:\\s*[0-9]+\\s*\\(${NUM} per second\\)\\s*$`, "m"),
+                "Total operations: <n> (<x> per second)",
+            );
             mibPerS = numberAt(NAME, mib, run.text, new RegExp(`^[0-9.]+ MiB transferred \\(${NUM} MiB/sec\\)\\s*$`, "m"), "<x> MiB transferred (<y> MiB/sec)");
         } else {
-            opsPerS = numberAt(NAME, ops, run.text, new RegExp(`^Operations performed:\\s*[0-9]+\\s*\\(\\s*${NUM} ops/sec\\)\\s*$`, "m"), "Operations performed: <n> (<x> ops/sec)");
+            opsPerS = numberAt(
+                NAME,
+                ops,
+                run.text,
+                new RegExp(`^Operations performed:\\s*[0-9]+\\s*\\(\\s*${NUM} ops/sec\\)\\s*$`, "m"),
+                "Operations performed: <n> (<x> ops/sec)",
+            );
             mibPerS = numberAt(NAME, mib, run.text, new RegExp(`^[0-9.]+ MB transferred \\(${NUM} MB/sec\\)\\s*$`, "m"), "<x> MB transferred (<y> MB/sec)");
         }
         requireComplete(NAME, mib, run);
-        out.push(
-            { metric: mib, value: mibPerS, unit: "MiB/s", better: "higher" },
-            { metric: ops, value: opsPerS, unit: "ops/s", better: "higher" },
-        );
+        out.push({ metric: mib, value: mibPerS, unit: "MiB/s", better: "higher" }, { metric: ops, value: opsPerS, unit: "ops/s", better: "higher" });
     }
     if (params) {
         const wanted = listOf(NAME, "operations", params.operations, OPERATIONS);
         for (const op of wanted) {
-            if (!seen.includes(op)) throw new ParseError(NAME, `${op}_mib_per_s`, `operation ${op} was requested but has no report in the output (found: ${seen.join(", ") || "none"}; truncated?)`);
+            if (!seen.includes(op))
+                throw new ParseError(
+                    NAME,
+                    `${op}_mib_per_s`,
+                    `operation ${op} was requested but has no report in the output (found: ${seen.join(", ") || "none"}; truncated?)`,
+                );
         }
     }
     return out;

@@ -81,7 +81,8 @@ export function sysbenchLatency(workload: string, prefix: string, run: SysbenchR
         p95 = Number(pct[2]);
     } else {
         const stats = indentedSection(run.text, /^\s*per-request statistics:\s*$/);
-        if (stats === undefined) throw new ParseError(workload, avgMetric, `no "per-request statistics:" section in the sysbench ${run.version} report (truncated?)`);
+        if (stats === undefined)
+            throw new ParseError(workload, avgMetric, `no "per-request statistics:" section in the sysbench ${run.version} report (truncated?)`);
         avg = numberAt(workload, avgMetric, stats, new RegExp(`^\\s*avg:\\s*${NUM}ms\\s*$`, "m"), "avg: <x>ms");
         p95 = numberAt(workload, p95Metric, stats, new RegExp(`^\\s*approx\\.\\s+95 percentile:\\s*${NUM}ms\\s*$`, "m"), "approx. 95 percentile: <x>ms");
     }

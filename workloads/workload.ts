@@ -24,7 +24,6 @@ export interface Measurement {
     readonly point?: Readonly<Record<string, number | string>>;
 }
 
-
 /** Where the client of a client/server workload reaches the server. */
 export interface ServerAddress {
     readonly host: string;

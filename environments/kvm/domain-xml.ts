@@ -149,7 +149,6 @@ export interface DomainSpec {
     readonly metadata: DomainMetadata;
 }
 
-
 /** What a domain name may be (exported so a stack can be refused before its guests are resolved). */
 export const DOMAIN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
 const MODEL_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -202,7 +201,10 @@ export function diskModeError(diskCache: string, diskIo: string | undefined): st
  */
 export function validateDomainSpec(spec: DomainSpec): void {
     if (typeof spec.name !== "string" || !DOMAIN_NAME_RE.test(spec.name)) {
-        throw new DomainSpecError("name", `${JSON.stringify(spec.name)} is not a usable domain name; use letters, digits and "_.+-", starting with a letter or digit, at most 64 characters`);
+        throw new DomainSpecError(
+            "name",
+            `${JSON.stringify(spec.name)} is not a usable domain name; use letters, digits and "_.+-", starting with a letter or digit, at most 64 characters`,
+        );
     }
     if (spec.accel !== "kvm" && spec.accel !== "tcg") {
         throw new DomainSpecError("accel", `must be "kvm" or "tcg", got ${JSON.stringify(spec.accel)}`);
@@ -217,7 +219,10 @@ export function validateDomainSpec(spec: DomainSpec): void {
     const model = spec.cpuModel;
     if (model === "host-passthrough") {
         if (spec.accel === "tcg") {
-            throw new DomainSpecError("cpuModel", `host-passthrough is not usable under accel=tcg (software emulation has no host CPU to pass through); choose a named model such as { named: "max" } or { named: "qemu64" }`);
+            throw new DomainSpecError(
+                "cpuModel",
+                `host-passthrough is not usable under accel=tcg (software emulation has no host CPU to pass through); choose a named model such as { named: "max" } or { named: "qemu64" }`,
+            );
         }
     } else if (model !== "default") {
         if (typeof model !== "object" || model === null || typeof model.named !== "string" || !MODEL_RE.test(model.named)) {
@@ -233,14 +238,20 @@ export function validateDomainSpec(spec: DomainSpec): void {
             throw new DomainSpecError("topology", `sockets, cores and threads must be integers >= 1, got ${JSON.stringify(spec.topology)}`);
         }
         if (sockets * cores * threads !== spec.vcpus) {
-            throw new DomainSpecError("topology", `${sockets} sockets × ${cores} cores × ${threads} threads = ${sockets * cores * threads}, but vcpus is ${spec.vcpus}`);
+            throw new DomainSpecError(
+                "topology",
+                `${sockets} sockets × ${cores} cores × ${threads} threads = ${sockets * cores * threads}, but vcpus is ${spec.vcpus}`,
+            );
         }
     }
 
     if (spec.pinning !== undefined) {
         if (!Array.isArray(spec.pinning) || spec.pinning.length !== spec.vcpus) {
             const len = Array.isArray(spec.pinning) ? spec.pinning.length : "no";
-            throw new DomainSpecError("pinning", `has ${len} entries but vcpus is ${spec.vcpus}; give exactly one host CPU per vCPU, or leave pinning undefined for no pinning`);
+            throw new DomainSpecError(
+                "pinning",
+                `has ${len} entries but vcpus is ${spec.vcpus}; give exactly one host CPU per vCPU, or leave pinning undefined for no pinning`,
+            );
         }
         spec.pinning.forEach((cpu, i) => {
             if (!isNonNegativeInt(cpu)) {
@@ -274,7 +285,10 @@ export function validateDomainSpec(spec: DomainSpec): void {
     if (spec.kernel !== undefined) checkAbsolutePath("kernel", spec.kernel);
     if (spec.firmware !== undefined) {
         if (spec.kernel !== undefined) {
-            throw new DomainSpecError("firmware", "is set together with kernel; UEFI firmware is for booting the disk's own bootloader, direct kernel boot needs no firmware: drop one of them");
+            throw new DomainSpecError(
+                "firmware",
+                "is set together with kernel; UEFI firmware is for booting the disk's own bootloader, direct kernel boot needs no firmware: drop one of them",
+            );
         }
         checkAbsolutePath("firmware.code", spec.firmware.code);
         checkAbsolutePath("firmware.varsTemplate", spec.firmware.varsTemplate);
@@ -303,7 +317,10 @@ export function validateDomainSpec(spec: DomainSpec): void {
         throw new DomainSpecError("vhost", `must be true or false (it is always written explicitly), got ${JSON.stringify(spec.vhost)}`);
     }
     if (spec.vhost && spec.accel === "tcg") {
-        throw new DomainSpecError("vhost", `vhost-net needs accel=kvm: libvirt ignores <driver name='vhost'/> for type='qemu' (tcg) guests and runs userspace virtio-net; set vhost: false under tcg`);
+        throw new DomainSpecError(
+            "vhost",
+            `vhost-net needs accel=kvm: libvirt ignores <driver name='vhost'/> for type='qemu' (tcg) guests and runs userspace virtio-net; set vhost: false under tcg`,
+        );
     }
     if (spec.macAddress !== undefined) {
         if (typeof spec.macAddress !== "string" || !MAC_RE.test(spec.macAddress)) {
@@ -341,7 +358,10 @@ export function validateDomainSpec(spec: DomainSpec): void {
         }
     }
     if (spec.netQueues !== undefined && (!isPositiveInt(spec.netQueues) || spec.netQueues > spec.vcpus)) {
-        throw new DomainSpecError("netQueues", `must be an integer between 1 and vcpus (${spec.vcpus}) (one queue per vCPU at most), got ${JSON.stringify(spec.netQueues)}`);
+        throw new DomainSpecError(
+            "netQueues",
+            `must be an integer between 1 and vcpus (${spec.vcpus}) (one queue per vCPU at most), got ${JSON.stringify(spec.netQueues)}`,
+        );
     }
 
     const md = spec.metadata;
@@ -371,12 +391,7 @@ export function escapeXmlText(value: string): string {
  * attribute-value normalisation cannot turn them into spaces.
  */
 export function escapeXmlAttr(value: string): string {
-    return escapeXmlText(value)
-        .replace(/"/g, "&quot;")
-        .replace(/'/g, "&apos;")
-        .replace(/\t/g, "&#9;")
-        .replace(/\n/g, "&#10;")
-        .replace(/\r/g, "&#13;");
+    return escapeXmlText(value).replace(/"/g, "&quot;").replace(/'/g, "&apos;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;").replace(/\r/g, "&#13;");
 }
 
 /** ` a='v' b='w'` from pairs; undefined values are skipped. */
@@ -391,15 +406,29 @@ function numaElement(spec: DomainSpec): string[] {
     const n = spec.numaNodes ?? 0;
     if (n === 0) return [];
     const per = spec.vcpus / n;
-    const cells = Array.from({ length: n }, (_, i) =>
-        `  <cell${attrs([["id", i], ["cpus", per === 1 ? `${i}` : `${i * per}-${(i + 1) * per - 1}`], ["memory", spec.memoryMiB / n], ["unit", "MiB"]])}/>`);
+    const cells = Array.from(
+        { length: n },
+        (_, i) =>
+            `  <cell${attrs([
+                ["id", i],
+                ["cpus", per === 1 ? `${i}` : `${i * per}-${(i + 1) * per - 1}`],
+                ["memory", spec.memoryMiB / n],
+                ["unit", "MiB"],
+            ])}/>`,
+    );
     return ["<numa>", ...cells, "</numa>"];
 }
 
 function cpuElement(spec: DomainSpec): string[] {
     const topo = [
         ...(spec.topology
-            ? [`<topology${attrs([["sockets", spec.topology.sockets], ["cores", spec.topology.cores], ["threads", spec.topology.threads]])}/>`]
+            ? [
+                  `<topology${attrs([
+                      ["sockets", spec.topology.sockets],
+                      ["cores", spec.topology.cores],
+                      ["threads", spec.topology.threads],
+                  ])}/>`,
+              ]
             : []),
         ...numaElement(spec),
     ];
@@ -410,11 +439,22 @@ function cpuElement(spec: DomainSpec): string[] {
         if (topo.length === 0) return [];
         open = "<cpu>";
     } else if (model === "host-passthrough") {
-        open = `<cpu${attrs([["mode", "host-passthrough"], ["check", "none"], ["migratable", "off"]])}>`;
+        open = `<cpu${attrs([
+            ["mode", "host-passthrough"],
+            ["check", "none"],
+            ["migratable", "off"],
+        ])}>`;
     } else if (model.named === "max") {
-        open = `<cpu${attrs([["mode", "maximum"], ["check", "none"], ["migratable", "off"]])}>`;
+        open = `<cpu${attrs([
+            ["mode", "maximum"],
+            ["check", "none"],
+            ["migratable", "off"],
+        ])}>`;
     } else {
-        open = `<cpu${attrs([["mode", "custom"], ["match", "exact"]])}>`;
+        open = `<cpu${attrs([
+            ["mode", "custom"],
+            ["match", "exact"],
+        ])}>`;
         body = [`  <model fallback='forbid'>${escapeXmlText(model.named)}</model>`];
     }
     return [open, ...body, ...topo.map((t) => `  ${t}`), "</cpu>"];
@@ -461,7 +501,14 @@ export function renderDomainXml(spec: DomainSpec): string {
         add(2, `<isobench:env${envAttrs}/>`);
     } else {
         add(2, `<isobench:env${envAttrs}>`);
-        for (const [k, v] of labels) add(3, `<isobench:label${attrs([["name", k], ["value", v]])}/>`);
+        for (const [k, v] of labels)
+            add(
+                3,
+                `<isobench:label${attrs([
+                    ["name", k],
+                    ["value", v],
+                ])}/>`,
+            );
         add(2, "</isobench:env>");
     }
     add(1, "</metadata>");
@@ -474,10 +521,25 @@ export function renderDomainXml(spec: DomainSpec): string {
     if (iothreads > 0) add(1, `<iothreads>${iothreads}</iothreads>`);
     if (spec.pinning !== undefined || spec.emulatorPin !== undefined || spec.iothreadPin !== undefined) {
         add(1, "<cputune>");
-        (spec.pinning ?? []).forEach((cpu, i) => add(2, `<vcpupin${attrs([["vcpu", i], ["cpuset", cpu]])}/>`));
+        (spec.pinning ?? []).forEach((cpu, i) =>
+            add(
+                2,
+                `<vcpupin${attrs([
+                    ["vcpu", i],
+                    ["cpuset", cpu],
+                ])}/>`,
+            ),
+        );
         if (spec.emulatorPin !== undefined) add(2, `<emulatorpin${attrs([["cpuset", spec.emulatorPin]])}/>`);
         if (spec.iothreadPin !== undefined) {
-            for (let t = 1; t <= iothreads; t++) add(2, `<iothreadpin${attrs([["iothread", t], ["cpuset", spec.iothreadPin]])}/>`);
+            for (let t = 1; t <= iothreads; t++)
+                add(
+                    2,
+                    `<iothreadpin${attrs([
+                        ["iothread", t],
+                        ["cpuset", spec.iothreadPin],
+                    ])}/>`,
+                );
         }
         add(1, "</cputune>");
     }
@@ -485,7 +547,13 @@ export function renderDomainXml(spec: DomainSpec): string {
     add(1, "<os>");
     add(2, "<type arch='x86_64' machine='q35'>hvm</type>");
     if (spec.firmware !== undefined) {
-        add(2, `<loader${attrs([["readonly", "yes"], ["type", "pflash"]])}>${escapeXmlText(spec.firmware.code)}</loader>`);
+        add(
+            2,
+            `<loader${attrs([
+                ["readonly", "yes"],
+                ["type", "pflash"],
+            ])}>${escapeXmlText(spec.firmware.code)}</loader>`,
+        );
         add(2, `<nvram${attrs([["template", spec.firmware.varsTemplate]])}>${escapeXmlText(spec.firmware.nvram)}</nvram>`);
         add(2, "<boot dev='hd'/>");
     } else if (spec.kernel !== undefined) {
@@ -504,13 +572,16 @@ export function renderDomainXml(spec: DomainSpec): string {
     const scsi = spec.diskBus === "virtio-scsi";
     add(1, "<devices>");
     add(2, "<disk type='file' device='disk'>");
-    add(3, `<driver${attrs([
-        ["name", "qemu"],
-        ["type", spec.diskFormat ?? "qcow2"],
-        ["cache", spec.diskCache === "default" ? undefined : spec.diskCache],
-        ["io", spec.diskIo],
-        ["iothread", iothreads > 0 && scsi === false ? 1 : undefined],
-    ])}/>`);
+    add(
+        3,
+        `<driver${attrs([
+            ["name", "qemu"],
+            ["type", spec.diskFormat ?? "qcow2"],
+            ["cache", spec.diskCache === "default" ? undefined : spec.diskCache],
+            ["io", spec.diskIo],
+            ["iothread", iothreads > 0 && scsi === false ? 1 : undefined],
+        ])}/>`,
+    );
     add(3, `<source${attrs([["file", spec.diskPath]])}/>`);
     add(3, scsi ? "<target dev='sda' bus='scsi'/>" : "<target dev='vda' bus='virtio'/>");
     add(2, "</disk>");
@@ -523,7 +594,13 @@ export function renderDomainXml(spec: DomainSpec): string {
     add(3, `<source${attrs([["network", spec.network ?? "default"]])}/>`);
     if (spec.macAddress !== undefined) add(3, `<mac${attrs([["address", spec.macAddress.toLowerCase()]])}/>`);
     add(3, `<model${attrs([["type", spec.netModel ?? "virtio"]])}/>`);
-    add(3, `<driver${attrs([["name", spec.vhost ? "vhost" : "qemu"], ["queues", (spec.netQueues ?? 1) > 1 ? spec.netQueues : undefined]])}/>`);
+    add(
+        3,
+        `<driver${attrs([
+            ["name", spec.vhost ? "vhost" : "qemu"],
+            ["queues", (spec.netQueues ?? 1) > 1 ? spec.netQueues : undefined],
+        ])}/>`,
+    );
     add(2, "</interface>");
     if (spec.serialLogPath !== undefined) {
         add(2, "<serial type='file'>");

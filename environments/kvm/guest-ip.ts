@@ -46,5 +46,7 @@ export function guestIp(domain: string): string {
     const cached = fs.existsSync(cacheFile(domain)) ? fs.readFileSync(cacheFile(domain), "utf8").trim().split(" ") : [];
     const mac = domainMac(domain);
     if (cached.length === 2 && mac && cached[0] === mac) return cached[1];
-    throw new Error(`guest ${domain}: no IPv4 address found (virsh domifaddr ${tried.join("; ")}; no address seen before for MAC ${mac ?? "unknown"}); is the guest running and the libvirt 'default' network up?`);
+    throw new Error(
+        `guest ${domain}: no IPv4 address found (virsh domifaddr ${tried.join("; ")}; no address seen before for MAC ${mac ?? "unknown"}); is the guest running and the libvirt 'default' network up?`,
+    );
 }

@@ -23,8 +23,7 @@ export interface KnobHostFacts {
  * @throws KvmPresetError for what the host cannot provide (ht-siblings without HT)
  */
 export function kvmOverridesOf(k: KvmKnobs, host: KnobHostFacts): KvmOverrides {
-    const vhost = k.vhost === "on" ? true : k.vhost === "off" ? false
-        : k.preset === "kvm-tuned" && host.vhostAvailable && host.accel === "kvm";
+    const vhost = k.vhost === "on" ? true : k.vhost === "off" ? false : k.preset === "kvm-tuned" && host.vhostAvailable && host.accel === "kvm";
     let hostCpus: KvmOverrides["hostCpus"];
     if (k.pinning === "none") hostCpus = false;
     else if (k.pinning === "ht-siblings") hostCpus = htSiblingPinning(k.preset, k.vcpus, host.cpuSiblings ?? []);

@@ -95,7 +95,7 @@ export const kvmTuned: KvmPreset = Object.freeze({
 
 /** The disk cache and AIO mode a guest gets: the overrides over the preset ("default" io = QEMU's own, no attribute). */
 export function diskModes(preset: KvmPreset, overrides: Pick<KvmOverrides, "diskCache" | "diskIo">): { diskCache: DiskCache; diskIo?: DiskIo } {
-    const diskIo = overrides.diskIo === "default" ? undefined : overrides.diskIo ?? preset.diskIo;
+    const diskIo = overrides.diskIo === "default" ? undefined : (overrides.diskIo ?? preset.diskIo);
     return { diskCache: overrides.diskCache ?? preset.diskCache, ...(diskIo && { diskIo }) };
 }
 
@@ -171,14 +171,19 @@ export interface KvmOverrides {
 export function htSiblingPinning(environment: string, vcpus: number, siblings: readonly (readonly number[])[]): number[] {
     const pairs = siblings.filter((s) => s.length >= 2);
     if (pairs.length === 0) {
-        throw new KvmPresetError(environment, `pinning "ht-siblings" needs hyperthread sibling pairs, but every host core has one thread (lscpu: Thread(s) per core: 1); give an explicit pinning list or "preset"`);
+        throw new KvmPresetError(
+            environment,
+            `pinning "ht-siblings" needs hyperthread sibling pairs, but every host core has one thread (lscpu: Thread(s) per core: 1); give an explicit pinning list or "preset"`,
+        );
     }
     if (vcpus % 2 !== 0 || vcpus / 2 > pairs.length) {
-        throw new KvmPresetError(environment, `pinning "ht-siblings" puts vCPU pairs on ${pairs.length} host cores with two threads; ${vcpus} vCPUs need an even count of at most ${pairs.length * 2}`);
+        throw new KvmPresetError(
+            environment,
+            `pinning "ht-siblings" puts vCPU pairs on ${pairs.length} host cores with two threads; ${vcpus} vCPUs need an even count of at most ${pairs.length * 2}`,
+        );
     }
     return pairs.slice(0, vcpus / 2).flatMap((p) => [p[0], p[1]]);
 }
-
 
 function describeHostCpus(n: number): string {
     return n === 1 ? "CPU 0 only" : `CPUs 0-${n - 1} only`;
@@ -192,12 +197,7 @@ function describeHostCpus(n: number): string {
  *   vCPUs than host CPUs, host-passthrough explicitly requested under tcg.
  * @throws DomainSpecError when the resulting spec is invalid (e.g. io=native with cache≠none).
  */
-export function resolveDomainSpec(
-    preset: KvmPreset,
-    guest: GuestInput,
-    host: HostFacts,
-    overrides: KvmOverrides = {},
-): DomainSpec {
+export function resolveDomainSpec(preset: KvmPreset, guest: GuestInput, host: HostFacts, overrides: KvmOverrides = {}): DomainSpec {
     const env = preset.environment;
     const fail = (detail: string): never => {
         throw new KvmPresetError(env, detail);
@@ -214,7 +214,9 @@ export function resolveDomainSpec(
     let cpuModel: CpuModel;
     if (overrides.cpuModel !== undefined) {
         if (overrides.cpuModel === "host-passthrough" && host.accel === "tcg") {
-            fail(`cpuModel host-passthrough was requested, but this host runs guests under tcg (software emulation), where there is no host CPU to pass through; override cpuModel with a named model such as { named: "max" } or { named: "qemu64" }`);
+            fail(
+                `cpuModel host-passthrough was requested, but this host runs guests under tcg (software emulation), where there is no host CPU to pass through; override cpuModel with a named model such as { named: "max" } or { named: "qemu64" }`,
+            );
         }
         cpuModel = overrides.cpuModel;
     } else if (preset.cpuModel === "host-passthrough" && host.accel === "tcg") {
@@ -229,9 +231,7 @@ export function resolveDomainSpec(
     // Topology.
     const topoChoice = overrides.topology ?? preset.topology;
     const topology: CpuTopology | undefined =
-        topoChoice === "libvirt-default" ? undefined
-        : topoChoice === "single-socket" ? { sockets: 1, cores: guest.vcpus, threads: 1 }
-        : topoChoice;
+        topoChoice === "libvirt-default" ? undefined : topoChoice === "single-socket" ? { sockets: 1, cores: guest.vcpus, threads: 1 } : topoChoice;
 
     // Pinning.
     let pinning: number[] | undefined;
@@ -251,7 +251,9 @@ export function resolveDomainSpec(
         pinning = [...list];
     } else if (preset.pinning === "one-to-one") {
         if (guest.vcpus > n) {
-            fail(`1:1 pinning needs one host CPU per vCPU: ${guest.vcpus} vCPUs, but the host has ${describeHostCpus(n)}; lower vcpus or override hostCpus: false`);
+            fail(
+                `1:1 pinning needs one host CPU per vCPU: ${guest.vcpus} vCPUs, but the host has ${describeHostCpus(n)}; lower vcpus or override hostCpus: false`,
+            );
         }
         const offset = guest.vcpus < n ? 1 : 0;
         pinning = Array.from({ length: guest.vcpus }, (_, i) => i + offset);
@@ -279,10 +281,14 @@ export function resolveDomainSpec(
     // Network backend: never a silent fallback.
     const vhost = overrides.vhost ?? preset.vhost;
     if (vhost && host.accel === "tcg") {
-        fail(`vhost-net is requested, but guests run under tcg here and libvirt ignores vhost for type='qemu' guests (it would silently use userspace virtio-net); override vhost: false so the variant records net=qemu`);
+        fail(
+            `vhost-net is requested, but guests run under tcg here and libvirt ignores vhost for type='qemu' guests (it would silently use userspace virtio-net); override vhost: false so the variant records net=qemu`,
+        );
     }
     if (vhost && !host.vhostAvailable) {
-        fail(`vhost-net is requested, but /dev/vhost-net is missing on this host; load the module with \`modprobe vhost_net\` (and check that /dev/vhost-net appears), or override vhost: false to measure userspace virtio-net (variant net=qemu)`);
+        fail(
+            `vhost-net is requested, but /dev/vhost-net is missing on this host; load the module with \`modprobe vhost_net\` (and check that /dev/vhost-net appears), or override vhost: false to measure userspace virtio-net (variant net=qemu)`,
+        );
     }
 
     const { diskCache, diskIo } = diskModes(preset, overrides);

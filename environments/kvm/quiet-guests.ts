@@ -31,7 +31,11 @@ export function parseVirshList(text: string): Map<string, string> {
 }
 
 /** What must change: the stack's running guests other than `keep` are paused, `keep` is resumed if paused. */
-export function quietPlan(states: ReadonlyMap<string, string>, guests: readonly string[], keep: string | undefined): { readonly pause: string[]; readonly resume: string[] } {
+export function quietPlan(
+    states: ReadonlyMap<string, string>,
+    guests: readonly string[],
+    keep: string | undefined,
+): { readonly pause: string[]; readonly resume: string[] } {
     return {
         pause: guests.filter((g) => g !== keep && states.get(g) === "running"),
         resume: keep !== undefined && states.get(keep) === "paused" ? [keep] : [],
@@ -52,7 +56,10 @@ export function quietGuests(guests: readonly string[], keep: string | undefined)
     const paused: string[] = [];
     const resumed: string[] = [];
     const problems: string[] = [];
-    for (const [verb, names, done] of [["suspend", plan.pause, paused], ["resume", plan.resume, resumed]] as const) {
+    for (const [verb, names, done] of [
+        ["suspend", plan.pause, paused],
+        ["resume", plan.resume, resumed],
+    ] as const) {
         for (const d of names) {
             const r = attempt(virshArgv(60, verb, d), 90);
             if (r.status === 0) done.push(d);
@@ -64,10 +71,8 @@ export function quietGuests(guests: readonly string[], keep: string | undefined)
 
 /** One progress line, or undefined when nothing changed. */
 export function describeQuiet(r: QuietResult): string | undefined {
-    const parts = [
-        r.paused.length ? `paused ${r.paused.join(", ")}` : "",
-        r.resumed.length ? `resumed ${r.resumed.join(", ")}` : "",
-        ...r.problems,
-    ].filter(Boolean);
+    const parts = [r.paused.length ? `paused ${r.paused.join(", ")}` : "", r.resumed.length ? `resumed ${r.resumed.join(", ")}` : "", ...r.problems].filter(
+        Boolean,
+    );
     return parts.length ? parts.join("; ") : undefined;
 }

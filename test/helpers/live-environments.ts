@@ -65,7 +65,10 @@ export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEn
     const envName = (k: LiveKind) => (k === "docker" ? "docker-nat" : k === "kvm" ? "kvm-untuned" : k);
     const environments = opts.kinds.map(envName);
     const spec = parseSpec(stack, {
-        runId: "live", environments, workloads: ["sysbench-cpu"], allowSoftwareEmulation: true,
+        runId: "live",
+        environments,
+        workloads: ["sysbench-cpu"],
+        allowSoftwareEmulation: true,
     });
     const host = gatherHost(spec);
     const envSpec = (name: string) => spec.environmentSpecs.find((e) => e.name === name)!;
@@ -123,7 +126,10 @@ const SHARED_BOOT_S = 600;
 export function sharedGuest(): SharedGuest {
     if (shared) return shared;
     const spec = parseSpec(SHARED_STACK, {
-        runId: "live", environments: ["kvm-untuned"], workloads: ["sysbench-cpu"], allowSoftwareEmulation: true,
+        runId: "live",
+        environments: ["kvm-untuned"],
+        workloads: ["sysbench-cpu"],
+        allowSoftwareEmulation: true,
         kvm: { vcpus: 1, memoryMiB: 1024, bootTimeoutS: SHARED_BOOT_S },
     });
     const host = gatherHost(spec);

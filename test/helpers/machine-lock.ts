@@ -25,16 +25,26 @@ export function acquireMachineLock(): Promise<void> {
             let owner = "";
             try {
                 owner = fs.readFileSync(LOCK_FILE, "utf8").trim();
-            } catch { /* no owner written yet */ }
-            process.stderr.write(`isobench tests: waiting ${Math.round((Date.now() - started) / 1000)} s for another test run on this machine (${owner || "owner unknown"}; lock ${LOCK_FILE})\n`);
+            } catch {
+                /* no owner written yet */
+            }
+            process.stderr.write(
+                `isobench tests: waiting ${Math.round((Date.now() - started) / 1000)} s for another test run on this machine (${owner || "owner unknown"}; lock ${LOCK_FILE})\n`,
+            );
         }, 60_000);
         child.stdout!.once("data", () => {
             clearInterval(waiting);
             fs.writeFileSync(LOCK_FILE, `pid ${process.pid} in ${process.cwd()} since ${new Date().toISOString()}\n`);
             resolve();
         });
-        child.once("error", (e) => { clearInterval(waiting); reject(new Error(`cannot take the test lock ${LOCK_FILE} with flock: ${e.message}. Fix: apt-get install util-linux`)); });
-        child.once("exit", (code) => { clearInterval(waiting); reject(new Error(`flock on ${LOCK_FILE} exited (${code}) before taking the lock`)); });
+        child.once("error", (e) => {
+            clearInterval(waiting);
+            reject(new Error(`cannot take the test lock ${LOCK_FILE} with flock: ${e.message}. Fix: apt-get install util-linux`));
+        });
+        child.once("exit", (code) => {
+            clearInterval(waiting);
+            reject(new Error(`flock on ${LOCK_FILE} exited (${code}) before taking the lock`));
+        });
     });
 }
 

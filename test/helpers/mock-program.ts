@@ -11,25 +11,41 @@ export interface Registered {
 /** A 2-CPU host without SMT where guests run under software emulation; `over` changes any fact. */
 export function mockHost(over: Partial<HostContext> = {}): HostContext {
     return {
-        repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", guestsDir: "/guests", containerImage: "isobench-bench:0123456789ab",
+        repoRoot: "/repo",
+        resultsRoot: "/repo/results",
+        stateDir: "/repo/.state",
+        guestsDir: "/guests",
+        containerImage: "isobench-bench:0123456789ab",
         guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
         guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
         guestImageBootloader: { disk: "/imgb/disk.qcow2" },
         uefiFirmware: { code: "/fw/CODE.fd", varsTemplate: "/fw/VARS.fd" },
-        sshKey: "/repo/.state/ssh/id_ed25519", accel: "tcg", vhostAvailable: false, hostCpuCount: 2,
-        dockerDriver: "cli", commandBackend: "dynamic", dockerBridgeGateway: "172.17.0.1", cpuSiblings: [[0], [1]], ...over,
+        sshKey: "/repo/.state/ssh/id_ed25519",
+        accel: "tcg",
+        vhostAvailable: false,
+        hostCpuCount: 2,
+        dockerDriver: "cli",
+        commandBackend: "dynamic",
+        dockerBridgeGateway: "172.17.0.1",
+        cpuSiblings: [[0], [1]],
+        ...over,
     };
 }
 
 /** Pulumi mocks that push every new resource onto `registered` and echo its inputs as state. */
 export function setRecordingMocks(registered: Registered[], stack: string): Promise<void> {
-    return pulumi.runtime.setMocks({
-        newResource(args: pulumi.runtime.MockResourceArgs) {
-            registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-            return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "" } };
+    return pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "" } };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                throw new Error(`Mock not implemented: ${args.token}`);
+            },
         },
-        call(args: pulumi.runtime.MockCallArgs) {
-            throw new Error(`Mock not implemented: ${args.token}`);
-        },
-    }, "isobench", stack, false);
+        "isobench",
+        stack,
+        false,
+    );
 }

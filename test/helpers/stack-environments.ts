@@ -109,7 +109,10 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
 
     /** Defines and starts a guest (the cleanup is registered first), resolves when SSH answers. */
     const bootGuest = async (name: string, domain: DomainSpec, baseDisk: string, bootTimeoutS: number): Promise<void> => {
-        cleanups.push({ what: `guest ${domain.name}`, run: () => mustRun([LIFECYCLE, "delete", domain.name, domain.diskPath], 300, `removing guest ${domain.name}`) });
+        cleanups.push({
+            what: `guest ${domain.name}`,
+            run: () => mustRun([LIFECYCLE, "delete", domain.name, domain.diskPath], 300, `removing guest ${domain.name}`),
+        });
         const xml = domain.diskPath.replace(/\.qcow2$/, ".xml");
         fs.writeFileSync(xml, renderDomainXml(domain));
         await runDetached([LIFECYCLE, "create", domain.name, xml, baseDisk, domain.diskPath], 300, `create-${name}`, logDir);
@@ -142,34 +145,58 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
                 // A killed cell leaves its runtime folder on the host; in other environments it goes with them.
                 cleanups.push({ what: "native runtime folder", run: () => fs.rmSync(runtimeDir(spec.stack), { recursive: true, force: true }) });
                 fs.mkdirSync(dataDir, { recursive: true });
-                handles.set(name, { name, envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir, declared: { nproc: String(host.hostCpuCount) } });
+                handles.set(name, {
+                    name,
+                    envKind: "native",
+                    variant: "",
+                    accel: "none",
+                    target: { kind: "native" },
+                    dataDir,
+                    declared: { nproc: String(host.hostCpuCount) },
+                });
                 readyS[name] = since();
             } else if (env.kind === "docker") {
                 const { container, handle } = dockerEnvironment(spec, env, host, serverPorts);
-                cleanups.push({ what: `container ${container.name}`, run: () => mustRun(["/bin/sh", "-c", cliDeleteScript(container)], 120, `removing container ${container.name}`) });
+                cleanups.push({
+                    what: `container ${container.name}`,
+                    run: () => mustRun(["/bin/sh", "-c", cliDeleteScript(container)], 120, `removing container ${container.name}`),
+                });
                 mustRun(["/bin/sh", "-c", cliCreateScript(container)], 180, `creating container ${container.name}`);
                 handles.set(name, handle);
                 readyS[name] = since();
             } else if (env.kind === "kvm") {
                 const { domain, handle } = kvmEnvironment(spec, env, host);
                 handles.set(name, handle);
-                guests.push(bootGuest(name, domain, host.guestImage.disk, env.kvm.bootTimeoutS).then(() => {
-                    readyS[name] = since();
-                }));
+                guests.push(
+                    bootGuest(name, domain, host.guestImage.disk, env.kvm.bootTimeoutS).then(() => {
+                        readyS[name] = since();
+                    }),
+                );
             } else {
                 const { domain, container, handle } = dockerInKvmEnvironment(spec, env, host, serverPorts);
                 handles.set(name, handle);
-                guests.push(bootGuest(name, domain, host.guestImageDocker!.disk, env.kvm.bootTimeoutS).then(async () => {
-                    cleanups.push({
-                        what: `container ${container.name} in ${domain.name}`,
-                        run: () => mustRun(["/bin/sh", "-c", guestContainerDeleteScript(container, guestAccessOf(handle), LIFECYCLE)], 300, `removing ${container.name} in ${domain.name}`),
-                    });
-                    // Loads the 0.7 GB benchmark image into the guest's dockerd: ~10 min under software emulation.
-                    await runDetached(["/bin/sh", "-c", guestContainerCreateScript(container, guestAccessOf(handle), LIFECYCLE, rootDevice(env.kvm.diskBus))],
-                        3600, `container-${name}`, logDir);
-                    readyS[name] = since();
-                    log(`${spec.stack}: container ${container.name} in guest ${name} ready after ${since()} s`);
-                }));
+                guests.push(
+                    bootGuest(name, domain, host.guestImageDocker!.disk, env.kvm.bootTimeoutS).then(async () => {
+                        cleanups.push({
+                            what: `container ${container.name} in ${domain.name}`,
+                            run: () =>
+                                mustRun(
+                                    ["/bin/sh", "-c", guestContainerDeleteScript(container, guestAccessOf(handle), LIFECYCLE)],
+                                    300,
+                                    `removing ${container.name} in ${domain.name}`,
+                                ),
+                        });
+                        // Loads the 0.7 GB benchmark image into the guest's dockerd: ~10 min under software emulation.
+                        await runDetached(
+                            ["/bin/sh", "-c", guestContainerCreateScript(container, guestAccessOf(handle), LIFECYCLE, rootDevice(env.kvm.diskBus))],
+                            3600,
+                            `container-${name}`,
+                            logDir,
+                        );
+                        readyS[name] = since();
+                        log(`${spec.stack}: container ${container.name} in guest ${name} ready after ${since()} s`);
+                    }),
+                );
             }
         }
     } catch (e) {
@@ -183,7 +210,6 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
     const ordered = new Map(spec.environments.map((n) => [n, handles.get(n)!]));
     return { spec, host, handles: ordered, readyS, dispose };
 }
-
 
 function withCleanup(e: Error, dispose: () => void): Error {
     try {

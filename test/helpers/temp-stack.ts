@@ -48,7 +48,11 @@ export class TempStack {
         fs.mkdirSync(path.join(this.work, "stacks"));
         fs.writeFileSync(path.join(this.work, "stacks", `Pulumi.${this.stack}.yaml`), YAML.stringify({ config: args.config }));
         fs.mkdirSync(path.join(this.work, "backend"));
-        const backend = { PULUMI_BACKEND_URL: `file://${path.join(this.work, "backend")}`, PULUMI_HOME: path.join(this.work, "pulumi-home"), PULUMI_CONFIG_PASSPHRASE: "test" };
+        const backend = {
+            PULUMI_BACKEND_URL: `file://${path.join(this.work, "backend")}`,
+            PULUMI_HOME: path.join(this.work, "pulumi-home"),
+            PULUMI_CONFIG_PASSPHRASE: "test",
+        };
         this.env = {
             ...pulumiEnv(REPO, { ...process.env, ...backend }),
             ISOBENCH_RESULTS_DIR: path.join(this.work, "results"),

@@ -58,8 +58,13 @@ class TimingReporter extends Spec {
 
         runner.once(EVENT_RUN_END, () => {
             const total = (Date.now() - t0) / 1000;
-            const top = (kinds: Timed["kind"][]) => timed.filter((t) => kinds.includes(t.kind)).sort((a, b) => b.seconds - a.seconds).slice(0, SHOWN);
-            const line = (t: Timed) => `  ${t.seconds.toFixed(1).padStart(7)} s  ${t.kind === "file" ? t.title : `${t.kind.padEnd(4)} ${t.title}  (${t.file})`}`;
+            const top = (kinds: Timed["kind"][]) =>
+                timed
+                    .filter((t) => kinds.includes(t.kind))
+                    .sort((a, b) => b.seconds - a.seconds)
+                    .slice(0, SHOWN);
+            const line = (t: Timed) =>
+                `  ${t.seconds.toFixed(1).padStart(7)} s  ${t.kind === "file" ? t.title : `${t.kind.padEnd(4)} ${t.title}  (${t.file})`}`;
             const out = [
                 "",
                 `Time: ${total.toFixed(1)} s in all. Slowest files:`,

@@ -49,14 +49,27 @@ describe("report.html in headless Chromium", function () {
     it("renders a non-blank 1280×2000 screenshot without any network request", async () => {
         const png = path.join(root, "report.png");
         const page = `file://${path.join(root, "run", "report.html")}`;
-        await promisify(execFile)(CHROMIUM, [
-            "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            `--user-data-dir=${path.join(root, "profile")}`,
-            // Every http(s) request, including loopback, goes to the counting proxy.
-            `--proxy-server=http://127.0.0.1:${port}`, "--proxy-bypass-list=<-loopback>",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            `--screenshot=${png}`, "--window-size=1280,2000", page,
-        ], { timeout: 150000 });
+        await promisify(execFile)(
+            CHROMIUM,
+            [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                `--user-data-dir=${path.join(root, "profile")}`,
+                // Every http(s) request, including loopback, goes to the counting proxy.
+                `--proxy-server=http://127.0.0.1:${port}`,
+                "--proxy-bypass-list=<-loopback>",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                `--screenshot=${png}`,
+                "--window-size=1280,2000",
+                page,
+            ],
+            { timeout: 150000 },
+        );
 
         assert.ok(fs.existsSync(png), "screenshot written");
         const img = PNG.sync.read(fs.readFileSync(png));
@@ -72,11 +85,15 @@ describe("report.html in headless Chromium", function () {
             if (y < 250) nonWhite++;
         }
         const variance = sumSq / n - (sum / n) ** 2;
-        assert.ok(nonWhite / n > 0.02, `only ${(100 * nonWhite / n).toFixed(2)} % of the pixels are not white`);
+        assert.ok(nonWhite / n > 0.02, `only ${((100 * nonWhite) / n).toFixed(2)} % of the pixels are not white`);
         assert.ok(variance > 100, `luminance variance ${variance.toFixed(1)}: the page looks blank`);
         // Chromium itself phones home (clock, component updates, accounts) even headless; those
         // go to Google's service hosts and are not the page's.
         const own = /^(GET|POST|CONNECT) (https?:\/\/)?[a-z0-9.-]*\.(google\.com|googleapis\.com|gvt1\.com|gstatic\.com)[:/]/;
-        assert.deepEqual(requests.filter((r) => !own.test(r)), [], "the page made network requests");
+        assert.deepEqual(
+            requests.filter((r) => !own.test(r)),
+            [],
+            "the page made network requests",
+        );
     });
 });

@@ -32,7 +32,10 @@ describe("container needs and numactl policies (dockerd, this host)", function (
             { name: "dbind", kind: "docker", network: "none", numactl: { membind: "0" } },
             { name: "dplain", kind: "docker", network: "none" },
         ],
-        workloads: [{ name: "stream", params: STREAM, environments: ["nbind", "dbind"] }, { name: "sysbench-cpu", environments: ["dplain"] }],
+        workloads: [
+            { name: "stream", params: STREAM, environments: ["nbind", "dbind"] },
+            { name: "sysbench-cpu", environments: ["dplain"] },
+        ],
     });
     const created: ContainerSpec[] = [];
     const handles: Record<string, EnvironmentHandle> = {};
@@ -92,7 +95,16 @@ describe("container needs and numactl policies (dockerd, this host)", function (
 
     it("stream with numactl interleave:all runs in the container with SYS_NICE and natively", () => {
         for (const env of ["dbind", "nbind"]) {
-            const csv = runCell({ stack: STACK, runId: "it", resultsDir: results, cellId: `stream.${env}.r1`, workload: "stream", params: STREAM, repetition: 1, env: handles[env] });
+            const csv = runCell({
+                stack: STACK,
+                runId: "it",
+                resultsDir: results,
+                cellId: `stream.${env}.r1`,
+                workload: "stream",
+                params: STREAM,
+                repetition: 1,
+                env: handles[env],
+            });
             const samples = samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
             const triad = samples.find((s) => s.metric === "triad_gbps")!;
             assert.ok(triad.value > 0);
@@ -103,8 +115,20 @@ describe("container needs and numactl policies (dockerd, this host)", function (
     });
 
     it("the same stream fails in a container without SYS_NICE: the need is real", () => {
-        assert.throws(() => runCell({ stack: STACK, runId: "it", resultsDir: results, cellId: "stream.dplain.r1", workload: "stream", params: STREAM, repetition: 1, env: handles.dplain }),
-            /cell stream\.dplain\.r1: stream exited with 1/);
+        assert.throws(
+            () =>
+                runCell({
+                    stack: STACK,
+                    runId: "it",
+                    resultsDir: results,
+                    cellId: "stream.dplain.r1",
+                    workload: "stream",
+                    params: STREAM,
+                    repetition: 1,
+                    env: handles.dplain,
+                }),
+            /cell stream\.dplain\.r1: stream exited with 1/,
+        );
         assert.match(fs.readFileSync(path.join(results, "raw", "stream.dplain.r1.txt"), "utf8"), /set_mempolicy: Operation not permitted/);
     });
 });

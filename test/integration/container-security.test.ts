@@ -56,10 +56,17 @@ describe(`every container of the matrix stack: unprivileged, declared capabiliti
         stacksDir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-itsec-"));
         const matrix = fs.readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.matrix.yaml"), "utf8");
         const stream = `    - name: stream\n      params: { arraySize: 30000, processes: 1, nb: 32, numactl: "interleave:all" }\n      environments: [${WITH_NEEDS}]\n`;
-        fs.writeFileSync(path.join(stacksDir, `Pulumi.${STACK}.yaml`), matrix.replace("  isobench:allowSoftwareEmulation:", `${stream}  isobench:allowSoftwareEmulation:`));
+        fs.writeFileSync(
+            path.join(stacksDir, `Pulumi.${STACK}.yaml`),
+            matrix.replace("  isobench:allowSoftwareEmulation:", `${stream}  isobench:allowSoftwareEmulation:`),
+        );
         const full = loadStackSpec(stacksDir, STACK);
         const keep = (e: { readonly kind: string; readonly name: string }) => e.kind === "docker" && (RUNSC || e.name !== "docker-gvisor");
-        const spec = { ...full, environmentSpecs: full.environmentSpecs.filter(keep), environments: full.environments.filter((n) => keep(full.environmentSpecs.find((e) => e.name === n)!)) };
+        const spec = {
+            ...full,
+            environmentSpecs: full.environmentSpecs.filter(keep),
+            environments: full.environments.filter((n) => keep(full.environmentSpecs.find((e) => e.name === n)!)),
+        };
         const host = gatherHost(spec);
         gateway = host.dockerBridgeGateway ?? "";
         const serverPorts = spec.workloads.flatMap((w) => workloadPorts(getWorkload(w.name)));
@@ -117,7 +124,8 @@ describe(`every container of the matrix stack: unprivileged, declared capabiliti
                     }
                 }
             }
-            if (i.HostConfig.NetworkMode === "host") assert.deepEqual(Object.keys(i.HostConfig.PortBindings ?? {}), [], `${name}: host networking publishes nothing`);
+            if (i.HostConfig.NetworkMode === "host")
+                assert.deepEqual(Object.keys(i.HostConfig.PortBindings ?? {}), [], `${name}: host networking publishes nothing`);
         }
         assert.ok(ports > 0, "the matrix stack's redis rows publish ports");
     });

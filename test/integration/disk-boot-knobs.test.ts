@@ -55,7 +55,10 @@ describe("diskFormat raw and boot bootloader on real libvirt", function () {
             const built = kvmEnvironment(spec, env, host);
             const name = PREFIX + env.name;
             const domain: DomainSpec = { ...built.domain, name };
-            const handle: EnvironmentHandle = { ...built.handle, target: { kind: "kvm", domain: name, sshKey: host.sshKey, knownHosts: knownHostsOf(domain.diskPath) } };
+            const handle: EnvironmentHandle = {
+                ...built.handle,
+                target: { kind: "kvm", domain: name, sshKey: host.sshKey, knownHosts: knownHostsOf(domain.diskPath) },
+            };
             guests.set(env.name, { domain, handle });
             guestDir = path.dirname(domain.diskPath);
             fs.mkdirSync(guestDir, { recursive: true });
@@ -91,7 +94,10 @@ describe("diskFormat raw and boot bootloader on real libvirt", function () {
         assert.equal(g.measured!.boot_firmware, "bios");
         assert.equal(g.measured!.boot_loader, "none");
         assert.match(g.handle.variant, /;fmt=raw$/);
-        const info = JSON.parse(mustRun(["qemu-img", "info", "-U", "--output=json", g.domain.diskPath], 60, "qemu-img info")) as { format: string; "virtual-size": number };
+        const info = JSON.parse(mustRun(["qemu-img", "info", "-U", "--output=json", g.domain.diskPath], 60, "qemu-img info")) as {
+            format: string;
+            "virtual-size": number;
+        };
         assert.equal(info.format, "raw");
         assert.equal(info["virtual-size"], 3 * 1024 ** 3, "a full copy of the 3 GiB guest image");
     });
@@ -112,7 +118,10 @@ describe("diskFormat raw and boot bootloader on real libvirt", function () {
         const keys = [...guests.values()].map(({ domain, handle }) => {
             const ip = mustRun([LIFECYCLE, "ip", domain.name], 60, "guest ip").trim();
             const own = mustRun(execArgv(handle.target, "cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub", ip), 60, `reading ${domain.name}'s key`).trim();
-            const entries = fs.readFileSync(knownHostsOf(domain.diskPath), "utf8").split("\n").filter((l) => l.startsWith(`${domain.name} `));
+            const entries = fs
+                .readFileSync(knownHostsOf(domain.diskPath), "utf8")
+                .split("\n")
+                .filter((l) => l.startsWith(`${domain.name} `));
             assert.deepEqual(entries, [`${domain.name} ${own}`]);
             return own;
         });
@@ -133,11 +142,15 @@ describe("diskFormat raw and boot bootloader on real libvirt", function () {
 
     it("a declaration the guest contradicts stops the probe", () => {
         const raw = guests.get("raw")!.handle;
-        assert.throws(() => probeEnvironment(results, { ...raw, name: "raw-lie", declared: { ...raw.declared, disk_format: "qcow2", disk_backing: "overlay" } }),
-            /environment raw-lie is not what was declared:\n {2}- disk_format: declared qcow2, measured raw\n {2}- disk_backing: declared overlay, measured none/);
+        assert.throws(
+            () => probeEnvironment(results, { ...raw, name: "raw-lie", declared: { ...raw.declared, disk_format: "qcow2", disk_backing: "overlay" } }),
+            /environment raw-lie is not what was declared:\n {2}- disk_format: declared qcow2, measured raw\n {2}- disk_backing: declared overlay, measured none/,
+        );
         const uefi = guests.get("uefi")!.handle;
-        assert.throws(() => probeEnvironment(results, { ...uefi, name: "uefi-lie", declared: { ...uefi.declared, boot: "direct", boot_firmware: "bios" } }),
-            /environment uefi-lie is not what was declared:\n {2}- boot: declared direct, measured bootloader\n {2}- boot_firmware: declared bios, measured uefi/);
+        assert.throws(
+            () => probeEnvironment(results, { ...uefi, name: "uefi-lie", declared: { ...uefi.declared, boot: "direct", boot_firmware: "bios" } }),
+            /environment uefi-lie is not what was declared:\n {2}- boot: declared direct, measured bootloader\n {2}- boot_firmware: declared bios, measured uefi/,
+        );
     });
 });
 

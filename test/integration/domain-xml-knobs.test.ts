@@ -25,11 +25,16 @@ describe("knob fixtures against libvirt (integration)", function () {
     after(() => {
         for (const n of defined) attempt(virshArgv(30, "undefine", "--nvram", n), 60);
         fs.rmSync(dir, { recursive: true, force: true });
-        const left = attempt(virshArgv(30, "list", "--all", "--name"), 60).stdout.split("\n").filter((n) => n.startsWith(PREFIX));
+        const left = attempt(virshArgv(30, "list", "--all", "--name"), 60)
+            .stdout.split("\n")
+            .filter((n) => n.startsWith(PREFIX));
         assert.deepEqual(left, [], "no knob domain is left defined");
     });
 
-    for (const f of fs.readdirSync(FIXTURES).filter((x) => x.startsWith("knob-")).sort()) {
+    for (const f of fs
+        .readdirSync(FIXTURES)
+        .filter((x) => x.startsWith("knob-"))
+        .sort()) {
         it(f, () => {
             const name = PREFIX + f.replace(/^knob-|\.xml$/g, "");
             const file = path.join(dir, f);
@@ -45,7 +50,11 @@ describe("knob fixtures against libvirt (integration)", function () {
             if (f.includes("queues")) assert.match(xml, /<driver name='vhost' queues='2'\/>/);
             if (f.includes("iothreads")) assert.match(xml, /<iothreadpin iothread='1' cpuset='1'\/>/);
             if (f.includes("disk-raw")) assert.match(xml, /<driver name='qemu' type='raw'\/>/);
-            if (f.includes("bootloader-uefi")) assert.match(xml, /<loader readonly='yes' type='pflash'>\/usr\/share\/OVMF\/OVMF_CODE_4M\.fd<\/loader>\s*<nvram template='\/usr\/share\/OVMF\/OVMF_VARS_4M\.fd'>/);
+            if (f.includes("bootloader-uefi"))
+                assert.match(
+                    xml,
+                    /<loader readonly='yes' type='pflash'>\/usr\/share\/OVMF\/OVMF_CODE_4M\.fd<\/loader>\s*<nvram template='\/usr\/share\/OVMF\/OVMF_VARS_4M\.fd'>/,
+                );
         });
     }
 });

@@ -44,8 +44,19 @@ const DOCKER_ENVS = [
 /** gVisor needs `apt-get install runsc; ISOBENCH_RUNSC=1 scripts/daemons.sh`; without it the row is refused (tested below). */
 const RUNSC = /"runsc"/.test(attempt(["docker", "info", "--format", "{{json .Runtimes}}"], 30).stdout);
 const GUEST = {
-    name: "kvm-pinned", kind: "kvm", preset: "kvm-tuned", vcpus: 2, memoryMiB: 1024, pinning: [1, 0], emulatorPin: "0",
-    iothreads: 1, iothreadPin: "1", numa: 2, netQueues: 2, vhost: "off", bootTimeoutS: 420,
+    name: "kvm-pinned",
+    kind: "kvm",
+    preset: "kvm-tuned",
+    vcpus: 2,
+    memoryMiB: 1024,
+    pinning: [1, 0],
+    emulatorPin: "0",
+    iothreads: 1,
+    iothreadPin: "1",
+    numa: 2,
+    netQueues: 2,
+    vhost: "off",
+    bootTimeoutS: 420,
 };
 
 /** ISOBENCH_KEEP_RESULTS=<dir>: copy environments.csv and host.csv there (for the closing table). */
@@ -65,7 +76,10 @@ function leftovers(): string[] {
         ["volume", ["docker", "volume", "ls", "--format", "{{.Name}}"]],
         ["domain", virshArgv(30, "list", "--all", "--name")],
     ] as const) {
-        for (const n of attempt([...argv], 60).stdout.split("\n").map((s) => s.trim())) if (n.startsWith(prefix)) found.push(`${what} ${n}`);
+        for (const n of attempt([...argv], 60)
+            .stdout.split("\n")
+            .map((s) => s.trim()))
+            if (n.startsWith(prefix)) found.push(`${what} ${n}`);
     }
     return found;
 }
@@ -107,7 +121,15 @@ describe("environment matrix on real dockerd and libvirt", function () {
         mustRun([LIFECYCLE, "create", domain.name, xmlPath, host.guestImage.disk, domain.diskPath], 300, `defining ${g.name}`);
         mustRun([LIFECYCLE, "wait-ssh", domain.name, host.sshKey, String(g.kvm.bootTimeoutS)], g.kvm.bootTimeoutS + 60, `booting ${g.name}`);
         handles.set(g.name, handle);
-        handles.set("native", { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: path.join(results, "native-data"), declared: { nproc: String(host.hostCpuCount) } });
+        handles.set("native", {
+            name: "native",
+            envKind: "native",
+            variant: "",
+            accel: "none",
+            target: { kind: "native" },
+            dataDir: path.join(results, "native-data"),
+            declared: { nproc: String(host.hostCpuCount) },
+        });
         probeHost(results, {});
         for (const [name, h] of handles) measured.set(name, probeEnvironment(results, h));
         keepResults(results);
@@ -123,7 +145,20 @@ describe("environment matrix on real dockerd and libvirt", function () {
 
     it("records the host's settings and versions in host.csv", () => {
         const csv = fs.readFileSync(path.join(results, "host.csv"), "utf8");
-        for (const fact of ["governor", "boost", "thp", "swap", "native_numactl_policy", "kernel", "docker", "containerd", "runc", "runsc", "qemu", "libvirt"]) {
+        for (const fact of [
+            "governor",
+            "boost",
+            "thp",
+            "swap",
+            "native_numactl_policy",
+            "kernel",
+            "docker",
+            "containerd",
+            "runc",
+            "runsc",
+            "qemu",
+            "libvirt",
+        ]) {
             assert.match(csv, new RegExp(`^[^,]+,${fact},`, "m"), fact);
         }
         assert.match(csv, /,docker,20\.10\./);
@@ -191,8 +226,10 @@ describe("environment matrix on real dockerd and libvirt", function () {
 
     it("refuses a contradiction, naming environment, fact, declared and measured", () => {
         const h = handles.get("nat-proxy")!;
-        assert.throws(() => probeEnvironment(results, { ...h, name: "nat-proxy-lie", declared: { ...h.declared, nat_path: "dnat" } }),
-            /environment nat-proxy-lie is not what was declared:\n {2}- nat_path: declared dnat, measured userland-proxy/);
+        assert.throws(
+            () => probeEnvironment(results, { ...h, name: "nat-proxy-lie", declared: { ...h.declared, nat_path: "dnat" } }),
+            /environment nat-proxy-lie is not what was declared:\n {2}- nat_path: declared dnat, measured userland-proxy/,
+        );
         fs.rmSync(path.join(results, "envfacts", "nat-proxy-lie.json"));
     });
 });
@@ -203,7 +240,14 @@ describe("environment matrix on real dockerd and libvirt", function () {
     const dstack = `it3d${process.pid}`;
     const spec = parseSpec(dstack, {
         runId: "d1",
-        environments: [{ name: "dik", kind: "docker-in-kvm", guest: { vcpus: 1, memoryMiB: 1024, bootTimeoutS: 420 }, docker: { network: "nat", limits: { memory: "512m" } } }],
+        environments: [
+            {
+                name: "dik",
+                kind: "docker-in-kvm",
+                guest: { vcpus: 1, memoryMiB: 1024, bootTimeoutS: 420 },
+                docker: { network: "nat", limits: { memory: "512m" } },
+            },
+        ],
         workloads: [{ name: "redis", params: { requests: 2000 } }],
         allowSoftwareEmulation: true,
     });
@@ -239,7 +283,9 @@ describe("environment matrix on real dockerd and libvirt", function () {
     after(function () {
         for (const argv of undo) attempt(argv, 300);
         fs.rmSync(path.join(guestsDir(), dstack), { recursive: true, force: true });
-        const left = attempt(virshArgv(30, "list", "--all", "--name"), 60).stdout.split("\n").filter((n) => n.startsWith(`isobench-${dstack}-`));
+        const left = attempt(virshArgv(30, "list", "--all", "--name"), 60)
+            .stdout.split("\n")
+            .filter((n) => n.startsWith(`isobench-${dstack}-`));
         assert.deepEqual(left, [], "teardown leaves no domain");
         fs.rmSync(results, { recursive: true, force: true });
     });
@@ -258,7 +304,16 @@ describe("environment matrix on real dockerd and libvirt", function () {
     });
 
     it("runs a redis cell: server in the container in the guest, client on the host", () => {
-        const csv = runCell({ stack: dstack, runId: "d1", resultsDir: results, cellId: "redis.dik.r1", workload: "redis", params: { requests: 2000 }, repetition: 1, env: handle });
+        const csv = runCell({
+            stack: dstack,
+            runId: "d1",
+            resultsDir: results,
+            cellId: "redis.dik.r1",
+            workload: "redis",
+            params: { requests: 2000 },
+            repetition: 1,
+            env: handle,
+        });
         const samples = samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
         assert.ok(samples.length > 0);
         for (const s of samples) {
@@ -276,32 +331,42 @@ describe("refusals before provisioning on this host", function () {
 
     it("vhost requested where /dev/vhost-net is missing", function () {
         if (fs.existsSync("/dev/vhost-net")) this.skip();
-        assert.throws(() => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "kvm-vhost", kind: "kvm", preset: "kvm-tuned", vhost: "on" }] })),
-            /environment kvm-vhost: vhost is "on" but \/dev\/vhost-net does not exist\. Fix: modprobe vhost_net/);
+        assert.throws(
+            () => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "kvm-vhost", kind: "kvm", preset: "kvm-tuned", vhost: "on" }] })),
+            /environment kvm-vhost: vhost is "on" but \/dev\/vhost-net does not exist\. Fix: modprobe vhost_net/,
+        );
     });
 
     it("runsc requested where dockerd does not know it", function () {
         if (RUNSC) this.skip();
-        assert.throws(() => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "gv", kind: "docker", runtime: "runsc" }] })),
-            /environment gv: runtime runsc \(gVisor\) is not registered with dockerd .*Fix: apt-get install runsc, then ISOBENCH_RUNSC=1 scripts\/daemons\.sh/s);
+        assert.throws(
+            () => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "gv", kind: "docker", runtime: "runsc" }] })),
+            /environment gv: runtime runsc \(gVisor\) is not registered with dockerd .*Fix: apt-get install runsc, then ISOBENCH_RUNSC=1 scripts\/daemons\.sh/s,
+        );
     });
 
     it("hugepages requested where none are reserved", function () {
         if (/HugePages_Free:\s+[1-9]/.test(fs.readFileSync("/proc/meminfo", "utf8"))) this.skip();
-        assert.throws(() => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "kvm-huge", kind: "kvm", hugepages: true }] })),
-            /environment kvm-huge: hugepages: true needs 512 free huge pages of 2048 kB for 1024 MiB, but the host has 0 free .*Fix: echo 512 > \/proc\/sys\/vm\/nr_hugepages/);
+        assert.throws(
+            () => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "kvm-huge", kind: "kvm", hugepages: true }] })),
+            /environment kvm-huge: hugepages: true needs 512 free huge pages of 2048 kB for 1024 MiB, but the host has 0 free .*Fix: echo 512 > \/proc\/sys\/vm\/nr_hugepages/,
+        );
     });
 
     it("ht-siblings pinning on a host without hyperthreads", function () {
         if (fs.readFileSync("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list", "utf8").includes(",")) this.skip();
-        assert.throws(() => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "kvm-ht", kind: "kvm", vcpus: 2, pinning: "ht-siblings" }] })),
-            /environment kvm-ht: kvm-untuned: pinning "ht-siblings" needs hyperthread sibling pairs/);
+        assert.throws(
+            () => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "kvm-ht", kind: "kvm", vcpus: 2, pinning: "ht-siblings" }] })),
+            /environment kvm-ht: kvm-untuned: pinning "ht-siblings" needs hyperthread sibling pairs/,
+        );
     });
 
     it("a declared host setting the host does not have", () => {
         const thp = /\[(\w+)\]/.exec(fs.readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "utf8"))![1];
         const other = thp === "never" ? "always" : "never";
-        assert.throws(() => gatherHost(parseSpec("it3r", { ...base, environments: ["native"], host: { thp: other } })),
-            new RegExp(`the host is not configured as isobench:host declares .*thp: declared ${other}, measured ${thp}`, "s"));
+        assert.throws(
+            () => gatherHost(parseSpec("it3r", { ...base, environments: ["native"], host: { thp: other } })),
+            new RegExp(`the host is not configured as isobench:host declares .*thp: declared ${other}, measured ${thp}`, "s"),
+        );
     });
 });

@@ -34,14 +34,17 @@ describe("guest SSH host keys: per guest, recorded at creation, checked strictly
     };
     const ipOf = (domain: string) => mustRun([LIFECYCLE, "ip", domain], 60, "guest ip").trim();
     const recorded = (file: string, domain: string) =>
-        (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "").split("\n").filter((l) => l.startsWith(`${domain} `)).map((l) => l.slice(domain.length + 1));
+        (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "")
+            .split("\n")
+            .filter((l) => l.startsWith(`${domain} `))
+            .map((l) => l.slice(domain.length + 1));
 
     it("records the key the guest made and announced, once, and logs in with it", () => {
         const t = target();
         const inGuest = mustRun(execArgv(t, "cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub", ipOf(t.domain)), 60, "reading the guest's key").trim();
         assert.match(inGuest, /^ssh-ed25519 [A-Za-z0-9+/]{68}$/);
         assert.deepEqual(recorded(t.knownHosts, t.domain), [inGuest]);
-        assert.equal((fs.statSync(t.knownHosts).mode & 0o077), 0, "known_hosts is private to root");
+        assert.equal(fs.statSync(t.knownHosts).mode & 0o077, 0, "known_hosts is private to root");
         const serial = fs.readFileSync(path.join(path.dirname(t.knownHosts), "kvm-untuned.serial.log"), "utf8");
         assert.ok(serial.includes(`isobench-host-key ${inGuest}`), "announced on the serial console");
         const images = fs.readFileSync(path.join(REPO_ROOT, ".state", "images", "guest-image"), "utf8").trim();
@@ -65,12 +68,24 @@ describe("guest SSH host keys: per guest, recorded at creation, checked strictly
         const disk = fs.readdirSync(path.dirname(t.knownHosts)).find((f) => f.endsWith(".qcow2") && !/-c\d+\./.test(f));
         assert.ok(disk, "the guest's overlay");
         try {
-            fs.writeFileSync(t.knownHosts, original.split("\n").map((l) => (l.startsWith(`${t.domain} `) ? `${t.domain} ${fakeKey}` : l)).join("\n"));
+            fs.writeFileSync(
+                t.knownHosts,
+                original
+                    .split("\n")
+                    .map((l) => (l.startsWith(`${t.domain} `) ? `${t.domain} ${fakeKey}` : l))
+                    .join("\n"),
+            );
             const changed = run([LIFECYCLE, "wait-ssh", t.domain, t.sshKey, "60"], 90);
             assert.notEqual(changed.status, 0);
             assert.match(changed.stderr, new RegExp(`${t.domain}'s host key changed: .*known_hosts records '${fakeKey.split(" ")[0]} .*Fix: `));
 
-            fs.writeFileSync(t.knownHosts, original.split("\n").filter((l) => !l.startsWith(`${t.domain} `)).join("\n"));
+            fs.writeFileSync(
+                t.knownHosts,
+                original
+                    .split("\n")
+                    .filter((l) => !l.startsWith(`${t.domain} `))
+                    .join("\n"),
+            );
             const again = run([LIFECYCLE, "wait-ssh", t.domain, t.sshKey, "120"], 150);
             assert.equal(again.status, 0, again.stderr);
             assert.match(again.stderr, /recorded .* host key ssh-ed25519/);

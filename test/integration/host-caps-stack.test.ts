@@ -31,7 +31,10 @@ describe("stack with host settings, numactl and container needs (pulumi up/destr
             config: {
                 "isobench:runId": "it-1",
                 "isobench:repetitions": 3,
-                "isobench:environments": [{ name: "native", kind: "native", numactl: { cpunodebind: "0", membind: "0" } }, { name: "dk", kind: "docker", network: "none" }],
+                "isobench:environments": [
+                    { name: "native", kind: "native", numactl: { cpunodebind: "0", membind: "0" } },
+                    { name: "dk", kind: "docker", network: "none" },
+                ],
                 "isobench:workloads": [{ name: "stream", params: { arraySize: 30000, processes: 1, nb: 32, numactl: "interleave:all" } }],
                 "isobench:host": { thp, swap: "off", apply: true },
             },
@@ -59,7 +62,11 @@ describe("stack with host settings, numactl and container needs (pulumi up/destr
 
     it("pulumi up succeeds, with host-apply run by the host-settings resource", () => {
         assert.equal(up.status, 0, up.out.slice(-6000));
-        assert.deepEqual(recordAfterUp, { stack, appliedAt: (recordAfterUp as { appliedAt: string }).appliedAt, changes: [] }, "declared as the host is: recorded, nothing changed");
+        assert.deepEqual(
+            recordAfterUp,
+            { stack, appliedAt: (recordAfterUp as { appliedAt: string }).appliedAt, changes: [] },
+            "declared as the host is: recorded, nothing changed",
+        );
         const hostCsv = fs.readFileSync(path.join(dir, "host.csv"), "utf8");
         assert.match(hostCsv, new RegExp(`,thp,${thp},${thp},`));
         assert.match(hostCsv, /,host_settings_applied,none \(the host was as declared\),,/);
@@ -78,7 +85,11 @@ describe("stack with host settings, numactl and container needs (pulumi up/destr
         for (const f of cells) {
             const rows = samplesFromCsv(fs.readFileSync(path.join(dir, "cells", f), "utf8"), f);
             assert.ok(rows.every((r) => /run under numactl --interleave=all/.test(r.notes)));
-            assert.ok(rows.every((r) => r.variant === (r.environment === "dk" ? "net=none;storage=volume;runtime=runc;cap=SYS_NICE" : "numactl=cpunodebind:0+membind:0")));
+            assert.ok(
+                rows.every(
+                    (r) => r.variant === (r.environment === "dk" ? "net=none;storage=volume;runtime=runc;cap=SYS_NICE" : "numactl=cpunodebind:0+membind:0"),
+                ),
+            );
         }
         assert.match(fs.readFileSync(path.join(dir, "summary.md"), "utf8"), /dk/);
     });

@@ -33,8 +33,10 @@ describe("host preflight", function () {
         const saved = process.env.DOCKER_HOST;
         process.env.DOCKER_HOST = "unix:///nonexistent/docker.sock";
         try {
-            assert.throws(() => gatherHost(parseSpec("preflight", { runId: "p", environments: ["docker-nat"], workloads: ["redis"] })),
-                /Docker daemon not reachable .*Fix: run scripts\/daemons\.sh/);
+            assert.throws(
+                () => gatherHost(parseSpec("preflight", { runId: "p", environments: ["docker-nat"], workloads: ["redis"] })),
+                /Docker daemon not reachable .*Fix: run scripts\/daemons\.sh/,
+            );
         } finally {
             if (saved === undefined) delete process.env.DOCKER_HOST;
             else process.env.DOCKER_HOST = saved;

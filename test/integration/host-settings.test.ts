@@ -47,7 +47,10 @@ describe("host settings on this host", function () {
         const logged: string[] = [];
         gatherHost(spec({ thp: target, apply: true }), { log: (l) => logged.push(l) });
         assert.ok(logged.includes(`host settings (isobench:host.apply): thp ${original} -> ${target}; restored on isobench destroy`), logged.join("\n"));
-        let applied = "", during = "", probe = { status: -1, stdout: "", stderr: "" } as ReturnType<typeof attempt>, restoredOut = "";
+        let applied = "",
+            during = "",
+            probe = { status: -1, stdout: "", stderr: "" } as ReturnType<typeof attempt>,
+            restoredOut = "";
         try {
             applied = attempt([ISOBENCH, "host-apply", "isb-h3b-host", b64({ thp: target, swap: "off" })], 60).stdout;
             during = selected(fs.readFileSync(THP_PATH, "utf8"));
@@ -69,8 +72,10 @@ describe("host settings on this host", function () {
 
     it("refuses governor and boost before provisioning where the host has no cpufreq, naming the path", function () {
         if (fs.existsSync("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")) this.skip();
-        assert.throws(() => gatherHost(spec({ governor: "performance", boost: "off", apply: true })),
-            /isobench:host\.apply cannot apply the declared host settings:\n {2}- isobench:host\.governor: \/sys\/devices\/system\/cpu\/cpu0\/cpufreq\/scaling_governor does not exist .*\n {2}- isobench:host\.boost: neither \/sys\/devices\/system\/cpu\/cpufreq\/boost nor/);
+        assert.throws(
+            () => gatherHost(spec({ governor: "performance", boost: "off", apply: true })),
+            /isobench:host\.apply cannot apply the declared host settings:\n {2}- isobench:host\.governor: \/sys\/devices\/system\/cpu\/cpu0\/cpufreq\/scaling_governor does not exist .*\n {2}- isobench:host\.boost: neither \/sys\/devices\/system\/cpu\/cpufreq\/boost nor/,
+        );
     });
 
     it("without apply, a host that differs is refused with apply: true among the fixes", () => {
@@ -80,7 +85,14 @@ describe("host settings on this host", function () {
     });
 
     it("swap: on is refused here (no swap active, none in /etc/fstab); swap is never touched", function () {
-        if (!/^Filename[^\n]*\n?$/.test(fs.readFileSync("/proc/swaps", "utf8")) || /\sswap\s/.test(fs.existsSync("/etc/fstab") ? fs.readFileSync("/etc/fstab", "utf8") : "")) this.skip();
-        assert.throws(() => gatherHost(spec({ swap: "on", apply: true })), /isobench:host\.swap: on, but no swap is active and \/etc\/fstab lists no swap device/);
+        if (
+            !/^Filename[^\n]*\n?$/.test(fs.readFileSync("/proc/swaps", "utf8")) ||
+            /\sswap\s/.test(fs.existsSync("/etc/fstab") ? fs.readFileSync("/etc/fstab", "utf8") : "")
+        )
+            this.skip();
+        assert.throws(
+            () => gatherHost(spec({ swap: "on", apply: true })),
+            /isobench:host\.swap: on, but no swap is active and \/etc\/fstab lists no swap device/,
+        );
     });
 });

@@ -37,16 +37,26 @@ describe("live environments harness (real dockerd and libvirt)", function () {
         it(`runs sysbench-cpu in ${kind} through runCell, which creates the data directory there`, () => {
             const env = live!.handles[kind]!;
             const csv = runCell({
-                stack: prefix, runId: "r", resultsDir: results, cellId: `sysbench-cpu.${kind}.r1`, workload: "sysbench-cpu",
-                params: { maxPrime: 2000, timeSeconds: 2 }, repetition: 1, env,
+                stack: prefix,
+                runId: "r",
+                resultsDir: results,
+                cellId: `sysbench-cpu.${kind}.r1`,
+                workload: "sysbench-cpu",
+                params: { maxPrime: 2000, timeSeconds: 2 },
+                repetition: 1,
+                env,
             });
             const rows = samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
             const eps = rows.find((r) => r.metric === "events_per_s");
             assert.ok(eps && eps.value > 10, `events/s plausible in ${kind}: ${JSON.stringify(eps)}`);
             assert.equal(rows[0].env_kind, kind);
             assert.equal(rows[0].accel, kind === "kvm" ? env.accel : "none");
-            const inEnv = kind === "native" ? ["test", "-d", env.dataDir]
-                : kind === "docker" ? ["docker", "exec", (env.target as { container: string }).container, "test", "-d", env.dataDir] : undefined;
+            const inEnv =
+                kind === "native"
+                    ? ["test", "-d", env.dataDir]
+                    : kind === "docker"
+                      ? ["docker", "exec", (env.target as { container: string }).container, "test", "-d", env.dataDir]
+                      : undefined;
             if (inEnv) assert.equal(spawnSync(inEnv[0], inEnv.slice(1)).status, 0, `${env.dataDir} exists in ${kind}`);
         });
     }

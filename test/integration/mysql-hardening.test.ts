@@ -56,11 +56,19 @@ describe("mysql server hardening, native through runCell (real MariaDB)", functi
             parse: (out) => [{ metric: "probes", value: out.split("\n").filter((l) => l.includes("=")).length, unit: "lines", better: "higher" }],
         };
         fs.mkdirSync(dataDir, { recursive: true });
-        runCell({
-            stack: STACK, runId: "r", resultsDir: results, cellId: cell, workload: "mysql", repetition: 1,
-            params: { tableSize: 1000, threads: "1", timeSeconds: 1, bufferPoolMB: 64 },
-            env: { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir, declared: {} },
-        }, probing);
+        runCell(
+            {
+                stack: STACK,
+                runId: "r",
+                resultsDir: results,
+                cellId: cell,
+                workload: "mysql",
+                repetition: 1,
+                params: { tableSize: 1000, threads: "1", timeSeconds: 1, bufferPoolMB: 64 },
+                env: { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir, declared: {} },
+            },
+            probing,
+        );
         raw = fs.readFileSync(path.join(results, "raw", `${cell}.txt`), "utf8");
     });
 

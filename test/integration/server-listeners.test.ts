@@ -32,21 +32,26 @@ const MARK = "### isobench listeners";
 function watched(w: AnyWorkload): AnyWorkload {
     return {
         ...w,
-        clientCommand: (p, ctx) => [
-            `( ${w.clientCommand(p, ctx)} ) >/dev/null 2>&1 & c=$!`,
-            `echo '${MARK}'`,
-            "for i in $(seq 60); do ss -Hltnup; sleep 0.05; done | sort -u",
-            'wait "$c"; echo "client_exit=$?"',
-        ].join("\n"),
+        clientCommand: (p, ctx) =>
+            [
+                `( ${w.clientCommand(p, ctx)} ) >/dev/null 2>&1 & c=$!`,
+                `echo '${MARK}'`,
+                "for i in $(seq 60); do ss -Hltnup; sleep 0.05; done | sort -u",
+                'wait "$c"; echo "client_exit=$?"',
+            ].join("\n"),
         parse: (out) => [{ metric: "listeners", value: out.split("\n").length, unit: "lines", better: "higher" }],
     } as AnyWorkload;
 }
 
 /** "<local address:port> <process>" of every listening socket of `proc` in ss output. */
 function listenersOf(raw: string, proc: string): string[] {
-    return raw.split("\n")
+    return raw
+        .split("\n")
         .filter((l) => l.includes(`(("${proc}",`))
-        .map((l) => { const f = l.trim().split(/\s+/); return `${f[0]} ${f[4]}`; });
+        .map((l) => {
+            const f = l.trim().split(/\s+/);
+            return `${f[0]} ${f[4]}`;
+        });
 }
 
 describe("server listeners on the host's network: loopback only (ss, real servers)", function () {
@@ -56,7 +61,8 @@ describe("server listeners on the host's network: loopback only (ss, real server
     before(() => {
         results = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}-`));
         live = provisionLiveEnvironments({
-            prefix: PREFIX, kinds: ["native", "docker-host"],
+            prefix: PREFIX,
+            kinds: ["native", "docker-host"],
             serverPorts: (Object.keys(SERVERS) as Name[]).flatMap((w) => workloadPorts(getWorkload(w))),
         });
     });
@@ -73,8 +79,10 @@ describe("server listeners on the host's network: loopback only (ss, real server
         for (const name of Object.keys(SERVERS) as Name[]) {
             it(`${name} in ${kind}: ${SERVERS[name]} listens on 127.0.0.1 only, control and data`, () => {
                 const cellId = `${name}.${kind}.r1`;
-                runCell({ stack: PREFIX, runId: "r", resultsDir: results, cellId, workload: name, params: TINY[name], repetition: 1, env: live!.handles[kind]! },
-                    watched(getWorkload(name)));
+                runCell(
+                    { stack: PREFIX, runId: "r", resultsDir: results, cellId, workload: name, params: TINY[name], repetition: 1, env: live!.handles[kind]! },
+                    watched(getWorkload(name)),
+                );
                 const raw = fs.readFileSync(path.join(results, "raw", `${cellId}.txt`), "utf8");
                 assert.match(raw, /^client_exit=0$/m, `the real client ran against the server:\n${raw}`);
                 const seen = listenersOf(raw.slice(raw.indexOf(MARK)), SERVERS[name]);

@@ -87,18 +87,27 @@ describe("tiny stack on real dockerd and libvirt", function () {
         const logs = fs.readdirSync(path.join(dir, "raw")).filter((f) => f.endsWith(".server.log"));
         assert.deepEqual(logs.map((f) => f.split(".")[0]).sort(), [...Array(3).fill("mysql"), ...Array(3 * 4).fill("redis")], "one per server cell");
         assert.ok(logs.every((f) => fs.readFileSync(path.join(dir, "raw", f), "utf8").length > 0));
-        assert.deepEqual(leftoverFiles(stack).filter((f) => f.includes("/run/isobench/")), []);
+        assert.deepEqual(
+            leftoverFiles(stack).filter((f) => f.includes("/run/isobench/")),
+            [],
+        );
     });
 
     it("keeps the stack's password a secret: encrypted in the state, in no result, raw output or runtime file", () => {
         const plain = project!.pulumi(["stack", "export", "--show-secrets", "--stack", stack], 60);
         assert.equal(plain.status, 0, plain.out);
         // --show-secrets prints a secret as {<secret signature>: …, plaintext: "<JSON of the value>"}.
-        const out = (JSON.parse(plain.out).deployment.resources as Array<{ urn: string; outputs?: { stdout?: unknown } }>)
-            .find((r) => r.urn.endsWith("::stack-password"))?.outputs?.stdout;
-        const pw = typeof out === "string" ? out
-            : typeof out === "object" && out !== null && "plaintext" in out ? JSON.parse(String((out as { plaintext: unknown }).plaintext)) as string
-            : typeof out === "object" && out !== null && "value" in out ? String((out as { value: unknown }).value) : JSON.stringify(out);
+        const out = (JSON.parse(plain.out).deployment.resources as Array<{ urn: string; outputs?: { stdout?: unknown } }>).find((r) =>
+            r.urn.endsWith("::stack-password"),
+        )?.outputs?.stdout;
+        const pw =
+            typeof out === "string"
+                ? out
+                : typeof out === "object" && out !== null && "plaintext" in out
+                  ? (JSON.parse(String((out as { plaintext: unknown }).plaintext)) as string)
+                  : typeof out === "object" && out !== null && "value" in out
+                    ? String((out as { value: unknown }).value)
+                    : JSON.stringify(out);
         assert.match(pw, /^[0-9a-f]{48}$/, "a random password of 24 bytes");
         const state = project!.pulumi(["stack", "export", "--stack", stack], 60);
         assert.equal(state.status, 0, state.out);
@@ -118,11 +127,14 @@ describe("tiny stack on real dockerd and libvirt", function () {
         const check = sh(["bash", path.join(REPO_ROOT, "scripts", "publish-results.sh"), "--check", dest], env);
         assert.equal(check.status, 0, check.out);
         const machine = [REPO_ROOT, project!.work, dir, ...(os.homedir() === "/" ? [] : [`${os.homedir()}/`]), "-----BEGIN", password];
-        const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
-        const offending = walk(dest).filter((f) => !f.endsWith(".png")).flatMap((f) => {
-            const text = fs.readFileSync(f, "utf8");
-            return machine.filter((m) => text.includes(m)).map((m) => `${path.relative(dest, f)}: ${m === password ? "the password" : m}`);
-        });
+        const walk = (d: string): string[] =>
+            fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+        const offending = walk(dest)
+            .filter((f) => !f.endsWith(".png"))
+            .flatMap((f) => {
+                const text = fs.readFileSync(f, "utf8");
+                return machine.filter((m) => text.includes(m)).map((m) => `${path.relative(dest, f)}: ${m === password ? "the password" : m}`);
+            });
         assert.deepEqual(offending, [], "published files naming a path of this machine, a key or the password");
         // The guest's host key was recorded for the run and is not among the results.
         assert.equal(sh(["grep", "-rl", "ssh-ed25519", dest]).out.trim(), "");

@@ -39,31 +39,50 @@ const TINY: Readonly<Record<Name, Record<string, number | string>>> = {
 type Range = readonly [unit: string, low: number, high: number];
 
 const FIO_DIRS: ReadonlyArray<[string, string]> = [
-    ["sequential_fill", "write"], ["seq_read_1", "read"], ["seq_read_2", "read"], ["random_write_16", "write"],
-    ["random_write_16x8", "write"], ["random_read_16", "read"], ["random_read_16x8", "read"],
-    ["mixed_random_rw_32x8", "read"], ["mixed_random_rw_32x8", "write"],
+    ["sequential_fill", "write"],
+    ["seq_read_1", "read"],
+    ["seq_read_2", "read"],
+    ["random_write_16", "write"],
+    ["random_write_16x8", "write"],
+    ["random_read_16", "read"],
+    ["random_read_16x8", "read"],
+    ["mixed_random_rw_32x8", "read"],
+    ["mixed_random_rw_32x8", "write"],
 ];
 
 const EXPECT: Readonly<Record<Name, Readonly<Record<string, Range>>>> = {
     "stress-ng-cpu": { bogo_ops_per_s: ["bogo-ops/s", 1, 1e7], bogo_ops_per_s_cpu_time: ["bogo-ops/cpu-s", 1, 1e7] },
     "sysbench-memory": {
-        read_mib_per_s: ["MiB/s", 10, 1e6], read_ops_per_s: ["ops/s", 1e4, 1e9],
-        write_mib_per_s: ["MiB/s", 10, 1e6], write_ops_per_s: ["ops/s", 1e4, 1e9],
+        read_mib_per_s: ["MiB/s", 10, 1e6],
+        read_ops_per_s: ["ops/s", 1e4, 1e9],
+        write_mib_per_s: ["MiB/s", 10, 1e6],
+        write_ops_per_s: ["ops/s", 1e4, 1e9],
     },
-    "sysbench-fileio": Object.fromEntries(["seqrd", "rndrd", "seqwr", "rndwr"].flatMap((m) => [
-        [`${m}_mib_per_s`, ["MiB/s", 0.01, 1e5]], [`${m}_ops_per_s`, ["ops/s", 1, 1e7]],
-        [`${m}_latency_avg_ms`, ["ms", 0, 1e4]], [`${m}_latency_p95_ms`, ["ms", 0, 1e4]],
-    ])),
-    fio: Object.fromEntries(FIO_DIRS.flatMap(([job, dir]) => [
-        [`${job}_${dir}_bw_mb_s`, ["MB/s", 0.01, 1e5]], [`${job}_${dir}_iops`, ["IOPS", 1, 1e7]],
-        [`${job}_${dir}_clat_p50_us`, ["us", 0.1, 1e7]], [`${job}_${dir}_clat_p95_us`, ["us", 0.1, 1e7]],
-        [`${job}_${dir}_clat_p99_us`, ["us", 0.1, 1e7]],
-    ])),
+    "sysbench-fileio": Object.fromEntries(
+        ["seqrd", "rndrd", "seqwr", "rndwr"].flatMap((m) => [
+            [`${m}_mib_per_s`, ["MiB/s", 0.01, 1e5]],
+            [`${m}_ops_per_s`, ["ops/s", 1, 1e7]],
+            [`${m}_latency_avg_ms`, ["ms", 0, 1e4]],
+            [`${m}_latency_p95_ms`, ["ms", 0, 1e4]],
+        ]),
+    ),
+    fio: Object.fromEntries(
+        FIO_DIRS.flatMap(([job, dir]) => [
+            [`${job}_${dir}_bw_mb_s`, ["MB/s", 0.01, 1e5]],
+            [`${job}_${dir}_iops`, ["IOPS", 1, 1e7]],
+            [`${job}_${dir}_clat_p50_us`, ["us", 0.1, 1e7]],
+            [`${job}_${dir}_clat_p95_us`, ["us", 0.1, 1e7]],
+            [`${job}_${dir}_clat_p99_us`, ["us", 0.1, 1e7]],
+        ]),
+    ),
     pxz: { mb_per_s: ["MB/s", 0.005, 1e4], seconds: ["s", 0.001, 3600], compression_ratio: ["ratio", 2, 10] },
     linpack: { gflops: ["GFLOPS", 0.001, 1e5], hpl_time_s: ["s", 0, 3600] },
-    stream: Object.fromEntries(["copy", "scale", "add", "triad"].flatMap((k) => [
-        [`${k}_gbps`, ["GB/s", 0.05, 1e4]], [`single_${k}_gbps`, ["GB/s", 0.05, 1e4]],
-    ])),
+    stream: Object.fromEntries(
+        ["copy", "scale", "add", "triad"].flatMap((k) => [
+            [`${k}_gbps`, ["GB/s", 0.05, 1e4]],
+            [`single_${k}_gbps`, ["GB/s", 0.05, 1e4]],
+        ]),
+    ),
     randomaccess: { gups: ["GUP/s", 1e-6, 100], star_gups: ["GUP/s", 1e-6, 100], single_gups: ["GUP/s", 1e-6, 100] },
 };
 
@@ -91,10 +110,19 @@ describe(`workloads: compute, memory and disk, live (${KINDS.join(", ")})`, func
                 const env = live!.handles[kind]!;
                 const workload = getWorkload(name);
                 const cellId = `${name}-${kind}`;
-                const csv = runCell({
-                    stack: PREFIX, runId: "live", resultsDir, cellId, workload: name,
-                    params: TINY[name], repetition: 0, env,
-                }, workload);
+                const csv = runCell(
+                    {
+                        stack: PREFIX,
+                        runId: "live",
+                        resultsDir,
+                        cellId,
+                        workload: name,
+                        params: TINY[name],
+                        repetition: 0,
+                        env,
+                    },
+                    workload,
+                );
                 const samples: Sample[] = samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
                 const expect = EXPECT[name];
                 assert.deepEqual(samples.map((s) => s.metric).sort(), Object.keys(expect).sort(), `${cellId}: metrics`);
@@ -109,7 +137,10 @@ describe(`workloads: compute, memory and disk, live (${KINDS.join(", ")})`, func
                 }
                 // The kept raw output re-parses (isobench parse) to the same values.
                 const reparsed = samplesFromRawFile(workload, path.join(resultsDir, "raw", `${cellId}.txt`), TINY[name]);
-                assert.deepEqual(reparsed.map((s) => [s.metric, s.value]), samples.map((s) => [s.metric, s.value]));
+                assert.deepEqual(
+                    reparsed.map((s) => [s.metric, s.value]),
+                    samples.map((s) => [s.metric, s.value]),
+                );
             });
         }
     }

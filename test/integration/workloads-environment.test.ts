@@ -28,7 +28,9 @@ function sh(script: string, timeoutS: number, what: string): string {
 
 /** Runs one cell and returns its samples. */
 function cell(resultsDir: string, env: EnvironmentHandle, workload: string, params: Record<string, number | string>): Sample[] {
-    const id = `${workload}.${env.name}.${Object.values(params).join("-").replace(/[^A-Za-z0-9]/g, "_")}`;
+    const id = `${workload}.${env.name}.${Object.values(params)
+        .join("-")
+        .replace(/[^A-Za-z0-9]/g, "_")}`;
     const csv = runCell({ stack: PREFIX, runId: "int", resultsDir, cellId: id, workload, params, repetition: 1, env });
     return samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
 }
@@ -51,7 +53,12 @@ function clonesOf(env: EnvironmentHandle): string[] {
     const original = t.kind === "docker" ? t.container : t.domain;
     const guestDir = sharedGuest().guestDir;
     const files = t.kind === "kvm" && fs.existsSync(guestDir) ? fs.readdirSync(guestDir).filter((f) => f.startsWith(`${original}-c`)) : [];
-    const vols = t.kind === "docker" ? mustRun(["docker", "volume", "ls", "-q", "--filter", `label=isobench.clone-of=${original}`], 30, "docker volume ls").split("\n").filter(Boolean) : [];
+    const vols =
+        t.kind === "docker"
+            ? mustRun(["docker", "volume", "ls", "-q", "--filter", `label=isobench.clone-of=${original}`], 30, "docker volume ls")
+                  .split("\n")
+                  .filter(Boolean)
+            : [];
     return [...leftoverResources(`${original}-c`), ...vols, ...files];
 }
 
@@ -69,7 +76,10 @@ function checkLifecycle(samples: Sample[], sweep: number[], createRange: [number
 }
 
 function checkIdle(samples: Sample[], metrics: string[], memRange?: [number, number]): void {
-    assert.deepEqual(samples.map((s) => s.metric), metrics);
+    assert.deepEqual(
+        samples.map((s) => s.metric),
+        metrics,
+    );
     for (const s of samples) assert.equal(s.unit, s.metric.endsWith("_mib") ? "MiB" : "%");
     // Percent of one CPU; the host has os.cpus().length of them.
     for (const s of samples.filter((x) => x.unit === "%")) inRange([s.value], 0, 100 * os.cpus().length, s.metric);
@@ -132,8 +142,11 @@ describe("lifecycle, idle and instances sweeps on live environments (integration
             assert.deepEqual(clonesOf(env("docker")), []);
         });
         it("idle: the container's cgroup and shim", () => {
-            checkIdle(cell(resultsDir, env("docker"), "idle", { windowS: 2 }),
-                ["host_cpu_percent", "env_cpu_percent", "env_memory_mib", "shim_cpu_percent", "shim_memory_mib"], [0, 512]);
+            checkIdle(
+                cell(resultsDir, env("docker"), "idle", { windowS: 2 }),
+                ["host_cpu_percent", "env_cpu_percent", "env_memory_mib", "shim_cpu_percent", "shim_memory_mib"],
+                [0, 512],
+            );
         });
         it("sysbench-cpu with instances 1,2 in the container and a clone, no clone left", () => {
             checkInstances(cell(resultsDir, env("docker"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1 }));
@@ -143,14 +156,22 @@ describe("lifecycle, idle and instances sweeps on live environments (integration
             const container = (env("docker").target as { container: string }).container;
             const img = mustRun(["docker", "inspect", "-f", "{{.Image}}", container], 30, "docker inspect").trim();
             mustRun(["docker", "volume", "create", "--label", `isobench.clone-of=${container}`, `${container}-data-c9`], 30, "volume create");
-            mustRun(["docker", "run", "-d", "--name", `${container}-c9`, "--label", `isobench.clone-of=${container}`, img, "sleep", "infinity"], 60, "leftover clone");
+            mustRun(
+                ["docker", "run", "-d", "--name", `${container}-c9`, "--label", `isobench.clone-of=${container}`, img, "sleep", "infinity"],
+                60,
+                "leftover clone",
+            );
             assert.equal(clonesOf(env("docker")).length, 2, "the clone container by name and its volume by label");
             // The same spec the harness created the container from.
             const spec = containerSpec({ stack: PREFIX, environment: "docker-nat", image: img, network: "nat", serverPorts: [] });
             assert.equal(spec.name, container);
             sh(cliDeleteScript(spec), 120, `removing ${container}`);
             assert.deepEqual(clonesOf(env("docker")), []);
-            sh(cliCreateScript({ ...spec, image: mustRun(["cat", path.join(REPO_ROOT, ".state", "images", "container-image")], 5, "image").trim() }), 120, `re-creating ${container}`);
+            sh(
+                cliCreateScript({ ...spec, image: mustRun(["cat", path.join(REPO_ROOT, ".state", "images", "container-image")], 5, "image").trim() }),
+                120,
+                `re-creating ${container}`,
+            );
         });
     });
 
@@ -161,13 +182,15 @@ describe("lifecycle, idle and instances sweeps on live environments (integration
         });
         // The guest's idle counters and its clones for instances are smoke-scope: one guest clone
         // (lifecycle) proves the path, each further one is another emulated boot.
-        if (FULL_MATRIX) it("idle: the guest's QEMU process", () => {
-            // QEMU's RSS includes guest RAM touched so far and, under tcg, the translation cache.
-            checkIdle(cell(resultsDir, env("kvm"), "idle", { windowS: 2 }), ["host_cpu_percent", "env_cpu_percent", "env_memory_mib"], [20, 4096]);
-        });
-        if (FULL_MATRIX) it("sysbench-cpu with instances 1,2 in the guest and a clone, no clone left", () => {
-            checkInstances(cell(resultsDir, env("kvm"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1, maxPrime: 2000 }));
-            assert.deepEqual(clonesOf(env("kvm")), []);
-        });
+        if (FULL_MATRIX)
+            it("idle: the guest's QEMU process", () => {
+                // QEMU's RSS includes guest RAM touched so far and, under tcg, the translation cache.
+                checkIdle(cell(resultsDir, env("kvm"), "idle", { windowS: 2 }), ["host_cpu_percent", "env_cpu_percent", "env_memory_mib"], [20, 4096]);
+            });
+        if (FULL_MATRIX)
+            it("sysbench-cpu with instances 1,2 in the guest and a clone, no clone left", () => {
+                checkInstances(cell(resultsDir, env("kvm"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1, maxPrime: 2000 }));
+                assert.deepEqual(clonesOf(env("kvm")), []);
+            });
     });
 });

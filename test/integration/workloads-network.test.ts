@@ -17,17 +17,22 @@ import { leftoverResources } from "../helpers/leftovers";
 import { FULL_MATRIX } from "../helpers/scope";
 
 const WORKLOADS = ["nuttcp", "netperf", "iperf", "redis", "mysql"] as const;
-type Name = typeof WORKLOADS[number];
+type Name = (typeof WORKLOADS)[number];
 
 /** Tiny parameters; guests under software emulation get smaller ones still. */
 function tinyParams(w: Name, kind: LiveKind): Record<string, number | string> {
     const slow = kind === "kvm";
     switch (w) {
-        case "nuttcp": return { timeSeconds: 1 };
-        case "netperf": return { lengthSeconds: 1 };
-        case "iperf": return { timeSeconds: 1 };
-        case "redis": return { requests: slow ? 500 : 2000, clients: "1,10", timeoutSeconds: 300 };
-        case "mysql": return { tableSize: slow ? 500 : 2000, threads: "1,2", timeSeconds: 2, bufferPoolMB: 32 };
+        case "nuttcp":
+            return { timeSeconds: 1 };
+        case "netperf":
+            return { lengthSeconds: 1 };
+        case "iperf":
+            return { timeSeconds: 1 };
+        case "redis":
+            return { requests: slow ? 500 : 2000, clients: "1,10", timeoutSeconds: 300 };
+        case "mysql":
+            return { tableSize: slow ? 500 : 2000, threads: "1,2", timeSeconds: 2, bufferPoolMB: 32 };
     }
 }
 
@@ -50,11 +55,13 @@ const EXPECT: Readonly<Record<Name, Expectation>> = {
     },
     redis: {
         count: 2 * REDIS_TESTS.length * 3,
-        ranges: Object.fromEntries(REDIS_TESTS.flatMap((t) => [
-            [`${t}_rps`, ["req/s", 20, 1e7]],
-            [`${t}_latency_avg_ms`, ["ms", 0, 10_000]],
-            [`${t}_latency_p99_ms`, ["ms", 0, 10_000]],
-        ])),
+        ranges: Object.fromEntries(
+            REDIS_TESTS.flatMap((t) => [
+                [`${t}_rps`, ["req/s", 20, 1e7]],
+                [`${t}_latency_avg_ms`, ["ms", 0, 10_000]],
+                [`${t}_latency_p99_ms`, ["ms", 0, 10_000]],
+            ]),
+        ),
         points: { key: "clients", values: [1, 10] },
     },
     mysql: {
@@ -100,8 +107,14 @@ describe("network and server workloads in native, Docker NAT and KVM (real docke
             it(`${w} in ${kind}: server inside, client on the host`, () => {
                 const env = live!.handles[kind]!;
                 const csv = runCell({
-                    stack: prefix, runId: "r", resultsDir: results, cellId: `${w}.${kind}.r1`, workload: w,
-                    params: tinyParams(w, kind), repetition: 1, env,
+                    stack: prefix,
+                    runId: "r",
+                    resultsDir: results,
+                    cellId: `${w}.${kind}.r1`,
+                    workload: w,
+                    params: tinyParams(w, kind),
+                    repetition: 1,
+                    env,
                 });
                 const rows = samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
                 const e = EXPECT[w];

@@ -93,7 +93,9 @@ const seconds = (t0: number) => Math.round((Date.now() - t0) / 1000);
 describe("small stacks smoke test (real dockerd and libvirt, tiny scale)", function () {
     this.timeout(60 * 60 * 1000);
     const tAll = Date.now();
-    const specs = new Map(SMALL_STACKS.map((s) => [s.file, { ...loadStackSpec(STACKS_DIR, s.file), stack: `${PREFIX}-${s.short}`, runId: "smoke" } as ExperimentSpec]));
+    const specs = new Map(
+        SMALL_STACKS.map((s) => [s.file, { ...loadStackSpec(STACKS_DIR, s.file), stack: `${PREFIX}-${s.short}`, runId: "smoke" } as ExperimentSpec]),
+    );
     const provisioning = new Map<string, Promise<StackEnvironments>>();
     const provision = (file: string): Promise<StackEnvironments> => {
         if (!provisioning.has(file)) {
@@ -112,8 +114,11 @@ describe("small stacks smoke test (real dockerd and libvirt, tiny scale)", funct
 
     before(function () {
         for (const s of SMALL_STACKS) {
-            assert.deepEqual([...leftoverResources(`isobench-${PREFIX}-${s.short}-`), ...leftoverFiles(`${PREFIX}-${s.short}`)], [],
-                `resources of an earlier smoke run of ${s.file} are still there; remove them first`);
+            assert.deepEqual(
+                [...leftoverResources(`isobench-${PREFIX}-${s.short}-`), ...leftoverFiles(`${PREFIX}-${s.short}`)],
+                [],
+                `resources of an earlier smoke run of ${s.file} are still there; remove them first`,
+            );
         }
         // Docker-in-KVM loads the 0.7 GB benchmark image into its guest's dockerd (~10 min under
         // software emulation): started now, it overlaps the other stacks instead of adding to them.
@@ -150,7 +155,11 @@ describe("small stacks smoke test (real dockerd and libvirt, tiny scale)", funct
             before(async function () {
                 t0 = Date.now();
                 live = await provision(s.file);
-                console.log(`      ${spec.stack}: environments ready (s since provisioning began): ${Object.entries(live.readyS).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+                console.log(
+                    `      ${spec.stack}: environments ready (s since provisioning began): ${Object.entries(live.readyS)
+                        .map(([k, v]) => `${k} ${v}`)
+                        .join(", ")}`,
+                );
             });
 
             after(function () {
@@ -179,8 +188,14 @@ describe("small stacks smoke test (real dockerd and libvirt, tiny scale)", funct
                     const h = env(cell.environment);
                     const guest = inGuest(h.target);
                     const csv = runCell({
-                        stack: spec.stack, runId: spec.runId, resultsDir: dir, cellId: cell.id, workload: cell.workload.name,
-                        params: tinyParams(cell.workload, guest), repetition: cell.repetition, env: h,
+                        stack: spec.stack,
+                        runId: spec.runId,
+                        resultsDir: dir,
+                        cellId: cell.id,
+                        workload: cell.workload.name,
+                        params: tinyParams(cell.workload, guest),
+                        repetition: cell.repetition,
+                        env: h,
                     });
                     const rows = samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
                     assert.ok(rows.length > 0, `${cell.id}: no samples`);
@@ -200,16 +215,30 @@ describe("small stacks smoke test (real dockerd and libvirt, tiny scale)", funct
             it("analyzes the results: a summary row per pair, the study's claims evaluated", async () => {
                 const md = await analyzeResultsDir(dir, { plots: false });
                 const rows: Array<{ workload: string; environment: string }> = parse(fs.readFileSync(path.join(dir, "summary.csv"), "utf8"), { columns: true });
-                const pairs = (list: Iterable<{ workload: string; environment: string }>) => [...new Set([...list].map((r) => `${r.workload} in ${r.environment}`))].sort();
-                assert.deepEqual(pairs(rows), pairs(planCells({ ...spec, repetitions: 1 }).map((c) => ({ workload: c.workload.name, environment: c.environment }))));
+                const pairs = (list: Iterable<{ workload: string; environment: string }>) =>
+                    [...new Set([...list].map((r) => `${r.workload} in ${r.environment}`))].sort();
+                assert.deepEqual(
+                    pairs(rows),
+                    pairs(planCells({ ...spec, repetitions: 1 }).map((c) => ({ workload: c.workload.name, environment: c.environment }))),
+                );
 
                 const refs = loadReferences();
                 const { summary } = await summarizeResultsDir(dir, { log: () => undefined });
                 const { claims } = applicableClaims(refs, summary);
                 const workloads = new Set(spec.workloads.map((w) => w.name));
-                const expected = refs.flatMap((r) => r.claims.filter((c) => c.checks.some((k) => k.workloads.some((w) => workloads.has(w)))).map((c) => `${r.study}/${c.id}`));
-                assert.deepEqual(claims.map((c) => `${c.study}/${c.claim.id}`).sort(), expected.sort(), "every claim about a workload of the stack is evaluated");
-                if (s.study) assert.ok(claims.some((c) => c.study === s.study), `claims of ${s.study} evaluated`);
+                const expected = refs.flatMap((r) =>
+                    r.claims.filter((c) => c.checks.some((k) => k.workloads.some((w) => workloads.has(w)))).map((c) => `${r.study}/${c.id}`),
+                );
+                assert.deepEqual(
+                    claims.map((c) => `${c.study}/${c.claim.id}`).sort(),
+                    expected.sort(),
+                    "every claim about a workload of the stack is evaluated",
+                );
+                if (s.study)
+                    assert.ok(
+                        claims.some((c) => c.study === s.study),
+                        `claims of ${s.study} evaluated`,
+                    );
                 for (const c of claims) {
                     assert.ok(["reproduced", "not reproduced", "inconclusive"].includes(c.status), `${c.claim.id}: ${c.status}`);
                     assert.notEqual(c.reason, "");

@@ -11,7 +11,6 @@ import { sysbenchCpu } from "../../workloads/sysbench-cpu";
 import { ratioOfMeans } from "../../analysis/ratio";
 import { UserError } from "../../core/errors";
 
-
 /** One cell file per (environment, repetition), as the runner writes them. */
 function writeCell(dir: string, name: string, samples: Sample[]): void {
     fs.mkdirSync(path.join(dir, "cells"), { recursive: true });
@@ -44,8 +43,14 @@ describe("analysis/load and analysis/analyze (temp results dir)", () => {
             fs.writeFileSync(path.join(cells, "bad-header.csv"), "a,b,c\n1,2,3\n");
             fs.writeFileSync(path.join(cells, "empty.csv"), "");
             fs.writeFileSync(path.join(cells, "header-only.csv"), SAMPLE_COLUMNS.join(",") + "\n");
-            fs.writeFileSync(path.join(cells, "bad-better.csv"), samplesToCsv([sample({ environment: "native", metric: "m", value: 1, better: "more" as never })]));
-            fs.writeFileSync(path.join(cells, "nan.csv"), samplesToCsv([sample({ environment: "native", metric: "m", value: 1 })]).replace(",1,events/s,", ",oops,events/s,"));
+            fs.writeFileSync(
+                path.join(cells, "bad-better.csv"),
+                samplesToCsv([sample({ environment: "native", metric: "m", value: 1, better: "more" as never })]),
+            );
+            fs.writeFileSync(
+                path.join(cells, "nan.csv"),
+                samplesToCsv([sample({ environment: "native", metric: "m", value: 1 })]).replace(",1,events/s,", ",oops,events/s,"),
+            );
             fs.writeFileSync(path.join(cells, "ragged.csv"), samplesToCsv([sample({ environment: "native", metric: "m", value: 1 })]) + "x,y\n");
             fs.writeFileSync(path.join(cells, "kvm-1.csv.tmp"), "partial");
 
@@ -55,7 +60,13 @@ describe("analysis/load and analysis/analyze (temp results dir)", () => {
             assert.equal(loaded.files.length, 10);
             const problems = Object.fromEntries(loaded.problems.map((p) => [path.basename(p.file), p.error]));
             assert.deepEqual(Object.keys(problems).sort(), [
-                "bad-better.csv", "bad-header.csv", "empty.csv", "header-only.csv", "kvm-1.csv.tmp", "nan.csv", "ragged.csv",
+                "bad-better.csv",
+                "bad-header.csv",
+                "empty.csv",
+                "header-only.csv",
+                "kvm-1.csv.tmp",
+                "nan.csv",
+                "ragged.csv",
             ]);
             assert.match(problems["bad-header.csv"], /header is "a,b,c", expected the sample schema/);
             assert.match(problems["empty.csv"], /no sample rows/);
@@ -124,10 +135,20 @@ describe("analysis/load and analysis/analyze (temp results dir)", () => {
             const dir = path.join(root, "from-fixture");
             const ms = sysbenchCpu.parse(raw, sysbenchCpu.defaults);
             for (const environment of ["native", "kvm-tuned"]) {
-                writeCell(dir, `${environment}.csv`, ms.map((m) => sample({
-                    environment, metric: m.metric, value: m.value, unit: m.unit, better: m.better,
-                    accel: environment === "native" ? "none" : "tcg",
-                })));
+                writeCell(
+                    dir,
+                    `${environment}.csv`,
+                    ms.map((m) =>
+                        sample({
+                            environment,
+                            metric: m.metric,
+                            value: m.value,
+                            unit: m.unit,
+                            better: m.better,
+                            accel: environment === "native" ? "none" : "tcg",
+                        }),
+                    ),
+                );
             }
             const md = await analyzeResultsDir(dir, { plots: false });
             assert.ok(md.includes("| sysbench-cpu | events_per_s ↑ | 0% undetermined † |"), md);
@@ -158,12 +179,21 @@ describe("analysis/load and analysis/analyze (temp results dir)", () => {
             const dir = path.join(root, "all-broken");
             fs.mkdirSync(path.join(dir, "cells"), { recursive: true });
             fs.writeFileSync(path.join(dir, "cells", "x.csv"), "garbage\n");
-            await assert.rejects(analyzeResultsDir(dir), (e: Error) => e instanceof UserError &&
-                /no samples in .*all-broken: 1 cells\/\*\.csv file\(s\) found but none could be used: .*x\.csv: header is "garbage", expected the sample schema/.test(e.message));
+            await assert.rejects(
+                analyzeResultsDir(dir),
+                (e: Error) =>
+                    e instanceof UserError &&
+                    /no samples in .*all-broken: 1 cells\/\*\.csv file\(s\) found but none could be used: .*x\.csv: header is "garbage", expected the sample schema/.test(
+                        e.message,
+                    ),
+            );
         });
 
         it("throws a UserError when the directory does not exist", async () => {
-            await assert.rejects(analyzeResultsDir(path.join(root, "nope")), (e: Error) => e instanceof UserError && /results directory .*nope does not exist/.test(e.message));
+            await assert.rejects(
+                analyzeResultsDir(path.join(root, "nope")),
+                (e: Error) => e instanceof UserError && /results directory .*nope does not exist/.test(e.message),
+            );
         });
 
         it("partial results without native: statistics are written, the missing baseline is named", async () => {

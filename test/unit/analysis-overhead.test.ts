@@ -7,7 +7,6 @@ import { sample } from "../helpers/sample";
 const close = (actual: number, expected: number, tol: number, what = "") =>
     assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} is not within ${tol} of ${expected}`);
 
-
 function series(environment: string, metric: string, values: number[], extra: Partial<Sample> = {}): Sample[] {
     return values.map((value) => sample({ environment, metric, value, ...extra }));
 }
@@ -26,7 +25,7 @@ describe("analysis/overhead", () => {
             assert.equal(overheadPercent(100, 100), 0);
         });
 
-        it("latency: KVM's 67.94 µs vs native 37.58 µs reads as +81% (\"KVM adds ~80% latency\")", () => {
+        it('latency: KVM\'s 67.94 µs vs native 37.58 µs reads as +81% ("KVM adds ~80% latency")', () => {
             close(overheadPercent(67.94, 37.58), 80.79, 1e-2, "netperf");
             assert.equal(overheadPercent(200, 100), 100);
         });
@@ -226,10 +225,7 @@ describe("analysis/overhead", () => {
         });
 
         it("disagreeing directions are reported and not compared", () => {
-            const s = summarize([
-                ...series("native", "m", [1], { better: "higher" }),
-                ...series("kvm", "m", [1], { better: "lower" }),
-            ]);
+            const s = summarize([...series("native", "m", [1], { better: "higher" }), ...series("kvm", "m", [1], { better: "lower" })]);
             const o = row(s.rows, "kvm", "m").overhead;
             assert.equal(o.kind, "not-comparable");
             assert.match(o.kind === "not-comparable" ? o.reason : "", /native says higher is better, kvm says lower/);

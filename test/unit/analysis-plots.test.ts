@@ -13,12 +13,18 @@ const reps = (environment: string, workload: string, metric: string, values: num
 /** Texts and mark classes of an SVG, via a real XML parser (the SVG must be well-formed). */
 function inspectSvg(svg: string): { texts: string[]; marks: string[]; width: number } {
     const errors: string[] = [];
-    const doc = new DOMParser({ onError: (level, msg) => { if (level !== "warning") errors.push(msg); } }).parseFromString(svg, "image/svg+xml");
+    const doc = new DOMParser({
+        onError: (level, msg) => {
+            if (level !== "warning") errors.push(msg);
+        },
+    }).parseFromString(svg, "image/svg+xml");
     assert.deepEqual(errors, [], "SVG parses without errors");
     const root = doc.documentElement!;
     assert.equal(root.nodeName, "svg");
     const texts = Array.from(doc.getElementsByTagName("text")).map((t) => t.textContent ?? "");
-    const marks = Array.from(doc.getElementsByTagName("g")).map((g) => g.getAttribute("class") ?? "").filter((c) => c.includes("role-mark"));
+    const marks = Array.from(doc.getElementsByTagName("g"))
+        .map((g) => g.getAttribute("class") ?? "")
+        .filter((c) => c.includes("role-mark"));
     return { texts, marks, width: Number(root.getAttribute("width")) };
 }
 
@@ -35,13 +41,34 @@ describe("analysis/plots (vega-lite → SVG, resvg → PNG)", function () {
     const summary = summarize([
         // Redis swept over clients, three environments.
         ...[10, 50].flatMap((clients) => [
-            ...reps("native", "redis", "get_rps", [100000, 101000, 102000].map((v) => v * clients / 50), { params: `d=50;clients=${clients}`, unit: "req/s" }),
-            ...reps("docker-nat", "redis", "get_rps", [70000, 71000, 72000].map((v) => v * clients / 50), { params: `d=50;clients=${clients}`, unit: "req/s", variant: "net=nat" }),
+            ...reps(
+                "native",
+                "redis",
+                "get_rps",
+                [100000, 101000, 102000].map((v) => (v * clients) / 50),
+                { params: `d=50;clients=${clients}`, unit: "req/s" },
+            ),
+            ...reps(
+                "docker-nat",
+                "redis",
+                "get_rps",
+                [70000, 71000, 72000].map((v) => (v * clients) / 50),
+                { params: `d=50;clients=${clients}`, unit: "req/s", variant: "net=nat" },
+            ),
             ...reps("native", "redis", "get_latency_avg_ms", [0.5, 0.51, 0.52], { params: `d=50;clients=${clients}`, unit: "ms", better: "lower" }),
-            ...reps("docker-nat", "redis", "get_latency_avg_ms", [0.7, 0.71, 0.72], { params: `d=50;clients=${clients}`, unit: "ms", better: "lower", variant: "net=nat" }),
+            ...reps("docker-nat", "redis", "get_latency_avg_ms", [0.7, 0.71, 0.72], {
+                params: `d=50;clients=${clients}`,
+                unit: "ms",
+                better: "lower",
+                variant: "net=nat",
+            }),
         ]),
         // fio completion-latency percentiles of one job.
-        ...[[50, 258, 620], [90, 300, 900], [99, 400, 1500]].flatMap(([p, nat, kvm]) => [
+        ...[
+            [50, 258, 620],
+            [90, 300, 900],
+            [99, 400, 1500],
+        ].flatMap(([p, nat, kvm]) => [
             ...reps("native", "fio", `randread16_clat_p${p}_us`, [nat, nat + 2], { params: "", unit: "us", better: "lower" }),
             ...reps("kvm-tuned", "fio", `randread16_clat_p${p}_us`, [kvm, kvm + 5], { params: "", unit: "us", better: "lower" }),
         ]),
@@ -56,10 +83,18 @@ describe("analysis/plots (vega-lite → SVG, resvg → PNG)", function () {
     });
 
     it("one figure per kind the data supports", () => {
-        assert.deepEqual(specs.map((s) => s.name), [
-            // No means-redis: the sweep figure shows every mean ± CI against clients.
-            "ratio-fio", "means-fio", "ratio-redis", "sweep-redis-clients", "fio-latency-cdf", "published-vs-ours",
-        ]);
+        assert.deepEqual(
+            specs.map((s) => s.name),
+            [
+                // No means-redis: the sweep figure shows every mean ± CI against clients.
+                "ratio-fio",
+                "means-fio",
+                "ratio-redis",
+                "sweep-redis-clients",
+                "fio-latency-cdf",
+                "published-vs-ours",
+            ],
+        );
         assert.deepEqual(problems, []);
         assert.equal(plots.length, specs.length);
         assert.ok(availableFontFiles().length > 0, "DejaVu Sans installed (fonts-dejavu-core)");
@@ -67,7 +102,10 @@ describe("analysis/plots (vega-lite → SVG, resvg → PNG)", function () {
 
     it("ratio bars with error bars, labelled with metric direction and environments", () => {
         const p = inspectSvg(plots.find((x) => x.name === "ratio-redis")!.svg);
-        assert.ok(p.marks.some((m) => m.startsWith("mark-rect")), `bars: ${p.marks}`);
+        assert.ok(
+            p.marks.some((m) => m.startsWith("mark-rect")),
+            `bars: ${p.marks}`,
+        );
         assert.ok(p.marks.filter((m) => m.startsWith("mark-rule")).length >= 1, `error bars/baseline: ${p.marks}`);
         assert.ok(p.texts.includes("get_rps ↑ clients=50"), p.texts.join("|"));
         assert.ok(p.texts.includes("get_latency_avg_ms ↓ clients=10"), p.texts.join("|"));
@@ -77,7 +115,10 @@ describe("analysis/plots (vega-lite → SVG, resvg → PNG)", function () {
 
     it("throughput and latency vs clients: lines with points, one panel per metric", () => {
         const p = inspectSvg(plots.find((x) => x.name === "sweep-redis-clients")!.svg);
-        assert.ok(p.marks.some((m) => m.startsWith("mark-line")), p.marks.join(","));
+        assert.ok(
+            p.marks.some((m) => m.startsWith("mark-line")),
+            p.marks.join(","),
+        );
         assert.ok(p.texts.includes("get_rps ↑ (req/s)") && p.texts.includes("get_latency_avg_ms ↓ (ms)"), p.texts.join("|"));
         assert.ok(p.texts.includes("clients"));
     });
@@ -91,7 +132,10 @@ describe("analysis/plots (vega-lite → SVG, resvg → PNG)", function () {
 
     it("ours vs published side by side", () => {
         const p = inspectSvg(plots.find((x) => x.name === "published-vs-ours")!.svg);
-        assert.ok(p.texts.some((t) => t.startsWith("Redis GET req/s at 50 clients, Docker NAT")), p.texts.join("|"));
+        assert.ok(
+            p.texts.some((t) => t.startsWith("Redis GET req/s at 50 clients, Docker NAT")),
+            p.texts.join("|"),
+        );
         assert.ok(p.texts.includes("ours") && p.texts.some((t) => t.startsWith("published (DERIVED-R")), p.texts.join("|"));
     });
 
@@ -111,13 +155,18 @@ describe("analysis/plots (vega-lite → SVG, resvg → PNG)", function () {
     });
 
     it("a large sweep gets one ratio panel per metric, and its PNG stays within 4000 px", async () => {
-        const big = summarize([1, 2, 5, 10, 20, 30, 50, 70, 100, 120].flatMap((clients) =>
-            ["get", "set", "lpush", "lpop"].flatMap((t) => [
-                ...reps("native", "redis", `${t}_rps`, [100, 101], { params: `clients=${clients}`, unit: "req/s" }),
-                ...reps("docker-nat", "redis", `${t}_rps`, [70, 71], { params: `clients=${clients}`, unit: "req/s" }),
-            ])));
+        const big = summarize(
+            [1, 2, 5, 10, 20, 30, 50, 70, 100, 120].flatMap((clients) =>
+                ["get", "set", "lpush", "lpop"].flatMap((t) => [
+                    ...reps("native", "redis", `${t}_rps`, [100, 101], { params: `clients=${clients}`, unit: "req/s" }),
+                    ...reps("docker-nat", "redis", `${t}_rps`, [70, 71], { params: `clients=${clients}`, unit: "req/s" }),
+                ]),
+            ),
+        );
         const spec = plotSpecs(big).find((p) => p.name === "ratio-redis")!;
-        const { plots: [plot] } = await renderPlots([spec]);
+        const {
+            plots: [plot],
+        } = await renderPlots([spec]);
         const svg = inspectSvg(plot.svg);
         assert.ok(svg.texts.includes("get_rps ↑") && svg.texts.includes("lpop_rps ↑"), svg.texts.join("|"));
         assert.ok(svg.texts.includes("clients"), "the swept parameter labels the x axis");

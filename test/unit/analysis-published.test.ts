@@ -6,7 +6,18 @@ import { UserError } from "../../core/errors";
 import type { Sample } from "../../core/samples";
 import { summarize } from "../../analysis/overhead";
 import {
-    applicableClaims, Claim, comparePublished, evaluateClaim, evaluateClaims, judgeInterval, loadReferences, matchesEnv, matchesParams, parseReference, Reference, TCG_CAVEAT,
+    applicableClaims,
+    Claim,
+    comparePublished,
+    evaluateClaim,
+    evaluateClaims,
+    judgeInterval,
+    loadReferences,
+    matchesEnv,
+    matchesParams,
+    parseReference,
+    Reference,
+    TCG_CAVEAT,
 } from "../../analysis/published";
 import { sample } from "../helpers/sample";
 
@@ -41,7 +52,10 @@ describe("analysis/published", () => {
     });
 
     it("malformed reference data is a UserError naming the file and the field", () => {
-        assert.throws(() => parseReference({ study: "x" }, "/ref/x.json"), (e: Error) => e instanceof UserError && /\/ref\/x\.json is malformed: .*title/.test(e.message));
+        assert.throws(
+            () => parseReference({ study: "x" }, "/ref/x.json"),
+            (e: Error) => e instanceof UserError && /\/ref\/x\.json is malformed: .*title/.test(e.message),
+        );
         const bad = JSON.parse(JSON.stringify(felter)) as { claims: { checks: { metric: string }[] }[] };
         bad.claims[0].checks[0].metric = "(";
         assert.throws(() => parseReference(bad, "/ref/y.json"), /metric pattern "\(" is not a regular expression/);
@@ -155,7 +169,10 @@ describe("analysis/published", () => {
 
         it("evaluateClaims covers every claim of every study", () => {
             const s = summarize(reps("native", "sysbench-cpu", "events_per_s", [1, 2]));
-            assert.equal(evaluateClaims(refs, s).length, refs.reduce((n, r: Reference) => n + r.claims.length, 0));
+            assert.equal(
+                evaluateClaims(refs, s).length,
+                refs.reduce((n, r: Reference) => n + r.claims.length, 0),
+            );
         });
     });
 
@@ -175,7 +192,10 @@ describe("analysis/published", () => {
     });
 
     it("every study's reference file validates; KEK and Flux7 compare Docker with KVM through a baseline", () => {
-        assert.deepEqual(refs.map((r) => r.study), ["felter2014", "flux7-2014", "kek-hepix2015"]);
+        assert.deepEqual(
+            refs.map((r) => r.study),
+            ["felter2014", "flux7-2014", "kek-hepix2015"],
+        );
         const kek = refs.find((r) => r.study === "kek-hepix2015")!;
         const ready = kek.claims.find((c) => c.id === "kek-ready-docker-faster")!;
         assert.deepEqual(ready.checks[0].baseline, { kind: "kvm" });
@@ -189,8 +209,20 @@ describe("analysis/published", () => {
             ...reps("kvm", "lifecycle", "create_ready_s", [90, 95, 100], life),
         ];
         const faster: Claim = {
-            id: "t", text: "Docker is ready faster than KVM", source: "test",
-            checks: [{ what: "Docker / KVM", env: { kind: "docker" }, baseline: { kind: "kvm" }, workloads: ["lifecycle"], metric: "^create_ready_s$", params: {}, ratio: { max: 0.1 } }],
+            id: "t",
+            text: "Docker is ready faster than KVM",
+            source: "test",
+            checks: [
+                {
+                    what: "Docker / KVM",
+                    env: { kind: "docker" },
+                    baseline: { kind: "kvm" },
+                    workloads: ["lifecycle"],
+                    metric: "^create_ready_s$",
+                    params: {},
+                    ratio: { max: 0.1 },
+                },
+            ],
         };
         const r = evaluateClaim("test", faster, summarize(samples));
         assert.equal(r.status, "reproduced", r.reason);

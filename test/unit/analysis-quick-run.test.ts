@@ -50,8 +50,14 @@ describe("analysis on a real quick run (fixture quick-1)", function () {
 
     it("summary.md: paper-style table, claims with numbers and the tcg caveat, published values", () => {
         assert.match(md, /\| sysbench-cpu \| events_per_s ↑ \| \+2% indistinguishable \| \+1% indistinguishable \| -87% slower † \|/);
-        assert.match(md, /\| Docker NAT lowers Redis throughput at ≥ 20 clients \| (reproduced|inconclusive|not reproduced) \| .*docker-nat get_rps @ clients=50: ratio 0\.539/);
-        assert.match(md, /\| Redis GET req\/s at 50 clients, KVM \(1 vCPU\) \(approx\.\) \| 0\.841 \(DERIVED-R\) \| kvm-tuned get_rps @ clients=50 \| 0\.088 † \|/);
+        assert.match(
+            md,
+            /\| Docker NAT lowers Redis throughput at ≥ 20 clients \| (reproduced|inconclusive|not reproduced) \| .*docker-nat get_rps @ clients=50: ratio 0\.539/,
+        );
+        assert.match(
+            md,
+            /\| Redis GET req\/s at 50 clients, KVM \(1 vCPU\) \(approx\.\) \| 0\.841 \(DERIVED-R\) \| kvm-tuned get_rps @ clients=50 \| 0\.088 † \|/,
+        );
         assert.doesNotMatch(md, /KVM adds ~80% to TCP round-trip latency/, "claims about workloads the run did not measure are left out");
     });
 
@@ -60,7 +66,13 @@ describe("analysis on a real quick run (fixture quick-1)", function () {
         for (const name of ["ratio-redis", "means-redis", "ratio-sysbench-cpu", "means-sysbench-cpu", "published-vs-ours"]) {
             assert.ok(files.includes(`${name}.svg`) && files.includes(`${name}.png`), files.join(" "));
         }
-        assert.equal(fs.readFileSync(path.join(dir, "plots", "ratio-redis.png")).subarray(1, 4).toString(), "PNG");
+        assert.equal(
+            fs
+                .readFileSync(path.join(dir, "plots", "ratio-redis.png"))
+                .subarray(1, 4)
+                .toString(),
+            "PNG",
+        );
     });
 
     it("report.html carries tables, plots, environment facts (declared vs measured), host facts, tool versions, verdicts", () => {
@@ -81,14 +93,26 @@ describe("analysis on a real quick run (fixture quick-1)", function () {
     it("report.html is self-contained: no script, no stylesheet link, no external or file reference", () => {
         assert.doesNotMatch(html, /<script|<link|<iframe|<img /i);
         const refs = [...html.matchAll(/(?:src|href)\s*=\s*"([^"]*)"/gi)].map((m) => m[1]);
-        assert.deepEqual(refs.filter((r) => !r.startsWith("#") && !r.startsWith("data:")), []);
+        assert.deepEqual(
+            refs.filter((r) => !r.startsWith("#") && !r.startsWith("data:")),
+            [],
+        );
         assert.doesNotMatch(html, /url\((?!#|data:)/);
     });
 
     it("prints progress", () => {
-        assert.ok(log.some((l) => /^analyze: read 24\/24 entries of .* \(252 samples/.test(l)), log.join("\n"));
-        assert.ok(log.some((l) => /^analyze: plot 5\/5 published-vs-ours$/.test(l)), log.join("\n"));
-        assert.ok(log.some((l) => /wrote 13 files/.test(l)), log.join("\n"));
+        assert.ok(
+            log.some((l) => /^analyze: read 24\/24 entries of .* \(252 samples/.test(l)),
+            log.join("\n"),
+        );
+        assert.ok(
+            log.some((l) => /^analyze: plot 5\/5 published-vs-ours$/.test(l)),
+            log.join("\n"),
+        );
+        assert.ok(
+            log.some((l) => /wrote 13 files/.test(l)),
+            log.join("\n"),
+        );
     });
 
     describe("isobench analyze (CLI)", () => {
@@ -99,14 +123,23 @@ describe("analysis on a real quick run (fixture quick-1)", function () {
             copyFixture(other);
             // A "tuning change": sysbench-cpu on kvm-tuned twice as fast in the other run.
             const f = path.join(other, "cells", "sysbench-cpu.kvm-tuned.r1.csv");
-            fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace(/,events_per_s,([0-9.]+),/, (_m, v) => `,events_per_s,${Number(v) * 2},`));
+            fs.writeFileSync(
+                f,
+                fs.readFileSync(f, "utf8").replace(/,events_per_s,([0-9.]+),/, (_m, v) => `,events_per_s,${Number(v) * 2},`),
+            );
             const r = run(dir, "--compare", other, "--no-plots", "--quiet-progress");
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stderr, "");
             const cmp = fs.readFileSync(path.join(dir, "compare.md"), "utf8");
             assert.ok(r.stdout.includes(cmp.trim().split("\n")[0]));
-            assert.match(cmp, /\| sysbench-cpu \| [^|]* \| events_per_s ↑ \| kvm-tuned \| [0-9.]+ \| [0-9.]+ \| \+[0-9]+% \| \[[^\]]*\] \| (faster|indistinguishable) \|/);
-            assert.match(cmp, /\| sysbench-cpu \| [^|]* \| events_per_s ↑ \| native \| ([0-9.]+) \| \1 \| 0% \| \[-\d+%, \+\d+%\] \| indistinguishable \| baseline \| baseline \|/);
+            assert.match(
+                cmp,
+                /\| sysbench-cpu \| [^|]* \| events_per_s ↑ \| kvm-tuned \| [0-9.]+ \| [0-9.]+ \| \+[0-9]+% \| \[[^\]]*\] \| (faster|indistinguishable) \|/,
+            );
+            assert.match(
+                cmp,
+                /\| sysbench-cpu \| [^|]* \| events_per_s ↑ \| native \| ([0-9.]+) \| \1 \| 0% \| \[-\d+%, \+\d+%\] \| indistinguishable \| baseline \| baseline \|/,
+            );
             const rows: Record<string, string>[] = parse(fs.readFileSync(path.join(dir, "compare.csv"), "utf8"), { columns: true });
             assert.equal(rows.length, 84);
         });

@@ -140,18 +140,51 @@ describe("analysis/ratio (Fieller) and analysis/pairing", () => {
         const obs = (pairs: [number, number][]) => pairs.map(([repetition, value]) => ({ repetition, value }));
 
         it("pairs repetition r with repetition r, in repetition order", () => {
-            const p = pairByRepetition(obs([[2, 20], [1, 10], [3, 30]]), obs([[3, 3], [1, 1], [2, 2]]));
+            const p = pairByRepetition(
+                obs([
+                    [2, 20],
+                    [1, 10],
+                    [3, 30],
+                ]),
+                obs([
+                    [3, 3],
+                    [1, 1],
+                    [2, 2],
+                ]),
+            );
             assert.deepEqual(p, { paired: true, env: [10, 20, 30], native: [1, 2, 3] });
         });
 
         it("different repetition sets are not paired, with the reason (nothing is dropped)", () => {
-            const p = pairByRepetition(obs([[1, 1], [2, 2], [3, 3]]), obs([[1, 1], [2, 2]]));
+            const p = pairByRepetition(
+                obs([
+                    [1, 1],
+                    [2, 2],
+                    [3, 3],
+                ]),
+                obs([
+                    [1, 1],
+                    [2, 2],
+                ]),
+            );
             assert.equal(p.paired, false);
             assert.match(p.paired ? "" : p.reason, /repetitions differ \(environment 1,2,3; native 1,2\)/);
         });
 
         it("repeated repetition numbers or fewer than 2 are not paired", () => {
-            assert.equal(pairByRepetition(obs([[1, 1], [1, 2]]), obs([[1, 1], [2, 2]])).paired, false);
+            assert.equal(
+                pairByRepetition(
+                    obs([
+                        [1, 1],
+                        [1, 2],
+                    ]),
+                    obs([
+                        [1, 1],
+                        [2, 2],
+                    ]),
+                ).paired,
+                false,
+            );
             assert.equal(pairByRepetition(obs([[1, 1]]), obs([[1, 1]])).paired, false);
         });
     });

@@ -49,20 +49,32 @@ describe("analysis/report (summary.md)", () => {
     });
 
     it("the point column appears only when a parameter varies within a workload", () => {
-        const t = overheadTable(summarize([
-            ...series("native", "get_rps", [1, 2], { workload: "redis", params: "clients=10;d=50" }),
-            ...series("native", "get_rps", [1, 2], { workload: "redis", params: "clients=50;d=50" }),
-            ...series("docker-nat", "get_rps", [1, 2], { workload: "redis", params: "clients=50;d=50" }),
-        ]));
+        const t = overheadTable(
+            summarize([
+                ...series("native", "get_rps", [1, 2], { workload: "redis", params: "clients=10;d=50" }),
+                ...series("native", "get_rps", [1, 2], { workload: "redis", params: "clients=50;d=50" }),
+                ...series("docker-nat", "get_rps", [1, 2], { workload: "redis", params: "clients=50;d=50" }),
+            ]),
+        );
         assert.deepEqual(t.header, ["workload", "metric", "point", "docker-nat"]);
-        assert.deepEqual(t.rows.map((r) => r[2]), ["clients=10", "clients=50"]);
+        assert.deepEqual(
+            t.rows.map((r) => r[2]),
+            ["clients=10", "clients=50"],
+        );
     });
 
     it("details: n, mean ± sd, median, min, max, 95% CI, change with its interval, pairing, outliers, accel", () => {
-        assert.ok(lines.includes("| environment | metric | n | mean ± stddev | median | min | max | 95% CI of mean | unit | change vs native | CI of change | paired | outliers | accel |"));
+        assert.ok(
+            lines.includes(
+                "| environment | metric | n | mean ± stddev | median | min | max | 95% CI of mean | unit | change vs native | CI of change | paired | outliers | accel |",
+            ),
+        );
         const kvm = lines.find((l) => l.startsWith("| kvm-tuned | events_per_s"));
         assert.ok(kvm, md);
-        assert.match(kvm, /^\| kvm-tuned \| events_per_s ↑ \| 3 \| 78\.33 ± 0\.58 \| 78\.00 \| 78\.00 \| 79\.00 \| 76\.90 … 79\.77 \| events\/s \| -22% slower † \| \[-2\d%, -2\d%\] \| yes \| n<4 \| tcg \|$/);
+        assert.match(
+            kvm,
+            /^\| kvm-tuned \| events_per_s ↑ \| 3 \| 78\.33 ± 0\.58 \| 78\.00 \| 78\.00 \| 79\.00 \| 76\.90 … 79\.77 \| events\/s \| -22% slower † \| \[-2\d%, -2\d%\] \| yes \| n<4 \| tcg \|$/,
+        );
         const noisy = lines.find((l) => l.startsWith("| native | noisy"));
         assert.match(noisy!, /\| 50\.00 \(rep 6\) \|/);
     });
@@ -75,8 +87,16 @@ describe("analysis/report (summary.md)", () => {
         const i = lines.indexOf("## Claims of the published studies");
         assert.ok(i > 0);
         assert.equal(lines[i + 2], "| claim | status | numbers | source |");
-        assert.ok(lines.some((l) => l.startsWith("| Docker adds negligible CPU overhead (within 5 %) | reproduced | ")), md);
-        assert.ok(lines.some((l) => l.startsWith("| KVM adds ~80% to TCP round-trip latency (netperf TCP_RR) | inconclusive | KVM / native TCP_RR round trip: not measured")), md);
+        assert.ok(
+            lines.some((l) => l.startsWith("| Docker adds negligible CPU overhead (within 5 %) | reproduced | ")),
+            md,
+        );
+        assert.ok(
+            lines.some((l) =>
+                l.startsWith("| KVM adds ~80% to TCP round-trip latency (netperf TCP_RR) | inconclusive | KVM / native TCP_RR round trip: not measured"),
+            ),
+            md,
+        );
     });
 
     it("escapes pipes in cells and explains missing native", () => {

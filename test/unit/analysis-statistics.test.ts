@@ -71,7 +71,14 @@ describe("analysis/statistics", () => {
     describe("tCritical (jstat Student t quantile)", () => {
         it("matches published table values t(0.975, df)", () => {
             // Standard two-sided 95 % table (e.g. NIST/SEMATECH e-Handbook 1.3.6.7.2).
-            for (const [df, t] of [[1, 12.706], [2, 4.303], [4, 2.776], [9, 2.262], [29, 2.045], [120, 1.980]] as const) {
+            for (const [df, t] of [
+                [1, 12.706],
+                [2, 4.303],
+                [4, 2.776],
+                [9, 2.262],
+                [29, 2.045],
+                [120, 1.98],
+            ] as const) {
                 close(tCritical95(df), t, 5e-4, `df ${df}`);
             }
         });

@@ -2,8 +2,15 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    cloneName, cloneScripts, dockerClone, dockerCloneCreateScript, dockerCloneRemoveScript, domainFacts, isCloneOf,
-    kvmCloneXml, parseDockerInspect,
+    cloneName,
+    cloneScripts,
+    dockerClone,
+    dockerCloneCreateScript,
+    dockerCloneRemoveScript,
+    domainFacts,
+    isCloneOf,
+    kvmCloneXml,
+    parseDockerInspect,
 } from "../../environments/clone";
 
 const DIR = path.join(__dirname, "..", "fixtures", "clone");
@@ -34,13 +41,30 @@ describe("environments/clone", () => {
             assert.equal(c.name, "isobench-it4c-docker-nat-c2");
             assert.deepEqual(c.volumes, ["isobench-it4c-docker-nat-data-c2"]);
             assert.deepEqual(c.runArgs, [
-                "docker", "run", "-d", "--name", "isobench-it4c-docker-nat-c2", "--network", "bridge",
-                "-p", "127.0.0.1::6379/tcp",
-                "--mount", "type=volume,source=isobench-it4c-docker-nat-data-c2,target=/data",
-                "--label", "isobench.environment=docker-nat", "--label", "isobench.managed=true", "--label", "isobench.stack=it4c",
-                "--label", "isobench.clone-of=isobench-it4c-docker-nat", "--label", "isobench.clone=2",
+                "docker",
+                "run",
+                "-d",
+                "--name",
+                "isobench-it4c-docker-nat-c2",
+                "--network",
+                "bridge",
+                "-p",
+                "127.0.0.1::6379/tcp",
+                "--mount",
+                "type=volume,source=isobench-it4c-docker-nat-data-c2,target=/data",
+                "--label",
+                "isobench.environment=docker-nat",
+                "--label",
+                "isobench.managed=true",
+                "--label",
+                "isobench.stack=it4c",
+                "--label",
+                "isobench.clone-of=isobench-it4c-docker-nat",
+                "--label",
+                "isobench.clone=2",
                 "sha256:" + /"Image": "sha256:([0-9a-f]{64})"/.exec(fixture(NAT))![1],
-                "sleep", "infinity",
+                "sleep",
+                "infinity",
             ]);
         });
 
@@ -96,7 +120,10 @@ describe("environments/clone", () => {
                 assert.match(out, new RegExp(`<description>clone 1 of ${orig.name}: isobench `));
                 // Every other line is untouched: same CPU model, pinning, memory, cache mode, NIC backend, kernel.
                 const changed = (s: string) => /<name>|<uuid>|<mac |<source (file|path)=|<description>/.test(s);
-                assert.deepEqual(out.split("\n").filter((l) => !changed(l)), xml.split("\n").filter((l) => !changed(l)));
+                assert.deepEqual(
+                    out.split("\n").filter((l) => !changed(l)),
+                    xml.split("\n").filter((l) => !changed(l)),
+                );
             });
         }
 
@@ -110,15 +137,38 @@ describe("environments/clone", () => {
         });
 
         it("create defines from a heredoc, waits for SSH and prints the address; remove deletes domain, overlay, XML and log", () => {
-            const s = cloneScripts({ kind: "kvm", xml: fixture(TUNED), baseImage: "/img/disk.qcow2", sshKey: "/k/id", knownHosts: "/var/tmp/it4c/known_hosts", lifecycleScript: "/r/guest-lifecycle.sh" }, 2, 120);
+            const s = cloneScripts(
+                {
+                    kind: "kvm",
+                    xml: fixture(TUNED),
+                    baseImage: "/img/disk.qcow2",
+                    sshKey: "/k/id",
+                    knownHosts: "/var/tmp/it4c/known_hosts",
+                    lifecycleScript: "/r/guest-lifecycle.sh",
+                },
+                2,
+                120,
+            );
             assert.equal(s.name, "isobench-it4c-kvm-tuned-c2");
             assert.match(s.create, /^cat > '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.xml' <<'ISOBENCH_CLONE_XML_EOF'\n<domain type='qemu'>/);
-            assert.match(s.create, /'\/r\/guest-lifecycle.sh' create 'isobench-it4c-kvm-tuned-c2' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.xml' '\/img\/disk.qcow2' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.qcow2' >&2/);
-            assert.match(s.create, /ip=\$\('\/r\/guest-lifecycle.sh' wait-ssh 'isobench-it4c-kvm-tuned-c2' '\/k\/id' 120\)\nprintf '%s\\n' "\$ip" \| tail -n 1$/);
-            assert.match(s.remove, /'\/r\/guest-lifecycle.sh' delete 'isobench-it4c-kvm-tuned-c2' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.qcow2' >&2\nrm -f '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.xml' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.serial.log'/);
+            assert.match(
+                s.create,
+                /'\/r\/guest-lifecycle.sh' create 'isobench-it4c-kvm-tuned-c2' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.xml' '\/img\/disk.qcow2' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.qcow2' >&2/,
+            );
+            assert.match(
+                s.create,
+                /ip=\$\('\/r\/guest-lifecycle.sh' wait-ssh 'isobench-it4c-kvm-tuned-c2' '\/k\/id' 120\)\nprintf '%s\\n' "\$ip" \| tail -n 1$/,
+            );
+            assert.match(
+                s.remove,
+                /'\/r\/guest-lifecycle.sh' delete 'isobench-it4c-kvm-tuned-c2' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.qcow2' >&2\nrm -f '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.xml' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.serial.log'/,
+            );
             assert.match(s.exec("nproc", "ip_2"), /^'ssh' .*'-i' '\/k\/id' "root@\$ip_2" 'nproc'$/);
             // The clone's own key, recorded by its wait-ssh in the original's known_hosts, checked strictly.
-            assert.match(s.exec("nproc", "ip_2"), /'StrictHostKeyChecking=yes' .*'UserKnownHostsFile=\/var\/tmp\/it4c\/known_hosts' .*'HostKeyAlias=isobench-it4c-kvm-tuned-c2'/);
+            assert.match(
+                s.exec("nproc", "ip_2"),
+                /'StrictHostKeyChecking=yes' .*'UserKnownHostsFile=\/var\/tmp\/it4c\/known_hosts' .*'HostKeyAlias=isobench-it4c-kvm-tuned-c2'/,
+            );
         });
     });
 });

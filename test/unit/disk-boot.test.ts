@@ -20,19 +20,33 @@ const FIX = path.join(__dirname, "..", "fixtures", "disk-boot");
 const fixture = (f: string) => fs.readFileSync(path.join(FIX, f), "utf8");
 const spec = (environments: unknown[]) => parseSpec("t", { runId: "r1", workloads: ["sysbench-cpu"], environments, allowSoftwareEmulation: true });
 const host: HostContext = {
-    repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", guestsDir: "/guests", containerImage: "isobench-bench:0123",
+    repoRoot: "/repo",
+    resultsRoot: "/repo/results",
+    stateDir: "/repo/.state",
+    guestsDir: "/guests",
+    containerImage: "isobench-bench:0123",
     guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
     guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
     guestImageBootloader: { disk: "/imgb/disk.qcow2" },
     uefiFirmware: OVMF,
-    sshKey: "/k", accel: "tcg", vhostAvailable: false, hostCpuCount: 2, dockerDriver: "cli", commandBackend: "dynamic",
+    sshKey: "/k",
+    accel: "tcg",
+    vhostAvailable: false,
+    hostCpuCount: 2,
+    dockerDriver: "cli",
+    commandBackend: "dynamic",
 };
-const kvm = (o: Record<string, unknown>) => kvmEnvironment(spec([{ name: "g", kind: "kvm", ...o }]), spec([{ name: "g", kind: "kvm", ...o }]).environmentSpecs[0] as KvmEnv, host);
+const kvm = (o: Record<string, unknown>) =>
+    kvmEnvironment(spec([{ name: "g", kind: "kvm", ...o }]), spec([{ name: "g", kind: "kvm", ...o }]).environmentSpecs[0] as KvmEnv, host);
 
 describe("diskFormat and boot knobs", () => {
     describe("schema", () => {
         it("accepts qcow2 and raw, bootloader and direct", () => {
-            const s = spec([{ name: "a", kind: "kvm", diskFormat: "raw", boot: "bootloader" }, { name: "b", kind: "kvm", diskFormat: "qcow2" }, { name: "c", kind: "kvm" }]);
+            const s = spec([
+                { name: "a", kind: "kvm", diskFormat: "raw", boot: "bootloader" },
+                { name: "b", kind: "kvm", diskFormat: "qcow2" },
+                { name: "c", kind: "kvm" },
+            ]);
             const [a, b, c] = s.environmentSpecs as KvmEnv[];
             assert.equal(a.kvm.diskFormat, "raw");
             assert.equal(a.kvm.boot, "bootloader");
@@ -41,8 +55,14 @@ describe("diskFormat and boot knobs", () => {
             assert.equal(c.kvm.boot, "direct");
         });
         it("names the allowed formats", () => {
-            assert.throws(() => spec([{ name: "x", kind: "kvm", diskFormat: "vmdk" }]), (e: Error) => e instanceof SpecError && /isobench:environments\.0\.diskFormat: must be one of qcow2, raw/.test(e.message));
-            assert.throws(() => spec([{ name: "x", kind: "kvm", boot: "pxe" }]), (e: Error) => e instanceof SpecError && /isobench:environments\.0\.boot: must be one of direct, bootloader/.test(e.message));
+            assert.throws(
+                () => spec([{ name: "x", kind: "kvm", diskFormat: "vmdk" }]),
+                (e: Error) => e instanceof SpecError && /isobench:environments\.0\.diskFormat: must be one of qcow2, raw/.test(e.message),
+            );
+            assert.throws(
+                () => spec([{ name: "x", kind: "kvm", boot: "pxe" }]),
+                (e: Error) => e instanceof SpecError && /isobench:environments\.0\.boot: must be one of direct, bootloader/.test(e.message),
+            );
         });
     });
 
@@ -79,12 +99,21 @@ describe("diskFormat and boot knobs", () => {
         it("refuses bootloader boot it cannot provide, naming the fix", () => {
             const s = spec([{ name: "g", kind: "kvm", boot: "bootloader" }]);
             const env = s.environmentSpecs[0] as KvmEnv;
-            assert.throws(() => kvmEnvironment(s, env, { ...host, guestImageBootloader: undefined }),
-                (e: Error) => e instanceof UserError && /environment g: boot: bootloader needs the guest image with a bootloader\. Fix: images\/build-guest-bootloader-image\.sh/.test(e.message));
-            assert.throws(() => kvmEnvironment(s, env, { ...host, uefiFirmware: undefined }),
-                (e: Error) => e instanceof UserError && /needs UEFI firmware .*Fix: apt-get install ovmf/.test(e.message));
+            assert.throws(
+                () => kvmEnvironment(s, env, { ...host, guestImageBootloader: undefined }),
+                (e: Error) =>
+                    e instanceof UserError &&
+                    /environment g: boot: bootloader needs the guest image with a bootloader\. Fix: images\/build-guest-bootloader-image\.sh/.test(e.message),
+            );
+            assert.throws(
+                () => kvmEnvironment(s, env, { ...host, uefiFirmware: undefined }),
+                (e: Error) => e instanceof UserError && /needs UEFI firmware .*Fix: apt-get install ovmf/.test(e.message),
+            );
             const sd = spec([{ name: "d", kind: "docker-in-kvm", guest: { boot: "bootloader" } }]);
-            assert.throws(() => dockerInKvmEnvironment(sd, sd.environmentSpecs[0] as DockerInKvmEnv, host, []), /environment d: boot: bootloader is available for kind kvm only/);
+            assert.throws(
+                () => dockerInKvmEnvironment(sd, sd.environmentSpecs[0] as DockerInKvmEnv, host, []),
+                /environment d: boot: bootloader is available for kind kvm only/,
+            );
         });
         it("file names beside the disk", () => {
             assert.equal(diskFileName("g"), "g.qcow2");
@@ -111,7 +140,10 @@ describe("diskFormat and boot knobs", () => {
         });
         it("boot path measured inside: direct kernel boot vs OVMF and systemd-boot", () => {
             assert.deepEqual(guestBootFacts(fixture("guest-boot-direct.txt")), {
-                boot_firmware: "bios", boot_loader: "none", kernel_cmdline: "root=/dev/vda rw console=ttyS0 quiet", boot: "direct",
+                boot_firmware: "bios",
+                boot_loader: "none",
+                kernel_cmdline: "root=/dev/vda rw console=ttyS0 quiet",
+                boot: "direct",
             });
             const uefi = guestBootFacts(fixture("guest-boot-uefi-systemd-boot.txt"));
             assert.equal(uefi.boot, "bootloader");
@@ -127,11 +159,16 @@ describe("diskFormat and boot knobs", () => {
             const pick = (d: Record<string, string>) => Object.fromEntries(keys.map((k) => [k, d[k]]));
             assert.deepEqual(contradictions(pick(raw), measuredRaw), []);
             const uefi = kvm({ boot: "bootloader" }).handle.declared;
-            const measuredUefi = { ...diskFileFacts("qcow2", fixture("qemu-img-info-overlay.json")), ...guestBootFacts(fixture("guest-boot-uefi-systemd-boot.txt")) };
+            const measuredUefi = {
+                ...diskFileFacts("qcow2", fixture("qemu-img-info-overlay.json")),
+                ...guestBootFacts(fixture("guest-boot-uefi-systemd-boot.txt")),
+            };
             assert.deepEqual(contradictions(pick(uefi), measuredUefi), []);
             assert.deepEqual(contradictions(pick(raw), measuredUefi), [
-                "disk_format: declared raw, measured qcow2", "disk_backing: declared none, measured overlay",
-                "boot: declared direct, measured bootloader", "boot_firmware: declared bios, measured uefi",
+                "disk_format: declared raw, measured qcow2",
+                "disk_backing: declared none, measured overlay",
+                "boot: declared direct, measured bootloader",
+                "boot_firmware: declared bios, measured uefi",
             ]);
         });
     });
@@ -139,6 +176,9 @@ describe("diskFormat and boot knobs", () => {
     it("a clone of a UEFI guest gets its own variable store", () => {
         const inactive = fixture("virsh-dumpxml-live-uefi.xml").replace(/<domain type='qemu' id='\d+'>/, "<domain type='qemu'>");
         const { xml } = kvmCloneXml(inactive, 2);
-        assert.match(xml, /<nvram template='\/usr\/share\/OVMF\/OVMF_VARS_4M\.fd'>\/work\/wt\/h3-disk-boot\/\.state\/guests\/it3b17346\/isb-h3a-uefi-c2\.VARS\.fd<\/nvram>/);
+        assert.match(
+            xml,
+            /<nvram template='\/usr\/share\/OVMF\/OVMF_VARS_4M\.fd'>\/work\/wt\/h3-disk-boot\/\.state\/guests\/it3b17346\/isb-h3a-uefi-c2\.VARS\.fd<\/nvram>/,
+        );
     });
 });

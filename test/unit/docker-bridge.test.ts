@@ -30,10 +30,13 @@ describe("Docker bridge gateway", () => {
 
     it("refuses a missing interface, an address outside the subnet, and a disagreement, naming what it saw", () => {
         const restarted = read("inspect-restarted.json");
-        assert.throws(() => bridgeGatewayOf(read("inspect-first-start.json"), "[]"), /docker0 has no IPv4 address in Docker's bridge subnet 172\.17\.0\.0\/16 \(interface addresses: none\)/);
+        assert.throws(
+            () => bridgeGatewayOf(read("inspect-first-start.json"), "[]"),
+            /docker0 has no IPv4 address in Docker's bridge subnet 172\.17\.0\.0\/16 \(interface addresses: none\)/,
+        );
         const elsewhere = iface.replace(/172\.17\.0\.1/g, "10.9.0.1");
         assert.throws(() => bridgeGatewayOf(restarted, elsewhere), /interface addresses: 10\.9\.0\.1; docker network inspect says gateway 172\.17\.0\.1/);
-        const other = iface.replace(/172\.17\.0\.1"/g, "172.17.0.2\"");
+        const other = iface.replace(/172\.17\.0\.1"/g, '172.17.0.2"');
         assert.throws(() => bridgeGatewayOf(restarted, other), /says gateway 172\.17\.0\.1, but interface docker0 has 172\.17\.0\.2/);
         assert.throws(() => bridgeGatewayOf("not json", iface), /did not print JSON/);
         assert.throws(() => bridgeGatewayOf('[{"IPAM":{"Config":[]}}]', iface), /no IPv4 subnet/);

@@ -29,12 +29,21 @@ export const KNOB_CASES: ReadonlyArray<readonly [string, KvmOverrides, Partial<G
     ["net-vhost-queues", { vhost: true, netQueues: 2 }],
     ["boot-disk", {}, { kernel: undefined, initrd: undefined, cmdline: undefined }],
     ["disk-raw", { diskFormat: "raw" }, { diskPath: "/var/lib/isobench/guests/isobench-quick-kvm-0.img" }],
-    ["boot-bootloader-uefi", {}, {
-        kernel: undefined, initrd: undefined, cmdline: undefined,
-        firmware: { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", varsTemplate: "/usr/share/OVMF/OVMF_VARS_4M.fd", nvram: "/var/lib/isobench/guests/isobench-quick-kvm-0.VARS.fd" },
-    }],
+    [
+        "boot-bootloader-uefi",
+        {},
+        {
+            kernel: undefined,
+            initrd: undefined,
+            cmdline: undefined,
+            firmware: {
+                code: "/usr/share/OVMF/OVMF_CODE_4M.fd",
+                varsTemplate: "/usr/share/OVMF/OVMF_VARS_4M.fd",
+                nvram: "/var/lib/isobench/guests/isobench-quick-kvm-0.VARS.fd",
+            },
+        },
+    ],
 ];
-
 
 const guest: GuestInput = {
     name: "isobench-quick-kvm-0",
@@ -106,25 +115,52 @@ describe("kvm domain XML", () => {
         }
         it("knob variants are recorded in the variant key", () => {
             const key = (o: KvmOverrides, g: Partial<GuestInput> = {}) => variantKey(resolveDomainSpec(kvmUntuned, { ...guest, ...g }, kvmHost, o));
-            assert.equal(key({ diskBus: "virtio-scsi", iothreads: 1, iothreadPin: "1", numaNodes: 2, netQueues: 2 }),
-                "cpu=default;pin=none;net=qemu;disk=cache-default;bus=scsi;iothreads=1;iopin=1;numa=2;queues=2");
+            assert.equal(
+                key({ diskBus: "virtio-scsi", iothreads: 1, iothreadPin: "1", numaNodes: 2, netQueues: 2 }),
+                "cpu=default;pin=none;net=qemu;disk=cache-default;bus=scsi;iothreads=1;iopin=1;numa=2;queues=2",
+            );
             assert.equal(key({}), "cpu=default;pin=none;net=qemu;disk=cache-default", "qcow2 and direct kernel boot are the unnamed defaults");
             assert.equal(key({ diskFormat: "raw" }), "cpu=default;pin=none;net=qemu;disk=cache-default;fmt=raw");
             const noKernel = { kernel: undefined, initrd: undefined, cmdline: undefined };
-            assert.equal(key({}, { ...noKernel, firmware: { code: "/c", varsTemplate: "/v", nvram: "/n" } }), "cpu=default;pin=none;net=qemu;disk=cache-default;boot=bootloader-uefi");
+            assert.equal(
+                key({}, { ...noKernel, firmware: { code: "/c", varsTemplate: "/v", nvram: "/n" } }),
+                "cpu=default;pin=none;net=qemu;disk=cache-default;boot=bootloader-uefi",
+            );
             assert.equal(key({}, noKernel), "cpu=default;pin=none;net=qemu;disk=cache-default;boot=bootloader-bios");
-            assert.equal(key({ diskFormat: "raw" }, { ...noKernel, firmware: { code: "/c", varsTemplate: "/v", nvram: "/n" } }), "cpu=default;pin=none;net=qemu;disk=cache-default;fmt=raw;boot=bootloader-uefi");
+            assert.equal(
+                key({ diskFormat: "raw" }, { ...noKernel, firmware: { code: "/c", varsTemplate: "/v", nvram: "/n" } }),
+                "cpu=default;pin=none;net=qemu;disk=cache-default;fmt=raw;boot=bootloader-uefi",
+            );
         });
         it("refuses knobs libvirt would reject or ignore", () => {
             throwsMatching(() => renderDomainXml({ ...base, numaNodes: 3 }), DomainSpecError, /numaNodes: must be an integer between 1 and vcpus \(2\)/);
-            throwsMatching(() => renderDomainXml({ ...base, vcpus: 2, memoryMiB: 1025, numaNodes: 2 }), DomainSpecError, /must divide vcpus \(2\) and memoryMiB \(1025\)/);
+            throwsMatching(
+                () => renderDomainXml({ ...base, vcpus: 2, memoryMiB: 1025, numaNodes: 2 }),
+                DomainSpecError,
+                /must divide vcpus \(2\) and memoryMiB \(1025\)/,
+            );
             throwsMatching(() => renderDomainXml({ ...base, netQueues: 4 }), DomainSpecError, /netQueues: must be an integer between 1 and vcpus/);
             throwsMatching(() => renderDomainXml({ ...base, iothreadPin: "0" }), DomainSpecError, /iothreadPin: is set but iothreads is 0/);
         });
         it("ht-siblings pinning puts vCPU pairs on hyperthreads of one core", () => {
-            assert.deepEqual(htSiblingPinning("kvm-tuned", 4, [[0, 16], [1, 17], [2, 18]]), [0, 16, 1, 17]);
+            assert.deepEqual(
+                htSiblingPinning("kvm-tuned", 4, [
+                    [0, 16],
+                    [1, 17],
+                    [2, 18],
+                ]),
+                [0, 16, 1, 17],
+            );
             throwsMatching(() => htSiblingPinning("kvm-tuned", 2, [[0], [1]]), KvmPresetError, /needs hyperthread sibling pairs/);
-            throwsMatching(() => htSiblingPinning("kvm-tuned", 3, [[0, 2], [1, 3]]), KvmPresetError, /3 vCPUs need an even count of at most 4/);
+            throwsMatching(
+                () =>
+                    htSiblingPinning("kvm-tuned", 3, [
+                        [0, 2],
+                        [1, 3],
+                    ]),
+                KvmPresetError,
+                /3 vCPUs need an even count of at most 4/,
+            );
         });
     });
 
@@ -196,7 +232,10 @@ describe("kvm domain XML", () => {
         it("renders CPU models", () => {
             assert.doesNotMatch(renderDomainXml(base), /<cpu/);
             assert.match(renderDomainXml({ ...base, cpuModel: "host-passthrough" }), /<cpu mode='host-passthrough' check='none' migratable='off'>/);
-            assert.match(renderDomainXml({ ...base, cpuModel: { named: "qemu64" } }), /<cpu mode='custom' match='exact'>\n\s+<model fallback='forbid'>qemu64<\/model>/);
+            assert.match(
+                renderDomainXml({ ...base, cpuModel: { named: "qemu64" } }),
+                /<cpu mode='custom' match='exact'>\n\s+<model fallback='forbid'>qemu64<\/model>/,
+            );
             assert.match(renderDomainXml({ ...base, accel: "tcg", cpuModel: { named: "max" } }), /<cpu mode='maximum' check='none' migratable='off'>/);
             assert.match(
                 renderDomainXml({ ...base, topology: { sockets: 1, cores: 2, threads: 1 } }),
@@ -211,7 +250,10 @@ describe("kvm domain XML", () => {
         it("renders disk cache and io only when set", () => {
             assert.match(renderDomainXml(base), /<driver name='qemu' type='qcow2'\/>/);
             assert.match(renderDomainXml({ ...base, diskCache: "none", diskIo: "native" }), /<driver name='qemu' type='qcow2' cache='none' io='native'\/>/);
-            assert.match(renderDomainXml({ ...base, diskCache: "writeback", diskIo: "threads" }), /<driver name='qemu' type='qcow2' cache='writeback' io='threads'\/>/);
+            assert.match(
+                renderDomainXml({ ...base, diskCache: "writeback", diskIo: "threads" }),
+                /<driver name='qemu' type='qcow2' cache='writeback' io='threads'\/>/,
+            );
         });
         it("renders hugepages only when requested", () => {
             assert.doesNotMatch(renderDomainXml(base), /memoryBacking/);
@@ -225,13 +267,23 @@ describe("kvm domain XML", () => {
         });
         it("renders the disk format: qcow2 unless raw is asked for", () => {
             assert.match(renderDomainXml({ ...base, diskFormat: "qcow2" }), /<driver name='qemu' type='qcow2'\/>/);
-            assert.match(renderDomainXml({ ...base, diskFormat: "raw", diskCache: "none", diskIo: "native" }), /<driver name='qemu' type='raw' cache='none' io='native'\/>/);
-            assert.equal(resolveDomainSpec(kvmUntuned, guest, kvmHost, { diskFormat: "qcow2" }).diskFormat, undefined, "qcow2 is the default and not written into the spec");
+            assert.match(
+                renderDomainXml({ ...base, diskFormat: "raw", diskCache: "none", diskIo: "native" }),
+                /<driver name='qemu' type='raw' cache='none' io='native'\/>/,
+            );
+            assert.equal(
+                resolveDomainSpec(kvmUntuned, guest, kvmHost, { diskFormat: "qcow2" }).diskFormat,
+                undefined,
+                "qcow2 is the default and not written into the spec",
+            );
             assert.equal(resolveDomainSpec(kvmUntuned, guest, kvmHost, { diskFormat: "raw" }).diskFormat, "raw");
         });
         it("boots through UEFI pflash firmware with the guest's own variable store, without kernel", () => {
             const xml = renderDomainXml({ ...base, firmware: { code: "/fw/CODE.fd", varsTemplate: "/fw/VARS.fd", nvram: "/g/g1.VARS.fd" } });
-            assert.match(xml, /<os>\n\s+<type arch='x86_64' machine='q35'>hvm<\/type>\n\s+<loader readonly='yes' type='pflash'>\/fw\/CODE\.fd<\/loader>\n\s+<nvram template='\/fw\/VARS\.fd'>\/g\/g1\.VARS\.fd<\/nvram>\n\s+<boot dev='hd'\/>\n\s+<\/os>/);
+            assert.match(
+                xml,
+                /<os>\n\s+<type arch='x86_64' machine='q35'>hvm<\/type>\n\s+<loader readonly='yes' type='pflash'>\/fw\/CODE\.fd<\/loader>\n\s+<nvram template='\/fw\/VARS\.fd'>\/g\/g1\.VARS\.fd<\/nvram>\n\s+<boot dev='hd'\/>\n\s+<\/os>/,
+            );
             assert.doesNotMatch(xml, /<kernel>|<initrd>|<cmdline>/);
         });
         it("uses a file serial console when a log path is given, else a pty", () => {
@@ -251,7 +303,10 @@ describe("kvm domain XML", () => {
         it("records stack, environment, variant, accel and labels in the isobench namespace", () => {
             const spec = resolveDomainSpec(kvmTuned, guest, kvmHost);
             const xml = renderDomainXml(spec);
-            assert.match(xml, /<isobench:env xmlns:isobench='https:\/\/isobench.dev\/xmlns\/1' stack='quick' environment='kvm-tuned' variant='[^']+' accel='kvm'>/);
+            assert.match(
+                xml,
+                /<isobench:env xmlns:isobench='https:\/\/isobench.dev\/xmlns\/1' stack='quick' environment='kvm-tuned' variant='[^']+' accel='kvm'>/,
+            );
             assert.ok(xml.includes(`variant='${variantKey(spec)}'`));
             assert.match(xml, /<isobench:label name='runId' value='2026-01-01a'\/>/);
             assert.match(xml, /<description>isobench kvm-tuned guest of stack quick \(accel=kvm; cpu=host-passthrough;/);
@@ -281,7 +336,12 @@ describe("kvm domain XML", () => {
             assert.equal(escapeXmlAttr(`<"'&>\r`), "&lt;&quot;&apos;&amp;&gt;&#13;");
         });
         it("refuses characters XML cannot carry", () => {
-            throwsMatching(() => renderDomainXml({ ...base, metadata: { stack: "a\u0001b", environment: "e" } }), DomainSpecError, /metadata\.stack/, /U\+0001/);
+            throwsMatching(
+                () => renderDomainXml({ ...base, metadata: { stack: "a\u0001b", environment: "e" } }),
+                DomainSpecError,
+                /metadata\.stack/,
+                /U\+0001/,
+            );
         });
     });
 
@@ -332,12 +392,7 @@ describe("kvm domain XML", () => {
             throwsMatching(() => resolveDomainSpec(kvmTuned, guest, tcgHost), KvmPresetError, /tcg/, /vhost: false/);
         });
         it("pinning to a host CPU that does not exist", () => {
-            throwsMatching(
-                () => resolveDomainSpec(kvmTuned, guest, kvmHost, { hostCpus: [0, 7] }),
-                KvmPresetError,
-                /vCPU 1 to host CPU 7/,
-                /CPUs 0-3 only/,
-            );
+            throwsMatching(() => resolveDomainSpec(kvmTuned, guest, kvmHost, { hostCpus: [0, 7] }), KvmPresetError, /vCPU 1 to host CPU 7/, /CPUs 0-3 only/);
         });
         it("1:1 pinning of more vCPUs than host CPUs", () => {
             throwsMatching(() => resolveDomainSpec(kvmTuned, { ...guest, vcpus: 3 }, tcgHost, { vhost: false }), KvmPresetError, /3 vCPUs/, /CPUs 0-1 only/);

@@ -29,7 +29,10 @@ const fixture = (f: string) => fs.readFileSync(path.join(FIX, f), "utf8");
 const base = { runId: "r1", workloads: ["sysbench-cpu"] };
 const spec = (environments: unknown[], over: Record<string, unknown> = {}) => parseSpec("t", { ...base, environments, ...over });
 const refuses = (environments: unknown[], re: RegExp, over: Record<string, unknown> = {}) =>
-    assert.throws(() => spec(environments, over), (e: Error) => e instanceof SpecError && re.test(e.message));
+    assert.throws(
+        () => spec(environments, over),
+        (e: Error) => e instanceof SpecError && re.test(e.message),
+    );
 
 describe("environment matrix: stack schema", () => {
     it("keeps the preset names and resolves them to explicit configurations", () => {
@@ -47,8 +50,36 @@ describe("environment matrix: stack schema", () => {
     it("accepts objects of every kind with free names", () => {
         const s = spec([
             { name: "bare", kind: "native" },
-            { name: "d1", kind: "docker", network: "none", storage: "unionfs", limits: { cpuset: "0-1", cpus: 1.5, memory: "2g" }, runtime: "runsc", capAdd: ["SYS_NICE"], seccomp: "unconfined" },
-            { name: "kvm-1cpu", kind: "kvm", preset: "kvm-tuned", vcpus: 1, cpuModel: "SandyBridge", topology: { sockets: 1, cores: 1, threads: 1 }, pinning: [1], emulatorPin: "0", iothreads: 1, iothreadPin: "0", hugepages: false, numa: 1, diskBus: "virtio-scsi", diskCache: "writeback", diskIo: "threads", netQueues: 1, vhost: "off", boot: "direct" },
+            {
+                name: "d1",
+                kind: "docker",
+                network: "none",
+                storage: "unionfs",
+                limits: { cpuset: "0-1", cpus: 1.5, memory: "2g" },
+                runtime: "runsc",
+                capAdd: ["SYS_NICE"],
+                seccomp: "unconfined",
+            },
+            {
+                name: "kvm-1cpu",
+                kind: "kvm",
+                preset: "kvm-tuned",
+                vcpus: 1,
+                cpuModel: "SandyBridge",
+                topology: { sockets: 1, cores: 1, threads: 1 },
+                pinning: [1],
+                emulatorPin: "0",
+                iothreads: 1,
+                iothreadPin: "0",
+                hugepages: false,
+                numa: 1,
+                diskBus: "virtio-scsi",
+                diskCache: "writeback",
+                diskIo: "threads",
+                netQueues: 1,
+                vhost: "off",
+                boot: "direct",
+            },
             { name: "dik", kind: "docker-in-kvm", guest: { vcpus: 2 }, docker: { network: "host" } },
         ]);
         assert.deepEqual(s.environments, ["bare", "d1", "kvm-1cpu", "dik"]);
@@ -60,11 +91,17 @@ describe("environment matrix: stack schema", () => {
     });
 
     it("names the key and allowed values of a bad item", () => {
-        refuses(["lxc"], /isobench:environments\.0: must be one of native, docker-nat, docker-host, kvm-untuned, kvm-tuned \(or an object with name and kind: native, docker, kvm, docker-in-kvm\)/);
+        refuses(
+            ["lxc"],
+            /isobench:environments\.0: must be one of native, docker-nat, docker-host, kvm-untuned, kvm-tuned \(or an object with name and kind: native, docker, kvm, docker-in-kvm\)/,
+        );
         refuses([{ name: "x", kind: "lxc" }], /isobench:environments\.0\.kind: must be one of native, docker, kvm, docker-in-kvm/);
         refuses([{ name: "x", kind: "docker", network: "bridge" }], /isobench:environments\.0\.network: must be one of nat, host, none/);
         refuses([{ name: "x", kind: "docker", limits: { memory: "2GB" } }], /isobench:environments\.0\.limits\.memory: "2GB" does not match/);
-        refuses([{ name: "x", kind: "docker", vcpus: 2 }], /isobench:environments\.0: unknown key "vcpus" \(allowed: name, kind, network, userlandProxy, storage, limits, runtime, capAdd, seccomp, numactl\)/);
+        refuses(
+            [{ name: "x", kind: "docker", vcpus: 2 }],
+            /isobench:environments\.0: unknown key "vcpus" \(allowed: name, kind, network, userlandProxy, storage, limits, runtime, capAdd, seccomp, numactl\)/,
+        );
         refuses([{ name: "x", kind: "kvm", diskBus: "ide" }], /isobench:environments\.0\.diskBus: must be one of virtio-blk, virtio-scsi/);
         refuses([{ name: "x", kind: "kvm", diskFormat: "vmdk" }], /isobench:environments\.0\.diskFormat: must be one of qcow2, raw/);
         refuses([{ kind: "kvm" }], /isobench:environments\.0: missing required key "name"/);
@@ -76,16 +113,26 @@ describe("environment matrix: stack schema", () => {
         refuses([{ name: "k", kind: "kvm", vcpus: 2, pinning: [1] }], /isobench:environments\.0 \(k\): pinning lists 1 host CPUs for 2 vCPUs/);
         refuses([{ name: "k", kind: "kvm", iothreadPin: "0" }], /\(k\): iothreadPin is set but iothreads is 0/);
         refuses([{ name: "d", kind: "docker", network: "host", userlandProxy: true }], /\(d\): userlandProxy applies to network nat only/);
-        refuses([{ name: "d", kind: "docker", network: "none" }], /isobench:workloads\.0 \(redis\) runs a server on port 6379, which environment "d" \(network none\) cannot expose/, { workloads: ["redis"] });
-        refuses(["native"], /isobench:workloads\.0\.environments\.0: "kvm-1cpu" is not in isobench:environments \(native\)/, { workloads: [{ name: "redis", environments: ["kvm-1cpu"] }] });
+        refuses(
+            [{ name: "d", kind: "docker", network: "none" }],
+            /isobench:workloads\.0 \(redis\) runs a server on port 6379, which environment "d" \(network none\) cannot expose/,
+            { workloads: ["redis"] },
+        );
+        refuses(["native"], /isobench:workloads\.0\.environments\.0: "kvm-1cpu" is not in isobench:environments \(native\)/, {
+            workloads: [{ name: "redis", environments: ["kvm-1cpu"] }],
+        });
     });
 
     it("per-workload environments: the guest size follows the workload", () => {
-        const s = spec([
-            "native",
-            { name: "kvm-1cpu", kind: "kvm", preset: "kvm-tuned", vcpus: 1 },
-            { name: "kvm-allcpu", kind: "kvm", preset: "kvm-tuned", vcpus: 2 },
-        ], { workloads: [{ name: "redis", environments: ["native", "kvm-1cpu"] }, { name: "sysbench-cpu", environments: ["native", "kvm-allcpu"] }] });
+        const s = spec(
+            ["native", { name: "kvm-1cpu", kind: "kvm", preset: "kvm-tuned", vcpus: 1 }, { name: "kvm-allcpu", kind: "kvm", preset: "kvm-tuned", vcpus: 2 }],
+            {
+                workloads: [
+                    { name: "redis", environments: ["native", "kvm-1cpu"] },
+                    { name: "sysbench-cpu", environments: ["native", "kvm-allcpu"] },
+                ],
+            },
+        );
         const cells = planCells(s);
         assert.deepEqual(new Set(cells.filter((c) => c.workload.name === "redis").map((c) => c.environment)), new Set(["native", "kvm-1cpu"]));
         assert.deepEqual(new Set(cells.filter((c) => c.workload.name === "sysbench-cpu").map((c) => c.environment)), new Set(["native", "kvm-allcpu"]));
@@ -96,22 +143,54 @@ describe("environment matrix: stack schema", () => {
 describe("environment matrix: Docker variants", () => {
     it("canonical variant strings", () => {
         assert.equal(dockerVariantKey(dockerVariantOf({ network: "nat" })), "net=nat;proxy=userland;storage=volume;runtime=runc");
-        assert.equal(dockerVariantKey(dockerVariantOf({ network: "nat", userlandProxy: false, storage: "unionfs" })), "net=nat;proxy=dnat;storage=unionfs;runtime=runc");
+        assert.equal(
+            dockerVariantKey(dockerVariantOf({ network: "nat", userlandProxy: false, storage: "unionfs" })),
+            "net=nat;proxy=dnat;storage=unionfs;runtime=runc",
+        );
         assert.equal(dockerVariantKey(dockerVariantOf({ network: "host" })), "net=host;storage=volume;runtime=runc");
-        assert.equal(dockerVariantKey(dockerVariantOf({ network: "nat", limits: { cpuset: "1", cpus: 0.5, memory: "2g" }, capAdd: ["SYS_NICE", "IPC_LOCK"] })),
-            "net=nat;proxy=userland;storage=volume;runtime=runc;cpuset=1;cpus=0.5;mem=2g;cap=IPC_LOCK+SYS_NICE");
-        assert.equal(dockerVariantKey(dockerVariantOf({ network: "none", runtime: "runsc", seccomp: "unconfined" })), "net=none;storage=volume;runtime=runsc;seccomp=unconfined");
+        assert.equal(
+            dockerVariantKey(dockerVariantOf({ network: "nat", limits: { cpuset: "1", cpus: 0.5, memory: "2g" }, capAdd: ["SYS_NICE", "IPC_LOCK"] })),
+            "net=nat;proxy=userland;storage=volume;runtime=runc;cpuset=1;cpus=0.5;mem=2g;cap=IPC_LOCK+SYS_NICE",
+        );
+        assert.equal(
+            dockerVariantKey(dockerVariantOf({ network: "none", runtime: "runsc", seccomp: "unconfined" })),
+            "net=none;storage=volume;runtime=runsc;seccomp=unconfined",
+        );
     });
 
-    const args = (d: Record<string, unknown>) => containerSpec({ stack: "s", environment: "e", image: "img", network: "nat", docker: dockerVariantOf(d), serverPorts: [6379], dnatAddress: "172.17.0.1" });
+    const args = (d: Record<string, unknown>) =>
+        containerSpec({
+            stack: "s",
+            environment: "e",
+            image: "img",
+            network: "nat",
+            docker: dockerVariantOf(d),
+            serverPorts: [6379],
+            dnatAddress: "172.17.0.1",
+        });
 
     it("renders each knob into docker run", () => {
-        assert.deepEqual(dockerRunArgs(args({ network: "nat" })).slice(0, 12), ["docker", "run", "-d", "--name", "isobench-s-e", "--network", "bridge", "-p", "127.0.0.1::9", "-p", "127.0.0.1::6379", "--mount"]);
+        assert.deepEqual(dockerRunArgs(args({ network: "nat" })).slice(0, 12), [
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            "isobench-s-e",
+            "--network",
+            "bridge",
+            "-p",
+            "127.0.0.1::9",
+            "-p",
+            "127.0.0.1::6379",
+            "--mount",
+        ]);
         assert.ok(dockerRunArgs(args({ network: "nat", userlandProxy: false })).includes("172.17.0.1::6379"));
         const none = dockerRunArgs(args({ network: "none", storage: "unionfs" }));
         assert.deepEqual(none.slice(5, 7), ["--network", "none"]);
         assert.ok(!none.includes("-p") && !none.includes("--mount"));
-        const lim = dockerRunArgs(args({ network: "host", limits: { cpuset: "1", cpus: 0.5, memory: "256m" }, runtime: "runsc", capAdd: ["SYS_NICE"], seccomp: "unconfined" })).join(" ");
+        const lim = dockerRunArgs(
+            args({ network: "host", limits: { cpuset: "1", cpus: 0.5, memory: "256m" }, runtime: "runsc", capAdd: ["SYS_NICE"], seccomp: "unconfined" }),
+        ).join(" ");
         assert.match(lim, /--runtime runsc --cpuset-cpus 1 --cpus 0\.5 --memory 256m --cap-add SYS_NICE --security-opt seccomp=unconfined/);
         assert.doesNotMatch(lim, / -p /);
     });
@@ -125,14 +204,29 @@ describe("environment matrix: Docker variants", () => {
     });
 
     it("refuses DNAT publishing without the bridge gateway", () => {
-        assert.throws(() => containerSpec({ stack: "s", environment: "e", image: "i", network: "nat", docker: dockerVariantOf({ userlandProxy: false }), serverPorts: [] }), /needs the bridge gateway/);
+        assert.throws(
+            () =>
+                containerSpec({ stack: "s", environment: "e", image: "i", network: "nat", docker: dockerVariantOf({ userlandProxy: false }), serverPorts: [] }),
+            /needs the bridge gateway/,
+        );
     });
 
     it("declares what the probe must measure", () => {
         assert.deepEqual(declaredDockerFacts(dockerVariantOf({ network: "nat", limits: { cpuset: "1", memory: "256m" } }), 2), {
-            running: "true", network_mode: "bridge", mount_type: "volume", data_mount: "/data", runtime: "runc", sandbox: "none", nproc: "1",
-            netns: "own", nat_path: "userland-proxy", cgroup_cpuset: "1", cgroup_cpus: "max", cgroup_memory: "268435456",
-            caps_added: "none", seccomp_mode: "filter",
+            running: "true",
+            network_mode: "bridge",
+            mount_type: "volume",
+            data_mount: "/data",
+            runtime: "runc",
+            sandbox: "none",
+            nproc: "1",
+            netns: "own",
+            nat_path: "userland-proxy",
+            cgroup_cpuset: "1",
+            cgroup_cpus: "max",
+            cgroup_memory: "268435456",
+            caps_added: "none",
+            seccomp_mode: "filter",
         });
         const union = declaredDockerFacts(dockerVariantOf({ network: "none", storage: "unionfs", runtime: "runsc" }), 2);
         assert.equal(union.data_fstype, undefined, "gVisor shows its gofer filesystem (v9fs), not overlayfs");
@@ -173,19 +267,46 @@ describe("environment matrix: probe parsers on captured output", () => {
 
     it("facts of the live domain XML", () => {
         assert.deepEqual(liveXmlFacts(fixture("virsh-dumpxml-live-kvm-pinned.xml")), {
-            vhost: "qemu", domain_type: "qemu", hugepages: "no", cpu_mode: "maximum", cpu_model: "none", disk_bus: "virtio",
-            disk_cache: "none", disk_io: "native", iothreads: "1", xml_net_queues: "2", xml_disk_format: "qcow2",
+            vhost: "qemu",
+            domain_type: "qemu",
+            hugepages: "no",
+            cpu_mode: "maximum",
+            cpu_model: "none",
+            disk_bus: "virtio",
+            disk_cache: "none",
+            disk_io: "native",
+            iothreads: "1",
+            xml_net_queues: "2",
+            xml_disk_format: "qcow2",
         });
     });
 
     it("the guest's declared facts agree with what libvirt reported for the same guest", () => {
-        const d = resolveDomainSpec(kvmTuned, { name: "g", stack: "s", vcpus: 2, memoryMiB: 1024, diskPath: "/g.qcow2", kernel: "/k" },
+        const d = resolveDomainSpec(
+            kvmTuned,
+            { name: "g", stack: "s", vcpus: 2, memoryMiB: 1024, diskPath: "/g.qcow2", kernel: "/k" },
             { accel: "tcg", vhostAvailable: false, hostCpuCount: 2 },
-            { vhost: false, hostCpus: [1, 0], emulatorPin: "0", iothreads: 1, iothreadPin: "1", numaNodes: 2, netQueues: 2 });
+            { vhost: false, hostCpus: [1, 0], emulatorPin: "0", iothreads: 1, iothreadPin: "1", numaNodes: 2, netQueues: 2 },
+        );
         const declared = declaredKvmFacts(d, 2);
-        const live = { ...liveXmlFacts(fixture("virsh-dumpxml-live-kvm-pinned.xml")), vcpupin: parseVcpupin(fixture("virsh-vcpupin.txt")), emulatorpin: parseEmulatorpin(fixture("virsh-emulatorpin.txt")) };
+        const live = {
+            ...liveXmlFacts(fixture("virsh-dumpxml-live-kvm-pinned.xml")),
+            vcpupin: parseVcpupin(fixture("virsh-vcpupin.txt")),
+            emulatorpin: parseEmulatorpin(fixture("virsh-emulatorpin.txt")),
+        };
         const shared = Object.keys(declared).filter((k) => k in live);
-        assert.deepEqual(shared.sort(), ["cpu_mode", "disk_bus", "disk_cache", "disk_io", "domain_type", "emulatorpin", "hugepages", "iothreads", "vcpupin", "vhost"]);
+        assert.deepEqual(shared.sort(), [
+            "cpu_mode",
+            "disk_bus",
+            "disk_cache",
+            "disk_io",
+            "domain_type",
+            "emulatorpin",
+            "hugepages",
+            "iothreads",
+            "vcpupin",
+            "vhost",
+        ]);
         // Disk file and boot path as measured on real guests (test/fixtures/disk-boot).
         const disk = diskFileFacts("qcow2", fs.readFileSync(path.join(FIX, "..", "disk-boot", "qemu-img-info-overlay.json"), "utf8"));
         const boot = guestBootFacts(fs.readFileSync(path.join(FIX, "..", "disk-boot", "guest-boot-direct.txt"), "utf8"));
@@ -193,7 +314,10 @@ describe("environment matrix: probe parsers on captured output", () => {
     });
 
     it("QEMU's default CPU model, as libvirt writes it into the live XML, is cpu_mode default", () => {
-        const live = fixture("virsh-dumpxml-live-kvm-pinned.xml").replace(/<cpu mode='maximum'[^>]*>/, "<cpu mode='custom' match='exact' check='none'>\n    <model fallback='forbid'>qemu64</model>");
+        const live = fixture("virsh-dumpxml-live-kvm-pinned.xml").replace(
+            /<cpu mode='maximum'[^>]*>/,
+            "<cpu mode='custom' match='exact' check='none'>\n    <model fallback='forbid'>qemu64</model>",
+        );
         assert.equal(liveXmlFacts(live).cpu_mode, "default");
         assert.equal(liveXmlFacts(live.replace("qemu64", "SandyBridge")).cpu_mode, "custom");
     });
@@ -214,12 +338,31 @@ describe("environment matrix: probe parsers on captured output", () => {
 
 describe("environment matrix: docker-in-kvm", () => {
     const host: HostContext = {
-        repoRoot: "/repo", resultsRoot: "/repo/results", stateDir: "/repo/.state", guestsDir: "/guests", containerImage: "isobench-bench:0123",
+        repoRoot: "/repo",
+        resultsRoot: "/repo/results",
+        stateDir: "/repo/.state",
+        guestsDir: "/guests",
+        containerImage: "isobench-bench:0123",
         guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
         guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
-        sshKey: "/k", accel: "tcg", vhostAvailable: false, hostCpuCount: 2, dockerDriver: "cli", commandBackend: "dynamic",
+        sshKey: "/k",
+        accel: "tcg",
+        vhostAvailable: false,
+        hostCpuCount: 2,
+        dockerDriver: "cli",
+        commandBackend: "dynamic",
     };
-    const s = spec([{ name: "dik", kind: "docker-in-kvm", guest: { preset: "kvm-tuned", vcpus: 1, vhost: "off" }, docker: { network: "nat", limits: { memory: "256m" } } }], { workloads: ["redis"] });
+    const s = spec(
+        [
+            {
+                name: "dik",
+                kind: "docker-in-kvm",
+                guest: { preset: "kvm-tuned", vcpus: 1, vhost: "off" },
+                docker: { network: "nat", limits: { memory: "256m" } },
+            },
+        ],
+        { workloads: ["redis"] },
+    );
     const env = s.environmentSpecs[0] as DockerInKvmEnv;
 
     it("publishes on the guest's addresses (DNAT in the guest) and records both layers in the variant", () => {
@@ -228,8 +371,18 @@ describe("environment matrix: docker-in-kvm", () => {
         assert.match(domain.cmdline!, /apparmor=0$/);
         assert.equal(container.publishAddress, "0.0.0.0");
         assert.equal(handle.envKind, "docker-in-kvm");
-        assert.match(handle.variant, /^vcpus=1;mem=1024m;cpu=max;topo=cores;pin=1:1;emu=separate;net=qemu;.*;docker\.net=nat;docker\.proxy=dnat;docker\.storage=volume;docker\.runtime=runc;docker\.mem=256m$/);
-        assert.deepEqual(handle.target, { kind: "docker-in-kvm", domain: "isobench-t-dik", sshKey: "/k", knownHosts: path.join(path.dirname(domain.diskPath), "known_hosts"), container: "isobench-t-dik", network: "nat" });
+        assert.match(
+            handle.variant,
+            /^vcpus=1;mem=1024m;cpu=max;topo=cores;pin=1:1;emu=separate;net=qemu;.*;docker\.net=nat;docker\.proxy=dnat;docker\.storage=volume;docker\.runtime=runc;docker\.mem=256m$/,
+        );
+        assert.deepEqual(handle.target, {
+            kind: "docker-in-kvm",
+            domain: "isobench-t-dik",
+            sshKey: "/k",
+            knownHosts: path.join(path.dirname(domain.diskPath), "known_hosts"),
+            container: "isobench-t-dik",
+            network: "nat",
+        });
         assert.equal(handle.declared.vcpupin, "0:1");
         assert.equal(handle.declared.nat_path, "dnat");
         assert.equal(handle.declared.cgroup_cpuset, "0", "all CPUs of the guest");
@@ -248,14 +401,17 @@ describe("environment matrix: docker-in-kvm", () => {
         const { handle, domain } = dockerInKvmEnvironment(s, env, host, [6379]);
         const argv = execArgv(handle.target, "true", "192.168.122.5");
         const opts = argv.flatMap((w, i) => (argv[i - 1] === "-o" ? [w] : []));
-        assert.deepEqual(opts.filter((o) => /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|HostKeyAlias|CheckHostIP|UpdateHostKeys)=/.test(o)), [
-            "StrictHostKeyChecking=yes",
-            `UserKnownHostsFile=${path.dirname(domain.diskPath)}/known_hosts`,
-            "GlobalKnownHostsFile=/dev/null",
-            "HostKeyAlias=isobench-t-dik",
-            "CheckHostIP=no",
-            "UpdateHostKeys=no",
-        ]);
+        assert.deepEqual(
+            opts.filter((o) => /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|HostKeyAlias|CheckHostIP|UpdateHostKeys)=/.test(o)),
+            [
+                "StrictHostKeyChecking=yes",
+                `UserKnownHostsFile=${path.dirname(domain.diskPath)}/known_hosts`,
+                "GlobalKnownHostsFile=/dev/null",
+                "HostKeyAlias=isobench-t-dik",
+                "CheckHostIP=no",
+                "UpdateHostKeys=no",
+            ],
+        );
         assert.ok(!argv.some((w) => /StrictHostKeyChecking=no|UserKnownHostsFile=\/dev\/null/.test(w)));
     });
 
@@ -268,12 +424,18 @@ describe("environment matrix: docker-in-kvm", () => {
         assert.ok(create.includes(shellQuote(cliCreateScript(container))), "the cli driver's own create script, run in the guest");
         assert.match(cliCreateScript(container), /'--memory' '256m'/);
         assert.match(cliCreateScript(container), /'-p' '0\.0\.0\.0::6379'/);
-        assert.match(guestContainerDeleteScript(container, { domain: "isobench-t-dik", sshKey: "/k", knownHosts: "/g/known_hosts" }, "/repo/lc.sh"), /\|\| exit 0/);
+        assert.match(
+            guestContainerDeleteScript(container, { domain: "isobench-t-dik", sshKey: "/k", knownHosts: "/g/known_hosts" }, "/repo/lc.sh"),
+            /\|\| exit 0/,
+        );
     });
 
     it("refuses what a guest cannot do", () => {
         refuses([{ name: "d", kind: "docker-in-kvm", docker: { userlandProxy: true } }], /\(d\): docker\.userlandProxy must be false in a guest/);
         refuses([{ name: "d", kind: "docker-in-kvm", docker: { runtime: "runsc" } }], /\(d\): docker\.runtime runsc is not available in the guest image/);
-        assert.throws(() => dockerInKvmEnvironment(s, env, { ...host, guestImageDocker: undefined }, []), /ISOBENCH_GUEST_VARIANT=docker images\/build-guest-image\.sh/);
+        assert.throws(
+            () => dockerInKvmEnvironment(s, env, { ...host, guestImageDocker: undefined }, []),
+            /ISOBENCH_GUEST_VARIANT=docker images\/build-guest-image\.sh/,
+        );
     });
 });

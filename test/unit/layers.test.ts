@@ -17,13 +17,19 @@ describe("layers: index.ts → experiment/ → environments/, workloads/, analys
     });
 
     it("core/ imports no other folder of the product", () => {
-        assert.deepEqual(folderGraph(REPO_ROOT).filter((e) => e.from === "core"), []);
+        assert.deepEqual(
+            folderGraph(REPO_ROOT).filter((e) => e.from === "core"),
+            [],
+        );
     });
 
     it("finds an upward import, a sideways one and a dynamic one", () => {
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-layers-"));
         try {
-            const put = (f: string, text: string) => { fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true }); fs.writeFileSync(path.join(tmp, f), text); };
+            const put = (f: string, text: string) => {
+                fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true });
+                fs.writeFileSync(path.join(tmp, f), text);
+            };
             put("core/a.ts", 'import { x } from "../experiment/spec";\n');
             put("workloads/w.ts", 'import type { T } from "../environments/e";\nimport { y } from "../core/a";\n');
             put("analysis/s.ts", 'export async function f() { return import("../experiment/run"); }\n');

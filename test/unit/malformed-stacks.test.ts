@@ -22,7 +22,18 @@ const REPO = path.resolve(__dirname, "..", "..");
 const DIR = path.join(__dirname, "..", "fixtures", "malformed-stacks");
 const CASES: readonly MalformedCase[] = JSON.parse(fs.readFileSync(path.join(DIR, CASES_FILE), "utf8"));
 /** Through the real CLI: at least one case of each kind of refusal (file, YAML, name, key, value). */
-const CLI_CASES = ["file-empty", "file-huge", "alias-billion-laughs", "dup-runid", "yaml-unknown-tag", "stack-dotdot-slash", "runid-subshell", "param-unknown", "kvm-cpumodel-xml", "key-namespace-typo"];
+const CLI_CASES = [
+    "file-empty",
+    "file-huge",
+    "alias-billion-laughs",
+    "dup-runid",
+    "yaml-unknown-tag",
+    "stack-dotdot-slash",
+    "runid-subshell",
+    "param-unknown",
+    "kvm-cpumodel-xml",
+    "key-namespace-typo",
+];
 const SHIMMED = ["docker", "virsh", "qemu-img", "pulumi"];
 
 /** Every path under dir (relative, sorted), to compare before and after. */
@@ -79,11 +90,24 @@ describe("malformed stacks (test/fixtures/malformed-stacks)", function () {
 
     it("has at least 100 cases over every category, a file for every case and a case for every file", () => {
         assert.ok(CASES.length >= 100, `${CASES.length} cases`);
-        for (const k of CATEGORIES) assert.ok(CASES.some((c) => c.category === k), `a case of category ${k}`);
+        for (const k of CATEGORIES)
+            assert.ok(
+                CASES.some((c) => c.category === k),
+                `a case of category ${k}`,
+            );
         const names = CASES.map((c) => c.name);
         assert.equal(new Set(names).size, names.length, "case names are unique");
-        const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -".yaml".length)).sort();
-        assert.deepEqual(files, CASES.filter((c) => !c.generated).map((c) => c.name).sort());
+        const files = fs
+            .readdirSync(DIR)
+            .filter((f) => f.endsWith(".yaml"))
+            .map((f) => f.slice(0, -".yaml".length))
+            .sort();
+        assert.deepEqual(
+            files,
+            CASES.filter((c) => !c.generated)
+                .map((c) => c.name)
+                .sort(),
+        );
         for (const c of CASES) {
             assert.ok(c.key.length > 0 && c.match.length > 0, `${c.name} says what its refusal names`);
             assert.doesNotThrow(() => new RegExp(c.match), `${c.name}: match is a regex`);
@@ -92,7 +116,10 @@ describe("malformed stacks (test/fixtures/malformed-stacks)", function () {
 
     it("breaks a valid stack: the base passes every check and is only refused for being outside stacks/", () => {
         fs.writeFileSync(stackFile(stacks, "corpus-base"), YAML.stringify(BASE));
-        assert.throws(() => validateForUp(stacks, "corpus-base"), (e: Error) => e instanceof UserError && !(e instanceof SpecError) && /is valid, but Pulumi reads stack files only from/.test(e.message));
+        assert.throws(
+            () => validateForUp(stacks, "corpus-base"),
+            (e: Error) => e instanceof UserError && !(e instanceof SpecError) && /is valid, but Pulumi reads stack files only from/.test(e.message),
+        );
     });
 
     for (const c of CASES) {
@@ -133,8 +160,18 @@ describe("malformed stacks (test/fixtures/malformed-stacks)", function () {
         const run = (stack: string): { status: number | null; stderr: string } => {
             const argv = cli ? ["node", cli, "up", stack] : [path.join(REPO, "bin", "isobench"), "up", stack];
             const r = spawnSync(argv[0], argv.slice(1), {
-                encoding: "utf8", timeout: 60_000, cwd: REPO,
-                env: { ...process.env, PATH: `${shims}:${process.env.PATH ?? ""}`, ISOBENCH_STACKS_DIR: stacks, ISOBENCH_STATE_DIR: state, ISOBENCH_RESULTS_DIR: results, ISOBENCH_GUESTS_DIR: guests, ...(cli ? {} : { ISOBENCH_TS: "1" }) },
+                encoding: "utf8",
+                timeout: 60_000,
+                cwd: REPO,
+                env: {
+                    ...process.env,
+                    PATH: `${shims}:${process.env.PATH ?? ""}`,
+                    ISOBENCH_STACKS_DIR: stacks,
+                    ISOBENCH_STATE_DIR: state,
+                    ISOBENCH_RESULTS_DIR: results,
+                    ISOBENCH_GUESTS_DIR: guests,
+                    ...(cli ? {} : { ISOBENCH_TS: "1" }),
+                },
             });
             return { status: r.status, stderr: r.stderr };
         };

@@ -10,7 +10,14 @@ import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { SpecError } from "../../core/errors";
 import {
-    NumaPolicy, declaredNumaFacts, missingNodes, numaContainerNeeds, numaPolicyKey, numactlArgv, parseNumaPolicyKey, parseNumactlShow,
+    NumaPolicy,
+    declaredNumaFacts,
+    missingNodes,
+    numaContainerNeeds,
+    numaPolicyKey,
+    numactlArgv,
+    parseNumaPolicyKey,
+    parseNumactlShow,
 } from "../../core/numa";
 import { capabilityNames, capsAddedToDocker, seccompMode } from "../../environments/capabilities";
 import { needsRecord, withNeeds } from "../../core/container-needs";
@@ -98,7 +105,9 @@ describe("capabilities and seccomp from /proc/self/status", () => {
 
     it("derives the probe's facts from the inside script's raw lines", () => {
         const status = fixture("proc-status-docker-sys-nice.txt");
-        const raw = parseFacts(`nproc=2\ncap_eff=${capEff(status)}\nseccomp_field=${seccompField(status)}\nnumactl_show=${fixture("numactl-show-membind.txt").replace(/\n/g, "|")}`);
+        const raw = parseFacts(
+            `nproc=2\ncap_eff=${capEff(status)}\nseccomp_field=${seccompField(status)}\nnumactl_show=${fixture("numactl-show-membind.txt").replace(/\n/g, "|")}`,
+        );
         const f = insideDerivedFacts(raw, "docker");
         assert.equal(f.caps_added, "SYS_NICE");
         assert.equal(f.seccomp_mode, "filter");
@@ -107,7 +116,11 @@ describe("capabilities and seccomp from /proc/self/status", () => {
         assert.equal(f.numactl_show, undefined);
         assert.equal(insideDerivedFacts(raw, "native").caps_added, undefined, "caps_added is relative to Docker's defaults: containers only");
         assert.throws(() => capabilityNames("zz"), /not a capability mask/);
-        assert.deepEqual(insideDerivedFacts({ cap_eff: "", seccomp_field: "", nproc: "1" }, "docker"), { cap_eff: "", nproc: "1" }, "a sandbox without the lines: nothing derived, no crash");
+        assert.deepEqual(
+            insideDerivedFacts({ cap_eff: "", seccomp_field: "", nproc: "1" }, "docker"),
+            { cap_eff: "", nproc: "1" },
+            "a sandbox without the lines: nothing derived, no crash",
+        );
     });
 });
 
@@ -118,7 +131,10 @@ describe("container needs", () => {
         for (const w of [stream, randomAccess, linpack]) {
             assert.deepEqual(w.containerNeeds!({ ...w.defaults, numactl: "interleave:all" } as any).capAdd, ["SYS_NICE"]);
             assert.deepEqual(w.containerNeeds!(w.defaults as any), {});
-            assert.match(w.clientCommand({ ...w.defaults, numactl: "cpunodebind:0+membind:0" } as any, { dataDir: "/data" }), /\nnumactl --cpunodebind=0 --membind=0 mpirun /);
+            assert.match(
+                w.clientCommand({ ...w.defaults, numactl: "cpunodebind:0+membind:0" } as any, { dataDir: "/data" }),
+                /\nnumactl --cpunodebind=0 --membind=0 mpirun /,
+            );
             assert.doesNotMatch(w.clientCommand(w.defaults as any, { dataDir: "/data" }), /numactl/);
             assert.match(w.notes!({ ...w.defaults, numactl: "localalloc" } as any), /run under numactl --localalloc$/);
         }
@@ -147,18 +163,31 @@ describe("container needs", () => {
     });
 
     it("withNeeds keeps declared capabilities and seccomp, and records who asked", () => {
-        const d = withNeeds(dockerVariantOf({ capAdd: ["SYS_NICE"] }), [{ by: "a", needs: { capAdd: ["SYS_NICE", "IPC_LOCK"] } }, { by: "b", needs: { seccomp: "unconfined", why: "x" } }]);
+        const d = withNeeds(dockerVariantOf({ capAdd: ["SYS_NICE"] }), [
+            { by: "a", needs: { capAdd: ["SYS_NICE", "IPC_LOCK"] } },
+            { by: "b", needs: { seccomp: "unconfined", why: "x" } },
+        ]);
         assert.deepEqual(d.capAdd, ["IPC_LOCK", "SYS_NICE"]);
         assert.equal(d.seccomp, "unconfined");
-        assert.equal(needsRecord([{ by: "a", needs: { capAdd: ["SYS_NICE"] } }, { by: "b", needs: { seccomp: "unconfined", why: "x" } }, { by: "c", needs: {} }]), "a: cap SYS_NICE; b: seccomp unconfined (x)");
+        assert.equal(
+            needsRecord([
+                { by: "a", needs: { capAdd: ["SYS_NICE"] } },
+                { by: "b", needs: { seccomp: "unconfined", why: "x" } },
+                { by: "c", needs: {} },
+            ]),
+            "a: cap SYS_NICE; b: seccomp unconfined (x)",
+        );
     });
 
     it("an environment's own numactl policy: native runs under it, Docker adds SYS_NICE and runs under it", () => {
         const s = spec({
-            environments: [{ name: "nat-bind", kind: "native", numactl: { cpunodebind: "0", membind: "0" } },
+            environments: [
+                { name: "nat-bind", kind: "native", numactl: { cpunodebind: "0", membind: "0" } },
                 { name: "dk-bind", kind: "docker", network: "host", numactl: { membind: "0" } },
-                { name: "dik-bind", kind: "docker-in-kvm", docker: { network: "host", numactl: { interleave: "all" } } }],
-            workloads: ["sysbench-cpu"], allowSoftwareEmulation: true,
+                { name: "dik-bind", kind: "docker-in-kvm", docker: { network: "host", numactl: { interleave: "all" } } },
+            ],
+            workloads: ["sysbench-cpu"],
+            allowSoftwareEmulation: true,
         });
         const [n, d, dik] = s.environmentSpecs;
         assert.ok(n.kind === "native" && d.kind === "docker" && dik.kind === "docker-in-kvm");
@@ -174,28 +203,55 @@ describe("container needs", () => {
         const kh = dockerInKvmEnvironment(s, dik, host, []).handle;
         assert.match(kh.variant, /;docker\.cap=SYS_NICE;docker\.numactl=interleave:all$/);
         assert.equal(kh.declared.numa_interleave, "0");
-        assert.match(execArgv(kh.target, "true", "10.0.0.2").at(-1)!, /^'docker' 'exec' 'isobench-t-dik-bind' 'numactl' '--interleave=all' '\/bin\/sh' '-c' 'true'$/);
-        assert.equal(nativeEnvironment(s, { name: "plain", kind: "native" }, host).variant, "", "a native environment without a policy keeps its empty variant");
+        assert.match(
+            execArgv(kh.target, "true", "10.0.0.2").at(-1)!,
+            /^'docker' 'exec' 'isobench-t-dik-bind' 'numactl' '--interleave=all' '\/bin\/sh' '-c' 'true'$/,
+        );
+        assert.equal(
+            nativeEnvironment(s, { name: "plain", kind: "native" }, host).variant,
+            "",
+            "a native environment without a policy keeps its empty variant",
+        );
     });
 
     it("refuses bad policies and unknown capabilities before provisioning, naming the key", () => {
-        const refuses = (over: Record<string, unknown>, re: RegExp) => assert.throws(() => spec(over), (e: Error) => e instanceof SpecError && re.test(e.message));
-        refuses({ environments: [{ name: "n", kind: "native", numactl: { membind: "0", localalloc: true } }], workloads: ["sysbench-cpu"] },
-            /isobench:environments\.0 \(n\): numactl sets membind and localalloc; numactl applies one memory policy/);
-        refuses({ environments: [{ name: "n", kind: "native", numactl: { membind: "x" } }], workloads: ["sysbench-cpu"] }, /isobench:environments\.0\.numactl\.membind: "x" does not match/);
-        refuses({ environments: [{ name: "d", kind: "docker", capAdd: ["CAP_SYS_NICE"] }], workloads: ["sysbench-cpu"] }, /capAdd CAP_SYS_NICE is not a Linux capability \(write it without CAP_/);
-        refuses({ environments: [{ name: "k", kind: "docker-in-kvm", docker: { network: "host", numactl: { membind: "1" } } }], workloads: ["sysbench-cpu"] },
-            /\(k\): docker\.numactl membind:1 names NUMA node 1, but there is only node 0 in the guest; set guest\.numa/);
-        refuses({ environments: ["native"], workloads: [{ name: "stream", params: { numactl: "interleave" } }] }, /isobench:workloads\.0\.params\.numactl: must be a numactl policy key such as "interleave:all"/);
+        const refuses = (over: Record<string, unknown>, re: RegExp) =>
+            assert.throws(
+                () => spec(over),
+                (e: Error) => e instanceof SpecError && re.test(e.message),
+            );
+        refuses(
+            { environments: [{ name: "n", kind: "native", numactl: { membind: "0", localalloc: true } }], workloads: ["sysbench-cpu"] },
+            /isobench:environments\.0 \(n\): numactl sets membind and localalloc; numactl applies one memory policy/,
+        );
+        refuses(
+            { environments: [{ name: "n", kind: "native", numactl: { membind: "x" } }], workloads: ["sysbench-cpu"] },
+            /isobench:environments\.0\.numactl\.membind: "x" does not match/,
+        );
+        refuses(
+            { environments: [{ name: "d", kind: "docker", capAdd: ["CAP_SYS_NICE"] }], workloads: ["sysbench-cpu"] },
+            /capAdd CAP_SYS_NICE is not a Linux capability \(write it without CAP_/,
+        );
+        refuses(
+            { environments: [{ name: "k", kind: "docker-in-kvm", docker: { network: "host", numactl: { membind: "1" } } }], workloads: ["sysbench-cpu"] },
+            /\(k\): docker\.numactl membind:1 names NUMA node 1, but there is only node 0 in the guest; set guest\.numa/,
+        );
+        refuses(
+            { environments: ["native"], workloads: [{ name: "stream", params: { numactl: "interleave" } }] },
+            /isobench:workloads\.0\.params\.numactl: must be a numactl policy key such as "interleave:all"/,
+        );
         // The schema checks each field's syntax; parseNumaPolicyKey (through containerNeeds) the policy as a whole.
-        refuses({ environments: ["native"], workloads: [{ name: "stream", params: { numactl: "membind:0+interleave:all" } }] },
-            /isobench:workloads\.0\.params \(stream\): stream: parameter numactl: numactl policy "membind:0\+interleave:all" sets membind and interleave/);
+        refuses(
+            { environments: ["native"], workloads: [{ name: "stream", params: { numactl: "membind:0+interleave:all" } }] },
+            /isobench:workloads\.0\.params \(stream\): stream: parameter numactl: numactl policy "membind:0\+interleave:all" sets membind and interleave/,
+        );
     });
 
     it("numaProblems checks environments and workload parameters against the host's (or guest's) nodes", () => {
         const s = spec({
             environments: [{ name: "n", kind: "native", numactl: { membind: "1" } }, "docker-nat", { name: "k", kind: "kvm", numa: 2, vcpus: 2 }],
-            workloads: [{ name: "stream", params: { numactl: "preferred:1" } }], allowSoftwareEmulation: true,
+            workloads: [{ name: "stream", params: { numactl: "preferred:1" } }],
+            allowSoftwareEmulation: true,
         });
         assert.deepEqual(numaProblems(s, [0]), [
             "environment n: numactl membind:1 names NUMA node 1, but there is only node 0 on this host. Fix: name existing nodes (numactl -H lists them)",
@@ -216,7 +272,13 @@ describe("numactl policies in clones (instances sweeps)", () => {
         const { readCloneSource } = await import("../../environments/clone");
         const h = nativeEnvironment({ stack: "s" }, { name: "nb", kind: "native", numactl: { membind: "0" } }, host);
         assert.deepEqual(readCloneSource(h, "/lc"), { kind: "native", numactl });
-        const inspect = parseDockerInspect(fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"), "x");
-        assert.equal(cloneScripts({ kind: "docker", inspect, network: "nat", numactl }, 1, 30).exec("true", "ip"), "docker exec 'isobench-it4c-docker-nat-c1' 'numactl' '--membind=0' /bin/sh -c 'true'");
+        const inspect = parseDockerInspect(
+            fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"),
+            "x",
+        );
+        assert.equal(
+            cloneScripts({ kind: "docker", inspect, network: "nat", numactl }, 1, 30).exec("true", "ip"),
+            "docker exec 'isobench-it4c-docker-nat-c1' 'numactl' '--membind=0' /bin/sh -c 'true'",
+        );
     });
 });

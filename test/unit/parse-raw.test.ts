@@ -40,7 +40,22 @@ describe("isobench parse (experiment/parse-raw)", () => {
         const s = samples[0];
         assert.deepEqual(
             [s.stack, s.run_id, s.cell_id, s.environment, s.env_kind, s.accel, s.workload, s.params, s.metric, s.value, s.unit, s.tool, s.tool_version, s.host],
-            ["quick", "run-1", "fileio-docker-r0", "unknown", "unknown", "unknown", "sysbench-fileio", "totalSize=64M;timeSeconds=2", "seqrd_mib_per_s", 35.06, "MiB/s", "sysbench", "1.0.20", ""],
+            [
+                "quick",
+                "run-1",
+                "fileio-docker-r0",
+                "unknown",
+                "unknown",
+                "unknown",
+                "sysbench-fileio",
+                "totalSize=64M;timeSeconds=2",
+                "seqrd_mib_per_s",
+                35.06,
+                "MiB/s",
+                "sysbench",
+                "1.0.20",
+                "",
+            ],
         );
         assert.match(s.notes, /^scaled from KEK's 8G\/300 s to 64M\/2 s; parsed from .*fileio-docker-r0.txt$/);
     });
@@ -60,25 +75,41 @@ describe("isobench parse (experiment/parse-raw)", () => {
         const file = path.join(tmp, "cut.txt");
         const raw = fs.readFileSync(path.join(FIXTURES, "stress-ng-cpu", "stress-ng-0.15.06-all-workers0-time3.txt"), "utf8");
         fs.writeFileSync(file, raw.slice(0, raw.indexOf(" cpu ")));
-        assert.throws(() => samplesFromRawFile(getWorkload("stress-ng-cpu"), file), (e: Error) => {
-            assert.ok(e instanceof UserError);
-            assert.match(e.message, /^stress-ng-cpu: cannot parse bogo_ops_per_s: .*; raw file .*cut\.txt$/);
-            return true;
-        });
+        assert.throws(
+            () => samplesFromRawFile(getWorkload("stress-ng-cpu"), file),
+            (e: Error) => {
+                assert.ok(e instanceof UserError);
+                assert.match(e.message, /^stress-ng-cpu: cannot parse bogo_ops_per_s: .*; raw file .*cut\.txt$/);
+                return true;
+            },
+        );
         assert.throws(() => samplesFromRawFile(getWorkload("stress-ng-cpu"), path.join(tmp, "missing.txt")), /cannot read raw file .*missing\.txt/);
-        assert.throws(() => samplesFromRawFile(getWorkload("stress-ng-cpu"), file, { threads: 2 }), /stress-ng-cpu has no parameter threads; its parameters: workers, method, timeSeconds/);
+        assert.throws(
+            () => samplesFromRawFile(getWorkload("stress-ng-cpu"), file, { threads: 2 }),
+            /stress-ng-cpu has no parameter threads; its parameters: workers, method, timeSeconds/,
+        );
     });
 
     it("is a CLI command: CSV on stdout, a clear error and exit 1 otherwise", function () {
         this.timeout(60_000);
         const cli = (...args: string[]) => spawnSync(path.join(REPO, "bin", "isobench"), ["parse", ...args], { encoding: "utf8" });
-        const ok = cli("sysbench-memory", path.join(FIXTURES, "sysbench-memory", "sysbench-0.4.12-read-write-1K-100G-threads1-RECONSTRUCTED.txt"), "--params", "operations=read,write");
+        const ok = cli(
+            "sysbench-memory",
+            path.join(FIXTURES, "sysbench-memory", "sysbench-0.4.12-read-write-1K-100G-threads1-RECONSTRUCTED.txt"),
+            "--params",
+            "operations=read,write",
+        );
         assert.equal(ok.status, 0, ok.stderr);
         const rows = samplesFromCsv(ok.stdout, "stdout");
-        assert.deepEqual(rows.map((r) => [r.metric, r.value, r.tool_version]), [
-            ["read_mib_per_s", 2452.43, "0.4.12"], ["read_ops_per_s", 2511288.6, "0.4.12"],
-            ["write_mib_per_s", 1758.84, "0.4.12"], ["write_ops_per_s", 1801054.96, "0.4.12"],
-        ]);
+        assert.deepEqual(
+            rows.map((r) => [r.metric, r.value, r.tool_version]),
+            [
+                ["read_mib_per_s", 2452.43, "0.4.12"],
+                ["read_ops_per_s", 2511288.6, "0.4.12"],
+                ["write_mib_per_s", 1758.84, "0.4.12"],
+                ["write_ops_per_s", 1801054.96, "0.4.12"],
+            ],
+        );
         const unknown = cli("coremark", "x.txt");
         assert.equal(unknown.status, 1);
         assert.match(unknown.stderr, /^isobench: unknown workload "coremark"; allowed: .*stress-ng-cpu/);

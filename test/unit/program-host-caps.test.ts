@@ -40,7 +40,14 @@ describe("program with host settings and container needs (mocks)", function () {
         assert.match(r.inputs.create, /^'\/repo\/bin\/isobench' host-apply 'caps' \S+$/);
         assert.deepEqual(decode(r.inputs.create), { thp: "never", swap: "off" });
         assert.equal(r.inputs.delete, "'/repo/bin/isobench' host-restore 'caps'");
-        assert.deepEqual(exp.chain.slice(0, 3).map((c) => [c.name, c.after]), [["host-settings", []], ["probe-host", ["host-settings"]], ["probe-native-bind", ["probe-host"]]]);
+        assert.deepEqual(
+            exp.chain.slice(0, 3).map((c) => [c.name, c.after]),
+            [
+                ["host-settings", []],
+                ["probe-host", ["host-settings"]],
+                ["probe-native-bind", ["probe-host"]],
+            ],
+        );
         // The probe compares the settings only: `apply` is no host fact.
         const probe = byName("probe-host").inputs.create as string;
         assert.match(probe, / 'caps'$/, "probe-host gets the stack, to record what was applied");
@@ -49,11 +56,17 @@ describe("program with host settings and container needs (mocks)", function () {
 
     it("without apply there is no host-settings resource and the probe gets the declaration as before", async () => {
         const exp = await declare({ thp: "madvise" });
-        assert.equal(registered.find((r) => r.name === "host-settings"), undefined);
+        assert.equal(
+            registered.find((r) => r.name === "host-settings"),
+            undefined,
+        );
         assert.deepEqual(exp.chain[0], { name: "probe-host", after: [] });
         assert.deepEqual(decode(byName("probe-host").inputs.create), { thp: "madvise" });
         await declare(undefined);
-        assert.equal(registered.find((r) => r.name === "host-settings"), undefined);
+        assert.equal(
+            registered.find((r) => r.name === "host-settings"),
+            undefined,
+        );
     });
 
     for (const driver of ["cli", "provider"] as const) {

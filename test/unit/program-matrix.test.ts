@@ -12,14 +12,18 @@ import type { HostContext, Experiment } from "../../experiment/program";
 
 const registered: Registered[] = [];
 
-
 async function declare(over: Partial<HostContext>): Promise<Experiment> {
     registered.length = 0;
     const { declareExperiment } = await import("../../experiment/program");
     const m = loadStackSpec(path.join(__dirname, "..", "..", "stacks"), "matrix");
     const spec = parseSpec("matrix", {
-        runId: m.runId, allowSoftwareEmulation: true, repetitions: 3,
-        environments: ["native", "docker-nat", "docker-host",
+        runId: m.runId,
+        allowSoftwareEmulation: true,
+        repetitions: 3,
+        environments: [
+            "native",
+            "docker-nat",
+            "docker-host",
             { name: "docker-nat-dnat", kind: "docker", network: "nat", userlandProxy: false },
             { name: "docker-nat-unionfs", kind: "docker", network: "nat", storage: "unionfs" },
             { name: "docker-nat-limited", kind: "docker", network: "nat", limits: { cpuset: "1", cpus: 1, memory: "1g" } },
@@ -27,7 +31,8 @@ async function declare(over: Partial<HostContext>): Promise<Experiment> {
             { name: "kvm-1cpu", kind: "kvm", preset: "kvm-tuned", vcpus: 1 },
             { name: "kvm-allcpu", kind: "kvm", preset: "kvm-tuned", vcpus: 2, pinning: [0, 1] },
             { name: "dik", kind: "docker-in-kvm", guest: { vcpus: 1 }, docker: { network: "nat" } },
-            { name: "kvm-raw-uefi", kind: "kvm", vcpus: 1, diskFormat: "raw", boot: "bootloader" }],
+            { name: "kvm-raw-uefi", kind: "kvm", vcpus: 1, diskFormat: "raw", boot: "bootloader" },
+        ],
         workloads: [
             { name: "redis", environments: ["native", "docker-nat", "kvm-1cpu", "dik"] },
             { name: "sysbench-cpu", environments: ["native", "docker-nat-limited", "kvm-allcpu"] },
@@ -65,14 +70,20 @@ describe("matrix program (mocks)", function () {
     it("provider driver: the same containers as resource inputs", async () => {
         const exp = await declare({ dockerDriver: "provider" });
         const c = (n: string) => registered.find((r) => r.type === "docker:index/container:Container" && r.name === `${n}-container`)!.inputs;
-        assert.deepEqual(c("docker-nat-dnat").ports.map((p: any) => p.ip), ["172.17.0.1", "172.17.0.1"]);
+        assert.deepEqual(
+            c("docker-nat-dnat").ports.map((p: any) => p.ip),
+            ["172.17.0.1", "172.17.0.1"],
+        );
         assert.deepEqual(c("docker-nat-unionfs").mounts, []);
         assert.ok(!registered.some((r) => r.name === "docker-nat-unionfs-data"), "no volume for unionfs");
         assert.equal(c("docker-nat-limited").cpuSet, "1");
         assert.equal(c("docker-nat-limited").cpus, "1");
         assert.equal(c("docker-nat-limited").memory, 1024);
         assert.equal(c("docker-gvisor").runtime, "runsc");
-        assert.equal(exp.environments.find((e) => e.name === "docker-nat-limited")!.variant, "net=nat;proxy=userland;storage=volume;runtime=runc;cpuset=1;cpus=1;mem=1g");
+        assert.equal(
+            exp.environments.find((e) => e.name === "docker-nat-limited")!.variant,
+            "net=nat;proxy=userland;storage=volume;runtime=runc;cpuset=1;cpus=1;mem=1g",
+        );
     });
 
     it("guests sized per workload, cells only where the workload runs", async () => {
@@ -80,17 +91,26 @@ describe("matrix program (mocks)", function () {
         const xml = (n: string) => byName(`${n}-domain`).inputs.environment.ISOBENCH_DOMAIN_XML as string;
         assert.match(xml("kvm-1cpu"), /<vcpu placement='static'>1<\/vcpu>/);
         assert.match(xml("kvm-allcpu"), /<vcpu placement='static'>2<\/vcpu>[\s\S]*<vcpupin vcpu='1' cpuset='1'\/>/);
-        assert.deepEqual(new Set(exp.cellIds.filter((c) => c.startsWith("redis.")).map((c) => c.split(".")[1])), new Set(["native", "docker-nat", "kvm-1cpu", "dik"]));
+        assert.deepEqual(
+            new Set(exp.cellIds.filter((c) => c.startsWith("redis.")).map((c) => c.split(".")[1])),
+            new Set(["native", "docker-nat", "kvm-1cpu", "dik"]),
+        );
         assert.equal(exp.cellIds.length, 3 * (4 + 3));
     });
 
     it("raw disk and bootloader boot: a raw copy of the bootloader image, OVMF, no kernel", async () => {
         await declare({});
         const r = byName("kvm-raw-uefi-domain").inputs;
-        assert.match(r.create as string, /create 'isobench-matrix-kvm-raw-uefi' '\/guests\/matrix\/kvm-raw-uefi\.xml' '\/imgb\/disk\.qcow2' '\/guests\/matrix\/kvm-raw-uefi\.img'/);
+        assert.match(
+            r.create as string,
+            /create 'isobench-matrix-kvm-raw-uefi' '\/guests\/matrix\/kvm-raw-uefi\.xml' '\/imgb\/disk\.qcow2' '\/guests\/matrix\/kvm-raw-uefi\.img'/,
+        );
         assert.match(r.delete as string, /delete 'isobench-matrix-kvm-raw-uefi' '\/guests\/matrix\/kvm-raw-uefi\.img'/);
         const x = (r.environment as Record<string, string>).ISOBENCH_DOMAIN_XML;
-        assert.match(x, /<loader readonly='yes' type='pflash'>\/fw\/CODE\.fd<\/loader>\n\s+<nvram template='\/fw\/VARS\.fd'>\/guests\/matrix\/kvm-raw-uefi\.VARS\.fd<\/nvram>/);
+        assert.match(
+            x,
+            /<loader readonly='yes' type='pflash'>\/fw\/CODE\.fd<\/loader>\n\s+<nvram template='\/fw\/VARS\.fd'>\/guests\/matrix\/kvm-raw-uefi\.VARS\.fd<\/nvram>/,
+        );
         assert.match(x, /<driver name='qemu' type='raw'\/>/);
         assert.doesNotMatch(x, /<kernel>/);
     });

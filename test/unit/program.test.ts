@@ -53,15 +53,20 @@ describe("quick stack program (mocks)", function () {
     this.timeout(60000);
 
     before(async () => {
-        await pulumi.runtime.setMocks({
-            newResource(args: pulumi.runtime.MockResourceArgs) {
-                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                return { id: `${args.name}-id`, state: { ...args.inputs, stdout: args.name === "analysis" ? "| table |" : "" } };
+        await pulumi.runtime.setMocks(
+            {
+                newResource(args: pulumi.runtime.MockResourceArgs) {
+                    registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                    return { id: `${args.name}-id`, state: { ...args.inputs, stdout: args.name === "analysis" ? "| table |" : "" } };
+                },
+                call(args: pulumi.runtime.MockCallArgs) {
+                    throw new Error(`Mock not implemented: ${args.token}`);
+                },
             },
-            call(args: pulumi.runtime.MockCallArgs) {
-                throw new Error(`Mock not implemented: ${args.token}`);
-            },
-        }, "isobench", "quick", false);
+            "isobench",
+            "quick",
+            false,
+        );
     });
 
     for (const commandBackend of ["plugin", "dynamic"] as const) {
@@ -72,12 +77,15 @@ describe("quick stack program (mocks)", function () {
             });
 
             it("declares the four environments with their variants and accel", () => {
-                assert.deepEqual(exp.environments.map((e) => [e.name, e.envKind, e.accel]), [
-                    ["native", "native", "none"],
-                    ["docker-nat", "docker", "none"],
-                    ["docker-host", "docker", "none"],
-                    ["kvm-tuned", "kvm", "tcg"],
-                ]);
+                assert.deepEqual(
+                    exp.environments.map((e) => [e.name, e.envKind, e.accel]),
+                    [
+                        ["native", "native", "none"],
+                        ["docker-nat", "docker", "none"],
+                        ["docker-host", "docker", "none"],
+                        ["kvm-tuned", "kvm", "tcg"],
+                    ],
+                );
                 assert.equal(exp.environments[1].variant, "net=nat;proxy=userland;storage=volume;runtime=runc");
                 assert.equal(exp.environments[2].variant, "net=host;storage=volume;runtime=runc");
                 assert.match(exp.environments[3].variant, /^vcpus=1;mem=1024m;cpu=max;/);
@@ -135,7 +143,13 @@ describe("quick stack program (mocks)", function () {
         const nat = registered.find((r) => r.type === "docker:index/container:Container" && r.name === "docker-nat-container")!;
         const hostnet = registered.find((r) => r.type === "docker:index/container:Container" && r.name === "docker-host-container")!;
         assert.equal(nat.inputs.networkMode, "bridge");
-        assert.deepEqual(nat.inputs.ports.map((p: any) => [p.ip, p.internal]), [["127.0.0.1", 9], ["127.0.0.1", 6379]]);
+        assert.deepEqual(
+            nat.inputs.ports.map((p: any) => [p.ip, p.internal]),
+            [
+                ["127.0.0.1", 9],
+                ["127.0.0.1", 6379],
+            ],
+        );
         assert.equal(hostnet.inputs.networkMode, "host");
         assert.deepEqual(hostnet.inputs.ports, []);
         assert.equal(nat.inputs.name, "isobench-quick-docker-nat");

@@ -26,7 +26,11 @@ export function machinePaths(text: string, extra: readonly string[] = []): strin
 /** This machine's own addresses: not loopback, not the Docker or libvirt bridges (as the script decides). */
 function hostAddresses(): string[] {
     const out = spawnSync("ip", ["-o", "addr", "show"], { encoding: "utf8" }).stdout ?? "";
-    return out.split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => (f[2] === "inet" || (f[2] === "inet6" && f.includes("global"))) && !/^(lo|docker|virbr|br-|veth|vnet)/.test(f[1])).map((f) => f[3].replace(/\/.*/, ""));
+    return out
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => (f[2] === "inet" || (f[2] === "inet6" && f.includes("global"))) && !/^(lo|docker|virbr|br-|veth|vnet)/.test(f[1]))
+        .map((f) => f[3].replace(/\/.*/, ""));
 }
 
 function walk(dir: string): string[] {
@@ -45,8 +49,16 @@ describe("scripts/publish-results.sh: only what is safe to publish", function ()
         fs.mkdirSync(path.join(run, "plots"));
         fs.writeFileSync(path.join(run, "summary.md"), "# summary\n");
         fs.writeFileSync(path.join(run, "report.html"), `<p>from ${run}</p>\n`);
-        fs.writeFileSync(path.join(run, "raw", "lifecycle.kvm.r1.txt"), `disk ${REPO_ROOT}/.state/guests/s/x.qcow2 is already gone\nkey ${REPO_ROOT}/.state/ssh/id_ed25519\n`);
-        fs.writeFileSync(path.join(run, "environments.csv"), `native,native,,none,ipv4,${hostAddresses().map((a) => `x=${a}/24`).join(" ")} virbr0=192.168.122.1/24 docker0=172.17.0.1/16\n`);
+        fs.writeFileSync(
+            path.join(run, "raw", "lifecycle.kvm.r1.txt"),
+            `disk ${REPO_ROOT}/.state/guests/s/x.qcow2 is already gone\nkey ${REPO_ROOT}/.state/ssh/id_ed25519\n`,
+        );
+        fs.writeFileSync(
+            path.join(run, "environments.csv"),
+            `native,native,,none,ipv4,${hostAddresses()
+                .map((a) => `x=${a}/24`)
+                .join(" ")} virbr0=192.168.122.1/24 docker0=172.17.0.1/16\n`,
+        );
         fs.writeFileSync(path.join(run, "plots", "p.png"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x2f, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x00, 0xff]));
         spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", path.join(tmp, "k")]);
         pem = fs.readFileSync(path.join(tmp, "k"), "utf8");
@@ -58,12 +70,18 @@ describe("scripts/publish-results.sh: only what is safe to publish", function ()
         const r = publish([run, dest]);
         assert.equal(r.status, 0, r.out);
         assert.equal(fs.readFileSync(path.join(dest, "report.html"), "utf8"), "<p>from <results></p>\n");
-        assert.equal(fs.readFileSync(path.join(dest, "raw", "lifecycle.kvm.r1.txt"), "utf8"),
-            "disk <checkout>/.state/guests/s/x.qcow2 is already gone\nkey <checkout>/.state/ssh/id_ed25519\n");
+        assert.equal(
+            fs.readFileSync(path.join(dest, "raw", "lifecycle.kvm.r1.txt"), "utf8"),
+            "disk <checkout>/.state/guests/s/x.qcow2 is already gone\nkey <checkout>/.state/ssh/id_ed25519\n",
+        );
         assert.deepEqual(fs.readFileSync(path.join(dest, "plots", "p.png")), fs.readFileSync(path.join(run, "plots", "p.png")));
         // The host's own addresses go; the bridges' private ones (evidence of the NAT path) stay.
-        assert.equal(fs.readFileSync(path.join(dest, "environments.csv"), "utf8"),
-            `native,native,,none,ipv4,${hostAddresses().map(() => "x=<host-address>/24").join(" ")} virbr0=192.168.122.1/24 docker0=172.17.0.1/16\n`);
+        assert.equal(
+            fs.readFileSync(path.join(dest, "environments.csv"), "utf8"),
+            `native,native,,none,ipv4,${hostAddresses()
+                .map(() => "x=<host-address>/24")
+                .join(" ")} virbr0=192.168.122.1/24 docker0=172.17.0.1/16\n`,
+        );
         for (const f of walk(dest).filter((f) => !f.endsWith(".png"))) assert.deepEqual(machinePaths(fs.readFileSync(f, "utf8"), [REPO_ROOT, tmp]), [], f);
     });
 
@@ -93,9 +111,17 @@ describe("scripts/publish-results.sh: only what is safe to publish", function ()
         const docs = path.join(REPO_ROOT, "docs", "results");
         const r = publish(["--check", docs]);
         assert.equal(r.status, 0, r.out);
-        const found = walk(docs).filter((f) => !f.endsWith(".png")).flatMap((f) => machinePaths(fs.readFileSync(f, "utf8"), [REPO_ROOT])
-            .concat(hostAddresses().filter((a) => new RegExp(`(^|[^0-9a-f:.])${a.replace(/\./g, "\\.")}($|[^0-9a-f:.])`, "i").test(fs.readFileSync(f, "utf8"))))
-            .map((p) => `${path.relative(docs, f)}: ${p}`));
+        const found = walk(docs)
+            .filter((f) => !f.endsWith(".png"))
+            .flatMap((f) =>
+                machinePaths(fs.readFileSync(f, "utf8"), [REPO_ROOT])
+                    .concat(
+                        hostAddresses().filter((a) =>
+                            new RegExp(`(^|[^0-9a-f:.])${a.replace(/\./g, "\\.")}($|[^0-9a-f:.])`, "i").test(fs.readFileSync(f, "utf8")),
+                        ),
+                    )
+                    .map((p) => `${path.relative(docs, f)}: ${p}`),
+            );
         assert.deepEqual(found, []);
     });
 });

@@ -9,7 +9,14 @@ const [A, B, OFF] = ["isobench-capture-cap-a", "isobench-capture-cap-b", "isoben
 
 describe("quiet guests: virsh list and the plan", () => {
     it("reads every domain's state, including two-word ones, and skips the header", () => {
-        assert.deepEqual([...parseVirshList(LIST)], [[A, "running"], [B, "paused"], [OFF, "shut off"]]);
+        assert.deepEqual(
+            [...parseVirshList(LIST)],
+            [
+                [A, "running"],
+                [B, "paused"],
+                [OFF, "shut off"],
+            ],
+        );
         assert.equal(parseVirshList(" Id   Name   State\n--------------------\n\n").size, 0);
     });
 

@@ -26,15 +26,24 @@ describe("run report", () => {
     });
 
     it("states the orchestration share of the wall time", () => {
-        assert.match(describeRun({ cells: 2, seconds: 75 }, 100), /^2 cell\(s\) ran in this up: 75\.0 s of 100\.0 s wall time in cells, orchestration .* 25\.0 %$/);
+        assert.match(
+            describeRun({ cells: 2, seconds: 75 }, 100),
+            /^2 cell\(s\) ran in this up: 75\.0 s of 100\.0 s wall time in cells, orchestration .* 25\.0 %$/,
+        );
         assert.match(describeRun({ cells: 0, seconds: 0 }, 12), /^no cell ran in this up/);
     });
 
     it("measures the idle gap from one cell's done to the next cell's start, and each cell's span", () => {
         const { gaps, launches, spans } = cellGaps(LOG, new Date("2026-11-22T07:16:00Z"));
-        assert.deepEqual(gaps.map((g) => Math.round(g * 1000)), [7188]);
+        assert.deepEqual(
+            gaps.map((g) => Math.round(g * 1000)),
+            [7188],
+        );
         assert.deepEqual(launches, [0.183], "the part of the gap after the next cell's process started");
-        assert.deepEqual(spans.map((g) => Math.round(g * 1000)), [1903, 15456]);
+        assert.deepEqual(
+            spans.map((g) => Math.round(g * 1000)),
+            [1903, 15456],
+        );
         assert.deepEqual(cellGaps(LOG, new Date("2026-11-22T07:16:40Z")).gaps, [], "no gap before the first cell since then");
     });
 });

@@ -15,7 +15,13 @@ const echo = echoWorkload((_p, ctx) => `test -d ${ctx.dataDir} && printf value=5
 describe("runner: environment workloads and instances sweeps (native target)", () => {
     let dir = "";
     const inv = (cellId: string, params: Record<string, number | string>): CellInvocation => ({
-        stack: "t", runId: "r", resultsDir: dir, cellId, workload: "echo", params, repetition: 1,
+        stack: "t",
+        runId: "r",
+        resultsDir: dir,
+        cellId,
+        workload: "echo",
+        params,
+        repetition: 1,
         env: { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: path.join(dir, "data"), declared: {} },
     });
     beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-runner-"))));
@@ -24,10 +30,17 @@ describe("runner: environment workloads and instances sweeps (native target)", (
     it("runs a self-contained workload in N simultaneous instances per count: one sample each plus the aggregate", () => {
         const csv = runCell(inv("c1", { instances: "1,3" }), echo);
         const rows = samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
-        assert.deepEqual(rows.map((r) => [r.metric, r.params, r.value]), [
-            ["value", "instances=1", 5], ["value_aggregate", "instances=1", 5],
-            ["value", "instances=3", 5], ["value", "instances=3", 5], ["value", "instances=3", 5], ["value_aggregate", "instances=3", 15],
-        ]);
+        assert.deepEqual(
+            rows.map((r) => [r.metric, r.params, r.value]),
+            [
+                ["value", "instances=1", 5],
+                ["value_aggregate", "instances=1", 5],
+                ["value", "instances=3", 5],
+                ["value", "instances=3", 5],
+                ["value", "instances=3", 5],
+                ["value_aggregate", "instances=3", 15],
+            ],
+        );
         assert.equal(rows[0].tool_version, "sh-1.0");
         assert.equal(rows[0].workload, "echo");
         assert.match(rows[2].notes, /^3 simultaneous instances \(clones of native\)$/);
@@ -37,8 +50,10 @@ describe("runner: environment workloads and instances sweeps (native target)", (
 
     it("keeps the raw output and names it when an instance fails", () => {
         const failing: AnyWorkload = { ...echo, clientCommand: () => "echo value=5; exit 3" };
-        assert.throws(() => runCell(inv("c2", { instances: 2 }), failing), (e: Error) =>
-            e.message.includes("echo exited with 1") && e.message.includes(path.join(dir, "raw", "c2.txt")));
+        assert.throws(
+            () => runCell(inv("c2", { instances: 2 }), failing),
+            (e: Error) => e.message.includes("echo exited with 1") && e.message.includes(path.join(dir, "raw", "c2.txt")),
+        );
         assert.match(fs.readFileSync(path.join(dir, "raw", "c2.txt"), "utf8"), /instances=2 instance=2 status=3/);
     });
 

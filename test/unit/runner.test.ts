@@ -16,7 +16,13 @@ function workload(output: string): AnyWorkload {
 describe("runner (native target)", () => {
     let dir = "";
     const inv = (cellId: string): CellInvocation => ({
-        stack: "t", runId: "r", resultsDir: dir, cellId, workload: "echo", params: {}, repetition: 1,
+        stack: "t",
+        runId: "r",
+        resultsDir: dir,
+        cellId,
+        workload: "echo",
+        params: {},
+        repetition: 1,
         env: { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: path.join(dir, "data"), declared: {} },
     });
     beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-runner-"))));
@@ -35,8 +41,10 @@ describe("runner (native target)", () => {
 
     it("fails a cell whose output does not parse, naming the raw file, and keeps finished cells", () => {
         const done = runCell(inv("c1"), workload("value=1"));
-        assert.throws(() => runCell(inv("c2"), workload("garbage")), (e: Error) =>
-            e.message.includes("echo: cannot parse value") && e.message.includes(path.join(dir, "raw", "c2.txt")));
+        assert.throws(
+            () => runCell(inv("c2"), workload("garbage")),
+            (e: Error) => e.message.includes("echo: cannot parse value") && e.message.includes(path.join(dir, "raw", "c2.txt")),
+        );
         assert.ok(fs.existsSync(done));
         assert.ok(!fs.existsSync(path.join(dir, "cells", "c2.csv")));
         assert.equal(fs.readFileSync(path.join(dir, "raw", "c2.txt"), "utf8"), "garbage");
@@ -68,11 +76,23 @@ describe("runner (native target)", () => {
             ...workload(""),
             defaults: { clients: 1, size: 50 },
             clientCommand: (_p, ctx) => `test -d ${ctx.dataDir} && printf 'c1=10 c5=40'`,
-            parse: (raw) => [...raw.matchAll(/c(\d+)=(\d+)/g)].map((m) =>
-                ({ metric: "rps", value: Number(m[2]), unit: "1/s", better: "higher" as const, point: { clients: Number(m[1]) } })),
+            parse: (raw) =>
+                [...raw.matchAll(/c(\d+)=(\d+)/g)].map((m) => ({
+                    metric: "rps",
+                    value: Number(m[2]),
+                    unit: "1/s",
+                    better: "higher" as const,
+                    point: { clients: Number(m[1]) },
+                })),
         };
         const rows = samplesFromCsv(fs.readFileSync(runCell(inv("c1"), sweep), "utf8"), "c1");
-        assert.deepEqual(rows.map((r) => [r.params, r.value]), [["clients=1;size=50", 10], ["clients=5;size=50", 40]]);
+        assert.deepEqual(
+            rows.map((r) => [r.params, r.value]),
+            [
+                ["clients=1;size=50", 10],
+                ["clients=5;size=50", 40],
+            ],
+        );
     });
 
     describe("server workloads", () => {
@@ -98,12 +118,18 @@ describe("runner (native target)", () => {
             assert.notEqual(port("data"), 2, "natively nothing translates ports, and the fixed number may be published by a NAT container");
             assert.ok(port("data") > 1024 && port("data") < 65536);
             assert.match(rows[0].notes, /^client on host, server at 127\.0\.0\.1:1$/);
-            assert.equal(fs.readFileSync(path.join(dir, "raw", "s1.txt"), "utf8"), `control=1 data=${port("data")}`, "prepare output stays out of the raw file");
+            assert.equal(
+                fs.readFileSync(path.join(dir, "raw", "s1.txt"), "utf8"),
+                `control=1 data=${port("data")}`,
+                "prepare output stays out of the raw file",
+            );
         });
 
         it("refuses a server that exited after starting (another one may be answering on its port), quoting its log", () => {
-            assert.throws(() => runCell(inv("s2"), server("sh -c 'echo bind: Address already in use >&2; exit 1'")),
-                (e: Error) => /exited right after it started/.test(e.message) && /Address already in use/.test(e.message));
+            assert.throws(
+                () => runCell(inv("s2"), server("sh -c 'echo bind: Address already in use >&2; exit 1'")),
+                (e: Error) => /exited right after it started/.test(e.message) && /Address already in use/.test(e.message),
+            );
             assert.ok(!fs.existsSync(path.join(dir, "cells", "s2.csv")));
         });
     });

@@ -14,9 +14,10 @@ describe("server ports", () => {
     });
 
     it("publishes every port of every workload once, per protocol, data ports at the same number", () => {
-        assert.deepEqual(publishedPorts(ALL).map((p) => `${p.port}/${p.protocol}${p.hostPort ? `=${p.hostPort}` : ""}`), [
-            "3307/tcp", "5000/tcp", "5001/tcp=5001", "5201/tcp", "6379/tcp", "12867/tcp", "12868/tcp=12868", "12868/udp=12868",
-        ]);
+        assert.deepEqual(
+            publishedPorts(ALL).map((p) => `${p.port}/${p.protocol}${p.hostPort ? `=${p.hostPort}` : ""}`),
+            ["3307/tcp", "5000/tcp", "5001/tcp=5001", "5201/tcp", "6379/tcp", "12867/tcp", "12868/tcp=12868", "12868/udp=12868"],
+        );
         assert.deepEqual(publishedPorts([6379, 6379, { port: 6379, protocol: "tcp" }]), [{ port: 6379, protocol: "tcp" }]);
         assert.deepEqual(publishedPorts([{ port: 9, protocol: "tcp", sameNumber: true }, 9]), [{ port: 9, protocol: "tcp", hostPort: 9 }]);
         assert.throws(() => publishedPorts([70000]), /not a port number/);

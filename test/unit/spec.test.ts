@@ -22,13 +22,18 @@ describe("experiment spec", () => {
     });
 
     it("names the key and the allowed values for an unknown environment", () => {
-        assert.throws(() => parseSpec("t", { ...base, environments: ["native", "lxc"] }),
-            (e: Error) => e instanceof SpecError && /isobench:environments\.1: must be one of native, docker-nat, docker-host, kvm-untuned, kvm-tuned/.test(e.message));
+        assert.throws(
+            () => parseSpec("t", { ...base, environments: ["native", "lxc"] }),
+            (e: Error) =>
+                e instanceof SpecError && /isobench:environments\.1: must be one of native, docker-nat, docker-host, kvm-untuned, kvm-tuned/.test(e.message),
+        );
     });
 
     it("names the key and the allowed values for an unknown workload", () => {
-        assert.throws(() => parseSpec("t", { ...base, workloads: ["coremark"] }),
-            (e: Error) => e.message.includes(`isobench:workloads.0: must be one of ${WORKLOAD_NAMES.join(", ")}`));
+        assert.throws(
+            () => parseSpec("t", { ...base, workloads: ["coremark"] }),
+            (e: Error) => e.message.includes(`isobench:workloads.0: must be one of ${WORKLOAD_NAMES.join(", ")}`),
+        );
     });
 
     it("refuses negative and too few repetitions", () => {
@@ -70,8 +75,14 @@ describe("run plan", () => {
     it("interleaves environments and rotates their order per repetition", () => {
         const cells = planCells({ environments: ["native", "docker-nat", "kvm-tuned"], workloads: [{ name: "redis", params: {} }], repetitions: 3 });
         assert.equal(cells.length, 9);
-        assert.deepEqual(cells.slice(0, 3).map((c) => c.environment), ["native", "docker-nat", "kvm-tuned"]);
-        assert.deepEqual(cells.slice(3, 6).map((c) => c.environment), ["docker-nat", "kvm-tuned", "native"]);
+        assert.deepEqual(
+            cells.slice(0, 3).map((c) => c.environment),
+            ["native", "docker-nat", "kvm-tuned"],
+        );
+        assert.deepEqual(
+            cells.slice(3, 6).map((c) => c.environment),
+            ["docker-nat", "kvm-tuned", "native"],
+        );
         assert.equal(new Set(cells.map((c) => c.id)).size, 9);
     });
 });
@@ -80,8 +91,10 @@ describe("stack files as Pulumi rewrites them", () => {
     it("reads quoted scalars the way Pulumi hands them to the program", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-spec-"));
         try {
-            fs.writeFileSync(path.join(dir, "Pulumi.q.yaml"),
-                'config:\n  isobench:runId: "7"\n  isobench:repetitions: "4"\n  isobench:allowSoftwareEmulation: "true"\n  isobench:environments: [native]\n  isobench:workloads: [redis]\n');
+            fs.writeFileSync(
+                path.join(dir, "Pulumi.q.yaml"),
+                'config:\n  isobench:runId: "7"\n  isobench:repetitions: "4"\n  isobench:allowSoftwareEmulation: "true"\n  isobench:environments: [native]\n  isobench:workloads: [redis]\n',
+            );
             const s = loadStackSpec(dir, "q");
             assert.equal(s.runId, "7");
             assert.equal(s.repetitions, 4);

@@ -37,7 +37,9 @@ interface Expected {
 const SMALL_HOST: Partial<HostContext> = { accel: "tcg", hostCpuCount: 2, cpuSiblings: [[0], [1]] };
 /** The paper's server: 2 sockets × 8 cores × 2 threads, siblings k and k+16. */
 const PAPER_HOST: Partial<HostContext> = {
-    accel: "kvm", vhostAvailable: true, hostCpuCount: 32,
+    accel: "kvm",
+    vhostAvailable: true,
+    hostCpuCount: 32,
     cpuSiblings: Array.from({ length: 16 }, (_, k) => [k, k + 16]),
 };
 
@@ -46,14 +48,27 @@ const MEM3 = ["native", "docker-nat", "kvm-untuned"];
 
 const EXPECTED: Readonly<Record<string, Expected>> = {
     quick: {
-        host: SMALL_HOST, repetitions: 3,
+        host: SMALL_HOST,
+        repetitions: 3,
         environments: ["native", "docker-nat", "docker-host", "kvm-tuned"],
         cells: { "sysbench-cpu": ["native", "docker-nat", "docker-host", "kvm-tuned"], redis: ["native", "docker-nat", "docker-host", "kvm-tuned"] },
         guests: { "kvm-tuned": { vcpus: 1, memoryMiB: 1024, pin: [1] } },
     },
     matrix: {
-        host: SMALL_HOST, repetitions: 3,
-        environments: ["native", "docker-nat", "docker-host", "docker-nat-dnat", "docker-nat-unionfs", "docker-nat-limited", "docker-gvisor", "kvm-untuned-1cpu", "kvm-tuned-1cpu", "kvm-tuned-allcpu"],
+        host: SMALL_HOST,
+        repetitions: 3,
+        environments: [
+            "native",
+            "docker-nat",
+            "docker-host",
+            "docker-nat-dnat",
+            "docker-nat-unionfs",
+            "docker-nat-limited",
+            "docker-gvisor",
+            "kvm-untuned-1cpu",
+            "kvm-tuned-1cpu",
+            "kvm-tuned-allcpu",
+        ],
         cells: {
             "sysbench-cpu": ["native", "docker-nat", "docker-nat-limited", "docker-gvisor", "kvm-untuned-1cpu", "kvm-tuned-allcpu"],
             redis: ["native", "docker-nat", "docker-host", "docker-nat-dnat", "docker-nat-unionfs", "docker-gvisor", "kvm-untuned-1cpu", "kvm-tuned-1cpu"],
@@ -65,10 +80,25 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
         },
     },
     felter2014: {
-        host: PAPER_HOST, repetitions: 10,
-        environments: ["native", "docker-nat", "docker-host", "docker-nat-unionfs", "kvm-untuned", "kvm-tuned", "kvm-nuttcp", "kvm-1cpu", "kvm-mysql", "kvm-fio"],
+        host: PAPER_HOST,
+        repetitions: 10,
+        environments: [
+            "native",
+            "docker-nat",
+            "docker-host",
+            "docker-nat-unionfs",
+            "kvm-untuned",
+            "kvm-tuned",
+            "kvm-nuttcp",
+            "kvm-1cpu",
+            "kvm-mysql",
+            "kvm-fio",
+        ],
         cells: {
-            pxz: CPU4, linpack: CPU4, randomaccess: MEM3, stream: MEM3,
+            pxz: CPU4,
+            linpack: CPU4,
+            randomaccess: MEM3,
+            stream: MEM3,
             nuttcp: ["native", "docker-nat", "docker-host", "kvm-nuttcp"],
             netperf: ["native", "docker-nat", "docker-host", "kvm-1cpu"],
             fio: ["native", "docker-nat", "kvm-fio"],
@@ -80,7 +110,9 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
             "kvm-untuned": { vcpus: 32, memoryMiB: 102400, xml: /^(?![\s\S]*<cpu[\s>])/ },
             // vCPU pairs (2k, 2k+1) on the hyperthread siblings (k, k+16), as the paper's Linpack guest.
             "kvm-tuned": {
-                vcpus: 32, memoryMiB: 102400, pin: Array.from({ length: 32 }, (_, v) => (v % 2 === 0 ? v / 2 : (v - 1) / 2 + 16)),
+                vcpus: 32,
+                memoryMiB: 102400,
+                pin: Array.from({ length: 32 }, (_, v) => (v % 2 === 0 ? v / 2 : (v - 1) / 2 + 16)),
                 xml: /<cpu mode='host-passthrough'[\s\S]*<topology sockets='2'( dies='1')? cores='8' threads='2'\/>/,
             },
             "kvm-nuttcp": { vcpus: 4, memoryMiB: 1024, xml: /<cpu mode='host-passthrough'/ },
@@ -91,10 +123,14 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
         study: { cites: /Felter[\s\S]*RC25482/, sections: /Table I[\s\S]*Fig\. 1[\s\S]*Fig\. 9/ },
     },
     "felter2014-small": {
-        host: SMALL_HOST, repetitions: 3,
+        host: SMALL_HOST,
+        repetitions: 3,
         environments: ["native", "docker-nat", "docker-host", "docker-nat-unionfs", "kvm-untuned", "kvm-tuned", "kvm-1cpu"],
         cells: {
-            pxz: CPU4, linpack: CPU4, randomaccess: MEM3, stream: MEM3,
+            pxz: CPU4,
+            linpack: CPU4,
+            randomaccess: MEM3,
+            stream: MEM3,
             nuttcp: ["native", "docker-nat", "docker-host", "kvm-tuned"],
             netperf: ["native", "docker-nat", "docker-host", "kvm-1cpu"],
             fio: ["native", "docker-nat", "kvm-tuned"],
@@ -109,33 +145,39 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
         study: { cites: /Felter[\s\S]*RC25482/, sections: /Table I[\s\S]*Fig\. 9/ },
     },
     "flux7-2014": {
-        host: SMALL_HOST, repetitions: 3,
+        host: SMALL_HOST,
+        repetitions: 3,
         environments: ["native", "docker-nat", "kvm"],
         cells: Object.fromEntries(["lifecycle", "idle", "stress-ng-cpu", "iperf", "fio"].map((w) => [w, ["native", "docker-nat", "kvm"]])),
         guests: { kvm: { vcpus: 2, memoryMiB: 2048 } },
         study: { cites: /Flux7[\s\S]*2014/, sections: /Start and stop times[\s\S]*CPU Overhead[\s\S]*Network Throughput[\s\S]*Disk Bandwidth/ },
     },
     "kek-hepix2015": {
-        host: SMALL_HOST, repetitions: 3,
+        host: SMALL_HOST,
+        repetitions: 3,
         environments: ["native", "docker", "kvm"],
         cells: {
             lifecycle: ["docker", "kvm"],
-            "sysbench-cpu": ["native", "docker", "kvm"], "sysbench-memory": ["native", "docker", "kvm"], "sysbench-fileio": ["native", "docker", "kvm"],
+            "sysbench-cpu": ["native", "docker", "kvm"],
+            "sysbench-memory": ["native", "docker", "kvm"],
+            "sysbench-fileio": ["native", "docker", "kvm"],
         },
         guests: { kvm: { vcpus: 1, memoryMiB: 1024, xml: /cache='none'/ } },
         study: { cites: /KEK[\s\S]*HEPiX Fall 2015/, sections: /Boot a server and then delete[\s\S]*Boot a server and run Sysbench/ },
     },
     stacking: {
-        host: SMALL_HOST, repetitions: 3,
+        host: SMALL_HOST,
+        repetitions: 3,
         environments: ["native", "docker-nat", "docker-limited", "kvm", "docker-in-kvm"],
-        cells: Object.fromEntries(["sysbench-cpu", "netperf", "redis", "fio"].map((w) => [w, ["native", "docker-nat", "docker-limited", "kvm", "docker-in-kvm"]])),
+        cells: Object.fromEntries(
+            ["sysbench-cpu", "netperf", "redis", "fio"].map((w) => [w, ["native", "docker-nat", "docker-limited", "kvm", "docker-in-kvm"]]),
+        ),
         guests: { kvm: { vcpus: 2, memoryMiB: 2048, pin: [0, 1] }, "docker-in-kvm": { vcpus: 2, memoryMiB: 2048, pin: [0, 1] } },
         study: { cites: /critique/, sections: /docker-in-kvm[\s\S]*stacked overhead/ },
     },
 };
 
 const registered: Registered[] = [];
-
 
 describe("stack files (mocks)", function () {
     this.timeout(60000);
@@ -163,7 +205,10 @@ describe("stack files (mocks)", function () {
                 it("opens with the study, the sections it reproduces and its deviations", () => {
                     const text = fs.readFileSync(path.join(STACKS_DIR, `Pulumi.${stack}.yaml`), "utf8");
                     const header = text.slice(0, text.indexOf("\nconfig:"));
-                    assert.ok(header.split("\n").every((l) => l.startsWith("#")), "the header is one comment block");
+                    assert.ok(
+                        header.split("\n").every((l) => l.startsWith("#")),
+                        "the header is one comment block",
+                    );
                     assert.ok(header.startsWith(`# ${stack} — `), "the first line names the stack");
                     assert.match(header, study.cites);
                     assert.match(header, study.sections);
@@ -173,7 +218,10 @@ describe("stack files (mocks)", function () {
             }
 
             it("declares the environments in order", () => {
-                assert.deepEqual(exp.environments.map((e) => e.name), want.environments);
+                assert.deepEqual(
+                    exp.environments.map((e) => e.name),
+                    want.environments,
+                );
             });
 
             it("runs each workload in its environments, every repetition", () => {
@@ -183,8 +231,10 @@ describe("stack files (mocks)", function () {
                     if (!perWorkload.has(workload)) perWorkload.set(workload, new Set());
                     perWorkload.get(workload)!.add(env);
                 }
-                assert.deepEqual(Object.fromEntries([...perWorkload].map(([w, s]) => [w, [...s].sort()])),
-                    Object.fromEntries(Object.entries(want.cells).map(([w, e]) => [w, [...e].sort()])));
+                assert.deepEqual(
+                    Object.fromEntries([...perWorkload].map(([w, s]) => [w, [...s].sort()])),
+                    Object.fromEntries(Object.entries(want.cells).map(([w, e]) => [w, [...e].sort()])),
+                );
                 const expected = Object.values(want.cells).reduce((n, e) => n + e.length, 0) * want.repetitions;
                 assert.equal(exp.cellIds.length, expected);
                 assert.equal(new Set(exp.cellIds).size, expected, "cell ids are unique");

@@ -12,7 +12,9 @@ import { LEGACY_PASSPHRASE, passphraseEnv } from "../../experiment/pulumi-cli";
 
 describe(".state: private folders and the checkout's own passphrase", () => {
     let tmp = "";
-    beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-state-")); });
+    beforeEach(() => {
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-state-"));
+    });
     afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
     const mode = (p: string) => fs.lstatSync(p).mode & 0o777;
 
@@ -25,7 +27,8 @@ describe(".state: private folders and the checkout's own passphrase", () => {
         fs.writeFileSync(path.join(state, "kvm-probe.json"), "{}", { mode: 0o644 });
         fs.symlinkSync(outside, path.join(state, "link"));
         ensurePrivateDir(state);
-        for (const d of [state, path.join(state, "pulumi"), path.join(state, "pulumi", ".pulumi"), path.join(state, "pulumi", ".pulumi", "stacks")]) assert.equal(mode(d), 0o700, d);
+        for (const d of [state, path.join(state, "pulumi"), path.join(state, "pulumi", ".pulumi"), path.join(state, "pulumi", ".pulumi", "stacks")])
+            assert.equal(mode(d), 0o700, d);
         assert.equal(mode(path.join(state, "kvm-probe.json")), 0o644);
         assert.equal(mode(outside), 0o755, "a link's target is not the state's");
         const fresh = path.join(tmp, "new", ".state");
@@ -45,7 +48,11 @@ describe(".state: private folders and the checkout's own passphrase", () => {
         assert.equal(fs.readFileSync(a.PULUMI_CONFIG_PASSPHRASE_FILE!, "utf8"), first);
         const other = path.join(tmp, "other");
         ensurePrivateDir(other);
-        assert.notEqual(fs.readFileSync(passphraseEnv(other, path.join(other, "pulumi"), {}).PULUMI_CONFIG_PASSPHRASE_FILE!, "utf8"), first, "random per checkout");
+        assert.notEqual(
+            fs.readFileSync(passphraseEnv(other, path.join(other, "pulumi"), {}).PULUMI_CONFIG_PASSPHRASE_FILE!, "utf8"),
+            first,
+            "random per checkout",
+        );
     });
 
     it("keeps the user's passphrase, and the old default for a backend that already holds stacks made with it", () => {

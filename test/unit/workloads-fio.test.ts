@@ -17,7 +17,16 @@ const ALL_DIRS = 9; // eight jobs, the mixed one reads and writes
 
 describe("workloads/fio", () => {
     it("defaults to the paper's job file: eight jobs, 16g, 60 s random runtime, whole file sequentially", () => {
-        assert.deepEqual(Object.keys(FIO_JOBS), ["sequential-fill", "seq-read-1", "seq-read-2", "random-write-16", "random-write-16x8", "random-read-16", "random-read-16x8", "mixed-random-rw-32x8"]);
+        assert.deepEqual(Object.keys(FIO_JOBS), [
+            "sequential-fill",
+            "seq-read-1",
+            "seq-read-2",
+            "random-write-16",
+            "random-write-16x8",
+            "random-read-16",
+            "random-read-16x8",
+            "mixed-random-rw-32x8",
+        ]);
         assert.deepEqual(fio.defaults, { jobs: Object.keys(FIO_JOBS).join(","), size: "16g", runtimeSeconds: 60, seqRuntimeSeconds: 0 });
         assert.equal(fio.notes!(fio.defaults), "");
         assert.match(fio.notes!({ ...fio.defaults, size: "64m" }), /size=64m/);
@@ -25,13 +34,22 @@ describe("workloads/fio", () => {
 
     it("writes the job file: global libaio/direct in the data directory, stonewall between jobs, runtime only on random jobs", () => {
         const job = fioJobFile(fio.defaults, CTX.dataDir);
-        assert.match(job, /^\[global\]\nioengine=libaio\ndirect=1\nsize=16g\ngroup_reporting\nthread\ndirectory=\/var\/lib\/isobench-data\nfilename=fio-test-file\n/);
-        assert.match(job, /\n\[sequential-fill\]\ndescription=Sequential fill phase\nrw=write\nbs=1M\niodepth=16\n\n\[seq-read-1\]\nstonewall\nrw=read\nbs=1M\niodepth=1\n/);
+        assert.match(
+            job,
+            /^\[global\]\nioengine=libaio\ndirect=1\nsize=16g\ngroup_reporting\nthread\ndirectory=\/var\/lib\/isobench-data\nfilename=fio-test-file\n/,
+        );
+        assert.match(
+            job,
+            /\n\[sequential-fill\]\ndescription=Sequential fill phase\nrw=write\nbs=1M\niodepth=16\n\n\[seq-read-1\]\nstonewall\nrw=read\nbs=1M\niodepth=1\n/,
+        );
         assert.match(job, /\n\[mixed-random-rw-32x8\]\nstonewall\nrw=randrw\nrwmixread=70\nbs=4K\niodepth=32\nnumjobs=8\nruntime=60\n$/);
         assert.equal(job.match(/^runtime=60$/gm)!.length, 5);
         assert.equal(job.match(/^stonewall$/gm)!.length, 7);
         const scaled = fioJobFile({ jobs: "seq-read-2,random-read-16", size: "64m", runtimeSeconds: 3, seqRuntimeSeconds: 2 }, "/d");
-        assert.match(scaled, /\[seq-read-2\]\nrw=read\nbs=1M\niodepth=2\nruntime=2\n\n\[random-read-16\]\nstonewall\ndescription=Random read steady state phase\nrw=randread\nbs=4K\niodepth=16\nruntime=3\n$/);
+        assert.match(
+            scaled,
+            /\[seq-read-2\]\nrw=read\nbs=1M\niodepth=2\nruntime=2\n\n\[random-read-16\]\nstonewall\ndescription=Random read steady state phase\nrw=randread\nbs=4K\niodepth=16\nruntime=3\n$/,
+        );
         assert.throws(() => fioJobFile({ ...fio.defaults, jobs: "seq-read-3" }, "/d"), /jobs must be/);
         assert.throws(() => fioJobFile({ ...fio.defaults, size: "16 g" }, "/d"), /size must be a size/);
     });
@@ -53,12 +71,18 @@ describe("workloads/fio", () => {
         assert.equal(v.random_read_16x8_read_clat_p99_us, 5668.864);
         assert.ok(v.mixed_random_rw_32x8_write_iops > 0);
         const units = new Set(ms.map((m) => `${m.metric.replace(/^.*_(bw_mb_s|iops|clat_p\d+_us)$/, "$1")}:${m.unit}:${m.better}`));
-        assert.deepEqual([...units].sort(), ["bw_mb_s:MB/s:higher", "clat_p50_us:us:lower", "clat_p95_us:us:lower", "clat_p99_us:us:lower", "iops:IOPS:higher"]);
+        assert.deepEqual([...units].sort(), [
+            "bw_mb_s:MB/s:higher",
+            "clat_p50_us:us:lower",
+            "clat_p95_us:us:lower",
+            "clat_p99_us:us:lower",
+            "iops:IOPS:higher",
+        ]);
     });
 
     it("parses fio 3.33 normal text output (captured)", () => {
         const v = values(parseFio(fixture(TEXT_333)));
-        assert.equal(v.sequential_fill_write_bw_mb_s, 1882 * 1024 * 1024 / 1e6);
+        assert.equal(v.sequential_fill_write_bw_mb_s, (1882 * 1024 * 1024) / 1e6);
         assert.equal(v.sequential_fill_write_iops, 1882);
         assert.equal(v.sequential_fill_write_clat_p95_us, 14615);
         assert.equal(v.random_read_16x8_read_iops, 87800);
@@ -70,7 +94,7 @@ describe("workloads/fio", () => {
         const n = values(parseFio(fixture(PAPER_NATIVE), fio.defaults));
         assert.equal(Object.keys(n).length, ALL_DIRS * 5);
         // bw=806597KB/s (KB = 1024 B in fio 2.x), iops=787, clat 50th 2416 µs.
-        assert.equal(n.seq_read_2_read_bw_mb_s, 806597 * 1024 / 1e6);
+        assert.equal(n.seq_read_2_read_bw_mb_s, (806597 * 1024) / 1e6);
         assert.equal(n.seq_read_2_read_iops, 787);
         assert.equal(n.seq_read_2_read_clat_p50_us, 2416);
         // The published figures: random read 84044 IOPS, write 112034, mixed 73177 + 31376.
@@ -86,7 +110,11 @@ describe("workloads/fio", () => {
 
     it("throws ParseError naming job and metric for errors, missing jobs and truncation", () => {
         const paper = fixture(PAPER_NATIVE);
-        const e = assertParseError(() => parseFio(paper.replace("seq-read-2: (groupid=2, jobs=1): err= 0", "seq-read-2: (groupid=2, jobs=1): err= 5")), "fio", "seq_read_2_read_bw_mb_s");
+        const e = assertParseError(
+            () => parseFio(paper.replace("seq-read-2: (groupid=2, jobs=1): err= 0", "seq-read-2: (groupid=2, jobs=1): err= 5")),
+            "fio",
+            "seq_read_2_read_bw_mb_s",
+        );
         assert.match(e.message, /err=5/);
         assertParseError(() => parseFio(paper.replace(/ 50\.00th=\[\s*[0-9]+\],/g, "")), "fio", /_clat_p50_us$/);
         assertParseError(() => parseFio(""), "fio", "bw_mb_s");

@@ -23,7 +23,13 @@ function parseError(fn: () => unknown, metric: string, re: RegExp): void {
 }
 
 const handle = (target: EnvironmentHandle["target"]): EnvironmentHandle => ({
-    name: target.kind, envKind: target.kind, variant: "", accel: "none", target, dataDir: "/data", declared: {},
+    name: target.kind,
+    envKind: target.kind,
+    variant: "",
+    accel: "none",
+    target,
+    dataDir: "/data",
+    declared: {},
 });
 
 describe("workloads/idle", () => {

@@ -7,7 +7,24 @@ describe("workloads/index", () => {
     it("registers every workload under its own name", () => {
         // Other branches add workloads: check the sorted list contains these rather than equals it.
         assert.deepEqual(WORKLOAD_NAMES, [...WORKLOAD_NAMES].sort());
-        for (const n of ["fio", "idle", "iperf", "lifecycle", "linpack", "mysql", "netperf", "nuttcp", "pxz", "randomaccess", "redis", "stream", "stress-ng-cpu", "sysbench-cpu", "sysbench-fileio", "sysbench-memory"]) {
+        for (const n of [
+            "fio",
+            "idle",
+            "iperf",
+            "lifecycle",
+            "linpack",
+            "mysql",
+            "netperf",
+            "nuttcp",
+            "pxz",
+            "randomaccess",
+            "redis",
+            "stream",
+            "stress-ng-cpu",
+            "sysbench-cpu",
+            "sysbench-fileio",
+            "sysbench-memory",
+        ]) {
             assert.ok(WORKLOAD_NAMES.includes(n), n);
         }
         assert.deepEqual(workloadNames(), [...WORKLOAD_NAMES]);
@@ -17,11 +34,14 @@ describe("workloads/index", () => {
     });
 
     it("throws naming the unknown workload and listing the allowed ones", () => {
-        assert.throws(() => getWorkload("coremark"), (e: Error) => {
-            assert.equal(e.message, `unknown workload "coremark"; allowed: ${WORKLOAD_NAMES.join(", ")}`);
-            assert.match(e.message, /allowed: fio, idle, iperf, lifecycle, linpack, mysql, netperf, nuttcp, pxz, randomaccess, redis, stream/);
-            return true;
-        });
+        assert.throws(
+            () => getWorkload("coremark"),
+            (e: Error) => {
+                assert.equal(e.message, `unknown workload "coremark"; allowed: ${WORKLOAD_NAMES.join(", ")}`);
+                assert.match(e.message, /allowed: fio, idle, iperf, lifecycle, linpack, mysql, netperf, nuttcp, pxz, randomaccess, redis, stream/);
+                return true;
+            },
+        );
     });
 
     it("does not resolve object built-ins as workloads", () => {

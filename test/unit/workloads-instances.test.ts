@@ -32,7 +32,14 @@ describe("workloads/instances", () => {
 
     it("splits a captured run into one section per instance", () => {
         const s = splitInstancesOutput(RAW);
-        assert.deepEqual(s.map((x) => [x.instances, x.instance, x.status]), [[1, 1, 0], [2, 1, 0], [2, 2, 0]]);
+        assert.deepEqual(
+            s.map((x) => [x.instances, x.instance, x.status]),
+            [
+                [1, 1, 0],
+                [2, 1, 0],
+                [2, 2, 0],
+            ],
+        );
         assert.match(s[0].stdout, /^sysbench 1\.0\.20/);
         assert.ok(!s[0].stdout.includes("##isobench##"));
     });
@@ -40,9 +47,22 @@ describe("workloads/instances", () => {
     it("gives each instance's values with point {instances} and the aggregate of throughput metrics", () => {
         const ms = parseInstancesOutput(SB, RAW, PARAMS);
         const eps = ms.filter((m) => m.metric === "events_per_s");
-        assert.deepEqual(eps.map((m) => [m.value, m.point]), [[771.34, { instances: 1 }], [245.61, { instances: 2 }], [242.24, { instances: 2 }]]);
+        assert.deepEqual(
+            eps.map((m) => [m.value, m.point]),
+            [
+                [771.34, { instances: 1 }],
+                [245.61, { instances: 2 }],
+                [242.24, { instances: 2 }],
+            ],
+        );
         const agg = ms.filter((m) => m.metric === "events_per_s_aggregate");
-        assert.deepEqual(agg.map((m) => [m.point, m.unit, m.better]), [[{ instances: 1 }, "events/s", "higher"], [{ instances: 2 }, "events/s", "higher"]]);
+        assert.deepEqual(
+            agg.map((m) => [m.point, m.unit, m.better]),
+            [
+                [{ instances: 1 }, "events/s", "higher"],
+                [{ instances: 2 }, "events/s", "higher"],
+            ],
+        );
         assert.equal(agg[0].value, 771.34);
         assert.equal(agg[1].value, 487.85);
         // Latencies are per instance only: a sum of latencies means nothing.
@@ -53,14 +73,31 @@ describe("workloads/instances", () => {
     it("fails naming the workload on a missing instance, a failed instance or truncated tool output", () => {
         const cut = RAW.slice(0, RAW.lastIndexOf("##isobench## instances=2 instance=2"));
         parseError(() => parseInstancesOutput(SB, cut, PARAMS), /0 complete instance section\(s\) for instances=2, expected 2/);
-        parseError(() => parseInstancesOutput(SB, RAW.replace("instances=2 instance=2 status=0", "instances=2 instance=2 status=137"), PARAMS), /instance 2 of 2 exited with 137/);
+        parseError(
+            () => parseInstancesOutput(SB, RAW.replace("instances=2 instance=2 status=0", "instances=2 instance=2 status=137"), PARAMS),
+            /instance 2 of 2 exited with 137/,
+        );
         const truncated = RAW.replace(/(##isobench## instances=2 instance=2 status=0\n[\s\S]*?)Threads fairness:[\s\S]*?(##isobench## stderr)/, "$1$2");
         parseError(() => parseInstancesOutput(SB, truncated, PARAMS), /instance 2 of 2: .*Threads fairness/);
     });
 
     it("runs the command in the original and N-1 clones at once and removes the clones", () => {
-        const src = { kind: "docker" as const, inspect: parseDockerInspect(fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"), "x"), network: "nat" as const };
-        const s = instancesScript({ command: "sysbench cpu run", sweep: [1, 3], clones: clonesOf(src), originalExec: (c) => `docker exec orig sh -c '${c}'`, dataDir: "/data", readyTimeoutS: 30 });
+        const src = {
+            kind: "docker" as const,
+            inspect: parseDockerInspect(
+                fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"),
+                "x",
+            ),
+            network: "nat" as const,
+        };
+        const s = instancesScript({
+            command: "sysbench cpu run",
+            sweep: [1, 3],
+            clones: clonesOf(src),
+            originalExec: (c) => `docker exec orig sh -c '${c}'`,
+            dataDir: "/data",
+            readyTimeoutS: 30,
+        });
         const body3 = s.slice(s.indexOf("# ---- instances=3"));
         assert.equal(body3.match(/docker exec orig sh -c 'mkdir -p '\/data' && sysbench cpu run'/g)?.length, 1);
         assert.equal(body3.match(/docker exec 'isobench-it4c-docker-nat-c\d' \/bin\/sh -c 'mkdir -p '\\''\/data'\\'' && sysbench cpu run'/g)?.length, 2);
@@ -72,14 +109,32 @@ describe("workloads/instances", () => {
 
     it("native instances are processes on one filesystem: each gets its own data directory", () => {
         const s = instancesScript({
-            command: (dir) => `sysbench fileio --dir ${dir} run`, sweep: [1, 2], clones: clonesOf({ kind: "native" }),
-            originalExec: (c) => `sh -c '${c}'`, dataDir: "/var/tmp/d", readyTimeoutS: 30,
+            command: (dir) => `sysbench fileio --dir ${dir} run`,
+            sweep: [1, 2],
+            clones: clonesOf({ kind: "native" }),
+            originalExec: (c) => `sh -c '${c}'`,
+            dataDir: "/var/tmp/d",
+            readyTimeoutS: 30,
         });
         const body2 = s.slice(s.indexOf("# ---- instances=2"));
         assert.match(body2, /mkdir -p '\/var\/tmp\/d' && sysbench fileio --dir \/var\/tmp\/d run/);
         assert.match(body2, /mkdir -p '\\''\/var\/tmp\/d\/instance-2'\\'' && sysbench fileio --dir \/var\/tmp\/d\/instance-2 run/);
-        const docker = { kind: "docker" as const, inspect: parseDockerInspect(fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"), "x"), network: "nat" as const };
-        const d = instancesScript({ command: (dir) => `run ${dir}`, sweep: [2], clones: clonesOf(docker), originalExec: (c) => `sh -c '${c}'`, dataDir: "/data", readyTimeoutS: 30 });
+        const docker = {
+            kind: "docker" as const,
+            inspect: parseDockerInspect(
+                fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"),
+                "x",
+            ),
+            network: "nat" as const,
+        };
+        const d = instancesScript({
+            command: (dir) => `run ${dir}`,
+            sweep: [2],
+            clones: clonesOf(docker),
+            originalExec: (c) => `sh -c '${c}'`,
+            dataDir: "/data",
+            readyTimeoutS: 30,
+        });
         assert.doesNotMatch(d, /instance-2/, "containers have their own filesystems");
     });
 

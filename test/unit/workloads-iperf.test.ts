@@ -15,8 +15,14 @@ describe("workloads/iperf", () => {
         assert.equal(iperf.serverCommand!(P, { dataDir: "/data", listen: "127.0.0.1" }), "iperf3 -s -p 5201 -B 127.0.0.1");
         assert.throws(() => iperf.serverCommand!(P, { dataDir: "/data" }), /needs the IPv4 address to bind/);
         const cmd = iperf.clientCommand({ ...P, timeSeconds: 2 }, CTX);
-        assert.match(cmd, /^set -e; echo '### isobench iperf direction=transmit'; n=0; while out=\$\(timeout -k 10 62 iperf3 -c 192\.168\.122\.50 -p 5201 -t 2 -P 1 --json 2>&1\); ! printf '%s' "\$out" \| grep -q '"sum_received"'; do /);
-        assert.match(cmd, /; echo '### isobench iperf direction=receive'; n=0; while out=\$\(timeout -k 10 62 iperf3 -c 192\.168\.122\.50 -p 5201 -t 2 -P 1 -R --json 2>&1\);/);
+        assert.match(
+            cmd,
+            /^set -e; echo '### isobench iperf direction=transmit'; n=0; while out=\$\(timeout -k 10 62 iperf3 -c 192\.168\.122\.50 -p 5201 -t 2 -P 1 --json 2>&1\); ! printf '%s' "\$out" \| grep -q '"sum_received"'; do /,
+        );
+        assert.match(
+            cmd,
+            /; echo '### isobench iperf direction=receive'; n=0; while out=\$\(timeout -k 10 62 iperf3 -c 192\.168\.122\.50 -p 5201 -t 2 -P 1 -R --json 2>&1\);/,
+        );
         assert.match(cmd, /\[ \$n -lt 10 \] \|\| break; sleep 1; done; printf '%s\\n' "\$out"$/);
         // iperf3 3.12 exits 0 after reporting an error in its JSON: readiness looks for the summary.
         assert.equal(iperf.readinessCommand!(P, CTX.addr), "timeout -k 10 15 iperf3 -c 192.168.122.50 -p 5201 -n 1K --json 2>&1 | grep -q '\"sum_received\"'");
@@ -25,7 +31,10 @@ describe("workloads/iperf", () => {
 
     it("parses captured iperf3 3.12 --json: the receiver's bits per second in Gb/s", () => {
         const raw = fixture(RUN);
-        const docs = raw.split(/^### isobench iperf direction=\w+$/m).slice(1).map((t) => JSON.parse(t));
+        const docs = raw
+            .split(/^### isobench iperf direction=\w+$/m)
+            .slice(1)
+            .map((t) => JSON.parse(t));
         assert.deepEqual(parseIperf(raw, P), [
             { metric: "transmit_gbps", value: docs[0].end.sum_received.bits_per_second / 1e9, unit: "Gb/s", better: "higher" },
             { metric: "receive_gbps", value: docs[1].end.sum_received.bits_per_second / 1e9, unit: "Gb/s", better: "higher" },
@@ -34,7 +43,10 @@ describe("workloads/iperf", () => {
     });
 
     it("parses iperf 2 text output of the study's era (published example): the total line", () => {
-        assert.deepEqual(parseIperf(fixture("iperf-2.0-t30-i5-PUBLISHED-linux-perf-guide.txt")).map((m) => [m.metric, m.value]), [["throughput_gbps", 0.0937]]);
+        assert.deepEqual(
+            parseIperf(fixture("iperf-2.0-t30-i5-PUBLISHED-linux-perf-guide.txt")).map((m) => [m.metric, m.value]),
+            [["throughput_gbps", 0.0937]],
+        );
     });
 
     it("reports iperf3's JSON error (captured connection refused)", () => {

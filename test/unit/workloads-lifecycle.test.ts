@@ -28,17 +28,26 @@ describe("workloads/lifecycle", () => {
         assert.equal(lifecycle.versionPlacement, "host");
         assert.equal(lifecycle.needsClones, true);
         assert.deepEqual(lifecycle.defaults, { instances: 1, readyTimeoutS: 600 });
-        assert.equal(lifecycle.parseVersion(fixture("host-tools/host-tools-version.txt")), "docker 20.10.24+dfsg1; libvirt 9.0.0; qemu 7.2.22; kernel 6.18.44-fc-v669");
+        assert.equal(
+            lifecycle.parseVersion(fixture("host-tools/host-tools-version.txt")),
+            "docker 20.10.24+dfsg1; libvirt 9.0.0; qemu 7.2.22; kernel 6.18.44-fc-v669",
+        );
     });
 
     it("parses a captured Docker run: one create and one remove sample per instance and count", () => {
         const ms = parseLifecycle(fixture(DOCKER), P12);
         assert.equal(ms.length, 6);
-        assert.deepEqual(ms.map((m) => [m.metric, m.value, m.point]), [
-            ["create_ready_s", 0.669, { instances: 1 }], ["ready_removed_s", 0.268, { instances: 1 }],
-            ["create_ready_s", 1.021, { instances: 2 }], ["ready_removed_s", 0.41, { instances: 2 }],
-            ["create_ready_s", 1.15, { instances: 2 }], ["ready_removed_s", 0.468, { instances: 2 }],
-        ]);
+        assert.deepEqual(
+            ms.map((m) => [m.metric, m.value, m.point]),
+            [
+                ["create_ready_s", 0.669, { instances: 1 }],
+                ["ready_removed_s", 0.268, { instances: 1 }],
+                ["create_ready_s", 1.021, { instances: 2 }],
+                ["ready_removed_s", 0.41, { instances: 2 }],
+                ["create_ready_s", 1.15, { instances: 2 }],
+                ["ready_removed_s", 0.468, { instances: 2 }],
+            ],
+        );
         for (const m of ms) assert.deepEqual([m.unit, m.better], ["s", "lower"]);
     });
 
@@ -61,7 +70,11 @@ describe("workloads/lifecycle", () => {
     });
 
     it("creates and removes N instances at once per count and removes every clone on exit", () => {
-        const src = { kind: "docker" as const, inspect: parseDockerInspect(fixture("clone/docker-20.10.24-inspect-nat-volume.json"), "x"), network: "nat" as const };
+        const src = {
+            kind: "docker" as const,
+            inspect: parseDockerInspect(fixture("clone/docker-20.10.24-inspect-nat-volume.json"), "x"),
+            network: "nat" as const,
+        };
         const s = lifecycleScript(clonesOf(src), [1, 2], 30);
         assert.match(s, /^set -u\n/);
         assert.match(s, /trap cleanup EXIT/);
@@ -71,7 +84,10 @@ describe("workloads/lifecycle", () => {
         assert.match(cleanup, /docker rm -f 'isobench-it4c-docker-nat-c2'/);
         assert.equal(s.split("# ---- instances=").length - 1, 2);
         assert.equal(s.match(/echo "lifecycle instances=2 instance=\d /g)?.length, 2);
-        assert.throws(() => lifecycle.clientCommand({ instances: "1,x", readyTimeoutS: 30 }, { dataDir: "/d", clones: clonesOf(src) }), /instances must be a count or a comma-separated list/);
+        assert.throws(
+            () => lifecycle.clientCommand({ instances: "1,x", readyTimeoutS: 30 }, { dataDir: "/d", clones: clonesOf(src) }),
+            /instances must be a count or a comma-separated list/,
+        );
         assert.throws(() => lifecycle.clientCommand({ instances: 1, readyTimeoutS: 30 }, { dataDir: "/d" }), /needs the environment's clones/);
     });
 });

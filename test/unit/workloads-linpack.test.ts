@@ -25,7 +25,7 @@ function generatedInput(cmd: string): { status: number | null; stdout: string; s
         fs.mkdirSync(path.join(tmp, "bin"));
         fs.mkdirSync(path.join(tmp, "data"));
         cmd = cmd.split(`'${DATA_MARK}'`).join(`'${tmp}/data'`);
-        fs.writeFileSync(path.join(tmp, "bin", "mpirun"), "#!/bin/sh\necho \"mpirun $*\" >&2\ncp hpccinf.txt hpccoutf.txt\n", { mode: 0o755 });
+        fs.writeFileSync(path.join(tmp, "bin", "mpirun"), '#!/bin/sh\necho "mpirun $*" >&2\ncp hpccinf.txt hpccoutf.txt\n', { mode: 0o755 });
         const r = spawnSync("/bin/sh", ["-c", cmd], { encoding: "utf8", env: { ...process.env, PATH: `${tmp}/bin:${process.env.PATH}` } });
         const left = fs.readdirSync(path.join(tmp, "data"));
         assert.deepEqual(left, [], "the hpcc working directory is removed");
@@ -107,7 +107,14 @@ describe("workloads/linpack and the shared hpcc runner", () => {
         assertParseError(() => parseLinpack(fixture(RUN), { ...linpack.defaults }), "linpack", "n");
         const failed = fixture(RUN).replace("...... PASSED", "...... FAILED");
         assert.match(assertParseError(() => parseLinpack(failed), "linpack", "gflops").message, /residual check FAILED/);
-        assertParseError(() => parseLinpack("--------------------------------------------------------------------------\nmpirun was unable to launch the specified application\n"), "linpack", "gflops");
+        assertParseError(
+            () =>
+                parseLinpack(
+                    "--------------------------------------------------------------------------\nmpirun was unable to launch the specified application\n",
+                ),
+            "linpack",
+            "gflops",
+        );
         assertParseError(() => parseLinpack(fixture(RUN).replace("HPL_Tflops=0.00100029", "HPL_Tflops=nan")), "linpack", "gflops");
         const raw = fixture(RUN);
         assertEveryTruncationFails(parseLinpack, raw, raw.indexOf("End of Summary section."), "linpack", 101);

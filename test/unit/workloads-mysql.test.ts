@@ -21,13 +21,27 @@ describe("workloads/mysql", () => {
         const cmd = mysql.serverCommand!(P, { dataDir: "/data/", listen: "127.0.0.1", passwordFile: "/run/isobench/s/c.password" });
         assert.match(cmd, /^sh -c '/);
         for (const part of [
-            "rm -rf '\\''/data/mariadb'\\''", "mariadb-install-db --no-defaults --user=mysql", "--datadir='\\''/data/mariadb/data'\\''",
-            "'\\''--user=mysql'\\''", "chmod 0700 '\\''/data/mariadb'\\''", "--secure-file-priv=/data/mariadb/files",
+            "rm -rf '\\''/data/mariadb'\\''",
+            "mariadb-install-db --no-defaults --user=mysql",
+            "--datadir='\\''/data/mariadb/data'\\''",
+            "'\\''--user=mysql'\\''",
+            "chmod 0700 '\\''/data/mariadb'\\''",
+            "--secure-file-priv=/data/mariadb/files",
             "pw=$(cat '\\''/run/isobench/s/c.password'\\'')",
-            "exec mariadbd", "--innodb-buffer-pool-size=3072M", "--innodb-flush-log-at-trx-commit=0", "--innodb-flush-method=O_DIRECT",
-            "--innodb-log-buffer-size=8M", "--query-cache-size=0", "--max-connections=20020", "--bind-address=127.0.0.1",
-            "CREATE USER IF NOT EXISTS", "IDENTIFIED BY", "GRANT ALL PRIVILEGES ON sbtest.*", "--init-file=/data/mariadb/init.sql",
-        ]) assert.ok(cmd.includes(part), `server command has ${part}: ${cmd}`);
+            "exec mariadbd",
+            "--innodb-buffer-pool-size=3072M",
+            "--innodb-flush-log-at-trx-commit=0",
+            "--innodb-flush-method=O_DIRECT",
+            "--innodb-log-buffer-size=8M",
+            "--query-cache-size=0",
+            "--max-connections=20020",
+            "--bind-address=127.0.0.1",
+            "CREATE USER IF NOT EXISTS",
+            "IDENTIFIED BY",
+            "GRANT ALL PRIVILEGES ON sbtest.*",
+            "--init-file=/data/mariadb/init.sql",
+        ])
+            assert.ok(cmd.includes(part), `server command has ${part}: ${cmd}`);
         assert.ok(!/innodb[-_]support[-_]xa/.test(cmd), "options MariaDB 10.11 no longer has are left out");
         assert.ok(!/--user=root|auth-root-authentication-method=normal/.test(cmd), "neither the server nor MariaDB root runs unprotected");
         assert.throws(() => mysql.serverCommand!(P, { dataDir: "/data", listen: "127.0.0.1" }), /no password file/);
@@ -35,18 +49,31 @@ describe("workloads/mysql", () => {
 
     it("authenticates with the stack's password, which no command line carries", () => {
         assert.deepEqual(mysql.password, { clientEnv: "MYSQL_PWD" });
-        const cmds = [mysql.prepareCommand!(TINY, CTX), mysql.clientCommand(TINY, CTX), mysql.readinessCommand!(P, CTX.addr), mysql.serverCommand!(P, { dataDir: "/d", listen: "10.0.0.2", passwordFile: "/run/p" })];
+        const cmds = [
+            mysql.prepareCommand!(TINY, CTX),
+            mysql.clientCommand(TINY, CTX),
+            mysql.readinessCommand!(P, CTX.addr),
+            mysql.serverCommand!(P, { dataDir: "/d", listen: "10.0.0.2", passwordFile: "/run/p" }),
+        ];
         for (const c of cmds) assert.doesNotMatch(c, /\s-p\S|--mysql-password|--password/, c);
         assert.equal(cmds[3].match(/IDENTIFIED BY/g)?.length, 1);
         assert.ok(cmds[3].includes("IDENTIFIED BY '\\''$pw'\\''"), "the password comes from the file, read by the script");
     });
 
     it("prepares the table once, then sweeps the threads over the network path", () => {
-        assert.equal(mysql.prepareCommand!(TINY, CTX),
-            "timeout -k 10 3600 sysbench oltp_read_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port=32772 --mysql-user=sbtest --mysql-db=sbtest --tables=1 --table-size=10000 prepare");
+        assert.equal(
+            mysql.prepareCommand!(TINY, CTX),
+            "timeout -k 10 3600 sysbench oltp_read_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port=32772 --mysql-user=sbtest --mysql-db=sbtest --tables=1 --table-size=10000 prepare",
+        );
         const run = mysql.clientCommand(TINY, CTX);
-        assert.match(run, /^set -e; echo '### isobench mysql threads=1'; timeout -k 10 123 sysbench oltp_read_only .* --threads=1 --time=3 --events=0 --report-interval=0 run; echo '### isobench mysql threads=4'; .* --threads=4 /);
-        assert.match(mysql.readinessCommand!(P, CTX.addr), /mariadb-admin --no-defaults --protocol=tcp -h 127\.0\.0\.1 -P 32772 -u sbtest --connect-timeout=5 ping/);
+        assert.match(
+            run,
+            /^set -e; echo '### isobench mysql threads=1'; timeout -k 10 123 sysbench oltp_read_only .* --threads=1 --time=3 --events=0 --report-interval=0 run; echo '### isobench mysql threads=4'; .* --threads=4 /,
+        );
+        assert.match(
+            mysql.readinessCommand!(P, CTX.addr),
+            /mariadb-admin --no-defaults --protocol=tcp -h 127\.0\.0\.1 -P 32772 -u sbtest --connect-timeout=5 ping/,
+        );
         assert.throws(() => mysql.clientCommand({ ...TINY, threads: "1,,2" }, CTX), /threads must be a positive integer or a comma-separated list/);
         assert.throws(() => mysql.clientCommand(TINY, { dataDir: "/data" }), /needs the address of the server.s server port/);
     });
@@ -75,26 +102,40 @@ describe("workloads/mysql", () => {
     });
 
     it("every truncation of both fixtures throws ParseError when params are given", () => {
-        for (const [name, params] of [[RUN10, TINY], [RUN04, { ...P, threads: "10,30,50" }]] as const) {
+        for (const [name, params] of [
+            [RUN10, TINY],
+            [RUN04, { ...P, threads: "10,30,50" }],
+        ] as const) {
             const raw = fixture(name);
             // Past these, everything the parser needs is there (the fairness figures are not used).
             const end = name === RUN10 ? raw.lastIndexOf("Threads fairness:") + "Threads fairness:".length : raw.lastIndexOf("21.25ms") + "21.25ms".length;
             for (let cut = 0; cut < end; cut += 5) {
-                assertParseError(() => parseSysbenchOltp(raw.slice(0, cut), params), "mysql", /^transactions_per_s$|^latency_(avg|p95)_ms$|^threads$|^marker$/, `${name} cut at ${cut}`);
+                assertParseError(
+                    () => parseSysbenchOltp(raw.slice(0, cut), params),
+                    "mysql",
+                    /^transactions_per_s$|^latency_(avg|p95)_ms$|^threads$|^marker$/,
+                    `${name} cut at ${cut}`,
+                );
             }
         }
     });
 
     it("names sysbench's own error and refuses a thread count twice", () => {
-        const e = assertParseError(() => parseSysbenchOltp("FATAL: unable to connect to MySQL server on host '127.0.0.1', port 3306, aborting...\n"), "mysql", "transactions_per_s");
+        const e = assertParseError(
+            () => parseSysbenchOltp("FATAL: unable to connect to MySQL server on host '127.0.0.1', port 3306, aborting...\n"),
+            "mysql",
+            "transactions_per_s",
+        );
         assert.match(e.message, /unable to connect/);
         const raw = fixture(RUN10);
         assertParseError(() => parseSysbenchOltp(raw + raw), "mysql", "threads");
     });
 
     it("version: the server's and sysbench's, from inside the environment", () => {
-        assert.equal(mysql.parseVersion("mariadbd  Ver 10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64 (Debian 12)\nsysbench 1.0.20\n"),
-            "mariadb 10.11.19-MariaDB-0+deb12u1; sysbench 1.0.20");
+        assert.equal(
+            mysql.parseVersion("mariadbd  Ver 10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64 (Debian 12)\nsysbench 1.0.20\n"),
+            "mariadb 10.11.19-MariaDB-0+deb12u1; sysbench 1.0.20",
+        );
         assertParseError(() => mysql.parseVersion("sysbench 1.0.20\n"), "mysql", "version");
     });
 });

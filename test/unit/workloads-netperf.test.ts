@@ -13,19 +13,26 @@ describe("workloads/netperf", () => {
     it("has the paper's parameters (TCP_RR and UDP_RR, -r 100,200, 60 s) and publishes the data port over TCP and UDP", () => {
         assert.deepEqual(P, { lengthSeconds: 60, tests: "TCP_RR,UDP_RR", requestSize: 100, responseSize: 200 });
         assert.equal(netperf.clientPlacement, "host");
-        assert.deepEqual(workloadPorts(netperf).map((p) => `${p.name}:${p.port}/${p.protocol}${p.sameNumber ? "=" : ""}`),
-            ["control:12867/tcp", "data:12868/tcp=", "data-udp:12868/udp="]);
+        assert.deepEqual(
+            workloadPorts(netperf).map((p) => `${p.name}:${p.port}/${p.protocol}${p.sameNumber ? "=" : ""}`),
+            ["control:12867/tcp", "data:12868/tcp=", "data-udp:12868/udp="],
+        );
         assert.equal(netperf.serverCommand!(P, { dataDir: "/data", listen: "127.0.0.1" }), "netserver -D -4 -L 127.0.0.1,inet -p 12867");
     });
 
     it("runs each test against the control port with a fixed data port and data target", () => {
-        assert.equal(netperf.clientCommand({ ...P, lengthSeconds: 5 }, CTX),
+        assert.equal(
+            netperf.clientCommand({ ...P, lengthSeconds: 5 }, CTX),
             "set -e; echo '### isobench netperf test=TCP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t TCP_RR -- -r 100,200 -P ,12868; " +
-            "echo '### isobench netperf test=UDP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t UDP_RR -- -r 100,200 -P ,12868");
+                "echo '### isobench netperf test=UDP_RR'; timeout -k 10 65 netperf -4 -H 127.9.8.7 -p 32772 -l 5 -t UDP_RR -- -r 100,200 -P ,12868",
+        );
         assert.match(netperf.readinessCommand!(P, A, CTX), / -l -10 -t TCP_RR /);
         // The server's own address as the client reaches it (host network, guest): the data
         // socket is bound there too; behind a NAT (listen is the container's wildcard) it is not.
-        assert.match(netperf.clientCommand(P, { ...CTX, listen: "127.9.8.7" }), /-t TCP_RR -- -r 100,200 -P ,12868 -H 127\.9\.8\.7; .* -P ,12868 -H 127\.9\.8\.7$/);
+        assert.match(
+            netperf.clientCommand(P, { ...CTX, listen: "127.9.8.7" }),
+            /-t TCP_RR -- -r 100,200 -P ,12868 -H 127\.9\.8\.7; .* -P ,12868 -H 127\.9\.8\.7$/,
+        );
         assert.doesNotMatch(netperf.clientCommand(P, { ...CTX, listen: "0.0.0.0" }), / -H 0\.0\.0\.0/);
         assert.throws(() => netperf.clientCommand({ ...P, tests: "TCP_STREAM" }, CTX), /tests must list TCP_RR and\/or UDP_RR/);
         assert.throws(() => netperf.clientCommand({ ...P, requestSize: -1 }, CTX), /requestSize must be a positive integer/);
@@ -42,7 +49,13 @@ describe("workloads/netperf", () => {
 
     it("accepts the pre-2.7 report without the MIGRATED prefix (published example)", () => {
         const ms = parseNetperf(fixture("netperf-2.6-tcp_rr-PUBLISHED-crossbar-notes.txt"));
-        assert.deepEqual(ms.map((m) => [m.metric, m.value]), [["tcp_rr_tps", 26851.95], ["tcp_rr_latency_us", 1e6 / 26851.95]]);
+        assert.deepEqual(
+            ms.map((m) => [m.metric, m.value]),
+            [
+                ["tcp_rr_tps", 26851.95],
+                ["tcp_rr_latency_us", 1e6 / 26851.95],
+            ],
+        );
     });
 
     it("names netperf's complaint when no netserver answers (captured)", () => {
@@ -53,7 +66,11 @@ describe("workloads/netperf", () => {
     it("a failed UDP_RR (netperf's send_data error after the banner) is a ParseError for udp_rr_tps", () => {
         const raw = fixture(RUN);
         const udp = raw.indexOf("### isobench netperf test=UDP_RR");
-        const failed = raw.slice(0, udp) + "### isobench netperf test=UDP_RR\n" + raw.slice(udp).split("\n")[1] + "\nsend_data: data send error: Invalid argument (errno 22)\n";
+        const failed =
+            raw.slice(0, udp) +
+            "### isobench netperf test=UDP_RR\n" +
+            raw.slice(udp).split("\n")[1] +
+            "\nsend_data: data send error: Invalid argument (errno 22)\n";
         assertParseError(() => parseNetperf(failed, P), "netperf", "udp_rr_tps");
     });
 

@@ -6,7 +6,11 @@ import { assertParseError, fixtureReader } from "../helpers/parse-error";
 const fixture = fixtureReader("nuttcp");
 const RUN = "nuttcp-6.1.2-T2-transmit-receive.txt";
 const P = nuttcp.defaults;
-const CTX = { addr: { host: "127.9.8.7", port: 32771 }, addrs: { control: { host: "127.9.8.7", port: 32771 }, data: { host: "127.9.8.7", port: 5001 } }, dataDir: "/data" };
+const CTX = {
+    addr: { host: "127.9.8.7", port: 32771 },
+    addrs: { control: { host: "127.9.8.7", port: 32771 }, data: { host: "127.9.8.7", port: 5001 } },
+    dataDir: "/data",
+};
 
 describe("workloads/nuttcp", () => {
     it("has nuttcp's defaults, a host-side client and a control port plus a same-number data port", () => {
@@ -21,14 +25,19 @@ describe("workloads/nuttcp", () => {
         assert.equal(nuttcp.serverCommand!(P, { dataDir: "/data", listen: "192.168.122.7" }), "nuttcp -S -P5000 --nofork --no3rdparty");
         // On the host's network: through the shim, and never without it.
         const shimmed = nuttcp.serverCommand!(P, { dataDir: "/data", listen: "127.0.0.1", bindShim: "/s.so" });
-        assert.match(shimmed, /\[ -r '\\''\/s\.so'\\'' \] \|\| \{ echo "nuttcp: the bind shim \/s\.so is missing.*exit 1; \}; ISOBENCH_BIND_ADDR=127\.0\.0\.1 LD_PRELOAD='\\''\/s\.so'\\'' exec nuttcp -S -P5000 --nofork --no3rdparty'$/);
+        assert.match(
+            shimmed,
+            /\[ -r '\\''\/s\.so'\\'' \] \|\| \{ echo "nuttcp: the bind shim \/s\.so is missing.*exit 1; \}; ISOBENCH_BIND_ADDR=127\.0\.0\.1 LD_PRELOAD='\\''\/s\.so'\\'' exec nuttcp -S -P5000 --nofork --no3rdparty'$/,
+        );
         assert.throws(() => nuttcp.serverCommand!(P, { dataDir: "/data" }), /needs the IPv4 address to bind/);
     });
 
     it("measures both directions with the announced data port; receive flips the data connection (-F) for NAT", () => {
-        assert.equal(nuttcp.clientCommand({ ...P, timeSeconds: 3 }, CTX),
+        assert.equal(
+            nuttcp.clientCommand({ ...P, timeSeconds: 3 }, CTX),
             "set -e; echo '### isobench nuttcp direction=transmit'; timeout -k 10 63 nuttcp -T3 -P32771 -p5001 -t 127.9.8.7; " +
-            "echo '### isobench nuttcp direction=receive'; timeout -k 10 63 nuttcp -T3 -P32771 -p5001 -r -F 127.9.8.7");
+                "echo '### isobench nuttcp direction=receive'; timeout -k 10 63 nuttcp -T3 -P32771 -p5001 -r -F 127.9.8.7",
+        );
         assert.match(nuttcp.readinessCommand!(P, CTX.addr, CTX), /^timeout -k 10 15 nuttcp -T0\.1 -P32771 -p5001 -t 127\.9\.8\.7 >\/dev\/null$/);
         assert.throws(() => nuttcp.clientCommand({ ...P, directions: "up" }, CTX), /directions must list/);
         assert.throws(() => nuttcp.clientCommand({ ...P, timeSeconds: 0 }, CTX), /timeSeconds must be a positive integer/);
@@ -43,7 +52,10 @@ describe("workloads/nuttcp", () => {
     });
 
     it("accepts one unmarked run (imported logs), also the 5.x line without retrans/RTT and the -v prefix", () => {
-        assert.deepEqual(parseNuttcp("  1178.3516 MB /  10.01 sec =  987.5135 Mbps 11 %TX 13 %RX\n").map((m) => [m.metric, m.value]), [["throughput_gbps", 0.9875135]]);
+        assert.deepEqual(
+            parseNuttcp("  1178.3516 MB /  10.01 sec =  987.5135 Mbps 11 %TX 13 %RX\n").map((m) => [m.metric, m.value]),
+            [["throughput_gbps", 0.9875135]],
+        );
         assert.equal(parseNuttcp("nuttcp-t: 1178.3516 MB /  10.01 sec =  987.5135 Mbps 11 %TX 13 %RX 0 retrans 0.2 msRTT\n")[0].value, 0.9875135);
     });
 

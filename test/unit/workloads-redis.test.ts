@@ -48,8 +48,13 @@ describe("workloads/redis", () => {
             assert.equal(redis.name, "redis");
             assert.equal(redis.tool, "redis-benchmark");
             assert.deepEqual(redis.defaults, {
-                dataSize: 50, keyspace: 100000, requests: 500000, clients: "1,2,4,5,10,20,30,50,70,100,120",
-                tests: "ping,set,get,lpush,lpop,sadd", pipeline: 1, timeoutSeconds: 900,
+                dataSize: 50,
+                keyspace: 100000,
+                requests: 500000,
+                clients: "1,2,4,5,10,20,30,50,70,100,120",
+                tests: "ping,set,get,lpush,lpop,sadd",
+                pipeline: 1,
+                timeoutSeconds: 900,
             });
             assert.equal(redis.clientPlacement, "host");
             assert.equal(redis.serverPort, 6379);
@@ -57,15 +62,21 @@ describe("workloads/redis", () => {
         });
 
         it("builds server, readiness and a client sweep with a marker, FLUSHALL and a timeout per client count", () => {
-            assert.equal(redis.serverCommand!(P, { dataDir: "/data", listen: "192.168.122.5" }), "redis-server --port 6379 --bind 192.168.122.5 --protected-mode no --save '' --appendonly no");
-            assert.equal(redis.readinessCommand!(P, { host: "192.168.122.10", port: 6379 }), "redis-cli -h 192.168.122.10 -p 6379 ping 2>/dev/null | grep -qx PONG");
+            assert.equal(
+                redis.serverCommand!(P, { dataDir: "/data", listen: "192.168.122.5" }),
+                "redis-server --port 6379 --bind 192.168.122.5 --protected-mode no --save '' --appendonly no",
+            );
+            assert.equal(
+                redis.readinessCommand!(P, { host: "192.168.122.10", port: 6379 }),
+                "redis-cli -h 192.168.122.10 -p 6379 ping 2>/dev/null | grep -qx PONG",
+            );
             assert.equal(
                 redis.clientCommand({ ...redis.defaults, clients: "1,50", requests: 1000 }, { addr: { host: "127.0.0.1", port: 16379 }, dataDir: "/data" }),
                 "set -e; " +
-                "echo '### isobench redis clients=1'; timeout -k 10 60 redis-cli -h 127.0.0.1 -p 16379 flushall >/dev/null; " +
-                "timeout -k 10 900 redis-benchmark -h 127.0.0.1 -p 16379 -c 1 -n 1000 -d 50 -r 100000 -P 1 -t ping,set,get,lpush,lpop,sadd --csv; " +
-                "echo '### isobench redis clients=50'; timeout -k 10 60 redis-cli -h 127.0.0.1 -p 16379 flushall >/dev/null; " +
-                "timeout -k 10 900 redis-benchmark -h 127.0.0.1 -p 16379 -c 50 -n 1000 -d 50 -r 100000 -P 1 -t ping,set,get,lpush,lpop,sadd --csv",
+                    "echo '### isobench redis clients=1'; timeout -k 10 60 redis-cli -h 127.0.0.1 -p 16379 flushall >/dev/null; " +
+                    "timeout -k 10 900 redis-benchmark -h 127.0.0.1 -p 16379 -c 1 -n 1000 -d 50 -r 100000 -P 1 -t ping,set,get,lpush,lpop,sadd --csv; " +
+                    "echo '### isobench redis clients=50'; timeout -k 10 60 redis-cli -h 127.0.0.1 -p 16379 flushall >/dev/null; " +
+                    "timeout -k 10 900 redis-benchmark -h 127.0.0.1 -p 16379 -c 50 -n 1000 -d 50 -r 100000 -P 1 -t ping,set,get,lpush,lpop,sadd --csv",
             );
             assert.match(redis.clientCommand({ ...P, clients: 8 }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /clients=8'.* -c 8 /);
         });
@@ -73,10 +84,19 @@ describe("workloads/redis", () => {
         it("quotes odd host names and validates parameters", () => {
             assert.match(redis.clientCommand(P, { addr: { host: "my host", port: 1 }, dataDir: "/data" }), /redis-benchmark -h 'my host' -p 1 /);
             assert.throws(() => redis.clientCommand(P, { dataDir: "/data" }), /needs the address of the server.s server port/);
-            assert.throws(() => redis.clientCommand({ ...P, clients: 0 }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /clients must be a positive integer/);
-            assert.throws(() => redis.clientCommand({ ...P, clients: "1,x" }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /clients must be a positive integer or a comma-separated list/);
+            assert.throws(
+                () => redis.clientCommand({ ...P, clients: 0 }, { addr: { host: "h", port: 1 }, dataDir: "/data" }),
+                /clients must be a positive integer/,
+            );
+            assert.throws(
+                () => redis.clientCommand({ ...P, clients: "1,x" }, { addr: { host: "h", port: 1 }, dataDir: "/data" }),
+                /clients must be a positive integer or a comma-separated list/,
+            );
             assert.throws(() => redis.clientCommand({ ...P, clients: "5,5" }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /lists a value twice/);
-            assert.throws(() => redis.clientCommand({ ...P, tests: "set;rm -rf /" }, { addr: { host: "h", port: 1 }, dataDir: "/data" }), /tests must be comma-separated/);
+            assert.throws(
+                () => redis.clientCommand({ ...P, tests: "set;rm -rf /" }, { addr: { host: "h", port: 1 }, dataDir: "/data" }),
+                /tests must be comma-separated/,
+            );
         });
 
         it("names metrics after the test title", () => {
@@ -96,31 +116,60 @@ describe("workloads/redis", () => {
                 { metric: "ping_inline_latency_p99_ms", value: 2.695, unit: "ms", better: "lower" },
             ]);
             assert.deepEqual(values(ms), {
-                ping_inline_rps: 44444.44, ping_inline_latency_avg_ms: 0.77, ping_inline_latency_p99_ms: 2.695,
-                set_rps: 42553.19, set_latency_avg_ms: 0.721, set_latency_p99_ms: 1.279,
-                get_rps: 47619.05, get_latency_avg_ms: 0.692, get_latency_p99_ms: 1.151,
-                lpush_rps: 39215.69, lpush_latency_avg_ms: 0.878, lpush_latency_p99_ms: 4.119,
-                lpop_rps: 40816.33, lpop_latency_avg_ms: 0.814, lpop_latency_p99_ms: 2.751,
-                sadd_rps: 40816.33, sadd_latency_avg_ms: 0.784, sadd_latency_p99_ms: 2.983,
+                ping_inline_rps: 44444.44,
+                ping_inline_latency_avg_ms: 0.77,
+                ping_inline_latency_p99_ms: 2.695,
+                set_rps: 42553.19,
+                set_latency_avg_ms: 0.721,
+                set_latency_p99_ms: 1.279,
+                get_rps: 47619.05,
+                get_latency_avg_ms: 0.692,
+                get_latency_p99_ms: 1.151,
+                lpush_rps: 39215.69,
+                lpush_latency_avg_ms: 0.878,
+                lpush_latency_p99_ms: 4.119,
+                lpop_rps: 40816.33,
+                lpop_latency_avg_ms: 0.814,
+                lpop_latency_p99_ms: 2.751,
+                sadd_rps: 40816.33,
+                sadd_latency_avg_ms: 0.784,
+                sadd_latency_p99_ms: 2.983,
             });
         });
 
         it("human output (with \\r progress lines): the same metrics from the summaries", () => {
             const ms = redis.parse(fixture(HUMAN7), P);
             assert.deepEqual(values(ms), {
-                ping_inline_rps: 38461.54, ping_inline_latency_avg_ms: 0.773, ping_inline_latency_p99_ms: 1.967,
-                set_rps: 37735.85, set_latency_avg_ms: 0.842, set_latency_p99_ms: 2.591,
-                get_rps: 41666.67, get_latency_avg_ms: 0.809, get_latency_p99_ms: 4.367,
-                lpush_rps: 31746.03, lpush_latency_avg_ms: 1.037, lpush_latency_p99_ms: 3.239,
-                lpop_rps: 45454.55, lpop_latency_avg_ms: 0.719, lpop_latency_p99_ms: 1.327,
-                sadd_rps: 43478.26, sadd_latency_avg_ms: 0.774, sadd_latency_p99_ms: 2.231,
+                ping_inline_rps: 38461.54,
+                ping_inline_latency_avg_ms: 0.773,
+                ping_inline_latency_p99_ms: 1.967,
+                set_rps: 37735.85,
+                set_latency_avg_ms: 0.842,
+                set_latency_p99_ms: 2.591,
+                get_rps: 41666.67,
+                get_latency_avg_ms: 0.809,
+                get_latency_p99_ms: 4.367,
+                lpush_rps: 31746.03,
+                lpush_latency_avg_ms: 1.037,
+                lpush_latency_p99_ms: 3.239,
+                lpop_rps: 45454.55,
+                lpop_latency_avg_ms: 0.719,
+                lpop_latency_p99_ms: 1.327,
+                sadd_rps: 43478.26,
+                sadd_latency_avg_ms: 0.774,
+                sadd_latency_p99_ms: 2.231,
             });
             for (const m of ms) assert.equal(m.better, m.metric.endsWith("_rps") ? "higher" : "lower");
         });
 
         it("-q output: rps only (it has no average or p99 latency)", () => {
             assert.deepEqual(values(redis.parse(fixture(QUIET7), P)), {
-                ping_inline_rps: 29411.76, set_rps: 40000, get_rps: 42553.19, lpush_rps: 42553.19, lpop_rps: 38461.54, sadd_rps: 44444.44,
+                ping_inline_rps: 29411.76,
+                set_rps: 40000,
+                get_rps: 42553.19,
+                lpush_rps: 42553.19,
+                lpop_rps: 38461.54,
+                sadd_rps: 44444.44,
             });
         });
     });
@@ -159,7 +208,10 @@ describe("workloads/redis", () => {
         });
 
         it("without params, whatever tests are present are returned", () => {
-            const raw = fixture(CSV7).split("\n").filter((l) => !l.startsWith('"SADD"')).join("\n");
+            const raw = fixture(CSV7)
+                .split("\n")
+                .filter((l) => !l.startsWith('"SADD"'))
+                .join("\n");
             assert.equal(redis.parse(raw).length, 15);
             assertParseError(() => redis.parse(raw, P), "sadd_rps");
         });
@@ -261,7 +313,7 @@ describe("workloads/redis", () => {
             }
         });
 
-        it("the paper's published 2.8.13 log (two client counts, four invocations each): one point per \"N parallel clients\"", () => {
+        it('the paper\'s published 2.8.13 log (two client counts, four invocations each): one point per "N parallel clients"', () => {
             const ms = redis.parse(fixture(FELTER28), { ...redis.defaults, clients: "60,70" });
             assert.equal(ms.length, 2 * 7);
             const at = (clients: number, metric: string) => ms.find((m) => m.point?.clients === clients && m.metric === metric)?.value;

@@ -19,7 +19,16 @@ describe("workloads/stream", () => {
     it("reports the system's bandwidth (per-process StarSTREAM × processes) and one process alone (captured)", () => {
         const ms = parseStream(fixture(RUN), { arraySize: 1_000_000, processes: 0, nb: 128 });
         const v = Object.fromEntries(ms.map((m) => [m.metric, m.value]));
-        assert.deepEqual(Object.keys(v), ["copy_gbps", "scale_gbps", "add_gbps", "triad_gbps", "single_copy_gbps", "single_scale_gbps", "single_add_gbps", "single_triad_gbps"]);
+        assert.deepEqual(Object.keys(v), [
+            "copy_gbps",
+            "scale_gbps",
+            "add_gbps",
+            "triad_gbps",
+            "single_copy_gbps",
+            "single_scale_gbps",
+            "single_add_gbps",
+            "single_triad_gbps",
+        ]);
         assert.equal(v.triad_gbps, 51.651 * 2);
         assert.equal(v.single_triad_gbps, 69.3595);
         assert.ok(ms.every((m) => m.unit === "GB/s" && m.better === "higher"));

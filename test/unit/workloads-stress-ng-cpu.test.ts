@@ -14,7 +14,10 @@ describe("workloads/stress-ng-cpu", () => {
     it("runs stress-ng --cpu inside the environment with stderr on stdout, and says it substitutes coremark", () => {
         assert.equal(stressNgCpu.clientPlacement, "inside");
         assert.equal(stressNgCpu.clientCommand(stressNgCpu.defaults, CTX), "stress-ng --cpu 0 --cpu-method all --metrics-brief -t 60 2>&1");
-        assert.equal(stressNgCpu.clientCommand({ workers: 4, method: "matrixprod", timeSeconds: 5 }, CTX), "stress-ng --cpu 4 --cpu-method matrixprod --metrics-brief -t 5 2>&1");
+        assert.equal(
+            stressNgCpu.clientCommand({ workers: 4, method: "matrixprod", timeSeconds: 5 }, CTX),
+            "stress-ng --cpu 4 --cpu-method matrixprod --metrics-brief -t 5 2>&1",
+        );
         assert.throws(() => stressNgCpu.clientCommand({ ...stressNgCpu.defaults, method: "all; reboot" }, CTX), /method/);
         assert.throws(() => stressNgCpu.clientCommand({ ...stressNgCpu.defaults, workers: -1 }, CTX), /workers/);
         assert.match(stressNgCpu.notes!(stressNgCpu.defaults), /substitutes for coremark/);

@@ -54,7 +54,10 @@ describe("workloads/sysbench-cpu", () => {
         it("rejects parameters that are not positive integers", () => {
             assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 20000, threads: 0, timeSeconds: 10 }, CTX), /threads must be a positive integer/);
             assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 1.5, threads: 1, timeSeconds: 10 }, CTX), /maxPrime/);
-            assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 20000, threads: 1, timeSeconds: "10; rm -rf /" as unknown as number }, CTX), /timeSeconds/);
+            assert.throws(
+                () => sysbenchCpu.clientCommand({ maxPrime: 20000, threads: 1, timeSeconds: "10; rm -rf /" as unknown as number }, CTX),
+                /timeSeconds/,
+            );
         });
     });
 

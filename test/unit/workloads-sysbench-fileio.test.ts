@@ -14,7 +14,15 @@ const byMetric = (ms: Measurement[]) => Object.fromEntries(ms.map((m) => [m.metr
 
 describe("workloads/sysbench-fileio", () => {
     it("has KEK's parameters as defaults", () => {
-        assert.deepEqual(sysbenchFileio.defaults, { modes: "seqrd,rndrd,seqwr,rndwr", blockSize: "4K", totalSize: "8G", files: 128, extraFlags: "direct", threads: 1, timeSeconds: 300 });
+        assert.deepEqual(sysbenchFileio.defaults, {
+            modes: "seqrd,rndrd,seqwr,rndwr",
+            blockSize: "4K",
+            totalSize: "8G",
+            files: 128,
+            extraFlags: "direct",
+            threads: 1,
+            timeSeconds: 300,
+        });
         assert.equal(sysbenchFileio.clientPlacement, "inside");
     });
 
@@ -54,24 +62,49 @@ describe("workloads/sysbench-fileio", () => {
     it("parses the sysbench 0.4.12 format (reconstructed: Mb/sec = MiB/s, Requests/sec)", () => {
         const m = byMetric(parseSysbenchFileio(fixture(V04)));
         assert.deepEqual(m, {
-            rndrd_mib_per_s: 14.136, rndrd_ops_per_s: 3618.81, rndrd_latency_avg_ms: 0.28, rndrd_latency_p95_ms: 0.52,
-            seqwr_mib_per_s: 32.598, seqwr_ops_per_s: 8345.17, seqwr_latency_avg_ms: 0.11, seqwr_latency_p95_ms: 0.19,
+            rndrd_mib_per_s: 14.136,
+            rndrd_ops_per_s: 3618.81,
+            rndrd_latency_avg_ms: 0.28,
+            rndrd_latency_p95_ms: 0.52,
+            seqwr_mib_per_s: 32.598,
+            seqwr_ops_per_s: 8345.17,
+            seqwr_latency_avg_ms: 0.11,
+            seqwr_latency_p95_ms: 0.19,
         });
         assertParseError(() => parseSysbenchFileio(fixture(V04), sysbenchFileio.defaults), "sysbench-fileio", "seqrd_mib_per_s");
     });
 
     it("names sysbench's own failure (FATAL) and output without a mode", () => {
-        const failed = fixture(V1).replace(/Doing random write test\n/, "Doing random write test\nFATAL: Size of file 'test_file.18' is 384KiB, but at least 512KiB is expected.\n");
+        const failed = fixture(V1).replace(
+            /Doing random write test\n/,
+            "Doing random write test\nFATAL: Size of file 'test_file.18' is 384KiB, but at least 512KiB is expected.\n",
+        );
         const e = assertParseError(() => parseSysbenchFileio(failed), "sysbench-fileio", "rndwr_mib_per_s");
         assert.match(e.message, /FATAL: Size of file/);
-        assertParseError(() => parseSysbenchFileio("sysbench-fileio: O_DIRECT (direct I/O) is not supported on the tmpfs file system at /data\n"), "sysbench-fileio", "mib_per_s");
+        assertParseError(
+            () => parseSysbenchFileio("sysbench-fileio: O_DIRECT (direct I/O) is not supported on the tmpfs file system at /data\n"),
+            "sysbench-fileio",
+            "mib_per_s",
+        );
         assertParseError(() => parseSysbenchFileio(fixture(V1).replace(/^Doing .* test$/gm, "")), "sysbench-fileio", "mib_per_s");
     });
 
     it("throws ParseError for every truncation", () => {
         const raw = fixture(V1);
-        assertEveryTruncationFails((r) => parseSysbenchFileio(r, { ...sysbenchFileio.defaults, totalSize: "64M", timeSeconds: 2 }), raw, raw.lastIndexOf("execution time (avg/stddev):"), "sysbench-fileio", 3);
+        assertEveryTruncationFails(
+            (r) => parseSysbenchFileio(r, { ...sysbenchFileio.defaults, totalSize: "64M", timeSeconds: 2 }),
+            raw,
+            raw.lastIndexOf("execution time (avg/stddev):"),
+            "sysbench-fileio",
+            3,
+        );
         const old = fixture(V04);
-        assertEveryTruncationFails((r) => parseSysbenchFileio(r, { ...sysbenchFileio.defaults, modes: "rndrd,seqwr" }), old, old.lastIndexOf("execution time (avg/stddev):"), "sysbench-fileio", 3);
+        assertEveryTruncationFails(
+            (r) => parseSysbenchFileio(r, { ...sysbenchFileio.defaults, modes: "rndrd,seqwr" }),
+            old,
+            old.lastIndexOf("execution time (avg/stddev):"),
+            "sysbench-fileio",
+            3,
+        );
     });
 });
