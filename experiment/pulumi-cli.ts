@@ -5,41 +5,21 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawn, spawnSync } from "child_process";
-import { randomBytes } from "crypto";
 import { ensurePrivateDir, stateDir as stateDirOf } from "../core/paths";
 
-/** The passphrase that was the default before each checkout got its own: stacks made then still use it. */
-export const LEGACY_PASSPHRASE = "isobench";
-
 /**
- * How Pulumi gets the passphrase that encrypts the stack's secrets (the database password): the
- * user's PULUMI_CONFIG_PASSPHRASE(_FILE) when set; otherwise this checkout's own random one in
- * .state/pulumi-passphrase (0600, made on first use), so a copy of the state alone does not give
- * the secrets away. A backend that already holds stacks and has no such file was made with the
- * old fixed default and keeps it (its secrets could not be decrypted otherwise).
+ * The passphrase the checked-in stack files were made with: each carries the `encryptionsalt` of
+ * it, and Pulumi refuses any other passphrase for them ("incorrect passphrase"). So it stays the
+ * default, and the stack's secrets (the database password) are as private as the state folder
+ * (.state, 0700) unless the user sets a passphrase of their own (docs: README "On a shared machine").
  */
-export function passphraseEnv(
-    stateDir: string,
-    backendDir: string,
-    env: NodeJS.ProcessEnv = process.env,
-): { PULUMI_CONFIG_PASSPHRASE?: string; PULUMI_CONFIG_PASSPHRASE_FILE?: string } {
+export const DEFAULT_PASSPHRASE = "isobench";
+
+/** How Pulumi gets the passphrase: the user's PULUMI_CONFIG_PASSPHRASE(_FILE) when set, otherwise the default. */
+export function passphraseEnv(env: NodeJS.ProcessEnv = process.env): { PULUMI_CONFIG_PASSPHRASE?: string; PULUMI_CONFIG_PASSPHRASE_FILE?: string } {
     if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) return { PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE };
     if (env.PULUMI_CONFIG_PASSPHRASE_FILE) return { PULUMI_CONFIG_PASSPHRASE_FILE: env.PULUMI_CONFIG_PASSPHRASE_FILE };
-    const file = path.join(stateDir, "pulumi-passphrase");
-    if (fs.existsSync(file)) return { PULUMI_CONFIG_PASSPHRASE_FILE: file };
-    // A backend other than a folder cannot be looked into: it may hold stacks of the old default.
-    if (env.PULUMI_BACKEND_URL && !env.PULUMI_BACKEND_URL.startsWith("file://")) return { PULUMI_CONFIG_PASSPHRASE: LEGACY_PASSPHRASE };
-    const stacks = path.join(env.PULUMI_BACKEND_URL ? env.PULUMI_BACKEND_URL.slice("file://".length) : backendDir, ".pulumi", "stacks");
-    if (fs.existsSync(stacks) && (fs.readdirSync(stacks, { recursive: true }) as string[]).some((f) => f.endsWith(".json"))) {
-        return { PULUMI_CONFIG_PASSPHRASE: LEGACY_PASSPHRASE };
-    }
-    try {
-        fs.writeFileSync(file, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
-    } catch (e) {
-        // Another isobench made it first: use theirs.
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
-    return { PULUMI_CONFIG_PASSPHRASE_FILE: file };
+    return { PULUMI_CONFIG_PASSPHRASE: DEFAULT_PASSPHRASE };
 }
 
 /** The environment of every pulumi call, from `base` (this process's environment unless given). */
@@ -53,7 +33,7 @@ export function pulumiEnv(repoRoot: string, base: NodeJS.ProcessEnv = process.en
         ...rest,
         PATH: `${path.join(repoRoot, ".tools", "bin")}:${base.PATH ?? ""}`,
         PULUMI_BACKEND_URL: base.PULUMI_BACKEND_URL ?? `file://${backendDir}`,
-        ...passphraseEnv(stateDir, backendDir, base),
+        ...passphraseEnv(base),
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_HOME: base.PULUMI_HOME ?? path.join(stateDir, "pulumi-home"),

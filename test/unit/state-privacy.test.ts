@@ -1,16 +1,16 @@
 /**
- * What isobench keeps in .state stays root's: the folder and every folder under it 0700, and the
- * passphrase that encrypts the stacks' secrets is the checkout's own random one, not a default
- * everyone knows (unless the user sets one, or the backend holds stacks made with the old default).
+ * What isobench keeps in .state stays root's: the folder and every folder under it 0700; the
+ * passphrase that encrypts the stacks' secrets is the user's, or the default the checked-in stack
+ * files were made with.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ensurePrivateDir } from "../../core/paths";
-import { LEGACY_PASSPHRASE, passphraseEnv } from "../../experiment/pulumi-cli";
+import { REPO_ROOT, ensurePrivateDir } from "../../core/paths";
+import { DEFAULT_PASSPHRASE, passphraseEnv } from "../../experiment/pulumi-cli";
 
-describe(".state: private folders and the checkout's own passphrase", () => {
+describe(".state: private folders, and the passphrase", () => {
     let tmp = "";
     beforeEach(() => {
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-state-"));
@@ -36,34 +36,12 @@ describe(".state: private folders and the checkout's own passphrase", () => {
         assert.equal(mode(fresh), 0o700);
     });
 
-    it("gives a fresh checkout its own random passphrase file (0600), the same on every call", () => {
-        const state = path.join(tmp, ".state");
-        ensurePrivateDir(state);
-        const a = passphraseEnv(state, path.join(state, "pulumi"), {});
-        assert.deepEqual(a, { PULUMI_CONFIG_PASSPHRASE_FILE: path.join(state, "pulumi-passphrase") });
-        assert.match(fs.readFileSync(a.PULUMI_CONFIG_PASSPHRASE_FILE!, "utf8"), /^[0-9a-f]{64}\n$/);
-        assert.equal(mode(a.PULUMI_CONFIG_PASSPHRASE_FILE!), 0o600);
-        const first = fs.readFileSync(a.PULUMI_CONFIG_PASSPHRASE_FILE!, "utf8");
-        assert.deepEqual(passphraseEnv(state, path.join(state, "pulumi"), {}), a);
-        assert.equal(fs.readFileSync(a.PULUMI_CONFIG_PASSPHRASE_FILE!, "utf8"), first);
-        const other = path.join(tmp, "other");
-        ensurePrivateDir(other);
-        assert.notEqual(
-            fs.readFileSync(passphraseEnv(other, path.join(other, "pulumi"), {}).PULUMI_CONFIG_PASSPHRASE_FILE!, "utf8"),
-            first,
-            "random per checkout",
-        );
-    });
-
-    it("keeps the user's passphrase, and the old default for a backend that already holds stacks made with it", () => {
-        const state = path.join(tmp, ".state");
-        const backend = path.join(state, "pulumi");
-        assert.deepEqual(passphraseEnv(state, backend, { PULUMI_CONFIG_PASSPHRASE: "mine" }), { PULUMI_CONFIG_PASSPHRASE: "mine" });
-        assert.deepEqual(passphraseEnv(state, backend, { PULUMI_CONFIG_PASSPHRASE_FILE: "/k" }), { PULUMI_CONFIG_PASSPHRASE_FILE: "/k" });
-        fs.mkdirSync(path.join(backend, ".pulumi", "stacks", "isobench"), { recursive: true });
-        fs.writeFileSync(path.join(backend, ".pulumi", "stacks", "isobench", "quick.json"), "{}");
-        assert.deepEqual(passphraseEnv(state, backend, {}), { PULUMI_CONFIG_PASSPHRASE: LEGACY_PASSPHRASE });
-        assert.ok(!fs.existsSync(path.join(state, "pulumi-passphrase")));
-        assert.deepEqual(passphraseEnv(state, backend, { PULUMI_BACKEND_URL: "s3://bucket" }), { PULUMI_CONFIG_PASSPHRASE: LEGACY_PASSPHRASE });
+    it("uses the user's passphrase, else the one the checked-in stack files were made with", () => {
+        assert.deepEqual(passphraseEnv({ PULUMI_CONFIG_PASSPHRASE: "mine" }), { PULUMI_CONFIG_PASSPHRASE: "mine" });
+        assert.deepEqual(passphraseEnv({ PULUMI_CONFIG_PASSPHRASE_FILE: "/k" }), { PULUMI_CONFIG_PASSPHRASE_FILE: "/k" });
+        assert.deepEqual(passphraseEnv({}), { PULUMI_CONFIG_PASSPHRASE: DEFAULT_PASSPHRASE });
+        // Each stack file with an encryptionsalt was made with it; another passphrase is refused by Pulumi.
+        const salted = fs.readdirSync(path.join(REPO_ROOT, "stacks")).filter((f) => /encryptionsalt:/.test(fs.readFileSync(path.join(REPO_ROOT, "stacks", f), "utf8")));
+        assert.ok(salted.length > 0);
     });
 });
