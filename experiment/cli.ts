@@ -7,8 +7,6 @@ import * as fs from "fs";
 import * as path from "path";
 import { HostError, SpecError, UserError } from "../core/errors";
 import { REPO_ROOT, STACK_CONFIG_DIR, resultsRoot, stacksDir } from "../core/paths";
-import type { CellInvocation } from "./runner";
-import type { EnvironmentHandle } from "../core/environment-handle";
 
 // Each command loads only the modules it needs: run-cell and probe start once per cell, and
 // the schema validator, YAML parser and analysis would add about 0.4 s to every start.
@@ -35,10 +33,6 @@ environment:
 
 /** destroy acts on what Pulumi runs: the checkout's own stack files, whatever ISOBENCH_STACKS_DIR says. */
 const STACKS_DIR = path.join(REPO_ROOT, STACK_CONFIG_DIR);
-
-function decode<T>(b64: string): T {
-    return JSON.parse(Buffer.from(b64, "base64").toString("utf8")) as T;
-}
 
 function tail(file: string): () => void {
     let offset = fs.existsSync(file) ? fs.statSync(file).size : 0;
@@ -153,11 +147,11 @@ async function main(argv: string[]): Promise<number> {
             return destroy(args[0]);
         case "run-cell":
             if (args.length !== 1) break;
-            (await import("./runner")).runCell(decode<CellInvocation>(args[0]));
+            (await import("./runner")).runCell((await import("./command-args")).decodeArg("run-cell", args[0]));
             return 0;
         case "probe": {
             if (args.length !== 2) break;
-            const h = decode<EnvironmentHandle>(args[1]);
+            const h = (await import("./command-args")).decodeArg("probe", args[1]);
             const facts = (await import("../environments/probe")).probeEnvironment(args[0], h);
             console.log(
                 Object.entries(facts)
@@ -170,7 +164,11 @@ async function main(argv: string[]): Promise<number> {
             if (args.length !== 2 && args.length !== 3) break;
             // With a stack name (isobench:host.apply), host.csv also says what isobench changed.
             const recorded: Record<string, string> = args.length === 3 ? { host_settings_applied: await appliedSettings(args[2]) } : {};
-            const facts = (await import("../environments/host-facts")).probeHost(args[0], decode<Record<string, string>>(args[1]), recorded);
+            const facts = (await import("../environments/host-facts")).probeHost(
+                args[0],
+                (await import("./command-args")).decodeArg("probe-host", args[1]),
+                recorded,
+            );
             console.log(
                 Object.entries(facts)
                     .map(([k, v]) => `${k}=${v}`)
@@ -184,7 +182,10 @@ async function main(argv: string[]): Promise<number> {
             const { applyHostSettings, describeChanges, restoreHostSettings } = await import("../environments/host-apply");
             const { hostRecordsDir } = await import("../core/paths");
             const io = { root: "", recordsDir: hostRecordsDir() };
-            const changes = cmd === "host-apply" ? applyHostSettings(io, args[0], decode(args[1])) : restoreHostSettings(io, args[0]);
+            const changes =
+                cmd === "host-apply"
+                    ? applyHostSettings(io, args[0], (await import("./command-args")).decodeArg("host-apply", args[1]))
+                    : restoreHostSettings(io, args[0]);
             console.log(
                 `${cmd === "host-apply" ? "applied" : "restored"}:\n${describeChanges(cmd === "host-apply" ? changes : changes.map((c) => ({ ...c, from: c.to, to: c.from })))}`,
             );

@@ -17,6 +17,7 @@ import { EnvironmentHandle } from "../core/environment-handle";
 import { getWorkload } from "../workloads";
 import { workloadPorts } from "../workloads/workload";
 import { CellInvocation, STACK_PASSWORD_ENV } from "./runner";
+import { encodeArg } from "./command-args";
 import { shellQuote as q } from "../core/shell";
 
 /** Facts about the host the program needs; gathered by experiment/host.ts before declaring anything. */
@@ -60,10 +61,6 @@ export interface Experiment {
     readonly readyReports: Readonly<Record<string, pulumi.Output<string>>>;
     /** Every measuring resource in run order with the resources it waits for (names), as declared. */
     readonly chain: ReadonlyArray<{ readonly name: string; readonly after: readonly string[] }>;
-}
-
-function b64(o: unknown): string {
-    return Buffer.from(JSON.stringify(o)).toString("base64");
 }
 
 export function declareExperiment(spec: ExperimentSpec, host: HostContext): Experiment {
@@ -151,7 +148,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
                   host.commandBackend,
                   "host-settings",
                   {
-                      create: `${q(isobench)} host-apply ${q(spec.stack)} ${b64(settings)}`,
+                      create: `${q(isobench)} host-apply ${q(spec.stack)} ${encodeArg("host-apply", settings)}`,
                       delete: `${q(isobench)} host-restore ${q(spec.stack)}`,
                       triggers: [JSON.stringify(settings)],
                   },
@@ -165,7 +162,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
         host.commandBackend,
         "probe-host",
         {
-            create: `${q(isobench)} probe-host ${q(resultsDir)} ${b64(settings)}${hostSettings ? ` ${q(spec.stack)}` : ""}`,
+            create: `${q(isobench)} probe-host ${q(resultsDir)} ${encodeArg("probe-host", settings)}${hostSettings ? ` ${q(spec.stack)}` : ""}`,
             triggers: [spec.runId, JSON.stringify(settings)],
         },
         hostSettings ? { dependsOn: [hostSettings] } : undefined,
@@ -176,7 +173,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             host.commandBackend,
             name,
             {
-                create: `${q(isobench)} probe ${q(resultsDir)} ${b64(h)}`,
+                create: `${q(isobench)} probe ${q(resultsDir)} ${encodeArg("probe", h)}`,
                 triggers: [spec.runId, JSON.stringify(h)],
             },
             { dependsOn: after(name, h.name as EnvironmentName) },
@@ -216,7 +213,7 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             host.commandBackend,
             name,
             {
-                create: `${q(isobench)} run-cell ${b64(inv)}`,
+                create: `${q(isobench)} run-cell ${encodeArg("run-cell", inv)}`,
                 triggers: [spec.runId, cell.id, JSON.stringify(inv.params), inv.env.variant],
                 ...(secret ? { environment: { [STACK_PASSWORD_ENV]: secret } } : {}),
             },

@@ -124,3 +124,25 @@ describe("matrix program (mocks)", function () {
         assert.equal(exp.chain[0].name, "probe-host");
     });
 });
+
+describe("the program's command arguments (mocks)", function () {
+    this.timeout(60000);
+    before(async () => {
+        await setRecordingMocks(registered, "matrix");
+    });
+
+    it("every isobench command the matrix program writes decodes with the CLI's checked decoder", async () => {
+        await declare({ dockerDriver: "cli" });
+        const { decodeArg } = await import("../../experiment/command-args");
+        const re = /'[^']*bin\/isobench' (run-cell|probe-host|probe|host-apply) (?:'[^']*' )*([A-Za-z0-9+/=]+)/;
+        const seen = new Map<string, number>();
+        for (const r of registered) {
+            const m = typeof r.inputs.create === "string" ? re.exec(r.inputs.create) : null;
+            if (!m) continue;
+            const command = m[1] as "run-cell" | "probe" | "probe-host" | "host-apply";
+            assert.doesNotThrow(() => decodeArg(command, m[2]), `${r.name}: ${command}`);
+            seen.set(command, (seen.get(command) ?? 0) + 1);
+        }
+        assert.ok((seen.get("run-cell") ?? 0) > 10 && (seen.get("probe") ?? 0) === 11 && seen.get("probe-host") === 1, JSON.stringify([...seen]));
+    });
+});

@@ -1,0 +1,125 @@
+/**
+ * What the program's command resources hand to `isobench <subcommand>` as one argument (base64 of
+ * JSON, so no shell or Pulumi quoting can bend it): one encoder the program uses and one decoder
+ * the CLI uses, which checks the value against its schema before anything acts on it. A resource
+ * written by another isobench version, or an argument pasted by hand, is refused with what is wrong
+ * instead of failing somewhere inside the runner.
+ */
+import Ajv, { ValidateFunction } from "ajv";
+import type { EnvironmentHandle } from "../core/environment-handle";
+import { UserError } from "../core/errors";
+import type { DeclaredSettings } from "../environments/host-settings";
+import type { CellInvocation } from "./runner";
+
+const strings = { type: "object", additionalProperties: { type: "string" } } as const;
+const argv = { type: "array", items: { type: "string" } } as const;
+const guest = { domain: { type: "string" }, sshKey: { type: "string" }, knownHosts: { type: "string" } } as const;
+
+const targetSchema = {
+    oneOf: [
+        { type: "object", required: ["kind"], additionalProperties: false, properties: { kind: { const: "native" }, numactl: argv } },
+        {
+            type: "object",
+            required: ["kind", "container", "network"],
+            additionalProperties: false,
+            properties: { kind: { const: "docker" }, container: { type: "string" }, network: { enum: ["nat", "host"] }, numactl: argv },
+        },
+        { type: "object", required: ["kind", "domain", "sshKey", "knownHosts"], additionalProperties: false, properties: { kind: { const: "kvm" }, ...guest } },
+        {
+            type: "object",
+            required: ["kind", "domain", "sshKey", "knownHosts", "container", "network"],
+            additionalProperties: false,
+            properties: {
+                kind: { const: "docker-in-kvm" },
+                ...guest,
+                container: { type: "string" },
+                network: { enum: ["nat", "host", "none"] },
+                numactl: argv,
+            },
+        },
+    ],
+} as const;
+
+const handleSchema = {
+    type: "object",
+    required: ["name", "envKind", "variant", "accel", "target", "dataDir", "declared"],
+    additionalProperties: false,
+    properties: {
+        name: { type: "string" },
+        envKind: { enum: ["native", "docker", "kvm", "docker-in-kvm"] },
+        variant: { type: "string" },
+        accel: { enum: ["kvm", "tcg", "none"] },
+        target: targetSchema,
+        dataDir: { type: "string" },
+        declared: strings,
+        recorded: strings,
+    },
+} as const;
+
+const cellSchema = {
+    type: "object",
+    required: ["stack", "runId", "resultsDir", "cellId", "workload", "params", "repetition", "env"],
+    additionalProperties: false,
+    properties: {
+        stack: { type: "string" },
+        runId: { type: "string" },
+        resultsDir: { type: "string" },
+        cellId: { type: "string" },
+        workload: { type: "string" },
+        params: { type: "object", additionalProperties: { type: ["string", "number"] } },
+        repetition: { type: "integer", minimum: 1 },
+        env: handleSchema,
+        guests: { type: "array", items: { type: "string" } },
+    },
+} as const;
+
+const settingsSchema = {
+    type: "object",
+    additionalProperties: false,
+    properties: { thp: { type: "string" }, swap: { type: "string" }, governor: { type: "string" }, boost: { type: "string" } },
+} as const;
+
+/** The value each subcommand takes. */
+export interface CommandArgs {
+    "run-cell": CellInvocation;
+    probe: EnvironmentHandle;
+    "probe-host": Readonly<Record<string, string>>;
+    "host-apply": DeclaredSettings;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const validators: { readonly [K in keyof CommandArgs]: ValidateFunction<CommandArgs[K]> } = {
+    "run-cell": ajv.compile<CellInvocation>(cellSchema),
+    probe: ajv.compile<EnvironmentHandle>(handleSchema),
+    "probe-host": ajv.compile<Readonly<Record<string, string>>>(strings),
+    "host-apply": ajv.compile<DeclaredSettings>(settingsSchema),
+};
+
+/** The argument of `isobench <command>` carrying `value`. */
+export function encodeArg<K extends keyof CommandArgs>(command: K, value: CommandArgs[K]): string {
+    return Buffer.from(JSON.stringify(value)).toString("base64");
+}
+
+/** The value in an argument of `isobench <command>`; throws a UserError saying what is wrong. */
+export function decodeArg<K extends keyof CommandArgs>(command: K, arg: string): CommandArgs[K] {
+    let value: unknown;
+    try {
+        value = JSON.parse(Buffer.from(arg, "base64").toString("utf8"));
+    } catch (e) {
+        throw new UserError(
+            `isobench ${command}: the argument is not base64 of JSON (${(e as Error).message}). Fix: let the Pulumi program pass it (isobench up)`,
+            { cause: e },
+        );
+    }
+    const validate = validators[command] as ValidateFunction<CommandArgs[K]>;
+    if (!validate(value)) {
+        const why = (validate.errors ?? [])
+            .slice(0, 5)
+            .map((e) => `${e.instancePath || "(top)"} ${e.message}`)
+            .join("; ");
+        throw new UserError(
+            `isobench ${command}: the argument does not have the form this isobench writes (${why}). Fix: run \`isobench up\` again so the program rewrites its commands`,
+        );
+    }
+    return value;
+}
