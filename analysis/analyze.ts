@@ -17,6 +17,8 @@ import { plotSpecs, renderPlots, writePlots } from "./plots";
 import { applicableClaims, comparePublished, loadReferences, Reference } from "./published";
 import { readCells } from "./read-cells";
 import { renderMarkdown } from "./report";
+import { writeFileAtomic } from "../core/files";
+import { isEmulated } from "../core/samples";
 
 export interface AnalyzeOptions {
     /** Print progress and what was written to stderr. Default false. */
@@ -79,7 +81,7 @@ export function summaryToCsv(summary: Summary): string {
         if (o.kind === "no-native" || o.kind === "not-comparable") notes.push(o.reason);
         if (c?.unpairedReason) notes.push(`not paired: ${c.unpairedReason}`);
         if (c?.ciMissing) notes.push(`no interval: ${c.ciMissing}`);
-        if (r.accel === "tcg" || r.accel === "mixed") notes.push("measured (partly) under software emulation (tcg), not KVM");
+        if (isEmulated(r.accel)) notes.push("measured (partly) under software emulation (tcg), not KVM");
         const record: Record<(typeof SUMMARY_COLUMNS)[number], string | number> = {
             workload: r.workload,
             params: r.params,
@@ -117,12 +119,6 @@ export function summaryToCsv(summary: Summary): string {
         return SUMMARY_COLUMNS.map((col) => record[col]);
     });
     return stringify(rows, { header: true, columns: [...SUMMARY_COLUMNS] });
-}
-
-function writeAtomic(file: string, text: string | Buffer): void {
-    const tmp = `${file}.tmp`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
 }
 
 /** Reads a results directory into a Summary (no output written); throws UserError when nothing is usable. */
@@ -184,8 +180,8 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
     const md = renderMarkdown(summary, { source: dir, loadProblems: [...loadProblems, ...extraProblems], claims, published });
     const csvPath = path.join(dir, "summary.csv");
     const mdPath = path.join(dir, "summary.md");
-    writeAtomic(csvPath, summaryToCsv(summary));
-    writeAtomic(mdPath, md);
+    writeFileAtomic(csvPath, summaryToCsv(summary));
+    writeFileAtomic(mdPath, md);
     const written = [csvPath, mdPath];
 
     const plotProblems: string[] = [];
@@ -201,7 +197,7 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
         written.push(...writePlots(path.join(dir, "plots"), plots));
     }
     const htmlPath = path.join(dir, "report.html");
-    writeAtomic(
+    writeFileAtomic(
         htmlPath,
         renderHtml({
             title: `isobench report — ${path.basename(path.resolve(dir))}`,
@@ -227,8 +223,8 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
         const cmpMd = renderComparisonMarkdown(cmp, dir, opts.compareWith, summary.confidence);
         const cmpMdPath = path.join(dir, "compare.md");
         const cmpCsvPath = path.join(dir, "compare.csv");
-        writeAtomic(cmpMdPath, cmpMd);
-        writeAtomic(cmpCsvPath, comparisonToCsv(cmp));
+        writeFileAtomic(cmpMdPath, cmpMd);
+        writeFileAtomic(cmpCsvPath, comparisonToCsv(cmp));
         written.push(cmpMdPath, cmpCsvPath);
         out = `${md}\n${cmpMd}`;
     }

@@ -14,6 +14,8 @@ import { directionArrow, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow
 import { numericParam, paramsWithout, shortParams, sweptNumericKeys, varyingKeys } from "./params";
 import type { PublishedComparison } from "./published";
 import { groupBy } from "./group-by";
+import { writeFileAtomic } from "../core/files";
+import { isEmulated } from "../core/samples";
 
 export interface PlotSpec {
     /** File stem, also the anchor in report.html. */
@@ -36,8 +38,6 @@ const CONFIG = { font: FONT, background: "white", axis: { labelLimit: 480 }, leg
 function sanitize(name: string): string {
     return name.replace(/[^A-Za-z0-9._-]+/g, "_");
 }
-
-const isEmulated = (r: SummaryRow) => r.accel === "tcg" || r.accel === "mixed";
 
 /** Metric label with its direction, plus the params that distinguish sibling points. */
 function pointLabel(r: SummaryRow, distinguishing: readonly string[]): string {
@@ -81,7 +81,7 @@ function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: nu
                 high: o.ratioCi?.high ?? o.ratio,
                 change: formatPercent(o.percent),
                 verdict: o.verdict,
-                emulated: isEmulated(r) ? "tcg" : "",
+                emulated: isEmulated(r.accel) ? "tcg" : "",
             },
         ];
     });
@@ -425,8 +425,7 @@ export function writePlots(dir: string, plots: readonly RenderedPlot[]): string[
             ["png", p.png],
         ] as const) {
             const file = path.join(dir, `${p.name}.${ext}`);
-            fs.writeFileSync(`${file}.tmp`, data);
-            fs.renameSync(`${file}.tmp`, file);
+            writeFileAtomic(file, data);
             written.push(file);
         }
     }

@@ -23,6 +23,7 @@ import { groupBy } from "./group-by";
 import { parseParams, shortParams } from "./params";
 import type { Interval } from "./statistics";
 import { REPO_ROOT } from "../core/repo-root";
+import { isEmulated } from "../core/samples";
 
 /** Which of our environments a published environment or a claim refers to. */
 export interface EnvSelector {
@@ -307,8 +308,6 @@ export function judgeInterval(ci: Interval | null, range: RatioCheck["ratio"]): 
     if (ci.high < lo || ci.low > hi) return "not reproduced";
     return "inconclusive";
 }
-
-const isEmulated = (accel: string) => accel === "tcg" || accel === "mixed";
 
 export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult {
     const re = new RegExp(check.metric);

@@ -8,6 +8,7 @@ import { directionArrow, formatOverhead, formatPercent, OVERHEAD_CONVENTION, Sum
 import { groupBy } from "./group-by";
 import { shortParams, varyingKeys } from "./params";
 import type { ClaimResult, PublishedComparison } from "./published";
+import { isEmulated } from "../core/samples";
 
 export interface ReportOptions {
     /** First heading; default "isobench summary". */
@@ -41,15 +42,15 @@ export function cell(text: string): string {
     return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 
-export function isEmulated(r: Pick<SummaryRow, "accel">): boolean {
-    return r.accel === "tcg" || r.accel === "mixed";
+function rowEmulated(r: Pick<SummaryRow, "accel">): boolean {
+    return isEmulated(r.accel);
 }
 
 /** "-22% slower", "+80% slower", "0% indistinguishable", "baseline", "n/a (no native)"; † = tcg. */
 export function changeCell(r: SummaryRow): string {
     const o = r.overhead;
     if (o.kind !== "compared") return formatOverhead(o);
-    return `${formatPercent(o.percent)} ${o.verdict}${isEmulated(r) ? " †" : ""}`;
+    return `${formatPercent(o.percent)} ${o.verdict}${rowEmulated(r) ? " †" : ""}`;
 }
 
 /** The interval of the change, "[-25%, -19%]", or "n/a" with the reason's gist. */
@@ -164,7 +165,7 @@ export function detailRow(r: SummaryRow): string[] {
 /** Notes shared by Markdown and HTML: tcg mark, missing comparisons grouped by reason, pairing. */
 export function notesOf(summary: Summary): string[] {
     const notes: string[] = [];
-    if (summary.rows.some((r) => isEmulated(r) && r.overhead.kind === "compared")) {
+    if (summary.rows.some((r) => rowEmulated(r) && r.overhead.kind === "compared")) {
         notes.push(
             "† measured (partly) under software emulation (accel tcg or mixed): these numbers are QEMU TCG, " +
                 "not KVM performance, and their overhead says nothing about hardware virtualization.",

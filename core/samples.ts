@@ -34,6 +34,11 @@ export type EnvKind = "native" | "docker" | "kvm" | "docker-in-kvm";
 export type Accel = "kvm" | "tcg" | "none";
 export type Better = "higher" | "lower";
 
+/** Whether numbers measured under `accel` came (partly: "mixed", an aggregate) from software emulation, not KVM. */
+export function isEmulated(accel: string): boolean {
+    return accel === "tcg" || accel === "mixed";
+}
+
 export interface Sample {
     readonly run_id: string;
     readonly stack: string;

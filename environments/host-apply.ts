@@ -22,6 +22,7 @@ import {
     restoreActions,
 } from "./host-settings";
 import { UserError } from "../core/errors";
+import { writeFileAtomic } from "../core/files";
 
 export interface HostIo {
     /** Prefix of every host path ("" = the real host). */
@@ -126,8 +127,7 @@ export function applyHostSettings(io: HostIo, stack: string, declared: DeclaredS
     const previous = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as HostRecord) : undefined;
     const record = mergeRecord(previous, stack, changes, now.toISOString());
     fs.mkdirSync(io.recordsDir, { recursive: true });
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2) + "\n");
-    fs.renameSync(`${file}.tmp`, file);
+    writeFileAtomic(file, JSON.stringify(record, null, 2) + "\n");
     for (const c of changes) {
         for (const a of c.apply) act(io, a);
         const shows = stillDiffers(io, c);

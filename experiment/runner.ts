@@ -20,6 +20,7 @@ import { CloneSource, clonesOf, originalExec, readCloneSource, removeLeftoverClo
 import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
 import { effectiveWorkload, instanceSweep } from "../workloads/instances";
 import { REPO_ROOT } from "../core/paths";
+import { writeFileAtomic } from "../core/files";
 
 export interface CellInvocation {
     readonly stack: string;
@@ -328,9 +329,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
             .filter((n) => n !== "")
             .join("; "),
     }));
-    const tmp = `${csvPath}.tmp`;
-    fs.writeFileSync(tmp, samplesToCsv(samples));
-    fs.renameSync(tmp, csvPath);
+    writeFileAtomic(csvPath, samplesToCsv(samples));
     progress(inv.resultsDir, `cell ${inv.cellId}: done in ${durationS.toFixed(1)} s, ${samples.length} samples`);
     return csvPath;
 }

@@ -7,13 +7,6 @@
 import { Measurement, ServerAddress } from "./workload";
 import { ParseError } from "../core/errors";
 
-export function positiveInt(workload: string, name: string, v: number | string): number {
-    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
-        throw new Error(`${workload}: parameter ${name} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-    return v;
-}
-
 /** A comma-separated list of positive integers ("1,5,10" or a single number) → numbers. */
 export function intList(workload: string, name: string, v: number | string): number[] {
     const items = typeof v === "number" ? [v] : v.split(",").map((s) => s.trim());

@@ -12,8 +12,8 @@
  *
  * Metrics: transmit_gbps, receive_gbps; an unmarked log of one run gives throughput_gbps.
  */
-import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
-import { SECONDS_PARAM, intParam, listParam } from "./params";
+import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, withTimeout } from "./client-server";
+import { SECONDS_PARAM, intParam, listParam, positiveInt } from "./params";
 import { Measurement, RunContext, ServerAddress, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 

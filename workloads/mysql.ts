@@ -34,8 +34,8 @@
  * Metrics per point {threads: N}: transactions_per_s, latency_avg_ms, latency_p95_ms.
  */
 import { shellQuote as q } from "../core/shell";
-import { hostWord, intList, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
-import { SECONDS_PARAM, intListParam, intParam } from "./params";
+import { hostWord, intList, listenOf, markerCommand, portOf, splitSections, withTimeout } from "./client-server";
+import { SECONDS_PARAM, intListParam, intParam, positiveInt } from "./params";
 import { Measurement, RunContext, ServerAddress, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 

@@ -15,8 +15,8 @@
  *
  * Metrics: <test>_tps (trans/s), <test>_latency_us (µs), with <test> = tcp_rr, udp_rr.
  */
-import { decimal, hostWord, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
-import { SECONDS_PARAM, intParam, listParam } from "./params";
+import { decimal, hostWord, listenOf, markerCommand, portOf, splitSections, withTimeout } from "./client-server";
+import { SECONDS_PARAM, intParam, listParam, positiveInt } from "./params";
 import { Measurement, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 

@@ -16,9 +16,9 @@
  * Metrics: transmit_gbps, receive_gbps; a log without isobench markers (one nuttcp run, e.g. an
  * imported published log) gives throughput_gbps.
  */
-import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, positiveInt, withTimeout } from "./client-server";
+import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, withTimeout } from "./client-server";
 import { shellQuote as q } from "../core/shell";
-import { SECONDS_PARAM, listParam } from "./params";
+import { SECONDS_PARAM, listParam, positiveInt } from "./params";
 import { Measurement, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 

@@ -23,8 +23,8 @@
  * the test title lower-cased with every run of other characters than [a-z0-9] turned into "_"
  * (PING_INLINE → ping_inline, "MSET (10 keys)" → mset_10_keys).
  */
-import { decimal, hostWord, intList, listenOf, markerCommand, portOf, positiveInt, splitSections, withTimeout } from "./client-server";
-import { SECONDS_PARAM, distinctListPattern, intListParam, intParam } from "./params";
+import { decimal, hostWord, intList, listenOf, markerCommand, portOf, splitSections, withTimeout } from "./client-server";
+import { SECONDS_PARAM, distinctListPattern, intListParam, intParam, positiveInt } from "./params";
 import { Measurement, RunContext, ServerAddress, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 

@@ -7,7 +7,7 @@
  * events_per_s = total number of events / total time.
  */
 import { indentedSection } from "./sysbench-report";
-import { SECONDS_PARAM, THREADS_PARAM, intParam } from "./params";
+import { SECONDS_PARAM, THREADS_PARAM, intParam, positiveInt } from "./params";
 import { Measurement, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 
@@ -28,13 +28,6 @@ export const SYSBENCH_CPU_METRICS = {
     latencyAvg: "latency_avg_ms",
     latencyP95: "latency_p95_ms",
 } as const;
-
-function positiveInt(name: string, v: number): number {
-    if (!Number.isInteger(v) || v <= 0) {
-        throw new Error(`${NAME}: parameter ${name} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-    return v;
-}
 
 /** A decimal number as sysbench prints it (no trailing dot: "1." is a cut-off value). */
 const NUM = "([0-9]+(?:\\.[0-9]+)?)";
@@ -146,9 +139,9 @@ export const sysbenchCpu: Workload<SysbenchCpuParams> = {
     clientCommand(p: SysbenchCpuParams): string {
         return [
             "sysbench cpu",
-            `--cpu-max-prime=${positiveInt("maxPrime", p.maxPrime)}`,
-            `--threads=${positiveInt("threads", p.threads)}`,
-            `--time=${positiveInt("timeSeconds", p.timeSeconds)}`,
+            `--cpu-max-prime=${positiveInt(NAME, "maxPrime", p.maxPrime)}`,
+            `--threads=${positiveInt(NAME, "threads", p.threads)}`,
+            `--time=${positiveInt(NAME, "timeSeconds", p.timeSeconds)}`,
             "run",
         ].join(" ");
     },
