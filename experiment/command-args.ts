@@ -5,7 +5,7 @@
  * written by another isobench version, or an argument pasted by hand, is refused with what is wrong
  * instead of failing somewhere inside the runner.
  */
-import Ajv, { ValidateFunction } from "ajv";
+import type { ValidateFunction } from "ajv";
 import type { EnvironmentHandle } from "../core/environment-handle";
 import { UserError } from "../core/errors";
 import type { DeclaredSettings } from "../environments/host-settings";
@@ -87,13 +87,26 @@ export interface CommandArgs {
     "host-apply": DeclaredSettings;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-const validators: { readonly [K in keyof CommandArgs]: ValidateFunction<CommandArgs[K]> } = {
-    "run-cell": ajv.compile<CellInvocation>(cellSchema),
-    probe: ajv.compile<EnvironmentHandle>(handleSchema),
-    "probe-host": ajv.compile<Readonly<Record<string, string>>>(strings),
-    "host-apply": ajv.compile<DeclaredSettings>(settingsSchema),
+const schemas: { readonly [K in keyof CommandArgs]: object } = {
+    "run-cell": cellSchema,
+    probe: handleSchema,
+    "probe-host": strings,
+    "host-apply": settingsSchema,
 };
+
+// Compiled on first use, one schema per process: a cell's CLI decodes one argument, and compiling
+// all four (and loading ajv in the Pulumi program, which only encodes) cost ~0.1 s per cell.
+const validators = new Map<keyof CommandArgs, ValidateFunction>();
+function validatorOf<K extends keyof CommandArgs>(command: K): ValidateFunction<CommandArgs[K]> {
+    let v = validators.get(command);
+    if (!v) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by the decoding side (the CLI), see above
+        const Ajv: typeof import("ajv").default = require("ajv").default;
+        v = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schemas[command]);
+        validators.set(command, v);
+    }
+    return v as ValidateFunction<CommandArgs[K]>;
+}
 
 /** The argument of `isobench <command>` carrying `value`. */
 export function encodeArg<K extends keyof CommandArgs>(command: K, value: CommandArgs[K]): string {
@@ -111,7 +124,7 @@ export function decodeArg<K extends keyof CommandArgs>(command: K, arg: string):
             { cause: e },
         );
     }
-    const validate = validators[command] as ValidateFunction<CommandArgs[K]>;
+    const validate = validatorOf(command);
     if (!validate(value)) {
         const why = (validate.errors ?? [])
             .slice(0, 5)
