@@ -87,22 +87,67 @@ export interface CommandArgs {
     "host-apply": DeclaredSettings;
 }
 
-const schemas: { readonly [K in keyof CommandArgs]: object } = {
+/** The schema of each subcommand's argument. */
+export const COMMAND_SCHEMAS: { readonly [K in keyof CommandArgs]: object } = {
     "run-cell": cellSchema,
     probe: handleSchema,
     "probe-host": strings,
     "host-apply": settingsSchema,
 };
 
-// Compiled on first use, one schema per process: a cell's CLI decodes one argument, and compiling
-// all four (and loading ajv in the Pulumi program, which only encodes) cost ~0.1 s per cell.
+export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true } as const;
+
+/** Name of a command's validator in the precompiled module (an identifier). */
+export const validatorExport = (command: keyof CommandArgs): string => command.replace(/-/g, "_");
+
+/** What the precompiled module was made from: a module whose digest differs is never used. */
+export function schemasDigest(): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the Pulumi program imports this module only to encode; it needs none of this
+    const crypto: typeof import("crypto") = require("crypto");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+    const ajvVersion: string = require("ajv/package.json").version;
+    return crypto
+        .createHash("sha256")
+        .update(JSON.stringify({ ajvVersion, options: AJV_OPTIONS, schemas: COMMAND_SCHEMAS }))
+        .digest("hex");
+}
+
+/** The module `npm run build` writes beside the compiled command-args.js (scripts/compile-validators.ts). */
+export interface PrecompiledValidators {
+    readonly digest: string;
+    readonly [exportName: string]: unknown;
+}
+
+function loadPrecompiled(): PrecompiledValidators | undefined {
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional build output: absent when running from sources (ts-node)
+        return require("./command-args.validators");
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND") return undefined;
+        throw e;
+    }
+}
+
+// Loading ajv and compiling the cell schema took 60-80 ms of every cell's start, most of the gap
+// between cells; the build compiles the validators to JavaScript once (ajv's standalone code).
+// From sources, or when the precompiled module was made from other schemas, ajv compiles here.
+/** A command's validator: the precompiled one when it was made from these schemas, else compiled by ajv now. */
+export function buildValidator<K extends keyof CommandArgs>(
+    command: K,
+    precompiled: PrecompiledValidators | undefined,
+): { readonly validate: ValidateFunction<CommandArgs[K]>; readonly precompiled: boolean } {
+    const fn = precompiled?.digest === schemasDigest() ? precompiled[validatorExport(command)] : undefined;
+    if (typeof fn === "function") return { validate: fn as ValidateFunction<CommandArgs[K]>, precompiled: true };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when no precompiled validator fits
+    const Ajv: typeof import("ajv").default = require("ajv").default;
+    return { validate: new Ajv(AJV_OPTIONS).compile<CommandArgs[K]>(COMMAND_SCHEMAS[command]), precompiled: false };
+}
+
 const validators = new Map<keyof CommandArgs, ValidateFunction>();
 function validatorOf<K extends keyof CommandArgs>(command: K): ValidateFunction<CommandArgs[K]> {
     let v = validators.get(command);
     if (!v) {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by the decoding side (the CLI), see above
-        const Ajv: typeof import("ajv").default = require("ajv").default;
-        v = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schemas[command]);
+        v = buildValidator(command, loadPrecompiled()).validate;
         validators.set(command, v);
     }
     return v as ValidateFunction<CommandArgs[K]>;

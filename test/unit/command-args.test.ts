@@ -4,7 +4,8 @@
  * reaches the runner. (That every argument the program writes decodes: program-matrix.test.ts.)
  */
 import * as assert from "node:assert/strict";
-import { decodeArg, encodeArg } from "../../experiment/command-args";
+import { PrecompiledValidators, buildValidator, decodeArg, encodeArg } from "../../experiment/command-args";
+import { validatorsSource } from "../../scripts/compile-validators";
 import { UserError } from "../../core/errors";
 import type { CellInvocation } from "../../experiment/runner";
 
@@ -49,5 +50,36 @@ describe("command arguments: one encoder, one checked decoder", () => {
         );
         assert.throws(() => decodeArg("probe", b64({ ...cell.env, extra: 1 })), refused(/must NOT have additional properties/));
         assert.throws(() => decodeArg("host-apply", b64({ thp: 1 })), refused(/\/thp must be string/));
+    });
+
+    // The build writes these validators as JavaScript (scripts/compile-validators.ts) so cells do not
+    // load ajv; they must judge every value exactly as the schemas compiled by ajv do.
+    it("the build's precompiled validators judge like ajv's compiled ones, and one made from other schemas is ignored", () => {
+        const mod: { exports: Record<string, unknown> } = { exports: {} };
+        new Function("exports", "module", "require", validatorsSource())(mod.exports, mod, require);
+        const pre = mod.exports as PrecompiledValidators;
+        const { cellId: _c, ...noCell } = cell;
+        const cases: [Parameters<typeof buildValidator>[0], unknown][] = [
+            ["run-cell", cell],
+            ["run-cell", noCell],
+            ["run-cell", { ...cell, repetition: 0 }],
+            ["run-cell", { ...cell, params: { a: true } }],
+            ["run-cell", { ...cell, env: { ...cell.env, target: { kind: "docker", container: "c", network: "bridge" } } }],
+            ["probe", cell.env],
+            ["probe", { ...cell.env, extra: 1 }],
+            ["probe-host", { thp: "never" }],
+            ["probe-host", { thp: 2 }],
+            ["host-apply", { thp: "never", boost: "off" }],
+            ["host-apply", { thp: 1 }],
+        ];
+        for (const [command, value] of cases) {
+            const fast = buildValidator(command, pre);
+            const slow = buildValidator(command, undefined);
+            assert.equal(fast.precompiled, true, command);
+            assert.equal(slow.precompiled, false, command);
+            assert.equal(fast.validate(value), slow.validate(value), `${command} ${JSON.stringify(value)}`);
+            assert.deepEqual(fast.validate.errors ?? null, slow.validate.errors ?? null, `${command} ${JSON.stringify(value)}`);
+        }
+        assert.equal(buildValidator("run-cell", { ...pre, digest: "other schemas" }).precompiled, false);
     });
 });
