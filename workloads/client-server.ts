@@ -4,7 +4,8 @@
  * runs, and the timeout every host-side client gets (a client waiting for a dead server would
  * otherwise hold the whole experiment). Pure.
  */
-import { Measurement, ServerAddress } from "./workload";
+import { Measurement } from "./workload";
+import type { ServerAddress } from "../core/endpoints";
 import { ParseError } from "../core/errors";
 
 /** A comma-separated list of positive integers ("1,5,10" or a single number) → numbers. */

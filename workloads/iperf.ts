@@ -14,7 +14,8 @@
  */
 import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, withTimeout } from "./client-server";
 import { SECONDS_PARAM, intParam, listParam, positiveInt } from "./params";
-import { Measurement, RunContext, ServerAddress, Workload } from "./workload";
+import { Measurement, RunContext, Workload } from "./workload";
+import type { ServerAddress } from "../core/endpoints";
 import { ParseError } from "../core/errors";
 
 export type IperfParams = {

@@ -36,7 +36,8 @@
 import { shellQuote as q } from "../core/shell";
 import { hostWord, intList, listenOf, markerCommand, portOf, splitSections, withTimeout } from "./client-server";
 import { SECONDS_PARAM, intListParam, intParam, positiveInt } from "./params";
-import { Measurement, RunContext, ServerAddress, Workload } from "./workload";
+import { Measurement, RunContext, Workload } from "./workload";
+import type { ServerAddress } from "../core/endpoints";
 import { ParseError } from "../core/errors";
 
 export type MysqlParams = {

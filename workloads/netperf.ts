@@ -17,7 +17,8 @@
  */
 import { decimal, hostWord, listenOf, markerCommand, portOf, splitSections, withTimeout } from "./client-server";
 import { SECONDS_PARAM, intParam, listParam, positiveInt } from "./params";
-import { Measurement, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
+import { Measurement, RunContext, Workload } from "./workload";
+import type { ServerAddress, ServerPort } from "../core/endpoints";
 import { ParseError } from "../core/errors";
 
 export type NetperfParams = {

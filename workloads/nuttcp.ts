@@ -19,7 +19,8 @@
 import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, withTimeout } from "./client-server";
 import { shellQuote as q } from "../core/shell";
 import { SECONDS_PARAM, listParam, positiveInt } from "./params";
-import { Measurement, RunContext, ServerAddress, ServerPort, Workload } from "./workload";
+import { Measurement, RunContext, Workload } from "./workload";
+import type { ServerAddress, ServerPort } from "../core/endpoints";
 import { ParseError } from "../core/errors";
 
 export type NuttcpParams = {

@@ -25,7 +25,8 @@
  */
 import { decimal, hostWord, intList, listenOf, markerCommand, portOf, splitSections, withTimeout } from "./client-server";
 import { SECONDS_PARAM, distinctListPattern, intListParam, intParam, positiveInt } from "./params";
-import { Measurement, RunContext, ServerAddress, Workload } from "./workload";
+import { Measurement, RunContext, Workload } from "./workload";
+import type { ServerAddress } from "../core/endpoints";
 import { ParseError } from "../core/errors";
 
 export type RedisParams = {

@@ -7,6 +7,7 @@ import type { EnvironmentHandle } from "../core/environment-handle";
 import type { Clones } from "../core/clones";
 import type { ContainerNeeds } from "../core/container-needs";
 import type { ParamSchema } from "./params";
+import type { ServerAddress, ServerPort } from "../core/endpoints";
 
 export type { ContainerNeeds } from "../core/container-needs";
 
@@ -22,25 +23,6 @@ export interface Measurement {
      * analysis groups each point on its own.
      */
     readonly point?: Readonly<Record<string, number | string>>;
-}
-
-/** Where the client of a client/server workload reaches the server. */
-export interface ServerAddress {
-    readonly host: string;
-    readonly port: number;
-}
-
-/** One port a workload's server listens on inside the environment. */
-export interface ServerPort {
-    /** Key of this port's address in RunContext.addrs (e.g. "control", "data"). */
-    readonly name: string;
-    readonly port: number;
-    readonly protocol: "tcp" | "udp";
-    /**
-     * The protocol tells the peer this port number over its control connection (netperf and
-     * nuttcp data connections), so a NAT must publish it at the same number on the host side.
-     */
-    readonly sameNumber?: boolean;
 }
 
 /** Every server port of a workload: serverPorts, or the single TCP serverPort as "server". */
