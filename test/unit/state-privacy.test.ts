@@ -41,7 +41,9 @@ describe(".state: private folders, and the passphrase", () => {
         assert.deepEqual(passphraseEnv({ PULUMI_CONFIG_PASSPHRASE_FILE: "/k" }), { PULUMI_CONFIG_PASSPHRASE_FILE: "/k" });
         assert.deepEqual(passphraseEnv({}), { PULUMI_CONFIG_PASSPHRASE: DEFAULT_PASSPHRASE });
         // Each stack file with an encryptionsalt was made with it; another passphrase is refused by Pulumi.
-        const salted = fs.readdirSync(path.join(REPO_ROOT, "stacks")).filter((f) => /encryptionsalt:/.test(fs.readFileSync(path.join(REPO_ROOT, "stacks", f), "utf8")));
+        const salted = fs
+            .readdirSync(path.join(REPO_ROOT, "stacks"))
+            .filter((f) => /encryptionsalt:/.test(fs.readFileSync(path.join(REPO_ROOT, "stacks", f), "utf8")));
         assert.ok(salted.length > 0);
     });
 });
