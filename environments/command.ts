@@ -28,6 +28,17 @@ export interface CommandArgs {
     readonly dir?: pulumi.Input<string>;
 }
 
+/**
+ * What the measuring chain needs of a provisioned environment component (NativeEnvironment,
+ * DockerEnvironment, KvmGuest, DockerInKvmEnvironment): the resource its probe and cells wait for,
+ * and its create step's report (`ready_s=<seconds>`, a guest's address first).
+ */
+export interface ProvisionedEnvironment {
+    /** Undefined when nothing needs to be waited for (native: its data folder is made by every cell too). */
+    readonly ready?: pulumi.Resource;
+    readonly readyReport?: pulumi.Output<string>;
+}
+
 /** What callers use from a command resource, whichever backend made it. */
 export interface CommandResource {
     readonly resource: pulumi.CustomResource;

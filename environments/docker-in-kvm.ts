@@ -1,7 +1,7 @@
 /**
  * Docker inside a KVM guest (docker-in-kvm): scripts that put the benchmark image into the guest's
  * dockerd (docker save | ssh docker load, so the guest needs no registry) and create the container
- * there with exactly the cli driver's script (environments/container-spec.ts). Pure: builds shell.
+ * there with exactly the cli driver's script (environments/container-spec.ts). Pure: builds shell (the component is docker-in-kvm-environment.ts).
  */
 import { ContainerSpec, cliCreateScript, cliDeleteScript } from "./container-spec";
 import { sshArgv } from "./exec-target";

@@ -3,7 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { CommandBackend, commandResource } from "./command";
+import { CommandBackend, ProvisionedEnvironment, commandResource } from "./command";
 import { ContainerSpec, cliCreateScript, cliDeleteScript } from "./container-spec";
 
 export type ResolvedDockerDriver = "provider" | "cli";
@@ -17,7 +17,7 @@ export interface DockerEnvironmentArgs {
     readonly commandBackend: CommandBackend;
 }
 
-export class DockerEnvironment extends pulumi.ComponentResource {
+export class DockerEnvironment extends pulumi.ComponentResource implements ProvisionedEnvironment {
     /** Resource the environment's probe and cells depend on. */
     readonly ready: pulumi.Resource;
     readonly containerName: string;

@@ -7,7 +7,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { CommandBackend, commandResource } from "./command";
+import { CommandBackend, ProvisionedEnvironment, commandResource } from "./command";
 import { DomainSpec, renderDomainXml } from "./kvm/domain-xml";
 import { xmlPathOf } from "./kvm/guest-files";
 import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "../core/shell";
@@ -26,11 +26,11 @@ export interface KvmGuestArgs {
     readonly commandBackend: CommandBackend;
 }
 
-export class KvmGuest extends pulumi.ComponentResource {
+export class KvmGuest extends pulumi.ComponentResource implements ProvisionedEnvironment {
     readonly ready: pulumi.Resource;
     readonly domainName: string;
     /** stdout of the create step: progress and `ready_s=<define → SSH-ready seconds>`. */
-    readonly bootReport: pulumi.Output<string>;
+    readonly readyReport: pulumi.Output<string>;
 
     constructor(name: string, args: KvmGuestArgs, opts?: pulumi.ComponentResourceOptions) {
         super("isobench:environments:KvmGuest", name, {}, opts);
@@ -68,7 +68,7 @@ export class KvmGuest extends pulumi.ComponentResource {
             { parent: this, deleteBeforeReplace: true, customTimeouts: { create: `${args.bootTimeoutS + 120}s` } },
         );
         this.ready = cmd.resource;
-        this.bootReport = cmd.stdout;
-        this.registerOutputs({ domainName: this.domainName, bootReport: this.bootReport });
+        this.readyReport = cmd.stdout;
+        this.registerOutputs({ domainName: this.domainName, readyReport: this.readyReport });
     }
 }

@@ -4,14 +4,16 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ExperimentSpec, EnvironmentName, hostSettingsOf } from "./spec";
+import { ExperimentSpec, hostSettingsOf } from "./spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, nativeEnvironment, workloadNeeds } from "./environment-handles";
-import { guestContainerCreateScript, guestContainerDeleteScript } from "../environments/docker-in-kvm";
+import { DockerInKvmEnvironment } from "../environments/docker-in-kvm-environment";
+import { NativeEnvironment } from "../environments/native";
+import { DomainSpec } from "../environments/kvm/domain-xml";
 import { rootDevice } from "../environments/kvm/knobs";
 import { planCells } from "./plan";
-import { CommandBackend, commandResource } from "../environments/command";
+import { CommandArgs, CommandBackend, CommandResource, ProvisionedEnvironment, commandResource } from "../environments/command";
 import { DockerEnvironment, ResolvedDockerDriver } from "../environments/docker";
-import { KvmGuest } from "../environments/kvm-guest";
+import { KvmGuest, KvmGuestArgs } from "../environments/kvm-guest";
 import { guestAccessOf, inGuest } from "../environments/exec-target";
 import { EnvironmentHandle } from "../core/environment-handle";
 import { getWorkload } from "../workloads";
@@ -63,143 +65,144 @@ export interface Experiment {
     readonly chain: ReadonlyArray<{ readonly name: string; readonly after: readonly string[] }>;
 }
 
-export function declareExperiment(spec: ExperimentSpec, host: HostContext): Experiment {
-    const resultsDir = path.join(host.resultsRoot, spec.stack, spec.runId);
-    const isobench = path.join(host.repoRoot, "bin", "isobench");
-    const serverPorts = spec.workloads.flatMap((w) => workloadPorts(getWorkload(w.name)));
+/**
+ * The measuring resources in run order: each waits for the one before it and for its
+ * environment, so probes, cells and analysis run strictly one after another. Records every link
+ * by name (Experiment.chain) as declared.
+ */
+class MeasurementChain {
+    readonly links: Array<{ name: string; after: string[] }> = [];
+    private previous?: pulumi.Resource;
+    private previousName?: string;
 
-    const handles: EnvironmentHandle[] = [];
-    const ready = new Map<EnvironmentName, pulumi.Resource>();
-    const readyReports: Record<string, pulumi.Output<string>> = {};
-    for (const env of spec.environmentSpecs) {
-        const name = env.name;
-        if (env.kind === "native") {
-            // The native data directory is the stack's like its volumes and disks: destroy removes it.
+    constructor(private readonly provisioned: ReadonlyMap<string, ProvisionedEnvironment>) {}
+
+    /** Declares the next link; `make` gets what it must depend on (the previous link, its environment). */
+    add(name: string, environment: string | undefined, make: (dependsOn: pulumi.Resource[]) => CommandResource): CommandResource {
+        const ready = environment === undefined ? undefined : this.provisioned.get(environment)?.ready;
+        this.links.push({ name, after: [this.previousName, ready ? `${environment}-ready` : undefined].filter((n): n is string => !!n) });
+        const made = make([this.previous, ready].filter((r): r is pulumi.Resource => r !== undefined));
+        this.previous = made.resource;
+        this.previousName = name;
+        return made;
+    }
+}
+
+/** Declares one environment's component and returns the handle its probe and cells run through. */
+function provision(
+    spec: ExperimentSpec,
+    env: ExperimentSpec["environmentSpecs"][number],
+    host: HostContext,
+    serverPorts: ReturnType<typeof workloadPorts>,
+): { readonly handle: EnvironmentHandle; readonly component: ProvisionedEnvironment } {
+    const guestArgs = (domain: DomainSpec, baseImage: string): KvmGuestArgs => ({
+        domain,
+        baseImage,
+        sshKey: host.sshKey,
+        bootTimeoutS: env.kind === "kvm" || env.kind === "docker-in-kvm" ? env.kvm.bootTimeoutS : 0,
+        lifecycleScript: path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh"),
+        commandBackend: host.commandBackend,
+    });
+    switch (env.kind) {
+        case "native": {
             const handle = nativeEnvironment(spec, env, host);
-            commandResource(host.commandBackend, `${name}-data`, {
-                create: `mkdir -p ${q(handle.dataDir)}`,
-                delete: `rm -rf ${q(handle.dataDir)}`,
-                triggers: [handle.dataDir],
-            });
-            handles.push(handle);
-        } else if (env.kind === "docker") {
-            const { container: c, handle } = dockerEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, name));
-            const d = new DockerEnvironment(name, { spec: c, driver: host.dockerDriver, commandBackend: host.commandBackend });
-            ready.set(name, d.ready);
-            readyReports[name] = d.readyReport;
-            handles.push(handle);
-        } else if (env.kind === "kvm") {
+            return { handle, component: new NativeEnvironment(env.name, { dataDir: handle.dataDir, commandBackend: host.commandBackend }) };
+        }
+        case "docker": {
+            const { container, handle } = dockerEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, env.name));
+            return { handle, component: new DockerEnvironment(env.name, { spec: container, driver: host.dockerDriver, commandBackend: host.commandBackend }) };
+        }
+        case "kvm": {
             const { domain, handle, baseImage } = kvmEnvironment(spec, env, host);
-            const g = new KvmGuest(name, {
-                domain,
-                baseImage,
-                sshKey: host.sshKey,
-                bootTimeoutS: env.kvm.bootTimeoutS,
-                lifecycleScript: path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh"),
-                commandBackend: host.commandBackend,
+            return { handle, component: new KvmGuest(env.name, guestArgs(domain, baseImage)) };
+        }
+        case "docker-in-kvm": {
+            const { domain, container, handle, baseImage } = dockerInKvmEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, env.name));
+            const component = new DockerInKvmEnvironment(env.name, {
+                guest: guestArgs(domain, baseImage),
+                container,
+                access: guestAccessOf(handle),
+                rootDevice: rootDevice(env.kvm.diskBus),
             });
-            ready.set(name, g.ready);
-            readyReports[name] = g.bootReport;
-            handles.push(handle);
-        } else {
-            const { domain, container, handle, baseImage } = dockerInKvmEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, name));
-            const g = new KvmGuest(name, {
-                domain,
-                baseImage,
-                sshKey: host.sshKey,
-                bootTimeoutS: env.kvm.bootTimeoutS,
-                lifecycleScript: path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh"),
-                commandBackend: host.commandBackend,
-            });
-            const lifecycle = path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh");
-            const c = commandResource(
-                host.commandBackend,
-                `${name}-container`,
-                {
-                    create: guestContainerCreateScript(container, guestAccessOf(handle), lifecycle, rootDevice(env.kvm.diskBus)),
-                    delete: guestContainerDeleteScript(container, guestAccessOf(handle), lifecycle),
-                    triggers: [JSON.stringify(container), domain.name],
-                },
-                { dependsOn: [g.ready], deleteBeforeReplace: true, customTimeouts: { create: "30m" } },
-            );
-            ready.set(name, c.resource);
-            readyReports[name] = pulumi.interpolate`${g.bootReport}\n${c.stdout}`;
-            handles.push(handle);
+            return { handle, component };
         }
     }
+}
 
-    // Everything measured runs strictly one after another: probes first, then the cells.
-    let previous: pulumi.Resource | undefined;
-    let previousName: string | undefined;
-    const chain: Array<{ name: string; after: string[] }> = [];
-    const after = (name: string, env: EnvironmentName): pulumi.Resource[] => {
-        chain.push({ name, after: [previousName, ready.has(env) ? `${env}-ready` : undefined].filter((n): n is string => !!n) });
-        previousName = name;
-        return [previous, ready.get(env)].filter((r): r is pulumi.Resource => r !== undefined);
-    };
+/** What every declaring step shares. */
+interface Declaring {
+    readonly spec: ExperimentSpec;
+    readonly host: HostContext;
+    readonly resultsDir: string;
+    /** bin/isobench, quoted for the shell */
+    readonly isobench: string;
+    readonly chain: MeasurementChain;
+}
 
+const commandOf = (d: Declaring) => (name: string, args: CommandArgs, opts?: pulumi.CustomResourceOptions) =>
+    commandResource(d.host.commandBackend, name, args, opts);
+
+/** host-settings (when the stack applies them) and the host's probe, first in the chain. */
+function declareHostSteps(d: Declaring): void {
+    const { spec, isobench } = d;
+    const command = commandOf(d);
     const settings = hostSettingsOf(spec.host);
-    // Applied settings stay for the stack's lifetime: host-restore runs when the stack is destroyed,
-    // after everything that depends on it (the probes and cells). A changed declaration restores
-    // first (deleteBeforeReplace), so the record always holds the host's own values.
-    const hostSettings =
-        spec.host.apply && Object.keys(settings).length > 0
-            ? commandResource(
-                  host.commandBackend,
-                  "host-settings",
-                  {
-                      create: `${q(isobench)} host-apply ${q(spec.stack)} ${encodeArg("host-apply", settings)}`,
-                      delete: `${q(isobench)} host-restore ${q(spec.stack)}`,
-                      triggers: [JSON.stringify(settings)],
-                  },
-                  { deleteBeforeReplace: true },
-              ).resource
-            : undefined;
-    if (hostSettings) chain.push({ name: "host-settings", after: [] });
-    chain.push({ name: "probe-host", after: hostSettings ? ["host-settings"] : [] });
-    previousName = "probe-host";
-    previous = commandResource(
-        host.commandBackend,
-        "probe-host",
-        {
-            create: `${q(isobench)} probe-host ${q(resultsDir)} ${encodeArg("probe-host", settings)}${hostSettings ? ` ${q(spec.stack)}` : ""}`,
-            triggers: [spec.runId, JSON.stringify(settings)],
-        },
-        hostSettings ? { dependsOn: [hostSettings] } : undefined,
-    ).resource;
+    const applied = spec.host.apply && Object.keys(settings).length > 0;
+    if (applied) {
+        // Applied settings stay for the stack's lifetime: host-restore runs when the stack is destroyed,
+        // after everything that depends on it (the probes and cells). A changed declaration restores
+        // first (deleteBeforeReplace), so the record always holds the host's own values.
+        d.chain.add("host-settings", undefined, () =>
+            command(
+                "host-settings",
+                {
+                    create: `${isobench} host-apply ${q(spec.stack)} ${encodeArg("host-apply", settings)}`,
+                    delete: `${isobench} host-restore ${q(spec.stack)}`,
+                    triggers: [JSON.stringify(settings)],
+                },
+                { deleteBeforeReplace: true },
+            ),
+        );
+    }
+    d.chain.add("probe-host", undefined, (dependsOn) =>
+        command(
+            "probe-host",
+            {
+                create: `${isobench} probe-host ${q(d.resultsDir)} ${encodeArg("probe-host", settings)}${applied ? ` ${q(spec.stack)}` : ""}`,
+                triggers: [spec.runId, JSON.stringify(settings)],
+            },
+            applied ? { dependsOn } : undefined,
+        ),
+    );
+}
+
+/** One probe per environment: the measured facts of each, before any cell. */
+function declareProbes(d: Declaring, handles: readonly EnvironmentHandle[]): void {
+    const command = commandOf(d);
     for (const h of handles) {
         const name = `probe-${h.name}`;
-        previous = commandResource(
-            host.commandBackend,
-            name,
-            {
-                create: `${q(isobench)} probe ${q(resultsDir)} ${encodeArg("probe", h)}`,
-                triggers: [spec.runId, JSON.stringify(h)],
-            },
-            { dependsOn: after(name, h.name as EnvironmentName) },
-        ).resource;
+        const create = `${d.isobench} probe ${q(d.resultsDir)} ${encodeArg("probe", h)}`;
+        d.chain.add(name, h.name, (dependsOn) => command(name, { create, triggers: [d.spec.runId, JSON.stringify(h)] }, { dependsOn }));
     }
+}
 
+/** The planned cells, one command resource each; returns their ids. */
+function declareCells(d: Declaring, handles: readonly EnvironmentHandle[]): string[] {
+    const { spec } = d;
+    const command = commandOf(d);
     const cells = planCells(spec);
     const guests = handles.flatMap((h) => (inGuest(h.target) ? [h.target.domain] : []));
     // One random password per stack for the servers that authenticate their client (MariaDB),
     // made once and kept in the stack's state as a secret (encrypted with the stack's passphrase):
     // replaced only with the resource, so every cell of every up uses the same one.
     const password = cells.some((c) => getWorkload(c.workload.name).password)
-        ? commandResource(
-              host.commandBackend,
-              "stack-password",
-              {
-                  create: "od -An -N24 -tx1 /dev/urandom | tr -d ' \\n'",
-              },
-              { additionalSecretOutputs: ["stdout"] },
-          ).stdout
+        ? command("stack-password", { create: "od -An -N24 -tx1 /dev/urandom | tr -d ' \\n'" }, { additionalSecretOutputs: ["stdout"] }).stdout
         : undefined;
     for (const cell of cells) {
         const inv: CellInvocation = {
             stack: spec.stack,
             runId: spec.runId,
-            resultsDir,
+            resultsDir: d.resultsDir,
             cellId: cell.id,
             workload: cell.workload.name,
             params: cell.workload.params,
@@ -207,41 +210,47 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext): Expe
             env: handles.find((h) => h.name === cell.environment)!,
             guests,
         };
-        const name = `cell-${cell.id}`;
         const secret = password && getWorkload(cell.workload.name).password ? password : undefined;
-        previous = commandResource(
-            host.commandBackend,
-            name,
-            {
-                create: `${q(isobench)} run-cell ${encodeArg("run-cell", inv)}`,
-                triggers: [spec.runId, cell.id, JSON.stringify(inv.params), inv.env.variant],
-                ...(secret ? { environment: { [STACK_PASSWORD_ENV]: secret } } : {}),
-            },
-            {
-                dependsOn: after(name, cell.environment),
+        const args: CommandArgs = {
+            create: `${d.isobench} run-cell ${encodeArg("run-cell", inv)}`,
+            triggers: [spec.runId, cell.id, JSON.stringify(inv.params), inv.env.variant],
+            ...(secret ? { environment: { [STACK_PASSWORD_ENV]: secret } } : {}),
+        };
+        d.chain.add(`cell-${cell.id}`, cell.environment, (dependsOn) =>
+            command(`cell-${cell.id}`, args, {
+                dependsOn,
                 customTimeouts: { create: "60m" },
                 ...(secret ? { additionalSecretOutputs: ["environment"] } : {}),
-            },
-        ).resource;
+            }),
+        );
     }
+    return cells.map((c) => c.id);
+}
 
-    chain.push({ name: "analysis", after: previousName ? [previousName] : [] });
-    const analysis = commandResource(
-        host.commandBackend,
-        "analysis",
-        {
-            create: `${q(isobench)} analyze ${q(resultsDir)} --quiet-progress`,
-            triggers: [spec.runId, cells.map((c) => c.id).join(",")],
-        },
-        { dependsOn: previous ? [previous] : [] },
-    );
+/** The analysis step, last in the chain; returns its overhead table. */
+function declareAnalysis(d: Declaring, cellIds: readonly string[]): pulumi.Output<string> {
+    const create = `${d.isobench} analyze ${q(d.resultsDir)} --quiet-progress`;
+    return d.chain.add("analysis", undefined, (dependsOn) => commandOf(d)("analysis", { create, triggers: [d.spec.runId, cellIds.join(",")] }, { dependsOn }))
+        .stdout;
+}
 
-    return {
-        resultsDir,
-        environments: handles,
-        cellIds: cells.map((c) => c.id),
-        overheadTable: analysis.stdout,
-        readyReports,
-        chain,
-    };
+/** Provision each environment, then chain the measurements: host, probes, cells, analysis. */
+export function declareExperiment(spec: ExperimentSpec, host: HostContext): Experiment {
+    const serverPorts = spec.workloads.flatMap((w) => workloadPorts(getWorkload(w.name)));
+    const provisioned = new Map<string, ProvisionedEnvironment>();
+    const handles: EnvironmentHandle[] = [];
+    for (const env of spec.environmentSpecs) {
+        const { handle, component } = provision(spec, env, host, serverPorts);
+        provisioned.set(env.name, component);
+        handles.push(handle);
+    }
+    const resultsDir = path.join(host.resultsRoot, spec.stack, spec.runId);
+    const d: Declaring = { spec, host, resultsDir, isobench: q(path.join(host.repoRoot, "bin", "isobench")), chain: new MeasurementChain(provisioned) };
+    declareHostSteps(d);
+    declareProbes(d, handles);
+    const cellIds = declareCells(d, handles);
+    const overheadTable = declareAnalysis(d, cellIds);
+    const readyReports: Record<string, pulumi.Output<string>> = {};
+    for (const [name, p] of provisioned) if (p.readyReport) readyReports[name] = p.readyReport;
+    return { resultsDir, environments: handles, cellIds, overheadTable, readyReports, chain: d.chain.links };
 }

@@ -27,7 +27,8 @@ export interface FolderEdge {
     readonly imports: readonly string[];
 }
 
-function sources(root: string, part: string): string[] {
+/** The TypeScript files of one part of the product. */
+export function sources(root: string, part: string): string[] {
     const p = path.join(root, part);
     if (part.endsWith(".ts")) return fs.existsSync(p) ? [p] : [];
     const out: string[] = [];

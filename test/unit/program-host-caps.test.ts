@@ -45,7 +45,7 @@ describe("program with host settings and container needs (mocks)", function () {
             [
                 ["host-settings", []],
                 ["probe-host", ["host-settings"]],
-                ["probe-native-bind", ["probe-host"]],
+                ["probe-native-bind", ["probe-host", "native-bind-ready"]],
             ],
         );
         // The probe compares the settings only: `apply` is no host fact.
