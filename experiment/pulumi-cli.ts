@@ -40,6 +40,21 @@ export function pulumiEnv(repoRoot: string, base: NodeJS.ProcessEnv = process.en
     };
 }
 
+/** The pulumi executable on env's PATH, found without running it (every `up` asks). */
+export function pulumiOnPath(env: NodeJS.ProcessEnv): string | undefined {
+    for (const dir of (env.PATH ?? "").split(":").filter(Boolean)) {
+        const file = path.join(dir, "pulumi");
+        try {
+            fs.accessSync(file, fs.constants.X_OK);
+            if (fs.statSync(file).isFile()) return file;
+        } catch {
+            // not in this folder
+        }
+    }
+    return undefined;
+}
+
+/** The Pulumi CLI's version, or undefined when it does not run (doctor). */
 export function pulumiAvailable(env: NodeJS.ProcessEnv): string | undefined {
     const r = spawnSync("pulumi", ["version"], { env, encoding: "utf8" });
     return r.status === 0 ? r.stdout.trim() : undefined;
@@ -54,11 +69,28 @@ export function runPulumi(args: string[], cwd: string, env: NodeJS.ProcessEnv): 
     });
 }
 
+/**
+ * Where the file backend keeps a stack's state (project-scoped layout), or undefined when the
+ * backend is not a local folder. Pulumi writes it on `stack select --create`.
+ */
+export function stackStateFile(project: string, stack: string, env: NodeJS.ProcessEnv): string | undefined {
+    const url = env.PULUMI_BACKEND_URL ?? "";
+    if (!url.startsWith("file://")) return undefined;
+    return path.join(url.slice("file://".length), ".pulumi", "stacks", project, `${stack}.json`);
+}
+
+/**
+ * Creates the stack in the backend unless its state is already there: `up` and `destroy` name the
+ * stack explicitly, so selecting an existing one only cost a pulumi start (~0.2 s of a no-change up).
+ */
 export function selectStack(stack: string, cwd: string, env: NodeJS.ProcessEnv): void {
+    const project = /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(cwd, "Pulumi.yaml"), "utf8"))?.[1];
+    const state = project ? stackStateFile(project, stack, env) : undefined;
+    if (state && (fs.existsSync(state) || fs.existsSync(`${state}.gz`))) return;
     const r = spawnSync("pulumi", ["stack", "select", "--create", stack, "--secrets-provider", "passphrase", "--non-interactive"], {
         cwd,
         env,
         encoding: "utf8",
     });
-    if (r.status !== 0) throw new Error(`pulumi stack select ${stack} failed: ${(r.stderr || r.stdout).trim()}`);
+    if (r.status !== 0) throw new Error(`pulumi stack select ${stack} failed: ${r.error ? r.error.message : (r.stderr || r.stdout).trim()}`);
 }
