@@ -39,8 +39,14 @@ since="$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"
 t0=$(now); ./bin/isobench up quick >/tmp/isobench-up.log 2>&1 || { echo "isobench up quick failed: /tmp/isobench-up.log" >&2; exit 1; }; t1=$(now)
 wall=$(secs "$t0" "$t1")
 dir="results/quick/$runid"
-t0=$(now); ./bin/isobench up quick >/tmp/isobench-up2.log 2>&1; t1=$(now)
-nochange=$(secs "$t0" "$t1")
+# A no-change up three times: one start of Pulumi, its language host and the dynamic provider is
+# noisy on two cores; the median is the figure.
+nochanges=()
+for _ in 1 2 3; do
+    t0=$(now); ./bin/isobench up quick >/tmp/isobench-up2.log 2>&1; t1=$(now)
+    nochanges+=("$(secs "$t0" "$t1")")
+done
+nochange="$(printf '%s\n' "${nochanges[@]}" | sort -n | sed -n 2p) (median of ${nochanges[*]})"
 export PATH="$ROOT/.tools/bin:$PATH" PULUMI_BACKEND_URL="file://$ROOT/.state/pulumi" PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-isobench}" PULUMI_HOME="$ROOT/.state/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true
 reports="$(pulumi stack output --stack quick --json readyReports)"
 # Guests report "<ip>\nready_s=<define -> SSH ready>"; the longest is the boot the cells waited for.
