@@ -200,6 +200,16 @@ export function diskModeError(diskCache: string, diskIo: string | undefined): st
  * naming the first offending field. Exported so resolvers can fail before rendering.
  */
 export function validateDomainSpec(spec: DomainSpec): void {
+    checkBasics(spec);
+    checkCpu(spec);
+    checkDiskAndBoot(spec);
+    checkNetwork(spec);
+    checkDevicesAndTuning(spec);
+    checkMetadata(spec);
+}
+
+/** validateDomainSpec: name, accel, vCPUs and memory. */
+function checkBasics(spec: DomainSpec): void {
     if (typeof spec.name !== "string" || !DOMAIN_NAME_RE.test(spec.name)) {
         throw new DomainSpecError(
             "name",
@@ -215,7 +225,10 @@ export function validateDomainSpec(spec: DomainSpec): void {
     if (typeof spec.memoryMiB !== "number" || !Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 128) {
         throw new DomainSpecError("memoryMiB", `must be an integer >= 128 (MiB), got ${JSON.stringify(spec.memoryMiB)}`);
     }
+}
 
+/** validateDomainSpec: the CPU: model, topology, pinning of vCPUs and of the emulator threads. */
+function checkCpu(spec: DomainSpec): void {
     const model = spec.cpuModel;
     if (model === "host-passthrough") {
         if (spec.accel === "tcg") {
@@ -266,7 +279,10 @@ export function validateDomainSpec(spec: DomainSpec): void {
             throw new DomainSpecError("emulatorPin", (e as Error).message);
         }
     }
+}
 
+/** validateDomainSpec: the disk and how the guest boots (direct kernel or UEFI firmware). */
+function checkDiskAndBoot(spec: DomainSpec): void {
     checkAbsolutePath("diskPath", spec.diskPath);
     if (spec.diskFormat !== undefined && spec.diskFormat !== "qcow2" && spec.diskFormat !== "raw") {
         throw new DomainSpecError("diskFormat", `must be "qcow2" or "raw", got ${JSON.stringify(spec.diskFormat)}`);
@@ -303,7 +319,10 @@ export function validateDomainSpec(spec: DomainSpec): void {
         if (typeof spec.cmdline !== "string") throw new DomainSpecError("cmdline", "must be a string");
         checkText("cmdline", spec.cmdline);
     }
+}
 
+/** validateDomainSpec: the network interface. */
+function checkNetwork(spec: DomainSpec): void {
     if (spec.network !== undefined) {
         if (typeof spec.network !== "string" || spec.network.length === 0) {
             throw new DomainSpecError("network", `must be a libvirt network name, got ${JSON.stringify(spec.network)}`);
@@ -330,6 +349,10 @@ export function validateDomainSpec(spec: DomainSpec): void {
             throw new DomainSpecError("macAddress", `${spec.macAddress} is a multicast address; the first octet must be even (e.g. 52:54:00:…)`);
         }
     }
+}
+
+/** validateDomainSpec: the serial log, hugepages, the disk bus and I/O threads, guest NUMA nodes and network queues. */
+function checkDevicesAndTuning(spec: DomainSpec): void {
     if (spec.serialLogPath !== undefined) checkAbsolutePath("serialLogPath", spec.serialLogPath);
     if (spec.hugepages !== undefined && typeof spec.hugepages !== "boolean") {
         throw new DomainSpecError("hugepages", `must be true, false or undefined, got ${JSON.stringify(spec.hugepages)}`);
@@ -363,7 +386,10 @@ export function validateDomainSpec(spec: DomainSpec): void {
             `must be an integer between 1 and vcpus (${spec.vcpus}) (one queue per vCPU at most), got ${JSON.stringify(spec.netQueues)}`,
         );
     }
+}
 
+/** validateDomainSpec: the metadata libvirt keeps with the domain (stack, environment, labels). */
+function checkMetadata(spec: DomainSpec): void {
     const md = spec.metadata;
     if (md === undefined || md === null) throw new DomainSpecError("metadata", "is required (stack and environment)");
     for (const key of ["stack", "environment"] as const) {
@@ -464,30 +490,13 @@ function defaultDescription(spec: DomainSpec): string {
     return `isobench ${spec.metadata.environment} guest of stack ${spec.metadata.stack} (accel=${spec.accel}; ${variantKey(spec)})`;
 }
 
-/**
- * Renders the libvirt domain XML for a guest.
- *
- * Layout: machine q35 (libvirt adds one pcie-root-port per device, so the NIC, the first device
- * libvirt addresses, lands on bus 1 and a systemd guest names it `enp1s0`), direct kernel boot or
- * UEFI pflash firmware or SeaBIOS from the disk, virtio-blk `vda` in qcow2 or raw,
- * virtio-net on a libvirt network with an explicit backend driver, optional file-backed serial
- * console, `<cputune>` only when pinning or emulator pinning is declared, `<memoryBacking>` only
- * for hugepages. PCI addresses are left to libvirt.
- *
- * @throws DomainSpecError for an invalid spec (see {@link validateDomainSpec}).
- */
-export function renderDomainXml(spec: DomainSpec): string {
-    validateDomainSpec(spec);
+/** Appends lines at an indent level (two spaces a level). */
+type Add = (indent: number, ...lines: string[]) => void;
+
+/** <metadata>: the isobench element with stack, environment, variant, accel and labels. */
+function renderMetadata(spec: DomainSpec, add: Add): void {
     const md = spec.metadata;
     const variant = variantKey(spec);
-    const lines: string[] = [];
-    const add = (indent: number, ...ls: string[]): void => {
-        for (const l of ls) lines.push(" ".repeat(indent * 2) + l);
-    };
-
-    add(0, `<domain${attrs([["type", spec.accel === "kvm" ? "kvm" : "qemu"]])}>`);
-    add(1, `<name>${escapeXmlText(spec.name)}</name>`);
-    add(1, `<description>${escapeXmlText(md.description ?? defaultDescription(spec))}</description>`);
     add(1, "<metadata>");
     const envAttrs = attrs([
         ["xmlns:isobench", ISOBENCH_XMLNS],
@@ -512,7 +521,10 @@ export function renderDomainXml(spec: DomainSpec): string {
         add(2, "</isobench:env>");
     }
     add(1, "</metadata>");
+}
 
+/** Memory, hugepages, vCPUs, I/O threads and the pinning of vCPUs, emulator and I/O threads. */
+function renderMemoryAndCpus(spec: DomainSpec, add: Add): void {
     add(1, `<memory unit='MiB'>${spec.memoryMiB}</memory>`);
     add(1, `<currentMemory unit='MiB'>${spec.memoryMiB}</currentMemory>`);
     if (spec.hugepages) add(1, "<memoryBacking>", "  <hugepages/>", "</memoryBacking>");
@@ -543,7 +555,10 @@ export function renderDomainXml(spec: DomainSpec): string {
         }
         add(1, "</cputune>");
     }
+}
 
+/** How the guest boots: UEFI firmware, direct kernel boot, or the disk. */
+function renderOs(spec: DomainSpec, add: Add): void {
     add(1, "<os>");
     add(2, "<type arch='x86_64' machine='q35'>hvm</type>");
     if (spec.firmware !== undefined) {
@@ -564,11 +579,11 @@ export function renderDomainXml(spec: DomainSpec): string {
         add(2, "<boot dev='hd'/>");
     }
     add(1, "</os>");
-    add(1, "<features>", "  <acpi/>", "  <apic/>", "</features>");
-    add(1, ...cpuElement(spec));
-    add(1, "<clock offset='utc'/>");
-    add(1, "<on_poweroff>destroy</on_poweroff>", "<on_reboot>restart</on_reboot>", "<on_crash>destroy</on_crash>");
+}
 
+/** The disk (and its SCSI controller), the network interface and the serial console. */
+function renderDevices(spec: DomainSpec, add: Add): void {
+    const iothreads = spec.iothreads ?? 0;
     const scsi = spec.diskBus === "virtio-scsi";
     add(1, "<devices>");
     add(2, "<disk type='file' device='disk'>");
@@ -611,6 +626,41 @@ export function renderDomainXml(spec: DomainSpec): string {
         add(2, "<serial type='pty'>", "  <target port='0'/>", "</serial>");
     }
     add(1, "</devices>");
+}
+
+/**
+ * Renders the libvirt domain XML for a guest.
+ *
+ * Layout: machine q35 (libvirt adds one pcie-root-port per device, so the NIC, the first device
+ * libvirt addresses, lands on bus 1 and a systemd guest names it `enp1s0`), direct kernel boot or
+ * UEFI pflash firmware or SeaBIOS from the disk, virtio-blk `vda` in qcow2 or raw,
+ * virtio-net on a libvirt network with an explicit backend driver, optional file-backed serial
+ * console, `<cputune>` only when pinning or emulator pinning is declared, `<memoryBacking>` only
+ * for hugepages. PCI addresses are left to libvirt.
+ *
+ * @throws DomainSpecError for an invalid spec (see {@link validateDomainSpec}).
+ */
+export function renderDomainXml(spec: DomainSpec): string {
+    validateDomainSpec(spec);
+    const lines: string[] = [];
+    const add: Add = (indent, ...ls) => {
+        for (const l of ls) lines.push(" ".repeat(indent * 2) + l);
+    };
+
+    add(0, `<domain${attrs([["type", spec.accel === "kvm" ? "kvm" : "qemu"]])}>`);
+    add(1, `<name>${escapeXmlText(spec.name)}</name>`);
+    add(1, `<description>${escapeXmlText(spec.metadata.description ?? defaultDescription(spec))}</description>`);
+    renderMetadata(spec, add);
+
+    renderMemoryAndCpus(spec, add);
+
+    renderOs(spec, add);
+    add(1, "<features>", "  <acpi/>", "  <apic/>", "</features>");
+    add(1, ...cpuElement(spec));
+    add(1, "<clock offset='utc'/>");
+    add(1, "<on_poweroff>destroy</on_poweroff>", "<on_reboot>restart</on_reboot>", "<on_crash>destroy</on_crash>");
+
+    renderDevices(spec, add);
     add(0, "</domain>");
     return lines.join("\n") + "\n";
 }

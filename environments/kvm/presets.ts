@@ -189,6 +189,93 @@ function describeHostCpus(n: number): string {
     return n === 1 ? "CPU 0 only" : `CPUs 0-${n - 1} only`;
 }
 
+/** The CPU model: the preset's tcg fallback applies only to the preset's own host-passthrough. */
+function resolveCpuModel(preset: KvmPreset, host: HostFacts, overrides: KvmOverrides, fail: (detail: string) => never): CpuModel {
+    if (overrides.cpuModel !== undefined) {
+        if (overrides.cpuModel === "host-passthrough" && host.accel === "tcg") {
+            fail(
+                `cpuModel host-passthrough was requested, but this host runs guests under tcg (software emulation), where there is no host CPU to pass through; override cpuModel with a named model such as { named: "max" } or { named: "qemu64" }`,
+            );
+        }
+        return overrides.cpuModel;
+    } else if (preset.cpuModel === "host-passthrough" && host.accel === "tcg") {
+        if (preset.tcgCpuModel === undefined) {
+            fail(`the preset uses host-passthrough, which tcg cannot provide, and defines no tcg model; override cpuModel`);
+        }
+        return preset.tcgCpuModel!;
+    } else {
+        return preset.cpuModel;
+    }
+}
+
+/** vCPU pinning (1:1, an explicit list, or none) and the emulator threads' CPUs, checked against the host's. */
+function resolvePinning(
+    preset: KvmPreset,
+    vcpus: number,
+    n: number,
+    overrides: KvmOverrides,
+    fail: (detail: string) => never,
+): { pinning?: number[]; emulatorPin?: string } {
+    let pinning: number[] | undefined;
+    let emulatorPin: string | undefined;
+    if (overrides.hostCpus === false) {
+        pinning = undefined;
+    } else if (overrides.hostCpus !== undefined) {
+        const list = overrides.hostCpus;
+        if (list.length !== vcpus) {
+            fail(`hostCpus lists ${list.length} host CPUs for ${vcpus} vCPUs; give exactly one per vCPU`);
+        }
+        list.forEach((cpu, i) => {
+            if (!Number.isInteger(cpu) || cpu < 0 || cpu >= n) {
+                fail(`pinning vCPU ${i} to host CPU ${cpu}, but the host has ${describeHostCpus(n)}`);
+            }
+        });
+        pinning = [...list];
+    } else if (preset.pinning === "one-to-one") {
+        if (vcpus > n) {
+            fail(`1:1 pinning needs one host CPU per vCPU: ${vcpus} vCPUs, but the host has ${describeHostCpus(n)}; lower vcpus or override hostCpus: false`);
+        }
+        const offset = vcpus < n ? 1 : 0;
+        pinning = Array.from({ length: vcpus }, (_, i) => i + offset);
+    }
+    if (typeof overrides.emulatorPin === "string") {
+        emulatorPin = overrides.emulatorPin;
+    } else if (overrides.emulatorPin === undefined && preset.pinning === "one-to-one" && pinning !== undefined) {
+        const used = new Set(pinning);
+        const spare = Array.from({ length: n }, (_, c) => c).filter((c) => !used.has(c));
+        emulatorPin = formatCpuset(spare.length > 0 ? spare : Array.from({ length: n }, (_, c) => c));
+    }
+    if (emulatorPin !== undefined) {
+        let cpus: number[];
+        try {
+            cpus = parseCpuset(emulatorPin);
+        } catch (e) {
+            throw new DomainSpecError("emulatorPin", (e as Error).message);
+        }
+        const missing = cpus.filter((c) => c >= n);
+        if (missing.length > 0) {
+            fail(`emulatorPin "${emulatorPin}" names host CPU ${missing.join(", ")}, but the host has ${describeHostCpus(n)}`);
+        }
+    }
+    return { ...(pinning && { pinning }), ...(emulatorPin !== undefined && { emulatorPin }) };
+}
+
+/** vhost-net or userspace virtio-net: never a silent fallback. */
+function resolveVhost(preset: KvmPreset, host: HostFacts, overrides: KvmOverrides, fail: (detail: string) => never): boolean {
+    const vhost = overrides.vhost ?? preset.vhost;
+    if (vhost && host.accel === "tcg") {
+        fail(
+            `vhost-net is requested, but guests run under tcg here and libvirt ignores vhost for type='qemu' guests (it would silently use userspace virtio-net); override vhost: false so the variant records net=qemu`,
+        );
+    }
+    if (vhost && !host.vhostAvailable) {
+        fail(
+            `vhost-net is requested, but /dev/vhost-net is missing on this host; load the module with \`modprobe vhost_net\` (and check that /dev/vhost-net appears), or override vhost: false to measure userspace virtio-net (variant net=qemu)`,
+        );
+    }
+    return vhost;
+}
+
 /**
  * Resolves a preset for one guest on one host.
  *
@@ -210,86 +297,16 @@ export function resolveDomainSpec(preset: KvmPreset, guest: GuestInput, host: Ho
     }
     const n = host.hostCpuCount;
 
-    // CPU model: the preset's tcg fallback applies only to the preset's own host-passthrough.
-    let cpuModel: CpuModel;
-    if (overrides.cpuModel !== undefined) {
-        if (overrides.cpuModel === "host-passthrough" && host.accel === "tcg") {
-            fail(
-                `cpuModel host-passthrough was requested, but this host runs guests under tcg (software emulation), where there is no host CPU to pass through; override cpuModel with a named model such as { named: "max" } or { named: "qemu64" }`,
-            );
-        }
-        cpuModel = overrides.cpuModel;
-    } else if (preset.cpuModel === "host-passthrough" && host.accel === "tcg") {
-        if (preset.tcgCpuModel === undefined) {
-            fail(`the preset uses host-passthrough, which tcg cannot provide, and defines no tcg model; override cpuModel`);
-        }
-        cpuModel = preset.tcgCpuModel!;
-    } else {
-        cpuModel = preset.cpuModel;
-    }
+    const cpuModel = resolveCpuModel(preset, host, overrides, fail);
 
     // Topology.
     const topoChoice = overrides.topology ?? preset.topology;
     const topology: CpuTopology | undefined =
         topoChoice === "libvirt-default" ? undefined : topoChoice === "single-socket" ? { sockets: 1, cores: guest.vcpus, threads: 1 } : topoChoice;
 
-    // Pinning.
-    let pinning: number[] | undefined;
-    let emulatorPin: string | undefined;
-    if (overrides.hostCpus === false) {
-        pinning = undefined;
-    } else if (overrides.hostCpus !== undefined) {
-        const list = overrides.hostCpus;
-        if (list.length !== guest.vcpus) {
-            fail(`hostCpus lists ${list.length} host CPUs for ${guest.vcpus} vCPUs; give exactly one per vCPU`);
-        }
-        list.forEach((cpu, i) => {
-            if (!Number.isInteger(cpu) || cpu < 0 || cpu >= n) {
-                fail(`pinning vCPU ${i} to host CPU ${cpu}, but the host has ${describeHostCpus(n)}`);
-            }
-        });
-        pinning = [...list];
-    } else if (preset.pinning === "one-to-one") {
-        if (guest.vcpus > n) {
-            fail(
-                `1:1 pinning needs one host CPU per vCPU: ${guest.vcpus} vCPUs, but the host has ${describeHostCpus(n)}; lower vcpus or override hostCpus: false`,
-            );
-        }
-        const offset = guest.vcpus < n ? 1 : 0;
-        pinning = Array.from({ length: guest.vcpus }, (_, i) => i + offset);
-    }
-    if (typeof overrides.emulatorPin === "string") {
-        emulatorPin = overrides.emulatorPin;
-    } else if (overrides.emulatorPin === undefined && preset.pinning === "one-to-one" && pinning !== undefined) {
-        const used = new Set(pinning);
-        const spare = Array.from({ length: n }, (_, c) => c).filter((c) => !used.has(c));
-        emulatorPin = formatCpuset(spare.length > 0 ? spare : Array.from({ length: n }, (_, c) => c));
-    }
-    if (emulatorPin !== undefined) {
-        let cpus: number[];
-        try {
-            cpus = parseCpuset(emulatorPin);
-        } catch (e) {
-            throw new DomainSpecError("emulatorPin", (e as Error).message);
-        }
-        const missing = cpus.filter((c) => c >= n);
-        if (missing.length > 0) {
-            fail(`emulatorPin "${emulatorPin}" names host CPU ${missing.join(", ")}, but the host has ${describeHostCpus(n)}`);
-        }
-    }
+    const { pinning, emulatorPin } = resolvePinning(preset, guest.vcpus, n, overrides, fail);
 
-    // Network backend: never a silent fallback.
-    const vhost = overrides.vhost ?? preset.vhost;
-    if (vhost && host.accel === "tcg") {
-        fail(
-            `vhost-net is requested, but guests run under tcg here and libvirt ignores vhost for type='qemu' guests (it would silently use userspace virtio-net); override vhost: false so the variant records net=qemu`,
-        );
-    }
-    if (vhost && !host.vhostAvailable) {
-        fail(
-            `vhost-net is requested, but /dev/vhost-net is missing on this host; load the module with \`modprobe vhost_net\` (and check that /dev/vhost-net appears), or override vhost: false to measure userspace virtio-net (variant net=qemu)`,
-        );
-    }
+    const vhost = resolveVhost(preset, host, overrides, fail);
 
     const { diskCache, diskIo } = diskModes(preset, overrides);
 
