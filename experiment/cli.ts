@@ -52,13 +52,13 @@ function tail(file: string): () => void {
 
 async function up(stack: string): Promise<number> {
     const { validateForUp } = await import("./up-preflight");
-    const { gatherHost } = await import("./host");
-    const { pulumiOnPath, pulumiEnv, runPulumi, selectStack } = await import("./pulumi-cli");
+    const { gatherHost, onPath } = await import("./host");
+    const { pulumiEnv, runPulumi, selectStack } = await import("./pulumi-cli");
     const spec = validateForUp(stacksDir(REPO_ROOT), stack);
     // Preflight with the environment Pulumi will get, so it decides exactly as the program will.
     const env = pulumiEnv(REPO_ROOT);
     gatherHost(spec, { env, log: (l) => console.log(`[isobench] ${l}`) });
-    if (!pulumiOnPath(env)) throw new HostError("the pulumi CLI was not found. Fix: run scripts/pulumi-toolchain.sh (or scripts/setup.sh)");
+    if (!onPath("pulumi", env)) throw new HostError("the pulumi CLI was not found. Fix: run scripts/pulumi-toolchain.sh (or scripts/setup.sh)");
     selectStack(stack, REPO_ROOT, env);
     const resultsDir = path.join(resultsRoot(REPO_ROOT), stack, spec.runId);
     console.log(`[isobench] stack ${stack}, run ${spec.runId}: results in ${resultsDir}`);

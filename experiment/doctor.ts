@@ -31,11 +31,11 @@ const TOOLS: Array<[string, string[], string]> = [
     ["debootstrap", ["debootstrap", "--version"], "apt-get install debootstrap"],
 ];
 
-export function doctor(repoRoot: string): Check[] {
-    const checks: Check[] = [];
-    const add = (name: string, ok: boolean, detail: string, fix: string) => checks.push({ name, ok, detail, fix: ok ? "" : fix });
-    const stateDir = stateDirOf(repoRoot);
+/** Records one check; the fix is kept only for a failed one. */
+type AddCheck = (name: string, ok: boolean, detail: string, fix: string) => void;
 
+/** dockerd, gVisor, the userland proxy and the bridge gateway. */
+function dockerChecks(add: AddCheck): void {
     const d = run(["docker", "info", "--format", "{{.ServerVersion}} storage={{.Driver}}"]);
     add(
         "docker",
@@ -73,6 +73,10 @@ export function doctor(repoRoot: string): Check[] {
         }
         add("docker bridge gateway", gateway.ok, gateway.detail, BRIDGE_GATEWAY_FIX);
     }
+}
+
+/** The host's settings and versions, as host.csv records them (informational). */
+function hostChecks(checks: Check[]): void {
     const h = measureHost();
     checks.push({
         name: "host settings (recorded in host.csv)",
@@ -86,6 +90,10 @@ export function doctor(repoRoot: string): Check[] {
         detail: `kernel ${h.kernel}; docker ${h.docker}; containerd ${h.containerd}; runc ${h.runc}; runsc ${h.runsc}; qemu ${h.qemu}; libvirt ${h.libvirt}`,
         fix: "",
     });
+}
+
+/** libvirtd and its default network, whether KVM boots guests, vhost-net and hugepages. */
+function virtualisationChecks(add: AddCheck, stateDir: string): void {
     const v = run(virshArgv(20, "version"));
     add(
         "libvirt",
@@ -122,6 +130,10 @@ export function doctor(repoRoot: string): Check[] {
     );
     const hp = fs.existsSync("/proc/meminfo") ? (/HugePages_Total:\s+(\d+)/.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1] ?? "0") : "0";
     add("hugepages", Number(hp) > 0, `HugePages_Total=${hp}`, "echo 1024 > /proc/sys/vm/nr_hugepages (needed only for guests with hugepages: true)");
+}
+
+/** The benchmark tools on the host and the built images. */
+function toolAndImageChecks(add: AddCheck, checks: Check[], stateDir: string): void {
     for (const [name, argv, fix] of TOOLS) {
         const r = run(argv);
         add(name, r.ok, r.ok ? r.out.split("\n")[0] : "not found", fix);
@@ -142,6 +154,10 @@ export function doctor(repoRoot: string): Check[] {
         detail: `${boot.value ?? "not built: images/build-guest-bootloader-image.sh"}; UEFI firmware ${ovmf ? "present" : "missing: apt-get install ovmf"}`,
         fix: "",
     });
+}
+
+/** The Pulumi CLI, its nodejs language host and the command plugin. */
+function pulumiChecks(add: AddCheck, checks: Check[], repoRoot: string): void {
     const env = pulumiEnv(repoRoot);
     const pv = pulumiAvailable(env);
     add(
@@ -161,6 +177,18 @@ export function doctor(repoRoot: string): Check[] {
         detail: cmdPlugin ? "present: command resources use @pulumi/command" : "absent: command resources use isobench's dynamic provider (same semantics)",
         fix: "",
     });
+}
+
+export function doctor(repoRoot: string): Check[] {
+    const checks: Check[] = [];
+    const add: AddCheck = (name, ok, detail, fix) => checks.push({ name, ok, detail, fix: ok ? "" : fix });
+    const stateDir = stateDirOf(repoRoot);
+
+    dockerChecks(add);
+    hostChecks(checks);
+    virtualisationChecks(add, stateDir);
+    toolAndImageChecks(add, checks, stateDir);
+    pulumiChecks(add, checks, repoRoot);
     return checks;
 }
 

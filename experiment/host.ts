@@ -64,19 +64,8 @@ export interface HostOptions {
     readonly env?: NodeJS.ProcessEnv;
 }
 
-export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostContext {
-    const repoRoot = opts.repoRoot ?? REPO_ROOT;
-    const log = opts.log ?? (() => undefined);
-    const env = opts.env ?? process.env;
-    const stateDir = stateDirOf(repoRoot);
-    ensurePrivateDir(stateDir);
-    const resultsRoot = resultsRootOf(repoRoot);
-    const kinds = new Set(spec.environmentSpecs.map((e) => e.kind));
-    const wantsDocker = kinds.has("docker") || kinds.has("docker-in-kvm");
-    const wantsKvm = kinds.has("kvm") || kinds.has("docker-in-kvm");
-    const dockerVariants = spec.environmentSpecs.flatMap((e) => (e.kind === "docker" || e.kind === "docker-in-kvm" ? [{ name: e.name, d: e.docker }] : []));
-    const guests = spec.environmentSpecs.flatMap((e) => (e.kind === "kvm" || e.kind === "docker-in-kvm" ? [{ name: e.name, k: e.kvm }] : []));
-
+/** Host settings the stack declares: checked before they are applied, or compared with the host's when it does not apply them. */
+function hostSettingsPreflight(spec: ExperimentSpec, log: (line: string) => void): void {
     const settings = hostSettingsOf(spec.host);
     if (spec.host.apply && Object.keys(settings).length > 0) {
         let changes;
@@ -97,69 +86,121 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
             );
         }
     }
+}
+
+/** dockerd, the container image and the driver; every Docker variant checked against the daemon. */
+function dockerHost(
+    spec: ExperimentSpec,
+    env: NodeJS.ProcessEnv,
+    stateDir: string,
+    dockerVariants: ReadonlyArray<{ name: string; d: DockerVariant }>,
+    log: (line: string) => void,
+): { containerImage: string; dockerDriver: HostContext["dockerDriver"] } {
+    const d = lastLine(["docker", "info", "--format", "{{.ServerVersion}}"]);
+    if (!d.ok)
+        throw new HostError(`Docker daemon not reachable (docker info: ${d.last}). Fix: run scripts/daemons.sh, or start dockerd (systemctl start docker).`);
+    const containerImage = readImageState(stateDir, "container-image", "run images/build-container-image.sh (or scripts/setup.sh)");
+    if (!lastLine(["docker", "image", "inspect", containerImage]).ok) {
+        throw new HostError(`container image ${containerImage} is not in the Docker daemon. Fix: run images/build-container-image.sh`);
+    }
+    const providerAvailable = pluginInstalled("docker", env);
+    if (spec.dockerDriver === "provider" && !providerAvailable) {
+        throw new HostError(
+            `isobench:dockerDriver is "provider" but the pulumi-resource-docker plugin is not installed (it cannot be built offline). Fix: pulumi plugin install resource docker 5.2.0, or set isobench:dockerDriver: cli`,
+        );
+    }
+    const dockerDriver: HostContext["dockerDriver"] = spec.dockerDriver === "auto" ? (providerAvailable ? "provider" : "cli") : spec.dockerDriver;
+    dockerPreflight(dockerVariants, containerImage);
+    log(
+        `docker driver: ${dockerDriver}${spec.dockerDriver === "auto" ? ` (auto: ${providerAvailable ? "docker provider plugin found" : "no docker provider plugin, using the docker CLI"})` : ""}`,
+    );
+    return { containerImage, dockerDriver };
+}
+
+/** libvirtd, the guest image and SSH key, and whether guests run under KVM or (when allowed) tcg. */
+function kvmHost(
+    spec: ExperimentSpec,
+    stateDir: string,
+    guests: ReadonlyArray<{ name: string; k: KvmKnobs }>,
+    vhostAvailable: boolean,
+    log: (line: string) => void,
+): { guestImage: HostContext["guestImage"]; sshKey: string; accel: HostContext["accel"] } {
+    const v = lastLine(virshArgv(20, "version"));
+    if (!v.ok)
+        throw new HostError(`libvirt not reachable (virsh version: ${v.last}). Fix: run scripts/daemons.sh, or start libvirtd (systemctl start libvirtd).`);
+    const dir = readImageState(stateDir, "guest-image", "run images/build-guest-image.sh (or scripts/setup.sh)");
+    const guestImage = guestImageFiles(dir);
+    for (const f of Object.values(guestImage)) {
+        if (!fs.existsSync(f)) throw new HostError(`guest image file ${f} is missing. Fix: run images/build-guest-image.sh`);
+    }
+    const sshKey = path.join(stateDir, "ssh", "id_ed25519");
+    if (!fs.existsSync(sshKey)) throw new HostError(`SSH key ${sshKey} is missing. Fix: run images/build-guest-image.sh`);
+    const probe = probeKvmBoot(guestImage.kernel, guestImage.initrd, path.join(stateDir, "kvm-probe.json"));
+    let accel: HostContext["accel"];
+    if (probe.usable) {
+        accel = "kvm";
+    } else if (spec.allowSoftwareEmulation) {
+        accel = "tcg";
+        log(`KVM cannot boot guests here (${probe.detail}); guests run under software emulation and every sample says accel=tcg`);
+    } else {
+        throw new HostError(
+            `KVM is requested but unusable: ${probe.detail}. Fix: run on a host with working hardware virtualisation, or set isobench:allowSoftwareEmulation: true to measure guests under software emulation (labelled accel=tcg).`,
+        );
+    }
+    if (spec.kvm.vhost === "on" && !vhostAvailable) {
+        throw new HostError(
+            `isobench:kvm.vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net, or set isobench:kvm.vhost: auto (vhost used where available, recorded either way).`,
+        );
+    }
+    for (const g of guests) guestPreflight(g.name, g.k, vhostAvailable);
+    log(`guests: accel=${accel}, vhost-net ${vhostAvailable ? "available" : "absent (/dev/vhost-net missing)"}`);
+    return { guestImage, sshKey, accel };
+}
+
+/**
+ * NUMA nodes and numactl, then every environment resolved now, so what the host cannot provide
+ * (pinning to missing CPUs, ht-siblings without hyperthreads, bootloader boot without its image
+ * or firmware, …) is refused before Pulumi starts.
+ */
+function refuseWhatTheHostCannotProvide(spec: ExperimentSpec, ctx: HostContext, env: NodeJS.ProcessEnv): void {
+    const numa = numaProblems(spec, ctx.numaNodes!);
+    if (numa.length > 0) throw new HostError(`numactl policies name NUMA nodes that do not exist:\n  - ${numa.join("\n  - ")}`);
+    if (spec.environmentSpecs.some((e) => e.kind === "native" && e.numactl) && !onPath("numactl", env)) {
+        throw new HostError("a native environment declares a numactl policy, but numactl is not installed on the host. Fix: apt-get install numactl");
+    }
+    for (const e of spec.environmentSpecs) {
+        if (e.kind === "kvm") kvmEnvironment(spec, e, ctx);
+        if (e.kind === "docker") dockerEnvironment(spec, e, ctx, [], workloadNeeds(spec, e.name));
+        if (e.kind === "docker-in-kvm") dockerInKvmEnvironment(spec, e, ctx, [], workloadNeeds(spec, e.name));
+    }
+}
+
+export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostContext {
+    const repoRoot = opts.repoRoot ?? REPO_ROOT;
+    const log = opts.log ?? (() => undefined);
+    const env = opts.env ?? process.env;
+    const stateDir = stateDirOf(repoRoot);
+    ensurePrivateDir(stateDir);
+    const resultsRoot = resultsRootOf(repoRoot);
+    const kinds = new Set(spec.environmentSpecs.map((e) => e.kind));
+    const wantsDocker = kinds.has("docker") || kinds.has("docker-in-kvm");
+    const wantsKvm = kinds.has("kvm") || kinds.has("docker-in-kvm");
+    const dockerVariants = spec.environmentSpecs.flatMap((e) => (e.kind === "docker" || e.kind === "docker-in-kvm" ? [{ name: e.name, d: e.docker }] : []));
+    const guests = spec.environmentSpecs.flatMap((e) => (e.kind === "kvm" || e.kind === "docker-in-kvm" ? [{ name: e.name, k: e.kvm }] : []));
+
+    hostSettingsPreflight(spec, log);
 
     const commandBackend: CommandBackend = pluginInstalled("command", env) ? "plugin" : "dynamic";
     log(`command resources: ${commandBackend === "plugin" ? "@pulumi/command plugin" : "dynamic provider (pulumi-resource-command not installed)"}`);
 
-    let containerImage = "";
-    let dockerDriver: HostContext["dockerDriver"] = "cli";
-    if (wantsDocker) {
-        const d = lastLine(["docker", "info", "--format", "{{.ServerVersion}}"]);
-        if (!d.ok)
-            throw new HostError(
-                `Docker daemon not reachable (docker info: ${d.last}). Fix: run scripts/daemons.sh, or start dockerd (systemctl start docker).`,
-            );
-        containerImage = readImageState(stateDir, "container-image", "run images/build-container-image.sh (or scripts/setup.sh)");
-        if (!lastLine(["docker", "image", "inspect", containerImage]).ok) {
-            throw new HostError(`container image ${containerImage} is not in the Docker daemon. Fix: run images/build-container-image.sh`);
-        }
-        const providerAvailable = pluginInstalled("docker", env);
-        if (spec.dockerDriver === "provider" && !providerAvailable) {
-            throw new HostError(
-                `isobench:dockerDriver is "provider" but the pulumi-resource-docker plugin is not installed (it cannot be built offline). Fix: pulumi plugin install resource docker 5.2.0, or set isobench:dockerDriver: cli`,
-            );
-        }
-        dockerDriver = spec.dockerDriver === "auto" ? (providerAvailable ? "provider" : "cli") : spec.dockerDriver;
-        dockerPreflight(dockerVariants, containerImage);
-        log(
-            `docker driver: ${dockerDriver}${spec.dockerDriver === "auto" ? ` (auto: ${providerAvailable ? "docker provider plugin found" : "no docker provider plugin, using the docker CLI"})` : ""}`,
-        );
-    }
+    const { containerImage, dockerDriver } = wantsDocker
+        ? dockerHost(spec, env, stateDir, dockerVariants, log)
+        : { containerImage: "", dockerDriver: "cli" as const };
 
-    let guestImage = { disk: "", kernel: "", initrd: "" };
-    let sshKey = "";
-    let accel: HostContext["accel"] = "kvm";
     const vhostAvailable = fs.existsSync("/dev/vhost-net");
-    if (wantsKvm) {
-        const v = lastLine(virshArgv(20, "version"));
-        if (!v.ok)
-            throw new HostError(`libvirt not reachable (virsh version: ${v.last}). Fix: run scripts/daemons.sh, or start libvirtd (systemctl start libvirtd).`);
-        const dir = readImageState(stateDir, "guest-image", "run images/build-guest-image.sh (or scripts/setup.sh)");
-        guestImage = guestImageFiles(dir);
-        for (const f of Object.values(guestImage)) {
-            if (!fs.existsSync(f)) throw new HostError(`guest image file ${f} is missing. Fix: run images/build-guest-image.sh`);
-        }
-        sshKey = path.join(stateDir, "ssh", "id_ed25519");
-        if (!fs.existsSync(sshKey)) throw new HostError(`SSH key ${sshKey} is missing. Fix: run images/build-guest-image.sh`);
-        const probe = probeKvmBoot(guestImage.kernel, guestImage.initrd, path.join(stateDir, "kvm-probe.json"));
-        if (probe.usable) {
-            accel = "kvm";
-        } else if (spec.allowSoftwareEmulation) {
-            accel = "tcg";
-            log(`KVM cannot boot guests here (${probe.detail}); guests run under software emulation and every sample says accel=tcg`);
-        } else {
-            throw new HostError(
-                `KVM is requested but unusable: ${probe.detail}. Fix: run on a host with working hardware virtualisation, or set isobench:allowSoftwareEmulation: true to measure guests under software emulation (labelled accel=tcg).`,
-            );
-        }
-        if (spec.kvm.vhost === "on" && !vhostAvailable) {
-            throw new HostError(
-                `isobench:kvm.vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net, or set isobench:kvm.vhost: auto (vhost used where available, recorded either way).`,
-            );
-        }
-        for (const g of guests) guestPreflight(g.name, g.k, vhostAvailable);
-        log(`guests: accel=${accel}, vhost-net ${vhostAvailable ? "available" : "absent (/dev/vhost-net missing)"}`);
-    }
+    const { guestImage, sshKey, accel } = wantsKvm
+        ? kvmHost(spec, stateDir, guests, vhostAvailable, log)
+        : { guestImage: { disk: "", kernel: "", initrd: "" }, sshKey: "", accel: "kvm" as const };
     const ctx: HostContext = {
         repoRoot,
         resultsRoot,
@@ -179,19 +220,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         cpuSiblings: cpuSiblings(),
         numaNodes: onlineNumaNodes(),
     };
-    const numa = numaProblems(spec, ctx.numaNodes!);
-    if (numa.length > 0) throw new HostError(`numactl policies name NUMA nodes that do not exist:\n  - ${numa.join("\n  - ")}`);
-    if (spec.environmentSpecs.some((e) => e.kind === "native" && e.numactl) && !onPath("numactl", env)) {
-        throw new HostError("a native environment declares a numactl policy, but numactl is not installed on the host. Fix: apt-get install numactl");
-    }
-    // Resolve every environment now, so what the host cannot provide (pinning to missing CPUs,
-    // ht-siblings without hyperthreads, bootloader boot without its image or firmware, …) is
-    // refused before Pulumi starts.
-    for (const e of spec.environmentSpecs) {
-        if (e.kind === "kvm") kvmEnvironment(spec, e, ctx);
-        if (e.kind === "docker") dockerEnvironment(spec, e, ctx, [], workloadNeeds(spec, e.name));
-        if (e.kind === "docker-in-kvm") dockerInKvmEnvironment(spec, e, ctx, [], workloadNeeds(spec, e.name));
-    }
+    refuseWhatTheHostCannotProvide(spec, ctx, env);
     return ctx;
 }
 

@@ -40,20 +40,6 @@ export function pulumiEnv(repoRoot: string, base: NodeJS.ProcessEnv = process.en
     };
 }
 
-/** The pulumi executable on env's PATH, found without running it (every `up` asks). */
-export function pulumiOnPath(env: NodeJS.ProcessEnv): string | undefined {
-    for (const dir of (env.PATH ?? "").split(":").filter(Boolean)) {
-        const file = path.join(dir, "pulumi");
-        try {
-            fs.accessSync(file, fs.constants.X_OK);
-            if (fs.statSync(file).isFile()) return file;
-        } catch {
-            // not in this folder
-        }
-    }
-    return undefined;
-}
-
 /** The Pulumi CLI's version, or undefined when it does not run (doctor). */
 export function pulumiAvailable(env: NodeJS.ProcessEnv): string | undefined {
     const r = spawnSync("pulumi", ["version"], { env, encoding: "utf8" });

@@ -1,9 +1,9 @@
-/** How isobench finds the Pulumi CLI and when it asks Pulumi to create a stack. */
+/** When isobench asks Pulumi to create a stack. */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { pulumiOnPath, selectStack, stackStateFile } from "../../experiment/pulumi-cli";
+import { selectStack, stackStateFile } from "../../experiment/pulumi-cli";
 
 describe("pulumi CLI", () => {
     let dir: string;
@@ -11,16 +11,6 @@ describe("pulumi CLI", () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-pulumi-cli-"));
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-    it("finds an executable pulumi on PATH without running it, and nothing where there is none", () => {
-        const bin = path.join(dir, "bin");
-        fs.mkdirSync(bin);
-        fs.writeFileSync(path.join(bin, "pulumi"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-        fs.writeFileSync(path.join(dir, "pulumi"), "not executable", { mode: 0o644 });
-        assert.equal(pulumiOnPath({ PATH: `${dir}:${bin}` }), path.join(bin, "pulumi"));
-        assert.equal(pulumiOnPath({ PATH: dir }), undefined);
-        assert.equal(pulumiOnPath({}), undefined);
-    });
 
     it("creates a stack only when its state is not in the file backend yet", () => {
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: isobench\nruntime: nodejs\n");
