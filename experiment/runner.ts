@@ -159,6 +159,69 @@ function startServer(workload: AnyWorkload, params: Record<string, number | stri
     }
 }
 
+/** Pauses the stack's other guests and resumes the cell's own; finds the guest's address when the cell runs in one. */
+function reachEnvironment(inv: CellInvocation): { readonly ip?: string; readonly inside: (script: string) => string[] } {
+    const target = inv.env.target;
+    const quiet = describeQuiet(quietGuests(inv.guests ?? [], inGuest(target) ? target.domain : undefined));
+    if (quiet) progress(inv.resultsDir, `cell ${inv.cellId}: other guests of stack ${inv.stack}: ${quiet}`);
+    const ip = inGuest(target) ? guestIp(target.domain) : undefined;
+    return { ...(ip !== undefined && { ip }), inside: (script: string) => execArgv(target, script, ip) };
+}
+
+/**
+ * The measured part of a cell: the password file, the server, the client. The runtime files and
+ * any clone a killed script left are removed whatever happens.
+ */
+function measure(
+    workload: AnyWorkload,
+    params: Record<string, number | string>,
+    place: CellPlace,
+    password: string | undefined,
+    cloneSource: CloneSource | undefined,
+    sweep: readonly number[] | undefined,
+): ClientRun {
+    const { env, inside, ip, runDir } = place;
+    const passwordFile = password ? `${runDir}/${place.cellId}.password` : undefined;
+    // Host-side commands get the password in their environment, never in their argv.
+    const hostOpts: RunOptions = password && workload.password ? { env: { [workload.password.clientEnv]: password } } : {};
+    try {
+        if (passwordFile) {
+            mustRun(execArgv(env.target, `umask 077 && cat > ${q(passwordFile)}`, ip, { stdin: true }), 60, `writing the password file in ${env.name}`, {
+                input: password,
+            });
+        }
+        const bindShim = bindShimIn(env.target, REPO_ROOT);
+        const ctx: RunContext = {
+            dataDir: env.dataDir,
+            listen: listenAddress(env.target, ip),
+            ...(bindShim ? { bindShim } : {}),
+            ...(passwordFile ? { passwordFile } : {}),
+        };
+        const server = workload.serverCommand && workloadPorts(workload).length > 0 ? startServer(workload, params, ctx, place, hostOpts) : undefined;
+        try {
+            return runClient(
+                workload,
+                params,
+                {
+                    ...ctx,
+                    ...(server ? { addr: server.addr, addrs: server.addrs } : {}),
+                    env,
+                    ...(cloneSource ? { clones: clonesOf(cloneSource), originalExec: (script: string) => originalExec(env.target, script, ip) } : {}),
+                },
+                place,
+                hostOpts,
+            );
+        } finally {
+            server?.stop();
+        }
+    } finally {
+        // The stack's folder goes once its last cell's files are gone: nothing is left on the host.
+        run(inside(`rm -f ${passwordFile ? q(passwordFile) : ""} ${q(place.pidFile)}; rmdir ${q(runDir)} 2>/dev/null; true`), 60);
+        // The run's script removes its clones itself (EXIT trap); this catches a killed script.
+        if (cloneSource) removeLeftoverClones(cloneSource, env.target, Math.max(0, ...(sweep ?? [1])));
+    }
+}
+
 /** @param registered the workload to run; defaults to the registry's (tests pass their own). */
 export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorkload(inv.workload)): string {
     const cellsDir = path.join(inv.resultsDir, "cells");
@@ -172,10 +235,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     }
     const params = { ...registered.defaults, ...inv.params } as Record<string, number | string>;
     const env = inv.env;
-    const quiet = describeQuiet(quietGuests(inv.guests ?? [], inGuest(env.target) ? env.target.domain : undefined));
-    if (quiet) progress(inv.resultsDir, `cell ${inv.cellId}: other guests of stack ${inv.stack}: ${quiet}`);
-    const ip = inGuest(env.target) ? guestIp(env.target.domain) : undefined;
-    const inside = (script: string) => execArgv(env.target, script, ip);
+    const { ip, inside } = reachEnvironment(inv);
     // An `instances` sweep of a self-contained workload runs it in simultaneous clones (workloads/instances.ts).
     const sweep = instanceSweep(registered.name, params);
     const workload = effectiveWorkload(registered, params);
@@ -209,47 +269,8 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
         rawDir,
         cellId: inv.cellId,
     };
-    const passwordFile = password ? `${runDir}/${inv.cellId}.password` : undefined;
-    // Host-side commands get the password in their environment, never in their argv.
-    const hostOpts: RunOptions = password && workload.password ? { env: { [workload.password.clientEnv]: password } } : {};
     const startedAt = new Date();
-    let measured: ClientRun;
-    try {
-        if (passwordFile) {
-            mustRun(execArgv(env.target, `umask 077 && cat > ${q(passwordFile)}`, ip, { stdin: true }), 60, `writing the password file in ${env.name}`, {
-                input: password,
-            });
-        }
-        const bindShim = bindShimIn(env.target, REPO_ROOT);
-        const ctx: RunContext = {
-            dataDir: env.dataDir,
-            listen: listenAddress(env.target, ip),
-            ...(bindShim ? { bindShim } : {}),
-            ...(passwordFile ? { passwordFile } : {}),
-        };
-        const server = workload.serverCommand && workloadPorts(workload).length > 0 ? startServer(workload, params, ctx, place, hostOpts) : undefined;
-        try {
-            measured = runClient(
-                workload,
-                params,
-                {
-                    ...ctx,
-                    ...(server ? { addr: server.addr, addrs: server.addrs } : {}),
-                    env,
-                    ...(cloneSource ? { clones: clonesOf(cloneSource), originalExec: (script: string) => originalExec(env.target, script, ip) } : {}),
-                },
-                place,
-                hostOpts,
-            );
-        } finally {
-            server?.stop();
-        }
-    } finally {
-        // The stack's folder goes once its last cell's files are gone: nothing is left on the host.
-        run(inside(`rm -f ${passwordFile ? q(passwordFile) : ""} ${q(place.pidFile)}; rmdir ${q(runDir)} 2>/dev/null; true`), 60);
-        // The run's script removes its clones itself (EXIT trap); this catches a killed script.
-        if (cloneSource) removeLeftoverClones(cloneSource, env.target, Math.max(0, ...(sweep ?? [1])));
-    }
+    const measured = measure(workload, params, place, password, cloneSource, sweep);
     const samples = parseCell(inv, registered, workload, params, measured, rawDir, toolVersion, startedAt);
     writeFileAtomic(csvPath, samplesToCsv(samples));
     progress(inv.resultsDir, `cell ${inv.cellId}: done in ${measured.durationS.toFixed(1)} s, ${samples.length} samples`);
