@@ -280,82 +280,77 @@ function cpusetsOf(e: EnvironmentSpec, key: string): Array<[string, string]> {
     return out;
 }
 
-/** Cross-key checks of the resolved environments (names, pinning length, networks). */
-function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[], workloads: readonly WorkloadSelection[]): string[] {
+/** The rules of a guest (kvm, docker-in-kvm) that need no host facts, so they are refused with the stack's key. */
+function guestConsistency(stack: string, e: Extract<EnvironmentSpec, { kind: "kvm" | "docker-in-kvm" }>, key: string): string[] {
+    const lines: string[] = [];
+    if (Array.isArray(e.kvm.pinning) && e.kvm.pinning.length !== e.kvm.vcpus) {
+        lines.push(`${key} (${e.name}): pinning lists ${e.kvm.pinning.length} host CPUs for ${e.kvm.vcpus} vCPUs; give one host CPU per vCPU`);
+    }
+    if (e.kvm.iothreadPin !== undefined && e.kvm.iothreads === 0) {
+        lines.push(`${key} (${e.name}): iothreadPin is set but iothreads is 0; set iothreads >= 1`);
+    }
+    const guestAt = e.kind === "docker-in-kvm" ? `${key}.guest` : key;
+    const t = e.kvm.topology;
+    if (typeof t === "object" && t.sockets * t.cores * t.threads !== e.kvm.vcpus) {
+        lines.push(
+            `${guestAt}.topology (${e.name}): ${t.sockets} sockets × ${t.cores} cores × ${t.threads} threads = ${t.sockets * t.cores * t.threads} vCPUs, but vcpus is ${e.kvm.vcpus}; make them equal`,
+        );
+    }
+    const model = e.kvm.cpuModel;
+    const modelError = typeof model === "object" ? cpuModelNameError(model.named) : undefined;
+    if (modelError) lines.push(`${guestAt}.cpuModel (${e.name}): ${modelError}`);
+    const disk = diskModes(KVM_PRESETS[e.kvm.preset], e.kvm);
+    const diskError = diskModeError(disk.diskCache, disk.diskIo);
+    if (diskError)
+        lines.push(
+            `${guestAt}.${e.kvm.diskIo !== undefined ? "diskIo" : "diskCache"} (${e.name}): ${diskError}${e.kvm.diskIo === undefined ? ` (io=native is ${e.kvm.preset}'s)` : ""}`,
+        );
+    const domain = resourceName(stack, e.name);
+    if (!DOMAIN_NAME_RE.test(domain)) {
+        lines.push(
+            `${key} (${e.name}): the guest's domain name "${domain}" is ${domain.length} characters, more than libvirt domain names may have here (64); shorten the environment name or the stack name`,
+        );
+    }
+    if (e.kvm.numaNodes > e.kvm.vcpus) {
+        lines.push(`${key} (${e.name}): numa ${e.kvm.numaNodes} nodes need at least as many vCPUs (vcpus is ${e.kvm.vcpus})`);
+    }
+    return lines;
+}
+
+/** The rules of a container (docker, docker-in-kvm) and of NUMA policies. */
+function containerConsistency(e: EnvironmentSpec, key: string): string[] {
+    const lines: string[] = [];
+    if (e.kind === "docker-in-kvm") {
+        if (e.docker.userlandProxy)
+            lines.push(
+                `${key} (${e.name}): docker.userlandProxy must be false in a guest: the host reaches published ports at the guest's address, where the guest's iptables DNAT carries them`,
+            );
+        if (e.docker.runtime === "runsc") lines.push(`${key} (${e.name}): docker.runtime runsc is not available in the guest image; use runc`);
+    }
+    const numactl = e.kind === "native" ? e.numactl : e.kind === "kvm" ? undefined : e.docker.numactl;
+    if (numactl) for (const m of numaPolicyErrors(numactl)) lines.push(`${key} (${e.name}): numactl ${m}`);
+    // A guest without a NUMA topology still has node 0.
+    if (numactl && e.kind === "docker-in-kvm") {
+        const miss = missingNodes(
+            numactl,
+            Array.from({ length: Math.max(1, e.kvm.numaNodes) }, (_, n) => n),
+        );
+        if (miss) lines.push(`${key} (${e.name}): docker.${miss} in the guest; set guest.numa, or change the policy`);
+    }
+    if (e.kind === "docker" || e.kind === "docker-in-kvm") {
+        const unknown = e.docker.capAdd.filter((c) => !isCapability(c));
+        if (unknown.length > 0) lines.push(`${key} (${e.name}): capAdd ${unknown.join(", ")} is not a Linux capability (write it without CAP_, e.g. SYS_NICE)`);
+        if (e.docker.network !== "nat" && e.docker.userlandProxy) {
+            lines.push(`${key} (${e.name}): userlandProxy applies to network nat only (network is ${e.docker.network})`);
+        }
+    }
+    return lines;
+}
+
+/** Each workload's environments exist, and a server workload runs only where its port can be reached. */
+function workloadConsistency(envs: readonly EnvironmentSpec[], workloads: readonly WorkloadSelection[]): string[] {
     const lines: string[] = [];
     const names = envs.map((e) => e.name);
-    names.forEach((n, i) => {
-        if (names.indexOf(n) !== i) lines.push(`isobench:environments.${i}: the name "${n}" is used twice; every environment needs its own name`);
-    });
-    envs.forEach((e, i) => {
-        const key = `isobench:environments.${i}`;
-        if ((e.kind === "kvm" || e.kind === "docker-in-kvm") && Array.isArray(e.kvm.pinning) && e.kvm.pinning.length !== e.kvm.vcpus) {
-            lines.push(`${key} (${e.name}): pinning lists ${e.kvm.pinning.length} host CPUs for ${e.kvm.vcpus} vCPUs; give one host CPU per vCPU`);
-        }
-        if ((e.kind === "kvm" || e.kind === "docker-in-kvm") && e.kvm.iothreadPin !== undefined && e.kvm.iothreads === 0) {
-            lines.push(`${key} (${e.name}): iothreadPin is set but iothreads is 0; set iothreads >= 1`);
-        }
-        for (const [at, cpuset] of cpusetsOf(e, key)) {
-            try {
-                parseCpuset(cpuset);
-            } catch (err) {
-                lines.push(`${at} (${e.name}): ${(err as Error).message}`);
-            }
-        }
-        if (e.kind === "kvm" || e.kind === "docker-in-kvm") {
-            const guestAt = e.kind === "docker-in-kvm" ? `${key}.guest` : key;
-            const t = e.kvm.topology;
-            if (typeof t === "object" && t.sockets * t.cores * t.threads !== e.kvm.vcpus) {
-                lines.push(
-                    `${guestAt}.topology (${e.name}): ${t.sockets} sockets × ${t.cores} cores × ${t.threads} threads = ${t.sockets * t.cores * t.threads} vCPUs, but vcpus is ${e.kvm.vcpus}; make them equal`,
-                );
-            }
-            // The guest's rules that need no host facts, so they are refused with the stack's key.
-            const model = e.kvm.cpuModel;
-            const modelError = typeof model === "object" ? cpuModelNameError(model.named) : undefined;
-            if (modelError) lines.push(`${guestAt}.cpuModel (${e.name}): ${modelError}`);
-            const disk = diskModes(KVM_PRESETS[e.kvm.preset], e.kvm);
-            const diskError = diskModeError(disk.diskCache, disk.diskIo);
-            if (diskError)
-                lines.push(
-                    `${guestAt}.${e.kvm.diskIo !== undefined ? "diskIo" : "diskCache"} (${e.name}): ${diskError}${e.kvm.diskIo === undefined ? ` (io=native is ${e.kvm.preset}'s)` : ""}`,
-                );
-            const domain = resourceName(stack, e.name);
-            if (!DOMAIN_NAME_RE.test(domain)) {
-                lines.push(
-                    `${key} (${e.name}): the guest's domain name "${domain}" is ${domain.length} characters, more than libvirt domain names may have here (64); shorten the environment name or the stack name`,
-                );
-            }
-        }
-        if ((e.kind === "kvm" || e.kind === "docker-in-kvm") && e.kvm.numaNodes > e.kvm.vcpus) {
-            lines.push(`${key} (${e.name}): numa ${e.kvm.numaNodes} nodes need at least as many vCPUs (vcpus is ${e.kvm.vcpus})`);
-        }
-        if (e.kind === "docker-in-kvm") {
-            if (e.docker.userlandProxy)
-                lines.push(
-                    `${key} (${e.name}): docker.userlandProxy must be false in a guest: the host reaches published ports at the guest's address, where the guest's iptables DNAT carries them`,
-                );
-            if (e.docker.runtime === "runsc") lines.push(`${key} (${e.name}): docker.runtime runsc is not available in the guest image; use runc`);
-        }
-        const numactl = e.kind === "native" ? e.numactl : e.kind === "kvm" ? undefined : e.docker.numactl;
-        if (numactl) for (const m of numaPolicyErrors(numactl)) lines.push(`${key} (${e.name}): numactl ${m}`);
-        // A guest without a NUMA topology still has node 0.
-        if (numactl && e.kind === "docker-in-kvm") {
-            const miss = missingNodes(
-                numactl,
-                Array.from({ length: Math.max(1, e.kvm.numaNodes) }, (_, n) => n),
-            );
-            if (miss) lines.push(`${key} (${e.name}): docker.${miss} in the guest; set guest.numa, or change the policy`);
-        }
-        if (e.kind === "docker" || e.kind === "docker-in-kvm") {
-            const unknown = e.docker.capAdd.filter((c) => !isCapability(c));
-            if (unknown.length > 0)
-                lines.push(`${key} (${e.name}): capAdd ${unknown.join(", ")} is not a Linux capability (write it without CAP_, e.g. SYS_NICE)`);
-            if (e.docker.network !== "nat" && e.docker.userlandProxy) {
-                lines.push(`${key} (${e.name}): userlandProxy applies to network nat only (network is ${e.docker.network})`);
-            }
-        }
-    });
     workloads.forEach((w, i) => {
         (w.environments ?? []).forEach((n, j) => {
             if (!names.includes(n)) lines.push(`isobench:workloads.${i}.environments.${j}: "${n}" is not in isobench:environments (${names.join(", ")})`);
@@ -371,6 +366,29 @@ function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[],
             }
         }
     });
+    return lines;
+}
+
+/** Cross-key checks of the resolved environments (names, pinning length, networks). */
+function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[], workloads: readonly WorkloadSelection[]): string[] {
+    const lines: string[] = [];
+    const names = envs.map((e) => e.name);
+    names.forEach((n, i) => {
+        if (names.indexOf(n) !== i) lines.push(`isobench:environments.${i}: the name "${n}" is used twice; every environment needs its own name`);
+    });
+    envs.forEach((e, i) => {
+        const key = `isobench:environments.${i}`;
+        for (const [at, cpuset] of cpusetsOf(e, key)) {
+            try {
+                parseCpuset(cpuset);
+            } catch (err) {
+                lines.push(`${at} (${e.name}): ${(err as Error).message}`);
+            }
+        }
+        if (e.kind === "kvm" || e.kind === "docker-in-kvm") lines.push(...guestConsistency(stack, e, key));
+        lines.push(...containerConsistency(e, key));
+    });
+    lines.push(...workloadConsistency(envs, workloads));
     return lines;
 }
 
