@@ -136,88 +136,97 @@ async function appliedSettings(stack: string): Promise<string> {
     return r.changes.length ? r.changes.map((c) => `${c.setting} ${c.from} -> ${c.to}`).join("; ") : "none (the host was as declared)";
 }
 
+const printFacts = (facts: Readonly<Record<string, string | number>>) =>
+    console.log(
+        Object.entries(facts)
+            .map(([k, v]) => `${k}=${v}`)
+            .join("\n"),
+    );
+
+async function probe(resultsDir: string, arg: string): Promise<number> {
+    const h = (await import("./command-args")).decodeArg("probe", arg);
+    printFacts((await import("../environments/probe")).probeEnvironment(resultsDir, h));
+    return 0;
+}
+
+async function probeHost(resultsDir: string, arg: string, stack?: string): Promise<number> {
+    // With a stack name (isobench:host.apply), host.csv also says what isobench changed.
+    const recorded: Record<string, string> = stack !== undefined ? { host_settings_applied: await appliedSettings(stack) } : {};
+    printFacts((await import("../environments/host-facts")).probeHost(resultsDir, (await import("./command-args")).decodeArg("probe-host", arg), recorded));
+    return 0;
+}
+
+async function hostSettings(verb: "host-apply" | "host-restore", stack: string, arg?: string): Promise<number> {
+    const { applyHostSettings, describeChanges, restoreHostSettings } = await import("../environments/host-apply");
+    const { hostRecordsDir } = await import("../core/paths");
+    const io = { root: "", recordsDir: hostRecordsDir() };
+    if (verb === "host-apply") {
+        console.log(`applied:\n${describeChanges(applyHostSettings(io, stack, (await import("./command-args")).decodeArg("host-apply", arg!)))}`);
+    } else {
+        console.log(`restored:\n${describeChanges(restoreHostSettings(io, stack).map((c) => ({ ...c, from: c.to, to: c.from })))}`);
+    }
+    return 0;
+}
+
+/** `isobench parse <workload> <raw file> [--params k=v;…]`; undefined when the arguments do not fit. */
+async function parse(args: string[]): Promise<number | undefined> {
+    const i = args.indexOf("--params");
+    const rest = i < 0 ? args : [...args.slice(0, i), ...args.slice(i + 2)];
+    if (rest.length !== 2 || (i >= 0 && args[i + 1] === undefined)) return undefined;
+    const { getWorkload, WORKLOAD_NAMES } = await import("../workloads");
+    const { parseParamsArg, parseRawToCsv } = await import("./parse-raw");
+    if (!WORKLOAD_NAMES.includes(rest[0])) throw new UserError(`unknown workload "${rest[0]}"; allowed: ${WORKLOAD_NAMES.join(", ")}`);
+    process.stdout.write(parseRawToCsv(getWorkload(rest[0]), rest[1], i < 0 ? undefined : parseParamsArg(args[i + 1])));
+    return 0;
+}
+
+async function doctorCommand(): Promise<number> {
+    const { doctor, formatChecks } = await import("./doctor");
+    const checks = doctor(REPO_ROOT);
+    console.log(formatChecks(checks));
+    return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+async function help(): Promise<number> {
+    console.log(USAGE);
+    return 0;
+}
+
+/** Each subcommand: whether it takes this many arguments, and what it does (undefined: wrong arguments). */
+const COMMANDS: Readonly<Record<string, { readonly arity?: readonly number[]; readonly run: (args: string[]) => Promise<number | undefined> }>> = {
+    up: { arity: [1], run: (a) => up(a[0]) },
+    destroy: { arity: [1], run: (a) => destroy(a[0]) },
+    "run-cell": {
+        arity: [1],
+        run: async (a) => {
+            (await import("./runner")).runCell((await import("./command-args")).decodeArg("run-cell", a[0]));
+            return 0;
+        },
+    },
+    probe: { arity: [2], run: (a) => probe(a[0], a[1]) },
+    "probe-host": { arity: [2, 3], run: (a) => probeHost(a[0], a[1], a[2]) },
+    "host-apply": { arity: [2], run: (a) => hostSettings("host-apply", a[0], a[1]) },
+    "host-restore": { arity: [1], run: (a) => hostSettings("host-restore", a[0]) },
+    analyze: {
+        run: async (a) => {
+            const opts = parseAnalyzeArgs(a);
+            console.log(await (await import("../analysis/analyze")).analyzeResultsDir(opts.dir, opts));
+            return 0;
+        },
+    },
+    parse: { run: parse },
+    doctor: { run: doctorCommand },
+    "-h": { run: help },
+    "--help": { run: help },
+    help: { run: help },
+};
+
 async function main(argv: string[]): Promise<number> {
     const [cmd, ...args] = argv;
-    switch (cmd) {
-        case "up":
-            if (args.length !== 1) break;
-            return up(args[0]);
-        case "destroy":
-            if (args.length !== 1) break;
-            return destroy(args[0]);
-        case "run-cell":
-            if (args.length !== 1) break;
-            (await import("./runner")).runCell((await import("./command-args")).decodeArg("run-cell", args[0]));
-            return 0;
-        case "probe": {
-            if (args.length !== 2) break;
-            const h = (await import("./command-args")).decodeArg("probe", args[1]);
-            const facts = (await import("../environments/probe")).probeEnvironment(args[0], h);
-            console.log(
-                Object.entries(facts)
-                    .map(([k, v]) => `${k}=${v}`)
-                    .join("\n"),
-            );
-            return 0;
-        }
-        case "probe-host": {
-            if (args.length !== 2 && args.length !== 3) break;
-            // With a stack name (isobench:host.apply), host.csv also says what isobench changed.
-            const recorded: Record<string, string> = args.length === 3 ? { host_settings_applied: await appliedSettings(args[2]) } : {};
-            const facts = (await import("../environments/host-facts")).probeHost(
-                args[0],
-                (await import("./command-args")).decodeArg("probe-host", args[1]),
-                recorded,
-            );
-            console.log(
-                Object.entries(facts)
-                    .map(([k, v]) => `${k}=${v}`)
-                    .join("\n"),
-            );
-            return 0;
-        }
-        case "host-apply":
-        case "host-restore": {
-            if (args.length !== (cmd === "host-apply" ? 2 : 1)) break;
-            const { applyHostSettings, describeChanges, restoreHostSettings } = await import("../environments/host-apply");
-            const { hostRecordsDir } = await import("../core/paths");
-            const io = { root: "", recordsDir: hostRecordsDir() };
-            const changes =
-                cmd === "host-apply"
-                    ? applyHostSettings(io, args[0], (await import("./command-args")).decodeArg("host-apply", args[1]))
-                    : restoreHostSettings(io, args[0]);
-            console.log(
-                `${cmd === "host-apply" ? "applied" : "restored"}:\n${describeChanges(cmd === "host-apply" ? changes : changes.map((c) => ({ ...c, from: c.to, to: c.from })))}`,
-            );
-            return 0;
-        }
-        case "analyze": {
-            const opts = parseAnalyzeArgs(args);
-            const md = await (await import("../analysis/analyze")).analyzeResultsDir(opts.dir, opts);
-            console.log(md);
-            return 0;
-        }
-        case "parse": {
-            const i = args.indexOf("--params");
-            const rest = i < 0 ? args : [...args.slice(0, i), ...args.slice(i + 2)];
-            if (rest.length !== 2 || (i >= 0 && args[i + 1] === undefined)) break;
-            const { getWorkload, WORKLOAD_NAMES } = await import("../workloads");
-            const { parseParamsArg, parseRawToCsv } = await import("./parse-raw");
-            if (!WORKLOAD_NAMES.includes(rest[0])) throw new UserError(`unknown workload "${rest[0]}"; allowed: ${WORKLOAD_NAMES.join(", ")}`);
-            process.stdout.write(parseRawToCsv(getWorkload(rest[0]), rest[1], i < 0 ? undefined : parseParamsArg(args[i + 1])));
-            return 0;
-        }
-        case "doctor": {
-            const { doctor, formatChecks } = await import("./doctor");
-            const checks = doctor(REPO_ROOT);
-            console.log(formatChecks(checks));
-            return checks.every((c) => c.ok) ? 0 : 1;
-        }
-        case "-h":
-        case "--help":
-        case "help":
-            console.log(USAGE);
-            return 0;
+    const c = cmd !== undefined && Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+    if (c && (!c.arity || c.arity.includes(args.length))) {
+        const code = await c.run(args);
+        if (code !== undefined) return code;
     }
     console.error(cmd ? `isobench: unknown command or wrong arguments: ${argv.join(" ")}\n${USAGE}` : USAGE);
     return 2;
