@@ -18,6 +18,7 @@ import { EnvironmentHandle, ExecTarget } from "../core/environment-handle";
 import type { CloneScripts, Clones } from "../core/clones";
 import { attempt, mustRun, virshArgv } from "./process";
 import { shellQuote as q } from "../core/shell";
+import { escapeXmlAttr, unescapeXml } from "../core/xml";
 
 /** A clone's name: `<original>-c<k>`. */
 export function cloneName(original: string, k: number): string {
@@ -211,19 +212,6 @@ export interface KvmClonePaths {
     readonly serialLogPath?: string;
 }
 
-function xmlAttr(s: string): string {
-    return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/'/g, "&apos;").replace(/"/g, "&quot;");
-}
-
-function unXml(s: string): string {
-    return s
-        .replace(/&apos;/g, "'")
-        .replace(/&quot;/g, '"')
-        .replace(/&lt;/g, "<")
-        .replace(/&gt;/g, ">")
-        .replace(/&amp;/g, "&");
-}
-
 /** What {@link kvmCloneXml} needs from the original's inactive XML. */
 export interface DomainFacts {
     readonly name: string;
@@ -245,7 +233,7 @@ export function domainFacts(xml: string): DomainFacts {
     const src = /<source\s+file=(['"])(.*?)\1/.exec(disks[0][1]);
     if (!src) throw new Error(`domain ${name[1]}: its disk is not file-backed (<source file=…>); cannot make a fresh overlay for a clone`);
     const serial = /<serial\s+type=['"]file['"]\s*>\s*<source\s+path=(['"])(.*?)\1/.exec(xml);
-    return { name: unXml(name[1]), diskPath: unXml(src[2]), ...(serial ? { serialLogPath: unXml(serial[2]) } : {}) };
+    return { name: unescapeXml(name[1]), diskPath: unescapeXml(src[2]), ...(serial ? { serialLogPath: unescapeXml(serial[2]) } : {}) };
 }
 
 /** The clone's file paths: `<dir of the original overlay>/<clone>.{qcow2,xml,serial.log}`. */
@@ -270,25 +258,25 @@ export function kvmClonePaths(facts: DomainFacts, k: number): KvmClonePaths {
 export function kvmCloneXml(xml: string, k: number): { readonly xml: string; readonly paths: KvmClonePaths } {
     const facts = domainFacts(xml);
     const p = kvmClonePaths(facts, k);
-    let out = xml.replace(/<name>[^<]+<\/name>/, `<name>${xmlAttr(p.name)}</name>`);
+    let out = xml.replace(/<name>[^<]+<\/name>/, `<name>${escapeXmlAttr(p.name)}</name>`);
     out = out.replace(/^\s*<uuid>[^<]*<\/uuid>\s*\n/m, "");
     out = out.replace(/^\s*<mac\s+address=['"][^'"]*['"]\s*\/>\s*\n/gm, "");
     out = out.replace(
         /(<disk\b[^>]*\bdevice=['"]disk['"][^>]*>[\s\S]*?<source\s+file=)(['"])(.*?)\2/,
-        (_m, pre: string, quote: string) => `${pre}${quote}${xmlAttr(p.diskPath)}${quote}`,
+        (_m, pre: string, quote: string) => `${pre}${quote}${escapeXmlAttr(p.diskPath)}${quote}`,
     );
     if (facts.serialLogPath && p.serialLogPath) {
         // The console element mirrors the serial port and names the same file.
-        const oldPath = new RegExp(`(<source\\s+path=)(['"])${escapeRegExp(xmlAttr(facts.serialLogPath))}\\2`, "g");
-        out = out.replace(oldPath, (_m, pre: string, quote: string) => `${pre}${quote}${xmlAttr(p.serialLogPath!)}${quote}`);
+        const oldPath = new RegExp(`(<source\\s+path=)(['"])${escapeRegExp(escapeXmlAttr(facts.serialLogPath))}\\2`, "g");
+        out = out.replace(oldPath, (_m, pre: string, quote: string) => `${pre}${quote}${escapeXmlAttr(p.serialLogPath!)}${quote}`);
     }
     // A UEFI guest's variable store is its own (libvirt makes it from the template at start and
     // `virsh undefine --nvram` removes it): a clone sharing the original's would write into it.
     out = out.replace(
         /(<nvram\b[^>]*>)[^<]*(<\/nvram>)/,
-        (_m, open: string, close: string) => `${open}${xmlAttr(path.join(path.dirname(p.diskPath), `${p.name}.VARS.fd`))}${close}`,
+        (_m, open: string, close: string) => `${open}${escapeXmlAttr(path.join(path.dirname(p.diskPath), `${p.name}.VARS.fd`))}${close}`,
     );
-    out = out.replace(/<description>([^<]*)<\/description>/, (_m, d: string) => `<description>clone ${k} of ${xmlAttr(facts.name)}: ${d}</description>`);
+    out = out.replace(/<description>([^<]*)<\/description>/, (_m, d: string) => `<description>clone ${k} of ${escapeXmlAttr(facts.name)}: ${d}</description>`);
     return { xml: out, paths: p };
 }
 

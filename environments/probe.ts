@@ -14,6 +14,7 @@ import { shellQuote as q } from "../core/shell";
 import { Runner, measureNatPath } from "./nat-path";
 import { capabilityNames, capsAddedToDocker, seccompMode } from "./capabilities";
 import { parseNumactlShow } from "../core/numa";
+import { unescapeXml } from "../core/xml";
 
 /**
  * Runs inside every environment (POSIX sh); prints key=value lines: CPUs and flags, cgroup limits
@@ -142,12 +143,7 @@ export function liveXmlFacts(xml: string): Record<string, string> {
 export function diskSourceOf(xml: string): string | undefined {
     const disk = /<disk type='file' device='disk'>[\s\S]*?<\/disk>/.exec(xml)?.[0] ?? "";
     const src = /<source file='([^']*)'/.exec(disk)?.[1];
-    return src
-        ?.replace(/&apos;/g, "'")
-        .replace(/&quot;/g, '"')
-        .replace(/&lt;/g, "<")
-        .replace(/&gt;/g, ">")
-        .replace(/&amp;/g, "&");
+    return src === undefined ? undefined : unescapeXml(src);
 }
 
 /**

@@ -10,6 +10,7 @@
 import { parseCpuset } from "../../core/cpuset";
 import { variantKey } from "./variant";
 import { DomainSpecError } from "../../core/errors";
+import { escapeXmlAttr, escapeXmlText } from "../../core/xml";
 
 /** Namespace of the isobench element inside the domain's `<metadata>`. */
 export const ISOBENCH_XMLNS = "https://isobench.dev/xmlns/1";
@@ -405,19 +406,6 @@ function checkMetadata(spec: DomainSpec): void {
         checkText(`metadata.labels name "${k}"`, k);
         checkText(`metadata.labels.${k}`, v);
     }
-}
-
-/** Escapes text content (`&`, `<`, `>`). */
-export function escapeXmlText(value: string): string {
-    return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-/**
- * Escapes an attribute value for either quote style; tab/LF/CR become character references so
- * attribute-value normalisation cannot turn them into spaces.
- */
-export function escapeXmlAttr(value: string): string {
-    return escapeXmlText(value).replace(/"/g, "&quot;").replace(/'/g, "&apos;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;").replace(/\r/g, "&#13;");
 }
 
 /** ` a='v' b='w'` from pairs; undefined values are skipped. */

@@ -11,6 +11,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { renderDomainXml } from "../../environments/kvm/domain-xml";
+import { domainFacts, kvmCloneXml } from "../../environments/clone";
+import { escapeXmlAttr } from "../../core/xml";
 import { GuestInput, KvmOverrides, KvmPreset, kvmTuned, kvmUntuned, resolveDomainSpec } from "../../environments/kvm/presets";
 
 const URI = process.env.LIBVIRT_DEFAULT_URI ?? "qemu:///system";
@@ -147,5 +149,25 @@ describe("domain XML against libvirt (integration)", function () {
         assert.ok(desc.includes(`stack ${nasty} (`), `description was: ${desc}`);
         const md = virsh("metadata", `${RUN}-escape`, "https://isobench.dev/xmlns/1", "--config");
         assert.ok(md.includes('stack="a&amp;b&lt;c&gt;&quot;d\'e"'), `metadata was: ${md}`);
+    });
+
+    // The clone finds the original's paths in libvirt's own output by escaping them as libvirt does
+    // (core/xml.ts): a mismatch would leave the clone writing to the original's serial log.
+    it("paths with XML specials: libvirt escapes them as core/xml.ts does, and a clone of the dumped XML rewrites every one", () => {
+        const nasty = `p&q<r>"s't`;
+        const diskPath = path.join(dir, `${nasty}.qcow2`);
+        const serialLogPath = path.join(dir, `${nasty}.serial.log`);
+        const xml = defineAndDump("paths", kvmUntuned, { diskPath, serialLogPath }, {});
+        assert.ok(xml.includes(`'${escapeXmlAttr(diskPath)}'`), `libvirt wrote the disk path otherwise:\n${xml}`);
+        assert.ok(xml.includes(`'${escapeXmlAttr(serialLogPath)}'`), `libvirt wrote the serial path otherwise:\n${xml}`);
+        assert.deepEqual(domainFacts(xml), { name: `${RUN}-paths`, diskPath, serialLogPath });
+        const clone = kvmCloneXml(xml, 1);
+        assert.ok(!clone.xml.includes(escapeXmlAttr(serialLogPath)), "the clone still names the original's serial log");
+        const file = path.join(dir, "clone.xml");
+        fs.writeFileSync(file, clone.xml);
+        virsh("define", file);
+        defined.push(clone.paths.name);
+        const back = domainFacts(virsh("dumpxml", "--inactive", clone.paths.name));
+        assert.deepEqual(back, { name: clone.paths.name, diskPath: clone.paths.diskPath, serialLogPath: clone.paths.serialLogPath });
     });
 });

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatCpuset, parseCpuset } from "../../core/cpuset";
-import { DomainSpec, escapeXmlAttr, escapeXmlText, renderDomainXml } from "../../environments/kvm/domain-xml";
+import { DomainSpec, renderDomainXml } from "../../environments/kvm/domain-xml";
+import { escapeXmlAttr, escapeXmlText, unescapeXml } from "../../core/xml";
 import { DomainSpecError } from "../../core/errors";
 import { GuestInput, HostFacts, KvmOverrides, htSiblingPinning, kvmTuned, kvmUntuned, resolveDomainSpec, variantKey } from "../../environments/kvm/presets";
 import { KvmPresetError } from "../../core/errors";
@@ -334,6 +335,8 @@ describe("kvm domain XML", () => {
         it("escape helpers", () => {
             assert.equal(escapeXmlText(`<a href="x">&'`), `&lt;a href="x"&gt;&amp;'`);
             assert.equal(escapeXmlAttr(`<"'&>\r`), "&lt;&quot;&apos;&amp;&gt;&#13;");
+            for (const v of [`<"'&>\r\n\t`, "&amp; is already escaped", "plain"]) assert.equal(unescapeXml(escapeXmlAttr(v)), v);
+            assert.equal(unescapeXml("&#x41;&#66;&unknown;"), "AB&unknown;");
         });
         it("refuses characters XML cannot carry", () => {
             throwsMatching(
