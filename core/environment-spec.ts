@@ -12,6 +12,7 @@
  *                   `isobench:kvm` (vcpus, memoryMiB, pinning, vhost, bootTimeoutS).
  */
 
+import { SchemaType, wordOr } from "./schema";
 import { NumaPolicy, numaPolicyKey, numaPolicySchema } from "./numa";
 
 export const PRESET_NAMES = ["native", "docker-nat", "docker-host", "kvm-untuned", "kvm-tuned"] as const;
@@ -112,15 +113,6 @@ export interface KvmDefaults {
 const MEMORY_RE = /^[1-9][0-9]{0,7}[mg]$/;
 const CPUSET_RE = /^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$/;
 
-/**
- * A value that is one of some words or else has a structured form: the form is chosen by the
- * value's type (if/then/else rather than anyOf), so a refusal reports the branch the value took,
- * not also "must be one of …" for an object that was never meant to be a word.
- */
-export function wordOr(words: readonly string[], form: Readonly<Record<string, unknown>>) {
-    return { if: { type: "string" }, then: { enum: [...words] }, else: form } as const;
-}
-
 /** A host CPU number (Linux has at most 8192). */
 export const HOST_CPU_SCHEMA = { type: "integer", minimum: 0, maximum: 8191 } as const;
 /** Longest a guest may take to boot, or anything else may be waited for: a day. */
@@ -204,9 +196,16 @@ export const environmentSchemas = {
 
 export const ENV_KINDS = Object.keys(environmentSchemas) as EnvKindName[];
 
-type Raw = Record<string, any>;
+// What a stack may write, typed from the schemas above (one source): a knob added to a schema is
+// known to the code that reads it, and a reader of a knob the schema lacks does not compile.
+/** A schema-valid `docker` object of a stack (docker kind, or docker-in-kvm's `docker`). */
+export type DockerInput = SchemaType<{ type: "object"; additionalProperties: false; properties: typeof dockerSchema }>;
+/** A schema-valid guest object of a stack (kvm kind, or docker-in-kvm's `guest`). */
+export type KvmInput = SchemaType<{ type: "object"; additionalProperties: false; properties: typeof kvmSchema }>;
+/** A schema-valid object item of `isobench:environments`. */
+export type EnvironmentInput = { [K in EnvKindName]: SchemaType<(typeof environmentSchemas)[K]> }[EnvKindName];
 
-export function dockerVariantOf(raw: Raw): DockerVariant {
+export function dockerVariantOf(raw: DockerInput): DockerVariant {
     const network: DockerNetworkMode = raw.network ?? "nat";
     return {
         network,
@@ -225,7 +224,7 @@ function cpuModelOf(v: string | undefined): CpuModelKnob | undefined {
     return v === "default" || v === "host-passthrough" ? v : { named: v };
 }
 
-export function kvmKnobsOf(raw: Raw, preset: KvmKnobs["preset"], d: KvmDefaults): KvmKnobs {
+export function kvmKnobsOf(raw: KvmInput, preset: KvmKnobs["preset"], d: KvmDefaults): KvmKnobs {
     const pinning: PinningKnob = raw.pinning ?? (preset === "kvm-tuned" && d.pinning ? d.pinning : "preset");
     return {
         preset,
@@ -266,9 +265,9 @@ export function presetEnvironment(name: PresetName, d: KvmDefaults): Environment
 }
 
 /** Turns one schema-valid item of `isobench:environments` into its EnvironmentSpec. */
-export function environmentOf(item: string | Raw, d: KvmDefaults): EnvironmentSpec {
-    if (typeof item === "string") return presetEnvironment(item as PresetName, d);
-    switch (item.kind as EnvKindName) {
+export function environmentOf(item: PresetName | EnvironmentInput, d: KvmDefaults): EnvironmentSpec {
+    if (typeof item === "string") return presetEnvironment(item, d);
+    switch (item.kind) {
         case "native":
             return { name: item.name, kind: "native", ...(item.numactl !== undefined && { numactl: { ...item.numactl } }) };
         case "docker":

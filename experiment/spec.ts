@@ -15,15 +15,17 @@ import { missingNodes, NumaPolicy, numaPolicyErrors } from "../core/numa";
 
 import {
     ENV_KINDS,
+    EnvironmentInput,
     EnvironmentSpec,
+    PresetName,
     HOST_CPU_SCHEMA,
     KvmDefaults,
     PRESET_NAMES,
     environmentOf,
     environmentSchemas,
     kvmSchema,
-    wordOr,
 } from "../core/environment-spec";
+import { SchemaType, wordOr } from "../core/schema";
 import { SpecError } from "../core/errors";
 
 export { PRESET_NAMES } from "../core/environment-spec";
@@ -160,8 +162,11 @@ const schema = {
     },
 } as const;
 
+/** The `isobench:*` keys of a stack as the schema admits them (environment items and workload params are checked on their own). */
+type StackConfig = SchemaType<typeof schema>;
+
 const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, verbose: true });
-const validate = ajv.compile(schema);
+const validate = ajv.compile<StackConfig>(schema);
 const validateEnv: Readonly<Record<string, ValidateFunction>> = Object.fromEntries(Object.entries(environmentSchemas).map(([k, s]) => [k, ajv.compile(s)]));
 /** Each workload's params: its own parameters, and the instances sweep every workload is offered (effectiveWorkload says which can run it). */
 const validateParams: Readonly<Record<string, ValidateFunction>> = Object.fromEntries(
@@ -404,13 +409,13 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
             (validate.errors ?? []).filter(reported).map((e) => describe(e)),
         );
     }
-    const c = config as Record<string, any>;
+    const c: StackConfig = config;
     const itemErrors = [...environmentItemErrors(c.environments), ...workloadParamErrors(c.workloads)];
     if (itemErrors.length > 0) fail(stack, itemErrors);
-    const workloads: WorkloadSelection[] = (c.workloads as unknown[]).map((w) =>
+    const workloads: WorkloadSelection[] = c.workloads.map((w) =>
         typeof w === "string"
             ? { name: w, params: {} }
-            : { name: (w as any).name, params: (w as any).params ?? {}, ...((w as any).environments && { environments: (w as any).environments }) },
+            : { name: w.name, params: (w.params ?? {}) as WorkloadSelection["params"], ...(w.environments && { environments: w.environments }) },
     );
     const names = workloads.map((w) => w.name);
     const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
@@ -444,7 +449,8 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
             `stack "${stack}": isobench:kvm.pinning has ${sizing.pinning.length} entries but isobench:kvm.vcpus is ${sizing.vcpus}; give one host CPU per vCPU`,
         );
     }
-    const environmentSpecs = (c.environments as Array<string | Record<string, unknown>>).map((item) => environmentOf(item, sizing));
+    // Each item passed its own kind's schema (environmentItemErrors), which the top-level schema leaves open.
+    const environmentSpecs = (c.environments as ReadonlyArray<PresetName | EnvironmentInput>).map((item) => environmentOf(item, sizing));
     const consistency = environmentConsistency(stack, environmentSpecs, workloads);
     if (consistency.length > 0) fail(stack, consistency);
     return {
