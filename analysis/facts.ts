@@ -45,7 +45,7 @@ export function factMismatches(facts: readonly EnvironmentFact[]): EnvironmentFa
     return facts.filter((f) => f.declared !== "" && f.declared !== f.value);
 }
 
-export interface HostFacts {
+export interface ReportFacts {
     /** environment → distinct "host / kernel / cpu_model / accel" lines seen in its samples. */
     readonly byEnvironment: ReadonlyMap<string, readonly string[]>;
     /** "workload: tool version" lines, sorted. */
@@ -120,7 +120,7 @@ export class FactsAccumulator {
         if (o.last !== undefined && (this.last === undefined || o.last > this.last)) this.last = o.last;
     }
 
-    finish(): HostFacts {
+    finish(): ReportFacts {
         const byEnvironment = new Map([...this.hosts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, [...v].sort()]));
         return {
             byEnvironment,

@@ -3,7 +3,7 @@
  * request) with the tables, plots, environment facts (declared vs measured), host facts, tool
  * versions and verdicts. Pure: returns the page.
  */
-import type { EnvironmentFact, HostFacts } from "./facts";
+import type { EnvironmentFact, ReportFacts } from "./facts";
 import { OVERHEAD_CONVENTION, Summary } from "./overhead";
 import type { RenderedPlot } from "./plots";
 import type { ClaimResult, PublishedComparison } from "./published";
@@ -18,7 +18,7 @@ export interface HtmlReportInput {
     readonly published: readonly PublishedComparison[];
     readonly plots: readonly RenderedPlot[];
     readonly environmentFacts: readonly EnvironmentFact[];
-    readonly hostFacts: HostFacts;
+    readonly hostFacts: ReportFacts;
     readonly problems: readonly string[];
     /** Reference data provenance, one line per study. */
     readonly provenance: readonly string[];

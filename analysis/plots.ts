@@ -359,9 +359,6 @@ export function plotSpecs(summary: Summary, comparisons: readonly PublishedCompa
     return out;
 }
 
-/** The convention note every figure shares, for captions. */
-export const PLOT_CAPTION_NOTE = OVERHEAD_CONVENTION;
-
 /** Renders a Vega-Lite specification to SVG with Vega's headless (canvas-free) renderer. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
     const vega = await import("vega");

@@ -1,5 +1,5 @@
 /**
- * The one data model of isobench (DESIGN.md "Samples"): tidy rows, one per measured value.
+ * The one data model of isobench (docs/architecture.md "How one sample flows"): tidy rows, one per measured value.
  * Every number carries the facts needed to judge it (environment, tool version, accel).
  */
 import { stringify } from "csv-stringify/sync";

@@ -1,5 +1,5 @@
 /**
- * A Docker environment as a Pulumi component, through either driver (DESIGN.md "Pulumi specifics").
+ * A Docker environment as a Pulumi component, through either driver (docs/environments.md).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";

@@ -1,5 +1,5 @@
 /**
- * A KVM guest as a Pulumi component built from command resources (DESIGN.md: @pulumi/libvirt is
+ * A KVM guest as a Pulumi component built from command resources (@pulumi/libvirt is
  * not installable and the libvirt Terraform provider cannot express pinning/vhost).
  * Create: the guest's disk from the shared base image (qcow2 overlay or raw copy, as the XML says), `virsh define` of the rendered XML, `virsh start`,
  * wait for SSH (bounded). Delete: destroy, undefine (with the UEFI variable store), remove the

@@ -15,10 +15,11 @@ import { ContainerSpec, containerSpec, DATA_DIR, PortRequest, resourceName } fro
 import { declaredDockerFacts } from "../environments/docker-facts";
 import { GUEST_DATA_DIR, nativeDataDir } from "../environments/exec-target";
 import { EnvironmentHandle } from "../core/environment-handle";
-import { KnobHostFacts, declaredKvmFacts, guestVariant, kvmOverridesOf, rootDevice } from "../environments/kvm/knobs";
+import { declaredKvmFacts, guestVariant, kvmOverridesOf, rootDevice } from "../environments/kvm/knobs";
+import type { GuestHostFacts } from "../environments/kvm/presets";
 import { DomainSpec } from "../environments/kvm/domain-xml";
 import { DomainSpecError } from "../core/errors";
-import { GuestInput, KVM_PRESETS, resolveDomainSpec, variantKey } from "../environments/kvm/presets";
+import { GuestInput, KVM_PRESETS, resolveDomainSpec, kvmVariantKey } from "../environments/kvm/presets";
 import { KvmPresetError } from "../core/errors";
 import { diskFileName, knownHostsOf, uefiFirmwareOf } from "../environments/kvm/guest-files";
 
@@ -144,7 +145,7 @@ export function kvmEnvironment(
     extraCmdline = "",
 ): { domain: DomainSpec; handle: EnvironmentHandle; baseImage: string } {
     const guestDir = path.join(host.guestsDir, spec.stack);
-    const kvmHost: KnobHostFacts = { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount, cpuSiblings: host.cpuSiblings };
+    const kvmHost: GuestHostFacts = { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount, cpuSiblings: host.cpuSiblings };
     const diskPath = path.join(guestDir, diskFileName(env.name, env.kvm.diskFormat));
     let boot: Pick<GuestInput, "kernel" | "initrd" | "cmdline" | "firmware">;
     let baseImage: string;
@@ -200,7 +201,7 @@ export function kvmEnvironment(
         handle: {
             name: env.name,
             envKind: "kvm",
-            variant: guestVariant(domain, variantKey(domain)),
+            variant: guestVariant(domain, kvmVariantKey(domain)),
             accel: host.accel,
             target: { kind: "kvm", domain: domain.name, sshKey: host.sshKey, knownHosts: knownHostsOf(diskPath) },
             dataDir: GUEST_DATA_DIR,

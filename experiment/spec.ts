@@ -31,14 +31,9 @@ import { SpecError } from "../core/errors";
 export { PRESET_NAMES } from "../core/environment-spec";
 export type { EnvironmentSpec, VhostMode } from "../core/environment-spec";
 
-/** The preset environment names (a stack may also declare environments as objects, see environment-spec.ts). */
-export const ENVIRONMENT_NAMES = PRESET_NAMES;
 /** An environment's name: a preset name or the `name` of an object item. */
 export type EnvironmentName = string;
 export type DockerDriver = "auto" | "provider" | "cli";
-
-/** Stack-wide guest defaults (`isobench:kvm`); each kvm environment may override every field. */
-export type KvmSizing = KvmDefaults;
 
 export interface WorkloadSelection {
     readonly name: string;
@@ -81,7 +76,7 @@ export interface ExperimentSpec {
     readonly workloads: readonly WorkloadSelection[];
     readonly allowSoftwareEmulation: boolean;
     readonly dockerDriver: DockerDriver;
-    readonly kvm: KvmSizing;
+    readonly kvm: KvmDefaults;
     readonly host: HostDeclared;
 }
 
@@ -437,7 +432,7 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
     });
     if (semantic.length > 0) fail(stack, semantic);
     const kvm = c.kvm ?? {};
-    const sizing: KvmSizing = {
+    const sizing: KvmDefaults = {
         vcpus: kvm.vcpus ?? 1,
         memoryMiB: kvm.memoryMiB ?? 1024,
         pinning: kvm.pinning,

@@ -42,10 +42,6 @@ export const WORKLOADS: Readonly<Record<string, AnyWorkload>> = Object.freeze({
 /** The allowed workload names, sorted (used by the stack schema). */
 export const WORKLOAD_NAMES: readonly string[] = Object.freeze(Object.keys(WORKLOADS).sort());
 
-export function workloadNames(): string[] {
-    return [...WORKLOAD_NAMES];
-}
-
 /** The workload called name; throws naming it and listing the allowed names when unknown. */
 export function getWorkload(name: string): AnyWorkload {
     if (!Object.prototype.hasOwnProperty.call(WORKLOADS, name)) {

@@ -1,5 +1,5 @@
 /**
- * libvirt domain XML for isobench KVM guests (DESIGN.md "Environments", pulumi-practice.md §4).
+ * libvirt domain XML for isobench KVM guests (docs/environments.md).
  *
  * Pure: no I/O, no Pulumi. `renderDomainXml` validates a fully resolved {@link DomainSpec} and
  * returns the XML that `virsh define` receives. Presets (kvm-untuned, kvm-tuned) and host facts are
@@ -8,7 +8,7 @@
  * emulation, vhost under type='qemu', io=native without cache=none).
  */
 import { parseCpuset } from "../../core/cpuset";
-import { variantKey } from "./variant";
+import { kvmVariantKey } from "./variant";
 import { DomainSpecError } from "../../core/errors";
 import { escapeXmlAttr, escapeXmlText } from "../../core/xml";
 
@@ -475,7 +475,7 @@ function cpuElement(spec: DomainSpec): string[] {
 }
 
 function defaultDescription(spec: DomainSpec): string {
-    return `isobench ${spec.metadata.environment} guest of stack ${spec.metadata.stack} (accel=${spec.accel}; ${variantKey(spec)})`;
+    return `isobench ${spec.metadata.environment} guest of stack ${spec.metadata.stack} (accel=${spec.accel}; ${kvmVariantKey(spec)})`;
 }
 
 /** Appends lines at an indent level (two spaces a level). */
@@ -484,7 +484,7 @@ type Add = (indent: number, ...lines: string[]) => void;
 /** <metadata>: the isobench element with stack, environment, variant, accel and labels. */
 function renderMetadata(spec: DomainSpec, add: Add): void {
     const md = spec.metadata;
-    const variant = variantKey(spec);
+    const variant = kvmVariantKey(spec);
     add(1, "<metadata>");
     const envAttrs = attrs([
         ["xmlns:isobench", ISOBENCH_XMLNS],

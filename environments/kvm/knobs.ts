@@ -4,16 +4,8 @@
  */
 import type { KvmKnobs } from "../../core/environment-spec";
 import { formatCpuset, parseCpuset } from "../../core/cpuset";
-import type { DomainSpec, GuestAccel } from "./domain-xml";
-import { KvmOverrides, htSiblingPinning } from "./presets";
-
-export interface KnobHostFacts {
-    readonly accel: GuestAccel;
-    readonly vhostAvailable: boolean;
-    readonly hostCpuCount: number;
-    /** Host cores as lists of their hyperthreads; undefined when unknown. */
-    readonly cpuSiblings?: readonly (readonly number[])[];
-}
+import type { DomainSpec } from "./domain-xml";
+import { GuestHostFacts, KvmOverrides, htSiblingPinning } from "./presets";
 
 /**
  * Preset overrides for one guest. vhost `auto` means: vhost-net where the host has it and the
@@ -22,7 +14,7 @@ export interface KnobHostFacts {
  * (experiment/environment-handles.ts).
  * @throws KvmPresetError for what the host cannot provide (ht-siblings without HT)
  */
-export function kvmOverridesOf(k: KvmKnobs, host: KnobHostFacts): KvmOverrides {
+export function kvmOverridesOf(k: KvmKnobs, host: GuestHostFacts): KvmOverrides {
     const vhost = k.vhost === "on" ? true : k.vhost === "off" ? false : k.preset === "kvm-tuned" && host.vhostAvailable && host.accel === "kvm";
     let hostCpus: KvmOverrides["hostCpus"];
     if (k.pinning === "none") hostCpus = false;

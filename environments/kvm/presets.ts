@@ -1,9 +1,9 @@
 /**
- * The named KVM environments (DESIGN.md "Environments": kvm-untuned, kvm-tuned), defined once
+ * The named KVM environments (docs/environments.md: kvm-untuned, kvm-tuned), defined once
  * here, and the resolver that turns preset + per-knob overrides + measured host facts into a
  * {@link DomainSpec}. Pure: host facts are passed in (probes measure them elsewhere).
  *
- * Every knob can be overridden; the resolved guest is identified by {@link variantKey}, so a
+ * Every knob can be overridden; the resolved guest is identified by {@link kvmVariantKey}, so a
  * tuned guest with an override is recorded as what it is, not as "kvm-tuned" defaults.
  */
 import { formatCpuset, parseCpuset } from "../../core/cpuset";
@@ -11,10 +11,10 @@ import { CpuModel, CpuTopology, DiskCache, DiskFormat, DiskIo, DomainSpec, Guest
 import { DomainSpecError } from "../../core/errors";
 import { KvmPresetError } from "../../core/errors";
 
-export { variantKey } from "./variant";
+export { kvmVariantKey } from "./variant";
 
 /** Environment names of the KVM presets. */
-export type KvmEnvironment = "kvm-untuned" | "kvm-tuned";
+export type KvmPresetName = "kvm-untuned" | "kvm-tuned";
 
 /**
  * How a preset places vCPUs and the emulator on host CPUs; concrete CPU numbers are chosen by
@@ -33,7 +33,7 @@ export type TopologyPolicy = "libvirt-default" | "single-socket";
 
 /** A named KVM environment: every performance knob, as a policy independent of guest size. */
 export interface KvmPreset {
-    readonly environment: KvmEnvironment;
+    readonly environment: KvmPresetName;
     /** CPU model under accel=kvm (and under tcg unless it is host-passthrough). */
     readonly cpuModel: CpuModel;
     /**
@@ -100,19 +100,21 @@ export function diskModes(preset: KvmPreset, overrides: Pick<KvmOverrides, "disk
 }
 
 /** The presets by environment name. */
-export const KVM_PRESETS: Readonly<Record<KvmEnvironment, KvmPreset>> = Object.freeze({
+export const KVM_PRESETS: Readonly<Record<KvmPresetName, KvmPreset>> = Object.freeze({
     "kvm-untuned": kvmUntuned,
     "kvm-tuned": kvmTuned,
 });
 
 /** Facts about the host, measured by probes before any guest is declared. */
-export interface HostFacts {
+export interface GuestHostFacts {
     /** Accelerator guests will use: kvm when /dev/kvm works, tcg when the stack allows emulation. */
     readonly accel: GuestAccel;
     /** Whether /dev/vhost-net exists and can be opened. */
     readonly vhostAvailable: boolean;
     /** Online host CPUs, numbered 0 … hostCpuCount-1. */
     readonly hostCpuCount: number;
+    /** Host cores as lists of their hyperthreads (pinning: ht-siblings); undefined when unknown. */
+    readonly cpuSiblings?: readonly (readonly number[])[];
 }
 
 /** Per-guest inputs that are not performance knobs (they do not enter the variant key). */
@@ -190,7 +192,7 @@ function describeHostCpus(n: number): string {
 }
 
 /** The CPU model: the preset's tcg fallback applies only to the preset's own host-passthrough. */
-function resolveCpuModel(preset: KvmPreset, host: HostFacts, overrides: KvmOverrides, fail: (detail: string) => never): CpuModel {
+function resolveCpuModel(preset: KvmPreset, host: GuestHostFacts, overrides: KvmOverrides, fail: (detail: string) => never): CpuModel {
     if (overrides.cpuModel !== undefined) {
         if (overrides.cpuModel === "host-passthrough" && host.accel === "tcg") {
             fail(
@@ -261,7 +263,7 @@ function resolvePinning(
 }
 
 /** vhost-net or userspace virtio-net: never a silent fallback. */
-function resolveVhost(preset: KvmPreset, host: HostFacts, overrides: KvmOverrides, fail: (detail: string) => never): boolean {
+function resolveVhost(preset: KvmPreset, host: GuestHostFacts, overrides: KvmOverrides, fail: (detail: string) => never): boolean {
     const vhost = overrides.vhost ?? preset.vhost;
     if (vhost && host.accel === "tcg") {
         fail(
@@ -284,7 +286,7 @@ function resolveVhost(preset: KvmPreset, host: HostFacts, overrides: KvmOverride
  *   vCPUs than host CPUs, host-passthrough explicitly requested under tcg.
  * @throws DomainSpecError when the resulting spec is invalid (e.g. io=native with cache≠none).
  */
-export function resolveDomainSpec(preset: KvmPreset, guest: GuestInput, host: HostFacts, overrides: KvmOverrides = {}): DomainSpec {
+export function resolveDomainSpec(preset: KvmPreset, guest: GuestInput, host: GuestHostFacts, overrides: KvmOverrides = {}): DomainSpec {
     const env = preset.environment;
     const fail = (detail: string): never => {
         throw new KvmPresetError(env, detail);

@@ -1,5 +1,5 @@
 /**
- * Canonical variant key of a KVM guest (the `variant` column of samples, DESIGN.md "Samples").
+ * Canonical variant key of a KVM guest (the `variant` column of samples, docs/architecture.md "How one sample flows").
  * Pure. The key names every performance knob of the guest and nothing else: not the accelerator
  * (recorded separately in the `accel` column), not the guest size (vCPUs/memory are parameters of
  * the cell), not names or paths. Guests of different sizes built from the same preset on the same
@@ -58,7 +58,7 @@ function bootPart(spec: DomainSpec): string | undefined {
  * `cpu=host-passthrough;topo=cores;pin=1:1;emu=separate;net=vhost;disk=cache-none;io=native`;
  * kvm-untuned: `cpu=default;pin=none;net=qemu;disk=cache-default`.
  */
-export function variantKey(spec: DomainSpec): string {
+export function kvmVariantKey(spec: DomainSpec): string {
     const parts: Array<[string, string | undefined]> = [
         ["cpu", cpuPart(spec)],
         ["topo", topoPart(spec)],

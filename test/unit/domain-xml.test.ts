@@ -10,7 +10,16 @@ import { formatCpuset, parseCpuset } from "../../core/cpuset";
 import { DomainSpec, renderDomainXml } from "../../environments/kvm/domain-xml";
 import { escapeXmlAttr, escapeXmlText, unescapeXml } from "../../core/xml";
 import { DomainSpecError } from "../../core/errors";
-import { GuestInput, HostFacts, KvmOverrides, htSiblingPinning, kvmTuned, kvmUntuned, resolveDomainSpec, variantKey } from "../../environments/kvm/presets";
+import {
+    GuestInput,
+    GuestHostFacts,
+    KvmOverrides,
+    htSiblingPinning,
+    kvmTuned,
+    kvmUntuned,
+    resolveDomainSpec,
+    kvmVariantKey,
+} from "../../environments/kvm/presets";
 import { KvmPresetError } from "../../core/errors";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "domain-xml");
@@ -59,8 +68,8 @@ const guest: GuestInput = {
     serialLogPath: "/var/lib/isobench/guests/isobench-quick-kvm-0.serial.log",
     labels: { runId: "2026-01-01a" },
 };
-const kvmHost: HostFacts = { accel: "kvm", vhostAvailable: true, hostCpuCount: 4 };
-const tcgHost: HostFacts = { accel: "tcg", vhostAvailable: false, hostCpuCount: 2 };
+const kvmHost: GuestHostFacts = { accel: "kvm", vhostAvailable: true, hostCpuCount: 4 };
+const tcgHost: GuestHostFacts = { accel: "tcg", vhostAvailable: false, hostCpuCount: 2 };
 
 /** A minimal valid spec for renderer-level tests. */
 const base: DomainSpec = {
@@ -115,7 +124,7 @@ describe("kvm domain XML", () => {
             });
         }
         it("knob variants are recorded in the variant key", () => {
-            const key = (o: KvmOverrides, g: Partial<GuestInput> = {}) => variantKey(resolveDomainSpec(kvmUntuned, { ...guest, ...g }, kvmHost, o));
+            const key = (o: KvmOverrides, g: Partial<GuestInput> = {}) => kvmVariantKey(resolveDomainSpec(kvmUntuned, { ...guest, ...g }, kvmHost, o));
             assert.equal(
                 key({ diskBus: "virtio-scsi", iothreads: 1, iothreadPin: "1", numaNodes: 2, netQueues: 2 }),
                 "cpu=default;pin=none;net=qemu;disk=cache-default;bus=scsi;iothreads=1;iopin=1;numa=2;queues=2",
@@ -190,7 +199,7 @@ describe("kvm domain XML", () => {
             const spec = resolveDomainSpec(kvmTuned, guest, tcgHost, { vhost: false });
             assert.deepEqual(spec.pinning, [0, 1]);
             assert.equal(spec.emulatorPin, "0-1");
-            assert.match(variantKey(spec), /pin=1:1;emu=shared/);
+            assert.match(kvmVariantKey(spec), /pin=1:1;emu=shared/);
         });
         it("explicit hostCpus and hostCpus: false", () => {
             const explicit = resolveDomainSpec(kvmTuned, guest, kvmHost, { hostCpus: [2, 3] });
@@ -308,7 +317,7 @@ describe("kvm domain XML", () => {
                 xml,
                 /<isobench:env xmlns:isobench='https:\/\/isobench.dev\/xmlns\/1' stack='quick' environment='kvm-tuned' variant='[^']+' accel='kvm'>/,
             );
-            assert.ok(xml.includes(`variant='${variantKey(spec)}'`));
+            assert.ok(xml.includes(`variant='${kvmVariantKey(spec)}'`));
             assert.match(xml, /<isobench:label name='runId' value='2026-01-01a'\/>/);
             assert.match(xml, /<description>isobench kvm-tuned guest of stack quick \(accel=kvm; cpu=host-passthrough;/);
         });
@@ -419,37 +428,37 @@ describe("kvm domain XML", () => {
         });
     });
 
-    describe("variantKey", () => {
+    describe("kvmVariantKey", () => {
         it("kvm-tuned under kvm", () => {
             assert.equal(
-                variantKey(resolveDomainSpec(kvmTuned, guest, kvmHost)),
+                kvmVariantKey(resolveDomainSpec(kvmTuned, guest, kvmHost)),
                 "cpu=host-passthrough;topo=cores;pin=1:1;emu=separate;net=vhost;disk=cache-none;io=native",
             );
         });
         it("kvm-tuned under tcg records what changed", () => {
             assert.equal(
-                variantKey(resolveDomainSpec(kvmTuned, guest, tcgHost, { vhost: false })),
+                kvmVariantKey(resolveDomainSpec(kvmTuned, guest, tcgHost, { vhost: false })),
                 "cpu=max;topo=cores;pin=1:1;emu=shared;net=qemu;disk=cache-none;io=native",
             );
         });
         it("kvm-untuned, and accel is not part of the key", () => {
-            const k = variantKey(resolveDomainSpec(kvmUntuned, guest, kvmHost));
+            const k = kvmVariantKey(resolveDomainSpec(kvmUntuned, guest, kvmHost));
             assert.equal(k, "cpu=default;pin=none;net=qemu;disk=cache-default");
-            assert.equal(variantKey(resolveDomainSpec(kvmUntuned, guest, tcgHost)), k);
+            assert.equal(kvmVariantKey(resolveDomainSpec(kvmUntuned, guest, tcgHost)), k);
         });
         it("does not depend on guest size", () => {
-            const big: HostFacts = { ...kvmHost, hostCpuCount: 16 };
-            const one = variantKey(resolveDomainSpec(kvmTuned, { ...guest, vcpus: 1 }, big));
-            const four = variantKey(resolveDomainSpec(kvmTuned, { ...guest, vcpus: 4 }, big));
+            const big: GuestHostFacts = { ...kvmHost, hostCpuCount: 16 };
+            const one = kvmVariantKey(resolveDomainSpec(kvmTuned, { ...guest, vcpus: 1 }, big));
+            const four = kvmVariantKey(resolveDomainSpec(kvmTuned, { ...guest, vcpus: 4 }, big));
             assert.equal(one, four);
         });
         it("records hugepages, shared pinning and odd topologies", () => {
-            assert.match(variantKey(resolveDomainSpec(kvmTuned, guest, kvmHost, { hugepages: true })), /;mem=hugepages$/);
-            assert.match(variantKey({ ...base, pinning: [0, 0] }), /pin=shared/);
-            assert.match(variantKey({ ...base, vcpus: 4, topology: { sockets: 2, cores: 1, threads: 2 } }), /topo=2s1c2t/);
-            assert.match(variantKey({ ...base, topology: { sockets: 2, cores: 1, threads: 1 } }), /topo=sockets/);
-            assert.match(variantKey({ ...base, emulatorPin: "0" }), /emu=pinned/);
-            assert.match(variantKey({ ...base, cpuModel: { named: "EPYC" } }), /^cpu=EPYC;/);
+            assert.match(kvmVariantKey(resolveDomainSpec(kvmTuned, guest, kvmHost, { hugepages: true })), /;mem=hugepages$/);
+            assert.match(kvmVariantKey({ ...base, pinning: [0, 0] }), /pin=shared/);
+            assert.match(kvmVariantKey({ ...base, vcpus: 4, topology: { sockets: 2, cores: 1, threads: 2 } }), /topo=2s1c2t/);
+            assert.match(kvmVariantKey({ ...base, topology: { sockets: 2, cores: 1, threads: 1 } }), /topo=sockets/);
+            assert.match(kvmVariantKey({ ...base, emulatorPin: "0" }), /emu=pinned/);
+            assert.match(kvmVariantKey({ ...base, cpuModel: { named: "EPYC" } }), /^cpu=EPYC;/);
         });
     });
 
