@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { TopLevelSpec } from "vega-lite";
-import { directionArrow, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
+import { directionArrow, formatPercent, Summary, SummaryRow } from "./overhead";
 import { numericParam, paramsWithout, shortParams, sweptNumericKeys, varyingKeys } from "./params";
 import type { PublishedComparison } from "./published";
 import { groupBy } from "./group-by";
