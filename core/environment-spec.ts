@@ -99,6 +99,11 @@ export type EnvironmentSpec =
     | { readonly name: string; readonly kind: "kvm"; readonly kvm: KvmKnobs }
     | { readonly name: string; readonly kind: "docker-in-kvm"; readonly kvm: KvmKnobs; readonly docker: DockerVariant };
 
+/** The NUMA nodes inside a guest: a guest without a NUMA topology still has node 0. */
+export function guestNumaNodes(k: Pick<KvmKnobs, "numaNodes">): number[] {
+    return Array.from({ length: Math.max(1, k.numaNodes) }, (_, n) => n);
+}
+
 /** Stack-wide guest defaults (`isobench:kvm`), applied to every guest that does not override them. */
 export interface KvmDefaults {
     readonly vcpus: number;

@@ -6,7 +6,7 @@
 import * as path from "path";
 import type { ExperimentSpec } from "./spec";
 import type { HostContext } from "./program";
-import { EnvironmentSpec, dockerVariantKey, nativeVariantKey } from "../core/environment-spec";
+import { EnvironmentSpec, dockerVariantKey, guestNumaNodes, nativeVariantKey } from "../core/environment-spec";
 import { AttributedNeeds, needsRecord, withNeeds } from "../core/container-needs";
 import { declaredNumaFacts, missingNodes, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../core/numa";
 import { getWorkload } from "../workloads";
@@ -50,7 +50,7 @@ export function workloadNeeds(spec: Pick<ExperimentSpec, "workloads">, envName: 
 export function numaProblems(spec: Pick<ExperimentSpec, "environmentSpecs" | "workloads">, hostNodes: readonly number[]): string[] {
     const lines: string[] = [];
     for (const e of spec.environmentSpecs) {
-        const nodes = e.kind === "native" || e.kind === "docker" ? hostNodes : Array.from({ length: Math.max(1, e.kvm.numaNodes) }, (_, n) => n);
+        const nodes = e.kind === "native" || e.kind === "docker" ? hostNodes : guestNumaNodes(e.kvm);
         const where = e.kind === "native" || e.kind === "docker" ? "on this host" : "in its guest";
         const own = e.kind === "native" ? e.numactl : e.kind === "kvm" ? undefined : e.docker.numactl;
         const ownMiss = own && missingNodes(own, nodes);
@@ -244,7 +244,7 @@ export function dockerInKvmEnvironment(
         .split(";")
         .map((f) => `docker.${f}`)
         .join(";");
-    const guestNodes = Array.from({ length: Math.max(1, env.kvm.numaNodes) }, (_, n) => n);
+    const guestNodes = guestNumaNodes(env.kvm);
     return {
         domain,
         container,

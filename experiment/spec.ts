@@ -23,6 +23,7 @@ import {
     PRESET_NAMES,
     environmentOf,
     environmentSchemas,
+    guestNumaNodes,
     kvmSchema,
 } from "../core/environment-spec";
 import { SchemaType, wordOr } from "../core/schema";
@@ -329,12 +330,8 @@ function containerConsistency(e: EnvironmentSpec, key: string): string[] {
     }
     const numactl = e.kind === "native" ? e.numactl : e.kind === "kvm" ? undefined : e.docker.numactl;
     if (numactl) for (const m of numaPolicyErrors(numactl)) lines.push(`${key} (${e.name}): numactl ${m}`);
-    // A guest without a NUMA topology still has node 0.
     if (numactl && e.kind === "docker-in-kvm") {
-        const miss = missingNodes(
-            numactl,
-            Array.from({ length: Math.max(1, e.kvm.numaNodes) }, (_, n) => n),
-        );
+        const miss = missingNodes(numactl, guestNumaNodes(e.kvm));
         if (miss) lines.push(`${key} (${e.name}): docker.${miss} in the guest; set guest.numa, or change the policy`);
     }
     if (e.kind === "docker" || e.kind === "docker-in-kvm") {

@@ -19,6 +19,16 @@ import type { ContainerNeeds } from "../core/container-needs";
 import { NUMA_POLICY_KEY_PATTERN, NumaPolicy, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../core/numa";
 
 /** Schemas of the parameters every hpcc workload shares. */
+/** The parameters every HPCC workload takes (schemas: HPCC_PARAM_SCHEMA). */
+export type HpccCommonParams = {
+    /** numactl policy key the whole run gets, or "none"; absent = none. */
+    numactl?: string;
+    /** MPI processes (for STREAM each one thread); 0 = one per CPU of the environment. */
+    processes: number;
+    /** HPL block size NB (HPL's N is rounded up to a multiple of it). */
+    nb: number;
+};
+
 export const HPCC_PARAM_SCHEMA: { readonly numactl: ParamSchema; readonly processes: ParamSchema; readonly nb: ParamSchema } = {
     numactl: {
         type: "string",

@@ -13,6 +13,7 @@
  */
 import {
     HPCC_NOTE,
+    HpccCommonParams,
     HPCC_PARAM_SCHEMA,
     HPCC_VERSION_COMMAND,
     hpccCommand,
@@ -28,17 +29,11 @@ import { ParseError } from "../core/errors";
 
 const NAME = "linpack";
 
-export type LinpackParams = {
-    /** numactl policy key the whole run gets (see hpcc.ts), or "none"; absent = none. */
-    numactl?: string;
+export type LinpackParams = HpccCommonParams & {
     /** HPL matrix order N (paper: 45000); ignored when memoryPercent > 0. */
     n: number;
     /** > 0: N from this percentage of MemTotal (8·N² bytes); 0: use n. */
     memoryPercent: number;
-    /** HPL block size NB. */
-    nb: number;
-    /** MPI processes; 0 = one per CPU of the environment. */
-    processes: number;
 };
 
 export function parseLinpack(raw: string, params?: LinpackParams): Measurement[] {

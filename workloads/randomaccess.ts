@@ -10,6 +10,7 @@
  */
 import {
     HPCC_NOTE,
+    HpccCommonParams,
     HPCC_PARAM_SCHEMA,
     HPCC_VERSION_COMMAND,
     hpccCommand,
@@ -25,15 +26,9 @@ import { ParseError } from "../core/errors";
 
 const NAME = "randomaccess";
 
-export type RandomAccessParams = {
-    /** numactl policy key the whole run gets (see hpcc.ts), or "none"; absent = none. */
-    numactl?: string;
+export type RandomAccessParams = HpccCommonParams & {
     /** log2 of the table size in 64-bit words (paper: 33). */
     log2Table: number;
-    /** MPI processes; 0 = one per CPU of the environment. */
-    processes: number;
-    /** HPL block size NB (N is rounded up to a multiple of it). */
-    nb: number;
 };
 
 export function parseRandomAccess(raw: string, params?: RandomAccessParams): Measurement[] {

@@ -12,6 +12,7 @@
  */
 import {
     HPCC_NOTE,
+    HpccCommonParams,
     HPCC_PARAM_SCHEMA,
     HPCC_VERSION_COMMAND,
     hpccCommand,
@@ -28,15 +29,9 @@ import { ParseError } from "../core/errors";
 const NAME = "stream";
 const KERNELS = ["Copy", "Scale", "Add", "Triad"] as const;
 
-export type StreamParams = {
-    /** numactl policy key the whole run gets (see hpcc.ts), or "none"; absent = none. */
-    numactl?: string;
+export type StreamParams = HpccCommonParams & {
     /** Elements (doubles) per array, all processes together (paper: 1650163200). */
     arraySize: number;
-    /** MPI processes, each one STREAM thread; 0 = one per CPU of the environment. */
-    processes: number;
-    /** HPL block size NB (N is rounded up to a multiple of it). */
-    nb: number;
 };
 
 export function parseStream(raw: string, params?: StreamParams): Measurement[] {
