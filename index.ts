@@ -3,21 +3,12 @@
  * spec, gather host facts (refusing what the host cannot do), declare the experiment.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { configValue, parseSpec } from "./experiment/spec";
+import { isobenchKeys, parseSpec } from "./experiment/spec";
 import { gatherHost } from "./experiment/host";
 import { declareExperiment } from "./experiment/program";
 
-function isobenchConfig(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [key, raw] of Object.entries(pulumi.runtime.allConfig())) {
-        if (!key.startsWith("isobench:")) continue;
-        const k = key.slice("isobench:".length);
-        out[k] = configValue(k, raw);
-    }
-    return out;
-}
-
-const spec = parseSpec(pulumi.getStack(), isobenchConfig());
+// The same reading of the stack file as the CLI's preflight (experiment/stack-file.ts).
+const spec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()));
 const host = gatherHost(spec, { log: (l) => pulumi.log.info(l) });
 const experiment = declareExperiment(spec, host);
 
