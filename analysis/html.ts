@@ -57,6 +57,39 @@ th{background:#f0f0f0}td.good{background:#dff3df}td.bad{background:#f8dcdc}td.ne
 .problems li{color:#8a1f11}code{background:#f4f4f4;padding:1px 3px}
 `;
 
+/** What the run's environments were, declared and measured, and the machines and tool versions behind the samples. */
+function factSections(input: HtmlReportInput): string[] {
+    const parts: string[] = [];
+    parts.push(`<h2 id="environments">Environment facts: declared vs measured</h2>`);
+    if (input.environmentFacts.length === 0) {
+        parts.push("<p>No environment facts (environments.csv missing; see problems).</p>");
+    } else {
+        const rows = input.environmentFacts.map((f) => [
+            f.environment,
+            f.env_kind,
+            f.variant,
+            f.accel,
+            f.fact,
+            f.declared,
+            f.value,
+            f.declared === "" ? "" : f.declared === f.value ? "matches" : "DIFFERS",
+        ]);
+        parts.push(htmlTable(["environment", "kind", "variant", "accel", "fact", "declared", "measured", "declared vs measured"], rows, "facts"));
+    }
+
+    parts.push(`<h2 id="host">Host facts</h2>`);
+    parts.push(
+        htmlTable(
+            ["environment", "host, kernel, CPU, accel (from the samples)"],
+            [...input.hostFacts.byEnvironment].map(([env, lines]) => [env, lines.join("; ")]),
+            "host",
+        ),
+    );
+    parts.push(`<h2 id="tools">Tool versions</h2>`);
+    parts.push(`<ul>${input.hostFacts.toolVersions.map((t) => `<li>${escapeHtml(t)}</li>`).join("")}</ul>`);
+    return parts;
+}
+
 export function renderHtml(input: HtmlReportInput): string {
     const { summary } = input;
     const parts: string[] = [];
@@ -97,33 +130,7 @@ export function renderHtml(input: HtmlReportInput): string {
         );
     }
 
-    parts.push(`<h2 id="environments">Environment facts: declared vs measured</h2>`);
-    if (input.environmentFacts.length === 0) {
-        parts.push("<p>No environment facts (environments.csv missing; see problems).</p>");
-    } else {
-        const rows = input.environmentFacts.map((f) => [
-            f.environment,
-            f.env_kind,
-            f.variant,
-            f.accel,
-            f.fact,
-            f.declared,
-            f.value,
-            f.declared === "" ? "" : f.declared === f.value ? "matches" : "DIFFERS",
-        ]);
-        parts.push(htmlTable(["environment", "kind", "variant", "accel", "fact", "declared", "measured", "declared vs measured"], rows, "facts"));
-    }
-
-    parts.push(`<h2 id="host">Host facts</h2>`);
-    parts.push(
-        htmlTable(
-            ["environment", "host, kernel, CPU, accel (from the samples)"],
-            [...input.hostFacts.byEnvironment].map(([env, lines]) => [env, lines.join("; ")]),
-            "host",
-        ),
-    );
-    parts.push(`<h2 id="tools">Tool versions</h2>`);
-    parts.push(`<ul>${input.hostFacts.toolVersions.map((t) => `<li>${escapeHtml(t)}</li>`).join("")}</ul>`);
+    parts.push(...factSections(input));
 
     parts.push(`<h2 id="details">Statistics per group</h2>`);
     for (const rows of groupBy(summary.rows, (r) => JSON.stringify([r.workload, r.params])).values()) {
