@@ -8,7 +8,8 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { CommandBackend, ProvisionedEnvironment, commandResource } from "./command";
-import { DomainSpec, renderDomainXml } from "./kvm/domain-xml";
+import { renderDomainXml } from "./kvm/domain-xml";
+import { DomainSpec } from "./kvm/domain-spec";
 import { xmlPathOf } from "./kvm/guest-files";
 import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "../core/shell";
 

@@ -17,7 +17,7 @@ import { GUEST_DATA_DIR, nativeDataDir } from "../environments/exec-target";
 import { EnvironmentHandle } from "../core/environment-handle";
 import { declaredKvmFacts, guestVariant, kvmOverridesOf, rootDevice } from "../environments/kvm/knobs";
 import type { GuestHostFacts } from "../environments/kvm/presets";
-import { DomainSpec } from "../environments/kvm/domain-xml";
+import { DomainSpec } from "../environments/kvm/domain-spec";
 import { DomainSpecError } from "../core/errors";
 import { GuestInput, KVM_PRESETS, resolveDomainSpec, kvmVariantKey } from "../environments/kvm/presets";
 import { KvmPresetError } from "../core/errors";

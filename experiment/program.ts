@@ -8,7 +8,7 @@ import { ExperimentSpec, hostSettingsOf } from "./spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, nativeEnvironment, workloadNeeds } from "./environment-handles";
 import { DockerInKvmEnvironment } from "../environments/docker-in-kvm-environment";
 import { NativeEnvironment } from "../environments/native";
-import { DomainSpec } from "../environments/kvm/domain-xml";
+import { DomainSpec } from "../environments/kvm/domain-spec";
 import { rootDevice } from "../environments/kvm/knobs";
 import { planCells } from "./plan";
 import { CommandArgs, CommandBackend, CommandResource, ProvisionedEnvironment, commandResource } from "../environments/command";

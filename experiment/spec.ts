@@ -9,7 +9,7 @@ import { effectiveWorkload, INSTANCES_PARAM, INSTANCES_SCHEMA } from "../workloa
 import { isCapability } from "../environments/capabilities";
 import { resourceName } from "../environments/container-spec";
 import { parseCpuset } from "../core/cpuset";
-import { DOMAIN_NAME_RE, cpuModelNameError, diskModeError } from "../environments/kvm/domain-xml";
+import { DOMAIN_NAME_RE, cpuModelNameError, diskModeError } from "../environments/kvm/domain-spec";
 import { KVM_PRESETS, diskModes } from "../environments/kvm/presets";
 import { missingNodes, NumaPolicy, numaPolicyErrors } from "../core/numa";
 

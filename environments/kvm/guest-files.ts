@@ -3,7 +3,7 @@
  * Pure: the firmware paths are Debian's (package ovmf); whether they exist is checked by the host
  * preflight (experiment/host.ts).
  */
-import type { DiskFormat, UefiFirmware } from "./domain-xml";
+import type { DiskFormat, UefiFirmware } from "./domain-spec";
 
 /** The disk file of guest `name`: a qcow2 overlay `<name>.qcow2` or a raw full copy `<name>.img`. */
 export function diskFileName(name: string, format: DiskFormat = "qcow2"): string {

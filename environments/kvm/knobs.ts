@@ -4,7 +4,7 @@
  */
 import type { KvmKnobs } from "../../core/environment-spec";
 import { formatCpuset, parseCpuset } from "../../core/cpuset";
-import type { DomainSpec } from "./domain-xml";
+import type { DomainSpec } from "./domain-spec";
 import { GuestHostFacts, KvmOverrides, htSiblingPinning } from "./presets";
 
 /**

@@ -7,7 +7,7 @@
  * tuned guest with an override is recorded as what it is, not as "kvm-tuned" defaults.
  */
 import { formatCpuset, parseCpuset } from "../../core/cpuset";
-import { CpuModel, CpuTopology, DiskCache, DiskFormat, DiskIo, DomainSpec, GuestAccel, UefiFirmware, validateDomainSpec } from "./domain-xml";
+import { CpuModel, CpuTopology, DiskCache, DiskFormat, DiskIo, DomainSpec, GuestAccel, UefiFirmware, validateDomainSpec } from "./domain-spec";
 import { DomainSpecError } from "../../core/errors";
 import { KvmPresetError } from "../../core/errors";
 

@@ -6,7 +6,7 @@
  * kind of host therefore share one key.
  */
 import { parseCpuset } from "../../core/cpuset";
-import type { DomainSpec } from "./domain-xml";
+import type { DomainSpec } from "./domain-spec";
 
 function cpuPart(spec: DomainSpec): string {
     const m = spec.cpuModel;

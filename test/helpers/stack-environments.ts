@@ -26,7 +26,8 @@ import { cliCreateScript, cliDeleteScript } from "../../environments/container-s
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../../environments/docker-in-kvm";
 import { guestAccessOf, inGuest, nativeDataDir, runtimeDir } from "../../environments/exec-target";
 import { EnvironmentHandle } from "../../core/environment-handle";
-import { DomainSpec, renderDomainXml } from "../../environments/kvm/domain-xml";
+import { renderDomainXml } from "../../environments/kvm/domain-xml";
+import { DomainSpec } from "../../environments/kvm/domain-spec";
 import { rootDevice } from "../../environments/kvm/knobs";
 import { mustRun } from "../../environments/process";
 import { getWorkload } from "../../workloads";

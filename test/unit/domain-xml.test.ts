@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatCpuset, parseCpuset } from "../../core/cpuset";
-import { DomainSpec, renderDomainXml } from "../../environments/kvm/domain-xml";
+import { renderDomainXml } from "../../environments/kvm/domain-xml";
+import { DomainSpec } from "../../environments/kvm/domain-spec";
 import { escapeXmlAttr, escapeXmlText, unescapeXml } from "../../core/xml";
 import { DomainSpecError } from "../../core/errors";
 import {
