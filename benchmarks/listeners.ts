@@ -22,7 +22,6 @@ const TINY: Record<string, Record<string, number | string>> = {
     mysql: { tableSize: 1000, threads: "2", timeSeconds: 2, bufferPoolMB: 32 },
 };
 
- 
 const { runCell } = require(path.join(root, "experiment", "runner")) as { runCell(inv: Record<string, unknown>): string };
 const { provisionLiveEnvironments } = require(path.join(root, "test", "helpers", "live-environments")) as {
     provisionLiveEnvironments(o: { prefix: string; kinds: string[] }): { handles: Record<string, unknown>; dispose(): void };
