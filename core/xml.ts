@@ -1,7 +1,7 @@
 /**
  * XML escaping, one place for every writer and reader of libvirt domain XML. Attribute escaping
  * is what libvirt itself writes in `virsh dumpxml` (`&amp; &lt; &gt; &apos; &quot;`, checked
- * against libvirtd by test/integration/xml-escaping.test.ts), so a value escaped here is found
+ * against libvirtd by test/integration/domain-xml-libvirt.test.ts), so a value escaped here is found
  * verbatim in libvirt's output (the clone rewrites paths in it).
  */
 

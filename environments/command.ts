@@ -34,8 +34,8 @@ export interface CommandArgs {
  * and its create step's report (`ready_s=<seconds>`, a guest's address first).
  */
 export interface ProvisionedEnvironment {
-    /** Undefined when nothing needs to be waited for (native: its data folder is made by every cell too). */
-    readonly ready?: pulumi.Resource;
+    /** What the environment's probe and cells wait for (for native, its data folder). */
+    readonly ready: pulumi.Resource;
     readonly readyReport?: pulumi.Output<string>;
 }
 

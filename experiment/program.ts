@@ -95,11 +95,11 @@ function provision(
     host: HostContext,
     serverPorts: ReturnType<typeof workloadPorts>,
 ): { readonly handle: EnvironmentHandle; readonly component: ProvisionedEnvironment } {
-    const guestArgs = (domain: DomainSpec, baseImage: string): KvmGuestArgs => ({
+    const guestArgs = (domain: DomainSpec, baseImage: string, bootTimeoutS: number): KvmGuestArgs => ({
         domain,
         baseImage,
         sshKey: host.sshKey,
-        bootTimeoutS: env.kind === "kvm" || env.kind === "docker-in-kvm" ? env.kvm.bootTimeoutS : 0,
+        bootTimeoutS,
         lifecycleScript: path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh"),
         commandBackend: host.commandBackend,
     });
@@ -114,12 +114,12 @@ function provision(
         }
         case "kvm": {
             const { domain, handle, baseImage } = kvmEnvironment(spec, env, host);
-            return { handle, component: new KvmGuest(env.name, guestArgs(domain, baseImage)) };
+            return { handle, component: new KvmGuest(env.name, guestArgs(domain, baseImage, env.kvm.bootTimeoutS)) };
         }
         case "docker-in-kvm": {
             const { domain, container, handle, baseImage } = dockerInKvmEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, env.name));
             const component = new DockerInKvmEnvironment(env.name, {
-                guest: guestArgs(domain, baseImage),
+                guest: guestArgs(domain, baseImage, env.kvm.bootTimeoutS),
                 container,
                 access: guestAccessOf(handle),
                 rootDevice: rootDevice(env.kvm.diskBus),
@@ -171,7 +171,7 @@ function declareHostSteps(d: Declaring): void {
                 create: `${isobench} probe-host ${q(d.resultsDir)} ${encodeArg("probe-host", settings)}${applied ? ` ${q(spec.stack)}` : ""}`,
                 triggers: [spec.runId, JSON.stringify(settings)],
             },
-            applied ? { dependsOn } : undefined,
+            { dependsOn },
         ),
     );
 }

@@ -463,7 +463,7 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
  * Pulumi hands config to programs as strings and rewrites stack files with scalars quoted
  * ("3", "true"), so a string is read as the JSON it encodes; runId always stays a string.
  */
-export function configValue(key: string, value: unknown): unknown {
+function configValue(key: string, value: unknown): unknown {
     if (key === "runId" || typeof value !== "string") return value;
     try {
         return JSON.parse(value);
