@@ -60,38 +60,6 @@ export type TopologyKnob = "libvirt-default" | "single-socket" | { readonly sock
 /** none, an explicit host CPU per vCPU, or vCPU pairs (2k, 2k+1) on host hyperthread siblings (the paper's Linpack guest). */
 export type PinningKnob = "none" | "preset" | "ht-siblings" | readonly number[];
 
-/** Every KVM knob of one guest; undefined = the preset's value. */
-export interface KvmKnobs {
-    readonly preset: "kvm-untuned" | "kvm-tuned";
-    readonly vcpus: number;
-    readonly memoryMiB: number;
-    readonly cpuModel?: CpuModelKnob;
-    readonly topology?: TopologyKnob;
-    readonly pinning: PinningKnob;
-    /** Emulator thread cpuset, "none", or undefined for the preset's policy. */
-    readonly emulatorPin?: string;
-    /** IO threads for the disk (0 = none) and their host cpuset. */
-    readonly iothreads: number;
-    readonly iothreadPin?: string;
-    readonly hugepages?: boolean;
-    /** Guest NUMA nodes exposed (0 = no NUMA topology in the guest). */
-    readonly numaNodes: number;
-    readonly diskBus: "virtio-blk" | "virtio-scsi";
-    /** qcow2 = overlay on the shared base image; raw = full copy of it. Undefined = qcow2. */
-    readonly diskFormat?: "qcow2" | "raw";
-    readonly diskCache?: "none" | "writeback" | "default";
-    readonly diskIo?: "native" | "threads" | "default";
-    /** virtio-net queues (1 = single queue). */
-    readonly netQueues: number;
-    readonly vhost: VhostMode;
-    /**
-     * direct = kernel and initrd given to QEMU; bootloader = UEFI firmware (OVMF) runs systemd-boot
-     * from the EFI system partition of the bootloader guest image (images/build-guest-bootloader-image.sh).
-     */
-    readonly boot: "direct" | "bootloader";
-    readonly bootTimeoutS: number;
-}
-
 export type EnvironmentSpec =
     /** numactl: the policy every command of the native environment runs under (`numactl … sh -c`). */
     | { readonly name: string; readonly kind: "native"; readonly numactl?: NumaPolicy }
@@ -100,8 +68,8 @@ export type EnvironmentSpec =
     | { readonly name: string; readonly kind: "docker-in-kvm"; readonly kvm: KvmKnobs; readonly docker: DockerVariant };
 
 /** The NUMA nodes inside a guest: a guest without a NUMA topology still has node 0. */
-export function guestNumaNodes(k: Pick<KvmKnobs, "numaNodes">): number[] {
-    return Array.from({ length: Math.max(1, k.numaNodes) }, (_, n) => n);
+export function guestNumaNodes(k: Pick<KvmKnobs, "numa">): number[] {
+    return Array.from({ length: Math.max(1, k.numa) }, (_, n) => n);
 }
 
 /** Stack-wide guest defaults (`isobench:kvm`), applied to every guest that does not override them. */
@@ -207,6 +175,26 @@ export const ENV_KINDS = Object.keys(environmentSchemas) as EnvKindName[];
 export type DockerInput = SchemaType<{ type: "object"; additionalProperties: false; properties: typeof dockerSchema }>;
 /** A schema-valid guest object of a stack (kvm kind, or docker-in-kvm's `guest`). */
 export type KvmInput = SchemaType<{ type: "object"; additionalProperties: false; properties: typeof kvmSchema }>;
+/**
+ * The knobs a guest may leave out that do not fall back to the preset: fixed values here, and
+ * the stack-wide ones of `isobench:kvm` ({@link KvmDefaults}). Every other knob left out takes
+ * the preset's value (environments/kvm/presets.ts).
+ */
+const KVM_KNOB_DEFAULTS = { iothreads: 0, numa: 0, diskBus: "virtio-blk", netQueues: 1, boot: "direct" } as const satisfies KvmInput;
+type DefaultedKnob = keyof typeof KVM_KNOB_DEFAULTS | keyof Omit<KvmDefaults, "pinning">;
+
+/**
+ * Every KVM knob of one guest, named and typed as the stack writes it (one source: kvmSchema),
+ * with the defaults above filled in; undefined = the preset's value. Two knobs change form:
+ * the preset is always known, and a CPU model name becomes `{ named }`.
+ */
+export type KvmKnobs = Readonly<Omit<KvmInput, "preset" | "cpuModel" | "pinning" | DefaultedKnob> & Required<Pick<KvmInput, DefaultedKnob>>> & {
+    readonly preset: "kvm-untuned" | "kvm-tuned";
+    readonly cpuModel?: CpuModelKnob;
+    /** The stack's pinning, or `isobench:kvm`'s pinning list for kvm-tuned, or "preset". */
+    readonly pinning: PinningKnob;
+};
+
 /** A schema-valid object item of `isobench:environments`. */
 export type EnvironmentInput = { [K in EnvKindName]: SchemaType<(typeof environmentSchemas)[K]> }[EnvKindName];
 
@@ -224,33 +212,24 @@ export function dockerVariantOf(raw: DockerInput): DockerVariant {
     };
 }
 
-function cpuModelOf(v: string | undefined): CpuModelKnob | undefined {
-    if (v === undefined) return undefined;
+function cpuModelOf(v: string): CpuModelKnob {
     return v === "default" || v === "host-passthrough" ? v : { named: v };
 }
 
 export function kvmKnobsOf(raw: KvmInput, preset: KvmKnobs["preset"], d: KvmDefaults): KvmKnobs {
-    const pinning: PinningKnob = raw.pinning ?? (preset === "kvm-tuned" && d.pinning ? d.pinning : "preset");
+    // The stack's object may carry name and kind (kvm kind) besides its knobs: take only knobs.
+    const given = Object.fromEntries(Object.entries(raw).filter(([k, v]) => k in kvmSchema && v !== undefined)) as KvmInput;
+    const { cpuModel, pinning, preset: _preset, ...rest } = given;
     return {
+        ...KVM_KNOB_DEFAULTS,
+        vcpus: d.vcpus,
+        memoryMiB: d.memoryMiB,
+        vhost: d.vhost,
+        bootTimeoutS: d.bootTimeoutS,
+        ...rest,
         preset,
-        vcpus: raw.vcpus ?? d.vcpus,
-        memoryMiB: raw.memoryMiB ?? d.memoryMiB,
-        ...(raw.cpuModel !== undefined && { cpuModel: cpuModelOf(raw.cpuModel) }),
-        ...(raw.topology !== undefined && { topology: raw.topology }),
-        pinning,
-        ...(raw.emulatorPin !== undefined && { emulatorPin: raw.emulatorPin }),
-        iothreads: raw.iothreads ?? 0,
-        ...(raw.iothreadPin !== undefined && { iothreadPin: raw.iothreadPin }),
-        ...(raw.hugepages !== undefined && { hugepages: raw.hugepages }),
-        numaNodes: raw.numa ?? 0,
-        diskBus: raw.diskBus ?? "virtio-blk",
-        ...(raw.diskFormat !== undefined && { diskFormat: raw.diskFormat }),
-        ...(raw.diskCache !== undefined && { diskCache: raw.diskCache }),
-        ...(raw.diskIo !== undefined && { diskIo: raw.diskIo }),
-        netQueues: raw.netQueues ?? 1,
-        vhost: raw.vhost ?? d.vhost,
-        boot: raw.boot ?? "direct",
-        bootTimeoutS: raw.bootTimeoutS ?? d.bootTimeoutS,
+        pinning: pinning ?? (preset === "kvm-tuned" && d.pinning ? d.pinning : "preset"),
+        ...(cpuModel !== undefined && { cpuModel: cpuModelOf(cpuModel) }),
     };
 }
 

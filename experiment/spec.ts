@@ -312,8 +312,8 @@ function guestConsistency(stack: string, e: Extract<EnvironmentSpec, { kind: "kv
             `${key} (${e.name}): the guest's domain name "${domain}" is ${domain.length} characters, more than libvirt domain names may have here (64); shorten the environment name or the stack name`,
         );
     }
-    if (e.kvm.numaNodes > e.kvm.vcpus) {
-        lines.push(`${key} (${e.name}): numa ${e.kvm.numaNodes} nodes need at least as many vCPUs (vcpus is ${e.kvm.vcpus})`);
+    if (e.kvm.numa > e.kvm.vcpus) {
+        lines.push(`${key} (${e.name}): numa ${e.kvm.numa} nodes need at least as many vCPUs (vcpus is ${e.kvm.vcpus})`);
     }
     return lines;
 }

@@ -1,5 +1,5 @@
 /**
- * From a stack's KVM knobs (experiment/environment-spec.ts) to preset overrides, and from a
+ * From a stack's KVM knobs (core/environment-spec.ts) to preset overrides, and from a
  * resolved guest to the facts its probe must measure. Pure: host facts are passed in.
  */
 import type { KvmKnobs } from "../../core/environment-spec";
@@ -15,26 +15,19 @@ import { GuestHostFacts, KvmOverrides, htSiblingPinning } from "./presets";
  * @throws KvmPresetError for what the host cannot provide (ht-siblings without HT)
  */
 export function kvmOverridesOf(k: KvmKnobs, host: GuestHostFacts): KvmOverrides {
-    const vhost = k.vhost === "on" ? true : k.vhost === "off" ? false : k.preset === "kvm-tuned" && host.vhostAvailable && host.accel === "kvm";
+    // Guest size and boot are GuestInput, not overrides; the knobs that keep their name and type
+    // (topology, CPU model, disk and queue knobs) pass as they are.
+    const { preset, vcpus, memoryMiB: _memoryMiB, boot: _boot, bootTimeoutS: _bootTimeoutS, pinning, emulatorPin, vhost, numa, ...same } = k;
     let hostCpus: KvmOverrides["hostCpus"];
-    if (k.pinning === "none") hostCpus = false;
-    else if (k.pinning === "ht-siblings") hostCpus = htSiblingPinning(k.preset, k.vcpus, host.cpuSiblings ?? []);
-    else if (Array.isArray(k.pinning)) hostCpus = [...k.pinning];
+    if (pinning === "none") hostCpus = false;
+    else if (pinning === "ht-siblings") hostCpus = htSiblingPinning(preset, vcpus, host.cpuSiblings ?? []);
+    else if (Array.isArray(pinning)) hostCpus = [...pinning];
     return {
-        vhost,
+        ...same,
+        vhost: vhost === "on" ? true : vhost === "off" ? false : preset === "kvm-tuned" && host.vhostAvailable && host.accel === "kvm",
         ...(hostCpus !== undefined && { hostCpus }),
-        ...(k.cpuModel !== undefined && { cpuModel: k.cpuModel }),
-        ...(k.topology !== undefined && { topology: k.topology }),
-        ...(k.emulatorPin !== undefined && { emulatorPin: k.emulatorPin === "none" ? false : k.emulatorPin }),
-        ...(k.hugepages !== undefined && { hugepages: k.hugepages }),
-        ...(k.diskCache !== undefined && { diskCache: k.diskCache }),
-        ...(k.diskIo !== undefined && { diskIo: k.diskIo }),
-        diskBus: k.diskBus,
-        ...(k.diskFormat !== undefined && { diskFormat: k.diskFormat }),
-        iothreads: k.iothreads,
-        ...(k.iothreadPin !== undefined && { iothreadPin: k.iothreadPin }),
-        numaNodes: k.numaNodes,
-        netQueues: k.netQueues,
+        ...(emulatorPin !== undefined && { emulatorPin: emulatorPin === "none" ? false : emulatorPin }),
+        numaNodes: numa,
     };
 }
 

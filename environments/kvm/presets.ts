@@ -7,7 +7,7 @@
  * tuned guest with an override is recorded as what it is, not as "kvm-tuned" defaults.
  */
 import { formatCpuset, parseCpuset } from "../../core/cpuset";
-import { CpuModel, CpuTopology, DiskCache, DiskFormat, DiskIo, DomainSpec, GuestAccel, UefiFirmware, validateDomainSpec } from "./domain-spec";
+import { CpuModel, CpuTopology, DiskCache, DiskIo, DomainSpec, GuestAccel, UefiFirmware, validateDomainSpec } from "./domain-spec";
 import { DomainSpecError } from "../../core/errors";
 import { KvmPresetError } from "../../core/errors";
 
@@ -139,10 +139,15 @@ export interface GuestInput {
     readonly environment?: string;
 }
 
-/** Knob-by-knob overrides of a preset; each one replaces the preset's value. */
-export interface KvmOverrides {
-    /** Replaces the CPU model; an explicit host-passthrough under tcg is refused, not replaced. */
-    readonly cpuModel?: CpuModel;
+/**
+ * Knob-by-knob overrides of a preset; each one replaces the preset's value. A knob that the
+ * domain takes as it is has the DomainSpec field's name and type (one declaration); the rest
+ * can also say "none" where the preset would set something. An explicit host-passthrough CPU
+ * model under tcg is refused, not replaced by the preset's tcg fallback.
+ */
+export type KvmOverrides = Partial<
+    Pick<DomainSpec, "cpuModel" | "vhost" | "diskCache" | "hugepages" | "diskBus" | "diskFormat" | "iothreads" | "iothreadPin" | "numaNodes" | "netQueues">
+> & {
     readonly topology?: TopologyPolicy | CpuTopology;
     /**
      * Explicit pinning: host CPU for each vCPU (length = vcpus), or `false` for no pinning
@@ -151,19 +156,9 @@ export interface KvmOverrides {
     readonly hostCpus?: readonly number[] | false;
     /** Explicit emulator cpuset, or `false` for none. Default follows the pinning policy. */
     readonly emulatorPin?: string | false;
-    readonly vhost?: boolean;
-    readonly diskCache?: DiskCache;
     /** `"default"` removes the preset's io attribute. */
     readonly diskIo?: DiskIo | "default";
-    readonly hugepages?: boolean;
-    readonly diskBus?: "virtio-blk" | "virtio-scsi";
-    /** qcow2 overlay (default) or raw full copy of the base image. */
-    readonly diskFormat?: DiskFormat;
-    readonly iothreads?: number;
-    readonly iothreadPin?: string;
-    readonly numaNodes?: number;
-    readonly netQueues?: number;
-}
+};
 
 /**
  * The paper's Linpack pinning: vCPU pairs (2k, 2k+1) on the two hyperthreads of one host core.
