@@ -72,6 +72,24 @@ function effectiveDocker(env: DockerEnv | DockerInKvmEnv, needs: readonly Attrib
     return { docker: withNeeds(env.docker, all), record: needsRecord(all) };
 }
 
+/**
+ * The container of a docker or docker-in-kvm environment, with its effective Docker configuration.
+ * @param dnatAddress where DNAT-published ports are bound: the host's bridge gateway, or every
+ *   address of the guest
+ */
+function environmentContainer(
+    spec: Pick<ExperimentSpec, "stack">,
+    env: DockerEnv | DockerInKvmEnv,
+    image: string,
+    serverPorts: readonly PortRequest[],
+    needs: readonly AttributedNeeds[],
+    dnatAddress: string | undefined,
+): { docker: DockerEnv["docker"]; record: string; container: ContainerSpec } {
+    const { docker, record } = effectiveDocker(env, needs);
+    const container = containerSpec({ stack: spec.stack, environment: env.name, image, network: docker.network, docker, serverPorts, dnatAddress });
+    return { docker, record, container };
+}
+
 /** The runner's handle of a native environment: the host, under the declared numactl policy if any. */
 export function nativeEnvironment(
     spec: Pick<ExperimentSpec, "stack">,
@@ -101,16 +119,7 @@ export function dockerEnvironment(
     serverPorts: readonly PortRequest[],
     needs: readonly AttributedNeeds[] = [],
 ): { container: ContainerSpec; handle: EnvironmentHandle } {
-    const { docker, record } = effectiveDocker(env, needs);
-    const container = containerSpec({
-        stack: spec.stack,
-        environment: env.name,
-        image: host.containerImage,
-        network: docker.network,
-        docker,
-        serverPorts,
-        dnatAddress: host.dockerBridgeGateway,
-    });
+    const { docker, record, container } = environmentContainer(spec, env, host.containerImage, serverPorts, needs, host.dockerBridgeGateway);
     return {
         container,
         handle: {
@@ -229,16 +238,7 @@ export function dockerInKvmEnvironment(
     // and dockerd then refuses to start containers; the host's dockerd runs without AppArmor too
     // (seccomp only), so the guest boots with AppArmor off and both Docker layers match.
     const { domain, handle: guest, baseImage } = kvmEnvironment(spec, env, { ...host, guestImage: host.guestImageDocker }, " apparmor=0");
-    const { docker, record } = effectiveDocker(env, needs);
-    const container = containerSpec({
-        stack: spec.stack,
-        environment: env.name,
-        image: host.containerImage,
-        network: docker.network,
-        docker,
-        serverPorts,
-        dnatAddress: "0.0.0.0",
-    });
+    const { docker, record, container } = environmentContainer(spec, env, host.containerImage, serverPorts, needs, "0.0.0.0");
     const { net_queues: _queues, ...guestFacts } = guest.declared;
     const key = dockerVariantKey(docker)
         .split(";")
