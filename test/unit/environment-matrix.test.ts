@@ -48,50 +48,10 @@ describe("environment matrix: stack schema", () => {
     });
 
     it("accepts objects of every kind with free names", () => {
-        const s = spec([
-            { name: "bare", kind: "native" },
-            {
-                name: "d1",
-                kind: "docker",
-                network: "none",
-                storage: "unionfs",
-                limits: { cpuset: "0-1", cpus: 1.5, memory: "2g" },
-                runtime: "runsc",
-                capAdd: ["SYS_NICE"],
-                seccomp: "unconfined",
-            },
-            {
-                name: "kvm-1cpu",
-                kind: "kvm",
-                preset: "kvm-tuned",
-                vcpus: 1,
-                cpuModel: "SandyBridge",
-                topology: { sockets: 1, cores: 1, threads: 1 },
-                pinning: [1],
-                emulatorPin: "0",
-                iothreads: 1,
-                iothreadPin: "0",
-                hugepages: false,
-                numa: 1,
-                diskBus: "virtio-scsi",
-                diskCache: "writeback",
-                diskIo: "threads",
-                netQueues: 1,
-                vhost: "off",
-                boot: "direct",
-            },
-            { name: "dik", kind: "docker-in-kvm", guest: { vcpus: 2 }, docker: { network: "host" } },
-        ]);
-        assert.deepEqual(s.environments, ["bare", "d1", "kvm-1cpu", "dik"]);
-        const k = s.environmentSpecs[2];
-        assert.ok(k.kind === "kvm");
-        // Every knob as the stack wrote it, the left-out ones from isobench:kvm, and nothing else
-        // of the item (name, kind): the knobs are the schema's, carried through without a hand list.
-        assert.deepEqual(k.kvm, {
+        const everyKnob = {
             preset: "kvm-tuned",
             vcpus: 1,
-            memoryMiB: 1024,
-            cpuModel: { named: "SandyBridge" },
+            cpuModel: "SandyBridge",
             topology: { sockets: 1, cores: 1, threads: 1 },
             pinning: [1],
             emulatorPin: "0",
@@ -105,8 +65,28 @@ describe("environment matrix: stack schema", () => {
             netQueues: 1,
             vhost: "off",
             boot: "direct",
-            bootTimeoutS: 180,
-        });
+        };
+        const s = spec([
+            { name: "bare", kind: "native" },
+            {
+                name: "d1",
+                kind: "docker",
+                network: "none",
+                storage: "unionfs",
+                limits: { cpuset: "0-1", cpus: 1.5, memory: "2g" },
+                runtime: "runsc",
+                capAdd: ["SYS_NICE"],
+                seccomp: "unconfined",
+            },
+            { name: "kvm-1cpu", kind: "kvm", ...everyKnob },
+            { name: "dik", kind: "docker-in-kvm", guest: { vcpus: 2 }, docker: { network: "host" } },
+        ]);
+        assert.deepEqual(s.environments, ["bare", "d1", "kvm-1cpu", "dik"]);
+        const k = s.environmentSpecs[2];
+        assert.ok(k.kind === "kvm");
+        // Every knob as the stack wrote it, the left-out ones from isobench:kvm, and nothing else
+        // of the item (name, kind): the knobs are the schema's, carried through without a hand list.
+        assert.deepEqual(k.kvm, { ...everyKnob, cpuModel: { named: "SandyBridge" }, memoryMiB: 1024, bootTimeoutS: 180 });
         const dik = s.environmentSpecs[3];
         assert.ok(dik.kind === "docker-in-kvm");
         assert.deepEqual(dik.kvm, {
