@@ -37,9 +37,6 @@ export default tseslint.config(
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
             // TypeScript's definite-assignment check wants the initial values this rule calls useless.
             "no-useless-assignment": "off",
-            // The runner passes each workload its own parameter type through `any` until the config
-            // types come from the schemas (issue 16); a warning keeps every such place in view.
-            "@typescript-eslint/no-explicit-any": "warn",
         },
     },
 );

@@ -130,7 +130,7 @@ export function commandResource(backend: CommandBackend, name: string, args: Com
             {
                 create: args.create,
                 delete: args.delete,
-                triggers: args.triggers as pulumi.Input<any[]> | undefined,
+                triggers: args.triggers,
                 environment: args.environment,
                 dir: args.dir,
                 // Large previous stdout in the environment can exceed the exec limit (pulumi-command#285).

@@ -88,7 +88,7 @@ export function samplesFromRawFile(workload: AnyWorkload, file: string, params?:
         Object.entries({ ...params, ...point })
             .map(([k, v]) => `${k}=${v}`)
             .join(";");
-    const notes = [full && workload.notes ? workload.notes(full as never) : "", `parsed from ${file}`].filter((n) => n !== "").join("; ");
+    const notes = [full && workload.notes ? workload.notes(full) : "", `parsed from ${file}`].filter((n) => n !== "").join("; ");
     return measurements.map((m) => ({
         ...origin,
         // Not knowable from the raw file: see the module comment.

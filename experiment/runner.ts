@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { getWorkload, AnyWorkload } from "../workloads";
-import { RunContext, workloadPorts } from "../workloads/workload";
+import { BoundWorkload, RunContext, bindWorkload, workloadPorts } from "../workloads/workload";
 import type { ServerAddress } from "../core/endpoints";
 import { serverAddresses } from "../environments/endpoints";
 import { MachineFacts, cellSamples } from "./cell-samples";
@@ -115,7 +115,7 @@ function waitReady(command: string, timeoutS: number, what: string, opts: RunOpt
  * Starts the workload's server detached in the environment, finds its host-side addresses and
  * waits until it answers. On any failure the server is stopped before the error propagates.
  */
-function startServer(workload: AnyWorkload, params: Record<string, number | string>, ctx: RunContext, place: CellPlace, hostOpts: RunOptions): RunningServer {
+function startServer(workload: BoundWorkload, ctx: RunContext, place: CellPlace, hostOpts: RunOptions): RunningServer {
     const { env, inside, pidFile, serverLog } = place;
     const ports = workloadPorts(workload);
     const stop = () => {
@@ -126,7 +126,7 @@ function startServer(workload: AnyWorkload, params: Record<string, number | stri
         if (log) fs.writeFileSync(path.join(place.rawDir, `${place.cellId}.server.log`), log);
     };
     try {
-        mustRun(inside(detachedScript(workload.serverCommand!(params as any, ctx), pidFile, serverLog)), 60, `starting ${workload.name} server in ${env.name}`);
+        mustRun(inside(detachedScript(workload.serverCommand!(ctx), pidFile, serverLog)), 60, `starting ${workload.name} server in ${env.name}`);
         const addrs = serverAddresses(env, ports, place.ip);
         const addr = addrs[ports[0].name];
         const serverLogTail = () => {
@@ -137,7 +137,7 @@ function startServer(workload: AnyWorkload, params: Record<string, number | stri
             const timeoutS = workload.readinessTimeoutS ?? 60;
             try {
                 waitReady(
-                    workload.readinessCommand(params as any, addr, { ...ctx, addr, addrs }),
+                    workload.readinessCommand(addr, { ...ctx, addr, addrs }),
                     timeoutS,
                     `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`,
                     hostOpts,
@@ -173,8 +173,7 @@ function reachEnvironment(inv: CellInvocation): { readonly ip?: string; readonly
  * any clone a killed script left are removed whatever happens.
  */
 function measure(
-    workload: AnyWorkload,
-    params: Record<string, number | string>,
+    workload: BoundWorkload,
     place: CellPlace,
     password: string | undefined,
     cloneSource: CloneSource | undefined,
@@ -197,11 +196,10 @@ function measure(
             ...(bindShim ? { bindShim } : {}),
             ...(passwordFile ? { passwordFile } : {}),
         };
-        const server = workload.serverCommand && workloadPorts(workload).length > 0 ? startServer(workload, params, ctx, place, hostOpts) : undefined;
+        const server = workload.serverCommand && workloadPorts(workload).length > 0 ? startServer(workload, ctx, place, hostOpts) : undefined;
         try {
             return runClient(
                 workload,
-                params,
                 {
                     ...ctx,
                     ...(server ? { addr: server.addr, addrs: server.addrs } : {}),
@@ -233,14 +231,16 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
         progress(inv.resultsDir, `cell ${inv.cellId}: already measured, keeping ${csvPath}`);
         return csvPath;
     }
-    const params = { ...registered.defaults, ...inv.params } as Record<string, number | string>;
+    const params = { ...registered.defaults, ...inv.params };
     const env = inv.env;
     const { ip, inside } = reachEnvironment(inv);
     // An `instances` sweep of a self-contained workload runs it in simultaneous clones (workloads/instances.ts).
     const sweep = instanceSweep(registered.name, params);
-    const workload = effectiveWorkload(registered, params);
+    const effective = effectiveWorkload(registered, params);
+    const inClones = effective !== registered;
+    const workload = bindWorkload(effective, params);
     const cloneSource: CloneSource | undefined =
-        workload.needsClones || workload !== registered ? readCloneSource(env, path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh")) : undefined;
+        workload.needsClones || inClones ? readCloneSource(env, path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh")) : undefined;
     // performance.now() counts from this process's start: the share of the gap between cells that
     // is isobench's own (CLI start, quieting guests, finding the guest's address), not Pulumi's.
     progress(
@@ -270,21 +270,21 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
         cellId: inv.cellId,
     };
     const startedAt = new Date();
-    const measured = measure(workload, params, place, password, cloneSource, sweep);
-    const samples = parseCell(inv, registered, workload, params, measured, rawDir, toolVersion, startedAt);
+    const measured = measure(workload, place, password, cloneSource, sweep);
+    const samples = parseCell(inv, workload, params, inClones, measured, rawDir, toolVersion, startedAt);
     writeFileAtomic(csvPath, samplesToCsv(samples));
     progress(inv.resultsDir, `cell ${inv.cellId}: done in ${measured.durationS.toFixed(1)} s, ${samples.length} samples`);
     return csvPath;
 }
 
 /** Runs the workload's prepare step and its measured client, on the host or inside the environment. */
-function runClient(workload: AnyWorkload, params: Record<string, number | string>, ctx: RunContext, place: CellPlace, hostOpts: RunOptions): ClientRun {
+function runClient(workload: BoundWorkload, ctx: RunContext, place: CellPlace, hostOpts: RunOptions): ClientRun {
     const onClientSide = (cmd: string) => (workload.clientPlacement === "inside" ? place.inside(cmd) : ["/bin/sh", "-c", cmd]);
     const clientOpts = workload.clientPlacement === "inside" ? {} : hostOpts;
     if (workload.prepareCommand) {
-        mustRun(onClientSide(workload.prepareCommand(params as any, ctx)), 3600, `${workload.name} prepare step for ${place.env.name}`, clientOpts);
+        mustRun(onClientSide(workload.prepareCommand(ctx)), 3600, `${workload.name} prepare step for ${place.env.name}`, clientOpts);
     }
-    const clientCmd = workload.clientCommand(params as any, ctx);
+    const clientCmd = workload.clientCommand(ctx);
     const t0 = Date.now();
     const client = run(onClientSide(clientCmd), 3600, clientOpts);
     return { client, durationS: (Date.now() - t0) / 1000, ...(ctx.addr ? { addr: ctx.addr } : {}) };
@@ -293,9 +293,9 @@ function runClient(workload: AnyWorkload, params: Record<string, number | string
 /** Keeps the raw output, refuses a failed or unparsable run, and turns the measurements into samples. */
 function parseCell(
     inv: CellInvocation,
-    registered: AnyWorkload,
-    workload: AnyWorkload,
-    params: Record<string, number | string>,
+    workload: BoundWorkload,
+    params: Readonly<Record<string, number | string>>,
+    inClones: boolean,
     measured: ClientRun,
     rawDir: string,
     toolVersion: string,
@@ -309,14 +309,14 @@ function parseCell(
     }
     let measurements;
     try {
-        measurements = workload.parse(client.stdout, params as any);
+        measurements = workload.parse(client.stdout);
     } catch (e) {
         if (e instanceof ParseError) throw new Error(`cell ${inv.cellId}: ${e.message}; raw output in ${rawPath}`, { cause: e });
         throw e;
     }
     return cellSamples({
         inv,
-        workload: { name: workload.name, tool: workload.tool, notes: workload.notes?.(params as any) ?? "" },
+        workload: { name: workload.name, tool: workload.tool, notes: workload.notes() },
         params,
         measurements,
         toolVersion,
@@ -324,6 +324,6 @@ function parseCell(
         durationS: measured.durationS,
         machine: machineFacts(),
         ...(measured.addr ? { addr: measured.addr } : {}),
-        clonesOf: workload !== registered ? inv.env.name : undefined,
+        clonesOf: inClones ? inv.env.name : undefined,
     });
 }

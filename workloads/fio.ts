@@ -16,6 +16,7 @@
  */
 import { requireDirectIo } from "./direct-io";
 import { MAX_SECONDS, SECONDS_PARAM, SIZE_PARAM, countOrAuto, intParam, listOf, listParam, positiveInt, sizeWord } from "./params";
+import { member } from "./json";
 import { Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 import { shellQuote } from "../core/shell";
@@ -123,32 +124,48 @@ function toMeasurements(results: Map<string, Map<Dir, DirResult>>): Measurement[
 function parseJson(raw: string): Map<string, Map<Dir, DirResult>> {
     const start = raw.search(/^\{/m);
     const end = raw.lastIndexOf("\n}");
-    let doc: any;
+    let doc: unknown;
     try {
         doc = JSON.parse(raw.slice(start, end + 2));
     } catch (e) {
         throw new ParseError(NAME, "bw_mb_s", `the JSON output does not parse (truncated?): ${(e as Error).message}`);
     }
-    if (!Array.isArray(doc?.jobs)) throw new ParseError(NAME, "bw_mb_s", `the JSON output has no "jobs" array`);
+    const jobs = member(doc, "jobs");
+    if (!Array.isArray(jobs)) throw new ParseError(NAME, "bw_mb_s", `the JSON output has no "jobs" array`);
     const results = new Map<string, Map<Dir, DirResult>>();
-    for (const job of doc.jobs) {
-        const name = String(job.jobname);
-        if (job.error) throw new ParseError(NAME, `${metricKey(name, "read")}_bw_mb_s`, `job ${name} reports error ${job.error}`);
+    jobs.forEach((job: unknown, i: number) => {
+        const name = member(job, "jobname");
+        if (typeof name !== "string") throw new ParseError(NAME, "bw_mb_s", `job ${i + 1} of the JSON output has no "jobname"`);
+        const error = member(job, "error");
+        if (error) throw new ParseError(NAME, `${metricKey(name, "read")}_bw_mb_s`, `job ${name} reports error ${error}`);
         const dirs = new Map<Dir, DirResult>();
         for (const dir of ["read", "write"] as const) {
-            const d = job[dir];
-            if (!d || !(d.io_bytes > 0)) continue;
-            const pct = d.clat_ns?.percentile ?? {};
+            const d = member(job, dir);
+            const ioBytes = member(d, "io_bytes");
+            // fio reports both directions of every job; the one a job does not use has no I/O.
+            if (typeof ioBytes !== "number" || ioBytes <= 0) continue;
+            const k = metricKey(name, dir);
+            const pct = member(member(d, "clat_ns"), "percentile");
             const at = (p: string) => {
-                const v = pct[p];
-                if (typeof v !== "number")
-                    throw new ParseError(NAME, `${metricKey(name, dir)}_clat_p${p.split(".")[0]}_us`, `job ${name} ${dir} has no ${p} clat percentile`);
+                const v = member(pct, p);
+                if (typeof v !== "number") throw new ParseError(NAME, `${k}_clat_p${p.split(".")[0]}_us`, `job ${name} ${dir} has no ${p} clat percentile`);
                 return v / 1000;
             };
-            dirs.set(dir, { bwBytes: Number(d.bw_bytes), iops: Number(d.iops), p50: at("50.000000"), p95: at("95.000000"), p99: at("99.000000") });
+            const field = (key: string, metric: string) => {
+                const v = member(d, key);
+                if (typeof v !== "number") throw new ParseError(NAME, `${k}_${metric}`, `job ${name} ${dir} has no ${key}`);
+                return v;
+            };
+            dirs.set(dir, {
+                p50: at("50.000000"),
+                p95: at("95.000000"),
+                p99: at("99.000000"),
+                bwBytes: field("bw_bytes", "bw_mb_s"),
+                iops: field("iops", "iops"),
+            });
         }
         results.set(name, dirs);
-    }
+    });
     return results;
 }
 

@@ -13,6 +13,7 @@
  * Metrics: transmit_gbps, receive_gbps; an unmarked log of one run gives throughput_gbps.
  */
 import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, withTimeout } from "./client-server";
+import { member } from "./json";
 import { SECONDS_PARAM, intParam, listParam, positiveInt } from "./params";
 import { Measurement, RunContext, Workload } from "./workload";
 import type { ServerAddress } from "../core/endpoints";
@@ -68,15 +69,17 @@ const IPERF2_LINE = /^\[\s*(?:\d+|SUM)\]\s+[0-9.]+\s*-\s*[0-9.]+\s+sec\s+[0-9.]+
 function parseRun(text: string, metric: string): number {
     const start = text.indexOf("{");
     if (start >= 0) {
-        let doc: any;
+        let doc: unknown;
         try {
             doc = JSON.parse(text.slice(start, text.lastIndexOf("}") + 1));
         } catch (e) {
             throw new ParseError(NAME, metric, `the iperf3 JSON does not parse (truncated output?): ${(e as Error).message}`);
         }
-        if (typeof doc.error === "string") throw new ParseError(NAME, metric, `iperf3 reports an error: ${JSON.stringify(doc.error)}`);
-        const bps = doc?.end?.sum_received?.bits_per_second;
-        const seconds = doc?.end?.sum_received?.seconds;
+        const error = member(doc, "error");
+        if (typeof error === "string") throw new ParseError(NAME, metric, `iperf3 reports an error: ${JSON.stringify(error)}`);
+        const received = member(member(doc, "end"), "sum_received");
+        const bps = member(received, "bits_per_second");
+        const seconds = member(received, "seconds");
         if (typeof bps !== "number" || typeof seconds !== "number") {
             throw new ParseError(NAME, metric, `the iperf3 JSON has no end.sum_received.bits_per_second (a UDP test, or truncated output?)`);
         }

@@ -26,7 +26,7 @@ export interface Measurement {
 }
 
 /** Every server port of a workload: serverPorts, or the single TCP serverPort as "server". */
-export function workloadPorts(w: Pick<Workload<any>, "serverPorts" | "serverPort">): readonly ServerPort[] {
+export function workloadPorts(w: Pick<WorkloadFacts, "serverPorts" | "serverPort">): readonly ServerPort[] {
     if (w.serverPorts) return w.serverPorts;
     return w.serverPort === undefined ? [] : [{ name: "server", port: w.serverPort, protocol: "tcp" }];
 }
@@ -136,4 +136,64 @@ export interface Workload<P extends Record<string, number | string>> {
      * which catches output cut off at a line boundary.
      */
     parse(raw: string, params?: P): Measurement[];
+}
+
+/**
+ * The members of a workload that do not involve its parameter type: the same for every P, which
+ * `never` stands for here.
+ */
+export type WorkloadFacts = Pick<
+    Workload<never>,
+    | "name"
+    | "tool"
+    | "versionCommand"
+    | "versionPlacement"
+    | "needsClones"
+    | "parseVersion"
+    | "serverPort"
+    | "serverPorts"
+    | "password"
+    | "readinessTimeoutS"
+    | "clientPlacement"
+>;
+
+/**
+ * A workload with one cell's params applied (bindWorkload): what the runner calls. Bound once,
+ * the params cannot be forgotten, changed or mixed up between the steps of a cell, and the runner
+ * needs no parameter type.
+ */
+export interface BoundWorkload extends WorkloadFacts {
+    serverCommand?(ctx: RunContext): string;
+    readinessCommand?(addr: ServerAddress, ctx?: RunContext): string;
+    prepareCommand?(ctx: RunContext): string;
+    clientCommand(ctx: RunContext): string;
+    /** The workload's notes for these params; "" when it has none. */
+    notes(): string;
+    /** The parser, checking the output against the bound params. */
+    parse(raw: string): Measurement[];
+}
+
+/** `w` with `params` (defaults included) applied to every method that takes them. */
+export function bindWorkload<P extends Record<string, number | string>>(w: Workload<P>, params: P): BoundWorkload {
+    const { serverCommand, readinessCommand, prepareCommand, notes } = w;
+    return {
+        name: w.name,
+        tool: w.tool,
+        versionCommand: w.versionCommand,
+        versionPlacement: w.versionPlacement,
+        needsClones: w.needsClones,
+        parseVersion: (output) => w.parseVersion(output),
+        serverPort: w.serverPort,
+        serverPorts: w.serverPorts,
+        password: w.password,
+        readinessTimeoutS: w.readinessTimeoutS,
+        clientPlacement: w.clientPlacement,
+        // Absent stays absent: the runner starts a server, waits for it and prepares only when the workload says so.
+        ...(serverCommand && { serverCommand: (ctx: RunContext) => serverCommand.call(w, params, ctx) }),
+        ...(readinessCommand && { readinessCommand: (addr: ServerAddress, ctx?: RunContext) => readinessCommand.call(w, params, addr, ctx) }),
+        ...(prepareCommand && { prepareCommand: (ctx: RunContext) => prepareCommand.call(w, params, ctx) }),
+        clientCommand: (ctx) => w.clientCommand(params, ctx),
+        notes: () => notes?.call(w, params) ?? "",
+        parse: (raw) => w.parse(raw, params),
+    };
 }

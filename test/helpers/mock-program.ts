@@ -1,11 +1,20 @@
 /** A mocked host and Pulumi mocks that record every registered resource, for program tests. */
 import * as pulumi from "@pulumi/pulumi";
+import type * as docker from "@pulumi/docker";
 import type { HostContext } from "../../experiment/program";
+import type { CommandArgs } from "../../environments/command";
+
+/**
+ * A registered resource's inputs, resolved, typed as those of the two kinds tests read: command
+ * resources (either backend) and Docker containers (provider driver). Every member is optional,
+ * since a resource is of one kind or the other; other resources' members are unknown.
+ */
+export type RegisteredInputs = Readonly<Partial<pulumi.Unwrap<CommandArgs> & pulumi.Unwrap<docker.ContainerArgs>> & Record<string, unknown>>;
 
 export interface Registered {
     readonly type: string;
     readonly name: string;
-    readonly inputs: Record<string, any>;
+    readonly inputs: RegisteredInputs;
 }
 
 /** A 2-CPU host without SMT where guests run under software emulation; `over` changes any fact. */

@@ -27,6 +27,8 @@ import { dockerEnvironment, dockerInKvmEnvironment, nativeEnvironment, numaProbl
 import { execArgv } from "../../environments/exec-target";
 import { dockerRunArgs } from "../../environments/container-spec";
 import { stream, randomAccess, linpack } from "../../workloads";
+import type { HpccCommonParams } from "../../workloads/hpcc";
+import type { Workload } from "../../workloads/workload";
 import type { HostContext } from "../../experiment/program";
 import { mockHost } from "../helpers/mock-program";
 
@@ -128,16 +130,18 @@ describe("container needs", () => {
     const spec = (over: Record<string, unknown>) => parseSpec("t", { runId: "r1", ...over });
 
     it("hpcc workloads declare SYS_NICE for a numactl memory policy and run under it", () => {
-        for (const w of [stream, randomAccess, linpack]) {
-            assert.deepEqual(w.containerNeeds!({ ...w.defaults, numactl: "interleave:all" } as any).capAdd, ["SYS_NICE"]);
-            assert.deepEqual(w.containerNeeds!(w.defaults as any), {});
-            assert.match(
-                w.clientCommand({ ...w.defaults, numactl: "cpunodebind:0+membind:0" } as any, { dataDir: "/data" }),
-                /\nnumactl --cpunodebind=0 --membind=0 mpirun /,
-            );
-            assert.doesNotMatch(w.clientCommand(w.defaults as any, { dataDir: "/data" }), /numactl/);
-            assert.match(w.notes!({ ...w.defaults, numactl: "localalloc" } as any), /run under numactl --localalloc$/);
-        }
+        // A generic function rather than a loop: each hpcc workload has its own params besides the shared ones.
+        const check = <P extends HpccCommonParams>(w: Workload<P>) => {
+            const under = (numactl: string): P => ({ ...w.defaults, numactl });
+            assert.deepEqual(w.containerNeeds!(under("interleave:all")).capAdd, ["SYS_NICE"]);
+            assert.deepEqual(w.containerNeeds!(w.defaults), {});
+            assert.match(w.clientCommand(under("cpunodebind:0+membind:0"), { dataDir: "/data" }), /\nnumactl --cpunodebind=0 --membind=0 mpirun /);
+            assert.doesNotMatch(w.clientCommand(w.defaults, { dataDir: "/data" }), /numactl/);
+            assert.match(w.notes!(under("localalloc")), /run under numactl --localalloc$/);
+        };
+        check(stream);
+        check(randomAccess);
+        check(linpack);
     });
 
     it("unions the needs of the workloads running in an environment into its container, variant and facts", () => {

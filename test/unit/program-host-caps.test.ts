@@ -37,8 +37,8 @@ describe("program with host settings and container needs (mocks)", function () {
     it("apply: true declares host-settings (apply on create, restore on delete) before probe-host", async () => {
         const exp = await declare({ thp: "never", swap: "off", apply: true });
         const r = byName("host-settings");
-        assert.match(r.inputs.create, /^'\/repo\/bin\/isobench' host-apply 'caps' \S+$/);
-        assert.deepEqual(decode(r.inputs.create), { thp: "never", swap: "off" });
+        assert.match(r.inputs.create!, /^'\/repo\/bin\/isobench' host-apply 'caps' \S+$/);
+        assert.deepEqual(decode(r.inputs.create!), { thp: "never", swap: "off" });
         assert.equal(r.inputs.delete, "'/repo/bin/isobench' host-restore 'caps'");
         assert.deepEqual(
             exp.chain.slice(0, 3).map((c) => [c.name, c.after]),
@@ -61,7 +61,7 @@ describe("program with host settings and container needs (mocks)", function () {
             undefined,
         );
         assert.deepEqual(exp.chain[0], { name: "probe-host", after: [] });
-        assert.deepEqual(decode(byName("probe-host").inputs.create), { thp: "madvise" });
+        assert.deepEqual(decode(byName("probe-host").inputs.create!), { thp: "madvise" });
         await declare(undefined);
         assert.equal(
             registered.find((r) => r.name === "host-settings"),
@@ -80,8 +80,8 @@ describe("program with host settings and container needs (mocks)", function () {
             assert.equal(hostNet.variant, "net=host;storage=volume;runtime=runc");
             assert.equal(hostNet.declared.caps_added, "none");
             if (driver === "cli") {
-                assert.match(byName("docker-nat-container").inputs.create, /'--cap-add' 'SYS_NICE'/);
-                assert.doesNotMatch(byName("docker-host-container").inputs.create, /--cap-add/);
+                assert.match(byName("docker-nat-container").inputs.create!, /'--cap-add' 'SYS_NICE'/);
+                assert.doesNotMatch(byName("docker-host-container").inputs.create!, /--cap-add/);
             } else {
                 const c = registered.find((r) => r.type === "docker:index/container:Container" && r.inputs.name === "isobench-caps-docker-nat")!;
                 assert.deepEqual(c.inputs.capabilities, { adds: ["SYS_NICE"] });
@@ -91,11 +91,11 @@ describe("program with host settings and container needs (mocks)", function () {
 
     it("native under a numactl policy: its probe and cells carry the numactl prefix and the declared facts", async () => {
         await declare(undefined);
-        const probe = decode(byName("probe-native-bind").inputs.create) as EnvironmentHandle;
+        const probe = decode(byName("probe-native-bind").inputs.create!) as EnvironmentHandle;
         assert.deepEqual(probe.target, { kind: "native", numactl: ["numactl", "--cpunodebind=0", "--membind=0"] });
         assert.equal(probe.variant, "numactl=cpunodebind:0+membind:0");
         assert.equal(probe.declared.numa_policy, "bind");
-        const cell = decode(byName("cell-stream.native-bind.r1").inputs.create) as { env: EnvironmentHandle; params: Record<string, unknown> };
+        const cell = decode(byName("cell-stream.native-bind.r1").inputs.create!) as { env: EnvironmentHandle; params: Record<string, unknown> };
         assert.deepEqual(cell.env.target, probe.target);
         assert.equal(cell.params.numactl, "interleave:all");
     });

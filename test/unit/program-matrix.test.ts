@@ -71,7 +71,7 @@ describe("matrix program (mocks)", function () {
         const exp = await declare({ dockerDriver: "provider" });
         const c = (n: string) => registered.find((r) => r.type === "docker:index/container:Container" && r.name === `${n}-container`)!.inputs;
         assert.deepEqual(
-            c("docker-nat-dnat").ports.map((p: any) => p.ip),
+            c("docker-nat-dnat").ports?.map((p) => p.ip),
             ["172.17.0.1", "172.17.0.1"],
         );
         assert.deepEqual(c("docker-nat-unionfs").mounts, []);
@@ -88,7 +88,7 @@ describe("matrix program (mocks)", function () {
 
     it("guests sized per workload, cells only where the workload runs", async () => {
         const exp = await declare({});
-        const xml = (n: string) => byName(`${n}-domain`).inputs.environment.ISOBENCH_DOMAIN_XML as string;
+        const xml = (n: string) => byName(`${n}-domain`).inputs.environment!.ISOBENCH_DOMAIN_XML;
         assert.match(xml("kvm-1cpu"), /<vcpu placement='static'>1<\/vcpu>/);
         assert.match(xml("kvm-allcpu"), /<vcpu placement='static'>2<\/vcpu>[\s\S]*<vcpupin vcpu='1' cpuset='1'\/>/);
         assert.deepEqual(

@@ -7,12 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackSpec } from "../../experiment/stack-file";
 import type { HostContext, Experiment } from "../../experiment/program";
-
-interface Registered {
-    type: string;
-    name: string;
-    inputs: Record<string, any>;
-}
+import type { Registered } from "../helpers/mock-program";
 
 const registered: Registered[] = [];
 
@@ -123,17 +118,17 @@ describe("quick stack program (mocks)", function () {
                 const cells = registered.filter((r) => r.name.startsWith("cell-"));
                 assert.equal(cells.length, 24);
                 for (const c of cells) {
-                    assert.equal(c.inputs.triggers[0], "quick-1");
-                    assert.equal(c.inputs.triggers[1], c.name.slice("cell-".length));
+                    assert.equal(c.inputs.triggers?.[0], "quick-1");
+                    assert.equal(c.inputs.triggers?.[1], c.name.slice("cell-".length));
                 }
             });
 
             it("renders the guest's domain XML into the guest resource", () => {
                 const g = byName("kvm-tuned-domain")!;
-                const xml = g.inputs.environment.ISOBENCH_DOMAIN_XML as string;
+                const xml = g.inputs.environment!.ISOBENCH_DOMAIN_XML;
                 assert.match(xml, /<domain type='qemu'/);
                 assert.match(xml, /<vcpupin vcpu='0' cpuset='1'\/>/);
-                assert.match(g.inputs.delete, /guest-lifecycle\.sh' delete 'isobench-quick-kvm-tuned'/);
+                assert.match(g.inputs.delete!, /guest-lifecycle\.sh' delete 'isobench-quick-kvm-tuned'/);
             });
         });
     }
@@ -144,7 +139,7 @@ describe("quick stack program (mocks)", function () {
         const hostnet = registered.find((r) => r.type === "docker:index/container:Container" && r.name === "docker-host-container")!;
         assert.equal(nat.inputs.networkMode, "bridge");
         assert.deepEqual(
-            nat.inputs.ports.map((p: any) => [p.ip, p.internal]),
+            nat.inputs.ports?.map((p) => [p.ip, p.internal]),
             [
                 ["127.0.0.1", 9],
                 ["127.0.0.1", 6379],
@@ -154,6 +149,6 @@ describe("quick stack program (mocks)", function () {
         assert.deepEqual(hostnet.inputs.ports, []);
         assert.equal(nat.inputs.name, "isobench-quick-docker-nat");
         assert.deepEqual(nat.inputs.mounts, [{ type: "volume", source: "isobench-quick-docker-nat-data", target: "/data" }]);
-        assert.ok(nat.inputs.labels.some((l: any) => l.label === "isobench.stack" && l.value === "quick"));
+        assert.ok(nat.inputs.labels?.some((l) => l.label === "isobench.stack" && l.value === "quick"));
     });
 });

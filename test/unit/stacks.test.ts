@@ -270,7 +270,7 @@ describe("stack files (mocks)", function () {
                 const domains = registered.filter((r) => r.name.endsWith("-domain")).map((r) => r.name.slice(0, -"-domain".length));
                 assert.deepEqual(domains.sort(), Object.keys(want.guests).sort());
                 for (const [name, g] of Object.entries(want.guests)) {
-                    const xml = registered.find((r) => r.name === `${name}-domain`)!.inputs.environment.ISOBENCH_DOMAIN_XML as string;
+                    const xml = registered.find((r) => r.name === `${name}-domain`)!.inputs.environment!.ISOBENCH_DOMAIN_XML;
                     assert.match(xml, new RegExp(`<vcpu placement='static'>${g.vcpus}</vcpu>`), `${name}: vcpus`);
                     assert.match(xml, new RegExp(`<memory unit='MiB'>${g.memoryMiB}</memory>`), `${name}: memory`);
                     const pins = [...xml.matchAll(/<vcpupin vcpu='(\d+)' cpuset='(\d+)'\/>/g)].map((m) => Number(m[2]));

@@ -128,6 +128,23 @@ describe("workloads/fio", () => {
         assertEveryTruncationFails((r) => parseFio(r, fio.defaults), paper, lastValue, "fio", 13);
     });
 
+    it("refuses JSON output without a value it reads, naming the job and the metric", () => {
+        const raw = fixture(JSON_333);
+        type Job = { jobname?: string; read: { bw_bytes?: number; iops?: number; clat_ns: { percentile: Record<string, number> } } };
+        const doc: { jobs: Job[] } = JSON.parse(raw.slice(raw.search(/^\{/m), raw.lastIndexOf("\n}") + 2));
+        const withSecondJob = (edit: (job: Job) => void) => {
+            const d = structuredClone(doc);
+            edit(d.jobs[1]);
+            return JSON.stringify(d, null, 2);
+        };
+        assert.equal(parseFio(withSecondJob(() => {})).length, parseFio(raw).length);
+        assertParseError(() => parseFio(withSecondJob((j) => delete j.read.bw_bytes)), "fio", "seq_read_1_read_bw_mb_s");
+        assertParseError(() => parseFio(withSecondJob((j) => delete j.read.iops)), "fio", "seq_read_1_read_iops");
+        assertParseError(() => parseFio(withSecondJob((j) => delete j.read.clat_ns.percentile["95.000000"])), "fio", "seq_read_1_read_clat_p95_us");
+        const e = assertParseError(() => parseFio(withSecondJob((j) => delete j.jobname)), "fio", "bw_mb_s");
+        assert.match(e.message, /job 2 of the JSON output has no "jobname"/);
+    });
+
     it("reads fio --version (captured)", () => {
         assert.equal(fio.parseVersion(fixture("fio-3.33-version.txt")), "3.33");
         assertParseError(() => fio.parseVersion("fio: command not found"), "fio", "version");
