@@ -17,6 +17,13 @@ export function assertParseError(fn: () => unknown, workload: string, metric: st
     assert.fail(`${context}: expected a ParseError, parse succeeded`);
 }
 
+/** {@link assertParseError}, and the error's message matches: what it tells the user, not only which metric. */
+export function assertParseErrorSays(fn: () => unknown, workload: string, metric: string | RegExp, message: RegExp): ParseError {
+    const e = assertParseError(fn, workload, metric);
+    assert.match(e.message, message);
+    return e;
+}
+
 /** Every prefix of raw shorter than `end` must fail to parse with a ParseError of the workload. */
 export function assertEveryTruncationFails(parse: (raw: string) => unknown, raw: string, end: number, workload: string, step = 1): void {
     assert.ok(end > 0 && end <= raw.length, `truncation end ${end} outside the fixture`);

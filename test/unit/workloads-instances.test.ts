@@ -4,20 +4,11 @@ import * as path from "path";
 import { instanceSweep, instancesScript, parseInstancesOutput, splitInstancesOutput, withInstances } from "../../workloads/instances";
 import { clonesOf, parseDockerInspect } from "../../environments/clone";
 import { redis, sysbenchCpu, AnyWorkload } from "../../workloads";
-import { ParseError } from "../../core/errors";
+import { assertParseErrorSays } from "../helpers/parse-error";
 
 const RAW = fs.readFileSync(path.join(__dirname, "..", "fixtures", "instances", "sysbench-1.0.20-cpu-prime20000-time3-docker-instances-1-2.txt"), "utf8");
 const PARAMS = { maxPrime: 20000, threads: 1, timeSeconds: 3, instances: "1,2" };
 const SB = sysbenchCpu as AnyWorkload;
-
-function parseError(fn: () => unknown, re: RegExp): void {
-    assert.throws(fn, (e: unknown) => {
-        assert.ok(e instanceof ParseError, String(e));
-        assert.equal(e.workload, "sysbench-cpu");
-        assert.match(e.message, re);
-        return true;
-    });
-}
 
 describe("workloads/instances", () => {
     it("reads a count or a sweep and refuses anything else", () => {
@@ -72,13 +63,15 @@ describe("workloads/instances", () => {
 
     it("fails naming the workload on a missing instance, a failed instance or truncated tool output", () => {
         const cut = RAW.slice(0, RAW.lastIndexOf("##isobench## instances=2 instance=2"));
-        parseError(() => parseInstancesOutput(SB, cut, PARAMS), /0 complete instance section\(s\) for instances=2, expected 2/);
-        parseError(
+        assertParseErrorSays(() => parseInstancesOutput(SB, cut, PARAMS), "sysbench-cpu", /.*/, /0 complete instance section\(s\) for instances=2, expected 2/);
+        assertParseErrorSays(
             () => parseInstancesOutput(SB, RAW.replace("instances=2 instance=2 status=0", "instances=2 instance=2 status=137"), PARAMS),
+            "sysbench-cpu",
+            /.*/,
             /instance 2 of 2 exited with 137/,
         );
         const truncated = RAW.replace(/(##isobench## instances=2 instance=2 status=0\n[\s\S]*?)Threads fairness:[\s\S]*?(##isobench## stderr)/, "$1$2");
-        parseError(() => parseInstancesOutput(SB, truncated, PARAMS), /instance 2 of 2: .*Threads fairness/);
+        assertParseErrorSays(() => parseInstancesOutput(SB, truncated, PARAMS), "sysbench-cpu", /.*/, /instance 2 of 2: .*Threads fairness/);
     });
 
     it("runs the command in the original and N-1 clones at once and removes the clones", () => {
