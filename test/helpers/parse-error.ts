@@ -1,7 +1,5 @@
 /** Test helper: asserts that fn throws the ParseError of a workload for a metric. */
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { ParseError } from "../../core/errors";
 
 export function assertParseError(fn: () => unknown, workload: string, metric: string | RegExp, context = ""): ParseError {
@@ -28,10 +26,4 @@ export function assertParseErrorSays(fn: () => unknown, workload: string, metric
 export function assertEveryTruncationFails(parse: (raw: string) => unknown, raw: string, end: number, workload: string, step = 1): void {
     assert.ok(end > 0 && end <= raw.length, `truncation end ${end} outside the fixture`);
     for (let cut = 0; cut < end; cut += step) assertParseError(() => parse(raw.slice(0, cut)), workload, /.*/, `cut at ${cut}`);
-}
-
-/** Reader of test/fixtures/<workload>/<name>. */
-export function fixtureReader(workload: string): (name: string) => string {
-    const dir = path.join(__dirname, "..", "fixtures", workload);
-    return (name) => fs.readFileSync(path.join(dir, name), "utf8");
 }

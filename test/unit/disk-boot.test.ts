@@ -4,8 +4,6 @@
  * (test/fixtures/disk-boot/README.md).
  */
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { SpecError } from "../../core/errors";
 import { kvmEnvironment, dockerInKvmEnvironment, KvmEnv, DockerInKvmEnv } from "../../experiment/environment-handles";
@@ -15,9 +13,9 @@ import { diskFileName, uefiFirmwareOf, xmlPathOf, OVMF } from "../../environment
 import { contradictions, diskFileFacts, diskSourceOf, guestBootFacts, liveXmlFacts } from "../../environments/probe";
 import { kvmCloneXml } from "../../environments/clone";
 import { mockHost } from "../helpers/mock-program";
+import { fixtureReader } from "../helpers/fixtures";
 
-const FIX = path.join(__dirname, "..", "fixtures", "disk-boot");
-const fixture = (f: string) => fs.readFileSync(path.join(FIX, f), "utf8");
+const fixture = fixtureReader("disk-boot");
 const spec = (environments: unknown[]) => parseSpec("t", { runId: "r1", workloads: ["sysbench-cpu"], environments, allowSoftwareEmulation: true });
 const host = mockHost();
 const kvm = (o: Record<string, unknown>) =>

@@ -4,7 +4,6 @@
  * on this machine (test/fixtures/environments/README.md says how).
  */
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
 import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { SpecError } from "../../core/errors";
@@ -23,9 +22,10 @@ import { execArgv } from "../../environments/exec-target";
 import { shellQuote } from "../../core/shell";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../../environments/docker-in-kvm";
 import { mockHost } from "../helpers/mock-program";
+import { fixtureReader } from "../helpers/fixtures";
 
-const FIX = path.join(__dirname, "..", "fixtures", "environments");
-const fixture = (f: string) => fs.readFileSync(path.join(FIX, f), "utf8");
+const fixture = fixtureReader("environments");
+const diskBootFixture = fixtureReader("disk-boot");
 const base = { runId: "r1", workloads: ["sysbench-cpu"] };
 const spec = (environments: unknown[], over: Record<string, unknown> = {}) => parseSpec("t", { ...base, environments, ...over });
 const refuses = (environments: unknown[], re: RegExp, over: Record<string, unknown> = {}) =>
@@ -308,8 +308,8 @@ describe("environment matrix: probe parsers on captured output", () => {
             "vhost",
         ]);
         // Disk file and boot path as measured on real guests (test/fixtures/disk-boot).
-        const disk = diskFileFacts("qcow2", fs.readFileSync(path.join(FIX, "..", "disk-boot", "qemu-img-info-overlay.json"), "utf8"));
-        const boot = guestBootFacts(fs.readFileSync(path.join(FIX, "..", "disk-boot", "guest-boot-direct.txt"), "utf8"));
+        const disk = diskFileFacts("qcow2", diskBootFixture("qemu-img-info-overlay.json"));
+        const boot = guestBootFacts(diskBootFixture("guest-boot-direct.txt"));
         assert.deepEqual(contradictions(declared, { ...live, ...disk, ...boot, nproc: "2", numa_nodes: "2", net_queues: "2" }), []);
     });
 

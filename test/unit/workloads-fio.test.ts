@@ -1,12 +1,10 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { FIO_JOBS, fio, fioJobFile, parseFio } from "../../workloads/fio";
 import { Measurement } from "../../workloads/workload";
 import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
-const DIR = path.join(__dirname, "..", "fixtures", "fio");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("fio");
 const JSON_333 = "fio-3.33-8jobs-32m-runtime2.txt";
 const TEXT_333 = "fio-3.33-normal-3jobs-32m-runtime2.txt";
 const PAPER_NATIVE = "fio-2.0.8-paper-native-linux.log.txt";

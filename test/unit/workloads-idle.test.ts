@@ -1,12 +1,10 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { idle, idleScript, parseIdle } from "../../workloads/idle";
 import { assertParseErrorSays } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 import type { EnvironmentHandle } from "../../core/environment-handle";
 
-const DIR = path.join(__dirname, "..", "fixtures", "idle");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("idle");
 
 function byMetric(raw: string): Record<string, { value: number; unit: string }> {
     return Object.fromEntries(parseIdle(raw).map((m) => [m.metric, { value: m.value, unit: m.unit }]));

@@ -1,12 +1,10 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parseRedisBenchmark, redis, RedisParams, redisTestKey } from "../../workloads/redis";
 import { Measurement } from "../../workloads/workload";
 import { assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
-const DIR = path.join(__dirname, "..", "fixtures", "redis");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("redis");
 
 const CSV7 = "redis-benchmark-7.0.15-csv.txt";
 const HUMAN7 = "redis-benchmark-7.0.15-human.txt";

@@ -1,14 +1,12 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parseSysbenchCpu, parseSysbenchVersion, sysbenchCpu } from "../../workloads/sysbench-cpu";
 import { Measurement } from "../../workloads/workload";
 import { assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
 const CTX = { dataDir: "/data" };
 
-const DIR = path.join(__dirname, "..", "fixtures", "sysbench-cpu");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("sysbench-cpu");
 
 const V1_T1 = "sysbench-1.0.20-cpu-prime20000-threads1-time10.txt";
 const V1_T2 = "sysbench-1.0.20-cpu-prime2000-threads2-time2.txt";

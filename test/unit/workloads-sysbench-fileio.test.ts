@@ -1,12 +1,10 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parseSysbenchFileio, sysbenchFileio } from "../../workloads/sysbench-fileio";
 import { Measurement } from "../../workloads/workload";
 import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
-const DIR = path.join(__dirname, "..", "fixtures", "sysbench-fileio");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("sysbench-fileio");
 const V1 = "sysbench-1.0.20-4modes-4K-64M-128files-direct-time2.txt";
 const V04 = "sysbench-0.4.12-rndrd-seqwr-4K-8G-128files-direct-RECONSTRUCTED.txt";
 const CTX = { dataDir: "/var/lib/isobench data" };
