@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import { parseRedisBenchmark, redis, RedisParams, redisTestKey } from "../../workloads/redis";
-import { Measurement } from "../../workloads/workload";
 import { assertParseError } from "../helpers/parse-error";
 import { fixtureReader } from "../helpers/fixtures";
+import { valuesByMetric } from "../helpers/measurements";
 
 const fixture = fixtureReader("redis");
 
@@ -19,10 +19,6 @@ const TESTS = ["ping_inline", "set", "get", "lpush", "lpop", "sadd"];
 const P: RedisParams = { ...redis.defaults, tests: TESTS.join(",") };
 const SWEEP7 = "redis-benchmark-7.0.15-csv-sweep-clients1-10-50.txt";
 const FELTER28 = "redis-benchmark-2.8.13-felter2014-run_native_20140717_1655-head.txt";
-
-function values(ms: Measurement[]): Record<string, number> {
-    return Object.fromEntries(ms.map((m) => [m.metric, m.value]));
-}
 
 /** rps of the reconstructed 2.8 fixtures (100000 requests / printed duration). */
 const RPS_28 = { ping_inline_rps: 105263.16, set_rps: 102040.82, get_rps: 106382.98, lpush_rps: 103092.78, lpop_rps: 101010.1, sadd_rps: 104166.67 };
@@ -104,7 +100,7 @@ describe("workloads/redis", () => {
                 { metric: "ping_inline_latency_avg_ms", value: 0.77, unit: "ms", better: "lower" },
                 { metric: "ping_inline_latency_p99_ms", value: 2.695, unit: "ms", better: "lower" },
             ]);
-            assert.deepEqual(values(ms), {
+            assert.deepEqual(valuesByMetric(ms), {
                 ping_inline_rps: 44444.44,
                 ping_inline_latency_avg_ms: 0.77,
                 ping_inline_latency_p99_ms: 2.695,
@@ -128,7 +124,7 @@ describe("workloads/redis", () => {
 
         it("human output (with \\r progress lines): the same metrics from the summaries", () => {
             const ms = redis.parse(fixture(HUMAN7), P);
-            assert.deepEqual(values(ms), {
+            assert.deepEqual(valuesByMetric(ms), {
                 ping_inline_rps: 38461.54,
                 ping_inline_latency_avg_ms: 0.773,
                 ping_inline_latency_p99_ms: 1.967,
@@ -152,7 +148,7 @@ describe("workloads/redis", () => {
         });
 
         it("-q output: rps only (it has no average or p99 latency)", () => {
-            assert.deepEqual(values(redis.parse(fixture(QUIET7), P)), {
+            assert.deepEqual(valuesByMetric(redis.parse(fixture(QUIET7), P)), {
                 ping_inline_rps: 29411.76,
                 set_rps: 40000,
                 get_rps: 42553.19,
@@ -166,23 +162,23 @@ describe("workloads/redis", () => {
     describe("parse: redis-benchmark 2.8 formats (reconstructed fixtures)", () => {
         it("human output: rps per test, no latency metrics", () => {
             const ms = parseRedisBenchmark(fixture(HUMAN28), P);
-            assert.deepEqual(values(ms), RPS_28);
+            assert.deepEqual(valuesByMetric(ms), RPS_28);
             assert.ok(ms.every((m) => m.unit === "req/s" && m.better === "higher"));
         });
 
         it("human output whose \\r were lost in a log (progress glued to the header)", () => {
             const raw = fixture(HUMAN28).replace(/\r/g, "");
             assert.match(raw, /SET: 101533\.33====== SET ======/);
-            assert.deepEqual(values(parseRedisBenchmark(raw, P)), RPS_28);
+            assert.deepEqual(valuesByMetric(parseRedisBenchmark(raw, P)), RPS_28);
         });
 
         it("-q output", () => {
-            assert.deepEqual(values(parseRedisBenchmark(fixture(QUIET28), P)), RPS_28);
-            assert.deepEqual(values(parseRedisBenchmark(fixture(QUIET28).replace(/\r/g, ""), P)), RPS_28);
+            assert.deepEqual(valuesByMetric(parseRedisBenchmark(fixture(QUIET28), P)), RPS_28);
+            assert.deepEqual(valuesByMetric(parseRedisBenchmark(fixture(QUIET28).replace(/\r/g, ""), P)), RPS_28);
         });
 
         it("header-less two-column --csv", () => {
-            assert.deepEqual(values(parseRedisBenchmark(fixture(CSV28), P)), RPS_28);
+            assert.deepEqual(valuesByMetric(parseRedisBenchmark(fixture(CSV28), P)), RPS_28);
         });
     });
 

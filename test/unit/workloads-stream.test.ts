@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import { parseStream, stream } from "../../workloads/stream";
 import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
 import { fixtureReader } from "../helpers/fixtures";
+import { valuesByMetric } from "../helpers/measurements";
 
 const fixture = fixtureReader("stream");
 const RUN = "hpcc-1.5.0-3-openmpi-4.1.4-array1000000.txt";
@@ -16,7 +17,7 @@ describe("workloads/stream", () => {
 
     it("reports the system's bandwidth (per-process StarSTREAM × processes) and one process alone (captured)", () => {
         const ms = parseStream(fixture(RUN), { arraySize: 1_000_000, processes: 0, nb: 128 });
-        const v = Object.fromEntries(ms.map((m) => [m.metric, m.value]));
+        const v = valuesByMetric(ms);
         assert.deepEqual(Object.keys(v), [
             "copy_gbps",
             "scale_gbps",

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import { parseSysbenchCpu, parseSysbenchVersion, sysbenchCpu } from "../../workloads/sysbench-cpu";
-import { Measurement } from "../../workloads/workload";
 import { assertParseError } from "../helpers/parse-error";
 import { fixtureReader } from "../helpers/fixtures";
+import { byMetric } from "../helpers/measurements";
 
 const CTX = { dataDir: "/data" };
 
@@ -11,10 +11,6 @@ const fixture = fixtureReader("sysbench-cpu");
 const V1_T1 = "sysbench-1.0.20-cpu-prime20000-threads1-time10.txt";
 const V1_T2 = "sysbench-1.0.20-cpu-prime2000-threads2-time2.txt";
 const V04 = "sysbench-0.4.12-cpu-prime20000-threads1-RECONSTRUCTED.txt";
-
-function byMetric(ms: Measurement[]): Record<string, Measurement> {
-    return Object.fromEntries(ms.map((m) => [m.metric, m]));
-}
 
 describe("workloads/sysbench-cpu", () => {
     describe("definition", () => {
