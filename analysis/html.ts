@@ -9,6 +9,7 @@ import type { RenderedPlot } from "./plots";
 import type { ClaimResult, PublishedComparison } from "./published";
 import { CLAIM_HEADER, claimRows, DETAIL_HEADER, detailRow, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows } from "./report";
 import { groupBy } from "./group-by";
+import { escapeXmlText } from "../core/xml";
 
 export interface HtmlReportInput {
     readonly title: string;
@@ -25,8 +26,9 @@ export interface HtmlReportInput {
     readonly generatedAt: string;
 }
 
-export function escapeHtml(s: string): string {
-    return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+/** Text, and values of the page's double-quoted attributes (`id="plot-…"`), which is why `"` is escaped too. */
+function escapeHtml(s: string): string {
+    return escapeXmlText(s).replace(/"/g, "&quot;");
 }
 
 function htmlTable(header: readonly string[], rows: readonly (readonly string[])[], cls = ""): string {

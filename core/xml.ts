@@ -1,8 +1,9 @@
 /**
- * XML escaping, one place for every writer and reader of libvirt domain XML. Attribute escaping
- * is what libvirt itself writes in `virsh dumpxml` (`&amp; &lt; &gt; &apos; &quot;`, checked
- * against libvirtd by test/integration/domain-xml-libvirt.test.ts), so a value escaped here is found
- * verbatim in libvirt's output (the clone rewrites paths in it).
+ * XML escaping, one place for every writer and reader of libvirt domain XML, and the text
+ * escaping the HTML report builds on (analysis/html.ts). Attribute escaping is what libvirt itself
+ * writes in `virsh dumpxml` (`&amp; &lt; &gt; &apos; &quot;`, checked against libvirtd by
+ * test/integration/domain-xml-libvirt.test.ts), so a value escaped here is found verbatim in
+ * libvirt's output (the clone rewrites paths in it).
  */
 
 /** Escapes text content (`&`, `<`, `>`). */

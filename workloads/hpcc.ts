@@ -13,12 +13,12 @@
  * output to stderr.
  */
 import { ParamSchema, THREADS_OR_AUTO_PARAM, countOrAuto, intParam, positiveInt } from "./params";
+import type { Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 import { shellQuote } from "../core/shell";
 import type { ContainerNeeds } from "../core/container-needs";
 import { NUMA_POLICY_KEY_PATTERN, NumaPolicy, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../core/numa";
 
-/** Schemas of the parameters every hpcc workload shares. */
 /** The parameters every HPCC workload takes (schemas: HPCC_PARAM_SCHEMA). */
 export type HpccCommonParams = {
     /** numactl policy key the whole run gets, or "none"; absent = none. */
@@ -29,7 +29,8 @@ export type HpccCommonParams = {
     nb: number;
 };
 
-export const HPCC_PARAM_SCHEMA: { readonly numactl: ParamSchema; readonly processes: ParamSchema; readonly nb: ParamSchema } = {
+/** Schemas of the parameters every hpcc workload shares. */
+const HPCC_PARAM_SCHEMA: { readonly numactl: ParamSchema; readonly processes: ParamSchema; readonly nb: ParamSchema } = {
     numactl: {
         type: "string",
         pattern: `^none$|${NUMA_POLICY_KEY_PATTERN}`,
@@ -39,7 +40,7 @@ export const HPCC_PARAM_SCHEMA: { readonly numactl: ParamSchema; readonly proces
     nb: intParam(1, 4096),
 };
 
-export interface HpccRunArgs {
+interface HpccRunArgs {
     /** Workload name, for errors. */
     readonly workload: string;
     readonly dataDir: string;
@@ -64,7 +65,7 @@ export interface HpccRunArgs {
 }
 
 /** The policy of the `numactl` parameter, or undefined for none; throws naming the workload. */
-export function hpccNumaPolicy(workload: string, v: unknown): NumaPolicy | undefined {
+function hpccNumaPolicy(workload: string, v: unknown): NumaPolicy | undefined {
     if (v === undefined || v === "none") return undefined;
     if (typeof v !== "string") throw new Error(`${workload}: parameter numactl must be a policy such as "interleave:all" or "none", got ${JSON.stringify(v)}`);
     try {
@@ -75,13 +76,13 @@ export function hpccNumaPolicy(workload: string, v: unknown): NumaPolicy | undef
 }
 
 /** Container needs of an hpcc workload: those of its numactl policy (SYS_NICE for a memory policy). */
-export function hpccContainerNeeds(workload: string, numactl: unknown): ContainerNeeds {
+function hpccContainerNeeds(workload: string, numactl: unknown): ContainerNeeds {
     const p = hpccNumaPolicy(workload, numactl);
     return p ? numaContainerNeeds(p) : {};
 }
 
 /** Note of the numactl parameter for samples ("" without one). */
-export function hpccNumaNote(workload: string, numactl: unknown): string {
+function hpccNumaNote(workload: string, numactl: unknown): string {
     const p = hpccNumaPolicy(workload, numactl);
     return p ? `; run under ${numactlArgv(p).join(" ")}` : "";
 }
@@ -133,7 +134,7 @@ const HPCCINF = [
     "40           values of NB",
 ];
 
-export function hpccCommand(a: HpccRunArgs): string {
+function hpccCommand(a: HpccRunArgs): string {
     const nb = positiveInt(a.workload, "nb", a.nb);
     const processes = countOrAuto(a.workload, "processes", a.processes);
     const numa = hpccNumaPolicy(a.workload, a.numactl);
@@ -164,10 +165,10 @@ export function hpccCommand(a: HpccRunArgs): string {
 }
 
 /** Shell for the package version of hpcc and the Open MPI it runs on (hpcc has no --version). */
-export const HPCC_VERSION_COMMAND = "dpkg-query -W -f='hpcc ${Version}\\n' hpcc && mpirun --version 2>&1 | head -n 1";
+const HPCC_VERSION_COMMAND = "dpkg-query -W -f='hpcc ${Version}\\n' hpcc && mpirun --version 2>&1 | head -n 1";
 
 /** "hpcc 1.5.0-3" + "mpirun (Open MPI) 4.1.4" → "1.5.0-3 (Open MPI 4.1.4)". */
-export function parseHpccVersion(workload: string, output: string): string {
+function parseHpccVersion(workload: string, output: string): string {
     const h = /^hpcc ([0-9][^\s]*)/m.exec(output);
     if (!h) throw new ParseError(workload, "version", `no "hpcc <version>" in ${JSON.stringify(output.slice(0, 100))} (is the hpcc package installed?)`);
     const mpi = /\(Open MPI\) ([0-9][^\s]*)/.exec(output);
@@ -207,3 +208,40 @@ export function summaryNumber(workload: string, metric: string, summary: Map<str
 
 /** Note shared by the three hpcc workloads. */
 export const HPCC_NOTE = "HPC Challenge 1.5 from Debian (reference BLAS), whole suite per run";
+
+/** What one HPCC workload adds to the suite run it shares with the others. */
+export interface HpccWorkloadSpec<P extends HpccCommonParams> {
+    readonly name: string;
+    /**
+     * All of them, the common ones too: their order is that of the samples' params text
+     * ("n=1000;memoryPercent=0;nb=128;processes=0"), which published results carry.
+     */
+    readonly defaults: P;
+    /** Schemas of the workload's own parameters (the common ones are HPCC_PARAM_SCHEMA). */
+    readonly paramSchema: { readonly [K in Exclude<keyof P, keyof HpccCommonParams>]-?: ParamSchema };
+    /** Checks the workload's own parameters and says the N they need (HpccRunArgs.nShell, .round). */
+    size(p: P): Pick<HpccRunArgs, "nShell" | "round">;
+    /** How the workload departs from the paper; the numactl policy is added to it here. */
+    notes(p: P): string;
+    parse(raw: string, params?: P): Measurement[];
+}
+
+/** The Workload of one HPCC test: the suite run, version, placement and numactl handling are the same for all three. */
+export function hpccWorkload<P extends HpccCommonParams & Record<string, number | string>>(s: HpccWorkloadSpec<P>): Workload<P> {
+    const name = s.name;
+    return {
+        name,
+        tool: "hpcc",
+        defaults: s.defaults,
+        // The common keys and the workload's own are all of P's; TypeScript cannot see that for a generic P.
+        paramSchema: { ...HPCC_PARAM_SCHEMA, ...s.paramSchema } as Workload<P>["paramSchema"],
+        versionCommand: HPCC_VERSION_COMMAND,
+        parseVersion: (out) => parseHpccVersion(name, out),
+        clientPlacement: "inside",
+        clientCommand: (p: P, ctx: RunContext) =>
+            hpccCommand({ workload: name, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, numactl: p.numactl, ...s.size(p) }),
+        containerNeeds: (p: P) => hpccContainerNeeds(name, p.numactl),
+        notes: (p: P) => `${s.notes(p)}${hpccNumaNote(name, p.numactl)}`,
+        parse: s.parse,
+    };
+}

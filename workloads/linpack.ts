@@ -11,20 +11,9 @@
  *
  * Metrics: `gflops` (HPL_Tflops × 1000), `hpl_time_s`.
  */
-import {
-    HPCC_NOTE,
-    HpccCommonParams,
-    HPCC_PARAM_SCHEMA,
-    HPCC_VERSION_COMMAND,
-    hpccCommand,
-    hpccContainerNeeds,
-    hpccNumaNote,
-    hpccSummary,
-    parseHpccVersion,
-    summaryNumber,
-} from "./hpcc";
+import { HPCC_NOTE, HpccCommonParams, hpccSummary, hpccWorkload, summaryNumber } from "./hpcc";
 import { intParam, positiveInt } from "./params";
-import { Measurement, RunContext, Workload } from "./workload";
+import type { Measurement } from "./workload";
 import { ParseError } from "../core/errors";
 
 const NAME = "linpack";
@@ -57,25 +46,20 @@ export function parseLinpack(raw: string, params?: LinpackParams): Measurement[]
     ];
 }
 
-export const linpack: Workload<LinpackParams> = {
+export const linpack = hpccWorkload<LinpackParams>({
     name: NAME,
-    tool: "hpcc",
     defaults: { n: 45000, memoryPercent: 0, nb: 128, processes: 0 },
-    paramSchema: { ...HPCC_PARAM_SCHEMA, n: intParam(1, 10_000_000), memoryPercent: { type: "number", minimum: 0, exclusiveMaximum: 90 } },
-    versionCommand: HPCC_VERSION_COMMAND,
-    parseVersion: (out) => parseHpccVersion(NAME, out),
-    clientPlacement: "inside",
-    clientCommand(p: LinpackParams, ctx: RunContext): string {
+    paramSchema: { n: intParam(1, 10_000_000), memoryPercent: { type: "number", minimum: 0, exclusiveMaximum: 90 } },
+    size(p) {
         const pct = p.memoryPercent;
         if (typeof pct !== "number" || !(pct >= 0 && pct < 90))
             throw new Error(`${NAME}: parameter memoryPercent must be 0 (use n) or a percentage below 90, got ${JSON.stringify(pct)}`);
         const nShell = pct > 0 ? `$(awk -v m="$mem_kb" 'BEGIN { printf "%d", sqrt(m * 1024 * ${pct} / 100 / 8) }')` : String(positiveInt(NAME, "n", p.n));
-        return hpccCommand({ workload: NAME, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, nShell, round: "down", numactl: p.numactl });
+        return { nShell, round: "down" };
     },
-    containerNeeds: (p: LinpackParams) => hpccContainerNeeds(NAME, p.numactl),
-    notes(p: LinpackParams): string {
+    notes(p) {
         const size = p.memoryPercent > 0 ? `N from ${p.memoryPercent}% of memory` : `N=${p.n}`;
-        return `HPL of ${HPCC_NOTE}, not Intel's optimized Linpack (not redistributable); ${size}${p.memoryPercent === 0 && p.n === 45000 ? " as the paper" : " (paper: 45000)"}${hpccNumaNote(NAME, p.numactl)}`;
+        return `HPL of ${HPCC_NOTE}, not Intel's optimized Linpack (not redistributable); ${size}${p.memoryPercent === 0 && p.n === 45000 ? " as the paper" : " (paper: 45000)"}`;
     },
     parse: parseLinpack,
-};
+});

@@ -8,20 +8,9 @@
  * processes, the whole system as in the paper), `star_gups` (each process its own table, all at
  * once, average per process), `single_gups` (one process alone).
  */
-import {
-    HPCC_NOTE,
-    HpccCommonParams,
-    HPCC_PARAM_SCHEMA,
-    HPCC_VERSION_COMMAND,
-    hpccCommand,
-    hpccContainerNeeds,
-    hpccNumaNote,
-    hpccSummary,
-    parseHpccVersion,
-    summaryNumber,
-} from "./hpcc";
+import { HPCC_NOTE, HpccCommonParams, hpccSummary, hpccWorkload, summaryNumber } from "./hpcc";
 import { intParam, positiveInt } from "./params";
-import { Measurement, RunContext, Workload } from "./workload";
+import type { Measurement } from "./workload";
 import { ParseError } from "../core/errors";
 
 const NAME = "randomaccess";
@@ -47,24 +36,16 @@ export function parseRandomAccess(raw: string, params?: RandomAccessParams): Mea
     ];
 }
 
-export const randomAccess: Workload<RandomAccessParams> = {
+export const randomAccess = hpccWorkload<RandomAccessParams>({
     name: NAME,
-    tool: "hpcc",
     defaults: { log2Table: 33, processes: 0, nb: 128 },
-    paramSchema: { ...HPCC_PARAM_SCHEMA, log2Table: intParam(10, 40) },
-    versionCommand: HPCC_VERSION_COMMAND,
-    parseVersion: (out) => parseHpccVersion(NAME, out),
-    clientPlacement: "inside",
-    clientCommand(p: RandomAccessParams, ctx: RunContext): string {
+    paramSchema: { log2Table: intParam(10, 40) },
+    size(p) {
         const l = positiveInt(NAME, "log2Table", p.log2Table);
         if (l < 10 || l > 40) throw new Error(`${NAME}: parameter log2Table must be between 10 and 40, got ${l}`);
         // The table is the largest power of two not above N² words: N = ⌈√(2^l)⌉, rounded up to NB.
-        const nShell = `$(awk 'BEGIN { printf "%d", sqrt(2 ^ ${l}) + 0.999999 }')`;
-        return hpccCommand({ workload: NAME, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, nShell, round: "up", numactl: p.numactl });
+        return { nShell: `$(awk 'BEGIN { printf "%d", sqrt(2 ^ ${l}) + 0.999999 }')`, round: "up" };
     },
-    containerNeeds: (p: RandomAccessParams) => hpccContainerNeeds(NAME, p.numactl),
-    notes(p: RandomAccessParams): string {
-        return `RandomAccess of ${HPCC_NOTE} (paper: single-node OpenMP rewrite, 10^9 updates); table 2^${p.log2Table} words (paper: 2^33)${hpccNumaNote(NAME, p.numactl)}`;
-    },
+    notes: (p) => `RandomAccess of ${HPCC_NOTE} (paper: single-node OpenMP rewrite, 10^9 updates); table 2^${p.log2Table} words (paper: 2^33)`,
     parse: parseRandomAccess,
-};
+});

@@ -10,20 +10,9 @@
  * Metrics (GB/s = 10^9 B/s, as STREAM): `copy_gbps`, `scale_gbps`, `add_gbps`, `triad_gbps`
  * (all processes together), `single_<kernel>_gbps` (one process alone, "SingleSTREAM").
  */
-import {
-    HPCC_NOTE,
-    HpccCommonParams,
-    HPCC_PARAM_SCHEMA,
-    HPCC_VERSION_COMMAND,
-    hpccCommand,
-    hpccContainerNeeds,
-    hpccNumaNote,
-    hpccSummary,
-    parseHpccVersion,
-    summaryNumber,
-} from "./hpcc";
+import { HPCC_NOTE, HpccCommonParams, hpccSummary, hpccWorkload, summaryNumber } from "./hpcc";
 import { intParam, positiveInt } from "./params";
-import { Measurement, RunContext, Workload } from "./workload";
+import type { Measurement } from "./workload";
 import { ParseError } from "../core/errors";
 
 const NAME = "stream";
@@ -59,22 +48,15 @@ export function parseStream(raw: string, params?: StreamParams): Measurement[] {
     return out;
 }
 
-export const stream: Workload<StreamParams> = {
+export const stream = hpccWorkload<StreamParams>({
     name: NAME,
-    tool: "hpcc",
     defaults: { arraySize: 1650163200, processes: 0, nb: 128 },
-    paramSchema: { ...HPCC_PARAM_SCHEMA, arraySize: intParam(1, 100_000_000_000) },
-    versionCommand: HPCC_VERSION_COMMAND,
-    parseVersion: (out) => parseHpccVersion(NAME, out),
-    clientPlacement: "inside",
-    clientCommand(p: StreamParams, ctx: RunContext): string {
+    paramSchema: { arraySize: intParam(1, 100_000_000_000) },
+    size(p) {
         const size = positiveInt(NAME, "arraySize", p.arraySize);
-        const nShell = `$(awk 'BEGIN { printf "%d", sqrt(3 * ${size}) + 1 }')`;
-        return hpccCommand({ workload: NAME, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, nShell, round: "up", numactl: p.numactl });
+        return { nShell: `$(awk 'BEGIN { printf "%d", sqrt(3 * ${size}) + 1 }')`, round: "up" };
     },
-    containerNeeds: (p: StreamParams) => hpccContainerNeeds(NAME, p.numactl),
-    notes(p: StreamParams): string {
-        return `STREAM of ${HPCC_NOTE}: one single-threaded STREAM per MPI process (paper: one 32-thread OpenMP STREAM); ${p.arraySize} doubles per array in all (paper: 1650163200)${hpccNumaNote(NAME, p.numactl)}`;
-    },
+    notes: (p) =>
+        `STREAM of ${HPCC_NOTE}: one single-threaded STREAM per MPI process (paper: one 32-thread OpenMP STREAM); ${p.arraySize} doubles per array in all (paper: 1650163200)`,
     parse: parseStream,
-};
+});

@@ -5,12 +5,12 @@
  * + guest-lifecycle.sh) and removed again in dispose(). Each suite passes its own prefix, so suites
  * running at the same time on the shared daemons never touch each other's containers or guests.
  *
- *   let live: LiveEnvironments;
- *   before(function () { this.timeout(600_000); live = provisionLiveEnvironments({ prefix: "it4a", kinds: ["native", "docker", "kvm"] }); });
- *   after(function () { this.timeout(300_000); live?.dispose(); });
- *   runCell({ ..., env: live.handles.docker! }, workload);
+ *   const suite = liveSuite({ prefix: `it4a${process.pid}`, kinds: ["native", "docker", "kvm"] });
+ *   runCell({ ..., resultsDir: suite.resultsDir, env: suite.live.handles.docker! }, workload);
  */
+import * as assert from "node:assert/strict";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { gatherHost } from "../../experiment/host";
@@ -100,6 +100,56 @@ export function provisionLiveEnvironments(opts: LiveEnvironmentsOptions): LiveEn
         if (opts.kinds.includes("kvm")) handles.kvm = sharedGuest().handle;
     });
     return { handles, dispose };
+}
+
+export interface LiveSuiteOptions extends LiveEnvironmentsOptions {
+    /** Runs before the environments are disposed (e.g. removing clones a failed test left behind). */
+    readonly beforeDispose?: (live: LiveEnvironments) => void;
+    /** What else must be gone after dispose, beside the containers, volumes and domains of the prefix. */
+    readonly leftovers?: () => string[];
+}
+
+/** What the tests of a {@link liveSuite} use; read inside tests, once its before hook has run. */
+export interface LiveSuite {
+    readonly live: LiveEnvironments;
+    /** A results folder in the temp dir, removed after the suite. */
+    readonly resultsDir: string;
+}
+
+/**
+ * The hooks of a mocha suite on live environments, registered in the calling describe: before its
+ * tests a results folder and the environments; after them, whatever happens, the environments
+ * disposed and the folder removed, then nothing left that the prefix names (a leftover on the
+ * shared daemons would run beside the next suite's cells). The hooks take the suite's timeout.
+ */
+export function liveSuite(opts: LiveSuiteOptions): LiveSuite {
+    let live: LiveEnvironments | undefined;
+    let resultsDir: string | undefined;
+    before(() => {
+        resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), `isobench-${opts.prefix}-results-`));
+        live = provisionLiveEnvironments(opts);
+    });
+    after(() => {
+        try {
+            if (live) opts.beforeDispose?.(live);
+            live?.dispose();
+        } finally {
+            if (resultsDir) fs.rmSync(resultsDir, { recursive: true, force: true });
+        }
+        assert.deepEqual([...leftoverResources(`isobench-${opts.prefix}-`), ...(opts.leftovers?.() ?? [])], [], "left behind");
+    });
+    const provisioned = <T>(v: T | undefined): T => {
+        if (v === undefined) throw new Error(`live environments of ${opts.prefix}: read before the suite's before hook ran (or it failed)`);
+        return v;
+    };
+    return {
+        get live() {
+            return provisioned(live);
+        },
+        get resultsDir() {
+            return provisioned(resultsDir);
+        },
+    };
 }
 
 /** The guest every suite of a mocha process shares, and where its files live. */

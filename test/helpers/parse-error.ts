@@ -1,7 +1,5 @@
 /** Test helper: asserts that fn throws the ParseError of a workload for a metric. */
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { ParseError } from "../../core/errors";
 
 export function assertParseError(fn: () => unknown, workload: string, metric: string | RegExp, context = ""): ParseError {
@@ -17,14 +15,15 @@ export function assertParseError(fn: () => unknown, workload: string, metric: st
     assert.fail(`${context}: expected a ParseError, parse succeeded`);
 }
 
+/** {@link assertParseError}, and the error's message matches: what it tells the user, not only which metric. */
+export function assertParseErrorSays(fn: () => unknown, workload: string, metric: string | RegExp, message: RegExp): ParseError {
+    const e = assertParseError(fn, workload, metric);
+    assert.match(e.message, message);
+    return e;
+}
+
 /** Every prefix of raw shorter than `end` must fail to parse with a ParseError of the workload. */
 export function assertEveryTruncationFails(parse: (raw: string) => unknown, raw: string, end: number, workload: string, step = 1): void {
     assert.ok(end > 0 && end <= raw.length, `truncation end ${end} outside the fixture`);
     for (let cut = 0; cut < end; cut += step) assertParseError(() => parse(raw.slice(0, cut)), workload, /.*/, `cut at ${cut}`);
-}
-
-/** Reader of test/fixtures/<workload>/<name>. */
-export function fixtureReader(workload: string): (name: string) => string {
-    const dir = path.join(__dirname, "..", "fixtures", workload);
-    return (name) => fs.readFileSync(path.join(dir, name), "utf8");
 }

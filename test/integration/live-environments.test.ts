@@ -5,41 +5,30 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { runCell } from "../../experiment/runner";
 import { guestsDir } from "../../core/paths";
 import { samplesFromCsv } from "../../core/samples";
-import { LiveEnvironments, LiveKind, provisionLiveEnvironments } from "../helpers/live-environments";
-import { leftoverResources } from "../helpers/leftovers";
+import { LiveKind, liveSuite } from "../helpers/live-environments";
 
 describe("live environments harness (real dockerd and libvirt)", function () {
     this.timeout(20 * 60 * 1000);
     const prefix = `itlive${process.pid}`;
-    let live: LiveEnvironments | undefined;
-    let results = "";
-    before(() => {
-        results = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-live-"));
-        live = provisionLiveEnvironments({ prefix, kinds: ["native", "docker", "kvm"] });
-    });
-    after(() => {
-        try {
-            live?.dispose();
-        } finally {
-            fs.rmSync(results, { recursive: true, force: true });
-        }
-        assert.deepEqual(leftoverResources(`isobench-${prefix}-`), []);
-        assert.ok(!fs.existsSync(path.join(guestsDir(), prefix)), "guest folder removed");
+    const guestFolder = path.join(guestsDir(), prefix);
+    const suite = liveSuite({
+        prefix,
+        kinds: ["native", "docker", "kvm"],
+        leftovers: () => (fs.existsSync(guestFolder) ? [`dir ${guestFolder}`] : []),
     });
 
     for (const kind of ["native", "docker", "kvm"] as LiveKind[]) {
         it(`runs sysbench-cpu in ${kind} through runCell, which creates the data directory there`, () => {
-            const env = live!.handles[kind]!;
+            const env = suite.live.handles[kind]!;
             const csv = runCell({
                 stack: prefix,
                 runId: "r",
-                resultsDir: results,
+                resultsDir: suite.resultsDir,
                 cellId: `sysbench-cpu.${kind}.r1`,
                 workload: "sysbench-cpu",
                 params: { maxPrime: 2000, timeSeconds: 2 },

@@ -8,13 +8,12 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { runCell } from "../../experiment/runner";
 import { AnyWorkload, getWorkload } from "../../workloads";
 import { workloadPorts } from "../../workloads/workload";
-import { LiveEnvironments, provisionLiveEnvironments } from "../helpers/live-environments";
-import { leftoverFiles, leftoverResources } from "../helpers/leftovers";
+import { liveSuite } from "../helpers/live-environments";
+import { leftoverFiles } from "../helpers/leftovers";
 
 const PREFIX = `itss${process.pid}`;
 const SERVERS = { nuttcp: "nuttcp", netperf: "netserver", iperf: "iperf3", redis: "redis-server", mysql: "mariadbd" } as const;
@@ -56,23 +55,11 @@ function listenersOf(raw: string, proc: string): string[] {
 
 describe("server listeners on the host's network: loopback only (ss, real servers)", function () {
     this.timeout(20 * 60_000);
-    let live: LiveEnvironments | undefined;
-    let results = "";
-    before(() => {
-        results = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}-`));
-        live = provisionLiveEnvironments({
-            prefix: PREFIX,
-            kinds: ["native", "docker-host"],
-            serverPorts: (Object.keys(SERVERS) as Name[]).flatMap((w) => workloadPorts(getWorkload(w))),
-        });
-    });
-    after(() => {
-        try {
-            live?.dispose();
-        } finally {
-            fs.rmSync(results, { recursive: true, force: true });
-        }
-        assert.deepEqual([...leftoverResources(`isobench-${PREFIX}-`), ...leftoverFiles(PREFIX)], []);
+    const suite = liveSuite({
+        prefix: PREFIX,
+        kinds: ["native", "docker-host"],
+        serverPorts: (Object.keys(SERVERS) as Name[]).flatMap((w) => workloadPorts(getWorkload(w))),
+        leftovers: () => leftoverFiles(PREFIX),
     });
 
     for (const kind of ["native", "docker-host"] as const) {
@@ -80,10 +67,19 @@ describe("server listeners on the host's network: loopback only (ss, real server
             it(`${name} in ${kind}: ${SERVERS[name]} listens on 127.0.0.1 only, control and data`, () => {
                 const cellId = `${name}.${kind}.r1`;
                 runCell(
-                    { stack: PREFIX, runId: "r", resultsDir: results, cellId, workload: name, params: TINY[name], repetition: 1, env: live!.handles[kind]! },
+                    {
+                        stack: PREFIX,
+                        runId: "r",
+                        resultsDir: suite.resultsDir,
+                        cellId,
+                        workload: name,
+                        params: TINY[name],
+                        repetition: 1,
+                        env: suite.live.handles[kind]!,
+                    },
                     watched(getWorkload(name)),
                 );
-                const raw = fs.readFileSync(path.join(results, "raw", `${cellId}.txt`), "utf8");
+                const raw = fs.readFileSync(path.join(suite.resultsDir, "raw", `${cellId}.txt`), "utf8");
                 assert.match(raw, /^client_exit=0$/m, `the real client ran against the server:\n${raw}`);
                 const seen = listenersOf(raw.slice(raw.indexOf(MARK)), SERVERS[name]);
                 assert.ok(seen.length > 0, `ss saw no listener of ${SERVERS[name]}:\n${raw}`);

@@ -7,14 +7,12 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { samplesFromRawFile } from "../../experiment/parse-raw";
 import { runCell } from "../../experiment/runner";
 import { samplesFromCsv, Sample } from "../../core/samples";
 import { getWorkload } from "../../workloads";
-import { LiveEnvironments, LiveKind, provisionLiveEnvironments } from "../helpers/live-environments";
-import { leftoverResources } from "../helpers/leftovers";
+import { LiveKind, liveSuite } from "../helpers/live-environments";
 import { FULL_MATRIX } from "../helpers/scope";
 
 const PREFIX = `it4a${process.pid}`;
@@ -88,33 +86,19 @@ const EXPECT: Readonly<Record<Name, Readonly<Record<string, Range>>>> = {
 
 describe(`workloads: compute, memory and disk, live (${KINDS.join(", ")})`, function () {
     this.timeout(1_800_000);
-    let live: LiveEnvironments | undefined;
-    let resultsDir: string;
-
-    before(function () {
-        this.timeout(900_000);
-        resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}-results-`));
-        live = provisionLiveEnvironments({ prefix: PREFIX, kinds: KINDS });
-    });
-
-    after(function () {
-        this.timeout(300_000);
-        live?.dispose();
-        fs.rmSync(resultsDir, { recursive: true, force: true });
-        assert.deepEqual(leftoverResources(PREFIX), [], "containers, volumes or domains left behind");
-    });
+    const suite = liveSuite({ prefix: PREFIX, kinds: KINDS });
 
     for (const kind of KINDS) {
         for (const name of WORKLOADS) {
             it(`${name} in ${kind}: samples with units in plausible ranges`, function () {
-                const env = live!.handles[kind]!;
+                const env = suite.live.handles[kind]!;
                 const workload = getWorkload(name);
                 const cellId = `${name}-${kind}`;
                 const csv = runCell(
                     {
                         stack: PREFIX,
                         runId: "live",
-                        resultsDir,
+                        resultsDir: suite.resultsDir,
                         cellId,
                         workload: name,
                         params: TINY[name],
@@ -136,7 +120,7 @@ describe(`workloads: compute, memory and disk, live (${KINDS.join(", ")})`, func
                     if (workload.notes) assert.equal(s.notes, workload.notes({ ...workload.defaults, ...TINY[name] } as never), `${cellId}: notes`);
                 }
                 // The kept raw output re-parses (isobench parse) to the same values.
-                const reparsed = samplesFromRawFile(workload, path.join(resultsDir, "raw", `${cellId}.txt`), TINY[name]);
+                const reparsed = samplesFromRawFile(workload, path.join(suite.resultsDir, "raw", `${cellId}.txt`), TINY[name]);
                 assert.deepEqual(
                     reparsed.map((s) => [s.metric, s.value]),
                     samples.map((s) => [s.metric, s.value]),

@@ -15,7 +15,7 @@ import { Sample, samplesFromCsv } from "../../core/samples";
 import { cliCreateScript, cliDeleteScript, containerSpec } from "../../environments/container-spec";
 import { EnvironmentHandle } from "../../core/environment-handle";
 import { mustRun } from "../../environments/process";
-import { LiveEnvironments, provisionLiveEnvironments, sharedGuest } from "../helpers/live-environments";
+import { liveSuite, sharedGuest } from "../helpers/live-environments";
 import { leftoverResources } from "../helpers/leftovers";
 import { FULL_MATRIX } from "../helpers/scope";
 
@@ -104,52 +104,43 @@ function checkInstances(samples: Sample[]): void {
 
 describe("lifecycle, idle and instances sweeps on live environments (integration)", function () {
     this.timeout(30 * 60_000);
-    let live: LiveEnvironments | undefined;
-    let resultsDir = "";
-    const env = (k: "native" | "docker" | "kvm") => live!.handles[k]!;
-
-    before(function () {
-        resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}-results-`));
-        live = provisionLiveEnvironments({ prefix: PREFIX, kinds: ["native", "docker", "kvm"] });
-    });
-    after(function () {
-        try {
-            // A clone a failed test left behind would run next to the next suite's cells.
-            const kvm = live?.handles.kvm?.target;
+    const suite = liveSuite({
+        prefix: PREFIX,
+        kinds: ["native", "docker", "kvm"],
+        // A clone a failed test left behind would run next to the next suite's cells.
+        beforeDispose(live) {
+            const kvm = live.handles.kvm?.target;
             if (kvm?.kind === "kvm") sh(`${LIFECYCLE_SH} delete-clones ${kvm.domain} ${sharedGuest().guestDir}`, 300, "removing guest clones");
-            live?.dispose();
-        } finally {
-            fs.rmSync(resultsDir, { recursive: true, force: true });
-        }
-        assert.deepEqual(leftoverResources(`isobench-${PREFIX}-`), []);
+        },
     });
+    const env = (k: "native" | "docker" | "kvm") => suite.live.handles[k]!;
 
     describe("native", () => {
         it("lifecycle: a process starts and stops in well under a second", () => {
-            checkLifecycle(cell(resultsDir, env("native"), "lifecycle", { instances: "1,2" }), [1, 2], [0, 5], [0, 5]);
+            checkLifecycle(cell(suite.resultsDir, env("native"), "lifecycle", { instances: "1,2" }), [1, 2], [0, 5], [0, 5]);
         });
         it("idle: host CPU only", () => {
-            checkIdle(cell(resultsDir, env("native"), "idle", { windowS: 2 }), ["host_cpu_percent"]);
+            checkIdle(cell(suite.resultsDir, env("native"), "idle", { windowS: 2 }), ["host_cpu_percent"]);
         });
         it("sysbench-cpu with instances 1,2: one sample per instance plus the aggregate", () => {
-            checkInstances(cell(resultsDir, env("native"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1 }));
+            checkInstances(cell(suite.resultsDir, env("native"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1 }));
         });
     });
 
     describe("docker", () => {
         it("lifecycle 1,2: container create→ready and removal in seconds, no clone left", () => {
-            checkLifecycle(cell(resultsDir, env("docker"), "lifecycle", { instances: "1,2" }), [1, 2], [0.01, 60], [0.01, 60]);
+            checkLifecycle(cell(suite.resultsDir, env("docker"), "lifecycle", { instances: "1,2" }), [1, 2], [0.01, 60], [0.01, 60]);
             assert.deepEqual(clonesOf(env("docker")), []);
         });
         it("idle: the container's cgroup and shim", () => {
             checkIdle(
-                cell(resultsDir, env("docker"), "idle", { windowS: 2 }),
+                cell(suite.resultsDir, env("docker"), "idle", { windowS: 2 }),
                 ["host_cpu_percent", "env_cpu_percent", "env_memory_mib", "shim_cpu_percent", "shim_memory_mib"],
                 [0, 512],
             );
         });
         it("sysbench-cpu with instances 1,2 in the container and a clone, no clone left", () => {
-            checkInstances(cell(resultsDir, env("docker"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1 }));
+            checkInstances(cell(suite.resultsDir, env("docker"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1 }));
             assert.deepEqual(clonesOf(env("docker")), []);
         });
         it("teardown removes a leftover clone of a killed measurement", () => {
@@ -177,7 +168,7 @@ describe("lifecycle, idle and instances sweeps on live environments (integration
 
     describe("kvm (the shared guest)", () => {
         it("lifecycle 1: guest define→SSH-ready and destroy+undefine, no clone left", () => {
-            checkLifecycle(cell(resultsDir, env("kvm"), "lifecycle", { instances: 1 }), [1], [2, 900], [0.05, 120]);
+            checkLifecycle(cell(suite.resultsDir, env("kvm"), "lifecycle", { instances: 1 }), [1], [2, 900], [0.05, 120]);
             assert.deepEqual(clonesOf(env("kvm")), []);
         });
         // The guest's idle counters and its clones for instances are smoke-scope: one guest clone
@@ -185,11 +176,11 @@ describe("lifecycle, idle and instances sweeps on live environments (integration
         if (FULL_MATRIX)
             it("idle: the guest's QEMU process", () => {
                 // QEMU's RSS includes guest RAM touched so far and, under tcg, the translation cache.
-                checkIdle(cell(resultsDir, env("kvm"), "idle", { windowS: 2 }), ["host_cpu_percent", "env_cpu_percent", "env_memory_mib"], [20, 4096]);
+                checkIdle(cell(suite.resultsDir, env("kvm"), "idle", { windowS: 2 }), ["host_cpu_percent", "env_cpu_percent", "env_memory_mib"], [20, 4096]);
             });
         if (FULL_MATRIX)
             it("sysbench-cpu with instances 1,2 in the guest and a clone, no clone left", () => {
-                checkInstances(cell(resultsDir, env("kvm"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1, maxPrime: 2000 }));
+                checkInstances(cell(suite.resultsDir, env("kvm"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1, maxPrime: 2000 }));
                 assert.deepEqual(clonesOf(env("kvm")), []);
             });
     });

@@ -6,14 +6,11 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { runCell } from "../../experiment/runner";
 import { samplesFromCsv, Sample } from "../../core/samples";
 import { getWorkload } from "../../workloads";
 import { workloadPorts } from "../../workloads/workload";
-import { LiveEnvironments, LiveKind, provisionLiveEnvironments } from "../helpers/live-environments";
-import { leftoverResources } from "../helpers/leftovers";
+import { LiveKind, liveSuite } from "../helpers/live-environments";
 import { FULL_MATRIX } from "../helpers/scope";
 
 const WORKLOADS = ["nuttcp", "netperf", "iperf", "redis", "mysql"] as const;
@@ -83,33 +80,20 @@ const inKind = (kind: LiveKind): ReadonlyArray<(typeof WORKLOADS)[number]> => (k
 describe("network and server workloads in native, Docker NAT and KVM (real dockerd and libvirt)", function () {
     this.timeout(60 * 60 * 1000);
     const prefix = `it4bnet${process.pid}`;
-    let live: LiveEnvironments | undefined;
-    let results = "";
-    before(() => {
-        results = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-it4b-"));
-        live = provisionLiveEnvironments({
-            prefix,
-            kinds: ["native", "docker", "kvm"],
-            serverPorts: WORKLOADS.flatMap((w) => workloadPorts(getWorkload(w))),
-        });
-    });
-    after(() => {
-        try {
-            live?.dispose();
-        } finally {
-            fs.rmSync(results, { recursive: true, force: true });
-        }
-        assert.deepEqual(leftoverResources(`isobench-${prefix}-`), []);
+    const suite = liveSuite({
+        prefix,
+        kinds: ["native", "docker", "kvm"],
+        serverPorts: WORKLOADS.flatMap((w) => workloadPorts(getWorkload(w))),
     });
 
     for (const kind of KINDS) {
         for (const w of inKind(kind)) {
             it(`${w} in ${kind}: server inside, client on the host`, () => {
-                const env = live!.handles[kind]!;
+                const env = suite.live.handles[kind]!;
                 const csv = runCell({
                     stack: prefix,
                     runId: "r",
-                    resultsDir: results,
+                    resultsDir: suite.resultsDir,
                     cellId: `${w}.${kind}.r1`,
                     workload: w,
                     params: tinyParams(w, kind),

@@ -3,9 +3,7 @@ import { formatOverhead, formatPercent, groupSamples, OVERHEAD_CONVENTION, overh
 import { ratioOfMeans } from "../../analysis/ratio";
 import type { Sample } from "../../core/samples";
 import { sample } from "../helpers/sample";
-
-const close = (actual: number, expected: number, tol: number, what = "") =>
-    assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} is not within ${tol} of ${expected}`);
+import { close } from "../helpers/close";
 
 function series(environment: string, metric: string, values: number[], extra: Partial<Sample> = {}): Sample[] {
     return values.map((value) => sample({ environment, metric, value, ...extra }));

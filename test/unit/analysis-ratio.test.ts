@@ -2,9 +2,7 @@ import { strict as assert } from "assert";
 import { pairByRepetition } from "../../analysis/pairing";
 import { fieller, pairedRatioOfMeans, ratioOfMeans, verdictOf } from "../../analysis/ratio";
 import { tCritical } from "../../analysis/statistics";
-
-const close = (actual: number, expected: number, tol: number, what = "") =>
-    assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} is not within ${tol} of ${expected}`);
+import { close } from "../helpers/close";
 
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const varOf = (v: number[]) => {

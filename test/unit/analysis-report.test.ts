@@ -2,6 +2,8 @@ import { strict as assert } from "assert";
 import { summarize } from "../../analysis/overhead";
 import { evaluateClaims, loadReferences } from "../../analysis/published";
 import { formatMeanStddev, overheadTable, renderMarkdown } from "../../analysis/report";
+import { renderHtml } from "../../analysis/html";
+import type { RenderedPlot } from "../../analysis/plots";
 import type { Sample } from "../../core/samples";
 import { sample } from "../helpers/sample";
 
@@ -122,5 +124,25 @@ describe("analysis/report (summary.md)", () => {
         assert.doesNotMatch(s, /## Change vs native/);
         assert.match(s, /no "native" baseline in these results: statistics are reported/);
         assert.match(s, /\| docker-nat \| m ↑ \| 2 \| 1\.500 ± 0\.707 \|/);
+    });
+});
+
+describe("analysis/html (report.html)", () => {
+    it("escapes markup in text and in the plot's id attribute, and leaves apostrophes as they are", () => {
+        const html = renderHtml({
+            title: `a<b & "c"`,
+            source: "/r",
+            summary: summarize(series("native", "m", [1, 2])),
+            claims: [],
+            published: [],
+            plots: [{ name: `p"q`, title: "Intel's <x>", spec: {} as RenderedPlot["spec"], svg: "<svg/>", png: Buffer.alloc(0) }],
+            environmentFacts: [],
+            hostFacts: { byEnvironment: new Map(), toolVersions: [], runs: [] },
+            problems: [],
+            provenance: [],
+            generatedAt: "t",
+        });
+        assert.ok(html.includes("<title>a&lt;b &amp; &quot;c&quot;</title>"), html);
+        assert.ok(html.includes(`<figure id="plot-p&quot;q"><svg/><figcaption>Intel's &lt;x&gt; (plots/p&quot;q.svg, .png)</figcaption>`), html);
     });
 });

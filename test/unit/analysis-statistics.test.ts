@@ -1,8 +1,6 @@
 import { strict as assert } from "assert";
 import { describe as describeStats, mean, median, quantile, sampleStddev, tCritical, tCritical95, tukeyOutliers } from "../../analysis/statistics";
-
-const close = (actual: number, expected: number, tol: number, what = "") =>
-    assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} is not within ${tol} of ${expected}`);
+import { close } from "../helpers/close";
 
 describe("analysis/statistics", () => {
     describe("hand-computed example 2, 4, 4, 4, 5, 5, 7, 9", () => {

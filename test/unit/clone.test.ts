@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import * as path from "path";
+import { fixtureReader } from "../helpers/fixtures";
 import {
     cloneName,
     cloneScripts,
@@ -13,8 +13,7 @@ import {
     parseDockerInspect,
 } from "../../environments/clone";
 
-const DIR = path.join(__dirname, "..", "fixtures", "clone");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("clone");
 const NAT = "docker-20.10.24-inspect-nat-volume.json";
 const HOST_LIMITS = "docker-20.10.24-inspect-host-limits.json";
 const TUNED = "libvirt-9.0.0-dumpxml-inactive-kvm-tuned-tcg.xml";

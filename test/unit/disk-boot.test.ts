@@ -4,38 +4,20 @@
  * (test/fixtures/disk-boot/README.md).
  */
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { SpecError } from "../../core/errors";
-import type { HostContext } from "../../experiment/program";
 import { kvmEnvironment, dockerInKvmEnvironment, KvmEnv, DockerInKvmEnv } from "../../experiment/environment-handles";
 import { UserError } from "../../core/errors";
 import { renderDomainXml } from "../../environments/kvm/domain-xml";
 import { diskFileName, uefiFirmwareOf, xmlPathOf, OVMF } from "../../environments/kvm/guest-files";
 import { contradictions, diskFileFacts, diskSourceOf, guestBootFacts, liveXmlFacts } from "../../environments/probe";
 import { kvmCloneXml } from "../../environments/clone";
+import { mockHost } from "../helpers/mock-program";
+import { fixtureReader } from "../helpers/fixtures";
 
-const FIX = path.join(__dirname, "..", "fixtures", "disk-boot");
-const fixture = (f: string) => fs.readFileSync(path.join(FIX, f), "utf8");
+const fixture = fixtureReader("disk-boot");
 const spec = (environments: unknown[]) => parseSpec("t", { runId: "r1", workloads: ["sysbench-cpu"], environments, allowSoftwareEmulation: true });
-const host: HostContext = {
-    repoRoot: "/repo",
-    resultsRoot: "/repo/results",
-    stateDir: "/repo/.state",
-    guestsDir: "/guests",
-    containerImage: "isobench-bench:0123",
-    guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
-    guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
-    guestImageBootloader: { disk: "/imgb/disk.qcow2" },
-    uefiFirmware: OVMF,
-    sshKey: "/k",
-    accel: "tcg",
-    vhostAvailable: false,
-    hostCpuCount: 2,
-    dockerDriver: "cli",
-    commandBackend: "dynamic",
-};
+const host = mockHost();
 const kvm = (o: Record<string, unknown>) =>
     kvmEnvironment(spec([{ name: "g", kind: "kvm", ...o }]), spec([{ name: "g", kind: "kvm", ...o }]).environmentSpecs[0] as KvmEnv, host);
 
@@ -86,12 +68,12 @@ describe("diskFormat and boot knobs", () => {
             assert.equal(handle.declared.disk_format, "qcow2");
             assert.equal(handle.declared.disk_backing, "overlay");
         });
-        it("bootloader: the bootloader image, OVMF with the guest's own variable store, no kernel", () => {
+        it("bootloader: the bootloader image, the host's UEFI firmware with the guest's own variable store, no kernel", () => {
             const { domain, handle, baseImage } = kvm({ boot: "bootloader", diskBus: "virtio-scsi" });
             assert.equal(baseImage, "/imgb/disk.qcow2");
             assert.equal(domain.kernel, undefined);
             assert.equal(domain.cmdline, undefined);
-            assert.deepEqual(domain.firmware, { code: OVMF.code, varsTemplate: OVMF.varsTemplate, nvram: "/guests/t/g.VARS.fd" });
+            assert.deepEqual(domain.firmware, { code: host.uefiFirmware!.code, varsTemplate: host.uefiFirmware!.varsTemplate, nvram: "/guests/t/g.VARS.fd" });
             assert.match(handle.variant, /;bus=scsi;boot=bootloader-uefi$/);
             assert.equal(handle.declared.boot, "bootloader");
             assert.equal(handle.declared.boot_firmware, "uefi");

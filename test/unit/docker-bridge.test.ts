@@ -1,13 +1,11 @@
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
-import * as path from "path";
 import { bridgeGatewayOf, bridgeInterfaceOf, inSubnet } from "../../environments/docker-bridge";
+import { fixtureReader } from "../helpers/fixtures";
 
 // Captured on this project's development machine (docker.io 20.10.24, Debian 12): `docker network
 // inspect bridge` right after the first start of a dockerd without state (no Gateway), the same
 // after a restart (Gateway present), and `ip -j -4 addr show dev docker0`.
-const FIXTURES = path.join(__dirname, "..", "fixtures", "docker-bridge");
-const read = (f: string) => fs.readFileSync(path.join(FIXTURES, f), "utf8");
+const read = fixtureReader("docker-bridge");
 
 describe("Docker bridge gateway", () => {
     const iface = read("ip-addr-docker0.json");

@@ -4,7 +4,6 @@
  * on this machine (test/fixtures/environments/README.md says how).
  */
 import * as assert from "node:assert/strict";
-import * as fs from "fs";
 import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { SpecError } from "../../core/errors";
@@ -18,14 +17,15 @@ import { dnatPackets, proxyListening } from "../../environments/nat-path";
 import { liveXmlFacts, parseEmulatorpin, parseVcpupin, contradictions, diskFileFacts, guestBootFacts } from "../../environments/probe";
 import { numactlPolicy, selected, swapState, compareHost } from "../../environments/host-facts";
 import { userlandProxyOn } from "../../experiment/host";
-import type { HostContext } from "../../experiment/program";
 import { DockerInKvmEnv, dockerInKvmEnvironment } from "../../experiment/environment-handles";
 import { execArgv } from "../../environments/exec-target";
 import { shellQuote } from "../../core/shell";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../../environments/docker-in-kvm";
+import { mockHost } from "../helpers/mock-program";
+import { fixtureReader } from "../helpers/fixtures";
 
-const FIX = path.join(__dirname, "..", "fixtures", "environments");
-const fixture = (f: string) => fs.readFileSync(path.join(FIX, f), "utf8");
+const fixture = fixtureReader("environments");
+const diskBootFixture = fixtureReader("disk-boot");
 const base = { runId: "r1", workloads: ["sysbench-cpu"] };
 const spec = (environments: unknown[], over: Record<string, unknown> = {}) => parseSpec("t", { ...base, environments, ...over });
 const refuses = (environments: unknown[], re: RegExp, over: Record<string, unknown> = {}) =>
@@ -322,8 +322,8 @@ describe("environment matrix: probe parsers on captured output", () => {
             "vhost",
         ]);
         // Disk file and boot path as measured on real guests (test/fixtures/disk-boot).
-        const disk = diskFileFacts("qcow2", fs.readFileSync(path.join(FIX, "..", "disk-boot", "qemu-img-info-overlay.json"), "utf8"));
-        const boot = guestBootFacts(fs.readFileSync(path.join(FIX, "..", "disk-boot", "guest-boot-direct.txt"), "utf8"));
+        const disk = diskFileFacts("qcow2", diskBootFixture("qemu-img-info-overlay.json"));
+        const boot = guestBootFacts(diskBootFixture("guest-boot-direct.txt"));
         assert.deepEqual(contradictions(declared, { ...live, ...disk, ...boot, nproc: "2", numa_nodes: "2", net_queues: "2" }), []);
     });
 
@@ -351,21 +351,7 @@ describe("environment matrix: probe parsers on captured output", () => {
 });
 
 describe("environment matrix: docker-in-kvm", () => {
-    const host: HostContext = {
-        repoRoot: "/repo",
-        resultsRoot: "/repo/results",
-        stateDir: "/repo/.state",
-        guestsDir: "/guests",
-        containerImage: "isobench-bench:0123",
-        guestImage: { disk: "/img/disk.qcow2", kernel: "/img/vmlinuz", initrd: "/img/initrd.img" },
-        guestImageDocker: { disk: "/imgd/disk.qcow2", kernel: "/imgd/vmlinuz", initrd: "/imgd/initrd.img" },
-        sshKey: "/k",
-        accel: "tcg",
-        vhostAvailable: false,
-        hostCpuCount: 2,
-        dockerDriver: "cli",
-        commandBackend: "dynamic",
-    };
+    const host = mockHost();
     const s = spec(
         [
             {
@@ -392,7 +378,7 @@ describe("environment matrix: docker-in-kvm", () => {
         assert.deepEqual(handle.target, {
             kind: "docker-in-kvm",
             domain: "isobench-t-dik",
-            sshKey: "/k",
+            sshKey: host.sshKey,
             knownHosts: path.join(path.dirname(domain.diskPath), "known_hosts"),
             container: "isobench-t-dik",
             network: "nat",
@@ -433,7 +419,7 @@ describe("environment matrix: docker-in-kvm", () => {
         const { container } = dockerInKvmEnvironment(s, env, host, [6379]);
         const create = guestContainerCreateScript(container, { domain: "isobench-t-dik", sshKey: "/k", knownHosts: "/g/known_hosts" }, "/repo/lc.sh");
         assert.match(create, /'StrictHostKeyChecking=yes' .*'UserKnownHostsFile=\/g\/known_hosts' .*'HostKeyAlias=isobench-t-dik' .*"root@\$ip"/);
-        assert.match(create, /docker save 'isobench-bench:0123' \| 'ssh' .* docker load/);
+        assert.match(create, /docker save 'isobench-bench:0123456789ab' \| 'ssh' .* docker load/);
         assert.match(create, /'virsh' '-c' 'qemu:\/\/\/system' 'blockresize' 'isobench-t-dik' 'vda' '8G'[\s\S]*resize2fs '\/dev\/vda'[\s\S]*docker load/);
         assert.ok(create.includes(shellQuote(cliCreateScript(container))), "the cli driver's own create script, run in the guest");
         assert.match(cliCreateScript(container), /'--memory' '256m'/);

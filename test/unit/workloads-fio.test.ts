@@ -1,18 +1,15 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { FIO_JOBS, fio, fioJobFile, parseFio } from "../../workloads/fio";
-import { Measurement } from "../../workloads/workload";
 import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
+import { valuesByMetric } from "../helpers/measurements";
 
-const DIR = path.join(__dirname, "..", "fixtures", "fio");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("fio");
 const JSON_333 = "fio-3.33-8jobs-32m-runtime2.txt";
 const TEXT_333 = "fio-3.33-normal-3jobs-32m-runtime2.txt";
 const PAPER_NATIVE = "fio-2.0.8-paper-native-linux.log.txt";
 const PAPER_KVM = "fio-2.0.8-paper-kvm-vm.log.txt";
 const CTX = { dataDir: "/var/lib/isobench-data" };
-const values = (ms: Measurement[]) => Object.fromEntries(ms.map((m) => [m.metric, m.value]));
 const ALL_DIRS = 9; // eight jobs, the mixed one reads and writes
 
 describe("workloads/fio", () => {
@@ -64,7 +61,7 @@ describe("workloads/fio", () => {
     it("parses fio 3.33 JSON (captured): bandwidth in 10^6 B/s, IOPS, clat percentiles in µs", () => {
         const ms = parseFio(fixture(JSON_333), { ...fio.defaults, size: "32m", runtimeSeconds: 2 });
         assert.equal(ms.length, ALL_DIRS * 5);
-        const v = values(ms);
+        const v = valuesByMetric(ms);
         assert.equal(v.sequential_fill_write_bw_mb_s, 1677.7216);
         assert.equal(v.sequential_fill_write_iops, 1600);
         assert.equal(v.random_read_16x8_read_clat_p50_us, 1499.136);
@@ -81,7 +78,7 @@ describe("workloads/fio", () => {
     });
 
     it("parses fio 3.33 normal text output (captured)", () => {
-        const v = values(parseFio(fixture(TEXT_333)));
+        const v = valuesByMetric(parseFio(fixture(TEXT_333)));
         assert.equal(v.sequential_fill_write_bw_mb_s, (1882 * 1024 * 1024) / 1e6);
         assert.equal(v.sequential_fill_write_iops, 1882);
         assert.equal(v.sequential_fill_write_clat_p95_us, 14615);
@@ -91,7 +88,7 @@ describe("workloads/fio", () => {
     });
 
     it("imports the paper's fio 2.0.8 logs (thewmf/kvm-docker-comparison fio/results)", () => {
-        const n = values(parseFio(fixture(PAPER_NATIVE), fio.defaults));
+        const n = valuesByMetric(parseFio(fixture(PAPER_NATIVE), fio.defaults));
         assert.equal(Object.keys(n).length, ALL_DIRS * 5);
         // bw=806597KB/s (KB = 1024 B in fio 2.x), iops=787, clat 50th 2416 µs.
         assert.equal(n.seq_read_2_read_bw_mb_s, (806597 * 1024) / 1e6);
@@ -103,7 +100,7 @@ describe("workloads/fio", () => {
         assert.equal(n.mixed_random_rw_32x8_read_iops + n.mixed_random_rw_32x8_write_iops, 104553);
         assert.equal(n.random_read_16x8_read_clat_p95_us, 2024);
         // The KVM log reports the sequential fill's percentiles in msec.
-        const k = values(parseFio(fixture(PAPER_KVM), fio.defaults));
+        const k = valuesByMetric(parseFio(fixture(PAPER_KVM), fio.defaults));
         assert.equal(k.sequential_fill_write_clat_p50_us, 23000);
         assert.equal(k.random_read_16_read_clat_p50_us, 620);
     });

@@ -1,25 +1,13 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { idle, idleScript, parseIdle } from "../../workloads/idle";
-import { ParseError } from "../../core/errors";
+import { assertParseErrorSays } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 import type { EnvironmentHandle } from "../../core/environment-handle";
 
-const DIR = path.join(__dirname, "..", "fixtures", "idle");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("idle");
 
 function byMetric(raw: string): Record<string, { value: number; unit: string }> {
     return Object.fromEntries(parseIdle(raw).map((m) => [m.metric, { value: m.value, unit: m.unit }]));
-}
-
-function parseError(fn: () => unknown, metric: string, re: RegExp): void {
-    assert.throws(fn, (e: unknown) => {
-        assert.ok(e instanceof ParseError, String(e));
-        assert.equal(e.workload, "idle");
-        assert.equal(e.metric, metric);
-        assert.match(e.message, re);
-        return true;
-    });
 }
 
 const handle = (target: EnvironmentHandle["target"]): EnvironmentHandle => ({
@@ -67,12 +55,27 @@ describe("workloads/idle", () => {
 
     it("fails naming workload, metric and the cause on truncated or malformed output", () => {
         const raw = fixture("idle-window5-docker-nat.txt");
-        parseError(() => parseIdle(raw.split("\n").slice(0, 2).join("\n")), "host_cpu_percent", /no "end …" counter line/);
-        parseError(() => parseIdle(raw.replace(/ shim_rss_kib=13888\n$/, "\n")), "shim_memory_mib", /no shim_rss_kib= counter/);
-        parseError(() => parseIdle(raw.replace(/(end .*env_memory_bytes=)479232/, "$1")), "host_cpu_percent", /malformed counter "env_memory_bytes="/);
-        parseError(() => parseIdle(raw.replace(/(end .*env_cpu_ns=)57576458/, "$1100")), "env_cpu_percent", /went backwards/);
-        parseError(() => parseIdle(raw.replace(/(end .*host_total_ticks=)1637428/, "$11636425")), "host_cpu_percent", /host_total_ticks did not advance/);
-        parseError(() => parseIdle("cat: /run/libvirt/qemu/x.pid: No such file or directory\n"), "host_cpu_percent", /not output of the idle workload/);
+        assertParseErrorSays(() => parseIdle(raw.split("\n").slice(0, 2).join("\n")), "idle", "host_cpu_percent", /no "end …" counter line/);
+        assertParseErrorSays(() => parseIdle(raw.replace(/ shim_rss_kib=13888\n$/, "\n")), "idle", "shim_memory_mib", /no shim_rss_kib= counter/);
+        assertParseErrorSays(
+            () => parseIdle(raw.replace(/(end .*env_memory_bytes=)479232/, "$1")),
+            "idle",
+            "host_cpu_percent",
+            /malformed counter "env_memory_bytes="/,
+        );
+        assertParseErrorSays(() => parseIdle(raw.replace(/(end .*env_cpu_ns=)57576458/, "$1100")), "idle", "env_cpu_percent", /went backwards/);
+        assertParseErrorSays(
+            () => parseIdle(raw.replace(/(end .*host_total_ticks=)1637428/, "$11636425")),
+            "idle",
+            "host_cpu_percent",
+            /host_total_ticks did not advance/,
+        );
+        assertParseErrorSays(
+            () => parseIdle("cat: /run/libvirt/qemu/x.pid: No such file or directory\n"),
+            "idle",
+            "host_cpu_percent",
+            /not output of the idle workload/,
+        );
     });
 
     it("reads the container's cgroup and shim, or the guest's QEMU pid file, on the host", () => {

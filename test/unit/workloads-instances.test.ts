@@ -1,23 +1,19 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { instanceSweep, instancesScript, parseInstancesOutput, splitInstancesOutput, withInstances } from "../../workloads/instances";
 import { clonesOf, parseDockerInspect } from "../../environments/clone";
 import { redis, sysbenchCpu, AnyWorkload } from "../../workloads";
-import { ParseError } from "../../core/errors";
+import { assertParseErrorSays } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
-const RAW = fs.readFileSync(path.join(__dirname, "..", "fixtures", "instances", "sysbench-1.0.20-cpu-prime20000-time3-docker-instances-1-2.txt"), "utf8");
+const RAW = fixtureReader("instances")("sysbench-1.0.20-cpu-prime20000-time3-docker-instances-1-2.txt");
+/** The clone source of a captured Docker NAT container with a data volume. */
+const DOCKER_NAT = {
+    kind: "docker" as const,
+    inspect: parseDockerInspect(fixtureReader("clone")("docker-20.10.24-inspect-nat-volume.json"), "x"),
+    network: "nat" as const,
+};
 const PARAMS = { maxPrime: 20000, threads: 1, timeSeconds: 3, instances: "1,2" };
 const SB = sysbenchCpu as AnyWorkload;
-
-function parseError(fn: () => unknown, re: RegExp): void {
-    assert.throws(fn, (e: unknown) => {
-        assert.ok(e instanceof ParseError, String(e));
-        assert.equal(e.workload, "sysbench-cpu");
-        assert.match(e.message, re);
-        return true;
-    });
-}
 
 describe("workloads/instances", () => {
     it("reads a count or a sweep and refuses anything else", () => {
@@ -72,28 +68,22 @@ describe("workloads/instances", () => {
 
     it("fails naming the workload on a missing instance, a failed instance or truncated tool output", () => {
         const cut = RAW.slice(0, RAW.lastIndexOf("##isobench## instances=2 instance=2"));
-        parseError(() => parseInstancesOutput(SB, cut, PARAMS), /0 complete instance section\(s\) for instances=2, expected 2/);
-        parseError(
+        assertParseErrorSays(() => parseInstancesOutput(SB, cut, PARAMS), "sysbench-cpu", /.*/, /0 complete instance section\(s\) for instances=2, expected 2/);
+        assertParseErrorSays(
             () => parseInstancesOutput(SB, RAW.replace("instances=2 instance=2 status=0", "instances=2 instance=2 status=137"), PARAMS),
+            "sysbench-cpu",
+            /.*/,
             /instance 2 of 2 exited with 137/,
         );
         const truncated = RAW.replace(/(##isobench## instances=2 instance=2 status=0\n[\s\S]*?)Threads fairness:[\s\S]*?(##isobench## stderr)/, "$1$2");
-        parseError(() => parseInstancesOutput(SB, truncated, PARAMS), /instance 2 of 2: .*Threads fairness/);
+        assertParseErrorSays(() => parseInstancesOutput(SB, truncated, PARAMS), "sysbench-cpu", /.*/, /instance 2 of 2: .*Threads fairness/);
     });
 
     it("runs the command in the original and N-1 clones at once and removes the clones", () => {
-        const src = {
-            kind: "docker" as const,
-            inspect: parseDockerInspect(
-                fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"),
-                "x",
-            ),
-            network: "nat" as const,
-        };
         const s = instancesScript({
             command: "sysbench cpu run",
             sweep: [1, 3],
-            clones: clonesOf(src),
+            clones: clonesOf(DOCKER_NAT),
             originalExec: (c) => `docker exec orig sh -c '${c}'`,
             dataDir: "/data",
             readyTimeoutS: 30,
@@ -119,18 +109,10 @@ describe("workloads/instances", () => {
         const body2 = s.slice(s.indexOf("# ---- instances=2"));
         assert.match(body2, /mkdir -p '\/var\/tmp\/d' && sysbench fileio --dir \/var\/tmp\/d run/);
         assert.match(body2, /mkdir -p '\\''\/var\/tmp\/d\/instance-2'\\'' && sysbench fileio --dir \/var\/tmp\/d\/instance-2 run/);
-        const docker = {
-            kind: "docker" as const,
-            inspect: parseDockerInspect(
-                fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"),
-                "x",
-            ),
-            network: "nat" as const,
-        };
         const d = instancesScript({
             command: (dir) => `run ${dir}`,
             sweep: [2],
-            clones: clonesOf(docker),
+            clones: clonesOf(DOCKER_NAT),
             originalExec: (c) => `sh -c '${c}'`,
             dataDir: "/data",
             readyTimeoutS: 30,

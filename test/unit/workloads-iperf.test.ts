@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { iperf, parseIperf } from "../../workloads/iperf";
 import { workloadPorts } from "../../workloads/workload";
-import { assertParseError, fixtureReader } from "../helpers/parse-error";
+import { assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
 const fixture = fixtureReader("iperf");
 const RUN = "iperf3-3.12-t2-transmit-receive.json.txt";

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { lifecycle, lifecycleScript, parseLifecycle } from "../../workloads/lifecycle";
 import { clonesOf, parseDockerInspect } from "../../environments/clone";
-import { ParseError } from "../../core/errors";
+import { assertParseErrorSays } from "../helpers/parse-error";
 
 const DIR = path.join(__dirname, "..", "fixtures");
 const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
@@ -11,16 +11,6 @@ const DOCKER = "lifecycle/lifecycle-docker-20.10.24-instances-1-2.txt";
 const NATIVE = "lifecycle/lifecycle-native-instances-1-2.txt";
 const KVM = "lifecycle/lifecycle-kvm-tcg-libvirt-9.0.0-instances-1.txt";
 const P12 = { instances: "1,2", readyTimeoutS: 600 };
-
-function parseError(fn: () => unknown, re: RegExp): void {
-    assert.throws(fn, (e: unknown) => {
-        assert.ok(e instanceof ParseError, String(e));
-        assert.equal(e.workload, "lifecycle");
-        assert.equal(e.metric, "create_ready_s");
-        assert.match(e.message, re);
-        return true;
-    });
-}
 
 describe("workloads/lifecycle", () => {
     it("runs on the host, reads the environment's clone source, records host tool versions", () => {
@@ -63,10 +53,25 @@ describe("workloads/lifecycle", () => {
     it("fails naming workload, metric and the missing instance on truncated output", () => {
         const raw = fixture(DOCKER);
         const lines = raw.trimEnd().split("\n");
-        parseError(() => parseLifecycle(lines.slice(0, -1).join("\n"), P12), /no result line for instance 2 of instances=2/);
-        parseError(() => parseLifecycle(lines.join("\n").replace(/ready_removed_s=0\.468$/, "ready_removed_s=0."), P12), /malformed result line/);
-        parseError(() => parseLifecycle("", { instances: 1, readyTimeoutS: 1 }), /no result line for instance 1 of instances=1/);
-        parseError(() => parseLifecycle("docker: Cannot connect to the Docker daemon\n"), /no "lifecycle instances=/);
+        assertParseErrorSays(
+            () => parseLifecycle(lines.slice(0, -1).join("\n"), P12),
+            "lifecycle",
+            "create_ready_s",
+            /no result line for instance 2 of instances=2/,
+        );
+        assertParseErrorSays(
+            () => parseLifecycle(lines.join("\n").replace(/ready_removed_s=0\.468$/, "ready_removed_s=0."), P12),
+            "lifecycle",
+            "create_ready_s",
+            /malformed result line/,
+        );
+        assertParseErrorSays(
+            () => parseLifecycle("", { instances: 1, readyTimeoutS: 1 }),
+            "lifecycle",
+            "create_ready_s",
+            /no result line for instance 1 of instances=1/,
+        );
+        assertParseErrorSays(() => parseLifecycle("docker: Cannot connect to the Docker daemon\n"), "lifecycle", "create_ready_s", /no "lifecycle instances=/);
     });
 
     it("creates and removes N instances at once per count and removes every clone on exit", () => {

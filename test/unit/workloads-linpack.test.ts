@@ -8,9 +8,9 @@ import { linpack, parseLinpack } from "../../workloads/linpack";
 import { randomAccess } from "../../workloads/randomaccess";
 import { stream } from "../../workloads/stream";
 import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
-const DIR = path.join(__dirname, "..", "fixtures", "linpack");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("linpack");
 const RUN = "hpcc-1.5.0-3-openmpi-4.1.4-n2000-nb128.txt";
 
 /**

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { mysql, parseSysbenchOltp } from "../../workloads/mysql";
-import { assertParseError, fixtureReader } from "../helpers/parse-error";
+import { assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
 const fixture = fixtureReader("mysql");
 const RUN10 = "sysbench-1.0.20-oltp_read_only-mariadb-10.11.19-threads1-4-time3.txt";

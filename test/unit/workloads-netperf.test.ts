@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { netperf, parseNetperf } from "../../workloads/netperf";
 import { workloadPorts } from "../../workloads/workload";
-import { assertParseError, fixtureReader } from "../helpers/parse-error";
+import { assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
 const fixture = fixtureReader("netperf");
 const RUN = "netperf-2.7.0-l2-tcp_rr-udp_rr.txt";

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { nuttcp, parseNuttcp } from "../../workloads/nuttcp";
 import { workloadPorts } from "../../workloads/workload";
-import { assertParseError, fixtureReader } from "../helpers/parse-error";
+import { assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
 const fixture = fixtureReader("nuttcp");
 const RUN = "nuttcp-6.1.2-T2-transmit-receive.txt";

@@ -1,11 +1,9 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parsePxz, parsePxzVersion, pxz } from "../../workloads/pxz";
 import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
-const DIR = path.join(__dirname, "..", "fixtures", "pxz");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("pxz");
 const PIXZ = "pixz-1.0.7-2-xz-5.4.1-pixz-4MB-seed1.txt";
 const XZ = "pixz-1.0.7-2-xz-5.4.1-xz-2MB-seed7-level1.txt";
 const CTX = { dataDir: "/var/lib/isobench-data" };

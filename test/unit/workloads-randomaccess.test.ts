@@ -1,11 +1,9 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parseRandomAccess, randomAccess } from "../../workloads/randomaccess";
 import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
-const DIR = path.join(__dirname, "..", "fixtures", "randomaccess");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("randomaccess");
 const RUN = "hpcc-1.5.0-3-openmpi-4.1.4-log2table20.txt";
 
 describe("workloads/randomaccess", () => {

@@ -1,12 +1,10 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parseRedisBenchmark, redis, RedisParams, redisTestKey } from "../../workloads/redis";
-import { Measurement } from "../../workloads/workload";
-import { ParseError } from "../../core/errors";
+import { assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
+import { valuesByMetric } from "../helpers/measurements";
 
-const DIR = path.join(__dirname, "..", "fixtures", "redis");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("redis");
 
 const CSV7 = "redis-benchmark-7.0.15-csv.txt";
 const HUMAN7 = "redis-benchmark-7.0.15-human.txt";
@@ -22,23 +20,6 @@ const P: RedisParams = { ...redis.defaults, tests: TESTS.join(",") };
 const SWEEP7 = "redis-benchmark-7.0.15-csv-sweep-clients1-10-50.txt";
 const FELTER28 = "redis-benchmark-2.8.13-felter2014-run_native_20140717_1655-head.txt";
 
-function values(ms: Measurement[]): Record<string, number> {
-    return Object.fromEntries(ms.map((m) => [m.metric, m.value]));
-}
-
-function assertParseError(fn: () => unknown, metric: string | RegExp, context = ""): ParseError {
-    try {
-        fn();
-    } catch (e) {
-        assert.ok(e instanceof ParseError, `${context}: expected ParseError, got ${String(e)}`);
-        assert.equal(e.workload, "redis", context);
-        if (typeof metric === "string") assert.equal(e.metric, metric, `${context}: ${e.message}`);
-        else assert.match(e.metric, metric, `${context}: ${e.message}`);
-        return e;
-    }
-    assert.fail(`${context}: expected a ParseError, parse succeeded`);
-}
-
 /** rps of the reconstructed 2.8 fixtures (100000 requests / printed duration). */
 const RPS_28 = { ping_inline_rps: 105263.16, set_rps: 102040.82, get_rps: 106382.98, lpush_rps: 103092.78, lpop_rps: 101010.1, sadd_rps: 104166.67 };
 
@@ -47,15 +28,19 @@ describe("workloads/redis", () => {
         it("has the paper's parameters and a host-side client", () => {
             assert.equal(redis.name, "redis");
             assert.equal(redis.tool, "redis-benchmark");
-            assert.deepEqual(redis.defaults, {
-                dataSize: 50,
-                keyspace: 100000,
-                requests: 500000,
-                clients: "1,2,4,5,10,20,30,50,70,100,120",
-                tests: "ping,set,get,lpush,lpop,sadd",
-                pipeline: 1,
-                timeoutSeconds: 900,
-            });
+            // What the defaults make redis-benchmark do, not the defaults object again: the paper's
+            // 50-byte values, 100 000-key space, 500 000 requests per test, no pipelining, its tests,
+            // over the client counts of the published logs.
+            const cmd = redis.clientCommand(redis.defaults, { addr: { host: "h", port: 1 }, dataDir: "/data" });
+            const runs = [...cmd.matchAll(/timeout -k 10 (\d+) redis-benchmark -h h -p 1 -c (\d+) (.*?) --csv/g)];
+            assert.deepEqual(
+                runs.map((m) => Number(m[2])),
+                [1, 2, 4, 5, 10, 20, 30, 50, 70, 100, 120],
+            );
+            for (const [, timeout, , flags] of runs) {
+                assert.equal(flags, "-n 500000 -d 50 -r 100000 -P 1 -t ping,set,get,lpush,lpop,sadd");
+                assert.equal(timeout, "900");
+            }
             assert.equal(redis.clientPlacement, "host");
             assert.equal(redis.serverPort, 6379);
             assert.equal(redis.versionCommand, "redis-server --version");
@@ -115,7 +100,7 @@ describe("workloads/redis", () => {
                 { metric: "ping_inline_latency_avg_ms", value: 0.77, unit: "ms", better: "lower" },
                 { metric: "ping_inline_latency_p99_ms", value: 2.695, unit: "ms", better: "lower" },
             ]);
-            assert.deepEqual(values(ms), {
+            assert.deepEqual(valuesByMetric(ms), {
                 ping_inline_rps: 44444.44,
                 ping_inline_latency_avg_ms: 0.77,
                 ping_inline_latency_p99_ms: 2.695,
@@ -139,7 +124,7 @@ describe("workloads/redis", () => {
 
         it("human output (with \\r progress lines): the same metrics from the summaries", () => {
             const ms = redis.parse(fixture(HUMAN7), P);
-            assert.deepEqual(values(ms), {
+            assert.deepEqual(valuesByMetric(ms), {
                 ping_inline_rps: 38461.54,
                 ping_inline_latency_avg_ms: 0.773,
                 ping_inline_latency_p99_ms: 1.967,
@@ -163,7 +148,7 @@ describe("workloads/redis", () => {
         });
 
         it("-q output: rps only (it has no average or p99 latency)", () => {
-            assert.deepEqual(values(redis.parse(fixture(QUIET7), P)), {
+            assert.deepEqual(valuesByMetric(redis.parse(fixture(QUIET7), P)), {
                 ping_inline_rps: 29411.76,
                 set_rps: 40000,
                 get_rps: 42553.19,
@@ -177,29 +162,29 @@ describe("workloads/redis", () => {
     describe("parse: redis-benchmark 2.8 formats (reconstructed fixtures)", () => {
         it("human output: rps per test, no latency metrics", () => {
             const ms = parseRedisBenchmark(fixture(HUMAN28), P);
-            assert.deepEqual(values(ms), RPS_28);
+            assert.deepEqual(valuesByMetric(ms), RPS_28);
             assert.ok(ms.every((m) => m.unit === "req/s" && m.better === "higher"));
         });
 
         it("human output whose \\r were lost in a log (progress glued to the header)", () => {
             const raw = fixture(HUMAN28).replace(/\r/g, "");
             assert.match(raw, /SET: 101533\.33====== SET ======/);
-            assert.deepEqual(values(parseRedisBenchmark(raw, P)), RPS_28);
+            assert.deepEqual(valuesByMetric(parseRedisBenchmark(raw, P)), RPS_28);
         });
 
         it("-q output", () => {
-            assert.deepEqual(values(parseRedisBenchmark(fixture(QUIET28), P)), RPS_28);
-            assert.deepEqual(values(parseRedisBenchmark(fixture(QUIET28).replace(/\r/g, ""), P)), RPS_28);
+            assert.deepEqual(valuesByMetric(parseRedisBenchmark(fixture(QUIET28), P)), RPS_28);
+            assert.deepEqual(valuesByMetric(parseRedisBenchmark(fixture(QUIET28).replace(/\r/g, ""), P)), RPS_28);
         });
 
         it("header-less two-column --csv", () => {
-            assert.deepEqual(values(parseRedisBenchmark(fixture(CSV28), P)), RPS_28);
+            assert.deepEqual(valuesByMetric(parseRedisBenchmark(fixture(CSV28), P)), RPS_28);
         });
     });
 
     describe("parse: requested tests", () => {
         it("every requested test must be in the output", () => {
-            const e = assertParseError(() => redis.parse(fixture(CSV7), { ...P, tests: "set,get,incr" }), "incr_rps");
+            const e = assertParseError(() => redis.parse(fixture(CSV7), { ...P, tests: "set,get,incr" }), "redis", "incr_rps");
             assert.match(e.message, /incr was requested but is not in the output/);
         });
 
@@ -213,40 +198,40 @@ describe("workloads/redis", () => {
                 .filter((l) => !l.startsWith('"SADD"'))
                 .join("\n");
             assert.equal(redis.parse(raw).length, 15);
-            assertParseError(() => redis.parse(raw, P), "sadd_rps");
+            assertParseError(() => redis.parse(raw, P), "redis", "sadd_rps");
         });
     });
 
     describe("parse: garbage, errors and truncated output", () => {
         it("throws ParseError on empty and unrelated output", () => {
-            assertParseError(() => redis.parse(""), "rps");
-            assertParseError(() => redis.parse("hello world\nthis is not redis-benchmark\n"), "rps");
-            assertParseError(() => redis.parse("\u0000\u00ff\u0001"), "rps");
+            assertParseError(() => redis.parse(""), "redis", "rps");
+            assertParseError(() => redis.parse("hello world\nthis is not redis-benchmark\n"), "redis", "rps");
+            assertParseError(() => redis.parse("\u0000\u00ff\u0001"), "redis", "rps");
         });
 
         it("reports what redis-benchmark said when it could not connect (captured)", () => {
-            const e = assertParseError(() => redis.parse(fixture(REFUSED7), P), "rps");
+            const e = assertParseError(() => redis.parse(fixture(REFUSED7), P), "redis", "rps");
             assert.match(e.message, /Connection refused/);
         });
 
         it("refuses non-numbers and malformed CSV", () => {
-            assertParseError(() => redis.parse(fixture(CSV7).replace('"GET","47619.05"', '"GET","-nan"')), "get_rps");
-            assertParseError(() => redis.parse(fixture(CSV7).replace('"0.814"', '"-nan"')), "lpop_latency_avg_ms");
-            assertParseError(() => redis.parse(fixture(CSV7).replace('"LPUSH","39215.69",', '"LPUSH","39215.69,')), "lpush_rps");
-            assertParseError(() => redis.parse(fixture(CSV7).replace('"2.983","3.335"', '"2.983"')), "sadd_rps");
+            assertParseError(() => redis.parse(fixture(CSV7).replace('"GET","47619.05"', '"GET","-nan"')), "redis", "get_rps");
+            assertParseError(() => redis.parse(fixture(CSV7).replace('"0.814"', '"-nan"')), "redis", "lpop_latency_avg_ms");
+            assertParseError(() => redis.parse(fixture(CSV7).replace('"LPUSH","39215.69",', '"LPUSH","39215.69,')), "redis", "lpush_rps");
+            assertParseError(() => redis.parse(fixture(CSV7).replace('"2.983","3.335"', '"2.983"')), "redis", "sadd_rps");
         });
 
         it("refuses concatenated runs (a test twice)", () => {
-            const e = assertParseError(() => redis.parse(fixture(HUMAN7) + fixture(HUMAN7)), "ping_inline_rps");
+            const e = assertParseError(() => redis.parse(fixture(HUMAN7) + fixture(HUMAN7)), "redis", "ping_inline_rps");
             assert.match(e.message, /appears twice/);
-            assertParseError(() => redis.parse(fixture(CSV28) + fixture(CSV28)), "ping_inline_rps");
+            assertParseError(() => redis.parse(fixture(CSV28) + fixture(CSV28)), "redis", "ping_inline_rps");
         });
 
         it("--csv: every truncation throws ParseError when params are given", () => {
             const raw = fixture(CSV7);
             assert.ok(raw.endsWith('"3.335"\n'));
             for (let cut = 0; cut < raw.length - 1; cut++) {
-                assertParseError(() => redis.parse(raw.slice(0, cut), P), /_rps$|_latency_(avg|p99)_ms$|^rps$/, `cut at ${cut}`);
+                assertParseError(() => redis.parse(raw.slice(0, cut), P), "redis", /_rps$|_latency_(avg|p99)_ms$|^rps$/, `cut at ${cut}`);
             }
             assert.equal(redis.parse(raw.slice(0, raw.length - 1), P).length, 18); // only the final newline missing
         });
@@ -256,19 +241,19 @@ describe("workloads/redis", () => {
             const lastValues = raw.lastIndexOf("        0.774     0.264");
             assert.ok(lastValues > 0);
             for (let cut = 0; cut < lastValues; cut += 1) {
-                assertParseError(() => redis.parse(raw.slice(0, cut), P), /_rps$|_latency_(avg|p99)_ms$|^rps$/, `cut at ${cut}`);
+                assertParseError(() => redis.parse(raw.slice(0, cut), P), "redis", /_rps$|_latency_(avg|p99)_ms$|^rps$/, `cut at ${cut}`);
             }
         });
 
         it("human output: names the test and metric of the cut block", () => {
             const raw = fixture(HUMAN7);
             const summary = raw.lastIndexOf("Summary:");
-            const e = assertParseError(() => redis.parse(raw.slice(0, summary)), "sadd_rps");
+            const e = assertParseError(() => redis.parse(raw.slice(0, summary)), "redis", "sadd_rps");
             assert.match(e.message, /====== SADD ======.*truncated/);
             const table = raw.lastIndexOf("  latency summary (msec):");
-            assertParseError(() => redis.parse(raw.slice(0, table)), "sadd_latency_avg_ms");
+            assertParseError(() => redis.parse(raw.slice(0, table)), "redis", "sadd_latency_avg_ms");
             const values = raw.lastIndexOf("        0.774     0.264");
-            assertParseError(() => redis.parse(raw.slice(0, values + "        0.774     0.264     0.743".length)), "sadd_latency_avg_ms");
+            assertParseError(() => redis.parse(raw.slice(0, values + "        0.774     0.264     0.743".length)), "redis", "sadd_latency_avg_ms");
         });
     });
 
@@ -279,7 +264,7 @@ describe("workloads/redis", () => {
         });
 
         it("throws ParseError on anything else", () => {
-            assertParseError(() => redis.parseVersion("redis-server: command not found"), "version");
+            assertParseError(() => redis.parseVersion("redis-server: command not found"), "redis", "version");
         });
     });
 
@@ -300,16 +285,16 @@ describe("workloads/redis", () => {
         it("a sweep missing a requested client count (cut after a marker) throws ParseError", () => {
             const raw = fixture(SWEEP7);
             const cut = raw.indexOf("### isobench redis clients=50");
-            const e = assertParseError(() => redis.parse(raw.slice(0, cut), SP), "clients");
+            const e = assertParseError(() => redis.parse(raw.slice(0, cut), SP), "redis", "clients");
             assert.match(e.message, /50 clients/);
-            assertParseError(() => redis.parse(raw.slice(0, cut + 40), SP), /_rps$/);
-            assertParseError(() => redis.parse(raw + raw, SP), "clients");
+            assertParseError(() => redis.parse(raw.slice(0, cut + 40), SP), "redis", /_rps$/);
+            assertParseError(() => redis.parse(raw + raw, SP), "redis", "clients");
         });
 
         it("every truncation of the captured sweep throws ParseError", () => {
             const raw = fixture(SWEEP7);
             for (let cut = 0; cut < raw.length - 1; cut += 7) {
-                assertParseError(() => redis.parse(raw.slice(0, cut), SP), /_rps$|_latency_(avg|p99)_ms$|^rps$|^clients$|^marker$/, `cut at ${cut}`);
+                assertParseError(() => redis.parse(raw.slice(0, cut), SP), "redis", /_rps$|_latency_(avg|p99)_ms$|^rps$|^clients$|^marker$/, `cut at ${cut}`);
             }
         });
 
@@ -326,7 +311,7 @@ describe("workloads/redis", () => {
 
         it("the published log cut inside the last block names that block", () => {
             const raw = fixture(FELTER28);
-            const e = assertParseError(() => redis.parse(raw.slice(0, raw.lastIndexOf("116577.29"))), "sadd_rps");
+            const e = assertParseError(() => redis.parse(raw.slice(0, raw.lastIndexOf("116577.29"))), "redis", "sadd_rps");
             assert.match(e.message, /SADD/);
         });
     });

@@ -1,11 +1,10 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parseStream, stream } from "../../workloads/stream";
 import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
+import { valuesByMetric } from "../helpers/measurements";
 
-const DIR = path.join(__dirname, "..", "fixtures", "stream");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("stream");
 const RUN = "hpcc-1.5.0-3-openmpi-4.1.4-array1000000.txt";
 
 describe("workloads/stream", () => {
@@ -18,7 +17,7 @@ describe("workloads/stream", () => {
 
     it("reports the system's bandwidth (per-process StarSTREAM × processes) and one process alone (captured)", () => {
         const ms = parseStream(fixture(RUN), { arraySize: 1_000_000, processes: 0, nb: 128 });
-        const v = Object.fromEntries(ms.map((m) => [m.metric, m.value]));
+        const v = valuesByMetric(ms);
         assert.deepEqual(Object.keys(v), [
             "copy_gbps",
             "scale_gbps",

@@ -1,11 +1,9 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parseStressNgCpu, stressNgCpu } from "../../workloads/stress-ng-cpu";
 import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
-const DIR = path.join(__dirname, "..", "fixtures", "stress-ng-cpu");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("stress-ng-cpu");
 const ALL = "stress-ng-0.15.06-all-workers0-time3.txt";
 const ONE = "stress-ng-0.15.06-matrixprod-workers1-time2.txt";
 const CTX = { dataDir: "/data" };

@@ -1,35 +1,16 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parseSysbenchCpu, parseSysbenchVersion, sysbenchCpu } from "../../workloads/sysbench-cpu";
-import { Measurement } from "../../workloads/workload";
-import { ParseError } from "../../core/errors";
+import { assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
+import { byMetric } from "../helpers/measurements";
 
 const CTX = { dataDir: "/data" };
 
-const DIR = path.join(__dirname, "..", "fixtures", "sysbench-cpu");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("sysbench-cpu");
 
 const V1_T1 = "sysbench-1.0.20-cpu-prime20000-threads1-time10.txt";
 const V1_T2 = "sysbench-1.0.20-cpu-prime2000-threads2-time2.txt";
 const V04 = "sysbench-0.4.12-cpu-prime20000-threads1-RECONSTRUCTED.txt";
-
-function byMetric(ms: Measurement[]): Record<string, Measurement> {
-    return Object.fromEntries(ms.map((m) => [m.metric, m]));
-}
-
-function assertParseError(fn: () => unknown, metric: string | RegExp, context = ""): ParseError {
-    try {
-        fn();
-    } catch (e) {
-        assert.ok(e instanceof ParseError, `${context}: expected ParseError, got ${String(e)}`);
-        assert.equal(e.workload, "sysbench-cpu", context);
-        if (typeof metric === "string") assert.equal(e.metric, metric, `${context}: ${e.message}`);
-        else assert.match(e.metric, metric, `${context}: ${e.message}`);
-        return e;
-    }
-    assert.fail(`${context}: expected a ParseError, parse succeeded`);
-}
 
 describe("workloads/sysbench-cpu", () => {
     describe("definition", () => {
@@ -86,14 +67,14 @@ describe("workloads/sysbench-cpu", () => {
 
         it("checks the output against the params when given", () => {
             assert.equal(sysbenchCpu.parse(fixture(V1_T1), sysbenchCpu.defaults).length, 3);
-            assertParseError(() => sysbenchCpu.parse(fixture(V1_T1), { ...sysbenchCpu.defaults, threads: 2 }), "threads");
-            assertParseError(() => sysbenchCpu.parse(fixture(V1_T1), { ...sysbenchCpu.defaults, maxPrime: 10000 }), "maxPrime");
-            assertParseError(() => sysbenchCpu.parse(fixture(V1_T2), sysbenchCpu.defaults), "threads");
+            assertParseError(() => sysbenchCpu.parse(fixture(V1_T1), { ...sysbenchCpu.defaults, threads: 2 }), "sysbench-cpu", "threads");
+            assertParseError(() => sysbenchCpu.parse(fixture(V1_T1), { ...sysbenchCpu.defaults, maxPrime: 10000 }), "sysbench-cpu", "maxPrime");
+            assertParseError(() => sysbenchCpu.parse(fixture(V1_T2), sysbenchCpu.defaults), "sysbench-cpu", "threads");
         });
 
         it("refuses a run reporting another percentile than the 95th", () => {
             const raw = fixture(V1_T1).replace("95th percentile:", "99th percentile:");
-            const e = assertParseError(() => sysbenchCpu.parse(raw), "latency_p95_ms");
+            const e = assertParseError(() => sysbenchCpu.parse(raw), "sysbench-cpu", "latency_p95_ms");
             assert.match(e.message, /99th percentile/);
         });
     });
@@ -111,29 +92,29 @@ describe("workloads/sysbench-cpu", () => {
 
         it("checks the 0.4 output against the params (prime limit)", () => {
             assert.equal(parseSysbenchCpu(fixture(V04), { maxPrime: 20000, threads: 1, timeSeconds: 10 }).length, 3);
-            assertParseError(() => parseSysbenchCpu(fixture(V04), { maxPrime: 10000, threads: 1, timeSeconds: 10 }), "maxPrime");
+            assertParseError(() => parseSysbenchCpu(fixture(V04), { maxPrime: 10000, threads: 1, timeSeconds: 10 }), "sysbench-cpu", "maxPrime");
         });
 
         it("refuses a zero total time", () => {
             const raw = fixture(V04).replace("24.8731s", "0.0000s");
-            assertParseError(() => parseSysbenchCpu(raw), "events_per_s");
+            assertParseError(() => parseSysbenchCpu(raw), "sysbench-cpu", "events_per_s");
         });
     });
 
     describe("parse: garbage and truncated output", () => {
         it("throws ParseError for empty and unrelated output", () => {
-            assertParseError(() => sysbenchCpu.parse(""), "events_per_s");
-            const e = assertParseError(() => sysbenchCpu.parse("bash: sysbench: command not found\n"), "events_per_s");
+            assertParseError(() => sysbenchCpu.parse(""), "sysbench-cpu", "events_per_s");
+            const e = assertParseError(() => sysbenchCpu.parse("bash: sysbench: command not found\n"), "sysbench-cpu", "events_per_s");
             assert.match(e.message, /^sysbench-cpu: cannot parse events_per_s: .*not sysbench output/);
-            assertParseError(() => sysbenchCpu.parse("\u0000\u0001binary\u00ff garbage"), "events_per_s");
+            assertParseError(() => sysbenchCpu.parse("\u0000\u0001binary\u00ff garbage"), "sysbench-cpu", "events_per_s");
         });
 
         it("throws ParseError naming the missing metric", () => {
             const raw = fixture(V1_T1);
-            assertParseError(() => sysbenchCpu.parse(raw.replace(/events per second:.*\n/, "")), "events_per_s");
-            assertParseError(() => sysbenchCpu.parse(raw.replace(/ +avg: .*\n/, "")), "latency_avg_ms");
-            assertParseError(() => sysbenchCpu.parse(raw.replace(/ +95th percentile: .*\n/, "")), "latency_p95_ms");
-            assertParseError(() => sysbenchCpu.parse(raw.replace("events per second:  1228.23", "events per second:  -nan")), "events_per_s");
+            assertParseError(() => sysbenchCpu.parse(raw.replace(/events per second:.*\n/, "")), "sysbench-cpu", "events_per_s");
+            assertParseError(() => sysbenchCpu.parse(raw.replace(/ +avg: .*\n/, "")), "sysbench-cpu", "latency_avg_ms");
+            assertParseError(() => sysbenchCpu.parse(raw.replace(/ +95th percentile: .*\n/, "")), "sysbench-cpu", "latency_p95_ms");
+            assertParseError(() => sysbenchCpu.parse(raw.replace("events per second:  1228.23", "events per second:  -nan")), "sysbench-cpu", "events_per_s");
         });
 
         for (const name of [V1_T1, V1_T2, V04]) {
@@ -142,7 +123,12 @@ describe("workloads/sysbench-cpu", () => {
                 const end = raw.indexOf("    execution time (avg/stddev):");
                 assert.ok(end > 0);
                 for (let cut = 0; cut < end; cut++) {
-                    assertParseError(() => sysbenchCpu.parse(raw.slice(0, cut)), /^(events_per_s|latency_avg_ms|latency_p95_ms)$/, `cut at ${cut}`);
+                    assertParseError(
+                        () => sysbenchCpu.parse(raw.slice(0, cut)),
+                        "sysbench-cpu",
+                        /^(events_per_s|latency_avg_ms|latency_p95_ms)$/,
+                        `cut at ${cut}`,
+                    );
                 }
             });
         }
@@ -150,8 +136,8 @@ describe("workloads/sysbench-cpu", () => {
         it("names the value that may have been cut (truncated in the middle of the 95th percentile)", () => {
             const raw = fixture(V1_T1);
             const at = raw.indexOf("1.27\n");
-            assertParseError(() => sysbenchCpu.parse(raw.slice(0, at + 2)), "latency_p95_ms"); // "...: 1."
-            assertParseError(() => sysbenchCpu.parse(raw.slice(0, at + 3)), "latency_p95_ms"); // "...: 1.2", no fairness section
+            assertParseError(() => sysbenchCpu.parse(raw.slice(0, at + 2)), "sysbench-cpu", "latency_p95_ms"); // "...: 1."
+            assertParseError(() => sysbenchCpu.parse(raw.slice(0, at + 3)), "sysbench-cpu", "latency_p95_ms"); // "...: 1.2", no fairness section
         });
     });
 
@@ -162,7 +148,7 @@ describe("workloads/sysbench-cpu", () => {
         });
 
         it("throws ParseError on anything else", () => {
-            const e = assertParseError(() => sysbenchCpu.parseVersion("command not found"), "version");
+            const e = assertParseError(() => sysbenchCpu.parseVersion("command not found"), "sysbench-cpu", "version");
             assert.match(e.message, /command not found/);
         });
     });

@@ -1,16 +1,13 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parseSysbenchFileio, sysbenchFileio } from "../../workloads/sysbench-fileio";
-import { Measurement } from "../../workloads/workload";
 import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
+import { valuesByMetric } from "../helpers/measurements";
 
-const DIR = path.join(__dirname, "..", "fixtures", "sysbench-fileio");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("sysbench-fileio");
 const V1 = "sysbench-1.0.20-4modes-4K-64M-128files-direct-time2.txt";
 const V04 = "sysbench-0.4.12-rndrd-seqwr-4K-8G-128files-direct-RECONSTRUCTED.txt";
 const CTX = { dataDir: "/var/lib/isobench data" };
-const byMetric = (ms: Measurement[]) => Object.fromEntries(ms.map((m) => [m.metric, m.value]));
 
 describe("workloads/sysbench-fileio", () => {
     it("has KEK's parameters as defaults", () => {
@@ -48,7 +45,7 @@ describe("workloads/sysbench-fileio", () => {
     });
 
     it("parses the four KEK modes of sysbench 1.0.20 (captured)", () => {
-        const m = byMetric(parseSysbenchFileio(fixture(V1), { ...sysbenchFileio.defaults, totalSize: "64M", timeSeconds: 2 }));
+        const m = valuesByMetric(parseSysbenchFileio(fixture(V1), { ...sysbenchFileio.defaults, totalSize: "64M", timeSeconds: 2 }));
         assert.equal(Object.keys(m).length, 16);
         assert.equal(m.seqrd_mib_per_s, 35.06);
         assert.equal(m.seqrd_ops_per_s, 8974.86);
@@ -60,7 +57,7 @@ describe("workloads/sysbench-fileio", () => {
     });
 
     it("parses the sysbench 0.4.12 format (reconstructed: Mb/sec = MiB/s, Requests/sec)", () => {
-        const m = byMetric(parseSysbenchFileio(fixture(V04)));
+        const m = valuesByMetric(parseSysbenchFileio(fixture(V04)));
         assert.deepEqual(m, {
             rndrd_mib_per_s: 14.136,
             rndrd_ops_per_s: 3618.81,

@@ -1,17 +1,14 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { parseSysbenchMemory, sysbenchMemory } from "../../workloads/sysbench-memory";
-import { Measurement } from "../../workloads/workload";
 import { assertEveryTruncationFails, assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
+import { byMetric } from "../helpers/measurements";
 
-const DIR = path.join(__dirname, "..", "fixtures", "sysbench-memory");
-const fixture = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
+const fixture = fixtureReader("sysbench-memory");
 const V1 = "sysbench-1.0.20-read-write-1K-64M-threads1.txt";
 const V1_T2 = "sysbench-1.0.20-read-1K-256M-threads2.txt";
 const V04 = "sysbench-0.4.12-read-write-1K-100G-threads1-RECONSTRUCTED.txt";
 const CTX = { dataDir: "/data" };
-const byMetric = (ms: Measurement[]) => Object.fromEntries(ms.map((m) => [m.metric, m]));
 
 describe("workloads/sysbench-memory", () => {
     it("has KEK's parameters as defaults and runs inside the environment", () => {
