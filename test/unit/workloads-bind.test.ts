@@ -4,7 +4,8 @@ import { mysql } from "../../workloads/mysql";
 import { fio } from "../../workloads/fio";
 import { sysbenchCpu } from "../../workloads/sysbench-cpu";
 import { bindWorkload, workloadPorts } from "../../workloads/workload";
-import { assertParseError, fixtureReader } from "../helpers/parse-error";
+import { assertParseError } from "../helpers/parse-error";
+import { fixtureReader } from "../helpers/fixtures";
 
 const ADDR = { host: "127.0.0.1", port: 3307 };
 const CTX = { dataDir: "/data", listen: "127.0.0.1", passwordFile: "/run/pw", addr: ADDR };
