@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { HostError, SpecError, UserError } from "../core/errors";
+import { didYouMean } from "../core/closest";
 import { REPO_ROOT, STACK_CONFIG_DIR, resultsRoot, stacksDir } from "../core/paths";
 
 // Each command loads only the modules it needs: run-cell and probe start once per cell, and
@@ -92,8 +93,9 @@ async function up(stack: string): Promise<number> {
 async function destroy(stack: string): Promise<number> {
     const { availableStacks } = await import("./stack-file");
     const { pulumiEnv, runPulumi, selectStack } = await import("./pulumi-cli");
-    if (!availableStacks(STACKS_DIR).includes(stack)) {
-        throw new SpecError(`unknown stack "${stack}". Available stacks: ${availableStacks(STACKS_DIR).join(", ")}`);
+    const available = availableStacks(STACKS_DIR);
+    if (!available.includes(stack)) {
+        throw new SpecError(`unknown stack "${stack}"${didYouMean(stack, available)}. Available stacks: ${available.join(", ")}`);
     }
     const env = pulumiEnv(REPO_ROOT);
     selectStack(stack, REPO_ROOT, env);
@@ -175,7 +177,8 @@ async function parse(args: string[]): Promise<number | undefined> {
     if (rest.length !== 2 || (i >= 0 && args[i + 1] === undefined)) return undefined;
     const { getWorkload, WORKLOAD_NAMES } = await import("../workloads");
     const { parseParamsArg, parseRawToCsv } = await import("./parse-raw");
-    if (!WORKLOAD_NAMES.includes(rest[0])) throw new UserError(`unknown workload "${rest[0]}"; allowed: ${WORKLOAD_NAMES.join(", ")}`);
+    if (!WORKLOAD_NAMES.includes(rest[0]))
+        throw new UserError(`unknown workload "${rest[0]}"${didYouMean(rest[0], WORKLOAD_NAMES)}; allowed: ${WORKLOAD_NAMES.join(", ")}`);
     process.stdout.write(parseRawToCsv(getWorkload(rest[0]), rest[1], i < 0 ? undefined : parseParamsArg(args[i + 1])));
     return 0;
 }

@@ -12,6 +12,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { UserError } from "../core/errors";
+import { didYouMean } from "../core/closest";
 import { Sample, samplesToCsv } from "../core/samples";
 import type { AnyWorkload } from "../workloads";
 import { ParseError } from "../core/errors";
@@ -66,7 +67,10 @@ export function samplesFromRawFile(workload: AnyWorkload, file: string, params?:
     }
     const unknownParams = Object.keys(params ?? {}).filter((k) => !(k in workload.defaults));
     if (unknownParams.length) {
-        throw new UserError(`${workload.name} has no parameter ${unknownParams.join(", ")}; its parameters: ${Object.keys(workload.defaults).join(", ")}`);
+        const known = Object.keys(workload.defaults);
+        throw new UserError(
+            `${workload.name} has no parameter ${unknownParams.map((k) => k + didYouMean(k, known)).join(", ")}; its parameters: ${known.join(", ")}`,
+        );
     }
     const full = params ? { ...workload.defaults, ...params } : undefined;
     const text = rawStdout(raw);

@@ -28,6 +28,7 @@ import {
 } from "../core/environment-spec";
 import { SchemaType, wordOr } from "../core/schema";
 import { SpecError } from "../core/errors";
+import { didYouMean } from "../core/closest";
 
 export { PRESET_NAMES } from "../core/environment-spec";
 export type { EnvironmentSpec, VhostMode } from "../core/environment-spec";
@@ -189,14 +190,18 @@ function describe(e: ErrorObject, prefix = ""): string {
         : "isobench config";
     const description = (e.parentSchema as { description?: string } | undefined)?.description;
     switch (e.keyword) {
-        case "enum":
-            return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
+        case "enum": {
+            const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+            const hint = typeof e.data === "string" ? didYouMean(e.data, allowed.map(String)) : "";
+            return `${where}: must be one of ${allowed.join(", ")}${hint}`;
+        }
         case "const":
             return `${where}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
-        case "additionalProperties":
-            return `${where}: unknown key ${shown((e.params as { additionalProperty: string }).additionalProperty)} (allowed: ${Object.keys(
-                (e.parentSchema as { properties?: object } | undefined)?.properties ?? {},
-            ).join(", ")})`;
+        case "additionalProperties": {
+            const key = (e.params as { additionalProperty: string }).additionalProperty;
+            const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+            return `${where}: unknown key ${shown(key)}${didYouMean(key, allowed)} (allowed: ${allowed.join(", ")})`;
+        }
         case "required":
             return `${where}: missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
         case "pattern":
@@ -229,14 +234,16 @@ function environmentItemErrors(items: readonly unknown[]): string[] {
         const key = `isobench:environments.${i}`;
         if (typeof item === "string") {
             if (!(PRESET_NAMES as readonly string[]).includes(item)) {
-                lines.push(`${key}: must be one of ${PRESET_NAMES.join(", ")} (or an object with name and kind: ${ENV_KINDS.join(", ")})`);
+                lines.push(
+                    `${key}: must be one of ${PRESET_NAMES.join(", ")} (or an object with name and kind: ${ENV_KINDS.join(", ")})${didYouMean(item, PRESET_NAMES)}`,
+                );
             }
             return;
         }
         const kind = (item as { kind?: unknown }).kind;
         // Own keys only: "toString" or "constructor" is not a kind.
         if (typeof kind !== "string" || !Object.prototype.hasOwnProperty.call(validateEnv, kind)) {
-            lines.push(`${key}.kind: must be one of ${ENV_KINDS.join(", ")}`);
+            lines.push(`${key}.kind: must be one of ${ENV_KINDS.join(", ")}${typeof kind === "string" ? didYouMean(kind, ENV_KINDS) : ""}`);
             return;
         }
         const v = validateEnv[kind];

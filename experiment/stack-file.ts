@@ -4,6 +4,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { ExperimentSpec, checkStackName, isobenchKeys, parseSpec } from "./spec";
 import { SpecError } from "../core/errors";
+import { didYouMean } from "../core/closest";
 
 /**
  * Largest stack file read. The study stacks are about 5 KB; the YAML library's duplicate-key
@@ -46,7 +47,10 @@ function readStackText(stacksDir: string, stack: string): { file: string; text: 
     try {
         stat = fs.statSync(file);
     } catch {
-        throw new SpecError(`unknown stack "${stack}": ${file} does not exist. Available stacks: ${availableStacks(stacksDir).join(", ") || "(none)"}`);
+        const available = availableStacks(stacksDir);
+        throw new SpecError(
+            `unknown stack "${stack}"${didYouMean(stack, available)}: ${file} does not exist. Available stacks: ${available.join(", ") || "(none)"}`,
+        );
     }
     // A FIFO or device would block the read or never end.
     if (!stat.isFile()) throw new SpecError(`${file} is not a regular file. Fix: make stacks/Pulumi.${stack}.yaml a YAML file`);
@@ -119,7 +123,7 @@ export function loadStackSpec(stacksDir: string, stack: string): ExperimentSpec 
     const unknown = Object.keys(data).filter((k) => !STACK_FILE_KEYS.includes(k));
     if (unknown.length > 0) {
         throw new SpecError(
-            `${file}: unknown top-level key ${unknown.map((k) => JSON.stringify(k)).join(", ")} (a stack file has ${STACK_FILE_KEYS.join(", ")}; isobench settings go under config: as isobench:<key>)`,
+            `${file}: unknown top-level key ${unknown.map((k) => JSON.stringify(k) + didYouMean(k, STACK_FILE_KEYS)).join(", ")} (a stack file has ${STACK_FILE_KEYS.join(", ")}; isobench settings go under config: as isobench:<key>)`,
         );
     }
     const config = (data as { config?: unknown }).config;

@@ -16,6 +16,7 @@ import { sysbenchCpu } from "./sysbench-cpu";
 import { sysbenchFileio } from "./sysbench-fileio";
 import { sysbenchMemory } from "./sysbench-memory";
 import type { Workload } from "./workload";
+import { didYouMean } from "../core/closest";
 
 /** A workload looked up by name: its parameter type is not known statically. */
 export type AnyWorkload = Workload<Record<string, number | string>>;
@@ -55,7 +56,7 @@ export const WORKLOAD_NAMES: readonly string[] = Object.freeze(Object.keys(WORKL
 /** The workload called name; throws naming it and listing the allowed names when unknown. */
 export function getWorkload(name: string): AnyWorkload {
     if (!Object.prototype.hasOwnProperty.call(WORKLOADS, name)) {
-        throw new Error(`unknown workload "${name}"; allowed: ${WORKLOAD_NAMES.join(", ")}`);
+        throw new Error(`unknown workload "${name}"${didYouMean(name, WORKLOAD_NAMES)}; allowed: ${WORKLOAD_NAMES.join(", ")}`);
     }
     return WORKLOADS[name];
 }

@@ -88,6 +88,10 @@ describe("isobench parse (experiment/parse-raw)", () => {
             () => samplesFromRawFile(getWorkload("stress-ng-cpu"), file, { threads: 2 }),
             /stress-ng-cpu has no parameter threads; its parameters: workers, method, timeSeconds/,
         );
+        assert.throws(
+            () => samplesFromRawFile(getWorkload("stress-ng-cpu"), file, { worker: 2 }),
+            /stress-ng-cpu has no parameter worker — did you mean "workers"\?; its parameters: workers,/,
+        );
     });
 
     it("is a CLI command: CSV on stdout, a clear error and exit 1 otherwise", function () {
@@ -113,6 +117,7 @@ describe("isobench parse (experiment/parse-raw)", () => {
         const unknown = cli("coremark", "x.txt");
         assert.equal(unknown.status, 1);
         assert.match(unknown.stderr, /^isobench: unknown workload "coremark"; allowed: .*stress-ng-cpu/);
+        assert.match(cli("redsi", "x.txt").stderr, /^isobench: unknown workload "redsi" — did you mean "redis"\?; allowed: /);
         const bad = cli("linpack", path.join(FIXTURES, "fio", "fio-3.33-version.txt"));
         assert.equal(bad.status, 1);
         assert.match(bad.stderr, /^isobench: linpack: cannot parse gflops: no HPC Challenge banner.*; raw file .*fio-3.33-version.txt\n$/);

@@ -41,8 +41,27 @@ describe("experiment spec", () => {
         assert.throws(() => parseSpec("t", { ...base, repetitions: 2 }), /isobench:repetitions: must be >= 3/);
     });
 
-    it("refuses unknown keys, naming the allowed ones", () => {
-        assert.throws(() => parseSpec("t", { ...base, repetition: 3 }), /unknown key "repetition" \(allowed: runId, repetitions,/);
+    it("refuses unknown keys, naming the closest one first and then the allowed ones", () => {
+        assert.throws(
+            () => parseSpec("t", { ...base, repetition: 3 }),
+            /unknown key "repetition" — did you mean "repetitions"\? \(allowed: runId, repetitions,/,
+        );
+        assert.throws(() => parseSpec("t", { ...base, sweep: 3 }), /unknown key "sweep" \(allowed: runId, repetitions,/);
+    });
+
+    it("names the closest workload, preset or kind for a misspelt one", () => {
+        assert.throws(
+            () => parseSpec("t", { ...base, workloads: ["sysbench-cpus"] }),
+            /isobench:workloads\.0: must be one of .* — did you mean "sysbench-cpu"\?/,
+        );
+        assert.throws(
+            () => parseSpec("t", { ...base, environments: ["docker_nat"] }),
+            /isobench:environments\.0: must be one of .* — did you mean "docker-nat"\?/,
+        );
+        assert.throws(
+            () => parseSpec("t", { ...base, environments: [{ name: "n", kind: "nativ" }] }),
+            /isobench:environments\.0\.kind: must be one of .* — did you mean "native"\?/,
+        );
     });
 
     it("refuses pinning that does not match vcpus", () => {
@@ -57,7 +76,8 @@ describe("experiment spec", () => {
     });
 
     it("refuses an unknown stack, listing the available ones", () => {
-        assert.throws(() => loadStackSpec(STACKS, "nope"), /unknown stack "nope".*Available stacks: .*quick/);
+        assert.throws(() => loadStackSpec(STACKS, "nope"), /unknown stack "nope": .*Available stacks: .*quick/);
+        assert.throws(() => loadStackSpec(STACKS, "quik"), /unknown stack "quik" — did you mean "quick"\?: .*Available stacks: .*quick/);
     });
 
     it("refuses malformed YAML naming the file", () => {

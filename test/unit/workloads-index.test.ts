@@ -42,6 +42,7 @@ describe("workloads/index", () => {
                 return true;
             },
         );
+        assert.throws(() => getWorkload("sysbench-cpus"), /^Error: unknown workload "sysbench-cpus" — did you mean "sysbench-cpu"\?; allowed: fio,/);
     });
 
     it("does not resolve object built-ins as workloads", () => {
