@@ -30,6 +30,7 @@ import {
     ensurePrivateDir,
 } from "../core/paths";
 import { HostError } from "../core/errors";
+import { guestCapacityProblems, guestSizes, memTotalMiB } from "./guest-capacity";
 
 function lastLine(argv: string[]): { ok: boolean; last: string } {
     const c = attempt(argv, 20);
@@ -175,10 +176,33 @@ function refuseWhatTheHostCannotProvide(spec: ExperimentSpec, ctx: HostContext, 
     }
 }
 
+/** The stack's guests against the host's RAM and CPUs (experiment/guest-capacity.ts decides). */
+function guestCapacityPreflight(spec: ExperimentSpec, hostCpuCount: number): void {
+    const guests = guestSizes(spec);
+    if (guests.length === 0) return;
+    let meminfo = "";
+    try {
+        meminfo = fs.readFileSync("/proc/meminfo", "utf8");
+    } catch {
+        // Reported below as MemTotal missing, with the fix.
+    }
+    const memTotal = memTotalMiB(meminfo);
+    if (memTotal === undefined) {
+        throw new HostError(
+            `cannot tell the host's RAM (no MemTotal in /proc/meminfo) to check the guests' memoryMiB against. Fix: run isobench on Linux with /proc mounted`,
+        );
+    }
+    const problems = guestCapacityProblems(guests, { memTotalMiB: memTotal, cpuCount: hostCpuCount });
+    if (problems.length > 0) throw new HostError(`the guests of stack "${spec.stack}" do not fit this host:\n  - ${problems.join("\n  - ")}`);
+}
+
 export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostContext {
     const repoRoot = opts.repoRoot ?? REPO_ROOT;
     const log = opts.log ?? (() => undefined);
     const env = opts.env ?? process.env;
+    const hostCpuCount = os.cpus().length;
+    // First: it needs no daemon, and a stack sized for another machine should not get as far as creating the state folder.
+    guestCapacityPreflight(spec, hostCpuCount);
     const stateDir = stateDirOf(repoRoot);
     ensurePrivateDir(stateDir);
     const resultsRoot = resultsRootOf(repoRoot);
@@ -211,7 +235,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         sshKey,
         accel,
         vhostAvailable,
-        hostCpuCount: os.cpus().length,
+        hostCpuCount,
         dockerDriver,
         commandBackend,
         ...(wantsDocker && { dockerBridgeGateway: bridgeGateway() }),

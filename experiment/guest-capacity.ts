@@ -1,0 +1,90 @@
+/**
+ * Whether a stack's guests fit the host, decided from their sizes and the host's RAM and CPU count
+ * alone (no I/O: experiment/host.ts reads /proc/meminfo and the CPU count), so that a stack sized
+ * for a bigger machine is refused before anything is created rather than by libvirt halfway
+ * through, or, worse, measured while the host swaps or time-shares its CPUs.
+ */
+import type { ExperimentSpec } from "./spec";
+
+/**
+ * RAM kept for the host and not offered to guests. Guest RAM is not reserved up front, so the
+ * danger is not a refused start but a host that swaps once the guests have touched their memory;
+ * what else stays resident while they run is isobench's own: the Pulumi engine and the Node
+ * program (together about 300 MiB), dockerd and containerd, libvirtd, and QEMU's own overhead per
+ * guest beyond guest RAM. 512 MiB is a floor for that, not a guarantee: it refuses the stacks that
+ * cannot fit without refusing a small host that can run the quick stack.
+ */
+export const HOST_RESERVE_MIB = 512;
+
+/** One guest of a stack: its environment, where it is declared, and its size. */
+export interface GuestSize {
+    readonly name: string;
+    /** The stack key of the guest's knobs, e.g. isobench:environments.2 or isobench:environments.4.guest. */
+    readonly key: string;
+    readonly vcpus: number;
+    readonly memoryMiB: number;
+}
+
+export interface HostSize {
+    /** MemTotal of /proc/meminfo, in MiB. */
+    readonly memTotalMiB: number;
+    /** Online host CPUs. */
+    readonly cpuCount: number;
+}
+
+/** Every guest of the spec (kvm and docker-in-kvm environments), with the key its size is declared under. */
+export function guestSizes(spec: Pick<ExperimentSpec, "environmentSpecs">): GuestSize[] {
+    return spec.environmentSpecs.flatMap((e, i) =>
+        e.kind === "kvm" || e.kind === "docker-in-kvm"
+            ? [
+                  {
+                      name: e.name,
+                      key: `isobench:environments.${i}${e.kind === "docker-in-kvm" ? ".guest" : ""}`,
+                      vcpus: e.kvm.vcpus,
+                      memoryMiB: e.kvm.memoryMiB,
+                  },
+              ]
+            : [],
+    );
+}
+
+/** MemTotal of a /proc/meminfo text, in MiB; undefined when the line is missing. */
+export function memTotalMiB(meminfo: string): number | undefined {
+    const kb = /^MemTotal:\s+(\d+)\s*kB/m.exec(meminfo)?.[1];
+    return kb === undefined ? undefined : Math.floor(Number(kb) / 1024);
+}
+
+// Preset-named environments take their size from isobench:kvm, which their own key cannot show.
+const STACK_WIDE = (knob: string) => `isobench:kvm.${knob} for environments that take the stack-wide size`;
+
+/**
+ * Why the guests do not fit the host, one line each: a guest with more vCPUs than the host has
+ * CPUs, a guest with more RAM than the host can give one guest, and guests that together need more
+ * RAM than that (every guest of a stack is up for the whole run, so their sizes add up).
+ */
+export function guestCapacityProblems(guests: readonly GuestSize[], host: HostSize): string[] {
+    const lines: string[] = [];
+    const usable = host.memTotalMiB - HOST_RESERVE_MIB;
+    const hostRam = `the host has MemTotal ${host.memTotalMiB} MiB, of which ${usable} MiB can go to guests (${HOST_RESERVE_MIB} MiB is kept for the host)`;
+    const cpus = host.cpuCount === 1 ? "CPU 0 only" : `CPUs 0-${host.cpuCount - 1} only`;
+    for (const g of guests) {
+        // Overcommit boots, but vCPUs beyond the host's CPUs time-share them: a benchmark in that guest measures the sharing.
+        if (g.vcpus > host.cpuCount) {
+            lines.push(
+                `environment ${g.name} (${g.key}.vcpus): ${g.vcpus} vCPUs, but the host has ${cpus}, and a guest with more vCPUs than host CPUs measures their time-sharing. Fix: set vcpus to at most ${host.cpuCount} (${STACK_WIDE("vcpus")}), or run the stack on a host with at least ${g.vcpus} CPUs`,
+            );
+        }
+        if (g.memoryMiB > usable) {
+            lines.push(
+                `environment ${g.name} (${g.key}.memoryMiB): ${g.memoryMiB} MiB, but ${hostRam}. Fix: set memoryMiB to at most ${Math.max(usable, 0)} (${STACK_WIDE("memoryMiB")}), or run the stack on a host with MemTotal of at least ${g.memoryMiB + HOST_RESERVE_MIB} MiB`,
+            );
+        }
+    }
+    const total = guests.reduce((sum, g) => sum + g.memoryMiB, 0);
+    if (guests.length > 1 && total > usable) {
+        lines.push(
+            `the ${guests.length} guests are up together for the whole run and need ${total} MiB together (${guests.map((g) => `${g.name} ${g.memoryMiB} MiB at ${g.key}.memoryMiB`).join(", ")}), but ${hostRam}. Fix: lower their memoryMiB until they add up to at most ${Math.max(usable, 0)} MiB, or declare fewer kvm and docker-in-kvm environments (a stack per group of guests)`,
+        );
+    }
+    return lines;
+}

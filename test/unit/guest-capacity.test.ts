@@ -1,0 +1,84 @@
+import * as assert from "node:assert/strict";
+import * as path from "path";
+import { GuestSize, HOST_RESERVE_MIB, guestCapacityProblems, guestSizes, memTotalMiB } from "../../experiment/guest-capacity";
+import { parseSpec } from "../../experiment/spec";
+import { availableStacks, loadStackSpec } from "../../experiment/stack-file";
+
+const STACKS = path.join(__dirname, "..", "..", "stacks");
+/** This project's own machine: 24 GiB and 2 CPUs. */
+const SMALL = { memTotalMiB: 24 * 1024, cpuCount: 2 };
+const guest = (name: string, vcpus: number, memoryMiB: number, i = 0): GuestSize => ({ name, key: `isobench:environments.${i}`, vcpus, memoryMiB });
+
+describe("guest sizes against the host (experiment/guest-capacity.ts)", () => {
+    it("reads MemTotal in MiB from /proc/meminfo", () => {
+        assert.equal(memTotalMiB("MemTotal:       24683568 kB\nMemFree:        23677960 kB\n"), 24105);
+        assert.equal(memTotalMiB("MemFree: 1 kB\n"), undefined);
+        assert.equal(memTotalMiB(""), undefined);
+    });
+
+    it("takes every kvm and docker-in-kvm guest with the key of its knobs", () => {
+        const spec = parseSpec("t", {
+            runId: "r",
+            workloads: ["sysbench-cpu"],
+            kvm: { vcpus: 2, memoryMiB: 2048 },
+            environments: ["native", "kvm-tuned", { name: "big", kind: "kvm", memoryMiB: 4096 }, { name: "dik", kind: "docker-in-kvm", guest: { vcpus: 1 } }],
+        });
+        assert.deepEqual(guestSizes(spec), [
+            { name: "kvm-tuned", key: "isobench:environments.1", vcpus: 2, memoryMiB: 2048 },
+            { name: "big", key: "isobench:environments.2", vcpus: 2, memoryMiB: 4096 },
+            { name: "dik", key: "isobench:environments.3.guest", vcpus: 1, memoryMiB: 2048 },
+        ]);
+    });
+
+    it("admits guests that fit, up to the host's RAM less the reserve and one vCPU per host CPU", () => {
+        const usable = SMALL.memTotalMiB - HOST_RESERVE_MIB;
+        assert.deepEqual(guestCapacityProblems([], SMALL), []);
+        assert.deepEqual(guestCapacityProblems([guest("a", 2, usable)], SMALL), []);
+        assert.deepEqual(guestCapacityProblems([guest("a", 1, usable - 1024), guest("b", 2, 1024, 1)], SMALL), []);
+    });
+
+    it("refuses a guest with more memory than the host can give one guest, naming the key, the sizes and the fix", () => {
+        const [line, ...rest] = guestCapacityProblems([guest("kvm-untuned", 2, 102400, 2)], SMALL);
+        assert.deepEqual(rest, []);
+        assert.equal(
+            line,
+            "environment kvm-untuned (isobench:environments.2.memoryMiB): 102400 MiB, but the host has MemTotal 24576 MiB, of which 24064 MiB can go to guests (512 MiB is kept for the host). Fix: set memoryMiB to at most 24064 (isobench:kvm.memoryMiB for environments that take the stack-wide size), or run the stack on a host with MemTotal of at least 102912 MiB",
+        );
+        assert.deepEqual(guestCapacityProblems([guest("a", 1, SMALL.memTotalMiB - HOST_RESERVE_MIB + 1)], SMALL).length, 1);
+    });
+
+    it("refuses guests that fit one by one but not together, naming each guest and its size, the total and the host's RAM", () => {
+        const lines = guestCapacityProblems([guest("a", 2, 16384, 1), guest("b", 2, 8192, 3)], SMALL);
+        assert.equal(lines.length, 1);
+        assert.equal(
+            lines[0],
+            "the 2 guests are up together for the whole run and need 24576 MiB together (a 16384 MiB at isobench:environments.1.memoryMiB, b 8192 MiB at isobench:environments.3.memoryMiB), but the host has MemTotal 24576 MiB, of which 24064 MiB can go to guests (512 MiB is kept for the host). Fix: lower their memoryMiB until they add up to at most 24064 MiB, or declare fewer kvm and docker-in-kvm environments (a stack per group of guests)",
+        );
+    });
+
+    it("refuses more vCPUs than host CPUs, as the 1:1 pinning of kvm-tuned does, for every preset", () => {
+        const lines = guestCapacityProblems([guest("kvm-untuned", 4, 1024, 2)], SMALL);
+        assert.deepEqual(lines, [
+            "environment kvm-untuned (isobench:environments.2.vcpus): 4 vCPUs, but the host has CPUs 0-1 only, and a guest with more vCPUs than host CPUs measures their time-sharing. Fix: set vcpus to at most 2 (isobench:kvm.vcpus for environments that take the stack-wide size), or run the stack on a host with at least 4 CPUs",
+        ]);
+        assert.match(guestCapacityProblems([guest("a", 2, 1024)], { memTotalMiB: 4096, cpuCount: 1 })[0], /2 vCPUs, but the host has CPU 0 only/);
+    });
+
+    it("admits every stack but felter2014 on this project's 24 GiB, 2-CPU machine", () => {
+        const refused = availableStacks(STACKS).filter((s) => guestCapacityProblems(guestSizes(loadStackSpec(STACKS, s)), SMALL).length > 0);
+        assert.deepEqual(refused, ["felter2014"]);
+        const lines = guestCapacityProblems(guestSizes(loadStackSpec(STACKS, "felter2014")), SMALL);
+        assert.ok(lines.some((l) => l.startsWith("environment kvm-untuned (isobench:environments.") && l.includes(".memoryMiB): 102400 MiB")));
+        assert.ok(lines.some((l) => /^environment kvm-tuned \(.*\.vcpus\): 32 vCPUs/.test(l)));
+        assert.match(lines[lines.length - 1], /^the 6 guests are up together for the whole run and need 322048 MiB together \(kvm-untuned 102400 MiB at /);
+    });
+
+    it("refuses felter2014 even on the study's host for the sum alone: its guests add up to more than 256 GB", () => {
+        // 2 × 8 cores × 2 hyperthreads and 256 GB (the stack's header). Each guest fits; together
+        // they would need 314.5 GiB once their benchmarks have touched their memory.
+        const lines = guestCapacityProblems(guestSizes(loadStackSpec(STACKS, "felter2014")), { memTotalMiB: 256 * 1024, cpuCount: 32 });
+        assert.equal(lines.length, 1);
+        assert.match(lines[0], /^the 6 guests are up together for the whole run and need 322048 MiB together .* MemTotal 262144 MiB/);
+        assert.deepEqual(guestCapacityProblems(guestSizes(loadStackSpec(STACKS, "felter2014")), { memTotalMiB: 384 * 1024, cpuCount: 32 }), []);
+    });
+});
