@@ -30,7 +30,7 @@ import {
     ensurePrivateDir,
 } from "../core/paths";
 import { HostError } from "../core/errors";
-import { guestCapacityProblems, guestSizes, memTotalMiB } from "./guest-capacity";
+import { guestCapacityProblems, guestMemoryWarning, guestSizes, memTotalMiB } from "./guest-capacity";
 
 function lastLine(argv: string[]): { ok: boolean; last: string } {
     const c = attempt(argv, 20);
@@ -177,7 +177,7 @@ function refuseWhatTheHostCannotProvide(spec: ExperimentSpec, ctx: HostContext, 
 }
 
 /** The stack's guests against the host's RAM and CPUs (experiment/guest-capacity.ts decides). */
-function guestCapacityPreflight(spec: ExperimentSpec, hostCpuCount: number): void {
+function guestCapacityPreflight(spec: ExperimentSpec, hostCpuCount: number, log: (line: string) => void): void {
     const guests = guestSizes(spec);
     if (guests.length === 0) return;
     let meminfo = "";
@@ -192,7 +192,10 @@ function guestCapacityPreflight(spec: ExperimentSpec, hostCpuCount: number): voi
             `cannot tell the host's RAM (no MemTotal in /proc/meminfo) to check the guests' memoryMiB against. Fix: run isobench on Linux with /proc mounted`,
         );
     }
-    const problems = guestCapacityProblems(guests, { memTotalMiB: memTotal, cpuCount: hostCpuCount });
+    const host = { memTotalMiB: memTotal, cpuCount: hostCpuCount };
+    const warning = guestMemoryWarning(guests, host);
+    if (warning) log(`warning: ${warning}`);
+    const problems = guestCapacityProblems(guests, host);
     if (problems.length > 0) throw new HostError(`the guests of stack "${spec.stack}" do not fit this host:\n  - ${problems.join("\n  - ")}`);
 }
 
@@ -202,7 +205,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     const env = opts.env ?? process.env;
     const hostCpuCount = os.cpus().length;
     // First: it needs no daemon, and a stack sized for another machine should not get as far as creating the state folder.
-    guestCapacityPreflight(spec, hostCpuCount);
+    guestCapacityPreflight(spec, hostCpuCount, log);
     const stateDir = stateDirOf(repoRoot);
     ensurePrivateDir(stateDir);
     const resultsRoot = resultsRootOf(repoRoot);
