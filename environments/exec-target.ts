@@ -133,6 +133,19 @@ export function detachedScript(command: string, pidFile: string, logFile: string
     return `nohup ${command} >${logFile} 2>&1 </dev/null & echo $! >${pidFile}`;
 }
 
+/**
+ * A shell snippet that stops every server whose PID file is in `runDir` (what a killed cell left:
+ * its server still holds its port), saying which on stdout.
+ */
+export function stopStaleServersScript(runDir: string): string {
+    // A PID namespace restarts with the container, so a stale number may now be this very shell.
+    return (
+        `for f in ${runDir}/*.pid; do [ -f "$f" ] || continue; p=$(cat "$f"); rm -f "$f"; ` +
+        `case "$p" in ''|*[!0-9]*) continue;; esac; [ "$p" = "$$" ] && continue; kill -0 "$p" 2>/dev/null || continue; ` +
+        `echo "stopped server pid $p left by a killed run ($f)"; kill "$p"; for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done`
+    );
+}
+
 /** A shell snippet that stops what detachedScript started, waiting for it to exit. */
 export function stopScript(pidFile: string): string {
     return `if [ -f ${pidFile} ]; then p=$(cat ${pidFile}); kill $p 2>/dev/null; for i in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.1; done; rm -f ${pidFile}; fi`;

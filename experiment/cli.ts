@@ -15,6 +15,8 @@ import { REPO_ROOT, STACK_CONFIG_DIR, resultsRoot, stacksDir } from "../core/pat
 const USAGE = `usage: isobench <command>
   up <stack>                 validate the stack and the host, then pulumi up (runs the experiment)
   destroy <stack>            pulumi destroy: removes containers, guests, volumes, disks; keeps results/
+  recover <stack>            clear what a killed run left (orphaned processes, the stack's stale lock,
+                             half-made resources); up does this itself before it measures
   analyze <results dir> [--compare <other results dir>] [--confidence 0.95] [--no-plots] [--quiet-progress]
                              statistics, change vs native, published claims: summary.csv, summary.md,
                              plots/, report.html (--compare: compare.md/.csv, the two runs side by side)
@@ -51,23 +53,61 @@ function tail(file: string): () => void {
     return () => clearInterval(timer);
 }
 
+/** How every pulumi run of a stack is set up: the stack selected, the environment, and what recovery needs. */
+async function pulumiSession(stack: string, env: NodeJS.ProcessEnv) {
+    const { projectName, selectStack } = await import("./pulumi-cli");
+    const { recoverStack } = await import("./recovery");
+    selectStack(stack, REPO_ROOT, env);
+    const ctx = { stack, project: projectName(REPO_ROOT), env, cwd: REPO_ROOT, log: (l: string) => console.log(`[isobench] ${l}`) };
+    return { ctx, recover: () => recoverStack(ctx) };
+}
+
+/**
+ * Runs one pulumi command of a stack as the host's only measurement: what killed runs left is
+ * cleared first, the host's measurement lock is held for Pulumi's whole life, and every process
+ * it starts carries this run's owner mark, so a hard stop can end them all.
+ */
+async function runMeasured(stack: string, env: NodeJS.ProcessEnv, args: string[], resultsDir: string | undefined) {
+    const { runPulumi } = await import("./pulumi-cli");
+    const { acquireMeasureLock, LOCK_HELD_ENV } = await import("./measure-lock");
+    const { endProcesses, markedBy, runOwner, RUN_OWNER_ENV } = await import("./recovery");
+    const { appendProgress } = await import("./progress-log");
+    const session = await pulumiSession(stack, env);
+    const recovered = session.recover();
+    const say = session.ctx.log;
+    const lock = await acquireMeasureLock(`stack ${stack}, isobench pid ${process.pid}, since ${new Date().toISOString()}`, say);
+    if (resultsDir) {
+        for (const a of recovered.actions) appendProgress(resultsDir, `recovery: ${a}`);
+        if (lock.waitedFor) appendProgress(resultsDir, `waited ${lock.waitedS.toFixed(0)} s for another measurement on this host (${lock.waitedFor})`);
+    }
+    const owner = runOwner(process.pid, env.PULUMI_BACKEND_URL ?? "");
+    const runEnv = { ...env, [RUN_OWNER_ENV]: owner, [LOCK_HELD_ENV]: "1" };
+    const exit = await runPulumi([...args, "--stack", stack], REPO_ROOT, runEnv, { onStart: (pid) => lock.watch(pid) }).finally(() => lock.release());
+    if (exit.signals >= 2) {
+        // Pulumi stopped at once; its plugins and the cell they ran may live on: end them, then
+        // clear the lock and the unfinished operations now rather than at the next up.
+        endProcesses(markedBy(owner));
+        session.recover();
+    }
+    return exit;
+}
+
 async function up(stack: string): Promise<number> {
     const { validateForUp } = await import("./up-preflight");
     const { gatherHost, onPath } = await import("./host");
-    const { pulumiEnv, runPulumi, selectStack } = await import("./pulumi-cli");
+    const { pulumiEnv } = await import("./pulumi-cli");
     const spec = validateForUp(stacksDir(REPO_ROOT), stack);
     // Preflight with the environment Pulumi will get, so it decides exactly as the program will.
     const env = pulumiEnv(REPO_ROOT);
     gatherHost(spec, { env, log: (l) => console.log(`[isobench] ${l}`) });
     if (!onPath("pulumi", env)) throw new HostError("the pulumi CLI was not found. Fix: run scripts/pulumi-toolchain.sh (or scripts/setup.sh)");
-    selectStack(stack, REPO_ROOT, env);
     const resultsDir = path.join(resultsRoot(REPO_ROOT), stack, spec.runId);
     console.log(`[isobench] stack ${stack}, run ${spec.runId}: results in ${resultsDir}`);
     const stop = tail(path.join(resultsDir, "progress.log"));
     const t0 = Date.now();
-    const code = await runPulumi(["up", "--yes", "--skip-preview", "--stack", stack], REPO_ROOT, env).finally(stop);
+    const { code, signals } = await runMeasured(stack, env, ["up", "--yes", "--skip-preview"], resultsDir).finally(stop);
     const wallS = (Date.now() - t0) / 1000;
-    console.log(`[isobench] pulumi up finished in ${wallS.toFixed(1)} s (exit ${code})`);
+    console.log(`[isobench] pulumi up finished in ${wallS.toFixed(1)} s (exit ${code}${signals ? `, stopped by a signal` : ""})`);
     const { cellTimesSince, describeRun, missingCells } = await import("./run-report");
     const log = path.join(resultsDir, "progress.log");
     console.log(`[isobench] ${describeRun(cellTimesSince(fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "", new Date(t0)), wallS)}`);
@@ -77,29 +117,38 @@ async function up(stack: string): Promise<number> {
         planCells(spec).map((c) => c.id),
         new Set(fs.existsSync(cellsDir) ? fs.readdirSync(cellsDir) : []),
     );
-    const summary = path.join(resultsDir, "summary.md");
-    if (code === 0 && missing.length > 0) {
+    if (missing.length > 0) {
         // pulumi can end "successfully" when its program stops early; never call a half-run complete.
         console.error(
-            `isobench: pulumi up ended, but ${missing.length} planned cell(s) have no results (first: ${missing.slice(0, 3).join(", ")}). ` +
+            `isobench: ${missing.length} planned cell(s) have no results yet: ${missing.join(", ")}. ` +
                 `Nothing measured is lost: run \`isobench up ${stack}\` again to measure the rest.`,
         );
-        return 3;
+        return code === 0 ? 3 : code;
     }
+    const summary = path.join(resultsDir, "summary.md");
     if (code === 0 && fs.existsSync(summary)) console.log("\n" + fs.readFileSync(summary, "utf8"));
     return code;
 }
 
+function knownStack(stack: string, available: readonly string[]): void {
+    if (!available.includes(stack)) throw new SpecError(`unknown stack "${stack}"${didYouMean(stack, available)}. Available stacks: ${available.join(", ")}`);
+}
+
 async function destroy(stack: string): Promise<number> {
     const { availableStacks } = await import("./stack-file");
-    const { pulumiEnv, runPulumi, selectStack } = await import("./pulumi-cli");
-    const available = availableStacks(STACKS_DIR);
-    if (!available.includes(stack)) {
-        throw new SpecError(`unknown stack "${stack}"${didYouMean(stack, available)}. Available stacks: ${available.join(", ")}`);
-    }
-    const env = pulumiEnv(REPO_ROOT);
-    selectStack(stack, REPO_ROOT, env);
-    return runPulumi(["destroy", "--yes", "--skip-preview", "--stack", stack], REPO_ROOT, env);
+    const { pulumiEnv } = await import("./pulumi-cli");
+    knownStack(stack, availableStacks(STACKS_DIR));
+    return (await runMeasured(stack, pulumiEnv(REPO_ROOT), ["destroy", "--yes", "--skip-preview"], undefined)).code;
+}
+
+/** Clears what killed runs of the stack left (orphaned processes, a stale lock, unfinished operations) and nothing else. */
+async function recover(stack: string): Promise<number> {
+    const { availableStacks } = await import("./stack-file");
+    const { pulumiEnv } = await import("./pulumi-cli");
+    knownStack(stack, availableStacks(STACKS_DIR));
+    const { actions } = (await pulumiSession(stack, pulumiEnv(REPO_ROOT))).recover();
+    if (actions.length === 0) console.log(`[isobench] stack ${stack}: nothing to recover`);
+    return 0;
 }
 
 /** `analyze` arguments; bad ones are a UserError naming the fix. */
@@ -199,9 +248,13 @@ async function help(): Promise<number> {
 const COMMANDS: Readonly<Record<string, { readonly arity?: readonly number[]; readonly run: (args: string[]) => Promise<number | undefined> }>> = {
     up: { arity: [1], run: (a) => up(a[0]) },
     destroy: { arity: [1], run: (a) => destroy(a[0]) },
+    recover: { arity: [1], run: (a) => recover(a[0]) },
     "run-cell": {
         arity: [1],
         run: async (a) => {
+            const { LOCK_HELD_ENV, runUnderMeasureLock } = await import("./measure-lock");
+            // Under a plain `pulumi up` nobody holds the host for this cell: take it per cell.
+            if (!process.env[LOCK_HELD_ENV]) return runUnderMeasureLock((l) => process.stderr.write(`[isobench] ${l}\n`));
             (await import("./runner")).runCell((await import("./command-args")).decodeArg("run-cell", a[0]));
             return 0;
         },

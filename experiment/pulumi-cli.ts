@@ -46,12 +46,59 @@ export function pulumiAvailable(env: NodeJS.ProcessEnv): string | undefined {
     return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-/** Runs pulumi with inherited stdio; resolves with its exit code. */
-export function runPulumi(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+/** How a run of pulumi ended: its exit code, and the signals this process received meanwhile. */
+export interface PulumiExit {
+    readonly code: number;
+    readonly signals: number;
+}
+
+/**
+ * Runs pulumi with inherited stdio; resolves with its exit code.
+ *
+ * Pulumi runs in a process group of its own, so a Ctrl-C reaches it once, through this process,
+ * whatever sent it: Ctrl-C in the terminal, `kill <isobench pid>`, a hang-up. The first SIGINT,
+ * SIGTERM or SIGHUP becomes one SIGINT to Pulumi, which lets the running step finish and cancels
+ * the rest; a second one is passed on too (Pulumi then stops at once) and `onHardStop` runs so the
+ * caller can end what Pulumi leaves. Either way this waits for Pulumi to exit.
+ * @param onStart gets Pulumi's pid as soon as it runs
+ */
+export function runPulumi(
+    args: string[],
+    cwd: string,
+    env: NodeJS.ProcessEnv,
+    hooks: { readonly onStart?: (pid: number) => void; readonly onHardStop?: () => void; readonly say?: (line: string) => void } = {},
+): Promise<PulumiExit> {
     return new Promise((resolve, reject) => {
-        const child = spawn("pulumi", args, { cwd, env, stdio: "inherit" });
-        child.on("error", reject);
-        child.on("close", (code) => resolve(code ?? 1));
+        const child = spawn("pulumi", args, { cwd, env, stdio: "inherit", detached: true });
+        let signals = 0;
+        const onSignal = (sig: NodeJS.Signals) => {
+            signals++;
+            const say = hooks.say ?? ((l: string) => process.stderr.write(`${l}\n`));
+            if (signals === 1) say(`[isobench] ${sig}: stopping after the running step (send it again to stop at once; nothing measured is lost)`);
+            else say(`[isobench] ${sig} again: stopping now; the next isobench up clears what is left and measures the rest`);
+            try {
+                if (child.pid !== undefined) process.kill(child.pid, "SIGINT");
+            } catch {
+                /* pulumi already exited */
+            }
+            if (signals === 2) hooks.onHardStop?.();
+        };
+        const sigs: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+        for (const s of sigs) process.on(s, onSignal);
+        const done = () => {
+            for (const s of sigs) process.off(s, onSignal);
+        };
+        child.on("spawn", () => {
+            if (child.pid !== undefined) hooks.onStart?.(child.pid);
+        });
+        child.on("error", (e) => {
+            done();
+            reject(e);
+        });
+        child.on("close", (code) => {
+            done();
+            resolve({ code: code ?? 1, signals });
+        });
     });
 }
 
@@ -65,13 +112,19 @@ export function stackStateFile(project: string, stack: string, env: NodeJS.Proce
     return path.join(url.slice("file://".length), ".pulumi", "stacks", project, `${stack}.json`);
 }
 
+/** The Pulumi project's name (Pulumi.yaml `name:`), under which the backend files its stacks. */
+export function projectName(cwd: string): string {
+    const name = /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(cwd, "Pulumi.yaml"), "utf8"))?.[1];
+    if (!name) throw new Error(`${path.join(cwd, "Pulumi.yaml")} has no name: line`);
+    return name;
+}
+
 /**
  * Creates the stack in the backend unless its state is already there: `up` and `destroy` name the
  * stack explicitly, so selecting an existing one only cost a pulumi start (~0.2 s of a no-change up).
  */
 export function selectStack(stack: string, cwd: string, env: NodeJS.ProcessEnv): void {
-    const project = /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(cwd, "Pulumi.yaml"), "utf8"))?.[1];
-    const state = project ? stackStateFile(project, stack, env) : undefined;
+    const state = stackStateFile(projectName(cwd), stack, env);
     if (state && (fs.existsSync(state) || fs.existsSync(`${state}.gz`))) return;
     const r = spawnSync("pulumi", ["stack", "select", "--create", stack, "--secrets-provider", "passphrase", "--non-interactive"], {
         cwd,

@@ -3,6 +3,7 @@
  * resource through `isobench run-cell`. Raw output is kept beside the CSV; a cell whose CSV
  * already exists is never measured again, so nothing measured is ever overwritten.
  */
+import { progress } from "./progress-log";
 import * as fs from "fs";
 import * as path from "path";
 import { getWorkload, AnyWorkload } from "../workloads";
@@ -12,7 +13,7 @@ import { serverAddresses } from "../environments/endpoints";
 import { MachineFacts, cellSamples } from "./cell-samples";
 import * as os from "os";
 import { ParseError } from "../core/errors";
-import { bindShimIn, execArgv, detachedScript, inGuest, listenAddress, runtimeDir, stopScript } from "../environments/exec-target";
+import { bindShimIn, execArgv, detachedScript, inGuest, listenAddress, runtimeDir, stopScript, stopStaleServersScript } from "../environments/exec-target";
 import { EnvironmentHandle } from "../core/environment-handle";
 import { Sample, samplesToCsv } from "../core/samples";
 import { RAW_STDERR_SEPARATOR } from "./parse-raw";
@@ -56,13 +57,6 @@ function stackPassword(workload: string): string {
         );
     }
     return pw;
-}
-
-export function progress(resultsDir: string, line: string): void {
-    const stamped = `${new Date().toISOString()} ${line}`;
-    fs.mkdirSync(resultsDir, { recursive: true });
-    fs.appendFileSync(path.join(resultsDir, "progress.log"), stamped + "\n");
-    process.stderr.write(stamped + "\n");
 }
 
 /** What the samples say of the machine that measured them. */
@@ -254,11 +248,13 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
     const versionOut = mustRun(versionArgv, 60, `${workload.name} version ${workload.versionPlacement === "host" ? "on the host" : `in ${env.name}`}`);
     const toolVersion = workload.parseVersion(versionOut);
     const runDir = runtimeDir(inv.stack);
-    mustRun(
-        inside(`mkdir -p ${q(env.dataDir)} ${q(runDir)} && chmod 0700 ${q(runDir)}`),
+    // Cells of a stack run one at a time, so a server PID file already there is a killed run's.
+    const stale = mustRun(
+        inside(`mkdir -p ${q(env.dataDir)} ${q(runDir)} && chmod 0700 ${q(runDir)} && ${stopStaleServersScript(runDir)}`),
         60,
         `creating the data directory ${env.dataDir} and the runtime folder ${runDir} in ${env.name}`,
-    );
+    ).trim();
+    if (stale) progress(inv.resultsDir, `cell ${inv.cellId}: ${stale.split("\n").join("; ")}`);
     const place: CellPlace = {
         env,
         inside,

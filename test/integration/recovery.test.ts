@@ -1,0 +1,142 @@
+/**
+ * `isobench up` killed and interrupted for real, on a native-only stack of the checkout (Pulumi
+ * reads stack files only from stacks/), with its own file backend, results folder and measurement
+ * lock in a temporary folder: SIGKILL of isobench and its pulumi during a cell, then one
+ * `isobench up` that recovers and measures the rest; SIGTERM of isobench alone, which stops
+ * after the running cell and names the missing ones.
+ */
+import * as assert from "node:assert/strict";
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import YAML from "yaml";
+import { REPO_ROOT } from "../../core/paths";
+import { endProcesses, processAlive, RUN_OWNER_ENV } from "../../experiment/recovery";
+
+const CELLS = ["sysbench-cpu.native.r1", "sysbench-cpu.native.r2", "sysbench-cpu.native.r3"];
+
+/** Every process whose environment names `work` (this test's backend): what a run of it started. */
+function processesOf(work: string): number[] {
+    const out: number[] = [];
+    for (const e of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(e)) continue;
+        try {
+            const env = fs.readFileSync(`/proc/${e}/environ`, "latin1");
+            if (env.includes(`${RUN_OWNER_ENV}=`) && env.includes(work) && processAlive(Number(e))) out.push(Number(e));
+        } catch {
+            /* gone, or not ours to read */
+        }
+    }
+    return out;
+}
+
+function waitFor(what: string, cond: () => boolean, timeoutS: number): Promise<void> {
+    const until = Date.now() + timeoutS * 1000;
+    return new Promise((resolve, reject) => {
+        const t = setInterval(() => {
+            if (cond()) {
+                clearInterval(t);
+                resolve();
+            } else if (Date.now() > until) {
+                clearInterval(t);
+                reject(new Error(`timed out after ${timeoutS} s waiting for ${what}`));
+            }
+        }, 200);
+    });
+}
+
+describe("isobench up killed and interrupted (real pulumi, native cells)", function () {
+    this.timeout(10 * 60 * 1000);
+    const stack = `itrec${process.pid}`;
+    const stackFile = path.join(REPO_ROOT, "stacks", `Pulumi.${stack}.yaml`);
+    let work = "";
+    let env: NodeJS.ProcessEnv = {};
+    let results = "";
+
+    const isobench = (args: string[]): { child: ChildProcess; out: () => string; done: Promise<number> } => {
+        let out = "";
+        const child = spawn(path.join(REPO_ROOT, "bin", "isobench"), args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        child.stdout!.on("data", (d) => (out += d));
+        child.stderr!.on("data", (d) => (out += d));
+        const done = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? 1)));
+        return { child, out: () => out, done };
+    };
+    const progressLog = () => (fs.existsSync(path.join(results, "progress.log")) ? fs.readFileSync(path.join(results, "progress.log"), "utf8") : "");
+    const measured = () => CELLS.filter((c) => fs.existsSync(path.join(results, "cells", `${c}.csv`)));
+    const locks = () => {
+        const d = path.join(work, "backend", ".pulumi", "locks");
+        return fs.existsSync(d) ? fs.readdirSync(d, { recursive: true }).filter((f) => String(f).endsWith(".json")) : [];
+    };
+
+    beforeEach(() => {
+        work = fs.mkdtempSync(path.join(os.tmpdir(), `isobench-${stack}-`));
+        fs.mkdirSync(path.join(work, "backend"));
+        env = {
+            ...process.env,
+            PULUMI_BACKEND_URL: `file://${path.join(work, "backend")}`,
+            PULUMI_HOME: path.join(work, "pulumi-home"),
+            PULUMI_CONFIG_PASSPHRASE: "test",
+            ISOBENCH_RESULTS_DIR: path.join(work, "results"),
+            ISOBENCH_MEASURE_LOCK: path.join(work, "measure.lock"),
+        };
+        results = path.join(work, "results", stack, "rec-1");
+        const config = {
+            "isobench:runId": "rec-1",
+            "isobench:repetitions": "3",
+            "isobench:environments": ["native"],
+            "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 4 } }],
+        };
+        fs.writeFileSync(stackFile, YAML.stringify({ config }));
+    });
+
+    afterEach(async () => {
+        const d = isobench(["destroy", stack]);
+        const code = await d.done;
+        endProcesses(processesOf(work));
+        fs.rmSync(stackFile, { force: true });
+        fs.rmSync(work, { recursive: true, force: true });
+        assert.equal(code, 0, `isobench destroy failed:\n${d.out().slice(-3000)}`);
+    });
+
+    it("after SIGKILL of isobench and pulumi during a cell, one isobench up clears what they left and measures the rest", async () => {
+        const first = isobench(["up", stack]);
+        await waitFor("the second cell to start", () => /sysbench-cpu\.native\.r2: start/.test(progressLog()), 240);
+        const pulumiPid = processesOf(work).find((p) => fs.readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("pulumi\0up"));
+        assert.ok(pulumiPid, "pulumi up runs");
+        process.kill(first.child.pid!, "SIGKILL");
+        process.kill(pulumiPid, "SIGKILL");
+        await first.done;
+        await waitFor("pulumi to be gone", () => !processAlive(pulumiPid), 10);
+        assert.ok(processesOf(work).length > 0, "the plugins outlive their pulumi (what recovery is for)");
+        assert.equal(locks().length, 1, "the killed pulumi's lock is left in the backend");
+
+        const second = isobench(["up", stack]);
+        const code = await second.done;
+        assert.equal(code, 0, second.out().slice(-4000));
+        assert.match(second.out(), /recovery: ended \d+ process\(es\) left by a killed isobench up/);
+        assert.match(second.out(), /recovery: cleared the stack's lock: pulumi pid \d+ that locked stack/);
+        assert.match(second.out(), /recovery: dropped the unfinished creating of cell-sysbench-cpu\.native\.r2/);
+        assert.deepEqual(measured(), CELLS, "every cell measured");
+        assert.match(progressLog(), /recovery: ended/, "the recovery is recorded with the run");
+        assert.deepEqual(processesOf(work), [], "nothing of either run still runs");
+        assert.deepEqual(locks(), []);
+    });
+
+    it("SIGTERM of isobench alone stops after the running cell, names the missing ones, and the next up finishes", async () => {
+        const first = isobench(["up", stack]);
+        await waitFor("the first cell to start", () => /sysbench-cpu\.native\.r1: start/.test(progressLog()), 240);
+        process.kill(first.child.pid!, "SIGTERM");
+        const code = await first.done;
+        assert.notEqual(code, 0, "an interrupted run is not a success");
+        assert.match(first.out(), /SIGTERM: stopping after the running step/);
+        assert.match(first.out(), /planned cell\(s\) have no results yet: .*sysbench-cpu\.native\.r3/);
+        assert.ok(measured().includes("sysbench-cpu.native.r1"), "the running cell finished and was kept");
+        assert.deepEqual(processesOf(work), [], "pulumi and its plugins ended with it");
+        assert.deepEqual(locks(), [], "a cancelled run releases its lock");
+
+        const second = isobench(["up", stack]);
+        assert.equal(await second.done, 0, second.out().slice(-4000));
+        assert.deepEqual(measured(), CELLS);
+    });
+});

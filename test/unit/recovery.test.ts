@@ -1,0 +1,182 @@
+/**
+ * What a killed run leaves and how the next one decides to clear it: stale locks, orphaned
+ * processes, pending operations (on the shape `pulumi stack export` writes), stale server PID
+ * files, and the host's measurement lock (real flock(1) on a temporary file).
+ */
+import * as assert from "node:assert/strict";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { lockDecision, orphansOf, pendingOperations, processAlive, resourceNameOf, withoutPendingOperations } from "../../experiment/recovery";
+import { acquireMeasureLock, lockOwner } from "../../experiment/measure-lock";
+import { stopStaleServersScript } from "../../environments/exec-target";
+
+const LOCK = { file: "/s/.pulumi/locks/organization/isobench/quick/u.json", pid: 4242, hostname: "vm", timestamp: "2026-12-03T08:37:41Z" };
+
+describe("recovery: a killed run's lock", () => {
+    it("clears a lock whose pulumi ran here and is gone", () => {
+        const d = lockDecision(LOCK, "quick", "vm", () => false);
+        assert.equal(d.action, "clear");
+        assert.match(d.why, /pulumi pid 4242 that locked stack quick .* is gone/);
+    });
+    it("refuses a lock whose pulumi still runs, saying how to stop it", () => {
+        const d = lockDecision(LOCK, "quick", "vm", (p) => p === 4242);
+        assert.equal(d.action, "refuse");
+        assert.match(d.why, /being updated by pulumi pid 4242 .*kill -INT 4242/);
+    });
+    it("refuses a lock taken on another host: its process cannot be checked from here", () => {
+        const d = lockDecision(LOCK, "quick", "other", () => false);
+        assert.equal(d.action, "refuse");
+        assert.match(d.why, /on host vm .*remove \/s\/\.pulumi\/locks/);
+    });
+});
+
+describe("recovery: orphaned processes", () => {
+    const url = "file:///work/x/.state/pulumi";
+    it("are the marked processes of this backend whose isobench is gone", () => {
+        const marked = [
+            { pid: 10, owner: `100@${url}` }, // isobench 100 gone: orphan
+            { pid: 11, owner: `101@${url}` }, // isobench 101 alive: its run goes on
+            { pid: 12, owner: `100@file:///other/.state/pulumi` }, // another checkout's
+            { pid: 13, owner: `7@${url}` }, // this process's own run
+        ];
+        assert.deepEqual(
+            orphansOf(marked, url, (p) => p === 101, 7),
+            [10],
+        );
+    });
+    it("a zombie counts as gone, a live process as alive", () => {
+        assert.equal(processAlive(process.pid), true);
+        assert.equal(processAlive(2 ** 22 + 1), false);
+    });
+});
+
+describe("recovery: pending operations", () => {
+    // The shape of `pulumi stack export --show-secrets` after a SIGKILL during a cell and a container's creation.
+    const exported = {
+        version: 3,
+        deployment: {
+            manifest: {},
+            resources: [{ urn: "urn:pulumi:q::isobench::pulumi:pulumi:Stack::isobench-q" }],
+            pending_operations: [
+                {
+                    resource: {
+                        urn: "urn:pulumi:q::isobench::pulumi-nodejs:dynamic/isobench-command:Resource::cell-sysbench-cpu.native.r3",
+                        inputs: { __provider: "…", create: "x" },
+                    },
+                    type: "creating",
+                },
+                {
+                    resource: {
+                        urn: "urn:pulumi:q::isobench::isobench:environment:Docker$pulumi-nodejs:dynamic/isobench-command:Resource::container-docker-nat",
+                        inputs: { create: "docker create …", delete: "docker rm -f isobench-q-docker-nat", environment: { A: "1" }, dir: "/w" },
+                    },
+                    type: "creating",
+                },
+            ],
+        },
+    };
+    it("names each one and carries the delete step of a resource that has one", () => {
+        const ops = pendingOperations(exported);
+        assert.deepEqual(
+            ops.map((o) => [o.type, resourceNameOf(o.urn), o.deleteScript]),
+            [
+                ["creating", "cell-sysbench-cpu.native.r3", undefined],
+                ["creating", "container-docker-nat", "docker rm -f isobench-q-docker-nat"],
+            ],
+        );
+        assert.deepEqual(ops[1].environment, { A: "1" });
+        assert.equal(ops[1].dir, "/w");
+    });
+    it("are dropped from the deployment and nothing else is", () => {
+        const out = withoutPendingOperations(exported) as typeof exported;
+        assert.equal("pending_operations" in out.deployment, false);
+        assert.deepEqual(out.deployment.resources, exported.deployment.resources);
+        assert.equal(out.version, 3);
+        assert.equal(exported.deployment.pending_operations.length, 2, "the input is not changed");
+    });
+    it("an export without any is empty", () => {
+        assert.deepEqual(pendingOperations({ deployment: { resources: [] } }), []);
+        assert.deepEqual(pendingOperations(undefined), []);
+    });
+});
+
+describe("recovery: servers a killed cell left", () => {
+    it("are stopped from their PID files, which go; this shell and a dead PID are left alone", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-stale-"));
+        // Started as detachedScript starts servers: its shell exits, so init reaps it when it ends.
+        const pid = Number(spawnSync("/bin/sh", ["-c", "nohup sleep 300 >/dev/null 2>&1 </dev/null & echo $!"], { encoding: "utf8" }).stdout);
+        try {
+            fs.writeFileSync(path.join(dir, "redis.native.r1.pid"), `${pid}\n`);
+            fs.writeFileSync(path.join(dir, "gone.pid"), "4194305\n");
+            fs.writeFileSync(path.join(dir, "self.pid"), "SELF\n");
+            // The script's own shell writes its PID into self.pid first, as a reused number would be.
+            const r = spawnSync("/bin/sh", ["-c", `sed -i "s/SELF/$$/" ${dir}/self.pid; ${stopStaleServersScript(dir)}`], { encoding: "utf8" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout.trim(), `stopped server pid ${pid} left by a killed run (${dir}/redis.native.r1.pid)`);
+            assert.equal(processAlive(pid), false);
+            assert.deepEqual(fs.readdirSync(dir), []);
+        } finally {
+            if (processAlive(pid)) process.kill(pid, "SIGKILL");
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+    it("an empty runtime folder says nothing", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-stale-"));
+        try {
+            const r = spawnSync("/bin/sh", ["-c", stopStaleServersScript(dir)], { encoding: "utf8" });
+            assert.equal(r.status, 0);
+            assert.equal(r.stdout, "");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("measurement lock (flock on a temporary file)", function () {
+    this.timeout(20_000);
+    let dir = "";
+    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-lock-"))));
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("a second taker waits for the first, says whom it waits for, and records the wait", async () => {
+        const file = path.join(dir, "measure.lock");
+        const first = await acquireMeasureLock("stack a, isobench pid 1", () => {}, file);
+        assert.equal(first.waitedS < 5, true);
+        assert.equal(first.waitedFor, "");
+        assert.equal(lockOwner(file), "stack a, isobench pid 1");
+        const said: string[] = [];
+        const second = acquireMeasureLock("stack b, isobench pid 2", (l) => said.push(l), file, 1);
+        await new Promise((r) => setTimeout(r, 1500));
+        first.release();
+        const held = await second;
+        try {
+            assert.equal(held.waitedFor, "stack a, isobench pid 1");
+            assert.ok(held.waitedS >= 1.4, `waited ${held.waitedS} s`);
+            assert.match(said[0], /another measurement holds this host \(stack a, isobench pid 1; lock .*\): waiting/);
+            assert.ok(said.some((l) => /still waiting \d+ s for stack a/.test(l)));
+            assert.equal(lockOwner(file), "stack b, isobench pid 2");
+        } finally {
+            held.release();
+        }
+    });
+
+    it("stays held while the watched process lives, even when its taker lets go", async () => {
+        const file = path.join(dir, "measure.lock");
+        const watched = spawn("sleep", ["2"], { stdio: "ignore" });
+        const held = await acquireMeasureLock("stack a", () => {}, file);
+        held.watch(watched.pid!);
+        held.release();
+        await new Promise((r) => setTimeout(r, 500));
+        assert.notEqual(spawnSync("flock", ["-n", file, "true"]).status, 0, "held while the watched process runs");
+        await new Promise((r) => watched.once("exit", r));
+        // The holder checks once a second.
+        let free = false;
+        for (let i = 0; i < 30 && !free; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            free = spawnSync("flock", ["-n", file, "true"]).status === 0;
+        }
+        assert.equal(free, true, "released once the watched process is gone");
+    });
+});
