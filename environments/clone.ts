@@ -19,6 +19,7 @@ import type { CloneScripts, Clones } from "../core/clones";
 import { attempt, mustRun, virshArgv } from "./process";
 import { shellQuote as q } from "../core/shell";
 import { escapeXmlAttr, unescapeXml } from "../core/xml";
+import { dockerRemovalScript, HOST_DOCKERD_FIX } from "./container-spec";
 
 /** A clone's name: `<original>-c<k>`. */
 export function cloneName(original: string, k: number): string {
@@ -193,13 +194,9 @@ export function dockerCloneCreateScript(c: DockerClone, timeoutS: number): strin
     ].join("\n");
 }
 
-/** Removes the clone's container and volumes; succeeds when they are already gone. */
+/** Removes the clone's container and volumes; succeeds when they are already gone, fails while dockerd does not answer. */
 export function dockerCloneRemoveScript(c: DockerClone): string {
-    return [
-        `docker rm -f ${q(c.name)} >/dev/null 2>&1 || true`,
-        ...c.volumes.map((v) => `docker volume rm -f ${q(v)} >/dev/null 2>&1 || true`),
-        `! docker container inspect ${q(c.name)} >/dev/null 2>&1 || { echo "clone ${c.name} still exists after docker rm -f" >&2; exit 1; }`,
-    ].join("\n");
+    return dockerRemovalScript({ containers: [c.name], volumes: c.volumes, fix: HOST_DOCKERD_FIX });
 }
 
 // ---- KVM ------------------------------------------------------------------------------------

@@ -173,15 +173,84 @@ export function cliCreateScript(s: ContainerSpec): string {
     ].join("\n");
 }
 
-/** Delete script of the cli driver; succeeds when things are already gone. */
-export function cliDeleteScript(s: ContainerSpec): string {
-    const cloneOf = q(`label=isobench.clone-of=${s.name}`);
-    return [
-        // Leftover clones (environments/clone.ts) of a measurement that was killed.
-        `docker ps -aq --filter ${cloneOf} | xargs -r docker rm -f >/dev/null 2>&1 || true`,
-        `docker volume ls -q --filter ${cloneOf} | xargs -r docker volume rm -f >/dev/null 2>&1 || true`,
-        `docker rm -f ${q(s.name)} >/dev/null 2>&1 || true`,
-        ...(s.volume ? [`docker volume rm -f ${q(s.volume.name)} >/dev/null 2>&1 || true`] : []),
-        `! docker container inspect ${q(s.name)} >/dev/null 2>&1`,
-    ].join("\n");
+/** What a user does when the docker CLI cannot reach dockerd on the host. */
+export const HOST_DOCKERD_FIX = "start dockerd (bash scripts/daemons.sh) and run the step again (for a delete: isobench destroy)";
+
+/** A regex matching exactly `name` in a `--filter name=` of docker ps / docker volume ls. */
+function exactName(name: string): string {
+    return `^${name.replace(/[.+*?^$()[\]{}|\\]/g, "\\$&")}$`;
+}
+
+/**
+ * Lines that end the script with status 1 unless dockerd answers. A removal that cannot reach the
+ * daemon must fail: reporting success would drop the resource from the stack's state and leave the
+ * container running with nothing left that knows about it.
+ */
+export function requireDockerd(fix: string): string {
+    return `docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || { echo "dockerd does not answer at \${DOCKER_HOST:-unix:///var/run/docker.sock}; nothing was removed. Fix: "${q(fix)} >&2; exit 1; }`;
+}
+
+/** What {@link dockerRemovalScript} removes. */
+export interface DockerRemoval {
+    readonly containers: readonly string[];
+    readonly volumes: readonly string[];
+    /** A label (key=value) whose containers and volumes go too: leftover clones of a killed measurement. */
+    readonly label?: string;
+    /** Said when dockerd does not answer. */
+    readonly fix: string;
+}
+
+/**
+ * Removes containers and volumes, then proves from dockerd that none of them is left. Succeeds when
+ * they were already gone; fails (status 1, naming what and why) when dockerd does not answer or
+ * something is still there, so that a Pulumi delete keeps the resource in state for the next try.
+ */
+export function dockerRemovalScript(r: DockerRemoval): string {
+    const fail = (what: string) => `{ echo ${q(what)} >&2; exit 1; }`;
+    const lines = ["set -e", requireDockerd(r.fix)];
+    if (r.label) {
+        const f = q(`label=${r.label}`);
+        lines.push(
+            `ids=$(docker ps -aq --filter ${f}) || ${fail(`cannot list containers labelled ${r.label}`)}`,
+            `[ -z "$ids" ] || docker rm -f $ids >/dev/null`,
+        );
+    }
+    for (const c of r.containers) lines.push(`docker rm -f ${q(c)} >/dev/null 2>&1 || true`);
+    if (r.label) {
+        const f = q(`label=${r.label}`);
+        lines.push(
+            `vols=$(docker volume ls -q --filter ${f}) || ${fail(`cannot list volumes labelled ${r.label}`)}`,
+            `[ -z "$vols" ] || docker volume rm -f $vols >/dev/null`,
+        );
+    }
+    for (const v of r.volumes) lines.push(`docker volume rm -f ${q(v)} >/dev/null 2>&1 || true`);
+    const containerFilters = [...r.containers.map((c) => `name=${exactName(c)}`), ...(r.label ? [`label=${r.label}`] : [])];
+    for (const f of containerFilters) {
+        lines.push(
+            `left=$(docker ps -aq --filter ${q(f)}) || ${fail(`cannot list containers (${f}) after removing them`)}`,
+            `[ -z "$left" ] || ${fail(`a container (${f}) is still there after docker rm -f`)}`,
+        );
+    }
+    const volumeFilters = [...r.volumes.map((v) => `name=${exactName(v)}`), ...(r.label ? [`label=${r.label}`] : [])];
+    for (const f of volumeFilters) {
+        lines.push(
+            `left=$(docker volume ls -q --filter ${q(f)}) || ${fail(`cannot list volumes (${f}) after removing them`)}`,
+            `[ -z "$left" ] || ${fail(`a volume (${f}) is still there after docker volume rm -f`)}`,
+        );
+    }
+    return lines.join("\n");
+}
+
+/**
+ * Delete script of the cli driver: the container, its volume and leftover clones
+ * (environments/clone.ts) of a measurement that was killed. Succeeds when they are already gone,
+ * fails while dockerd does not answer.
+ */
+export function cliDeleteScript(s: ContainerSpec, fix: string = HOST_DOCKERD_FIX): string {
+    return dockerRemovalScript({
+        containers: [s.name],
+        volumes: s.volume ? [s.volume.name] : [],
+        label: `isobench.clone-of=${s.name}`,
+        fix,
+    });
 }

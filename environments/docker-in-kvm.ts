@@ -42,7 +42,21 @@ export function guestContainerCreateScript(s: ContainerSpec, guest: GuestAccess,
     ].join("\n");
 }
 
-/** Delete: remove the container and its volume in the guest; succeeds when the guest is already gone. */
+/**
+ * Delete: remove the container and its volume in the guest. Succeeds when the guest is gone (the
+ * container lived on its disk); fails, keeping the resource in state, while libvirt or the guest's
+ * dockerd does not answer or the guest is not running, since the container then still exists on a
+ * disk that outlives this step.
+ */
 export function guestContainerDeleteScript(s: ContainerSpec, guest: GuestAccess, lifecycle: string): string {
-    return [`ip=$(${q(lifecycle)} ip ${q(guest.domain)} 2>/dev/null) || exit 0`, `${ssh(guest)} ${q(cliDeleteScript(s))} || true`].join("\n");
+    const d = q(guest.domain);
+    const notRunning = `guest ${guest.domain} is $state, so container ${s.name} on its disk cannot be removed. Fix: start it (virsh start ${guest.domain}, or virsh resume when paused) and run isobench destroy again`;
+    return [
+        "set -e",
+        `state=$(${q(lifecycle)} state ${d})`,
+        `[ "$state" != absent ] || { echo "guest ${guest.domain} is gone, and container ${s.name} with its disk" >&2; exit 0; }`,
+        `[ "$state" = running ] || { echo "${notRunning}" >&2; exit 1; }`,
+        `ip=$(${q(lifecycle)} ip ${d})`,
+        `${ssh(guest)} ${q(cliDeleteScript(s, `start dockerd in guest ${guest.domain} and run isobench destroy again`))}`,
+    ].join("\n");
 }

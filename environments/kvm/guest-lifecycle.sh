@@ -7,6 +7,7 @@
 #   guest-lifecycle.sh create   <name> <xml-file> <base-qcow2> <disk-path>
 #   guest-lifecycle.sh wait-ssh <name> <ssh-key> <timeout-s>    # last stdout line: the guest's IP
 #   guest-lifecycle.sh ip       <name>                          # the guest's DHCP address
+#   guest-lifecycle.sh state    <name>                          # virsh domstate, or "absent"; fails when libvirt does not answer
 #   guest-lifecycle.sh delete   <name> <disk-path>              # idempotent
 #   guest-lifecycle.sh delete-clones <name> <disk-dir>          # leftover <name>-c<k> clones, idempotent
 #   guest-lifecycle.sh vcpupin  <name>                          # `virsh vcpupin` as libvirt reports it
@@ -277,6 +278,19 @@ cmd_ip() {
     printf '%s\n' "$ip"
 }
 
+cmd_state() {
+    [[ $# -eq 1 ]] || usage
+    require_libvirt
+    if domain_exists "$1"; then
+        local state
+        state=$(domain_state "$1")
+        [[ -n "$state" ]] || die "cannot read the state of $1"
+        printf '%s\n' "$state"
+    else
+        printf 'absent\n'
+    fi
+}
+
 cmd_delete() {
     [[ $# -eq 2 ]] || usage
     local name=$1 overlay=$2 state
@@ -354,6 +368,7 @@ main() {
         create) cmd_create "$@" ;;
         wait-ssh) cmd_wait_ssh "$@" ;;
         ip) cmd_ip "$@" ;;
+        state) cmd_state "$@" ;;
         delete) cmd_delete "$@" ;;
         delete-clones) cmd_delete_clones "$@" ;;
         vcpupin) cmd_vcpupin "$@" ;;

@@ -24,7 +24,7 @@ import { runCell } from "../../experiment/runner";
 import { samplesFromCsv } from "../../core/samples";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../../environments/docker-in-kvm";
 import { attempt, mustRun, virshArgv } from "../../environments/process";
-import { guestAccessOf } from "../../environments/exec-target";
+import { guestAccessOf, sshArgv } from "../../environments/exec-target";
 import { EnvironmentHandle } from "../../core/environment-handle";
 import { FULL_MATRIX } from "../helpers/scope";
 
@@ -259,13 +259,14 @@ describe("environment matrix on real dockerd and libvirt", function () {
     });
     let host: HostContext;
     let handle: EnvironmentHandle;
+    let built: ReturnType<typeof dockerInKvmEnvironment>;
     let measured: Record<string, string>;
     const undo: string[][] = [];
 
     before(function () {
         host = gatherHost(spec);
         const env = spec.environmentSpecs[0] as DockerInKvmEnv;
-        const built = dockerInKvmEnvironment(spec, env, host, [6379]);
+        built = dockerInKvmEnvironment(spec, env, host, [6379]);
         handle = built.handle;
         const d = built.domain;
         fs.mkdirSync(path.dirname(d.diskPath), { recursive: true });
@@ -322,6 +323,15 @@ describe("environment matrix on real dockerd and libvirt", function () {
             assert.ok(s.value > 0);
         }
         assert.match(samples[0].notes, /server at 192\.168\.\d+\.\d+:\d+/);
+    });
+
+    it("the container's delete removes it from the guest's dockerd and succeeds again once it is gone", () => {
+        const del = ["/bin/sh", "-c", guestContainerDeleteScript(built.container, guestAccessOf(handle), LIFECYCLE)];
+        mustRun(del, 300, "deleting the container in the guest");
+        const ip = mustRun([LIFECYCLE, "ip", guestAccessOf(handle).domain], 60, "guest ip").trim();
+        const inGuest = mustRun([...sshArgv(guestAccessOf(handle), ip), "docker ps -aq --filter name=" + built.container.name], 120, "docker ps in the guest");
+        assert.equal(inGuest.trim(), "", "no container left in the guest");
+        mustRun(del, 300, "deleting it again");
     });
 });
 

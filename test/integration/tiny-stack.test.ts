@@ -159,4 +159,33 @@ describe("tiny stack on real dockerd and libvirt", function () {
         assert.doesNotMatch(again.out, /created|replaced|updated \(/);
         assert.match(again.out, /unchanged/);
     });
+
+    // Last: it leaves a half-destroyed stack, which the after hook's destroy finishes.
+    it("destroy while dockerd and libvirtd do not answer fails, keeps the containers and the guest in state, and the next destroy removes them", () => {
+        const away = {
+            ...project!.env,
+            DOCKER_HOST: `unix://${path.join(project!.work, "no-dockerd.sock")}`,
+            LIBVIRT_DEFAULT_URI: `qemu+unix:///system?socket=${path.join(project!.work, "no-libvirtd.sock")}`,
+        };
+        const d = sh(["pulumi", "destroy", "--yes", "--skip-preview", "--stack", stack], { cwd: project!.work, env: away, timeoutS: 600 });
+        assert.notEqual(d.status, 0, `destroy reported success with no daemon to reach:\n${d.out.slice(-3000)}`);
+        assert.match(d.out, /dockerd does not answer at unix:\/\/.*no-dockerd\.sock; nothing was removed/);
+        assert.match(d.out, /libvirt at qemu\+unix:.* is not reachable/);
+        const exported = project!.pulumi(["stack", "export", "--stack", stack], 60);
+        assert.equal(exported.status, 0, exported.out);
+        // The command resources whose delete step removes each container and the guest.
+        const deletes = (JSON.parse(exported.out).deployment.resources as Array<{ inputs?: { delete?: unknown } }>)
+            .map((r) => r.inputs?.delete)
+            .filter((d): d is string => typeof d === "string");
+        for (const name of [`isobench-${stack}-docker-nat`, `isobench-${stack}-docker-host`, `isobench-${stack}-kvm-tuned`]) {
+            assert.ok(
+                deletes.some((d) => d.includes(`'${name}'`)),
+                `the resource that removes ${name} is still in the stack's state`,
+            );
+        }
+        const left = leftoverResources(`isobench-${stack}-`);
+        for (const r of [`container isobench-${stack}-docker-nat`, `container isobench-${stack}-docker-host`, `domain isobench-${stack}-kvm-tuned`]) {
+            assert.ok(left.includes(r), `${r} still exists (found: ${left.join(", ")})`);
+        }
+    });
 });
