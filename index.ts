@@ -6,11 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { isobenchKeys, parseSpec } from "./experiment/spec";
 import { gatherHost } from "./experiment/host";
 import { declareExperiment } from "./experiment/program";
+import { checkResults } from "./experiment/results-preflight";
 
 // The same reading of the stack file as the CLI's preflight (experiment/stack-file.ts).
 const spec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()));
 const host = gatherHost(spec, { log: (l) => pulumi.log.info(l) });
-const experiment = declareExperiment(spec, host);
+// Before any resource: results measured under another definition are refused, not kept.
+const experiment = declareExperiment(spec, host, checkResults(spec, host));
 
 export const resultsDir = experiment.resultsDir;
 export const accel = host.accel;

@@ -35,6 +35,8 @@ export interface AnalyzeOptions {
     readonly workers?: number;
     /** Where progress lines go; default stderr. */
     readonly log?: (line: string) => void;
+    /** The cell ids of the stack's current plan: other cells' CSVs are listed, not used (the stack's analysis step passes it). */
+    readonly plan?: readonly string[];
 }
 
 export const SUMMARY_COLUMNS = [
@@ -134,6 +136,7 @@ export async function summarizeResultsDir(
     const t0 = Date.now();
     const read = await readCells(dir, {
         ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+        ...(opts.plan ? { plan: opts.plan } : {}),
         onProgress: (done, total, rows) => {
             const now = Date.now();
             if (opts.progress && (now - lastReport >= 1000 || done === total)) {
@@ -218,7 +221,9 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
     let out = md;
     if (opts.compareWith) {
         if (opts.progress) log(`analyze: reading ${opts.compareWith} to compare`);
-        const other = await summarizeResultsDir(opts.compareWith, { ...opts, log });
+        // The plan is this run's; the other run is read whole.
+        const { plan: _plan, ...otherOpts } = opts;
+        const other = await summarizeResultsDir(opts.compareWith, { ...otherOpts, log });
         const cmp = compareRuns(summary, other.summary);
         const cmpMd = renderComparisonMarkdown(cmp, dir, opts.compareWith, summary.confidence);
         const cmpMdPath = path.join(dir, "compare.md");

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Sample, samplesFromCsv } from "../core/samples";
+import { readCellError } from "../core/results-layout";
 
 export interface LoadProblem {
     /** Path of the offending file or entry. */
@@ -61,15 +62,37 @@ export interface CellEntry {
     readonly isFile: boolean;
 }
 
-/** The entries of <dir>/cells sorted by name (plain code-unit order); none when it is missing. */
-export function listCells(dir: string): { cellsDir: string; entries: CellEntry[] } {
+/**
+ * The entries of <dir>/cells sorted by name (plain code-unit order); none when it is missing.
+ * Failed cells (<cell>.error, core/results-layout.ts) are not read as samples but reported, with
+ * their message; with `plan` (the cell ids of the stack's current plan), CSVs of other cells are
+ * left out and reported too, so a run whose definition shrank is not analysed with cells it no
+ * longer has.
+ */
+export function listCells(dir: string, plan?: readonly string[]): { cellsDir: string; entries: CellEntry[]; skipped: LoadProblem[] } {
     const cellsDir = path.join(dir, "cells");
-    if (!fs.existsSync(cellsDir)) return { cellsDir, entries: [] };
+    if (!fs.existsSync(cellsDir)) return { cellsDir, entries: [], skipped: [] };
+    const planned = plan ? new Set(plan) : undefined;
+    const skipped: LoadProblem[] = [];
     const entries = fs
         .readdirSync(cellsDir, { withFileTypes: true })
         .map((e) => ({ name: e.name, isFile: e.isFile() }))
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { cellsDir, entries };
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .filter((e) => {
+            const file = path.join(cellsDir, e.name);
+            if (e.name.endsWith(".error") && e.isFile) {
+                const cell = e.name.slice(0, -".error".length);
+                if (planned && !planned.has(cell)) return false;
+                skipped.push({ file, error: `cell ${cell} failed and has no samples: ${readCellError(file).message.split("\n")[0]}` });
+                return false;
+            }
+            if (planned && e.name.endsWith(".csv") && !planned.has(e.name.slice(0, -".csv".length))) {
+                skipped.push({ file, error: "not a cell of the stack's current plan (left by an earlier definition of this run); not used" });
+                return false;
+            }
+            return true;
+        });
+    return { cellsDir, entries, skipped };
 }
 
 /**
@@ -123,9 +146,9 @@ export function readCellEntries(
 
 /** Every cells/*.csv of dir through readCellEntries. A missing cells/ directory yields nothing. */
 export function streamResultsDir(dir: string, onSample: (s: Sample) => void, onProgress?: LoadProgress): StreamedResults {
-    const { cellsDir, entries } = listCells(dir);
+    const { cellsDir, entries, skipped } = listCells(dir);
     const r = readCellEntries(cellsDir, entries, onSample, (done, rows) => onProgress?.(done, entries.length, rows));
-    return { dir, cellsDir, ...r };
+    return { dir, cellsDir, ...r, problems: [...skipped, ...r.problems] };
 }
 
 /** Loads every cells/*.csv of dir into memory (small runs, tests); see streamResultsDir. */

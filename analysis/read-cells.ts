@@ -64,9 +64,9 @@ function startWorker(input: WorkerInput, onProgress: (p: WorkerProgress) => void
  */
 export async function readCells(
     dir: string,
-    opts: { workers?: number; onProgress?: (done: number, total: number, rows: number) => void } = {},
+    opts: { workers?: number; onProgress?: (done: number, total: number, rows: number) => void; plan?: readonly string[] } = {},
 ): Promise<CellsRead> {
-    const { cellsDir, entries } = listCells(dir);
+    const { cellsDir, entries, skipped } = listCells(dir, opts.plan);
     const groups = new GroupAccumulator();
     const facts = new FactsAccumulator();
     const workers = Math.max(1, Math.min(entries.length, opts.workers ?? (entries.length >= PARALLEL_MIN_FILES ? Math.min(2, os.availableParallelism()) : 1)));
@@ -80,7 +80,7 @@ export async function readCells(
             },
             (done, rows) => opts.onProgress?.(done, entries.length, rows),
         );
-        return { cellsDir, ...r, groups, facts };
+        return { cellsDir, ...r, problems: [...skipped, ...r.problems], groups, facts };
     }
     const size = Math.ceil(entries.length / workers);
     const slices = Array.from({ length: workers }, (_, i) => entries.slice(i * size, (i + 1) * size)).filter((s) => s.length > 0);
@@ -97,7 +97,7 @@ export async function readCells(
         ),
     );
     const files: string[] = [];
-    const problems: LoadProblem[] = [];
+    const problems: LoadProblem[] = [...skipped];
     let total = 0;
     for (const r of results) {
         files.push(...r.files);

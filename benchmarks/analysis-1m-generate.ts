@@ -111,6 +111,7 @@ for (let rep = 1; rows < target; rep++) {
                     kernel: "6.1",
                     cpu_model: "synthetic",
                     notes: "",
+                    fingerprint: "",
                 };
             });
             fs.writeFileSync(path.join(dir, "cells", `${w}.${env.environment}.r${rep}.csv`), samplesToCsv(samples));

@@ -13,6 +13,22 @@ export class SpecError extends UserError {}
 /** The host cannot run what the stack declares (a daemon, an image, KVM); the message names the fix. */
 export class HostError extends UserError {}
 
+/** Results of the run were measured under another definition than the plan's; the message lists them and the fix. */
+export class StaleResultsError extends UserError {}
+
+/** A cell that ran and failed: the tool's exit status and raw output file, when it got that far. */
+export class CellFailure extends Error {
+    constructor(
+        message: string,
+        readonly exitStatus?: number,
+        readonly raw?: string,
+        options?: ErrorOptions,
+    ) {
+        super(message, options);
+        this.name = "CellFailure";
+    }
+}
+
 /** Thrown for a spec that must not be rendered; the message names the field and the fix. */
 export class DomainSpecError extends Error {
     constructor(

@@ -28,7 +28,11 @@ export const SAMPLE_COLUMNS = [
     "kernel",
     "cpu_model",
     "notes",
+    "fingerprint",
 ] as const;
+
+/** The columns before `fingerprint` was added: such files are read with an empty fingerprint. */
+const LEGACY_COLUMNS = SAMPLE_COLUMNS.slice(0, -1);
 
 export type EnvKind = "native" | "docker" | "kvm" | "docker-in-kvm";
 export type Accel = "kvm" | "tcg" | "none";
@@ -62,6 +66,12 @@ export interface Sample {
     readonly kernel: string;
     readonly cpu_model: string;
     readonly notes: string;
+    /**
+     * What defined the measurement (experiment/fingerprint.ts: workload, parameters with defaults,
+     * environment variant, images), so a definition changed under the same runId is refused rather
+     * than its old numbers kept; "" in files written before fingerprints existed.
+     */
+    readonly fingerprint: string;
 }
 
 export function samplesToCsv(samples: readonly Sample[]): string {
@@ -87,14 +97,16 @@ export function samplesFromCsv(text: string, source: string): Sample[] {
     if (rows.length === 0) return [];
     const header = rows[0];
     const expected = SAMPLE_COLUMNS.join(",");
-    if (header.join(",") !== expected) {
+    const legacy = header.join(",") === LEGACY_COLUMNS.join(",");
+    if (header.join(",") !== expected && !legacy) {
         throw new Error(`${source}: header is "${header.join(",")}", expected the sample schema "${expected}"`);
     }
+    const width = legacy ? LEGACY_COLUMNS.length : SAMPLE_COLUMNS.length;
     const out: Sample[] = new Array(rows.length - 1);
     for (let i = 1; i < rows.length; i++) {
         const r = rows[i];
-        if (r.length !== SAMPLE_COLUMNS.length) {
-            throw new Error(`${source}: row ${i + 1} has ${r.length} fields, expected ${SAMPLE_COLUMNS.length} (the sample schema)`);
+        if (r.length !== width) {
+            throw new Error(`${source}: row ${i + 1} has ${r.length} fields, expected ${width} (the sample schema)`);
         }
         const value = Number(r[10]);
         if (r[10] === "" || !Number.isFinite(value)) throw new Error(`${source}: row ${i + 1} has non-numeric value "${r[10]}"`);
@@ -122,6 +134,7 @@ export function samplesFromCsv(text: string, source: string): Sample[] {
             kernel: r[19],
             cpu_model: r[20],
             notes: r[21],
+            fingerprint: legacy ? "" : r[22],
         };
     }
     return out;

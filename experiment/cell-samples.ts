@@ -65,5 +65,6 @@ export function cellSamples(c: CellSamplesInput): Sample[] {
         ]
             .filter((n) => n !== "")
             .join("; "),
+        fingerprint: inv.fingerprint,
     }));
 }

@@ -7,13 +7,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { HostError, SpecError, UserError } from "../core/errors";
 import { didYouMean } from "../core/closest";
-import { REPO_ROOT, STACK_CONFIG_DIR, resultsRoot, stacksDir } from "../core/paths";
+import { REPO_ROOT, STACK_CONFIG_DIR, stacksDir } from "../core/paths";
 
 // Each command loads only the modules it needs: run-cell and probe start once per cell, and
 // the schema validator, YAML parser and analysis would add about 0.4 s to every start.
 
 const USAGE = `usage: isobench <command>
-  up <stack>                 validate the stack and the host, then pulumi up (runs the experiment)
+  up <stack> [--remeasure <cell>,…|stale]
+                             validate the stack and the host, then pulumi up (runs the experiment);
+                             --remeasure moves those cells' results into superseded/ and measures them again
   destroy <stack>            pulumi destroy: removes containers, guests, volumes, disks; keeps results/
   recover <stack>            clear what a killed run left (orphaned processes, the stack's stale lock,
                              half-made resources); up does this itself before it measures
@@ -92,16 +94,28 @@ async function runMeasured(stack: string, env: NodeJS.ProcessEnv, args: string[]
     return exit;
 }
 
-async function up(stack: string): Promise<number> {
+/** `up <stack> [--remeasure <cell,…|stale>]`; undefined when the arguments do not fit. */
+function parseUpArgs(args: readonly string[]): { stack: string; remeasure?: string } | undefined {
+    const i = args.indexOf("--remeasure");
+    const rest = i < 0 ? [...args] : [...args.slice(0, i), ...args.slice(i + 2)];
+    if (rest.length !== 1 || rest[0].startsWith("--") || (i >= 0 && (args[i + 1] === undefined || args[i + 1].startsWith("--")))) return undefined;
+    return { stack: rest[0], ...(i >= 0 ? { remeasure: args[i + 1] } : {}) };
+}
+
+async function up(stack: string, opts: { remeasure?: string } = {}): Promise<number> {
     const { validateForUp } = await import("./up-preflight");
     const { gatherHost, onPath } = await import("./host");
     const { pulumiEnv } = await import("./pulumi-cli");
     const spec = validateForUp(stacksDir(REPO_ROOT), stack);
     // Preflight with the environment Pulumi will get, so it decides exactly as the program will.
     const env = pulumiEnv(REPO_ROOT);
-    gatherHost(spec, { env, log: (l) => console.log(`[isobench] ${l}`) });
+    const host = gatherHost(spec, { env, log: (l) => console.log(`[isobench] ${l}`) });
     if (!onPath("pulumi", env)) throw new HostError("the pulumi CLI was not found. Fix: run scripts/pulumi-toolchain.sh (or scripts/setup.sh)");
-    const resultsDir = path.join(resultsRoot(REPO_ROOT), stack, spec.runId);
+    const { checkResults, remeasure, runResultsDir } = await import("./results-preflight");
+    if (opts.remeasure !== undefined) for (const l of remeasure(spec, host, opts.remeasure)) console.log(`[isobench] remeasure: ${l}`);
+    const before = checkResults(spec, host);
+    if (before.failed.length > 0) console.log(`[isobench] ${before.failed.length} cell(s) failed before and are retried: ${before.failed.join(", ")}`);
+    const resultsDir = runResultsDir(spec, host);
     console.log(`[isobench] stack ${stack}, run ${spec.runId}: results in ${resultsDir}`);
     const stop = tail(path.join(resultsDir, "progress.log"));
     const t0 = Date.now();
@@ -117,11 +131,21 @@ async function up(stack: string): Promise<number> {
         planCells(spec).map((c) => c.id),
         new Set(fs.existsSync(cellsDir) ? fs.readdirSync(cellsDir) : []),
     );
+    const { cellErrorPath, readCellError } = await import("./results-state");
+    const failed = missing.filter((c) => fs.existsSync(cellErrorPath(resultsDir, c)));
+    for (const c of failed)
+        console.error(`isobench: cell ${c} failed: ${readCellError(cellErrorPath(resultsDir, c)).message.split("\n")[0]} (${cellErrorPath(resultsDir, c)})`);
+    const notRun = missing.filter((c) => !failed.includes(c));
     if (missing.length > 0) {
         // pulumi can end "successfully" when its program stops early; never call a half-run complete.
         console.error(
-            `isobench: ${missing.length} planned cell(s) have no results yet: ${missing.join(", ")}. ` +
-                `Nothing measured is lost: run \`isobench up ${stack}\` again to measure the rest.`,
+            [
+                failed.length ? `isobench: ${failed.length} cell(s) failed: ${failed.join(", ")}.` : "",
+                notRun.length ? `isobench: ${notRun.length} planned cell(s) have no results yet: ${notRun.join(", ")}.` : "",
+                `Nothing measured is lost: run \`isobench up ${stack}\` again to retry the failed cells and measure the rest.`,
+            ]
+                .filter(Boolean)
+                .join("\n"),
         );
         return code === 0 ? 3 : code;
     }
@@ -152,9 +176,17 @@ async function recover(stack: string): Promise<number> {
 }
 
 /** `analyze` arguments; bad ones are a UserError naming the fix. */
-function parseAnalyzeArgs(args: readonly string[]): { dir: string; compareWith?: string; confidence?: number; plots: boolean; progress: boolean } {
+function parseAnalyzeArgs(args: readonly string[]): {
+    dir: string;
+    compareWith?: string;
+    confidence?: number;
+    plots: boolean;
+    progress: boolean;
+    planArg?: string;
+} {
     let dir: string | undefined;
     let compareWith: string | undefined;
+    let planArg: string | undefined;
     let confidence: number | undefined;
     let plots = true;
     let progress = true;
@@ -162,7 +194,11 @@ function parseAnalyzeArgs(args: readonly string[]): { dir: string; compareWith?:
         const a = args[i];
         if (a === "--quiet-progress") progress = false;
         else if (a === "--no-plots") plots = false;
-        else if (a === "--compare" || a === "--confidence") {
+        else if (a === "--plan") {
+            // Only the stack's analysis step passes it (an encoded list of cell ids).
+            planArg = args[++i];
+            if (planArg === undefined) throw new UserError(`analyze: --plan needs a value\n${USAGE}`);
+        } else if (a === "--compare" || a === "--confidence") {
             const v = args[++i];
             if (v === undefined) throw new UserError(`analyze: ${a} needs a value\n${USAGE}`);
             if (a === "--compare") compareWith = v;
@@ -175,7 +211,14 @@ function parseAnalyzeArgs(args: readonly string[]): { dir: string; compareWith?:
         else throw new UserError(`analyze: one results directory expected, got "${dir}" and "${a}" (use --compare <dir> for a second run)`);
     }
     if (dir === undefined) throw new UserError(`analyze: which results directory? e.g. isobench analyze results/quick/quick-1\n${USAGE}`);
-    return { dir, plots, progress, ...(compareWith !== undefined ? { compareWith } : {}), ...(confidence !== undefined ? { confidence } : {}) };
+    return {
+        dir,
+        plots,
+        progress,
+        ...(compareWith !== undefined ? { compareWith } : {}),
+        ...(confidence !== undefined ? { confidence } : {}),
+        ...(planArg !== undefined ? { planArg } : {}),
+    };
 }
 
 /** What isobench:host.apply changed for `stack` ("thp madvise -> never; …"), as its record says. */
@@ -246,7 +289,12 @@ async function help(): Promise<number> {
 
 /** Each subcommand: whether it takes this many arguments, and what it does (undefined: wrong arguments). */
 const COMMANDS: Readonly<Record<string, { readonly arity?: readonly number[]; readonly run: (args: string[]) => Promise<number | undefined> }>> = {
-    up: { arity: [1], run: (a) => up(a[0]) },
+    up: {
+        run: async (a) => {
+            const p = parseUpArgs(a);
+            return p ? up(p.stack, p) : undefined;
+        },
+    },
     destroy: { arity: [1], run: (a) => destroy(a[0]) },
     recover: { arity: [1], run: (a) => recover(a[0]) },
     "run-cell": {
@@ -265,8 +313,9 @@ const COMMANDS: Readonly<Record<string, { readonly arity?: readonly number[]; re
     "host-restore": { arity: [1], run: (a) => hostSettings("host-restore", a[0]) },
     analyze: {
         run: async (a) => {
-            const opts = parseAnalyzeArgs(a);
-            console.log(await (await import("../analysis/analyze")).analyzeResultsDir(opts.dir, opts));
+            const { planArg, ...opts } = parseAnalyzeArgs(a);
+            const plan = planArg === undefined ? undefined : (await import("./command-args")).decodeArg("analyze-plan", planArg);
+            console.log(await (await import("../analysis/analyze")).analyzeResultsDir(opts.dir, { ...opts, ...(plan ? { plan } : {}) }));
             return 0;
         },
     },

@@ -58,7 +58,7 @@ const handleSchema = {
 
 const cellSchema = {
     type: "object",
-    required: ["stack", "runId", "resultsDir", "cellId", "workload", "params", "repetition", "env"],
+    required: ["stack", "runId", "resultsDir", "cellId", "workload", "params", "repetition", "env", "fingerprint", "onFailure"],
     additionalProperties: false,
     properties: {
         stack: { type: "string" },
@@ -70,6 +70,8 @@ const cellSchema = {
         repetition: { type: "integer", minimum: 1 },
         env: handleSchema,
         guests: { type: "array", items: { type: "string" } },
+        fingerprint: { type: "string", pattern: "^fp1-[0-9a-f]{16}$" },
+        onFailure: { enum: ["stop", "continue"] },
     },
 } as const;
 
@@ -85,6 +87,8 @@ export interface CommandArgs {
     probe: EnvironmentHandle;
     "probe-host": Readonly<Record<string, string>>;
     "host-apply": DeclaredSettings;
+    /** `analyze --plan`: the cell ids of the stack's current plan. */
+    "analyze-plan": readonly string[];
 }
 
 /** The schema of each subcommand's argument. */
@@ -93,6 +97,7 @@ export const COMMAND_SCHEMAS: { readonly [K in keyof CommandArgs]: object } = {
     probe: handleSchema,
     "probe-host": strings,
     "host-apply": settingsSchema,
+    "analyze-plan": { type: "array", items: { type: "string" } },
 };
 
 export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true } as const;

@@ -10,6 +10,8 @@ import { EnvironmentSpec, dockerVariantKey, guestNumaNodes, nativeVariantKey } f
 import { AttributedNeeds, needsRecord, withNeeds } from "../core/container-needs";
 import { declaredNumaFacts, missingNodes, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../core/numa";
 import { getWorkload } from "../workloads";
+import { workloadPorts } from "../workloads/workload";
+import { imageIdentity } from "./fingerprint";
 import { UserError } from "../core/errors";
 import { ContainerSpec, containerSpec, DATA_DIR, PortRequest, resourceName } from "../environments/container-spec";
 import { declaredDockerFacts } from "../environments/docker-facts";
@@ -268,4 +270,56 @@ export function dockerInKvmEnvironment(
             recorded: { container_needs: record },
         },
     };
+}
+
+/** One environment as the program provisions it and its cells reach it, with the images its tools run from. */
+export type EnvironmentPlan = { readonly handle: EnvironmentHandle; readonly images: readonly string[] } & (
+    | { readonly kind: "native" }
+    | { readonly kind: "docker"; readonly container: ContainerSpec }
+    | { readonly kind: "kvm"; readonly domain: DomainSpec; readonly baseImage: string; readonly bootTimeoutS: number }
+    | {
+          readonly kind: "docker-in-kvm";
+          readonly domain: DomainSpec;
+          readonly container: ContainerSpec;
+          readonly baseImage: string;
+          readonly bootTimeoutS: number;
+          /** The guest's root disk as the guest sees it (/dev/vda, /dev/sda), grown before the image is loaded. */
+          readonly rootDevice: string;
+      }
+);
+
+/**
+ * Every environment of the spec, in stack order, as {@link EnvironmentPlan}: the one place that
+ * turns an environment spec into what provisions it, so the program and the fingerprints of the
+ * CLI's preflight see the same containers, guests and variants.
+ */
+export function environmentPlans(spec: ExperimentSpec, host: HostContext): EnvironmentPlan[] {
+    const serverPorts = spec.workloads.flatMap((w) => workloadPorts(getWorkload(w.name)));
+    return spec.environmentSpecs.map((env): EnvironmentPlan => {
+        switch (env.kind) {
+            case "native":
+                return { kind: "native", handle: nativeEnvironment(spec, env, host), images: [] };
+            case "docker": {
+                const { container, handle } = dockerEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, env.name));
+                return { kind: "docker", container, handle, images: [imageIdentity({ container: container.image })] };
+            }
+            case "kvm": {
+                const { domain, handle, baseImage } = kvmEnvironment(spec, env, host);
+                return { kind: "kvm", domain, handle, baseImage, bootTimeoutS: env.kvm.bootTimeoutS, images: [imageIdentity({ guestDisk: baseImage })] };
+            }
+            case "docker-in-kvm": {
+                const { domain, container, handle, baseImage } = dockerInKvmEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, env.name));
+                return {
+                    kind: "docker-in-kvm",
+                    domain,
+                    container,
+                    handle,
+                    baseImage,
+                    bootTimeoutS: env.kvm.bootTimeoutS,
+                    rootDevice: rootDevice(env.kvm.diskBus),
+                    images: [imageIdentity({ guestDisk: baseImage }), imageIdentity({ container: container.image })],
+                };
+            }
+        }
+    });
 }

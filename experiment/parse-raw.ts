@@ -115,6 +115,8 @@ export function samplesFromRawFile(workload: AnyWorkload, file: string, params?:
         kernel: "",
         cpu_model: "",
         notes,
+        // Parsed outside a run: nothing says what defined the measurement.
+        fingerprint: "",
     }));
 }
 

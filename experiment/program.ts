@@ -5,19 +5,18 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ExperimentSpec, hostSettingsOf } from "./spec";
-import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, nativeEnvironment, workloadNeeds } from "./environment-handles";
+import { EnvironmentPlan, environmentPlans } from "./environment-handles";
+import { planInvocations } from "./cell-invocations";
+import type { ResultsState } from "./results-state";
 import { DockerInKvmEnvironment } from "../environments/docker-in-kvm-environment";
 import { NativeEnvironment } from "../environments/native";
 import { DomainSpec } from "../environments/kvm/domain-spec";
-import { rootDevice } from "../environments/kvm/knobs";
-import { planCells } from "./plan";
 import { CommandArgs, CommandBackend, CommandResource, ProvisionedEnvironment, commandResource } from "../environments/command";
 import { DockerEnvironment, ResolvedDockerDriver } from "../environments/docker";
 import { KvmGuest, KvmGuestArgs } from "../environments/kvm-guest";
-import { guestAccessOf, inGuest } from "../environments/exec-target";
+import { guestAccessOf } from "../environments/exec-target";
 import { EnvironmentHandle } from "../core/environment-handle";
 import { getWorkload } from "../workloads";
-import { workloadPorts } from "../workloads/workload";
 import { CellInvocation, STACK_PASSWORD_ENV } from "./runner";
 import { encodeArg } from "./command-args";
 import { shellQuote as q } from "../core/shell";
@@ -88,13 +87,9 @@ class MeasurementChain {
     }
 }
 
-/** Declares one environment's component and returns the handle its probe and cells run through. */
-function provision(
-    spec: ExperimentSpec,
-    env: ExperimentSpec["environmentSpecs"][number],
-    host: HostContext,
-    serverPorts: ReturnType<typeof workloadPorts>,
-): { readonly handle: EnvironmentHandle; readonly component: ProvisionedEnvironment } {
+/** Declares one environment's component from its plan. */
+function provision(plan: EnvironmentPlan, host: HostContext): ProvisionedEnvironment {
+    const name = plan.handle.name;
     const guestArgs = (domain: DomainSpec, baseImage: string, bootTimeoutS: number): KvmGuestArgs => ({
         domain,
         baseImage,
@@ -103,29 +98,20 @@ function provision(
         lifecycleScript: path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh"),
         commandBackend: host.commandBackend,
     });
-    switch (env.kind) {
-        case "native": {
-            const handle = nativeEnvironment(spec, env, host);
-            return { handle, component: new NativeEnvironment(env.name, { dataDir: handle.dataDir, commandBackend: host.commandBackend }) };
-        }
-        case "docker": {
-            const { container, handle } = dockerEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, env.name));
-            return { handle, component: new DockerEnvironment(env.name, { spec: container, driver: host.dockerDriver, commandBackend: host.commandBackend }) };
-        }
-        case "kvm": {
-            const { domain, handle, baseImage } = kvmEnvironment(spec, env, host);
-            return { handle, component: new KvmGuest(env.name, guestArgs(domain, baseImage, env.kvm.bootTimeoutS)) };
-        }
-        case "docker-in-kvm": {
-            const { domain, container, handle, baseImage } = dockerInKvmEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, env.name));
-            const component = new DockerInKvmEnvironment(env.name, {
-                guest: guestArgs(domain, baseImage, env.kvm.bootTimeoutS),
-                container,
-                access: guestAccessOf(handle),
-                rootDevice: rootDevice(env.kvm.diskBus),
+    switch (plan.kind) {
+        case "native":
+            return new NativeEnvironment(name, { dataDir: plan.handle.dataDir, commandBackend: host.commandBackend });
+        case "docker":
+            return new DockerEnvironment(name, { spec: plan.container, driver: host.dockerDriver, commandBackend: host.commandBackend });
+        case "kvm":
+            return new KvmGuest(name, guestArgs(plan.domain, plan.baseImage, plan.bootTimeoutS));
+        case "docker-in-kvm":
+            return new DockerInKvmEnvironment(name, {
+                guest: guestArgs(plan.domain, plan.baseImage, plan.bootTimeoutS),
+                container: plan.container,
+                access: guestAccessOf(plan.handle),
+                rootDevice: plan.rootDevice,
             });
-            return { handle, component };
-        }
     }
 }
 
@@ -134,6 +120,7 @@ interface Declaring {
     readonly spec: ExperimentSpec;
     readonly host: HostContext;
     readonly resultsDir: string;
+    readonly results: ResultsState;
     /** bin/isobench, quoted for the shell */
     readonly isobench: string;
     readonly chain: MeasurementChain;
@@ -187,68 +174,63 @@ function declareProbes(d: Declaring, handles: readonly EnvironmentHandle[]): voi
 }
 
 /** The planned cells, one command resource each; returns their ids. */
-function declareCells(d: Declaring, handles: readonly EnvironmentHandle[]): string[] {
-    const { spec } = d;
+function declareCells(d: Declaring, invocations: readonly CellInvocation[]): string[] {
     const command = commandOf(d);
-    const cells = planCells(spec);
-    const guests = handles.flatMap((h) => (inGuest(h.target) ? [h.target.domain] : []));
     // One random password per stack for the servers that authenticate their client (MariaDB),
     // made once and kept in the stack's state as a secret (encrypted with the stack's passphrase):
     // replaced only with the resource, so every cell of every up uses the same one.
-    const password = cells.some((c) => getWorkload(c.workload.name).password)
+    const password = invocations.some((c) => getWorkload(c.workload).password)
         ? command("stack-password", { create: "od -An -N24 -tx1 /dev/urandom | tr -d ' \\n'" }, { additionalSecretOutputs: ["stdout"] }).stdout
         : undefined;
-    for (const cell of cells) {
-        const inv: CellInvocation = {
-            stack: spec.stack,
-            runId: spec.runId,
-            resultsDir: d.resultsDir,
-            cellId: cell.id,
-            workload: cell.workload.name,
-            params: cell.workload.params,
-            repetition: cell.repetition,
-            env: handles.find((h) => h.name === cell.environment)!,
-            guests,
-        };
-        const secret = password && getWorkload(cell.workload.name).password ? password : undefined;
+    for (const inv of invocations) {
+        const secret = password && getWorkload(inv.workload).password ? password : undefined;
         const args: CommandArgs = {
             create: `${d.isobench} run-cell ${encodeArg("run-cell", inv)}`,
-            triggers: [spec.runId, cell.id, JSON.stringify(inv.params), inv.env.variant],
+            // A new fingerprint or attempt replaces the cell, so run-cell runs again: see ResultsState.
+            triggers: [inv.runId, inv.cellId, inv.fingerprint, String(d.results.attempts.get(inv.cellId) ?? 0)],
             ...(secret ? { environment: { [STACK_PASSWORD_ENV]: secret } } : {}),
         };
-        d.chain.add(`cell-${cell.id}`, cell.environment, (dependsOn) =>
-            command(`cell-${cell.id}`, args, {
+        d.chain.add(`cell-${inv.cellId}`, inv.env.name, (dependsOn) =>
+            command(`cell-${inv.cellId}`, args, {
                 dependsOn,
                 customTimeouts: { create: "60m" },
                 ...(secret ? { additionalSecretOutputs: ["environment"] } : {}),
             }),
         );
     }
-    return cells.map((c) => c.id);
+    return invocations.map((c) => c.cellId);
 }
 
 /** The analysis step, last in the chain; returns its overhead table. */
 function declareAnalysis(d: Declaring, cellIds: readonly string[]): pulumi.Output<string> {
-    const create = `${d.isobench} analyze ${q(d.resultsDir)} --quiet-progress`;
-    return d.chain.add("analysis", undefined, (dependsOn) => commandOf(d)("analysis", { create, triggers: [d.spec.runId, cellIds.join(",")] }, { dependsOn }))
-        .stdout;
+    const create = `${d.isobench} analyze ${q(d.resultsDir)} --quiet-progress --plan ${encodeArg("analyze-plan", cellIds)}`;
+    // A retried or re-measured cell changes the attempts, and so analyses again.
+    const attempts = cellIds.map((c) => d.results.attempts.get(c) ?? 0).join(",");
+    return d.chain.add("analysis", undefined, (dependsOn) =>
+        commandOf(d)("analysis", { create, triggers: [d.spec.runId, cellIds.join(","), attempts] }, { dependsOn }),
+    ).stdout;
 }
 
+/** A run whose results folder holds nothing of the plan yet (tests; the first up). */
+export const NO_RESULTS: ResultsState = { attempts: new Map() };
+
 /** Provision each environment, then chain the measurements: host, probes, cells, analysis. */
-export function declareExperiment(spec: ExperimentSpec, host: HostContext): Experiment {
-    const serverPorts = spec.workloads.flatMap((w) => workloadPorts(getWorkload(w.name)));
-    const provisioned = new Map<string, ProvisionedEnvironment>();
-    const handles: EnvironmentHandle[] = [];
-    for (const env of spec.environmentSpecs) {
-        const { handle, component } = provision(spec, env, host, serverPorts);
-        provisioned.set(env.name, component);
-        handles.push(handle);
-    }
+export function declareExperiment(spec: ExperimentSpec, host: HostContext, results: ResultsState = NO_RESULTS): Experiment {
+    const plans = environmentPlans(spec, host);
+    const provisioned = new Map<string, ProvisionedEnvironment>(plans.map((p) => [p.handle.name, provision(p, host)]));
+    const handles = plans.map((p) => p.handle);
     const resultsDir = path.join(host.resultsRoot, spec.stack, spec.runId);
-    const d: Declaring = { spec, host, resultsDir, isobench: q(path.join(host.repoRoot, "bin", "isobench")), chain: new MeasurementChain(provisioned) };
+    const d: Declaring = {
+        spec,
+        host,
+        resultsDir,
+        results,
+        isobench: q(path.join(host.repoRoot, "bin", "isobench")),
+        chain: new MeasurementChain(provisioned),
+    };
     declareHostSteps(d);
     declareProbes(d, handles);
-    const cellIds = declareCells(d, handles);
+    const cellIds = declareCells(d, planInvocations(spec, resultsDir, plans));
     const overheadTable = declareAnalysis(d, cellIds);
     const readyReports: Record<string, pulumi.Output<string>> = {};
     for (const [name, p] of provisioned) if (p.readyReport) readyReports[name] = p.readyReport;

@@ -12,7 +12,9 @@ import type { ServerAddress } from "../core/endpoints";
 import { serverAddresses } from "../environments/endpoints";
 import { MachineFacts, cellSamples } from "./cell-samples";
 import * as os from "os";
-import { ParseError } from "../core/errors";
+import { CellFailure, ParseError, StaleResultsError } from "../core/errors";
+import { cellCsvPath, cellErrorPath, csvFingerprint, supersede, writeCellError } from "./results-state";
+import { staleCellsMessage } from "./fingerprint";
 import { bindShimIn, execArgv, detachedScript, inGuest, listenAddress, runtimeDir, stopScript, stopStaleServersScript } from "../environments/exec-target";
 import { EnvironmentHandle } from "../core/environment-handle";
 import { Sample, samplesToCsv } from "../core/samples";
@@ -25,6 +27,7 @@ import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
 import { effectiveWorkload, instanceSweep } from "../workloads/instances";
 import { REPO_ROOT } from "../core/paths";
 import { writeFileAtomic } from "../core/files";
+import type { OnCellFailure } from "./spec";
 
 export interface CellInvocation {
     readonly stack: string;
@@ -40,6 +43,10 @@ export interface CellInvocation {
      * run in are paused while it runs. Omitted (a test's lone cell): only its own guest is resumed.
      */
     readonly guests?: readonly string[];
+    /** What defines this measurement (experiment/fingerprint.ts); written into every row, checked against a CSV already there. */
+    readonly fingerprint: string;
+    /** isobench:onCellFailure: whether a failed cell ends the run ("stop") or only itself ("continue"). */
+    readonly onFailure: OnCellFailure;
 }
 
 /**
@@ -214,17 +221,55 @@ function measure(
     }
 }
 
-/** @param registered the workload to run; defaults to the registry's (tests pass their own). */
+/**
+ * Runs the cell unless its CSV is there already with the same fingerprint; refuses a CSV measured
+ * under another definition. A failure is recorded in cells/<cell>.error and progress.log; with
+ * onFailure "continue" it ends only this cell (the return value is then the error record's path),
+ * with "stop" it is thrown. An earlier failed attempt moves into superseded/ before the retry.
+ * @param registered the workload to run; defaults to the registry's (tests pass their own).
+ */
 export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorkload(inv.workload)): string {
     const cellsDir = path.join(inv.resultsDir, "cells");
-    const rawDir = path.join(inv.resultsDir, "raw");
     fs.mkdirSync(cellsDir, { recursive: true });
-    fs.mkdirSync(rawDir, { recursive: true });
-    const csvPath = path.join(cellsDir, `${inv.cellId}.csv`);
+    fs.mkdirSync(path.join(inv.resultsDir, "raw"), { recursive: true });
+    const csvPath = cellCsvPath(inv.resultsDir, inv.cellId);
     if (fs.existsSync(csvPath)) {
+        const measuredAs = csvFingerprint(csvPath);
+        if (measuredAs !== inv.fingerprint) {
+            throw new StaleResultsError(staleCellsMessage(inv.stack, inv.runId, [{ cellId: inv.cellId, measured: measuredAs, planned: inv.fingerprint }]));
+        }
         progress(inv.resultsDir, `cell ${inv.cellId}: already measured, keeping ${csvPath}`);
         return csvPath;
     }
+    const before = fs.existsSync(cellErrorPath(inv.resultsDir, inv.cellId))
+        ? supersede(inv.resultsDir, inv.cellId, `failed attempt set aside before cell ${inv.cellId} was run again`)
+        : undefined;
+    if (before) progress(inv.resultsDir, `cell ${inv.cellId}: retrying; the failed attempt is kept in ${before}`);
+    try {
+        return measureCell(inv, registered, csvPath);
+    } catch (e) {
+        const f = e instanceof CellFailure ? e : undefined;
+        const message = e instanceof Error ? e.message : String(e);
+        const file = writeCellError(inv.resultsDir, {
+            cell: inv.cellId,
+            failedAt: new Date().toISOString(),
+            message,
+            ...(f?.exitStatus !== undefined ? { exitStatus: f.exitStatus } : {}),
+            ...(f?.raw !== undefined ? { raw: path.relative(inv.resultsDir, f.raw) } : {}),
+            fingerprint: inv.fingerprint,
+        });
+        const then = inv.onFailure === "continue" ? "the run goes on (isobench:onCellFailure: continue)" : "the run stops (isobench:onCellFailure: stop)";
+        progress(inv.resultsDir, `cell ${inv.cellId}: FAILED: ${message.split("\n")[0]}; recorded in ${file}; ${then}; the next up retries it`);
+        if (inv.onFailure === "continue") {
+            process.stderr.write(`isobench: cell ${inv.cellId} failed (recorded in ${file}): ${message}\n`);
+            return file;
+        }
+        throw e;
+    }
+}
+
+function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: string): string {
+    const rawDir = path.join(inv.resultsDir, "raw");
     const params = { ...registered.defaults, ...inv.params };
     const env = inv.env;
     const { ip, inside } = reachEnvironment(inv);
@@ -301,13 +346,18 @@ function parseCell(
     const rawPath = path.join(rawDir, `${inv.cellId}.txt`);
     fs.writeFileSync(rawPath, client.stdout + (client.stderr ? `${RAW_STDERR_SEPARATOR}${client.stderr}` : ""));
     if (client.status !== 0) {
-        throw new Error(`cell ${inv.cellId}: ${workload.name} exited with ${client.status}; raw output kept in ${rawPath}`);
+        throw new CellFailure(
+            `cell ${inv.cellId}: ${workload.name} exited with ${client.status}; raw output kept in ${rawPath}`,
+            client.status ?? undefined,
+            rawPath,
+        );
     }
     let measurements;
     try {
         measurements = workload.parse(client.stdout);
     } catch (e) {
-        if (e instanceof ParseError) throw new Error(`cell ${inv.cellId}: ${e.message}; raw output in ${rawPath}`, { cause: e });
+        if (e instanceof ParseError)
+            throw new CellFailure(`cell ${inv.cellId}: ${e.message}; raw output in ${rawPath}`, client.status ?? undefined, rawPath, { cause: e });
         throw e;
     }
     return cellSamples({

@@ -67,6 +67,8 @@ export function hostSettingsOf(h: HostDeclared): Record<string, string> {
     return settings as Record<string, string>;
 }
 
+export type OnCellFailure = "stop" | "continue";
+
 export interface ExperimentSpec {
     readonly stack: string;
     readonly runId: string;
@@ -78,6 +80,12 @@ export interface ExperimentSpec {
     readonly workloads: readonly WorkloadSelection[];
     readonly allowSoftwareEmulation: boolean;
     readonly dockerDriver: DockerDriver;
+    /**
+     * What a failed cell does to the rest of the run: "continue" (the default) records the failure
+     * in cells/<cell>.error and measures the other cells, so one bad cell does not cost a night's
+     * matrix; "stop" ends the run at the failed cell. Either way the next up retries it.
+     */
+    readonly onCellFailure: OnCellFailure;
     readonly kvm: KvmDefaults;
     readonly host: HostDeclared;
 }
@@ -133,6 +141,7 @@ const schema = {
         },
         allowSoftwareEmulation: { type: "boolean" },
         dockerDriver: { enum: ["auto", "provider", "cli"] },
+        onCellFailure: { enum: ["stop", "continue"] },
         kvm: {
             type: "object",
             additionalProperties: false,
@@ -461,6 +470,7 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         workloads,
         allowSoftwareEmulation: c.allowSoftwareEmulation ?? false,
         dockerDriver: c.dockerDriver ?? "auto",
+        onCellFailure: c.onCellFailure ?? "continue",
         kvm: sizing,
         host: { ...(c.host ?? {}) },
     };

@@ -25,6 +25,7 @@ export function sample(o: Partial<Sample> & Pick<Sample, "environment" | "metric
         kernel: "6.1",
         cpu_model: "cpu",
         notes: "",
+        fingerprint: "",
         ...o,
     };
 }

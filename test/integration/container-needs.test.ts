@@ -18,6 +18,7 @@ import { mustRun, run } from "../../environments/process";
 import { runCell } from "../../experiment/runner";
 import { samplesFromCsv } from "../../core/samples";
 import { leftoverResources } from "../helpers/leftovers";
+import { TEST_CELL } from "../helpers/invocation";
 
 const PREFIX = `isb-cn${process.pid}-`;
 const STACK = `h3b${process.pid}`;
@@ -96,6 +97,7 @@ describe("container needs and numactl policies (dockerd, this host)", function (
     it("stream with numactl interleave:all runs in the container with SYS_NICE and natively", () => {
         for (const env of ["dbind", "nbind"]) {
             const csv = runCell({
+                ...TEST_CELL,
                 stack: STACK,
                 runId: "it",
                 resultsDir: results,
@@ -118,6 +120,7 @@ describe("container needs and numactl policies (dockerd, this host)", function (
         assert.throws(
             () =>
                 runCell({
+                    ...TEST_CELL,
                     stack: STACK,
                     runId: "it",
                     resultsDir: results,

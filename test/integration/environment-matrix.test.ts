@@ -27,6 +27,7 @@ import { attempt, mustRun, virshArgv } from "../../environments/process";
 import { guestAccessOf, sshArgv } from "../../environments/exec-target";
 import { EnvironmentHandle } from "../../core/environment-handle";
 import { FULL_MATRIX } from "../helpers/scope";
+import { TEST_CELL } from "../helpers/invocation";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const LIFECYCLE = path.join(REPO, "environments", "kvm", "guest-lifecycle.sh");
@@ -306,6 +307,7 @@ describe("environment matrix on real dockerd and libvirt", function () {
 
     it("runs a redis cell: server in the container in the guest, client on the host", () => {
         const csv = runCell({
+            ...TEST_CELL,
             stack: dstack,
             runId: "d1",
             resultsDir: results,

@@ -11,6 +11,7 @@ import { runCell } from "../../experiment/runner";
 import { guestsDir } from "../../core/paths";
 import { samplesFromCsv } from "../../core/samples";
 import { LiveKind, liveSuite } from "../helpers/live-environments";
+import { TEST_CELL } from "../helpers/invocation";
 
 describe("live environments harness (real dockerd and libvirt)", function () {
     this.timeout(20 * 60 * 1000);
@@ -26,6 +27,7 @@ describe("live environments harness (real dockerd and libvirt)", function () {
         it(`runs sysbench-cpu in ${kind} through runCell, which creates the data directory there`, () => {
             const env = suite.live.handles[kind]!;
             const csv = runCell({
+                ...TEST_CELL,
                 stack: prefix,
                 runId: "r",
                 resultsDir: suite.resultsDir,

@@ -18,6 +18,7 @@ import { mysql, MysqlParams } from "../../workloads/mysql";
 import { Workload } from "../../workloads/workload";
 import { nativeDataDir, runtimeDir } from "../../environments/exec-target";
 import { leftoverFiles } from "../helpers/leftovers";
+import { TEST_CELL } from "../helpers/invocation";
 
 const STACK = `itmy${process.pid}`;
 const OUTFILE = `/tmp/isobench-${STACK}-outfile`;
@@ -58,6 +59,7 @@ describe("mysql server hardening, native through runCell (real MariaDB)", functi
         fs.mkdirSync(dataDir, { recursive: true });
         runCell(
             {
+                ...TEST_CELL,
                 stack: STACK,
                 runId: "r",
                 resultsDir: results,

@@ -14,6 +14,7 @@ import { AnyWorkload, getWorkload } from "../../workloads";
 import { workloadPorts } from "../../workloads/workload";
 import { liveSuite } from "../helpers/live-environments";
 import { leftoverFiles } from "../helpers/leftovers";
+import { TEST_CELL } from "../helpers/invocation";
 
 const PREFIX = `itss${process.pid}`;
 const SERVERS = { nuttcp: "nuttcp", netperf: "netserver", iperf: "iperf3", redis: "redis-server", mysql: "mariadbd" } as const;
@@ -68,6 +69,7 @@ describe("server listeners on the host's network: loopback only (ss, real server
                 const cellId = `${name}.${kind}.r1`;
                 runCell(
                     {
+                        ...TEST_CELL,
                         stack: PREFIX,
                         runId: "r",
                         resultsDir: suite.resultsDir,

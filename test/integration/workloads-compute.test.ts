@@ -14,6 +14,7 @@ import { samplesFromCsv, Sample } from "../../core/samples";
 import { getWorkload } from "../../workloads";
 import { LiveKind, liveSuite } from "../helpers/live-environments";
 import { FULL_MATRIX } from "../helpers/scope";
+import { TEST_CELL } from "../helpers/invocation";
 
 const PREFIX = `it4a${process.pid}`;
 // Every workload in a software-emulated guest takes most of an hour here (hpcc alone ~3 min each):
@@ -96,6 +97,7 @@ describe(`workloads: compute, memory and disk, live (${KINDS.join(", ")})`, func
                 const cellId = `${name}-${kind}`;
                 const csv = runCell(
                     {
+                        ...TEST_CELL,
                         stack: PREFIX,
                         runId: "live",
                         resultsDir: suite.resultsDir,

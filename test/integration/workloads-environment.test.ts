@@ -18,6 +18,7 @@ import { mustRun } from "../../environments/process";
 import { liveSuite, sharedGuest } from "../helpers/live-environments";
 import { leftoverResources } from "../helpers/leftovers";
 import { FULL_MATRIX } from "../helpers/scope";
+import { TEST_CELL } from "../helpers/invocation";
 
 const PREFIX = `it4c${process.pid}`;
 const LIFECYCLE_SH = path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh");
@@ -31,7 +32,7 @@ function cell(resultsDir: string, env: EnvironmentHandle, workload: string, para
     const id = `${workload}.${env.name}.${Object.values(params)
         .join("-")
         .replace(/[^A-Za-z0-9]/g, "_")}`;
-    const csv = runCell({ stack: PREFIX, runId: "int", resultsDir, cellId: id, workload, params, repetition: 1, env });
+    const csv = runCell({ ...TEST_CELL, stack: PREFIX, runId: "int", resultsDir, cellId: id, workload, params, repetition: 1, env });
     return samplesFromCsv(fs.readFileSync(csv, "utf8"), csv);
 }
 

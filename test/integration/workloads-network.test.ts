@@ -12,6 +12,7 @@ import { getWorkload } from "../../workloads";
 import { workloadPorts } from "../../workloads/workload";
 import { LiveKind, liveSuite } from "../helpers/live-environments";
 import { FULL_MATRIX } from "../helpers/scope";
+import { TEST_CELL } from "../helpers/invocation";
 
 const WORKLOADS = ["nuttcp", "netperf", "iperf", "redis", "mysql"] as const;
 type Name = (typeof WORKLOADS)[number];
@@ -91,6 +92,7 @@ describe("network and server workloads in native, Docker NAT and KVM (real docke
             it(`${w} in ${kind}: server inside, client on the host`, () => {
                 const env = suite.live.handles[kind]!;
                 const csv = runCell({
+                    ...TEST_CELL,
                     stack: prefix,
                     runId: "r",
                     resultsDir: suite.resultsDir,

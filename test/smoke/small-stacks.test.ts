@@ -35,6 +35,7 @@ import { analyzeResultsDir, summarizeResultsDir } from "../../analysis/analyze";
 import { applicableClaims, loadReferences } from "../../analysis/published";
 import { StackEnvironments, provisionStackEnvironments } from "../helpers/stack-environments";
 import { leftoverFiles, leftoverResources } from "../helpers/leftovers";
+import { TEST_CELL } from "../helpers/invocation";
 
 const PREFIX = `isb-smk${process.pid}`;
 const STACKS_DIR = path.join(REPO_ROOT, "stacks");
@@ -188,6 +189,7 @@ describe("small stacks smoke test (real dockerd and libvirt, tiny scale)", funct
                     const h = env(cell.environment);
                     const guest = inGuest(h.target);
                     const csv = runCell({
+                        ...TEST_CELL,
                         stack: spec.stack,
                         runId: spec.runId,
                         resultsDir: dir,

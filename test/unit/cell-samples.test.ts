@@ -2,8 +2,10 @@
 import * as assert from "node:assert/strict";
 import { cellSamples } from "../../experiment/cell-samples";
 import type { CellInvocation } from "../../experiment/runner";
+import { TEST_CELL } from "../helpers/invocation";
 
 const inv: CellInvocation = {
+    ...TEST_CELL,
     stack: "quick",
     runId: "r7",
     resultsDir: "/r",
@@ -65,6 +67,7 @@ describe("cell samples", () => {
             kernel: "6.1.0",
             cpu_model: "Xeon",
             notes: "pipeline 1; client on host, server at 192.168.122.5:6379",
+            fingerprint: "fp1-0000000000000000",
         });
         assert.equal(rows[1].params, "clients=50;requests=1000");
     });

@@ -8,8 +8,10 @@ import { PrecompiledValidators, buildValidator, decodeArg, encodeArg } from "../
 import { validatorsSource } from "../../scripts/compile-validators";
 import { UserError } from "../../core/errors";
 import type { CellInvocation } from "../../experiment/runner";
+import { TEST_CELL } from "../helpers/invocation";
 
 const cell: CellInvocation = {
+    ...TEST_CELL,
     stack: "s",
     runId: "r1",
     resultsDir: "/r",

@@ -6,6 +6,8 @@ import * as assert from "node:assert/strict";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackSpec } from "../../experiment/stack-file";
+import type { ResultsState } from "../../experiment/results-state";
+import { decodeArg } from "../../experiment/command-args";
 import type { HostContext, Experiment } from "../../experiment/program";
 import type { Registered } from "../helpers/mock-program";
 
@@ -33,11 +35,11 @@ function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply(resolve));
 }
 
-async function declare(over: Partial<HostContext>): Promise<Experiment> {
+async function declare(over: Partial<HostContext>, results?: ResultsState): Promise<Experiment> {
     registered.length = 0;
     const { declareExperiment } = await import("../../experiment/program");
     const spec = loadStackSpec(path.join(__dirname, "..", "..", "stacks"), "quick");
-    const exp = declareExperiment(spec, host(over));
+    const exp = declareExperiment(spec, host(over), results);
     await unwrap(exp.overheadTable);
     return exp;
 }
@@ -123,6 +125,21 @@ describe("quick stack program (mocks)", function () {
                 }
             });
 
+            it("gives every cell its fingerprint in its argument and triggers, and the analysis step the plan", () => {
+                const cells = registered.filter((r) => r.name.startsWith("cell-"));
+                const fps = new Set<string>();
+                for (const c of cells) {
+                    const inv = decodeArg("run-cell", (c.inputs.create as string).split(" ").pop()!);
+                    assert.match(inv.fingerprint, /^fp1-[0-9a-f]{16}$/);
+                    assert.equal(inv.onFailure, "continue", "the default of isobench:onCellFailure");
+                    assert.deepEqual(c.inputs.triggers?.slice(2), [inv.fingerprint, "0"]);
+                    fps.add(inv.fingerprint);
+                }
+                assert.equal(fps.size, 2 * 4, "one definition per workload and environment; repetitions share it");
+                const analysis = byName("analysis")!.inputs.create as string;
+                assert.deepEqual(decodeArg("analyze-plan", analysis.split(" ").pop()!), exp.cellIds);
+            });
+
             it("renders the guest's domain XML into the guest resource", () => {
                 const g = byName("kvm-tuned-domain")!;
                 const xml = g.inputs.environment!.ISOBENCH_DOMAIN_XML;
@@ -132,6 +149,17 @@ describe("quick stack program (mocks)", function () {
             });
         });
     }
+
+    it("a cell attempted again gets a new trigger, and so does the analysis; the others keep theirs", async () => {
+        const triggersOf = () =>
+            new Map(registered.filter((r) => r.name.startsWith("cell-") || r.name === "analysis").map((r) => [r.name, JSON.stringify(r.inputs.triggers)]));
+        await declare({});
+        const first = triggersOf();
+        await declare({}, { attempts: new Map([["redis.native.r2", 1]]) });
+        const second = triggersOf();
+        const changed = [...first.keys()].filter((k) => first.get(k) !== second.get(k));
+        assert.deepEqual(changed, ["cell-redis.native.r2", "analysis"]);
+    });
 
     it("the provider driver makes the same containers as the cli driver", async () => {
         await declare({ dockerDriver: "provider" });

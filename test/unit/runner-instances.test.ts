@@ -7,6 +7,7 @@ import { runCell, CellInvocation } from "../../experiment/runner";
 import type { AnyWorkload } from "../../workloads";
 import { samplesFromCsv } from "../../core/samples";
 import { echoWorkload } from "../helpers/echo-workload";
+import { TEST_CELL } from "../helpers/invocation";
 
 /** A self-contained stand-in printing value=5 once its data directory exists. */
 // No trailing newline: the instance's section must still end before the next marker.
@@ -15,6 +16,7 @@ const echo = echoWorkload((_p, ctx) => `test -d ${ctx.dataDir} && printf value=5
 describe("runner: environment workloads and instances sweeps (native target)", () => {
     let dir = "";
     const inv = (cellId: string, params: Record<string, number | string>): CellInvocation => ({
+        ...TEST_CELL,
         stack: "t",
         runId: "r",
         resultsDir: dir,

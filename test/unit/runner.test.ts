@@ -8,6 +8,7 @@ import type { AnyWorkload } from "../../workloads";
 import { samplesFromCsv } from "../../core/samples";
 import { echoWorkload } from "../helpers/echo-workload";
 import { runtimeDir } from "../../environments/exec-target";
+import { TEST_CELL } from "../helpers/invocation";
 
 function workload(output: string): AnyWorkload {
     return echoWorkload(() => `printf '%s' '${output}'`);
@@ -16,6 +17,7 @@ function workload(output: string): AnyWorkload {
 describe("runner (native target)", () => {
     let dir = "";
     const inv = (cellId: string): CellInvocation => ({
+        ...TEST_CELL,
         stack: "t",
         runId: "r",
         resultsDir: dir,

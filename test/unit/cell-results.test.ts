@@ -1,0 +1,251 @@
+/**
+ * Nothing stale, nothing lost (issue 17, parts 5 and 6): fingerprints of what defines a cell, the
+ * runner refusing a CSV measured under another definition, failed cells recorded and retried, and
+ * earlier attempts set aside in superseded/ rather than deleted. Runs real cells on the native
+ * target with a stand-in workload.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { runCell, CellInvocation } from "../../experiment/runner";
+import type { AnyWorkload } from "../../workloads";
+import { samplesFromCsv, samplesToCsv, SAMPLE_COLUMNS } from "../../core/samples";
+import { echoWorkload } from "../helpers/echo-workload";
+import { cellFingerprint, imageIdentity, staleCells, staleCellsMessage } from "../../experiment/fingerprint";
+import { readCellError } from "../../core/results-layout";
+import { readResultsState, supersede } from "../../experiment/results-state";
+import { listCells } from "../../analysis/load";
+import { StaleResultsError } from "../../core/errors";
+import { sample } from "../helpers/sample";
+
+const FP_A = "fp1-aaaaaaaaaaaaaaaa";
+const FP_B = "fp1-bbbbbbbbbbbbbbbb";
+
+describe("cell fingerprints", () => {
+    const base = { workload: "redis", params: { requests: 1000, clients: 50 }, variant: "network=nat", images: ["isobench-bench:e7dc30c8925b"] };
+
+    it("are one short hash, the same whatever the order of parameters and images", () => {
+        assert.match(cellFingerprint(base), /^fp1-[0-9a-f]{16}$/);
+        assert.equal(cellFingerprint(base), cellFingerprint({ ...base, params: { clients: 50, requests: 1000 } }));
+        assert.equal(cellFingerprint({ ...base, images: ["a", "b"] }), cellFingerprint({ ...base, images: ["b", "a"] }));
+    });
+
+    it("change with the workload, any parameter value, the variant and the image", () => {
+        const fp = cellFingerprint(base);
+        for (const changed of [
+            { ...base, workload: "mysql" },
+            { ...base, params: { ...base.params, requests: 1001 } },
+            { ...base, params: { ...base.params, requests: "1000" } },
+            { ...base, params: { ...base.params, pipeline: 1 } },
+            { ...base, variant: "network=host" },
+            { ...base, images: ["isobench-bench:0123456789ab"] },
+            { ...base, images: [] },
+        ]) {
+            assert.notEqual(cellFingerprint(changed), fp, JSON.stringify(changed));
+        }
+    });
+
+    it("know a guest image by its folder, not by where the checkout is", () => {
+        assert.equal(imageIdentity({ guestDisk: "/work/main/.cache/images/guest-b21fc6b9c453/disk.qcow2" }), "guest-b21fc6b9c453");
+        assert.equal(imageIdentity({ guestDisk: "/srv/isobench/.cache/images/guest-b21fc6b9c453/disk.qcow2" }), "guest-b21fc6b9c453");
+        assert.equal(imageIdentity({ container: "isobench-bench:e7dc30c8925b" }), "isobench-bench:e7dc30c8925b");
+    });
+
+    it("name the stale cells and both ways out", () => {
+        const stale = staleCells(
+            [
+                { cellId: "a.native.r1", fingerprint: FP_A },
+                { cellId: "b.native.r1", fingerprint: FP_A },
+                { cellId: "c.native.r1", fingerprint: FP_A },
+            ],
+            new Map([
+                ["a.native.r1", FP_A],
+                ["b.native.r1", FP_B],
+                ["c.native.r1", ""],
+            ]),
+        );
+        assert.deepEqual(
+            stale.map((s) => s.cellId),
+            ["b.native.r1", "c.native.r1"],
+        );
+        const m = staleCellsMessage("quick", "quick-1", stale);
+        assert.match(m, /run quick-1 of stack quick already holds 2 cell\(s\) measured under another definition/);
+        assert.match(m, /b\.native\.r1: measured as fp1-b+, planned as fp1-a+/);
+        assert.match(m, /c\.native\.r1: measured before fingerprints were recorded/);
+        assert.match(m, /Fix: give the stack a new isobench:runId .* or run `isobench up quick --remeasure <cell>,…` \(or --remeasure stale\)/);
+    });
+});
+
+describe("sample CSVs", () => {
+    it("carry the fingerprint in every row, and files written before it existed read with an empty one", () => {
+        const csv = samplesToCsv([
+            sample({ environment: "native", metric: "m", value: 1, fingerprint: FP_A }),
+            sample({ environment: "native", metric: "m", value: 1, fingerprint: FP_A }),
+        ]);
+        assert.deepEqual(
+            samplesFromCsv(csv, "x").map((s) => s.fingerprint),
+            [FP_A, FP_A],
+        );
+        const legacy = csv
+            .split("\n")
+            .map((l) => l.replace(/,[^,]*$/, ""))
+            .join("\n");
+        assert.equal(legacy.split("\n")[0], SAMPLE_COLUMNS.slice(0, -1).join(","));
+        assert.deepEqual(
+            samplesFromCsv(legacy, "old").map((s) => s.fingerprint),
+            ["", ""],
+        );
+    });
+});
+
+describe("runner: stale results, failed cells, retries", () => {
+    let dir = "";
+    const inv = (cellId: string, o: Partial<CellInvocation> = {}): CellInvocation => ({
+        stack: "t",
+        runId: "r",
+        resultsDir: dir,
+        cellId,
+        workload: "echo",
+        params: {},
+        repetition: 1,
+        env: { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: path.join(dir, "data"), declared: {} },
+        fingerprint: FP_A,
+        onFailure: "continue",
+        ...o,
+    });
+    const ok = (v: number): AnyWorkload => echoWorkload(() => `printf 'value=${v}'`);
+    const failing: AnyWorkload = echoWorkload(() => "echo 'no route to the server' >&2; exit 7");
+    const cells = () => fs.readdirSync(path.join(dir, "cells")).sort();
+    const progress = () => fs.readFileSync(path.join(dir, "progress.log"), "utf8");
+
+    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-cell-results-"))));
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("writes the fingerprint into every row and keeps a cell measured under the same one", () => {
+        const csv = runCell(inv("c1"), ok(1));
+        assert.deepEqual(
+            samplesFromCsv(fs.readFileSync(csv, "utf8"), csv).map((s) => s.fingerprint),
+            [FP_A],
+        );
+        const before = fs.readFileSync(csv, "utf8");
+        runCell(inv("c1"), ok(2));
+        assert.equal(fs.readFileSync(csv, "utf8"), before);
+        assert.match(progress(), /cell c1: already measured, keeping/);
+    });
+
+    it("refuses a CSV measured under another definition, and one written before fingerprints, changing nothing", () => {
+        const csv = runCell(inv("c1"), ok(1));
+        const before = fs.readFileSync(csv, "utf8");
+        assert.throws(
+            () => runCell(inv("c1", { fingerprint: FP_B }), ok(2)),
+            (e: Error) => e instanceof StaleResultsError && /c1: measured as fp1-a+, planned as fp1-b+/.test(e.message) && /--remeasure c1/.test(e.message),
+        );
+        assert.equal(fs.readFileSync(csv, "utf8"), before);
+        const legacy = before
+            .split("\n")
+            .map((l) => l.replace(/,[^,]*$/, ""))
+            .join("\n");
+        fs.writeFileSync(csv, legacy);
+        assert.throws(() => runCell(inv("c1"), ok(2)), /c1: measured before fingerprints were recorded/);
+        assert.equal(fs.readFileSync(csv, "utf8"), legacy);
+    });
+
+    it("continue: records a failed cell in cells/<cell>.error and progress.log, and returns instead of throwing", () => {
+        const out = runCell(inv("c1"), failing);
+        assert.equal(out, path.join(dir, "cells", "c1.error"));
+        assert.deepEqual(cells(), ["c1.error"]);
+        const e = readCellError(out);
+        assert.equal(e.exitStatus, 7);
+        assert.equal(e.raw, path.join("raw", "c1.txt"));
+        assert.equal(e.fingerprint, FP_A);
+        assert.match(e.message, /cell c1: echo exited with 7; raw output kept in/);
+        assert.match(fs.readFileSync(path.join(dir, "raw", "c1.txt"), "utf8"), /no route to the server/);
+        assert.match(
+            progress(),
+            /cell c1: FAILED: cell c1: echo exited with 7.*recorded in .*c1\.error; the run goes on \(isobench:onCellFailure: continue\); the next up retries it/,
+        );
+    });
+
+    it("stop: records the failure the same way and throws it", () => {
+        assert.throws(() => runCell(inv("c1", { onFailure: "stop" }), failing), /echo exited with 7/);
+        assert.deepEqual(cells(), ["c1.error"]);
+        assert.match(progress(), /the run stops \(isobench:onCellFailure: stop\)/);
+    });
+
+    it("a retry sets the failed attempt aside in superseded/ with its raw output, measures, and keeps the attempt count", () => {
+        runCell(inv("c1"), failing);
+        assert.equal(readResultsState(dir, ["c1"]).state.attempts.get("c1"), 1, "a failed cell counts one attempt");
+        assert.deepEqual(readResultsState(dir, ["c1"]).failed, ["c1"]);
+        const csv = runCell(inv("c1"), ok(5));
+        assert.deepEqual(cells(), ["c1.csv"]);
+        assert.equal(samplesFromCsv(fs.readFileSync(csv, "utf8"), csv)[0].value, 5);
+        const aside = path.join(dir, "superseded", "c1", "1");
+        assert.match(readCellError(path.join(aside, "cells", "c1.error")).message, /exited with 7/);
+        assert.match(fs.readFileSync(path.join(aside, "raw", "c1.txt"), "utf8"), /no route to the server/);
+        assert.match(fs.readFileSync(path.join(aside, "why.txt"), "utf8"), /failed attempt set aside before cell c1 was run again/);
+        assert.equal(fs.readFileSync(path.join(dir, "raw", "c1.txt"), "utf8"), "value=5");
+        const after = readResultsState(dir, ["c1"]);
+        assert.equal(after.state.attempts.get("c1"), 1, "the same count as before the retry: the next up does not replace the cell again");
+        assert.deepEqual(after.failed, []);
+        assert.equal(after.fingerprints.get("c1"), FP_A);
+    });
+
+    it("supersede moves a cell's CSV and only its own raw files (r1, not r10), numbering attempts", () => {
+        fs.mkdirSync(path.join(dir, "cells"), { recursive: true });
+        fs.mkdirSync(path.join(dir, "raw"));
+        for (const f of ["cells/w.e.r1.csv", "cells/w.e.r10.csv", "raw/w.e.r1.txt", "raw/w.e.r1.server.log", "raw/w.e.r10.txt"])
+            fs.writeFileSync(path.join(dir, f), f);
+        const to = supersede(dir, "w.e.r1", "test")!;
+        assert.equal(to, path.join(dir, "superseded", "w.e.r1", "1"));
+        assert.deepEqual(fs.readdirSync(path.join(dir, "raw")), ["w.e.r10.txt"]);
+        assert.deepEqual(fs.readdirSync(path.join(to, "raw")).sort(), ["w.e.r1.server.log", "w.e.r1.txt"]);
+        assert.deepEqual(cells(), ["w.e.r10.csv"]);
+        assert.equal(supersede(dir, "w.e.r1", "again"), undefined, "nothing left to move");
+        fs.writeFileSync(path.join(dir, "cells", "w.e.r1.csv"), "second");
+        assert.equal(supersede(dir, "w.e.r1", "again"), path.join(dir, "superseded", "w.e.r1", "2"));
+        assert.equal(readResultsState(dir, ["w.e.r1"]).state.attempts.get("w.e.r1"), 2);
+    });
+});
+
+describe("analysis reads only the plan's cells and lists failed ones", () => {
+    let dir = "";
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-cell-list-"));
+        fs.mkdirSync(path.join(dir, "cells"));
+        for (const c of ["a.native.r1", "old.native.r1"])
+            fs.writeFileSync(path.join(dir, "cells", `${c}.csv`), samplesToCsv([sample({ environment: "native", metric: "m", value: 1, cell_id: c })]));
+        fs.writeFileSync(
+            path.join(dir, "cells", "b.native.r1.error"),
+            JSON.stringify({ cell: "b.native.r1", message: "redis-benchmark exited with 1\nmore", fingerprint: FP_A }),
+        );
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("without a plan: every CSV, and the failed cell as a problem with its message", () => {
+        const l = listCells(dir);
+        assert.deepEqual(
+            l.entries.map((e) => e.name),
+            ["a.native.r1.csv", "old.native.r1.csv"],
+        );
+        assert.deepEqual(
+            l.skipped.map((p) => p.error),
+            ["cell b.native.r1 failed and has no samples: redis-benchmark exited with 1"],
+        );
+    });
+
+    it("with the plan: other cells' CSVs are left out and said so", () => {
+        const l = listCells(dir, ["a.native.r1", "b.native.r1"]);
+        assert.deepEqual(
+            l.entries.map((e) => e.name),
+            ["a.native.r1.csv"],
+        );
+        assert.deepEqual(
+            l.skipped.map((p) => `${path.basename(p.file)}: ${p.error}`),
+            [
+                "b.native.r1.error: cell b.native.r1 failed and has no samples: redis-benchmark exited with 1",
+                "old.native.r1.csv: not a cell of the stack's current plan (left by an earlier definition of this run); not used",
+            ],
+        );
+    });
+});
