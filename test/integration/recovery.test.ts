@@ -6,12 +6,9 @@
  * after the running cell and names the missing ones.
  */
 import * as assert from "node:assert/strict";
-import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import YAML from "yaml";
-import { REPO_ROOT } from "../../core/paths";
+import { CliStack } from "../helpers/cli-stack";
 import { endProcesses, processAlive, RUN_OWNER_ENV } from "../../experiment/recovery";
 
 const CELLS = ["sysbench-cpu.native.r1", "sysbench-cpu.native.r2", "sysbench-cpu.native.r3"];
@@ -49,19 +46,10 @@ function waitFor(what: string, cond: () => boolean, timeoutS: number): Promise<v
 describe("isobench up killed and interrupted (real pulumi, native cells)", function () {
     this.timeout(10 * 60 * 1000);
     const stack = `itrec${process.pid}`;
-    const stackFile = path.join(REPO_ROOT, "stacks", `Pulumi.${stack}.yaml`);
+    let cli: CliStack;
     let work = "";
-    let env: NodeJS.ProcessEnv = {};
     let results = "";
-
-    const isobench = (args: string[]): { child: ChildProcess; out: () => string; done: Promise<number> } => {
-        let out = "";
-        const child = spawn(path.join(REPO_ROOT, "bin", "isobench"), args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-        child.stdout!.on("data", (d) => (out += d));
-        child.stderr!.on("data", (d) => (out += d));
-        const done = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? 1)));
-        return { child, out: () => out, done };
-    };
+    const isobench = (args: string[]) => cli.isobench(args);
     const progressLog = () => (fs.existsSync(path.join(results, "progress.log")) ? fs.readFileSync(path.join(results, "progress.log"), "utf8") : "");
     const measured = () => CELLS.filter((c) => fs.existsSync(path.join(results, "cells", `${c}.csv`)));
     const locks = () => {
@@ -70,33 +58,21 @@ describe("isobench up killed and interrupted (real pulumi, native cells)", funct
     };
 
     beforeEach(() => {
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `isobench-${stack}-`));
-        fs.mkdirSync(path.join(work, "backend"));
-        env = {
-            ...process.env,
-            PULUMI_BACKEND_URL: `file://${path.join(work, "backend")}`,
-            PULUMI_HOME: path.join(work, "pulumi-home"),
-            PULUMI_CONFIG_PASSPHRASE: "test",
-            ISOBENCH_RESULTS_DIR: path.join(work, "results"),
-            ISOBENCH_MEASURE_LOCK: path.join(work, "measure.lock"),
-        };
-        results = path.join(work, "results", stack, "rec-1");
-        const config = {
+        cli = new CliStack(stack, {
             "isobench:runId": "rec-1",
             "isobench:repetitions": "3",
             "isobench:environments": ["native"],
             "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 4 } }],
-        };
-        fs.writeFileSync(stackFile, YAML.stringify({ config }));
+        });
+        work = cli.work;
+        results = cli.results("rec-1");
     });
 
     afterEach(async () => {
-        const d = isobench(["destroy", stack]);
-        const code = await d.done;
-        endProcesses(processesOf(work));
-        fs.rmSync(stackFile, { force: true });
-        fs.rmSync(work, { recursive: true, force: true });
-        assert.equal(code, 0, `isobench destroy failed:\n${d.out().slice(-3000)}`);
+        const orphans = processesOf(work);
+        const d = await cli.cleanup();
+        endProcesses([...orphans, ...processesOf(work)]);
+        assert.equal(d.code, 0, `isobench destroy failed:\n${d.out.slice(-3000)}`);
     });
 
     it("after SIGKILL of isobench and pulumi during a cell, one isobench up clears what they left and measures the rest", async () => {
