@@ -541,11 +541,17 @@ export const REMOVAL: Readonly<Record<LeftoverKind, string>> = {
     "data-dir": "rm -r",
 };
 
-/** One line per leftover (kind, name, stack, why; and what was done, for --clean), columns aligned. */
-export function formatLeftovers(rows: ReadonlyArray<{ readonly item: Leftover; readonly done?: string }>): string[] {
+/**
+ * One line per leftover (kind, name, stack, why; and what was done, for --clean), columns aligned;
+ * a name longer than `maxNameWidth` (a lock file's path) pushes its own line only.
+ */
+export function formatLeftovers(rows: ReadonlyArray<{ readonly item: Leftover; readonly done?: string }>, maxNameWidth = 64): string[] {
     const width = (f: (r: (typeof rows)[number]) => string) => Math.max(0, ...rows.map((r) => f(r).length));
     const kw = width((r) => r.item.kind);
-    const nw = width((r) => r.item.name);
+    const nw = Math.min(
+        maxNameWidth,
+        width((r) => r.item.name),
+    );
     const sw = width((r) => `stack ${r.item.stack}`);
     return rows.map(({ item, done }) =>
         [item.kind.padEnd(kw), item.name.padEnd(nw), `stack ${item.stack}`.padEnd(sw), item.why, ...(done !== undefined ? [`-> ${done}`] : [])]

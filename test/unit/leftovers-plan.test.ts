@@ -352,6 +352,15 @@ describe("leftovers: output", () => {
             "data-dir   /var/tmp/isobench-data/q  stack q  no state",
         ]);
     });
+    it("a very long name (a lock file's path) pushes only its own line", () => {
+        const lock: Leftover = { kind: "lock", name: `/b/${"x".repeat(80)}.json`, stack: "q", why: "stale" };
+        const lines = formatLeftovers(
+            [lock, ...items].map((item) => ({ item })),
+            30,
+        );
+        assert.equal(lines[0], `lock       ${lock.name}  stack q  stale`);
+        assert.equal(lines[1], "container  isobench-q-docker-nat           stack q  labelled");
+    });
     it("with what was done, for --clean", () => {
         assert.deepEqual(formatLeftovers([{ item: items[0], done: "removed (docker rm -f)" }]), [
             "container  isobench-q-docker-nat  stack q  labelled  -> removed (docker rm -f)",
