@@ -43,25 +43,28 @@ import {
 const DOCKERD_FIX = "Fix: start dockerd (scripts/daemons.sh)";
 const LIBVIRT_FIX = "Fix: start libvirtd (scripts/daemons.sh)";
 
-function mustList(argv: readonly string[], fix: string): string {
+function mustList(what: string, argv: readonly string[], fix: string): string {
     const r = attempt(argv, 60);
-    if (r.status !== 0) throw new UserError(`${argv.join(" ")} failed (exit ${r.status}): ${combinedOutput(r).slice(-500)}. ${fix}`);
+    if (r.status !== 0) {
+        const out = combinedOutput(r).slice(-500);
+        throw new UserError(`${what} failed (exit ${r.status}): ${out}${/[.?!]$/.test(out) ? "" : "."} ${fix}`);
+    }
     return r.stdout;
 }
 
 /** Every container with isobench's labels read (`docker ps -a`). @throws UserError when dockerd does not answer */
 export function listContainers(): DockerObject[] {
-    return parseDockerListing(mustList(["docker", "ps", "-a", "--no-trunc", "--format", dockerFormat("Names")], DOCKERD_FIX));
+    return parseDockerListing(mustList("docker ps -a", ["docker", "ps", "-a", "--no-trunc", "--format", dockerFormat("Names")], DOCKERD_FIX));
 }
 
 /** Every volume with isobench's labels read (`docker volume ls`). @throws UserError when dockerd does not answer */
 export function listVolumes(): DockerObject[] {
-    return parseDockerListing(mustList(["docker", "volume", "ls", "--format", dockerFormat("Name")], DOCKERD_FIX));
+    return parseDockerListing(mustList("docker volume ls", ["docker", "volume", "ls", "--format", dockerFormat("Name")], DOCKERD_FIX));
 }
 
 /** Every libvirt domain's name (`virsh list --all --name`). @throws UserError when libvirtd does not answer */
 export function listDomainNames(): string[] {
-    return mustList(virshArgv(30, "list", "--all", "--name"), LIBVIRT_FIX)
+    return mustList("virsh list --all", virshArgv(30, "list", "--all", "--name"), LIBVIRT_FIX)
         .split("\n")
         .map((s) => s.trim())
         .filter((s) => s !== "");
