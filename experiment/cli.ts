@@ -179,7 +179,8 @@ async function leftovers(args: string[]): Promise<number | undefined> {
     for (const p of problems) console.error(`isobench: cannot tell what is left: ${p}`);
     const of = only !== undefined ? ` of stack ${only}` : "";
     if (plan.leftovers.length === 0) {
-        console.log(`[isobench] no leftovers${of}${problems.length ? " among what could be read" : ""}`);
+        const unjudged = plan.notes.length > 0 ? " among what was judged (see above)" : "";
+        console.log(`[isobench] no leftovers${of}${problems.length ? " among what could be read" : unjudged}`);
         return problems.length ? 1 : 0;
     }
     if (!clean) {
