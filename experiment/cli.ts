@@ -19,6 +19,12 @@ const USAGE = `usage: isobench <command>
   destroy <stack>            pulumi destroy: removes containers, guests, volumes, disks; keeps results/
   recover <stack>            clear what a killed run left (orphaned processes, the stack's stale lock,
                              half-made resources); up does this itself before it measures
+  leftovers [<stack>] [--clean]
+                             list what isobench made that no stack's state owns (containers, volumes,
+                             domains, guest files, native data and runtime folders, servers and plugins
+                             of killed runs, stale locks), one line each: kind, name, stack, why;
+                             --clean removes them (results/ never). Exit 0: nothing left; 3: leftovers
+                             listed; 1: something could not be read or removed
   analyze <results dir> [--compare <other results dir>] [--confidence 0.95] [--no-plots] [--quiet-progress]
                              statistics, change vs native, published claims: summary.csv, summary.md,
                              plots/, report.html (--compare: compare.md/.csv, the two runs side by side)
@@ -175,6 +181,48 @@ async function recover(stack: string): Promise<number> {
     return 0;
 }
 
+/**
+ * `leftovers [<stack>] [--clean]`: one line per thing isobench made that no stack's state owns;
+ * with --clean each is removed and the line says what was done. Notes on what was not judged
+ * (stacks in use) and sources that could not be read go to stderr.
+ */
+async function leftovers(args: string[]): Promise<number | undefined> {
+    const clean = args.includes("--clean");
+    const rest = args.filter((a) => a !== "--clean");
+    const unknown = rest.find((a) => a.startsWith("-"));
+    if (unknown) throw new UserError(`leftovers: unknown option ${unknown}${didYouMean(unknown, ["--clean"])}\n${USAGE}`);
+    if (rest.length > 1) return undefined;
+    const only = rest[0];
+    if (only !== undefined) (await import("./spec")).checkStackName(only);
+    const { findLeftovers, removeLeftovers } = await import("./leftovers");
+    const { formatLeftovers } = await import("./leftovers-plan");
+    const { pulumiEnv } = await import("./pulumi-cli");
+    const ctx = { repoRoot: REPO_ROOT, stacksDir: STACKS_DIR, env: pulumiEnv(REPO_ROOT) };
+    const { plan, problems } = findLeftovers(ctx, only);
+    for (const n of plan.notes) console.error(`[isobench] ${n}`);
+    for (const p of problems) console.error(`isobench: cannot tell what is left: ${p}`);
+    const of = only !== undefined ? ` of stack ${only}` : "";
+    if (plan.leftovers.length === 0) {
+        const unjudged = plan.notes.length > 0 ? " among what was judged (see above)" : "";
+        console.log(`[isobench] no leftovers${of}${problems.length ? " among what could be read" : unjudged}`);
+        return problems.length ? 1 : 0;
+    }
+    if (!clean) {
+        for (const line of formatLeftovers(plan.leftovers.map((item) => ({ item })))) console.log(line);
+        console.error(`[isobench] ${plan.leftovers.length} leftover(s)${of}; isobench leftovers${only !== undefined ? ` ${only}` : ""} --clean removes them`);
+        return problems.length ? 1 : 3;
+    }
+    const removed = removeLeftovers(plan.leftovers, ctx);
+    for (const line of formatLeftovers(removed)) console.log(line);
+    const failed = removed.filter((r) => !r.ok);
+    if (failed.length > 0) {
+        console.error(
+            `isobench: ${failed.length} leftover(s) could not be removed: ${failed.map((r) => `${r.item.kind} ${r.item.name} (${r.done})`).join("; ")}`,
+        );
+    }
+    return failed.length > 0 || problems.length > 0 ? 1 : 0;
+}
+
 /** `analyze` arguments; bad ones are a UserError naming the fix. */
 function parseAnalyzeArgs(args: readonly string[]): {
     dir: string;
@@ -297,6 +345,7 @@ const COMMANDS: Readonly<Record<string, { readonly arity?: readonly number[]; re
     },
     destroy: { arity: [1], run: (a) => destroy(a[0]) },
     recover: { arity: [1], run: (a) => recover(a[0]) },
+    leftovers: { run: leftovers },
     "run-cell": {
         arity: [1],
         run: async (a) => {

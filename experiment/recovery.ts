@@ -151,8 +151,8 @@ function sleep(ms: number): void {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** SIGTERM, up to `graceS` seconds to exit, then SIGKILL. */
-export function endProcesses(pids: readonly number[], graceS = 5): void {
+/** SIGTERM, up to `graceS` seconds to exit, then SIGKILL; returns the pids that needed SIGKILL. */
+export function endProcesses(pids: readonly number[], graceS = 5): number[] {
     const signal = (sig: NodeJS.Signals) => {
         for (const p of pids) {
             try {
@@ -164,7 +164,9 @@ export function endProcesses(pids: readonly number[], graceS = 5): void {
     };
     signal("SIGTERM");
     for (let i = 0; i < graceS * 10 && pids.some(processAlive); i++) sleep(100);
-    if (pids.some(processAlive)) signal("SIGKILL");
+    const stubborn = pids.filter(processAlive);
+    if (stubborn.length > 0) signal("SIGKILL");
+    return stubborn;
 }
 
 export interface RecoveryReport {
@@ -181,13 +183,20 @@ export interface RecoveryContext {
     readonly log: (line: string) => void;
 }
 
-function backendDir(env: NodeJS.ProcessEnv): string | undefined {
+/** The file backend's folder, or undefined when the backend is not a local folder. */
+export function backendDir(env: NodeJS.ProcessEnv): string | undefined {
     const url = env.PULUMI_BACKEND_URL ?? "";
     return url.startsWith("file://") ? url.slice("file://".length) : undefined;
 }
 
-function readLocks(dir: string, project: string, stack: string): StackLock[] {
-    const locksDir = path.join(dir, ".pulumi", "locks", "organization", project, stack);
+/** Where the file backend in `dir` keeps the lock files of `project`'s stacks, one folder per stack. */
+export function locksDirOf(dir: string, project: string): string {
+    return path.join(dir, ".pulumi", "locks", "organization", project);
+}
+
+/** The lock files of one stack in the file backend in `dir`. */
+export function readLocks(dir: string, project: string, stack: string): StackLock[] {
+    const locksDir = path.join(locksDirOf(dir, project), stack);
     if (!fs.existsSync(locksDir)) return [];
     return fs
         .readdirSync(locksDir)

@@ -1,56 +1,82 @@
-/** What a test left behind on the shared daemons (containers, volumes and domains by name prefix) and on disk. */
-import * as fs from "fs";
+/**
+ * What a test left behind on the shared daemons and on disk, by name prefix (a test's objects
+ * are named after its unique stack, whatever a state says about them). The listings and the
+ * removal are `isobench leftovers`'s own (experiment/leftovers.ts), so a test sees what a user
+ * sees; {@link stackLeftovers} is the command's whole decision for one stack.
+ */
 import * as path from "path";
-import { spawnSync } from "child_process";
 import { guestsDir } from "../../core/paths";
-import { nativeDataDir, runtimeDir } from "../../environments/exec-target";
-
-const LISTINGS = [
-    ["container", ["docker", "ps", "-a", "--format", "{{.Names}}"]],
-    ["volume", ["docker", "volume", "ls", "--format", "{{.Name}}"]],
-    ["domain", ["timeout", "30", "virsh", "-c", "qemu:///system", "list", "--all", "--name"]],
-] as const;
+import {
+    Found,
+    findLeftovers,
+    listContainers,
+    listDomainNames,
+    listFolders,
+    listVolumes,
+    removeLeftovers as remove,
+    stackFolderParents,
+} from "../../experiment/leftovers";
+import { Leftover, LeftoverKind } from "../../experiment/leftovers-plan";
+import { pulumiEnv } from "../../experiment/pulumi-cli";
 
 /** `<kind> <name>` of every container, volume and libvirt domain whose name starts with `prefix`. */
 export function leftoverResources(prefix: string): string[] {
-    const found: string[] = [];
-    for (const [what, argv] of LISTINGS) {
-        const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: 60_000 });
-        if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${(r.stderr ?? "").trim()}`);
-        for (const n of r.stdout.split("\n").map((s) => s.trim())) if (n.startsWith(prefix)) found.push(`${what} ${n}`);
-    }
-    return found;
+    const named = (kind: string, names: readonly string[]) => names.filter((n) => n.startsWith(prefix)).map((n) => `${kind} ${n}`);
+    return [
+        ...named(
+            "container",
+            listContainers().map((c) => c.name),
+        ),
+        ...named(
+            "volume",
+            listVolumes().map((v) => v.name),
+        ),
+        ...named("domain", listDomainNames()),
+    ];
 }
 
 /**
- * Files of stacks whose name starts with `stackPrefix`: guest folders (disks, domain XML, serial
- * logs, known_hosts) under the guests folder (experiment/paths.ts guestsDir), native data directories and native runtime folders
- * (environments/exec-target.ts).
+ * Folders of stacks whose name starts with `stackPrefix`: guest folders (disks, domain XML, serial
+ * logs, known_hosts) under the guests folder (core/paths.ts guestsDir), native data folders and
+ * native runtime folders (PID files, server logs, password files; environments/exec-target.ts).
  */
 export function leftoverFiles(stackPrefix: string, guests = guestsDir()): string[] {
-    const found: string[] = [];
-    for (const parent of [guests, path.dirname(nativeDataDir(stackPrefix))]) {
-        if (!fs.existsSync(parent)) continue;
-        for (const d of fs.readdirSync(parent).filter((n) => n.startsWith(stackPrefix))) found.push(`dir ${path.join(parent, d)}`);
-    }
-    // Runtime folders of cells run natively (PID, server log, password file; experiment/runner.ts).
-    const run = path.dirname(runtimeDir(stackPrefix));
-    if (fs.existsSync(run)) for (const d of fs.readdirSync(run).filter((n) => n.startsWith(stackPrefix))) found.push(`dir ${path.join(run, d)}`);
-    return found;
+    const { data, runtime } = stackFolderParents();
+    return [guests, data, runtime].flatMap((parent) =>
+        listFolders(parent, { files: false })
+            .filter((f) => f.name.startsWith(stackPrefix))
+            .map((f) => `dir ${f.path}`),
+    );
 }
 
-/** Removes what {@link leftoverResources} and {@link leftoverFiles} found, whatever a failed destroy left. */
-export function removeLeftovers(found: readonly string[]): void {
-    const sh = (argv: string[]) => spawnSync(argv[0], argv.slice(1), { timeout: 60_000 });
-    for (const l of found) {
-        const [what, name] = l.split(" ");
-        if (what === "container") sh(["docker", "rm", "-f", name]);
-        if (what === "volume") sh(["docker", "volume", "rm", "-f", name]);
-        if (what === "domain") {
-            sh(["timeout", "30", "virsh", "-c", "qemu:///system", "destroy", name]);
-            sh(["timeout", "30", "virsh", "-c", "qemu:///system", "undefine", "--nvram", name]);
-            sh(["timeout", "30", "virsh", "-c", "qemu:///system", "undefine", name]);
-        }
-        if (what === "file" || what === "dir") fs.rmSync(name, { recursive: true, force: true });
-    }
+const DIR_KINDS: ReadonlyArray<[() => string, LeftoverKind]> = [
+    [guestsDir, "guest-dir"],
+    [() => stackFolderParents().data, "data-dir"],
+    [() => stackFolderParents().runtime, "runtime-dir"],
+];
+
+/**
+ * Removes what {@link leftoverResources} and {@link leftoverFiles} found (whatever a failed
+ * destroy left) as `isobench leftovers --clean` removes it; returns what could not be removed.
+ */
+export function removeLeftovers(found: readonly string[]): string[] {
+    const items: Leftover[] = found.map((line) => {
+        const [what, name] = line.split(" ");
+        const kind: LeftoverKind = what === "dir" ? (DIR_KINDS.find(([parent]) => path.dirname(name) === parent())?.[1] ?? "data-dir") : (what as LeftoverKind);
+        return { kind, name, stack: "?", why: "left by a test", ...(what === "dir" && { path: name }) };
+    });
+    const order = ["container", "volume", "domain", "guest-dir", "runtime-dir", "data-dir"];
+    items.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+    return remove(items, { repoRoot: path.resolve(__dirname, "..", ".."), stacksDir: "", env: process.env })
+        .filter((r) => !r.ok)
+        .map((r) => `${r.item.kind} ${r.item.name}: ${r.done}`);
+}
+
+/**
+ * `isobench leftovers <stack>`'s decision, with the backend and checkout a test runs its stacks
+ * in (`env`: PULUMI_BACKEND_URL, PULUMI_HOME, the passphrase; `cwd`: where Pulumi.yaml is), and
+ * the rest of the environment `isobench` gives pulumi.
+ */
+export function stackLeftovers(stack: string, env: NodeJS.ProcessEnv, cwd = path.resolve(__dirname, "..", "..")): Found {
+    return findLeftovers({ repoRoot: cwd, stacksDir: path.join(cwd, "stacks"), env: pulumiEnv(cwd, env) }, stack);
 }
