@@ -50,6 +50,12 @@ export function sshArgv(guest: GuestAccess, ip: string): string[] {
         "BatchMode=yes",
         "-o",
         "ConnectTimeout=10",
+        // A guest that stops answering ends the session within a minute instead of never: what
+        // the runner then sees is a failed step, not a cell hung on a dead TCP connection.
+        "-o",
+        "ServerAliveInterval=15",
+        "-o",
+        "ServerAliveCountMax=4",
         "-i",
         guest.sshKey,
         `root@${ip}`,

@@ -10,6 +10,7 @@ import type { EnvironmentPlan } from "./environment-handles";
 import { inGuest } from "../environments/exec-target";
 import { getWorkload } from "../workloads";
 import { cellFingerprint } from "./fingerprint";
+import { cellLimit } from "./cell-limit";
 
 export function planInvocations(spec: ExperimentSpec, resultsDir: string, plans: readonly EnvironmentPlan[]): CellInvocation[] {
     const guests = plans.flatMap((p) => (inGuest(p.handle.target) ? [p.handle.target.domain] : []));
@@ -27,6 +28,7 @@ export function planInvocations(spec: ExperimentSpec, resultsDir: string, plans:
             env: plan.handle,
             guests,
             onFailure: spec.onCellFailure,
+            limit: cellLimit(spec, cell.workload, plan.handle.accel),
             fingerprint: cellFingerprint({
                 workload: cell.workload.name,
                 params: { ...getWorkload(cell.workload.name).defaults, ...params },

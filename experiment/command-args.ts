@@ -58,7 +58,7 @@ const handleSchema = {
 
 const cellSchema = {
     type: "object",
-    required: ["stack", "runId", "resultsDir", "cellId", "workload", "params", "repetition", "env", "fingerprint", "onFailure"],
+    required: ["stack", "runId", "resultsDir", "cellId", "workload", "params", "repetition", "env", "fingerprint", "onFailure", "limit"],
     additionalProperties: false,
     properties: {
         stack: { type: "string" },
@@ -72,6 +72,12 @@ const cellSchema = {
         guests: { type: "array", items: { type: "string" } },
         fingerprint: { type: "string", pattern: "^fp1-[0-9a-f]{16}$" },
         onFailure: { enum: ["stop", "continue"] },
+        limit: {
+            type: "object",
+            required: ["limitS", "source"],
+            additionalProperties: false,
+            properties: { limitS: { type: "integer", minimum: 1 }, source: { type: "string" } },
+        },
     },
 } as const;
 

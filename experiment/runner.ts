@@ -20,7 +20,7 @@ import { EnvironmentHandle } from "../core/environment-handle";
 import { Sample, samplesToCsv } from "../core/samples";
 import { RAW_STDERR_SEPARATOR } from "./parse-raw";
 import { guestIp } from "../environments/kvm/guest-ip";
-import { Completed, RunOptions, mustRun, run } from "../environments/process";
+import { Completed, RunOptions, attempt, mustRun, run } from "../environments/process";
 import { shellQuote as q } from "../core/shell";
 import { CloneSource, clonesOf, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
 import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
@@ -28,6 +28,7 @@ import { effectiveWorkload, instanceSweep } from "../workloads/instances";
 import { REPO_ROOT } from "../core/paths";
 import { writeFileAtomic } from "../core/files";
 import type { OnCellFailure } from "./spec";
+import type { CellLimit } from "./cell-limit";
 
 export interface CellInvocation {
     readonly stack: string;
@@ -47,6 +48,8 @@ export interface CellInvocation {
     readonly fingerprint: string;
     /** isobench:onCellFailure: whether a failed cell ends the run ("stop") or only itself ("continue"). */
     readonly onFailure: OnCellFailure;
+    /** The cell's wall-clock limit (experiment/cell-limit.ts); the runner ends the cell when it expires. */
+    readonly limit: CellLimit;
 }
 
 /**
@@ -91,6 +94,9 @@ interface CellPlace {
     readonly serverLog: string;
     readonly rawDir: string;
     readonly cellId: string;
+    readonly limit: CellLimit;
+    /** When the cell's wall-clock limit runs out (ms since the epoch). */
+    readonly deadline: number;
 }
 
 /** A server started in the environment: where its ports are reached, and how it is stopped. */
@@ -269,6 +275,7 @@ export function runCell(inv: CellInvocation, registered: AnyWorkload = getWorklo
 }
 
 function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: string): string {
+    const cellStart = Date.now();
     const rawDir = path.join(inv.resultsDir, "raw");
     const params = { ...registered.defaults, ...inv.params };
     const env = inv.env;
@@ -309,6 +316,8 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
         serverLog: `${runDir}/${inv.cellId}.server.log`,
         rawDir,
         cellId: inv.cellId,
+        limit: inv.limit,
+        deadline: cellStart + inv.limit.limitS * 1000,
     };
     const startedAt = new Date();
     const measured = measure(workload, place, password, cloneSource, sweep);
@@ -318,16 +327,47 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     return csvPath;
 }
 
-/** Runs the workload's prepare step and its measured client, on the host or inside the environment. */
+/** Grace after the limit's TERM before `timeout` sends KILL, and for the host side to see it. */
+const KILL_AFTER_S = 10;
+
+/**
+ * Runs `cmd` where `argvOf` puts it, ended when the cell's limit runs out: `timeout` runs in the
+ * same place as the command (inside the container or guest for an inside step), so expiry ends the
+ * command's whole process group there, not only the `docker exec` or `ssh` that carries it; the
+ * host-side bound behind it catches a carrier that hangs itself.
+ * @throws CellFailure naming the cell, the limit and where it came from, with the output so far kept
+ */
+function withinLimit(place: CellPlace, step: string, cmd: string, argvOf: (script: string) => string[], opts: RunOptions): Completed {
+    const remainingS = Math.max(1, Math.ceil((place.deadline - Date.now()) / 1000));
+    const t0 = Date.now();
+    const argv = argvOf(`timeout -k ${KILL_AFTER_S} ${remainingS} /bin/sh -c ${q(cmd)}`);
+    const c = attempt(argv, remainingS + KILL_AFTER_S + 20, opts);
+    const ranOut = Date.now() >= place.deadline - 500 && (c.status === 124 || c.status === 137 || c.status === -1);
+    if (!ranOut) {
+        if (c.error) throw new Error(`${argv[0]}: ${c.error}`);
+        return c;
+    }
+    const rawPath = path.join(place.rawDir, `${place.cellId}.txt`);
+    fs.writeFileSync(rawPath, c.stdout + (c.stderr ? `${RAW_STDERR_SEPARATOR}${c.stderr}` : ""));
+    throw new CellFailure(
+        `cell ${place.cellId}: ${step} still running when the cell's wall-clock limit of ${place.limit.limitS} s (${place.limit.source}) ran out after ${((Date.now() - t0) / 1000).toFixed(0)} s of it; its processes in ${place.env.name} were ended; output so far in ${rawPath}. Fix: find why it hangs, or raise the limit`,
+        c.status,
+        rawPath,
+    );
+}
+
+/** Runs the workload's prepare step and its measured client, on the host or inside the environment, within the cell's limit. */
 function runClient(workload: BoundWorkload, ctx: RunContext, place: CellPlace, hostOpts: RunOptions): ClientRun {
     const onClientSide = (cmd: string) => (workload.clientPlacement === "inside" ? place.inside(cmd) : ["/bin/sh", "-c", cmd]);
     const clientOpts = workload.clientPlacement === "inside" ? {} : hostOpts;
     if (workload.prepareCommand) {
-        mustRun(onClientSide(workload.prepareCommand(ctx)), 3600, `${workload.name} prepare step for ${place.env.name}`, clientOpts);
+        const what = `${workload.name} prepare step for ${place.env.name}`;
+        const r = withinLimit(place, what, workload.prepareCommand(ctx), onClientSide, clientOpts);
+        if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().slice(-2000)}`);
     }
     const clientCmd = workload.clientCommand(ctx);
     const t0 = Date.now();
-    const client = run(onClientSide(clientCmd), 3600, clientOpts);
+    const client = withinLimit(place, `${workload.name}'s measured run`, clientCmd, onClientSide, clientOpts);
     return { client, durationS: (Date.now() - t0) / 1000, ...(ctx.addr ? { addr: ctx.addr } : {}) };
 }
 

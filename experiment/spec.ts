@@ -46,6 +46,8 @@ export interface WorkloadSelection {
      * This is how per-workload guest sizes are expressed (1 vCPU for Redis, all CPUs for Linpack).
      */
     readonly environments?: readonly string[];
+    /** Wall-clock limit of each of its cells, in seconds; overrides isobench:cellTimeoutS. */
+    readonly timeoutS?: number;
 }
 
 /**
@@ -86,6 +88,8 @@ export interface ExperimentSpec {
      * matrix; "stop" ends the run at the failed cell. Either way the next up retries it.
      */
     readonly onCellFailure: OnCellFailure;
+    /** Wall-clock limit of every cell, in seconds, unless its workload sets timeoutS; undefined = the default (cellLimitS). */
+    readonly cellTimeoutS?: number;
     readonly kvm: KvmDefaults;
     readonly host: HostDeclared;
 }
@@ -114,6 +118,9 @@ function shown(v: unknown): string {
     return s.length > 80 ? `${s.slice(0, 77)}…` : s;
 }
 
+/** A cell's wall-clock limit: from 10 s to a week. */
+const CELL_TIMEOUT_SCHEMA = { type: "integer", minimum: 10, maximum: 604_800 } as const;
+
 const schema = {
     type: "object",
     additionalProperties: false,
@@ -136,12 +143,14 @@ const schema = {
                     // Checked below against the workload's own parameter schema.
                     params: { type: "object" },
                     environments: { type: "array", minItems: 1, maxItems: 64, uniqueItems: true, items: { type: "string" } },
+                    timeoutS: CELL_TIMEOUT_SCHEMA,
                 },
             }),
         },
         allowSoftwareEmulation: { type: "boolean" },
         dockerDriver: { enum: ["auto", "provider", "cli"] },
         onCellFailure: { enum: ["stop", "continue"] },
+        cellTimeoutS: CELL_TIMEOUT_SCHEMA,
         kvm: {
             type: "object",
             additionalProperties: false,
@@ -423,7 +432,12 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
     const workloads: WorkloadSelection[] = c.workloads.map((w) =>
         typeof w === "string"
             ? { name: w, params: {} }
-            : { name: w.name, params: (w.params ?? {}) as WorkloadSelection["params"], ...(w.environments && { environments: w.environments }) },
+            : {
+                  name: w.name,
+                  params: (w.params ?? {}) as WorkloadSelection["params"],
+                  ...(w.environments && { environments: w.environments }),
+                  ...(w.timeoutS !== undefined && { timeoutS: w.timeoutS }),
+              },
     );
     const names = workloads.map((w) => w.name);
     const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
@@ -471,6 +485,7 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         allowSoftwareEmulation: c.allowSoftwareEmulation ?? false,
         dockerDriver: c.dockerDriver ?? "auto",
         onCellFailure: c.onCellFailure ?? "continue",
+        ...(c.cellTimeoutS !== undefined && { cellTimeoutS: c.cellTimeoutS }),
         kvm: sizing,
         host: { ...(c.host ?? {}) },
     };

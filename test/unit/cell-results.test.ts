@@ -18,6 +18,10 @@ import { readResultsState, supersede } from "../../experiment/results-state";
 import { listCells } from "../../analysis/load";
 import { StaleResultsError } from "../../core/errors";
 import { sample } from "../helpers/sample";
+import { TEST_CELL } from "../helpers/invocation";
+import { cellLimit, DEFAULT_CELL_LIMIT_S, EMULATED_CELL_LIMIT_S } from "../../experiment/cell-limit";
+import { parseSpec } from "../../experiment/spec";
+import { processAlive } from "../../experiment/recovery";
 
 const FP_A = "fp1-aaaaaaaaaaaaaaaa";
 const FP_B = "fp1-bbbbbbbbbbbbbbbb";
@@ -110,6 +114,7 @@ describe("runner: stale results, failed cells, retries", () => {
         params: {},
         repetition: 1,
         env: { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: path.join(dir, "data"), declared: {} },
+        ...TEST_CELL,
         fingerprint: FP_A,
         onFailure: "continue",
         ...o,
@@ -247,5 +252,78 @@ describe("analysis reads only the plan's cells and lists failed ones", () => {
                 "old.native.r1.csv: not a cell of the stack's current plan (left by an earlier definition of this run); not used",
             ],
         );
+    });
+});
+
+describe("cell wall-clock limits", () => {
+    const spec = (cellTimeoutS?: number) => {
+        const workloads = [
+            { name: "redis", params: {} },
+            { name: "mysql", params: {}, timeoutS: 120 },
+        ];
+        return { workloads, ...(cellTimeoutS !== undefined ? { cellTimeoutS } : {}) };
+    };
+
+    it("come from the workload's timeoutS, else isobench:cellTimeoutS, else the default (longer under emulation)", () => {
+        const s = spec(900);
+        assert.deepEqual(cellLimit(s, s.workloads[1], "none"), { limitS: 120, source: "isobench:workloads.1.timeoutS" });
+        assert.deepEqual(cellLimit(s, s.workloads[0], "tcg"), { limitS: 900, source: "isobench:cellTimeoutS" });
+        const d = spec();
+        assert.equal(cellLimit(d, d.workloads[0], "kvm").limitS, DEFAULT_CELL_LIMIT_S);
+        assert.equal(cellLimit(d, d.workloads[0], "tcg").limitS, EMULATED_CELL_LIMIT_S);
+        assert.match(cellLimit(d, d.workloads[0], "none").source, /set isobench:cellTimeoutS/);
+    });
+
+    it("are stack keys with a range, refused with the key before anything runs", () => {
+        const base = { runId: "r", environments: ["native"] };
+        const ok = parseSpec("s", { ...base, cellTimeoutS: 600, workloads: [{ name: "redis", timeoutS: 30 }] });
+        assert.equal(ok.cellTimeoutS, 600);
+        assert.equal(ok.workloads[0].timeoutS, 30);
+        assert.throws(() => parseSpec("s", { ...base, cellTimeoutS: 5, workloads: ["redis"] }), /isobench:cellTimeoutS/);
+        assert.throws(() => parseSpec("s", { ...base, workloads: [{ name: "redis", timeoutS: -1 }] }), /isobench:workloads\.0\.timeoutS/);
+    });
+
+    describe("the runner ends a cell that runs past its limit", () => {
+        let dir = "";
+        beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-cell-limit-"))));
+        afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+        it("with its whole process group, keeping the output so far and naming the limit", () => {
+            const pidFile = path.join(dir, "child.pid");
+            // A client that hangs, with a child of its own that would outlive a kill of the client alone.
+            const hang = echoWorkload(() => `sleep 300 & echo $! > ${pidFile}; echo 'partial output'; sleep 300`);
+            const inv: CellInvocation = {
+                ...TEST_CELL,
+                stack: "t",
+                runId: "r",
+                resultsDir: dir,
+                cellId: "hang.native.r1",
+                workload: "echo",
+                params: {},
+                repetition: 1,
+                env: {
+                    name: "native",
+                    envKind: "native",
+                    variant: "",
+                    accel: "none",
+                    target: { kind: "native" },
+                    dataDir: path.join(dir, "data"),
+                    declared: {},
+                },
+                limit: { limitS: 2, source: "isobench:cellTimeoutS" },
+            };
+            const t0 = Date.now();
+            assert.throws(
+                () => runCell(inv, hang),
+                /cell hang\.native\.r1: echo's measured run still running when the cell's wall-clock limit of 2 s \(isobench:cellTimeoutS\) ran out .*its processes in native were ended; output so far in .*hang\.native\.r1\.txt/,
+            );
+            const took = (Date.now() - t0) / 1000;
+            assert.ok(took < 12, `ended ${took.toFixed(1)} s after it started, for a 2 s limit`);
+            assert.match(fs.readFileSync(path.join(dir, "raw", "hang.native.r1.txt"), "utf8"), /partial output/);
+            const child = Number(fs.readFileSync(pidFile, "utf8"));
+            assert.ok(!processAlive(child), `the client's child ${child} was ended with it`);
+            const e = readCellError(path.join(dir, "cells", "hang.native.r1.error"));
+            assert.equal(e.exitStatus, 124, "timeout's status for an expired command");
+        });
     });
 });
