@@ -193,7 +193,8 @@ function declareCells(d: Declaring, invocations: readonly CellInvocation[]): str
         d.chain.add(`cell-${inv.cellId}`, inv.env.name, (dependsOn) =>
             command(`cell-${inv.cellId}`, args, {
                 dependsOn,
-                customTimeouts: { create: "60m" },
+                // The runner ends the cell at its limit; Pulumi's own bound (the command plugin honours it) only backs that up.
+                customTimeouts: { create: `${inv.limit.limitS + 600}s` },
                 ...(secret ? { additionalSecretOutputs: ["environment"] } : {}),
             }),
         );
