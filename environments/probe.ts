@@ -276,6 +276,23 @@ function outsideFacts(h: EnvironmentHandle, inside: Readonly<Record<string, stri
 const COLUMNS = ["environment", "env_kind", "variant", "accel", "fact", "value", "declared", "measured_at"] as const;
 
 /** Measures one environment, writes envfacts/<name>.json and regenerates environments.csv. */
+/**
+ * Probes an environment again after it was brought back (environments/revive.ts): the facts of the
+ * first probe move to envfacts/superseded/<env>.<k>.json (kept, not in environments.csv), and the
+ * new ones record what was done as the fact `revived`.
+ */
+export function reprobeEnvironment(resultsDir: string, h: EnvironmentHandle, revived: readonly string[]): Record<string, string> {
+    const dir = path.join(resultsDir, "envfacts");
+    const current = path.join(dir, `${h.name}.json`);
+    if (fs.existsSync(current)) {
+        const aside = path.join(dir, "superseded");
+        fs.mkdirSync(aside, { recursive: true });
+        const k = fs.readdirSync(aside).filter((f) => f.startsWith(`${h.name}.`)).length + 1;
+        fs.renameSync(current, path.join(aside, `${h.name}.${k}.json`));
+    }
+    return probeEnvironment(resultsDir, { ...h, recorded: { ...h.recorded, revived: `${new Date().toISOString()} ${revived.join("; ")}` } });
+}
+
 export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Record<string, string> {
     if (inGuest(h.target)) {
         // A re-run's probe finds the guest as the last cell left it, possibly paused.

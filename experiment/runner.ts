@@ -20,6 +20,8 @@ import { EnvironmentHandle } from "../core/environment-handle";
 import { Sample, samplesToCsv } from "../core/samples";
 import { RAW_STDERR_SEPARATOR } from "./parse-raw";
 import { guestIp } from "../environments/kvm/guest-ip";
+import { reviveEnvironment } from "../environments/revive";
+import { reprobeEnvironment } from "../environments/probe";
 import { Completed, RunOptions, attempt, mustRun, run } from "../environments/process";
 import { shellQuote as q } from "../core/shell";
 import { CloneSource, clonesOf, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
@@ -29,6 +31,8 @@ import { REPO_ROOT } from "../core/paths";
 import { writeFileAtomic } from "../core/files";
 import type { OnCellFailure } from "./spec";
 import type { CellLimit } from "./cell-limit";
+
+const LIFECYCLE_SCRIPT = path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh");
 
 export interface CellInvocation {
     readonly stack: string;
@@ -279,14 +283,19 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     const rawDir = path.join(inv.resultsDir, "raw");
     const params = { ...registered.defaults, ...inv.params };
     const env = inv.env;
+    // A dockerd restart, a reboot or a hand stops environments between cells: bring them back first.
+    const revived = reviveEnvironment(env, LIFECYCLE_SCRIPT, guestIp);
+    if (revived.length > 0) {
+        progress(inv.resultsDir, `cell ${inv.cellId}: environment ${env.name} had stopped: ${revived.join("; ")}; probing it again`);
+        reprobeEnvironment(inv.resultsDir, env, revived);
+    }
     const { ip, inside } = reachEnvironment(inv);
     // An `instances` sweep of a self-contained workload runs it in simultaneous clones (workloads/instances.ts).
     const sweep = instanceSweep(registered.name, params);
     const effective = effectiveWorkload(registered, params);
     const inClones = effective !== registered;
     const workload = bindWorkload(effective, params);
-    const cloneSource: CloneSource | undefined =
-        workload.needsClones || inClones ? readCloneSource(env, path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh")) : undefined;
+    const cloneSource: CloneSource | undefined = workload.needsClones || inClones ? readCloneSource(env, LIFECYCLE_SCRIPT) : undefined;
     // performance.now() counts from this process's start: the share of the gap between cells that
     // is isobench's own (CLI start, quieting guests, finding the guest's address), not Pulumi's.
     progress(

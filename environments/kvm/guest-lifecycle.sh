@@ -8,6 +8,7 @@
 #   guest-lifecycle.sh wait-ssh <name> <ssh-key> <timeout-s>    # last stdout line: the guest's IP
 #   guest-lifecycle.sh ip       <name>                          # the guest's DHCP address
 #   guest-lifecycle.sh state    <name>                          # virsh domstate, or "absent"; fails when libvirt does not answer
+#   guest-lifecycle.sh start    <name> <ssh-key> <timeout-s>    # start a shut-off guest (resume a paused one), then wait-ssh
 #   guest-lifecycle.sh delete   <name> <disk-path>              # idempotent
 #   guest-lifecycle.sh delete-clones <name> <disk-dir>          # leftover <name>-c<k> clones, idempotent
 #   guest-lifecycle.sh vcpupin  <name>                          # `virsh vcpupin` as libvirt reports it
@@ -291,6 +292,23 @@ cmd_state() {
     fi
 }
 
+# A guest that a host reboot, a libvirtd restart or a crash left shut off comes back with its own
+# disk, and so with the host key it made at its first boot: wait-ssh checks it as before.
+cmd_start() {
+    [[ $# -eq 3 ]] || usage
+    local name=$1 state
+    require_libvirt
+    domain_exists "$name" || die "domain $name does not exist"
+    state=$(domain_state "$name")
+    case "$state" in
+        running) ;;
+        paused) log "resuming $name"; v resume "$name" >&2 ;;
+        "shut off" | crashed) log "starting $name ($state)"; v start "$name" >&2 ;;
+        *) die "$name is '$state'; not starting it" ;;
+    esac
+    cmd_wait_ssh "$@"
+}
+
 cmd_delete() {
     [[ $# -eq 2 ]] || usage
     local name=$1 overlay=$2 state
@@ -369,6 +387,7 @@ main() {
         wait-ssh) cmd_wait_ssh "$@" ;;
         ip) cmd_ip "$@" ;;
         state) cmd_state "$@" ;;
+        start) cmd_start "$@" ;;
         delete) cmd_delete "$@" ;;
         delete-clones) cmd_delete_clones "$@" ;;
         vcpupin) cmd_vcpupin "$@" ;;

@@ -1,0 +1,118 @@
+/**
+ * Bringing back an environment that died between cells: a container stopped by a dockerd restart
+ * (isobench's containers have no restart policy, so that nothing restarts behind a measurement) or
+ * by hand, a paused one, a guest shut off by a host reboot, a libvirtd restart or a crash. The
+ * runner calls this before each cell; what it did goes into progress.log and the environment is
+ * probed again. What is gone altogether (a container removed, a domain undefined) is not made
+ * here: only its Pulumi resource knows how, so the message says how to get it back.
+ */
+import { EnvironmentHandle, GuestAccess } from "../core/environment-handle";
+import { UserError } from "../core/errors";
+import { shellQuote as q } from "../core/shell";
+import { sshArgv } from "./exec-target";
+import { attempt, Completed } from "./process";
+
+/** Bound on a guest's boot after a start; emulated guests boot in about a minute here. */
+export const REVIVE_BOOT_TIMEOUT_S = 600;
+
+const goneFix = (what: string, env: string) =>
+    `${what} of environment ${env} is gone (removed outside isobench). Fix: isobench destroy <stack>, then isobench up <stack>: measured cells are kept and not measured again`;
+
+const output = (c: Completed) => `${c.stderr || c.stdout}${c.error ?? ""}`.trim().slice(0, 400);
+
+/**
+ * What to run so a container answers again, from its `docker inspect` state; undefined when it
+ * runs. Pure, and shared by the host's dockerd and a guest's.
+ */
+export function containerRevival(state: string): { readonly argv: readonly string[]; readonly did: string } | "unrevivable" | undefined {
+    switch (state) {
+        case "running":
+            return undefined;
+        case "exited":
+        case "created":
+            return { argv: ["start"], did: `was ${state}; started it again` };
+        case "paused":
+            return { argv: ["unpause"], did: "was paused; unpaused it" };
+        default:
+            return "unrevivable";
+    }
+}
+
+/** Starts the container if it stopped (through `docker` as `dockerArgv` runs it); what was done, or undefined. */
+function reviveContainer(container: string, env: string, docker: (args: string[]) => Completed): string | undefined {
+    const st = docker(["inspect", "-f", "{{.State.Status}}", container]);
+    if (st.status !== 0) {
+        if (/No such (object|container)/i.test(st.stderr)) throw new UserError(goneFix(`container ${container}`, env));
+        throw new UserError(
+            `environment ${env}: docker does not answer (${output(st)}). Fix: start dockerd (bash scripts/daemons.sh for the host's) and run isobench up again`,
+        );
+    }
+    const state = st.stdout.trim();
+    const r = containerRevival(state);
+    if (r === undefined) return undefined;
+    if (r === "unrevivable")
+        throw new UserError(
+            `environment ${env}: container ${container} is ${state}; isobench does not start a container in that state. Fix: look at docker logs ${container}`,
+        );
+    const started = docker([...r.argv, container]);
+    const ready = started.status === 0 ? waitFor(() => docker(["exec", container, "true"]).status === 0, 30) : false;
+    if (!ready) throw new UserError(`environment ${env}: container ${container} ${r.did.split(";")[0]} but could not be brought back: ${output(started)}`);
+    return `container ${container} ${r.did}`;
+}
+
+function waitFor(ok: () => boolean, timeoutS: number): boolean {
+    const until = Date.now() + timeoutS * 1000;
+    while (Date.now() < until) {
+        if (ok()) return true;
+        attempt(["sleep", "0.2"], 5);
+    }
+    return false;
+}
+
+/** Starts a shut-off or paused guest and waits for SSH (guest-lifecycle.sh start); what was done, or undefined. */
+function reviveGuest(g: GuestAccess, env: string, lifecycle: string): string | undefined {
+    const st = attempt([lifecycle, "state", g.domain], 90);
+    if (st.status !== 0)
+        throw new UserError(
+            `environment ${env}: libvirt does not answer (${output(st)}). Fix: start libvirtd (bash scripts/daemons.sh) and run isobench up again`,
+        );
+    const state = st.stdout.trim();
+    if (state === "running") return undefined;
+    if (state === "absent") throw new UserError(goneFix(`guest ${g.domain}`, env));
+    const started = attempt([lifecycle, "start", g.domain, g.sshKey, String(REVIVE_BOOT_TIMEOUT_S)], REVIVE_BOOT_TIMEOUT_S + 60);
+    if (started.status !== 0) throw new UserError(`environment ${env}: guest ${g.domain} was ${state} and did not come back: ${output(started)}`);
+    return `guest ${g.domain} was ${state}; started it again and it answers SSH`;
+}
+
+/**
+ * Makes the environment answer again if it stopped; returns what was done (one line per layer),
+ * or [] when it was running. Throws a UserError naming the fix when it cannot.
+ * @param guestIp for docker-in-kvm, the guest's address once it runs (resolved after a restart)
+ */
+export function reviveEnvironment(h: EnvironmentHandle, lifecycle: string, guestIp: (domain: string) => string): string[] {
+    const t = h.target;
+    switch (t.kind) {
+        case "native":
+            return [];
+        case "docker": {
+            const did = reviveContainer(t.container, h.name, (args) => attempt(["docker", ...args], 60));
+            return did ? [did] : [];
+        }
+        case "kvm": {
+            const did = reviveGuest(t, h.name, lifecycle);
+            return did ? [did] : [];
+        }
+        case "docker-in-kvm": {
+            const guest = reviveGuest(t, h.name, lifecycle);
+            const ip = guestIp(t.domain);
+            // The guest's dockerd starts at boot; the container has no restart policy there either.
+            if (!waitFor(() => attempt([...sshArgv(t, ip), "docker info >/dev/null"], 30).status === 0, 120)) {
+                throw new UserError(
+                    `environment ${h.name}: dockerd in guest ${t.domain} does not answer. Fix: start it there (systemctl start docker) and run isobench up again`,
+                );
+            }
+            const container = reviveContainer(t.container, h.name, (args) => attempt([...sshArgv(t, ip), ["docker", ...args].map(q).join(" ")], 60));
+            return [guest, container].filter((d): d is string => d !== undefined);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+/**
+ * An environment that stopped between cells is brought back before the next one (issue 17, part
+ * 3): a real container stopped as a dockerd restart leaves it (isobench's containers have no
+ * restart policy), then a cell in it. The cell runs, progress.log says what was done, and the
+ * environment's facts are probed again with the first probe's kept aside.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { runCell } from "../../experiment/runner";
+import { cliCreateScript, cliDeleteScript, containerSpec } from "../../environments/container-spec";
+import { imageState, REPO_ROOT, stateDir } from "../../core/paths";
+import { attempt, mustRun } from "../../environments/process";
+import { probeEnvironment } from "../../environments/probe";
+import { EnvironmentHandle } from "../../core/environment-handle";
+import { echoWorkload } from "../helpers/echo-workload";
+import { TEST_CELL } from "../helpers/invocation";
+
+describe("a stopped environment is brought back before its next cell (real container)", function () {
+    this.timeout(5 * 60 * 1000);
+    const stack = `itrev${process.pid}`;
+    let dir = "";
+    const image = imageState(stateDir(REPO_ROOT), "container-image").value;
+    const spec = containerSpec({ stack, environment: "docker-host", image: image ?? "", network: "host", serverPorts: [] });
+    const env: EnvironmentHandle = {
+        name: "docker-host",
+        envKind: "docker",
+        variant: "",
+        accel: "none",
+        target: { kind: "docker", container: spec.name, network: "host" },
+        dataDir: "/data",
+        declared: {},
+    };
+    const cell = (id: string) =>
+        runCell(
+            { ...TEST_CELL, stack, runId: "r", resultsDir: dir, cellId: id, workload: "echo", params: {}, repetition: 1, env },
+            echoWorkload(() => "printf 'value=3'"),
+        );
+    const status = () => mustRun(["docker", "inspect", "-f", "{{.State.Status}}", spec.name], 30, "docker inspect").trim();
+
+    before(() => {
+        if (!image) throw new Error("no container image recorded: run scripts/setup.sh first");
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), `isobench-${stack}-`));
+        mustRun(["/bin/sh", "-c", cliCreateScript(spec)], 180, `creating ${spec.name}`);
+        probeEnvironment(dir, env);
+    });
+
+    after(() => {
+        const del = attempt(["/bin/sh", "-c", cliDeleteScript(spec)], 120);
+        fs.rmSync(dir, { recursive: true, force: true });
+        assert.equal(del.status, 0, del.stderr);
+    });
+
+    it("a running container is left alone", () => {
+        cell("echo.docker-host.r1");
+        assert.doesNotMatch(fs.readFileSync(path.join(dir, "progress.log"), "utf8"), /had stopped/);
+        assert.ok(!fs.existsSync(path.join(dir, "envfacts", "superseded")));
+    });
+
+    it("a stopped container is started, the cell runs, and the environment is probed again with the first probe kept", () => {
+        mustRun(["docker", "stop", "-t", "1", spec.name], 60, "docker stop");
+        assert.equal(status(), "exited");
+        const csv = cell("echo.docker-host.r2");
+        assert.ok(fs.existsSync(csv));
+        assert.equal(status(), "running");
+        assert.match(
+            fs.readFileSync(path.join(dir, "progress.log"), "utf8"),
+            new RegExp(
+                `cell echo\\.docker-host\\.r2: environment docker-host had stopped: container ${spec.name} was exited; started it again; probing it again`,
+            ),
+        );
+        assert.deepEqual(fs.readdirSync(path.join(dir, "envfacts", "superseded")), ["docker-host.1.json"]);
+        assert.match(
+            fs.readFileSync(path.join(dir, "environments.csv"), "utf8"),
+            /docker-host,docker,,none,revived,[^,]*container .* was exited; started it again/,
+        );
+    });
+
+    it("a container removed outside isobench fails the cell with the way back", () => {
+        mustRun(["docker", "rm", "-f", spec.name], 60, "docker rm");
+        assert.throws(
+            () => cell("echo.docker-host.r3"),
+            /container isobench-itrev\d+-docker-host of environment docker-host is gone .*Fix: isobench destroy <stack>, then isobench up <stack>/,
+        );
+    });
+});
