@@ -51,6 +51,8 @@ export class KvmGuest extends pulumi.ComponentResource implements ProvisionedEnv
             PRINT_READY_SECONDS,
         ].join("\n");
         const del = [
+            // A delete that cannot reach libvirt must fail, keeping the guest in the stack's state.
+            "set -e",
             `${lc} delete-clones ${q(d.name)} ${q(path.dirname(d.diskPath))}`,
             `${lc} delete ${q(d.name)} ${q(d.diskPath)}`,
             `rm -f ${q(xmlPath)}${d.serialLogPath ? " " + q(d.serialLogPath) : ""}`,

@@ -11,11 +11,13 @@ import * as path from "path";
 import { runCell } from "../../experiment/runner";
 import { cliCreateScript, cliDeleteScript, containerSpec } from "../../environments/container-spec";
 import { imageState, REPO_ROOT, stateDir } from "../../core/paths";
-import { attempt, mustRun } from "../../environments/process";
+import { attempt, mustRun, virshArgv } from "../../environments/process";
 import { probeEnvironment } from "../../environments/probe";
 import { EnvironmentHandle } from "../../core/environment-handle";
 import { echoWorkload } from "../helpers/echo-workload";
 import { TEST_CELL } from "../helpers/invocation";
+import { FULL_MATRIX } from "../helpers/scope";
+import { liveSuite } from "../helpers/live-environments";
 
 describe("a stopped environment is brought back before its next cell (real container)", function () {
     this.timeout(5 * 60 * 1000);
@@ -83,5 +85,39 @@ describe("a stopped environment is brought back before its next cell (real conta
             () => cell("echo.docker-host.r3"),
             /container isobench-itrev\d+-docker-host of environment docker-host is gone .*Fix: isobench destroy <stack>, then isobench up <stack>/,
         );
+    });
+});
+
+// Stopping and booting an emulated guest again takes about two minutes: smoke scope.
+(FULL_MATRIX ? describe : () => undefined)("a guest shut off between cells is started again (real libvirt, tcg)", function () {
+    this.timeout(15 * 60 * 1000);
+    const suite = liveSuite({ prefix: `itrevk${process.pid}`, kinds: ["kvm"] });
+
+    it("starts it, waits for SSH, runs the cell and probes the guest again", () => {
+        const env = suite.live.handles.kvm!;
+        const domain = (env.target as { domain: string }).domain;
+        probeEnvironment(suite.resultsDir, env);
+        mustRun(virshArgv(60, "destroy", domain), 90, "virsh destroy");
+        const csv = runCell(
+            {
+                ...TEST_CELL,
+                stack: "itrevk",
+                runId: "r",
+                resultsDir: suite.resultsDir,
+                cellId: "echo.kvm.r1",
+                workload: "echo",
+                params: {},
+                repetition: 1,
+                env,
+            },
+            echoWorkload(() => "printf 'value=4'"),
+        );
+        assert.ok(fs.existsSync(csv));
+        assert.equal(mustRun(virshArgv(30, "domstate", domain), 60, "domstate").trim(), "running");
+        assert.match(
+            fs.readFileSync(path.join(suite.resultsDir, "progress.log"), "utf8"),
+            /environment kvm had stopped: guest .* was shut off; started it again and it answers SSH; probing it again/,
+        );
+        assert.deepEqual(fs.readdirSync(path.join(suite.resultsDir, "envfacts", "superseded")), ["kvm.1.json"]);
     });
 });

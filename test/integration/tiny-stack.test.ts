@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT } from "../../core/paths";
+import { guestsDir, REPO_ROOT } from "../../core/paths";
 import { samplesFromCsv } from "../../core/samples";
 import { leftoverFiles, leftoverResources, removeLeftovers } from "../helpers/leftovers";
 import { sh, TempStack } from "../helpers/temp-stack";
@@ -51,11 +51,13 @@ describe("tiny stack on real dockerd and libvirt", function () {
         if (!project) return;
         const d = project.destroy(10 * 60);
         const left = [...leftoverResources(`isobench-${stack}-`), ...leftoverFiles(stack)];
+        const guestDir = path.join(guestsDir(), stack);
+        const inGuestDir = fs.existsSync(guestDir) ? fs.readdirSync(guestDir).join(", ") : "";
         // Belt and braces: never leave anything behind, even when destroy failed.
         removeLeftovers(left);
         project.remove();
         assert.equal(d.status, 0, `pulumi destroy failed:\n${d.out}`);
-        assert.deepEqual(left, [], "pulumi destroy left resources behind");
+        assert.deepEqual(left, [], `pulumi destroy left resources behind (guest folder: ${inGuestDir})`);
     });
 
     it("pulumi up succeeds", () => {
@@ -161,31 +163,32 @@ describe("tiny stack on real dockerd and libvirt", function () {
     });
 
     // Last: it leaves a half-destroyed stack, which the after hook's destroy finishes.
-    it("destroy while dockerd and libvirtd do not answer fails, keeps the containers and the guest in state, and the next destroy removes them", () => {
-        const away = {
-            ...project!.env,
-            DOCKER_HOST: `unix://${path.join(project!.work, "no-dockerd.sock")}`,
-            LIBVIRT_DEFAULT_URI: `qemu+unix:///system?socket=${path.join(project!.work, "no-libvirtd.sock")}`,
-        };
-        const d = sh(["pulumi", "destroy", "--yes", "--skip-preview", "--stack", stack], { cwd: project!.work, env: away, timeoutS: 600 });
-        assert.notEqual(d.status, 0, `destroy reported success with no daemon to reach:\n${d.out.slice(-3000)}`);
-        assert.match(d.out, /dockerd does not answer at unix:\/\/.*no-dockerd\.sock; nothing was removed/);
-        assert.match(d.out, /libvirt at qemu\+unix:.* is not reachable/);
-        const exported = project!.pulumi(["stack", "export", "--stack", stack], 60);
-        assert.equal(exported.status, 0, exported.out);
-        // The command resources whose delete step removes each container and the guest.
-        const deletes = (JSON.parse(exported.out).deployment.resources as Array<{ inputs?: { delete?: unknown } }>)
-            .map((r) => r.inputs?.delete)
-            .filter((d): d is string => typeof d === "string");
-        for (const name of [`isobench-${stack}-docker-nat`, `isobench-${stack}-docker-host`, `isobench-${stack}-kvm-tuned`]) {
-            assert.ok(
-                deletes.some((d) => d.includes(`'${name}'`)),
-                `the resource that removes ${name} is still in the stack's state`,
+    it("destroy while a daemon does not answer fails and keeps what it could not remove in state and on the host", () => {
+        const dockerAway = { DOCKER_HOST: `unix://${path.join(project!.work, "no-dockerd.sock")}` };
+        const libvirtAway = { LIBVIRT_DEFAULT_URI: `qemu+unix:///system?socket=${path.join(project!.work, "no-libvirtd.sock")}` };
+        const destroyWith = (away: NodeJS.ProcessEnv) =>
+            sh(["pulumi", "destroy", "--yes", "--skip-preview", "--stack", stack], { cwd: project!.work, env: { ...project!.env, ...away }, timeoutS: 600 });
+        const inState = (name: string) => {
+            const exported = project!.pulumi(["stack", "export", "--stack", stack], 60);
+            assert.equal(exported.status, 0, exported.out);
+            // The command resource whose delete step removes it.
+            return (JSON.parse(exported.out).deployment.resources as Array<{ inputs?: { delete?: unknown } }>).some(
+                (r) => typeof r.inputs?.delete === "string" && r.inputs.delete.includes(`'${name}'`),
             );
-        }
-        const left = leftoverResources(`isobench-${stack}-`);
-        for (const r of [`container isobench-${stack}-docker-nat`, `container isobench-${stack}-docker-host`, `domain isobench-${stack}-kvm-tuned`]) {
-            assert.ok(left.includes(r), `${r} still exists (found: ${left.join(", ")})`);
-        }
+        };
+        const exists = (r: string) => leftoverResources(`isobench-${stack}-`).includes(r);
+        const [nat, hostnet, guest] = [`isobench-${stack}-docker-nat`, `isobench-${stack}-docker-host`, `isobench-${stack}-kvm-tuned`];
+
+        const both = destroyWith({ ...dockerAway, ...libvirtAway });
+        assert.notEqual(both.status, 0, `destroy reported success with no daemon to reach:\n${both.out.slice(-3000)}`);
+        assert.match(both.out, /dockerd does not answer at unix:\/\/.*no-dockerd\.sock; nothing was removed/);
+        for (const n of [nat, hostnet, guest]) assert.ok(inState(n), `${n} is still in the stack's state`);
+        for (const r of [`container ${nat}`, `container ${hostnet}`, `domain ${guest}`]) assert.ok(exists(r), `${r} still exists`);
+
+        const libvirt = destroyWith(libvirtAway);
+        assert.notEqual(libvirt.status, 0, `destroy reported success with libvirt away:\n${libvirt.out.slice(-3000)}`);
+        assert.match(libvirt.out, /libvirt at qemu\+unix:.* is not reachable/);
+        assert.ok(!exists(`container ${nat}`) && !exists(`container ${hostnet}`), "with dockerd back, the containers went");
+        assert.ok(inState(guest) && exists(`domain ${guest}`), "the guest stays in state and on the host");
     });
 });
