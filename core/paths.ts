@@ -71,3 +71,8 @@ export function guestImageFiles(dir: string): { readonly disk: string; readonly 
 export function hostRecordsDir(): string {
     return process.env.ISOBENCH_HOST_RECORDS_DIR ?? "/run/isobench/host-settings";
 }
+
+/** environments/kvm/guest-lifecycle.sh of the checkout: what creates, starts, reaches and deletes guests. */
+export function guestLifecycleScript(repoRoot: string): string {
+    return path.join(repoRoot, "environments", "kvm", "guest-lifecycle.sh");
+}

@@ -20,6 +20,7 @@ import { getWorkload } from "../workloads";
 import { CellInvocation, STACK_PASSWORD_ENV } from "./runner";
 import { encodeArg } from "./command-args";
 import { shellQuote as q } from "../core/shell";
+import { guestLifecycleScript } from "../core/paths";
 
 /** Facts about the host the program needs; gathered by experiment/host.ts before declaring anything. */
 export interface HostContext {
@@ -95,7 +96,7 @@ function provision(plan: EnvironmentPlan, host: HostContext): ProvisionedEnviron
         baseImage,
         sshKey: host.sshKey,
         bootTimeoutS,
-        lifecycleScript: path.join(host.repoRoot, "environments", "kvm", "guest-lifecycle.sh"),
+        lifecycleScript: guestLifecycleScript(host.repoRoot),
         commandBackend: host.commandBackend,
     });
     switch (plan.kind) {

@@ -27,12 +27,12 @@ import { shellQuote as q } from "../core/shell";
 import { CloneSource, clonesOf, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
 import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
 import { effectiveWorkload, instanceSweep } from "../workloads/instances";
-import { REPO_ROOT } from "../core/paths";
+import { guestLifecycleScript, REPO_ROOT } from "../core/paths";
 import { writeFileAtomic } from "../core/files";
 import type { OnCellFailure } from "./spec";
 import type { CellLimit } from "./cell-limit";
 
-const LIFECYCLE_SCRIPT = path.join(REPO_ROOT, "environments", "kvm", "guest-lifecycle.sh");
+const LIFECYCLE_SCRIPT = guestLifecycleScript(REPO_ROOT);
 
 export interface CellInvocation {
     readonly stack: string;

@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { REPO_ROOT } from "../../core/paths";
+import { processAlive, RUN_OWNER_ENV } from "../../experiment/recovery";
 
 export interface CliRun {
     readonly child: ChildProcess;
@@ -70,4 +71,35 @@ export class CliStack {
         fs.rmSync(this.work, { recursive: true, force: true });
         return { code, out: d.out() };
     }
+}
+
+/** Every live process whose environment names `work` (a test's backend folder) and carries a run's owner mark: what a run of it started. */
+export function processesOf(work: string): number[] {
+    const out: number[] = [];
+    for (const e of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(e)) continue;
+        try {
+            const env = fs.readFileSync(`/proc/${e}/environ`, "latin1");
+            if (env.includes(`${RUN_OWNER_ENV}=`) && env.includes(work) && processAlive(Number(e))) out.push(Number(e));
+        } catch {
+            /* gone, or not ours to read */
+        }
+    }
+    return out;
+}
+
+/** Resolves once `cond` holds (checked every 200 ms); rejects naming `what` after `timeoutS`. */
+export function waitFor(what: string, cond: () => boolean, timeoutS: number): Promise<void> {
+    const until = Date.now() + timeoutS * 1000;
+    return new Promise((resolve, reject) => {
+        const t = setInterval(() => {
+            if (cond()) {
+                clearInterval(t);
+                resolve();
+            } else if (Date.now() > until) {
+                clearInterval(t);
+                reject(new Error(`timed out after ${timeoutS} s waiting for ${what}`));
+            }
+        }, 200);
+    });
 }

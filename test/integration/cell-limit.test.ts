@@ -12,7 +12,7 @@ import { cliCreateScript, cliDeleteScript, containerSpec } from "../../environme
 import { imageState, REPO_ROOT, stateDir } from "../../core/paths";
 import { mustRun, attempt } from "../../environments/process";
 import { echoWorkload } from "../helpers/echo-workload";
-import { TEST_CELL } from "../helpers/invocation";
+import { dockerHostHandle, echoCell } from "../helpers/invocation";
 
 describe("cell wall-clock limit in a real container", function () {
     this.timeout(5 * 60 * 1000);
@@ -39,26 +39,7 @@ describe("cell wall-clock limit in a real container", function () {
         assert.throws(
             () =>
                 runCell(
-                    {
-                        ...TEST_CELL,
-                        stack,
-                        runId: "r",
-                        resultsDir: dir,
-                        cellId: "hang.docker-host.r1",
-                        workload: "echo",
-                        params: {},
-                        repetition: 1,
-                        env: {
-                            name: "docker-host",
-                            envKind: "docker",
-                            variant: "",
-                            accel: "none",
-                            target: { kind: "docker", container: spec.name, network: "host" },
-                            dataDir: "/data",
-                            declared: {},
-                        },
-                        limit: { limitS: 3, source: "isobench:cellTimeoutS" },
-                    },
+                    echoCell(dir, "hang.docker-host.r1", { stack, env: dockerHostHandle(spec.name), limit: { limitS: 3, source: "isobench:cellTimeoutS" } }),
                     hang,
                 ),
             /wall-clock limit of 3 s \(isobench:cellTimeoutS\) ran out.*its processes in docker-host were ended/,

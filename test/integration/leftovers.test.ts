@@ -22,7 +22,8 @@ import YAML from "yaml";
 import { REPO_ROOT, guestsDir, imageState, stateDir } from "../../core/paths";
 import { nativeDataDir, runtimeDir } from "../../environments/exec-target";
 import { ISOBENCH_XMLNS } from "../../environments/kvm/domain-spec";
-import { endProcesses, processAlive, RUN_OWNER_ENV } from "../../experiment/recovery";
+import { endProcesses, processAlive } from "../../experiment/recovery";
+import { processesOf, waitFor } from "../helpers/cli-stack";
 import { leftoverFiles, leftoverResources, removeLeftovers, stackLeftovers } from "../helpers/leftovers";
 
 const ISOBENCH = path.join(REPO_ROOT, "bin", "isobench");
@@ -36,36 +37,6 @@ function must(argv: readonly string[]): string {
     const r = run(argv);
     if (r.status !== 0) throw new Error(`${argv.join(" ")} failed (${r.status}): ${r.out}`);
     return r.stdout;
-}
-
-/** Every live process whose environment names `work` (this test's backend): what a run of it started. */
-function processesOf(work: string): number[] {
-    const out: number[] = [];
-    for (const e of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(e)) continue;
-        try {
-            const env = fs.readFileSync(`/proc/${e}/environ`, "latin1");
-            if (env.includes(`${RUN_OWNER_ENV}=`) && env.includes(work) && processAlive(Number(e))) out.push(Number(e));
-        } catch {
-            /* gone, or not ours to read */
-        }
-    }
-    return out;
-}
-
-function waitFor(what: string, cond: () => boolean, timeoutS: number): Promise<void> {
-    const until = Date.now() + timeoutS * 1000;
-    return new Promise((resolve, reject) => {
-        const t = setInterval(() => {
-            if (cond()) {
-                clearInterval(t);
-                resolve();
-            } else if (Date.now() > until) {
-                clearInterval(t);
-                reject(new Error(`timed out after ${timeoutS} s waiting for ${what}`));
-            }
-        }, 200);
-    });
 }
 
 /** The benchmark image: the checkout's record, else any isobench-bench image dockerd has. */

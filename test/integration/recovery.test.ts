@@ -8,40 +8,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { CliStack } from "../helpers/cli-stack";
-import { endProcesses, processAlive, RUN_OWNER_ENV } from "../../experiment/recovery";
+import { CliStack, processesOf, waitFor } from "../helpers/cli-stack";
+import { endProcesses, processAlive } from "../../experiment/recovery";
 
 const CELLS = ["sysbench-cpu.native.r1", "sysbench-cpu.native.r2", "sysbench-cpu.native.r3"];
-
-/** Every process whose environment names `work` (this test's backend): what a run of it started. */
-function processesOf(work: string): number[] {
-    const out: number[] = [];
-    for (const e of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(e)) continue;
-        try {
-            const env = fs.readFileSync(`/proc/${e}/environ`, "latin1");
-            if (env.includes(`${RUN_OWNER_ENV}=`) && env.includes(work) && processAlive(Number(e))) out.push(Number(e));
-        } catch {
-            /* gone, or not ours to read */
-        }
-    }
-    return out;
-}
-
-function waitFor(what: string, cond: () => boolean, timeoutS: number): Promise<void> {
-    const until = Date.now() + timeoutS * 1000;
-    return new Promise((resolve, reject) => {
-        const t = setInterval(() => {
-            if (cond()) {
-                clearInterval(t);
-                resolve();
-            } else if (Date.now() > until) {
-                clearInterval(t);
-                reject(new Error(`timed out after ${timeoutS} s waiting for ${what}`));
-            }
-        }, 200);
-    });
-}
 
 describe("isobench up killed and interrupted (real pulumi, native cells)", function () {
     this.timeout(10 * 60 * 1000);

@@ -13,9 +13,8 @@ import { cliCreateScript, cliDeleteScript, containerSpec } from "../../environme
 import { imageState, REPO_ROOT, stateDir } from "../../core/paths";
 import { attempt, mustRun, virshArgv } from "../../environments/process";
 import { probeEnvironment } from "../../environments/probe";
-import { EnvironmentHandle } from "../../core/environment-handle";
 import { echoWorkload } from "../helpers/echo-workload";
-import { TEST_CELL } from "../helpers/invocation";
+import { dockerHostHandle, echoCell } from "../helpers/invocation";
 import { FULL_MATRIX } from "../helpers/scope";
 import { liveSuite } from "../helpers/live-environments";
 
@@ -25,18 +24,10 @@ describe("a stopped environment is brought back before its next cell (real conta
     let dir = "";
     const image = imageState(stateDir(REPO_ROOT), "container-image").value;
     const spec = containerSpec({ stack, environment: "docker-host", image: image ?? "", network: "host", serverPorts: [] });
-    const env: EnvironmentHandle = {
-        name: "docker-host",
-        envKind: "docker",
-        variant: "",
-        accel: "none",
-        target: { kind: "docker", container: spec.name, network: "host" },
-        dataDir: "/data",
-        declared: {},
-    };
+    const env = dockerHostHandle(spec.name);
     const cell = (id: string) =>
         runCell(
-            { ...TEST_CELL, stack, runId: "r", resultsDir: dir, cellId: id, workload: "echo", params: {}, repetition: 1, env },
+            echoCell(dir, id, { stack, env }),
             echoWorkload(() => "printf 'value=3'"),
         );
     const status = () => mustRun(["docker", "inspect", "-f", "{{.State.Status}}", spec.name], 30, "docker inspect").trim();
@@ -99,17 +90,7 @@ describe("a stopped environment is brought back before its next cell (real conta
         probeEnvironment(suite.resultsDir, env);
         mustRun(virshArgv(60, "destroy", domain), 90, "virsh destroy");
         const csv = runCell(
-            {
-                ...TEST_CELL,
-                stack: "itrevk",
-                runId: "r",
-                resultsDir: suite.resultsDir,
-                cellId: "echo.kvm.r1",
-                workload: "echo",
-                params: {},
-                repetition: 1,
-                env,
-            },
+            echoCell(suite.resultsDir, "echo.kvm.r1", { stack: "itrevk", env }),
             echoWorkload(() => "printf 'value=4'"),
         );
         assert.ok(fs.existsSync(csv));

@@ -18,7 +18,7 @@ import { readResultsState, supersede } from "../../experiment/results-state";
 import { listCells } from "../../analysis/load";
 import { StaleResultsError } from "../../core/errors";
 import { sample } from "../helpers/sample";
-import { TEST_CELL } from "../helpers/invocation";
+import { echoCell } from "../helpers/invocation";
 import { cellLimit, DEFAULT_CELL_LIMIT_S, EMULATED_CELL_LIMIT_S } from "../../experiment/cell-limit";
 import { parseSpec } from "../../experiment/spec";
 import { processAlive } from "../../experiment/recovery";
@@ -105,20 +105,7 @@ describe("sample CSVs", () => {
 
 describe("runner: stale results, failed cells, retries", () => {
     let dir = "";
-    const inv = (cellId: string, o: Partial<CellInvocation> = {}): CellInvocation => ({
-        stack: "t",
-        runId: "r",
-        resultsDir: dir,
-        cellId,
-        workload: "echo",
-        params: {},
-        repetition: 1,
-        env: { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: path.join(dir, "data"), declared: {} },
-        ...TEST_CELL,
-        fingerprint: FP_A,
-        onFailure: "continue",
-        ...o,
-    });
+    const inv = (cellId: string, o: Partial<CellInvocation> = {}): CellInvocation => echoCell(dir, cellId, { fingerprint: FP_A, onFailure: "continue", ...o });
     const ok = (v: number): AnyWorkload => echoWorkload(() => `printf 'value=${v}'`);
     const failing: AnyWorkload = echoWorkload(() => "echo 'no route to the server' >&2; exit 7");
     const cells = () => fs.readdirSync(path.join(dir, "cells")).sort();
@@ -292,26 +279,7 @@ describe("cell wall-clock limits", () => {
             const pidFile = path.join(dir, "child.pid");
             // A client that hangs, with a child of its own that would outlive a kill of the client alone.
             const hang = echoWorkload(() => `sleep 300 & echo $! > ${pidFile}; echo 'partial output'; sleep 300`);
-            const inv: CellInvocation = {
-                ...TEST_CELL,
-                stack: "t",
-                runId: "r",
-                resultsDir: dir,
-                cellId: "hang.native.r1",
-                workload: "echo",
-                params: {},
-                repetition: 1,
-                env: {
-                    name: "native",
-                    envKind: "native",
-                    variant: "",
-                    accel: "none",
-                    target: { kind: "native" },
-                    dataDir: path.join(dir, "data"),
-                    declared: {},
-                },
-                limit: { limitS: 2, source: "isobench:cellTimeoutS" },
-            };
+            const inv = echoCell(dir, "hang.native.r1", { limit: { limitS: 2, source: "isobench:cellTimeoutS" } });
             const t0 = Date.now();
             assert.throws(
                 () => runCell(inv, hang),

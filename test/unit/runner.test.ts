@@ -8,7 +8,7 @@ import type { AnyWorkload } from "../../workloads";
 import { samplesFromCsv } from "../../core/samples";
 import { echoWorkload } from "../helpers/echo-workload";
 import { runtimeDir } from "../../environments/exec-target";
-import { TEST_CELL } from "../helpers/invocation";
+import { echoCell } from "../helpers/invocation";
 
 function workload(output: string): AnyWorkload {
     return echoWorkload(() => `printf '%s' '${output}'`);
@@ -16,17 +16,7 @@ function workload(output: string): AnyWorkload {
 
 describe("runner (native target)", () => {
     let dir = "";
-    const inv = (cellId: string): CellInvocation => ({
-        ...TEST_CELL,
-        stack: "t",
-        runId: "r",
-        resultsDir: dir,
-        cellId,
-        workload: "echo",
-        params: {},
-        repetition: 1,
-        env: { name: "native", envKind: "native", variant: "", accel: "none", target: { kind: "native" }, dataDir: path.join(dir, "data"), declared: {} },
-    });
+    const inv = (cellId: string): CellInvocation => echoCell(dir, cellId);
     beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-runner-"))));
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
