@@ -31,6 +31,18 @@ import {
 } from "../core/paths";
 import { HostError } from "../core/errors";
 import { guestCapacityProblems, guestMemoryWarning, guestSizes, memTotalMiB } from "./guest-capacity";
+import {
+    DISK_MARGIN_BYTES,
+    DiskNeed,
+    FilesystemSpace,
+    GuestImageFacts,
+    GuestImageKind,
+    diskPlan,
+    diskRefusal,
+    filesystemProblems,
+    formatBytes,
+} from "./disk-plan";
+import { EXT4_SUPERBLOCK_OFFSET, EXT4_SUPERBLOCK_READ, ext4Space, qemuImgSizes, qemuIoBytes } from "../environments/kvm/guest-image-facts";
 
 function lastLine(argv: string[]): { ok: boolean; last: string } {
     const c = attempt(argv, 20);
@@ -96,12 +108,13 @@ function dockerHost(
     stateDir: string,
     dockerVariants: ReadonlyArray<{ name: string; d: DockerVariant }>,
     log: (line: string) => void,
-): { containerImage: string; dockerDriver: HostContext["dockerDriver"] } {
-    const d = lastLine(["docker", "info", "--format", "{{.ServerVersion}}"]);
+): { containerImage: string; dockerDriver: HostContext["dockerDriver"]; dockerRootDir: string; containerImageBytes: number } {
+    const d = lastLine(["docker", "info", "--format", "{{.DockerRootDir}}"]);
     if (!d.ok)
         throw new HostError(`Docker daemon not reachable (docker info: ${d.last}). Fix: run scripts/daemons.sh, or start dockerd (systemctl start docker).`);
     const containerImage = readImageState(stateDir, "container-image", "run images/build-container-image.sh (or scripts/setup.sh)");
-    if (!lastLine(["docker", "image", "inspect", containerImage]).ok) {
+    const inspected = lastLine(["docker", "image", "inspect", "--format", "{{.Size}}", containerImage]);
+    if (!inspected.ok) {
         throw new HostError(`container image ${containerImage} is not in the Docker daemon. Fix: run images/build-container-image.sh`);
     }
     const providerAvailable = pluginInstalled("docker", env);
@@ -115,7 +128,7 @@ function dockerHost(
     log(
         `docker driver: ${dockerDriver}${spec.dockerDriver === "auto" ? ` (auto: ${providerAvailable ? "docker provider plugin found" : "no docker provider plugin, using the docker CLI"})` : ""}`,
     );
-    return { containerImage, dockerDriver };
+    return { containerImage, dockerDriver, dockerRootDir: d.last.trim(), containerImageBytes: Number(inspected.last.trim()) || 0 };
 }
 
 /** libvirtd, the guest image and SSH key, and whether guests run under KVM or (when allowed) tcg. */
@@ -220,9 +233,9 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     const commandBackend: CommandBackend = pluginInstalled("command", env) ? "plugin" : "dynamic";
     log(`command resources: ${commandBackend === "plugin" ? "@pulumi/command plugin" : "dynamic provider (pulumi-resource-command not installed)"}`);
 
-    const { containerImage, dockerDriver } = wantsDocker
+    const { containerImage, dockerDriver, dockerRootDir, containerImageBytes } = wantsDocker
         ? dockerHost(spec, env, stateDir, dockerVariants, log)
-        : { containerImage: "", dockerDriver: "cli" as const };
+        : { containerImage: "", dockerDriver: "cli" as const, dockerRootDir: undefined, containerImageBytes: undefined };
 
     const vhostAvailable = fs.existsSync("/dev/vhost-net");
     const { guestImage, sshKey, accel } = wantsKvm
@@ -248,7 +261,98 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         numaNodes: onlineNumaNodes(),
     };
     refuseWhatTheHostCannotProvide(spec, ctx, env);
+    // Last: it needs the images and Docker's data root, and a stack the host cannot run at all should be told that first.
+    diskSpacePreflight(spec, ctx, { dockerRootDir, containerImageBytes }, log);
     return ctx;
+}
+
+/** Bytes a file takes on its filesystem (allocated blocks: sparse files count what they hold). */
+function allocatedBytes(file: string): number {
+    return fs.statSync(file).blocks * 512;
+}
+
+/** Sizes of a guest image and, for an image whose disk is one ext4 filesystem, that filesystem's free space (environments/kvm/guest-image-facts.ts reads them). */
+function guestImageFacts(disk: string, readRoot: boolean, log: (line: string) => void): GuestImageFacts {
+    const info = attempt(["qemu-img", "info", "-U", "--output=json", disk], 60);
+    const sizes = info.status === 0 ? qemuImgSizes(info.stdout) : undefined;
+    if (!sizes) {
+        throw new HostError(
+            `cannot read the size of guest image ${disk} (qemu-img info: ${combinedOutput(info).split("\n").slice(-1)[0]}). Fix: apt-get install qemu-utils, or rebuild the image (images/build-all.sh)`,
+        );
+    }
+    if (!readRoot) return { path: disk, ...sizes };
+    // -r -U: read only, beside the running guests that hold the shared base open.
+    const sb = attempt(["qemu-io", "-r", "-U", "-f", "qcow2", "-c", `read -v ${EXT4_SUPERBLOCK_OFFSET} ${EXT4_SUPERBLOCK_READ}`, disk], 60);
+    const root = sb.status === 0 ? ext4Space(qemuIoBytes(sb.stdout)) : undefined;
+    if (!root)
+        log(
+            `warning: cannot read the root filesystem of guest image ${disk} (qemu-io: ${combinedOutput(sb).split("\n")[0]}); the guests' own disks are not checked against their workloads' files`,
+        );
+    return { path: disk, ...sizes, ...(root && { rootFreeBytes: root.freeBytes }) };
+}
+
+/** The nearest folder of `p` that exists, its filesystem (device), free bytes and mount point. */
+function filesystemOf(p: string): { dev: number; freeBytes: number; mount: string } {
+    let at = path.resolve(p);
+    while (!fs.existsSync(at)) at = path.dirname(at);
+    const dev = fs.statSync(at).dev;
+    const st = fs.statfsSync(at);
+    let mount = at;
+    while (mount !== "/" && fs.statSync(path.dirname(mount)).dev === dev) mount = path.dirname(mount);
+    return { dev, freeBytes: st.bavail * st.bsize, mount };
+}
+
+/** The cells of the run whose CSV exists, by id: a resumed run does not measure them again. */
+function measuredCells(resultsDir: string): Set<string> {
+    const dir = path.join(resultsDir, "cells");
+    return new Set(fs.existsSync(dir) ? fs.readdirSync(dir).flatMap((f) => (f.endsWith(".csv") ? [f.slice(0, -".csv".length)] : [])) : []);
+}
+
+/** Every file in the stack's guest folder with the bytes it takes: the disks of a resumed run grow from there. */
+function existingGuestDisks(stackGuests: string): Map<string, number> {
+    if (!fs.existsSync(stackGuests)) return new Map();
+    return new Map(fs.readdirSync(stackGuests).map((f): [string, number] => [path.join(stackGuests, f), allocatedBytes(path.join(stackGuests, f))]));
+}
+
+/**
+ * Free space on every filesystem the plan writes to against what it may write there, and each
+ * guest's root filesystem against its workloads' files (experiment/disk-plan.ts decides): a
+ * refusal with the numbers instead of a disk that fills hours into the run.
+ */
+function diskSpacePreflight(
+    spec: ExperimentSpec,
+    ctx: HostContext,
+    docker: { dockerRootDir?: string; containerImageBytes?: number },
+    log: (line: string) => void,
+): void {
+    const guests = spec.environmentSpecs.filter((e) => e.kind === "kvm" || e.kind === "docker-in-kvm");
+    const images: Partial<Record<GuestImageKind, GuestImageFacts>> = {};
+    if (guests.length > 0) images.direct = guestImageFacts(ctx.guestImage.disk, true, log);
+    if (ctx.guestImageDocker) images.docker = guestImageFacts(ctx.guestImageDocker.disk, true, log);
+    // Its root partition is the direct image's filesystem (disk-plan.ts reads that one's free space).
+    if (ctx.guestImageBootloader) images.bootloader = guestImageFacts(ctx.guestImageBootloader.disk, false, log);
+    const plan = diskPlan(spec, {
+        resultsRoot: ctx.resultsRoot,
+        guestsDir: ctx.guestsDir,
+        ...(docker.dockerRootDir && { dockerRootDir: docker.dockerRootDir }),
+        ...(docker.containerImageBytes !== undefined && { containerImageBytes: docker.containerImageBytes }),
+        images,
+        existingDisks: existingGuestDisks(path.join(ctx.guestsDir, spec.stack)),
+        measured: measuredCells(path.join(ctx.resultsRoot, spec.stack, spec.runId)),
+    });
+    const byDevice = new Map<number, { mount: string; freeBytes: number; needs: DiskNeed[] }>();
+    for (const need of plan.needs) {
+        const f = filesystemOf(need.path);
+        const group = byDevice.get(f.dev) ?? { mount: f.mount, freeBytes: f.freeBytes, needs: [] };
+        group.needs.push(need);
+        byDevice.set(f.dev, group);
+    }
+    const filesystems: FilesystemSpace[] = [...byDevice.values()];
+    const problems = [...filesystemProblems(filesystems, { resultsRoot: ctx.resultsRoot, guestsDir: ctx.guestsDir }), ...plan.guestProblems];
+    if (problems.length > 0) throw new HostError(diskRefusal(spec.stack, problems));
+    log(
+        `disk space: ${filesystems.map((f) => `${f.mount} has ${formatBytes(f.freeBytes, "down")} free, the plan may write ${formatBytes(f.needs.reduce((s, n) => s + n.bytes, 0))} there (${formatBytes(DISK_MARGIN_BYTES)} kept free beside it)`).join("; ")}`,
+    );
 }
 
 function dockerGuestImage(stateDir: string): HostContext["guestImage"] {

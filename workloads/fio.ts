@@ -15,7 +15,7 @@
  * (10^6 B/s), `_iops`, `_clat_p50_us`, `_clat_p95_us`, `_clat_p99_us` (completion latency).
  */
 import { requireDirectIo } from "./direct-io";
-import { MAX_SECONDS, SECONDS_PARAM, SIZE_PARAM, countOrAuto, intParam, listOf, listParam, positiveInt, sizeWord } from "./params";
+import { MAX_SECONDS, SECONDS_PARAM, SIZE_PARAM, countOrAuto, intParam, listOf, listParam, mibWord, positiveInt, sizeBytes, sizeWord } from "./params";
 import { member } from "./json";
 import { Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";
@@ -305,5 +305,7 @@ export const fio: Workload<FioParams> = {
             ? `paper's job file scaled: size=${p.size}, random runtime ${p.runtimeSeconds} s, sequential ${p.seqRuntimeSeconds === 0 ? "whole file" : `${p.seqRuntimeSeconds} s`} (paper: 16g, 60 s, whole file)`
             : "";
     },
+    // One file shared by every job (filename=), removed by the command's trap.
+    dataFootprint: (p: FioParams) => ({ bytes: sizeBytes(p.size), param: "size", lifetime: "cell", largestFitting: (b) => mibWord(b, "m") }),
     parse: parseFio,
 };

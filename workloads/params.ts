@@ -42,6 +42,12 @@ export function sizeBytes(size: string): number {
     return Number(m[1]) * 1024 ** exp;
 }
 
+/** The largest whole number of MiB in `bytes` as a size word ("1650M"), undefined below 1 MiB: the answer to "at most how large". */
+export function mibWord(bytes: number, suffix: "m" | "M" = "M"): string | undefined {
+    const mib = Math.floor(bytes / 2 ** 20);
+    return mib >= 1 ? `${mib}${suffix}` : undefined;
+}
+
 export function oneOf<T extends string>(workload: string, name: string, v: unknown, allowed: readonly T[]): T {
     if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
         throw new Error(`${workload}: parameter ${name} must be one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`);

@@ -147,6 +147,13 @@ export const pxz: Workload<PxzParams> = {
     parseVersion: parsePxzVersion,
     clientPlacement: "inside",
     clientCommand: pxzCommand,
+    // The generated input stays in the data directory: later cells with the same size and seed read it instead of generating it again.
+    dataFootprint: (p: PxzParams) => ({
+        bytes: p.sizeMB * 1e6,
+        param: "sizeMB",
+        lifetime: "reused",
+        largestFitting: (b) => (b >= 1e6 ? String(Math.floor(b / 1e6)) : undefined),
+    }),
     notes(p: PxzParams): string {
         return `${p.compressor === "pixz" ? "pixz" : "xz -T"} -${p.level} on ${p.sizeMB} MB of generated text (seed ${p.seed}) instead of PXZ on a 1 GB Wikipedia dump (unavailable offline)`;
     },

@@ -15,7 +15,19 @@
  * `<mode>_latency_p95_ms`.
  */
 import { requireDirectIo } from "./direct-io";
-import { SECONDS_PARAM, SIZE_PARAM, THREADS_PARAM, distinctListPattern, intParam, listOf, listParam, positiveInt, sizeWord } from "./params";
+import {
+    SECONDS_PARAM,
+    SIZE_PARAM,
+    THREADS_PARAM,
+    distinctListPattern,
+    intParam,
+    listOf,
+    listParam,
+    mibWord,
+    positiveInt,
+    sizeBytes,
+    sizeWord,
+} from "./params";
 import { NUM, numberAt, requireComplete, SysbenchRun, sysbenchLatency, sysbenchRuns, sysbenchThreads } from "./sysbench-report";
 import { parseSysbenchVersion } from "./sysbench-cpu";
 import { Measurement, RunContext, Workload } from "./workload";
@@ -191,5 +203,7 @@ export const sysbenchFileio: Workload<SysbenchFileioParams> = {
     notes(p: SysbenchFileioParams): string {
         return p.totalSize === "8G" && p.timeSeconds === 300 ? "" : `scaled from KEK's 8G/300 s to ${p.totalSize}/${p.timeSeconds} s`;
     },
+    // totalSize over all files, prepared afresh per mode and removed after each (and by the trap).
+    dataFootprint: (p: SysbenchFileioParams) => ({ bytes: sizeBytes(p.totalSize), param: "totalSize", lifetime: "cell", largestFitting: (b) => mibWord(b) }),
     parse: parseSysbenchFileio,
 };

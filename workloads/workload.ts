@@ -68,6 +68,27 @@ export interface RunContext {
     readonly passwordFile?: string;
 }
 
+/**
+ * What a workload writes in its environment's data directory (RunContext.dataDir), for the disk
+ * space preflight (experiment/disk-plan.ts), which must know it before anything exists.
+ */
+export interface DataFootprint {
+    /** Bytes the workload's files take at most at once in one environment. */
+    readonly bytes: number;
+    /** The parameter that sets them, named in a refusal's fix. */
+    readonly param: string;
+    /**
+     * How long the files stay: "cell": removed when the cell ends, written anew by the next;
+     * "replaced": left until the workload's next cell in the environment deletes and rewrites them;
+     * "reused": left for the stack's life and read again, not rewritten, by its later cells.
+     */
+    readonly lifetime: "cell" | "replaced" | "reused";
+    /** Why `bytes` is an estimate rather than a bound, when it is one. */
+    readonly rough?: string;
+    /** The largest value of `param` whose files take at most `bytes`, as a stack writes it; undefined when none is that small. */
+    largestFitting(bytes: number): string | undefined;
+}
+
 export interface Workload<P extends Record<string, number | string>> {
     readonly name: string;
     /** Tool name as recorded in samples. */
@@ -123,6 +144,8 @@ export interface Workload<P extends Record<string, number | string>> {
      * Throws naming the parameter when params are malformed (checked when the stack is parsed).
      */
     containerNeeds?(params: P): ContainerNeeds;
+    /** What the workload leaves in the data directory with these params; undefined when that is negligible (under a few MiB). */
+    dataFootprint?(params: P): DataFootprint;
     /**
      * How this workload departs from the study it reproduces (substituted tool, input or
      * scale), for the given params; the runner copies it into every sample's notes so no number

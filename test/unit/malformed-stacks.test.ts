@@ -17,6 +17,7 @@ import { SpecError } from "../../core/errors";
 import { stackFile } from "../../experiment/stack-file";
 import { validateForUp } from "../../experiment/up-preflight";
 import { UserError } from "../../core/errors";
+import { freshBuild } from "../helpers/cli-build";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const DIR = path.join(__dirname, "..", "fixtures", "malformed-stacks");
@@ -40,21 +41,6 @@ const SHIMMED = ["docker", "virsh", "qemu-img", "pulumi"];
 function listing(dir: string): string[] {
     if (!fs.existsSync(dir)) return [];
     return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
-}
-
-/** The compiled CLI when build/ is at least as new as every source (bin/isobench's own rule), else undefined. */
-function freshBuild(): string | undefined {
-    const stamp = path.join(REPO, "build", ".stamp");
-    const cli = path.join(REPO, "build", "experiment", "cli.js");
-    if (!fs.existsSync(stamp) || !fs.existsSync(cli)) return undefined;
-    const built = fs.statSync(stamp).mtimeMs;
-    const newer = (p: string): boolean => {
-        const s = fs.statSync(p);
-        if (s.isDirectory()) return fs.readdirSync(p).some((f) => newer(path.join(p, f)));
-        return p.endsWith(".ts") && s.mtimeMs > built;
-    };
-    const sources = ["index.ts", "core", "experiment", "environments", "workloads", "analysis", "benchmarks", "tsconfig.json"].map((f) => path.join(REPO, f));
-    return sources.some((s) => fs.existsSync(s) && (s.endsWith("tsconfig.json") ? fs.statSync(s).mtimeMs > built : newer(s))) ? undefined : cli;
 }
 
 describe("malformed stacks (test/fixtures/malformed-stacks)", function () {
