@@ -6,14 +6,29 @@
  */
 import type { ExperimentSpec, WorkloadSelection } from "./spec";
 import type { Accel } from "../core/samples";
+import { getWorkload } from "../workloads";
+import { instanceSweep } from "../workloads/instances";
 
 /**
- * The limit when the stack sets none: an hour, above every study default this project has timed
- * on its own hosts (the longest, MySQL's 15-point thread sweep of 60 s each, is about 16 min).
- * Under software emulation guests run 10-50× slower; cells there get four hours.
+ * The default is this many times the cell's expected duration (Workload.expectedS, already
+ * estimated at slow rates), plus CELL_OVERHEAD_S: a healthy cell on a slow or busy host stays
+ * well inside it, a hung quick cell is ended in minutes rather than after an hour.
  */
-export const DEFAULT_CELL_LIMIT_S = 3600;
-export const EMULATED_CELL_LIMIT_S = 4 * 3600;
+export const LIMIT_FACTOR = 4;
+/** Seconds of every cell outside its measured work: version probe, server start and readiness, raw output. */
+export const CELL_OVERHEAD_S = 60;
+/** No default below this: short cells still get time for a slow server start. */
+export const MIN_CELL_LIMIT_S = 600;
+/**
+ * Software-emulated guests run 10-50× slower than the host (this project's TCG guests: 3-26× on
+ * the felter2014-small cells); their expected durations are scaled by the worst of that, and
+ * never get less than an hour.
+ */
+export const EMULATION_SLOWDOWN = 50;
+export const MIN_EMULATED_CELL_LIMIT_S = 3600;
+/** When the params leave the work's size to the host (HPL's N from a share of memory): an hour, four under emulation. */
+export const UNKNOWN_CELL_LIMIT_S = 3600;
+export const UNKNOWN_EMULATED_CELL_LIMIT_S = 4 * 3600;
 
 export interface CellLimit {
     readonly limitS: number;
@@ -26,7 +41,30 @@ export function cellLimit(spec: Pick<ExperimentSpec, "workloads" | "cellTimeoutS
         return { limitS: selection.timeoutS, source: `isobench:workloads.${spec.workloads.indexOf(selection)}.timeoutS` };
     }
     if (spec.cellTimeoutS !== undefined) return { limitS: spec.cellTimeoutS, source: "isobench:cellTimeoutS" };
-    return accel === "tcg"
-        ? { limitS: EMULATED_CELL_LIMIT_S, source: "the default for software-emulated guests (set isobench:cellTimeoutS)" }
-        : { limitS: DEFAULT_CELL_LIMIT_S, source: "the default (set isobench:cellTimeoutS)" };
+    const emulated = accel === "tcg";
+    const fix = "set the workload's timeoutS or isobench:cellTimeoutS";
+    const expected = expectedCellS(selection);
+    if (expected === undefined) {
+        return emulated
+            ? { limitS: UNKNOWN_EMULATED_CELL_LIMIT_S, source: `the default for software-emulated guests when the params leave the work to the host (${fix})` }
+            : { limitS: UNKNOWN_CELL_LIMIT_S, source: `the default when the params leave the work to the host (${fix})` };
+    }
+    const scaled = expected * (emulated ? EMULATION_SLOWDOWN : 1);
+    const limitS = Math.max(emulated ? MIN_EMULATED_CELL_LIMIT_S : MIN_CELL_LIMIT_S, Math.ceil(LIMIT_FACTOR * (scaled + CELL_OVERHEAD_S)));
+    const basis = `${LIMIT_FACTOR} × (the ${Math.round(expected)} s ${selection.name} is expected to take with these params${emulated ? `, × ${EMULATION_SLOWDOWN} under software emulation` : ""}, + ${CELL_OVERHEAD_S} s)`;
+    return { limitS, source: `the default, ${basis}, at least ${emulated ? MIN_EMULATED_CELL_LIMIT_S : MIN_CELL_LIMIT_S} s (${fix})` };
+}
+
+/**
+ * Seconds of measured work in one cell: the workload's estimate with its defaults filled in,
+ * times the instances of an `instances` sweep (N simultaneous copies on shared cores may each run
+ * N times slower); a workload that makes its own clones (lifecycle) counts its sweep itself.
+ */
+export function expectedCellS(selection: Pick<WorkloadSelection, "name" | "params">): number | undefined {
+    const w = getWorkload(selection.name);
+    const params = { ...w.defaults, ...selection.params };
+    const one = w.expectedS(params);
+    if (one === undefined) return undefined;
+    const sweep = w.needsClones ? undefined : instanceSweep(w.name, params);
+    return one * (sweep ? sweep.reduce((a, b) => a + b, 0) : 1);
 }

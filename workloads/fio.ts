@@ -15,6 +15,7 @@
  * (10^6 B/s), `_iops`, `_clat_p50_us`, `_clat_p95_us`, `_clat_p99_us` (completion latency).
  */
 import { requireDirectIo } from "./direct-io";
+import { SLOW_RATES } from "./expected";
 import { MAX_SECONDS, SECONDS_PARAM, SIZE_PARAM, countOrAuto, intParam, listOf, listParam, mibWord, positiveInt, sizeBytes, sizeWord } from "./params";
 import { member } from "./json";
 import { Measurement, RunContext, Workload } from "./workload";
@@ -62,6 +63,13 @@ type Dir = "read" | "write";
 function directions(rw: JobSpec["rw"]): Dir[] {
     if (rw === "randrw") return ["read", "write"];
     return rw.endsWith("read") ? ["read"] : ["write"];
+}
+
+/** fio lays the file out once; random jobs run for their runtime, sequential ones for theirs or over the whole file. */
+function fioExpectedS(p: FioParams): number {
+    const fileS = sizeBytes(p.size) / SLOW_RATES.writeBytesPerS;
+    const jobs = listOf(NAME, "jobs", p.jobs, JOB_NAMES).map((j) => FIO_JOBS[j]);
+    return fileS + jobs.reduce((s, j) => s + (j.random ? p.runtimeSeconds : p.seqRuntimeSeconds > 0 ? p.seqRuntimeSeconds : fileS), 0);
 }
 
 export function fioJobFile(p: FioParams, dataDir: string): string {
@@ -286,6 +294,7 @@ export const fio: Workload<FioParams> = {
     paramSchema: { jobs: listParam(JOB_NAMES), size: SIZE_PARAM, runtimeSeconds: SECONDS_PARAM, seqRuntimeSeconds: intParam(0, MAX_SECONDS) },
     versionCommand: "fio --version",
     parseVersion: parseFioVersion,
+    expectedS: fioExpectedS,
     clientPlacement: "inside",
     clientCommand(p: FioParams, ctx: RunContext): string {
         const job = fioJobFile(p, ctx.dataDir);

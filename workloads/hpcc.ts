@@ -15,6 +15,7 @@
 import { ParamSchema, THREADS_OR_AUTO_PARAM, countOrAuto, intParam, positiveInt } from "./params";
 import type { Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";
+import { SLOW_RATES } from "./expected";
 import { shellQuote } from "../core/shell";
 import type { ContainerNeeds } from "../core/container-needs";
 import { NUMA_POLICY_KEY_PATTERN, NumaPolicy, numaContainerNeeds, numactlArgv, parseNumaPolicyKey } from "../core/numa";
@@ -206,6 +207,16 @@ export function summaryNumber(workload: string, metric: string, summary: Map<str
     return v;
 }
 
+/**
+ * The whole suite at order N: HPL's 2/3·N³ operations, and the memory-bound tests (STREAM,
+ * PTRANS, RandomAccess's 4·N² updates) a few passes over the N² words, each at the slow rates of
+ * workloads/expected.ts, shared by `processes` MPI processes. processes 0 (one per CPU, counted
+ * on the host when the cell runs) counts as one: the estimate must not be shorter than the run.
+ */
+export function hpccSuiteS(n: number, processes: number): number {
+    return (((2 / 3) * n ** 3) / SLOW_RATES.flopsPerS + (8 * n ** 2) / SLOW_RATES.memoryWordsPerS) / Math.max(1, processes);
+}
+
 /** Note shared by the three hpcc workloads. */
 export const HPCC_NOTE = "HPC Challenge 1.5 from Debian (reference BLAS), whole suite per run";
 
@@ -221,6 +232,8 @@ export interface HpccWorkloadSpec<P extends HpccCommonParams> {
     readonly paramSchema: { readonly [K in Exclude<keyof P, keyof HpccCommonParams>]-?: ParamSchema };
     /** Checks the workload's own parameters and says the N they need (HpccRunArgs.nShell, .round). */
     size(p: P): Pick<HpccRunArgs, "nShell" | "round">;
+    /** The N size() asks for when the params alone decide it; undefined when the host's memory does. */
+    order(p: P): number | undefined;
     /** How the workload departs from the paper; the numactl policy is added to it here. */
     notes(p: P): string;
     parse(raw: string, params?: P): Measurement[];
@@ -237,6 +250,10 @@ export function hpccWorkload<P extends HpccCommonParams & Record<string, number 
         paramSchema: { ...HPCC_PARAM_SCHEMA, ...s.paramSchema } as Workload<P>["paramSchema"],
         versionCommand: HPCC_VERSION_COMMAND,
         parseVersion: (out) => parseHpccVersion(name, out),
+        expectedS: (p: P) => {
+            const n = s.order(p);
+            return n === undefined ? undefined : hpccSuiteS(n, p.processes);
+        },
         clientPlacement: "inside",
         clientCommand: (p: P, ctx: RunContext) =>
             hpccCommand({ workload: name, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, numactl: p.numactl, ...s.size(p) }),

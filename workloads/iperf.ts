@@ -123,6 +123,7 @@ export const iperf: Workload<IperfParams> = {
     paramSchema: { timeSeconds: SECONDS_PARAM, streams: intParam(1, 128), directions: listParam(DIRECTIONS) },
     versionCommand: "iperf3 --version",
     parseVersion: parseIperfVersion,
+    expectedS: (p: IperfParams) => iperfDirections(p).length * p.timeSeconds,
     serverPort: PORT,
     serverCommand(p: IperfParams, ctx: RunContext): string {
         // -B binds the control and the data connections (iperf3 uses one port for both).

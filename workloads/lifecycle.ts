@@ -104,6 +104,8 @@ export const lifecycle: Workload<LifecycleParams> = {
     versionCommand: HOST_TOOLS_VERSION_COMMAND,
     versionPlacement: "host",
     parseVersion: (out) => parseHostToolsVersion(NAME, out),
+    // Each count waits at most readyTimeoutS for its instances, which bounds it.
+    expectedS: (p: LifecycleParams) => (instanceSweep(NAME, p) ?? [1]).length * p.readyTimeoutS,
     clientPlacement: "host",
     needsClones: true,
     clientCommand(p: LifecycleParams, ctx: RunContext): string {

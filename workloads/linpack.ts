@@ -57,6 +57,7 @@ export const linpack = hpccWorkload<LinpackParams>({
         const nShell = pct > 0 ? `$(awk -v m="$mem_kb" 'BEGIN { printf "%d", sqrt(m * 1024 * ${pct} / 100 / 8) }')` : String(positiveInt(NAME, "n", p.n));
         return { nShell, round: "down" };
     },
+    order: (p) => (p.memoryPercent > 0 ? undefined : p.n),
     notes(p) {
         const size = p.memoryPercent > 0 ? `N from ${p.memoryPercent}% of memory` : `N=${p.n}`;
         return `HPL of ${HPCC_NOTE}, not Intel's optimized Linpack (not redistributable); ${size}${p.memoryPercent === 0 && p.n === 45000 ? " as the paper" : " (paper: 45000)"}`;

@@ -35,6 +35,7 @@
  */
 import { shellQuote as q } from "../core/shell";
 import { hostWord, intList, listenOf, markerCommand, portOf, splitSections, withTimeout } from "./client-server";
+import { SLOW_RATES } from "./expected";
 import { SECONDS_PARAM, intListParam, intParam, positiveInt } from "./params";
 import { Measurement, RunContext, Workload } from "./workload";
 import type { ServerAddress } from "../core/endpoints";
@@ -235,6 +236,7 @@ export const mysql: Workload<MysqlParams> = {
     }),
     versionCommand: "mariadbd --version && sysbench --version",
     parseVersion: parseMysqlVersion,
+    expectedS: (p: MysqlParams) => p.tableSize / SLOW_RATES.mysqlRowsPerS + mysqlThreadCounts(p).length * p.timeSeconds,
     serverPort: PORT,
     // MariaDB initialises InnoDB (and a 3 GB buffer pool) on first start; under software
     // emulation that takes minutes.

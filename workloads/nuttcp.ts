@@ -99,6 +99,7 @@ export const nuttcp: Workload<NuttcpParams> = {
     paramSchema: { timeSeconds: SECONDS_PARAM, directions: listParam(DIRECTIONS) },
     versionCommand: "nuttcp -V",
     parseVersion: parseNuttcpVersion,
+    expectedS: (p: NuttcpParams) => nuttcpDirections(p).length * p.timeSeconds,
     serverPorts: PORTS,
     serverCommand(p: NuttcpParams, ctx: RunContext): string {
         // --nofork keeps the server in the foreground, so the runner's PID file stops it.

@@ -13,6 +13,7 @@
  *
  * Metrics: `mb_per_s` (input MB, 10^6 bytes, per wall second), `seconds`, `compression_ratio`.
  */
+import { SLOW_RATES } from "./expected";
 import { THREADS_OR_AUTO_PARAM, countOrAuto, intParam, oneOf, positiveInt } from "./params";
 import { Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";
@@ -145,6 +146,8 @@ export const pxz: Workload<PxzParams> = {
     },
     versionCommand: "dpkg-query -W -f='pixz ${Version}\\n' pixz 2>/dev/null; xz --version",
     parseVersion: parsePxzVersion,
+    // Generating the input (when no earlier cell left it) and compressing it on one core, as an upper bound.
+    expectedS: (p: PxzParams) => p.sizeMB * 1e6 * (1 / SLOW_RATES.writeBytesPerS + 1 / SLOW_RATES.compressBytesPerS),
     clientPlacement: "inside",
     clientCommand: pxzCommand,
     // The generated input stays in the data directory: later cells with the same size and seed read it instead of generating it again.

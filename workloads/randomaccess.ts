@@ -46,6 +46,7 @@ export const randomAccess = hpccWorkload<RandomAccessParams>({
         // The table is the largest power of two not above N² words: N = ⌈√(2^l)⌉, rounded up to NB.
         return { nShell: `$(awk 'BEGIN { printf "%d", sqrt(2 ^ ${l}) + 0.999999 }')`, round: "up" };
     },
+    order: (p) => Math.ceil(Math.sqrt(2 ** p.log2Table)),
     notes: (p) => `RandomAccess of ${HPCC_NOTE} (paper: single-node OpenMP rewrite, 10^9 updates); table 2^${p.log2Table} words (paper: 2^33)`,
     parse: parseRandomAccess,
 });

@@ -24,6 +24,7 @@
  * (PING_INLINE → ping_inline, "MSET (10 keys)" → mset_10_keys).
  */
 import { decimal, hostWord, intList, listenOf, markerCommand, portOf, splitSections, withTimeout } from "./client-server";
+import { SLOW_RATES } from "./expected";
 import { SECONDS_PARAM, distinctListPattern, intListParam, intParam, positiveInt } from "./params";
 import { Measurement, RunContext, Workload } from "./workload";
 import type { ServerAddress } from "../core/endpoints";
@@ -323,6 +324,9 @@ export const redis: Workload<RedisParams> = {
     },
     versionCommand: "redis-server --version",
     parseVersion: parseRedisVersion,
+    // Each client count runs every test under its own timeoutSeconds, which bounds it.
+    expectedS: (p: RedisParams) =>
+        redisClientCounts(p).length * Math.min(p.timeoutSeconds, (redisTestList(p.tests).length * p.requests) / SLOW_RATES.redisRequestsPerS),
     serverPort: DEFAULT_PORT,
     // The port is fixed, not a parameter: Docker NAT publishes it when the container is created.
     serverCommand(p: RedisParams, ctx: RunContext): string {

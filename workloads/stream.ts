@@ -56,6 +56,7 @@ export const stream = hpccWorkload<StreamParams>({
         const size = positiveInt(NAME, "arraySize", p.arraySize);
         return { nShell: `$(awk 'BEGIN { printf "%d", sqrt(3 * ${size}) + 1 }')`, round: "up" };
     },
+    order: (p) => Math.floor(Math.sqrt(3 * p.arraySize)) + 1,
     notes: (p) =>
         `STREAM of ${HPCC_NOTE}: one single-threaded STREAM per MPI process (paper: one 32-thread OpenMP STREAM); ${p.arraySize} doubles per array in all (paper: 1650163200)`,
     parse: parseStream,

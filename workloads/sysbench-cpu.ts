@@ -135,6 +135,7 @@ export const sysbenchCpu: Workload<SysbenchCpuParams> = {
     paramSchema: { maxPrime: intParam(1, 100_000_000), threads: THREADS_PARAM, timeSeconds: SECONDS_PARAM },
     versionCommand: "sysbench --version",
     parseVersion: parseSysbenchVersion,
+    expectedS: (p: SysbenchCpuParams) => p.timeSeconds,
     clientPlacement: "inside",
     clientCommand(p: SysbenchCpuParams): string {
         return [

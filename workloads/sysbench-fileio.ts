@@ -15,6 +15,7 @@
  * `<mode>_latency_p95_ms`.
  */
 import { requireDirectIo } from "./direct-io";
+import { SLOW_RATES } from "./expected";
 import {
     SECONDS_PARAM,
     SIZE_PARAM,
@@ -172,6 +173,8 @@ export const sysbenchFileio: Workload<SysbenchFileioParams> = {
     },
     versionCommand: "sysbench --version",
     parseVersion: parseSysbenchVersion,
+    // prepare writes the files once; each mode then runs for timeSeconds.
+    expectedS: (p: SysbenchFileioParams) => sizeBytes(p.totalSize) / SLOW_RATES.writeBytesPerS + listOf(NAME, "modes", p.modes, MODES).length * p.timeSeconds,
     clientPlacement: "inside",
     clientCommand(p: SysbenchFileioParams, ctx: RunContext): string {
         const files = [

@@ -105,6 +105,7 @@ export const sysbenchMemory: Workload<SysbenchMemoryParams> = {
     paramSchema: { operations: listParam(OPERATIONS), blockSize: SIZE_PARAM, totalSize: SIZE_PARAM, threads: THREADS_PARAM, timeSeconds: SECONDS_PARAM },
     versionCommand: "sysbench --version",
     parseVersion: parseSysbenchVersion,
+    expectedS: (p: SysbenchMemoryParams) => listOf(NAME, "operations", p.operations, OPERATIONS).length * p.timeSeconds,
     clientPlacement: "inside",
     clientCommand(p: SysbenchMemoryParams): string {
         const common = [

@@ -144,6 +144,13 @@ export interface Workload<P extends Record<string, number | string>> {
      * Throws naming the parameter when params are malformed (checked when the stack is parsed).
      */
     containerNeeds?(params: P): ContainerNeeds;
+    /**
+     * Seconds the measured work of one cell takes with these params: the durations it is told to
+     * run, plus work sized by a count at workloads/expected.ts's slow rates; undefined when the
+     * params leave the size to the host (e.g. HPL's N from a share of memory). The cell's default
+     * wall-clock limit follows it (experiment/cell-limit.ts).
+     */
+    expectedS(params: P): number | undefined;
     /** What the workload leaves in the data directory with these params; undefined when that is negligible (under a few MiB). */
     dataFootprint?(params: P): DataFootprint;
     /**

@@ -10,6 +10,7 @@ export function echoWorkload(clientCommand: AnyWorkload["clientCommand"]): AnyWo
         paramSchema: {},
         versionCommand: "echo sh-1.0",
         parseVersion: (s) => s.trim(),
+        expectedS: () => 1,
         clientPlacement: "inside",
         clientCommand,
         parse(raw) {

@@ -19,7 +19,8 @@ import { listCells } from "../../analysis/load";
 import { StaleResultsError } from "../../core/errors";
 import { sample } from "../helpers/sample";
 import { echoCell } from "../helpers/invocation";
-import { cellLimit, DEFAULT_CELL_LIMIT_S, EMULATED_CELL_LIMIT_S } from "../../experiment/cell-limit";
+import { cellLimit, expectedCellS, MIN_CELL_LIMIT_S, MIN_EMULATED_CELL_LIMIT_S, UNKNOWN_CELL_LIMIT_S } from "../../experiment/cell-limit";
+import { WORKLOAD_NAMES } from "../../workloads";
 import { parseSpec } from "../../experiment/spec";
 import { processAlive } from "../../experiment/recovery";
 
@@ -256,9 +257,38 @@ describe("cell wall-clock limits", () => {
         assert.deepEqual(cellLimit(s, s.workloads[1], "none"), { limitS: 120, source: "isobench:workloads.1.timeoutS" });
         assert.deepEqual(cellLimit(s, s.workloads[0], "tcg"), { limitS: 900, source: "isobench:cellTimeoutS" });
         const d = spec();
-        assert.equal(cellLimit(d, d.workloads[0], "kvm").limitS, DEFAULT_CELL_LIMIT_S);
-        assert.equal(cellLimit(d, d.workloads[0], "tcg").limitS, EMULATED_CELL_LIMIT_S);
-        assert.match(cellLimit(d, d.workloads[0], "none").source, /set isobench:cellTimeoutS/);
+        // redis by default: 11 client counts, each 6 tests × 500 000 requests at 5 000/s = 600 s.
+        assert.equal(expectedCellS(d.workloads[0]), 6600);
+        assert.equal(cellLimit(d, d.workloads[0], "kvm").limitS, 4 * (6600 + 60));
+        assert.equal(cellLimit(d, d.workloads[0], "tcg").limitS, 4 * (6600 * 50 + 60));
+        assert.match(
+            cellLimit(d, d.workloads[0], "none").source,
+            /4 × \(the 6600 s redis is expected to take.*set the workload's timeoutS or isobench:cellTimeoutS/,
+        );
+    });
+
+    it("by default follow what the params ask for, with a floor for short cells", () => {
+        const only = (name: string, params: Record<string, string | number>) => {
+            const s = { workloads: [{ name, params }] };
+            return (accel: "none" | "tcg") => cellLimit(s, s.workloads[0], accel).limitS;
+        };
+        // The quick stack's 1 s sysbench: the floor, not an hour.
+        assert.equal(only("sysbench-cpu", { timeSeconds: 1 })("none"), MIN_CELL_LIMIT_S);
+        assert.equal(only("sysbench-cpu", { timeSeconds: 1 })("tcg"), MIN_EMULATED_CELL_LIMIT_S);
+        // The paper's MySQL sweep: 2 000 000 rows prepared at 5 000/s, 15 points of 60 s = 1 300 s.
+        assert.equal(expectedCellS({ name: "mysql", params: {} }), 1300);
+        // Longer work, longer limit: netperf's two tests of an hour each.
+        assert.equal(only("netperf", { lengthSeconds: 3600 })("none"), 4 * (7200 + 60));
+        // An instances sweep of 1, 2 and 4 counts 7 times the work.
+        assert.equal(expectedCellS({ name: "sysbench-cpu", params: { timeSeconds: 10, instances: "1,2,4" } }), 70);
+        // HPL's N from a share of the host's memory: not known from the params, the fixed default.
+        assert.equal(only("linpack", { memoryPercent: 50 })("none"), UNKNOWN_CELL_LIMIT_S);
+        assert.ok(only("linpack", { n: 45000 })("none") > only("linpack", { n: 1000 })("none"));
+        // Every workload's defaults give a finite positive estimate (or say they cannot).
+        for (const name of WORKLOAD_NAMES) {
+            const e = expectedCellS({ name, params: {} });
+            assert.ok(e === undefined || (Number.isFinite(e) && e > 0), `${name}: ${e}`);
+        }
     });
 
     it("are stack keys with a range, refused with the key before anything runs", () => {
