@@ -277,11 +277,12 @@ const COLUMNS = ["environment", "env_kind", "variant", "accel", "fact", "value",
 
 /** Measures one environment, writes envfacts/<name>.json and regenerates environments.csv. */
 /**
- * Probes an environment again after it was brought back (environments/revive.ts): the facts of the
- * first probe move to envfacts/superseded/<env>.<k>.json (kept, not in environments.csv), and the
- * new ones record what was done as the fact `revived`.
+ * Probes an environment again after it was brought back (environments/revive.ts) or created again
+ * (`isobench up` replacing what was removed): the facts of the earlier probe move to
+ * envfacts/superseded/<env>.<k>.json (kept, not in environments.csv), and the new ones record what
+ * was done as the fact `fact` (`revived`, `recreated`).
  */
-export function reprobeEnvironment(resultsDir: string, h: EnvironmentHandle, revived: readonly string[]): Record<string, string> {
+export function reprobeEnvironment(resultsDir: string, h: EnvironmentHandle, revived: readonly string[], fact = "revived"): Record<string, string> {
     const dir = path.join(resultsDir, "envfacts");
     const current = path.join(dir, `${h.name}.json`);
     if (fs.existsSync(current)) {
@@ -290,7 +291,12 @@ export function reprobeEnvironment(resultsDir: string, h: EnvironmentHandle, rev
         const k = fs.readdirSync(aside).filter((f) => f.startsWith(`${h.name}.`)).length + 1;
         fs.renameSync(current, path.join(aside, `${h.name}.${k}.json`));
     }
-    return probeEnvironment(resultsDir, { ...h, recorded: { ...h.recorded, revived: `${new Date().toISOString()} ${revived.join("; ")}` } });
+    return probeEnvironment(resultsDir, { ...h, recorded: { ...h.recorded, [fact]: `${new Date().toISOString()} ${revived.join("; ")}` } });
+}
+
+/** Whether this run's results hold a probe of the environment already. */
+export function probed(resultsDir: string, env: string): boolean {
+    return fs.existsSync(path.join(resultsDir, "envfacts", `${env}.json`));
 }
 
 export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Record<string, string> {

@@ -4,7 +4,8 @@
  * by hand, a paused one, a guest shut off by a host reboot, a libvirtd restart or a crash. The
  * runner calls this before each cell; what it did goes into progress.log and the environment is
  * probed again. What is gone altogether (a container removed, a domain undefined) is not made
- * here: only its Pulumi resource knows how, so the message says how to get it back.
+ * here: only its Pulumi resource knows how, so `isobench up` looks for it first (goneLayers) and
+ * has Pulumi create it again; a cell that finds it gone says to run up again.
  */
 import { EnvironmentHandle, GuestAccess } from "../core/environment-handle";
 import { UserError } from "../core/errors";
@@ -16,7 +17,7 @@ import { attempt, Completed } from "./process";
 export const REVIVE_BOOT_TIMEOUT_S = 600;
 
 const goneFix = (what: string, env: string) =>
-    `${what} of environment ${env} is gone (removed outside isobench). Fix: isobench destroy <stack>, then isobench up <stack>: measured cells are kept and not measured again`;
+    `${what} of environment ${env} is gone (removed outside isobench). Fix: run isobench up <stack> again: it creates it again and measures only the cells without results`;
 
 const output = (c: Completed) => `${c.stderr || c.stdout}${c.error ?? ""}`.trim().slice(0, 400);
 
@@ -38,16 +39,30 @@ export function containerRevival(state: string): { readonly argv: readonly strin
     }
 }
 
+/** The container's `docker inspect` state, or "absent". @throws UserError when docker does not answer */
+function containerState(container: string, env: string, docker: (args: string[]) => Completed): string {
+    const st = docker(["inspect", "-f", "{{.State.Status}}", container]);
+    if (st.status === 0) return st.stdout.trim();
+    if (/No such (object|container)/i.test(st.stderr)) return "absent";
+    throw new UserError(
+        `environment ${env}: docker does not answer (${output(st)}). Fix: start dockerd (bash scripts/daemons.sh for the host's) and run isobench up again`,
+    );
+}
+
+/** The guest's state (guest-lifecycle.sh state: running, shut off, paused, …, or absent). @throws UserError when libvirt does not answer */
+function guestState(g: GuestAccess, env: string, lifecycle: string): string {
+    const st = attempt([lifecycle, "state", g.domain], 90);
+    if (st.status !== 0)
+        throw new UserError(
+            `environment ${env}: libvirt does not answer (${output(st)}). Fix: start libvirtd (bash scripts/daemons.sh) and run isobench up again`,
+        );
+    return st.stdout.trim();
+}
+
 /** Starts the container if it stopped (through `docker` as `dockerArgv` runs it); what was done, or undefined. */
 function reviveContainer(container: string, env: string, docker: (args: string[]) => Completed): string | undefined {
-    const st = docker(["inspect", "-f", "{{.State.Status}}", container]);
-    if (st.status !== 0) {
-        if (/No such (object|container)/i.test(st.stderr)) throw new UserError(goneFix(`container ${container}`, env));
-        throw new UserError(
-            `environment ${env}: docker does not answer (${output(st)}). Fix: start dockerd (bash scripts/daemons.sh for the host's) and run isobench up again`,
-        );
-    }
-    const state = st.stdout.trim();
+    const state = containerState(container, env, docker);
+    if (state === "absent") throw new UserError(goneFix(`container ${container}`, env));
     const r = containerRevival(state);
     if (r === undefined) return undefined;
     if (r === "unrevivable")
@@ -71,12 +86,7 @@ function waitFor(ok: () => boolean, timeoutS: number): boolean {
 
 /** Starts a shut-off or paused guest and waits for SSH (guest-lifecycle.sh start); what was done, or undefined. */
 function reviveGuest(g: GuestAccess, env: string, lifecycle: string): string | undefined {
-    const st = attempt([lifecycle, "state", g.domain], 90);
-    if (st.status !== 0)
-        throw new UserError(
-            `environment ${env}: libvirt does not answer (${output(st)}). Fix: start libvirtd (bash scripts/daemons.sh) and run isobench up again`,
-        );
-    const state = st.stdout.trim();
+    const state = guestState(g, env, lifecycle);
     if (state === "running") return undefined;
     if (state === "absent") throw new UserError(goneFix(`guest ${g.domain}`, env));
     const started = attempt([lifecycle, "start", g.domain, g.sshKey, String(REVIVE_BOOT_TIMEOUT_S)], REVIVE_BOOT_TIMEOUT_S + 60);
@@ -113,6 +123,35 @@ export function reviveEnvironment(h: EnvironmentHandle, lifecycle: string, guest
             }
             const container = reviveContainer(t.container, h.name, (args) => attempt([...sshArgv(t, ip), ["docker", ...args].map(q).join(" ")], 60));
             return [guest, container].filter((d): d is string => d !== undefined);
+        }
+    }
+}
+
+/** A layer of an environment that Pulumi made and that is gone. */
+export type GoneLayer = "container" | "guest";
+
+/**
+ * Which layers of a provisioned environment no longer exist (removed outside isobench); [] when
+ * all do. A stopped one is not gone: the runner starts it. In docker-in-kvm a gone guest takes its
+ * container with it; the container inside a running guest is looked up there.
+ * @throws UserError naming the daemon when docker or libvirt does not answer
+ */
+export function goneLayers(h: EnvironmentHandle, lifecycle: string, guestIp: (domain: string) => string): GoneLayer[] {
+    const t = h.target;
+    switch (t.kind) {
+        case "native":
+            return [];
+        case "docker":
+            return containerState(t.container, h.name, (args) => attempt(["docker", ...args], 60)) === "absent" ? ["container"] : [];
+        case "kvm":
+            return guestState(t, h.name, lifecycle) === "absent" ? ["guest"] : [];
+        case "docker-in-kvm": {
+            const state = guestState(t, h.name, lifecycle);
+            if (state === "absent") return ["guest", "container"];
+            if (state !== "running") return [];
+            const ip = guestIp(t.domain);
+            const inside = containerState(t.container, h.name, (args) => attempt([...sshArgv(t, ip), ["docker", ...args].map(q).join(" ")], 60));
+            return inside === "absent" ? ["container"] : [];
         }
     }
 }

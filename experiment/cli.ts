@@ -75,7 +75,7 @@ async function pulumiSession(stack: string, env: NodeJS.ProcessEnv) {
  * cleared first, the host's measurement lock is held for Pulumi's whole life, and every process
  * it starts carries this run's owner mark, so a hard stop can end them all.
  */
-async function runMeasured(stack: string, env: NodeJS.ProcessEnv, args: string[], resultsDir: string | undefined) {
+async function runMeasured(stack: string, env: NodeJS.ProcessEnv, args: string[], resultsDir: string | undefined, moreArgs: () => string[] = () => []) {
     const { runPulumi } = await import("./pulumi-cli");
     const { acquireMeasureLock, LOCK_HELD_ENV } = await import("./measure-lock");
     const { endProcesses, markedBy, runOwner, RUN_OWNER_ENV } = await import("./recovery");
@@ -90,7 +90,14 @@ async function runMeasured(stack: string, env: NodeJS.ProcessEnv, args: string[]
     }
     const owner = runOwner(process.pid, env.PULUMI_BACKEND_URL ?? "");
     const runEnv = { ...env, [RUN_OWNER_ENV]: owner, [LOCK_HELD_ENV]: "1" };
-    const exit = await runPulumi([...args, "--stack", stack], REPO_ROOT, runEnv, { onStart: (pid) => lock.watch(pid) }).finally(() => lock.release());
+    let extra: string[];
+    try {
+        extra = moreArgs();
+    } catch (e) {
+        lock.release();
+        throw e;
+    }
+    const exit = await runPulumi([...args, ...extra, "--stack", stack], REPO_ROOT, runEnv, { onStart: (pid) => lock.watch(pid) }).finally(() => lock.release());
     if (exit.signals >= 2) {
         // Pulumi stopped at once; its plugins and the cell they ran may live on: end them, then
         // clear the lock and the unfinished operations now rather than at the next up.
@@ -125,7 +132,8 @@ async function up(stack: string, opts: { remeasure?: string } = {}): Promise<num
     console.log(`[isobench] stack ${stack}, run ${spec.runId}: results in ${resultsDir}`);
     const stop = tail(path.join(resultsDir, "progress.log"));
     const t0 = Date.now();
-    const { code, signals } = await runMeasured(stack, env, ["up", "--yes", "--skip-preview"], resultsDir).finally(stop);
+    const recreate = async () => (await import("./recreate")).recreateArgs(spec, host, stack, env, resultsDir);
+    const { code, signals } = await runMeasured(stack, env, ["up", "--yes", "--skip-preview"], resultsDir, await recreate()).finally(stop);
     const wallS = (Date.now() - t0) / 1000;
     console.log(`[isobench] pulumi up finished in ${wallS.toFixed(1)} s (exit ${code}${signals ? `, stopped by a signal` : ""})`);
     const { cellTimesSince, describeRun, missingCells } = await import("./run-report");
@@ -287,7 +295,13 @@ const printFacts = (facts: Readonly<Record<string, string | number>>) =>
 
 async function probe(resultsDir: string, arg: string): Promise<number> {
     const h = (await import("./command-args")).decodeArg("probe", arg);
-    printFacts((await import("../environments/probe")).probeEnvironment(resultsDir, h));
+    const { probed, probeEnvironment, reprobeEnvironment } = await import("../environments/probe");
+    // A probe that runs again in the same run (its environment was created again) keeps the earlier facts aside.
+    printFacts(
+        probed(resultsDir, h.name)
+            ? reprobeEnvironment(resultsDir, h, ["the environment was created again by isobench up"], "recreated")
+            : probeEnvironment(resultsDir, h),
+    );
     return 0;
 }
 

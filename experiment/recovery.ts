@@ -208,15 +208,27 @@ export function readLocks(dir: string, project: string, stack: string): StackLoc
         });
 }
 
-/** Whether the stack's state file records pending operations (read directly: no pulumi start). */
-function statePending(dir: string, project: string, stack: string): boolean {
+/** The latest deployment in the stack's state file, read directly (no pulumi start); undefined when the stack has none. */
+function latestDeployment(dir: string, project: string, stack: string): { pending_operations?: unknown[]; resources?: Array<{ urn?: unknown }> } | undefined {
     const file = path.join(dir, ".pulumi", "stacks", project, `${stack}.json`);
     let text: string;
     if (fs.existsSync(file)) text = fs.readFileSync(file, "utf8");
     else if (fs.existsSync(`${file}.gz`)) text = zlib.gunzipSync(fs.readFileSync(`${file}.gz`)).toString("utf8");
-    else return false;
-    const ops = (JSON.parse(text) as { checkpoint?: { latest?: { pending_operations?: unknown[] } } }).checkpoint?.latest?.pending_operations;
+    else return undefined;
+    return (JSON.parse(text) as { checkpoint?: { latest?: ReturnType<typeof latestDeployment> } }).checkpoint?.latest;
+}
+
+/** Whether the stack's state file records pending operations. */
+function statePending(dir: string, project: string, stack: string): boolean {
+    const ops = latestDeployment(dir, project, stack)?.pending_operations;
     return Array.isArray(ops) && ops.length > 0;
+}
+
+/** The URNs of every resource the stack's state records; [] without a local backend or state. */
+export function stateUrns(env: NodeJS.ProcessEnv, project: string, stack: string): string[] {
+    const dir = backendDir(env);
+    const resources = dir ? latestDeployment(dir, project, stack)?.resources : undefined;
+    return (Array.isArray(resources) ? resources : []).map((r) => String(r.urn ?? "")).filter((u) => u !== "");
 }
 
 function pulumi(args: string[], ctx: RecoveryContext, what: string): string {

@@ -74,7 +74,7 @@ describe("a stopped environment is brought back before its next cell (real conta
         mustRun(["docker", "rm", "-f", spec.name], 60, "docker rm");
         assert.throws(
             () => cell("echo.docker-host.r3"),
-            /container isobench-itrev\d+-docker-host of environment docker-host is gone .*Fix: isobench destroy <stack>, then isobench up <stack>/,
+            /container isobench-itrev\d+-docker-host of environment docker-host is gone .*Fix: run isobench up <stack> again: it creates it again/,
         );
     });
 });
