@@ -14,8 +14,9 @@
  * - s to recover: wall time of the recovery command, which also measures the cells it finds
  *   missing (the column "cells measured by it" says how many).
  *
- * Stacks: native + docker-nat (sysbench-cpu, 3 repetitions) for the faults without a guest, a
- * kvm-tuned guest for the three that need one (software emulation where KVM cannot boot guests).
+ * Stacks: native + docker-nat (sysbench-cpu, 3 repetitions) for the faults without a guest,
+ * native + a kvm-tuned guest for the three that need one (software emulation where KVM cannot boot
+ * guests). An environment is broken "between cells" while a native cell runs after one of its own.
  * Each stack has its own file backend, Pulumi home, results folder and measurement lock in a
  * temporary folder (test/helpers/cli-stack.ts), so the checkout's own stacks are not touched.
  * Faults restart dockerd and libvirtd: run it alone (benchmarks/faults.sh takes the machine's
@@ -42,6 +43,8 @@ const GUEST_ENV = "kvm-tuned";
 
 interface Row {
     readonly fault: string;
+    /** The fault's number in --list. */
+    n?: number;
     recovery: string;
     lost: number;
     remeasured: number;
@@ -69,7 +72,7 @@ function guestConfig(): Config {
     return {
         "isobench:runId": RUN_ID,
         "isobench:repetitions": String(REPETITIONS),
-        "isobench:environments": [GUEST_ENV],
+        "isobench:environments": ["native", GUEST_ENV],
         "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 2 } }],
         "isobench:allowSoftwareEmulation": true,
         "isobench:kvm": { vcpus: 1, memoryMiB: 768, bootTimeoutS: 300 },
@@ -248,9 +251,26 @@ function hardKill(what: string, ready: (s: Subject) => boolean): Scenario["injec
     };
 }
 
+/**
+ * Whether a native cell is running now after a cell of `env` finished: the moment to break `env`
+ * between its cells (a stack interleaves environments, so the next cell of `env` is still to come).
+ */
+function nativeRunsAfter(env: string): (s: Subject) => boolean {
+    return (s) => {
+        const log = s.progressLog();
+        const starts = [...log.matchAll(/cell (\S+): start/g)].map((m) => m[1]);
+        const last = starts[starts.length - 1];
+        return (
+            new RegExp(`cell \\S+\\.${env}\\.r\\d: done`).test(log) &&
+            last !== undefined &&
+            last.includes(".native.") &&
+            !new RegExp(`cell ${last.replace(/\./g, "\\.")}: (done|FAILED)`).test(log)
+        );
+    };
+}
+
 const serverLeft = new Map<string, number>();
 const startOf = (cell: RegExp) => (s: Subject) => new RegExp(`cell ${cell.source}: start`).test(s.progressLog());
-const doneOf = (cell: string) => new RegExp(`cell ${cell.replace(/\./g, "\\.")}: done`);
 
 const SCENARIOS: readonly Scenario[] = [
     { fault: "SIGINT of the process group during a cell", inject: interrupted("SIGINT", "group") },
@@ -269,7 +289,7 @@ const SCENARIOS: readonly Scenario[] = [
             s.reconfigure(
                 hostConfig({
                     "isobench:environments": ["native"],
-                    "isobench:workloads": [{ name: "redis", params: { requests: 200000, clients: 50 } }],
+                    "isobench:workloads": [{ name: "redis", params: { requests: 100000, clients: 50 } }],
                 }),
             );
             const runDir = runtimeDir(s.stack);
@@ -304,7 +324,7 @@ const SCENARIOS: readonly Scenario[] = [
         fault: "dockerd restarted between cells",
         inject: async (s) => {
             const run = s.up();
-            await s.until("the first docker-nat cell to finish", /cell sysbench-cpu\.docker-nat\.r\d: done/);
+            await waitFor("a native cell after a docker-nat one", () => nativeRunsAfter("docker-nat")(s), 600);
             await restartDaemon("dockerd");
             const r = await finished(run);
             return r.code === 0 ? null : ["up", s.stack];
@@ -315,7 +335,7 @@ const SCENARIOS: readonly Scenario[] = [
         fault: "container stopped by hand",
         inject: async (s) => {
             const run = s.up();
-            await s.until("the first docker-nat cell to finish", /cell sysbench-cpu\.docker-nat\.r\d: done/);
+            await waitFor("a native cell after a docker-nat one", () => nativeRunsAfter("docker-nat")(s), 600);
             mustRun(["docker", "stop", "-t", "2", `isobench-${s.stack}-docker-nat`], 60, "docker stop");
             const r = await finished(run);
             return r.code === 0 ? null : ["up", s.stack];
@@ -327,7 +347,7 @@ const SCENARIOS: readonly Scenario[] = [
         needsGuest: true,
         inject: async (s) => {
             const run = s.up();
-            await s.until("the first guest cell to finish", doneOf(`sysbench-cpu.${GUEST_ENV}.r1`), 1200);
+            await waitFor("a native cell after a guest one", () => nativeRunsAfter(GUEST_ENV)(s), 1200);
             mustRun(virshArgv(60, "destroy", `isobench-${s.stack}-${GUEST_ENV}`), 90, "virsh destroy");
             const r = await finished(run);
             return r.code === 0 ? null : ["up", s.stack];
@@ -346,19 +366,19 @@ const SCENARIOS: readonly Scenario[] = [
         },
     },
     {
-        fault: "a client that hangs (idle windowS 600, limit 8 s)",
+        fault: "a client that hangs (idle windowS 600, limit 12 s)",
         inject: async (s, row) => {
             const hanging = (windowS: number) =>
                 hostConfig({
                     "isobench:workloads": [
                         { name: "sysbench-cpu", params: { timeSeconds: 3 } },
-                        { name: "idle", params: { windowS }, timeoutS: 8 },
+                        { name: "idle", params: { windowS }, timeoutS: 12 },
                     ],
                 });
             s.reconfigure(hanging(600));
             const r = await finished(s.up());
             expect(row, r.code !== 0, "up with hanging cells exited 0");
-            expect(row, /wall-clock limit of 8 s/.test(r.out + s.progressLog()), `no cell failed naming its limit:\n${tail(r.out)}`);
+            expect(row, /wall-clock limit of 12 s/.test(r.out + s.progressLog()), `no cell failed naming its limit:\n${tail(r.out)}`);
             const failed = fs.readdirSync(path.join(s.results, "cells")).filter((f) => f.endsWith(".error")).length;
             expect(row, failed === plannedCells(s.config).filter((c) => c.startsWith("idle.")).length, `${failed} .error files, one per idle cell expected`);
             // The user's fix: a window the limit allows.
@@ -377,7 +397,7 @@ const SCENARIOS: readonly Scenario[] = [
             const r = await finished(s.up());
             expect(row, r.code !== 0, "up on a full filesystem exited 0");
             expect(row, /disk|free|space/i.test(r.out), `the refusal does not speak of space:\n${tail(r.out)}`);
-            expect(row, leftoverResources(`isobench-${s.stack}`).length === 0, "something was provisioned before the refusal");
+            expect(row, leftoverResources(`isobench-${s.stack}-`).length === 0, "something was provisioned before the refusal");
             mustRun(["mount", "-o", "remount,size=2g", mnt], 30, "growing the tmpfs");
             return ["up", s.stack];
         },
@@ -430,7 +450,7 @@ function leftoversAfterDestroy(s: Subject, row: Row): string[] {
     const listed = lo.status === 3 ? lo.stdout.trim().split("\n").filter((l) => l.trim()) : [];
     if (lo.status !== 0 && lo.status !== 3) row.problems.push(`isobench leftovers exited ${lo.status}: ${tail(lo.stdout + lo.stderr, 500)}`);
     const procs = processesOf(s.cli.work).map((p) => `process ${p} ${cmdline(p).split("\0").slice(0, 3).join(" ")}`);
-    const named = [...leftoverResources(`isobench-${s.stack}`), ...leftoverFiles(s.stack)];
+    const named = [...leftoverResources(`isobench-${s.stack}-`), ...leftoverFiles(s.stack)];
     return [...new Set([...listed, ...procs, ...named])];
 }
 
@@ -453,7 +473,8 @@ async function runScenario(n: number, sc: Scenario): Promise<Row> {
     const subjects = [new Subject(base, sc.needsGuest ? guestConfig() : hostConfig())];
     if (sc.companion) {
         // The second stack shares the first one's measurement lock: the host is one machine.
-        subjects.push(new Subject(`${base}b`, hostConfig(), { ISOBENCH_MEASURE_LOCK: subjects[0].cli.env.ISOBENCH_MEASURE_LOCK }));
+        // Named so that neither stack's name is a prefix of the other's: leftovers are found by name.
+        subjects.push(new Subject(`flt${n}q${process.pid}`, hostConfig(), { ISOBENCH_MEASURE_LOCK: subjects[0].cli.env.ISOBENCH_MEASURE_LOCK }));
     }
     const [s] = subjects;
     const t0 = Date.now();
@@ -486,6 +507,10 @@ async function runScenario(n: number, sc: Scenario): Promise<Row> {
             if (said.length) row.notes.push(...[...new Set(said.map((l) => l.replace(/\d+/g, "N")))]);
         }
         sc.after?.(s, row);
+        for (const x of subjects) {
+            const failed = x.progressLog().match(/cell \S+: FAILED[^\n]*/g) ?? [];
+            row.notes.push(...failed.map((l) => `${x === s ? "" : `${x.stack}: `}${l.slice(0, 300)}`));
+        }
         subjects.forEach((x, i) => account(x, before[i], row));
     } catch (e) {
         row.problems.push(`the scenario broke: ${(e as Error).message}`);
@@ -495,10 +520,10 @@ async function runScenario(n: number, sc: Scenario): Promise<Row> {
             expect(row, d.code === 0, `destroy of ${x.stack} exited ${d.code}:\n${tail(d.out)}`);
             const left = leftoversAfterDestroy(x, row);
             row.leftovers += left.length;
-            if (left.length) row.problems.push(`left after destroy: ${left.join("; ")}`);
+            if (left.length) row.problems.push(`left after destroy: ${left.join("; ")}\ndestroy said:\n${tail(d.out, 2500)}`);
             // Whatever the row says, the benchmark itself leaves nothing.
             endProcesses(processesOf(x.cli.work));
-            removeLeftovers([...leftoverResources(`isobench-${x.stack}`), ...leftoverFiles(x.stack)]);
+            removeLeftovers([...leftoverResources(`isobench-${x.stack}-`), ...leftoverFiles(x.stack)]);
             spawnSync("umount", [path.join(x.cli.work, "tmpfs-results")]);
             fs.rmSync(x.cli.stackFile, { force: true });
             fs.rmSync(x.cli.work, { recursive: true, force: true });
@@ -511,8 +536,8 @@ async function runScenario(n: number, sc: Scenario): Promise<Row> {
 
 function table(rows: readonly Row[]): string {
     const head = ["#", "fault", "recovery command", "cells lost", "cells re-measured", "leftovers after destroy", "s to recover", "cells measured by it", "ok"];
-    const lines = rows.map((r, i) => [
-        String(i + 1),
+    const lines = rows.map((r) => [
+        String(r.n),
         r.fault,
         r.recovery,
         String(r.lost),
@@ -538,13 +563,13 @@ async function main(): Promise<number> {
     for (const [n, sc] of picked) {
         console.error(`[faults] ${n}. ${sc.fault}`);
         const row = await runScenario(n, sc);
-        rows.push(Object.assign(row, { fault: `${n}. ${row.fault}` }));
+        rows.push(Object.assign(row, { n }));
         console.error(`[faults] ${n}. ${row.problems.length ? `PROBLEMS:\n  ${row.problems.join("\n  ")}` : "ok"}\n  ${row.notes.join("\n  ")}`);
     }
-    console.log(table(rows.map((r) => ({ ...r, fault: r.fault.replace(/^\d+\. /, "") }))));
+    console.log(table(rows));
     console.log(`\n${rows.length} fault(s) in ${((Date.now() - t0) / 60000).toFixed(1)} min`);
     for (const r of rows) {
-        if (r.notes.length || r.problems.length) console.log(`\n${r.fault}\n${[...r.problems.map((p) => `  PROBLEM: ${p}`), ...r.notes.map((x) => `  ${x}`)].join("\n")}`);
+        if (r.notes.length || r.problems.length) console.log(`\n${r.n}. ${r.fault}\n${[...r.problems.map((p) => `  PROBLEM: ${p}`), ...r.notes.map((x) => `  ${x}`)].join("\n")}`);
     }
     return rows.some((r) => r.problems.length || r.lost || r.leftovers) ? 1 : 0;
 }

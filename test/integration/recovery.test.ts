@@ -2,8 +2,10 @@
  * `isobench up` killed and interrupted for real, on a native-only stack of the checkout (Pulumi
  * reads stack files only from stacks/), with its own file backend, results folder and measurement
  * lock in a temporary folder: SIGKILL of isobench and its pulumi during a cell, then one
- * `isobench up` that recovers and measures the rest; SIGTERM of isobench alone, which stops
- * after the running cell and names the missing ones.
+ * `isobench up` that recovers and measures the rest; SIGINT of the whole process group (a
+ * terminal's Ctrl-C) and SIGTERM of isobench alone, which stop after the running cell and name
+ * the missing ones. benchmarks/faults.sh injects these and the slower faults into stacks with
+ * Docker and a guest.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -67,6 +69,23 @@ describe("isobench up killed and interrupted (real pulumi, native cells)", funct
         assert.match(progressLog(), /recovery: ended/, "the recovery is recorded with the run");
         assert.deepEqual(processesOf(work), [], "nothing of either run still runs");
         assert.deepEqual(locks(), []);
+    });
+
+    it("SIGINT of the whole process group (Ctrl-C) cancels after the running cell, leaves nothing running, and the next up finishes", async () => {
+        const first = isobench(["up", stack]);
+        await waitFor("the second cell to start", () => /sysbench-cpu\.native\.r2: start/.test(progressLog()), 240);
+        // What a terminal's Ctrl-C does: every process of the foreground group gets SIGINT at once.
+        process.kill(-first.child.pid!, "SIGINT");
+        const code = await first.done;
+        assert.notEqual(code, 0, "an interrupted run is not a success");
+        assert.match(first.out(), /planned cell\(s\) have no results yet: .*sysbench-cpu\.native\.r3/);
+        assert.ok(measured().includes("sysbench-cpu.native.r1"), "the cell measured before the signal is kept");
+        await waitFor("the run's processes to end", () => processesOf(work).length === 0, 30);
+        assert.deepEqual(locks(), [], "a cancelled run releases its lock");
+
+        const second = isobench(["up", stack]);
+        assert.equal(await second.done, 0, second.out().slice(-4000));
+        assert.deepEqual(measured(), CELLS);
     });
 
     it("SIGTERM of isobench alone stops after the running cell, names the missing ones, and the next up finishes", async () => {
