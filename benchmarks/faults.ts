@@ -116,7 +116,13 @@ class Subject {
         const out = new Map<string, string>();
         if (!fs.existsSync(dir)) return out;
         for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".csv")))
-            out.set(f.slice(0, -4), crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, f))).digest("hex"));
+            out.set(
+                f.slice(0, -4),
+                crypto
+                    .createHash("sha256")
+                    .update(fs.readFileSync(path.join(dir, f)))
+                    .digest("hex"),
+            );
         return out;
     }
     /** sha256 of every CSV kept in superseded/<cell>/<k>/. */
@@ -124,8 +130,16 @@ class Subject {
         const dir = path.join(this.results, "superseded");
         const out = new Set<string>();
         if (!fs.existsSync(dir)) return out;
-        for (const f of fs.readdirSync(dir, { recursive: true }).map(String).filter((n) => n.endsWith(".csv")))
-            out.add(crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, f))).digest("hex"));
+        for (const f of fs
+            .readdirSync(dir, { recursive: true })
+            .map(String)
+            .filter((n) => n.endsWith(".csv")))
+            out.add(
+                crypto
+                    .createHash("sha256")
+                    .update(fs.readFileSync(path.join(dir, f)))
+                    .digest("hex"),
+            );
         return out;
     }
     up(args: readonly string[] = []): CliRun {
@@ -317,7 +331,11 @@ const SCENARIOS: readonly Scenario[] = [
             const server = serverLeft.get(s.stack);
             expect(row, server === undefined || !processAlive(server), `the server left by the killed cell (pid ${server}) still runs`);
             const said = [s.progressLog(), ...fs.readdirSync(path.join(s.results, "raw")).map((f) => fs.readFileSync(path.join(s.results, "raw", f), "utf8"))];
-            expect(row, said.some((t) => /stopped server pid \d+ left by a killed run/.test(t)), "neither progress.log nor a raw file says the left server was stopped");
+            expect(
+                row,
+                said.some((t) => /stopped server pid \d+ left by a killed run/.test(t)),
+                "neither progress.log nor a raw file says the left server was stopped",
+            );
         },
     },
     {
@@ -421,7 +439,11 @@ const SCENARIOS: readonly Scenario[] = [
             } finally {
                 startDaemons();
             }
-            expect(row, leftoverResources(`isobench-${s.stack}-docker-nat`).some((l) => l.startsWith("container")), "the container is gone though destroy could not reach dockerd");
+            expect(
+                row,
+                leftoverResources(`isobench-${s.stack}-docker-nat`).some((l) => l.startsWith("container")),
+                "the container is gone though destroy could not reach dockerd",
+            );
             return ["destroy", s.stack];
         },
     },
@@ -447,7 +469,13 @@ const SCENARIOS: readonly Scenario[] = [
 /** Leftovers after destroy: `isobench leftovers <stack>`'s lines, the run's live processes, and anything named after the stack. */
 function leftoversAfterDestroy(s: Subject, row: Row): string[] {
     const lo = spawnSync(path.join(REPO_ROOT, "bin", "isobench"), ["leftovers", s.stack], { env: s.cli.env, encoding: "utf8", timeout: 300_000 });
-    const listed = lo.status === 3 ? lo.stdout.trim().split("\n").filter((l) => l.trim()) : [];
+    const listed =
+        lo.status === 3
+            ? lo.stdout
+                  .trim()
+                  .split("\n")
+                  .filter((l) => l.trim())
+            : [];
     if (lo.status !== 0 && lo.status !== 3) row.problems.push(`isobench leftovers exited ${lo.status}: ${tail(lo.stdout + lo.stderr, 500)}`);
     const procs = processesOf(s.cli.work).map((p) => `process ${p} ${cmdline(p).split("\0").slice(0, 3).join(" ")}`);
     const named = [...leftoverResources(`isobench-${s.stack}-`), ...leftoverFiles(s.stack)];
@@ -569,7 +597,8 @@ async function main(): Promise<number> {
     console.log(table(rows));
     console.log(`\n${rows.length} fault(s) in ${((Date.now() - t0) / 60000).toFixed(1)} min`);
     for (const r of rows) {
-        if (r.notes.length || r.problems.length) console.log(`\n${r.n}. ${r.fault}\n${[...r.problems.map((p) => `  PROBLEM: ${p}`), ...r.notes.map((x) => `  ${x}`)].join("\n")}`);
+        if (r.notes.length || r.problems.length)
+            console.log(`\n${r.n}. ${r.fault}\n${[...r.problems.map((p) => `  PROBLEM: ${p}`), ...r.notes.map((x) => `  ${x}`)].join("\n")}`);
     }
     return rows.some((r) => r.problems.length || r.lost || r.leftovers) ? 1 : 0;
 }
