@@ -1,8 +1,8 @@
 /**
  * Two runs side by side (`isobench analyze <dir> --compare <other>`), e.g. before and after a
  * tuning change: for every (environment, workload, params, metric) in both, the other run's mean
- * relative to this run's, with a Fieller interval (independent samples: different runs are not
- * paired) and a verdict; plus each run's change vs native. Pure.
+ * relative to this run's, with its ratio interval (analysis/ratio.ts; independent samples: different
+ * runs are not paired) and a verdict; plus each run's change vs native. Pure.
  */
 import { stringify } from "csv-stringify/sync";
 import { directionArrow, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
@@ -106,7 +106,7 @@ export function renderComparisonMarkdown(rows: readonly RunComparisonRow[], base
         "# isobench run comparison",
         "",
         `Base run \`${baseDir}\`, other run \`${otherDir}\`. "other / base" is the other run's mean relative to the base run's ` +
-            `(${Math.round(confidence * 100)} % Fieller interval, independent samples); the verdict says whether the other run was faster, slower ` +
+            `(${Math.round(confidence * 100)} % log-scale interval, independent samples); the verdict says whether the other run was faster, slower ` +
             `or indistinguishable. Changes vs native follow the one convention: ${OVERHEAD_CONVENTION}`,
         "",
         `| ${HEADER.join(" | ")} |`,

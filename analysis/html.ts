@@ -6,6 +6,7 @@
 import type { EnvironmentFact, ReportFacts } from "./facts";
 import { OVERHEAD_CONVENTION, Summary } from "./overhead";
 import type { RenderedPlot } from "./plots";
+import { RATIO_INTERVAL_METHOD } from "./ratio";
 import type { ClaimResult, PublishedComparison } from "./published";
 import { CLAIM_HEADER, claimRows, DETAIL_HEADER, detailRow, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows } from "./report";
 import { groupBy } from "./group-by";
@@ -103,7 +104,7 @@ export function renderHtml(input: HtmlReportInput): string {
             `measured ${escapeHtml(input.hostFacts.firstStart ?? "?")} – ${escapeHtml(input.hostFacts.lastStart ?? "?")}; generated ${escapeHtml(input.generatedAt)}.</p>`,
     );
     parts.push(
-        `<p class="note"><b>Sign convention</b> — ${escapeHtml(OVERHEAD_CONVENTION)} Intervals: ${pct} % Fieller interval of the ratio of means, paired by repetition where possible. † = measured under software emulation (tcg).</p>`,
+        `<p class="note"><b>Sign convention</b> — ${escapeHtml(OVERHEAD_CONVENTION)} Intervals: ${pct} % ${escapeHtml(RATIO_INTERVAL_METHOD)}. † = measured under software emulation (tcg).</p>`,
     );
 
     parts.push(`<h2 id="overhead">Change vs native</h2>`);

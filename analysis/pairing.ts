@@ -3,6 +3,16 @@
  * every environment runs before repetition r + 1 of any), so repetition r of an environment and
  * repetition r of native were measured close in time; comparing them pairwise cancels slow drift
  * of the host (thermal, noisy neighbours). Pure, no I/O.
+ *
+ * Design decision: paired whenever both sides have the same repetitions, unpaired otherwise.
+ * The repetition is the block of the experiment's design, so the analysis follows the design:
+ * under shared drift the pairs' values are correlated and an unpaired analysis, which assumes
+ * every value independent of every other, mis-states the variance of the ratio (too wide when
+ * the drift is shared, and it hides the drift in the spread). The price is degrees of freedom
+ * (n − 1 instead of up to 2n − 2): at n = 3 a paired interval without any drift is wider than an
+ * unpaired one would be. Both keep their nominal coverage under their own model (measured in
+ * test/unit/analysis-ratio-coverage.test.ts); pairing is the one valid under the drift the
+ * interleaving is there to handle.
  */
 
 export interface Observation {

@@ -47,8 +47,8 @@ function pointLabel(r: SummaryRow, distinguishing: readonly string[]): string {
 
 /**
  * Log-scale window for ratio plots: 2× and ½× are equally far from 1. Intervals of noisy groups
- * can span orders of magnitude (or reach below 0 with Fieller); they are clipped to a window
- * around the ratios so the bars stay readable, and callers say so in the subtitle.
+ * can span orders of magnitude; they are clipped to a window around the ratios so the bars stay
+ * readable, and callers say so in the subtitle.
  */
 function clipToWindow(values: { ratio: number; low: number; high: number }[]): { lo: number; hi: number; clipped: boolean } {
     const lo = Math.min(1, ...values.map((v) => v.ratio)) / 4;
@@ -119,7 +119,7 @@ function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: nu
     ];
     const title = {
         text: `${workload}: environment / native (log scale)`,
-        subtitle: `error bars: ${pct} % Fieller interval${clipped ? ` (clipped to ${lo.toPrecision(2)}…${hi.toPrecision(2)})` : ""}; ↑ higher is better, ↓ lower is better`,
+        subtitle: `error bars: ${pct} % interval of the ratio (log scale)${clipped ? ` (clipped to ${lo.toPrecision(2)}…${hi.toPrecision(2)})` : ""}; ↑ higher is better, ↓ lower is better`,
     };
     const spec = faceted
         ? {

@@ -7,6 +7,7 @@
 import { directionArrow, formatOverhead, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
 import { groupBy } from "./group-by";
 import { shortParams, varyingKeys } from "./params";
+import { RATIO_INTERVAL_METHOD } from "./ratio";
 import type { ClaimResult, PublishedComparison } from "./published";
 import { isEmulated } from "../core/samples";
 
@@ -205,7 +206,7 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
     if (opts.source) out.push(`Samples from \`${opts.source}\`.`, "");
     out.push(
         `Each group is all repetitions of one environment × workload × parameters × metric. **Sign convention** — ${OVERHEAD_CONVENTION} ` +
-            `Intervals of the change: ${pct} % Fieller interval of the ratio of means, paired by repetition where every repetition has a native partner.`,
+            `Intervals of the change: ${pct} % ${RATIO_INTERVAL_METHOD}.`,
         "",
     );
 

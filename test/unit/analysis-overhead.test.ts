@@ -92,7 +92,7 @@ describe("analysis/overhead", () => {
             assert.equal(formatOverhead(row(rows, "native", "events_per_s").overhead), "baseline");
         });
 
-        it("higher-is-better: change, Fieller interval of the ratio as percent, verdict", () => {
+        it("higher-is-better: change, interval of the ratio as percent, verdict", () => {
             const o = row(rows, "kvm-untuned", "events_per_s").overhead;
             assert.equal(o.kind, "compared");
             if (o.kind !== "compared") return;
@@ -105,7 +105,7 @@ describe("analysis/overhead", () => {
             close(o.ci!.low, (ref.low - 1) * 100, 1e-9);
             close(o.ci!.high, (ref.high - 1) * 100, 1e-9);
             assert.equal(o.confidence, 0.95);
-            assert.equal(o.method, "fieller-independent");
+            assert.equal(o.method, "log-welch");
             // Even with t(0.975, 2) = 4.3 the interval (about -16%…-4%) excludes 0.
             assert.ok(o.ci!.high < 0 && o.ci!.low > -20, JSON.stringify(o.ci));
             assert.equal(o.verdict, "slower");
@@ -147,7 +147,7 @@ describe("analysis/overhead", () => {
             const reps = (environment: string, values: number[]) => values.map((value, i) => sample({ environment, metric: "m", value, repetition: i + 1 }));
             const { rows: r2 } = summarize([...reps("native", [100, 110, 120, 130]), ...reps("kvm", [90, 99.5, 107.5, 117.5])]);
             const o = row(r2, "kvm", "m").overhead;
-            assert.equal(o.kind === "compared" && o.method, "fieller-paired");
+            assert.equal(o.kind === "compared" && o.method, "log-paired");
             assert.equal(o.kind === "compared" && o.unpairedReason, undefined);
             assert.equal(o.kind === "compared" && o.verdict, "slower");
         });

@@ -42,7 +42,7 @@ describe("analysis on a real quick run (fixture quick-1)", function () {
         const kvm = rows.find((r) => r.environment === "kvm-tuned" && r.metric === "events_per_s")!;
         assert.equal(kvm.accel, "tcg");
         assert.equal(kvm.paired, "yes");
-        assert.equal(kvm.method, "fieller-paired");
+        assert.equal(kvm.method, "log-paired");
         assert.equal(kvm.verdict, "slower");
         assert.match(kvm.note, /software emulation \(tcg\)/);
         assert.ok(Number(kvm.ratio_vs_native) < 0.2);
