@@ -8,6 +8,8 @@ import { stringify } from "csv-stringify/sync";
 import { directionArrow, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
 import { ratioOfMeans, RatioEstimate, Verdict, verdictOf } from "./ratio";
 import { cell, changeCell, formatNumber } from "./report";
+import { environmentLabel } from "./emulated";
+import { isEmulated } from "../core/samples";
 
 export interface RunComparisonRow {
     readonly environment: string;
@@ -89,7 +91,10 @@ function rowCells(r: RunComparisonRow): string[] {
         r.workload,
         r.params,
         `${r.metric} ${directionArrow(r.better)}`,
-        r.environment,
+        environmentLabel(
+            r.environment,
+            [r.base, r.other].some((x) => x !== undefined && isEmulated(x.accel)),
+        ),
         r.base ? formatNumber(r.base.stats.mean) : "",
         r.other ? formatNumber(r.other.stats.mean) : "",
         e ? `${formatPercent((e.ratio - 1) * 100)}` : "",

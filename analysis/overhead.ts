@@ -9,7 +9,7 @@
  */
 import type { Accel, Better, Sample } from "../core/samples";
 import { pairByRepetition } from "./pairing";
-import { pairedRatioOfMeans, ratioOfMeans, RatioEstimate, Verdict, verdictOf } from "./ratio";
+import { pairedRatioOfMeans, ratioOfMeans, RatioEstimate, Verdict, VERDICT_MEANING, verdictOf } from "./ratio";
 import { describe, Interval, Outliers, Stats, tukeyOutliers } from "./statistics";
 
 export const BASELINE_ENVIRONMENT = "native";
@@ -24,8 +24,10 @@ export const OVERHEAD_CONVENTION =
     "change vs native = (environment mean / native mean − 1) · 100, the change of the metric itself: " +
     "−22% is a throughput 22 % below native, +80% a latency 1.8× native's. Whether that is better or worse " +
     "depends on the metric (↑ higher is better, ↓ lower is better) and is spelled out by the verdict: " +
-    "faster / slower (better / worse performance than native) when the confidence interval of the ratio " +
-    "excludes 1, indistinguishable when it includes 1, undetermined without an interval (n < 2).";
+    Object.entries(VERDICT_MEANING)
+        .map(([verdict, meaning]) => `${verdict} (${meaning})`)
+        .join("; ") +
+    ".";
 
 export interface Group {
     readonly environment: string;

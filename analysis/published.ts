@@ -7,12 +7,16 @@
  * parameter points and environments each published number and claim maps to, so the mapping can
  * be adjusted without touching code. Evaluation is pure (Summary in, verdicts out).
  *
- * A ratio check passes or fails on the confidence interval of the ratio, not on the point value:
- *   interval entirely inside the expected range        → reproduced
- *   interval entirely outside it                       → not reproduced
+ * A ratio check is judged on the confidence interval of the ratio, not on the point value, and
+ * its words say no more than the interval does (CLAIM_STATUS_MEANING):
+ *   interval entirely inside the expected range        → consistent (with the claim)
+ *   interval entirely outside it                       → inconsistent (with the claim)
  *   interval overlapping the range's edge, or missing  → inconclusive
- * A claim is reproduced when every check has points and every point is reproduced; not
- * reproduced when any point is not reproduced; otherwise inconclusive (with the reason).
+ * A claim is consistent when every check has points and every point is consistent; inconsistent
+ * when any point is inconsistent; otherwise inconclusive (with the reason). Points measured under
+ * software emulation are never judged: a claim whose points are all emulated is "not judgeable:
+ * emulated" and stays out of every tally; when it also has points measured without emulation
+ * (its Docker half), that part is judged on its own (ClaimResult.part).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -24,6 +28,7 @@ import { parseParams, shortParams } from "./params";
 import type { Interval } from "./statistics";
 import { REPO_ROOT } from "../core/repo-root";
 import { isEmulated } from "../core/samples";
+import { environmentLabel, TCG_MEANING } from "./emulated";
 
 /** Which of our environments a published environment or a claim refers to. */
 export interface EnvSelector {
@@ -256,7 +261,17 @@ export function matchesParams(filter: ParamsFilter, params: string): boolean {
     return true;
 }
 
-export type ClaimStatus = "reproduced" | "not reproduced" | "inconclusive";
+/** What a judged interval says about a claim; see CLAIM_STATUS_MEANING. */
+export type JudgedStatus = "consistent" | "inconsistent" | "inconclusive";
+export type ClaimStatus = JudgedStatus | "not judgeable: emulated";
+
+/** The claim statuses, defined once: each says what the interval allows at this number of repetitions, no more. */
+export const CLAIM_STATUS_MEANING: Readonly<Record<ClaimStatus, string>> = {
+    consistent: "every interval lies inside the claim's range: our data are consistent with the claim at this confidence (not a proof of it)",
+    inconsistent: "an interval lies entirely outside the claim's range: our data are inconsistent with the claim at this confidence",
+    inconclusive: "an interval overlaps the range's edge, or a point was not measured: these repetitions do not decide",
+    "not judgeable: emulated": `the claim's points were ${TCG_MEANING}; not judged and not counted in any tally`,
+};
 
 /** One compared row evaluated against a check. */
 export interface CheckPoint {
@@ -268,9 +283,9 @@ export interface CheckPoint {
     readonly metric: string;
     readonly ratio: number;
     readonly ratioCi: Interval | null;
-    /** Environment or native row measured (partly) under tcg. */
+    /** Environment or baseline row measured (partly) under tcg: shown, never judged. */
     readonly emulated: boolean;
-    readonly status: ClaimStatus;
+    readonly status: JudgedStatus;
 }
 
 export interface CheckResult {
@@ -287,28 +302,29 @@ export interface ClaimResult {
     /** One line: why this status, with the numbers. */
     readonly reason: string;
     readonly checks: readonly CheckResult[];
-    /** Set when any number behind the claim was measured under software emulation. */
-    readonly caveat?: string;
+    /**
+     * For a claim not judgeable because of emulated points: the same claim judged on its points
+     * measured without emulation alone (its Docker half), when it has any. `scope` says which.
+     */
+    readonly part?: ClaimResult;
+    /** Set on a part: the environments it was judged on. */
+    readonly scope?: string;
 }
-
-export const TCG_CAVEAT =
-    "measured (partly) under QEMU software emulation (accel=tcg), not KVM: these numbers say nothing about hardware-virtualization overhead";
 
 function rangeText(r: RatioCheck["ratio"]): string {
     if (r.min !== undefined && r.max !== undefined) return `${r.min}–${r.max}`;
     return r.min !== undefined ? `≥ ${r.min}` : `≤ ${r.max}`;
 }
 
-/** reproduced / not reproduced / inconclusive of one ratio interval against an expected range. */
-export function judgeInterval(ci: Interval | null, range: RatioCheck["ratio"]): ClaimStatus {
+/** consistent / inconsistent / inconclusive of one ratio interval against an expected range. */
+export function judgeInterval(ci: Interval | null, range: RatioCheck["ratio"]): JudgedStatus {
     if (!ci) return "inconclusive";
     const lo = range.min ?? -Infinity;
     const hi = range.max ?? Infinity;
-    if (ci.low >= lo && ci.high <= hi) return "reproduced";
-    if (ci.high < lo || ci.low > hi) return "not reproduced";
+    if (ci.low >= lo && ci.high <= hi) return "consistent";
+    if (ci.high < lo || ci.low > hi) return "inconsistent";
     return "inconclusive";
 }
-
 export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult {
     const re = new RegExp(check.metric);
     const rows = summary.rows.filter(
@@ -391,38 +407,31 @@ function fmtRatio(x: number): string {
     return x.toPrecision(3);
 }
 
-/** "docker-nat get_rps @ clients=50: ratio 0.539 [0.210, 19.4] (tcg)"; params shown by the keys the check filters on. */
+/** "kvm-1cpu (tcg) get_rps @ clients=50: ratio 0.539 [0.210, 19.4]"; params shown by the keys the check filters on. */
 export function formatPoint(p: CheckPoint, paramKeys: readonly string[] = []): string {
     const ci = p.ratioCi ? ` [${fmtRatio(p.ratioCi.low)}, ${fmtRatio(p.ratioCi.high)}]` : " [no interval]";
     const at = paramKeys.length ? ` @ ${shortParams(p.params, paramKeys)}` : "";
     const vs = p.baseline === BASELINE_ENVIRONMENT ? "" : ` / ${p.baseline}`;
-    return `${p.environment}${vs} ${p.metric}${at}: ratio ${fmtRatio(p.ratio)}${ci}${p.emulated ? " (tcg)" : ""}`;
+    return `${environmentLabel(p.environment + vs, p.emulated)} ${p.metric}${at}: ratio ${fmtRatio(p.ratio)}${ci}`;
 }
 
-export function evaluateClaim(study: string, claim: Claim, summary: Summary): ClaimResult {
-    const checks = claim.checks.map((c) => evaluateCheck(c, summary));
-    const points = checks.flatMap((c) => c.points);
-    const caveat = points.some((p) => p.emulated) ? TCG_CAVEAT : undefined;
-    const base = { study, claim, checks, ...(caveat ? { caveat } : {}) };
-    const failed = checks.flatMap((c) => c.points.filter((p) => p.status === "not reproduced").map((p) => ({ c, p })));
-    const conf = `${Math.round(summary.confidence * 100)} % interval`;
+/** The status of a claim from its checks' judged points. */
+function judgeChecks(checks: readonly CheckResult[], confidence: number): { status: JudgedStatus; reason: string } {
+    const failed = checks.flatMap((c) => c.points.filter((p) => p.status === "inconsistent").map((p) => ({ c, p })));
+    const conf = `${Math.round(confidence * 100)} % interval`;
     if (failed.length > 0) {
         const shown = failed.slice(0, 3).map(({ c, p }) => `${formatPoint(p, Object.keys(c.check.params))} outside ${rangeText(c.check.ratio)}`);
         return {
-            ...base,
-            status: "not reproduced",
+            status: "inconsistent",
             reason: `${conf} entirely outside the expected range: ${shown.join("; ")}${failed.length > 3 ? `; and ${failed.length - 3} more` : ""}`,
         };
     }
     const missing = checks.filter((c) => c.missing);
-    if (missing.length > 0) {
-        return { ...base, status: "inconclusive", reason: missing.map((c) => `${c.check.what}: ${c.missing}`).join("; ") };
-    }
+    if (missing.length > 0) return { status: "inconclusive", reason: missing.map((c) => `${c.check.what}: ${c.missing}`).join("; ") };
     const unsure = checks.flatMap((c) => c.points.filter((p) => p.status === "inconclusive").map((p) => ({ c, p })));
     if (unsure.length > 0) {
         const shown = unsure.slice(0, 3).map(({ c, p }) => `${formatPoint(p, Object.keys(c.check.params))} vs expected ${rangeText(c.check.ratio)}`);
         return {
-            ...base,
             status: "inconclusive",
             reason: `${conf} overlaps the edge of the expected range or does not exist: ${shown.join("; ")}${unsure.length > 3 ? `; and ${unsure.length - 3} more` : ""}`,
         };
@@ -430,7 +439,55 @@ export function evaluateClaim(study: string, claim: Claim, summary: Summary): Cl
     const shown = checks.map(
         (c) => `${c.check.what}: ${c.points.length} point(s) within ${rangeText(c.check.ratio)}, e.g. ${formatPoint(c.points[0], Object.keys(c.check.params))}`,
     );
-    return { ...base, status: "reproduced", reason: `${conf} inside the expected range — ${shown.join("; ")}` };
+    return { status: "consistent", reason: `${conf} inside the expected range — ${shown.join("; ")}` };
+}
+
+export function evaluateClaim(study: string, claim: Claim, summary: Summary): ClaimResult {
+    const checks = claim.checks.map((c) => evaluateCheck(c, summary));
+    const emulated = checks.flatMap((c) => c.points.filter((p) => p.emulated));
+    if (emulated.length === 0) return { study, claim, checks, ...judgeChecks(checks, summary.confidence) };
+    // The non-emulated part: checks keep their other points; a check left with none is not part of it.
+    const judged = checks.flatMap((c) => {
+        if (c.missing) return [c];
+        const points = c.points.filter((p) => !p.emulated);
+        return points.length ? [{ ...c, points }] : [];
+    });
+    const shown = emulated.slice(0, 3).map((p) => formatPoint(p));
+    const reason = `measured under software emulation, not judged: ${shown.join("; ")}${emulated.length > 3 ? `; and ${emulated.length - 3} more` : ""}`;
+    const envs = [...new Set(judged.flatMap((c) => c.points.map((p) => p.environment)))].sort();
+    const part: ClaimResult | undefined = envs.length
+        ? { study, claim, checks: judged, scope: `${envs.join(", ")} only`, ...judgeChecks(judged, summary.confidence) }
+        : undefined;
+    return { study, claim, checks, status: "not judgeable: emulated", reason, ...(part ? { part } : {}) };
+}
+
+/** Every judged result: claims, and the non-emulated parts of claims not judgeable as a whole. */
+export function claimResultsShown(claims: readonly ClaimResult[]): ClaimResult[] {
+    return claims.flatMap((c) => (c.part ? [c, c.part] : [c]));
+}
+
+export interface ClaimTally {
+    readonly consistent: number;
+    readonly inconsistent: number;
+    readonly inconclusive: number;
+    /** Claims not judgeable because they were emulated: listed, never counted above. */
+    readonly notJudgeable: number;
+}
+
+/** Counts of the judged statuses; a claim not judgeable counts only in notJudgeable, its judged part in its own status. */
+export function tallyClaims(claims: readonly ClaimResult[]): ClaimTally {
+    const t = { consistent: 0, inconsistent: 0, inconclusive: 0, notJudgeable: 0 };
+    for (const c of claimResultsShown(claims)) {
+        if (c.status === "not judgeable: emulated") t.notJudgeable++;
+        else t[c.status]++;
+    }
+    return t;
+}
+
+/** "2 consistent, 1 inconsistent, 3 inconclusive; 2 not judgeable: emulated (not counted)". */
+export function formatTally(t: ClaimTally): string {
+    const base = `${t.consistent} consistent, ${t.inconsistent} inconsistent, ${t.inconclusive} inconclusive`;
+    return t.notJudgeable ? `${base}; ${t.notJudgeable} not judgeable: emulated (not counted)` : base;
 }
 
 /** One published value next to one of our compared rows. */

@@ -102,13 +102,24 @@ export function pairedRatioOfMeans(num: readonly number[], den: readonly number[
 /**
  * How an environment performed against native, from the ratio interval: a ratio interval that
  * excludes 1 is a difference at the chosen confidence; the metric's direction says which way.
- * "undetermined" when no interval exists (n < 2).
+ * The words are defined once, in VERDICT_MEANING.
  */
-export type Verdict = "faster" | "slower" | "indistinguishable" | "undetermined";
+export type Verdict = "faster" | "slower" | "not distinguished" | "undetermined";
+
+/**
+ * What each verdict says and no more: with few repetitions an interval that includes 1 is wide,
+ * so it shows no difference at this n, which is not evidence that there is none.
+ */
+export const VERDICT_MEANING: Readonly<Record<Verdict, string>> = {
+    faster: "better performance than native: the interval of the ratio excludes 1 on the better side",
+    slower: "worse performance than native: the interval excludes 1 on the worse side",
+    "not distinguished": "the interval includes 1: no difference shown at this number of repetitions, which is not evidence of equality",
+    undetermined: "no interval (fewer than 2 repetitions on a side)",
+};
 
 export function verdictOf(ci: Interval | null, better: "higher" | "lower"): Verdict {
     if (!ci) return "undetermined";
     if (ci.low > 1) return better === "higher" ? "faster" : "slower";
     if (ci.high < 1) return better === "higher" ? "slower" : "faster";
-    return "indistinguishable";
+    return "not distinguished";
 }

@@ -104,7 +104,7 @@ describe("analysis/ratio (log scale) and analysis/pairing", () => {
             const u = ratioOfMeans(env, nat, 0.95).ci!;
             assert.ok(p.high - p.low < (u.high - u.low) / 5, `paired ${JSON.stringify(p)} vs independent ${JSON.stringify(u)}`);
             assert.equal(verdictOf(p, "higher"), "slower");
-            assert.equal(verdictOf(u, "higher"), "indistinguishable");
+            assert.equal(verdictOf(u, "higher"), "not distinguished");
         });
 
         it("needs equal lengths and 2 pairs", () => {
@@ -117,12 +117,12 @@ describe("analysis/ratio (log scale) and analysis/pairing", () => {
         it("higher is better", () => {
             assert.equal(verdictOf({ low: 1.01, high: 1.2 }, "higher"), "faster");
             assert.equal(verdictOf({ low: 0.7, high: 0.99 }, "higher"), "slower");
-            assert.equal(verdictOf({ low: 0.9, high: 1.1 }, "higher"), "indistinguishable");
+            assert.equal(verdictOf({ low: 0.9, high: 1.1 }, "higher"), "not distinguished");
         });
         it("lower is better: a larger latency is slower", () => {
             assert.equal(verdictOf({ low: 1.6, high: 2.0 }, "lower"), "slower");
             assert.equal(verdictOf({ low: 0.5, high: 0.9 }, "lower"), "faster");
-            assert.equal(verdictOf({ low: 0.95, high: 1.05 }, "lower"), "indistinguishable");
+            assert.equal(verdictOf({ low: 0.95, high: 1.05 }, "lower"), "not distinguished");
         });
         it("no interval: undetermined", () => {
             assert.equal(verdictOf(null, "higher"), "undetermined");
