@@ -51,3 +51,29 @@ export function pairByRepetition(env: readonly Observation[], native: readonly O
     const reps = [...e.keys()].sort((a, b) => a - b);
     return { paired: true, env: reps.map((r) => e.get(r)!), native: reps.map((r) => n.get(r)!) };
 }
+
+/**
+ * One value per repetition: simultaneous instances of one environment (the `instances` parameter)
+ * give several values of a metric in the same repetition, and those are not independent
+ * replicates (they share the host at the same moment). The repetition is the unit of replication,
+ * so its values are averaged (the mean per instance; `<metric>_aggregate` carries their sum)
+ * before any statistic or comparison. Repetitions keep their first-seen order.
+ */
+export const UNIT_OF_REPLICATION =
+    "simultaneous instances: their values are averaged within each repetition (the unit of replication) before any statistic; <metric>_aggregate is their sum";
+
+export function perRepetition(values: readonly number[], repetitions: readonly number[]): { values: number[]; repetitions: number[]; instances: number } {
+    const byRep = new Map<number, number[]>();
+    values.forEach((v, i) => {
+        const list = byRep.get(repetitions[i]);
+        if (list) list.push(v);
+        else byRep.set(repetitions[i], [v]);
+    });
+    if (byRep.size === values.length) return { values: [...values], repetitions: [...repetitions], instances: 1 };
+    const lists = [...byRep.values()];
+    return {
+        values: lists.map((l) => l.reduce((a, b) => a + b, 0) / l.length),
+        repetitions: [...byRep.keys()],
+        instances: Math.max(...lists.map((l) => l.length)),
+    };
+}

@@ -7,9 +7,11 @@
 import { directionArrow, formatOverhead, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
 import { groupBy } from "./group-by";
 import { shortParams, varyingKeys } from "./params";
-import { CLAIM_STATUS_MEANING, claimResultsShown, formatTally, tallyClaims, type ClaimResult, type PublishedComparison } from "./published";
+import { CLAIM_STATUS_MEANING, claimResultsShown, MULTIPLICITY_RULE, formatTally, tallyClaims, type ClaimResult, type PublishedComparison } from "./published";
 import { environmentLabel, markValue, TCG_MARK, TCG_MEANING } from "./emulated";
 import { RATIO_INTERVAL_METHOD } from "./ratio";
+import { restates } from "./duplicates";
+import { UNIT_OF_REPLICATION } from "./pairing";
 import { isEmulated } from "../core/samples";
 
 export interface ReportOptions {
@@ -123,7 +125,7 @@ export function claimLegend(claims: readonly ClaimResult[]): string {
     const meaning = Object.entries(CLAIM_STATUS_MEANING)
         .map(([status, m]) => `${status}: ${m}`)
         .join("; ");
-    return `Tally: ${formatTally(tallyClaims(claims))}. Statuses — ${meaning}.`;
+    return `Tally: ${formatTally(tallyClaims(claims))}. Statuses — ${meaning}. ${MULTIPLICITY_RULE}.`;
 }
 
 export function publishedRows(published: readonly PublishedComparison[]): string[][] {
@@ -193,6 +195,9 @@ export function notesOf(summary: Summary): string[] {
         if (o.kind === "no-native" || o.kind === "not-comparable") add(`${formatOverhead(o)}: ${o.reason}`, id);
         if (o.kind === "compared" && o.unpairedReason) add(`compared as independent samples, not paired by repetition: ${o.unpairedReason}`, id);
         if (o.kind === "compared" && o.ciMissing) add(`no interval, verdict undetermined: ${o.ciMissing}`, id);
+        if (r.instances > 1) add(UNIT_OF_REPLICATION, `${id} (${r.instances} instances)`);
+        const dup = restates(r.workload, r.params, r.metric);
+        if (dup && r.duplicateOf) add(`restates ${r.duplicateOf} (${dup.why}): shown, counted once in claims`, id);
     }
     for (const [label, rows] of byReason) {
         const shown = rows.slice(0, 8).join(", ") + (rows.length > 8 ? ` and ${rows.length - 8} more` : "");

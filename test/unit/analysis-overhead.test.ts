@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { formatOverhead, formatPercent, groupSamples, OVERHEAD_CONVENTION, overheadPercent, summarize, SummaryRow } from "../../analysis/overhead";
 import { ratioOfMeans } from "../../analysis/ratio";
+import { renderMarkdown } from "../../analysis/report";
 import type { Sample } from "../../core/samples";
 import { sample } from "../helpers/sample";
 import { close } from "../helpers/close";
@@ -150,6 +151,42 @@ describe("analysis/overhead", () => {
             assert.equal(o.kind === "compared" && o.method, "log-paired");
             assert.equal(o.kind === "compared" && o.unpairedReason, undefined);
             assert.equal(o.kind === "compared" && o.verdict, "slower");
+        });
+
+        it("simultaneous instances are one unit per repetition: averaged before statistics and pairing", () => {
+            const inst = (environment: string, perRep: number[][]) =>
+                perRep.flatMap((values, r) =>
+                    values.map((value) => sample({ environment, metric: "events_per_s", value, repetition: r + 1, params: "instances=3" })),
+                );
+            const s = summarize([
+                ...inst("native", [
+                    [100, 102, 104],
+                    [110, 112, 114],
+                ]),
+                ...inst("kvm", [
+                    [90, 91, 92],
+                    [99, 100, 101],
+                ]),
+            ]);
+            const kvm = row(s.rows, "kvm", "events_per_s");
+            assert.deepEqual(kvm.values, [91, 100]);
+            assert.equal(kvm.stats.n, 2, "two repetitions, not six values");
+            assert.equal(kvm.instances, 3);
+            const o = kvm.overhead;
+            assert.equal(o.kind === "compared" && o.method, "log-paired", "one value per repetition pairs with native's");
+            assert.match(
+                renderMarkdown(s),
+                /simultaneous instances: their values are averaged within each repetition .* kvm\/sysbench-cpu\/events_per_s \(3 instances\)/,
+            );
+        });
+
+        it("<metric>_aggregate at one instance restates the metric and is marked", () => {
+            const { rows: r2 } = summarize([
+                ...series("native", "events_per_s_aggregate", [5, 6], { params: "instances=1" }),
+                ...series("native", "events_per_s_aggregate", [15, 16], { params: "instances=3" }),
+            ]);
+            assert.equal(r2.find((r) => r.params === "instances=1")!.duplicateOf, "events_per_s");
+            assert.equal(r2.find((r) => r.params === "instances=3")!.duplicateOf, undefined);
         });
 
         it("outliers are flagged and kept in the statistics", () => {

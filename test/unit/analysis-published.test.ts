@@ -19,6 +19,7 @@ import {
     Reference,
     CLAIM_STATUS_MEANING,
     formatTally,
+    MULTIPLICITY_RULE,
     tallyClaims,
 } from "../../analysis/published";
 import { sample } from "../helpers/sample";
@@ -248,6 +249,7 @@ describe("analysis/published", () => {
                     baseline: { kind: "kvm" },
                     workloads: ["lifecycle"],
                     metric: "^create_ready_s$",
+                    primary: { lifecycle: "create_ready_s" },
                     params: {},
                     ratio: { max: 0.1 },
                 },
@@ -277,5 +279,77 @@ describe("analysis/published", () => {
         assert.deepEqual(claims.map((c) => c.claim.id).sort(), ["netperf-kvm-latency", "netperf-kvm-udp-latency"]);
         assert.equal(skipped, refs.reduce((n, r) => n + r.claims.length, 0) - 2);
         assert.equal(claims.find((c) => c.claim.id === "netperf-kvm-latency")!.status, "consistent");
+    });
+
+    describe("one vote per measurement: primary metric, duplicates, multiplicity", () => {
+        const nat = { ...redis(50), variant: "net=nat" };
+
+        it("only the primary metric votes; the others are shown and said to be", () => {
+            const s = summarize([
+                ...reps("native", "redis", "get_rps", [100000, 101000, 102000], redis(50)),
+                ...reps("docker-nat", "redis", "get_rps", [70000, 71000, 72000], nat),
+                // SET faster through NAT would make the claim inconsistent if it voted.
+                ...reps("native", "redis", "set_rps", [100000, 101000, 102000], redis(50)),
+                ...reps("docker-nat", "redis", "set_rps", [120000, 121000, 122000], nat),
+            ]);
+            const r = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), s);
+            assert.equal(r.status, "consistent", r.reason);
+            assert.match(r.reason, /1 point\(s\) of other metrics shown, not voted/);
+            assert.deepEqual(
+                r.checks[0].points.map((p) => [p.metric, p.primary, p.status]),
+                [
+                    ["get_rps", true, "consistent"],
+                    ["set_rps", false, "inconsistent"],
+                ],
+            );
+            const onlySet = summarize([...reps("native", "redis", "set_rps", [1, 2, 3], redis(50)), ...reps("docker-nat", "redis", "set_rps", [1, 2, 3], nat)]);
+            const missing = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), onlySet);
+            assert.equal(missing.status, "inconclusive");
+            assert.match(missing.reason, /primary metric get_rps not measured \(other metrics shown, not voted\)/);
+        });
+
+        it("a claim's every reference check names a primary metric that its pattern matches", () => {
+            for (const ref of refs)
+                for (const c of ref.claims)
+                    for (const k of c.checks) for (const w of k.workloads) assert.match(k.primary[w], new RegExp(k.metric), `${c.id} ${w}`);
+            const bad = JSON.parse(JSON.stringify(felter)) as { claims: { checks: { primary: Record<string, string> }[] }[] };
+            bad.claims[0].checks[0].primary = { redis: "set_latency_avg_ms" };
+            assert.throws(() => parseReference(bad, "/ref/z.json"), /primary metric set_latency_avg_ms does not match "_rps\$"/);
+        });
+
+        it("IOPS and bandwidth of one fio job are one measurement: the bandwidth is marked and not a second point", () => {
+            const fio = { workload: "fio", params: "", unit: "IOPS" };
+            const s = summarize([
+                ...reps("native", "fio", "random_read_16x8_read_iops", [84000, 84100, 84050], fio),
+                ...reps("docker", "fio", "random_read_16x8_read_iops", [84000, 84050, 84100], fio),
+                ...reps("native", "fio", "random_read_16x8_read_bw_mb_s", [344, 344.5, 344.2], { ...fio, unit: "MB/s" }),
+                ...reps("docker", "fio", "random_read_16x8_read_bw_mb_s", [344, 344.3, 344.4], { ...fio, unit: "MB/s" }),
+            ]);
+            assert.equal(s.rows.find((r) => r.metric === "random_read_16x8_read_bw_mb_s")!.duplicateOf, "random_read_16x8_read_iops");
+            const r = evaluateClaim("felter2014", claim("fio-docker-native"), s);
+            assert.deepEqual(
+                r.checks[0].points.map((p) => p.metric),
+                ["random_read_16x8_read_iops"],
+            );
+        });
+
+        it("several points: Holm's correction keeps one marginal point from deciding; alone it would", () => {
+            const point = (clients: number, env: number[]) => [
+                ...reps("native", "redis", "get_rps", [100, 101, 102], redis(clients)),
+                ...reps("docker-nat", "redis", "get_rps", env, { ...redis(clients), variant: "net=nat" }),
+            ];
+            // At 50 clients NAT looks faster: interval [1.009, 1.092], two-sided p ≈ 0.03 against ≤ 1.
+            const marginal = point(50, [103, 107, 108]);
+            const alone = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), summarize(marginal));
+            assert.equal(alone.status, "inconsistent", alone.reason);
+            const three = evaluateClaim(
+                "felter2014",
+                claim("redis-docker-nat-throughput"),
+                summarize([...point(20, [70, 71, 72]), ...marginal, ...point(100, [70, 71, 72])]),
+            );
+            assert.equal(three.status, "inconclusive", three.reason);
+            assert.match(three.reason, /Holm over 3 voting points/);
+            assert.match(MULTIPLICITY_RULE, /Holm's step-down correction .* intersection–union test/);
+        });
     });
 });
