@@ -112,7 +112,7 @@ export function renderComparisonMarkdown(rows: readonly RunComparisonRow[], base
         "",
         `Base run \`${baseDir}\`, other run \`${otherDir}\`. "other / base" is the other run's mean relative to the base run's ` +
             `(${Math.round(confidence * 100)} % log-scale interval, independent samples); the verdict says whether the other run was faster, slower ` +
-            `or indistinguishable. Changes vs native follow the one convention: ${OVERHEAD_CONVENTION}`,
+            `or not distinguished. Changes vs native follow the one convention: ${OVERHEAD_CONVENTION}`,
         "",
         `| ${HEADER.join(" | ")} |`,
         `|${HEADER.map(() => "---").join("|")}|`,
