@@ -19,6 +19,7 @@ import { readCells } from "./read-cells";
 import { renderMarkdown } from "./report";
 import { writeFileAtomic } from "../core/files";
 import { isEmulated } from "../core/samples";
+import { TCG_MEANING } from "./emulated";
 
 export interface AnalyzeOptions {
     /** Print progress and what was written to stderr. Default false. */
@@ -83,7 +84,7 @@ export function summaryToCsv(summary: Summary): string {
         if (o.kind === "no-native" || o.kind === "not-comparable") notes.push(o.reason);
         if (c?.unpairedReason) notes.push(`not paired: ${c.unpairedReason}`);
         if (c?.ciMissing) notes.push(`no interval: ${c.ciMissing}`);
-        if (isEmulated(r.accel)) notes.push("measured (partly) under software emulation (tcg), not KVM");
+        if (isEmulated(r.accel)) notes.push(TCG_MEANING);
         const record: Record<(typeof SUMMARY_COLUMNS)[number], string | number> = {
             workload: r.workload,
             params: r.params,

@@ -7,16 +7,21 @@
  * parameter points and environments each published number and claim maps to, so the mapping can
  * be adjusted without touching code. Evaluation is pure (Summary in, verdicts out).
  *
- * A ratio check passes or fails on the confidence interval of the ratio, not on the point value:
- *   interval entirely inside the expected range        → reproduced
- *   interval entirely outside it                       → not reproduced
+ * A ratio check is judged on the confidence interval of the ratio, not on the point value, and
+ * its words say no more than the interval does (CLAIM_STATUS_MEANING):
+ *   interval entirely inside the expected range        → consistent (with the claim)
+ *   interval entirely outside it                       → inconsistent (with the claim)
  *   interval overlapping the range's edge, or missing  → inconclusive
- * A claim is reproduced when every check has points and every point is reproduced; not
- * reproduced when any point is not reproduced; otherwise inconclusive (with the reason).
+ * A claim is consistent when every check has points and every point is consistent; inconsistent
+ * when any point is inconsistent; otherwise inconclusive (with the reason). Points measured under
+ * software emulation are never judged: a claim whose points are all emulated is "not judgeable:
+ * emulated" and stays out of every tally; when it also has points measured without emulation
+ * (its Docker half), that part is judged on its own (ClaimResult.part).
  */
 import * as fs from "fs";
 import * as path from "path";
 import Ajv from "ajv";
+import { jStat } from "jstat";
 import { UserError } from "../core/errors";
 import { BASELINE_ENVIRONMENT, compareGroups, comparisonKey, Summary, SummaryRow } from "./overhead";
 import { groupBy } from "./group-by";
@@ -24,6 +29,7 @@ import { parseParams, shortParams } from "./params";
 import type { Interval } from "./statistics";
 import { REPO_ROOT } from "../core/repo-root";
 import { isEmulated } from "../core/samples";
+import { environmentLabel, TCG_MEANING } from "./emulated";
 
 /** Which of our environments a published environment or a claim refers to. */
 export interface EnvSelector {
@@ -63,8 +69,13 @@ export interface RatioCheck {
     readonly what: string;
     readonly env: EnvSelector;
     readonly workloads: readonly string[];
-    /** Regular expression on our metric names. */
+    /** Regular expression on our metric names: every matching metric is shown. */
     readonly metric: string;
+    /**
+     * The one metric per workload that votes (it must match `metric`); the others are shown, not
+     * voted, so a claim is not decided by how many correlated metrics a tool prints.
+     */
+    readonly primary: Readonly<Record<string, string>>;
     readonly params: ParamsFilter;
     /**
      * The denominator of the ratio: native when absent, otherwise every environment this selects
@@ -159,13 +170,14 @@ const referenceSchema = {
                         minItems: 1,
                         items: {
                             type: "object",
-                            required: ["what", "env", "workloads", "metric", "params", "ratio"],
+                            required: ["what", "env", "workloads", "metric", "primary", "params", "ratio"],
                             additionalProperties: false,
                             properties: {
                                 what: { type: "string" },
                                 env: selectorSchema,
                                 workloads: { type: "array", items: { type: "string" }, minItems: 1 },
                                 metric: { type: "string" },
+                                primary: { type: "object", additionalProperties: { type: "string" }, minProperties: 1 },
                                 params: paramsSchema,
                                 baseline: selectorSchema,
                                 ratio: {
@@ -200,6 +212,20 @@ export function parseReference(data: unknown, source: string): Reference {
             new RegExp(re);
         } catch (e) {
             throw new UserError(`reference data ${source}: metric pattern ${JSON.stringify(re)} is not a regular expression (${(e as Error).message})`);
+        }
+    }
+    for (const c of ref.claims) {
+        for (const k of c.checks) {
+            const named = Object.keys(k.primary);
+            const re = new RegExp(k.metric);
+            for (const w of k.workloads) {
+                const m = k.primary[w];
+                if (m === undefined) throw new UserError(`reference data ${source}: claim ${c.id} names no primary metric for workload ${w}`);
+                if (!re.test(m)) throw new UserError(`reference data ${source}: claim ${c.id}: primary metric ${m} does not match ${JSON.stringify(k.metric)}`);
+            }
+            const extra = named.filter((w) => !k.workloads.includes(w));
+            if (extra.length)
+                throw new UserError(`reference data ${source}: claim ${c.id} names a primary metric for ${extra.join(", ")}, not among its workloads`);
         }
     }
     return ref;
@@ -256,7 +282,17 @@ export function matchesParams(filter: ParamsFilter, params: string): boolean {
     return true;
 }
 
-export type ClaimStatus = "reproduced" | "not reproduced" | "inconclusive";
+/** What a judged interval says about a claim; see CLAIM_STATUS_MEANING. */
+export type JudgedStatus = "consistent" | "inconsistent" | "inconclusive";
+export type ClaimStatus = JudgedStatus | "not judgeable: emulated";
+
+/** The claim statuses, defined once: each says what the interval allows at this number of repetitions, no more. */
+export const CLAIM_STATUS_MEANING: Readonly<Record<ClaimStatus, string>> = {
+    consistent: "every interval lies inside the claim's range: our data are consistent with the claim at this confidence (not a proof of it)",
+    inconsistent: "an interval lies entirely outside the claim's range: our data are inconsistent with the claim at this confidence",
+    inconclusive: "an interval overlaps the range's edge, or a point was not measured: these repetitions do not decide",
+    "not judgeable: emulated": `the claim's points were ${TCG_MEANING}; not judged and not counted in any tally`,
+};
 
 /** One compared row evaluated against a check. */
 export interface CheckPoint {
@@ -268,9 +304,15 @@ export interface CheckPoint {
     readonly metric: string;
     readonly ratio: number;
     readonly ratioCi: Interval | null;
-    /** Environment or native row measured (partly) under tcg. */
+    /** Environment or baseline row measured (partly) under tcg: shown, never judged. */
     readonly emulated: boolean;
-    readonly status: ClaimStatus;
+    /** The check's primary metric for this workload: only these points vote. */
+    readonly primary: boolean;
+    /** Standard error of log(ratio) and degrees of freedom, for the multiplicity correction. */
+    readonly logSe: number | null;
+    readonly df: number | null;
+    /** The interval against the range; for voting points, after the claim's Holm correction. */
+    readonly status: JudgedStatus;
 }
 
 export interface CheckResult {
@@ -287,33 +329,46 @@ export interface ClaimResult {
     /** One line: why this status, with the numbers. */
     readonly reason: string;
     readonly checks: readonly CheckResult[];
-    /** Set when any number behind the claim was measured under software emulation. */
-    readonly caveat?: string;
+    /**
+     * For a claim not judgeable because of emulated points: the same claim judged on its points
+     * measured without emulation alone (its Docker half), when it has any. `scope` says which.
+     */
+    readonly part?: ClaimResult;
+    /** Set on a part: the environments it was judged on. */
+    readonly scope?: string;
 }
-
-export const TCG_CAVEAT =
-    "measured (partly) under QEMU software emulation (accel=tcg), not KVM: these numbers say nothing about hardware-virtualization overhead";
 
 function rangeText(r: RatioCheck["ratio"]): string {
     if (r.min !== undefined && r.max !== undefined) return `${r.min}–${r.max}`;
     return r.min !== undefined ? `≥ ${r.min}` : `≤ ${r.max}`;
 }
 
-/** reproduced / not reproduced / inconclusive of one ratio interval against an expected range. */
-export function judgeInterval(ci: Interval | null, range: RatioCheck["ratio"]): ClaimStatus {
+/** consistent / inconsistent / inconclusive of one ratio interval against an expected range. */
+export function judgeInterval(ci: Interval | null, range: RatioCheck["ratio"]): JudgedStatus {
     if (!ci) return "inconclusive";
     const lo = range.min ?? -Infinity;
     const hi = range.max ?? Infinity;
-    if (ci.low >= lo && ci.high <= hi) return "reproduced";
-    if (ci.high < lo || ci.low > hi) return "not reproduced";
+    if (ci.low >= lo && ci.high <= hi) return "consistent";
+    if (ci.high < lo || ci.low > hi) return "inconsistent";
     return "inconclusive";
+}
+/** The fields of a point that its vote needs: whether it is primary, its log-scale spread, its unadjusted status. */
+function votingFields(
+    check: RatioCheck,
+    r: SummaryRow,
+    o: { ratioCi: Interval | null; logSe: number | null; df: number | null },
+): Pick<CheckPoint, "primary" | "logSe" | "df" | "status"> {
+    return { primary: check.primary[r.workload] === r.metric, logSe: o.logSe, df: o.df, status: judgeInterval(o.ratioCi, check.ratio) };
 }
 
 export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult {
     const re = new RegExp(check.metric);
-    const rows = summary.rows.filter(
+    const matched = summary.rows.filter(
         (r) => check.workloads.includes(r.workload) && re.test(r.metric) && matchesParams(check.params, r.params) && matchesEnv(check.env, r),
     );
+    // A metric restating another matched one (IOPS and bandwidth of one job) is one measurement: counted once.
+    const present = new Set(matched.map((r) => JSON.stringify([r.environment, r.workload, r.params, r.metric])));
+    const rows = matched.filter((r) => !r.duplicateOf || !present.has(JSON.stringify([r.environment, r.workload, r.params, r.duplicateOf])));
     if (rows.length === 0)
         return { check, points: [], missing: `not measured: no ${check.workloads.join("/")} metric matching /${check.metric}/ in a matching environment` };
     if (check.baseline) return evaluateAgainstBaseline(check, check.baseline, rows, summary);
@@ -334,7 +389,7 @@ export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult 
             ratio: r.overhead.ratio,
             ratioCi: r.overhead.ratioCi,
             emulated: isEmulated(r.accel) || (native !== undefined && isEmulated(native.accel)),
-            status: judgeInterval(r.overhead.ratioCi, check.ratio),
+            ...votingFields(check, r, r.overhead),
         });
     }
     if (points.length === 0) {
@@ -373,7 +428,7 @@ function evaluateAgainstBaseline(check: RatioCheck, baseline: EnvSelector, rows:
                 ratio: o.ratio,
                 ratioCi: o.ratioCi,
                 emulated: isEmulated(r.accel) || isEmulated(b.accel),
-                status: judgeInterval(o.ratioCi, check.ratio),
+                ...votingFields(check, r, o),
             });
         }
     }
@@ -391,46 +446,149 @@ function fmtRatio(x: number): string {
     return x.toPrecision(3);
 }
 
-/** "docker-nat get_rps @ clients=50: ratio 0.539 [0.210, 19.4] (tcg)"; params shown by the keys the check filters on. */
+/** "kvm-1cpu (tcg) get_rps @ clients=50: ratio 0.539 [0.210, 19.4]"; params shown by the keys the check filters on. */
 export function formatPoint(p: CheckPoint, paramKeys: readonly string[] = []): string {
     const ci = p.ratioCi ? ` [${fmtRatio(p.ratioCi.low)}, ${fmtRatio(p.ratioCi.high)}]` : " [no interval]";
     const at = paramKeys.length ? ` @ ${shortParams(p.params, paramKeys)}` : "";
     const vs = p.baseline === BASELINE_ENVIRONMENT ? "" : ` / ${p.baseline}`;
-    return `${p.environment}${vs} ${p.metric}${at}: ratio ${fmtRatio(p.ratio)}${ci}${p.emulated ? " (tcg)" : ""}`;
+    return `${environmentLabel(p.environment + vs, p.emulated)} ${p.metric}${at}: ratio ${fmtRatio(p.ratio)}${ci}`;
+}
+
+/**
+ * How a claim with several voting points is decided, stated once for the reports. The voting
+ * points are the primary metric at every matching parameter point, environment and part.
+ */
+export const MULTIPLICITY_RULE =
+    "A claim votes with its primary metric only (other matching metrics are shown, not voted), at every matching parameter point and environment. " +
+    "It is inconsistent when a voting point's interval lies outside the range after Holm's step-down correction over all its voting points " +
+    "(family-wise error at most 1 − confidence), and consistent only when every voting point's interval lies inside the range " +
+    "(an intersection–union test, which needs no correction)";
+
+/** Two-sided p-value of a t statistic; df < 1 is treated as 1, as tCritical does. */
+function twoSidedP(z: number, df: number): number {
+    return z === Infinity ? 0 : 2 * (1 - jStat.studentt.cdf(z, Math.max(1, df)));
+}
+
+/**
+ * p-value of the point's ratio lying inside the range (small: the interval clears the range), on
+ * the log scale its interval was computed on; p < 1 − confidence exactly when the interval lies
+ * entirely outside the range.
+ */
+function pOutside(p: CheckPoint, range: RatioCheck["ratio"]): number {
+    if (p.logSe === null || p.df === null) return 1;
+    const l = Math.log(p.ratio);
+    const lo = range.min !== undefined && range.min > 0 ? Math.log(range.min) : -Infinity;
+    const hi = range.max !== undefined ? Math.log(range.max) : Infinity;
+    const d = Math.max(lo - l, l - hi);
+    if (!(d > 0)) return 1;
+    return twoSidedP(p.logSe > 0 ? d / p.logSe : Infinity, p.df);
+}
+
+/** The voting points Holm's step-down procedure finds outside their range at level alpha. */
+function holmOutside(voting: readonly { c: CheckResult; p: CheckPoint }[], alpha: number): Set<CheckPoint> {
+    const ranked = voting.map(({ c, p }) => ({ p, pv: pOutside(p, c.check.ratio) })).sort((a, b) => a.pv - b.pv);
+    const out = new Set<CheckPoint>();
+    for (let i = 0; i < ranked.length && ranked[i].pv < alpha / (ranked.length - i); i++) out.add(ranked[i].p);
+    return out;
+}
+
+/** The status of a claim from its checks' voting points, Holm-corrected; the checks come back with the corrected statuses. */
+function judgeChecks(given: readonly CheckResult[], confidence: number): { status: JudgedStatus; reason: string; checks: CheckResult[] } {
+    const outside = holmOutside(
+        given.flatMap((c) => c.points.filter((p) => p.primary).map((p) => ({ c, p }))),
+        1 - confidence,
+    );
+    const corrected = (p: CheckPoint): CheckPoint => (!p.primary || p.status !== "inconsistent" || outside.has(p) ? p : { ...p, status: "inconclusive" });
+    const checks = given.map((c) => {
+        const points = c.points.map(corrected);
+        if (c.missing || points.some((p) => p.primary)) return { ...c, points };
+        const named = [...new Set(points.map((p) => c.check.primary[p.workload]))].join(", ");
+        return { ...c, points, missing: `primary metric ${named} not measured (other metrics shown, not voted)` };
+    });
+    const voting = checks.flatMap((c) => c.points.filter((p) => p.primary).map((p) => ({ c, p })));
+    const secondary = checks.reduce((n, c) => n + c.points.filter((p) => !p.primary).length, 0);
+    const conf = `${Math.round(confidence * 100)} % interval`;
+    const how = [
+        ...(voting.length > 1 ? [`Holm over ${voting.length} voting points`] : []),
+        ...(secondary > 0 ? [`${secondary} point(s) of other metrics shown, not voted`] : []),
+    ];
+    const tail = how.length ? ` (${how.join("; ")})` : "";
+    const list = (items: readonly { c: CheckResult; p: CheckPoint }[], what: (c: CheckResult) => string) =>
+        items
+            .slice(0, 3)
+            .map(({ c, p }) => `${formatPoint(p, Object.keys(c.check.params))} ${what(c)}`)
+            .join("; ") + (items.length > 3 ? `; and ${items.length - 3} more` : "");
+    const failed = voting.filter(({ p }) => p.status === "inconsistent");
+    if (failed.length > 0) {
+        return {
+            checks,
+            status: "inconsistent",
+            reason: `${conf} entirely outside the expected range: ${list(failed, (c) => `outside ${rangeText(c.check.ratio)}`)}${tail}`,
+        };
+    }
+    const missing = checks.filter((c) => c.missing);
+    if (missing.length > 0) return { checks, status: "inconclusive", reason: missing.map((c) => `${c.check.what}: ${c.missing}`).join("; ") };
+    const unsure = voting.filter(({ p }) => p.status === "inconclusive");
+    if (unsure.length > 0) {
+        return {
+            checks,
+            status: "inconclusive",
+            reason: `${conf} overlaps the edge of the expected range or does not exist: ${list(unsure, (c) => `vs expected ${rangeText(c.check.ratio)}`)}${tail}`,
+        };
+    }
+    const shown = checks.map((c) => {
+        const first = c.points.find((p) => p.primary)!;
+        return `${c.check.what}: ${c.points.filter((p) => p.primary).length} point(s) within ${rangeText(c.check.ratio)}, e.g. ${formatPoint(first, Object.keys(c.check.params))}`;
+    });
+    return { checks, status: "consistent", reason: `${conf} inside the expected range — ${shown.join("; ")}${tail}` };
 }
 
 export function evaluateClaim(study: string, claim: Claim, summary: Summary): ClaimResult {
     const checks = claim.checks.map((c) => evaluateCheck(c, summary));
-    const points = checks.flatMap((c) => c.points);
-    const caveat = points.some((p) => p.emulated) ? TCG_CAVEAT : undefined;
-    const base = { study, claim, checks, ...(caveat ? { caveat } : {}) };
-    const failed = checks.flatMap((c) => c.points.filter((p) => p.status === "not reproduced").map((p) => ({ c, p })));
-    const conf = `${Math.round(summary.confidence * 100)} % interval`;
-    if (failed.length > 0) {
-        const shown = failed.slice(0, 3).map(({ c, p }) => `${formatPoint(p, Object.keys(c.check.params))} outside ${rangeText(c.check.ratio)}`);
-        return {
-            ...base,
-            status: "not reproduced",
-            reason: `${conf} entirely outside the expected range: ${shown.join("; ")}${failed.length > 3 ? `; and ${failed.length - 3} more` : ""}`,
-        };
+    const emulated = checks.flatMap((c) => c.points.filter((p) => p.emulated));
+    if (emulated.length === 0) return { study, claim, ...judgeChecks(checks, summary.confidence) };
+    // The non-emulated part: checks keep their other points; a check left with none is not part of it.
+    const judged = checks.flatMap((c) => {
+        if (c.missing) return [c];
+        const points = c.points.filter((p) => !p.emulated);
+        return points.length ? [{ ...c, points }] : [];
+    });
+    const shown = emulated.slice(0, 3).map((p) => formatPoint(p));
+    const reason = `measured under software emulation, not judged: ${shown.join("; ")}${emulated.length > 3 ? `; and ${emulated.length - 3} more` : ""}`;
+    const envs = [...new Set(judged.flatMap((c) => c.points.map((p) => p.environment)))].sort();
+    const part: ClaimResult | undefined = envs.length
+        ? { study, claim, scope: `${envs.join(", ")} only`, ...judgeChecks(judged, summary.confidence) }
+        : undefined;
+    return { study, claim, checks, status: "not judgeable: emulated", reason, ...(part ? { part } : {}) };
+}
+
+/** Every judged result: claims, and the non-emulated parts of claims not judgeable as a whole. */
+export function claimResultsShown(claims: readonly ClaimResult[]): ClaimResult[] {
+    return claims.flatMap((c) => (c.part ? [c, c.part] : [c]));
+}
+
+export interface ClaimTally {
+    readonly consistent: number;
+    readonly inconsistent: number;
+    readonly inconclusive: number;
+    /** Claims not judgeable because they were emulated: listed, never counted above. */
+    readonly notJudgeable: number;
+}
+
+/** Counts of the judged statuses; a claim not judgeable counts only in notJudgeable, its judged part in its own status. */
+export function tallyClaims(claims: readonly ClaimResult[]): ClaimTally {
+    const t = { consistent: 0, inconsistent: 0, inconclusive: 0, notJudgeable: 0 };
+    for (const c of claimResultsShown(claims)) {
+        if (c.status === "not judgeable: emulated") t.notJudgeable++;
+        else t[c.status]++;
     }
-    const missing = checks.filter((c) => c.missing);
-    if (missing.length > 0) {
-        return { ...base, status: "inconclusive", reason: missing.map((c) => `${c.check.what}: ${c.missing}`).join("; ") };
-    }
-    const unsure = checks.flatMap((c) => c.points.filter((p) => p.status === "inconclusive").map((p) => ({ c, p })));
-    if (unsure.length > 0) {
-        const shown = unsure.slice(0, 3).map(({ c, p }) => `${formatPoint(p, Object.keys(c.check.params))} vs expected ${rangeText(c.check.ratio)}`);
-        return {
-            ...base,
-            status: "inconclusive",
-            reason: `${conf} overlaps the edge of the expected range or does not exist: ${shown.join("; ")}${unsure.length > 3 ? `; and ${unsure.length - 3} more` : ""}`,
-        };
-    }
-    const shown = checks.map(
-        (c) => `${c.check.what}: ${c.points.length} point(s) within ${rangeText(c.check.ratio)}, e.g. ${formatPoint(c.points[0], Object.keys(c.check.params))}`,
-    );
-    return { ...base, status: "reproduced", reason: `${conf} inside the expected range — ${shown.join("; ")}` };
+    return t;
+}
+
+/** "2 consistent, 1 inconsistent, 3 inconclusive; 2 not judgeable: emulated (not counted)". */
+export function formatTally(t: ClaimTally): string {
+    const base = `${t.consistent} consistent, ${t.inconsistent} inconsistent, ${t.inconclusive} inconclusive`;
+    return t.notJudgeable ? `${base}; ${t.notJudgeable} not judgeable: emulated (not counted)` : base;
 }
 
 /** One published value next to one of our compared rows. */
