@@ -72,7 +72,8 @@ function importNote(checkout: string, imported: Felter2014Import, cells: number)
     return [
         `# Imported from ${FELTER2014_REPOSITORY}`,
         "",
-        `\`isobench import felter2014 ${checkout}\`: ${imported.samples.length} samples in ${cells} cells. Each run the authors' scripts appended to a log is one repetition (experiment/import-felter2014.ts).`,
+        // The folder's name only: a published import must not name the machine's folders.
+        `\`isobench import felter2014 ${path.basename(path.resolve(checkout))}\`: ${imported.samples.length} samples in ${cells} cells. Each run the authors' scripts appended to a log is one repetition (experiment/import-felter2014.ts).`,
         "",
         "## Runs left out",
         "",
