@@ -8,7 +8,7 @@ import { OVERHEAD_CONVENTION, Summary } from "./overhead";
 import type { RenderedPlot } from "./plots";
 import { RATIO_INTERVAL_METHOD } from "./ratio";
 import { TCG_MARK, TCG_MEANING } from "./emulated";
-import type { ClaimResult, PublishedComparison } from "./published";
+import type { ClaimResult, PublishedComparison, UnmatchedPublished } from "./published";
 import { CLAIM_HEADER, claimLegend, claimRows, DETAIL_HEADER, detailRow, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows } from "./report";
 import { groupBy } from "./group-by";
 import { escapeXmlText } from "../core/xml";
@@ -19,6 +19,8 @@ export interface HtmlReportInput {
     readonly summary: Summary;
     readonly claims: readonly ClaimResult[];
     readonly published: readonly PublishedComparison[];
+    /** Published values of measured workloads without a point of ours. */
+    readonly unmatched?: readonly UnmatchedPublished[];
     readonly plots: readonly RenderedPlot[];
     readonly environmentFacts: readonly EnvironmentFact[];
     readonly hostFacts: ReportFacts;
@@ -41,7 +43,7 @@ function htmlTable(header: readonly string[], rows: readonly (readonly string[])
 
 /** Colour cells that carry a verdict or a claim status, so the page reads at a glance; emulated numbers stay grey. */
 function statusClass(c: string): string {
-    if (c.endsWith(` ${TCG_MARK}`) || c === "not judgeable: emulated") return ' class="emulated"';
+    if (c.endsWith(` ${TCG_MARK}`) || c === "not judgeable: emulated" || c === "not applicable here") return ' class="emulated"';
     if (c === "consistent" || / faster$/.test(c)) return ' class="good"';
     if (c === "inconsistent" || / slower$/.test(c)) return ' class="bad"';
     if (c === "inconclusive" || / (not distinguished|undetermined)$/.test(c)) return ' class="neutral"';
@@ -125,8 +127,8 @@ export function renderHtml(input: HtmlReportInput): string {
     );
     parts.push(`<h2 id="published">Published values next to ours</h2>`);
     parts.push(
-        input.published.length
-            ? htmlTable(PUBLISHED_HEADER, publishedRows(input.published), "published")
+        input.published.length || input.unmatched?.length
+            ? htmlTable(PUBLISHED_HEADER, publishedRows(input.published, input.unmatched), "published")
             : "<p>None of the published values matches a workload, metric and environment of this run.</p>",
     );
     parts.push(`<p class="note">${input.provenance.map(escapeHtml).join("<br>")}</p>`);

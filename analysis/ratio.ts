@@ -73,6 +73,19 @@ function means(num: readonly number[], den: readonly number[]): { a: number; b: 
     return { a, b };
 }
 
+/**
+ * The mean of one sample with its interval on the log scale (delta method: se of log(mean) =
+ * sd / (mean·√n), n − 1 degrees of freedom), for checks of a value rather than a ratio ("reaches
+ * ≥ 9 Gb/s"), so they are judged and corrected for multiplicity exactly as ratios are.
+ */
+export function meanOnLogScale(values: readonly number[], confidence: number): RatioEstimate {
+    const a = mean(values);
+    requirePositiveMean(a, "sample");
+    const method = "log-welch" as const;
+    if (values.length < 2) return { ratio: a, ci: null, ciMissing: "needs at least 2 repetitions", method, df: null, logSe: null };
+    return estimate(a, variance(values, a) / values.length / (a * a), values.length - 1, method, confidence);
+}
+
 /** Ratio of the means of two independent samples (numerator / denominator). */
 export function ratioOfMeans(num: readonly number[], den: readonly number[], confidence: number): RatioEstimate {
     const { a, b } = means(num, den);

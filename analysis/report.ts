@@ -7,7 +7,16 @@
 import { directionArrow, formatOverhead, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
 import { groupBy } from "./group-by";
 import { shortParams, varyingKeys } from "./params";
-import { CLAIM_STATUS_MEANING, claimResultsShown, MULTIPLICITY_RULE, formatTally, tallyClaims, type ClaimResult, type PublishedComparison } from "./published";
+import {
+    CLAIM_STATUS_MEANING,
+    claimResultsShown,
+    MULTIPLICITY_RULE,
+    formatTally,
+    tallyClaims,
+    type ClaimResult,
+    type PublishedComparison,
+    type UnmatchedPublished,
+} from "./published";
 import { environmentLabel, markValue, TCG_MARK, TCG_MEANING } from "./emulated";
 import { RATIO_INTERVAL_METHOD } from "./ratio";
 import { restates } from "./duplicates";
@@ -23,6 +32,8 @@ export interface ReportOptions {
     readonly loadProblems?: readonly string[];
     readonly claims?: readonly ClaimResult[];
     readonly published?: readonly PublishedComparison[];
+    /** Published values of measured workloads without a point of ours ("no matching point"). */
+    readonly unmatched?: readonly UnmatchedPublished[];
 }
 
 /** Decimals giving about 4 significant digits for the magnitude of x (0 for |x| >= 1000). */
@@ -117,7 +128,12 @@ export function overheadTable(summary: Summary): { header: string[]; rows: strin
 
 /** One row per claim, and one more for the non-emulated part of a claim not judgeable as a whole. */
 export function claimRows(claims: readonly ClaimResult[]): string[][] {
-    return claimResultsShown(claims).map((c) => [c.scope ? `${c.claim.text} — part: ${c.scope}` : c.claim.text, c.status, c.reason, c.claim.source]);
+    return claimResultsShown(claims).map((c) => [
+        c.scope ? `${c.claim.text} — part: ${c.scope}` : c.claim.text,
+        c.status,
+        c.reason,
+        c.claim.range_note ? `${c.claim.source}. Range: ${c.claim.range_note}` : c.claim.source,
+    ]);
 }
 
 /** What the claim statuses mean and how many of each, for the text above the claims table. */
@@ -128,7 +144,19 @@ export function claimLegend(claims: readonly ClaimResult[]): string {
     return `Tally: ${formatTally(tallyClaims(claims))}. Statuses — ${meaning}. ${MULTIPLICITY_RULE}.`;
 }
 
-export function publishedRows(published: readonly PublishedComparison[]): string[][] {
+export function publishedRows(published: readonly PublishedComparison[], unmatched: readonly UnmatchedPublished[] = []): string[][] {
+    const none = unmatched.map((u) => [
+        u.published.label + (u.published.approximate ? " (approx.)" : ""),
+        `${u.publishedRatio.toFixed(3)} (${u.published.status})`,
+        `no matching point: ${u.why}`,
+        "n/a",
+        "n/a",
+        "n/a",
+    ]);
+    return [...matchedRows(published), ...none];
+}
+
+function matchedRows(published: readonly PublishedComparison[]): string[][] {
     return published.map((p) => [
         p.published.label + (p.published.approximate ? " (approx.)" : ""),
         `${p.publishedRatio.toFixed(3)} (${p.published.status})`,
@@ -231,8 +259,13 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
     if (opts.claims && opts.claims.length > 0) {
         out.push("## Claims of the published studies", "", claimLegend(opts.claims), "", ...table(CLAIM_HEADER, claimRows(opts.claims)), "");
     }
-    if (opts.published && opts.published.length > 0) {
-        out.push("## Published values next to ours (environment / native)", "", ...table(PUBLISHED_HEADER, publishedRows(opts.published)), "");
+    if ((opts.published && opts.published.length > 0) || (opts.unmatched && opts.unmatched.length > 0)) {
+        out.push(
+            "## Published values next to ours (environment / native)",
+            "",
+            ...table(PUBLISHED_HEADER, publishedRows(opts.published ?? [], opts.unmatched)),
+            "",
+        );
     }
 
     out.push("## Details", "");
