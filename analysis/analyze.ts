@@ -14,11 +14,12 @@ import { FactsAccumulator, factMismatches, readEnvironmentFacts } from "./facts"
 import { renderHtml } from "./html";
 import { DEFAULT_CONFIDENCE, formatPercent, Summary, summarizeGroups } from "./overhead";
 import { plotSpecs, renderPlots, writePlots } from "./plots";
-import { applicableClaims, comparePublished, loadReferences, Reference } from "./published";
+import { applicableClaims, comparePublished, linkCeilings, loadReferences, Reference, unmatchedPublished } from "./published";
 import { readCells } from "./read-cells";
 import { renderMarkdown } from "./report";
 import { writeFileAtomic } from "../core/files";
 import { isEmulated } from "../core/samples";
+import { TCG_MEANING } from "./emulated";
 
 export interface AnalyzeOptions {
     /** Print progress and what was written to stderr. Default false. */
@@ -83,7 +84,7 @@ export function summaryToCsv(summary: Summary): string {
         if (o.kind === "no-native" || o.kind === "not-comparable") notes.push(o.reason);
         if (c?.unpairedReason) notes.push(`not paired: ${c.unpairedReason}`);
         if (c?.ciMissing) notes.push(`no interval: ${c.ciMissing}`);
-        if (isEmulated(r.accel)) notes.push("measured (partly) under software emulation (tcg), not KVM");
+        if (isEmulated(r.accel)) notes.push(TCG_MEANING);
         const record: Record<(typeof SUMMARY_COLUMNS)[number], string | number> = {
             workload: r.workload,
             params: r.params,
@@ -170,9 +171,11 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
     const { summary, loadProblems, facts, rows, files } = await summarizeResultsDir(dir, opts);
 
     const refs: Reference[] = loadReferences(opts.referenceDir);
-    const { claims, skipped } = summary.hasNative ? applicableClaims(refs, summary) : { claims: [], skipped: 0 };
-    const published = comparePublished(refs, summary);
     const env = readEnvironmentFacts(dir);
+    const context = { linkGbps: linkCeilings(env.facts) };
+    const { claims, skipped } = summary.hasNative ? applicableClaims(refs, summary, context) : { claims: [], skipped: 0 };
+    const published = comparePublished(refs, summary);
+    const unmatched = unmatchedPublished(refs, summary, published);
     const extraProblems = [
         ...(env.problem ? [env.problem] : []),
         ...factMismatches(env.facts).map((f) => `${f.environment}: fact ${f.fact} declared "${f.declared}" but measured "${f.value}"`),
@@ -180,7 +183,7 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
     if (!summary.hasNative) extraProblems.push("claims of the published studies were not evaluated: they compare environments with native");
     if (opts.progress && skipped > 0) log(`analyze: ${skipped} published claim(s) concern workloads these results do not contain; not listed`);
 
-    const md = renderMarkdown(summary, { source: dir, loadProblems: [...loadProblems, ...extraProblems], claims, published });
+    const md = renderMarkdown(summary, { source: dir, loadProblems: [...loadProblems, ...extraProblems], claims, published, unmatched });
     const csvPath = path.join(dir, "summary.csv");
     const mdPath = path.join(dir, "summary.md");
     writeFileAtomic(csvPath, summaryToCsv(summary));
@@ -208,6 +211,7 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
             summary,
             claims,
             published,
+            unmatched,
             plots,
             environmentFacts: env.facts,
             hostFacts: facts.finish(),

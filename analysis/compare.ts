@@ -1,13 +1,15 @@
 /**
  * Two runs side by side (`isobench analyze <dir> --compare <other>`), e.g. before and after a
  * tuning change: for every (environment, workload, params, metric) in both, the other run's mean
- * relative to this run's, with a Fieller interval (independent samples: different runs are not
- * paired) and a verdict; plus each run's change vs native. Pure.
+ * relative to this run's, with its ratio interval (analysis/ratio.ts; independent samples: different
+ * runs are not paired) and a verdict; plus each run's change vs native. Pure.
  */
 import { stringify } from "csv-stringify/sync";
 import { directionArrow, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
 import { ratioOfMeans, RatioEstimate, Verdict, verdictOf } from "./ratio";
 import { cell, changeCell, formatNumber } from "./report";
+import { environmentLabel } from "./emulated";
+import { isEmulated } from "../core/samples";
 
 export interface RunComparisonRow {
     readonly environment: string;
@@ -89,7 +91,10 @@ function rowCells(r: RunComparisonRow): string[] {
         r.workload,
         r.params,
         `${r.metric} ${directionArrow(r.better)}`,
-        r.environment,
+        environmentLabel(
+            r.environment,
+            [r.base, r.other].some((x) => x !== undefined && isEmulated(x.accel)),
+        ),
         r.base ? formatNumber(r.base.stats.mean) : "",
         r.other ? formatNumber(r.other.stats.mean) : "",
         e ? `${formatPercent((e.ratio - 1) * 100)}` : "",
@@ -106,8 +111,8 @@ export function renderComparisonMarkdown(rows: readonly RunComparisonRow[], base
         "# isobench run comparison",
         "",
         `Base run \`${baseDir}\`, other run \`${otherDir}\`. "other / base" is the other run's mean relative to the base run's ` +
-            `(${Math.round(confidence * 100)} % Fieller interval, independent samples); the verdict says whether the other run was faster, slower ` +
-            `or indistinguishable. Changes vs native follow the one convention: ${OVERHEAD_CONVENTION}`,
+            `(${Math.round(confidence * 100)} % log-scale interval, independent samples); the verdict says whether the other run was faster, slower ` +
+            `or not distinguished. Changes vs native follow the one convention: ${OVERHEAD_CONVENTION}`,
         "",
         `| ${HEADER.join(" | ")} |`,
         `|${HEADER.map(() => "---").join("|")}|`,

@@ -6,8 +6,10 @@
 import type { EnvironmentFact, ReportFacts } from "./facts";
 import { OVERHEAD_CONVENTION, Summary } from "./overhead";
 import type { RenderedPlot } from "./plots";
-import type { ClaimResult, PublishedComparison } from "./published";
-import { CLAIM_HEADER, claimRows, DETAIL_HEADER, detailRow, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows } from "./report";
+import { RATIO_INTERVAL_METHOD } from "./ratio";
+import { TCG_MARK, TCG_MEANING } from "./emulated";
+import type { ClaimResult, PublishedComparison, UnmatchedPublished } from "./published";
+import { CLAIM_HEADER, claimLegend, claimRows, DETAIL_HEADER, detailRow, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows } from "./report";
 import { groupBy } from "./group-by";
 import { escapeXmlText } from "../core/xml";
 
@@ -17,6 +19,8 @@ export interface HtmlReportInput {
     readonly summary: Summary;
     readonly claims: readonly ClaimResult[];
     readonly published: readonly PublishedComparison[];
+    /** Published values of measured workloads without a point of ours. */
+    readonly unmatched?: readonly UnmatchedPublished[];
     readonly plots: readonly RenderedPlot[];
     readonly environmentFacts: readonly EnvironmentFact[];
     readonly hostFacts: ReportFacts;
@@ -37,11 +41,12 @@ function htmlTable(header: readonly string[], rows: readonly (readonly string[])
     return `<table${cls ? ` class="${cls}"` : ""}><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-/** Colour cells that carry a verdict or a claim status, so the page reads at a glance. */
+/** Colour cells that carry a verdict or a claim status, so the page reads at a glance; emulated numbers stay grey. */
 function statusClass(c: string): string {
-    if (c === "reproduced" || / faster( †)?$/.test(c)) return ' class="good"';
-    if (c === "not reproduced" || / slower( †)?$/.test(c)) return ' class="bad"';
-    if (c === "inconclusive" || / (indistinguishable|undetermined)( †)?$/.test(c)) return ' class="neutral"';
+    if (c.endsWith(` ${TCG_MARK}`) || c === "not judgeable: emulated" || c === "not applicable here") return ' class="emulated"';
+    if (c === "consistent" || / faster$/.test(c)) return ' class="good"';
+    if (c === "inconsistent" || / slower$/.test(c)) return ' class="bad"';
+    if (c === "inconclusive" || / (not distinguished|undetermined)$/.test(c)) return ' class="neutral"';
     return "";
 }
 
@@ -54,7 +59,7 @@ const CSS = `
 body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:2em}h3{margin-top:1.5em}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#f0f0f0}td.good{background:#dff3df}td.bad{background:#f8dcdc}td.neutral{background:#f3f0dc}
+th{background:#f0f0f0}td.good{background:#dff3df}td.bad{background:#f8dcdc}td.neutral{background:#f3f0dc}td.emulated{background:#e4e4e4;color:#555}
 .note{color:#555;font-size:13px}figure{margin:16px 0}figcaption{font-size:13px;color:#444;margin-top:4px}
 .problems li{color:#8a1f11}code{background:#f4f4f4;padding:1px 3px}
 `;
@@ -103,7 +108,7 @@ export function renderHtml(input: HtmlReportInput): string {
             `measured ${escapeHtml(input.hostFacts.firstStart ?? "?")} – ${escapeHtml(input.hostFacts.lastStart ?? "?")}; generated ${escapeHtml(input.generatedAt)}.</p>`,
     );
     parts.push(
-        `<p class="note"><b>Sign convention</b> — ${escapeHtml(OVERHEAD_CONVENTION)} Intervals: ${pct} % Fieller interval of the ratio of means, paired by repetition where possible. † = measured under software emulation (tcg).</p>`,
+        `<p class="note"><b>Sign convention</b> — ${escapeHtml(OVERHEAD_CONVENTION)} Intervals: ${pct} % ${escapeHtml(RATIO_INTERVAL_METHOD)}. ${TCG_MARK} and (tcg): ${escapeHtml(TCG_MEANING)}.</p>`,
     );
 
     parts.push(`<h2 id="overhead">Change vs native</h2>`);
@@ -115,11 +120,15 @@ export function renderHtml(input: HtmlReportInput): string {
     }
 
     parts.push(`<h2 id="claims">Claims of the published studies</h2>`);
-    parts.push(input.claims.length ? htmlTable(CLAIM_HEADER, claimRows(input.claims), "claims") : "<p>No reference data.</p>");
+    parts.push(
+        input.claims.length
+            ? `<p class="note">${escapeHtml(claimLegend(input.claims))}</p>${htmlTable(CLAIM_HEADER, claimRows(input.claims), "claims")}`
+            : "<p>No reference data.</p>",
+    );
     parts.push(`<h2 id="published">Published values next to ours</h2>`);
     parts.push(
-        input.published.length
-            ? htmlTable(PUBLISHED_HEADER, publishedRows(input.published), "published")
+        input.published.length || input.unmatched?.length
+            ? htmlTable(PUBLISHED_HEADER, publishedRows(input.published, input.unmatched), "published")
             : "<p>None of the published values matches a workload, metric and environment of this run.</p>",
     );
     parts.push(`<p class="note">${input.provenance.map(escapeHtml).join("<br>")}</p>`);

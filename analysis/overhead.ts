@@ -8,8 +8,9 @@
  * pairing by repetition from analysis/pairing.ts.
  */
 import type { Accel, Better, Sample } from "../core/samples";
-import { pairByRepetition } from "./pairing";
-import { pairedRatioOfMeans, ratioOfMeans, RatioEstimate, Verdict, verdictOf } from "./ratio";
+import { pairByRepetition, perRepetition } from "./pairing";
+import { duplicateField } from "./duplicates";
+import { pairedRatioOfMeans, ratioOfMeans, RatioEstimate, Verdict, VERDICT_MEANING, verdictOf } from "./ratio";
 import { describe, Interval, Outliers, Stats, tukeyOutliers } from "./statistics";
 
 export const BASELINE_ENVIRONMENT = "native";
@@ -24,8 +25,10 @@ export const OVERHEAD_CONVENTION =
     "change vs native = (environment mean / native mean − 1) · 100, the change of the metric itself: " +
     "−22% is a throughput 22 % below native, +80% a latency 1.8× native's. Whether that is better or worse " +
     "depends on the metric (↑ higher is better, ↓ lower is better) and is spelled out by the verdict: " +
-    "faster / slower (better / worse performance than native) when the confidence interval of the ratio " +
-    "excludes 1, indistinguishable when it includes 1, undetermined without an interval (n < 2).";
+    Object.entries(VERDICT_MEANING)
+        .map(([verdict, meaning]) => `${verdict} (${meaning})`)
+        .join("; ") +
+    ".";
 
 export interface Group {
     readonly environment: string;
@@ -46,10 +49,14 @@ export interface Group {
     readonly tools: readonly string[];
     /** Distinct tool versions, sorted. */
     readonly tool_versions: readonly string[];
-    /** The values in the order they were read. */
+    /** One value per repetition (simultaneous instances averaged, see perRepetition), in the order read. */
     readonly values: readonly number[];
-    /** repetitions[i] is the repetition of values[i]. */
+    /** repetitions[i] is the repetition of values[i]; each appears once. */
     readonly repetitions: readonly number[];
+    /** Values measured at once within a repetition (simultaneous instances), 1 for a lone instance. */
+    readonly instances: number;
+    /** Set when this metric restates another metric of the same cell (duplicates.ts): shown, counted once. */
+    readonly duplicateOf?: string;
     readonly stats: Stats;
     /** Values outside Tukey's fences: reported, never dropped; null when n < 4. */
     readonly outliers: Outliers | null;
@@ -71,6 +78,9 @@ export type Overhead =
           readonly ciMissing?: string;
           readonly confidence: number;
           readonly method: RatioEstimate["method"];
+          /** Standard error of log(ratio) and the t quantile's degrees of freedom; null without interval. */
+          readonly logSe: number | null;
+          readonly df: number | null;
           /** Why the repetitions were not paired (undefined when paired). */
           readonly unpairedReason?: string;
           readonly verdict: Verdict;
@@ -194,9 +204,10 @@ export class GroupAccumulator {
         const problems: string[] = [];
         const one = <T extends string>(set: Set<string>): T | "mixed" => (set.size === 1 ? ([...set][0] as T) : "mixed");
         for (const b of this.byKey.values()) {
-            const units = [...b.sets.unit].sort();
-            const unit = units.length === 1 ? units[0] : `mixed (${units.join(", ")})`;
-            if (units.length > 1) problems.push(`${describeGroup(b.first)}: samples have different units (${units.join(", ")}); no overhead computed`);
+            const units = perRepetition(b.values, b.repetitions);
+            const unitNames = [...b.sets.unit].sort();
+            const unit = unitNames.length === 1 ? unitNames[0] : `mixed (${unitNames.join(", ")})`;
+            if (unitNames.length > 1) problems.push(`${describeGroup(b.first)}: samples have different units (${unitNames.join(", ")}); no overhead computed`);
             if (b.sets.better.size > 1) problems.push(`${describeGroup(b.first)}: samples disagree whether higher or lower is better; no overhead computed`);
             groups.push({
                 environment: b.first.environment,
@@ -210,10 +221,12 @@ export class GroupAccumulator {
                 accel: one<Accel>(b.sets.accel),
                 tools: [...b.sets.tool].sort(),
                 tool_versions: [...b.sets.tool_version].sort(),
-                values: b.values,
-                repetitions: b.repetitions,
-                stats: describe(b.values),
-                outliers: tukeyOutliers(b.values),
+                values: units.values,
+                repetitions: units.repetitions,
+                instances: units.instances,
+                stats: describe(units.values),
+                outliers: tukeyOutliers(units.values),
+                ...duplicateField(b.first),
             });
         }
         return { groups, problems };
@@ -271,6 +284,8 @@ export function compareGroups(g: Group, base: Group, confidence = DEFAULT_CONFID
         ...(est.ciMissing ? { ciMissing: est.ciMissing } : {}),
         confidence,
         method: est.method,
+        logSe: est.logSe,
+        df: est.df,
         ...(pairing.paired ? {} : { unpairedReason: pairing.reason }),
         verdict: verdictOf(est.ci, g.better),
     };

@@ -16,6 +16,7 @@ import type { PublishedComparison } from "./published";
 import { groupBy } from "./group-by";
 import { writeFileAtomic } from "../core/files";
 import { isEmulated } from "../core/samples";
+import { environmentLabel } from "./emulated";
 
 export interface PlotSpec {
     /** File stem, also the anchor in report.html. */
@@ -39,6 +40,11 @@ function sanitize(name: string): string {
     return name.replace(/[^A-Za-z0-9._-]+/g, "_");
 }
 
+/** The environment as every legend names it: emulated numbers are marked, "kvm-tuned (tcg)". */
+function label(r: SummaryRow): string {
+    return environmentLabel(r.environment, isEmulated(r.accel));
+}
+
 /** Metric label with its direction, plus the params that distinguish sibling points. */
 function pointLabel(r: SummaryRow, distinguishing: readonly string[]): string {
     const extra = shortParams(r.params, distinguishing);
@@ -47,8 +53,8 @@ function pointLabel(r: SummaryRow, distinguishing: readonly string[]): string {
 
 /**
  * Log-scale window for ratio plots: 2× and ½× are equally far from 1. Intervals of noisy groups
- * can span orders of magnitude (or reach below 0 with Fieller); they are clipped to a window
- * around the ratios so the bars stay readable, and callers say so in the subtitle.
+ * can span orders of magnitude; they are clipped to a window around the ratios so the bars stay
+ * readable, and callers say so in the subtitle.
  */
 function clipToWindow(values: { ratio: number; low: number; high: number }[]): { lo: number; hi: number; clipped: boolean } {
     const lo = Math.min(1, ...values.map((v) => v.ratio)) / 4;
@@ -75,13 +81,12 @@ function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: nu
                 point: pointLabel(r, keys),
                 metric: `${r.metric} ${directionArrow(r.better)}`,
                 at: shortParams(r.params, keys) || "—",
-                environment: r.environment,
+                environment: label(r),
                 ratio: o.ratio,
                 low: o.ratioCi?.low ?? o.ratio,
                 high: o.ratioCi?.high ?? o.ratio,
                 change: formatPercent(o.percent),
                 verdict: o.verdict,
-                emulated: isEmulated(r.accel) ? "tcg" : "",
             },
         ];
     });
@@ -119,7 +124,7 @@ function ratioSpec(workload: string, rows: readonly SummaryRow[], confidence: nu
     ];
     const title = {
         text: `${workload}: environment / native (log scale)`,
-        subtitle: `error bars: ${pct} % Fieller interval${clipped ? ` (clipped to ${lo.toPrecision(2)}…${hi.toPrecision(2)})` : ""}; ↑ higher is better, ↓ lower is better`,
+        subtitle: `error bars: ${pct} % interval of the ratio (log scale)${clipped ? ` (clipped to ${lo.toPrecision(2)}…${hi.toPrecision(2)})` : ""}; ↑ higher is better, ↓ lower is better`,
     };
     const spec = faceted
         ? {
@@ -144,7 +149,7 @@ function meansSpec(workload: string, rows: readonly SummaryRow[]): PlotSpec {
     const values = rows.map((r) => ({
         point: pointLabel(r, keys),
         unit: r.unit,
-        environment: r.environment,
+        environment: label(r),
         mean: r.stats.mean,
         low: r.stats.ci95?.low ?? r.stats.mean,
         high: r.stats.ci95?.high ?? r.stats.mean,
@@ -200,7 +205,7 @@ function sweepSpecs(workload: string, rows: readonly SummaryRow[]): PlotSpec[] {
                     x,
                     metric: `${r.metric} ${directionArrow(r.better)} (${r.unit})`,
                     series: rest,
-                    environment: r.environment,
+                    environment: label(r),
                     mean: r.stats.mean,
                     low: r.stats.ci95?.low ?? r.stats.mean,
                     high: r.stats.ci95?.high ?? r.stats.mean,
@@ -253,7 +258,7 @@ function fioCdfSpec(rows: readonly SummaryRow[]): PlotSpec | null {
     const values = rows.flatMap((r) => {
         const m = CLAT.exec(r.metric);
         if (!m) return [];
-        return [{ job: r.params ? `${m[1]} (${r.params})` : m[1], percentile: Number(m[2]), latency_us: r.stats.mean, environment: r.environment }];
+        return [{ job: r.params ? `${m[1]} (${r.params})` : m[1], percentile: Number(m[2]), latency_us: r.stats.mean, environment: label(r) }];
     });
     if (values.length === 0) return null;
     return {
@@ -284,7 +289,7 @@ function fioCdfSpec(rows: readonly SummaryRow[]): PlotSpec | null {
 function publishedSpec(comparisons: readonly PublishedComparison[]): PlotSpec | null {
     if (comparisons.length === 0) return null;
     const values = comparisons.flatMap((c) => {
-        const label = `${c.published.label} — ours: ${c.environment}${c.params ? ` ${varyingLabel(c)}` : ""}`;
+        const label = `${c.published.label} — ours: ${environmentLabel(c.environment, c.emulated)}${c.params ? ` ${varyingLabel(c)}` : ""}`;
         return [
             {
                 label,
@@ -293,7 +298,7 @@ function publishedSpec(comparisons: readonly PublishedComparison[]): PlotSpec | 
                 low: c.publishedRatio,
                 high: c.publishedRatio,
             },
-            { label, source: c.emulated ? "ours (tcg)" : "ours", ratio: c.ratio, low: c.ratioCi?.low ?? c.ratio, high: c.ratioCi?.high ?? c.ratio },
+            { label, source: environmentLabel("ours", c.emulated), ratio: c.ratio, low: c.ratioCi?.low ?? c.ratio, high: c.ratioCi?.high ?? c.ratio },
         ];
     });
     const { lo, hi, clipped } = clipToWindow(values);

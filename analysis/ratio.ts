@@ -1,34 +1,47 @@
 /**
  * Ratio of two means with a confidence interval, and the verdict it supports. Pure, no I/O.
  *
- * Method: Fieller's theorem (Fieller 1954), the exact interval for a ratio of two normal means.
- * With a, b the two means, v11, v22 their squared standard errors and v12 their covariance, the
- * interval is the set of ρ with (a − ρ·b)² ≤ t²·(v11 − 2ρ·v12 + ρ²·v22), i.e. the roots of a
- * quadratic. Unlike the delta method it is not symmetric on any scale and is exact for small n;
- * unlike a bootstrap it needs no random numbers (results are reproducible bit for bit) and costs
- * O(n), which keeps a million samples fast.
+ * Method: the interval is computed for log(ratio) and mapped back with exp. A ratio of positive
+ * means lives in (0, ∞) and is multiplicative (2× and ½× are equally far from 1); on the log scale
+ * the estimate is a difference, its interval is symmetric there and its bounds are always
+ * positive, so no interval ever reaches a ratio of 0 or below (Fieller's set, used before, did for
+ * noisy denominators, and became unbounded when the denominator's mean was not clearly above 0).
  *
- * - Independent samples: v12 = 0, t with Welch–Satterthwaite degrees of freedom.
- * - Paired samples (repetition r of an environment with repetition r of native, measured close
- *   in time so that drift of the host cancels): v12 = cov(x, y) / n, t with n − 1 degrees of
- *   freedom. Positive covariance (both drifting together) narrows the interval.
+ * Variance of log(x̄ / ȳ) by the delta method: var(x̄)/x̄² + var(ȳ)/ȳ² − 2·cov(x̄, ȳ)/(x̄·ȳ), the
+ * relative variances of the two means. The t quantile's degrees of freedom follow that weighting:
  *
- * When the denominator's mean is not significantly different from 0 (g = t²·v22 / b² ≥ 1) the
- * interval is unbounded; it is then reported as missing, never as a made-up bound.
+ * - Independent samples: cov = 0 and Welch–Satterthwaite degrees of freedom on the two relative
+ *   variance terms (the terms of the log ratio's variance, not the raw variances: a side with a
+ *   large mean but small relative spread weighs little).
+ * - Paired samples (repetition r of an environment with repetition r of native, see pairing.ts):
+ *   the variance of the per-pair terms x_i/x̄ − y_i/ȳ over n, which includes the covariance, and
+ *   n − 1 degrees of freedom, since the n pairs are the independent units.
+ *
+ * test/unit/analysis-ratio-coverage.test.ts measures the coverage of both on simulated data.
+ * Deterministic (no resampling), O(n).
  */
 import { Interval, mean, tCritical } from "./statistics";
 
 export interface RatioEstimate {
     /** mean(numerator) / mean(denominator). */
     readonly ratio: number;
-    /** Fieller interval at the requested confidence; null when it does not exist (see reason). */
+    /** Interval at the requested confidence; null when it does not exist (see reason). */
     readonly ci: Interval | null;
-    /** Why ci is null (n < 2 on a side, unbounded interval); undefined when ci exists. */
+    /** Why ci is null (n < 2 on a side); undefined when ci exists. */
     readonly ciMissing?: string;
-    readonly method: "fieller-paired" | "fieller-independent";
+    readonly method: RatioMethod;
     /** Degrees of freedom of the t quantile (Welch for independent samples); null without ci. */
     readonly df: number | null;
+    /** Standard error of log(ratio); null without ci. */
+    readonly logSe: number | null;
 }
+
+export type RatioMethod = "log-paired" | "log-welch";
+
+/** How ratio intervals are computed, for reports (one sentence, no trailing period). */
+export const RATIO_INTERVAL_METHOD =
+    "interval of the ratio of means computed on the log scale (delta method; paired by repetition with n − 1 degrees of freedom where every repetition has a partner, " +
+    "otherwise independent with Welch–Satterthwaite degrees of freedom), so it is never below 0";
 
 function variance(values: readonly number[], m: number): number {
     let ss = 0;
@@ -36,77 +49,90 @@ function variance(values: readonly number[], m: number): number {
     return ss / (values.length - 1);
 }
 
-/**
- * Fieller interval from the two means, their squared standard errors and covariance. Exported
- * for tests; callers use ratioOfMeans or pairedRatioOfMeans.
- */
-export function fieller(a: number, b: number, v11: number, v22: number, v12: number, t: number): Interval | null {
-    const b2 = b * b;
-    const g = (t * t * v22) / b2;
-    if (g >= 1) return null;
-    const r = a / b;
-    // g·(v11 − v12²/v22) rewritten without dividing by v22 (which may be 0).
-    const disc = Math.max(0, v11 - 2 * r * v12 + r * r * v22 - ((t * t) / b2) * (v11 * v22 - v12 * v12));
-    const center = r - (t * t * v12) / b2;
-    const half = (t / Math.abs(b)) * Math.sqrt(disc);
-    return { low: (center - half) / (1 - g), high: (center + half) / (1 - g) };
-}
-
 function requirePositiveMean(m: number, what: string): void {
     if (!(m > 0)) throw new Error(`ratio of means: the ${what} mean must be positive, got ${m}`);
 }
 
-/** Ratio of the means of two independent samples (numerator / denominator). */
-export function ratioOfMeans(num: readonly number[], den: readonly number[], confidence: number): RatioEstimate {
+/** exp(log r ± t·se): the interval of a ratio from its log-scale standard error and degrees of freedom. */
+export function logRatioInterval(ratio: number, logSe: number, df: number, confidence: number): Interval {
+    const half = tCritical(confidence, df) * logSe;
+    const l = Math.log(ratio);
+    return { low: Math.exp(l - half), high: Math.exp(l + half) };
+}
+
+function estimate(ratio: number, logVar: number, df: number, method: RatioMethod, confidence: number): RatioEstimate {
+    const logSe = Math.sqrt(Math.max(0, logVar));
+    return { ratio, ci: logRatioInterval(ratio, logSe, df, confidence), method, df, logSe };
+}
+
+function means(num: readonly number[], den: readonly number[]): { a: number; b: number } {
     const a = mean(num);
     const b = mean(den);
+    requirePositiveMean(a, "numerator");
     requirePositiveMean(b, "denominator");
-    const ratio = a / b;
-    const method = "fieller-independent" as const;
+    return { a, b };
+}
+
+/**
+ * The mean of one sample with its interval on the log scale (delta method: se of log(mean) =
+ * sd / (mean·√n), n − 1 degrees of freedom), for checks of a value rather than a ratio ("reaches
+ * ≥ 9 Gb/s"), so they are judged and corrected for multiplicity exactly as ratios are.
+ */
+export function meanOnLogScale(values: readonly number[], confidence: number): RatioEstimate {
+    const a = mean(values);
+    requirePositiveMean(a, "sample");
+    const method = "log-welch" as const;
+    if (values.length < 2) return { ratio: a, ci: null, ciMissing: "needs at least 2 repetitions", method, df: null, logSe: null };
+    return estimate(a, variance(values, a) / values.length / (a * a), values.length - 1, method, confidence);
+}
+
+/** Ratio of the means of two independent samples (numerator / denominator). */
+export function ratioOfMeans(num: readonly number[], den: readonly number[], confidence: number): RatioEstimate {
+    const { a, b } = means(num, den);
+    const method = "log-welch" as const;
     if (num.length < 2 || den.length < 2) {
-        return { ratio, ci: null, ciMissing: "needs at least 2 repetitions on both sides", method, df: null };
+        return { ratio: a / b, ci: null, ciMissing: "needs at least 2 repetitions on both sides", method, df: null, logSe: null };
     }
-    const v11 = variance(num, a) / num.length;
-    const v22 = variance(den, b) / den.length;
-    // Welch–Satterthwaite; with no spread at all the interval collapses to the point anyway.
-    const denom = (v11 * v11) / (num.length - 1) + (v22 * v22) / (den.length - 1);
-    const df = denom > 0 ? ((v11 + v22) * (v11 + v22)) / denom : num.length + den.length - 2;
-    const ci = fieller(a, b, v11, v22, 0, tCritical(confidence, df));
-    return ci
-        ? { ratio, ci, method, df }
-        : { ratio, ci: null, ciMissing: "unbounded: the native mean is not distinguishable from 0 at this confidence", method, df };
+    const wa = variance(num, a) / num.length / (a * a);
+    const wb = variance(den, b) / den.length / (b * b);
+    const denom = (wa * wa) / (num.length - 1) + (wb * wb) / (den.length - 1);
+    // With no spread at all the interval is the point whatever the degrees of freedom.
+    const df = denom > 0 ? ((wa + wb) * (wa + wb)) / denom : num.length + den.length - 2;
+    return estimate(a / b, wa + wb, df, method, confidence);
 }
 
 /** Ratio of the means of paired samples: num[i] and den[i] were measured as a pair. */
 export function pairedRatioOfMeans(num: readonly number[], den: readonly number[], confidence: number): RatioEstimate {
     if (num.length !== den.length) throw new Error(`paired ratio: ${num.length} numerator values but ${den.length} denominator values`);
-    const a = mean(num);
-    const b = mean(den);
-    requirePositiveMean(b, "denominator");
-    const ratio = a / b;
-    const method = "fieller-paired" as const;
+    const { a, b } = means(num, den);
+    const method = "log-paired" as const;
     const n = num.length;
-    if (n < 2) return { ratio, ci: null, ciMissing: "needs at least 2 pairs", method, df: null };
-    let cov = 0;
-    for (let i = 0; i < n; i++) cov += (num[i] - a) * (den[i] - b);
-    cov /= n - 1;
-    const df = n - 1;
-    const ci = fieller(a, b, variance(num, a) / n, variance(den, b) / n, cov / n, tCritical(confidence, df));
-    return ci
-        ? { ratio, ci, method, df }
-        : { ratio, ci: null, ciMissing: "unbounded: the native mean is not distinguishable from 0 at this confidence", method, df };
+    if (n < 2) return { ratio: a / b, ci: null, ciMissing: "needs at least 2 pairs", method, df: null, logSe: null };
+    const terms = num.map((x, i) => x / a - den[i] / b);
+    return estimate(a / b, variance(terms, 0) / n, n - 1, method, confidence);
 }
 
 /**
  * How an environment performed against native, from the ratio interval: a ratio interval that
  * excludes 1 is a difference at the chosen confidence; the metric's direction says which way.
- * "undetermined" when no interval exists (n < 2, unbounded).
+ * The words are defined once, in VERDICT_MEANING.
  */
-export type Verdict = "faster" | "slower" | "indistinguishable" | "undetermined";
+export type Verdict = "faster" | "slower" | "not distinguished" | "undetermined";
+
+/**
+ * What each verdict says and no more: with few repetitions an interval that includes 1 is wide,
+ * so it shows no difference at this n, which is not evidence that there is none.
+ */
+export const VERDICT_MEANING: Readonly<Record<Verdict, string>> = {
+    faster: "better performance than native: the interval of the ratio excludes 1 on the better side",
+    slower: "worse performance than native: the interval excludes 1 on the worse side",
+    "not distinguished": "the interval includes 1: no difference shown at this number of repetitions, which is not evidence of equality",
+    undetermined: "no interval (fewer than 2 repetitions on a side)",
+};
 
 export function verdictOf(ci: Interval | null, better: "higher" | "lower"): Verdict {
     if (!ci) return "undetermined";
     if (ci.low > 1) return better === "higher" ? "faster" : "slower";
     if (ci.high < 1) return better === "higher" ? "slower" : "faster";
-    return "indistinguishable";
+    return "not distinguished";
 }

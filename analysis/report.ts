@@ -7,7 +7,20 @@
 import { directionArrow, formatOverhead, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
 import { groupBy } from "./group-by";
 import { shortParams, varyingKeys } from "./params";
-import type { ClaimResult, PublishedComparison } from "./published";
+import {
+    CLAIM_STATUS_MEANING,
+    claimResultsShown,
+    MULTIPLICITY_RULE,
+    formatTally,
+    tallyClaims,
+    type ClaimResult,
+    type PublishedComparison,
+    type UnmatchedPublished,
+} from "./published";
+import { environmentLabel, markValue, TCG_MARK, TCG_MEANING } from "./emulated";
+import { RATIO_INTERVAL_METHOD } from "./ratio";
+import { restates } from "./duplicates";
+import { UNIT_OF_REPLICATION } from "./pairing";
 import { isEmulated } from "../core/samples";
 
 export interface ReportOptions {
@@ -19,6 +32,8 @@ export interface ReportOptions {
     readonly loadProblems?: readonly string[];
     readonly claims?: readonly ClaimResult[];
     readonly published?: readonly PublishedComparison[];
+    /** Published values of measured workloads without a point of ours ("no matching point"). */
+    readonly unmatched?: readonly UnmatchedPublished[];
 }
 
 /** Decimals giving about 4 significant digits for the magnitude of x (0 for |x| >= 1000). */
@@ -46,11 +61,11 @@ function rowEmulated(r: Pick<SummaryRow, "accel">): boolean {
     return isEmulated(r.accel);
 }
 
-/** "-22% slower", "+80% slower", "0% indistinguishable", "baseline", "n/a (no native)"; † = tcg. */
+/** "-22% slower", "+80% slower", "0% not distinguished", "baseline", "n/a (no native)"; TCG_MARK when emulated. */
 export function changeCell(r: SummaryRow): string {
     const o = r.overhead;
     if (o.kind !== "compared") return formatOverhead(o);
-    return `${formatPercent(o.percent)} ${o.verdict}${rowEmulated(r) ? " †" : ""}`;
+    return markValue(`${formatPercent(o.percent)} ${o.verdict}`, rowEmulated(r));
 }
 
 /** The interval of the change, "[-25%, -19%]", or "n/a" with the reason's gist. */
@@ -87,6 +102,7 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
  */
 export function overheadTable(summary: Summary): { header: string[]; rows: string[][] } {
     const envs = [...new Set(summary.rows.filter((r) => r.overhead.kind !== "baseline").map((r) => r.environment))].sort();
+    const emulatedEnvs = new Set(summary.rows.filter(rowEmulated).map((r) => r.environment));
     const keysByWorkload = new Map<string, string[]>();
     for (const [w, rows] of groupBy(summary.rows, (r) => r.workload)) keysByWorkload.set(w, varyingKeys(rows.map((r) => r.params)));
     const byPoint = groupBy(summary.rows, (r) => JSON.stringify([r.workload, r.metric, r.params]));
@@ -105,27 +121,54 @@ export function overheadTable(summary: Summary): { header: string[]; rows: strin
         ]);
     }
     // Without any swept parameter the point column would be empty: leave it out.
-    if (rows.every((r) => r[2] === "")) return { header: ["workload", "metric", ...envs], rows: rows.map((r) => [r[0], r[1], ...r.slice(3)]) };
-    return { header: ["workload", "metric", "point", ...envs], rows };
+    const labels = envs.map((e) => environmentLabel(e, emulatedEnvs.has(e)));
+    if (rows.every((r) => r[2] === "")) return { header: ["workload", "metric", ...labels], rows: rows.map((r) => [r[0], r[1], ...r.slice(3)]) };
+    return { header: ["workload", "metric", "point", ...labels], rows };
 }
 
+/** One row per claim, and one more for the non-emulated part of a claim not judgeable as a whole. */
 export function claimRows(claims: readonly ClaimResult[]): string[][] {
-    return claims.map((c) => [c.claim.text, c.status, c.reason + (c.caveat ? ` — caveat: ${c.caveat}` : ""), c.claim.source]);
+    return claimResultsShown(claims).map((c) => [
+        c.scope ? `${c.claim.text} — part: ${c.scope}` : c.claim.text,
+        c.status,
+        c.reason,
+        c.claim.range_note ? `${c.claim.source}. Range: ${c.claim.range_note}` : c.claim.source,
+    ]);
 }
 
-export function publishedRows(published: readonly PublishedComparison[]): string[][] {
+/** What the claim statuses mean and how many of each, for the text above the claims table. */
+export function claimLegend(claims: readonly ClaimResult[]): string {
+    const meaning = Object.entries(CLAIM_STATUS_MEANING)
+        .map(([status, m]) => `${status}: ${m}`)
+        .join("; ");
+    return `Tally: ${formatTally(tallyClaims(claims))}. Statuses — ${meaning}. ${MULTIPLICITY_RULE}.`;
+}
+
+export function publishedRows(published: readonly PublishedComparison[], unmatched: readonly UnmatchedPublished[] = []): string[][] {
+    const none = unmatched.map((u) => [
+        u.published.label + (u.published.approximate ? " (approx.)" : ""),
+        `${u.publishedRatio.toFixed(3)} (${u.published.status})`,
+        `no matching point: ${u.why}`,
+        "n/a",
+        "n/a",
+        "n/a",
+    ]);
+    return [...matchedRows(published), ...none];
+}
+
+function matchedRows(published: readonly PublishedComparison[]): string[][] {
     return published.map((p) => [
         p.published.label + (p.published.approximate ? " (approx.)" : ""),
         `${p.publishedRatio.toFixed(3)} (${p.published.status})`,
-        `${p.environment} ${p.metric}${Object.keys(p.published.params).length ? ` @ ${shortParams(p.params, Object.keys(p.published.params))}` : ""}`,
-        p.ratio.toFixed(3) + (p.emulated ? " †" : ""),
+        `${environmentLabel(p.environment, p.emulated)} ${p.metric}${Object.keys(p.published.params).length ? ` @ ${shortParams(p.params, Object.keys(p.published.params))}` : ""}`,
+        markValue(p.ratio.toFixed(3), p.emulated),
         p.ratioCi ? `[${p.ratioCi.low.toFixed(3)}, ${p.ratioCi.high.toFixed(3)}]` : "n/a",
         p.publishedInsideCi === null ? "n/a" : p.publishedInsideCi ? "yes" : "no",
     ]);
 }
 
 export const PUBLISHED_HEADER = ["published", "published env/native", "ours", "our env/native", "our interval", "published inside our interval"];
-export const CLAIM_HEADER = ["claim", "status", "numbers", "source"];
+export const CLAIM_HEADER = ["claim", "our data vs the claim", "numbers", "source"];
 export const DETAIL_HEADER = [
     "environment",
     "metric",
@@ -145,7 +188,7 @@ export const DETAIL_HEADER = [
 
 export function detailRow(r: SummaryRow): string[] {
     return [
-        r.environment,
+        environmentLabel(r.environment, rowEmulated(r)),
         `${r.metric} ${directionArrow(r.better)}`,
         String(r.stats.n),
         formatMeanStddev(r.stats.mean, r.stats.stddev),
@@ -166,10 +209,7 @@ export function detailRow(r: SummaryRow): string[] {
 export function notesOf(summary: Summary): string[] {
     const notes: string[] = [];
     if (summary.rows.some((r) => rowEmulated(r) && r.overhead.kind === "compared")) {
-        notes.push(
-            "† measured (partly) under software emulation (accel tcg or mixed): these numbers are QEMU TCG, " +
-                "not KVM performance, and their overhead says nothing about hardware virtualization.",
-        );
+        notes.push(`${TCG_MARK} and (tcg): ${TCG_MEANING}.`);
     }
     const byReason = new Map<string, string[]>();
     const add = (label: string, row: string) => {
@@ -183,6 +223,9 @@ export function notesOf(summary: Summary): string[] {
         if (o.kind === "no-native" || o.kind === "not-comparable") add(`${formatOverhead(o)}: ${o.reason}`, id);
         if (o.kind === "compared" && o.unpairedReason) add(`compared as independent samples, not paired by repetition: ${o.unpairedReason}`, id);
         if (o.kind === "compared" && o.ciMissing) add(`no interval, verdict undetermined: ${o.ciMissing}`, id);
+        if (r.instances > 1) add(UNIT_OF_REPLICATION, `${id} (${r.instances} instances)`);
+        const dup = restates(r.workload, r.params, r.metric);
+        if (dup && r.duplicateOf) add(`restates ${r.duplicateOf} (${dup.why}): shown, counted once in claims`, id);
     }
     for (const [label, rows] of byReason) {
         const shown = rows.slice(0, 8).join(", ") + (rows.length > 8 ? ` and ${rows.length - 8} more` : "");
@@ -205,7 +248,7 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
     if (opts.source) out.push(`Samples from \`${opts.source}\`.`, "");
     out.push(
         `Each group is all repetitions of one environment × workload × parameters × metric. **Sign convention** — ${OVERHEAD_CONVENTION} ` +
-            `Intervals of the change: ${pct} % Fieller interval of the ratio of means, paired by repetition where every repetition has a native partner.`,
+            `Intervals of the change: ${pct} % ${RATIO_INTERVAL_METHOD}.`,
         "",
     );
 
@@ -214,10 +257,15 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
         out.push("## Change vs native (paper style)", "", ...table(t.header, t.rows), "");
     }
     if (opts.claims && opts.claims.length > 0) {
-        out.push("## Claims of the published studies", "", ...table(CLAIM_HEADER, claimRows(opts.claims)), "");
+        out.push("## Claims of the published studies", "", claimLegend(opts.claims), "", ...table(CLAIM_HEADER, claimRows(opts.claims)), "");
     }
-    if (opts.published && opts.published.length > 0) {
-        out.push("## Published values next to ours (environment / native)", "", ...table(PUBLISHED_HEADER, publishedRows(opts.published)), "");
+    if ((opts.published && opts.published.length > 0) || (opts.unmatched && opts.unmatched.length > 0)) {
+        out.push(
+            "## Published values next to ours (environment / native)",
+            "",
+            ...table(PUBLISHED_HEADER, publishedRows(opts.published ?? [], opts.unmatched)),
+            "",
+        );
     }
 
     out.push("## Details", "");

@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Sample, samplesToCsv } from "../core/samples";
+import { prng } from "../test/helpers/prng";
 
 const [dir, rowsArg] = process.argv.slice(2);
 const target = Number(rowsArg);
@@ -68,14 +69,7 @@ const envs = [
 const workloads = [...new Set(points.map((p) => p.workload))];
 
 // Deterministic pseudo-random noise (mulberry32) so every run of the benchmark reads the same data.
-let seed = 42;
-function rand(): number {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = prng(42).uniform;
 
 fs.mkdirSync(path.join(dir, "cells"), { recursive: true });
 let rows = 0;

@@ -31,6 +31,9 @@ const USAGE = `usage: isobench <command>
   doctor                     what this host can run, and how to fix what is missing
   parse <workload> <raw file> [--params k=v,...]
                              re-parse raw tool output (results/.../raw/*.txt, published logs) to sample CSV
+  import felter2014 <checkout> [--out <results dir>]
+                             the raw logs of Felter et al. (a checkout of github.com/thewmf/kvm-docker-comparison)
+                             as a results folder (default results/felter2014-original), then analyze it
   run-cell <cell>            (used by the stack) run one cell
   probe <results dir> <env>  (used by the stack) measure an environment's facts
   probe-host <results dir> <declared> [<stack>]  (used by the stack) measure the host's settings and versions (host.csv)
@@ -337,6 +340,24 @@ async function parse(args: string[]): Promise<number | undefined> {
     return 0;
 }
 
+/** `isobench import felter2014 <checkout> [--out <dir>]`; undefined when the arguments do not fit. */
+async function importCommand(args: string[]): Promise<number | undefined> {
+    const i = args.indexOf("--out");
+    const rest = i < 0 ? args : [...args.slice(0, i), ...args.slice(i + 2)];
+    if (rest.length !== 2 || (i >= 0 && (args[i + 1] === undefined || args[i + 1].startsWith("--")))) return undefined;
+    if (rest[0] !== "felter2014") throw new UserError(`import: unknown study "${rest[0]}"${didYouMean(rest[0], ["felter2014"])}; importable: felter2014`);
+    const { FELTER2014_RUN_ID } = await import("./import-felter2014");
+    const { writeFelter2014Import } = await import("./import-run");
+    const { resultsRoot } = await import("../core/paths");
+    const out = i >= 0 ? args[i + 1] : path.join(resultsRoot(REPO_ROOT), FELTER2014_RUN_ID);
+    const { cells, imported } = writeFelter2014Import(rest[1], out);
+    console.log(
+        `[isobench] imported ${imported.samples.length} samples in ${cells} cells into ${out}; ${imported.skipped.length} run(s) left out (${path.join(out, "IMPORTED.md")})`,
+    );
+    console.log(await (await import("../analysis/analyze")).analyzeResultsDir(out, { progress: true }));
+    return 0;
+}
+
 async function doctorCommand(): Promise<number> {
     const { doctor, formatChecks } = await import("./doctor");
     const checks = doctor(REPO_ROOT);
@@ -383,6 +404,7 @@ const COMMANDS: Readonly<Record<string, { readonly arity?: readonly number[]; re
         },
     },
     parse: { run: parse },
+    import: { run: importCommand },
     doctor: { run: doctorCommand },
     "-h": { run: help },
     "--help": { run: help },

@@ -123,7 +123,7 @@ describe("analysis/load and analysis/analyze (temp results dir)", () => {
             assert.equal(docker.change, "-10%");
             assert.equal(docker.verdict, "slower");
             assert.equal(docker.confidence, "0.95");
-            assert.equal(docker.method, "fieller-independent");
+            assert.equal(docker.method, "log-welch");
             assert.equal(docker.paired, "no");
             assert.match(docker.note, /not paired: repetitions differ/);
             assert.equal(docker.overhead_status, "compared");

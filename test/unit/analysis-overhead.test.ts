@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { formatOverhead, formatPercent, groupSamples, OVERHEAD_CONVENTION, overheadPercent, summarize, SummaryRow } from "../../analysis/overhead";
 import { ratioOfMeans } from "../../analysis/ratio";
+import { renderMarkdown } from "../../analysis/report";
 import type { Sample } from "../../core/samples";
 import { sample } from "../helpers/sample";
 import { close } from "../helpers/close";
@@ -92,7 +93,7 @@ describe("analysis/overhead", () => {
             assert.equal(formatOverhead(row(rows, "native", "events_per_s").overhead), "baseline");
         });
 
-        it("higher-is-better: change, Fieller interval of the ratio as percent, verdict", () => {
+        it("higher-is-better: change, interval of the ratio as percent, verdict", () => {
             const o = row(rows, "kvm-untuned", "events_per_s").overhead;
             assert.equal(o.kind, "compared");
             if (o.kind !== "compared") return;
@@ -105,7 +106,7 @@ describe("analysis/overhead", () => {
             close(o.ci!.low, (ref.low - 1) * 100, 1e-9);
             close(o.ci!.high, (ref.high - 1) * 100, 1e-9);
             assert.equal(o.confidence, 0.95);
-            assert.equal(o.method, "fieller-independent");
+            assert.equal(o.method, "log-welch");
             // Even with t(0.975, 2) = 4.3 the interval (about -16%…-4%) excludes 0.
             assert.ok(o.ci!.high < 0 && o.ci!.low > -20, JSON.stringify(o.ci));
             assert.equal(o.verdict, "slower");
@@ -147,9 +148,45 @@ describe("analysis/overhead", () => {
             const reps = (environment: string, values: number[]) => values.map((value, i) => sample({ environment, metric: "m", value, repetition: i + 1 }));
             const { rows: r2 } = summarize([...reps("native", [100, 110, 120, 130]), ...reps("kvm", [90, 99.5, 107.5, 117.5])]);
             const o = row(r2, "kvm", "m").overhead;
-            assert.equal(o.kind === "compared" && o.method, "fieller-paired");
+            assert.equal(o.kind === "compared" && o.method, "log-paired");
             assert.equal(o.kind === "compared" && o.unpairedReason, undefined);
             assert.equal(o.kind === "compared" && o.verdict, "slower");
+        });
+
+        it("simultaneous instances are one unit per repetition: averaged before statistics and pairing", () => {
+            const inst = (environment: string, perRep: number[][]) =>
+                perRep.flatMap((values, r) =>
+                    values.map((value) => sample({ environment, metric: "events_per_s", value, repetition: r + 1, params: "instances=3" })),
+                );
+            const s = summarize([
+                ...inst("native", [
+                    [100, 102, 104],
+                    [110, 112, 114],
+                ]),
+                ...inst("kvm", [
+                    [90, 91, 92],
+                    [99, 100, 101],
+                ]),
+            ]);
+            const kvm = row(s.rows, "kvm", "events_per_s");
+            assert.deepEqual(kvm.values, [91, 100]);
+            assert.equal(kvm.stats.n, 2, "two repetitions, not six values");
+            assert.equal(kvm.instances, 3);
+            const o = kvm.overhead;
+            assert.equal(o.kind === "compared" && o.method, "log-paired", "one value per repetition pairs with native's");
+            assert.match(
+                renderMarkdown(s),
+                /simultaneous instances: their values are averaged within each repetition .* kvm\/sysbench-cpu\/events_per_s \(3 instances\)/,
+            );
+        });
+
+        it("<metric>_aggregate at one instance restates the metric and is marked", () => {
+            const { rows: r2 } = summarize([
+                ...series("native", "events_per_s_aggregate", [5, 6], { params: "instances=1" }),
+                ...series("native", "events_per_s_aggregate", [15, 16], { params: "instances=3" }),
+            ]);
+            assert.equal(r2.find((r) => r.params === "instances=1")!.duplicateOf, "events_per_s");
+            assert.equal(r2.find((r) => r.params === "instances=3")!.duplicateOf, undefined);
         });
 
         it("outliers are flagged and kept in the statistics", () => {

@@ -178,4 +178,19 @@ describe("analysis/plots (vega-lite → SVG, resvg → PNG)", function () {
         const names = plotSpecs(summarize(reps("docker-nat", "redis", "get_rps", [1, 2], { unit: "req/s" }))).map((s) => s.name);
         assert.deepEqual(names, ["means-redis"]);
     });
+
+    it("every legend marks an emulated environment: (tcg) in the ratio, means and sweep data", () => {
+        const emulated = summarize([
+            ...[1, 2].flatMap((threads) => [
+                ...reps("native", "sysbench-cpu", "events_per_s", [100, 101, 102], { params: `threads=${threads}` }),
+                ...reps("kvm-tuned", "sysbench-cpu", "events_per_s", [10, 11, 12], { params: `threads=${threads}`, accel: "tcg" }),
+            ]),
+        ]);
+        const environments = plotSpecs(emulated).flatMap((p) =>
+            ((p.spec as { data: { values: { environment: string }[] } }).data.values ?? []).map((v) => `${p.name}: ${v.environment}`),
+        );
+        assert.ok(environments.includes("ratio-sysbench-cpu: kvm-tuned (tcg)"), environments.join("\n"));
+        assert.ok(environments.includes("sweep-sysbench-cpu-threads: kvm-tuned (tcg)"), environments.join("\n"));
+        assert.ok(!environments.some((e) => / kvm-tuned$/.test(e)), "no unmarked emulated label");
+    });
 });

@@ -17,7 +17,12 @@ import {
     matchesParams,
     parseReference,
     Reference,
-    TCG_CAVEAT,
+    CLAIM_STATUS_MEANING,
+    formatTally,
+    MULTIPLICITY_RULE,
+    tallyClaims,
+    linkCeilings,
+    unmatchedPublished,
 } from "../../analysis/published";
 import { sample } from "../helpers/sample";
 
@@ -81,16 +86,16 @@ describe("analysis/published", () => {
         assert.ok(matchesParams({ threads: 50 }, "threads=50"));
     });
 
-    it("judgeInterval: inside → reproduced, disjoint → not reproduced, overlapping or missing → inconclusive", () => {
-        assert.equal(judgeInterval({ low: 0.6, high: 0.8 }, { max: 1 }), "reproduced");
-        assert.equal(judgeInterval({ low: 1.01, high: 1.2 }, { max: 1 }), "not reproduced");
+    it("judgeInterval: inside → consistent, disjoint → inconsistent, overlapping or missing → inconclusive", () => {
+        assert.equal(judgeInterval({ low: 0.6, high: 0.8 }, { max: 1 }), "consistent");
+        assert.equal(judgeInterval({ low: 1.01, high: 1.2 }, { max: 1 }), "inconsistent");
         assert.equal(judgeInterval({ low: 0.9, high: 1.1 }, { max: 1 }), "inconclusive");
         assert.equal(judgeInterval(null, { max: 1 }), "inconclusive");
-        assert.equal(judgeInterval({ low: 1.7, high: 1.9 }, { min: 1.5, max: 2.1 }), "reproduced");
+        assert.equal(judgeInterval({ low: 1.7, high: 1.9 }, { min: 1.5, max: 2.1 }), "consistent");
     });
 
     describe("claims on ratios", () => {
-        it("Docker NAT lowers Redis throughput at ≥ 20 clients: reproduced, with the numbers", () => {
+        it("Docker NAT lowers Redis throughput at ≥ 20 clients: consistent, with the numbers", () => {
             const s = summarize([
                 ...reps("native", "redis", "get_rps", [100000, 102000, 101000], redis(50)),
                 ...reps("docker-nat", "redis", "get_rps", [70000, 72000, 71000], { ...redis(50), variant: "net=nat;storage=volume" }),
@@ -99,26 +104,36 @@ describe("analysis/published", () => {
                 ...reps("docker-nat", "redis", "get_rps", [12000, 12100, 12200], { ...redis(5), variant: "net=nat;storage=volume" }),
             ]);
             const r = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), s);
-            assert.equal(r.status, "reproduced", r.reason);
+            assert.equal(r.status, "consistent", r.reason);
             assert.equal(r.checks[0].points.length, 1);
             assert.match(r.reason, /docker-nat get_rps @ clients=50: ratio 0\.703 \[0\.6\d+, 0\.7\d+\]/);
-            assert.equal(r.caveat, undefined);
+            assert.equal(r.part, undefined);
         });
 
-        it("not reproduced when the interval lies entirely outside the expected range", () => {
+        it("inconsistent when the interval lies entirely outside the expected range", () => {
             const s = summarize([
                 ...reps("native", "redis", "get_rps", [100000, 101000, 102000], redis(50)),
                 ...reps("docker-nat", "redis", "get_rps", [110000, 111000, 112000], { ...redis(50), variant: "net=nat" }),
             ]);
             const r = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), s);
-            assert.equal(r.status, "not reproduced");
-            assert.match(r.reason, /outside ≤ 1/);
+            assert.equal(r.status, "inconsistent");
+            assert.match(r.reason, /outside 0\.62–0\.84/);
+        });
+
+        it("a claim about a published value is two-sided: NAT at 0.28× is as inconsistent with the paper's 0.72× as no overhead", () => {
+            const s = summarize([
+                ...reps("native", "redis", "get_rps", [100000, 101000, 102000], redis(50)),
+                ...reps("docker-nat", "redis", "get_rps", [28000, 28300, 28600], { ...redis(50), variant: "net=nat" }),
+            ]);
+            const r = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), s);
+            assert.equal(r.status, "inconsistent", r.reason);
+            assert.match(claim("redis-docker-nat-throughput").range_note!, /two-sided around the published 0\.72/);
         });
 
         it("inconclusive when the interval straddles the edge", () => {
             const s = summarize([
                 ...reps("native", "redis", "get_rps", [90000, 110000, 100000], redis(50)),
-                ...reps("docker-nat", "redis", "get_rps", [85000, 115000, 98000], { ...redis(50), variant: "net=nat" }),
+                ...reps("docker-nat", "redis", "get_rps", [70000, 95000, 80000], { ...redis(50), variant: "net=nat" }),
             ]);
             const r = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), s);
             assert.equal(r.status, "inconclusive");
@@ -132,32 +147,107 @@ describe("analysis/published", () => {
             assert.match(r.reason, /not measured: no netperf metric matching/);
         });
 
-        it("KVM adds ~80% to TCP round trip: reproduced from a 1.8× latency, with the tcg caveat when emulated", () => {
-            const s = summarize([
-                ...reps("native", "netperf", "tcp_rr_latency_us", [37.5, 37.6, 37.7], rtt),
-                ...reps("kvm-tuned", "netperf", "tcp_rr_latency_us", [67.8, 67.9, 68.1], { ...rtt, accel: "tcg" }),
-            ]);
-            const r = evaluateClaim("felter2014", claim("netperf-kvm-latency"), s);
-            assert.equal(r.status, "reproduced", r.reason);
-            assert.equal(r.caveat, TCG_CAVEAT);
-            assert.match(r.reason, /kvm-tuned tcp_rr_latency_us: ratio 1\.81 .*\(tcg\)/);
+        it("KVM adds ~80% to TCP round trip: consistent from a 1.8× latency under KVM, not judgeable when emulated", () => {
+            const measured = (accel: "kvm" | "tcg") =>
+                summarize([
+                    ...reps("native", "netperf", "tcp_rr_latency_us", [37.5, 37.6, 37.7], rtt),
+                    ...reps("kvm-tuned", "netperf", "tcp_rr_latency_us", [67.8, 67.9, 68.1], { ...rtt, accel }),
+                ]);
+            assert.equal(evaluateClaim("felter2014", claim("netperf-kvm-latency"), measured("kvm")).status, "consistent");
+            const r = evaluateClaim("felter2014", claim("netperf-kvm-latency"), measured("tcg"));
+            assert.equal(r.status, "not judgeable: emulated", r.reason);
+            assert.equal(r.part, undefined, "no point measured without emulation: nothing to judge on its own");
+            assert.match(r.reason, /not judged: kvm-tuned \(tcg\) tcp_rr_latency_us: ratio 1\.81/);
+            assert.match(CLAIM_STATUS_MEANING["not judgeable: emulated"], /not counted in any tally/);
         });
 
-        it("a claim with two parts needs both: Docker volume ≈ native while union FS is slower", () => {
-            const mysql = { workload: "mysql", params: "threads=50", unit: "tps" };
-            const both = summarize([
-                ...reps("native", "mysql", "transactions_per_s", [9100, 9150, 9130], mysql),
-                ...reps("docker-vol", "mysql", "transactions_per_s", [9000, 9050, 9020], { ...mysql, env_kind: "docker", variant: "net=host;storage=volume" }),
-                ...reps("docker-ufs", "mysql", "transactions_per_s", [7000, 6950, 6980], { ...mysql, env_kind: "docker", variant: "net=nat;storage=unionfs" }),
+        it("a claim on Docker and emulated KVM: not judgeable as a whole, out of the tally; its Docker half is judged on its own", () => {
+            const triad = { workload: "stream", params: "", unit: "GB/s" };
+            const s = summarize([
+                ...reps("native", "stream", "triad_gbps", [10.0, 10.1, 10.05], triad),
+                ...reps("docker", "stream", "triad_gbps", [10.0, 10.08, 10.04], triad),
+                ...reps("kvm-tuned", "stream", "triad_gbps", [2.0, 2.1, 2.05], { ...triad, accel: "tcg" }),
             ]);
-            assert.equal(evaluateClaim("felter2014", claim("mysql-docker-volume-vs-unionfs"), both).status, "reproduced");
-            const onlyVolume = summarize([
-                ...reps("native", "mysql", "transactions_per_s", [9100, 9150, 9130], mysql),
-                ...reps("docker-vol", "mysql", "transactions_per_s", [9000, 9050, 9020], { ...mysql, env_kind: "docker", variant: "storage=volume" }),
+            const r = evaluateClaim(
+                "felter2014",
+                felter.claims.find((c) => c.id === "stream-negligible")!,
+                s,
+            );
+            assert.equal(r.status, "not judgeable: emulated");
+            assert.ok(r.part, r.reason);
+            assert.equal(r.part.scope, "docker only");
+            assert.equal(r.part.status, "consistent", r.part.reason);
+            assert.deepEqual(
+                r.part.checks[0].points.map((p) => p.environment),
+                ["docker"],
+            );
+            assert.deepEqual(tallyClaims([r]), { consistent: 1, inconsistent: 0, inconclusive: 0, notJudgeable: 1, notApplicable: 0 });
+            assert.equal(formatTally(tallyClaims([r])), "1 consistent, 0 inconsistent, 0 inconclusive; 1 not judgeable: emulated (not counted)");
+        });
+
+        it("union FS vs volume is the ratio of the two Docker environments on real I/O, not of either to native", () => {
+            const fio = { workload: "fio", params: "", unit: "IOPS" };
+            const metric = "random_write_16x8_write_iops";
+            const s = summarize([
+                ...reps("native", "fio", metric, [50000, 50500, 51000], fio),
+                ...reps("docker-vol", "fio", metric, [49000, 49500, 50000], { ...fio, env_kind: "docker", variant: "net=nat;storage=volume" }),
+                ...reps("docker-ufs", "fio", metric, [30000, 30500, 31000], { ...fio, env_kind: "docker", variant: "net=nat;storage=unionfs" }),
             ]);
-            const r = evaluateClaim("felter2014", claim("mysql-docker-volume-vs-unionfs"), onlyVolume);
-            assert.equal(r.status, "inconclusive");
-            assert.match(r.reason, /Docker union FS \/ native tps \(below 1\): not measured/);
+            const r = evaluateClaim("felter2014", claim("unionfs-slower-than-volume"), s);
+            assert.equal(r.status, "consistent", r.reason);
+            assert.deepEqual(
+                r.checks[0].points.map((p) => [p.environment, p.baseline]),
+                [["docker-ufs", "docker-vol"]],
+            );
+            // The read-only MySQL load is not evidence for or against it.
+            const mysql = summarize([
+                ...reps("docker-vol", "mysql", "transactions_per_s", [9000, 9050, 9020], {
+                    workload: "mysql",
+                    env_kind: "docker",
+                    variant: "net=nat;storage=volume",
+                }),
+                ...reps("docker-ufs", "mysql", "transactions_per_s", [7000, 6950, 6980], {
+                    workload: "mysql",
+                    env_kind: "docker",
+                    variant: "net=nat;storage=unionfs",
+                }),
+            ]);
+            assert.match(evaluateClaim("felter2014", claim("unionfs-slower-than-volume"), mysql).reason, /not measured: no fio metric/);
+        });
+
+        it("a link-ceiling claim: not applicable without a link fact, out of the tally; judged on the mean where the traffic crossed 10 GbE", () => {
+            const gbps = { workload: "nuttcp", params: "", unit: "Gb/s" };
+            const s = summarize([
+                ...reps("native", "nuttcp", "transmit_gbps", [30, 31, 32], gbps),
+                ...reps("docker-nat", "nuttcp", "transmit_gbps", [9.3, 9.32, 9.34], { ...gbps, env_kind: "docker", variant: "net=nat" }),
+            ]);
+            const here = evaluateClaim("felter2014", claim("nuttcp-line-rate"), s);
+            assert.equal(here.status, "not applicable here");
+            assert.match(here.reason, /no link_gbps fact .* for docker-nat: client and server share the host/);
+            assert.deepEqual(tallyClaims([here]), { consistent: 0, inconsistent: 0, inconclusive: 0, notJudgeable: 0, notApplicable: 1 });
+            const linked = evaluateClaim("felter2014", claim("nuttcp-line-rate"), s, {
+                linkGbps: linkCeilings([{ environment: "docker-nat", fact: "link_gbps", value: "10" }]),
+            });
+            assert.equal(linked.status, "consistent", linked.reason);
+            assert.match(linked.reason, /docker-nat transmit_gbps: mean 9\.32 Gb\/s \[9\.2\d, 9\.3\d\]/);
+            const slow = summarize([
+                ...reps("native", "nuttcp", "transmit_gbps", [9.3, 9.32, 9.34], gbps),
+                ...reps("docker-nat", "nuttcp", "transmit_gbps", [6.1, 6.2, 6.3], { ...gbps, env_kind: "docker", variant: "net=nat" }),
+            ]);
+            assert.equal(evaluateClaim("felter2014", claim("nuttcp-line-rate"), slow, { linkGbps: new Map([["docker-nat", 10]]) }).status, "inconsistent");
+            assert.equal(
+                evaluateClaim("felter2014", claim("nuttcp-line-rate"), slow, { linkGbps: new Map([["docker-nat", 1]]) }).status,
+                "not applicable here",
+            );
+        });
+
+        it("a check needs a ratio or a value range, not both", () => {
+            const bad = JSON.parse(JSON.stringify({ ...felter, claims: [claim("nuttcp-line-rate")] }));
+            bad.claims[0].checks[0].ratio = { min: 0.9 };
+            assert.throws(
+                () => parseReference(bad, "/ref/x.json"),
+                (e: Error) => e instanceof UserError && /must match exactly one schema in oneOf/.test(e.message),
+            );
         });
 
         it("no native: claims are inconclusive and say why", () => {
@@ -219,24 +309,41 @@ describe("analysis/published", () => {
                     baseline: { kind: "kvm" },
                     workloads: ["lifecycle"],
                     metric: "^create_ready_s$",
+                    primary: { lifecycle: "create_ready_s" },
                     params: {},
                     ratio: { max: 0.1 },
                 },
             ],
         };
         const r = evaluateClaim("test", faster, summarize(samples));
-        assert.equal(r.status, "reproduced", r.reason);
+        assert.equal(r.status, "consistent", r.reason);
         const p = r.checks[0].points;
         assert.equal(p.length, 1);
         assert.equal(p[0].baseline, "kvm");
         assert.ok(Math.abs(p[0].ratio - 3.0 / 285) < 1e-9, String(p[0].ratio));
         assert.match(r.reason, /docker \/ kvm create_ready_s: ratio 0\.0105/);
         const slower = { ...faster, checks: [{ ...faster.checks[0], ratio: { min: 1 } }] };
-        assert.equal(evaluateClaim("test", slower, summarize(samples)).status, "not reproduced");
+        assert.equal(evaluateClaim("test", slower, summarize(samples)).status, "inconsistent");
         const noBase = { ...faster, checks: [{ ...faster.checks[0], baseline: { names: ["absent"] } }] };
         const missing = evaluateClaim("test", noBase, summarize(samples));
         assert.equal(missing.status, "inconclusive");
         assert.match(missing.reason, /no baseline environment matching/);
+    });
+
+    it("a published value of a measured workload without a point of ours is listed as no matching point, with what is missing", () => {
+        const mysql = { workload: "mysql", unit: "tps" };
+        const s = summarize([
+            ...reps("native", "mysql", "transactions_per_s", [9100, 9150, 9130], { ...mysql, params: "threads=30" }),
+            ...reps("kvm-mysql", "mysql", "transactions_per_s", [4100, 4150, 4130], { ...mysql, params: "threads=30", env_kind: "kvm" }),
+        ]);
+        const none = unmatchedPublished(refs, s, comparePublished(refs, s));
+        const kvm50 = none.find((u) => u.published.id === "mysql-50-kvm");
+        assert.ok(kvm50);
+        assert.equal(kvm50.why, 'no mysql point at {"threads":50}');
+        assert.ok(
+            none.every((u) => u.published.workload === "mysql"),
+            "values of workloads not measured are not listed",
+        );
     });
 
     it("only claims about measured workloads are evaluated", () => {
@@ -245,8 +352,83 @@ describe("analysis/published", () => {
             ...reps("kvm-tuned", "netperf", "tcp_rr_latency_us", [67, 68, 69], rtt),
         ]);
         const { claims, skipped } = applicableClaims(refs, s);
-        assert.deepEqual(claims.map((c) => c.claim.id).sort(), ["netperf-kvm-latency", "netperf-kvm-udp-latency"]);
-        assert.equal(skipped, refs.reduce((n, r) => n + r.claims.length, 0) - 2);
-        assert.equal(claims.find((c) => c.claim.id === "netperf-kvm-latency")!.status, "reproduced");
+        assert.deepEqual(claims.map((c) => c.claim.id).sort(), ["netperf-docker-nat-latency", "netperf-kvm-latency", "netperf-kvm-udp-latency"]);
+        assert.equal(skipped, refs.reduce((n, r) => n + r.claims.length, 0) - 3);
+        assert.equal(claims.find((c) => c.claim.id === "netperf-kvm-latency")!.status, "consistent");
+    });
+
+    describe("one vote per measurement: primary metric, duplicates, multiplicity", () => {
+        const nat = { ...redis(50), variant: "net=nat" };
+
+        it("only the primary metric votes; the others are shown and said to be", () => {
+            const s = summarize([
+                ...reps("native", "redis", "get_rps", [100000, 101000, 102000], redis(50)),
+                ...reps("docker-nat", "redis", "get_rps", [70000, 71000, 72000], nat),
+                // SET faster through NAT would make the claim inconsistent if it voted.
+                ...reps("native", "redis", "set_rps", [100000, 101000, 102000], redis(50)),
+                ...reps("docker-nat", "redis", "set_rps", [120000, 121000, 122000], nat),
+            ]);
+            const r = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), s);
+            assert.equal(r.status, "consistent", r.reason);
+            assert.match(r.reason, /1 point\(s\) of other metrics shown, not voted/);
+            assert.deepEqual(
+                r.checks[0].points.map((p) => [p.metric, p.primary, p.status]),
+                [
+                    ["get_rps", true, "consistent"],
+                    ["set_rps", false, "inconsistent"],
+                ],
+            );
+            const onlySet = summarize([...reps("native", "redis", "set_rps", [1, 2, 3], redis(50)), ...reps("docker-nat", "redis", "set_rps", [1, 2, 3], nat)]);
+            const missing = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), onlySet);
+            assert.equal(missing.status, "inconclusive");
+            assert.match(missing.reason, /primary metric get_rps not measured \(other metrics shown, not voted\)/);
+        });
+
+        it("a claim's every reference check names a primary metric that its pattern matches", () => {
+            for (const ref of refs)
+                for (const c of ref.claims)
+                    for (const k of c.checks) for (const w of k.workloads) assert.match(k.primary[w], new RegExp(k.metric), `${c.id} ${w}`);
+            const bad = JSON.parse(JSON.stringify(felter)) as { claims: { checks: { primary: Record<string, string> }[] }[] };
+            bad.claims[0].checks[0].primary = { redis: "set_latency_avg_ms" };
+            assert.throws(() => parseReference(bad, "/ref/z.json"), /primary metric set_latency_avg_ms does not match "_rps\$"/);
+        });
+
+        it("IOPS and bandwidth of one fio job are one measurement: the bandwidth is marked and not a second point", () => {
+            const fio = { workload: "fio", params: "", unit: "IOPS" };
+            const s = summarize([
+                ...reps("native", "fio", "random_read_16x8_read_iops", [84000, 84100, 84050], fio),
+                ...reps("docker", "fio", "random_read_16x8_read_iops", [84000, 84050, 84100], fio),
+                ...reps("native", "fio", "random_read_16x8_read_bw_mb_s", [344, 344.5, 344.2], { ...fio, unit: "MB/s" }),
+                ...reps("docker", "fio", "random_read_16x8_read_bw_mb_s", [344, 344.3, 344.4], { ...fio, unit: "MB/s" }),
+            ]);
+            assert.equal(s.rows.find((r) => r.metric === "random_read_16x8_read_bw_mb_s")!.duplicateOf, "random_read_16x8_read_iops");
+            const r = evaluateClaim("felter2014", claim("fio-docker-native"), s);
+            assert.deepEqual(
+                r.checks[0].points.map((p) => p.metric),
+                ["random_read_16x8_read_iops"],
+            );
+        });
+
+        it("several points: Holm's correction keeps one marginal point from deciding; alone it would", () => {
+            const point = (clients: number, env: number[]) => [
+                ...reps("native", "redis", "get_rps", [100, 101, 102], redis(clients)),
+                ...reps("docker-nat", "redis", "get_rps", env, { ...redis(clients), variant: "net=nat" }),
+            ];
+            // At 50 clients NAT costs less than the paper's range allows: interval [0.848, 0.917], two-sided p ≈ 0.03 against ≤ 0.84.
+            const marginal = point(
+                50,
+                [103, 107, 108].map((v) => v * 0.84),
+            );
+            const alone = evaluateClaim("felter2014", claim("redis-docker-nat-throughput"), summarize(marginal));
+            assert.equal(alone.status, "inconsistent", alone.reason);
+            const three = evaluateClaim(
+                "felter2014",
+                claim("redis-docker-nat-throughput"),
+                summarize([...point(20, [70, 71, 72]), ...marginal, ...point(100, [70, 71, 72])]),
+            );
+            assert.equal(three.status, "inconclusive", three.reason);
+            assert.match(three.reason, /Holm over 3 voting points/);
+            assert.match(MULTIPLICITY_RULE, /Holm's step-down correction .* intersection–union test/);
+        });
     });
 });

@@ -43,9 +43,10 @@ describe("analysis/report (summary.md)", () => {
     it("paper-style table: one row per benchmark, one column per environment, change and verdict in each cell", () => {
         const i = lines.indexOf("## Change vs native (paper style)");
         assert.ok(i > 0, md);
-        assert.equal(lines[i + 2], "| workload | metric | docker-nat | kvm-tuned |");
+        // An environment whose numbers are emulated is marked in the header as well as in its cells.
+        assert.equal(lines[i + 2], "| workload | metric | docker-nat | kvm-tuned (tcg) |");
         // Throughput 22 % below native: -22% slower; latency 1.8×: +80% slower (the paper's "+80%").
-        assert.ok(lines.includes("| sysbench-cpu | events_per_s ↑ | 0% indistinguishable | -22% slower † |"), md);
+        assert.ok(lines.includes("| sysbench-cpu | events_per_s ↑ | 0% not distinguished | -22% slower † |"), md);
         assert.ok(lines.includes("| sysbench-cpu | latency_avg_ms ↓ | +80% slower |  |"), md);
         assert.ok(lines.includes("| redis | get_rps ↑ | n/a (no native) |  |"), md);
     });
@@ -71,26 +72,30 @@ describe("analysis/report (summary.md)", () => {
                 "| environment | metric | n | mean ± stddev | median | min | max | 95% CI of mean | unit | change vs native | CI of change | paired | outliers | accel |",
             ),
         );
-        const kvm = lines.find((l) => l.startsWith("| kvm-tuned | events_per_s"));
+        const kvm = lines.find((l) => l.startsWith("| kvm-tuned (tcg) | events_per_s"));
         assert.ok(kvm, md);
         assert.match(
             kvm,
-            /^\| kvm-tuned \| events_per_s ↑ \| 3 \| 78\.33 ± 0\.58 \| 78\.00 \| 78\.00 \| 79\.00 \| 76\.90 … 79\.77 \| events\/s \| -22% slower † \| \[-2\d%, -2\d%\] \| yes \| n<4 \| tcg \|$/,
+            /^\| kvm-tuned \(tcg\) \| events_per_s ↑ \| 3 \| 78\.33 ± 0\.58 \| 78\.00 \| 78\.00 \| 79\.00 \| 76\.90 … 79\.77 \| events\/s \| -22% slower † \| \[-2\d%, -2\d%\] \| yes \| n<4 \| tcg \|$/,
         );
         const noisy = lines.find((l) => l.startsWith("| native | noisy"));
         assert.match(noisy!, /\| 50\.00 \(rep 6\) \|/);
     });
 
     it("marks software-emulated rows and explains the mark", () => {
-        assert.match(md, /† measured \(partly\) under software emulation .* not KVM performance/);
+        assert.match(md, /- † and \(tcg\): measured \(partly\) under QEMU software emulation .* not KVM/);
     });
 
-    it("claims table with status and numbers", () => {
+    it("claims table with status and numbers, the tally and what each status means", () => {
         const i = lines.indexOf("## Claims of the published studies");
         assert.ok(i > 0);
-        assert.equal(lines[i + 2], "| claim | status | numbers | source |");
+        assert.match(
+            lines[i + 2],
+            /^Tally: \d+ consistent, \d+ inconsistent, \d+ inconclusive(; \d+ not applicable here \(not counted\))?\. Statuses — consistent: .*not judgeable: emulated: /,
+        );
+        assert.equal(lines[i + 4], "| claim | our data vs the claim | numbers | source |");
         assert.ok(
-            lines.some((l) => l.startsWith("| Docker adds negligible CPU overhead (within 5 %) | reproduced | ")),
+            lines.some((l) => l.startsWith("| Docker adds negligible CPU overhead (within 5 %) | consistent | ")),
             md,
         );
         assert.ok(

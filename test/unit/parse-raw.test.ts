@@ -61,13 +61,13 @@ describe("isobench parse (experiment/parse-raw)", () => {
     });
 
     it("prints CSV in the sample schema that reads back", () => {
-        const file = path.join(FIXTURES, "fio", "fio-2.0.8-paper-native-linux.log.txt");
+        const file = path.join(FIXTURES, "felter2014", "kvm-docker-comparison", "fio", "results", "linux.log");
         const csv = parseRawToCsv(getWorkload("fio"), file);
         assert.equal(csv.split("\n")[0], SAMPLE_COLUMNS.join(","));
         const back = samplesFromCsv(csv, "parse output");
         assert.equal(back.length, 45);
         assert.equal(back.find((s) => s.metric === "random_read_16x8_read_iops")!.value, 84044);
-        assert.equal(back[0].cell_id, "fio-2.0.8-paper-native-linux.log");
+        assert.equal(back[0].cell_id, "linux.log");
         assert.equal(back[0].params, "");
     });
 

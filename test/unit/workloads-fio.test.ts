@@ -7,8 +7,10 @@ import { valuesByMetric } from "../helpers/measurements";
 const fixture = fixtureReader("fio");
 const JSON_333 = "fio-3.33-8jobs-32m-runtime2.txt";
 const TEXT_333 = "fio-3.33-normal-3jobs-32m-runtime2.txt";
-const PAPER_NATIVE = "fio-2.0.8-paper-native-linux.log.txt";
-const PAPER_KVM = "fio-2.0.8-paper-kvm-vm.log.txt";
+/** The paper's fio 2.0.8 logs, in the excerpts of the authors' repository (test/fixtures/felter2014/README.md). */
+const paperLog = fixtureReader("felter2014/kvm-docker-comparison/fio/results");
+const PAPER_NATIVE = "linux.log";
+const PAPER_KVM = "vm.log";
 const CTX = { dataDir: "/var/lib/isobench-data" };
 const ALL_DIRS = 9; // eight jobs, the mixed one reads and writes
 
@@ -88,7 +90,7 @@ describe("workloads/fio", () => {
     });
 
     it("imports the paper's fio 2.0.8 logs (thewmf/kvm-docker-comparison fio/results)", () => {
-        const n = valuesByMetric(parseFio(fixture(PAPER_NATIVE), fio.defaults));
+        const n = valuesByMetric(parseFio(paperLog(PAPER_NATIVE), fio.defaults));
         assert.equal(Object.keys(n).length, ALL_DIRS * 5);
         // bw=806597KB/s (KB = 1024 B in fio 2.x), iops=787, clat 50th 2416 µs.
         assert.equal(n.seq_read_2_read_bw_mb_s, (806597 * 1024) / 1e6);
@@ -100,13 +102,13 @@ describe("workloads/fio", () => {
         assert.equal(n.mixed_random_rw_32x8_read_iops + n.mixed_random_rw_32x8_write_iops, 104553);
         assert.equal(n.random_read_16x8_read_clat_p95_us, 2024);
         // The KVM log reports the sequential fill's percentiles in msec.
-        const k = valuesByMetric(parseFio(fixture(PAPER_KVM), fio.defaults));
+        const k = valuesByMetric(parseFio(paperLog(PAPER_KVM), fio.defaults));
         assert.equal(k.sequential_fill_write_clat_p50_us, 23000);
         assert.equal(k.random_read_16_read_clat_p50_us, 620);
     });
 
     it("throws ParseError naming job and metric for errors, missing jobs and truncation", () => {
-        const paper = fixture(PAPER_NATIVE);
+        const paper = paperLog(PAPER_NATIVE);
         const e = assertParseError(
             () => parseFio(paper.replace("seq-read-2: (groupid=2, jobs=1): err= 0", "seq-read-2: (groupid=2, jobs=1): err= 5")),
             "fio",
