@@ -40,6 +40,10 @@ export interface HeldLock {
     release(): void;
 }
 
+/** A free lock is taken within milliseconds; a flock not through after this long waits for another taker. */
+const LATE_TAKER_S = 2;
+const UNKNOWN_OWNER = "owner unknown";
+
 // `read` gets the pid to watch, or end of input when there is none: then the lock goes at once.
 const HOLDER = `echo held; read -r pid || exit 0; while kill -0 "$pid" 2>/dev/null; do sleep 1; done`;
 
@@ -51,20 +55,31 @@ export function acquireMeasureLock(owner: string, log: (line: string) => void, f
     fs.mkdirSync(path.dirname(file), { recursive: true });
     if (spawnSync("flock", ["--version"]).error) throw new HostError("flock(1) was not found. Fix: apt-get install util-linux");
     const started = Date.now();
-    const busy = spawnSync("flock", ["-n", file, "true"]).status !== 0;
-    const waitedFor = busy ? lockOwner(file) || "owner unknown" : "";
-    if (busy) log(`another measurement holds this host (${waitedFor}; lock ${file}): waiting for it to finish`);
+    let waitedFor = "";
+    const waitFor = () => {
+        waitedFor = lockOwner(file) || UNKNOWN_OWNER;
+        log(`another measurement holds this host (${waitedFor}; lock ${file}): waiting for it to finish`);
+    };
+    if (spawnSync("flock", ["-n", file, "true"]).status !== 0) waitFor();
     // detached: a Ctrl-C meant for `isobench up` must not end the holder while Pulumi still measures.
     const holder: ChildProcess = spawn("flock", ["-x", file, "sh", "-c", HOLDER], { stdio: ["pipe", "pipe", "inherit"], detached: true });
     holder.unref();
     return new Promise((resolve, reject) => {
+        // Two stacks started together both find the lock free above; the one whose flock then
+        // blocks is waiting as much as one that found it taken, and its wait must be recorded too.
+        const late = waitedFor ? undefined : setTimeout(waitFor, LATE_TAKER_S * 1000);
         const waiting = setInterval(
             () => log(`still waiting ${Math.round((Date.now() - started) / 1000)} s for ${lockOwner(file) || "owner unknown"} (lock ${file})`),
             sayEveryS * 1000,
         );
-        const done = () => clearInterval(waiting);
+        const done = () => {
+            clearInterval(waiting);
+            clearTimeout(late);
+        };
         holder.stdout!.once("data", () => {
             done();
+            // A taker seen before it wrote its name is named by what it left in the file.
+            if (waitedFor === UNKNOWN_OWNER) waitedFor = lockOwner(file) || UNKNOWN_OWNER;
             fs.writeFileSync(file, `${owner}\n`);
             let ended = false;
             const end = (line: string) => {

@@ -162,6 +162,25 @@ describe("measurement lock (flock on a temporary file)", function () {
         }
     });
 
+    it("a taker that found the lock free but then blocks behind another records the wait too", async () => {
+        const file = path.join(dir, "measure.lock");
+        // Both check the free lock before either flock runs: what two stacks started together do.
+        const said: string[][] = [[], []];
+        const takers = ["stack a", "stack b"].map((o, i) => acquireMeasureLock(o, (l) => said[i].push(l), file));
+        const first = await Promise.race(takers.map((t, i) => t.then((held) => ({ held, i }))));
+        await new Promise((r) => setTimeout(r, 2500));
+        first.held.release();
+        const other = await takers[1 - first.i];
+        try {
+            assert.equal(first.held.waitedFor, "");
+            assert.equal(other.waitedFor, first.i === 0 ? "stack a" : "stack b");
+            assert.ok(other.waitedS >= 2.4, `waited ${other.waitedS} s`);
+            assert.match(said[1 - first.i][0], /another measurement holds this host .*waiting for it to finish/);
+        } finally {
+            other.release();
+        }
+    });
+
     it("stays held while the watched process lives, even when its taker lets go", async () => {
         const file = path.join(dir, "measure.lock");
         const watched = spawn("sleep", ["2"], { stdio: "ignore" });
