@@ -33,6 +33,7 @@ import { REPO_ROOT } from "../core/paths";
 import { attempt, mustRun, virshArgv } from "../environments/process";
 import { runtimeDir } from "../environments/exec-target";
 import { endProcesses, processAlive } from "../experiment/recovery";
+import { cellIntervals } from "../experiment/run-report";
 import { CliRun, CliStack, processesOf, waitFor } from "../test/helpers/cli-stack";
 import { leftoverFiles, leftoverResources, removeLeftovers } from "../test/helpers/leftovers";
 
@@ -199,19 +200,6 @@ function startDaemons(): void {
 async function restartDaemon(name: "dockerd" | "libvirtd"): Promise<void> {
     await stopDaemon(name);
     startDaemons();
-}
-
-/** Cell intervals [start, end] of a progress.log, by cell id. */
-function cellIntervals(log: string): Map<string, [number, number]> {
-    const out = new Map<string, [number, number]>();
-    for (const line of log.split("\n")) {
-        const m = /^(\S+) cell (\S+): (start|done|FAILED)/.exec(line);
-        if (!m) continue;
-        const t = Date.parse(m[1]);
-        if (m[3] === "start") out.set(m[2], [t, Number.POSITIVE_INFINITY]);
-        else if (out.has(m[2])) out.get(m[2])![1] = t;
-    }
-    return out;
 }
 
 interface Scenario {

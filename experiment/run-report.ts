@@ -46,6 +46,19 @@ function cellEvents(progressLog: string, since: Date): CellEvent[] {
     return events;
 }
 
+/**
+ * Each cell's [start, end] in ms since the epoch, from its "start" and "done" lines; a cell that
+ * started and has no "done" (running, failed, killed) ends at +Infinity, so it overlaps everything after it.
+ */
+export function cellIntervals(progressLog: string): Map<string, [number, number]> {
+    const out = new Map<string, [number, number]>();
+    for (const e of cellEvents(progressLog, new Date(0))) {
+        if (e.kind === "start") out.set(e.cell, [e.at, Number.POSITIVE_INFINITY]);
+        else if (out.has(e.cell)) out.get(e.cell)![1] = e.at;
+    }
+    return out;
+}
+
 /** Cells that finished since `since` according to progress.log's "cell <id>: done in X s" lines. */
 export function cellTimesSince(progressLog: string, since: Date): CellTimes {
     const done = cellEvents(progressLog, since).filter((e) => e.kind === "done");

@@ -6,19 +6,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
+import { cellIntervals } from "../../experiment/run-report";
 import { CliStack } from "../helpers/cli-stack";
-
-/** [start, end] in ms of every cell of a progress.log. */
-function cellIntervals(log: string): [number, number][] {
-    const starts = new Map<string, number>();
-    const out: [number, number][] = [];
-    for (const m of log.matchAll(/^(\S+) cell (\S+): (start|done|FAILED)/gm)) {
-        const t = Date.parse(m[1]);
-        if (m[3] === "start") starts.set(m[2], t);
-        else if (starts.has(m[2])) out.push([starts.get(m[2])!, t]);
-    }
-    return out;
-}
 
 describe("two stacks started at once on one host (real isobench up, native)", function () {
     this.timeout(10 * 60 * 1000);
@@ -46,7 +35,7 @@ describe("two stacks started at once on one host (real isobench up, native)", fu
         const runs = stacks.map((s) => s.isobench(["up", s.stack]));
         const codes = await Promise.all(runs.map((r) => r.done));
         codes.forEach((c, i) => assert.equal(c, 0, runs[i].out().slice(-3000)));
-        const [a, b] = stacks.map((s) => cellIntervals(progressLog(s)));
+        const [a, b] = stacks.map((s) => [...cellIntervals(progressLog(s)).values()]);
         assert.equal(a.length, 3);
         assert.equal(b.length, 3);
         const overlapping = a.filter(([a0, a1]) => b.some(([b0, b1]) => a0 < b1 && b0 < a1));

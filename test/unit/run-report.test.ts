@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { cellGaps, cellTimesSince, describeRun, missingCells } from "../../experiment/run-report";
+import { cellGaps, cellIntervals, cellTimesSince, describeRun, missingCells } from "../../experiment/run-report";
 
 const LOG = [
     "2026-11-22T07:16:33.100Z cell pxz.native.r1: start (pxz on native, accel=none)",
@@ -12,6 +12,22 @@ const LOG = [
 ].join("\n");
 
 describe("run report", () => {
+    it("cell intervals: start to done, and open-ended for a cell with no done line", () => {
+        const log = [
+            "2026-12-04T10:00:00.000Z cell a.native.r1: start (sysbench-cpu on native, accel=none, launched 0.5 s before)",
+            "2026-12-04T10:00:03.000Z cell a.native.r1: done in 2.9 s, 3 samples",
+            "2026-12-04T10:00:04.000Z cell a.native.r2: start (sysbench-cpu on native, accel=none, launched 0.5 s before)",
+            "2026-12-04T10:00:05.000Z cell a.native.r2: FAILED: exited 1",
+        ].join("\n");
+        assert.deepEqual(
+            [...cellIntervals(log)],
+            [
+                ["a.native.r1", [Date.parse("2026-12-04T10:00:00.000Z"), Date.parse("2026-12-04T10:00:03.000Z")]],
+                ["a.native.r2", [Date.parse("2026-12-04T10:00:04.000Z"), Number.POSITIVE_INFINITY]],
+            ],
+        );
+    });
+
     it("lists planned cells without a CSV, in plan order", () => {
         assert.deepEqual(missingCells(["a.native.r1", "a.kvm.r1", "b.native.r1"], new Set(["a.native.r1.csv", "other.csv"])), ["a.kvm.r1", "b.native.r1"]);
         assert.deepEqual(missingCells(["a.native.r1"], new Set(["a.native.r1.csv"])), []);
