@@ -86,6 +86,8 @@ export interface ComparisonAgreement {
     readonly intervalsOverlap: boolean | null;
     /** Why it is not counted (one reason, the first that applies); undefined when counted. */
     readonly leftOut?: string;
+    /** The particulars of leftOut: the run's reason it was not compared, the metric it restates. */
+    readonly leftOutDetail?: string;
 }
 
 export interface Agreement {
@@ -98,6 +100,9 @@ export interface Agreement {
     readonly comparisonsAgreeing: number;
     readonly pass: boolean;
 }
+
+type Run = "base" | "other";
+const ONLY_IN: Readonly<Record<Run, string>> = { base: "only in the base run", other: "only in the other run" };
 
 /** What one run knows about a comparison. */
 interface RunComparison {
@@ -143,20 +148,22 @@ export function verdictDifference(a: Verdict, b: Verdict): VerdictDifference | u
     return "opposite";
 }
 
-/** The first reason a comparison is not counted, or undefined. */
-function leftOutReason(b: RunComparison | undefined, o: RunComparison | undefined): string | undefined {
-    if (!b) return "only in the other run";
-    if (!o) return "only in the base run";
-    const notCompared = (r: RunComparison, run: string) => {
+/** The first reason a comparison is not counted, with its particulars; undefined when it is counted. */
+function leftOutReason(b: RunComparison | undefined, o: RunComparison | undefined): { leftOut: string; leftOutDetail?: string } | undefined {
+    if (!b) return { leftOut: ONLY_IN.other };
+    if (!o) return { leftOut: ONLY_IN.base };
+    for (const [r, run] of [
+        [b, "base"],
+        [o, "other"],
+    ] as const) {
         const ov = r.row.overhead;
-        return ov.kind === "no-native" || ov.kind === "not-comparable" ? `not compared with native in the ${run} run: ${ov.reason}` : undefined;
-    };
-    const nc = notCompared(b, "base") ?? notCompared(o, "other");
-    if (nc) return nc;
-    if (b.emulated || o.emulated) return `emulated in the ${b.emulated && o.emulated ? "two runs" : b.emulated ? "base run" : "other run"}`;
+        if (ov.kind === "no-native" || ov.kind === "not-comparable") return { leftOut: `not compared with native in the ${run} run`, leftOutDetail: ov.reason };
+    }
+    if (b.emulated || o.emulated) return { leftOut: `emulated in the ${b.emulated && o.emulated ? "two runs" : b.emulated ? "base run" : "other run"}` };
     const restates = b.restates ?? o.restates;
-    if (restates) return `restates ${restates} (counted once)`;
-    if (verdictSide(b.row)?.verdict === "undetermined" && verdictSide(o.row)?.verdict === "undetermined") return "no interval in either run (n < 2)";
+    if (restates) return { leftOut: "restates another metric of its cell (counted once)", leftOutDetail: `restates ${restates}` };
+    if (verdictSide(b.row)?.verdict === "undetermined" && verdictSide(o.row)?.verdict === "undetermined")
+        return { leftOut: "no interval in either run (n < 2)" };
     return undefined;
 }
 
@@ -184,7 +191,7 @@ function compareVerdicts(base: Summary, other: Summary): ComparisonAgreement[] {
             agree: !leftOut && !difference,
             ...(difference ? { difference } : {}),
             intervalsOverlap: overlap(bs?.ratioCi, os?.ratioCi),
-            ...(leftOut ? { leftOut } : {}),
+            ...leftOut,
         };
     });
 }
@@ -204,15 +211,21 @@ function compareClaims(base: readonly ClaimResult[], other: readonly ClaimResult
     const a = claimSides(base);
     const b = claimSides(other);
     const ids = [...a.keys(), ...[...b.keys()].filter((k) => !a.has(k))];
+    const judged = (s: ClaimSide | undefined) => s !== undefined && JUDGED.includes(s.status);
+    /** Why an entry of one run is missing from the other: a part may be missing because the other run judged the whole claim. */
+    const missing = (c: ClaimResult, run: Run, there: typeof a) => {
+        const whole = there.get(JSON.stringify([c.study, c.claim.id, false]));
+        const otherRun = run === "base" ? "other" : "base";
+        return c.scope !== undefined && judged(whole?.side) ? `a part in the ${run} run, judged whole in the ${otherRun} run` : ONLY_IN[run];
+    };
     return ids.map((id): ClaimAgreement => {
         const x = a.get(id);
         const y = b.get(id);
         const c = (x ?? y)!.c;
-        const judged = (s: ClaimSide | undefined) => s !== undefined && JUDGED.includes(s.status);
         const leftOut = !x
-            ? "only in the other run"
+            ? missing(c, "other", a)
             : !y
-              ? "only in the base run"
+              ? missing(c, "base", b)
               : !judged(x.side) && !judged(y.side)
                 ? "judged in neither run"
                 : !judged(x.side) || !judged(y.side)
@@ -292,12 +305,21 @@ function counts<T>(items: readonly T[], key: (t: T) => string): string {
         .join(", ");
 }
 
-const SHOWN = 10;
+const SHOWN = 5;
 
-/** Each comparison's point, its params shortened to the keys that vary within its workload ("clients=50"). */
+/** Whether the run has the comparison at all (compared with native or not). */
+function inRun(c: ComparisonAgreement, run: Run): boolean {
+    return c.leftOut !== ONLY_IN[run === "base" ? "other" : "base"];
+}
+
+/**
+ * Each comparison's point, its params shortened to the keys that vary within its workload in the
+ * run it comes from ("clients=50"): two runs may spell the same point differently.
+ */
 function pointsOf(items: readonly ComparisonAgreement[]): Map<ComparisonAgreement, string> {
-    const keys = new Map([...groupBy(items, (c) => c.workload)].map(([w, list]) => [w, varyingKeys(list.map((c) => c.params))]));
-    return new Map(items.map((c) => [c, shortParams(c.params, keys.get(c.workload) ?? [])]));
+    const side = (c: ComparisonAgreement) => JSON.stringify([c.workload, inRun(c, "base")]);
+    const keys = new Map([...groupBy(items, side)].map(([k, list]) => [k, varyingKeys(list.map((c) => c.params))]));
+    return new Map(items.map((c) => [c, shortParams(c.params, keys.get(side(c)) ?? [])]));
 }
 
 /** "redis get_rps @ clients=50 on docker-nat". */
@@ -305,17 +327,59 @@ function label(c: ComparisonAgreement, at: string): string {
     return `${c.workload} ${c.metric}${at ? ` @ ${at}` : ""} on ${environmentLabel(c.environment, c.emulated)}`;
 }
 
-/** One bullet per reason comparisons were left out: how many, by environment and workload, and the first few by name. */
+/** For comparisons in one run only: the environments and workloads the other run lacks entirely. */
+function absentEntirely(a: Agreement, list: readonly ComparisonAgreement[], run: Run): string {
+    const otherRun: Run = run === "base" ? "other" : "base";
+    const there = a.comparisons.filter((c) => inRun(c, otherRun));
+    const missing = (key: (c: ComparisonAgreement) => string) => {
+        const have = new Set(there.map(key));
+        return [...new Set(list.map(key))].filter((k) => !have.has(k)).sort();
+    };
+    const envs = missing((c) => c.environment);
+    const workloads = missing((c) => c.workload);
+    return [
+        ...(envs.length ? [`environments the ${otherRun} run does not have: ${envs.join(", ")}`] : []),
+        ...(workloads.length ? [`workloads the ${otherRun} run does not have: ${workloads.join(", ")}`] : []),
+    ]
+        .map((x) => `${x}; `)
+        .join("");
+}
+
+/**
+ * Comparisons in one run only whose workload, metric and environment the other run has at other
+ * params: the points are matched by their whole params, and the runs spell them differently.
+ */
+function paramsMismatch(a: Agreement): string | undefined {
+    const id = (c: ComparisonAgreement) => JSON.stringify([c.workload, c.metric, c.environment]);
+    const otherOnly = groupBy(
+        a.comparisons.filter((c) => c.leftOut === ONLY_IN.other),
+        id,
+    );
+    const baseOnly = a.comparisons.filter((c) => c.leftOut === ONLY_IN.base && otherOnly.has(id(c)));
+    if (!baseOnly.length) return undefined;
+    const e = baseOnly[0];
+    const o = otherOnly.get(id(e))![0];
+    return (
+        `${baseOnly.length} comparison(s) of the base run have the same workload, metric and environment in the other run at params spelt differently ` +
+        `(e.g. ${e.workload} ${e.metric} on ${e.environment}: base \`${e.params}\`, other \`${o.params}\`); points are matched by their whole params.`
+    );
+}
+
+/** One bullet per reason comparisons were left out, largest first: how many, by environment and workload, and the first few by name. */
 function leftOutLines(a: Agreement): string[] {
     const left = a.comparisons.filter((c) => !c.counted);
     const points = pointsOf(a.comparisons);
-    // Reasons that carry a run's own words (not compared: …) are grouped by their start.
-    const reasonOf = (c: ComparisonAgreement) => c.leftOut!.replace(/^(not compared with native in the \w+ run).*/, "$1");
-    return [...groupBy(left, reasonOf)].map(([reason, list]) => {
-        const names = list.slice(0, SHOWN).map((c) => label(c, points.get(c)!));
-        const more = list.length > SHOWN ? `; and ${list.length - SHOWN} more (compare-agreement.csv lists every one)` : "";
-        return `- ${reason}: ${list.length} — by environment: ${counts(list, (c) => c.environment)}; by workload: ${counts(list, (c) => c.workload)}. ${names.join("; ")}${more}`;
-    });
+    const lines = [...groupBy(left, (c) => c.leftOut!)]
+        .sort((x, y) => y[1].length - x[1].length)
+        .map(([reason, list]) => {
+            const names = list.slice(0, SHOWN).map((c) => label(c, points.get(c)!) + (c.leftOutDetail ? ` (${c.leftOutDetail})` : ""));
+            const more = list.length > SHOWN ? `; and ${list.length - SHOWN} more (compare-agreement.csv lists every one)` : "";
+            const run = (Object.keys(ONLY_IN) as Run[]).find((r) => ONLY_IN[r] === reason);
+            const absent = run ? absentEntirely(a, list, run) : "";
+            return `- ${reason}: ${list.length} — ${absent}by environment: ${counts(list, (c) => c.environment)}; by workload: ${counts(list, (c) => c.workload)}. ${names.join("; ")}${more}`;
+        });
+    const mismatch = paramsMismatch(a);
+    return mismatch ? [...lines, `- ${mismatch}`] : lines;
 }
 
 /** The "Do the verdicts repeat?" section of compare.md. */
@@ -385,7 +449,7 @@ export function renderAgreementMarkdown(a: Agreement): string {
     }
     const left = leftOutLines(a);
     if (left.length) out.push(`Left out (${a.comparisons.length - a.comparisonsCounted} comparison(s)):`, "", ...left, "");
-    const claimsLeft = a.claims.filter((c) => c.leftOut === "only in the base run" || c.leftOut === "only in the other run");
+    const claimsLeft = a.claims.filter((c) => !c.base || !c.other);
     if (claimsLeft.length) {
         out.push(`Claims evaluated in one run only: ${claimsLeft.map((c) => `${c.study}: ${c.id}${c.part ? " (part)" : ""} (${c.leftOut})`).join("; ")}.`, "");
     }
@@ -445,7 +509,7 @@ export function agreementToCsv(a: Agreement): string {
         agree: c.counted ? yn(c.agree) : "",
         difference: c.difference,
         intervals_overlap: c.intervalsOverlap === null ? "" : yn(c.intervalsOverlap),
-        left_out: c.leftOut,
+        left_out: [c.leftOut, c.leftOutDetail].filter(Boolean).join(": "),
     }));
     return stringify(
         [...claims, ...verdicts].map((r) => AGREEMENT_COLUMNS.map((k) => r[k] ?? "")),
