@@ -9,12 +9,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
 import { UserError } from "../core/errors";
+import { Agreement, agreementOf, agreementToCsv, renderAgreementMarkdown } from "./agreement";
 import { comparisonToCsv, compareRuns, renderComparisonMarkdown } from "./compare";
 import { FactsAccumulator, factMismatches, readEnvironmentFacts } from "./facts";
 import { renderHtml } from "./html";
 import { DEFAULT_CONFIDENCE, formatPercent, Summary, summarizeGroups } from "./overhead";
 import { plotSpecs, renderPlots, writePlots } from "./plots";
-import { applicableClaims, comparePublished, linkCeilings, loadReferences, Reference, unmatchedPublished } from "./published";
+import { applicableClaims, ClaimResult, comparePublished, linkCeilings, loadReferences, Reference, unmatchedPublished } from "./published";
 import { readCells } from "./read-cells";
 import { renderMarkdown } from "./report";
 import { writeFileAtomic } from "../core/files";
@@ -38,6 +39,8 @@ export interface AnalyzeOptions {
     readonly log?: (line: string) => void;
     /** The cell ids of the stack's current plan: other cells' CSVs are listed, not used (the stack's analysis step passes it). */
     readonly plan?: readonly string[];
+    /** With compareWith: the share of verdicts that must agree for the agreement report to pass; default AGREEMENT_BAR. */
+    readonly agreementBar?: number;
 }
 
 export const SUMMARY_COLUMNS = [
@@ -161,19 +164,28 @@ export async function summarizeResultsDir(
     return { summary, loadProblems, facts: read.facts, rows: read.rows, files: read.files.length };
 }
 
+/** The published claims a run's summary speaks to, judged with its environment facts (link ceilings). */
+function claimsOfRun(refs: readonly Reference[], summary: Summary, env: ReturnType<typeof readEnvironmentFacts>): { claims: ClaimResult[]; skipped: number } {
+    return summary.hasNative ? applicableClaims(refs, summary, { linkGbps: linkCeilings(env.facts) }) : { claims: [], skipped: 0 };
+}
+
 /**
  * Analyzes a results directory, writes summary.csv, summary.md, plots/ and report.html into it
  * and returns the Markdown. Throws a UserError when the directory does not exist or holds no
  * usable samples; every smaller problem is listed in the outputs instead.
  */
 export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}): Promise<string> {
+    return (await analyzeRun(dir, opts)).markdown;
+}
+
+/** analyzeResultsDir, and with compareWith also the agreement of the two runs (agreement.ts). */
+export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promise<{ markdown: string; agreement?: Agreement }> {
     const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
     const { summary, loadProblems, facts, rows, files } = await summarizeResultsDir(dir, opts);
 
     const refs: Reference[] = loadReferences(opts.referenceDir);
     const env = readEnvironmentFacts(dir);
-    const context = { linkGbps: linkCeilings(env.facts) };
-    const { claims, skipped } = summary.hasNative ? applicableClaims(refs, summary, context) : { claims: [], skipped: 0 };
+    const { claims, skipped } = claimsOfRun(refs, summary, env);
     const published = comparePublished(refs, summary);
     const unmatched = unmatchedPublished(refs, summary, published);
     const extraProblems = [
@@ -223,18 +235,26 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
     written.push(htmlPath);
 
     let out = md;
+    let agreement: Agreement | undefined;
     if (opts.compareWith) {
         if (opts.progress) log(`analyze: reading ${opts.compareWith} to compare`);
         // The plan is this run's; the other run is read whole.
         const { plan: _plan, ...otherOpts } = opts;
         const other = await summarizeResultsDir(opts.compareWith, { ...otherOpts, log });
         const cmp = compareRuns(summary, other.summary);
-        const cmpMd = renderComparisonMarkdown(cmp, dir, opts.compareWith, summary.confidence);
+        agreement = agreementOf(
+            { summary, claims },
+            { summary: other.summary, claims: claimsOfRun(refs, other.summary, readEnvironmentFacts(opts.compareWith)).claims },
+            opts.agreementBar,
+        );
+        const cmpMd = `${renderComparisonMarkdown(cmp, dir, opts.compareWith, summary.confidence)}\n${renderAgreementMarkdown(agreement)}`;
         const cmpMdPath = path.join(dir, "compare.md");
         const cmpCsvPath = path.join(dir, "compare.csv");
+        const agreementCsvPath = path.join(dir, "compare-agreement.csv");
         writeFileAtomic(cmpMdPath, cmpMd);
         writeFileAtomic(cmpCsvPath, comparisonToCsv(cmp));
-        written.push(cmpMdPath, cmpCsvPath);
+        writeFileAtomic(agreementCsvPath, agreementToCsv(agreement));
+        written.push(cmpMdPath, cmpCsvPath, agreementCsvPath);
         out = `${md}\n${cmpMd}`;
     }
 
@@ -245,5 +265,5 @@ export async function analyzeResultsDir(dir: string, opts: AnalyzeOptions = {}):
         );
         for (const p of all) log(`analyze: problem: ${p}`);
     }
-    return out;
+    return { markdown: out, ...(agreement ? { agreement } : {}) };
 }

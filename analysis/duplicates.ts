@@ -51,3 +51,16 @@ export function duplicateField(g: { workload: string; params: string; metric: st
     const d = restates(g.workload, g.params, g.metric);
     return d ? { duplicateOf: d.of } : {};
 }
+
+/** Where a row was measured, as far as restating goes: a restatement and its original share all but the metric. */
+type MeasuredRow = { readonly environment: string; readonly workload: string; readonly params: string; readonly metric: string; readonly duplicateOf?: string };
+
+/**
+ * The rows without those that restate another row present among them (same environment, workload
+ * and point): one measurement, one vote. A restatement whose original is absent stands on its own.
+ */
+export function countedOnce<T extends MeasuredRow>(rows: readonly T[]): T[] {
+    const id = (r: MeasuredRow, metric: string) => JSON.stringify([r.environment, r.workload, r.params, metric]);
+    const present = new Set(rows.map((r) => id(r, r.metric)));
+    return rows.filter((r) => !r.duplicateOf || !present.has(id(r, r.duplicateOf)));
+}

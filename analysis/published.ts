@@ -34,6 +34,7 @@ import { REPO_ROOT } from "../core/repo-root";
 import { isEmulated } from "../core/samples";
 import { environmentLabel, TCG_MEANING } from "./emulated";
 import { meanOnLogScale } from "./ratio";
+import { countedOnce } from "./duplicates";
 
 /** Which of our environments a published environment or a claim refers to. */
 export interface EnvSelector {
@@ -414,8 +415,7 @@ export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult 
         (r) => check.workloads.includes(r.workload) && re.test(r.metric) && matchesParams(check.params, r.params) && matchesEnv(check.env, r),
     );
     // A metric restating another matched one (IOPS and bandwidth of one job) is one measurement: counted once.
-    const present = new Set(matched.map((r) => JSON.stringify([r.environment, r.workload, r.params, r.metric])));
-    const rows = matched.filter((r) => !r.duplicateOf || !present.has(JSON.stringify([r.environment, r.workload, r.params, r.duplicateOf])));
+    const rows = countedOnce(matched);
     if (rows.length === 0)
         return { check, points: [], missing: `not measured: no ${check.workloads.join("/")} metric matching /${check.metric}/ in a matching environment` };
     if (check.value) return evaluateValues(check, rows, summary);

@@ -25,9 +25,12 @@ const USAGE = `usage: isobench <command>
                              of killed runs, stale locks), one line each: kind, name, stack, why;
                              --clean removes them (results/ never). Exit 0: nothing left; 3: leftovers
                              listed; 1: something could not be read or removed
-  analyze <results dir> [--compare <other results dir>] [--confidence 0.95] [--no-plots] [--quiet-progress]
+  analyze <results dir> [--compare <other results dir> [--require-agreement 0.95]] [--confidence 0.95] [--no-plots] [--quiet-progress]
                              statistics, change vs native, published claims: summary.csv, summary.md,
-                             plots/, report.html (--compare: compare.md/.csv, the two runs side by side)
+                             plots/, report.html (--compare: compare.md/.csv, the two runs side by side,
+                             and whether their verdicts agree: compare-agreement.csv and a last line
+                             "agreement: PASS|FAIL …"; --require-agreement: exit 3 on FAIL, with that share
+                             of verdicts as the bar)
   doctor                     what this host can run, and how to fix what is missing
   parse <workload> <raw file> [--params k=v,...]
                              re-parse raw tool output (results/.../raw/*.txt, published logs) to sample CSV
@@ -234,11 +237,15 @@ async function leftovers(args: string[]): Promise<number | undefined> {
     return failed.length > 0 || problems.length > 0 ? 1 : 0;
 }
 
+/** analyze --require-agreement: the two runs' verdicts did not agree (1 stays "could not analyze"). */
+const AGREEMENT_FAILED_EXIT = 3;
+
 /** `analyze` arguments; bad ones are a UserError naming the fix. */
 function parseAnalyzeArgs(args: readonly string[]): {
     dir: string;
     compareWith?: string;
     confidence?: number;
+    agreementBar?: number;
     plots: boolean;
     progress: boolean;
     planArg?: string;
@@ -247,6 +254,7 @@ function parseAnalyzeArgs(args: readonly string[]): {
     let compareWith: string | undefined;
     let planArg: string | undefined;
     let confidence: number | undefined;
+    let agreementBar: number | undefined;
     let plots = true;
     let progress = true;
     for (let i = 0; i < args.length; i++) {
@@ -257,11 +265,17 @@ function parseAnalyzeArgs(args: readonly string[]): {
             // Only the stack's analysis step passes it (an encoded list of cell ids).
             planArg = args[++i];
             if (planArg === undefined) throw new UserError(`analyze: --plan needs a value\n${USAGE}`);
-        } else if (a === "--compare" || a === "--confidence") {
+        } else if (a === "--compare" || a === "--confidence" || a === "--require-agreement") {
             const v = args[++i];
             if (v === undefined) throw new UserError(`analyze: ${a} needs a value\n${USAGE}`);
             if (a === "--compare") compareWith = v;
-            else {
+            else if (a === "--require-agreement") {
+                agreementBar = Number(v);
+                if (!(agreementBar > 0 && agreementBar <= 1))
+                    throw new UserError(
+                        `analyze: --require-agreement must be the share of verdicts that must agree, above 0 and at most 1 (e.g. 0.95), got "${v}"`,
+                    );
+            } else {
                 confidence = Number(v);
                 if (!(confidence > 0 && confidence < 1)) throw new UserError(`analyze: --confidence must be a number between 0 and 1 (e.g. 0.95), got "${v}"`);
             }
@@ -270,11 +284,15 @@ function parseAnalyzeArgs(args: readonly string[]): {
         else throw new UserError(`analyze: one results directory expected, got "${dir}" and "${a}" (use --compare <dir> for a second run)`);
     }
     if (dir === undefined) throw new UserError(`analyze: which results directory? e.g. isobench analyze results/quick/quick-1\n${USAGE}`);
+    if (agreementBar !== undefined && compareWith === undefined) {
+        throw new UserError(`analyze: --require-agreement needs a second run to agree with: add --compare <other results dir>`);
+    }
     return {
         dir,
         plots,
         progress,
         ...(compareWith !== undefined ? { compareWith } : {}),
+        ...(agreementBar !== undefined ? { agreementBar } : {}),
         ...(confidence !== undefined ? { confidence } : {}),
         ...(planArg !== undefined ? { planArg } : {}),
     };
@@ -399,8 +417,13 @@ const COMMANDS: Readonly<Record<string, { readonly arity?: readonly number[]; re
         run: async (a) => {
             const { planArg, ...opts } = parseAnalyzeArgs(a);
             const plan = planArg === undefined ? undefined : (await import("./command-args")).decodeArg("analyze-plan", planArg);
-            console.log(await (await import("../analysis/analyze")).analyzeResultsDir(opts.dir, { ...opts, ...(plan ? { plan } : {}) }));
-            return 0;
+            const { analyzeRun } = await import("../analysis/analyze");
+            const { markdown, agreement } = await analyzeRun(opts.dir, { ...opts, ...(plan ? { plan } : {}) });
+            console.log(markdown);
+            if (!agreement) return 0;
+            console.log((await import("../analysis/agreement")).agreementLine(agreement));
+            // Only a caller that asked for the bar gets a failing exit: analyze's own exit says whether it could analyze.
+            return opts.agreementBar !== undefined && !agreement.pass ? AGREEMENT_FAILED_EXIT : 0;
         },
     },
     parse: { run: parse },

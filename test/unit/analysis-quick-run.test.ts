@@ -146,6 +146,46 @@ describe("analysis on a real quick run (fixture quick-1)", function () {
             assert.equal(rows.length, 84);
         });
 
+        it("--compare ends stdout with the agreement line; --require-agreement exits 3 on FAIL, 0 on PASS", () => {
+            const other = path.join(root, "halved");
+            copyFixture(other);
+            // Docker NAT's sysbench at half speed in every repetition: a verdict of its own that the base run does not share.
+            for (const r of [1, 2, 3]) {
+                const f = path.join(other, "cells", `sysbench-cpu.docker-nat.r${r}.csv`);
+                fs.writeFileSync(
+                    f,
+                    fs.readFileSync(f, "utf8").replace(/,events_per_s,([0-9.]+),/, (_m, v) => `,events_per_s,${Number(v) / 2},`),
+                );
+            }
+            const lastLine = (out: string) => out.trimEnd().split("\n").at(-1)!;
+            const plain = run(dir, "--compare", other, "--no-plots", "--quiet-progress");
+            assert.equal(plain.status, 0, plain.stderr);
+            assert.match(
+                lastLine(plain.stdout),
+                /^agreement: FAIL — \d+ of \d+ claim statuses agree, \d+ of \d+ change-vs-native verdicts agree \([0-9.]+ %\); bar: /,
+            );
+            const strict = run(dir, "--compare", other, "--require-agreement", "0.95", "--no-plots", "--quiet-progress");
+            assert.equal(strict.status, 3, strict.stderr);
+            assert.equal(lastLine(strict.stdout), lastLine(plain.stdout));
+            const rows: Record<string, string>[] = parse(fs.readFileSync(path.join(dir, "compare-agreement.csv"), "utf8"), { columns: true });
+            const nat = rows.find(
+                (r) => r.kind === "verdict" && r.environment === "docker-nat" && r.workload === "sysbench-cpu" && r.metric === "events_per_s",
+            )!;
+            assert.deepEqual([nat.counted, nat.agree, nat.other], ["yes", "no", "slower"]);
+            assert.ok(
+                rows.filter((r) => r.environment === "kvm-tuned").every((r) => r.counted === "no" && r.left_out === "emulated in the two runs"),
+                "the emulated guest is never counted",
+            );
+            assert.match(fs.readFileSync(path.join(dir, "compare.md"), "utf8"), /## Do the verdicts repeat\? Agreement of the two runs/);
+
+            const self = run(dir, "--compare", dir, "--require-agreement", "1", "--no-plots", "--quiet-progress");
+            assert.equal(self.status, 0, self.stderr);
+            assert.match(
+                lastLine(self.stdout),
+                /^agreement: PASS — (\d+) of \1 claim statuses agree, (\d+) of \2 change-vs-native verdicts agree \(100\.0 %\); bar: every claim status and ≥ 100 % of the verdicts$/,
+            );
+        });
+
         it("an empty results dir: a clear message, exit 1, no stack trace", () => {
             const empty = path.join(root, "empty");
             fs.mkdirSync(path.join(empty, "cells"), { recursive: true });
@@ -163,7 +203,12 @@ describe("analysis on a real quick run (fixture quick-1)", function () {
             assert.match(r2.stderr, /which results directory\?/);
             const r3 = run(dir, "--bogus");
             assert.match(r3.stderr, /unknown option --bogus/);
-            assert.doesNotMatch(r.stderr + r2.stderr + r3.stderr, /\n\s+at /);
+            const r4 = run(dir, "--require-agreement", "0.95");
+            assert.match(r4.stderr, /--require-agreement needs a second run to agree with: add --compare <other results dir>/);
+            const r5 = run(dir, "--compare", dir, "--require-agreement", "95");
+            assert.equal(r5.status, 1);
+            assert.match(r5.stderr, /--require-agreement must be the share of verdicts that must agree, above 0 and at most 1 \(e\.g\. 0\.95\), got "95"/);
+            assert.doesNotMatch(r.stderr + r2.stderr + r3.stderr + r4.stderr + r5.stderr, /\n\s+at /);
         });
     });
 });
