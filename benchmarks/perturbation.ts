@@ -89,6 +89,31 @@ function byHand(o: Options, dataDir: string): Measurement[] {
     }
 }
 
+/**
+ * Node exits at once on SIGINT/SIGTERM unless handled, which would skip the `finally` that destroys
+ * the benchmark's stack: a stop is turned into an error at the next step instead, and the running
+ * `isobench up` (its own process group, so a terminal's Ctrl-C does not reach it) is interrupted
+ * the way a user would, so it stops after its cell.
+ */
+let running: ReturnType<CliStack["isobench"]> | undefined;
+let stopped: NodeJS.Signals | undefined;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.on(sig, () => {
+        stopped ??= sig;
+        console.error(`[perturbation] ${sig}: stopping after the running step, then destroying the benchmark's stack`);
+        if (running?.child.pid) {
+            try {
+                process.kill(-running.child.pid, "SIGINT");
+            } catch {
+                /* already ended */
+            }
+        }
+    });
+}
+const checkStopped = () => {
+    if (stopped) throw new Error(`stopped by ${stopped}; no ratio reported`);
+};
+
 /** One block through isobench: `isobench up` with `reps` repetitions under a fresh runId; returns the metric per repetition. */
 async function throughIsobench(cli: CliStack, o: Options, metric: string, block: number): Promise<number[]> {
     const runId = `perturb-${block}`;
@@ -98,8 +123,11 @@ async function throughIsobench(cli: CliStack, o: Options, metric: string, block:
         "isobench:environments": ["native"],
         "isobench:workloads": [{ name: o.workload, params: o.params }],
     });
-    const run = cli.isobench(["up", cli.stack]);
+    checkStopped();
+    const run = (running = cli.isobench(["up", cli.stack]));
     const code = await run.done;
+    running = undefined;
+    checkStopped();
     if (code !== 0) throw new Error(`isobench up exited ${code}:\n${run.out().slice(-2000)}`);
     const cells = path.join(cli.results(runId), "cells");
     return fs
@@ -122,6 +150,7 @@ async function main(): Promise<void> {
     let metric = o.metric;
     const handBlock = () =>
         Array.from({ length: o.reps }, () => {
+            checkStopped();
             const ms = byHand(o, dataDir);
             metric ??= ms[0].metric;
             const m = ms.find((x) => x.metric === metric);
