@@ -30,11 +30,13 @@ export function describeStep(urn: string, op: string): string | undefined {
     const name = resourceNameOf(urn);
     // The URN's type path names the component a resource belongs to (…DockerInKvmEnvironment$command:local:Command::…).
     const type = urn.split("::")[2] ?? "";
-    if (!type.includes(":") || /:(Stack|[A-Za-z]*Environment|KvmGuest)$/.test(type)) return undefined;
+    // The stack, the components and the providers make nothing of their own.
+    if (!type.includes(":") || /:(Stack|[A-Za-z]*Environment|KvmGuest)$/.test(type) || /(^|\$)pulumi:providers:/.test(type)) return undefined;
     const ing = ING[verb];
     let m: RegExpExecArray | null;
-    if ((m = /^cell-(.+)$/.exec(name))) return verb === "delete" ? `${ing} cell ${m[1]}'s record` : `cell ${m[1]}: starting`;
-    if ((m = /^probe-(.+)$/.exec(name))) return m[1] === "host" ? "probing the host" : verb === "delete" ? undefined : `probing environment ${m[1]}`;
+    // Deleting a cell or a probe removes a record from the state, nothing on the host: no step.
+    if ((m = /^cell-(.+)$/.exec(name))) return verb === "delete" ? undefined : `cell ${m[1]}: starting`;
+    if ((m = /^probe-(.+)$/.exec(name))) return verb === "delete" ? undefined : m[1] === "host" ? "probing the host" : `probing environment ${m[1]}`;
     if ((m = /^(.+)-domain$/.exec(name))) return verb === "delete" ? `${ing} guest ${m[1]}` : `${ing} guest ${m[1]} (defining it, booting it, waiting for SSH)`;
     if ((m = /^(.+)-container$/.exec(name))) {
         if (verb === "delete") return `${ing} container ${m[1]}`;
