@@ -121,7 +121,9 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean })
     const model = new ProgressModel(plan, { prior: paramsPrior(spec), measured, hostAccel: host.accel, startedAt: t0 });
     model.learn(logEvents(earlier));
     const view = new LiveView(model, { out: process.stdout, live: !!process.stdout.isTTY && !opts.verbose });
-    const noted = (line: string) => !/: (start \(|done in |FAILED: |already measured)|other guests of stack|^up: /.test(line.replace(/^\S+ /, ""));
+    // Cell lines feed the progress line; recoveries and re-creations were said as they were done.
+    const noted = (line: string) =>
+        !/: (start \(|done in |FAILED: |already measured)|other guests of stack|^up: |^recovery: |^environment \S+: its /.test(line.replace(/^\S+ /, ""));
     const stopProgress = followLog(progressFile, (line) => {
         for (const e of logEvents(line)) view.apply(e);
         if (noted(line)) view.say(line.replace(/^\S+ /, ""));

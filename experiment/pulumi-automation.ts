@@ -24,6 +24,7 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { EngineEvent, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { UserError } from "../core/errors";
 
 /** How a run of pulumi ended: its exit code, and the signals this process received meanwhile. */
 export interface PulumiExit {
@@ -189,11 +190,19 @@ export async function openStack(stackName: string, workDir: string, env: NodeJS.
     const pulumi = new IsobenchPulumi(command, cliVersion(command, env), logFile);
     const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
     const envVars = Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => kv[1] !== undefined));
-    const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName, workDir },
-        { envVars, secretsProvider: "passphrase", pulumiCommand: pulumi as unknown as PulumiCommand },
-    );
-    return { stack, pulumi };
+    try {
+        const stack = await LocalWorkspace.createOrSelectStack(
+            { stackName, workDir },
+            { envVars, secretsProvider: "passphrase", pulumiCommand: pulumi as unknown as PulumiCommand },
+        );
+        return { stack, pulumi };
+    } catch (e) {
+        const r = (e as { commandResult?: { stderr?: string; stdout?: string } }).commandResult;
+        if (!r) throw e;
+        throw new UserError(
+            `pulumi stack select ${stackName} failed: ${(r.stderr || r.stdout || "").trim()}. Fix: check the backend (${env.PULUMI_BACKEND_URL ?? "PULUMI_BACKEND_URL"}) and the passphrase (PULUMI_CONFIG_PASSPHRASE)`,
+        );
+    }
 }
 
 /**
