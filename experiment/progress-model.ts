@@ -8,7 +8,8 @@
  *
  * The ETA sums, over the cells still to run, the mean measured span (a cell's start line to its
  * done line) of cells of the same workload in the same class of environment, plus the median gap
- * between one cell's end and the next one's start (Pulumi's step, the run-cell process's start).
+ * between a cell's end and the start of the next one of that class (Pulumi's step, the run-cell
+ * process's start, and for a guest resuming it from its pause).
  * Classes, because the same workload takes minutes longer in an emulated guest than natively:
  * host (native, Docker), guest (KVM) and emulated (a guest under software emulation). A workload
  * not yet measured in a class is scaled from its spans in another class by how the two classes
@@ -92,7 +93,8 @@ export class ProgressModel {
     private readonly failed: string[] = [];
     /** Measured spans (s) per workload and class. */
     private readonly spans = new Map<string, number[]>();
-    private readonly gaps: number[] = [];
+    /** Seconds from one cell's end to the next one's start, by the class of the cell that starts (resuming a paused guest takes longer). */
+    private readonly gaps = new Map<EnvironmentClass, number[]>();
     /** What each environment's cells said their accel was. */
     private readonly accel = new Map<string, string>();
     private readonly started = new Map<string, number>();
@@ -120,7 +122,7 @@ export class ProgressModel {
             if (e.kind === "up-start") lastEnd = undefined;
             else if (e.kind === "start") {
                 if (e.accel) this.noteAccel(e.cell, e.accel);
-                if (lastEnd !== undefined) this.gaps.push((e.at - lastEnd) / 1000);
+                if (lastEnd !== undefined) this.addGap(e.cell, (e.at - lastEnd) / 1000);
                 started.set(e.cell, e.at);
                 lastEnd = undefined;
             } else if (e.kind === "done" || e.kind === "failed") {
@@ -136,7 +138,7 @@ export class ProgressModel {
         switch (e.kind) {
             case "start":
                 if (e.accel) this.noteAccel(e.cell, e.accel);
-                if (this.lastEnd !== undefined) this.gaps.push((e.at - this.lastEnd) / 1000);
+                if (this.lastEnd !== undefined) this.addGap(e.cell, (e.at - this.lastEnd) / 1000);
                 this.lastEnd = undefined;
                 this.started.set(e.cell, e.at);
                 this.current = { cell: e.cell, at: e.at };
@@ -210,14 +212,22 @@ export class ProgressModel {
     }
 
     private eta(left: readonly string[], current: { cell: PlannedCell; sinceS: number } | undefined): number {
-        const gap = median(this.gaps) ?? DEFAULT_GAP_S;
+        const all = median([...this.gaps.values()].flat()) ?? DEFAULT_GAP_S;
+        const gap = (c: PlannedCell) => median(this.gaps.get(this.classOf(c)) ?? []) ?? all;
         let s = 0;
         for (const id of left) {
             const c = this.byId.get(id)!;
             if (current && current.cell.id === id) s += Math.max(0, this.expectedS(c) - current.sinceS);
-            else s += this.expectedS(c) + gap;
+            else s += this.expectedS(c) + gap(c);
         }
         return s;
+    }
+
+    private addGap(cell: string, seconds: number): void {
+        const c = this.byId.get(cell);
+        if (!c || !(seconds >= 0)) return;
+        const cls = this.classOf(c);
+        this.gaps.set(cls, [...(this.gaps.get(cls) ?? []), seconds]);
     }
 
     private noteAccel(cell: string, accel: string): void {

@@ -76,7 +76,7 @@ describe("progress model", () => {
         assert.deepEqual(m.snapshot(T0 + 32_000).failed, []);
     });
 
-    it("ETA: the mean measured span per workload and class of environment plus the median gap; the running cell counts what is left of it", () => {
+    it("ETA: the mean measured span per workload and class of environment plus the class's median gap; the running cell counts what is left of it", () => {
         const m = new ProgressModel(PLAN, { prior: PRIOR, startedAt: T0 });
         // fio: 10 s natively, 100 s emulated; sysbench-cpu: 4 s natively, 40 s emulated.
         const lines = [
@@ -89,8 +89,9 @@ describe("progress model", () => {
         for (const e of logEvents(lines.join("\n"))) m.apply(e);
         const s = m.snapshot(T0 + 166_000);
         assert.equal(s.done, 4);
-        // Gaps 1, 1, 3, 1 s: median 1. Left: fio.native.r2 (running 6 s of 10), fio.kvm.r2 100, sysbench-cpu.native.r2 4, sysbench-cpu.kvm.r2 40.
-        assert.equal(s.etaS, 10 - 6 + (100 + 1) + (4 + 1) + (40 + 1));
+        // Gaps before the emulated cells 1 and 3 s (median 2), before the native ones 1 and 1 s. Left: fio.native.r2 (running 6 s
+        // of its 10), fio.kvm.r2 100, sysbench-cpu.native.r2 4, sysbench-cpu.kvm.r2 40, each with its class's gap.
+        assert.equal(s.etaS, 10 - 6 + (100 + 2) + (4 + 1) + (40 + 2));
     });
 
     it("ETA of a workload measured in one class only: scaled by how the classes compare on the workloads measured in both", () => {
