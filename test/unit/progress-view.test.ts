@@ -60,7 +60,10 @@ describe("progress view", () => {
         const t = text();
         assert.ok(t.startsWith("\r\x1b[2K[░"), JSON.stringify(t));
         const CLEAR = "\r\x1b[2K";
-        assert.ok(t.includes(`${CLEAR}[isobench] recovery: nothing\n${CLEAR}[░░░░░░░░░░░░░░░░░░░░] 0/4 cells | fio.native.r1 (fio on native, 5 s)`), JSON.stringify(t));
+        assert.ok(
+            t.includes(`${CLEAR}[isobench] recovery: nothing\n${CLEAR}[░░░░░░░░░░░░░░░░░░░░] 0/4 cells | fio.native.r1 (fio on native, 5 s)`),
+            JSON.stringify(t),
+        );
         assert.ok(t.endsWith("\n"));
         assert.equal(t.split("\n").length, 3, "the message and the last bar only");
     });
