@@ -61,3 +61,6 @@ export class ParseError extends Error {
         super(`${workload}: cannot parse ${metric}: ${detail}`);
     }
 }
+
+/** A command line isobench cannot read (unknown command or option, missing or extra argument): exit status 2, as before any parser. */
+export class UsageError extends UserError {}

@@ -5,150 +5,165 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { HostError, SpecError, UserError } from "../core/errors";
+import { HostError, SpecError, UsageError, UserError } from "../core/errors";
 import { didYouMean } from "../core/closest";
 import { REPO_ROOT, STACK_CONFIG_DIR, stacksDir } from "../core/paths";
+import { Invocation, parseCommandLine } from "./cli-args";
 
 // Each command loads only the modules it needs: run-cell and probe start once per cell, and
-// the schema validator, YAML parser and analysis would add about 0.4 s to every start.
-
-const USAGE = `usage: isobench <command>
-  up <stack> [--remeasure <cell>,…|stale]
-                             validate the stack and the host, then pulumi up (runs the experiment);
-                             --remeasure moves those cells' results into superseded/ and measures them again
-  destroy <stack>            pulumi destroy: removes containers, guests, volumes, disks; keeps results/
-  recover <stack>            clear what a killed run left (orphaned processes, the stack's stale lock,
-                             half-made resources); up does this itself before it measures
-  leftovers [<stack>] [--clean]
-                             list what isobench made that no stack's state owns (containers, volumes,
-                             domains, guest files, native data and runtime folders, servers and plugins
-                             of killed runs, stale locks), one line each: kind, name, stack, why;
-                             --clean removes them (results/ never). Exit 0: nothing left; 3: leftovers
-                             listed; 1: something could not be read or removed
-  analyze <results dir> [--compare <other results dir> [--require-agreement 0.95]] [--confidence 0.95] [--no-plots] [--quiet-progress]
-                             statistics, change vs native, published claims: summary.csv, summary.md,
-                             plots/, report.html (--compare: compare.md/.csv, the two runs side by side,
-                             and whether their verdicts agree: compare-agreement.csv and a last line
-                             "agreement: PASS|FAIL …"; --require-agreement: exit 3 on FAIL, with that share
-                             of verdicts as the bar)
-  doctor                     what this host can run, and how to fix what is missing
-  parse <workload> <raw file> [--params k=v,...]
-                             re-parse raw tool output (results/.../raw/*.txt, published logs) to sample CSV
-  import felter2014 <checkout> [--out <results dir>]
-                             the raw logs of Felter et al. (a checkout of github.com/thewmf/kvm-docker-comparison)
-                             as a results folder (default results/felter2014-original), then analyze it
-  run-cell <cell>            (used by the stack) run one cell
-  probe <results dir> <env>  (used by the stack) measure an environment's facts
-  probe-host <results dir> <declared> [<stack>]  (used by the stack) measure the host's settings and versions (host.csv)
-  host-apply <stack> <declared>  (used by the stack, isobench:host.apply) set the declared host settings, recording the previous ones
-  host-restore <stack>       (used by the stack on destroy) put back what host-apply recorded
-
-environment:
-  ISOBENCH_STACKS_DIR        up reads Pulumi.<stack>.yaml from this folder instead of stacks/; a stack found
-                             there is validated (nothing is created) but not run, since Pulumi reads only stacks/
-  ISOBENCH_STATE_DIR, ISOBENCH_RESULTS_DIR   instead of .state/ and results/`;
+// the schema validator, YAML parser, Pulumi's Automation API and analysis would add about 0.4 s
+// to every start.
 
 /** destroy acts on what Pulumi runs: the checkout's own stack files, whatever ISOBENCH_STACKS_DIR says. */
 const STACKS_DIR = path.join(REPO_ROOT, STACK_CONFIG_DIR);
 
-function tail(file: string): () => void {
-    let offset = fs.existsSync(file) ? fs.statSync(file).size : 0;
-    const timer = setInterval(() => {
-        if (!fs.existsSync(file)) return;
-        const size = fs.statSync(file).size;
-        if (size <= offset) return;
-        const fd = fs.openSync(file, "r");
-        const buf = Buffer.alloc(size - offset);
-        fs.readSync(fd, buf, 0, buf.length, offset);
-        fs.closeSync(fd);
-        offset = size;
-        for (const line of buf.toString("utf8").split("\n").filter(Boolean)) process.stdout.write(`[isobench] ${line}\n`);
-    }, 1000);
-    return () => clearInterval(timer);
-}
+const say = (l: string) => console.log(`[isobench] ${l}`);
 
-/** How every pulumi run of a stack is set up: the stack selected, the environment, and what recovery needs. */
-async function pulumiSession(stack: string, env: NodeJS.ProcessEnv) {
-    const { projectName, selectStack } = await import("./pulumi-cli");
+/** How every pulumi run of a stack is set up: the stack opened in a LocalWorkspace, and what recovery needs. */
+async function pulumiSession(stack: string, env: NodeJS.ProcessEnv, logFile: string, log: (line: string) => void = say) {
+    const { projectName } = await import("./pulumi-cli");
+    const { openStack } = await import("./pulumi-automation");
     const { recoverStack } = await import("./recovery");
-    selectStack(stack, REPO_ROOT, env);
-    const ctx = { stack, project: projectName(REPO_ROOT), env, cwd: REPO_ROOT, log: (l: string) => console.log(`[isobench] ${l}`) };
-    return { ctx, recover: () => recoverStack(ctx) };
+    const session = await openStack(stack, REPO_ROOT, env, logFile);
+    const ctx = { stack, project: projectName(REPO_ROOT), env, cwd: REPO_ROOT, log };
+    return { session, ctx, recover: () => recoverStack(ctx) };
 }
 
 /**
- * Runs one pulumi command of a stack as the host's only measurement: what killed runs left is
- * cleared first, the host's measurement lock is held for Pulumi's whole life, and every process
- * it starts carries this run's owner mark, so a hard stop can end them all.
+ * Runs up or destroy of a stack as the host's only measurement: what killed runs left is cleared
+ * first, the host's measurement lock is held for Pulumi's whole life, and every process it starts
+ * carries this run's owner mark, so a hard stop can end them all.
  */
-async function runMeasured(stack: string, env: NodeJS.ProcessEnv, args: string[], resultsDir: string | undefined, moreArgs: () => string[] = () => []) {
-    const { runPulumi } = await import("./pulumi-cli");
+async function runMeasured(
+    stack: string,
+    env: NodeJS.ProcessEnv,
+    op: "up" | "destroy",
+    where: { readonly resultsDir?: string; readonly logFile: string },
+    opts: {
+        readonly replace?: () => string[];
+        readonly onEvent?: (e: import("@pulumi/pulumi/automation").EngineEvent) => void;
+        readonly log?: (l: string) => void;
+    } = {},
+) {
     const { acquireMeasureLock, LOCK_HELD_ENV } = await import("./measure-lock");
     const { endProcesses, markedBy, runOwner, RUN_OWNER_ENV } = await import("./recovery");
     const { appendProgress } = await import("./progress-log");
-    const session = await pulumiSession(stack, env);
-    const recovered = session.recover();
-    const say = session.ctx.log;
-    const lock = await acquireMeasureLock(`stack ${stack}, isobench pid ${process.pid}, since ${new Date().toISOString()}`, say);
-    if (resultsDir) {
-        for (const a of recovered.actions) appendProgress(resultsDir, `recovery: ${a}`);
-        if (lock.waitedFor) appendProgress(resultsDir, `waited ${lock.waitedS.toFixed(0)} s for another measurement on this host (${lock.waitedFor})`);
-    }
+    const { runOperation } = await import("./pulumi-automation");
+    const log = opts.log ?? say;
     const owner = runOwner(process.pid, env.PULUMI_BACKEND_URL ?? "");
+    // Everything Pulumi starts carries the owner mark and knows the lock is held for it.
     const runEnv = { ...env, [RUN_OWNER_ENV]: owner, [LOCK_HELD_ENV]: "1" };
-    let extra: string[];
+    const { session, recover } = await pulumiSession(stack, runEnv, where.logFile, log);
+    const recovered = recover();
+    const lock = await acquireMeasureLock(`stack ${stack}, isobench pid ${process.pid}, since ${new Date().toISOString()}`, log);
     try {
-        extra = moreArgs();
-    } catch (e) {
+        if (where.resultsDir) {
+            for (const a of recovered.actions) appendProgress(where.resultsDir, `recovery: ${a}`);
+            if (lock.waitedFor)
+                appendProgress(where.resultsDir, `waited ${lock.waitedS.toFixed(0)} s for another measurement on this host (${lock.waitedFor})`);
+        }
+        const replace = opts.replace?.() ?? [];
+        session.pulumi.onStart = (pid) => lock.watch(pid);
+        const exit = await runOperation(
+            session,
+            op,
+            { replace },
+            {
+                ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+                say: (l) => log(l.replace(/^\[isobench\] /, "")),
+            },
+        );
+        if (exit.signals >= 2) {
+            // Pulumi stopped at once; its plugins and the cell they ran may live on: end them, then
+            // clear the lock and the unfinished operations now rather than at the next up.
+            endProcesses(markedBy(owner));
+            recover();
+        }
+        return exit;
+    } finally {
         lock.release();
-        throw e;
     }
-    const exit = await runPulumi([...args, ...extra, "--stack", stack], REPO_ROOT, runEnv, { onStart: (pid) => lock.watch(pid) }).finally(() => lock.release());
-    if (exit.signals >= 2) {
-        // Pulumi stopped at once; its plugins and the cell they ran may live on: end them, then
-        // clear the lock and the unfinished operations now rather than at the next up.
-        endProcesses(markedBy(owner));
-        session.recover();
-    }
-    return exit;
 }
 
-/** `up <stack> [--remeasure <cell,…|stale>]`; undefined when the arguments do not fit. */
-function parseUpArgs(args: readonly string[]): { stack: string; remeasure?: string } | undefined {
-    const i = args.indexOf("--remeasure");
-    const rest = i < 0 ? [...args] : [...args.slice(0, i), ...args.slice(i + 2)];
-    if (rest.length !== 1 || rest[0].startsWith("--") || (i >= 0 && (args[i + 1] === undefined || args[i + 1].startsWith("--")))) return undefined;
-    return { stack: rest[0], ...(i >= 0 ? { remeasure: args[i + 1] } : {}) };
-}
+/** Pulumi's output of a stack's up and destroy: pulumi.log in the run's results folder. */
+const pulumiLogOf = (resultsDir: string) => path.join(resultsDir, "pulumi.log");
 
-async function up(stack: string, opts: { remeasure?: string } = {}): Promise<number> {
+async function up(stack: string, opts: { remeasure?: string; verbose: boolean }): Promise<number> {
     const { validateForUp } = await import("./up-preflight");
     const { gatherHost, onPath } = await import("./host");
     const { pulumiEnv } = await import("./pulumi-cli");
     const spec = validateForUp(stacksDir(REPO_ROOT), stack);
     // Preflight with the environment Pulumi will get, so it decides exactly as the program will.
     const env = pulumiEnv(REPO_ROOT);
-    const host = gatherHost(spec, { env, log: (l) => console.log(`[isobench] ${l}`) });
+    const host = gatherHost(spec, { env, log: say });
     if (!onPath("pulumi", env)) throw new HostError("the pulumi CLI was not found. Fix: run scripts/pulumi-toolchain.sh (or scripts/setup.sh)");
     const { checkResults, remeasure, runResultsDir } = await import("./results-preflight");
-    if (opts.remeasure !== undefined) for (const l of remeasure(spec, host, opts.remeasure)) console.log(`[isobench] remeasure: ${l}`);
+    if (opts.remeasure !== undefined) for (const l of remeasure(spec, host, opts.remeasure)) say(`remeasure: ${l}`);
     const before = checkResults(spec, host);
-    if (before.failed.length > 0) console.log(`[isobench] ${before.failed.length} cell(s) failed before and are retried: ${before.failed.join(", ")}`);
+    if (before.failed.length > 0) say(`${before.failed.length} cell(s) failed before and are retried: ${before.failed.join(", ")}`);
     const resultsDir = runResultsDir(spec, host);
-    console.log(`[isobench] stack ${stack}, run ${spec.runId}: results in ${resultsDir}`);
-    const stop = tail(path.join(resultsDir, "progress.log"));
+    const logFile = pulumiLogOf(resultsDir);
+    say(`stack ${stack}, run ${spec.runId}: results in ${resultsDir}; Pulumi's output in ${logFile}`);
+    const { appendProgress, followLog } = await import("./progress-log");
+    const { logEvents, upFinishedLine, upStartedLine } = await import("./run-report");
+    const { ProgressModel } = await import("./progress-model");
+    const { paramsPrior, progressPlan } = await import("./progress-plan");
+    const { LiveView } = await import("./progress-view");
+    const { engineError, stepEvent } = await import("./engine-steps");
+    const { cellFiles } = await import("./status-read");
+    const plan = progressPlan(spec);
+    const { measured } = cellFiles(resultsDir);
+    const progressFile = path.join(resultsDir, "progress.log");
+    const earlier = fs.existsSync(progressFile) ? fs.readFileSync(progressFile, "utf8") : "";
     const t0 = Date.now();
-    const recreate = async () => (await import("./recreate")).recreateArgs(spec, host, stack, env, resultsDir);
-    const { code, signals } = await runMeasured(stack, env, ["up", "--yes", "--skip-preview"], resultsDir, await recreate()).finally(stop);
+    const toMeasure = plan.filter((c) => !measured.has(c.id)).length;
+    appendProgress(resultsDir, upStartedLine(process.pid, toMeasure, plan.length));
+    const model = new ProgressModel(plan, { prior: paramsPrior(spec), measured, hostAccel: host.accel, startedAt: t0 });
+    model.learn(logEvents(earlier));
+    const view = new LiveView(model, { out: process.stdout, live: !!process.stdout.isTTY && !opts.verbose });
+    // Cell lines feed the progress line; recoveries and re-creations were said as they were done.
+    const noted = (line: string) =>
+        !/: (start \(|done in |FAILED: |already measured)|other guests of stack|^up: |^recovery: |^environment \S+: its /.test(line.replace(/^\S+ /, ""));
+    const stopProgress = followLog(progressFile, (line) => {
+        for (const e of logEvents(line)) view.apply(e);
+        if (noted(line)) view.say(line.replace(/^\S+ /, ""));
+    });
+    const stopVerbose = opts.verbose ? followLog(logFile, (line) => process.stdout.write(`${line}\n`)) : () => undefined;
+    const recreate = (await import("./recreate")).recreateArgs(spec, host, stack, env, resultsDir, (l) => view.say(l));
+    let exit: { code: number; signals: number };
+    try {
+        exit = await runMeasured(
+            stack,
+            env,
+            "up",
+            { resultsDir, logFile },
+            {
+                replace: recreate,
+                log: (l) => view.say(l),
+                onEvent: (e) => {
+                    const st = stepEvent(e);
+                    if (st) view.apply(st);
+                    const err = engineError(e);
+                    if (err) view.say(`pulumi: ${err.split("\n").slice(0, 40).join("\n")}`);
+                },
+            },
+        );
+    } finally {
+        stopProgress();
+        stopVerbose();
+        view.close();
+    }
+    const { code, signals } = exit;
     const wallS = (Date.now() - t0) / 1000;
-    console.log(`[isobench] pulumi up finished in ${wallS.toFixed(1)} s (exit ${code}${signals ? `, stopped by a signal` : ""})`);
+    appendProgress(resultsDir, upFinishedLine(process.pid, code, wallS));
+    say(
+        `pulumi up finished in ${wallS.toFixed(1)} s (exit ${code}${signals ? `, stopped by a signal` : ""})${code !== 0 ? `; Pulumi's output: ${logFile}` : ""}`,
+    );
     const { cellTimesSince, describeRun, missingCells } = await import("./run-report");
-    const log = path.join(resultsDir, "progress.log");
-    console.log(`[isobench] ${describeRun(cellTimesSince(fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "", new Date(t0)), wallS)}`);
-    const { planCells } = await import("./plan");
+    say(describeRun(cellTimesSince(fs.existsSync(progressFile) ? fs.readFileSync(progressFile, "utf8") : "", new Date(t0)), wallS));
     const cellsDir = path.join(resultsDir, "cells");
     const missing = missingCells(
-        planCells(spec).map((c) => c.id),
+        plan.map((c) => c.id),
         new Set(fs.existsSync(cellsDir) ? fs.readdirSync(cellsDir) : []),
     );
     const { cellErrorPath, readCellError } = await import("./results-state");
@@ -178,11 +193,55 @@ function knownStack(stack: string, available: readonly string[]): void {
     if (!available.includes(stack)) throw new SpecError(`unknown stack "${stack}"${didYouMean(stack, available)}. Available stacks: ${available.join(", ")}`);
 }
 
-async function destroy(stack: string): Promise<number> {
+/** Where destroy writes Pulumi's output: the results folder of the stack's current run, or .state/logs/ when its file no longer reads. */
+async function destroyLog(stack: string): Promise<string> {
+    const { resultsRoot, stateDir } = await import("../core/paths");
+    try {
+        const spec = (await import("./stack-file")).loadStackSpec(STACKS_DIR, stack);
+        return pulumiLogOf(path.join(resultsRoot(REPO_ROOT), stack, spec.runId));
+    } catch {
+        return path.join(stateDir(REPO_ROOT), "logs", `${stack}.pulumi.log`);
+    }
+}
+
+async function destroy(stack: string, opts: { verbose: boolean }): Promise<number> {
     const { availableStacks } = await import("./stack-file");
     const { pulumiEnv } = await import("./pulumi-cli");
     knownStack(stack, availableStacks(STACKS_DIR));
-    return (await runMeasured(stack, pulumiEnv(REPO_ROOT), ["destroy", "--yes", "--skip-preview"], undefined)).code;
+    const logFile = await destroyLog(stack);
+    const { followLog } = await import("./progress-log");
+    const { engineError, stepEvent } = await import("./engine-steps");
+    const { formatDuration } = await import("./progress-model");
+    say(`stack ${stack}: destroying; Pulumi's output in ${logFile}`);
+    const stopVerbose = opts.verbose ? followLog(logFile, (line) => process.stdout.write(`${line}\n`)) : () => undefined;
+    const steps = new Map<string, { what: string; at: number }>();
+    try {
+        const { code } = await runMeasured(
+            stack,
+            pulumiEnv(REPO_ROOT),
+            "destroy",
+            { logFile },
+            {
+                onEvent: (e) => {
+                    const st = stepEvent(e);
+                    if (st?.kind === "step-start") {
+                        steps.set(st.id, { what: st.step, at: st.at });
+                        say(`${st.step}…`);
+                    } else if (st?.kind === "step-end" && steps.has(st.id)) {
+                        const s = steps.get(st.id)!;
+                        if (st.failed || st.at - s.at >= 5000)
+                            say(`${s.what}: ${st.failed ? "failed" : "done"} after ${formatDuration((st.at - s.at) / 1000)}`);
+                    }
+                    const err = engineError(e);
+                    if (err) say(`pulumi: ${err.split("\n").slice(0, 40).join("\n")}`);
+                },
+            },
+        );
+        say(`pulumi destroy finished (exit ${code})${code !== 0 ? `; Pulumi's output: ${logFile}` : ""}`);
+        return code;
+    } finally {
+        stopVerbose();
+    }
 }
 
 /** Clears what killed runs of the stack left (orphaned processes, a stale lock, unfinished operations) and nothing else. */
@@ -190,7 +249,7 @@ async function recover(stack: string): Promise<number> {
     const { availableStacks } = await import("./stack-file");
     const { pulumiEnv } = await import("./pulumi-cli");
     knownStack(stack, availableStacks(STACKS_DIR));
-    const { actions } = (await pulumiSession(stack, pulumiEnv(REPO_ROOT))).recover();
+    const { actions } = (await pulumiSession(stack, pulumiEnv(REPO_ROOT), await destroyLog(stack))).recover();
     if (actions.length === 0) console.log(`[isobench] stack ${stack}: nothing to recover`);
     return 0;
 }
@@ -200,13 +259,7 @@ async function recover(stack: string): Promise<number> {
  * with --clean each is removed and the line says what was done. Notes on what was not judged
  * (stacks in use) and sources that could not be read go to stderr.
  */
-async function leftovers(args: string[]): Promise<number | undefined> {
-    const clean = args.includes("--clean");
-    const rest = args.filter((a) => a !== "--clean");
-    const unknown = rest.find((a) => a.startsWith("-"));
-    if (unknown) throw new UserError(`leftovers: unknown option ${unknown}${didYouMean(unknown, ["--clean"])}\n${USAGE}`);
-    if (rest.length > 1) return undefined;
-    const only = rest[0];
+async function leftovers(only: string | undefined, clean: boolean): Promise<number> {
     if (only !== undefined) (await import("./spec")).checkStackName(only);
     const { findLeftovers, removeLeftovers } = await import("./leftovers");
     const { formatLeftovers } = await import("./leftovers-plan");
@@ -235,67 +288,6 @@ async function leftovers(args: string[]): Promise<number | undefined> {
         );
     }
     return failed.length > 0 || problems.length > 0 ? 1 : 0;
-}
-
-/** analyze --require-agreement: the two runs' verdicts did not agree (1 stays "could not analyze"). */
-const AGREEMENT_FAILED_EXIT = 3;
-
-/** `analyze` arguments; bad ones are a UserError naming the fix. */
-function parseAnalyzeArgs(args: readonly string[]): {
-    dir: string;
-    compareWith?: string;
-    confidence?: number;
-    agreementBar?: number;
-    plots: boolean;
-    progress: boolean;
-    planArg?: string;
-} {
-    let dir: string | undefined;
-    let compareWith: string | undefined;
-    let planArg: string | undefined;
-    let confidence: number | undefined;
-    let agreementBar: number | undefined;
-    let plots = true;
-    let progress = true;
-    for (let i = 0; i < args.length; i++) {
-        const a = args[i];
-        if (a === "--quiet-progress") progress = false;
-        else if (a === "--no-plots") plots = false;
-        else if (a === "--plan") {
-            // Only the stack's analysis step passes it (an encoded list of cell ids).
-            planArg = args[++i];
-            if (planArg === undefined) throw new UserError(`analyze: --plan needs a value\n${USAGE}`);
-        } else if (a === "--compare" || a === "--confidence" || a === "--require-agreement") {
-            const v = args[++i];
-            if (v === undefined) throw new UserError(`analyze: ${a} needs a value\n${USAGE}`);
-            if (a === "--compare") compareWith = v;
-            else if (a === "--require-agreement") {
-                agreementBar = Number(v);
-                if (!(agreementBar > 0 && agreementBar <= 1))
-                    throw new UserError(
-                        `analyze: --require-agreement must be the share of verdicts that must agree, above 0 and at most 1 (e.g. 0.95), got "${v}"`,
-                    );
-            } else {
-                confidence = Number(v);
-                if (!(confidence > 0 && confidence < 1)) throw new UserError(`analyze: --confidence must be a number between 0 and 1 (e.g. 0.95), got "${v}"`);
-            }
-        } else if (a.startsWith("--")) throw new UserError(`analyze: unknown option ${a}\n${USAGE}`);
-        else if (dir === undefined) dir = a;
-        else throw new UserError(`analyze: one results directory expected, got "${dir}" and "${a}" (use --compare <dir> for a second run)`);
-    }
-    if (dir === undefined) throw new UserError(`analyze: which results directory? e.g. isobench analyze results/quick/quick-1\n${USAGE}`);
-    if (agreementBar !== undefined && compareWith === undefined) {
-        throw new UserError(`analyze: --require-agreement needs a second run to agree with: add --compare <other results dir>`);
-    }
-    return {
-        dir,
-        plots,
-        progress,
-        ...(compareWith !== undefined ? { compareWith } : {}),
-        ...(agreementBar !== undefined ? { agreementBar } : {}),
-        ...(confidence !== undefined ? { confidence } : {}),
-        ...(planArg !== undefined ? { planArg } : {}),
-    };
 }
 
 /** What isobench:host.apply changed for `stack` ("thp madvise -> never; …"), as its record says. */
@@ -345,30 +337,24 @@ async function hostSettings(verb: "host-apply" | "host-restore", stack: string, 
     return 0;
 }
 
-/** `isobench parse <workload> <raw file> [--params k=v;…]`; undefined when the arguments do not fit. */
-async function parse(args: string[]): Promise<number | undefined> {
-    const i = args.indexOf("--params");
-    const rest = i < 0 ? args : [...args.slice(0, i), ...args.slice(i + 2)];
-    if (rest.length !== 2 || (i >= 0 && args[i + 1] === undefined)) return undefined;
+/** `isobench parse <workload> <raw file> [--params k=v,…]`. */
+async function parse(workload: string, rawFile: string, params: string | undefined): Promise<number> {
     const { getWorkload, WORKLOAD_NAMES } = await import("../workloads");
     const { parseParamsArg, parseRawToCsv } = await import("./parse-raw");
-    if (!WORKLOAD_NAMES.includes(rest[0]))
-        throw new UserError(`unknown workload "${rest[0]}"${didYouMean(rest[0], WORKLOAD_NAMES)}; allowed: ${WORKLOAD_NAMES.join(", ")}`);
-    process.stdout.write(parseRawToCsv(getWorkload(rest[0]), rest[1], i < 0 ? undefined : parseParamsArg(args[i + 1])));
+    if (!WORKLOAD_NAMES.includes(workload))
+        throw new UserError(`unknown workload "${workload}"${didYouMean(workload, WORKLOAD_NAMES)}; allowed: ${WORKLOAD_NAMES.join(", ")}`);
+    process.stdout.write(parseRawToCsv(getWorkload(workload), rawFile, params === undefined ? undefined : parseParamsArg(params)));
     return 0;
 }
 
-/** `isobench import felter2014 <checkout> [--out <dir>]`; undefined when the arguments do not fit. */
-async function importCommand(args: string[]): Promise<number | undefined> {
-    const i = args.indexOf("--out");
-    const rest = i < 0 ? args : [...args.slice(0, i), ...args.slice(i + 2)];
-    if (rest.length !== 2 || (i >= 0 && (args[i + 1] === undefined || args[i + 1].startsWith("--")))) return undefined;
-    if (rest[0] !== "felter2014") throw new UserError(`import: unknown study "${rest[0]}"${didYouMean(rest[0], ["felter2014"])}; importable: felter2014`);
+/** `isobench import felter2014 <checkout> [--out <dir>]`. */
+async function importCommand(study: string, checkout: string, outDir: string | undefined): Promise<number> {
+    if (study !== "felter2014") throw new UserError(`import: unknown study "${study}"${didYouMean(study, ["felter2014"])}; importable: felter2014`);
     const { FELTER2014_RUN_ID } = await import("./import-felter2014");
     const { writeFelter2014Import } = await import("./import-run");
     const { resultsRoot } = await import("../core/paths");
-    const out = i >= 0 ? args[i + 1] : path.join(resultsRoot(REPO_ROOT), FELTER2014_RUN_ID);
-    const { cells, imported } = writeFelter2014Import(rest[1], out);
+    const out = outDir ?? path.join(resultsRoot(REPO_ROOT), FELTER2014_RUN_ID);
+    const { cells, imported } = writeFelter2014Import(checkout, out);
     console.log(
         `[isobench] imported ${imported.samples.length} samples in ${cells} cells into ${out}; ${imported.skipped.length} run(s) left out (${path.join(out, "IMPORTED.md")})`,
     );
@@ -383,73 +369,124 @@ async function doctorCommand(): Promise<number> {
     return checks.every((c) => c.ok) ? 0 : 1;
 }
 
-async function help(): Promise<number> {
-    console.log(USAGE);
+/** `isobench status [<stack>]`: every stack of the checkout (or the one named) whose file reads. */
+async function status(only: string | undefined): Promise<number> {
+    const { availableStacks, loadStackSpec } = await import("./stack-file");
+    const { pulumiEnv } = await import("./pulumi-cli");
+    const { formatStatus, stackStatus } = await import("./run-status");
+    const { statusInput } = await import("./status-read");
+    const stacks = availableStacks(STACKS_DIR);
+    if (only !== undefined) knownStack(only, stacks);
+    const env = pulumiEnv(REPO_ROOT);
+    let problems = 0;
+    for (const stack of only !== undefined ? [only] : stacks) {
+        let spec;
+        try {
+            spec = loadStackSpec(STACKS_DIR, stack);
+        } catch (e) {
+            if (!(e instanceof UserError)) throw e;
+            problems++;
+            console.log(`stack ${stack}: its file does not read: ${e.message.split("\n")[0]}`);
+            continue;
+        }
+        console.log(formatStatus(stackStatus(statusInput(spec, REPO_ROOT, env))).join("\n"));
+    }
+    return problems > 0 && only !== undefined ? 1 : 0;
+}
+
+/** `isobench ls`: the stacks of the checkout and their result runs. */
+async function ls(): Promise<number> {
+    const { availableStacks, loadStackSpec } = await import("./stack-file");
+    const { pulumiEnv, projectName } = await import("./pulumi-cli");
+    const { stateUrns } = await import("./recovery");
+    const { formatListing } = await import("./run-status");
+    const { resultRuns } = await import("./status-read");
+    const env = pulumiEnv(REPO_ROOT);
+    const project = projectName(REPO_ROOT);
+    const rows = availableStacks(STACKS_DIR).map((stack) => {
+        let runId: string | undefined;
+        try {
+            runId = loadStackSpec(STACKS_DIR, stack).runId;
+        } catch {
+            runId = undefined;
+        }
+        return { stack, ...(runId !== undefined ? { runId } : {}), provisioned: stateUrns(env, project, stack).length > 0, runs: resultRuns(stack, REPO_ROOT) };
+    });
+    console.log(formatListing(rows).join("\n"));
     return 0;
 }
 
-/** Each subcommand: whether it takes this many arguments, and what it does (undefined: wrong arguments). */
-const COMMANDS: Readonly<Record<string, { readonly arity?: readonly number[]; readonly run: (args: string[]) => Promise<number | undefined> }>> = {
-    up: {
-        run: async (a) => {
-            const p = parseUpArgs(a);
-            return p ? up(p.stack, p) : undefined;
-        },
-    },
-    destroy: { arity: [1], run: (a) => destroy(a[0]) },
-    recover: { arity: [1], run: (a) => recover(a[0]) },
-    leftovers: { run: leftovers },
-    "run-cell": {
-        arity: [1],
-        run: async (a) => {
-            const { LOCK_HELD_ENV, runUnderMeasureLock } = await import("./measure-lock");
-            // Under a plain `pulumi up` nobody holds the host for this cell: take it per cell.
-            if (!process.env[LOCK_HELD_ENV]) return runUnderMeasureLock((l) => process.stderr.write(`[isobench] ${l}\n`));
-            (await import("./runner")).runCell((await import("./command-args")).decodeArg("run-cell", a[0]));
-            return 0;
-        },
-    },
-    probe: { arity: [2], run: (a) => probe(a[0], a[1]) },
-    "probe-host": { arity: [2, 3], run: (a) => probeHost(a[0], a[1], a[2]) },
-    "host-apply": { arity: [2], run: (a) => hostSettings("host-apply", a[0], a[1]) },
-    "host-restore": { arity: [1], run: (a) => hostSettings("host-restore", a[0]) },
-    analyze: {
-        run: async (a) => {
-            const { planArg, ...opts } = parseAnalyzeArgs(a);
-            const plan = planArg === undefined ? undefined : (await import("./command-args")).decodeArg("analyze-plan", planArg);
-            const { analyzeRun } = await import("../analysis/analyze");
-            const { markdown, agreement } = await analyzeRun(opts.dir, { ...opts, ...(plan ? { plan } : {}) });
-            console.log(markdown);
-            if (!agreement) return 0;
-            console.log((await import("../analysis/agreement")).agreementLine(agreement));
-            // Only a caller that asked for the bar gets a failing exit: analyze's own exit says whether it could analyze.
-            return opts.agreementBar !== undefined && !agreement.pass ? AGREEMENT_FAILED_EXIT : 0;
-        },
-    },
-    parse: { run: parse },
-    import: { run: importCommand },
-    doctor: { run: doctorCommand },
-    "-h": { run: help },
-    "--help": { run: help },
-    help: { run: help },
-};
-
-async function main(argv: string[]): Promise<number> {
-    const [cmd, ...args] = argv;
-    const c = cmd !== undefined && Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
-    if (c && (!c.arity || c.arity.includes(args.length))) {
-        const code = await c.run(args);
-        if (code !== undefined) return code;
-    }
-    console.error(cmd ? `isobench: unknown command or wrong arguments: ${argv.join(" ")}\n${USAGE}` : USAGE);
-    return 2;
+async function runCell(arg: string): Promise<number> {
+    const { LOCK_HELD_ENV, runUnderMeasureLock } = await import("./measure-lock");
+    // Under a plain `pulumi up` nobody holds the host for this cell: take it per cell.
+    if (!process.env[LOCK_HELD_ENV]) return runUnderMeasureLock((l) => process.stderr.write(`[isobench] ${l}\n`));
+    (await import("./runner")).runCell((await import("./command-args")).decodeArg("run-cell", arg));
+    return 0;
 }
 
-main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-        const known = e instanceof UserError;
-        console.error(`isobench: ${known ? (e as Error).message : ((e as Error)?.stack ?? String(e))}`);
-        process.exit(1);
-    },
-);
+/** analyze --require-agreement: the two runs' verdicts did not agree (1 stays "could not analyze"). */
+const AGREEMENT_FAILED_EXIT = 3;
+
+async function analyze(inv: Extract<Invocation, { command: "analyze" }>): Promise<number> {
+    const { planArg, command: _command, ...opts } = inv;
+    const plan = planArg === undefined ? undefined : (await import("./command-args")).decodeArg("analyze-plan", planArg);
+    const { markdown, agreement } = await (await import("../analysis/analyze")).analyzeRun(opts.dir, { ...opts, ...(plan ? { plan } : {}) });
+    console.log(markdown);
+    if (!agreement) return 0;
+    console.log((await import("../analysis/agreement")).agreementLine(agreement));
+    // Only a caller that asked for the bar gets a failing exit: analyze's own exit says whether it could analyze.
+    return opts.agreementBar !== undefined && !agreement.pass ? AGREEMENT_FAILED_EXIT : 0;
+}
+
+/** Runs the command the line asked for; resolves with the exit status. */
+function run(inv: Invocation): Promise<number> {
+    switch (inv.command) {
+        case "up":
+            return up(inv.stack, inv);
+        case "destroy":
+            return destroy(inv.stack, inv);
+        case "recover":
+            return recover(inv.stack);
+        case "status":
+            return status(inv.stack);
+        case "ls":
+            return ls();
+        case "leftovers":
+            return leftovers(inv.stack, inv.clean);
+        case "analyze":
+            return analyze(inv);
+        case "doctor":
+            return doctorCommand();
+        case "parse":
+            return parse(inv.workload, inv.rawFile, inv.params);
+        case "import":
+            return importCommand(inv.study, inv.checkout, inv.out);
+        // bin/isobench compiles before it starts node; from sources (ISOBENCH_TS=1) nothing is built.
+        case "build":
+            return Promise.resolve(0);
+        case "run-cell":
+            return runCell(inv.cell);
+        case "probe":
+            return probe(inv.resultsDir, inv.env);
+        case "probe-host":
+            return probeHost(inv.resultsDir, inv.declared, inv.stack);
+        case "host-apply":
+            return hostSettings("host-apply", inv.stack, inv.declared);
+        case "host-restore":
+            return hostSettings("host-restore", inv.stack);
+        case "help":
+            (inv.exit === 0 ? process.stdout : process.stderr).write(inv.text);
+            return Promise.resolve(inv.exit);
+    }
+}
+
+Promise.resolve(process.argv.slice(2))
+    .then((argv) => run(parseCommandLine(argv)))
+    .then(
+        (code) => process.exit(code),
+        (e: unknown) => {
+            const known = e instanceof UserError;
+            console.error(`isobench: ${known ? (e as Error).message : ((e as Error)?.stack ?? String(e))}`);
+            process.exit(e instanceof UsageError ? 2 : 1);
+        },
+    );

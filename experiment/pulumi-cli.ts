@@ -1,10 +1,11 @@
 /**
- * Runs the Pulumi CLI for a stack on the embedded local backend: file state under .state/pulumi
+ * How every pulumi call finds the CLI and the embedded local backend: file state under .state/pulumi
  * (or $PULUMI_BACKEND_URL) and the passphrase secrets provider, so no Pulumi Cloud account is needed.
+ * `up` and `destroy` drive it through the Automation API (experiment/pulumi-automation.ts).
  */
 import * as fs from "fs";
 import * as path from "path";
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import { ensurePrivateDir, stateDir as stateDirOf } from "../core/paths";
 
 /**
@@ -46,62 +47,6 @@ export function pulumiAvailable(env: NodeJS.ProcessEnv): string | undefined {
     return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-/** How a run of pulumi ended: its exit code, and the signals this process received meanwhile. */
-export interface PulumiExit {
-    readonly code: number;
-    readonly signals: number;
-}
-
-/**
- * Runs pulumi with inherited stdio; resolves with its exit code.
- *
- * Pulumi runs in a process group of its own, so a Ctrl-C reaches it once, through this process,
- * whatever sent it: Ctrl-C in the terminal, `kill <isobench pid>`, a hang-up. The first SIGINT,
- * SIGTERM or SIGHUP becomes one SIGINT to Pulumi, which lets the running step finish and cancels
- * the rest; a second one is passed on too (Pulumi then stops at once) and `onHardStop` runs so the
- * caller can end what Pulumi leaves. Either way this waits for Pulumi to exit.
- * @param onStart gets Pulumi's pid as soon as it runs
- */
-export function runPulumi(
-    args: string[],
-    cwd: string,
-    env: NodeJS.ProcessEnv,
-    hooks: { readonly onStart?: (pid: number) => void; readonly onHardStop?: () => void; readonly say?: (line: string) => void } = {},
-): Promise<PulumiExit> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("pulumi", args, { cwd, env, stdio: "inherit", detached: true });
-        let signals = 0;
-        const onSignal = (sig: NodeJS.Signals) => {
-            signals++;
-            const say = hooks.say ?? ((l: string) => process.stderr.write(`${l}\n`));
-            if (signals === 1) say(`[isobench] ${sig}: stopping after the running step (send it again to stop at once; nothing measured is lost)`);
-            else say(`[isobench] ${sig} again: stopping now; the next isobench up clears what is left and measures the rest`);
-            try {
-                if (child.pid !== undefined) process.kill(child.pid, "SIGINT");
-            } catch {
-                /* pulumi already exited */
-            }
-            if (signals === 2) hooks.onHardStop?.();
-        };
-        const sigs: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-        for (const s of sigs) process.on(s, onSignal);
-        const done = () => {
-            for (const s of sigs) process.off(s, onSignal);
-        };
-        child.on("spawn", () => {
-            if (child.pid !== undefined) hooks.onStart?.(child.pid);
-        });
-        child.on("error", (e) => {
-            done();
-            reject(e);
-        });
-        child.on("close", (code) => {
-            done();
-            resolve({ code: code ?? 1, signals });
-        });
-    });
-}
-
 /**
  * Where the file backend keeps a stack's state (project-scoped layout), or undefined when the
  * backend is not a local folder. Pulumi writes it on `stack select --create`.
@@ -117,19 +62,4 @@ export function projectName(cwd: string): string {
     const name = /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(cwd, "Pulumi.yaml"), "utf8"))?.[1];
     if (!name) throw new Error(`${path.join(cwd, "Pulumi.yaml")} has no name: line`);
     return name;
-}
-
-/**
- * Creates the stack in the backend unless its state is already there: `up` and `destroy` name the
- * stack explicitly, so selecting an existing one only cost a pulumi start (~0.2 s of a no-change up).
- */
-export function selectStack(stack: string, cwd: string, env: NodeJS.ProcessEnv): void {
-    const state = stackStateFile(projectName(cwd), stack, env);
-    if (state && (fs.existsSync(state) || fs.existsSync(`${state}.gz`))) return;
-    const r = spawnSync("pulumi", ["stack", "select", "--create", stack, "--secrets-provider", "passphrase", "--non-interactive"], {
-        cwd,
-        env,
-        encoding: "utf8",
-    });
-    if (r.status !== 0) throw new Error(`pulumi stack select ${stack} failed: ${r.error ? r.error.message : (r.stderr || r.stdout).trim()}`);
 }

@@ -15,11 +15,18 @@ import { stateUrns } from "./recovery";
 import type { ExperimentSpec } from "./spec";
 
 /**
- * A function giving the `--replace <urn>` arguments of `pulumi up`, to be called once the stack's
+ * A function giving the URNs `pulumi up` is to replace, to be called once the stack's
  * lock is held and what killed runs left is cleared (the state is then what Pulumi will see).
  * Says and logs to progress.log what it re-creates.
  */
-export function recreateArgs(spec: ExperimentSpec, host: HostContext, stack: string, env: NodeJS.ProcessEnv, resultsDir: string): () => string[] {
+export function recreateArgs(
+    spec: ExperimentSpec,
+    host: HostContext,
+    stack: string,
+    env: NodeJS.ProcessEnv,
+    resultsDir: string,
+    say: (line: string) => void = (l) => console.log(`[isobench] ${l}`),
+): () => string[] {
     return () => {
         const urns = stateUrns(env, projectName(REPO_ROOT), stack);
         if (urns.length === 0) return [];
@@ -36,9 +43,9 @@ export function recreateArgs(spec: ExperimentSpec, host: HostContext, stack: str
             .map((p) => ({ env: p.handle.name, layers: goneLayers(p.handle, lifecycle, guestIp) }))
             .filter((g) => g.layers.length > 0);
         for (const g of gone) {
-            console.log(`[isobench] ${recreateLine(g)}`);
+            say(recreateLine(g));
             appendProgress(resultsDir, recreateLine(g));
         }
-        return replacementUrns(urns, gone).flatMap((u) => ["--replace", u]);
+        return replacementUrns(urns, gone);
     };
 }

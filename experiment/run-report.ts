@@ -27,23 +27,69 @@ interface CellEvent {
     readonly launchS?: number;
 }
 
-const EVENT = /^(\S+) cell (\S+): (?:start \(.*?(?:launched ([0-9.]+) s before)?\)|done in ([0-9.]+) s)/;
+/**
+ * Every line of progress.log that says where a run is, in log order: a cell's start (with its
+ * environment's accel), done, FAILED or "already measured" line (experiment/runner.ts), and the
+ * start and end of each `isobench up` (experiment/cli.ts writes them; a log from before they
+ * existed has none). Other lines (recoveries, quieted guests) are not events.
+ */
+export type LogEvent =
+    | { readonly kind: "start"; readonly at: number; readonly cell: string; readonly accel?: string; readonly launchS?: number }
+    | { readonly kind: "done"; readonly at: number; readonly cell: string; readonly seconds: number }
+    | { readonly kind: "failed"; readonly at: number; readonly cell: string; readonly message: string }
+    | { readonly kind: "kept"; readonly at: number; readonly cell: string }
+    | { readonly kind: "up-start"; readonly at: number; readonly pid: number }
+    | { readonly kind: "up-end"; readonly at: number; readonly pid: number; readonly exit: number };
 
-/** The cell events at or after `since`, in log order. */
-function cellEvents(progressLog: string, since: Date): CellEvent[] {
-    const events: CellEvent[] = [];
+const CELL_LINE =
+    /^(\S+) cell (\S+): (?:start \((?:.*?accel=(\w+))?.*?(?:launched ([0-9.]+) s before)?\)|done in ([0-9.]+) s|FAILED: (.*)|already measured, keeping )/;
+const UP_LINE = /^(\S+) up: (started|finished) by isobench pid (\d+)(?:.*?\(exit (-?\d+)\))?/;
+
+/** The line `isobench up` writes to progress.log as it starts (before it waits for the host). */
+export function upStartedLine(pid: number, toMeasure: number, planned: number): string {
+    return `up: started by isobench pid ${pid}: ${toMeasure} of ${planned} planned cell(s) to measure`;
+}
+
+/** The line `isobench up` writes to progress.log when its Pulumi has ended. */
+export function upFinishedLine(pid: number, exit: number, wallS: number): string {
+    return `up: finished by isobench pid ${pid} after ${wallS.toFixed(1)} s (exit ${exit})`;
+}
+
+/** The events of progress.log at or after `since`, in log order. */
+export function logEvents(progressLog: string, since = new Date(0)): LogEvent[] {
+    const events: LogEvent[] = [];
     for (const line of progressLog.split("\n")) {
-        const m = EVENT.exec(line);
-        if (!m) continue;
-        const at = new Date(m[1]).getTime();
+        const m = CELL_LINE.exec(line);
+        const u = m ? undefined : UP_LINE.exec(line);
+        const at = new Date((m ?? u)?.[1] ?? NaN).getTime();
         if (!(at >= since.getTime())) continue;
-        events.push(
-            m[4] !== undefined
-                ? { at, cell: m[2], kind: "done", seconds: Number(m[4]) }
-                : { at, cell: m[2], kind: "start", launchS: m[3] !== undefined ? Number(m[3]) : undefined },
-        );
+        if (u) {
+            const pid = Number(u[3]);
+            events.push(u[2] === "started" ? { kind: "up-start", at, pid } : { kind: "up-end", at, pid, exit: Number(u[4] ?? 1) });
+        } else if (m![5] !== undefined) events.push({ kind: "done", at, cell: m![2], seconds: Number(m![5]) });
+        else if (m![6] !== undefined) events.push({ kind: "failed", at, cell: m![2], message: m![6] });
+        else if (m![0].endsWith("already measured, keeping ")) events.push({ kind: "kept", at, cell: m![2] });
+        else
+            events.push({
+                kind: "start",
+                at,
+                cell: m![2],
+                ...(m![3] !== undefined && { accel: m![3] }),
+                ...(m![4] !== undefined && { launchS: Number(m![4]) }),
+            });
     }
     return events;
+}
+
+/** The cell start and done events at or after `since`, in log order. */
+function cellEvents(progressLog: string, since: Date): CellEvent[] {
+    return logEvents(progressLog, since).flatMap((e): CellEvent[] =>
+        e.kind === "start"
+            ? [{ at: e.at, cell: e.cell, kind: "start", launchS: e.launchS }]
+            : e.kind === "done"
+              ? [{ at: e.at, cell: e.cell, kind: "done", seconds: e.seconds }]
+              : [],
+    );
 }
 
 /**

@@ -1,0 +1,26 @@
+/**
+ * A stack's plan as the progress model sees it (experiment/progress-model.ts): each cell with its
+ * workload and its environment's kind, and the prior of a cell no run has measured yet, the
+ * seconds its workload's params say it works (experiment/cell-limit.ts expectedCellS). Pure.
+ */
+import { expectedCellS } from "./cell-limit";
+import { planCells } from "./plan";
+import type { CellPrior, PlannedCell } from "./progress-model";
+import type { ExperimentSpec } from "./spec";
+
+/** Seconds of a cell outside its measured work before any was measured (version probe, server start). */
+const PRIOR_OVERHEAD_S = 2;
+
+export function progressPlan(spec: Pick<ExperimentSpec, "environments" | "environmentSpecs" | "workloads" | "repetitions">): PlannedCell[] {
+    const kinds = new Map(spec.environmentSpecs.map((e) => [e.name, e.kind]));
+    return planCells(spec).map((c) => ({ id: c.id, workload: c.workload.name, environment: c.environment, kind: kinds.get(c.environment) ?? "native" }));
+}
+
+/** The prior of each planned cell: its workload's expected seconds with the stack's params, plus what every cell spends outside its work. */
+export function paramsPrior(spec: Pick<ExperimentSpec, "workloads">): CellPrior {
+    const byName = new Map(spec.workloads.map((w) => [w.name, expectedCellS(w)]));
+    return (cell) => {
+        const s = byName.get(cell.workload);
+        return s === undefined ? undefined : s + PRIOR_OVERHEAD_S;
+    };
+}

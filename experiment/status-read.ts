@@ -1,0 +1,142 @@
+/**
+ * Reads what `isobench status` and `isobench ls` report (experiment/run-status.ts) from the files
+ * a run leaves and, for environments the stack's state holds, from docker and libvirt: a handful
+ * of cheap reads, no pulumi start.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { guestLifecycleScript, resultsRoot, stateDir } from "../core/paths";
+import { resourceName } from "../environments/container-spec";
+import { lockOwner, measureLockFile } from "./measure-lock";
+import { paramsPrior, progressPlan } from "./progress-plan";
+import { projectName } from "./pulumi-cli";
+import { backendDir, processAlive, readLocks, stateUrns } from "./recovery";
+import { runResultsDir } from "./results-preflight";
+import { logEvents } from "./run-report";
+import { ActiveRun, EnvironmentState, RunListing, StatusInput } from "./run-status";
+import { upSessions } from "./run-status";
+import type { ExperimentSpec } from "./spec";
+import * as os from "os";
+
+/** Cell ids with a CSV, and with an .error file, in a run's cells/ folder. */
+export function cellFiles(resultsDir: string): { measured: Set<string>; errors: Set<string> } {
+    const dir = path.join(resultsDir, "cells");
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+    const ids = (ext: string) => new Set(files.filter((f) => f.endsWith(ext)).map((f) => f.slice(0, -ext.length)));
+    return { measured: ids(".csv"), errors: ids(".error") };
+}
+
+const readText = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
+
+/** Whether `pid` is an isobench CLI (a pid reused by another program is not). */
+function isIsobench(pid: number): boolean {
+    try {
+        return processAlive(pid) && /isobench|experiment\/cli/.test(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8"));
+    } catch {
+        return false;
+    }
+}
+
+/** Whether the flock on `file` is held by someone now. */
+function lockHeld(file: string): boolean {
+    return fs.existsSync(file) && spawnSync("flock", ["-n", file, "true"]).status !== 0;
+}
+
+/** The run of `stack` alive now, from its up's start line, the backend's stack lock and the host's measurement lock. */
+export function activeRun(stack: string, progressLog: string, repoRoot: string, env: NodeJS.ProcessEnv): ActiveRun | undefined {
+    const last = upSessions(logEvents(progressLog)).at(-1);
+    const isobenchPid = last && !last.ended && last.pid !== undefined && isIsobench(last.pid) ? last.pid : undefined;
+    const dir = backendDir(env);
+    const lock = dir ? readLocks(dir, projectName(repoRoot), stack).find((l) => l.hostname === os.hostname() && processAlive(l.pid)) : undefined;
+    if (isobenchPid === undefined && !lock) return undefined;
+    const file = measureLockFile(env);
+    const owner = lockOwner(file);
+    const waitingFor = isobenchPid !== undefined && !lock && lockHeld(file) && !owner.startsWith(`stack ${stack},`) ? owner || "owner unknown" : undefined;
+    return {
+        ...(isobenchPid !== undefined ? { isobenchPid } : {}),
+        ...(lock ? { pulumiPid: lock.pid } : {}),
+        ...(last && isobenchPid !== undefined ? { since: last.start } : lock ? { since: Date.parse(lock.timestamp) } : {}),
+        ...(waitingFor ? { waitingFor } : {}),
+    };
+}
+
+/** The resources that make an environment, by name (experiment/recreate-plan.ts names the same). */
+const LAYERS: Readonly<Record<PlannedKind, readonly string[]>> = {
+    native: ["data"],
+    docker: ["container"],
+    kvm: ["domain"],
+    "docker-in-kvm": ["domain", "container"],
+};
+type PlannedKind = ExperimentSpec["environmentSpecs"][number]["kind"];
+
+/** Each planned environment: whether the state holds it, and what docker or libvirt say of it. */
+export function environmentStates(spec: ExperimentSpec, repoRoot: string, env: NodeJS.ProcessEnv): EnvironmentState[] {
+    const inState = new Set(stateUrns(env, projectName(repoRoot), spec.stack).map((u) => u.slice(u.lastIndexOf("::") + 2)));
+    return spec.environmentSpecs.map((e) => {
+        const provisioned = LAYERS[e.kind].every((l) => inState.has(`${e.name}-${l}`));
+        if (!provisioned || e.kind === "native") return { name: e.name, kind: e.kind, provisioned };
+        const name = resourceName(spec.stack, e.name);
+        const r =
+            e.kind === "docker"
+                ? spawnSync("docker", ["inspect", "-f", "{{.State.Status}}", name], { encoding: "utf8", timeout: 10_000 })
+                : spawnSync(guestLifecycleScript(repoRoot), ["state", name], { encoding: "utf8", timeout: 30_000 });
+        const state = r.status === 0 ? r.stdout.trim() : /No such/i.test(r.stderr) ? "absent" : undefined;
+        return { name: e.name, kind: e.kind, provisioned, ...(state ? { state } : {}) };
+    });
+}
+
+/** What the last KVM boot probe of this host found (experiment/host.ts writes it): tcg when KVM could not boot a guest. */
+function probedAccel(repoRoot: string): string | undefined {
+    try {
+        const p = JSON.parse(fs.readFileSync(path.join(stateDir(repoRoot), "kvm-probe.json"), "utf8")) as { usable?: unknown };
+        return typeof p.usable === "boolean" ? (p.usable ? "kvm" : "tcg") : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Everything `isobench status` needs of one stack. */
+export function statusInput(spec: ExperimentSpec, repoRoot: string, env: NodeJS.ProcessEnv, now = Date.now()): StatusInput {
+    const resultsDir = runResultsDir(spec, { resultsRoot: resultsRoot(repoRoot) });
+    const progressLog = readText(path.join(resultsDir, "progress.log"));
+    const active = activeRun(spec.stack, progressLog, repoRoot, env);
+    const hostAccel = probedAccel(repoRoot);
+    return {
+        stack: spec.stack,
+        runId: spec.runId,
+        resultsDir,
+        plan: progressPlan(spec),
+        prior: paramsPrior(spec),
+        ...cellFiles(resultsDir),
+        progressLog,
+        ...(active ? { active } : {}),
+        environments: environmentStates(spec, repoRoot, env),
+        ...(hostAccel ? { hostAccel } : {}),
+        now,
+    };
+}
+
+/** The result runs of a stack under the results root: cell counts and when their files were written. */
+export function resultRuns(stack: string, repoRoot: string): RunListing[] {
+    const dir = path.join(resultsRoot(repoRoot), stack);
+    if (!fs.existsSync(dir)) return [];
+    return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => {
+            const run = path.join(dir, d.name);
+            const { measured, errors } = cellFiles(run);
+            const times = [...measured].map((c) => fs.statSync(path.join(run, "cells", `${c}.csv`)).mtimeMs);
+            const events = logEvents(readText(path.join(run, "progress.log")));
+            if (events.length) times.push(events[0].at, events.at(-1)!.at);
+            const failed = [...errors].filter((c) => !measured.has(c)).length;
+            return {
+                runId: d.name,
+                cells: measured.size,
+                failed,
+                ...(times.length ? { first: Math.min(...times), last: Math.max(...times) } : {}),
+            };
+        })
+        .sort((a, b) => (a.first ?? 0) - (b.first ?? 0));
+}
