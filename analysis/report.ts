@@ -17,7 +17,7 @@ import {
     type PublishedComparison,
     type UnmatchedPublished,
 } from "./published";
-import { environmentLabel, markValue, TCG_MARK, TCG_MEANING } from "./emulated";
+import { emulationHeadline, environmentLabel, markValue, TCG_MARK, TCG_MEANING } from "./emulated";
 import { RATIO_INTERVAL_METHOD } from "./ratio";
 import { restates } from "./duplicates";
 import { UNIT_OF_REPLICATION } from "./pairing";
@@ -245,6 +245,8 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
     const out: string[] = [];
     const pct = Math.round(summary.confidence * 100);
     out.push(`# ${opts.title ?? "isobench summary"}`, "");
+    const emulation = emulationHeadline(summary.rows);
+    if (emulation) out.push(`**${emulation}**`, "");
     if (opts.source) out.push(`Samples from \`${opts.source}\`.`, "");
     out.push(
         `Each group is all repetitions of one environment × workload × parameters × metric. **Sign convention** — ${OVERHEAD_CONVENTION} ` +

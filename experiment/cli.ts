@@ -13,9 +13,11 @@ import { REPO_ROOT, STACK_CONFIG_DIR, stacksDir } from "../core/paths";
 // the schema validator, YAML parser and analysis would add about 0.4 s to every start.
 
 const USAGE = `usage: isobench <command>
-  up <stack> [--remeasure <cell>,…|stale]
+  up <stack> [--remeasure <cell>,…|stale] [--allow-emulation]
                              validate the stack and the host, then pulumi up (runs the experiment);
-                             --remeasure moves those cells' results into superseded/ and measures them again
+                             --remeasure moves those cells' results into superseded/ and measures them again;
+                             --allow-emulation runs guests under QEMU software emulation where KVM cannot
+                             boot them (labelled accel=tcg; not KVM numbers)
   destroy <stack>            pulumi destroy: removes containers, guests, volumes, disks; keeps results/
   recover <stack>            clear what a killed run left (orphaned processes, the stack's stale lock,
                              half-made resources); up does this itself before it measures
@@ -110,28 +112,40 @@ async function runMeasured(stack: string, env: NodeJS.ProcessEnv, args: string[]
     return exit;
 }
 
-/** `up <stack> [--remeasure <cell,…|stale>]`; undefined when the arguments do not fit. */
-function parseUpArgs(args: readonly string[]): { stack: string; remeasure?: string } | undefined {
-    const i = args.indexOf("--remeasure");
-    const rest = i < 0 ? [...args] : [...args.slice(0, i), ...args.slice(i + 2)];
-    if (rest.length !== 1 || rest[0].startsWith("--") || (i >= 0 && (args[i + 1] === undefined || args[i + 1].startsWith("--")))) return undefined;
-    return { stack: rest[0], ...(i >= 0 ? { remeasure: args[i + 1] } : {}) };
+/** `up <stack> [--remeasure <cell,…|stale>] [--allow-emulation]`; undefined when the arguments do not fit. */
+function parseUpArgs(args: readonly string[]): { stack: string; remeasure?: string; allowEmulation: boolean } | undefined {
+    const allowEmulation = args.includes("--allow-emulation");
+    const rest0 = args.filter((a) => a !== "--allow-emulation");
+    const i = rest0.indexOf("--remeasure");
+    const rest = i < 0 ? [...rest0] : [...rest0.slice(0, i), ...rest0.slice(i + 2)];
+    if (rest.length !== 1 || rest[0].startsWith("--") || (i >= 0 && (rest0[i + 1] === undefined || rest0[i + 1].startsWith("--")))) return undefined;
+    return { stack: rest[0], allowEmulation, ...(i >= 0 ? { remeasure: rest0[i + 1] } : {}) };
 }
 
-async function up(stack: string, opts: { remeasure?: string } = {}): Promise<number> {
+async function up(stack: string, opts: { remeasure?: string; allowEmulation?: boolean } = {}): Promise<number> {
     const { validateForUp } = await import("./up-preflight");
-    const { gatherHost, onPath } = await import("./host");
+    const { ALLOW_EMULATION_ENV, emulationBanner, gatherHost, onPath } = await import("./host");
     const { pulumiEnv } = await import("./pulumi-cli");
     const spec = validateForUp(stacksDir(REPO_ROOT), stack);
     // Preflight with the environment Pulumi will get, so it decides exactly as the program will.
-    const env = pulumiEnv(REPO_ROOT);
-    const host = gatherHost(spec, { env, log: (l) => console.log(`[isobench] ${l}`) });
+    const env = { ...pulumiEnv(REPO_ROOT), ...(opts.allowEmulation && { [ALLOW_EMULATION_ENV]: "1" }) };
+    // The preflight's lines wait until it is known whether guests are emulated: that is said first.
+    const preflight: string[] = [];
+    let host;
+    try {
+        host = gatherHost(spec, { env, log: (l) => preflight.push(l) });
+    } finally {
+        if (!host) for (const l of preflight) console.log(`[isobench] ${l}`);
+    }
+    const banner = emulationBanner(spec, host.accel, env);
+    for (const l of [...(banner ? [banner] : []), ...preflight]) console.log(`[isobench] ${l}`);
     if (!onPath("pulumi", env)) throw new HostError("the pulumi CLI was not found. Fix: run scripts/pulumi-toolchain.sh (or scripts/setup.sh)");
     const { checkResults, remeasure, runResultsDir } = await import("./results-preflight");
     if (opts.remeasure !== undefined) for (const l of remeasure(spec, host, opts.remeasure)) console.log(`[isobench] remeasure: ${l}`);
     const before = checkResults(spec, host);
     if (before.failed.length > 0) console.log(`[isobench] ${before.failed.length} cell(s) failed before and are retried: ${before.failed.join(", ")}`);
     const resultsDir = runResultsDir(spec, host);
+    if (banner) (await import("./progress-log")).appendProgress(resultsDir, banner);
     console.log(`[isobench] stack ${stack}, run ${spec.runId}: results in ${resultsDir}`);
     const stop = tail(path.join(resultsDir, "progress.log"));
     const t0 = Date.now();

@@ -131,9 +131,49 @@ function dockerHost(
     return { containerImage, dockerDriver, dockerRootDir: d.last.trim(), containerImageBytes: Number(inspected.last.trim()) || 0 };
 }
 
+/**
+ * Set to "1" (by `isobench up --allow-emulation`) in the environment of the preflight and of the
+ * Pulumi program: guests may run under software emulation for this run, whatever the stack says.
+ */
+export const ALLOW_EMULATION_ENV = "ISOBENCH_ALLOW_EMULATION";
+
+/** Who allowed software emulation for this run, as the run's first line and the refusal name it; undefined when nobody did. */
+export function emulationAllowedBy(spec: Pick<ExperimentSpec, "allowSoftwareEmulation">, env: NodeJS.ProcessEnv): string | undefined {
+    if (env[ALLOW_EMULATION_ENV] === "1") return "isobench up --allow-emulation";
+    return spec.allowSoftwareEmulation ? "isobench:allowSoftwareEmulation: true in the stack" : undefined;
+}
+
+/**
+ * The accelerator guests run under: KVM where it boots a guest kernel; otherwise software
+ * emulation only when this run or the stack explicitly allows it, since emulated guests measure
+ * QEMU's emulator and say nothing about KVM.
+ * @throws HostError naming both ways to allow it when KVM is unusable and nobody allowed emulation
+ */
+export function guestAccel(
+    spec: Pick<ExperimentSpec, "stack" | "allowSoftwareEmulation">,
+    probe: { readonly usable: boolean; readonly detail: string },
+    env: NodeJS.ProcessEnv,
+): HostContext["accel"] {
+    if (probe.usable) return "kvm";
+    if (emulationAllowedBy(spec, env)) return "tcg";
+    throw new HostError(
+        `KVM is requested but unusable: ${probe.detail}. Fix: run on a host with working hardware virtualisation (isobench doctor says what is missing), or, to measure the guests under QEMU software emulation (labelled accel=tcg everywhere; not KVM numbers), run \`isobench up ${spec.stack} --allow-emulation\` (or set isobench:allowSoftwareEmulation: true in the stack)`,
+    );
+}
+
+/**
+ * The run's first line when its guests are emulated: nobody should read what follows as KVM.
+ * Undefined when they run under KVM.
+ */
+export function emulationBanner(spec: Pick<ExperimentSpec, "allowSoftwareEmulation">, accel: HostContext["accel"], env: NodeJS.ProcessEnv): string | undefined {
+    if (accel !== "tcg") return undefined;
+    return `SOFTWARE EMULATION (accel=tcg, allowed by ${emulationAllowedBy(spec, env) ?? "nobody"}): this host's KVM cannot boot guests, so every guest of this run is QEMU's emulator, 3-50x slower than the host; guest numbers are not KVM numbers and say nothing about virtualisation overhead`;
+}
+
 /** libvirtd, the guest image and SSH key, and whether guests run under KVM or (when allowed) tcg. */
 function kvmHost(
     spec: ExperimentSpec,
+    env: NodeJS.ProcessEnv,
     stateDir: string,
     guests: ReadonlyArray<{ name: string; k: KvmKnobs }>,
     vhostAvailable: boolean,
@@ -150,17 +190,8 @@ function kvmHost(
     const sshKey = path.join(stateDir, "ssh", "id_ed25519");
     if (!fs.existsSync(sshKey)) throw new HostError(`SSH key ${sshKey} is missing. Fix: run images/build-guest-image.sh`);
     const probe = probeKvmBoot(guestImage.kernel, guestImage.initrd, path.join(stateDir, "kvm-probe.json"));
-    let accel: HostContext["accel"];
-    if (probe.usable) {
-        accel = "kvm";
-    } else if (spec.allowSoftwareEmulation) {
-        accel = "tcg";
-        log(`KVM cannot boot guests here (${probe.detail}); guests run under software emulation and every sample says accel=tcg`);
-    } else {
-        throw new HostError(
-            `KVM is requested but unusable: ${probe.detail}. Fix: run on a host with working hardware virtualisation, or set isobench:allowSoftwareEmulation: true to measure guests under software emulation (labelled accel=tcg).`,
-        );
-    }
+    const accel = guestAccel(spec, probe, env);
+    if (accel === "tcg") log(`KVM cannot boot guests here (${probe.detail}); guests run under software emulation and every sample says accel=tcg`);
     if (spec.kvm.vhost === "on" && !vhostAvailable) {
         throw new HostError(
             `isobench:kvm.vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net, or set isobench:kvm.vhost: auto (vhost used where available, recorded either way).`,
@@ -239,7 +270,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
 
     const vhostAvailable = fs.existsSync("/dev/vhost-net");
     const { guestImage, sshKey, accel } = wantsKvm
-        ? kvmHost(spec, stateDir, guests, vhostAvailable, log)
+        ? kvmHost(spec, env, stateDir, guests, vhostAvailable, log)
         : { guestImage: { disk: "", kernel: "", initrd: "" }, sshKey: "", accel: "kvm" as const };
     const ctx: HostContext = {
         repoRoot,

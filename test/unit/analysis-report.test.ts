@@ -124,6 +124,15 @@ describe("analysis/report (summary.md)", () => {
         assert.doesNotMatch(clean, /## Notes|## Problems/);
     });
 
+    it("opens with the software emulation a run allowed, naming the emulated environments, and says nothing of it otherwise", () => {
+        assert.equal(
+            lines[2],
+            "**SOFTWARE EMULATION: this run allowed guests to run under QEMU software emulation (accel=tcg), and kvm-tuned did. Their numbers are the emulator's, not KVM's, and say nothing about virtualisation overhead (marked † and (tcg) below; their claims are not judged).**",
+        );
+        const kvm = renderMarkdown(summarize([...series("native", "m", [100, 101]), ...series("kvm-tuned", "m", [90, 91], { accel: "kvm" })]));
+        assert.doesNotMatch(kvm, /SOFTWARE EMULATION/);
+    });
+
     it("without native: no overhead table, the problem is stated, statistics remain", () => {
         const s = renderMarkdown(summarize(series("docker-nat", "m", [1, 2])));
         assert.doesNotMatch(s, /## Change vs native/);
@@ -149,5 +158,26 @@ describe("analysis/html (report.html)", () => {
         });
         assert.ok(html.includes("<title>a&lt;b &amp; &quot;c&quot;</title>"), html);
         assert.ok(html.includes(`<figure id="plot-p&quot;q"><svg/><figcaption>Intel's &lt;x&gt; (plots/p&quot;q.svg, .png)</figcaption>`), html);
+        assert.doesNotMatch(html, /SOFTWARE EMULATION/);
+    });
+
+    it("says under the title that the run allowed software emulation, when a guest was emulated", () => {
+        const html = renderHtml({
+            title: "t",
+            source: "/r",
+            summary: summarize([...series("native", "m", [1, 2]), ...series("kvm-1cpu", "m", [3, 4], { accel: "tcg" })]),
+            claims: [],
+            published: [],
+            plots: [],
+            environmentFacts: [],
+            hostFacts: { byEnvironment: new Map(), toolVersions: [], runs: [] },
+            problems: [],
+            provenance: [],
+            generatedAt: "t",
+        });
+        assert.match(
+            html,
+            /<h1>t<\/h1>\s*<p class="emulated-run"><b>SOFTWARE EMULATION: this run allowed guests to run under QEMU software emulation \(accel=tcg\), and kvm-1cpu did\./,
+        );
     });
 });

@@ -214,6 +214,11 @@ describe("stack files (mocks)", function () {
                     assert.match(header, study.sections);
                     assert.match(header, /[Dd]eliberate deviations|deviations of felter2014/);
                     assert.match(header, /software emulation/, "says what happens where KVM cannot boot guests");
+                    assert.match(header, /--allow-emulation/, "names the flag that allows emulation for one run");
+                });
+
+                it("does not allow software emulation: a study's guests are KVM or the stack refuses", () => {
+                    assert.equal(loadStackSpec(STACKS_DIR, stack).allowSoftwareEmulation, false);
                 });
             }
 
