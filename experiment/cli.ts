@@ -18,6 +18,10 @@ const USAGE = `usage: isobench <command>
                              --remeasure moves those cells' results into superseded/ and measures them again;
                              --allow-emulation runs guests under QEMU software emulation where KVM cannot
                              boot them (labelled accel=tcg; not KVM numbers)
+  plan <stack> [--host <sockets>x<cores>x<threads>,<memory>[,tcg][,no-vhost]] [--allow-emulation]
+                             what the stack needs of this host (or of a described one) before anything
+                             exists: cells and expected time per workload, guests up at once, disks,
+                             and whether it fits (exit 0) or not (exit 1, with the fix); creates nothing
   destroy <stack>            pulumi destroy: removes containers, guests, volumes, disks; keeps results/
   recover <stack>            clear what a killed run left (orphaned processes, the stack's stale lock,
                              half-made resources); up does this itself before it measures
@@ -139,6 +143,7 @@ async function up(stack: string, opts: { remeasure?: string; allowEmulation?: bo
     }
     const banner = emulationBanner(spec, host.accel, env);
     for (const l of [...(banner ? [banner] : []), ...preflight]) console.log(`[isobench] ${l}`);
+    console.log(`[isobench] ${(await import("./plan-command")).upPlanLine(spec, host)}`);
     if (!onPath("pulumi", env)) throw new HostError("the pulumi CLI was not found. Fix: run scripts/pulumi-toolchain.sh (or scripts/setup.sh)");
     const { checkResults, remeasure, runResultsDir } = await import("./results-preflight");
     if (opts.remeasure !== undefined) for (const l of remeasure(spec, host, opts.remeasure)) console.log(`[isobench] remeasure: ${l}`);
@@ -392,6 +397,7 @@ const COMMANDS: Readonly<Record<string, { readonly arity?: readonly number[]; re
             return p ? up(p.stack, p) : undefined;
         },
     },
+    plan: { run: async (a) => (await import("./plan-command")).planCommand(a) },
     destroy: { arity: [1], run: (a) => destroy(a[0]) },
     recover: { arity: [1], run: (a) => recover(a[0]) },
     leftovers: { run: leftovers },

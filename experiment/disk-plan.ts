@@ -189,6 +189,26 @@ function filesIn(spec: ExperimentSpec, e: EnvironmentSpec, measured: ReadonlySet
     });
 }
 
+/** What one workload writes in one environment: for the plan's table (experiment/resource-plan.ts). */
+export interface WorkloadWrites {
+    readonly environment: string;
+    readonly workload: string;
+    /** Bytes its files take there at most at once, all simultaneous instances together. */
+    readonly bytes: number;
+    /** The files, the key that sizes them and how long they stay, as a person reads it. */
+    readonly describe: string;
+}
+
+/** What each workload writes in each environment it runs in, in stack order; workloads that write nothing worth counting are left out. */
+export function workloadWrites(spec: ExperimentSpec): WorkloadWrites[] {
+    const cells = planCells(spec);
+    return spec.environmentSpecs.flatMap((e) =>
+        filesIn(spec, e, new Set(), cells)
+            .filter((f) => f.fp.bytes > 0)
+            .map((f) => ({ environment: e.name, workload: f.workload, bytes: f.fp.bytes * f.instances, describe: describeFiles(f) })),
+    );
+}
+
 type Guest = Extract<EnvironmentSpec, { kind: "kvm" | "docker-in-kvm" }>;
 
 function imageOf(g: Guest): GuestImageKind {

@@ -30,10 +30,11 @@ import {
     ensurePrivateDir,
 } from "../core/paths";
 import { HostError } from "../core/errors";
-import { guestCapacityProblems, guestMemoryWarning, guestSizes, memTotalMiB } from "./guest-capacity";
+import { HostSize, capacityProblems, capacityRefusal, memTotalMiB } from "./guest-capacity";
 import {
     DISK_MARGIN_BYTES,
     DiskNeed,
+    DiskPlan,
     FilesystemSpace,
     GuestImageFacts,
     GuestImageKind,
@@ -220,10 +221,8 @@ function refuseWhatTheHostCannotProvide(spec: ExperimentSpec, ctx: HostContext, 
     }
 }
 
-/** The stack's guests against the host's RAM and CPUs (experiment/guest-capacity.ts decides). */
-function guestCapacityPreflight(spec: ExperimentSpec, hostCpuCount: number, log: (line: string) => void): void {
-    const guests = guestSizes(spec);
-    if (guests.length === 0) return;
+/** MemTotal of /proc/meminfo in MiB. @throws HostError when it cannot be read */
+export function hostMemTotalMiB(): number {
     let meminfo = "";
     try {
         meminfo = fs.readFileSync("/proc/meminfo", "utf8");
@@ -233,14 +232,16 @@ function guestCapacityPreflight(spec: ExperimentSpec, hostCpuCount: number, log:
     const memTotal = memTotalMiB(meminfo);
     if (memTotal === undefined) {
         throw new HostError(
-            `cannot tell the host's RAM (no MemTotal in /proc/meminfo) to check the guests' memoryMiB against. Fix: run isobench on Linux with /proc mounted`,
+            `cannot tell the host's RAM (no MemTotal in /proc/meminfo) to check the guests' memory against. Fix: run isobench on Linux with /proc mounted`,
         );
     }
-    const host = { memTotalMiB: memTotal, cpuCount: hostCpuCount };
-    const warning = guestMemoryWarning(guests, host);
-    if (warning) log(`warning: ${warning}`);
-    const problems = guestCapacityProblems(guests, host);
-    if (problems.length > 0) throw new HostError(`the guests of stack "${spec.stack}" do not fit this host:\n  - ${problems.join("\n  - ")}`);
+    return memTotal;
+}
+
+/** The stack's guests against the host's RAM and CPUs, alone and together (experiment/guest-capacity.ts decides). */
+function guestCapacityPreflight(spec: ExperimentSpec, host: HostSize): void {
+    const problems = capacityProblems(spec, host);
+    if (problems.length > 0) throw new HostError(capacityRefusal(spec.stack, problems));
 }
 
 export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostContext {
@@ -248,8 +249,10 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     const log = opts.log ?? (() => undefined);
     const env = opts.env ?? process.env;
     const hostCpuCount = os.cpus().length;
+    const memTotalMiB = hostMemTotalMiB();
+    const packages = cpuPackages();
     // First: it needs no daemon, and a stack sized for another machine should not get as far as creating the state folder.
-    guestCapacityPreflight(spec, hostCpuCount, log);
+    guestCapacityPreflight(spec, { cpuCount: hostCpuCount, memTotalMiB });
     const stateDir = stateDirOf(repoRoot);
     ensurePrivateDir(stateDir);
     const resultsRoot = resultsRootOf(repoRoot);
@@ -283,12 +286,14 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         accel,
         vhostAvailable,
         hostCpuCount,
+        memTotalMiB,
         dockerDriver,
         commandBackend,
         ...(wantsDocker && { dockerBridgeGateway: bridgeGateway() }),
         ...(kinds.has("docker-in-kvm") && { guestImageDocker: dockerGuestImage(stateDir) }),
         ...(guests.some((g) => g.k.boot === "bootloader") && { guestImageBootloader: bootloaderGuestImage(stateDir), uefiFirmware: uefiFirmware() }),
         cpuSiblings: cpuSiblings(),
+        ...(packages && { cpuPackages: packages }),
         numaNodes: onlineNumaNodes(),
     };
     refuseWhatTheHostCannotProvide(spec, ctx, env);
@@ -334,7 +339,7 @@ function filesystemOf(p: string): { dev: number; freeBytes: number; mount: strin
 }
 
 /** The cells of the run whose CSV exists, by id: a resumed run does not measure them again. */
-function measuredCells(resultsDir: string): Set<string> {
+export function measuredCells(resultsDir: string): Set<string> {
     const dir = path.join(resultsDir, "cells");
     return new Set(fs.existsSync(dir) ? fs.readdirSync(dir).flatMap((f) => (f.endsWith(".csv") ? [f.slice(0, -".csv".length)] : [])) : []);
 }
@@ -356,6 +361,25 @@ function diskSpacePreflight(
     docker: { dockerRootDir?: string; containerImageBytes?: number },
     log: (line: string) => void,
 ): void {
+    const { plan, filesystems } = measureDisks(spec, ctx, docker, log);
+    const problems = [...filesystemProblems(filesystems, { resultsRoot: ctx.resultsRoot, guestsDir: ctx.guestsDir }), ...plan.guestProblems];
+    if (problems.length > 0) throw new HostError(diskRefusal(spec.stack, problems));
+    log(
+        `disk space: ${filesystems.map((f) => `${f.mount} has ${formatBytes(f.freeBytes, "down")} free, the plan may write ${formatBytes(f.needs.reduce((s, n) => s + n.bytes, 0))} there (${formatBytes(DISK_MARGIN_BYTES)} kept free beside it)`).join("; ")}`,
+    );
+}
+
+/**
+ * What the plan may write (experiment/disk-plan.ts) from the guest images' sizes, the guest disks
+ * and cells a resumed run has already, and the filesystems it writes to with their free space.
+ * Reads only; `isobench plan` and up's preflight share it.
+ */
+export function measureDisks(
+    spec: ExperimentSpec,
+    ctx: Pick<HostContext, "resultsRoot" | "guestsDir" | "guestImage" | "guestImageDocker" | "guestImageBootloader">,
+    docker: { dockerRootDir?: string; containerImageBytes?: number },
+    log: (line: string) => void,
+): { plan: DiskPlan; filesystems: FilesystemSpace[] } {
     const guests = spec.environmentSpecs.filter((e) => e.kind === "kvm" || e.kind === "docker-in-kvm");
     const images: Partial<Record<GuestImageKind, GuestImageFacts>> = {};
     if (guests.length > 0) images.direct = guestImageFacts(ctx.guestImage.disk, true, log);
@@ -378,12 +402,7 @@ function diskSpacePreflight(
         group.needs.push(need);
         byDevice.set(f.dev, group);
     }
-    const filesystems: FilesystemSpace[] = [...byDevice.values()];
-    const problems = [...filesystemProblems(filesystems, { resultsRoot: ctx.resultsRoot, guestsDir: ctx.guestsDir }), ...plan.guestProblems];
-    if (problems.length > 0) throw new HostError(diskRefusal(spec.stack, problems));
-    log(
-        `disk space: ${filesystems.map((f) => `${f.mount} has ${formatBytes(f.freeBytes, "down")} free, the plan may write ${formatBytes(f.needs.reduce((s, n) => s + n.bytes, 0))} there (${formatBytes(DISK_MARGIN_BYTES)} kept free beside it)`).join("; ")}`,
-    );
+    return { plan, filesystems: [...byDevice.values()] };
 }
 
 function dockerGuestImage(stateDir: string): HostContext["guestImage"] {
@@ -419,6 +438,18 @@ function uefiFirmware(): NonNullable<HostContext["uefiFirmware"]> {
 export function onlineNumaNodes(): number[] {
     const f = "/sys/devices/system/node/online";
     return fs.existsSync(f) ? parseCpuset(fs.readFileSync(f, "utf8").trim()) : [0];
+}
+
+/** The socket of each host CPU (sysfs physical_package_id), by CPU number; undefined when sysfs does not say. */
+export function cpuPackages(): number[] | undefined {
+    const dir = "/sys/devices/system/cpu";
+    const packages: number[] = [];
+    for (const d of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => /^cpu\d+$/.test(x)) : []) {
+        const f = path.join(dir, d, "topology", "physical_package_id");
+        if (!fs.existsSync(f)) return undefined;
+        packages[Number(d.slice(3))] = Number(fs.readFileSync(f, "utf8").trim());
+    }
+    return packages.length > 0 ? packages : undefined;
 }
 
 /** Host cores as lists of their hyperthreads (sysfs thread_siblings_list), each core once. */

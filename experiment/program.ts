@@ -38,6 +38,8 @@ export interface HostContext {
     readonly accel: "kvm" | "tcg";
     readonly vhostAvailable: boolean;
     readonly hostCpuCount: number;
+    /** MemTotal of /proc/meminfo, in MiB: what guests sized as a share of the host's memory and the resource plan count from. */
+    readonly memTotalMiB?: number;
     readonly dockerDriver: ResolvedDockerDriver;
     readonly commandBackend: CommandBackend;
     /** Docker's bridge gateway address: ports published there are carried by iptables DNAT (userlandProxy: false). */
@@ -50,6 +52,8 @@ export interface HostContext {
     readonly uefiFirmware?: { readonly code: string; readonly varsTemplate: string };
     /** Host cores as lists of their hyperthreads (pinning: ht-siblings). */
     readonly cpuSiblings?: readonly (readonly number[])[];
+    /** The socket (sysfs physical_package_id) of each host CPU, by CPU number; undefined when unknown. */
+    readonly cpuPackages?: readonly number[];
     /** The host's online NUMA nodes (/sys/devices/system/node/online); undefined = [0]. */
     readonly numaNodes?: readonly number[];
 }

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as path from "path";
-import { GuestSize, HOST_RESERVE_MIB, guestCapacityProblems, guestMemoryWarning, guestSizes, memTotalMiB } from "../../experiment/guest-capacity";
+import { GuestSize, HOST_RESERVE_MIB, guestCapacityProblems, concurrentMemoryProblem, guestSizes, memTotalMiB } from "../../experiment/guest-capacity";
 import { parseSpec } from "../../experiment/spec";
 import { availableStacks, loadStackSpec } from "../../experiment/stack-file";
 
@@ -47,14 +47,14 @@ describe("guest sizes against the host (experiment/guest-capacity.ts)", () => {
         assert.deepEqual(guestCapacityProblems([guest("a", 1, SMALL.memTotalMiB - HOST_RESERVE_MIB + 1)], SMALL).length, 1);
     });
 
-    it("warns of guests that fit one by one but not together, naming each guest and its size, the total and the host's RAM", () => {
+    it("refuses guests that fit one by one but not together, naming each guest and its size, the total and the host's RAM", () => {
         const both = [guest("a", 2, 16384, 1), guest("b", 2, 8192, 3)];
         assert.deepEqual(guestCapacityProblems(both, SMALL), []);
         assert.equal(
-            guestMemoryWarning(both, SMALL),
-            "the 2 guests are up together for the whole run and may need 24576 MiB together once their benchmarks have touched their memory (a 16384 MiB at isobench:environments.1.memoryMiB, b 8192 MiB at isobench:environments.3.memoryMiB), but the host has MemTotal 24576 MiB, of which 24064 MiB can go to guests (512 MiB is kept for the host); a guest that then swaps measures the swapping. Fix: lower their memoryMiB until they add up to at most 24064 MiB, or split the guests over several stacks",
+            concurrentMemoryProblem(both, SMALL),
+            'the 2 guests are up together for the whole run and need 24576 MiB together once their benchmarks have touched their memory (a 16384 MiB at isobench:environments.1.memoryMiB, b 8192 MiB at isobench:environments.3.memoryMiB), but the host has MemTotal 24576 MiB, of which 24064 MiB can go to guests (512 MiB is kept for the host); a guest that then swaps measures the swapping. Fix: lower their memory (memoryMiB, or memory: "<n>%" of the host) until they add up to at most 24064 MiB, or split the guests over several stacks',
         );
-        assert.equal(guestMemoryWarning([guest("a", 2, 8192, 1), guest("b", 2, 8192, 3)], SMALL), undefined);
+        assert.equal(concurrentMemoryProblem([guest("a", 2, 8192, 1), guest("b", 2, 8192, 3)], SMALL), undefined);
     });
 
     it("refuses more vCPUs than host CPUs, as the 1:1 pinning of kvm-tuned does, for every preset", () => {
@@ -72,8 +72,8 @@ describe("guest sizes against the host (experiment/guest-capacity.ts)", () => {
         assert.ok(lines.some((l) => l.startsWith("environment kvm-untuned (isobench:environments.") && l.includes(".memoryMiB): 102400 MiB")));
         assert.ok(lines.some((l) => /^environment kvm-tuned \(.*\.vcpus\): 32 vCPUs/.test(l)));
         assert.match(
-            guestMemoryWarning(guestSizes(loadStackSpec(STACKS, "felter2014")), SMALL) ?? "",
-            /^the 6 guests are up together for the whole run and may need 322048 MiB together .*\(kvm-untuned 102400 MiB at /,
+            concurrentMemoryProblem(guestSizes(loadStackSpec(STACKS, "felter2014")), SMALL) ?? "",
+            /^the 6 guests are up together for the whole run and need 322048 MiB together .*\(kvm-untuned 102400 MiB at /,
         );
     });
 
@@ -83,7 +83,7 @@ describe("guest sizes against the host (experiment/guest-capacity.ts)", () => {
         const study = { memTotalMiB: 256 * 1024, cpuCount: 32 };
         const guests = guestSizes(loadStackSpec(STACKS, "felter2014"));
         assert.deepEqual(guestCapacityProblems(guests, study), []);
-        assert.match(guestMemoryWarning(guests, study) ?? "", /^the 6 guests .* may need 322048 MiB together .* MemTotal 262144 MiB/);
-        assert.equal(guestMemoryWarning(guests, { memTotalMiB: 384 * 1024, cpuCount: 32 }), undefined);
+        assert.match(concurrentMemoryProblem(guests, study) ?? "", /^the 6 guests .* need 322048 MiB together .* MemTotal 262144 MiB/);
+        assert.equal(concurrentMemoryProblem(guests, { memTotalMiB: 384 * 1024, cpuCount: 32 }), undefined);
     });
 });
