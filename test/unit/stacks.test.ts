@@ -20,6 +20,8 @@ interface Guest {
     readonly pin?: readonly number[];
     /** A pattern the domain XML must contain (CPU model, cache mode …). */
     readonly xml?: RegExp;
+    /** GiB the guest's disk gets beyond the base image for its workloads' files (disk-plan.ts guestDiskGrowth); default 0. */
+    readonly growGiB?: number;
 }
 
 interface Expected {
@@ -107,18 +109,20 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
         },
         guests: {
             // The default CPU model: no <cpu> element at all (QEMU's own model, no AVX, as the paper's raw kvm).
-            "kvm-untuned": { vcpus: 32, memoryMiB: 102400, xml: /^(?![\s\S]*<cpu[\s>])/ },
+            "kvm-untuned": { vcpus: 32, memoryMiB: 102400, xml: /^(?![\s\S]*<cpu[\s>])/, growGiB: 1 },
             // vCPU pairs (2k, 2k+1) on the hyperthread siblings (k, k+16), as the paper's Linpack guest.
             "kvm-tuned": {
                 vcpus: 32,
                 memoryMiB: 102400,
                 pin: Array.from({ length: 32 }, (_, v) => (v % 2 === 0 ? v / 2 : (v - 1) / 2 + 16)),
                 xml: /<cpu mode='host-passthrough'[\s\S]*<topology sockets='2'( dies='1')? cores='8' threads='2'\/>/,
+                growGiB: 1,
             },
             "kvm-nuttcp": { vcpus: 4, memoryMiB: 1024, xml: /<cpu mode='host-passthrough'/ },
             "kvm-1cpu": { vcpus: 1, memoryMiB: 1536, xml: /<cpu mode='host-passthrough'/ },
-            "kvm-mysql": { vcpus: 32, memoryMiB: 16384, pin: Array.from({ length: 32 }, (_, v) => v), xml: /<model[^>]*>SandyBridge<\/model>/ },
-            "kvm-fio": { vcpus: 32, memoryMiB: 98304, xml: /cache='none' io='native'/ },
+            "kvm-mysql": { vcpus: 32, memoryMiB: 16384, pin: Array.from({ length: 32 }, (_, v) => v), xml: /<model[^>]*>SandyBridge<\/model>/, growGiB: 1 },
+            // The paper's 16 GB fio file and the guest's own writes beyond the base's free room, with ext4's share.
+            "kvm-fio": { vcpus: 32, memoryMiB: 98304, xml: /cache='none' io='native'/, growGiB: 16 },
         },
         study: { cites: /Felter[\s\S]*RC25482/, sections: /Table I[\s\S]*Fig\. 1[\s\S]*Fig\. 9/ },
     },
@@ -172,7 +176,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
         cells: Object.fromEntries(
             ["sysbench-cpu", "netperf", "redis", "fio"].map((w) => [w, ["native", "docker-nat", "docker-limited", "kvm", "docker-in-kvm"]]),
         ),
-        guests: { kvm: { vcpus: 2, memoryMiB: 2048, pin: [0, 1] }, "docker-in-kvm": { vcpus: 2, memoryMiB: 2048, pin: [0, 1] } },
+        guests: { kvm: { vcpus: 2, memoryMiB: 2048, pin: [0, 1] }, "docker-in-kvm": { vcpus: 2, memoryMiB: 2048, pin: [0, 1], growGiB: 5 } },
         study: { cites: /critique/, sections: /docker-in-kvm[\s\S]*stacked overhead/ },
     },
 };
@@ -282,6 +286,14 @@ describe("stack files (mocks)", function () {
                     assert.deepEqual(pins, g.pin ?? [], `${name}: vCPU pinning`);
                     if (g.xml) assert.match(xml, g.xml, `${name}: domain XML`);
                     assert.match(xml, new RegExp(`<domain type='${want.host.accel === "kvm" ? "kvm" : "qemu"}'`), `${name}: accelerator`);
+                    const create = registered.find((r) => r.name === `${name}-domain`)!.inputs.create as string;
+                    const grow = (g.growGiB ?? 0) * 2 ** 30;
+                    if (grow > 0) {
+                        assert.match(create, new RegExp(`' create '[^']+' '[^']+' '[^']+' '[^']+' ${grow}\n`), `${name}: disk grown by ${g.growGiB} GiB`);
+                        assert.match(create, / grow-root '/, `${name}: root filesystem grown`);
+                    } else {
+                        assert.doesNotMatch(create, /grow-root/, `${name}: disk as built`);
+                    }
                 }
             });
         });
