@@ -157,7 +157,13 @@ export function kvmEnvironment(
     extraCmdline = "",
 ): { domain: DomainSpec; handle: EnvironmentHandle; baseImage: string } {
     const guestDir = path.join(host.guestsDir, spec.stack);
-    const kvmHost: GuestHostFacts = { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount, cpuSiblings: host.cpuSiblings };
+    const kvmHost: GuestHostFacts = {
+        accel: host.accel,
+        vhostAvailable: host.vhostAvailable,
+        hostCpuCount: host.hostCpuCount,
+        cpuSiblings: host.cpuSiblings,
+        ...(host.cpuPackages && { cpuPackages: host.cpuPackages }),
+    };
     const diskPath = path.join(guestDir, diskFileName(env.name, env.kvm.diskFormat));
     let boot: Pick<GuestInput, "kernel" | "initrd" | "cmdline" | "firmware">;
     let baseImage: string;
@@ -218,6 +224,8 @@ export function kvmEnvironment(
             target: { kind: "kvm", domain: domain.name, sshKey: host.sshKey, knownHosts: knownHostsOf(diskPath) },
             dataDir: GUEST_DATA_DIR,
             declared: declaredKvmFacts(domain, host.hostCpuCount),
+            // What host-relative sizes became here: the variant says the result, this the rule.
+            ...(env.kvm.sizing && { recorded: { guest_sizing: env.kvm.sizing } }),
         },
     };
 }
@@ -268,7 +276,7 @@ export function dockerInKvmEnvironment(
             },
             dataDir: DATA_DIR,
             declared: { ...guestFacts, ...declaredDockerFacts(docker, domain.vcpus, guestNodes) },
-            recorded: { container_needs: record },
+            recorded: { ...guest.recorded, container_needs: record },
         },
     };
 }

@@ -23,6 +23,13 @@ export interface GuestSize {
     readonly key: string;
     readonly vcpus: number;
     readonly memoryMiB: number;
+    /** The share of the host's memory it was written as ("35%"), when it was. */
+    readonly memoryShare?: string;
+}
+
+/** Where a guest's memory is declared, as a refusal names it: `<key>.memoryMiB`, or `<key>.memory` with its share. */
+function memoryAt(g: GuestSize): string {
+    return g.memoryShare ? `${g.key}.memory = "${g.memoryShare}"` : `${g.key}.memoryMiB`;
 }
 
 export interface HostSize {
@@ -42,6 +49,7 @@ export function guestSizes(spec: Pick<ExperimentSpec, "environmentSpecs">): Gues
                       key: `isobench:environments.${i}${e.kind === "docker-in-kvm" ? ".guest" : ""}`,
                       vcpus: e.kvm.vcpus,
                       memoryMiB: e.kvm.memoryMiB,
+                      ...(e.kvm.memoryShare && { memoryShare: e.kvm.memoryShare }),
                   },
               ]
             : [],
@@ -75,7 +83,7 @@ export function guestCapacityProblems(guests: readonly GuestSize[], host: HostSi
         }
         if (g.memoryMiB > usable) {
             lines.push(
-                `environment ${g.name} (${g.key}.memoryMiB): ${g.memoryMiB} MiB, but ${hostRam}. Fix: set memoryMiB to at most ${Math.max(usable, 0)} (${STACK_WIDE("memoryMiB")}), or run the stack on a host with MemTotal of at least ${g.memoryMiB + HOST_RESERVE_MIB} MiB`,
+                `environment ${g.name} (${memoryAt(g)}): ${g.memoryMiB} MiB, but ${hostRam}. Fix: set memoryMiB to at most ${Math.max(usable, 0)} (${STACK_WIDE("memoryMiB")}), or run the stack on a host with MemTotal of at least ${g.memoryMiB + HOST_RESERVE_MIB} MiB`,
             );
         }
     }
@@ -98,7 +106,7 @@ export function concurrentMemoryProblem(guests: readonly GuestSize[], host: Host
     const total = guests.reduce((sum, g) => sum + g.memoryMiB, 0);
     if (guests.length < 2 || total <= usable) return undefined;
     return (
-        `the ${guests.length} guests are up together for the whole run and need ${total} MiB together once their benchmarks have touched their memory (${guests.map((g) => `${g.name} ${g.memoryMiB} MiB at ${g.key}.memoryMiB`).join(", ")}), but ${hostRamOf(host)}; ` +
+        `the ${guests.length} guests are up together for the whole run and need ${total} MiB together once their benchmarks have touched their memory (${guests.map((g) => `${g.name} ${g.memoryMiB} MiB at ${memoryAt(g)}`).join(", ")}), but ${hostRamOf(host)}; ` +
         `a guest that then swaps measures the swapping. Fix: lower their memory (memoryMiB, or memory: "<n>%" of the host) until they add up to at most ${Math.max(usable, 0)} MiB, or split the guests over several stacks`
     );
 }

@@ -14,6 +14,7 @@ import { UserError } from "../core/errors";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
 import { parseCpuset } from "../core/cpuset";
+import { HostShape, hostShapeOf } from "../core/host-shape";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
 import type { DockerVariant, KvmKnobs } from "../core/environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, numaProblems, workloadNeeds } from "./environment-handles";
@@ -438,6 +439,18 @@ function uefiFirmware(): NonNullable<HostContext["uefiFirmware"]> {
 export function onlineNumaNodes(): number[] {
     const f = "/sys/devices/system/node/online";
     return fs.existsSync(f) ? parseCpuset(fs.readFileSync(f, "utf8").trim()) : [0];
+}
+
+/** This host's shape (CPUs, sockets, threads per core, NUMA nodes, memory), which host-relative guest sizes are resolved against. */
+export function readHostShape(): HostShape {
+    const packages = cpuPackages();
+    return hostShapeOf({
+        hostCpuCount: os.cpus().length,
+        memTotalMiB: hostMemTotalMiB(),
+        cpuSiblings: cpuSiblings(),
+        ...(packages && { cpuPackages: packages }),
+        numaNodes: onlineNumaNodes(),
+    })!;
 }
 
 /** The socket of each host CPU (sysfs physical_package_id), by CPU number; undefined when sysfs does not say. */

@@ -11,7 +11,18 @@ import * as path from "path";
 import type { ExperimentSpec } from "./spec";
 import type { HostContext } from "./program";
 import { loadStackSpec } from "./stack-file";
-import { ALLOW_EMULATION_ENV, cpuPackages, cpuSiblings, guestAccel, hostMemTotalMiB, measureDisks, measuredCells, onlineNumaNodes } from "./host";
+import {
+    ALLOW_EMULATION_ENV,
+    cpuPackages,
+    cpuSiblings,
+    guestAccel,
+    hostMemTotalMiB,
+    measureDisks,
+    measuredCells,
+    onlineNumaNodes,
+    readHostShape,
+} from "./host";
+import { hostShapeOf } from "../core/host-shape";
 import { describedHost } from "./described-host";
 import { PlanFacts, formatResourcePlan, resourcePlan, summarizePlan } from "./resource-plan";
 import { readCellHistory } from "./cell-history";
@@ -138,15 +149,17 @@ export function planCommand(args: readonly string[]): number | undefined {
         return undefined;
     }
     const stack = positional[0];
-    const spec = loadStackSpec(stacksDir(REPO_ROOT), stack);
     const env = { ...process.env, ...(allowEmulation && { [ALLOW_EMULATION_ENV]: "1" }) };
     let text: string;
     let fits: boolean;
     if (description !== undefined) {
-        const plan = resourcePlan(spec, otherHost(description));
+        const host = otherHost(description);
+        const spec = loadStackSpec(stacksDir(REPO_ROOT), stack, hostShapeOf(host));
+        const plan = resourcePlan(spec, host);
         text = `${formatResourcePlan(plan)}\n(a described host: disks, images and earlier runs are not known)`;
         fits = plan.verdict === "fits";
     } else {
+        const spec = loadStackSpec(stacksDir(REPO_ROOT), stack, readHostShape());
         const { host, facts, unread } = localHost(spec, env);
         const plan = resourcePlan(spec, host, facts);
         text = [formatResourcePlan(plan), ...unread.map((u) => `not read: ${u}`)].join("\n");

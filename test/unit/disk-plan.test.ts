@@ -24,6 +24,8 @@ import { fixtureReader } from "../helpers/fixtures";
 const STACKS = path.join(__dirname, "..", "..", "stacks");
 const fixture = fixtureReader("guest-image");
 const MiB = 2 ** 20;
+/** The IBM study's server, which felter2014's host-relative guests are sized for. */
+const PAPER = { cpus: 32, memTotalMiB: 256 * 1024, sockets: 2, threadsPerCore: 2, numaNodes: 2 };
 const GiB = 2 ** 30;
 
 /** This project's machine as the preflight reads it: its guest images (fixtures), Docker's data root, nothing measured yet. */
@@ -79,7 +81,7 @@ describe("disk space the plan may need (experiment/disk-plan.ts)", () => {
     });
 
     it("felter2014: fio's 16 GiB file in the native folder, in docker-nat's volume, and in kvm-fio's disk, grown by 16 GiB to hold it", () => {
-        const s = loadStackSpec(STACKS, "felter2014");
+        const s = loadStackSpec(STACKS, "felter2014", PAPER);
         const plan = diskPlan(s, facts());
         const fio = 16 * GiB;
         const pxz = 1e9;
@@ -121,7 +123,7 @@ describe("disk space the plan may need (experiment/disk-plan.ts)", () => {
     });
 
     it("asks nothing more of a guest whose fio cells are all measured, and lets its disk grow only from what it holds", () => {
-        const s = loadStackSpec(STACKS, "felter2014");
+        const s = loadStackSpec(STACKS, "felter2014", PAPER);
         const measured = new Set(
             planCells(s)
                 .filter((c) => c.environment === "kvm-fio")
@@ -142,7 +144,7 @@ describe("disk space the plan may need (experiment/disk-plan.ts)", () => {
     });
 
     it("admits the files of every shipped stack in its guests, whose disks are sized to them", () => {
-        const refused = availableStacks(STACKS).filter((st) => diskPlan(loadStackSpec(STACKS, st), facts()).guestProblems.length > 0);
+        const refused = availableStacks(STACKS).filter((st) => diskPlan(loadStackSpec(STACKS, st, PAPER), facts()).guestProblems.length > 0);
         assert.deepEqual(refused, []);
     });
 

@@ -10,6 +10,8 @@ import * as path from "path";
 import { mockHost, Registered, setRecordingMocks } from "../helpers/mock-program";
 import { availableStacks, loadStackSpec } from "../../experiment/stack-file";
 import type { Experiment, HostContext } from "../../experiment/program";
+import { describedHost } from "../../experiment/described-host";
+import { hostShapeOf } from "../../core/host-shape";
 
 const STACKS_DIR = path.join(__dirname, "..", "..", "stacks");
 
@@ -36,14 +38,9 @@ interface Expected {
     readonly study?: { readonly cites: RegExp; readonly sections: RegExp };
 }
 
-const SMALL_HOST: Partial<HostContext> = { accel: "tcg", hostCpuCount: 2, cpuSiblings: [[0], [1]] };
-/** The paper's server: 2 sockets × 8 cores × 2 threads, siblings k and k+16. */
-const PAPER_HOST: Partial<HostContext> = {
-    accel: "kvm",
-    vhostAvailable: true,
-    hostCpuCount: 32,
-    cpuSiblings: Array.from({ length: 16 }, (_, k) => [k, k + 16]),
-};
+const SMALL_HOST: Partial<HostContext> = { accel: "tcg", hostCpuCount: 2, cpuSiblings: [[0], [1]], memTotalMiB: 24 * 1024 };
+/** The paper's server: 2 sockets × 8 cores × 2 threads (siblings k and k+16), 256 GiB, KVM and vhost-net. */
+const PAPER_HOST: Partial<HostContext> = describedHost("2x8x2,256g");
 
 const CPU4 = ["native", "docker-nat", "kvm-untuned", "kvm-tuned"];
 const MEM3 = ["native", "docker-nat", "kvm-untuned"];
@@ -108,12 +105,12 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
             mysql: ["native", "docker-host", "docker-nat", "docker-nat-unionfs", "kvm-mysql"],
         },
         guests: {
-            // The default CPU model: no <cpu> element at all (QEMU's own model, no AVX, as the paper's raw kvm).
-            "kvm-untuned": { vcpus: 32, memoryMiB: 102400, xml: /^(?![\s\S]*<cpu[\s>])/, growGiB: 1 },
-            // vCPU pairs (2k, 2k+1) on the hyperthread siblings (k, k+16), as the paper's Linpack guest.
+            // All host CPUs and 35 % of its 256 GiB. The default CPU model: no <cpu> element at all (QEMU's own model, no AVX, as the paper's raw kvm).
+            "kvm-untuned": { vcpus: 32, memoryMiB: 91750, xml: /^(?![\s\S]*<cpu[\s>])/, growGiB: 1 },
+            // The host's topology; vCPU pairs (2k, 2k+1) on the hyperthread siblings (k, k+16), guest socket s on host socket s, as the paper's Linpack guest.
             "kvm-tuned": {
                 vcpus: 32,
-                memoryMiB: 102400,
+                memoryMiB: 91750,
                 pin: Array.from({ length: 32 }, (_, v) => (v % 2 === 0 ? v / 2 : (v - 1) / 2 + 16)),
                 xml: /<cpu mode='host-passthrough'[\s\S]*<topology sockets='2'( dies='1')? cores='8' threads='2'\/>/,
                 growGiB: 1,
@@ -122,7 +119,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
             "kvm-1cpu": { vcpus: 1, memoryMiB: 1536, xml: /<cpu mode='host-passthrough'/ },
             "kvm-mysql": { vcpus: 32, memoryMiB: 16384, pin: Array.from({ length: 32 }, (_, v) => v), xml: /<model[^>]*>SandyBridge<\/model>/, growGiB: 1 },
             // The paper's 16 GB fio file and the guest's own writes beyond the base's free room, with ext4's share.
-            "kvm-fio": { vcpus: 32, memoryMiB: 98304, xml: /cache='none' io='native'/, growGiB: 16 },
+            "kvm-fio": { vcpus: 32, memoryMiB: 52428, xml: /cache='none' io='native'/, growGiB: 16 },
         },
         study: { cites: /Felter[\s\S]*RC25482/, sections: /Table I[\s\S]*Fig\. 1[\s\S]*Fig\. 9/ },
     },
@@ -200,7 +197,7 @@ describe("stack files (mocks)", function () {
             before(async () => {
                 registered.length = 0;
                 const { declareExperiment } = await import("../../experiment/program");
-                exp = declareExperiment(loadStackSpec(STACKS_DIR, stack), mockHost(want.host));
+                exp = declareExperiment(loadStackSpec(STACKS_DIR, stack, hostShapeOf(mockHost(want.host))), mockHost(want.host));
                 await new Promise((resolve) => exp.overheadTable.apply(resolve));
             });
 
@@ -222,7 +219,7 @@ describe("stack files (mocks)", function () {
                 });
 
                 it("does not allow software emulation: a study's guests are KVM or the stack refuses", () => {
-                    assert.equal(loadStackSpec(STACKS_DIR, stack).allowSoftwareEmulation, false);
+                    assert.equal(loadStackSpec(STACKS_DIR, stack, hostShapeOf(mockHost(want.host))).allowSoftwareEmulation, false);
                 });
             }
 
