@@ -151,7 +151,7 @@ export function renderHtml(input: HtmlReportInput): string {
         parts.push(htmlTable(DETAIL_HEADER, rows.map(detailRow), "details"));
     }
 
-    const notes = notesOf(summary);
+    const notes = notesOf(summary, input.environmentFacts);
     if (notes.length) parts.push(`<h2 id="notes">Notes</h2><ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);
     if (input.problems.length)
         parts.push(`<h2 id="problems">Problems</h2><ul class="problems">${input.problems.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);

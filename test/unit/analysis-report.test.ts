@@ -133,6 +133,37 @@ describe("analysis/report (summary.md)", () => {
         assert.doesNotMatch(kvm, /SOFTWARE EMULATION/);
     });
 
+    it("notes guests with fewer CPUs than native where the workload starts one thread or process per CPU", () => {
+        const fact = (environment: string, value: string) => ({
+            environment,
+            env_kind: environment === "native" ? "native" : "kvm",
+            variant: "",
+            accel: "kvm",
+            fact: "nproc",
+            value,
+            declared: value,
+            measured_at: "t",
+        });
+        const facts = [fact("native", "32"), fact("kvm-tuned", "2"), fact("kvm-1cpu", "1")];
+        const hpl = { workload: "linpack", params: "n=1000;memoryPercent=0;nb=128;processes=0" };
+        const rows = summarize([
+            ...series("native", "gflops", [10, 11], hpl),
+            ...series("kvm-tuned", "gflops", [1, 1.1], hpl),
+            ...series("native", "events_per_s", [100, 101]),
+            ...series("kvm-1cpu", "events_per_s", [99, 98]),
+        ]);
+        const md = renderMarkdown(rows, { environmentFacts: facts });
+        assert.match(
+            md,
+            /\n- kvm-tuned had 2 CPU\(s\), native 32 \(nproc in environments\.csv\): linpack start one thread or process per CPU, so their ratios to native compare CPU counts as well as virtualisation\.\n/,
+        );
+        // One thread whatever the CPUs (sysbench-cpu threads=1): no note; nor without the facts.
+        assert.doesNotMatch(md, /kvm-1cpu had/);
+        assert.doesNotMatch(renderMarkdown(rows), /CPU\(s\), native/);
+        const equal = [fact("native", "2"), fact("kvm-tuned", "2")];
+        assert.doesNotMatch(renderMarkdown(rows, { environmentFacts: equal }), /CPU\(s\), native/);
+    });
+
     it("without native: no overhead table, the problem is stated, statistics remain", () => {
         const s = renderMarkdown(summarize(series("docker-nat", "m", [1, 2])));
         assert.doesNotMatch(s, /## Change vs native/);

@@ -216,6 +216,8 @@ describe("stack files (mocks)", function () {
                     assert.match(header, /[Dd]eliberate deviations|deviations of felter2014/);
                     assert.match(header, /software emulation/, "says what happens where KVM cannot boot guests");
                     assert.match(header, /--allow-emulation/, "names the flag that allows emulation for one run");
+                    if (stack === "felter2014-small")
+                        assert.match(header, /compare 2 CPUs with the host's/, "says how its guests compare with a larger host's CPUs");
                 });
 
                 it("does not allow software emulation: a study's guests are KVM or the stack refuses", () => {

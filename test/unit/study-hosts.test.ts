@@ -151,6 +151,26 @@ describe("the study stacks on the servers they were written for (described hosts
         });
     });
 
+    describe("felter2014-small on the IBM study's server", () => {
+        it("fits, and the plan says that its 2-vCPU guests are compared with native on 32 CPUs in the workloads that use every CPU", () => {
+            const p = resourcePlan(load("felter2014-small", PAPER), PAPER);
+            assert.equal(p.verdict, "fits");
+            assert.deepEqual(
+                p.notes.map((n) => n.split(":")[0]),
+                [
+                    "pxz runs one thread or process per CPU",
+                    "linpack runs one thread or process per CPU",
+                    "randomaccess runs one thread or process per CPU",
+                    "stream runs one thread or process per CPU",
+                ],
+            );
+            assert.match(
+                p.notes[1],
+                /kvm-untuned has 2 vCPUs, kvm-tuned has 2 vCPUs, but native, docker-nat use 32 host CPUs, so its ratios to native compare 2 CPUs with 32/,
+            );
+        });
+    });
+
     for (const [stack, guest, small] of [
         ["flux7-2014", "kvm", { vcpus: 2, memoryMiB: 2048 }],
         ["kek-hepix2015", "kvm", { vcpus: 1, memoryMiB: 1024 }],
