@@ -29,7 +29,11 @@ import { readCellHistory } from "./cell-history";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import { attempt } from "../environments/process";
 import { OVMF } from "../environments/kvm/guest-files";
+import { readBridgeGateway } from "../environments/docker-bridge";
 import { REPO_ROOT, guestImageFiles, guestsDir, imageState, resultsRoot, stacksDir, stateDir } from "../core/paths";
+
+/** Docker's default bridge gateway: where DNAT-published ports would be, for a plan without a daemon to ask. */
+const DOCKER_DEFAULT_GATEWAY = "172.17.0.1";
 
 /** The image a state file names, when it has been built. */
 function builtImage(state: string, file: Parameters<typeof imageState>[1]): string | undefined {
@@ -73,6 +77,14 @@ function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostCo
         else unread.push("Docker's data root: dockerd does not answer (scripts/daemons.sh starts it); the containers' files are not counted on its filesystem");
     }
     const packages = cpuPackages();
+    let gateway = DOCKER_DEFAULT_GATEWAY;
+    if (wantsDocker) {
+        try {
+            gateway = readBridgeGateway().address;
+        } catch {
+            // Only where ports are published: the plan is the same with Docker's default address.
+        }
+    }
     const host: HostContext = {
         repoRoot: REPO_ROOT,
         resultsRoot: resultsRoot(REPO_ROOT),
@@ -89,6 +101,7 @@ function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostCo
         memTotalMiB: hostMemTotalMiB(),
         dockerDriver: "cli",
         commandBackend: "dynamic",
+        dockerBridgeGateway: gateway,
         cpuSiblings: cpuSiblings(),
         ...(packages && { cpuPackages: packages }),
         numaNodes: onlineNumaNodes(),
@@ -132,6 +145,7 @@ function otherHost(description: string): HostContext {
         guestImageBootloader: { disk: "/described-host/guest-bootloader/disk.qcow2" },
         uefiFirmware: OVMF,
         sshKey: "/described-host/id_ed25519",
+        dockerBridgeGateway: DOCKER_DEFAULT_GATEWAY,
         dockerDriver: "cli",
         commandBackend: "dynamic",
         ...describedHost(description),

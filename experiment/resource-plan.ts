@@ -59,6 +59,8 @@ export interface EnvironmentRow {
     /** Guests: vCPUs and memory; undefined for native and containers (they share the host's). */
     readonly vcpus?: number;
     readonly memoryMiB?: number;
+    /** Guests: bytes their disk gets beyond the base image for their workloads' files (disk-plan.ts guestDiskGrowth). */
+    readonly diskGrowBytes?: number;
     /** The variant, as environments.csv and every sample record it. */
     readonly variant: string;
     readonly writes: ReadonlyArray<{ readonly workload: string; readonly bytes: number; readonly describe: string }>;
@@ -206,7 +208,7 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
         name: p.handle.name,
         kind: p.handle.envKind,
         accel: p.handle.accel,
-        ...(p.kind === "kvm" || p.kind === "docker-in-kvm" ? { vcpus: p.domain.vcpus, memoryMiB: p.domain.memoryMiB } : {}),
+        ...(p.kind === "kvm" || p.kind === "docker-in-kvm" ? { vcpus: p.domain.vcpus, memoryMiB: p.domain.memoryMiB, diskGrowBytes: p.diskGrowth.bytes } : {}),
         variant: p.handle.variant,
         writes: writes.filter((w) => w.environment === p.handle.name),
     }));
@@ -286,21 +288,23 @@ export function formatResourcePlan(p: ResourcePlan): string {
             ],
         ]),
     );
-    out.push("", "environments (guests: vCPUs and memory; native and containers share the host's):");
+    out.push("", "environments (guests: vCPUs, memory and what their disk gets beyond the guest image; native and containers share the host's):");
     out.push(
         ...table([
             ["environment", "kind", "size", "its workloads write there"],
             ...p.environments.map((e) => [
                 e.name,
                 `${e.kind}${e.accel === "tcg" ? " (tcg)" : ""}`,
-                e.memoryMiB !== undefined ? `${plural(e.vcpus!, "vCPU")}, ${e.memoryMiB} MiB` : "host",
+                e.memoryMiB !== undefined
+                    ? `${plural(e.vcpus!, "vCPU")}, ${e.memoryMiB} MiB${e.diskGrowBytes ? `, disk +${formatBytes(e.diskGrowBytes, "near")}` : ""}`
+                    : "host",
                 e.writes.length ? e.writes.map((w) => w.describe).join("; ") : "-",
             ]),
         ]),
     );
     out.push(
         "",
-        `up at the same time: ${p.together.guests} guest(s) with ${p.together.memoryMiB} MiB of memory and ${p.together.vcpus} vCPUs in all (a guest the current cell does not use is paused: its vCPUs do not compete, its memory stays taken; the host keeps ${HOST_RESERVE_MIB} MiB for itself)` +
+        `up at the same time: ${plural(p.together.guests, "guest")} with ${p.together.memoryMiB} MiB of memory and ${plural(p.together.vcpus, "vCPU")} in all (a guest the current cell does not use is paused: its vCPUs do not compete, its memory stays taken; the host keeps ${HOST_RESERVE_MIB} MiB for itself)` +
             (p.diskBytes !== undefined ? `; the run may write ${formatBytes(p.diskBytes)} on the host's disks` : ""),
     );
     for (const n of p.notes) out.push(`note: ${n}`);
@@ -322,6 +326,6 @@ export function summarizePlan(p: ResourcePlan): string {
     return (
         `plan: ${cells} cells${measured ? ` (${measured} measured already)` : ""}, expected ${formatDuration(p.totalS)}` +
         `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""} (${fromHistory ? `${fromHistory} cell(s) from earlier runs, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
-        `; ${p.together.guests} guest(s) up at once with ${p.together.memoryMiB} MiB`
+        `; ${plural(p.together.guests, "guest")} up at once with ${p.together.memoryMiB} MiB`
     );
 }

@@ -127,7 +127,7 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
         assert.match(text, /\nverdict: fits$/);
         assert.match(
             summarizePlan(p),
-            /^plan: 24 cells, expected \d+ min \(from the parameters, which err long; isobench plan plantest itemises it\); 1 guest\(s\) up at once with 2048 MiB$/,
+            /^plan: 24 cells, expected \d+ min \(from the parameters, which err long; isobench plan plantest itemises it\); 1 guest up at once with 2048 MiB$/,
         );
     });
 
