@@ -7,6 +7,8 @@
 import * as assert from "node:assert/strict";
 import { ALLOW_EMULATION_ENV, emulationAllowedBy, emulationBanner, guestAccel } from "../../experiment/host";
 import { HostError } from "../../core/errors";
+import { spawnSync } from "child_process";
+import { cliCommand } from "../helpers/cli-build";
 
 const BROKEN = { usable: false, detail: "/dev/kvm is missing or not accessible" };
 const WORKING = { usable: true, detail: "a stock guest kernel booted under -accel kvm" };
@@ -46,5 +48,22 @@ describe("software emulation only when allowed (experiment/host.ts)", () => {
         assert.equal(emulationAllowedBy(demo, {}), "isobench:allowSoftwareEmulation: true in the stack");
         assert.match(emulationBanner(demo, "tcg", {})!, /^SOFTWARE EMULATION \(accel=tcg, allowed by isobench:allowSoftwareEmulation: true in the stack\)/);
         assert.equal(emulationAllowedBy(study, {}), undefined);
+    });
+
+    it("isobench up takes --allow-emulation anywhere after the command (a wrong stack is refused as a stack, not as arguments)", function () {
+        this.timeout(120000);
+        for (const args of [
+            ["up", "nosuchstack", "--allow-emulation"],
+            ["up", "--allow-emulation", "nosuchstack"],
+        ]) {
+            const { argv, env } = cliCommand(args);
+            const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env: { ...process.env, ...env } });
+            assert.equal(r.status, 1, r.stderr);
+            assert.match(r.stderr, /unknown stack "nosuchstack"/);
+        }
+        const { argv, env } = cliCommand(["up", "quick", "--allow-emulation", "extra"]);
+        const wrong = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env: { ...process.env, ...env } });
+        assert.equal(wrong.status, 2);
+        assert.match(wrong.stderr, /unknown command or wrong arguments/);
     });
 });

@@ -17,6 +17,7 @@ import { planInvocations } from "../../experiment/cell-invocations";
 import { environmentPlans } from "../../experiment/environment-handles";
 import { DISK_MARGIN_BYTES } from "../../experiment/disk-plan";
 import { UserError } from "../../core/errors";
+import { planCommand } from "../../experiment/plan-command";
 
 const GiB = 1024 ** 3;
 
@@ -248,6 +249,46 @@ describe("earlier runs' cell durations (experiment/cell-history.ts)", () => {
         const h = readCellHistory(root, new Set(["sysbench-cpu"]));
         assert.deepEqual([...h.entries()], [[historyKey("fp1-aaaa", "tcg"), [30, 10]]]);
         assert.deepEqual([...readCellHistory(path.join(root, "absent"), new Set(["sysbench-cpu"])).entries()], []);
+    });
+});
+
+describe("isobench plan (experiment/plan-command.ts)", () => {
+    /** What planCommand returns and prints. */
+    function run(args: string[]): { code: number | undefined; out: string } {
+        const lines: string[] = [];
+        const log = console.log;
+        console.log = (l: string) => lines.push(l);
+        try {
+            return { code: planCommand(args), out: lines.join("\n") };
+        } finally {
+            console.log = log;
+        }
+    }
+
+    it("plans a stack on a described host: exit 0 when it fits, 1 with the fix when it does not, and says what it could not know", () => {
+        const fits = run(["felter2014", "--host", "2x8x2,256g"]);
+        assert.equal(fits.code, 0);
+        assert.match(
+            fits.out,
+            /^stack felter2014, run felter2014-1: 10 repetitions\nhost: 32 CPUs \(2 sockets × 8 cores × 2 threads\), 2 NUMA nodes, MemTotal 262144 MiB, guests under KVM, vhost-net available\n/,
+        );
+        assert.match(fits.out, /\nverdict: fits\n\(a described host: disks, images and earlier runs are not known\)$/);
+        const small = run(["felter2014", "--host", "1x8x2,64g"]);
+        assert.equal(small.code, 1);
+        assert.match(small.out, /\nverdict: does not fit at once\n {2}- the 6 guests are up together/);
+        // Emulated guests on a described host: their cells planned 50 times as long.
+        assert.match(run(["quick", "--host", "1x2x1,8g,tcg"]).out, /\n {2}kvm-tuned +kvm \(tcg\) +1 vCPU, 1024 MiB/);
+    });
+
+    it("takes exactly one stack and an optional host, and refuses a bad description or stack naming the fix", () => {
+        assert.equal(run([]).code, undefined);
+        assert.equal(run(["a", "b"]).code, undefined);
+        assert.equal(run(["quick", "--host"]).code, undefined);
+        assert.throws(
+            () => run(["quick", "--host", "big"]),
+            (e: Error) => e instanceof UserError && /--host: "big" is not a host description/.test(e.message),
+        );
+        assert.throws(() => run(["quik", "--host", "1x2x1,8g"]), /unknown stack "quik".*did you mean "quick"/s);
     });
 });
 
