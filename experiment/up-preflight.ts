@@ -1,8 +1,10 @@
 /**
  * The part of `isobench up` before Pulumi starts. The stack file is checked first and completely
  * (name, size, YAML, every key and value: SpecError), because a refused stack must leave nothing
- * behind; only a valid stack goes on to the host preflight (experiment/host.ts), and only a stack
- * that passes both reaches `pulumi stack select`, the first step that writes anything.
+ * behind; host-relative guest sizes are resolved then against the host's shape (CPUs, sockets,
+ * memory: read from sysfs and /proc, nothing written). Only a valid stack goes on to the host
+ * preflight (experiment/host.ts), and only a stack that passes both reaches `pulumi stack select`,
+ * the first step that writes anything.
  */
 import * as fs from "fs";
 import * as path from "path";
