@@ -26,6 +26,7 @@ import { hostShapeOf } from "../core/host-shape";
 import { describedHost } from "./described-host";
 import { PlanFacts, formatResourcePlan, resourcePlan, summarizePlan } from "./resource-plan";
 import { readCellHistory } from "./cell-history";
+import { DiskFacts, diskPlan } from "./disk-plan";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import { attempt } from "../environments/process";
 import { OVMF } from "../environments/kvm/guest-files";
@@ -152,6 +153,25 @@ function otherHost(description: string): HostContext {
     };
 }
 
+/**
+ * What a described host's disks hold before the run, for what the run may write there: the images
+ * as images/build-all.sh builds them (the 3 GiB guest image of which 1.1 GB is allocated and
+ * 1.6 GiB of its root filesystem free, test/fixtures/guest-image; the 0.7 GB benchmark image),
+ * nothing of the stack made or measured yet.
+ */
+function nominalDisks(host: HostContext): DiskFacts {
+    const image = (disk: string) => ({ path: disk, virtualBytes: 3 * 2 ** 30, allocatedBytes: 1_092_886_528, rootFreeBytes: 1_743_880_192 });
+    return {
+        resultsRoot: host.resultsRoot,
+        guestsDir: host.guestsDir,
+        dockerRootDir: "/var/lib/docker",
+        images: { direct: image(host.guestImage.disk), docker: image(host.guestImageDocker!.disk), bootloader: image(host.guestImageBootloader!.disk) },
+        containerImageBytes: 686_000_000,
+        existingDisks: new Map(),
+        measured: new Set(),
+    };
+}
+
 /** Runs `isobench plan …`; undefined when the arguments do not fit. Exit 0 when the host can hold the plan, 1 when not. */
 export function planCommand(args: readonly string[]): number | undefined {
     const allowEmulation = args.includes("--allow-emulation");
@@ -169,8 +189,8 @@ export function planCommand(args: readonly string[]): number | undefined {
     if (description !== undefined) {
         const host = otherHost(description);
         const spec = loadStackSpec(stacksDir(REPO_ROOT), stack, hostShapeOf(host));
-        const plan = resourcePlan(spec, host);
-        text = `${formatResourcePlan(plan)}\n(a described host: disks, images and earlier runs are not known)`;
+        const plan = resourcePlan(spec, host, { disk: { plan: diskPlan(spec, nominalDisks(host)), movable: host } });
+        text = `${formatResourcePlan(plan)}\n(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them)`;
         fits = plan.verdict === "fits";
     } else {
         const spec = loadStackSpec(stacksDir(REPO_ROOT), stack, readHostShape());
