@@ -4,13 +4,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { isobenchKeys, parseSpec } from "./experiment/spec";
-import { gatherHost } from "./experiment/host";
+import { emulationBanner, gatherHost, readHostShape } from "./experiment/host";
 import { declareExperiment } from "./experiment/program";
 import { checkResults } from "./experiment/results-preflight";
 
 // The same reading of the stack file as the CLI's preflight (experiment/stack-file.ts).
-const spec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()));
+const spec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()), readHostShape());
 const host = gatherHost(spec, { log: (l) => pulumi.log.info(l) });
+const banner = emulationBanner(spec, host.accel, process.env);
+if (banner) pulumi.log.warn(banner);
 // Before any resource: results measured under another definition are refused, not kept.
 const experiment = declareExperiment(spec, host, checkResults(spec, host));
 

@@ -195,7 +195,14 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
     if (!summary.hasNative) extraProblems.push("claims of the published studies were not evaluated: they compare environments with native");
     if (opts.progress && skipped > 0) log(`analyze: ${skipped} published claim(s) concern workloads these results do not contain; not listed`);
 
-    const md = renderMarkdown(summary, { source: dir, loadProblems: [...loadProblems, ...extraProblems], claims, published, unmatched });
+    const md = renderMarkdown(summary, {
+        source: dir,
+        loadProblems: [...loadProblems, ...extraProblems],
+        claims,
+        published,
+        unmatched,
+        environmentFacts: env.facts,
+    });
     const csvPath = path.join(dir, "summary.csv");
     const mdPath = path.join(dir, "summary.md");
     writeFileAtomic(csvPath, summaryToCsv(summary));

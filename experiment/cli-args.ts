@@ -9,7 +9,8 @@ import { didYouMean } from "../core/closest";
 import { UsageError, UserError } from "../core/errors";
 
 export type Invocation =
-    | { readonly command: "up"; readonly stack: string; readonly remeasure?: string; readonly verbose: boolean }
+    | { readonly command: "up"; readonly stack: string; readonly remeasure?: string; readonly verbose: boolean; readonly allowEmulation: boolean }
+    | { readonly command: "plan"; readonly stack: string; readonly host?: string; readonly allowEmulation: boolean }
     | { readonly command: "destroy"; readonly stack: string; readonly verbose: boolean }
     | { readonly command: "recover"; readonly stack: string }
     | { readonly command: "status"; readonly stack?: string }
@@ -73,9 +74,29 @@ const STACK_COMMANDS: readonly CommandDef[] = [
         options: [
             new Option("--remeasure <cells>", "move these cells' results (comma-separated ids, or stale) into superseded/ and measure them again"),
             new Option("-v, --verbose", "print Pulumi's output on the terminal too (plain progress lines then)"),
+            new Option("--allow-emulation", "run guests under QEMU software emulation where KVM cannot boot them (labelled accel=tcg; not KVM numbers)"),
         ],
         examples: ["isobench up quick", "isobench up felter2014-small --remeasure stale", "isobench up quick --remeasure redis.native.r1,redis.native.r2"],
-        build: ([stack], o) => ({ command: "up", stack, ...(o.remeasure !== undefined && { remeasure: String(o.remeasure) }), verbose: !!o.verbose }),
+        build: ([stack], o) => ({
+            command: "up",
+            stack,
+            ...(o.remeasure !== undefined && { remeasure: String(o.remeasure) }),
+            verbose: !!o.verbose,
+            allowEmulation: !!o.allowEmulation,
+        }),
+    },
+    {
+        name: "plan",
+        args: ["<stack>"],
+        summary: "what the stack needs of this host (or a described one) before anything exists, and whether it fits",
+        description:
+            "Cells and expected time per workload (from earlier runs of the same cells where there are some, else an upper estimate from the parameters), the guests up at the same time with their vCPUs and memory, what each workload writes in each environment, the disks, and the verdict: exit 0 when the host can hold the plan, 1 when not (with the fix). Creates nothing.",
+        options: [
+            new Option("--host <shape>", "a described host instead of this one: <sockets>x<cores>x<threads>,<memory>[,tcg][,no-vhost], e.g. 2x8x2,256g"),
+            new Option("--allow-emulation", "plan guests under software emulation where KVM cannot boot them"),
+        ],
+        examples: ["isobench plan felter2014-small", "isobench plan felter2014 --host 2x8x2,256g"],
+        build: ([stack], o) => ({ command: "plan", stack, ...(o.host !== undefined && { host: String(o.host) }), allowEmulation: !!o.allowEmulation }),
     },
     {
         name: "destroy",
