@@ -2,17 +2,28 @@
  * isobench Pulumi program: one stack = one experiment. Thin on purpose: load and validate the
  * spec, gather host facts (refusing what the host cannot do), declare the experiment.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { isobenchKeys, parseSpec } from "./experiment/spec";
 import { gatherHost } from "./experiment/host";
 import { declareExperiment } from "./experiment/program";
-import { checkResults } from "./experiment/results-preflight";
+import { checkResults, runResultsDir } from "./experiment/results-preflight";
+import { recordRunProvenance } from "./experiment/provenance-record";
+import { appendProgress } from "./experiment/progress-log";
+import { STACK_CONFIG_DIR } from "./core/paths";
 
 // The same reading of the stack file as the CLI's preflight (experiment/stack-file.ts).
 const spec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()));
 const host = gatherHost(spec, { log: (l) => pulumi.log.info(l) });
 // Before any resource: results measured under another definition are refused, not kept.
-const experiment = declareExperiment(spec, host, checkResults(spec, host));
+const results = checkResults(spec, host);
+// Every pass that measures (not a preview) records what defines the run before its first resource;
+// Pulumi runs the program in the project folder, whose stacks/ holds the file it read.
+if (!pulumi.runtime.isDryRun()) {
+    const dir = runResultsDir(spec, host);
+    appendProgress(dir, recordRunProvenance(spec, host, dir, path.join(process.cwd(), STACK_CONFIG_DIR, `Pulumi.${spec.stack}.yaml`)));
+}
+const experiment = declareExperiment(spec, host, results);
 
 export const resultsDir = experiment.resultsDir;
 export const accel = host.accel;

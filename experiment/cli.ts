@@ -16,6 +16,10 @@ const USAGE = `usage: isobench <command>
   up <stack> [--remeasure <cell>,…|stale]
                              validate the stack and the host, then pulumi up (runs the experiment);
                              --remeasure moves those cells' results into superseded/ and measures them again
+  up --from <results dir> [--stack <name>]
+                             run a recorded experiment again from its provenance/: writes
+                             stacks/Pulumi.<name>.yaml (default <stack>-rerun) with a new runId, warns
+                             what differs from the original (commit, images, versions, kernel, CPU), runs up
   destroy <stack>            pulumi destroy: removes containers, guests, volumes, disks; keeps results/
   recover <stack>            clear what a killed run left (orphaned processes, the stack's stale lock,
                              half-made resources); up does this itself before it measures
@@ -392,6 +396,7 @@ async function help(): Promise<number> {
 const COMMANDS: Readonly<Record<string, { readonly arity?: readonly number[]; readonly run: (args: string[]) => Promise<number | undefined> }>> = {
     up: {
         run: async (a) => {
+            if (a.includes("--from")) return (await import("./rerun")).upFrom(a, (stack) => up(stack));
             const p = parseUpArgs(a);
             return p ? up(p.stack, p) : undefined;
         },
