@@ -83,6 +83,9 @@ export interface ImportSource {
     /** The machine the data was measured on, as the source says. */
     readonly host: string;
     readonly command: string;
+    /** How many files were read, and sha256 over their sorted names and contents' sha256. */
+    readonly files: number;
+    readonly filesSha256: string;
 }
 
 export interface ProvenanceRecord {
