@@ -126,7 +126,10 @@ export async function upFrom(args: readonly string[], up: (stack: string) => Pro
     const parsed = parseFromArgs(args);
     if (!parsed) return undefined;
     const say = (l: string) => console.log(`[isobench] ${l}`);
-    const original = readOriginal(parsed.from);
+    // Inside the checkout, named from its root (results/…, docs/results/…): the name goes into a stack file.
+    const fromRoot = path.relative(REPO_ROOT, path.resolve(parsed.from));
+    const from = fromRoot.startsWith("..") || path.isAbsolute(fromRoot) ? parsed.from : fromRoot;
+    const original = { ...readOriginal(parsed.from), dir: from };
     const stacks = path.join(REPO_ROOT, STACK_CONFIG_DIR);
     const results = resultsRoot(REPO_ROOT);
     const plan = planRerun({
@@ -137,7 +140,7 @@ export async function upFrom(args: readonly string[], up: (stack: string) => Pro
         today: new Date(),
     });
     const o = original.spec;
-    say(`re-run of ${o.stack}/${o.runId} (${parsed.from}) as stack ${plan.stack}, run ${plan.runId}`);
+    say(`re-run of ${o.stack}/${o.runId} (${from}) as stack ${plan.stack}, run ${plan.runId}`);
     const here = {
         record: {
             isobench: checkoutState(REPO_ROOT),
@@ -153,7 +156,7 @@ export async function upFrom(args: readonly string[], up: (stack: string) => Pro
     fs.writeFileSync(stackFile(stacks, plan.stack), plan.yaml, { flag: "wx" });
     say(`wrote ${path.join(STACK_CONFIG_DIR, `Pulumi.${plan.stack}.yaml`)}`);
     const rerunOf: RerunOf = {
-        from: parsed.from,
+        from,
         stack: o.stack,
         runId: o.runId,
         commit: original.record.isobench.commit,
