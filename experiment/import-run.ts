@@ -89,8 +89,11 @@ function importNote(checkout: string, imported: Felter2014Import, cells: number)
     ].join("\n");
 }
 
-/** The checkout's commit and its date, or "unknown" when it is not a git work tree. */
+/** The checkout's commit and its date, or "unknown" when it is not a git work tree of its own. */
 function sourceCommit(checkout: string): { commit: string; committedAt?: string } {
+    const top = attempt(["git", "-C", checkout, "rev-parse", "--show-toplevel"], 30);
+    // Files copied into another repository (the test fixtures) must not take that repository's commit.
+    if (top.status !== 0 || fs.realpathSync(top.stdout.trim()) !== fs.realpathSync(checkout)) return { commit: "unknown (not a git work tree of its own)" };
     const r = attempt(["git", "-C", checkout, "log", "-1", "--format=%H %cI"], 30);
     const m = r.status === 0 ? /^([0-9a-f]{40}) (\S+)/.exec(r.stdout) : null;
     return m ? { commit: m[1], committedAt: m[2] } : { commit: "unknown (not a git work tree)" };
