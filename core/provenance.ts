@@ -97,6 +97,11 @@ export interface ProvenanceRecord {
     readonly isobench: CheckoutState;
     readonly software: SoftwareRecord;
     readonly images: ImagesRecord;
+    /**
+     * The host's versions of the benchmark tools (images/packages.txt; dpkg), which native cells
+     * run: the images pin the container's and guests' tools, nothing else pins the host's.
+     */
+    readonly hostPackages?: Readonly<Record<string, string>>;
     /** Each workload's parameters with its defaults filled in, as the cells ran them. */
     readonly workloadParams: Readonly<Record<string, Readonly<Record<string, number | string>>>>;
     /** Host settings, kernel, CPU and tool versions: recorded in this file of the results folder, not here. */

@@ -29,7 +29,7 @@ import { attempt, combinedOutput } from "../environments/process";
 import { pulumiAvailable } from "./pulumi-cli";
 import type { HostContext } from "./program";
 import type { ExperimentSpec } from "./spec";
-import { changedTexts, dirtyFiles, effectiveParams, redactStackFile, sha256, type ProvenanceTexts } from "./provenance";
+import { changedTexts, dirtyFiles, effectiveParams, installedVersions, packageList, redactStackFile, sha256, type ProvenanceTexts } from "./provenance";
 
 /** Dirty files listed by name; more are counted. */
 const MAX_DIRTY_FILES = 200;
@@ -76,6 +76,19 @@ export function softwareRecord(repoRoot: string, env: NodeJS.ProcessEnv): Softwa
         // not installed: unknown
     }
     return { node: process.version, pulumiCli: pulumiAvailable(env) ?? "unknown (pulumi version did not run)", pulumiSdk: sdk };
+}
+
+/** The host's versions of images/packages.txt's packages; {} where dpkg-query does not run (not Debian). */
+export function hostPackages(repoRoot: string): Record<string, string> {
+    let list: string[];
+    try {
+        list = packageList(fs.readFileSync(path.join(repoRoot, "images", "packages.txt"), "utf8"));
+    } catch {
+        return {};
+    }
+    const r = attempt(["dpkg-query", "-W", "-f", "${Package}\t${db:Status-Status}\t${Version}\n", ...list], 30);
+    // dpkg-query exits 1 when some package is not installed, and still lists the others.
+    return r.error ? {} : installedVersions(r.stdout, list);
 }
 
 /** The guest images' folders by their record file's name, and the container image's tag, that a run uses. */
@@ -228,6 +241,7 @@ export function recordRunProvenance(
         isobench,
         software: softwareRecord(host.repoRoot, env),
         images: imagesRecord(imagesOfHost(host)),
+        hostPackages: hostPackages(host.repoRoot),
         workloadParams: effectiveParams(spec),
         hostFacts: "host.csv",
     };

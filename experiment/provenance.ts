@@ -63,6 +63,29 @@ export function effectiveParams(spec: Pick<ExperimentSpec, "workloads">): Record
     return Object.fromEntries(spec.workloads.map((w) => [w.name, { ...getWorkload(w.name).defaults, ...w.params }]));
 }
 
+/** The packages of images/packages.txt, in order, each once (as images/build-all.sh reads it). */
+export function packageList(text: string): string[] {
+    return [
+        ...new Set(
+            text
+                .split("\n")
+                .map((l) => l.replace(/#.*/, "").replace(/\s/g, ""))
+                .filter(Boolean),
+        ),
+    ];
+}
+
+/** `dpkg-query -W -f '${Package}\t${db:Status-Status}\t${Version}\n'` as package → version, "not installed" for the rest. */
+export function installedVersions(dpkgQuery: string, packages: readonly string[]): Record<string, string> {
+    const found = new Map<string, string>();
+    for (const line of dpkgQuery.split("\n")) {
+        const [name, status, version] = line.split("\t");
+        // An architecture-qualified name (libfoo:amd64) is the package too.
+        if (status === "installed" && version) found.set(name.replace(/:.*/, ""), version);
+    }
+    return Object.fromEntries(packages.map((p) => [p, found.get(p) ?? "not installed"]));
+}
+
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** The texts a pass writes into provenance/. */
@@ -98,7 +121,7 @@ export function changedTexts(before: Partial<ProvenanceTexts>, now: Partial<Prov
 
 /** What one side of a comparison knows: its provenance record (if any) and its host.csv facts. */
 export interface ComparableSide {
-    readonly record?: Pick<ProvenanceRecord, "isobench" | "images" | "software">;
+    readonly record?: Pick<ProvenanceRecord, "isobench" | "images" | "software" | "hostPackages">;
     readonly hostFacts: Readonly<Record<string, string>>;
 }
 
@@ -130,6 +153,7 @@ export function comparableFacts(side: ComparableSide): Array<[string, string]> {
             for (const [f, h] of Object.entries(g.sha256).sort(([a], [b]) => a.localeCompare(b))) out.push([`${kind} ${f} sha256`, h]);
         }
         out.push(["Node", r.software.node], ["Pulumi CLI", r.software.pulumiCli], ["@pulumi/pulumi", r.software.pulumiSdk]);
+        for (const [p, v] of Object.entries(r.hostPackages ?? {})) out.push([`host package ${p}`, v]);
     }
     for (const [fact, label] of HOST_FACTS) if (side.hostFacts[fact] !== undefined) out.push([label, side.hostFacts[fact]]);
     return out;

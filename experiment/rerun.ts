@@ -14,7 +14,7 @@ import { measureHost } from "../environments/host-facts";
 import type { ExperimentSpec } from "./spec";
 import { stackFile } from "./stack-file";
 import { provenanceDifferences } from "./provenance";
-import { checkoutState, imagesOfState, imagesRecord, provenanceJson, softwareRecord } from "./provenance-record";
+import { checkoutState, hostPackages, imagesOfState, imagesRecord, provenanceJson, softwareRecord } from "./provenance-record";
 import { OriginalRun, planRerun } from "./rerun-plan";
 import { pulumiEnv } from "./pulumi-cli";
 
@@ -146,12 +146,13 @@ export async function upFrom(args: readonly string[], up: (stack: string) => Pro
             isobench: checkoutState(REPO_ROOT),
             images: imagesRecord(imagesOfState(stateDir(REPO_ROOT), o)),
             software: softwareRecord(REPO_ROOT, pulumiEnv(REPO_ROOT)),
+            hostPackages: hostPackages(REPO_ROOT),
         },
         hostFacts: measureHost(),
     };
     const differences = [...provenanceDifferences(original, here), ...plan.specDifferences.map((d) => `resolved spec ${d}`)];
     for (const d of differences) say(`warning: differs from the original: ${d}`);
-    if (differences.length === 0) say("no difference from the original in isobench commit, images, Pulumi, Node, kernel, CPU or tool versions");
+    if (differences.length === 0) say("no difference from the original in isobench commit, images, Pulumi, Node, kernel, CPU, tool or host package versions");
     // "wx": a file made meanwhile is not overwritten either.
     fs.writeFileSync(stackFile(stacks, plan.stack), plan.yaml, { flag: "wx" });
     say(`wrote ${path.join(STACK_CONFIG_DIR, `Pulumi.${plan.stack}.yaml`)}`);

@@ -11,8 +11,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { changedTexts, dirtyFiles, effectiveParams, provenanceDifferences, redactStackFile } from "../../experiment/provenance";
-import { checkoutState, imagesRecord, recordRunProvenance, writeProvenance } from "../../experiment/provenance-record";
+import { changedTexts, dirtyFiles, effectiveParams, installedVersions, packageList, provenanceDifferences, redactStackFile } from "../../experiment/provenance";
+import { checkoutState, hostPackages, imagesRecord, recordRunProvenance, writeProvenance } from "../../experiment/provenance-record";
 import { describeCheckout, readPasses, readRunOrigin, type ProvenanceRecord } from "../../core/provenance";
 import { loadStackSpec } from "../../experiment/stack-file";
 import { REPO_ROOT } from "../../core/paths";
@@ -180,6 +180,8 @@ describe("provenance: writing a run's provenance/", () => {
         assert.equal(rec.software.pulumiCli, "unknown (pulumi version did not run)");
         assert.match(rec.software.pulumiSdk, /^\d+\.\d+\.\d+$/);
         assert.deepEqual(rec.images, { guests: {} });
+        assert.deepEqual(Object.keys(rec.hostPackages!), packageList(fs.readFileSync(path.join(REPO_ROOT, "images", "packages.txt"), "utf8")));
+        assert.deepEqual(rec.hostPackages, hostPackages(REPO_ROOT));
         assert.deepEqual(rec.workloadParams, effectiveParams(spec));
         assert.equal(rec.workloadParams["redis"].requests, 10000, "the stack's value");
         assert.equal(rec.workloadParams["redis"].dataSize, 50, "the workload's default");
@@ -214,6 +216,19 @@ describe("provenance: writing a run's provenance/", () => {
     });
 });
 
+describe("provenance: the host's benchmark packages", () => {
+    it("reads images/packages.txt as build-all.sh does, and dpkg-query's listing; what is missing says so", () => {
+        assert.deepEqual(packageList("# tools\nsysbench\n  fio  # disk\n\nsysbench\n"), ["sysbench", "fio"]);
+        const dpkg = "fio\tinstalled\t3.33-3\nlibc6:amd64\tinstalled\t2.36-9\nnetperf\tconfig-files\t2.7.0-0.1\n";
+        assert.deepEqual(installedVersions(dpkg, ["fio", "libc6", "netperf", "sysbench"]), {
+            fio: "3.33-3",
+            libc6: "2.36-9",
+            netperf: "not installed",
+            sysbench: "not installed",
+        });
+    });
+});
+
 describe("provenance: what differs between an original and this host", () => {
     const side = (commit: string, dirty: boolean, id: string, kernel: string, extra: Record<string, string> = {}) => ({
         record: {
@@ -236,6 +251,11 @@ describe("provenance: what differs between an original and this host", () => {
             "kernel: 6.1.0-18 in the original, 6.1.0-21 here",
         ]);
         assert.deepEqual(provenanceDifferences(side(c1, false, "x", "k"), side(c1, false, "x", "k")), []);
+        // Native cells run the host's packages: a different version is a difference.
+        const withPackages = (v: string) => ({ ...side(c1, false, "x", "k"), record: { ...side(c1, false, "x", "k").record, hostPackages: { sysbench: v } } });
+        assert.deepEqual(provenanceDifferences(withPackages("1.0.20+ds-5"), withPackages("1.0.20+ds-6")), [
+            "host package sysbench: 1.0.20+ds-5 in the original, 1.0.20+ds-6 here",
+        ]);
     });
 
     it("an image the original used and this host lacks is a difference; what the original did not record is not", () => {
