@@ -454,6 +454,8 @@ function run(inv: Invocation): Promise<number> {
     switch (inv.command) {
         case "up":
             return up(inv.stack, inv);
+        case "up-from":
+            return (async () => (await import("./rerun")).upFrom(inv, (stack) => up(stack, inv)))();
         case "plan":
             return (async () => (await import("./plan-command")).planCommand(inv))();
         case "destroy":

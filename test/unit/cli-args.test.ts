@@ -37,7 +37,7 @@ describe("isobench command line", () => {
         usage(["up", "quick", "--remeasure"], /^up: option '--remeasure <cells>' argument missing/);
         usage(
             ["up", "quick", "--remasure", "stale"],
-            /^up: unknown option --remasure — did you mean "--remeasure"\? Options: --remeasure, --verbose, --allow-emulation, --help/,
+            /^up: unknown option --remasure — did you mean "--remeasure"\? Options: --remeasure, --verbose, --allow-emulation, --from, --stack, --help/,
         );
     });
 
