@@ -4,7 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { isobenchKeys, parseSpec } from "./experiment/spec";
-import { emulationBanner, gatherHost, readHostShape } from "./experiment/host";
+import { emulationBanner, gatherHost } from "./experiment/host";
+import { readHostShape } from "./experiment/host-shape-read";
 import { declareExperiment } from "./experiment/program";
 import { checkResults } from "./experiment/results-preflight";
 
