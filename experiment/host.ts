@@ -13,8 +13,7 @@ import type { CommandBackend } from "../environments/command";
 import { UserError } from "../core/errors";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
-import { parseCpuset } from "../core/cpuset";
-import { HostShape, hostShapeOf } from "../core/host-shape";
+import { cpuPackages, cpuSiblings, hostMemTotalMiB, onlineNumaNodes } from "./host-shape-read";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
 import type { DockerVariant, KvmKnobs } from "../core/environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, numaProblems, workloadNeeds } from "./environment-handles";
@@ -31,7 +30,7 @@ import {
     ensurePrivateDir,
 } from "../core/paths";
 import { HostError } from "../core/errors";
-import { HostSize, capacityProblems, capacityRefusal, memTotalMiB } from "./guest-capacity";
+import { HostSize, capacityProblems, capacityRefusal } from "./guest-capacity";
 import {
     DISK_MARGIN_BYTES,
     DiskNeed,
@@ -220,23 +219,6 @@ function refuseWhatTheHostCannotProvide(spec: ExperimentSpec, ctx: HostContext, 
         if (e.kind === "docker") dockerEnvironment(spec, e, ctx, [], workloadNeeds(spec, e.name));
         if (e.kind === "docker-in-kvm") dockerInKvmEnvironment(spec, e, ctx, [], workloadNeeds(spec, e.name));
     }
-}
-
-/** MemTotal of /proc/meminfo in MiB. @throws HostError when it cannot be read */
-export function hostMemTotalMiB(): number {
-    let meminfo = "";
-    try {
-        meminfo = fs.readFileSync("/proc/meminfo", "utf8");
-    } catch {
-        // Reported below as MemTotal missing, with the fix.
-    }
-    const memTotal = memTotalMiB(meminfo);
-    if (memTotal === undefined) {
-        throw new HostError(
-            `cannot tell the host's RAM (no MemTotal in /proc/meminfo) to check the guests' memory against. Fix: run isobench on Linux with /proc mounted`,
-        );
-    }
-    return memTotal;
 }
 
 /** The stack's guests against the host's RAM and CPUs, alone and together (experiment/guest-capacity.ts decides). */
@@ -433,49 +415,6 @@ function uefiFirmware(): NonNullable<HostContext["uefiFirmware"]> {
         if (!fs.existsSync(f)) throw new HostError(`UEFI firmware ${f} is missing (boot: bootloader runs guests on OVMF). Fix: apt-get install ovmf`);
     }
     return OVMF;
-}
-
-/** The host's online NUMA nodes (/sys/devices/system/node/online, e.g. "0-1"); [0] when the kernel has no NUMA sysfs. */
-export function onlineNumaNodes(): number[] {
-    const f = "/sys/devices/system/node/online";
-    return fs.existsSync(f) ? parseCpuset(fs.readFileSync(f, "utf8").trim()) : [0];
-}
-
-/** This host's shape (CPUs, sockets, threads per core, NUMA nodes, memory), which host-relative guest sizes are resolved against. */
-export function readHostShape(): HostShape {
-    const packages = cpuPackages();
-    return hostShapeOf({
-        hostCpuCount: os.cpus().length,
-        memTotalMiB: hostMemTotalMiB(),
-        cpuSiblings: cpuSiblings(),
-        ...(packages && { cpuPackages: packages }),
-        numaNodes: onlineNumaNodes(),
-    })!;
-}
-
-/** The socket of each host CPU (sysfs physical_package_id), by CPU number; undefined when sysfs does not say. */
-export function cpuPackages(): number[] | undefined {
-    const dir = "/sys/devices/system/cpu";
-    const packages: number[] = [];
-    for (const d of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => /^cpu\d+$/.test(x)) : []) {
-        const f = path.join(dir, d, "topology", "physical_package_id");
-        if (!fs.existsSync(f)) return undefined;
-        packages[Number(d.slice(3))] = Number(fs.readFileSync(f, "utf8").trim());
-    }
-    return packages.length > 0 ? packages : undefined;
-}
-
-/** Host cores as lists of their hyperthreads (sysfs thread_siblings_list), each core once. */
-export function cpuSiblings(): number[][] {
-    const dir = "/sys/devices/system/cpu";
-    const seen = new Map<string, number[]>();
-    for (const d of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => /^cpu\d+$/.test(x)) : []) {
-        const f = path.join(dir, d, "topology", "thread_siblings_list");
-        if (!fs.existsSync(f)) continue;
-        const list = fs.readFileSync(f, "utf8").trim();
-        if (!seen.has(list)) seen.set(list, parseCpuset(list));
-    }
-    return [...seen.values()].sort((a, b) => a[0] - b[0]);
 }
 
 function bridgeGateway(): string {

@@ -11,17 +11,8 @@ import * as path from "path";
 import type { ExperimentSpec } from "./spec";
 import type { HostContext } from "./program";
 import { loadStackSpec } from "./stack-file";
-import {
-    ALLOW_EMULATION_ENV,
-    cpuPackages,
-    cpuSiblings,
-    guestAccel,
-    hostMemTotalMiB,
-    measureDisks,
-    measuredCells,
-    onlineNumaNodes,
-    readHostShape,
-} from "./host";
+import { ALLOW_EMULATION_ENV, guestAccel, measureDisks, measuredCells } from "./host";
+import { cpuPackages, cpuSiblings, hostMemTotalMiB, onlineNumaNodes, readHostShape } from "./host-shape-read";
 import { hostShapeOf } from "../core/host-shape";
 import { describedHost } from "./described-host";
 import { PlanFacts, formatResourcePlan, resourcePlan, summarizePlan } from "./resource-plan";

@@ -4,6 +4,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { ExperimentSpec, checkStackName, isobenchKeys, parseSpec } from "./spec";
 import type { HostShape } from "../core/host-shape";
+import { readHostShape } from "./host-shape-read";
 import { SpecError } from "../core/errors";
 import { didYouMean } from "../core/closest";
 
@@ -110,10 +111,11 @@ function parseYaml(file: string, text: string): unknown {
 }
 
 /**
- * @param host the host's shape, for host-relative guest sizes (spec.ts parseSpec)
+ * @param host the host's shape, for host-relative guest sizes (spec.ts parseSpec); by default this
+ *   host's, whose shape a stack file means here (a described host's for isobench plan --host)
  * @throws SpecError for a bad stack name, an unknown stack, malformed YAML or an invalid config.
  */
-export function loadStackSpec(stacksDir: string, stack: string, host?: HostShape): ExperimentSpec {
+export function loadStackSpec(stacksDir: string, stack: string, host: HostShape = readHostShape()): ExperimentSpec {
     // Before the name becomes a path: "../x" must not read a file outside stacksDir.
     checkStackName(stack);
     const { file, text } = readStackText(stacksDir, stack);

@@ -12,7 +12,7 @@ import { UserError } from "../core/errors";
 import { REPO_ROOT, STACK_CONFIG_DIR } from "../core/paths";
 import type { ExperimentSpec } from "./spec";
 import { loadStackSpec, stackFile } from "./stack-file";
-import { readHostShape } from "./host";
+import { readHostShape } from "./host-shape-read";
 
 /**
  * The validated spec of `stack` read from `stacksDir`.

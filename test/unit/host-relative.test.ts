@@ -5,6 +5,9 @@
  * they cannot be resolved.
  */
 import * as assert from "node:assert/strict";
+import * as os from "os";
+import * as path from "path";
+import { loadStackSpec } from "../../experiment/stack-file";
 import { HostShape, hostShapeOf, resolveRelativeSize } from "../../core/host-shape";
 import { parseSpec } from "../../experiment/spec";
 import { SpecError } from "../../core/errors";
@@ -114,6 +117,14 @@ describe("host-relative sizes in a stack (experiment/spec.ts)", () => {
         const own = spec([{ name: "own", kind: "kvm", memoryMiB: 2048 }], ONE_SOCKET, { memory: "25%" }).environmentSpecs[1];
         assert.ok(own.kind === "kvm");
         assert.deepEqual([own.kvm.memoryMiB, own.kvm.memoryShare], [2048, undefined]);
+    });
+
+    it("a stack file read without a host's shape is read for this host (status, ls, destroy read felter2014 so)", () => {
+        const s = loadStackSpec(path.join(__dirname, "..", "..", "stacks"), "felter2014");
+        const untuned = s.environmentSpecs.find((e) => e.name === "kvm-untuned")!;
+        assert.ok(untuned.kind === "kvm");
+        assert.equal(untuned.kvm.vcpus, os.cpus().length);
+        assert.equal(untuned.kvm.sizing?.startsWith(`vcpus host → ${os.cpus().length}; memory 35% → `), true);
     });
 
     it("numa: host gives the guest the host's NUMA nodes", () => {
