@@ -3,7 +3,7 @@
  * progress model (experiment/progress-model.ts) with the stack's plan, and at 25 %, 50 % and 75 %
  * of the cells prints the predicted time left next to the time the run actually still took.
  * Figures to read, not assertions.
- *   node -r ts-node/register/transpile-only benchmarks/eta.ts [<stack> <progress.log>]
+ *   node -r ts-node/register/transpile-only benchmarks/eta.ts [<stack> <progress.log> [<host CPUs>]]
  * Default: felter2014-small and its shipped run, docs/results/felter2014-small/progress.log.
  */
 import * as fs from "fs";
@@ -21,8 +21,10 @@ const events = logEvents(fs.readFileSync(log, "utf8"));
 const dones = events.filter((e) => e.kind === "done");
 if (dones.length === 0) throw new Error(`${log}: no cell finished`);
 const end = dones[dones.length - 1].at;
-const model = new ProgressModel(plan, { prior: paramsPrior(spec), startedAt: events[0].at });
-const zero = new ProgressModel(plan, { prior: paramsPrior(spec), startedAt: events[0].at }).snapshot(events[0].at);
+// The shipped runs come from this project's 2-CPU machine; another run names its host's CPUs as a third argument.
+const prior = paramsPrior(spec, Number(process.argv[4] ?? 2));
+const model = new ProgressModel(plan, { prior, startedAt: events[0].at });
+const zero = new ProgressModel(plan, { prior, startedAt: events[0].at }).snapshot(events[0].at);
 console.log(
     `${stack}: ${plan.length} planned cells, ${dones.length} finished in ${log}, ${formatDuration((end - events[0].at) / 1000)} from the first line to the last done`,
 );

@@ -6,6 +6,8 @@
  */
 import type { ExperimentSpec, WorkloadSelection } from "./spec";
 import type { Accel } from "../core/samples";
+import type { EnvironmentSpec } from "../core/environment-spec";
+import { parseCpuset } from "../core/cpuset";
 import { getWorkload } from "../workloads";
 import { instanceSweep } from "../workloads/instances";
 import { median } from "../analysis/statistics";
@@ -57,6 +59,16 @@ export function cellLimit(spec: Pick<ExperimentSpec, "workloads" | "cellTimeoutS
 }
 
 /**
+ * The CPUs an environment's workloads see, which work spread over all of them divides by: a
+ * guest's vCPUs, a container's cpuset, else the host's.
+ */
+export function environmentCpus(e: EnvironmentSpec | undefined, hostCpus: number): number {
+    if (e?.kind === "kvm" || e?.kind === "docker-in-kvm") return e.kvm.vcpus;
+    const cpuset = e?.kind === "docker" ? e.docker.limits.cpuset : undefined;
+    return cpuset ? parseCpuset(cpuset).length : hostCpus;
+}
+
+/**
  * Seconds of measured work in one cell: the workload's estimate with its defaults filled in,
  * times the instances of an `instances` sweep (N simultaneous copies on shared cores may each run
  * N times slower); a workload that makes its own clones (lifecycle) counts its sweep itself.
@@ -84,7 +96,9 @@ export interface CellDuration {
  * on this host (start to done in their progress.log, experiment/cell-history.ts), else the
  * workload's estimate from its parameters (expectedCellS, at the slow rates of
  * workloads/expected.ts: it errs long) plus CELL_OVERHEAD_S, × EMULATION_SLOWDOWN in an emulated
- * guest. The one estimate `isobench plan`, up's preflight and the progress display use.
+ * guest. The one estimate `isobench plan` and up's preflight use; the progress display's prior
+ * (experiment/progress-plan.ts) is the same parameter estimate, unscaled, since its model scales by
+ * class of environment and calibrates against the cells it measures.
  * @param cpus the environment's CPUs (guest vCPUs, or the host's), for work spread over all of them
  * @param measured seconds earlier runs of this cell's definition took, under the same accel
  */

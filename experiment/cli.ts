@@ -129,7 +129,7 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     const t0 = Date.now();
     const toMeasure = plan.filter((c) => !measured.has(c.id)).length;
     appendProgress(resultsDir, upStartedLine(process.pid, toMeasure, plan.length));
-    const model = new ProgressModel(plan, { prior: paramsPrior(spec), measured, hostAccel: host.accel, startedAt: t0 });
+    const model = new ProgressModel(plan, { prior: paramsPrior(spec, host.hostCpuCount), measured, hostAccel: host.accel, startedAt: t0 });
     model.learn(logEvents(earlier));
     const view = new LiveView(model, { out: process.stdout, live: !!process.stdout.isTTY && !opts.verbose });
     // Cell lines feed the progress line; recoveries and re-creations were said as they were done.

@@ -3,7 +3,7 @@
  * workload and its environment's kind, and the prior of a cell no run has measured yet, the
  * seconds its workload's params say it works (experiment/cell-limit.ts expectedCellS). Pure.
  */
-import { expectedCellS } from "./cell-limit";
+import { environmentCpus, expectedCellS } from "./cell-limit";
 import { planCells } from "./plan";
 import type { CellPrior, PlannedCell } from "./progress-model";
 import type { ExperimentSpec } from "./spec";
@@ -16,11 +16,17 @@ export function progressPlan(spec: Pick<ExperimentSpec, "environments" | "enviro
     return planCells(spec).map((c) => ({ id: c.id, workload: c.workload.name, environment: c.environment, kind: kinds.get(c.environment) ?? "native" }));
 }
 
-/** The prior of each planned cell: its workload's expected seconds with the stack's params, plus what every cell spends outside its work. */
-export function paramsPrior(spec: Pick<ExperimentSpec, "workloads">): CellPrior {
-    const byName = new Map(spec.workloads.map((w) => [w.name, expectedCellS(w)]));
+/**
+ * The prior of each planned cell: its workload's expected seconds with the stack's params on the
+ * CPUs its environment sees (as `isobench plan` counts them), plus what every cell spends outside
+ * its work.
+ */
+export function paramsPrior(spec: Pick<ExperimentSpec, "workloads" | "environmentSpecs">, hostCpus: number): CellPrior {
+    const workloads = new Map(spec.workloads.map((w) => [w.name, w]));
+    const environments = new Map(spec.environmentSpecs.map((e) => [e.name, e]));
     return (cell) => {
-        const s = byName.get(cell.workload);
+        const w = workloads.get(cell.workload);
+        const s = w && expectedCellS(w, environmentCpus(environments.get(cell.environment), hostCpus));
         return s === undefined ? undefined : s + PRIOR_OVERHEAD_S;
     };
 }

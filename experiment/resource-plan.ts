@@ -16,12 +16,11 @@ import type { HostContext } from "./program";
 import type { CellInvocation } from "./runner";
 import { environmentPlans, EnvironmentPlan } from "./environment-handles";
 import { planInvocations } from "./cell-invocations";
-import { expectedCellDuration } from "./cell-limit";
+import { environmentCpus, expectedCellDuration } from "./cell-limit";
 import { planCells } from "./plan";
 import { capacityProblems, HOST_RESERVE_MIB } from "./guest-capacity";
 import { DiskPlan, FilesystemSpace, MovablePaths, filesystemProblems, formatBytes, workloadWrites } from "./disk-plan";
 import { CellHistory, historyKey } from "./cell-history";
-import { parseCpuset } from "../core/cpuset";
 import { getWorkload } from "../workloads";
 
 /** What the plan is given besides the spec and the host's context. */
@@ -90,13 +89,11 @@ export interface ResourcePlan {
     readonly verdict: Verdict;
 }
 
-/** The CPUs an environment's workloads see: a guest's vCPUs, a container's cpuset, else the host's. */
-function environmentCpus(p: EnvironmentPlan, spec: ExperimentSpec, host: HostContext): number {
-    if (p.kind === "kvm" || p.kind === "docker-in-kvm") return p.domain.vcpus;
-    const e = spec.environmentSpecs.find((x) => x.name === p.handle.name);
-    const cpuset = e?.kind === "docker" ? e.docker.limits.cpuset : undefined;
-    return cpuset ? parseCpuset(cpuset).length : host.hostCpuCount;
-}
+const cpusOf = (p: EnvironmentPlan, spec: ExperimentSpec, host: HostContext) =>
+    environmentCpus(
+        spec.environmentSpecs.find((e) => e.name === p.handle.name),
+        host.hostCpuCount,
+    );
 
 /** The host in one line: CPUs, cores, NUMA nodes, memory, how guests run. */
 export function describeHost(host: HostContext): string {
@@ -127,7 +124,7 @@ const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
  * there a ratio to native measures the CPU count as much as virtualisation.
  */
 function cpuNotes(spec: ExperimentSpec, plans: readonly EnvironmentPlan[], host: HostContext): string[] {
-    const byName = new Map(plans.map((p) => [p.handle.name, { kind: p.kind, cpus: environmentCpus(p, spec, host) }]));
+    const byName = new Map(plans.map((p) => [p.handle.name, { kind: p.kind, cpus: cpusOf(p, spec, host) }]));
     const notes: string[] = [];
     for (const w of spec.workloads) {
         const wl = getWorkload(w.name);
@@ -170,7 +167,7 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
         plans,
     );
     const measured = facts.measured ?? new Set<string>();
-    const cpus = new Map(plans.map((p) => [p.handle.name, environmentCpus(p, spec, host)]));
+    const cpus = new Map(plans.map((p) => [p.handle.name, cpusOf(p, spec, host)]));
     const cells = planCells(spec);
     const workloads: WorkloadPlan[] = spec.workloads.map((w) => {
         const mine = cells.filter((c) => c.workload.name === w.name);

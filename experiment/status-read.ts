@@ -10,6 +10,7 @@ import { guestLifecycleScript, resultsRoot, stateDir } from "../core/paths";
 import { resourceName } from "../environments/container-spec";
 import { lockOwner, measureLockFile } from "./measure-lock";
 import { paramsPrior, progressPlan } from "./progress-plan";
+import { readHostShape } from "./host-shape-read";
 import { projectName } from "./pulumi-cli";
 import { backendDir, processAlive, readLocks, stateUrns } from "./recovery";
 import { runResultsDir } from "./results-preflight";
@@ -107,7 +108,7 @@ export function statusInput(spec: ExperimentSpec, repoRoot: string, env: NodeJS.
         runId: spec.runId,
         resultsDir,
         plan: progressPlan(spec),
-        prior: paramsPrior(spec),
+        prior: paramsPrior(spec, readHostShape().cpus),
         ...cellFiles(resultsDir),
         progressLog,
         ...(active ? { active } : {}),

@@ -132,7 +132,8 @@ describe("progress model", () => {
     it("on the recorded felter2014-small run: counts at half way, and an ETA within a factor 2 of what the run still took", () => {
         const spec = loadStackSpec(path.join(REPO_ROOT, "stacks"), "felter2014-small");
         const events = logEvents(fs.readFileSync(path.join(REPO_ROOT, "docs", "results", "felter2014-small", "progress.log"), "utf8"));
-        const m = new ProgressModel(progressPlan(spec), { prior: paramsPrior(spec), startedAt: events[0].at });
+        // The shipped run's host had 2 CPUs.
+        const m = new ProgressModel(progressPlan(spec), { prior: paramsPrior(spec, 2), startedAt: events[0].at });
         const end = events.filter((e) => e.kind === "done").at(-1)!.at;
         let done = 0;
         for (const e of events) {
