@@ -18,6 +18,7 @@
  * scaled by how the measured cells compared with their priors.
  */
 import type { LogEvent } from "./run-report";
+import { mean, median } from "../analysis/statistics";
 
 export type EnvironmentKind = "native" | "docker" | "kvm" | "docker-in-kvm";
 export type EnvironmentClass = "host" | "guest" | "emulated";
@@ -79,13 +80,8 @@ export interface ProgressSnapshot {
     readonly etaS?: number;
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-function median(xs: readonly number[]): number | undefined {
-    if (xs.length === 0) return undefined;
-    const s = [...xs].sort((a, b) => a - b);
-    const m = Math.floor(s.length / 2);
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+/** The median, or undefined where nothing was measured yet. */
+const medianOf = (xs: readonly number[]): number | undefined => (xs.length > 0 ? median(xs) : undefined);
 
 export class ProgressModel {
     private readonly byId: ReadonlyMap<string, PlannedCell>;
@@ -212,8 +208,8 @@ export class ProgressModel {
     }
 
     private eta(left: readonly string[], current: { cell: PlannedCell; sinceS: number } | undefined): number {
-        const all = median([...this.gaps.values()].flat()) ?? DEFAULT_GAP_S;
-        const gap = (c: PlannedCell) => median(this.gaps.get(this.classOf(c)) ?? []) ?? all;
+        const all = medianOf([...this.gaps.values()].flat()) ?? DEFAULT_GAP_S;
+        const gap = (c: PlannedCell) => medianOf(this.gaps.get(this.classOf(c)) ?? []) ?? all;
         let s = 0;
         for (const id of left) {
             const c = this.byId.get(id)!;
@@ -260,16 +256,16 @@ export class ProgressModel {
             const other = this.spans.get(key(w, b));
             if (cls === a && other) ratios.push(mean(xs) / mean(other));
         }
-        return median(ratios) ?? DEFAULT_CLASS_FACTOR[a] / DEFAULT_CLASS_FACTOR[b];
+        return medianOf(ratios) ?? DEFAULT_CLASS_FACTOR[a] / DEFAULT_CLASS_FACTOR[b];
     }
 
     /** Measured span over prior for the class's measured workloads (median), or scaled from another class. */
     private calibration(cls: EnvironmentClass): number {
         const own = this.priorRatios(cls);
-        if (own.length > 0) return median(own)!;
+        if (own.length > 0) return median(own);
         for (const other of CLASSES) {
             const r = this.priorRatios(other);
-            if (r.length > 0) return median(r)! * this.classRatio(cls, other);
+            if (r.length > 0) return median(r) * this.classRatio(cls, other);
         }
         return DEFAULT_CLASS_FACTOR[cls];
     }
