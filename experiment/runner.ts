@@ -170,11 +170,16 @@ function startServer(workload: BoundWorkload, ctx: RunContext, place: CellPlace,
     }
 }
 
-/** Pauses the stack's other guests and resumes the cell's own; finds the guest's address when the cell runs in one. */
-function reachEnvironment(inv: CellInvocation): { readonly ip?: string; readonly inside: (script: string) => string[] } {
+/** Pauses the stack's other guests and resumes the cell's own. */
+function quietOthers(inv: CellInvocation): void {
     const target = inv.env.target;
     const quiet = describeQuiet(quietGuests(inv.guests ?? [], inGuest(target) ? target.domain : undefined));
     if (quiet) progress(inv.resultsDir, `cell ${inv.cellId}: other guests of stack ${inv.stack}: ${quiet}`);
+}
+
+/** Finds the guest's address when the cell runs in one. */
+function reachEnvironment(inv: CellInvocation): { readonly ip?: string; readonly inside: (script: string) => string[] } {
+    const target = inv.env.target;
     const ip = inGuest(target) ? guestIp(target.domain) : undefined;
     return { ...(ip !== undefined && { ip }), inside: (script: string) => execArgv(target, script, ip) };
 }
@@ -283,6 +288,9 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     const rawDir = path.join(inv.resultsDir, "raw");
     const params = { ...registered.defaults, ...inv.params };
     const env = inv.env;
+    // The cell's own guest is paused whenever the stack's previous cell ran elsewhere: resumed
+    // before the revival looks, it is not taken for a stopped one (a reprobe and a false `revived` fact).
+    quietOthers(inv);
     // A dockerd restart, a reboot or a hand stops environments between cells: bring them back first.
     const revived = reviveEnvironment(env, LIFECYCLE_SCRIPT, guestIp);
     if (revived.length > 0) {

@@ -98,6 +98,13 @@ describe("tiny stack on real dockerd and libvirt", function () {
         );
     });
 
+    it("takes the guest its other cells paused for a quiet one, not a stopped one: no revival, no second probe", () => {
+        assert.match(fs.readFileSync(path.join(dir, "progress.log"), "utf8"), /other guests of stack \S+: paused isobench-\S+-kvm-tuned/);
+        assert.doesNotMatch(fs.readFileSync(path.join(dir, "progress.log"), "utf8"), /had stopped/);
+        assert.doesNotMatch(fs.readFileSync(path.join(dir, "environments.csv"), "utf8"), /,revived,/);
+        assert.ok(!fs.existsSync(path.join(dir, "envfacts", "superseded")), "each environment probed once");
+    });
+
     it("keeps the stack's password a secret: encrypted in the state, in no result, raw output or runtime file", () => {
         const plain = project!.pulumi(["stack", "export", "--show-secrets", "--stack", stack], 60);
         assert.equal(plain.status, 0, plain.out);
