@@ -15,7 +15,17 @@ import * as os from "os";
 import { CellFailure, ParseError, StaleResultsError } from "../core/errors";
 import { cellCsvPath, cellErrorPath, csvFingerprint, supersede, writeCellError } from "./results-state";
 import { staleCellsMessage } from "./fingerprint";
-import { bindShimIn, execArgv, detachedScript, inGuest, listenAddress, runtimeDir, stopScript, stopStaleServersScript } from "../environments/exec-target";
+import {
+    bindShimIn,
+    execArgv,
+    detachedScript,
+    inGuest,
+    listenAddress,
+    runningCondition,
+    runtimeDir,
+    stopScript,
+    stopStaleServersScript,
+} from "../environments/exec-target";
 import { EnvironmentHandle } from "../core/environment-handle";
 import { Sample, samplesToCsv } from "../core/samples";
 import { RAW_STDERR_SEPARATOR } from "./parse-raw";
@@ -159,8 +169,7 @@ function startServer(workload: BoundWorkload, ctx: RunContext, place: CellPlace,
         }
         // A server that exited (port taken by another one) may leave a stranger answering the
         // readiness check; measuring that one would be wrong.
-        // An exited server not yet reaped is a zombie: kill -0 still succeeds on it.
-        if (run(inside(`p=$(cat ${q(pidFile)}) && kill -0 "$p" && ! grep -q '^State:[[:space:]]*Z' "/proc/$p/status"`), 30).status !== 0) {
+        if (run(inside(`p=$(cat ${q(pidFile)}) && ${runningCondition("p")}`), 30).status !== 0) {
             throw new Error(`${workload.name} server in ${env.name} exited right after it started${serverLogTail()}`);
         }
         return { addr, addrs, stop };
