@@ -52,7 +52,8 @@ describe("diskFormat raw and boot bootloader on real libvirt", function () {
 
     before(function () {
         const host = gatherHost(spec);
-        for (const env of spec.environmentSpecs as KvmEnv[]) {
+        // The bootloader guest (an overlay, made at once) boots while the raw copy is written.
+        for (const env of [...(spec.environmentSpecs as KvmEnv[])].reverse()) {
             const built = kvmEnvironment(spec, env, host);
             const name = PREFIX + env.name;
             const domain: DomainSpec = { ...built.domain, name };
