@@ -38,7 +38,7 @@ describe("tiny stack on real dockerd and libvirt", function () {
                     // here cost about 75 s of the suite's time.
                     { name: "redis", environments: ["native", "docker-nat"], params: { requests: 2000, clients: 50 } },
                     // Natively only: the stack's password path (a Pulumi secret through to MariaDB).
-                    { name: "mysql", environments: ["native"], params: { tableSize: 1000, threads: "2", timeSeconds: 2, bufferPoolMB: 64 } },
+                    { name: "mysql", environments: ["native"], params: { tableSize: 1000, threads: "2", timeSeconds: 1, bufferPoolMB: 64 } },
                 ],
                 "isobench:allowSoftwareEmulation": true,
                 "isobench:kvm": { vcpus: 1, memoryMiB: 768, bootTimeoutS: 240 },
