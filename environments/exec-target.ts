@@ -140,6 +140,18 @@ export function detachedScript(command: string, pidFile: string, logFile: string
 }
 
 /**
+ * A shell condition that holds while the process whose PID is in shell variable `pidVar` runs. A
+ * server that ended in a container stays a zombie there (the container's PID 1, `sleep infinity`,
+ * reaps nothing), and kill -0 succeeds on a zombie.
+ */
+export function runningCondition(pidVar: string): string {
+    return `{ kill -0 "$${pidVar}" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$${pidVar}/status" 2>/dev/null; }`;
+}
+
+/** Waits up to 5 s for the process in `$p` to end. */
+const WAIT_GONE = `for i in $(seq 50); do ${runningCondition("p")} || break; sleep 0.1; done`;
+
+/**
  * A shell snippet that stops every server whose PID file is in `runDir` (what a killed cell left:
  * its server still holds its port), saying which on stdout.
  */
@@ -147,12 +159,12 @@ export function stopStaleServersScript(runDir: string): string {
     // A PID namespace restarts with the container, so a stale number may now be this very shell.
     return (
         `for f in ${runDir}/*.pid; do [ -f "$f" ] || continue; p=$(cat "$f"); rm -f "$f"; ` +
-        `case "$p" in ''|*[!0-9]*) continue;; esac; [ "$p" = "$$" ] && continue; kill -0 "$p" 2>/dev/null || continue; ` +
-        `echo "stopped server pid $p left by a killed run ($f)"; kill "$p"; for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done`
+        `case "$p" in ''|*[!0-9]*) continue;; esac; [ "$p" = "$$" ] && continue; ${runningCondition("p")} || continue; ` +
+        `echo "stopped server pid $p left by a killed run ($f)"; kill "$p"; ${WAIT_GONE}; done`
     );
 }
 
 /** A shell snippet that stops what detachedScript started, waiting for it to exit. */
 export function stopScript(pidFile: string): string {
-    return `if [ -f ${pidFile} ]; then p=$(cat ${pidFile}); kill $p 2>/dev/null; for i in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.1; done; rm -f ${pidFile}; fi`;
+    return `if [ -f ${pidFile} ]; then p=$(cat ${pidFile}); kill $p 2>/dev/null; ${WAIT_GONE}; rm -f ${pidFile}; fi`;
 }

@@ -15,7 +15,17 @@ import * as os from "os";
 import { CellFailure, ParseError, StaleResultsError } from "../core/errors";
 import { cellCsvPath, cellErrorPath, csvFingerprint, supersede, writeCellError } from "./results-state";
 import { staleCellsMessage } from "./fingerprint";
-import { bindShimIn, execArgv, detachedScript, inGuest, listenAddress, runtimeDir, stopScript, stopStaleServersScript } from "../environments/exec-target";
+import {
+    bindShimIn,
+    execArgv,
+    detachedScript,
+    inGuest,
+    listenAddress,
+    runningCondition,
+    runtimeDir,
+    stopScript,
+    stopStaleServersScript,
+} from "../environments/exec-target";
 import { EnvironmentHandle } from "../core/environment-handle";
 import { Sample, samplesToCsv } from "../core/samples";
 import { RAW_STDERR_SEPARATOR } from "./parse-raw";
@@ -159,8 +169,7 @@ function startServer(workload: BoundWorkload, ctx: RunContext, place: CellPlace,
         }
         // A server that exited (port taken by another one) may leave a stranger answering the
         // readiness check; measuring that one would be wrong.
-        // An exited server not yet reaped is a zombie: kill -0 still succeeds on it.
-        if (run(inside(`p=$(cat ${q(pidFile)}) && kill -0 "$p" && ! grep -q '^State:[[:space:]]*Z' "/proc/$p/status"`), 30).status !== 0) {
+        if (run(inside(`p=$(cat ${q(pidFile)}) && ${runningCondition("p")}`), 30).status !== 0) {
             throw new Error(`${workload.name} server in ${env.name} exited right after it started${serverLogTail()}`);
         }
         return { addr, addrs, stop };
@@ -170,11 +179,16 @@ function startServer(workload: BoundWorkload, ctx: RunContext, place: CellPlace,
     }
 }
 
-/** Pauses the stack's other guests and resumes the cell's own; finds the guest's address when the cell runs in one. */
-function reachEnvironment(inv: CellInvocation): { readonly ip?: string; readonly inside: (script: string) => string[] } {
+/** Pauses the stack's other guests and resumes the cell's own. */
+function quietOthers(inv: CellInvocation): void {
     const target = inv.env.target;
     const quiet = describeQuiet(quietGuests(inv.guests ?? [], inGuest(target) ? target.domain : undefined));
     if (quiet) progress(inv.resultsDir, `cell ${inv.cellId}: other guests of stack ${inv.stack}: ${quiet}`);
+}
+
+/** Finds the guest's address when the cell runs in one. */
+function reachEnvironment(inv: CellInvocation): { readonly ip?: string; readonly inside: (script: string) => string[] } {
+    const target = inv.env.target;
     const ip = inGuest(target) ? guestIp(target.domain) : undefined;
     return { ...(ip !== undefined && { ip }), inside: (script: string) => execArgv(target, script, ip) };
 }
@@ -283,6 +297,9 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     const rawDir = path.join(inv.resultsDir, "raw");
     const params = { ...registered.defaults, ...inv.params };
     const env = inv.env;
+    // The cell's own guest is paused whenever the stack's previous cell ran elsewhere: resumed
+    // before the revival looks, it is not taken for a stopped one (a reprobe and a false `revived` fact).
+    quietOthers(inv);
     // A dockerd restart, a reboot or a hand stops environments between cells: bring them back first.
     const revived = reviveEnvironment(env, LIFECYCLE_SCRIPT, guestIp);
     if (revived.length > 0) {

@@ -7,12 +7,15 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { CliStack, processesOf, waitFor } from "../helpers/cli-stack";
+import { ToolGate } from "../helpers/tool-gate";
 import { endProcesses } from "../../experiment/recovery";
 
 describe("following isobench up: progress lines, status and ls (real pulumi, native cells)", function () {
     this.timeout(10 * 60 * 1000);
     const stack = `itprog${process.pid}`;
     let cli: CliStack;
+    // The second cell's sysbench waits at the gate until `status` has read the run.
+    let gate: ToolGate | undefined;
     let results = "";
     let upOut = "";
     let upCode: number | undefined;
@@ -28,17 +31,22 @@ describe("following isobench up: progress lines, status and ls (real pulumi, nat
     };
 
     before(async () => {
-        cli = new CliStack(stack, {
-            "isobench:runId": "prog-1",
-            "isobench:repetitions": "3",
-            "isobench:environments": ["native"],
-            // Long enough that `status` reads the second cell while it runs.
-            "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 8 } }],
-        });
+        gate = new ToolGate(`isobench-${stack}-gate`, "sysbench", 2);
+        cli = new CliStack(
+            stack,
+            {
+                "isobench:runId": "prog-1",
+                "isobench:repetitions": "3",
+                "isobench:environments": ["native"],
+                "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 1 } }],
+            },
+            gate.env,
+        );
         results = cli.results("prog-1");
         const up = cli.isobench(["up", stack]);
-        await waitFor("the second cell to start", () => /sysbench-cpu\.native\.r2: start/.test(progressLog()), 240);
+        await waitFor("the second cell to reach the gate", () => gate!.held, 240);
         during = await status();
+        gate.open();
         upCode = await up.done;
         upOut = up.out();
         finished = await status();
@@ -48,9 +56,11 @@ describe("following isobench up: progress lines, status and ls (real pulumi, nat
     });
 
     after(async () => {
+        gate?.open();
         const orphans = processesOf(cli.work);
         const d = await cli.cleanup();
         endProcesses([...orphans, ...processesOf(cli.work)]);
+        gate?.remove();
         assert.equal(d.code, 0, `isobench destroy failed:\n${d.out.slice(-3000)}`);
     });
 

@@ -1,9 +1,10 @@
 /**
- * The environment matrix on this host's real dockerd and libvirt: every Docker variant and one
- * software-emulated guest with pinning, IO threads, NUMA and multiqueue are provisioned with the
- * same scripts the cli driver and KvmGuest run, the probe measures them from the inside, and the
- * measured facts must match the declared ones (probeEnvironment throws on a contradiction; the
- * assertions below check the key facts by value as well). Teardown must leave nothing behind.
+ * The environment matrix on this host's real dockerd: every Docker variant is provisioned with the
+ * same scripts the cli driver runs, the probe measures them from the inside, and the measured
+ * facts must match the declared ones (probeEnvironment throws on a contradiction; the assertions
+ * below check the key facts by value as well). Teardown must leave nothing behind. The KVM knob
+ * families (pinning, IO threads, NUMA, multiqueue, disk format, boot path) are provisioned and
+ * probed in disk-boot-knobs.test.ts, whose two guests boot at once; docker-in-kvm is smoke scope.
  *
  * Resource names start with isobench-it3m (stack it3m<pid>).
  */
@@ -15,7 +16,7 @@ import { parseSpec } from "../../experiment/spec";
 import { gatherHost } from "../../experiment/host";
 import { guestsDir } from "../../core/paths";
 import type { HostContext } from "../../experiment/program";
-import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, DockerEnv, DockerInKvmEnv, KvmEnv } from "../../experiment/environment-handles";
+import { dockerEnvironment, dockerInKvmEnvironment, DockerEnv, DockerInKvmEnv } from "../../experiment/environment-handles";
 import { cliCreateScript, cliDeleteScript } from "../../environments/container-spec";
 import { renderDomainXml } from "../../environments/kvm/domain-xml";
 import { probeEnvironment } from "../../environments/probe";
@@ -45,21 +46,6 @@ const DOCKER_ENVS = [
 ];
 /** gVisor needs `apt-get install runsc; ISOBENCH_RUNSC=1 scripts/daemons.sh`; without it the row is refused (tested below). */
 const RUNSC = /"runsc"/.test(attempt(["docker", "info", "--format", "{{json .Runtimes}}"], 30).stdout);
-const GUEST = {
-    name: "kvm-pinned",
-    kind: "kvm",
-    preset: "kvm-tuned",
-    vcpus: 2,
-    memoryMiB: 1024,
-    pinning: [1, 0],
-    emulatorPin: "0",
-    iothreads: 1,
-    iothreadPin: "1",
-    numa: 2,
-    netQueues: 2,
-    vhost: "off",
-    bootTimeoutS: 420,
-};
 
 /** ISOBENCH_KEEP_RESULTS=<dir>: copy environments.csv and host.csv there (for the closing table). */
 function keepResults(results: string, suffix = ""): void {
@@ -86,11 +72,11 @@ function leftovers(): string[] {
     return found;
 }
 
-describe("environment matrix on real dockerd and libvirt", function () {
+describe("environment matrix on real dockerd", function () {
     this.timeout(20 * 60 * 1000);
     const spec = parseSpec(stack, {
         runId: "m1",
-        environments: ["native", ...DOCKER_ENVS.filter((e) => RUNSC || e.runtime !== "runsc"), GUEST],
+        environments: ["native", ...DOCKER_ENVS.filter((e) => RUNSC || e.runtime !== "runsc")],
         workloads: [{ name: "sysbench-cpu", environments: ["native"] }],
         allowSoftwareEmulation: true,
     });
@@ -104,7 +90,6 @@ describe("environment matrix on real dockerd and libvirt", function () {
     const measured = new Map<string, Record<string, string>>();
     const handles = new Map<string, EnvironmentHandle>();
     const deletes: string[] = [];
-    let guestDelete: string[] | undefined;
 
     before(function () {
         host = gatherHost(spec);
@@ -114,15 +99,6 @@ describe("environment matrix on real dockerd and libvirt", function () {
             mustRun(["/bin/sh", "-c", cliCreateScript(container)], 180, `creating ${env.name}`);
             handles.set(env.name, handle);
         }
-        const g = spec.environmentSpecs.find((e): e is KvmEnv => e.kind === "kvm")!;
-        const { domain, handle } = kvmEnvironment(spec, g, host);
-        fs.mkdirSync(path.dirname(domain.diskPath), { recursive: true });
-        const xmlPath = domain.diskPath.replace(/\.qcow2$/, ".xml");
-        fs.writeFileSync(xmlPath, renderDomainXml(domain));
-        guestDelete = [LIFECYCLE, "delete", domain.name, domain.diskPath];
-        mustRun([LIFECYCLE, "create", domain.name, xmlPath, host.guestImage.disk, domain.diskPath], 300, `defining ${g.name}`);
-        mustRun([LIFECYCLE, "wait-ssh", domain.name, host.sshKey, String(g.kvm.bootTimeoutS)], g.kvm.bootTimeoutS + 60, `booting ${g.name}`);
-        handles.set(g.name, handle);
         handles.set("native", {
             name: "native",
             envKind: "native",
@@ -139,8 +115,6 @@ describe("environment matrix on real dockerd and libvirt", function () {
 
     after(function () {
         for (const d of deletes) attempt(["/bin/sh", "-c", d], 120);
-        if (guestDelete) attempt(guestDelete, 300);
-        fs.rmSync(path.join(guestsDir(), stack), { recursive: true, force: true });
         assert.deepEqual(leftovers(), [], "teardown leaves no container, volume or domain");
         fs.rmSync(results, { recursive: true, force: true });
     });
@@ -210,20 +184,6 @@ describe("environment matrix on real dockerd and libvirt", function () {
         assert.equal(g.runtime, "runsc");
         assert.equal(g.sandbox, "gvisor");
         assert.equal(measured.get("nat-proxy")!.sandbox, "none");
-    });
-
-    it("the guest's pinning, IO thread, NUMA nodes and queues as libvirt and the guest report them", () => {
-        const k = measured.get("kvm-pinned")!;
-        assert.equal(k.domain_type, "qemu", "software emulation here");
-        assert.equal(k.vcpupin, "0:1,1:0");
-        assert.equal(k.emulatorpin, "0");
-        assert.equal(k.iothreads, "1");
-        assert.equal(k.numa_nodes, "2");
-        assert.equal(k.net_queues, "2");
-        assert.equal(k.nproc, "2");
-        assert.equal(k.vhost, "qemu");
-        assert.equal(k.vhost_threads, "0");
-        assert.equal(handles.get("kvm-pinned")!.accel, "tcg");
     });
 
     it("refuses a contradiction, naming environment, fact, declared and measured", () => {

@@ -3,8 +3,9 @@
  * results folder, state folder and measurement lock of its own in a temporary folder:
  *
  * - stack itlo<pid>-own is run for real (`isobench up`, native and docker-nat) and killed with
- *   SIGKILL (isobench and pulumi) during its second cell (30 s, so the cell outlives the checks):
- *   its plugins, cell and a stale lock are left, while
+ *   SIGKILL (isobench and pulumi) during its second cell (in the container, 30 s, so the cell
+ *   outlives the checks; the first, native, takes a fraction of a second): its plugins, cell and a
+ *   stale lock are left, while
  *   its container and native data folder are in its state;
  * - stack itlo<pid> has no state at all: a labelled container and volume, a libvirt domain with
  *   isobench metadata (defined, never started) and its guest folder, a native data folder, and a
@@ -93,12 +94,16 @@ describe("isobench leftovers (real dockerd, libvirt, pulumi)", function () {
             ISOBENCH_STATE_DIR: path.join(work, "state"),
         };
 
-        // The stack with a state, killed during its second cell.
+        // The stack with a state, killed during its second cell: the first is over at once, the
+        // second (in the container) outlives the checks.
         const config = {
             "isobench:runId": "lo-1",
             "isobench:repetitions": "3",
             "isobench:environments": ["native", "docker-nat"],
-            "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 30 } }],
+            "isobench:workloads": [
+                { name: "sysbench-memory", environments: ["native"], params: { totalSize: "16M", timeSeconds: 1 } },
+                { name: "sysbench-cpu", environments: ["docker-nat"], params: { timeSeconds: 30 } },
+            ],
         };
         fs.writeFileSync(ownedFile, YAML.stringify({ config }));
         let out = "";

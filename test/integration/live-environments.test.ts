@@ -33,7 +33,7 @@ describe("live environments harness (real dockerd and libvirt)", function () {
                 resultsDir: suite.resultsDir,
                 cellId: `sysbench-cpu.${kind}.r1`,
                 workload: "sysbench-cpu",
-                params: { maxPrime: 2000, timeSeconds: 2 },
+                params: { maxPrime: 2000, timeSeconds: 1 },
                 repetition: 1,
                 env,
             });

@@ -11,6 +11,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { CliStack, processesOf, waitFor } from "../helpers/cli-stack";
+import { ToolGate } from "../helpers/tool-gate";
 import { endProcesses, processAlive } from "../../experiment/recovery";
 
 const CELLS = ["sysbench-cpu.native.r1", "sysbench-cpu.native.r2", "sysbench-cpu.native.r3"];
@@ -18,10 +19,12 @@ const CELLS = ["sysbench-cpu.native.r1", "sysbench-cpu.native.r2", "sysbench-cpu
 describe("isobench up killed and interrupted (real pulumi, native cells)", function () {
     this.timeout(10 * 60 * 1000);
     const stack = `itrec${process.pid}`;
-    let cli: CliStack;
+    let cli: CliStack | undefined;
+    // Holds the cell each test interrupts at its sysbench, until the test has done so.
+    let gate: ToolGate | undefined;
     let work = "";
     let results = "";
-    const isobench = (args: string[]) => cli.isobench(args);
+    const isobench = (args: string[]) => cli!.isobench(args);
     const progressLog = () => (fs.existsSync(path.join(results, "progress.log")) ? fs.readFileSync(path.join(results, "progress.log"), "utf8") : "");
     const measured = () => CELLS.filter((c) => fs.existsSync(path.join(results, "cells", `${c}.csv`)));
     const locks = () => {
@@ -29,34 +32,51 @@ describe("isobench up killed and interrupted (real pulumi, native cells)", funct
         return fs.existsSync(d) ? fs.readdirSync(d, { recursive: true }).filter((f) => String(f).endsWith(".json")) : [];
     };
 
-    beforeEach(() => {
-        cli = new CliStack(stack, {
-            "isobench:runId": "rec-1",
-            "isobench:repetitions": "3",
-            "isobench:environments": ["native"],
-            "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 4 } }],
-        });
+    /** The stack, with the `hold`-th measured run (1: the first cell) held at the gate. */
+    const start = (hold: number): ToolGate => {
+        const g = (gate = new ToolGate(`isobench-${stack}-gate`, "sysbench", hold));
+        cli = new CliStack(
+            stack,
+            {
+                "isobench:runId": "rec-1",
+                "isobench:repetitions": "3",
+                "isobench:environments": ["native"],
+                "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 1 } }],
+            },
+            g.env,
+        );
         work = cli.work;
         results = cli.results("rec-1");
-    });
+        return g;
+    };
 
     afterEach(async () => {
-        const orphans = processesOf(work);
-        const d = await cli.cleanup();
-        endProcesses([...orphans, ...processesOf(work)]);
-        assert.equal(d.code, 0, `isobench destroy failed:\n${d.out.slice(-3000)}`);
+        gate?.open();
+        const c = cli;
+        cli = undefined;
+        try {
+            if (!c) return;
+            const orphans = processesOf(work);
+            const d = await c.cleanup();
+            endProcesses([...orphans, ...processesOf(work)]);
+            assert.equal(d.code, 0, `isobench destroy failed:\n${d.out.slice(-3000)}`);
+        } finally {
+            gate?.remove();
+            gate = undefined;
+        }
     });
 
     it("after SIGKILL of isobench and pulumi during a cell, one isobench up clears what they left and measures the rest", async () => {
+        const gate = start(2);
         const first = isobench(["up", stack]);
-        await waitFor("the second cell to start", () => /sysbench-cpu\.native\.r2: start/.test(progressLog()), 240);
+        await waitFor("the second cell to reach the gate", () => gate.held, 240);
         const pulumiPid = processesOf(work).find((p) => fs.readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("pulumi\0up"));
         assert.ok(pulumiPid, "pulumi up runs");
         process.kill(first.child.pid!, "SIGKILL");
         process.kill(pulumiPid, "SIGKILL");
         await first.done;
         await waitFor("pulumi to be gone", () => !processAlive(pulumiPid), 10);
-        assert.ok(processesOf(work).length > 0, "the plugins outlive their pulumi (what recovery is for)");
+        assert.ok(processesOf(work).length > 0, "the plugins and the held cell outlive their pulumi (what recovery is for)");
         assert.equal(locks().length, 1, "the killed pulumi's lock is left in the backend");
 
         const second = isobench(["up", stack]);
@@ -72,10 +92,13 @@ describe("isobench up killed and interrupted (real pulumi, native cells)", funct
     });
 
     it("SIGINT of the whole process group (Ctrl-C) cancels after the running cell, leaves nothing running, and the next up finishes", async () => {
+        const gate = start(2);
         const first = isobench(["up", stack]);
-        await waitFor("the second cell to start", () => /sysbench-cpu\.native\.r2: start/.test(progressLog()), 240);
+        await waitFor("the second cell to reach the gate", () => gate.held, 240);
         // What a terminal's Ctrl-C does: every process of the foreground group gets SIGINT at once.
         process.kill(-first.child.pid!, "SIGINT");
+        await waitFor("isobench to take the signal", () => /SIGINT: stopping after the running step/.test(first.out()), 60);
+        gate.open();
         const code = await first.done;
         assert.notEqual(code, 0, "an interrupted run is not a success");
         assert.match(first.out(), /planned cell\(s\) have no results yet: .*sysbench-cpu\.native\.r3/);
@@ -89,9 +112,12 @@ describe("isobench up killed and interrupted (real pulumi, native cells)", funct
     });
 
     it("SIGTERM of isobench alone stops after the running cell, names the missing ones, and the next up finishes", async () => {
+        const gate = start(1);
         const first = isobench(["up", stack]);
-        await waitFor("the first cell to start", () => /sysbench-cpu\.native\.r1: start/.test(progressLog()), 240);
+        await waitFor("the first cell to reach the gate", () => gate.held, 240);
         process.kill(first.child.pid!, "SIGTERM");
+        await waitFor("isobench to take the signal", () => /SIGTERM: stopping after the running step/.test(first.out()), 60);
+        gate.open();
         const code = await first.done;
         assert.notEqual(code, 0, "an interrupted run is not a success");
         assert.match(first.out(), /SIGTERM: stopping after the running step/);

@@ -5,6 +5,8 @@
  * process listens on must be on the loopback address: nobody on the LAN reaches a benchmark server.
  * nuttcp, whose server has no option to choose its address, binds through the bind shim
  * (images/bind-addr.c); its data listener lives only until the client connects, hence the sampling.
+ * The native cells are also npm test's proof that each server runs natively and answers its real
+ * client (workloads-network.test.ts parses the clients' output, against servers in a container).
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -19,12 +21,13 @@ import { TEST_CELL } from "../helpers/invocation";
 const PREFIX = `itss${process.pid}`;
 const SERVERS = { nuttcp: "nuttcp", netperf: "netserver", iperf: "iperf3", redis: "redis-server", mysql: "mariadbd" } as const;
 type Name = keyof typeof SERVERS;
+// The listeners are sampled for as long as the client runs: a second of traffic shows them all.
 const TINY: Record<Name, Record<string, number | string>> = {
-    nuttcp: { timeSeconds: 2 },
-    netperf: { lengthSeconds: 2 },
-    iperf: { timeSeconds: 2 },
-    redis: { requests: 20000, clients: "10", timeoutSeconds: 120 },
-    mysql: { tableSize: 1000, threads: "2", timeSeconds: 2, bufferPoolMB: 32 },
+    nuttcp: { timeSeconds: 1 },
+    netperf: { lengthSeconds: 1 },
+    iperf: { timeSeconds: 1 },
+    redis: { requests: 2000, clients: "10", timeoutSeconds: 120 },
+    mysql: { tableSize: 1000, threads: "2", timeSeconds: 1, bufferPoolMB: 32 },
 };
 const MARK = "### isobench listeners";
 
@@ -36,7 +39,8 @@ function watched(w: AnyWorkload): AnyWorkload {
             [
                 `( ${w.clientCommand(p, ctx)} ) >/dev/null 2>&1 & c=$!`,
                 `echo '${MARK}'`,
-                "for i in $(seq 60); do ss -Hltnup; sleep 0.05; done | sort -u",
+                // Once at least, then every 50 ms until the client is done (the servers outlive it).
+                'while :; do ss -Hltnup; kill -0 "$c" 2>/dev/null || break; sleep 0.05; done | sort -u',
                 'wait "$c"; echo "client_exit=$?"',
             ].join("\n"),
         parse: (out) => [{ metric: "listeners", value: out.split("\n").length, unit: "lines", better: "higher" }],

@@ -38,7 +38,7 @@ describe("tiny stack on real dockerd and libvirt", function () {
                     // here cost about 75 s of the suite's time.
                     { name: "redis", environments: ["native", "docker-nat"], params: { requests: 2000, clients: 50 } },
                     // Natively only: the stack's password path (a Pulumi secret through to MariaDB).
-                    { name: "mysql", environments: ["native"], params: { tableSize: 1000, threads: "2", timeSeconds: 2, bufferPoolMB: 64 } },
+                    { name: "mysql", environments: ["native"], params: { tableSize: 1000, threads: "2", timeSeconds: 1, bufferPoolMB: 64 } },
                 ],
                 "isobench:allowSoftwareEmulation": true,
                 "isobench:kvm": { vcpus: 1, memoryMiB: 768, bootTimeoutS: 240 },
@@ -96,6 +96,13 @@ describe("tiny stack on real dockerd and libvirt", function () {
             leftoverFiles(stack).filter((f) => f.includes("/run/isobench/")),
             [],
         );
+    });
+
+    it("takes the guest its other cells paused for a quiet one, not a stopped one: no revival, no second probe", () => {
+        assert.match(fs.readFileSync(path.join(dir, "progress.log"), "utf8"), /other guests of stack \S+: paused isobench-\S+-kvm-tuned/);
+        assert.doesNotMatch(fs.readFileSync(path.join(dir, "progress.log"), "utf8"), /had stopped/);
+        assert.doesNotMatch(fs.readFileSync(path.join(dir, "environments.csv"), "utf8"), /,revived,/);
+        assert.ok(!fs.existsSync(path.join(dir, "envfacts", "superseded")), "each environment probed once");
     });
 
     it("keeps the stack's password a secret: encrypted in the state, in no result, raw output or runtime file", () => {

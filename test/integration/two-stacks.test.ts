@@ -15,7 +15,7 @@ describe("two stacks started at once on one host (real isobench up, native)", fu
         "isobench:runId": "two-1",
         "isobench:repetitions": "3",
         "isobench:environments": ["native"],
-        "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 2 } }],
+        "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 1 } }],
     };
     const stacks: CliStack[] = [];
     const progressLog = (cli: CliStack) => fs.readFileSync(path.join(cli.results("two-1"), "progress.log"), "utf8");

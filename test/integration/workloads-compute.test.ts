@@ -25,8 +25,8 @@ type Name = (typeof WORKLOADS)[number];
 
 /** Tiny parameters: seconds natively, well under a few minutes in a software-emulated guest. */
 const TINY: Readonly<Record<Name, Record<string, number | string>>> = {
-    "stress-ng-cpu": { timeSeconds: 2 },
-    "sysbench-memory": { totalSize: "16M", timeSeconds: 2 },
+    "stress-ng-cpu": { timeSeconds: 1 },
+    "sysbench-memory": { totalSize: "16M", timeSeconds: 1 },
     "sysbench-fileio": { totalSize: "16M", timeSeconds: 1 },
     fio: { size: "8m", runtimeSeconds: 1 },
     pxz: { sizeMB: 1 },

@@ -121,7 +121,7 @@ describe("lifecycle, idle and instances sweeps on live environments (integration
             checkLifecycle(cell(suite.resultsDir, env("native"), "lifecycle", { instances: "1,2" }), [1, 2], [0, 5], [0, 5]);
         });
         it("idle: host CPU only", () => {
-            checkIdle(cell(suite.resultsDir, env("native"), "idle", { windowS: 2 }), ["host_cpu_percent"]);
+            checkIdle(cell(suite.resultsDir, env("native"), "idle", { windowS: 1 }), ["host_cpu_percent"]);
         });
         it("sysbench-cpu with instances 1,2: one sample per instance plus the aggregate", () => {
             checkInstances(cell(suite.resultsDir, env("native"), "sysbench-cpu", { instances: "1,2", timeSeconds: 1 }));
@@ -135,7 +135,7 @@ describe("lifecycle, idle and instances sweeps on live environments (integration
         });
         it("idle: the container's cgroup and shim", () => {
             checkIdle(
-                cell(suite.resultsDir, env("docker"), "idle", { windowS: 2 }),
+                cell(suite.resultsDir, env("docker"), "idle", { windowS: 1 }),
                 ["host_cpu_percent", "env_cpu_percent", "env_memory_mib", "shim_cpu_percent", "shim_memory_mib"],
                 [0, 512],
             );
@@ -177,7 +177,7 @@ describe("lifecycle, idle and instances sweeps on live environments (integration
         if (FULL_MATRIX)
             it("idle: the guest's QEMU process", () => {
                 // QEMU's RSS includes guest RAM touched so far and, under tcg, the translation cache.
-                checkIdle(cell(suite.resultsDir, env("kvm"), "idle", { windowS: 2 }), ["host_cpu_percent", "env_cpu_percent", "env_memory_mib"], [20, 4096]);
+                checkIdle(cell(suite.resultsDir, env("kvm"), "idle", { windowS: 1 }), ["host_cpu_percent", "env_cpu_percent", "env_memory_mib"], [20, 4096]);
             });
         if (FULL_MATRIX)
             it("sysbench-cpu with instances 1,2 in the guest and a clone, no clone left", () => {

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { lockDecision, orphansOf, pendingOperations, processAlive, resourceNameOf, withoutPendingOperations } from "../../experiment/recovery";
 import { acquireMeasureLock, lockOwner } from "../../experiment/measure-lock";
-import { stopStaleServersScript } from "../../environments/exec-target";
+import { runningCondition, stopScript, stopStaleServersScript } from "../../environments/exec-target";
 
 const LOCK = { file: "/s/.pulumi/locks/organization/isobench/quick/u.json", pid: 4242, hostname: "vm", timestamp: "2026-12-03T08:37:41Z" };
 
@@ -119,6 +119,31 @@ describe("recovery: servers a killed cell left", () => {
             assert.deepEqual(fs.readdirSync(dir), []);
         } finally {
             if (processAlive(pid)) process.kill(pid, "SIGKILL");
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+    it("a server that ended but was never reaped (a zombie, as in a container whose PID 1 reaps nothing) counts as ended", async () => {
+        // The child's parent execs a sleep that never waits for it: killed, the child stays a zombie.
+        const parent = spawn("/bin/sh", ["-c", "sleep 300 & echo $!; exec sleep 301"], { stdio: ["ignore", "pipe", "ignore"] });
+        const running = (pid: number) => spawnSync("/bin/sh", ["-c", `p=${pid}; ${runningCondition("p")}`]).status === 0;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-zombie-"));
+        try {
+            const child = await new Promise<number>((resolve) => parent.stdout!.once("data", (d) => resolve(Number(String(d).trim()))));
+            assert.ok(child > 0, "the parent's child sleep runs");
+            assert.equal(running(child), true);
+            process.kill(child, "SIGKILL");
+            for (let i = 0; i < 50 && !/^State:\s*Z/m.test(fs.readFileSync(`/proc/${child}/status`, "utf8")); i++) spawnSync("sleep", ["0.1"]);
+            assert.match(fs.readFileSync(`/proc/${child}/status`, "utf8"), /^State:\s*Z/m, "a zombie");
+            assert.equal(spawnSync("kill", ["-0", String(child)]).status, 0, "kill -0 alone takes it for running");
+            assert.equal(running(child), false);
+            assert.equal(running(4194305), false, "a PID nobody has");
+            // The stop step sees it as ended: it removes the PID file and says nothing more.
+            fs.writeFileSync(path.join(dir, "s.pid"), `${child}\n`);
+            const stop = spawnSync("/bin/sh", ["-c", stopScript(path.join(dir, "s.pid"))], { encoding: "utf8" });
+            assert.equal(stop.status, 0, stop.stderr);
+            assert.deepEqual(fs.readdirSync(dir), []);
+        } finally {
+            parent.kill("SIGKILL");
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });
