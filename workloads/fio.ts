@@ -346,7 +346,8 @@ export const fio: Workload<FioParams> = {
                   `paper's job file scaled: size=${p.size}, random runtime ${p.runtimeSeconds} s, sequential ${p.seqRuntimeSeconds === 0 ? "whole file" : `${p.seqRuntimeSeconds} s`} (paper: 16g, 60 s, whole file)`,
               ]
             : [];
-        if (p.timeBased === 1) parts.push("time_based: every job with a runtime runs all of it, looping over the file (paper: a job also ends after size bytes)");
+        if (p.timeBased === 1)
+            parts.push("time_based: every job with a runtime runs all of it, looping over the file (paper: a job also ends after size bytes)");
         if (p.rampSeconds > 0) parts.push(`ramp_time=${p.rampSeconds} s per job not measured (paper: none)`);
         return parts.join("; ");
     },

@@ -73,7 +73,7 @@ describe("workloads/fio", () => {
         assert.match(wholeFile, /\n\[seq-read-1\]\nstonewall\nrw=read\nbs=1M\niodepth=1\nramp_time=2\n/);
         assert.match(fio.clientCommand(p, CTX), /time_based\nramp_time=2/);
         // Each job: ramp + runtime, after laying out 64 MiB at the slow write rate.
-        assert.equal(fio.expectedS(p), 64 * 2 ** 20 / 50e6 + 8 * 12);
+        assert.equal(fio.expectedS(p), (64 * 2 ** 20) / 50e6 + 8 * 12);
         assert.match(fio.notes!(p), /time_based: every job with a runtime runs all of it.*ramp_time=2 s per job not measured/);
         assert.throws(() => fioJobFile({ ...p, timeBased: 2 }, "/d"), /timeBased must be 1 .* or 0/);
         assert.throws(() => fioJobFile({ ...p, rampSeconds: -1 }, "/d"), /rampSeconds must be 0/);
