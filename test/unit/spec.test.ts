@@ -41,6 +41,42 @@ describe("experiment spec", () => {
         assert.throws(() => parseSpec("t", { ...base, repetitions: 2 }), /isobench:repetitions: must be >= 3/);
     });
 
+    it("reads isobench:precision: the relative half-width and the most repetitions; none without the key", () => {
+        assert.equal(parseSpec("t", base).precision, undefined);
+        const s = parseSpec("t", { ...base, repetitions: 4, precision: { relativeHalfWidth: 0.02, maxRepetitions: 10 } });
+        assert.deepEqual(s.precision, { relativeHalfWidth: 0.02, maxRepetitions: 10 });
+        // As Pulumi hands structured config to the program: a JSON string (see isobenchKeys).
+        const fromYaml = loadStackSpec(STACKS, "quick");
+        assert.deepEqual(fromYaml.precision, { relativeHalfWidth: 0.05, maxRepetitions: 6 });
+        assert.equal(parseSpec("t", { ...base, precision: { relativeHalfWidth: 0.05, maxRepetitions: 3 } }).precision!.maxRepetitions, 3);
+    });
+
+    it("refuses a bad isobench:precision, naming the key and the fix", () => {
+        const bad =
+            (precision: unknown, repetitions = 3) =>
+            () =>
+                parseSpec("t", { ...base, repetitions, precision });
+        assert.throws(bad({ relativeHalfWidth: 0, maxRepetitions: 6 }), /isobench:precision\.relativeHalfWidth: must be > 0, got 0/);
+        assert.throws(bad({ relativeHalfWidth: -0.1, maxRepetitions: 6 }), /isobench:precision\.relativeHalfWidth: must be > 0/);
+        assert.throws(bad({ relativeHalfWidth: "5%", maxRepetitions: 6 }), /isobench:precision\.relativeHalfWidth: must be number, got "5%"/);
+        assert.throws(
+            bad({ relativeHalfWidth: 5, maxRepetitions: 6 }),
+            /isobench:precision\.relativeHalfWidth: 5 is not a fraction of the mean below 1; write 0\.05 for ±5 %/,
+        );
+        assert.throws(
+            bad({ relativeHalfWidth: 0.05, maxRepetitions: 4 }, 5),
+            /isobench:precision\.maxRepetitions: 4 is below isobench:repetitions \(5\), which every cell gets anyway; set it to at least 5/,
+        );
+        assert.throws(bad({ relativeHalfWidth: 0.05, maxRepetitions: 2 }), /isobench:precision\.maxRepetitions: must be >= 3/);
+        assert.throws(bad({ relativeHalfWidth: 0.05, maxRepetitions: 6.5 }), /isobench:precision\.maxRepetitions: must be integer/);
+        assert.throws(bad({ relativeHalfWidth: 0.05 }), /isobench:precision: missing required key "maxRepetitions"/);
+        assert.throws(
+            bad({ relativeHalfWidth: 0.05, maxRepetitions: 6, max: 6 }),
+            /isobench:precision: unknown key "max" .*\(allowed: relativeHalfWidth, maxRepetitions\)/,
+        );
+        assert.throws(bad(0.05), /isobench:precision: must be object/);
+    });
+
     it("refuses unknown keys, naming the closest one first and then the allowed ones", () => {
         assert.throws(
             () => parseSpec("t", { ...base, repetition: 3 }),
