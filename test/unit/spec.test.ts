@@ -141,6 +141,45 @@ describe("run plan", () => {
         );
         assert.equal(new Set(cells.map((c) => c.id)).size, 9);
     });
+
+    it("appends the repetitions the precision goal added, after the planned ones and only where they were added", () => {
+        const spec = {
+            environments: ["native", "docker-nat", "kvm-tuned"],
+            workloads: [
+                { name: "redis", params: {} },
+                { name: "fio", params: {}, environments: ["native", "kvm-tuned"] },
+            ],
+            repetitions: 3,
+        };
+        const at = "2026-12-04T00:00:00.000Z";
+        const planned = planCells(spec).map((c) => c.id);
+        const cells = planCells({
+            ...spec,
+            addedRepetitions: [
+                { workload: "redis", repetition: 4, environments: ["native", "docker-nat"], at, reason: "" },
+                // Repeated, a repetition the stack plans anyway, and a workload, environment it no longer has: nothing.
+                { workload: "redis", repetition: 4, environments: ["native"], at, reason: "" },
+                { workload: "fio", repetition: 3, environments: ["native"], at, reason: "" },
+                { workload: "mysql", repetition: 4, environments: ["native"], at, reason: "" },
+                { workload: "fio", repetition: 4, environments: ["native", "docker-nat"], at, reason: "" },
+                { workload: "redis", repetition: 5, environments: ["native", "docker-nat"], at, reason: "" },
+            ],
+        });
+        // The cells measured before keep their order: the added ones come after all of them.
+        assert.deepEqual(
+            cells.slice(0, planned.length).map((c) => c.id),
+            planned,
+        );
+        // Rotated as a planned repetition would be; docker-nat is none of fio's environments.
+        assert.deepEqual(
+            cells.slice(planned.length).map((c) => c.id),
+            ["redis.docker-nat.r4", "redis.native.r4", "fio.native.r4", "redis.native.r5", "redis.docker-nat.r5"],
+        );
+        assert.deepEqual(
+            cells.slice(planned.length).map((c) => c.repetition),
+            [4, 4, 4, 5, 5],
+        );
+    });
 });
 
 describe("stack files as Pulumi rewrites them", () => {
