@@ -7,10 +7,13 @@ import { isobenchKeys, parseSpec } from "./experiment/spec";
 import { gatherHost } from "./experiment/host";
 import { declareExperiment } from "./experiment/program";
 import { checkResults } from "./experiment/results-preflight";
+import { withAddedRepetitions } from "./experiment/precision-run";
 
 // The same reading of the stack file as the CLI's preflight (experiment/stack-file.ts).
-const spec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()));
-const host = gatherHost(spec, { log: (l) => pulumi.log.info(l) });
+const stackSpec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()));
+const host = gatherHost(stackSpec, { log: (l) => pulumi.log.info(l) });
+// With the repetitions isobench:precision added in earlier passes (repetitions.json), so no up drops their cells.
+const spec = withAddedRepetitions(stackSpec, host);
 // Before any resource: results measured under another definition are refused, not kept.
 const experiment = declareExperiment(spec, host, checkResults(spec, host));
 
