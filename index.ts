@@ -2,20 +2,40 @@
  * isobench Pulumi program: one stack = one experiment. Thin on purpose: load and validate the
  * spec, gather host facts (refusing what the host cannot do), declare the experiment.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { isobenchKeys, parseSpec } from "./experiment/spec";
-import { gatherHost } from "./experiment/host";
+import { emulationBanner, gatherHost } from "./experiment/host";
+import { readHostShape } from "./experiment/host-shape-read";
 import { declareExperiment } from "./experiment/program";
-import { checkResults } from "./experiment/results-preflight";
+import { checkResults, runResultsDir } from "./experiment/results-preflight";
+import { recordRunProvenance } from "./experiment/provenance-record";
+import { appendProgress } from "./experiment/progress-log";
 import { withAddedRepetitions } from "./experiment/precision-run";
+import { STACK_CONFIG_DIR } from "./core/paths";
+import { findRepoRoot } from "./core/repo-root";
 
 // The same reading of the stack file as the CLI's preflight (experiment/stack-file.ts).
-const stackSpec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()));
+const stackSpec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()), readHostShape());
 const host = gatherHost(stackSpec, { log: (l) => pulumi.log.info(l) });
+const banner = emulationBanner(stackSpec, host.accel, process.env);
+if (banner) pulumi.log.warn(banner);
 // With the repetitions isobench:precision added in earlier passes (repetitions.json), so no up drops their cells.
 const spec = withAddedRepetitions(stackSpec, host);
 // Before any resource: results measured under another definition are refused, not kept.
-const experiment = declareExperiment(spec, host, checkResults(spec, host));
+const results = checkResults(spec, host);
+// Every pass that measures (not a preview) records what defines the run before its first resource.
+// The stack file is in the project's stacks/: the project root as Pulumi names it, or (language hosts
+// that do not name it, or name it wrongly: the one setup builds says "rootDirectory") the project
+// around main, where the program runs (build/).
+if (!pulumi.runtime.isDryRun()) {
+    const dir = runResultsDir(spec, host);
+    const named = pulumi.runtime.getRootDirectory();
+    const project = path.isAbsolute(named) && fs.existsSync(path.join(named, "Pulumi.yaml")) ? named : findRepoRoot(process.cwd());
+    appendProgress(dir, recordRunProvenance(stackSpec, host, dir, path.join(project, STACK_CONFIG_DIR, `Pulumi.${spec.stack}.yaml`)));
+}
+const experiment = declareExperiment(spec, host, results);
 
 export const resultsDir = experiment.resultsDir;
 export const accel = host.accel;

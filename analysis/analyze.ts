@@ -11,6 +11,7 @@ import { stringify } from "csv-stringify/sync";
 import { UserError } from "../core/errors";
 import { Agreement, agreementOf, agreementToCsv, renderAgreementMarkdown } from "./agreement";
 import { comparisonToCsv, compareRuns, renderComparisonMarkdown } from "./compare";
+import { readRunOrigin } from "../core/provenance";
 import { FactsAccumulator, factMismatches, readEnvironmentFacts } from "./facts";
 import { renderHtml } from "./html";
 import { DEFAULT_CONFIDENCE, formatPercent, Summary, summarizeGroups } from "./overhead";
@@ -235,6 +236,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
         published,
         unmatched,
         ...(precision.report && { precision: precision.report }),
+        environmentFacts: env.facts,
     });
     const csvPath = path.join(dir, "summary.csv");
     const mdPath = path.join(dir, "summary.md");
@@ -296,7 +298,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
             { summary: other.summary, claims: claimsOfRun(refs, other.summary, readEnvironmentFacts(opts.compareWith)).claims },
             opts.agreementBar,
         );
-        const cmpMd = `${renderComparisonMarkdown(cmp, dir, opts.compareWith, summary.confidence)}\n${renderAgreementMarkdown(agreement)}`;
+        const cmpMd = `${renderComparisonMarkdown(cmp, dir, opts.compareWith, summary.confidence, { base: readRunOrigin(dir), other: readRunOrigin(opts.compareWith) })}\n${renderAgreementMarkdown(agreement)}`;
         const cmpMdPath = path.join(dir, "compare.md");
         const cmpCsvPath = path.join(dir, "compare.csv");
         const agreementCsvPath = path.join(dir, "compare-agreement.csv");

@@ -10,6 +10,7 @@ import { ratioOfMeans, RatioEstimate, Verdict, verdictOf } from "./ratio";
 import { cell, changeCell, formatNumber } from "./report";
 import { environmentLabel } from "./emulated";
 import { isEmulated } from "../core/samples";
+import type { RunOrigin } from "../core/provenance";
 
 export interface RunComparisonRow {
     readonly environment: string;
@@ -106,10 +107,29 @@ function rowCells(r: RunComparisonRow): string[] {
     ];
 }
 
-export function renderComparisonMarkdown(rows: readonly RunComparisonRow[], baseDir: string, otherDir: string, confidence: number): string {
+/** Where each run came from (core/provenance.ts readRunOrigin), so a reader knows what was compared before any number. */
+function originTable(origins: { readonly base: RunOrigin; readonly other: RunOrigin }): string[] {
+    const row = (label: string, o: RunOrigin) => `| ${[label, `\`${o.dir}\``, o.isobench, o.host, o.date, o.note ?? ""].map(cell).join(" | ")} |`;
+    return [
+        "| run | folder | isobench commit | host | first measured | note |",
+        "|---|---|---|---|---|---|",
+        row("base", origins.base),
+        row("other", origins.other),
+        "",
+    ];
+}
+
+export function renderComparisonMarkdown(
+    rows: readonly RunComparisonRow[],
+    baseDir: string,
+    otherDir: string,
+    confidence: number,
+    origins?: { readonly base: RunOrigin; readonly other: RunOrigin },
+): string {
     const out = [
         "# isobench run comparison",
         "",
+        ...(origins ? originTable(origins) : []),
         `Base run \`${baseDir}\`, other run \`${otherDir}\`. "other / base" is the other run's mean relative to the base run's ` +
             `(${Math.round(confidence * 100)} % log-scale interval, independent samples); the verdict says whether the other run was faster, slower ` +
             `or not distinguished. Changes vs native follow the one convention: ${OVERHEAD_CONVENTION}`,

@@ -131,3 +131,30 @@ export class FactsAccumulator {
         };
     }
 }
+
+/** Parameters that start one thread or process per CPU the environment sees (pxz's threads, hpcc's processes, stress-ng's workers). */
+const PER_CPU_PARAM = /(^|;)(threads|processes|workers)=0(;|$)/;
+
+/**
+ * Where guests had fewer CPUs than native, as each environment measured its own (`nproc` in
+ * environments.csv), and the run measured workloads in them whose parameters start one thread or
+ * process per CPU: there a ratio to native compares CPU counts as well as virtualisation (a small
+ * stack's 2-vCPU guests on a large host). Undefined when no such comparison was made.
+ */
+export function cpuCountNote(
+    facts: readonly EnvironmentFact[],
+    rows: readonly { readonly environment: string; readonly env_kind: string; readonly workload: string; readonly params: string }[],
+): string | undefined {
+    const nproc = new Map(facts.filter((f) => f.fact === "nproc" && /^\d+$/.test(f.value)).map((f) => [f.environment, Number(f.value)]));
+    const native = nproc.get("native");
+    if (native === undefined) return undefined;
+    const fewer = (e: string) => (nproc.get(e) ?? native) < native;
+    const hit = rows.filter((r) => (r.env_kind === "kvm" || r.env_kind === "docker-in-kvm") && fewer(r.environment) && PER_CPU_PARAM.test(r.params));
+    if (hit.length === 0) return undefined;
+    const guests = [...new Set(hit.map((r) => r.environment))].sort();
+    const workloads = [...new Set(hit.map((r) => r.workload))].sort();
+    return (
+        `${guests.map((g) => `${g} had ${nproc.get(g)} CPU(s)`).join(", ")}, native ${native} (nproc in environments.csv): ` +
+        `${workloads.join(", ")} start one thread or process per CPU, so their ratios to native compare CPU counts as well as virtualisation`
+    );
+}

@@ -7,7 +7,7 @@ import type { EnvironmentFact, ReportFacts } from "./facts";
 import { OVERHEAD_CONVENTION, Summary } from "./overhead";
 import type { RenderedPlot } from "./plots";
 import { RATIO_INTERVAL_METHOD } from "./ratio";
-import { TCG_MARK, TCG_MEANING } from "./emulated";
+import { emulationHeadline, TCG_MARK, TCG_MEANING } from "./emulated";
 import type { ClaimResult, PublishedComparison, UnmatchedPublished } from "./published";
 import {
     CLAIM_HEADER,
@@ -78,7 +78,7 @@ h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:4px;margin-top
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}td.good{background:#dff3df}td.bad{background:#f8dcdc}td.neutral{background:#f3f0dc}td.emulated{background:#e4e4e4;color:#555}
 .note{color:#555;font-size:13px}figure{margin:16px 0}figcaption{font-size:13px;color:#444;margin-top:4px}
-.problems li{color:#8a1f11}code{background:#f4f4f4;padding:1px 3px}
+.problems li{color:#8a1f11}.emulated-run{color:#8a1f11;border:2px solid #8a1f11;padding:6px}code{background:#f4f4f4;padding:1px 3px}
 `;
 
 /** What the run's environments were, declared and measured, and the machines and tool versions behind the samples. */
@@ -120,6 +120,8 @@ export function renderHtml(input: HtmlReportInput): string {
     const pct = Math.round(summary.confidence * 100);
     parts.push(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(input.title)}</title><style>${CSS}</style></head><body>`);
     parts.push(`<h1>${escapeHtml(input.title)}</h1>`);
+    const emulation = emulationHeadline(summary.rows);
+    if (emulation) parts.push(`<p class="emulated-run"><b>${escapeHtml(emulation)}</b></p>`);
     parts.push(
         `<p class="note">Samples from <code>${escapeHtml(input.source)}</code>; runs ${escapeHtml(input.hostFacts.runs.join(", "))}; ` +
             `measured ${escapeHtml(input.hostFacts.firstStart ?? "?")} – ${escapeHtml(input.hostFacts.lastStart ?? "?")}; generated ${escapeHtml(input.generatedAt)}.</p>`,
@@ -173,7 +175,7 @@ export function renderHtml(input: HtmlReportInput): string {
         parts.push(htmlTable(DETAIL_HEADER, rows.map(detailRow), "details"));
     }
 
-    const notes = notesOf(summary);
+    const notes = notesOf(summary, input.environmentFacts);
     if (notes.length) parts.push(`<h2 id="notes">Notes</h2><ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);
     if (input.problems.length)
         parts.push(`<h2 id="problems">Problems</h2><ul class="problems">${input.problems.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);

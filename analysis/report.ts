@@ -17,12 +17,13 @@ import {
     type PublishedComparison,
     type UnmatchedPublished,
 } from "./published";
-import { environmentLabel, markValue, TCG_MARK, TCG_MEANING } from "./emulated";
+import { emulationHeadline, environmentLabel, markValue, TCG_MARK, TCG_MEANING } from "./emulated";
 import { RATIO_INTERVAL_METHOD } from "./ratio";
 import { restates } from "./duplicates";
 import { UNIT_OF_REPLICATION } from "./pairing";
 import { PRECISION_STATUS_MEANING, PrecisionReport, PrecisionStatus } from "./precision";
 import { isEmulated } from "../core/samples";
+import { cpuCountNote, EnvironmentFact } from "./facts";
 
 export interface ReportOptions {
     /** First heading; default "isobench summary". */
@@ -35,6 +36,8 @@ export interface ReportOptions {
     readonly published?: readonly PublishedComparison[];
     /** Published values of measured workloads without a point of ours ("no matching point"). */
     readonly unmatched?: readonly UnmatchedPublished[];
+    /** environments.csv, for the notes on what environments measured of themselves. */
+    readonly environmentFacts?: readonly EnvironmentFact[];
     /** The stack's precision goal and each primary metric's group against it (isobench:precision). */
     readonly precision?: PrecisionReport;
 }
@@ -208,12 +211,18 @@ export function detailRow(r: SummaryRow): string[] {
     ];
 }
 
-/** Notes shared by Markdown and HTML: tcg mark, missing comparisons grouped by reason, pairing. */
-export function notesOf(summary: Summary): string[] {
+/**
+ * Notes shared by Markdown and HTML: tcg mark, guests with fewer CPUs than native, missing
+ * comparisons grouped by reason, pairing.
+ * @param facts environments.csv, for what each environment measured of itself
+ */
+export function notesOf(summary: Summary, facts: readonly EnvironmentFact[] = []): string[] {
     const notes: string[] = [];
     if (summary.rows.some((r) => rowEmulated(r) && r.overhead.kind === "compared")) {
         notes.push(`${TCG_MARK} and (tcg): ${TCG_MEANING}.`);
     }
+    const cpus = cpuCountNote(facts, summary.rows);
+    if (cpus) notes.push(`${cpus}.`);
     const byReason = new Map<string, string[]>();
     const add = (label: string, row: string) => {
         const list = byReason.get(label);
@@ -305,6 +314,8 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
     const out: string[] = [];
     const pct = Math.round(summary.confidence * 100);
     out.push(`# ${opts.title ?? "isobench summary"}`, "");
+    const emulation = emulationHeadline(summary.rows);
+    if (emulation) out.push(`**${emulation}**`, "");
     if (opts.source) out.push(`Samples from \`${opts.source}\`.`, "");
     out.push(
         `Each group is all repetitions of one environment × workload × parameters × metric. **Sign convention** — ${OVERHEAD_CONVENTION} ` +
@@ -337,7 +348,7 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
         out.push(...table(DETAIL_HEADER, rows.map(detailRow), ["n"]), "");
     }
 
-    const notes = notesOf(summary);
+    const notes = notesOf(summary, opts.environmentFacts);
     if (notes.length > 0) {
         out.push("## Notes", "");
         for (const n of notes) out.push(`- ${n}`);

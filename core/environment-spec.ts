@@ -14,6 +14,7 @@
 
 import { SchemaType, wordOr } from "./schema";
 import { NumaPolicy, numaPolicyKey, numaPolicySchema } from "./numa";
+import { HOST, MEMORY_SHARE_SCHEMA, Resolved } from "./host-shape";
 
 export const PRESET_NAMES = ["native", "docker-nat", "docker-host", "kvm-untuned", "kvm-tuned"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -79,6 +80,10 @@ export interface KvmDefaults {
     readonly pinning?: readonly number[];
     readonly vhost: VhostMode;
     readonly bootTimeoutS: number;
+    /** What host-relative defaults became ("vcpus host → 2"), for the guests that take them. */
+    readonly sizing?: string;
+    /** The share of the host's memory memoryMiB is ("35%"), when the stack wrote one. */
+    readonly memoryShare?: string;
 }
 
 // Bounded digit counts: a cpuset is expanded CPU by CPU (environments/kvm/cpuset.ts), so
@@ -112,11 +117,13 @@ export const dockerSchema = {
 
 export const kvmSchema = {
     preset: { enum: ["kvm-untuned", "kvm-tuned"] },
-    vcpus: { type: "integer", minimum: 1, maximum: 512 },
+    // "host": every host CPU (core/host-shape.ts resolves host-relative sizes when the stack is read).
+    vcpus: wordOr([HOST], { type: "integer", minimum: 1, maximum: 512 }, "an integer from 1 to 512"),
     // 16 TiB: more than any host this runs on, so a typo in the digits is refused.
     memoryMiB: { type: "integer", minimum: 256, maximum: 16 * 1024 * 1024 },
+    memory: MEMORY_SHARE_SCHEMA,
     cpuModel: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$" },
-    topology: wordOr(["libvirt-default", "single-socket"], {
+    topology: wordOr(["libvirt-default", "single-socket", HOST], {
         type: "object",
         additionalProperties: false,
         required: ["sockets", "cores", "threads"],
@@ -131,7 +138,7 @@ export const kvmSchema = {
     iothreads: { type: "integer", minimum: 0, maximum: 16 },
     iothreadPin: { type: "string", pattern: CPUSET_RE.source },
     hugepages: { type: "boolean" },
-    numa: { type: "integer", minimum: 0, maximum: 8 },
+    numa: wordOr([HOST], { type: "integer", minimum: 0, maximum: 8 }, "an integer from 0 to 8"),
     diskBus: { enum: ["virtio-blk", "virtio-scsi"] },
     diskFormat: { enum: ["qcow2", "raw"] },
     diskCache: { enum: ["none", "writeback", "default"] },
@@ -175,24 +182,30 @@ export const ENV_KINDS = Object.keys(environmentSchemas) as EnvKindName[];
 export type DockerInput = SchemaType<{ type: "object"; additionalProperties: false; properties: typeof dockerSchema }>;
 /** A schema-valid guest object of a stack (kvm kind, or docker-in-kvm's `guest`). */
 export type KvmInput = SchemaType<{ type: "object"; additionalProperties: false; properties: typeof kvmSchema }>;
+/** A guest object with its host-relative sizes resolved (core/host-shape.ts): what the knobs are made from. */
+export type ResolvedKvmInput = Resolved<KvmInput>;
 /**
  * The knobs a guest may leave out that do not fall back to the preset: fixed values here, and
  * the stack-wide ones of `isobench:kvm` ({@link KvmDefaults}). Every other knob left out takes
  * the preset's value (environments/kvm/presets.ts).
  */
 const KVM_KNOB_DEFAULTS = { iothreads: 0, numa: 0, diskBus: "virtio-blk", netQueues: 1, boot: "direct" } as const satisfies KvmInput;
-type DefaultedKnob = keyof typeof KVM_KNOB_DEFAULTS | keyof Omit<KvmDefaults, "pinning">;
+type DefaultedKnob = keyof typeof KVM_KNOB_DEFAULTS | keyof Omit<KvmDefaults, "pinning" | "sizing" | "memoryShare">;
 
 /**
  * Every KVM knob of one guest, named and typed as the stack writes it (one source: kvmSchema),
  * with the defaults above filled in; undefined = the preset's value. Two knobs change form:
  * the preset is always known, and a CPU model name becomes `{ named }`.
  */
-export type KvmKnobs = Readonly<Omit<KvmInput, "preset" | "cpuModel" | "pinning" | DefaultedKnob> & Required<Pick<KvmInput, DefaultedKnob>>> & {
+export type KvmKnobs = Readonly<Omit<ResolvedKvmInput, "preset" | "cpuModel" | "pinning" | DefaultedKnob> & Required<Pick<ResolvedKvmInput, DefaultedKnob>>> & {
     readonly preset: "kvm-untuned" | "kvm-tuned";
     readonly cpuModel?: CpuModelKnob;
     /** The stack's pinning, or `isobench:kvm`'s pinning list for kvm-tuned, or "preset". */
     readonly pinning: PinningKnob;
+    /** What the guest's host-relative sizes became on this host ("vcpus host → 32; memory 35% → 91750 MiB"); recorded in environments.csv. */
+    readonly sizing?: string;
+    /** The share of the host's memory memoryMiB is ("35%"), when the stack wrote one. */
+    readonly memoryShare?: string;
 };
 
 /** A schema-valid object item of `isobench:environments`. */
@@ -216,9 +229,9 @@ function cpuModelOf(v: string): CpuModelKnob {
     return v === "default" || v === "host-passthrough" ? v : { named: v };
 }
 
-export function kvmKnobsOf(raw: KvmInput, preset: KvmKnobs["preset"], d: KvmDefaults): KvmKnobs {
+export function kvmKnobsOf(raw: ResolvedKvmInput, preset: KvmKnobs["preset"], d: KvmDefaults, sizing?: string): KvmKnobs {
     // The stack's object may carry name and kind (kvm kind) besides its knobs: take only knobs.
-    const given = Object.fromEntries(Object.entries(raw).filter(([k, v]) => k in kvmSchema && v !== undefined)) as KvmInput;
+    const given = Object.fromEntries(Object.entries(raw).filter(([k, v]) => k in kvmSchema && v !== undefined)) as ResolvedKvmInput;
     const { cpuModel, pinning, preset: _preset, ...rest } = given;
     return {
         ...KVM_KNOB_DEFAULTS,
@@ -230,6 +243,10 @@ export function kvmKnobsOf(raw: KvmInput, preset: KvmKnobs["preset"], d: KvmDefa
         preset,
         pinning: pinning ?? (preset === "kvm-tuned" && d.pinning ? d.pinning : "preset"),
         ...(cpuModel !== undefined && { cpuModel: cpuModelOf(cpuModel) }),
+        ...((sizing ?? d.sizing) && { sizing: sizing ?? d.sizing }),
+        ...((raw.memoryShare ?? (raw.memoryMiB === undefined ? d.memoryShare : undefined)) && {
+            memoryShare: raw.memoryShare ?? d.memoryShare,
+        }),
     };
 }
 
@@ -248,8 +265,17 @@ export function presetEnvironment(name: PresetName, d: KvmDefaults): Environment
     }
 }
 
-/** Turns one schema-valid item of `isobench:environments` into its EnvironmentSpec. */
-export function environmentOf(item: PresetName | EnvironmentInput, d: KvmDefaults): EnvironmentSpec {
+/** An item of `isobench:environments` with its guest's host-relative sizes resolved (core/host-shape.ts). */
+export type ResolvedEnvironmentInput =
+    | Exclude<EnvironmentInput, { kind: "kvm" | "docker-in-kvm" }>
+    | Resolved<Extract<EnvironmentInput, { kind: "kvm" }>>
+    | (Omit<Extract<EnvironmentInput, { kind: "docker-in-kvm" }>, "guest"> & { readonly guest?: ResolvedKvmInput });
+
+/**
+ * Turns one schema-valid item of `isobench:environments` into its EnvironmentSpec.
+ * @param sizing what the item's host-relative sizes became, recorded with its guest's knobs
+ */
+export function environmentOf(item: PresetName | ResolvedEnvironmentInput, d: KvmDefaults, sizing?: string): EnvironmentSpec {
     if (typeof item === "string") return presetEnvironment(item, d);
     switch (item.kind) {
         case "native":
@@ -257,7 +283,7 @@ export function environmentOf(item: PresetName | EnvironmentInput, d: KvmDefault
         case "docker":
             return { name: item.name, kind: "docker", docker: dockerVariantOf(item) };
         case "kvm":
-            return { name: item.name, kind: "kvm", kvm: kvmKnobsOf(item, item.preset ?? "kvm-untuned", d) };
+            return { name: item.name, kind: "kvm", kvm: kvmKnobsOf(item, item.preset ?? "kvm-untuned", d, sizing) };
         case "docker-in-kvm": {
             const g = item.guest ?? {};
             // From outside the guest, published ports are reached at the guest's address, where
@@ -265,7 +291,7 @@ export function environmentOf(item: PresetName | EnvironmentInput, d: KvmDefault
             return {
                 name: item.name,
                 kind: "docker-in-kvm",
-                kvm: kvmKnobsOf(g, g.preset ?? "kvm-untuned", d),
+                kvm: kvmKnobsOf(g, g.preset ?? "kvm-untuned", d, sizing),
                 docker: dockerVariantOf({ userlandProxy: false, ...(item.docker ?? {}) }),
             };
         }

@@ -294,6 +294,12 @@ export type CloneSource =
           readonly xml: string;
           /** Backing file of the original's overlay: clones get fresh overlays on it. */
           readonly baseImage: string;
+          /**
+           * Bytes the original's disk is larger than the base (kvm-guest.ts diskGrowBytes): a clone's
+           * overlay grows as much and its root filesystem with it, so its workloads' files fit as
+           * the original's do. 0: as large as the base.
+           */
+          readonly growBytes: number;
           readonly sshKey: string;
           /** The original's known_hosts; clones' disks are in its folder, so their keys go there too. */
           readonly knownHosts: string;
@@ -349,9 +355,10 @@ export function cloneScripts(src: CloneSource, k: number, timeoutS: number): Clo
                 name: paths.name,
                 create: [
                     `cat > ${q(paths.xmlPath)} <<'${eof}'\n${xml.replace(/\n$/, "")}\n${eof}`,
-                    `${lc} create ${q(paths.name)} ${q(paths.xmlPath)} ${q(src.baseImage)} ${q(paths.diskPath)} >&2`,
+                    `${lc} create ${q(paths.name)} ${q(paths.xmlPath)} ${q(src.baseImage)} ${q(paths.diskPath)}${src.growBytes > 0 ? ` ${src.growBytes}` : ""} >&2`,
                     // No pipefail in sh: take the address in two steps so a failed wait fails the create.
                     `ip=$(${lc} wait-ssh ${q(paths.name)} ${q(src.sshKey)} ${timeoutS})`,
+                    ...(src.growBytes > 0 ? [`${lc} grow-root ${q(paths.name)} ${q(src.sshKey)} >&2`] : []),
                     `printf '%s\\n' "$ip" | tail -n 1`,
                 ].join("\n"),
                 remove: [`${lc} delete ${q(paths.name)} ${q(paths.diskPath)} >&2`, `rm -f ${extra}`].join("\n"),
@@ -385,10 +392,14 @@ export function readCloneSource(env: EnvironmentHandle, lifecycleScript: string)
             const xml = mustRun(virshArgv(30, "dumpxml", "--inactive", t.domain), 60, `virsh dumpxml --inactive ${t.domain} (environment ${env.name})`);
             const facts = domainFacts(xml);
             const info = mustRun(["qemu-img", "info", "-U", "--output=json", facts.diskPath], 60, `qemu-img info ${facts.diskPath} (disk of ${t.domain})`);
-            const backing = JSON.parse(info) as { "full-backing-filename"?: string; "backing-filename"?: string };
+            const backing = JSON.parse(info) as { "full-backing-filename"?: string; "backing-filename"?: string; "virtual-size"?: number };
             const base = backing["full-backing-filename"] ?? backing["backing-filename"];
             if (!base) throw new Error(`${facts.diskPath} (disk of ${t.domain}) has no backing file; clones need an overlay on a shared base image`);
-            return { kind: "kvm", xml, baseImage: base, sshKey: t.sshKey, knownHosts: t.knownHosts, lifecycleScript };
+            const baseInfo = JSON.parse(mustRun(["qemu-img", "info", "-U", "--output=json", base], 60, `qemu-img info ${base} (base of ${t.domain})`)) as {
+                "virtual-size"?: number;
+            };
+            const growBytes = Math.max(0, (backing["virtual-size"] ?? 0) - (baseInfo["virtual-size"] ?? 0));
+            return { kind: "kvm", xml, baseImage: base, growBytes, sshKey: t.sshKey, knownHosts: t.knownHosts, lifecycleScript };
         }
         case "docker-in-kvm":
             throw new UserError(

@@ -8,6 +8,7 @@ import { ProvisionedEnvironment, commandResource } from "./command";
 import { KvmGuest, KvmGuestArgs } from "./kvm-guest";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "./docker-in-kvm";
 import { GuestAccess } from "../core/environment-handle";
+import { renderDomainXml } from "./kvm/domain-xml";
 
 export interface DockerInKvmEnvironmentArgs {
     /** The guest the Docker engine runs in. */
@@ -16,8 +17,6 @@ export interface DockerInKvmEnvironmentArgs {
     readonly container: ContainerSpec;
     /** How the host logs in to the guest (the handle's target). */
     readonly access: GuestAccess;
-    /** The guest's root device as its disk bus names it (kvm/knobs.ts rootDevice). */
-    readonly rootDevice: string;
 }
 
 /** A container of the Docker engine inside a KVM guest: the guest, then the container in it. */
@@ -37,9 +36,10 @@ export class DockerInKvmEnvironment extends pulumi.ComponentResource implements 
             args.guest.commandBackend,
             `${name}-container`,
             {
-                create: guestContainerCreateScript(args.container, args.access, lifecycle, args.rootDevice),
+                create: guestContainerCreateScript(args.container, args.access, lifecycle),
                 delete: guestContainerDeleteScript(args.container, args.access, lifecycle),
-                triggers: [JSON.stringify(args.container), args.guest.domain.name],
+                // A guest made again (its XML or disk changed) has an empty Docker engine: the container is made again with it.
+                triggers: [JSON.stringify(args.container), args.guest.domain.name, renderDomainXml(args.guest.domain), String(args.guest.diskGrowBytes ?? 0)],
             },
             { parent: this, ...topLevel, dependsOn: [guest.ready], deleteBeforeReplace: true, customTimeouts: { create: "30m" } },
         );

@@ -22,6 +22,12 @@ export interface KvmGuestArgs {
     readonly sshKey: string;
     /** Upper bound for define → SSH-ready, in seconds. */
     readonly bootTimeoutS: number;
+    /**
+     * Bytes the guest's disk gets beyond the base image (experiment/disk-plan.ts guestDiskGrowth:
+     * room for its workloads' files); its root filesystem is grown to the disk after the first
+     * boot. 0 or undefined: the disk is as large as the base.
+     */
+    readonly diskGrowBytes?: number;
     /** environments/kvm/guest-lifecycle.sh */
     readonly lifecycleScript: string;
     readonly commandBackend: CommandBackend;
@@ -40,14 +46,16 @@ export class KvmGuest extends pulumi.ComponentResource implements ProvisionedEnv
         const xml = renderDomainXml(d);
         const xmlPath = xmlPathOf(d.diskPath);
         const lc = q(args.lifecycleScript);
+        const grow = args.diskGrowBytes ?? 0;
         const create = [
             "set -e",
             // Traversable by QEMU (libvirt-qemu), not listable by other users.
             `install -d -m 0711 ${q(path.dirname(path.dirname(d.diskPath)))} ${q(path.dirname(d.diskPath))}`,
             `printf '%s\\n' "$ISOBENCH_DOMAIN_XML" > ${q(xmlPath)}`,
             START_CLOCK,
-            `${lc} create ${q(d.name)} ${q(xmlPath)} ${q(args.baseImage)} ${q(d.diskPath)}`,
+            `${lc} create ${q(d.name)} ${q(xmlPath)} ${q(args.baseImage)} ${q(d.diskPath)}${grow > 0 ? ` ${grow}` : ""}`,
             `if ! ${lc} wait-ssh ${q(d.name)} ${q(args.sshKey)} ${args.bootTimeoutS}; then ${lc} delete ${q(d.name)} ${q(d.diskPath)} >&2; exit 1; fi`,
+            ...(grow > 0 ? [`if ! ${lc} grow-root ${q(d.name)} ${q(args.sshKey)}; then ${lc} delete ${q(d.name)} ${q(d.diskPath)} >&2; exit 1; fi`] : []),
             PRINT_READY_SECONDS,
         ].join("\n");
         const del = [
@@ -66,7 +74,8 @@ export class KvmGuest extends pulumi.ComponentResource implements ProvisionedEnv
                 create,
                 delete: del,
                 environment: { ISOBENCH_DOMAIN_XML: xml },
-                triggers: [xml, args.baseImage],
+                // The disk's growth only when there is one, so that a guest as large as its base keeps its triggers.
+                triggers: [xml, args.baseImage, ...(grow > 0 ? [String(grow)] : [])],
             },
             { parent: this, deleteBeforeReplace: true, customTimeouts: { create: `${args.bootTimeoutS + 120}s` } },
         );

@@ -8,6 +8,7 @@ import type { ExperimentSpec, WorkloadSelection } from "./spec";
 import type { Accel } from "../core/samples";
 import { getWorkload } from "../workloads";
 import { instanceSweep } from "../workloads/instances";
+import { median } from "../analysis/statistics";
 
 /**
  * The default is this many times the cell's expected duration (Workload.expectedS, already
@@ -59,12 +60,42 @@ export function cellLimit(spec: Pick<ExperimentSpec, "workloads" | "cellTimeoutS
  * Seconds of measured work in one cell: the workload's estimate with its defaults filled in,
  * times the instances of an `instances` sweep (N simultaneous copies on shared cores may each run
  * N times slower); a workload that makes its own clones (lifecycle) counts its sweep itself.
+ * @param cpus the environment's CPUs when known (Workload.expectedS); the limit passes none
  */
-export function expectedCellS(selection: Pick<WorkloadSelection, "name" | "params">): number | undefined {
+export function expectedCellS(selection: Pick<WorkloadSelection, "name" | "params">, cpus?: number): number | undefined {
     const w = getWorkload(selection.name);
     const params = { ...w.defaults, ...selection.params };
-    const one = w.expectedS(params);
+    const one = w.expectedS(params, cpus);
     if (one === undefined) return undefined;
     const sweep = w.needsClones ? undefined : instanceSweep(w.name, params);
     return one * (sweep ? sweep.reduce((a, b) => a + b, 0) : 1);
+}
+
+/** How long one cell is expected to take, start line to done line, and where that comes from. */
+export interface CellDuration {
+    /** Seconds; undefined when neither earlier runs nor the params say (HPL's N from a share of memory). */
+    readonly seconds: number | undefined;
+    /** measured: earlier runs of the same cell definition; parameters: the workload's estimate. */
+    readonly source: "measured" | "parameters" | "unknown";
+}
+
+/**
+ * The expected duration of one cell: the median of what earlier runs of the same definition took
+ * on this host (start to done in their progress.log, experiment/cell-history.ts), else the
+ * workload's estimate from its parameters (expectedCellS, at the slow rates of
+ * workloads/expected.ts: it errs long) plus CELL_OVERHEAD_S, × EMULATION_SLOWDOWN in an emulated
+ * guest. The one estimate `isobench plan`, up's preflight and the progress display use.
+ * @param cpus the environment's CPUs (guest vCPUs, or the host's), for work spread over all of them
+ * @param measured seconds earlier runs of this cell's definition took, under the same accel
+ */
+export function expectedCellDuration(
+    selection: Pick<WorkloadSelection, "name" | "params">,
+    accel: Accel,
+    cpus?: number,
+    measured: readonly number[] = [],
+): CellDuration {
+    if (measured.length > 0) return { seconds: median(measured), source: "measured" };
+    const expected = expectedCellS(selection, cpus);
+    if (expected === undefined) return { seconds: undefined, source: "unknown" };
+    return { seconds: expected * (accel === "tcg" ? EMULATION_SLOWDOWN : 1) + CELL_OVERHEAD_S, source: "parameters" };
 }

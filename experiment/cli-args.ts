@@ -9,7 +9,9 @@ import { didYouMean } from "../core/closest";
 import { UsageError, UserError } from "../core/errors";
 
 export type Invocation =
-    | { readonly command: "up"; readonly stack: string; readonly remeasure?: string; readonly verbose: boolean }
+    | { readonly command: "up"; readonly stack: string; readonly remeasure?: string; readonly verbose: boolean; readonly allowEmulation: boolean }
+    | { readonly command: "up-from"; readonly from: string; readonly stack?: string; readonly verbose: boolean; readonly allowEmulation: boolean }
+    | { readonly command: "plan"; readonly stack: string; readonly host?: string; readonly allowEmulation: boolean }
     | { readonly command: "destroy"; readonly stack: string; readonly verbose: boolean }
     | { readonly command: "recover"; readonly stack: string }
     | { readonly command: "status"; readonly stack?: string }
@@ -66,16 +68,54 @@ interface CommandDef {
 const STACK_COMMANDS: readonly CommandDef[] = [
     {
         name: "up",
-        args: ["<stack>"],
+        args: ["[stack]"],
         summary: "validate the stack and the host, then run the experiment (pulumi up)",
         description:
             "Validates stacks/Pulumi.<stack>.yaml, the host and the results already measured under the stack's runId, then runs Pulumi's update on the local backend (the Automation API). Shows one progress line: cells done/total, failed, the running cell or provisioning step, elapsed time and the ETA (a bar on a terminal, plain lines otherwise). Pulumi's own output goes to pulumi.log in the results folder. Ctrl-C stops after the running cell; a second one stops at once.",
         options: [
             new Option("--remeasure <cells>", "move these cells' results (comma-separated ids, or stale) into superseded/ and measure them again"),
             new Option("-v, --verbose", "print Pulumi's output on the terminal too (plain progress lines then)"),
+            new Option("--allow-emulation", "run guests under QEMU software emulation where KVM cannot boot them (labelled accel=tcg; not KVM numbers)"),
+            new Option(
+                "--from <results-dir>",
+                "run a recorded experiment again from its provenance/: writes stacks/Pulumi.<name>.yaml under a new runId, warns what differs from the original, then runs up",
+            ),
+            new Option("--stack <name>", "with --from: the new stack's name (default <original stack>-rerun)"),
         ],
-        examples: ["isobench up quick", "isobench up felter2014-small --remeasure stale", "isobench up quick --remeasure redis.native.r1,redis.native.r2"],
-        build: ([stack], o) => ({ command: "up", stack, ...(o.remeasure !== undefined && { remeasure: String(o.remeasure) }), verbose: !!o.verbose }),
+        examples: [
+            "isobench up quick",
+            "isobench up felter2014-small --remeasure stale",
+            "isobench up quick --remeasure redis.native.r1,redis.native.r2",
+            "isobench up --from docs/results/felter2014-small --stack f14s-here",
+        ],
+        build: ([stack], o) => {
+            const common = { verbose: !!o.verbose, allowEmulation: !!o.allowEmulation };
+            if (o.from !== undefined) {
+                if (stack !== undefined)
+                    throw new UsageError(`up: give a stack or --from <results dir>, not both (name the re-run's stack with --stack ${stack})`);
+                if (o.remeasure !== undefined) throw new UsageError(`up: --remeasure does not go with --from: a re-run measures every cell under a new runId`);
+                return { command: "up-from", from: String(o.from), ...(o.stack !== undefined && { stack: String(o.stack) }), ...common };
+            }
+            if (o.stack !== undefined)
+                throw new UsageError(
+                    `up: --stack names the stack of a re-run and needs --from <results dir>; to run a stack, write isobench up ${String(o.stack)}`,
+                );
+            if (stack === undefined) throw new UsageError(`up: missing required argument 'stack' (or --from <results dir> to run a recorded experiment again)`);
+            return { command: "up", stack, ...(o.remeasure !== undefined && { remeasure: String(o.remeasure) }), ...common };
+        },
+    },
+    {
+        name: "plan",
+        args: ["<stack>"],
+        summary: "what the stack needs of this host (or a described one) before anything exists, and whether it fits",
+        description:
+            "Cells and expected time per workload (from earlier runs of the same cells where there are some, else an upper estimate from the parameters), the guests up at the same time with their vCPUs and memory, what each workload writes in each environment, the disks, and the verdict: exit 0 when the host can hold the plan, 1 when not (with the fix). Creates nothing.",
+        options: [
+            new Option("--host <shape>", "a described host instead of this one: <sockets>x<cores>x<threads>,<memory>[,tcg][,no-vhost], e.g. 2x8x2,256g"),
+            new Option("--allow-emulation", "plan guests under software emulation where KVM cannot boot them"),
+        ],
+        examples: ["isobench plan felter2014-small", "isobench plan felter2014 --host 2x8x2,256g"],
+        build: ([stack], o) => ({ command: "plan", stack, ...(o.host !== undefined && { host: String(o.host) }), allowEmulation: !!o.allowEmulation }),
     },
     {
         name: "destroy",

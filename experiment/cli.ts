@@ -88,15 +88,25 @@ async function runMeasured(
 /** Pulumi's output of a stack's up and destroy: pulumi.log in the run's results folder. */
 const pulumiLogOf = (resultsDir: string) => path.join(resultsDir, "pulumi.log");
 
-async function up(stack: string, opts: { remeasure?: string; verbose: boolean }): Promise<number> {
+async function up(stack: string, opts: { remeasure?: string; verbose: boolean; allowEmulation?: boolean }): Promise<number> {
     const { validateForUp } = await import("./up-preflight");
-    const { gatherHost, onPath } = await import("./host");
+    const { ALLOW_EMULATION_ENV, emulationBanner, gatherHost, onPath } = await import("./host");
     const { pulumiEnv } = await import("./pulumi-cli");
     const { precisionStep, withAddedRepetitions } = await import("./precision-run");
     const spec = withAddedRepetitions(validateForUp(stacksDir(REPO_ROOT), stack), { resultsRoot: resultsRoot(REPO_ROOT) });
     // Preflight with the environment Pulumi will get, so it decides exactly as the program will.
-    const env = pulumiEnv(REPO_ROOT);
-    const host = gatherHost(spec, { env, log: say });
+    const env = { ...pulumiEnv(REPO_ROOT), ...(opts.allowEmulation && { [ALLOW_EMULATION_ENV]: "1" }) };
+    // The preflight's lines wait until it is known whether guests are emulated: that is said first.
+    const preflight: string[] = [];
+    let host;
+    try {
+        host = gatherHost(spec, { env, log: (l) => preflight.push(l) });
+    } finally {
+        if (!host) for (const l of preflight) say(l);
+    }
+    const banner = emulationBanner(spec, host.accel, env);
+    for (const l of [...(banner ? [banner] : []), ...preflight]) say(l);
+    say((await import("./plan-command")).upPlanLine(spec, host));
     if (!onPath("pulumi", env)) throw new HostError("the pulumi CLI was not found. Fix: run scripts/pulumi-toolchain.sh (or scripts/setup.sh)");
     const { checkResults, remeasure, runResultsDir } = await import("./results-preflight");
     if (opts.remeasure !== undefined) for (const l of remeasure(spec, host, opts.remeasure)) say(`remeasure: ${l}`);
@@ -106,6 +116,7 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean })
     const logFile = pulumiLogOf(resultsDir);
     say(`stack ${stack}, run ${spec.runId}: results in ${resultsDir}; Pulumi's output in ${logFile}`);
     const { appendProgress, followLog } = await import("./progress-log");
+    if (banner) appendProgress(resultsDir, banner);
     const { logEvents, upFinishedLine, upStartedLine } = await import("./run-report");
     const { ProgressModel } = await import("./progress-model");
     const { paramsPrior, progressPlan } = await import("./progress-plan");
@@ -447,6 +458,10 @@ function run(inv: Invocation): Promise<number> {
     switch (inv.command) {
         case "up":
             return up(inv.stack, inv);
+        case "up-from":
+            return (async () => (await import("./rerun")).upFrom(inv, (stack) => up(stack, inv)))();
+        case "plan":
+            return (async () => (await import("./plan-command")).planCommand(inv))();
         case "destroy":
             return destroy(inv.stack, inv);
         case "recover":

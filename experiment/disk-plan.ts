@@ -16,9 +16,7 @@ import { planCells } from "./plan";
 import { getWorkload } from "../workloads";
 import { instanceSweep } from "../workloads/instances";
 import type { DataFootprint } from "../workloads/workload";
-import { sizeBytes } from "../workloads/params";
 import { diskFileName } from "../environments/kvm/guest-files";
-import { GUEST_DISK_FOR_DOCKER } from "../environments/docker-in-kvm";
 import { nativeDataDir } from "../environments/exec-target";
 
 const KiB = 1024;
@@ -189,28 +187,100 @@ function filesIn(spec: ExperimentSpec, e: EnvironmentSpec, measured: ReadonlySet
     });
 }
 
+/** What one workload writes in one environment: for the plan's table (experiment/resource-plan.ts). */
+export interface WorkloadWrites {
+    readonly environment: string;
+    readonly workload: string;
+    /** Bytes its files take there at most at once, all simultaneous instances together. */
+    readonly bytes: number;
+    /** The files, the key that sizes them and how long they stay, as a person reads it. */
+    readonly describe: string;
+}
+
+/** What each workload writes in each environment it runs in, in stack order; workloads that write nothing worth counting are left out. */
+export function workloadWrites(spec: ExperimentSpec): WorkloadWrites[] {
+    const cells = planCells(spec);
+    return spec.environmentSpecs.flatMap((e) =>
+        filesIn(spec, e, new Set(), cells)
+            .filter((f) => f.fp.bytes > 0)
+            .map((f) => ({ environment: e.name, workload: f.workload, bytes: f.fp.bytes * f.instances, describe: describeFiles(f) })),
+    );
+}
+
 type Guest = Extract<EnvironmentSpec, { kind: "kvm" | "docker-in-kvm" }>;
 
 function imageOf(g: Guest): GuestImageKind {
     return g.kind === "docker-in-kvm" ? "docker" : g.kvm.boot === "bootloader" ? "bootloader" : "direct";
 }
 
+/**
+ * Room a docker-in-kvm guest's disk gets for the benchmark image it loads (686 MB with every study
+ * tool, unpacked next to its tar stream): the guest image's root filesystem has about 1.5 GB free.
+ */
+export const DOCKER_IMAGE_ROOM_BYTES = 5 * GiB;
+
+/** How much a guest's disk grows beyond its base image, and why. */
+export interface GuestDiskGrowth {
+    /** Bytes added to the base image's virtual size (whole GiB); 0: the disk stays as built. */
+    readonly bytes: number;
+    /** What the room is for, as environments.csv records it. */
+    readonly describe: string;
+}
+
+/**
+ * Free room of the base image's root filesystem that a guest's disk size counts on for its
+ * workloads: the 3 GiB image has 1.5 to 1.8 GiB free (test/fixtures/guest-image). The preflight
+ * checks each guest against the image's real free space (guestProblem), so an image with less is
+ * refused with the numbers rather than filled.
+ */
+export const BASE_IMAGE_FREE_BYTES = 1 * GiB;
+
+/**
+ * A guest's disk sized to the work that runs in it: the base image as built (3 GiB), grown by what
+ * its workloads keep there at once (their files as their parameters size them, disk-plan's
+ * occupancy) and the guest's own writes beyond the base's BASE_IMAGE_FREE_BYTES, with ext4's share
+ * of the added block groups, in whole GiB; a docker-in-kvm guest also gets DOCKER_IMAGE_ROOM_BYTES
+ * for the benchmark image. The disk is made that large when the guest is created and the guest's
+ * root filesystem grown to it (environments/kvm-guest.ts), so no image is rebuilt for a larger data
+ * file. A bootloader guest's root is a partition that is not grown: its disk stays as built, and
+ * the preflight checks its files against it.
+ */
+export function guestDiskGrowth(spec: ExperimentSpec, g: Guest): GuestDiskGrowth {
+    if (g.kind === "kvm" && g.kvm.boot === "bootloader") return { bytes: 0, describe: "as built (a bootloader guest's root partition is not grown)" };
+    const files = filesIn(spec, g, new Set(), planCells(spec)).filter((f) => f.fp.bytes > 0);
+    const { bytes, counted } = occupancy(files, () => 1);
+    const beyond = bytes > 0 ? Math.max(0, bytes + GUEST_OWN_WRITES - BASE_IMAGE_FREE_BYTES) : 0;
+    const docker = g.kind === "docker-in-kvm" ? DOCKER_IMAGE_ROOM_BYTES : 0;
+    const room = docker + Math.ceil(beyond / (1 - RESIZE_OVERHEAD) / GiB) * GiB;
+    if (room === 0) return { bytes: 0, describe: "as built (its workloads' files fit the base image)" };
+    const parts = [
+        ...(docker ? [`the benchmark image ${formatBytes(docker)}`] : []),
+        ...(beyond > 0
+            ? [
+                  `${counted.map((f) => describeFiles(f, 1)).join(" + ")} + the guest's own writes ${formatBytes(GUEST_OWN_WRITES)}, less the base's ${formatBytes(BASE_IMAGE_FREE_BYTES)}`,
+              ]
+            : []),
+    ];
+    return { bytes: room, describe: `+${formatBytes(room, "near")} for ${parts.join(" + ")}` };
+}
+
 /** How large the guest's disk becomes and how much of its root filesystem is free before its workloads write. */
-function guestDisk(g: Guest, facts: DiskFacts): { capacity: number; rootFree?: number; describe: string } | undefined {
+function guestDisk(spec: ExperimentSpec, g: Guest, facts: DiskFacts): { capacity: number; rootFree?: number; describe: string } | undefined {
     const image = facts.images[imageOf(g)];
     if (!image) return undefined;
     // The bootloader image's root partition is the direct image's filesystem, copied (images/build-guest-bootloader-image.sh).
     const free = imageOf(g) === "bootloader" ? facts.images.direct?.rootFreeBytes : image.rootFreeBytes;
-    if (g.kind !== "docker-in-kvm") {
-        return { capacity: image.virtualBytes, rootFree: free, describe: `guest image ${image.path}, a ${formatBytes(image.virtualBytes, "near")} disk` };
-    }
-    const grown = Math.max(sizeBytes(GUEST_DISK_FOR_DOCKER), image.virtualBytes);
-    const loaded = facts.containerImageBytes;
-    const rootFree = free === undefined || loaded === undefined ? undefined : free + (grown - image.virtualBytes) * (1 - RESIZE_OVERHEAD) - loaded;
+    const growth = guestDiskGrowth(spec, g).bytes;
+    const loaded = g.kind === "docker-in-kvm" ? facts.containerImageBytes : 0;
+    const rootFree = free === undefined || loaded === undefined ? undefined : free + growth * (1 - RESIZE_OVERHEAD) - loaded;
+    const capacity = image.virtualBytes + growth;
     return {
-        capacity: grown,
+        capacity,
         rootFree,
-        describe: `guest image ${image.path} grown to ${formatBytes(grown, "near")} (GUEST_DISK_FOR_DOCKER), less the ${formatBytes(loaded ?? 0)} benchmark image loaded into it`,
+        describe:
+            `guest image ${image.path}, a ${formatBytes(capacity, "near")} disk` +
+            (growth > 0 ? ` (grown by ${formatBytes(growth, "near")})` : "") +
+            (g.kind === "docker-in-kvm" ? `, less the ${formatBytes(loaded ?? 0)} benchmark image loaded into it` : ""),
     };
 }
 
@@ -234,8 +304,7 @@ function guestProblem(spec: ExperimentSpec, g: Guest, files: readonly Files[], d
         return fits ? `set ${f.key} to at most ${fits}` : `lower ${f.key}`;
     });
     fixes.push(...[...new Set(counted.map((f) => f.workload))].map((w) => leaveOut(spec, w, g.name)));
-    if (g.kind === "kvm")
-        fixes.push("give the guests a bigger disk (ISOBENCH_GUEST_DISK_SIZE=<size> images/build-guest-image.sh --force, while no guest of any stack is up)");
+    if (g.kind === "kvm" && g.kvm.boot === "bootloader") fixes.push(`boot ${g.name} directly (boot: direct), whose disk is sized to its workloads`);
     return (
         `environment ${g.name}: the guest's root filesystem has ${formatBytes(Math.max(disk.rootFree, 0), "down")} free (${disk.describe}), ` +
         `of which ${formatBytes(GUEST_OWN_WRITES)} is left for the guest's own writes, but its workloads may need ${formatBytes(bytes)} there at once: ` +
@@ -342,7 +411,7 @@ export function diskPlan(spec: ExperimentSpec, facts: DiskFacts): DiskPlan {
             }
         }
         if (e.kind === "kvm" || e.kind === "docker-in-kvm") {
-            const disk = guestDisk(e, facts);
+            const disk = guestDisk(spec, e, facts);
             if (!disk) continue;
             const problem = guestProblem(spec, e, files, disk);
             if (problem) guestProblems.push(problem);

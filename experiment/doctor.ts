@@ -117,7 +117,7 @@ function virtualisationChecks(add: AddCheck, stateDir: string): void {
             "KVM boots guests",
             p.usable,
             p.detail,
-            "use a host with hardware virtualisation (bare metal, or nested KVM that boots stock kernels); or set isobench:allowSoftwareEmulation: true (results labelled accel=tcg)",
+            "use a host with hardware virtualisation (bare metal, or nested KVM that boots stock kernels); or run isobench up <stack> --allow-emulation (guests under QEMU software emulation, labelled accel=tcg: not KVM numbers)",
         );
     } else {
         add("KVM boots guests", false, `unknown: no guest image (${guest.file} missing)`, "run images/build-guest-image.sh, then isobench doctor again");

@@ -24,6 +24,7 @@ import { DomainSpecError } from "../core/errors";
 import { GuestInput, KVM_PRESETS, resolveDomainSpec, kvmVariantKey } from "../environments/kvm/presets";
 import { KvmPresetError } from "../core/errors";
 import { diskFileName, knownHostsOf, uefiFirmwareOf } from "../environments/kvm/guest-files";
+import { GuestDiskGrowth, guestDiskGrowth } from "./disk-plan";
 
 export type DockerEnv = Extract<EnvironmentSpec, { kind: "docker" }>;
 export type DockerInKvmEnv = Extract<EnvironmentSpec, { kind: "docker-in-kvm" }>;
@@ -156,7 +157,13 @@ export function kvmEnvironment(
     extraCmdline = "",
 ): { domain: DomainSpec; handle: EnvironmentHandle; baseImage: string } {
     const guestDir = path.join(host.guestsDir, spec.stack);
-    const kvmHost: GuestHostFacts = { accel: host.accel, vhostAvailable: host.vhostAvailable, hostCpuCount: host.hostCpuCount, cpuSiblings: host.cpuSiblings };
+    const kvmHost: GuestHostFacts = {
+        accel: host.accel,
+        vhostAvailable: host.vhostAvailable,
+        hostCpuCount: host.hostCpuCount,
+        cpuSiblings: host.cpuSiblings,
+        ...(host.cpuPackages && { cpuPackages: host.cpuPackages }),
+    };
     const diskPath = path.join(guestDir, diskFileName(env.name, env.kvm.diskFormat));
     let boot: Pick<GuestInput, "kernel" | "initrd" | "cmdline" | "firmware">;
     let baseImage: string;
@@ -217,6 +224,8 @@ export function kvmEnvironment(
             target: { kind: "kvm", domain: domain.name, sshKey: host.sshKey, knownHosts: knownHostsOf(diskPath) },
             dataDir: GUEST_DATA_DIR,
             declared: declaredKvmFacts(domain, host.hostCpuCount),
+            // What host-relative sizes became here: the variant says the result, this the rule.
+            ...(env.kvm.sizing && { recorded: { guest_sizing: env.kvm.sizing } }),
         },
     };
 }
@@ -267,7 +276,7 @@ export function dockerInKvmEnvironment(
             },
             dataDir: DATA_DIR,
             declared: { ...guestFacts, ...declaredDockerFacts(docker, domain.vcpus, guestNodes) },
-            recorded: { container_needs: record },
+            recorded: { ...guest.recorded, container_needs: record },
         },
     };
 }
@@ -276,17 +285,22 @@ export function dockerInKvmEnvironment(
 export type EnvironmentPlan = { readonly handle: EnvironmentHandle; readonly images: readonly string[] } & (
     | { readonly kind: "native" }
     | { readonly kind: "docker"; readonly container: ContainerSpec }
-    | { readonly kind: "kvm"; readonly domain: DomainSpec; readonly baseImage: string; readonly bootTimeoutS: number }
-    | {
-          readonly kind: "docker-in-kvm";
-          readonly domain: DomainSpec;
-          readonly container: ContainerSpec;
-          readonly baseImage: string;
-          readonly bootTimeoutS: number;
-          /** The guest's root disk as the guest sees it (/dev/vda, /dev/sda), grown before the image is loaded. */
-          readonly rootDevice: string;
-      }
+    | ({ readonly kind: "kvm" } & GuestPlan)
+    | ({ readonly kind: "docker-in-kvm"; readonly container: ContainerSpec } & GuestPlan)
 );
+
+/** What a guest is made from: its domain, the base image of its disk and how much larger its disk is (experiment/disk-plan.ts). */
+interface GuestPlan {
+    readonly domain: DomainSpec;
+    readonly baseImage: string;
+    readonly bootTimeoutS: number;
+    readonly diskGrowth: GuestDiskGrowth;
+}
+
+/** The handle of a guest whose disk grows records how and why (environments.csv: guest_disk). */
+function withDiskGrowth(handle: EnvironmentHandle, growth: GuestDiskGrowth): EnvironmentHandle {
+    return growth.bytes > 0 ? { ...handle, recorded: { ...handle.recorded, guest_disk: growth.describe } } : handle;
+}
 
 /**
  * Every environment of the spec, in stack order, as {@link EnvironmentPlan}: the one place that
@@ -305,18 +319,28 @@ export function environmentPlans(spec: ExperimentSpec, host: HostContext): Envir
             }
             case "kvm": {
                 const { domain, handle, baseImage } = kvmEnvironment(spec, env, host);
-                return { kind: "kvm", domain, handle, baseImage, bootTimeoutS: env.kvm.bootTimeoutS, images: [imageIdentity({ guestDisk: baseImage })] };
+                const diskGrowth = guestDiskGrowth(spec, env);
+                return {
+                    kind: "kvm",
+                    domain,
+                    handle: withDiskGrowth(handle, diskGrowth),
+                    baseImage,
+                    bootTimeoutS: env.kvm.bootTimeoutS,
+                    diskGrowth,
+                    images: [imageIdentity({ guestDisk: baseImage })],
+                };
             }
             case "docker-in-kvm": {
                 const { domain, container, handle, baseImage } = dockerInKvmEnvironment(spec, env, host, serverPorts, workloadNeeds(spec, env.name));
+                const diskGrowth = guestDiskGrowth(spec, env);
                 return {
                     kind: "docker-in-kvm",
                     domain,
                     container,
-                    handle,
+                    handle: withDiskGrowth(handle, diskGrowth),
                     baseImage,
                     bootTimeoutS: env.kvm.bootTimeoutS,
-                    rootDevice: rootDevice(env.kvm.diskBus),
+                    diskGrowth,
                     images: [imageIdentity({ guestDisk: baseImage }), imageIdentity({ container: container.image })],
                 };
             }

@@ -23,6 +23,13 @@ export interface GuestSize {
     readonly key: string;
     readonly vcpus: number;
     readonly memoryMiB: number;
+    /** The share of the host's memory it was written as ("35%"), when it was. */
+    readonly memoryShare?: string;
+}
+
+/** Where a guest's memory is declared, as a refusal names it: `<key>.memoryMiB`, or `<key>.memory` with its share. */
+function memoryAt(g: GuestSize): string {
+    return g.memoryShare ? `${g.key}.memory = "${g.memoryShare}"` : `${g.key}.memoryMiB`;
 }
 
 export interface HostSize {
@@ -42,6 +49,7 @@ export function guestSizes(spec: Pick<ExperimentSpec, "environmentSpecs">): Gues
                       key: `isobench:environments.${i}${e.kind === "docker-in-kvm" ? ".guest" : ""}`,
                       vcpus: e.kvm.vcpus,
                       memoryMiB: e.kvm.memoryMiB,
+                      ...(e.kvm.memoryShare && { memoryShare: e.kvm.memoryShare }),
                   },
               ]
             : [],
@@ -75,7 +83,7 @@ export function guestCapacityProblems(guests: readonly GuestSize[], host: HostSi
         }
         if (g.memoryMiB > usable) {
             lines.push(
-                `environment ${g.name} (${g.key}.memoryMiB): ${g.memoryMiB} MiB, but ${hostRam}. Fix: set memoryMiB to at most ${Math.max(usable, 0)} (${STACK_WIDE("memoryMiB")}), or run the stack on a host with MemTotal of at least ${g.memoryMiB + HOST_RESERVE_MIB} MiB`,
+                `environment ${g.name} (${memoryAt(g)}): ${g.memoryMiB} MiB, but ${hostRam}. Fix: set memoryMiB to at most ${Math.max(usable, 0)} (${STACK_WIDE("memoryMiB")}), or run the stack on a host with MemTotal of at least ${g.memoryMiB + HOST_RESERVE_MIB} MiB`,
             );
         }
     }
@@ -87,17 +95,30 @@ function hostRamOf(host: HostSize): string {
 }
 
 /**
- * A warning, not a refusal, when the guests together need more RAM than the host can give: every
- * guest of a stack stays up for the whole run, but QEMU allocates guest memory as it is touched,
- * so they boot and run; the host swaps only once their benchmarks have touched more than it has.
- * felter2014's guests (314.5 GiB) exceed the study's own 256 GB host this way.
+ * Why the guests cannot be up together: every guest of a stack is provisioned at the start and
+ * stays up for the whole run (the interleaved schedule; the guests a cell does not use are
+ * paused, which frees their CPUs but not their memory). QEMU allocates guest memory as it is
+ * touched, so they would boot; the host swaps once their benchmarks have touched more than it has,
+ * and a guest that swaps measures the swapping, hours into the run. Undefined when they fit.
  */
-export function guestMemoryWarning(guests: readonly GuestSize[], host: HostSize): string | undefined {
+export function concurrentMemoryProblem(guests: readonly GuestSize[], host: HostSize): string | undefined {
     const usable = host.memTotalMiB - HOST_RESERVE_MIB;
     const total = guests.reduce((sum, g) => sum + g.memoryMiB, 0);
     if (guests.length < 2 || total <= usable) return undefined;
     return (
-        `the ${guests.length} guests are up together for the whole run and may need ${total} MiB together once their benchmarks have touched their memory (${guests.map((g) => `${g.name} ${g.memoryMiB} MiB at ${g.key}.memoryMiB`).join(", ")}), but ${hostRamOf(host)}; ` +
-        `a guest that then swaps measures the swapping. Fix: lower their memoryMiB until they add up to at most ${Math.max(usable, 0)} MiB, or split the guests over several stacks`
+        `the ${guests.length} guests are up together for the whole run and need ${total} MiB together once their benchmarks have touched their memory (${guests.map((g) => `${g.name} ${g.memoryMiB} MiB at ${memoryAt(g)}`).join(", ")}), but ${hostRamOf(host)}; ` +
+        `a guest that then swaps measures the swapping. Fix: lower their memory (memoryMiB, or memory: "<n>%" of the host) until they add up to at most ${Math.max(usable, 0)} MiB, or split the guests over several stacks`
     );
+}
+
+/** Every reason the stack's guests do not fit the host: each guest alone, then all of them up together. */
+export function capacityProblems(spec: Pick<ExperimentSpec, "environmentSpecs">, host: HostSize): string[] {
+    const guests = guestSizes(spec);
+    const together = concurrentMemoryProblem(guests, host);
+    return [...guestCapacityProblems(guests, host), ...(together ? [together] : [])];
+}
+
+/** The refusal of guests the host cannot hold. */
+export function capacityRefusal(stack: string, lines: readonly string[]): string {
+    return `the guests of stack "${stack}" do not fit this host:\n  - ${lines.join("\n  - ")}`;
 }

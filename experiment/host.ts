@@ -13,7 +13,7 @@ import type { CommandBackend } from "../environments/command";
 import { UserError } from "../core/errors";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
-import { parseCpuset } from "../core/cpuset";
+import { cpuPackages, cpuSiblings, hostMemTotalMiB, onlineNumaNodes } from "./host-shape-read";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
 import type { DockerVariant, KvmKnobs } from "../core/environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, numaProblems, workloadNeeds } from "./environment-handles";
@@ -30,10 +30,11 @@ import {
     ensurePrivateDir,
 } from "../core/paths";
 import { HostError } from "../core/errors";
-import { guestCapacityProblems, guestMemoryWarning, guestSizes, memTotalMiB } from "./guest-capacity";
+import { HostSize, capacityProblems, capacityRefusal } from "./guest-capacity";
 import {
     DISK_MARGIN_BYTES,
     DiskNeed,
+    DiskPlan,
     FilesystemSpace,
     GuestImageFacts,
     GuestImageKind,
@@ -131,9 +132,49 @@ function dockerHost(
     return { containerImage, dockerDriver, dockerRootDir: d.last.trim(), containerImageBytes: Number(inspected.last.trim()) || 0 };
 }
 
+/**
+ * Set to "1" (by `isobench up --allow-emulation`) in the environment of the preflight and of the
+ * Pulumi program: guests may run under software emulation for this run, whatever the stack says.
+ */
+export const ALLOW_EMULATION_ENV = "ISOBENCH_ALLOW_EMULATION";
+
+/** Who allowed software emulation for this run, as the run's first line and the refusal name it; undefined when nobody did. */
+export function emulationAllowedBy(spec: Pick<ExperimentSpec, "allowSoftwareEmulation">, env: NodeJS.ProcessEnv): string | undefined {
+    if (env[ALLOW_EMULATION_ENV] === "1") return "isobench up --allow-emulation";
+    return spec.allowSoftwareEmulation ? "isobench:allowSoftwareEmulation: true in the stack" : undefined;
+}
+
+/**
+ * The accelerator guests run under: KVM where it boots a guest kernel; otherwise software
+ * emulation only when this run or the stack explicitly allows it, since emulated guests measure
+ * QEMU's emulator and say nothing about KVM.
+ * @throws HostError naming both ways to allow it when KVM is unusable and nobody allowed emulation
+ */
+export function guestAccel(
+    spec: Pick<ExperimentSpec, "stack" | "allowSoftwareEmulation">,
+    probe: { readonly usable: boolean; readonly detail: string },
+    env: NodeJS.ProcessEnv,
+): HostContext["accel"] {
+    if (probe.usable) return "kvm";
+    if (emulationAllowedBy(spec, env)) return "tcg";
+    throw new HostError(
+        `KVM is requested but unusable: ${probe.detail}. Fix: run on a host with working hardware virtualisation (isobench doctor says what is missing), or, to measure the guests under QEMU software emulation (labelled accel=tcg everywhere; not KVM numbers), run \`isobench up ${spec.stack} --allow-emulation\` (or set isobench:allowSoftwareEmulation: true in the stack)`,
+    );
+}
+
+/**
+ * The run's first line when its guests are emulated: nobody should read what follows as KVM.
+ * Undefined when they run under KVM.
+ */
+export function emulationBanner(spec: Pick<ExperimentSpec, "allowSoftwareEmulation">, accel: HostContext["accel"], env: NodeJS.ProcessEnv): string | undefined {
+    if (accel !== "tcg") return undefined;
+    return `SOFTWARE EMULATION (accel=tcg, allowed by ${emulationAllowedBy(spec, env) ?? "nobody"}): this host's KVM cannot boot guests, so every guest of this run is QEMU's emulator, 3-50x slower than the host; guest numbers are not KVM numbers and say nothing about virtualisation overhead`;
+}
+
 /** libvirtd, the guest image and SSH key, and whether guests run under KVM or (when allowed) tcg. */
 function kvmHost(
     spec: ExperimentSpec,
+    env: NodeJS.ProcessEnv,
     stateDir: string,
     guests: ReadonlyArray<{ name: string; k: KvmKnobs }>,
     vhostAvailable: boolean,
@@ -150,17 +191,8 @@ function kvmHost(
     const sshKey = path.join(stateDir, "ssh", "id_ed25519");
     if (!fs.existsSync(sshKey)) throw new HostError(`SSH key ${sshKey} is missing. Fix: run images/build-guest-image.sh`);
     const probe = probeKvmBoot(guestImage.kernel, guestImage.initrd, path.join(stateDir, "kvm-probe.json"));
-    let accel: HostContext["accel"];
-    if (probe.usable) {
-        accel = "kvm";
-    } else if (spec.allowSoftwareEmulation) {
-        accel = "tcg";
-        log(`KVM cannot boot guests here (${probe.detail}); guests run under software emulation and every sample says accel=tcg`);
-    } else {
-        throw new HostError(
-            `KVM is requested but unusable: ${probe.detail}. Fix: run on a host with working hardware virtualisation, or set isobench:allowSoftwareEmulation: true to measure guests under software emulation (labelled accel=tcg).`,
-        );
-    }
+    const accel = guestAccel(spec, probe, env);
+    if (accel === "tcg") log(`KVM cannot boot guests here (${probe.detail}); guests run under software emulation and every sample says accel=tcg`);
     if (spec.kvm.vhost === "on" && !vhostAvailable) {
         throw new HostError(
             `isobench:kvm.vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net, or set isobench:kvm.vhost: auto (vhost used where available, recorded either way).`,
@@ -189,27 +221,10 @@ function refuseWhatTheHostCannotProvide(spec: ExperimentSpec, ctx: HostContext, 
     }
 }
 
-/** The stack's guests against the host's RAM and CPUs (experiment/guest-capacity.ts decides). */
-function guestCapacityPreflight(spec: ExperimentSpec, hostCpuCount: number, log: (line: string) => void): void {
-    const guests = guestSizes(spec);
-    if (guests.length === 0) return;
-    let meminfo = "";
-    try {
-        meminfo = fs.readFileSync("/proc/meminfo", "utf8");
-    } catch {
-        // Reported below as MemTotal missing, with the fix.
-    }
-    const memTotal = memTotalMiB(meminfo);
-    if (memTotal === undefined) {
-        throw new HostError(
-            `cannot tell the host's RAM (no MemTotal in /proc/meminfo) to check the guests' memoryMiB against. Fix: run isobench on Linux with /proc mounted`,
-        );
-    }
-    const host = { memTotalMiB: memTotal, cpuCount: hostCpuCount };
-    const warning = guestMemoryWarning(guests, host);
-    if (warning) log(`warning: ${warning}`);
-    const problems = guestCapacityProblems(guests, host);
-    if (problems.length > 0) throw new HostError(`the guests of stack "${spec.stack}" do not fit this host:\n  - ${problems.join("\n  - ")}`);
+/** The stack's guests against the host's RAM and CPUs, alone and together (experiment/guest-capacity.ts decides). */
+function guestCapacityPreflight(spec: ExperimentSpec, host: HostSize): void {
+    const problems = capacityProblems(spec, host);
+    if (problems.length > 0) throw new HostError(capacityRefusal(spec.stack, problems));
 }
 
 export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostContext {
@@ -217,8 +232,10 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     const log = opts.log ?? (() => undefined);
     const env = opts.env ?? process.env;
     const hostCpuCount = os.cpus().length;
+    const memTotalMiB = hostMemTotalMiB();
+    const packages = cpuPackages();
     // First: it needs no daemon, and a stack sized for another machine should not get as far as creating the state folder.
-    guestCapacityPreflight(spec, hostCpuCount, log);
+    guestCapacityPreflight(spec, { cpuCount: hostCpuCount, memTotalMiB });
     const stateDir = stateDirOf(repoRoot);
     ensurePrivateDir(stateDir);
     const resultsRoot = resultsRootOf(repoRoot);
@@ -239,7 +256,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
 
     const vhostAvailable = fs.existsSync("/dev/vhost-net");
     const { guestImage, sshKey, accel } = wantsKvm
-        ? kvmHost(spec, stateDir, guests, vhostAvailable, log)
+        ? kvmHost(spec, env, stateDir, guests, vhostAvailable, log)
         : { guestImage: { disk: "", kernel: "", initrd: "" }, sshKey: "", accel: "kvm" as const };
     const ctx: HostContext = {
         repoRoot,
@@ -252,12 +269,14 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         accel,
         vhostAvailable,
         hostCpuCount,
+        memTotalMiB,
         dockerDriver,
         commandBackend,
         ...(wantsDocker && { dockerBridgeGateway: bridgeGateway() }),
         ...(kinds.has("docker-in-kvm") && { guestImageDocker: dockerGuestImage(stateDir) }),
         ...(guests.some((g) => g.k.boot === "bootloader") && { guestImageBootloader: bootloaderGuestImage(stateDir), uefiFirmware: uefiFirmware() }),
         cpuSiblings: cpuSiblings(),
+        ...(packages && { cpuPackages: packages }),
         numaNodes: onlineNumaNodes(),
     };
     refuseWhatTheHostCannotProvide(spec, ctx, env);
@@ -303,7 +322,7 @@ function filesystemOf(p: string): { dev: number; freeBytes: number; mount: strin
 }
 
 /** The cells of the run whose CSV exists, by id: a resumed run does not measure them again. */
-function measuredCells(resultsDir: string): Set<string> {
+export function measuredCells(resultsDir: string): Set<string> {
     const dir = path.join(resultsDir, "cells");
     return new Set(fs.existsSync(dir) ? fs.readdirSync(dir).flatMap((f) => (f.endsWith(".csv") ? [f.slice(0, -".csv".length)] : [])) : []);
 }
@@ -325,6 +344,25 @@ function diskSpacePreflight(
     docker: { dockerRootDir?: string; containerImageBytes?: number },
     log: (line: string) => void,
 ): void {
+    const { plan, filesystems } = measureDisks(spec, ctx, docker, log);
+    const problems = [...filesystemProblems(filesystems, { resultsRoot: ctx.resultsRoot, guestsDir: ctx.guestsDir }), ...plan.guestProblems];
+    if (problems.length > 0) throw new HostError(diskRefusal(spec.stack, problems));
+    log(
+        `disk space: ${filesystems.map((f) => `${f.mount} has ${formatBytes(f.freeBytes, "down")} free, the plan may write ${formatBytes(f.needs.reduce((s, n) => s + n.bytes, 0))} there (${formatBytes(DISK_MARGIN_BYTES)} kept free beside it)`).join("; ")}`,
+    );
+}
+
+/**
+ * What the plan may write (experiment/disk-plan.ts) from the guest images' sizes, the guest disks
+ * and cells a resumed run has already, and the filesystems it writes to with their free space.
+ * Reads only; `isobench plan` and up's preflight share it.
+ */
+export function measureDisks(
+    spec: ExperimentSpec,
+    ctx: Pick<HostContext, "resultsRoot" | "guestsDir" | "guestImage" | "guestImageDocker" | "guestImageBootloader">,
+    docker: { dockerRootDir?: string; containerImageBytes?: number },
+    log: (line: string) => void,
+): { plan: DiskPlan; filesystems: FilesystemSpace[] } {
     const guests = spec.environmentSpecs.filter((e) => e.kind === "kvm" || e.kind === "docker-in-kvm");
     const images: Partial<Record<GuestImageKind, GuestImageFacts>> = {};
     if (guests.length > 0) images.direct = guestImageFacts(ctx.guestImage.disk, true, log);
@@ -347,12 +385,7 @@ function diskSpacePreflight(
         group.needs.push(need);
         byDevice.set(f.dev, group);
     }
-    const filesystems: FilesystemSpace[] = [...byDevice.values()];
-    const problems = [...filesystemProblems(filesystems, { resultsRoot: ctx.resultsRoot, guestsDir: ctx.guestsDir }), ...plan.guestProblems];
-    if (problems.length > 0) throw new HostError(diskRefusal(spec.stack, problems));
-    log(
-        `disk space: ${filesystems.map((f) => `${f.mount} has ${formatBytes(f.freeBytes, "down")} free, the plan may write ${formatBytes(f.needs.reduce((s, n) => s + n.bytes, 0))} there (${formatBytes(DISK_MARGIN_BYTES)} kept free beside it)`).join("; ")}`,
-    );
+    return { plan, filesystems: [...byDevice.values()] };
 }
 
 function dockerGuestImage(stateDir: string): HostContext["guestImage"] {
@@ -382,25 +415,6 @@ function uefiFirmware(): NonNullable<HostContext["uefiFirmware"]> {
         if (!fs.existsSync(f)) throw new HostError(`UEFI firmware ${f} is missing (boot: bootloader runs guests on OVMF). Fix: apt-get install ovmf`);
     }
     return OVMF;
-}
-
-/** The host's online NUMA nodes (/sys/devices/system/node/online, e.g. "0-1"); [0] when the kernel has no NUMA sysfs. */
-export function onlineNumaNodes(): number[] {
-    const f = "/sys/devices/system/node/online";
-    return fs.existsSync(f) ? parseCpuset(fs.readFileSync(f, "utf8").trim()) : [0];
-}
-
-/** Host cores as lists of their hyperthreads (sysfs thread_siblings_list), each core once. */
-export function cpuSiblings(): number[][] {
-    const dir = "/sys/devices/system/cpu";
-    const seen = new Map<string, number[]>();
-    for (const d of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => /^cpu\d+$/.test(x)) : []) {
-        const f = path.join(dir, d, "topology", "thread_siblings_list");
-        if (!fs.existsSync(f)) continue;
-        const list = fs.readFileSync(f, "utf8").trim();
-        if (!seen.has(list)) seen.set(list, parseCpuset(list));
-    }
-    return [...seen.values()].sort((a, b) => a[0] - b[0]);
 }
 
 function bridgeGateway(): string {

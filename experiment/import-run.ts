@@ -5,6 +5,7 @@
  * experiment/import-felter2014.ts; this module only reads and writes.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
 import { UserError } from "../core/errors";
@@ -13,9 +14,15 @@ import { cellCsvPath } from "../core/results-layout";
 import { samplesToCsv, type Sample } from "../core/samples";
 import { groupBy } from "../analysis/group-by";
 import { ENVIRONMENT_FACT_COLUMNS } from "../analysis/facts";
+import { PROVENANCE_FORMAT, type ProvenanceRecord } from "../core/provenance";
+import { REPO_ROOT } from "../core/paths";
+import { attempt } from "../environments/process";
+import { checkoutState, provenanceJson, writeProvenance } from "./provenance-record";
+import { sha256 } from "./provenance";
 import {
     FELTER2014_ENVIRONMENTS,
     FELTER2014_REPOSITORY,
+    FELTER2014_RUN_ID,
     FELTER2014_SOURCES,
     importFelter2014,
     missingSources,
@@ -82,12 +89,59 @@ function importNote(checkout: string, imported: Felter2014Import, cells: number)
     ].join("\n");
 }
 
+/** The checkout's commit and its date, or "unknown" when it is not a git work tree of its own. */
+function sourceCommit(checkout: string): { commit: string; committedAt?: string } {
+    const top = attempt(["git", "-C", checkout, "rev-parse", "--show-toplevel"], 30);
+    // Files copied into another repository (the test fixtures) must not take that repository's commit.
+    if (top.status !== 0 || fs.realpathSync(top.stdout.trim()) !== fs.realpathSync(checkout)) return { commit: "unknown (not a git work tree of its own)" };
+    const r = attempt(["git", "-C", checkout, "log", "-1", "--format=%H %cI"], 30);
+    const m = r.status === 0 ? /^([0-9a-f]{40}) (\S+)/.exec(r.stdout) : null;
+    return m ? { commit: m[1], committedAt: m[2] } : { commit: "unknown (not a git work tree)" };
+}
+
+/**
+ * provenance/ of an import: the source repository, its commit and a hash of the files read, and
+ * isobench's commit; no stack file or spec (nothing was provisioned) and no host.csv (the host is
+ * the authors', named in the samples).
+ */
+function writeImportProvenance(checkout: string, outDir: string, files: ReadonlyMap<string, string>, imported: Felter2014Import): void {
+    const isobench = checkoutState(REPO_ROOT);
+    const content = [...files.keys()].sort().map((f) => `${f}\0${sha256(files.get(f)!)}\n`);
+    const hosts = [...new Set(imported.samples.map((s) => s.host))].sort().join(", ");
+    const record: ProvenanceRecord = {
+        format: PROVENANCE_FORMAT,
+        kind: "import",
+        stack: FELTER2014_RUN_ID,
+        runId: FELTER2014_RUN_ID,
+        isobench,
+        software: { node: process.version, pulumiCli: "not used (import)", pulumiSdk: "not used (import)" },
+        images: { guests: {} },
+        workloadParams: {},
+        hostFacts: "none: the data were measured on the authors' host (source.host), not probed",
+        source: {
+            repository: FELTER2014_REPOSITORY,
+            ...sourceCommit(checkout),
+            host: `${hosts} (the authors' host, as their logs name it)`,
+            // The folder's name only: a published import must not name the machine's folders.
+            command: `isobench import felter2014 ${path.basename(path.resolve(checkout))}`,
+            files: files.size,
+            filesSha256: sha256(content.join("")),
+        },
+    };
+    writeProvenance(
+        outDir,
+        { record: provenanceJson(record) },
+        { isobench_commit: isobench.commit, dirty: String(isobench.dirty), host: os.hostname(), stack_file_sha256: "", spec_sha256: "" },
+    );
+}
+
 /**
  * Writes the import into `outDir` (created; a folder holding anything but an earlier import is
  * refused, an earlier import's cells are replaced) and returns the number of cells written.
  */
 export function writeFelter2014Import(checkout: string, outDir: string): { cells: number; imported: Felter2014Import } {
-    const imported = importFelter2014(readFelter2014Checkout(checkout));
+    const files = readFelter2014Checkout(checkout);
+    const imported = importFelter2014(files);
     if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0 && !fs.existsSync(path.join(outDir, IMPORT_MARKER)))
         throw new UserError(
             `import felter2014: ${outDir} exists and is not an earlier import (no ${IMPORT_MARKER}). Fix: give an empty or new folder with --out`,
@@ -98,5 +152,6 @@ export function writeFelter2014Import(checkout: string, outDir: string): { cells
     for (const [cell, samples] of cells) writeFileAtomic(cellCsvPath(outDir, cell), samplesToCsv(samples));
     writeFileAtomic(path.join(outDir, "environments.csv"), environmentsCsv(imported.samples));
     writeFileAtomic(path.join(outDir, IMPORT_MARKER), importNote(checkout, imported, cells.size));
+    writeImportProvenance(checkout, outDir, files, imported);
     return { cells: cells.size, imported };
 }

@@ -10,7 +10,6 @@ import { planInvocations } from "./cell-invocations";
 import type { ResultsState } from "./results-state";
 import { DockerInKvmEnvironment } from "../environments/docker-in-kvm-environment";
 import { NativeEnvironment } from "../environments/native";
-import { DomainSpec } from "../environments/kvm/domain-spec";
 import { CommandArgs, CommandBackend, CommandResource, ProvisionedEnvironment, commandResource } from "../environments/command";
 import { DockerEnvironment, ResolvedDockerDriver } from "../environments/docker";
 import { KvmGuest, KvmGuestArgs } from "../environments/kvm-guest";
@@ -38,6 +37,8 @@ export interface HostContext {
     readonly accel: "kvm" | "tcg";
     readonly vhostAvailable: boolean;
     readonly hostCpuCount: number;
+    /** MemTotal of /proc/meminfo, in MiB: what guests sized as a share of the host's memory and the resource plan count from. */
+    readonly memTotalMiB?: number;
     readonly dockerDriver: ResolvedDockerDriver;
     readonly commandBackend: CommandBackend;
     /** Docker's bridge gateway address: ports published there are carried by iptables DNAT (userlandProxy: false). */
@@ -50,6 +51,8 @@ export interface HostContext {
     readonly uefiFirmware?: { readonly code: string; readonly varsTemplate: string };
     /** Host cores as lists of their hyperthreads (pinning: ht-siblings). */
     readonly cpuSiblings?: readonly (readonly number[])[];
+    /** The socket (sysfs physical_package_id) of each host CPU, by CPU number; undefined when unknown. */
+    readonly cpuPackages?: readonly number[];
     /** The host's online NUMA nodes (/sys/devices/system/node/online); undefined = [0]. */
     readonly numaNodes?: readonly number[];
 }
@@ -91,11 +94,12 @@ class MeasurementChain {
 /** Declares one environment's component from its plan. */
 function provision(plan: EnvironmentPlan, host: HostContext): ProvisionedEnvironment {
     const name = plan.handle.name;
-    const guestArgs = (domain: DomainSpec, baseImage: string, bootTimeoutS: number): KvmGuestArgs => ({
-        domain,
-        baseImage,
+    const guestArgs = (p: Extract<EnvironmentPlan, { kind: "kvm" | "docker-in-kvm" }>): KvmGuestArgs => ({
+        domain: p.domain,
+        baseImage: p.baseImage,
         sshKey: host.sshKey,
-        bootTimeoutS,
+        bootTimeoutS: p.bootTimeoutS,
+        diskGrowBytes: p.diskGrowth.bytes,
         lifecycleScript: guestLifecycleScript(host.repoRoot),
         commandBackend: host.commandBackend,
     });
@@ -105,13 +109,12 @@ function provision(plan: EnvironmentPlan, host: HostContext): ProvisionedEnviron
         case "docker":
             return new DockerEnvironment(name, { spec: plan.container, driver: host.dockerDriver, commandBackend: host.commandBackend });
         case "kvm":
-            return new KvmGuest(name, guestArgs(plan.domain, plan.baseImage, plan.bootTimeoutS));
+            return new KvmGuest(name, guestArgs(plan));
         case "docker-in-kvm":
             return new DockerInKvmEnvironment(name, {
-                guest: guestArgs(plan.domain, plan.baseImage, plan.bootTimeoutS),
+                guest: guestArgs(plan),
                 container: plan.container,
                 access: guestAccessOf(plan.handle),
-                rootDevice: plan.rootDevice,
             });
     }
 }

@@ -36,7 +36,13 @@ export function writeCellError(resultsDir: string, e: CellError): string {
 
 /** The fingerprint the CSV's rows carry ("" when written before fingerprints, or with no rows). */
 export function csvFingerprint(file: string): string {
-    return samplesFromCsv(fs.readFileSync(file, "utf8"), file)[0]?.fingerprint ?? "";
+    return csvDefinition(file).fingerprint;
+}
+
+/** What defined a cell's CSV and where it ran: its rows' fingerprint and accel ("" for either when it has no rows). */
+export function csvDefinition(file: string): { readonly fingerprint: string; readonly accel: string } {
+    const first = samplesFromCsv(fs.readFileSync(file, "utf8"), file)[0];
+    return { fingerprint: first?.fingerprint ?? "", accel: first?.accel ?? "" };
 }
 
 /** The numbers of the cell's attempts set aside in superseded/. */

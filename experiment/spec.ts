@@ -21,6 +21,8 @@ import {
     HOST_CPU_SCHEMA,
     KvmDefaults,
     PRESET_NAMES,
+    ResolvedEnvironmentInput,
+    ResolvedKvmInput,
     environmentOf,
     environmentSchemas,
     guestNumaNodes,
@@ -28,6 +30,7 @@ import {
 } from "../core/environment-spec";
 import { SchemaType, wordOr } from "../core/schema";
 import { SpecError } from "../core/errors";
+import { HostShape, resolveRelativeSize } from "../core/host-shape";
 import { didYouMean } from "../core/closest";
 import type { AddedRepetition, PrecisionGoal } from "../core/precision";
 
@@ -172,6 +175,7 @@ const schema = {
             properties: {
                 vcpus: kvmSchema.vcpus,
                 memoryMiB: kvmSchema.memoryMiB,
+                memory: kvmSchema.memory,
                 pinning: { type: "array", minItems: 1, maxItems: 512, items: HOST_CPU_SCHEMA },
                 vhost: kvmSchema.vhost,
                 bootTimeoutS: kvmSchema.bootTimeoutS,
@@ -225,7 +229,7 @@ function describe(e: ErrorObject, prefix = ""): string {
         case "enum": {
             const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
             const hint = typeof e.data === "string" ? didYouMean(e.data, allowed.map(String)) : "";
-            return `${where}: must be one of ${allowed.join(", ")}${hint}`;
+            return `${where}: must be one of ${allowed.join(", ")}${description ? ` or ${description}` : ""}${hint}`;
         }
         case "const":
             return `${where}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
@@ -429,10 +433,49 @@ function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[],
 }
 
 /**
+ * isobench:kvm's defaults and every environment item with its guest's host-relative sizes
+ * (`vcpus: host`, `memory: "40%"`, `topology: host`, `numa: host`) resolved against the host's
+ * shape, each with what they became; refused, naming the key, when they cannot be.
+ */
+function resolveGuestSizes(
+    stack: string,
+    c: StackConfig,
+    host: HostShape | undefined,
+): { sizing: KvmDefaults; environments: Array<{ item: PresetName | ResolvedEnvironmentInput; became?: string }> } {
+    const problems: string[] = [];
+    const joined = (b: readonly string[]) => (b.length > 0 ? b.join("; ") : undefined);
+    const kvm = resolveRelativeSize(c.kvm ?? {}, host, "isobench:kvm");
+    problems.push(...kvm.problems);
+    const k = kvm.size;
+    const sizing: KvmDefaults = {
+        vcpus: k.vcpus ?? 1,
+        memoryMiB: k.memoryMiB ?? 1024,
+        pinning: k.pinning,
+        vhost: k.vhost ?? "auto",
+        bootTimeoutS: k.bootTimeoutS ?? 180,
+        ...(joined(kvm.became) && { sizing: joined(kvm.became) }),
+        ...(k.memoryShare && { memoryShare: k.memoryShare }),
+    };
+    // Each item passed its own kind's schema (environmentItemErrors), which the top-level schema leaves open.
+    const environments = (c.environments as ReadonlyArray<PresetName | EnvironmentInput>).map((item, i) => {
+        if (typeof item === "string" || (item.kind !== "kvm" && item.kind !== "docker-in-kvm")) return { item };
+        const key = `isobench:environments.${i}${item.kind === "docker-in-kvm" ? ".guest" : ""}`;
+        const r = resolveRelativeSize(item.kind === "kvm" ? item : (item.guest ?? {}), host, key, sizing.vcpus);
+        problems.push(...r.problems);
+        const resolved = item.kind === "kvm" ? (r.size as ResolvedEnvironmentInput) : { ...item, guest: r.size as ResolvedKvmInput };
+        const became = joined(r.became);
+        return { item: resolved, ...(became && { became }) };
+    });
+    if (problems.length > 0) fail(stack, problems);
+    return { sizing, environments };
+}
+
+/**
  * Validates the `isobench:*` keys of a stack (prefix stripped) and applies defaults.
+ * @param host the host's shape, which host-relative guest sizes are resolved against (experiment/host.ts readHostShape)
  * @throws SpecError listing every problem, each naming its key and the allowed values.
  */
-export function parseSpec(stack: string, config: Readonly<Record<string, unknown>>): ExperimentSpec {
+export function parseSpec(stack: string, config: Readonly<Record<string, unknown>>, host?: HostShape): ExperimentSpec {
     checkStackName(stack);
     if (!validate(config)) {
         fail(
@@ -474,21 +517,13 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         }
     });
     if (semantic.length > 0) fail(stack, semantic);
-    const kvm = c.kvm ?? {};
-    const sizing: KvmDefaults = {
-        vcpus: kvm.vcpus ?? 1,
-        memoryMiB: kvm.memoryMiB ?? 1024,
-        pinning: kvm.pinning,
-        vhost: kvm.vhost ?? "auto",
-        bootTimeoutS: kvm.bootTimeoutS ?? 180,
-    };
+    const { sizing, environments: items } = resolveGuestSizes(stack, c, host);
     if (sizing.pinning && sizing.pinning.length !== sizing.vcpus) {
         throw new SpecError(
             `stack "${stack}": isobench:kvm.pinning has ${sizing.pinning.length} entries but isobench:kvm.vcpus is ${sizing.vcpus}; give one host CPU per vCPU`,
         );
     }
-    // Each item passed its own kind's schema (environmentItemErrors), which the top-level schema leaves open.
-    const environmentSpecs = (c.environments as ReadonlyArray<PresetName | EnvironmentInput>).map((item) => environmentOf(item, sizing));
+    const environmentSpecs = items.map(({ item, became }) => environmentOf(item, sizing, became));
     const consistency = environmentConsistency(stack, environmentSpecs, workloads);
     if (consistency.length > 0) fail(stack, consistency);
     return {

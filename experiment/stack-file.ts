@@ -3,6 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { ExperimentSpec, checkStackName, isobenchKeys, parseSpec } from "./spec";
+import type { HostShape } from "../core/host-shape";
+import { readHostShape } from "./host-shape-read";
 import { SpecError } from "../core/errors";
 import { didYouMean } from "../core/closest";
 
@@ -108,8 +110,12 @@ function parseYaml(file: string, text: string): unknown {
     }
 }
 
-/** @throws SpecError for a bad stack name, an unknown stack, malformed YAML or an invalid config. */
-export function loadStackSpec(stacksDir: string, stack: string): ExperimentSpec {
+/**
+ * @param host the host's shape, for host-relative guest sizes (spec.ts parseSpec); by default this
+ *   host's, whose shape a stack file means here (a described host's for isobench plan --host)
+ * @throws SpecError for a bad stack name, an unknown stack, malformed YAML or an invalid config.
+ */
+export function loadStackSpec(stacksDir: string, stack: string, host: HostShape = readHostShape()): ExperimentSpec {
     // Before the name becomes a path: "../x" must not read a file outside stacksDir.
     checkStackName(stack);
     const { file, text } = readStackText(stacksDir, stack);
@@ -132,5 +138,5 @@ export function loadStackSpec(stacksDir: string, stack: string): ExperimentSpec 
             `${file}: has no "config:" map${config === undefined ? "" : ` (config is ${Array.isArray(config) ? "a list" : JSON.stringify(config)})`}; ${fix}`,
         );
     }
-    return parseSpec(stack, isobenchKeys(config as Record<string, unknown>, stack));
+    return parseSpec(stack, isobenchKeys(config as Record<string, unknown>, stack), host);
 }

@@ -1,8 +1,10 @@
 /**
  * The part of `isobench up` before Pulumi starts. The stack file is checked first and completely
  * (name, size, YAML, every key and value: SpecError), because a refused stack must leave nothing
- * behind; only a valid stack goes on to the host preflight (experiment/host.ts), and only a stack
- * that passes both reaches `pulumi stack select`, the first step that writes anything.
+ * behind; host-relative guest sizes are resolved then against the host's shape (CPUs, sockets,
+ * memory: read from sysfs and /proc, nothing written). Only a valid stack goes on to the host
+ * preflight (experiment/host.ts), and only a stack that passes both reaches `pulumi stack select`,
+ * the first step that writes anything.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -10,6 +12,7 @@ import { UserError } from "../core/errors";
 import { REPO_ROOT, STACK_CONFIG_DIR } from "../core/paths";
 import type { ExperimentSpec } from "./spec";
 import { loadStackSpec, stackFile } from "./stack-file";
+import { readHostShape } from "./host-shape-read";
 
 /**
  * The validated spec of `stack` read from `stacksDir`.
@@ -17,7 +20,7 @@ import { loadStackSpec, stackFile } from "./stack-file";
  * checkout's stacks/ folder, which Pulumi would not read (it would run a different file, or none)
  */
 export function validateForUp(stacksDir: string, stack: string, repoRoot: string = REPO_ROOT): ExperimentSpec {
-    const spec = loadStackSpec(stacksDir, stack);
+    const spec = loadStackSpec(stacksDir, stack, readHostShape());
     const own = path.join(repoRoot, STACK_CONFIG_DIR);
     // Real paths: the checkout's stacks/ reached through a symbolic link is still the folder Pulumi reads.
     const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : path.resolve(p));

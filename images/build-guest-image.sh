@@ -15,7 +15,6 @@
 # Usage: images/build-guest-image.sh [--force]
 #   --force                   rebuild even if the folder exists
 #   ISOBENCH_SUITE, ISOBENCH_MIRROR, ISOBENCH_SECURITY_MIRROR   as for build-container-image.sh
-#   ISOBENCH_GUEST_DISK_SIZE  root filesystem size (default 3G)
 #   ISOBENCH_GUEST_VARIANT    "docker": also install the Docker engine (docker.io, containerd,
 #                             runc; dockerd starts at boot) for docker-in-kvm environments. Folder
 #                             .cache/images/guest-docker-<hash>, state file .state/images/guest-image-docker.
@@ -38,7 +37,9 @@ SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 # shellcheck source=images/lib.sh
 . "$HERE/lib.sh"
 SSH_KEY="$ROOT/.state/ssh/id_ed25519"
-DISK_SIZE="${ISOBENCH_GUEST_DISK_SIZE:-3G}"
+# The base's root filesystem; each guest's own disk is made larger from it as its workloads need
+# (experiment/disk-plan.ts guestDiskGrowth), so no image is rebuilt for a larger data file.
+DISK_SIZE=3G
 GUEST_BASE_PACKAGES="initramfs-tools,systemd-sysv,udev,openssh-server,iproute2,ifupdown,isc-dhcp-client"
 GUEST_KERNEL_PACKAGE="linux-image-amd64"
 CHROOT_LANG=C.UTF-8   # in_chroot's LANG in the guest rootfs

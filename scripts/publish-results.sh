@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Copies one run's evidence into the repository for publication: the analysis (summary, plots,
-# report page), the facts (environments.csv, host.csv), the samples and raw tool output, and the
-# progress log with every cell's timing. The README next to them is written by hand: it must say
+# report page), the facts (environments.csv, host.csv), the samples and raw tool output, the
+# progress log with every cell's timing, and the provenance (the stack file as run without its
+# secrets, the resolved spec, isobench's commit, images and versions; `isobench up --from` reads it). The README next to them is written by hand: it must say
 # which machine produced the numbers and what they can and cannot show.
 #   scripts/publish-results.sh results/<stack>/<runId> docs/results/<stack>
 #   scripts/publish-results.sh --check <folder>     only the safety scan below, on a published folder
@@ -11,7 +12,8 @@
 # <checkout>/.., $HOME ~, the host's own network addresses <host-address>. Then the copy is scanned and refused (nothing reaches <destination>,
 # exit 1, the offending files named, the secret never printed) when it holds a private key (a PEM
 # or OpenSSH block, or any line of the checkout's guest key .state/ssh/id_ed25519), or the value of
-# ISOBENCH_STACK_PASSWORD or PULUMI_CONFIG_PASSPHRASE when either is set. What stays, and why, is
+# ISOBENCH_STACK_PASSWORD or PULUMI_CONFIG_PASSPHRASE when either is set, or a Pulumi stack file's
+# secrets (its encryptionsalt or encryptedkey, a `secure:` value). What stays, and why, is
 # in docs/results/README.md ("What a published folder reveals").
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd -P)"
@@ -32,6 +34,10 @@ scan() {
             while IFS= read -r f; do echo "  $f: a line of the guest SSH key $key"; found=1; done < <(grep -rlF -- "$line" "$dir" || true)
         done <"$key"
     fi
+    # provenance/stack.yaml is recorded without them; a copy of a stack file made by hand is not.
+    while IFS= read -r f; do
+        echo "  $f: a Pulumi stack file's secret (encryptionsalt, encryptedkey or a secure: value)"; found=1
+    done < <(grep -rlE -- '^[[:space:]]*(encryptionsalt|encryptedkey):|secure:[[:space:]]*v1:' "$dir" || true)
     for secret in ISOBENCH_STACK_PASSWORD PULUMI_CONFIG_PASSPHRASE; do
         value="${!secret:-}"
         # Shorter values would match by chance (a test passphrase "x" is in every file).
@@ -59,7 +65,7 @@ trap 'rm -rf -- "$stage"' EXIT
 for f in summary.md summary.csv report.html environments.csv host.csv progress.log; do
     [[ -f "$src/$f" ]] && cp "$src/$f" "$stage/$f"
 done
-for d in plots cells raw envfacts; do
+for d in plots cells raw envfacts provenance; do
     [[ -d "$src/$d" ]] && cp -r "$src/$d" "$stage/$d"
 done
 
@@ -95,7 +101,7 @@ mkdir -p "$dest"
 for f in summary.md summary.csv report.html environments.csv host.csv progress.log; do
     [[ -f "$stage/$f" ]] && cp "$stage/$f" "$dest/$f"
 done
-for d in plots cells raw envfacts; do
+for d in plots cells raw envfacts provenance; do
     [[ -d "$stage/$d" ]] || continue
     rm -rf "${dest:?}/$d"
     cp -r "$stage/$d" "$dest/$d"

@@ -269,13 +269,14 @@ export function hpccWorkload<P extends HpccCommonParams & Record<string, number 
         paramSchema: { ...HPCC_PARAM_SCHEMA, ...s.paramSchema } as Workload<P>["paramSchema"],
         versionCommand: HPCC_VERSION_COMMAND,
         parseVersion: (out) => parseHpccVersion(name, out),
-        expectedS: (p: P) => {
+        expectedS: (p: P, cpus?: number) => {
             const n = s.order(p);
-            return n === undefined ? undefined : hpccSuiteS(n, p.processes, s.size(p).hplRuns);
+            return n === undefined ? undefined : hpccSuiteS(n, p.processes || (cpus ?? 0), s.size(p).hplRuns);
         },
         clientPlacement: "inside",
         clientCommand: (p: P, ctx: RunContext) =>
             hpccCommand({ workload: name, dataDir: ctx.dataDir, processes: p.processes, nb: p.nb, numactl: p.numactl, ...s.size(p) }),
+        spreadsOverCpus: (p: P) => p.processes === 0,
         containerNeeds: (p: P) => hpccContainerNeeds(name, p.numactl),
         notes: (p: P) => `${s.notes(p)}${hpccNumaNote(name, p.numactl)}`,
         parse: s.parse,

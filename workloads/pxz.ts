@@ -146,8 +146,11 @@ export const pxz: Workload<PxzParams> = {
     },
     versionCommand: "dpkg-query -W -f='pixz ${Version}\\n' pixz 2>/dev/null; xz --version",
     parseVersion: parsePxzVersion,
-    // Generating the input (when no earlier cell left it) and compressing it on one core, as an upper bound.
-    expectedS: (p: PxzParams) => p.sizeMB * 1e6 * (1 / SLOW_RATES.writeBytesPerS + 1 / SLOW_RATES.compressBytesPerS),
+    // Generating the input (when no earlier cell left it) and compressing it on its threads (one per
+    // CPU when threads is 0, counted as one core when the CPUs are not known: an upper bound).
+    expectedS: (p: PxzParams, cpus?: number) =>
+        p.sizeMB * 1e6 * (1 / SLOW_RATES.writeBytesPerS + 1 / (SLOW_RATES.compressBytesPerS * Math.max(1, p.threads || (cpus ?? 1)))),
+    spreadsOverCpus: (p: PxzParams) => p.threads === 0,
     clientPlacement: "inside",
     clientCommand: pxzCommand,
     // The generated input stays in the data directory: later cells with the same size and seed read it instead of generating it again.

@@ -78,6 +78,7 @@ export const stressNgCpu: Workload<StressNgCpuParams> = {
     versionCommand: "stress-ng --version",
     parseVersion: parseStressNgVersion,
     expectedS: (p: StressNgCpuParams) => p.timeSeconds,
+    spreadsOverCpus: (p: StressNgCpuParams) => p.workers === 0,
     clientPlacement: "inside",
     clientCommand(p: StressNgCpuParams): string {
         if (!/^[a-z0-9_]+$/.test(p.method))

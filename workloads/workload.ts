@@ -149,8 +149,17 @@ export interface Workload<P extends Record<string, number | string>> {
      * run, plus work sized by a count at workloads/expected.ts's slow rates; undefined when the
      * params leave the size to the host (e.g. HPL's N from a share of memory). The cell's default
      * wall-clock limit follows it (experiment/cell-limit.ts).
+     * @param cpus the environment's CPUs, when the caller knows them (`isobench plan`): work the
+     *   params spread over one process or thread per CPU (a count of 0) is divided among them.
+     *   Without it such work counts as one, so the cell's limit is never shorter than the run.
      */
-    expectedS(params: P): number | undefined;
+    expectedS(params: P, cpus?: number): number | undefined;
+    /**
+     * Whether these params spread the work over one thread or process per CPU the environment has
+     * (a count of 0): its result then follows the CPUs the environment sees, and a guest with fewer
+     * vCPUs than the host is compared with native on unequal CPUs (`isobench plan` says so).
+     */
+    spreadsOverCpus?(params: P): boolean;
     /** What the workload leaves in the data directory with these params; undefined when that is negligible (under a few MiB). */
     dataFootprint?(params: P): DataFootprint;
     /**

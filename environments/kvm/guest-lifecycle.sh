@@ -4,8 +4,9 @@
 # delete). Every virsh call runs under `timeout`, so a hung or absent libvirtd fails the step
 # instead of hanging `pulumi up`. Progress goes to stderr; stdout carries only results.
 #
-#   guest-lifecycle.sh create   <name> <xml-file> <base-qcow2> <disk-path>
+#   guest-lifecycle.sh create   <name> <xml-file> <base-qcow2> <disk-path> [<grow-bytes>]
 #   guest-lifecycle.sh wait-ssh <name> <ssh-key> <timeout-s>    # last stdout line: the guest's IP
+#   guest-lifecycle.sh grow-root <name> <ssh-key>               # grow the root filesystem to its disk
 #   guest-lifecycle.sh ip       <name>                          # the guest's DHCP address
 #   guest-lifecycle.sh state    <name>                          # virsh domstate, or "absent"; fails when libvirt does not answer
 #   guest-lifecycle.sh start    <name> <ssh-key> <timeout-s>    # start a shut-off guest (resume a paused one), then wait-ssh
@@ -19,7 +20,10 @@
 # The guest's disk is made in the format its XML declares (<driver type=…> of the disk): qcow2 →
 # an overlay on the base (<name>.qcow2), raw → a full copy of the base (<name>.img, qemu-img
 # convert). delete removes either, never anything else (the bases are read-only qcow2 without a
-# backing file). UEFI guests' variable stores go with `virsh undefine --nvram`.
+# backing file). UEFI guests' variable stores go with `virsh undefine --nvram`. With <grow-bytes>
+# the disk is that much larger than the base (qemu-img resize before the first boot), and
+# grow-root, after wait-ssh, grows the guest's root ext4 to it online (resize2fs; the image's root
+# filesystem is the whole disk, no partition table).
 #
 # Host keys: every guest makes its own at first boot and announces the public ed25519 key on its
 # serial console ("isobench-host-key ssh-ed25519 <base64>", images/build-guest-image.sh). wait-ssh
@@ -38,7 +42,7 @@ readonly SSH_USER="${ISOBENCH_SSH_USER:-root}"
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-usage() { sed -n '7,12p' "$0" | sed 's/^#  *//' >&2; exit 2; }
+usage() { sed -n '7,13p' "$0" | sed 's/^#  *//' >&2; exit 2; }
 
 # All virsh calls go through here.
 v() { timeout --kill-after=5 "$VIRSH_TIMEOUT" virsh -c "$URI" "$@"; }
@@ -164,8 +168,9 @@ cleanup_failed_create() {
 }
 
 cmd_create() {
-    [[ $# -eq 4 ]] || usage
-    local name=$1 xml=$2 base=$3 overlay=$4 xml_name
+    [[ $# -eq 4 || $# -eq 5 ]] || usage
+    local name=$1 xml=$2 base=$3 overlay=$4 grow=${5:-0} xml_name
+    [[ "$grow" =~ ^[0-9]+$ ]] || die "grow-bytes must be a whole number of bytes, got $grow"
     [[ -r "$xml" ]] || die "domain XML $xml is not readable"
     [[ -r "$base" ]] || die "base image $base is not readable"
     [[ "$overlay" == /* ]] || die "overlay path must be absolute, got $overlay"
@@ -196,6 +201,10 @@ cmd_create() {
             timeout 600 qemu-img convert -U -O raw "$base" "$overlay" >&2 ;;
         *) die "$xml declares disk format '$format'; only qcow2 and raw are supported" ;;
     esac
+    if [[ "$grow" -gt 0 ]]; then
+        log "growing $overlay by $grow bytes"
+        timeout 60 qemu-img resize -q -f "$format" "$overlay" "+$grow" >&2
+    fi
 
     log "defining $name from $xml"
     v define "$xml" >&2
@@ -213,6 +222,17 @@ cmd_create() {
     v start "$name" >&2
     trap - EXIT
     log "$name is $(domain_state "$name")"
+}
+
+# `ssh` to the guest <name> at <ip> as $SSH_USER, checking the host key recorded under its name in
+# <known>, bounded by <timeout-s>:  guest_ssh <timeout-s> <key> <known> <name> <ip> <command>
+guest_ssh() {
+    local limit=$1 key=$2 known=$3 name=$4 ip=$5
+    shift 5
+    timeout "$limit" ssh -i "$key" -n -o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR \
+        -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$known" -o GlobalKnownHostsFile=/dev/null \
+        -o HostKeyAlias="$name" -o CheckHostIP=no -o UpdateHostKeys=no -o HostKeyAlgorithms=ssh-ed25519 \
+        "$SSH_USER@$ip" "$@"
 }
 
 cmd_wait_ssh() {
@@ -248,10 +268,7 @@ cmd_wait_ssh() {
         fi
         ip=$(lease_ip "$name")
         if [[ -n "$ip" && -n "$recorded" ]]; then
-            if err=$(timeout 15 ssh -i "$key" -n -o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR \
-                -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$known" -o GlobalKnownHostsFile=/dev/null \
-                -o HostKeyAlias="$name" -o CheckHostIP=no -o UpdateHostKeys=no -o HostKeyAlgorithms=ssh-ed25519 \
-                "$SSH_USER@$ip" true 2>&1 >/dev/null); then
+            if err=$(guest_ssh 15 "$key" "$known" "$name" "$ip" true 2>&1 >/dev/null); then
                 log "$name answers SSH at $ip after $((limit - (deadline - SECONDS)))s"
                 printf '%s\n' "$ip"
                 return 0
@@ -267,6 +284,25 @@ cmd_wait_ssh() {
     else log "$name got no DHCP lease within ${limit}s"; fi
     show_serial_tail "$name"
     die "timed out waiting for SSH on $name"
+}
+
+# The guest's root filesystem grown to its disk (create's <grow-bytes>): resize2fs on the mounted
+# root, over SSH with the host key wait-ssh recorded. Idempotent: a filesystem as large as its disk
+# is left as it is.
+cmd_grow_root() {
+    [[ $# -eq 2 ]] || usage
+    local name=$1 key=$2 disk ip known out
+    require_libvirt
+    domain_exists "$name" || die "domain $name does not exist"
+    disk=$(domain_disk "$name")
+    known=$(known_hosts_in "$(dirname -- "$disk")")
+    ip=$(lease_ip "$name")
+    [[ -n "$ip" ]] || die "$name has no DHCP lease; wait-ssh first"
+    # The root device as the guest mounted it (/dev/vda, /dev/sda by its disk bus).
+    if ! out=$(guest_ssh 120 "$key" "$known" "$name" "$ip" 'resize2fs "$(findmnt -n -o SOURCE /)"' 2>&1); then
+        die "cannot grow the root filesystem of $name to its disk (resize2fs): $out"
+    fi
+    log "$name: root filesystem grown to its disk"
 }
 
 cmd_ip() {
@@ -385,6 +421,7 @@ main() {
     case "$sub" in
         create) cmd_create "$@" ;;
         wait-ssh) cmd_wait_ssh "$@" ;;
+        grow-root) cmd_grow_root "$@" ;;
         ip) cmd_ip "$@" ;;
         state) cmd_state "$@" ;;
         start) cmd_start "$@" ;;

@@ -17,10 +17,24 @@ import { GuestHostFacts, KvmOverrides, htSiblingPinning } from "./presets";
 export function kvmOverridesOf(k: KvmKnobs, host: GuestHostFacts): KvmOverrides {
     // Guest size and boot are GuestInput, not overrides; the knobs that keep their name and type
     // (topology, CPU model, disk and queue knobs) pass as they are.
-    const { preset, vcpus, memoryMiB: _memoryMiB, boot: _boot, bootTimeoutS: _bootTimeoutS, pinning, emulatorPin, vhost, numa, ...same } = k;
+    const {
+        preset,
+        vcpus,
+        memoryMiB: _memoryMiB,
+        boot: _boot,
+        bootTimeoutS: _bootTimeoutS,
+        pinning,
+        emulatorPin,
+        vhost,
+        numa,
+        sizing: _sizing,
+        memoryShare: _memoryShare,
+        ...same
+    } = k;
     let hostCpus: KvmOverrides["hostCpus"];
     if (pinning === "none") hostCpus = false;
-    else if (pinning === "ht-siblings") hostCpus = htSiblingPinning(preset, vcpus, host.cpuSiblings ?? []);
+    else if (pinning === "ht-siblings")
+        hostCpus = htSiblingPinning(preset, vcpus, host.cpuSiblings ?? [], host.cpuPackages, typeof same.topology === "object" ? same.topology : undefined);
     else if (Array.isArray(pinning)) hostCpus = [...pinning];
     return {
         ...same,

@@ -115,6 +115,8 @@ export interface GuestHostFacts {
     readonly hostCpuCount: number;
     /** Host cores as lists of their hyperthreads (pinning: ht-siblings); undefined when unknown. */
     readonly cpuSiblings?: readonly (readonly number[])[];
+    /** The socket of each host CPU, by CPU number (pinning: ht-siblings); undefined when unknown. */
+    readonly cpuPackages?: readonly number[];
 }
 
 /** Per-guest inputs that are not performance knobs (they do not enter the variant key). */
@@ -161,11 +163,22 @@ export type KvmOverrides = Partial<
 };
 
 /**
- * The paper's Linpack pinning: vCPU pairs (2k, 2k+1) on the two hyperthreads of one host core.
+ * The paper's Linpack pinning: vCPU pairs (2k, 2k+1) on the two hyperthreads of one host core, the
+ * host's cores taken socket by socket. A guest whose topology has several sockets of two threads
+ * per core gets its socket s on host socket s (its first cores there), so that what the guest
+ * sees as one socket is one socket of the host, however the host numbers its CPUs.
  * @param siblings host cores as lists of their logical CPUs (sysfs thread_siblings_list), e.g. [[0,16],[1,17]]
- * @throws KvmPresetError when the host has no hyperthread pairs or too few of them.
+ * @param packages the socket of each host CPU, by CPU number (undefined: one socket)
+ * @param topology the guest's CPU topology, when it has one
+ * @throws KvmPresetError when the host has no hyperthread pairs, too few of them, or not the sockets the topology asks for.
  */
-export function htSiblingPinning(environment: string, vcpus: number, siblings: readonly (readonly number[])[]): number[] {
+export function htSiblingPinning(
+    environment: string,
+    vcpus: number,
+    siblings: readonly (readonly number[])[],
+    packages?: readonly number[],
+    topology?: CpuTopology,
+): number[] {
     const pairs = siblings.filter((s) => s.length >= 2);
     if (pairs.length === 0) {
         throw new KvmPresetError(
@@ -179,7 +192,20 @@ export function htSiblingPinning(environment: string, vcpus: number, siblings: r
             `pinning "ht-siblings" puts vCPU pairs on ${pairs.length} host cores with two threads; ${vcpus} vCPUs need an even count of at most ${pairs.length * 2}`,
         );
     }
-    return pairs.slice(0, vcpus / 2).flatMap((p) => [p[0], p[1]]);
+    const socketOf = (core: readonly number[]) => packages?.[core[0]] ?? 0;
+    const ordered = [...pairs].sort((a, b) => socketOf(a) - socketOf(b) || a[0] - b[0]);
+    const flat = (cores: readonly (readonly number[])[]) => cores.flatMap((p) => [p[0], p[1]]);
+    if (topology && topology.sockets > 1 && topology.threads === 2) {
+        const sockets = [...new Set(ordered.map(socketOf))].map((s) => ordered.filter((p) => socketOf(p) === s));
+        if (sockets.length < topology.sockets || sockets.slice(0, topology.sockets).some((c) => c.length < topology.cores)) {
+            throw new KvmPresetError(
+                environment,
+                `pinning "ht-siblings" puts each of the guest's ${topology.sockets} sockets on a host socket of its own, with ${topology.cores} cores of two threads each; this host has ${sockets.length} socket(s) with ${sockets.map((c) => c.length).join(", ")} such cores. Give a topology this host has (topology: host), or an explicit pinning list`,
+            );
+        }
+        return flat(sockets.slice(0, topology.sockets).flatMap((c) => c.slice(0, topology.cores)));
+    }
+    return flat(ordered.slice(0, vcpus / 2));
 }
 
 function describeHostCpus(n: number): string {

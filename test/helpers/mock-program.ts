@@ -17,7 +17,7 @@ export interface Registered {
     readonly inputs: RegisteredInputs;
 }
 
-/** A 2-CPU host without SMT where guests run under software emulation; `over` changes any fact. */
+/** A 2-CPU, 24 GiB host without SMT where guests run under software emulation; `over` changes any fact. */
 export function mockHost(over: Partial<HostContext> = {}): HostContext {
     return {
         repoRoot: "/repo",
@@ -33,6 +33,7 @@ export function mockHost(over: Partial<HostContext> = {}): HostContext {
         accel: "tcg",
         vhostAvailable: false,
         hostCpuCount: 2,
+        memTotalMiB: 24 * 1024,
         dockerDriver: "cli",
         commandBackend: "dynamic",
         dockerBridgeGateway: "172.17.0.1",

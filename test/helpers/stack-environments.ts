@@ -28,7 +28,7 @@ import { guestAccessOf, inGuest, nativeDataDir, runtimeDir } from "../../environ
 import { EnvironmentHandle } from "../../core/environment-handle";
 import { renderDomainXml } from "../../environments/kvm/domain-xml";
 import { DomainSpec } from "../../environments/kvm/domain-spec";
-import { rootDevice } from "../../environments/kvm/knobs";
+import { guestDiskGrowth } from "../../experiment/disk-plan";
 import { mustRun } from "../../environments/process";
 import { getWorkload } from "../../workloads";
 import { workloadPorts } from "../../workloads/workload";
@@ -108,17 +108,20 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
     };
     cleanups.push({ what: "provisioning logs", run: () => fs.rmSync(logDir, { recursive: true, force: true }) });
 
-    /** Defines and starts a guest (the cleanup is registered first), resolves when SSH answers. */
-    const bootGuest = async (name: string, domain: DomainSpec, baseDisk: string, bootTimeoutS: number): Promise<void> => {
+    /** Defines and starts a guest with its disk grown as the program grows it (the cleanup is registered first), resolves when SSH answers. */
+    const bootGuest = async (name: string, domain: DomainSpec, baseDisk: string, bootTimeoutS: number, growBytes: number): Promise<void> => {
         cleanups.push({
             what: `guest ${domain.name}`,
             run: () => mustRun([LIFECYCLE, "delete", domain.name, domain.diskPath], 300, `removing guest ${domain.name}`),
         });
         const xml = domain.diskPath.replace(/\.qcow2$/, ".xml");
         fs.writeFileSync(xml, renderDomainXml(domain));
-        await runDetached([LIFECYCLE, "create", domain.name, xml, baseDisk, domain.diskPath], 300, `create-${name}`, logDir);
+        await runDetached([LIFECYCLE, "create", domain.name, xml, baseDisk, domain.diskPath, String(growBytes)], 300, `create-${name}`, logDir);
         const timeout = opts.bootTimeoutS ?? Math.max(bootTimeoutS, 1200);
         await runDetached([LIFECYCLE, "wait-ssh", domain.name, host.sshKey, String(timeout)], timeout + 60, `wait-ssh-${name}`, logDir);
+        if (growBytes > 0) {
+            await runDetached([LIFECYCLE, "grow-root", domain.name, host.sshKey], 300, `grow-root-${name}`, logDir);
+        }
         log(`${spec.stack}: guest ${name} answers SSH after ${since()} s`);
     };
 
@@ -169,7 +172,7 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
                 const { domain, handle } = kvmEnvironment(spec, env, host);
                 handles.set(name, handle);
                 guests.push(
-                    bootGuest(name, domain, host.guestImage.disk, env.kvm.bootTimeoutS).then(() => {
+                    bootGuest(name, domain, host.guestImage.disk, env.kvm.bootTimeoutS, guestDiskGrowth(spec, env).bytes).then(() => {
                         readyS[name] = since();
                     }),
                 );
@@ -177,7 +180,7 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
                 const { domain, container, handle } = dockerInKvmEnvironment(spec, env, host, serverPorts);
                 handles.set(name, handle);
                 guests.push(
-                    bootGuest(name, domain, host.guestImageDocker!.disk, env.kvm.bootTimeoutS).then(async () => {
+                    bootGuest(name, domain, host.guestImageDocker!.disk, env.kvm.bootTimeoutS, guestDiskGrowth(spec, env).bytes).then(async () => {
                         cleanups.push({
                             what: `container ${container.name} in ${domain.name}`,
                             run: () =>
@@ -189,7 +192,7 @@ export async function provisionStackEnvironments(spec: ExperimentSpec, opts: Sta
                         });
                         // Loads the 0.7 GB benchmark image into the guest's dockerd: ~10 min under software emulation.
                         await runDetached(
-                            ["/bin/sh", "-c", guestContainerCreateScript(container, guestAccessOf(handle), LIFECYCLE, rootDevice(env.kvm.diskBus))],
+                            ["/bin/sh", "-c", guestContainerCreateScript(container, guestAccessOf(handle), LIFECYCLE)],
                             3600,
                             `container-${name}`,
                             logDir,

@@ -28,6 +28,7 @@ import { guestAccessOf, sshArgv } from "../../environments/exec-target";
 import { EnvironmentHandle } from "../../core/environment-handle";
 import { FULL_MATRIX } from "../helpers/scope";
 import { TEST_CELL } from "../helpers/invocation";
+import { guestDiskGrowth } from "../../experiment/disk-plan";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const LIFECYCLE = path.join(REPO, "environments", "kvm", "guest-lifecycle.sh");
@@ -274,8 +275,11 @@ describe("environment matrix on real dockerd and libvirt", function () {
         const xmlPath = d.diskPath.replace(/\.qcow2$/, ".xml");
         fs.writeFileSync(xmlPath, renderDomainXml(d));
         undo.push([LIFECYCLE, "delete", d.name, d.diskPath]);
-        mustRun([LIFECYCLE, "create", d.name, xmlPath, host.guestImageDocker!.disk, d.diskPath], 300, "defining the guest");
+        // The disk grown as the program grows it: room for the benchmark image the container needs.
+        const grow = String(guestDiskGrowth(spec, env).bytes);
+        mustRun([LIFECYCLE, "create", d.name, xmlPath, host.guestImageDocker!.disk, d.diskPath, grow], 300, "defining the guest");
         mustRun([LIFECYCLE, "wait-ssh", d.name, host.sshKey, "420"], 480, "booting the guest");
+        mustRun([LIFECYCLE, "grow-root", d.name, host.sshKey], 300, "growing the guest's root filesystem");
         undo.unshift(["/bin/sh", "-c", guestContainerDeleteScript(built.container, guestAccessOf(handle), LIFECYCLE)]);
         mustRun(["/bin/sh", "-c", guestContainerCreateScript(built.container, guestAccessOf(handle), LIFECYCLE)], 1800, "container in the guest");
         measured = probeEnvironment(results, handle);

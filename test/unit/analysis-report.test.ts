@@ -124,6 +124,46 @@ describe("analysis/report (summary.md)", () => {
         assert.doesNotMatch(clean, /## Notes|## Problems/);
     });
 
+    it("opens with the software emulation a run allowed, naming the emulated environments, and says nothing of it otherwise", () => {
+        assert.equal(
+            lines[2],
+            "**SOFTWARE EMULATION: this run allowed guests to run under QEMU software emulation (accel=tcg), and kvm-tuned did. Their numbers are the emulator's, not KVM's, and say nothing about virtualisation overhead (marked † and (tcg) below; their claims are not judged).**",
+        );
+        const kvm = renderMarkdown(summarize([...series("native", "m", [100, 101]), ...series("kvm-tuned", "m", [90, 91], { accel: "kvm" })]));
+        assert.doesNotMatch(kvm, /SOFTWARE EMULATION/);
+    });
+
+    it("notes guests with fewer CPUs than native where the workload starts one thread or process per CPU", () => {
+        const fact = (environment: string, value: string) => ({
+            environment,
+            env_kind: environment === "native" ? "native" : "kvm",
+            variant: "",
+            accel: "kvm",
+            fact: "nproc",
+            value,
+            declared: value,
+            measured_at: "t",
+        });
+        const facts = [fact("native", "32"), fact("kvm-tuned", "2"), fact("kvm-1cpu", "1")];
+        const hpl = { workload: "linpack", params: "n=1000;memoryPercent=0;nb=128;processes=0" };
+        const rows = summarize([
+            ...series("native", "gflops", [10, 11], hpl),
+            ...series("kvm-tuned", "gflops", [1, 1.1], hpl),
+            ...series("native", "events_per_s", [100, 101]),
+            ...series("kvm-1cpu", "events_per_s", [99, 98]),
+        ]);
+        const md = renderMarkdown(rows, { environmentFacts: facts });
+        assert.match(
+            md,
+            /\n- kvm-tuned had 2 CPU\(s\), native 32 \(nproc in environments\.csv\): linpack start one thread or process per CPU, so their ratios to native compare CPU counts as well as virtualisation\.\n/,
+        );
+        // One thread whatever the CPUs (sysbench-cpu threads=1): no note; nor without the facts.
+        assert.doesNotMatch(md, /kvm-1cpu had/);
+        assert.doesNotMatch(renderMarkdown(rows), /CPU\(s\), native/);
+        const equal = [fact("native", "2"), fact("kvm-tuned", "2")];
+        assert.doesNotMatch(renderMarkdown(rows, { environmentFacts: equal }), /CPU\(s\), native/);
+    });
+
     it("without native: no overhead table, the problem is stated, statistics remain", () => {
         const s = renderMarkdown(summarize(series("docker-nat", "m", [1, 2])));
         assert.doesNotMatch(s, /## Change vs native/);
@@ -149,5 +189,26 @@ describe("analysis/html (report.html)", () => {
         });
         assert.ok(html.includes("<title>a&lt;b &amp; &quot;c&quot;</title>"), html);
         assert.ok(html.includes(`<figure id="plot-p&quot;q"><svg/><figcaption>Intel's &lt;x&gt; (plots/p&quot;q.svg, .png)</figcaption>`), html);
+        assert.doesNotMatch(html, /SOFTWARE EMULATION/);
+    });
+
+    it("says under the title that the run allowed software emulation, when a guest was emulated", () => {
+        const html = renderHtml({
+            title: "t",
+            source: "/r",
+            summary: summarize([...series("native", "m", [1, 2]), ...series("kvm-1cpu", "m", [3, 4], { accel: "tcg" })]),
+            claims: [],
+            published: [],
+            plots: [],
+            environmentFacts: [],
+            hostFacts: { byEnvironment: new Map(), toolVersions: [], runs: [] },
+            problems: [],
+            provenance: [],
+            generatedAt: "t",
+        });
+        assert.match(
+            html,
+            /<h1>t<\/h1>\s*<p class="emulated-run"><b>SOFTWARE EMULATION: this run allowed guests to run under QEMU software emulation \(accel=tcg\), and kvm-1cpu did\./,
+        );
     });
 });

@@ -15,19 +15,30 @@ const usage = (argv: string[], re: RegExp) =>
 
 describe("isobench command line", () => {
     it("up: the stack, --remeasure with its cells, --verbose", () => {
-        assert.deepEqual(parse("up", "quick"), { command: "up", stack: "quick", verbose: false });
-        assert.deepEqual(parse("up", "quick", "--remeasure", "stale"), { command: "up", stack: "quick", remeasure: "stale", verbose: false });
+        assert.deepEqual(parse("up", "quick"), { command: "up", stack: "quick", verbose: false, allowEmulation: false });
+        assert.deepEqual(parse("up", "quick", "--remeasure", "stale"), {
+            command: "up",
+            stack: "quick",
+            remeasure: "stale",
+            verbose: false,
+            allowEmulation: false,
+        });
         assert.deepEqual(parse("up", "--remeasure", "a.native.r1,b.native.r2", "quick", "-v"), {
             command: "up",
             stack: "quick",
             remeasure: "a.native.r1,b.native.r2",
             verbose: true,
+            allowEmulation: false,
         });
-        assert.deepEqual(parse("up", "quick", "--verbose"), { command: "up", stack: "quick", verbose: true });
+        assert.deepEqual(parse("up", "quick", "--verbose"), { command: "up", stack: "quick", verbose: true, allowEmulation: false });
+        assert.deepEqual(parse("up", "--allow-emulation", "quick"), { command: "up", stack: "quick", verbose: false, allowEmulation: true });
         usage(["up"], /^up: missing required argument 'stack'/);
         usage(["up", "quick", "other"], /^up: too many arguments/);
         usage(["up", "quick", "--remeasure"], /^up: option '--remeasure <cells>' argument missing/);
-        usage(["up", "quick", "--remasure", "stale"], /^up: unknown option --remasure — did you mean "--remeasure"\? Options: --remeasure, --verbose, --help/);
+        usage(
+            ["up", "quick", "--remasure", "stale"],
+            /^up: unknown option --remasure — did you mean "--remeasure"\? Options: --remeasure, --verbose, --allow-emulation, --from, --stack, --help/,
+        );
     });
 
     it("destroy, recover, status, ls, leftovers", () => {
@@ -130,7 +141,7 @@ describe("isobench command line", () => {
         const none = parseCommandLine([]) as Extract<Invocation, { command: "help" }>;
         assert.equal(none.exit, 2);
         assert.match(none.text, /^Usage: isobench/);
-        usage(["statsu"], /^unknown command "statsu" — did you mean "status"\? Commands: up, destroy, status, ls/);
+        usage(["statsu"], /^unknown command "statsu" — did you mean "status"\? Commands: up, plan, destroy, status, ls/);
         usage(["frobnicate"], /^unknown command "frobnicate"\. Commands:/);
     });
 

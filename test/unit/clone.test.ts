@@ -142,6 +142,7 @@ describe("environments/clone", () => {
                     kind: "kvm",
                     xml: fixture(TUNED),
                     baseImage: "/img/disk.qcow2",
+                    growBytes: 0,
                     sshKey: "/k/id",
                     knownHosts: "/var/tmp/it4c/known_hosts",
                     lifecycleScript: "/r/guest-lifecycle.sh",
@@ -163,11 +164,33 @@ describe("environments/clone", () => {
                 s.remove,
                 /'\/r\/guest-lifecycle.sh' delete 'isobench-it4c-kvm-tuned-c2' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.qcow2' >&2\nrm -f '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.xml' '\/var\/tmp\/it4c\/isobench-it4c-kvm-tuned-c2.serial.log'/,
             );
+            assert.doesNotMatch(s.create, /grow-root/, "a clone of a guest as large as its base is not grown");
             assert.match(s.exec("nproc", "ip_2"), /^'ssh' .*'-i' '\/k\/id' "root@\$ip_2" 'nproc'$/);
             // The clone's own key, recorded by its wait-ssh in the original's known_hosts, checked strictly.
             assert.match(
                 s.exec("nproc", "ip_2"),
                 /'StrictHostKeyChecking=yes' .*'UserKnownHostsFile=\/var\/tmp\/it4c\/known_hosts' .*'HostKeyAlias=isobench-it4c-kvm-tuned-c2'/,
+            );
+        });
+
+        it("a clone of a guest whose disk was grown gets an overlay as large and its root filesystem grown, before its address is printed", () => {
+            const s = cloneScripts(
+                {
+                    kind: "kvm",
+                    xml: fixture(TUNED),
+                    baseImage: "/img/disk.qcow2",
+                    growBytes: 17 * 2 ** 30,
+                    sshKey: "/k/id",
+                    knownHosts: "/var/tmp/it4c/known_hosts",
+                    lifecycleScript: "/r/guest-lifecycle.sh",
+                },
+                1,
+                120,
+            );
+            assert.match(s.create, /'\/r\/guest-lifecycle.sh' create 'isobench-it4c-kvm-tuned-c1' \S+ '\/img\/disk.qcow2' \S+ 18253611008 >&2\n/);
+            assert.match(
+                s.create,
+                /ip=\$\('\/r\/guest-lifecycle.sh' wait-ssh 'isobench-it4c-kvm-tuned-c1' '\/k\/id' 120\)\n'\/r\/guest-lifecycle.sh' grow-root 'isobench-it4c-kvm-tuned-c1' '\/k\/id' >&2\nprintf '%s\\n' "\$ip" \| tail -n 1$/,
             );
         });
     });

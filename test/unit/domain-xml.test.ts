@@ -173,6 +173,26 @@ describe("kvm domain XML", () => {
                 /3 vCPUs need an even count of at most 4/,
             );
         });
+        it("ht-siblings pinning takes the host's cores socket by socket, and puts each guest socket on a host socket of its own", () => {
+            // A two-socket host that numbers its CPUs alternately: CPU c is on socket c % 2, its sibling c + 16.
+            const cores = Array.from({ length: 16 }, (_, c) => [c, c + 16]);
+            const packages = Array.from({ length: 32 }, (_, c) => (c % 16) % 2);
+            const socket0 = [0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30];
+            const socket1 = [1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31];
+            assert.deepEqual(htSiblingPinning("kvm-tuned", 32, cores, packages, { sockets: 2, cores: 8, threads: 2 }), [...socket0, ...socket1]);
+            // Without a topology of several sockets: the first socket's cores first.
+            assert.deepEqual(htSiblingPinning("kvm-tuned", 4, cores, packages), [0, 16, 2, 18]);
+            // Guest sockets of 4 cores: the first 4 hyperthreaded cores of each host socket.
+            assert.deepEqual(htSiblingPinning("kvm-tuned", 16, cores, packages, { sockets: 2, cores: 4, threads: 2 }), [
+                ...socket0.slice(0, 8),
+                ...socket1.slice(0, 8),
+            ]);
+            throwsMatching(
+                () => htSiblingPinning("kvm-tuned", 32, cores, undefined, { sockets: 2, cores: 8, threads: 2 }),
+                KvmPresetError,
+                /puts each of the guest's 2 sockets on a host socket of its own, with 8 cores of two threads each; this host has 1 socket\(s\) with 16 such cores\. Give a topology this host has \(topology: host\)/,
+            );
+        });
     });
 
     describe("pinning", () => {

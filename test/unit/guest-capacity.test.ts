@@ -1,6 +1,14 @@
 import * as assert from "node:assert/strict";
 import * as path from "path";
-import { GuestSize, HOST_RESERVE_MIB, guestCapacityProblems, guestMemoryWarning, guestSizes, memTotalMiB } from "../../experiment/guest-capacity";
+import {
+    GuestSize,
+    HOST_RESERVE_MIB,
+    capacityProblems,
+    concurrentMemoryProblem,
+    guestCapacityProblems,
+    guestSizes,
+    memTotalMiB,
+} from "../../experiment/guest-capacity";
 import { parseSpec } from "../../experiment/spec";
 import { availableStacks, loadStackSpec } from "../../experiment/stack-file";
 
@@ -47,14 +55,14 @@ describe("guest sizes against the host (experiment/guest-capacity.ts)", () => {
         assert.deepEqual(guestCapacityProblems([guest("a", 1, SMALL.memTotalMiB - HOST_RESERVE_MIB + 1)], SMALL).length, 1);
     });
 
-    it("warns of guests that fit one by one but not together, naming each guest and its size, the total and the host's RAM", () => {
+    it("refuses guests that fit one by one but not together, naming each guest and its size, the total and the host's RAM", () => {
         const both = [guest("a", 2, 16384, 1), guest("b", 2, 8192, 3)];
         assert.deepEqual(guestCapacityProblems(both, SMALL), []);
         assert.equal(
-            guestMemoryWarning(both, SMALL),
-            "the 2 guests are up together for the whole run and may need 24576 MiB together once their benchmarks have touched their memory (a 16384 MiB at isobench:environments.1.memoryMiB, b 8192 MiB at isobench:environments.3.memoryMiB), but the host has MemTotal 24576 MiB, of which 24064 MiB can go to guests (512 MiB is kept for the host); a guest that then swaps measures the swapping. Fix: lower their memoryMiB until they add up to at most 24064 MiB, or split the guests over several stacks",
+            concurrentMemoryProblem(both, SMALL),
+            'the 2 guests are up together for the whole run and need 24576 MiB together once their benchmarks have touched their memory (a 16384 MiB at isobench:environments.1.memoryMiB, b 8192 MiB at isobench:environments.3.memoryMiB), but the host has MemTotal 24576 MiB, of which 24064 MiB can go to guests (512 MiB is kept for the host); a guest that then swaps measures the swapping. Fix: lower their memory (memoryMiB, or memory: "<n>%" of the host) until they add up to at most 24064 MiB, or split the guests over several stacks',
         );
-        assert.equal(guestMemoryWarning([guest("a", 2, 8192, 1), guest("b", 2, 8192, 3)], SMALL), undefined);
+        assert.equal(concurrentMemoryProblem([guest("a", 2, 8192, 1), guest("b", 2, 8192, 3)], SMALL), undefined);
     });
 
     it("refuses more vCPUs than host CPUs, as the 1:1 pinning of kvm-tuned does, for every preset", () => {
@@ -66,24 +74,36 @@ describe("guest sizes against the host (experiment/guest-capacity.ts)", () => {
     });
 
     it("admits every stack but felter2014 on this project's 24 GiB, 2-CPU machine", () => {
-        const refused = availableStacks(STACKS).filter((s) => guestCapacityProblems(guestSizes(loadStackSpec(STACKS, s)), SMALL).length > 0);
+        const shape = { cpus: 2, memTotalMiB: SMALL.memTotalMiB, sockets: 1, threadsPerCore: 1, numaNodes: 1 };
+        const refused = availableStacks(STACKS).filter((s) => capacityProblems(loadStackSpec(STACKS, s, shape), SMALL).length > 0);
         assert.deepEqual(refused, ["felter2014"]);
-        const lines = guestCapacityProblems(guestSizes(loadStackSpec(STACKS, "felter2014")), SMALL);
-        assert.ok(lines.some((l) => l.startsWith("environment kvm-untuned (isobench:environments.") && l.includes(".memoryMiB): 102400 MiB")));
-        assert.ok(lines.some((l) => /^environment kvm-tuned \(.*\.vcpus\): 32 vCPUs/.test(l)));
+        // Its host-relative guests shrink to the host (2 vCPUs, 35 % of 24 GiB), but the paper's 4-vCPU nuttcp guest does not, and together they are too many.
+        const lines = capacityProblems(loadStackSpec(STACKS, "felter2014", shape), SMALL);
+        assert.equal(lines.length, 2);
+        assert.match(lines[0], /^environment kvm-nuttcp \(isobench:environments\.6\.vcpus\): 4 vCPUs, but the host has CPUs 0-1 only/);
         assert.match(
-            guestMemoryWarning(guestSizes(loadStackSpec(STACKS, "felter2014")), SMALL) ?? "",
-            /^the 6 guests are up together for the whole run and may need 322048 MiB together .*\(kvm-untuned 102400 MiB at /,
+            lines[1],
+            /^the 6 guests are up together for the whole run and need 41061 MiB together .*\(kvm-untuned 8601 MiB at isobench:environments\.4\.memory = "35%", kvm-tuned 8601 MiB at isobench:environments\.5\.memory = "35%", kvm-nuttcp 1024 MiB at isobench:environments\.6\.memoryMiB, /,
         );
     });
 
-    it("admits felter2014 on the study's host, warning that its guests add up to more than 256 GB", () => {
-        // 2 × 8 cores × 2 hyperthreads and 256 GB (the stack's header). Each guest fits; together
-        // they would need 314.5 GiB once their benchmarks have touched their memory.
+    it("admits felter2014 on the study's host with all its guests up at once: the memory of the host-relative guests adds up to what it has", () => {
+        // 2 × 8 cores × 2 hyperthreads and 256 GiB: 35 % + 35 % + 20 % of it and 18.5 GiB for the small guests.
         const study = { memTotalMiB: 256 * 1024, cpuCount: 32 };
-        const guests = guestSizes(loadStackSpec(STACKS, "felter2014"));
-        assert.deepEqual(guestCapacityProblems(guests, study), []);
-        assert.match(guestMemoryWarning(guests, study) ?? "", /^the 6 guests .* may need 322048 MiB together .* MemTotal 262144 MiB/);
-        assert.equal(guestMemoryWarning(guests, { memTotalMiB: 384 * 1024, cpuCount: 32 }), undefined);
+        const shape = { cpus: 32, memTotalMiB: study.memTotalMiB, sockets: 2, threadsPerCore: 2, numaNodes: 2 };
+        const spec = loadStackSpec(STACKS, "felter2014", shape);
+        assert.deepEqual(capacityProblems(spec, study), []);
+        assert.equal(
+            guestSizes(spec).reduce((s, g) => s + g.memoryMiB, 0),
+            2 * Math.floor(0.35 * 262144) + Math.floor(0.2 * 262144) + 1024 + 1536 + 16384,
+        );
+        // The paper's own sizes (100, 100, 96 and 16 GiB) would not have fit at once.
+        const paper = [
+            guest("kvm-untuned", 32, 102400, 4),
+            guest("kvm-tuned", 32, 102400, 5),
+            guest("kvm-mysql", 32, 16384, 8),
+            guest("kvm-fio", 32, 98304, 9),
+        ];
+        assert.match(concurrentMemoryProblem(paper, study) ?? "", /^the 4 guests .* need 319488 MiB together .* MemTotal 262144 MiB/);
     });
 });

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -115,7 +116,24 @@ describe("isobench import felter2014 (experiment/import-felter2014.ts, import-ru
             );
             assert.ok(fs.existsSync(path.join(out, IMPORT_MARKER)));
             assert.match(fs.readFileSync(path.join(out, "environments.csv"), "utf8"), /^environment,env_kind,variant,accel,fact,value,declared,measured_at\n/);
+            // Provenance of an import: the source, no stack file or spec; files inside another repository have no commit of their own.
+            const record = JSON.parse(fs.readFileSync(path.join(out, "provenance", "provenance.json"), "utf8"));
+            assert.equal(record.kind, "import");
+            assert.equal(record.source.repository, "github.com/thewmf/kvm-docker-comparison");
+            assert.equal(record.source.commit, "unknown (not a git work tree of its own)");
+            assert.equal(record.source.host, "arldcn24 (the authors' host, as their logs name it)");
+            assert.equal(record.source.command, "isobench import felter2014 kvm-docker-comparison");
+            assert.ok(record.source.files > 10 && /^[0-9a-f]{64}$/.test(record.source.filesSha256));
+            assert.deepEqual(fs.readdirSync(path.join(out, "provenance")).sort(), ["passes.csv", "provenance.json"]);
             writeFelter2014Import(CHECKOUT, out); // an earlier import is replaced
+            assert.equal(
+                fs
+                    .readFileSync(path.join(out, "provenance", "passes.csv"), "utf8")
+                    .trim()
+                    .split("\n").length,
+                3,
+                "a header and two passes",
+            );
             const other = path.join(tmp, "other");
             fs.mkdirSync(other);
             fs.writeFileSync(path.join(other, "notes.txt"), "mine");
@@ -123,6 +141,26 @@ describe("isobench import felter2014 (experiment/import-felter2014.ts, import-ru
                 () => writeFelter2014Import(CHECKOUT, other),
                 (e: Error) => e instanceof UserError && /not an earlier import/.test(e.message),
             );
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+
+    it("provenance names the commit and date of a git checkout of the logs", () => {
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-import-git-"));
+        try {
+            const checkout = path.join(tmp, "kvm-docker-comparison");
+            fs.cpSync(CHECKOUT, checkout, { recursive: true });
+            const git = (...args: string[]) =>
+                execFileSync("git", ["-C", checkout, "-c", "user.name=t", "-c", "user.email=t@example.org", ...args], { encoding: "utf8" });
+            git("init", "-q");
+            git("add", ".");
+            git("commit", "-q", "-m", "logs", "--date", "2014-08-21T14:45:58-05:00");
+            const head = git("rev-parse", "HEAD").trim();
+            writeFelter2014Import(checkout, path.join(tmp, "out"));
+            const record = JSON.parse(fs.readFileSync(path.join(tmp, "out", "provenance", "provenance.json"), "utf8"));
+            assert.equal(record.source.commit, head);
+            assert.match(record.source.committedAt, /^\d{4}-\d\d-\d\dT/);
         } finally {
             fs.rmSync(tmp, { recursive: true, force: true });
         }

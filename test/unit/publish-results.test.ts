@@ -85,6 +85,41 @@ describe("scripts/publish-results.sh: only what is safe to publish", function ()
         for (const f of walk(dest).filter((f) => !f.endsWith(".png"))) assert.deepEqual(machinePaths(fs.readFileSync(f, "utf8"), [REPO_ROOT, tmp]), [], f);
     });
 
+    it("carries provenance/ into the destination, scrubbed like the rest; a stack file's secrets are refused", () => {
+        const prov = path.join(run, "provenance");
+        fs.mkdirSync(path.join(prov, "superseded", "1"), { recursive: true });
+        fs.writeFileSync(path.join(prov, "stack.yaml"), `# a re-run of quick/quick-1 (${run})\nconfig:\n  isobench:runId: r1\n`);
+        fs.writeFileSync(path.join(prov, "provenance.json"), `{"isobench": {"commit": "abc", "dirtyFiles": ["${REPO_ROOT}/x.ts"]}}\n`);
+        fs.writeFileSync(path.join(prov, "passes.csv"), "at,isobench_commit\n2026-12-01T00:00:00Z,abc\n");
+        fs.writeFileSync(path.join(prov, "superseded", "1", "spec.json"), "{}\n");
+        const dest = path.join(tmp, "pub");
+        const r = publish([run, dest]);
+        assert.equal(r.status, 0, r.out);
+        assert.deepEqual(
+            walk(path.join(dest, "provenance"))
+                .map((f) => path.relative(dest, f))
+                .sort(),
+            ["provenance/passes.csv", "provenance/provenance.json", "provenance/stack.yaml", "provenance/superseded/1/spec.json"],
+        );
+        assert.equal(
+            fs.readFileSync(path.join(dest, "provenance", "stack.yaml"), "utf8"),
+            "# a re-run of quick/quick-1 (<results>)\nconfig:\n  isobench:runId: r1\n",
+        );
+        assert.match(fs.readFileSync(path.join(dest, "provenance", "provenance.json"), "utf8"), /"<checkout>\/x\.ts"/);
+        // A stack file copied by hand, with the passphrase's salt.
+        fs.writeFileSync(
+            path.join(prov, "stack.yaml"),
+            "config:\n  isobench:runId: r1\nencryptionsalt: v1:Zo9/Ls0CKKU=:v1:B/KoBbxGiE4odQa6:bAsU9Yu5S3PGYNGaPMUprvJv6eigjQ==\n",
+        );
+        const again = publish([run, path.join(tmp, "pub2")]);
+        assert.equal(again.status, 1);
+        assert.match(again.out, /provenance\/stack\.yaml: a Pulumi stack file's secret/);
+        assert.ok(!again.out.includes("Zo9/Ls0CKKU"));
+        assert.ok(!fs.existsSync(path.join(tmp, "pub2")));
+        fs.writeFileSync(path.join(prov, "stack.yaml"), "config:\n  other:token:\n    secure: v1:abcdefghijkl\n");
+        assert.match(publish(["--check", run]).out, /a Pulumi stack file's secret/);
+    });
+
     it("refuses a run whose raw output holds a private key, naming the file and not the key; nothing is written", () => {
         fs.writeFileSync(path.join(run, "raw", "leak.server.log"), `starting\n${pem}`);
         const dest = path.join(tmp, "pub");

@@ -10,6 +10,8 @@ import * as path from "path";
 import { mockHost, Registered, setRecordingMocks } from "../helpers/mock-program";
 import { availableStacks, loadStackSpec } from "../../experiment/stack-file";
 import type { Experiment, HostContext } from "../../experiment/program";
+import { describedHost } from "../../experiment/described-host";
+import { hostShapeOf } from "../../core/host-shape";
 
 const STACKS_DIR = path.join(__dirname, "..", "..", "stacks");
 
@@ -20,6 +22,8 @@ interface Guest {
     readonly pin?: readonly number[];
     /** A pattern the domain XML must contain (CPU model, cache mode …). */
     readonly xml?: RegExp;
+    /** GiB the guest's disk gets beyond the base image for its workloads' files (disk-plan.ts guestDiskGrowth); default 0. */
+    readonly growGiB?: number;
 }
 
 interface Expected {
@@ -34,14 +38,9 @@ interface Expected {
     readonly study?: { readonly cites: RegExp; readonly sections: RegExp };
 }
 
-const SMALL_HOST: Partial<HostContext> = { accel: "tcg", hostCpuCount: 2, cpuSiblings: [[0], [1]] };
-/** The paper's server: 2 sockets × 8 cores × 2 threads, siblings k and k+16. */
-const PAPER_HOST: Partial<HostContext> = {
-    accel: "kvm",
-    vhostAvailable: true,
-    hostCpuCount: 32,
-    cpuSiblings: Array.from({ length: 16 }, (_, k) => [k, k + 16]),
-};
+const SMALL_HOST: Partial<HostContext> = { accel: "tcg", hostCpuCount: 2, cpuSiblings: [[0], [1]], memTotalMiB: 24 * 1024 };
+/** The paper's server: 2 sockets × 8 cores × 2 threads (siblings k and k+16), 256 GiB, KVM and vhost-net. */
+const PAPER_HOST: Partial<HostContext> = describedHost("2x8x2,256g");
 
 const CPU4 = ["native", "docker-nat", "kvm-untuned", "kvm-tuned"];
 const MEM3 = ["native", "docker-nat", "kvm-untuned"];
@@ -106,19 +105,21 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
             mysql: ["native", "docker-host", "docker-nat", "docker-nat-unionfs", "kvm-mysql"],
         },
         guests: {
-            // The default CPU model: no <cpu> element at all (QEMU's own model, no AVX, as the paper's raw kvm).
-            "kvm-untuned": { vcpus: 32, memoryMiB: 102400, xml: /^(?![\s\S]*<cpu[\s>])/ },
-            // vCPU pairs (2k, 2k+1) on the hyperthread siblings (k, k+16), as the paper's Linpack guest.
+            // All host CPUs and 35 % of its 256 GiB. The default CPU model: no <cpu> element at all (QEMU's own model, no AVX, as the paper's raw kvm).
+            "kvm-untuned": { vcpus: 32, memoryMiB: 91750, xml: /^(?![\s\S]*<cpu[\s>])/, growGiB: 1 },
+            // The host's topology; vCPU pairs (2k, 2k+1) on the hyperthread siblings (k, k+16), guest socket s on host socket s, as the paper's Linpack guest.
             "kvm-tuned": {
                 vcpus: 32,
-                memoryMiB: 102400,
+                memoryMiB: 91750,
                 pin: Array.from({ length: 32 }, (_, v) => (v % 2 === 0 ? v / 2 : (v - 1) / 2 + 16)),
                 xml: /<cpu mode='host-passthrough'[\s\S]*<topology sockets='2'( dies='1')? cores='8' threads='2'\/>/,
+                growGiB: 1,
             },
             "kvm-nuttcp": { vcpus: 4, memoryMiB: 1024, xml: /<cpu mode='host-passthrough'/ },
             "kvm-1cpu": { vcpus: 1, memoryMiB: 1536, xml: /<cpu mode='host-passthrough'/ },
-            "kvm-mysql": { vcpus: 32, memoryMiB: 16384, pin: Array.from({ length: 32 }, (_, v) => v), xml: /<model[^>]*>SandyBridge<\/model>/ },
-            "kvm-fio": { vcpus: 32, memoryMiB: 98304, xml: /cache='none' io='native'/ },
+            "kvm-mysql": { vcpus: 32, memoryMiB: 16384, pin: Array.from({ length: 32 }, (_, v) => v), xml: /<model[^>]*>SandyBridge<\/model>/, growGiB: 1 },
+            // The paper's 16 GB fio file and the guest's own writes beyond the base's free room, with ext4's share.
+            "kvm-fio": { vcpus: 32, memoryMiB: 52428, xml: /cache='none' io='native'/, growGiB: 16 },
         },
         study: { cites: /Felter[\s\S]*RC25482/, sections: /Table I[\s\S]*Fig\. 1[\s\S]*Fig\. 9/ },
     },
@@ -172,7 +173,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
         cells: Object.fromEntries(
             ["sysbench-cpu", "netperf", "redis", "fio"].map((w) => [w, ["native", "docker-nat", "docker-limited", "kvm", "docker-in-kvm"]]),
         ),
-        guests: { kvm: { vcpus: 2, memoryMiB: 2048, pin: [0, 1] }, "docker-in-kvm": { vcpus: 2, memoryMiB: 2048, pin: [0, 1] } },
+        guests: { kvm: { vcpus: 2, memoryMiB: 2048, pin: [0, 1] }, "docker-in-kvm": { vcpus: 2, memoryMiB: 2048, pin: [0, 1], growGiB: 5 } },
         study: { cites: /critique/, sections: /docker-in-kvm[\s\S]*stacked overhead/ },
     },
 };
@@ -196,7 +197,7 @@ describe("stack files (mocks)", function () {
             before(async () => {
                 registered.length = 0;
                 const { declareExperiment } = await import("../../experiment/program");
-                exp = declareExperiment(loadStackSpec(STACKS_DIR, stack), mockHost(want.host));
+                exp = declareExperiment(loadStackSpec(STACKS_DIR, stack, hostShapeOf(mockHost(want.host))), mockHost(want.host));
                 await new Promise((resolve) => exp.overheadTable.apply(resolve));
             });
 
@@ -214,6 +215,13 @@ describe("stack files (mocks)", function () {
                     assert.match(header, study.sections);
                     assert.match(header, /[Dd]eliberate deviations|deviations of felter2014/);
                     assert.match(header, /software emulation/, "says what happens where KVM cannot boot guests");
+                    assert.match(header, /--allow-emulation/, "names the flag that allows emulation for one run");
+                    if (stack === "felter2014-small")
+                        assert.match(header, /compare 2 CPUs with the host's/, "says how its guests compare with a larger host's CPUs");
+                });
+
+                it("does not allow software emulation: a study's guests are KVM or the stack refuses", () => {
+                    assert.equal(loadStackSpec(STACKS_DIR, stack, hostShapeOf(mockHost(want.host))).allowSoftwareEmulation, false);
                 });
             }
 
@@ -277,6 +285,14 @@ describe("stack files (mocks)", function () {
                     assert.deepEqual(pins, g.pin ?? [], `${name}: vCPU pinning`);
                     if (g.xml) assert.match(xml, g.xml, `${name}: domain XML`);
                     assert.match(xml, new RegExp(`<domain type='${want.host.accel === "kvm" ? "kvm" : "qemu"}'`), `${name}: accelerator`);
+                    const create = registered.find((r) => r.name === `${name}-domain`)!.inputs.create as string;
+                    const grow = (g.growGiB ?? 0) * 2 ** 30;
+                    if (grow > 0) {
+                        assert.match(create, new RegExp(`' create '[^']+' '[^']+' '[^']+' '[^']+' ${grow}\n`), `${name}: disk grown by ${g.growGiB} GiB`);
+                        assert.match(create, / grow-root '/, `${name}: root filesystem grown`);
+                    } else {
+                        assert.doesNotMatch(create, /grow-root/, `${name}: disk as built`);
+                    }
                 }
             });
         });

@@ -1,0 +1,331 @@
+/**
+ * A stack's plan on a host, before anything exists: what `isobench plan <stack>` prints and what
+ * `isobench up` refuses on. Cells and expected duration per workload and in all (from earlier runs
+ * of the same cells where there are some, else from the parameters), the environments that are
+ * up at the same time with their memory, vCPUs and disks, what each workload writes in each
+ * environment, and whether the host can hold it all, with the fix when it cannot. Pure: the host's
+ * facts, the filesystems' free space and earlier runs' durations are passed in (experiment/host.ts,
+ * experiment/plan-command.ts and experiment/cell-history.ts read them).
+ *
+ * It decides nothing of its own: guests against the host's RAM and CPUs is guest-capacity.ts,
+ * disks is disk-plan.ts, a cell's expected duration is cell-limit.ts, and how an environment is
+ * made on this host is environment-handles.ts; this puts them side by side.
+ */
+import type { ExperimentSpec } from "./spec";
+import type { HostContext } from "./program";
+import type { CellInvocation } from "./runner";
+import { environmentPlans, EnvironmentPlan } from "./environment-handles";
+import { planInvocations } from "./cell-invocations";
+import { expectedCellDuration } from "./cell-limit";
+import { planCells } from "./plan";
+import { capacityProblems, HOST_RESERVE_MIB } from "./guest-capacity";
+import { DiskPlan, FilesystemSpace, MovablePaths, filesystemProblems, formatBytes, workloadWrites } from "./disk-plan";
+import { CellHistory, historyKey } from "./cell-history";
+import { parseCpuset } from "../core/cpuset";
+import { getWorkload } from "../workloads";
+
+/** What the plan is given besides the spec and the host's context. */
+export interface PlanFacts {
+    /** Why guests cannot run on this host at all (KVM unusable and emulation not allowed); a refusal. */
+    readonly kvmProblem?: string;
+    /** What the plan may write per filesystem and in each guest (disk-plan.ts), and, when measured, the filesystems' free space. */
+    readonly disk?: { readonly plan: DiskPlan; readonly filesystems?: readonly FilesystemSpace[]; readonly movable: MovablePaths };
+    /** Durations of earlier runs' cells on this host (cell-history.ts). */
+    readonly history?: CellHistory;
+    /** Cells of the run that are measured already: not run again. */
+    readonly measured?: ReadonlySet<string>;
+}
+
+/** One workload's cells and how long they are expected to take. */
+export interface WorkloadPlan {
+    readonly name: string;
+    readonly environments: readonly string[];
+    readonly cells: number;
+    /** Of them, measured already (a resumed run). */
+    readonly measured: number;
+    /** Expected seconds of the cells still to run whose duration is known. */
+    readonly seconds: number;
+    /** Cells still to run whose duration neither earlier runs nor the parameters give. */
+    readonly unknown: number;
+    /** Of the cells still to run, how many are expected from earlier runs' durations. */
+    readonly fromHistory: number;
+}
+
+/** One environment: its size where it has one, and what its workloads write there. */
+export interface EnvironmentRow {
+    readonly name: string;
+    readonly kind: string;
+    readonly accel: string;
+    /** Guests: vCPUs and memory; undefined for native and containers (they share the host's). */
+    readonly vcpus?: number;
+    readonly memoryMiB?: number;
+    /** Guests: bytes their disk gets beyond the base image for their workloads' files (disk-plan.ts guestDiskGrowth). */
+    readonly diskGrowBytes?: number;
+    /** The variant, as environments.csv and every sample record it. */
+    readonly variant: string;
+    readonly writes: ReadonlyArray<{ readonly workload: string; readonly bytes: number; readonly describe: string }>;
+}
+
+export type Verdict = "fits" | "does not fit at once" | "does not fit";
+
+export interface ResourcePlan {
+    readonly stack: string;
+    readonly runId: string;
+    readonly repetitions: number;
+    /** The host as the plan saw it, in one line. */
+    readonly host: string;
+    readonly workloads: readonly WorkloadPlan[];
+    readonly environments: readonly EnvironmentRow[];
+    /** Expected seconds of the cells still to run whose duration is known. */
+    readonly totalS: number;
+    readonly unknownCells: number;
+    /** Environments up at the same time: under the interleaved schedule, all of them for the whole run. */
+    readonly together: { readonly guests: number; readonly memoryMiB: number; readonly vcpus: number };
+    /** Bytes the plan may write on the host (disk-plan.ts), when known. */
+    readonly diskBytes?: number;
+    /** Why the host cannot hold the plan, one line each with its fix; empty when it can. */
+    readonly problems: readonly string[];
+    /** What a reader of the results must know that is no refusal (e.g. guests smaller than the host). */
+    readonly notes: readonly string[];
+    readonly verdict: Verdict;
+}
+
+/** The CPUs an environment's workloads see: a guest's vCPUs, a container's cpuset, else the host's. */
+function environmentCpus(p: EnvironmentPlan, spec: ExperimentSpec, host: HostContext): number {
+    if (p.kind === "kvm" || p.kind === "docker-in-kvm") return p.domain.vcpus;
+    const e = spec.environmentSpecs.find((x) => x.name === p.handle.name);
+    const cpuset = e?.kind === "docker" ? e.docker.limits.cpuset : undefined;
+    return cpuset ? parseCpuset(cpuset).length : host.hostCpuCount;
+}
+
+/** The host in one line: CPUs, cores, NUMA nodes, memory, how guests run. */
+export function describeHost(host: HostContext): string {
+    const cores = host.cpuSiblings?.length;
+    const threads = cores ? Math.max(...host.cpuSiblings!.map((c) => c.length)) : undefined;
+    const nodes = host.numaNodes?.length ?? 1;
+    const sockets = host.cpuPackages ? new Set(host.cpuPackages).size : undefined;
+    const shape =
+        cores && sockets
+            ? `${sockets} socket${sockets === 1 ? "" : "s"} × ${cores / sockets} cores × ${threads}`
+            : cores
+              ? `${cores} cores × ${threads}`
+              : undefined;
+    return [
+        `${host.hostCpuCount} CPUs${shape ? ` (${shape} thread${threads === 1 ? "" : "s"})` : ""}`,
+        `${nodes} NUMA node${nodes === 1 ? "" : "s"}`,
+        host.memTotalMiB !== undefined ? `MemTotal ${host.memTotalMiB} MiB` : "memory unknown",
+        host.accel === "kvm" ? "guests under KVM" : "guests under QEMU software emulation (tcg)",
+        host.vhostAvailable ? "vhost-net available" : "no vhost-net",
+    ].join(", ");
+}
+
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
+
+/**
+ * Notes on guests with fewer CPUs than the native and Docker environments they are compared with,
+ * in the workloads whose work spreads over every CPU the environment has (Workload.spreadsOverCpus):
+ * there a ratio to native measures the CPU count as much as virtualisation.
+ */
+function cpuNotes(spec: ExperimentSpec, plans: readonly EnvironmentPlan[], host: HostContext): string[] {
+    const byName = new Map(plans.map((p) => [p.handle.name, { kind: p.kind, cpus: environmentCpus(p, spec, host) }]));
+    const notes: string[] = [];
+    for (const w of spec.workloads) {
+        const wl = getWorkload(w.name);
+        if (!wl.spreadsOverCpus?.({ ...wl.defaults, ...w.params })) continue;
+        const envs = (w.environments ?? spec.environments).flatMap((n) => (byName.has(n) ? [{ name: n, ...byName.get(n)! }] : []));
+        const baseline = envs.filter((e) => e.kind === "native" || e.kind === "docker");
+        const widest = Math.max(0, ...baseline.map((e) => e.cpus));
+        const small = envs.filter((e) => (e.kind === "kvm" || e.kind === "docker-in-kvm") && e.cpus < widest);
+        if (small.length === 0) continue;
+        notes.push(
+            `${w.name} runs one thread or process per CPU: ${small.map((e) => `${e.name} has ${plural(e.cpus, "vCPU")}`).join(", ")}, but ${baseline
+                .filter((e) => e.cpus === widest)
+                .map((e) => e.name)
+                .join(
+                    ", ",
+                )} use ${plural(widest, "host CPU")}, so its ratios to native compare ${[...new Set(small.map((e) => e.cpus))].join("/")} CPUs with ${widest}, not only virtualisation`,
+        );
+    }
+    return notes;
+}
+
+/** The plan of `spec` on `host`. */
+export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: PlanFacts = {}): ResourcePlan {
+    const problems: string[] = [];
+    if (facts.kvmProblem) problems.push(facts.kvmProblem);
+    // One environment at a time, so that one the host cannot provide (ht-siblings without
+    // hyperthreads, pinning to CPUs it lacks, …) is a problem of its own and the rest is planned.
+    const plans: EnvironmentPlan[] = [];
+    for (const e of spec.environmentSpecs) {
+        try {
+            plans.push(...environmentPlans({ ...spec, environmentSpecs: [e], environments: [e.name] }, host));
+        } catch (err) {
+            problems.push((err as Error).message);
+        }
+    }
+    const planned = plans.map((p) => p.handle.name);
+    const invocations: CellInvocation[] = planInvocations(
+        { ...spec, environmentSpecs: spec.environmentSpecs.filter((e) => planned.includes(e.name)), environments: planned },
+        "",
+        plans,
+    );
+    const measured = facts.measured ?? new Set<string>();
+    const cpus = new Map(plans.map((p) => [p.handle.name, environmentCpus(p, spec, host)]));
+    const cells = planCells(spec);
+    const workloads: WorkloadPlan[] = spec.workloads.map((w) => {
+        const mine = cells.filter((c) => c.workload.name === w.name);
+        const todo = mine.filter((c) => !measured.has(c.id));
+        let seconds = 0;
+        let unknown = 0;
+        let fromHistory = 0;
+        for (const c of todo) {
+            const i = invocations.find((x) => x.cellId === c.id);
+            // A cell of an environment the host cannot provide is planned as the program would run it anyway.
+            const kind = spec.environmentSpecs.find((e) => e.name === c.environment)?.kind;
+            const accel = i?.env.accel ?? (kind === "kvm" || kind === "docker-in-kvm" ? host.accel : "none");
+            const d = expectedCellDuration(w, accel, cpus.get(c.environment), i && facts.history?.get(historyKey(i.fingerprint, accel)));
+            if (d.seconds === undefined) unknown++;
+            else seconds += d.seconds;
+            if (d.source === "measured") fromHistory++;
+        }
+        return {
+            name: w.name,
+            environments: w.environments ?? spec.environments,
+            cells: mine.length,
+            measured: mine.length - todo.length,
+            seconds,
+            unknown,
+            fromHistory,
+        };
+    });
+    if (host.memTotalMiB !== undefined) problems.push(...capacityProblems(spec, { cpuCount: host.hostCpuCount, memTotalMiB: host.memTotalMiB }));
+    const capacity = problems.length;
+    if (facts.disk) {
+        problems.push(...(facts.disk.filesystems ? filesystemProblems(facts.disk.filesystems, facts.disk.movable) : []), ...facts.disk.plan.guestProblems);
+    }
+    const writes = workloadWrites(spec);
+    const environments: EnvironmentRow[] = plans.map((p) => ({
+        name: p.handle.name,
+        kind: p.handle.envKind,
+        accel: p.handle.accel,
+        ...(p.kind === "kvm" || p.kind === "docker-in-kvm" ? { vcpus: p.domain.vcpus, memoryMiB: p.domain.memoryMiB, diskGrowBytes: p.diskGrowth.bytes } : {}),
+        variant: p.handle.variant,
+        writes: writes.filter((w) => w.environment === p.handle.name),
+    }));
+    const guests = environments.filter((e) => e.memoryMiB !== undefined);
+    const onlyTogether = problems.length === 1 && capacity === 1 && /are up together/.test(problems[0]);
+    return {
+        stack: spec.stack,
+        runId: spec.runId,
+        repetitions: spec.repetitions,
+        host: describeHost(host),
+        workloads,
+        environments,
+        totalS: workloads.reduce((s, w) => s + w.seconds, 0),
+        unknownCells: workloads.reduce((s, w) => s + w.unknown, 0),
+        together: {
+            guests: guests.length,
+            memoryMiB: guests.reduce((s, g) => s + g.memoryMiB!, 0),
+            vcpus: guests.reduce((s, g) => s + g.vcpus!, 0),
+        },
+        ...(facts.disk && { diskBytes: facts.disk.plan.needs.reduce((s, n) => s + n.bytes, 0) }),
+        problems,
+        notes: cpuNotes(spec, plans, host),
+        verdict: problems.length === 0 ? "fits" : onlyTogether ? "does not fit at once" : "does not fit",
+    };
+}
+
+/** Seconds as a person plans with them: "45 s", "12 min", "3.4 h", "2.1 days (51 h)". */
+export function formatDuration(s: number): string {
+    if (s < 90) return `${Math.round(s)} s`;
+    if (s < 90 * 60) return `${Math.round(s / 60)} min`;
+    if (s < 48 * 3600) return `${(s / 3600).toFixed(1)} h`;
+    return `${(s / 86400).toFixed(1)} days (${Math.round(s / 3600)} h)`;
+}
+
+function durationOf(w: Pick<WorkloadPlan, "seconds" | "unknown" | "fromHistory" | "cells" | "measured">): string {
+    const todo = w.cells - w.measured;
+    if (todo === 0) return "done";
+    const known = w.unknown === todo ? "unknown" : formatDuration(w.seconds);
+    const unknown = w.unknown > 0 && w.unknown < todo ? ` + ${w.unknown} cell(s) of unknown length` : "";
+    const from =
+        w.fromHistory === todo
+            ? "earlier runs"
+            : w.fromHistory > 0
+              ? `earlier runs (${w.fromHistory}) and parameters`
+              : w.unknown === todo
+                ? "-"
+                : "parameters";
+    return `${known}${unknown}  [${from}]`;
+}
+
+function table(rows: readonly (readonly string[])[]): string[] {
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    return rows.map((r) => "  " + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  "));
+}
+
+/** The plan as `isobench plan` prints it. */
+export function formatResourcePlan(p: ResourcePlan): string {
+    const out: string[] = [];
+    out.push(`stack ${p.stack}, run ${p.runId}: ${p.repetitions} repetitions`);
+    out.push(`host: ${p.host}`);
+    out.push(
+        `schedule: interleaved (every environment is provisioned at the start and stays up for the whole run; within each repetition the environments take turns, in an order that rotates between repetitions)`,
+    );
+    out.push(
+        "",
+        "cells and expected time per workload (from earlier runs of the same cells on this host where there are some, else an upper estimate from the parameters: the slow rates of workloads/expected.ts, × 50 in an emulated guest):",
+    );
+    out.push(
+        ...table([
+            ["workload", "cells", "environments", "expected"],
+            ...p.workloads.map((w) => [w.name, `${w.cells}${w.measured ? ` (${w.measured} measured)` : ""}`, w.environments.join(", "), durationOf(w)]),
+            [
+                "total",
+                String(p.workloads.reduce((s, w) => s + w.cells, 0)),
+                "",
+                `${formatDuration(p.totalS)}${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length (each up to its limit)` : ""}, plus provisioning, probes and the analysis`,
+            ],
+        ]),
+    );
+    out.push("", "environments (guests: vCPUs, memory and what their disk gets beyond the guest image; native and containers share the host's):");
+    out.push(
+        ...table([
+            ["environment", "kind", "size", "its workloads write there"],
+            ...p.environments.map((e) => [
+                e.name,
+                `${e.kind}${e.accel === "tcg" ? " (tcg)" : ""}`,
+                e.memoryMiB !== undefined
+                    ? `${plural(e.vcpus!, "vCPU")}, ${e.memoryMiB} MiB${e.diskGrowBytes ? `, disk +${formatBytes(e.diskGrowBytes, "near")}` : ""}`
+                    : "host",
+                e.writes.length ? e.writes.map((w) => w.describe).join("; ") : "-",
+            ]),
+        ]),
+    );
+    out.push(
+        "",
+        `up at the same time: ${plural(p.together.guests, "guest")} with ${p.together.memoryMiB} MiB of memory and ${plural(p.together.vcpus, "vCPU")} in all (a guest the current cell does not use is paused: its vCPUs do not compete, its memory stays taken; the host keeps ${HOST_RESERVE_MIB} MiB for itself)` +
+            (p.diskBytes !== undefined ? `; the run may write ${formatBytes(p.diskBytes)} on the host's disks` : ""),
+    );
+    for (const n of p.notes) out.push(`note: ${n}`);
+    out.push("", `verdict: ${p.verdict}`);
+    for (const l of p.problems) out.push(`  - ${l}`);
+    if (p.verdict === "does not fit at once") {
+        out.push(
+            "  The guests fit one at a time but not all together. A schedule that provisions one guest at a time (isobench:schedule: grouped) is not available yet: size the guests down as the fix says.",
+        );
+    }
+    return out.join("\n");
+}
+
+/** The plan in one line, as `isobench up` prints it before Pulumi starts. */
+export function summarizePlan(p: ResourcePlan): string {
+    const cells = p.workloads.reduce((s, w) => s + w.cells, 0);
+    const measured = p.workloads.reduce((s, w) => s + w.measured, 0);
+    const fromHistory = p.workloads.reduce((s, w) => s + w.fromHistory, 0);
+    return (
+        `plan: ${cells} cells${measured ? ` (${measured} measured already)` : ""}, expected ${formatDuration(p.totalS)}` +
+        `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""} (${fromHistory ? `${fromHistory} cell(s) from earlier runs, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
+        `; ${plural(p.together.guests, "guest")} up at once with ${p.together.memoryMiB} MiB`
+    );
+}

@@ -1,0 +1,309 @@
+/**
+ * The plan of a stack on a host (experiment/resource-plan.ts), the expected duration of a cell
+ * (experiment/cell-limit.ts), earlier runs' durations (experiment/cell-history.ts) and described
+ * hosts (experiment/described-host.ts), without any daemon.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { mockHost } from "../helpers/mock-program";
+import { parseSpec } from "../../experiment/spec";
+import { resourcePlan, formatResourcePlan, formatDuration, summarizePlan } from "../../experiment/resource-plan";
+import { CELL_OVERHEAD_S, EMULATION_SLOWDOWN, expectedCellDuration, expectedCellS } from "../../experiment/cell-limit";
+import { describedHost } from "../../experiment/described-host";
+import { historyKey, readCellHistory } from "../../experiment/cell-history";
+import { planInvocations } from "../../experiment/cell-invocations";
+import { environmentPlans } from "../../experiment/environment-handles";
+import { DISK_MARGIN_BYTES } from "../../experiment/disk-plan";
+import { UsageError, UserError } from "../../core/errors";
+import { parseCommandLine } from "../../experiment/cli-args";
+import { planCommand } from "../../experiment/plan-command";
+
+const GiB = 1024 ** 3;
+
+const small = (over: Record<string, unknown> = {}) =>
+    parseSpec("plantest", {
+        runId: "r1",
+        environments: ["native", "docker-nat", { name: "kvm", kind: "kvm", vcpus: 2, memoryMiB: 2048 }],
+        workloads: [
+            { name: "sysbench-cpu", params: { timeSeconds: 5 } },
+            { name: "pxz", params: { sizeMB: 2 } },
+            { name: "fio", params: { size: "64m", runtimeSeconds: 2 }, environments: ["native", "kvm"] },
+        ],
+        ...over,
+    });
+
+describe("a cell's expected duration (experiment/cell-limit.ts)", () => {
+    it("earlier runs of the same definition decide when there are some: their median", () => {
+        assert.deepEqual(expectedCellDuration({ name: "sysbench-cpu", params: {} }, "kvm", 4, [30, 10, 20]), { seconds: 20, source: "measured" });
+        assert.deepEqual(expectedCellDuration({ name: "sysbench-cpu", params: {} }, "kvm", 4, [10, 20]), { seconds: 15, source: "measured" });
+    });
+
+    it("else the parameters: the workload's estimate and the cell's overhead, × the emulation slowdown in an emulated guest", () => {
+        const sel = { name: "sysbench-cpu", params: { timeSeconds: 5 } };
+        assert.deepEqual(expectedCellDuration(sel, "none"), { seconds: 5 + CELL_OVERHEAD_S, source: "parameters" });
+        assert.deepEqual(expectedCellDuration(sel, "tcg"), { seconds: 5 * EMULATION_SLOWDOWN + CELL_OVERHEAD_S, source: "parameters" });
+        // HPL's N from a share of memory: the params do not say.
+        assert.deepEqual(expectedCellDuration({ name: "linpack", params: { memoryPercent: 50 } }, "kvm"), { seconds: undefined, source: "unknown" });
+    });
+
+    it("work spread over one process or thread per CPU is divided among the environment's CPUs when they are known", () => {
+        const hpl = { name: "linpack", params: { n: 10000 } };
+        assert.ok(Math.abs(expectedCellS(hpl, 32)! - expectedCellS(hpl)! / 32) < 1e-6);
+        // An explicit count is the count, whatever the CPUs.
+        assert.equal(
+            expectedCellS({ name: "linpack", params: { n: 10000, processes: 2 } }, 32),
+            expectedCellS({ name: "linpack", params: { n: 10000, processes: 2 } }),
+        );
+        assert.ok(expectedCellS({ name: "pxz", params: {} }, 16)! < expectedCellS({ name: "pxz", params: {} })!);
+    });
+});
+
+describe("described hosts (experiment/described-host.ts)", () => {
+    it("2x8x2,256g: the IBM study's server, hyperthread siblings k and k+16 on the socket of core k", () => {
+        const h = describedHost("2x8x2,256g");
+        assert.equal(h.hostCpuCount, 32);
+        assert.equal(h.memTotalMiB, 256 * 1024);
+        assert.deepEqual(h.numaNodes, [0, 1]);
+        assert.deepEqual(h.cpuSiblings![0], [0, 16]);
+        assert.deepEqual(h.cpuSiblings![8], [8, 24]);
+        assert.deepEqual([h.cpuPackages![0], h.cpuPackages![7], h.cpuPackages![8], h.cpuPackages![16], h.cpuPackages![24]], [0, 0, 1, 0, 1]);
+        assert.equal(h.accel, "kvm");
+        assert.equal(h.vhostAvailable, true);
+    });
+
+    it("1x8x2,64g,tcg,no-vhost", () => {
+        const h = describedHost("1x8x2,64g,tcg,no-vhost");
+        assert.equal(h.hostCpuCount, 16);
+        assert.deepEqual(h.cpuSiblings![3], [3, 11]);
+        assert.deepEqual(h.numaNodes, [0]);
+        assert.equal(h.accel, "tcg");
+        assert.equal(h.vhostAvailable, false);
+    });
+
+    it("refuses what is not a description, naming the syntax", () => {
+        for (const bad of ["2x8x2", "2x8,256g", "2x8x2,256", "2x8x2,256g,fast", "0x8x2,1g"]) {
+            assert.throws(
+                () => describedHost(bad),
+                (e: Error) => e instanceof UserError && /--host: ".*" is not a host description\. Write <sockets>x/.test(e.message),
+                bad,
+            );
+        }
+    });
+});
+
+describe("the resource plan (experiment/resource-plan.ts)", () => {
+    const host = mockHost({ accel: "kvm", memTotalMiB: 24 * 1024, hostCpuCount: 2 });
+
+    it("counts cells per workload and expects their time from the parameters, in all and per workload", () => {
+        const p = resourcePlan(small(), host);
+        assert.deepEqual(
+            p.workloads.map((w) => [w.name, w.cells, w.measured, w.unknown, w.fromHistory]),
+            [
+                ["sysbench-cpu", 9, 0, 0, 0],
+                ["pxz", 9, 0, 0, 0],
+                ["fio", 6, 0, 0, 0],
+            ],
+        );
+        const cpu = p.workloads[0];
+        assert.equal(cpu.seconds, 9 * (5 + CELL_OVERHEAD_S));
+        assert.equal(
+            p.totalS,
+            p.workloads.reduce((s, w) => s + w.seconds, 0),
+        );
+        assert.equal(p.verdict, "fits");
+        assert.deepEqual(p.problems, []);
+        assert.deepEqual(p.together, { guests: 1, memoryMiB: 2048, vcpus: 2 });
+        const text = formatResourcePlan(p);
+        assert.match(
+            text,
+            /^stack plantest, run r1: 3 repetitions\nhost: 2 CPUs \(2 cores × 1 thread\), 1 NUMA node, MemTotal 24576 MiB, guests under KVM, no vhost-net\n/,
+        );
+        assert.match(text, /\n {2}sysbench-cpu +9 +native, docker-nat, kvm +10 min {2}\[parameters\]\n/);
+        assert.match(text, /\n {2}total +24 +\d+ min, plus provisioning, probes and the analysis\n/);
+        assert.match(
+            text,
+            /\n {2}kvm +kvm +2 vCPUs, 2048 MiB +pxz 2\.0 MiB .*; fio 64\.0 MiB \(isobench:workloads\.2\.params\.size = 64m; removed after each cell\)\n/,
+        );
+        assert.match(text, /\nverdict: fits$/);
+        assert.match(
+            summarizePlan(p),
+            /^plan: 24 cells, expected \d+ min \(from the parameters, which err long; isobench plan plantest itemises it\); 1 guest up at once with 2048 MiB$/,
+        );
+    });
+
+    it("takes the durations of earlier runs of the same cell definition, under the same accelerator, and leaves out measured cells", () => {
+        const spec = small();
+        const invs = planInvocations(spec, "/r", environmentPlans(spec, host));
+        const cpuCells = invs.filter((i) => i.workload === "sysbench-cpu");
+        const history = new Map<string, number[]>();
+        for (const i of cpuCells) history.set(historyKey(i.fingerprint, i.env.accel), [7]);
+        // Another accelerator's history is another definition's.
+        const fio = invs.find((i) => i.workload === "fio" && i.env.name === "kvm")!;
+        history.set(historyKey(fio.fingerprint, "tcg"), [1]);
+        const measured = new Set([cpuCells[0].cellId]);
+        const p = resourcePlan(spec, host, { history, measured });
+        const cpu = p.workloads.find((w) => w.name === "sysbench-cpu")!;
+        assert.deepEqual([cpu.cells, cpu.measured, cpu.fromHistory, cpu.seconds], [9, 1, 8, 8 * 7]);
+        assert.equal(p.workloads.find((w) => w.name === "fio")!.fromHistory, 0);
+        assert.match(formatResourcePlan(p), /\n {2}sysbench-cpu +9 \(1 measured\) +native, docker-nat, kvm +56 s {2}\[earlier runs\]\n/);
+    });
+
+    it("emulated guests' cells are expected 50 times as long", () => {
+        const kvm = resourcePlan(small(), host).workloads[0];
+        const tcg = resourcePlan(small(), { ...host, accel: "tcg" }).workloads[0];
+        assert.equal(tcg.seconds - kvm.seconds, 3 * 5 * (EMULATION_SLOWDOWN - 1));
+    });
+
+    it("refuses guests that do not fit together, and says the plan does not fit at once", () => {
+        const p = resourcePlan(
+            small({
+                environments: ["native", { name: "a", kind: "kvm", memoryMiB: 16384 }, { name: "b", kind: "kvm", memoryMiB: 16384 }],
+                workloads: ["sysbench-cpu"],
+            }),
+            host,
+        );
+        assert.equal(p.verdict, "does not fit at once");
+        assert.equal(p.problems.length, 1);
+        assert.match(p.problems[0], /^the 2 guests are up together for the whole run and need 32768 MiB together/);
+        assert.match(
+            formatResourcePlan(p),
+            /The guests fit one at a time but not all together\. A schedule that provisions one guest at a time \(isobench:schedule: grouped\) is not available yet/,
+        );
+    });
+
+    it("a guest too big alone, an environment the host cannot provide, a full disk and unusable KVM are each a problem of their own", () => {
+        const spec = small({
+            environments: [
+                "native",
+                { name: "huge", kind: "kvm", vcpus: 4, memoryMiB: 32768 },
+                { name: "sib", kind: "kvm", preset: "kvm-tuned", vcpus: 2, pinning: "ht-siblings" },
+            ],
+            workloads: ["sysbench-cpu"],
+        });
+        const need = { path: "/repo/results/plantest/r1", bytes: 10 * GiB, what: "results", keys: [] };
+        const p = resourcePlan(spec, host, {
+            kvmProblem: "KVM is requested but unusable: no /dev/kvm. Fix: …",
+            disk: { plan: { needs: [need], guestProblems: [] }, filesystems: [{ mount: "/", freeBytes: 5 * GiB, needs: [need] }], movable: host },
+        });
+        assert.equal(p.verdict, "does not fit");
+        assert.match(p.problems[0], /^KVM is requested but unusable/);
+        assert.ok(p.problems.some((l) => /^environment sib: .*"ht-siblings" needs hyperthread sibling pairs/.test(l)));
+        assert.ok(p.problems.some((l) => /^environment huge \(isobench:environments\.1\.vcpus\): 4 vCPUs, but the host has CPUs 0-1 only/.test(l)));
+        assert.ok(p.problems.some((l) => /^environment huge \(isobench:environments\.1\.memoryMiB\): 32768 MiB/.test(l)));
+        assert.ok(p.problems.some((l) => l.startsWith("the filesystem mounted at / has 5.0 GiB free, but the plan may write 10.0 GiB there")));
+        assert.equal(p.diskBytes, 10 * GiB);
+        // The environment it could not plan still has its cells counted.
+        assert.equal(p.workloads[0].cells, 9);
+        assert.ok(DISK_MARGIN_BYTES > 0);
+    });
+
+    it("notes a guest with fewer vCPUs than native where the work spreads over every CPU (pxz, hpcc), not where it does not", () => {
+        const p = resourcePlan(small(), { ...host, hostCpuCount: 32, cpuSiblings: undefined });
+        assert.deepEqual(p.notes, [
+            "pxz runs one thread or process per CPU: kvm has 2 vCPUs, but native, docker-nat use 32 host CPUs, so its ratios to native compare 2 CPUs with 32, not only virtualisation",
+        ]);
+        assert.deepEqual(resourcePlan(small(), host).notes, [], "2 vCPUs on a 2-CPU host compare equal CPUs");
+    });
+});
+
+describe("earlier runs' cell durations (experiment/cell-history.ts)", () => {
+    let root = "";
+    before(() => {
+        root = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-history-"));
+    });
+    after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+    const csv = (cell: string, fingerprint: string, accel: string) =>
+        [
+            "run_id,stack,cell_id,environment,env_kind,variant,workload,params,repetition,metric,value,unit,better,started_at,duration_s,tool,tool_version,accel,host,kernel,cpu_model,notes,fingerprint",
+            `r,s,${cell},kvm,kvm,v,sysbench-cpu,p,1,events_per_s,1,e,higher,t,1,sysbench,1,${accel},h,k,c,,${fingerprint}`,
+            "",
+        ].join("\n");
+
+    it("reads start to done of every finished cell of every stack's runs, by fingerprint and accel", () => {
+        const run = path.join(root, "s", "r");
+        const other = path.join(root, "t", "x");
+        for (const d of [run, other]) fs.mkdirSync(path.join(d, "cells"), { recursive: true });
+        fs.writeFileSync(
+            path.join(run, "progress.log"),
+            [
+                "2026-01-01T00:00:00.000Z cell sysbench-cpu.kvm.r1: start (sysbench-cpu on kvm, accel=tcg, launched 0.1 s before)",
+                "2026-01-01T00:00:30.000Z cell sysbench-cpu.kvm.r1: done in 25.0 s, 3 samples",
+                // Never finished: says nothing about its duration.
+                "2026-01-01T00:01:00.000Z cell sysbench-cpu.kvm.r2: start (sysbench-cpu on kvm, accel=tcg, launched 0.1 s before)",
+                // Another workload than those asked for.
+                "2026-01-01T00:02:00.000Z cell redis.kvm.r1: start (redis on kvm, accel=tcg, launched 0.1 s before)",
+                "2026-01-01T00:03:00.000Z cell redis.kvm.r1: done in 50.0 s, 3 samples",
+                "",
+            ].join("\n"),
+        );
+        fs.writeFileSync(path.join(run, "cells", "sysbench-cpu.kvm.r1.csv"), csv("sysbench-cpu.kvm.r1", "fp1-aaaa", "tcg"));
+        fs.writeFileSync(path.join(run, "cells", "sysbench-cpu.kvm.r2.csv"), csv("sysbench-cpu.kvm.r2", "fp1-aaaa", "tcg"));
+        fs.writeFileSync(path.join(run, "cells", "redis.kvm.r1.csv"), csv("redis.kvm.r1", "fp1-bbbb", "tcg"));
+        fs.writeFileSync(
+            path.join(other, "progress.log"),
+            "2026-01-02T00:00:00.000Z cell sysbench-cpu.kvm.r1: start (x)\n2026-01-02T00:00:10.000Z cell sysbench-cpu.kvm.r1: done in 9.0 s, 3 samples\n",
+        );
+        fs.writeFileSync(path.join(other, "cells", "sysbench-cpu.kvm.r1.csv"), csv("sysbench-cpu.kvm.r1", "fp1-aaaa", "tcg"));
+        const h = readCellHistory(root, new Set(["sysbench-cpu"]));
+        assert.deepEqual([...h.entries()], [[historyKey("fp1-aaaa", "tcg"), [30, 10]]]);
+        assert.deepEqual([...readCellHistory(path.join(root, "absent"), new Set(["sysbench-cpu"])).entries()], []);
+    });
+});
+
+describe("isobench plan (experiment/plan-command.ts)", () => {
+    /** What planCommand returns and prints. */
+    /** The command line as the CLI parses it (cli-args.ts), then planCommand. */
+    function run(args: string[]): { code: number | undefined; out: string } {
+        const lines: string[] = [];
+        const log = console.log;
+        console.log = (l: string) => lines.push(l);
+        try {
+            const inv = parseCommandLine(["plan", ...args]);
+            assert.ok(inv.command === "plan");
+            return { code: planCommand(inv), out: lines.join("\n") };
+        } finally {
+            console.log = log;
+        }
+    }
+
+    it("plans a stack on a described host: exit 0 when it fits, 1 with the fix when it does not, and says what it could not know", () => {
+        const fits = run(["felter2014", "--host", "2x8x2,256g"]);
+        assert.equal(fits.code, 0);
+        assert.match(
+            fits.out,
+            /^stack felter2014, run felter2014-1: 10 repetitions\nhost: 32 CPUs \(2 sockets × 8 cores × 2 threads\), 2 NUMA nodes, MemTotal 262144 MiB, guests under KVM, vhost-net available\n/,
+        );
+        assert.match(
+            fits.out,
+            /; the run may write 63\.4 GiB on the host's disks\n\nverdict: fits\n\(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them\)$/,
+        );
+        const small = run(["felter2014", "--host", "1x8x2,64g"]);
+        assert.equal(small.code, 1);
+        assert.match(small.out, /\nverdict: does not fit at once\n {2}- the 6 guests are up together/);
+        // Emulated guests on a described host: their cells planned 50 times as long.
+        assert.match(run(["quick", "--host", "1x2x1,8g,tcg"]).out, /\n {2}kvm-tuned +kvm \(tcg\) +1 vCPU, 1024 MiB/);
+    });
+
+    it("takes exactly one stack and an optional host, and refuses a bad description or stack naming the fix", () => {
+        assert.throws(() => run([]), UsageError);
+        assert.throws(() => run(["a", "b"]), UsageError);
+        assert.throws(() => run(["quick", "--host"]), UsageError);
+        assert.throws(
+            () => run(["quick", "--host", "big"]),
+            (e: Error) => e instanceof UserError && /--host: "big" is not a host description/.test(e.message),
+        );
+        assert.throws(() => run(["quik", "--host", "1x2x1,8g"]), /unknown stack "quik".*did you mean "quick"/s);
+    });
+});
+
+describe("formatDuration", () => {
+    it("seconds, minutes, hours, days", () => {
+        assert.equal(formatDuration(45), "45 s");
+        assert.equal(formatDuration(600), "10 min");
+        assert.equal(formatDuration(5 * 3600), "5.0 h");
+        assert.equal(formatDuration(3 * 86400), "3.0 days (72 h)");
+    });
+});
