@@ -12,14 +12,17 @@ import { declareExperiment } from "./experiment/program";
 import { checkResults, runResultsDir } from "./experiment/results-preflight";
 import { recordRunProvenance } from "./experiment/provenance-record";
 import { appendProgress } from "./experiment/progress-log";
+import { withAddedRepetitions } from "./experiment/precision-run";
 import { STACK_CONFIG_DIR } from "./core/paths";
 import { findRepoRoot } from "./core/repo-root";
 
 // The same reading of the stack file as the CLI's preflight (experiment/stack-file.ts).
-const spec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()), readHostShape());
-const host = gatherHost(spec, { log: (l) => pulumi.log.info(l) });
-const banner = emulationBanner(spec, host.accel, process.env);
+const stackSpec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()), readHostShape());
+const host = gatherHost(stackSpec, { log: (l) => pulumi.log.info(l) });
+const banner = emulationBanner(stackSpec, host.accel, process.env);
 if (banner) pulumi.log.warn(banner);
+// With the repetitions isobench:precision added in earlier passes (repetitions.json), so no up drops their cells.
+const spec = withAddedRepetitions(stackSpec, host);
 // Before any resource: results measured under another definition are refused, not kept.
 const results = checkResults(spec, host);
 // Every pass that measures (not a preview) records what defines the run before its first resource.
@@ -30,7 +33,7 @@ if (!pulumi.runtime.isDryRun()) {
     const dir = runResultsDir(spec, host);
     const named = pulumi.runtime.getRootDirectory();
     const project = path.isAbsolute(named) && fs.existsSync(path.join(named, "Pulumi.yaml")) ? named : findRepoRoot(process.cwd());
-    appendProgress(dir, recordRunProvenance(spec, host, dir, path.join(project, STACK_CONFIG_DIR, `Pulumi.${spec.stack}.yaml`)));
+    appendProgress(dir, recordRunProvenance(stackSpec, host, dir, path.join(project, STACK_CONFIG_DIR, `Pulumi.${spec.stack}.yaml`)));
 }
 const experiment = declareExperiment(spec, host, results);
 

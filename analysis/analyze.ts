@@ -21,7 +21,9 @@ import { readCells } from "./read-cells";
 import { renderMarkdown } from "./report";
 import { writeFileAtomic } from "../core/files";
 import { isEmulated } from "../core/samples";
+import { PrecisionGoal, readRepetitions, RepetitionsRecord } from "../core/precision";
 import { TCG_MEANING } from "./emulated";
+import { PRECISION_COLUMNS, PrecisionReport, precisionRecords, precisionRows, precisionUnjudged, primaryMetrics } from "./precision";
 
 export interface AnalyzeOptions {
     /** Print progress and what was written to stderr. Default false. */
@@ -42,6 +44,11 @@ export interface AnalyzeOptions {
     readonly plan?: readonly string[];
     /** With compareWith: the share of verdicts that must agree for the agreement report to pass; default AGREEMENT_BAR. */
     readonly agreementBar?: number;
+    /**
+     * The stack's precision goal (the stack's analysis step passes it); without it, the goal of the
+     * folder's repetitions.json, if any. With a goal: precision.csv and a Precision section.
+     */
+    readonly precision?: PrecisionGoal;
 }
 
 export const SUMMARY_COLUMNS = [
@@ -165,6 +172,30 @@ export async function summarizeResultsDir(
     return { summary, loadProblems, facts: read.facts, rows: read.rows, files: read.files.length };
 }
 
+/** Each primary metric's group against the precision goal, when there is one (precision.ts); problems reading the record are returned. */
+function precisionOfRun(dir: string, summary: Summary, refs: readonly Reference[], goal?: PrecisionGoal): { report?: PrecisionReport; problems: string[] } {
+    let record: RepetitionsRecord | undefined;
+    const problems: string[] = [];
+    try {
+        record = readRepetitions(dir);
+    } catch (e) {
+        problems.push((e as Error).message);
+    }
+    const g = goal ?? record?.goal;
+    if (!g) return { problems };
+    const primaries = primaryMetrics(refs);
+    return {
+        report: {
+            goal: g,
+            rows: precisionRows(summary.rows, primaries, g, summary.confidence),
+            added: record?.added ?? [],
+            unjudged: precisionUnjudged(summary.rows, primaries),
+            confidence: summary.confidence,
+        },
+        problems,
+    };
+}
+
 /** The published claims a run's summary speaks to, judged with its environment facts (link ceilings). */
 function claimsOfRun(refs: readonly Reference[], summary: Summary, env: ReturnType<typeof readEnvironmentFacts>): { claims: ClaimResult[]; skipped: number } {
     return summary.hasNative ? applicableClaims(refs, summary, { linkGbps: linkCeilings(env.facts) }) : { claims: [], skipped: 0 };
@@ -195,6 +226,8 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
     ];
     if (!summary.hasNative) extraProblems.push("claims of the published studies were not evaluated: they compare environments with native");
     if (opts.progress && skipped > 0) log(`analyze: ${skipped} published claim(s) concern workloads these results do not contain; not listed`);
+    const precision = precisionOfRun(dir, summary, refs, opts.precision);
+    extraProblems.push(...precision.problems);
 
     const md = renderMarkdown(summary, {
         source: dir,
@@ -202,6 +235,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
         claims,
         published,
         unmatched,
+        ...(precision.report && { precision: precision.report }),
         environmentFacts: env.facts,
     });
     const csvPath = path.join(dir, "summary.csv");
@@ -209,6 +243,14 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
     writeFileAtomic(csvPath, summaryToCsv(summary));
     writeFileAtomic(mdPath, md);
     const written = [csvPath, mdPath];
+    if (precision.report) {
+        const precisionPath = path.join(dir, "precision.csv");
+        writeFileAtomic(
+            precisionPath,
+            stringify(precisionRecords(precision.report.rows, precision.report.goal), { header: true, columns: [...PRECISION_COLUMNS] }),
+        );
+        written.push(precisionPath);
+    }
 
     const plotProblems: string[] = [];
     let plots: Awaited<ReturnType<typeof renderPlots>>["plots"] = [];
@@ -238,6 +280,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
             problems: [...loadProblems, ...summary.problems, ...extraProblems, ...plotProblems],
             provenance: refs.map((r) => `${r.title}. ${r.provenance}`),
             generatedAt: new Date().toISOString(),
+            ...(precision.report && { precision: precision.report }),
         }),
     );
     written.push(htmlPath);

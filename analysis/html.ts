@@ -9,7 +9,22 @@ import type { RenderedPlot } from "./plots";
 import { RATIO_INTERVAL_METHOD } from "./ratio";
 import { emulationHeadline, TCG_MARK, TCG_MEANING } from "./emulated";
 import type { ClaimResult, PublishedComparison, UnmatchedPublished } from "./published";
-import { CLAIM_HEADER, claimLegend, claimRows, DETAIL_HEADER, detailRow, notesOf, overheadTable, PUBLISHED_HEADER, publishedRows } from "./report";
+import {
+    CLAIM_HEADER,
+    claimLegend,
+    claimRows,
+    DETAIL_HEADER,
+    detailRow,
+    notesOf,
+    overheadTable,
+    PRECISION_HEADER,
+    precisionIntro,
+    precisionLegend,
+    precisionTableRows,
+    PUBLISHED_HEADER,
+    publishedRows,
+} from "./report";
+import type { PrecisionReport } from "./precision";
 import { groupBy } from "./group-by";
 import { escapeXmlText } from "../core/xml";
 
@@ -28,6 +43,8 @@ export interface HtmlReportInput {
     /** Reference data provenance, one line per study. */
     readonly provenance: readonly string[];
     readonly generatedAt: string;
+    /** The precision goal and each primary metric's group against it, when the run has a goal. */
+    readonly precision?: PrecisionReport;
 }
 
 /** Text, and values of the page's double-quoted attributes (`id="plot-…"`), which is why `"` is escaped too. */
@@ -134,6 +151,13 @@ export function renderHtml(input: HtmlReportInput): string {
             : "<p>None of the published values matches a workload, metric and environment of this run.</p>",
     );
     parts.push(`<p class="note">${input.provenance.map(escapeHtml).join("<br>")}</p>`);
+
+    if (input.precision) {
+        const { goal, items } = precisionIntro(input.precision);
+        parts.push(`<h2 id="precision">Precision</h2>`, `<p>${escapeHtml(goal)}</p>`);
+        if (items.length) parts.push(`<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join("")}</ul>`);
+        parts.push(htmlTable(PRECISION_HEADER, precisionTableRows(input.precision), "precision"), `<p class="note">${escapeHtml(precisionLegend())}</p>`);
+    }
 
     parts.push(`<h2 id="plots">Plots</h2>`);
     if (input.plots.length === 0) parts.push("<p>No plots.</p>");

@@ -21,6 +21,7 @@ import { emulationHeadline, environmentLabel, markValue, TCG_MARK, TCG_MEANING }
 import { RATIO_INTERVAL_METHOD } from "./ratio";
 import { restates } from "./duplicates";
 import { UNIT_OF_REPLICATION } from "./pairing";
+import { PRECISION_STATUS_MEANING, PrecisionReport, PrecisionStatus } from "./precision";
 import { isEmulated } from "../core/samples";
 import { cpuCountNote, EnvironmentFact } from "./facts";
 
@@ -37,6 +38,8 @@ export interface ReportOptions {
     readonly unmatched?: readonly UnmatchedPublished[];
     /** environments.csv, for the notes on what environments measured of themselves. */
     readonly environmentFacts?: readonly EnvironmentFact[];
+    /** The stack's precision goal and each primary metric's group against it (isobench:precision). */
+    readonly precision?: PrecisionReport;
 }
 
 /** Decimals giving about 4 significant digits for the magnitude of x (0 for |x| >= 1000). */
@@ -249,6 +252,63 @@ export function notesOf(summary: Summary, facts: readonly EnvironmentFact[] = []
     return notes;
 }
 
+export const PRECISION_HEADER = ["workload", "point", "metric", "environment", "n", "± of mean", "status"];
+
+const percentOf = (x: number) => `${+(x * 100).toFixed(2)} %`;
+
+/** The Precision section's text above its table: the goal and what it came to, the repetitions added, what was not judged. */
+export function precisionIntro(p: PrecisionReport): { readonly goal: string; readonly items: string[] } {
+    const counts = (Object.keys(PRECISION_STATUS_MEANING) as PrecisionStatus[])
+        .map((status) => [status, p.rows.filter((r) => r.status === status).length] as const)
+        .filter(([, n]) => n > 0)
+        .map(([status, n]) => `${n} ${status}`)
+        .join(", ");
+    const goal =
+        `Goal (isobench:precision): each primary metric's mean known to ±${percentOf(p.goal.relativeHalfWidth)} (half-width of its ${Math.round(p.confidence * 100)} % interval over the mean), ` +
+        `with at most ${p.goal.maxRepetitions} repetitions per cell. Groups: ${counts || "none"}.`;
+    const items = p.added.map((a) => `Repetition ${a.repetition} added to ${a.workload} in ${a.environments.join(", ")} (${a.at}): ${a.reason}`);
+    if (p.unjudged.length > 0) items.push(`Not judged (no published claim names a primary metric for them): ${p.unjudged.join(", ")}`);
+    return { goal, items };
+}
+
+/** One table row per group of a primary metric. */
+export function precisionTableRows(p: PrecisionReport): string[][] {
+    const keysByWorkload = new Map<string, string[]>();
+    for (const [w, rows] of groupBy(p.rows, (r) => r.workload)) keysByWorkload.set(w, varyingKeys(rows.map((r) => r.params)));
+    return p.rows.map((r) => [
+        r.workload,
+        shortParams(r.params, keysByWorkload.get(r.workload) ?? []),
+        r.metric,
+        environmentLabel(r.environment, isEmulated(r.accel)),
+        String(r.n),
+        r.relativeHalfWidth === null ? "n/a" : `±${percentOf(r.relativeHalfWidth)}`,
+        r.status,
+    ]);
+}
+
+/** What each precision status means, one sentence. */
+export function precisionLegend(): string {
+    return `Statuses — ${Object.entries(PRECISION_STATUS_MEANING)
+        .map(([status, m]) => `${status}: ${m}`)
+        .join("; ")}.`;
+}
+
+/** The Precision section of summary.md. */
+export function precisionSection(p: PrecisionReport): string[] {
+    const { goal, items } = precisionIntro(p);
+    return [
+        "## Precision",
+        "",
+        goal,
+        "",
+        ...(items.length ? [...items.map((i) => `- ${i}`), ""] : []),
+        ...table(PRECISION_HEADER, precisionTableRows(p), ["n"]),
+        "",
+        precisionLegend(),
+        "",
+    ];
+}
+
 /** The report: overhead table, claims, published comparison, details, notes, problems. */
 export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): string {
     const out: string[] = [];
@@ -278,6 +338,8 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
             "",
         );
     }
+
+    if (opts.precision) out.push(...precisionSection(opts.precision));
 
     out.push("## Details", "");
     for (const rows of groupBy(summary.rows, (r) => JSON.stringify([r.workload, r.params])).values()) {

@@ -7,6 +7,7 @@
  */
 import type { ValidateFunction } from "ajv";
 import type { EnvironmentHandle } from "../core/environment-handle";
+import type { PrecisionGoal } from "../core/precision";
 import { UserError } from "../core/errors";
 import type { DeclaredSettings } from "../environments/host-settings";
 import type { CellInvocation } from "./runner";
@@ -93,8 +94,8 @@ export interface CommandArgs {
     probe: EnvironmentHandle;
     "probe-host": Readonly<Record<string, string>>;
     "host-apply": DeclaredSettings;
-    /** `analyze --plan`: the cell ids of the stack's current plan. */
-    "analyze-plan": readonly string[];
+    /** `analyze --plan`: the cell ids of the stack's current plan, and its precision goal. */
+    "analyze-plan": { readonly cells: readonly string[]; readonly precision?: PrecisionGoal };
 }
 
 /** The schema of each subcommand's argument. */
@@ -103,7 +104,20 @@ export const COMMAND_SCHEMAS: { readonly [K in keyof CommandArgs]: object } = {
     probe: handleSchema,
     "probe-host": strings,
     "host-apply": settingsSchema,
-    "analyze-plan": { type: "array", items: { type: "string" } },
+    "analyze-plan": {
+        type: "object",
+        additionalProperties: false,
+        required: ["cells"],
+        properties: {
+            cells: { type: "array", items: { type: "string" } },
+            precision: {
+                type: "object",
+                additionalProperties: false,
+                required: ["relativeHalfWidth", "maxRepetitions"],
+                properties: { relativeHalfWidth: { type: "number" }, maxRepetitions: { type: "integer" } },
+            },
+        },
+    },
 };
 
 export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true } as const;

@@ -208,12 +208,13 @@ function declareCells(d: Declaring, invocations: readonly CellInvocation[]): str
 
 /** The analysis step, last in the chain; returns its overhead table. */
 function declareAnalysis(d: Declaring, cellIds: readonly string[]): pulumi.Output<string> {
-    const create = `${d.isobench} analyze ${q(d.resultsDir)} --quiet-progress --plan ${encodeArg("analyze-plan", cellIds)}`;
-    // A retried or re-measured cell changes the attempts, and so analyses again.
+    const precision = d.spec.precision;
+    const plan = encodeArg("analyze-plan", { cells: cellIds, ...(precision && { precision }) });
+    const create = `${d.isobench} analyze ${q(d.resultsDir)} --quiet-progress --plan ${plan}`;
+    // A retried or re-measured cell changes the attempts, and so analyses again; so does another precision goal.
     const attempts = cellIds.map((c) => d.results.attempts.get(c) ?? 0).join(",");
-    return d.chain.add("analysis", undefined, (dependsOn) =>
-        commandOf(d)("analysis", { create, triggers: [d.spec.runId, cellIds.join(","), attempts] }, { dependsOn }),
-    ).stdout;
+    const triggers = [d.spec.runId, cellIds.join(","), attempts, ...(precision ? [JSON.stringify(precision)] : [])];
+    return d.chain.add("analysis", undefined, (dependsOn) => commandOf(d)("analysis", { create, triggers }, { dependsOn })).stdout;
 }
 
 /** A run whose results folder holds nothing of the plan yet (tests; the first up). */

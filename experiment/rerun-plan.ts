@@ -101,6 +101,7 @@ export function stackConfigOf(
     return plain({
         "isobench:runId": runId,
         "isobench:repetitions": spec.repetitions,
+        ...(spec.precision ? { "isobench:precision": { ...spec.precision } } : {}),
         "isobench:environments": spec.environmentSpecs.map(environmentItem),
         "isobench:workloads": spec.workloads.map((w) => ({
             name: w.name,

@@ -32,6 +32,7 @@ import { SchemaType, wordOr } from "../core/schema";
 import { SpecError } from "../core/errors";
 import { HostShape, resolveRelativeSize } from "../core/host-shape";
 import { didYouMean } from "../core/closest";
+import type { AddedRepetition, PrecisionGoal } from "../core/precision";
 
 export { PRESET_NAMES } from "../core/environment-spec";
 export type { EnvironmentSpec, VhostMode } from "../core/environment-spec";
@@ -95,6 +96,13 @@ export interface ExperimentSpec {
     readonly cellTimeoutS?: number;
     readonly kvm: KvmDefaults;
     readonly host: HostDeclared;
+    /** `isobench:precision`: repetitions are added (up to its maximum) until every primary metric's mean meets it; undefined = the planned repetitions only. */
+    readonly precision?: PrecisionGoal;
+    /**
+     * Repetitions added for the precision goal: not from the stack file but from the run's
+     * repetitions.json (experiment/precision-run.ts withAddedRepetitions), so the plan declares them on every up.
+     */
+    readonly addedRepetitions?: readonly AddedRepetition[];
 }
 
 /**
@@ -131,6 +139,12 @@ const schema = {
     properties: {
         runId: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" },
         repetitions: { type: "integer", minimum: 3, maximum: 1000 },
+        precision: {
+            type: "object",
+            additionalProperties: false,
+            required: ["relativeHalfWidth", "maxRepetitions"],
+            properties: { relativeHalfWidth: { type: "number", exclusiveMinimum: 0 }, maxRepetitions: { type: "integer", minimum: 3, maximum: 1000 } },
+        },
         // Items are checked one by one below (a preset name, or an object validated by its kind).
         environments: { type: "array", minItems: 1, maxItems: 64, items: { type: ["string", "object"] } },
         workloads: {
@@ -470,6 +484,8 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         );
     }
     const c: StackConfig = config;
+    const precisionErrors = precisionGoalErrors(c.precision, c.repetitions ?? 3);
+    if (precisionErrors.length > 0) fail(stack, precisionErrors);
     const itemErrors = [...environmentItemErrors(c.environments), ...workloadParamErrors(c.workloads)];
     if (itemErrors.length > 0) fail(stack, itemErrors);
     const workloads: WorkloadSelection[] = c.workloads.map((w) =>
@@ -523,7 +539,21 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         ...(c.cellTimeoutS !== undefined && { cellTimeoutS: c.cellTimeoutS }),
         kvm: sizing,
         host: { ...(c.host ?? {}) },
+        ...(c.precision && { precision: c.precision }),
     };
+}
+
+/** What the schema cannot say of isobench:precision: a fraction below 1, a maximum not below the planned repetitions. */
+function precisionGoalErrors(p: PrecisionGoal | undefined, repetitions: number): string[] {
+    if (!p) return [];
+    const lines: string[] = [];
+    if (!(p.relativeHalfWidth < 1))
+        lines.push(`isobench:precision.relativeHalfWidth: ${shown(p.relativeHalfWidth)} is not a fraction of the mean below 1; write 0.05 for ±5 %`);
+    if (p.maxRepetitions < repetitions)
+        lines.push(
+            `isobench:precision.maxRepetitions: ${p.maxRepetitions} is below isobench:repetitions (${repetitions}), which every cell gets anyway; set it to at least ${repetitions}`,
+        );
+    return lines;
 }
 
 /**

@@ -7,6 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { guestLifecycleScript, resultsRoot, stateDir } from "../core/paths";
+import { withAddedRepetitions } from "./precision-run";
 import { resourceName } from "../environments/container-spec";
 import { lockOwner, measureLockFile } from "./measure-lock";
 import { paramsPrior, progressPlan } from "./progress-plan";
@@ -98,7 +99,8 @@ function probedAccel(repoRoot: string): string | undefined {
 }
 
 /** Everything `isobench status` needs of one stack. */
-export function statusInput(spec: ExperimentSpec, repoRoot: string, env: NodeJS.ProcessEnv, now = Date.now()): StatusInput {
+export function statusInput(stackSpec: ExperimentSpec, repoRoot: string, env: NodeJS.ProcessEnv, now = Date.now()): StatusInput {
+    const spec = withAddedRepetitions(stackSpec, { resultsRoot: resultsRoot(repoRoot) });
     const resultsDir = runResultsDir(spec, { resultsRoot: resultsRoot(repoRoot) });
     const progressLog = readText(path.join(resultsDir, "progress.log"));
     const active = activeRun(spec.stack, progressLog, repoRoot, env);

@@ -4,6 +4,10 @@
  * in the environment's data directory: libaio, direct=1, threads, group_reporting. The paper used
  * size=16g (whole file for the sequential jobs) and runtime=60 for the random jobs; `size`,
  * `runtimeSeconds` and `seqRuntimeSeconds` (0 = whole file, as the paper) scale it down.
+ * `timeBased: 1` makes every job with a runtime run all of it (fio's time_based, looping over the
+ * file): on a small file a sequential job would otherwise end after the file's one pass, some
+ * milliseconds, and a random job as soon as it has moved `size` bytes. `rampSeconds` runs each job
+ * that long before fio starts counting (ramp_time), so warm-up stays out of the numbers.
  * Inside the environment; the file is removed afterwards. Direct I/O is checked first (tmpfs and
  * some overlay setups refuse O_DIRECT) and refused with a clear message.
  *
@@ -56,6 +60,10 @@ export type FioParams = {
     runtimeSeconds: number;
     /** runtime= of the sequential jobs; 0 = the whole file (paper). */
     seqRuntimeSeconds: number;
+    /** 1: time_based on every job with a runtime, which then runs all of it; 0: a job also ends after `size` bytes (paper). */
+    timeBased: number;
+    /** ramp_time= of every job: seconds run before measuring (paper: 0). */
+    rampSeconds: number;
 };
 
 type Dir = "read" | "write";
@@ -65,16 +73,30 @@ function directions(rw: JobSpec["rw"]): Dir[] {
     return rw.endsWith("read") ? ["read"] : ["write"];
 }
 
-/** fio lays the file out once; random jobs run for their runtime, sequential ones for theirs or over the whole file. */
+/** The runtime= of a job, seconds; 0 = none (the job moves `size` bytes). */
+function jobRuntime(j: JobSpec, p: Pick<FioParams, "runtimeSeconds" | "seqRuntimeSeconds">): number {
+    return j.random ? positiveInt(NAME, "runtimeSeconds", p.runtimeSeconds) : countOrAuto(NAME, "seqRuntimeSeconds", p.seqRuntimeSeconds);
+}
+
+/**
+ * fio lays the file out once; then each job ramps up and runs for its runtime, or over the whole
+ * file where it has none. A size-bound job can end before its runtime; the estimate takes the runtime.
+ */
 function fioExpectedS(p: FioParams): number {
     const fileS = sizeBytes(p.size) / SLOW_RATES.writeBytesPerS;
     const jobs = listOf(NAME, "jobs", p.jobs, JOB_NAMES).map((j) => FIO_JOBS[j]);
-    return fileS + jobs.reduce((s, j) => s + (j.random ? p.runtimeSeconds : p.seqRuntimeSeconds > 0 ? p.seqRuntimeSeconds : fileS), 0);
+    return fileS + jobs.reduce((s, j) => s + p.rampSeconds + (jobRuntime(j, p) || fileS), 0);
+}
+
+/** 1 or 0 (time_based on or off); throws naming the parameter. */
+function timeBasedFlag(v: unknown): boolean {
+    if (v !== 0 && v !== 1) throw new Error(`${NAME}: parameter timeBased must be 1 (every job runs its whole runtime) or 0 (paper), got ${JSON.stringify(v)}`);
+    return v === 1;
 }
 
 export function fioJobFile(p: FioParams, dataDir: string): string {
-    const runtime = positiveInt(NAME, "runtimeSeconds", p.runtimeSeconds);
-    const seqRuntime = countOrAuto(NAME, "seqRuntimeSeconds", p.seqRuntimeSeconds);
+    const timeBased = timeBasedFlag(p.timeBased);
+    const ramp = countOrAuto(NAME, "rampSeconds", p.rampSeconds);
     const lines = [
         "[global]",
         "ioengine=libaio",
@@ -94,8 +116,10 @@ export function fioJobFile(p: FioParams, dataDir: string): string {
         if (j.rw === "randrw") lines.push("rwmixread=70");
         lines.push(`bs=${j.bs}`, `iodepth=${j.iodepth}`);
         if (j.numjobs > 1) lines.push(`numjobs=${j.numjobs}`);
-        const limit = j.random ? runtime : seqRuntime;
+        const limit = jobRuntime(j, p);
         if (limit > 0) lines.push(`runtime=${limit}`);
+        if (limit > 0 && timeBased) lines.push("time_based");
+        if (ramp > 0) lines.push(`ramp_time=${ramp}`);
     });
     return lines.join("\n") + "\n";
 }
@@ -290,8 +314,15 @@ export function parseFioVersion(output: string): string {
 export const fio: Workload<FioParams> = {
     name: NAME,
     tool: "fio",
-    defaults: { jobs: JOB_NAMES.join(","), size: "16g", runtimeSeconds: 60, seqRuntimeSeconds: 0 },
-    paramSchema: { jobs: listParam(JOB_NAMES), size: SIZE_PARAM, runtimeSeconds: SECONDS_PARAM, seqRuntimeSeconds: intParam(0, MAX_SECONDS) },
+    defaults: { jobs: JOB_NAMES.join(","), size: "16g", runtimeSeconds: 60, seqRuntimeSeconds: 0, timeBased: 0, rampSeconds: 0 },
+    paramSchema: {
+        jobs: listParam(JOB_NAMES),
+        size: SIZE_PARAM,
+        runtimeSeconds: SECONDS_PARAM,
+        seqRuntimeSeconds: intParam(0, MAX_SECONDS),
+        timeBased: { ...intParam(0, 1), description: "1 (every job with a runtime runs all of it) or 0 (paper)" },
+        rampSeconds: intParam(0, MAX_SECONDS),
+    },
     versionCommand: "fio --version",
     parseVersion: parseFioVersion,
     expectedS: fioExpectedS,
@@ -310,9 +341,15 @@ export const fio: Workload<FioParams> = {
     },
     notes(p: FioParams): string {
         const scaled = p.size !== "16g" || p.runtimeSeconds !== 60 || p.seqRuntimeSeconds !== 0;
-        return scaled
-            ? `paper's job file scaled: size=${p.size}, random runtime ${p.runtimeSeconds} s, sequential ${p.seqRuntimeSeconds === 0 ? "whole file" : `${p.seqRuntimeSeconds} s`} (paper: 16g, 60 s, whole file)`
-            : "";
+        const parts = scaled
+            ? [
+                  `paper's job file scaled: size=${p.size}, random runtime ${p.runtimeSeconds} s, sequential ${p.seqRuntimeSeconds === 0 ? "whole file" : `${p.seqRuntimeSeconds} s`} (paper: 16g, 60 s, whole file)`,
+              ]
+            : [];
+        if (p.timeBased === 1)
+            parts.push("time_based: every job with a runtime runs all of it, looping over the file (paper: a job also ends after size bytes)");
+        if (p.rampSeconds > 0) parts.push(`ramp_time=${p.rampSeconds} s per job not measured (paper: none)`);
+        return parts.join("; ");
     },
     // One file shared by every job (filename=), removed by the command's trap.
     dataFootprint: (p: FioParams) => ({ bytes: sizeBytes(p.size), param: "size", lifetime: "cell", largestFitting: (b) => mibWord(b, "m") }),

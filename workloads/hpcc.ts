@@ -57,6 +57,11 @@ interface HpccRunArgs {
     /** "down": N is rounded down to a multiple of NB (memory bound); "up": rounded up (size floor). */
     readonly round: "down" | "up";
     /**
+     * HPL solves of the order-N system in the run (HPL.dat's problem sizes, N each time; at most
+     * MAX_HPL_RUNS); default 1. The suite's other tests are sized by N alone and run once.
+     */
+    readonly hplRuns?: number;
+    /**
      * The `numactl` parameter: a numactl policy key ("interleave:all", "localalloc",
      * "cpunodebind:0+membind:0", see environments/numactl.ts) mpirun and every rank run under, as
      * the paper ran its hpcc-family tools (`numactl --physcpubind=… --interleave=0,1`); absent or
@@ -101,8 +106,8 @@ const HPCCINF = [
     "Innovative Computing Laboratory, University of Tennessee",
     "HPL.out      output file name (if any)",
     "8            device out (6=stdout,7=stderr,file)",
-    "1            # of problems sizes (N)",
-    "$n           Ns",
+    "$runs         # of problems sizes (N)",
+    "$ns           Ns",
     "1            # of NBs",
     "$nb          NBs",
     "0            PMAP process mapping (0=Row-,1=Column-major)",
@@ -135,8 +140,14 @@ const HPCCINF = [
     "40           values of NB",
 ];
 
+/** HPL.dat holds at most 20 problem sizes (HPL_MAX_PARAM). */
+export const MAX_HPL_RUNS = 20;
+
 function hpccCommand(a: HpccRunArgs): string {
     const nb = positiveInt(a.workload, "nb", a.nb);
+    const runs = a.hplRuns ?? 1;
+    if (!Number.isInteger(runs) || runs < 1 || runs > MAX_HPL_RUNS)
+        throw new Error(`${a.workload}: parameter hplRuns must be an integer from 1 to ${MAX_HPL_RUNS} (HPL.dat's limit), got ${JSON.stringify(runs)}`);
     const processes = countOrAuto(a.workload, "processes", a.processes);
     const numa = hpccNumaPolicy(a.workload, a.numactl);
     const round = a.round === "down" ? "n=$(( n / nb * nb ))" : "n=$(( (n + nb - 1) / nb * nb ))";
@@ -154,6 +165,9 @@ function hpccCommand(a: HpccRunArgs): string {
         `if [ "$n" -lt "$nb" ]; then echo "${a.workload}: HPL matrix order N=$n is below the block size NB=$nb; raise the size parameter" >&2; exit 3; fi`,
         // Refuse a matrix that cannot fit instead of letting the environment swap or OOM-kill.
         `if [ $(( n * n / 131072 )) -gt $(( mem_kb / 1024 * 9 / 10 )) ]; then echo "${a.workload}: HPL matrix order N=$n needs $(( n * n / 131072 )) MiB, more than 90% of the environment's $(( mem_kb / 1024 )) MiB; lower the size parameter" >&2; exit 3; fi`,
+        `runs=${runs}`,
+        // N once per solve: "896 896 896".
+        'ns=$n; i=1; while [ $i -lt $runs ]; do ns="$ns $n"; i=$((i + 1)); done',
         `w=${shellQuote(a.dataDir)}/hpcc.$$`,
         `rm -rf "$w"; mkdir -p "$w"; cd "$w"`,
         `trap 'cd /; rm -rf "$w"' EXIT`,
@@ -208,13 +222,18 @@ export function summaryNumber(workload: string, metric: string, summary: Map<str
 }
 
 /**
- * The whole suite at order N: HPL's 2/3·N³ operations, and the memory-bound tests (STREAM,
- * PTRANS, RandomAccess's 4·N² updates) a few passes over the N² words, each at the slow rates of
- * workloads/expected.ts, shared by `processes` MPI processes. processes 0 (one per CPU, counted
- * on the host when the cell runs) counts as one: the estimate must not be shorter than the run.
+ * The whole suite at order N: HPL's 2/3·N³ operations (hplRuns times), and the memory-bound tests
+ * (STREAM, PTRANS, RandomAccess's 4·N² updates) a few passes over the N² words, each at the slow
+ * rates of workloads/expected.ts, shared by `processes` MPI processes. processes 0 (one per CPU,
+ * counted on the host when the cell runs) counts as one: the estimate must not be shorter than the run.
  */
-export function hpccSuiteS(n: number, processes: number): number {
-    return (((2 / 3) * n ** 3) / SLOW_RATES.flopsPerS + (8 * n ** 2) / SLOW_RATES.memoryWordsPerS) / Math.max(1, processes);
+export function hpccSuiteS(n: number, processes: number, hplRuns = 1): number {
+    return ((hplRuns * hplOperations(n)) / SLOW_RATES.flopsPerS + (8 * n ** 2) / SLOW_RATES.memoryWordsPerS) / Math.max(1, processes);
+}
+
+/** Floating-point operations of one HPL solve of order N, as HPL counts them for its Gflops: 2/3·N³ + 3/2·N². */
+export function hplOperations(n: number): number {
+    return (2 / 3) * n ** 3 + (3 / 2) * n ** 2;
 }
 
 /** Note shared by the three hpcc workloads. */
@@ -230,8 +249,8 @@ export interface HpccWorkloadSpec<P extends HpccCommonParams> {
     readonly defaults: P;
     /** Schemas of the workload's own parameters (the common ones are HPCC_PARAM_SCHEMA). */
     readonly paramSchema: { readonly [K in Exclude<keyof P, keyof HpccCommonParams>]-?: ParamSchema };
-    /** Checks the workload's own parameters and says the N they need (HpccRunArgs.nShell, .round). */
-    size(p: P): Pick<HpccRunArgs, "nShell" | "round">;
+    /** Checks the workload's own parameters and says the N they need (HpccRunArgs.nShell, .round) and how many HPL solves. */
+    size(p: P): Pick<HpccRunArgs, "nShell" | "round" | "hplRuns">;
     /** The N size() asks for when the params alone decide it; undefined when the host's memory does. */
     order(p: P): number | undefined;
     /** How the workload departs from the paper; the numactl policy is added to it here. */
@@ -252,7 +271,7 @@ export function hpccWorkload<P extends HpccCommonParams & Record<string, number 
         parseVersion: (out) => parseHpccVersion(name, out),
         expectedS: (p: P, cpus?: number) => {
             const n = s.order(p);
-            return n === undefined ? undefined : hpccSuiteS(n, p.processes || (cpus ?? 0));
+            return n === undefined ? undefined : hpccSuiteS(n, p.processes || (cpus ?? 0), s.size(p).hplRuns);
         },
         clientPlacement: "inside",
         clientCommand: (p: P, ctx: RunContext) =>

@@ -6,6 +6,8 @@
  *
  * The study's parameters are not published (see notes §5.1); defaults are iperf's own (10 s, one
  * stream). Throughput is the receiver's (`end.sum_received.bits_per_second`), in Gb/s (10^9 bit/s).
+ * `omitSeconds` (iperf3 -O) runs each direction that long before the measured seconds, with its
+ * statistics left out (TCP's slow start, the first packets through a NAT or a guest's vhost).
  *
  * Parses iperf3 `--json` output and, for logs of the iperf 2 of 2014, its text summary line
  * ("[  3]  0.0-10.0 sec  10.9 GBytes  9.39 Gbits/sec").
@@ -14,7 +16,7 @@
  */
 import { DIRECTIONS, directionList, hostWord, listenOf, markerCommand, parseDirectionalThroughput, portOf, withTimeout } from "./client-server";
 import { member } from "./json";
-import { SECONDS_PARAM, intParam, listParam, positiveInt } from "./params";
+import { MAX_SECONDS, SECONDS_PARAM, countOrAuto, intParam, listParam, positiveInt } from "./params";
 import { Measurement, RunContext, Workload } from "./workload";
 import type { ServerAddress } from "../core/endpoints";
 import { ParseError } from "../core/errors";
@@ -26,6 +28,8 @@ export type IperfParams = {
     streams: number;
     /** Directions to measure: "transmit,receive", "transmit" or "receive". */
     directions: string;
+    /** -O: seconds run before each measured run, not counted (0: none, iperf's default). */
+    omitSeconds: number;
 };
 
 const NAME = "iperf";
@@ -119,11 +123,11 @@ export function parseIperfVersion(output: string): string {
 export const iperf: Workload<IperfParams> = {
     name: NAME,
     tool: "iperf3",
-    defaults: { timeSeconds: 10, streams: 1, directions: "transmit,receive" },
-    paramSchema: { timeSeconds: SECONDS_PARAM, streams: intParam(1, 128), directions: listParam(DIRECTIONS) },
+    defaults: { timeSeconds: 10, streams: 1, directions: "transmit,receive", omitSeconds: 0 },
+    paramSchema: { timeSeconds: SECONDS_PARAM, streams: intParam(1, 128), directions: listParam(DIRECTIONS), omitSeconds: intParam(0, MAX_SECONDS) },
     versionCommand: "iperf3 --version",
     parseVersion: parseIperfVersion,
-    expectedS: (p: IperfParams) => iperfDirections(p).length * p.timeSeconds,
+    expectedS: (p: IperfParams) => iperfDirections(p).length * (p.omitSeconds + p.timeSeconds),
     serverPort: PORT,
     serverCommand(p: IperfParams, ctx: RunContext): string {
         // -B binds the control and the data connections (iperf3 uses one port for both).
@@ -138,10 +142,13 @@ export const iperf: Workload<IperfParams> = {
         const addr = portOf(NAME, "server", ctx.addr);
         const seconds = positiveInt(NAME, "timeSeconds", p.timeSeconds);
         const streams = positiveInt(NAME, "streams", p.streams);
+        const omit = countOrAuto(NAME, "omitSeconds", p.omitSeconds);
         const runs = iperfDirections(p).map(
-            (d) => `${markerCommand(NAME, { direction: d })}; ${completedRun(seconds, addr, `-t ${seconds} -P ${streams}${DIRECTION_FLAGS[d]} --json`)}`,
+            (d) =>
+                `${markerCommand(NAME, { direction: d })}; ${completedRun(omit + seconds, addr, `-t ${seconds}${omit > 0 ? ` -O ${omit}` : ""} -P ${streams}${DIRECTION_FLAGS[d]} --json`)}`,
         );
         return ["set -e", ...runs].join("; ");
     },
+    notes: (p: IperfParams) => (p.omitSeconds > 0 ? `first ${p.omitSeconds} s of each run omitted (iperf3 -O)` : ""),
     parse: parseIperf,
 };

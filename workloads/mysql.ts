@@ -37,6 +37,7 @@ import { shellQuote as q } from "../core/shell";
 import { hostWord, intList, listenOf, markerCommand, portOf, splitSections, withTimeout } from "./client-server";
 import { SLOW_RATES } from "./expected";
 import { SECONDS_PARAM, intListParam, intParam, positiveInt } from "./params";
+import { WARMUP_PARAM, sysbenchTimeArgs, warmupNote, withoutCheckpointReports } from "./sysbench-report";
 import { Measurement, RunContext, Workload } from "./workload";
 import type { ServerAddress } from "../core/endpoints";
 import { ParseError } from "../core/errors";
@@ -50,6 +51,8 @@ export type MysqlParams = {
     timeSeconds: number;
     /** innodb_buffer_pool_size in MiB. */
     bufferPoolMB: number;
+    /** Seconds each point runs first, left out of the numbers (sysbench-report.ts: a report checkpoint); 0 = none (paper). */
+    warmupSeconds: number;
 };
 
 const NAME = "mysql";
@@ -185,7 +188,7 @@ export function parseSysbenchOltp(raw: string, params?: MysqlParams): Measuremen
     const out: Measurement[] = [];
     const seen = new Set<number>();
     for (const { label, text: run } of runsOf(text)) {
-        const r = parseRun(run, label);
+        const r = parseRun(withoutCheckpointReports(NAME, "transactions_per_s", run, params?.warmupSeconds), label);
         if (seen.has(r.threads)) throw new ParseError(NAME, "threads", `${r.threads} threads appear twice in one output (several repetitions concatenated?)`);
         seen.add(r.threads);
         const point = { threads: r.threads };
@@ -220,9 +223,16 @@ export const mysql: Workload<MysqlParams> = {
         threads: "10,30,50,70,90,110,130,150,170,190,210,230,250,270,290",
         timeSeconds: 60,
         bufferPoolMB: 3072,
+        warmupSeconds: 0,
     },
     // Runs inside the environment: the server's version; sysbench comes from the same packages.
-    paramSchema: { tableSize: intParam(1, 1_000_000_000), threads: intListParam(4), timeSeconds: SECONDS_PARAM, bufferPoolMB: intParam(1, 1_048_576) },
+    paramSchema: {
+        tableSize: intParam(1, 1_000_000_000),
+        threads: intListParam(4),
+        timeSeconds: SECONDS_PARAM,
+        bufferPoolMB: intParam(1, 1_048_576),
+        warmupSeconds: WARMUP_PARAM,
+    },
     // The server start script deletes the previous cell's data directory and makes a new one.
     dataFootprint: (p: MysqlParams) => ({
         bytes: p.tableSize * MYSQL_BYTES_PER_ROW + MYSQL_FIXED_BYTES,
@@ -236,7 +246,7 @@ export const mysql: Workload<MysqlParams> = {
     }),
     versionCommand: "mariadbd --version && sysbench --version",
     parseVersion: parseMysqlVersion,
-    expectedS: (p: MysqlParams) => p.tableSize / SLOW_RATES.mysqlRowsPerS + mysqlThreadCounts(p).length * p.timeSeconds,
+    expectedS: (p: MysqlParams) => p.tableSize / SLOW_RATES.mysqlRowsPerS + mysqlThreadCounts(p).length * (p.warmupSeconds + p.timeSeconds),
     serverPort: PORT,
     // MariaDB initialises InnoDB (and a 3 GB buffer pool) on first start; under software
     // emulation that takes minutes.
@@ -277,12 +287,13 @@ export const mysql: Workload<MysqlParams> = {
     },
     clientCommand(p: MysqlParams, ctx: RunContext): string {
         const addr = portOf(NAME, "server", ctx.addr);
-        const seconds = positiveInt(NAME, "timeSeconds", p.timeSeconds);
+        const time = sysbenchTimeArgs(NAME, p);
         const runs = mysqlThreadCounts(p).map(
             (t) =>
-                `${markerCommand(NAME, { threads: t })}; ${withTimeout(seconds + 120, sysbenchCommand(p, addr, `--threads=${t} --time=${seconds} --events=0 --report-interval=0 run`))}`,
+                `${markerCommand(NAME, { threads: t })}; ${withTimeout(p.warmupSeconds + p.timeSeconds + 120, sysbenchCommand(p, addr, `--threads=${t} ${time} --events=0 --report-interval=0 run`))}`,
         );
         return ["set -e", ...runs].join("; ");
     },
+    notes: (p: MysqlParams) => warmupNote(p.warmupSeconds),
     parse: parseSysbenchOltp,
 };

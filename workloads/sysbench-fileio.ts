@@ -29,7 +29,19 @@ import {
     sizeBytes,
     sizeWord,
 } from "./params";
-import { NUM, numberAt, requireComplete, SysbenchRun, sysbenchLatency, sysbenchRuns, sysbenchThreads } from "./sysbench-report";
+import {
+    NUM,
+    WARMUP_PARAM,
+    numberAt,
+    requireComplete,
+    SysbenchRun,
+    sysbenchLatency,
+    sysbenchRuns,
+    sysbenchThreads,
+    sysbenchTimeArgs,
+    warmupNote,
+    withoutCheckpointReports,
+} from "./sysbench-report";
 import { parseSysbenchVersion } from "./sysbench-cpu";
 import { Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";
@@ -64,6 +76,8 @@ export type SysbenchFileioParams = {
     threads: number;
     /** --time per mode, seconds (KEK: --max-time=300). */
     timeSeconds: number;
+    /** Seconds each mode runs first, left out of the numbers (sysbench-report.ts: a report checkpoint); 0 = none (KEK). */
+    warmupSeconds: number;
 };
 
 function modeOf(run: SysbenchRun): Mode | undefined {
@@ -113,7 +127,7 @@ function parseRun(run: SysbenchRun, mode: Mode): Measurement[] {
 }
 
 export function parseSysbenchFileio(raw: string, params?: SysbenchFileioParams): Measurement[] {
-    const runs = sysbenchRuns(raw);
+    const runs = sysbenchRuns(raw).map((r) => ({ ...r, text: withoutCheckpointReports(NAME, "mib_per_s", r.text, params?.warmupSeconds) }));
     if (runs.length === 0) {
         const why = raw.split("\n").find((l) => /FATAL|O_DIRECT|not supported|error/i.test(l));
         throw new ParseError(NAME, "mib_per_s", `no "sysbench <version>" banner: not sysbench output${why ? ` (it says: ${JSON.stringify(why.trim())})` : ""}`);
@@ -157,7 +171,16 @@ export function parseSysbenchFileio(raw: string, params?: SysbenchFileioParams):
 export const sysbenchFileio: Workload<SysbenchFileioParams> = {
     name: NAME,
     tool: "sysbench",
-    defaults: { modes: "seqrd,rndrd,seqwr,rndwr", blockSize: "4K", totalSize: "8G", files: 128, extraFlags: "direct", threads: 1, timeSeconds: 300 },
+    defaults: {
+        modes: "seqrd,rndrd,seqwr,rndwr",
+        blockSize: "4K",
+        totalSize: "8G",
+        files: 128,
+        extraFlags: "direct",
+        threads: 1,
+        timeSeconds: 300,
+        warmupSeconds: 0,
+    },
     paramSchema: {
         modes: listParam(MODES),
         blockSize: SIZE_PARAM,
@@ -170,11 +193,13 @@ export const sysbenchFileio: Workload<SysbenchFileioParams> = {
         },
         threads: THREADS_PARAM,
         timeSeconds: SECONDS_PARAM,
+        warmupSeconds: WARMUP_PARAM,
     },
     versionCommand: "sysbench --version",
     parseVersion: parseSysbenchVersion,
-    // prepare writes the files once; each mode then runs for timeSeconds.
-    expectedS: (p: SysbenchFileioParams) => sizeBytes(p.totalSize) / SLOW_RATES.writeBytesPerS + listOf(NAME, "modes", p.modes, MODES).length * p.timeSeconds,
+    // prepare writes the files afresh per mode; each mode then warms up and runs for timeSeconds.
+    expectedS: (p: SysbenchFileioParams) =>
+        listOf(NAME, "modes", p.modes, MODES).length * (sizeBytes(p.totalSize) / SLOW_RATES.writeBytesPerS + p.warmupSeconds + p.timeSeconds),
     clientPlacement: "inside",
     clientCommand(p: SysbenchFileioParams, ctx: RunContext): string {
         const files = [
@@ -184,7 +209,7 @@ export const sysbenchFileio: Workload<SysbenchFileioParams> = {
         ].join(" ");
         const flags =
             p.extraFlags === "none" ? "" : ` --file-extra-flags=${listOf(NAME, "extraFlags", p.extraFlags, ["direct", "sync", "dsync"] as const).join(",")}`;
-        const run = `--threads=${positiveInt(NAME, "threads", p.threads)} --time=${positiveInt(NAME, "timeSeconds", p.timeSeconds)}`;
+        const run = `--threads=${positiveInt(NAME, "threads", p.threads)} ${sysbenchTimeArgs(NAME, p)}`;
         const modes = listOf<Mode>(NAME, "modes", p.modes, MODES);
         return [
             "set -e",
@@ -204,7 +229,8 @@ export const sysbenchFileio: Workload<SysbenchFileioParams> = {
         ].join("\n");
     },
     notes(p: SysbenchFileioParams): string {
-        return p.totalSize === "8G" && p.timeSeconds === 300 ? "" : `scaled from KEK's 8G/300 s to ${p.totalSize}/${p.timeSeconds} s`;
+        const scaled = p.totalSize === "8G" && p.timeSeconds === 300 ? "" : `scaled from KEK's 8G/300 s to ${p.totalSize}/${p.timeSeconds} s`;
+        return [scaled, warmupNote(p.warmupSeconds)].filter(Boolean).join("; ");
     },
     // totalSize over all files, prepared afresh per mode and removed after each (and by the trap).
     dataFootprint: (p: SysbenchFileioParams) => ({ bytes: sizeBytes(p.totalSize), param: "totalSize", lifetime: "cell", largestFitting: (b) => mibWord(b) }),

@@ -11,7 +11,17 @@
  * Metrics per operation: `<op>_mib_per_s` (MiB/s), `<op>_ops_per_s` (block operations/s).
  */
 import { SECONDS_PARAM, SIZE_PARAM, THREADS_PARAM, listOf, listParam, positiveInt, sizeWord } from "./params";
-import { NUM, numberAt, requireComplete, sysbenchRuns, sysbenchThreads } from "./sysbench-report";
+import {
+    NUM,
+    WARMUP_PARAM,
+    numberAt,
+    requireComplete,
+    sysbenchRuns,
+    sysbenchThreads,
+    sysbenchTimeArgs,
+    warmupNote,
+    withoutCheckpointReports,
+} from "./sysbench-report";
 import { parseSysbenchVersion } from "./sysbench-cpu";
 import { Measurement, Workload } from "./workload";
 import { ParseError } from "../core/errors";
@@ -31,6 +41,8 @@ export type SysbenchMemoryParams = {
     threads: number;
     /** --time, seconds (KEK: --max-time=300). */
     timeSeconds: number;
+    /** Seconds run first and left out of the numbers (sysbench-report.ts: a report checkpoint); 0 = none (KEK). */
+    warmupSeconds: number;
 };
 
 /** The operation a run performed, from its own report. */
@@ -39,7 +51,7 @@ function operationOf(text: string): string | undefined {
 }
 
 export function parseSysbenchMemory(raw: string, params?: SysbenchMemoryParams): Measurement[] {
-    const runs = sysbenchRuns(raw);
+    const runs = sysbenchRuns(raw).map((r) => ({ ...r, text: withoutCheckpointReports(NAME, "mib_per_s", r.text, params?.warmupSeconds) }));
     if (runs.length === 0) {
         throw new ParseError(
             NAME,
@@ -101,25 +113,33 @@ export function parseSysbenchMemory(raw: string, params?: SysbenchMemoryParams):
 export const sysbenchMemory: Workload<SysbenchMemoryParams> = {
     name: NAME,
     tool: "sysbench",
-    defaults: { operations: "read,write", blockSize: "1K", totalSize: "100G", threads: 1, timeSeconds: 300 },
-    paramSchema: { operations: listParam(OPERATIONS), blockSize: SIZE_PARAM, totalSize: SIZE_PARAM, threads: THREADS_PARAM, timeSeconds: SECONDS_PARAM },
+    defaults: { operations: "read,write", blockSize: "1K", totalSize: "100G", threads: 1, timeSeconds: 300, warmupSeconds: 0 },
+    paramSchema: {
+        operations: listParam(OPERATIONS),
+        blockSize: SIZE_PARAM,
+        totalSize: SIZE_PARAM,
+        threads: THREADS_PARAM,
+        timeSeconds: SECONDS_PARAM,
+        warmupSeconds: WARMUP_PARAM,
+    },
     versionCommand: "sysbench --version",
     parseVersion: parseSysbenchVersion,
-    expectedS: (p: SysbenchMemoryParams) => listOf(NAME, "operations", p.operations, OPERATIONS).length * p.timeSeconds,
+    expectedS: (p: SysbenchMemoryParams) => listOf(NAME, "operations", p.operations, OPERATIONS).length * (p.warmupSeconds + p.timeSeconds),
     clientPlacement: "inside",
     clientCommand(p: SysbenchMemoryParams): string {
         const common = [
             `--memory-block-size=${sizeWord(NAME, "blockSize", p.blockSize)}`,
             `--memory-total-size=${sizeWord(NAME, "totalSize", p.totalSize)}`,
             `--threads=${positiveInt(NAME, "threads", p.threads)}`,
-            `--time=${positiveInt(NAME, "timeSeconds", p.timeSeconds)}`,
+            sysbenchTimeArgs(NAME, p),
         ].join(" ");
         return listOf<Operation>(NAME, "operations", p.operations, OPERATIONS)
             .map((op) => `sysbench memory ${common} --memory-oper=${op} run`)
             .join(" && ");
     },
     notes(p: SysbenchMemoryParams): string {
-        return p.totalSize === "100G" && p.timeSeconds === 300 ? "" : `scaled from KEK's 100G/300 s to ${p.totalSize}/${p.timeSeconds} s`;
+        const scaled = p.totalSize === "100G" && p.timeSeconds === 300 ? "" : `scaled from KEK's 100G/300 s to ${p.totalSize}/${p.timeSeconds} s`;
+        return [scaled, warmupNote(p.warmupSeconds)].filter(Boolean).join("; ");
     },
     parse: parseSysbenchMemory,
 };

@@ -2,9 +2,63 @@
  * Reading sysbench reports (1.0.x and, for published logs, 0.4.x), shared by the memory and
  * fileio workloads: one raw file holds several runs (one per operation or test mode), each
  * starting with sysbench's "sysbench <version>" banner.
+ *
+ * Warm-up: sysbench 1.0 has no --warmup-time (1.1 added it), so a run with `warmupSeconds` runs
+ * for warm-up + measured seconds with a report checkpoint at the warm-up's end
+ * (`--report-checkpoints`): sysbench prints the warm-up's statistics there and resets its
+ * counters, so its final report covers the measured seconds only. The parsers drop the checkpoint
+ * report (withoutCheckpointReports) and read the final one as before.
  */
 import { Measurement } from "./workload";
 import { ParseError } from "../core/errors";
+import { MAX_SECONDS, countOrAuto, intParam, positiveInt } from "./params";
+
+/** Schema of a sysbench workload's warmupSeconds: 0 (none, as the studies ran it) or seconds before the measured ones. */
+export const WARMUP_PARAM = intParam(0, MAX_SECONDS);
+
+/** `--time=<warm-up + measured>` and, with a warm-up, the checkpoint at its end; throws naming the parameter. */
+export function sysbenchTimeArgs(workload: string, p: { readonly timeSeconds: number; readonly warmupSeconds: number }): string {
+    const time = positiveInt(workload, "timeSeconds", p.timeSeconds);
+    const warmup = countOrAuto(workload, "warmupSeconds", p.warmupSeconds);
+    return warmup > 0 ? `--time=${warmup + time} --report-checkpoints=${warmup}` : `--time=${time}`;
+}
+
+/** Note of a warm-up for samples ("" without one). */
+export function warmupNote(warmupSeconds: number): string {
+    return warmupSeconds > 0 ? `first ${warmupSeconds} s of each run not measured (sysbench report checkpoint)` : "";
+}
+
+/** The first line of a checkpoint report: "[ 2s ] Checkpoint report:". */
+const CHECKPOINT_LINE = /^\[ *[0-9.]+s \] Checkpoint report:\s*$/;
+
+/**
+ * The run's text without its checkpoint reports: from the first checkpoint line to the end of the
+ * last one's "Threads fairness" section. A run cut off inside a checkpoint report keeps only its
+ * header, so reading it fails as a truncation. With `warmupSeconds` > 0 a run without a checkpoint
+ * report is refused: its numbers would include the warm-up.
+ */
+export function withoutCheckpointReports(workload: string, metric: string, text: string, warmupSeconds = 0): string {
+    const lines = text.split("\n");
+    const first = lines.findIndex((l) => CHECKPOINT_LINE.test(l));
+    if (first < 0) {
+        if (warmupSeconds > 0)
+            throw new ParseError(
+                workload,
+                metric,
+                `the run has no checkpoint report after its ${warmupSeconds} s warm-up (--report-checkpoints), so its numbers would include the warm-up`,
+            );
+        return text;
+    }
+    let last = first;
+    lines.forEach((l, i) => {
+        if (CHECKPOINT_LINE.test(l)) last = i;
+    });
+    const fairness = lines.findIndex((l, i) => i > last && /^Threads fairness:\s*$/.test(l));
+    if (fairness < 0) return lines.slice(0, first).join("\n");
+    let end = fairness + 1;
+    while (end < lines.length && /^\s+\S/.test(lines[end])) end++;
+    return [...lines.slice(0, first), ...lines.slice(end)].join("\n");
+}
 
 /** A decimal as sysbench prints it; "1." (a value cut off mid-number) does not match. */
 export const NUM = "([0-9]+(?:\\.[0-9]+)?)";

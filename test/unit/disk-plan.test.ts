@@ -70,13 +70,13 @@ describe("disk space the plan may need (experiment/disk-plan.ts)", () => {
         const s = loadStackSpec(STACKS, "quick");
         const cells = planCells(s);
         assert.equal(cells.length, 24);
-        const results = "/srv/results/quick/quick-1";
+        const results = "/srv/results/quick/quick-2";
         assert.equal(needAt(diskPlan(s, facts()).needs, results).bytes, 24 * CELL_RESULTS_BYTES + 24 * ANALYSIS_BYTES_PER_CELL);
         // A resumed run: the 20 cells whose CSV exists are not measured again.
         const measured = new Set(cells.slice(0, 20).map((c) => c.id));
         const resumed = needAt(diskPlan(s, facts({ measured })).needs, results);
         assert.equal(resumed.bytes, 4 * CELL_RESULTS_BYTES + 24 * ANALYSIS_BYTES_PER_CELL);
-        assert.match(resumed.what, /^results of run quick-1: 4 cell\(s\) not measured yet × 1\.0 MiB /);
+        assert.match(resumed.what, /^results of run quick-2: 4 cell\(s\) not measured yet × 1\.0 MiB /);
         assert.deepEqual(resumed.keys, []);
     });
 

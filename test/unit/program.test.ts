@@ -3,8 +3,11 @@
  * triggers, for both Docker drivers and both command backends.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { repetitionsPath } from "../../core/precision";
 import { loadStackSpec } from "../../experiment/stack-file";
 import type { ResultsState } from "../../experiment/results-state";
 import { decodeArg } from "../../experiment/command-args";
@@ -38,8 +41,11 @@ function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
 async function declare(over: Partial<HostContext>, results?: ResultsState): Promise<Experiment> {
     registered.length = 0;
     const { declareExperiment } = await import("../../experiment/program");
-    const spec = loadStackSpec(path.join(__dirname, "..", "..", "stacks"), "quick");
-    const exp = declareExperiment(spec, host(over), results);
+    const { withAddedRepetitions } = await import("../../experiment/precision-run");
+    const h = host(over);
+    // As index.ts: the stack file, and the repetitions its run's repetitions.json added.
+    const spec = withAddedRepetitions(loadStackSpec(path.join(__dirname, "..", "..", "stacks"), "quick"), h);
+    const exp = declareExperiment(spec, h, results);
     await unwrap(exp.overheadTable);
     return exp;
 }
@@ -120,7 +126,7 @@ describe("quick stack program (mocks)", function () {
                 const cells = registered.filter((r) => r.name.startsWith("cell-"));
                 assert.equal(cells.length, 24);
                 for (const c of cells) {
-                    assert.equal(c.inputs.triggers?.[0], "quick-1");
+                    assert.equal(c.inputs.triggers?.[0], "quick-2");
                     assert.equal(c.inputs.triggers?.[1], c.name.slice("cell-".length));
                 }
             });
@@ -137,7 +143,11 @@ describe("quick stack program (mocks)", function () {
                 }
                 assert.equal(fps.size, 2 * 4, "one definition per workload and environment; repetitions share it");
                 const analysis = byName("analysis")!.inputs.create as string;
-                assert.deepEqual(decodeArg("analyze-plan", analysis.split(" ").pop()!), exp.cellIds);
+                // The analysis reads the plan's cells and judges them against the stack's precision goal.
+                assert.deepEqual(decodeArg("analyze-plan", analysis.split(" ").pop()!), {
+                    cells: exp.cellIds,
+                    precision: { relativeHalfWidth: 0.05, maxRepetitions: 6 },
+                });
             });
 
             it("renders the guest's domain XML into the guest resource", () => {
@@ -159,6 +169,47 @@ describe("quick stack program (mocks)", function () {
         const second = triggersOf();
         const changed = [...first.keys()].filter((k) => first.get(k) !== second.get(k));
         assert.deepEqual(changed, ["cell-redis.native.r2", "analysis"]);
+    });
+
+    it("declares the cells of the repetitions isobench:precision added, after the planned ones, on every later declaration", async () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-program-precision-"));
+        try {
+            const before = await declare({ resultsRoot: root });
+            const planned = before.cellIds;
+            const analysisBefore = JSON.stringify(byName("analysis")!.inputs.triggers);
+            fs.mkdirSync(path.join(root, "quick", "quick-2"), { recursive: true });
+            const added = {
+                workload: "redis",
+                repetition: 4,
+                environments: ["native", "docker-nat", "docker-host"],
+                at: "2026-12-04T10:00:00.000Z",
+                reason: "get_rps",
+            };
+            fs.writeFileSync(
+                repetitionsPath(path.join(root, "quick", "quick-2")),
+                JSON.stringify({ goal: { relativeHalfWidth: 0.05, maxRepetitions: 6 }, added: [added], decisions: [] }),
+            );
+            for (let up = 0; up < 2; up++) {
+                // Each up (a pass that measures them, and a later no-change one) declares the same cells: none is deleted.
+                const exp = await declare({ resultsRoot: root });
+                assert.deepEqual(exp.cellIds.slice(0, planned.length), planned, "the planned cells keep their place in the chain");
+                assert.deepEqual(exp.cellIds.slice(planned.length), ["redis.native.r4", "redis.docker-nat.r4", "redis.docker-host.r4"]);
+                const names = exp.chain.map((c) => c.name);
+                assert.ok(names.indexOf("cell-redis.native.r4") < names.indexOf("analysis"), "measured before the analysis");
+                const cell = byName("cell-redis.docker-host.r4")!;
+                const inv = decodeArg("run-cell", (cell.inputs.create as string).split(" ").pop()!);
+                assert.equal(inv.repetition, 4);
+                assert.equal(inv.env.name, "docker-host");
+                // The analysis reads them too, so it runs again.
+                const analysis = byName("analysis")!;
+                assert.deepEqual(decodeArg("analyze-plan", (analysis.inputs.create as string).split(" ").pop()!).cells, exp.cellIds);
+                assert.notEqual(JSON.stringify(analysis.inputs.triggers), analysisBefore);
+            }
+            // The emulated guest was not measured again, so it has no fourth repetition.
+            assert.equal(byName("cell-redis.kvm-tuned.r4"), undefined);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
     });
 
     it("the provider driver makes the same containers as the cli driver", async () => {

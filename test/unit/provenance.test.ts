@@ -183,12 +183,12 @@ describe("provenance: writing a run's provenance/", () => {
         assert.deepEqual(Object.keys(rec.hostPackages!), packageList(fs.readFileSync(path.join(REPO_ROOT, "images", "packages.txt"), "utf8")));
         assert.deepEqual(rec.hostPackages, hostPackages(REPO_ROOT));
         assert.deepEqual(rec.workloadParams, effectiveParams(spec));
-        assert.equal(rec.workloadParams["redis"].requests, 10000, "the stack's value");
+        assert.equal(rec.workloadParams["redis"].requests, 100000, "the stack's value");
         assert.equal(rec.workloadParams["redis"].dataSize, 50, "the workload's default");
         assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, "provenance", "spec.json"), "utf8")), JSON.parse(JSON.stringify(spec)));
         const stack = fs.readFileSync(path.join(dir, "provenance", "stack.yaml"), "utf8");
         assert.doesNotMatch(stack, /^encryptionsalt:|Zo9\/Ls0CKKU/m);
-        assert.match(stack, /isobench:runId: quick-1/);
+        assert.match(stack, /isobench:runId: quick-2/);
         assert.equal(readPasses(dir)[0].isobench_commit, rec.isobench.commit);
     });
 

@@ -89,7 +89,7 @@ describe("up --from: the re-run's stack file", () => {
     it("says what it repeats and keeps the original's opening comments", () => {
         const p = plan(original(loadStackSpec(STACKS, "quick")));
         const head = p.yaml.split("\nconfig:")[0];
-        assert.match(head, /^# quick-rerun: a re-run of quick\/quick-1 \(results\/quick\/quick-1\), written by isobench up --from\./);
+        assert.match(head, /^# quick-rerun: a re-run of quick\/quick-2 \(results\/quick\/quick-2\), written by isobench up --from\./);
         assert.match(head, /# The original: isobench cccccccccccc \(clean\), host vm, first pass 2026-11-22T11:25:43Z\./);
         assert.match(head, /# The original stack file opened with:\n# the study\n# its deviations$/);
         assert.doesNotMatch(head, /isobench provenance/);
@@ -121,7 +121,7 @@ describe("up --from: the re-run's stack file", () => {
             () => plan(original(spec, { ...params, redis: { ...params.redis, oldKnob: 1 } })),
             (e: Error) =>
                 e instanceof SpecError &&
-                /results\/quick\/quick-1\/provenance\/spec\.json is not a valid stack for this checkout/.test(e.message) &&
+                /results\/quick\/quick-2\/provenance\/spec\.json is not a valid stack for this checkout/.test(e.message) &&
                 /isobench:workloads\.1\.params: unknown key "oldKnob"/.test(e.message) &&
                 /git checkout c{40}/.test(e.message),
         );
@@ -149,8 +149,8 @@ describe("up --from: the re-run's stack file", () => {
         const stack = defaultRerunStack(`${"s".repeat(33)}-x-y`);
         assert.match(stack, /^[a-z0-9][a-z0-9-]{0,39}$/);
         assert.equal(stack, `${"s".repeat(33)}-rerun`);
-        const p = plan(original(loadStackSpec(STACKS, "quick")), { runIdTaken: (s, id) => s === "quick-rerun" && id === "quick-1-rerun-20261204" });
-        assert.equal(p.runId, "quick-1-rerun-20261204-2");
+        const p = plan(original(loadStackSpec(STACKS, "quick")), { runIdTaken: (s, id) => s === "quick-rerun" && id === "quick-2-rerun-20261204" });
+        assert.equal(p.runId, "quick-2-rerun-20261204-2");
     });
 
     it("lists where two specs differ by path", () => {

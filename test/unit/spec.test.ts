@@ -41,6 +41,42 @@ describe("experiment spec", () => {
         assert.throws(() => parseSpec("t", { ...base, repetitions: 2 }), /isobench:repetitions: must be >= 3/);
     });
 
+    it("reads isobench:precision: the relative half-width and the most repetitions; none without the key", () => {
+        assert.equal(parseSpec("t", base).precision, undefined);
+        const s = parseSpec("t", { ...base, repetitions: 4, precision: { relativeHalfWidth: 0.02, maxRepetitions: 10 } });
+        assert.deepEqual(s.precision, { relativeHalfWidth: 0.02, maxRepetitions: 10 });
+        // As Pulumi hands structured config to the program: a JSON string (see isobenchKeys).
+        const fromYaml = loadStackSpec(STACKS, "quick");
+        assert.deepEqual(fromYaml.precision, { relativeHalfWidth: 0.05, maxRepetitions: 6 });
+        assert.equal(parseSpec("t", { ...base, precision: { relativeHalfWidth: 0.05, maxRepetitions: 3 } }).precision!.maxRepetitions, 3);
+    });
+
+    it("refuses a bad isobench:precision, naming the key and the fix", () => {
+        const bad =
+            (precision: unknown, repetitions = 3) =>
+            () =>
+                parseSpec("t", { ...base, repetitions, precision });
+        assert.throws(bad({ relativeHalfWidth: 0, maxRepetitions: 6 }), /isobench:precision\.relativeHalfWidth: must be > 0, got 0/);
+        assert.throws(bad({ relativeHalfWidth: -0.1, maxRepetitions: 6 }), /isobench:precision\.relativeHalfWidth: must be > 0/);
+        assert.throws(bad({ relativeHalfWidth: "5%", maxRepetitions: 6 }), /isobench:precision\.relativeHalfWidth: must be number, got "5%"/);
+        assert.throws(
+            bad({ relativeHalfWidth: 5, maxRepetitions: 6 }),
+            /isobench:precision\.relativeHalfWidth: 5 is not a fraction of the mean below 1; write 0\.05 for ±5 %/,
+        );
+        assert.throws(
+            bad({ relativeHalfWidth: 0.05, maxRepetitions: 4 }, 5),
+            /isobench:precision\.maxRepetitions: 4 is below isobench:repetitions \(5\), which every cell gets anyway; set it to at least 5/,
+        );
+        assert.throws(bad({ relativeHalfWidth: 0.05, maxRepetitions: 2 }), /isobench:precision\.maxRepetitions: must be >= 3/);
+        assert.throws(bad({ relativeHalfWidth: 0.05, maxRepetitions: 6.5 }), /isobench:precision\.maxRepetitions: must be integer/);
+        assert.throws(bad({ relativeHalfWidth: 0.05 }), /isobench:precision: missing required key "maxRepetitions"/);
+        assert.throws(
+            bad({ relativeHalfWidth: 0.05, maxRepetitions: 6, max: 6 }),
+            /isobench:precision: unknown key "max" .*\(allowed: relativeHalfWidth, maxRepetitions\)/,
+        );
+        assert.throws(bad(0.05), /isobench:precision: must be object/);
+    });
+
     it("refuses unknown keys, naming the closest one first and then the allowed ones", () => {
         assert.throws(
             () => parseSpec("t", { ...base, repetition: 3 }),
@@ -104,6 +140,45 @@ describe("run plan", () => {
             ["docker-nat", "kvm-tuned", "native"],
         );
         assert.equal(new Set(cells.map((c) => c.id)).size, 9);
+    });
+
+    it("appends the repetitions the precision goal added, after the planned ones and only where they were added", () => {
+        const spec = {
+            environments: ["native", "docker-nat", "kvm-tuned"],
+            workloads: [
+                { name: "redis", params: {} },
+                { name: "fio", params: {}, environments: ["native", "kvm-tuned"] },
+            ],
+            repetitions: 3,
+        };
+        const at = "2026-12-04T00:00:00.000Z";
+        const planned = planCells(spec).map((c) => c.id);
+        const cells = planCells({
+            ...spec,
+            addedRepetitions: [
+                { workload: "redis", repetition: 4, environments: ["native", "docker-nat"], at, reason: "" },
+                // Repeated, a repetition the stack plans anyway, and a workload, environment it no longer has: nothing.
+                { workload: "redis", repetition: 4, environments: ["native"], at, reason: "" },
+                { workload: "fio", repetition: 3, environments: ["native"], at, reason: "" },
+                { workload: "mysql", repetition: 4, environments: ["native"], at, reason: "" },
+                { workload: "fio", repetition: 4, environments: ["native", "docker-nat"], at, reason: "" },
+                { workload: "redis", repetition: 5, environments: ["native", "docker-nat"], at, reason: "" },
+            ],
+        });
+        // The cells measured before keep their order: the added ones come after all of them.
+        assert.deepEqual(
+            cells.slice(0, planned.length).map((c) => c.id),
+            planned,
+        );
+        // Rotated as a planned repetition would be; docker-nat is none of fio's environments.
+        assert.deepEqual(
+            cells.slice(planned.length).map((c) => c.id),
+            ["redis.docker-nat.r4", "redis.native.r4", "fio.native.r4", "redis.native.r5", "redis.docker-nat.r5"],
+        );
+        assert.deepEqual(
+            cells.slice(planned.length).map((c) => c.repetition),
+            [4, 4, 4, 5, 5],
+        );
     });
 });
 

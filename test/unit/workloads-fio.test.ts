@@ -26,7 +26,14 @@ describe("workloads/fio", () => {
             "random-read-16x8",
             "mixed-random-rw-32x8",
         ]);
-        assert.deepEqual(fio.defaults, { jobs: Object.keys(FIO_JOBS).join(","), size: "16g", runtimeSeconds: 60, seqRuntimeSeconds: 0 });
+        assert.deepEqual(fio.defaults, {
+            jobs: Object.keys(FIO_JOBS).join(","),
+            size: "16g",
+            runtimeSeconds: 60,
+            seqRuntimeSeconds: 0,
+            timeBased: 0,
+            rampSeconds: 0,
+        });
         assert.equal(fio.notes!(fio.defaults), "");
         assert.match(fio.notes!({ ...fio.defaults, size: "64m" }), /size=64m/);
     });
@@ -44,13 +51,32 @@ describe("workloads/fio", () => {
         assert.match(job, /\n\[mixed-random-rw-32x8\]\nstonewall\nrw=randrw\nrwmixread=70\nbs=4K\niodepth=32\nnumjobs=8\nruntime=60\n$/);
         assert.equal(job.match(/^runtime=60$/gm)!.length, 5);
         assert.equal(job.match(/^stonewall$/gm)!.length, 7);
-        const scaled = fioJobFile({ jobs: "seq-read-2,random-read-16", size: "64m", runtimeSeconds: 3, seqRuntimeSeconds: 2 }, "/d");
+        assert.doesNotMatch(job, /time_based|ramp_time/);
+        const scaled = fioJobFile({ ...fio.defaults, jobs: "seq-read-2,random-read-16", size: "64m", runtimeSeconds: 3, seqRuntimeSeconds: 2 }, "/d");
         assert.match(
             scaled,
             /\[seq-read-2\]\nrw=read\nbs=1M\niodepth=2\nruntime=2\n\n\[random-read-16\]\nstonewall\ndescription=Random read steady state phase\nrw=randread\nbs=4K\niodepth=16\nruntime=3\n$/,
         );
         assert.throws(() => fioJobFile({ ...fio.defaults, jobs: "seq-read-3" }, "/d"), /jobs must be/);
         assert.throws(() => fioJobFile({ ...fio.defaults, size: "16 g" }, "/d"), /size must be a size/);
+    });
+
+    it("timeBased makes every job with a runtime run all of it, rampSeconds keeps each job's start out of the numbers", () => {
+        const p = { ...fio.defaults, size: "64m", runtimeSeconds: 10, seqRuntimeSeconds: 10, timeBased: 1, rampSeconds: 2 };
+        const job = fioJobFile(p, "/d");
+        // Every one of the eight jobs, the sequential ones included: a 64 MB file is read in milliseconds.
+        assert.equal(job.match(/\nruntime=10\ntime_based\nramp_time=2\n/g)!.length, 8);
+        assert.match(job, /\n\[seq-read-1\]\nstonewall\nrw=read\nbs=1M\niodepth=1\nruntime=10\ntime_based\nramp_time=2\n/);
+        // Without a sequential runtime a sequential job keeps the paper's one pass over the file: time_based needs a runtime.
+        const wholeFile = fioJobFile({ ...p, seqRuntimeSeconds: 0 }, "/d");
+        assert.equal(wholeFile.match(/^time_based$/gm)!.length, 5);
+        assert.match(wholeFile, /\n\[seq-read-1\]\nstonewall\nrw=read\nbs=1M\niodepth=1\nramp_time=2\n/);
+        assert.match(fio.clientCommand(p, CTX), /time_based\nramp_time=2/);
+        // Each job: ramp + runtime, after laying out 64 MiB at the slow write rate.
+        assert.equal(fio.expectedS(p), (64 * 2 ** 20) / 50e6 + 8 * 12);
+        assert.match(fio.notes!(p), /time_based: every job with a runtime runs all of it.*ramp_time=2 s per job not measured/);
+        assert.throws(() => fioJobFile({ ...p, timeBased: 2 }, "/d"), /timeBased must be 1 .* or 0/);
+        assert.throws(() => fioJobFile({ ...p, rampSeconds: -1 }, "/d"), /rampSeconds must be 0/);
     });
 
     it("checks O_DIRECT before running fio with JSON output, and removes the test file", () => {

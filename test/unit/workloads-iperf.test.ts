@@ -11,7 +11,7 @@ const CTX = { addr: { host: "192.168.122.50", port: 5201 }, dataDir: "/data" };
 
 describe("workloads/iperf", () => {
     it("iperf3 server inside on one port, client on the host, both directions", () => {
-        assert.deepEqual(P, { timeSeconds: 10, streams: 1, directions: "transmit,receive" });
+        assert.deepEqual(P, { timeSeconds: 10, streams: 1, directions: "transmit,receive", omitSeconds: 0 });
         assert.deepEqual(workloadPorts(iperf), [{ name: "server", port: 5201, protocol: "tcp" }]);
         assert.equal(iperf.serverCommand!(P, { dataDir: "/data", listen: "127.0.0.1" }), "iperf3 -s -p 5201 -B 127.0.0.1");
         assert.throws(() => iperf.serverCommand!(P, { dataDir: "/data" }), /needs the IPv4 address to bind/);
@@ -28,6 +28,18 @@ describe("workloads/iperf", () => {
         // iperf3 3.12 exits 0 after reporting an error in its JSON: readiness looks for the summary.
         assert.equal(iperf.readinessCommand!(P, CTX.addr), "timeout -k 10 15 iperf3 -c 192.168.122.50 -p 5201 -n 1K --json 2>&1 | grep -q '\"sum_received\"'");
         assert.throws(() => iperf.clientCommand({ ...P, streams: 0 }, CTX), /streams must be a positive integer/);
+        assert.equal(iperf.notes!(P), "");
+    });
+
+    it("omitSeconds runs each direction that long first and leaves it out of the numbers (iperf3 -O)", () => {
+        const p = { ...P, timeSeconds: 10, omitSeconds: 2 };
+        const cmd = iperf.clientCommand(p, CTX);
+        // The run's limit covers the omitted seconds too.
+        assert.match(cmd, /timeout -k 10 72 iperf3 -c 192\.168\.122\.50 -p 5201 -t 10 -O 2 -P 1 --json/);
+        assert.match(cmd, /timeout -k 10 72 iperf3 -c 192\.168\.122\.50 -p 5201 -t 10 -O 2 -P 1 -R --json/);
+        assert.equal(iperf.expectedS(p), 24);
+        assert.match(iperf.notes!(p), /first 2 s of each run omitted \(iperf3 -O\)/);
+        assert.throws(() => iperf.clientCommand({ ...p, omitSeconds: -1 }, CTX), /omitSeconds must be 0/);
     });
 
     it("parses captured iperf3 3.12 --json: the receiver's bits per second in Gb/s", () => {

@@ -12,6 +12,8 @@ import { fixtureReader } from "../helpers/fixtures";
 
 const fixture = fixtureReader("linpack");
 const RUN = "hpcc-1.5.0-3-openmpi-4.1.4-n2000-nb128.txt";
+/** Three HPL solves at N=1024 in one run: 1.006, 0.9353 and 1.111 Gflops. */
+const RUNS3 = "hpcc-1.5.0-3-openmpi-4.1.4-n1024-nb128-hplruns3.txt";
 
 /**
  * Runs an hpcc command for real in /bin/sh with a stand-in mpirun on PATH that copies
@@ -48,7 +50,7 @@ const field = (inf: string, label: string) => {
 
 describe("workloads/linpack and the shared hpcc runner", () => {
     it("defaults to the paper's N=45000; the substitution of Intel's binary is in the notes", () => {
-        assert.deepEqual(linpack.defaults, { n: 45000, memoryPercent: 0, nb: 128, processes: 0 });
+        assert.deepEqual(linpack.defaults, { n: 45000, memoryPercent: 0, nb: 128, processes: 0, hplRuns: 1 });
         assert.equal(linpack.tool, "hpcc");
         assert.equal(linpack.clientPlacement, "inside");
         assert.match(linpack.notes!(linpack.defaults), /not Intel's optimized Linpack \(not redistributable\); N=45000 as the paper/);
@@ -56,7 +58,7 @@ describe("workloads/linpack and the shared hpcc runner", () => {
     });
 
     it("writes hpccinf.txt with N rounded down to NB and the most square P×Q, runs mpirun, prints hpccoutf.txt", () => {
-        const r = commandIn((d) => linpack.clientCommand({ n: 1000, memoryPercent: 0, nb: 128, processes: 6 }, { dataDir: d }));
+        const r = commandIn((d) => linpack.clientCommand({ n: 1000, memoryPercent: 0, nb: 128, processes: 6, hplRuns: 1 }, { dataDir: d }));
         assert.equal(r.status, 0, r.stderr);
         assert.equal(field(r.stdout, "Ns"), 896);
         assert.equal(field(r.stdout, "NBs"), 128);
@@ -64,20 +66,54 @@ describe("workloads/linpack and the shared hpcc runner", () => {
         assert.equal(field(r.stdout, "Qs"), 3);
         assert.equal(r.stdout.split("\n")[31], "##### This line (no. 32) is ignored (it serves as a separator). ######");
         assert.match(r.stderr, /^mpirun --allow-run-as-root --oversubscribe .* -np 6 hpcc$/m);
-        const prime = commandIn((d) => linpack.clientCommand({ n: 1000, memoryPercent: 0, nb: 100, processes: 7 }, { dataDir: d }));
+        const prime = commandIn((d) => linpack.clientCommand({ n: 1000, memoryPercent: 0, nb: 100, processes: 7, hplRuns: 1 }, { dataDir: d }));
         assert.deepEqual([field(prime.stdout, "Ns"), field(prime.stdout, "Ps"), field(prime.stdout, "Qs")], [1000, 1, 7]);
+    });
+
+    it("hplRuns: HPL.dat asks for that many solves of the same N, the rest of the suite stays sized by N", () => {
+        const p = { ...linpack.defaults, n: 2048, processes: 2, hplRuns: 3 };
+        const r = commandIn((d) => linpack.clientCommand(p, { dataDir: d }));
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^3\s+# of problems sizes \(N\)\n2048 2048 2048\s+Ns\n/m);
+        assert.equal(field(r.stdout, "NBs"), 128);
+        // One solve: the paper's single problem size, as before.
+        const one = commandIn((d) => linpack.clientCommand({ ...p, hplRuns: 1 }, { dataDir: d }));
+        assert.match(one.stdout, /^1\s+# of problems sizes \(N\)\n2048\s+Ns\n/m);
+        // Three solves' operations at the slow rate, plus the suite's memory-bound tests, over 2 processes.
+        assert.equal(linpack.expectedS(p), ((3 * ((2 / 3) * 2048 ** 3 + 1.5 * 2048 ** 2)) / 5e8 + (8 * 2048 ** 2) / 1e7) / 2);
+        assert.ok(linpack.expectedS(p)! > linpack.expectedS({ ...p, hplRuns: 1 })!);
+        assert.match(linpack.notes!(p), /3 solves per run, gflops over all of them \(paper: one\)/);
+        assert.throws(() => linpack.clientCommand({ ...p, hplRuns: 21 }, { dataDir: "/d" }), /hplRuns must be an integer from 1 to 20/);
+        assert.throws(() => linpack.clientCommand({ ...p, hplRuns: 0 }, { dataDir: "/d" }), /hplRuns/);
+    });
+
+    it("hplRuns: gflops over all the solves, not the Summary's best one (captured)", () => {
+        const p = { ...linpack.defaults, n: 1024, hplRuns: 3 };
+        const [gflops, time] = parseLinpack(fixture(RUNS3), p);
+        const ops = (2 / 3) * 1024 ** 3 + 1.5 * 1024 ** 2;
+        const seconds = [1.006, 0.9353, 1.111].map((g) => ops / (g * 1e9));
+        assert.equal(gflops.metric, "gflops");
+        assert.ok(Math.abs(gflops.value - (3 * ops) / seconds.reduce((a, b) => a + b) / 1e9) < 1e-12);
+        assert.ok(gflops.value > 0.9353 && gflops.value < 1.111, "between the slowest and the fastest solve, below the Summary's best (1.11)");
+        assert.ok(Math.abs(time.value - seconds.reduce((a, b) => a + b) / 3) < 1e-12);
+        // Read without params, or with one run asked for, the Summary's single value stands.
+        assert.equal(parseLinpack(fixture(RUNS3))[0].value, 0.00111053 * 1000);
+        // A run with fewer solves than the params asked for is refused.
+        assertParseError(() => parseLinpack(fixture(RUN), { ...linpack.defaults, n: 2000, hplRuns: 3 }), "linpack", "gflops");
+        const two = fixture(RUNS3).replace(/^WR11C2R4\s+1024 .*0\.77 .*\n/m, "");
+        assert.match(assertParseError(() => parseLinpack(two, p), "linpack", "gflops").message, /asked for 3 HPL solves at N=1024, the HPL section has 2/);
     });
 
     it("sizes N from memory when memoryPercent is set, and refuses what cannot fit or is below NB", () => {
         const memKb = Number(/^MemTotal:\s+([0-9]+)/m.exec(fs.readFileSync("/proc/meminfo", "utf8"))![1]);
-        const r = commandIn((d) => linpack.clientCommand({ n: 0, memoryPercent: 1, nb: 64, processes: 1 }, { dataDir: d }));
+        const r = commandIn((d) => linpack.clientCommand({ n: 0, memoryPercent: 1, nb: 64, processes: 1, hplRuns: 1 }, { dataDir: d }));
         assert.equal(r.status, 0, r.stderr);
         const expected = Math.floor(Math.floor(Math.sqrt((memKb * 1024 * 0.01) / 8)) / 64) * 64;
         assert.equal(field(r.stdout, "Ns"), expected);
-        const huge = commandIn((d) => linpack.clientCommand({ n: 10_000_000, memoryPercent: 0, nb: 128, processes: 1 }, { dataDir: d }));
+        const huge = commandIn((d) => linpack.clientCommand({ n: 10_000_000, memoryPercent: 0, nb: 128, processes: 1, hplRuns: 1 }, { dataDir: d }));
         assert.equal(huge.status, 3);
         assert.match(huge.stderr, /linpack: HPL matrix order N=10000000 needs [0-9]+ MiB, more than 90% of the environment's/);
-        const tiny = commandIn((d) => linpack.clientCommand({ n: 100, memoryPercent: 0, nb: 128, processes: 1 }, { dataDir: d }));
+        const tiny = commandIn((d) => linpack.clientCommand({ n: 100, memoryPercent: 0, nb: 128, processes: 1, hplRuns: 1 }, { dataDir: d }));
         assert.equal(tiny.status, 3);
         assert.match(tiny.stderr, /below the block size NB=128/);
         assert.throws(() => linpack.clientCommand({ ...linpack.defaults, memoryPercent: 95 }, { dataDir: "/d" }), /memoryPercent/);
@@ -96,7 +132,7 @@ describe("workloads/linpack and the shared hpcc runner", () => {
     });
 
     it("parses HPL from hpcc 1.5.0's Summary (captured)", () => {
-        assert.deepEqual(parseLinpack(fixture(RUN), { n: 2000, memoryPercent: 0, nb: 128, processes: 0 }), [
+        assert.deepEqual(parseLinpack(fixture(RUN), { n: 2000, memoryPercent: 0, nb: 128, processes: 0, hplRuns: 1 }), [
             { metric: "gflops", value: 0.00100029 * 1000, unit: "GFLOPS", better: "higher" },
             { metric: "hpl_time_s", value: 4.72275, unit: "s", better: "lower" },
         ]);

@@ -12,7 +12,13 @@ const CTX = { addr: { host: "127.0.0.1", port: 32772 }, dataDir: "/data" };
 
 describe("workloads/mysql", () => {
     it("has the paper's parameters: 2M rows, 60 s, threads 10..290 step 20, 3 GB buffer pool", () => {
-        assert.deepEqual(P, { tableSize: 2000000, threads: "10,30,50,70,90,110,130,150,170,190,210,230,250,270,290", timeSeconds: 60, bufferPoolMB: 3072 });
+        assert.deepEqual(P, {
+            tableSize: 2000000,
+            threads: "10,30,50,70,90,110,130,150,170,190,210,230,250,270,290",
+            timeSeconds: 60,
+            bufferPoolMB: 3072,
+            warmupSeconds: 0,
+        });
         assert.equal(mysql.clientPlacement, "host");
         assert.equal(mysql.serverPort, 3307);
         assert.ok((mysql.readinessTimeoutS ?? 0) >= 600, "MariaDB under software emulation needs minutes");
@@ -77,6 +83,26 @@ describe("workloads/mysql", () => {
         );
         assert.throws(() => mysql.clientCommand({ ...TINY, threads: "1,,2" }, CTX), /threads must be a positive integer or a comma-separated list/);
         assert.throws(() => mysql.clientCommand(TINY, { dataDir: "/data" }), /needs the address of the server.s server port/);
+    });
+
+    it("warmupSeconds: each point runs warm-up + measured seconds and is read from the report after the warm-up's checkpoint", () => {
+        const p = { ...TINY, warmupSeconds: 2 };
+        const run = mysql.clientCommand(p, CTX);
+        assert.match(run, /timeout -k 10 125 sysbench oltp_read_only .* --threads=1 --time=5 --report-checkpoints=2 --events=0 --report-interval=0 run;/);
+        assert.equal(mysql.expectedS(p), 10000 / 5000 + 2 * 5);
+        assert.match(mysql.notes!(p), /first 2 s of each run not measured/);
+        // The captured report, preceded by a checkpoint report of the warm-up as sysbench prints one (same layout, its own numbers).
+        const raw = fixture(RUN10);
+        const warm = raw.replace(
+            /(Threads started!\n)(\nSQL statistics:[\s\S]*?execution time \(avg\/stddev\):.*\n)/g,
+            (_all, head: string, report: string) =>
+                `${head}\n[ 2s ] Checkpoint report:${report.replace(/\([0-9.]+ per sec\.\)/, "(123.45 per sec.)")}${report}`,
+        );
+        assert.equal(warm.match(/Checkpoint report:/g)!.length, 2);
+        const ms = parseSysbenchOltp(warm, p);
+        assert.equal(ms.find((m) => m.metric === "transactions_per_s" && m.point?.threads === 1)!.value, 551.96);
+        // A run without the checkpoint the params asked for would include the warm-up.
+        assertParseError(() => parseSysbenchOltp(raw, p), "mysql", "transactions_per_s");
     });
 
     it("parses captured sysbench 1.0.20 output: one point per thread count", () => {

@@ -11,13 +11,15 @@ const fixture = fixtureReader("sysbench-cpu");
 const V1_T1 = "sysbench-1.0.20-cpu-prime20000-threads1-time10.txt";
 const V1_T2 = "sysbench-1.0.20-cpu-prime2000-threads2-time2.txt";
 const V04 = "sysbench-0.4.12-cpu-prime20000-threads1-RECONSTRUCTED.txt";
+/** --time=3 --report-checkpoints=1: the warm-up's checkpoint report, then the final one over the last 2 s. */
+const V1_WARMUP = "sysbench-1.0.20-prime2000-threads1-time2-warmup1.txt";
 
 describe("workloads/sysbench-cpu", () => {
     describe("definition", () => {
         it("has the KEK-style defaults, runs inside the environment, no server", () => {
             assert.equal(sysbenchCpu.name, "sysbench-cpu");
             assert.equal(sysbenchCpu.tool, "sysbench");
-            assert.deepEqual(sysbenchCpu.defaults, { maxPrime: 20000, threads: 1, timeSeconds: 10 });
+            assert.deepEqual(sysbenchCpu.defaults, { maxPrime: 20000, threads: 1, timeSeconds: 10, warmupSeconds: 0 });
             assert.equal(sysbenchCpu.clientPlacement, "inside");
             assert.equal(sysbenchCpu.serverCommand, undefined);
             assert.equal(sysbenchCpu.serverPort, undefined);
@@ -27,16 +29,19 @@ describe("workloads/sysbench-cpu", () => {
         it("builds the sysbench 1.0 command line", () => {
             assert.equal(sysbenchCpu.clientCommand(sysbenchCpu.defaults, CTX), "sysbench cpu --cpu-max-prime=20000 --threads=1 --time=10 run");
             assert.equal(
-                sysbenchCpu.clientCommand({ maxPrime: 2000, threads: 4, timeSeconds: 30 }, CTX),
+                sysbenchCpu.clientCommand({ maxPrime: 2000, threads: 4, timeSeconds: 30, warmupSeconds: 0 }, CTX),
                 "sysbench cpu --cpu-max-prime=2000 --threads=4 --time=30 run",
             );
         });
 
         it("rejects parameters that are not positive integers", () => {
-            assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 20000, threads: 0, timeSeconds: 10 }, CTX), /threads must be a positive integer/);
-            assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 1.5, threads: 1, timeSeconds: 10 }, CTX), /maxPrime/);
             assert.throws(
-                () => sysbenchCpu.clientCommand({ maxPrime: 20000, threads: 1, timeSeconds: "10; rm -rf /" as unknown as number }, CTX),
+                () => sysbenchCpu.clientCommand({ maxPrime: 20000, threads: 0, timeSeconds: 10, warmupSeconds: 0 }, CTX),
+                /threads must be a positive integer/,
+            );
+            assert.throws(() => sysbenchCpu.clientCommand({ maxPrime: 1.5, threads: 1, timeSeconds: 10, warmupSeconds: 0 }, CTX), /maxPrime/);
+            assert.throws(
+                () => sysbenchCpu.clientCommand({ maxPrime: 20000, threads: 1, timeSeconds: "10; rm -rf /" as unknown as number, warmupSeconds: 0 }, CTX),
                 /timeSeconds/,
             );
         });
@@ -91,13 +96,56 @@ describe("workloads/sysbench-cpu", () => {
         });
 
         it("checks the 0.4 output against the params (prime limit)", () => {
-            assert.equal(parseSysbenchCpu(fixture(V04), { maxPrime: 20000, threads: 1, timeSeconds: 10 }).length, 3);
-            assertParseError(() => parseSysbenchCpu(fixture(V04), { maxPrime: 10000, threads: 1, timeSeconds: 10 }), "sysbench-cpu", "maxPrime");
+            assert.equal(parseSysbenchCpu(fixture(V04), { maxPrime: 20000, threads: 1, timeSeconds: 10, warmupSeconds: 0 }).length, 3);
+            assertParseError(
+                () => parseSysbenchCpu(fixture(V04), { maxPrime: 10000, threads: 1, timeSeconds: 10, warmupSeconds: 0 }),
+                "sysbench-cpu",
+                "maxPrime",
+            );
         });
 
         it("refuses a zero total time", () => {
             const raw = fixture(V04).replace("24.8731s", "0.0000s");
             assertParseError(() => parseSysbenchCpu(raw), "sysbench-cpu", "events_per_s");
+        });
+    });
+
+    describe("warm-up (warmupSeconds: a report checkpoint at its end)", () => {
+        const P = { maxPrime: 2000, threads: 1, timeSeconds: 2, warmupSeconds: 1 };
+
+        it("runs warm-up + measured seconds with a checkpoint at the warm-up's end", () => {
+            assert.equal(sysbenchCpu.clientCommand(P, CTX), "sysbench cpu --cpu-max-prime=2000 --threads=1 --time=3 --report-checkpoints=1 run");
+            assert.equal(sysbenchCpu.expectedS(P), 3);
+            assert.match(sysbenchCpu.notes!(P), /first 1 s of each run not measured/);
+            assert.equal(sysbenchCpu.notes!(sysbenchCpu.defaults), "");
+            assert.throws(() => sysbenchCpu.clientCommand({ ...P, warmupSeconds: -1 }, CTX), /warmupSeconds must be 0/);
+        });
+
+        it("reads the final report, not the warm-up's checkpoint report (captured)", () => {
+            const m = byMetric(sysbenchCpu.parse(fixture(V1_WARMUP), P));
+            // The checkpoint report says 28736.63 events/s over the warm-up; the final one covers the 2 measured seconds.
+            assert.equal(m.events_per_s.value, 31137.36);
+            assert.equal(m.latency_avg_ms.value, 0.03);
+        });
+
+        it("refuses output without the checkpoint the params asked for: its numbers would include the warm-up", () => {
+            assertParseError(() => sysbenchCpu.parse(fixture(V1_T1), { ...sysbenchCpu.defaults, warmupSeconds: 2 }), "sysbench-cpu", "events_per_s");
+            // Without a warm-up asked for, output with a checkpoint is still read from its final report.
+            assert.equal(byMetric(sysbenchCpu.parse(fixture(V1_WARMUP))).events_per_s.value, 31137.36);
+        });
+
+        it("throws ParseError for every truncation before the final report's last section", () => {
+            const raw = fixture(V1_WARMUP);
+            const end = raw.lastIndexOf("    execution time (avg/stddev):");
+            for (let cut = 0; cut < end; cut++) {
+                // A cut inside the header's numbers contradicts the params instead.
+                assertParseError(
+                    () => sysbenchCpu.parse(raw.slice(0, cut), P),
+                    "sysbench-cpu",
+                    /^(events_per_s|latency_avg_ms|latency_p95_ms|maxPrime|threads)$/,
+                    `cut at ${cut}`,
+                );
+            }
         });
     });
 

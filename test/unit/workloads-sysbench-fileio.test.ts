@@ -7,6 +7,7 @@ import { valuesByMetric } from "../helpers/measurements";
 const fixture = fixtureReader("sysbench-fileio");
 const V1 = "sysbench-1.0.20-4modes-4K-64M-128files-direct-time2.txt";
 const V04 = "sysbench-0.4.12-rndrd-seqwr-4K-8G-128files-direct-RECONSTRUCTED.txt";
+const V1_WARMUP = "sysbench-1.0.20-rndrd-seqwr-4K-16M-16files-direct-time2-warmup1.txt";
 const CTX = { dataDir: "/var/lib/isobench data" };
 
 describe("workloads/sysbench-fileio", () => {
@@ -19,8 +20,30 @@ describe("workloads/sysbench-fileio", () => {
             extraFlags: "direct",
             threads: 1,
             timeSeconds: 300,
+            warmupSeconds: 0,
         });
         assert.equal(sysbenchFileio.clientPlacement, "inside");
+    });
+
+    it("warmupSeconds: each mode runs warm-up + measured seconds and is read after the warm-up's checkpoint (captured)", () => {
+        const p = { ...sysbenchFileio.defaults, modes: "rndrd,seqwr", totalSize: "16M", files: 16, timeSeconds: 2, warmupSeconds: 1 };
+        const cmd = sysbenchFileio.clientCommand(p, CTX);
+        assert.match(cmd, /--file-test-mode=rndrd --threads=1 --time=3 --report-checkpoints=1 run\n/);
+        assert.match(cmd, /--file-test-mode=seqwr --threads=1 --time=3 --report-checkpoints=1 run\n/);
+        // Per mode: fresh files at the slow write rate, then warm-up and measured seconds.
+        assert.equal(sysbenchFileio.expectedS(p), 2 * ((16 * 2 ** 20) / 50e6 + 3));
+        assert.match(sysbenchFileio.notes!(p), /first 1 s of each run not measured/);
+        const m = valuesByMetric(parseSysbenchFileio(fixture(V1_WARMUP), p));
+        // The checkpoint reports say 37.77 and 27.00 MiB/s over the warm-ups.
+        assert.equal(m.rndrd_mib_per_s, 43.39);
+        assert.equal(m.seqwr_mib_per_s, 35.08);
+        assertParseError(
+            () => parseSysbenchFileio(fixture(V1), { ...sysbenchFileio.defaults, totalSize: "64M", timeSeconds: 2, warmupSeconds: 1 }),
+            "sysbench-fileio",
+            "mib_per_s",
+        );
+        const warm = fixture(V1_WARMUP);
+        assertEveryTruncationFails((r) => parseSysbenchFileio(r, p), warm, warm.lastIndexOf("execution time (avg/stddev):"), "sysbench-fileio");
     });
 
     it("prepares fresh files per mode in the data directory, checks O_DIRECT first, reports only the runs on stdout", () => {

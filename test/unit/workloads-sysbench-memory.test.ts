@@ -8,11 +8,20 @@ const fixture = fixtureReader("sysbench-memory");
 const V1 = "sysbench-1.0.20-read-write-1K-64M-threads1.txt";
 const V1_T2 = "sysbench-1.0.20-read-1K-256M-threads2.txt";
 const V04 = "sysbench-0.4.12-read-write-1K-100G-threads1-RECONSTRUCTED.txt";
+/** KEK's 100G, time-bound: --time=3 --report-checkpoints=1 (a 1 s warm-up, 2 measured seconds). */
+const V1_WARMUP = "sysbench-1.0.20-write-1K-100G-threads1-time2-warmup1.txt";
 const CTX = { dataDir: "/data" };
 
 describe("workloads/sysbench-memory", () => {
     it("has KEK's parameters as defaults and runs inside the environment", () => {
-        assert.deepEqual(sysbenchMemory.defaults, { operations: "read,write", blockSize: "1K", totalSize: "100G", threads: 1, timeSeconds: 300 });
+        assert.deepEqual(sysbenchMemory.defaults, {
+            operations: "read,write",
+            blockSize: "1K",
+            totalSize: "100G",
+            threads: 1,
+            timeSeconds: 300,
+            warmupSeconds: 0,
+        });
         assert.equal(sysbenchMemory.clientPlacement, "inside");
         assert.equal(sysbenchMemory.serverCommand, undefined);
         assert.equal(sysbenchMemory.notes!(sysbenchMemory.defaults), "");
@@ -37,6 +46,25 @@ describe("workloads/sysbench-memory", () => {
         assert.throws(() => sysbenchMemory.clientCommand({ ...d, operations: "read,read" }, CTX), /distinct/);
         assert.throws(() => sysbenchMemory.clientCommand({ ...d, blockSize: "1K; rm -rf /" }, CTX), /blockSize must be a size/);
         assert.throws(() => sysbenchMemory.clientCommand({ ...d, threads: 0 }, CTX), /threads must be a positive integer/);
+    });
+
+    it("warmupSeconds: runs warm-up + measured seconds, reads the report after the warm-up's checkpoint (captured)", () => {
+        const p = { ...sysbenchMemory.defaults, operations: "write", timeSeconds: 2, warmupSeconds: 1 };
+        assert.equal(
+            sysbenchMemory.clientCommand(p, CTX),
+            "sysbench memory --memory-block-size=1K --memory-total-size=100G --threads=1 --time=3 --report-checkpoints=1 --memory-oper=write run",
+        );
+        assert.equal(sysbenchMemory.expectedS(p), 3);
+        assert.match(sysbenchMemory.notes!(p), /^scaled from KEK's 100G\/300 s to 100G\/2 s; first 1 s of each run not measured/);
+        // The checkpoint report says 5076.84 MiB/s over the warm-up.
+        assert.deepEqual(byMetric(parseSysbenchMemory(fixture(V1_WARMUP), p)).write_mib_per_s.value, 4959.53);
+        assertParseError(
+            () => parseSysbenchMemory(fixture(V1), { ...sysbenchMemory.defaults, totalSize: "64M", timeSeconds: 5, warmupSeconds: 1 }),
+            "sysbench-memory",
+            "mib_per_s",
+        );
+        const warm = fixture(V1_WARMUP);
+        assertEveryTruncationFails((r) => parseSysbenchMemory(r, p), warm, warm.lastIndexOf("execution time (avg/stddev):"), "sysbench-memory");
     });
 
     it("parses sysbench 1.0.20 read and write runs (captured)", () => {

@@ -1,0 +1,238 @@
+/**
+ * The precision goal (`isobench:precision`, core/precision.ts): is each primary metric's mean
+ * known to the relative half-width the stack asks for, and if not, which repetitions to add.
+ * Pure: groups and a goal in, rows and a decision out; experiment/precision-run.ts does the I/O
+ * between `isobench up`'s Pulumi passes, analysis/analyze.ts writes the report.
+ *
+ * The precision of a group (environment × workload × parameter point × metric) is the half-width
+ * of its mean's confidence interval over the per-repetition values (simultaneous instances
+ * averaged first, analysis/pairing.ts), relative to the mean: t · sd / (√n · mean), the interval
+ * the summary reports, on the log scale where ratios are judged (analysis/ratio.ts meanOnLogScale).
+ * Only each workload's primary metrics count (the metric a published claim votes with,
+ * analysis/reference/*.json), and only groups measured without software emulation: emulated
+ * numbers are never judged (analysis/emulated.ts), and an emulated cell costs 10–50 times a native
+ * one.
+ *
+ * When a group misses the goal, the next repetition is added to every cell of its workload in
+ * every environment whose groups count, not to the missing group alone: a comparison with native
+ * pairs repetition r of an environment with repetition r of native (analysis/pairing.ts), so both
+ * sides need it, and within a workload the environments then keep equal repetitions. Workloads
+ * whose groups all meet the goal keep theirs. A group still missing at maxRepetitions is reported
+ * as not met; nothing is ever dropped to meet it.
+ */
+import type { AddedRepetition, PrecisionGoal } from "../core/precision";
+import { isEmulated } from "../core/samples";
+import type { Group } from "./overhead";
+import type { Reference } from "./published";
+import { meanOnLogScale } from "./ratio";
+import { tCritical } from "./statistics";
+
+/**
+ * What a group's precision says: `met`; `missed` (another repetition is due); `not met at the
+ * maximum`; or not counted toward the goal: emulated, or without a relative interval (fewer than
+ * two repetitions, or a mean ≤ 0).
+ */
+export type PrecisionStatus = "met" | "missed" | "not met at the maximum" | "not counted: emulated" | "not counted: no interval";
+
+/** What each status means, for the report. */
+export const PRECISION_STATUS_MEANING: Readonly<Record<PrecisionStatus, string>> = {
+    met: "the mean's interval is within the goal",
+    missed: "wider than the goal; isobench up adds a repetition to the workload's cells",
+    "not met at the maximum": "still wider than the goal after the most repetitions the stack allows",
+    "not counted: emulated": "measured under software emulation, which is never judged; no repetitions are added for it",
+    "not counted: no interval": "no relative interval: fewer than 2 repetitions, or a mean that is not positive",
+};
+
+export interface PrecisionRow {
+    readonly workload: string;
+    readonly environment: string;
+    readonly params: string;
+    readonly metric: string;
+    readonly accel: string;
+    /** Repetitions measured (the unit of replication). */
+    readonly n: number;
+    readonly mean: number;
+    /** Half-width of the mean's interval over the mean; null without an interval. */
+    readonly relativeHalfWidth: number | null;
+    readonly status: PrecisionStatus;
+}
+
+/** Each workload's primary metrics: the metrics the published claims vote with (a check's `primary`). */
+export function primaryMetrics(refs: readonly Reference[]): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const ref of refs) {
+        for (const claim of ref.claims) {
+            for (const check of claim.checks) {
+                for (const [workload, metric] of Object.entries(check.primary)) {
+                    const set = out.get(workload) ?? new Set<string>();
+                    set.add(metric);
+                    out.set(workload, set);
+                }
+            }
+        }
+    }
+    return out;
+}
+
+/** t · sd / (√n · mean) at the confidence; null below two values or for a mean ≤ 0. */
+export function relativeHalfWidth(values: readonly number[], confidence: number): number | null {
+    if (values.length < 2 || !(values.reduce((a, b) => a + b, 0) > 0)) return null;
+    const est = meanOnLogScale(values, confidence);
+    return est.logSe === null || est.df === null ? null : tCritical(confidence, est.df) * est.logSe;
+}
+
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
+/**
+ * One row per group of a primary metric, ordered by workload, point, metric and environment.
+ * Workloads without a primary metric have no rows; precisionUnjudged names them.
+ */
+export function precisionRows(
+    groups: readonly Group[],
+    primaries: ReadonlyMap<string, ReadonlySet<string>>,
+    goal: PrecisionGoal,
+    confidence: number,
+): PrecisionRow[] {
+    const rows = groups
+        .filter((g) => primaries.get(g.workload)?.has(g.metric))
+        .map((g): PrecisionRow => {
+            const rhw = relativeHalfWidth(g.values, confidence);
+            const status: PrecisionStatus = isEmulated(g.accel)
+                ? "not counted: emulated"
+                : rhw === null
+                  ? "not counted: no interval"
+                  : rhw <= goal.relativeHalfWidth
+                    ? "met"
+                    : g.stats.n >= goal.maxRepetitions
+                      ? "not met at the maximum"
+                      : "missed";
+            return {
+                workload: g.workload,
+                environment: g.environment,
+                params: g.params,
+                metric: g.metric,
+                accel: g.accel,
+                n: g.stats.n,
+                mean: g.stats.mean,
+                relativeHalfWidth: rhw,
+                status,
+            };
+        });
+    return rows.sort((a, b) => cmp(a.workload, b.workload) || cmp(a.params, b.params) || cmp(a.metric, b.metric) || cmp(a.environment, b.environment));
+}
+
+/** The measured workloads no primary metric speaks for: their precision is not judged. */
+export function precisionUnjudged(groups: readonly Group[], primaries: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+    return [...new Set(groups.map((g) => g.workload))].filter((w) => !primaries.has(w)).sort();
+}
+
+const counted = (r: PrecisionRow) => r.status === "met" || r.status === "missed" || r.status === "not met at the maximum";
+
+/** A repetition to add: to `workload`'s cells in `environments`. */
+export type PlannedAddition = Pick<AddedRepetition, "workload" | "repetition" | "environments"> & { readonly missing: readonly PrecisionRow[] };
+
+export type PrecisionDecision =
+    /** Every counted group meets the goal. */
+    | { readonly kind: "met"; readonly counted: number }
+    /** Some groups miss it below the maximum: add these repetitions, then decide again. */
+    | {
+          readonly kind: "add";
+          readonly counted: number;
+          readonly missing: number;
+          readonly add: readonly PlannedAddition[];
+          readonly atMaximum: readonly PrecisionRow[];
+      }
+    /** The groups that miss it are at the maximum: reported as not met. */
+    | { readonly kind: "not met at the maximum"; readonly counted: number; readonly atMaximum: readonly PrecisionRow[] }
+    /** No group counts (all emulated, or none measured). */
+    | { readonly kind: "nothing to judge" };
+
+/** What to do after the rows' repetitions were measured. */
+export function decidePrecision(rows: readonly PrecisionRow[]): PrecisionDecision {
+    const judged = rows.filter(counted);
+    if (judged.length === 0) return { kind: "nothing to judge" };
+    const atMaximum = judged.filter((r) => r.status === "not met at the maximum");
+    const missing = judged.filter((r) => r.status === "missed");
+    if (missing.length === 0)
+        return atMaximum.length === 0 ? { kind: "met", counted: judged.length } : { kind: "not met at the maximum", counted: judged.length, atMaximum };
+    const add: PlannedAddition[] = [];
+    for (const workload of [...new Set(missing.map((r) => r.workload))]) {
+        // Every environment of the workload measured without emulation, those that meet the goal too: a ratio needs both sides.
+        const mine = rows.filter((r) => r.workload === workload && !isEmulated(r.accel));
+        add.push({
+            workload,
+            repetition: Math.max(...mine.map((r) => r.n)) + 1,
+            environments: [...new Set(mine.map((r) => r.environment))].sort(),
+            missing: missing.filter((r) => r.workload === workload),
+        });
+    }
+    return { kind: "add", counted: judged.length, missing: missing.length + atMaximum.length, add, atMaximum };
+}
+
+const percent = (x: number) => `${+(x * 100).toFixed(2)} %`;
+
+/** The one line `isobench up` prints (and progress.log keeps) for a decision. */
+export function precisionLine(d: PrecisionDecision, goal: PrecisionGoal): string {
+    const g = `±${percent(goal.relativeHalfWidth)}`;
+    switch (d.kind) {
+        case "met":
+            return `precision: all ${d.counted} groups meet ${g}`;
+        case "add": {
+            const byRep = new Map<number, string[]>();
+            for (const a of d.add) byRep.set(a.repetition, [...(byRep.get(a.repetition) ?? []), a.workload]);
+            const reps = [...byRep].map(([r, ws]) => `${r} (${ws.join(", ")})`).join(", ");
+            return `precision: ${d.missing} of ${d.counted} groups miss ${g}; adding repetition ${reps} of at most ${goal.maxRepetitions}`;
+        }
+        case "not met at the maximum":
+            return `precision: ${d.atMaximum.length} of ${d.counted} groups miss ${g} at the maximum of ${goal.maxRepetitions} repetitions: reported as not met`;
+        case "nothing to judge":
+            return `precision: no group to judge against ${g} (every primary metric was measured under software emulation, or none was measured)`;
+    }
+}
+
+/** "get_rps on docker-nat at clients=50: ±7.1 %" for each missing row, for the record's reason. */
+export function missingSummary(rows: readonly PrecisionRow[]): string {
+    return rows
+        .map((r) => `${r.metric} on ${r.environment}${r.params ? ` at ${r.params}` : ""}: ±${percent(r.relativeHalfWidth ?? NaN)} (n = ${r.n})`)
+        .join("; ");
+}
+
+export const PRECISION_COLUMNS = [
+    "workload",
+    "params",
+    "metric",
+    "environment",
+    "accel",
+    "n",
+    "mean",
+    "relative_half_width",
+    "goal_relative_half_width",
+    "max_repetitions",
+    "status",
+] as const;
+
+/** precision.csv's records, one per row. */
+export function precisionRecords(rows: readonly PrecisionRow[], goal: PrecisionGoal): Array<Record<(typeof PRECISION_COLUMNS)[number], string | number>> {
+    return rows.map((r) => ({
+        workload: r.workload,
+        params: r.params,
+        metric: r.metric,
+        environment: r.environment,
+        accel: r.accel,
+        n: r.n,
+        mean: r.mean,
+        relative_half_width: r.relativeHalfWidth ?? "",
+        goal_relative_half_width: goal.relativeHalfWidth,
+        max_repetitions: goal.maxRepetitions,
+        status: r.status,
+    }));
+}
+
+/** What the report says about precision: the goal, each row, what was added, what was not judged. */
+export interface PrecisionReport {
+    readonly goal: PrecisionGoal;
+    readonly rows: readonly PrecisionRow[];
+    readonly added: readonly AddedRepetition[];
+    readonly unjudged: readonly string[];
+    readonly confidence: number;
+}

@@ -1,0 +1,254 @@
+/**
+ * isobench:precision: the decision on made-up samples (met, missed → a repetition added, the
+ * maximum reached, emulated groups not counted), the report section and precision.csv, and the
+ * step between `isobench up`'s passes on a results folder (experiment/precision-run.ts).
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { groupSamples } from "../../analysis/overhead";
+import { decidePrecision, precisionLine, precisionRows, precisionUnjudged, primaryMetrics, relativeHalfWidth, PrecisionRow } from "../../analysis/precision";
+import { loadReferences } from "../../analysis/published";
+import { renderMarkdown } from "../../analysis/report";
+import { summarize } from "../../analysis/overhead";
+import { analyzeRun } from "../../analysis/analyze";
+import { readRepetitions, repetitionsPath } from "../../core/precision";
+import { samplesToCsv, type Sample } from "../../core/samples";
+import { parseSpec } from "../../experiment/spec";
+import { planCells } from "../../experiment/plan";
+import { precisionStep, withAddedRepetitions } from "../../experiment/precision-run";
+import { sample } from "../helpers/sample";
+
+const GOAL = { relativeHalfWidth: 0.05, maxRepetitions: 6 };
+const PRIMARIES = primaryMetrics(loadReferences());
+
+/** sysbench-cpu's events_per_s (its primary metric) and latency (not primary), one sample per repetition. */
+function cpuSamples(environment: string, values: readonly number[], over: Partial<Sample> = {}): Sample[] {
+    return values.flatMap((value, i) => [
+        sample({ environment, metric: "events_per_s", value, repetition: i + 1, cell_id: `sysbench-cpu.${environment}.r${i + 1}`, ...over }),
+        sample({
+            environment,
+            metric: "latency_avg_ms",
+            value: 1000 / value,
+            unit: "ms",
+            better: "lower",
+            repetition: i + 1,
+            cell_id: `sysbench-cpu.${environment}.r${i + 1}`,
+            ...over,
+        }),
+    ]);
+}
+
+const rowsOf = (samples: readonly Sample[], goal = GOAL) => precisionRows(groupSamples(samples).groups, PRIMARIES, goal, 0.95);
+const TIGHT = [1000, 1010, 990];
+/** ±18 % at n = 3. */
+const LOOSE = [1000, 1100, 950];
+
+describe("precision goal (analysis/precision.ts)", () => {
+    it("is the mean's t-interval half-width over the mean, from the per-repetition values", () => {
+        // sd 10, n 3: t(0.975, 2) = 4.303 · 10 / √3 / 1000.
+        assert.ok(Math.abs(relativeHalfWidth(TIGHT, 0.95)! - (4.302652729911275 * 10) / Math.sqrt(3) / 1000) < 1e-9);
+        assert.equal(relativeHalfWidth([1000], 0.95), null);
+        assert.equal(relativeHalfWidth([0, 0, 0], 0.95), null);
+        // The same interval the summary reports for the group's mean.
+        const g = groupSamples(cpuSamples("native", LOOSE)).groups.find((x) => x.metric === "events_per_s")!;
+        assert.ok(Math.abs(relativeHalfWidth(g.values, 0.95)! - (g.stats.ci95!.high - g.stats.mean) / g.stats.mean) < 1e-12);
+    });
+
+    it("judges each workload's primary metrics, the ones the published claims vote with", () => {
+        assert.deepEqual([...PRIMARIES.get("sysbench-cpu")!], ["events_per_s"]);
+        assert.deepEqual([...PRIMARIES.get("fio")!].sort(), ["random_read_16x8_read_iops", "random_write_16x8_write_iops"]);
+        const rows = rowsOf(cpuSamples("native", TIGHT));
+        assert.deepEqual(
+            rows.map((r) => [r.metric, r.n, r.status]),
+            [["events_per_s", 3, "met"]],
+        );
+        assert.deepEqual(precisionUnjudged(groupSamples(cpuSamples("native", TIGHT, { workload: "echo" })).groups, PRIMARIES), ["echo"]);
+    });
+
+    it("met: every counted group within the goal", () => {
+        const d = decidePrecision(rowsOf([...cpuSamples("native", TIGHT), ...cpuSamples("docker-nat", [990, 1000, 1005])]));
+        assert.deepEqual(d, { kind: "met", counted: 2 });
+        assert.equal(precisionLine(d, GOAL), "precision: all 2 groups meet ±5 %");
+    });
+
+    it("missed: the next repetition goes to every environment of the workload measured without emulation, not to emulated ones", () => {
+        const samples = [
+            ...cpuSamples("native", TIGHT),
+            ...cpuSamples("docker-nat", LOOSE),
+            // Emulated and loose: reported, never a reason to add, and not measured again.
+            ...cpuSamples("kvm-tuned", LOOSE, { accel: "tcg" }),
+            // Another workload that meets the goal keeps its repetitions.
+            ...cpuSamples("native", TIGHT, { workload: "stress-ng-cpu", metric: "bogo_ops_per_s" }),
+        ];
+        const rows = rowsOf(samples);
+        const status = (w: string, e: string) => rows.find((r) => r.workload === w && r.environment === e)!.status;
+        assert.equal(status("sysbench-cpu", "docker-nat"), "missed");
+        assert.equal(status("sysbench-cpu", "native"), "met");
+        assert.equal(status("sysbench-cpu", "kvm-tuned"), "not counted: emulated");
+        assert.equal(status("stress-ng-cpu", "native"), "met");
+        const d = decidePrecision(rows);
+        assert.equal(d.kind, "add");
+        if (d.kind !== "add") return;
+        assert.deepEqual(
+            d.add.map((a) => [a.workload, a.repetition, a.environments, a.missing.map((m) => m.environment)]),
+            [["sysbench-cpu", 4, ["docker-nat", "native"], ["docker-nat"]]],
+        );
+        assert.equal(precisionLine(d, GOAL), "precision: 1 of 3 groups miss ±5 %; adding repetition 4 (sysbench-cpu) of at most 6");
+    });
+
+    it("the maximum reached: reported as not met, nothing added; other workloads below it still get theirs", () => {
+        const six = [1000, 1100, 950, 1080, 920, 1050];
+        const atMax = rowsOf(cpuSamples("native", six));
+        assert.equal(atMax[0].status, "not met at the maximum");
+        const d = decidePrecision(atMax);
+        assert.deepEqual(d.kind === "not met at the maximum" && d.atMaximum.map((r) => r.environment), ["native"]);
+        assert.equal(precisionLine(d, GOAL), "precision: 1 of 1 groups miss ±5 % at the maximum of 6 repetitions: reported as not met");
+        const mixed = decidePrecision([...atMax, ...rowsOf(cpuSamples("native", LOOSE, { workload: "stress-ng-cpu", metric: "bogo_ops_per_s" }))]);
+        assert.equal(mixed.kind, "add");
+        assert.deepEqual(mixed.kind === "add" && [mixed.add.map((a) => a.workload), mixed.atMaximum.length, mixed.missing], [["stress-ng-cpu"], 1, 2]);
+    });
+
+    it("nothing to judge when every group is emulated or has no interval", () => {
+        assert.deepEqual(decidePrecision(rowsOf(cpuSamples("kvm-tuned", LOOSE, { accel: "tcg" }))), { kind: "nothing to judge" });
+        const noInterval = rowsOf(cpuSamples("native", [1000, 1100]).filter((s) => s.repetition === 1));
+        assert.equal(noInterval[0].status, "not counted: no interval");
+        assert.match(precisionLine(decidePrecision(noInterval), GOAL), /^precision: no group to judge/);
+    });
+
+    it("the summary's Precision section: the goal, each group, the repetitions added, the statuses' meaning", () => {
+        const samples = [...cpuSamples("native", TIGHT), ...cpuSamples("docker-nat", LOOSE), ...cpuSamples("kvm-tuned", LOOSE, { accel: "tcg" })];
+        const summary = summarize(samples);
+        const rows: PrecisionRow[] = precisionRows(summary.rows, PRIMARIES, GOAL, 0.95);
+        const added = [
+            {
+                workload: "sysbench-cpu",
+                repetition: 4,
+                environments: ["docker-nat", "native"],
+                at: "2026-12-04T10:00:00.000Z",
+                reason: "events_per_s on docker-nat",
+            },
+        ];
+        const md = renderMarkdown(summary, { precision: { goal: GOAL, rows, added, unjudged: ["echo"], confidence: 0.95 } });
+        const section = md.slice(md.indexOf("## Precision"), md.indexOf("## Details"));
+        assert.match(
+            section,
+            /Goal \(isobench:precision\): each primary metric's mean known to ±5 % \(half-width of its 95 % interval over the mean\), with at most 6 repetitions per cell\. Groups: 1 met, 1 missed, 1 not counted: emulated\./,
+        );
+        assert.match(section, /- Repetition 4 added to sysbench-cpu in docker-nat, native \(2026-12-04T10:00:00\.000Z\): events_per_s on docker-nat/);
+        assert.match(section, /- Not judged \(no published claim names a primary metric for them\): echo/);
+        assert.match(section, /\| sysbench-cpu \| {2}\| events_per_s \| docker-nat \| 3 \| ±1[0-9]\.[0-9]+ % \| missed \|/);
+        assert.match(section, /\| kvm-tuned \(tcg\) \| 3 \| .* \| not counted: emulated \|/);
+        assert.match(section, /Statuses — met: .*; not met at the maximum: /);
+        assert.ok(!renderMarkdown(summary).includes("## Precision"), "no goal, no section");
+    });
+});
+
+describe("precision between up passes (experiment/precision-run.ts)", () => {
+    let dir = "";
+    const spec = () =>
+        parseSpec("prec", {
+            runId: "p1",
+            environments: ["native", "docker-nat"],
+            workloads: [{ name: "sysbench-cpu", params: { timeSeconds: 10 } }],
+            precision: GOAL,
+        });
+    const resultsDir = () => path.join(dir, "prec", "p1");
+    /** Writes the plan's cells as the runner would, each with its value of events_per_s. */
+    const measure = (values: Readonly<Record<string, number>>) => {
+        fs.mkdirSync(path.join(resultsDir(), "cells"), { recursive: true });
+        for (const [cell, value] of Object.entries(values)) {
+            const [, environment, r] = cell.split(".");
+            const s = cpuSamples(environment, [value]).map((x) => ({
+                ...x,
+                cell_id: cell,
+                repetition: Number(r.slice(1)),
+                params: "maxPrime=20000;threads=1;timeSeconds=10;warmupSeconds=0",
+            }));
+            fs.writeFileSync(path.join(resultsDir(), "cells", `${cell}.csv`), samplesToCsv(s));
+        }
+    };
+    const lines: string[] = [];
+
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-precision-"));
+        lines.length = 0;
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("adds a repetition where the goal is missed, plans it on every later up, and stops when the goal is met", async () => {
+        const host = { resultsRoot: dir };
+        measure({ "sysbench-cpu.native.r1": 1000, "sysbench-cpu.native.r2": 1010, "sysbench-cpu.native.r3": 990 });
+        // ±6.5 % at n = 3.
+        measure({ "sysbench-cpu.docker-nat.r1": 1000, "sysbench-cpu.docker-nat.r2": 1040, "sysbench-cpu.docker-nat.r3": 990 });
+        assert.equal(await precisionStep(withAddedRepetitions(spec(), host), resultsDir(), (l) => lines.push(l)), true);
+        assert.deepEqual(lines, ["precision: 1 of 2 groups miss ±5 %; adding repetition 4 (sysbench-cpu) of at most 6"]);
+        const record = readRepetitions(resultsDir())!;
+        assert.deepEqual(record.goal, GOAL);
+        assert.deepEqual(
+            record.added.map((a) => [a.workload, a.repetition, a.environments]),
+            [["sysbench-cpu", 4, ["docker-nat", "native"]]],
+        );
+        assert.match(record.added[0].reason, /^events_per_s on docker-nat at .*: ±6\.5[0-9]* % \(n = 3\)$/);
+        assert.equal(record.decisions[0].outcome, "added");
+        assert.match(fs.readFileSync(path.join(resultsDir(), "progress.log"), "utf8"), /precision: 1 of 2 groups miss ±5 %; adding repetition 4/);
+
+        // Every later up plans the added cells, after the planned ones.
+        const planned = planCells(withAddedRepetitions(spec(), host)).map((c) => c.id);
+        assert.deepEqual(planned.slice(6), ["sysbench-cpu.docker-nat.r4", "sysbench-cpu.native.r4"]);
+        assert.deepEqual(planCells(spec()).length, 6, "the stack file alone plans three repetitions");
+
+        // Measured again: docker-nat's four values are within ±3.4 % now.
+        measure({ "sysbench-cpu.native.r4": 1000, "sysbench-cpu.docker-nat.r4": 1010 });
+        lines.length = 0;
+        assert.equal(await precisionStep(withAddedRepetitions(spec(), host), resultsDir(), (l) => lines.push(l)), false);
+        assert.deepEqual(lines, ["precision: all 2 groups meet ±5 %"]);
+        const decisions = readRepetitions(resultsDir())!.decisions.length;
+        // A no-change up decides the same and does not repeat the record.
+        assert.equal(await precisionStep(withAddedRepetitions(spec(), host), resultsDir(), () => undefined), false);
+        assert.equal(readRepetitions(resultsDir())!.decisions.length, decisions);
+    });
+
+    it("stops at the maximum and reports it; a stack without a goal plans and decides nothing", async () => {
+        const host = { resultsRoot: dir };
+        const tight = parseSpec("prec", {
+            runId: "p1",
+            environments: ["native"],
+            workloads: ["sysbench-cpu"],
+            precision: { relativeHalfWidth: 0.001, maxRepetitions: 3 },
+        });
+        measure({ "sysbench-cpu.native.r1": 1000, "sysbench-cpu.native.r2": 1010, "sysbench-cpu.native.r3": 990 });
+        assert.equal(await precisionStep(withAddedRepetitions(tight, host), resultsDir(), (l) => lines.push(l)), false);
+        assert.deepEqual(lines, ["precision: 1 of 1 groups miss ±0.1 % at the maximum of 3 repetitions: reported as not met"]);
+        assert.deepEqual(readRepetitions(resultsDir())!.added, []);
+        const { precision: _p, ...without } = tight;
+        assert.equal(await precisionStep(without, resultsDir(), () => assert.fail("no goal, nothing said")), false);
+        fs.writeFileSync(
+            repetitionsPath(resultsDir()),
+            JSON.stringify({ goal: GOAL, added: [{ workload: "sysbench-cpu", repetition: 4, environments: ["native"], at: "", reason: "" }], decisions: [] }),
+        );
+        assert.equal(withAddedRepetitions(without, host), without, "the record plans nothing for a stack without a goal");
+        assert.equal(planCells(withAddedRepetitions(tight, host)).length, 3, "nor above the goal's maximum");
+        fs.writeFileSync(repetitionsPath(resultsDir()), "{not json");
+        assert.throws(() => withAddedRepetitions(tight, host), /repetitions\.json does not read as JSON .* restore it, or move it aside/);
+    });
+
+    it("the analysis writes precision.csv and the summary's section, with the goal of the stack or of the record", async () => {
+        measure({ "sysbench-cpu.native.r1": 1000, "sysbench-cpu.native.r2": 1010, "sysbench-cpu.native.r3": 990 });
+        measure({ "sysbench-cpu.docker-nat.r1": 1000, "sysbench-cpu.docker-nat.r2": 1100, "sysbench-cpu.docker-nat.r3": 950 });
+        const { markdown } = await analyzeRun(resultsDir(), { plots: false, log: () => undefined, precision: GOAL });
+        assert.match(markdown, /## Precision[\s\S]*\| docker-nat \| 3 \| ±1[0-9]\.[0-9]+ % \| missed \|/);
+        const csv = fs.readFileSync(path.join(resultsDir(), "precision.csv"), "utf8").trim().split("\n");
+        assert.equal(csv[0], "workload,params,metric,environment,accel,n,mean,relative_half_width,goal_relative_half_width,max_repetitions,status");
+        assert.equal(csv.length, 3);
+        assert.match(csv[1], /^sysbench-cpu,.*,events_per_s,docker-nat,none,3,1016\.6+[0-9]*,0\.1[0-9]+,0\.05,6,missed$/);
+        // Standalone `isobench analyze` of the folder: the goal comes from repetitions.json.
+        fs.rmSync(path.join(resultsDir(), "precision.csv"));
+        const host = { resultsRoot: dir };
+        await precisionStep(withAddedRepetitions(spec(), host), resultsDir(), () => undefined);
+        const standalone = await analyzeRun(resultsDir(), { plots: false, log: () => undefined });
+        assert.match(standalone.markdown, /- Repetition 4 added to sysbench-cpu in docker-nat, native/);
+        assert.ok(fs.existsSync(path.join(resultsDir(), "precision.csv")));
+    });
+});
