@@ -7,8 +7,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { guestsDir, REPO_ROOT } from "../../core/paths";
+import { guestsDir, imageState, REPO_ROOT, stateDir } from "../../core/paths";
 import { samplesFromCsv } from "../../core/samples";
+import { readPasses } from "../../core/provenance";
 import { leftoverFiles, leftoverResources, removeLeftovers } from "../helpers/leftovers";
 import { sh, TempStack } from "../helpers/temp-stack";
 
@@ -159,17 +160,40 @@ describe("tiny stack on real dockerd and libvirt", function () {
         assert.match(csv, /kvm-tuned,kvm,[^,]*,tcg,vcpupin,0:1,0:1/);
     });
 
+    it("records provenance: the container image's ID and the guest image's build and hashes it ran from", () => {
+        const record = JSON.parse(fs.readFileSync(path.join(dir, "provenance", "provenance.json"), "utf8"));
+        assert.equal(record.images.container.tag, imageState(stateDir(REPO_ROOT), "container-image").value);
+        assert.match(record.images.container.id, /^sha256:[0-9a-f]{64}$/);
+        const guest = record.images.guests["guest-image"];
+        assert.match(guest.name, /^guest-[0-9a-f]{12}$/);
+        assert.equal(guest.build.hash, guest.name.slice("guest-".length));
+        assert.match(guest.sha256.vmlinuz, /^[0-9a-f]{64}$/);
+        assert.ok(guest.diskBytes > 0);
+        assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, "provenance", "spec.json"), "utf8")).environments, [
+            "native",
+            "docker-nat",
+            "docker-host",
+            "kvm-tuned",
+        ]);
+    });
+
     it("writes the analysis with overhead vs native", () => {
         const md = fs.readFileSync(path.join(dir, "summary.md"), "utf8");
         assert.match(md, /docker-nat/);
         assert.match(md, /kvm-tuned/);
     });
 
-    it("a no-change pulumi up re-runs nothing", () => {
+    it("a no-change pulumi up re-runs nothing, and adds a pass to provenance/passes.csv (a preview adds none)", () => {
+        const passes = () => readPasses(dir).map((p) => p.changed);
+        assert.deepEqual(passes(), ["first pass"]);
+        const preview = project!.pulumi(["preview", "--stack", stack], 300);
+        assert.equal(preview.status, 0, preview.out.slice(-3000));
+        assert.deepEqual(passes(), ["first pass"]);
         const again = project!.up(300);
         assert.equal(again.status, 0, again.out.slice(-3000));
         assert.doesNotMatch(again.out, /created|replaced|updated \(/);
         assert.match(again.out, /unchanged/);
+        assert.deepEqual(passes(), ["first pass", "nothing"]);
     });
 
     // Last: it leaves a half-destroyed stack, which the after hook's destroy finishes.
