@@ -51,12 +51,15 @@ export type ProgressEvent = LogEvent | StepEvent;
 
 /**
  * Without measurements: how much slower a work-bound cell of each class is than the same cell on
- * the host (a time-bound one lasts its time in every class).
+ * the host (a time-bound one lasts its time in every class). A best guess, hence not
+ * experiment/cell-limit.ts's EMULATION_SLOWDOWN (50), the worst case a cell's limit and
+ * `isobench plan` must not fall short of.
  */
 export const DEFAULT_CLASS_FACTOR: Readonly<Record<EnvironmentClass, number>> = {
     host: 1,
     guest: 1.2,
-    // This project's emulated guests ran the felter2014-small cells 3-26× slower than the host, quick's redis 10×.
+    // This project's emulated guests ran felter2014-small's work-bound cells 6-10× slower than the host (mean span per
+    // workload: pxz 7×, HPL 8-10×, RandomAccess 8×, STREAM 7×, redis 6×), quick's redis 5-10× (vs docker-nat's and native's).
     emulated: 10,
 };
 /** Seconds between two cells before any gap was measured (this host: about 1.3 s). */
