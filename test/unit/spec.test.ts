@@ -19,6 +19,15 @@ describe("experiment spec", () => {
         assert.equal(s.allowSoftwareEmulation, false);
         assert.deepEqual(s.workloads, [{ name: "sysbench-cpu", params: {} }]);
         assert.equal(s.kvm.vhost, "auto");
+        assert.equal(s.schedule, "interleaved");
+    });
+
+    it("reads isobench:schedule, and names the key, the allowed values and the closest one for a bad one", () => {
+        assert.equal(parseSpec("t", { ...base, schedule: "grouped" }).schedule, "grouped");
+        assert.throws(
+            () => parseSpec("t", { ...base, schedule: "groupd" }),
+            (e: Error) => e instanceof SpecError && /isobench:schedule: must be one of interleaved, grouped — did you mean "grouped"/.test(e.message),
+        );
     });
 
     it("names the key and the allowed values for an unknown environment", () => {
