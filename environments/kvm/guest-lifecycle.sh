@@ -10,6 +10,7 @@
 #   guest-lifecycle.sh ip       <name>                          # the guest's DHCP address
 #   guest-lifecycle.sh state    <name>                          # virsh domstate, or "absent"; fails when libvirt does not answer
 #   guest-lifecycle.sh start    <name> <ssh-key> <timeout-s>    # start a shut-off guest (resume a paused one), then wait-ssh
+#   guest-lifecycle.sh stop     <name> <timeout-s>              # shut the guest off: ACPI shutdown, forced after timeout-s
 #   guest-lifecycle.sh delete   <name> <disk-path>              # idempotent
 #   guest-lifecycle.sh delete-clones <name> <disk-dir>          # leftover <name>-c<k> clones, idempotent
 #   guest-lifecycle.sh vcpupin  <name>                          # `virsh vcpupin` as libvirt reports it
@@ -42,7 +43,7 @@ readonly SSH_USER="${ISOBENCH_SSH_USER:-root}"
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-usage() { sed -n '7,13p' "$0" | sed 's/^#  *//' >&2; exit 2; }
+usage() { sed -n '7,14p' "$0" | sed 's/^#  *//' >&2; exit 2; }
 
 # All virsh calls go through here.
 v() { timeout --kill-after=5 "$VIRSH_TIMEOUT" virsh -c "$URI" "$@"; }
@@ -345,6 +346,36 @@ cmd_start() {
     cmd_wait_ssh "$@"
 }
 
+# The grouped schedule (environments/kvm/guest-schedule.ts) shuts a guest off after its group of
+# cells, so that its memory goes back to the host: a clean shutdown (the guest's disk stays
+# consistent for its next boot), forced off (virsh destroy) when the guest has not gone down after
+# <timeout-s>. A paused guest is resumed first: paused, it would not see the request. Prints
+# "shutdown" or "forced" (nothing when it was shut off already).
+cmd_stop() {
+    [[ $# -eq 2 ]] || usage
+    local name=$1 timeout=$2 state deadline
+    require_libvirt
+    domain_exists "$name" || die "domain $name does not exist"
+    state=$(domain_state "$name")
+    case "$state" in
+        "shut off") return 0 ;;
+        paused) log "resuming $name to shut it down"; v resume "$name" >&2 ;;
+    esac
+    log "shutting $name down ($state)"
+    v shutdown "$name" >&2 || true
+    deadline=$((SECONDS + timeout))
+    while ((SECONDS < deadline)); do
+        if [[ "$(domain_state "$name")" == "shut off" ]]; then
+            printf 'shutdown\n'
+            return 0
+        fi
+        sleep 1
+    done
+    log "$name did not shut down within $timeout s; forcing it off"
+    v destroy "$name" >&2 || [[ "$(domain_state "$name")" == "shut off" ]] || die "cannot stop $name"
+    printf 'forced\n'
+}
+
 cmd_delete() {
     [[ $# -eq 2 ]] || usage
     local name=$1 overlay=$2 state
@@ -425,6 +456,7 @@ main() {
         ip) cmd_ip "$@" ;;
         state) cmd_state "$@" ;;
         start) cmd_start "$@" ;;
+        stop) cmd_stop "$@" ;;
         delete) cmd_delete "$@" ;;
         delete-clones) cmd_delete_clones "$@" ;;
         vcpupin) cmd_vcpupin "$@" ;;

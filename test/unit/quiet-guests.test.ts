@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { parseVirshList, quietPlan } from "../../environments/kvm/quiet-guests";
+import { describeGrouped, groupedPlan } from "../../environments/kvm/guest-schedule";
 
 // `virsh -c qemu:///system list --all` of libvirt 9.0.0 with a running, a paused and a defined guest.
 const LIST = fs.readFileSync(path.join(__dirname, "..", "fixtures", "quiet-guests", "virsh-list-all.txt"), "utf8");
@@ -30,5 +31,30 @@ describe("quiet guests: virsh list and the plan", () => {
     it("never touches a guest the stack does not list", () => {
         assert.deepEqual(quietPlan(parseVirshList(LIST), [B], B), { pause: [], resume: [B] });
         assert.deepEqual(quietPlan(parseVirshList(LIST), [], undefined), { pause: [], resume: [] });
+    });
+});
+
+describe("the grouped schedule's plan (environments/kvm/guest-schedule.ts)", () => {
+    const states = parseVirshList(LIST);
+
+    it("shuts off every other guest of the stack that is not off, paused ones too (a paused guest keeps its memory)", () => {
+        assert.deepEqual(groupedPlan(states, [A, B, OFF], OFF, true), { stop: [A, B], own: "boot" });
+        assert.deepEqual(groupedPlan(states, [A, B, OFF], undefined, false), { stop: [A, B] }, "a host cell shuts off all");
+        assert.deepEqual(groupedPlan(states, [B], undefined, true), { stop: [B] }, "never a guest the stack does not list");
+    });
+
+    it("boots the cell's own guest only at its group's start: shut off in the middle of a group is the revival's (a fault)", () => {
+        assert.deepEqual(groupedPlan(states, [A, OFF], OFF, true), { stop: [A], own: "boot" });
+        assert.deepEqual(groupedPlan(states, [A, OFF], OFF, false), { stop: [A] });
+        assert.deepEqual(groupedPlan(states, [A, OFF], A, true), { stop: [] }, "running already: nothing to do");
+        assert.deepEqual(groupedPlan(states, [A, B], B, false), { stop: [A], own: "resume" }, "paused (by an interleaved run before): resumed");
+    });
+
+    it("says what it did in one progress line", () => {
+        assert.equal(describeGrouped({ stopped: [] }), undefined);
+        assert.equal(
+            describeGrouped({ stopped: [{ domain: A, how: "forced" }], booted: { domain: OFF, seconds: 31.25, resumed: false } }),
+            `shut off ${A} (forced: it did not shut down in time); booted ${OFF} for its group in 31.3 s (planned)`,
+        );
     });
 });
