@@ -36,7 +36,7 @@ import { Completed, RunOptions, attempt, mustRun, run } from "../environments/pr
 import { shellQuote as q } from "../core/shell";
 import { CloneSource, clonesOf, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
 import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
-import { describeGrouped, scheduleGrouped } from "../environments/kvm/guest-schedule";
+import { describeGrouped, scheduleGrouped, shutByPlan } from "../environments/kvm/guest-schedule";
 import { effectiveWorkload, instanceSweep } from "../workloads/instances";
 import { guestLifecycleScript, REPO_ROOT } from "../core/paths";
 import { writeFileAtomic } from "../core/files";
@@ -200,7 +200,10 @@ function quietOthers(inv: CellInvocation): void {
  */
 function scheduleCell(inv: CellInvocation): string | undefined {
     const target = inv.env.target;
-    const r = scheduleGrouped(inv.guests ?? [], inGuest(target) ? target : undefined, inv.groupStart ?? false, LIFECYCLE_SCRIPT);
+    const log = path.join(inv.resultsDir, "progress.log");
+    // A cell retried in the middle of its group finds its guest off by the plan too (the later groups shut it off).
+    const byPlan = inGuest(target) && fs.existsSync(log) && shutByPlan(fs.readFileSync(log, "utf8"), target.domain);
+    const r = scheduleGrouped(inv.guests ?? [], inGuest(target) ? target : undefined, (inv.groupStart ?? false) || byPlan, LIFECYCLE_SCRIPT);
     const line = describeGrouped(r);
     if (line) progress(inv.resultsDir, `cell ${inv.cellId}: schedule grouped: ${line}`);
     return (

@@ -2,9 +2,11 @@
  * The grouped schedule's side of a cell (isobench:schedule: grouped, experiment/plan.ts): before
  * each cell every other guest of the stack is shut off, not paused (a paused guest keeps its
  * memory), and the cell's own guest, when the cell begins its group, is started: a planned boot,
- * which the runner records as such and does not probe again. A shut-off guest in the middle of its
- * group was not shut off by the plan (a host reboot, a crash): that stays the revival's to find and
- * record (environments/revive.ts). Containers stay up under either schedule: they hold little.
+ * which the runner records as such and does not probe again. So is a guest the schedule itself
+ * shut off last (shutByPlan: a failed cell in the middle of a group retried by a later up finds its
+ * guest off by plan). Any other shut-off guest in the middle of its group (a host reboot, a crash)
+ * stays the revival's to find and record (environments/revive.ts). Containers stay up under either
+ * schedule: they hold little.
  *
  * Stopping comes before starting, so two guests never hold their memory at once; a guest that
  * cannot be shut off fails the cell (measuring next to it is what the schedule exists to avoid).
@@ -34,6 +36,20 @@ export function groupedPlan(states: ReadonlyMap<string, string>, guests: readonl
     const state = keep === undefined ? undefined : states.get(keep);
     const own = state === "paused" ? "resume" : state === "shut off" && groupStart ? "boot" : undefined;
     return { stop, ...(own && { own }) };
+}
+
+const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Whether the last thing progress.log says of `domain` is that the grouped schedule shut it off
+ * (describeGrouped's "shut off <domain>"), rather than that it was booted, resumed or revived since.
+ */
+export function shutByPlan(progressLog: string, domain: string): boolean {
+    const d = escaped(domain);
+    const event = new RegExp(`(shut off ${d}(?=[\\s;]|$))|((?:booted|resumed) ${d} for its group|guest ${d} was )`, "g");
+    let last: "off" | "on" | undefined;
+    for (const m of progressLog.matchAll(event)) last = m[1] ? "off" : "on";
+    return last === "off";
 }
 
 export interface GroupedResult {
