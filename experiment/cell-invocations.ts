@@ -16,6 +16,7 @@ export function planInvocations(spec: ExperimentSpec, resultsDir: string, plans:
     const guests = plans.flatMap((p) => (inGuest(p.handle.target) ? [p.handle.target.domain] : []));
     const cells = planCells(spec);
     const starts = groupStarts(cells);
+    const guestSshKey = plans.flatMap((p) => (inGuest(p.handle.target) ? [p.handle.target.sshKey] : []))[0];
     return cells.map((cell) => {
         const plan = plans.find((p) => p.handle.name === cell.environment)!;
         const params = cell.workload.params;
@@ -30,7 +31,7 @@ export function planInvocations(spec: ExperimentSpec, resultsDir: string, plans:
             env: plan.handle,
             guests,
             // Only under grouped: an interleaved stack's cells keep the arguments they were declared with.
-            ...(spec.schedule === "grouped" && { schedule: "grouped" as const, groupStart: starts.has(cell.id) }),
+            ...(spec.schedule === "grouped" && { schedule: "grouped" as const, groupStart: starts.has(cell.id), ...(guestSshKey && { guestSshKey }) }),
             onFailure: spec.onCellFailure,
             limit: cellLimit(spec, cell.workload, plan.handle.accel),
             fingerprint: cellFingerprint({

@@ -73,6 +73,7 @@ const cellSchema = {
         guests: { type: "array", items: { type: "string" } },
         schedule: { const: "grouped" },
         groupStart: { type: "boolean" },
+        guestSshKey: { type: "string" },
         fingerprint: { type: "string", pattern: "^fp1-[0-9a-f]{16}$" },
         onFailure: { enum: ["stop", "continue"] },
         limit: {

@@ -66,6 +66,8 @@ export interface CellInvocation {
      */
     readonly schedule?: "grouped";
     readonly groupStart?: boolean;
+    /** Under grouped: the SSH key of the stack's guests (they share the host's), to tell a guest to power off. */
+    readonly guestSshKey?: string;
     /** What defines this measurement (experiment/fingerprint.ts); written into every row, checked against a CSV already there. */
     readonly fingerprint: string;
     /** isobench:onCellFailure: whether a failed cell ends the run ("stop") or only itself ("continue"). */
@@ -203,7 +205,7 @@ function scheduleCell(inv: CellInvocation): string | undefined {
     const log = path.join(inv.resultsDir, "progress.log");
     // A cell retried in the middle of its group finds its guest off by the plan too (the later groups shut it off).
     const byPlan = inGuest(target) && fs.existsSync(log) && shutByPlan(fs.readFileSync(log, "utf8"), target.domain);
-    const r = scheduleGrouped(inv.guests ?? [], inGuest(target) ? target : undefined, (inv.groupStart ?? false) || byPlan, LIFECYCLE_SCRIPT);
+    const r = scheduleGrouped(inv.guests ?? [], inGuest(target) ? target : undefined, (inv.groupStart ?? false) || byPlan, LIFECYCLE_SCRIPT, inv.guestSshKey);
     const line = describeGrouped(r);
     if (line) progress(inv.resultsDir, `cell ${inv.cellId}: schedule grouped: ${line}`);
     return (

@@ -10,7 +10,7 @@
 #   guest-lifecycle.sh ip       <name>                          # the guest's DHCP address
 #   guest-lifecycle.sh state    <name>                          # virsh domstate, or "absent"; fails when libvirt does not answer
 #   guest-lifecycle.sh start    <name> <ssh-key> <timeout-s>    # start a shut-off guest (resume a paused one), then wait-ssh
-#   guest-lifecycle.sh stop     <name> <timeout-s>              # shut the guest off: ACPI shutdown, forced after timeout-s
+#   guest-lifecycle.sh stop     <name> <timeout-s> [<ssh-key>]  # shut the guest off: poweroff over SSH (else ACPI), forced after timeout-s
 #   guest-lifecycle.sh delete   <name> <disk-path>              # idempotent
 #   guest-lifecycle.sh delete-clones <name> <disk-dir>          # leftover <name>-c<k> clones, idempotent
 #   guest-lifecycle.sh vcpupin  <name>                          # `virsh vcpupin` as libvirt reports it
@@ -349,11 +349,13 @@ cmd_start() {
 # The grouped schedule (environments/kvm/guest-schedule.ts) shuts a guest off after its group of
 # cells, so that its memory goes back to the host: a clean shutdown (the guest's disk stays
 # consistent for its next boot), forced off (virsh destroy) when the guest has not gone down after
-# <timeout-s>. A paused guest is resumed first: paused, it would not see the request. Prints
-# "shutdown" or "forced" (nothing when it was shut off already).
+# <timeout-s>. With <ssh-key> the guest is told over SSH (systemctl poweroff): the image has no
+# D-Bus, so systemd-logind does not run and an ACPI power button request (virsh shutdown, the
+# fallback) is ignored there. A paused guest is resumed first: paused, it would not see either.
+# Prints "shutdown" or "forced" (nothing when it was shut off already).
 cmd_stop() {
-    [[ $# -eq 2 ]] || usage
-    local name=$1 timeout=$2 state deadline
+    [[ $# -eq 2 || $# -eq 3 ]] || usage
+    local name=$1 timeout=$2 key=${3:-} state deadline ip
     require_libvirt
     domain_exists "$name" || die "domain $name does not exist"
     state=$(domain_state "$name")
@@ -362,7 +364,15 @@ cmd_stop() {
         paused) log "resuming $name to shut it down"; v resume "$name" >&2 ;;
     esac
     log "shutting $name down ($state)"
-    v shutdown "$name" >&2 || true
+    ip=""
+    [[ -z "$key" ]] || ip=$(lease_ip "$name")
+    # The session ends with the guest, so its exit status says nothing; the state below does.
+    if [[ -n "$ip" ]]; then
+        guest_ssh 30 "$key" "$(known_hosts_in "$(dirname -- "$(domain_disk "$name")")")" "$name" "$ip" 'systemctl poweroff' >&2 2>&1 \
+            || v shutdown "$name" >&2 || true
+    else
+        v shutdown "$name" >&2 || true
+    fi
     deadline=$((SECONDS + timeout))
     while ((SECONDS < deadline)); do
         if [[ "$(domain_state "$name")" == "shut off" ]]; then

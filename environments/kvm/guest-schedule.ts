@@ -65,14 +65,20 @@ const output = (c: { stderr: string; stdout: string; error?: string }) => `${c.s
  * Shuts off the stack's guests other than the cell's own, then boots the own one when the cell
  * begins its group. @throws UserError when virsh does not answer or a guest cannot be stopped or started
  */
-export function scheduleGrouped(guests: readonly string[], own: GuestAccess | undefined, groupStart: boolean, lifecycle: string): GroupedResult {
+export function scheduleGrouped(
+    guests: readonly string[],
+    own: GuestAccess | undefined,
+    groupStart: boolean,
+    lifecycle: string,
+    sshKey: string | undefined = own?.sshKey,
+): GroupedResult {
     if (guests.length === 0 && own === undefined) return { stopped: [] };
     const list = attempt(virshArgv(30, "list", "--all"), 60);
     if (list.status !== 0) throw new UserError(`the grouped schedule cannot read the guests' states: virsh list failed: ${output(list)}`);
     const plan = groupedPlan(parseVirshList(list.stdout), guests, own?.domain, groupStart);
     const stopped: Array<{ domain: string; how: string }> = [];
     for (const d of plan.stop) {
-        const r = attempt([lifecycle, "stop", d, String(SHUTDOWN_TIMEOUT_S)], SHUTDOWN_TIMEOUT_S + 120);
+        const r = attempt([lifecycle, "stop", d, String(SHUTDOWN_TIMEOUT_S), ...(sshKey ? [sshKey] : [])], SHUTDOWN_TIMEOUT_S + 120);
         if (r.status !== 0) {
             throw new UserError(
                 `the grouped schedule could not shut off guest ${d}, whose memory the next group needs: ${output(r)}. Fix: look at virsh domstate ${d}, then run isobench up again`,

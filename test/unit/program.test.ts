@@ -230,7 +230,10 @@ describe("quick stack program (mocks)", function () {
         assert.deepEqual(runs.slice(0, 4), ["native.r1", "docker-nat.r1", "docker-host.r1", "kvm-tuned.r1"]);
         assert.deepEqual(runs.slice(4, 8), ["docker-nat.r2", "docker-host.r2", "kvm-tuned.r2", "native.r2"], "rotated in the next repetition");
         const invs = exp.cellIds.map((id) => decodeArg("run-cell", (byName(`cell-${id}`)!.inputs.create as string).split(" ").pop()!));
-        assert.ok(invs.every((inv) => inv.schedule === "grouped"));
+        assert.ok(
+            invs.every((inv) => inv.schedule === "grouped" && inv.guestSshKey === "/repo/.state/ssh/id_ed25519"),
+            "every cell can power the guests off",
+        );
         assert.deepEqual(
             invs.filter((inv) => inv.groupStart).map((inv) => `${inv.env.name}.r${inv.repetition}`),
             runs,
