@@ -6,13 +6,7 @@ import type { Measurement } from "../workloads/workload";
 import type { ServerAddress } from "../core/endpoints";
 import type { Sample } from "../core/samples";
 import type { CellInvocation } from "./runner";
-
-/** The machine columns of a sample. */
-export interface MachineFacts {
-    readonly host: string;
-    readonly kernel: string;
-    readonly cpu_model: string;
-}
+import type { MachineIdentity } from "../core/transport";
 
 export interface CellSamplesInput {
     readonly inv: CellInvocation;
@@ -24,7 +18,8 @@ export interface CellSamplesInput {
     readonly toolVersion: string;
     readonly startedAt: Date;
     readonly durationS: number;
-    readonly machine: MachineFacts;
+    /** The machine columns of a sample: the machine under test's identity. */
+    readonly machine: MachineIdentity;
     /** The server address the host-side client used, when there was a server. */
     readonly addr?: ServerAddress;
     /** Set when the cell ran simultaneous clones of this environment (an instances sweep). */

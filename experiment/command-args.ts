@@ -41,6 +41,28 @@ const targetSchema = {
     ],
 } as const;
 
+/** core/transport.ts Target: the machine an environment lives on. */
+const machineSchema = {
+    oneOf: [
+        { type: "object", required: ["kind"], additionalProperties: false, properties: { kind: { const: "local" } } },
+        {
+            type: "object",
+            required: ["kind", "user", "host", "port", "keyFile", "knownHosts", "controlPath", "dockerSocket"],
+            additionalProperties: false,
+            properties: {
+                kind: { const: "ssh" },
+                user: { type: "string" },
+                host: { type: "string" },
+                port: { type: "integer", minimum: 1, maximum: 65535 },
+                keyFile: { type: "string" },
+                knownHosts: { type: "string" },
+                controlPath: { type: "string" },
+                dockerSocket: { type: "string" },
+            },
+        },
+    ],
+} as const;
+
 const handleSchema = {
     type: "object",
     required: ["name", "envKind", "variant", "accel", "target", "dataDir", "declared"],
@@ -51,6 +73,7 @@ const handleSchema = {
         variant: { type: "string" },
         accel: { enum: ["kvm", "tcg", "none"] },
         target: targetSchema,
+        machine: machineSchema,
         dataDir: { type: "string" },
         declared: strings,
         recorded: strings,

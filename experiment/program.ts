@@ -20,6 +20,7 @@ import { CellInvocation, STACK_PASSWORD_ENV } from "./runner";
 import { encodeArg } from "./command-args";
 import { shellQuote as q } from "../core/shell";
 import { guestLifecycleScript } from "../core/paths";
+import { LOCAL_TARGET } from "../core/transport";
 
 /** Facts about the host the program needs; gathered by experiment/host.ts before declaring anything. */
 export interface HostContext {
@@ -94,6 +95,7 @@ class MeasurementChain {
 /** Declares one environment's component from its plan. */
 function provision(plan: EnvironmentPlan, host: HostContext): ProvisionedEnvironment {
     const name = plan.handle.name;
+    const machine = plan.handle.machine ?? LOCAL_TARGET;
     const guestArgs = (p: Extract<EnvironmentPlan, { kind: "kvm" | "docker-in-kvm" }>): KvmGuestArgs => ({
         domain: p.domain,
         baseImage: p.baseImage,
@@ -105,9 +107,9 @@ function provision(plan: EnvironmentPlan, host: HostContext): ProvisionedEnviron
     });
     switch (plan.kind) {
         case "native":
-            return new NativeEnvironment(name, { dataDir: plan.handle.dataDir, commandBackend: host.commandBackend });
+            return new NativeEnvironment(name, { dataDir: plan.handle.dataDir, commandBackend: host.commandBackend, machine });
         case "docker":
-            return new DockerEnvironment(name, { spec: plan.container, driver: host.dockerDriver, commandBackend: host.commandBackend });
+            return new DockerEnvironment(name, { spec: plan.container, driver: host.dockerDriver, commandBackend: host.commandBackend, machine });
         case "kvm":
             return new KvmGuest(name, guestArgs(plan));
         case "docker-in-kvm":
