@@ -22,6 +22,9 @@ import {
 } from "../core/transport";
 import { Completed, RunOptions, attempt as attemptHere, combinedOutput } from "./process";
 
+/** Prints each readable file of "$@" as one line: its index and its content in base64 (sysfs text survives the trip unchanged). */
+const READ_FILES_SCRIPT = 'i=0; for f; do if c=$(base64 -w0 "$f" 2>/dev/null); then echo "$i $c"; fi; i=$((i+1)); done';
+
 export interface Transport {
     readonly target: Target;
     /** `local` or `ssh://user@host:port`, for messages and records. */
@@ -45,6 +48,11 @@ export interface Transport {
      * SSH the target's socket forwarded over the shared connection, set up on first use.
      */
     dockerEnv(): Readonly<Record<string, string>>;
+    /**
+     * The contents of small files on the target (sysfs, /proc), in one round trip; a file that
+     * cannot be read is absent from the map.
+     */
+    readFiles(paths: readonly string[]): ReadonlyMap<string, string>;
     /** Hostname, kernel and CPU model of the target, read on it (once per process). */
     identity(): MachineIdentity;
     /** Ends the target's shared SSH connection, if any. */
@@ -112,6 +120,18 @@ class TargetTransport implements Transport {
         return this.docker;
     }
 
+    readFiles(paths: readonly string[]): ReadonlyMap<string, string> {
+        if (paths.length === 0) return new Map();
+        const c = this.run(["/bin/sh", "-c", READ_FILES_SCRIPT, "sh", ...paths], 30);
+        if (c.status !== 0) throw new Error(`reading ${paths.join(", ")} on ${this.label} failed (exit ${c.status}): ${combinedOutput(c).slice(-500)}`);
+        const files = new Map<string, string>();
+        for (const line of c.stdout.split("\n")) {
+            const m = /^(\d+) ([A-Za-z0-9+/=]*)$/.exec(line);
+            if (m && Number(m[1]) < paths.length) files.set(paths[Number(m[1])], Buffer.from(m[2], "base64").toString("utf8"));
+        }
+        return files;
+    }
+
     identity(): MachineIdentity {
         this.known ??= parseIdentity(this.mustRun(["/bin/sh", "-c", IDENTITY_SCRIPT], 30, `reading the identity of ${this.label}`));
         return this.known;
@@ -147,6 +167,11 @@ export function transportTo(target: Target): Transport {
     let t = transports.get(key);
     if (!t) transports.set(key, (t = new TargetTransport(target)));
     return t;
+}
+
+/** The machine isobench runs on (doctor's, and host-wide steps that name no other). */
+export function thisMachine(): Transport {
+    return transportTo(LOCAL_TARGET);
 }
 
 /** The transport of the machine an environment lives on. */

@@ -335,7 +335,16 @@ async function probe(resultsDir: string, arg: string): Promise<number> {
 async function probeHost(resultsDir: string, arg: string, stack?: string): Promise<number> {
     // With a stack name (isobench:host.apply), host.csv also says what isobench changed.
     const recorded: Record<string, string> = stack !== undefined ? { host_settings_applied: await appliedSettings(stack) } : {};
-    printFacts((await import("../environments/host-facts")).probeHost(resultsDir, (await import("./command-args")).decodeArg("probe-host", arg), recorded));
+    const { thisMachine } = await import("../environments/transport");
+    // The probe-host argument names no machine yet: stacks measure this one (docs/architecture.md).
+    printFacts(
+        (await import("../environments/host-facts")).probeHost(
+            thisMachine(),
+            resultsDir,
+            (await import("./command-args")).decodeArg("probe-host", arg),
+            recorded,
+        ),
+    );
     return 0;
 }
 

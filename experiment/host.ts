@@ -13,6 +13,7 @@ import type { CommandBackend } from "../environments/command";
 import { UserError } from "../core/errors";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
+import { stackTransport } from "./target";
 import { cpuPackages, cpuSiblings, hostMemTotalMiB, onlineNumaNodes } from "./host-shape-read";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
 import type { DockerVariant, KvmKnobs } from "../core/environment-spec";
@@ -93,7 +94,7 @@ function hostSettingsPreflight(spec: ExperimentSpec, log: (line: string) => void
             `host settings (isobench:host.apply): ${changes.length ? changes.map((c) => `${c.setting} ${c.from} -> ${c.to}`).join(", ") : "already as declared"}; restored on isobench destroy`,
         );
     } else if (Object.keys(settings).length > 0) {
-        const bad = compareHost(settings, measureHost());
+        const bad = compareHost(settings, measureHost(stackTransport(spec)));
         if (bad.length > 0) {
             throw new HostError(
                 `the host is not configured as isobench:host declares (isobench changes host settings only when asked to):\n  - ${bad.join("\n  - ")}\nFix: set isobench:host.apply: true (isobench sets them and restores the previous values on destroy), apply them yourself (e.g. echo never > /sys/kernel/mm/transparent_hugepage/enabled; swapoff -a; cpupower frequency-set -g performance), or change isobench:host`,

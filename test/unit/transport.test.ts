@@ -18,6 +18,7 @@ import {
     targetLabel,
 } from "../../core/transport";
 import { transportTo } from "../../environments/transport";
+import { measureHost } from "../../environments/host-facts";
 
 const remote: SshTarget = {
     kind: "ssh",
@@ -129,6 +130,31 @@ describe("transport (environments/transport.ts)", () => {
         assert.equal(id.kernel, os.release());
         assert.equal(id.cpu_model, os.cpus()[0]?.model.trim() || "unknown");
         assert.equal(local, transportTo({ kind: "local" }), "one transport per target");
+    });
+
+    it("reads small files in one round trip, leaving out those it cannot read", () => {
+        const a = path.join(dir, "a");
+        const b = path.join(dir, "b b");
+        fs.writeFileSync(a, "always [madvise] never\n");
+        fs.writeFileSync(b, "µ\n\nlast");
+        const files = transportTo(LOCAL_TARGET).readFiles([a, path.join(dir, "missing"), b]);
+        assert.deepEqual(
+            [...files.entries()],
+            [
+                [a, "always [madvise] never\n"],
+                [b, "µ\n\nlast"],
+            ],
+        );
+    });
+
+    it("measures the host's settings and versions through it (host.csv's facts)", () => {
+        const h = measureHost(transportTo(LOCAL_TARGET));
+        assert.equal(h.kernel, os.release());
+        assert.equal(h.cpus, String(os.cpus().length));
+        const thp = "/sys/kernel/mm/transparent_hugepage/enabled";
+        assert.equal(h.thp, fs.existsSync(thp) ? /\[(\w+)\]/.exec(fs.readFileSync(thp, "utf8"))![1] : "unavailable");
+        assert.match(h.swap, /^(off|on \(\d+ kB\))$/);
+        assert.match(h.numa_nodes, /^\d+$/);
     });
 
     it("names the target and the fix when SSH cannot reach it, instead of a bare exit status", async () => {
