@@ -10,14 +10,18 @@ export interface LocalTarget {
     readonly kind: "local";
 }
 
-/** A machine reached over SSH, with one multiplexed connection per target (ControlMaster). */
-export interface SshTarget {
+/** A machine reached over SSH as a stack declares it (isobench:target). */
+export interface SshAddress {
     readonly kind: "ssh";
     readonly user: string;
     readonly host: string;
     readonly port: number;
     /** Private key offered to the target (IdentitiesOnly: no agent, no default keys). */
     readonly keyFile: string;
+}
+
+/** A machine reached over SSH, with one multiplexed connection per target (ControlMaster). */
+export interface SshTarget extends SshAddress {
     /** The target's pinned host key; anything else at that address is refused. */
     readonly knownHosts: string;
     /**
@@ -36,9 +40,30 @@ export const LOCAL_TARGET: LocalTarget = { kind: "local" };
 /** How long the shared connection outlives its last command: the gap between two cells, with room. */
 export const CONTROL_PERSIST_S = 600;
 
+/**
+ * `ssh://user@host[:port]`: a user and host that no shell or ssh reads as anything else (no leading
+ * "-", no spaces or quotes), an IPv6 address in brackets.
+ */
+const SSH_URL = /^ssh:\/\/([a-z_][a-z0-9_.-]{0,31})@([A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::(\d{1,5}))?\/?$/;
+
+/** The user, host and port of an `ssh://user@host[:port]` URL; a string saying what is wrong when it is not one. */
+export function parseSshUrl(url: string): { readonly user: string; readonly host: string; readonly port: number } | string {
+    const m = SSH_URL.exec(url);
+    if (!m) return `${JSON.stringify(url)} is not ssh://user@host[:port] (a user name, a host name or address, an optional port)`;
+    const port = m[3] === undefined ? 22 : Number(m[3]);
+    if (port < 1 || port > 65535) return `port ${m[3]} of ${JSON.stringify(url)} is not between 1 and 65535`;
+    return { user: m[1], host: m[2].replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+/** The folder name of a remote target's state (known_hosts, sockets): one per user, host and port. */
+export function targetDirName(t: SshAddress): string {
+    return `${t.user}@${t.host}-${t.port}`.replace(/[^A-Za-z0-9@._-]/g, "_");
+}
+
 /** `ssh://user@host:port` of a remote target, `local` otherwise: what messages and records name. */
-export function targetLabel(t: Target): string {
-    return t.kind === "local" ? "local" : `ssh://${t.user}@${t.host}:${t.port}`;
+export function targetLabel(t: Target | SshAddress): string {
+    if (t.kind === "local") return "local";
+    return `ssh://${t.user}@${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`;
 }
 
 /**

@@ -37,7 +37,7 @@ export interface Transport {
     mustRun(argv: readonly string[], timeoutS: number, what: string, opts?: RunOptions): string;
     /** A bounded virsh call on the target's system libvirtd (never throws, like attempt). */
     virsh(timeoutS: number, args: readonly string[]): Completed;
-    /** The libvirt URI of the target's system daemon. */
+    /** The libvirt URI of the target's system daemon, for clients that take one (libvirt then opens its own SSH connection). */
     readonly libvirtUri: string;
     /** The shell command line that runs `script` on the target (command resources' create and delete). */
     shellCommand(script: string): string;
@@ -78,7 +78,18 @@ class TargetTransport implements Transport {
     }
 
     attempt(argv: readonly string[], timeoutS: number, opts: RunOptions = {}): Completed {
-        return this.checked(attemptHere(onTargetArgv(this.target, argv), timeoutS, opts));
+        if (this.target.kind === "local" || !opts.env || Object.keys(opts.env).length === 0) {
+            return this.checked(attemptHere(onTargetArgv(this.target, argv), timeoutS, opts));
+        }
+        // ssh does not carry this process's environment, and a secret must not travel in argv
+        // (ps shows it on both ends): the variables go first on stdin, read and exported there.
+        const lines = Object.entries(opts.env).map(([k, v]) => {
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /[\n\0]/.test(v))
+                throw new Error(`environment variable ${k} cannot be passed to ${this.label} (a name of letters, digits and _, a value without newlines)`);
+            return `${k}=${v}\n`;
+        });
+        const wrapped = ["/bin/sh", "-c", 'while IFS= read -r l && [ -n "$l" ]; do export "$l"; done; exec "$@"', "sh", ...argv];
+        return this.checked(attemptHere(onTargetArgv(this.target, wrapped), timeoutS, { input: `${lines.join("")}\n${opts.input ?? ""}` }));
     }
 
     run(argv: readonly string[], timeoutS: number, opts: RunOptions = {}): Completed {
@@ -94,7 +105,11 @@ class TargetTransport implements Transport {
     }
 
     virsh(timeoutS: number, args: readonly string[]): Completed {
-        return attemptHere(virshArgvFor(this.target, timeoutS, ...args), timeoutS + 30);
+        // Over SSH virsh runs on the target against its own daemon, through the pinned, shared
+        // connection: qemu+ssh:// would have libvirt open its own with ~/.ssh/known_hosts.
+        return this.target.kind === "local"
+            ? attemptHere(virshArgvFor(this.target, timeoutS, ...args), timeoutS + 30)
+            : this.attempt(virshArgvFor(LOCAL_TARGET, timeoutS, ...args), timeoutS + 30);
     }
 
     shellCommand(script: string): string {

@@ -11,6 +11,7 @@ import type { PrecisionGoal } from "../core/precision";
 import { UserError } from "../core/errors";
 import type { DeclaredSettings } from "../environments/host-settings";
 import type { CellInvocation } from "./runner";
+import type { Target } from "../core/transport";
 
 const strings = { type: "object", additionalProperties: { type: "string" } } as const;
 const argv = { type: "array", items: { type: "string" } } as const;
@@ -116,6 +117,8 @@ export interface CommandArgs {
     "run-cell": CellInvocation;
     probe: EnvironmentHandle;
     "probe-host": Readonly<Record<string, string>>;
+    /** `probe-host --machine`: the machine under test. */
+    machine: Target;
     "host-apply": DeclaredSettings;
     /** `analyze --plan`: the cell ids of the stack's current plan, and its precision goal. */
     "analyze-plan": { readonly cells: readonly string[]; readonly precision?: PrecisionGoal };
@@ -126,6 +129,7 @@ export const COMMAND_SCHEMAS: { readonly [K in keyof CommandArgs]: object } = {
     "run-cell": cellSchema,
     probe: handleSchema,
     "probe-host": strings,
+    machine: machineSchema,
     "host-apply": settingsSchema,
     "analyze-plan": {
         type: "object",

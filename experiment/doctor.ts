@@ -67,7 +67,7 @@ function dockerChecks(add: AddCheck): void {
         );
         let gateway: { ok: boolean; detail: string };
         try {
-            const g = readBridgeGateway();
+            const g = readBridgeGateway(thisMachine());
             gateway = { ok: true, detail: `${g.address}, from ${g.source}` };
         } catch (e) {
             gateway = { ok: false, detail: (e as Error).message };

@@ -129,9 +129,9 @@ export async function upFrom(parsed: { readonly from: string; readonly stack?: s
     const here = {
         record: {
             isobench: checkoutState(REPO_ROOT),
-            images: imagesRecord(imagesOfState(stateDir(REPO_ROOT), o)),
+            images: imagesRecord(imagesOfState(stateDir(REPO_ROOT), o), thisMachine()),
             software: softwareRecord(REPO_ROOT, pulumiEnv(REPO_ROOT)),
-            hostPackages: hostPackages(REPO_ROOT),
+            hostPackages: hostPackages(REPO_ROOT, thisMachine()),
         },
         hostFacts: measureHost(thisMachine()),
     };
