@@ -64,7 +64,7 @@ export interface Transport {
  * made, was refused or authenticated wrongly, or dropped while the command ran.
  */
 const SSH_FAILURE =
-    /^(ssh: |kex_exchange_identification|Connection (closed|reset|timed out|refused)|Host key verification failed|.*Permission denied \(|client_loop: |Timeout, server |ssh_exchange_identification|mux_client_|Control socket connect|.*REMOTE HOST IDENTIFICATION HAS CHANGED)/m;
+    /^(ssh: |kex_exchange_identification|Connection (closed|reset|timed out|refused)|Connection to \S+ closed|Host key verification failed|.*Permission denied \(|client_loop: |Timeout, server |ssh_exchange_identification|mux_client_|Control socket connect|.*REMOTE HOST IDENTIFICATION HAS CHANGED)/m;
 
 class TargetTransport implements Transport {
     readonly label: string;

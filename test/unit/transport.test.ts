@@ -157,6 +157,33 @@ describe("transport (environments/transport.ts)", () => {
         assert.match(h.numa_nodes, /^\d+$/);
     });
 
+    it("fails what ran when the connection drops mid-command, naming the target, and forwards secrets on stdin only", () => {
+        // An ssh that runs the remote command here, then reports the connection dropped, as ssh does.
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        fs.writeFileSync(
+            path.join(bin, "ssh"),
+            `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/argv\ncat > ${dir}/stdin\necho 'Connection to 10.0.0.7 closed by remote host.' >&2\nexit 255\n`,
+            { mode: 0o755 },
+        );
+        const saved = process.env.PATH;
+        process.env.PATH = `${bin}:${saved}`;
+        try {
+            const t = transportTo({ ...remote, host: "10.0.0.7", port: 22 });
+            const c = t.attempt(["mysql", "-e", "select 1"], 30, { env: { MYSQL_PWD: "s3cretpassword0001" } });
+            assert.match(c.error ?? "", /the target ssh:\/\/root@10\.0\.0\.7:22 did not answer over SSH \(Connection to 10\.0\.0\.7 closed by remote host\.\)/);
+            assert.ok(!fs.readFileSync(path.join(dir, "argv"), "utf8").includes("s3cretpassword0001"), "the secret is not in ssh's argv");
+            assert.equal(fs.readFileSync(path.join(dir, "stdin"), "utf8"), "MYSQL_PWD=s3cretpassword0001\n\n");
+            // A remote command's own exit 255 without ssh's words stays the command's status.
+            fs.writeFileSync(path.join(bin, "ssh"), "#!/bin/sh\necho 'tool failed' >&2\nexit 255\n", { mode: 0o755 });
+            const own = t.attempt(["false"], 30);
+            assert.equal(own.status, 255);
+            assert.equal(own.error, undefined);
+        } finally {
+            process.env.PATH = saved;
+        }
+    });
+
     it("names the target and the fix when SSH cannot reach it, instead of a bare exit status", async () => {
         // A port that was free a moment ago: the connection is refused at once.
         const port = await new Promise<number>((resolve) => {
