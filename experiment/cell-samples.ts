@@ -20,6 +20,8 @@ export interface CellSamplesInput {
     readonly durationS: number;
     /** The machine columns of a sample: the machine under test's identity. */
     readonly machine: MachineIdentity;
+    /** The host name of the machine that drove the run (isobench's controller). */
+    readonly controller: string;
     /** The server address the host-side client used, when there was a server. */
     readonly addr?: ServerAddress;
     /** Set when the cell ran simultaneous clones of this environment (an instances sweep). */
@@ -61,5 +63,6 @@ export function cellSamples(c: CellSamplesInput): Sample[] {
             .filter((n) => n !== "")
             .join("; "),
         fingerprint: inv.fingerprint,
+        controller: c.controller,
     }));
 }

@@ -5,6 +5,7 @@
  */
 import { progress } from "./progress-log";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { getWorkload, AnyWorkload } from "../workloads";
 import { BoundWorkload, RunContext, bindWorkload, workloadPorts } from "../workloads/workload";
@@ -438,6 +439,7 @@ function parseCell(
         startedAt,
         durationS: measured.durationS,
         machine,
+        controller: os.hostname(),
         ...(measured.addr ? { addr: measured.addr } : {}),
         clonesOf: inClones ? inv.env.name : undefined,
     });
