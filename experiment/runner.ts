@@ -214,6 +214,12 @@ function measure(
             });
         }
         const bindShim = bindShimIn(env.target, REPO_ROOT);
+        // The shim's path is this checkout's: a remote target has it only where setup built it there too.
+        if (bindShim && env.target.kind === "native" && host.target.kind !== "local" && host.attempt(["test", "-r", bindShim], 30).status !== 0) {
+            throw new Error(
+                `the bind shim ${bindShim} is not on ${host.label}; native servers without a bind option preload it. Fix: build it there at the same path (images/build-bind-addr.sh in a checkout at ${REPO_ROOT})`,
+            );
+        }
         const ctx: RunContext = {
             dataDir: env.dataDir,
             listen: listenAddress(env.target, ip),
