@@ -16,7 +16,6 @@ import {
     libvirtUri,
     onTargetArgv,
     parseIdentity,
-    scriptCommand,
     targetLabel,
     virshArgvFor,
 } from "../core/transport";
@@ -39,8 +38,6 @@ export interface Transport {
     virsh(timeoutS: number, args: readonly string[]): Completed;
     /** The libvirt URI of the target's system daemon, for clients that take one (libvirt then opens its own SSH connection). */
     readonly libvirtUri: string;
-    /** The shell command line that runs `script` on the target (command resources' create and delete). */
-    shellCommand(script: string): string;
     copyTo(localPath: string, remotePath: string, timeoutS?: number): void;
     copyFrom(remotePath: string, localPath: string, timeoutS?: number): void;
     /**
@@ -110,10 +107,6 @@ class TargetTransport implements Transport {
         return this.target.kind === "local"
             ? attemptHere(virshArgvFor(this.target, timeoutS, ...args), timeoutS + 30)
             : this.attempt(virshArgvFor(LOCAL_TARGET, timeoutS, ...args), timeoutS + 30);
-    }
-
-    shellCommand(script: string): string {
-        return scriptCommand(this.target, script);
     }
 
     copyTo(localPath: string, remotePath: string, timeoutS = 600): void {
