@@ -106,6 +106,7 @@ for (let rep = 1; rows < target; rep++) {
                     cpu_model: "synthetic",
                     notes: "",
                     fingerprint: "",
+                    controller: "bench",
                 };
             });
             fs.writeFileSync(path.join(dir, "cells", `${w}.${env.environment}.r${rep}.csv`), samplesToCsv(samples));

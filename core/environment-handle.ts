@@ -4,6 +4,7 @@
  * builds the argv from them.
  */
 import type { EnvKind, Accel } from "./samples";
+import type { Target } from "./transport";
 
 /**
  * `numactl` (optional on native and container targets): the argv prefix, e.g. ["numactl",
@@ -43,6 +44,11 @@ export interface EnvironmentHandle {
     readonly variant: string;
     readonly accel: Accel;
     readonly target: ExecTarget;
+    /**
+     * The machine under test the environment lives on (isobench:target), through which every
+     * command reaches `target`; omitted for the machine isobench runs on.
+     */
+    readonly machine?: Target;
     /** The workload data directory inside the environment (see RunContext.dataDir). */
     readonly dataDir: string;
     /**

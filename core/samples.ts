@@ -29,10 +29,13 @@ export const SAMPLE_COLUMNS = [
     "cpu_model",
     "notes",
     "fingerprint",
+    "controller",
 ] as const;
 
-/** The columns before `fingerprint` was added: such files are read with an empty fingerprint. */
-const LEGACY_COLUMNS = SAMPLE_COLUMNS.slice(0, -1);
+/** The columns before `controller` was added: such files are read with an empty controller. */
+const BEFORE_CONTROLLER = SAMPLE_COLUMNS.slice(0, -1);
+/** The columns before `fingerprint` was added: such files are read with an empty fingerprint too. */
+const BEFORE_FINGERPRINT = SAMPLE_COLUMNS.slice(0, -2);
 
 export type EnvKind = "native" | "docker" | "kvm" | "docker-in-kvm";
 export type Accel = "kvm" | "tcg" | "none";
@@ -72,6 +75,12 @@ export interface Sample {
      * than its old numbers kept; "" in files written before fingerprints existed.
      */
     readonly fingerprint: string;
+    /**
+     * The host name of the machine that drove the measurement (isobench's controller): `host` is
+     * the machine measured, which is another one when the stack's isobench:target is remote; ""
+     * in files written before it was recorded.
+     */
+    readonly controller: string;
 }
 
 export function samplesToCsv(samples: readonly Sample[]): string {
@@ -97,11 +106,10 @@ export function samplesFromCsv(text: string, source: string): Sample[] {
     if (rows.length === 0) return [];
     const header = rows[0];
     const expected = SAMPLE_COLUMNS.join(",");
-    const legacy = header.join(",") === LEGACY_COLUMNS.join(",");
-    if (header.join(",") !== expected && !legacy) {
+    const width = [SAMPLE_COLUMNS, BEFORE_CONTROLLER, BEFORE_FINGERPRINT].find((c) => header.join(",") === c.join(","))?.length;
+    if (width === undefined) {
         throw new Error(`${source}: header is "${header.join(",")}", expected the sample schema "${expected}"`);
     }
-    const width = legacy ? LEGACY_COLUMNS.length : SAMPLE_COLUMNS.length;
     const out: Sample[] = new Array(rows.length - 1);
     for (let i = 1; i < rows.length; i++) {
         const r = rows[i];
@@ -134,7 +142,8 @@ export function samplesFromCsv(text: string, source: string): Sample[] {
             kernel: r[19],
             cpu_model: r[20],
             notes: r[21],
-            fingerprint: legacy ? "" : r[22],
+            fingerprint: width > BEFORE_FINGERPRINT.length ? r[22] : "",
+            controller: width > BEFORE_CONTROLLER.length ? r[23] : "",
         };
     }
     return out;

@@ -7,7 +7,8 @@
  * a restart. The bridge interface (docker0) carries the address in both cases, so the kernel's view
  * decides and the inspect field, where present, must agree with it.
  */
-import { attempt, combinedOutput } from "./process";
+import { combinedOutput } from "./process";
+import type { Transport } from "./transport";
 
 export interface BridgeGateway {
     /** IPv4 address of the bridge on the host, e.g. 172.17.0.1. */
@@ -113,12 +114,12 @@ export function bridgeGatewayOf(inspectJson: string, ipAddrJson: string): Bridge
     };
 }
 
-/** Reads the bridge gateway from the running dockerd and the host's interface. */
-export function readBridgeGateway(): BridgeGateway {
-    const inspect = attempt(["docker", "network", "inspect", "bridge"], 20);
+/** Reads the bridge gateway from the running dockerd and the interface of the host it runs on. */
+export function readBridgeGateway(host: Transport): BridgeGateway {
+    const inspect = host.attempt(["docker", "network", "inspect", "bridge"], 20);
     if (inspect.status !== 0) throw new Error(`docker network inspect bridge failed: ${combinedOutput(inspect)}`);
     const iface = bridgeInterfaceOf(inspect.stdout);
-    const ip = attempt(["ip", "-j", "-4", "addr", "show", "dev", iface], 20);
+    const ip = host.attempt(["ip", "-j", "-4", "addr", "show", "dev", iface], 20);
     // A missing interface is reported by bridgeGatewayOf with the subnet it expected.
     return bridgeGatewayOf(inspect.stdout, ip.status === 0 ? ip.stdout : "[]");
 }

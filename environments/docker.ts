@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { CommandBackend, ProvisionedEnvironment, commandResource } from "./command";
 import { ContainerSpec, cliCreateScript, cliDeleteScript } from "./container-spec";
+import { Target, scriptCommand, targetLabel } from "../core/transport";
 
 export type ResolvedDockerDriver = "provider" | "cli";
 
@@ -15,6 +16,8 @@ export interface DockerEnvironmentArgs {
     readonly driver: ResolvedDockerDriver;
     /** Backend of command resources (cli driver). */
     readonly commandBackend: CommandBackend;
+    /** The machine under test whose dockerd runs the container (the handle's machine). */
+    readonly machine: Target;
 }
 
 export class DockerEnvironment extends pulumi.ComponentResource implements ProvisionedEnvironment {
@@ -29,6 +32,11 @@ export class DockerEnvironment extends pulumi.ComponentResource implements Provi
         const s = args.spec;
         this.containerName = s.name;
         if (args.driver === "provider") {
+            if (args.machine.kind !== "local") {
+                throw new Error(
+                    `environment ${name}: the provider Docker driver does not reach ${targetLabel(args.machine)} yet. Fix: set isobench:dockerDriver: cli for a remote target`,
+                );
+            }
             const volume =
                 s.volume &&
                 new docker.Volume(
@@ -66,8 +74,8 @@ export class DockerEnvironment extends pulumi.ComponentResource implements Provi
                 args.commandBackend,
                 `${name}-container`,
                 {
-                    create: cliCreateScript(s),
-                    delete: cliDeleteScript(s),
+                    create: scriptCommand(args.machine, cliCreateScript(s)),
+                    delete: scriptCommand(args.machine, cliDeleteScript(s)),
                     triggers: [JSON.stringify(s)],
                 },
                 { parent: this, deleteBeforeReplace: true },

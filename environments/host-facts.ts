@@ -5,19 +5,16 @@
  * libvirt. Settings a stack declares (`isobench:host`) that the host contradicts stop the run.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
-import { attempt, virshArgv } from "./process";
 import { contradictions } from "./probe";
+import type { Transport } from "./transport";
 
-function read(file: string): string | undefined {
-    try {
-        return fs.readFileSync(file, "utf8").trim();
-    } catch {
-        return undefined;
-    }
-}
+const GOVERNOR = "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor";
+const NO_TURBO = "/sys/devices/system/cpu/intel_pstate/no_turbo";
+const BOOST = "/sys/devices/system/cpu/cpufreq/boost";
+const THP = "/sys/kernel/mm/transparent_hugepage/enabled";
+const THP_DEFRAG = "/sys/kernel/mm/transparent_hugepage/defrag";
 
 /** The bracketed choice of a sysfs selector ("always [madvise] never" → "madvise"). */
 export function selected(text: string | undefined): string {
@@ -26,8 +23,7 @@ export function selected(text: string | undefined): string {
 }
 
 /** First line of a command's output, or `missing` when it cannot run. */
-function version(argv: string[], re: RegExp): string {
-    const c = attempt(argv, 20);
+function version(c: { readonly status: number; readonly stdout: string; readonly stderr: string }, re: RegExp): string {
     if (c.status !== 0) return "missing";
     const m = re.exec(`${c.stdout}${c.stderr}`);
     return m ? m[1] : `${c.stdout}`.split("\n")[0].trim();
@@ -52,12 +48,18 @@ export function numactlPolicy(show: string): string {
     return policy === undefined ? "unknown" : `policy=${policy};physcpubind=${get("physcpubind") ?? "?"};membind=${get("membind") ?? "?"}`;
 }
 
-export function measureHost(): Record<string, string> {
-    const gov = read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
-    const noTurbo = read("/sys/devices/system/cpu/intel_pstate/no_turbo");
-    const boost = read("/sys/devices/system/cpu/cpufreq/boost");
+/** The machine under test's settings and versions, read through its transport. */
+export function measureHost(host: Transport): Record<string, string> {
+    const files = host.readFiles([GOVERNOR, NO_TURBO, BOOST, THP, THP_DEFRAG, "/proc/meminfo", "/proc/swaps"]);
+    const read = (f: string) => files.get(f)?.trim();
+    const gov = read(GOVERNOR);
+    const noTurbo = read(NO_TURBO);
+    const boost = read(BOOST);
     const meminfo = read("/proc/meminfo") ?? "";
-    const numa = attempt(["numactl", "--show"], 10);
+    const numa = host.attempt(["numactl", "--show"], 10);
+    const count = (argv: string[]) => host.run(argv, 10).stdout.trim();
+    const id = host.identity();
+    const v = (argv: string[], re: RegExp) => version(host.attempt(argv, 20), re);
     return {
         governor: gov ?? "unavailable (no cpufreq in this kernel/VM)",
         boost:
@@ -70,25 +72,23 @@ export function measureHost(): Record<string, string> {
                       ? "on"
                       : "off"
                   : "unavailable (no intel_pstate or cpufreq boost)",
-        thp: selected(read("/sys/kernel/mm/transparent_hugepage/enabled")),
-        thp_defrag: selected(read("/sys/kernel/mm/transparent_hugepage/defrag")),
+        thp: selected(read(THP)),
+        thp_defrag: selected(read(THP_DEFRAG)),
         swap: swapState(read("/proc/swaps") ?? ""),
         hugepages_total: /HugePages_Total:\s+(\d+)/.exec(meminfo)?.[1] ?? "0",
         hugepages_free: /HugePages_Free:\s+(\d+)/.exec(meminfo)?.[1] ?? "0",
         hugepage_size_kb: /Hugepagesize:\s+(\d+)/.exec(meminfo)?.[1] ?? "unknown",
-        numa_nodes: String(
-            fs.existsSync("/sys/devices/system/node") ? fs.readdirSync("/sys/devices/system/node").filter((d) => /^node\d+$/.test(d)).length : 0,
-        ),
+        numa_nodes: count(["/bin/sh", "-c", "ls /sys/devices/system/node 2>/dev/null | grep -c '^node[0-9][0-9]*$'"]) || "0",
         native_numactl_policy: numa.status === 0 ? numactlPolicy(numa.stdout) : "numactl not installed (native runs get the kernel's default policy)",
-        cpus: String(os.cpus().length),
-        cpu_model: os.cpus()[0]?.model.trim() ?? "unknown",
-        kernel: os.release(),
-        docker: version(["docker", "version", "--format", "{{.Server.Version}}"], /^(\S+)/),
-        containerd: version(["containerd", "--version"], /containerd \S+ (\S+)/),
-        runc: version(["runc", "--version"], /runc version (\S+)/),
-        runsc: version(["runsc", "--version"], /runsc version (\S+)/),
-        qemu: version(["qemu-system-x86_64", "--version"], /QEMU emulator version (\S+)/),
-        libvirt: version(virshArgv(20, "version"), /Using library: libvirt (\S+)/),
+        cpus: count(["getconf", "_NPROCESSORS_ONLN"]),
+        cpu_model: id.cpu_model,
+        kernel: id.kernel,
+        docker: v(["docker", "version", "--format", "{{.Server.Version}}"], /^(\S+)/),
+        containerd: v(["containerd", "--version"], /containerd \S+ (\S+)/),
+        runc: v(["runc", "--version"], /runc version (\S+)/),
+        runsc: v(["runsc", "--version"], /runsc version (\S+)/),
+        qemu: v(["qemu-system-x86_64", "--version"], /QEMU emulator version (\S+)/),
+        libvirt: version(host.virsh(20, ["version"]), /Using library: libvirt (\S+)/),
     };
 }
 
@@ -104,14 +104,16 @@ export function compareHost(declared: Readonly<Record<string, string>>, measured
  * isobench:host.apply changed for this stack, from → to)
  */
 export function probeHost(
+    host: Transport,
     resultsDir: string,
     declared: Readonly<Record<string, string>>,
     recorded: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
-    const measured = { ...measureHost(), ...recorded };
+    const measured = { ...measureHost(host), ...recorded };
     fs.mkdirSync(resultsDir, { recursive: true });
     const at = new Date().toISOString();
-    const rows = Object.entries(measured).map(([k, v]) => [os.hostname(), k, v, declared[k] ?? "", at]);
+    const name = host.identity().host;
+    const rows = Object.entries(measured).map(([k, v]) => [name, k, v, declared[k] ?? "", at]);
     fs.writeFileSync(path.join(resultsDir, "host.csv"), stringify(rows, { header: true, columns: ["host", "fact", "value", "declared", "measured_at"] }));
     const bad = compareHost(declared, measured);
     if (bad.length > 0) {

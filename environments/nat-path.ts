@@ -6,11 +6,10 @@
  * counter moved, DNAT carried it; if not and a docker-proxy listens on that address and port, the
  * userland proxy did.
  */
-import { Completed, attempt } from "./process";
+import type { Completed } from "./process";
 
 /** Runs argv where the Docker daemon is (the host, or a guest over SSH). */
 export type Runner = (argv: readonly string[]) => Completed;
-const local: Runner = (argv) => attempt(argv, 60);
 
 function must(run: Runner, argv: readonly string[], what: string): string {
     const c = run(argv);
@@ -38,7 +37,7 @@ export function proxyListening(psArgs: string, hostIp: string, hostPort: number)
 }
 
 /** Published host address and port of the container's probe port, from `docker port`. */
-export function publishedProbePort(container: string, run: Runner = local): { ip: string; port: number } | undefined {
+export function publishedProbePort(container: string, run: Runner): { ip: string; port: number } | undefined {
     const r = run(["docker", "port", container, `${NAT_PROBE_PORT}/tcp`]);
     const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/m.exec(r.stdout.trim());
     return m ? { ip: m[1], port: Number(m[2]) } : undefined;
@@ -47,16 +46,17 @@ export function publishedProbePort(container: string, run: Runner = local): { ip
 /**
  * `userland-proxy`, `dnat`, or a sentence saying why it could not be told.
  * @param run where dockerd runs (counters and processes are read there)
+ * @param onHost runs argv on the machine under test, whose client connects to the port
  * @param connectHost address the host connects to when the port is published on 0.0.0.0 of a guest
  */
-export function measureNatPath(container: string, run: Runner = local, connectHost?: string): string {
+export function measureNatPath(container: string, run: Runner, onHost: Runner, connectHost?: string): string {
     const pub = publishedProbePort(container, run);
     if (!pub) return "unknown (no published probe port)";
     const count = () =>
         dnatPackets(must(run, ["iptables", "-w", "5", "-t", "nat", "-L", "DOCKER", "-n", "-v", "-x"], "iptables -t nat -L DOCKER"), pub.ip, pub.port);
     const before = count();
     // Nothing listens on the probe port: the connection is refused or reset, which is enough.
-    attempt(["timeout", "3", "bash", "-c", `exec 3<>/dev/tcp/${connectHost ?? pub.ip}/${pub.port}`], 10);
+    onHost(["timeout", "3", "bash", "-c", `exec 3<>/dev/tcp/${connectHost ?? pub.ip}/${pub.port}`]);
     const after = count();
     if (after > before) return "dnat";
     return proxyListening(must(run, ["ps", "-eo", "args"], "ps"), pub.ip, pub.port) ? "userland-proxy" : "unknown (no DNAT packet and no docker-proxy)";

@@ -5,11 +5,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CommandBackend, ProvisionedEnvironment, commandResource } from "./command";
 import { shellQuote as q } from "../core/shell";
+import { Target, scriptCommand } from "../core/transport";
 
 export interface NativeEnvironmentArgs {
     /** The stack's data folder on the host (the handle's dataDir). */
     readonly dataDir: string;
     readonly commandBackend: CommandBackend;
+    /** The machine under test the folder is made on (the handle's machine). */
+    readonly machine: Target;
 }
 
 export class NativeEnvironment extends pulumi.ComponentResource implements ProvisionedEnvironment {
@@ -22,8 +25,8 @@ export class NativeEnvironment extends pulumi.ComponentResource implements Provi
             args.commandBackend,
             `${name}-data`,
             {
-                create: `mkdir -p ${q(args.dataDir)}`,
-                delete: `rm -rf ${q(args.dataDir)}`,
+                create: scriptCommand(args.machine, `mkdir -p ${q(args.dataDir)}`),
+                delete: scriptCommand(args.machine, `rm -rf ${q(args.dataDir)}`),
                 triggers: [args.dataDir],
             },
             // Declared at the stack's top level before this component existed: the alias keeps a

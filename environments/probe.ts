@@ -9,7 +9,7 @@ import { stringify } from "csv-stringify/sync";
 import { execArgv, guestArgv, inGuest } from "./exec-target";
 import { EnvironmentHandle } from "../core/environment-handle";
 import { guestIp } from "./kvm/guest-ip";
-import { attempt, mustRun, virshArgv } from "./process";
+import { Transport, transportOf } from "./transport";
 import { shellQuote as q } from "../core/shell";
 import { Runner, measureNatPath } from "./nat-path";
 import { capabilityNames, capsAddedToDocker, seccompMode } from "./capabilities";
@@ -181,10 +181,11 @@ export function guestBootFacts(text: string): Record<string, string> {
 }
 
 /** Threads of the guest's QEMU process named vhost-<pid>: vhost-net in use when > 0. */
-function vhostThreads(domain: string): string {
-    const pid = attempt(["cat", `/run/libvirt/qemu/${domain}.pid`], 10).stdout.trim();
+function vhostThreads(host: Transport, domain: string): string {
+    const pid = host.attempt(["cat", `/run/libvirt/qemu/${domain}.pid`], 10).stdout.trim();
     if (!/^\d+$/.test(pid)) return "unknown (no QEMU pid)";
-    const comms = attempt(["ps", "-eLo", "comm"], 30)
+    const comms = host
+        .attempt(["ps", "-eLo", "comm"], 30)
         .stdout.split("\n")
         .map((l) => l.trim());
     return String(comms.filter((c) => c === `vhost-${pid}`).length);
@@ -194,7 +195,14 @@ function vhostThreads(domain: string): string {
  * What dockerd reports about a container, and the NAT path measured on the wire.
  * @param netnsRef the network namespace of the daemon's host (the host, or the guest)
  */
-function dockerFacts(container: string, run: Runner, netnsRef: string, inside: Readonly<Record<string, string>>, connectHost?: string): Record<string, string> {
+function dockerFacts(
+    container: string,
+    run: Runner,
+    onHost: Runner,
+    netnsRef: string,
+    inside: Readonly<Record<string, string>>,
+    connectHost?: string,
+): Record<string, string> {
     const out = (argv: string[], what: string) => {
         const c = run(argv);
         if (c.status !== 0) throw new Error(`${what} failed (exit ${c.status}): ${(c.stderr || c.stdout).trim().slice(-1000)}`);
@@ -226,30 +234,33 @@ function dockerFacts(container: string, run: Runner, netnsRef: string, inside: R
         mount_type: f.mount_type || "none",
         published_ports: ports || "none",
         netns: inside.netns_inode === netnsRef ? "host" : "own",
-        ...(f.network_mode === "bridge" && { nat_path: measureNatPath(container, run, connectHost) }),
+        ...(f.network_mode === "bridge" && { nat_path: measureNatPath(container, run, onHost, connectHost) }),
         ...(f.runtime === "runsc" && { runsc_args: args || "none" }),
         ...info,
     };
 }
 
-function outsideFacts(h: EnvironmentHandle, inside: Readonly<Record<string, string>>, ip?: string): Record<string, string> {
+function outsideFacts(host: Transport, h: EnvironmentHandle, inside: Readonly<Record<string, string>>, ip?: string): Record<string, string> {
     const t = h.target;
+    const onHost: Runner = (argv) => host.attempt(argv, 120);
     const hostNs = (() => {
-        try {
-            return fs.readlinkSync("/proc/self/ns/net");
-        } catch {
-            return "unknown";
-        }
+        const r = onHost(["readlink", "/proc/self/ns/net"]);
+        return r.status === 0 ? r.stdout.trim() : "unknown";
     })();
     if (t.kind === "native") return { netns: inside.netns_inode === hostNs ? "host" : "own" };
-    if (t.kind === "docker") return dockerFacts(t.container, (argv) => attempt(argv, 120), hostNs, inside);
+    if (t.kind === "docker") return dockerFacts(t.container, onHost, onHost, hostNs, inside);
     if (t.kind === "kvm" || t.kind === "docker-in-kvm") {
-        const virsh = (...a: string[]) => mustRun(virshArgv(30, ...a), 120, `virsh ${a[0]}`);
+        const virsh = (...a: string[]) => {
+            const c = host.virsh(30, a);
+            if (c.error || c.status !== 0)
+                throw new Error(`virsh ${a[0]} failed (exit ${c.status}): ${(c.stderr || c.stdout || c.error || "").trim().slice(-2000)}`);
+            return c.stdout;
+        };
         let docker: Record<string, string> = {};
         if (t.kind === "docker-in-kvm") {
-            const run: Runner = (argv) => attempt(guestArgv(t, argv, ip), 120);
+            const run: Runner = (argv) => host.attempt(guestArgv(t, argv, ip), 120);
             const guestNs = run(["readlink", "/proc/self/ns/net"]).stdout.trim();
-            docker = dockerFacts(t.container, run, guestNs, inside, ip);
+            docker = dockerFacts(t.container, run, onHost, guestNs, inside, ip);
         }
         const xml = virsh("dumpxml", t.domain);
         const live = liveXmlFacts(xml);
@@ -257,8 +268,8 @@ function outsideFacts(h: EnvironmentHandle, inside: Readonly<Record<string, stri
         const disk =
             src === undefined
                 ? { disk_format: "not file-backed", disk_backing: "unknown" }
-                : diskFileFacts(live.xml_disk_format, mustRun(["qemu-img", "info", "-U", "--output=json", src], 60, `qemu-img info ${src}`));
-        const boot = guestBootFacts(mustRun(guestArgv(t, ["/bin/sh", "-c", GUEST_BOOT_SCRIPT], ip), 120, `boot facts of ${t.domain}`));
+                : diskFileFacts(live.xml_disk_format, host.mustRun(["qemu-img", "info", "-U", "--output=json", src], 60, `qemu-img info ${src}`));
+        const boot = guestBootFacts(host.mustRun(guestArgv(t, ["/bin/sh", "-c", GUEST_BOOT_SCRIPT], ip), 120, `boot facts of ${t.domain}`));
         return {
             ...docker,
             ...live,
@@ -266,7 +277,7 @@ function outsideFacts(h: EnvironmentHandle, inside: Readonly<Record<string, stri
             ...boot,
             vcpupin: parseVcpupin(virsh("vcpupin", t.domain)),
             emulatorpin: parseEmulatorpin(virsh("emulatorpin", t.domain)),
-            vhost_threads: vhostThreads(t.domain),
+            vhost_threads: vhostThreads(host, t.domain),
             qemu_version: (/Running hypervisor: QEMU (\S+)/.exec(virsh("version")) ?? [])[1] ?? "unknown",
         };
     }
@@ -305,9 +316,10 @@ export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Reco
         const problems = quietGuests([h.target.domain], h.target.domain).problems;
         if (problems.length) throw new Error(`probe ${h.name}: ${problems.join("; ")}; check \`virsh domstate ${h.target.domain} --reason\` and resume it`);
     }
+    const host = transportOf(h);
     const ip = inGuest(h.target) ? guestIp(h.target.domain) : undefined;
-    const inside = insideDerivedFacts(parseFacts(mustRun(execArgv(h.target, insideFactsScript(h.dataDir), ip), 120, `probe inside ${h.name}`)), h.envKind);
-    const measured = { ...inside, ...outsideFacts(h, inside, ip), ...h.recorded };
+    const inside = insideDerivedFacts(parseFacts(host.mustRun(execArgv(h.target, insideFactsScript(h.dataDir), ip), 120, `probe inside ${h.name}`)), h.envKind);
+    const measured = { ...inside, ...outsideFacts(host, h, inside, ip), ...h.recorded };
     const dir = path.join(resultsDir, "envfacts");
     fs.mkdirSync(dir, { recursive: true });
     const at = new Date().toISOString();

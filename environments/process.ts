@@ -3,6 +3,7 @@
  * preflight and doctor share, so timeouts, buffer limits and error text behave the same everywhere.
  */
 import { spawnSync } from "child_process";
+import { LOCAL_TARGET, virshArgvFor } from "../core/transport";
 
 export interface Completed {
     readonly stdout: string;
@@ -52,7 +53,7 @@ export function mustRun(argv: readonly string[], timeoutS: number, what: string,
     return r.stdout;
 }
 
-/** argv of a virsh call on the system libvirtd, bounded: virsh can hang when libvirtd is wedged. */
+/** argv of a virsh call on this machine's system libvirtd, bounded (a transport's `virsh` reaches any target's). */
 export function virshArgv(timeoutS: number, ...args: string[]): string[] {
-    return ["timeout", String(timeoutS), "virsh", "-c", "qemu:///system", ...args];
+    return virshArgvFor(LOCAL_TARGET, timeoutS, ...args);
 }

@@ -11,7 +11,8 @@ import { EnvironmentHandle, GuestAccess } from "../core/environment-handle";
 import { UserError } from "../core/errors";
 import { shellQuote as q } from "../core/shell";
 import { sshArgv } from "./exec-target";
-import { attempt, Completed } from "./process";
+import type { Completed } from "./process";
+import { Transport, transportOf } from "./transport";
 
 /** Bound on a guest's boot after a start; emulated guests boot in about a minute here. */
 export const REVIVE_BOOT_TIMEOUT_S = 600;
@@ -50,8 +51,8 @@ function containerState(container: string, env: string, docker: (args: string[])
 }
 
 /** The guest's state (guest-lifecycle.sh state: running, shut off, paused, …, or absent). @throws UserError when libvirt does not answer */
-function guestState(g: GuestAccess, env: string, lifecycle: string): string {
-    const st = attempt([lifecycle, "state", g.domain], 90);
+function guestState(host: Transport, g: GuestAccess, env: string, lifecycle: string): string {
+    const st = host.attempt([lifecycle, "state", g.domain], 90);
     if (st.status !== 0)
         throw new UserError(
             `environment ${env}: libvirt does not answer (${output(st)}). Fix: start libvirtd (bash scripts/daemons.sh) and run isobench up again`,
@@ -60,7 +61,7 @@ function guestState(g: GuestAccess, env: string, lifecycle: string): string {
 }
 
 /** Starts the container if it stopped (through `docker` as `dockerArgv` runs it); what was done, or undefined. */
-function reviveContainer(container: string, env: string, docker: (args: string[]) => Completed): string | undefined {
+function reviveContainer(host: Transport, container: string, env: string, docker: (args: string[]) => Completed): string | undefined {
     const state = containerState(container, env, docker);
     if (state === "absent") throw new UserError(goneFix(`container ${container}`, env));
     const r = containerRevival(state);
@@ -70,26 +71,26 @@ function reviveContainer(container: string, env: string, docker: (args: string[]
             `environment ${env}: container ${container} is ${state}; isobench does not start a container in that state. Fix: look at docker logs ${container}`,
         );
     const started = docker([...r.argv, container]);
-    const ready = started.status === 0 ? waitFor(() => docker(["exec", container, "true"]).status === 0, 30) : false;
+    const ready = started.status === 0 ? waitFor(host, () => docker(["exec", container, "true"]).status === 0, 30) : false;
     if (!ready) throw new UserError(`environment ${env}: container ${container} ${r.did.split(";")[0]} but could not be brought back: ${output(started)}`);
     return `container ${container} ${r.did}`;
 }
 
-function waitFor(ok: () => boolean, timeoutS: number): boolean {
+function waitFor(host: Transport, ok: () => boolean, timeoutS: number): boolean {
     const until = Date.now() + timeoutS * 1000;
     while (Date.now() < until) {
         if (ok()) return true;
-        attempt(["sleep", "0.2"], 5);
+        host.attempt(["sleep", "0.2"], 5);
     }
     return false;
 }
 
 /** Starts a shut-off or paused guest and waits for SSH (guest-lifecycle.sh start); what was done, or undefined. */
-function reviveGuest(g: GuestAccess, env: string, lifecycle: string): string | undefined {
-    const state = guestState(g, env, lifecycle);
+function reviveGuest(host: Transport, g: GuestAccess, env: string, lifecycle: string): string | undefined {
+    const state = guestState(host, g, env, lifecycle);
     if (state === "running") return undefined;
     if (state === "absent") throw new UserError(goneFix(`guest ${g.domain}`, env));
-    const started = attempt([lifecycle, "start", g.domain, g.sshKey, String(REVIVE_BOOT_TIMEOUT_S)], REVIVE_BOOT_TIMEOUT_S + 60);
+    const started = host.attempt([lifecycle, "start", g.domain, g.sshKey, String(REVIVE_BOOT_TIMEOUT_S)], REVIVE_BOOT_TIMEOUT_S + 60);
     if (started.status !== 0) throw new UserError(`environment ${env}: guest ${g.domain} was ${state} and did not come back: ${output(started)}`);
     return `guest ${g.domain} was ${state}; started it again and it answers SSH`;
 }
@@ -101,27 +102,28 @@ function reviveGuest(g: GuestAccess, env: string, lifecycle: string): string | u
  */
 export function reviveEnvironment(h: EnvironmentHandle, lifecycle: string, guestIp: (domain: string) => string): string[] {
     const t = h.target;
+    const host = transportOf(h);
     switch (t.kind) {
         case "native":
             return [];
         case "docker": {
-            const did = reviveContainer(t.container, h.name, (args) => attempt(["docker", ...args], 60));
+            const did = reviveContainer(host, t.container, h.name, (args) => host.attempt(["docker", ...args], 60));
             return did ? [did] : [];
         }
         case "kvm": {
-            const did = reviveGuest(t, h.name, lifecycle);
+            const did = reviveGuest(host, t, h.name, lifecycle);
             return did ? [did] : [];
         }
         case "docker-in-kvm": {
-            const guest = reviveGuest(t, h.name, lifecycle);
+            const guest = reviveGuest(host, t, h.name, lifecycle);
             const ip = guestIp(t.domain);
             // The guest's dockerd starts at boot; the container has no restart policy there either.
-            if (!waitFor(() => attempt([...sshArgv(t, ip), "docker info >/dev/null"], 30).status === 0, 120)) {
+            if (!waitFor(host, () => host.attempt([...sshArgv(t, ip), "docker info >/dev/null"], 30).status === 0, 120)) {
                 throw new UserError(
                     `environment ${h.name}: dockerd in guest ${t.domain} does not answer. Fix: start it there (systemctl start docker) and run isobench up again`,
                 );
             }
-            const container = reviveContainer(t.container, h.name, (args) => attempt([...sshArgv(t, ip), ["docker", ...args].map(q).join(" ")], 60));
+            const container = reviveContainer(host, t.container, h.name, (args) => host.attempt([...sshArgv(t, ip), ["docker", ...args].map(q).join(" ")], 60));
             return [guest, container].filter((d): d is string => d !== undefined);
         }
     }
@@ -138,19 +140,20 @@ export type GoneLayer = "container" | "guest";
  */
 export function goneLayers(h: EnvironmentHandle, lifecycle: string, guestIp: (domain: string) => string): GoneLayer[] {
     const t = h.target;
+    const host = transportOf(h);
     switch (t.kind) {
         case "native":
             return [];
         case "docker":
-            return containerState(t.container, h.name, (args) => attempt(["docker", ...args], 60)) === "absent" ? ["container"] : [];
+            return containerState(t.container, h.name, (args) => host.attempt(["docker", ...args], 60)) === "absent" ? ["container"] : [];
         case "kvm":
-            return guestState(t, h.name, lifecycle) === "absent" ? ["guest"] : [];
+            return guestState(host, t, h.name, lifecycle) === "absent" ? ["guest"] : [];
         case "docker-in-kvm": {
-            const state = guestState(t, h.name, lifecycle);
+            const state = guestState(host, t, h.name, lifecycle);
             if (state === "absent") return ["guest", "container"];
             if (state !== "running") return [];
             const ip = guestIp(t.domain);
-            const inside = containerState(t.container, h.name, (args) => attempt([...sshArgv(t, ip), ["docker", ...args].map(q).join(" ")], 60));
+            const inside = containerState(t.container, h.name, (args) => host.attempt([...sshArgv(t, ip), ["docker", ...args].map(q).join(" ")], 60));
             return inside === "absent" ? ["container"] : [];
         }
     }

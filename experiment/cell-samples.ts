@@ -6,13 +6,7 @@ import type { Measurement } from "../workloads/workload";
 import type { ServerAddress } from "../core/endpoints";
 import type { Sample } from "../core/samples";
 import type { CellInvocation } from "./runner";
-
-/** The machine columns of a sample. */
-export interface MachineFacts {
-    readonly host: string;
-    readonly kernel: string;
-    readonly cpu_model: string;
-}
+import type { MachineIdentity } from "../core/transport";
 
 export interface CellSamplesInput {
     readonly inv: CellInvocation;
@@ -24,7 +18,10 @@ export interface CellSamplesInput {
     readonly toolVersion: string;
     readonly startedAt: Date;
     readonly durationS: number;
-    readonly machine: MachineFacts;
+    /** The machine columns of a sample: the machine under test's identity. */
+    readonly machine: MachineIdentity;
+    /** The host name of the machine that drove the run (isobench's controller). */
+    readonly controller: string;
     /** The server address the host-side client used, when there was a server. */
     readonly addr?: ServerAddress;
     /** Set when the cell ran simultaneous clones of this environment (an instances sweep). */
@@ -69,5 +66,6 @@ export function cellSamples(c: CellSamplesInput): Sample[] {
             .filter((n) => n !== "")
             .join("; "),
         fingerprint: inv.fingerprint,
+        controller: c.controller,
     }));
 }

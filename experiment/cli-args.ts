@@ -35,7 +35,7 @@ export type Invocation =
     | { readonly command: "build" }
     | { readonly command: "run-cell"; readonly cell: string }
     | { readonly command: "probe"; readonly resultsDir: string; readonly env: string }
-    | { readonly command: "probe-host"; readonly resultsDir: string; readonly declared: string; readonly stack?: string }
+    | { readonly command: "probe-host"; readonly resultsDir: string; readonly declared: string; readonly stack?: string; readonly machine?: string }
     | { readonly command: "host-apply"; readonly stack: string; readonly declared: string }
     | { readonly command: "host-restore"; readonly stack: string }
     /** Help was asked for (or no command given: then `exit` is 2): print `text` and exit. */
@@ -263,8 +263,15 @@ const STACK_STEPS: readonly CommandDef[] = [
         name: "probe-host",
         args: ["<results-dir>", "<declared>", "[stack]"],
         summary: "(used by the stack) measure the host's settings and versions (host.csv)",
+        options: [new Option("--machine <target>", "the machine under test (base64 JSON the program passes); default this one")],
         examples: ["isobench probe-host results/quick/quick-1 <base64 JSON the program passes>"],
-        build: ([resultsDir, declared, stack]) => ({ command: "probe-host", resultsDir, declared, ...(stack !== undefined && { stack }) }),
+        build: ([resultsDir, declared, stack], o) => ({
+            command: "probe-host",
+            resultsDir,
+            declared,
+            ...(stack !== undefined && { stack }),
+            ...(o.machine !== undefined && { machine: String(o.machine) }),
+        }),
     },
     {
         name: "host-apply",

@@ -332,10 +332,14 @@ async function probe(resultsDir: string, arg: string): Promise<number> {
     return 0;
 }
 
-async function probeHost(resultsDir: string, arg: string, stack?: string): Promise<number> {
+async function probeHost(resultsDir: string, arg: string, stack?: string, machine?: string): Promise<number> {
     // With a stack name (isobench:host.apply), host.csv also says what isobench changed.
     const recorded: Record<string, string> = stack !== undefined ? { host_settings_applied: await appliedSettings(stack) } : {};
-    printFacts((await import("../environments/host-facts")).probeHost(resultsDir, (await import("./command-args")).decodeArg("probe-host", arg), recorded));
+    const { decodeArg } = await import("./command-args");
+    const { transportTo, thisMachine } = await import("../environments/transport");
+    // --machine names a remote target (isobench:target); without it, this machine is measured.
+    const host = machine === undefined ? thisMachine() : transportTo(decodeArg("machine", machine));
+    printFacts((await import("../environments/host-facts")).probeHost(host, resultsDir, decodeArg("probe-host", arg), recorded));
     return 0;
 }
 
@@ -488,7 +492,7 @@ function run(inv: Invocation): Promise<number> {
         case "probe":
             return probe(inv.resultsDir, inv.env);
         case "probe-host":
-            return probeHost(inv.resultsDir, inv.declared, inv.stack);
+            return probeHost(inv.resultsDir, inv.declared, inv.stack, inv.machine);
         case "host-apply":
             return hostSettings("host-apply", inv.stack, inv.declared);
         case "host-restore":

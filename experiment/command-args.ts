@@ -11,6 +11,7 @@ import type { PrecisionGoal } from "../core/precision";
 import { UserError } from "../core/errors";
 import type { DeclaredSettings } from "../environments/host-settings";
 import type { CellInvocation } from "./runner";
+import type { Target } from "../core/transport";
 
 const strings = { type: "object", additionalProperties: { type: "string" } } as const;
 const argv = { type: "array", items: { type: "string" } } as const;
@@ -41,6 +42,28 @@ const targetSchema = {
     ],
 } as const;
 
+/** core/transport.ts Target: the machine an environment lives on. */
+const machineSchema = {
+    oneOf: [
+        { type: "object", required: ["kind"], additionalProperties: false, properties: { kind: { const: "local" } } },
+        {
+            type: "object",
+            required: ["kind", "user", "host", "port", "keyFile", "knownHosts", "controlPath", "dockerSocket"],
+            additionalProperties: false,
+            properties: {
+                kind: { const: "ssh" },
+                user: { type: "string" },
+                host: { type: "string" },
+                port: { type: "integer", minimum: 1, maximum: 65535 },
+                keyFile: { type: "string" },
+                knownHosts: { type: "string" },
+                controlPath: { type: "string" },
+                dockerSocket: { type: "string" },
+            },
+        },
+    ],
+} as const;
+
 const handleSchema = {
     type: "object",
     required: ["name", "envKind", "variant", "accel", "target", "dataDir", "declared"],
@@ -51,6 +74,7 @@ const handleSchema = {
         variant: { type: "string" },
         accel: { enum: ["kvm", "tcg", "none"] },
         target: targetSchema,
+        machine: machineSchema,
         dataDir: { type: "string" },
         declared: strings,
         recorded: strings,
@@ -96,6 +120,8 @@ export interface CommandArgs {
     "run-cell": CellInvocation;
     probe: EnvironmentHandle;
     "probe-host": Readonly<Record<string, string>>;
+    /** `probe-host --machine`: the machine under test. */
+    machine: Target;
     "host-apply": DeclaredSettings;
     /** `analyze --plan`: the cell ids of the stack's current plan, and its precision goal. */
     "analyze-plan": { readonly cells: readonly string[]; readonly precision?: PrecisionGoal };
@@ -106,6 +132,7 @@ export const COMMAND_SCHEMAS: { readonly [K in keyof CommandArgs]: object } = {
     "run-cell": cellSchema,
     probe: handleSchema,
     "probe-host": strings,
+    machine: machineSchema,
     "host-apply": settingsSchema,
     "analyze-plan": {
         type: "object",

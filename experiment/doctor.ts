@@ -8,6 +8,7 @@ import { guestImageFiles, imageState, stateDir as stateDirOf } from "../core/pat
 import { OVMF } from "../environments/kvm/guest-files";
 import { onPath, pluginInstalled, userlandProxyOn } from "./host";
 import { measureHost } from "../environments/host-facts";
+import { thisMachine } from "../environments/transport";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
 
 export interface Check {
@@ -66,7 +67,7 @@ function dockerChecks(add: AddCheck): void {
         );
         let gateway: { ok: boolean; detail: string };
         try {
-            const g = readBridgeGateway();
+            const g = readBridgeGateway(thisMachine());
             gateway = { ok: true, detail: `${g.address}, from ${g.source}` };
         } catch (e) {
             gateway = { ok: false, detail: (e as Error).message };
@@ -77,7 +78,7 @@ function dockerChecks(add: AddCheck): void {
 
 /** The host's settings and versions, as host.csv records them (informational). */
 function hostChecks(checks: Check[]): void {
-    const h = measureHost();
+    const h = measureHost(thisMachine());
     checks.push({
         name: "host settings (recorded in host.csv)",
         ok: true,

@@ -93,11 +93,16 @@ function environmentContainer(
     return { docker, record, container };
 }
 
+/** A handle's `machine`: the stack's remote target, or nothing for this machine. */
+function machineOf(host: Pick<HostContext, "target">): Pick<EnvironmentHandle, "machine"> {
+    return host.target ? { machine: host.target } : {};
+}
+
 /** The runner's handle of a native environment: the host, under the declared numactl policy if any. */
 export function nativeEnvironment(
     spec: Pick<ExperimentSpec, "stack">,
     env: NativeEnv,
-    host: Pick<HostContext, "hostCpuCount" | "numaNodes">,
+    host: Pick<HostContext, "hostCpuCount" | "numaNodes" | "target">,
 ): EnvironmentHandle {
     return {
         name: env.name,
@@ -105,6 +110,7 @@ export function nativeEnvironment(
         variant: nativeVariantKey(env.numactl),
         accel: "none",
         target: env.numactl ? { kind: "native", numactl: numactlArgv(env.numactl) } : { kind: "native" },
+        ...machineOf(host),
         dataDir: nativeDataDir(spec.stack),
         declared: { nproc: String(host.hostCpuCount), ...(env.numactl && declaredNumaFacts(env.numactl, host.numaNodes ?? [0])) },
     };
@@ -136,6 +142,7 @@ export function dockerEnvironment(
                 network: docker.network === "host" ? "host" : "nat",
                 ...(docker.numactl && { numactl: numactlArgv(docker.numactl) }),
             },
+            ...machineOf(host),
             dataDir: DATA_DIR,
             declared: declaredDockerFacts(docker, host.hostCpuCount, host.numaNodes),
             recorded: { container_needs: record },
@@ -222,6 +229,7 @@ export function kvmEnvironment(
             variant: guestVariant(domain, kvmVariantKey(domain)),
             accel: host.accel,
             target: { kind: "kvm", domain: domain.name, sshKey: host.sshKey, knownHosts: knownHostsOf(diskPath) },
+            ...machineOf(host),
             dataDir: GUEST_DATA_DIR,
             declared: declaredKvmFacts(domain, host.hostCpuCount),
             // What host-relative sizes became here: the variant says the result, this the rule.
@@ -274,6 +282,7 @@ export function dockerInKvmEnvironment(
                 network: docker.network,
                 ...(docker.numactl && { numactl: numactlArgv(docker.numactl) }),
             },
+            ...machineOf(host),
             dataDir: DATA_DIR,
             declared: { ...guestFacts, ...declaredDockerFacts(docker, domain.vcpus, guestNodes) },
             recorded: { ...guest.recorded, container_needs: record },

@@ -1,72 +1,73 @@
 /**
- * This host's shape, read from sysfs and /proc without asking any daemon: CPUs, their cores and
- * sockets, NUMA nodes and memory. What host-relative guest sizes are resolved against when a stack
- * file is read (core/host-shape.ts), and what the preflight and `isobench plan` know of the host.
+ * The machine under test's shape, read from sysfs and /proc through its transport without asking
+ * any daemon: CPUs, their cores and sockets, NUMA nodes and memory. What host-relative guest sizes
+ * are resolved against when a stack file is read (core/host-shape.ts), and what the preflight and
+ * `isobench plan` know of the host.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { HostError } from "../core/errors";
 import { parseCpuset } from "../core/cpuset";
 import { HostShape, hostShapeOf } from "../core/host-shape";
+import type { Transport } from "../environments/transport";
 import { memTotalMiB } from "./guest-capacity";
 
-/** MemTotal of /proc/meminfo in MiB. @throws HostError when it cannot be read */
-export function hostMemTotalMiB(): number {
-    let meminfo = "";
-    try {
-        meminfo = fs.readFileSync("/proc/meminfo", "utf8");
-    } catch {
-        // Reported below as MemTotal missing, with the fix.
-    }
+/** What a host's CPUs, memory and NUMA nodes are, as host.ts and plan-command.ts keep them. */
+export interface HostTopology {
+    readonly hostCpuCount: number;
+    readonly memTotalMiB: number;
+    /** Cores as lists of their hyperthreads (sysfs thread_siblings_list), each core once. */
+    readonly cpuSiblings: number[][];
+    /** The socket of each CPU (sysfs physical_package_id), by CPU number; undefined when sysfs does not say. */
+    readonly cpuPackages?: number[];
+    /** Online NUMA nodes (/sys/devices/system/node/online); [0] when the kernel has no NUMA sysfs. */
+    readonly numaNodes: number[];
+}
+
+/** One line per CPU of sysfs: its number, its physical_package_id and its thread_siblings_list ("-" where sysfs has none). */
+const TOPOLOGY_SCRIPT = [
+    "getconf _NPROCESSORS_ONLN",
+    "cat /sys/devices/system/node/online 2>/dev/null || echo -",
+    "cd /sys/devices/system/cpu 2>/dev/null || exit 0",
+    'for d in cpu[0-9]*; do [ -d "$d" ] || continue; printf \'%s %s %s\\n\' "${d#cpu}" "$(cat "$d/topology/physical_package_id" 2>/dev/null || echo -)" "$(cat "$d/topology/thread_siblings_list" 2>/dev/null || echo -)"; done',
+].join("\n");
+
+/** The host's CPUs, memory and NUMA nodes in two round trips. @throws HostError when its memory cannot be read */
+export function readHostTopology(host: Transport): HostTopology {
+    const meminfo = host.readFiles(["/proc/meminfo"]).get("/proc/meminfo") ?? "";
     const memTotal = memTotalMiB(meminfo);
     if (memTotal === undefined) {
         throw new HostError(
-            `cannot tell the host's RAM (no MemTotal in /proc/meminfo) to check the guests' memory against. Fix: run isobench on Linux with /proc mounted`,
+            `cannot tell the RAM of ${host.label} (no MemTotal in /proc/meminfo) to check the guests' memory against. Fix: run isobench on Linux with /proc mounted`,
         );
     }
-    return memTotal;
-}
-
-/** The host's online NUMA nodes (/sys/devices/system/node/online, e.g. "0-1"); [0] when the kernel has no NUMA sysfs. */
-export function onlineNumaNodes(): number[] {
-    const f = "/sys/devices/system/node/online";
-    return fs.existsSync(f) ? parseCpuset(fs.readFileSync(f, "utf8").trim()) : [0];
-}
-
-/** This host's shape (CPUs, sockets, threads per core, NUMA nodes, memory), which host-relative guest sizes are resolved against. */
-export function readHostShape(): HostShape {
-    const packages = cpuPackages();
-    return hostShapeOf({
-        hostCpuCount: os.cpus().length,
-        memTotalMiB: hostMemTotalMiB(),
-        cpuSiblings: cpuSiblings(),
-        ...(packages && { cpuPackages: packages }),
-        numaNodes: onlineNumaNodes(),
-    })!;
-}
-
-/** The socket of each host CPU (sysfs physical_package_id), by CPU number; undefined when sysfs does not say. */
-export function cpuPackages(): number[] | undefined {
-    const dir = "/sys/devices/system/cpu";
+    const lines = host.mustRun(["/bin/sh", "-c", TOPOLOGY_SCRIPT], 30, `reading the CPU topology of ${host.label}`).trim().split("\n");
+    const hostCpuCount = Number(lines[0]);
+    const numaNodes = lines[1] && lines[1] !== "-" ? parseCpuset(lines[1].trim()) : [0];
     const packages: number[] = [];
-    for (const d of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => /^cpu\d+$/.test(x)) : []) {
-        const f = path.join(dir, d, "topology", "physical_package_id");
-        if (!fs.existsSync(f)) return undefined;
-        packages[Number(d.slice(3))] = Number(fs.readFileSync(f, "utf8").trim());
+    let packagesKnown = true;
+    const seen = new Map<string, number[]>();
+    for (const line of lines.slice(2)) {
+        const [n, pkg, siblings] = line.trim().split(/\s+/);
+        if (pkg === "-" || pkg === undefined) packagesKnown = false;
+        else packages[Number(n)] = Number(pkg);
+        if (siblings && siblings !== "-" && !seen.has(siblings)) seen.set(siblings, parseCpuset(siblings));
     }
-    return packages.length > 0 ? packages : undefined;
+    return {
+        hostCpuCount,
+        memTotalMiB: memTotal,
+        cpuSiblings: [...seen.values()].sort((a, b) => a[0] - b[0]),
+        ...(packagesKnown && packages.length > 0 && { cpuPackages: packages }),
+        numaNodes,
+    };
 }
 
-/** Host cores as lists of their hyperthreads (sysfs thread_siblings_list), each core once. */
-export function cpuSiblings(): number[][] {
-    const dir = "/sys/devices/system/cpu";
-    const seen = new Map<string, number[]>();
-    for (const d of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => /^cpu\d+$/.test(x)) : []) {
-        const f = path.join(dir, d, "topology", "thread_siblings_list");
-        if (!fs.existsSync(f)) continue;
-        const list = fs.readFileSync(f, "utf8").trim();
-        if (!seen.has(list)) seen.set(list, parseCpuset(list));
-    }
-    return [...seen.values()].sort((a, b) => a[0] - b[0]);
+/** The host's shape (CPUs, sockets, threads per core, NUMA nodes, memory), which host-relative guest sizes are resolved against. */
+export function readHostShape(host: Transport): HostShape {
+    const t = readHostTopology(host);
+    return hostShapeOf({
+        hostCpuCount: t.hostCpuCount,
+        memTotalMiB: t.memTotalMiB,
+        cpuSiblings: t.cpuSiblings,
+        ...(t.cpuPackages && { cpuPackages: t.cpuPackages }),
+        numaNodes: t.numaNodes,
+    })!;
 }

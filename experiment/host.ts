@@ -13,7 +13,9 @@ import type { CommandBackend } from "../environments/command";
 import { UserError } from "../core/errors";
 import { attempt, combinedOutput, virshArgv } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
-import { cpuPackages, cpuSiblings, hostMemTotalMiB, onlineNumaNodes } from "./host-shape-read";
+import { checkReachable, stackTransport } from "./target";
+import { readHostTopology } from "./host-shape-read";
+import { Transport, thisMachine } from "../environments/transport";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
 import type { DockerVariant, KvmKnobs } from "../core/environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, numaProblems, workloadNeeds } from "./environment-handles";
@@ -45,8 +47,8 @@ import {
 } from "./disk-plan";
 import { EXT4_SUPERBLOCK_OFFSET, EXT4_SUPERBLOCK_READ, ext4Space, qemuImgSizes, qemuIoBytes } from "../environments/kvm/guest-image-facts";
 
-function lastLine(argv: string[]): { ok: boolean; last: string } {
-    const c = attempt(argv, 20);
+function lastLine(host: Transport, argv: string[]): { ok: boolean; last: string } {
+    const c = host.attempt(argv, 20);
     return { ok: c.status === 0, last: combinedOutput(c).split("\n").slice(-1)[0] };
 }
 
@@ -93,7 +95,7 @@ function hostSettingsPreflight(spec: ExperimentSpec, log: (line: string) => void
             `host settings (isobench:host.apply): ${changes.length ? changes.map((c) => `${c.setting} ${c.from} -> ${c.to}`).join(", ") : "already as declared"}; restored on isobench destroy`,
         );
     } else if (Object.keys(settings).length > 0) {
-        const bad = compareHost(settings, measureHost());
+        const bad = compareHost(settings, measureHost(stackTransport(spec)));
         if (bad.length > 0) {
             throw new HostError(
                 `the host is not configured as isobench:host declares (isobench changes host settings only when asked to):\n  - ${bad.join("\n  - ")}\nFix: set isobench:host.apply: true (isobench sets them and restores the previous values on destroy), apply them yourself (e.g. echo never > /sys/kernel/mm/transparent_hugepage/enabled; swapoff -a; cpupower frequency-set -g performance), or change isobench:host`,
@@ -104,28 +106,34 @@ function hostSettingsPreflight(spec: ExperimentSpec, log: (line: string) => void
 
 /** dockerd, the container image and the driver; every Docker variant checked against the daemon. */
 function dockerHost(
+    machine: Transport,
     spec: ExperimentSpec,
     env: NodeJS.ProcessEnv,
     stateDir: string,
     dockerVariants: ReadonlyArray<{ name: string; d: DockerVariant }>,
     log: (line: string) => void,
 ): { containerImage: string; dockerDriver: HostContext["dockerDriver"]; dockerRootDir: string; containerImageBytes: number } {
-    const d = lastLine(["docker", "info", "--format", "{{.DockerRootDir}}"]);
+    const d = lastLine(machine, ["docker", "info", "--format", "{{.DockerRootDir}}"]);
     if (!d.ok)
-        throw new HostError(`Docker daemon not reachable (docker info: ${d.last}). Fix: run scripts/daemons.sh, or start dockerd (systemctl start docker).`);
+        throw new HostError(
+            `Docker daemon not reachable on ${machine.label} (docker info: ${d.last}). Fix: run scripts/daemons.sh there, or start dockerd (systemctl start docker).`,
+        );
     const containerImage = readImageState(stateDir, "container-image", "run images/build-container-image.sh (or scripts/setup.sh)");
-    const inspected = lastLine(["docker", "image", "inspect", "--format", "{{.Size}}", containerImage]);
+    const inspected = lastLine(machine, ["docker", "image", "inspect", "--format", "{{.Size}}", containerImage]);
     if (!inspected.ok) {
-        throw new HostError(`container image ${containerImage} is not in the Docker daemon. Fix: run images/build-container-image.sh`);
+        throw new HostError(
+            `container image ${containerImage} is not in the Docker daemon of ${machine.label}. Fix: run images/build-container-image.sh${machine.target.kind === "local" ? "" : " there (the same script, in a checkout of the same commit)"}`,
+        );
     }
-    const providerAvailable = pluginInstalled("docker", env);
+    // The provider runs in Pulumi on this machine and does not reach a remote daemon yet (spec.ts refuses "provider" there).
+    const providerAvailable = machine.target.kind === "local" && pluginInstalled("docker", env);
     if (spec.dockerDriver === "provider" && !providerAvailable) {
         throw new HostError(
             `isobench:dockerDriver is "provider" but the pulumi-resource-docker plugin is not installed (it cannot be built offline). Fix: pulumi plugin install resource docker 5.2.0, or set isobench:dockerDriver: cli`,
         );
     }
     const dockerDriver: HostContext["dockerDriver"] = spec.dockerDriver === "auto" ? (providerAvailable ? "provider" : "cli") : spec.dockerDriver;
-    dockerPreflight(dockerVariants, containerImage);
+    dockerPreflight(machine, dockerVariants, containerImage);
     log(
         `docker driver: ${dockerDriver}${spec.dockerDriver === "auto" ? ` (auto: ${providerAvailable ? "docker provider plugin found" : "no docker provider plugin, using the docker CLI"})` : ""}`,
     );
@@ -180,7 +188,7 @@ function kvmHost(
     vhostAvailable: boolean,
     log: (line: string) => void,
 ): { guestImage: HostContext["guestImage"]; sshKey: string; accel: HostContext["accel"] } {
-    const v = lastLine(virshArgv(20, "version"));
+    const v = lastLine(thisMachine(), virshArgv(20, "version"));
     if (!v.ok)
         throw new HostError(`libvirt not reachable (virsh version: ${v.last}). Fix: run scripts/daemons.sh, or start libvirtd (systemctl start libvirtd).`);
     const dir = readImageState(stateDir, "guest-image", "run images/build-guest-image.sh (or scripts/setup.sh)");
@@ -208,11 +216,11 @@ function kvmHost(
  * (pinning to missing CPUs, ht-siblings without hyperthreads, bootloader boot without its image
  * or firmware, …) is refused before Pulumi starts.
  */
-function refuseWhatTheHostCannotProvide(spec: ExperimentSpec, ctx: HostContext, env: NodeJS.ProcessEnv): void {
+function refuseWhatTheHostCannotProvide(machine: Transport, spec: ExperimentSpec, ctx: HostContext): void {
     const numa = numaProblems(spec, ctx.numaNodes!);
     if (numa.length > 0) throw new HostError(`numactl policies name NUMA nodes that do not exist:\n  - ${numa.join("\n  - ")}`);
-    if (spec.environmentSpecs.some((e) => e.kind === "native" && e.numactl) && !onPath("numactl", env)) {
-        throw new HostError("a native environment declares a numactl policy, but numactl is not installed on the host. Fix: apt-get install numactl");
+    if (spec.environmentSpecs.some((e) => e.kind === "native" && e.numactl) && machine.attempt(["/bin/sh", "-c", "command -v numactl"], 20).status !== 0) {
+        throw new HostError(`a native environment declares a numactl policy, but numactl is not installed on ${machine.label}. Fix: apt-get install numactl`);
     }
     for (const e of spec.environmentSpecs) {
         if (e.kind === "kvm") kvmEnvironment(spec, e, ctx);
@@ -231,12 +239,13 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     const repoRoot = opts.repoRoot ?? REPO_ROOT;
     const log = opts.log ?? (() => undefined);
     const env = opts.env ?? process.env;
-    const hostCpuCount = os.cpus().length;
-    const memTotalMiB = hostMemTotalMiB();
-    const packages = cpuPackages();
-    // First: it needs no daemon, and a stack sized for another machine should not get as far as creating the state folder.
-    guestCapacityPreflight(spec, { cpuCount: hostCpuCount, memTotalMiB });
     const stateDir = stateDirOf(repoRoot);
+    // First, before anything: a remote target that is not pinned or does not answer stops here.
+    const machine = stackTransport(spec, stateDir);
+    checkReachable(machine);
+    const { hostCpuCount, memTotalMiB, cpuSiblings, cpuPackages: packages, numaNodes } = readHostTopology(machine);
+    // It needs no daemon, and a stack sized for another machine should not get as far as creating the state folder.
+    guestCapacityPreflight(spec, { cpuCount: hostCpuCount, memTotalMiB });
     ensurePrivateDir(stateDir);
     const resultsRoot = resultsRootOf(repoRoot);
     const kinds = new Set(spec.environmentSpecs.map((e) => e.kind));
@@ -251,7 +260,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     log(`command resources: ${commandBackend === "plugin" ? "@pulumi/command plugin" : "dynamic provider (pulumi-resource-command not installed)"}`);
 
     const { containerImage, dockerDriver, dockerRootDir, containerImageBytes } = wantsDocker
-        ? dockerHost(spec, env, stateDir, dockerVariants, log)
+        ? dockerHost(machine, spec, env, stateDir, dockerVariants, log)
         : { containerImage: "", dockerDriver: "cli" as const, dockerRootDir: undefined, containerImageBytes: undefined };
 
     const vhostAvailable = fs.existsSync("/dev/vhost-net");
@@ -272,16 +281,17 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         memTotalMiB,
         dockerDriver,
         commandBackend,
-        ...(wantsDocker && { dockerBridgeGateway: bridgeGateway() }),
+        ...(wantsDocker && { dockerBridgeGateway: bridgeGateway(machine) }),
         ...(kinds.has("docker-in-kvm") && { guestImageDocker: dockerGuestImage(stateDir) }),
         ...(guests.some((g) => g.k.boot === "bootloader") && { guestImageBootloader: bootloaderGuestImage(stateDir), uefiFirmware: uefiFirmware() }),
-        cpuSiblings: cpuSiblings(),
+        cpuSiblings,
         ...(packages && { cpuPackages: packages }),
-        numaNodes: onlineNumaNodes(),
+        numaNodes,
+        ...(machine.target.kind === "ssh" && { target: machine.target }),
     };
-    refuseWhatTheHostCannotProvide(spec, ctx, env);
+    refuseWhatTheHostCannotProvide(machine, spec, ctx);
     // Last: it needs the images and Docker's data root, and a stack the host cannot run at all should be told that first.
-    diskSpacePreflight(spec, ctx, { dockerRootDir, containerImageBytes }, log);
+    diskSpacePreflight(machine, spec, ctx, { dockerRootDir, containerImageBytes }, log);
     return ctx;
 }
 
@@ -310,15 +320,16 @@ function guestImageFacts(disk: string, readRoot: boolean, log: (line: string) =>
     return { path: disk, ...sizes, ...(root && { rootFreeBytes: root.freeBytes }) };
 }
 
-/** The nearest folder of `p` that exists, its filesystem (device), free bytes and mount point. */
-function filesystemOf(p: string): { dev: number; freeBytes: number; mount: string } {
-    let at = path.resolve(p);
-    while (!fs.existsSync(at)) at = path.dirname(at);
-    const dev = fs.statSync(at).dev;
-    const st = fs.statfsSync(at);
-    let mount = at;
-    while (mount !== "/" && fs.statSync(path.dirname(mount)).dev === dev) mount = path.dirname(mount);
-    return { dev, freeBytes: st.bavail * st.bsize, mount };
+/** The nearest folder of "$1" that exists: its device number, then df's free bytes and mount point. */
+const FILESYSTEM_SCRIPT = 'p=$1; while [ ! -e "$p" ]; do p=$(dirname "$p"); done; stat -c %d "$p"; df -P -B1 "$p" | awk \'NR == 2 { print $4; print $6 }\'';
+
+/** The nearest folder of `p` that exists on `host`, its filesystem (device), free bytes and mount point. */
+function filesystemOf(host: Transport, p: string): { dev: number; freeBytes: number; mount: string } {
+    const out = host.mustRun(["/bin/sh", "-c", FILESYSTEM_SCRIPT, "sh", path.resolve(p)], 30, `reading the free space of ${p} on ${host.label}`);
+    const [dev, free, mount] = out.trim().split("\n");
+    if (!/^\d+$/.test(dev ?? "") || !/^\d+$/.test(free ?? "") || !mount)
+        throw new Error(`cannot read the filesystem of ${p} on ${host.label}: ${JSON.stringify(out)}`);
+    return { dev: Number(dev), freeBytes: Number(free), mount };
 }
 
 /** The cells of the run whose CSV exists, by id: a resumed run does not measure them again. */
@@ -339,12 +350,13 @@ function existingGuestDisks(stackGuests: string): Map<string, number> {
  * refusal with the numbers instead of a disk that fills hours into the run.
  */
 function diskSpacePreflight(
+    machine: Transport,
     spec: ExperimentSpec,
     ctx: HostContext,
     docker: { dockerRootDir?: string; containerImageBytes?: number },
     log: (line: string) => void,
 ): void {
-    const { plan, filesystems } = measureDisks(spec, ctx, docker, log);
+    const { plan, filesystems } = measureDisks(machine, spec, ctx, docker, log);
     const problems = [...filesystemProblems(filesystems, { resultsRoot: ctx.resultsRoot, guestsDir: ctx.guestsDir }), ...plan.guestProblems];
     if (problems.length > 0) throw new HostError(diskRefusal(spec.stack, problems));
     log(
@@ -358,6 +370,7 @@ function diskSpacePreflight(
  * Reads only; `isobench plan` and up's preflight share it.
  */
 export function measureDisks(
+    machine: Transport,
     spec: ExperimentSpec,
     ctx: Pick<HostContext, "resultsRoot" | "guestsDir" | "guestImage" | "guestImageDocker" | "guestImageBootloader">,
     docker: { dockerRootDir?: string; containerImageBytes?: number },
@@ -378,12 +391,20 @@ export function measureDisks(
         existingDisks: existingGuestDisks(path.join(ctx.guestsDir, spec.stack)),
         measured: measuredCells(path.join(ctx.resultsRoot, spec.stack, spec.runId)),
     });
-    const byDevice = new Map<number, { mount: string; freeBytes: number; needs: DiskNeed[] }>();
+    const byDevice = new Map<string, { mount: string; freeBytes: number; needs: DiskNeed[] }>();
+    // Results stay on this machine; everything else is written on the machine under test.
+    const here = thisMachine();
     for (const need of plan.needs) {
-        const f = filesystemOf(need.path);
-        const group = byDevice.get(f.dev) ?? { mount: f.mount, freeBytes: f.freeBytes, needs: [] };
+        const on = need.path.startsWith(ctx.resultsRoot) ? here : machine;
+        const f = filesystemOf(on, need.path);
+        const key = `${on.label} ${f.dev}`;
+        const group = byDevice.get(key) ?? {
+            mount: on === here || on.target.kind === "local" ? f.mount : `${on.label}:${f.mount}`,
+            freeBytes: f.freeBytes,
+            needs: [],
+        };
         group.needs.push(need);
-        byDevice.set(f.dev, group);
+        byDevice.set(key, group);
     }
     return { plan, filesystems: [...byDevice.values()] };
 }
@@ -417,9 +438,9 @@ function uefiFirmware(): NonNullable<HostContext["uefiFirmware"]> {
     return OVMF;
 }
 
-function bridgeGateway(): string {
+function bridgeGateway(machine: Transport): string {
     try {
-        return readBridgeGateway().address;
+        return readBridgeGateway(machine).address;
     } catch (e) {
         throw new HostError(`cannot tell the gateway address of Docker's bridge network: ${(e as Error).message}. Fix: ${BRIDGE_GATEWAY_FIX}`);
     }
@@ -435,10 +456,10 @@ export function userlandProxyOn(natOutputRules: string): boolean | undefined {
     return docker.every((l) => l.includes("! -d 127.0.0.0/8"));
 }
 
-function dockerPreflight(variants: ReadonlyArray<{ name: string; d: DockerVariant }>, image: string): void {
+function dockerPreflight(machine: Transport, variants: ReadonlyArray<{ name: string; d: DockerVariant }>, image: string): void {
     const proxied = variants.filter((v) => v.d.network === "nat" && v.d.userlandProxy);
     if (proxied.length > 0) {
-        const r = attempt(["iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"], 20);
+        const r = machine.attempt(["iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"], 20);
         const on = r.status === 0 ? userlandProxyOn(r.stdout) : undefined;
         if (on === false) {
             throw new HostError(
@@ -454,13 +475,13 @@ function dockerPreflight(variants: ReadonlyArray<{ name: string; d: DockerVarian
     const sandboxed = variants.filter((v) => v.d.runtime === "runsc");
     if (sandboxed.length > 0) {
         const name = sandboxed[0].name;
-        const rt = attempt(["docker", "info", "--format", "{{json .Runtimes}}"], 20);
+        const rt = machine.attempt(["docker", "info", "--format", "{{json .Runtimes}}"], 20);
         if (!/"runsc"/.test(rt.stdout)) {
             throw new HostError(
                 `environment ${name}: runtime runsc (gVisor) is not registered with dockerd (runtimes: ${Object.keys(safeJson(rt.stdout)).join(", ") || combinedOutput(rt)}). Fix: apt-get install runsc, then ISOBENCH_RUNSC=1 scripts/daemons.sh (adds it to /etc/docker/daemon.json and reloads dockerd)`,
             );
         }
-        const smoke = attempt(["docker", "run", "--rm", "--runtime", "runsc", "--network", "none", image, "true"], 120);
+        const smoke = machine.attempt(["docker", "run", "--rm", "--runtime", "runsc", "--network", "none", image, "true"], 120);
         if (smoke.status !== 0) {
             throw new HostError(
                 `environment ${name}: runtime runsc is registered but cannot run a container on this host (docker run --runtime runsc: ${combinedOutput(smoke).split("\n").slice(-3).join(" ")}). Fix: run on a host where gVisor works (see README "Environment matrix"), or remove the runsc environment`,

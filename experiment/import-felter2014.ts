@@ -369,6 +369,7 @@ export function importFelter2014(files: ReadonlyMap<string, string>, host = "arl
                         cpu_model: "",
                         notes: `imported from ${FELTER2014_REPOSITORY} ${file}, ${run.where}`,
                         fingerprint: "",
+                        controller: "",
                     });
                 }
             }

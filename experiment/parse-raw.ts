@@ -115,8 +115,9 @@ export function samplesFromRawFile(workload: AnyWorkload, file: string, params?:
         kernel: "",
         cpu_model: "",
         notes,
-        // Parsed outside a run: nothing says what defined the measurement.
+        // Parsed outside a run: nothing says what defined the measurement, or who drove it.
         fingerprint: "",
+        controller: "",
     }));
 }
 

@@ -6,20 +6,20 @@
  * folder and no state.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import type { ExperimentSpec } from "./spec";
 import type { HostContext } from "./program";
 import { loadStackSpec } from "./stack-file";
 import { ALLOW_EMULATION_ENV, guestAccel, measureDisks, measuredCells } from "./host";
-import { cpuPackages, cpuSiblings, hostMemTotalMiB, onlineNumaNodes, readHostShape } from "./host-shape-read";
+import { readHostShape, readHostTopology } from "./host-shape-read";
+import { thisMachine } from "../environments/transport";
+import { stackTransport } from "./target";
 import { hostShapeOf } from "../core/host-shape";
 import { describedHost } from "./described-host";
 import { PlanFacts, formatResourcePlan, resourcePlan, summarizePlan } from "./resource-plan";
 import { readCellHistory } from "./cell-history";
 import { DiskFacts, diskPlan } from "./disk-plan";
 import { probeKvmBoot } from "../environments/kvm-probe";
-import { attempt } from "../environments/process";
 import { OVMF } from "../environments/kvm/guest-files";
 import { readBridgeGateway } from "../environments/docker-bridge";
 import { REPO_ROOT, guestImageFiles, guestsDir, imageState, resultsRoot, stacksDir, stateDir } from "../core/paths";
@@ -36,6 +36,8 @@ function builtImage(state: string, file: Parameters<typeof imageState>[1]): stri
 /** This host as the program would see it, read without creating anything, and what could not be read. */
 function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostContext; facts: PlanFacts; unread: string[] } {
     const state = stateDir(REPO_ROOT);
+    // The stack's machine under test: this one unless isobench:target names another.
+    const machine = stackTransport(spec, state);
     const unread: string[] = [];
     const kinds = new Set(spec.environmentSpecs.map((e) => e.kind));
     const wantsKvm = kinds.has("kvm") || kinds.has("docker-in-kvm");
@@ -62,17 +64,17 @@ function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostCo
     }
     let docker: { dockerRootDir?: string; containerImageBytes?: number } = {};
     if (wantsDocker) {
-        const info = attempt(["docker", "info", "--format", "{{.DockerRootDir}}"], 20);
-        const size = attempt(["docker", "image", "inspect", "--format", "{{.Size}}", containerImage], 20);
+        const info = machine.attempt(["docker", "info", "--format", "{{.DockerRootDir}}"], 20);
+        const size = machine.attempt(["docker", "image", "inspect", "--format", "{{.Size}}", containerImage], 20);
         if (info.status === 0)
             docker = { dockerRootDir: info.stdout.trim(), ...(size.status === 0 && { containerImageBytes: Number(size.stdout.trim()) || 0 }) };
         else unread.push("Docker's data root: dockerd does not answer (scripts/daemons.sh starts it); the containers' files are not counted on its filesystem");
     }
-    const packages = cpuPackages();
+    const topology = readHostTopology(machine);
     let gateway = DOCKER_DEFAULT_GATEWAY;
     if (wantsDocker) {
         try {
-            gateway = readBridgeGateway().address;
+            gateway = readBridgeGateway(machine).address;
         } catch {
             // Only where ports are published: the plan is the same with Docker's default address.
         }
@@ -89,19 +91,20 @@ function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostCo
         sshKey: path.join(state, "ssh", "id_ed25519"),
         accel,
         vhostAvailable: fs.existsSync("/dev/vhost-net"),
-        hostCpuCount: os.cpus().length,
-        memTotalMiB: hostMemTotalMiB(),
+        hostCpuCount: topology.hostCpuCount,
+        memTotalMiB: topology.memTotalMiB,
         dockerDriver: "cli",
         commandBackend: "dynamic",
         dockerBridgeGateway: gateway,
-        cpuSiblings: cpuSiblings(),
-        ...(packages && { cpuPackages: packages }),
-        numaNodes: onlineNumaNodes(),
+        cpuSiblings: topology.cpuSiblings,
+        ...(topology.cpuPackages && { cpuPackages: topology.cpuPackages }),
+        numaNodes: topology.numaNodes,
+        ...(machine.target.kind === "ssh" && { target: machine.target }),
     };
     let disk: PlanFacts["disk"];
     if (!wantsKvm || guestDir) {
         try {
-            disk = { ...measureDisks(spec, host, docker, (l) => unread.push(l.replace(/^warning: /, ""))), movable: host };
+            disk = { ...measureDisks(machine, spec, host, docker, (l) => unread.push(l.replace(/^warning: /, ""))), movable: host };
         } catch (e) {
             unread.push(`the disks: ${(e as Error).message}`);
         }
@@ -177,7 +180,7 @@ export function planCommand(opts: { readonly stack: string; readonly host?: stri
         text = `${formatResourcePlan(plan)}\n(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them)`;
         fits = plan.verdict === "fits";
     } else {
-        const spec = loadStackSpec(stacksDir(REPO_ROOT), stack, readHostShape());
+        const spec = loadStackSpec(stacksDir(REPO_ROOT), stack, readHostShape(thisMachine()));
         const { host, facts, unread } = localHost(spec, env);
         const plan = resourcePlan(spec, host, facts);
         text = [formatResourcePlan(plan), ...unread.map((u) => `not read: ${u}`)].join("\n");

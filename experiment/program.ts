@@ -20,6 +20,7 @@ import { CellInvocation, STACK_PASSWORD_ENV } from "./runner";
 import { encodeArg } from "./command-args";
 import { shellQuote as q } from "../core/shell";
 import { guestLifecycleScript } from "../core/paths";
+import { LOCAL_TARGET, SshTarget } from "../core/transport";
 
 /** Facts about the host the program needs; gathered by experiment/host.ts before declaring anything. */
 export interface HostContext {
@@ -37,6 +38,8 @@ export interface HostContext {
     readonly accel: "kvm" | "tcg";
     readonly vhostAvailable: boolean;
     readonly hostCpuCount: number;
+    /** The machine under test when it is not this one (isobench:target); every handle carries it as its `machine`. */
+    readonly target?: SshTarget;
     /** MemTotal of /proc/meminfo, in MiB: what guests sized as a share of the host's memory and the resource plan count from. */
     readonly memTotalMiB?: number;
     readonly dockerDriver: ResolvedDockerDriver;
@@ -94,6 +97,7 @@ class MeasurementChain {
 /** Declares one environment's component from its plan. */
 function provision(plan: EnvironmentPlan, host: HostContext): ProvisionedEnvironment {
     const name = plan.handle.name;
+    const machine = plan.handle.machine ?? LOCAL_TARGET;
     const guestArgs = (p: Extract<EnvironmentPlan, { kind: "kvm" | "docker-in-kvm" }>): KvmGuestArgs => ({
         domain: p.domain,
         baseImage: p.baseImage,
@@ -105,9 +109,9 @@ function provision(plan: EnvironmentPlan, host: HostContext): ProvisionedEnviron
     });
     switch (plan.kind) {
         case "native":
-            return new NativeEnvironment(name, { dataDir: plan.handle.dataDir, commandBackend: host.commandBackend });
+            return new NativeEnvironment(name, { dataDir: plan.handle.dataDir, commandBackend: host.commandBackend, machine });
         case "docker":
-            return new DockerEnvironment(name, { spec: plan.container, driver: host.dockerDriver, commandBackend: host.commandBackend });
+            return new DockerEnvironment(name, { spec: plan.container, driver: host.dockerDriver, commandBackend: host.commandBackend, machine });
         case "kvm":
             return new KvmGuest(name, guestArgs(plan));
         case "docker-in-kvm":
@@ -159,7 +163,7 @@ function declareHostSteps(d: Declaring): void {
         command(
             "probe-host",
             {
-                create: `${isobench} probe-host ${q(d.resultsDir)} ${encodeArg("probe-host", settings)}${applied ? ` ${q(spec.stack)}` : ""}`,
+                create: `${isobench} probe-host ${q(d.resultsDir)} ${encodeArg("probe-host", settings)}${applied ? ` ${q(spec.stack)}` : ""}${d.host.target ? ` --machine ${encodeArg("machine", d.host.target)}` : ""}`,
                 triggers: [spec.runId, JSON.stringify(settings)],
             },
             { dependsOn },

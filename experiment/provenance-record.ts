@@ -8,7 +8,6 @@
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
 import { writeFileAtomic } from "../core/files";
@@ -26,6 +25,8 @@ import {
 } from "../core/provenance";
 import { guestImageFiles, imageState, type ImageStateFile } from "../core/paths";
 import { attempt, combinedOutput } from "../environments/process";
+import { Transport, transportTo } from "../environments/transport";
+import { LOCAL_TARGET } from "../core/transport";
 import { pulumiAvailable } from "./pulumi-cli";
 import type { HostContext } from "./program";
 import type { ExperimentSpec } from "./spec";
@@ -78,15 +79,15 @@ export function softwareRecord(repoRoot: string, env: NodeJS.ProcessEnv): Softwa
     return { node: process.version, pulumiCli: pulumiAvailable(env) ?? "unknown (pulumi version did not run)", pulumiSdk: sdk };
 }
 
-/** The host's versions of images/packages.txt's packages; {} where dpkg-query does not run (not Debian). */
-export function hostPackages(repoRoot: string): Record<string, string> {
+/** The versions of images/packages.txt's packages on the machine under test; {} where dpkg-query does not run (not Debian). */
+export function hostPackages(repoRoot: string, machine: Transport): Record<string, string> {
     let list: string[];
     try {
         list = packageList(fs.readFileSync(path.join(repoRoot, "images", "packages.txt"), "utf8"));
     } catch {
         return {};
     }
-    const r = attempt(["dpkg-query", "-W", "-f", "${Package}\t${db:Status-Status}\t${Version}\n", ...list], 30);
+    const r = machine.attempt(["dpkg-query", "-W", "-f", "${Package}\t${db:Status-Status}\t${Version}\n", ...list], 30);
     // dpkg-query exits 1 when some package is not installed, and still lists the others.
     return r.error ? {} : installedVersions(r.stdout, list);
 }
@@ -154,10 +155,11 @@ function sha256File(file: string): string {
     return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
-export function imagesRecord(used: ImagesUsed): ImagesRecord {
+/** @param machine whose Docker daemon holds the container image */
+export function imagesRecord(used: ImagesUsed, machine: Transport): ImagesRecord {
     let container: ImagesRecord["container"];
     if (used.container) {
-        const r = attempt(["docker", "image", "inspect", "--format", "{{.Id}}", used.container], 30);
+        const r = machine.attempt(["docker", "image", "inspect", "--format", "{{.Id}}", used.container], 30);
         container = { tag: used.container, id: r.status === 0 ? r.stdout.trim() : `unknown (docker image inspect: ${combinedOutput(r).split("\n")[0]})` };
     }
     const guests = Object.fromEntries(Object.entries(used.guests).map(([kind, folder]) => [kind, guestImageRecord(folder)]));
@@ -233,6 +235,7 @@ export function recordRunProvenance(
     env: NodeJS.ProcessEnv = process.env,
 ): string {
     const isobench = checkoutState(host.repoRoot);
+    const machine = transportTo(host.target ?? LOCAL_TARGET);
     const record: ProvenanceRecord = {
         format: PROVENANCE_FORMAT,
         kind: "run",
@@ -240,8 +243,8 @@ export function recordRunProvenance(
         runId: spec.runId,
         isobench,
         software: softwareRecord(host.repoRoot, env),
-        images: imagesRecord(imagesOfHost(host)),
-        hostPackages: hostPackages(host.repoRoot),
+        images: imagesRecord(imagesOfHost(host), machine),
+        hostPackages: hostPackages(host.repoRoot, machine),
         workloadParams: effectiveParams(spec),
         hostFacts: "host.csv",
     };
@@ -255,7 +258,7 @@ export function recordRunProvenance(
     const { changed } = writeProvenance(resultsDir, texts, {
         isobench_commit: isobench.commit,
         dirty: String(isobench.dirty),
-        host: os.hostname(),
+        host: machine.identity().host,
         stack_file_sha256: sha256(texts.stackFile),
         spec_sha256: sha256(texts.spec),
     });

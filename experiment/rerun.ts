@@ -11,6 +11,7 @@ import { UserError } from "../core/errors";
 import { REPO_ROOT, STACK_CONFIG_DIR, resultsRoot, stateDir } from "../core/paths";
 import { PROVENANCE_FORMAT, provenanceFiles, readHostCsv, readPasses, type ProvenanceRecord, type RerunOf } from "../core/provenance";
 import { measureHost } from "../environments/host-facts";
+import { thisMachine } from "../environments/transport";
 import type { ExperimentSpec } from "./spec";
 import { stackFile } from "./stack-file";
 import { provenanceDifferences } from "./provenance";
@@ -128,11 +129,11 @@ export async function upFrom(parsed: { readonly from: string; readonly stack?: s
     const here = {
         record: {
             isobench: checkoutState(REPO_ROOT),
-            images: imagesRecord(imagesOfState(stateDir(REPO_ROOT), o)),
+            images: imagesRecord(imagesOfState(stateDir(REPO_ROOT), o), thisMachine()),
             software: softwareRecord(REPO_ROOT, pulumiEnv(REPO_ROOT)),
-            hostPackages: hostPackages(REPO_ROOT),
+            hostPackages: hostPackages(REPO_ROOT, thisMachine()),
         },
-        hostFacts: measureHost(),
+        hostFacts: measureHost(thisMachine()),
     };
     const differences = [...provenanceDifferences(original, here), ...plan.specDifferences.map((d) => `resolved spec ${d}`)];
     for (const d of differences) say(`warning: differs from the original: ${d}`);

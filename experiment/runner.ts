@@ -5,13 +5,13 @@
  */
 import { progress } from "./progress-log";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { getWorkload, AnyWorkload } from "../workloads";
 import { BoundWorkload, RunContext, bindWorkload, workloadPorts } from "../workloads/workload";
 import type { ServerAddress } from "../core/endpoints";
 import { serverAddresses } from "../environments/endpoints";
-import { MachineFacts, cellSamples } from "./cell-samples";
-import * as os from "os";
+import { cellSamples } from "./cell-samples";
 import { CellFailure, ParseError, StaleResultsError } from "../core/errors";
 import { cellCsvPath, cellErrorPath, csvFingerprint, supersede, writeCellError } from "./results-state";
 import { staleCellsMessage } from "./fingerprint";
@@ -32,7 +32,9 @@ import { RAW_STDERR_SEPARATOR } from "./parse-raw";
 import { guestIp } from "../environments/kvm/guest-ip";
 import { reviveEnvironment } from "../environments/revive";
 import { reprobeEnvironment } from "../environments/probe";
-import { Completed, RunOptions, attempt, mustRun, run } from "../environments/process";
+import type { Completed, RunOptions } from "../environments/process";
+import { Transport, transportOf } from "../environments/transport";
+import type { MachineIdentity } from "../core/transport";
 import { shellQuote as q } from "../core/shell";
 import { CloneSource, clonesOf, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
 import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
@@ -93,12 +95,6 @@ function stackPassword(workload: string): string {
     return pw;
 }
 
-/** What the samples say of the machine that measured them. */
-function machineFacts(): MachineFacts {
-    const cpus = os.cpus();
-    return { host: os.hostname(), kernel: os.release(), cpu_model: cpus.length ? cpus[0].model.trim() : "unknown" };
-}
-
 /** What the measured run produced, for the samples and the CSV. */
 interface ClientRun {
     readonly client: Completed;
@@ -109,6 +105,8 @@ interface ClientRun {
 
 /** The per-cell files and commands every step of a cell shares. */
 interface CellPlace {
+    /** The machine the environment lives on: every command of the cell goes through it. */
+    readonly host: Transport;
     readonly env: EnvironmentHandle;
     /** argv that runs a script inside the environment */
     readonly inside: (script: string) => string[];
@@ -131,13 +129,13 @@ interface RunningServer {
     readonly stop: () => void;
 }
 
-function waitReady(command: string, timeoutS: number, what: string, opts: RunOptions): void {
+function waitReady(host: Transport, command: string, timeoutS: number, what: string, opts: RunOptions): void {
     const deadline = Date.now() + timeoutS * 1000;
     let last: Completed | undefined;
     while (Date.now() < deadline) {
-        last = run(["/bin/sh", "-c", command], 10, opts);
+        last = host.run(["/bin/sh", "-c", command], 10, opts);
         if (last.status === 0) return;
-        run(["sleep", "0.2"], 5);
+        host.run(["sleep", "0.2"], 5);
     }
     throw new Error(`${what} not ready after ${timeoutS} s: ${(last?.stderr || last?.stdout || "").trim()}`);
 }
@@ -147,27 +145,28 @@ function waitReady(command: string, timeoutS: number, what: string, opts: RunOpt
  * waits until it answers. On any failure the server is stopped before the error propagates.
  */
 function startServer(workload: BoundWorkload, ctx: RunContext, place: CellPlace, hostOpts: RunOptions): RunningServer {
-    const { env, inside, pidFile, serverLog } = place;
+    const { host, env, inside, pidFile, serverLog } = place;
     const ports = workloadPorts(workload);
     const stop = () => {
-        run(inside(stopScript(pidFile)), 60);
+        host.run(inside(stopScript(pidFile)), 60);
         // The server's log is evidence of the run: kept beside the raw output rather than left
         // in the environment's /tmp, which for native is the host's and outlives destroy.
-        const log = run(inside(`cat ${q(serverLog)} 2>/dev/null; rm -f ${q(serverLog)}`), 60).stdout;
+        const log = host.run(inside(`cat ${q(serverLog)} 2>/dev/null; rm -f ${q(serverLog)}`), 60).stdout;
         if (log) fs.writeFileSync(path.join(place.rawDir, `${place.cellId}.server.log`), log);
     };
     try {
-        mustRun(inside(detachedScript(workload.serverCommand!(ctx), pidFile, serverLog)), 60, `starting ${workload.name} server in ${env.name}`);
+        host.mustRun(inside(detachedScript(workload.serverCommand!(ctx), pidFile, serverLog)), 60, `starting ${workload.name} server in ${env.name}`);
         const addrs = serverAddresses(env, ports, place.ip);
         const addr = addrs[ports[0].name];
         const serverLogTail = () => {
-            const log = run(inside(`tail -n 20 ${q(serverLog)}`), 30).stdout.trim();
+            const log = host.run(inside(`tail -n 20 ${q(serverLog)}`), 30).stdout.trim();
             return log ? `\nlast lines of the server log ${serverLog} in ${env.name}:\n${log}` : "";
         };
         if (workload.readinessCommand) {
             const timeoutS = workload.readinessTimeoutS ?? 60;
             try {
                 waitReady(
+                    host,
                     workload.readinessCommand(addr, { ...ctx, addr, addrs }),
                     timeoutS,
                     `${workload.name} server in ${env.name} at ${addr.host}:${addr.port}`,
@@ -179,7 +178,7 @@ function startServer(workload: BoundWorkload, ctx: RunContext, place: CellPlace,
         }
         // A server that exited (port taken by another one) may leave a stranger answering the
         // readiness check; measuring that one would be wrong.
-        if (run(inside(`p=$(cat ${q(pidFile)}) && ${runningCondition("p")}`), 30).status !== 0) {
+        if (host.run(inside(`p=$(cat ${q(pidFile)}) && ${runningCondition("p")}`), 30).status !== 0) {
             throw new Error(`${workload.name} server in ${env.name} exited right after it started${serverLogTail()}`);
         }
         return { addr, addrs, stop };
@@ -232,17 +231,23 @@ function measure(
     cloneSource: CloneSource | undefined,
     sweep: readonly number[] | undefined,
 ): ClientRun {
-    const { env, inside, ip, runDir } = place;
+    const { host, env, inside, ip, runDir } = place;
     const passwordFile = password ? `${runDir}/${place.cellId}.password` : undefined;
     // Host-side commands get the password in their environment, never in their argv.
     const hostOpts: RunOptions = password && workload.password ? { env: { [workload.password.clientEnv]: password } } : {};
     try {
         if (passwordFile) {
-            mustRun(execArgv(env.target, `umask 077 && cat > ${q(passwordFile)}`, ip, { stdin: true }), 60, `writing the password file in ${env.name}`, {
+            host.mustRun(execArgv(env.target, `umask 077 && cat > ${q(passwordFile)}`, ip, { stdin: true }), 60, `writing the password file in ${env.name}`, {
                 input: password,
             });
         }
         const bindShim = bindShimIn(env.target, REPO_ROOT);
+        // The shim's path is this checkout's: a remote target has it only where setup built it there too.
+        if (bindShim && env.target.kind === "native" && host.target.kind !== "local" && host.attempt(["test", "-r", bindShim], 30).status !== 0) {
+            throw new Error(
+                `the bind shim ${bindShim} is not on ${host.label}; native servers without a bind option preload it. Fix: build it there at the same path (images/build-bind-addr.sh in a checkout at ${REPO_ROOT})`,
+            );
+        }
         const ctx: RunContext = {
             dataDir: env.dataDir,
             listen: listenAddress(env.target, ip),
@@ -267,7 +272,7 @@ function measure(
         }
     } finally {
         // The stack's folder goes once its last cell's files are gone: nothing is left on the host.
-        run(inside(`rm -f ${passwordFile ? q(passwordFile) : ""} ${q(place.pidFile)}; rmdir ${q(runDir)} 2>/dev/null; true`), 60);
+        host.run(inside(`rm -f ${passwordFile ? q(passwordFile) : ""} ${q(place.pidFile)}; rmdir ${q(runDir)} 2>/dev/null; true`), 60);
         // The run's script removes its clones itself (EXIT trap); this catches a killed script.
         if (cloneSource) removeLeftoverClones(cloneSource, env.target, Math.max(0, ...(sweep ?? [1])));
     }
@@ -325,6 +330,7 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     const rawDir = path.join(inv.resultsDir, "raw");
     const params = { ...registered.defaults, ...inv.params };
     const env = inv.env;
+    const host = transportOf(env);
     // The cell's own guest is paused (interleaved) or shut off (grouped, at its group's start)
     // whenever the stack's previous cell ran elsewhere: resumed or booted before the revival looks,
     // it is not taken for a stopped one (a reprobe and a false `revived` fact).
@@ -358,17 +364,20 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     // What can fail without leaving anything behind comes before the runtime folder is made.
     const password = workload.password ? stackPassword(workload.name) : undefined;
     const versionArgv = workload.versionPlacement === "host" ? ["/bin/sh", "-c", workload.versionCommand] : inside(workload.versionCommand);
-    const versionOut = mustRun(versionArgv, 60, `${workload.name} version ${workload.versionPlacement === "host" ? "on the host" : `in ${env.name}`}`);
+    const versionOut = host.mustRun(versionArgv, 60, `${workload.name} version ${workload.versionPlacement === "host" ? "on the host" : `in ${env.name}`}`);
     const toolVersion = workload.parseVersion(versionOut);
     const runDir = runtimeDir(inv.stack);
     // Cells of a stack run one at a time, so a server PID file already there is a killed run's.
-    const stale = mustRun(
-        inside(`mkdir -p ${q(env.dataDir)} ${q(runDir)} && chmod 0700 ${q(runDir)} && ${stopStaleServersScript(runDir)}`),
-        60,
-        `creating the data directory ${env.dataDir} and the runtime folder ${runDir} in ${env.name}`,
-    ).trim();
+    const stale = host
+        .mustRun(
+            inside(`mkdir -p ${q(env.dataDir)} ${q(runDir)} && chmod 0700 ${q(runDir)} && ${stopStaleServersScript(runDir)}`),
+            60,
+            `creating the data directory ${env.dataDir} and the runtime folder ${runDir} in ${env.name}`,
+        )
+        .trim();
     if (stale) progress(inv.resultsDir, `cell ${inv.cellId}: ${stale.split("\n").join("; ")}`);
     const place: CellPlace = {
+        host,
         env,
         inside,
         ip,
@@ -382,7 +391,7 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     };
     const startedAt = new Date();
     const measured = measure(workload, place, password, cloneSource, sweep);
-    const samples = parseCell(inv, workload, params, inClones, measured, rawDir, toolVersion, startedAt, planned);
+    const samples = parseCell(inv, workload, params, inClones, measured, rawDir, toolVersion, startedAt, host.identity(), planned);
     writeFileAtomic(csvPath, samplesToCsv(samples));
     progress(inv.resultsDir, `cell ${inv.cellId}: done in ${measured.durationS.toFixed(1)} s, ${samples.length} samples`);
     return csvPath;
@@ -402,7 +411,7 @@ function withinLimit(place: CellPlace, step: string, cmd: string, argvOf: (scrip
     const remainingS = Math.max(1, Math.ceil((place.deadline - Date.now()) / 1000));
     const t0 = Date.now();
     const argv = argvOf(`timeout -k ${KILL_AFTER_S} ${remainingS} /bin/sh -c ${q(cmd)}`);
-    const c = attempt(argv, remainingS + KILL_AFTER_S + 20, opts);
+    const c = place.host.attempt(argv, remainingS + KILL_AFTER_S + 20, opts);
     const ranOut = Date.now() >= place.deadline - 500 && (c.status === 124 || c.status === 137 || c.status === -1);
     if (!ranOut) {
         if (c.error) throw new Error(`${argv[0]}: ${c.error}`);
@@ -442,6 +451,7 @@ function parseCell(
     rawDir: string,
     toolVersion: string,
     startedAt: Date,
+    machine: MachineIdentity,
     plannedBoot: string | undefined,
 ): Sample[] {
     const { client } = measured;
@@ -470,7 +480,8 @@ function parseCell(
         toolVersion,
         startedAt,
         durationS: measured.durationS,
-        machine: machineFacts(),
+        machine,
+        controller: os.hostname(),
         ...(measured.addr ? { addr: measured.addr } : {}),
         clonesOf: inClones ? inv.env.name : undefined,
         ...(plannedBoot && { plannedBoot }),

@@ -33,6 +33,7 @@ import { SpecError } from "../core/errors";
 import { HostShape, resolveRelativeSize } from "../core/host-shape";
 import { didYouMean } from "../core/closest";
 import type { AddedRepetition, PrecisionGoal } from "../core/precision";
+import { SshAddress, parseSshUrl } from "../core/transport";
 
 export { PRESET_NAMES } from "../core/environment-spec";
 export type { EnvironmentSpec, VhostMode } from "../core/environment-spec";
@@ -115,6 +116,8 @@ export interface ExperimentSpec {
      * repetitions.json (experiment/precision-run.ts withAddedRepetitions), so the plan declares them on every up.
      */
     readonly addedRepetitions?: readonly AddedRepetition[];
+    /** `isobench:target`: the machine under test reached over SSH; undefined = the machine isobench runs on. */
+    readonly target?: SshAddress;
 }
 
 /**
@@ -178,6 +181,8 @@ const schema = {
         },
         allowSoftwareEmulation: { type: "boolean" },
         dockerDriver: { enum: ["auto", "provider", "cli"] },
+        // "local", or {url, keyFile}: checked by targetOf, which names what is wrong and the fix.
+        target: { type: ["string", "object"] },
         onCellFailure: { enum: ["stop", "continue"] },
         schedule: { enum: ["interleaved", "grouped"] },
         cellTimeoutS: CELL_TIMEOUT_SCHEMA,
@@ -497,6 +502,7 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         );
     }
     const c: StackConfig = config;
+    const target = targetOf(stack, c.target);
     const precisionErrors = precisionGoalErrors(c.precision, c.repetitions ?? 3);
     if (precisionErrors.length > 0) fail(stack, precisionErrors);
     const itemErrors = [...environmentItemErrors(c.environments), ...workloadParamErrors(c.workloads)];
@@ -539,6 +545,10 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
     const environmentSpecs = items.map(({ item, became }) => environmentOf(item, sizing, became));
     const consistency = environmentConsistency(stack, environmentSpecs, workloads);
     if (consistency.length > 0) fail(stack, consistency);
+    if (target) {
+        const remote = remoteTargetErrors(environmentSpecs, c.dockerDriver, c.host?.apply === true);
+        if (remote.length > 0) fail(stack, remote);
+    }
     return {
         stack,
         runId: c.runId,
@@ -554,7 +564,55 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         kvm: sizing,
         host: { ...(c.host ?? {}) },
         ...(c.precision && { precision: c.precision }),
+        ...(target && { target }),
     };
+}
+
+const TARGET_FORM =
+    'write isobench:target: {url: "ssh://user@host[:port]", keyFile: /path/to/private/key}, or leave it out (or "local") to measure this machine';
+
+/** `isobench:target` as the stack writes it: undefined for this machine. @throws SpecError naming the key and the fix */
+function targetOf(stack: string, given: unknown): SshAddress | undefined {
+    if (given === undefined || given === "local") return undefined;
+    const bad = (what: string): never => fail(stack, [`isobench:target: ${what}. Fix: ${TARGET_FORM}`]);
+    if (typeof given === "string") {
+        return bad(
+            given.startsWith("ssh://")
+                ? `${shown(given)} names no key file: a remote target needs one`
+                : `${shown(given)} is neither "local" nor a remote target`,
+        );
+    }
+    const o = given as Record<string, unknown>;
+    const unknown = Object.keys(o).filter((k) => k !== "url" && k !== "keyFile");
+    if (unknown.length > 0) bad(`unknown key ${shown(unknown[0])}${didYouMean(unknown[0], ["url", "keyFile"])} (allowed: url, keyFile)`);
+    if (typeof o.url !== "string") return bad("url is missing or not a string");
+    const url = parseSshUrl(o.url);
+    if (typeof url === "string") return bad(`url ${url}`);
+    if (typeof o.keyFile !== "string" || !o.keyFile.startsWith("/"))
+        return bad(`keyFile ${o.keyFile === undefined ? "is missing" : `${shown(o.keyFile)} is not an absolute path`}`);
+    return { kind: "ssh", ...url, keyFile: o.keyFile };
+}
+
+/** What a remote target cannot do yet (issue 20's later phases): refused before anything is provisioned. */
+function remoteTargetErrors(envs: readonly EnvironmentSpec[], dockerDriver: string | undefined, applyHost: boolean): string[] {
+    const lines: string[] = [];
+    const guests = envs.filter((e) => e.kind === "kvm" || e.kind === "docker-in-kvm");
+    if (guests.length > 0) {
+        lines.push(
+            `isobench:target: guests on remote targets are not supported yet (${guests.map((e) => `${e.name} is ${e.kind}`).join(", ")}). Fix: measure guests on this machine (leave isobench:target out), or keep only native and Docker environments in this stack`,
+        );
+    }
+    if (dockerDriver === "provider") {
+        lines.push(
+            `isobench:dockerDriver: "provider" does not reach a remote target yet. Fix: set isobench:dockerDriver: cli (or auto, which picks cli there)`,
+        );
+    }
+    if (applyHost) {
+        lines.push(
+            `isobench:host.apply: a remote target's settings are not set by isobench yet. Fix: set them on the target yourself and declare them without apply (isobench checks them)`,
+        );
+    }
+    return lines;
 }
 
 /** What the schema cannot say of isobench:precision: a fraction below 1, a maximum not below the planned repetitions. */

@@ -12,6 +12,7 @@ import { resourceName } from "../environments/container-spec";
 import { lockOwner, measureLockFile } from "./measure-lock";
 import { paramsPrior, progressPlan } from "./progress-plan";
 import { readHostShape } from "./host-shape-read";
+import { thisMachine } from "../environments/transport";
 import { projectName } from "./pulumi-cli";
 import { backendDir, processAlive, readLocks, stateUrns } from "./recovery";
 import { runResultsDir } from "./results-preflight";
@@ -110,7 +111,7 @@ export function statusInput(stackSpec: ExperimentSpec, repoRoot: string, env: No
         runId: spec.runId,
         resultsDir,
         plan: progressPlan(spec),
-        prior: paramsPrior(spec, readHostShape().cpus),
+        prior: paramsPrior(spec, readHostShape(thisMachine()).cpus),
         ...cellFiles(resultsDir),
         progressLog,
         ...(active ? { active } : {}),

@@ -13,6 +13,7 @@ import { REPO_ROOT, STACK_CONFIG_DIR } from "../core/paths";
 import type { ExperimentSpec } from "./spec";
 import { loadStackSpec, stackFile } from "./stack-file";
 import { readHostShape } from "./host-shape-read";
+import { thisMachine } from "../environments/transport";
 
 /**
  * The validated spec of `stack` read from `stacksDir`.
@@ -20,7 +21,7 @@ import { readHostShape } from "./host-shape-read";
  * checkout's stacks/ folder, which Pulumi would not read (it would run a different file, or none)
  */
 export function validateForUp(stacksDir: string, stack: string, repoRoot: string = REPO_ROOT): ExperimentSpec {
-    const spec = loadStackSpec(stacksDir, stack, readHostShape());
+    const spec = loadStackSpec(stacksDir, stack, readHostShape(thisMachine()));
     const own = path.join(repoRoot, STACK_CONFIG_DIR);
     // Real paths: the checkout's stacks/ reached through a symbolic link is still the folder Pulumi reads.
     const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : path.resolve(p));

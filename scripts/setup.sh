@@ -17,7 +17,7 @@ bash scripts/apt-non-free.sh
 # chromium renders report.html in the analysis test; fonts-dejavu-core gives the PNG plots their text.
 # ovmf (guest UEFI firmware) and systemd-boot-efi, dosfstools, mtools, fdisk (the bootloader guest
 # image, assembled without mounts) serve boot: bootloader.
-PACKAGES="docker.io qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients debootstrap openssh-client iproute2 gawk chromium fonts-dejavu-core ovmf systemd-boot-efi dosfstools mtools fdisk gcc libc6-dev $(grep -v '^#' images/packages.txt | tr '\n' ' ')"
+PACKAGES="docker.io qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients debootstrap openssh-client openssh-server iproute2 gawk chromium fonts-dejavu-core ovmf systemd-boot-efi dosfstools mtools fdisk gcc libc6-dev $(grep -v '^#' images/packages.txt | tr '\n' ' ')"
 # Missing, and installed but behind the candidate version: the images are built from the same
 # mirror, so a stale host package would fail the version cross-check in images/build-all.sh.
 missing="$(apt-cache policy $PACKAGES 2>/dev/null | awk '

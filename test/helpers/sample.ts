@@ -26,6 +26,7 @@ export function sample(o: Partial<Sample> & Pick<Sample, "environment" | "metric
         cpu_model: "cpu",
         notes: "",
         fingerprint: "",
+        controller: "h",
         ...o,
     };
 }

@@ -21,6 +21,7 @@ import { cliCreateScript, cliDeleteScript } from "../../environments/container-s
 import { renderDomainXml } from "../../environments/kvm/domain-xml";
 import { probeEnvironment } from "../../environments/probe";
 import { probeHost } from "../../environments/host-facts";
+import { thisMachine } from "../../environments/transport";
 import { runCell } from "../../experiment/runner";
 import { samplesFromCsv } from "../../core/samples";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "../../environments/docker-in-kvm";
@@ -108,7 +109,7 @@ describe("environment matrix on real dockerd", function () {
             dataDir: path.join(results, "native-data"),
             declared: { nproc: String(host.hostCpuCount) },
         });
-        probeHost(results, {});
+        probeHost(thisMachine(), results, {});
         for (const [name, h] of handles) measured.set(name, probeEnvironment(results, h));
         keepResults(results);
     });

@@ -31,6 +31,7 @@ import { samplesFromCsv } from "../../core/samples";
 import { inGuest } from "../../environments/exec-target";
 import { probeEnvironment } from "../../environments/probe";
 import { probeHost } from "../../environments/host-facts";
+import { thisMachine } from "../../environments/transport";
 import { analyzeResultsDir, summarizeResultsDir } from "../../analysis/analyze";
 import { applicableClaims, loadReferences } from "../../analysis/published";
 import { StackEnvironments, provisionStackEnvironments } from "../helpers/stack-environments";
@@ -180,7 +181,7 @@ describe("small stacks smoke test (real dockerd and libvirt, tiny scale)", funct
             });
 
             it("probes every declared environment without a contradiction", () => {
-                probeHost(dir, spec.host as Record<string, string>);
+                probeHost(thisMachine(), dir, spec.host as Record<string, string>);
                 for (const name of spec.environments) {
                     const measured = probeEnvironment(dir, env(name));
                     assert.ok(Object.keys(measured).length > 0, `${name}: facts measured`);

@@ -83,23 +83,40 @@ describe("cell fingerprints", () => {
 });
 
 describe("sample CSVs", () => {
-    it("carry the fingerprint in every row, and files written before it existed read with an empty one", () => {
+    it("carry the fingerprint and the controller in every row, and files written before they existed read with empty ones", () => {
         const csv = samplesToCsv([
-            sample({ environment: "native", metric: "m", value: 1, fingerprint: FP_A }),
-            sample({ environment: "native", metric: "m", value: 1, fingerprint: FP_A }),
+            sample({ environment: "native", metric: "m", value: 1, fingerprint: FP_A, controller: "laptop" }),
+            sample({ environment: "native", metric: "m", value: 1, fingerprint: FP_A, controller: "laptop" }),
         ]);
         assert.deepEqual(
-            samplesFromCsv(csv, "x").map((s) => s.fingerprint),
-            [FP_A, FP_A],
+            samplesFromCsv(csv, "x").map((s) => [s.fingerprint, s.controller]),
+            [
+                [FP_A, "laptop"],
+                [FP_A, "laptop"],
+            ],
         );
-        const legacy = csv
-            .split("\n")
-            .map((l) => l.replace(/,[^,]*$/, ""))
-            .join("\n");
-        assert.equal(legacy.split("\n")[0], SAMPLE_COLUMNS.slice(0, -1).join(","));
+        const dropLast = (text: string) =>
+            text
+                .split("\n")
+                .map((l) => l.replace(/,[^,]*$/, ""))
+                .join("\n");
+        const noController = dropLast(csv);
+        assert.equal(noController.split("\n")[0], SAMPLE_COLUMNS.slice(0, -1).join(","));
         assert.deepEqual(
-            samplesFromCsv(legacy, "old").map((s) => s.fingerprint),
-            ["", ""],
+            samplesFromCsv(noController, "older").map((s) => [s.fingerprint, s.controller]),
+            [
+                [FP_A, ""],
+                [FP_A, ""],
+            ],
+        );
+        const legacy = dropLast(noController);
+        assert.equal(legacy.split("\n")[0], SAMPLE_COLUMNS.slice(0, -2).join(","));
+        assert.deepEqual(
+            samplesFromCsv(legacy, "old").map((s) => [s.fingerprint, s.controller]),
+            [
+                ["", ""],
+                ["", ""],
+            ],
         );
     });
 });
@@ -135,9 +152,10 @@ describe("runner: stale results, failed cells, retries", () => {
             (e: Error) => e instanceof StaleResultsError && /c1: measured as fp1-a+, planned as fp1-b+/.test(e.message) && /--remeasure c1/.test(e.message),
         );
         assert.equal(fs.readFileSync(csv, "utf8"), before);
+        // Without its last two columns (fingerprint, controller): as written before fingerprints.
         const legacy = before
             .split("\n")
-            .map((l) => l.replace(/,[^,]*$/, ""))
+            .map((l) => l.replace(/,[^,]*,[^,]*$/, ""))
             .join("\n");
         fs.writeFileSync(csv, legacy);
         assert.throws(() => runCell(inv("c1"), ok(2)), /c1: measured before fingerprints were recorded/);

@@ -31,6 +31,7 @@ const base = {
     startedAt: new Date("2026-12-03T06:00:00.000Z"),
     durationS: 1.23456,
     machine: { host: "h1", kernel: "6.1.0", cpu_model: "Xeon" },
+    controller: "laptop",
 };
 
 describe("cell samples", () => {
@@ -68,6 +69,7 @@ describe("cell samples", () => {
             cpu_model: "Xeon",
             notes: "pipeline 1; client on host, server at 192.168.122.5:6379",
             fingerprint: "fp1-0000000000000000",
+            controller: "laptop",
         });
         assert.equal(rows[1].params, "clients=50;requests=1000");
     });

@@ -16,6 +16,7 @@ import { checkoutState, hostPackages, imagesRecord, recordRunProvenance, writePr
 import { describeCheckout, readPasses, readRunOrigin, type ProvenanceRecord } from "../../core/provenance";
 import { loadStackSpec } from "../../experiment/stack-file";
 import { REPO_ROOT } from "../../core/paths";
+import { thisMachine } from "../../environments/transport";
 import type { HostContext } from "../../experiment/program";
 import { renderComparisonMarkdown } from "../../analysis/compare";
 
@@ -181,7 +182,7 @@ describe("provenance: writing a run's provenance/", () => {
         assert.match(rec.software.pulumiSdk, /^\d+\.\d+\.\d+$/);
         assert.deepEqual(rec.images, { guests: {} });
         assert.deepEqual(Object.keys(rec.hostPackages!), packageList(fs.readFileSync(path.join(REPO_ROOT, "images", "packages.txt"), "utf8")));
-        assert.deepEqual(rec.hostPackages, hostPackages(REPO_ROOT));
+        assert.deepEqual(rec.hostPackages, hostPackages(REPO_ROOT, thisMachine()));
         assert.deepEqual(rec.workloadParams, effectiveParams(spec));
         assert.equal(rec.workloadParams["redis"].requests, 100000, "the stack's value");
         assert.equal(rec.workloadParams["redis"].dataSize, 50, "the workload's default");
@@ -203,7 +204,7 @@ describe("provenance: writing a run's provenance/", () => {
         fs.writeFileSync(path.join(guest, "initrd.img"), "initrd bytes");
         fs.writeFileSync(path.join(guest, "disk.qcow2"), Buffer.alloc(4096));
         const sha = (s: string) => createHash("sha256").update(s).digest("hex");
-        assert.deepEqual(imagesRecord({ guests: { "guest-image": guest } }), {
+        assert.deepEqual(imagesRecord({ guests: { "guest-image": guest } }, thisMachine()), {
             guests: {
                 "guest-image": {
                     name: "guest-0123456789ab",
