@@ -119,7 +119,8 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     if (banner) appendProgress(resultsDir, banner);
     const { logEvents, upFinishedLine, upStartedLine } = await import("./run-report");
     const { ProgressModel } = await import("./progress-model");
-    const { paramsPrior, progressPlan } = await import("./progress-plan");
+    const { earlierRunsPrior, progressPlan } = await import("./progress-plan");
+    const { readCellHistory } = await import("./cell-history");
     const { LiveView } = await import("./progress-view");
     const { engineError, stepEvent } = await import("./engine-steps");
     const { cellFiles } = await import("./status-read");
@@ -130,7 +131,9 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     const t0 = Date.now();
     const toMeasure = plan.filter((c) => !measured.has(c.id)).length;
     appendProgress(resultsDir, upStartedLine(process.pid, toMeasure, plan.length));
-    const model = new ProgressModel(plan, { prior: paramsPrior(spec, host.hostCpuCount), measured, hostAccel: host.accel, startedAt: t0 });
+    const history = readCellHistory(host.resultsRoot, new Set(spec.workloads.map((w) => w.name)));
+    const prior = earlierRunsPrior(spec, host.hostCpuCount, host.accel, history);
+    const model = new ProgressModel(plan, { prior, measured, hostAccel: host.accel, startedAt: t0 });
     model.learn(logEvents(earlier));
     const view = new LiveView(model, { out: process.stdout, live: !!process.stdout.isTTY && !opts.verbose });
     // Cell lines feed the progress line; recoveries and re-creations were said as they were done.

@@ -1,26 +1,26 @@
 /**
  * A stack's plan on a host, before anything exists: what `isobench plan <stack>` prints and what
- * `isobench up` refuses on. Cells and expected duration per workload and in all (from earlier runs
- * of the same cells where there are some, else from the parameters), the environments that are
+ * `isobench up` refuses on. Cells and expected duration per workload and in all (the progress
+ * display's model before its first cell: earlier runs of the workload on this host where there
+ * are some, else the parameters), the environments that are
  * up at the same time with their memory, vCPUs and disks, what each workload writes in each
  * environment, and whether the host can hold it all, with the fix when it cannot. Pure: the host's
  * facts, the filesystems' free space and earlier runs' durations are passed in (experiment/host.ts,
  * experiment/plan-command.ts and experiment/cell-history.ts read them).
  *
  * It decides nothing of its own: guests against the host's RAM and CPUs is guest-capacity.ts,
- * disks is disk-plan.ts, a cell's expected duration is cell-limit.ts, and how an environment is
+ * disks is disk-plan.ts, a cell's expected duration is progress-model.ts with progress-plan.ts's prior, and how an environment is
  * made on this host is environment-handles.ts; this puts them side by side.
  */
 import type { ExperimentSpec, Schedule } from "./spec";
 import type { HostContext } from "./program";
-import type { CellInvocation } from "./runner";
 import { environmentPlans, EnvironmentPlan } from "./environment-handles";
-import { planInvocations } from "./cell-invocations";
-import { environmentCpus, expectedCellDuration } from "./cell-limit";
+import { environmentCpus } from "./cell-limit";
 import { groupStarts, planCells } from "./plan";
 import { capacityProblems, HOST_RESERVE_MIB } from "./guest-capacity";
 import { DiskPlan, FilesystemSpace, MovablePaths, filesystemProblems, formatBytes, workloadWrites } from "./disk-plan";
-import { CellHistory, historyKey } from "./cell-history";
+import { CellHistory, earlierRunsPrior, progressPlan } from "./progress-plan";
+import { DEFAULT_CLASS_FACTOR, DEFAULT_GAP_S, ProgressModel } from "./progress-model";
 import { getWorkload } from "../workloads";
 
 /** What the plan is given besides the spec and the host's context. */
@@ -183,15 +183,12 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
             problems.push((err as Error).message);
         }
     }
-    const planned = plans.map((p) => p.handle.name);
-    const invocations: CellInvocation[] = planInvocations(
-        { ...spec, environmentSpecs: spec.environmentSpecs.filter((e) => planned.includes(e.name)), environments: planned },
-        "",
-        plans,
-    );
     const measured = facts.measured ?? new Set<string>();
-    const cpus = new Map(plans.map((p) => [p.handle.name, cpusOf(p, spec, host)]));
     const cells = planCells(spec);
+    // The progress display's model before any cell has run: the plan's estimate and up's first ETA are one figure.
+    const prior = earlierRunsPrior(spec, host.hostCpuCount, host.accel, facts.history ?? new Map());
+    const model = new ProgressModel(progressPlan(spec), { prior, hostAccel: host.accel, startedAt: 0 });
+    const planned = new Map(progressPlan(spec).map((c) => [c.id, c]));
     const workloads: WorkloadPlan[] = spec.workloads.map((w) => {
         const mine = cells.filter((c) => c.workload.name === w.name);
         const todo = mine.filter((c) => !measured.has(c.id));
@@ -199,14 +196,14 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
         let unknown = 0;
         let fromHistory = 0;
         for (const c of todo) {
-            const i = invocations.find((x) => x.cellId === c.id);
-            // A cell of an environment the host cannot provide is planned as the program would run it anyway.
-            const kind = spec.environmentSpecs.find((e) => e.name === c.environment)?.kind;
-            const accel = i?.env.accel ?? (kind === "kvm" || kind === "docker-in-kvm" ? host.accel : "none");
-            const d = expectedCellDuration(w, accel, cpus.get(c.environment), i && facts.history?.get(historyKey(i.fingerprint, accel)));
-            if (d.seconds === undefined) unknown++;
-            else seconds += d.seconds;
-            if (d.source === "measured") fromHistory++;
+            const cell = planned.get(c.id)!;
+            const p = prior(cell);
+            if (p === undefined) {
+                unknown++;
+                continue;
+            }
+            if (typeof p === "object") fromHistory++;
+            seconds += model.expectedS(cell) + DEFAULT_GAP_S;
         }
         return {
             name: w.name,
@@ -341,7 +338,7 @@ export function formatResourcePlan(p: ResourcePlan): string {
     );
     out.push(
         "",
-        "cells and expected time per workload (from earlier runs of the same cells on this host where there are some, else an upper estimate from the parameters: the slow rates of workloads/expected.ts, × 50 in an emulated guest):",
+        `cells and expected time per workload, ${DEFAULT_GAP_S} s between cells included ([earlier runs]: what cells of the workload took on this host before, in the same kind of environment under the same accelerator, scaled by the parameters; [parameters]: the slow rates of workloads/expected.ts, work × ${DEFAULT_CLASS_FACTOR.emulated} in an emulated guest and × ${DEFAULT_CLASS_FACTOR.guest} in a KVM guest, which errs long):`,
     );
     out.push(
         ...table([
