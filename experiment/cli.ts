@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { HostError, SpecError, UsageError, UserError } from "../core/errors";
 import { didYouMean } from "../core/closest";
-import { REPO_ROOT, STACK_CONFIG_DIR, resultsRoot, stacksDir } from "../core/paths";
+import { REPO_ROOT, STACK_CONFIG_DIR, guestLifecycleScript, resultsRoot, stacksDir } from "../core/paths";
 import { Invocation, parseCommandLine } from "./cli-args";
 
 // Each command loads only the modules it needs: run-cell and probe start once per cell, and
@@ -323,7 +323,7 @@ const printFacts = (facts: Readonly<Record<string, string | number>>) =>
             .join("\n"),
     );
 
-async function probe(resultsDir: string, arg: string): Promise<number> {
+async function probe(resultsDir: string, arg: string, shutOff: boolean): Promise<number> {
     const h = (await import("./command-args")).decodeArg("probe", arg);
     const { probed, probeEnvironment, reprobeEnvironment } = await import("../environments/probe");
     // A probe that runs again in the same run (its environment was created again) keeps the earlier facts aside.
@@ -332,6 +332,13 @@ async function probe(resultsDir: string, arg: string): Promise<number> {
             ? reprobeEnvironment(resultsDir, h, ["the environment was created again by isobench up"], "recreated")
             : probeEnvironment(resultsDir, h),
     );
+    if (shutOff) {
+        const { guestAccessOf } = await import("../environments/exec-target");
+        const { shutOffAfterProbe } = await import("../environments/kvm/guest-schedule");
+        const { appendProgress } = await import("./progress-log");
+        const line = shutOffAfterProbe(guestAccessOf(h), guestLifecycleScript(REPO_ROOT));
+        appendProgress(resultsDir, `probe ${h.name}: schedule grouped: ${line} after its probe, before the next guest is created`);
+    }
     return 0;
 }
 
@@ -493,7 +500,7 @@ function run(inv: Invocation): Promise<number> {
         case "run-cell":
             return runCell(inv.cell);
         case "probe":
-            return probe(inv.resultsDir, inv.env);
+            return probe(inv.resultsDir, inv.env, inv.shutOff === true);
         case "probe-host":
             return probeHost(inv.resultsDir, inv.declared, inv.stack, inv.machine);
         case "host-apply":

@@ -133,7 +133,7 @@ describe("isobench:schedule: grouped on real libvirt (two guests)", function () 
         assert.ok(!fs.existsSync(path.join(dir, "envfacts", "superseded")), "each environment probed once");
     });
 
-    it("virsh never saw both guests running while a cell ran, and saw each guest running only during its own groups", () => {
+    it("virsh never saw both guests running, at provisioning or during a cell, and saw each guest running only during its own groups", () => {
         const samples = fs
             .readFileSync(samplesFile, "utf8")
             .split("\n")
@@ -142,6 +142,9 @@ describe("isobench:schedule: grouped on real libvirt (two guests)", function () 
                 const [at, ...running] = l.trim().split(/\s+/);
                 return { at: Number(at), running };
             });
+        // Provisioning too: the second guest is created after the first one's probe shut it off.
+        for (const x of samples) assert.ok(!(x.running.includes(A) && x.running.includes(B)), `both guests running at ${new Date(x.at).toISOString()}`);
+        assert.match(fs.readFileSync(path.join(dir, "progress.log"), "utf8"), new RegExp(`probe kvm-a: schedule grouped: shut off ${A}`));
         const intervals = [...cellIntervals(fs.readFileSync(path.join(dir, "progress.log"), "utf8"))].map(([id, [s, e]]) => ({ id, s, e }));
         assert.equal(intervals.length, REPS * 3 * 2);
         let seen = 0;
