@@ -395,7 +395,7 @@ export function formatResourcePlan(p: ResourcePlan): string {
     for (const l of p.problems) out.push(`  - ${l}`);
     if (p.verdict === "needs isobench:schedule: grouped") {
         out.push(
-            "  The guests fit one at a time but not all together: with isobench:schedule: grouped each guest is booted for its own cells of a repetition and shut off after them (docs/running-the-studies.md, Interleaved or grouped).",
+            "  The guests fit one at a time but not all together: with isobench:schedule: grouped each guest is booted for its own cells of a repetition and shut off after them (docs/reproduce-on-your-server.md, Interleaved or grouped).",
         );
     }
     return out.join("\n");
