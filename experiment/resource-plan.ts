@@ -93,8 +93,10 @@ export interface ResourcePlan {
     /** Expected seconds of the cells still to run whose duration is known, and of the planned boots under grouped. */
     readonly totalS: number;
     readonly unknownCells: number;
-    /** isobench:schedule of the stack. */
+    /** isobench:schedule of the stack, as resolved on this host. */
     readonly schedule: Schedule;
+    /** Where the stack said auto: what decided it (ExperimentSpec.scheduleWhy). */
+    readonly scheduleWhy?: string;
     /** Guests up at the same time under each schedule: interleaved, all of them for the whole run; grouped, the largest one. */
     readonly upAtOnce: Readonly<Record<Schedule, UpAtOnce>>;
     /** Guests up at the same time under the stack's schedule (upAtOnce[schedule]). */
@@ -255,6 +257,7 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
         totalS: workloads.reduce((s, w) => s + w.seconds, 0) + (boots?.seconds ?? 0),
         unknownCells: workloads.reduce((s, w) => s + w.unknown, 0),
         schedule: spec.schedule,
+        ...(spec.scheduleWhy && { scheduleWhy: spec.scheduleWhy }),
         upAtOnce,
         together: upAtOnce[spec.schedule],
         ...(needs && { needs }),
@@ -332,9 +335,10 @@ export function formatResourcePlan(p: ResourcePlan): string {
     out.push(`stack ${p.stack}, run ${p.runId}: ${p.repetitions} repetitions`);
     out.push(`host: ${p.host}`);
     out.push(
-        p.schedule === "grouped"
-            ? `schedule: grouped (isobench:schedule; every environment is provisioned at the start; within each repetition each environment's cells run back to back, a guest started before its group and shut off after it, environments in an order that rotates between repetitions)`
-            : `schedule: interleaved (every environment is provisioned at the start and stays up for the whole run; within each repetition the environments take turns, in an order that rotates between repetitions)`,
+        (p.schedule === "grouped"
+            ? `schedule: grouped (every environment is provisioned at the start, guests one at a time; within each repetition each environment's cells run back to back, a guest started before its group and shut off after it, environments in an order that rotates between repetitions)`
+            : `schedule: interleaved (every environment is provisioned at the start and stays up for the whole run; within each repetition the environments take turns, in an order that rotates between repetitions)`) +
+            (p.scheduleWhy ? `; ${p.scheduleWhy}` : ""),
     );
     out.push(
         "",
@@ -410,7 +414,8 @@ export function summarizePlan(p: ResourcePlan): string {
         `plan: ${cells} cells${measured ? ` (${measured} measured already)` : ""}, expected ${formatDuration(p.totalS)}` +
         `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""} (${fromHistory ? `${fromHistory} cell(s) from earlier runs, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
         `; ${plural(p.together.guests, "guest")} up at once with ${p.together.memoryMiB} MiB` +
-        (p.boots ? ` (schedule grouped: ${bootsText(p.boots)})` : "")
+        (p.boots ? ` (schedule grouped: ${bootsText(p.boots)})` : "") +
+        (p.scheduleWhy ? `; ${p.scheduleWhy}` : "")
     );
 }
 

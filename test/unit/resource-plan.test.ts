@@ -389,10 +389,19 @@ describe("isobench plan (experiment/plan-command.ts)", () => {
             fits.out,
             /; the run may write 63\.4 GiB on the host's disks\n\nverdict: fits\n\(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them\)$/,
         );
+        assert.match(fits.out, /\nschedule: interleaved \(.*\); isobench:schedule: auto: the guests' \d+ MiB fit this host's 262144 MiB together\n/);
+        // isobench:schedule: auto makes it grouped where the guests do not fit together.
         const small = run(["felter2014", "--host", "1x8x2,64g"]);
-        assert.equal(small.code, 1);
-        assert.match(small.out, /\nverdict: needs isobench:schedule: grouped\n {2}- the 6 guests are up together/);
-        // Emulated guests on a described host: their cells planned 50 times as long.
+        assert.equal(small.code, 0);
+        assert.match(
+            small.out,
+            /\nschedule: grouped \(.*\); isobench:schedule: auto: the guests' \d+ MiB do not fit this host's 65536 MiB together, so one guest at a time\n/,
+        );
+        // The MySQL guest's fixed 16 GiB does not fit a 16 GiB host under either schedule.
+        const tiny = run(["felter2014", "--host", "1x4x2,16g"]);
+        assert.equal(tiny.code, 1);
+        assert.match(tiny.out, /\nverdict: does not fit\n {2}- .*kvm-mysql/);
+        // Emulated guests on a described host.
         assert.match(run(["quick", "--host", "1x2x1,8g,tcg"]).out, /\n {2}kvm-tuned +kvm \(tcg\) +1 vCPU, 1024 MiB/);
     });
 
