@@ -31,6 +31,12 @@ export interface KvmGuestArgs {
     /** environments/kvm/guest-lifecycle.sh */
     readonly lifecycleScript: string;
     readonly commandBackend: CommandBackend;
+    /**
+     * What the guest's creation waits for besides its own inputs: under isobench:schedule: grouped,
+     * the stack's previous guest's probe, which shuts that guest off (experiment/program.ts), so
+     * that guests are created one at a time and never hold their memory together.
+     */
+    readonly after?: readonly pulumi.Resource[];
 }
 
 export class KvmGuest extends pulumi.ComponentResource implements ProvisionedEnvironment {
@@ -77,7 +83,12 @@ export class KvmGuest extends pulumi.ComponentResource implements ProvisionedEnv
                 // The disk's growth only when there is one, so that a guest as large as its base keeps its triggers.
                 triggers: [xml, args.baseImage, ...(grow > 0 ? [String(grow)] : [])],
             },
-            { parent: this, deleteBeforeReplace: true, customTimeouts: { create: `${args.bootTimeoutS + 120}s` } },
+            {
+                parent: this,
+                deleteBeforeReplace: true,
+                customTimeouts: { create: `${args.bootTimeoutS + 120}s` },
+                ...(args.after?.length && { dependsOn: [...args.after] }),
+            },
         );
         this.ready = cmd.resource;
         this.readyReport = cmd.stdout;

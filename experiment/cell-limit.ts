@@ -11,7 +11,6 @@ import { parseCpuset } from "../core/cpuset";
 import { getWorkload } from "../workloads";
 import type { LengthFixedBy } from "../workloads/workload";
 import { instanceSweep } from "../workloads/instances";
-import { median } from "../analysis/statistics";
 
 /**
  * The default is this many times the cell's expected duration (Workload.expectedS, already
@@ -88,35 +87,4 @@ export function expectedCellS(selection: Pick<WorkloadSelection, "name" | "param
 export function cellLengthFixedBy(selection: Pick<WorkloadSelection, "name" | "params">): LengthFixedBy {
     const w = getWorkload(selection.name);
     return w.lengthFixedBy({ ...w.defaults, ...selection.params });
-}
-
-/** How long one cell is expected to take, start line to done line, and where that comes from. */
-export interface CellDuration {
-    /** Seconds; undefined when neither earlier runs nor the params say (HPL's N from a share of memory). */
-    readonly seconds: number | undefined;
-    /** measured: earlier runs of the same cell definition; parameters: the workload's estimate. */
-    readonly source: "measured" | "parameters" | "unknown";
-}
-
-/**
- * The expected duration of one cell: the median of what earlier runs of the same definition took
- * on this host (start to done in their progress.log, experiment/cell-history.ts), else the
- * workload's estimate from its parameters (expectedCellS, at the slow rates of
- * workloads/expected.ts: it errs long) plus CELL_OVERHEAD_S, × EMULATION_SLOWDOWN in an emulated
- * guest. The one estimate `isobench plan` and up's preflight use; the progress display's prior
- * (experiment/progress-plan.ts) is the same parameter estimate, unscaled, since its model scales by
- * class of environment and calibrates against the cells it measures.
- * @param cpus the environment's CPUs (guest vCPUs, or the host's), for work spread over all of them
- * @param measured seconds earlier runs of this cell's definition took, under the same accel
- */
-export function expectedCellDuration(
-    selection: Pick<WorkloadSelection, "name" | "params">,
-    accel: Accel,
-    cpus?: number,
-    measured: readonly number[] = [],
-): CellDuration {
-    if (measured.length > 0) return { seconds: median(measured), source: "measured" };
-    const expected = expectedCellS(selection, cpus);
-    if (expected === undefined) return { seconds: undefined, source: "unknown" };
-    return { seconds: expected * (accel === "tcg" ? EMULATION_SLOWDOWN : 1) + CELL_OVERHEAD_S, source: "parameters" };
 }

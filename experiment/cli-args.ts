@@ -34,7 +34,7 @@ export type Invocation =
     | { readonly command: "import"; readonly study: string; readonly checkout: string; readonly out?: string }
     | { readonly command: "build" }
     | { readonly command: "run-cell"; readonly cell: string }
-    | { readonly command: "probe"; readonly resultsDir: string; readonly env: string }
+    | { readonly command: "probe"; readonly resultsDir: string; readonly env: string; readonly shutOff?: boolean }
     | { readonly command: "probe-host"; readonly resultsDir: string; readonly declared: string; readonly stack?: string; readonly machine?: string }
     | { readonly command: "host-apply"; readonly stack: string; readonly declared: string }
     | { readonly command: "host-restore"; readonly stack: string }
@@ -256,8 +256,9 @@ const STACK_STEPS: readonly CommandDef[] = [
         name: "probe",
         args: ["<results-dir>", "<env>"],
         summary: "(used by the stack) measure an environment's facts",
+        options: [new Option("--shut-off", "a guest: shut it off afterwards (isobench:schedule: grouped, before the next guest is created)")],
         examples: ["isobench probe results/quick/quick-1 <base64 JSON the program passes>"],
-        build: ([resultsDir, env]) => ({ command: "probe", resultsDir, env }),
+        build: ([resultsDir, env], o) => ({ command: "probe", resultsDir, env, ...(o.shutOff === true && { shutOff: true }) }),
     },
     {
         name: "probe-host",

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { HostError, SpecError, UsageError, UserError } from "../core/errors";
 import { didYouMean } from "../core/closest";
-import { REPO_ROOT, STACK_CONFIG_DIR, resultsRoot, stacksDir } from "../core/paths";
+import { REPO_ROOT, STACK_CONFIG_DIR, guestLifecycleScript, resultsRoot, stacksDir } from "../core/paths";
 import { Invocation, parseCommandLine } from "./cli-args";
 
 // Each command loads only the modules it needs: run-cell and probe start once per cell, and
@@ -119,7 +119,8 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     if (banner) appendProgress(resultsDir, banner);
     const { logEvents, upFinishedLine, upStartedLine } = await import("./run-report");
     const { ProgressModel } = await import("./progress-model");
-    const { paramsPrior, progressPlan } = await import("./progress-plan");
+    const { earlierRunsPrior, progressPlan } = await import("./progress-plan");
+    const { readCellHistory } = await import("./cell-history");
     const { LiveView } = await import("./progress-view");
     const { engineError, stepEvent } = await import("./engine-steps");
     const { cellFiles } = await import("./status-read");
@@ -130,7 +131,9 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     const t0 = Date.now();
     const toMeasure = plan.filter((c) => !measured.has(c.id)).length;
     appendProgress(resultsDir, upStartedLine(process.pid, toMeasure, plan.length));
-    const model = new ProgressModel(plan, { prior: paramsPrior(spec, host.hostCpuCount), measured, hostAccel: host.accel, startedAt: t0 });
+    const history = readCellHistory(host.resultsRoot, new Set(spec.workloads.map((w) => w.name)));
+    const prior = earlierRunsPrior(spec, host.hostCpuCount, host.accel, history);
+    const model = new ProgressModel(plan, { prior, measured, hostAccel: host.accel, startedAt: t0 });
     model.learn(logEvents(earlier));
     const view = new LiveView(model, { out: process.stdout, live: !!process.stdout.isTTY && !opts.verbose });
     // Cell lines feed the progress line; recoveries and re-creations were said as they were done.
@@ -320,7 +323,7 @@ const printFacts = (facts: Readonly<Record<string, string | number>>) =>
             .join("\n"),
     );
 
-async function probe(resultsDir: string, arg: string): Promise<number> {
+async function probe(resultsDir: string, arg: string, shutOff: boolean): Promise<number> {
     const h = (await import("./command-args")).decodeArg("probe", arg);
     const { probed, probeEnvironment, reprobeEnvironment } = await import("../environments/probe");
     // A probe that runs again in the same run (its environment was created again) keeps the earlier facts aside.
@@ -329,6 +332,13 @@ async function probe(resultsDir: string, arg: string): Promise<number> {
             ? reprobeEnvironment(resultsDir, h, ["the environment was created again by isobench up"], "recreated")
             : probeEnvironment(resultsDir, h),
     );
+    if (shutOff) {
+        const { guestAccessOf } = await import("../environments/exec-target");
+        const { shutOffAfterProbe } = await import("../environments/kvm/guest-schedule");
+        const { appendProgress } = await import("./progress-log");
+        const line = shutOffAfterProbe(guestAccessOf(h), guestLifecycleScript(REPO_ROOT));
+        appendProgress(resultsDir, `probe ${h.name}: schedule grouped: ${line} after its probe, before the next guest is created`);
+    }
     return 0;
 }
 
@@ -490,7 +500,7 @@ function run(inv: Invocation): Promise<number> {
         case "run-cell":
             return runCell(inv.cell);
         case "probe":
-            return probe(inv.resultsDir, inv.env);
+            return probe(inv.resultsDir, inv.env, inv.shutOff === true);
         case "probe-host":
             return probeHost(inv.resultsDir, inv.declared, inv.stack, inv.machine);
         case "host-apply":

@@ -107,7 +107,7 @@ export function concurrentMemoryProblem(guests: readonly GuestSize[], host: Host
     const total = guests.reduce((sum, g) => sum + g.memoryMiB, 0);
     if (guests.length < 2 || total <= usable) return undefined;
     const grouped = eachFits
-        ? `set isobench:schedule: grouped (one guest up at a time: the largest needs ${Math.max(...guests.map((g) => g.memoryMiB))} MiB, at one boot per guest per repetition; docs/running-the-studies.md "Interleaved or grouped"), or `
+        ? `set isobench:schedule: grouped (one guest up at a time: the largest needs ${Math.max(...guests.map((g) => g.memoryMiB))} MiB, at one boot per guest per repetition; docs/reproduce-on-your-server.md "Interleaved or grouped"), or `
         : "";
     return (
         `the ${guests.length} guests are up together for the whole run and need ${total} MiB together once their benchmarks have touched their memory (${guests.map((g) => `${g.name} ${g.memoryMiB} MiB at ${memoryAt(g)}`).join(", ")}), but ${hostRamOf(host)}; ` +

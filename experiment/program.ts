@@ -69,6 +69,8 @@ export interface Experiment {
     readonly readyReports: Readonly<Record<string, pulumi.Output<string>>>;
     /** Every measuring resource in run order with the resources it waits for (names), as declared. */
     readonly chain: ReadonlyArray<{ readonly name: string; readonly after: readonly string[] }>;
+    /** By guest, the probe its creation waits for (isobench:schedule: grouped: the previous guest's, which shut it off). */
+    readonly creationAfter: Readonly<Record<string, string>>;
 }
 
 /**
@@ -94,8 +96,11 @@ class MeasurementChain {
     }
 }
 
-/** Declares one environment's component from its plan. */
-function provision(plan: EnvironmentPlan, host: HostContext): ProvisionedEnvironment {
+/**
+ * Declares one environment's component from its plan.
+ * @param after what a guest's creation waits for (KvmGuestArgs.after)
+ */
+function provision(plan: EnvironmentPlan, host: HostContext, after: readonly pulumi.Resource[] = []): ProvisionedEnvironment {
     const name = plan.handle.name;
     const machine = plan.handle.machine ?? LOCAL_TARGET;
     const guestArgs = (p: Extract<EnvironmentPlan, { kind: "kvm" | "docker-in-kvm" }>): KvmGuestArgs => ({
@@ -106,6 +111,7 @@ function provision(plan: EnvironmentPlan, host: HostContext): ProvisionedEnviron
         diskGrowBytes: p.diskGrowth.bytes,
         lifecycleScript: guestLifecycleScript(host.repoRoot),
         commandBackend: host.commandBackend,
+        ...(after.length > 0 && { after }),
     });
     switch (plan.kind) {
         case "native":
@@ -171,14 +177,28 @@ function declareHostSteps(d: Declaring): void {
     );
 }
 
-/** One probe per environment: the measured facts of each, before any cell. */
-function declareProbes(d: Declaring, handles: readonly EnvironmentHandle[]): void {
+/**
+ * Each environment, provisioned, then probed: its measured facts, before any cell. Under
+ * isobench:schedule: grouped a guest's probe also shuts it off, and the next guest is created only
+ * after it, so guests come up one at a time at provisioning as in the cells; otherwise every
+ * environment is created at once. Returns, by guest, the probe its creation waits for.
+ */
+function declareEnvironments(d: Declaring, plans: readonly EnvironmentPlan[], provisioned: Map<string, ProvisionedEnvironment>): Record<string, string> {
     const command = commandOf(d);
-    for (const h of handles) {
+    const grouped = d.spec.schedule === "grouped";
+    let previous: { readonly probe: pulumi.Resource; readonly name: string } | undefined;
+    const creationAfter: Record<string, string> = {};
+    for (const p of plans) {
+        const h = p.handle;
+        const shutOff = grouped && (p.kind === "kvm" || p.kind === "docker-in-kvm");
+        if (shutOff && previous) creationAfter[h.name] = previous.name;
+        provisioned.set(h.name, provision(p, d.host, shutOff && previous ? [previous.probe] : []));
         const name = `probe-${h.name}`;
-        const create = `${d.isobench} probe ${q(d.resultsDir)} ${encodeArg("probe", h)}`;
-        d.chain.add(name, h.name, (dependsOn) => command(name, { create, triggers: [d.spec.runId, JSON.stringify(h)] }, { dependsOn }));
+        const create = `${d.isobench} probe ${q(d.resultsDir)} ${encodeArg("probe", h)}${shutOff ? " --shut-off" : ""}`;
+        const probe = d.chain.add(name, h.name, (dependsOn) => command(name, { create, triggers: [d.spec.runId, JSON.stringify(h)] }, { dependsOn }));
+        if (shutOff) previous = { probe: probe.resource, name };
     }
+    return creationAfter;
 }
 
 /** The planned cells, one command resource each; returns their ids. */
@@ -224,10 +244,10 @@ function declareAnalysis(d: Declaring, cellIds: readonly string[]): pulumi.Outpu
 /** A run whose results folder holds nothing of the plan yet (tests; the first up). */
 export const NO_RESULTS: ResultsState = { attempts: new Map() };
 
-/** Provision each environment, then chain the measurements: host, probes, cells, analysis. */
+/** Provision each environment and chain the measurements: host, probes, cells, analysis. */
 export function declareExperiment(spec: ExperimentSpec, host: HostContext, results: ResultsState = NO_RESULTS): Experiment {
     const plans = environmentPlans(spec, host);
-    const provisioned = new Map<string, ProvisionedEnvironment>(plans.map((p) => [p.handle.name, provision(p, host)]));
+    const provisioned = new Map<string, ProvisionedEnvironment>();
     const handles = plans.map((p) => p.handle);
     const resultsDir = path.join(host.resultsRoot, spec.stack, spec.runId);
     const d: Declaring = {
@@ -239,10 +259,10 @@ export function declareExperiment(spec: ExperimentSpec, host: HostContext, resul
         chain: new MeasurementChain(provisioned),
     };
     declareHostSteps(d);
-    declareProbes(d, handles);
+    const creationAfter = declareEnvironments(d, plans, provisioned);
     const cellIds = declareCells(d, planInvocations(spec, resultsDir, plans));
     const overheadTable = declareAnalysis(d, cellIds);
     const readyReports: Record<string, pulumi.Output<string>> = {};
     for (const [name, p] of provisioned) if (p.readyReport) readyReports[name] = p.readyReport;
-    return { resultsDir, environments: handles, cellIds, overheadTable, readyReports, chain: d.chain.links };
+    return { resultsDir, environments: handles, cellIds, overheadTable, readyReports, chain: d.chain.links, creationAfter };
 }

@@ -18,9 +18,11 @@
  * workload not yet measured in a class takes its spans in another class, times how the two classes
  * compare on the workloads of its kind measured in both; with none, a work-bound one takes the
  * default factor of the classes and a time-bound one its span unchanged. A workload measured
- * nowhere gets its prior (an injected function: the workload's expected seconds from its params
- * today, earlier runs' figures later), scaled by how the measured cells of its kind compared with
- * their priors.
+ * nowhere in this run gets its prior (an injected function, experiment/progress-plan.ts): what
+ * earlier runs on this host took for the workload in its class, used as it is, or else the
+ * workload's expected seconds from its params, scaled by how the measured cells of its kind
+ * compared with their priors. `isobench plan` asks the same model before any cell, so its
+ * estimate and the first ETA of `up` are one figure.
  */
 import type { LogEvent } from "./run-report";
 import type { LengthFixedBy } from "../workloads/workload";
@@ -39,8 +41,12 @@ export interface PlannedCell {
     readonly lengthFixedBy: LengthFixedBy;
 }
 
-/** A cell's expected seconds of work before any such cell was measured; undefined when unknown. */
-export type CellPrior = (cell: PlannedCell) => number | undefined;
+/**
+ * A cell's expected seconds before any such cell was measured in this run: a number is the
+ * parameters' estimate (calibrated by the run's measurements); `earlierS` is what earlier runs on
+ * this host took for it in its class (used as it is); undefined when unknown.
+ */
+export type CellPrior = (cell: PlannedCell) => number | { readonly earlierS: number } | undefined;
 
 /** A provisioning step Pulumi is on (creating a guest, probing an environment), from its engine events. */
 export type StepEvent =
@@ -213,11 +219,12 @@ export class ProgressModel {
         const cls = this.classOf(cell);
         const own = this.spans.get(key(cell.workload, cls));
         if (own) return mean(own);
+        const prior = this.opts.prior(cell);
+        if (typeof prior === "object") return prior.earlierS;
         for (const other of CLASSES) {
             const there = this.spans.get(key(cell.workload, other));
             if (other !== cls && there) return mean(there) * this.classRatio(cls, other, cell.lengthFixedBy);
         }
-        const prior = this.opts.prior(cell);
         const measuredMean = this.classMean(cls);
         if (prior === undefined) return measuredMean ?? UNKNOWN_CELL_S * DEFAULT_CLASS_FACTOR[cls];
         return prior * this.calibration(cls, cell.lengthFixedBy);
@@ -300,7 +307,7 @@ export class ProgressModel {
             if (c !== cls || this.lengthOf.get(w) !== length) continue;
             const sample = this.plan.find((p) => p.workload === w && this.classOf(p) === cls);
             const prior = sample && this.opts.prior(sample);
-            if (prior !== undefined && prior > 0) out.push(mean(xs) / prior);
+            if (typeof prior === "number" && prior > 0) out.push(mean(xs) / prior);
         }
         return out;
     }

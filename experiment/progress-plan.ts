@@ -1,15 +1,28 @@
 /**
  * A stack's plan as the progress model sees it (experiment/progress-model.ts): each cell with its
- * workload, its environment's kind and what fixes its length, and the prior of a cell no run has measured yet, the
- * seconds its workload's params say it works (experiment/cell-limit.ts expectedCellS). Pure.
+ * workload, its environment's kind and what fixes its length, and the prior of a cell the run has
+ * not measured yet: what earlier runs on this host say (experiment/cell-history.ts reads them), else
+ * the seconds its workload's params say it works (experiment/cell-limit.ts expectedCellS). Pure.
  */
 import { cellLengthFixedBy, environmentCpus, expectedCellS } from "./cell-limit";
 import { planCells } from "./plan";
 import type { CellPrior, PlannedCell } from "./progress-model";
 import type { ExperimentSpec } from "./spec";
+import { median } from "../analysis/statistics";
+
+/** One earlier cell: the seconds it took (start line to done line) and its paramsPrior in its own run. */
+export interface EarlierCell {
+    readonly seconds: number;
+    readonly priorS: number;
+}
+
+/** Earlier runs' cells by historyKey(workload, environment kind, accel). */
+export type CellHistory = ReadonlyMap<string, readonly EarlierCell[]>;
+
+export const historyKey = (workload: string, kind: string, accel: string): string => `${workload}@${kind}@${accel}`;
 
 /** Seconds of a cell outside its measured work before any was measured (version probe, server start). */
-const PRIOR_OVERHEAD_S = 2;
+export const PRIOR_OVERHEAD_S = 2;
 
 export function progressPlan(spec: Pick<ExperimentSpec, "environments" | "environmentSpecs" | "workloads" | "repetitions">): PlannedCell[] {
     const kinds = new Map(spec.environmentSpecs.map((e) => [e.name, e.kind]));
@@ -34,5 +47,28 @@ export function paramsPrior(spec: Pick<ExperimentSpec, "workloads" | "environmen
         const w = workloads.get(cell.workload);
         const s = w && expectedCellS(w, environmentCpus(environments.get(cell.environment), hostCpus));
         return s === undefined ? undefined : s + PRIOR_OVERHEAD_S;
+    };
+}
+
+/**
+ * paramsPrior refined by earlier runs on this host: where cells of the same workload ran in the same
+ * kind of environment under the same accelerator, this cell's parameters' prior times the median of
+ * what those cells took over their own priors. Parameters that differ scale it (Redis's requests, a
+ * fio job's seconds); the host's speed, the class's slowdown and the cells' overhead come measured.
+ * @param hostAccel the accelerator this host's guests run under; undefined when unknown
+ */
+export function earlierRunsPrior(
+    spec: Pick<ExperimentSpec, "workloads" | "environmentSpecs">,
+    hostCpus: number,
+    hostAccel: string | undefined,
+    history: CellHistory,
+): CellPrior {
+    const params = paramsPrior(spec, hostCpus);
+    return (cell) => {
+        const p = params(cell);
+        if (typeof p !== "number") return p;
+        const accel = cell.kind === "native" || cell.kind === "docker" ? "none" : hostAccel;
+        const earlier = accel === undefined ? undefined : history.get(historyKey(cell.workload, cell.kind, accel));
+        return earlier?.length ? { earlierS: p * median(earlier.map((e) => e.seconds / e.priorS)) } : p;
     };
 }

@@ -1,26 +1,26 @@
 /**
  * A stack's plan on a host, before anything exists: what `isobench plan <stack>` prints and what
- * `isobench up` refuses on. Cells and expected duration per workload and in all (from earlier runs
- * of the same cells where there are some, else from the parameters), the environments that are
+ * `isobench up` refuses on. Cells and expected duration per workload and in all (the progress
+ * display's model before its first cell: earlier runs of the workload on this host where there
+ * are some, else the parameters), the environments that are
  * up at the same time with their memory, vCPUs and disks, what each workload writes in each
  * environment, and whether the host can hold it all, with the fix when it cannot. Pure: the host's
  * facts, the filesystems' free space and earlier runs' durations are passed in (experiment/host.ts,
  * experiment/plan-command.ts and experiment/cell-history.ts read them).
  *
  * It decides nothing of its own: guests against the host's RAM and CPUs is guest-capacity.ts,
- * disks is disk-plan.ts, a cell's expected duration is cell-limit.ts, and how an environment is
+ * disks is disk-plan.ts, a cell's expected duration is progress-model.ts with progress-plan.ts's prior, and how an environment is
  * made on this host is environment-handles.ts; this puts them side by side.
  */
 import type { ExperimentSpec, Schedule } from "./spec";
 import type { HostContext } from "./program";
-import type { CellInvocation } from "./runner";
 import { environmentPlans, EnvironmentPlan } from "./environment-handles";
-import { planInvocations } from "./cell-invocations";
-import { environmentCpus, expectedCellDuration } from "./cell-limit";
+import { environmentCpus } from "./cell-limit";
 import { groupStarts, planCells } from "./plan";
 import { capacityProblems, HOST_RESERVE_MIB } from "./guest-capacity";
 import { DiskPlan, FilesystemSpace, MovablePaths, filesystemProblems, formatBytes, workloadWrites } from "./disk-plan";
-import { CellHistory, historyKey } from "./cell-history";
+import { CellHistory, earlierRunsPrior, progressPlan } from "./progress-plan";
+import { DEFAULT_CLASS_FACTOR, DEFAULT_GAP_S, ProgressModel } from "./progress-model";
 import { getWorkload } from "../workloads";
 
 /** What the plan is given besides the spec and the host's context. */
@@ -93,8 +93,10 @@ export interface ResourcePlan {
     /** Expected seconds of the cells still to run whose duration is known, and of the planned boots under grouped. */
     readonly totalS: number;
     readonly unknownCells: number;
-    /** isobench:schedule of the stack. */
+    /** isobench:schedule of the stack, as resolved on this host. */
     readonly schedule: Schedule;
+    /** Where the stack said auto: what decided it (ExperimentSpec.scheduleWhy). */
+    readonly scheduleWhy?: string;
     /** Guests up at the same time under each schedule: interleaved, all of them for the whole run; grouped, the largest one. */
     readonly upAtOnce: Readonly<Record<Schedule, UpAtOnce>>;
     /** Guests up at the same time under the stack's schedule (upAtOnce[schedule]). */
@@ -183,15 +185,12 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
             problems.push((err as Error).message);
         }
     }
-    const planned = plans.map((p) => p.handle.name);
-    const invocations: CellInvocation[] = planInvocations(
-        { ...spec, environmentSpecs: spec.environmentSpecs.filter((e) => planned.includes(e.name)), environments: planned },
-        "",
-        plans,
-    );
     const measured = facts.measured ?? new Set<string>();
-    const cpus = new Map(plans.map((p) => [p.handle.name, cpusOf(p, spec, host)]));
     const cells = planCells(spec);
+    // The progress display's model before any cell has run: the plan's estimate and up's first ETA are one figure.
+    const prior = earlierRunsPrior(spec, host.hostCpuCount, host.accel, facts.history ?? new Map());
+    const model = new ProgressModel(progressPlan(spec), { prior, hostAccel: host.accel, startedAt: 0 });
+    const planned = new Map(progressPlan(spec).map((c) => [c.id, c]));
     const workloads: WorkloadPlan[] = spec.workloads.map((w) => {
         const mine = cells.filter((c) => c.workload.name === w.name);
         const todo = mine.filter((c) => !measured.has(c.id));
@@ -199,14 +198,14 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
         let unknown = 0;
         let fromHistory = 0;
         for (const c of todo) {
-            const i = invocations.find((x) => x.cellId === c.id);
-            // A cell of an environment the host cannot provide is planned as the program would run it anyway.
-            const kind = spec.environmentSpecs.find((e) => e.name === c.environment)?.kind;
-            const accel = i?.env.accel ?? (kind === "kvm" || kind === "docker-in-kvm" ? host.accel : "none");
-            const d = expectedCellDuration(w, accel, cpus.get(c.environment), i && facts.history?.get(historyKey(i.fingerprint, accel)));
-            if (d.seconds === undefined) unknown++;
-            else seconds += d.seconds;
-            if (d.source === "measured") fromHistory++;
+            const cell = planned.get(c.id)!;
+            const p = prior(cell);
+            if (p === undefined) {
+                unknown++;
+                continue;
+            }
+            if (typeof p === "object") fromHistory++;
+            seconds += model.expectedS(cell) + DEFAULT_GAP_S;
         }
         return {
             name: w.name,
@@ -258,6 +257,7 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
         totalS: workloads.reduce((s, w) => s + w.seconds, 0) + (boots?.seconds ?? 0),
         unknownCells: workloads.reduce((s, w) => s + w.unknown, 0),
         schedule: spec.schedule,
+        ...(spec.scheduleWhy && { scheduleWhy: spec.scheduleWhy }),
         upAtOnce,
         together: upAtOnce[spec.schedule],
         ...(needs && { needs }),
@@ -335,13 +335,14 @@ export function formatResourcePlan(p: ResourcePlan): string {
     out.push(`stack ${p.stack}, run ${p.runId}: ${p.repetitions} repetitions`);
     out.push(`host: ${p.host}`);
     out.push(
-        p.schedule === "grouped"
-            ? `schedule: grouped (isobench:schedule; every environment is provisioned at the start; within each repetition each environment's cells run back to back, a guest started before its group and shut off after it, environments in an order that rotates between repetitions)`
-            : `schedule: interleaved (every environment is provisioned at the start and stays up for the whole run; within each repetition the environments take turns, in an order that rotates between repetitions)`,
+        (p.schedule === "grouped"
+            ? `schedule: grouped (every environment is provisioned at the start, guests one at a time; within each repetition each environment's cells run back to back, a guest started before its group and shut off after it, environments in an order that rotates between repetitions)`
+            : `schedule: interleaved (every environment is provisioned at the start and stays up for the whole run; within each repetition the environments take turns, in an order that rotates between repetitions)`) +
+            (p.scheduleWhy ? `; ${p.scheduleWhy}` : ""),
     );
     out.push(
         "",
-        "cells and expected time per workload (from earlier runs of the same cells on this host where there are some, else an upper estimate from the parameters: the slow rates of workloads/expected.ts, × 50 in an emulated guest):",
+        `cells and expected time per workload, ${DEFAULT_GAP_S} s between cells included ([earlier runs]: what cells of the workload took on this host before, in the same kind of environment under the same accelerator, scaled by the parameters; [parameters]: the slow rates of workloads/expected.ts, work × ${DEFAULT_CLASS_FACTOR.emulated} in an emulated guest and × ${DEFAULT_CLASS_FACTOR.guest} in a KVM guest, which errs long):`,
     );
     out.push(
         ...table([
@@ -398,7 +399,7 @@ export function formatResourcePlan(p: ResourcePlan): string {
     for (const l of p.problems) out.push(`  - ${l}`);
     if (p.verdict === "needs isobench:schedule: grouped") {
         out.push(
-            "  The guests fit one at a time but not all together: with isobench:schedule: grouped each guest is booted for its own cells of a repetition and shut off after them (docs/running-the-studies.md, Interleaved or grouped).",
+            "  The guests fit one at a time but not all together: with isobench:schedule: grouped each guest is booted for its own cells of a repetition and shut off after them (docs/reproduce-on-your-server.md, Interleaved or grouped).",
         );
     }
     return out.join("\n");
@@ -413,7 +414,8 @@ export function summarizePlan(p: ResourcePlan): string {
         `plan: ${cells} cells${measured ? ` (${measured} measured already)` : ""}, expected ${formatDuration(p.totalS)}` +
         `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""} (${fromHistory ? `${fromHistory} cell(s) from earlier runs, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
         `; ${plural(p.together.guests, "guest")} up at once with ${p.together.memoryMiB} MiB` +
-        (p.boots ? ` (schedule grouped: ${bootsText(p.boots)})` : "")
+        (p.boots ? ` (schedule grouped: ${bootsText(p.boots)})` : "") +
+        (p.scheduleWhy ? `; ${p.scheduleWhy}` : "")
     );
 }
 

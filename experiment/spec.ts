@@ -34,6 +34,7 @@ import { HostShape, resolveRelativeSize } from "../core/host-shape";
 import { didYouMean } from "../core/closest";
 import type { AddedRepetition, PrecisionGoal } from "../core/precision";
 import { SshAddress, parseSshUrl } from "../core/transport";
+import { concurrentMemoryProblem, guestSizes } from "./guest-capacity";
 
 export { PRESET_NAMES } from "../core/environment-spec";
 export type { EnvironmentSpec, VhostMode } from "../core/environment-spec";
@@ -85,6 +86,8 @@ export type OnCellFailure = "stop" | "continue";
  * repetition (experiment/plan.ts orders the cells, environments/kvm/guest-schedule.ts boots them).
  */
 export type Schedule = "interleaved" | "grouped";
+/** What a stack may write: a schedule, or "auto", which the host decides (resolveSchedule). */
+export type ScheduleChoice = Schedule | "auto";
 
 export interface ExperimentSpec {
     readonly stack: string;
@@ -105,6 +108,8 @@ export interface ExperimentSpec {
     readonly onCellFailure: OnCellFailure;
     /** isobench:schedule: whether guests are up together (interleaved) or one at a time (grouped); see Schedule. */
     readonly schedule: Schedule;
+    /** Why: where the stack said `auto`, what the host's memory decided (the plan and the run's first line say it). */
+    readonly scheduleWhy?: string;
     /** Wall-clock limit of every cell, in seconds, unless its workload sets timeoutS; undefined = the default (cellLimitS). */
     readonly cellTimeoutS?: number;
     readonly kvm: KvmDefaults;
@@ -184,7 +189,7 @@ const schema = {
         // "local", or {url, keyFile}: checked by targetOf, which names what is wrong and the fix.
         target: { type: ["string", "object"] },
         onCellFailure: { enum: ["stop", "continue"] },
-        schedule: { enum: ["interleaved", "grouped"] },
+        schedule: { enum: ["interleaved", "grouped", "auto"] },
         cellTimeoutS: CELL_TIMEOUT_SCHEMA,
         kvm: {
             type: "object",
@@ -549,6 +554,7 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         const remote = remoteTargetErrors(environmentSpecs, c.dockerDriver, c.host?.apply === true);
         if (remote.length > 0) fail(stack, remote);
     }
+    const schedule = resolveSchedule(stack, c.schedule ?? "interleaved", environmentSpecs, host);
     return {
         stack,
         runId: c.runId,
@@ -559,12 +565,39 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         allowSoftwareEmulation: c.allowSoftwareEmulation ?? false,
         dockerDriver: c.dockerDriver ?? "auto",
         onCellFailure: c.onCellFailure ?? "continue",
-        schedule: c.schedule ?? "interleaved",
+        schedule: schedule.schedule,
+        ...(schedule.why && { scheduleWhy: schedule.why }),
         ...(c.cellTimeoutS !== undefined && { cellTimeoutS: c.cellTimeoutS }),
         kvm: sizing,
         host: { ...(c.host ?? {}) },
         ...(c.precision && { precision: c.precision }),
         ...(target && { target }),
+    };
+}
+
+/**
+ * isobench:schedule: auto: interleaved where the stack's guests fit the host's memory together,
+ * else grouped (one guest at a time), so that a study stack runs on a smaller server without a
+ * hand edit; the design changes with it (docs/reproduce-on-your-server.md, "Interleaved or
+ * grouped"), which is why the choice is said and recorded (scheduleWhy, the resolved spec).
+ * @throws SpecError when auto has no host to decide on
+ */
+function resolveSchedule(
+    stack: string,
+    choice: ScheduleChoice,
+    environmentSpecs: readonly EnvironmentSpec[],
+    host: HostShape | undefined,
+): { readonly schedule: Schedule; readonly why?: string } {
+    if (choice !== "auto") return { schedule: choice };
+    if (!host) throw new SpecError(`stack "${stack}": isobench:schedule: auto needs the host's memory to decide; write interleaved or grouped`);
+    const size = { cpuCount: host.cpus, memTotalMiB: host.memTotalMiB };
+    const sizes = guestSizes({ environmentSpecs });
+    const guests = sizes.reduce((sum, g) => sum + g.memoryMiB, 0);
+    if (!concurrentMemoryProblem(sizes, size))
+        return { schedule: "interleaved", why: `isobench:schedule: auto: the guests' ${guests} MiB fit this host's ${host.memTotalMiB} MiB together` };
+    return {
+        schedule: "grouped",
+        why: `isobench:schedule: auto: the guests' ${guests} MiB do not fit this host's ${host.memTotalMiB} MiB together, so one guest at a time`,
     };
 }
 

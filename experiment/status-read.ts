@@ -10,7 +10,8 @@ import { guestLifecycleScript, resultsRoot, stateDir } from "../core/paths";
 import { withAddedRepetitions } from "./precision-run";
 import { resourceName } from "../environments/container-spec";
 import { lockOwner, measureLockFile } from "./measure-lock";
-import { paramsPrior, progressPlan } from "./progress-plan";
+import { earlierRunsPrior, progressPlan } from "./progress-plan";
+import { readCellHistory } from "./cell-history";
 import { readHostShape } from "./host-shape-read";
 import { thisMachine } from "../environments/transport";
 import { projectName } from "./pulumi-cli";
@@ -111,7 +112,12 @@ export function statusInput(stackSpec: ExperimentSpec, repoRoot: string, env: No
         runId: spec.runId,
         resultsDir,
         plan: progressPlan(spec),
-        prior: paramsPrior(spec, readHostShape(thisMachine()).cpus),
+        prior: earlierRunsPrior(
+            spec,
+            readHostShape(thisMachine()).cpus,
+            hostAccel,
+            readCellHistory(resultsRoot(repoRoot), new Set(spec.workloads.map((w) => w.name))),
+        ),
         ...cellFiles(resultsDir),
         progressLog,
         ...(active ? { active } : {}),

@@ -77,20 +77,37 @@ export function scheduleGrouped(
     if (list.status !== 0) throw new UserError(`the grouped schedule cannot read the guests' states: virsh list failed: ${output(list)}`);
     const plan = groupedPlan(parseVirshList(list.stdout), guests, own?.domain, groupStart);
     const stopped: Array<{ domain: string; how: string }> = [];
-    for (const d of plan.stop) {
-        const r = attempt([lifecycle, "stop", d, String(SHUTDOWN_TIMEOUT_S), ...(sshKey ? [sshKey] : [])], SHUTDOWN_TIMEOUT_S + 120);
-        if (r.status !== 0) {
-            throw new UserError(
-                `the grouped schedule could not shut off guest ${d}, whose memory the next group needs: ${output(r)}. Fix: look at virsh domstate ${d}, then run isobench up again`,
-            );
-        }
-        stopped.push({ domain: d, how: r.stdout.trim() || "shutdown" });
-    }
+    for (const d of plan.stop) stopped.push({ domain: d, how: stopGuest(d, lifecycle, sshKey) });
     if (!plan.own || !own) return { stopped };
     const t0 = Date.now();
     const r = attempt([lifecycle, "start", own.domain, own.sshKey, String(REVIVE_BOOT_TIMEOUT_S)], REVIVE_BOOT_TIMEOUT_S + 60);
     if (r.status !== 0) throw new UserError(`the grouped schedule could not start guest ${own.domain} for its group: ${output(r)}`);
     return { stopped, booted: { domain: own.domain, seconds: (Date.now() - t0) / 1000, resumed: plan.own === "resume" } };
+}
+
+/**
+ * Shuts a guest off (guest-lifecycle.sh stop: poweroff over SSH, forced after SHUTDOWN_TIMEOUT_S);
+ * returns how ("shutdown" or "forced"). @throws UserError when it cannot
+ */
+function stopGuest(domain: string, lifecycle: string, sshKey: string | undefined): string {
+    const r = attempt([lifecycle, "stop", domain, String(SHUTDOWN_TIMEOUT_S), ...(sshKey ? [sshKey] : [])], SHUTDOWN_TIMEOUT_S + 120);
+    if (r.status !== 0) {
+        throw new UserError(
+            `the grouped schedule could not shut off guest ${domain}, whose memory the next group needs: ${output(r)}. Fix: look at virsh domstate ${domain}, then run isobench up again`,
+        );
+    }
+    return r.stdout.trim() || "shutdown";
+}
+
+/**
+ * Under the grouped schedule, a guest is shut off once its probe has measured it, before the
+ * stack's next guest is created (experiment/program.ts makes that one wait for this probe): so at
+ * provisioning, too, one guest at a time holds its memory. Returns the progress line, whose
+ * "shut off <domain>" tells the guest's first cell (shutByPlan) that the boot it needs is planned.
+ */
+export function shutOffAfterProbe(own: GuestAccess, lifecycle: string): string {
+    const how = stopGuest(own.domain, lifecycle, own.sshKey);
+    return describeGrouped({ stopped: [{ domain: own.domain, how }] })!;
 }
 
 /** One progress line, or undefined when nothing changed. */

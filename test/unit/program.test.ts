@@ -248,6 +248,39 @@ describe("quick stack program (mocks)", function () {
         assert.ok(interleavedArgs.every((a) => decodeArg("run-cell", (a as string).split(" ").pop()!).schedule === undefined));
     });
 
+    it("under grouped, guests are created one at a time: each after the previous guest's probe, which shuts it off; interleaved creates them at once", async () => {
+        const { parseSpec } = await import("../../experiment/spec");
+        const { declareExperiment } = await import("../../experiment/program");
+        const twoGuests = (schedule?: string) =>
+            parseSpec("quick", {
+                runId: "g1",
+                ...(schedule && { schedule }),
+                environments: ["native", { name: "kvm-a", kind: "kvm" }, "docker-nat", { name: "kvm-b", kind: "kvm" }, { name: "kvm-c", kind: "kvm" }],
+                workloads: [{ name: "sysbench-cpu", params: { timeSeconds: 1 } }],
+                allowSoftwareEmulation: true,
+            });
+        registered.length = 0;
+        const grouped = declareExperiment(twoGuests("grouped"), host({}));
+        await unwrap(grouped.overheadTable);
+        assert.deepEqual(grouped.creationAfter, { "kvm-b": "probe-kvm-a", "kvm-c": "probe-kvm-b" });
+        const probes = (names: string[]) => names.map((n) => (byName(`probe-${n}`)!.inputs.create as string).endsWith(" --shut-off"));
+        assert.deepEqual(
+            probes(["native", "kvm-a", "docker-nat", "kvm-b", "kvm-c"]),
+            [false, true, false, true, true],
+            "only guests are shut off after their probe",
+        );
+        // The probes keep the chain's order: each waits for the one before it and for its environment.
+        assert.deepEqual(
+            grouped.chain.filter((c) => c.name.startsWith("probe-") && c.name !== "probe-host").map((c) => c.name),
+            ["probe-native", "probe-kvm-a", "probe-docker-nat", "probe-kvm-b", "probe-kvm-c"],
+        );
+        registered.length = 0;
+        const interleaved = declareExperiment(twoGuests(), host({}));
+        await unwrap(interleaved.overheadTable);
+        assert.deepEqual(interleaved.creationAfter, {});
+        assert.ok(registered.filter((r) => r.name.startsWith("probe-")).every((r) => !(r.inputs.create as string).includes("--shut-off")));
+    });
+
     it("the provider driver makes the same containers as the cli driver", async () => {
         await declare({ dockerDriver: "provider" });
         const nat = registered.find((r) => r.type === "docker:index/container:Container" && r.name === "docker-nat-container")!;

@@ -118,6 +118,22 @@ describe("progress model", () => {
         assert.equal(m.expectedS(sysbenchKvm), 5);
     });
 
+    it("a prior from earlier runs on this host is used as it is: before another class's ratio, and it calibrates no other cell", () => {
+        // fio's emulated cells took 700 s in earlier runs; nothing else is known from them.
+        const prior = (c: PlannedCell) => (c.workload === "fio" && c.environment === "kvm" ? { earlierS: 700 } : PRIOR(c));
+        const m = new ProgressModel(PLAN, { prior, hostAccel: "tcg", startedAt: T0 });
+        const fioKvm = PLAN.find((c) => c.id === "fio.kvm.r1")!;
+        assert.equal(m.expectedS(fioKvm), 700, "not × the emulated class's default factor");
+        // This run's fio measured natively at 8 s, fio's prior 100 s: the earlier figure still wins over 8 × 10.
+        for (const e of logEvents(cell("fio.native.r1", 0, 8).join("\n"))) m.apply(e);
+        assert.equal(m.expectedS(fioKvm), 700);
+        // Once measured in this run, this run's figure wins.
+        for (const e of logEvents(cell("fio.kvm.r1", 10, 600, "tcg").join("\n"))) m.apply(e);
+        assert.equal(m.expectedS(fioKvm), 600);
+        // sysbench-cpu (time-bound) took its prior natively: an earlier-runs prior is no calibration of it.
+        assert.equal(m.expectedS(PLAN.find((c) => c.id === "sysbench-cpu.kvm.r1")!), 10);
+    });
+
     it("ETA before anything is measured: the prior, a work-bound cell of the emulated class scaled by the default factor; afterwards priors are calibrated by the measured cells of their kind", () => {
         const fresh = new ProgressModel(PLAN, { prior: PRIOR, hostAccel: "tcg", startedAt: T0 });
         const eta = fresh.snapshot(T0).etaS!;

@@ -10,11 +10,11 @@ import * as path from "path";
 import { mockHost } from "../helpers/mock-program";
 import { parseSpec } from "../../experiment/spec";
 import { resourcePlan, formatResourcePlan, formatDuration, summarizePlan, PLANNED_BOOT_S } from "../../experiment/resource-plan";
-import { CELL_OVERHEAD_S, EMULATION_SLOWDOWN, expectedCellDuration, expectedCellS } from "../../experiment/cell-limit";
+import { expectedCellS } from "../../experiment/cell-limit";
+import { EarlierCell, earlierRunsPrior, historyKey, paramsPrior, PRIOR_OVERHEAD_S } from "../../experiment/progress-plan";
+import { DEFAULT_CLASS_FACTOR, DEFAULT_GAP_S } from "../../experiment/progress-model";
 import { describedHost } from "../../experiment/described-host";
-import { historyKey, readCellHistory } from "../../experiment/cell-history";
-import { planInvocations } from "../../experiment/cell-invocations";
-import { environmentPlans } from "../../experiment/environment-handles";
+import { readCellHistory } from "../../experiment/cell-history";
 import { DISK_MARGIN_BYTES } from "../../experiment/disk-plan";
 import { UsageError, UserError } from "../../core/errors";
 import { parseCommandLine } from "../../experiment/cli-args";
@@ -34,18 +34,45 @@ const small = (over: Record<string, unknown> = {}) =>
         ...over,
     });
 
-describe("a cell's expected duration (experiment/cell-limit.ts)", () => {
-    it("earlier runs of the same definition decide when there are some: their median", () => {
-        assert.deepEqual(expectedCellDuration({ name: "sysbench-cpu", params: {} }, "kvm", 4, [30, 10, 20]), { seconds: 20, source: "measured" });
-        assert.deepEqual(expectedCellDuration({ name: "sysbench-cpu", params: {} }, "kvm", 4, [10, 20]), { seconds: 15, source: "measured" });
+describe("a cell's expected duration (experiment/cell-limit.ts, experiment/progress-plan.ts)", () => {
+    const redisSpec = (requests: number) =>
+        parseSpec("priortest", {
+            runId: "r1",
+            environments: ["native", { name: "kvm", kind: "kvm", vcpus: 2, memoryMiB: 2048 }],
+            workloads: [{ name: "redis", params: { requests, clients: "10", tests: "get" } }],
+        });
+    const spec = redisSpec(20000);
+    const cell = (environment: string, kind: "native" | "kvm") => ({
+        id: `redis.${environment}.r1`,
+        workload: "redis",
+        environment,
+        kind,
+        lengthFixedBy: "work" as const,
     });
 
-    it("else the parameters: the workload's estimate and the cell's overhead, × the emulation slowdown in an emulated guest", () => {
-        const sel = { name: "sysbench-cpu", params: { timeSeconds: 5 } };
-        assert.deepEqual(expectedCellDuration(sel, "none"), { seconds: 5 + CELL_OVERHEAD_S, source: "parameters" });
-        assert.deepEqual(expectedCellDuration(sel, "tcg"), { seconds: 5 * EMULATION_SLOWDOWN + CELL_OVERHEAD_S, source: "parameters" });
-        // HPL's N from a share of memory: the params do not say.
-        assert.deepEqual(expectedCellDuration({ name: "linpack", params: { memoryPercent: 50 } }, "kvm"), { seconds: undefined, source: "unknown" });
+    it("without earlier runs, the parameters' estimate plus a cell's overhead", () => {
+        const prior = earlierRunsPrior(spec, 2, "tcg", new Map());
+        assert.equal(prior(cell("native", "native")), paramsPrior(spec, 2)(cell("native", "native")));
+        assert.equal(prior(cell("native", "native")), expectedCellS(spec.workloads[0], 2)! + PRIOR_OVERHEAD_S);
+    });
+
+    it("earlier runs of the workload in the same kind of environment under the same accelerator scale it by their median of took/expected", () => {
+        const p = paramsPrior(spec, 2)(cell("kvm", "kvm")) as number;
+        const history = new Map([
+            // Other parameters (a prior of 100 s) that took 3, 5 and 40 times their prior: the median, 5.
+            [historyKey("redis", "kvm", "tcg"), [300, 500, 4000].map((seconds) => ({ seconds, priorS: 100 }))],
+            // KVM's history says nothing of an emulated guest, nor a guest's of native.
+            [historyKey("redis", "kvm", "kvm"), [{ seconds: 1, priorS: 100 }]],
+        ]);
+        const prior = earlierRunsPrior(spec, 2, "tcg", history);
+        assert.deepEqual(prior(cell("kvm", "kvm")), { earlierS: 5 * p });
+        assert.equal(prior(cell("native", "native")), paramsPrior(spec, 2)(cell("native", "native")));
+        assert.deepEqual(earlierRunsPrior(spec, 2, "kvm", history)(cell("kvm", "kvm")), { earlierS: p / 100 });
+        // Twice the requests: twice the earlier runs' figure.
+        const twice = redisSpec(40000);
+        const p2 = paramsPrior(twice, 2)(cell("kvm", "kvm")) as number;
+        assert.ok(Math.abs(p2 - PRIOR_OVERHEAD_S - 2 * (p - PRIOR_OVERHEAD_S)) < 1e-9);
+        assert.deepEqual(earlierRunsPrior(twice, 2, "tcg", history)(cell("kvm", "kvm")), { earlierS: 5 * p2 });
     });
 
     it("work spread over one process or thread per CPU is divided among the environment's CPUs when they are known", () => {
@@ -107,7 +134,8 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
             ],
         );
         const cpu = p.workloads[0];
-        assert.equal(cpu.seconds, 9 * (5 + CELL_OVERHEAD_S));
+        // sysbench-cpu's length is its timeSeconds in every environment: 5 s, a cell's overhead, the gap to the next.
+        assert.equal(cpu.seconds, 9 * (5 + PRIOR_OVERHEAD_S + DEFAULT_GAP_S));
         assert.equal(
             p.totalS,
             p.workloads.reduce((s, w) => s + w.seconds, 0),
@@ -120,7 +148,7 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
             text,
             /^stack plantest, run r1: 3 repetitions\nhost: 2 CPUs \(2 cores × 1 thread\), 1 NUMA node, MemTotal 24576 MiB, guests under KVM, no vhost-net\n/,
         );
-        assert.match(text, /\n {2}sysbench-cpu +9 +native, docker-nat, kvm +10 min {2}\[parameters\]\n/);
+        assert.match(text, /\n {2}sysbench-cpu +9 +native, docker-nat, kvm +81 s {2}\[parameters\]\n/);
         assert.match(text, /\n {2}total +24 +\d+ min, plus provisioning, probes and the analysis\n/);
         assert.match(
             text,
@@ -133,27 +161,31 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
         );
     });
 
-    it("takes the durations of earlier runs of the same cell definition, under the same accelerator, and leaves out measured cells", () => {
+    it("takes what earlier runs of the workload took on this host, per kind of environment and accelerator, and leaves out measured cells", () => {
         const spec = small();
-        const invs = planInvocations(spec, "/r", environmentPlans(spec, host));
-        const cpuCells = invs.filter((i) => i.workload === "sysbench-cpu");
-        const history = new Map<string, number[]>();
-        for (const i of cpuCells) history.set(historyKey(i.fingerprint, i.env.accel), [7]);
-        // Another accelerator's history is another definition's.
-        const fio = invs.find((i) => i.workload === "fio" && i.env.name === "kvm")!;
-        history.set(historyKey(fio.fingerprint, "tcg"), [1]);
-        const measured = new Set([cpuCells[0].cellId]);
+        const twice = (kind: string, accel: string): [string, EarlierCell[]] => [historyKey("sysbench-cpu", kind, accel), [{ seconds: 14, priorS: 7 }]];
+        // A KVM guest's history, an emulated guest's (not this host's accelerator) for fio.
+        const history = new Map<string, EarlierCell[]>([
+            twice("native", "none"),
+            twice("docker", "none"),
+            twice("kvm", "kvm"),
+            [historyKey("fio", "kvm", "tcg"), [{ seconds: 1, priorS: 100 }]],
+        ]);
+        const measured = new Set(["sysbench-cpu.native.r1"]);
         const p = resourcePlan(spec, host, { history, measured });
         const cpu = p.workloads.find((w) => w.name === "sysbench-cpu")!;
-        assert.deepEqual([cpu.cells, cpu.measured, cpu.fromHistory, cpu.seconds], [9, 1, 8, 8 * 7]);
+        // Twice the prior of 5 s + 2 s, and the gap.
+        assert.deepEqual([cpu.cells, cpu.measured, cpu.fromHistory, cpu.seconds], [9, 1, 8, 8 * (14 + DEFAULT_GAP_S)]);
         assert.equal(p.workloads.find((w) => w.name === "fio")!.fromHistory, 0);
-        assert.match(formatResourcePlan(p), /\n {2}sysbench-cpu +9 \(1 measured\) +native, docker-nat, kvm +56 s {2}\[earlier runs\]\n/);
+        assert.match(formatResourcePlan(p), /\n {2}sysbench-cpu +9 \(1 measured\) +native, docker-nat, kvm +2 min {2}\[earlier runs\]\n/);
     });
 
-    it("emulated guests' cells are expected 50 times as long", () => {
-        const kvm = resourcePlan(small(), host).workloads[0];
-        const tcg = resourcePlan(small(), { ...host, accel: "tcg" }).workloads[0];
-        assert.equal(tcg.seconds - kvm.seconds, 3 * 5 * (EMULATION_SLOWDOWN - 1));
+    it("without earlier runs, work in an emulated guest is expected the default class factor longer; a timed cell lasts its time", () => {
+        const kvm = resourcePlan(small(), host).workloads;
+        const tcg = resourcePlan(small(), { ...host, accel: "tcg" }).workloads;
+        assert.equal(tcg[0].seconds, kvm[0].seconds, "sysbench-cpu's timeSeconds");
+        const pxz = paramsPrior(small(), 2)({ id: "pxz.kvm.r1", workload: "pxz", environment: "kvm", kind: "kvm", lengthFixedBy: "work" }) as number;
+        assert.ok(Math.abs(tcg[1].seconds - kvm[1].seconds - 3 * pxz * (DEFAULT_CLASS_FACTOR.emulated - DEFAULT_CLASS_FACTOR.guest)) < 1e-6);
     });
 
     const twoBig = (schedule?: string) =>
@@ -255,19 +287,36 @@ describe("earlier runs' cell durations (experiment/cell-history.ts)", () => {
     });
     after(() => fs.rmSync(root, { recursive: true, force: true }));
 
-    const csv = (cell: string, fingerprint: string, accel: string) =>
+    const csv = (cell: string, accel: string) =>
         [
             "run_id,stack,cell_id,environment,env_kind,variant,workload,params,repetition,metric,value,unit,better,started_at,duration_s,tool,tool_version,accel,host,kernel,cpu_model,notes,fingerprint",
-            `r,s,${cell},kvm,kvm,v,sysbench-cpu,p,1,events_per_s,1,e,higher,t,1,sysbench,1,${accel},h,k,c,,${fingerprint}`,
+            `r,s,${cell},kvm,kvm,v,sysbench-cpu,p,1,events_per_s,1,e,higher,t,1,sysbench,1,${accel},h,k,c,,fp`,
             "",
         ].join("\n");
-
-    it("reads start to done of every finished cell of every stack's runs, by fingerprint and accel", () => {
-        const run = path.join(root, "s", "r");
-        const other = path.join(root, "t", "x");
-        for (const d of [run, other]) fs.mkdirSync(path.join(d, "cells"), { recursive: true });
+    /** A run folder: its resolved spec, the CPUs its environments saw, progress.log and the cells' CSVs. */
+    function run(dir: string, timeSeconds: number, log: string[], cells: Record<string, string>, withSpec = true): void {
+        fs.mkdirSync(path.join(dir, "cells"), { recursive: true });
+        const spec = parseSpec("s", {
+            runId: "r",
+            environments: ["native", { name: "kvm", kind: "kvm", vcpus: 2, memoryMiB: 2048 }],
+            workloads: [{ name: "sysbench-cpu", params: { timeSeconds } }, { name: "redis" }],
+        });
+        if (withSpec) {
+            fs.mkdirSync(path.join(dir, "provenance"));
+            fs.writeFileSync(path.join(dir, "provenance", "spec.json"), JSON.stringify(spec));
+        }
         fs.writeFileSync(
-            path.join(run, "progress.log"),
+            path.join(dir, "environments.csv"),
+            "environment,env_kind,variant,accel,fact,value,declared,measured_at\nnative,native,host,none,nproc,4,,t\nkvm,kvm,v,tcg,nproc,2,2,t\n",
+        );
+        fs.writeFileSync(path.join(dir, "progress.log"), log.join("\n") + "\n");
+        for (const [cell, accel] of Object.entries(cells)) fs.writeFileSync(path.join(dir, "cells", `${cell}.csv`), csv(cell, accel));
+    }
+
+    it("reads start to done of every finished cell of every stack's runs, with its prior in its run, by workload, kind and accel", () => {
+        run(
+            path.join(root, "s", "r"),
+            10,
             [
                 "2026-01-01T00:00:00.000Z cell sysbench-cpu.kvm.r1: start (sysbench-cpu on kvm, accel=tcg, launched 0.1 s before)",
                 "2026-01-01T00:00:30.000Z cell sysbench-cpu.kvm.r1: done in 25.0 s, 3 samples",
@@ -276,19 +325,39 @@ describe("earlier runs' cell durations (experiment/cell-history.ts)", () => {
                 // Another workload than those asked for.
                 "2026-01-01T00:02:00.000Z cell redis.kvm.r1: start (redis on kvm, accel=tcg, launched 0.1 s before)",
                 "2026-01-01T00:03:00.000Z cell redis.kvm.r1: done in 50.0 s, 3 samples",
-                "",
-            ].join("\n"),
+                "2026-01-01T00:04:00.000Z cell sysbench-cpu.native.r1: start (x)",
+                "2026-01-01T00:04:12.000Z cell sysbench-cpu.native.r1: done in 11.0 s, 3 samples",
+            ],
+            { "sysbench-cpu.kvm.r1": "tcg", "sysbench-cpu.kvm.r2": "tcg", "redis.kvm.r1": "tcg", "sysbench-cpu.native.r1": "none" },
         );
-        fs.writeFileSync(path.join(run, "cells", "sysbench-cpu.kvm.r1.csv"), csv("sysbench-cpu.kvm.r1", "fp1-aaaa", "tcg"));
-        fs.writeFileSync(path.join(run, "cells", "sysbench-cpu.kvm.r2.csv"), csv("sysbench-cpu.kvm.r2", "fp1-aaaa", "tcg"));
-        fs.writeFileSync(path.join(run, "cells", "redis.kvm.r1.csv"), csv("redis.kvm.r1", "fp1-bbbb", "tcg"));
-        fs.writeFileSync(
-            path.join(other, "progress.log"),
-            "2026-01-02T00:00:00.000Z cell sysbench-cpu.kvm.r1: start (x)\n2026-01-02T00:00:10.000Z cell sysbench-cpu.kvm.r1: done in 9.0 s, 3 samples\n",
+        run(
+            path.join(root, "t", "x"),
+            20,
+            ["2026-01-02T00:00:00.000Z cell sysbench-cpu.kvm.r1: start (x)", "2026-01-02T00:00:40.000Z cell sysbench-cpu.kvm.r1: done in 39.0 s, 3 samples"],
+            { "sysbench-cpu.kvm.r1": "tcg" },
         );
-        fs.writeFileSync(path.join(other, "cells", "sysbench-cpu.kvm.r1.csv"), csv("sysbench-cpu.kvm.r1", "fp1-aaaa", "tcg"));
+        // A run from before provenance was recorded: its parameters are not known.
+        run(
+            path.join(root, "t", "old"),
+            10,
+            ["2026-01-03T00:00:00.000Z cell sysbench-cpu.kvm.r1: start (x)", "2026-01-03T00:00:40.000Z cell sysbench-cpu.kvm.r1: done in 39.0 s, 3 samples"],
+            { "sysbench-cpu.kvm.r1": "tcg" },
+            false,
+        );
         const h = readCellHistory(root, new Set(["sysbench-cpu"]));
-        assert.deepEqual([...h.entries()], [[historyKey("fp1-aaaa", "tcg"), [30, 10]]]);
+        assert.deepEqual(
+            [...h.entries()],
+            [
+                [
+                    historyKey("sysbench-cpu", "kvm", "tcg"),
+                    [
+                        { seconds: 30, priorS: 10 + PRIOR_OVERHEAD_S },
+                        { seconds: 40, priorS: 20 + PRIOR_OVERHEAD_S },
+                    ],
+                ],
+                [historyKey("sysbench-cpu", "native", "none"), [{ seconds: 12, priorS: 10 + PRIOR_OVERHEAD_S }]],
+            ],
+        );
         assert.deepEqual([...readCellHistory(path.join(root, "absent"), new Set(["sysbench-cpu"])).entries()], []);
     });
 });
@@ -320,10 +389,19 @@ describe("isobench plan (experiment/plan-command.ts)", () => {
             fits.out,
             /; the run may write 63\.4 GiB on the host's disks\n\nverdict: fits\n\(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them\)$/,
         );
+        assert.match(fits.out, /\nschedule: interleaved \(.*\); isobench:schedule: auto: the guests' \d+ MiB fit this host's 262144 MiB together\n/);
+        // isobench:schedule: auto makes it grouped where the guests do not fit together.
         const small = run(["felter2014", "--host", "1x8x2,64g"]);
-        assert.equal(small.code, 1);
-        assert.match(small.out, /\nverdict: needs isobench:schedule: grouped\n {2}- the 6 guests are up together/);
-        // Emulated guests on a described host: their cells planned 50 times as long.
+        assert.equal(small.code, 0);
+        assert.match(
+            small.out,
+            /\nschedule: grouped \(.*\); isobench:schedule: auto: the guests' \d+ MiB do not fit this host's 65536 MiB together, so one guest at a time\n/,
+        );
+        // The MySQL guest's fixed 16 GiB does not fit a 16 GiB host under either schedule.
+        const tiny = run(["felter2014", "--host", "1x4x2,16g"]);
+        assert.equal(tiny.code, 1);
+        assert.match(tiny.out, /\nverdict: does not fit\n {2}- .*kvm-mysql/);
+        // Emulated guests on a described host.
         assert.match(run(["quick", "--host", "1x2x1,8g,tcg"]).out, /\n {2}kvm-tuned +kvm \(tcg\) +1 vCPU, 1024 MiB/);
     });
 

@@ -26,7 +26,28 @@ describe("experiment spec", () => {
         assert.equal(parseSpec("t", { ...base, schedule: "grouped" }).schedule, "grouped");
         assert.throws(
             () => parseSpec("t", { ...base, schedule: "groupd" }),
-            (e: Error) => e instanceof SpecError && /isobench:schedule: must be one of interleaved, grouped — did you mean "grouped"/.test(e.message),
+            (e: Error) => e instanceof SpecError && /isobench:schedule: must be one of interleaved, grouped, auto — did you mean "grouped"/.test(e.message),
+        );
+    });
+
+    it("isobench:schedule: auto is interleaved where the guests fit the host's memory together, else grouped, and says why", () => {
+        const guests = {
+            ...base,
+            schedule: "auto",
+            environments: ["native", { name: "a", kind: "kvm", memoryMiB: 20480 }, { name: "b", kind: "kvm", memoryMiB: 20480 }],
+        };
+        const shape = (memTotalMiB: number) => ({ cpus: 16, memTotalMiB, sockets: 1, threadsPerCore: 2, numaNodes: 1 });
+        const big = parseSpec("t", guests, shape(64 * 1024));
+        assert.equal(big.schedule, "interleaved");
+        assert.equal(big.scheduleWhy, "isobench:schedule: auto: the guests' 40960 MiB fit this host's 65536 MiB together");
+        const small = parseSpec("t", guests, shape(32 * 1024));
+        assert.equal(small.schedule, "grouped");
+        assert.match(small.scheduleWhy!, /the guests' 40960 MiB do not fit this host's 32768 MiB together, so one guest at a time/);
+        // A written schedule is the schedule, whatever the host.
+        assert.equal(parseSpec("t", { ...guests, schedule: "interleaved" }, shape(32 * 1024)).scheduleWhy, undefined);
+        assert.throws(
+            () => parseSpec("t", guests),
+            (e: Error) => e instanceof SpecError && /isobench:schedule: auto needs the host's memory to decide; write interleaved or grouped/.test(e.message),
         );
     });
 

@@ -138,15 +138,19 @@ describe("the study stacks on the servers they were written for (described hosts
             assert.deepEqual(pins("kvm-tuned"), [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15]);
         });
 
-        it("needs isobench:schedule: grouped: the plan and up's preflight refuse it interleaved with the numbers and the fix", () => {
-            const p = resourcePlan(spec, ONE_SOCKET);
+        it("isobench:schedule: auto makes it grouped here; written interleaved, the plan and up's preflight refuse it with the numbers and the fix", () => {
+            assert.equal(spec.schedule, "grouped");
+            assert.match(spec.scheduleWhy!, /^isobench:schedule: auto: the guests' \d+ MiB do not fit this host's 65536 MiB together/);
+            assert.equal(load("felter2014", PAPER).schedule, "interleaved", "on the paper's server they fit together");
+            const interleaved = { ...spec, schedule: "interleaved" as const };
+            const p = resourcePlan(interleaved, ONE_SOCKET);
             assert.equal(p.verdict, "needs isobench:schedule: grouped");
             assert.equal(p.problems.length, 1);
             assert.match(
                 p.problems[0],
                 /^the 6 guests are up together for the whole run and need \d+ MiB together .*kvm-untuned 22937 MiB at isobench:environments\.4\.memory = "35%".* but the host has MemTotal 65536 MiB, of which 65024 MiB can go to guests .* Fix: set isobench:schedule: grouped \(one guest up at a time: the largest needs 22937 MiB.*\), or lower their memory \(memoryMiB, or memory: "<n>%" of the host\) until they add up to at most 65024 MiB/,
             );
-            assert.deepEqual(capacityProblems(spec, { cpuCount: 16, memTotalMiB: 64 * 1024 }), p.problems, "up refuses on the same check");
+            assert.deepEqual(capacityProblems(interleaved, { cpuCount: 16, memTotalMiB: 64 * 1024 }), p.problems, "up refuses on the same check");
             assert.match(formatResourcePlan(p), /\nverdict: needs isobench:schedule: grouped\n {2}- the 6 guests/);
         });
 
