@@ -112,7 +112,8 @@ export function stackConfigOf(
         "isobench:allowSoftwareEmulation": spec.allowSoftwareEmulation,
         "isobench:dockerDriver": spec.dockerDriver,
         "isobench:onCellFailure": spec.onCellFailure,
-        // A spec recorded before isobench:schedule existed ran interleaved.
+        // A spec recorded before isobench:schedule existed ran interleaved. The schedule that ran, not auto:
+        // on another host auto could choose the other one, and the re-run repeats what ran.
         "isobench:schedule": spec.schedule ?? "interleaved",
         ...(spec.cellTimeoutS !== undefined ? { "isobench:cellTimeoutS": spec.cellTimeoutS } : {}),
         "isobench:kvm": { ...withoutSizingNotes(spec.kvm) },
@@ -140,6 +141,8 @@ function ranAs(spec: ExperimentSpec, params: Readonly<Record<string, Readonly<Re
         ...rest,
         // A run recorded before isobench:schedule existed ran interleaved: not a difference.
         schedule: spec.schedule ?? "interleaved",
+        // How auto resolved is the original's record, like the sizing notes; the re-run states the schedule that ran.
+        scheduleWhy: undefined,
         kvm: withoutSizingNotes(spec.kvm),
         environmentSpecs: spec.environmentSpecs.map(noted),
         workloads: spec.workloads.map((w) => ({ ...w, params: params[w.name] ?? w.params })),

@@ -70,11 +70,17 @@ describe("up --from: the re-run's stack file", () => {
             assert.equal(again.runId, p.runId);
             const { stack: _a, runId: _b, workloads: w1, ...rest1 } = spec;
             const { stack: _c, runId: _d, workloads: w2, ...rest2 } = again;
-            // The original's notes of how host-relative sizes resolved (sizing, memoryShare) are its record; the re-run has the numbers.
-            const notesDropped = (v: unknown) =>
-                JSON.parse(JSON.stringify(v, (k, x: unknown) => (k === "sizing" || k === "memoryShare" ? undefined : x))) as unknown;
+            // The original's notes of how host-relative sizes and schedule: auto resolved (sizing, memoryShare, scheduleWhy) are
+            // its record; the re-run has the resolved values.
+            const notes = new Set(["sizing", "memoryShare", "scheduleWhy"]);
+            const notesDropped = (v: unknown) => JSON.parse(JSON.stringify(v, (k, x: unknown) => (notes.has(k) ? undefined : x))) as unknown;
             assert.deepEqual(notesDropped(rest2), notesDropped(rest1));
-            if (stack === "felter2014") assert.match(JSON.stringify(rest1), /"sizing":"vcpus host → 32/, "felter2014's guests are sized relative to the host");
+            if (stack === "felter2014") {
+                assert.match(JSON.stringify(rest1), /"sizing":"vcpus host → 32/, "felter2014's guests are sized relative to the host");
+                assert.match(spec.scheduleWhy ?? "", /^isobench:schedule: auto: .* fit this host's/);
+                assert.equal(again.schedule, "interleaved", "the re-run states the schedule auto chose");
+                assert.equal(again.scheduleWhy, undefined);
+            }
             assert.deepEqual(
                 w2.map((w) => ({ ...w, params: effectiveParams(again)[w.name] })),
                 w1.map((w) => ({ ...w, params: effectiveParams(spec)[w.name] })),
