@@ -53,9 +53,18 @@ export function cellLimit(spec: Pick<ExperimentSpec, "workloads" | "cellTimeoutS
             : { limitS: UNKNOWN_CELL_LIMIT_S, source: `the default when the params leave the work to the host (${fix})` };
     }
     const scaled = expected * (emulated ? EMULATION_SLOWDOWN : 1);
-    const limitS = Math.max(emulated ? MIN_EMULATED_CELL_LIMIT_S : MIN_CELL_LIMIT_S, Math.ceil(LIMIT_FACTOR * (scaled + CELL_OVERHEAD_S)));
+    const floor = emulated ? MIN_EMULATED_CELL_LIMIT_S : MIN_CELL_LIMIT_S;
+    const byEstimate = Math.max(floor, Math.ceil(LIMIT_FACTOR * (scaled + CELL_OVERHEAD_S)));
     const basis = `${LIMIT_FACTOR} × (the ${Math.round(expected)} s ${selection.name} is expected to take with these params${emulated ? `, × ${EMULATION_SLOWDOWN} under software emulation` : ""}, + ${CELL_OVERHEAD_S} s)`;
-    return { limitS, source: `the default, ${basis}, at least ${emulated ? MIN_EMULATED_CELL_LIMIT_S : MIN_CELL_LIMIT_S} s (${fix})` };
+    const w = getWorkload(selection.name);
+    const bound = w.boundS?.({ ...w.defaults, ...selection.params });
+    if (bound !== undefined && Math.ceil(bound + CELL_OVERHEAD_S) > byEstimate) {
+        return {
+            limitS: Math.ceil(bound + CELL_OVERHEAD_S),
+            source: `the default, the ${Math.round(bound)} s ${selection.name}'s own timeouts allow with these params + ${CELL_OVERHEAD_S} s, more than ${basis} (${fix})`,
+        };
+    }
+    return { limitS: byEstimate, source: `the default, ${basis}, at least ${floor} s (${fix})` };
 }
 
 /**

@@ -23,4 +23,9 @@ export const SLOW_RATES = {
     redisRequestsPerS: 5000,
     /** Rows/s sysbench's prepare inserts into MariaDB. */
     mysqlRowsPerS: 5000,
+    /**
+     * Seconds from creating one container or guest until it answers, and removing it again: a KVM
+     * guest on a server boots to SSH in well under it (this project's emulated guest: 40 s).
+     */
+    lifecycleInstanceS: 60,
 } as const;

@@ -18,6 +18,7 @@ import type { Clones } from "../core/clones";
 import { HOST_TOOLS_VERSION_COMMAND, parseHostToolsVersion } from "./host-tools";
 import { INSTANCES_PARAM, INSTANCES_SCHEMA, background, instanceSweep, instancesPrologue } from "./instances";
 import { SECONDS_PARAM } from "./params";
+import { SLOW_RATES } from "./expected";
 import { Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 
@@ -104,10 +105,11 @@ export const lifecycle: Workload<LifecycleParams> = {
     versionCommand: HOST_TOOLS_VERSION_COMMAND,
     versionPlacement: "host",
     parseVersion: (out) => parseHostToolsVersion(NAME, out),
-    // Each count waits at most readyTimeoutS for its instances, which bounds it.
-    // Booting and stopping guests or containers: readyTimeoutS only bounds it.
+    // Booting and stopping guests or containers: work, which readyTimeoutS only bounds. The N
+    // instances of a count start together on shared CPUs, so a count takes about N of them.
     lengthFixedBy: () => "work",
-    expectedS: (p: LifecycleParams) => (instanceSweep(NAME, p) ?? [1]).length * p.readyTimeoutS,
+    expectedS: (p: LifecycleParams) => (instanceSweep(NAME, p) ?? [1]).reduce((a, n) => a + n, 0) * SLOW_RATES.lifecycleInstanceS,
+    boundS: (p: LifecycleParams) => (instanceSweep(NAME, p) ?? [1]).length * p.readyTimeoutS,
     clientPlacement: "host",
     needsClones: true,
     clientCommand(p: LifecycleParams, ctx: RunContext): string {

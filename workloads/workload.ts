@@ -158,6 +158,12 @@ export interface Workload<P extends Record<string, number | string>> {
      */
     expectedS(params: P, cpus?: number): number | undefined;
     /**
+     * Seconds a healthy cell may take by the tool's own timeouts, where they allow more than
+     * expectedS's estimate (lifecycle waits up to readyTimeoutS for each instance count): the
+     * cell's default limit never ends a cell before the tool would have (experiment/cell-limit.ts).
+     */
+    boundS?(params: P): number;
+    /**
      * What fixes how long a cell with these params lasts: "time" when the params tell the tool how
      * long to run (a slower environment does less work in the same seconds), "work" when they give
      * it an amount of work (a slower environment takes longer). Where a cell does both (a prepare

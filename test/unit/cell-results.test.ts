@@ -309,6 +309,17 @@ describe("cell wall-clock limits", () => {
         }
     });
 
+    it("of lifecycle: estimated from its instances, but never shorter than the readyTimeoutS it waits for each count", () => {
+        const s = { workloads: [{ name: "lifecycle", params: { instances: "1,2", readyTimeoutS: 600 } }] };
+        // 1 + 2 instances at 60 s each: the estimate, which the plan uses, not the 2 × 600 s the counts may wait.
+        assert.equal(expectedCellS(s.workloads[0]), 180);
+        const host = cellLimit(s, s.workloads[0], "none");
+        assert.equal(host.limitS, 2 * 600 + 60);
+        assert.match(host.source, /^the default, the 1200 s lifecycle's own timeouts allow with these params \+ 60 s, more than 4 × \(the 180 s/);
+        // Emulated, the estimate × 50 is the larger.
+        assert.equal(cellLimit(s, s.workloads[0], "tcg").limitS, 4 * (180 * 50 + 60));
+    });
+
     it("are stack keys with a range, refused with the key before anything runs", () => {
         const base = { runId: "r", environments: ["native"] };
         const ok = parseSpec("s", { ...base, cellTimeoutS: 600, workloads: [{ name: "redis", timeoutS: 30 }] });
