@@ -125,6 +125,24 @@ describe("the study stacks on the servers they were written for (described hosts
         });
     });
 
+    describe("felter2014 on a two-socket server with SMT off (2 × 16 cores × 1 thread, 256 GiB): no hand change", () => {
+        const NO_SMT: HostContext = mockHost(describedHost("2x16x1,256g"));
+        let spec: ExperimentSpec;
+        before(async () => {
+            spec = load("felter2014", NO_SMT);
+            await declare(spec, NO_SMT);
+        });
+
+        it("fits, and the tuned guest has the host's topology with each vCPU on a core of its own, guest socket s on host socket s", () => {
+            assert.deepEqual(resourcePlan(spec, NO_SMT).problems, []);
+            assert.match(xmlOf("kvm-tuned"), /<topology sockets='2'( dies='1')? cores='16' threads='1'\/>/);
+            const p = pins("kvm-tuned");
+            assert.equal(p.length, 32);
+            assert.equal(new Set(p).size, 32, "every host CPU once");
+            for (let v = 0; v < 32; v++) assert.equal(NO_SMT.cpuPackages![p[v]], v < 16 ? 0 : 1, `vCPU ${v} on host socket ${v < 16 ? 0 : 1}`);
+        });
+    });
+
     describe("felter2014 on a one-socket server (8 cores × 2 threads, 64 GiB)", () => {
         let spec: ExperimentSpec;
         before(async () => {
