@@ -164,13 +164,16 @@ export type KvmOverrides = Partial<
 
 /**
  * The paper's Linpack pinning: vCPU pairs (2k, 2k+1) on the two hyperthreads of one host core, the
- * host's cores taken socket by socket. A guest whose topology has several sockets of two threads
- * per core gets its socket s on host socket s (its first cores there), so that what the guest
- * sees as one socket is one socket of the host, however the host numbers its CPUs.
+ * host's cores taken socket by socket. A guest whose topology has several sockets gets its socket
+ * s on host socket s (its first cores there), so that what the guest sees as one socket is one
+ * socket of the host, however the host numbers its CPUs. On a host without SMT each vCPU gets a
+ * core of its own, the same rule with one thread per core, so a study stack that says
+ * `topology: host` and `pinning: ht-siblings` runs on such a server unchanged.
  * @param siblings host cores as lists of their logical CPUs (sysfs thread_siblings_list), e.g. [[0,16],[1,17]]
  * @param packages the socket of each host CPU, by CPU number (undefined: one socket)
  * @param topology the guest's CPU topology, when it has one
- * @throws KvmPresetError when the host has no hyperthread pairs, too few of them, or not the sockets the topology asks for.
+ * @throws KvmPresetError when the host has too few cores, not the sockets the topology asks for, or
+ *   no hyperthreads for a topology with two threads per core.
  */
 export function htSiblingPinning(
     environment: string,
@@ -180,32 +183,44 @@ export function htSiblingPinning(
     topology?: CpuTopology,
 ): number[] {
     const pairs = siblings.filter((s) => s.length >= 2);
-    if (pairs.length === 0) {
+    const width = pairs.length > 0 ? 2 : 1;
+    const cores = width === 2 ? pairs : siblings;
+    const noSmt = `on a host without hyperthreads (lscpu: Thread(s) per core: 1) pinning "ht-siblings" gives each vCPU a host core of its own`;
+    if (cores.length === 0) {
         throw new KvmPresetError(
             environment,
-            `pinning "ht-siblings" needs hyperthread sibling pairs, but every host core has one thread (lscpu: Thread(s) per core: 1); give an explicit pinning list or "preset"`,
+            `pinning "ht-siblings" needs the host's cores (sysfs thread_siblings_list), which were not read; give an explicit pinning list or "preset"`,
         );
     }
-    if (vcpus % 2 !== 0 || vcpus / 2 > pairs.length) {
+    if (width === 1 && topology && topology.threads > 1) {
+        throw new KvmPresetError(
+            environment,
+            `${noSmt}, but the guest's topology has ${topology.threads} threads per core; give the host's topology (topology: host) or threads: 1`,
+        );
+    }
+    if (width === 2 && (vcpus % 2 !== 0 || vcpus / 2 > pairs.length)) {
         throw new KvmPresetError(
             environment,
             `pinning "ht-siblings" puts vCPU pairs on ${pairs.length} host cores with two threads; ${vcpus} vCPUs need an even count of at most ${pairs.length * 2}`,
         );
     }
+    if (width === 1 && vcpus > cores.length) {
+        throw new KvmPresetError(environment, `${noSmt}; ${vcpus} vCPUs need at most ${cores.length}, the host's cores`);
+    }
     const socketOf = (core: readonly number[]) => packages?.[core[0]] ?? 0;
-    const ordered = [...pairs].sort((a, b) => socketOf(a) - socketOf(b) || a[0] - b[0]);
-    const flat = (cores: readonly (readonly number[])[]) => cores.flatMap((p) => [p[0], p[1]]);
-    if (topology && topology.sockets > 1 && topology.threads === 2) {
+    const ordered = [...cores].sort((a, b) => socketOf(a) - socketOf(b) || a[0] - b[0]);
+    const flat = (cs: readonly (readonly number[])[]) => cs.flatMap((c) => c.slice(0, width));
+    if (topology && topology.sockets > 1 && topology.threads === width) {
         const sockets = [...new Set(ordered.map(socketOf))].map((s) => ordered.filter((p) => socketOf(p) === s));
         if (sockets.length < topology.sockets || sockets.slice(0, topology.sockets).some((c) => c.length < topology.cores)) {
             throw new KvmPresetError(
                 environment,
-                `pinning "ht-siblings" puts each of the guest's ${topology.sockets} sockets on a host socket of its own, with ${topology.cores} cores of two threads each; this host has ${sockets.length} socket(s) with ${sockets.map((c) => c.length).join(", ")} such cores. Give a topology this host has (topology: host), or an explicit pinning list`,
+                `pinning "ht-siblings" puts each of the guest's ${topology.sockets} sockets on a host socket of its own, with ${topology.cores} cores of ${width === 2 ? "two threads" : "one thread"} each; this host has ${sockets.length} socket(s) with ${sockets.map((c) => c.length).join(", ")} such cores. Give a topology this host has (topology: host), or an explicit pinning list`,
             );
         }
         return flat(sockets.slice(0, topology.sockets).flatMap((c) => c.slice(0, topology.cores)));
     }
-    return flat(ordered.slice(0, vcpus / 2));
+    return flat(ordered.slice(0, vcpus / width));
 }
 
 function describeHostCpus(n: number): string {

@@ -330,11 +330,12 @@ describe("refusals before provisioning on this host", function () {
         );
     });
 
-    it("ht-siblings pinning on a host without hyperthreads", function () {
+    it("ht-siblings pinning of a two-thread guest topology on a host without hyperthreads", function () {
         if (fs.readFileSync("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list", "utf8").includes(",")) this.skip();
+        const kvmHt = { name: "kvm-ht", kind: "kvm", vcpus: 2, topology: { sockets: 1, cores: 1, threads: 2 }, pinning: "ht-siblings" };
         assert.throws(
-            () => gatherHost(parseSpec("it3r", { ...base, environments: [{ name: "kvm-ht", kind: "kvm", vcpus: 2, pinning: "ht-siblings" }] })),
-            /environment kvm-ht: kvm-untuned: pinning "ht-siblings" needs hyperthread sibling pairs/,
+            () => gatherHost(parseSpec("it3r", { ...base, environments: [kvmHt] })),
+            /environment kvm-ht: kvm-untuned: on a host without hyperthreads \(lscpu: Thread\(s\) per core: 1\) pinning "ht-siblings" gives each vCPU a host core of its own, but the guest's topology has 2 threads per core/,
         );
     });
 

@@ -162,7 +162,14 @@ describe("kvm domain XML", () => {
                 ]),
                 [0, 16, 1, 17],
             );
-            throwsMatching(() => htSiblingPinning("kvm-tuned", 2, [[0], [1]]), KvmPresetError, /needs hyperthread sibling pairs/);
+            // Without SMT: a core of its own for each vCPU; a guest topology of two threads per core cannot be honoured.
+            assert.deepEqual(htSiblingPinning("kvm-tuned", 2, [[0], [1]]), [0, 1]);
+            throwsMatching(
+                () => htSiblingPinning("kvm-tuned", 2, [[0], [1]], undefined, { sockets: 1, cores: 1, threads: 2 }),
+                KvmPresetError,
+                /on a host without hyperthreads \(lscpu: Thread\(s\) per core: 1\) pinning "ht-siblings" gives each vCPU a host core of its own, but the guest's topology has 2 threads per core; give the host's topology \(topology: host\)/,
+            );
+            throwsMatching(() => htSiblingPinning("kvm-tuned", 3, [[0], [1]]), KvmPresetError, /3 vCPUs need at most 2, the host's cores/);
             throwsMatching(
                 () =>
                     htSiblingPinning("kvm-tuned", 3, [
@@ -187,6 +194,12 @@ describe("kvm domain XML", () => {
                 ...socket0.slice(0, 8),
                 ...socket1.slice(0, 8),
             ]);
+            // The same server with SMT off, and the guest's topology: host (2 sockets × 8 cores × 1 thread).
+            const single = Array.from({ length: 16 }, (_, c) => [c]);
+            assert.deepEqual(
+                htSiblingPinning("kvm-tuned", 16, single, packages, { sockets: 2, cores: 8, threads: 1 }),
+                [0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15],
+            );
             throwsMatching(
                 () => htSiblingPinning("kvm-tuned", 32, cores, undefined, { sockets: 2, cores: 8, threads: 2 }),
                 KvmPresetError,

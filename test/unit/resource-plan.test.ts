@@ -250,7 +250,7 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
             environments: [
                 "native",
                 { name: "huge", kind: "kvm", vcpus: 4, memoryMiB: 32768 },
-                { name: "sib", kind: "kvm", preset: "kvm-tuned", vcpus: 2, pinning: "ht-siblings" },
+                { name: "sib", kind: "kvm", preset: "kvm-tuned", vcpus: 2, topology: { sockets: 1, cores: 1, threads: 2 }, pinning: "ht-siblings" },
             ],
             workloads: ["sysbench-cpu"],
         });
@@ -261,7 +261,7 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
         });
         assert.equal(p.verdict, "does not fit");
         assert.match(p.problems[0], /^KVM is requested but unusable/);
-        assert.ok(p.problems.some((l) => /^environment sib: .*"ht-siblings" needs hyperthread sibling pairs/.test(l)));
+        assert.ok(p.problems.some((l) => /^environment sib: .*on a host without hyperthreads .* but the guest's topology has 2 threads per core/.test(l)));
         assert.ok(p.problems.some((l) => /^environment huge \(isobench:environments\.1\.vcpus\): 4 vCPUs, but the host has CPUs 0-1 only/.test(l)));
         assert.ok(p.problems.some((l) => /^environment huge \(isobench:environments\.1\.memoryMiB\): 32768 MiB/.test(l)));
         assert.ok(p.problems.some((l) => l.startsWith("the filesystem mounted at / has 5.0 GiB free, but the plan may write 10.0 GiB there")));
@@ -387,7 +387,7 @@ describe("isobench plan (experiment/plan-command.ts)", () => {
         );
         assert.match(
             fits.out,
-            /; the run may write 63\.4 GiB on the host's disks\n\nverdict: fits\n\(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them\)$/,
+            /; the run may write 79.4 GiB on the host's disks\n\nverdict: fits\n\(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them\)$/,
         );
         assert.match(fits.out, /\nschedule: interleaved \(.*\); isobench:schedule: auto: the guests' \d+ MiB fit this host's 262144 MiB together\n/);
         // isobench:schedule: auto makes it grouped where the guests do not fit together.

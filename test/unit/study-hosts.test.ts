@@ -66,14 +66,14 @@ describe("the study stacks on the servers they were written for (described hosts
             assert.ok(p.together.memoryMiB <= 256 * 1024 - 512, `${p.together.memoryMiB} MiB of guests`);
             assert.equal(
                 p.workloads.reduce((s, w) => s + w.cells, 0),
-                340,
+                350,
             );
             const times = expectedTimes(p);
             for (const [w, t] of times) assert.match(t, /^\d+(\.\d)? (s|min|h|days \(\d+ h\)) {2}\[parameters\]$/, `${w}: ${t}`);
             // MySQL's sweep alone: 15 thread counts × 60 s in 5 environments × 10 repetitions, plus its prepare and the cells' overhead.
             const mysql = p.workloads.find((w) => w.name === "mysql")!;
             assert.ok(mysql.seconds >= 15 * 60 * 50, `mysql ${mysql.seconds} s`);
-            assert.match(formatResourcePlan(p), /\n {2}total +340 +\d+\.\d days \(\d+ h\), plus provisioning, probes and the analysis\n/);
+            assert.match(formatResourcePlan(p), /\n {2}total +350 +\d+\.\d days \(\d+ h\), plus provisioning, probes and the analysis\n/);
             assert.deepEqual(p.notes, [], "every CPU-wide workload's guest has all the host's CPUs");
         });
 
@@ -122,6 +122,24 @@ describe("the study stacks on the servers they were written for (described hosts
             );
             assert.match(xmlOf("kvm-mysql"), /<model[^>]*>SandyBridge<\/model>/);
             assert.match(xmlOf("kvm-mysql"), /<memory unit='MiB'>16384<\/memory>/);
+        });
+    });
+
+    describe("felter2014 on a two-socket server with SMT off (2 × 16 cores × 1 thread, 256 GiB): no hand change", () => {
+        const NO_SMT: HostContext = mockHost(describedHost("2x16x1,256g"));
+        let spec: ExperimentSpec;
+        before(async () => {
+            spec = load("felter2014", NO_SMT);
+            await declare(spec, NO_SMT);
+        });
+
+        it("fits, and the tuned guest has the host's topology with each vCPU on a core of its own, guest socket s on host socket s", () => {
+            assert.deepEqual(resourcePlan(spec, NO_SMT).problems, []);
+            assert.match(xmlOf("kvm-tuned"), /<topology sockets='2'( dies='1')? cores='16' threads='1'\/>/);
+            const p = pins("kvm-tuned");
+            assert.equal(p.length, 32);
+            assert.equal(new Set(p).size, 32, "every host CPU once");
+            for (let v = 0; v < 32; v++) assert.equal(NO_SMT.cpuPackages![p[v]], v < 16 ? 0 : 1, `vCPU ${v} on host socket ${v < 16 ? 0 : 1}`);
         });
     });
 
