@@ -80,7 +80,7 @@ describe("disk space the plan may need (experiment/disk-plan.ts)", () => {
         assert.deepEqual(resumed.keys, []);
     });
 
-    it("felter2014: fio's 16 GiB file in the native folder, in docker-nat's volume, and in kvm-fio's disk, grown by 16 GiB to hold it", () => {
+    it("felter2014: fio's 16 GiB file in the native folder, in docker-nat's volume and docker-nat-unionfs's container layer, and in kvm-fio's disk, grown by 16 GiB to hold it", () => {
         const s = loadStackSpec(STACKS, "felter2014", PAPER);
         const plan = diskPlan(s, facts());
         const fio = 16 * GiB;
@@ -96,7 +96,7 @@ describe("disk space the plan may need (experiment/disk-plan.ts)", () => {
             [
                 ["environment docker-nat, in its volume under Docker's data root", pxz + mysql + fio],
                 ["environment docker-host, in its volume under Docker's data root", mysql],
-                ["environment docker-nat-unionfs, in its container layer under Docker's data root", mysql],
+                ["environment docker-nat-unionfs, in its container layer under Docker's data root", mysql + fio],
             ],
         );
         // The guest's disk: the 3 GiB image grown by the file and the guest's own writes beyond the base's free room, with ext4's share, in whole GiB.

@@ -210,8 +210,6 @@ describe("up --from: reading the original", () => {
         const dir = path.join(tmp, "old");
         fs.mkdirSync(path.join(dir, "cells"), { recursive: true });
         refused(dir, /has no provenance\/: the run predates provenance .*Fix: write a stack file by hand/);
-        // The shipped runs are such runs.
-        refused(path.join(REPO_ROOT, "docs", "results", "flux7-2014"), /the run predates provenance/);
     });
 
     it("refuses an import: nothing was provisioned to run again", () => {
