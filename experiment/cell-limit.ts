@@ -9,6 +9,7 @@ import type { Accel } from "../core/samples";
 import type { EnvironmentSpec } from "../core/environment-spec";
 import { parseCpuset } from "../core/cpuset";
 import { getWorkload } from "../workloads";
+import type { LengthFixedBy } from "../workloads/workload";
 import { instanceSweep } from "../workloads/instances";
 import { median } from "../analysis/statistics";
 
@@ -81,6 +82,12 @@ export function expectedCellS(selection: Pick<WorkloadSelection, "name" | "param
     if (one === undefined) return undefined;
     const sweep = w.needsClones ? undefined : instanceSweep(w.name, params);
     return one * (sweep ? sweep.reduce((a, b) => a + b, 0) : 1);
+}
+
+/** What fixes the length of a cell of this selection (Workload.lengthFixedBy), its defaults filled in. */
+export function cellLengthFixedBy(selection: Pick<WorkloadSelection, "name" | "params">): LengthFixedBy {
+    const w = getWorkload(selection.name);
+    return w.lengthFixedBy({ ...w.defaults, ...selection.params });
 }
 
 /** How long one cell is expected to take, start line to done line, and where that comes from. */

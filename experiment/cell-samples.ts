@@ -26,6 +26,8 @@ export interface CellSamplesInput {
     readonly addr?: ServerAddress;
     /** Set when the cell ran simultaneous clones of this environment (an instances sweep). */
     readonly clonesOf?: string;
+    /** Under the grouped schedule, the planned boot of the cell's guest before it (guest-schedule.ts), for the notes. */
+    readonly plannedBoot?: string;
 }
 
 export function cellSamples(c: CellSamplesInput): Sample[] {
@@ -59,6 +61,7 @@ export function cellSamples(c: CellSamplesInput): Sample[] {
             c.workload.notes,
             c.addr ? `client on host, server at ${c.addr.host}:${c.addr.port}` : "",
             c.clonesOf !== undefined ? `${m.point?.instances ?? ""} simultaneous instances (clones of ${c.clonesOf})` : "",
+            c.plannedBoot ?? "",
         ]
             .filter((n) => n !== "")
             .join("; "),

@@ -95,6 +95,9 @@ const cellSchema = {
         repetition: { type: "integer", minimum: 1 },
         env: handleSchema,
         guests: { type: "array", items: { type: "string" } },
+        schedule: { const: "grouped" },
+        groupStart: { type: "boolean" },
+        guestSshKey: { type: "string" },
         fingerprint: { type: "string", pattern: "^fp1-[0-9a-f]{16}$" },
         onFailure: { enum: ["stop", "continue"] },
         limit: {

@@ -4,7 +4,7 @@
  * for a bigger machine is refused before anything is created rather than by libvirt halfway
  * through, or, worse, measured while the host swaps or time-shares its CPUs.
  */
-import type { ExperimentSpec } from "./spec";
+import type { ExperimentSpec, Schedule } from "./spec";
 
 /**
  * RAM kept for the host and not offered to guests. Guest RAM is not reserved up front, so the
@@ -95,27 +95,35 @@ function hostRamOf(host: HostSize): string {
 }
 
 /**
- * Why the guests cannot be up together: every guest of a stack is provisioned at the start and
- * stays up for the whole run (the interleaved schedule; the guests a cell does not use are
+ * Why the guests cannot be up together: under the interleaved schedule every guest of a stack is
+ * provisioned at the start and stays up for the whole run (the guests a cell does not use are
  * paused, which frees their CPUs but not their memory). QEMU allocates guest memory as it is
  * touched, so they would boot; the host swaps once their benchmarks have touched more than it has,
  * and a guest that swaps measures the swapping, hours into the run. Undefined when they fit.
+ * @param eachFits whether every guest fits the host alone: then isobench:schedule: grouped is the first fix
  */
-export function concurrentMemoryProblem(guests: readonly GuestSize[], host: HostSize): string | undefined {
+export function concurrentMemoryProblem(guests: readonly GuestSize[], host: HostSize, eachFits = false): string | undefined {
     const usable = host.memTotalMiB - HOST_RESERVE_MIB;
     const total = guests.reduce((sum, g) => sum + g.memoryMiB, 0);
     if (guests.length < 2 || total <= usable) return undefined;
+    const grouped = eachFits
+        ? `set isobench:schedule: grouped (one guest up at a time: the largest needs ${Math.max(...guests.map((g) => g.memoryMiB))} MiB, at one boot per guest per repetition; docs/running-the-studies.md "Interleaved or grouped"), or `
+        : "";
     return (
         `the ${guests.length} guests are up together for the whole run and need ${total} MiB together once their benchmarks have touched their memory (${guests.map((g) => `${g.name} ${g.memoryMiB} MiB at ${memoryAt(g)}`).join(", ")}), but ${hostRamOf(host)}; ` +
-        `a guest that then swaps measures the swapping. Fix: lower their memory (memoryMiB, or memory: "<n>%" of the host) until they add up to at most ${Math.max(usable, 0)} MiB, or split the guests over several stacks`
+        `a guest that then swaps measures the swapping. Fix: ${grouped}lower their memory (memoryMiB, or memory: "<n>%" of the host) until they add up to at most ${Math.max(usable, 0)} MiB, or split the guests over several stacks`
     );
 }
 
-/** Every reason the stack's guests do not fit the host: each guest alone, then all of them up together. */
-export function capacityProblems(spec: Pick<ExperimentSpec, "environmentSpecs">, host: HostSize): string[] {
+/**
+ * Every reason the stack's guests do not fit the host: each guest alone, then, under the
+ * interleaved schedule, all of them up together (under grouped one guest is up at a time).
+ */
+export function capacityProblems(spec: Pick<ExperimentSpec, "environmentSpecs"> & { readonly schedule?: Schedule }, host: HostSize): string[] {
     const guests = guestSizes(spec);
-    const together = concurrentMemoryProblem(guests, host);
-    return [...guestCapacityProblems(guests, host), ...(together ? [together] : [])];
+    const alone = guestCapacityProblems(guests, host);
+    const together = spec.schedule === "grouped" ? undefined : concurrentMemoryProblem(guests, host, alone.length === 0);
+    return [...alone, ...(together ? [together] : [])];
 }
 
 /** The refusal of guests the host cannot hold. */

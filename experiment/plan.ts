@@ -5,8 +5,14 @@
  * A workload that names its environments runs only in those (per-workload guest sizes).
  * Repetitions the precision goal added (spec.addedRepetitions) come after the planned ones, in
  * the order they were added, so the cells measured before keep their place in the chain.
+ *
+ * Under isobench:schedule: grouped the environments take turns by group instead: within each
+ * repetition every cell of one environment runs before the next environment's, environments in
+ * the same rotating order, so a guest is booted once per repetition for its group and shut off
+ * after it (environments/kvm/guest-schedule.ts). Drift of the host then lands between
+ * environments rather than being spread over them: the price of one guest's memory at a time.
  */
-import type { EnvironmentName, ExperimentSpec, WorkloadSelection } from "./spec";
+import type { EnvironmentName, ExperimentSpec, Schedule, WorkloadSelection } from "./spec";
 
 export interface Cell {
     readonly id: string;
@@ -15,7 +21,9 @@ export interface Cell {
     readonly repetition: number;
 }
 
-export function planCells(spec: Pick<ExperimentSpec, "environments" | "workloads" | "repetitions" | "addedRepetitions">): Cell[] {
+export function planCells(
+    spec: Pick<ExperimentSpec, "environments" | "workloads" | "repetitions" | "addedRepetitions"> & { readonly schedule?: Schedule },
+): Cell[] {
     const cells: Cell[] = [];
     const envs = spec.environments;
     const environmentsOf = (workload: WorkloadSelection) => (workload.environments ? envs.filter((e) => workload.environments!.includes(e)) : envs);
@@ -37,5 +45,31 @@ export function planCells(spec: Pick<ExperimentSpec, "environments" | "workloads
         add(workload, mine, a.repetition);
         for (const e of mine) planned.add(`${workload.name}.${e}.r${a.repetition}`);
     }
-    return cells;
+    return spec.schedule === "grouped" ? grouped(cells, envs) : cells;
+}
+
+/**
+ * The interleaved cells regrouped: each run of cells of one repetition (a planned repetition, or
+ * what one precision decision added) ordered by environment, in that repetition's rotation of
+ * the stack's environments, workloads in their order within an environment.
+ */
+function grouped(cells: readonly Cell[], envs: readonly EnvironmentName[]): Cell[] {
+    const turn = (c: Cell) => (((envs.indexOf(c.environment) - (c.repetition - 1)) % envs.length) + envs.length) % envs.length;
+    const out: Cell[] = [];
+    for (let i = 0; i < cells.length;) {
+        let j = i;
+        while (j < cells.length && cells[j].repetition === cells[i].repetition) j++;
+        // Array.prototype.sort is stable: a workload's cells keep their order within an environment.
+        out.push(...cells.slice(i, j).sort((a, b) => turn(a) - turn(b)));
+        i = j;
+    }
+    return out;
+}
+
+/**
+ * The cells that begin an environment's group (the first of its cells in a repetition, or after
+ * another environment's): under the grouped schedule its guest is booted before them, by plan.
+ */
+export function groupStarts(cells: readonly Cell[]): ReadonlySet<string> {
+    return new Set(cells.filter((c, i) => i === 0 || cells[i - 1].environment !== c.environment || cells[i - 1].repetition !== c.repetition).map((c) => c.id));
 }

@@ -11,13 +11,19 @@
  * between a cell's end and the start of the next one of that class (Pulumi's step, the run-cell
  * process's start, and for a guest resuming it from its pause).
  * Classes, because the same workload takes minutes longer in an emulated guest than natively:
- * host (native, Docker), guest (KVM) and emulated (a guest under software emulation). A workload
- * not yet measured in a class is scaled from its spans in another class by how the two classes
- * compare on the workloads measured in both; one measured nowhere gets its prior (an injected
- * function: the workload's expected seconds from its params today, earlier runs' figures later),
- * scaled by how the measured cells compared with their priors.
+ * host (native, Docker), guest (KVM) and emulated (a guest under software emulation). How much
+ * slower a class is shows only on cells whose length the work fixes (redis's requests: 10× longer
+ * emulated on this host), not on those a time parameter fixes (sysbench-cpu's timeSeconds: the
+ * same seconds, whatever the speed, plus a slower start): Workload.lengthFixedBy says which. A
+ * workload not yet measured in a class takes its spans in another class, times how the two classes
+ * compare on the workloads of its kind measured in both; with none, a work-bound one takes the
+ * default factor of the classes and a time-bound one its span unchanged. A workload measured
+ * nowhere gets its prior (an injected function: the workload's expected seconds from its params
+ * today, earlier runs' figures later), scaled by how the measured cells of its kind compared with
+ * their priors.
  */
 import type { LogEvent } from "./run-report";
+import type { LengthFixedBy } from "../workloads/workload";
 import { mean, median } from "../analysis/statistics";
 
 export type EnvironmentKind = "native" | "docker" | "kvm" | "docker-in-kvm";
@@ -29,6 +35,8 @@ export interface PlannedCell {
     readonly workload: string;
     readonly environment: string;
     readonly kind: EnvironmentKind;
+    /** What fixes the cell's length (Workload.lengthFixedBy with the cell's params). */
+    readonly lengthFixedBy: LengthFixedBy;
 }
 
 /** A cell's expected seconds of work before any such cell was measured; undefined when unknown. */
@@ -41,11 +49,17 @@ export type StepEvent =
 
 export type ProgressEvent = LogEvent | StepEvent;
 
-/** Without measurements: how much slower a cell of each class is than the same cell on the host. */
+/**
+ * Without measurements: how much slower a work-bound cell of each class is than the same cell on
+ * the host (a time-bound one lasts its time in every class). A best guess, hence not
+ * experiment/cell-limit.ts's EMULATION_SLOWDOWN (50), the worst case a cell's limit and
+ * `isobench plan` must not fall short of.
+ */
 export const DEFAULT_CLASS_FACTOR: Readonly<Record<EnvironmentClass, number>> = {
     host: 1,
     guest: 1.2,
-    // This project's emulated guests ran the felter2014-small cells 3-26× slower than the host.
+    // This project's emulated guests ran felter2014-small's work-bound cells 6-10× slower than the host (mean span per
+    // workload: pxz 7×, HPL 8-10×, RandomAccess 8×, STREAM 7×, redis 6×), quick's redis 5-10× (vs docker-nat's and native's).
     emulated: 10,
 };
 /** Seconds between two cells before any gap was measured (this host: about 1.3 s). */
@@ -85,6 +99,7 @@ const medianOf = (xs: readonly number[]): number | undefined => (xs.length > 0 ?
 
 export class ProgressModel {
     private readonly byId: ReadonlyMap<string, PlannedCell>;
+    private readonly lengthOf: ReadonlyMap<string, LengthFixedBy>;
     private readonly done = new Set<string>();
     private readonly failed: string[] = [];
     /** Measured spans (s) per workload and class. */
@@ -103,6 +118,7 @@ export class ProgressModel {
         private readonly opts: ProgressOptions,
     ) {
         this.byId = new Map(plan.map((c) => [c.id, c]));
+        this.lengthOf = new Map(plan.map((c) => [c.workload, c.lengthFixedBy]));
         for (const c of opts.measured ?? []) if (this.byId.has(c)) this.done.add(c);
         for (const c of opts.failed ?? []) if (this.byId.has(c) && !this.done.has(c)) this.failed.push(c);
     }
@@ -199,12 +215,12 @@ export class ProgressModel {
         if (own) return mean(own);
         for (const other of CLASSES) {
             const there = this.spans.get(key(cell.workload, other));
-            if (other !== cls && there) return mean(there) * this.classRatio(cls, other);
+            if (other !== cls && there) return mean(there) * this.classRatio(cls, other, cell.lengthFixedBy);
         }
         const prior = this.opts.prior(cell);
         const measuredMean = this.classMean(cls);
         if (prior === undefined) return measuredMean ?? UNKNOWN_CELL_S * DEFAULT_CLASS_FACTOR[cls];
-        return prior * this.calibration(cls);
+        return prior * this.calibration(cls, cell.lengthFixedBy);
     }
 
     private eta(left: readonly string[], current: { cell: PlannedCell; sinceS: number } | undefined): number {
@@ -248,33 +264,40 @@ export class ProgressModel {
         return guests.includes("tcg") ? "emulated" : "guest";
     }
 
-    /** How much longer a cell of class `a` takes than one of class `b`: the median over workloads measured in both, else the defaults. */
-    private classRatio(a: EnvironmentClass, b: EnvironmentClass): number {
+    /**
+     * How much longer a cell of class `a` takes than one of class `b`, for cells whose length
+     * `length` fixes: the median over such workloads measured in both. Without one, the defaults'
+     * ratio for work-bound cells, and 1 for time-bound ones.
+     */
+    private classRatio(a: EnvironmentClass, b: EnvironmentClass, length: LengthFixedBy): number {
         const ratios: number[] = [];
         for (const [k, xs] of this.spans) {
             const [w, cls] = splitKey(k);
             const other = this.spans.get(key(w, b));
-            if (cls === a && other) ratios.push(mean(xs) / mean(other));
+            if (cls === a && other && this.lengthOf.get(w) === length) ratios.push(mean(xs) / mean(other));
         }
-        return medianOf(ratios) ?? DEFAULT_CLASS_FACTOR[a] / DEFAULT_CLASS_FACTOR[b];
+        return medianOf(ratios) ?? (length === "work" ? DEFAULT_CLASS_FACTOR[a] / DEFAULT_CLASS_FACTOR[b] : 1);
     }
 
-    /** Measured span over prior for the class's measured workloads (median), or scaled from another class. */
-    private calibration(cls: EnvironmentClass): number {
-        const own = this.priorRatios(cls);
+    /**
+     * Measured span over prior for the class's measured workloads of the same kind (median), or
+     * scaled from another class; without any, the default factor (work) or 1 (time).
+     */
+    private calibration(cls: EnvironmentClass, length: LengthFixedBy): number {
+        const own = this.priorRatios(cls, length);
         if (own.length > 0) return median(own);
         for (const other of CLASSES) {
-            const r = this.priorRatios(other);
-            if (r.length > 0) return median(r) * this.classRatio(cls, other);
+            const r = this.priorRatios(other, length);
+            if (r.length > 0) return median(r) * this.classRatio(cls, other, length);
         }
-        return DEFAULT_CLASS_FACTOR[cls];
+        return length === "work" ? DEFAULT_CLASS_FACTOR[cls] : 1;
     }
 
-    private priorRatios(cls: EnvironmentClass): number[] {
+    private priorRatios(cls: EnvironmentClass, length: LengthFixedBy): number[] {
         const out: number[] = [];
         for (const [k, xs] of this.spans) {
             const [w, c] = splitKey(k);
-            if (c !== cls) continue;
+            if (c !== cls || this.lengthOf.get(w) !== length) continue;
             const sample = this.plan.find((p) => p.workload === w && this.classOf(p) === cls);
             const prior = sample && this.opts.prior(sample);
             if (prior !== undefined && prior > 0) out.push(mean(xs) / prior);

@@ -1,9 +1,9 @@
 /**
  * A stack's plan as the progress model sees it (experiment/progress-model.ts): each cell with its
- * workload and its environment's kind, and the prior of a cell no run has measured yet, the
+ * workload, its environment's kind and what fixes its length, and the prior of a cell no run has measured yet, the
  * seconds its workload's params say it works (experiment/cell-limit.ts expectedCellS). Pure.
  */
-import { environmentCpus, expectedCellS } from "./cell-limit";
+import { cellLengthFixedBy, environmentCpus, expectedCellS } from "./cell-limit";
 import { planCells } from "./plan";
 import type { CellPrior, PlannedCell } from "./progress-model";
 import type { ExperimentSpec } from "./spec";
@@ -13,7 +13,13 @@ const PRIOR_OVERHEAD_S = 2;
 
 export function progressPlan(spec: Pick<ExperimentSpec, "environments" | "environmentSpecs" | "workloads" | "repetitions">): PlannedCell[] {
     const kinds = new Map(spec.environmentSpecs.map((e) => [e.name, e.kind]));
-    return planCells(spec).map((c) => ({ id: c.id, workload: c.workload.name, environment: c.environment, kind: kinds.get(c.environment) ?? "native" }));
+    return planCells(spec).map((c) => ({
+        id: c.id,
+        workload: c.workload.name,
+        environment: c.environment,
+        kind: kinds.get(c.environment) ?? "native",
+        lengthFixedBy: cellLengthFixedBy(c.workload),
+    }));
 }
 
 /**

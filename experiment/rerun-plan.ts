@@ -112,6 +112,8 @@ export function stackConfigOf(
         "isobench:allowSoftwareEmulation": spec.allowSoftwareEmulation,
         "isobench:dockerDriver": spec.dockerDriver,
         "isobench:onCellFailure": spec.onCellFailure,
+        // A spec recorded before isobench:schedule existed ran interleaved.
+        "isobench:schedule": spec.schedule ?? "interleaved",
         ...(spec.cellTimeoutS !== undefined ? { "isobench:cellTimeoutS": spec.cellTimeoutS } : {}),
         "isobench:kvm": { ...withoutSizingNotes(spec.kvm) },
         ...(Object.keys(spec.host).length > 0 ? { "isobench:host": { ...spec.host } } : {}),
@@ -136,6 +138,8 @@ function ranAs(spec: ExperimentSpec, params: Readonly<Record<string, Readonly<Re
     const noted = (e: EnvironmentSpec) => (e.kind === "kvm" || e.kind === "docker-in-kvm" ? { ...e, kvm: withoutSizingNotes(e.kvm) } : e);
     return plain({
         ...rest,
+        // A run recorded before isobench:schedule existed ran interleaved: not a difference.
+        schedule: spec.schedule ?? "interleaved",
         kvm: withoutSizingNotes(spec.kvm),
         environmentSpecs: spec.environmentSpecs.map(noted),
         workloads: spec.workloads.map((w) => ({ ...w, params: params[w.name] ?? w.params })),

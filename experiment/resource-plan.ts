@@ -11,13 +11,13 @@
  * disks is disk-plan.ts, a cell's expected duration is cell-limit.ts, and how an environment is
  * made on this host is environment-handles.ts; this puts them side by side.
  */
-import type { ExperimentSpec } from "./spec";
+import type { ExperimentSpec, Schedule } from "./spec";
 import type { HostContext } from "./program";
 import type { CellInvocation } from "./runner";
 import { environmentPlans, EnvironmentPlan } from "./environment-handles";
 import { planInvocations } from "./cell-invocations";
 import { environmentCpus, expectedCellDuration } from "./cell-limit";
-import { planCells } from "./plan";
+import { groupStarts, planCells } from "./plan";
 import { capacityProblems, HOST_RESERVE_MIB } from "./guest-capacity";
 import { DiskPlan, FilesystemSpace, MovablePaths, filesystemProblems, formatBytes, workloadWrites } from "./disk-plan";
 import { CellHistory, historyKey } from "./cell-history";
@@ -65,7 +65,22 @@ export interface EnvironmentRow {
     readonly writes: ReadonlyArray<{ readonly workload: string; readonly bytes: number; readonly describe: string }>;
 }
 
-export type Verdict = "fits" | "does not fit at once" | "does not fit";
+export type Verdict = "fits" | "needs isobench:schedule: grouped" | "does not fit";
+
+/** Guests up at the same time, their memory and vCPUs. */
+export interface UpAtOnce {
+    readonly guests: number;
+    readonly memoryMiB: number;
+    readonly vcpus: number;
+}
+
+/**
+ * Seconds a planned boot of the grouped schedule is expected to add: the guest's start until it
+ * answers SSH and the shutdown before the next group. An estimate, not measured here (nothing
+ * records boot times between runs yet): a direct-kernel Debian guest reached SSH in about 26 s
+ * under emulation on the development host, and boots in seconds under KVM.
+ */
+export const PLANNED_BOOT_S: Readonly<Record<"kvm" | "tcg", number>> = { kvm: 20, tcg: 60 };
 
 export interface ResourcePlan {
     readonly stack: string;
@@ -75,11 +90,19 @@ export interface ResourcePlan {
     readonly host: string;
     readonly workloads: readonly WorkloadPlan[];
     readonly environments: readonly EnvironmentRow[];
-    /** Expected seconds of the cells still to run whose duration is known. */
+    /** Expected seconds of the cells still to run whose duration is known, and of the planned boots under grouped. */
     readonly totalS: number;
     readonly unknownCells: number;
-    /** Environments up at the same time: under the interleaved schedule, all of them for the whole run. */
-    readonly together: { readonly guests: number; readonly memoryMiB: number; readonly vcpus: number };
+    /** isobench:schedule of the stack. */
+    readonly schedule: Schedule;
+    /** Guests up at the same time under each schedule: interleaved, all of them for the whole run; grouped, the largest one. */
+    readonly upAtOnce: Readonly<Record<Schedule, UpAtOnce>>;
+    /** Guests up at the same time under the stack's schedule (upAtOnce[schedule]). */
+    readonly together: UpAtOnce;
+    /** The schedule the stack needs on this host: interleaved where all guests fit together, grouped where only one at a time does, "neither"; undefined when the host's memory is not known. */
+    readonly needs?: Schedule | "neither";
+    /** Under grouped: the planned boots still to come (one per guest and repetition) and their expected seconds, in totalS. */
+    readonly boots?: { readonly count: number; readonly seconds: number };
     /** Bytes the plan may write on the host (disk-plan.ts), when known. */
     readonly diskBytes?: number;
     /** Why the host cannot hold the plan, one line each with its fix; empty when it can. */
@@ -210,7 +233,21 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
         writes: writes.filter((w) => w.environment === p.handle.name),
     }));
     const guests = environments.filter((e) => e.memoryMiB !== undefined);
+    const upAtOnce: Record<Schedule, UpAtOnce> = {
+        interleaved: {
+            guests: guests.length,
+            memoryMiB: guests.reduce((s, g) => s + g.memoryMiB!, 0),
+            vcpus: guests.reduce((s, g) => s + g.vcpus!, 0),
+        },
+        grouped: {
+            guests: Math.min(guests.length, 1),
+            memoryMiB: Math.max(0, ...guests.map((g) => g.memoryMiB!)),
+            vcpus: Math.max(0, ...guests.map((g) => g.vcpus!)),
+        },
+    };
+    const needs = scheduleNeeded(spec, host);
     const onlyTogether = problems.length === 1 && capacity === 1 && /are up together/.test(problems[0]);
+    const boots = spec.schedule === "grouped" ? plannedBoots(cells, measured, environments) : undefined;
     return {
         stack: spec.stack,
         runId: spec.runId,
@@ -218,18 +255,49 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
         host: describeHost(host),
         workloads,
         environments,
-        totalS: workloads.reduce((s, w) => s + w.seconds, 0),
+        totalS: workloads.reduce((s, w) => s + w.seconds, 0) + (boots?.seconds ?? 0),
         unknownCells: workloads.reduce((s, w) => s + w.unknown, 0),
-        together: {
-            guests: guests.length,
-            memoryMiB: guests.reduce((s, g) => s + g.memoryMiB!, 0),
-            vcpus: guests.reduce((s, g) => s + g.vcpus!, 0),
-        },
+        schedule: spec.schedule,
+        upAtOnce,
+        together: upAtOnce[spec.schedule],
+        ...(needs && { needs }),
+        ...(boots && { boots }),
         ...(facts.disk && { diskBytes: facts.disk.plan.needs.reduce((s, n) => s + n.bytes, 0) }),
         problems,
         notes: cpuNotes(spec, plans, host),
-        verdict: problems.length === 0 ? "fits" : onlyTogether ? "does not fit at once" : "does not fit",
+        verdict: problems.length === 0 ? "fits" : onlyTogether ? "needs isobench:schedule: grouped" : "does not fit",
     };
+}
+
+/** Which schedule the stack's guests need on `host`: the guests' memory under each, as guest-capacity.ts judges it. */
+function scheduleNeeded(spec: ExperimentSpec, host: HostContext): Schedule | "neither" | undefined {
+    if (host.memTotalMiB === undefined) return undefined;
+    const size = { cpuCount: host.hostCpuCount, memTotalMiB: host.memTotalMiB };
+    if (capacityProblems({ ...spec, schedule: "interleaved" }, size).length === 0) return "interleaved";
+    return capacityProblems({ ...spec, schedule: "grouped" }, size).length === 0 ? "grouped" : "neither";
+}
+
+/** The grouped schedule's boots still to come: one per group of a guest's cells with a cell not measured yet. */
+function plannedBoots(
+    cells: ReturnType<typeof planCells>,
+    measured: ReadonlySet<string>,
+    environments: readonly EnvironmentRow[],
+): { count: number; seconds: number } {
+    const accel = new Map(environments.filter((e) => e.memoryMiB !== undefined).map((e) => [e.name, e.accel === "tcg" ? "tcg" : "kvm"] as const));
+    const starts = groupStarts(cells);
+    let count = 0;
+    let seconds = 0;
+    cells.forEach((c, i) => {
+        const a = accel.get(c.environment);
+        if (a === undefined || !starts.has(c.id)) return;
+        // The group: from its start to the next start.
+        let end = i + 1;
+        while (end < cells.length && !starts.has(cells[end].id)) end++;
+        if (cells.slice(i, end).every((x) => measured.has(x.id))) return;
+        count++;
+        seconds += PLANNED_BOOT_S[a];
+    });
+    return { count, seconds };
 }
 
 /** Seconds as a person plans with them: "45 s", "12 min", "3.4 h", "2.1 days (51 h)". */
@@ -267,7 +335,9 @@ export function formatResourcePlan(p: ResourcePlan): string {
     out.push(`stack ${p.stack}, run ${p.runId}: ${p.repetitions} repetitions`);
     out.push(`host: ${p.host}`);
     out.push(
-        `schedule: interleaved (every environment is provisioned at the start and stays up for the whole run; within each repetition the environments take turns, in an order that rotates between repetitions)`,
+        p.schedule === "grouped"
+            ? `schedule: grouped (isobench:schedule; every environment is provisioned at the start; within each repetition each environment's cells run back to back, a guest started before its group and shut off after it, environments in an order that rotates between repetitions)`
+            : `schedule: interleaved (every environment is provisioned at the start and stays up for the whole run; within each repetition the environments take turns, in an order that rotates between repetitions)`,
     );
     out.push(
         "",
@@ -281,7 +351,7 @@ export function formatResourcePlan(p: ResourcePlan): string {
                 "total",
                 String(p.workloads.reduce((s, w) => s + w.cells, 0)),
                 "",
-                `${formatDuration(p.totalS)}${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length (each up to its limit)` : ""}, plus provisioning, probes and the analysis`,
+                `${formatDuration(p.totalS)}${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length (each up to its limit)` : ""}${p.boots ? `, with ${bootsText(p.boots)}` : ""}, plus provisioning, probes and the analysis`,
             ],
         ]),
     );
@@ -299,17 +369,36 @@ export function formatResourcePlan(p: ResourcePlan): string {
             ]),
         ]),
     );
+    const i = p.upAtOnce.interleaved;
+    const g = p.upAtOnce.grouped;
+    out.push("");
+    if (i.guests > 1) {
+        out.push(
+            `by schedule: interleaved ${plural(i.guests, "guest")}, ${i.memoryMiB} MiB at once; grouped ${plural(g.guests, "guest")}, at most ${g.memoryMiB} MiB at once, at one boot per guest per repetition; ${
+                p.needs === undefined
+                    ? "the host's memory is not known"
+                    : p.needs === "neither"
+                      ? "the guests do not fit this host under either"
+                      : p.needs === "interleaved"
+                        ? "the stack fits interleaved (the default)"
+                        : "the stack needs isobench:schedule: grouped"
+            }`,
+        );
+    }
     out.push(
-        "",
-        `up at the same time: ${plural(p.together.guests, "guest")} with ${p.together.memoryMiB} MiB of memory and ${plural(p.together.vcpus, "vCPU")} in all (a guest the current cell does not use is paused: its vCPUs do not compete, its memory stays taken; the host keeps ${HOST_RESERVE_MIB} MiB for itself)` +
+        `up at the same time: ${plural(p.together.guests, "guest")} with ${p.together.memoryMiB} MiB of memory and ${plural(p.together.vcpus, "vCPU")} in all (${
+            p.schedule === "grouped"
+                ? "grouped: the guest of the current group; the others are shut off"
+                : "a guest the current cell does not use is paused: its vCPUs do not compete, its memory stays taken"
+        }; the host keeps ${HOST_RESERVE_MIB} MiB for itself)` +
             (p.diskBytes !== undefined ? `; the run may write ${formatBytes(p.diskBytes)} on the host's disks` : ""),
     );
     for (const n of p.notes) out.push(`note: ${n}`);
     out.push("", `verdict: ${p.verdict}`);
     for (const l of p.problems) out.push(`  - ${l}`);
-    if (p.verdict === "does not fit at once") {
+    if (p.verdict === "needs isobench:schedule: grouped") {
         out.push(
-            "  The guests fit one at a time but not all together. A schedule that provisions one guest at a time (isobench:schedule: grouped) is not available yet: size the guests down as the fix says.",
+            "  The guests fit one at a time but not all together: with isobench:schedule: grouped each guest is booted for its own cells of a repetition and shut off after them (docs/running-the-studies.md, Interleaved or grouped).",
         );
     }
     return out.join("\n");
@@ -323,6 +412,10 @@ export function summarizePlan(p: ResourcePlan): string {
     return (
         `plan: ${cells} cells${measured ? ` (${measured} measured already)` : ""}, expected ${formatDuration(p.totalS)}` +
         `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""} (${fromHistory ? `${fromHistory} cell(s) from earlier runs, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
-        `; ${plural(p.together.guests, "guest")} up at once with ${p.together.memoryMiB} MiB`
+        `; ${plural(p.together.guests, "guest")} up at once with ${p.together.memoryMiB} MiB` +
+        (p.boots ? ` (schedule grouped: ${bootsText(p.boots)})` : "")
     );
 }
+
+const bootsText = (b: { readonly count: number; readonly seconds: number }) =>
+    `${plural(b.count, "planned guest boot")} (${formatDuration(b.seconds)} at ${PLANNED_BOOT_S.kvm} s each under KVM, ${PLANNED_BOOT_S.tcg} s emulated, an estimate)`;

@@ -38,6 +38,7 @@ import type { MachineIdentity } from "../core/transport";
 import { shellQuote as q } from "../core/shell";
 import { CloneSource, clonesOf, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
 import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
+import { describeGrouped, scheduleGrouped, shutByPlan } from "../environments/kvm/guest-schedule";
 import { effectiveWorkload, instanceSweep } from "../workloads/instances";
 import { guestLifecycleScript, REPO_ROOT } from "../core/paths";
 import { writeFileAtomic } from "../core/files";
@@ -60,6 +61,15 @@ export interface CellInvocation {
      * run in are paused while it runs. Omitted (a test's lone cell): only its own guest is resumed.
      */
     readonly guests?: readonly string[];
+    /**
+     * isobench:schedule: grouped (omitted: interleaved). The stack's other guests are shut off
+     * rather than paused before the cell, and the cell's own guest is booted when `groupStart`
+     * (the cell begins its environment's group of the repetition, experiment/plan.ts groupStarts).
+     */
+    readonly schedule?: "grouped";
+    readonly groupStart?: boolean;
+    /** Under grouped: the SSH key of the stack's guests (they share the host's), to tell a guest to power off. */
+    readonly guestSshKey?: string;
     /** What defines this measurement (experiment/fingerprint.ts); written into every row, checked against a CSV already there. */
     readonly fingerprint: string;
     /** isobench:onCellFailure: whether a failed cell ends the run ("stop") or only itself ("continue"). */
@@ -185,6 +195,24 @@ function quietOthers(inv: CellInvocation): void {
     if (quiet) progress(inv.resultsDir, `cell ${inv.cellId}: other guests of stack ${inv.stack}: ${quiet}`);
 }
 
+/**
+ * The grouped schedule before a cell: the stack's other guests shut off, the cell's own booted
+ * when it begins its group. Returns what the planned boot was, for the cell's record.
+ */
+function scheduleCell(inv: CellInvocation): string | undefined {
+    const target = inv.env.target;
+    const log = path.join(inv.resultsDir, "progress.log");
+    // A cell retried in the middle of its group finds its guest off by the plan too (the later groups shut it off).
+    const byPlan = inGuest(target) && fs.existsSync(log) && shutByPlan(fs.readFileSync(log, "utf8"), target.domain);
+    const r = scheduleGrouped(inv.guests ?? [], inGuest(target) ? target : undefined, (inv.groupStart ?? false) || byPlan, LIFECYCLE_SCRIPT, inv.guestSshKey);
+    const line = describeGrouped(r);
+    if (line) progress(inv.resultsDir, `cell ${inv.cellId}: schedule grouped: ${line}`);
+    return (
+        r.booted &&
+        `schedule grouped: guest ${r.booted.domain} ${r.booted.resumed ? "resumed" : "booted"} for this group before the cell (planned, ${r.booted.seconds.toFixed(1)} s)`
+    );
+}
+
 /** Finds the guest's address when the cell runs in one. */
 function reachEnvironment(inv: CellInvocation): { readonly ip?: string; readonly inside: (script: string) => string[] } {
     const target = inv.env.target;
@@ -303,12 +331,19 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     const params = { ...registered.defaults, ...inv.params };
     const env = inv.env;
     const host = transportOf(env);
-    // The cell's own guest is paused whenever the stack's previous cell ran elsewhere: resumed
-    // before the revival looks, it is not taken for a stopped one (a reprobe and a false `revived` fact).
-    quietOthers(inv);
+    // The cell's own guest is paused (interleaved) or shut off (grouped, at its group's start)
+    // whenever the stack's previous cell ran elsewhere: resumed or booted before the revival looks,
+    // it is not taken for a stopped one (a reprobe and a false `revived` fact).
+    let planned: string | undefined;
+    if (inv.schedule === "grouped") planned = scheduleCell(inv);
+    else quietOthers(inv);
     // A dockerd restart, a reboot or a hand stops environments between cells: bring them back first.
     const revived = reviveEnvironment(env, LIFECYCLE_SCRIPT, guestIp);
-    if (revived.length > 0) {
+    if (planned && revived.length > 0) {
+        // The container inside a guest booted by plan has no restart policy: starting it is part of the boot.
+        planned += `; ${revived.join("; ")}`;
+        progress(inv.resultsDir, `cell ${inv.cellId}: schedule grouped: ${revived.join("; ")} after the planned boot`);
+    } else if (revived.length > 0) {
         progress(inv.resultsDir, `cell ${inv.cellId}: environment ${env.name} had stopped: ${revived.join("; ")}; probing it again`);
         reprobeEnvironment(inv.resultsDir, env, revived);
     }
@@ -356,7 +391,7 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     };
     const startedAt = new Date();
     const measured = measure(workload, place, password, cloneSource, sweep);
-    const samples = parseCell(inv, workload, params, inClones, measured, rawDir, toolVersion, startedAt, host.identity());
+    const samples = parseCell(inv, workload, params, inClones, measured, rawDir, toolVersion, startedAt, host.identity(), planned);
     writeFileAtomic(csvPath, samplesToCsv(samples));
     progress(inv.resultsDir, `cell ${inv.cellId}: done in ${measured.durationS.toFixed(1)} s, ${samples.length} samples`);
     return csvPath;
@@ -417,6 +452,7 @@ function parseCell(
     toolVersion: string,
     startedAt: Date,
     machine: MachineIdentity,
+    plannedBoot: string | undefined,
 ): Sample[] {
     const { client } = measured;
     const rawPath = path.join(rawDir, `${inv.cellId}.txt`);
@@ -448,5 +484,6 @@ function parseCell(
         controller: os.hostname(),
         ...(measured.addr ? { addr: measured.addr } : {}),
         clonesOf: inClones ? inv.env.name : undefined,
+        ...(plannedBoot && { plannedBoot }),
     });
 }

@@ -76,6 +76,16 @@ export function hostSettingsOf(h: HostDeclared): Record<string, string> {
 
 export type OnCellFailure = "stop" | "continue";
 
+/**
+ * How guests share the host over a run. "interleaved" (the default): every environment is up for
+ * the whole run and within each repetition the environments take turns cell by cell, so slow
+ * drift of the host is spread over all of them; all guests' memory is taken at once. "grouped":
+ * within each repetition each environment's cells run back to back, and a guest is started before
+ * its group and shut off after it, so one guest holds memory at a time, at one boot per guest per
+ * repetition (experiment/plan.ts orders the cells, environments/kvm/guest-schedule.ts boots them).
+ */
+export type Schedule = "interleaved" | "grouped";
+
 export interface ExperimentSpec {
     readonly stack: string;
     readonly runId: string;
@@ -93,6 +103,8 @@ export interface ExperimentSpec {
      * matrix; "stop" ends the run at the failed cell. Either way the next up retries it.
      */
     readonly onCellFailure: OnCellFailure;
+    /** isobench:schedule: whether guests are up together (interleaved) or one at a time (grouped); see Schedule. */
+    readonly schedule: Schedule;
     /** Wall-clock limit of every cell, in seconds, unless its workload sets timeoutS; undefined = the default (cellLimitS). */
     readonly cellTimeoutS?: number;
     readonly kvm: KvmDefaults;
@@ -172,6 +184,7 @@ const schema = {
         // "local", or {url, keyFile}: checked by targetOf, which names what is wrong and the fix.
         target: { type: ["string", "object"] },
         onCellFailure: { enum: ["stop", "continue"] },
+        schedule: { enum: ["interleaved", "grouped"] },
         cellTimeoutS: CELL_TIMEOUT_SCHEMA,
         kvm: {
             type: "object",
@@ -546,6 +559,7 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         allowSoftwareEmulation: c.allowSoftwareEmulation ?? false,
         dockerDriver: c.dockerDriver ?? "auto",
         onCellFailure: c.onCellFailure ?? "continue",
+        schedule: c.schedule ?? "interleaved",
         ...(c.cellTimeoutS !== undefined && { cellTimeoutS: c.cellTimeoutS }),
         kvm: sizing,
         host: { ...(c.host ?? {}) },

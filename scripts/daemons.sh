@@ -103,8 +103,16 @@ else
     else
       log "starting dockerd in the background (log: $DOCKERD_LOG)"
       rm -f /var/run/docker.pid
-      # setsid + nohup: the daemon must outlive this script and its terminal.
-      setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+      # setsid + nohup: the daemon must outlive this script and its terminal. It must not keep this
+      # script's other descriptors either: a caller's flock (CI's, the newcomer check's) would
+      # stay held for as long as dockerd runs and block every later job waiting for that lock.
+      (
+        for fd in /proc/$BASHPID/fd/*; do
+          fd="${fd##*/}"
+          [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+        done 2>/dev/null
+        exec setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null
+      ) &
     fi
     DOCKER_LOG_HINT="$DOCKERD_LOG"
   fi

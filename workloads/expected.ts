@@ -3,7 +3,9 @@
  * than a time: bytes to write, requests, rows, a matrix order. The cell's default wall-clock limit
  * is a multiple of that duration (experiment/cell-limit.ts), so the rates are slow on purpose: an
  * estimate too long only waits longer for a cell that hangs, one too short kills a healthy cell.
- * Each is at or below what this project's own host (2 cores, no KVM) sustains.
+ * Each is at or below what this project's own host (2 cores, no KVM) sustains. Whether a cell's
+ * length is fixed by such work or by a time its params give is the workload's lengthFixedBy, next
+ * to its expectedS.
  */
 export const SLOW_RATES = {
     /** Sequential file writes and generated input (fio's layout, sysbench prepare, pxz's text), bytes/s. */

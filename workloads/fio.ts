@@ -22,7 +22,7 @@ import { requireDirectIo } from "./direct-io";
 import { SLOW_RATES } from "./expected";
 import { MAX_SECONDS, SECONDS_PARAM, SIZE_PARAM, countOrAuto, intParam, listOf, listParam, mibWord, positiveInt, sizeBytes, sizeWord } from "./params";
 import { member } from "./json";
-import { Measurement, RunContext, Workload } from "./workload";
+import { LengthFixedBy, Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 import { shellQuote } from "../core/shell";
 
@@ -86,6 +86,18 @@ function fioExpectedS(p: FioParams): number {
     const fileS = sizeBytes(p.size) / SLOW_RATES.writeBytesPerS;
     const jobs = listOf(NAME, "jobs", p.jobs, JOB_NAMES).map((j) => FIO_JOBS[j]);
     return fileS + jobs.reduce((s, j) => s + p.rampSeconds + (jobRuntime(j, p) || fileS), 0);
+}
+
+/**
+ * Time-bound only when time_based makes every job run its whole runtime (otherwise a job ends
+ * after `size` bytes, and one without a runtime goes over the whole file) and the runs outlast
+ * laying the file out.
+ */
+function fioLengthFixedBy(p: FioParams): LengthFixedBy {
+    const jobs = listOf(NAME, "jobs", p.jobs, JOB_NAMES).map((j) => FIO_JOBS[j]);
+    if (!timeBasedFlag(p.timeBased) || !jobs.every((j) => jobRuntime(j, p) > 0)) return "work";
+    const timedS = jobs.reduce((s, j) => s + p.rampSeconds + jobRuntime(j, p), 0);
+    return timedS >= sizeBytes(p.size) / SLOW_RATES.writeBytesPerS ? "time" : "work";
 }
 
 /** 1 or 0 (time_based on or off); throws naming the parameter. */
@@ -326,6 +338,7 @@ export const fio: Workload<FioParams> = {
     versionCommand: "fio --version",
     parseVersion: parseFioVersion,
     expectedS: fioExpectedS,
+    lengthFixedBy: fioLengthFixedBy,
     clientPlacement: "inside",
     clientCommand(p: FioParams, ctx: RunContext): string {
         const job = fioJobFile(p, ctx.dataDir);

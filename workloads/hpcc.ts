@@ -269,6 +269,7 @@ export function hpccWorkload<P extends HpccCommonParams & Record<string, number 
         paramSchema: { ...HPCC_PARAM_SCHEMA, ...s.paramSchema } as Workload<P>["paramSchema"],
         versionCommand: HPCC_VERSION_COMMAND,
         parseVersion: (out) => parseHpccVersion(name, out),
+        lengthFixedBy: () => "work",
         expectedS: (p: P, cpus?: number) => {
             const n = s.order(p);
             return n === undefined ? undefined : hpccSuiteS(n, p.processes || (cpus ?? 0), s.size(p).hplRuns);

@@ -162,6 +162,7 @@ export const idle: Workload<IdleParams> = {
     versionCommand: HOST_TOOLS_VERSION_COMMAND,
     versionPlacement: "host",
     parseVersion: (out) => parseHostToolsVersion(NAME, out),
+    lengthFixedBy: () => "time",
     expectedS: (p: IdleParams) => p.windowS,
     clientPlacement: "host",
     clientCommand(p: IdleParams, ctx: RunContext): string {

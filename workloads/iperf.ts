@@ -127,6 +127,7 @@ export const iperf: Workload<IperfParams> = {
     paramSchema: { timeSeconds: SECONDS_PARAM, streams: intParam(1, 128), directions: listParam(DIRECTIONS), omitSeconds: intParam(0, MAX_SECONDS) },
     versionCommand: "iperf3 --version",
     parseVersion: parseIperfVersion,
+    lengthFixedBy: () => "time",
     expectedS: (p: IperfParams) => iperfDirections(p).length * (p.omitSeconds + p.timeSeconds),
     serverPort: PORT,
     serverCommand(p: IperfParams, ctx: RunContext): string {

@@ -105,6 +105,8 @@ export const lifecycle: Workload<LifecycleParams> = {
     versionPlacement: "host",
     parseVersion: (out) => parseHostToolsVersion(NAME, out),
     // Each count waits at most readyTimeoutS for its instances, which bounds it.
+    // Booting and stopping guests or containers: readyTimeoutS only bounds it.
+    lengthFixedBy: () => "work",
     expectedS: (p: LifecycleParams) => (instanceSweep(NAME, p) ?? [1]).length * p.readyTimeoutS,
     clientPlacement: "host",
     needsClones: true,

@@ -246,6 +246,8 @@ export const mysql: Workload<MysqlParams> = {
     }),
     versionCommand: "mariadbd --version && sysbench --version",
     parseVersion: parseMysqlVersion,
+    lengthFixedBy: (p: MysqlParams) =>
+        p.tableSize / SLOW_RATES.mysqlRowsPerS > mysqlThreadCounts(p).length * (p.warmupSeconds + p.timeSeconds) ? "work" : "time",
     expectedS: (p: MysqlParams) => p.tableSize / SLOW_RATES.mysqlRowsPerS + mysqlThreadCounts(p).length * (p.warmupSeconds + p.timeSeconds),
     serverPort: PORT,
     // MariaDB initialises InnoDB (and a 3 GB buffer pool) on first start; under software

@@ -150,6 +150,7 @@ export const netperf: Workload<NetperfParams> = {
     paramSchema: { lengthSeconds: SECONDS_PARAM, tests: listParam(TESTS), requestSize: intParam(1, 1_048_576), responseSize: intParam(1, 1_048_576) },
     versionCommand: "netserver -V",
     parseVersion: parseNetperfVersion,
+    lengthFixedBy: () => "time",
     expectedS: (p: NetperfParams) => netperfTests(p).length * p.lengthSeconds,
     serverPorts: PORTS,
     serverCommand(p: NetperfParams, ctx: RunContext): string {

@@ -99,6 +99,7 @@ export const nuttcp: Workload<NuttcpParams> = {
     paramSchema: { timeSeconds: SECONDS_PARAM, directions: listParam(DIRECTIONS) },
     versionCommand: "nuttcp -V",
     parseVersion: parseNuttcpVersion,
+    lengthFixedBy: () => "time",
     expectedS: (p: NuttcpParams) => nuttcpDirections(p).length * p.timeSeconds,
     serverPorts: PORTS,
     serverCommand(p: NuttcpParams, ctx: RunContext): string {

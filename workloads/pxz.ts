@@ -148,6 +148,7 @@ export const pxz: Workload<PxzParams> = {
     parseVersion: parsePxzVersion,
     // Generating the input (when no earlier cell left it) and compressing it on its threads (one per
     // CPU when threads is 0, counted as one core when the CPUs are not known: an upper bound).
+    lengthFixedBy: () => "work",
     expectedS: (p: PxzParams, cpus?: number) =>
         p.sizeMB * 1e6 * (1 / SLOW_RATES.writeBytesPerS + 1 / (SLOW_RATES.compressBytesPerS * Math.max(1, p.threads || (cpus ?? 1)))),
     spreadsOverCpus: (p: PxzParams) => p.threads === 0,

@@ -325,6 +325,7 @@ export const redis: Workload<RedisParams> = {
     versionCommand: "redis-server --version",
     parseVersion: parseRedisVersion,
     // Each client count runs every test under its own timeoutSeconds, which bounds it.
+    lengthFixedBy: () => "work",
     expectedS: (p: RedisParams) =>
         redisClientCounts(p).length * Math.min(p.timeoutSeconds, (redisTestList(p.tests).length * p.requests) / SLOW_RATES.redisRequestsPerS),
     serverPort: DEFAULT_PORT,

@@ -77,6 +77,7 @@ export const stressNgCpu: Workload<StressNgCpuParams> = {
     paramSchema: { workers: THREADS_OR_AUTO_PARAM, method: wordParam("a stress-ng --cpu-method name (e.g. all, matrixprod)"), timeSeconds: SECONDS_PARAM },
     versionCommand: "stress-ng --version",
     parseVersion: parseStressNgVersion,
+    lengthFixedBy: () => "time",
     expectedS: (p: StressNgCpuParams) => p.timeSeconds,
     spreadsOverCpus: (p: StressNgCpuParams) => p.workers === 0,
     clientPlacement: "inside",

@@ -137,6 +137,7 @@ export const sysbenchCpu: Workload<SysbenchCpuParams> = {
     paramSchema: { maxPrime: intParam(1, 100_000_000), threads: THREADS_PARAM, timeSeconds: SECONDS_PARAM, warmupSeconds: WARMUP_PARAM },
     versionCommand: "sysbench --version",
     parseVersion: parseSysbenchVersion,
+    lengthFixedBy: () => "time",
     expectedS: (p: SysbenchCpuParams) => p.warmupSeconds + p.timeSeconds,
     clientPlacement: "inside",
     clientCommand(p: SysbenchCpuParams): string {

@@ -198,6 +198,7 @@ export const sysbenchFileio: Workload<SysbenchFileioParams> = {
     versionCommand: "sysbench --version",
     parseVersion: parseSysbenchVersion,
     // prepare writes the files afresh per mode; each mode then warms up and runs for timeSeconds.
+    lengthFixedBy: (p: SysbenchFileioParams) => (sizeBytes(p.totalSize) / SLOW_RATES.writeBytesPerS > p.warmupSeconds + p.timeSeconds ? "work" : "time"),
     expectedS: (p: SysbenchFileioParams) =>
         listOf(NAME, "modes", p.modes, MODES).length * (sizeBytes(p.totalSize) / SLOW_RATES.writeBytesPerS + p.warmupSeconds + p.timeSeconds),
     clientPlacement: "inside",

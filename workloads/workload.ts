@@ -89,6 +89,9 @@ export interface DataFootprint {
     largestFitting(bytes: number): string | undefined;
 }
 
+/** What fixes a cell's length: a time the params give the tool, or an amount of work (Workload.lengthFixedBy). */
+export type LengthFixedBy = "time" | "work";
+
 export interface Workload<P extends Record<string, number | string>> {
     readonly name: string;
     /** Tool name as recorded in samples. */
@@ -154,6 +157,14 @@ export interface Workload<P extends Record<string, number | string>> {
      *   Without it such work counts as one, so the cell's limit is never shorter than the run.
      */
     expectedS(params: P, cpus?: number): number | undefined;
+    /**
+     * What fixes how long a cell with these params lasts: "time" when the params tell the tool how
+     * long to run (a slower environment does less work in the same seconds), "work" when they give
+     * it an amount of work (a slower environment takes longer). Where a cell does both (a prepare
+     * step sized by a count, then a timed run), the larger part of expectedS decides. The progress
+     * model (experiment/progress-model.ts) compares environments' speeds on work-bound cells only.
+     */
+    lengthFixedBy(params: P): LengthFixedBy;
     /**
      * Whether these params spread the work over one thread or process per CPU the environment has
      * (a count of 0): its result then follows the CPUs the environment sees, and a guest with fewer

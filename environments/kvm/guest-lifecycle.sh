@@ -10,6 +10,7 @@
 #   guest-lifecycle.sh ip       <name>                          # the guest's DHCP address
 #   guest-lifecycle.sh state    <name>                          # virsh domstate, or "absent"; fails when libvirt does not answer
 #   guest-lifecycle.sh start    <name> <ssh-key> <timeout-s>    # start a shut-off guest (resume a paused one), then wait-ssh
+#   guest-lifecycle.sh stop     <name> <timeout-s> [<ssh-key>]  # shut the guest off: poweroff over SSH (else ACPI), forced after timeout-s
 #   guest-lifecycle.sh delete   <name> <disk-path>              # idempotent
 #   guest-lifecycle.sh delete-clones <name> <disk-dir>          # leftover <name>-c<k> clones, idempotent
 #   guest-lifecycle.sh vcpupin  <name>                          # `virsh vcpupin` as libvirt reports it
@@ -42,7 +43,7 @@ readonly SSH_USER="${ISOBENCH_SSH_USER:-root}"
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-usage() { sed -n '7,13p' "$0" | sed 's/^#  *//' >&2; exit 2; }
+usage() { sed -n '7,14p' "$0" | sed 's/^#  *//' >&2; exit 2; }
 
 # All virsh calls go through here.
 v() { timeout --kill-after=5 "$VIRSH_TIMEOUT" virsh -c "$URI" "$@"; }
@@ -345,6 +346,46 @@ cmd_start() {
     cmd_wait_ssh "$@"
 }
 
+# The grouped schedule (environments/kvm/guest-schedule.ts) shuts a guest off after its group of
+# cells, so that its memory goes back to the host: a clean shutdown (the guest's disk stays
+# consistent for its next boot), forced off (virsh destroy) when the guest has not gone down after
+# <timeout-s>. With <ssh-key> the guest is told over SSH (systemctl poweroff): the image has no
+# D-Bus, so systemd-logind does not run and an ACPI power button request (virsh shutdown, the
+# fallback) is ignored there. A paused guest is resumed first: paused, it would not see either.
+# Prints "shutdown" or "forced" (nothing when it was shut off already).
+cmd_stop() {
+    [[ $# -eq 2 || $# -eq 3 ]] || usage
+    local name=$1 timeout=$2 key=${3:-} state deadline ip
+    require_libvirt
+    domain_exists "$name" || die "domain $name does not exist"
+    state=$(domain_state "$name")
+    case "$state" in
+        "shut off") return 0 ;;
+        paused) log "resuming $name to shut it down"; v resume "$name" >&2 ;;
+    esac
+    log "shutting $name down ($state)"
+    ip=""
+    [[ -z "$key" ]] || ip=$(lease_ip "$name")
+    # The session ends with the guest, so its exit status says nothing; the state below does.
+    if [[ -n "$ip" ]]; then
+        guest_ssh 30 "$key" "$(known_hosts_in "$(dirname -- "$(domain_disk "$name")")")" "$name" "$ip" 'systemctl poweroff' >&2 2>&1 \
+            || v shutdown "$name" >&2 || true
+    else
+        v shutdown "$name" >&2 || true
+    fi
+    deadline=$((SECONDS + timeout))
+    while ((SECONDS < deadline)); do
+        if [[ "$(domain_state "$name")" == "shut off" ]]; then
+            printf 'shutdown\n'
+            return 0
+        fi
+        sleep 1
+    done
+    log "$name did not shut down within $timeout s; forcing it off"
+    v destroy "$name" >&2 || [[ "$(domain_state "$name")" == "shut off" ]] || die "cannot stop $name"
+    printf 'forced\n'
+}
+
 cmd_delete() {
     [[ $# -eq 2 ]] || usage
     local name=$1 overlay=$2 state
@@ -425,6 +466,7 @@ main() {
         ip) cmd_ip "$@" ;;
         state) cmd_state "$@" ;;
         start) cmd_start "$@" ;;
+        stop) cmd_stop "$@" ;;
         delete) cmd_delete "$@" ;;
         delete-clones) cmd_delete_clones "$@" ;;
         vcpupin) cmd_vcpupin "$@" ;;

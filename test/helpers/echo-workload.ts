@@ -11,6 +11,7 @@ export function echoWorkload(clientCommand: AnyWorkload["clientCommand"]): AnyWo
         versionCommand: "echo sh-1.0",
         parseVersion: (s) => s.trim(),
         expectedS: () => 1,
+        lengthFixedBy: () => "work",
         clientPlacement: "inside",
         clientCommand,
         parse(raw) {

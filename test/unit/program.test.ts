@@ -38,13 +38,14 @@ function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply(resolve));
 }
 
-async function declare(over: Partial<HostContext>, results?: ResultsState): Promise<Experiment> {
+async function declare(over: Partial<HostContext>, results?: ResultsState, schedule?: "grouped"): Promise<Experiment> {
     registered.length = 0;
     const { declareExperiment } = await import("../../experiment/program");
     const { withAddedRepetitions } = await import("../../experiment/precision-run");
     const h = host(over);
     // As index.ts: the stack file, and the repetitions its run's repetitions.json added.
-    const spec = withAddedRepetitions(loadStackSpec(path.join(__dirname, "..", "..", "stacks"), "quick"), h);
+    const stack = loadStackSpec(path.join(__dirname, "..", "..", "stacks"), "quick");
+    const spec = withAddedRepetitions(schedule ? { ...stack, schedule } : stack, h);
     const exp = declareExperiment(spec, h, results);
     await unwrap(exp.overheadTable);
     return exp;
@@ -210,6 +211,41 @@ describe("quick stack program (mocks)", function () {
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
         }
+    });
+
+    it("under isobench:schedule: grouped, chains each environment's cells of a repetition together and tells the group's first cell to boot its guest", async () => {
+        const interleaved = await declare({});
+        const interleavedArgs = registered.filter((r) => r.name.startsWith("cell-")).map((r) => r.inputs.create);
+        const exp = await declare({}, undefined, "grouped");
+        const cells = exp.chain.filter((c) => c.name.startsWith("cell-"));
+        assert.deepEqual([...exp.cellIds].sort(), [...interleaved.cellIds].sort(), "the same cells");
+        // Still one chain: each cell waits for the one before it.
+        for (let i = 1; i < cells.length; i++) assert.ok(cells[i].after.includes(cells[i - 1].name));
+        const runs: string[] = [];
+        for (const id of exp.cellIds) {
+            const [, env, rep] = /^[^.]+\.(.+)\.(r\d+)$/.exec(id)!;
+            if (runs[runs.length - 1] !== `${env}.${rep}`) runs.push(`${env}.${rep}`);
+        }
+        assert.equal(runs.length, new Set(runs).size, `one group per environment and repetition: ${runs.join(" ")}`);
+        assert.deepEqual(runs.slice(0, 4), ["native.r1", "docker-nat.r1", "docker-host.r1", "kvm-tuned.r1"]);
+        assert.deepEqual(runs.slice(4, 8), ["docker-nat.r2", "docker-host.r2", "kvm-tuned.r2", "native.r2"], "rotated in the next repetition");
+        const invs = exp.cellIds.map((id) => decodeArg("run-cell", (byName(`cell-${id}`)!.inputs.create as string).split(" ").pop()!));
+        assert.ok(
+            invs.every((inv) => inv.schedule === "grouped" && inv.guestSshKey === "/repo/.state/ssh/id_ed25519"),
+            "every cell can power the guests off",
+        );
+        assert.deepEqual(
+            invs.filter((inv) => inv.groupStart).map((inv) => `${inv.env.name}.r${inv.repetition}`),
+            runs,
+            "the first cell of each group, and only it, boots its guest",
+        );
+        // The interleaved stack's cells keep the arguments they had before the key existed.
+        await declare({});
+        assert.deepEqual(
+            registered.filter((r) => r.name.startsWith("cell-")).map((r) => r.inputs.create),
+            interleavedArgs,
+        );
+        assert.ok(interleavedArgs.every((a) => decodeArg("run-cell", (a as string).split(" ").pop()!).schedule === undefined));
     });
 
     it("the provider driver makes the same containers as the cli driver", async () => {

@@ -5,7 +5,13 @@ import { PlannedCell, ProgressModel } from "../../experiment/progress-model";
 import { barLine, LiveView } from "../../experiment/progress-view";
 
 const T0 = Date.parse("2026-12-04T10:00:00Z");
-const PLAN: PlannedCell[] = [1, 2, 3, 4].map((r) => ({ id: `fio.native.r${r}`, workload: "fio", environment: "native", kind: "native" }));
+const PLAN: PlannedCell[] = [1, 2, 3, 4].map((r) => ({
+    id: `fio.native.r${r}`,
+    workload: "fio",
+    environment: "native",
+    kind: "native",
+    lengthFixedBy: "work",
+}));
 const model = () => new ProgressModel(PLAN, { prior: () => 10, startedAt: T0 });
 
 function capture(live: boolean, now: () => number) {

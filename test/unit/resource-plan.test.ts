@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { mockHost } from "../helpers/mock-program";
 import { parseSpec } from "../../experiment/spec";
-import { resourcePlan, formatResourcePlan, formatDuration, summarizePlan } from "../../experiment/resource-plan";
+import { resourcePlan, formatResourcePlan, formatDuration, summarizePlan, PLANNED_BOOT_S } from "../../experiment/resource-plan";
 import { CELL_OVERHEAD_S, EMULATION_SLOWDOWN, expectedCellDuration, expectedCellS } from "../../experiment/cell-limit";
 import { describedHost } from "../../experiment/described-host";
 import { historyKey, readCellHistory } from "../../experiment/cell-history";
@@ -156,21 +156,61 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
         assert.equal(tcg.seconds - kvm.seconds, 3 * 5 * (EMULATION_SLOWDOWN - 1));
     });
 
-    it("refuses guests that do not fit together, and says the plan does not fit at once", () => {
-        const p = resourcePlan(
+    const twoBig = (schedule?: string) =>
+        small({
+            environments: ["native", { name: "a", kind: "kvm", memoryMiB: 16384 }, { name: "b", kind: "kvm", memoryMiB: 16384 }],
+            workloads: ["sysbench-cpu"],
+            ...(schedule && { schedule }),
+        });
+
+    it("guests that fit one at a time but not together: interleaved needs isobench:schedule: grouped, with that fix", () => {
+        const p = resourcePlan(twoBig(), host);
+        assert.equal(p.verdict, "needs isobench:schedule: grouped");
+        assert.equal(p.needs, "grouped");
+        assert.deepEqual(p.upAtOnce, { interleaved: { guests: 2, memoryMiB: 32768, vcpus: 2 }, grouped: { guests: 1, memoryMiB: 16384, vcpus: 1 } });
+        assert.equal(p.problems.length, 1);
+        assert.match(
+            p.problems[0],
+            /^the 2 guests are up together for the whole run and need 32768 MiB together.* Fix: set isobench:schedule: grouped \(one guest up at a time: the largest needs 16384 MiB/,
+        );
+        const text = formatResourcePlan(p);
+        assert.match(
+            text,
+            /\nby schedule: interleaved 2 guests, 32768 MiB at once; grouped 1 guest, at most 16384 MiB at once, .*; the stack needs isobench:schedule: grouped\nup at the same time: 2 guests/,
+        );
+        assert.match(text, /\nverdict: needs isobench:schedule: grouped\n/);
+    });
+
+    it("the same guests under grouped fit: one guest's memory at once, and one planned boot per guest per repetition in the time", () => {
+        const p = resourcePlan(twoBig("grouped"), host);
+        assert.equal(p.verdict, "fits");
+        assert.deepEqual(p.problems, []);
+        assert.deepEqual(p.together, { guests: 1, memoryMiB: 16384, vcpus: 1 });
+        assert.deepEqual(p.boots, { count: 2 * 3, seconds: 2 * 3 * PLANNED_BOOT_S.kvm });
+        const interleaved = resourcePlan(twoBig(), host);
+        assert.equal(p.totalS, interleaved.totalS + 6 * PLANNED_BOOT_S.kvm, "the boots are in the expected time");
+        assert.equal(resourcePlan(twoBig("grouped"), { ...host, accel: "tcg" }).boots!.seconds, 6 * PLANNED_BOOT_S.tcg);
+        assert.match(formatResourcePlan(p), /\nschedule: grouped /);
+        assert.match(summarizePlan(p), /1 guest up at once with 16384 MiB \(schedule grouped: 6 planned guest boots/);
+        // A resumed run counts only the groups with a cell still to run: repetition 1 of a and b is done.
+        const resumed = resourcePlan(twoBig("grouped"), host, { measured: new Set(["sysbench-cpu.a.r1", "sysbench-cpu.b.r1"]) });
+        assert.equal(resumed.boots!.count, 4);
+    });
+
+    it("a stack that fits interleaved says so under either schedule; a guest too big alone fits neither", () => {
+        assert.equal(resourcePlan(small(), host).needs, "interleaved");
+        assert.equal(resourcePlan(small({ schedule: "grouped" }), host).needs, "interleaved");
+        const huge = resourcePlan(
             small({
-                environments: ["native", { name: "a", kind: "kvm", memoryMiB: 16384 }, { name: "b", kind: "kvm", memoryMiB: 16384 }],
+                environments: ["native", { name: "a", kind: "kvm", memoryMiB: 30000 }, { name: "b", kind: "kvm", memoryMiB: 1024 }],
                 workloads: ["sysbench-cpu"],
+                schedule: "grouped",
             }),
             host,
         );
-        assert.equal(p.verdict, "does not fit at once");
-        assert.equal(p.problems.length, 1);
-        assert.match(p.problems[0], /^the 2 guests are up together for the whole run and need 32768 MiB together/);
-        assert.match(
-            formatResourcePlan(p),
-            /The guests fit one at a time but not all together\. A schedule that provisions one guest at a time \(isobench:schedule: grouped\) is not available yet/,
-        );
+        assert.equal(huge.needs, "neither");
+        assert.equal(huge.verdict, "does not fit");
+        assert.match(formatResourcePlan(huge), /the guests do not fit this host under either/);
     });
 
     it("a guest too big alone, an environment the host cannot provide, a full disk and unusable KVM are each a problem of their own", () => {
@@ -282,7 +322,7 @@ describe("isobench plan (experiment/plan-command.ts)", () => {
         );
         const small = run(["felter2014", "--host", "1x8x2,64g"]);
         assert.equal(small.code, 1);
-        assert.match(small.out, /\nverdict: does not fit at once\n {2}- the 6 guests are up together/);
+        assert.match(small.out, /\nverdict: needs isobench:schedule: grouped\n {2}- the 6 guests are up together/);
         // Emulated guests on a described host: their cells planned 50 times as long.
         assert.match(run(["quick", "--host", "1x2x1,8g,tcg"]).out, /\n {2}kvm-tuned +kvm \(tcg\) +1 vCPU, 1024 MiB/);
     });

@@ -12,7 +12,7 @@ import { logEvents } from "../../experiment/run-report";
 const T0 = Date.parse("2026-12-04T10:00:00.000Z");
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 const PLAN: PlannedCell[] = [1, 2, 3].flatMap((r) =>
-    (["native", "kvm"] as const).map((kind) => ({ id: `fio.${kind}.r${r}`, workload: "fio", environment: kind, kind })),
+    (["native", "kvm"] as const).map((kind) => ({ id: `fio.${kind}.r${r}`, workload: "fio", environment: kind, kind, lengthFixedBy: "work" as const })),
 );
 
 /** A first up (killed: no end line) that measured two cells and failed one, then a second up that is running fio.native.r2. */

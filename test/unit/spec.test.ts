@@ -5,7 +5,7 @@ import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { SpecError } from "../../core/errors";
 import { loadStackSpec } from "../../experiment/stack-file";
-import { planCells } from "../../experiment/plan";
+import { groupStarts, planCells } from "../../experiment/plan";
 import { WORKLOAD_NAMES } from "../../workloads";
 
 const STACKS = path.join(__dirname, "..", "..", "stacks");
@@ -19,6 +19,15 @@ describe("experiment spec", () => {
         assert.equal(s.allowSoftwareEmulation, false);
         assert.deepEqual(s.workloads, [{ name: "sysbench-cpu", params: {} }]);
         assert.equal(s.kvm.vhost, "auto");
+        assert.equal(s.schedule, "interleaved");
+    });
+
+    it("reads isobench:schedule, and names the key, the allowed values and the closest one for a bad one", () => {
+        assert.equal(parseSpec("t", { ...base, schedule: "grouped" }).schedule, "grouped");
+        assert.throws(
+            () => parseSpec("t", { ...base, schedule: "groupd" }),
+            (e: Error) => e instanceof SpecError && /isobench:schedule: must be one of interleaved, grouped — did you mean "grouped"/.test(e.message),
+        );
     });
 
     it("names the key and the allowed values for an unknown environment", () => {
@@ -178,6 +187,78 @@ describe("run plan", () => {
         assert.deepEqual(
             cells.slice(planned.length).map((c) => c.repetition),
             [4, 4, 4, 5, 5],
+        );
+    });
+});
+
+describe("run plan under isobench:schedule: grouped", () => {
+    const spec = {
+        environments: ["native", "kvm-a", "kvm-b"],
+        workloads: [
+            { name: "redis", params: {} },
+            { name: "fio", params: {}, environments: ["native", "kvm-b"] },
+            { name: "pxz", params: {} },
+        ],
+        repetitions: 3,
+        schedule: "grouped" as const,
+    };
+
+    it("runs each environment's cells of a repetition back to back, environments rotating between repetitions", () => {
+        const cells = planCells(spec);
+        assert.deepEqual(
+            cells.map((c) => c.id),
+            [
+                ...["redis.native.r1", "fio.native.r1", "pxz.native.r1", "redis.kvm-a.r1", "pxz.kvm-a.r1", "redis.kvm-b.r1", "fio.kvm-b.r1", "pxz.kvm-b.r1"],
+                ...["redis.kvm-a.r2", "pxz.kvm-a.r2", "redis.kvm-b.r2", "fio.kvm-b.r2", "pxz.kvm-b.r2", "redis.native.r2", "fio.native.r2", "pxz.native.r2"],
+                ...["redis.kvm-b.r3", "fio.kvm-b.r3", "pxz.kvm-b.r3", "redis.native.r3", "fio.native.r3", "pxz.native.r3", "redis.kvm-a.r3", "pxz.kvm-a.r3"],
+            ],
+        );
+        // The same cells as interleaved, only in another order.
+        assert.deepEqual(
+            cells.map((c) => c.id).sort(),
+            planCells({ ...spec, schedule: "interleaved" })
+                .map((c) => c.id)
+                .sort(),
+        );
+    });
+
+    it("marks the first cell of each environment's group: one group per environment and repetition", () => {
+        const cells = planCells(spec);
+        const starts = [...groupStarts(cells)];
+        assert.deepEqual(starts, [
+            "redis.native.r1",
+            "redis.kvm-a.r1",
+            "redis.kvm-b.r1",
+            "redis.kvm-a.r2",
+            "redis.kvm-b.r2",
+            "redis.native.r2",
+            "redis.kvm-b.r3",
+            "redis.native.r3",
+            "redis.kvm-a.r3",
+        ]);
+        // Interleaved, every cell but one starts a group (fio.native.r2 follows redis.native.r2).
+        assert.equal(groupStarts(planCells({ ...spec, schedule: "interleaved" })).size, 23);
+    });
+
+    it("groups each precision decision's added cells by environment too, after the planned ones", () => {
+        const at = "2026-12-04T00:00:00.000Z";
+        const planned = planCells(spec).map((c) => c.id);
+        const cells = planCells({
+            ...spec,
+            addedRepetitions: [
+                { workload: "redis", repetition: 4, environments: ["native", "kvm-a", "kvm-b"], at, reason: "" },
+                { workload: "pxz", repetition: 4, environments: ["native", "kvm-a"], at, reason: "" },
+                { workload: "redis", repetition: 5, environments: ["native", "kvm-b"], at, reason: "" },
+            ],
+        });
+        assert.deepEqual(
+            cells.slice(0, planned.length).map((c) => c.id),
+            planned,
+        );
+        // Repetition 4 rotates back to native, kvm-a, kvm-b; repetition 5 to kvm-a, kvm-b, native.
+        assert.deepEqual(
+            cells.slice(planned.length).map((c) => c.id),
+            ["redis.native.r4", "pxz.native.r4", "redis.kvm-a.r4", "pxz.kvm-a.r4", "redis.kvm-b.r4", "redis.kvm-b.r5", "redis.native.r5"],
         );
     });
 });

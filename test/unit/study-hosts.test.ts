@@ -138,16 +138,25 @@ describe("the study stacks on the servers they were written for (described hosts
             assert.deepEqual(pins("kvm-tuned"), [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15]);
         });
 
-        it("does not fit at once: the plan and up's preflight refuse it with the numbers and the fix", () => {
+        it("needs isobench:schedule: grouped: the plan and up's preflight refuse it interleaved with the numbers and the fix", () => {
             const p = resourcePlan(spec, ONE_SOCKET);
-            assert.equal(p.verdict, "does not fit at once");
+            assert.equal(p.verdict, "needs isobench:schedule: grouped");
             assert.equal(p.problems.length, 1);
             assert.match(
                 p.problems[0],
-                /^the 6 guests are up together for the whole run and need \d+ MiB together .*kvm-untuned 22937 MiB at isobench:environments\.4\.memory = "35%".* but the host has MemTotal 65536 MiB, of which 65024 MiB can go to guests .* Fix: lower their memory \(memoryMiB, or memory: "<n>%" of the host\) until they add up to at most 65024 MiB/,
+                /^the 6 guests are up together for the whole run and need \d+ MiB together .*kvm-untuned 22937 MiB at isobench:environments\.4\.memory = "35%".* but the host has MemTotal 65536 MiB, of which 65024 MiB can go to guests .* Fix: set isobench:schedule: grouped \(one guest up at a time: the largest needs 22937 MiB.*\), or lower their memory \(memoryMiB, or memory: "<n>%" of the host\) until they add up to at most 65024 MiB/,
             );
             assert.deepEqual(capacityProblems(spec, { cpuCount: 16, memTotalMiB: 64 * 1024 }), p.problems, "up refuses on the same check");
-            assert.match(formatResourcePlan(p), /\nverdict: does not fit at once\n {2}- the 6 guests/);
+            assert.match(formatResourcePlan(p), /\nverdict: needs isobench:schedule: grouped\n {2}- the 6 guests/);
+        });
+
+        it("fits under isobench:schedule: grouped: one guest of at most 22937 MiB at once, 60 planned boots (6 guests × 10 repetitions)", () => {
+            const grouped = { ...spec, schedule: "grouped" as const };
+            const p = resourcePlan(grouped, ONE_SOCKET);
+            assert.equal(p.verdict, "fits");
+            assert.deepEqual(p.together, { guests: 1, memoryMiB: 22937, vcpus: 16 });
+            assert.equal(p.boots!.count, 60);
+            assert.deepEqual(capacityProblems(grouped, { cpuCount: 16, memTotalMiB: 64 * 1024 }), [], "up admits it");
         });
     });
 

@@ -79,6 +79,17 @@ describe("workloads/fio", () => {
         assert.throws(() => fioJobFile({ ...p, rampSeconds: -1 }, "/d"), /rampSeconds must be 0/);
     });
 
+    it("a cell is time-bound only when time_based runs every job for its runtime and that outlasts laying out the file", () => {
+        const p = { ...fio.defaults, size: "64m", runtimeSeconds: 10, seqRuntimeSeconds: 10, timeBased: 1, rampSeconds: 2 };
+        assert.equal(fio.lengthFixedBy(p), "time");
+        // The paper's jobs end after `size` bytes; a job without a runtime goes over the whole file.
+        assert.equal(fio.lengthFixedBy({ ...p, timeBased: 0 }), "work");
+        assert.equal(fio.lengthFixedBy({ ...p, seqRuntimeSeconds: 0 }), "work");
+        // 16 GB at the slow write rate (5 min) outlasts 8 × 12 s of runs.
+        assert.equal(fio.lengthFixedBy({ ...p, size: "16g" }), "work");
+        assert.equal(fio.lengthFixedBy(fio.defaults), "work");
+    });
+
     it("checks O_DIRECT before running fio with JSON output, and removes the test file", () => {
         const cmd = fio.clientCommand(fio.defaults, CTX);
         assert.ok(cmd.indexOf("oflag=direct") < cmd.indexOf("fio --output-format=json"));

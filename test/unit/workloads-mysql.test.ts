@@ -90,6 +90,9 @@ describe("workloads/mysql", () => {
         const run = mysql.clientCommand(p, CTX);
         assert.match(run, /timeout -k 10 125 sysbench oltp_read_only .* --threads=1 --time=5 --report-checkpoints=2 --events=0 --report-interval=0 run;/);
         assert.equal(mysql.expectedS(p), 10000 / 5000 + 2 * 5);
+        // The timed runs (10 s) outlast inserting 10 000 rows (2 s); a million rows (200 s) would not.
+        assert.equal(mysql.lengthFixedBy(p), "time");
+        assert.equal(mysql.lengthFixedBy({ ...p, tableSize: 1_000_000 }), "work");
         assert.match(mysql.notes!(p), /first 2 s of each run not measured/);
         // The captured report, preceded by a checkpoint report of the warm-up as sysbench prints one (same layout, its own numbers).
         const raw = fixture(RUN10);

@@ -32,6 +32,9 @@ describe("workloads/sysbench-fileio", () => {
         assert.match(cmd, /--file-test-mode=seqwr --threads=1 --time=3 --report-checkpoints=1 run\n/);
         // Per mode: fresh files at the slow write rate, then warm-up and measured seconds.
         assert.equal(sysbenchFileio.expectedS(p), 2 * ((16 * 2 ** 20) / 50e6 + 3));
+        // Writing 16 MiB (0.3 s) is short next to the 3 s of each timed run; 2 GiB (43 s) is not.
+        assert.equal(sysbenchFileio.lengthFixedBy(p), "time");
+        assert.equal(sysbenchFileio.lengthFixedBy({ ...p, totalSize: "2G" }), "work");
         assert.match(sysbenchFileio.notes!(p), /first 1 s of each run not measured/);
         const m = valuesByMetric(parseSysbenchFileio(fixture(V1_WARMUP), p));
         // The checkpoint reports say 37.77 and 27.00 MiB/s over the warm-ups.
