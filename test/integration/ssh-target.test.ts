@@ -6,28 +6,16 @@
  * so anything that reached the daemons without the transport fails the test.
  */
 import * as assert from "node:assert/strict";
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { CliStack, waitFor } from "../helpers/cli-stack";
+import { CliStack } from "../helpers/cli-stack";
+import { canRunSshd, LoopbackSshd, startLoopbackSshd } from "../helpers/loopback-sshd";
 import { samplesFromCsv } from "../../core/samples";
 import { REPO_ROOT, stateDir } from "../../core/paths";
-import { targetStateDir } from "../../experiment/target";
-import { closeArgv, parseIdentity, IDENTITY_SCRIPT, SshTarget } from "../../core/transport";
+import { parseIdentity, IDENTITY_SCRIPT, SshTarget } from "../../core/transport";
 import { nativeDataDir } from "../../environments/exec-target";
-
-const SSHD = "/usr/sbin/sshd";
-
-function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-        const s = net.createServer().listen(0, "127.0.0.1", () => {
-            const p = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(p));
-        });
-    });
-}
 
 function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; out: string } {
     const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env, timeout: 60_000 });
@@ -37,61 +25,23 @@ function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { s
 describe("a stack on a target over SSH (loopback sshd, real isobench up)", function () {
     this.timeout(15 * 60 * 1000);
     const runId = "ssh-1";
-    let dir = "";
-    let sshd: ChildProcess | undefined;
+    let sshd: LoopbackSshd | undefined;
     let port = 0;
     let cli: CliStack | undefined;
     let target: SshTarget | undefined;
-    let targetDir = "";
     const stack = `itssh${process.pid}`;
 
     before(async function () {
-        if (!fs.existsSync(SSHD)) this.skip(); // scripts/setup.sh installs openssh-server
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-sshd-"));
-        for (const k of ["host", "client"]) assert.equal(run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, k)]).status, 0);
-        fs.copyFileSync(path.join(dir, "client.pub"), path.join(dir, "authorized_keys"));
-        port = await freePort();
-        fs.writeFileSync(
-            path.join(dir, "sshd_config"),
-            [
-                `Port ${port}`,
-                "ListenAddress 127.0.0.1",
-                `HostKey ${path.join(dir, "host")}`,
-                `PidFile ${path.join(dir, "sshd.pid")}`,
-                `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
-                "PermitRootLogin prohibit-password",
-                "PasswordAuthentication no",
-                "KbdInteractiveAuthentication no",
-                "UsePAM no",
-                "StrictModes no",
-                // The multiplexed connection of a cell carries several sessions at once.
-                "MaxSessions 20",
-                "",
-            ].join("\n"),
-        );
-        fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-        sshd = spawn(SSHD, ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
-        let sshdErr = "";
-        sshd.stderr!.on("data", (d) => (sshdErr += d));
-        await waitFor(`sshd on 127.0.0.1:${port} (${sshdErr})`, () => run(["ssh-keyscan", "-p", String(port), "127.0.0.1"]).out.includes("ssh-ed25519"), 30);
-        const address = { kind: "ssh" as const, user: "root", host: "127.0.0.1", port, keyFile: path.join(dir, "client") };
-        // The host key is pinned from the key the test made, not learned from the wire.
-        targetDir = targetStateDir(address, stateDir(REPO_ROOT));
-        fs.mkdirSync(targetDir, { recursive: true, mode: 0o700 });
-        const hostPub = fs.readFileSync(path.join(dir, "host.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
-        fs.writeFileSync(path.join(targetDir, "known_hosts"), `[127.0.0.1]:${port} ${hostPub}\n`);
-        target = {
-            ...address,
-            knownHosts: path.join(targetDir, "known_hosts"),
-            controlPath: path.join(targetDir, "cm"),
-            dockerSocket: path.join(targetDir, "docker.sock"),
-        };
+        if (!canRunSshd()) this.skip(); // scripts/setup.sh installs openssh-server
+        sshd = await startLoopbackSshd(stateDir(REPO_ROOT));
+        port = sshd.port;
+        target = sshd.target;
         cli = new CliStack(
             stack,
             {
                 "isobench:runId": runId,
                 "isobench:repetitions": "3",
-                "isobench:target": { url: `ssh://root@127.0.0.1:${port}`, keyFile: address.keyFile },
+                "isobench:target": sshd.stackTarget,
                 "isobench:dockerDriver": "cli",
                 "isobench:environments": ["native", "docker-nat"],
                 "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 1 } }],
@@ -107,14 +57,7 @@ describe("a stack on a target over SSH (loopback sshd, real isobench up)", funct
                 assert.equal(d.code, 0, `isobench destroy failed:\n${d.out.slice(-3000)}`);
             }
         } finally {
-            if (target) run(closeArgv(target)!);
-            sshd?.kill();
-            if (targetDir) {
-                fs.rmSync(targetDir, { recursive: true, force: true });
-                // .state/targets/ itself when this test made it (another target's folder stays).
-                if (fs.existsSync(path.dirname(targetDir)) && fs.readdirSync(path.dirname(targetDir)).length === 0) fs.rmdirSync(path.dirname(targetDir));
-            }
-            if (dir) fs.rmSync(dir, { recursive: true, force: true });
+            sshd?.stop();
             // What destroy must have removed, whatever happened above (the daemon's own socket, not the test's DOCKER_HOST).
             const left = run(["docker", "ps", "-aq", "--filter", `name=isobench-${stack}-`], { ...process.env, DOCKER_HOST: "" }).out.trim();
             if (left) run(["docker", "rm", "-f", ...left.split("\n")], { ...process.env, DOCKER_HOST: "" });
