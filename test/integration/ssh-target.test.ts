@@ -14,7 +14,7 @@ import { CliStack } from "../helpers/cli-stack";
 import { canRunSshd, LoopbackSshd, startLoopbackSshd } from "../helpers/loopback-sshd";
 import { samplesFromCsv } from "../../core/samples";
 import { REPO_ROOT, stateDir } from "../../core/paths";
-import { parseIdentity, IDENTITY_SCRIPT, SshTarget } from "../../core/transport";
+import { libvirtUri, parseIdentity, IDENTITY_SCRIPT, SshTarget } from "../../core/transport";
 import { nativeDataDir } from "../../environments/exec-target";
 
 function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; out: string } {
@@ -100,6 +100,25 @@ describe("a stack on a target over SSH (loopback sshd, real isobench up)", funct
             new RegExp(`^${identity.host},kernel,${identity.kernel.replace(/[.+]/g, "\\$&")},`, "m"),
         );
         assert.ok(fs.existsSync(target!.controlPath), "the cells shared one SSH connection (its ControlMaster socket)");
+        // The URI libvirt clients on the controller get reaches the target's daemon, checking its pinned key.
+        const virsh = run(["timeout", "60", "virsh", "-c", libvirtUri(target!), "uri"]);
+        assert.equal(virsh.status, 0, virsh.out);
+        const strangerKnownHosts = path.join(path.dirname(target!.knownHosts), "known_hosts.stranger");
+        try {
+            fs.writeFileSync(
+                strangerKnownHosts,
+                `[127.0.0.1]:${port} ${fs
+                    .readFileSync(target!.keyFile + ".pub", "utf8")
+                    .trim()
+                    .split(" ")
+                    .slice(0, 2)
+                    .join(" ")}\n`,
+            );
+            const refused = run(["timeout", "60", "virsh", "-c", libvirtUri({ ...target!, knownHosts: strangerKnownHosts }), "uri"]);
+            assert.notEqual(refused.status, 0, `a host key other than the pinned one is refused: ${refused.out}`);
+        } finally {
+            fs.rmSync(strangerKnownHosts, { force: true });
+        }
 
         const mtimes = cells.map((f) => fs.statSync(path.join(results, "cells", f)).mtimeMs);
         const again = cli!.isobench(["up", stack]);
