@@ -157,13 +157,38 @@ export function dockerForwardArgv(t: SshTarget, remoteSocket = "/var/run/docker.
 }
 
 /**
- * libvirt's URI of the target's system daemon: `qemu:///system` locally, `qemu+ssh://…/system`
- * with the target's key file remotely (libvirt runs its own ssh; no_tty keeps it from prompting).
+ * libvirt's URI of the target's system daemon, for clients on the controller that take one:
+ * `qemu:///system` locally. Remotely libvirt's libssh transport, not qemu+ssh: libvirt 9's ssh
+ * transport runs ssh without a known_hosts option (its known_hosts parameter applies to libssh and
+ * libssh2 only), so it would check ~/.ssh/known_hosts instead of the target's pinned key. Here the
+ * pinned file is verified strictly (known_hosts_verify=normal: an unknown or changed key is
+ * refused, never learned) and only the key file is offered (sshauth=privkey).
  */
 export function libvirtUri(t: Target): string {
     if (t.kind === "local") return "qemu:///system";
     const host = t.host.includes(":") ? `[${t.host}]` : t.host;
-    return `qemu+ssh://${encodeURIComponent(t.user)}@${host}:${t.port}/system?keyfile=${encodeURIComponent(t.keyFile)}&no_tty=1`;
+    const q = [
+        `keyfile=${encodeURIComponent(t.keyFile)}`,
+        `known_hosts=${encodeURIComponent(t.knownHosts)}`,
+        "known_hosts_verify=normal",
+        "sshauth=privkey",
+        "no_verify=0",
+    ];
+    return `qemu+libssh://${encodeURIComponent(t.user)}@${host}:${t.port}/system?${q.join("&")}`;
+}
+
+/**
+ * ssh options that reach a machine behind the target (a guest on the target's libvirt network)
+ * through the target: none locally. Not `-J`: ssh gives the jump hop none of the command line's
+ * `-o` options, so the target's pinned host key, its key file and the shared connection would not
+ * apply to the hop. ProxyCommand runs the target's own ssh (sshOptions) with `-W` over the shared
+ * connection instead. `%` is ssh's token character in ProxyCommand, so it is doubled in every word
+ * but the `-W` destination.
+ */
+export function jumpOptions(t: Target): string[] {
+    if (t.kind === "local") return [];
+    const hop = ["ssh", ...sshOptions(t).map((w) => w.replace(/%/g, "%%")), "-W", "%h:%p", "--", t.host.replace(/%/g, "%%")];
+    return ["-o", `ProxyCommand=${hop.map(shellQuote).join(" ")}`];
 }
 
 /** argv of a virsh call on the target's system libvirtd, bounded: virsh can hang when libvirtd is wedged. */

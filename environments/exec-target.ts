@@ -4,6 +4,7 @@
  */
 import type { ExecTarget, GuestAccess } from "../core/environment-handle";
 import { shellQuote } from "../core/shell";
+import { Target, jumpOptions } from "../core/transport";
 
 /** Data directory of native runs: on the host's disk, outside the repository, one per stack. */
 export function nativeDataDir(stack: string): string {
@@ -26,10 +27,14 @@ export const GUEST_DATA_DIR = "/var/lib/isobench-data";
  * argv of `ssh` to root on the guest at `ip`, with strict host-key checking against the stack's
  * known_hosts under the domain's name: a guest whose key changed, or another machine at its
  * address, is refused ("REMOTE HOST IDENTIFICATION HAS CHANGED"). The remote command follows.
+ * @param via for an ssh run on the controller, the machine the guest runs on: a remote target is
+ *   hopped through (core/transport.ts jumpOptions), the guest's key still checked here. Omitted
+ *   for an ssh run on the guest's own host.
  */
-export function sshArgv(guest: GuestAccess, ip: string): string[] {
+export function sshArgv(guest: GuestAccess, ip: string, via?: Target): string[] {
     return [
         "ssh",
+        ...(via ? jumpOptions(via) : []),
         "-o",
         "StrictHostKeyChecking=yes",
         "-o",
@@ -128,10 +133,13 @@ export function inGuest(target: ExecTarget): target is Extract<ExecTarget, { dom
     return target.kind === "kvm" || target.kind === "docker-in-kvm";
 }
 
-/** argv that runs `argv` on the guest itself (as root, over SSH), each word quoted for the guest's shell. */
-export function guestArgv(target: GuestAccess, argv: readonly string[], guestIp?: string): string[] {
+/**
+ * argv that runs `argv` on the guest itself (as root, over SSH), each word quoted for the guest's shell.
+ * @param via as sshArgv's
+ */
+export function guestArgv(target: GuestAccess, argv: readonly string[], guestIp?: string, via?: Target): string[] {
     if (!guestIp) throw new Error(`guest ${target.domain}: no IP address known; is the guest running?`);
-    return [...sshArgv(target, guestIp), argv.map(shellQuote).join(" ")];
+    return [...sshArgv(target, guestIp, via), argv.map(shellQuote).join(" ")];
 }
 
 /** A shell snippet that starts `command` in the background and records its PID in pidFile. */

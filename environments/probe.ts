@@ -313,11 +313,11 @@ export function probed(resultsDir: string, env: string): boolean {
 export function probeEnvironment(resultsDir: string, h: EnvironmentHandle): Record<string, string> {
     if (inGuest(h.target)) {
         // A re-run's probe finds the guest as the last cell left it, possibly paused.
-        const problems = quietGuests([h.target.domain], h.target.domain).problems;
+        const problems = quietGuests(transportOf(h), [h.target.domain], h.target.domain).problems;
         if (problems.length) throw new Error(`probe ${h.name}: ${problems.join("; ")}; check \`virsh domstate ${h.target.domain} --reason\` and resume it`);
     }
     const host = transportOf(h);
-    const ip = inGuest(h.target) ? guestIp(h.target.domain) : undefined;
+    const ip = inGuest(h.target) ? guestIp(host, h.target.domain) : undefined;
     const inside = insideDerivedFacts(parseFacts(host.mustRun(execArgv(h.target, insideFactsScript(h.dataDir), ip), 120, `probe inside ${h.name}`)), h.envKind);
     const measured = { ...inside, ...outsideFacts(host, h, inside, ip), ...h.recorded };
     const dir = path.join(resultsDir, "envfacts");

@@ -113,7 +113,7 @@ function virtualisationChecks(add: AddCheck, stateDir: string): void {
     const guest = imageState(stateDir, "guest-image");
     if (guest.value !== undefined) {
         const files = guestImageFiles(guest.value);
-        const p = probeKvmBoot(files.kernel, files.initrd, path.join(stateDir, "kvm-probe.json"));
+        const p = probeKvmBoot(thisMachine(), files.kernel, files.initrd, path.join(stateDir, "kvm-probe.json"));
         add(
             "KVM boots guests",
             p.usable,

@@ -198,7 +198,7 @@ function kvmHost(
     }
     const sshKey = path.join(stateDir, "ssh", "id_ed25519");
     if (!fs.existsSync(sshKey)) throw new HostError(`SSH key ${sshKey} is missing. Fix: run images/build-guest-image.sh`);
-    const probe = probeKvmBoot(guestImage.kernel, guestImage.initrd, path.join(stateDir, "kvm-probe.json"));
+    const probe = probeKvmBoot(thisMachine(), guestImage.kernel, guestImage.initrd, path.join(stateDir, "kvm-probe.json"));
     const accel = guestAccel(spec, probe, env);
     if (accel === "tcg") log(`KVM cannot boot guests here (${probe.detail}); guests run under software emulation and every sample says accel=tcg`);
     if (spec.kvm.vhost === "on" && !vhostAvailable) {

@@ -54,7 +54,7 @@ function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostCo
     if (wantsKvm && !guestDir) {
         unread.push("whether KVM boots guests: the guest image is not built (images/build-all.sh); the plan assumes KVM");
     } else if (wantsKvm) {
-        const probe = probeKvmBoot(guestImage.kernel, guestImage.initrd, path.join(state, "kvm-probe.json"));
+        const probe = probeKvmBoot(thisMachine(), guestImage.kernel, guestImage.initrd, path.join(state, "kvm-probe.json"));
         try {
             accel = guestAccel(spec, probe, env);
         } catch (e) {

@@ -4,6 +4,7 @@
  * goes on with one `isobench up` instead of destroy and up. Measured cells keep their results.
  */
 import { guestIp } from "../environments/kvm/guest-ip";
+import { transportOf } from "../environments/transport";
 import { goneLayers } from "../environments/revive";
 import { guestLifecycleScript, REPO_ROOT } from "../core/paths";
 import type { HostContext } from "./program";
@@ -40,7 +41,7 @@ export function recreateArgs(
         );
         const gone: GoneEnvironment[] = plans
             .filter((p) => provisioned.has(p.handle.name))
-            .map((p) => ({ env: p.handle.name, layers: goneLayers(p.handle, lifecycle, guestIp) }))
+            .map((p) => ({ env: p.handle.name, layers: goneLayers(p.handle, lifecycle, (domain) => guestIp(transportOf(p.handle), domain)) }))
             .filter((g) => g.layers.length > 0);
         for (const g of gone) {
             say(recreateLine(g));

@@ -191,7 +191,7 @@ function startServer(workload: BoundWorkload, ctx: RunContext, place: CellPlace,
 /** Pauses the stack's other guests and resumes the cell's own. */
 function quietOthers(inv: CellInvocation): void {
     const target = inv.env.target;
-    const quiet = describeQuiet(quietGuests(inv.guests ?? [], inGuest(target) ? target.domain : undefined));
+    const quiet = describeQuiet(quietGuests(transportOf(inv.env), inv.guests ?? [], inGuest(target) ? target.domain : undefined));
     if (quiet) progress(inv.resultsDir, `cell ${inv.cellId}: other guests of stack ${inv.stack}: ${quiet}`);
 }
 
@@ -216,7 +216,7 @@ function scheduleCell(inv: CellInvocation): string | undefined {
 /** Finds the guest's address when the cell runs in one. */
 function reachEnvironment(inv: CellInvocation): { readonly ip?: string; readonly inside: (script: string) => string[] } {
     const target = inv.env.target;
-    const ip = inGuest(target) ? guestIp(target.domain) : undefined;
+    const ip = inGuest(target) ? guestIp(transportOf(inv.env), target.domain) : undefined;
     return { ...(ip !== undefined && { ip }), inside: (script: string) => execArgv(target, script, ip) };
 }
 
@@ -338,7 +338,7 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     if (inv.schedule === "grouped") planned = scheduleCell(inv);
     else quietOthers(inv);
     // A dockerd restart, a reboot or a hand stops environments between cells: bring them back first.
-    const revived = reviveEnvironment(env, LIFECYCLE_SCRIPT, guestIp);
+    const revived = reviveEnvironment(env, LIFECYCLE_SCRIPT, (domain) => guestIp(host, domain));
     if (planned && revived.length > 0) {
         // The container inside a guest booted by plan has no restart policy: starting it is part of the boot.
         planned += `; ${revived.join("; ")}`;

@@ -632,7 +632,7 @@ function remoteTargetErrors(envs: readonly EnvironmentSpec[], dockerDriver: stri
     const guests = envs.filter((e) => e.kind === "kvm" || e.kind === "docker-in-kvm");
     if (guests.length > 0) {
         lines.push(
-            `isobench:target: guests on remote targets are not supported yet (${guests.map((e) => `${e.name} is ${e.kind}`).join(", ")}). Fix: measure guests on this machine (leave isobench:target out), or keep only native and Docker environments in this stack`,
+            `isobench:target: guests on remote targets are not supported yet (${guests.map((e) => `${e.name} is ${e.kind}`).join(", ")}): a guest's disk, domain and lifecycle are still made with this machine's libvirt, and its SSH does not hop through the target yet. Fix: measure guests on this machine (leave isobench:target out), or keep only native and Docker environments in this stack`,
         );
     }
     if (dockerDriver === "provider") {

@@ -3,11 +3,13 @@
  * address last seen for this very guest (same MAC). The fallbacks matter for paused guests: the
  * runner pauses guests a cell does not use, a paused guest cannot renew its lease, and dnsmasq
  * forgets an expired lease while the guest — whose clock stood still — keeps using the address.
+ * virsh asks the libvirtd of the machine the guest runs on (its transport). The address seen last
+ * is kept on the controller, under the domain's name (one stack, one target).
  */
 import * as fs from "fs";
 import * as path from "path";
-import { attempt, virshArgv } from "../process";
 import { REPO_ROOT, stateDir } from "../../core/paths";
+import type { Transport } from "../transport";
 
 export function parseDomifaddr(text: string): string | undefined {
     const m = /ipv4\s+(\d+\.\d+\.\d+\.\d+)\//.exec(text);
@@ -22,15 +24,15 @@ export function parseMac(text: string): string | undefined {
 
 const cacheFile = (domain: string) => path.join(stateDir(REPO_ROOT), "guest-ip", domain);
 
-function domainMac(domain: string): string | undefined {
-    const r = attempt(virshArgv(30, "domiflist", domain), 60);
+function domainMac(host: Pick<Transport, "virsh">, domain: string): string | undefined {
+    const r = host.virsh(30, ["domiflist", domain]);
     return r.status === 0 ? parseMac(r.stdout) : undefined;
 }
 
-export function guestIp(domain: string): string {
+export function guestIp(host: Pick<Transport, "virsh">, domain: string): string {
     const tried: string[] = [];
     for (const source of ["lease", "arp"]) {
-        const r = attempt(virshArgv(30, "domifaddr", domain, "--source", source), 60);
+        const r = host.virsh(30, ["domifaddr", domain, "--source", source]);
         const ip = r.status === 0 ? parseDomifaddr(r.stdout) : undefined;
         if (ip) {
             // domifaddr prints the interface's MAC next to the address: no second virsh call.
@@ -44,7 +46,7 @@ export function guestIp(domain: string): string {
         tried.push(`${source}: ${(r.stderr || r.stdout).trim().split("\n").slice(-1)[0] || "empty"}`);
     }
     const cached = fs.existsSync(cacheFile(domain)) ? fs.readFileSync(cacheFile(domain), "utf8").trim().split(" ") : [];
-    const mac = domainMac(domain);
+    const mac = domainMac(host, domain);
     if (cached.length === 2 && mac && cached[0] === mac) return cached[1];
     throw new Error(
         `guest ${domain}: no IPv4 address found (virsh domifaddr ${tried.join("; ")}; no address seen before for MAC ${mac ?? "unknown"}); is the guest running and the libvirt 'default' network up?`,

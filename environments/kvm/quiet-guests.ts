@@ -9,9 +9,9 @@
  * another stack's guests — even felter2014-small's, whose names start like felter2014's — and the
  * short-lived clones a lifecycle or instances cell makes of its own guest are never paused. One
  * `virsh list` per cell reads every state; virsh runs again only when a state must change, and not
- * at all in a stack without guests.
+ * at all in a stack without guests. virsh asks the libvirtd of the machine the guests run on.
  */
-import { attempt, virshArgv } from "../process";
+import type { Transport } from "../transport";
 
 export interface QuietResult {
     readonly paused: readonly string[];
@@ -46,9 +46,9 @@ export function quietPlan(
  * Pauses the running guests among `guests` other than `keep` and resumes `keep` (undefined: the
  * cell runs outside any guest). Failures are reported as problems, never thrown: the caller decides.
  */
-export function quietGuests(guests: readonly string[], keep: string | undefined): QuietResult {
+export function quietGuests(host: Pick<Transport, "virsh">, guests: readonly string[], keep: string | undefined): QuietResult {
     if (guests.length === 0 && keep === undefined) return { paused: [], resumed: [], problems: [] };
-    const list = attempt(virshArgv(30, "list", "--all"), 60);
+    const list = host.virsh(30, ["list", "--all"]);
     if (list.status !== 0) {
         return { paused: [], resumed: [], problems: [`virsh list failed (exit ${list.status}): ${(list.stderr || list.stdout).trim().slice(0, 300)}`] };
     }
@@ -61,7 +61,7 @@ export function quietGuests(guests: readonly string[], keep: string | undefined)
         ["resume", plan.resume, resumed],
     ] as const) {
         for (const d of names) {
-            const r = attempt(virshArgv(60, verb, d), 90);
+            const r = host.virsh(60, [verb, d]);
             if (r.status === 0) done.push(d);
             else problems.push(`could not ${verb === "suspend" ? "pause" : "resume"} ${d}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
         }

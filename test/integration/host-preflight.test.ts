@@ -5,6 +5,7 @@ import * as path from "path";
 import { parseSpec } from "../../experiment/spec";
 import { gatherHost } from "../../experiment/host";
 import { probeKvmBoot } from "../../environments/kvm-probe";
+import { thisMachine } from "../../environments/transport";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const spec = (over: Record<string, unknown>) =>
@@ -20,7 +21,7 @@ describe("host preflight", function () {
 
     it("refuses KVM where it cannot boot guests unless software emulation is allowed", function () {
         const dir = fs.readFileSync(path.join(REPO, ".state", "images", "guest-image"), "utf8").trim();
-        const probe = probeKvmBoot(path.join(dir, "vmlinuz"), path.join(dir, "initrd.img"), path.join(REPO, ".state", "kvm-probe.json"));
+        const probe = probeKvmBoot(thisMachine(), path.join(dir, "vmlinuz"), path.join(dir, "initrd.img"), path.join(REPO, ".state", "kvm-probe.json"));
         if (probe.usable) {
             assert.equal(gatherHost(spec({ allowSoftwareEmulation: false })).accel, "kvm");
             return;

@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { mustRun, run } from "../../environments/process";
 import { quietGuests } from "../../environments/kvm/quiet-guests";
+import { thisMachine } from "../../environments/transport";
 import { leftoverResources } from "../helpers/leftovers";
 
 const STACK = `isbq${process.pid}`;
@@ -55,7 +56,7 @@ describe("quietGuests (real libvirtd)", function () {
     });
 
     it("pauses the stack's other guests, keeps the cell's own, leaves other stacks alone", () => {
-        const r = quietGuests(MINE, X);
+        const r = quietGuests(thisMachine(), MINE, X);
         assert.deepEqual(r, { paused: [Y], resumed: [], problems: [] });
         assert.equal(state(X), "running");
         assert.equal(state(Y), "paused");
@@ -63,15 +64,15 @@ describe("quietGuests (real libvirtd)", function () {
     });
 
     it("a cell outside any guest pauses them all; the next guest cell resumes its own", () => {
-        assert.deepEqual(quietGuests(MINE, undefined), { paused: [X], resumed: [], problems: [] });
-        assert.deepEqual(quietGuests(MINE, Y), { paused: [], resumed: [Y], problems: [] });
+        assert.deepEqual(quietGuests(thisMachine(), MINE, undefined), { paused: [X], resumed: [], problems: [] });
+        assert.deepEqual(quietGuests(thisMachine(), MINE, Y), { paused: [], resumed: [Y], problems: [] });
         assert.equal(state(X), "paused");
         assert.equal(state(Y), "running");
-        assert.deepEqual(quietGuests(MINE, Y), { paused: [], resumed: [], problems: [] }, "nothing to do the second time");
+        assert.deepEqual(quietGuests(thisMachine(), MINE, Y), { paused: [], resumed: [], problems: [] }, "nothing to do the second time");
     });
 
     it("a probe resumes its own guest and pauses nothing else", () => {
-        assert.deepEqual(quietGuests([X], X), { paused: [], resumed: [X], problems: [] });
+        assert.deepEqual(quietGuests(thisMachine(), [X], X), { paused: [], resumed: [X], problems: [] });
         assert.equal(state(Y), "running");
     });
 });

@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { parseVirshList, quietPlan } from "../../environments/kvm/quiet-guests";
+import { parseVirshList, quietGuests, quietPlan } from "../../environments/kvm/quiet-guests";
+import type { Completed } from "../../environments/process";
 import { describeGrouped, groupedPlan, shutByPlan } from "../../environments/kvm/guest-schedule";
 
 // `virsh -c qemu:///system list --all` of libvirt 9.0.0 with a running, a paused and a defined guest.
@@ -76,5 +77,30 @@ describe("the grouped schedule's plan (environments/kvm/guest-schedule.ts)", () 
         );
         assert.equal(shutByPlan(at(`cell a.native.r1: schedule grouped: shut off ${A} (forced: it did not shut down in time)`), A), true);
         assert.equal(shutByPlan("", A), false, "never shut off by the schedule");
+    });
+});
+
+describe("quietGuests through the guests' machine", () => {
+    it("lists, pauses and resumes with that machine's virsh, reporting what failed instead of throwing", () => {
+        const asked: string[] = [];
+        const target = {
+            virsh(_timeoutS: number, args: readonly string[]): Completed {
+                asked.push(args.join(" "));
+                if (args[0] === "list") return { stdout: LIST, stderr: "", status: 0 };
+                return args[0] === "resume" ? { stdout: "", stderr: "error: cannot resume", status: 1 } : { stdout: "", stderr: "", status: 0 };
+            },
+        };
+        const states = parseVirshList(LIST);
+        const running = [...states].filter(([, s]) => s === "running").map(([n]) => n);
+        const paused = [...states].filter(([, s]) => s === "paused").map(([n]) => n);
+        assert.ok(running.length > 0 && paused.length > 0, "the fixture has a running and a paused guest");
+        const r = quietGuests(target, [...running, ...paused], paused[0]);
+        assert.deepEqual(r.paused, running);
+        assert.deepEqual(r.resumed, []);
+        assert.match(r.problems.join(), new RegExp(`could not resume ${paused[0]}: error: cannot resume`));
+        assert.deepEqual(asked, ["list --all", ...running.map((n) => `suspend ${n}`), `resume ${paused[0]}`]);
+        asked.length = 0;
+        assert.deepEqual(quietGuests(target, [], undefined), { paused: [], resumed: [], problems: [] });
+        assert.deepEqual(asked, [], "no virsh at all in a stack without guests");
     });
 });

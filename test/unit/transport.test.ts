@@ -11,6 +11,7 @@ import {
     copyToArgv,
     dockerEnv,
     dockerForwardArgv,
+    jumpOptions,
     libvirtUri,
     onTargetArgv,
     parseIdentity,
@@ -19,6 +20,7 @@ import {
 } from "../../core/transport";
 import { transportTo } from "../../environments/transport";
 import { measureHost } from "../../environments/host-facts";
+import { guestArgv, sshArgv } from "../../environments/exec-target";
 
 const remote: SshTarget = {
     kind: "ssh",
@@ -93,12 +95,46 @@ describe("transport (core/transport.ts)", () => {
         assert.deepEqual(argv.slice(-2), ["/l/f", "[fd00::1]:/r/f"]);
     });
 
-    it("gives Docker clients the target's socket forwarded over the shared connection, and libvirt a qemu+ssh URI with the key", () => {
+    it("gives Docker clients the target's socket forwarded over the shared connection, ", () => {
         assert.deepEqual(dockerEnv(remote), { DOCKER_HOST: `unix://${remote.dockerSocket}` });
         const fwd = dockerForwardArgv(remote);
         assert.deepEqual(fwd.slice(-6), ["-O", "forward", "-L", `${remote.dockerSocket}:/var/run/docker.sock`, "--", "server.example"]);
         assert.equal(option(fwd, "ControlPath"), remote.controlPath);
-        assert.equal(libvirtUri(remote), "qemu+ssh://root@server.example:2222/system?keyfile=%2Fkeys%2Fid_ed25519&no_tty=1");
+    });
+
+    it("gives libvirt clients a URI that checks the target's pinned host key and offers only its key file", () => {
+        const uri = new URL(libvirtUri(remote));
+        // qemu+ssh would run ssh against ~/.ssh/known_hosts: libvirt 9's ssh transport ignores known_hosts.
+        assert.equal(uri.protocol, "qemu+libssh:");
+        assert.equal(`${uri.username}@${uri.hostname}:${uri.port}${uri.pathname}`, "root@server.example:2222/system");
+        assert.equal(uri.searchParams.get("keyfile"), remote.keyFile);
+        assert.equal(uri.searchParams.get("known_hosts"), remote.knownHosts);
+        assert.equal(uri.searchParams.get("known_hosts_verify"), "normal");
+        assert.equal(uri.searchParams.get("sshauth"), "privkey");
+        assert.equal(uri.searchParams.get("no_verify"), "0");
+        assert.match(libvirtUri({ ...remote, host: "fd00::1" }), /^qemu\+libssh:\/\/root@\[fd00::1\]:2222\/system\?/);
+    });
+
+    it("reaches a guest behind a remote target through the target's pinned, shared connection", () => {
+        assert.deepEqual(jumpOptions(LOCAL_TARGET), []);
+        const guest = { domain: "isobench-s-kvm", sshKey: "/state/s/guest_key", knownHosts: "/state/s/known_hosts" };
+        assert.deepEqual(sshArgv(guest, "192.168.122.5", LOCAL_TARGET), sshArgv(guest, "192.168.122.5"), "local: the same ssh as on the guest's own host");
+        const argv = guestArgv(guest, ["docker", "ps", "-a"], "192.168.122.5", { ...remote, controlPath: "/state/100%/cm" });
+        // The guest's own host key is still checked on the controller, under the domain's name.
+        assert.equal(option(argv, "UserKnownHostsFile"), guest.knownHosts);
+        assert.equal(option(argv, "HostKeyAlias"), guest.domain);
+        assert.deepEqual(argv.slice(-3), [guest.sshKey, "root@192.168.122.5", "'docker' 'ps' '-a'"]);
+        const hop = wordsOf(option(argv, "ProxyCommand")!);
+        assert.equal(hop[0], "ssh");
+        assert.equal(option(hop, "UserKnownHostsFile"), remote.knownHosts);
+        assert.equal(option(hop, "IdentityFile"), remote.keyFile);
+        assert.equal(option(hop, "ControlPath"), "/state/100%%/cm", "ssh's % token escaped in a path");
+        assert.deepEqual(hop.slice(-4), ["-W", "%h:%p", "--", "server.example"]);
+        // ssh itself accepts the options and reads the hop as given (-G prints the configuration, connects nowhere).
+        const g = spawnSync("ssh", ["-G", ...argv.slice(1, -1)], { encoding: "utf8" });
+        assert.equal(g.status, 0, g.stderr);
+        assert.equal(/^proxycommand (.*)$/m.exec(g.stdout)?.[1], option(argv, "ProxyCommand"));
+        assert.equal(/^hostkeyalias (.*)$/m.exec(g.stdout)?.[1], guest.domain);
     });
 
     it("reads a machine's identity, and refuses output that is not one", () => {
