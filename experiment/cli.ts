@@ -38,14 +38,14 @@ async function runMeasured(
     stack: string,
     env: NodeJS.ProcessEnv,
     op: "up" | "destroy",
-    where: { readonly resultsDir?: string; readonly logFile: string },
+    where: { readonly resultsDir?: string; readonly logFile: string; readonly machine: import("../environments/transport").Transport },
     opts: {
         readonly replace?: () => string[];
         readonly onEvent?: (e: import("@pulumi/pulumi/automation").EngineEvent) => void;
         readonly log?: (l: string) => void;
     } = {},
 ) {
-    const { acquireMeasureLock, LOCK_HELD_ENV } = await import("./measure-lock");
+    const { acquireMeasureLock, LOCK_HELD_ENV, machineName, measureLockFile } = await import("./measure-lock");
     const { endProcesses, markedBy, runOwner, RUN_OWNER_ENV } = await import("./recovery");
     const { appendProgress } = await import("./progress-log");
     const { runOperation } = await import("./pulumi-automation");
@@ -55,12 +55,18 @@ async function runMeasured(
     const runEnv = { ...env, [RUN_OWNER_ENV]: owner, [LOCK_HELD_ENV]: "1" };
     const { session, recover } = await pulumiSession(stack, runEnv, where.logFile, log);
     const recovered = recover();
-    const lock = await acquireMeasureLock(`stack ${stack}, isobench pid ${process.pid}, since ${new Date().toISOString()}`, log);
+    const lock = await acquireMeasureLock(`stack ${stack}, isobench pid ${process.pid}, since ${new Date().toISOString()}`, log, {
+        on: where.machine,
+        file: measureLockFile(env),
+    });
     try {
         if (where.resultsDir) {
             for (const a of recovered.actions) appendProgress(where.resultsDir, `recovery: ${a}`);
             if (lock.waitedFor)
-                appendProgress(where.resultsDir, `waited ${lock.waitedS.toFixed(0)} s for another measurement on this host (${lock.waitedFor})`);
+                appendProgress(
+                    where.resultsDir,
+                    `waited ${lock.waitedS.toFixed(0)} s for another measurement on ${machineName(where.machine.target, where.machine.label)} (${lock.waitedFor})`,
+                );
         }
         const replace = opts.replace?.() ?? [];
         session.pulumi.onStart = (pid) => lock.watch(pid);
@@ -148,7 +154,7 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
             stack,
             env,
             "up",
-            { resultsDir, logFile },
+            { resultsDir, logFile, machine: (await import("./target")).stackTransport(spec) },
             {
                 replace: recreate,
                 log: (l) => view.say(l),
@@ -218,6 +224,21 @@ async function destroyLog(stack: string): Promise<string> {
     }
 }
 
+/**
+ * The machine whose measurement lock destroy holds: the stack's target, or this machine when its
+ * file no longer reads (its target is then unknown, and this machine's lock is the one to hold).
+ */
+async function destroyMachine(stack: string): Promise<import("../environments/transport").Transport> {
+    const { thisMachine } = await import("../environments/transport");
+    let spec;
+    try {
+        spec = (await import("./stack-file")).loadStackSpec(STACKS_DIR, stack);
+    } catch {
+        return thisMachine();
+    }
+    return (await import("./target")).stackTransport(spec);
+}
+
 async function destroy(stack: string, opts: { verbose: boolean }): Promise<number> {
     const { availableStacks } = await import("./stack-file");
     const { pulumiEnv } = await import("./pulumi-cli");
@@ -234,7 +255,7 @@ async function destroy(stack: string, opts: { verbose: boolean }): Promise<numbe
             stack,
             pulumiEnv(REPO_ROOT),
             "destroy",
-            { logFile },
+            { logFile, machine: await destroyMachine(stack) },
             {
                 onEvent: (e) => {
                     const st = stepEvent(e);
@@ -436,9 +457,11 @@ async function ls(): Promise<number> {
 
 async function runCell(arg: string): Promise<number> {
     const { LOCK_HELD_ENV, runUnderMeasureLock } = await import("./measure-lock");
-    // Under a plain `pulumi up` nobody holds the host for this cell: take it per cell.
-    if (!process.env[LOCK_HELD_ENV]) return runUnderMeasureLock((l) => process.stderr.write(`[isobench] ${l}\n`));
-    (await import("./runner")).runCell((await import("./command-args")).decodeArg("run-cell", arg));
+    const cell = (await import("./command-args")).decodeArg("run-cell", arg);
+    // Under a plain `pulumi up` nobody holds the cell's machine for it: take it per cell.
+    if (!process.env[LOCK_HELD_ENV])
+        return runUnderMeasureLock((l) => process.stderr.write(`[isobench] ${l}\n`), { on: (await import("../environments/transport")).transportOf(cell.env) });
+    (await import("./runner")).runCell(cell);
     return 0;
 }
 
