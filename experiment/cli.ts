@@ -209,6 +209,26 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     return code;
 }
 
+/**
+ * `up A B …`: every stack read and its results folder checked first (a bad stack stops all before
+ * anything starts), then one up per stack at once, each serialized on its own target.
+ */
+async function upMany(stacks: readonly string[], opts: { verbose: boolean; allowEmulation: boolean }): Promise<number> {
+    const { loadStackSpec } = await import("./stack-file");
+    const { checkDistinctResults, overallExit, runStacks, summaryLines } = await import("./up-many");
+    const { targetLabel } = await import("../core/transport");
+    const specs = stacks.map((stack) => loadStackSpec(stacksDir(REPO_ROOT), stack));
+    checkDistinctResults(specs.map((spec, i) => ({ stack: stacks[i], resultsDir: path.join(resultsRoot(REPO_ROOT), spec.stack, spec.runId) })));
+    say(
+        `${stacks.length} stacks at once, one measurement at a time per target: ${specs.map((s, i) => `${stacks[i]} on ${s.target ? targetLabel(s.target) : "local"}`).join(", ")}`,
+    );
+    const t0 = Date.now();
+    const outcomes = await runStacks(stacks, opts);
+    say("stacks:");
+    for (const l of summaryLines(outcomes, (Date.now() - t0) / 1000)) say(l);
+    return overallExit(outcomes);
+}
+
 function knownStack(stack: string, available: readonly string[]): void {
     if (!available.includes(stack)) throw new SpecError(`unknown stack "${stack}"${didYouMean(stack, available)}. Available stacks: ${available.join(", ")}`);
 }
@@ -485,6 +505,8 @@ function run(inv: Invocation): Promise<number> {
     switch (inv.command) {
         case "up":
             return up(inv.stack, inv);
+        case "up-many":
+            return upMany(inv.stacks, inv);
         case "up-from":
             return (async () => (await import("./rerun")).upFrom(inv, (stack) => up(stack, inv)))();
         case "plan":
