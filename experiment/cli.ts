@@ -55,9 +55,10 @@ async function runMeasured(
     const runEnv = { ...env, [RUN_OWNER_ENV]: owner, [LOCK_HELD_ENV]: "1" };
     const { session, recover } = await pulumiSession(stack, runEnv, where.logFile, log);
     const recovered = recover();
+    // The lock file is the machine's setting: ISOBENCH_MEASURE_LOCK in this environment locally, in the target's login environment remotely.
     const lock = await acquireMeasureLock(`stack ${stack}, isobench pid ${process.pid}, since ${new Date().toISOString()}`, log, {
         on: where.machine,
-        file: measureLockFile(env),
+        ...(where.machine.target.kind === "local" && { file: measureLockFile(env) }),
     });
     try {
         if (where.resultsDir) {

@@ -20,9 +20,15 @@ import { Transport, thisMachine } from "../environments/transport";
 /** Set in the environment of everything an `isobench up` starts: the lock is already held for them. */
 export const LOCK_HELD_ENV = "ISOBENCH_MEASURE_LOCK_HELD";
 
-/** The lock file's path on the target (ISOBENCH_MEASURE_LOCK, read on the controller, moves it on every target). */
+const DEFAULT_LOCK_FILE = "/run/lock/isobench-measure.lock";
+
+/**
+ * The lock file's path on this machine. ISOBENCH_MEASURE_LOCK moves it; as a setting of the
+ * machine it is read where the lock is (on a remote target in its login environment, see
+ * lockProbeArgv), so each machine keeps its own.
+ */
 export function measureLockFile(env: NodeJS.ProcessEnv = process.env): string {
-    return env.ISOBENCH_MEASURE_LOCK ?? "/run/lock/isobench-measure.lock";
+    return env.ISOBENCH_MEASURE_LOCK ?? DEFAULT_LOCK_FILE;
 }
 
 /** Who holds the lock on `on`, as its holder wrote it (empty when nobody wrote it yet). */
@@ -45,11 +51,13 @@ export function machineName(target: Target, label: string): string {
 }
 
 /**
- * Checks, on the target, that flock(1) is there and whether the lock is free, creating its folder.
+ * Checks, on the target, that flock(1) is there and whether the lock is free, creating its folder;
+ * prints the lock file's path: `file`, else the target's ISOBENCH_MEASURE_LOCK, else the default.
  * Exit 0: free; 1: held; 127: no flock.
  */
-export function lockProbeArgv(file: string): string[] {
-    return ["/bin/sh", "-c", 'command -v flock >/dev/null 2>&1 || exit 127; mkdir -p "$(dirname "$1")" && flock -n "$1" true', "sh", file];
+export function lockProbeArgv(file?: string): string[] {
+    const script = `f=\${1:-\${ISOBENCH_MEASURE_LOCK:-${DEFAULT_LOCK_FILE}}}; command -v flock >/dev/null 2>&1 || exit 127; mkdir -p "$(dirname "$f")" && echo "$f" && flock -n "$f" true`;
+    return ["/bin/sh", "-c", script, "sh", ...(file === undefined ? [] : [file])];
 }
 
 /**
@@ -93,23 +101,27 @@ const UNKNOWN_OWNER = "owner unknown";
 export interface LockOptions {
     /** The machine under test (default: this one). */
     readonly on?: Transport;
-    /** The lock file on it (default: measureLockFile()). */
+    /** The lock file on it (default: ISOBENCH_MEASURE_LOCK there, else /run/lock/isobench-measure.lock). */
     readonly file?: string;
     /** How often the waiting is said, in seconds. */
     readonly sayEveryS?: number;
 }
 
-/** Whether the lock on the target is free now. @throws HostError when flock is missing there or the target did not answer */
-function lockIsFree(on: Transport, file: string): boolean {
+/**
+ * The target's lock file and whether it is free now.
+ * @throws HostError when flock is missing there or the target did not answer
+ */
+function probeLock(on: Transport, file: string | undefined): { readonly file: string; readonly free: boolean } {
     const c = on.attempt(lockProbeArgv(file), 60);
-    if (c.error) throw new HostError(`cannot check the measurement lock ${lockPlace(on.target, on.label, file)}: ${c.error}`);
+    const what = `the measurement lock on ${on.label}${file === undefined ? "" : ` (${file})`}`;
+    if (c.error) throw new HostError(`cannot check ${what}: ${c.error}`);
     if (c.status === 127)
         throw new HostError(
             `flock(1) was not found on ${on.label}. Fix: apt-get install util-linux${on.target.kind === "local" ? "" : " there (or run isobench setup-target)"}`,
         );
-    if (c.status !== 0 && c.status !== 1)
-        throw new HostError(`cannot check the measurement lock ${lockPlace(on.target, on.label, file)} (exit ${c.status}): ${(c.stderr || c.stdout).trim()}`);
-    return c.status === 0;
+    const found = c.stdout.split("\n")[0].trim();
+    if ((c.status !== 0 && c.status !== 1) || found === "") throw new HostError(`cannot check ${what} (exit ${c.status}): ${(c.stderr || c.stdout).trim()}`);
+    return { file: found, free: c.status === 0 };
 }
 
 /**
@@ -118,16 +130,16 @@ function lockIsFree(on: Transport, file: string): boolean {
  */
 export function acquireMeasureLock(owner: string, log: (line: string) => void, opts: LockOptions = {}): Promise<HeldLock> {
     const on = opts.on ?? thisMachine();
-    const file = opts.file ?? measureLockFile();
     const sayEveryS = opts.sayEveryS ?? 60;
-    const place = lockPlace(on.target, on.label, file);
     const started = Date.now();
+    const { file, free } = probeLock(on, opts.file);
+    const place = lockPlace(on.target, on.label, file);
     let waitedFor = "";
     const waitFor = () => {
         waitedFor = lockOwner(file, on) || UNKNOWN_OWNER;
         log(`another measurement holds ${machineName(on.target, on.label)} (${waitedFor}; lock ${place}): waiting for it to finish`);
     };
-    if (!lockIsFree(on, file)) waitFor();
+    if (!free) waitFor();
     const [cmd, ...args] = holderArgv(on.target, file, owner);
     // detached: a Ctrl-C meant for `isobench up` must not end the holder while Pulumi still measures.
     const holder: ChildProcess = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"], detached: true });

@@ -205,28 +205,34 @@ describe("measurement lock: the target's side (pure)", () => {
         assert.equal(machineName(ssh, "ssh://root@server.example:2222"), "ssh://root@server.example:2222");
     });
 
-    it("the probe says free (0), held (1) or no flock (127), creating the lock's folder", function () {
+    it("the probe says free (0), held (1) or no flock (127), creating the lock's folder and naming its file", function () {
         this.timeout(20_000);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-lock-"));
         try {
             const file = path.join(dir, "sub", "x.lock");
-            const probe = () => spawnSync(lockProbeArgv(file)[0], lockProbeArgv(file).slice(1)).status;
-            assert.equal(probe(), 0);
+            const probe = (env: NodeJS.ProcessEnv, at?: string) => {
+                const argv = lockProbeArgv(at);
+                const r = spawnSync(argv[0], argv.slice(1), { env, encoding: "utf8" });
+                return { status: r.status, file: r.stdout.split("\n")[0] };
+            };
+            assert.deepEqual(probe({ PATH: process.env.PATH }, file), { status: 0, file });
             assert.equal(fs.existsSync(path.dirname(file)), true);
+            // Without a file named, the machine's own ISOBENCH_MEASURE_LOCK says where its lock is.
+            const other = path.join(dir, "other", "y.lock");
+            assert.deepEqual(probe({ PATH: process.env.PATH, ISOBENCH_MEASURE_LOCK: other }), { status: 0, file: other });
             const holder = spawn("flock", ["-x", file, "sleep", "30"], { stdio: "ignore" });
             try {
-                let status = probe();
+                let status = probe({ PATH: process.env.PATH }, file).status;
                 for (let i = 0; i < 50 && status === 0; i++) {
                     spawnSync("sleep", ["0.1"]);
-                    status = probe();
+                    status = probe({ PATH: process.env.PATH }, file).status;
                 }
                 assert.equal(status, 1);
             } finally {
                 holder.kill();
             }
-            const noFlock = spawnSync(lockProbeArgv(file)[0], lockProbeArgv(file).slice(1), { env: { PATH: "/nonexistent" } });
             // /bin/sh is found by its path; flock is not on this PATH.
-            assert.equal(noFlock.status, 127);
+            assert.equal(probe({ PATH: "/nonexistent" }, file).status, 127);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
