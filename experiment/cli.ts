@@ -460,17 +460,26 @@ async function ls(): Promise<number> {
     const { pulumiEnv, projectName } = await import("./pulumi-cli");
     const { stateUrns } = await import("./recovery");
     const { formatListing } = await import("./run-status");
-    const { resultRuns } = await import("./status-read");
+    const { resultRuns, stackTargetLabel } = await import("./status-read");
     const env = pulumiEnv(REPO_ROOT);
     const project = projectName(REPO_ROOT);
     const rows = availableStacks(STACKS_DIR).map((stack) => {
         let runId: string | undefined;
+        let target: string | undefined;
         try {
-            runId = loadStackSpec(STACKS_DIR, stack).runId;
+            const spec = loadStackSpec(STACKS_DIR, stack);
+            runId = spec.runId;
+            target = stackTargetLabel(spec);
         } catch {
             runId = undefined;
         }
-        return { stack, ...(runId !== undefined ? { runId } : {}), provisioned: stateUrns(env, project, stack).length > 0, runs: resultRuns(stack, REPO_ROOT) };
+        return {
+            stack,
+            ...(runId !== undefined ? { runId } : {}),
+            ...(target !== undefined ? { target } : {}),
+            provisioned: stateUrns(env, project, stack).length > 0,
+            runs: resultRuns(stack, REPO_ROOT),
+        };
     });
     console.log(formatListing(rows).join("\n"));
     return 0;
