@@ -16,6 +16,7 @@ import { ChildProcess, spawn } from "child_process";
 import { HostError } from "../core/errors";
 import { onTargetArgv, Target } from "../core/transport";
 import { Transport, thisMachine } from "../environments/transport";
+import { processAlive } from "./recovery";
 
 /** Set in the environment of everything an `isobench up` starts: the lock is already held for them. */
 export const LOCK_HELD_ENV = "ISOBENCH_MEASURE_LOCK_HELD";
@@ -172,9 +173,31 @@ export function acquireMeasureLock(owner: string, log: (line: string) => void, o
             settle();
             holder.stdout!.off("data", onData);
             const previous = parseHeldLine(out.slice(0, nl));
+            if (previous === undefined) {
+                end("");
+                reject(new HostError(`the holder of the measurement lock ${place} said ${JSON.stringify(out.slice(0, 300))} instead of taking it`));
+                return;
+            }
             // A taker seen before it wrote its name is named by what it left in the file.
             if (waitedFor === UNKNOWN_OWNER) waitedFor = previous || UNKNOWN_OWNER;
-            resolve({ waitedS: (Date.now() - started) / 1000, waitedFor, watch: (pid: number) => end(`${pid}\n`), release: () => end("") });
+            let watched: number | undefined;
+            resolve({
+                waitedS: (Date.now() - started) / 1000,
+                waitedFor,
+                watch: (pid: number) => {
+                    watched ??= pid;
+                    end(`${pid}\n`);
+                },
+                release: () => end(""),
+            });
+            // The holder ending on its own (a dropped connection, a killed flock) while its run goes
+            // on leaves the machine open to another measurement: said, since nothing else would.
+            holder.stdout!.once("end", () => {
+                if (!ended || (watched !== undefined && processAlive(watched)))
+                    log(
+                        `lost the measurement lock ${place}: its holder ended${on.target.kind === "local" ? "" : ` (did ${on.label} stop answering?)`}; another measurement may start there`,
+                    );
+            });
         };
         holder.stdout!.on("data", onData);
         holder.stdout!.once("end", () => {

@@ -38,7 +38,7 @@ describe("a remote target's measurement lock (loopback sshd)", function () {
         }
     });
 
-    it("is held on the target in the file the target names, a second taker waits for it, and a dropped connection lets it go", async () => {
+    it("is held on the target in the file the target names, a second taker waits for it, and a dropped connection lets it go (and is said)", async () => {
         const on = transportTo(sshd!.target);
         const first = await acquireMeasureLock("stack a, isobench pid 1", () => {}, { on });
         held.push(first);
@@ -62,5 +62,11 @@ describe("a remote target's measurement lock (loopback sshd)", function () {
         // The connection drops (its master ends): the target's holder ends with it.
         spawnSync(closeArgv(sshd!.target)![0], closeArgv(sshd!.target)!.slice(1));
         await waitFor("the target's lock to be let go after the connection dropped", freeHere, 60);
+        // Its taker did not let go: it says the lock was lost.
+        await waitFor(
+            "the taker to say it lost the lock",
+            () => said.some((l) => /^lost the measurement lock .*: its holder ended \(did ssh:\/\/root@127\.0\.0\.1:\d+ stop answering\?\)/.test(l)),
+            30,
+        );
     });
 });
