@@ -310,6 +310,19 @@ async function recover(stack: string): Promise<number> {
     return 0;
 }
 
+/** Each stack of the checkout whose file reads, with its target's label. */
+async function stackTargets(): Promise<Array<{ stack: string; target: string }>> {
+    const { availableStacks, loadStackSpec } = await import("./stack-file");
+    const { stackTargetLabel } = await import("./status-read");
+    return availableStacks(STACKS_DIR).flatMap((stack) => {
+        try {
+            return [{ stack, target: stackTargetLabel(loadStackSpec(STACKS_DIR, stack)) }];
+        } catch {
+            return [];
+        }
+    });
+}
+
 /**
  * `leftovers [<stack>] [--clean]`: one line per thing isobench made that no stack's state owns;
  * with --clean each is removed and the line says what was done. Notes on what was not judged
@@ -318,11 +331,12 @@ async function recover(stack: string): Promise<number> {
 async function leftovers(only: string | undefined, clean: boolean): Promise<number> {
     if (only !== undefined) (await import("./spec")).checkStackName(only);
     const { findLeftovers, removeLeftovers } = await import("./leftovers");
-    const { formatLeftovers } = await import("./leftovers-plan");
+    const { formatLeftovers, unsearchedTargetNotes } = await import("./leftovers-plan");
     const { pulumiEnv } = await import("./pulumi-cli");
     const ctx = { repoRoot: REPO_ROOT, stacksDir: STACKS_DIR, env: pulumiEnv(REPO_ROOT) };
     const { plan, problems } = findLeftovers(ctx, only);
     for (const n of plan.notes) console.error(`[isobench] ${n}`);
+    for (const n of unsearchedTargetNotes(await stackTargets(), only)) console.error(`[isobench] ${n}`);
     for (const p of problems) console.error(`isobench: cannot tell what is left: ${p}`);
     const of = only !== undefined ? ` of stack ${only}` : "";
     if (plan.leftovers.length === 0) {
