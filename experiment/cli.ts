@@ -217,12 +217,10 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
 async function upMany(stacks: readonly string[], opts: { verbose: boolean; allowEmulation: boolean }): Promise<number> {
     const { loadStackSpec } = await import("./stack-file");
     const { checkDistinctResults, overallExit, runStacks, summaryLines } = await import("./up-many");
-    const { targetLabel } = await import("../core/transport");
+    const { stackTargetLabel } = await import("./status-read");
     const specs = stacks.map((stack) => loadStackSpec(stacksDir(REPO_ROOT), stack));
     checkDistinctResults(specs.map((spec, i) => ({ stack: stacks[i], resultsDir: path.join(resultsRoot(REPO_ROOT), spec.stack, spec.runId) })));
-    say(
-        `${stacks.length} stacks at once, one measurement at a time per target: ${specs.map((s, i) => `${stacks[i]} on ${s.target ? targetLabel(s.target) : "local"}`).join(", ")}`,
-    );
+    say(`${stacks.length} stacks at once, one measurement at a time per target: ${specs.map((s, i) => `${stacks[i]} on ${stackTargetLabel(s)}`).join(", ")}`);
     const t0 = Date.now();
     const outcomes = await runStacks(stacks, opts);
     say("stacks:");
