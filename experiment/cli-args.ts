@@ -10,6 +10,7 @@ import { UsageError, UserError } from "../core/errors";
 
 export type Invocation =
     | { readonly command: "up"; readonly stack: string; readonly remeasure?: string; readonly verbose: boolean; readonly allowEmulation: boolean }
+    | { readonly command: "up-many"; readonly stacks: readonly string[]; readonly verbose: boolean; readonly allowEmulation: boolean }
     | { readonly command: "up-from"; readonly from: string; readonly stack?: string; readonly verbose: boolean; readonly allowEmulation: boolean }
     | { readonly command: "plan"; readonly stack: string; readonly host?: string; readonly allowEmulation: boolean }
     | { readonly command: "destroy"; readonly stack: string; readonly verbose: boolean }
@@ -68,10 +69,10 @@ interface CommandDef {
 const STACK_COMMANDS: readonly CommandDef[] = [
     {
         name: "up",
-        args: ["[stack]"],
-        summary: "validate the stack and the host, then run the experiment (pulumi up)",
+        args: ["[stacks...]"],
+        summary: "validate the stack and the host, then run the experiment (pulumi up); several stacks run at once, one measurement per target",
         description:
-            "Validates stacks/Pulumi.<stack>.yaml, the host and the results already measured under the stack's runId, then runs Pulumi's update on the local backend (the Automation API). Shows one progress line: cells done/total, failed, the running cell or provisioning step, elapsed time and the ETA (a bar on a terminal, plain lines otherwise). Pulumi's own output goes to pulumi.log in the results folder. Ctrl-C stops after the running cell; a second one stops at once.",
+            "Validates stacks/Pulumi.<stack>.yaml, the host and the results already measured under the stack's runId, then runs Pulumi's update on the local backend (the Automation API). Shows one progress line: cells done/total, failed, the running cell or provisioning step, elapsed time and the ETA (a bar on a terminal, plain lines otherwise). Pulumi's own output goes to pulumi.log in the results folder. Ctrl-C stops after the running cell; a second one stops at once. With several stacks, each runs its own up at the same time (its lines prefixed by [stack]), waiting for its target's measurement lock: stacks on different targets measure side by side, stacks on one target take turns; the end lists each stack's result and wall time, and the exit status is the largest of theirs.",
         options: [
             new Option("--remeasure <cells>", "move these cells' results (comma-separated ids, or stale) into superseded/ and measure them again"),
             new Option("-v, --verbose", "print Pulumi's output on the terminal too (plain progress lines then)"),
@@ -87,8 +88,10 @@ const STACK_COMMANDS: readonly CommandDef[] = [
             "isobench up felter2014-small --remeasure stale",
             "isobench up quick --remeasure redis.native.r1,redis.native.r2",
             "isobench up --from docs/results/felter2014-small --stack f14s-here",
+            "isobench up lab-a lab-b",
         ],
-        build: ([stack], o) => {
+        build: (stacks, o) => {
+            const [stack] = stacks;
             const common = { verbose: !!o.verbose, allowEmulation: !!o.allowEmulation };
             if (o.from !== undefined) {
                 if (stack !== undefined)
@@ -101,6 +104,11 @@ const STACK_COMMANDS: readonly CommandDef[] = [
                     `up: --stack names the stack of a re-run and needs --from <results dir>; to run a stack, write isobench up ${String(o.stack)}`,
                 );
             if (stack === undefined) throw new UsageError(`up: missing required argument 'stack' (or --from <results dir> to run a recorded experiment again)`);
+            if (stacks.length > 1) {
+                if (o.remeasure !== undefined)
+                    throw new UsageError(`up: --remeasure names cells of one stack: run isobench up ${stack} --remeasure ${String(o.remeasure)} on its own`);
+                return { command: "up-many", stacks, ...common };
+            }
             return { command: "up", stack, ...(o.remeasure !== undefined && { remeasure: String(o.remeasure) }), ...common };
         },
     },
@@ -314,7 +322,8 @@ function program(out: { invocation?: Invocation; text: string; err: string }): C
         c.addHelpText("after", example(...def.examples));
         c.action((...params: unknown[]) => {
             // commander passes the arguments, then the options, then the command itself.
-            const args = params.slice(0, def.args.length).map((a) => a as string);
+            // A variadic argument ("[stacks...]", last) comes as one array.
+            const args = params.slice(0, def.args.length).flatMap((a) => (Array.isArray(a) ? (a as string[]) : [a as string]));
             out.invocation = def.build(args, params[def.args.length] as Record<string, unknown>);
         });
     }

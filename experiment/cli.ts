@@ -38,14 +38,14 @@ async function runMeasured(
     stack: string,
     env: NodeJS.ProcessEnv,
     op: "up" | "destroy",
-    where: { readonly resultsDir?: string; readonly logFile: string },
+    where: { readonly resultsDir?: string; readonly logFile: string; readonly machine: import("../environments/transport").Transport },
     opts: {
         readonly replace?: () => string[];
         readonly onEvent?: (e: import("@pulumi/pulumi/automation").EngineEvent) => void;
         readonly log?: (l: string) => void;
     } = {},
 ) {
-    const { acquireMeasureLock, LOCK_HELD_ENV } = await import("./measure-lock");
+    const { acquireMeasureLock, LOCK_HELD_ENV, machineName, measureLockFile } = await import("./measure-lock");
     const { endProcesses, markedBy, runOwner, RUN_OWNER_ENV } = await import("./recovery");
     const { appendProgress } = await import("./progress-log");
     const { runOperation } = await import("./pulumi-automation");
@@ -55,12 +55,19 @@ async function runMeasured(
     const runEnv = { ...env, [RUN_OWNER_ENV]: owner, [LOCK_HELD_ENV]: "1" };
     const { session, recover } = await pulumiSession(stack, runEnv, where.logFile, log);
     const recovered = recover();
-    const lock = await acquireMeasureLock(`stack ${stack}, isobench pid ${process.pid}, since ${new Date().toISOString()}`, log);
+    // The lock file is the machine's setting: ISOBENCH_MEASURE_LOCK in this environment locally, in the target's login environment remotely.
+    const lock = await acquireMeasureLock(`stack ${stack}, isobench pid ${process.pid}, since ${new Date().toISOString()}`, log, {
+        on: where.machine,
+        ...(where.machine.target.kind === "local" && { file: measureLockFile(env) }),
+    });
     try {
         if (where.resultsDir) {
             for (const a of recovered.actions) appendProgress(where.resultsDir, `recovery: ${a}`);
             if (lock.waitedFor)
-                appendProgress(where.resultsDir, `waited ${lock.waitedS.toFixed(0)} s for another measurement on this host (${lock.waitedFor})`);
+                appendProgress(
+                    where.resultsDir,
+                    `waited ${lock.waitedS.toFixed(0)} s for another measurement on ${machineName(where.machine.target, where.machine.label)} (${lock.waitedFor})`,
+                );
         }
         const replace = opts.replace?.() ?? [];
         session.pulumi.onStart = (pid) => lock.watch(pid);
@@ -151,7 +158,7 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
             stack,
             env,
             "up",
-            { resultsDir, logFile },
+            { resultsDir, logFile, machine: (await import("./target")).stackTransport(spec) },
             {
                 replace: recreate,
                 log: (l) => view.say(l),
@@ -206,6 +213,24 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     return code;
 }
 
+/**
+ * `up A B …`: every stack read and its results folder checked first (a bad stack stops all before
+ * anything starts), then one up per stack at once, each serialized on its own target.
+ */
+async function upMany(stacks: readonly string[], opts: { verbose: boolean; allowEmulation: boolean }): Promise<number> {
+    const { loadStackSpec } = await import("./stack-file");
+    const { checkDistinctResults, overallExit, runStacks, summaryLines } = await import("./up-many");
+    const { stackTargetLabel } = await import("./status-read");
+    const specs = stacks.map((stack) => loadStackSpec(stacksDir(REPO_ROOT), stack));
+    checkDistinctResults(specs.map((spec, i) => ({ stack: stacks[i], resultsDir: path.join(resultsRoot(REPO_ROOT), spec.stack, spec.runId) })));
+    say(`${stacks.length} stacks at once, one measurement at a time per target: ${specs.map((s, i) => `${stacks[i]} on ${stackTargetLabel(s)}`).join(", ")}`);
+    const t0 = Date.now();
+    const outcomes = await runStacks(stacks, opts);
+    say("stacks:");
+    for (const l of summaryLines(outcomes, (Date.now() - t0) / 1000)) say(l);
+    return overallExit(outcomes);
+}
+
 function knownStack(stack: string, available: readonly string[]): void {
     if (!available.includes(stack)) throw new SpecError(`unknown stack "${stack}"${didYouMean(stack, available)}. Available stacks: ${available.join(", ")}`);
 }
@@ -219,6 +244,21 @@ async function destroyLog(stack: string): Promise<string> {
     } catch {
         return path.join(stateDir(REPO_ROOT), "logs", `${stack}.pulumi.log`);
     }
+}
+
+/**
+ * The machine whose measurement lock destroy holds: the stack's target, or this machine when its
+ * file no longer reads (its target is then unknown, and this machine's lock is the one to hold).
+ */
+async function destroyMachine(stack: string): Promise<import("../environments/transport").Transport> {
+    const { thisMachine } = await import("../environments/transport");
+    let spec;
+    try {
+        spec = (await import("./stack-file")).loadStackSpec(STACKS_DIR, stack);
+    } catch {
+        return thisMachine();
+    }
+    return (await import("./target")).stackTransport(spec);
 }
 
 async function destroy(stack: string, opts: { verbose: boolean }): Promise<number> {
@@ -237,7 +277,7 @@ async function destroy(stack: string, opts: { verbose: boolean }): Promise<numbe
             stack,
             pulumiEnv(REPO_ROOT),
             "destroy",
-            { logFile },
+            { logFile, machine: await destroyMachine(stack) },
             {
                 onEvent: (e) => {
                     const st = stepEvent(e);
@@ -271,6 +311,19 @@ async function recover(stack: string): Promise<number> {
     return 0;
 }
 
+/** Each stack of the checkout whose file reads, with its target's label. */
+async function stackTargets(): Promise<Array<{ stack: string; target: string }>> {
+    const { availableStacks, loadStackSpec } = await import("./stack-file");
+    const { stackTargetLabel } = await import("./status-read");
+    return availableStacks(STACKS_DIR).flatMap((stack) => {
+        try {
+            return [{ stack, target: stackTargetLabel(loadStackSpec(STACKS_DIR, stack)) }];
+        } catch {
+            return [];
+        }
+    });
+}
+
 /**
  * `leftovers [<stack>] [--clean]`: one line per thing isobench made that no stack's state owns;
  * with --clean each is removed and the line says what was done. Notes on what was not judged
@@ -279,11 +332,12 @@ async function recover(stack: string): Promise<number> {
 async function leftovers(only: string | undefined, clean: boolean): Promise<number> {
     if (only !== undefined) (await import("./spec")).checkStackName(only);
     const { findLeftovers, removeLeftovers } = await import("./leftovers");
-    const { formatLeftovers } = await import("./leftovers-plan");
+    const { formatLeftovers, unsearchedTargetNotes } = await import("./leftovers-plan");
     const { pulumiEnv } = await import("./pulumi-cli");
     const ctx = { repoRoot: REPO_ROOT, stacksDir: STACKS_DIR, env: pulumiEnv(REPO_ROOT) };
     const { plan, problems } = findLeftovers(ctx, only);
     for (const n of plan.notes) console.error(`[isobench] ${n}`);
+    for (const n of unsearchedTargetNotes(await stackTargets(), only)) console.error(`[isobench] ${n}`);
     for (const p of problems) console.error(`isobench: cannot tell what is left: ${p}`);
     const of = only !== undefined ? ` of stack ${only}` : "";
     if (plan.leftovers.length === 0) {
@@ -428,17 +482,26 @@ async function ls(): Promise<number> {
     const { pulumiEnv, projectName } = await import("./pulumi-cli");
     const { stateUrns } = await import("./recovery");
     const { formatListing } = await import("./run-status");
-    const { resultRuns } = await import("./status-read");
+    const { resultRuns, stackTargetLabel } = await import("./status-read");
     const env = pulumiEnv(REPO_ROOT);
     const project = projectName(REPO_ROOT);
     const rows = availableStacks(STACKS_DIR).map((stack) => {
         let runId: string | undefined;
+        let target: string | undefined;
         try {
-            runId = loadStackSpec(STACKS_DIR, stack).runId;
+            const spec = loadStackSpec(STACKS_DIR, stack);
+            runId = spec.runId;
+            target = stackTargetLabel(spec);
         } catch {
             runId = undefined;
         }
-        return { stack, ...(runId !== undefined ? { runId } : {}), provisioned: stateUrns(env, project, stack).length > 0, runs: resultRuns(stack, REPO_ROOT) };
+        return {
+            stack,
+            ...(runId !== undefined ? { runId } : {}),
+            ...(target !== undefined ? { target } : {}),
+            provisioned: stateUrns(env, project, stack).length > 0,
+            runs: resultRuns(stack, REPO_ROOT),
+        };
     });
     console.log(formatListing(rows).join("\n"));
     return 0;
@@ -446,9 +509,11 @@ async function ls(): Promise<number> {
 
 async function runCell(arg: string): Promise<number> {
     const { LOCK_HELD_ENV, runUnderMeasureLock } = await import("./measure-lock");
-    // Under a plain `pulumi up` nobody holds the host for this cell: take it per cell.
-    if (!process.env[LOCK_HELD_ENV]) return runUnderMeasureLock((l) => process.stderr.write(`[isobench] ${l}\n`));
-    (await import("./runner")).runCell((await import("./command-args")).decodeArg("run-cell", arg));
+    const cell = (await import("./command-args")).decodeArg("run-cell", arg);
+    // Under a plain `pulumi up` nobody holds the cell's machine for it: take it per cell.
+    if (!process.env[LOCK_HELD_ENV])
+        return runUnderMeasureLock((l) => process.stderr.write(`[isobench] ${l}\n`), { on: (await import("../environments/transport")).transportOf(cell.env) });
+    (await import("./runner")).runCell(cell);
     return 0;
 }
 
@@ -472,6 +537,8 @@ function run(inv: Invocation): Promise<number> {
     switch (inv.command) {
         case "up":
             return up(inv.stack, inv);
+        case "up-many":
+            return upMany(inv.stacks, inv);
         case "up-from":
             return (async () => (await import("./rerun")).upFrom(inv, (stack) => up(stack, inv)))();
         case "plan":

@@ -33,6 +33,8 @@ export interface StatusInput {
     readonly stack: string;
     readonly runId: string;
     readonly resultsDir: string;
+    /** The machine the stack measures: `local` or `ssh://user@host:port` (core/transport.ts targetLabel). */
+    readonly target: string;
     readonly plan: readonly PlannedCell[];
     readonly prior: CellPrior;
     /** Cell ids with a CSV, and with an .error and no CSV. */
@@ -50,6 +52,7 @@ export interface StackStatus {
     readonly stack: string;
     readonly runId: string;
     readonly resultsDir: string;
+    readonly target: string;
     readonly total: number;
     readonly done: readonly string[];
     readonly failed: readonly string[];
@@ -104,6 +107,7 @@ export function stackStatus(i: StatusInput): StackStatus {
         stack: i.stack,
         runId: i.runId,
         resultsDir: i.resultsDir,
+        target: i.target,
         total: i.plan.length,
         done,
         failed,
@@ -124,7 +128,7 @@ function names(ids: readonly string[], n = 12): string {
 
 /** The lines `isobench status` prints for one stack. */
 export function formatStatus(s: StackStatus): string[] {
-    const lines = [`stack ${s.stack}, run ${s.runId} (${s.resultsDir})`];
+    const lines = [`stack ${s.stack}, run ${s.runId} (${s.resultsDir})`, `  target: ${s.target}`];
     const a = s.active;
     if (a) {
         const who = [a.isobenchPid !== undefined ? `isobench up pid ${a.isobenchPid}` : "", a.pulumiPid !== undefined ? `pulumi pid ${a.pulumiPid}` : ""]
@@ -133,7 +137,7 @@ export function formatStatus(s: StackStatus): string[] {
         const what = s.current
             ? `, on cell ${s.current.cell} for ${formatDuration(s.current.sinceS)}`
             : a.waitingFor
-              ? `, waiting for the host (held by ${a.waitingFor})`
+              ? `, waiting for its target (held by ${a.waitingFor})`
               : "";
         lines.push(`  active: yes (${who}${a.since !== undefined ? `, since ${new Date(a.since).toISOString()}` : ""}${what})`);
     } else lines.push("  active: no");
@@ -157,10 +161,13 @@ export interface RunListing {
     readonly last?: number;
 }
 
-export function formatListing(stacks: ReadonlyArray<{ stack: string; runId?: string; provisioned: boolean; runs: readonly RunListing[] }>): string[] {
+export function formatListing(
+    stacks: ReadonlyArray<{ stack: string; runId?: string; target?: string; provisioned: boolean; runs: readonly RunListing[] }>,
+): string[] {
     const lines: string[] = [];
     for (const s of stacks) {
-        lines.push(`${s.stack}${s.runId ? ` (runId ${s.runId})` : ""}${s.provisioned ? ", provisioned" : ""}`);
+        const about = [s.runId ? `runId ${s.runId}` : "", s.target ? `target ${s.target}` : ""].filter(Boolean).join(", ");
+        lines.push(`${s.stack}${about ? ` (${about})` : ""}${s.provisioned ? ", provisioned" : ""}`);
         if (s.runs.length === 0) lines.push("  no results");
         for (const r of s.runs) {
             const when =

@@ -9,11 +9,14 @@ import * as path from "path";
 import { guestLifecycleScript, resultsRoot, stateDir } from "../core/paths";
 import { withAddedRepetitions } from "./precision-run";
 import { resourceName } from "../environments/container-spec";
-import { lockOwner, measureLockFile } from "./measure-lock";
+import { lockOwner, lockProbeArgv, measureLockFile } from "./measure-lock";
+import { HostError } from "../core/errors";
+import { targetLabel } from "../core/transport";
+import { stackTransport } from "./target";
 import { earlierRunsPrior, progressPlan } from "./progress-plan";
 import { readCellHistory } from "./cell-history";
 import { readHostShape } from "./host-shape-read";
-import { thisMachine } from "../environments/transport";
+import { thisMachine, Transport } from "../environments/transport";
 import { projectName } from "./pulumi-cli";
 import { backendDir, processAlive, readLocks, stateUrns } from "./recovery";
 import { runResultsDir } from "./results-preflight";
@@ -42,21 +45,25 @@ function isIsobench(pid: number): boolean {
     }
 }
 
-/** Whether the flock on `file` is held by someone now. */
-function lockHeld(file: string): boolean {
-    return fs.existsSync(file) && spawnSync("flock", ["-n", file, "true"]).status !== 0;
+/** The measurement lock of the stack's machine, read through its transport: who holds it, if anyone does now. */
+function measureLockHolder(machine: Transport, env: NodeJS.ProcessEnv): { readonly held: boolean; readonly owner: string } {
+    const c = machine.attempt(lockProbeArgv(machine.target.kind === "local" ? measureLockFile(env) : undefined), 30);
+    if (c.error || (c.status !== 0 && c.status !== 1)) return { held: false, owner: "" };
+    return { held: c.status === 1, owner: lockOwner(c.stdout.split("\n")[0].trim(), machine) };
 }
 
-/** The run of `stack` alive now, from its up's start line, the backend's stack lock and the host's measurement lock. */
-export function activeRun(stack: string, progressLog: string, repoRoot: string, env: NodeJS.ProcessEnv): ActiveRun | undefined {
+/**
+ * The run of `stack` alive now, from its up's start line, the backend's stack lock and its
+ * machine's measurement lock (undefined `machine`: not readable, so nobody is seen waiting).
+ */
+export function activeRun(stack: string, progressLog: string, repoRoot: string, env: NodeJS.ProcessEnv, machine?: Transport): ActiveRun | undefined {
     const last = upSessions(logEvents(progressLog)).at(-1);
     const isobenchPid = last && !last.ended && last.pid !== undefined && isIsobench(last.pid) ? last.pid : undefined;
     const dir = backendDir(env);
     const lock = dir ? readLocks(dir, projectName(repoRoot), stack).find((l) => l.hostname === os.hostname() && processAlive(l.pid)) : undefined;
     if (isobenchPid === undefined && !lock) return undefined;
-    const file = measureLockFile(env);
-    const owner = lockOwner(file);
-    const waitingFor = isobenchPid !== undefined && !lock && lockHeld(file) && !owner.startsWith(`stack ${stack},`) ? owner || "owner unknown" : undefined;
+    const measure = isobenchPid !== undefined && !lock && machine ? measureLockHolder(machine, env) : { held: false, owner: "" };
+    const waitingFor = measure.held && !measure.owner.startsWith(`stack ${stack},`) ? measure.owner || "owner unknown" : undefined;
     return {
         ...(isobenchPid !== undefined ? { isobenchPid } : {}),
         ...(lock ? { pulumiPid: lock.pid } : {}),
@@ -74,16 +81,17 @@ const LAYERS: Readonly<Record<PlannedKind, readonly string[]>> = {
 };
 type PlannedKind = ExperimentSpec["environmentSpecs"][number]["kind"];
 
-/** Each planned environment: whether the state holds it, and what docker or libvirt say of it. */
-export function environmentStates(spec: ExperimentSpec, repoRoot: string, env: NodeJS.ProcessEnv): EnvironmentState[] {
+/** Each planned environment: whether the state holds it, and what docker (on its machine) or libvirt say of it. */
+export function environmentStates(spec: ExperimentSpec, repoRoot: string, env: NodeJS.ProcessEnv, machine?: Transport): EnvironmentState[] {
     const inState = new Set(stateUrns(env, projectName(repoRoot), spec.stack).map((u) => u.slice(u.lastIndexOf("::") + 2)));
     return spec.environmentSpecs.map((e) => {
         const provisioned = LAYERS[e.kind].every((l) => inState.has(`${e.name}-${l}`));
         if (!provisioned || e.kind === "native") return { name: e.name, kind: e.kind, provisioned };
         const name = resourceName(spec.stack, e.name);
+        if (e.kind === "docker" && !machine) return { name: e.name, kind: e.kind, provisioned };
         const r =
             e.kind === "docker"
-                ? spawnSync("docker", ["inspect", "-f", "{{.State.Status}}", name], { encoding: "utf8", timeout: 10_000 })
+                ? machine!.attempt(["docker", "inspect", "-f", "{{.State.Status}}", name], 10)
                 : spawnSync(guestLifecycleScript(repoRoot), ["state", name], { encoding: "utf8", timeout: 30_000 });
         const state = r.status === 0 ? r.stdout.trim() : /No such/i.test(r.stderr) ? "absent" : undefined;
         return { name: e.name, kind: e.kind, provisioned, ...(state ? { state } : {}) };
@@ -100,17 +108,34 @@ function probedAccel(repoRoot: string): string | undefined {
     }
 }
 
+/** `local`, or the `ssh://user@host:port` a stack's isobench:target names. */
+export function stackTargetLabel(spec: Pick<ExperimentSpec, "target">): string {
+    return spec.target ? targetLabel(spec.target) : "local";
+}
+
+/** The transport to the stack's machine, or undefined when it cannot be used (no key file, no pinned host key): status then says less. */
+function readableMachine(spec: Pick<ExperimentSpec, "target">): Transport | undefined {
+    try {
+        return stackTransport(spec);
+    } catch (e) {
+        if (e instanceof HostError) return undefined;
+        throw e;
+    }
+}
+
 /** Everything `isobench status` needs of one stack. */
 export function statusInput(stackSpec: ExperimentSpec, repoRoot: string, env: NodeJS.ProcessEnv, now = Date.now()): StatusInput {
     const spec = withAddedRepetitions(stackSpec, { resultsRoot: resultsRoot(repoRoot) });
     const resultsDir = runResultsDir(spec, { resultsRoot: resultsRoot(repoRoot) });
     const progressLog = readText(path.join(resultsDir, "progress.log"));
-    const active = activeRun(spec.stack, progressLog, repoRoot, env);
+    const machine = readableMachine(spec);
+    const active = activeRun(spec.stack, progressLog, repoRoot, env, machine);
     const hostAccel = probedAccel(repoRoot);
     return {
         stack: spec.stack,
         runId: spec.runId,
         resultsDir,
+        target: stackTargetLabel(spec),
         plan: progressPlan(spec),
         prior: earlierRunsPrior(
             spec,
@@ -121,7 +146,7 @@ export function statusInput(stackSpec: ExperimentSpec, repoRoot: string, env: No
         ...cellFiles(resultsDir),
         progressLog,
         ...(active ? { active } : {}),
-        environments: environmentStates(spec, repoRoot, env),
+        environments: environmentStates(spec, repoRoot, env, machine),
         ...(hostAccel ? { hostAccel } : {}),
         now,
     };

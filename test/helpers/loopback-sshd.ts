@@ -49,8 +49,9 @@ export interface LoopbackSshd {
 /**
  * Starts sshd on a free loopback port, root login by the made client key only.
  * @param stateDir the state folder isobench uses (core/paths.ts stateDir), where the host key is pinned
+ * @param opts.setEnv variables of every login's environment (sshd's SetEnv): the target's own settings
  */
-export async function startLoopbackSshd(stateDir: string): Promise<LoopbackSshd> {
+export async function startLoopbackSshd(stateDir: string, opts: { readonly setEnv?: Readonly<Record<string, string>> } = {}): Promise<LoopbackSshd> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-sshd-"));
     let sshd: ChildProcess | undefined;
     let targetDir = "";
@@ -94,6 +95,7 @@ export async function startLoopbackSshd(stateDir: string): Promise<LoopbackSshd>
                 // ProxyJump to a guest and the Docker socket forward are TCP/stream forwards.
                 "AllowTcpForwarding yes",
                 "AllowStreamLocalForwarding yes",
+                ...Object.entries(opts.setEnv ?? {}).map(([k, v]) => `SetEnv ${k}=${v}`),
                 "",
             ].join("\n"),
         );

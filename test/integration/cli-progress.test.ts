@@ -83,7 +83,7 @@ describe("following isobench up: progress lines, status and ls (real pulumi, nat
     });
 
     it("status during the run: active with the isobench and pulumi pids, the running cell, one done and two missing, an estimate left", () => {
-        assert.match(during, new RegExp(`^stack ${stack}, run prog-1 \\(`));
+        assert.match(during, new RegExp(`^stack ${stack}, run prog-1 \\(.*\\)\\n {2}target: local\\n`));
         assert.match(during, /\n {2}active: yes \(isobench up pid \d+, pulumi pid \d+, since \S+, on cell sysbench-cpu\.native\.r2 for \d+ s\)\n/);
         assert.match(during, /\n {2}cells: 1\/3 done, 0 failed, 2 missing\n {2}missing: sysbench-cpu\.native\.r2, sysbench-cpu\.native\.r3\n/);
         assert.match(during, /\n {2}time: \d+ s spent in 1 up\(s\); \d+ s left\n/);
@@ -98,6 +98,9 @@ describe("following isobench up: progress lines, status and ls (real pulumi, nat
     });
 
     it("ls lists the stack's run with its cells", () => {
-        assert.match(listing, new RegExp(`\\n${stack} \\(runId prog-1\\), provisioned\\n {2}prog-1: 3 cell\\(s\\), \\S+ \\S+ – \\S+ \\S+ UTC \\(current\\)`));
+        assert.match(
+            listing,
+            new RegExp(`\\n${stack} \\(runId prog-1, target local\\), provisioned\\n {2}prog-1: 3 cell\\(s\\), \\S+ \\S+ – \\S+ \\S+ UTC \\(current\\)`),
+        );
     });
 });

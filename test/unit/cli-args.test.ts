@@ -33,12 +33,23 @@ describe("isobench command line", () => {
         assert.deepEqual(parse("up", "quick", "--verbose"), { command: "up", stack: "quick", verbose: true, allowEmulation: false });
         assert.deepEqual(parse("up", "--allow-emulation", "quick"), { command: "up", stack: "quick", verbose: false, allowEmulation: true });
         usage(["up"], /^up: missing required argument 'stack'/);
-        usage(["up", "quick", "other"], /^up: too many arguments/);
         usage(["up", "quick", "--remeasure"], /^up: option '--remeasure <cells>' argument missing/);
         usage(
             ["up", "quick", "--remasure", "stale"],
             /^up: unknown option --remasure — did you mean "--remeasure"\? Options: --remeasure, --verbose, --allow-emulation, --from, --stack, --help/,
         );
+    });
+
+    it("up with several stacks: each once runs at once; --remeasure and --from stay one stack's", () => {
+        assert.deepEqual(parse("up", "lab-a", "lab-b"), { command: "up-many", stacks: ["lab-a", "lab-b"], verbose: false, allowEmulation: false });
+        assert.deepEqual(parse("up", "-v", "a", "b", "c", "--allow-emulation"), {
+            command: "up-many",
+            stacks: ["a", "b", "c"],
+            verbose: true,
+            allowEmulation: true,
+        });
+        usage(["up", "a", "b", "--remeasure", "stale"], /^up: --remeasure names cells of one stack: run isobench up a --remeasure stale on its own/);
+        usage(["up", "a", "b", "--from", "docs/results/x"], /^up: give a stack or --from <results dir>, not both/);
     });
 
     it("destroy, recover, status, ls, leftovers", () => {

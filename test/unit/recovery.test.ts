@@ -9,8 +9,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { lockDecision, orphansOf, pendingOperations, processAlive, resourceNameOf, withoutPendingOperations } from "../../experiment/recovery";
-import { acquireMeasureLock, lockOwner } from "../../experiment/measure-lock";
+import { acquireMeasureLock, holderArgv, lockOwner, lockPlace, lockProbeArgv, machineName, parseHeldLine } from "../../experiment/measure-lock";
 import { runningCondition, stopScript, stopStaleServersScript } from "../../environments/exec-target";
+import { LOCAL_TARGET, SshTarget } from "../../core/transport";
 
 const LOCK = { file: "/s/.pulumi/locks/organization/isobench/quick/u.json", pid: 4242, hostname: "vm", timestamp: "2026-12-03T08:37:41Z" };
 
@@ -159,6 +160,85 @@ describe("recovery: servers a killed cell left", () => {
     });
 });
 
+describe("measurement lock: the target's side (pure)", () => {
+    const ssh: SshTarget = {
+        kind: "ssh",
+        user: "root",
+        host: "server.example",
+        port: 2222,
+        keyFile: "/k/id",
+        knownHosts: "/s/known_hosts",
+        controlPath: "/s/cm",
+        dockerSocket: "/s/docker.sock",
+    };
+
+    it("holds the lock locally with flock on this machine, behind the pid watcher", () => {
+        const argv = holderArgv(LOCAL_TARGET, "/run/lock/x.lock", "stack a");
+        assert.deepEqual(argv.slice(0, 2), ["sh", "-c"]);
+        assert.deepEqual(argv.slice(4, 7), ["flock", "-x", "/run/lock/x.lock"]);
+        assert.deepEqual(argv.slice(-2), ["stack a", "/run/lock/x.lock"]);
+    });
+
+    it("holds a remote target's lock with flock run there, over the shared connection; the watcher stays here", () => {
+        const argv = holderArgv(ssh, "/run/lock/x.lock", "stack a, isobench pid 1");
+        assert.deepEqual(argv.slice(0, 2), ["sh", "-c"]);
+        assert.match(argv[2], /kill -0 "\$pid"/, "the pid watched is the controller's");
+        assert.equal(argv[4], "ssh");
+        assert.ok(argv.includes("ControlPath=/s/cm"), "rides on the target's shared connection");
+        const remote = argv[argv.length - 1];
+        assert.ok(remote.startsWith("'flock' '-x' '/run/lock/x.lock' 'sh' '-c' "), remote);
+        assert.ok(remote.endsWith(" 'sh' 'stack a, isobench pid 1' '/run/lock/x.lock'"), remote);
+        assert.equal(argv[argv.length - 2], "server.example");
+    });
+
+    it("reads the previous owner from the holder's first line", () => {
+        assert.equal(parseHeldLine("held stack a, isobench pid 1\n"), "stack a, isobench pid 1");
+        assert.equal(parseHeldLine("held \n"), "");
+        assert.equal(parseHeldLine("held"), "");
+        assert.equal(parseHeldLine("flock: cannot open"), undefined);
+    });
+
+    it("names a remote lock by its target, a local one by its file", () => {
+        assert.equal(lockPlace(LOCAL_TARGET, "local", "/run/lock/x.lock"), "/run/lock/x.lock");
+        assert.equal(lockPlace(ssh, "ssh://root@server.example:2222", "/run/lock/x.lock"), "ssh://root@server.example:2222:/run/lock/x.lock");
+        assert.equal(machineName(LOCAL_TARGET, "local"), "this host");
+        assert.equal(machineName(ssh, "ssh://root@server.example:2222"), "ssh://root@server.example:2222");
+    });
+
+    it("the probe says free (0), held (1) or no flock (127), creating the lock's folder and naming its file", function () {
+        this.timeout(20_000);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-lock-"));
+        try {
+            const file = path.join(dir, "sub", "x.lock");
+            const probe = (env: NodeJS.ProcessEnv, at?: string) => {
+                const argv = lockProbeArgv(at);
+                const r = spawnSync(argv[0], argv.slice(1), { env, encoding: "utf8" });
+                return { status: r.status, file: r.stdout.split("\n")[0] };
+            };
+            assert.deepEqual(probe({ PATH: process.env.PATH }, file), { status: 0, file });
+            assert.equal(fs.existsSync(path.dirname(file)), true);
+            // Without a file named, the machine's own ISOBENCH_MEASURE_LOCK says where its lock is.
+            const other = path.join(dir, "other", "y.lock");
+            assert.deepEqual(probe({ PATH: process.env.PATH, ISOBENCH_MEASURE_LOCK: other }), { status: 0, file: other });
+            const holder = spawn("flock", ["-x", file, "sleep", "30"], { stdio: "ignore" });
+            try {
+                let status = probe({ PATH: process.env.PATH }, file).status;
+                for (let i = 0; i < 50 && status === 0; i++) {
+                    spawnSync("sleep", ["0.1"]);
+                    status = probe({ PATH: process.env.PATH }, file).status;
+                }
+                assert.equal(status, 1);
+            } finally {
+                holder.kill();
+            }
+            // /bin/sh is found by its path; flock is not on this PATH.
+            assert.equal(probe({ PATH: "/nonexistent" }, file).status, 127);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
 describe("measurement lock (flock on a temporary file)", function () {
     this.timeout(20_000);
     let dir = "";
@@ -167,12 +247,12 @@ describe("measurement lock (flock on a temporary file)", function () {
 
     it("a second taker waits for the first, says whom it waits for, and records the wait", async () => {
         const file = path.join(dir, "measure.lock");
-        const first = await acquireMeasureLock("stack a, isobench pid 1", () => {}, file);
+        const first = await acquireMeasureLock("stack a, isobench pid 1", () => {}, { file });
         assert.equal(first.waitedS < 5, true);
         assert.equal(first.waitedFor, "");
         assert.equal(lockOwner(file), "stack a, isobench pid 1");
         const said: string[] = [];
-        const second = acquireMeasureLock("stack b, isobench pid 2", (l) => said.push(l), file, 1);
+        const second = acquireMeasureLock("stack b, isobench pid 2", (l) => said.push(l), { file, sayEveryS: 1 });
         await new Promise((r) => setTimeout(r, 1500));
         first.release();
         const held = await second;
@@ -191,7 +271,7 @@ describe("measurement lock (flock on a temporary file)", function () {
         const file = path.join(dir, "measure.lock");
         // Both check the free lock before either flock runs: what two stacks started together do.
         const said: string[][] = [[], []];
-        const takers = ["stack a", "stack b"].map((o, i) => acquireMeasureLock(o, (l) => said[i].push(l), file));
+        const takers = ["stack a", "stack b"].map((o, i) => acquireMeasureLock(o, (l) => said[i].push(l), { file }));
         const first = await Promise.race(takers.map((t, i) => t.then((held) => ({ held, i }))));
         await new Promise((r) => setTimeout(r, 2500));
         first.held.release();
@@ -209,7 +289,7 @@ describe("measurement lock (flock on a temporary file)", function () {
     it("stays held while the watched process lives, even when its taker lets go", async () => {
         const file = path.join(dir, "measure.lock");
         const watched = spawn("sleep", ["2"], { stdio: "ignore" });
-        const held = await acquireMeasureLock("stack a", () => {}, file);
+        const held = await acquireMeasureLock("stack a", () => {}, { file });
         held.watch(watched.pid!);
         held.release();
         await new Promise((r) => setTimeout(r, 500));

@@ -34,6 +34,7 @@ function input(active: boolean, now: number): StatusInput {
         stack: "s",
         runId: "s-1",
         resultsDir: "/r/s/s-1",
+        target: "ssh://root@lab.example:22",
         plan: PLAN,
         prior: () => 50,
         measured: new Set(["fio.native.r1", "fio.kvm.r1"]),
@@ -73,7 +74,7 @@ describe("isobench status", () => {
         const text = formatStatus(s).join("\n");
         assert.match(
             text,
-            /^stack s, run s-1 \(\/r\/s\/s-1\)\n {2}active: yes \(isobench up pid 200, since 2026-12-04T10:16:40\.000Z, on cell fio\.native\.r2 for 5 s\)/,
+            /^stack s, run s-1 \(\/r\/s\/s-1\)\n {2}target: ssh:\/\/root@lab\.example:22\n {2}active: yes \(isobench up pid 200, since 2026-12-04T10:16:40\.000Z, on cell fio\.native\.r2 for 5 s\)/,
         );
         assert.match(
             text,
@@ -114,8 +115,16 @@ describe("isobench status", () => {
                 formatListing([
                     { stack: "s", runId: "s-1", provisioned: true, runs: [{ runId: "s-1", cells: 2, failed: 1, first: T0, last: T0 + 60_000 }] },
                     { stack: "t", provisioned: false, runs: [] },
+                    { stack: "u", runId: "u-1", target: "ssh://root@lab.example:22", provisioned: false, runs: [] },
                 ]),
-                ["s (runId s-1), provisioned", "  s-1: 2 cell(s), 1 failed, 2026-12-04 10:00 – 2026-12-04 10:01 UTC (current)", "t", "  no results"],
+                [
+                    "s (runId s-1), provisioned",
+                    "  s-1: 2 cell(s), 1 failed, 2026-12-04 10:00 – 2026-12-04 10:01 UTC (current)",
+                    "t",
+                    "  no results",
+                    "u (runId u-1, target ssh://root@lab.example:22)",
+                    "  no results",
+                ],
             );
         } finally {
             if (saved === undefined) delete process.env.ISOBENCH_RESULTS_DIR;
