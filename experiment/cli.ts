@@ -380,6 +380,30 @@ async function importCommand(study: string, checkout: string, outDir: string | u
     return 0;
 }
 
+/** `isobench setup-target <stack>`: the stack's remote target set up like this machine (experiment/setup-target.ts). */
+async function setupTargetCommand(stack: string): Promise<number> {
+    const { availableStacks, loadStackSpec } = await import("./stack-file");
+    const dir = stacksDir(REPO_ROOT);
+    knownStack(stack, availableStacks(dir));
+    const { checkReachable, stackTransport } = await import("./target");
+    const t = stackTransport(loadStackSpec(dir, stack));
+    if (t.target.kind === "local") {
+        say(
+            `stack ${stack} measures this machine (no isobench:target): nothing to set up remotely. bash scripts/setup.sh sets this machine up; isobench doctor checks it`,
+        );
+        return 0;
+    }
+    try {
+        checkReachable(t);
+        const { controllerTree, setupTarget, versionLines } = await import("./setup-target");
+        const check = await setupTarget(t, controllerTree(REPO_ROOT), stack, say);
+        for (const l of versionLines(check, stack)) say(l);
+        return check.mismatches.length > 0 ? 1 : 0;
+    } finally {
+        t.close();
+    }
+}
+
 async function doctorCommand(): Promise<number> {
     const { doctor, formatChecks } = await import("./doctor");
     const checks = doctor(REPO_ROOT);
@@ -478,6 +502,8 @@ function run(inv: Invocation): Promise<number> {
             return leftovers(inv.stack, inv.clean);
         case "analyze":
             return analyze(inv);
+        case "setup-target":
+            return setupTargetCommand(inv.stack);
         case "doctor":
             return doctorCommand();
         case "parse":

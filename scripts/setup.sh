@@ -30,6 +30,7 @@ while [ $# -gt 0 ]; do
 done
 [ -z "$ONLY" ] || [[ " $STEPS " == *" $ONLY "* ]] || die "unknown step '$ONLY' after --only (steps: $STEPS)"
 [ "$ROLE" = controller ] || STEPS="packages daemons shim images"
+[ -z "$ONLY" ] || [[ " $STEPS " == *" $ONLY "* ]] || die "step '$ONLY' is not part of --target (its steps: $STEPS)"
 # want STEP: whether this run includes STEP.
 want() { [[ " $STEPS " == *" $1 "* ]] && { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }; }
 

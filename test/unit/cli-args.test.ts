@@ -41,6 +41,12 @@ describe("isobench command line", () => {
         );
     });
 
+    it("setup-target: the stack whose isobench:target it prepares", () => {
+        assert.deepEqual(parse("setup-target", "lab"), { command: "setup-target", stack: "lab" });
+        usage(["setup-target"], /^setup-target: missing required argument 'stack'/);
+        usage(["setup-targte", "lab"], /^unknown command "setup-targte" — did you mean "setup-target"\?/);
+    });
+
     it("destroy, recover, status, ls, leftovers", () => {
         assert.deepEqual(parse("destroy", "quick"), { command: "destroy", stack: "quick", verbose: false });
         assert.deepEqual(parse("destroy", "quick", "--verbose"), { command: "destroy", stack: "quick", verbose: true });
@@ -141,7 +147,7 @@ describe("isobench command line", () => {
         const none = parseCommandLine([]) as Extract<Invocation, { command: "help" }>;
         assert.equal(none.exit, 2);
         assert.match(none.text, /^Usage: isobench/);
-        usage(["statsu"], /^unknown command "statsu" — did you mean "status"\? Commands: up, plan, destroy, status, ls/);
+        usage(["statsu"], /^unknown command "statsu" — did you mean "status"\? Commands: up, plan, setup-target, destroy, status, ls/);
         usage(["frobnicate"], /^unknown command "frobnicate"\. Commands:/);
     });
 
