@@ -30,7 +30,7 @@ export type Invocation =
           readonly planArg?: string;
       }
     | { readonly command: "setup-target"; readonly stack: string }
-    | { readonly command: "doctor" }
+    | { readonly command: "doctor"; readonly target?: string }
     | { readonly command: "parse"; readonly workload: string; readonly rawFile: string; readonly params?: string }
     | { readonly command: "import"; readonly study: string; readonly checkout: string; readonly out?: string }
     | { readonly command: "build" }
@@ -240,9 +240,10 @@ const RESULT_COMMANDS: readonly CommandDef[] = [
     {
         name: "doctor",
         args: [],
-        summary: "what this host can run, and how to fix what is missing",
-        examples: ["isobench doctor"],
-        build: () => ({ command: "doctor" }),
+        summary: "what this host (or a stack's target) can run, which published claims it can judge, and how to fix what is missing",
+        options: [new Option("--target <stack>", "check the stack's isobench:target over SSH instead of this machine")],
+        examples: ["isobench doctor", "isobench doctor --target lab-server"],
+        build: (_args, o) => ({ command: "doctor", ...(o.target !== undefined && { target: String(o.target) }) }),
     },
     {
         name: "build",

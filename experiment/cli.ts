@@ -404,11 +404,31 @@ async function setupTargetCommand(stack: string): Promise<number> {
     }
 }
 
-async function doctorCommand(): Promise<number> {
+/** `isobench doctor [--target <stack>]`: the checks of this machine or of the stack's target, and the claims it can judge. */
+async function doctorCommand(target: string | undefined): Promise<number> {
     const { doctor, formatChecks } = await import("./doctor");
-    const checks = doctor(REPO_ROOT);
-    console.log(formatChecks(checks));
-    return checks.every((c) => c.ok) ? 0 : 1;
+    const { claimRows, formatClaimRows } = await import("./doctor-claims");
+    const { loadReferences } = await import("../analysis/published");
+    let machine = (await import("../environments/transport")).thisMachine();
+    if (target !== undefined) {
+        const { availableStacks, loadStackSpec } = await import("./stack-file");
+        const dir = stacksDir(REPO_ROOT);
+        knownStack(target, availableStacks(dir));
+        const { checkReachable, stackTransport } = await import("./target");
+        machine = stackTransport(loadStackSpec(dir, target));
+        if (machine.target.kind === "local") say(`stack ${target} measures this machine (no isobench:target): checking this machine`);
+        checkReachable(machine);
+    }
+    try {
+        const { checks, capabilities } = doctor(REPO_ROOT, machine);
+        const name = machine.target.kind === "local" ? "this machine" : machine.label;
+        if (machine.target.kind !== "local") console.log(`${name} (the Pulumi toolchain is this machine's, not checked there):`);
+        console.log(formatChecks(checks));
+        console.log(`\n${formatClaimRows(claimRows(loadReferences(), capabilities), name).join("\n")}`);
+        return checks.every((c) => c.ok) ? 0 : 1;
+    } finally {
+        if (target !== undefined) machine.close();
+    }
 }
 
 /** `isobench status [<stack>]`: every stack of the checkout (or the one named) whose file reads. */
@@ -505,7 +525,7 @@ function run(inv: Invocation): Promise<number> {
         case "setup-target":
             return setupTargetCommand(inv.stack);
         case "doctor":
-            return doctorCommand();
+            return doctorCommand(inv.target);
         case "parse":
             return parse(inv.workload, inv.rawFile, inv.params);
         case "import":

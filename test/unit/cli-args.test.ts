@@ -110,6 +110,8 @@ describe("isobench command line", () => {
         assert.deepEqual(parse("import", "felter2014", "/c", "--out", "/o"), { command: "import", study: "felter2014", checkout: "/c", out: "/o" });
         usage(["import", "felter2014"], /^import: missing required argument 'checkout'/);
         assert.deepEqual(parse("doctor"), { command: "doctor" });
+        assert.deepEqual(parse("doctor", "--target", "lab"), { command: "doctor", target: "lab" });
+        usage(["doctor", "--target"], /^doctor: option '--target <stack>' argument missing/);
         assert.deepEqual(parse("build"), { command: "build" });
     });
 
