@@ -5,7 +5,8 @@
  * through the CLI. The target is this machine, so every step must find its work done (packages,
  * daemons, images), leave the daemons and image records as they were, and find the versions
  * there equal to the records here. Needs this machine set up (scripts/setup.sh) and, for the
- * whole setup, a checkout without uncommitted changes.
+ * whole setup, a checkout without uncommitted changes. doctor --target then reads this machine
+ * through SSH as doctor reads it here.
  */
 import * as assert from "node:assert/strict";
 import { ChildProcess, spawn, spawnSync } from "child_process";
@@ -17,10 +18,11 @@ import YAML from "yaml";
 import { HostError } from "../../core/errors";
 import { REPO_ROOT } from "../../core/paths";
 import { closeArgv, Target } from "../../core/transport";
-import { Transport, transportTo } from "../../environments/transport";
+import { Transport, thisMachine, transportTo } from "../../environments/transport";
 import { SETUP_STEPS, TREE_MARKER, parseTargetFacts, planSetupTarget, targetProbeScript } from "../../experiment/setup-target-plan";
 import { controllerTree, sendTree, setupTarget } from "../../experiment/setup-target";
 import { stackTarget } from "../../experiment/target";
+import { Check, doctor } from "../../experiment/doctor";
 import { cliCommand } from "../helpers/cli-build";
 import { waitFor } from "../helpers/cli-stack";
 
@@ -56,6 +58,7 @@ describe("isobench setup-target on this machine over a loopback sshd", function 
     let t: Transport | undefined;
     const shim = path.join(REPO_ROOT, ".tools", "lib", "isobench-bind-addr.so");
     let shimBefore = true;
+    let stacks = "";
     let toolsBefore = true;
 
     before(async function () {
@@ -97,7 +100,26 @@ describe("isobench setup-target on this machine over a loopback sshd", function 
         fs.writeFileSync(path.join(known, "known_hosts"), `[127.0.0.1]:${port} ${hostPub}\n`);
         target = stackTarget({ target: address }, state);
         t = transportTo(target);
+        stacks = path.join(dir, "stacks");
+        fs.mkdirSync(stacks);
+        fs.writeFileSync(
+            path.join(stacks, "Pulumi.loopback.yaml"),
+            YAML.stringify({
+                config: {
+                    "isobench:runId": "setup-target-1",
+                    "isobench:target": { url: `ssh://root@127.0.0.1:${port}`, keyFile: address.keyFile },
+                    "isobench:environments": ["native"],
+                    "isobench:workloads": ["sysbench-cpu"],
+                },
+            }),
+        );
     });
+
+    /** isobench <args> through the CLI, with the test's stack folder and target state. */
+    const isobench = (...args: string[]) => {
+        const c = cliCommand(args);
+        return run(c.argv, { ...process.env, ...c.env, ISOBENCH_STACKS_DIR: stacks, ISOBENCH_STATE_DIR: path.join(dir, "state") });
+    };
 
     after(() => {
         try {
@@ -156,22 +178,8 @@ describe("isobench setup-target on this machine over a loopback sshd", function 
         assert.deepEqual(check.mismatches, [], "this machine's versions are its own records");
         assert.ok(check.compared > 0, "tools were compared");
 
-        // The same through the CLI, with a stack file that names the target.
-        const stacks = path.join(dir, "stacks");
-        fs.mkdirSync(stacks);
-        fs.writeFileSync(
-            path.join(stacks, "Pulumi.loopback.yaml"),
-            YAML.stringify({
-                config: {
-                    "isobench:runId": "setup-target-1",
-                    "isobench:target": { url: `ssh://root@127.0.0.1:${port}`, keyFile: path.join(dir, "client") },
-                    "isobench:environments": ["native"],
-                    "isobench:workloads": ["sysbench-cpu"],
-                },
-            }),
-        );
-        const c = cliCommand(["setup-target", "loopback"]);
-        const cli = run(c.argv, { ...process.env, ...c.env, ISOBENCH_STACKS_DIR: stacks, ISOBENCH_STATE_DIR: path.join(dir, "state") });
+        // The same through the CLI, with the stack file that names the target.
+        const cli = isobench("setup-target", "loopback");
         assert.equal(cli.status, 0, cli.out.slice(-4000));
         assert.match(cli.out, /\[isobench\] step 1\/6 tree: skipped/);
         assert.match(cli.out, /\[isobench\] versions: \d+ tool versions and the image records match the controller's records/);
@@ -180,5 +188,30 @@ describe("isobench setup-target on this machine over a loopback sshd", function 
         assert.equal(pidOf("/run/libvirtd.pid"), libvirtd, "libvirtd too");
         assert.deepEqual(records(), before, "the image records name the same images");
         assert.equal(run(["docker", "info", "--format", "{{.ServerVersion}}"]).status, 0);
+    });
+
+    it("doctor --target checks this machine through SSH as doctor checks it here, and says which claims it can judge there", () => {
+        const here = doctor(REPO_ROOT, thisMachine()).checks;
+        const there = doctor(REPO_ROOT, t!).checks;
+        const names = (cs: readonly Check[]) => cs.map((c) => c.name);
+        assert.deepEqual(
+            names(there),
+            names(here)
+                .filter((n) => !/^pulumi /.test(n))
+                .map((n) => (n === "KVM boots guests" ? "KVM device" : n)),
+            "the same rows, but the controller's Pulumi and the boot probe",
+        );
+        for (const c of there) {
+            const mine = here.find((h) => h.name === c.name)!;
+            if (c.name === "KVM device") continue;
+            assert.equal(c.ok, mine.ok, `${c.name}: ${c.detail} vs ${mine.detail}`);
+            // Free space moves between two reads; everything else is the same machine read twice.
+            if (c.name !== "free space") assert.equal(c.detail, mine.detail, `${c.name} read through SSH as here`);
+        }
+        const cli = isobench("doctor", "--target", "loopback");
+        assert.equal(cli.status, there.every((c) => c.ok) ? 0 : 1, cli.out.slice(-3000));
+        assert.match(cli.out, new RegExp(`^ssh://root@127\\.0\\.0\\.1:${port} \\(the Pulumi toolchain is this machine's, not checked there\\):$`, "m"));
+        assert.match(cli.out, /^claims of the published studies ssh:\/\/root@127\.0\.0\.1:\d+ can judge: \d+ of \d+/m);
+        assert.match(cli.out, /^ {2}felter2014 fio-kvm-half-iops +no: kvm: isobench does not run guests on a remote target yet$/m);
     });
 });
