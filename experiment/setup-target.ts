@@ -37,6 +37,8 @@ export async function sendTree(t: Transport, tree: ControllerTree, step: SetupSt
     git.stderr.on("data", (d: Buffer) => (gitErr += d.toString()));
     const gitExit = new Promise<number>((resolve) => git.on("close", (code) => resolve(code ?? -1)));
     const sent = await t.stream(step.argv, step.timeoutS, onLine, git.stdout);
+    // A target that stopped reading (tar failed, the connection dropped) leaves git blocked on a full pipe.
+    if ((sent.error || sent.status !== 0) && git.exitCode === null) git.kill();
     const code = await gitExit;
     if (code !== 0)
         return { ...sent, status: sent.status === 0 ? -1 : sent.status, error: `git archive ${tree.commit} failed (exit ${code}): ${gitErr.trim()}` };

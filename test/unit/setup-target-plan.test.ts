@@ -192,6 +192,8 @@ describe("setup-target's tree", () => {
         const git = (...a: string[]) => assert.equal(spawnSync("git", ["-C", repo, ...a], { encoding: "utf8" }).status, 0, `git ${a.join(" ")}`);
         fs.mkdirSync(path.join(repo, "scripts"), { recursive: true });
         fs.writeFileSync(path.join(repo, "scripts", "setup.sh"), "echo committed\n");
+        // More than a pipe holds, so that a target that stops reading would leave git blocked.
+        fs.writeFileSync(path.join(repo, "data.bin"), Buffer.alloc(1 << 20, 7));
         git("init", "-q");
         git("add", ".");
         git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "c");
@@ -211,5 +213,8 @@ describe("setup-target's tree", () => {
         assert.equal(fs.readFileSync(path.join(dest, TREE_MARKER), "utf8").trim(), dirtyTree.commit);
         const bad = await sendTree(transportTo(LOCAL_TARGET), { ...tree, root: repo, commit: "f".repeat(40) }, step, () => undefined);
         assert.match(bad.error ?? "", /^git archive f{40} failed/);
+        // A target that stops reading at once: the send fails instead of waiting on git forever.
+        const refused = await sendTree(transportTo(LOCAL_TARGET), { ...tree, root: repo }, { ...step, argv: ["/bin/sh", "-c", "exit 3"] }, () => undefined);
+        assert.equal(refused.status, 3);
     });
 });
