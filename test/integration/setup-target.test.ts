@@ -16,12 +16,12 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { HostError } from "../../core/errors";
-import { REPO_ROOT } from "../../core/paths";
+import { REPO_ROOT, stateDir } from "../../core/paths";
 import { closeArgv, Target } from "../../core/transport";
 import { Transport, thisMachine, transportTo } from "../../environments/transport";
 import { SETUP_STEPS, TREE_MARKER, parseTargetFacts, planSetupTarget, targetProbeScript } from "../../experiment/setup-target-plan";
 import { controllerTree, sendTree, setupTarget } from "../../experiment/setup-target";
-import { stackTarget } from "../../experiment/target";
+import { stackTarget, targetStateDir } from "../../experiment/target";
 import { Check, doctor } from "../../experiment/doctor";
 import { cliCommand } from "../helpers/cli-build";
 import { waitFor } from "../helpers/cli-stack";
@@ -59,6 +59,8 @@ describe("isobench setup-target on this machine over a loopback sshd", function 
     const shim = path.join(REPO_ROOT, ".tools", "lib", "isobench-bind-addr.so");
     let shimBefore = true;
     let stacks = "";
+    let targetDir = "";
+    let targetsBefore = true;
     let toolsBefore = true;
 
     before(async function () {
@@ -91,14 +93,14 @@ describe("isobench setup-target on this machine over a loopback sshd", function 
         let sshdErr = "";
         sshd.stderr!.on("data", (d) => (sshdErr += d));
         await waitFor(`sshd on 127.0.0.1:${port} (${sshdErr})`, () => run(["ssh-keyscan", "-p", String(port), "127.0.0.1"]).out.includes("ssh-ed25519"), 30);
-        // The target's state (pinned host key, sockets) in the test's own folder, pinned from the key the test made.
-        const state = path.join(dir, "state");
+        // The target's state (pinned host key, sockets) where isobench keeps it, pinned from the key the test made.
         const address = { kind: "ssh" as const, user: "root", host: "127.0.0.1", port, keyFile: path.join(dir, "client") };
-        const known = path.join(state, "targets", `root@127.0.0.1-${port}`);
-        fs.mkdirSync(known, { recursive: true, mode: 0o700 });
+        targetsBefore = fs.existsSync(path.join(stateDir(REPO_ROOT), "targets"));
+        targetDir = targetStateDir(address, stateDir(REPO_ROOT));
+        fs.mkdirSync(targetDir, { recursive: true, mode: 0o700 });
         const hostPub = fs.readFileSync(path.join(dir, "host.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
-        fs.writeFileSync(path.join(known, "known_hosts"), `[127.0.0.1]:${port} ${hostPub}\n`);
-        target = stackTarget({ target: address }, state);
+        fs.writeFileSync(path.join(targetDir, "known_hosts"), `[127.0.0.1]:${port} ${hostPub}\n`);
+        target = stackTarget({ target: address });
         t = transportTo(target);
         stacks = path.join(dir, "stacks");
         fs.mkdirSync(stacks);
@@ -115,10 +117,10 @@ describe("isobench setup-target on this machine over a loopback sshd", function 
         );
     });
 
-    /** isobench <args> through the CLI, with the test's stack folder and target state. */
+    /** isobench <args> through the CLI, with the test's stack folder. */
     const isobench = (...args: string[]) => {
         const c = cliCommand(args);
-        return run(c.argv, { ...process.env, ...c.env, ISOBENCH_STACKS_DIR: stacks, ISOBENCH_STATE_DIR: path.join(dir, "state") });
+        return run(c.argv, { ...process.env, ...c.env, ISOBENCH_STACKS_DIR: stacks });
     };
 
     after(() => {
@@ -129,6 +131,8 @@ describe("isobench setup-target on this machine over a loopback sshd", function 
             // The bind shim is the one thing setup may have made in a checkout that had none.
             if (!shimBefore) fs.rmSync(shim, { force: true });
             if (!toolsBefore) fs.rmSync(path.join(REPO_ROOT, ".tools"), { recursive: true, force: true });
+            if (targetDir) fs.rmSync(targetDir, { recursive: true, force: true });
+            if (!targetsBefore) fs.rmSync(path.dirname(targetDir), { recursive: true, force: true });
             if (dir) fs.rmSync(dir, { recursive: true, force: true });
         }
     });
