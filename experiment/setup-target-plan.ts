@@ -110,10 +110,11 @@ const TIMEOUT_S: Readonly<Record<(typeof SETUP_STEPS)[number], number>> = { pack
 const short = (commit: string) => commit.slice(0, 12);
 
 /**
- * The steps that set `label` up from `tree`, or the reason it must not be touched.
+ * The steps that set `label` up from `tree`, or the reason it must not be touched. `removed`: the
+ * files the commit sent there before (facts.sentCommit) had and this one does not.
  * @throws HostError naming what is wrong and the fix, before anything on the target changes
  */
-export function planSetupTarget(tree: ControllerTree, facts: TargetFacts, label: string, stack: string): SetupStep[] {
+export function planSetupTarget(tree: ControllerTree, facts: TargetFacts, label: string, stack: string, removed: readonly string[] = []): SetupStep[] {
     const again = `then run isobench setup-target ${stack} again`;
     if (tree.dirty.length > 0) {
         const shown = tree.dirty.slice(0, 5).join(", ") + (tree.dirty.length > 5 ? `, … (${tree.dirty.length} files)` : "");
@@ -139,8 +140,18 @@ export function planSetupTarget(tree: ControllerTree, facts: TargetFacts, label:
     }
     const treeStep: SetupStep = {
         name: "tree",
-        what: `this checkout's commit ${short(tree.commit)} (git archive) to ${label}:${r}`,
-        argv: ["/bin/sh", "-c", 'mkdir -p "$1" && tar -x --no-same-owner -C "$1" && printf "%s\\n" "$2" > "$1/$3"', "sh", r, tree.commit, TREE_MARKER],
+        what: `this checkout's commit ${short(tree.commit)} (git archive) to ${label}:${r}${removed.length ? `, removing ${removed.length} file(s) ${short(facts.sentCommit)} had` : ""}`,
+        // The files the commit sent before had and this one removed go too, so no stale script stays behind.
+        argv: [
+            "/bin/sh",
+            "-c",
+            'root=$1 commit=$2 marker=$3; shift 3; mkdir -p "$root" && tar -x --no-same-owner -C "$root" && (cd "$root" && rm -f -- "$@") && printf "%s\\n" "$commit" > "$root/$marker"',
+            "sh",
+            r,
+            tree.commit,
+            TREE_MARKER,
+            ...removed,
+        ],
         timeoutS: 600,
         ...(facts.gitCheckout
             ? { skip: `${r} there is a git checkout of ${short(tree.commit)} already` }

@@ -8,7 +8,7 @@
 import { spawn } from "child_process";
 import * as path from "path";
 import { HostError } from "../core/errors";
-import { Completed, combinedOutput, mustRun } from "../environments/process";
+import { Completed, attempt, combinedOutput, mustRun } from "../environments/process";
 import { Transport, thisMachine } from "../environments/transport";
 import { formatDuration } from "./progress-model";
 import { ControllerTree, SetupStep, parseTargetFacts, planSetupTarget, targetProbeScript } from "./setup-target-plan";
@@ -25,6 +25,20 @@ export function controllerTree(root: string): ControllerTree {
             .filter((l) => l.trim() !== "")
             .map((l) => l.slice(3)),
     };
+}
+
+/**
+ * The files commit `sent` (what the target holds) had and the tree's commit does not; none when
+ * nothing or the same commit was sent, or when this checkout does not know that commit (said).
+ */
+export function removedSince(tree: ControllerTree, sent: string, log: (line: string) => void): string[] {
+    if (sent === "" || sent === tree.commit) return [];
+    const diff = attempt(["git", "-C", tree.root, "diff", "--name-only", "--diff-filter=D", "-z", sent, tree.commit], 60);
+    if (diff.status !== 0) {
+        log(`the target holds commit ${sent.slice(0, 12)}, which this checkout does not know: files it removed since stay there`);
+        return [];
+    }
+    return diff.stdout.split("\0").filter((f) => f !== "");
 }
 
 /**
@@ -54,7 +68,7 @@ export async function setupTarget(t: Transport, tree: ControllerTree, stack: str
     const elapsed = () => formatDuration((Date.now() - started) / 1000);
     const facts = parseTargetFacts(t.mustRun(["/bin/sh", "-c", targetProbeScript(tree.root)], 60, `reading what ${t.label} runs`));
     log(`${t.label}: ${facts.osName}; setting it up at ${tree.root} from commit ${tree.commit.slice(0, 12)}`);
-    const steps = planSetupTarget(tree, facts, t.label, stack);
+    const steps = planSetupTarget(tree, facts, t.label, stack, removedSince(tree, facts.sentCommit, log));
     let check: VersionCheck | undefined;
     for (const [i, step] of steps.entries()) {
         const head = `step ${i + 1}/${steps.length} ${step.name}`;

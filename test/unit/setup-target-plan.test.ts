@@ -7,7 +7,7 @@ import * as path from "path";
 import { HostError } from "../../core/errors";
 import { ControllerTree, TREE_MARKER, TargetFacts, parseTargetFacts, planSetupTarget, targetProbeScript } from "../../experiment/setup-target-plan";
 import { compareToolVersions, parseToolVersions } from "../../experiment/tool-versions";
-import { controllerTree, sendTree, versionLines } from "../../experiment/setup-target";
+import { controllerTree, removedSince, sendTree, versionLines } from "../../experiment/setup-target";
 import { transportTo } from "../../environments/transport";
 import { LOCAL_TARGET } from "../../core/transport";
 
@@ -211,6 +211,26 @@ describe("setup-target's tree", () => {
         assert.equal(fs.readFileSync(path.join(dest, "scripts", "setup.sh"), "utf8"), "echo committed\n");
         assert.ok(!fs.existsSync(path.join(dest, "untracked.txt")));
         assert.equal(fs.readFileSync(path.join(dest, TREE_MARKER), "utf8").trim(), dirtyTree.commit);
+
+        // The next commit removes a file: sending it over the first removes it there too.
+        git("rm", "-q", "data.bin");
+        git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "d");
+        const next = { ...controllerTree(repo), dirty: [] };
+        const facts2 = parseTargetFacts(transportTo(LOCAL_TARGET).mustRun(["/bin/sh", "-c", targetProbeScript(dest)], 30, "probe"));
+        assert.equal(facts2.sentCommit, dirtyTree.commit);
+        const lines2: string[] = [];
+        const removed = removedSince(next, facts2.sentCommit, (l) => lines2.push(l));
+        assert.deepEqual(removed, ["data.bin"]);
+        const step2 = planSetupTarget({ ...next, root: dest }, facts2, "local", "lab", removed)[0];
+        assert.match(step2.what, /removing 1 file\(s\) [0-9a-f]{12} had$/);
+        assert.equal((await sendTree(transportTo(LOCAL_TARGET), next, step2, () => undefined)).status, 0);
+        assert.ok(!fs.existsSync(path.join(dest, "data.bin")), "removed there");
+        assert.ok(fs.existsSync(path.join(dest, "scripts", "setup.sh")), "the rest stays");
+        assert.deepEqual(
+            removedSince(next, "e".repeat(40), (l) => lines2.push(l)),
+            [],
+        );
+        assert.match(lines2.at(-1)!, /holds commit eeeeeeeeeeee, which this checkout does not know/);
         const bad = await sendTree(transportTo(LOCAL_TARGET), { ...tree, root: repo, commit: "f".repeat(40) }, step, () => undefined);
         assert.match(bad.error ?? "", /^git archive f{40} failed/);
         // A target that stops reading at once: the send fails instead of waiting on git forever.
