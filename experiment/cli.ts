@@ -394,7 +394,7 @@ async function setupTargetCommand(stack: string): Promise<number> {
         return 0;
     }
     try {
-        checkReachable(t);
+        checkReachable(t, `isobench setup-target ${stack}`);
         const { controllerTree, setupTarget, versionLines } = await import("./setup-target");
         const check = await setupTarget(t, controllerTree(REPO_ROOT), stack, say);
         for (const l of versionLines(check, stack)) say(l);
@@ -417,7 +417,7 @@ async function doctorCommand(target: string | undefined): Promise<number> {
         const { checkReachable, stackTransport } = await import("./target");
         machine = stackTransport(loadStackSpec(dir, target));
         if (machine.target.kind === "local") say(`stack ${target} measures this machine (no isobench:target): checking this machine`);
-        checkReachable(machine);
+        checkReachable(machine, `isobench doctor --target ${target}`);
     }
     try {
         const { checks, capabilities } = doctor(REPO_ROOT, machine);
