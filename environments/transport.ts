@@ -19,6 +19,8 @@ import {
     targetLabel,
     virshArgvFor,
 } from "../core/transport";
+import { spawn } from "child_process";
+import { Readable } from "stream";
 import { Completed, RunOptions, attempt as attemptHere, combinedOutput } from "./process";
 
 /** Prints each readable file of "$@" as one line: its index and its content in base64 (sysfs text survives the trip unchanged). */
@@ -34,6 +36,12 @@ export interface Transport {
     run(argv: readonly string[], timeoutS: number, opts?: RunOptions): Completed;
     /** Runs argv on the target and returns its stdout; throws naming `what` unless it exits 0. */
     mustRun(argv: readonly string[], timeoutS: number, what: string, opts?: RunOptions): string;
+    /**
+     * Runs argv on the target for a long step (setup's), handing each line of its output to
+     * `onLine` as it comes; `input` is piped to its stdin. Never rejects, like attempt: a timeout
+     * or a lost SSH connection is reported in `error`. The result keeps the last 1 MB of each stream.
+     */
+    stream(argv: readonly string[], timeoutS: number, onLine: (line: string) => void, input?: Readable): Promise<Completed>;
     /** A bounded virsh call on the target's system libvirtd (never throws, like attempt). */
     virsh(timeoutS: number, args: readonly string[]): Completed;
     /** The libvirt URI of the target's system daemon, for clients that take one (libvirt then opens its own SSH connection). */
@@ -62,6 +70,9 @@ export interface Transport {
  */
 const SSH_FAILURE =
     /^(ssh: |kex_exchange_identification|Connection (closed|reset|timed out|refused)|Connection to \S+ closed|Host key verification failed|.*Permission denied \(|client_loop: |Timeout, server |ssh_exchange_identification|mux_client_|Control socket connect|.*REMOTE HOST IDENTIFICATION HAS CHANGED)/m;
+
+/** How much of each output stream a streamed step keeps for its result (the rest went to onLine). */
+const STREAM_KEPT = 1024 * 1024;
 
 class TargetTransport implements Transport {
     readonly label: string;
@@ -99,6 +110,41 @@ class TargetTransport implements Transport {
         const r = this.run(argv, timeoutS, opts);
         if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().slice(-2000)}`);
         return r.stdout;
+    }
+
+    stream(argv: readonly string[], timeoutS: number, onLine: (line: string) => void, input?: Readable): Promise<Completed> {
+        const [cmd, ...args] = onTargetArgv(this.target, argv);
+        return new Promise((resolve) => {
+            const child = spawn(cmd, args, { stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
+            const kept = { stdout: "", stderr: "" };
+            let error: string | undefined;
+            const timer = setTimeout(() => {
+                error = `timed out after ${timeoutS} s`;
+                child.kill("SIGTERM");
+            }, timeoutS * 1000);
+            for (const name of ["stdout", "stderr"] as const) {
+                let partial = "";
+                const out = child[name]!;
+                out.setEncoding("utf8");
+                out.on("data", (chunk: string) => {
+                    kept[name] = (kept[name] + chunk).slice(-STREAM_KEPT);
+                    const lines = (partial + chunk).split("\n");
+                    partial = lines.pop()!;
+                    for (const l of lines) onLine(l);
+                });
+                out.on("end", () => partial && onLine(partial));
+            }
+            if (input && child.stdin) {
+                // The target may stop reading early (a failed tar): its error is the step's, not a crash here.
+                child.stdin.on("error", () => undefined);
+                input.pipe(child.stdin);
+            }
+            child.on("error", (e) => (error ??= e.message));
+            child.on("close", (code) => {
+                clearTimeout(timer);
+                resolve(this.checked({ ...kept, status: code ?? -1, ...(error !== undefined && { error }) }));
+            });
+        });
     }
 
     virsh(timeoutS: number, args: readonly string[]): Completed {

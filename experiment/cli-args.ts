@@ -30,7 +30,8 @@ export type Invocation =
           /** Only the stack's analysis step passes it: the plan's cell ids, encoded. */
           readonly planArg?: string;
       }
-    | { readonly command: "doctor" }
+    | { readonly command: "setup-target"; readonly stack: string }
+    | { readonly command: "doctor"; readonly target?: string }
     | { readonly command: "parse"; readonly workload: string; readonly rawFile: string; readonly params?: string }
     | { readonly command: "import"; readonly study: string; readonly checkout: string; readonly out?: string }
     | { readonly command: "build" }
@@ -124,6 +125,15 @@ const STACK_COMMANDS: readonly CommandDef[] = [
         ],
         examples: ["isobench plan felter2014-small", "isobench plan felter2014 --host 2x8x2,256g"],
         build: ([stack], o) => ({ command: "plan", stack, ...(o.host !== undefined && { host: String(o.host) }), allowEmulation: !!o.allowEmulation }),
+    },
+    {
+        name: "setup-target",
+        args: ["<stack>"],
+        summary: "prepare the stack's remote isobench:target with this checkout's setup scripts (packages, daemons, images built there)",
+        description:
+            "Sends this checkout's committed tree to the same path on the stack's isobench:target (a Debian or Ubuntu machine reached as root over SSH with the stack's key and pinned host key), runs scripts/setup.sh --target there step by step (packages, daemons, the bind shim, the container and guest images built there by the same scripts, no registry), then compares the tools' versions there with this machine's records and names each difference (exit 1). A second run skips what is done. Refuses a checkout with uncommitted changes.",
+        examples: ["isobench setup-target lab-server"],
+        build: ([stack]) => ({ command: "setup-target", stack }),
     },
     {
         name: "destroy",
@@ -238,9 +248,10 @@ const RESULT_COMMANDS: readonly CommandDef[] = [
     {
         name: "doctor",
         args: [],
-        summary: "what this host can run, and how to fix what is missing",
-        examples: ["isobench doctor"],
-        build: () => ({ command: "doctor" }),
+        summary: "what this host (or a stack's target) can run, which published claims it can judge, and how to fix what is missing",
+        options: [new Option("--target <stack>", "check the stack's isobench:target over SSH instead of this machine")],
+        examples: ["isobench doctor", "isobench doctor --target lab-server"],
+        build: (_args, o) => ({ command: "doctor", ...(o.target !== undefined && { target: String(o.target) }) }),
     },
     {
         name: "build",

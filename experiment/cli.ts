@@ -444,11 +444,55 @@ async function importCommand(study: string, checkout: string, outDir: string | u
     return 0;
 }
 
-async function doctorCommand(): Promise<number> {
+/** `isobench setup-target <stack>`: the stack's remote target set up like this machine (experiment/setup-target.ts). */
+async function setupTargetCommand(stack: string): Promise<number> {
+    const { availableStacks, loadStackSpec } = await import("./stack-file");
+    const dir = stacksDir(REPO_ROOT);
+    knownStack(stack, availableStacks(dir));
+    const { checkReachable, stackTransport } = await import("./target");
+    const t = stackTransport(loadStackSpec(dir, stack));
+    if (t.target.kind === "local") {
+        say(
+            `stack ${stack} measures this machine (no isobench:target): nothing to set up remotely. bash scripts/setup.sh sets this machine up; isobench doctor checks it`,
+        );
+        return 0;
+    }
+    try {
+        checkReachable(t, `isobench setup-target ${stack}`);
+        const { controllerTree, setupTarget, versionLines } = await import("./setup-target");
+        const check = await setupTarget(t, controllerTree(REPO_ROOT), stack, say);
+        for (const l of versionLines(check, stack)) say(l);
+        return check.mismatches.length > 0 ? 1 : 0;
+    } finally {
+        t.close();
+    }
+}
+
+/** `isobench doctor [--target <stack>]`: the checks of this machine or of the stack's target, and the claims it can judge. */
+async function doctorCommand(target: string | undefined): Promise<number> {
     const { doctor, formatChecks } = await import("./doctor");
-    const checks = doctor(REPO_ROOT);
-    console.log(formatChecks(checks));
-    return checks.every((c) => c.ok) ? 0 : 1;
+    const { claimRows, formatClaimRows } = await import("./doctor-claims");
+    const { loadReferences } = await import("../analysis/published");
+    let machine = (await import("../environments/transport")).thisMachine();
+    if (target !== undefined) {
+        const { availableStacks, loadStackSpec } = await import("./stack-file");
+        const dir = stacksDir(REPO_ROOT);
+        knownStack(target, availableStacks(dir));
+        const { checkReachable, stackTransport } = await import("./target");
+        machine = stackTransport(loadStackSpec(dir, target));
+        if (machine.target.kind === "local") say(`stack ${target} measures this machine (no isobench:target): checking this machine`);
+        checkReachable(machine, `isobench doctor --target ${target}`);
+    }
+    try {
+        const { checks, capabilities } = doctor(REPO_ROOT, machine);
+        const name = machine.target.kind === "local" ? "this machine" : machine.label;
+        if (machine.target.kind !== "local") console.log(`${name} (the Pulumi toolchain is this machine's, not checked there):`);
+        console.log(formatChecks(checks));
+        console.log(`\n${formatClaimRows(claimRows(loadReferences(), capabilities), name).join("\n")}`);
+        return checks.every((c) => c.ok) ? 0 : 1;
+    } finally {
+        if (target !== undefined) machine.close();
+    }
 }
 
 /** `isobench status [<stack>]`: every stack of the checkout (or the one named) whose file reads. */
@@ -555,8 +599,10 @@ function run(inv: Invocation): Promise<number> {
             return leftovers(inv.stack, inv.clean);
         case "analyze":
             return analyze(inv);
+        case "setup-target":
+            return setupTargetCommand(inv.stack);
         case "doctor":
-            return doctorCommand();
+            return doctorCommand(inv.target);
         case "parse":
             return parse(inv.workload, inv.rawFile, inv.params);
         case "import":

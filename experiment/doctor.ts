@@ -1,15 +1,21 @@
-/** `isobench doctor`: what this host can run, what is missing, and how to fix it. */
-import * as fs from "fs";
+/**
+ * `isobench doctor [--target <stack>]`: what a machine can run, what is missing and how to fix it,
+ * and which of the studies' claims it can judge. Every check reaches the machine through its
+ * transport, so a remote target is checked by the same code as this machine; only the Pulumi
+ * toolchain (the controller's) and the KVM boot probe (which starts a guest here) are this
+ * machine's alone.
+ */
 import * as path from "path";
 import { probeKvmBoot } from "../environments/kvm-probe";
-import { attempt, combinedOutput, virshArgv } from "../environments/process";
+import { Completed, combinedOutput } from "../environments/process";
 import { pulumiAvailable, pulumiEnv } from "./pulumi-cli";
-import { guestImageFiles, imageState, stateDir as stateDirOf } from "../core/paths";
+import { guestImageFiles, guestsDir, imageState, ImageStateFile, stateDir as stateDirOf } from "../core/paths";
 import { OVMF } from "../environments/kvm/guest-files";
 import { onPath, pluginInstalled, userlandProxyOn } from "./host";
 import { measureHost } from "../environments/host-facts";
-import { thisMachine } from "../environments/transport";
+import { Transport, thisMachine } from "../environments/transport";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
+import { MachineCapabilities } from "./doctor-claims";
 
 export interface Check {
     readonly name: string;
@@ -17,11 +23,6 @@ export interface Check {
     readonly detail: string;
     /** How to fix it; empty when ok. */
     readonly fix: string;
-}
-
-function run(argv: string[]): { ok: boolean; out: string } {
-    const c = attempt(argv, 20);
-    return { ok: c.status === 0, out: combinedOutput(c) };
 }
 
 const TOOLS: Array<[string, string[], string]> = [
@@ -35,8 +36,15 @@ const TOOLS: Array<[string, string[], string]> = [
 /** Records one check; the fix is kept only for a failed one. */
 type AddCheck = (name: string, ok: boolean, detail: string, fix: string) => void;
 
+/** A bounded command on the machine: whether it exited 0, and its output. */
+function runOn(machine: Transport, argv: string[]): { ok: boolean; out: string } {
+    const c = machine.attempt(argv, 20);
+    return { ok: c.status === 0 && !c.error, out: combinedOutput(c) };
+}
+
 /** dockerd, gVisor, the userland proxy and the bridge gateway. */
-function dockerChecks(add: AddCheck): void {
+function dockerChecks(add: AddCheck, machine: Transport): void {
+    const run = (argv: string[]) => runOn(machine, argv);
     const d = run(["docker", "info", "--format", "{{.ServerVersion}} storage={{.Driver}}"]);
     add(
         "docker",
@@ -67,7 +75,7 @@ function dockerChecks(add: AddCheck): void {
         );
         let gateway: { ok: boolean; detail: string };
         try {
-            const g = readBridgeGateway(thisMachine());
+            const g = readBridgeGateway(machine);
             gateway = { ok: true, detail: `${g.address}, from ${g.source}` };
         } catch (e) {
             gateway = { ok: false, detail: (e as Error).message };
@@ -77,8 +85,8 @@ function dockerChecks(add: AddCheck): void {
 }
 
 /** The host's settings and versions, as host.csv records them (informational). */
-function hostChecks(checks: Check[]): void {
-    const h = measureHost(thisMachine());
+function hostChecks(checks: Check[], machine: Transport): void {
+    const h = measureHost(machine);
     checks.push({
         name: "host settings (recorded in host.csv)",
         ok: true,
@@ -93,16 +101,27 @@ function hostChecks(checks: Check[]): void {
     });
 }
 
+/** The bounded virsh call as a check reads it. */
+const virshOn = (machine: Transport, ...args: string[]): { ok: boolean; out: string } => {
+    const c: Completed = machine.virsh(20, args);
+    return { ok: c.status === 0 && !c.error, out: combinedOutput(c) };
+};
+
+/** Prints which device files exist and what /dev/kvm allows, one word a line (parsed by deviceFacts). */
+const DEVICES_SCRIPT =
+    "[ -e /dev/vhost-net ] && echo vhost-net; [ -c /dev/kvm ] && echo kvm; [ -r /dev/kvm ] && [ -w /dev/kvm ] && echo kvm-rw; " +
+    `[ -e ${OVMF.code} ] && [ -e ${OVMF.varsTemplate} ] && echo ovmf; grep -qE '^flags.*\\b(vmx|svm)\\b' /proc/cpuinfo && echo vmx-svm; true`;
+
 /** libvirtd and its default network, whether KVM boots guests, vhost-net and hugepages. */
-function virtualisationChecks(add: AddCheck, stateDir: string): void {
-    const v = run(virshArgv(20, "version"));
+function virtualisationChecks(add: AddCheck, machine: Transport, stateDir: string, devices: ReadonlySet<string>): MachineCapabilities["kvm"] {
+    const v = virshOn(machine, "version");
     add(
         "libvirt",
         v.ok,
         v.ok ? (v.out.split("\n").find((l) => /hypervisor/i.test(l)) ?? v.out).trim() : v.out.split("\n").slice(-1)[0],
         "run scripts/daemons.sh (or: apt-get install libvirt-daemon-system && systemctl start libvirtd)",
     );
-    const n = run(virshArgv(20, "net-info", "default"));
+    const n = virshOn(machine, "net-info", "default");
     add(
         "libvirt network default",
         n.ok && /Active:\s+yes/.test(n.out),
@@ -110,51 +129,118 @@ function virtualisationChecks(add: AddCheck, stateDir: string): void {
         "virsh net-start default (scripts/daemons.sh does it)",
     );
 
-    const guest = imageState(stateDir, "guest-image");
-    if (guest.value !== undefined) {
-        const files = guestImageFiles(guest.value);
-        const p = probeKvmBoot(thisMachine(), files.kernel, files.initrd, path.join(stateDir, "kvm-probe.json"));
-        add(
-            "KVM boots guests",
-            p.usable,
-            p.detail,
-            "use a host with hardware virtualisation (bare metal, or nested KVM that boots stock kernels); or run isobench up <stack> --allow-emulation (guests under QEMU software emulation, labelled accel=tcg: not KVM numbers)",
-        );
+    let kvm: MachineCapabilities["kvm"] = machine.target.kind === "local" ? "unknown" : "remote";
+    const kvmFix = "use a host with hardware virtualisation on (bare metal, or nested KVM that boots stock kernels) and the kvm_intel/kvm_amd module loaded";
+    if (machine.target.kind === "local") {
+        const guest = imageState(stateDir, "guest-image");
+        if (guest.value !== undefined) {
+            const files = guestImageFiles(guest.value);
+            const p = probeKvmBoot(machine, files.kernel, files.initrd, path.join(stateDir, "kvm-probe.json"));
+            add(
+                "KVM boots guests",
+                p.usable,
+                p.detail,
+                "use a host with hardware virtualisation (bare metal, or nested KVM that boots stock kernels); or run isobench up <stack> --allow-emulation (guests under QEMU software emulation, labelled accel=tcg: not KVM numbers)",
+            );
+            kvm = p.usable ? "kvm" : "emulated";
+        } else {
+            add("KVM boots guests", false, `unknown: no guest image (${guest.file} missing)`, "run images/build-guest-image.sh, then isobench doctor again");
+        }
     } else {
-        add("KVM boots guests", false, `unknown: no guest image (${guest.file} missing)`, "run images/build-guest-image.sh, then isobench doctor again");
+        // The boot probe starts a guest on this machine; on a target only the device can be checked until guests run there.
+        const usable = devices.has("kvm") && devices.has("kvm-rw");
+        add(
+            "KVM device",
+            usable,
+            `${usable ? "/dev/kvm present, read-write" : devices.has("kvm") ? "/dev/kvm present but not read-write for this login" : "/dev/kvm missing"}; CPU virtualisation flags ${devices.has("vmx-svm") ? "vmx/svm present" : "absent"}; whether it boots a stock guest is probed on this machine only`,
+            kvmFix,
+        );
     }
     add(
         "vhost-net",
-        fs.existsSync("/dev/vhost-net"),
-        fs.existsSync("/dev/vhost-net") ? "/dev/vhost-net present" : "/dev/vhost-net missing",
+        devices.has("vhost-net"),
+        devices.has("vhost-net") ? "/dev/vhost-net present" : "/dev/vhost-net missing",
         "modprobe vhost_net (kvm-tuned then uses in-kernel virtio-net)",
     );
-    const hp = fs.existsSync("/proc/meminfo") ? (/HugePages_Total:\s+(\d+)/.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1] ?? "0") : "0";
+    const meminfo = machine.readFiles(["/proc/meminfo"]).get("/proc/meminfo") ?? "";
+    const hp = /HugePages_Total:\s+(\d+)/.exec(meminfo)?.[1] ?? "0";
     add("hugepages", Number(hp) > 0, `HugePages_Total=${hp}`, "echo 1024 > /proc/sys/vm/nr_hugepages (needed only for guests with hugepages: true)");
+    return kvm;
 }
 
-/** The benchmark tools on the host and the built images. */
-function toolAndImageChecks(add: AddCheck, checks: Check[], stateDir: string): void {
+/** What an image builder recorded on the machine (its checkout's .state/images, at this checkout's path). */
+function imageRecordOn(machine: Transport, stateDir: string, file: ImageStateFile): { readonly file: string; readonly value?: string } {
+    const p = imageState(stateDir, file).file;
+    const value = machine.readFiles([p]).get(p)?.trim();
+    return { file: p, ...(value ? { value } : {}) };
+}
+
+/** The benchmark tools on the machine and the built images. */
+function toolAndImageChecks(add: AddCheck, checks: Check[], machine: Transport, stateDir: string, devices: ReadonlySet<string>): void {
     for (const [name, argv, fix] of TOOLS) {
-        const r = run(argv);
+        const r = runOn(machine, argv);
         add(name, r.ok, r.ok ? r.out.split("\n")[0] : "not found", fix);
     }
-    for (const [name, file, fix] of [
-        ["container image", "container-image", "images/build-container-image.sh"],
-        ["guest image", "guest-image", "images/build-guest-image.sh"],
-    ] as const) {
-        const s = imageState(stateDir, file);
-        add(name, s.value !== undefined, s.value ?? `${s.file} missing`, `run ${fix} (or scripts/setup.sh)`);
-    }
+    // up runs containers from the image this machine records, on whichever machine it measures.
+    const container = imageState(stateDir, "container-image");
+    const there = container.value !== undefined && runOn(machine, ["docker", "image", "inspect", "--format", "{{.Id}}", container.value]).ok;
+    add(
+        "container image",
+        there,
+        container.value === undefined
+            ? `${container.file} missing`
+            : there
+              ? container.value
+              : `${container.value} is not in the Docker daemon of ${machine.label}`,
+        machine.target.kind === "local" ? "run images/build-container-image.sh (or scripts/setup.sh)" : "run isobench setup-target <stack>",
+    );
+    const guest = imageRecordOn(machine, stateDir, "guest-image");
+    add(
+        "guest image",
+        guest.value !== undefined,
+        guest.value ?? `${guest.file} missing`,
+        machine.target.kind === "local" ? "run images/build-guest-image.sh (or scripts/setup.sh)" : "run isobench setup-target <stack>",
+    );
     // Optional: only environments with boot: bootloader need them (refused before provisioning otherwise).
-    const boot = imageState(stateDir, "guest-image-bootloader");
-    const ovmf = [OVMF.code, OVMF.varsTemplate].every((f) => fs.existsSync(f));
+    const boot = imageRecordOn(machine, stateDir, "guest-image-bootloader");
     checks.push({
         name: "bootloader guest image (boot: bootloader)",
         ok: true,
-        detail: `${boot.value ?? "not built: images/build-guest-bootloader-image.sh"}; UEFI firmware ${ovmf ? "present" : "missing: apt-get install ovmf"}`,
+        detail: `${boot.value ?? "not built: images/build-guest-bootloader-image.sh"}; UEFI firmware ${devices.has("ovmf") ? "present" : "missing: apt-get install ovmf"}`,
         fix: "",
     });
+}
+
+/** Below this, a stack's containers, guest disks or native data run out before much is measured (isobench plan says what a stack needs). */
+const LOW_SPACE_BYTES = 5e9;
+
+/** Prints `<path> <free KiB>` for each argument, for the nearest folder of it that exists. */
+const FREE_SPACE_SCRIPT = 'for p; do q="$p"; while [ ! -e "$q" ]; do q=$(dirname "$q"); done; echo "$p $(df -Pk "$q" | awk \'NR == 2 { print $4 }\')"; done';
+
+/** Free space where a stack writes: Docker's data root, the guests' disks, native data (/var/tmp). */
+function spaceChecks(add: AddCheck, machine: Transport): void {
+    const root = runOn(machine, ["docker", "info", "--format", "{{.DockerRootDir}}"]);
+    const places: Array<[string, string]> = [
+        ...(root.ok && root.out.trim() ? ([["Docker's data root", root.out.trim()]] as Array<[string, string]>) : []),
+        ["guest disks", guestsDir()],
+        ["native data", "/var/tmp"],
+    ];
+    const r = runOn(machine, ["/bin/sh", "-c", FREE_SPACE_SCRIPT, "sh", ...places.map(([, p]) => p)]);
+    const free = new Map(
+        r.out
+            .split("\n")
+            .map((l) => /^(\S+) (\d+)$/.exec(l))
+            .filter((m): m is RegExpExecArray => m !== null)
+            .map((m) => [m[1], Number(m[2]) * 1024]),
+    );
+    const rows = places.map(([what, p]) => ({ what, p, bytes: free.get(p) }));
+    const low = rows.filter((x) => x.bytes === undefined || x.bytes < LOW_SPACE_BYTES);
+    add(
+        "free space",
+        r.ok && low.length === 0,
+        rows.map((x) => `${x.what} ${x.p}: ${x.bytes === undefined ? "unknown" : `${(x.bytes / 1e9).toFixed(1)} GB free`}`).join("; "),
+        `free space there (at least ${LOW_SPACE_BYTES / 1e9} GB each); isobench plan <stack> says what a stack needs`,
+    );
 }
 
 /** The Pulumi CLI, its nodejs language host and the command plugin. */
@@ -180,17 +266,31 @@ function pulumiChecks(add: AddCheck, checks: Check[], repoRoot: string): void {
     });
 }
 
-export function doctor(repoRoot: string): Check[] {
+export interface DoctorReport {
+    readonly checks: readonly Check[];
+    /** What the checks found that decides which published claims the machine can judge (doctor-claims.ts). */
+    readonly capabilities: MachineCapabilities;
+}
+
+/**
+ * Every check of `machine` (this one by default; a stack's remote target with --target). The image
+ * records are read at this checkout's state path there, where setup-target's build writes them.
+ */
+export function doctor(repoRoot: string, machine: Transport = thisMachine()): DoctorReport {
     const checks: Check[] = [];
     const add: AddCheck = (name, ok, detail, fix) => checks.push({ name, ok, detail, fix: ok ? "" : fix });
     const stateDir = stateDirOf(repoRoot);
+    const devices = new Set(runOn(machine, ["/bin/sh", "-c", DEVICES_SCRIPT]).out.split("\n"));
 
-    dockerChecks(add);
-    hostChecks(checks);
-    virtualisationChecks(add, stateDir);
-    toolAndImageChecks(add, checks, stateDir);
-    pulumiChecks(add, checks, repoRoot);
-    return checks;
+    dockerChecks(add, machine);
+    hostChecks(checks, machine);
+    const kvm = virtualisationChecks(add, machine, stateDir, devices);
+    toolAndImageChecks(add, checks, machine, stateDir, devices);
+    spaceChecks(add, machine);
+    // The Pulumi toolchain runs on the controller whatever the target is.
+    if (machine.target.kind === "local") pulumiChecks(add, checks, repoRoot);
+    const ok = (name: string) => checks.some((c) => c.name === name && c.ok);
+    return { checks, capabilities: { docker: ok("docker"), kvm, vhost: devices.has("vhost-net") } };
 }
 
 export function formatChecks(checks: readonly Check[]): string {

@@ -55,15 +55,15 @@ export function stackTransport(spec: Pick<ExperimentSpec, "target">, stateDir?: 
 
 /**
  * Checks that the stack's machine under test answers, before anything is provisioned; opens the
- * shared connection its cells will use.
+ * shared connection its cells will use. `command`: what the fix says to run again.
  * @throws HostError naming the target, what SSH said and the fix
  */
-export function checkReachable(t: Transport): void {
+export function checkReachable(t: Transport, command = "isobench up"): void {
     if (t.target.kind === "local") return;
     const c = t.attempt(["true"], 60);
     if (c.error || c.status !== 0) {
         throw new HostError(
-            `isobench:target ${t.label} is unreachable: ${c.error ?? (c.stderr || c.stdout).trim()}. Nothing was provisioned. Fix: check that it is up and that the stack's key and pinned host key are right, then run isobench up again`,
+            `isobench:target ${t.label} is unreachable: ${c.error ?? (c.stderr || c.stdout).trim()}. Nothing was ${command === "isobench up" ? "provisioned" : "changed"}. Fix: check that it is up and that the stack's key and pinned host key are right, then run ${command} again`,
         );
     }
 }

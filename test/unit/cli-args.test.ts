@@ -52,6 +52,12 @@ describe("isobench command line", () => {
         usage(["up", "a", "b", "--from", "docs/results/x"], /^up: give a stack or --from <results dir>, not both/);
     });
 
+    it("setup-target: the stack whose isobench:target it prepares", () => {
+        assert.deepEqual(parse("setup-target", "lab"), { command: "setup-target", stack: "lab" });
+        usage(["setup-target"], /^setup-target: missing required argument 'stack'/);
+        usage(["setup-targte", "lab"], /^unknown command "setup-targte" — did you mean "setup-target"\?/);
+    });
+
     it("destroy, recover, status, ls, leftovers", () => {
         assert.deepEqual(parse("destroy", "quick"), { command: "destroy", stack: "quick", verbose: false });
         assert.deepEqual(parse("destroy", "quick", "--verbose"), { command: "destroy", stack: "quick", verbose: true });
@@ -115,6 +121,8 @@ describe("isobench command line", () => {
         assert.deepEqual(parse("import", "felter2014", "/c", "--out", "/o"), { command: "import", study: "felter2014", checkout: "/c", out: "/o" });
         usage(["import", "felter2014"], /^import: missing required argument 'checkout'/);
         assert.deepEqual(parse("doctor"), { command: "doctor" });
+        assert.deepEqual(parse("doctor", "--target", "lab"), { command: "doctor", target: "lab" });
+        usage(["doctor", "--target"], /^doctor: option '--target <stack>' argument missing/);
         assert.deepEqual(parse("build"), { command: "build" });
     });
 
@@ -152,7 +160,7 @@ describe("isobench command line", () => {
         const none = parseCommandLine([]) as Extract<Invocation, { command: "help" }>;
         assert.equal(none.exit, 2);
         assert.match(none.text, /^Usage: isobench/);
-        usage(["statsu"], /^unknown command "statsu" — did you mean "status"\? Commands: up, plan, destroy, status, ls/);
+        usage(["statsu"], /^unknown command "statsu" — did you mean "status"\? Commands: up, plan, setup-target, destroy, status, ls/);
         usage(["frobnicate"], /^unknown command "frobnicate"\. Commands:/);
     });
 

@@ -41,6 +41,7 @@ function fakeTarget(held: boolean, owner: string, ran: string[][]): Transport {
         virsh: unused,
         copyTo: unused,
         copyFrom: unused,
+        stream: unused,
         dockerEnv: unused,
         identity: unused,
         close: () => undefined,

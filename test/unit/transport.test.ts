@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { Readable } from "stream";
 import {
     LOCAL_TARGET,
     SshTarget,
@@ -166,6 +167,23 @@ describe("transport (environments/transport.ts)", () => {
         assert.equal(id.kernel, os.release());
         assert.equal(id.cpu_model, os.cpus()[0]?.model.trim() || "unknown");
         assert.equal(local, transportTo({ kind: "local" }), "one transport per target");
+    });
+
+    it("streams a long step's lines as they come, with its stdin piped in, and reports a timeout", async () => {
+        const local = transportTo(LOCAL_TARGET);
+        const lines: string[] = [];
+        const c = await local.stream(
+            ["/bin/sh", "-c", "echo one; cat; echo two >&2; printf last; exit 4"],
+            30,
+            (l) => lines.push(l),
+            Readable.from(["piped\n"]),
+        );
+        assert.deepEqual([...lines].sort(), ["last", "one", "piped", "two"]);
+        assert.equal(c.status, 4);
+        assert.equal(c.stdout, "one\npiped\nlast");
+        assert.equal(c.stderr, "two\n");
+        const slow = await local.stream(["sleep", "30"], 1, () => undefined);
+        assert.equal(slow.error, "timed out after 1 s");
     });
 
     it("reads small files in one round trip, leaving out those it cannot read", () => {
