@@ -9,33 +9,19 @@
  * through SSH as doctor reads it here.
  */
 import * as assert from "node:assert/strict";
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { HostError } from "../../core/errors";
 import { REPO_ROOT, stateDir } from "../../core/paths";
-import { closeArgv, Target } from "../../core/transport";
 import { Transport, thisMachine, transportTo } from "../../environments/transport";
 import { SETUP_STEPS, TREE_MARKER, parseTargetFacts, planSetupTarget, targetProbeScript } from "../../experiment/setup-target-plan";
 import { controllerTree, sendTree, setupTarget } from "../../experiment/setup-target";
-import { stackTarget, targetStateDir } from "../../experiment/target";
 import { Check, doctor } from "../../experiment/doctor";
 import { cliCommand } from "../helpers/cli-build";
-import { waitFor } from "../helpers/cli-stack";
-
-const SSHD = "/usr/sbin/sshd";
-
-function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-        const s = net.createServer().listen(0, "127.0.0.1", () => {
-            const p = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(p));
-        });
-    });
-}
+import { canRunSshd, LoopbackSshd, startLoopbackSshd } from "../helpers/loopback-sshd";
 
 function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; out: string } {
     const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env, timeout: 120_000 });
@@ -52,56 +38,23 @@ const records = () => {
 describe("isobench setup-target on this machine over a loopback sshd", function () {
     this.timeout(20 * 60 * 1000);
     let dir = "";
-    let sshd: ChildProcess | undefined;
+    let sshd: LoopbackSshd | undefined;
     let port = 0;
-    let target: Target | undefined;
     let t: Transport | undefined;
     const shim = path.join(REPO_ROOT, ".tools", "lib", "isobench-bind-addr.so");
     let shimBefore = true;
     let stacks = "";
-    let targetDir = "";
-    let targetsBefore = true;
     let toolsBefore = true;
 
     before(async function () {
-        if (!fs.existsSync(SSHD)) this.skip(); // scripts/setup.sh installs openssh-server
+        if (!canRunSshd()) this.skip(); // scripts/setup.sh installs openssh-server
         shimBefore = fs.existsSync(shim);
         toolsBefore = fs.existsSync(path.join(REPO_ROOT, ".tools"));
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-setup-target-"));
-        for (const k of ["host", "client"]) assert.equal(run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, k)]).status, 0);
-        fs.copyFileSync(path.join(dir, "client.pub"), path.join(dir, "authorized_keys"));
-        port = await freePort();
-        fs.writeFileSync(
-            path.join(dir, "sshd_config"),
-            [
-                `Port ${port}`,
-                "ListenAddress 127.0.0.1",
-                `HostKey ${path.join(dir, "host")}`,
-                `PidFile ${path.join(dir, "sshd.pid")}`,
-                `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
-                "PermitRootLogin prohibit-password",
-                "PasswordAuthentication no",
-                "KbdInteractiveAuthentication no",
-                "UsePAM no",
-                "StrictModes no",
-                "MaxSessions 20",
-                "",
-            ].join("\n"),
-        );
-        fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-        sshd = spawn(SSHD, ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
-        let sshdErr = "";
-        sshd.stderr!.on("data", (d) => (sshdErr += d));
-        await waitFor(`sshd on 127.0.0.1:${port} (${sshdErr})`, () => run(["ssh-keyscan", "-p", String(port), "127.0.0.1"]).out.includes("ssh-ed25519"), 30);
-        // The target's state (pinned host key, sockets) where isobench keeps it, pinned from the key the test made.
-        const address = { kind: "ssh" as const, user: "root", host: "127.0.0.1", port, keyFile: path.join(dir, "client") };
-        targetsBefore = fs.existsSync(path.join(stateDir(REPO_ROOT), "targets"));
-        targetDir = targetStateDir(address, stateDir(REPO_ROOT));
-        fs.mkdirSync(targetDir, { recursive: true, mode: 0o700 });
-        const hostPub = fs.readFileSync(path.join(dir, "host.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
-        fs.writeFileSync(path.join(targetDir, "known_hosts"), `[127.0.0.1]:${port} ${hostPub}\n`);
-        target = stackTarget({ target: address });
-        t = transportTo(target);
+        // The target's pinned host key where isobench keeps it, so the CLI's doctor reads the same image records.
+        sshd = await startLoopbackSshd(stateDir(REPO_ROOT));
+        port = sshd.port;
+        t = transportTo(sshd.target);
         stacks = path.join(dir, "stacks");
         fs.mkdirSync(stacks);
         fs.writeFileSync(
@@ -109,7 +62,7 @@ describe("isobench setup-target on this machine over a loopback sshd", function 
             YAML.stringify({
                 config: {
                     "isobench:runId": "setup-target-1",
-                    "isobench:target": { url: `ssh://root@127.0.0.1:${port}`, keyFile: address.keyFile },
+                    "isobench:target": sshd.stackTarget,
                     "isobench:environments": ["native"],
                     "isobench:workloads": ["sysbench-cpu"],
                 },
@@ -125,14 +78,11 @@ describe("isobench setup-target on this machine over a loopback sshd", function 
 
     after(() => {
         try {
-            if (target) run(closeArgv(target) ?? ["true"]);
+            sshd?.stop();
         } finally {
-            sshd?.kill();
             // The bind shim is the one thing setup may have made in a checkout that had none.
             if (!shimBefore) fs.rmSync(shim, { force: true });
             if (!toolsBefore) fs.rmSync(path.join(REPO_ROOT, ".tools"), { recursive: true, force: true });
-            if (targetDir) fs.rmSync(targetDir, { recursive: true, force: true });
-            if (!targetsBefore) fs.rmSync(path.dirname(targetDir), { recursive: true, force: true });
             if (dir) fs.rmSync(dir, { recursive: true, force: true });
         }
     });
