@@ -69,9 +69,12 @@ const TARGET_HOLDER = 'prev=$(head -n 1 "$2" 2>/dev/null); printf "%s\\n" "$1" >
 
 /**
  * The controller's side: reads the pid to watch (end of input: none, the lock goes at once), feeds
- * the holder's stdin while that process lives, and so ends the holder when it is gone.
+ * the holder's stdin while that process lives, and so ends the holder when it is gone. When the
+ * holder ends first (the connection dropped), its process group goes with it: the reader still
+ * blocked in `read` would otherwise keep this shell, and with it the stdout the controller
+ * watches for the end, open for as long as the run.
  */
-const WATCHER = '{ read -r pid || exit 0; while kill -0 "$pid" 2>/dev/null; do sleep 1; done; } | "$@"';
+const WATCHER = '{ read -r pid || exit 0; while kill -0 "$pid" 2>/dev/null; do sleep 1; done; } | { "$@"; kill 0; }';
 
 /** argv of the detached process that takes and holds the lock on `target` for `owner`. */
 export function holderArgv(target: Target, file: string, owner: string): string[] {

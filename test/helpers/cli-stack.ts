@@ -49,8 +49,9 @@ export class CliStack {
         fs.writeFileSync(this.stackFile, YAML.stringify({ config }));
     }
 
+    /** The run's results folder: under the results folder this stack's runs write to (its own, or one shared through extraEnv). */
     results(runId: string): string {
-        return path.join(this.work, "results", this.stack, runId);
+        return path.join(this.env.ISOBENCH_RESULTS_DIR!, this.stack, runId);
     }
 
     /** Starts `bin/isobench <args>` in its own process group. */
