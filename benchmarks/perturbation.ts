@@ -23,33 +23,13 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse as parseCsv } from "csv-parse/sync";
 import { pairedRatioOfMeans, RATIO_INTERVAL_METHOD } from "../analysis/ratio";
 import { getWorkload } from "../workloads/index";
 import { Measurement, RunContext } from "../workloads/workload";
 import { CliStack } from "../test/helpers/cli-stack";
+import { BlockOptions, blockOptions, BlockRunner, mean, metricValues } from "./up-blocks";
 
-interface Options {
-    readonly workload: string;
-    readonly metric?: string;
-    readonly params: Record<string, string | number>;
-    readonly blocks: number;
-    readonly reps: number;
-}
-
-function options(argv: readonly string[]): Options {
-    const value = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
-    const workload = argv[0];
-    if (!workload || workload.startsWith("--")) throw new Error("usage: perturbation.ts <workload> [--metric m] [--param k=v …] [--blocks 6] [--reps 3]");
-    const params: Record<string, string | number> = {};
-    argv.forEach((a, i) => {
-        if (a !== "--param") return;
-        const [k, ...v] = (argv[i + 1] ?? "").split("=");
-        const text = v.join("=");
-        params[k] = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
-    });
-    return { workload, metric: value("--metric"), params, blocks: Number(value("--blocks") ?? 6), reps: Number(value("--reps") ?? 3) };
-}
+type Options = BlockOptions;
 
 const sh = (script: string, timeoutS: number) => spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: timeoutS * 1000 });
 
@@ -89,59 +69,21 @@ function byHand(o: Options, dataDir: string): Measurement[] {
     }
 }
 
-/**
- * Node exits at once on SIGINT/SIGTERM unless handled, which would skip the `finally` that destroys
- * the benchmark's stack: a stop is turned into an error at the next step instead, and the running
- * `isobench up` (its own process group, so a terminal's Ctrl-C does not reach it) is interrupted
- * the way a user would, so it stops after its cell.
- */
-let running: ReturnType<CliStack["isobench"]> | undefined;
-let stopped: NodeJS.Signals | undefined;
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    process.on(sig, () => {
-        stopped ??= sig;
-        console.error(`[perturbation] ${sig}: stopping after the running step, then destroying the benchmark's stack`);
-        if (running?.child.pid) {
-            try {
-                process.kill(-running.child.pid, "SIGINT");
-            } catch {
-                /* already ended */
-            }
-        }
-    });
-}
-const checkStopped = () => {
-    if (stopped) throw new Error(`stopped by ${stopped}; no ratio reported`);
-};
+const runner = new BlockRunner("perturbation");
 
 /** One block through isobench: `isobench up` with `reps` repetitions under a fresh runId; returns the metric per repetition. */
 async function throughIsobench(cli: CliStack, o: Options, metric: string, block: number): Promise<number[]> {
-    const runId = `perturb-${block}`;
-    cli.writeConfig({
-        "isobench:runId": runId,
+    const up = await runner.up(cli, {
+        "isobench:runId": `perturb-${block}`,
         "isobench:repetitions": String(o.reps),
         "isobench:environments": ["native"],
         "isobench:workloads": [{ name: o.workload, params: o.params }],
     });
-    checkStopped();
-    const run = (running = cli.isobench(["up", cli.stack]));
-    const code = await run.done;
-    running = undefined;
-    checkStopped();
-    if (code !== 0) throw new Error(`isobench up exited ${code}:\n${run.out().slice(-2000)}`);
-    const cells = path.join(cli.results(runId), "cells");
-    return fs
-        .readdirSync(cells)
-        .filter((f) => f.endsWith(".csv"))
-        .flatMap((f) => parseCsv(fs.readFileSync(path.join(cells, f), "utf8"), { columns: true }) as Record<string, string>[])
-        .filter((row) => row.metric === metric)
-        .map((row) => Number(row.value));
+    return metricValues(up, metric, o.workload);
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
 async function main(): Promise<void> {
-    const o = options(process.argv.slice(2));
+    const o = blockOptions(process.argv.slice(2), "perturbation.ts <workload> [--metric m] [--param k=v …] [--blocks 6] [--reps 3]");
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-perturb-"));
     const cli = new CliStack(`perturb${process.pid}`, {});
     const hand: number[] = [];
@@ -150,7 +92,7 @@ async function main(): Promise<void> {
     let metric = o.metric;
     const handBlock = () =>
         Array.from({ length: o.reps }, () => {
-            checkStopped();
+            runner.check();
             const ms = byHand(o, dataDir);
             metric ??= ms[0].metric;
             const m = ms.find((x) => x.metric === metric);
