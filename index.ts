@@ -7,8 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { isobenchKeys, parseSpec } from "./experiment/spec";
 import { emulationBanner, gatherHost } from "./experiment/host";
-import { readHostShape } from "./experiment/host-shape-read";
-import { thisMachine } from "./environments/transport";
+import { machineShape } from "./experiment/host-shape-read";
 import { declareExperiment } from "./experiment/program";
 import { checkResults, runResultsDir } from "./experiment/results-preflight";
 import { recordRunProvenance } from "./experiment/provenance-record";
@@ -18,7 +17,7 @@ import { STACK_CONFIG_DIR } from "./core/paths";
 import { findRepoRoot } from "./core/repo-root";
 
 // The same reading of the stack file as the CLI's preflight (experiment/stack-file.ts).
-const stackSpec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()), readHostShape(thisMachine()));
+const stackSpec = parseSpec(pulumi.getStack(), isobenchKeys(pulumi.runtime.allConfig(), pulumi.getStack()), machineShape);
 const host = gatherHost(stackSpec, { log: (l) => pulumi.log.info(l) });
 const banner = emulationBanner(stackSpec, host.accel, process.env);
 if (banner) pulumi.log.warn(banner);

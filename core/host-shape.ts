@@ -66,6 +66,12 @@ export type Resolved<T extends RelativeSize> = Omit<T, keyof RelativeSize> & {
 };
 
 /**
+ * The host's shape, or how to read it: a stack on a remote target reads its target's only where a
+ * size is host-relative, so a stack without one never reaches the target to be parsed.
+ */
+export type HostShapeSource = HostShape | (() => HostShape | undefined) | undefined;
+
+/**
  * Resolves the host-relative values of one guest (or of isobench:kvm's defaults): `vcpus: host` is
  * every host CPU, `memory: "P%"` P % of MemTotal (whole MiB), `topology: host` the host's sockets
  * and threads per core with the cores that make up the vCPUs, `numa: host` the host's NUMA nodes.
@@ -75,13 +81,14 @@ export type Resolved<T extends RelativeSize> = Omit<T, keyof RelativeSize> & {
  */
 export function resolveRelativeSize<T extends RelativeSize>(
     input: T,
-    shape: HostShape | undefined,
+    host: HostShapeSource,
     key: string,
     vcpusDefault?: number,
 ): { readonly size: Resolved<T>; readonly became: readonly string[]; readonly problems: readonly string[] } {
     const { memory, vcpus, topology, numa, memoryMiB: mib, ...rest } = input;
     const relative = vcpus === HOST || memory !== undefined || topology === HOST || numa === HOST;
     if (!relative) return { size: input as Resolved<T>, became: [], problems: [] };
+    const shape = typeof host === "function" ? host() : host;
     if (!shape)
         return { size: rest as Resolved<T>, became: [], problems: [`${key}: host-relative sizes (host, "<n>%") need the host's facts, which were not read`] };
     const problems: string[] = [];

@@ -111,9 +111,20 @@ export function scriptArgv(t: Target, script: string): string[] {
 /**
  * The shell command line that runs `script` on the target, for the create and delete steps of
  * command resources, which Pulumi runs with /bin/sh on the controller. Local: the script itself.
+ * @param carry variables the script reads that the resource also sets in its environment: ssh
+ *   does not pass the controller's environment on, so over SSH they are exported at the script's
+ *   top (in argv: never a secret here). Locally the resource's environment sets them, and the
+ *   script stays as it was.
  */
-export function scriptCommand(t: Target, script: string): string {
-    return t.kind === "local" ? script : scriptArgv(t, script).map(shellQuote).join(" ");
+export function scriptCommand(t: Target, script: string, carry: Readonly<Record<string, string>> = {}): string {
+    if (t.kind === "local") return script;
+    const exports = Object.entries(carry).map(([k, v]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`${JSON.stringify(k)} is not a shell variable name`);
+        return `export ${k}=${shellQuote(v)}`;
+    });
+    return scriptArgv(t, [...exports, script].join("\n"))
+        .map(shellQuote)
+        .join(" ");
 }
 
 /** argv that copies a controller file to the target. */

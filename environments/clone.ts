@@ -16,8 +16,12 @@ import * as path from "path";
 import { execArgv, sshArgv } from "./exec-target";
 import { EnvironmentHandle, ExecTarget } from "../core/environment-handle";
 import type { CloneScripts, Clones } from "../core/clones";
-import { attempt, mustRun, virshArgv } from "./process";
+import type { Transport } from "./transport";
 import { shellQuote as q } from "../core/shell";
+import { LOCAL_TARGET, virshArgvFor } from "../core/transport";
+
+/** argv of virsh against the system libvirtd of the machine it runs on: run through the environment's transport, that machine is the environment's. */
+const virshThere = (...args: string[]) => virshArgvFor(LOCAL_TARGET, 30, ...args);
 import { escapeXmlAttr, unescapeXml } from "../core/xml";
 import { dockerRemovalScript, HOST_DOCKERD_FIX } from "./container-spec";
 
@@ -378,24 +382,24 @@ export function originalExec(target: ExecTarget, script: string, ip?: string): s
 
 // ---- I/O ------------------------------------------------------------------------------------
 
-/** Reads what clones of the running environment are made from; throws naming what is missing. */
-export function readCloneSource(env: EnvironmentHandle, lifecycleScript: string): CloneSource {
+/** Reads what clones of the running environment are made from, on `host`, the machine it runs on; throws naming what is missing. */
+export function readCloneSource(host: Pick<Transport, "mustRun">, env: EnvironmentHandle, lifecycleScript: string): CloneSource {
     const t = env.target;
     switch (t.kind) {
         case "native":
             return t.numactl ? { kind: "native", numactl: t.numactl } : { kind: "native" };
         case "docker": {
-            const out = mustRun(["docker", "inspect", "--type", "container", t.container], 30, `docker inspect ${t.container} (environment ${env.name})`);
+            const out = host.mustRun(["docker", "inspect", "--type", "container", t.container], 30, `docker inspect ${t.container} (environment ${env.name})`);
             return { kind: "docker", inspect: parseDockerInspect(out, t.container), network: t.network, ...(t.numactl && { numactl: t.numactl }) };
         }
         case "kvm": {
-            const xml = mustRun(virshArgv(30, "dumpxml", "--inactive", t.domain), 60, `virsh dumpxml --inactive ${t.domain} (environment ${env.name})`);
+            const xml = host.mustRun(virshThere("dumpxml", "--inactive", t.domain), 60, `virsh dumpxml --inactive ${t.domain} (environment ${env.name})`);
             const facts = domainFacts(xml);
-            const info = mustRun(["qemu-img", "info", "-U", "--output=json", facts.diskPath], 60, `qemu-img info ${facts.diskPath} (disk of ${t.domain})`);
+            const info = host.mustRun(["qemu-img", "info", "-U", "--output=json", facts.diskPath], 60, `qemu-img info ${facts.diskPath} (disk of ${t.domain})`);
             const backing = JSON.parse(info) as { "full-backing-filename"?: string; "backing-filename"?: string; "virtual-size"?: number };
             const base = backing["full-backing-filename"] ?? backing["backing-filename"];
             if (!base) throw new Error(`${facts.diskPath} (disk of ${t.domain}) has no backing file; clones need an overlay on a shared base image`);
-            const baseInfo = JSON.parse(mustRun(["qemu-img", "info", "-U", "--output=json", base], 60, `qemu-img info ${base} (base of ${t.domain})`)) as {
+            const baseInfo = JSON.parse(host.mustRun(["qemu-img", "info", "-U", "--output=json", base], 60, `qemu-img info ${base} (base of ${t.domain})`)) as {
                 "virtual-size"?: number;
             };
             const growBytes = Math.max(0, (backing["virtual-size"] ?? 0) - (baseInfo["virtual-size"] ?? 0));
@@ -408,20 +412,24 @@ export function readCloneSource(env: EnvironmentHandle, lifecycleScript: string)
     }
 }
 
-/** Names of leftover clones of the environment (containers / domains named `<original>-c<k>`). */
-export function listClones(target: ExecTarget): string[] {
+/** Names of leftover clones of the environment (containers / domains named `<original>-c<k>`) on `host`. */
+export function listClones(host: Pick<Transport, "mustRun">, target: ExecTarget): string[] {
     switch (target.kind) {
         case "native":
             return [];
         case "docker": {
-            const r = mustRun(["docker", "ps", "-a", "--filter", `label=isobench.clone-of=${target.container}`, "--format", "{{.Names}}"], 30, "docker ps");
+            const r = host.mustRun(
+                ["docker", "ps", "-a", "--filter", `label=isobench.clone-of=${target.container}`, "--format", "{{.Names}}"],
+                30,
+                "docker ps",
+            );
             return r
                 .split("\n")
                 .map((s) => s.trim())
                 .filter((n) => isCloneOf(target.container, n));
         }
         case "kvm": {
-            const r = mustRun(virshArgv(30, "list", "--all", "--name"), 60, "virsh list");
+            const r = host.mustRun(virshThere("list", "--all", "--name"), 60, "virsh list");
             return r
                 .split("\n")
                 .map((s) => s.trim())
@@ -437,9 +445,15 @@ export function listClones(target: ExecTarget): string[] {
  * environment (with its volumes or overlay); used in `finally` after the run's own cleanup.
  * Returns the names it found still present, for the record.
  */
-export function removeLeftoverClones(src: CloneSource, target: ExecTarget, maxK: number, timeoutS = 300): string[] {
+export function removeLeftoverClones(
+    host: Pick<Transport, "mustRun" | "attempt">,
+    src: CloneSource,
+    target: ExecTarget,
+    maxK: number,
+    timeoutS = 300,
+): string[] {
     if (src.kind === "native") return [];
-    const found = listClones(target);
+    const found = listClones(host, target);
     const ks = new Set<number>(Array.from({ length: maxK }, (_, i) => i + 1));
     const original = target.kind === "docker" ? target.container : target.kind === "kvm" ? target.domain : "";
     for (const n of found) ks.add(Number(n.slice(original.length + 2)));
@@ -448,8 +462,8 @@ export function removeLeftoverClones(src: CloneSource, target: ExecTarget, maxK:
         .map((k) => cloneScripts(src, k, 60).remove)
         .join("\n");
     if (script) {
-        const r = attempt(["/bin/sh", "-c", script], timeoutS);
-        if (r.status !== 0) throw new Error(`removing clones of ${original} failed: ${(r.stderr || r.stdout).trim().slice(-2000)}`);
+        const r = host.attempt(["/bin/sh", "-c", script], timeoutS);
+        if (r.error || r.status !== 0) throw new Error(`removing clones of ${original} failed: ${(r.stderr || r.stdout).trim().slice(-2000)}`);
     }
     return found;
 }

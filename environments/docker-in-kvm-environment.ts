@@ -9,6 +9,7 @@ import { KvmGuest, KvmGuestArgs } from "./kvm-guest";
 import { guestContainerCreateScript, guestContainerDeleteScript } from "./docker-in-kvm";
 import { GuestAccess } from "../core/environment-handle";
 import { renderDomainXml } from "./kvm/domain-xml";
+import { scriptCommand } from "../core/transport";
 
 export interface DockerInKvmEnvironmentArgs {
     /** The guest the Docker engine runs in. */
@@ -36,8 +37,8 @@ export class DockerInKvmEnvironment extends pulumi.ComponentResource implements 
             args.guest.commandBackend,
             `${name}-container`,
             {
-                create: guestContainerCreateScript(args.container, args.access, lifecycle),
-                delete: guestContainerDeleteScript(args.container, args.access, lifecycle),
+                create: scriptCommand(args.guest.machine, guestContainerCreateScript(args.container, args.access, lifecycle)),
+                delete: scriptCommand(args.guest.machine, guestContainerDeleteScript(args.container, args.access, lifecycle)),
                 // A guest made again (its XML or disk changed) has an empty Docker engine: the container is made again with it.
                 triggers: [JSON.stringify(args.container), args.guest.domain.name, renderDomainXml(args.guest.domain), String(args.guest.diskGrowBytes ?? 0)],
             },

@@ -12,8 +12,14 @@ import { renderDomainXml } from "./kvm/domain-xml";
 import { DomainSpec } from "./kvm/domain-spec";
 import { xmlPathOf } from "./kvm/guest-files";
 import { PRINT_READY_SECONDS, START_CLOCK, shellQuote as q } from "../core/shell";
+import { Target, scriptCommand } from "../core/transport";
 
 export interface KvmGuestArgs {
+    /**
+     * The machine the guest runs on: its libvirtd, disk and lifecycle script (at the checkout's
+     * path there, as setup-target puts it) are that machine's, and so is every step below.
+     */
+    readonly machine: Target;
     /** The fully resolved guest; its XML is rendered here and defined with virsh. */
     readonly domain: DomainSpec;
     /** Base qcow2 image the guest's disk (domain.diskPath: overlay, or raw full copy) is made from; never modified. */
@@ -73,13 +79,14 @@ export class KvmGuest extends pulumi.ComponentResource implements ProvisionedEnv
             // The stack's guest folder goes with its last guest.
             `rmdir --ignore-fail-on-non-empty ${q(path.dirname(d.diskPath))} 2>/dev/null || true`,
         ].join("\n");
+        const environment = { ISOBENCH_DOMAIN_XML: xml };
         const cmd = commandResource(
             args.commandBackend,
             `${name}-domain`,
             {
-                create,
-                delete: del,
-                environment: { ISOBENCH_DOMAIN_XML: xml },
+                create: scriptCommand(args.machine, create, environment),
+                delete: scriptCommand(args.machine, del),
+                environment,
                 // The disk's growth only when there is one, so that a guest as large as its base keeps its triggers.
                 triggers: [xml, args.baseImage, ...(grow > 0 ? [String(grow)] : [])],
             },

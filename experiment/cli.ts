@@ -389,8 +389,9 @@ async function probe(resultsDir: string, arg: string, shutOff: boolean): Promise
     if (shutOff) {
         const { guestAccessOf } = await import("../environments/exec-target");
         const { shutOffAfterProbe } = await import("../environments/kvm/guest-schedule");
+        const { transportOf } = await import("../environments/transport");
         const { appendProgress } = await import("./progress-log");
-        const line = shutOffAfterProbe(guestAccessOf(h), guestLifecycleScript(REPO_ROOT));
+        const line = shutOffAfterProbe(transportOf(h), guestAccessOf(h), guestLifecycleScript(REPO_ROOT));
         appendProgress(resultsDir, `probe ${h.name}: schedule grouped: ${line} after its probe, before the next guest is created`);
     }
     return 0;

@@ -7,7 +7,9 @@
 import { HostError } from "../core/errors";
 import { parseCpuset } from "../core/cpuset";
 import { HostShape, hostShapeOf } from "../core/host-shape";
-import type { Transport } from "../environments/transport";
+import { Transport, thisMachine } from "../environments/transport";
+import type { MachineShapeOf } from "./spec";
+import { stackTransport } from "./target";
 import { memTotalMiB } from "./guest-capacity";
 
 /** What a host's CPUs, memory and NUMA nodes are, as host.ts and plan-command.ts keep them. */
@@ -71,3 +73,9 @@ export function readHostShape(host: Transport): HostShape {
         numaNodes: t.numaNodes,
     })!;
 }
+
+/**
+ * The shape of the machine a stack measures: its isobench:target's, read over the pinned
+ * connection, else this machine's (spec.ts parseSpec asks only where a size is host-relative).
+ */
+export const machineShape: MachineShapeOf = (target) => readHostShape(target ? stackTransport({ target }) : thisMachine());

@@ -11,7 +11,7 @@ import type { HostContext } from "./program";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import type { CommandBackend } from "../environments/command";
 import { UserError } from "../core/errors";
-import { attempt, combinedOutput, virshArgv } from "../environments/process";
+import { combinedOutput } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
 import { checkReachable, stackTransport } from "./target";
 import { readHostTopology } from "./host-shape-read";
@@ -71,6 +71,48 @@ function readImageState(stateDir: string, file: ImageStateFile, fix: string): st
     const s = imageState(stateDir, file);
     if (s.value === undefined) throw new HostError(`${s.file} is missing: the image has not been built. Fix: ${fix}`);
     return s.value;
+}
+
+/**
+ * What an image builder recorded on `machine`, in its checkout's .state/images at this checkout's
+ * path (setup-target builds a remote target's guest images there): guest images are files on the
+ * machine that runs the guests, so its own record names them.
+ */
+export function imageRecordOn(machine: Transport, stateDir: string, file: ImageStateFile): { readonly file: string; readonly value?: string } {
+    const p = imageState(stateDir, file).file;
+    const value = machine.readFiles([p]).get(p)?.trim();
+    return { file: p, ...(value ? { value } : {}) };
+}
+
+/** A guest image's folder as `machine` records it. @throws HostError with `fix` (run there) when it has none */
+function guestImageRecord(machine: Transport, stateDir: string, file: ImageStateFile, fix: string): string {
+    const r = imageRecordOn(machine, stateDir, file);
+    if (r.value === undefined) throw new HostError(`${onMachine(machine, r.file)} is missing: the image has not been built. Fix: ${fixOn(machine, fix)}`);
+    return r.value;
+}
+
+/** A path as messages name it: prefixed by the target when it is not this machine. */
+function onMachine(machine: Transport, p: string): string {
+    return machine.target.kind === "local" ? p : `${machine.label}:${p}`;
+}
+
+/** A fix to run on the machine: as is locally, through setup-target (which runs the same scripts there) on a remote target. */
+function fixOn(machine: Transport, fix: string): string {
+    return machine.target.kind === "local" ? fix : `run isobench setup-target <stack> (it runs ${fix.replace(/^run /, "")} on ${machine.label})`;
+}
+
+/** Those of `paths` that do not exist on `machine`, in one round trip. */
+export function missingOn(machine: Transport, paths: readonly string[]): string[] {
+    if (paths.length === 0) return [];
+    const c = machine.run(["/bin/sh", "-c", 'for f; do [ -e "$f" ] || echo "$f"; done', "sh", ...paths], 30);
+    if (c.status !== 0) throw new HostError(`cannot look for ${paths.join(", ")} on ${machine.label} (exit ${c.status}): ${combinedOutput(c).slice(-300)}`);
+    return c.stdout.split("\n").filter((l) => l !== "");
+}
+
+/** @throws HostError naming the first of `files` missing on `machine`, with `fix` */
+function requireOn(machine: Transport, files: readonly string[], what: string, fix: string): void {
+    const missing = missingOn(machine, files);
+    if (missing.length > 0) throw new HostError(`${what} ${onMachine(machine, missing[0])} is missing. Fix: ${fixOn(machine, fix)}`);
 }
 
 export interface HostOptions {
@@ -181,6 +223,7 @@ export function emulationBanner(spec: Pick<ExperimentSpec, "allowSoftwareEmulati
 
 /** libvirtd, the guest image and SSH key, and whether guests run under KVM or (when allowed) tcg. */
 function kvmHost(
+    machine: Transport,
     spec: ExperimentSpec,
     env: NodeJS.ProcessEnv,
     stateDir: string,
@@ -188,17 +231,17 @@ function kvmHost(
     vhostAvailable: boolean,
     log: (line: string) => void,
 ): { guestImage: HostContext["guestImage"]; sshKey: string; accel: HostContext["accel"] } {
-    const v = lastLine(thisMachine(), virshArgv(20, "version"));
-    if (!v.ok)
-        throw new HostError(`libvirt not reachable (virsh version: ${v.last}). Fix: run scripts/daemons.sh, or start libvirtd (systemctl start libvirtd).`);
-    const dir = readImageState(stateDir, "guest-image", "run images/build-guest-image.sh (or scripts/setup.sh)");
+    const v = machine.virsh(20, ["version"]);
+    if (v.error || v.status !== 0)
+        throw new HostError(
+            `libvirt not reachable on ${machine.label} (virsh version: ${combinedOutput(v).split("\n").slice(-1)[0]}). Fix: run scripts/daemons.sh${machine.target.kind === "local" ? "" : " there"}, or start libvirtd (systemctl start libvirtd).`,
+        );
+    const dir = guestImageRecord(machine, stateDir, "guest-image", "run images/build-guest-image.sh (or scripts/setup.sh)");
     const guestImage = guestImageFiles(dir);
-    for (const f of Object.values(guestImage)) {
-        if (!fs.existsSync(f)) throw new HostError(`guest image file ${f} is missing. Fix: run images/build-guest-image.sh`);
-    }
+    // The guests' key is the one baked into the image, on the machine that builds and reaches them.
     const sshKey = path.join(stateDir, "ssh", "id_ed25519");
-    if (!fs.existsSync(sshKey)) throw new HostError(`SSH key ${sshKey} is missing. Fix: run images/build-guest-image.sh`);
-    const probe = probeKvmBoot(thisMachine(), guestImage.kernel, guestImage.initrd, path.join(stateDir, "kvm-probe.json"));
+    requireOn(machine, [...Object.values(guestImage), sshKey], "guest image file or SSH key", "run images/build-guest-image.sh");
+    const probe = probeKvmBoot(machine, guestImage.kernel, guestImage.initrd, path.join(stateDir, "kvm-probe.json"));
     const accel = guestAccel(spec, probe, env);
     if (accel === "tcg") log(`KVM cannot boot guests here (${probe.detail}); guests run under software emulation and every sample says accel=tcg`);
     if (spec.kvm.vhost === "on" && !vhostAvailable) {
@@ -206,7 +249,7 @@ function kvmHost(
             `isobench:kvm.vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net, or set isobench:kvm.vhost: auto (vhost used where available, recorded either way).`,
         );
     }
-    for (const g of guests) guestPreflight(g.name, g.k, vhostAvailable);
+    for (const g of guests) guestPreflight(machine, g.name, g.k, vhostAvailable);
     log(`guests: accel=${accel}, vhost-net ${vhostAvailable ? "available" : "absent (/dev/vhost-net missing)"}`);
     return { guestImage, sshKey, accel };
 }
@@ -263,9 +306,9 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         ? dockerHost(machine, spec, env, stateDir, dockerVariants, log)
         : { containerImage: "", dockerDriver: "cli" as const, dockerRootDir: undefined, containerImageBytes: undefined };
 
-    const vhostAvailable = fs.existsSync("/dev/vhost-net");
+    const vhostAvailable = wantsKvm && missingOn(machine, ["/dev/vhost-net"]).length === 0;
     const { guestImage, sshKey, accel } = wantsKvm
-        ? kvmHost(spec, env, stateDir, guests, vhostAvailable, log)
+        ? kvmHost(machine, spec, env, stateDir, guests, vhostAvailable, log)
         : { guestImage: { disk: "", kernel: "", initrd: "" }, sshKey: "", accel: "kvm" as const };
     const ctx: HostContext = {
         repoRoot,
@@ -282,8 +325,11 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         dockerDriver,
         commandBackend,
         ...(wantsDocker && { dockerBridgeGateway: bridgeGateway(machine) }),
-        ...(kinds.has("docker-in-kvm") && { guestImageDocker: dockerGuestImage(stateDir) }),
-        ...(guests.some((g) => g.k.boot === "bootloader") && { guestImageBootloader: bootloaderGuestImage(stateDir), uefiFirmware: uefiFirmware() }),
+        ...(kinds.has("docker-in-kvm") && { guestImageDocker: dockerGuestImage(machine, stateDir) }),
+        ...(guests.some((g) => g.k.boot === "bootloader") && {
+            guestImageBootloader: bootloaderGuestImage(machine, stateDir),
+            uefiFirmware: uefiFirmware(machine),
+        }),
         cpuSiblings,
         ...(packages && { cpuPackages: packages }),
         numaNodes,
@@ -295,23 +341,18 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     return ctx;
 }
 
-/** Bytes a file takes on its filesystem (allocated blocks: sparse files count what they hold). */
-function allocatedBytes(file: string): number {
-    return fs.statSync(file).blocks * 512;
-}
-
-/** Sizes of a guest image and, for an image whose disk is one ext4 filesystem, that filesystem's free space (environments/kvm/guest-image-facts.ts reads them). */
-function guestImageFacts(disk: string, readRoot: boolean, log: (line: string) => void): GuestImageFacts {
-    const info = attempt(["qemu-img", "info", "-U", "--output=json", disk], 60);
+/** Sizes of a guest image on `machine` and, for an image whose disk is one ext4 filesystem, that filesystem's free space (environments/kvm/guest-image-facts.ts reads them). */
+function guestImageFacts(machine: Transport, disk: string, readRoot: boolean, log: (line: string) => void): GuestImageFacts {
+    const info = machine.attempt(["qemu-img", "info", "-U", "--output=json", disk], 60);
     const sizes = info.status === 0 ? qemuImgSizes(info.stdout) : undefined;
     if (!sizes) {
         throw new HostError(
-            `cannot read the size of guest image ${disk} (qemu-img info: ${combinedOutput(info).split("\n").slice(-1)[0]}). Fix: apt-get install qemu-utils, or rebuild the image (images/build-all.sh)`,
+            `cannot read the size of guest image ${onMachine(machine, disk)} (qemu-img info: ${combinedOutput(info).split("\n").slice(-1)[0]}). Fix: ${fixOn(machine, "apt-get install qemu-utils, or rebuild the image (images/build-all.sh)")}`,
         );
     }
     if (!readRoot) return { path: disk, ...sizes };
     // -r -U: read only, beside the running guests that hold the shared base open.
-    const sb = attempt(["qemu-io", "-r", "-U", "-f", "qcow2", "-c", `read -v ${EXT4_SUPERBLOCK_OFFSET} ${EXT4_SUPERBLOCK_READ}`, disk], 60);
+    const sb = machine.attempt(["qemu-io", "-r", "-U", "-f", "qcow2", "-c", `read -v ${EXT4_SUPERBLOCK_OFFSET} ${EXT4_SUPERBLOCK_READ}`, disk], 60);
     const root = sb.status === 0 ? ext4Space(qemuIoBytes(sb.stdout)) : undefined;
     if (!root)
         log(
@@ -338,10 +379,23 @@ export function measuredCells(resultsDir: string): Set<string> {
     return new Set(fs.existsSync(dir) ? fs.readdirSync(dir).flatMap((f) => (f.endsWith(".csv") ? [f.slice(0, -".csv".length)] : [])) : []);
 }
 
-/** Every file in the stack's guest folder with the bytes it takes: the disks of a resumed run grow from there. */
-function existingGuestDisks(stackGuests: string): Map<string, number> {
-    if (!fs.existsSync(stackGuests)) return new Map();
-    return new Map(fs.readdirSync(stackGuests).map((f): [string, number] => [path.join(stackGuests, f), allocatedBytes(path.join(stackGuests, f))]));
+/**
+ * Every file in the stack's guest folder on `machine` with the bytes it takes (allocated blocks:
+ * a sparse disk counts what it holds): the disks of a resumed run grow from there.
+ */
+function existingGuestDisks(machine: Transport, stackGuests: string): Map<string, number> {
+    const c = machine.run(
+        ["/bin/sh", "-c", '[ -d "$1" ] || exit 0; for f in "$1"/*; do [ -f "$f" ] && stat -c "%b %B %n" "$f"; done; true', "sh", stackGuests],
+        30,
+    );
+    if (c.status !== 0)
+        throw new HostError(`cannot list the guest disks in ${onMachine(machine, stackGuests)} (exit ${c.status}): ${combinedOutput(c).slice(-300)}`);
+    return new Map(
+        c.stdout.split("\n").flatMap((line): Array<[string, number]> => {
+            const m = /^(\d+) (\d+) (.+)$/.exec(line);
+            return m ? [[m[3], Number(m[1]) * Number(m[2])]] : [];
+        }),
+    );
 }
 
 /**
@@ -378,17 +432,17 @@ export function measureDisks(
 ): { plan: DiskPlan; filesystems: FilesystemSpace[] } {
     const guests = spec.environmentSpecs.filter((e) => e.kind === "kvm" || e.kind === "docker-in-kvm");
     const images: Partial<Record<GuestImageKind, GuestImageFacts>> = {};
-    if (guests.length > 0) images.direct = guestImageFacts(ctx.guestImage.disk, true, log);
-    if (ctx.guestImageDocker) images.docker = guestImageFacts(ctx.guestImageDocker.disk, true, log);
+    if (guests.length > 0) images.direct = guestImageFacts(machine, ctx.guestImage.disk, true, log);
+    if (ctx.guestImageDocker) images.docker = guestImageFacts(machine, ctx.guestImageDocker.disk, true, log);
     // Its root partition is the direct image's filesystem (disk-plan.ts reads that one's free space).
-    if (ctx.guestImageBootloader) images.bootloader = guestImageFacts(ctx.guestImageBootloader.disk, false, log);
+    if (ctx.guestImageBootloader) images.bootloader = guestImageFacts(machine, ctx.guestImageBootloader.disk, false, log);
     const plan = diskPlan(spec, {
         resultsRoot: ctx.resultsRoot,
         guestsDir: ctx.guestsDir,
         ...(docker.dockerRootDir && { dockerRootDir: docker.dockerRootDir }),
         ...(docker.containerImageBytes !== undefined && { containerImageBytes: docker.containerImageBytes }),
         images,
-        existingDisks: existingGuestDisks(path.join(ctx.guestsDir, spec.stack)),
+        existingDisks: guests.length > 0 ? existingGuestDisks(machine, path.join(ctx.guestsDir, spec.stack)) : new Map(),
         measured: measuredCells(path.join(ctx.resultsRoot, spec.stack, spec.runId)),
     });
     const byDevice = new Map<string, { mount: string; freeBytes: number; needs: DiskNeed[] }>();
@@ -409,32 +463,33 @@ export function measureDisks(
     return { plan, filesystems: [...byDevice.values()] };
 }
 
-function dockerGuestImage(stateDir: string): HostContext["guestImage"] {
+function dockerGuestImage(machine: Transport, stateDir: string): HostContext["guestImage"] {
     const files = guestImageFiles(
-        readImageState(
+        guestImageRecord(
+            machine,
             stateDir,
             "guest-image-docker",
-            "ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh (docker-in-kvm needs a guest image with the Docker engine)",
+            "run ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh (docker-in-kvm needs a guest image with the Docker engine)",
         ),
     );
-    for (const f of Object.values(files)) {
-        if (!fs.existsSync(f)) throw new HostError(`guest image file ${f} is missing. Fix: ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh`);
-    }
+    requireOn(machine, Object.values(files), "guest image file", "run ISOBENCH_GUEST_VARIANT=docker images/build-guest-image.sh");
     return files;
 }
 
 const BOOTLOADER_FIX = "images/build-guest-bootloader-image.sh (boot: bootloader needs the guest image with an EFI system partition and systemd-boot)";
 
-function bootloaderGuestImage(stateDir: string): NonNullable<HostContext["guestImageBootloader"]> {
-    const disk = guestImageFiles(readImageState(stateDir, "guest-image-bootloader", BOOTLOADER_FIX)).disk;
-    if (!fs.existsSync(disk)) throw new HostError(`guest image file ${disk} is missing. Fix: ${BOOTLOADER_FIX}`);
+function bootloaderGuestImage(machine: Transport, stateDir: string): NonNullable<HostContext["guestImageBootloader"]> {
+    const disk = guestImageFiles(guestImageRecord(machine, stateDir, "guest-image-bootloader", `run ${BOOTLOADER_FIX}`)).disk;
+    requireOn(machine, [disk], "guest image file", `run ${BOOTLOADER_FIX}`);
     return { disk };
 }
 
-function uefiFirmware(): NonNullable<HostContext["uefiFirmware"]> {
-    for (const f of [OVMF.code, OVMF.varsTemplate]) {
-        if (!fs.existsSync(f)) throw new HostError(`UEFI firmware ${f} is missing (boot: bootloader runs guests on OVMF). Fix: apt-get install ovmf`);
-    }
+function uefiFirmware(machine: Transport): NonNullable<HostContext["uefiFirmware"]> {
+    const missing = missingOn(machine, [OVMF.code, OVMF.varsTemplate]);
+    if (missing.length > 0)
+        throw new HostError(
+            `UEFI firmware ${onMachine(machine, missing[0])} is missing (boot: bootloader runs guests on OVMF). Fix: apt-get install ovmf${machine.target.kind === "local" ? "" : " there"}`,
+        );
     return OVMF;
 }
 
@@ -498,14 +553,14 @@ function safeJson(text: string): Record<string, unknown> {
     }
 }
 
-function guestPreflight(name: string, k: KvmKnobs, vhostAvailable: boolean): void {
+function guestPreflight(machine: Transport, name: string, k: KvmKnobs, vhostAvailable: boolean): void {
     if (k.vhost === "on" && !vhostAvailable) {
         throw new HostError(
             `environment ${name}: vhost is "on" but /dev/vhost-net does not exist. Fix: modprobe vhost_net (and check that /dev/vhost-net appears), or set vhost: auto (vhost-net where available, recorded either way) or vhost: off`,
         );
     }
     if (k.hugepages) {
-        const meminfo = fs.readFileSync("/proc/meminfo", "utf8");
+        const meminfo = machine.readFiles(["/proc/meminfo"]).get("/proc/meminfo") ?? "";
         const free = Number(/HugePages_Free:\s+(\d+)/.exec(meminfo)?.[1] ?? 0);
         const sizeKb = Number(/Hugepagesize:\s+(\d+)/.exec(meminfo)?.[1] ?? 2048);
         const need = Math.ceil((k.memoryMiB * 1024) / sizeKb);

@@ -5,14 +5,13 @@
  * read (a daemon down, an image not built) it says and plans without; it creates no resource, no
  * folder and no state.
  */
-import * as fs from "fs";
 import * as path from "path";
 import type { ExperimentSpec } from "./spec";
 import type { HostContext } from "./program";
 import { loadStackSpec } from "./stack-file";
-import { ALLOW_EMULATION_ENV, guestAccel, measureDisks, measuredCells } from "./host";
-import { readHostShape, readHostTopology } from "./host-shape-read";
-import { thisMachine } from "../environments/transport";
+import { ALLOW_EMULATION_ENV, guestAccel, imageRecordOn, measureDisks, measuredCells, missingOn } from "./host";
+import { machineShape, readHostTopology } from "./host-shape-read";
+import type { Transport } from "../environments/transport";
 import { stackTransport } from "./target";
 import { hostShapeOf } from "../core/host-shape";
 import { describedHost } from "./described-host";
@@ -22,15 +21,15 @@ import { DiskFacts, diskPlan } from "./disk-plan";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import { OVMF } from "../environments/kvm/guest-files";
 import { readBridgeGateway } from "../environments/docker-bridge";
-import { REPO_ROOT, guestImageFiles, guestsDir, imageState, resultsRoot, stacksDir, stateDir } from "../core/paths";
+import { REPO_ROOT, ImageStateFile, guestImageFiles, guestsDir, imageState, resultsRoot, stacksDir, stateDir } from "../core/paths";
 
 /** Docker's default bridge gateway: where DNAT-published ports would be, for a plan without a daemon to ask. */
 const DOCKER_DEFAULT_GATEWAY = "172.17.0.1";
 
-/** The image a state file names, when it has been built. */
-function builtImage(state: string, file: Parameters<typeof imageState>[1]): string | undefined {
-    const v = imageState(state, file).value;
-    return v !== undefined && fs.existsSync(v) ? v : undefined;
+/** The guest image `machine` records, when it has been built there. */
+function builtImage(machine: Transport, state: string, file: ImageStateFile): string | undefined {
+    const v = imageRecordOn(machine, state, file).value;
+    return v !== undefined && missingOn(machine, [v]).length === 0 ? v : undefined;
 }
 
 /** This host as the program would see it, read without creating anything, and what could not be read. */
@@ -42,19 +41,19 @@ function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostCo
     const kinds = new Set(spec.environmentSpecs.map((e) => e.kind));
     const wantsKvm = kinds.has("kvm") || kinds.has("docker-in-kvm");
     const wantsDocker = kinds.has("docker") || kinds.has("docker-in-kvm");
-    const guestDir = builtImage(state, "guest-image");
+    const guestDir = builtImage(machine, state, "guest-image");
     const guestImage = guestDir
         ? guestImageFiles(guestDir)
         : { disk: "/guest-image-not-built/disk.qcow2", kernel: "/guest-image-not-built/vmlinuz", initrd: "/guest-image-not-built/initrd.img" };
-    const dockerDir = builtImage(state, "guest-image-docker");
-    const bootloaderDir = builtImage(state, "guest-image-bootloader");
+    const dockerDir = builtImage(machine, state, "guest-image-docker");
+    const bootloaderDir = builtImage(machine, state, "guest-image-bootloader");
     const containerImage = imageState(state, "container-image").value ?? "<container image not built>";
     let accel: HostContext["accel"] = "kvm";
     let kvmProblem: string | undefined;
     if (wantsKvm && !guestDir) {
         unread.push("whether KVM boots guests: the guest image is not built (images/build-all.sh); the plan assumes KVM");
     } else if (wantsKvm) {
-        const probe = probeKvmBoot(thisMachine(), guestImage.kernel, guestImage.initrd, path.join(state, "kvm-probe.json"));
+        const probe = probeKvmBoot(machine, guestImage.kernel, guestImage.initrd, path.join(state, "kvm-probe.json"));
         try {
             accel = guestAccel(spec, probe, env);
         } catch (e) {
@@ -90,7 +89,7 @@ function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostCo
         ...(bootloaderDir && { guestImageBootloader: { disk: guestImageFiles(bootloaderDir).disk }, uefiFirmware: OVMF }),
         sshKey: path.join(state, "ssh", "id_ed25519"),
         accel,
-        vhostAvailable: fs.existsSync("/dev/vhost-net"),
+        vhostAvailable: wantsKvm && missingOn(machine, ["/dev/vhost-net"]).length === 0,
         hostCpuCount: topology.hostCpuCount,
         memTotalMiB: topology.memTotalMiB,
         dockerDriver: "cli",
@@ -180,7 +179,7 @@ export function planCommand(opts: { readonly stack: string; readonly host?: stri
         text = `${formatResourcePlan(plan)}\n(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them)`;
         fits = plan.verdict === "fits";
     } else {
-        const spec = loadStackSpec(stacksDir(REPO_ROOT), stack, readHostShape(thisMachine()));
+        const spec = loadStackSpec(stacksDir(REPO_ROOT), stack, machineShape);
         const { host, facts, unread } = localHost(spec, env);
         const plan = resourcePlan(spec, host, facts);
         text = [formatResourcePlan(plan), ...unread.map((u) => `not read: ${u}`)].join("\n");

@@ -104,6 +104,7 @@ function provision(plan: EnvironmentPlan, host: HostContext, after: readonly pul
     const name = plan.handle.name;
     const machine = plan.handle.machine ?? LOCAL_TARGET;
     const guestArgs = (p: Extract<EnvironmentPlan, { kind: "kvm" | "docker-in-kvm" }>): KvmGuestArgs => ({
+        machine,
         domain: p.domain,
         baseImage: p.baseImage,
         sshKey: host.sshKey,

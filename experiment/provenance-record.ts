@@ -6,7 +6,6 @@
  * superseded/<k>/, so no history is lost. Gathering never fails a run: what cannot be asked (no
  * git work tree, no docker) is recorded as unknown, with why.
  */
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "csv-stringify/sync";
@@ -23,11 +22,12 @@ import {
     type ProvenanceRecord,
     type SoftwareRecord,
 } from "../core/provenance";
-import { guestImageFiles, imageState, type ImageStateFile } from "../core/paths";
+import { imageState, type ImageStateFile } from "../core/paths";
 import { attempt, combinedOutput } from "../environments/process";
 import { Transport, transportTo } from "../environments/transport";
 import { LOCAL_TARGET } from "../core/transport";
 import { pulumiAvailable } from "./pulumi-cli";
+import { imageRecordOn } from "./host";
 import type { HostContext } from "./program";
 import type { ExperimentSpec } from "./spec";
 import { changedTexts, dirtyFiles, effectiveParams, installedVersions, packageList, redactStackFile, sha256, type ProvenanceTexts } from "./provenance";
@@ -107,12 +107,16 @@ export function imagesOfHost(host: HostContext): ImagesUsed {
     return { ...(host.containerImage ? { container: host.containerImage } : {}), guests };
 }
 
-/** The images a spec would use, from the image records (.state/images/*), as gatherHost chooses them. */
-export function imagesOfState(stateDir: string, spec: ExperimentSpec): ImagesUsed {
+/**
+ * The images a spec would use on `machine`, from the image records (.state/images/*), as
+ * gatherHost chooses them: the container image this checkout records, the guest images the
+ * machine that runs them records.
+ */
+export function imagesOfState(machine: Transport, stateDir: string, spec: ExperimentSpec): ImagesUsed {
     const kinds = new Set(spec.environmentSpecs.map((e) => e.kind));
     const guests: Record<string, string> = {};
     const add = (file: Exclude<ImageStateFile, "container-image">) => {
-        const v = imageState(stateDir, file).value;
+        const v = imageRecordOn(machine, stateDir, file).value;
         if (v) guests[file] = v;
     };
     if (kinds.has("kvm") || kinds.has("docker-in-kvm")) add("guest-image");
@@ -127,42 +131,36 @@ const HASHED_GUEST_FILES = ["vmlinuz", "initrd.img", "manifest", "loader.conf"];
 /** build-info keys worth keeping (not the mirror's address). */
 const BUILD_INFO_KEYS = ["hash", "kernel", "built_at", "suite", "extra_packages", "base"];
 
-function guestImageRecord(folder: string): GuestImageRecord {
-    const info = (() => {
-        try {
-            return fs.readFileSync(path.join(folder, "build-info"), "utf8");
-        } catch {
-            return "";
-        }
-    })();
+/**
+ * A guest image folder's record, read on the machine that holds it (a remote target's images are
+ * built there): its build-info, the hashes of its small files and the disk's size, in one round trip.
+ */
+function guestImageRecord(machine: Transport, folder: string): GuestImageRecord {
+    const script =
+        'cd "$1" || exit 0; shift; sed -n "s/^/info /p" build-info 2>/dev/null; for f; do [ -f "$f" ] && sha256sum -- "$f"; done; [ -f disk.qcow2 ] && stat -c "size %s" disk.qcow2; true';
+    const r = machine.attempt(["/bin/sh", "-c", script, "sh", folder, ...HASHED_GUEST_FILES], 120);
+    const lines = r.status === 0 ? r.stdout.split("\n") : [];
     const build = Object.fromEntries(
-        info
-            .split("\n")
-            .map((l) => /^([a-z_]+)=(.*)$/.exec(l))
+        lines
+            .map((l) => /^info ([a-z_]+)=(.*)$/.exec(l))
             .filter((m): m is RegExpExecArray => m !== null && BUILD_INFO_KEYS.includes(m[1]))
             .map((m) => [m[1], m[2]]),
     );
-    const hashes: Record<string, string> = {};
-    for (const f of HASHED_GUEST_FILES) {
-        const p = path.join(folder, f);
-        if (fs.existsSync(p)) hashes[f] = sha256File(p);
-    }
-    const disk = guestImageFiles(folder).disk;
-    return { name: path.basename(folder), build, sha256: hashes, ...(fs.existsSync(disk) ? { diskBytes: fs.statSync(disk).size } : {}) };
+    const hashes = Object.fromEntries(
+        lines.map((l) => /^([0-9a-f]{64}) {2}(.+)$/.exec(l)).flatMap((m) => (m && HASHED_GUEST_FILES.includes(m[2]) ? [[m[2], m[1]]] : [])),
+    );
+    const size = lines.map((l) => /^size (\d+)$/.exec(l)).find((m) => m !== null);
+    return { name: path.basename(folder), build, sha256: hashes, ...(size ? { diskBytes: Number(size[1]) } : {}) };
 }
 
-function sha256File(file: string): string {
-    return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-}
-
-/** @param machine whose Docker daemon holds the container image */
+/** @param machine whose Docker daemon holds the container image and whose disk the guest images */
 export function imagesRecord(used: ImagesUsed, machine: Transport): ImagesRecord {
     let container: ImagesRecord["container"];
     if (used.container) {
         const r = machine.attempt(["docker", "image", "inspect", "--format", "{{.Id}}", used.container], 30);
         container = { tag: used.container, id: r.status === 0 ? r.stdout.trim() : `unknown (docker image inspect: ${combinedOutput(r).split("\n")[0]})` };
     }
-    const guests = Object.fromEntries(Object.entries(used.guests).map(([kind, folder]) => [kind, guestImageRecord(folder)]));
+    const guests = Object.fromEntries(Object.entries(used.guests).map(([kind, folder]) => [kind, guestImageRecord(machine, folder)]));
     return { ...(container ? { container } : {}), guests };
 }
 

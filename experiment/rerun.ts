@@ -11,7 +11,7 @@ import { UserError } from "../core/errors";
 import { REPO_ROOT, STACK_CONFIG_DIR, resultsRoot, stateDir } from "../core/paths";
 import { PROVENANCE_FORMAT, provenanceFiles, readHostCsv, readPasses, type ProvenanceRecord, type RerunOf } from "../core/provenance";
 import { measureHost } from "../environments/host-facts";
-import { thisMachine } from "../environments/transport";
+import { stackTransport } from "./target";
 import type { ExperimentSpec } from "./spec";
 import { stackFile } from "./stack-file";
 import { provenanceDifferences } from "./provenance";
@@ -126,14 +126,16 @@ export async function upFrom(parsed: { readonly from: string; readonly stack?: s
     });
     const o = original.spec;
     say(`re-run of ${o.stack}/${o.runId} (${from}) as stack ${plan.stack}, run ${plan.runId}`);
+    // The machine the re-run measures: the original's target when it had one.
+    const machine = stackTransport(o);
     const here = {
         record: {
             isobench: checkoutState(REPO_ROOT),
-            images: imagesRecord(imagesOfState(stateDir(REPO_ROOT), o), thisMachine()),
+            images: imagesRecord(imagesOfState(machine, stateDir(REPO_ROOT), o), machine),
             software: softwareRecord(REPO_ROOT, pulumiEnv(REPO_ROOT)),
-            hostPackages: hostPackages(REPO_ROOT, thisMachine()),
+            hostPackages: hostPackages(REPO_ROOT, machine),
         },
-        hostFacts: measureHost(thisMachine()),
+        hostFacts: measureHost(machine),
     };
     const differences = [...provenanceDifferences(original, here), ...plan.specDifferences.map((d) => `resolved spec ${d}`)];
     for (const d of differences) say(`warning: differs from the original: ${d}`);

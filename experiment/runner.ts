@@ -204,7 +204,14 @@ function scheduleCell(inv: CellInvocation): string | undefined {
     const log = path.join(inv.resultsDir, "progress.log");
     // A cell retried in the middle of its group finds its guest off by the plan too (the later groups shut it off).
     const byPlan = inGuest(target) && fs.existsSync(log) && shutByPlan(fs.readFileSync(log, "utf8"), target.domain);
-    const r = scheduleGrouped(inv.guests ?? [], inGuest(target) ? target : undefined, (inv.groupStart ?? false) || byPlan, LIFECYCLE_SCRIPT, inv.guestSshKey);
+    const r = scheduleGrouped(
+        transportOf(inv.env),
+        inv.guests ?? [],
+        inGuest(target) ? target : undefined,
+        (inv.groupStart ?? false) || byPlan,
+        LIFECYCLE_SCRIPT,
+        inv.guestSshKey,
+    );
     const line = describeGrouped(r);
     if (line) progress(inv.resultsDir, `cell ${inv.cellId}: schedule grouped: ${line}`);
     return (
@@ -274,7 +281,7 @@ function measure(
         // The stack's folder goes once its last cell's files are gone: nothing is left on the host.
         host.run(inside(`rm -f ${passwordFile ? q(passwordFile) : ""} ${q(place.pidFile)}; rmdir ${q(runDir)} 2>/dev/null; true`), 60);
         // The run's script removes its clones itself (EXIT trap); this catches a killed script.
-        if (cloneSource) removeLeftoverClones(cloneSource, env.target, Math.max(0, ...(sweep ?? [1])));
+        if (cloneSource) removeLeftoverClones(host, cloneSource, env.target, Math.max(0, ...(sweep ?? [1])));
     }
 }
 
@@ -353,7 +360,7 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     const effective = effectiveWorkload(registered, params);
     const inClones = effective !== registered;
     const workload = bindWorkload(effective, params);
-    const cloneSource: CloneSource | undefined = workload.needsClones || inClones ? readCloneSource(env, LIFECYCLE_SCRIPT) : undefined;
+    const cloneSource: CloneSource | undefined = workload.needsClones || inClones ? readCloneSource(host, env, LIFECYCLE_SCRIPT) : undefined;
     // performance.now() counts from this process's start: the share of the gap between cells that
     // is isobench's own (CLI start, quieting guests, finding the guest's address), not Pulumi's.
     progress(

@@ -30,7 +30,7 @@ import {
 } from "../core/environment-spec";
 import { SchemaType, wordOr } from "../core/schema";
 import { SpecError } from "../core/errors";
-import { HostShape, resolveRelativeSize } from "../core/host-shape";
+import { HostShape, HostShapeSource, resolveRelativeSize } from "../core/host-shape";
 import { didYouMean } from "../core/closest";
 import type { AddedRepetition, PrecisionGoal } from "../core/precision";
 import { SshAddress, parseSshUrl } from "../core/transport";
@@ -463,7 +463,7 @@ function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[],
 function resolveGuestSizes(
     stack: string,
     c: StackConfig,
-    host: HostShape | undefined,
+    host: HostShapeSource,
 ): { sizing: KvmDefaults; environments: Array<{ item: PresetName | ResolvedEnvironmentInput; became?: string }> } {
     const problems: string[] = [];
     const joined = (b: readonly string[]) => (b.length > 0 ? b.join("; ") : undefined);
@@ -493,12 +493,17 @@ function resolveGuestSizes(
     return { sizing, environments };
 }
 
+/** Reads the shape of the machine a stack measures: its isobench:target (undefined: this machine). */
+export type MachineShapeOf = (target: SshAddress | undefined) => HostShape | undefined;
+
 /**
  * Validates the `isobench:*` keys of a stack (prefix stripped) and applies defaults.
- * @param host the host's shape, which host-relative guest sizes are resolved against (experiment/host.ts readHostShape)
+ * @param machineShape the shape of the machine under test, which host-relative guest sizes are
+ *   resolved against (experiment/host-shape-read.ts), or how to read it once the target is known
+ *   (read only when a size is host-relative or the schedule is auto)
  * @throws SpecError listing every problem, each naming its key and the allowed values.
  */
-export function parseSpec(stack: string, config: Readonly<Record<string, unknown>>, host?: HostShape): ExperimentSpec {
+export function parseSpec(stack: string, config: Readonly<Record<string, unknown>>, machineShape?: HostShape | MachineShapeOf): ExperimentSpec {
     checkStackName(stack);
     if (!validate(config)) {
         fail(
@@ -508,6 +513,8 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
     }
     const c: StackConfig = config;
     const target = targetOf(stack, c.target);
+    let read: { shape: HostShape | undefined } | undefined;
+    const host: HostShapeSource = typeof machineShape === "function" ? () => (read ??= { shape: machineShape(target) }).shape : machineShape;
     const precisionErrors = precisionGoalErrors(c.precision, c.repetitions ?? 3);
     if (precisionErrors.length > 0) fail(stack, precisionErrors);
     const itemErrors = [...environmentItemErrors(c.environments), ...workloadParamErrors(c.workloads)];
@@ -551,7 +558,7 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
     const consistency = environmentConsistency(stack, environmentSpecs, workloads);
     if (consistency.length > 0) fail(stack, consistency);
     if (target) {
-        const remote = remoteTargetErrors(environmentSpecs, c.dockerDriver, c.host?.apply === true);
+        const remote = remoteTargetErrors(c.dockerDriver, c.host?.apply === true);
         if (remote.length > 0) fail(stack, remote);
     }
     const schedule = resolveSchedule(stack, c.schedule ?? "interleaved", environmentSpecs, host);
@@ -586,9 +593,10 @@ function resolveSchedule(
     stack: string,
     choice: ScheduleChoice,
     environmentSpecs: readonly EnvironmentSpec[],
-    host: HostShape | undefined,
+    hostSource: HostShapeSource,
 ): { readonly schedule: Schedule; readonly why?: string } {
     if (choice !== "auto") return { schedule: choice };
+    const host = typeof hostSource === "function" ? hostSource() : hostSource;
     if (!host) throw new SpecError(`stack "${stack}": isobench:schedule: auto needs the host's memory to decide; write interleaved or grouped`);
     const size = { cpuCount: host.cpus, memTotalMiB: host.memTotalMiB };
     const sizes = guestSizes({ environmentSpecs });
@@ -626,15 +634,9 @@ function targetOf(stack: string, given: unknown): SshAddress | undefined {
     return { kind: "ssh", ...url, keyFile: o.keyFile };
 }
 
-/** What a remote target cannot do yet (issue 20's later phases): refused before anything is provisioned. */
-function remoteTargetErrors(envs: readonly EnvironmentSpec[], dockerDriver: string | undefined, applyHost: boolean): string[] {
+/** What a remote target cannot do yet: refused before anything is provisioned. */
+function remoteTargetErrors(dockerDriver: string | undefined, applyHost: boolean): string[] {
     const lines: string[] = [];
-    const guests = envs.filter((e) => e.kind === "kvm" || e.kind === "docker-in-kvm");
-    if (guests.length > 0) {
-        lines.push(
-            `isobench:target: guests on remote targets are not supported yet (${guests.map((e) => `${e.name} is ${e.kind}`).join(", ")}): a guest's disk, domain and lifecycle are still made with this machine's libvirt, and its SSH does not hop through the target yet. Fix: measure guests on this machine (leave isobench:target out), or keep only native and Docker environments in this stack`,
-        );
-    }
     if (dockerDriver === "provider") {
         lines.push(
             `isobench:dockerDriver: "provider" does not reach a remote target yet. Fix: set isobench:dockerDriver: cli (or auto, which picks cli there)`,

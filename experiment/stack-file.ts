@@ -2,10 +2,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { ExperimentSpec, checkStackName, isobenchKeys, parseSpec } from "./spec";
+import { ExperimentSpec, MachineShapeOf, checkStackName, isobenchKeys, parseSpec } from "./spec";
 import type { HostShape } from "../core/host-shape";
-import { readHostShape } from "./host-shape-read";
-import { thisMachine } from "../environments/transport";
+import { machineShape } from "./host-shape-read";
 import { SpecError } from "../core/errors";
 import { didYouMean } from "../core/closest";
 
@@ -116,7 +115,7 @@ function parseYaml(file: string, text: string): unknown {
  *   host's, whose shape a stack file means here (a described host's for isobench plan --host)
  * @throws SpecError for a bad stack name, an unknown stack, malformed YAML or an invalid config.
  */
-export function loadStackSpec(stacksDir: string, stack: string, host: HostShape = readHostShape(thisMachine())): ExperimentSpec {
+export function loadStackSpec(stacksDir: string, stack: string, host: HostShape | MachineShapeOf = machineShape): ExperimentSpec {
     // Before the name becomes a path: "../x" must not read a file outside stacksDir.
     checkStackName(stack);
     const { file, text } = readStackText(stacksDir, stack);

@@ -12,8 +12,7 @@ import { UserError } from "../core/errors";
 import { REPO_ROOT, STACK_CONFIG_DIR } from "../core/paths";
 import type { ExperimentSpec } from "./spec";
 import { loadStackSpec, stackFile } from "./stack-file";
-import { readHostShape } from "./host-shape-read";
-import { thisMachine } from "../environments/transport";
+import { machineShape } from "./host-shape-read";
 
 /**
  * The validated spec of `stack` read from `stacksDir`.
@@ -21,7 +20,7 @@ import { thisMachine } from "../environments/transport";
  * checkout's stacks/ folder, which Pulumi would not read (it would run a different file, or none)
  */
 export function validateForUp(stacksDir: string, stack: string, repoRoot: string = REPO_ROOT): ExperimentSpec {
-    const spec = loadStackSpec(stacksDir, stack, readHostShape(thisMachine()));
+    const spec = loadStackSpec(stacksDir, stack, machineShape);
     const own = path.join(repoRoot, STACK_CONFIG_DIR);
     // Real paths: the checkout's stacks/ reached through a symbolic link is still the folder Pulumi reads.
     const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : path.resolve(p));

@@ -13,7 +13,7 @@
  */
 import { GuestAccess } from "../../core/environment-handle";
 import { UserError } from "../../core/errors";
-import { attempt, virshArgv } from "../process";
+import type { Transport } from "../transport";
 import { parseVirshList } from "./quiet-guests";
 import { REVIVE_BOOT_TIMEOUT_S } from "../revive";
 
@@ -63,9 +63,10 @@ const output = (c: { stderr: string; stdout: string; error?: string }) => `${c.s
 
 /**
  * Shuts off the stack's guests other than the cell's own, then boots the own one when the cell
- * begins its group. @throws UserError when virsh does not answer or a guest cannot be stopped or started
+ * begins its group, on `host`, the machine the guests run on. @throws UserError when virsh does not answer or a guest cannot be stopped or started
  */
 export function scheduleGrouped(
+    host: Pick<Transport, "attempt" | "virsh">,
     guests: readonly string[],
     own: GuestAccess | undefined,
     groupStart: boolean,
@@ -73,14 +74,14 @@ export function scheduleGrouped(
     sshKey: string | undefined = own?.sshKey,
 ): GroupedResult {
     if (guests.length === 0 && own === undefined) return { stopped: [] };
-    const list = attempt(virshArgv(30, "list", "--all"), 60);
+    const list = host.virsh(30, ["list", "--all"]);
     if (list.status !== 0) throw new UserError(`the grouped schedule cannot read the guests' states: virsh list failed: ${output(list)}`);
     const plan = groupedPlan(parseVirshList(list.stdout), guests, own?.domain, groupStart);
     const stopped: Array<{ domain: string; how: string }> = [];
-    for (const d of plan.stop) stopped.push({ domain: d, how: stopGuest(d, lifecycle, sshKey) });
+    for (const d of plan.stop) stopped.push({ domain: d, how: stopGuest(host, d, lifecycle, sshKey) });
     if (!plan.own || !own) return { stopped };
     const t0 = Date.now();
-    const r = attempt([lifecycle, "start", own.domain, own.sshKey, String(REVIVE_BOOT_TIMEOUT_S)], REVIVE_BOOT_TIMEOUT_S + 60);
+    const r = host.attempt([lifecycle, "start", own.domain, own.sshKey, String(REVIVE_BOOT_TIMEOUT_S)], REVIVE_BOOT_TIMEOUT_S + 60);
     if (r.status !== 0) throw new UserError(`the grouped schedule could not start guest ${own.domain} for its group: ${output(r)}`);
     return { stopped, booted: { domain: own.domain, seconds: (Date.now() - t0) / 1000, resumed: plan.own === "resume" } };
 }
@@ -89,8 +90,8 @@ export function scheduleGrouped(
  * Shuts a guest off (guest-lifecycle.sh stop: poweroff over SSH, forced after SHUTDOWN_TIMEOUT_S);
  * returns how ("shutdown" or "forced"). @throws UserError when it cannot
  */
-function stopGuest(domain: string, lifecycle: string, sshKey: string | undefined): string {
-    const r = attempt([lifecycle, "stop", domain, String(SHUTDOWN_TIMEOUT_S), ...(sshKey ? [sshKey] : [])], SHUTDOWN_TIMEOUT_S + 120);
+function stopGuest(host: Pick<Transport, "attempt">, domain: string, lifecycle: string, sshKey: string | undefined): string {
+    const r = host.attempt([lifecycle, "stop", domain, String(SHUTDOWN_TIMEOUT_S), ...(sshKey ? [sshKey] : [])], SHUTDOWN_TIMEOUT_S + 120);
     if (r.status !== 0) {
         throw new UserError(
             `the grouped schedule could not shut off guest ${domain}, whose memory the next group needs: ${output(r)}. Fix: look at virsh domstate ${domain}, then run isobench up again`,
@@ -105,8 +106,8 @@ function stopGuest(domain: string, lifecycle: string, sshKey: string | undefined
  * provisioning, too, one guest at a time holds its memory. Returns the progress line, whose
  * "shut off <domain>" tells the guest's first cell (shutByPlan) that the boot it needs is planned.
  */
-export function shutOffAfterProbe(own: GuestAccess, lifecycle: string): string {
-    const how = stopGuest(own.domain, lifecycle, own.sshKey);
+export function shutOffAfterProbe(host: Pick<Transport, "attempt">, own: GuestAccess, lifecycle: string): string {
+    const how = stopGuest(host, own.domain, lifecycle, own.sshKey);
     return describeGrouped({ stopped: [{ domain: own.domain, how }] })!;
 }
 

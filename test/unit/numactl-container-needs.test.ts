@@ -25,6 +25,7 @@ import { insideDerivedFacts, parseFacts } from "../../environments/probe";
 import { dockerVariantOf } from "../../core/environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, nativeEnvironment, numaProblems, workloadNeeds } from "../../experiment/environment-handles";
 import { execArgv } from "../../environments/exec-target";
+import { thisMachine } from "../../environments/transport";
 import { dockerRunArgs } from "../../environments/container-spec";
 import { stream, randomAccess, linpack } from "../../workloads";
 import type { HpccCommonParams } from "../../workloads/hpcc";
@@ -275,7 +276,7 @@ describe("numactl policies in clones (instances sweeps)", () => {
         assert.equal(cloneScripts({ kind: "native" }, 1, 30).exec("true", "ip"), "/bin/sh -c 'true'");
         const { readCloneSource } = await import("../../environments/clone");
         const h = nativeEnvironment({ stack: "s" }, { name: "nb", kind: "native", numactl: { membind: "0" } }, host);
-        assert.deepEqual(readCloneSource(h, "/lc"), { kind: "native", numactl });
+        assert.deepEqual(readCloneSource(thisMachine(), h, "/lc"), { kind: "native", numactl });
         const inspect = parseDockerInspect(
             fs.readFileSync(path.join(__dirname, "..", "fixtures", "clone", "docker-20.10.24-inspect-nat-volume.json"), "utf8"),
             "x",
