@@ -9,6 +9,8 @@ import { HostError, SpecError, UsageError, UserError } from "../core/errors";
 import { didYouMean } from "../core/closest";
 import { REPO_ROOT, STACK_CONFIG_DIR, guestLifecycleScript, resultsRoot, stacksDir } from "../core/paths";
 import { Invocation, parseCommandLine } from "./cli-args";
+import type { ExperimentSpec } from "./spec";
+import type { Transport } from "../environments/transport";
 
 // Each command loads only the modules it needs: run-cell and probe start once per cell, and
 // the schema validator, YAML parser, Pulumi's Automation API and analysis would add about 0.4 s
@@ -311,54 +313,110 @@ async function recover(stack: string): Promise<number> {
     return 0;
 }
 
-/** Each stack of the checkout whose file reads, with its target's label. */
-async function stackTargets(): Promise<Array<{ stack: string; target: string }>> {
-    const { availableStacks, loadStackSpec } = await import("./stack-file");
-    const { stackTargetLabel } = await import("./status-read");
-    return availableStacks(STACKS_DIR).flatMap((stack) => {
-        try {
-            return [{ stack, target: stackTargetLabel(loadStackSpec(STACKS_DIR, stack)) }];
-        } catch {
-            return [];
-        }
-    });
-}
-
 /**
- * `leftovers [<stack>] [--clean]`: one line per thing isobench made that no stack's state owns;
- * with --clean each is removed and the line says what was done. Notes on what was not judged
- * (stacks in use) and sources that could not be read go to stderr.
+ * `leftovers [<stack>] [--clean]`: one line per thing isobench made that no stack's state owns, on
+ * this machine and on every stack's isobench:target (of the stack named, when one is); with
+ * --clean each is removed and the line says what was done. Notes on what was not judged (stacks
+ * in use) and sources that could not be read go to stderr.
  */
 async function leftovers(only: string | undefined, clean: boolean): Promise<number> {
     if (only !== undefined) (await import("./spec")).checkStackName(only);
     const { findLeftovers, removeLeftovers } = await import("./leftovers");
-    const { formatLeftovers, unsearchedTargetNotes } = await import("./leftovers-plan");
+    const { formatLeftovers } = await import("./leftovers-plan");
     const { pulumiEnv } = await import("./pulumi-cli");
     const ctx = { repoRoot: REPO_ROOT, stacksDir: STACKS_DIR, env: pulumiEnv(REPO_ROOT) };
-    const { plan, problems } = findLeftovers(ctx, only);
-    for (const n of plan.notes) console.error(`[isobench] ${n}`);
-    for (const n of unsearchedTargetNotes(await stackTargets(), only)) console.error(`[isobench] ${n}`);
-    for (const p of problems) console.error(`isobench: cannot tell what is left: ${p}`);
     const of = only !== undefined ? ` of stack ${only}` : "";
-    if (plan.leftovers.length === 0) {
-        const unjudged = plan.notes.length > 0 ? " among what was judged (see above)" : "";
-        console.log(`[isobench] no leftovers${of}${problems.length ? " among what could be read" : unjudged}`);
-        return problems.length ? 1 : 0;
+    let found = 0;
+    let failed = 0;
+    let unread = 0;
+    for (const m of await leftoverMachines(only)) {
+        const where = m.machine ? (m.machine.target.kind === "local" ? "" : ` on ${m.machine.label}`) : ` on ${m.label}`;
+        if (!m.machine) {
+            console.error(`isobench: cannot tell what is left${where} (the target of ${m.stacks.join(", ")}): ${m.problem}`);
+            unread++;
+            continue;
+        }
+        let result: ReturnType<typeof findLeftovers>;
+        try {
+            result = findLeftovers(ctx, only, m.machine);
+        } catch (e) {
+            // A stack's state that cannot be read stops everything: nobody can tell what is owned.
+            if (m.machine.target.kind === "local") throw e;
+            console.error(`isobench: cannot tell what is left${where}: ${(e as Error).message}`);
+            unread++;
+            continue;
+        }
+        const { plan, problems } = result;
+        for (const n of plan.notes) console.error(`[isobench]${where && `${where}:`} ${n}`);
+        for (const p of problems) console.error(`isobench: cannot tell what is left${where}: ${p}`);
+        unread += problems.length;
+        if (plan.leftovers.length === 0) {
+            const unjudged = plan.notes.length > 0 ? " among what was judged (see above)" : "";
+            console.log(`[isobench] no leftovers${of}${where}${problems.length ? " among what could be read" : unjudged}`);
+            continue;
+        }
+        found += plan.leftovers.length;
+        if (!clean) {
+            if (where) console.log(`[isobench]${where}:`);
+            for (const line of formatLeftovers(plan.leftovers.map((item) => ({ item })))) console.log(line);
+            console.error(
+                `[isobench] ${plan.leftovers.length} leftover(s)${of}${where}; isobench leftovers${only !== undefined ? ` ${only}` : ""} --clean removes them`,
+            );
+            continue;
+        }
+        const removed = removeLeftovers(plan.leftovers, ctx, m.machine);
+        if (where) console.log(`[isobench]${where}:`);
+        for (const line of formatLeftovers(removed)) console.log(line);
+        const bad = removed.filter((r) => !r.ok);
+        failed += bad.length;
+        if (bad.length > 0) {
+            console.error(
+                `isobench: ${bad.length} leftover(s)${where} could not be removed: ${bad.map((r) => `${r.item.kind} ${r.item.name} (${r.done})`).join("; ")}`,
+            );
+        }
     }
-    if (!clean) {
-        for (const line of formatLeftovers(plan.leftovers.map((item) => ({ item })))) console.log(line);
-        console.error(`[isobench] ${plan.leftovers.length} leftover(s)${of}; isobench leftovers${only !== undefined ? ` ${only}` : ""} --clean removes them`);
-        return problems.length ? 1 : 3;
+    if (failed > 0 || unread > 0) return 1;
+    return found > 0 && !clean ? 3 : 0;
+}
+
+/**
+ * The machines leftovers looks on: this one, then each distinct isobench:target of the checkout's
+ * stacks (of `only`, when named), with the stacks that name it; a target that cannot be reached
+ * comes with the reason instead of its transport.
+ */
+async function leftoverMachines(
+    only: string | undefined,
+): Promise<Array<{ readonly label: string; readonly stacks: string[]; readonly machine?: Transport; readonly problem?: string }>> {
+    const { availableStacks, loadStackSpec } = await import("./stack-file");
+    const { targetLabel } = await import("../core/transport");
+    const { stackTransport, checkReachable } = await import("./target");
+    const { thisMachine } = await import("../environments/transport");
+    const machines = new Map<string, { label: string; stacks: string[]; machine?: Transport; problem?: string }>();
+    machines.set("local", { label: "local", stacks: [], machine: thisMachine() });
+    for (const stack of availableStacks(STACKS_DIR)) {
+        if (only !== undefined && stack !== only) continue;
+        let spec: ExperimentSpec;
+        try {
+            spec = loadStackSpec(STACKS_DIR, stack);
+        } catch {
+            continue; // a stack file that does not read names no target
+        }
+        if (!spec.target) continue;
+        const label = targetLabel(spec.target);
+        const known = machines.get(label);
+        if (known) {
+            known.stacks.push(stack);
+            continue;
+        }
+        try {
+            const machine = stackTransport(spec);
+            checkReachable(machine, "isobench leftovers");
+            machines.set(label, { label, stacks: [stack], machine });
+        } catch (e) {
+            machines.set(label, { label, stacks: [stack], problem: (e as Error).message });
+        }
     }
-    const removed = removeLeftovers(plan.leftovers, ctx);
-    for (const line of formatLeftovers(removed)) console.log(line);
-    const failed = removed.filter((r) => !r.ok);
-    if (failed.length > 0) {
-        console.error(
-            `isobench: ${failed.length} leftover(s) could not be removed: ${failed.map((r) => `${r.item.kind} ${r.item.name} (${r.done})`).join("; ")}`,
-        );
-    }
-    return failed.length > 0 || problems.length > 0 ? 1 : 0;
+    return [...machines.values()];
 }
 
 /** What isobench:host.apply changed for `stack` ("thp madvise -> never; …"), as its record says. */

@@ -542,23 +542,6 @@ export const REMOVAL: Readonly<Record<LeftoverKind, string>> = {
 };
 
 /**
- * What leftovers does not search: the remote targets of the stacks (of `only`, when named), each
- * once with its stacks. It reads this machine; a stack's own destroy removes what its state owns
- * on its target.
- */
-export function unsearchedTargetNotes(stacks: ReadonlyArray<{ readonly stack: string; readonly target: string }>, only?: string): string[] {
-    const byTarget = new Map<string, string[]>();
-    for (const s of stacks) {
-        if (s.target === "local" || (only !== undefined && s.stack !== only)) continue;
-        byTarget.set(s.target, [...(byTarget.get(s.target) ?? []), s.stack]);
-    }
-    return [...byTarget].map(
-        ([target, names]) =>
-            `not searched: ${target}, the target of ${names.length === 1 ? "stack" : "stacks"} ${names.join(", ")} (leftovers looks at this machine only; isobench destroy <stack> removes what a stack's state owns on its target)`,
-    );
-}
-
-/**
  * One line per leftover (kind, name, stack, why; and what was done, for --clean), columns aligned;
  * a name longer than `maxNameWidth` (a lock file's path) pushes its own line only.
  */

@@ -1,8 +1,10 @@
 /**
- * `isobench leftovers [<stack>] [--clean]`: reads what isobench made on this host and every
- * stack's state, lets experiment/leftovers-plan.ts decide what no state owns, and on request
- * removes it. The listings are shared with the test helpers (test/helpers/leftovers.ts), so the
- * tests and the user see the same things.
+ * `isobench leftovers [<stack>] [--clean]`: reads what isobench made on a machine (this one, or a
+ * stack's isobench:target, through its transport) and every stack's state, lets
+ * experiment/leftovers-plan.ts decide what no state owns, and on request removes it. The listings
+ * are shared with the test helpers (test/helpers/leftovers.ts), so the tests and the user see the
+ * same things. What only the controller has (isobench's own processes, the backend's locks) is
+ * read here whichever machine is searched.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -12,8 +14,9 @@ import { UserError } from "../core/errors";
 import { guestsDir, hostRecordsDir, resultsRoot } from "../core/paths";
 import { nativeDataDir, runtimeDir } from "../environments/exec-target";
 import { ISOBENCH_XMLNS } from "../environments/kvm/domain-spec";
-import { attempt, combinedOutput, virshArgv } from "../environments/process";
-import { lockOwner, measureLockFile } from "./measure-lock";
+import { Completed, combinedOutput } from "../environments/process";
+import { Transport, thisMachine } from "../environments/transport";
+import { lockFileOn, lockOwner } from "./measure-lock";
 import { backendDir, endProcesses, locksDirOf, processAlive, readLocks, RUN_OWNER_ENV } from "./recovery";
 import { availableStacks } from "./stack-file";
 import { projectName } from "./pulumi-cli";
@@ -43,37 +46,39 @@ import {
 const DOCKERD_FIX = "Fix: start dockerd (scripts/daemons.sh)";
 const LIBVIRT_FIX = "Fix: start libvirtd (scripts/daemons.sh)";
 
-function mustList(what: string, argv: readonly string[], fix: string): string {
-    const r = attempt(argv, 60);
-    if (r.status !== 0) {
-        const out = combinedOutput(r).slice(-500);
-        throw new UserError(`${what} failed (exit ${r.status}): ${out}${/[.?!]$/.test(out) ? "" : "."} ${fix}`);
+function mustList(machine: Transport, what: string, r: Completed, fix: string): string {
+    if (r.error || r.status !== 0) {
+        const out = (r.error ?? combinedOutput(r)).slice(-500);
+        const there = machine.target.kind === "local" ? "" : ` on ${machine.label}`;
+        throw new UserError(`${what}${there} failed (exit ${r.status}): ${out}${/[.?!]$/.test(out) ? "" : "."} ${fix}${there && " there"}`);
     }
     return r.stdout;
 }
 
-/** Every container with isobench's labels read (`docker ps -a`). @throws UserError when dockerd does not answer */
-export function listContainers(): DockerObject[] {
-    return parseDockerListing(mustList("docker ps -a", ["docker", "ps", "-a", "--no-trunc", "--format", dockerFormat("Names")], DOCKERD_FIX));
+const docker = (machine: Transport, what: string, argv: readonly string[]) => mustList(machine, what, machine.attempt(argv, 60), DOCKERD_FIX);
+
+/** Every container with isobench's labels read (`docker ps -a`) on `machine`. @throws UserError when dockerd does not answer */
+export function listContainers(machine: Transport = thisMachine()): DockerObject[] {
+    return parseDockerListing(docker(machine, "docker ps -a", ["docker", "ps", "-a", "--no-trunc", "--format", dockerFormat("Names")]));
 }
 
-/** Every volume with isobench's labels read (`docker volume ls`). @throws UserError when dockerd does not answer */
-export function listVolumes(): DockerObject[] {
-    return parseDockerListing(mustList("docker volume ls", ["docker", "volume", "ls", "--format", dockerFormat("Name")], DOCKERD_FIX));
+/** Every volume with isobench's labels read (`docker volume ls`) on `machine`. @throws UserError when dockerd does not answer */
+export function listVolumes(machine: Transport = thisMachine()): DockerObject[] {
+    return parseDockerListing(docker(machine, "docker volume ls", ["docker", "volume", "ls", "--format", dockerFormat("Name")]));
 }
 
-/** Every libvirt domain's name (`virsh list --all --name`). @throws UserError when libvirtd does not answer */
-export function listDomainNames(): string[] {
-    return mustList("virsh list --all", virshArgv(30, "list", "--all", "--name"), LIBVIRT_FIX)
+/** Every libvirt domain's name (`virsh list --all --name`) on `machine`. @throws UserError when libvirtd does not answer */
+export function listDomainNames(machine: Transport = thisMachine()): string[] {
+    return mustList(machine, "virsh list --all", machine.virsh(30, ["list", "--all", "--name"]), LIBVIRT_FIX)
         .split("\n")
         .map((s) => s.trim())
         .filter((s) => s !== "");
 }
 
-/** Every domain with what its isobench metadata says (none: not one of isobench's, or made without it). */
-export function listDomains(): DomainFact[] {
-    return listDomainNames().map((name) => {
-        const md = attempt(virshArgv(30, "metadata", name, "--uri", ISOBENCH_XMLNS), 60);
+/** Every domain on `machine` with what its isobench metadata says (none: not one of isobench's, or made without it). */
+export function listDomains(machine: Transport = thisMachine()): DomainFact[] {
+    return listDomainNames(machine).map((name) => {
+        const md = machine.virsh(30, ["metadata", name, "--uri", ISOBENCH_XMLNS]);
         return md.status === 0 ? { name, ...parseDomainMetadata(md.stdout) } : { name };
     });
 }
@@ -81,18 +86,24 @@ export function listDomains(): DomainFact[] {
 // USER_HZ: the unit of /proc/<pid>/stat's start time on every Linux architecture isobench runs on.
 const CLOCK_TICKS_PER_S = 100;
 
-function bootTimeS(): number {
-    return Number(/^btime (\d+)$/m.exec(fs.readFileSync("/proc/stat", "utf8"))?.[1] ?? 0);
+/** The boot time in /proc/stat's text (seconds since the epoch). */
+function bootTimeS(procStat: string): number {
+    return Number(/^btime (\d+)$/m.exec(procStat)?.[1] ?? 0);
 }
 
-/** When process `pid` started (ms since the epoch), undefined when it does not run (a zombie does not). */
-export function processStartMs(pid: number, boot = bootTimeS()): number | undefined {
+/** When the process of a /proc/<pid>/stat text started (ms since the epoch), undefined when it does not run (a zombie does not). */
+function startMs(stat: string | undefined, boot: number): number | undefined {
+    if (stat === undefined) return undefined;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[0] is field 3 (state) of proc(5); field 22 is the start time in clock ticks since boot.
+    if (fields[0] === "Z") return undefined;
+    return (boot + Number(fields[19]) / CLOCK_TICKS_PER_S) * 1000;
+}
+
+/** When process `pid` of this machine started (ms since the epoch), undefined when it does not run (a zombie does not). */
+export function processStartMs(pid: number, boot = bootTimeS(fs.readFileSync("/proc/stat", "utf8"))): number | undefined {
     try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        // fields[0] is field 3 (state) of proc(5); field 22 is the start time in clock ticks since boot.
-        if (fields[0] === "Z") return undefined;
-        return (boot + Number(fields[19]) / CLOCK_TICKS_PER_S) * 1000;
+        return startMs(fs.readFileSync(`/proc/${pid}/stat`, "utf8"), boot);
     } catch {
         return undefined;
     }
@@ -106,43 +117,72 @@ function argvOf(pid: number | string): string[] {
     }
 }
 
-function pidFileFact(file: string, boot: number): Pick<FolderFile, "pid"> {
-    let text: string;
-    try {
-        text = fs.readFileSync(file, "utf8").trim();
-    } catch {
-        return {};
-    }
-    if (!/^[1-9]\d*$/.test(text)) return {};
-    const pid = Number(text);
-    const startedMs = processStartMs(pid, boot);
-    return { pid: { pid, writtenMs: fs.statSync(file).mtimeMs, ...(startedMs !== undefined && { startedMs, command: shortCommand(argvOf(pid)) }) } };
-}
+/**
+ * Lists the per-stack folders of "$1" (real folders, not symbolic links, none of "$4…"): `D name`,
+ * then, when "$2" is 1, `F name` per file and, when "$3" is 1, `P <mtime> <content>` after each
+ * `*.pid` file.
+ */
+const LIST_FOLDERS_SCRIPT = `parent=$1 files=$2 pids=$3; shift 3
+[ -d "$parent" ] || exit 0
+for d in "$parent"/* "$parent"/.[!.]* "$parent"/..?*; do
+  { [ -d "$d" ] && [ ! -L "$d" ]; } || continue
+  skip=; for x; do [ "$d" = "$x" ] && skip=1; done; [ -z "$skip" ] || continue
+  printf 'D %s\\n' "\${d##*/}"
+  [ "$files" = 1 ] || continue
+  ls -A1 -- "$d" | while IFS= read -r f; do
+    printf 'F %s\\n' "$f"
+    case $f in *.pid) if [ "$pids" = 1 ] && [ -f "$d/$f" ]; then printf 'P %s %s\\n' "$(stat -c %.3Y -- "$d/$f")" "$(head -c 32 -- "$d/$f" | tr -d '\\n ')"; fi;; esac
+  done
+done`;
 
 /**
  * The per-stack folders under `parent` (`<parent>/<stack>`, real folders only: a symbolic link
  * is never followed) with their files; `*.pid` files are read when `pids`, and no files are listed
  * when `files` is false (a data folder may hold millions).
  */
-export function listFolders(parent: string, opts: { readonly files?: boolean; readonly pids?: boolean; readonly exclude?: readonly string[] } = {}): Folder[] {
-    if (!fs.existsSync(parent)) return [];
-    const boot = bootTimeS();
-    return fs
-        .readdirSync(parent, { withFileTypes: true })
-        .filter((e) => e.isDirectory() && !(opts.exclude ?? []).includes(path.join(parent, e.name)))
-        .map((e) => e.name)
-        .sort()
-        .map((name) => {
-            const dir = path.join(parent, name);
-            const files =
-                opts.files === false
-                    ? []
-                    : fs
-                          .readdirSync(dir)
-                          .sort()
-                          .map((f) => ({ name: f, ...(opts.pids && f.endsWith(".pid") ? pidFileFact(path.join(dir, f), boot) : {}) }));
-            return { name, path: dir, files };
-        });
+export function listFolders(
+    parent: string,
+    opts: { readonly files?: boolean; readonly pids?: boolean; readonly exclude?: readonly string[] } = {},
+    machine: Transport = thisMachine(),
+): Folder[] {
+    const flag = (b: boolean) => (b ? "1" : "0");
+    const argv = ["/bin/sh", "-c", LIST_FOLDERS_SCRIPT, "sh", parent, flag(opts.files !== false), flag(opts.pids === true), ...(opts.exclude ?? [])];
+    const out = mustList(machine, `listing ${parent}`, machine.attempt(argv, 60), "Fix: check that the folder is readable");
+    const folders: Array<{ name: string; files: Array<{ name: string; pidText?: string; writtenMs?: number }> }> = [];
+    for (const line of out.split("\n")) {
+        const [kind, rest] = [line.slice(0, 1), line.slice(2)];
+        const folder = folders[folders.length - 1];
+        if (kind === "D") folders.push({ name: rest, files: [] });
+        else if (kind === "F" && folder) folder.files.push({ name: rest });
+        else if (kind === "P" && folder?.files.length) {
+            const [mtime, text = ""] = rest.split(" ");
+            Object.assign(folder.files[folder.files.length - 1], { pidText: text, writtenMs: Number(mtime) * 1000 });
+        }
+    }
+    // The processes the PID files name, read on the machine in one round trip.
+    const pids = [...new Set(folders.flatMap((f) => f.files.flatMap((x) => (x.pidText && /^[1-9]\d*$/.test(x.pidText) ? [Number(x.pidText)] : []))))];
+    const proc =
+        pids.length > 0 ? machine.readFiles(["/proc/stat", ...pids.flatMap((p) => [`/proc/${p}/stat`, `/proc/${p}/cmdline`])]) : new Map<string, string>();
+    const boot = bootTimeS(proc.get("/proc/stat") ?? "");
+    const pidFact = (text: string | undefined, writtenMs: number | undefined): Pick<FolderFile, "pid"> => {
+        if (text === undefined || !/^[1-9]\d*$/.test(text)) return {};
+        const pid = Number(text);
+        const startedMs = startMs(proc.get(`/proc/${pid}/stat`), boot);
+        const argvText = proc.get(`/proc/${pid}/cmdline`) ?? "";
+        return {
+            pid: {
+                pid,
+                writtenMs: writtenMs ?? 0,
+                ...(startedMs !== undefined && { startedMs, command: shortCommand(argvText.split("\0").slice(0, -1)) }),
+            },
+        };
+    };
+    const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    return folders.sort(byName).map((f) => ({
+        name: f.name,
+        path: path.join(parent, f.name),
+        files: f.files.sort(byName).map((x) => ({ name: x.name, ...pidFact(x.pidText, x.writtenMs) })),
+    }));
 }
 
 /** Where isobench writes per-stack folders: guests, native data, runtime files. */
@@ -186,17 +226,19 @@ export function listLocks(env: NodeJS.ProcessEnv, project: string): LockFact[] {
     return fs.readdirSync(root).flatMap((stack) => readLocks(dir, project, stack).map((lock) => ({ stack, lock })));
 }
 
-/** Whether a process holds the host's measurement lock (read from /proc/locks: nothing is locked to find out), and who last did. */
-export function measureLockFact(file: string): MeasureLockFact | undefined {
-    let st: fs.Stats;
-    try {
-        st = fs.statSync(file);
-    } catch {
-        return undefined;
-    }
-    const device = procLocksDevice(st.dev);
-    const held = parseProcLocks(fs.readFileSync("/proc/locks", "utf8")).some((l) => l.type === "FLOCK" && l.inode === st.ino && l.device === device);
-    return { file, held, holder: lockOwner(file) };
+/**
+ * Whether a process holds `machine`'s measurement lock (read from /proc/locks there: nothing is
+ * locked to find out), and who last did.
+ */
+export function measureLockFact(file: string, machine: Transport = thisMachine()): MeasureLockFact | undefined {
+    const st = machine.attempt(["stat", "-c", "%d %i", "--", file], 30);
+    const m = st.status === 0 ? /^(\d+) (\d+)$/.exec(st.stdout.trim()) : null;
+    if (!m) return undefined;
+    const [dev, ino] = [Number(m[1]), Number(m[2])];
+    const device = procLocksDevice(dev);
+    const locks = machine.readFiles(["/proc/locks"]).get("/proc/locks") ?? "";
+    const held = parseProcLocks(locks).some((l) => l.type === "FLOCK" && l.inode === ino && l.device === device);
+    return { file, held, holder: lockOwner(file, machine) };
 }
 
 export interface LeftoversContext {
@@ -231,8 +273,9 @@ export function readStates(ctx: LeftoversContext): StackState[] {
     return names.map((stack) => ({ stack, exported: pulumiJson(["stack", "export", "--stack", stack], ctx, `reading stack ${stack}'s state`) }));
 }
 
-function inUseFacts(ctx: LeftoversContext, project: string): InUseFacts {
-    const measureLock = measureLockFact(measureLockFile(ctx.env));
+/** What shows a run: this controller's processes and backend locks, and the searched machine's measurement lock. */
+function inUseFacts(ctx: LeftoversContext, project: string, machine: Transport): InUseFacts {
+    const measureLock = measureLockFact(lockFileOn(machine, ctx.env), machine);
     return { processes: listProcesses(), locks: listLocks(ctx.env, project), ...(measureLock && { measureLock }) };
 }
 
@@ -243,13 +286,15 @@ export interface Found {
 }
 
 /**
- * What no state owns, of stack `only` or of all. The objects are listed before the states are
- * read, and what shows a run is read both before and after (experiment/leftovers-plan.ts Listings).
+ * What no state owns on `machine`, of stack `only` or of all. The objects are listed before the
+ * states are read, and what shows a run is read both before and after (experiment/leftovers-plan.ts
+ * Listings). On a remote target only what lives there is reported: the controller's own processes
+ * and locks are the search of this machine's.
  * @throws UserError when a stack's state cannot be read
  */
-export function findLeftovers(ctx: LeftoversContext, only?: string): Found {
+export function findLeftovers(ctx: LeftoversContext, only?: string, machine: Transport = thisMachine()): Found {
     const project = projectName(ctx.repoRoot);
-    const before = inUseFacts(ctx, project);
+    const before = inUseFacts(ctx, project, machine);
     const problems: string[] = [];
     const tryList = <T>(f: () => T[]): T[] => {
         try {
@@ -260,14 +305,14 @@ export function findLeftovers(ctx: LeftoversContext, only?: string): Found {
         }
     };
     const parents = stackFolderParents();
-    const containers = tryList(listContainers);
-    const volumes = tryList(listVolumes);
-    const domains = tryList(listDomains);
-    const guestFolders = listFolders(parents.guests);
-    const dataDirs = listFolders(parents.data, { files: false });
-    const runtimeFolders = listFolders(parents.runtime, { pids: true, exclude: [hostRecordsDir()] });
+    const containers = tryList(() => listContainers(machine));
+    const volumes = tryList(() => listVolumes(machine));
+    const domains = tryList(() => listDomains(machine));
+    const guestFolders = listFolders(parents.guests, {}, machine);
+    const dataDirs = listFolders(parents.data, { files: false }, machine);
+    const runtimeFolders = listFolders(parents.runtime, { pids: true, exclude: [hostRecordsDir()] }, machine);
     const states = readStates(ctx);
-    const after = inUseFacts(ctx, project);
+    const after = inUseFacts(ctx, project, machine);
     const plan = planLeftovers(
         { containers, volumes, domains, guestFolders, dataDirs, runtimeFolders, ...after, before },
         {
@@ -281,7 +326,8 @@ export function findLeftovers(ctx: LeftoversContext, only?: string): Found {
             protectedPaths: [resultsRoot(ctx.repoRoot)],
         },
     );
-    return { plan, problems };
+    if (machine.target.kind === "local") return { plan, problems };
+    return { plan: { ...plan, leftovers: plan.leftovers.filter((l) => l.kind !== "process" && l.kind !== "lock") }, problems };
 }
 
 export interface Removal {
@@ -291,16 +337,37 @@ export interface Removal {
     readonly done: string;
 }
 
-function removeDomain(name: string): string | undefined {
-    const state = attempt(virshArgv(30, "domstate", name), 60);
+function removeDomain(machine: Transport, name: string): string | undefined {
+    const state = machine.virsh(30, ["domstate", name]);
     if (state.status === 0 && state.stdout.trim() !== "shut off") {
-        const d = attempt(virshArgv(60, "destroy", name), 90);
-        if (d.status !== 0 && attempt(virshArgv(30, "domstate", name), 60).stdout.trim() !== "shut off") return `virsh destroy failed: ${combinedOutput(d)}`;
+        const d = machine.virsh(60, ["destroy", name]);
+        if (d.status !== 0 && machine.virsh(30, ["domstate", name]).stdout.trim() !== "shut off") return `virsh destroy failed: ${combinedOutput(d)}`;
     }
-    const u = attempt(virshArgv(60, "undefine", "--nvram", name), 90);
-    const u2 = u.status === 0 ? u : attempt(virshArgv(60, "undefine", name), 90);
-    if (listDomainNames().includes(name)) return `still defined after virsh undefine: ${combinedOutput(u2)}`;
+    const u = machine.virsh(60, ["undefine", "--nvram", name]);
+    const u2 = u.status === 0 ? u : machine.virsh(60, ["undefine", name]);
+    if (listDomainNames(machine).includes(name)) return `still defined after virsh undefine: ${combinedOutput(u2)}`;
     return undefined;
+}
+
+/**
+ * SIGTERM to the servers' pids on `machine`, up to 5 s for them to end, then SIGKILL; prints the
+ * pids that needed SIGKILL, then `alive <pid>` for any still running.
+ */
+const END_SERVERS_SCRIPT = `running() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+for p; do kill "$p" 2>/dev/null; done
+i=0; while [ $i -lt 50 ]; do left=; for p; do running "$p" && left=1; done; [ -n "$left" ] || break; sleep 0.1; i=$((i+1)); done
+for p; do if running "$p"; then kill -9 "$p" 2>/dev/null; echo "$p"; fi; done
+sleep 0.2; for p; do running "$p" && echo "alive $p"; done; true`;
+
+/** Ends the servers on `machine`: which needed SIGKILL and which still run. */
+function endServers(machine: Transport, pids: readonly number[]): { readonly sigkilled: number[]; readonly alive: number[] } {
+    if (pids.length === 0) return { sigkilled: [], alive: [] };
+    const r = machine.attempt(["/bin/sh", "-c", END_SERVERS_SCRIPT, "sh", ...pids.map(String)], 60);
+    const lines = r.stdout.split("\n");
+    return {
+        sigkilled: lines.filter((l) => /^\d+$/.test(l)).map(Number),
+        alive: r.error || r.status !== 0 ? [...pids] : lines.flatMap((l) => (/^alive \d+$/.test(l) ? [Number(l.slice(6))] : [])),
+    };
 }
 
 /** Why `p` must not be removed (outside the folders isobench writes to, or holding results), if so. */
@@ -314,13 +381,18 @@ function refusedPath(p: string, ctx: LeftoversContext, item: Leftover): string |
     return undefined;
 }
 
-function removeOne(item: Leftover, sigkilled: readonly number[], ctx: LeftoversContext): Removal {
+function removeOne(
+    item: Leftover,
+    ended: { readonly sigkilled: readonly number[]; readonly alive: readonly number[] },
+    ctx: LeftoversContext,
+    machine: Transport,
+): Removal {
     const done = (ok: boolean, text: string): Removal => ({ item, ok, done: ok ? text : `NOT removed: ${text}` });
     switch (item.kind) {
         case "server":
         case "process": {
-            if (processAlive(item.pid!)) return done(false, `pid ${item.pid} still runs after SIGKILL`);
-            return done(true, sigkilled.includes(item.pid!) ? "ended (SIGKILL: SIGTERM did not end it within 5 s)" : "ended (SIGTERM)");
+            if (ended.alive.includes(item.pid!)) return done(false, `pid ${item.pid} still runs after SIGKILL`);
+            return done(true, ended.sigkilled.includes(item.pid!) ? "ended (SIGKILL: SIGTERM did not end it within 5 s)" : "ended (SIGTERM)");
         }
         case "lock": {
             const refused = refusedPath(item.path!, ctx, item);
@@ -332,30 +404,39 @@ function removeOne(item: Leftover, sigkilled: readonly number[], ctx: LeftoversC
         case "container":
         case "volume": {
             const argv = item.kind === "container" ? ["docker", "rm", "-f", item.name] : ["docker", "volume", "rm", item.name];
-            const r = attempt(argv, 120);
-            return r.status === 0 ? done(true, `removed (${REMOVAL[item.kind]})`) : done(false, `${argv.join(" ")}: ${combinedOutput(r).slice(-500)}`);
+            const r = machine.attempt(argv, 120);
+            return r.status === 0
+                ? done(true, `removed (${REMOVAL[item.kind]})`)
+                : done(false, `${argv.join(" ")}: ${r.error ?? combinedOutput(r).slice(-500)}`);
         }
         case "domain": {
-            const failed = removeDomain(item.name);
+            const failed = removeDomain(machine, item.name);
             return failed ? done(false, failed) : done(true, `removed (${REMOVAL.domain})`);
         }
         default: {
             const refused = refusedPath(item.path!, ctx, item);
             if (refused) return done(false, refused);
-            fs.rmSync(item.path!, { recursive: true, force: true });
-            return fs.existsSync(item.path!) ? done(false, `${item.path} is still there`) : done(true, `removed (${REMOVAL[item.kind]})`);
+            const r = machine.attempt(["/bin/sh", "-c", 'rm -rf -- "$1"; [ ! -e "$1" ] && [ ! -L "$1" ]', "sh", item.path!], 120);
+            return r.status === 0 ? done(true, `removed (${REMOVAL[item.kind]})`) : done(false, `${item.path} is still there${r.error ? ` (${r.error})` : ""}`);
         }
     }
 }
 
-/** Removes each leftover in the order given (experiment/leftovers-plan.ts REMOVAL_ORDER); never throws, reports each. */
-export function removeLeftovers(items: readonly Leftover[], ctx: LeftoversContext): Removal[] {
-    const pids = items.flatMap((i) => (i.pid !== undefined ? [i.pid] : []));
-    // One grace period for all the processes; they go before everything they may be using.
-    const sigkilled = pids.length > 0 ? endProcesses(pids) : [];
+/**
+ * Removes each leftover on `machine` (what findLeftovers found there) in the order given
+ * (experiment/leftovers-plan.ts REMOVAL_ORDER); never throws, reports each.
+ */
+export function removeLeftovers(items: readonly Leftover[], ctx: LeftoversContext, machine: Transport = thisMachine()): Removal[] {
+    // One grace period for all the processes; they go before everything they may be using. A
+    // server lives on the machine its cell ran on; an orphaned isobench process on this controller.
+    const pidsOf = (kind: Leftover["kind"]) => items.flatMap((i) => (i.kind === kind && i.pid !== undefined ? [i.pid] : []));
+    const servers = endServers(machine, pidsOf("server"));
+    const processes = pidsOf("process");
+    const sigkilled = [...servers.sigkilled, ...(processes.length > 0 ? endProcesses(processes) : [])];
+    const ended = { sigkilled, alive: [...servers.alive, ...processes.filter(processAlive)] };
     return items.map((item) => {
         try {
-            return removeOne(item, sigkilled, ctx);
+            return removeOne(item, ended, ctx, machine);
         } catch (e) {
             return { item, ok: false, done: `NOT removed: ${(e as Error).message}` };
         }

@@ -32,6 +32,21 @@ export function measureLockFile(env: NodeJS.ProcessEnv = process.env): string {
     return env.ISOBENCH_MEASURE_LOCK ?? DEFAULT_LOCK_FILE;
 }
 
+/**
+ * The lock file's path on `on`: this machine's from `env`, a remote target's from its own login
+ * environment (read only: unlike lockProbeArgv, nothing is created). @throws Error when the target does not answer
+ */
+export function lockFileOn(on: Transport, env: NodeJS.ProcessEnv = process.env): string {
+    if (on.target.kind === "local") return measureLockFile(env);
+    return on
+        .mustRun(
+            ["/bin/sh", "-c", `printf '%s\\n' "\${ISOBENCH_MEASURE_LOCK:-${DEFAULT_LOCK_FILE}}"`],
+            30,
+            `reading the measurement lock's path on ${on.label}`,
+        )
+        .trim();
+}
+
 /** Who holds the lock on `on`, as its holder wrote it (empty when nobody wrote it yet). */
 export function lockOwner(file: string, on: Transport = thisMachine()): string {
     try {

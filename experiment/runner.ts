@@ -249,8 +249,15 @@ function measure(
             });
         }
         const bindShim = bindShimIn(env.target, REPO_ROOT);
-        // The shim's path is this checkout's: a remote target has it only where setup built it there too.
-        if (bindShim && env.target.kind === "native" && host.target.kind !== "local" && host.attempt(["test", "-r", bindShim], 30).status !== 0) {
+        // The shim's path is this checkout's: a remote target has it only where setup built it there
+        // too. Only a server preloads it: a client-only workload runs without.
+        if (
+            bindShim &&
+            workload.serverCommand &&
+            env.target.kind === "native" &&
+            host.target.kind !== "local" &&
+            host.attempt(["test", "-r", bindShim], 30).status !== 0
+        ) {
             throw new Error(
                 `the bind shim ${bindShim} is not on ${host.label}; native servers without a bind option preload it. Fix: build it there at the same path (images/build-bind-addr.sh in a checkout at ${REPO_ROOT})`,
             );

@@ -64,6 +64,12 @@ export class CliStack {
         return { child, out: () => out, done };
     }
 
+    /** Removes the stack file and the folder, for a stack that was never up (nothing to destroy). */
+    discard(): void {
+        fs.rmSync(this.stackFile, { force: true });
+        fs.rmSync(this.work, { recursive: true, force: true });
+    }
+
     /** `isobench destroy`, then removes the stack file and the folder; returns destroy's exit status and output. */
     async cleanup(): Promise<{ code: number; out: string }> {
         const d = this.isobench(["destroy", this.stack]);

@@ -50,8 +50,14 @@ export interface LoopbackSshd {
  * Starts sshd on a free loopback port, root login by the made client key only.
  * @param stateDir the state folder isobench uses (core/paths.ts stateDir), where the host key is pinned
  * @param opts.setEnv variables of every login's environment (sshd's SetEnv): the target's own settings
+ * @param opts.privateDirs folders the target has of its own: sshd runs in a mount namespace of
+ *   its own with an empty tmpfs on each, so what is written there through the target is not seen
+ *   here (as on a real remote machine), and goes when sshd does
  */
-export async function startLoopbackSshd(stateDir: string, opts: { readonly setEnv?: Readonly<Record<string, string>> } = {}): Promise<LoopbackSshd> {
+export async function startLoopbackSshd(
+    stateDir: string,
+    opts: { readonly setEnv?: Readonly<Record<string, string>>; readonly privateDirs?: readonly string[] } = {},
+): Promise<LoopbackSshd> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-sshd-"));
     let sshd: ChildProcess | undefined;
     let targetDir = "";
@@ -100,7 +106,26 @@ export async function startLoopbackSshd(stateDir: string, opts: { readonly setEn
             ].join("\n"),
         );
         fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-        const daemon = spawn(SSHD, ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+        const sshdArgv = [SSHD, "-D", "-e", "-f", path.join(dir, "sshd_config")];
+        const privateDirs = opts.privateDirs ?? [];
+        // unshare execs the shell, which execs sshd: the pid killed in stop() is sshd's.
+        const [cmd, ...args] =
+            privateDirs.length === 0
+                ? sshdArgv
+                : [
+                      "unshare",
+                      "-m",
+                      "--propagation",
+                      "private",
+                      "/bin/sh",
+                      "-c",
+                      'n=$1; shift; while [ "$n" -gt 0 ]; do mkdir -p "$1" && mount -t tmpfs isobench-target "$1" || exit 1; shift; n=$((n-1)); done; exec "$@"',
+                      "sh",
+                      String(privateDirs.length),
+                      ...privateDirs,
+                      ...sshdArgv,
+                  ];
+        const daemon = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
         sshd = daemon;
         let sshdErr = "";
         daemon.stderr!.on("data", (d) => (sshdErr += d));

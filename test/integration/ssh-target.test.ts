@@ -1,9 +1,12 @@
 /**
- * A stack whose machine under test is reached over SSH (issue 20, phase 1): a private sshd on
- * loopback with its own host key and a key made for the test, a tiny stack with native and Docker
- * environments whose isobench:target is ssh://root@127.0.0.1:<port>, through real `isobench up`,
- * a no-change up and destroy. isobench's own DOCKER_HOST and LIBVIRT_DEFAULT_URI point nowhere,
- * so anything that reached the daemons without the transport fails the test.
+ * A stack whose machine under test is reached over SSH (issue 20): a private sshd on loopback with
+ * its own host key and a key made for the test, a tiny stack with native, Docker and a guest whose
+ * isobench:target is ssh://root@127.0.0.1:<port>, through real `isobench up`, a no-change up and
+ * destroy. isobench's own DOCKER_HOST and LIBVIRT_DEFAULT_URI point nowhere, and its PATH starts
+ * with a virsh, docker, qemu-img, qemu-io and qemu-system-x86_64 that fail loudly: anything that
+ * reached the daemons or the images without the transport fails the test. (The target's logins
+ * get sshd's own PATH and environment.) The guest is its own: the test is about the guest's whole
+ * life on a target, from define to undefine.
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "child_process";
@@ -16,6 +19,10 @@ import { samplesFromCsv } from "../../core/samples";
 import { REPO_ROOT, stateDir } from "../../core/paths";
 import { jumpOptions, libvirtUri, parseIdentity, IDENTITY_SCRIPT, SshTarget } from "../../core/transport";
 import { nativeDataDir } from "../../environments/exec-target";
+import { guestsDir } from "../../core/paths";
+
+/** Controller commands that a stack on a remote target must never run here. */
+const SHORTCUTS = ["virsh", "docker", "qemu-img", "qemu-io", "qemu-system-x86_64"];
 
 function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; out: string } {
     const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env, timeout: 60_000 });
@@ -29,13 +36,20 @@ describe("a stack on a target over SSH (loopback sshd, real isobench up)", funct
     let port = 0;
     let cli: CliStack | undefined;
     let target: SshTarget | undefined;
+    let shims = "";
     const stack = `itssh${process.pid}`;
+    const domain = `isobench-${stack}-kvm`;
+    const here = { ...process.env, DOCKER_HOST: "", LIBVIRT_DEFAULT_URI: "" };
 
     before(async function () {
         if (!canRunSshd()) this.skip(); // scripts/setup.sh installs openssh-server
         sshd = await startLoopbackSshd(stateDir(REPO_ROOT));
         port = sshd.port;
         target = sshd.target;
+        shims = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-shortcuts-"));
+        for (const c of SHORTCUTS) {
+            fs.writeFileSync(path.join(shims, c), `#!/bin/sh\necho "controller shortcut: ${c} $* ran on the controller, not through the target" >&2\nexit 97\n`, { mode: 0o755 });
+        }
         cli = new CliStack(
             stack,
             {
@@ -43,10 +57,16 @@ describe("a stack on a target over SSH (loopback sshd, real isobench up)", funct
                 "isobench:repetitions": "3",
                 "isobench:target": sshd.stackTarget,
                 "isobench:dockerDriver": "cli",
-                "isobench:environments": ["native", "docker-nat"],
+                "isobench:environments": ["native", "docker-nat", { name: "kvm", kind: "kvm" }],
                 "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 1 } }],
+                "isobench:allowSoftwareEmulation": true,
+                "isobench:kvm": { vcpus: 1, memoryMiB: 768, bootTimeoutS: 240 },
             },
-            { DOCKER_HOST: "unix:///nonexistent/isobench-test.sock", LIBVIRT_DEFAULT_URI: "qemu+unix:///system?socket=/nonexistent/libvirt-sock" },
+            {
+                DOCKER_HOST: "unix:///nonexistent/isobench-test.sock",
+                LIBVIRT_DEFAULT_URI: "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
+                PATH: `${shims}:${process.env.PATH}`,
+            },
         );
     });
 
@@ -59,9 +79,15 @@ describe("a stack on a target over SSH (loopback sshd, real isobench up)", funct
         } finally {
             sshd?.stop();
             // What destroy must have removed, whatever happened above (the daemon's own socket, not the test's DOCKER_HOST).
-            const left = run(["docker", "ps", "-aq", "--filter", `name=isobench-${stack}-`], { ...process.env, DOCKER_HOST: "" }).out.trim();
-            if (left) run(["docker", "rm", "-f", ...left.split("\n")], { ...process.env, DOCKER_HOST: "" });
+            const left = run(["docker", "ps", "-aq", "--filter", `name=isobench-${stack}-`], here).out.trim();
+            if (left) run(["docker", "rm", "-f", ...left.split("\n")], here);
+            if (run(["virsh", "-c", "qemu:///system", "domstate", domain], here).status === 0) {
+                run(["virsh", "-c", "qemu:///system", "destroy", domain], here);
+                run(["virsh", "-c", "qemu:///system", "undefine", "--nvram", domain], here);
+            }
+            fs.rmSync(path.join(guestsDir(), stack), { recursive: true, force: true });
             fs.rmSync(nativeDataDir(stack), { recursive: true, force: true });
+            if (shims) fs.rmSync(shims, { recursive: true, force: true });
         }
     });
 
@@ -70,7 +96,9 @@ describe("a stack on a target over SSH (loopback sshd, real isobench up)", funct
         assert.equal(await up.done, 0, up.out().slice(-4000));
         const results = cli!.results(runId);
         const cells = fs.readdirSync(path.join(results, "cells")).filter((f) => f.endsWith(".csv"));
-        assert.equal(cells.length, 6, "3 repetitions in native and docker-nat");
+        assert.equal(cells.length, 9, "3 repetitions in native, docker-nat and the guest");
+        assert.doesNotMatch(up.out(), /controller shortcut/, "nothing ran virsh, docker or qemu on the controller");
+        assert.equal(run(["virsh", "-c", "qemu:///system", "domstate", domain], here).out.trim(), "running", "the guest runs on the target's libvirtd");
         // The target's identity, read over SSH by the test itself.
         const viaSsh = run([
             "ssh",
@@ -93,6 +121,7 @@ describe("a stack on a target over SSH (loopback sshd, real isobench up)", funct
                 assert.equal(row.kernel, identity.kernel);
                 assert.equal(row.cpu_model, identity.cpu_model);
                 assert.equal(row.controller, os.hostname(), "and the machine that drove it");
+                if (f.includes(".kvm.")) assert.match(row.accel, /^(kvm|tcg)$/, "the guest's samples say what ran them");
             }
         }
         assert.match(
@@ -153,11 +182,10 @@ describe("a stack on a target over SSH (loopback sshd, real isobench up)", funct
 
         const destroy = cli!.isobench(["destroy", stack]);
         assert.equal(await destroy.done, 0, destroy.out().slice(-4000));
-        assert.equal(
-            run(["docker", "ps", "-aq", "--filter", `name=isobench-${stack}-`], { ...process.env, DOCKER_HOST: "" }).out.trim(),
-            "",
-            "destroy removed the container on the target",
-        );
+        assert.doesNotMatch(again.out() + destroy.out(), /controller shortcut/);
+        assert.equal(run(["docker", "ps", "-aq", "--filter", `name=isobench-${stack}-`], here).out.trim(), "", "destroy removed the container on the target");
+        assert.notEqual(run(["virsh", "-c", "qemu:///system", "domstate", domain], here).status, 0, "destroy undefined the guest on the target");
+        assert.ok(!fs.existsSync(path.join(guestsDir(), stack)), "destroy removed the guest's disk folder on the target");
         assert.ok(!fs.existsSync(nativeDataDir(stack)), "destroy removed the native data folder on the target");
     });
 });

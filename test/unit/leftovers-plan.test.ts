@@ -6,7 +6,6 @@
  */
 import * as assert from "node:assert/strict";
 import {
-    unsearchedTargetNotes,
     Facts,
     Folder,
     Leftover,
@@ -366,20 +365,5 @@ describe("leftovers: output", () => {
         assert.deepEqual(formatLeftovers([{ item: items[0], done: "removed (docker rm -f)" }]), [
             "container  isobench-q-docker-nat  stack q  labelled  -> removed (docker rm -f)",
         ]);
-    });
-
-    it("says which remote targets it did not search, each once with its stacks", () => {
-        const stacks = [
-            { stack: "a", target: "local" },
-            { stack: "b", target: "ssh://root@lab:22" },
-            { stack: "c", target: "ssh://root@lab:22" },
-            { stack: "d", target: "ssh://root@other:2222" },
-        ];
-        assert.deepEqual(unsearchedTargetNotes(stacks), [
-            "not searched: ssh://root@lab:22, the target of stacks b, c (leftovers looks at this machine only; isobench destroy <stack> removes what a stack's state owns on its target)",
-            "not searched: ssh://root@other:2222, the target of stack d (leftovers looks at this machine only; isobench destroy <stack> removes what a stack's state owns on its target)",
-        ]);
-        assert.deepEqual(unsearchedTargetNotes(stacks, "a"), []);
-        assert.equal(unsearchedTargetNotes(stacks, "d").length, 1);
     });
 });
