@@ -188,20 +188,6 @@ export function libvirtUri(t: Target): string {
     return `qemu+libssh://${encodeURIComponent(t.user)}@${host}:${t.port}/system?${q.join("&")}`;
 }
 
-/**
- * ssh options that reach a machine behind the target (a guest on the target's libvirt network)
- * through the target: none locally. Not `-J`: ssh gives the jump hop none of the command line's
- * `-o` options, so the target's pinned host key, its key file and the shared connection would not
- * apply to the hop. ProxyCommand runs the target's own ssh (sshOptions) with `-W` over the shared
- * connection instead. `%` is ssh's token character in ProxyCommand, so it is doubled in every word
- * but the `-W` destination.
- */
-export function jumpOptions(t: Target): string[] {
-    if (t.kind === "local") return [];
-    const hop = ["ssh", ...sshOptions(t).map((w) => w.replace(/%/g, "%%")), "-W", "%h:%p", "--", t.host.replace(/%/g, "%%")];
-    return ["-o", `ProxyCommand=${hop.map(shellQuote).join(" ")}`];
-}
-
 /** argv of a virsh call on the target's system libvirtd, bounded: virsh can hang when libvirtd is wedged. */
 export function virshArgvFor(t: Target, timeoutS: number, ...args: string[]): string[] {
     return ["timeout", String(timeoutS), "virsh", "-c", libvirtUri(t), ...args];

@@ -4,7 +4,6 @@
  */
 import type { ExecTarget, GuestAccess } from "../core/environment-handle";
 import { shellQuote } from "../core/shell";
-import { Target, jumpOptions } from "../core/transport";
 
 /** Data directory of native runs: on the host's disk, outside the repository, one per stack. */
 export function nativeDataDir(stack: string): string {
@@ -27,14 +26,13 @@ export const GUEST_DATA_DIR = "/var/lib/isobench-data";
  * argv of `ssh` to root on the guest at `ip`, with strict host-key checking against the stack's
  * known_hosts under the domain's name: a guest whose key changed, or another machine at its
  * address, is refused ("REMOTE HOST IDENTIFICATION HAS CHANGED"). The remote command follows.
- * @param via for an ssh run on the controller, the machine the guest runs on: a remote target is
- *   hopped through (core/transport.ts jumpOptions), the guest's key still checked here. Omitted
- *   for an ssh run on the guest's own host.
+ * It runs on the guest's own host, through that machine's transport: on a remote target the
+ * guest's key and known_hosts are the target's (at the checkout's paths there), and the guest's
+ * address is on the target's libvirt network, which the controller may not reach.
  */
-export function sshArgv(guest: GuestAccess, ip: string, via?: Target): string[] {
+export function sshArgv(guest: GuestAccess, ip: string): string[] {
     return [
         "ssh",
-        ...(via ? jumpOptions(via) : []),
         "-o",
         "StrictHostKeyChecking=yes",
         "-o",
@@ -134,12 +132,11 @@ export function inGuest(target: ExecTarget): target is Extract<ExecTarget, { dom
 }
 
 /**
- * argv that runs `argv` on the guest itself (as root, over SSH), each word quoted for the guest's shell.
- * @param via as sshArgv's
+ * argv that runs `argv` on the guest itself (as root, over SSH, from the guest's host), each word quoted for the guest's shell.
  */
-export function guestArgv(target: GuestAccess, argv: readonly string[], guestIp?: string, via?: Target): string[] {
+export function guestArgv(target: GuestAccess, argv: readonly string[], guestIp?: string): string[] {
     if (!guestIp) throw new Error(`guest ${target.domain}: no IP address known; is the guest running?`);
-    return [...sshArgv(target, guestIp, via), argv.map(shellQuote).join(" ")];
+    return [...sshArgv(target, guestIp), argv.map(shellQuote).join(" ")];
 }
 
 /** A shell snippet that starts `command` in the background and records its PID in pidFile. */

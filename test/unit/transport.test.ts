@@ -12,7 +12,6 @@ import {
     copyToArgv,
     dockerEnv,
     dockerForwardArgv,
-    jumpOptions,
     libvirtUri,
     onTargetArgv,
     parseIdentity,
@@ -21,7 +20,6 @@ import {
 } from "../../core/transport";
 import { transportTo } from "../../environments/transport";
 import { measureHost } from "../../environments/host-facts";
-import { guestArgv, sshArgv } from "../../environments/exec-target";
 
 const remote: SshTarget = {
     kind: "ssh",
@@ -88,6 +86,18 @@ describe("transport (core/transport.ts)", () => {
         assert.deepEqual(wordsOf(argv.at(-1)!), ["/bin/sh", "-c", script]);
     });
 
+    it("carries the variables a script reads to the target, where ssh would drop them, and leaves a local script as it is", () => {
+        const xml = `<domain type='kvm'>\n  <name>it's "here"</name>\n</domain>`;
+        const script = 'printf "%s\\n" "$ISOBENCH_DOMAIN_XML"';
+        assert.equal(scriptCommand(LOCAL_TARGET, script, { ISOBENCH_DOMAIN_XML: xml }), script);
+        const remoteScript = wordsOf(wordsOf(scriptCommand(remote, script, { ISOBENCH_DOMAIN_XML: xml })).at(-1)!).at(-1)!;
+        // What the target's /bin/sh gets prints the value unchanged.
+        const r = spawnSync("/bin/sh", ["-c", remoteScript], { encoding: "utf8", env: {} });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, `${xml}\n`);
+        assert.throws(() => scriptCommand(remote, script, { "A-B": "x" }), /not a shell variable name/);
+    });
+
     it("copies with scp to the target, an IPv6 address in brackets", () => {
         const v6 = { ...remote, host: "fd00::1" };
         const argv = copyToArgv(v6, "/l/f", "/r/f");
@@ -114,28 +124,6 @@ describe("transport (core/transport.ts)", () => {
         assert.equal(uri.searchParams.get("sshauth"), "privkey");
         assert.equal(uri.searchParams.get("no_verify"), "0");
         assert.match(libvirtUri({ ...remote, host: "fd00::1" }), /^qemu\+libssh:\/\/root@\[fd00::1\]:2222\/system\?/);
-    });
-
-    it("reaches a guest behind a remote target through the target's pinned, shared connection", () => {
-        assert.deepEqual(jumpOptions(LOCAL_TARGET), []);
-        const guest = { domain: "isobench-s-kvm", sshKey: "/state/s/guest_key", knownHosts: "/state/s/known_hosts" };
-        assert.deepEqual(sshArgv(guest, "192.168.122.5", LOCAL_TARGET), sshArgv(guest, "192.168.122.5"), "local: the same ssh as on the guest's own host");
-        const argv = guestArgv(guest, ["docker", "ps", "-a"], "192.168.122.5", { ...remote, controlPath: "/state/100%/cm" });
-        // The guest's own host key is still checked on the controller, under the domain's name.
-        assert.equal(option(argv, "UserKnownHostsFile"), guest.knownHosts);
-        assert.equal(option(argv, "HostKeyAlias"), guest.domain);
-        assert.deepEqual(argv.slice(-3), [guest.sshKey, "root@192.168.122.5", "'docker' 'ps' '-a'"]);
-        const hop = wordsOf(option(argv, "ProxyCommand")!);
-        assert.equal(hop[0], "ssh");
-        assert.equal(option(hop, "UserKnownHostsFile"), remote.knownHosts);
-        assert.equal(option(hop, "IdentityFile"), remote.keyFile);
-        assert.equal(option(hop, "ControlPath"), "/state/100%%/cm", "ssh's % token escaped in a path");
-        assert.deepEqual(hop.slice(-4), ["-W", "%h:%p", "--", "server.example"]);
-        // ssh itself accepts the options and reads the hop as given (-G prints the configuration, connects nowhere).
-        const g = spawnSync("ssh", ["-G", ...argv.slice(1, -1)], { encoding: "utf8" });
-        assert.equal(g.status, 0, g.stderr);
-        assert.equal(/^proxycommand (.*)$/m.exec(g.stdout)?.[1], option(argv, "ProxyCommand"));
-        assert.equal(/^hostkeyalias (.*)$/m.exec(g.stdout)?.[1], guest.domain);
     });
 
     it("reads a machine's identity, and refuses output that is not one", () => {

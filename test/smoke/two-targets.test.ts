@@ -1,0 +1,149 @@
+/**
+ * A truly separate second target, and two targets measured at once (issue 20): a throwaway guest
+ * booted from the docker-in-kvm guest image (Debian with Docker, the benchmark tools and the
+ * container image its provisioning loaded, nothing of isobench's checkout) is the target of one
+ * stack, a loopback sshd (this machine) the target of another; both measure native and Docker at
+ * tiny scale. `isobench up A B` runs them concurrently: each target's cells never overlap one
+ * another (its measurement lock), the two targets' cells do. Then each runs alone, one after the
+ * other, and the wall times of both ways are printed (figures, not assertions).
+ *
+ * Run only by `npm run test:smoke`: the guest is a second machine only this suite pays for
+ * (a boot under software emulation here, minutes), and its cells run emulated.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import YAML from "yaml";
+import { REPO_ROOT, stateDir } from "../../core/paths";
+import { targetDirName } from "../../core/transport";
+import { guestAccessOf, nativeDataDir } from "../../environments/exec-target";
+import { guestIp } from "../../environments/kvm/guest-ip";
+import { Transport, transportOf, transportTo } from "../../environments/transport";
+import { cellIntervals } from "../../experiment/run-report";
+import { loadStackSpec } from "../../experiment/stack-file";
+import { stackTarget } from "../../experiment/target";
+import { CliStack } from "../helpers/cli-stack";
+import { canRunSshd, LoopbackSshd, startLoopbackSshd } from "../helpers/loopback-sshd";
+import { FULL_MATRIX } from "../helpers/scope";
+import { StackEnvironments, provisionStackEnvironments } from "../helpers/stack-environments";
+
+describe("two targets at once: this machine over SSH and a guest (smoke)", function () {
+    this.timeout(3 * 3600 * 1000);
+    const guestStack = `isb-smk${process.pid}-tgt`;
+    let dir = "";
+    let live: StackEnvironments | undefined;
+    let sshd: LoopbackSshd | undefined;
+    let guestTargetDir = "";
+    let guestTarget: Transport | undefined;
+    const stacks: CliStack[] = [];
+
+    before(function () {
+        if (!FULL_MATRIX || !canRunSshd()) this.skip();
+    });
+
+    after(async () => {
+        try {
+            for (const s of stacks) {
+                const d = await s.cleanup();
+                assert.equal(d.code, 0, `isobench destroy ${s.stack} failed:\n${d.out.slice(-3000)}`);
+                fs.rmSync(nativeDataDir(s.stack), { recursive: true, force: true });
+            }
+        } finally {
+            sshd?.stop();
+            guestTarget?.close();
+            if (guestTargetDir) fs.rmSync(guestTargetDir, { recursive: true, force: true });
+            live?.dispose();
+            if (dir) fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("measures both targets concurrently, each one cell at a time; prints concurrent and one-after-the-other wall times", async () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-smoke-two-"));
+        fs.writeFileSync(
+            path.join(dir, `Pulumi.${guestStack}.yaml`),
+            YAML.stringify({
+                config: {
+                    "isobench:runId": "smoke",
+                    "isobench:allowSoftwareEmulation": true,
+                    "isobench:environments": [{ name: "target", kind: "docker-in-kvm", guest: { vcpus: 1, memoryMiB: 1536 } }],
+                    "isobench:workloads": ["sysbench-cpu"],
+                },
+            }),
+        );
+        const t0 = Date.now();
+        live = await provisionStackEnvironments(loadStackSpec(dir, guestStack), { log: (l) => console.log(`    ${l}`) });
+        const handle = live.handles.get("target")!;
+        const access = guestAccessOf(handle);
+        const ip = guestIp(transportOf(handle), access.domain);
+        console.log(`    guest ${access.domain} at ${ip} ready after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+
+        // The guest as a target: its host key, recorded when it booted, pinned under its address.
+        const address = { kind: "ssh" as const, user: "root", host: ip, port: 22, keyFile: access.sshKey };
+        guestTargetDir = path.join(stateDir(REPO_ROOT), "targets", targetDirName(address));
+        fs.mkdirSync(guestTargetDir, { recursive: true, mode: 0o700 });
+        const pinned = fs
+            .readFileSync(access.knownHosts, "utf8")
+            .split("\n")
+            .filter((l) => l.split(" ")[0] === access.domain)
+            .map((l) => `${ip} ${l.split(" ").slice(1).join(" ")}`);
+        assert.ok(pinned.length > 0, `the guest's host key in ${access.knownHosts}`);
+        fs.writeFileSync(path.join(guestTargetDir, "known_hosts"), `${pinned.join("\n")}\n`);
+        guestTarget = transportTo(stackTarget({ target: address }));
+        // Its Docker engine holds the container image already (loaded when the guest's container was made).
+        guestTarget.mustRun(["docker", "info"], 120, "the guest's dockerd");
+
+        // The loopback target's lock is its own file, so the controller's runs elsewhere do not make it wait.
+        sshd = await startLoopbackSshd(stateDir(REPO_ROOT), { setEnv: { ISOBENCH_MEASURE_LOCK: path.join(dir, "loopback-measure.lock") } });
+        const config = (runId: string) => ({
+            "isobench:runId": runId,
+            "isobench:repetitions": "2",
+            "isobench:dockerDriver": "cli",
+            "isobench:environments": ["native", "docker-nat"],
+            "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 2 } }],
+        });
+        const first = new CliStack(`itsmkloop${process.pid}`, { ...config("both-1"), "isobench:target": sshd.stackTarget });
+        stacks.push(first);
+        const shared = {
+            PULUMI_BACKEND_URL: first.env.PULUMI_BACKEND_URL,
+            PULUMI_HOME: first.env.PULUMI_HOME,
+            ISOBENCH_RESULTS_DIR: first.env.ISOBENCH_RESULTS_DIR,
+        };
+        const guestTargetConfig = { url: `ssh://root@${ip}:22`, keyFile: access.sshKey };
+        const second = new CliStack(`itsmkguest${process.pid}`, { ...config("both-1"), "isobench:target": guestTargetConfig }, shared);
+        stacks.push(second);
+
+        const up = async (names: readonly string[]) => {
+            const started = Date.now();
+            const run = first.isobench(["up", ...names]);
+            const code = await run.done;
+            assert.equal(code, 0, run.out().slice(-6000));
+            return (Date.now() - started) / 1000;
+        };
+        const cellsOf = (s: CliStack, runId: string) => [...cellIntervals(fs.readFileSync(path.join(s.results(runId), "progress.log"), "utf8")).values()];
+        const concurrentS = await up([first.stack, second.stack]);
+        const [a, b] = [cellsOf(first, "both-1"), cellsOf(second, "both-1")];
+        assert.equal(a.length, 4);
+        assert.equal(b.length, 4);
+        for (const [name, cells] of [
+            ["loopback", a],
+            ["guest", b],
+        ] as const) {
+            const sorted = [...cells].sort((x, y) => x[0] - y[0]);
+            for (let i = 1; i < sorted.length; i++)
+                assert.ok(sorted[i][0] >= sorted[i - 1][1], `two cells on the ${name} target overlapped: ${JSON.stringify(sorted)}`);
+        }
+        const span = (c: number[][]) => [Math.min(...c.map((x) => x[0])), Math.max(...c.map((x) => x[1]))];
+        const [[a0, a1], [b0, b1]] = [span(a), span(b)];
+        assert.ok(a0 < b1 && b0 < a1, `the two targets' cells did not overlap in time: ${JSON.stringify({ a, b })}`);
+
+        first.writeConfig({ ...config("alone-1"), "isobench:target": sshd.stackTarget });
+        second.writeConfig({ ...config("alone-1"), "isobench:target": guestTargetConfig });
+        const aloneA = await up([first.stack]);
+        const aloneB = await up([second.stack]);
+        console.log(
+            `    two targets, 4 cells each (native and docker-nat, sysbench-cpu 2 s × 2): concurrently ${concurrentS.toFixed(0)} s; ` +
+                `one after the other ${(aloneA + aloneB).toFixed(0)} s (loopback ${aloneA.toFixed(0)} s, guest ${aloneB.toFixed(0)} s)`,
+        );
+    });
+});
