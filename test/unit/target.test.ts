@@ -59,11 +59,8 @@ describe("isobench:target", () => {
     });
 
     it("takes guests on a remote target, and refuses the provider driver and host.apply there: they do not reach one yet", () => {
-        assert.deepEqual(parseSpec("t", remote({ environments: ["native", "kvm-tuned", "docker-in-kvm"] })).environments, [
-            "native",
-            "kvm-tuned",
-            "docker-in-kvm",
-        ]);
+        const guests = ["native", "kvm-tuned", { name: "dik", kind: "docker-in-kvm" }];
+        assert.deepEqual(parseSpec("t", remote({ environments: guests })).environments, ["native", "kvm-tuned", "dik"]);
         assert.match(refusal(remote({ dockerDriver: "provider" })), /isobench:dockerDriver: "provider" does not reach a remote target yet/);
         assert.match(refusal(remote({ host: { thp: "never", apply: true } })), /isobench:host.apply: a remote target's settings are not set by isobench yet/);
         assert.ok(parseSpec("t", remote({ dockerDriver: "auto" })).target, "auto picks cli there");
