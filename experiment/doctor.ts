@@ -5,13 +5,13 @@
  * toolchain (the controller's) and the KVM boot probe (which starts a guest here) are this
  * machine's alone.
  */
-import * as path from "path";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import { Completed, combinedOutput } from "../environments/process";
 import { pulumiAvailable, pulumiEnv } from "./pulumi-cli";
 import { guestImageFiles, guestsDir, imageState, ImageStateFile, stateDir as stateDirOf } from "../core/paths";
 import { OVMF } from "../environments/kvm/guest-files";
 import { onPath, pluginInstalled, userlandProxyOn } from "./host";
+import { kvmProbeCache } from "./target";
 import { measureHost } from "../environments/host-facts";
 import { Transport, thisMachine } from "../environments/transport";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
@@ -135,7 +135,7 @@ function virtualisationChecks(add: AddCheck, machine: Transport, stateDir: strin
         const guest = imageState(stateDir, "guest-image");
         if (guest.value !== undefined) {
             const files = guestImageFiles(guest.value);
-            const p = probeKvmBoot(machine, files.kernel, files.initrd, path.join(stateDir, "kvm-probe.json"));
+            const p = probeKvmBoot(machine, files.kernel, files.initrd, kvmProbeCache(machine.target, stateDir));
             add(
                 "KVM boots guests",
                 p.usable,

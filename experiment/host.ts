@@ -13,7 +13,7 @@ import type { CommandBackend } from "../environments/command";
 import { UserError } from "../core/errors";
 import { combinedOutput } from "../environments/process";
 import { compareHost, measureHost } from "../environments/host-facts";
-import { checkReachable, stackTransport } from "./target";
+import { checkReachable, kvmProbeCache, stackTransport } from "./target";
 import { readHostTopology } from "./host-shape-read";
 import { Transport, thisMachine } from "../environments/transport";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
@@ -241,7 +241,7 @@ function kvmHost(
     // The guests' key is the one baked into the image, on the machine that builds and reaches them.
     const sshKey = path.join(stateDir, "ssh", "id_ed25519");
     requireOn(machine, [...Object.values(guestImage), sshKey], "guest image file or SSH key", "run images/build-guest-image.sh");
-    const probe = probeKvmBoot(machine, guestImage.kernel, guestImage.initrd, path.join(stateDir, "kvm-probe.json"));
+    const probe = probeKvmBoot(machine, guestImage.kernel, guestImage.initrd, kvmProbeCache(machine.target, stateDir));
     const accel = guestAccel(spec, probe, env);
     if (accel === "tcg") log(`KVM cannot boot guests here (${probe.detail}); guests run under software emulation and every sample says accel=tcg`);
     if (spec.kvm.vhost === "on" && !vhostAvailable) {

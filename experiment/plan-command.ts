@@ -12,7 +12,7 @@ import { loadStackSpec } from "./stack-file";
 import { ALLOW_EMULATION_ENV, guestAccel, imageRecordOn, measureDisks, measuredCells, missingOn } from "./host";
 import { machineShape, readHostTopology } from "./host-shape-read";
 import type { Transport } from "../environments/transport";
-import { stackTransport } from "./target";
+import { kvmProbeCache, stackTransport } from "./target";
 import { hostShapeOf } from "../core/host-shape";
 import { describedHost } from "./described-host";
 import { PlanFacts, formatResourcePlan, resourcePlan, summarizePlan } from "./resource-plan";
@@ -53,7 +53,7 @@ function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostCo
     if (wantsKvm && !guestDir) {
         unread.push("whether KVM boots guests: the guest image is not built (images/build-all.sh); the plan assumes KVM");
     } else if (wantsKvm) {
-        const probe = probeKvmBoot(machine, guestImage.kernel, guestImage.initrd, path.join(state, "kvm-probe.json"));
+        const probe = probeKvmBoot(machine, guestImage.kernel, guestImage.initrd, kvmProbeCache(machine.target, state));
         try {
             accel = guestAccel(spec, probe, env);
         } catch (e) {

@@ -3,7 +3,6 @@
  * a run leaves and, for environments the stack's state holds, from docker and libvirt: a handful
  * of cheap reads, no pulumi start.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { guestLifecycleScript, resultsRoot, stateDir } from "../core/paths";
@@ -11,8 +10,8 @@ import { withAddedRepetitions } from "./precision-run";
 import { resourceName } from "../environments/container-spec";
 import { lockOwner, lockProbeArgv, measureLockFile } from "./measure-lock";
 import { HostError } from "../core/errors";
-import { targetLabel } from "../core/transport";
-import { stackTransport } from "./target";
+import { LOCAL_TARGET, LocalTarget, SshAddress, targetLabel } from "../core/transport";
+import { kvmProbeCache, stackTransport } from "./target";
 import { earlierRunsPrior, progressPlan } from "./progress-plan";
 import { readCellHistory } from "./cell-history";
 import { readHostShape } from "./host-shape-read";
@@ -88,20 +87,20 @@ export function environmentStates(spec: ExperimentSpec, repoRoot: string, env: N
         const provisioned = LAYERS[e.kind].every((l) => inState.has(`${e.name}-${l}`));
         if (!provisioned || e.kind === "native") return { name: e.name, kind: e.kind, provisioned };
         const name = resourceName(spec.stack, e.name);
-        if (e.kind === "docker" && !machine) return { name: e.name, kind: e.kind, provisioned };
+        if (!machine) return { name: e.name, kind: e.kind, provisioned };
         const r =
             e.kind === "docker"
-                ? machine!.attempt(["docker", "inspect", "-f", "{{.State.Status}}", name], 10)
-                : spawnSync(guestLifecycleScript(repoRoot), ["state", name], { encoding: "utf8", timeout: 30_000 });
+                ? machine.attempt(["docker", "inspect", "-f", "{{.State.Status}}", name], 10)
+                : machine.attempt([guestLifecycleScript(repoRoot), "state", name], 30);
         const state = r.status === 0 ? r.stdout.trim() : /No such/i.test(r.stderr) ? "absent" : undefined;
         return { name: e.name, kind: e.kind, provisioned, ...(state ? { state } : {}) };
     });
 }
 
-/** What the last KVM boot probe of this host found (experiment/host.ts writes it): tcg when KVM could not boot a guest. */
-function probedAccel(repoRoot: string): string | undefined {
+/** What the last KVM boot probe of the stack's machine found (experiment/host.ts writes it): tcg when KVM could not boot a guest. */
+function probedAccel(repoRoot: string, machine: LocalTarget | SshAddress): string | undefined {
     try {
-        const p = JSON.parse(fs.readFileSync(path.join(stateDir(repoRoot), "kvm-probe.json"), "utf8")) as { usable?: unknown };
+        const p = JSON.parse(fs.readFileSync(kvmProbeCache(machine, stateDir(repoRoot)), "utf8")) as { usable?: unknown };
         return typeof p.usable === "boolean" ? (p.usable ? "kvm" : "tcg") : undefined;
     } catch {
         return undefined;
@@ -130,7 +129,7 @@ export function statusInput(stackSpec: ExperimentSpec, repoRoot: string, env: No
     const progressLog = readText(path.join(resultsDir, "progress.log"));
     const machine = readableMachine(spec);
     const active = activeRun(spec.stack, progressLog, repoRoot, env, machine);
-    const hostAccel = probedAccel(repoRoot);
+    const hostAccel = probedAccel(repoRoot, spec.target ?? LOCAL_TARGET);
     return {
         stack: spec.stack,
         runId: spec.runId,
@@ -139,7 +138,7 @@ export function statusInput(stackSpec: ExperimentSpec, repoRoot: string, env: No
         plan: progressPlan(spec),
         prior: earlierRunsPrior(
             spec,
-            readHostShape(thisMachine()).cpus,
+            readHostShape(machine ?? thisMachine()).cpus,
             hostAccel,
             readCellHistory(resultsRoot(repoRoot), new Set(spec.workloads.map((w) => w.name))),
         ),

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { HostError } from "../core/errors";
 import { REPO_ROOT, ensurePrivateDir, stateDir as stateDirOf } from "../core/paths";
-import { LOCAL_TARGET, SshAddress, Target, targetDirName, targetLabel } from "../core/transport";
+import { LOCAL_TARGET, LocalTarget, SshAddress, Target, targetDirName, targetLabel } from "../core/transport";
 import { Transport, transportTo } from "../environments/transport";
 import type { ExperimentSpec } from "./spec";
 
@@ -18,6 +18,15 @@ const MAX_SOCKET_PATH = 90;
 /** Where a remote target's pinned known_hosts is kept (`isobench:target`'s fix names it). */
 export function targetStateDir(address: SshAddress, stateDir: string): string {
     return path.join(stateDir, "targets", targetDirName(address));
+}
+
+/**
+ * Where the KVM boot probe's answer for `machine` is cached on this controller: the state folder
+ * for this machine, the target's own folder for a remote one (a probe of one target never
+ * replaces another's, nor this machine's).
+ */
+export function kvmProbeCache(machine: LocalTarget | SshAddress, stateDir: string): string {
+    return path.join(machine.kind === "local" ? stateDir : targetStateDir(machine, stateDir), "kvm-probe.json");
 }
 
 /**
