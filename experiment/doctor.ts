@@ -8,9 +8,9 @@
 import { probeKvmBoot } from "../environments/kvm-probe";
 import { Completed, combinedOutput } from "../environments/process";
 import { pulumiAvailable, pulumiEnv } from "./pulumi-cli";
-import { guestImageFiles, guestsDir, imageState, ImageStateFile, stateDir as stateDirOf } from "../core/paths";
+import { guestImageFiles, guestsDir, imageState, stateDir as stateDirOf } from "../core/paths";
 import { OVMF } from "../environments/kvm/guest-files";
-import { onPath, pluginInstalled, userlandProxyOn } from "./host";
+import { imageRecordOn, onPath, pluginInstalled, userlandProxyOn } from "./host";
 import { kvmProbeCache } from "./target";
 import { measureHost } from "../environments/host-facts";
 import { Transport, thisMachine } from "../environments/transport";
@@ -166,13 +166,6 @@ function virtualisationChecks(add: AddCheck, machine: Transport, stateDir: strin
     const hp = /HugePages_Total:\s+(\d+)/.exec(meminfo)?.[1] ?? "0";
     add("hugepages", Number(hp) > 0, `HugePages_Total=${hp}`, "echo 1024 > /proc/sys/vm/nr_hugepages (needed only for guests with hugepages: true)");
     return kvm;
-}
-
-/** What an image builder recorded on the machine (its checkout's .state/images, at this checkout's path). */
-function imageRecordOn(machine: Transport, stateDir: string, file: ImageStateFile): { readonly file: string; readonly value?: string } {
-    const p = imageState(stateDir, file).file;
-    const value = machine.readFiles([p]).get(p)?.trim();
-    return { file: p, ...(value ? { value } : {}) };
 }
 
 /** The benchmark tools on the machine and the built images. */
