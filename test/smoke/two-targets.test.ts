@@ -14,28 +14,19 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import YAML from "yaml";
 import { REPO_ROOT, stateDir } from "../../core/paths";
-import { targetDirName } from "../../core/transport";
-import { guestAccessOf, nativeDataDir } from "../../environments/exec-target";
-import { guestIp } from "../../environments/kvm/guest-ip";
-import { Transport, transportOf, transportTo } from "../../environments/transport";
+import { nativeDataDir } from "../../environments/exec-target";
 import { cellIntervals } from "../../experiment/run-report";
-import { loadStackSpec } from "../../experiment/stack-file";
-import { stackTarget } from "../../experiment/target";
 import { CliStack } from "../helpers/cli-stack";
 import { canRunSshd, LoopbackSshd, startLoopbackSshd } from "../helpers/loopback-sshd";
 import { FULL_MATRIX } from "../helpers/scope";
-import { StackEnvironments, provisionStackEnvironments } from "../helpers/stack-environments";
+import { GuestTarget, startGuestTarget } from "../helpers/guest-target";
 
 describe("two targets at once: this machine over SSH and a guest (smoke)", function () {
     this.timeout(3 * 3600 * 1000);
-    const guestStack = `isb-smk${process.pid}-tgt`;
     let dir = "";
-    let live: StackEnvironments | undefined;
+    let guest: GuestTarget | undefined;
     let sshd: LoopbackSshd | undefined;
-    let guestTargetDir = "";
-    let guestTarget: Transport | undefined;
     const stacks: CliStack[] = [];
 
     before(function () {
@@ -51,47 +42,16 @@ describe("two targets at once: this machine over SSH and a guest (smoke)", funct
             }
         } finally {
             sshd?.stop();
-            guestTarget?.close();
-            if (guestTargetDir) fs.rmSync(guestTargetDir, { recursive: true, force: true });
-            live?.dispose();
+            guest?.dispose();
             if (dir) fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 
     it("measures both targets concurrently, each one cell at a time; prints concurrent and one-after-the-other wall times", async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-smoke-two-"));
-        fs.writeFileSync(
-            path.join(dir, `Pulumi.${guestStack}.yaml`),
-            YAML.stringify({
-                config: {
-                    "isobench:runId": "smoke",
-                    "isobench:allowSoftwareEmulation": true,
-                    "isobench:environments": [{ name: "target", kind: "docker-in-kvm", guest: { vcpus: 1, memoryMiB: 1536 } }],
-                    "isobench:workloads": ["sysbench-cpu"],
-                },
-            }),
-        );
-        const t0 = Date.now();
-        live = await provisionStackEnvironments(loadStackSpec(dir, guestStack), { log: (l) => console.log(`    ${l}`) });
-        const handle = live.handles.get("target")!;
-        const access = guestAccessOf(handle);
-        const ip = guestIp(transportOf(handle), access.domain);
-        console.log(`    guest ${access.domain} at ${ip} ready after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-
-        // The guest as a target: its host key, recorded when it booted, pinned under its address.
-        const address = { kind: "ssh" as const, user: "root", host: ip, port: 22, keyFile: access.sshKey };
-        guestTargetDir = path.join(stateDir(REPO_ROOT), "targets", targetDirName(address));
-        fs.mkdirSync(guestTargetDir, { recursive: true, mode: 0o700 });
-        const pinned = fs
-            .readFileSync(access.knownHosts, "utf8")
-            .split("\n")
-            .filter((l) => l.split(" ")[0] === access.domain)
-            .map((l) => `${ip} ${l.split(" ").slice(1).join(" ")}`);
-        assert.ok(pinned.length > 0, `the guest's host key in ${access.knownHosts}`);
-        fs.writeFileSync(path.join(guestTargetDir, "known_hosts"), `${pinned.join("\n")}\n`);
-        guestTarget = transportTo(stackTarget({ target: address }));
+        guest = await startGuestTarget(`isb-smk${process.pid}-tgt`, { vcpus: 1, memoryMiB: 1536 }, stateDir(REPO_ROOT), (l) => console.log(`    ${l}`));
         // Its Docker engine holds the container image already (loaded when the guest's container was made).
-        guestTarget.mustRun(["docker", "info"], 120, "the guest's dockerd");
+        guest.transport.mustRun(["docker", "info"], 120, "the guest's dockerd");
 
         // The loopback target's lock is its own file, so the controller's runs elsewhere do not make it wait.
         sshd = await startLoopbackSshd(stateDir(REPO_ROOT), { setEnv: { ISOBENCH_MEASURE_LOCK: path.join(dir, "loopback-measure.lock") } });
@@ -109,7 +69,7 @@ describe("two targets at once: this machine over SSH and a guest (smoke)", funct
             PULUMI_HOME: first.env.PULUMI_HOME,
             ISOBENCH_RESULTS_DIR: first.env.ISOBENCH_RESULTS_DIR,
         };
-        const guestTargetConfig = { url: `ssh://root@${ip}:22`, keyFile: access.sshKey };
+        const guestTargetConfig = guest.stackTarget;
         const second = new CliStack(`itsmkguest${process.pid}`, { ...config("both-1"), "isobench:target": guestTargetConfig }, shared);
         stacks.push(second);
 
