@@ -306,7 +306,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
         ? dockerHost(machine, spec, env, stateDir, dockerVariants, log)
         : { containerImage: "", dockerDriver: "cli" as const, dockerRootDir: undefined, containerImageBytes: undefined };
 
-    const vhostAvailable = wantsKvm && missingOn(machine, ["/dev/vhost-net"]).length === 0;
+    const vhostAvailable = missingOn(machine, ["/dev/vhost-net"]).length === 0;
     const { guestImage, sshKey, accel } = wantsKvm
         ? kvmHost(machine, spec, env, stateDir, guests, vhostAvailable, log)
         : { guestImage: { disk: "", kernel: "", initrd: "" }, sshKey: "", accel: "kvm" as const };

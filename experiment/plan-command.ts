@@ -89,7 +89,7 @@ function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostCo
         ...(bootloaderDir && { guestImageBootloader: { disk: guestImageFiles(bootloaderDir).disk }, uefiFirmware: OVMF }),
         sshKey: path.join(state, "ssh", "id_ed25519"),
         accel,
-        vhostAvailable: wantsKvm && missingOn(machine, ["/dev/vhost-net"]).length === 0,
+        vhostAvailable: missingOn(machine, ["/dev/vhost-net"]).length === 0,
         hostCpuCount: topology.hostCpuCount,
         memTotalMiB: topology.memTotalMiB,
         dockerDriver: "cli",
