@@ -43,10 +43,12 @@ describe("a stack on a target over SSH (loopback sshd, real isobench up)", funct
 
     before(async function () {
         if (!canRunSshd()) this.skip(); // scripts/setup.sh installs openssh-server
-        sshd = await startLoopbackSshd(stateDir(REPO_ROOT));
+        shims = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-shortcuts-"));
+        // The target's measurement lock is the test's own file (the target's setting, sshd's
+        // SetEnv): another run on this machine does not make the test wait.
+        sshd = await startLoopbackSshd(stateDir(REPO_ROOT), { setEnv: { ISOBENCH_MEASURE_LOCK: path.join(shims, "target-measure.lock") } });
         port = sshd.port;
         target = sshd.target;
-        shims = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-shortcuts-"));
         for (const c of SHORTCUTS) {
             fs.writeFileSync(path.join(shims, c), `#!/bin/sh\necho "controller shortcut: ${c} $* ran on the controller, not through the target" >&2\nexit 97\n`, { mode: 0o755 });
         }
