@@ -27,8 +27,11 @@ describe("two stacks started at once on one host (real isobench up, native)", fu
     });
 
     after(async () => {
-        const codes = await Promise.all(stacks.map((s) => s.cleanup()));
-        codes.forEach((d) => assert.equal(d.code, 0, `isobench destroy failed:\n${d.out.slice(-3000)}`));
+        // One after the other, the first last: the second's destroy takes the lock file in the first's folder.
+        for (const s of [...stacks].reverse()) {
+            const d = await s.cleanup();
+            assert.equal(d.code, 0, `isobench destroy ${s.stack} failed:\n${d.out.slice(-3000)}`);
+        }
     });
 
     it("both finish, their cells never overlap, and the wait is recorded", async () => {
