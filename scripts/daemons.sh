@@ -67,6 +67,22 @@ pid_alive() {
   [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm")" = "$name" ]
 }
 
+# exec_without_our_fds COMMAND...: closes this shell's descriptors above stderr and execs COMMAND,
+# so call it only in a child: `exec_without_our_fds cmd &`, or `( exec_without_our_fds cmd )` in
+# the foreground. A daemon started here lives on after the script, and a descriptor it (or a shell
+# waiting for it) inherited stays open as long: a caller's flock (CI's, the newcomer check's) would
+# then be held for the daemon's lifetime and block every later job waiting for that lock (it
+# happened with dockerd, then with libvirtd and virtlogd on a fresh machine, where setup starts
+# them). No subshell of its own: a `( … )` body run with `&` left a waiting bash holding them.
+exec_without_our_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd="${fd##*/}"
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+  done 2>/dev/null
+  exec "$@"
+}
+
 # wait_for DESCRIPTION LOGFILE FIX COMMAND...: poll COMMAND once a second for up to $TIMEOUT s.
 wait_for() {
   local what="$1" logfile="$2" fix="$3"; shift 3
@@ -103,16 +119,8 @@ else
     else
       log "starting dockerd in the background (log: $DOCKERD_LOG)"
       rm -f /var/run/docker.pid
-      # setsid + nohup: the daemon must outlive this script and its terminal. It must not keep this
-      # script's other descriptors either: a caller's flock (CI's, the newcomer check's) would
-      # stay held for as long as dockerd runs and block every later job waiting for that lock.
-      (
-        for fd in /proc/$BASHPID/fd/*; do
-          fd="${fd##*/}"
-          [ "$fd" -gt 2 ] && eval "exec $fd>&-"
-        done 2>/dev/null
-        exec setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null
-      ) &
+      # setsid + nohup: the daemon must outlive this script and its terminal.
+      exec_without_our_fds setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
     fi
     DOCKER_LOG_HINT="$DOCKERD_LOG"
   fi
@@ -178,14 +186,14 @@ else
       log "virtlogd already running: skipped"
     else
       log "starting virtlogd -d (log: $VIRTLOGD_LOG)"
-      LIBVIRT_LOG_OUTPUTS="3:file:$VIRTLOGD_LOG" virtlogd -d ||
+      (exec_without_our_fds env LIBVIRT_LOG_OUTPUTS="3:file:$VIRTLOGD_LOG" virtlogd -d) ||
         die "virtlogd -d failed; see $VIRTLOGD_LOG. Fix: remove a stale /run/virtlogd.pid and retry"
     fi
     if pid_alive /run/libvirtd.pid libvirtd; then
       log "libvirtd (pid $(cat /run/libvirtd.pid)) is running but not answering yet: waiting"
     else
       log "starting libvirtd -d (log: $LIBVIRTD_LOG)"
-      LIBVIRT_LOG_OUTPUTS="3:file:$LIBVIRTD_LOG" libvirtd -d ||
+      (exec_without_our_fds env LIBVIRT_LOG_OUTPUTS="3:file:$LIBVIRTD_LOG" libvirtd -d) ||
         die "libvirtd -d failed; see $LIBVIRTD_LOG. Fix: remove a stale /run/libvirtd.pid and retry"
     fi
   fi

@@ -7,6 +7,8 @@
 #   3. runs the README's two commands as written, in the clone:
 #        bash scripts/setup.sh && ./bin/isobench up <stack>      then ./bin/isobench destroy <stack>
 #        bash scripts/setup.sh && npm test
+#      and checks that no daemon setup started keeps a descriptor the commands inherited (a
+#      caller's flock held by libvirtd or dockerd would block every later job);
 #   4. restores this machine's Docker network state and restarts dockerd (trap: on success, on
 #      failure and on Ctrl-C). Images, containers and volumes are never touched; containers that
 #      were running stop with dockerd and come back only if their restart policy says so.
@@ -119,7 +121,23 @@ log_offset="$(stat -c %s "$DOCKERD_LOG" 2>/dev/null || echo 0)"
 say "PASS  dockerd stopped, $DOCKER_NET moved to $ASIDE, docker0 deleted  ($((SECONDS - t0)) s)"
 
 UP_STARTED=1
+# A descriptor the README's commands inherit, as they would a caller's flock: no daemon that setup
+# starts may keep it (a daemon holding CI's lock blocked every later job once).
+MARKER="$WORK/inherited-descriptor"
+exec 7>"$MARKER"
 step "bash scripts/setup.sh && ./bin/isobench up $STACK" main.log bash -c "bash scripts/setup.sh && ./bin/isobench up $STACK" || exit 1
+holders=""
+for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" = "$$" ] && continue
+    if ls -l "$p/fd" 2>/dev/null | grep -qF -- "-> $MARKER"; then holders="$holders $(cat "$p/comm" 2>/dev/null)(${p#/proc/})"; fi
+done
+exec 7>&-
+if [ -z "$holders" ]; then
+    say "PASS  no process setup started keeps a descriptor it inherited (a caller's lock stays the caller's)"
+else
+    say "FAIL  still holding a descriptor inherited from the caller:$holders (a caller's flock would stay held by them)"
+    FAILED=1
+fi
 # The guard against this check's own blind spot: it must have run against a first-start dockerd.
 if [ -z "$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null)" ]; then
     say "PASS  the dockerd that ran was in first-start state (docker network inspect bridge lists no gateway)"
