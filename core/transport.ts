@@ -167,32 +167,6 @@ export function dockerForwardArgv(t: SshTarget, remoteSocket = "/var/run/docker.
     return ["ssh", ...sshOptions(t), "-o", "StreamLocalBindUnlink=yes", "-O", "forward", "-L", `${t.dockerSocket}:${remoteSocket}`, "--", t.host];
 }
 
-/**
- * libvirt's URI of the target's system daemon, for clients on the controller that take one:
- * `qemu:///system` locally. Remotely libvirt's libssh transport, not qemu+ssh: libvirt 9's ssh
- * transport runs ssh without a known_hosts option (its known_hosts parameter applies to libssh and
- * libssh2 only), so it would check ~/.ssh/known_hosts instead of the target's pinned key. Here the
- * pinned file is verified strictly (known_hosts_verify=normal: an unknown or changed key is
- * refused, never learned) and only the key file is offered (sshauth=privkey).
- */
-export function libvirtUri(t: Target): string {
-    if (t.kind === "local") return "qemu:///system";
-    const host = t.host.includes(":") ? `[${t.host}]` : t.host;
-    const q = [
-        `keyfile=${encodeURIComponent(t.keyFile)}`,
-        `known_hosts=${encodeURIComponent(t.knownHosts)}`,
-        "known_hosts_verify=normal",
-        "sshauth=privkey",
-        "no_verify=0",
-    ];
-    return `qemu+libssh://${encodeURIComponent(t.user)}@${host}:${t.port}/system?${q.join("&")}`;
-}
-
-/** argv of a virsh call on the target's system libvirtd, bounded: virsh can hang when libvirtd is wedged. */
-export function virshArgvFor(t: Target, timeoutS: number, ...args: string[]): string[] {
-    return ["timeout", String(timeoutS), "virsh", "-c", libvirtUri(t), ...args];
-}
-
 /** What a sample says of the machine that measured it (and of the controller that drove it). */
 export interface MachineIdentity {
     readonly host: string;

@@ -18,12 +18,12 @@ import { EnvironmentHandle, ExecTarget } from "../core/environment-handle";
 import type { CloneScripts, Clones } from "../core/clones";
 import type { Transport } from "./transport";
 import { shellQuote as q } from "../core/shell";
-import { LOCAL_TARGET, virshArgvFor } from "../core/transport";
 import { escapeXmlAttr, unescapeXml } from "../core/xml";
+import { virshArgv } from "./process";
 import { dockerRemovalScript, HOST_DOCKERD_FIX } from "./container-spec";
 
 /** argv of virsh against the system libvirtd of the machine it runs on: run through the environment's transport, that machine is the environment's. */
-const virshThere = (...args: string[]) => virshArgvFor(LOCAL_TARGET, 30, ...args);
+const virshThere = (...args: string[]) => virshArgv(30, ...args);
 
 /** A clone's name: `<original>-c<k>`. */
 export function cloneName(original: string, k: number): string {

@@ -3,7 +3,6 @@
  * preflight and doctor share, so timeouts, buffer limits and error text behave the same everywhere.
  */
 import { spawnSync } from "child_process";
-import { LOCAL_TARGET, virshArgvFor } from "../core/transport";
 
 export interface Completed {
     readonly stdout: string;
@@ -53,7 +52,11 @@ export function mustRun(argv: readonly string[], timeoutS: number, what: string,
     return r.stdout;
 }
 
-/** argv of a virsh call on this machine's system libvirtd, bounded (a transport's `virsh` reaches any target's). */
+/**
+ * argv of a virsh call on the system libvirtd of the machine it runs on, bounded: virsh can hang
+ * when libvirtd is wedged. A transport's `virsh` runs it on its target, through the pinned, shared
+ * SSH connection (libvirt's own qemu+ssh would open another, checking ~/.ssh/known_hosts).
+ */
 export function virshArgv(timeoutS: number, ...args: string[]): string[] {
-    return virshArgvFor(LOCAL_TARGET, timeoutS, ...args);
+    return ["timeout", String(timeoutS), "virsh", "-c", "qemu:///system", ...args];
 }

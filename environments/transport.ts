@@ -13,15 +13,13 @@ import {
     copyToArgv,
     dockerEnv,
     dockerForwardArgv,
-    libvirtUri,
     onTargetArgv,
     parseIdentity,
     targetLabel,
-    virshArgvFor,
 } from "../core/transport";
 import { spawn } from "child_process";
 import { Readable } from "stream";
-import { Completed, RunOptions, attempt as attemptHere, combinedOutput } from "./process";
+import { Completed, RunOptions, attempt as attemptHere, combinedOutput, virshArgv } from "./process";
 
 /** Prints each readable file of "$@" as one line: its index and its content in base64 (sysfs text survives the trip unchanged). */
 const READ_FILES_SCRIPT = 'i=0; for f; do if c=$(base64 -w0 "$f" 2>/dev/null); then echo "$i $c"; fi; i=$((i+1)); done';
@@ -44,8 +42,6 @@ export interface Transport {
     stream(argv: readonly string[], timeoutS: number, onLine: (line: string) => void, input?: Readable): Promise<Completed>;
     /** A bounded virsh call on the target's system libvirtd (never throws, like attempt). */
     virsh(timeoutS: number, args: readonly string[]): Completed;
-    /** The libvirt URI of the target's system daemon, for clients that take one (libvirt then opens its own SSH connection). */
-    readonly libvirtUri: string;
     copyTo(localPath: string, remotePath: string, timeoutS?: number): void;
     copyFrom(remotePath: string, localPath: string, timeoutS?: number): void;
     /**
@@ -76,13 +72,11 @@ const STREAM_KEPT = 1024 * 1024;
 
 class TargetTransport implements Transport {
     readonly label: string;
-    readonly libvirtUri: string;
     private known?: MachineIdentity;
     private docker?: Readonly<Record<string, string>>;
 
     constructor(readonly target: Target) {
         this.label = targetLabel(target);
-        this.libvirtUri = libvirtUri(target);
     }
 
     attempt(argv: readonly string[], timeoutS: number, opts: RunOptions = {}): Completed {
@@ -148,11 +142,9 @@ class TargetTransport implements Transport {
     }
 
     virsh(timeoutS: number, args: readonly string[]): Completed {
-        // Over SSH virsh runs on the target against its own daemon, through the pinned, shared
-        // connection: qemu+ssh:// would have libvirt open its own with ~/.ssh/known_hosts.
         return this.target.kind === "local"
-            ? attemptHere(virshArgvFor(this.target, timeoutS, ...args), timeoutS + 30)
-            : this.attempt(virshArgvFor(LOCAL_TARGET, timeoutS, ...args), timeoutS + 30);
+            ? attemptHere(virshArgv(timeoutS, ...args), timeoutS + 30)
+            : this.attempt(virshArgv(timeoutS, ...args), timeoutS + 30);
     }
 
     copyTo(localPath: string, remotePath: string, timeoutS = 600): void {

@@ -42,7 +42,6 @@ function replay(rec: Recording): Transport {
     return {
         target: TARGET,
         label: "ssh://root@lab:22",
-        libvirtUri: "qemu+ssh://root@lab:22/system",
         attempt: (argv) => answer(JSON.stringify(argv)),
         run: (argv) => answer(JSON.stringify(argv)),
         mustRun: unused,

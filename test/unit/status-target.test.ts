@@ -30,7 +30,6 @@ function fakeTarget(held: boolean, owner: string, ran: string[][]): Transport {
     return {
         target: TARGET,
         label: "ssh://root@lab.example:22",
-        libvirtUri: "qemu+ssh://root@lab.example:22/system",
         attempt: (argv: readonly string[]): Completed => {
             ran.push([...argv]);
             return { stdout: "/run/lock/isobench-measure.lock\n", stderr: "", status: held ? 1 : 0 };

@@ -12,7 +12,6 @@ import {
     copyToArgv,
     dockerEnv,
     dockerForwardArgv,
-    libvirtUri,
     onTargetArgv,
     parseIdentity,
     scriptCommand,
@@ -51,7 +50,6 @@ describe("transport (core/transport.ts)", () => {
         assert.equal(scriptCommand(LOCAL_TARGET, "mkdir -p '/a b'"), "mkdir -p '/a b'");
         assert.equal(targetLabel(LOCAL_TARGET), "local");
         assert.deepEqual(dockerEnv(LOCAL_TARGET), {});
-        assert.equal(libvirtUri(LOCAL_TARGET), "qemu:///system");
     });
 
     it("pins the host key, multiplexes and keeps the connection alive over SSH", () => {
@@ -111,19 +109,6 @@ describe("transport (core/transport.ts)", () => {
         const fwd = dockerForwardArgv(remote);
         assert.deepEqual(fwd.slice(-6), ["-O", "forward", "-L", `${remote.dockerSocket}:/var/run/docker.sock`, "--", "server.example"]);
         assert.equal(option(fwd, "ControlPath"), remote.controlPath);
-    });
-
-    it("gives libvirt clients a URI that checks the target's pinned host key and offers only its key file", () => {
-        const uri = new URL(libvirtUri(remote));
-        // qemu+ssh would run ssh against ~/.ssh/known_hosts: libvirt 9's ssh transport ignores known_hosts.
-        assert.equal(uri.protocol, "qemu+libssh:");
-        assert.equal(`${uri.username}@${uri.hostname}:${uri.port}${uri.pathname}`, "root@server.example:2222/system");
-        assert.equal(uri.searchParams.get("keyfile"), remote.keyFile);
-        assert.equal(uri.searchParams.get("known_hosts"), remote.knownHosts);
-        assert.equal(uri.searchParams.get("known_hosts_verify"), "normal");
-        assert.equal(uri.searchParams.get("sshauth"), "privkey");
-        assert.equal(uri.searchParams.get("no_verify"), "0");
-        assert.match(libvirtUri({ ...remote, host: "fd00::1" }), /^qemu\+libssh:\/\/root@\[fd00::1\]:2222\/system\?/);
     });
 
     it("reads a machine's identity, and refuses output that is not one", () => {
