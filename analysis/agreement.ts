@@ -32,7 +32,7 @@ export type VerdictDifference = "opposite" | "difference shown in one run only" 
 /** What "agree" means, stated once for the report and the docs. */
 export const AGREEMENT_RULE =
     "A claim agrees when its status is the same word in both runs; only claims (and judged parts of claims) judged in both runs are counted, " +
-    "those not judged in one or both (not judgeable: emulated, not applicable here) are listed, not counted. " +
+    "those not judged in one or both (not judgeable: emulated, not applicable here, not measured here) are listed, not counted. " +
     "A change-vs-native verdict agrees when it is the same word in both runs: faster vs slower is opposite, faster or slower vs " +
     "not distinguished is a difference shown in one run only, undetermined vs a verdict is undetermined in one run, and each of these is a disagreement. " +
     "Counted are the comparisons with native that both runs made, measured without emulation in both, that restate no other metric " +

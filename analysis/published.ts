@@ -19,7 +19,9 @@
  * traffic crossed such a link (LINK_FACT). Points measured under
  * software emulation are never judged: a claim whose points are all emulated is "not judgeable:
  * emulated" and stays out of every tally; when it also has points measured without emulation
- * (its Docker half), that part is judged on its own (ClaimResult.part).
+ * (its Docker half), that part is judged on its own (ClaimResult.part). A claim none of whose
+ * checks finds anything to compare in the run (no environment or workload it is about) is "not
+ * measured here", listed and kept out of every tally like the two above.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -327,16 +329,18 @@ export function matchesParams(filter: ParamsFilter, params: string): boolean {
 
 /** What a judged interval says about a claim; see CLAIM_STATUS_MEANING. */
 export type JudgedStatus = "consistent" | "inconsistent" | "inconclusive";
-export type ClaimStatus = JudgedStatus | "not judgeable: emulated" | "not applicable here";
+export type ClaimStatus = JudgedStatus | "not judgeable: emulated" | "not applicable here" | "not measured here";
 
 /** The claim statuses, defined once: each says what the interval allows at this number of repetitions, no more. */
 export const CLAIM_STATUS_MEANING: Readonly<Record<ClaimStatus, string>> = {
     consistent: "every interval lies inside the claim's range: our data are consistent with the claim at this confidence (not a proof of it)",
     inconsistent: "an interval lies entirely outside the claim's range: our data are inconsistent with the claim at this confidence",
-    inconclusive: "an interval overlaps the range's edge, or a point was not measured: these repetitions do not decide",
+    inconclusive: "an interval overlaps the range's edge, or one of the claim's points was not measured: these repetitions do not decide",
     "not judgeable: emulated": `the claim's points were ${TCG_MEANING}; not judged and not counted in any tally`,
     "not applicable here":
         "the claim is about reaching a physical link's rate and no measured traffic crossed such a link (client and server on one host); not judged and not counted in any tally",
+    "not measured here":
+        "the run has no environment and workload the claim is about (e.g. no union-filesystem environment in the stack); listed, not judged and not counted in any tally",
 };
 
 /** One compared row evaluated against a check. */
@@ -368,6 +372,8 @@ export interface CheckResult {
     readonly points: readonly CheckPoint[];
     /** Why no point could be evaluated (not measured, no native); undefined when points exist. */
     readonly missing?: string;
+    /** Set when the run has nothing the check is about (no matching metric or baseline environment), as opposed to points it could not compare. */
+    readonly absent?: true;
 }
 
 export interface ClaimResult {
@@ -417,7 +423,12 @@ export function evaluateCheck(check: RatioCheck, summary: Summary): CheckResult 
     // A metric restating another matched one (IOPS and bandwidth of one job) is one measurement: counted once.
     const rows = countedOnce(matched);
     if (rows.length === 0)
-        return { check, points: [], missing: `not measured: no ${check.workloads.join("/")} metric matching /${check.metric}/ in a matching environment` };
+        return {
+            check,
+            points: [],
+            absent: true,
+            missing: `not measured: no ${check.workloads.join("/")} metric matching /${check.metric}/ in a matching environment`,
+        };
     if (check.value) return evaluateValues(check, rows, summary);
     if (check.baseline) return evaluateAgainstBaseline(check, check.baseline, rows, summary);
     const natives = groupBy(
@@ -501,12 +512,12 @@ function evaluateAgainstBaseline(check: RatioCheck, baseline: EnvSelector, rows:
         }
     }
     if (points.length > 0) return { check, points };
+    if (notComparable.length) return { check, points, missing: `measured but not comparable: ${notComparable.slice(0, 3).join("; ")}` };
     return {
         check,
         points,
-        missing: notComparable.length
-            ? `measured but not comparable: ${notComparable.slice(0, 3).join("; ")}`
-            : `not measured: no baseline environment matching ${JSON.stringify(baseline)} with the same ${check.workloads.join("/")} metrics`,
+        absent: true,
+        missing: `not measured: no baseline environment matching ${JSON.stringify(baseline)} with the same ${check.workloads.join("/")} metrics`,
     };
 }
 
@@ -628,6 +639,11 @@ export function evaluateClaim(study: string, claim: Claim, summary: Summary, con
             `${envs.length ? ` for ${envs.join(", ")}` : ""}: client and server share the host, so no link ceiling bounds the throughput)`;
         return { study, claim, checks: all, status: "not applicable here", reason };
     }
+    // A stack that leaves the claim's subject out has not tested it: an untested claim counted as
+    // inconclusive would read as a tested one the repetitions could not decide.
+    if (checks.every((c) => c.absent)) {
+        return { study, claim, checks, status: "not measured here", reason: checks.map((c) => `${c.check.what}: ${c.missing}`).join("; ") };
+    }
     const emulated = checks.flatMap((c) => c.points.filter((p) => p.emulated));
     if (emulated.length === 0) return { study, claim, ...judgeChecks(checks, summary.confidence) };
     // The non-emulated part: checks keep their other points; a check left with none is not part of it.
@@ -652,7 +668,7 @@ export function evaluateClaim(study: string, claim: Claim, summary: Summary, con
  */
 function onLink(checks: readonly CheckResult[], gbps: number, context: ClaimContext): CheckResult[] | undefined {
     const crossed = (env: string) => (context.linkGbps?.get(env) ?? 0) >= gbps;
-    // Nothing measured: the claim is inconclusive (not measured), not inapplicable.
+    // Nothing measured: the claim is not measured here, which says more than inapplicable.
     if (checks.every((c) => c.points.length === 0)) return [...checks];
     const kept = checks.map((c) => ({ ...c, points: c.points.filter((p) => crossed(p.environment)) }));
     return kept.some((c) => c.points.length > 0) ? kept : undefined;
@@ -678,14 +694,17 @@ export interface ClaimTally {
     readonly notJudgeable: number;
     /** Claims about a link this run had none of: listed, never counted above. */
     readonly notApplicable: number;
+    /** Claims about environments or workloads this run does not have: listed, never counted above. */
+    readonly notMeasured: number;
 }
 
 /** Counts of the judged statuses; a claim not judgeable counts only in notJudgeable, its judged part in its own status. */
 export function tallyClaims(claims: readonly ClaimResult[]): ClaimTally {
-    const t = { consistent: 0, inconsistent: 0, inconclusive: 0, notJudgeable: 0, notApplicable: 0 };
+    const t = { consistent: 0, inconsistent: 0, inconclusive: 0, notJudgeable: 0, notApplicable: 0, notMeasured: 0 };
     for (const c of claimResultsShown(claims)) {
         if (c.status === "not judgeable: emulated") t.notJudgeable++;
         else if (c.status === "not applicable here") t.notApplicable++;
+        else if (c.status === "not measured here") t.notMeasured++;
         else t[c.status]++;
     }
     return t;
@@ -697,6 +716,7 @@ export function formatTally(t: ClaimTally): string {
     const aside = [
         ...(t.notJudgeable ? [`${t.notJudgeable} not judgeable: emulated`] : []),
         ...(t.notApplicable ? [`${t.notApplicable} not applicable here`] : []),
+        ...(t.notMeasured ? [`${t.notMeasured} not measured here`] : []),
     ];
     return aside.length ? `${base}; ${aside.join(", ")} (not counted)` : base;
 }

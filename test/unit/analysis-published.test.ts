@@ -140,11 +140,22 @@ describe("analysis/published", () => {
             assert.match(r.reason, /overlaps the edge/);
         });
 
-        it("inconclusive: not measured, when the workload or metric is absent", () => {
+        it("not measured here when the workload or metric is absent; inconclusive when one of two checks is", () => {
             const s = summarize(reps("native", "sysbench-cpu", "events_per_s", [1, 2]));
             const r = evaluateClaim("felter2014", claim("netperf-kvm-latency"), s);
-            assert.equal(r.status, "inconclusive");
+            assert.equal(r.status, "not measured here");
             assert.match(r.reason, /not measured: no netperf metric matching/);
+            const both: Claim = {
+                ...claim("cpu-docker-negligible"),
+                checks: [...claim("cpu-docker-negligible").checks, ...claim("netperf-kvm-latency").checks],
+            };
+            const half = summarize([
+                ...reps("native", "sysbench-cpu", "events_per_s", [100, 101, 102]),
+                ...reps("docker", "sysbench-cpu", "events_per_s", [100, 101, 102], { env_kind: "docker" }),
+            ]);
+            const one = evaluateClaim("felter2014", both, half);
+            assert.equal(one.status, "inconclusive", one.reason);
+            assert.match(one.reason, /not measured: no netperf metric/);
         });
 
         it("KVM adds ~80% to TCP round trip: consistent from a 1.8× latency under KVM, not judgeable when emulated", () => {
@@ -181,7 +192,7 @@ describe("analysis/published", () => {
                 r.part.checks[0].points.map((p) => p.environment),
                 ["docker"],
             );
-            assert.deepEqual(tallyClaims([r]), { consistent: 1, inconsistent: 0, inconclusive: 0, notJudgeable: 1, notApplicable: 0 });
+            assert.deepEqual(tallyClaims([r]), { consistent: 1, inconsistent: 0, inconclusive: 0, notJudgeable: 1, notApplicable: 0, notMeasured: 0 });
             assert.equal(formatTally(tallyClaims([r])), "1 consistent, 0 inconsistent, 0 inconclusive; 1 not judgeable: emulated (not counted)");
         });
 
@@ -212,7 +223,17 @@ describe("analysis/published", () => {
                     variant: "net=nat;storage=unionfs",
                 }),
             ]);
-            assert.match(evaluateClaim("felter2014", claim("unionfs-slower-than-volume"), mysql).reason, /not measured: no fio metric/);
+            const untested = evaluateClaim("felter2014", claim("unionfs-slower-than-volume"), mysql);
+            assert.equal(untested.status, "not measured here");
+            assert.match(untested.reason, /not measured: no fio metric/);
+            assert.deepEqual(tallyClaims([untested]), { consistent: 0, inconsistent: 0, inconclusive: 0, notJudgeable: 0, notApplicable: 0, notMeasured: 1 });
+            assert.equal(formatTally(tallyClaims([untested])), "0 consistent, 0 inconsistent, 0 inconclusive; 1 not measured here (not counted)");
+            // Without a volume environment to compare with, the union FS alone does not test it either.
+            const noVolume = summarize([
+                ...reps("native", "fio", metric, [50000, 50500, 51000], fio),
+                ...reps("docker-ufs", "fio", metric, [30000, 30500, 31000], { ...fio, env_kind: "docker", variant: "net=nat;storage=unionfs" }),
+            ]);
+            assert.equal(evaluateClaim("felter2014", claim("unionfs-slower-than-volume"), noVolume).status, "not measured here");
         });
 
         it("a link-ceiling claim: not applicable without a link fact, out of the tally; judged on the mean where the traffic crossed 10 GbE", () => {
@@ -224,7 +245,7 @@ describe("analysis/published", () => {
             const here = evaluateClaim("felter2014", claim("nuttcp-line-rate"), s);
             assert.equal(here.status, "not applicable here");
             assert.match(here.reason, /no link_gbps fact .* for docker-nat: client and server share the host/);
-            assert.deepEqual(tallyClaims([here]), { consistent: 0, inconsistent: 0, inconclusive: 0, notJudgeable: 0, notApplicable: 1 });
+            assert.deepEqual(tallyClaims([here]), { consistent: 0, inconsistent: 0, inconclusive: 0, notJudgeable: 0, notApplicable: 1, notMeasured: 0 });
             const linked = evaluateClaim("felter2014", claim("nuttcp-line-rate"), s, {
                 linkGbps: linkCeilings([{ environment: "docker-nat", fact: "link_gbps", value: "10" }]),
             });
@@ -326,7 +347,7 @@ describe("analysis/published", () => {
         assert.equal(evaluateClaim("test", slower, summarize(samples)).status, "inconsistent");
         const noBase = { ...faster, checks: [{ ...faster.checks[0], baseline: { names: ["absent"] } }] };
         const missing = evaluateClaim("test", noBase, summarize(samples));
-        assert.equal(missing.status, "inconclusive");
+        assert.equal(missing.status, "not measured here");
         assert.match(missing.reason, /no baseline environment matching/);
     });
 
