@@ -89,14 +89,14 @@ describe("runner (native target)", () => {
 
     describe("server workloads", () => {
         /** A stand-in server (sleep) with a control port and an announced data port. */
-        const server = (serverCommand: string): AnyWorkload => ({
+        const server = (serverCommand: string, readyWhen = "true"): AnyWorkload => ({
             ...workload(""),
             serverPorts: [
                 { name: "control", port: 1, protocol: "tcp" },
                 { name: "data", port: 2, protocol: "tcp", sameNumber: true },
             ],
-            serverCommand: () => serverCommand,
-            readinessCommand: (_p, addr, ctx) => `sleep 1; test ${addr.port} = ${ctx!.addrs!.control.port}`,
+            serverCommand: (_p, ctx) => serverCommand.replaceAll("DATA", ctx.dataDir),
+            readinessCommand: (_p, addr, ctx) => `${readyWhen.replaceAll("DATA", ctx!.dataDir)} && test ${addr.port} = ${ctx!.addrs!.control.port}`,
             prepareCommand: (_p, ctx) => `echo prepared > ${ctx.dataDir}/prepared`,
             clientPlacement: "host",
             clientCommand: (_p, ctx) => `cat ${ctx.dataDir}/prepared >/dev/null && printf 'control=${ctx.addrs!.control.port} data=${ctx.addrs!.data.port}'`,
@@ -119,7 +119,16 @@ describe("runner (native target)", () => {
 
         it("refuses a server that exited after starting (another one may be answering on its port), quoting its log", () => {
             assert.throws(
-                () => runCell(inv("s2"), server("sh -c 'echo bind: Address already in use >&2; exit 1'")),
+                // Ready only once the server has said it failed, and a second later: a loaded
+                // machine may start the server's shell after a fixed sleep has ended.
+                () =>
+                    runCell(
+                        inv("s2"),
+                        server(
+                            "sh -c 'echo bind: Address already in use >&2; touch DATA/failed; exit 1'",
+                            "until test -e DATA/failed; do sleep 0.1; done; sleep 1",
+                        ),
+                    ),
                 (e: Error) => /exited right after it started/.test(e.message) && /Address already in use/.test(e.message),
             );
             assert.ok(!fs.existsSync(path.join(dir, "cells", "s2.csv")));
