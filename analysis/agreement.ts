@@ -18,7 +18,7 @@ import { environmentLabel } from "./emulated";
 import { groupBy } from "./group-by";
 import { BASELINE_ENVIRONMENT, comparisonKey, formatPercent, Summary, SummaryRow } from "./overhead";
 import { shortParams, varyingKeys } from "./params";
-import { claimResultsShown, ClaimResult, ClaimStatus } from "./published";
+import { claimResultsShown, ClaimResult, ClaimStatus, isUnjudgedStatus } from "./published";
 import type { Verdict } from "./ratio";
 import { cell } from "./report";
 import type { Interval } from "./statistics";
@@ -196,8 +196,6 @@ function compareVerdicts(base: Summary, other: Summary): ComparisonAgreement[] {
     });
 }
 
-const JUDGED: readonly ClaimStatus[] = ["consistent", "inconsistent", "inconclusive"];
-
 function claimSides(claims: readonly ClaimResult[]): Map<string, { c: ClaimResult; side: ClaimSide }> {
     return new Map(
         claimResultsShown(claims).map((c) => [
@@ -211,7 +209,7 @@ function compareClaims(base: readonly ClaimResult[], other: readonly ClaimResult
     const a = claimSides(base);
     const b = claimSides(other);
     const ids = [...a.keys(), ...[...b.keys()].filter((k) => !a.has(k))];
-    const judged = (s: ClaimSide | undefined) => s !== undefined && JUDGED.includes(s.status);
+    const judged = (s: ClaimSide | undefined) => s !== undefined && !isUnjudgedStatus(s.status);
     /** Why an entry of one run is missing from the other: a part may be missing because the other run judged the whole claim. */
     const missing = (c: ClaimResult, run: Run, there: typeof a) => {
         const whole = there.get(JSON.stringify([c.study, c.claim.id, false]));

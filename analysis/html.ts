@@ -8,7 +8,7 @@ import { OVERHEAD_CONVENTION, Summary } from "./overhead";
 import type { RenderedPlot } from "./plots";
 import { RATIO_INTERVAL_METHOD } from "./ratio";
 import { emulationHeadline, TCG_MARK, TCG_MEANING } from "./emulated";
-import type { ClaimResult, PublishedComparison, UnmatchedPublished } from "./published";
+import { isUnjudgedStatus, type ClaimResult, type PublishedComparison, type UnmatchedPublished } from "./published";
 import {
     CLAIM_HEADER,
     claimLegend,
@@ -60,7 +60,7 @@ function htmlTable(header: readonly string[], rows: readonly (readonly string[])
 
 /** Colour cells that carry a verdict or a claim status, so the page reads at a glance; emulated numbers stay grey. */
 function statusClass(c: string): string {
-    if (c.endsWith(` ${TCG_MARK}`) || c === "not judgeable: emulated" || c === "not applicable here" || c === "not measured here") return ' class="emulated"';
+    if (c.endsWith(` ${TCG_MARK}`) || isUnjudgedStatus(c)) return ' class="emulated"';
     if (c === "consistent" || / faster$/.test(c)) return ' class="good"';
     if (c === "inconsistent" || / slower$/.test(c)) return ' class="bad"';
     if (c === "inconclusive" || / (not distinguished|undetermined)$/.test(c)) return ' class="neutral"';

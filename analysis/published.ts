@@ -327,8 +327,9 @@ export function matchesParams(filter: ParamsFilter, params: string): boolean {
     return true;
 }
 
-/** What a judged interval says about a claim; see CLAIM_STATUS_MEANING. */
-export type JudgedStatus = "consistent" | "inconsistent" | "inconclusive";
+/** What a judged interval says about a claim (see CLAIM_STATUS_MEANING); the other statuses are listed, never counted. */
+export const JUDGED_STATUSES = ["consistent", "inconsistent", "inconclusive"] as const;
+export type JudgedStatus = (typeof JUDGED_STATUSES)[number];
 export type ClaimStatus = JudgedStatus | "not judgeable: emulated" | "not applicable here" | "not measured here";
 
 /** The claim statuses, defined once: each says what the interval allows at this number of repetitions, no more. */
@@ -342,6 +343,11 @@ export const CLAIM_STATUS_MEANING: Readonly<Record<ClaimStatus, string>> = {
     "not measured here":
         "the run has no environment and workload the claim is about (e.g. no union-filesystem environment in the stack); listed, not judged and not counted in any tally",
 };
+
+/** A claim status no tally counts: emulated, no physical link, nothing of the claim in the run. */
+export function isUnjudgedStatus(s: string): boolean {
+    return Object.hasOwn(CLAIM_STATUS_MEANING, s) && !(JUDGED_STATUSES as readonly string[]).includes(s);
+}
 
 /** One compared row evaluated against a check. */
 export interface CheckPoint {

@@ -142,9 +142,7 @@ class TargetTransport implements Transport {
     }
 
     virsh(timeoutS: number, args: readonly string[]): Completed {
-        return this.target.kind === "local"
-            ? attemptHere(virshArgv(timeoutS, ...args), timeoutS + 30)
-            : this.attempt(virshArgv(timeoutS, ...args), timeoutS + 30);
+        return this.attempt(virshArgv(timeoutS, ...args), timeoutS + 30);
     }
 
     copyTo(localPath: string, remotePath: string, timeoutS = 600): void {

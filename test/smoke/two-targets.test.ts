@@ -78,6 +78,7 @@ describe("two targets at once: this machine over SSH and a guest (smoke)", funct
         const second = new CliStack(`itsmkguest${process.pid}`, { ...config("both-1"), "isobench:target": guestTargetConfig }, shared);
         stacks.push(second);
 
+        let upOut = "";
         const up = async (names: readonly string[]) => {
             const started = Date.now();
             const run = first.isobench(["up", ...names]);
@@ -86,7 +87,6 @@ describe("two targets at once: this machine over SSH and a guest (smoke)", funct
             upOut = run.out();
             return (Date.now() - started) / 1000;
         };
-        let upOut = "";
         const cellsOf = (s: CliStack, runId: string) => [...cellIntervals(fs.readFileSync(path.join(s.results(runId), "progress.log"), "utf8")).values()];
         const concurrentS = await up([first.stack, second.stack]);
         const [a, b] = [cellsOf(first, "both-1"), cellsOf(second, "both-1")];
