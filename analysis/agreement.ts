@@ -29,10 +29,14 @@ export const AGREEMENT_BAR = 0.95;
 /** Why two verdicts of one comparison differ, from the strongest contradiction to the weakest. */
 export type VerdictDifference = "opposite" | "difference shown in one run only" | "undetermined in one run";
 
+/** Why two judged statuses of one claim differ: contradicting each other, or one run deciding what the other could not. */
+export type ClaimDifference = "opposite" | "decided in one run only";
+
 /** What "agree" means, stated once for the report and the docs. */
 export const AGREEMENT_RULE =
     "A claim agrees when its status is the same word in both runs; only claims (and judged parts of claims) judged in both runs are counted, " +
     "those not judged in one or both (not judgeable: emulated, not applicable here, not measured here) are listed, not counted. " +
+    "Consistent vs inconsistent is opposite, either vs inconclusive is decided in one run only, and each is a disagreement. " +
     "A change-vs-native verdict agrees when it is the same word in both runs: faster vs slower is opposite, faster or slower vs " +
     "not distinguished is a difference shown in one run only, undetermined vs a verdict is undetermined in one run, and each of these is a disagreement. " +
     "Counted are the comparisons with native that both runs made, measured without emulation in both, that restate no other metric " +
@@ -58,6 +62,8 @@ export interface ClaimAgreement {
     /** Counted: judged in both runs. */
     readonly counted: boolean;
     readonly agree: boolean;
+    /** Set for a counted claim whose statuses differ. */
+    readonly difference?: ClaimDifference;
     /** Why it is not counted; undefined when counted. */
     readonly leftOut?: string;
 }
@@ -230,6 +236,9 @@ function compareClaims(base: readonly ClaimResult[], other: readonly ClaimResult
                   ? `judged in the ${judged(x.side) ? "base" : "other"} run only`
                   : undefined;
         const scope = x?.side.scope ?? y?.side.scope;
+        const agree = x !== undefined && y !== undefined && x.side.status === y.side.status;
+        const difference: ClaimDifference | undefined =
+            leftOut || agree ? undefined : x!.side.status === "inconclusive" || y!.side.status === "inconclusive" ? "decided in one run only" : "opposite";
         return {
             study: c.study,
             id: c.claim.id,
@@ -238,7 +247,8 @@ function compareClaims(base: readonly ClaimResult[], other: readonly ClaimResult
             ...(x ? { base: x.side } : {}),
             ...(y ? { other: y.side } : {}),
             counted: !leftOut,
-            agree: x !== undefined && y !== undefined && x.side.status === y.side.status,
+            agree,
+            ...(difference ? { difference } : {}),
             ...(leftOut ? { leftOut } : {}),
         };
     });
@@ -384,14 +394,21 @@ function leftOutLines(a: Agreement): string[] {
 export function renderAgreementMarkdown(a: Agreement): string {
     const out = ["## Do the verdicts repeat? Agreement of the two runs", "", `**${agreementLine(a)}**`, "", `${AGREEMENT_RULE}.`, ""];
 
-    out.push(`### Claim statuses: ${a.claimsAgreeing} of ${a.claimsCounted} agree`, "");
+    const claimDiffs = a.claims.filter((c) => c.difference);
+    const byKind = claimDiffs.length ? ` (${counts(claimDiffs, (c) => c.difference!)})` : "";
+    out.push(`### Claim statuses: ${a.claimsAgreeing} of ${a.claimsCounted} agree${byKind}`, "");
     if (a.claims.length === 0) out.push("No claim of the published studies was evaluated in either run.", "");
     else {
         const status = (s: ClaimSide | undefined) => (s ? s.status : "—");
         out.push(
             ...table(
                 ["claim", "base run", "other run", "agree"],
-                a.claims.map((c) => [`${c.study}: ${c.text}`, status(c.base), status(c.other), c.counted ? yesNo(c.agree) : `not counted: ${c.leftOut}`]),
+                a.claims.map((c) => [
+                    `${c.study}: ${c.text}`,
+                    status(c.base),
+                    status(c.other),
+                    !c.counted ? `not counted: ${c.leftOut}` : c.difference ? `no: ${c.difference}` : yesNo(c.agree),
+                ]),
             ),
             "",
         );
@@ -489,6 +506,7 @@ export function agreementToCsv(a: Agreement): string {
         other: c.other?.status,
         counted: yn(c.counted),
         agree: c.counted ? yn(c.agree) : "",
+        difference: c.difference,
         left_out: c.leftOut,
     }));
     const side = (s: VerdictSide | undefined, prefix: "base" | "other"): Record_ =>

@@ -23,7 +23,7 @@ import { writeFileAtomic } from "../core/files";
 import { isEmulated } from "../core/samples";
 import { PrecisionGoal, readRepetitions, RepetitionsRecord } from "../core/precision";
 import { TCG_MEANING } from "./emulated";
-import { PRECISION_COLUMNS, PrecisionReport, precisionRecords, precisionRows, precisionUnjudged, primaryMetrics } from "./precision";
+import { PRECISION_COLUMNS, PrecisionReport, precisionRecords, precisionRows, precisionUnjudged, primaryMetrics, undecidedClaims } from "./precision";
 
 export interface AnalyzeOptions {
     /** Print progress and what was written to stderr. Default false. */
@@ -173,7 +173,13 @@ export async function summarizeResultsDir(
 }
 
 /** Each primary metric's group against the precision goal, when there is one (precision.ts); problems reading the record are returned. */
-function precisionOfRun(dir: string, summary: Summary, refs: readonly Reference[], goal?: PrecisionGoal): { report?: PrecisionReport; problems: string[] } {
+function precisionOfRun(
+    dir: string,
+    summary: Summary,
+    refs: readonly Reference[],
+    claims: readonly ClaimResult[],
+    goal?: PrecisionGoal,
+): { report?: PrecisionReport; problems: string[] } {
     let record: RepetitionsRecord | undefined;
     const problems: string[] = [];
     try {
@@ -188,12 +194,18 @@ function precisionOfRun(dir: string, summary: Summary, refs: readonly Reference[
         report: {
             goal: g,
             rows: precisionRows(summary.rows, primaries, g, summary.confidence),
+            undecided: undecidedClaims(claims),
             added: record?.added ?? [],
             unjudged: precisionUnjudged(summary.rows, primaries),
             confidence: summary.confidence,
         },
         problems,
     };
+}
+
+/** The published claims the results folder's summary speaks to, judged with its environment facts: what the report judges, for the precision goal. */
+export function claimsOfResultsDir(dir: string, summary: Summary, refs: readonly Reference[]): ClaimResult[] {
+    return claimsOfRun(refs, summary, readEnvironmentFacts(dir)).claims;
 }
 
 /** The published claims a run's summary speaks to, judged with its environment facts (link ceilings). */
@@ -226,7 +238,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
     ];
     if (!summary.hasNative) extraProblems.push("claims of the published studies were not evaluated: they compare environments with native");
     if (opts.progress && skipped > 0) log(`analyze: ${skipped} published claim(s) concern workloads these results do not contain; not listed`);
-    const precision = precisionOfRun(dir, summary, refs, opts.precision);
+    const precision = precisionOfRun(dir, summary, refs, claims, opts.precision);
     extraProblems.push(...precision.problems);
 
     const md = renderMarkdown(summary, {

@@ -19,11 +19,22 @@
  * sides need it, and within a workload the environments then keep equal repetitions. Workloads
  * whose groups all meet the goal keep theirs. A group still missing at maxRepetitions is reported
  * as not met; nothing is ever dropped to meet it.
+ *
+ * A half-width goal does not decide a claim whose true ratio lies near an edge of its range: one
+ * run's interval clears the edge, the next run's straddles it, and two runs of one stack disagree
+ * on the claim's status with overlapping intervals. With maxClaimRepetitions set, a workload whose
+ * primary point leaves a judged claim undecided (its interval, Holm-corrected, straddles an edge:
+ * "inconclusive" with an interval) also gets the next repetition, up to that maximum. This is
+ * sequential sampling: stopping once decided raises the chance of a wrong decision above one
+ * look's 5 %, and for a ratio within about one interval of an edge it turns two runs' shared
+ * "inconclusive" into a coin toss; benchmarks/claim-decision.ts measures both, and the report
+ * says so beside the statuses. Claims undecided because a point has no interval or was not
+ * measured get nothing: more repetitions would not change that.
  */
-import type { AddedRepetition, PrecisionGoal } from "../core/precision";
+import { AddedRepetition, PrecisionGoal, repetitionCap } from "../core/precision";
 import { isEmulated } from "../core/samples";
 import type { Group } from "./overhead";
-import type { Reference } from "./published";
+import { checkRange, claimResultsShown, formatPoint, rangeText, type ClaimResult, type Reference } from "./published";
 import { meanOnLogScale } from "./ratio";
 import { tCritical } from "./statistics";
 
@@ -128,73 +139,155 @@ export function precisionUnjudged(groups: readonly Group[], primaries: ReadonlyM
 
 const counted = (r: PrecisionRow) => r.status === "met" || r.status === "missed" || r.status === "not met at the maximum";
 
-/** A repetition to add: to `workload`'s cells in `environments`. */
-export type PlannedAddition = Pick<AddedRepetition, "workload" | "repetition" | "environments"> & { readonly missing: readonly PrecisionRow[] };
+/** A judged claim (or the judged part of one) left undecided by one workload's primary points. */
+export interface UndecidedClaim {
+    /** The claim's text, with its part's scope for a part. */
+    readonly claim: string;
+    readonly workload: string;
+    /** Each straddling point and the range it straddles, as the report prints them. */
+    readonly points: readonly string[];
+}
+
+/**
+ * The claims whose status is inconclusive because a voting point's interval straddles an edge of
+ * the range (after the claim's Holm correction), by workload of those points. Emulated points
+ * never vote, so they never ask for repetitions.
+ */
+export function undecidedClaims(claims: readonly ClaimResult[]): UndecidedClaim[] {
+    const out: UndecidedClaim[] = [];
+    for (const c of claimResultsShown(claims)) {
+        if (c.status !== "inconclusive") continue;
+        const byWorkload = new Map<string, string[]>();
+        for (const check of c.checks) {
+            for (const p of check.points) {
+                if (!p.primary || p.emulated || p.status !== "inconclusive" || p.ratioCi === null) continue;
+                const shown = `${formatPoint(p, Object.keys(check.check.params))} vs ${rangeText(checkRange(check.check))}`;
+                byWorkload.set(p.workload, [...(byWorkload.get(p.workload) ?? []), shown]);
+            }
+        }
+        const claim = c.scope ? `${c.claim.text} — part: ${c.scope}` : c.claim.text;
+        for (const [workload, points] of byWorkload) out.push({ claim, workload, points });
+    }
+    return out;
+}
+
+/** A repetition to add: to `workload`'s cells in `environments`, for the groups that miss the goal and the claims it leaves undecided. */
+export type PlannedAddition = Pick<AddedRepetition, "workload" | "repetition" | "environments"> & {
+    readonly missing: readonly PrecisionRow[];
+    readonly undecided: readonly UndecidedClaim[];
+};
 
 export type PrecisionDecision =
-    /** Every counted group meets the goal. */
+    /** Every counted group meets the goal and no judged claim is left undecided. */
     | { readonly kind: "met"; readonly counted: number }
-    /** Some groups miss it below the maximum: add these repetitions, then decide again. */
+    /** Some groups miss it, or some claims are undecided, below the maximum: add these repetitions, then decide again. */
     | {
           readonly kind: "add";
           readonly counted: number;
           readonly missing: number;
+          readonly undecided: number;
           readonly add: readonly PlannedAddition[];
           readonly atMaximum: readonly PrecisionRow[];
+          readonly undecidedAtMaximum: readonly UndecidedClaim[];
       }
-    /** The groups that miss it are at the maximum: reported as not met. */
-    | { readonly kind: "not met at the maximum"; readonly counted: number; readonly atMaximum: readonly PrecisionRow[] }
+    /** What misses the goal, or is undecided, is at its maximum: reported as not met. */
+    | {
+          readonly kind: "not met at the maximum";
+          readonly counted: number;
+          readonly atMaximum: readonly PrecisionRow[];
+          readonly undecidedAtMaximum: readonly UndecidedClaim[];
+      }
     /** No group counts (all emulated, or none measured). */
     | { readonly kind: "nothing to judge" };
 
-/** What to do after the rows' repetitions were measured. */
-export function decidePrecision(rows: readonly PrecisionRow[]): PrecisionDecision {
+/**
+ * What to do after the rows' repetitions were measured: the rows against the half-width goal up
+ * to maxRepetitions, and, when the goal sets maxClaimRepetitions, the undecided claims up to it
+ * (undecidedClaims).
+ */
+export function decidePrecision(rows: readonly PrecisionRow[], goal: PrecisionGoal, undecided: readonly UndecidedClaim[] = []): PrecisionDecision {
     const judged = rows.filter(counted);
     if (judged.length === 0) return { kind: "nothing to judge" };
+    // Every environment of the workload measured without emulation, those that meet the goal too: a ratio needs both sides.
+    const measured = (workload: string) => rows.filter((r) => r.workload === workload && !isEmulated(r.accel));
+    const repetitionsOf = (workload: string) => Math.max(0, ...measured(workload).map((r) => r.n));
+    const claimCap = goal.maxClaimRepetitions === undefined ? 0 : repetitionCap(goal);
+    const undecidedBelow = undecided.filter((u) => repetitionsOf(u.workload) < claimCap);
+    // Without maxClaimRepetitions undecided claims are the report's business, not the goal's.
+    const undecidedAtMaximum = goal.maxClaimRepetitions === undefined ? [] : undecided.filter((u) => repetitionsOf(u.workload) >= claimCap);
     const atMaximum = judged.filter((r) => r.status === "not met at the maximum");
     const missing = judged.filter((r) => r.status === "missed");
-    if (missing.length === 0)
-        return atMaximum.length === 0 ? { kind: "met", counted: judged.length } : { kind: "not met at the maximum", counted: judged.length, atMaximum };
+    if (missing.length === 0 && undecidedBelow.length === 0) {
+        return atMaximum.length === 0 && undecidedAtMaximum.length === 0
+            ? { kind: "met", counted: judged.length }
+            : { kind: "not met at the maximum", counted: judged.length, atMaximum, undecidedAtMaximum };
+    }
     const add: PlannedAddition[] = [];
-    for (const workload of [...new Set(missing.map((r) => r.workload))]) {
-        // Every environment of the workload measured without emulation, those that meet the goal too: a ratio needs both sides.
-        const mine = rows.filter((r) => r.workload === workload && !isEmulated(r.accel));
+    for (const workload of [...new Set([...missing.map((r) => r.workload), ...undecidedBelow.map((u) => u.workload)])]) {
         add.push({
             workload,
-            repetition: Math.max(...mine.map((r) => r.n)) + 1,
-            environments: [...new Set(mine.map((r) => r.environment))].sort(),
+            repetition: repetitionsOf(workload) + 1,
+            environments: [...new Set(measured(workload).map((r) => r.environment))].sort(),
             missing: missing.filter((r) => r.workload === workload),
+            undecided: undecidedBelow.filter((u) => u.workload === workload),
         });
     }
-    return { kind: "add", counted: judged.length, missing: missing.length + atMaximum.length, add, atMaximum };
+    return {
+        kind: "add",
+        counted: judged.length,
+        missing: missing.length + atMaximum.length,
+        undecided: new Set(undecided.map((u) => u.claim)).size,
+        add,
+        atMaximum,
+        undecidedAtMaximum,
+    };
 }
 
 const percent = (x: number) => `${+(x * 100).toFixed(2)} %`;
+
+/** "of at most 6 (10 while a claim is undecided)": the goal's caps. */
+function capText(goal: PrecisionGoal): string {
+    const claims = repetitionCap(goal);
+    return claims > goal.maxRepetitions ? `${goal.maxRepetitions} (${claims} while a claim is undecided)` : `${goal.maxRepetitions}`;
+}
+
+const claimCount = (n: number) => `${n} claim${n === 1 ? "" : "s"}`;
 
 /** The one line `isobench up` prints (and progress.log keeps) for a decision. */
 export function precisionLine(d: PrecisionDecision, goal: PrecisionGoal): string {
     const g = `±${percent(goal.relativeHalfWidth)}`;
     switch (d.kind) {
         case "met":
-            return `precision: all ${d.counted} groups meet ${g}`;
+            return `precision: all ${d.counted} groups meet ${g} and no judged claim is left undecided`;
         case "add": {
             const byRep = new Map<number, string[]>();
             for (const a of d.add) byRep.set(a.repetition, [...(byRep.get(a.repetition) ?? []), a.workload]);
             const reps = [...byRep].map(([r, ws]) => `${r} (${ws.join(", ")})`).join(", ");
-            return `precision: ${d.missing} of ${d.counted} groups miss ${g}; adding repetition ${reps} of at most ${goal.maxRepetitions}`;
+            const undecided = d.undecided > 0 ? `, ${claimCount(d.undecided)} undecided (an interval straddles an edge of the range)` : "";
+            return `precision: ${d.missing} of ${d.counted} groups miss ${g}${undecided}; adding repetition ${reps} of at most ${capText(goal)}`;
         }
-        case "not met at the maximum":
-            return `precision: ${d.atMaximum.length} of ${d.counted} groups miss ${g} at the maximum of ${goal.maxRepetitions} repetitions: reported as not met`;
+        case "not met at the maximum": {
+            const parts = [
+                ...(d.atMaximum.length > 0
+                    ? [`${d.atMaximum.length} of ${d.counted} groups miss ${g} at the maximum of ${goal.maxRepetitions} repetitions`]
+                    : []),
+                ...(d.undecidedAtMaximum.length > 0
+                    ? [`${claimCount(new Set(d.undecidedAtMaximum.map((u) => u.claim)).size)} still undecided at ${repetitionCap(goal)} repetitions`]
+                    : []),
+            ];
+            return `precision: ${parts.join("; ")}: reported as not met`;
+        }
         case "nothing to judge":
             return `precision: no group to judge against ${g} (every primary metric was measured under software emulation, or none was measured)`;
     }
 }
 
-/** "get_rps on docker-nat at clients=50: ±7.1 %" for each missing row, for the record's reason. */
-export function missingSummary(rows: readonly PrecisionRow[]): string {
-    return rows
-        .map((r) => `${r.metric} on ${r.environment}${r.params ? ` at ${r.params}` : ""}: ±${percent(r.relativeHalfWidth ?? NaN)} (n = ${r.n})`)
-        .join("; ");
+/** "get_rps on docker-nat at clients=50: ±7.1 % (n = 3)" for each missing row, and each undecided claim with its points, for the record's reason. */
+export function missingSummary(rows: readonly PrecisionRow[], undecided: readonly UndecidedClaim[] = []): string {
+    return [
+        ...rows.map((r) => `${r.metric} on ${r.environment}${r.params ? ` at ${r.params}` : ""}: ±${percent(r.relativeHalfWidth ?? NaN)} (n = ${r.n})`),
+        ...undecided.map((u) => `undecided claim "${u.claim}": ${u.points.join("; ")}`),
+    ].join("; ");
 }
 
 export const PRECISION_COLUMNS = [
@@ -228,10 +321,11 @@ export function precisionRecords(rows: readonly PrecisionRow[], goal: PrecisionG
     }));
 }
 
-/** What the report says about precision: the goal, each row, what was added, what was not judged. */
+/** What the report says about precision: the goal, each row, the claims still undecided, what was added, what was not judged. */
 export interface PrecisionReport {
     readonly goal: PrecisionGoal;
     readonly rows: readonly PrecisionRow[];
+    readonly undecided: readonly UndecidedClaim[];
     readonly added: readonly AddedRepetition[];
     readonly unjudged: readonly string[];
     readonly confidence: number;

@@ -398,7 +398,8 @@ export interface ClaimResult {
     readonly scope?: string;
 }
 
-function rangeText(r: Range): string {
+/** "0.9–1.05", "≥ 0.95", "≤ 0.9". */
+export function rangeText(r: Range): string {
     if (r.min !== undefined && r.max !== undefined) return `${r.min}–${r.max}`;
     return r.min !== undefined ? `≥ ${r.min}` : `≤ ${r.max}`;
 }

@@ -8,12 +8,29 @@
 import * as fs from "fs";
 import * as path from "path";
 
-/** `isobench:precision`: the relative half-width each primary metric's mean should reach, and the most repetitions a cell may get for it. */
+/**
+ * `isobench:precision`: the relative half-width each primary metric's mean should reach, and the
+ * most repetitions a cell may get for it; and how far repetitions go on while a published claim
+ * its workload votes in is undecided (analysis/precision.ts).
+ */
 export interface PrecisionGoal {
     /** Half-width of the mean's confidence interval over the mean: 0.05 = ±5 %. */
     readonly relativeHalfWidth: number;
-    /** At most this many repetitions per cell, the planned ones included (≥ isobench:repetitions). */
+    /** At most this many repetitions per cell for the half-width, the planned ones included (≥ isobench:repetitions). */
     readonly maxRepetitions: number;
+    /**
+     * When set, repetitions go on while a judged claim's interval straddles an edge of its range,
+     * up to this many per cell (≥ maxRepetitions). A half-width goal alone leaves a claim whose
+     * true ratio lies a little inside or outside an edge to the luck of one run. Opt-in, because
+     * the same rule makes a claim whose true ratio lies at an edge flip more often between runs
+     * than stopping at a fixed number does (benchmarks/claim-decision.ts shows both).
+     */
+    readonly maxClaimRepetitions?: number;
+}
+
+/** The most repetitions the goal lets any cell have: the planned cells never exceed it. */
+export function repetitionCap(goal: PrecisionGoal): number {
+    return Math.max(goal.maxRepetitions, goal.maxClaimRepetitions ?? 0);
 }
 
 /** One repetition added to a workload's cells in some of its environments. */
@@ -24,7 +41,7 @@ export interface AddedRepetition {
     readonly environments: readonly string[];
     /** When the decision was made (ISO time). */
     readonly at: string;
-    /** The groups that missed the goal, as the decision said them. */
+    /** The groups that missed the goal and the claims left undecided, as the decision said them. */
     readonly reason: string;
 }
 
@@ -67,6 +84,7 @@ export function readRepetitions(resultsDir: string): RepetitionsRecord | undefin
     const ok =
         typeof goal?.relativeHalfWidth === "number" &&
         typeof goal.maxRepetitions === "number" &&
+        (goal.maxClaimRepetitions === undefined || typeof goal.maxClaimRepetitions === "number") &&
         Array.isArray(r.added) &&
         r.added.every((a) => typeof a?.workload === "string" && Number.isInteger(a.repetition) && Array.isArray(a.environments)) &&
         Array.isArray(r.decisions);

@@ -144,7 +144,7 @@ export const COMMAND_SCHEMAS: { readonly [K in keyof CommandArgs]: object } = {
                 type: "object",
                 additionalProperties: false,
                 required: ["relativeHalfWidth", "maxRepetitions"],
-                properties: { relativeHalfWidth: { type: "number" }, maxRepetitions: { type: "integer" } },
+                properties: { relativeHalfWidth: { type: "number" }, maxRepetitions: { type: "integer" }, maxClaimRepetitions: { type: "integer" } },
             },
         },
     },

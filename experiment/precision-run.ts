@@ -1,15 +1,16 @@
 /**
  * `isobench:precision` between `isobench up`'s Pulumi passes. Cells are Pulumi resources declared
  * before anything runs, so a repetition cannot be added inside a pass: after a pass in which every
- * planned cell was measured, precisionStep judges the results (analysis/precision.ts), records the
- * decision and any repetition it adds in the run's repetitions.json (core/precision.ts), and tells
- * the CLI to run another pass. withAddedRepetitions puts the recorded repetitions into the spec, so
+ * planned cell was measured, precisionStep judges the results (and, with maxClaimRepetitions, the
+ * published claims they leave undecided; analysis/precision.ts), records the decision and any
+ * repetition it adds in the run's repetitions.json (core/precision.ts), and tells the CLI to run
+ * another pass. withAddedRepetitions puts the recorded repetitions into the spec, so
  * the program, the CLI's preflight and `isobench status` plan the same cells on every later up: a
  * no-change up keeps them, and destroy leaves the record with the results.
  */
 import type { ExperimentSpec } from "./spec";
 import type { HostContext } from "./program";
-import { AddedRepetition, PrecisionDecisionRecord, readRepetitions, repetitionsPath, RepetitionsRecord } from "../core/precision";
+import { AddedRepetition, PrecisionDecisionRecord, readRepetitions, repetitionCap, repetitionsPath, RepetitionsRecord } from "../core/precision";
 import { writeFileAtomic } from "../core/files";
 import { runResultsDir } from "./results-preflight";
 
@@ -22,7 +23,7 @@ import { runResultsDir } from "./results-preflight";
 export function withAddedRepetitions(spec: ExperimentSpec, host: Pick<HostContext, "resultsRoot">): ExperimentSpec {
     if (!spec.precision) return spec;
     const record = readRepetitions(runResultsDir(spec, host));
-    const max = spec.precision.maxRepetitions;
+    const max = repetitionCap(spec.precision);
     const added = (record?.added ?? []).filter((a) => a.repetition <= max);
     return added.length > 0 ? { ...spec, addedRepetitions: added } : spec;
 }
@@ -36,12 +37,14 @@ export async function precisionStep(spec: ExperimentSpec, resultsDir: string, sa
     const goal = spec.precision;
     if (!goal) return false;
     const { planCells } = await import("./plan");
-    const { summarizeResultsDir } = await import("../analysis/analyze");
+    const { claimsOfResultsDir, summarizeResultsDir } = await import("../analysis/analyze");
     const { loadReferences } = await import("../analysis/published");
-    const { decidePrecision, missingSummary, precisionLine, precisionRows, primaryMetrics } = await import("../analysis/precision");
+    const { decidePrecision, missingSummary, precisionLine, precisionRows, primaryMetrics, undecidedClaims } = await import("../analysis/precision");
     const { appendProgress } = await import("./progress-log");
     const { summary } = await summarizeResultsDir(resultsDir, { plan: planCells(spec).map((c) => c.id), workers: 1 });
-    const decision = decidePrecision(precisionRows(summary.rows, primaryMetrics(loadReferences()), goal, summary.confidence));
+    const refs = loadReferences();
+    const undecided = goal.maxClaimRepetitions === undefined ? [] : undecidedClaims(claimsOfResultsDir(resultsDir, summary, refs));
+    const decision = decidePrecision(precisionRows(summary.rows, primaryMetrics(refs), goal, summary.confidence), goal, undecided);
     const line = precisionLine(decision, goal);
     say(line);
     appendProgress(resultsDir, line);
@@ -56,7 +59,7 @@ export async function precisionStep(spec: ExperimentSpec, resultsDir: string, sa
             appendProgress(resultsDir, stuck);
             continue;
         }
-        added.push({ workload: a.workload, repetition: a.repetition, environments: a.environments, at, reason: missingSummary(a.missing) });
+        added.push({ workload: a.workload, repetition: a.repetition, environments: a.environments, at, reason: missingSummary(a.missing, a.undecided) });
     }
     const outcome: PrecisionDecisionRecord["outcome"] = decision.kind === "add" ? "added" : decision.kind;
     recordDecision(resultsDir, { goal, added, decision: { at, outcome, line } });

@@ -163,7 +163,11 @@ const schema = {
             type: "object",
             additionalProperties: false,
             required: ["relativeHalfWidth", "maxRepetitions"],
-            properties: { relativeHalfWidth: { type: "number", exclusiveMinimum: 0 }, maxRepetitions: { type: "integer", minimum: 3, maximum: 1000 } },
+            properties: {
+                relativeHalfWidth: { type: "number", exclusiveMinimum: 0 },
+                maxRepetitions: { type: "integer", minimum: 3, maximum: 1000 },
+                maxClaimRepetitions: { type: "integer", minimum: 3, maximum: 1000 },
+            },
         },
         // Items are checked one by one below (a preset name, or an object validated by its kind).
         environments: { type: "array", minItems: 1, maxItems: 64, items: { type: ["string", "object"] } },
@@ -650,7 +654,7 @@ function remoteTargetErrors(dockerDriver: string | undefined, applyHost: boolean
     return lines;
 }
 
-/** What the schema cannot say of isobench:precision: a fraction below 1, a maximum not below the planned repetitions. */
+/** What the schema cannot say of isobench:precision: a fraction below 1, maxima not below the planned repetitions and each other. */
 function precisionGoalErrors(p: PrecisionGoal | undefined, repetitions: number): string[] {
     if (!p) return [];
     const lines: string[] = [];
@@ -659,6 +663,10 @@ function precisionGoalErrors(p: PrecisionGoal | undefined, repetitions: number):
     if (p.maxRepetitions < repetitions)
         lines.push(
             `isobench:precision.maxRepetitions: ${p.maxRepetitions} is below isobench:repetitions (${repetitions}), which every cell gets anyway; set it to at least ${repetitions}`,
+        );
+    if (p.maxClaimRepetitions !== undefined && p.maxClaimRepetitions < p.maxRepetitions)
+        lines.push(
+            `isobench:precision.maxClaimRepetitions: ${p.maxClaimRepetitions} is below isobench:precision.maxRepetitions (${p.maxRepetitions}), which the half-width goal may reach anyway; set it to at least ${p.maxRepetitions}, or leave it out to stop undecided claims there too`,
         );
     return lines;
 }

@@ -214,11 +214,29 @@ describe("analysis/agreement", () => {
             const r = agreementOf(a, b);
             assert.deepEqual([r.comparisonsAgreeing, r.comparisonsCounted], [1, 1]);
             const c = r.claims.find((x) => x.id === "redis-docker-nat-throughput")!;
-            assert.deepEqual([c.counted, c.agree, c.base!.status, c.other!.status], [true, false, "consistent", "inconsistent"]);
+            assert.deepEqual([c.counted, c.agree, c.base!.status, c.other!.status, c.difference], [true, false, "consistent", "inconsistent", "opposite"]);
             assert.equal(r.claimsAgreeing, r.claimsCounted - 1);
             assert.equal(r.pass, false);
             assert.match(agreementLine(r), /^agreement: FAIL — \d+ of \d+ claim statuses agree, 1 of 1 change-vs-native verdicts agree \(100\.0 %\)/);
-            assert.match(renderAgreementMarkdown(r), /\| felter2014: Docker NAT costs Redis about 28 % [^|]*\| consistent \| inconsistent \| no \|/);
+            assert.match(renderAgreementMarkdown(r), /\| felter2014: Docker NAT costs Redis about 28 % [^|]*\| consistent \| inconsistent \| no: opposite \|/);
+            assert.match(renderAgreementMarkdown(r), /### Claim statuses: \d+ of \d+ agree \(opposite 1\)/);
+        });
+
+        it("a claim decided in one run and inconclusive in the other is a disagreement of its own kind", () => {
+            // 0.72× native with a tight interval (consistent) vs a spread that straddles the range's edge (inconclusive).
+            const a = redis([71000, 72000, 73000], [9000, 9100, 9200]);
+            const b = redis([50000, 72000, 95000], [9000, 9100, 9200]);
+            assert.equal(status(b.claims, "redis-docker-nat-throughput"), "inconclusive");
+            const r = agreementOf(a, b);
+            const c = r.claims.find((x) => x.id === "redis-docker-nat-throughput")!;
+            assert.deepEqual([c.agree, c.difference], [false, "decided in one run only"]);
+            assert.equal(r.pass, false);
+            const md = renderAgreementMarkdown(r);
+            assert.match(md, /\| consistent \| inconclusive \| no: decided in one run only \|/);
+            assert.match(md, /### Claim statuses: \d+ of \d+ agree \(decided in one run only 1\)/);
+            const rows: Record<string, string>[] = parse(agreementToCsv(r), { columns: true });
+            const row = rows.find((x) => x.kind === "claim" && x.claim === "redis-docker-nat-throughput")!;
+            assert.deepEqual([row.base, row.other, row.agree, row.difference], ["consistent", "inconclusive", "no", "decided in one run only"]);
         });
 
         it("a claim judged in neither run is listed, not counted; its judged part counts", () => {

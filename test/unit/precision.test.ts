@@ -8,8 +8,18 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { groupSamples } from "../../analysis/overhead";
-import { decidePrecision, precisionLine, precisionRows, precisionUnjudged, primaryMetrics, relativeHalfWidth, PrecisionRow } from "../../analysis/precision";
-import { loadReferences } from "../../analysis/published";
+import {
+    decidePrecision,
+    missingSummary,
+    precisionLine,
+    precisionRows,
+    precisionUnjudged,
+    primaryMetrics,
+    relativeHalfWidth,
+    undecidedClaims,
+    PrecisionRow,
+} from "../../analysis/precision";
+import { applicableClaims, loadReferences } from "../../analysis/published";
 import { renderMarkdown } from "../../analysis/report";
 import { summarize } from "../../analysis/overhead";
 import { analyzeRun } from "../../analysis/analyze";
@@ -68,9 +78,9 @@ describe("precision goal (analysis/precision.ts)", () => {
     });
 
     it("met: every counted group within the goal", () => {
-        const d = decidePrecision(rowsOf([...cpuSamples("native", TIGHT), ...cpuSamples("docker-nat", [990, 1000, 1005])]));
+        const d = decidePrecision(rowsOf([...cpuSamples("native", TIGHT), ...cpuSamples("docker-nat", [990, 1000, 1005])]), GOAL);
         assert.deepEqual(d, { kind: "met", counted: 2 });
-        assert.equal(precisionLine(d, GOAL), "precision: all 2 groups meet ±5 %");
+        assert.equal(precisionLine(d, GOAL), "precision: all 2 groups meet ±5 % and no judged claim is left undecided");
     });
 
     it("missed: the next repetition goes to every environment of the workload measured without emulation, not to emulated ones", () => {
@@ -88,7 +98,7 @@ describe("precision goal (analysis/precision.ts)", () => {
         assert.equal(status("sysbench-cpu", "native"), "met");
         assert.equal(status("sysbench-cpu", "kvm-tuned"), "not counted: emulated");
         assert.equal(status("stress-ng-cpu", "native"), "met");
-        const d = decidePrecision(rows);
+        const d = decidePrecision(rows, GOAL);
         assert.equal(d.kind, "add");
         if (d.kind !== "add") return;
         assert.deepEqual(
@@ -102,19 +112,65 @@ describe("precision goal (analysis/precision.ts)", () => {
         const six = [1000, 1100, 950, 1080, 920, 1050];
         const atMax = rowsOf(cpuSamples("native", six));
         assert.equal(atMax[0].status, "not met at the maximum");
-        const d = decidePrecision(atMax);
+        const d = decidePrecision(atMax, GOAL);
         assert.deepEqual(d.kind === "not met at the maximum" && d.atMaximum.map((r) => r.environment), ["native"]);
         assert.equal(precisionLine(d, GOAL), "precision: 1 of 1 groups miss ±5 % at the maximum of 6 repetitions: reported as not met");
-        const mixed = decidePrecision([...atMax, ...rowsOf(cpuSamples("native", LOOSE, { workload: "stress-ng-cpu", metric: "bogo_ops_per_s" }))]);
+        const mixed = decidePrecision([...atMax, ...rowsOf(cpuSamples("native", LOOSE, { workload: "stress-ng-cpu", metric: "bogo_ops_per_s" }))], GOAL);
         assert.equal(mixed.kind, "add");
         assert.deepEqual(mixed.kind === "add" && [mixed.add.map((a) => a.workload), mixed.atMaximum.length, mixed.missing], [["stress-ng-cpu"], 1, 2]);
     });
 
+    it("a claim left undecided asks for repetitions past the half-width goal, up to maxClaimRepetitions; decided and emulated points ask for none", () => {
+        // Both groups meet ±5 % at the goal's maximum of 6, but Docker / native ≈ 0.96 straddles the
+        // 0.95 edge of "Docker adds negligible CPU overhead (within 5 %)".
+        const native = [1000, 1004, 996, 1002, 998, 1000];
+        const edge = [...cpuSamples("native", native), ...cpuSamples("docker-nat", [950, 985, 930, 975, 940, 970])];
+        const undecided = undecidedClaims(applicableClaims(loadReferences(), summarize(edge)).claims);
+        assert.deepEqual(
+            undecided.map((u) => [u.claim, u.workload]),
+            [["Docker adds negligible CPU overhead (within 5 %)", "sysbench-cpu"]],
+        );
+        assert.match(undecided[0].points[0], /^docker-nat events_per_s: ratio 0\.958 \[0\.939, 0\.979\] vs 0\.95–1\.05$/);
+        const rows = rowsOf(edge);
+        assert.deepEqual(
+            rows.map((r) => r.status),
+            ["met", "met"],
+        );
+        // Without maxClaimRepetitions an undecided claim is the report's business, not the goal's.
+        assert.deepEqual(decidePrecision(rows, GOAL, undecided), { kind: "met", counted: 2 });
+        // With it at the goal's own maximum, the claim stops where the goal does, and says so.
+        const atSix = { ...GOAL, maxClaimRepetitions: 6 };
+        const stopped = decidePrecision(rows, atSix, undecided);
+        assert.equal(stopped.kind, "not met at the maximum");
+        assert.equal(precisionLine(stopped, atSix), "precision: 1 claim still undecided at 6 repetitions: reported as not met");
+        const goal = { ...GOAL, maxClaimRepetitions: 10 };
+        const more = decidePrecision(rows, goal, undecided);
+        assert.equal(more.kind, "add");
+        if (more.kind !== "add") return;
+        assert.deepEqual(
+            more.add.map((a) => [a.workload, a.repetition, a.environments, a.missing.length, a.undecided.length]),
+            [["sysbench-cpu", 7, ["docker-nat", "native"], 0, 1]],
+        );
+        assert.equal(
+            precisionLine(more, goal),
+            "precision: 0 of 2 groups miss ±5 %, 1 claim undecided (an interval straddles an edge of the range); adding repetition 7 (sysbench-cpu) of at most 6 (10 while a claim is undecided)",
+        );
+        assert.match(
+            missingSummary([], more.add[0].undecided),
+            /^undecided claim "Docker adds negligible CPU overhead \(within 5 %\)": docker-nat events_per_s: ratio /,
+        );
+        // Decided (0.8 × native: inconsistent) or only emulated (KVM under tcg, never judged): nothing to add.
+        const decided = [...cpuSamples("native", native), ...cpuSamples("docker-nat", [800, 804, 796, 802, 798, 800])];
+        assert.deepEqual(undecidedClaims(applicableClaims(loadReferences(), summarize(decided)).claims), []);
+        const emulated = [...cpuSamples("native", native), ...cpuSamples("kvm-tuned", [950, 965, 940, 960, 945, 955], { accel: "tcg" })];
+        assert.deepEqual(undecidedClaims(applicableClaims(loadReferences(), summarize(emulated)).claims), []);
+    });
+
     it("nothing to judge when every group is emulated or has no interval", () => {
-        assert.deepEqual(decidePrecision(rowsOf(cpuSamples("kvm-tuned", LOOSE, { accel: "tcg" }))), { kind: "nothing to judge" });
+        assert.deepEqual(decidePrecision(rowsOf(cpuSamples("kvm-tuned", LOOSE, { accel: "tcg" })), GOAL), { kind: "nothing to judge" });
         const noInterval = rowsOf(cpuSamples("native", [1000, 1100]).filter((s) => s.repetition === 1));
         assert.equal(noInterval[0].status, "not counted: no interval");
-        assert.match(precisionLine(decidePrecision(noInterval), GOAL), /^precision: no group to judge/);
+        assert.match(precisionLine(decidePrecision(noInterval, GOAL), GOAL), /^precision: no group to judge/);
     });
 
     it("the summary's Precision section: the goal, each group, the repetitions added, the statuses' meaning", () => {
@@ -130,7 +186,7 @@ describe("precision goal (analysis/precision.ts)", () => {
                 reason: "events_per_s on docker-nat",
             },
         ];
-        const md = renderMarkdown(summary, { precision: { goal: GOAL, rows, added, unjudged: ["echo"], confidence: 0.95 } });
+        const md = renderMarkdown(summary, { precision: { goal: GOAL, rows, undecided: [], added, unjudged: ["echo"], confidence: 0.95 } });
         const section = md.slice(md.indexOf("## Precision"), md.indexOf("## Details"));
         assert.match(
             section,
@@ -203,7 +259,7 @@ describe("precision between up passes (experiment/precision-run.ts)", () => {
         measure({ "sysbench-cpu.native.r4": 1000, "sysbench-cpu.docker-nat.r4": 1010 });
         lines.length = 0;
         assert.equal(await precisionStep(withAddedRepetitions(spec(), host), resultsDir(), (l) => lines.push(l)), false);
-        assert.deepEqual(lines, ["precision: all 2 groups meet ±5 %"]);
+        assert.deepEqual(lines, ["precision: all 2 groups meet ±5 % and no judged claim is left undecided"]);
         const decisions = readRepetitions(resultsDir())!.decisions.length;
         // A no-change up decides the same and does not repeat the record.
         assert.equal(await precisionStep(withAddedRepetitions(spec(), host), resultsDir(), () => undefined), false);
@@ -232,6 +288,46 @@ describe("precision between up passes (experiment/precision-run.ts)", () => {
         assert.equal(planCells(withAddedRepetitions(tight, host)).length, 3, "nor above the goal's maximum");
         fs.writeFileSync(repetitionsPath(resultsDir()), "{not json");
         assert.throws(() => withAddedRepetitions(tight, host), /repetitions\.json does not read as JSON .* restore it, or move it aside/);
+    });
+
+    it("adds repetitions past the goal's maximum while a claim is undecided, plans them on later ups, and stops at maxClaimRepetitions", async () => {
+        const host = { resultsRoot: dir };
+        const claims = parseSpec("prec", {
+            runId: "p1",
+            environments: ["native", "docker-nat"],
+            workloads: [{ name: "sysbench-cpu", params: { timeSeconds: 10 } }],
+            precision: { relativeHalfWidth: 0.05, maxRepetitions: 3, maxClaimRepetitions: 4 },
+        });
+        // Docker / native ≈ 0.955 with a wide interval: "Docker adds negligible CPU overhead (within 5 %)" is undecided.
+        measure({ "sysbench-cpu.native.r1": 1000, "sysbench-cpu.native.r2": 1010, "sysbench-cpu.native.r3": 990 });
+        measure({ "sysbench-cpu.docker-nat.r1": 950, "sysbench-cpu.docker-nat.r2": 985, "sysbench-cpu.docker-nat.r3": 930 });
+        assert.equal(await precisionStep(withAddedRepetitions(claims, host), resultsDir(), (l) => lines.push(l)), true);
+        assert.deepEqual(lines, [
+            "precision: 1 of 2 groups miss ±5 %, 1 claim undecided (an interval straddles an edge of the range); adding repetition 4 (sysbench-cpu) of at most 3 (4 while a claim is undecided)",
+        ]);
+        const added = readRepetitions(resultsDir())!.added;
+        assert.deepEqual(
+            added.map((a) => [a.repetition, a.environments]),
+            [[4, ["docker-nat", "native"]]],
+        );
+        assert.match(added[0].reason, /undecided claim "Docker adds negligible CPU overhead \(within 5 %\)": docker-nat events_per_s: ratio 0\.9[0-9]+ \[/);
+        assert.deepEqual(
+            planCells(withAddedRepetitions(claims, host))
+                .map((c) => c.id)
+                .slice(6),
+            ["sysbench-cpu.docker-nat.r4", "sysbench-cpu.native.r4"],
+            "above maxRepetitions, within maxClaimRepetitions: planned",
+        );
+        measure({ "sysbench-cpu.native.r4": 1000, "sysbench-cpu.docker-nat.r4": 960 });
+        lines.length = 0;
+        assert.equal(await precisionStep(withAddedRepetitions(claims, host), resultsDir(), (l) => lines.push(l)), false);
+        assert.deepEqual(lines, ["precision: 1 claim still undecided at 4 repetitions: reported as not met"]);
+        const { markdown } = await analyzeRun(resultsDir(), { plots: false, log: () => undefined });
+        assert.match(markdown, /its workload gets repetitions up to 4 per cell: stopping once a claim is decided is sequential sampling/);
+        assert.match(
+            markdown,
+            /- Claims still undecided at these repetitions: "Docker adds negligible CPU overhead \(within 5 %\)" \(docker-nat events_per_s: ratio /,
+        );
     });
 
     it("the analysis writes precision.csv and the summary's section, with the goal of the stack or of the record", async () => {

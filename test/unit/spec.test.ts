@@ -79,6 +79,8 @@ describe("experiment spec", () => {
         const fromYaml = loadStackSpec(STACKS, "quick");
         assert.deepEqual(fromYaml.precision, { relativeHalfWidth: 0.05, maxRepetitions: 6 });
         assert.equal(parseSpec("t", { ...base, precision: { relativeHalfWidth: 0.05, maxRepetitions: 3 } }).precision!.maxRepetitions, 3);
+        const claims = parseSpec("t", { ...base, precision: { relativeHalfWidth: 0.05, maxRepetitions: 6, maxClaimRepetitions: 10 } });
+        assert.equal(claims.precision!.maxClaimRepetitions, 10);
     });
 
     it("refuses a bad isobench:precision, naming the key and the fix", () => {
@@ -97,12 +99,20 @@ describe("experiment spec", () => {
             bad({ relativeHalfWidth: 0.05, maxRepetitions: 4 }, 5),
             /isobench:precision\.maxRepetitions: 4 is below isobench:repetitions \(5\), which every cell gets anyway; set it to at least 5/,
         );
+        assert.throws(
+            bad({ relativeHalfWidth: 0.05, maxRepetitions: 6, maxClaimRepetitions: 5 }),
+            /isobench:precision\.maxClaimRepetitions: 5 is below isobench:precision\.maxRepetitions \(6\), which the half-width goal may reach anyway; set it to at least 6, or leave it out/,
+        );
+        assert.throws(
+            bad({ relativeHalfWidth: 0.05, maxRepetitions: 6, maxClaimRepetitions: "ten" }),
+            /isobench:precision\.maxClaimRepetitions: must be integer/,
+        );
         assert.throws(bad({ relativeHalfWidth: 0.05, maxRepetitions: 2 }), /isobench:precision\.maxRepetitions: must be >= 3/);
         assert.throws(bad({ relativeHalfWidth: 0.05, maxRepetitions: 6.5 }), /isobench:precision\.maxRepetitions: must be integer/);
         assert.throws(bad({ relativeHalfWidth: 0.05 }), /isobench:precision: missing required key "maxRepetitions"/);
         assert.throws(
             bad({ relativeHalfWidth: 0.05, maxRepetitions: 6, max: 6 }),
-            /isobench:precision: unknown key "max" .*\(allowed: relativeHalfWidth, maxRepetitions\)/,
+            /isobench:precision: unknown key "max" .*\(allowed: relativeHalfWidth, maxRepetitions, maxClaimRepetitions\)/,
         );
         assert.throws(bad(0.05), /isobench:precision: must be object/);
     });

@@ -1,0 +1,174 @@
+/**
+ * Would two runs of this stack, on this host, agree on every claim status? A forecast from one
+ * measured run: each primary metric's group measured without emulation is modelled as log-normal
+ * with the run's own log-scale mean and spread of its per-repetition values, independent between
+ * repetitions and environments; simulated runs then go through the stack's precision loop and the
+ * claims exactly as `isobench up` and `isobench analyze` do (precisionRows, decidePrecision,
+ * undecidedClaims, applicableClaims: the analysis's own code). Two simulated runs agree on a claim
+ * when its status is the same word; the share of pairs agreeing on every claim is the forecast of
+ * the agreement bar's claim half (analysis/agreement.ts). Figures to read, never assertions:
+ *
+ *   node -r ts-node/register/transpile-only benchmarks/agreement-forecast.ts <results dir>
+ *        [--repetitions 3] [--goal 0.05] [--max 6] [--max-claim none,10] [--runs 600] [--seed 1]
+ *        [--spread-scale 1]
+ *
+ * --max-claim lists the rules to compare: "none" is the goal alone (no maxClaimRepetitions), a
+ * number sets maxClaimRepetitions. --spread-scale multiplies every group's spread: 0.3 asks what a
+ * host three times quieter than the one measured would give. The model keeps what the run showed, outliers included in the
+ * spread (a gross outlier widens it for every simulated repetition); it knows nothing of drift
+ * between runs, so it forecasts the best case: real pairs of runs agree less often.
+ */
+import * as path from "path";
+import { summarize, type Summary } from "../analysis/overhead";
+import { summarizeResultsDir } from "../analysis/analyze";
+import { readEnvironmentFacts } from "../analysis/facts";
+import { decidePrecision, precisionRows, primaryMetrics, undecidedClaims } from "../analysis/precision";
+import { applicableClaims, claimResultsShown, isUnjudgedStatus, linkCeilings, loadReferences, type ClaimContext } from "../analysis/published";
+import type { PrecisionGoal } from "../core/precision";
+import { isEmulated, type Sample } from "../core/samples";
+import { prng, type Prng } from "../test/helpers/prng";
+
+interface Model {
+    readonly key: Pick<Sample, "environment" | "env_kind" | "variant" | "workload" | "params" | "metric" | "unit" | "better">;
+    readonly logMean: number;
+    readonly logSd: number;
+}
+
+function arg(argv: readonly string[], key: string, fallback: string): string {
+    const i = argv.indexOf(`--${key}`);
+    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+}
+
+function positive(argv: readonly string[], key: string, fallback: string): number {
+    const v = Number(arg(argv, key, fallback));
+    if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${key}: ${arg(argv, key, fallback)} is not a positive number`);
+    return v;
+}
+
+/** The measured groups the claims can vote with: primary metrics, not emulated, positive values. */
+function models(summary: Summary, spreadScale: number): Model[] {
+    const primaries = primaryMetrics(loadReferences());
+    return summary.rows
+        .filter((r) => primaries.get(r.workload)?.has(r.metric) && !isEmulated(r.accel) && r.values.length >= 2 && r.values.every((v) => v > 0))
+        .map((r) => {
+            const logs = r.values.map(Math.log);
+            const m = logs.reduce((a, b) => a + b, 0) / logs.length;
+            const sd = Math.sqrt(logs.reduce((a, b) => a + (b - m) ** 2, 0) / (logs.length - 1));
+            return {
+                key: {
+                    environment: r.environment,
+                    env_kind: r.env_kind as Sample["env_kind"],
+                    variant: r.variant,
+                    workload: r.workload,
+                    params: r.params,
+                    metric: r.metric,
+                    unit: r.unit,
+                    better: r.better as Sample["better"],
+                },
+                logMean: m,
+                logSd: sd * spreadScale,
+            };
+        });
+}
+
+function sampleOf(m: Model, repetition: number, value: number): Sample {
+    return {
+        run_id: "forecast",
+        stack: "forecast",
+        cell_id: `${m.key.workload}.${m.key.environment}.r${repetition}`,
+        ...m.key,
+        repetition,
+        value,
+        started_at: "2026-01-01T00:00:00.000Z",
+        duration_s: 1,
+        tool: "model",
+        tool_version: "0",
+        accel: "none",
+        host: "model",
+        kernel: "",
+        cpu_model: "",
+        notes: "",
+        fingerprint: "",
+        controller: "model",
+    };
+}
+
+/** One simulated run through the precision loop: each judged claim's status, and the cells it measured. */
+function simulate(r: Prng, ms: readonly Model[], start: number, goal: PrecisionGoal, context: ClaimContext): { statuses: Map<string, string>; cells: number } {
+    const refs = loadReferences();
+    const primaries = primaryMetrics(refs);
+    const values = new Map<Model, number[]>();
+    const reps = new Map<string, number>();
+    for (const m of ms) reps.set(m.key.workload, start);
+    const draw = () => {
+        for (const m of ms) {
+            const v = values.get(m) ?? [];
+            while (v.length < reps.get(m.key.workload)!) v.push(Math.exp(r.normal(m.logMean, m.logSd)));
+            values.set(m, v);
+        }
+        return summarize(ms.flatMap((m) => values.get(m)!.map((x, i) => sampleOf(m, i + 1, x))));
+    };
+    for (;;) {
+        const summary = draw();
+        const claims = applicableClaims(refs, summary, context).claims;
+        const undecided = goal.maxClaimRepetitions === undefined ? [] : undecidedClaims(claims);
+        const d = decidePrecision(precisionRows(summary.rows, primaries, goal, summary.confidence), goal, undecided);
+        if (d.kind !== "add") {
+            const statuses = new Map<string, string>();
+            for (const c of claimResultsShown(claims)) {
+                if (!isUnjudgedStatus(c.status)) statuses.set(c.scope ? `${c.claim.text} — part: ${c.scope}` : c.claim.text, c.status);
+            }
+            return { statuses, cells: ms.reduce((n, m) => n + values.get(m)!.length, 0) };
+        }
+        for (const a of d.add) reps.set(a.workload, a.repetition);
+    }
+}
+
+async function main(): Promise<void> {
+    const argv = process.argv.slice(2);
+    const dir = argv[0];
+    if (!dir || dir.startsWith("--"))
+        throw new Error(
+            "usage: agreement-forecast.ts <results dir> [--repetitions 3] [--goal 0.05] [--max 6] [--max-claim none,10] [--runs 600] [--seed 1] [--spread-scale 1]",
+        );
+    const start = positive(argv, "repetitions", "3");
+    const runs = 2 * Math.ceil(positive(argv, "runs", "600") / 2);
+    const base: PrecisionGoal = { relativeHalfWidth: positive(argv, "goal", "0.05"), maxRepetitions: positive(argv, "max", "6") };
+    const rules = arg(argv, "max-claim", "none,10").split(",");
+    const { summary } = await summarizeResultsDir(dir, { workers: 1 });
+    const scale = positive(argv, "spread-scale", "1");
+    const ms = models(summary, scale);
+    const context: ClaimContext = { linkGbps: linkCeilings(readEnvironmentFacts(dir).facts) };
+    console.log(
+        `forecast from ${path.resolve(dir)}: ${ms.length} primary-metric groups modelled (log-normal, the run's own mean and spread${scale === 1 ? "" : ` × ${scale}`}); ` +
+            `${runs} simulated runs per rule, from ${start} repetitions, goal ±${base.relativeHalfWidth * 100} % up to ${base.maxRepetitions}`,
+    );
+    for (const rule of rules) {
+        const goal: PrecisionGoal =
+            rule === "none" ? base : { ...base, maxClaimRepetitions: Math.max(base.maxRepetitions, positive([`--r`, rule], "r", rule)) };
+        const r = prng(positive(argv, "seed", "1"));
+        const results = Array.from({ length: runs }, () => simulate(r, ms, start, goal, context));
+        const claims = [...new Set(results.flatMap((x) => [...x.statuses.keys()]))];
+        let allAgree = 0;
+        for (let i = 0; i < runs; i += 2) if (claims.every((c) => results[i].statuses.get(c) === results[i + 1].statuses.get(c))) allAgree++;
+        const cells = results.reduce((n, x) => n + x.cells, 0) / runs;
+        console.log(
+            `\n### ${rule === "none" ? "goal alone (no maxClaimRepetitions)" : `maxClaimRepetitions ${goal.maxClaimRepetitions}`}: ` +
+                `pairs agreeing on every claim ${(allAgree / (runs / 2)).toFixed(3)}; mean cells of the modelled groups per run ${cells.toFixed(1)}\n`,
+        );
+        console.log("| claim | consistent | inconsistent | inconclusive | two runs agree |");
+        console.log("|---|---|---|---|---|");
+        for (const c of claims) {
+            const share = (s: string) => results.filter((x) => x.statuses.get(c) === s).length / runs;
+            const agree = ["consistent", "inconsistent", "inconclusive"].reduce((a, s) => a + share(s) ** 2, 0);
+            console.log(
+                `| ${c} | ${share("consistent").toFixed(3)} | ${share("inconsistent").toFixed(3)} | ${share("inconclusive").toFixed(3)} | ${agree.toFixed(3)} |`,
+            );
+        }
+    }
+}
+
+main().catch((e: unknown) => {
+    console.error((e as Error).message);
+    process.exit(1);
+});
