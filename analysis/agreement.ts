@@ -18,7 +18,7 @@ import { environmentLabel } from "./emulated";
 import { groupBy } from "./group-by";
 import { BASELINE_ENVIRONMENT, comparisonKey, formatPercent, Summary, SummaryRow } from "./overhead";
 import { shortParams, varyingKeys } from "./params";
-import { claimResultsShown, ClaimResult, ClaimStatus, isUnjudgedStatus } from "./published";
+import { claimLabel, claimResultsShown, ClaimResult, ClaimStatus, isUnjudgedStatus } from "./published";
 import type { Verdict } from "./ratio";
 import { cell } from "./report";
 import type { Interval } from "./statistics";
@@ -154,6 +154,12 @@ export function verdictDifference(a: Verdict, b: Verdict): VerdictDifference | u
     return "opposite";
 }
 
+/** How two judged statuses of one claim differ; undefined when they are the same. */
+export function claimDifference(a: ClaimStatus, b: ClaimStatus): ClaimDifference | undefined {
+    if (a === b) return undefined;
+    return a === "inconclusive" || b === "inconclusive" ? "decided in one run only" : "opposite";
+}
+
 /** The first reason a comparison is not counted, with its particulars; undefined when it is counted. */
 function leftOutReason(b: RunComparison | undefined, o: RunComparison | undefined): { leftOut: string; leftOutDetail?: string } | undefined {
     if (!b) return { leftOut: ONLY_IN.other };
@@ -237,12 +243,11 @@ function compareClaims(base: readonly ClaimResult[], other: readonly ClaimResult
                   : undefined;
         const scope = x?.side.scope ?? y?.side.scope;
         const agree = x !== undefined && y !== undefined && x.side.status === y.side.status;
-        const difference: ClaimDifference | undefined =
-            leftOut || agree ? undefined : x!.side.status === "inconclusive" || y!.side.status === "inconclusive" ? "decided in one run only" : "opposite";
+        const difference = leftOut ? undefined : claimDifference(x!.side.status, y!.side.status);
         return {
             study: c.study,
             id: c.claim.id,
-            text: scope !== undefined ? `${c.claim.text} — part: ${scope}` : c.claim.text,
+            text: claimLabel({ claim: c.claim, ...(scope !== undefined ? { scope } : {}) }),
             part: scope !== undefined,
             ...(x ? { base: x.side } : {}),
             ...(y ? { other: y.side } : {}),

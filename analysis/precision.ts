@@ -23,18 +23,14 @@
  * A half-width goal does not decide a claim whose true ratio lies near an edge of its range: one
  * run's interval clears the edge, the next run's straddles it, and two runs of one stack disagree
  * on the claim's status with overlapping intervals. With maxClaimRepetitions set, a workload whose
- * primary point leaves a judged claim undecided (its interval, Holm-corrected, straddles an edge:
- * "inconclusive" with an interval) also gets the next repetition, up to that maximum. This is
- * sequential sampling: stopping once decided raises the chance of a wrong decision above one
- * look's 5 %, and for a ratio within about one interval of an edge it turns two runs' shared
- * "inconclusive" into a coin toss; benchmarks/claim-decision.ts measures both, and the report
- * says so beside the statuses. Claims undecided because a point has no interval or was not
- * measured get nothing: more repetitions would not change that.
+ * primary points leave a judged claim undecided by its intervals (undecidedClaims) also gets the
+ * next repetition, up to that maximum; CLAIM_REPETITIONS_CAVEAT says what that costs. Without it,
+ * undecided claims are the report's business and the decision never looks at them.
  */
 import { AddedRepetition, PrecisionGoal, repetitionCap } from "../core/precision";
 import { isEmulated } from "../core/samples";
 import type { Group } from "./overhead";
-import { checkRange, claimResultsShown, formatPoint, rangeText, type ClaimResult, type Reference } from "./published";
+import { checkRange, claimLabel, claimResultsShown, formatPoint, rangeText, type ClaimResult, type Reference } from "./published";
 import { meanOnLogScale } from "./ratio";
 import { tCritical } from "./statistics";
 
@@ -49,7 +45,7 @@ export type PrecisionStatus = "met" | "missed" | "not met at the maximum" | "not
 export const PRECISION_STATUS_MEANING: Readonly<Record<PrecisionStatus, string>> = {
     met: "the mean's interval is within the goal",
     missed: "wider than the goal; isobench up adds a repetition to the workload's cells",
-    "not met at the maximum": "still wider than the goal after the most repetitions the stack allows",
+    "not met at the maximum": "still wider than the goal after the goal's maxRepetitions",
     "not counted: emulated": "measured under software emulation, which is never judged; no repetitions are added for it",
     "not counted: no interval": "no relative interval: fewer than 2 repetitions, or a mean that is not positive",
 };
@@ -139,36 +135,56 @@ export function precisionUnjudged(groups: readonly Group[], primaries: ReadonlyM
 
 const counted = (r: PrecisionRow) => r.status === "met" || r.status === "missed" || r.status === "not met at the maximum";
 
+/**
+ * What repetitions added for undecided claims cost, stated once for the report and the docs
+ * (benchmarks/claim-decision.ts measures it).
+ */
+export const CLAIM_REPETITIONS_CAVEAT =
+    "Stopping once a claim is decided is sequential sampling: it decides wrongly more often than one look at the stated confidence, " +
+    "and for a true ratio within about one interval of an edge of the range it makes two runs end with different statuses more often " +
+    "than stopping at a fixed number of repetitions does, where both would have stayed inconclusive";
+
 /** A judged claim (or the judged part of one) left undecided by one workload's primary points. */
 export interface UndecidedClaim {
-    /** The claim's text, with its part's scope for a part. */
+    /** study, claim id and part: one claim, whatever its text. */
+    readonly key: string;
+    /** claimLabel: the claim's text, with its part's scope for a part. */
     readonly claim: string;
     readonly workload: string;
-    /** Each straddling point and the range it straddles, as the report prints them. */
+    /** Each undecided point and the range it is judged against, as the report prints them. */
     readonly points: readonly string[];
 }
 
 /**
- * The claims whose status is inconclusive because a voting point's interval straddles an edge of
- * the range (after the claim's Holm correction), by workload of those points. Emulated points
+ * The claims (and parts) whose status is inconclusive because of their intervals alone, by
+ * workload of the undecided points: every check measured, every voting point with an interval,
+ * and some voting point inconclusive after the claim's Holm correction (its interval overlaps an
+ * edge of the range, or lies outside it but not after the correction). More repetitions can
+ * narrow those intervals; they cannot measure a missing point or give a lone value an interval,
+ * and a claim with such a point could only become inconsistent, so it gets none. Emulated points
  * never vote, so they never ask for repetitions.
  */
 export function undecidedClaims(claims: readonly ClaimResult[]): UndecidedClaim[] {
     const out: UndecidedClaim[] = [];
     for (const c of claimResultsShown(claims)) {
-        if (c.status !== "inconclusive") continue;
+        if (c.status !== "inconclusive" || c.checks.some((k) => k.missing)) continue;
+        const voting = c.checks.flatMap((check) => check.points.filter((p) => p.primary && !p.emulated).map((p) => ({ check, p })));
+        if (voting.length === 0 || voting.some(({ p }) => p.ratioCi === null)) continue;
         const byWorkload = new Map<string, string[]>();
-        for (const check of c.checks) {
-            for (const p of check.points) {
-                if (!p.primary || p.emulated || p.status !== "inconclusive" || p.ratioCi === null) continue;
-                const shown = `${formatPoint(p, Object.keys(check.check.params))} vs ${rangeText(checkRange(check.check))}`;
-                byWorkload.set(p.workload, [...(byWorkload.get(p.workload) ?? []), shown]);
-            }
+        for (const { check, p } of voting) {
+            if (p.status !== "inconclusive") continue;
+            const shown = `${formatPoint(p, Object.keys(check.check.params))} vs ${rangeText(checkRange(check.check))}`;
+            byWorkload.set(p.workload, [...(byWorkload.get(p.workload) ?? []), shown]);
         }
-        const claim = c.scope ? `${c.claim.text} — part: ${c.scope}` : c.claim.text;
-        for (const [workload, points] of byWorkload) out.push({ claim, workload, points });
+        const key = JSON.stringify([c.study, c.claim.id, c.scope !== undefined]);
+        for (const [workload, points] of byWorkload) out.push({ key, claim: claimLabel(c), workload, points });
     }
     return out;
+}
+
+/** How many claims the entries name (a claim undecided by two workloads is one claim). */
+export function claimsNamed(undecided: readonly UndecidedClaim[]): number {
+    return new Set(undecided.map((u) => u.key)).size;
 }
 
 /** A repetition to add: to `workload`'s cells in `environments`, for the groups that miss the goal and the claims it leaves undecided. */
@@ -211,10 +227,10 @@ export function decidePrecision(rows: readonly PrecisionRow[], goal: PrecisionGo
     // Every environment of the workload measured without emulation, those that meet the goal too: a ratio needs both sides.
     const measured = (workload: string) => rows.filter((r) => r.workload === workload && !isEmulated(r.accel));
     const repetitionsOf = (workload: string) => Math.max(0, ...measured(workload).map((r) => r.n));
-    const claimCap = goal.maxClaimRepetitions === undefined ? 0 : repetitionCap(goal);
-    const undecidedBelow = undecided.filter((u) => repetitionsOf(u.workload) < claimCap);
     // Without maxClaimRepetitions undecided claims are the report's business, not the goal's.
-    const undecidedAtMaximum = goal.maxClaimRepetitions === undefined ? [] : undecided.filter((u) => repetitionsOf(u.workload) >= claimCap);
+    const claims = goal.maxClaimRepetitions === undefined ? [] : undecided;
+    const undecidedBelow = claims.filter((u) => repetitionsOf(u.workload) < repetitionCap(goal));
+    const undecidedAtMaximum = claims.filter((u) => repetitionsOf(u.workload) >= repetitionCap(goal));
     const atMaximum = judged.filter((r) => r.status === "not met at the maximum");
     const missing = judged.filter((r) => r.status === "missed");
     if (missing.length === 0 && undecidedBelow.length === 0) {
@@ -236,7 +252,7 @@ export function decidePrecision(rows: readonly PrecisionRow[], goal: PrecisionGo
         kind: "add",
         counted: judged.length,
         missing: missing.length + atMaximum.length,
-        undecided: new Set(undecided.map((u) => u.claim)).size,
+        undecided: claimsNamed(claims),
         add,
         atMaximum,
         undecidedAtMaximum,
@@ -245,10 +261,9 @@ export function decidePrecision(rows: readonly PrecisionRow[], goal: PrecisionGo
 
 const percent = (x: number) => `${+(x * 100).toFixed(2)} %`;
 
-/** "of at most 6 (10 while a claim is undecided)": the goal's caps. */
+/** "of at most 10 (6 for the half-width goal)": the goal's caps, the larger first. */
 function capText(goal: PrecisionGoal): string {
-    const claims = repetitionCap(goal);
-    return claims > goal.maxRepetitions ? `${goal.maxRepetitions} (${claims} while a claim is undecided)` : `${goal.maxRepetitions}`;
+    return goal.maxClaimRepetitions === undefined ? `${goal.maxRepetitions}` : `${repetitionCap(goal)} (${goal.maxRepetitions} for the half-width goal)`;
 }
 
 const claimCount = (n: number) => `${n} claim${n === 1 ? "" : "s"}`;
@@ -256,14 +271,16 @@ const claimCount = (n: number) => `${n} claim${n === 1 ? "" : "s"}`;
 /** The one line `isobench up` prints (and progress.log keeps) for a decision. */
 export function precisionLine(d: PrecisionDecision, goal: PrecisionGoal): string {
     const g = `±${percent(goal.relativeHalfWidth)}`;
+    // Only a goal with maxClaimRepetitions looked at the claims: only its lines speak of them.
+    const claims = goal.maxClaimRepetitions !== undefined;
     switch (d.kind) {
         case "met":
-            return `precision: all ${d.counted} groups meet ${g} and no judged claim is left undecided`;
+            return `precision: all ${d.counted} groups meet ${g}${claims ? " and no judged claim is undecided by its intervals" : ""}`;
         case "add": {
             const byRep = new Map<number, string[]>();
             for (const a of d.add) byRep.set(a.repetition, [...(byRep.get(a.repetition) ?? []), a.workload]);
             const reps = [...byRep].map(([r, ws]) => `${r} (${ws.join(", ")})`).join(", ");
-            const undecided = d.undecided > 0 ? `, ${claimCount(d.undecided)} undecided (an interval straddles an edge of the range)` : "";
+            const undecided = claims ? `, ${claimCount(d.undecided)} undecided by ${d.undecided === 1 ? "its" : "their"} intervals` : "";
             return `precision: ${d.missing} of ${d.counted} groups miss ${g}${undecided}; adding repetition ${reps} of at most ${capText(goal)}`;
         }
         case "not met at the maximum": {
@@ -272,7 +289,7 @@ export function precisionLine(d: PrecisionDecision, goal: PrecisionGoal): string
                     ? [`${d.atMaximum.length} of ${d.counted} groups miss ${g} at the maximum of ${goal.maxRepetitions} repetitions`]
                     : []),
                 ...(d.undecidedAtMaximum.length > 0
-                    ? [`${claimCount(new Set(d.undecidedAtMaximum.map((u) => u.claim)).size)} still undecided at ${repetitionCap(goal)} repetitions`]
+                    ? [`${claimCount(claimsNamed(d.undecidedAtMaximum))} still undecided at ${repetitionCap(goal)} repetitions`]
                     : []),
             ];
             return `precision: ${parts.join("; ")}: reported as not met`;
@@ -301,6 +318,7 @@ export const PRECISION_COLUMNS = [
     "relative_half_width",
     "goal_relative_half_width",
     "max_repetitions",
+    "max_claim_repetitions",
     "status",
 ] as const;
 
@@ -317,6 +335,7 @@ export function precisionRecords(rows: readonly PrecisionRow[], goal: PrecisionG
         relative_half_width: r.relativeHalfWidth ?? "",
         goal_relative_half_width: goal.relativeHalfWidth,
         max_repetitions: goal.maxRepetitions,
+        max_claim_repetitions: goal.maxClaimRepetitions ?? "",
         status: r.status,
     }));
 }

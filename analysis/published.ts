@@ -688,6 +688,11 @@ export function linkCeilings(facts: readonly { environment: string; fact: string
     return out;
 }
 
+/** A result's name in reports: the claim's text, and for a part the environments it was judged on. */
+export function claimLabel(c: Pick<ClaimResult, "claim" | "scope">): string {
+    return c.scope !== undefined ? `${c.claim.text} — part: ${c.scope}` : c.claim.text;
+}
+
 /** Every judged result: claims, and the non-emulated parts of claims not judgeable as a whole. */
 export function claimResultsShown(claims: readonly ClaimResult[]): ClaimResult[] {
     return claims.flatMap((c) => (c.part ? [c, c.part] : [c]));

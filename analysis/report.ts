@@ -21,7 +21,7 @@ import { emulationHeadline, environmentLabel, markValue, TCG_MARK, TCG_MEANING }
 import { RATIO_INTERVAL_METHOD } from "./ratio";
 import { restates } from "./duplicates";
 import { UNIT_OF_REPLICATION } from "./pairing";
-import { PRECISION_STATUS_MEANING, PrecisionReport, PrecisionStatus } from "./precision";
+import { CLAIM_REPETITIONS_CAVEAT, PRECISION_STATUS_MEANING, PrecisionReport, PrecisionStatus } from "./precision";
 import { isEmulated } from "../core/samples";
 import { repetitionCap } from "../core/precision";
 import { cpuCountNote, EnvironmentFact } from "./facts";
@@ -269,22 +269,13 @@ export function precisionIntro(p: PrecisionReport): { readonly goal: string; rea
         `with at most ${p.goal.maxRepetitions} repetitions per cell. Groups: ${counts || "none"}.` +
         (p.goal.maxClaimRepetitions === undefined
             ? ""
-            : ` While a judged claim is undecided (an interval straddles an edge of its range), its workload gets repetitions up to ${repetitionCap(p.goal)} per cell: ` +
-              `stopping once a claim is decided is sequential sampling, which decides wrongly more often than one look's ${Math.round((1 - p.confidence) * 100)} % ` +
-              `and, for a ratio within about one interval of an edge, makes two runs disagree more often than a fixed number of repetitions (benchmarks/claim-decision.ts measures both).`);
+            : ` While a judged claim is undecided by its intervals, its workload gets repetitions up to ${repetitionCap(p.goal)} per cell (maxClaimRepetitions). ` +
+              `${CLAIM_REPETITIONS_CAVEAT} (benchmarks/claim-decision.ts measures both).`);
     const items = p.added.map((a) => `Repetition ${a.repetition} added to ${a.workload} in ${a.environments.join(", ")} (${a.at}): ${a.reason}`);
-    const claims = [...new Set(p.undecided.map((u) => u.claim))];
+    const claims = [...groupBy(p.undecided, (u) => u.key).values()];
     if (claims.length > 0)
         items.push(
-            `Claims still undecided at these repetitions: ${claims
-                .map(
-                    (c) =>
-                        `"${c}" (${p.undecided
-                            .filter((u) => u.claim === c)
-                            .flatMap((u) => u.points)
-                            .join("; ")})`,
-                )
-                .join("; ")}`,
+            `Claims undecided by their intervals at these repetitions: ${claims.map((us) => `"${us[0].claim}" (${us.flatMap((u) => u.points).join("; ")})`).join("; ")}`,
         );
     if (p.unjudged.length > 0) items.push(`Not judged (no published claim names a primary metric for them): ${p.unjudged.join(", ")}`);
     return { goal, items };

@@ -19,11 +19,11 @@ export interface PrecisionGoal {
     /** At most this many repetitions per cell for the half-width, the planned ones included (≥ isobench:repetitions). */
     readonly maxRepetitions: number;
     /**
-     * When set, repetitions go on while a judged claim's interval straddles an edge of its range,
-     * up to this many per cell (≥ maxRepetitions). A half-width goal alone leaves a claim whose
-     * true ratio lies a little inside or outside an edge to the luck of one run. Opt-in, because
-     * the same rule makes a claim whose true ratio lies at an edge flip more often between runs
-     * than stopping at a fixed number does (benchmarks/claim-decision.ts shows both).
+     * When set, repetitions go on while a judged claim is undecided by its intervals, up to this
+     * many per cell (≥ maxRepetitions). A half-width goal alone leaves a claim whose true ratio
+     * lies a little inside or outside an edge to the luck of one run. Opt-in, because for a ratio
+     * at an edge the same rule makes two runs' statuses differ more often
+     * (analysis/precision.ts CLAIM_REPETITIONS_CAVEAT; benchmarks/claim-decision.ts measures it).
      */
     readonly maxClaimRepetitions?: number;
 }

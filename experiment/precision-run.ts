@@ -43,7 +43,7 @@ export async function precisionStep(spec: ExperimentSpec, resultsDir: string, sa
     const { appendProgress } = await import("./progress-log");
     const { summary } = await summarizeResultsDir(resultsDir, { plan: planCells(spec).map((c) => c.id), workers: 1 });
     const refs = loadReferences();
-    const undecided = goal.maxClaimRepetitions === undefined ? [] : undecidedClaims(claimsOfResultsDir(resultsDir, summary, refs));
+    const undecided = undecidedClaims(claimsOfResultsDir(resultsDir, summary, refs));
     const decision = decidePrecision(precisionRows(summary.rows, primaryMetrics(refs), goal, summary.confidence), goal, undecided);
     const line = precisionLine(decision, goal);
     say(line);

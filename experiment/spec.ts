@@ -114,7 +114,7 @@ export interface ExperimentSpec {
     readonly cellTimeoutS?: number;
     readonly kvm: KvmDefaults;
     readonly host: HostDeclared;
-    /** `isobench:precision`: repetitions are added (up to its maximum) until every primary metric's mean meets it; undefined = the planned repetitions only. */
+    /** `isobench:precision`: repetitions are added (up to its maxima) until every primary metric's mean meets it and, with maxClaimRepetitions, every judged claim is decided; undefined = the planned repetitions only. */
     readonly precision?: PrecisionGoal;
     /**
      * Repetitions added for the precision goal: not from the stack file but from the run's
@@ -666,7 +666,7 @@ function precisionGoalErrors(p: PrecisionGoal | undefined, repetitions: number):
         );
     if (p.maxClaimRepetitions !== undefined && p.maxClaimRepetitions < p.maxRepetitions)
         lines.push(
-            `isobench:precision.maxClaimRepetitions: ${p.maxClaimRepetitions} is below isobench:precision.maxRepetitions (${p.maxRepetitions}), which the half-width goal may reach anyway; set it to at least ${p.maxRepetitions}, or leave it out to stop undecided claims there too`,
+            `isobench:precision.maxClaimRepetitions: ${p.maxClaimRepetitions} is below isobench:precision.maxRepetitions (${p.maxRepetitions}), which the half-width goal may reach anyway; set it to at least ${p.maxRepetitions}, or leave it out to add no repetitions for undecided claims`,
         );
     return lines;
 }

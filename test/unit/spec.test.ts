@@ -101,7 +101,7 @@ describe("experiment spec", () => {
         );
         assert.throws(
             bad({ relativeHalfWidth: 0.05, maxRepetitions: 6, maxClaimRepetitions: 5 }),
-            /isobench:precision\.maxClaimRepetitions: 5 is below isobench:precision\.maxRepetitions \(6\), which the half-width goal may reach anyway; set it to at least 6, or leave it out/,
+            /isobench:precision\.maxClaimRepetitions: 5 is below isobench:precision\.maxRepetitions \(6\), which the half-width goal may reach anyway; set it to at least 6, or leave it out to add no repetitions for undecided claims/,
         );
         assert.throws(
             bad({ relativeHalfWidth: 0.05, maxRepetitions: 6, maxClaimRepetitions: "ten" }),
