@@ -26,10 +26,20 @@ import { summarize, type Summary } from "../analysis/overhead";
 import { summarizeResultsDir } from "../analysis/analyze";
 import { readEnvironmentFacts } from "../analysis/facts";
 import { decidePrecision, precisionRows, primaryMetrics, undecidedClaims } from "../analysis/precision";
-import { applicableClaims, claimLabel, claimResultsShown, isUnjudgedStatus, linkCeilings, loadReferences, type ClaimContext } from "../analysis/published";
+import {
+    applicableClaims,
+    claimLabel,
+    claimResultsShown,
+    isUnjudgedStatus,
+    linkCeilings,
+    loadReferences,
+    type ClaimContext,
+    type Reference,
+} from "../analysis/published";
 import type { PrecisionGoal } from "../core/precision";
 import { isEmulated, type Sample } from "../core/samples";
 import { prng, type Prng } from "../test/helpers/prng";
+import { readFlags } from "./flags";
 
 interface Model {
     readonly key: Pick<Sample, "environment" | "env_kind" | "variant" | "workload" | "params" | "metric" | "unit" | "better">;
@@ -37,20 +47,8 @@ interface Model {
     readonly logSd: number;
 }
 
-function arg(argv: readonly string[], key: string, fallback: string): string {
-    const i = argv.indexOf(`--${key}`);
-    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-}
-
-function positive(argv: readonly string[], key: string, fallback: string): number {
-    const v = Number(arg(argv, key, fallback));
-    if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${key}: ${arg(argv, key, fallback)} is not a positive number`);
-    return v;
-}
-
 /** The measured groups the claims can vote with: primary metrics, not emulated, positive values. */
-function models(summary: Summary, spreadScale: number): Model[] {
-    const primaries = primaryMetrics(loadReferences());
+function models(summary: Summary, primaries: ReadonlyMap<string, ReadonlySet<string>>, spreadScale: number): Model[] {
     return summary.rows
         .filter((r) => primaries.get(r.workload)?.has(r.metric) && !isEmulated(r.accel) && r.values.length >= 2 && r.values.every((v) => v > 0))
         .map((r) => {
@@ -97,9 +95,14 @@ function sampleOf(m: Model, repetition: number, value: number): Sample {
 }
 
 /** One simulated run through the precision loop: each judged claim's status, and the cells it measured. */
-function simulate(r: Prng, ms: readonly Model[], start: number, goal: PrecisionGoal, context: ClaimContext): { statuses: Map<string, string>; cells: number } {
-    const refs = loadReferences();
-    const primaries = primaryMetrics(refs);
+function simulate(
+    r: Prng,
+    ms: readonly Model[],
+    start: number,
+    goal: PrecisionGoal,
+    judging: { readonly refs: readonly Reference[]; readonly primaries: ReadonlyMap<string, ReadonlySet<string>>; readonly context: ClaimContext },
+): { statuses: Map<string, string>; cells: number } {
+    const { refs, primaries, context } = judging;
     const values = new Map<Model, number[]>();
     const reps = new Map<string, number>();
     for (const m of ms) reps.set(m.key.workload, start);
@@ -125,29 +128,41 @@ function simulate(r: Prng, ms: readonly Model[], start: number, goal: PrecisionG
 }
 
 async function main(): Promise<void> {
-    const argv = process.argv.slice(2);
-    const dir = argv[0];
-    if (!dir || dir.startsWith("--"))
+    const f = readFlags(process.argv.slice(2), {
+        repetitions: "3",
+        goal: "0.05",
+        max: "6",
+        "max-claim": "none,10",
+        runs: "600",
+        seed: "1",
+        "spread-scale": "1",
+    });
+    const dir = f.positionals[0];
+    if (!dir)
         throw new Error(
             "usage: agreement-forecast.ts <results dir> [--repetitions 3] [--goal 0.05] [--max 6] [--max-claim none,10] [--runs 600] [--seed 1] [--spread-scale 1]",
         );
-    const start = positive(argv, "repetitions", "3");
-    const runs = 2 * Math.ceil(positive(argv, "runs", "600") / 2);
-    const base: PrecisionGoal = { relativeHalfWidth: positive(argv, "goal", "0.05"), maxRepetitions: positive(argv, "max", "6") };
-    const rules = arg(argv, "max-claim", "none,10").split(",");
+    const start = f.positive("repetitions");
+    const runs = 2 * Math.ceil(f.positive("runs") / 2);
+    const base: PrecisionGoal = { relativeHalfWidth: f.positive("goal"), maxRepetitions: f.positive("max") };
+    const rules = f.text("max-claim").split(",");
     const { summary } = await summarizeResultsDir(dir, { workers: 1 });
-    const scale = positive(argv, "spread-scale", "1");
-    const ms = models(summary, scale);
-    const context: ClaimContext = { linkGbps: linkCeilings(readEnvironmentFacts(dir).facts) };
+    const scale = f.positive("spread-scale");
+    // Read once: every simulated run judges with the same references.
+    const refs = loadReferences();
+    const primaries = primaryMetrics(refs);
+    const ms = models(summary, primaries, scale);
+    const judging = { refs, primaries, context: { linkGbps: linkCeilings(readEnvironmentFacts(dir).facts) } };
     console.log(
         `forecast from ${path.resolve(dir)}: ${ms.length} primary-metric groups modelled (log-normal, the run's own mean and spread${scale === 1 ? "" : ` × ${scale}`}); ` +
             `${runs} simulated runs per rule, from ${start} repetitions, goal ±${base.relativeHalfWidth * 100} % up to ${base.maxRepetitions}`,
     );
     for (const rule of rules) {
-        const goal: PrecisionGoal =
-            rule === "none" ? base : { ...base, maxClaimRepetitions: Math.max(base.maxRepetitions, positive([`--r`, rule], "r", rule)) };
-        const r = prng(positive(argv, "seed", "1"));
-        const results = Array.from({ length: runs }, () => simulate(r, ms, start, goal, context));
+        const cap = Number(rule);
+        if (rule !== "none" && !(Number.isInteger(cap) && cap > 0)) throw new Error(`--max-claim: ${rule} is neither "none" nor a number of repetitions`);
+        const goal: PrecisionGoal = rule === "none" ? base : { ...base, maxClaimRepetitions: Math.max(base.maxRepetitions, cap) };
+        const r = prng(f.positive("seed"));
+        const results = Array.from({ length: runs }, () => simulate(r, ms, start, goal, judging));
         const claims = [...new Set(results.flatMap((x) => [...x.statuses.keys()]))];
         let allAgree = 0;
         for (let i = 0; i < runs; i += 2) if (claims.every((c) => results[i].statuses.get(c) === results[i + 1].statuses.get(c))) allAgree++;

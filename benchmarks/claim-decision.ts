@@ -25,6 +25,7 @@ import { relativeHalfWidth } from "../analysis/precision";
 import { judgeInterval, type Range } from "../analysis/published";
 import { pairedRatioOfMeans } from "../analysis/ratio";
 import { prng, type Prng } from "../test/helpers/prng";
+import { readFlags } from "./flags";
 
 const CONFIDENCE = 0.95;
 const STATUSES = ["consistent", "inconsistent", "inconclusive"] as const;
@@ -40,24 +41,16 @@ interface Options {
 }
 
 function options(argv: readonly string[]): Options {
-    const get = (key: string, fallback: string) => {
-        const i = argv.indexOf(`--${key}`);
-        return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-    };
-    const num = (key: string, fallback: string) => {
-        const v = Number(get(key, fallback));
-        if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${key}: ${get(key, fallback)} is not a positive number`);
-        return v;
-    };
-    const [lo, hi] = get("range", "0.95,1.05").split(",").map(Number);
+    const f = readFlags(argv, { cv: "0.03", goal: "0.05", start: "3", max: "6", "max-claim": "10", experiments: "4000", range: "0.95,1.05" });
+    const [lo, hi] = f.text("range").split(",").map(Number);
     if (!(lo > 0 && hi > lo)) throw new Error(`--range: write two ratios, low first, e.g. 0.95,1.05`);
     const o = {
-        cv: num("cv", "0.03"),
-        goal: num("goal", "0.05"),
-        start: num("start", "3"),
-        max: num("max", "6"),
-        maxClaim: num("max-claim", "10"),
-        experiments: num("experiments", "4000"),
+        cv: f.positive("cv"),
+        goal: f.positive("goal"),
+        start: f.positive("start"),
+        max: f.positive("max"),
+        maxClaim: f.positive("max-claim"),
+        experiments: f.positive("experiments"),
         range: { min: lo, max: hi },
     };
     if (o.start < 2 || o.max < o.start || o.maxClaim < o.max) throw new Error(`--start must be ≥ 2, --max ≥ --start and --max-claim ≥ --max`);
