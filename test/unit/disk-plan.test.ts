@@ -96,6 +96,7 @@ describe("disk space the plan may need (experiment/disk-plan.ts)", () => {
             [
                 ["environment docker-nat, in its volume under Docker's data root", pxz + mysql + fio],
                 ["environment docker-host, in its volume under Docker's data root", mysql],
+                ["environment docker-nat-dnat, in its volume under Docker's data root", mysql],
                 ["environment docker-nat-unionfs, in its container layer under Docker's data root", mysql + fio],
             ],
         );

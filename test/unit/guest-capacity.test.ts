@@ -83,7 +83,7 @@ describe("guest sizes against the host (experiment/guest-capacity.ts)", () => {
         assert.equal(spec.schedule, "grouped");
         const lines = capacityProblems(spec, SMALL);
         assert.equal(lines.length, 1, lines.join("\n"));
-        assert.match(lines[0], /^environment kvm-nuttcp \(isobench:environments\.6\.vcpus\): 4 vCPUs, but the host has CPUs 0-1 only/);
+        assert.match(lines[0], /^environment kvm-nuttcp \(isobench:environments\.7\.vcpus\): 4 vCPUs, but the host has CPUs 0-1 only/);
     });
 
     it("admits felter2014 on the study's host with all its guests up at once: the memory of the host-relative guests adds up to what it has", () => {

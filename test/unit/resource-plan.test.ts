@@ -387,7 +387,7 @@ describe("isobench plan (experiment/plan-command.ts)", () => {
         );
         assert.match(
             fits.out,
-            /; the run may write 79.4 GiB on the host's disks\n\nverdict: fits\n\(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them\)$/,
+            /; the run may write 80.3 GiB on the host's disks\n\nverdict: fits\n\(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them\)$/,
         );
         assert.match(fits.out, /\nschedule: interleaved \(.*\); isobench:schedule: auto: the guests' \d+ MiB fit this host's 262144 MiB together\n/);
         // isobench:schedule: auto makes it grouped where the guests do not fit together.
