@@ -8,6 +8,11 @@
  *  - `docker-nat`   Docker bridge network, ports published on 127.0.0.1 (carried by the userland
  *                   proxy, docker-proxy), workload data on a named volume, runc, no limits.
  *  - `docker-host`  as docker-nat with `--network host`.
+ *  - `docker-nat-dnat`     as docker-nat, published on the bridge gateway instead, where the
+ *                   kernel's DNAT carries the traffic: the path a remote client meets, as in the
+ *                   IBM study (docs/results/nat-paths).
+ *  - `docker-nat-unionfs`  as docker-nat, workload data in the container's own layer (overlay2
+ *                   or aufs) instead of a volume: the paper's "files stored in AUFS".
  *  - `kvm-untuned`, `kvm-tuned`  the KVM presets of environments/kvm/presets.ts, sized by
  *                   `isobench:kvm` (vcpus, memoryMiB, pinning, vhost, bootTimeoutS).
  */
@@ -16,7 +21,7 @@ import { SchemaType, wordOr } from "./schema";
 import { NumaPolicy, numaPolicyKey, numaPolicySchema } from "./numa";
 import { HOST, MEMORY_SHARE_SCHEMA, Resolved } from "./host-shape";
 
-export const PRESET_NAMES = ["native", "docker-nat", "docker-host", "kvm-untuned", "kvm-tuned"] as const;
+export const PRESET_NAMES = ["native", "docker-nat", "docker-host", "docker-nat-dnat", "docker-nat-unionfs", "kvm-untuned", "kvm-tuned"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 export type EnvKindName = "native" | "docker" | "kvm" | "docker-in-kvm";
 
@@ -259,6 +264,10 @@ export function presetEnvironment(name: PresetName, d: KvmDefaults): Environment
             return { name, kind: "docker", docker: dockerVariantOf({ network: "nat" }) };
         case "docker-host":
             return { name, kind: "docker", docker: dockerVariantOf({ network: "host" }) };
+        case "docker-nat-dnat":
+            return { name, kind: "docker", docker: dockerVariantOf({ network: "nat", userlandProxy: false }) };
+        case "docker-nat-unionfs":
+            return { name, kind: "docker", docker: dockerVariantOf({ network: "nat", storage: "unionfs" }) };
         case "kvm-untuned":
         case "kvm-tuned":
             return { name, kind: "kvm", kvm: kvmKnobsOf({}, name, d) };

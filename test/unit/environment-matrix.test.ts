@@ -47,6 +47,21 @@ describe("environment matrix: stack schema", () => {
         assert.equal(tuned.kvm.vcpus, 1);
     });
 
+    it("the DNAT and union-filesystem presets are docker-nat with one knob changed, the same variant as the object they stand for", () => {
+        const s = spec([
+            "docker-nat-dnat",
+            "docker-nat-unionfs",
+            { name: "dnat-object", kind: "docker", network: "nat", userlandProxy: false },
+            { name: "unionfs-object", kind: "docker", network: "nat", storage: "unionfs" },
+        ]);
+        const [dnat, unionfs, dnatObject, unionfsObject] = s.environmentSpecs.map((e) => (e.kind === "docker" ? e.docker : undefined));
+        assert.deepEqual(dnat, { network: "nat", userlandProxy: false, storage: "volume", limits: {}, runtime: "runc", capAdd: [], seccomp: "default" });
+        assert.deepEqual(unionfs, { network: "nat", userlandProxy: true, storage: "unionfs", limits: {}, runtime: "runc", capAdd: [], seccomp: "default" });
+        assert.deepEqual(dnat, dnatObject);
+        assert.deepEqual(unionfs, unionfsObject);
+        assert.equal(dockerVariantKey(dnat!), "net=nat;proxy=dnat;storage=volume;runtime=runc");
+    });
+
     it("accepts objects of every kind with free names", () => {
         const everyKnob = {
             preset: "kvm-tuned",
@@ -107,7 +122,7 @@ describe("environment matrix: stack schema", () => {
     it("names the key and allowed values of a bad item", () => {
         refuses(
             ["lxc"],
-            /isobench:environments\.0: must be one of native, docker-nat, docker-host, kvm-untuned, kvm-tuned \(or an object with name and kind: native, docker, kvm, docker-in-kvm\)/,
+            /isobench:environments\.0: must be one of native, docker-nat, docker-host, docker-nat-dnat, docker-nat-unionfs, kvm-untuned, kvm-tuned \(or an object with name and kind: native, docker, kvm, docker-in-kvm\)/,
         );
         refuses([{ name: "x", kind: "lxc" }], /isobench:environments\.0\.kind: must be one of native, docker, kvm, docker-in-kvm/);
         refuses([{ name: "x", kind: "docker", network: "bridge" }], /isobench:environments\.0\.network: must be one of nat, host, none/);

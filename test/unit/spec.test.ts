@@ -55,7 +55,10 @@ describe("experiment spec", () => {
         assert.throws(
             () => parseSpec("t", { ...base, environments: ["native", "lxc"] }),
             (e: Error) =>
-                e instanceof SpecError && /isobench:environments\.1: must be one of native, docker-nat, docker-host, kvm-untuned, kvm-tuned/.test(e.message),
+                e instanceof SpecError &&
+                /isobench:environments\.1: must be one of native, docker-nat, docker-host, docker-nat-dnat, docker-nat-unionfs, kvm-untuned, kvm-tuned/.test(
+                    e.message,
+                ),
         );
     });
 
