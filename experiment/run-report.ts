@@ -14,6 +14,19 @@ export interface CellTimes {
     readonly cells: number;
     /** Sum of their run times (the runner's "done in X s"). */
     readonly seconds: number;
+    /** Host CPU steal over the cells whose "done" line gives it; undefined when none does. */
+    readonly steal?: StealSummary;
+}
+
+/** How much CPU the hypervisor below the machine under test took while cells ran. */
+export interface StealSummary {
+    /** Cells whose "done" line gives their steal. */
+    readonly cells: number;
+    /** Their steal weighted by each cell's run time, in percent of all CPUs' time. */
+    readonly meanPercent: number;
+    readonly maxPercent: number;
+    /** The cell with the most. */
+    readonly maxCell: string;
 }
 
 /** A cell's "start" or "done" line of progress.log (experiment/runner.ts writes them). */
@@ -23,6 +36,8 @@ interface CellEvent {
     readonly kind: "start" | "done";
     /** done: the runner's own start→done time. */
     readonly seconds?: number;
+    /** done: host CPU steal during the cell, in percent, where the line gives it. */
+    readonly stealPercent?: number;
     /** start: seconds from the `isobench run-cell` process's start to this line (its share of a gap). */
     readonly launchS?: number;
 }
@@ -35,14 +50,14 @@ interface CellEvent {
  */
 export type LogEvent =
     | { readonly kind: "start"; readonly at: number; readonly cell: string; readonly accel?: string; readonly launchS?: number }
-    | { readonly kind: "done"; readonly at: number; readonly cell: string; readonly seconds: number }
+    | { readonly kind: "done"; readonly at: number; readonly cell: string; readonly seconds: number; readonly stealPercent?: number }
     | { readonly kind: "failed"; readonly at: number; readonly cell: string; readonly message: string }
     | { readonly kind: "kept"; readonly at: number; readonly cell: string }
     | { readonly kind: "up-start"; readonly at: number; readonly pid: number }
     | { readonly kind: "up-end"; readonly at: number; readonly pid: number; readonly exit: number };
 
 const CELL_LINE =
-    /^(\S+) cell (\S+): (?:start \((?:.*?accel=(\w+))?.*?(?:launched ([0-9.]+) s before)?\)|done in ([0-9.]+) s|FAILED: (.*)|already measured, keeping )/;
+    /^(\S+) cell (\S+): (?:start \((?:.*?accel=(\w+))?.*?(?:launched ([0-9.]+) s before)?\)|done in ([0-9.]+) s(?:.*?, host CPU steal ([0-9.]+) %)?|FAILED: (.*)|already measured, keeping )/;
 const UP_LINE = /^(\S+) up: (started|finished) by isobench pid (\d+)(?:.*?\(exit (-?\d+)\))?/;
 
 /** The line `isobench up` writes to progress.log as it starts (before it waits for the host). */
@@ -66,8 +81,9 @@ export function logEvents(progressLog: string, since = new Date(0)): LogEvent[] 
         if (u) {
             const pid = Number(u[3]);
             events.push(u[2] === "started" ? { kind: "up-start", at, pid } : { kind: "up-end", at, pid, exit: Number(u[4] ?? 1) });
-        } else if (m![5] !== undefined) events.push({ kind: "done", at, cell: m![2], seconds: Number(m![5]) });
-        else if (m![6] !== undefined) events.push({ kind: "failed", at, cell: m![2], message: m![6] });
+        } else if (m![5] !== undefined)
+            events.push({ kind: "done", at, cell: m![2], seconds: Number(m![5]), ...(m![6] !== undefined && { stealPercent: Number(m![6]) }) });
+        else if (m![7] !== undefined) events.push({ kind: "failed", at, cell: m![2], message: m![7] });
         else if (m![0].endsWith("already measured, keeping ")) events.push({ kind: "kept", at, cell: m![2] });
         else
             events.push({
@@ -87,7 +103,7 @@ function cellEvents(progressLog: string, since: Date): CellEvent[] {
         e.kind === "start"
             ? [{ at: e.at, cell: e.cell, kind: "start", launchS: e.launchS }]
             : e.kind === "done"
-              ? [{ at: e.at, cell: e.cell, kind: "done", seconds: e.seconds }]
+              ? [{ at: e.at, cell: e.cell, kind: "done", seconds: e.seconds, stealPercent: e.stealPercent }]
               : [],
     );
 }
@@ -108,7 +124,22 @@ export function cellIntervals(progressLog: string): Map<string, [number, number]
 /** Cells that finished since `since` according to progress.log's "cell <id>: done in X s" lines. */
 export function cellTimesSince(progressLog: string, since: Date): CellTimes {
     const done = cellEvents(progressLog, since).filter((e) => e.kind === "done");
-    return { cells: done.length, seconds: done.reduce((a, e) => a + (e.seconds ?? 0), 0) };
+    const steal = stealOf(done);
+    return { cells: done.length, seconds: done.reduce((a, e) => a + (e.seconds ?? 0), 0), ...(steal && { steal }) };
+}
+
+function stealOf(done: readonly CellEvent[]): StealSummary | undefined {
+    const known = done.filter((e) => e.stealPercent !== undefined);
+    if (known.length === 0) return undefined;
+    const seconds = known.reduce((a, e) => a + (e.seconds ?? 0), 0);
+    const weighted = known.reduce((a, e) => a + e.stealPercent! * (e.seconds ?? 0), 0);
+    const max = known.reduce((a, e) => (e.stealPercent! > a.stealPercent! ? e : a));
+    return {
+        cells: known.length,
+        meanPercent: seconds > 0 ? weighted / seconds : known.reduce((a, e) => a + e.stealPercent!, 0) / known.length,
+        maxPercent: max.stealPercent!,
+        maxCell: max.cell,
+    };
 }
 
 export interface CellGaps {
@@ -152,5 +183,9 @@ export function cellGaps(progressLog: string, since: Date): CellGaps {
 export function describeRun(times: CellTimes, wallS: number): string {
     if (times.cells === 0) return `no cell ran in this up (${wallS.toFixed(1)} s wall time)`;
     const orchestration = wallS > 0 ? Math.max(0, (1 - times.seconds / wallS) * 100) : 0;
-    return `${times.cells} cell(s) ran in this up: ${times.seconds.toFixed(1)} s of ${wallS.toFixed(1)} s wall time in cells, orchestration (Pulumi, provisioning, probes, analysis) ${orchestration.toFixed(1)} %`;
+    const line = `${times.cells} cell(s) ran in this up: ${times.seconds.toFixed(1)} s of ${wallS.toFixed(1)} s wall time in cells, orchestration (Pulumi, provisioning, probes, analysis) ${orchestration.toFixed(1)} %`;
+    const st = times.steal;
+    if (!st) return line;
+    // Steal is the one disturbance a quiet-looking virtual machine cannot hide: name its worst cell.
+    return `${line}; host CPU steal during ${st.cells === times.cells ? "the" : `${st.cells} of the`} cells ${st.meanPercent.toFixed(2)} % (time-weighted), at most ${st.maxPercent.toFixed(2)} % in ${st.maxCell}`;
 }

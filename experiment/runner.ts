@@ -42,6 +42,7 @@ import { describeGrouped, scheduleGrouped, shutByPlan } from "../environments/kv
 import { effectiveWorkload, instanceSweep } from "../workloads/instances";
 import { guestLifecycleScript, REPO_ROOT } from "../core/paths";
 import { writeFileAtomic } from "../core/files";
+import { CpuTicks, cpuTicks, stealPercent } from "../core/proc-stat";
 import type { OnCellFailure } from "./spec";
 import type { CellLimit } from "./cell-limit";
 
@@ -403,12 +404,29 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
         limit: inv.limit,
         deadline: cellStart + inv.limit.limitS * 1000,
     };
+    const ticksBefore = hostCpuTicks(host);
     const startedAt = new Date();
     const measured = measure(workload, place, password, cloneSource, sweep);
+    const steal = describeSteal(ticksBefore, hostCpuTicks(host));
     const samples = parseCell(inv, workload, params, inClones, measured, rawDir, toolVersion, startedAt, host.identity(), planned);
     writeFileAtomic(csvPath, samplesToCsv(samples));
-    progress(inv.resultsDir, `cell ${inv.cellId}: done in ${measured.durationS.toFixed(1)} s, ${samples.length} samples`);
+    progress(inv.resultsDir, `cell ${inv.cellId}: done in ${measured.durationS.toFixed(1)} s, ${samples.length} samples, ${steal}`);
     return csvPath;
+}
+
+/** The machine under test's CPU ticks (on a remote target, the target's); undefined when /proc/stat cannot be read. */
+function hostCpuTicks(host: Transport): CpuTicks | undefined {
+    const text = host.readFiles(["/proc/stat"]).get("/proc/stat");
+    return text === undefined ? undefined : cpuTicks(text);
+}
+
+/**
+ * The cell's share of host CPU time stolen by the hypervisor below the host, for progress.log:
+ * a run that looked quiet and was noisy shows it here (run-report.ts sums it up per run).
+ */
+function describeSteal(before: CpuTicks | undefined, after: CpuTicks | undefined): string {
+    const p = before && after ? stealPercent(before, after) : undefined;
+    return p === undefined ? "host CPU steal unknown (/proc/stat unreadable or without a steal count)" : `host CPU steal ${p.toFixed(2)} %`;
 }
 
 /** Grace after the limit's TERM before `timeout` sends KILL, and for the host side to see it. */

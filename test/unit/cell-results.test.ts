@@ -144,6 +144,18 @@ describe("runner: stale results, failed cells, retries", () => {
         assert.match(progress(), /cell c1: already measured, keeping/);
     });
 
+    it("records the host CPU steal of the cell's run, read from this machine's /proc/stat, in its done line", () => {
+        // 0.2 s is about 40 ticks on 2 CPUs (USER_HZ 100): enough for a share, never "unknown".
+        runCell(
+            inv("c1"),
+            echoWorkload(() => "sleep 0.2; printf 'value=1'"),
+        );
+        const done = progress()
+            .split("\n")
+            .find((l) => l.includes("cell c1: done in"));
+        assert.match(done ?? "", /cell c1: done in [0-9.]+ s, 1 samples, host CPU steal \d+\.\d\d %$/);
+    });
+
     it("refuses a CSV measured under another definition, and one written before fingerprints, changing nothing", () => {
         const csv = runCell(inv("c1"), ok(1));
         const before = fs.readFileSync(csv, "utf8");

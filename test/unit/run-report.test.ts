@@ -41,6 +41,31 @@ describe("run report", () => {
         assert.deepEqual(cellTimesSince(LOG, new Date("2026-11-22T08:00:00Z")), { cells: 0, seconds: 0 });
     });
 
+    it("sums up host CPU steal from the done lines that give it, weighted by each cell's run time, naming the worst cell", () => {
+        const log = [
+            "2026-12-06T10:00:00.000Z cell a.native.r1: start (sysbench-cpu on native, accel=none, launched 0.5 s before)",
+            "2026-12-06T10:00:10.000Z cell a.native.r1: done in 10.0 s, 3 samples, host CPU steal 0.10 %",
+            "2026-12-06T10:00:11.000Z cell a.docker-nat.r1: start (sysbench-cpu on docker-nat, accel=none, launched 0.5 s before)",
+            "2026-12-06T10:00:41.000Z cell a.docker-nat.r1: done in 30.0 s, 3 samples, host CPU steal 4.50 %",
+            "2026-12-06T10:00:42.000Z cell a.kvm.r1: start (sysbench-cpu on kvm, accel=tcg, launched 0.5 s before)",
+            "2026-12-06T10:00:52.000Z cell a.kvm.r1: done in 10.0 s, 3 samples, host CPU steal unknown (/proc/stat unreadable or without a steal count)",
+            "2026-12-06T10:00:53.000Z cell b.native.r1: start (pxz on native, accel=none, launched 0.5 s before)",
+            "2026-12-06T10:00:55.000Z cell b.native.r1: done in 2.0 s, 3 samples",
+        ].join("\n");
+        const t = cellTimesSince(log, new Date(0));
+        assert.equal(t.cells, 4);
+        assert.equal(t.seconds, 52);
+        assert.deepEqual(
+            { ...t.steal, meanPercent: Number(t.steal!.meanPercent.toFixed(6)) },
+            { cells: 2, meanPercent: 3.4, maxPercent: 4.5, maxCell: "a.docker-nat.r1" },
+        );
+        assert.match(
+            describeRun(t, 60),
+            /orchestration .* 13\.3 %; host CPU steal during 2 of the cells 3\.40 % \(time-weighted\), at most 4\.50 % in a\.docker-nat\.r1$/,
+        );
+        assert.equal(cellTimesSince(LOG, new Date(0)).steal, undefined, "a log from before steal was recorded says nothing of it");
+    });
+
     it("states the orchestration share of the wall time", () => {
         assert.match(
             describeRun({ cells: 2, seconds: 75 }, 100),
