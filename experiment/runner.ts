@@ -414,10 +414,18 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
     return csvPath;
 }
 
-/** The machine under test's CPU ticks (on a remote target, the target's); undefined when /proc/stat cannot be read. */
-function hostCpuTicks(host: Transport): CpuTicks | undefined {
-    const text = host.readFiles(["/proc/stat"]).get("/proc/stat");
-    return text === undefined ? undefined : cpuTicks(text);
+/**
+ * The machine under test's CPU ticks (on a remote target, the target's); undefined when /proc/stat
+ * cannot be read. Never throws: the read after a cell comes after its measurement, which a lost
+ * SSH connection at that moment must not cost (the next cell's own steps find the connection lost).
+ */
+export function hostCpuTicks(host: Pick<Transport, "readFiles">): CpuTicks | undefined {
+    try {
+        const text = host.readFiles(["/proc/stat"]).get("/proc/stat");
+        return text === undefined ? undefined : cpuTicks(text);
+    } catch {
+        return undefined;
+    }
 }
 
 /**

@@ -8,7 +8,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runCell, CellInvocation } from "../../experiment/runner";
+import { runCell, CellInvocation, hostCpuTicks } from "../../experiment/runner";
+import { fixtureReader } from "../helpers/fixtures";
 import type { AnyWorkload } from "../../workloads";
 import { samplesFromCsv, samplesToCsv, SAMPLE_COLUMNS } from "../../core/samples";
 import { echoWorkload } from "../helpers/echo-workload";
@@ -23,6 +24,8 @@ import { cellLimit, expectedCellS, MIN_CELL_LIMIT_S, MIN_EMULATED_CELL_LIMIT_S, 
 import { WORKLOAD_NAMES } from "../../workloads";
 import { parseSpec } from "../../experiment/spec";
 import { processAlive } from "../../experiment/recovery";
+
+const fixture = fixtureReader("environments");
 
 const FP_A = "fp1-aaaaaaaaaaaaaaaa";
 const FP_B = "fp1-bbbbbbbbbbbbbbbb";
@@ -154,6 +157,17 @@ describe("runner: stale results, failed cells, retries", () => {
             .split("\n")
             .find((l) => l.includes("cell c1: done in"));
         assert.match(done ?? "", /cell c1: done in [0-9.]+ s, 1 samples, host CPU steal \d+\.\d\d %$/);
+    });
+
+    it("a /proc/stat read that fails (an SSH connection lost after the measurement) gives no steal, never a lost cell", () => {
+        const lost = {
+            readFiles(): ReadonlyMap<string, string> {
+                throw new Error("ssh://bench@server:22: the connection was lost (exit 255)");
+            },
+        };
+        assert.equal(hostCpuTicks(lost), undefined);
+        assert.equal(hostCpuTicks({ readFiles: () => new Map() }), undefined, "an unreadable file is left out of the map");
+        assert.ok(hostCpuTicks({ readFiles: () => new Map([["/proc/stat", fixture("proc-stat-before.txt")]]) })!.steal === 816);
     });
 
     it("refuses a CSV measured under another definition, and one written before fingerprints, changing nothing", () => {
