@@ -1,5 +1,5 @@
 /**
- * CPU steal on the machine under test: the share of its CPU time the hypervisor below it gave to
+ * What isobench reads of /proc/stat: the boot time, and CPU steal on the machine under test: the share of its CPU time the hypervisor below it gave to
  * someone else while a cell ran. On a virtual machine (a cloud instance, the microVM the shipped
  * results come from) a busy neighbour shows up here and nowhere else, as a noisier run that looked
  * quiet (load average, nothing else running). Pure: /proc/stat text in, ticks and shares out.
@@ -27,4 +27,9 @@ export function stealPercent(before: CpuTicks, after: CpuTicks): number | undefi
     const steal = after.steal - before.steal;
     if (!(total > 0) || steal < 0) return undefined;
     return (steal / total) * 100;
+}
+
+/** The boot time in /proc/stat's text (seconds since the epoch); 0 when the text has none. */
+export function bootTimeS(procStat: string): number {
+    return Number(/^btime (\d+)$/m.exec(procStat)?.[1] ?? 0);
 }

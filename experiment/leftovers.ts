@@ -12,6 +12,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { UserError } from "../core/errors";
 import { guestsDir, hostRecordsDir, resultsRoot } from "../core/paths";
+import { bootTimeS } from "../core/proc-stat";
 import { nativeDataDir, runtimeDir } from "../environments/exec-target";
 import { ISOBENCH_XMLNS } from "../environments/kvm/domain-spec";
 import { Completed, combinedOutput } from "../environments/process";
@@ -85,11 +86,6 @@ export function listDomains(machine: Transport = thisMachine()): DomainFact[] {
 
 // USER_HZ: the unit of /proc/<pid>/stat's start time on every Linux architecture isobench runs on.
 const CLOCK_TICKS_PER_S = 100;
-
-/** The boot time in /proc/stat's text (seconds since the epoch). */
-function bootTimeS(procStat: string): number {
-    return Number(/^btime (\d+)$/m.exec(procStat)?.[1] ?? 0);
-}
 
 /** When the process of a /proc/<pid>/stat text started (ms since the epoch), undefined when it does not run (a zombie does not). */
 function startMs(stat: string | undefined, boot: number): number | undefined {

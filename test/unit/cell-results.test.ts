@@ -167,7 +167,7 @@ describe("runner: stale results, failed cells, retries", () => {
         };
         assert.equal(hostCpuTicks(lost), undefined);
         assert.equal(hostCpuTicks({ readFiles: () => new Map() }), undefined, "an unreadable file is left out of the map");
-        assert.ok(hostCpuTicks({ readFiles: () => new Map([["/proc/stat", fixture("proc-stat-before.txt")]]) })!.steal === 816);
+        assert.equal(hostCpuTicks({ readFiles: () => new Map([["/proc/stat", fixture("proc-stat-before.txt")]]) })?.steal, 816);
     });
 
     it("refuses a CSV measured under another definition, and one written before fingerprints, changing nothing", () => {

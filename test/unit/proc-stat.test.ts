@@ -1,6 +1,6 @@
-/** CPU steal from /proc/stat (core/proc-stat.ts), on reads captured on the development host. */
+/** Boot time and CPU steal from /proc/stat (core/proc-stat.ts), on reads captured on the development host. */
 import * as assert from "node:assert/strict";
-import { cpuTicks, stealPercent } from "../../core/proc-stat";
+import { bootTimeS, cpuTicks, stealPercent } from "../../core/proc-stat";
 import { fixtureReader } from "../helpers/fixtures";
 
 const fixture = fixtureReader("environments");
@@ -20,6 +20,12 @@ describe("host CPU steal (/proc/stat)", () => {
         // The same interval had the hypervisor taken 400 of its ticks:
         const stolen = { total: after.total + 400, steal: after.steal + 400 };
         assert.ok(Math.abs(stealPercent(before, stolen)! - (400 / (after.total + 400 - before.total)) * 100) < 1e-9);
+    });
+
+    it("reads the boot time, the same in both reads; 0 without a btime line", () => {
+        assert.equal(bootTimeS(fixture("proc-stat-before.txt")), 1796557377);
+        assert.equal(bootTimeS(fixture("proc-stat-after.txt")), 1796557377);
+        assert.equal(bootTimeS("cpu  1 2 3 4 5 6 7 8 0 0\n"), 0);
     });
 
     it("knows nothing rather than a wrong number: no aggregate line, a kernel without steal, no tick passed, counters reset", () => {
