@@ -21,6 +21,8 @@ import { DiskFacts, diskPlan } from "./disk-plan";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import { OVMF } from "../environments/kvm/guest-files";
 import { readBridgeGateway } from "../environments/docker-bridge";
+import { loadReferences } from "../analysis/published";
+import { primaryMetrics } from "../analysis/precision";
 import { REPO_ROOT, ImageStateFile, guestImageFiles, guestsDir, imageState, resultsRoot, stacksDir, stateDir } from "../core/paths";
 
 /** Docker's default bridge gateway: where DNAT-published ports would be, for a plan without a daemon to ask. */
@@ -31,6 +33,9 @@ function builtImage(machine: Transport, state: string, file: ImageStateFile): st
     const v = imageRecordOn(machine, state, file).value;
     return v !== undefined && missingOn(machine, [v]).length === 0 ? v : undefined;
 }
+
+/** The workloads isobench:precision can add repetitions to: those a published claim votes with. */
+const precisionWorkloads = (): ReadonlySet<string> => new Set(primaryMetrics(loadReferences()).keys());
 
 /** This host as the program would see it, read without creating anything, and what could not be read. */
 function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostContext; facts: PlanFacts; unread: string[] } {
@@ -115,6 +120,7 @@ function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostCo
         ...(disk && { disk }),
         history: readCellHistory(host.resultsRoot, new Set(spec.workloads.map((w) => w.name))),
         measured: measuredCells(path.join(host.resultsRoot, spec.stack, spec.runId)),
+        precisionWorkloads: precisionWorkloads(),
     };
     return { host, facts, unread };
 }
@@ -175,7 +181,7 @@ export function planCommand(opts: { readonly stack: string; readonly host?: stri
     if (description !== undefined) {
         const host = otherHost(description);
         const spec = loadStackSpec(stacksDir(REPO_ROOT), stack, hostShapeOf(host));
-        const plan = resourcePlan(spec, host, { disk: { plan: diskPlan(spec, nominalDisks(host)), movable: host } });
+        const plan = resourcePlan(spec, host, { disk: { plan: diskPlan(spec, nominalDisks(host)), movable: host }, precisionWorkloads: precisionWorkloads() });
         text = `${formatResourcePlan(plan)}\n(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them)`;
         fits = plan.verdict === "fits";
     } else {
@@ -195,6 +201,7 @@ export function upPlanLine(spec: ExperimentSpec, host: HostContext): string {
         resourcePlan(spec, host, {
             history: readCellHistory(host.resultsRoot, new Set(spec.workloads.map((w) => w.name))),
             measured: measuredCells(path.join(host.resultsRoot, spec.stack, spec.runId)),
+            precisionWorkloads: precisionWorkloads(),
         }),
     );
 }

@@ -22,6 +22,7 @@ import { DiskPlan, FilesystemSpace, MovablePaths, filesystemProblems, formatByte
 import { CellHistory, earlierRunsPrior, progressPlan } from "./progress-plan";
 import { DEFAULT_CLASS_FACTOR, DEFAULT_GAP_S, ProgressModel } from "./progress-model";
 import { getWorkload } from "../workloads";
+import { repetitionCap } from "../core/precision";
 
 /** What the plan is given besides the spec and the host's context. */
 export interface PlanFacts {
@@ -33,6 +34,27 @@ export interface PlanFacts {
     readonly history?: CellHistory;
     /** Cells of the run that are measured already: not run again. */
     readonly measured?: ReadonlySet<string>;
+    /**
+     * The workloads isobench:precision can add repetitions to: those a published claim votes with
+     * (analysis/precision.ts primaryMetrics). Undefined: every workload, which errs long.
+     */
+    readonly precisionWorkloads?: ReadonlySet<string>;
+}
+
+/**
+ * The most the precision goal can add to a run (isobench:precision): each workload it can judge
+ * repeated in its environments not under emulation up to the goal's cap. Up adds them only where
+ * the half-width misses, so a run takes between totalS and totalS + seconds.
+ */
+export interface PrecisionBound {
+    /** The goal's ±relative half-width and the cap on repetitions per cell (repetitionCap). */
+    readonly relativeHalfWidth: number;
+    readonly cap: number;
+    /** Cells the goal may add and their expected seconds, gaps included. */
+    readonly cells: number;
+    readonly seconds: number;
+    /** The workloads it may add them to. */
+    readonly workloads: readonly string[];
 }
 
 /** One workload's cells and how long they are expected to take. */
@@ -105,6 +127,8 @@ export interface ResourcePlan {
     readonly needs?: Schedule | "neither";
     /** Under grouped: the planned boots still to come (one per guest and repetition) and their expected seconds, in totalS. */
     readonly boots?: { readonly count: number; readonly seconds: number };
+    /** With isobench:precision: what its repetitions may add beyond totalS (not in it). */
+    readonly precision?: PrecisionBound;
     /** Bytes the plan may write on the host (disk-plan.ts), when known. */
     readonly diskBytes?: number;
     /** Why the host cannot hold the plan, one line each with its fix; empty when it can. */
@@ -217,6 +241,10 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
             fromHistory,
         };
     });
+    const precision = precisionBound(spec, cells, plans, facts.precisionWorkloads, (id) => {
+        const cell = planned.get(id)!;
+        return prior(cell) === undefined ? undefined : model.expectedS(cell) + DEFAULT_GAP_S;
+    });
     if (host.memTotalMiB !== undefined) problems.push(...capacityProblems(spec, { cpuCount: host.hostCpuCount, memTotalMiB: host.memTotalMiB }));
     const capacity = problems.length;
     if (facts.disk) {
@@ -262,11 +290,46 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
         together: upAtOnce[spec.schedule],
         ...(needs && { needs }),
         ...(boots && { boots }),
+        ...(precision && { precision }),
         ...(facts.disk && { diskBytes: facts.disk.plan.needs.reduce((s, n) => s + n.bytes, 0) }),
         problems,
         notes: cpuNotes(spec, plans, host),
         verdict: problems.length === 0 ? "fits" : onlyTogether ? "needs isobench:schedule: grouped" : "does not fit",
     };
+}
+
+/**
+ * What isobench:precision may add: for each workload it can judge, one more cell per environment not
+ * under emulation (the precision loop adds none there: emulated numbers are never judged) for every
+ * repetition between the workload's planned ones and the cap. Each added cell is expected to take
+ * what the workload's first-repetition cell in that environment does (a cell of unknown length
+ * counts none: the total says those apart). Undefined without a goal or
+ * when nothing can be added.
+ */
+function precisionBound(
+    spec: ExperimentSpec,
+    cells: ReturnType<typeof planCells>,
+    plans: readonly EnvironmentPlan[],
+    judged: ReadonlySet<string> | undefined,
+    cellS: (id: string) => number | undefined,
+): PrecisionBound | undefined {
+    if (!spec.precision) return undefined;
+    const cap = repetitionCap(spec.precision);
+    const emulated = new Set(plans.filter((p) => p.handle.accel === "tcg").map((p) => p.handle.name));
+    let count = 0;
+    let seconds = 0;
+    const workloads: string[] = [];
+    for (const w of spec.workloads) {
+        if (judged && !judged.has(w.name)) continue;
+        const mine = cells.filter((c) => c.workload.name === w.name);
+        const more = cap - Math.max(0, ...mine.map((c) => c.repetition));
+        const first = mine.filter((c) => c.repetition === 1 && !emulated.has(c.environment));
+        if (more <= 0 || first.length === 0) continue;
+        workloads.push(w.name);
+        count += more * first.length;
+        seconds += more * first.reduce((s, c) => s + (cellS(c.id) ?? 0), 0);
+    }
+    return count === 0 ? undefined : { relativeHalfWidth: spec.precision.relativeHalfWidth, cap, cells: count, seconds, workloads };
 }
 
 /** Which schedule the stack's guests need on `host`: the guests' memory under each, as guest-capacity.ts judges it. */
@@ -332,7 +395,7 @@ function table(rows: readonly (readonly string[])[]): string[] {
 /** The plan as `isobench plan` prints it. */
 export function formatResourcePlan(p: ResourcePlan): string {
     const out: string[] = [];
-    out.push(`stack ${p.stack}, run ${p.runId}: ${p.repetitions} repetitions`);
+    out.push(`stack ${p.stack}, run ${p.runId}: ${p.repetitions} repetitions${p.precision ? `; ${precisionText(p.precision)}` : ""}`);
     out.push(`host: ${p.host}`);
     out.push(
         (p.schedule === "grouped"
@@ -352,7 +415,7 @@ export function formatResourcePlan(p: ResourcePlan): string {
                 "total",
                 String(p.workloads.reduce((s, w) => s + w.cells, 0)),
                 "",
-                `${formatDuration(p.totalS)}${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length (each up to its limit)` : ""}${p.boots ? `, with ${bootsText(p.boots)}` : ""}, plus provisioning, probes and the analysis`,
+                `${formatDuration(p.totalS)}${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length (each up to its limit)` : ""}${p.boots ? `, with ${bootsText(p.boots)}` : ""}${p.precision ? `; up to ${formatDuration(p.totalS + p.precision.seconds)} if the precision goal adds all ${p.precision.cells} cells it may` : ""}, plus provisioning, probes and the analysis`,
             ],
         ]),
     );
@@ -412,12 +475,15 @@ export function summarizePlan(p: ResourcePlan): string {
     const fromHistory = p.workloads.reduce((s, w) => s + w.fromHistory, 0);
     return (
         `plan: ${cells} cells${measured ? ` (${measured} measured already)` : ""}, expected ${formatDuration(p.totalS)}` +
-        `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""} (${fromHistory ? `${fromHistory} cell(s) from earlier runs, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
+        `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""}${p.precision ? `, up to ${formatDuration(p.totalS + p.precision.seconds)} with every repetition isobench:precision may add` : ""} (${fromHistory ? `${fromHistory} cell(s) from earlier runs, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
         `; ${plural(p.together.guests, "guest")} up at once with ${p.together.memoryMiB} MiB` +
         (p.boots ? ` (schedule grouped: ${bootsText(p.boots)})` : "") +
         (p.scheduleWhy ? `; ${p.scheduleWhy}` : "")
     );
 }
+
+const precisionText = (b: PrecisionBound) =>
+    `isobench:precision (±${+(b.relativeHalfWidth * 100).toFixed(2)} %) may add repetitions up to ${b.cap} per cell to ${b.workloads.join(", ")}, in their environments not under emulation (${plural(b.cells, "cell")} at most)`;
 
 const bootsText = (b: { readonly count: number; readonly seconds: number }) =>
     `${plural(b.count, "planned guest boot")} (${formatDuration(b.seconds)} at ${PLANNED_BOOT_S.kvm} s each under KVM, ${PLANNED_BOOT_S.tcg} s emulated, an estimate)`;

@@ -188,6 +188,49 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
         assert.ok(Math.abs(tcg[1].seconds - kvm[1].seconds - 3 * pxz * (DEFAULT_CLASS_FACTOR.emulated - DEFAULT_CLASS_FACTOR.guest)) < 1e-6);
     });
 
+    it("with isobench:precision: what its repetitions may add beyond the total, only to the workloads it judges, never to emulated guests", () => {
+        const spec = small({ precision: { relativeHalfWidth: 0.05, maxRepetitions: 5 } });
+        const tcg = { ...host, accel: "tcg" as const };
+        const p = resourcePlan(spec, tcg, { precisionWorkloads: new Set(["sysbench-cpu", "fio"]) });
+        // sysbench-cpu: native and docker-nat (kvm is emulated), 2 more repetitions each; fio: native only.
+        const cpuCell = 5 + PRIOR_OVERHEAD_S + DEFAULT_GAP_S;
+        assert.deepEqual(
+            { ...p.precision!, seconds: undefined },
+            { relativeHalfWidth: 0.05, cap: 5, cells: 2 * 2 + 2 * 1, seconds: undefined, workloads: ["sysbench-cpu", "fio"] },
+        );
+        const fioNative = paramsPrior(
+            spec,
+            2,
+        )({ id: "fio.native.r1", workload: "fio", environment: "native", kind: "native", lengthFixedBy: "work" }) as number;
+        assert.ok(Math.abs(p.precision!.seconds - (2 * 2 * cpuCell + 2 * (fioNative + DEFAULT_GAP_S))) < 1e-6, String(p.precision!.seconds));
+        assert.equal(
+            p.totalS,
+            p.workloads.reduce((s, w) => s + w.seconds, 0),
+            "the bound is not in the total",
+        );
+        const text = formatResourcePlan(p);
+        assert.match(
+            text,
+            /^stack plantest, run r1: 3 repetitions; isobench:precision \(±5 %\) may add repetitions up to 5 per cell to sysbench-cpu, fio, in their environments not under emulation \(6 cells at most\)\n/,
+        );
+        assert.match(text, /\n {2}total +24 +\d+ min; up to \d+ min if the precision goal adds all 6 cells it may, plus provisioning/);
+        assert.match(summarizePlan(p), /^plan: 24 cells, expected \d+ min, up to \d+ min with every repetition isobench:precision may add \(/);
+        // Repetitions added already count toward the cap; without a goal there is no bound.
+        const resumed = small({ precision: { relativeHalfWidth: 0.05, maxRepetitions: 5 } });
+        const added = {
+            ...resumed,
+            addedRepetitions: [4, 5].map((repetition) => ({
+                workload: "sysbench-cpu",
+                repetition,
+                environments: ["native", "docker-nat"],
+                at: "",
+                reason: "",
+            })),
+        };
+        assert.deepEqual(resourcePlan(added, tcg, { precisionWorkloads: new Set(["sysbench-cpu"]) }).precision, undefined);
+        assert.equal(resourcePlan(small(), tcg).precision, undefined);
+    });
+
     const twoBig = (schedule?: string) =>
         small({
             environments: ["native", { name: "a", kind: "kvm", memoryMiB: 16384 }, { name: "b", kind: "kvm", memoryMiB: 16384 }],
