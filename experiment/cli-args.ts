@@ -31,7 +31,11 @@ export type Invocation =
           readonly planArg?: string;
       }
     | { readonly command: "setup-target"; readonly stack: string }
-    | { readonly command: "doctor"; readonly target?: string }
+    | {
+          readonly command: "doctor";
+          readonly target?: string;
+          /** --stability: its seconds, or true for the probe's default (experiment/stability-probe.ts DEFAULT_PROBE_S). */ readonly stability?: number | true;
+      }
     | { readonly command: "parse"; readonly workload: string; readonly rawFile: string; readonly params?: string }
     | { readonly command: "import"; readonly study: string; readonly checkout: string; readonly out?: string }
     | { readonly command: "build" }
@@ -53,6 +57,15 @@ Environment:
 Run isobench <command> --help for a command's options and an example.`;
 
 const example = (...lines: string[]) => `\nExample${lines.length > 1 ? "s" : ""}:\n${lines.map((l) => `  ${l}`).join("\n")}`;
+
+/** doctor --stability's seconds: true (the flag alone) for the probe's default; at least 4 (two pairs of one-second samples), at most an hour. */
+function stabilitySeconds(v: unknown): number | true {
+    if (v === true) return true;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 4 || n > 3600)
+        throw new UserError(`doctor: --stability takes whole seconds from 4 to 3600 (e.g. --stability 120), got "${String(v)}"`);
+    return n;
+}
 
 /** What a command's action turns its parsed arguments and options into. */
 type Build = (args: string[], opts: Record<string, unknown>) => Invocation;
@@ -249,9 +262,19 @@ const RESULT_COMMANDS: readonly CommandDef[] = [
         name: "doctor",
         args: [],
         summary: "what this host (or a stack's target) can run, which published claims it can judge, and how to fix what is missing",
-        options: [new Option("--target <stack>", "check the stack's isobench:target over SSH instead of this machine")],
-        examples: ["isobench doctor", "isobench doctor --target lab-server"],
-        build: (_args, o) => ({ command: "doctor", ...(o.target !== undefined && { target: String(o.target) }) }),
+        options: [
+            new Option("--target <stack>", "check the stack's isobench:target over SSH instead of this machine"),
+            new Option(
+                "--stability [seconds]",
+                "also probe how steady the round trip between two CPUs is (netperf TCP_RR over loopback, a minute unless given): client-server workloads ride on it",
+            ),
+        ],
+        examples: ["isobench doctor", "isobench doctor --target lab-server", "isobench doctor --stability 120"],
+        build: (_args, o) => ({
+            command: "doctor",
+            ...(o.target !== undefined && { target: String(o.target) }),
+            ...(o.stability !== undefined && { stability: stabilitySeconds(o.stability) }),
+        }),
     },
     {
         name: "build",

@@ -527,8 +527,11 @@ async function setupTargetCommand(stack: string): Promise<number> {
     }
 }
 
-/** `isobench doctor [--target <stack>]`: the checks of this machine or of the stack's target, and the claims it can judge. */
-async function doctorCommand(target: string | undefined): Promise<number> {
+/**
+ * `isobench doctor [--target <stack>] [--stability [seconds]]`: the checks of this machine or of the
+ * stack's target, the claims it can judge, and with --stability how steady its CPU-to-CPU round trip is.
+ */
+async function doctorCommand(target: string | undefined, stability: number | true | undefined): Promise<number> {
     const { doctor, formatChecks } = await import("./doctor");
     const { claimRows, formatClaimRows } = await import("./doctor-claims");
     const { loadReferences } = await import("../analysis/published");
@@ -548,7 +551,16 @@ async function doctorCommand(target: string | undefined): Promise<number> {
         if (machine.target.kind !== "local") console.log(`${name} (the Pulumi toolchain is this machine's, not checked there):`);
         console.log(formatChecks(checks));
         console.log(`\n${formatClaimRows(claimRows(loadReferences(), capabilities), name).join("\n")}`);
-        return checks.every((c) => c.ok) ? 0 : 1;
+        let steady = true;
+        if (stability !== undefined) {
+            const { stabilityCheck } = await import("./doctor");
+            const stabilityS = stability === true ? (await import("./stability-probe")).DEFAULT_PROBE_S : stability;
+            say(`stability: probing ${name} for about ${stabilityS} s (netperf TCP_RR over loopback, alternating two CPUs and one)…`);
+            const check = stabilityCheck(machine, stabilityS);
+            console.log(`\n${formatChecks([check])}`);
+            steady = check.ok;
+        }
+        return checks.every((c) => c.ok) && steady ? 0 : 1;
     } finally {
         if (target !== undefined) machine.close();
     }
@@ -661,7 +673,7 @@ function run(inv: Invocation): Promise<number> {
         case "setup-target":
             return setupTargetCommand(inv.stack);
         case "doctor":
-            return doctorCommand(inv.target);
+            return doctorCommand(inv.target, inv.stability);
         case "parse":
             return parse(inv.workload, inv.rawFile, inv.params);
         case "import":

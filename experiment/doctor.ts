@@ -16,6 +16,8 @@ import { measureHost } from "../environments/host-facts";
 import { Transport, thisMachine } from "../environments/transport";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
 import { MachineCapabilities } from "./doctor-claims";
+import { probeStability } from "./stability-probe";
+import { UNSTEADY_ADVICE } from "../analysis/host-stability";
 
 export interface Check {
     readonly name: string;
@@ -284,6 +286,22 @@ export function doctor(repoRoot: string, machine: Transport = thisMachine()): Do
     if (machine.target.kind === "local") pulumiChecks(add, checks, repoRoot);
     const ok = (name: string) => checks.some((c) => c.name === name && c.ok);
     return { checks, capabilities: { docker: ok("docker"), kvm, vhost: devices.has("vhost-net") } };
+}
+
+/**
+ * `isobench doctor --stability`: the CPU-to-CPU round trip probe as a check (not part of doctor():
+ * it takes its seconds). Not ok when unsteady or when the probe could not run.
+ */
+export function stabilityCheck(machine: Transport, seconds: number): Check {
+    const p = probeStability(machine, seconds);
+    if (!p.ok)
+        return {
+            name: "stability",
+            ok: false,
+            detail: `not measured: ${p.why}`,
+            fix: "the reason above says what failed; netperf and netserver must run there (apt-get install netperf, the netperf workload's tool)",
+        };
+    return { name: "stability", ok: p.stability.steady, detail: p.stability.detail, fix: p.stability.steady ? "" : UNSTEADY_ADVICE };
 }
 
 export function formatChecks(checks: readonly Check[]): string {

@@ -123,6 +123,15 @@ describe("isobench command line", () => {
         assert.deepEqual(parse("doctor"), { command: "doctor" });
         assert.deepEqual(parse("doctor", "--target", "lab"), { command: "doctor", target: "lab" });
         usage(["doctor", "--target"], /^doctor: option '--target <stack>' argument missing/);
+        assert.deepEqual(parse("doctor", "--stability"), { command: "doctor", stability: true });
+        assert.deepEqual(parse("doctor", "--target", "lab", "--stability", "120"), { command: "doctor", target: "lab", stability: 120 });
+        for (const bad of ["2", "1.5", "ten", "7200"]) {
+            assert.throws(
+                () => parse("doctor", "--stability", bad),
+                (e: unknown) => e instanceof UserError && !(e instanceof UsageError) && /--stability takes whole seconds from 4 to 3600/.test(String(e)),
+                bad,
+            );
+        }
         assert.deepEqual(parse("build"), { command: "build" });
     });
 

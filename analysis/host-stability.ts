@@ -1,0 +1,121 @@
+/**
+ * How steady a machine's CPU-to-CPU round trip is, the quantity every client-server workload
+ * (netperf, Redis, MySQL, nuttcp) rides on: a client on one CPU waking a server on another. On a
+ * virtual machine the hypervisor decides where the vCPUs run and how a sleeping one is woken, and
+ * no compute benchmark and no steal counter shows how much that varies. Measured on the
+ * development host (2 vCPUs of a nested, paravirtual microVM), 40 samples over two minutes:
+ * netperf TCP_RR between its two CPUs varied with a CV of 5.9 % (15 800–19 800 transactions/s),
+ * on one CPU 1.0 %; Redis GET at 10 clients with server and client pinned to different CPUs varied
+ * 4.9 % (66 600–82 500 requests/s), correlated 0.5 with netperf's samples, about as much as the
+ * Redis repetitions of felter2014-small vary. Pure: netperf's output in, a judgement out.
+ */
+
+import { tCritical } from "./statistics";
+
+/** Above this coefficient of variation of the round trip between CPUs, the machine is called unsteady. */
+export const STEADY_CV = 0.05;
+
+/**
+ * The fewest repetitions whose mean reaches ±`goal` (the relative half-width of isobench:precision)
+ * at `confidence` when each repetition varies with coefficient of variation `cv`: the smallest n
+ * with t(n − 1) · cv / √n ≤ goal. Undefined above `atMost`.
+ */
+export function repetitionsFor(cv: number, goal: number, confidence = 0.95, atMost = 1000): number | undefined {
+    for (let n = 2; n <= atMost; n++) if ((tCritical(confidence, n - 1) * cv) / Math.sqrt(n) <= goal) return n;
+    return undefined;
+}
+
+/** The precision goal the probe's figure is quoted against: the small study stacks' ±5 %. */
+export const QUOTED_GOAL = 0.05;
+
+/** netperf TCP_RR transaction rates of the probe (experiment/host-stability-probe.ts), by placement. */
+export interface ProbeRates {
+    /** Client and server on two CPUs of different cores. */
+    readonly across: number[];
+    /** Client and server on the same CPU: no wake-up of another CPU, the baseline. */
+    readonly same: number[];
+}
+
+/**
+ * The probe's lines "across <rate>" and "same <rate>" (each rate netperf's `-P 0 -- -o THROUGHPUT`,
+ * transactions per second). Throws naming the first line that is neither.
+ */
+export function parseProbeRates(out: string): ProbeRates {
+    const rates: ProbeRates = { across: [], same: [] };
+    for (const line of out.split("\n").map((l) => l.trim())) {
+        if (!line) continue;
+        const m = /^(across|same) (\d+(?:\.\d+)?)$/.exec(line);
+        if (!m || !(Number(m[2]) > 0))
+            throw new Error(
+                `host stability probe: unexpected line ${JSON.stringify(line)} (expected "across <transactions/s>" or "same <transactions/s>" from netperf TCP_RR)`,
+            );
+        rates[m[1] as keyof ProbeRates].push(Number(m[2]));
+    }
+    return rates;
+}
+
+/** One placement's round trips: one transaction in flight, so a round trip is 1 / rate. */
+export interface RoundTrips {
+    readonly samples: number;
+    readonly medianUs: number;
+    readonly minUs: number;
+    readonly maxUs: number;
+    /** Standard deviation over the mean of the round trips; null below two samples. */
+    readonly cv: number | null;
+}
+
+export function roundTrips(rates: readonly number[]): RoundTrips | undefined {
+    if (rates.length === 0) return undefined;
+    const us = rates.map((r) => 1e6 / r).sort((a, b) => a - b);
+    const mid = us.length >> 1;
+    const mean = us.reduce((a, b) => a + b, 0) / us.length;
+    const sd = us.length < 2 ? null : Math.sqrt(us.reduce((a, b) => a + (b - mean) ** 2, 0) / (us.length - 1));
+    return {
+        samples: us.length,
+        medianUs: us.length % 2 ? us[mid] : (us[mid - 1] + us[mid]) / 2,
+        minUs: us[0],
+        maxUs: us[us.length - 1],
+        cv: sd === null ? null : sd / mean,
+    };
+}
+
+export interface Stability {
+    /** Whether the round trip between CPUs varied by at most STEADY_CV. */
+    readonly steady: boolean;
+    readonly across: RoundTrips;
+    readonly same?: RoundTrips;
+    /** One line with the figures. */
+    readonly detail: string;
+}
+
+/** Three significant digits: a 17 µs round trip that moved by 0.3 µs still shows it. */
+const us = (v: number) => `${v >= 1000 ? Math.round(v) : Number(v.toPrecision(3))} µs`;
+const needed = (cv: number) => {
+    const n = repetitionsFor(cv, QUOTED_GOAL);
+    return n === undefined ? "over 1000 repetitions" : `${n} repetitions`;
+};
+const pct = (cv: number | null) => (cv === null ? "no spread from one sample" : `CV ${(cv * 100).toFixed(1)} %`);
+
+/**
+ * The judgement of one probe. Undefined when it measured nothing between CPUs. A single sample
+ * cannot show a spread and is not called steady.
+ */
+export function judgeStability(rates: ProbeRates, cpus: readonly [number, number], seconds: number): Stability | undefined {
+    const across = roundTrips(rates.across);
+    if (!across) return undefined;
+    const same = roundTrips(rates.same);
+    const steady = across.cv !== null && across.cv <= STEADY_CV;
+    const detail =
+        `TCP round trip (netperf TCP_RR, ${seconds} s each) between CPUs ${cpus[0]} and ${cpus[1]}: median ${us(across.medianUs)}, ` +
+        `${us(across.minUs)}–${us(across.maxUs)} over ${across.samples} samples (${pct(across.cv)}); ` +
+        (same ? `on CPU ${cpus[0]} alone: median ${us(same.medianUs)}, ${us(same.minUs)}–${us(same.maxUs)} (${pct(same.cv)})` : "on one CPU: not measured") +
+        `; steady means CV ≤ ${STEADY_CV * 100} % between CPUs` +
+        (across.cv === null ? "" : `; at this spread a client-server mean needs ${needed(across.cv)} for ±${QUOTED_GOAL * 100} % at 95 %`);
+    return { steady, across, ...(same && { same }), detail };
+}
+
+/** What an unsteady machine means for a run, and what helps. */
+export const UNSTEADY_ADVICE =
+    "client-server workloads (netperf, redis, mysql, nuttcp) vary about this much between repetitions here: expect the precision goal to add repetitions, " +
+    "wider intervals, and a claim whose ratio lies near its range's edge to come out differently in two runs; try a machine whose CPUs are its own " +
+    "(bare metal, or a VM with dedicated, not oversubscribed vCPUs) and probe it the same way";
