@@ -2,8 +2,9 @@
  * How steady a machine's CPU-to-CPU round trip is, the quantity every client-server workload
  * (netperf, Redis, MySQL, nuttcp) rides on: a client on one CPU waking a server on another. On a
  * virtual machine the hypervisor decides where the vCPUs run and how a sleeping one is woken, and
- * no compute benchmark and no steal counter shows how much that varies. Measured on the
- * development host (2 vCPUs of a nested, paravirtual microVM), 40 samples over two minutes:
+ * no compute benchmark and no steal counter shows how much that varies. Measured by hand on the
+ * development host (2 vCPUs of a nested, paravirtual microVM), 40 samples over two minutes, the
+ * netperf ones as the probe takes them:
  * netperf TCP_RR between its two CPUs varied with a CV of 5.9 % (15 800–19 800 transactions/s),
  * on one CPU 1.0 %; Redis GET at 10 clients with server and client pinned to different CPUs varied
  * 4.9 % (66 600–82 500 requests/s), correlated 0.5 with netperf's samples, about as much as the
@@ -28,7 +29,7 @@ export function repetitionsFor(cv: number, goal: number, confidence = 0.95, atMo
 /** The precision goal the probe's figure is quoted against: the small study stacks' ±5 %. */
 export const QUOTED_GOAL = 0.05;
 
-/** netperf TCP_RR transaction rates of the probe (experiment/host-stability-probe.ts), by placement. */
+/** netperf TCP_RR transaction rates of the probe (experiment/stability-probe.ts), by placement. */
 export interface ProbeRates {
     /** Client and server on two CPUs of different cores. */
     readonly across: number[];
@@ -110,7 +111,9 @@ export function judgeStability(rates: ProbeRates, cpus: readonly [number, number
         `${us(across.minUs)}–${us(across.maxUs)} over ${across.samples} samples (${pct(across.cv)}); ` +
         (same ? `on CPU ${cpus[0]} alone: median ${us(same.medianUs)}, ${us(same.minUs)}–${us(same.maxUs)} (${pct(same.cv)})` : "on one CPU: not measured") +
         `; steady means CV ≤ ${STEADY_CV * 100} % between CPUs` +
-        (across.cv === null ? "" : `; at this spread a client-server mean needs ${needed(across.cv)} for ±${QUOTED_GOAL * 100} % at 95 %`);
+        (across.cv === null
+            ? ""
+            : `; were a client-server cell's repetitions to vary as these samples do, a mean would need ${needed(across.cv)} for ±${QUOTED_GOAL * 100} % at 95 %`);
     return { steady, across, ...(same && { same }), detail };
 }
 

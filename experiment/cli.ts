@@ -555,8 +555,16 @@ async function doctorCommand(target: string | undefined, stability: number | tru
         if (stability !== undefined) {
             const { stabilityCheck } = await import("./doctor");
             const stabilityS = stability === true ? (await import("./stability-probe")).DEFAULT_PROBE_S : stability;
-            say(`stability: probing ${name} for about ${stabilityS} s (netperf TCP_RR over loopback, alternating two CPUs and one)…`);
-            const check = stabilityCheck(machine, stabilityS);
+            // A probe during a run would disturb the run and measure it: one measurement at a time.
+            const { acquireMeasureLock } = await import("./measure-lock");
+            const held = await acquireMeasureLock(`isobench doctor --stability, pid ${process.pid}, since ${new Date().toISOString()}`, say, { on: machine });
+            let check;
+            try {
+                say(`stability: probing ${name} for about ${stabilityS} s (netperf TCP_RR over loopback, alternating two CPUs and one)…`);
+                check = stabilityCheck(machine, stabilityS);
+            } finally {
+                held.release();
+            }
             console.log(`\n${formatChecks([check])}`);
             steady = check.ok;
         }

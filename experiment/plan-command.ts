@@ -17,6 +17,7 @@ import { hostShapeOf } from "../core/host-shape";
 import { describedHost } from "./described-host";
 import { PlanFacts, formatResourcePlan, resourcePlan, summarizePlan } from "./resource-plan";
 import { readCellHistory } from "./cell-history";
+import { withAddedRepetitions } from "./precision-run";
 import { DiskFacts, diskPlan } from "./disk-plan";
 import { probeKvmBoot } from "../environments/kvm-probe";
 import { OVMF } from "../environments/kvm/guest-files";
@@ -185,7 +186,8 @@ export function planCommand(opts: { readonly stack: string; readonly host?: stri
         text = `${formatResourcePlan(plan)}\n(a described host: its free disk space and earlier runs are not known; its images are taken to be as this checkout builds them)`;
         fits = plan.verdict === "fits";
     } else {
-        const spec = loadStackSpec(stacksDir(REPO_ROOT), stack, machineShape);
+        // As up and status plan it: with the repetitions the precision goal added to the run so far.
+        const spec = withAddedRepetitions(loadStackSpec(stacksDir(REPO_ROOT), stack, machineShape), { resultsRoot: resultsRoot(REPO_ROOT) });
         const { host, facts, unread } = localHost(spec, env);
         const plan = resourcePlan(spec, host, facts);
         text = [formatResourcePlan(plan), ...unread.map((u) => `not read: ${u}`)].join("\n");

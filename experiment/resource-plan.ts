@@ -50,9 +50,13 @@ export interface PrecisionBound {
     /** The goal's ±relative half-width and the cap on repetitions per cell (repetitionCap). */
     readonly relativeHalfWidth: number;
     readonly cap: number;
-    /** Cells the goal may add and their expected seconds, gaps included. */
+    /** Cells the goal may add and their expected seconds, gaps included (and, under grouped, the boots they need). */
     readonly cells: number;
     readonly seconds: number;
+    /** Of those cells, how many neither earlier runs nor the parameters give a length (not in seconds). */
+    readonly unknownCells: number;
+    /** Under grouped: the guest boots the added repetitions need (one per guest and repetition), in seconds. */
+    readonly boots?: number;
     /** The workloads it may add them to. */
     readonly workloads: readonly string[];
 }
@@ -316,20 +320,40 @@ function precisionBound(
     if (!spec.precision) return undefined;
     const cap = repetitionCap(spec.precision);
     const emulated = new Set(plans.filter((p) => p.handle.accel === "tcg").map((p) => p.handle.name));
+    const guests = new Set(plans.filter((p) => p.kind === "kvm" || p.kind === "docker-in-kvm").map((p) => p.handle.name));
     let count = 0;
     let seconds = 0;
+    let unknownCells = 0;
     const workloads: string[] = [];
+    // Under grouped, a guest is booted once per repetition it has cells in: the added repetitions of every workload it runs share that boot.
+    const bootsUpTo = new Map<string, number>();
     for (const w of spec.workloads) {
         if (judged && !judged.has(w.name)) continue;
         const mine = cells.filter((c) => c.workload.name === w.name);
-        const more = cap - Math.max(0, ...mine.map((c) => c.repetition));
+        const planned = Math.max(0, ...mine.map((c) => c.repetition));
+        const more = cap - planned;
         const first = mine.filter((c) => c.repetition === 1 && !emulated.has(c.environment));
         if (more <= 0 || first.length === 0) continue;
         workloads.push(w.name);
         count += more * first.length;
-        seconds += more * first.reduce((s, c) => s + (cellS(c.id) ?? 0), 0);
+        for (const c of first) {
+            const s = cellS(c.id);
+            if (s === undefined) unknownCells += more;
+            else seconds += more * s;
+            if (guests.has(c.environment)) bootsUpTo.set(c.environment, Math.max(bootsUpTo.get(c.environment) ?? 0, more));
+        }
     }
-    return count === 0 ? undefined : { relativeHalfWidth: spec.precision.relativeHalfWidth, cap, cells: count, seconds, workloads };
+    if (count === 0) return undefined;
+    const boots = spec.schedule === "grouped" ? [...bootsUpTo.values()].reduce((a, b) => a + b, 0) : 0;
+    return {
+        relativeHalfWidth: spec.precision.relativeHalfWidth,
+        cap,
+        cells: count,
+        seconds: seconds + boots * PLANNED_BOOT_S.kvm,
+        unknownCells,
+        ...(boots > 0 && { boots }),
+        workloads,
+    };
 }
 
 /** Which schedule the stack's guests need on `host`: the guests' memory under each, as guest-capacity.ts judges it. */
@@ -415,7 +439,7 @@ export function formatResourcePlan(p: ResourcePlan): string {
                 "total",
                 String(p.workloads.reduce((s, w) => s + w.cells, 0)),
                 "",
-                `${formatDuration(p.totalS)}${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length (each up to its limit)` : ""}${p.boots ? `, with ${bootsText(p.boots)}` : ""}${p.precision ? `; up to ${formatDuration(p.totalS + p.precision.seconds)} if the precision goal adds all ${p.precision.cells} cells it may` : ""}, plus provisioning, probes and the analysis`,
+                `${formatDuration(p.totalS)}${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length (each up to its limit)` : ""}${p.boots ? `, with ${bootsText(p.boots)}` : ""}${p.precision ? `; up to ${precisionUpTo(p)} if the precision goal adds all ${p.precision.cells} cells it may` : ""}, plus provisioning, probes and the analysis`,
             ],
         ]),
     );
@@ -475,12 +499,23 @@ export function summarizePlan(p: ResourcePlan): string {
     const fromHistory = p.workloads.reduce((s, w) => s + w.fromHistory, 0);
     return (
         `plan: ${cells} cells${measured ? ` (${measured} measured already)` : ""}, expected ${formatDuration(p.totalS)}` +
-        `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""}${p.precision ? `, up to ${formatDuration(p.totalS + p.precision.seconds)} with every repetition isobench:precision may add` : ""} (${fromHistory ? `${fromHistory} cell(s) from earlier runs, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
+        `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""}${p.precision ? `, up to ${precisionUpTo(p)} with every repetition isobench:precision may add` : ""} (${fromHistory ? `${fromHistory} cell(s) from earlier runs, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
         `; ${plural(p.together.guests, "guest")} up at once with ${p.together.memoryMiB} MiB` +
         (p.boots ? ` (schedule grouped: ${bootsText(p.boots)})` : "") +
         (p.scheduleWhy ? `; ${p.scheduleWhy}` : "")
     );
 }
+
+/** The total with every cell the precision goal may add: "5.0 h", with what it cannot time said apart. */
+const precisionUpTo = (p: ResourcePlan) => {
+    const b = p.precision!;
+    const unknown = p.unknownCells + b.unknownCells;
+    return (
+        formatDuration(p.totalS + b.seconds) +
+        (unknown ? ` + ${unknown} cell(s) of unknown length` : "") +
+        (b.boots ? ` (${plural(b.boots, "more guest boot")} under grouped, at ${PLANNED_BOOT_S.kvm} s each)` : "")
+    );
+};
 
 const precisionText = (b: PrecisionBound) =>
     `isobench:precision (±${+(b.relativeHalfWidth * 100).toFixed(2)} %) may add repetitions up to ${b.cap} per cell to ${b.workloads.join(", ")}, in their environments not under emulation (${plural(b.cells, "cell")} at most)`;

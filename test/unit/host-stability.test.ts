@@ -4,9 +4,13 @@
  * (experiment/stability-probe.ts). The probe itself runs in test/integration/stability-probe.test.ts.
  */
 import * as assert from "node:assert/strict";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { STEADY_CV, judgeStability, parseProbeRates, repetitionsFor, roundTrips } from "../../analysis/host-stability";
 import { tCritical } from "../../analysis/statistics";
-import { probeCpus, probeScript } from "../../experiment/stability-probe";
+import { netserverLifeS, probeCpus, probeScript } from "../../experiment/stability-probe";
 import { fixtureReader } from "../helpers/fixtures";
 
 const fixture = fixtureReader("netperf");
@@ -37,7 +41,7 @@ describe("the CPU-to-CPU round trip probe (analysis/host-stability.ts, experimen
         assert.ok(s.across.cv! < STEADY_CV);
         assert.match(
             s.detail,
-            /^TCP round trip \(netperf TCP_RR, 1 s each\) between CPUs 0 and 1: median 53\.3 µs, 50\.8 µs–55\.9 µs over 10 samples \(CV [\d.]+ %\); on CPU 0 alone: median 16\.9 µs, 16\.7 µs–17 µs \(CV [\d.]+ %\); steady means CV ≤ 5 % between CPUs; at this spread a client-server mean needs 5 repetitions for ±5 % at 95 %$/,
+            /^TCP round trip \(netperf TCP_RR, 1 s each\) between CPUs 0 and 1: median 53\.3 µs, 50\.8 µs–55\.9 µs over 10 samples \(CV [\d.]+ %\); on CPU 0 alone: median 16\.9 µs, 16\.7 µs–17 µs \(CV [\d.]+ %\); steady means CV ≤ 5 % between CPUs; were a client-server cell's repetitions to vary as these samples do, a mean would need 5 repetitions for ±5 % at 95 %$/,
         );
     });
 
@@ -73,25 +77,104 @@ describe("the CPU-to-CPU round trip probe (analysis/host-stability.ts, experimen
         assert.throws(() => parseProbeRates("same 0\n"), /unexpected line "same 0"/);
     });
 
-    it("probes between the first CPUs of two cores, never two hyperthreads of one, and nothing on one core", () => {
+    it("probes between the first CPUs of two cores of one socket, never two hyperthreads of one core, and nothing on one core", () => {
         assert.deepEqual(probeCpus([[0], [1]]), [0, 1]);
-        assert.deepEqual(
-            probeCpus([
-                [0, 8],
-                [1, 9],
-                [2, 10],
-            ]),
-            [0, 1],
-        );
+        const ht = [
+            [0, 8],
+            [1, 9],
+            [2, 10],
+        ];
+        assert.deepEqual(probeCpus(ht), [0, 1]);
+        // Two sockets whose cores alternate (CPU 1 on socket 1): the next core of CPU 0's socket.
+        assert.deepEqual(probeCpus(ht, [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0]), [0, 2]);
+        assert.deepEqual(probeCpus([[0], [1]], [0, 1]), [0, 1], "no second core in the socket: the next core");
         assert.deepEqual(probeCpus([[0, 1]]), undefined);
     });
 
-    it("pins netperf's two sides with -T, keeps netserver on loopback, and ends it with the script or by its own timeout", () => {
-        const s = probeScript([0, 2], 5, 23456);
-        assert.match(s, /^timeout 40 netserver -D -4 -L 127\.0\.0\.1,inet -p 23456 /m);
-        assert.match(s, /trap 'kill \$s 2>\/dev\/null; wait \$s 2>\/dev\/null' EXIT/);
-        assert.match(s, /x=\$\(netperf -H 127\.0\.0\.1 -p 23456 -T 0,2 -t TCP_RR -l 1 -P 0 -- -o THROUGHPUT \| tail -n 1\) \|\| exit 4; echo "across \$x"/);
-        assert.match(s, /y=\$\(netperf -H 127\.0\.0\.1 -p 23456 -T 0,0 -t TCP_RR -l 1 -P 0 -- -o THROUGHPUT \| tail -n 1\) \|\| exit 4; echo "same \$y"/);
-        assert.match(s, /while \[ \$r -lt 5 \]/);
+    describe("the probe's script under /bin/sh, with stand-ins for netperf and netserver", () => {
+        let dir: string;
+        beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-probe-"))));
+        afterEach(() => {
+            const pid = Number(fs.existsSync(path.join(dir, "netserver.pid")) ? fs.readFileSync(path.join(dir, "netserver.pid"), "utf8") : 0);
+            if (pid && alive(pid)) process.kill(pid, "SIGKILL");
+            fs.rmSync(dir, { recursive: true, force: true });
+        });
+        const alive = (pid: number) => {
+            try {
+                process.kill(pid, 0);
+                return true;
+            } catch {
+                return false;
+            }
+        };
+        /** netserver records its pid and waits (or exits at once when `listens` is false); netperf prints `rate` or fails. */
+        const tools = (o: { listens: boolean; netperf: "ok" | "fail" }) => {
+            const w = (name: string, body: string) => fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+            w("netserver", o.listens ? `echo $$ > ${dir}/netserver.pid; exec sleep 300` : "exit 1");
+            w(
+                "netperf",
+                o.netperf === "ok"
+                    ? 'case "$*" in *"-T 0,0"*) echo 57000.5;; *) echo 19000.25;; esac'
+                    : 'echo "establish control: are you sure there is a netserver listening?" >&2; exit 1',
+            );
+        };
+        const run = (rounds: number) =>
+            spawnSync("/bin/sh", ["-c", probeScript([0, 1], rounds, 23456)], {
+                encoding: "utf8",
+                env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+                timeout: 30_000,
+            });
+        const serverPid = () => Number(fs.readFileSync(path.join(dir, "netserver.pid"), "utf8"));
+
+        it("prints one pair per round and ends netserver", () => {
+            tools({ listens: true, netperf: "ok" });
+            const r = run(2);
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(parseProbeRates(r.stdout), { across: [19000.25, 19000.25], same: [57000.5, 57000.5] });
+            assert.equal(alive(serverPid()), false);
+        });
+
+        it("fails with netperf's own words when a sample fails, and ends netserver", () => {
+            tools({ listens: true, netperf: "ok" });
+            // The first (unreported) sample answers, the next fails.
+            fs.writeFileSync(
+                path.join(dir, "netperf"),
+                `#!/bin/sh\nif [ -e ${dir}/once ]; then echo "recv_response: connection reset" >&2; exit 1; fi; touch ${dir}/once; echo 19000\n`,
+                { mode: 0o755 },
+            );
+            const r = run(2);
+            assert.equal(r.status, 4);
+            assert.match(r.stderr, /recv_response: connection reset\nnetperf -T 0,1 failed \(exit 1\)/);
+            assert.equal(alive(serverPid()), false);
+        });
+
+        it("exits 3 when netserver cannot listen, so that another port is tried", () => {
+            tools({ listens: false, netperf: "fail" });
+            const r = run(2);
+            assert.equal(r.status, 3);
+            assert.match(r.stderr, /netserver could not listen on 127\.0\.0\.1:23456/);
+        });
+
+        it("ends netserver when the script is terminated (a dropped SSH connection, Ctrl-C)", async () => {
+            tools({ listens: true, netperf: "ok" });
+            fs.writeFileSync(path.join(dir, "netperf"), "#!/bin/sh\nsleep 0.3; echo 19000\n", { mode: 0o755 });
+            const child = spawn("/bin/sh", ["-c", probeScript([0, 1], 100, 23456)], {
+                env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+                stdio: "ignore",
+            });
+            const exited = new Promise((resolve) => child.on("exit", resolve));
+            while (!fs.existsSync(path.join(dir, "netserver.pid"))) await new Promise((r) => setTimeout(r, 50));
+            await new Promise((r) => setTimeout(r, 800));
+            assert.equal(alive(serverPid()), true);
+            child.kill("SIGTERM");
+            await exited;
+            for (let i = 0; i < 20 && alive(serverPid()); i++) await new Promise((r) => setTimeout(r, 100));
+            assert.equal(alive(serverPid()), false);
+        });
+
+        it("gives netserver a life of its own that outlasts the samples", () => {
+            assert.match(probeScript([0, 1], 5, 23456), /^timeout 50 netserver -D -4 -L 127\.0\.0\.1,inet -p 23456 /m);
+            assert.equal(netserverLifeS(5), 5 * 2 * 2 + 30);
+        });
     });
 });

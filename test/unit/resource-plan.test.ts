@@ -196,7 +196,7 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
         const cpuCell = 5 + PRIOR_OVERHEAD_S + DEFAULT_GAP_S;
         assert.deepEqual(
             { ...p.precision!, seconds: undefined },
-            { relativeHalfWidth: 0.05, cap: 5, cells: 2 * 2 + 2 * 1, seconds: undefined, workloads: ["sysbench-cpu", "fio"] },
+            { relativeHalfWidth: 0.05, cap: 5, cells: 2 * 2 + 2 * 1, seconds: undefined, unknownCells: 0, workloads: ["sysbench-cpu", "fio"] },
         );
         const fioNative = paramsPrior(
             spec,
@@ -228,7 +228,21 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
             })),
         };
         assert.deepEqual(resourcePlan(added, tcg, { precisionWorkloads: new Set(["sysbench-cpu"]) }).precision, undefined);
+        const partly = { ...resumed, addedRepetitions: [added.addedRepetitions[0]] };
+        const one = resourcePlan(partly, tcg, { precisionWorkloads: new Set(["sysbench-cpu"]) });
+        assert.deepEqual([one.precision!.cells, one.precision!.seconds], [2, 2 * cpuCell], "repetition 4 added: one more (5) at most, in two environments");
+        assert.equal(one.workloads[0].cells, 9 + 2, "the added repetition is planned, in the total");
         assert.equal(resourcePlan(small(), tcg).precision, undefined);
+    });
+
+    it("under grouped, the precision goal's bound counts a boot per guest and added repetition, shared by the guest's workloads", () => {
+        const spec = small({ precision: { relativeHalfWidth: 0.05, maxRepetitions: 5 }, schedule: "grouped" });
+        const p = resourcePlan(spec, host, { precisionWorkloads: new Set(["sysbench-cpu", "fio"]) });
+        const interleaved = resourcePlan({ ...spec, schedule: "interleaved" }, host, { precisionWorkloads: new Set(["sysbench-cpu", "fio"]) });
+        // Both workloads run in the guest kvm (not emulated here): 2 more repetitions, 2 boots, not 4.
+        assert.equal(p.precision!.boots, 2);
+        assert.equal(p.precision!.seconds - interleaved.precision!.seconds, 2 * PLANNED_BOOT_S.kvm);
+        assert.match(formatResourcePlan(p), /; up to [^;]+ \(2 more guest boots under grouped, at 20 s each\) if the precision goal adds all 10 cells it may/);
     });
 
     const twoBig = (schedule?: string) =>
