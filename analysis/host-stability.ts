@@ -11,7 +11,7 @@
  * Redis repetitions of felter2014-small vary. Pure: netperf's output in, a judgement out.
  */
 
-import { tCritical } from "./statistics";
+import { mean, median, sampleStddev, tCritical } from "./statistics";
 
 /** Above this coefficient of variation of the round trip between CPUs, the machine is called unsteady. */
 export const STEADY_CV = 0.05;
@@ -67,16 +67,14 @@ export interface RoundTrips {
 
 export function roundTrips(rates: readonly number[]): RoundTrips | undefined {
     if (rates.length === 0) return undefined;
-    const us = rates.map((r) => 1e6 / r).sort((a, b) => a - b);
-    const mid = us.length >> 1;
-    const mean = us.reduce((a, b) => a + b, 0) / us.length;
-    const sd = us.length < 2 ? null : Math.sqrt(us.reduce((a, b) => a + (b - mean) ** 2, 0) / (us.length - 1));
+    const us = rates.map((r) => 1e6 / r);
+    const sd = sampleStddev(us);
     return {
         samples: us.length,
-        medianUs: us.length % 2 ? us[mid] : (us[mid - 1] + us[mid]) / 2,
-        minUs: us[0],
-        maxUs: us[us.length - 1],
-        cv: sd === null ? null : sd / mean,
+        medianUs: median(us),
+        minUs: Math.min(...us),
+        maxUs: Math.max(...us),
+        cv: sd === null ? null : sd / mean(us),
     };
 }
 

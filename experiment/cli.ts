@@ -532,7 +532,7 @@ async function setupTargetCommand(stack: string): Promise<number> {
  * stack's target, the claims it can judge, and with --stability how steady its CPU-to-CPU round trip is.
  */
 async function doctorCommand(target: string | undefined, stability: number | true | undefined): Promise<number> {
-    const { doctor, formatChecks } = await import("./doctor");
+    const { doctor, formatChecks, stabilityCheck } = await import("./doctor");
     const { claimRows, formatClaimRows } = await import("./doctor-claims");
     const { loadReferences } = await import("../analysis/published");
     let machine = (await import("../environments/transport")).thisMachine();
@@ -553,7 +553,6 @@ async function doctorCommand(target: string | undefined, stability: number | tru
         console.log(`\n${formatClaimRows(claimRows(loadReferences(), capabilities), name).join("\n")}`);
         let steady = true;
         if (stability !== undefined) {
-            const { stabilityCheck } = await import("./doctor");
             const stabilityS = stability === true ? (await import("./stability-probe")).DEFAULT_PROBE_S : stability;
             // A probe during a run would disturb the run and measure it: one measurement at a time.
             const { acquireMeasureLock } = await import("./measure-lock");

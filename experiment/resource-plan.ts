@@ -23,6 +23,7 @@ import { CellHistory, earlierRunsPrior, progressPlan } from "./progress-plan";
 import { DEFAULT_CLASS_FACTOR, DEFAULT_GAP_S, ProgressModel } from "./progress-model";
 import { getWorkload } from "../workloads";
 import { repetitionCap } from "../core/precision";
+import { isEmulated } from "../core/samples";
 
 /** What the plan is given besides the spec and the host's context. */
 export interface PlanFacts {
@@ -319,7 +320,7 @@ function precisionBound(
 ): PrecisionBound | undefined {
     if (!spec.precision) return undefined;
     const cap = repetitionCap(spec.precision);
-    const emulated = new Set(plans.filter((p) => p.handle.accel === "tcg").map((p) => p.handle.name));
+    const emulated = new Set(plans.filter((p) => isEmulated(p.handle.accel)).map((p) => p.handle.name));
     const guests = new Set(plans.filter((p) => p.kind === "kvm" || p.kind === "docker-in-kvm").map((p) => p.handle.name));
     let count = 0;
     let seconds = 0;
