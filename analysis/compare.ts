@@ -6,7 +6,7 @@
  */
 import { stringify } from "csv-stringify/sync";
 import { directionArrow, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
-import { ratioOfMeans, RatioEstimate, Verdict, verdictOf } from "./ratio";
+import { familyVerdicts, ratioOfMeans, RatioEstimate, Verdict } from "./ratio";
 import { cell, changeCell, formatNumber } from "./report";
 import { environmentLabel } from "./emulated";
 import { isEmulated } from "../core/samples";
@@ -52,8 +52,7 @@ export function compareRuns(base: Summary, other: Summary): RunComparisonRow[] {
             out.push({ ...head, other: o, note: "not comparable: a ratio needs positive means" });
             continue;
         }
-        const estimate = ratioOfMeans(o.values, b.values, confidence);
-        out.push({ ...head, other: o, estimate, verdict: verdictOf(estimate.ci, b.better) });
+        out.push({ ...head, other: o, estimate: ratioOfMeans(o.values, b.values, confidence) });
     }
     for (const o of other.rows) {
         if (seen.has(key(o))) continue;
@@ -68,7 +67,27 @@ export function compareRuns(base: Summary, other: Summary): RunComparisonRow[] {
             note: "only in the other run",
         });
     }
-    return out;
+    return withVerdicts(out, confidence);
+}
+
+/** The rows' verdicts decided together, as the change-vs-native verdicts are (analysis/ratio.ts familyVerdicts). */
+function withVerdicts(rows: readonly RunComparisonRow[], confidence: number): RunComparisonRow[] {
+    const estimated = rows.filter((r) => r.estimate);
+    const at = (r: RunComparisonRow, metric: string) => JSON.stringify([r.environment, r.workload, r.params, metric]);
+    const index = new Map(estimated.map((r, i) => [at(r, r.metric), i]));
+    const { verdicts } = familyVerdicts(
+        estimated.map((r) => {
+            const of = r.base?.duplicateOf;
+            return {
+                ...(r.estimate as RatioEstimate),
+                better: r.better as "higher" | "lower",
+                ...(of !== undefined && index.has(at(r, of)) ? { restates: index.get(at(r, of)) } : {}),
+            };
+        }),
+        1 - confidence,
+    );
+    const decided = new Map(estimated.map((r, i) => [r, verdicts[i].verdict]));
+    return rows.map((r) => (decided.has(r) ? { ...r, verdict: decided.get(r) } : r));
 }
 
 const HEADER = [
@@ -132,7 +151,7 @@ export function renderComparisonMarkdown(
         ...(origins ? originTable(origins) : []),
         `Base run \`${baseDir}\`, other run \`${otherDir}\`. "other / base" is the other run's mean relative to the base run's ` +
             `(${Math.round(confidence * 100)} % log-scale interval, independent samples); the verdict says whether the other run was faster, slower ` +
-            `or not distinguished. Changes vs native follow the one convention: ${OVERHEAD_CONVENTION}`,
+            `or not distinguished, decided over all the rows compared together as the verdicts vs native are (Holm's step-down). Changes vs native follow the one convention: ${OVERHEAD_CONVENTION}`,
         "",
         `| ${HEADER.join(" | ")} |`,
         `|${HEADER.map(() => "---").join("|")}|`,

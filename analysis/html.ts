@@ -4,7 +4,7 @@
  * versions and verdicts. Pure: returns the page.
  */
 import type { EnvironmentFact, ReportFacts } from "./facts";
-import { OVERHEAD_CONVENTION, Summary } from "./overhead";
+import { OVERHEAD_CONVENTION, Summary, verdictMethod } from "./overhead";
 import type { RenderedPlot } from "./plots";
 import { RATIO_INTERVAL_METHOD } from "./ratio";
 import { emulationHeadline, TCG_MARK, TCG_MEANING } from "./emulated";
@@ -127,7 +127,7 @@ export function renderHtml(input: HtmlReportInput): string {
             `measured ${escapeHtml(input.hostFacts.firstStart ?? "?")} – ${escapeHtml(input.hostFacts.lastStart ?? "?")}; generated ${escapeHtml(input.generatedAt)}.</p>`,
     );
     parts.push(
-        `<p class="note"><b>Sign convention</b> — ${escapeHtml(OVERHEAD_CONVENTION)} Intervals: ${pct} % ${escapeHtml(RATIO_INTERVAL_METHOD)}. ${TCG_MARK} and (tcg): ${escapeHtml(TCG_MEANING)}.</p>`,
+        `<p class="note"><b>Sign convention</b> — ${escapeHtml(OVERHEAD_CONVENTION)} Intervals: ${pct} % ${escapeHtml(RATIO_INTERVAL_METHOD)}. ${escapeHtml(verdictMethod(summary))}. ${TCG_MARK} and (tcg): ${escapeHtml(TCG_MEANING)}.</p>`,
     );
 
     parts.push(`<h2 id="overhead">Change vs native</h2>`);

@@ -10,7 +10,7 @@
 import type { Accel, Better, Sample } from "../core/samples";
 import { pairByRepetition, perRepetition } from "./pairing";
 import { duplicateField } from "./duplicates";
-import { pairedRatioOfMeans, ratioOfMeans, RatioEstimate, Verdict, VERDICT_MEANING, verdictOf } from "./ratio";
+import { familyVerdicts, FamilyVerdict, pairedRatioOfMeans, ratioOfMeans, RatioEstimate, Verdict, VERDICT_MEANING } from "./ratio";
 import { describe, Interval, Outliers, Stats, tukeyOutliers } from "./statistics";
 
 export const BASELINE_ENVIRONMENT = "native";
@@ -83,6 +83,11 @@ export type Overhead =
           readonly df: number | null;
           /** Why the repetitions were not paired (undefined when paired). */
           readonly unpairedReason?: string;
+          /** Two-sided p-value for a ratio of 1 (ratioPValue); null without interval. */
+          readonly p: number | null;
+          /** p Holm-adjusted over the run's comparisons with native (the comparison alone: p); null without interval. */
+          readonly pHolm: number | null;
+          /** From pHolm (analysis/ratio.ts familyVerdicts). */
           readonly verdict: Verdict;
       }
     /** No native group for this (workload, params, metric): nothing to compare with. */
@@ -102,6 +107,8 @@ export interface Summary {
     readonly confidence: number;
     /** True when the samples contain the native baseline environment at all. */
     readonly hasNative: boolean;
+    /** How many comparisons with native the verdicts were decided over (Holm's family; restatements not counted). */
+    readonly family: number;
 }
 
 /** (env / native − 1) · 100 (OVERHEAD_CONVENTION). Means must be > 0. */
@@ -287,7 +294,8 @@ export function compareGroups(g: Group, base: Group, confidence = DEFAULT_CONFID
         logSe: est.logSe,
         df: est.df,
         ...(pairing.paired ? {} : { unpairedReason: pairing.reason }),
-        verdict: verdictOf(est.ci, g.better),
+        // Alone, a comparison is a family of one; summarizeGroups decides it with the run's others.
+        ...familyVerdicts([{ ...est, better: g.better }], 1 - confidence).verdicts[0],
     };
 }
 
@@ -300,7 +308,10 @@ export function summarizeGroups(grouped: { groups: readonly Group[]; problems: r
     const natives = new Map<string, Group>();
     for (const g of groups) if (g.environment === BASELINE_ENVIRONMENT) natives.set(comparisonKey(g), g);
     const hasNative = natives.size > 0;
-    const rows: SummaryRow[] = groups.map((g) => ({ ...g, overhead: compareToNative(g, natives.get(comparisonKey(g)), hasNative, confidence) }));
+    const { rows, family } = withFamilyVerdicts(
+        groups.map((g) => ({ ...g, overhead: compareToNative(g, natives.get(comparisonKey(g)), hasNative, confidence) })),
+        confidence,
+    );
     // Plain code-unit order (not localeCompare) so the output is the same on every host.
     const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
     const envOrder = (e: string) => (e === BASELINE_ENVIRONMENT ? "" : e);
@@ -311,7 +322,50 @@ export function summarizeGroups(grouped: { groups: readonly Group[]; problems: r
     if (!hasNative && rows.length > 0) {
         problems.push(`no "${BASELINE_ENVIRONMENT}" baseline in these results: statistics are reported, overheads, verdicts and claims cannot be computed`);
     }
-    return { rows, problems, confidence, hasNative };
+    return { rows, problems, confidence, hasNative, family };
+}
+
+const cellKey = (r: Pick<Group, "environment" | "workload" | "params">, metric: string) => JSON.stringify([r.environment, r.workload, r.params, metric]);
+
+/**
+ * The run's comparisons with native decided together (analysis/ratio.ts familyVerdicts says why); a
+ * restatement whose original is absent stands on its own, as in countedOnce.
+ */
+function withFamilyVerdicts(rows: SummaryRow[], confidence: number): { rows: SummaryRow[]; family: number } {
+    const compared = rows.filter((r): r is SummaryRow & { overhead: Extract<Overhead, { kind: "compared" }> } => r.overhead.kind === "compared");
+    const index = new Map(compared.map((r, i) => [cellKey(r, r.metric), i]));
+    const { verdicts, size } = familyVerdicts(
+        compared.map((r) => ({
+            ...r.overhead,
+            better: r.better as "higher" | "lower",
+            ...(r.duplicateOf !== undefined && index.has(cellKey(r, r.duplicateOf)) ? { restates: index.get(cellKey(r, r.duplicateOf)) } : {}),
+        })),
+        1 - confidence,
+    );
+    const decided = new Map<SummaryRow, FamilyVerdict>(compared.map((r, i) => [r, verdicts[i]]));
+    return {
+        rows: rows.map((r) => {
+            const v = decided.get(r);
+            return v && r.overhead.kind === "compared" ? { ...r, overhead: { ...r.overhead, ...v } } : r;
+        }),
+        family: size,
+    };
+}
+
+/**
+ * How the report's verdicts were decided, with what it cost (one sentence, no trailing period):
+ * comparisons whose interval excludes 1 on its own but that Holm's procedure does not confirm are
+ * counted, so a reader sees what the family-wise rule held back.
+ */
+export function verdictMethod(summary: Summary): string {
+    const counted = summary.rows.filter((r) => r.overhead.kind === "compared" && r.overhead.p !== null && r.overhead.pHolm !== null);
+    const alone = counted.filter((r) => r.overhead.kind === "compared" && (r.overhead.p as number) < 1 - summary.confidence).length;
+    const held = counted.filter((r) => r.overhead.kind === "compared" && (r.overhead.verdict === "faster" || r.overhead.verdict === "slower")).length;
+    const fwe = Math.round((1 - summary.confidence) * 100);
+    return (
+        `Verdicts: Holm's step-down over the run's ${summary.family} comparison(s) with native (family-wise error at most ${fwe} %; a metric restating another of its cell takes that one's verdict and is not counted); ` +
+        `of the ${alone} row(s) whose interval excludes 1 on its own, ${held} show a difference with the others taken together`
+    );
 }
 
 /** Groups the samples, computes statistics and the overhead of every group against native. */

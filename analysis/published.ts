@@ -26,12 +26,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import Ajv from "ajv";
-import { jStat } from "jstat";
 import { UserError } from "../core/errors";
 import { BASELINE_ENVIRONMENT, compareGroups, comparisonKey, Summary, SummaryRow } from "./overhead";
 import { groupBy } from "./group-by";
 import { parseParams, shortParams } from "./params";
-import type { Interval } from "./statistics";
+import { holmAdjusted, twoSidedP, type Interval } from "./statistics";
 import { REPO_ROOT } from "../core/repo-root";
 import { isEmulated } from "../core/samples";
 import { environmentLabel, TCG_MEANING } from "./emulated";
@@ -551,11 +550,6 @@ export const MULTIPLICITY_RULE =
     "(family-wise error at most 1 − confidence), and consistent only when every voting point's interval lies inside the range " +
     "(an intersection–union test, which needs no correction)";
 
-/** Two-sided p-value of a t statistic; df < 1 is treated as 1, as tCritical does. */
-function twoSidedP(z: number, df: number): number {
-    return z === Infinity ? 0 : 2 * (1 - jStat.studentt.cdf(z, Math.max(1, df)));
-}
-
 /**
  * p-value of the point's ratio lying inside the range (small: the interval clears the range), on
  * the log scale its interval was computed on; p < 1 − confidence exactly when the interval lies
@@ -573,10 +567,8 @@ function pOutside(p: CheckPoint, range: Range): number {
 
 /** The voting points Holm's step-down procedure finds outside their range at level alpha. */
 function holmOutside(voting: readonly { c: CheckResult; p: CheckPoint }[], alpha: number): Set<CheckPoint> {
-    const ranked = voting.map(({ c, p }) => ({ p, pv: pOutside(p, checkRange(c.check)) })).sort((a, b) => a.pv - b.pv);
-    const out = new Set<CheckPoint>();
-    for (let i = 0; i < ranked.length && ranked[i].pv < alpha / (ranked.length - i); i++) out.add(ranked[i].p);
-    return out;
+    const adjusted = holmAdjusted(voting.map(({ c, p }) => pOutside(p, checkRange(c.check))));
+    return new Set(voting.filter((_, i) => adjusted[i] < alpha).map(({ p }) => p));
 }
 
 /** The status of a claim from its checks' voting points, Holm-corrected; the checks come back with the corrected statuses. */

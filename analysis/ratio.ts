@@ -20,7 +20,7 @@
  * test/unit/analysis-ratio-coverage.test.ts measures the coverage of both on simulated data.
  * Deterministic (no resampling), O(n).
  */
-import { Interval, mean, tCritical } from "./statistics";
+import { holmAdjusted, Interval, mean, tCritical, twoSidedP } from "./statistics";
 
 export interface RatioEstimate {
     /** mean(numerator) / mean(denominator). */
@@ -113,9 +113,17 @@ export function pairedRatioOfMeans(num: readonly number[], den: readonly number[
 }
 
 /**
- * How an environment performed against native, from the ratio interval: a ratio interval that
- * excludes 1 is a difference at the chosen confidence; the metric's direction says which way.
- * The words are defined once, in VERDICT_MEANING.
+ * How an environment performed against native. A run makes many comparisons with native (about
+ * 180 measured without emulation in felter2014-small), and at 95 % each a run of nothing but true
+ * nulls would still call about one in twenty "faster" or "slower"; two runs of the same experiment
+ * then agree on a null comparison with probability 0.95² + 0.05²/2 ≈ 0.90 only, so the lists of
+ * differences would not repeat (issue 18 part 10). A verdict is therefore decided for the run as
+ * a whole: each comparison's p-value for a ratio of 1 (ratioPValue, the test its interval
+ * inverts) goes through Holm's step-down over every comparison with native in the run (the family,
+ * familyVerdicts), controlling the chance that any "faster"/"slower" of the run is false at
+ * 1 − confidence. The interval shown stays the comparison's own; where it excludes 1 but Holm's
+ * procedure does not confirm it, the verdict is "not distinguished" and the p-values say why.
+ * A family of one is the interval's own verdict. The words are defined once, in VERDICT_MEANING.
  */
 export type Verdict = "faster" | "slower" | "not distinguished" | "undetermined";
 
@@ -124,15 +132,59 @@ export type Verdict = "faster" | "slower" | "not distinguished" | "undetermined"
  * so it shows no difference at this n, which is not evidence that there is none.
  */
 export const VERDICT_MEANING: Readonly<Record<Verdict, string>> = {
-    faster: "better performance than native: the interval of the ratio excludes 1 on the better side",
-    slower: "worse performance than native: the interval excludes 1 on the worse side",
-    "not distinguished": "the interval includes 1: no difference shown at this number of repetitions, which is not evidence of equality",
+    faster:
+        "better performance than native, shown with all of the run's comparisons taken together: the ratio's p-value for 1, " +
+        "Holm-adjusted over every comparison with native in the run, is below 1 − confidence, on the better side",
+    slower: "worse performance than native, shown the same way (Holm-adjusted p-value below 1 − confidence, on the worse side)",
+    "not distinguished":
+        "no difference shown with the run's comparisons taken together (the interval alone may exclude 1; p_value and p_holm in summary.csv tell the two apart), " +
+        "which is not evidence of equality",
     undetermined: "no interval (fewer than 2 repetitions on a side)",
 };
 
-export function verdictOf(ci: Interval | null, better: "higher" | "lower"): Verdict {
-    if (!ci) return "undetermined";
-    if (ci.low > 1) return better === "higher" ? "faster" : "slower";
-    if (ci.high < 1) return better === "higher" ? "slower" : "faster";
-    return "not distinguished";
+/**
+ * Two-sided p-value for a ratio of 1 on the log scale the interval is computed on: p < 1 − confidence
+ * exactly when the interval at that confidence excludes 1. null without an interval.
+ */
+export function ratioPValue(e: Pick<RatioEstimate, "ratio" | "logSe" | "df">): number | null {
+    if (e.logSe === null || e.df === null) return null;
+    const l = Math.log(e.ratio);
+    if (e.logSe === 0) return l === 0 ? 1 : 0;
+    return twoSidedP(l / e.logSe, e.df);
+}
+
+/** One comparison of a family. */
+export interface FamilyMember {
+    readonly ratio: number;
+    readonly logSe: number | null;
+    readonly df: number | null;
+    readonly better: "higher" | "lower";
+    /** Index of the member this one restates (the same test on a rescaled metric): it takes that verdict and is not counted. */
+    readonly restates?: number;
+}
+
+export interface FamilyVerdict {
+    /** The comparison's own p-value for a ratio of 1; null without interval. */
+    readonly p: number | null;
+    /** Holm-adjusted over the family; null without interval. */
+    readonly pHolm: number | null;
+    readonly verdict: Verdict;
+}
+
+/** Verdicts of a family of comparisons, Holm-adjusted at family-wise error alpha; size is how many were counted. */
+export function familyVerdicts(members: readonly FamilyMember[], alpha: number): { verdicts: FamilyVerdict[]; size: number } {
+    const own = members.map(ratioPValue);
+    const counted = members.map((m, i) => (m.restates === undefined || m.restates === i) && own[i] !== null);
+    const idx = members.map((_, i) => i).filter((i) => counted[i]);
+    const adjusted = holmAdjusted(idx.map((i) => own[i] as number));
+    const holm = new Map(idx.map((i, k) => [i, adjusted[k]]));
+    const verdicts = members.map((m, i): FamilyVerdict => {
+        const p = own[i];
+        if (p === null) return { p: null, pHolm: null, verdict: "undetermined" };
+        const pHolm = holm.get(i) ?? (m.restates !== undefined ? holm.get(m.restates) : undefined) ?? null;
+        if (pHolm === null) return { p, pHolm: null, verdict: "undetermined" };
+        const verdict: Verdict = !(pHolm < alpha) ? "not distinguished" : m.ratio > 1 === (m.better === "higher") ? "faster" : "slower";
+        return { p, pHolm, verdict };
+    });
+    return { verdicts, size: idx.length };
 }

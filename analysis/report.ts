@@ -4,7 +4,7 @@
  * column per environment), claims of the published studies, published values next to ours,
  * detailed statistics per workload and parameter point, notes, problems.
  */
-import { directionArrow, formatOverhead, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
+import { directionArrow, formatOverhead, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow, verdictMethod } from "./overhead";
 import { groupBy } from "./group-by";
 import { shortParams, varyingKeys } from "./params";
 import {
@@ -329,7 +329,7 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
     if (opts.source) out.push(`Samples from \`${opts.source}\`.`, "");
     out.push(
         `Each group is all repetitions of one environment × workload × parameters × metric. **Sign convention** — ${OVERHEAD_CONVENTION} ` +
-            `Intervals of the change: ${pct} % ${RATIO_INTERVAL_METHOD}.`,
+            `Intervals of the change: ${pct} % ${RATIO_INTERVAL_METHOD}. ${verdictMethod(summary)}.`,
         "",
     );
 

@@ -39,6 +39,37 @@ export function tCritical(confidence: number, df: number): number {
     return jStat.studentt.inv(p, Math.max(1, df));
 }
 
+/**
+ * Two-sided p-value of Student's t statistic |t| with df degrees of freedom, treated as tCritical
+ * treats them (df < 1 as 1), so p < 1 − confidence exactly when |t| > tCritical(confidence, df).
+ */
+export function twoSidedP(t: number, df: number): number {
+    const z = Math.abs(t);
+    if (z === Infinity) return 0;
+    // jstat's cdf is accurate to about 1e-8, which can put p at 0 a hair above 1.
+    const cdf = Number.isFinite(df) ? jStat.studentt.cdf(z, Math.max(1, df)) : jStat.normal.cdf(z, 0, 1);
+    return Math.min(1, 2 * (1 - cdf));
+}
+
+/**
+ * Holm's step-down adjusted p-values, in the order given: the i-th smallest p (0-based) is
+ * multiplied by (m − i), capped at 1, and made monotone, so adjusted[k] < alpha exactly for the
+ * hypotheses Holm's procedure rejects at family-wise error alpha. Holm rather than Bonferroni:
+ * the same family-wise guarantee with more power, and no assumption about how the tests depend
+ * on each other (comparisons of one run share its native groups).
+ */
+export function holmAdjusted(pValues: readonly number[]): number[] {
+    const m = pValues.length;
+    const order = pValues.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p);
+    const out = new Array<number>(m);
+    let running = 0;
+    order.forEach(({ p, i }, rank) => {
+        running = Math.max(running, Math.min(1, (m - rank) * p));
+        out[i] = running;
+    });
+    return out;
+}
+
 /** t(0.975, df), the 95 % case of tCritical. */
 export function tCritical95(df: number): number {
     return tCritical(0.95, df);

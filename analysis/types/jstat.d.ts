@@ -2,6 +2,6 @@
 declare module "jstat" {
     export const jStat: {
         studentt: { inv(p: number, dof: number): number; cdf(x: number, dof: number): number };
-        normal: { inv(p: number, mean: number, std: number): number };
+        normal: { inv(p: number, mean: number, std: number): number; cdf(x: number, mean: number, std: number): number };
     };
 }

@@ -1,5 +1,16 @@
 import { strict as assert } from "assert";
-import { describe as describeStats, mean, median, quantile, sampleStddev, tCritical, tCritical95, tukeyOutliers } from "../../analysis/statistics";
+import {
+    describe as describeStats,
+    holmAdjusted,
+    mean,
+    median,
+    quantile,
+    sampleStddev,
+    tCritical,
+    tCritical95,
+    tukeyOutliers,
+    twoSidedP,
+} from "../../analysis/statistics";
 import { close } from "../helpers/close";
 
 describe("analysis/statistics", () => {
@@ -120,6 +131,20 @@ describe("analysis/statistics", () => {
 
         it("too few values to judge gives null", () => {
             assert.equal(tukeyOutliers([1, 100, 1000]), null);
+        });
+    });
+
+    describe("twoSidedP and holmAdjusted", () => {
+        it("p < 1 − confidence exactly at the critical value: twoSidedP(tCritical(0.95, df), df) = 0.05", () => {
+            for (const df of [1, 2, 4.7, 30, Infinity]) close(twoSidedP(tCritical(0.95, df), df), 0.05, 1e-7, `df ${df}`);
+            assert.equal(twoSidedP(0, 3), 1);
+            assert.equal(twoSidedP(-Infinity, 3), 0);
+        });
+        it("Holm-adjusted p-values as R's p.adjust(c(0.01, 0.04, 0.03, 0.005), 'holm'): 0.03 0.06 0.06 0.02", () => {
+            const adjusted = holmAdjusted([0.01, 0.04, 0.03, 0.005]);
+            [0.03, 0.06, 0.06, 0.02].forEach((want, i) => close(adjusted[i], want, 1e-12, `p${i}`));
+            assert.deepEqual(holmAdjusted([0.6, 0.9]), [1, 1]);
+            assert.deepEqual(holmAdjusted([]), []);
         });
     });
 });
