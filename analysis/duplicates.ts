@@ -29,6 +29,12 @@ const RULES: readonly Rule[] = [
         why: "sysbench's operations per second are its MiB/s over its fixed block size",
     },
     {
+        workloads: ["netperf"],
+        metric: /^(.+_rr)_latency_us$/,
+        of: (m) => `${m[1]}_tps`,
+        why: "a netperf round trip's latency is 10⁶ over its transactions per second (workloads/netperf.ts: one transaction in flight)",
+    },
+    {
         metric: /^(.+)_aggregate$/,
         of: (m, params) => (numericParam(params, "instances") === 1 ? m[1] : undefined),
         why: "the sum over one instance is that instance's value",

@@ -430,6 +430,24 @@ describe("analysis/published", () => {
             );
         });
 
+        it("netperf's round-trip latency restates its transactions per second; the latency claim still votes with it", () => {
+            const nat = { ...rtt, variant: "net=nat" };
+            const tps = { unit: "trans/s", better: "higher" as const };
+            const s = summarize([
+                ...reps("native", "netperf", "tcp_rr_tps", [20000, 20100, 19900], { ...rtt, ...tps }),
+                ...reps("docker-nat", "netperf", "tcp_rr_tps", [11000, 11100, 10900], { ...nat, ...tps }),
+                ...reps("native", "netperf", "tcp_rr_latency_us", [50, 49.75, 50.25], rtt),
+                ...reps("docker-nat", "netperf", "tcp_rr_latency_us", [90.9, 90.1, 91.7], nat),
+            ]);
+            assert.equal(s.rows.find((r) => r.metric === "tcp_rr_latency_us")!.duplicateOf, "tcp_rr_tps");
+            assert.equal(s.family, 1);
+            const r = evaluateClaim("felter2014", claim("netperf-docker-nat-latency"), s);
+            assert.deepEqual(
+                r.checks[0].points.map((p) => p.metric),
+                ["tcp_rr_latency_us"],
+            );
+        });
+
         it("several points: Holm's correction keeps one marginal point from deciding; alone it would", () => {
             const point = (clients: number, env: number[]) => [
                 ...reps("native", "redis", "get_rps", [100, 101, 102], redis(clients)),
