@@ -127,7 +127,7 @@ export function renderHtml(input: HtmlReportInput): string {
             `measured ${escapeHtml(input.hostFacts.firstStart ?? "?")} – ${escapeHtml(input.hostFacts.lastStart ?? "?")}; generated ${escapeHtml(input.generatedAt)}.</p>`,
     );
     parts.push(
-        `<p class="note"><b>Sign convention</b> — ${escapeHtml(OVERHEAD_CONVENTION)} Intervals: ${pct} % ${escapeHtml(RATIO_INTERVAL_METHOD)}. ${escapeHtml(verdictMethod(summary))}. ${TCG_MARK} and (tcg): ${escapeHtml(TCG_MEANING)}.</p>`,
+        `<p class="note"><b>Sign convention</b> — ${escapeHtml(OVERHEAD_CONVENTION)} Intervals: ${pct} % ${escapeHtml(RATIO_INTERVAL_METHOD)}.${summary.hasNative ? ` ${escapeHtml(verdictMethod(summary))}.` : ""} ${TCG_MARK} and (tcg): ${escapeHtml(TCG_MEANING)}.</p>`,
     );
 
     parts.push(`<h2 id="overhead">Change vs native</h2>`);

@@ -329,7 +329,7 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
     if (opts.source) out.push(`Samples from \`${opts.source}\`.`, "");
     out.push(
         `Each group is all repetitions of one environment × workload × parameters × metric. **Sign convention** — ${OVERHEAD_CONVENTION} ` +
-            `Intervals of the change: ${pct} % ${RATIO_INTERVAL_METHOD}. ${verdictMethod(summary)}.`,
+            `Intervals of the change: ${pct} % ${RATIO_INTERVAL_METHOD}.${summary.hasNative ? ` ${verdictMethod(summary)}.` : ""}`,
         "",
     );
 

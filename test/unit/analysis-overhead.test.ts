@@ -234,6 +234,10 @@ describe("analysis/overhead", () => {
             const s2 = summarize(series("docker-nat", "events_per_s", [1, 2]));
             assert.equal(s2.hasNative, false);
             assert.match(s2.problems.join("\n"), /no "native" baseline in these results: statistics are reported/);
+            // No comparison, no family: the report does not describe how verdicts it has none of were decided.
+            assert.equal(s2.family, 0);
+            assert.doesNotMatch(renderMarkdown(s2), /Holm's step-down over the run's/);
+            assert.match(renderMarkdown(summarize(samples)), /Holm's step-down over the run's 4 comparison\(s\) with native .*; of the 2 row\(s\) whose interval excludes 1 on its own, 1 show a difference/);
         });
 
         it("native with other params is not a baseline for these params", () => {
