@@ -237,7 +237,10 @@ describe("analysis/overhead", () => {
             // No comparison, no family: the report does not describe how verdicts it has none of were decided.
             assert.equal(s2.family, 0);
             assert.doesNotMatch(renderMarkdown(s2), /Holm's step-down over the run's/);
-            assert.match(renderMarkdown(summarize(samples)), /Holm's step-down over the run's 4 comparison\(s\) with native .*; of the 2 row\(s\) whose interval excludes 1 on its own, 1 show a difference/);
+            assert.match(
+                renderMarkdown(summarize(samples)),
+                /Holm's step-down over the run's 4 comparison\(s\) with native .*; of the 2 row\(s\) whose interval excludes 1 on its own, 1 show a difference/,
+            );
         });
 
         it("native with other params is not a baseline for these params", () => {
