@@ -5,7 +5,7 @@
  * runs are not paired) and a verdict; plus each run's change vs native. Pure.
  */
 import { stringify } from "csv-stringify/sync";
-import { directionArrow, formatPercent, OVERHEAD_CONVENTION, Summary, SummaryRow } from "./overhead";
+import { directionArrow, formatPercent, OVERHEAD_CONVENTION, restatementKeys, Summary, SummaryRow } from "./overhead";
 import { familyVerdicts, ratioOfMeans, RatioEstimate, Verdict } from "./ratio";
 import { cell, changeCell, formatNumber } from "./report";
 import { environmentLabel } from "./emulated";
@@ -73,17 +73,12 @@ export function compareRuns(base: Summary, other: Summary): RunComparisonRow[] {
 /** The rows' verdicts decided together, as the change-vs-native verdicts are (analysis/ratio.ts familyVerdicts). */
 function withVerdicts(rows: readonly RunComparisonRow[], confidence: number): RunComparisonRow[] {
     const estimated = rows.filter((r) => r.estimate);
-    const at = (r: RunComparisonRow, metric: string) => JSON.stringify([r.environment, r.workload, r.params, metric]);
-    const index = new Map(estimated.map((r, i) => [at(r, r.metric), i]));
     const { verdicts } = familyVerdicts(
-        estimated.map((r) => {
-            const of = r.base?.duplicateOf;
-            return {
-                ...(r.estimate as RatioEstimate),
-                better: r.better as "higher" | "lower",
-                ...(of !== undefined && index.has(at(r, of)) ? { restates: index.get(at(r, of)) } : {}),
-            };
-        }),
+        estimated.map((r) => ({
+            ...(r.estimate as RatioEstimate),
+            better: r.better as "higher" | "lower",
+            ...restatementKeys({ ...r, duplicateOf: r.base?.duplicateOf }),
+        })),
         1 - confidence,
     );
     const decided = new Map(estimated.map((r, i) => [r, verdicts[i].verdict]));

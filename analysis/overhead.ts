@@ -325,21 +325,26 @@ export function summarizeGroups(grouped: { groups: readonly Group[]; problems: r
     return { rows, problems, confidence, hasNative, family };
 }
 
-const cellKey = (r: Pick<Group, "environment" | "workload" | "params">, metric: string) => JSON.stringify([r.environment, r.workload, r.params, metric]);
+/**
+ * A metric's place in a run (environment, workload, params, metric), and with `metric` its
+ * original's: the key and restates of familyVerdicts' members.
+ */
+export function restatementKeys(r: Pick<Group, "environment" | "workload" | "params" | "metric" | "duplicateOf">): { key: string; restates?: string } {
+    const at = (metric: string) => JSON.stringify([r.environment, r.workload, r.params, metric]);
+    return { key: at(r.metric), ...(r.duplicateOf !== undefined ? { restates: at(r.duplicateOf) } : {}) };
+}
+
+type ComparedRow = SummaryRow & { overhead: Extract<Overhead, { kind: "compared" }> };
+const isCompared = (r: SummaryRow): r is ComparedRow => r.overhead.kind === "compared";
 
 /**
  * The run's comparisons with native decided together (analysis/ratio.ts familyVerdicts says why); a
  * restatement whose original is absent stands on its own, as in countedOnce.
  */
 function withFamilyVerdicts(rows: SummaryRow[], confidence: number): { rows: SummaryRow[]; family: number } {
-    const compared = rows.filter((r): r is SummaryRow & { overhead: Extract<Overhead, { kind: "compared" }> } => r.overhead.kind === "compared");
-    const index = new Map(compared.map((r, i) => [cellKey(r, r.metric), i]));
+    const compared = rows.filter(isCompared);
     const { verdicts, size } = familyVerdicts(
-        compared.map((r) => ({
-            ...r.overhead,
-            better: r.better as "higher" | "lower",
-            ...(r.duplicateOf !== undefined && index.has(cellKey(r, r.duplicateOf)) ? { restates: index.get(cellKey(r, r.duplicateOf)) } : {}),
-        })),
+        compared.map((r) => ({ ...r.overhead, better: r.better as "higher" | "lower", ...restatementKeys(r) })),
         1 - confidence,
     );
     const decided = new Map<SummaryRow, FamilyVerdict>(compared.map((r, i) => [r, verdicts[i]]));
@@ -358,9 +363,9 @@ function withFamilyVerdicts(rows: SummaryRow[], confidence: number): { rows: Sum
  * counted, so a reader sees what the family-wise rule held back.
  */
 export function verdictMethod(summary: Summary): string {
-    const counted = summary.rows.filter((r) => r.overhead.kind === "compared" && r.overhead.p !== null && r.overhead.pHolm !== null);
-    const alone = counted.filter((r) => r.overhead.kind === "compared" && (r.overhead.p as number) < 1 - summary.confidence).length;
-    const held = counted.filter((r) => r.overhead.kind === "compared" && (r.overhead.verdict === "faster" || r.overhead.verdict === "slower")).length;
+    const counted = summary.rows.filter(isCompared).filter((r) => r.overhead.p !== null && r.overhead.pHolm !== null);
+    const alone = counted.filter((r) => (r.overhead.p as number) < 1 - summary.confidence).length;
+    const held = counted.filter((r) => r.overhead.verdict === "faster" || r.overhead.verdict === "slower").length;
     const fwe = Math.round((1 - summary.confidence) * 100);
     return (
         `Verdicts: Holm's step-down over the run's ${summary.family} comparison(s) with native (family-wise error at most ${fwe} %; a metric restating another of its cell takes that one's verdict and is not counted); ` +

@@ -159,8 +159,13 @@ export interface FamilyMember {
     readonly logSe: number | null;
     readonly df: number | null;
     readonly better: "higher" | "lower";
-    /** Index of the member this one restates (the same test on a rescaled metric): it takes that verdict and is not counted. */
-    readonly restates?: number;
+    /** What names this comparison within its family, for restatements to point at. */
+    readonly key?: string;
+    /**
+     * The key of the member this one restates (the same test on a rescaled metric): it takes that
+     * member's verdict and is not counted. A restatement whose original is not in the family stands on its own.
+     */
+    readonly restates?: string;
 }
 
 export interface FamilyVerdict {
@@ -174,14 +179,15 @@ export interface FamilyVerdict {
 /** Verdicts of a family of comparisons, Holm-adjusted at family-wise error alpha; size is how many were counted. */
 export function familyVerdicts(members: readonly FamilyMember[], alpha: number): { verdicts: FamilyVerdict[]; size: number } {
     const own = members.map(ratioPValue);
-    const counted = members.map((m, i) => (m.restates === undefined || m.restates === i) && own[i] !== null);
-    const idx = members.map((_, i) => i).filter((i) => counted[i]);
+    const byKey = new Map(members.flatMap((m, i) => (m.key !== undefined ? [[m.key, i] as const] : [])));
+    const original = members.map((m) => (m.restates !== undefined ? byKey.get(m.restates) : undefined));
+    const idx = members.map((_, i) => i).filter((i) => original[i] === undefined && own[i] !== null);
     const adjusted = holmAdjusted(idx.map((i) => own[i] as number));
     const holm = new Map(idx.map((i, k) => [i, adjusted[k]]));
     const verdicts = members.map((m, i): FamilyVerdict => {
         const p = own[i];
         if (p === null) return { p: null, pHolm: null, verdict: "undetermined" };
-        const pHolm = holm.get(i) ?? (m.restates !== undefined ? holm.get(m.restates) : undefined) ?? null;
+        const pHolm = holm.get(original[i] ?? i) ?? null;
         if (pHolm === null) return { p, pHolm: null, verdict: "undetermined" };
         const verdict: Verdict = !(pHolm < alpha) ? "not distinguished" : m.ratio > 1 === (m.better === "higher") ? "faster" : "slower";
         return { p, pHolm, verdict };

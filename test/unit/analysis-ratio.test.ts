@@ -165,7 +165,11 @@ describe("analysis/ratio (log scale) and analysis/pairing", () => {
 
         it("a restatement takes its original's verdict and is not counted; no interval is undetermined", () => {
             const { verdicts, size } = familyVerdicts(
-                [withP(0.02, 1), { ...withP(0.02, 1), restates: 0 }, { ratio: 1.2, logSe: null, df: null, better: "lower" }],
+                [
+                    { ...withP(0.02, 1), key: "iops" },
+                    { ...withP(0.02, 1), key: "bw", restates: "iops" },
+                    { ratio: 1.2, logSe: null, df: null, better: "lower" },
+                ],
                 0.05,
             );
             assert.equal(size, 1);
@@ -175,6 +179,10 @@ describe("analysis/ratio (log scale) and analysis/pairing", () => {
             );
             // Counted twice, Holm would have doubled its p to 0.04; the restatement is the same test.
             close(verdicts[0].pHolm!, 0.02, 1e-9);
+            // A restatement whose original is not in the family stands on its own, and is counted.
+            const alone = familyVerdicts([{ ...withP(0.02, 1), key: "bw", restates: "iops" }], 0.05);
+            assert.equal(alone.size, 1);
+            assert.equal(alone.verdicts[0].verdict, "faster");
         });
 
         it("two independent runs of one experiment repeat the run's verdicts: about 90 % agree one by one, at least 95 % decided together", () => {
