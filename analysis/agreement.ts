@@ -111,7 +111,7 @@ type Run = "base" | "other";
 const ONLY_IN: Readonly<Record<Run, string>> = { base: "only in the base run", other: "only in the other run" };
 
 /** What one run knows about a comparison. */
-interface RunComparison {
+export interface RunComparison {
     readonly row: SummaryRow;
     readonly emulated: boolean;
     /** The metric this row restates (present in the same run), when it does. */
@@ -120,7 +120,8 @@ interface RunComparison {
 
 const comparisonId = (r: Pick<SummaryRow, "workload" | "params" | "metric" | "environment">) => JSON.stringify([r.workload, r.params, r.metric, r.environment]);
 
-function comparisonsOf(summary: Summary): Map<string, RunComparison> {
+/** A run's comparisons with native by (workload, params, metric, environment), each marked emulated and restating as the bar counts them. */
+export function comparisonsOf(summary: Summary): Map<string, RunComparison> {
     const natives = new Map<string, SummaryRow>();
     for (const r of summary.rows) if (r.environment === BASELINE_ENVIRONMENT) natives.set(comparisonKey(r), r);
     const rows = summary.rows.filter((r) => r.environment !== BASELINE_ENVIRONMENT);

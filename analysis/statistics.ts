@@ -70,6 +70,58 @@ export function holmAdjusted(pValues: readonly number[]): number[] {
     return out;
 }
 
+/** One estimate with its standard error and the degrees of freedom that error was estimated on. */
+export interface Estimate {
+    readonly value: number;
+    readonly se: number;
+    readonly df: number;
+}
+
+/** Whether several estimates of one quantity differ by more than their own errors allow (heterogeneity). */
+export interface Heterogeneity {
+    readonly k: number;
+    /** Inverse-variance weighted mean of the estimates. */
+    readonly pooled: number;
+    /** Cochran's Q, Σ wᵢ (yᵢ − pooled)² with wᵢ = 1/seᵢ². */
+    readonly q: number;
+    /** Welch's F and its degrees of freedom (df2 = Infinity when every error is known exactly). */
+    readonly f: number;
+    readonly df1: number;
+    readonly df2: number;
+    /** P-value of Welch's test that the estimates share one true value. */
+    readonly p: number;
+    /** DerSimonian–Laird moment estimate of the variance between the true values, ≥ 0. */
+    readonly tau2: number;
+}
+
+/**
+ * Heterogeneity of k ≥ 2 estimates: Welch's (1951) test of equal means for groups with unequal,
+ * estimated variances, and the DerSimonian–Laird spread between them. Welch's test rather than
+ * Cochran's Q against a chi-square: the errors here come from a handful of repetitions each, and
+ * treating them as known inflates Q (at k = 2 Welch's F is Welch's t squared, with the
+ * Welch–Satterthwaite degrees of freedom). τ² is the moment estimate a random-effects analysis
+ * uses; it is descriptive here (with k = 2 or 3 it is itself very uncertain).
+ */
+export function heterogeneity(estimates: readonly Estimate[]): Heterogeneity {
+    const k = estimates.length;
+    if (k < 2) throw new Error(`heterogeneity: needs at least 2 estimates, got ${k}`);
+    for (const e of estimates)
+        if (!(Number.isFinite(e.value) && e.se > 0 && Number.isFinite(e.se) && e.df > 0))
+            throw new Error(`heterogeneity: each estimate needs a finite value, a finite se > 0 and df > 0, got ${JSON.stringify(e)}`);
+    const w = estimates.map((e) => 1 / e.se ** 2);
+    const sw = w.reduce((a, b) => a + b, 0);
+    const pooled = estimates.reduce((a, e, i) => a + w[i] * e.value, 0) / sw;
+    const q = estimates.reduce((a, e, i) => a + w[i] * (e.value - pooled) ** 2, 0);
+    // Σ (1 − wᵢ/Σw)² / dfᵢ: how uncertain the weights are; 0 when every df is infinite.
+    const lambda = estimates.reduce((a, e, i) => a + (1 - w[i] / sw) ** 2 / e.df, 0);
+    const df1 = k - 1;
+    const f = q / df1 / (1 + ((2 * (k - 2)) / (k * k - 1)) * lambda);
+    const df2 = lambda === 0 ? Infinity : (k * k - 1) / (3 * lambda);
+    const cdf = Number.isFinite(df2) ? jStat.centralF.cdf(f, df1, df2) : jStat.chisquare.cdf(f * df1, df1);
+    const tau2 = Math.max(0, (q - df1) / (sw - w.reduce((a, x) => a + x * x, 0) / sw));
+    return { k, pooled, q, f, df1, df2, p: Math.min(1, Math.max(0, 1 - cdf)), tau2 };
+}
+
 /** t(0.975, df), the 95 % case of tCritical. */
 export function tCritical95(df: number): number {
     return tCritical(0.95, df);

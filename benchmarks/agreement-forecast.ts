@@ -10,19 +10,23 @@
  *
  *   node -r ts-node/register/transpile-only benchmarks/agreement-forecast.ts <results dir>
  *        [--repetitions 3] [--goal 0.05] [--max 6] [--max-claim none,10] [--runs 600] [--seed 1]
- *        [--spread-scale 1]
+ *        [--spread-scale 1] [--drift 0 | --drift fio=0.05,redis=0.04,*=0.02]
  *
  * --max-claim lists the rules to compare: "none" is the goal alone (no maxClaimRepetitions), a
  * number sets maxClaimRepetitions. --spread-scale multiplies every group's spread: 0.3 asks what a
  * host three times quieter than the one measured would give. The model keeps what the run showed,
- * outliers included in the spread (a gross outlier widens it for every simulated repetition). It
- * is optimistic in that it knows no drift between runs; it draws each environment's repetitions
- * independently where the analysis pairs repetition r with native's, which matters little at the
- * median (in docs/results/felter2014-small and -rerun the paired interval of a primary metric is
- * 0.98× and 1.16× the independent one at the median) but can for a single claim.
+ * outliers included in the spread (a gross outlier widens it for every simulated repetition).
+ * Without --drift it knows no drift between runs, which makes it optimistic; --drift τ gives each
+ * environment's group but native's, in each simulated run, a log-scale offset drawn from N(0, τ),
+ * so the ratio to native moves between runs by τ as between-runs.ts measures it (one number for
+ * every workload, or "workload=τ,…" with "*=τ" for the rest; offsets independent between groups,
+ * where a host's drift may move a workload's environments together). It draws each environment's
+ * repetitions independently where the analysis pairs repetition r with native's, which matters
+ * little at the median (in docs/results/felter2014-small and -rerun the paired interval of a
+ * primary metric is 0.98× and 1.16× the independent one at the median) but can for a single claim.
  */
 import * as path from "path";
-import { summarize, type Summary } from "../analysis/overhead";
+import { BASELINE_ENVIRONMENT, summarize, type Summary } from "../analysis/overhead";
 import { summarizeResultsDir } from "../analysis/analyze";
 import { readEnvironmentFacts } from "../analysis/facts";
 import { decidePrecision, precisionRows, primaryMetrics, undecidedClaims } from "../analysis/precision";
@@ -45,6 +49,28 @@ interface Model {
     readonly key: Pick<Sample, "environment" | "env_kind" | "variant" | "workload" | "params" | "metric" | "unit" | "better">;
     readonly logMean: number;
     readonly logSd: number;
+}
+
+/** --drift: τ per workload ("*" for any other); a bare number applies to every workload. */
+function driftOf(text: string): (workload: string) => number {
+    const bad = () => new Error(`--drift: ${text} is neither a number ≥ 0 nor "workload=τ,…" (e.g. fio=0.05,*=0.02)`);
+    const num = (v: string) => {
+        const x = Number(v);
+        if (v.trim() === "" || !(Number.isFinite(x) && x >= 0)) throw bad();
+        return x;
+    };
+    if (!text.includes("=")) {
+        const all = num(text);
+        return () => all;
+    }
+    const byWorkload = new Map(
+        text.split(",").map((part) => {
+            const [w, v, extra] = part.split("=");
+            if (!w || v === undefined || extra !== undefined) throw bad();
+            return [w.trim(), num(v)] as const;
+        }),
+    );
+    return (w) => byWorkload.get(w) ?? byWorkload.get("*") ?? 0;
 }
 
 /** The measured groups the claims can vote with: primary metrics, not emulated, positive values. */
@@ -101,15 +127,23 @@ function simulate(
     start: number,
     goal: PrecisionGoal,
     judging: { readonly refs: readonly Reference[]; readonly primaries: ReadonlyMap<string, ReadonlySet<string>>; readonly context: ClaimContext },
+    drift: (workload: string) => number,
 ): { statuses: Map<string, string>; cells: number } {
     const { refs, primaries, context } = judging;
     const values = new Map<Model, number[]>();
     const reps = new Map<string, number>();
     for (const m of ms) reps.set(m.key.workload, start);
+    // This run's offset of each group; none is drawn at τ = 0, so a forecast without drift draws the numbers it drew before --drift existed.
+    const offset = new Map(
+        ms.map((m) => {
+            const tau = m.key.environment === BASELINE_ENVIRONMENT ? 0 : drift(m.key.workload);
+            return [m, tau > 0 ? r.normal(0, tau) : 0];
+        }),
+    );
     const draw = () => {
         for (const m of ms) {
             const v = values.get(m) ?? [];
-            while (v.length < reps.get(m.key.workload)!) v.push(Math.exp(r.normal(m.logMean, m.logSd)));
+            while (v.length < reps.get(m.key.workload)!) v.push(Math.exp(r.normal(m.logMean + offset.get(m)!, m.logSd)));
             values.set(m, v);
         }
         return summarize(ms.flatMap((m) => values.get(m)!.map((x, i) => sampleOf(m, i + 1, x))));
@@ -136,11 +170,12 @@ async function main(): Promise<void> {
         runs: "600",
         seed: "1",
         "spread-scale": "1",
+        drift: "0",
     });
     const dir = f.positionals[0];
     if (!dir)
         throw new Error(
-            "usage: agreement-forecast.ts <results dir> [--repetitions 3] [--goal 0.05] [--max 6] [--max-claim none,10] [--runs 600] [--seed 1] [--spread-scale 1]",
+            "usage: agreement-forecast.ts <results dir> [--repetitions 3] [--goal 0.05] [--max 6] [--max-claim none,10] [--runs 600] [--seed 1] [--spread-scale 1] [--drift 0]",
         );
     const start = f.positive("repetitions");
     const runs = 2 * Math.ceil(f.positive("runs") / 2);
@@ -148,6 +183,7 @@ async function main(): Promise<void> {
     const rules = f.text("max-claim").split(",");
     const { summary } = await summarizeResultsDir(dir, { workers: 1 });
     const scale = f.positive("spread-scale");
+    const drift = driftOf(f.text("drift"));
     // Read once: every simulated run judges with the same references.
     const refs = loadReferences();
     const primaries = primaryMetrics(refs);
@@ -155,14 +191,15 @@ async function main(): Promise<void> {
     const judging = { refs, primaries, context: { linkGbps: linkCeilings(readEnvironmentFacts(dir).facts) } };
     console.log(
         `forecast from ${path.resolve(dir)}: ${ms.length} primary-metric groups modelled (log-normal, the run's own mean and spread${scale === 1 ? "" : ` × ${scale}`}); ` +
-            `${runs} simulated runs per rule, from ${start} repetitions, goal ±${base.relativeHalfWidth * 100} % up to ${base.maxRepetitions}`,
+            `${runs} simulated runs per rule, from ${start} repetitions, goal ±${base.relativeHalfWidth * 100} % up to ${base.maxRepetitions}` +
+            `${f.text("drift") === "0" ? "; no drift between runs" : `; drift between runs τ ${f.text("drift")}`}`,
     );
     for (const rule of rules) {
         const cap = Number(rule);
         if (rule !== "none" && !(Number.isInteger(cap) && cap > 0)) throw new Error(`--max-claim: ${rule} is neither "none" nor a number of repetitions`);
         const goal: PrecisionGoal = rule === "none" ? base : { ...base, maxClaimRepetitions: Math.max(base.maxRepetitions, cap) };
         const r = prng(f.positive("seed"));
-        const results = Array.from({ length: runs }, () => simulate(r, ms, start, goal, judging));
+        const results = Array.from({ length: runs }, () => simulate(r, ms, start, goal, judging, drift));
         const claims = [...new Set(results.flatMap((x) => [...x.statuses.keys()]))];
         let allAgree = 0;
         for (let i = 0; i < runs; i += 2) if (claims.every((c) => results[i].statuses.get(c) === results[i + 1].statuses.get(c))) allAgree++;
