@@ -18,6 +18,7 @@
 import * as path from "path";
 import { summarizeResultsDir } from "../analysis/analyze";
 import { comparisonsOf } from "../analysis/agreement";
+import { groupBy } from "../analysis/group-by";
 import type { Summary, SummaryRow } from "../analysis/overhead";
 import { shortParams, varyingKeys } from "../analysis/params";
 import { primaryMetrics } from "../analysis/precision";
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
 
     const all = ids.map((id) => {
         const pts = runs.map((r) => r.points.get(id)!);
-        return { id, row: pts[0].row, pts, h: heterogeneity(pts), se: median(pts.map((p) => p.se)) };
+        return { id, row: pts[0].row, h: heterogeneity(pts), se: median(pts.map((p) => p.se)) };
     });
     const summaryLine = (xs: typeof all) => {
         const taus = xs.map((x) => Math.sqrt(x.h.tau2));
@@ -83,8 +84,7 @@ async function main(): Promise<void> {
     );
     console.log("| workload | comparisons | differ at 5 % | median τ | 75th percentile τ | largest τ | median within-run error |");
     console.log("|---|---|---|---|---|---|---|");
-    const byWorkload = new Map<string, typeof all>();
-    for (const x of all) byWorkload.set(x.row.workload, [...(byWorkload.get(x.row.workload) ?? []), x]);
+    const byWorkload = groupBy(all, (x) => x.row.workload);
     for (const [w, xs] of [...byWorkload].sort(([a], [b]) => a.localeCompare(b))) console.log(`| ${w} | ${summaryLine(xs)} |`);
     console.log(`| **all** | ${summaryLine(all)} |`);
 
