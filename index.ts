@@ -10,6 +10,7 @@ import { emulationBanner, gatherHost } from "./experiment/host";
 import { machineShape } from "./experiment/host-shape-read";
 import { declareExperiment } from "./experiment/program";
 import { checkResults, runResultsDir } from "./experiment/results-preflight";
+import { HOLD_FAILED_ENV } from "./experiment/results-state";
 import { recordRunProvenance } from "./experiment/provenance-record";
 import { appendProgress } from "./experiment/progress-log";
 import { withAddedRepetitions } from "./experiment/precision-run";
@@ -24,7 +25,8 @@ if (banner) pulumi.log.warn(banner);
 // With the repetitions isobench:precision added in earlier passes (repetitions.json), so no up drops their cells.
 const spec = withAddedRepetitions(stackSpec, host);
 // Before any resource: results measured under another definition are refused, not kept.
-const results = checkResults(spec, host);
+// Within one up's precision passes, cells that failed in its first pass wait for the next up.
+const results = checkResults(spec, host, { holdFailed: process.env[HOLD_FAILED_ENV] === "1" });
 // Every pass that measures (not a preview) records what defines the run before its first resource.
 // The stack file is in the project's stacks/: the project root as Pulumi names it, or (language hosts
 // that do not name it, or name it wrongly: the one setup builds says "rootDirectory") the project

@@ -73,6 +73,10 @@ export type EnvironmentSpec =
     | { readonly name: string; readonly kind: "kvm"; readonly kvm: KvmKnobs }
     | { readonly name: string; readonly kind: "docker-in-kvm"; readonly kvm: KvmKnobs; readonly docker: DockerVariant };
 
+/** A guest environment: a kvm one, or Docker inside a guest. The host's accel (KVM or emulation) applies to exactly these. */
+export type GuestEnvironmentSpec = Extract<EnvironmentSpec, { readonly kind: "kvm" | "docker-in-kvm" }>;
+export const isGuest = (e: EnvironmentSpec): e is GuestEnvironmentSpec => e.kind === "kvm" || e.kind === "docker-in-kvm";
+
 /** The NUMA nodes inside a guest: a guest without a NUMA topology still has node 0. */
 export function guestNumaNodes(k: Pick<KvmKnobs, "numa">): number[] {
     return Array.from({ length: Math.max(1, k.numa) }, (_, n) => n);

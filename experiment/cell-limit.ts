@@ -6,7 +6,7 @@
  */
 import type { ExperimentSpec, WorkloadSelection } from "./spec";
 import type { Accel } from "../core/samples";
-import type { EnvironmentSpec } from "../core/environment-spec";
+import { isGuest, type EnvironmentSpec } from "../core/environment-spec";
 import { parseCpuset } from "../core/cpuset";
 import { getWorkload } from "../workloads";
 import type { LengthFixedBy } from "../workloads/workload";
@@ -72,7 +72,7 @@ export function cellLimit(spec: Pick<ExperimentSpec, "workloads" | "cellTimeoutS
  * guest's vCPUs, a container's cpuset, else the host's.
  */
 export function environmentCpus(e: EnvironmentSpec | undefined, hostCpus: number): number {
-    if (e?.kind === "kvm" || e?.kind === "docker-in-kvm") return e.kvm.vcpus;
+    if (e && isGuest(e)) return e.kvm.vcpus;
     const cpuset = e?.kind === "docker" ? e.docker.limits.cpuset : undefined;
     return cpuset ? parseCpuset(cpuset).length : hostCpus;
 }

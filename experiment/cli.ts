@@ -97,14 +97,24 @@ async function runMeasured(
 /** Pulumi's output of a stack's up and destroy: pulumi.log in the run's results folder. */
 const pulumiLogOf = (resultsDir: string) => path.join(resultsDir, "pulumi.log");
 
-async function up(stack: string, opts: { remeasure?: string; verbose: boolean; allowEmulation?: boolean }): Promise<number> {
+/**
+ * One `isobench up`: a Pulumi pass, then, while isobench:precision adds repetitions, another pass
+ * per decision. holdFailed: this is such a pass after a pass with failed cells, which wait for the
+ * next up (results-state.ts HOLD_FAILED_ENV).
+ */
+async function up(stack: string, opts: { remeasure?: string; verbose: boolean; allowEmulation?: boolean; holdFailed?: boolean }): Promise<number> {
     const { validateForUp } = await import("./up-preflight");
     const { ALLOW_EMULATION_ENV, emulationBanner, gatherHost, onPath } = await import("./host");
     const { pulumiEnv } = await import("./pulumi-cli");
     const { precisionStep, withAddedRepetitions } = await import("./precision-run");
     const spec = withAddedRepetitions(validateForUp(stacksDir(REPO_ROOT), stack), { resultsRoot: resultsRoot(REPO_ROOT) });
     // Preflight with the environment Pulumi will get, so it decides exactly as the program will.
-    const env = { ...pulumiEnv(REPO_ROOT), ...(opts.allowEmulation && { [ALLOW_EMULATION_ENV]: "1" }) };
+    const { HOLD_FAILED_ENV, cellErrorPath, readCellError } = await import("./results-state");
+    const env = {
+        ...pulumiEnv(REPO_ROOT),
+        ...(opts.allowEmulation && { [ALLOW_EMULATION_ENV]: "1" }),
+        ...(opts.holdFailed && { [HOLD_FAILED_ENV]: "1" }),
+    };
     // The preflight's lines wait until it is known whether guests are emulated: that is said first.
     const preflight: string[] = [];
     let host;
@@ -119,8 +129,13 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     if (!onPath("pulumi", env)) throw new HostError("the pulumi CLI was not found. Fix: run scripts/pulumi-toolchain.sh (or scripts/setup.sh)");
     const { checkResults, remeasure, runResultsDir } = await import("./results-preflight");
     if (opts.remeasure !== undefined) for (const l of remeasure(spec, host, opts.remeasure)) say(`remeasure: ${l}`);
-    const before = checkResults(spec, host);
-    if (before.failed.length > 0) say(`${before.failed.length} cell(s) failed before and are retried: ${before.failed.join(", ")}`);
+    const before = checkResults(spec, host, { holdFailed: opts.holdFailed });
+    if (before.failed.length > 0)
+        say(
+            opts.holdFailed
+                ? `${before.failed.length} cell(s) failed in this up's first pass and wait for the next up: ${before.failed.join(", ")}`
+                : `${before.failed.length} cell(s) failed before and are retried: ${before.failed.join(", ")}`,
+        );
     const resultsDir = runResultsDir(spec, host);
     const logFile = pulumiLogOf(resultsDir);
     say(`stack ${stack}, run ${spec.runId}: results in ${resultsDir}; Pulumi's output in ${logFile}`);
@@ -138,11 +153,12 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     const progressFile = path.join(resultsDir, "progress.log");
     const earlier = fs.existsSync(progressFile) ? fs.readFileSync(progressFile, "utf8") : "";
     const t0 = Date.now();
-    const toMeasure = plan.filter((c) => !measured.has(c.id)).length;
+    const held = new Set(opts.holdFailed ? before.failed : []);
+    const toMeasure = plan.filter((c) => !measured.has(c.id) && !held.has(c.id)).length;
     appendProgress(resultsDir, upStartedLine(process.pid, toMeasure, plan.length));
     const history = readCellHistory(host.resultsRoot, new Set(spec.workloads.map((w) => w.name)));
     const prior = earlierRunsPrior(spec, host.hostCpuCount, host.accel, history);
-    const model = new ProgressModel(plan, { prior, measured, hostAccel: host.accel, startedAt: t0 });
+    const model = new ProgressModel(plan, { prior, measured, failed: held, hostAccel: host.accel, startedAt: t0 });
     model.learn(logEvents(earlier));
     const view = new LiveView(model, { out: process.stdout, live: !!process.stdout.isTTY && !opts.verbose });
     // Cell lines feed the progress line; recoveries and re-creations were said as they were done.
@@ -190,11 +206,18 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
         plan.map((c) => c.id),
         new Set(fs.existsSync(cellsDir) ? fs.readdirSync(cellsDir) : []),
     );
-    const { cellErrorPath, readCellError } = await import("./results-state");
     const failed = missing.filter((c) => fs.existsSync(cellErrorPath(resultsDir, c)));
     for (const c of failed)
         console.error(`isobench: cell ${c} failed: ${readCellError(cellErrorPath(resultsDir, c)).message.split("\n")[0]} (${cellErrorPath(resultsDir, c)})`);
     const notRun = missing.filter((c) => !failed.includes(c));
+    // Every planned cell attempted, some failed: the goal still judges the workloads the failures leave whole.
+    if (code === 0 && notRun.length === 0 && failed.length > 0) {
+        const { heldWorkloads } = await import("./precision-run");
+        if (await precisionStep(spec, resultsDir, say, heldWorkloads(spec, host.accel, failed))) {
+            say(`the ${failed.length} failed cell(s) are not retried in this up's precision passes; the next up retries them`);
+            return up(stack, { ...opts, remeasure: undefined, holdFailed: true });
+        }
+    }
     if (missing.length > 0) {
         // pulumi can end "successfully" when its program stops early; never call a half-run complete.
         console.error(

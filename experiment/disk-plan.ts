@@ -12,6 +12,7 @@
  */
 import * as path from "path";
 import type { EnvironmentSpec, ExperimentSpec } from "./spec";
+import { isGuest, type GuestEnvironmentSpec } from "../core/environment-spec";
 import { planCells } from "./plan";
 import { getWorkload } from "../workloads";
 import { instanceSweep } from "../workloads/instances";
@@ -207,7 +208,7 @@ export function workloadWrites(spec: ExperimentSpec): WorkloadWrites[] {
     );
 }
 
-type Guest = Extract<EnvironmentSpec, { kind: "kvm" | "docker-in-kvm" }>;
+type Guest = GuestEnvironmentSpec;
 
 function imageOf(g: Guest): GuestImageKind {
     return g.kind === "docker-in-kvm" ? "docker" : g.kvm.boot === "bootloader" ? "bootloader" : "direct";
@@ -410,7 +411,7 @@ export function diskPlan(spec: ExperimentSpec, facts: DiskFacts): DiskPlan {
                 });
             }
         }
-        if (e.kind === "kvm" || e.kind === "docker-in-kvm") {
+        if (isGuest(e)) {
             const disk = guestDisk(spec, e, facts);
             if (!disk) continue;
             const problem = guestProblem(spec, e, files, disk);

@@ -5,6 +5,7 @@
  * through, or, worse, measured while the host swaps or time-shares its CPUs.
  */
 import type { ExperimentSpec, Schedule } from "./spec";
+import { isGuest } from "../core/environment-spec";
 
 /**
  * RAM kept for the host and not offered to guests. Guest RAM is not reserved up front, so the
@@ -42,7 +43,7 @@ export interface HostSize {
 /** Every guest of the spec (kvm and docker-in-kvm environments), with the key its size is declared under. */
 export function guestSizes(spec: Pick<ExperimentSpec, "environmentSpecs">): GuestSize[] {
     return spec.environmentSpecs.flatMap((e, i) =>
-        e.kind === "kvm" || e.kind === "docker-in-kvm"
+        isGuest(e)
             ? [
                   {
                       name: e.name,

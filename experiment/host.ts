@@ -17,7 +17,7 @@ import { checkReachable, kvmProbeCache, stackTransport } from "./target";
 import { readHostTopology } from "./host-shape-read";
 import { Transport, thisMachine } from "../environments/transport";
 import { BRIDGE_GATEWAY_FIX, readBridgeGateway } from "../environments/docker-bridge";
-import type { DockerVariant, KvmKnobs } from "../core/environment-spec";
+import { isGuest, type DockerVariant, type KvmKnobs } from "../core/environment-spec";
 import { dockerEnvironment, dockerInKvmEnvironment, kvmEnvironment, numaProblems, workloadNeeds } from "./environment-handles";
 import { OVMF } from "../environments/kvm/guest-files";
 import {
@@ -295,7 +295,7 @@ export function gatherHost(spec: ExperimentSpec, opts: HostOptions = {}): HostCo
     const wantsDocker = kinds.has("docker") || kinds.has("docker-in-kvm");
     const wantsKvm = kinds.has("kvm") || kinds.has("docker-in-kvm");
     const dockerVariants = spec.environmentSpecs.flatMap((e) => (e.kind === "docker" || e.kind === "docker-in-kvm" ? [{ name: e.name, d: e.docker }] : []));
-    const guests = spec.environmentSpecs.flatMap((e) => (e.kind === "kvm" || e.kind === "docker-in-kvm" ? [{ name: e.name, k: e.kvm }] : []));
+    const guests = spec.environmentSpecs.filter(isGuest).map((e) => ({ name: e.name, k: e.kvm }));
 
     hostSettingsPreflight(spec, log);
 
@@ -430,7 +430,7 @@ export function measureDisks(
     docker: { dockerRootDir?: string; containerImageBytes?: number },
     log: (line: string) => void,
 ): { plan: DiskPlan; filesystems: FilesystemSpace[] } {
-    const guests = spec.environmentSpecs.filter((e) => e.kind === "kvm" || e.kind === "docker-in-kvm");
+    const guests = spec.environmentSpecs.filter(isGuest);
     const images: Partial<Record<GuestImageKind, GuestImageFacts>> = {};
     if (guests.length > 0) images.direct = guestImageFacts(machine, ctx.guestImage.disk, true, log);
     if (ctx.guestImageDocker) images.docker = guestImageFacts(machine, ctx.guestImageDocker.disk, true, log);

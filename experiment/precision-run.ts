@@ -10,6 +10,8 @@
  */
 import type { ExperimentSpec } from "./spec";
 import type { HostContext } from "./program";
+import { planCells } from "./plan";
+import { isGuest } from "../core/environment-spec";
 import { AddedRepetition, PrecisionDecisionRecord, readRepetitions, repetitionCap, repetitionsPath, RepetitionsRecord } from "../core/precision";
 import { writeFileAtomic } from "../core/files";
 import { runResultsDir } from "./results-preflight";
@@ -29,23 +31,59 @@ export function withAddedRepetitions(spec: ExperimentSpec, host: Pick<HostContex
 }
 
 /**
+ * The workloads whose precision waits for a failed cell, each with its failed cells. A cell that
+ * failed outside emulation leaves its groups a repetition short: judged now, they would get a
+ * repetition the retry of that cell may make needless, and a workload's environments would no
+ * longer keep equal repetitions. A failed cell of an emulated guest (a guest of a host whose
+ * accel is tcg) holds nothing back: emulated groups never count toward the goal.
+ */
+export function heldWorkloads(
+    spec: Pick<ExperimentSpec, "environments" | "environmentSpecs" | "workloads" | "repetitions" | "addedRepetitions">,
+    accel: HostContext["accel"],
+    failed: readonly string[],
+): Map<string, string[]> {
+    const emulated = new Set(accel === "tcg" ? spec.environmentSpecs.filter(isGuest).map((e) => e.name) : []);
+    const byId = new Map(planCells(spec).map((c) => [c.id, c]));
+    const held = new Map<string, string[]>();
+    for (const id of failed) {
+        const cell = byId.get(id);
+        if (!cell || emulated.has(cell.environment)) continue;
+        held.set(cell.workload.name, [...(held.get(cell.workload.name) ?? []), id]);
+    }
+    return held;
+}
+
+/**
  * Judges the measured run against the stack's precision goal, prints and records the decision, and
- * records the repetitions it adds. Run only after a pass that measured every planned cell.
+ * records the repetitions it adds. Run only after a pass that attempted every planned cell; the
+ * workloads in `held` (heldWorkloads: they have a failed cell) are left out of the decision, which
+ * says so.
  * @returns true when repetitions were added: the caller runs another pass to measure them
  */
-export async function precisionStep(spec: ExperimentSpec, resultsDir: string, say: (line: string) => void): Promise<boolean> {
+export async function precisionStep(
+    spec: ExperimentSpec,
+    resultsDir: string,
+    say: (line: string) => void,
+    held: ReadonlyMap<string, readonly string[]> = new Map(),
+): Promise<boolean> {
     const goal = spec.precision;
     if (!goal) return false;
-    const { planCells } = await import("./plan");
     const { claimsOfResultsDir, summarizeResultsDir } = await import("../analysis/analyze");
     const { loadReferences } = await import("../analysis/published");
     const { decidePrecision, missingSummary, precisionLine, precisionRows, primaryMetrics, undecidedClaims } = await import("../analysis/precision");
     const { appendProgress } = await import("./progress-log");
     const { summary } = await summarizeResultsDir(resultsDir, { plan: planCells(spec).map((c) => c.id), workers: 1 });
     const refs = loadReferences();
-    const undecided = undecidedClaims(claimsOfResultsDir(resultsDir, summary, refs));
-    const decision = decidePrecision(precisionRows(summary.rows, primaryMetrics(refs), goal, summary.confidence), goal, undecided);
-    const line = precisionLine(decision, goal);
+    const undecided = undecidedClaims(claimsOfResultsDir(resultsDir, summary, refs)).filter((u) => !held.has(u.workload));
+    const rows = summary.rows.filter((g) => !held.has(g.workload));
+    const decision = decidePrecision(precisionRows(rows, primaryMetrics(refs), goal, summary.confidence), goal, undecided);
+    const waiting = [...held].map(([w, cells]) => `${w} (${cells.join(", ")})`).join(", ");
+    const line =
+        held.size === 0
+            ? precisionLine(decision, goal)
+            : decision.kind === "nothing to judge"
+              ? `precision: nothing judged against ±${+(goal.relativeHalfWidth * 100).toFixed(2)} % until the next up measures the failed cells of ${waiting}`
+              : `${precisionLine(decision, goal)}; not judged until the next up measures their failed cells: ${waiting}`;
     say(line);
     appendProgress(resultsDir, line);
     const at = new Date().toISOString();

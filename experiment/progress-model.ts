@@ -77,7 +77,7 @@ export interface ProgressOptions {
     readonly prior: CellPrior;
     /** Cells measured before this run (their CSV is there): counted as done from the start. */
     readonly measured?: Iterable<string>;
-    /** Cells whose last attempt failed and that this run does not retry (status); an up retries them. */
+    /** Cells whose last attempt failed and that this run does not retry (status, an up's precision passes); an up retries them. */
     readonly failed?: Iterable<string>;
     /** The host's accel when known (up): "tcg" makes every guest an emulated one. */
     readonly hostAccel?: string;

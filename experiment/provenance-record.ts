@@ -23,6 +23,7 @@ import {
     type SoftwareRecord,
 } from "../core/provenance";
 import { imageState, type ImageStateFile } from "../core/paths";
+import { isGuest } from "../core/environment-spec";
 import { attempt, combinedOutput } from "../environments/process";
 import { Transport, transportTo } from "../environments/transport";
 import { LOCAL_TARGET } from "../core/transport";
@@ -121,7 +122,7 @@ export function imagesOfState(machine: Transport, stateDir: string, spec: Experi
     };
     if (kinds.has("kvm") || kinds.has("docker-in-kvm")) add("guest-image");
     if (kinds.has("docker-in-kvm")) add("guest-image-docker");
-    if (spec.environmentSpecs.some((e) => (e.kind === "kvm" || e.kind === "docker-in-kvm") && e.kvm.boot === "bootloader")) add("guest-image-bootloader");
+    if (spec.environmentSpecs.some((e) => isGuest(e) && e.kvm.boot === "bootloader")) add("guest-image-bootloader");
     const container = kinds.has("docker") || kinds.has("docker-in-kvm") ? imageState(stateDir, "container-image").value : undefined;
     return { ...(container ? { container } : {}), guests };
 }

@@ -24,12 +24,20 @@ export function plannedInvocations(spec: ExperimentSpec, host: HostContext): Cel
     return planInvocations(spec, runResultsDir(spec, host), environmentPlans(spec, host));
 }
 
-/** The folder's state for the program; throws StaleResultsError listing the cells measured under another definition. */
-export function checkResults(spec: ExperimentSpec, host: HostContext): ResultsState & { readonly failed: readonly string[] } {
+/**
+ * The folder's state for the program; throws StaleResultsError listing the cells measured under
+ * another definition. holdFailed: results-state.ts HOLD_FAILED_ENV.
+ */
+export function checkResults(
+    spec: ExperimentSpec,
+    host: HostContext,
+    opts: { readonly holdFailed?: boolean } = {},
+): ResultsState & { readonly failed: readonly string[] } {
     const invs = plannedInvocations(spec, host);
     const { state, fingerprints, failed } = readResultsState(
         runResultsDir(spec, host),
         invs.map((i) => i.cellId),
+        opts,
     );
     const stale = staleCells(invs, fingerprints);
     if (stale.length > 0) throw new StaleResultsError(staleCellsMessage(spec.stack, spec.runId, stale));

@@ -56,10 +56,23 @@ function supersededAttempts(resultsDir: string, cellId: string): number[] {
         : [];
 }
 
-/** What the folder says about the planned cells: attempts (program.ts ResultsState), measured fingerprints, failed cells. */
+/**
+ * Set by `isobench up` for the precision passes that follow a pass with failed cells: those cells
+ * keep the attempt count they failed under, so Pulumi sees no change and does not run them again
+ * in that up (a cell that failed by hanging would cost its whole limit in every pass); the next up
+ * retries them as always.
+ */
+export const HOLD_FAILED_ENV = "ISOBENCH_HOLD_FAILED";
+
+/**
+ * What the folder says about the planned cells: attempts (program.ts ResultsState), measured
+ * fingerprints, failed cells. With holdFailed, a failed cell's attempts leave its error out: the
+ * count its resource was created with (HOLD_FAILED_ENV).
+ */
 export function readResultsState(
     resultsDir: string,
     cellIds: readonly string[],
+    opts: { readonly holdFailed?: boolean } = {},
 ): { readonly state: ResultsState; readonly fingerprints: ReadonlyMap<string, string>; readonly failed: readonly string[] } {
     const attempts = new Map<string, number>();
     const fingerprints = new Map<string, string>();
@@ -69,7 +82,7 @@ export function readResultsState(
         const error = !csv && fs.existsSync(cellErrorPath(resultsDir, id));
         if (csv) fingerprints.set(id, csvFingerprint(cellCsvPath(resultsDir, id)));
         if (error) failed.push(id);
-        const n = supersededAttempts(resultsDir, id).length + (error ? 1 : 0);
+        const n = supersededAttempts(resultsDir, id).length + (error && !opts.holdFailed ? 1 : 0);
         if (n > 0) attempts.set(id, n);
     }
     return { state: { attempts }, fingerprints, failed };

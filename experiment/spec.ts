@@ -26,6 +26,8 @@ import {
     environmentOf,
     environmentSchemas,
     guestNumaNodes,
+    GuestEnvironmentSpec,
+    isGuest,
     kvmSchema,
 } from "../core/environment-spec";
 import { SchemaType, wordOr } from "../core/schema";
@@ -344,7 +346,7 @@ function cpusetsOf(e: EnvironmentSpec, key: string): Array<[string, string]> {
         nodes(dockerAt, e.docker.numactl);
     }
     const guestAt = e.kind === "docker-in-kvm" ? `${key}.guest` : key;
-    if (e.kind === "kvm" || e.kind === "docker-in-kvm") {
+    if (isGuest(e)) {
         if (e.kvm.emulatorPin !== undefined && e.kvm.emulatorPin !== "none") out.push([`${guestAt}.emulatorPin`, e.kvm.emulatorPin]);
         if (e.kvm.iothreadPin !== undefined) out.push([`${guestAt}.iothreadPin`, e.kvm.iothreadPin]);
     }
@@ -352,7 +354,7 @@ function cpusetsOf(e: EnvironmentSpec, key: string): Array<[string, string]> {
 }
 
 /** The rules of a guest (kvm, docker-in-kvm) that need no host facts, so they are refused with the stack's key. */
-function guestConsistency(stack: string, e: Extract<EnvironmentSpec, { kind: "kvm" | "docker-in-kvm" }>, key: string): string[] {
+function guestConsistency(stack: string, e: GuestEnvironmentSpec, key: string): string[] {
     const lines: string[] = [];
     if (Array.isArray(e.kvm.pinning) && e.kvm.pinning.length !== e.kvm.vcpus) {
         lines.push(`${key} (${e.name}): pinning lists ${e.kvm.pinning.length} host CPUs for ${e.kvm.vcpus} vCPUs; give one host CPU per vCPU`);
@@ -452,7 +454,7 @@ function environmentConsistency(stack: string, envs: readonly EnvironmentSpec[],
                 lines.push(`${at} (${e.name}): ${(err as Error).message}`);
             }
         }
-        if (e.kind === "kvm" || e.kind === "docker-in-kvm") lines.push(...guestConsistency(stack, e, key));
+        if (isGuest(e)) lines.push(...guestConsistency(stack, e, key));
         lines.push(...containerConsistency(e, key));
     });
     lines.push(...workloadConsistency(envs, workloads));

@@ -214,6 +214,8 @@ describe("runner: stale results, failed cells, retries", () => {
         runCell(inv("c1"), failing);
         assert.equal(readResultsState(dir, ["c1"]).state.attempts.get("c1"), 1, "a failed cell counts one attempt");
         assert.deepEqual(readResultsState(dir, ["c1"]).failed, ["c1"]);
+        assert.equal(readResultsState(dir, ["c1"], { holdFailed: true }).state.attempts.get("c1"), undefined, "held: the count it failed under");
+        assert.deepEqual(readResultsState(dir, ["c1"], { holdFailed: true }).failed, ["c1"]);
         const csv = runCell(inv("c1"), ok(5));
         assert.deepEqual(cells(), ["c1.csv"]);
         assert.equal(samplesFromCsv(fs.readFileSync(csv, "utf8"), csv)[0].value, 5);
@@ -226,6 +228,14 @@ describe("runner: stale results, failed cells, retries", () => {
         assert.equal(after.state.attempts.get("c1"), 1, "the same count as before the retry: the next up does not replace the cell again");
         assert.deepEqual(after.failed, []);
         assert.equal(after.fingerprints.get("c1"), FP_A);
+    });
+
+    it("a cell that fails again counts both attempts; held, the count its retry was run under", () => {
+        runCell(inv("c1"), failing);
+        runCell(inv("c1"), failing);
+        const state = (holdFailed: boolean) => readResultsState(dir, ["c1"], { holdFailed }).state.attempts.get("c1");
+        assert.equal(state(false), 2, "the next up replaces the cell once more");
+        assert.equal(state(true), 1, "a held pass declares it as the retry that failed: no change for Pulumi");
     });
 
     it("supersede moves a cell's CSV and only its own raw files (r1, not r10), numbering attempts", () => {

@@ -27,7 +27,7 @@ import { readRepetitions, repetitionsPath } from "../../core/precision";
 import { samplesToCsv, type Sample } from "../../core/samples";
 import { parseSpec } from "../../experiment/spec";
 import { planCells } from "../../experiment/plan";
-import { precisionStep, withAddedRepetitions } from "../../experiment/precision-run";
+import { heldWorkloads, precisionStep, withAddedRepetitions } from "../../experiment/precision-run";
 import { sample } from "../helpers/sample";
 
 const GOAL = { relativeHalfWidth: 0.05, maxRepetitions: 6 };
@@ -322,6 +322,37 @@ describe("precision between up passes (experiment/precision-run.ts)", () => {
         assert.equal(planCells(withAddedRepetitions(tight, host)).length, 3, "nor above the goal's maximum");
         fs.writeFileSync(repetitionsPath(resultsDir()), "{not json");
         assert.throws(() => withAddedRepetitions(tight, host), /repetitions\.json does not read as JSON .* restore it, or move it aside/);
+    });
+
+    it("a failed cell outside emulation holds its workload out of the decision until the next up; a failed emulated cell holds nothing", async () => {
+        const two = parseSpec("prec", {
+            runId: "p1",
+            environments: ["native", "docker-nat", "kvm-untuned"],
+            workloads: ["sysbench-cpu", "sysbench-memory"],
+            precision: GOAL,
+        });
+        const failed = ["sysbench-cpu.kvm-untuned.r1", "sysbench-memory.docker-nat.r2", "sysbench-memory.native.r3", "gone.native.r9"];
+        assert.deepEqual(
+            [...heldWorkloads(two, "tcg", failed)],
+            [["sysbench-memory", ["sysbench-memory.docker-nat.r2", "sysbench-memory.native.r3"]]],
+            "under emulation the guest's failure holds nothing; a cell not in the plan is ignored",
+        );
+        assert.deepEqual([...heldWorkloads(two, "kvm", failed).keys()], ["sysbench-cpu", "sysbench-memory"], "a KVM guest's failure holds its workload");
+
+        const host = { resultsRoot: dir };
+        measure({ "sysbench-cpu.native.r1": 1000, "sysbench-cpu.native.r2": 1010, "sysbench-cpu.native.r3": 990 });
+        measure({ "sysbench-cpu.docker-nat.r1": 1000, "sysbench-cpu.docker-nat.r2": 1040 });
+        const held = heldWorkloads(withAddedRepetitions(spec(), host), "kvm", ["sysbench-cpu.docker-nat.r3"]);
+        assert.equal(await precisionStep(withAddedRepetitions(spec(), host), resultsDir(), (l) => lines.push(l), held), false);
+        assert.deepEqual(lines, [
+            "precision: nothing judged against ±5 % until the next up measures the failed cells of sysbench-cpu (sysbench-cpu.docker-nat.r3)",
+        ]);
+        assert.deepEqual(readRepetitions(resultsDir())!.added, [], "a workload short of a repetition gets none added");
+        // The retry measured it: the workload is judged again (docker-nat ±6.5 % at n = 3).
+        measure({ "sysbench-cpu.docker-nat.r3": 990 });
+        lines.length = 0;
+        assert.equal(await precisionStep(withAddedRepetitions(spec(), host), resultsDir(), (l) => lines.push(l)), true);
+        assert.deepEqual(lines, ["precision: 1 of 2 groups miss ±5 %; adding repetition 4 (sysbench-cpu) of at most 6"]);
     });
 
     it("adds repetitions past the goal's maximum while a claim is undecided, plans them on later ups, and stops at maxClaimRepetitions", async () => {
