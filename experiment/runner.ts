@@ -36,6 +36,7 @@ import type { Completed, RunOptions } from "../environments/process";
 import { Transport, transportOf } from "../environments/transport";
 import type { MachineIdentity } from "../core/transport";
 import { shellQuote as q } from "../core/shell";
+import { GUEST_KNOCK_PORT, WATCHDOG_MARK, WATCHDOG_STATUS, WatchdogOptions, watchedArgv } from "../environments/guest-watchdog";
 import { CloneSource, clonesOf, originalExec, readCloneSource, removeLeftoverClones } from "../environments/clone";
 import { describeQuiet, quietGuests } from "../environments/kvm/quiet-guests";
 import { describeGrouped, scheduleGrouped, shutByPlan } from "../environments/kvm/guest-schedule";
@@ -77,6 +78,8 @@ export interface CellInvocation {
     readonly onFailure: OnCellFailure;
     /** The cell's wall-clock limit (experiment/cell-limit.ts); the runner ends the cell when it expires. */
     readonly limit: CellLimit;
+    /** The guest watchdog's timing (guest-watchdog.ts); its defaults unless set (tests shorten it to seconds). */
+    readonly watchdog?: WatchdogOptions;
 }
 
 /**
@@ -120,6 +123,7 @@ interface CellPlace {
     readonly limit: CellLimit;
     /** When the cell's wall-clock limit runs out (ms since the epoch). */
     readonly deadline: number;
+    readonly watchdog?: WatchdogOptions;
 }
 
 /** A server started in the environment: where its ports are reached, and how it is stopped. */
@@ -403,6 +407,7 @@ function measureCell(inv: CellInvocation, registered: AnyWorkload, csvPath: stri
         cellId: inv.cellId,
         limit: inv.limit,
         deadline: cellStart + inv.limit.limitS * 1000,
+        ...(inv.watchdog && { watchdog: inv.watchdog }),
     };
     const ticksBefore = hostCpuTicks(host);
     const startedAt = new Date();
@@ -447,18 +452,40 @@ const KILL_AFTER_S = 10;
  * host-side bound behind it catches a carrier that hangs itself.
  * @throws CellFailure naming the cell, the limit and where it came from, with the output so far kept
  */
-function withinLimit(place: CellPlace, step: string, cmd: string, argvOf: (script: string) => string[], opts: RunOptions): Completed {
+function withinLimit(
+    place: CellPlace,
+    step: string,
+    cmd: string,
+    argvOf: (script: string) => string[],
+    opts: RunOptions,
+    watch?: { readonly ip: string; readonly options?: WatchdogOptions },
+): Completed {
     const remainingS = Math.max(1, Math.ceil((place.deadline - Date.now()) / 1000));
     const t0 = Date.now();
-    const argv = argvOf(`timeout -k ${KILL_AFTER_S} ${remainingS} /bin/sh -c ${q(cmd)}`);
+    const carrier = argvOf(`timeout -k ${KILL_AFTER_S} ${remainingS} /bin/sh -c ${q(cmd)}`);
+    const argv = watch ? watchedArgv(carrier, watch.ip, GUEST_KNOCK_PORT, watch.options) : carrier;
     const c = place.host.attempt(argv, remainingS + KILL_AFTER_S + 20, opts);
+    const keep = () => {
+        const rawPath = path.join(place.rawDir, `${place.cellId}.txt`);
+        fs.writeFileSync(rawPath, c.stdout + (c.stderr ? `${RAW_STDERR_SEPARATOR}${c.stderr}` : ""));
+        return rawPath;
+    };
+    const fired = watch && c.status === WATCHDOG_STATUS ? c.stderr.split("\n").find((l) => l.startsWith(WATCHDOG_MARK)) : undefined;
+    if (fired) {
+        const rawPath = keep();
+        const domain = inGuest(place.env.target) ? place.env.target.domain : place.env.name;
+        throw new CellFailure(
+            `cell ${place.cellId}: guest ${place.env.name} stopped answering while ${step} ran (${fired.slice(WATCHDOG_MARK.length).trim()}); ended after ${((Date.now() - t0) / 1000).toFixed(0)} s instead of at the cell's limit of ${place.limit.limitS} s; output so far in ${rawPath}. Fix: look at the guest's serial console file (virsh dumpxml ${domain} names it) and its QEMU log (/var/log/libvirt/qemu/${domain}.log); the next isobench up retries the cell`,
+            c.status,
+            rawPath,
+        );
+    }
     const ranOut = Date.now() >= place.deadline - 500 && (c.status === 124 || c.status === 137 || c.status === -1);
     if (!ranOut) {
         if (c.error) throw new Error(`${argv[0]}: ${c.error}`);
         return c;
     }
-    const rawPath = path.join(place.rawDir, `${place.cellId}.txt`);
-    fs.writeFileSync(rawPath, c.stdout + (c.stderr ? `${RAW_STDERR_SEPARATOR}${c.stderr}` : ""));
+    const rawPath = keep();
     throw new CellFailure(
         `cell ${place.cellId}: ${step} still running when the cell's wall-clock limit of ${place.limit.limitS} s (${place.limit.source}) ran out after ${((Date.now() - t0) / 1000).toFixed(0)} s of it; its processes in ${place.env.name} were ended; output so far in ${rawPath}. Fix: find why it hangs, or raise the limit`,
         c.status,
@@ -470,14 +497,22 @@ function withinLimit(place: CellPlace, step: string, cmd: string, argvOf: (scrip
 function runClient(workload: BoundWorkload, ctx: RunContext, place: CellPlace, hostOpts: RunOptions): ClientRun {
     const onClientSide = (cmd: string) => (workload.clientPlacement === "inside" ? place.inside(cmd) : ["/bin/sh", "-c", cmd]);
     const clientOpts = workload.clientPlacement === "inside" ? {} : hostOpts;
+    // A client inside a guest rides an SSH session whose keepalives end it within a minute of the
+    // guest going silent (exec-target.ts sshArgv); a client on the host talking to the guest's server
+    // has no such bound (redis-benchmark waits forever): the watchdog gives it one (guest-watchdog.ts).
+    // A host-side step without a server in the guest (idle's sleep, lifecycle's virsh) waits on nothing there.
+    const watch =
+        workload.clientPlacement === "host" && workload.serverCommand !== undefined && inGuest(place.env.target) && place.ip !== undefined
+            ? { ip: place.ip, ...(place.watchdog && { options: place.watchdog }) }
+            : undefined;
     if (workload.prepareCommand) {
         const what = `${workload.name} prepare step for ${place.env.name}`;
-        const r = withinLimit(place, what, workload.prepareCommand(ctx), onClientSide, clientOpts);
+        const r = withinLimit(place, what, workload.prepareCommand(ctx), onClientSide, clientOpts, watch);
         if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().slice(-2000)}`);
     }
     const clientCmd = workload.clientCommand(ctx);
     const t0 = Date.now();
-    const client = withinLimit(place, `${workload.name}'s measured run`, clientCmd, onClientSide, clientOpts);
+    const client = withinLimit(place, `${workload.name}'s measured run`, clientCmd, onClientSide, clientOpts, watch);
     return { client, durationS: (Date.now() - t0) / 1000, ...(ctx.addr ? { addr: ctx.addr } : {}) };
 }
 
