@@ -268,9 +268,21 @@ function capText(goal: PrecisionGoal): string {
 
 const claimCount = (n: number) => `${n} claim${n === 1 ? "" : "s"}`;
 
-/** The one line `isobench up` prints (and progress.log keeps) for a decision. */
-export function precisionLine(d: PrecisionDecision, goal: PrecisionGoal): string {
+/**
+ * The one line `isobench up` prints (and progress.log keeps) for a decision. `held`: the workloads
+ * left out of it because they have a failed cell (experiment/precision-run.ts heldWorkloads), each
+ * with those cells; the line names them.
+ */
+export function precisionLine(d: PrecisionDecision, goal: PrecisionGoal, held: ReadonlyMap<string, readonly string[]> = new Map()): string {
     const g = `±${percent(goal.relativeHalfWidth)}`;
+    if (held.size === 0) return decisionLine(d, goal, g);
+    const waiting = [...held].map(([w, cells]) => `${w} (${cells.join(", ")})`).join(", ");
+    return d.kind === "nothing to judge"
+        ? `precision: nothing judged against ${g} until the next up measures the failed cells of ${waiting}`
+        : `${decisionLine(d, goal, g)}; not judged until the next up measures their failed cells: ${waiting}`;
+}
+
+function decisionLine(d: PrecisionDecision, goal: PrecisionGoal, g: string): string {
     // Only a goal with maxClaimRepetitions looked at the claims: only its lines speak of them.
     const claims = goal.maxClaimRepetitions !== undefined;
     switch (d.kind) {

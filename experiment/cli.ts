@@ -106,7 +106,7 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     const { validateForUp } = await import("./up-preflight");
     const { ALLOW_EMULATION_ENV, emulationBanner, gatherHost, onPath } = await import("./host");
     const { pulumiEnv } = await import("./pulumi-cli");
-    const { precisionStep, withAddedRepetitions } = await import("./precision-run");
+    const { heldWorkloads, precisionStep, withAddedRepetitions } = await import("./precision-run");
     const spec = withAddedRepetitions(validateForUp(stacksDir(REPO_ROOT), stack), { resultsRoot: resultsRoot(REPO_ROOT) });
     // Preflight with the environment Pulumi will get, so it decides exactly as the program will.
     const { HOLD_FAILED_ENV, cellErrorPath, readCellError } = await import("./results-state");
@@ -210,13 +210,12 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     for (const c of failed)
         console.error(`isobench: cell ${c} failed: ${readCellError(cellErrorPath(resultsDir, c)).message.split("\n")[0]} (${cellErrorPath(resultsDir, c)})`);
     const notRun = missing.filter((c) => !failed.includes(c));
-    // Every planned cell attempted, some failed: the goal still judges the workloads the failures leave whole.
-    if (code === 0 && notRun.length === 0 && failed.length > 0) {
-        const { heldWorkloads } = await import("./precision-run");
-        if (await precisionStep(spec, resultsDir, say, heldWorkloads(spec, host.accel, failed))) {
-            say(`the ${failed.length} failed cell(s) are not retried in this up's precision passes; the next up retries them`);
-            return up(stack, { ...opts, remeasure: undefined, holdFailed: true });
-        }
+    // isobench:precision, once every planned cell was attempted: the repetitions it adds are measured
+    // by another pass; a workload with a failed cell waits for the next up (heldWorkloads), and so do
+    // the failed cells themselves.
+    if (code === 0 && notRun.length === 0 && (await precisionStep(spec, resultsDir, say, heldWorkloads(spec, host.accel, failed)))) {
+        if (failed.length > 0) say(`the ${failed.length} failed cell(s) are not retried in this up's precision passes; the next up retries them`);
+        return up(stack, { ...opts, remeasure: undefined, holdFailed: failed.length > 0 });
     }
     if (missing.length > 0) {
         // pulumi can end "successfully" when its program stops early; never call a half-run complete.
@@ -231,8 +230,6 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
         );
         return code === 0 ? 3 : code;
     }
-    // isobench:precision: the repetitions the goal adds are measured by another pass.
-    if (code === 0 && (await precisionStep(spec, resultsDir, say))) return up(stack, { ...opts, remeasure: undefined });
     const summary = path.join(resultsDir, "summary.md");
     if (code === 0 && fs.existsSync(summary)) console.log("\n" + fs.readFileSync(summary, "utf8"));
     return code;

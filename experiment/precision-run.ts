@@ -77,13 +77,7 @@ export async function precisionStep(
     const undecided = undecidedClaims(claimsOfResultsDir(resultsDir, summary, refs)).filter((u) => !held.has(u.workload));
     const rows = summary.rows.filter((g) => !held.has(g.workload));
     const decision = decidePrecision(precisionRows(rows, primaryMetrics(refs), goal, summary.confidence), goal, undecided);
-    const waiting = [...held].map(([w, cells]) => `${w} (${cells.join(", ")})`).join(", ");
-    const line =
-        held.size === 0
-            ? precisionLine(decision, goal)
-            : decision.kind === "nothing to judge"
-              ? `precision: nothing judged against ±${+(goal.relativeHalfWidth * 100).toFixed(2)} % until the next up measures the failed cells of ${waiting}`
-              : `${precisionLine(decision, goal)}; not judged until the next up measures their failed cells: ${waiting}`;
+    const line = precisionLine(decision, goal, held);
     say(line);
     appendProgress(resultsDir, line);
     const at = new Date().toISOString();

@@ -458,7 +458,7 @@ function withinLimit(
     cmd: string,
     argvOf: (script: string) => string[],
     opts: RunOptions,
-    watch?: { readonly ip: string; readonly options?: WatchdogOptions },
+    watch?: { readonly ip: string; readonly domain: string; readonly options?: WatchdogOptions },
 ): Completed {
     const remainingS = Math.max(1, Math.ceil((place.deadline - Date.now()) / 1000));
     const t0 = Date.now();
@@ -470,12 +470,11 @@ function withinLimit(
         fs.writeFileSync(rawPath, c.stdout + (c.stderr ? `${RAW_STDERR_SEPARATOR}${c.stderr}` : ""));
         return rawPath;
     };
-    const fired = watch && c.status === WATCHDOG_STATUS ? c.stderr.split("\n").find((l) => l.startsWith(WATCHDOG_MARK)) : undefined;
-    if (fired) {
+    const fired = c.status === WATCHDOG_STATUS ? c.stderr.split("\n").find((l) => l.startsWith(WATCHDOG_MARK)) : undefined;
+    if (watch && fired) {
         const rawPath = keep();
-        const domain = inGuest(place.env.target) ? place.env.target.domain : place.env.name;
         throw new CellFailure(
-            `cell ${place.cellId}: guest ${place.env.name} stopped answering while ${step} ran (${fired.slice(WATCHDOG_MARK.length).trim()}); ended after ${((Date.now() - t0) / 1000).toFixed(0)} s instead of at the cell's limit of ${place.limit.limitS} s; output so far in ${rawPath}. Fix: look at the guest's serial console file (virsh dumpxml ${domain} names it) and its QEMU log (/var/log/libvirt/qemu/${domain}.log); the next isobench up retries the cell`,
+            `cell ${place.cellId}: guest ${place.env.name} stopped answering while ${step} ran (${fired.slice(WATCHDOG_MARK.length).trim()}); ended after ${((Date.now() - t0) / 1000).toFixed(0)} s instead of at the cell's limit of ${place.limit.limitS} s; output so far in ${rawPath}. Fix: look at the guest's serial console file (virsh dumpxml ${watch.domain} names it) and its QEMU log (/var/log/libvirt/qemu/${watch.domain}.log); the next isobench up retries the cell`,
             c.status,
             rawPath,
         );
@@ -503,7 +502,7 @@ function runClient(workload: BoundWorkload, ctx: RunContext, place: CellPlace, h
     // A host-side step without a server in the guest (idle's sleep, lifecycle's virsh) waits on nothing there.
     const watch =
         workload.clientPlacement === "host" && workload.serverCommand !== undefined && inGuest(place.env.target) && place.ip !== undefined
-            ? { ip: place.ip, ...(place.watchdog && { options: place.watchdog }) }
+            ? { ip: place.ip, domain: place.env.target.domain, ...(place.watchdog && { options: place.watchdog }) }
             : undefined;
     if (workload.prepareCommand) {
         const what = `${workload.name} prepare step for ${place.env.name}`;
