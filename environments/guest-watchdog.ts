@@ -69,7 +69,9 @@ export function watchedArgv(argv: readonly string[], ip: string, port: number, o
         "      t=$(tree $c); kill -TERM $t 2>/dev/null; sleep 10 & p=$!; wait $p; kill -KILL $t 2>/dev/null; exit 0",
         "    fi",
         "  done",
-        ") &",
+        // Its stdio is /dev/null: a sleep it started and a TERM orphaned (the carrier can end between
+        // `sleep &` and `p=$!`) would otherwise hold the caller's output pipe until it ends.
+        ") </dev/null >/dev/null 2>&1 &",
         "w=$!",
         "wait $c; s=$?",
         "kill -TERM $w 2>/dev/null; wait $w 2>/dev/null",

@@ -26,6 +26,7 @@ import { attempt, mustRun } from "../../environments/process";
 import { execArgv } from "../../environments/exec-target";
 import { EnvironmentHandle } from "../../core/environment-handle";
 import { leftoverResources } from "../helpers/leftovers";
+import { TEST_GUEST_VCPUS } from "../helpers/live-environments";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const LIFECYCLE = path.join(REPO, "environments", "kvm", "guest-lifecycle.sh");
@@ -54,7 +55,7 @@ describe("KVM knobs on real libvirt: pinning, IO thread, NUMA and queues on a ra
                 diskFormat: "raw",
                 bootTimeoutS: 600,
             },
-            { name: "uefi", kind: "kvm", vcpus: 1, memoryMiB: 1024, boot: "bootloader", bootTimeoutS: 600 },
+            { name: "uefi", kind: "kvm", vcpus: TEST_GUEST_VCPUS, memoryMiB: 1024, boot: "bootloader", bootTimeoutS: 600 },
         ],
         workloads: [{ name: "sysbench-cpu", environments: ["raw"] }],
         allowSoftwareEmulation: true,

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { attempt, virshArgv } from "../../environments/process";
 import { CliStack } from "../helpers/cli-stack";
+import { TEST_GUEST_VCPUS } from "../helpers/live-environments";
 import { FULL_MATRIX } from "../helpers/scope";
 
 describe("a removed container is created again by the next up (real isobench up, docker-host)", function () {
@@ -78,7 +79,7 @@ describe("a removed container is created again by the next up (real isobench up,
         "isobench:environments": ["kvm-tuned"],
         "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 1 } }],
         "isobench:allowSoftwareEmulation": true,
-        "isobench:kvm": { vcpus: 1, memoryMiB: 768, bootTimeoutS: 240 },
+        "isobench:kvm": { vcpus: TEST_GUEST_VCPUS, memoryMiB: 768, bootTimeoutS: 240 },
     });
     let cli: CliStack;
     let results = "";

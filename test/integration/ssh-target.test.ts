@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CliStack } from "../helpers/cli-stack";
+import { TEST_GUEST_VCPUS } from "../helpers/live-environments";
 import { canRunSshd, LoopbackSshd, startLoopbackSshd } from "../helpers/loopback-sshd";
 import { samplesFromCsv } from "../../core/samples";
 import { REPO_ROOT, stateDir } from "../../core/paths";
@@ -66,7 +67,7 @@ describe("a stack on a target over SSH (loopback sshd, real isobench up)", funct
                 "isobench:environments": ["native", "docker-nat", { name: "kvm", kind: "kvm" }],
                 "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 1 } }],
                 "isobench:allowSoftwareEmulation": true,
-                "isobench:kvm": { vcpus: 1, memoryMiB: 768, bootTimeoutS: 240 },
+                "isobench:kvm": { vcpus: TEST_GUEST_VCPUS, memoryMiB: 768, bootTimeoutS: 240 },
             },
             {
                 DOCKER_HOST: "unix:///nonexistent/isobench-test.sock",

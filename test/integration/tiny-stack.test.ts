@@ -42,6 +42,8 @@ describe("tiny stack on real dockerd and libvirt", function () {
                     { name: "mysql", environments: ["native"], params: { tableSize: 1000, threads: "2", timeSeconds: 1, bufferPoolMB: 64 } },
                 ],
                 "isobench:allowSoftwareEmulation": true,
+                // One vCPU, not TEST_GUEST_VCPUS: the tuned preset then pins it beside the emulator's
+                // own CPU, the separate-emulator layout a tuned guest has on a real server.
                 "isobench:kvm": { vcpus: 1, memoryMiB: 768, bootTimeoutS: 240 },
             },
         });

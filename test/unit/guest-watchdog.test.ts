@@ -104,7 +104,9 @@ describe("guest watchdog (environments/guest-watchdog.ts, real bash)", function 
                 "m",
             ),
         );
-        assert.ok(r.ms < 15_000, `took ${r.ms} ms: the watchdog ends the carrier in seconds, not at its 60 s`);
+        // Under 10 s, not only under the carrier's 60: a helper of the watchdog's (the 10-s grace
+        // before KILL) that kept the output pipe open made the caller wait 14 s.
+        assert.ok(r.ms < 10_000, `took ${r.ms} ms: the watchdog ends the carrier in seconds, and nothing of it keeps the output open`);
         assert.equal(left("sleep 57.5"), "", "the carrier's child is gone");
         assert.equal(left("isobench-watchdog"), "");
     });
