@@ -174,7 +174,7 @@ const SHARED_BOOT_S = 600;
 
 /**
  * One untuned guest (TEST_GUEST_VCPUS, 1024 MiB) for every suite of this mocha process that only runs cells
- * in "a guest": each boot costs ~90 s under software emulation, and the suites change nothing in
+ * in "a guest": each boot costs about half a minute under software emulation, and the suites change nothing in
  * it that another relies on (each cell writes under its own stack's data directory, clones are
  * removed by the cell that made them). Booted on first use; removed by {@link disposeSharedGuest}
  * from the root hook (test/helpers/root-hooks.ts). A suite whose guest must differ (domain knobs,

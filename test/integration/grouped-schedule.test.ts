@@ -160,12 +160,11 @@ describe(`isobench:schedule: grouped on real libvirt (${CASE.guests.length === 1
                 return { at: Number(at), running };
             });
         const running = (x: { running: string[] }) => domains.filter((d) => x.running.includes(d));
+        const log = fs.readFileSync(path.join(dir, "progress.log"), "utf8");
         // Provisioning too: a second guest is created after the first one's probe shut it off.
         for (const x of samples) assert.ok(running(x).length <= 1, `${running(x).join(" and ")} running at ${new Date(x.at).toISOString()}`);
-        for (const env of CASE.guests) {
-            assert.match(fs.readFileSync(path.join(dir, "progress.log"), "utf8"), new RegExp(`probe ${env}: schedule grouped: shut off ${domainOf(env)}`));
-        }
-        const intervals = [...cellIntervals(fs.readFileSync(path.join(dir, "progress.log"), "utf8"))].map(([id, [s, e]]) => ({ id, s, e }));
+        for (const env of CASE.guests) assert.match(log, new RegExp(`probe ${env}: schedule grouped: shut off ${domainOf(env)}`));
+        const intervals = [...cellIntervals(log)].map(([id, [s, e]]) => ({ id, s, e }));
         assert.equal(intervals.length, REPS * ENVS * 2);
         let seen = 0;
         for (const c of intervals) {
