@@ -10,11 +10,13 @@
  *
  *   node -r ts-node/register/transpile-only benchmarks/agreement-forecast.ts <results dir>
  *        [--repetitions 3] [--goal 0.05] [--max 6] [--max-claim none,10] [--runs 600] [--seed 1]
- *        [--spread-scale 1] [--drift 0 | --drift fio=0.05,redis=0.04,*=0.02]
+ *        [--spread-scale 1 | --spread-scale redis=0.45] [--drift 0 | --drift fio=0.05,redis=0.04,*=0.02]
  *
  * --max-claim lists the rules to compare: "none" is the goal alone (no maxClaimRepetitions), a
  * number sets maxClaimRepetitions. --spread-scale multiplies every group's spread: 0.3 asks what a
- * host three times quieter than the one measured would give. The model keeps what the run showed,
+ * host three times quieter than the one measured would give; "redis=0.45" (with "*=x" for the
+ * rest, else 1) asks it of one workload's groups, e.g. what longer Redis points would give where
+ * their coefficient of variation was measured for both lengths. The model keeps what the run showed,
  * outliers included in the spread (a gross outlier widens it for every simulated repetition).
  * Without --drift it knows no drift between runs, which makes it optimistic; --drift τ gives each
  * environment's group but native's, in each simulated run, a log-scale offset drawn from N(0, τ),
@@ -51,12 +53,15 @@ interface Model {
     readonly logSd: number;
 }
 
-/** --drift: τ per workload ("*" for any other); a bare number applies to every workload. */
-function driftOf(text: string): (workload: string) => number {
-    const bad = () => new Error(`--drift: ${text} is neither a number ≥ 0 nor "workload=τ,…" (e.g. fio=0.05,*=0.02)`);
+/**
+ * A figure per workload, from "--<flag> x" (every workload) or "--<flag> workload=x,…" with "*=x"
+ * for the rest (`otherwise` where no "*" is given): --drift's τ and --spread-scale's factor.
+ */
+function perWorkload(flag: string, text: string, ok: (x: number) => boolean, otherwise: number): (workload: string) => number {
+    const bad = () => new Error(`--${flag}: ${text} is neither a number nor "workload=x,…" (e.g. fio=0.05,*=0.02), or a value is out of range`);
     const num = (v: string) => {
         const x = Number(v);
-        if (v.trim() === "" || !(Number.isFinite(x) && x >= 0)) throw bad();
+        if (v.trim() === "" || !(Number.isFinite(x) && ok(x))) throw bad();
         return x;
     };
     if (!text.includes("=")) {
@@ -70,11 +75,11 @@ function driftOf(text: string): (workload: string) => number {
             return [w.trim(), num(v)] as const;
         }),
     );
-    return (w) => byWorkload.get(w) ?? byWorkload.get("*") ?? 0;
+    return (w) => byWorkload.get(w) ?? byWorkload.get("*") ?? otherwise;
 }
 
 /** The measured groups the claims can vote with: primary metrics, not emulated, positive values. */
-function models(summary: Summary, primaries: ReadonlyMap<string, ReadonlySet<string>>, spreadScale: number): Model[] {
+function models(summary: Summary, primaries: ReadonlyMap<string, ReadonlySet<string>>, spreadScale: (workload: string) => number): Model[] {
     return summary.rows
         .filter((r) => primaries.get(r.workload)?.has(r.metric) && !isEmulated(r.accel) && r.values.length >= 2 && r.values.every((v) => v > 0))
         .map((r) => {
@@ -93,7 +98,7 @@ function models(summary: Summary, primaries: ReadonlyMap<string, ReadonlySet<str
                     better: r.better as Sample["better"],
                 },
                 logMean: m,
-                logSd: sd * spreadScale,
+                logSd: sd * spreadScale(r.workload),
             };
         });
 }
@@ -182,15 +187,15 @@ async function main(): Promise<void> {
     const base: PrecisionGoal = { relativeHalfWidth: f.positive("goal"), maxRepetitions: f.positive("max") };
     const rules = f.text("max-claim").split(",");
     const { summary } = await summarizeResultsDir(dir, { workers: 1 });
-    const scale = f.positive("spread-scale");
-    const drift = driftOf(f.text("drift"));
+    const scale = perWorkload("spread-scale", f.text("spread-scale"), (x) => x > 0, 1);
+    const drift = perWorkload("drift", f.text("drift"), (x) => x >= 0, 0);
     // Read once: every simulated run judges with the same references.
     const refs = loadReferences();
     const primaries = primaryMetrics(refs);
     const ms = models(summary, primaries, scale);
     const judging = { refs, primaries, context: { linkGbps: linkCeilings(readEnvironmentFacts(dir).facts) } };
     console.log(
-        `forecast from ${path.resolve(dir)}: ${ms.length} primary-metric groups modelled (log-normal, the run's own mean and spread${scale === 1 ? "" : ` × ${scale}`}); ` +
+        `forecast from ${path.resolve(dir)}: ${ms.length} primary-metric groups modelled (log-normal, the run's own mean and spread${f.text("spread-scale") === "1" ? "" : ` × ${f.text("spread-scale")}`}); ` +
             `${runs} simulated runs per rule, from ${start} repetitions, goal ±${base.relativeHalfWidth * 100} % up to ${base.maxRepetitions}` +
             `${f.text("drift") === "0" ? "; no drift between runs" : `; drift between runs τ ${f.text("drift")}`}`,
     );
