@@ -57,11 +57,17 @@ interface Model {
  * A figure per workload, from "--<flag> x" (every workload) or "--<flag> workload=x,…" with "*=x"
  * for the rest (`otherwise` where no "*" is given): --drift's τ and --spread-scale's factor.
  */
-function perWorkload(flag: string, text: string, ok: (x: number) => boolean, otherwise: number): (workload: string) => number {
-    const bad = () => new Error(`--${flag}: ${text} is neither a number nor "workload=x,…" (e.g. fio=0.05,*=0.02), or a value is out of range`);
+function perWorkload(
+    flag: string,
+    text: string,
+    least: { readonly value: number; readonly inclusive: boolean },
+    otherwise: number,
+): (workload: string) => number {
+    const bound = `${least.inclusive ? "≥" : ">"} ${least.value}`;
+    const bad = () => new Error(`--${flag}: ${text} is neither a number ${bound} nor "workload=x,…" with each x ${bound} (e.g. fio=0.05,*=0.02)`);
     const num = (v: string) => {
         const x = Number(v);
-        if (v.trim() === "" || !(Number.isFinite(x) && ok(x))) throw bad();
+        if (v.trim() === "" || !(Number.isFinite(x) && (least.inclusive ? x >= least.value : x > least.value))) throw bad();
         return x;
     };
     if (!text.includes("=")) {
@@ -187,8 +193,8 @@ async function main(): Promise<void> {
     const base: PrecisionGoal = { relativeHalfWidth: f.positive("goal"), maxRepetitions: f.positive("max") };
     const rules = f.text("max-claim").split(",");
     const { summary } = await summarizeResultsDir(dir, { workers: 1 });
-    const scale = perWorkload("spread-scale", f.text("spread-scale"), (x) => x > 0, 1);
-    const drift = perWorkload("drift", f.text("drift"), (x) => x >= 0, 0);
+    const scale = perWorkload("spread-scale", f.text("spread-scale"), { value: 0, inclusive: false }, 1);
+    const drift = perWorkload("drift", f.text("drift"), { value: 0, inclusive: true }, 0);
     // Read once: every simulated run judges with the same references.
     const refs = loadReferences();
     const primaries = primaryMetrics(refs);
