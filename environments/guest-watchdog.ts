@@ -66,7 +66,10 @@ export function watchedArgv(argv: readonly string[], ip: string, port: number, o
         `    if [ $m -ge ${misses} ]; then`,
         '      why=$(tail -n 1 "$said")',
         `      echo "${WATCHDOG_MARK} no answer from ${ip} to ${misses} TCP connection attempts in a row (port ${port}, ${interval} s apart, each waiting ${probe} s; the last: \${why:-no reply in ${probe} s})" >"$fired"`,
-        "      t=$(tree $c); kill -TERM $t 2>/dev/null; sleep 10 & p=$!; wait $p; kill -KILL $t 2>/dev/null; exit 0",
+        // Stopped first, the carrier before what it runs: TERM sent one process after another let the
+        // carrier, its command gone, run on (print, start the next step) before its own TERM came.
+        "      kill -STOP $c 2>/dev/null; t=$(tree $c); kill -STOP $t 2>/dev/null; kill -TERM $t 2>/dev/null; kill -CONT $t 2>/dev/null",
+        "      sleep 10 & p=$!; wait $p; kill -KILL $t 2>/dev/null; exit 0",
         "    fi",
         "  done",
         // Its stdio is /dev/null: a sleep it started and a TERM orphaned (the carrier can end between

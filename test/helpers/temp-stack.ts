@@ -56,6 +56,8 @@ export class TempStack {
         this.env = {
             ...pulumiEnv(REPO, { ...process.env, ...backend }),
             ISOBENCH_RESULTS_DIR: path.join(this.work, "results"),
+            // Its own, as CliStack's: a stack of the other test lane (scripts/test-lanes.sh) must not make it wait.
+            ISOBENCH_MEASURE_LOCK: path.join(this.work, "measure.lock"),
             ...(args.env?.(this.work) ?? {}),
         };
         const init = this.pulumi(["stack", "init", this.stack, "--secrets-provider", "passphrase"], 60);
