@@ -137,7 +137,8 @@ configure_rootfs_apt
 # vda, virtio-scsi sda): Debian's default MODULES=most packs 747 modules (130 MB unpacked), whose
 # unpacking took 4.8 s and the initramfs' udev 3.6 s more of a ~27 s boot under software emulation
 # (a third of it, on every guest boot). MODULES=dep cannot be used: it would look at the build
-# host's devices. The rest of the modules stay in the root filesystem for udev to load after boot.
+# host's devices. virtio_net too, so that the NIC exists when networking.service starts instead of
+# after udev loads it (ssh came up 2.5 s later without it). The rest stay in the root filesystem.
 install -d "$ROOTFS/etc/initramfs-tools/conf.d"
 echo 'MODULES=list' >"$ROOTFS/etc/initramfs-tools/conf.d/isobench.conf"
 printf '%s\n' virtio_pci virtio_blk virtio_scsi sd_mod ext4 crc32c_generic virtio_net >>"$ROOTFS/etc/initramfs-tools/modules"

@@ -13,7 +13,7 @@
 # The machine's test lock (test/helpers/machine-lock.ts) is taken here once, for both lanes.
 #
 # Usage: scripts/test-lanes.sh            (npm test runs it after the build, lint and format checks)
-# Output: each lane's lines prefixed with its name; at the end each lane's status and wall time.
+# Output: each lane's lines prefixed with its name; as each lane ends, its status and wall time.
 # ISOBENCH_TEST_TIMES=<file>.json writes each lane's timings to <file>-<lane>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,28 +46,22 @@ echo "pid $$ in $PWD since $(date -u +%Y-%m-%dT%H:%M:%SZ) (scripts/test-lanes.sh
 export ISOBENCH_TEST_LOCK="$lock" ISOBENCH_TEST_LOCK_HELD="$lock"
 
 times="${ISOBENCH_TEST_TIMES:-}"
+# Exits with the lane's mocha status, after a line saying it and the lane's wall time.
 run_lane() {
   local lane="$1"
   shift
   local start=$SECONDS rc=0
   ISOBENCH_TEST_TIMES="${times:+${times%.json}-$lane.json}" npx mocha "$@" 2>&1 | sed -u "s/^/$lane│ /" || rc=$?
-  echo "$rc $((SECONDS - start))" >"$status_dir/$lane"
+  echo "test-lanes: $lane exited $rc after $((SECONDS - start)) s"
+  return "$rc"
 }
-status_dir="$(mktemp -d)"
-trap 'rm -rf "$status_dir"' EXIT
 
 echo "test-lanes: live ${#live_files[@]} integration files; apart the unit tests and ${#apart_files[@]} integration files"
 run_lane live "${live_files[@]}" &
 live_pid=$!
 run_lane apart 'test/unit/**/*.test.ts' "${apart_files[@]}" &
 apart_pid=$!
-wait "$live_pid" || true
-wait "$apart_pid" || true
-
 failed=0
-for lane in live apart; do
-  read -r rc secs <"$status_dir/$lane" || { rc=1; secs="?"; }
-  echo "test-lanes: $lane exited $rc after $secs s"
-  [ "$rc" = 0 ] || failed=1
-done
+wait "$live_pid" || failed=1
+wait "$apart_pid" || failed=1
 exit "$failed"
