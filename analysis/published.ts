@@ -53,7 +53,8 @@ export type ParamsFilter = Readonly<Record<string, string | number | { readonly 
 export interface PublishedValue {
     readonly id: string;
     readonly label: string;
-    readonly workload: string;
+    /** Our workloads that measure it (e.g. hpcc's STREAM and likwid-bench's for one STREAM triad). */
+    readonly workloads: readonly string[];
     /** Regular expression on our metric names. */
     readonly metric: string;
     readonly params: ParamsFilter;
@@ -180,12 +181,12 @@ const referenceSchema = {
             type: "array",
             items: {
                 type: "object",
-                required: ["id", "label", "workload", "metric", "params", "published_env", "ours", "source", "status", "approximate"],
+                required: ["id", "label", "workloads", "metric", "params", "published_env", "ours", "source", "status", "approximate"],
                 additionalProperties: false,
                 properties: {
                     id: { type: "string" },
                     label: { type: "string" },
-                    workload: { type: "string" },
+                    workloads: { type: "array", items: { type: "string" }, minItems: 1 },
                     metric: { type: "string" },
                     params: paramsSchema,
                     published_env: { type: "string" },
@@ -752,7 +753,7 @@ export function comparePublished(refs: readonly Reference[], summary: Summary): 
             const re = new RegExp(p.metric);
             const pr = publishedRatio(p);
             for (const r of summary.rows) {
-                if (r.workload !== p.workload || !re.test(r.metric) || !matchesParams(p.params, r.params) || !matchesEnv(p.ours, r)) continue;
+                if (!p.workloads.includes(r.workload) || !re.test(r.metric) || !matchesParams(p.params, r.params) || !matchesEnv(p.ours, r)) continue;
                 if (r.overhead.kind !== "compared") continue;
                 const ci = r.overhead.ratioCi;
                 out.push({
@@ -793,16 +794,17 @@ export function unmatchedPublished(refs: readonly Reference[], summary: Summary,
     const out: UnmatchedPublished[] = [];
     for (const ref of refs) {
         for (const p of ref.published) {
-            if (!measured.has(p.workload) || seen.has(p)) continue;
+            if (!p.workloads.some((w) => measured.has(w)) || seen.has(p)) continue;
             const re = new RegExp(p.metric);
-            const rows = summary.rows.filter((r) => r.workload === p.workload);
+            const rows = summary.rows.filter((r) => p.workloads.includes(r.workload));
+            const named = p.workloads.filter((w) => measured.has(w)).join("/");
             const withMetric = rows.filter((r) => re.test(r.metric));
             const atPoint = withMetric.filter((r) => matchesParams(p.params, r.params));
             const inEnv = atPoint.filter((r) => matchesEnv(p.ours, r));
             const why = !withMetric.length
-                ? `no ${p.workload} metric matching /${p.metric}/`
+                ? `no ${named} metric matching /${p.metric}/`
                 : !atPoint.length
-                  ? `no ${p.workload} point at ${JSON.stringify(p.params)}`
+                  ? `no ${named} point at ${JSON.stringify(p.params)}`
                   : !inEnv.length
                     ? `no environment matching ${JSON.stringify(p.ours)}`
                     : "not compared with native";

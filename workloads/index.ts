@@ -3,6 +3,7 @@ import { fio } from "./fio";
 import { idle } from "./idle";
 import { iperf } from "./iperf";
 import { lifecycle } from "./lifecycle";
+import { likwidStream } from "./likwid-stream";
 import { linpack } from "./linpack";
 import { mysql } from "./mysql";
 import { netperf } from "./netperf";
@@ -34,6 +35,7 @@ const REGISTERED: readonly AnyWorkload[] = [
     idle,
     iperf,
     lifecycle,
+    likwidStream,
     linpack,
     mysql,
     netperf,
@@ -61,7 +63,7 @@ export function getWorkload(name: string): AnyWorkload {
     return WORKLOADS[name];
 }
 
-export { fio, linpack, pxz, randomAccess, stream, stressNgCpu, sysbenchFileio, sysbenchMemory };
+export { fio, likwidStream, linpack, pxz, randomAccess, stream, stressNgCpu, sysbenchFileio, sysbenchMemory };
 export { idle, lifecycle, redis, sysbenchCpu };
 export type { IdleParams } from "./idle";
 export type { LifecycleParams } from "./lifecycle";

@@ -1,6 +1,6 @@
 /**
- * The self-contained compute, memory and disk workloads (pxz, linpack, stream, randomaccess, fio,
- * sysbench-memory, sysbench-fileio, stress-ng-cpu) measured through runCell at a tiny scale on the
+ * The self-contained compute, memory and disk workloads (pxz, linpack, stream, likwid-stream,
+ * randomaccess, fio, sysbench-memory, sysbench-fileio, stress-ng-cpu) measured through runCell at a tiny scale on the
  * host, in a Docker NAT container (data on a volume) and in a guest (software emulation here).
  * Checks sample counts, units and plausible ranges, the substitution notes, and that nothing is
  * left behind on the shared daemons.
@@ -20,7 +20,7 @@ const PREFIX = `it4a${process.pid}`;
 // Every workload in a software-emulated guest takes most of an hour here (hpcc alone ~3 min each):
 // npm test proves the guest path with live-environments.test.ts, test:smoke runs all of it.
 const KINDS: readonly LiveKind[] = FULL_MATRIX ? ["native", "docker", "kvm"] : ["native", "docker"];
-const WORKLOADS = ["stress-ng-cpu", "sysbench-memory", "sysbench-fileio", "fio", "pxz", "linpack", "stream", "randomaccess"] as const;
+const WORKLOADS = ["stress-ng-cpu", "sysbench-memory", "sysbench-fileio", "fio", "pxz", "linpack", "stream", "likwid-stream", "randomaccess"] as const;
 type Name = (typeof WORKLOADS)[number];
 
 /** Tiny parameters: seconds natively, well under a few minutes in a software-emulated guest. */
@@ -32,6 +32,7 @@ const TINY: Readonly<Record<Name, Record<string, number | string>>> = {
     pxz: { sizeMB: 1 },
     linpack: { n: 512 },
     stream: { arraySize: 100000 },
+    "likwid-stream": { arrayMB: 16, seconds: 1 },
     randomaccess: { log2Table: 18 },
 };
 
@@ -82,6 +83,7 @@ const EXPECT: Readonly<Record<Name, Readonly<Record<string, Range>>>> = {
             [`single_${k}_gbps`, ["GB/s", 0.05, 1e4]],
         ]),
     ),
+    "likwid-stream": { triad_gbps: ["GB/s", 0.05, 1e4] },
     randomaccess: { gups: ["GUP/s", 1e-6, 100], star_gups: ["GUP/s", 1e-6, 100], single_gups: ["GUP/s", 1e-6, 100] },
 };
 

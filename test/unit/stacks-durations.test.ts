@@ -51,6 +51,8 @@ function measuredS(workload: string, p: Params): number | undefined {
             return undefined; // the measured operation (create until ready, remove) lasts what it lasts
         case "fio":
             return Math.min(n("runtimeSeconds"), n("seqRuntimeSeconds"));
+        case "likwid-stream":
+            return n("seconds");
         case "nuttcp":
         case "iperf":
         case "stress-ng-cpu":
@@ -110,6 +112,11 @@ describe("small stacks measure for seconds (issue 18 part 6)", () => {
                             assert.ok(Math.floor(Math.sqrt(3 * Number(p.arraySize))) + 1 >= 2048, "the suite at N ≥ 2048");
                             break;
                         }
+                        case "likwid-stream":
+                            // STREAM's rule: each array at least four times the caches together (the development
+                            // host's 32 MiB L3 and 2 × 512 KiB L2); the runs that find the iteration count are not measured.
+                            assert.ok(Number(p.arrayMB) * 1e6 >= 4 * (32 + 1) * 2 ** 20, `arrays of ${p.arrayMB} MB`);
+                            break;
                         case "iperf":
                             assert.ok(Number(p.omitSeconds) > 0, "iperf3 -O leaves out the start");
                             break;

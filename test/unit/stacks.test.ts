@@ -132,7 +132,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
             pxz: CPU4,
             linpack: CPU4,
             randomaccess: MEM3,
-            stream: MEM3,
+            "likwid-stream": MEM3,
             nuttcp: ["native", "docker-nat", "docker-host", "kvm-tuned"],
             netperf: ["native", "docker-nat", "docker-nat-dnat", "docker-host", "kvm-1cpu"],
             fio: ["native", "docker-nat", "docker-nat-unionfs", "kvm-tuned"],

@@ -192,7 +192,7 @@ describe("the study stacks on the servers they were written for (described hosts
                     "pxz runs one thread or process per CPU",
                     "linpack runs one thread or process per CPU",
                     "randomaccess runs one thread or process per CPU",
-                    "stream runs one thread or process per CPU",
+                    "likwid-stream runs one thread or process per CPU",
                 ],
             );
             assert.match(

@@ -38,7 +38,10 @@ describe("workloads/index", () => {
             () => getWorkload("coremark"),
             (e: Error) => {
                 assert.equal(e.message, `unknown workload "coremark"; allowed: ${WORKLOAD_NAMES.join(", ")}`);
-                assert.match(e.message, /allowed: fio, idle, iperf, lifecycle, linpack, mysql, netperf, nuttcp, pxz, randomaccess, redis, stream/);
+                assert.match(
+                    e.message,
+                    /allowed: fio, idle, iperf, lifecycle, likwid-stream, linpack, mysql, netperf, nuttcp, pxz, randomaccess, redis, stream/,
+                );
                 return true;
             },
         );
