@@ -53,7 +53,11 @@ export type ParamsFilter = Readonly<Record<string, string | number | { readonly 
 export interface PublishedValue {
     readonly id: string;
     readonly label: string;
-    /** Our workloads that measure it (e.g. hpcc's STREAM and likwid-bench's for one STREAM triad). */
+    /**
+     * Our workloads that measure what it is about (hpcc's STREAM and likwid-bench's for STREAM). A
+     * value whose metric one of them lacks (likwid-bench has no STREAM copy) is listed as having no
+     * matching point in a run of that one, which says what the run did not measure.
+     */
     readonly workloads: readonly string[];
     /** Regular expression on our metric names. */
     readonly metric: string;

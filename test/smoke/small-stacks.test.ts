@@ -62,6 +62,7 @@ const TINY: Readonly<Record<string, (guest: boolean) => Params>> = {
     linpack: (guest) => ({ n: guest ? 256 : 512 }),
     randomaccess: (guest) => ({ log2Table: guest ? 14 : 18 }),
     stream: (guest) => ({ arraySize: guest ? 30000 : 100000 }),
+    "likwid-stream": () => ({ arrayMB: 16, seconds: 1 }),
     nuttcp: () => ({ timeSeconds: 1 }),
     netperf: () => ({ lengthSeconds: 1 }),
     iperf: () => ({ timeSeconds: 1 }),

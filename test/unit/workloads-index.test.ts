@@ -12,6 +12,7 @@ describe("workloads/index", () => {
             "idle",
             "iperf",
             "lifecycle",
+            "likwid-stream",
             "linpack",
             "mysql",
             "netperf",
