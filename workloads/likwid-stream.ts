@@ -24,6 +24,7 @@
  */
 import { SLOW_RATES } from "./expected";
 import { SECONDS_PARAM, THREADS_OR_AUTO_PARAM, countOrAuto, intParam, positiveInt } from "./params";
+import { numberAt } from "./sysbench-report";
 import type { Measurement, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 
@@ -41,13 +42,10 @@ export type LikwidStreamParams = {
     seconds: number;
 };
 
+/** The number on likwid-bench's "<label>: <n>" line; the line's end must be there, as a value cut off mid-number would still be a number. */
 function numberAfter(raw: string, label: string, metric: string): number {
-    // The line's end must be there: a value cut off mid-number would still be a number.
-    const m = new RegExp(`^${label}:\\s+([0-9.]+(?:e[+-]?[0-9]+)?)(?: sec)?[ \\t]*\\r?\\n`, "m").exec(raw);
-    if (!m) throw new ParseError(NAME, metric, `no "${label}:" line: not likwid-bench output, or cut off before its results`);
-    const v = Number(m[1]);
-    if (!Number.isFinite(v)) throw new ParseError(NAME, metric, `"${label}: ${m[1]}" is not a number`);
-    return v;
+    const re = new RegExp(`^${label}:\\s+([0-9.]+(?:e[+-]?[0-9]+)?)(?: sec)?[ \\t]*\\r?\\n`, "m");
+    return numberAt(NAME, metric, raw, re, `${label.replace(/\\/g, "")}: <n>`);
 }
 
 export function parseLikwidStream(raw: string, params?: LikwidStreamParams): Measurement[] {
@@ -106,6 +104,6 @@ export const likwidStream: Workload<LikwidStreamParams> = {
         return `likwid-bench -t stream -s ${positiveInt(NAME, "seconds", p.seconds)} -W N:${total}MB:${threads}`;
     },
     notes: (p: LikwidStreamParams) =>
-        `likwid-bench's STREAM triad (scalar kernel, the rate of one run of at least ${p.seconds} s) over three arrays of ${p.arrayMB} MB instead of the paper's STREAM (best of ten passes) over 13.2 GB arrays`,
+        `likwid-bench's STREAM triad (scalar kernel, the rate of one run as long as its ${p.seconds}-s calibration on one thread sets) over three arrays of ${p.arrayMB} MB instead of the paper's STREAM (best of ten passes) over 13.2 GB arrays`,
     parse: parseLikwidStream,
 };

@@ -1,7 +1,8 @@
 /**
  * The self-contained compute, memory and disk workloads (pxz, linpack, stream, likwid-stream,
- * randomaccess, fio, sysbench-memory, sysbench-fileio, stress-ng-cpu) measured through runCell at a tiny scale on the
- * host, in a Docker NAT container (data on a volume) and in a guest (software emulation here).
+ * randomaccess, fio, sysbench-memory, sysbench-fileio, stress-ng-cpu) measured through runCell at
+ * a tiny scale on the host, in a Docker NAT container (data on a volume) and in a guest (software
+ * emulation here).
  * Checks sample counts, units and plausible ranges, the substitution notes, and that nothing is
  * left behind on the shared daemons.
  */
