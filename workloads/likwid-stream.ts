@@ -24,7 +24,7 @@
  */
 import { SLOW_RATES } from "./expected";
 import { SECONDS_PARAM, THREADS_OR_AUTO_PARAM, countOrAuto, intParam, positiveInt } from "./params";
-import { numberAt } from "./sysbench-report";
+import { numberAt } from "./text";
 import type { Measurement, Workload } from "./workload";
 import { ParseError } from "../core/errors";
 

@@ -6,7 +6,7 @@
  * sysbench 0.4.x format (`sysbench --test=cpu ... run`), which prints no events/s line: there
  * events_per_s = total number of events / total time.
  */
-import { WARMUP_PARAM, indentedSection, sysbenchTimeArgs, warmupNote, withoutCheckpointReports } from "./sysbench-report";
+import { NUM, WARMUP_PARAM, indentedSection, sysbenchTimeArgs, warmupNote, withoutCheckpointReports } from "./sysbench-report";
 import { SECONDS_PARAM, THREADS_PARAM, intParam, positiveInt } from "./params";
 import { Measurement, Workload } from "./workload";
 import { ParseError } from "../core/errors";
@@ -30,9 +30,6 @@ export const SYSBENCH_CPU_METRICS = {
     latencyAvg: "latency_avg_ms",
     latencyP95: "latency_p95_ms",
 } as const;
-
-/** A decimal number as sysbench prints it (no trailing dot: "1." is a cut-off value). */
-const NUM = "([0-9]+(?:\\.[0-9]+)?)";
 
 /** First capture group of re in text as a finite number, or a ParseError naming metric. */
 function num(text: string, re: RegExp, metric: string, what: string): number {

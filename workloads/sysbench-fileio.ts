@@ -32,7 +32,6 @@ import {
 import {
     NUM,
     WARMUP_PARAM,
-    numberAt,
     requireComplete,
     SysbenchRun,
     sysbenchLatency,
@@ -42,6 +41,7 @@ import {
     warmupNote,
     withoutCheckpointReports,
 } from "./sysbench-report";
+import { numberAt } from "./text";
 import { parseSysbenchVersion } from "./sysbench-cpu";
 import { Measurement, RunContext, Workload } from "./workload";
 import { ParseError } from "../core/errors";

@@ -11,17 +11,8 @@
  * Metrics per operation: `<op>_mib_per_s` (MiB/s), `<op>_ops_per_s` (block operations/s).
  */
 import { SECONDS_PARAM, SIZE_PARAM, THREADS_PARAM, listOf, listParam, positiveInt, sizeWord } from "./params";
-import {
-    NUM,
-    WARMUP_PARAM,
-    numberAt,
-    requireComplete,
-    sysbenchRuns,
-    sysbenchThreads,
-    sysbenchTimeArgs,
-    warmupNote,
-    withoutCheckpointReports,
-} from "./sysbench-report";
+import { NUM, WARMUP_PARAM, requireComplete, sysbenchRuns, sysbenchThreads, sysbenchTimeArgs, warmupNote, withoutCheckpointReports } from "./sysbench-report";
+import { numberAt } from "./text";
 import { parseSysbenchVersion } from "./sysbench-cpu";
 import { Measurement, Workload } from "./workload";
 import { ParseError } from "../core/errors";

@@ -9,6 +9,7 @@
  * counters, so its final report covers the measured seconds only. The parsers drop the checkpoint
  * report (withoutCheckpointReports) and read the final one as before.
  */
+import { numberAt } from "./text";
 import { Measurement } from "./workload";
 import { ParseError } from "../core/errors";
 import { MAX_SECONDS, countOrAuto, intParam, positiveInt } from "./params";
@@ -81,15 +82,6 @@ export function sysbenchRuns(raw: string): SysbenchRun[] {
         runs.push({ version: s.version, major: Number(s.version.split(".")[0]), text: text.slice(s.at, i + 1 < starts.length ? starts[i + 1].at : undefined) });
     });
     return runs;
-}
-
-/** First capture group of re in text as a number, or a ParseError naming workload and metric. */
-export function numberAt(workload: string, metric: string, text: string, re: RegExp, what: string): number {
-    const m = re.exec(text);
-    if (!m) throw new ParseError(workload, metric, `no complete "${what}" line in the output (truncated?)`);
-    const v = Number(m[1]);
-    if (!Number.isFinite(v)) throw new ParseError(workload, metric, `"${what}" is not a number: "${m[1]}"`);
-    return v;
 }
 
 /** The indented lines after the line matching header (sysbench's report sections). */
