@@ -12,7 +12,8 @@ import { UserError } from "../core/errors";
 import { Agreement, agreementOf, agreementToCsv, renderAgreementMarkdown } from "./agreement";
 import { comparisonToCsv, compareRuns, renderComparisonMarkdown } from "./compare";
 import { readRunOrigin } from "../core/provenance";
-import { FactsAccumulator, factMismatches, readEnvironmentFacts } from "./facts";
+import { FactsAccumulator, factMismatches, readEnvironmentFacts, readHostStability } from "./facts";
+import { stabilityBrief } from "./host-stability";
 import { renderHtml } from "./html";
 import { DEFAULT_CONFIDENCE, formatPercent, Summary, summarizeGroups } from "./overhead";
 import { plotSpecs, renderPlots, writePlots } from "./plots";
@@ -233,11 +234,13 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
 
     const refs: Reference[] = loadReferences(opts.referenceDir);
     const env = readEnvironmentFacts(dir);
+    const stability = readHostStability(dir);
     const { claims, skipped } = claimsOfRun(refs, summary, env);
     const published = comparePublished(refs, summary);
     const unmatched = unmatchedPublished(refs, summary, published);
     const extraProblems = [
         ...(env.problem ? [env.problem] : []),
+        ...(stability.problem ? [stability.problem] : []),
         ...factMismatches(env.facts).map((f) => `${f.environment}: fact ${f.fact} declared "${f.declared}" but measured "${f.value}"`),
     ];
     if (!summary.hasNative) extraProblems.push("claims of the published studies were not evaluated: they compare environments with native");
@@ -253,6 +256,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
         unmatched,
         ...(precision.report && { precision: precision.report }),
         environmentFacts: env.facts,
+        hostStability: stability.rows,
     });
     const csvPath = path.join(dir, "summary.csv");
     const mdPath = path.join(dir, "summary.md");
@@ -297,6 +301,7 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
             provenance: refs.map((r) => `${r.title}. ${r.provenance}`),
             generatedAt: new Date().toISOString(),
             ...(precision.report && { precision: precision.report }),
+            hostStability: stability.rows,
         }),
     );
     written.push(htmlPath);
@@ -314,7 +319,8 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
             { summary: other.summary, claims: claimsOfRun(refs, other.summary, readEnvironmentFacts(opts.compareWith)).claims },
             opts.agreementBar,
         );
-        const cmpMd = `${renderComparisonMarkdown(cmp, dir, opts.compareWith, summary.confidence, { base: readRunOrigin(dir), other: readRunOrigin(opts.compareWith) })}\n${renderAgreementMarkdown(agreement)}`;
+        const origin = (d: string) => ({ ...readRunOrigin(d), stability: stabilityBrief(readHostStability(d).rows) });
+        const cmpMd = `${renderComparisonMarkdown(cmp, dir, opts.compareWith, summary.confidence, { base: origin(dir), other: origin(opts.compareWith) })}\n${renderAgreementMarkdown(agreement)}`;
         const cmpMdPath = path.join(dir, "compare.md");
         const cmpCsvPath = path.join(dir, "compare.csv");
         const agreementCsvPath = path.join(dir, "compare-agreement.csv");

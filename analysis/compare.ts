@@ -121,12 +121,16 @@ function rowCells(r: RunComparisonRow): string[] {
     ];
 }
 
+/** A run's origin, and how steady its machine's round trip was while it ran (host-stability.ts stabilityBrief). */
+export type ComparedOrigin = RunOrigin & { readonly stability?: string };
+
 /** Where each run came from (core/provenance.ts readRunOrigin), so a reader knows what was compared before any number. */
-function originTable(origins: { readonly base: RunOrigin; readonly other: RunOrigin }): string[] {
-    const row = (label: string, o: RunOrigin) => `| ${[label, `\`${o.dir}\``, o.isobench, o.host, o.date, o.note ?? ""].map(cell).join(" | ")} |`;
+function originTable(origins: { readonly base: ComparedOrigin; readonly other: ComparedOrigin }): string[] {
+    const row = (label: string, o: ComparedOrigin) =>
+        `| ${[label, `\`${o.dir}\``, o.isobench, o.host, o.date, o.stability ?? "not probed", o.note ?? ""].map(cell).join(" | ")} |`;
     return [
-        "| run | folder | isobench commit | host | first measured | note |",
-        "|---|---|---|---|---|---|",
+        "| run | folder | isobench commit | host | first measured | host stability | note |",
+        "|---|---|---|---|---|---|---|",
         row("base", origins.base),
         row("other", origins.other),
         "",
@@ -138,7 +142,7 @@ export function renderComparisonMarkdown(
     baseDir: string,
     otherDir: string,
     confidence: number,
-    origins?: { readonly base: RunOrigin; readonly other: RunOrigin },
+    origins?: { readonly base: ComparedOrigin; readonly other: ComparedOrigin },
 ): string {
     const out = [
         "# isobench run comparison",

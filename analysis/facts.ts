@@ -7,6 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "csv-parse/sync";
 import type { Sample } from "../core/samples";
+import { hostStabilityCsvPath } from "../core/results-layout";
+import { HOST_STABILITY_COLUMNS, type HostStabilityRow } from "./host-stability";
 
 export interface EnvironmentFact {
     readonly environment: string;
@@ -37,6 +39,24 @@ export function readEnvironmentFacts(dir: string): { facts: EnvironmentFact[]; p
         return { facts };
     } catch (e) {
         return { facts: [], problem: `${file}: ${(e as Error).message}` };
+    }
+}
+
+/**
+ * <dir>/host-stability.csv's probes, oldest first; none, without a problem, when the run took no
+ * probe (isobench:stabilityProbeS: 0, a plain `pulumi up`, or a run from before probes were kept).
+ */
+export function readHostStability(dir: string): { rows: HostStabilityRow[]; problem?: string } {
+    const file = hostStabilityCsvPath(dir);
+    if (!fs.existsSync(file)) return { rows: [] };
+    try {
+        const rows: string[][] = parse(fs.readFileSync(file, "utf8"));
+        const header = rows[0]?.join(",") ?? "";
+        if (header !== HOST_STABILITY_COLUMNS.join(","))
+            return { rows: [], problem: `${file}: header is "${header}", expected "${HOST_STABILITY_COLUMNS.join(",")}"; the host's stability is not shown` };
+        return { rows: rows.slice(1).map((r) => Object.fromEntries(HOST_STABILITY_COLUMNS.map((c, i) => [c, r[i] ?? ""])) as unknown as HostStabilityRow) };
+    } catch (e) {
+        return { rows: [], problem: `${file}: ${(e as Error).message}` };
     }
 }
 

@@ -120,3 +120,96 @@ export const UNSTEADY_ADVICE =
     "client-server workloads (netperf, redis, mysql, nuttcp) vary about this much between repetitions here: expect the precision goal to add repetitions, " +
     "wider intervals, and a claim whose ratio lies near its range's edge to come out differently in two runs; try a machine whose CPUs are its own " +
     "(bare metal, or a VM with dedicated, not oversubscribed vCPUs) and probe it the same way";
+
+/**
+ * host-stability.csv: one row per probe a run took (experiment/stability-record.ts writes them
+ * before each `up` pass), so that a run says how steady its machine's round trip was while it
+ * measured, and two runs compared side by side say whether one had the noisier machine. A probe
+ * that could not measure keeps its row, with `error` saying why.
+ */
+export const HOST_STABILITY_COLUMNS = [
+    "at",
+    "cells_measured",
+    "seconds",
+    "cpus",
+    "across_samples",
+    "across_median_us",
+    "across_min_us",
+    "across_max_us",
+    "across_cv",
+    "same_samples",
+    "same_median_us",
+    "same_cv",
+    "steady",
+    "raw",
+    "error",
+] as const;
+export type HostStabilityRow = Readonly<Record<(typeof HOST_STABILITY_COLUMNS)[number], string>>;
+
+const num = (v: number | null | undefined) => (v === null || v === undefined ? "" : String(Number(v.toPrecision(6))));
+
+/** One probe's row. `raw`: its output's file, relative to the results folder. */
+export function stabilityRow(
+    probe: { readonly at: string; readonly cellsMeasured: number; readonly seconds: number },
+    outcome: { readonly stability: Stability; readonly cpus: readonly [number, number]; readonly raw: string } | { readonly error: string },
+): HostStabilityRow {
+    const empty = Object.fromEntries(HOST_STABILITY_COLUMNS.map((c) => [c, ""])) as Record<(typeof HOST_STABILITY_COLUMNS)[number], string>;
+    const base = { ...empty, at: probe.at, cells_measured: String(probe.cellsMeasured), seconds: String(probe.seconds) };
+    if ("error" in outcome) return { ...base, error: outcome.error.replace(/\s+/g, " ") };
+    const { across, same, steady } = outcome.stability;
+    return {
+        ...base,
+        cpus: outcome.cpus.join(","),
+        across_samples: String(across.samples),
+        across_median_us: num(across.medianUs),
+        across_min_us: num(across.minUs),
+        across_max_us: num(across.maxUs),
+        across_cv: num(across.cv),
+        same_samples: same ? String(same.samples) : "0",
+        same_median_us: num(same?.medianUs),
+        same_cv: num(same?.cv),
+        steady: String(steady),
+        raw: outcome.raw,
+    };
+}
+
+/** "CV 6.1 %" of a row's cell, or undefined when empty. */
+const cvOf = (v: string) => (v === "" ? undefined : `${(Number(v) * 100).toFixed(1)} %`);
+
+/** Where in the run a probe was taken: "before the first cell" / "after 12 cell(s)". */
+export const probeMoment = (r: HostStabilityRow) => (r.cells_measured === "0" ? "before the first cell" : `after ${r.cells_measured} cell(s)`);
+
+/** What one probe measured (or why it did not). */
+export function describeProbe(r: HostStabilityRow): string {
+    if (r.error) return `not measured (${r.error})`;
+    const across = cvOf(r.across_cv);
+    const same = cvOf(r.same_cv);
+    return (
+        `round trip between CPUs ${r.cpus.replace(",", " and ")} median ${us(Number(r.across_median_us))}, ` +
+        `${us(Number(r.across_min_us))}–${us(Number(r.across_max_us))} over ${r.across_samples} samples (${across ? `CV ${across}` : "no spread from one sample"}; ` +
+        `${r.steady === "true" ? "steady" : "unsteady"})` +
+        (r.same_median_us ? `; on one CPU median ${us(Number(r.same_median_us))}${same ? ` (CV ${same})` : ""}` : "")
+    );
+}
+
+/** One line per probe, for the report: when, where in the run, what it measured. */
+export function describeStabilityRows(rows: readonly HostStabilityRow[]): string[] {
+    return rows.map((r) => `${r.at}, ${probeMoment(r)}, ${r.seconds} s: ${describeProbe(r)}`);
+}
+
+/** The run's probes in a few words, for a comparison's header: "CV 6.1 %, 8.2 % between CPUs (2 probes)". */
+export function stabilityBrief(rows: readonly HostStabilityRow[]): string {
+    if (rows.length === 0) return "not probed";
+    const cvs = rows.map((r) => {
+        const cv = cvOf(r.across_cv);
+        return r.error ? "not measured" : cv ? `CV ${cv}` : "one sample";
+    });
+    return `round trip between CPUs: ${cvs.join(", ")} (${rows.length} probe${rows.length === 1 ? "" : "s"})`;
+}
+
+/** The sentence that says what the probes are and where the threshold lies, once. */
+export const STABILITY_MEANING =
+    "Before each `isobench up` pass the run measured how steady the machine's CPU-to-CPU round trip was (netperf TCP_RR over loopback, " +
+    "one-second samples alternating client and server on two CPUs and on one; isobench:stabilityProbeS sets the length, 0 turns it off). " +
+    `Client-server workloads (netperf, Redis, MySQL, nuttcp) ride on this round trip: steady means a CV of at most ${STEADY_CV * 100} % between CPUs; ` +
+    "an unsteady machine widens their intervals and can make a claim near its range's edge come out differently in another run.";

@@ -27,6 +27,7 @@ import {
 import type { PrecisionReport } from "./precision";
 import { groupBy } from "./group-by";
 import { escapeXmlText } from "../core/xml";
+import { describeStabilityRows, STABILITY_MEANING, type HostStabilityRow } from "./host-stability";
 
 export interface HtmlReportInput {
     readonly title: string;
@@ -45,6 +46,8 @@ export interface HtmlReportInput {
     readonly generatedAt: string;
     /** The precision goal and each primary metric's group against it, when the run has a goal. */
     readonly precision?: PrecisionReport;
+    /** host-stability.csv: the probes of the machine's round trip the run took. */
+    readonly hostStability?: readonly HostStabilityRow[];
 }
 
 /** Text, and values of the page's double-quoted attributes (`id="plot-…"`), which is why `"` is escaped too. */
@@ -109,6 +112,16 @@ function factSections(input: HtmlReportInput): string[] {
             "host",
         ),
     );
+    const probes = input.hostStability ?? [];
+    if (probes.length > 0) {
+        parts.push(`<h2 id="host-stability">Host stability</h2>`);
+        parts.push(`<p class="note">${escapeHtml(STABILITY_MEANING.replace(/`/g, ""))}</p>`);
+        parts.push(
+            `<ul>${describeStabilityRows(probes)
+                .map((l) => `<li>${escapeHtml(l)}</li>`)
+                .join("")}</ul>`,
+        );
+    }
     parts.push(`<h2 id="tools">Tool versions</h2>`);
     parts.push(`<ul>${input.hostFacts.toolVersions.map((t) => `<li>${escapeHtml(t)}</li>`).join("")}</ul>`);
     return parts;

@@ -25,6 +25,7 @@ import { CLAIM_REPETITIONS_CAVEAT, PRECISION_STATUS_MEANING, PrecisionReport, Pr
 import { isEmulated } from "../core/samples";
 import { repetitionCap } from "../core/precision";
 import { cpuCountNote, EnvironmentFact } from "./facts";
+import { describeStabilityRows, STABILITY_MEANING, type HostStabilityRow } from "./host-stability";
 
 export interface ReportOptions {
     /** First heading; default "isobench summary". */
@@ -41,6 +42,14 @@ export interface ReportOptions {
     readonly environmentFacts?: readonly EnvironmentFact[];
     /** The stack's precision goal and each primary metric's group against it (isobench:precision). */
     readonly precision?: PrecisionReport;
+    /** host-stability.csv: the probes of the machine's round trip the run took. */
+    readonly hostStability?: readonly HostStabilityRow[];
+}
+
+/** The Host stability section of summary.md; none when the run took no probe. */
+export function hostStabilitySection(rows: readonly HostStabilityRow[]): string[] {
+    if (rows.length === 0) return [];
+    return ["## Host stability", "", STABILITY_MEANING, "", ...describeStabilityRows(rows).map((l) => `- ${l}`), ""];
 }
 
 /** Decimals giving about 4 significant digits for the magnitude of x (0 for |x| >= 1000). */
@@ -350,6 +359,7 @@ export function renderMarkdown(summary: Summary, opts: ReportOptions = {}): stri
     }
 
     if (opts.precision) out.push(...precisionSection(opts.precision));
+    out.push(...hostStabilitySection(opts.hostStability ?? []));
 
     out.push("## Details", "");
     for (const rows of groupBy(summary.rows, (r) => JSON.stringify([r.workload, r.params])).values()) {

@@ -7,6 +7,9 @@ import * as fs from "fs";
 import * as path from "path";
 
 export const cellCsvPath = (resultsDir: string, cellId: string) => path.join(resultsDir, "cells", `${cellId}.csv`);
+/** The run's host stability probes (analysis/host-stability.ts HOST_STABILITY_COLUMNS), and where each probe's output is kept. */
+export const hostStabilityCsvPath = (resultsDir: string) => path.join(resultsDir, "host-stability.csv");
+export const hostStabilityRawPath = (resultsDir: string, probe: number) => path.join(resultsDir, "raw", "host-stability", `probe-${probe}.txt`);
 export const cellErrorPath = (resultsDir: string, cellId: string) => path.join(resultsDir, "cells", `${cellId}.error`);
 
 /** What cells/<cell>.error holds. */

@@ -34,7 +34,7 @@ export type Invocation =
     | {
           readonly command: "doctor";
           readonly target?: string;
-          /** --stability: its seconds, or true for the probe's default (experiment/stability-probe.ts DEFAULT_PROBE_S). */ readonly stability?: number | true;
+          /** --stability: its seconds, or true for the probe's default (experiment/spec.ts DEFAULT_STABILITY_PROBE_S). */ readonly stability?: number | true;
       }
     | { readonly command: "parse"; readonly workload: string; readonly rawFile: string; readonly params?: string }
     | { readonly command: "import"; readonly study: string; readonly checkout: string; readonly out?: string }

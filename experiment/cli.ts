@@ -45,6 +45,8 @@ async function runMeasured(
         readonly replace?: () => string[];
         readonly onEvent?: (e: import("@pulumi/pulumi/automation").EngineEvent) => void;
         readonly log?: (l: string) => void;
+        /** Runs with the lock held, before Pulumi starts: what must see the machine quiet (the stability probe). */
+        readonly beforeOperation?: () => void;
     } = {},
 ) {
     const { acquireMeasureLock, LOCK_HELD_ENV, machineName, measureLockFile } = await import("./measure-lock");
@@ -71,6 +73,7 @@ async function runMeasured(
                     `waited ${lock.waitedS.toFixed(0)} s for another measurement on ${machineName(where.machine.target, where.machine.label)} (${lock.waitedFor})`,
                 );
         }
+        opts.beforeOperation?.();
         const replace = opts.replace?.() ?? [];
         session.pulumi.onStart = (pid) => lock.watch(pid);
         const exit = await runOperation(
@@ -170,14 +173,27 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     });
     const stopVerbose = opts.verbose ? followLog(logFile, (line) => process.stdout.write(`${line}\n`)) : () => undefined;
     const recreate = (await import("./recreate")).recreateArgs(spec, host, stack, env, resultsDir, (l) => view.say(l));
+    const machine = (await import("./target")).stackTransport(spec);
+    const probeS = spec.stabilityProbeS ?? 0;
+    const { recordHostStability } = await import("./stability-record");
+    const { UNSTEADY_ADVICE } = await import("../analysis/host-stability");
+    const { machineName } = await import("./measure-lock");
     let exit: { code: number; signals: number };
     try {
         exit = await runMeasured(
             stack,
             env,
             "up",
-            { resultsDir, logFile, machine: (await import("./target")).stackTransport(spec) },
+            { resultsDir, logFile, machine },
             {
+                ...(probeS > 0 && {
+                    beforeOperation: () => {
+                        view.say(
+                            `host stability: probing ${machineName(machine.target, machine.label)} for about ${probeS} s before this pass's cells (isobench:stabilityProbeS; 0 turns it off)…`,
+                        );
+                        if (recordHostStability(resultsDir, machine, probeS, measured.size).steady === "false") view.say(`host stability: ${UNSTEADY_ADVICE}`);
+                    },
+                }),
                 replace: recreate,
                 log: (l) => view.say(l),
                 onEvent: (e) => {
@@ -573,7 +589,7 @@ async function doctorCommand(target: string | undefined, stability: number | tru
         console.log(`\n${formatClaimRows(claimRows(loadReferences(), capabilities), name).join("\n")}`);
         let steady = true;
         if (stability !== undefined) {
-            const stabilityS = stability === true ? (await import("./stability-probe")).DEFAULT_PROBE_S : stability;
+            const stabilityS = stability === true ? (await import("./spec")).DEFAULT_STABILITY_PROBE_S : stability;
             // A probe during a run would disturb the run and measure it: one measurement at a time.
             const { acquireMeasureLock } = await import("./measure-lock");
             const held = await acquireMeasureLock(`isobench doctor --stability, pid ${process.pid}, since ${new Date().toISOString()}`, say, { on: machine });

@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from "util";
 import type { DockerVariant, EnvironmentSpec, KvmKnobs } from "../core/environment-spec";
 import { describeCheckout, type PassRow, type ProvenanceRecord } from "../core/provenance";
 import { SpecError, UserError } from "../core/errors";
-import { ExperimentSpec, checkStackName, isobenchKeys, parseSpec } from "./spec";
+import { DEFAULT_STABILITY_PROBE_S, ExperimentSpec, checkStackName, isobenchKeys, parseSpec } from "./spec";
 import { effectiveParams } from "./provenance";
 
 /** A recorded run as `up --from` reads it (experiment/rerun.ts readOriginal). */
@@ -116,6 +116,8 @@ export function stackConfigOf(
         // on another host auto could choose the other one, and the re-run repeats what ran.
         "isobench:schedule": spec.schedule ?? "interleaved",
         ...(spec.cellTimeoutS !== undefined ? { "isobench:cellTimeoutS": spec.cellTimeoutS } : {}),
+        // An original from before the probe existed took none; its re-run takes the default, so that a comparison of the two has one run's figure at least.
+        "isobench:stabilityProbeS": spec.stabilityProbeS ?? DEFAULT_STABILITY_PROBE_S,
         "isobench:kvm": { ...withoutSizingNotes(spec.kvm) },
         ...(Object.keys(spec.host).length > 0 ? { "isobench:host": { ...spec.host } } : {}),
     });
@@ -135,7 +137,8 @@ export function jsonDifferences(a: unknown, b: unknown, at = ""): string[] {
 
 /** The spec as it ran, for comparing two: each workload with its full parameters, without the names a re-run changes. */
 function ranAs(spec: ExperimentSpec, params: Readonly<Record<string, Readonly<Record<string, number | string>>>>): unknown {
-    const { stack: _s, runId: _r, ...rest } = spec;
+    // The stability probe measures the host before the cells, not the experiment: its length is no difference.
+    const { stack: _s, runId: _r, stabilityProbeS: _p, ...rest } = spec;
     const noted = (e: EnvironmentSpec) => (e.kind === "kvm" || e.kind === "docker-in-kvm" ? { ...e, kvm: withoutSizingNotes(e.kvm) } : e);
     return plain({
         ...rest,

@@ -136,6 +136,8 @@ export interface ResourcePlan {
     readonly precision?: PrecisionBound;
     /** Bytes the plan may write on the host (disk-plan.ts), when known. */
     readonly diskBytes?: number;
+    /** isobench:stabilityProbeS: seconds of the host stability probe before each up pass; undefined or 0 = none. */
+    readonly stabilityProbeS?: number;
     /** Why the host cannot hold the plan, one line each with its fix; empty when it can. */
     readonly problems: readonly string[];
     /** What a reader of the results must know that is no refusal (e.g. guests smaller than the host). */
@@ -297,6 +299,7 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
         ...(boots && { boots }),
         ...(precision && { precision }),
         ...(facts.disk && { diskBytes: facts.disk.plan.needs.reduce((s, n) => s + n.bytes, 0) }),
+        ...(spec.stabilityProbeS && { stabilityProbeS: spec.stabilityProbeS }),
         problems,
         notes: cpuNotes(spec, plans, host),
         verdict: problems.length === 0 ? "fits" : onlyTogether ? "needs isobench:schedule: grouped" : "does not fit",
@@ -440,7 +443,7 @@ export function formatResourcePlan(p: ResourcePlan): string {
                 "total",
                 String(p.workloads.reduce((s, w) => s + w.cells, 0)),
                 "",
-                `${formatDuration(p.totalS)}${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length (each up to its limit)` : ""}${p.boots ? `, with ${bootsText(p.boots)}` : ""}${p.precision ? `; up to ${precisionUpTo(p)} if the precision goal adds all ${p.precision.cells} cells it may` : ""}, plus provisioning, probes and the analysis`,
+                `${formatDuration(p.totalS)}${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length (each up to its limit)` : ""}${p.boots ? `, with ${bootsText(p.boots)}` : ""}${p.precision ? `; up to ${precisionUpTo(p)} if the precision goal adds all ${p.precision.cells} cells it may` : ""}, plus provisioning, probes${p.stabilityProbeS ? `, ${p.stabilityProbeS} s of host stability probe before each up pass` : ""} and the analysis`,
             ],
         ]),
     );

@@ -125,7 +125,21 @@ export interface ExperimentSpec {
     readonly addedRepetitions?: readonly AddedRepetition[];
     /** `isobench:target`: the machine under test reached over SSH; undefined = the machine isobench runs on. */
     readonly target?: SshAddress;
+    /**
+     * `isobench:stabilityProbeS`: seconds of the host stability probe before each `isobench up`
+     * pass (experiment/stability-record.ts), 0 = none. Absent from specs recorded before it existed.
+     */
+    readonly stabilityProbeS?: number;
 }
+
+/**
+ * The probe's default length: 30 one-second samples of each placement. On the development host 10
+ * samples gave a CV of 3.2 % between CPUs where 40 over two minutes gave 5.9 %: a shorter probe
+ * calls an unsteady machine steady.
+ */
+export const DEFAULT_STABILITY_PROBE_S = 60;
+/** The shortest probe: two samples of each placement, the fewest that show a spread. */
+export const MIN_STABILITY_PROBE_S = 4;
 
 /**
  * What a stack may be called. The name becomes the stack file's name, container and guest names,
@@ -197,6 +211,7 @@ const schema = {
         onCellFailure: { enum: ["stop", "continue"] },
         schedule: { enum: ["interleaved", "grouped", "auto"] },
         cellTimeoutS: CELL_TIMEOUT_SCHEMA,
+        stabilityProbeS: { type: "integer", minimum: 0, maximum: 600 },
         kvm: {
             type: "object",
             additionalProperties: false,
@@ -523,6 +538,10 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
     const host: HostShapeSource = typeof machineShape === "function" ? () => (read ??= { shape: machineShape(target) }).shape : machineShape;
     const precisionErrors = precisionGoalErrors(c.precision, c.repetitions ?? 3);
     if (precisionErrors.length > 0) fail(stack, precisionErrors);
+    if (c.stabilityProbeS !== undefined && c.stabilityProbeS > 0 && c.stabilityProbeS < MIN_STABILITY_PROBE_S)
+        fail(stack, [
+            `isobench:stabilityProbeS: ${c.stabilityProbeS} s is too short for two samples of each placement; set 0 (no probe) or at least ${MIN_STABILITY_PROBE_S} (the default is ${DEFAULT_STABILITY_PROBE_S})`,
+        ]);
     const itemErrors = [...environmentItemErrors(c.environments), ...workloadParamErrors(c.workloads)];
     if (itemErrors.length > 0) fail(stack, itemErrors);
     const workloads: WorkloadSelection[] = c.workloads.map((w) =>
@@ -585,6 +604,7 @@ export function parseSpec(stack: string, config: Readonly<Record<string, unknown
         host: { ...(c.host ?? {}) },
         ...(c.precision && { precision: c.precision }),
         ...(target && { target }),
+        stabilityProbeS: c.stabilityProbeS ?? DEFAULT_STABILITY_PROBE_S,
     };
 }
 

@@ -10,12 +10,11 @@
 import type { Transport } from "../environments/transport";
 import { combinedOutput } from "../environments/process";
 import { readHostTopology } from "./host-shape-read";
+import { DEFAULT_STABILITY_PROBE_S } from "./spec";
 import { ProbeRates, Stability, judgeStability, parseProbeRates } from "../analysis/host-stability";
 
 /** Seconds of one netperf sample. */
 export const SAMPLE_S = 1;
-/** 30 samples of each placement: on the development host 10 samples gave a CV of 3.2 % between CPUs, 40 over two minutes 5.9 %. */
-export const DEFAULT_PROBE_S = 60;
 /** The probe script's exit status when netserver could not listen (the port taken): another port is tried. */
 const NO_LISTENER = 3;
 const PORT_TRIES = 3;
@@ -66,10 +65,13 @@ export function probeScript(cpus: readonly [number, number], rounds: number, por
     ].join("\n");
 }
 
-export type ProbeOutcome = { readonly ok: true; readonly stability: Stability } | { readonly ok: false; readonly why: string };
+/** A probe that measured: its judgement, the two CPUs it ran on and netperf's lines as printed (a run keeps them as raw output). */
+export type ProbeOutcome =
+    | { readonly ok: true; readonly stability: Stability; readonly cpus: readonly [number, number]; readonly raw: string }
+    | { readonly ok: false; readonly why: string };
 
 /** Runs the probe for about `seconds` on `machine`. Never throws: what stopped it is in `why`. */
-export function probeStability(machine: Transport, seconds: number = DEFAULT_PROBE_S): ProbeOutcome {
+export function probeStability(machine: Transport, seconds: number = DEFAULT_STABILITY_PROBE_S): ProbeOutcome {
     let cpus: [number, number] | undefined;
     try {
         const t = readHostTopology(machine);
@@ -96,6 +98,6 @@ export function probeStability(machine: Transport, seconds: number = DEFAULT_PRO
             return { ok: false, why: (e as Error).message };
         }
         const stability = judgeStability(rates, cpus, SAMPLE_S);
-        return stability ? { ok: true, stability } : { ok: false, why: "the probe printed no sample" };
+        return stability ? { ok: true, stability, cpus, raw: c.stdout } : { ok: false, why: "the probe printed no sample" };
     }
 }

@@ -44,9 +44,13 @@ export class CliStack {
         this.writeConfig(config);
     }
 
-    /** Rewrites the stack file (a user editing it between runs). */
+    /**
+     * Rewrites the stack file (a user editing it between runs). Without the test's own
+     * isobench:stabilityProbeS the stack takes no host stability probe: a minute before every up
+     * pass would be most of a test's time, and test/integration/cli-progress.test.ts proves the probe.
+     */
     writeConfig(config: Readonly<Record<string, unknown>>): void {
-        fs.writeFileSync(this.stackFile, YAML.stringify({ config }));
+        fs.writeFileSync(this.stackFile, YAML.stringify({ config: { "isobench:stabilityProbeS": 0, ...config } }));
     }
 
     /** The run's results folder: under the results folder this stack's runs write to (its own, or one shared through extraEnv). */

@@ -1,7 +1,9 @@
 /**
  * Following a run (issue 21) through real `isobench up` of a native-only stack, with stdout a
  * pipe: plain progress lines with cells done/total and an ETA, Pulumi's output in pulumi.log, and
- * `isobench status` during the run (while a cell runs) and after it, and `isobench ls`.
+ * `isobench status` during the run (while a cell runs) and after it, and `isobench ls`; and the
+ * host stability probe before the pass (isobench:stabilityProbeS, here its shortest, 4 s), from
+ * the real netperf into host-stability.csv, progress.log and summary.md.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -9,6 +11,8 @@ import * as path from "path";
 import { CliStack, processesOf, waitFor } from "../helpers/cli-stack";
 import { ToolGate } from "../helpers/tool-gate";
 import { endProcesses } from "../../experiment/recovery";
+import { HOST_STABILITY_COLUMNS } from "../../analysis/host-stability";
+import { parse } from "csv-parse/sync";
 
 describe("following isobench up: progress lines, status and ls (real pulumi, native cells)", function () {
     this.timeout(10 * 60 * 1000);
@@ -39,6 +43,7 @@ describe("following isobench up: progress lines, status and ls (real pulumi, nat
                 "isobench:repetitions": "3",
                 "isobench:environments": ["native"],
                 "isobench:workloads": [{ name: "sysbench-cpu", params: { timeSeconds: 1 } }],
+                "isobench:stabilityProbeS": "4",
             },
             gate.env,
         );
@@ -80,6 +85,31 @@ describe("following isobench up: progress lines, status and ls (real pulumi, nat
         assert.match(log, /cell-sysbench-cpu\.native\.r3 created/);
         assert.match(progressLog(), /up: started by isobench pid \d+: 3 of 3 planned cell\(s\) to measure/);
         assert.match(progressLog(), /up: finished by isobench pid \d+ after [0-9.]+ s \(exit 0\)/);
+    });
+
+    it("probes the host's round trip before the pass and keeps the figures, the raw output and a section of the summary", () => {
+        assert.match(upOut, /\[isobench\] host stability: probing this host for about 4 s before this pass's cells/);
+        const rows: Record<string, string>[] = parse(fs.readFileSync(path.join(results, "host-stability.csv"), "utf8"), { columns: true });
+        assert.equal(rows.length, 1, "one probe: one pass");
+        const row = rows[0];
+        assert.deepEqual(Object.keys(row), [...HOST_STABILITY_COLUMNS]);
+        const csv = JSON.stringify(row);
+        assert.equal(row.error, "", csv);
+        assert.equal(row.cells_measured, "0");
+        assert.equal(row.across_samples, "2", "4 s: two rounds of a one-second sample on each placement");
+        assert.ok(Number(row.across_median_us) > 0 && Number(row.same_median_us) > 0, csv);
+        const raw = fs.readFileSync(path.join(results, row.raw), "utf8");
+        assert.equal(
+            raw
+                .trim()
+                .split("\n")
+                .filter((l) => /^across \d/.test(l)).length,
+            2,
+            raw,
+        );
+        assert.match(progressLog(), /host stability probe 1 \(4 s, before the first cell\): round trip between CPUs \d+ and \d+ median [0-9.]+ µs/);
+        const summary = fs.readFileSync(path.join(results, "summary.md"), "utf8");
+        assert.match(summary, /\n## Host stability\n\n.*\n\n- \S+, before the first cell, 4 s: round trip between CPUs/);
     });
 
     it("status during the run: active with the isobench and pulumi pids, the running cell, one done and two missing, an estimate left", () => {

@@ -8,7 +8,19 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { STEADY_CV, judgeStability, parseProbeRates, repetitionsFor, roundTrips } from "../../analysis/host-stability";
+import {
+    HOST_STABILITY_COLUMNS,
+    STEADY_CV,
+    judgeStability,
+    parseProbeRates,
+    repetitionsFor,
+    roundTrips,
+    stabilityBrief,
+    stabilityRow,
+} from "../../analysis/host-stability";
+import { readHostStability } from "../../analysis/facts";
+import { hostStabilitySection } from "../../analysis/report";
+import { stringify } from "csv-stringify/sync";
 import { tCritical } from "../../analysis/statistics";
 import { netserverLifeS, probeCpus, probeScript } from "../../experiment/stability-probe";
 import { fixtureReader } from "../helpers/fixtures";
@@ -66,6 +78,58 @@ describe("the CPU-to-CPU round trip probe (analysis/host-stability.ts, experimen
         assert.equal(repetitionsFor(0.032, 0.05), 5);
         assert.equal(repetitionsFor(0.059, 0.05), 8);
         assert.equal(repetitionsFor(5, 0.05, 0.95, 100), undefined);
+    });
+
+    it("keeps a run's probe as a row of host-stability.csv that the analysis reads back into the summary and a comparison's header", () => {
+        const s = judgeStability(parseProbeRates(fixture("stability-probe-2.7.0-dev-host.txt")), [0, 1], 1)!;
+        const measured = stabilityRow(
+            { at: "2026-12-07T23:40:00.000Z", cellsMeasured: 0, seconds: 20 },
+            { stability: s, cpus: [0, 1], raw: "raw/host-stability/probe-1.txt" },
+        );
+        assert.deepEqual(Object.keys(measured), [...HOST_STABILITY_COLUMNS]);
+        assert.equal(measured.across_samples, "10");
+        assert.equal(measured.across_median_us, "53.2866", "median of the 10 round trips in µs, six significant digits");
+        assert.equal(measured.steady, "true");
+        assert.equal(measured.error, "");
+        const failed = stabilityRow(
+            { at: "2026-12-08T01:10:00.000Z", cellsMeasured: 114, seconds: 20 },
+            { error: "the probe failed (exit 127):\nnetperf: not found" },
+        );
+        assert.equal(failed.error, "the probe failed (exit 127): netperf: not found", "one line in the CSV");
+        assert.equal(failed.across_cv, "");
+
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-stability-"));
+        try {
+            fs.writeFileSync(
+                path.join(dir, "host-stability.csv"),
+                stringify(
+                    [measured, failed].map((r) => HOST_STABILITY_COLUMNS.map((c) => r[c])),
+                    { header: true, columns: [...HOST_STABILITY_COLUMNS] },
+                ),
+            );
+            const read = readHostStability(dir);
+            assert.equal(read.problem, undefined);
+            assert.deepEqual(read.rows, [measured, failed]);
+            const section = hostStabilitySection(read.rows).join("\n");
+            assert.match(section, /^## Host stability\n\nBefore each `isobench up` pass/);
+            assert.match(
+                section,
+                /\n- 2026-12-07T23:40:00\.000Z, before the first cell, 20 s: round trip between CPUs 0 and 1 median 53\.3 µs, 50\.8 µs–55\.9 µs over 10 samples \(CV [\d.]+ %; steady\); on one CPU median 16\.9 µs \(CV [\d.]+ %\)\n/,
+            );
+            assert.match(
+                section,
+                /\n- 2026-12-08T01:10:00\.000Z, after 114 cell\(s\), 20 s: not measured \(the probe failed \(exit 127\): netperf: not found\)\n/,
+            );
+            assert.match(stabilityBrief(read.rows), /^round trip between CPUs: CV [\d.]+ %, not measured \(2 probes\)$/);
+            assert.equal(stabilityBrief([]), "not probed");
+            assert.deepEqual(hostStabilitySection([]), [], "a run without probes has no section");
+            fs.writeFileSync(path.join(dir, "host-stability.csv"), "at,cv\n1,2\n");
+            assert.match(readHostStability(dir).problem!, /host-stability\.csv: header is "at,cv", expected "at,cells_measured,/);
+            fs.rmSync(path.join(dir, "host-stability.csv"));
+            assert.deepEqual(readHostStability(dir), { rows: [] }, "no probe taken: nothing to show, no problem");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("refuses output that is not the probe's, naming the line", () => {

@@ -307,14 +307,17 @@ describe("provenance: where a compared run came from", () => {
             date: "2026-12-01T10:00:00.000Z",
             note: "re-run of quick/quick-1 (isobench up --from)",
         });
-        const md = renderComparisonMarkdown([], "results/quick/quick-1", tmp, 0.95, { base: readRunOrigin(path.join(tmp, "none")), other: origin });
+        const md = renderComparisonMarkdown([], "results/quick/quick-1", tmp, 0.95, {
+            base: readRunOrigin(path.join(tmp, "none")),
+            other: { ...origin, stability: "round trip between CPUs: CV 6.1 %, CV 8.2 % (2 probes)" },
+        });
         const lines = md.split("\n");
         assert.equal(lines[0], "# isobench run comparison");
-        assert.equal(lines[2], "| run | folder | isobench commit | host | first measured | note |");
-        assert.match(lines[4], /^\| base \| `.*none` \| not recorded \(the run predates provenance\) \| not recorded \| unknown \|/);
+        assert.equal(lines[2], "| run | folder | isobench commit | host | first measured | host stability | note |");
+        assert.match(lines[4], /^\| base \| `.*none` \| not recorded \(the run predates provenance\) \| not recorded \| unknown \| not probed \|/);
         assert.equal(
             lines[5],
-            `| other | \`${tmp}\` | aaaaaaaaaaaa (clean) | vm (AMD EPYC, 2 CPUs, Linux 6.1.0) | 2026-12-01T10:00:00.000Z | re-run of quick/quick-1 (isobench up --from) |`,
+            `| other | \`${tmp}\` | aaaaaaaaaaaa (clean) | vm (AMD EPYC, 2 CPUs, Linux 6.1.0) | 2026-12-01T10:00:00.000Z | round trip between CPUs: CV 6.1 %, CV 8.2 % (2 probes) | re-run of quick/quick-1 (isobench up --from) |`,
         );
     });
 

@@ -149,7 +149,7 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
             /^stack plantest, run r1: 3 repetitions\nhost: 2 CPUs \(2 cores × 1 thread\), 1 NUMA node, MemTotal 24576 MiB, guests under KVM, no vhost-net\n/,
         );
         assert.match(text, /\n {2}sysbench-cpu +9 +native, docker-nat, kvm +81 s {2}\[parameters\]\n/);
-        assert.match(text, /\n {2}total +24 +\d+ min, plus provisioning, probes and the analysis\n/);
+        assert.match(text, /\n {2}total +24 +\d+ min, plus provisioning, probes, 60 s of host stability probe before each up pass and the analysis\n/);
         assert.match(
             text,
             /\n {2}kvm +kvm +2 vCPUs, 2048 MiB +pxz 2\.0 MiB .*; fio 64\.0 MiB \(isobench:workloads\.2\.params\.size = 64m; removed after each cell\)\n/,

@@ -20,6 +20,18 @@ describe("experiment spec", () => {
         assert.deepEqual(s.workloads, [{ name: "sysbench-cpu", params: {} }]);
         assert.equal(s.kvm.vhost, "auto");
         assert.equal(s.schedule, "interleaved");
+        assert.equal(s.stabilityProbeS, 60, "a minute's probe of the host's round trip before each up pass");
+    });
+
+    it("reads isobench:stabilityProbeS: 0 for none, at least 4 s, at most 600; names the key and the fix", () => {
+        assert.equal(parseSpec("t", { ...base, stabilityProbeS: 0 }).stabilityProbeS, 0);
+        assert.equal(parseSpec("t", { ...base, stabilityProbeS: 4 }).stabilityProbeS, 4);
+        assert.throws(
+            () => parseSpec("t", { ...base, stabilityProbeS: 2 }),
+            /isobench:stabilityProbeS: 2 s is too short for two samples of each placement; set 0 \(no probe\) or at least 4 \(the default is 60\)/,
+        );
+        assert.throws(() => parseSpec("t", { ...base, stabilityProbeS: 601 }), /isobench:stabilityProbeS: must be <= 600/);
+        assert.throws(() => parseSpec("t", { ...base, stabilityProbeS: -1 }), /isobench:stabilityProbeS: must be >= 0/);
     });
 
     it("reads isobench:schedule, and names the key, the allowed values and the closest one for a bad one", () => {

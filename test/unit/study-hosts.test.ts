@@ -73,7 +73,10 @@ describe("the study stacks on the servers they were written for (described hosts
             // MySQL's sweep alone: 15 thread counts × 60 s in 6 environments × 10 repetitions, plus its prepare and the cells' overhead.
             const mysql = p.workloads.find((w) => w.name === "mysql")!;
             assert.ok(mysql.seconds >= 15 * 60 * 60, `mysql ${mysql.seconds} s`);
-            assert.match(formatResourcePlan(p), /\n {2}total +380 +\d+\.\d days \(\d+ h\), plus provisioning, probes and the analysis\n/);
+            assert.match(
+                formatResourcePlan(p),
+                /\n {2}total +380 +\d+\.\d days \(\d+ h\), plus provisioning, probes, 60 s of host stability probe before each up pass and the analysis\n/,
+            );
             assert.deepEqual(p.notes, [], "every CPU-wide workload's guest has all the host's CPUs");
         });
 
