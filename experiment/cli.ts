@@ -147,7 +147,7 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     const { logEvents, upFinishedLine, upStartedLine } = await import("./run-report");
     const { ProgressModel } = await import("./progress-model");
     const { earlierRunsPrior, progressPlan } = await import("./progress-plan");
-    const { readCellHistory } = await import("./cell-history");
+    const { cellHistoryFor } = await import("./cell-history");
     const { LiveView } = await import("./progress-view");
     const { engineError, stepEvent } = await import("./engine-steps");
     const { cellFiles } = await import("./status-read");
@@ -159,7 +159,7 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     const held = new Set(opts.holdFailed ? before.failed : []);
     const toMeasure = plan.filter((c) => !measured.has(c.id) && !held.has(c.id)).length;
     appendProgress(resultsDir, upStartedLine(process.pid, toMeasure, plan.length));
-    const history = readCellHistory(host.resultsRoot, new Set(spec.workloads.map((w) => w.name)));
+    const history = cellHistoryFor(host.resultsRoot, REPO_ROOT, new Set(spec.workloads.map((w) => w.name)));
     const prior = earlierRunsPrior(spec, host.hostCpuCount, host.accel, history);
     const model = new ProgressModel(plan, { prior, measured, failed: held, hostAccel: host.accel, startedAt: t0 });
     model.learn(logEvents(earlier));

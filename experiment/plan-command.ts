@@ -16,7 +16,7 @@ import { kvmProbeCache, stackTransport } from "./target";
 import { hostShapeOf } from "../core/host-shape";
 import { describedHost } from "./described-host";
 import { PlanFacts, formatResourcePlan, resourcePlan, summarizePlan } from "./resource-plan";
-import { readCellHistory } from "./cell-history";
+import { cellHistoryFor } from "./cell-history";
 import { withAddedRepetitions } from "./precision-run";
 import { DiskFacts, diskPlan } from "./disk-plan";
 import { probeKvmBoot } from "../environments/kvm-probe";
@@ -119,7 +119,7 @@ function localHost(spec: ExperimentSpec, env: NodeJS.ProcessEnv): { host: HostCo
     const facts: PlanFacts = {
         ...(kvmProblem && { kvmProblem }),
         ...(disk && { disk }),
-        history: readCellHistory(host.resultsRoot, new Set(spec.workloads.map((w) => w.name))),
+        history: cellHistoryFor(host.resultsRoot, REPO_ROOT, new Set(spec.workloads.map((w) => w.name))),
         measured: measuredCells(path.join(host.resultsRoot, spec.stack, spec.runId)),
         precisionWorkloads: precisionWorkloads(),
     };
@@ -201,7 +201,7 @@ export function planCommand(opts: { readonly stack: string; readonly host?: stri
 export function upPlanLine(spec: ExperimentSpec, host: HostContext): string {
     return summarizePlan(
         resourcePlan(spec, host, {
-            history: readCellHistory(host.resultsRoot, new Set(spec.workloads.map((w) => w.name))),
+            history: cellHistoryFor(host.resultsRoot, REPO_ROOT, new Set(spec.workloads.map((w) => w.name))),
             measured: measuredCells(path.join(host.resultsRoot, spec.stack, spec.runId)),
             precisionWorkloads: precisionWorkloads(),
         }),

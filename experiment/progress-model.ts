@@ -46,7 +46,13 @@ export interface PlannedCell {
  * parameters' estimate (calibrated by the run's measurements); `earlierS` is what earlier runs on
  * this host took for it in its class (used as it is); undefined when unknown.
  */
-export type CellPrior = (cell: PlannedCell) => number | { readonly earlierS: number } | undefined;
+export type CellPrior = (cell: PlannedCell) => number | EarlierPrior | undefined;
+
+/** What earlier runs say a cell takes: from this machine's own runs, or from the runs the checkout ships (cell-history.ts readShippedHistory). */
+export interface EarlierPrior {
+    readonly earlierS: number;
+    readonly shipped?: boolean;
+}
 
 /** A provisioning step Pulumi is on (creating a guest, probing an environment), from its engine events. */
 export type StepEvent =

@@ -6,14 +6,15 @@
  */
 import { cellLengthFixedBy, environmentCpus, expectedCellS } from "./cell-limit";
 import { planCells } from "./plan";
-import type { CellPrior, PlannedCell } from "./progress-model";
+import { DEFAULT_CLASS_FACTOR, type CellPrior, type EarlierPrior, type EnvironmentClass, type PlannedCell } from "./progress-model";
 import type { ExperimentSpec } from "./spec";
 import { median } from "../analysis/statistics";
 
-/** One earlier cell: the seconds it took (start line to done line) and its paramsPrior in its own run. */
+/** One earlier cell: the seconds it took (start line to done line) and its paramsPrior in its own run; shipped: from docs/results, not this machine. */
 export interface EarlierCell {
     readonly seconds: number;
     readonly priorS: number;
+    readonly shipped?: boolean;
 }
 
 /** Earlier runs' cells by historyKey(workload, environment kind, accel). */
@@ -50,11 +51,22 @@ export function paramsPrior(spec: Pick<ExperimentSpec, "workloads" | "environmen
     };
 }
 
+/** The class a history key's cells ran in: host (native, Docker), a KVM guest, an emulated guest. */
+function classOfKey(k: string): EnvironmentClass {
+    const [, kind, accel] = k.split("@");
+    return kind === "native" || kind === "docker" ? "host" : accel === "tcg" ? "emulated" : "guest";
+}
+
 /**
- * paramsPrior refined by earlier runs on this host: where cells of the same workload ran in the same
+ * paramsPrior refined by earlier runs (a history: this machine's own, cell-history.ts withShipped
+ * fills in what it lacks from the shipped runs): where cells of the same workload ran in the same
  * kind of environment under the same accelerator, this cell's parameters' prior times the median of
  * what those cells took over their own priors. Parameters that differ scale it (Redis's requests, a
  * fio job's seconds); the host's speed, the class's slowdown and the cells' overhead come measured.
+ * Where only another class ran the workload (the host's cells, not yet the emulated guest's), that
+ * class's median is carried over by the classes' default factors (a work-bound cell; a time-bound
+ * one lasts its time anywhere): the workload's speed on this machine is measured, only the guest's
+ * slowdown is guessed, far closer than the parameters' slow rates, which are for cell limits.
  * @param hostAccel the accelerator this host's guests run under; undefined when unknown
  */
 export function earlierRunsPrior(
@@ -64,11 +76,23 @@ export function earlierRunsPrior(
     history: CellHistory,
 ): CellPrior {
     const params = paramsPrior(spec, hostCpus);
+    const ratio = (cells: readonly EarlierCell[]) => median(cells.map((e) => e.seconds / e.priorS));
+    const prior = (s: number, cells: readonly EarlierCell[]): EarlierPrior => ({ earlierS: s, ...(cells.every((c) => c.shipped) && { shipped: true }) });
     return (cell) => {
         const p = params(cell);
         if (typeof p !== "number") return p;
         const accel = cell.kind === "native" || cell.kind === "docker" ? "none" : hostAccel;
-        const earlier = accel === undefined ? undefined : history.get(historyKey(cell.workload, cell.kind, accel));
-        return earlier?.length ? { earlierS: p * median(earlier.map((e) => e.seconds / e.priorS)) } : p;
+        if (accel === undefined) return p;
+        const own = history.get(historyKey(cell.workload, cell.kind, accel));
+        if (own?.length) return prior(p * ratio(own), own);
+        // Another class's cells of the workload: this machine's before the shipped ones, then the most cells.
+        const cls = classOfKey(historyKey(cell.workload, cell.kind, accel));
+        const others = [...history]
+            .filter(([k, cells]) => k.startsWith(`${cell.workload}@`) && cells.length > 0 && classOfKey(k) !== cls)
+            .sort(([, a], [, b]) => Number(a.every((c) => c.shipped)) - Number(b.every((c) => c.shipped)) || b.length - a.length);
+        if (others.length === 0) return p;
+        const [k, cells] = others[0];
+        const scale = cell.lengthFixedBy === "work" ? DEFAULT_CLASS_FACTOR[cls] / DEFAULT_CLASS_FACTOR[classOfKey(k)] : 1;
+        return prior(p * ratio(cells) * scale, cells);
     };
 }

@@ -73,8 +73,10 @@ export interface WorkloadPlan {
     readonly seconds: number;
     /** Cells still to run whose duration neither earlier runs nor the parameters give. */
     readonly unknown: number;
-    /** Of the cells still to run, how many are expected from earlier runs' durations. */
+    /** Of the cells still to run, how many are expected from earlier runs' durations on this machine. */
     readonly fromHistory: number;
+    /** Of them, how many from the runs the checkout ships instead, where this machine has none (cell-history.ts). */
+    readonly fromShipped?: number;
 }
 
 /** One environment: its size where it has one, and what its workloads write there. */
@@ -228,6 +230,7 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
         let seconds = 0;
         let unknown = 0;
         let fromHistory = 0;
+        let fromShipped = 0;
         for (const c of todo) {
             const cell = planned.get(c.id)!;
             const p = prior(cell);
@@ -235,7 +238,8 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
                 unknown++;
                 continue;
             }
-            if (typeof p === "object") fromHistory++;
+            if (typeof p === "object" && p.shipped) fromShipped++;
+            else if (typeof p === "object") fromHistory++;
             seconds += model.expectedS(cell) + DEFAULT_GAP_S;
         }
         return {
@@ -246,6 +250,7 @@ export function resourcePlan(spec: ExperimentSpec, host: HostContext, facts: Pla
             seconds,
             unknown,
             fromHistory,
+            fromShipped,
         };
     });
     const precision = precisionBound(spec, cells, plans, facts.precisionWorkloads, (id) => {
@@ -399,20 +404,28 @@ export function formatDuration(s: number): string {
     return `${(s / 86400).toFixed(1)} days (${Math.round(s / 3600)} h)`;
 }
 
-function durationOf(w: Pick<WorkloadPlan, "seconds" | "unknown" | "fromHistory" | "cells" | "measured">): string {
+/** Where a workload's expected time came from: "earlier runs", "shipped runs (4) and parameters", … */
+function sourcesOf(w: Pick<WorkloadPlan, "unknown" | "fromHistory" | "fromShipped" | "cells" | "measured">): string {
+    const todo = w.cells - w.measured;
+    const shipped = w.fromShipped ?? 0;
+    const params = todo - w.unknown - w.fromHistory - shipped;
+    const parts: [string, number][] = [
+        ["earlier runs", w.fromHistory],
+        ["shipped runs", shipped],
+        ["parameters", params],
+    ];
+    const used = parts.filter(([, n]) => n > 0);
+    if (used.length === 0) return "-";
+    const names = used.map(([name, n]) => (used.length > 1 && name !== "parameters" ? `${name} (${n})` : name));
+    return names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+function durationOf(w: Pick<WorkloadPlan, "seconds" | "unknown" | "fromHistory" | "fromShipped" | "cells" | "measured">): string {
     const todo = w.cells - w.measured;
     if (todo === 0) return "done";
     const known = w.unknown === todo ? "unknown" : formatDuration(w.seconds);
     const unknown = w.unknown > 0 && w.unknown < todo ? ` + ${w.unknown} cell(s) of unknown length` : "";
-    const from =
-        w.fromHistory === todo
-            ? "earlier runs"
-            : w.fromHistory > 0
-              ? `earlier runs (${w.fromHistory}) and parameters`
-              : w.unknown === todo
-                ? "-"
-                : "parameters";
-    return `${known}${unknown}  [${from}]`;
+    return `${known}${unknown}  [${sourcesOf(w)}]`;
 }
 
 function table(rows: readonly (readonly string[])[]): string[] {
@@ -433,7 +446,7 @@ export function formatResourcePlan(p: ResourcePlan): string {
     );
     out.push(
         "",
-        `cells and expected time per workload, ${DEFAULT_GAP_S} s between cells included ([earlier runs]: what cells of the workload took on this host before, in the same kind of environment under the same accelerator, scaled by the parameters; [parameters]: the slow rates of workloads/expected.ts, work × ${DEFAULT_CLASS_FACTOR.emulated} in an emulated guest and × ${DEFAULT_CLASS_FACTOR.guest} in a KVM guest, which errs long):`,
+        `cells and expected time per workload, ${DEFAULT_GAP_S} s between cells included ([earlier runs]: what cells of the workload took on this host before, in the same kind of environment under the same accelerator, scaled by the parameters, or where only another kind ran it, that kind's times scaled by the default slowdowns below; [shipped runs]: the same from the runs in docs/results, on the development machines (2 vCPUs of a nested microVM, guests emulated), where this host has none; [parameters]: the slow rates of workloads/expected.ts, work × ${DEFAULT_CLASS_FACTOR.emulated} in an emulated guest and × ${DEFAULT_CLASS_FACTOR.guest} in a KVM guest, which errs long):`,
     );
     out.push(
         ...table([
@@ -501,9 +514,14 @@ export function summarizePlan(p: ResourcePlan): string {
     const cells = p.workloads.reduce((s, w) => s + w.cells, 0);
     const measured = p.workloads.reduce((s, w) => s + w.measured, 0);
     const fromHistory = p.workloads.reduce((s, w) => s + w.fromHistory, 0);
+    const fromShipped = p.workloads.reduce((s, w) => s + (w.fromShipped ?? 0), 0);
+    const sources = [
+        fromHistory ? `${fromHistory} cell(s) from earlier runs` : "",
+        fromShipped ? `${fromShipped} from the runs docs/results ships` : "",
+    ].filter(Boolean);
     return (
         `plan: ${cells} cells${measured ? ` (${measured} measured already)` : ""}, expected ${formatDuration(p.totalS)}` +
-        `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""}${p.precision ? `, up to ${precisionUpTo(p)} with every repetition isobench:precision may add` : ""} (${fromHistory ? `${fromHistory} cell(s) from earlier runs, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
+        `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""}${p.precision ? `, up to ${precisionUpTo(p)} with every repetition isobench:precision may add` : ""} (${sources.length ? `${sources.join(", ")}, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
         `; ${plural(p.together.guests, "guest")} up at once with ${p.together.memoryMiB} MiB` +
         (p.boots ? ` (schedule grouped: ${bootsText(p.boots)})` : "") +
         (p.scheduleWhy ? `; ${p.scheduleWhy}` : "")

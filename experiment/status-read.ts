@@ -13,7 +13,7 @@ import { HostError } from "../core/errors";
 import { LOCAL_TARGET, LocalTarget, SshAddress, targetLabel } from "../core/transport";
 import { kvmProbeCache, stackTransport } from "./target";
 import { earlierRunsPrior, progressPlan } from "./progress-plan";
-import { readCellHistory } from "./cell-history";
+import { cellHistoryFor } from "./cell-history";
 import { readHostShape } from "./host-shape-read";
 import { thisMachine, Transport } from "../environments/transport";
 import { projectName } from "./pulumi-cli";
@@ -140,7 +140,7 @@ export function statusInput(stackSpec: ExperimentSpec, repoRoot: string, env: No
             spec,
             readHostShape(machine ?? thisMachine()).cpus,
             hostAccel,
-            readCellHistory(resultsRoot(repoRoot), new Set(spec.workloads.map((w) => w.name))),
+            cellHistoryFor(resultsRoot(repoRoot), repoRoot, new Set(spec.workloads.map((w) => w.name))),
         ),
         ...cellFiles(resultsDir),
         progressLog,

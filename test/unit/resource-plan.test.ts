@@ -14,9 +14,10 @@ import { expectedCellS } from "../../experiment/cell-limit";
 import { EarlierCell, earlierRunsPrior, historyKey, paramsPrior, PRIOR_OVERHEAD_S } from "../../experiment/progress-plan";
 import { DEFAULT_CLASS_FACTOR, DEFAULT_GAP_S } from "../../experiment/progress-model";
 import { describedHost } from "../../experiment/described-host";
-import { readCellHistory } from "../../experiment/cell-history";
+import { readCellHistory, readShippedHistory, withShipped } from "../../experiment/cell-history";
 import { DISK_MARGIN_BYTES } from "../../experiment/disk-plan";
 import { UsageError, UserError } from "../../core/errors";
+import { REPO_ROOT } from "../../core/paths";
 import { parseCommandLine } from "../../experiment/cli-args";
 import { planCommand } from "../../experiment/plan-command";
 
@@ -61,18 +62,48 @@ describe("a cell's expected duration (experiment/cell-limit.ts, experiment/progr
         const history = new Map([
             // Other parameters (a prior of 100 s) that took 3, 5 and 40 times their prior: the median, 5.
             [historyKey("redis", "kvm", "tcg"), [300, 500, 4000].map((seconds) => ({ seconds, priorS: 100 }))],
-            // KVM's history says nothing of an emulated guest, nor a guest's of native.
+            // KVM's history says nothing of an emulated guest where the emulated guest has its own.
             [historyKey("redis", "kvm", "kvm"), [{ seconds: 1, priorS: 100 }]],
         ]);
         const prior = earlierRunsPrior(spec, 2, "tcg", history);
         assert.deepEqual(prior(cell("kvm", "kvm")), { earlierS: 5 * p });
-        assert.equal(prior(cell("native", "native")), paramsPrior(spec, 2)(cell("native", "native")));
         assert.deepEqual(earlierRunsPrior(spec, 2, "kvm", history)(cell("kvm", "kvm")), { earlierS: p / 100 });
         // Twice the requests: twice the earlier runs' figure.
         const twice = redisSpec(40000);
         const p2 = paramsPrior(twice, 2)(cell("kvm", "kvm")) as number;
         assert.ok(Math.abs(p2 - PRIOR_OVERHEAD_S - 2 * (p - PRIOR_OVERHEAD_S)) < 1e-9);
         assert.deepEqual(earlierRunsPrior(twice, 2, "tcg", history)(cell("kvm", "kvm")), { earlierS: 5 * p2 });
+    });
+
+    it("where only another class ran the workload, its median carried over by the default class factors (work-bound; a timed cell as it is); this machine's runs before the shipped ones", () => {
+        const p = (kind: "native" | "kvm") => paramsPrior(spec, 2)(cell(kind, kind)) as number;
+        // Natively the cells took a tenth of their prior: an emulated guest is expected 10 times that, a KVM guest 1.2 times.
+        const local = new Map([[historyKey("redis", "native", "none"), [{ seconds: 10, priorS: 100 }]]]);
+        assert.deepEqual(earlierRunsPrior(spec, 2, "tcg", local)(cell("kvm", "kvm")), { earlierS: p("kvm") * 0.1 * DEFAULT_CLASS_FACTOR.emulated });
+        assert.deepEqual(earlierRunsPrior(spec, 2, "kvm", local)(cell("kvm", "kvm")), { earlierS: p("kvm") * 0.1 * DEFAULT_CLASS_FACTOR.guest });
+        const timed = { ...cell("kvm", "kvm"), lengthFixedBy: "time" as const };
+        assert.deepEqual(earlierRunsPrior(spec, 2, "tcg", local)(timed), { earlierS: p("kvm") * 0.1 }, "a time-bound cell lasts its time in every class");
+        // Shipped runs fill in a key this machine lacks, say so, and never replace this machine's own.
+        const shipped = new Map([
+            [historyKey("redis", "kvm", "tcg"), [{ seconds: 30, priorS: 100, shipped: true }]],
+            [historyKey("redis", "native", "none"), [{ seconds: 99, priorS: 100, shipped: true }]],
+        ]);
+        const merged = withShipped(local, shipped);
+        assert.deepEqual(merged.get(historyKey("redis", "native", "none")), local.get(historyKey("redis", "native", "none")));
+        assert.deepEqual(earlierRunsPrior(spec, 2, "tcg", merged)(cell("kvm", "kvm")), { earlierS: p("kvm") * 0.3, shipped: true });
+        assert.deepEqual(earlierRunsPrior(spec, 2, "tcg", merged)(cell("native", "native")), { earlierS: p("native") * 0.1 });
+        // Only shipped cells in other classes: this machine's own cross-class figure comes first where there is one.
+        const both = withShipped(new Map([[historyKey("redis", "docker", "none"), [{ seconds: 20, priorS: 100 }]]]), shipped);
+        assert.deepEqual(earlierRunsPrior(spec, 2, "kvm", both)(cell("kvm", "kvm")), { earlierS: p("kvm") * 0.2 * DEFAULT_CLASS_FACTOR.guest });
+    });
+
+    it("reads the runs shipped in docs/results as history, every cell marked shipped, emulated guests' under tcg", () => {
+        const h = readShippedHistory(path.join(REPO_ROOT, "docs", "results"), new Set(["redis"]));
+        const tcg = h.get(historyKey("redis", "kvm", "tcg"))!;
+        assert.ok(tcg.length >= 9, `the felter2014-small runs' emulated Redis cells: ${tcg.length}`);
+        assert.ok([...h.values()].flat().every((c) => c.shipped === true && c.seconds > 0 && c.priorS > 0));
+        assert.ok((h.get(historyKey("redis", "native", "none")) ?? []).length >= 9);
+        assert.equal(h.get(historyKey("redis", "kvm", "kvm")), undefined, "no shipped run had a guest under KVM");
     });
 
     it("work spread over one process or thread per CPU is divided among the environment's CPUs when they are known", () => {
@@ -176,7 +207,9 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
         const cpu = p.workloads.find((w) => w.name === "sysbench-cpu")!;
         // Twice the prior of 5 s + 2 s, and the gap.
         assert.deepEqual([cpu.cells, cpu.measured, cpu.fromHistory, cpu.seconds], [9, 1, 8, 8 * (14 + DEFAULT_GAP_S)]);
-        assert.equal(p.workloads.find((w) => w.name === "fio")!.fromHistory, 0);
+        // fio ran only in an emulated guest: its cells here take that figure through the classes' factors.
+        const fio = p.workloads.find((w) => w.name === "fio")!;
+        assert.equal(fio.fromHistory, fio.cells);
         assert.match(formatResourcePlan(p), /\n {2}sysbench-cpu +9 \(1 measured\) +native, docker-nat, kvm +2 min {2}\[earlier runs\]\n/);
     });
 
