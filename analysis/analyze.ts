@@ -319,7 +319,10 @@ export async function analyzeRun(dir: string, opts: AnalyzeOptions = {}): Promis
             { summary: other.summary, claims: claimsOfRun(refs, other.summary, readEnvironmentFacts(opts.compareWith)).claims },
             opts.agreementBar,
         );
-        const origin = (d: string) => ({ ...readRunOrigin(d), stability: stabilityBrief(readHostStability(d).rows) });
+        const origin = (d: string) => {
+            const probes = readHostStability(d);
+            return { ...readRunOrigin(d), stability: stabilityBrief(probes.rows, probes.problem) };
+        };
         const cmpMd = `${renderComparisonMarkdown(cmp, dir, opts.compareWith, summary.confidence, { base: origin(dir), other: origin(opts.compareWith) })}\n${renderAgreementMarkdown(agreement)}`;
         const cmpMdPath = path.join(dir, "compare.md");
         const cmpCsvPath = path.join(dir, "compare.csv");

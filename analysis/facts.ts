@@ -51,7 +51,9 @@ export function readHostStability(dir: string): { rows: HostStabilityRow[]; prob
     if (!fs.existsSync(file)) return { rows: [] };
     try {
         const rows: string[][] = parse(fs.readFileSync(file, "utf8"));
-        const header = rows[0]?.join(",") ?? "";
+        // Empty: created by a probe that had not written its row yet (the writer then writes the header).
+        if (rows.length === 0) return { rows: [] };
+        const header = rows[0].join(",");
         if (header !== HOST_STABILITY_COLUMNS.join(","))
             return { rows: [], problem: `${file}: header is "${header}", expected "${HOST_STABILITY_COLUMNS.join(",")}"; the host's stability is not shown` };
         return { rows: rows.slice(1).map((r) => Object.fromEntries(HOST_STABILITY_COLUMNS.map((c, i) => [c, r[i] ?? ""])) as unknown as HostStabilityRow) };

@@ -197,8 +197,9 @@ export function describeStabilityRows(rows: readonly HostStabilityRow[]): string
     return rows.map((r) => `${r.at}, ${probeMoment(r)}, ${r.seconds} s: ${describeProbe(r)}`);
 }
 
-/** The run's probes in a few words, for a comparison's header: "CV 6.1 %, 8.2 % between CPUs (2 probes)". */
-export function stabilityBrief(rows: readonly HostStabilityRow[]): string {
+/** The run's probes in a few words, for a comparison's header: "round trip between CPUs: CV 6.1 %, CV 8.2 % (2 probes)". */
+export function stabilityBrief(rows: readonly HostStabilityRow[], problem?: string): string {
+    if (problem) return "host-stability.csv unreadable (the report's Problems say why)";
     if (rows.length === 0) return "not probed";
     const cvs = rows.map((r) => {
         const cv = cvOf(r.across_cv);

@@ -60,7 +60,7 @@ export function readCellHistory(resultsRoot: string, workloads: ReadonlySet<stri
  * The same from the runs this checkout ships (docs/results/<name>/, one run per folder), marked
  * `shipped`: what a fresh machine has before its own first run. They come from the development
  * machines (2 vCPUs of a nested microVM, guests emulated), so earlierRunsPrior takes them only where
- * this machine's own runs say nothing, and the plan names them.
+ * this machine ran none of the workload, and the plan names them.
  */
 export function readShippedHistory(shippedRoot: string, workloads: ReadonlySet<string>): CellHistory {
     const history = new Map<string, EarlierCell[]>();

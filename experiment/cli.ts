@@ -186,14 +186,17 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
             "up",
             { resultsDir, logFile, machine },
             {
-                ...(probeS > 0 && {
-                    beforeOperation: () => {
-                        view.say(
-                            `host stability: probing ${machineName(machine.target, machine.label)} for about ${probeS} s before this pass's cells (isobench:stabilityProbeS; 0 turns it off)…`,
-                        );
-                        if (recordHostStability(resultsDir, machine, probeS, measured.size).steady === "false") view.say(`host stability: ${UNSTEADY_ADVICE}`);
-                    },
-                }),
+                // Not before a pass with nothing left to measure: its figure would describe no cell.
+                ...(probeS > 0 &&
+                    toMeasure > 0 && {
+                        beforeOperation: () => {
+                            view.say(
+                                `host stability: probing ${machineName(machine.target, machine.label)} for about ${probeS} s before this pass's cells (isobench:stabilityProbeS; 0 turns it off)…`,
+                            );
+                            if (recordHostStability(resultsDir, machine, probeS, measured.size).steady === "false")
+                                view.say(`host stability: ${UNSTEADY_ADVICE}`);
+                        },
+                    }),
                 replace: recreate,
                 log: (l) => view.say(l),
                 onEvent: (e) => {

@@ -48,10 +48,15 @@ export interface PlannedCell {
  */
 export type CellPrior = (cell: PlannedCell) => number | EarlierPrior | undefined;
 
-/** What earlier runs say a cell takes: from this machine's own runs, or from the runs the checkout ships (cell-history.ts readShippedHistory). */
+/**
+ * What earlier runs say a cell takes. `shipped`: from the runs the checkout ships (cell-history.ts
+ * readShippedHistory), not this machine's. `approximate`: shipped, or carried over from another
+ * kind of environment; the run's own measurements then correct it (ProgressModel.expectedS).
+ */
 export interface EarlierPrior {
     readonly earlierS: number;
     readonly shipped?: boolean;
+    readonly approximate?: boolean;
 }
 
 /** A provisioning step Pulumi is on (creating a guest, probing an environment), from its engine events. */
@@ -226,11 +231,13 @@ export class ProgressModel {
         const own = this.spans.get(key(cell.workload, cls));
         if (own) return mean(own);
         const prior = this.opts.prior(cell);
-        if (typeof prior === "object") return prior.earlierS;
+        if (typeof prior === "object" && !prior.approximate) return prior.earlierS;
         for (const other of CLASSES) {
             const there = this.spans.get(key(cell.workload, other));
             if (other !== cls && there) return mean(there) * this.classRatio(cls, other, cell.lengthFixedBy);
         }
+        // Another machine's figure or another kind's: as much faster or slower as this run has been against such figures so far.
+        if (typeof prior === "object") return prior.earlierS * (medianOf(this.approximateRatios()) ?? 1);
         const measuredMean = this.classMean(cls);
         if (prior === undefined) return measuredMean ?? UNKNOWN_CELL_S * DEFAULT_CLASS_FACTOR[cls];
         return prior * this.calibration(cls, cell.lengthFixedBy);
@@ -314,6 +321,18 @@ export class ProgressModel {
             const sample = this.plan.find((p) => p.workload === w && this.classOf(p) === cls);
             const prior = sample && this.opts.prior(sample);
             if (typeof prior === "number" && prior > 0) out.push(mean(xs) / prior);
+        }
+        return out;
+    }
+
+    /** Measured span over the approximate earlier figure, for each workload and class of this run that had one. */
+    private approximateRatios(): number[] {
+        const out: number[] = [];
+        for (const [k, xs] of this.spans) {
+            const [w, c] = splitKey(k);
+            const sample = this.plan.find((p) => p.workload === w && this.classOf(p) === c);
+            const prior = sample && this.opts.prior(sample);
+            if (typeof prior === "object" && prior.approximate && prior.earlierS > 0) out.push(mean(xs) / prior.earlierS);
         }
         return out;
     }

@@ -6,7 +6,7 @@
  */
 import { cellLengthFixedBy, environmentCpus, expectedCellS } from "./cell-limit";
 import { planCells } from "./plan";
-import { DEFAULT_CLASS_FACTOR, type CellPrior, type EarlierPrior, type EnvironmentClass, type PlannedCell } from "./progress-model";
+import { DEFAULT_CLASS_FACTOR, type CellPrior, type EnvironmentClass, type PlannedCell } from "./progress-model";
 import type { ExperimentSpec } from "./spec";
 import { median } from "../analysis/statistics";
 
@@ -59,14 +59,15 @@ function classOfKey(k: string): EnvironmentClass {
 
 /**
  * paramsPrior refined by earlier runs (a history: this machine's own, cell-history.ts withShipped
- * fills in what it lacks from the shipped runs): where cells of the same workload ran in the same
- * kind of environment under the same accelerator, this cell's parameters' prior times the median of
- * what those cells took over their own priors. Parameters that differ scale it (Redis's requests, a
- * fio job's seconds); the host's speed, the class's slowdown and the cells' overhead come measured.
- * Where only another class ran the workload (the host's cells, not yet the emulated guest's), that
- * class's median is carried over by the classes' default factors (a work-bound cell; a time-bound
- * one lasts its time anywhere): the workload's speed on this machine is measured, only the guest's
- * slowdown is guessed, far closer than the parameters' slow rates, which are for cell limits.
+ * fills in the kinds it lacks from the shipped runs): this cell's parameters' prior times the median
+ * of what earlier cells of the workload took over their own priors. Parameters that differ scale it
+ * (Redis's requests, a fio job's seconds); the host's speed, the class's slowdown and the cells'
+ * overhead come measured. Which cells, first found first taken: this machine's in the same kind of
+ * environment under the same accelerator; this machine's in another kind of the same class (Docker
+ * for native), as they are; this machine's in another class (natively, for a guest not yet run),
+ * through the classes' default factors for work-bound cells (a time-bound one lasts its time
+ * anywhere); then the shipped runs' in the same order. All but the first are marked approximate,
+ * and the progress model corrects them by what the run measures.
  * @param hostAccel the accelerator this host's guests run under; undefined when unknown
  */
 export function earlierRunsPrior(
@@ -76,23 +77,23 @@ export function earlierRunsPrior(
     history: CellHistory,
 ): CellPrior {
     const params = paramsPrior(spec, hostCpus);
-    const ratio = (cells: readonly EarlierCell[]) => median(cells.map((e) => e.seconds / e.priorS));
-    const prior = (s: number, cells: readonly EarlierCell[]): EarlierPrior => ({ earlierS: s, ...(cells.every((c) => c.shipped) && { shipped: true }) });
     return (cell) => {
         const p = params(cell);
         if (typeof p !== "number") return p;
         const accel = cell.kind === "native" || cell.kind === "docker" ? "none" : hostAccel;
         if (accel === undefined) return p;
-        const own = history.get(historyKey(cell.workload, cell.kind, accel));
-        if (own?.length) return prior(p * ratio(own), own);
-        // Another class's cells of the workload: this machine's before the shipped ones, then the most cells.
-        const cls = classOfKey(historyKey(cell.workload, cell.kind, accel));
-        const others = [...history]
-            .filter(([k, cells]) => k.startsWith(`${cell.workload}@`) && cells.length > 0 && classOfKey(k) !== cls)
-            .sort(([, a], [, b]) => Number(a.every((c) => c.shipped)) - Number(b.every((c) => c.shipped)) || b.length - a.length);
-        if (others.length === 0) return p;
-        const [k, cells] = others[0];
-        const scale = cell.lengthFixedBy === "work" ? DEFAULT_CLASS_FACTOR[cls] / DEFAULT_CLASS_FACTOR[classOfKey(k)] : 1;
-        return prior(p * ratio(cells) * scale, cells);
+        const exact = historyKey(cell.workload, cell.kind, accel);
+        const cls = classOfKey(exact);
+        let best: { rank: number; key: string; cells: readonly EarlierCell[]; shipped: boolean } | undefined;
+        for (const [k, cells] of history) {
+            if (!k.startsWith(`${cell.workload}@`) || cells.length === 0) continue;
+            const shipped = cells.every((c) => c.shipped);
+            const rank = (shipped ? 3 : 0) + (k === exact ? 0 : classOfKey(k) === cls ? 1 : 2);
+            if (!best || rank < best.rank || (rank === best.rank && cells.length > best.cells.length)) best = { rank, key: k, cells, shipped };
+        }
+        if (!best) return p;
+        const scale = cell.lengthFixedBy === "work" ? DEFAULT_CLASS_FACTOR[cls] / DEFAULT_CLASS_FACTOR[classOfKey(best.key)] : 1;
+        const earlierS = p * median(best.cells.map((e) => e.seconds / e.priorS)) * scale;
+        return { earlierS, ...(best.shipped && { shipped: true }), ...(best.rank > 0 && { approximate: true }) };
     };
 }

@@ -446,7 +446,7 @@ export function formatResourcePlan(p: ResourcePlan): string {
     );
     out.push(
         "",
-        `cells and expected time per workload, ${DEFAULT_GAP_S} s between cells included ([earlier runs]: what cells of the workload took on this host before, in the same kind of environment under the same accelerator, scaled by the parameters, or where only another kind ran it, that kind's times scaled by the default slowdowns below; [shipped runs]: the same from the runs in docs/results, on the development machines (2 vCPUs of a nested microVM, guests emulated), where this host has none; [parameters]: the slow rates of workloads/expected.ts, work × ${DEFAULT_CLASS_FACTOR.emulated} in an emulated guest and × ${DEFAULT_CLASS_FACTOR.guest} in a KVM guest, which errs long):`,
+        `cells and expected time per workload, ${DEFAULT_GAP_S} s between cells included ([earlier runs]: what cells of the workload took on this host before, in the same kind of environment under the same accelerator, scaled by the parameters, or where only another kind ran it, that kind's times (a guest's through the default slowdowns below); [shipped runs]: the same from the runs in docs/results, on the development machines (2 vCPUs of a nested microVM, guests emulated), where this host ran none of the workload; [parameters]: the slow rates of workloads/expected.ts, work × ${DEFAULT_CLASS_FACTOR.emulated} in an emulated guest and × ${DEFAULT_CLASS_FACTOR.guest} in a KVM guest, which errs long):`,
     );
     out.push(
         ...table([

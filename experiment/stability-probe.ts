@@ -18,6 +18,8 @@ export const SAMPLE_S = 1;
 /** The probe script's exit status when netserver could not listen (the port taken): another port is tried. */
 const NO_LISTENER = 3;
 const PORT_TRIES = 3;
+/** The probe script's exit status when netperf or netserver is not installed on the machine. */
+const NO_NETPERF = 5;
 
 /**
  * Two CPUs of different cores: the first CPU of the first core, and the first CPU of the next core
@@ -43,6 +45,7 @@ export function probeScript(cpus: readonly [number, number], rounds: number, por
     const listening = `kill -0 $s 2>/dev/null || { echo "netserver could not listen on 127.0.0.1:${port}" >&2; exit ${NO_LISTENER}; }`;
     return [
         "set -u",
+        `command -v netserver >/dev/null 2>&1 && command -v netperf >/dev/null 2>&1 || { echo "netperf and netserver are not installed there (Debian: apt-get install netperf, from non-free; scripts/setup.sh installs it)" >&2; exit ${NO_NETPERF}; }`,
         `timeout ${netserverLifeS(rounds)} netserver -D -4 -L 127.0.0.1,inet -p ${port} >/dev/null 2>&1 &`,
         "s=$!",
         "trap 'kill $s 2>/dev/null; wait $s 2>/dev/null' EXIT",

@@ -8,6 +8,11 @@ import { spawn, spawnSync } from "child_process";
 import { parseProbeRates } from "../../analysis/host-stability";
 import { probeScript, probeStability } from "../../experiment/stability-probe";
 import { thisMachine } from "../../environments/transport";
+import { recordHostStability } from "../../experiment/stability-record";
+import { readHostStability } from "../../analysis/facts";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 
 /** Processes left by a probe: its netserver has a port of 20000–29999 and listens on 127.0.0.1 (the netperf workload's listens elsewhere). */
 const probeLeftovers = (): string[] =>
@@ -56,5 +61,32 @@ describe("the CPU-to-CPU round trip probe on this machine (experiment/stability-
         assert.ok(p.stability.across.medianUs > 1 && p.stability.across.medianUs < 10_000, p.stability.detail);
         assert.match(p.stability.detail, /^TCP round trip \(netperf TCP_RR, 1 s each\) between CPUs \d+ and \d+: median /);
         assert.deepEqual(probeLeftovers(), []);
+    });
+
+    it("a run's probes append to its host-stability.csv under one header, each with its raw output and a progress line", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-stability-run-"));
+        try {
+            const first = recordHostStability(dir, thisMachine(), 4, 0);
+            const second = recordHostStability(dir, thisMachine(), 4, 3);
+            assert.equal(first.error, "", first.error);
+            assert.equal(second.error, "", second.error);
+            const text = fs.readFileSync(path.join(dir, "host-stability.csv"), "utf8");
+            assert.equal(text.split("\n").filter((l) => l.startsWith("at,")).length, 1, "one header");
+            assert.deepEqual(
+                readHostStability(dir).rows.map((r) => [r.cells_measured, r.raw]),
+                [
+                    ["0", "raw/host-stability/probe-1.txt"],
+                    ["3", "raw/host-stability/probe-2.txt"],
+                ],
+            );
+            for (const n of [1, 2])
+                assert.equal(parseProbeRates(fs.readFileSync(path.join(dir, "raw", "host-stability", `probe-${n}.txt`), "utf8")).across.length, 2);
+            const log = fs.readFileSync(path.join(dir, "progress.log"), "utf8");
+            assert.match(log, /host stability probe 1 \(4 s, before the first cell\): round trip between CPUs/);
+            assert.match(log, /host stability probe 2 \(4 s, after 3 cell\(s\)\): round trip between CPUs/);
+            assert.deepEqual(probeLeftovers(), []);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

@@ -37,6 +37,7 @@ import { applicableClaims, loadReferences } from "../../analysis/published";
 import { StackEnvironments, provisionStackEnvironments } from "../helpers/stack-environments";
 import { leftoverFiles, leftoverResources } from "../helpers/leftovers";
 import { TEST_CELL } from "../helpers/invocation";
+import { selectedByCommandLine } from "../helpers/scope";
 
 const PREFIX = `isb-smk${process.pid}`;
 const STACKS_DIR = path.join(REPO_ROOT, "stacks");
@@ -130,8 +131,14 @@ describe("small stacks smoke test (real dockerd and libvirt, tiny scale)", funct
             );
         }
         // Docker-in-KVM loads the 0.7 GB benchmark image into its guest's dockerd (~10 min under
-        // software emulation): started now, it overlaps the other stacks instead of adding to them.
-        for (const s of SMALL_STACKS) if (specs.get(s.file)!.environmentSpecs.some((e) => e.kind === "docker-in-kvm")) provision(s.file);
+        // software emulation): started now, it overlaps the other stacks instead of adding to them;
+        // not when the command line's --grep selects none of that stack's tests.
+        const suites = this.test?.parent?.suites ?? [];
+        for (const s of SMALL_STACKS) {
+            if (!specs.get(s.file)!.environmentSpecs.some((e) => e.kind === "docker-in-kvm")) continue;
+            const suite = suites.find((x) => x.title.startsWith(`${s.file} (`));
+            if (!suite || suite.tests.some((t) => selectedByCommandLine(t.fullTitle()))) provision(s.file);
+        }
     });
 
     after(async function () {

@@ -93,9 +93,9 @@ describe("the CPU-to-CPU round trip probe (analysis/host-stability.ts, experimen
         assert.equal(measured.error, "");
         const failed = stabilityRow(
             { at: "2026-12-08T01:10:00.000Z", cellsMeasured: 114, seconds: 20 },
-            { error: "the probe failed (exit 127):\nnetperf: not found" },
+            { error: "the probe failed (exit 5):\nnetperf and netserver are not installed there" },
         );
-        assert.equal(failed.error, "the probe failed (exit 127): netperf: not found", "one line in the CSV");
+        assert.equal(failed.error, "the probe failed (exit 5): netperf and netserver are not installed there", "one line in the CSV");
         assert.equal(failed.across_cv, "");
 
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-stability-"));
@@ -118,13 +118,21 @@ describe("the CPU-to-CPU round trip probe (analysis/host-stability.ts, experimen
             );
             assert.match(
                 section,
-                /\n- 2026-12-08T01:10:00\.000Z, after 114 cell\(s\), 20 s: not measured \(the probe failed \(exit 127\): netperf: not found\)\n/,
+                /\n- 2026-12-08T01:10:00\.000Z, after 114 cell\(s\), 20 s: not measured \(the probe failed \(exit 5\): netperf and netserver are not installed there\)\n/,
             );
             assert.match(stabilityBrief(read.rows), /^round trip between CPUs: CV [\d.]+ %, not measured \(2 probes\)$/);
             assert.equal(stabilityBrief([]), "not probed");
             assert.deepEqual(hostStabilitySection([]), [], "a run without probes has no section");
             fs.writeFileSync(path.join(dir, "host-stability.csv"), "at,cv\n1,2\n");
-            assert.match(readHostStability(dir).problem!, /host-stability\.csv: header is "at,cv", expected "at,cells_measured,/);
+            const bad = readHostStability(dir);
+            assert.match(bad.problem!, /host-stability\.csv: header is "at,cv", expected "at,cells_measured,/);
+            assert.equal(
+                stabilityBrief(bad.rows, bad.problem),
+                "host-stability.csv unreadable (the report's Problems say why)",
+                "not taken for a run that never probed",
+            );
+            fs.writeFileSync(path.join(dir, "host-stability.csv"), "");
+            assert.deepEqual(readHostStability(dir), { rows: [] }, "an empty file: a probe that had not written yet");
             fs.rmSync(path.join(dir, "host-stability.csv"));
             assert.deepEqual(readHostStability(dir), { rows: [] }, "no probe taken: nothing to show, no problem");
         } finally {
@@ -210,6 +218,17 @@ describe("the CPU-to-CPU round trip probe (analysis/host-stability.ts, experimen
             assert.equal(r.status, 4);
             assert.match(r.stderr, /recv_response: connection reset\nnetperf -T 0,1 failed \(exit 1\)/);
             assert.equal(alive(serverPid()), false);
+        });
+
+        it("exits 5 naming the package where netperf or netserver is not installed", () => {
+            const empty = fs.mkdtempSync(path.join(os.tmpdir(), "isobench-no-netperf-"));
+            try {
+                const r = spawnSync("/bin/sh", ["-c", probeScript([0, 1], 2, 23456)], { encoding: "utf8", env: { PATH: empty }, timeout: 30_000 });
+                assert.equal(r.status, 5, r.stderr);
+                assert.match(r.stderr, /^netperf and netserver are not installed there \(Debian: apt-get install netperf, from non-free/);
+            } finally {
+                fs.rmSync(empty, { recursive: true, force: true });
+            }
         });
 
         it("exits 3 when netserver cannot listen, so that another port is tried", () => {

@@ -12,7 +12,7 @@ import { parseSpec } from "../../experiment/spec";
 import { resourcePlan, formatResourcePlan, formatDuration, summarizePlan, PLANNED_BOOT_S } from "../../experiment/resource-plan";
 import { expectedCellS } from "../../experiment/cell-limit";
 import { EarlierCell, earlierRunsPrior, historyKey, paramsPrior, PRIOR_OVERHEAD_S } from "../../experiment/progress-plan";
-import { DEFAULT_CLASS_FACTOR, DEFAULT_GAP_S } from "../../experiment/progress-model";
+import { DEFAULT_CLASS_FACTOR, DEFAULT_GAP_S, ProgressModel } from "../../experiment/progress-model";
 import { describedHost } from "../../experiment/described-host";
 import { readCellHistory, readShippedHistory, withShipped } from "../../experiment/cell-history";
 import { DISK_MARGIN_BYTES } from "../../experiment/disk-plan";
@@ -75,26 +75,64 @@ describe("a cell's expected duration (experiment/cell-limit.ts, experiment/progr
         assert.deepEqual(earlierRunsPrior(twice, 2, "tcg", history)(cell("kvm", "kvm")), { earlierS: 5 * p2 });
     });
 
-    it("where only another class ran the workload, its median carried over by the default class factors (work-bound; a timed cell as it is); this machine's runs before the shipped ones", () => {
+    it("takes this machine's cells first (same kind, same class as they are, another class through the default factors), then the shipped runs' in the same order; all but the first approximate", () => {
         const p = (kind: "native" | "kvm") => paramsPrior(spec, 2)(cell(kind, kind)) as number;
+        const approx = { approximate: true } as const;
         // Natively the cells took a tenth of their prior: an emulated guest is expected 10 times that, a KVM guest 1.2 times.
         const local = new Map([[historyKey("redis", "native", "none"), [{ seconds: 10, priorS: 100 }]]]);
-        assert.deepEqual(earlierRunsPrior(spec, 2, "tcg", local)(cell("kvm", "kvm")), { earlierS: p("kvm") * 0.1 * DEFAULT_CLASS_FACTOR.emulated });
-        assert.deepEqual(earlierRunsPrior(spec, 2, "kvm", local)(cell("kvm", "kvm")), { earlierS: p("kvm") * 0.1 * DEFAULT_CLASS_FACTOR.guest });
+        assert.deepEqual(earlierRunsPrior(spec, 2, "tcg", local)(cell("kvm", "kvm")), { earlierS: p("kvm") * 0.1 * DEFAULT_CLASS_FACTOR.emulated, ...approx });
+        assert.deepEqual(earlierRunsPrior(spec, 2, "kvm", local)(cell("kvm", "kvm")), { earlierS: p("kvm") * 0.1 * DEFAULT_CLASS_FACTOR.guest, ...approx });
         const timed = { ...cell("kvm", "kvm"), lengthFixedBy: "time" as const };
-        assert.deepEqual(earlierRunsPrior(spec, 2, "tcg", local)(timed), { earlierS: p("kvm") * 0.1 }, "a time-bound cell lasts its time in every class");
-        // Shipped runs fill in a key this machine lacks, say so, and never replace this machine's own.
+        assert.deepEqual(
+            earlierRunsPrior(spec, 2, "tcg", local)(timed),
+            { earlierS: p("kvm") * 0.1, ...approx },
+            "a time-bound cell lasts its time in every class",
+        );
+        // Docker's cells stand for native's as they are: one class, the host's.
+        const docker = new Map([[historyKey("redis", "docker", "none"), [{ seconds: 20, priorS: 100 }]]]);
+        assert.deepEqual(earlierRunsPrior(spec, 2, "kvm", docker)(cell("native", "native")), { earlierS: p("native") * 0.2, ...approx });
+        // The shipped runs fill in the kinds this machine lacks, say so, and come after all of this machine's own.
         const shipped = new Map([
             [historyKey("redis", "kvm", "tcg"), [{ seconds: 30, priorS: 100, shipped: true }]],
             [historyKey("redis", "native", "none"), [{ seconds: 99, priorS: 100, shipped: true }]],
         ]);
         const merged = withShipped(local, shipped);
         assert.deepEqual(merged.get(historyKey("redis", "native", "none")), local.get(historyKey("redis", "native", "none")));
-        assert.deepEqual(earlierRunsPrior(spec, 2, "tcg", merged)(cell("kvm", "kvm")), { earlierS: p("kvm") * 0.3, shipped: true });
         assert.deepEqual(earlierRunsPrior(spec, 2, "tcg", merged)(cell("native", "native")), { earlierS: p("native") * 0.1 });
-        // Only shipped cells in other classes: this machine's own cross-class figure comes first where there is one.
-        const both = withShipped(new Map([[historyKey("redis", "docker", "none"), [{ seconds: 20, priorS: 100 }]]]), shipped);
-        assert.deepEqual(earlierRunsPrior(spec, 2, "kvm", both)(cell("kvm", "kvm")), { earlierS: p("kvm") * 0.2 * DEFAULT_CLASS_FACTOR.guest });
+        assert.deepEqual(
+            earlierRunsPrior(spec, 2, "tcg", merged)(cell("kvm", "kvm")),
+            { earlierS: p("kvm") * 0.1 * DEFAULT_CLASS_FACTOR.emulated, ...approx },
+            "this machine's native cells before the shipped emulated ones",
+        );
+        const fresh = withShipped(new Map(), shipped);
+        assert.deepEqual(earlierRunsPrior(spec, 2, "tcg", fresh)(cell("kvm", "kvm")), { earlierS: p("kvm") * 0.3, shipped: true, ...approx });
+        assert.deepEqual(earlierRunsPrior(spec, 2, "tcg", fresh)(cell("native", "native")), { earlierS: p("native") * 0.99, shipped: true, ...approx });
+    });
+
+    it("the progress model corrects approximate figures by what the run measures: another class of the workload first, else the run's ratio to such figures", () => {
+        const plan = [
+            { id: "redis.native.r1", workload: "redis", environment: "native", kind: "native" as const, lengthFixedBy: "work" as const },
+            { id: "pxz.native.r1", workload: "pxz", environment: "native", kind: "native" as const, lengthFixedBy: "work" as const },
+        ];
+        const model = new ProgressModel(plan, {
+            prior: (c) => ({ earlierS: c.workload === "redis" ? 100 : 40, shipped: true, approximate: true }),
+            hostAccel: "kvm",
+            startedAt: 0,
+        });
+        assert.equal(model.expectedS(plan[1]), 40, "nothing measured yet: the figure as it is");
+        // Redis took half the shipped figure here: pxz's is halved too.
+        model.learn([
+            { kind: "start", at: 0, cell: "redis.native.r1", accel: "none" },
+            { kind: "done", at: 50_000, cell: "redis.native.r1", seconds: 50 },
+        ]);
+        assert.equal(model.expectedS(plan[1]), 20);
+        // This machine's own figure for the same kind is taken as it is.
+        const exact = new ProgressModel(plan, { prior: (c) => ({ earlierS: c.workload === "redis" ? 100 : 40 }), hostAccel: "kvm", startedAt: 0 });
+        exact.learn([
+            { kind: "start", at: 0, cell: "redis.native.r1", accel: "none" },
+            { kind: "done", at: 50_000, cell: "redis.native.r1", seconds: 50 },
+        ]);
+        assert.equal(exact.expectedS(plan[1]), 40);
     });
 
     it("reads the runs shipped in docs/results as history, every cell marked shipped, emulated guests' under tcg", () => {
