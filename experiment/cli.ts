@@ -166,7 +166,9 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     const view = new LiveView(model, { out: process.stdout, live: !!process.stdout.isTTY && !opts.verbose });
     // Cell lines feed the progress line; recoveries and re-creations were said as they were done.
     const noted = (line: string) =>
-        !/: (start \(|done in |FAILED: |already measured)|other guests of stack|^up: |^recovery: |^environment \S+: its /.test(line.replace(/^\S+ /, ""));
+        !/: (start \(|done in |FAILED: |already measured)|other guests of stack|^up: |^recovery: |^environment \S+: its |^host stability probe /.test(
+            line.replace(/^\S+ /, ""),
+        );
     const stopProgress = followLog(progressFile, (line) => {
         for (const e of logEvents(line)) view.apply(e);
         if (noted(line)) view.say(line.replace(/^\S+ /, ""));
@@ -176,7 +178,7 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
     const machine = (await import("./target")).stackTransport(spec);
     const probeS = spec.stabilityProbeS ?? 0;
     const { recordHostStability } = await import("./stability-record");
-    const { UNSTEADY_ADVICE } = await import("../analysis/host-stability");
+    const { UNSTEADY_ADVICE, describeProbe } = await import("../analysis/host-stability");
     const { machineName } = await import("./measure-lock");
     let exit: { code: number; signals: number };
     try {
@@ -193,8 +195,10 @@ async function up(stack: string, opts: { remeasure?: string; verbose: boolean; a
                             view.say(
                                 `host stability: probing ${machineName(machine.target, machine.label)} for about ${probeS} s before this pass's cells (isobench:stabilityProbeS; 0 turns it off)…`,
                             );
-                            if (recordHostStability(resultsDir, machine, probeS, measured.size).steady === "false")
-                                view.say(`host stability: ${UNSTEADY_ADVICE}`);
+                            // Said here rather than echoed from progress.log, so that the advice follows the figures.
+                            const row = recordHostStability(resultsDir, machine, probeS, measured.size);
+                            view.say(`host stability: ${describeProbe(row)}`);
+                            if (row.steady === "false") view.say(`host stability: ${UNSTEADY_ADVICE}`);
                         },
                     }),
                 replace: recreate,

@@ -515,13 +515,14 @@ export function summarizePlan(p: ResourcePlan): string {
     const measured = p.workloads.reduce((s, w) => s + w.measured, 0);
     const fromHistory = p.workloads.reduce((s, w) => s + w.fromHistory, 0);
     const fromShipped = p.workloads.reduce((s, w) => s + (w.fromShipped ?? 0), 0);
+    const todo = cells - measured - p.unknownCells;
     const sources = [
         fromHistory ? `${fromHistory} cell(s) from earlier runs` : "",
-        fromShipped ? `${fromShipped} from the runs docs/results ships` : "",
+        fromShipped ? `${fromShipped} cell(s) from the runs docs/results ships` : "",
     ].filter(Boolean);
     return (
         `plan: ${cells} cells${measured ? ` (${measured} measured already)` : ""}, expected ${formatDuration(p.totalS)}` +
-        `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""}${p.precision ? `, up to ${precisionUpTo(p)} with every repetition isobench:precision may add` : ""} (${sources.length ? `${sources.join(", ")}, the rest ` : ""}from the parameters, which err long; isobench plan ${p.stack} itemises it)` +
+        `${p.unknownCells ? ` + ${p.unknownCells} cell(s) of unknown length` : ""}${p.precision ? `, up to ${precisionUpTo(p)} with every repetition isobench:precision may add` : ""} (${sources.length ? `${sources.join(", ")}${fromHistory + fromShipped < todo ? ", the rest from the parameters, which err long" : ""}` : "from the parameters, which err long"}; isobench plan ${p.stack} itemises it)` +
         `; ${plural(p.together.guests, "guest")} up at once with ${p.together.memoryMiB} MiB` +
         (p.boots ? ` (schedule grouped: ${bootsText(p.boots)})` : "") +
         (p.scheduleWhy ? `; ${p.scheduleWhy}` : "")

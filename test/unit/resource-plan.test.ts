@@ -249,6 +249,10 @@ describe("the resource plan (experiment/resource-plan.ts)", () => {
         const fio = p.workloads.find((w) => w.name === "fio")!;
         assert.equal(fio.fromHistory, fio.cells);
         assert.match(formatResourcePlan(p), /\n {2}sysbench-cpu +9 \(1 measured\) +native, docker-nat, kvm +2 min {2}\[earlier runs\]\n/);
+        assert.match(summarizePlan(p), /\(14 cell\(s\) from earlier runs, the rest from the parameters, which err long; isobench plan \S+ itemises it\)/);
+        // Every cell left timed from earlier runs: no "rest" from the parameters.
+        const all = new Map(spec.workloads.map((w) => [historyKey(w.name, "native", "none"), [{ seconds: 5, priorS: 10 }]]));
+        assert.match(summarizePlan(resourcePlan(spec, host, { history: all, measured })), /\(23 cell\(s\) from earlier runs; isobench plan \S+ itemises it\)/);
     });
 
     it("without earlier runs, work in an emulated guest is expected the default class factor longer; a timed cell lasts its time", () => {
