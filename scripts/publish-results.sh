@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Copies one run's evidence into the repository for publication: the analysis (summary, plots,
-# report page), the facts (environments.csv, host.csv), the samples and raw tool output, the
+# report page), the facts (environments.csv, host.csv, host-stability.csv), the samples and raw tool output, the
 # progress log with every cell's timing, the precision goal's record (precision.csv, repetitions.json), and the provenance (the stack file as run without its
 # secrets, the resolved spec, isobench's commit, images and versions; `isobench up --from` reads it). The README next to them is written by hand: it must say
 # which machine produced the numbers and what they can and cannot show.
@@ -62,7 +62,7 @@ src_abs="$(cd "$src" && pwd -P)"
 
 stage="$(mktemp -d "${TMPDIR:-/tmp}/isobench-publish-XXXXXX")"
 trap 'rm -rf -- "$stage"' EXIT
-for f in summary.md summary.csv report.html environments.csv host.csv progress.log precision.csv repetitions.json; do
+for f in summary.md summary.csv report.html environments.csv host.csv host-stability.csv progress.log precision.csv repetitions.json; do
     [[ -f "$src/$f" ]] && cp "$src/$f" "$stage/$f"
 done
 for d in plots cells raw envfacts provenance; do
@@ -98,7 +98,7 @@ if ! findings=$(scan "$stage"); then
 fi
 
 mkdir -p "$dest"
-for f in summary.md summary.csv report.html environments.csv host.csv progress.log precision.csv repetitions.json; do
+for f in summary.md summary.csv report.html environments.csv host.csv host-stability.csv progress.log precision.csv repetitions.json; do
     [[ -f "$stage/$f" ]] && cp "$stage/$f" "$dest/$f"
 done
 for d in plots cells raw envfacts provenance; do

@@ -59,6 +59,7 @@ describe("scripts/publish-results.sh: only what is safe to publish", function ()
                 .map((a) => `x=${a}/24`)
                 .join(" ")} virbr0=192.168.122.1/24 docker0=172.17.0.1/16\n`,
         );
+        fs.writeFileSync(path.join(run, "host-stability.csv"), "at,cells_measured\n2026-12-08T01:14:00.000Z,0\n");
         fs.writeFileSync(path.join(run, "plots", "p.png"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x2f, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x00, 0xff]));
         spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", path.join(tmp, "k")]);
         pem = fs.readFileSync(path.join(tmp, "k"), "utf8");
@@ -75,6 +76,11 @@ describe("scripts/publish-results.sh: only what is safe to publish", function ()
             "disk <checkout>/.state/guests/s/x.qcow2 is already gone\nkey <checkout>/.state/ssh/id_ed25519\n",
         );
         assert.deepEqual(fs.readFileSync(path.join(dest, "plots", "p.png")), fs.readFileSync(path.join(run, "plots", "p.png")));
+        assert.equal(
+            fs.readFileSync(path.join(dest, "host-stability.csv"), "utf8"),
+            fs.readFileSync(path.join(run, "host-stability.csv"), "utf8"),
+            "the host's probes travel with the run",
+        );
         // The host's own addresses go; the bridges' private ones (evidence of the NAT path) stay.
         assert.equal(
             fs.readFileSync(path.join(dest, "environments.csv"), "utf8"),
