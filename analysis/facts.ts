@@ -24,22 +24,31 @@ export interface EnvironmentFact {
 
 export const ENVIRONMENT_FACT_COLUMNS = ["environment", "env_kind", "variant", "accel", "fact", "value", "declared", "measured_at"] as const;
 
+/**
+ * A CSV file of the results folder whose first line must be `columns`: its rows as records, or why
+ * not (an unreadable file; another header, then also `unshown`, what the report leaves out for it);
+ * `empty` when the file holds no line.
+ */
+function readColumns<C extends string>(file: string, columns: readonly C[], unshown: string): { rows: Record<C, string>[]; empty?: true; problem?: string } {
+    try {
+        const rows: string[][] = parse(fs.readFileSync(file, "utf8"));
+        if (rows.length === 0) return { rows: [], empty: true };
+        const header = rows[0].join(",");
+        if (header !== columns.join(",")) return { rows: [], problem: `${file}: header is "${header}", expected "${columns.join(",")}"; ${unshown}` };
+        return { rows: rows.slice(1).map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i] ?? ""])) as Record<C, string>) };
+    } catch (e) {
+        return { rows: [], problem: `${file}: ${(e as Error).message}` };
+    }
+}
+
 /** Reads <dir>/environments.csv; returns the facts and a problem when it is missing or malformed. */
 export function readEnvironmentFacts(dir: string): { facts: EnvironmentFact[]; problem?: string } {
     const file = path.join(dir, "environments.csv");
     if (!fs.existsSync(file)) return { facts: [], problem: `${file}: missing (environment facts not probed?); environment facts are not shown` };
-    try {
-        const rows: string[][] = parse(fs.readFileSync(file, "utf8"));
-        if (rows.length === 0) return { facts: [], problem: `${file}: empty` };
-        const header = rows[0].join(",");
-        if (header !== ENVIRONMENT_FACT_COLUMNS.join(",")) {
-            return { facts: [], problem: `${file}: header is "${header}", expected "${ENVIRONMENT_FACT_COLUMNS.join(",")}"; environment facts are not shown` };
-        }
-        const facts = rows.slice(1).map((r) => Object.fromEntries(ENVIRONMENT_FACT_COLUMNS.map((c, i) => [c, r[i] ?? ""])) as unknown as EnvironmentFact);
-        return { facts };
-    } catch (e) {
-        return { facts: [], problem: `${file}: ${(e as Error).message}` };
-    }
+    const read = readColumns(file, ENVIRONMENT_FACT_COLUMNS, "environment facts are not shown");
+    if (read.empty) return { facts: [], problem: `${file}: empty` };
+    if (read.problem) return { facts: [], problem: read.problem };
+    return { facts: read.rows as unknown as EnvironmentFact[] };
 }
 
 /**
@@ -49,17 +58,10 @@ export function readEnvironmentFacts(dir: string): { facts: EnvironmentFact[]; p
 export function readHostStability(dir: string): { rows: HostStabilityRow[]; problem?: string } {
     const file = hostStabilityCsvPath(dir);
     if (!fs.existsSync(file)) return { rows: [] };
-    try {
-        const rows: string[][] = parse(fs.readFileSync(file, "utf8"));
-        // Empty: created by a probe that had not written its row yet (the writer then writes the header).
-        if (rows.length === 0) return { rows: [] };
-        const header = rows[0].join(",");
-        if (header !== HOST_STABILITY_COLUMNS.join(","))
-            return { rows: [], problem: `${file}: header is "${header}", expected "${HOST_STABILITY_COLUMNS.join(",")}"; the host's stability is not shown` };
-        return { rows: rows.slice(1).map((r) => Object.fromEntries(HOST_STABILITY_COLUMNS.map((c, i) => [c, r[i] ?? ""])) as unknown as HostStabilityRow) };
-    } catch (e) {
-        return { rows: [], problem: `${file}: ${(e as Error).message}` };
-    }
+    // Empty: created by a probe that had not written its row yet (the writer then writes the header).
+    const read = readColumns(file, HOST_STABILITY_COLUMNS, "the host's stability is not shown");
+    if (read.problem) return { rows: [], problem: read.problem };
+    return { rows: read.rows };
 }
 
 /** A declared fact whose measured value differs: the environment is not what the stack asked for. */

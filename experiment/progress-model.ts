@@ -72,6 +72,11 @@ export type ProgressEvent = LogEvent | StepEvent;
  * experiment/cell-limit.ts's EMULATION_SLOWDOWN (50), the worst case a cell's limit and
  * `isobench plan` must not fall short of.
  */
+/** The class of cells in an environment of `kind` whose guests ran under `accel`. */
+export function environmentClass(kind: string, accel: string): EnvironmentClass {
+    return kind === "native" || kind === "docker" ? "host" : accel === "tcg" ? "emulated" : "guest";
+}
+
 export const DEFAULT_CLASS_FACTOR: Readonly<Record<EnvironmentClass, number>> = {
     host: 1,
     guest: 1.2,
@@ -275,10 +280,8 @@ export class ProgressModel {
     }
 
     classOf(cell: PlannedCell): EnvironmentClass {
-        if (cell.kind === "native" || cell.kind === "docker") return "host";
-        const seen = this.accel.get(cell.environment);
-        if (seen !== undefined) return seen === "tcg" ? "emulated" : "guest";
-        if (this.opts.hostAccel !== undefined) return this.opts.hostAccel === "tcg" ? "emulated" : "guest";
+        const known = this.accel.get(cell.environment) ?? this.opts.hostAccel;
+        if (cell.kind === "native" || cell.kind === "docker" || known !== undefined) return environmentClass(cell.kind, known ?? "none");
         // A guest not run yet is emulated when another guest of the stack was.
         const guests = this.plan.filter((c) => c.kind === "kvm" || c.kind === "docker-in-kvm").map((c) => this.accel.get(c.environment));
         return guests.includes("tcg") ? "emulated" : "guest";

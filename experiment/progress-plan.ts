@@ -6,7 +6,7 @@
  */
 import { cellLengthFixedBy, environmentCpus, expectedCellS } from "./cell-limit";
 import { planCells } from "./plan";
-import { DEFAULT_CLASS_FACTOR, type CellPrior, type EnvironmentClass, type PlannedCell } from "./progress-model";
+import { DEFAULT_CLASS_FACTOR, environmentClass, type CellPrior, type EnvironmentClass, type PlannedCell } from "./progress-model";
 import type { ExperimentSpec } from "./spec";
 import { median } from "../analysis/statistics";
 
@@ -54,7 +54,7 @@ export function paramsPrior(spec: Pick<ExperimentSpec, "workloads" | "environmen
 /** The class a history key's cells ran in: host (native, Docker), a KVM guest, an emulated guest. */
 function classOfKey(k: string): EnvironmentClass {
     const [, kind, accel] = k.split("@");
-    return kind === "native" || kind === "docker" ? "host" : accel === "tcg" ? "emulated" : "guest";
+    return environmentClass(kind, accel);
 }
 
 /**
